@@ -1,0 +1,44 @@
+"""Repository hygiene that CI should catch: pinned dependencies, the two README commands."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _requirement_lines():
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            yield line
+
+
+def test_every_requirement_is_pinned_and_the_package_comes_last():
+    lines = list(_requirement_lines())
+    assert lines[-1] == "-e .", "requirements.txt must end with '-e .' so dlcourse is installed"
+    unpinned = [line for line in lines[:-1] if not re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[\w.+!]+", line)]
+    assert not unpinned, f"unpinned requirements (use ==): {unpinned}"
+
+
+def test_torch_stays_an_optional_extra():
+    names = {line.split("==")[0].lower() for line in _requirement_lines()}
+    assert "torch" not in names, "torch must not be a core requirement (multi-GB download)"
+
+
+def test_readme_starts_with_the_two_make_commands():
+    text = (ROOT / "README.md").read_text()
+    first_block = re.search(r"```bash\n(.*?)```", text, re.S)
+    assert first_block, "README.md must open with a bash block holding the two commands"
+    commands = [ln.split("#")[0].strip() for ln in first_block.group(1).splitlines() if ln.strip()]
+    assert commands == ["make book", "make test"]
+
+
+def test_ci_runs_the_readme_test_command():
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+@pytest.mark.parametrize("target", ["book", "test"])
+def test_makefile_defines_the_two_targets(target):
+    assert re.search(rf"^{target}:", (ROOT / "Makefile").read_text(), re.M)
