@@ -1,0 +1,496 @@
+"""Assertion helpers for the exercise notebooks, with messages written for students.
+
+Every test cell of an exercise notebook (visible or hidden) uses these helpers, so a
+failing test says *what* is wrong in the student's terms ("dW has shape (3, 2),
+expected (2, 3): did you transpose?") instead of a bare ``AssertionError``.
+All helpers raise ``AssertionError`` on failure and return ``None`` (or the value
+they checked) on success.
+
+The module also holds :func:`self_check`, which the last cell of every exercise
+notebook calls to print a pass/fail table of the visible checks, and
+:func:`reference_numerical_gradient`, an independent central-difference gradient
+used by hidden tests (it deliberately does not import :mod:`dlcourse.gradcheck`,
+which students re-implement in an exercise).
+
+Examples
+--------
+>>> import numpy as np
+>>> assert_close(np.array([1.0, 2.0]), [1.0, 2.0], "y_hat")
+>>> assert_shape(np.zeros((3, 2)), (2, 3), "dW")
+Traceback (most recent call last):
+...
+AssertionError: dW has shape (3, 2), expected (2, 3): did you transpose?
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import types
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "assert_shape",
+    "assert_close",
+    "assert_gradient_close",
+    "assert_finite",
+    "assert_no_warnings",
+    "assert_own_implementation",
+    "assert_scalar",
+    "reference_numerical_gradient",
+    "CheckResult",
+    "run_checks",
+    "self_check",
+]
+
+# Modules of the package a student may use inside an answer (the test helpers
+# themselves); every other ``dlcourse`` module holds a finished implementation.
+_ALLOWED_PACKAGE_MODULES = ("dlcourse.testing", "dlcourse.checks")
+
+
+def _as_array(value: Any, name: str) -> np.ndarray:
+    """Convert ``value`` to a float array, failing with a student-facing message."""
+    if value is None:
+        raise AssertionError(f"{name} is None: did you forget a `return` statement?")
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as error:
+        raise AssertionError(
+            f"{name} could not be read as an array of numbers "
+            f"(got {type(value).__name__}): {error}"
+        ) from None
+
+
+def assert_shape(value: Any, expected: tuple[int, ...], name: str) -> None:
+    """Check that ``np.shape(value) == expected``.
+
+    The message points at the usual causes: a transposed matrix, a column vector
+    of shape ``(n, 1)`` where ``(n,)`` was expected, or a missing return.
+
+    Parameters
+    ----------
+    value : array_like
+        The array (or list, or scalar) to check.
+    expected : tuple of int
+        The expected shape, e.g. ``(n_samples,)``.
+    name : str
+        How to call the value in the message, e.g. ``"dW"``.
+    """
+    if value is None:
+        raise AssertionError(f"{name} is None: did you forget a `return` statement?")
+    shape = tuple(np.shape(value))
+    expected = tuple(expected)
+    if shape == expected:
+        return
+    message = f"{name} has shape {shape}, expected {expected}"
+    if len(shape) == 2 and shape[::-1] == expected and shape != expected:
+        message += ": did you transpose?"
+    elif shape == expected + (1,) or shape == (1,) + expected:
+        message += ": flatten the extra axis of length 1 (e.g. with .ravel())"
+    elif expected == () and np.size(value) == 1:
+        message += ": return a plain number (e.g. float(...)), not an array"
+    raise AssertionError(message)
+
+
+def assert_scalar(value: Any, name: str) -> float:
+    """Check that ``value`` is a single finite real number and return it as a float."""
+    if value is None:
+        raise AssertionError(f"{name} is None: did you forget a `return` statement?")
+    if np.ndim(value) != 0:
+        raise AssertionError(
+            f"{name} should be a single number, got an array of shape {np.shape(value)}: "
+            "did you forget to average (np.mean) over the samples?"
+        )
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise AssertionError(
+            f"{name} should be a number, got {type(value).__name__}"
+        ) from None
+    if not np.isfinite(number):
+        raise AssertionError(f"{name} is {number}, expected a finite number")
+    return number
+
+
+def assert_finite(value: Any, name: str, hint: str | None = None) -> None:
+    """Check that every entry of ``value`` is finite (no nan, no inf)."""
+    array = _as_array(value, name)
+    bad = ~np.isfinite(array)
+    if not bad.any():
+        return
+    index = np.unravel_index(int(np.argmax(bad)), array.shape) if array.ndim else ()
+    where = f"{name}[{', '.join(map(str, index))}]" if array.ndim else name
+    message = f"{where} is {array[index] if array.ndim else array}: expected a finite number"
+    if hint:
+        message += f": {hint}"
+    raise AssertionError(message)
+
+
+def _format_index(name: str, index: tuple[int, ...]) -> str:
+    return f"{name}[{', '.join(str(int(i)) for i in index)}]" if index else name
+
+
+def assert_close(
+    actual: Any,
+    expected: Any,
+    name: str,
+    rtol: float = 1e-6,
+    atol: float = 1e-8,
+    hint: str | None = None,
+) -> None:
+    """Check that ``actual`` equals ``expected`` within tolerances, entry by entry.
+
+    Lists, tuples and numpy arrays are all accepted. Shapes must match
+    (see :func:`assert_shape`), then the worst entry is reported.
+
+    Parameters
+    ----------
+    actual : array_like
+        The student's value.
+    expected : array_like
+        The reference value.
+    name : str
+        How to call the value in the message, e.g. ``"mse(y, y_hat)"``.
+    rtol, atol : float
+        Relative and absolute tolerance, as in :func:`numpy.allclose`.
+    hint : str, optional
+        A sentence appended to the message, e.g. ``"did you forget the intercept?"``.
+    """
+    expected_array = np.asarray(expected, dtype=float)
+    actual_array = _as_array(actual, name)
+    assert_shape(actual_array, expected_array.shape, name)
+    ok = np.isclose(actual_array, expected_array, rtol=rtol, atol=atol)
+    if np.all(ok):
+        return
+    if actual_array.ndim == 0:
+        message = f"{name} is {actual_array.item():.6g}, expected {expected_array.item():.6g}"
+    else:
+        error = np.abs(actual_array - expected_array)
+        error = np.where(np.isnan(error), np.inf, error)
+        index = np.unravel_index(int(np.argmax(error)), error.shape)
+        message = (
+            f"{_format_index(name, index)} is {actual_array[index]:.6g}, "
+            f"expected {expected_array[index]:.6g} "
+            f"({int((~ok).sum())} of {ok.size} entries differ)"
+        )
+    if hint:
+        message += f": {hint}"
+    raise AssertionError(message)
+
+
+def assert_gradient_close(
+    analytic: Any,
+    numeric: Any,
+    name: str,
+    rtol: float = 1e-5,
+    atol: float = 1e-7,
+    hint: str = "check the derivative of each step (activation, loss, transposes)",
+) -> None:
+    """Compare an analytic gradient with a numerical one and report the worst entry.
+
+    The comparison is made on the whole array: the relative error
+    ``max|a - n| / max(max|n|, atol)`` must stay below ``rtol``; element-wise
+    relative errors are too noisy for tiny entries.
+
+    Parameters
+    ----------
+    analytic : array_like
+        The gradient computed by the student, e.g. ``dW1``.
+    numeric : array_like
+        The central-difference gradient, same shape.
+    name : str
+        The gradient's name, e.g. ``"dW1"``.
+    rtol, atol : float
+        Allowed relative error of the whole array and the absolute floor.
+    hint : str
+        What to check when the gradients differ.
+    """
+    numeric_array = np.asarray(numeric, dtype=float)
+    analytic_array = _as_array(analytic, name)
+    assert_shape(analytic_array, numeric_array.shape, name)
+    assert_finite(analytic_array, name)
+    difference = np.abs(analytic_array - numeric_array)
+    scale = max(float(np.max(np.abs(numeric_array), initial=0.0)), atol)
+    if float(np.max(difference, initial=0.0)) <= rtol * scale + atol:
+        return
+    index = np.unravel_index(int(np.argmax(difference)), difference.shape)
+    raise AssertionError(
+        f"{_format_index(name, index)} differs from the numerical gradient by "
+        f"{difference[index]:.1e} (yours {analytic_array[index]:.6g}, numerical "
+        f"{numeric_array[index]:.6g}): {hint}"
+    )
+
+
+def assert_no_warnings(
+    func: Callable[..., Any],
+    *args: Any,
+    name: str | None = None,
+    hint: str = "use a numerically stable form",
+    **kwargs: Any,
+) -> Any:
+    """Call ``func(*args, **kwargs)``; fail if it warns (overflow, divide by zero, ...).
+
+    The result is also checked to be finite. Returns the result.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> assert_no_warnings(np.exp, 1000.0, name="exp(1000)")
+    Traceback (most recent call last):
+    ...
+    AssertionError: exp(1000) overflowed (RuntimeWarning: overflow encountered in exp): use a numerically stable form
+    """
+    label = name or f"{getattr(func, '__name__', 'function')}{args!r}"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with np.errstate(over="warn", invalid="warn", divide="warn", under="ignore"):
+            result = func(*args, **kwargs)
+    problems = [w for w in caught if issubclass(w.category, (RuntimeWarning, FloatingPointError))]
+    if problems:
+        first = problems[0]
+        raise AssertionError(
+            f"{label} overflowed ({first.category.__name__}: {first.message}): {hint}"
+        )
+    if result is None:
+        raise AssertionError(f"{label} returned None: did you forget a `return` statement?")
+    array = _as_array(result, label)
+    if not np.all(np.isfinite(array)):
+        raise AssertionError(f"{label} returned nan/inf: {hint}")
+    return result
+
+
+# --------------------------------------------------------------------------- own work
+
+
+def _package_origin(obj: Any) -> str | None:
+    """Return the dlcourse module ``obj`` comes from, if it is a finished implementation."""
+    if isinstance(obj, types.ModuleType):
+        module = obj.__name__
+    else:
+        target = obj
+        # Look through functools.partial, bound methods, classes' instances, ...
+        for attribute in ("func", "__func__", "__wrapped__"):
+            inner = getattr(target, attribute, None)
+            if inner is not None and callable(inner):
+                target = inner
+        module = getattr(target, "__module__", None)
+        if module is None and not isinstance(target, type):
+            module = getattr(type(target), "__module__", None)
+    if not isinstance(module, str):
+        return None
+    if module == "dlcourse" or module.startswith("dlcourse."):
+        if not module.startswith(_ALLOWED_PACKAGE_MODULES):
+            return module
+    return None
+
+
+def _code_objects(code: types.CodeType):
+    yield code
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            yield from _code_objects(constant)
+
+
+def _find_package_use(func: Any, seen: set[int]) -> str | None:
+    """Describe how ``func`` reaches a finished dlcourse implementation, or None."""
+    if id(func) in seen:
+        return None
+    seen.add(id(func))
+    origin = _package_origin(func)
+    if origin is not None:
+        return f"it is {origin}.{getattr(func, '__name__', '')}".rstrip(".")
+    function = inspect.unwrap(func) if callable(func) else func
+    function = getattr(function, "__func__", function)
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return None
+    global_names = getattr(function, "__globals__", {})
+    closure_values = [cell.cell_contents for cell in (function.__closure__ or ()) if _filled(cell)]
+    for part in _code_objects(code):
+        for name in part.co_names:
+            if name == "dlcourse" or name.startswith("dlcourse."):
+                if not name.startswith(_ALLOWED_PACKAGE_MODULES):
+                    return f"it imports {name}"
+            if name in global_names:
+                found = _describe_object(name, global_names[name], seen)
+                if found:
+                    return found
+    for value in closure_values:
+        found = _describe_object(getattr(value, "__name__", "a closure variable"), value, seen)
+        if found:
+            return found
+    return None
+
+
+def _filled(cell: types.CellType) -> bool:
+    try:
+        cell.cell_contents  # noqa: B018  (raises ValueError when empty)
+    except ValueError:
+        return False
+    return True
+
+
+def _describe_object(name: str, value: Any, seen: set[int]) -> str | None:
+    origin = _package_origin(value)
+    if origin is not None:
+        return f"it uses `{name}` from {origin}"
+    # Follow the student's own helper functions (defined in the notebook).
+    if isinstance(value, (types.FunctionType, types.MethodType)):
+        return _find_package_use(value, seen)
+    return None
+
+
+def assert_own_implementation(func: Callable[..., Any], name: str | None = None) -> None:
+    """Fail if ``func`` is, wraps or calls the course package's finished implementation.
+
+    Students may use numpy, scikit-learn and their own helper functions, but an
+    answer such as ``from dlcourse.activations import relu`` (or a function that
+    calls it) earns no points. The test helpers ``dlcourse.testing`` and
+    ``dlcourse.checks`` are allowed.
+
+    Examples
+    --------
+    >>> from dlcourse import testing
+    >>> assert_own_implementation(testing.assert_close)  # the test helpers are allowed
+    >>> def mine(t):
+    ...     return t
+    >>> assert_own_implementation(mine)
+    """
+    label = name or getattr(func, "__name__", "your function")
+    if func is None:
+        raise AssertionError(f"{label} is None: define it with `def {label}(...)`")
+    if not callable(func):
+        raise AssertionError(
+            f"{label} should be a function, got {type(func).__name__}"
+        )
+    how = _find_package_use(func, set())
+    if how:
+        raise AssertionError(
+            f"{label} uses the course package's own implementation ({how}): "
+            "write the function yourself with numpy; answers that import the "
+            "package's implementation earn no points"
+        )
+
+
+# --------------------------------------------------------------------------- references
+
+
+def reference_numerical_gradient(
+    f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = 1e-6
+) -> np.ndarray:
+    """Central-difference gradient of a scalar function, for hidden tests.
+
+    Independent of :mod:`dlcourse.gradcheck` (which students re-implement).
+    ``x`` is restored after each evaluation.
+
+    Parameters
+    ----------
+    f : callable
+        Scalar function of the array ``x`` (it may read ``x`` through a closure).
+    x : ndarray of float, any shape
+        The point; perturbed in place entry by entry and restored.
+    eps : float
+        Half the step of the central difference.
+
+    Returns
+    -------
+    grad : ndarray, same shape as ``x``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([1.0, 2.0])
+    >>> np.round(reference_numerical_gradient(lambda v: float(np.sum(v ** 2)), x), 6)
+    array([2., 4.])
+    """
+    grad = np.zeros_like(x, dtype=float)
+    for index in np.ndindex(x.shape):
+        original = x[index]
+        x[index] = original + eps
+        plus = float(f(x))
+        x[index] = original - eps
+        minus = float(f(x))
+        x[index] = original
+        grad[index] = (plus - minus) / (2 * eps)
+    return grad
+
+
+# --------------------------------------------------------------------------- self-check
+
+
+@dataclasses.dataclass
+class CheckResult:
+    """Outcome of one function's visible checks.
+
+    ``status`` is one of ``"pass"``, ``"fail"``, ``"not implemented"``,
+    ``"not defined"``, ``"error"``.
+    """
+
+    function: str
+    status: str
+    message: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "pass"
+
+
+def _checks_for(assignment: str) -> Mapping[str, Callable[[Callable[..., Any]], None]]:
+    from dlcourse.checks import get_checks
+
+    return get_checks(assignment)
+
+
+def run_checks(namespace: Mapping[str, Any], assignment: str) -> list[CheckResult]:
+    """Run every visible check of ``assignment`` on the functions in ``namespace``.
+
+    Never raises for a failing check; each outcome is a :class:`CheckResult`.
+    """
+    results = []
+    for function, check in _checks_for(assignment).items():
+        if function not in namespace:
+            results.append(CheckResult(function, "not defined", f"`{function}` is not defined: "
+                                       "run its cell first"))
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                check(namespace[function])
+        except NotImplementedError:
+            results.append(CheckResult(function, "not implemented", "still raises "
+                                       "NotImplementedError: replace it with your code"))
+        except AssertionError as error:
+            results.append(CheckResult(function, "fail", str(error) or "a check failed"))
+        except Exception as error:  # a student's bug: report, never raise
+            results.append(CheckResult(function, "error", f"{type(error).__name__}: {error}"))
+        else:
+            results.append(CheckResult(function, "pass"))
+    return results
+
+
+def self_check(namespace: Mapping[str, Any], assignment: str) -> None:
+    """Print which functions of ``assignment`` pass their visible checks.
+
+    The last cell of each exercise notebook calls ``self_check(globals(), "<assignment>")``.
+    Hidden tests run only when the notebook is graded, so passing here is
+    necessary, not sufficient, for full points.
+    """
+    results = run_checks(namespace, assignment)
+    width = max(len(r.function) for r in results) if results else 10
+    symbols = {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}
+    print(f"Self-check for {assignment} (visible tests only):\n")
+    for result in results:
+        label = symbols.get(result.status, "TODO")
+        line = f"  {label:<5}  {result.function:<{width}}"
+        if result.message:
+            line += f"  {result.message}"
+        print(line)
+    passed = sum(r.passed for r in results)
+    print(f"\n{passed} of {len(results)} functions pass their visible tests.")
+    if passed == len(results):
+        print("Well done. Hidden tests with other inputs run when your notebook is graded.")
+
