@@ -1,13 +1,33 @@
 """dlcourse: the support package of the Introduction to Deep Learning course.
 
-One small module per lecture concept (``data``, ``linear``, ``activations``,
-``losses``, ``layers``, ``mlp``, ``optim``, ``gradcheck``, ``plotting``). The
-chapters import from here; the exercise notebooks ask students to write the same
-functions themselves.
+One small module per lecture concept (``data``, ``linear``, ``neuron``,
+``activations``, ``losses``, ``layers``, ``mlp``, ``optim``, ``gradcheck``,
+``plotting``). The chapters import from here; the exercise notebooks ask students
+to write the same functions themselves.
 
 Layout used everywhere: rows are samples, ``X`` has shape
 ``(n_samples, n_features)`` and a dense layer computes ``Z = X @ W + b`` with
 ``W`` of shape ``(n_in, n_out)``.
+
+>>> from dlcourse import MLP, make_xor
+>>> X, y = make_xor(100)
+>>> MLP([2, 5, 1], "tanh").fit(X, y, n_epochs=10).loss_history_.shape
+(10,)
 """
 
+from .activations import ACTIVATIONS, DERIVATIVES, get_activation, sigmoid
+from .data import as_rng, make_xor, train_test_split
+from .mlp import MLP
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "ACTIVATIONS",
+    "DERIVATIVES",
+    "MLP",
+    "as_rng",
+    "get_activation",
+    "make_xor",
+    "sigmoid",
+    "train_test_split",
+]

@@ -1,0 +1,192 @@
+"""Data sets of the course: the lecture's XOR example, a noisy curve, moons, circles, blobs.
+
+Every generator takes ``rng``: None (the course default seed 0, so results are
+reproducible), an int seed, or a ``numpy.random.Generator``. The global
+``np.random`` state is never used.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn import datasets as _sk_datasets
+from sklearn.model_selection import train_test_split
+
+from ._validation import check_positive_int
+
+__all__ = [
+    "DEFAULT_SEED",
+    "as_rng",
+    "make_circles",
+    "make_curve",
+    "make_moons",
+    "make_separable",
+    "make_xor",
+    "train_test_split",
+]
+
+#: Seed used whenever ``rng`` is None.
+DEFAULT_SEED = 0
+
+
+def as_rng(rng=None):
+    """Turn ``rng`` into a ``numpy.random.Generator``.
+
+    Parameters
+    ----------
+    rng : None, int or numpy.random.Generator
+        None means the course default seed (0); an int is a seed; a Generator is
+        returned as it is (so draws continue from its state).
+
+    Returns
+    -------
+    numpy.random.Generator
+
+    Examples
+    --------
+    >>> int(as_rng(None).integers(10)) == int(as_rng(0).integers(10))
+    True
+    """
+    if rng is None:
+        return np.random.default_rng(DEFAULT_SEED)
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        if rng < 0:
+            raise ValueError(f"rng seed must be a non-negative integer, got {rng}")
+        return np.random.default_rng(int(rng))
+    raise ValueError(
+        f"rng must be None, an int seed or a numpy.random.Generator, got {type(rng).__name__}"
+    )
+
+
+def _sklearn_seed(rng):
+    """An int ``random_state`` for scikit-learn (which does not take a Generator)."""
+    if rng is None:
+        return DEFAULT_SEED
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng >= 0:
+        return int(rng)
+    return int(as_rng(rng).integers(2**31 - 1))
+
+
+def make_xor(n_samples=1000, rng=None):
+    """The lecture's example: points in the square, label 1 where ``x1 * x2 > 0``.
+
+    Parameters
+    ----------
+    n_samples : int, default 1000
+    rng : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 2)
+        Uniform on ``[-1, 1]^2``.
+    y : ndarray of shape (n_samples,), int
+        1 in the first and third quadrants, 0 in the others.
+
+    Examples
+    --------
+    >>> X, y = make_xor(4, rng=1)
+    >>> X.shape, y.shape
+    ((4, 2), (4,))
+    >>> bool(np.all(y == (X[:, 0] * X[:, 1] > 0)))
+    True
+    """
+    n_samples = check_positive_int(n_samples, "n_samples")
+    X = as_rng(rng).uniform(-1.0, 1.0, size=(n_samples, 2))
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    return X, y
+
+
+def make_curve(n_samples=30, noise=0.2, rng=None):
+    """Noisy samples of one period of a sine, for curve fitting.
+
+    Parameters
+    ----------
+    n_samples : int, default 30
+    noise : float, default 0.2
+        Standard deviation of the Gaussian noise added to ``sin(2 pi x)``.
+    rng : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    x : ndarray of shape (n_samples,)
+        Sorted, uniform on ``[0, 1]``.
+    y : ndarray of shape (n_samples,)
+        ``sin(2 pi x) + N(0, noise^2)``.
+
+    Examples
+    --------
+    >>> x, y = make_curve(5, noise=0.0)
+    >>> bool(np.all(np.diff(x) >= 0)), bool(np.allclose(y, np.sin(2 * np.pi * x)))
+    (True, True)
+    """
+    n_samples = check_positive_int(n_samples, "n_samples")
+    if not np.isfinite(noise) or noise < 0:
+        raise ValueError(f"noise must be a number >= 0, got {noise!r}")
+    gen = as_rng(rng)
+    x = np.sort(gen.uniform(0.0, 1.0, size=n_samples))
+    y = np.sin(2 * np.pi * x) + gen.normal(0.0, noise, size=n_samples)
+    return x, y
+
+
+def make_moons(n_samples=200, noise=0.2, rng=None):
+    """Two interleaving half circles (scikit-learn's ``make_moons``).
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 2)
+    y : ndarray of shape (n_samples,), int 0/1
+    """
+    n_samples = check_positive_int(n_samples, "n_samples")
+    return _sk_datasets.make_moons(n_samples=n_samples, noise=noise, random_state=_sklearn_seed(rng))
+
+
+def make_circles(n_samples=200, noise=0.1, factor=0.5, rng=None):
+    """A small circle (label 1) inside a larger one (scikit-learn's ``make_circles``).
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 2)
+    y : ndarray of shape (n_samples,), int 0/1
+    """
+    n_samples = check_positive_int(n_samples, "n_samples")
+    return _sk_datasets.make_circles(
+        n_samples=n_samples, noise=noise, factor=factor, random_state=_sklearn_seed(rng)
+    )
+
+
+def make_separable(n_samples=200, rng=None):
+    """Two Gaussian blobs that a straight line separates, with labels 0 and 1.
+
+    The blobs are centred at ``(-1, -1)`` (label 0) and ``(1, 1)`` (label 1)
+    with standard deviation 0.5. The rare points of a Gaussian tail that would
+    cross the line ``x1 + x2 = 0`` are pushed back along ``(1, 1)`` so that every
+    point keeps a margin of at least 0.1 from it: the classes are always linearly
+    separable.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 2)
+    y : ndarray of shape (n_samples,), int 0/1
+
+    Examples
+    --------
+    >>> X, y = make_separable(50)
+    >>> side = np.where(y == 1, 1, -1) * (X[:, 0] + X[:, 1]) / np.sqrt(2)
+    >>> bool(np.all(side >= 0.1 - 1e-12))
+    True
+    """
+    n_samples = check_positive_int(n_samples, "n_samples")
+    gen = as_rng(rng)
+    y = np.arange(n_samples) % 2
+    gen.shuffle(y)
+    sign = np.where(y == 1, 1.0, -1.0)
+    X = sign[:, None] * np.array([1.0, 1.0]) + gen.normal(0.0, 0.5, size=(n_samples, 2))
+    u = np.array([1.0, 1.0]) / np.sqrt(2.0)
+    margin = 0.1
+    side = sign * (X @ u)  # signed distance to the line, positive on the own side
+    shift = np.maximum(margin - side, 0.0)
+    X = X + (sign * shift)[:, None] * u
+    return X, y

@@ -1,0 +1,186 @@
+"""Update rules: gradient descent, momentum and Adam.
+
+Each optimizer has ``step(params, grads) -> new_params``: ``params`` and
+``grads`` are lists of the same structure, either ``(W, b)`` tuples (as in
+:mod:`dlcourse.mlp`) or plain arrays. ``step`` returns new arrays and never
+changes its arguments; momentum and Adam keep their running averages inside
+the optimizer object, so use one optimizer per training run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import as_float_array, check_fraction, check_positive_float
+
+__all__ = ["Adam", "GradientDescent", "Momentum", "OPTIMIZERS", "make_optimizer"]
+
+
+def _flatten(params, name):
+    """List the arrays of ``params`` and remember its structure (tuple lengths or None)."""
+    if not isinstance(params, (list, tuple)):
+        raise ValueError(f"{name} must be a list of arrays or of (W, b) tuples, got {type(params).__name__}")
+    arrays, structure = [], []
+    for item in params:
+        if isinstance(item, (list, tuple)):
+            structure.append(len(item))
+            arrays.extend(as_float_array(a, name) for a in item)
+        else:
+            structure.append(None)
+            arrays.append(as_float_array(item, name))
+    return arrays, structure
+
+
+def _unflatten(arrays, structure):
+    out, i = [], 0
+    for length in structure:
+        if length is None:
+            out.append(arrays[i])
+            i += 1
+        else:
+            out.append(tuple(arrays[i : i + length]))
+            i += length
+    return out
+
+
+class _Optimizer:
+    """Shared ``step``: copy the parameters, then apply the in-place rule ``_update``."""
+
+    def step(self, params, grads):
+        """Return the parameters after one update.
+
+        Parameters
+        ----------
+        params : list of (W, b) tuples or list of arrays
+        grads : same structure and shapes as ``params``
+
+        Returns
+        -------
+        new_params : list, same structure; new arrays
+        """
+        p_arrays, p_structure = _flatten(params, "params")
+        g_arrays, g_structure = _flatten(grads, "grads")
+        if p_structure != g_structure:
+            raise ValueError(
+                f"grads has structure {g_structure} but params has {p_structure} "
+                "(None = a plain array, k = a tuple of k arrays); expected the same"
+            )
+        for k, (p, g) in enumerate(zip(p_arrays, g_arrays, strict=True)):
+            if p.shape != g.shape:
+                raise ValueError(
+                    f"grads array {k} has shape {g.shape}, expected {p.shape} like params array {k}"
+                )
+        new = [p.copy() for p in p_arrays]
+        self._update(new, g_arrays)
+        return _unflatten(new, p_structure)
+
+
+class GradientDescent(_Optimizer):
+    """Plain gradient descent: ``w := w - lr * dw``.
+
+    Examples
+    --------
+    >>> GradientDescent(lr=0.1).step([np.array([1.0])], [np.array([2.0])])
+    [array([0.8])]
+    """
+
+    def __init__(self, lr):
+        self.lr = check_positive_float(lr, "lr")
+
+    def _update(self, arrays, grads):
+        for p, g in zip(arrays, grads, strict=True):
+            p -= self.lr * g
+
+    def __repr__(self):
+        return f"GradientDescent(lr={self.lr})"
+
+
+class Momentum(_Optimizer):
+    """Gradient descent with momentum: ``v := beta v - lr dw``, then ``w := w + v``.
+
+    The velocity ``v`` starts at zero and is a running sum of past steps, so a
+    direction the gradients agree on builds up speed.
+
+    Examples
+    --------
+    >>> opt = Momentum(lr=0.1, beta=0.5)
+    >>> w = opt.step([np.array([1.0])], [np.array([1.0])])  # v = -0.1
+    >>> opt.step(w, [np.array([1.0])])  # v = 0.5 * -0.1 - 0.1 = -0.15
+    [array([0.75])]
+    """
+
+    def __init__(self, lr, beta=0.9):
+        self.lr = check_positive_float(lr, "lr")
+        self.beta = check_fraction(beta, "beta")
+        self.velocity = None
+
+    def _update(self, arrays, grads):
+        if self.velocity is None:
+            self.velocity = [np.zeros_like(p) for p in arrays]
+        for p, g, v in zip(arrays, grads, self.velocity, strict=True):
+            v *= self.beta
+            v -= self.lr * g
+            p += v
+
+    def __repr__(self):
+        return f"Momentum(lr={self.lr}, beta={self.beta})"
+
+
+class Adam(_Optimizer):
+    """Adam: steps scaled by running averages of the gradient and its square.
+
+    With ``t`` the step number (from 1):
+    ``m := beta1 m + (1 - beta1) dw``, ``v := beta2 v + (1 - beta2) dw**2``,
+    ``w := w - lr * m_hat / (sqrt(v_hat) + eps)`` where
+    ``m_hat = m / (1 - beta1**t)`` and ``v_hat = v / (1 - beta2**t)`` undo the
+    bias of starting the averages at zero.
+
+    Examples
+    --------
+    >>> Adam(lr=0.1).step([np.array([1.0])], [np.array([5.0])])  # first step moves by about lr
+    [array([0.9])]
+    """
+
+    def __init__(self, lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.lr = check_positive_float(lr, "lr")
+        self.beta1 = check_fraction(beta1, "beta1")
+        self.beta2 = check_fraction(beta2, "beta2")
+        self.eps = check_positive_float(eps, "eps")
+        self.t = 0
+        self.m = None
+        self.v = None
+
+    def _update(self, arrays, grads):
+        if self.m is None:
+            self.m = [np.zeros_like(p) for p in arrays]
+            self.v = [np.zeros_like(p) for p in arrays]
+        self.t += 1
+        # fold both bias corrections into one step size
+        step_size = self.lr * np.sqrt(1.0 - self.beta2**self.t) / (1.0 - self.beta1**self.t)
+        eps_hat = self.eps * np.sqrt(1.0 - self.beta2**self.t)
+        for p, g, m, v in zip(arrays, grads, self.m, self.v, strict=True):
+            m *= self.beta1
+            m += (1.0 - self.beta1) * g
+            v *= self.beta2
+            v += (1.0 - self.beta2) * (g * g)
+            p -= step_size * m / (np.sqrt(v) + eps_hat)
+
+    def __repr__(self):
+        return f"Adam(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2}, eps={self.eps})"
+
+
+#: Optimizer classes by name.
+OPTIMIZERS = {"gd": GradientDescent, "momentum": Momentum, "adam": Adam}
+
+
+def make_optimizer(name, lr):
+    """Create an optimizer by name: ``"gd"``, ``"momentum"`` or ``"adam"``.
+
+    Examples
+    --------
+    >>> make_optimizer("adam", 0.001)
+    Adam(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-08)
+    """
+    if not isinstance(name, str) or name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; expected one of {sorted(OPTIMIZERS)}")
+    return OPTIMIZERS[name](lr=lr)
