@@ -1,0 +1,84 @@
+"""Tests for dlcourse.data: the generators, their seeding and their checks."""
+
+import numpy as np
+import pytest
+import sklearn.datasets
+import sklearn.model_selection
+from sklearn.svm import LinearSVC
+
+from dlcourse import data
+from dlcourse.data import as_rng, make_circles, make_curve, make_moons, make_separable, make_xor
+
+
+def test_as_rng_accepts_none_int_and_generator():
+    g = np.random.default_rng(5)
+    assert as_rng(g) is g
+    assert as_rng(None).random() == np.random.default_rng(0).random()
+    assert as_rng(7).random() == np.random.default_rng(7).random()
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "0", np.random.RandomState(0), True])
+def test_as_rng_rejects_other_things(bad):
+    with pytest.raises(ValueError, match="rng"):
+        as_rng(bad)
+
+
+def test_make_xor_is_the_lecture_example():
+    X, y = make_xor()
+    assert X.shape == (1000, 2) and y.shape == (1000,)
+    assert X.min() >= -1 and X.max() <= 1
+    np.testing.assert_array_equal(y, (X[:, 0] * X[:, 1] > 0).astype(int))
+    assert 0.4 < y.mean() < 0.6
+    assert y.dtype.kind == "i"
+
+
+@pytest.mark.parametrize("make", [make_xor, make_curve, make_moons, make_circles, make_separable])
+def test_generators_are_seeded(make):
+    a, b, c = make(rng=None), make(rng=0), make(rng=1)
+    np.testing.assert_array_equal(a[0], b[0])
+    assert not np.array_equal(a[0], c[0])
+    d, e = make(rng=np.random.default_rng(3)), make(rng=np.random.default_rng(3))
+    np.testing.assert_array_equal(d[0], e[0])
+
+
+def test_make_curve():
+    x, y = make_curve(40, noise=0.1, rng=2)
+    assert x.shape == y.shape == (40,)
+    assert np.all(np.diff(x) >= 0) and x.min() >= 0 and x.max() <= 1
+    residual = y - np.sin(2 * np.pi * x)
+    assert 0.05 < residual.std() < 0.2
+
+
+def test_moons_and_circles_are_scikit_learns():
+    X, y = make_moons(50, noise=0.1, rng=4)
+    X_ref, y_ref = sklearn.datasets.make_moons(n_samples=50, noise=0.1, random_state=4)
+    np.testing.assert_array_equal(X, X_ref)
+    np.testing.assert_array_equal(y, y_ref)
+    X, y = make_circles(60, rng=4)
+    X_ref, y_ref = sklearn.datasets.make_circles(n_samples=60, noise=0.1, factor=0.5, random_state=4)
+    np.testing.assert_array_equal(X, X_ref)
+
+
+def test_make_separable_is_linearly_separable():
+    for seed in range(5):
+        X, y = make_separable(300, rng=seed)
+        assert X.shape == (300, 2) and set(np.unique(y)) == {0, 1}
+        assert LinearSVC(C=1e4, max_iter=100_000).fit(X, y).score(X, y) == 1.0
+
+
+def test_train_test_split_is_scikit_learns():
+    assert data.train_test_split is sklearn.model_selection.train_test_split
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: make_xor(0), "n_samples must be an integer >= 1, got 0"),
+        (lambda: make_xor(10.5), "n_samples must be an integer"),
+        (lambda: make_curve(10, noise=-1.0), "noise must be a number >= 0"),
+        (lambda: make_separable(-3), "n_samples"),
+    ],
+)
+def test_bad_input_raises_clear_errors(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

@@ -1,0 +1,82 @@
+"""Tests for dlcourse.losses: values, gradients against central differences, edge cases."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.metrics import log_loss, mean_squared_error
+
+from dlcourse.activations import sigmoid
+from dlcourse.gradcheck import numerical_gradient, relative_error
+from dlcourse.losses import (
+    EPS,
+    binary_cross_entropy,
+    binary_cross_entropy_grad,
+    binary_cross_entropy_with_logits,
+    mse,
+    mse_grad,
+)
+
+rng = np.random.default_rng(0)
+Y = rng.integers(0, 2, size=12)
+P = rng.uniform(0.05, 0.95, size=12)
+
+
+def test_mse_equals_sklearn_and_its_gradient_is_right():
+    y = rng.normal(size=10)
+    y_hat = rng.normal(size=10)
+    assert mse(y, y_hat) == pytest.approx(mean_squared_error(y, y_hat))
+    numeric = numerical_gradient(lambda v: mse(y, v), y_hat)
+    assert relative_error(mse_grad(y, y_hat), numeric) < 1e-7
+
+
+def test_bce_equals_sklearn_log_loss_and_its_gradient_is_right():
+    assert binary_cross_entropy(Y, P) == pytest.approx(log_loss(Y, P))
+    numeric = numerical_gradient(lambda v: binary_cross_entropy(Y, v), P)
+    assert relative_error(binary_cross_entropy_grad(Y, P), numeric) < 1e-7
+
+
+def test_bce_is_finite_at_zero_and_one():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = binary_cross_entropy([1, 0, 1, 0], [0.0, 1.0, 1.0, 0.0])
+        grad = binary_cross_entropy_grad([1, 0], [0.0, 1.0])
+    assert np.isfinite(loss)
+    assert loss == pytest.approx(-np.log(EPS) / 2, rel=1e-6)
+    assert np.all(np.isfinite(grad))
+
+
+def test_bce_with_logits_equals_bce_of_sigmoid():
+    z = rng.normal(0, 3, size=12)
+    assert binary_cross_entropy_with_logits(Y, z) == pytest.approx(binary_cross_entropy(Y, sigmoid(z)))
+    # exact where the clipped version saturates
+    assert binary_cross_entropy_with_logits([1], [-100.0]) == pytest.approx(100.0)
+
+
+def test_column_prediction_is_accepted_for_vector_labels():
+    assert binary_cross_entropy(Y, P[:, None]) == pytest.approx(binary_cross_entropy(Y, P))
+    assert binary_cross_entropy_grad(Y, P[:, None]).shape == (12, 1)
+    assert mse_grad(np.ones(3), np.zeros((3, 1))).shape == (3, 1)
+
+
+def test_arguments_are_not_changed():
+    p = np.array([0.0, 1.0, 0.5])
+    binary_cross_entropy([0, 1, 1], p)
+    np.testing.assert_array_equal(p, [0.0, 1.0, 0.5])
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: binary_cross_entropy([0, 2], [0.5, 0.5]), r"y must hold binary labels 0 or 1, got values such as \[2.0\]"),
+        (lambda: binary_cross_entropy([0, 1], [0.5, 1.5]), r"p must hold probabilities in \[0, 1\]"),
+        (lambda: binary_cross_entropy_grad([0, 0.5], [0.5, 0.5]), "binary labels"),
+        (lambda: binary_cross_entropy([0, 1, 1], [0.5, 0.5]), r"y has shape \(3,\) but p has shape \(2,\)"),
+        (lambda: mse(np.zeros(3), np.zeros((3, 3))), r"y has shape \(3,\) but y_hat has shape \(3, 3\)"),
+        (lambda: mse([], []), "empty"),
+        (lambda: mse([1.0, np.nan], [1.0, 2.0]), "NaN"),
+    ],
+)
+def test_bad_input_raises_clear_errors(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
