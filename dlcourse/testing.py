@@ -488,7 +488,7 @@ def self_check(namespace: Mapping[str, Any], assignment: str) -> None:
         line = f"  {label:<5}  {result.function:<{width}}"
         if result.message:
             line += f"  {result.message}"
-        print(line)
+        print(line.rstrip())
     passed = sum(r.passed for r in results)
     print(f"\n{passed} of {len(results)} functions pass their visible tests.")
     if passed == len(results):
