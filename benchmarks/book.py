@@ -1,0 +1,107 @@
+"""How long the book takes to build: cold (from clean), warm (cache kept), slowest chapters.
+
+Builds a temporary copy of the repository, so the working tree and its _build are untouched:
+
+* cold: ``jupyter-book build . -W -n --keep-going`` with no _build at all (every notebook runs);
+* warm: ``make book``'s rebuild, i.e. ``rm -rf _build/html`` and build again with the
+  jupyter-cache in ``_build/.jupyter_cache`` kept (no notebook runs when no code changed);
+* per chapter: the execution time jupyter-cache recorded for each notebook in the cold build.
+
+Targets on the 2-core course machine: cold <= 180 s, warm <= 20 s, no chapter over 30 s.
+Times are printed, never asserted; warm/cold is printed as a ratio measured in the same run.
+
+Usage::
+
+    python benchmarks/book.py            # cold once, warm three times (median)
+    python benchmarks/book.py --quick    # cold once, warm once
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+SKIP = {".venv", "node_modules", "_build", ".git", ".pytest_cache", ".ruff_cache", "__pycache__"}
+TARGETS = {"cold": 180.0, "warm": 20.0, "chapter": 30.0}
+
+
+def copy_sources(dst: Path) -> None:
+    shutil.copytree(
+        ROOT, dst, symlinks=True,
+        ignore=lambda folder, names: [n for n in names if n in SKIP or n.endswith(".egg-info")],
+    )
+    if (ROOT / "node_modules").is_dir():
+        (dst / "node_modules").symlink_to(ROOT / "node_modules")
+
+
+def build(src: Path) -> float:
+    """Run the CI build in ``src``; return its wall time in seconds (exit on failure)."""
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", PYTHONHASHSEED="0")
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [str(BIN / "jupyter-book"), "build", ".", "-W", "-n", "--keep-going"],
+        cwd=src, env=env, capture_output=True, text=True,
+    )
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"build failed (exit {proc.returncode}):\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
+    return elapsed
+
+
+def chapter_times(src: Path) -> list[tuple[str, float]]:
+    """(document, execution seconds) for every notebook jupyter-cache executed, slowest first."""
+    from jupyter_cache import get_cache
+
+    cache = get_cache(src / "_build" / ".jupyter_cache")
+    rows = []
+    for record in cache.list_cache_records():
+        seconds = record.data.get("execution_seconds")
+        if seconds is not None:
+            rows.append((Path(record.uri).relative_to(src).as_posix(), float(seconds)))
+    return sorted(rows, key=lambda row: row[1], reverse=True)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one warm rebuild instead of three")
+    parser.add_argument("--top", type=int, default=5, help="how many of the slowest chapters to list")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="dlcourse-book-bench-") as tmp:
+        src = Path(tmp) / "src"
+        copy_sources(src)
+        subprocess.run([sys.executable, "-m", "dlcourse.assets"], cwd=src, check=True, capture_output=True)
+
+        cold = build(src)
+        chapters = chapter_times(src)
+        warm_runs = []
+        for _ in range(1 if args.quick else 3):
+            shutil.rmtree(src / "_build" / "html")
+            warm_runs.append(build(src))
+        warm = statistics.median(warm_runs)
+
+    executed = sum(seconds for _, seconds in chapters)
+    print(f"book build on {os.cpu_count()} CPUs ({'quick' if args.quick else 'full'} run)")
+    print(f"  cold build (from clean):     {cold:7.1f} s   target <= {TARGETS['cold']:.0f} s")
+    print(f"  warm rebuild (cache kept):   {warm:7.1f} s   target <= {TARGETS['warm']:.0f} s"
+          f"   (median of {len(warm_runs)}; warm/cold = {warm / cold:.2f})")
+    print(f"  notebook execution in cold:  {executed:7.1f} s   ({executed / cold:.0%} of the cold build, "
+          f"{len(chapters)} notebooks)")
+    print(f"  slowest chapters (execution, target <= {TARGETS['chapter']:.0f} s each):")
+    for doc, seconds in chapters[: args.top]:
+        flag = "  OVER TARGET" if seconds > TARGETS["chapter"] else ""
+        print(f"    {seconds:6.1f} s  {doc}{flag}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
