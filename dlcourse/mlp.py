@@ -368,73 +368,84 @@ def _backprop_activation_inplace(name, dA, A, tmp):
     # identity: nothing to do
 
 
-def _fit_full_batch(X, y, arrays, activation, optimizer, n_epochs):
-    """Full-batch training with preallocated buffers; updates ``arrays`` in place.
+def _fit_full_batch(X, y, params, activation, optimizer, n_epochs):
+    """Full-batch training with preallocated buffers.
 
-    ``arrays`` is the flat list ``[W1, b1, W2, b2, ...]`` (private copies). Returns the
-    loss before each update.
+    Speed matters here (the course trains many small networks live), so the loop
+    avoids every array it can: each layer keeps ``W`` and ``b`` stacked in one
+    array ``Wb = [W; b]`` of shape ``(n_in + 1, n_out)`` and each layer input
+    gets a constant column of ones, so ``Z = [A, 1] @ Wb`` and one product
+    ``[A, 1].T @ dZ`` gives ``dW`` and ``db`` together. For plain gradient descent
+    ``lr`` is folded into ``dZ_L``, so the update is a single subtraction.
+
+    Returns the trained ``params`` (new arrays) and the loss before each update.
     """
     n_samples = X.shape[0]
-    n_layers = len(arrays) // 2
-    Ws, bs = arrays[0::2], arrays[1::2]
-    widths = [W.shape[1] for W in Ws]
-    Zs = [np.empty((n_samples, w)) for w in widths]
-    As = [np.empty((n_samples, w)) for w in widths]
-    dZs = [np.empty((n_samples, w)) for w in widths]
-    tmps = [np.empty((n_samples, w)) for w in widths]
-    grads = [np.empty_like(a) for a in arrays]
-    dWs, dbs = grads[0::2], grads[1::2]
-    ones = np.ones(n_samples)
+    n_layers = len(params)
+    Wbs = [np.vstack([W, b[None, :]]) for W, b in params]  # private copies
+    widths = [W.shape[1] for W, _ in params]
+    # Inputs of each layer with a trailing column of ones: [X, 1], [A1, 1], ... All buffers
+    # are column-major, so the view A_l = [A_l, 1][:, :-1] stays contiguous and the
+    # element-wise steps run at full speed.
+    inputs = [np.asfortranarray(np.hstack([X, np.ones((n_samples, 1))]))]
+    inputs += [np.ones((n_samples, w + 1), order="F") for w in widths[:-1]]
+    As = [a[:, :-1] for a in inputs[1:]]  # views: the hidden activations A1, A2, ...
+    Zs = [np.empty((n_samples, w), order="F") for w in widths]
+    dZs = [np.empty((n_samples, w), order="F") for w in widths]
+    tmps = [np.empty((n_samples, w), order="F") for w in widths]
+    grads = [np.empty_like(Wb) for Wb in Wbs]
     Y = y.reshape(-1, 1)
-    # per-sample loss is -log q with q = y_hat where y = 1 and 1 - y_hat where y = 0
-    sign = 2.0 * Y - 1.0
-    offset = 1.0 - Y
-    q = np.empty((n_samples, 1))
+    ones = np.ones(n_samples)
+    not_y = 1.0 - y
+    log_p = np.empty((n_samples, 1))
+    y_hat = np.empty((n_samples, 1))
     losses = np.empty(n_epochs)
-    inv_n = 1.0 / n_samples
+    plain_gd = type(optimizer).__name__ == "GradientDescent"
+    # dZ_L = (y_hat - y) * scale; for plain GD the learning rate rides along
+    scale = (optimizer.lr if plain_gd else 1.0) / n_samples
     update = optimizer._update
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", divide="ignore"):
         for epoch in range(n_epochs):
-            # forward: Z_l = A_{l-1} @ W_l + b_l, A_l = f(Z_l); sigmoid on the output layer
-            A_prev = X
-            for l in range(n_layers):
-                np.matmul(A_prev, Ws[l], out=Zs[l])
-                Zs[l] += bs[l]
-                if l == n_layers - 1:
-                    _sigmoid_inplace(Zs[l], As[l])
-                else:
-                    _activate_inplace(activation, Zs[l], As[l])
-                A_prev = As[l]
-            y_hat = As[-1]
-            # loss (mean BCE), clipped like losses.binary_cross_entropy
-            np.multiply(y_hat, sign, out=q)
-            q += offset
-            np.maximum(q, EPS, out=q)
-            np.log(q, out=q)
-            losses[epoch] = -(ones @ q[:, 0]) * inv_n
-            # backward: dZ_L = (y_hat - y) / n, then dW_l = A_{l-1}.T @ dZ_l, db_l = sum of dZ_l
+            # forward: Z_l = [A_{l-1}, 1] @ [W_l; b_l], A_l = f(Z_l), sigmoid on the output
+            for l in range(n_layers - 1):
+                np.matmul(inputs[l], Wbs[l], out=Zs[l])
+                _activate_inplace(activation, Zs[l], As[l])
+            Z_out = Zs[-1]
+            np.matmul(inputs[-1], Wbs[-1], out=Z_out)
+            _sigmoid_inplace(Z_out, y_hat)
+            # loss: mean of log(1 + exp(z)) - y z = (1 - y) z - log(y_hat), summed by dot products
+            np.log(y_hat, out=log_p)
+            loss = (not_y @ Z_out[:, 0] - ones @ log_p[:, 0]) / n_samples
+            if not np.isfinite(loss):  # y_hat rounded to 0 somewhere: take the exact route
+                loss = float(np.mean(np.logaddexp(0.0, Z_out) - Y * Z_out))
+            losses[epoch] = loss
+            # backward: dZ_L = (y_hat - y) / n; [dW_l; db_l] = [A_{l-1}, 1].T @ dZ_l;
+            # dZ_{l-1} = (dZ_l @ W_l.T) * f'(Z_{l-1})
             dZ = dZs[-1]
             np.subtract(y_hat, Y, out=dZ)
-            dZ *= inv_n
+            dZ *= scale
             for l in range(n_layers - 1, -1, -1):
-                A_in = X if l == 0 else As[l - 1]
-                np.matmul(A_in.T, dZ, out=dWs[l])
-                np.matmul(ones, dZ, out=dbs[l])
+                np.matmul(inputs[l].T, dZ, out=grads[l])
                 if l > 0:
-                    dZ_prev = dZs[l - 1]
-                    np.matmul(dZ, Ws[l].T, out=dZ_prev)
-                    _backprop_activation_inplace(activation, dZ_prev, As[l - 1], tmps[l - 1])
-                    dZ = dZ_prev
-            update(arrays, grads)
-    return losses
+                    np.matmul(dZ, Wbs[l][:-1].T, out=dZs[l - 1])
+                    dZ = dZs[l - 1]
+                    _backprop_activation_inplace(activation, dZ, As[l - 1], tmps[l - 1])
+            if plain_gd:
+                for Wb, G in zip(Wbs, grads, strict=True):
+                    Wb -= G
+            else:
+                update(Wbs, grads)
+    return [(Wb[:-1].copy(), Wb[-1].copy()) for Wb in Wbs], losses
 
 
-def _fit_mini_batch(X, y, arrays, activation, optimizer, n_epochs, batch_size, rng):
-    """Mini-batch training: shuffle each epoch, one update per batch; updates ``arrays`` in place.
+def _fit_mini_batch(X, y, params, activation, optimizer, n_epochs, batch_size, rng):
+    """Mini-batch training: shuffle each epoch, one update per batch.
 
-    Returns the mean loss over each epoch's batches (weighted by batch size).
+    Returns the trained ``params`` (new arrays) and, per epoch, the mean of the
+    batch losses weighted by batch size.
     """
     n_samples = X.shape[0]
+    arrays = [a.copy() for pair in params for a in pair]  # private copies, updated in place
     losses = np.empty(n_epochs)
     update = optimizer._update
     for epoch in range(n_epochs):
@@ -447,28 +458,40 @@ def _fit_mini_batch(X, y, arrays, activation, optimizer, n_epochs, batch_size, r
             total += loss * len(batch)
             update(arrays, [g for pair in grads for g in pair])
         losses[epoch] = total / n_samples
-    return losses
+    return list(zip(arrays[0::2], arrays[1::2], strict=True)), losses
 
 
 # ----------------------------------------------------------------------------- the class
 
-#: Default ``(lr, n_epochs)`` of :meth:`MLP.fit` for each optimizer and hidden activation.
-#: Chosen on the lecture's example (``make_xor(1000)``, 70/30 split, ``[2, 5, 1]``): each
-#: reaches high test accuracy for every seed tried and trains in a few tens of milliseconds.
+#: Default ``(lr, n_epochs)`` of :meth:`MLP.fit`, by optimizer and hidden activation.
+#:
+#: Tuned for full-batch training on the lecture's example (``make_xor(1000)``, 70/30 split,
+#: ``MLP([2, 5, 1], activation)``) over 20 seeds: the median test accuracy is 0.97 to 0.99 and
+#: a fit takes a few hundred epochs (tens of milliseconds). With only 5 hidden units a few
+#: seeds still stop in a poorer local minimum (about 0.75 to 0.85 for ReLU or sigmoid);
+#: more hidden units remove that. Sigmoid units have a gradient of at most 1/4, hence the
+#: larger learning rate. ``"identity"`` makes the network linear: it cannot solve XOR.
 DEFAULTS = {
     "gd": {
-        "sigmoid": (3.0, 1000),
-        "tanh": (1.0, 1000),
-        "relu": (1.0, 1000),
-        "leaky_relu": (1.0, 1000),
-        "identity": (1.0, 1000),
+        "sigmoid": (3.0, 500),
+        "tanh": (2.0, 300),
+        "relu": (1.0, 300),
+        "leaky_relu": (1.0, 300),
+        "identity": (1.0, 300),
+    },
+    "momentum": {
+        "sigmoid": (1.0, 300),
+        "tanh": (0.5, 300),
+        "relu": (0.1, 300),
+        "leaky_relu": (0.1, 300),
+        "identity": (0.1, 300),
     },
     "adam": {
-        "sigmoid": (0.05, 1000),
-        "tanh": (0.05, 1000),
-        "relu": (0.05, 1000),
-        "leaky_relu": (0.05, 1000),
-        "identity": (0.05, 1000),
+        "sigmoid": (0.05, 500),
+        "tanh": (0.05, 500),
+        "relu": (0.05, 500),
+        "leaky_relu": (0.05, 500),
+        "identity": (0.05, 500),
     },
 }
 
@@ -565,9 +588,9 @@ class MLP:
         X : array_like of shape (n_samples, n_features)
         y : array_like of shape (n_samples,), labels 0/1
         lr : float, optional
-            Learning rate; default from ``DEFAULTS[optimizer][hidden_activation]``.
+            Learning rate; None takes ``DEFAULTS[optimizer][hidden_activation][0]``.
         n_epochs : int, optional
-            Passes over the data; default from ``DEFAULTS`` as well.
+            Passes over the data; None takes ``DEFAULTS[optimizer][hidden_activation][1]``.
         optimizer : {"gd", "momentum", "adam"}, default "gd"
         batch_size : int, optional
             None (the default) uses all samples in each update (full-batch);
@@ -582,22 +605,18 @@ class MLP:
         y = check_labels(y, "y", X.shape[0])
         if not isinstance(optimizer, str) or optimizer not in ("gd", "momentum", "adam"):
             raise ValueError(f"unknown optimizer {optimizer!r}; expected 'gd', 'momentum' or 'adam'")
-        default_lr, default_epochs = DEFAULTS["adam" if optimizer == "adam" else "gd"][
-            self.hidden_activation
-        ]
+        default_lr, default_epochs = DEFAULTS[optimizer][self.hidden_activation]
         lr = default_lr if lr is None else check_positive_float(lr, "lr")
         n_epochs = default_epochs if n_epochs is None else check_positive_int(n_epochs, "n_epochs")
         if batch_size is not None:
             batch_size = check_positive_int(batch_size, "batch_size")
         opt = make_optimizer(optimizer, lr)
-        # private copies: the arrays the user assigned are never changed in place
-        arrays = [a.copy() for pair in params for a in pair]
         if batch_size is None or batch_size >= X.shape[0]:
-            losses = _fit_full_batch(X, y, arrays, self.hidden_activation, opt, n_epochs)
+            new_params, losses = _fit_full_batch(X, y, params, self.hidden_activation, opt, n_epochs)
         else:
-            losses = _fit_mini_batch(
-                X, y, arrays, self.hidden_activation, opt, n_epochs, batch_size, self._rng
+            new_params, losses = _fit_mini_batch(
+                X, y, params, self.hidden_activation, opt, n_epochs, batch_size, self._rng
             )
-        self.params = list(zip(arrays[0::2], arrays[1::2], strict=True))
+        self.params = new_params
         self.loss_history_ = losses
         return self

@@ -272,6 +272,7 @@ def test_predict_is_threshold_of_predict_proba():
 def test_defaults_table_covers_every_activation():
     for table in DEFAULTS.values():
         assert set(table) == set(HIDDEN)
+    assert set(DEFAULTS) == {"gd", "momentum", "adam"}
 
 
 @pytest.mark.parametrize(
