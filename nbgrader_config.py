@@ -9,3 +9,10 @@ c.CourseDirectory.release_directory = "exercises"
 c.Execute.timeout = 60
 # Deleted test cells are otherwise not restored (and nothing is logged).
 c.OverwriteCells.add_missing_cells = True
+# Grading sandbox (dlcourse.sandbox): every kernel nbgrader starts runs isolated (private
+# filesystem view without solutions/, gradebook, other students; no network; memory, CPU
+# and process caps; unprivileged uid) and is forked from a pre-imported server for speed.
+# DLCOURSE_SANDBOX=0 switches the isolation off (trusted notebooks only).
+from dlcourse.sandbox import configure_nbgrader  # noqa: E402
+
+configure_nbgrader(c)

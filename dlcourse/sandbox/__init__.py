@@ -1,0 +1,55 @@
+"""The grading sandbox: every student's kernel runs isolated and resource-capped.
+
+Use from ``nbgrader_config.py``::
+
+    from dlcourse.sandbox import configure_nbgrader
+    configure_nbgrader(c)
+
+which installs the ``dlcourse-sandbox`` kernelspec into this venv (if missing or stale) and
+makes nbgrader run every notebook with it. The kernelspec's provisioner
+(:mod:`dlcourse.sandbox.provisioner`) starts kernels through a per-process fork server
+(:mod:`dlcourse.sandbox.forkserver`) and the sandbox (:mod:`dlcourse.sandbox.jail`).
+
+Switches (environment of the grading process): ``DLCOURSE_SANDBOX=0`` (no isolation),
+``DLCOURSE_FORKSERVER=0`` (exec each kernel), limits in :mod:`dlcourse.sandbox.policy`.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .kernelspec import KERNEL_NAME, install_kernelspec
+
+__all__ = ["KERNEL_NAME", "configure_nbgrader", "install_kernelspec", "check_available"]
+
+
+def check_available() -> None:
+    """Raise RuntimeError with a clear message if the sandbox is on but cannot be entered."""
+    from . import jail, policy
+
+    if policy.enabled():
+        problem = jail.probe()
+        if problem is not None:
+            raise RuntimeError(jail.unavailable_message(problem))
+
+
+def configure_nbgrader(c, hide=()) -> None:
+    """Make nbgrader execute every notebook in the sandboxed kernel.
+
+    Parameters
+    ----------
+    c : traitlets.config.Config
+        The ``c`` of ``nbgrader_config.py``.
+    hide : sequence of str, optional
+        Extra paths (relative to the course folder or absolute) the kernels must not read,
+        e.g. the folder where grade reports are written.
+    """
+    install_kernelspec()
+    c.Execute.kernel_name = KERNEL_NAME
+    # Kill the kernel at the end instead of a graceful shutdown round-trip (nbclient's
+    # NotebookClient.shutdown_kernel, honoured by nbgrader 0.9.6's Execute preprocessor).
+    c.Execute.shutdown_kernel = "immediate"
+    c.AsyncKernelManager.client_class = "dlcourse.sandbox.client.SandboxKernelClient"
+    if hide:
+        old = [p for p in os.environ.get("DLCOURSE_SANDBOX_HIDE", "").split(os.pathsep) if p]
+        os.environ["DLCOURSE_SANDBOX_HIDE"] = os.pathsep.join(old + [str(p) for p in hide])

@@ -1,0 +1,49 @@
+"""A kernel client whose start-up handshake ends with a short IOPub drain.
+
+jupyter_client's ``wait_for_ready`` ends by draining IOPub until 0.2 s pass without a
+message: a fixed 0.2 s per kernel. Messages of a finished kernel_info exchange are already
+queued when the reply arrives, so a 20 ms quiet period is enough; replies are matched to
+requests by ``msg_id`` afterwards anyway.
+"""
+
+from __future__ import annotations
+
+import time
+from queue import Empty
+
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.utils import ensure_async
+from traitlets import Float
+
+
+class SandboxKernelClient(AsyncKernelClient):
+    """AsyncKernelClient with a configurable IOPub drain after ``kernel_info``."""
+
+    iopub_drain = Float(0.02, config=True, help="Quiet period (s) that ends the IOPub drain.")
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        abs_timeout = time.time() + (float("inf") if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                msg = await ensure_async(self.shell_channel.get_msg(timeout=1))
+            except Empty:
+                pass
+            else:
+                if msg["msg_type"] == "kernel_info_reply":
+                    try:  # IOPub connected? kernel_info's busy/idle must show up there
+                        await ensure_async(self.iopub_channel.get_msg(timeout=0.2))
+                    except Empty:
+                        pass
+                    else:
+                        self._handle_kernel_info_reply(msg)
+                        break
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.time() > abs_timeout:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+        while True:
+            try:
+                await ensure_async(self.iopub_channel.get_msg(timeout=self.iopub_drain))
+            except Empty:
+                break

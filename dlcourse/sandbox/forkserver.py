@@ -1,0 +1,248 @@
+"""A fork server: import ipykernel and numpy once, fork a fresh kernel per submission.
+
+One server runs per grading process (started on the first kernel launch, ended when the
+grading process closes its socket). Every launch forks a new process from the server, so
+no Python state is shared between two students' kernels: each gets a copy of a freshly
+imported interpreter, then its own environment, folder, argv, seeds and sandbox.
+
+Protocol: one JSON object per line over a Unix socket pair.
+
+- ``{"op": "launch", "argv": [...], "env": {...}, "cwd": "..."}`` -> ``{"pid": N}``
+- ``{"op": "wait", "pid": N}`` (after the pidfd reported the exit) -> ``{"code": C}``
+- ``{"op": "release", "pid": N}`` kill if running, reap -> ``{"code": C}``
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+
+#: Modules imported once in the server (none of them starts a thread at import).
+PRELOAD = (
+    "numpy",
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "ipykernel.zmqshell",
+    "ipykernel.iostream",
+    "ipykernel.heartbeat",
+    "ipykernel.control",
+    "ipykernel.comm",
+    "ipykernel.eventloops",
+    "ipykernel.debugger",
+    "IPython.core.interactiveshell",
+    "IPython.core.completer",
+    "IPython.core.history",
+    "matplotlib_inline.backend_inline",
+    "jupyter_client.session",
+    "zmq.eventloop.zmqstream",
+    "tornado.ioloop",
+    "sqlite3",
+    "pydoc",
+)
+
+
+# --------------------------------------------------------------------- server side
+def _preload() -> None:
+    import importlib
+
+    extra = os.environ.get("DLCOURSE_FORKSERVER_PRELOAD", "")
+    for name in PRELOAD + tuple(n for n in extra.split(",") if n):
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001 - a missing optional module only costs speed
+            print(f"dlcourse forkserver: cannot preload {name}: {exc}", file=sys.stderr)
+
+
+def _debug(what: str) -> None:
+    if os.environ.get("DLCOURSE_SANDBOX_DEBUG"):
+        import time
+
+        print(f"[{time.monotonic():.3f} {os.getpid()}] {what}", file=sys.stderr, flush=True)
+
+
+def _run_ipykernel(argv: list[str], env: dict) -> int:
+    """Run an IPython kernel in this (forked) process, as ``python -m ipykernel_launcher``."""
+    import threading as _threading
+
+    os.environ.clear()
+    os.environ.update(env)
+    os.environ["JPY_PARENT_PID"] = "1"  # no parent-poller thread: PDEATHSIG ends the kernel
+    # IPKernelApp reads JPY_PARENT_PID when the class is imported (in the server), so say it
+    # on the command line: 1 = no parent-poller thread and no "Ctrl-C" banner on stderr.
+    sys.argv = ["ipykernel_launcher", *argv, "--IPKernelApp.parent_handle=1"]
+    sys.path[0] = os.getcwd()  # as for ``python -m``: the kernel's folder comes first
+    try:  # the stock kernel seeds numpy's legacy global RNG from the OS at import
+        import numpy as np
+
+        np.random.seed()  # noqa: NPY002 - the legacy global state students may touch
+    except ImportError:
+        pass
+    from ipykernel.kernelapp import IPKernelApp
+
+    app = IPKernelApp.instance()
+    _debug("initialize")
+    app.initialize()
+    _debug("start")
+    app.start()
+    # Graceful shutdown: let ipykernel's control/shell/iopub threads finish before leaving.
+    for thread in _threading.enumerate():
+        if thread is not _threading.main_thread():
+            thread.join(timeout=1.0)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return 0
+
+
+def _child(request: dict) -> None:
+    """In the forked child: become the waiter (or the kernel) of one submission."""
+    code = 1
+    try:
+        os.closerange(3, 1 << 16)  # nothing of the server's (its socket above all) survives
+        os.setsid()
+        from . import jail  # already imported by the server
+
+        jail.prctl(jail.PR_SET_PDEATHSIG, signal.SIGKILL)
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGCHLD):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
+        os.chdir(request["cwd"])
+        from .launch import run
+
+        _debug("forked")
+        code = run(request["argv"], request["env"], _run_ipykernel)
+    except BaseException as exc:  # noqa: BLE001
+        print(f"dlcourse forkserver child: {type(exc).__name__}: {exc}", file=sys.stderr)
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code if isinstance(code, int) else 1)
+
+
+def serve(fd: int) -> None:
+    """Main loop of the server process (``python -m dlcourse.sandbox.forkserver FD``)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the grading process's to handle
+    sock = socket.socket(fileno=fd)
+    # Graded kernels need no debugger: without debugpy (0.4 s of imports per kernel, and
+    # pydevd's fork hooks) ipykernel simply starts without its debugger.
+    if not os.environ.get("DLCOURSE_FORKSERVER_DEBUGPY"):
+        sys.modules["debugpy"] = None
+    _preload()
+    from . import jail, launch  # noqa: F401 - imported before forking, not per kernel
+
+    reader = sock.makefile("rb")
+
+    def reply(obj):
+        sock.sendall(json.dumps(obj).encode() + b"\n")
+
+    reply({"ready": True, "pid": os.getpid(), "threads": threading.active_count()})
+    children: set[int] = set()
+    for line in reader:
+        request = json.loads(line)
+        op = request.get("op")
+        if op == "launch":
+            pid = os.fork()
+            if pid == 0:
+                _child(request)
+            children.add(pid)
+            reply({"pid": pid})
+        elif op in ("wait", "release"):
+            pid = int(request["pid"])
+            if pid not in children:
+                reply({"code": None})
+                continue
+            if op == "release":
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            _, status = os.waitpid(pid, 0)
+            children.discard(pid)
+            reply({"code": os.waitstatus_to_exitcode(status)})
+        else:
+            reply({"error": f"unknown op {op!r}"})
+    for pid in children:  # the grading process is gone: so are its kernels
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except OSError:
+            pass
+
+
+# --------------------------------------------------------------------- client side
+class ForkServer:
+    """Handle on the fork server of this grading process (see :func:`get_server`)."""
+
+    def __init__(self) -> None:
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._lock = threading.Lock()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "dlcourse.sandbox.forkserver", str(child.fileno())],
+            pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, close_fds=True,
+        )
+        child.close()
+        self._sock = parent
+        self._reader = parent.makefile("rb")
+        self.owner_pid = os.getpid()
+        hello = self._receive()
+        if not hello.get("ready"):
+            raise RuntimeError(f"dlcourse fork server failed to start: {hello}")
+
+    def _receive(self) -> dict:
+        line = self._reader.readline()
+        if not line:
+            raise RuntimeError("dlcourse fork server exited (see its messages above)")
+        return json.loads(line)
+
+    def request(self, **req) -> dict:
+        with self._lock:
+            self._sock.sendall(json.dumps(req).encode() + b"\n")
+            return self._receive()
+
+    def alive(self) -> bool:
+        return self.process.poll() is None and self.owner_pid == os.getpid()
+
+    def close(self) -> None:
+        try:
+            self._sock.close()
+            self.process.wait(timeout=5)
+        except Exception:  # noqa: BLE001
+            self.process.kill()
+
+
+_SERVER: ForkServer | None = None
+_SERVER_LOCK = threading.Lock()
+
+
+def enabled(env=None) -> bool:
+    """True unless ``DLCOURSE_FORKSERVER=0`` (then every kernel is exec'd through the wrapper)."""
+    env = os.environ if env is None else env
+    return env.get("DLCOURSE_FORKSERVER", "1").strip().lower() not in {"0", "false", "no", "off"}
+
+
+def get_server() -> ForkServer:
+    """The fork server of this process, started on first use (again after a fork or crash)."""
+    global _SERVER
+    with _SERVER_LOCK:
+        if _SERVER is None or not _SERVER.alive():
+            _SERVER = ForkServer()
+        return _SERVER
+
+
+def prestart() -> None:
+    """Start this process's fork server now (e.g. when a grading worker starts)."""
+    if enabled():
+        get_server()
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]))

@@ -1,0 +1,148 @@
+"""What the sandbox hides and which limits it applies, computed from the kernel's launch.
+
+The policy is a pure function of the kernel's working folder, its connection file and
+its environment, so the exec'd wrapper and the fork server compute the same one.
+
+Environment variables (read from the kernel's environment, i.e. the grader's):
+
+``DLCOURSE_SANDBOX``          ``0`` switches the sandbox off (the kernel runs as the grader).
+``DLCOURSE_SANDBOX_MEMORY``   address-space cap, bytes or with K/M/G suffix (default 4G).
+``DLCOURSE_SANDBOX_CPU``      CPU-time cap of the kernel process in seconds (default 600).
+``DLCOURSE_SANDBOX_NPROC``    processes + threads per kernel (default 128).
+``DLCOURSE_SANDBOX_HIDE``     extra paths to hide, ``os.pathsep``-separated, absolute or
+                              relative to the course folder.
+``DLCOURSE_COURSE_ROOT``      the course folder (default: found upwards from the kernel's
+                              folder by its ``nbgrader_config.py``).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import sys
+from dataclasses import dataclass, field
+
+#: Folders of an nbgrader course that a student's kernel must not read.
+HIDDEN_DIRS = ("solutions", "source", "submitted", "autograded", "feedback", ".git")
+#: Files (glob patterns, relative to the course folder) a student's kernel must not read.
+HIDDEN_FILES = ("gradebook.db*", "*.db", "*.sqlite", "*.sqlite3", "nbgrader_config.py",
+                ".nbgrader.log", "*.log")
+#: Environment variables never passed to a student's kernel (they may hold credentials).
+SECRET_ENV_MARKERS = ("PASSWORD", "SECRET", "TOKEN", "CREDENTIAL", "DATABASE_URL", "_KEY")
+SECRET_ENV_PREFIXES = ("PG", "AWS_", "GITHUB_", "SSH_")
+
+DEFAULTS = {"memory": "4G", "cpu": "600", "nproc": "128", "fsize": "256M", "tmp": "256M"}
+
+
+def enabled(env=None) -> bool:
+    """True unless ``DLCOURSE_SANDBOX`` is set to 0/false/no/off in ``env``."""
+    env = os.environ if env is None else env
+    return env.get("DLCOURSE_SANDBOX", "1").strip().lower() not in {"0", "false", "no", "off"}
+
+
+def parse_size(text: str, name: str) -> int:
+    """``"4G"`` -> 4294967296; raises ValueError naming the setting."""
+    text = str(text).strip().upper().removesuffix("B")
+    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+    digits = text[:-1] if text[-1:] in "KMG" else text
+    try:
+        value = int(float(digits) * scale)
+    except ValueError:
+        raise ValueError(f"{name}: expected a size like 512M or 4G, got {text!r}") from None
+    if value <= 0:
+        raise ValueError(f"{name}: expected a positive size, got {text!r}")
+    return value
+
+
+def find_course_root(workdir: str, env) -> str | None:
+    """The course folder: ``DLCOURSE_COURSE_ROOT`` or the nearest parent with nbgrader_config.py."""
+    if env.get("DLCOURSE_COURSE_ROOT"):
+        return os.path.realpath(env["DLCOURSE_COURSE_ROOT"])
+    path = workdir
+    while True:
+        if os.path.exists(os.path.join(path, "nbgrader_config.py")):
+            return path
+        parent = os.path.dirname(path)
+        if parent == path:
+            return None
+        path = parent
+
+
+@dataclass
+class Policy:
+    """Everything :func:`dlcourse.sandbox.jail.enter` needs."""
+
+    workdir: str
+    runtime_dir: str
+    course_root: str | None = None
+    hide_dirs: list = field(default_factory=list)
+    hide_files: list = field(default_factory=list)
+    memory_bytes: int | None = None
+    cpu_seconds: int | None = None
+    nproc: int | None = None
+    file_bytes: int | None = None
+    tmp_size: str = "256M"
+    expose: list = field(default_factory=list)
+
+    @classmethod
+    def for_kernel(cls, workdir: str, connection_file: str, env) -> Policy:
+        """The policy for a kernel started in ``workdir`` with ``connection_file``."""
+        workdir = os.path.realpath(workdir)
+        root = find_course_root(workdir, env)
+        hide_dirs, hide_files = [], []
+        extra = [p for p in env.get("DLCOURSE_SANDBOX_HIDE", "").split(os.pathsep) if p]
+        if root is not None:
+            for name in HIDDEN_DIRS:
+                hide_dirs.append(os.path.join(root, name))
+            for pattern in HIDDEN_FILES:
+                hide_files.extend(glob.glob(os.path.join(root, pattern)))
+        for path in extra:
+            path = os.path.realpath(os.path.join(root or workdir, path))
+            (hide_dirs if os.path.isdir(path) else hide_files).append(path)
+
+        def limit(key, name, size=True):
+            text = env.get(f"DLCOURSE_SANDBOX_{name}", DEFAULTS[key])
+            if text.strip().lower() in {"", "none", "unlimited"}:
+                return None
+            return parse_size(text, f"DLCOURSE_SANDBOX_{name}") if size else int(text)
+
+        return cls(
+            workdir=workdir,
+            runtime_dir=os.path.dirname(os.path.realpath(connection_file)),
+            course_root=root,
+            hide_dirs=sorted(set(hide_dirs)),
+            hide_files=sorted(set(f for f in hide_files if os.path.isfile(f))),
+            memory_bytes=limit("memory", "MEMORY"),
+            cpu_seconds=limit("cpu", "CPU", size=False),
+            nproc=limit("nproc", "NPROC", size=False),
+            file_bytes=limit("fsize", "FSIZE"),
+            tmp_size=env.get("DLCOURSE_SANDBOX_TMP", DEFAULTS["tmp"]),
+            expose=python_paths(),
+        )
+
+
+def python_paths() -> list:
+    """Folders the kernel's Python needs to read (installation, venv, sys.path)."""
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+             os.path.dirname(os.path.realpath(sys.executable))}
+    paths.update(p for p in sys.path if p and os.path.isdir(p))
+    return sorted(os.path.realpath(p) for p in paths)
+
+
+def kernel_env(env) -> dict:
+    """The environment a sandboxed kernel sees: the grader's, minus secrets, home in /tmp."""
+    out = {}
+    for key, value in env.items():
+        upper = key.upper()
+        if any(m in upper for m in SECRET_ENV_MARKERS) or upper.startswith(SECRET_ENV_PREFIXES):
+            continue
+        out[key] = value
+    out.update(
+        HOME="/tmp/home", USER="student", LOGNAME="student", IPYTHONDIR="/tmp/home/.ipython",
+        MPLCONFIGDIR="/tmp/home/.matplotlib", XDG_CACHE_HOME="/tmp/home/.cache",
+        JUPYTER_RUNTIME_DIR="/tmp/home/.jupyter-runtime", TMPDIR="/tmp",
+        # ipykernel watches JPY_PARENT_PID; as pid 1 of its namespace the kernel has no
+        # parent to watch (it dies with its waiter), and 1 switches the watcher off.
+        JPY_PARENT_PID="1",
+    )
+    return out
