@@ -87,12 +87,12 @@ def assert_shape(value: Any, expected: tuple[int, ...], name: str) -> None:
     if shape == expected:
         return
     message = f"{name} has shape {shape}, expected {expected}"
-    if len(shape) == 2 and shape[::-1] == expected and shape != expected:
+    if expected == () and np.size(value) == 1:
+        message += ": return a plain number (e.g. float(...)), not an array"
+    elif len(shape) == 2 and shape[::-1] == expected:
         message += ": did you transpose?"
     elif shape == expected + (1,) or shape == (1,) + expected:
         message += ": flatten the extra axis of length 1 (e.g. with .ravel())"
-    elif expected == () and np.size(value) == 1:
-        message += ": return a plain number (e.g. float(...)), not an array"
     raise AssertionError(message)
 
 

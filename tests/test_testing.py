@@ -1,0 +1,205 @@
+"""dlcourse.testing and dlcourse.checks: the helpers behind every exercise test cell."""
+
+from __future__ import annotations
+
+import functools
+import textwrap
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from dlcourse import testing
+from dlcourse.checks import ASSIGNMENTS, get_checks, module_name
+from dlcourse.testing import (
+    assert_close,
+    assert_finite,
+    assert_gradient_close,
+    assert_no_warnings,
+    assert_own_implementation,
+    assert_scalar,
+    assert_shape,
+    reference_numerical_gradient,
+    run_checks,
+    self_check,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CONTRACT = {
+    "01_curve_fitting": ["mse", "polynomial_features", "fit_least_squares", "predict_linear",
+                         "gradient_descent"],
+    "02_neuron": ["sigmoid", "neuron", "binary_cross_entropy", "fit_neuron"],
+    "03_networks": ["init_params", "count_parameters", "dense_forward", "mlp_forward"],
+}
+
+
+def _fails(call, *fragments):
+    with pytest.raises(AssertionError) as info:
+        call()
+    message = str(info.value)
+    for fragment in fragments:
+        assert fragment in message, message
+    return message
+
+
+def test_assert_shape_explains_transposes_extra_axes_and_missing_returns():
+    assert_shape(np.zeros((2, 3)), (2, 3), "dW")
+    assert_shape([1.0, 2.0], (2,), "y_hat")
+    _fails(lambda: assert_shape(np.zeros((3, 2)), (2, 3), "dW"),
+           "dW has shape (3, 2), expected (2, 3): did you transpose?")
+    _fails(lambda: assert_shape(np.zeros((4, 1)), (4,), "p"), "flatten")
+    _fails(lambda: assert_shape(None, (4,), "p"), "return")
+    _fails(lambda: assert_shape(np.zeros(1), (), "loss"), "plain number")
+
+
+def test_assert_close_accepts_lists_and_reports_the_worst_entry():
+    assert_close([1.0, 2.0], np.array([1.0, 2.0 + 1e-9]), "y")
+    message = _fails(lambda: assert_close([[1.0, 2.0], [3.0, 9.0]], [[1, 2], [3, 4]], "Z",
+                                          hint="Z = X @ W + b"),
+                     "Z[1, 1] is 9", "expected 4", "1 of 4 entries differ", "Z = X @ W + b")
+    assert "nan" not in message
+    _fails(lambda: assert_close(np.nan, 1.0, "loss"), "loss is nan")
+    _fails(lambda: assert_close([1.0, 2.0], [1.0, 2.0, 3.0], "y"), "shape (2,)")
+    _fails(lambda: assert_close("abc", [1.0], "y"), "could not be read")
+
+
+def test_assert_scalar_rejects_arrays_and_returns_a_float():
+    assert assert_scalar(np.float64(2.5), "loss") == 2.5
+    assert assert_scalar(np.array(3.0), "loss") == 3.0
+    _fails(lambda: assert_scalar(np.ones(3), "loss"), "single number", "np.mean")
+    _fails(lambda: assert_scalar(np.inf, "loss"), "finite")
+
+
+def test_assert_gradient_close_names_the_worst_entry():
+    numeric = np.array([[0.1, -0.2], [0.3, 0.4]])
+    assert_gradient_close(numeric + 1e-9, numeric, "dW1")
+    analytic = numeric.copy()
+    analytic[0, 1] += 1e-2
+    _fails(lambda: assert_gradient_close(analytic, numeric, "dW1",
+                                         hint="check the activation derivative"),
+           "dW1[0, 1] differs from the numerical gradient by 1.0e-02",
+           "check the activation derivative")
+    _fails(lambda: assert_gradient_close(analytic.T[:1], numeric, "dW1"), "shape")
+
+
+def test_assert_finite_points_at_the_bad_entry():
+    assert_finite([1.0, 2.0], "p")
+    _fails(lambda: assert_finite(np.array([1.0, np.nan, 2.0]), "p", hint="clip p"),
+           "p[1] is nan", "clip p")
+
+
+def test_assert_no_warnings_catches_overflow_and_returns_the_value():
+    def naive(t):
+        return 1.0 / (1.0 + np.exp(-t))
+
+    def stable(t):
+        return np.exp(-np.logaddexp(0.0, -t))
+
+    _fails(lambda: assert_no_warnings(naive, np.array([-1000.0]), name="sigmoid(-1000)"),
+           "sigmoid(-1000) overflowed", "numerically stable")
+    out = assert_no_warnings(stable, np.array([-1000.0, 1000.0]), name="sigmoid")
+    np.testing.assert_allclose(out, [0.0, 1.0])
+    _fails(lambda: assert_no_warnings(lambda: None, name="f()"), "return")
+    _fails(lambda: assert_no_warnings(lambda: np.array([np.nan]), name="f()"), "nan/inf")
+
+
+def _student(source: str) -> dict:
+    """Run ``source`` the way a notebook cell does and return its namespace."""
+    namespace = {"__name__": "__main__", "np": np}
+    exec(textwrap.dedent(source), namespace)  # noqa: S102 (test of student-style code)
+    return namespace
+
+
+@pytest.mark.parametrize("source", [
+    "from dlcourse.losses import mse\n",
+    "from dlcourse.losses import mse as _mse\ndef mse(y, y_hat):\n    return _mse(y, y_hat)\n",
+    "import dlcourse.losses\ndef mse(y, y_hat):\n    return dlcourse.losses.mse(y, y_hat)\n",
+    "import dlcourse.losses as L\nmse = lambda y, y_hat: L.mse(y, y_hat)\n",
+    "def mse(y, y_hat):\n    from dlcourse.losses import mse as m\n    return m(y, y_hat)\n",
+    "from dlcourse import losses\ndef helper(a, b):\n    return losses.mse(a, b)\n"
+    "def mse(y, y_hat):\n    return helper(y, y_hat)\n",
+    "import functools\nfrom dlcourse.losses import mse as m\nmse = functools.partial(m)\n",
+    "def make():\n    from dlcourse.losses import mse as m\n    def mse(y, y_hat):\n"
+    "        return m(y, y_hat)\n    return mse\nmse = make()\n",
+], ids=["import", "wrap", "module attribute", "lambda", "import inside", "helper", "partial",
+        "closure"])
+def test_answers_using_the_package_implementation_are_refused(source):
+    mse = _student(source)["mse"]
+    _fails(lambda: assert_own_implementation(mse), "own implementation", "earn no points")
+
+
+def test_own_answers_and_the_test_helpers_are_accepted():
+    namespace = _student("""
+        from dlcourse.testing import assert_close
+        def helper(d):
+            return np.mean(d ** 2)
+        def mse(y, y_hat):
+            return float(helper(np.asarray(y) - np.asarray(y_hat)))
+    """)
+    assert_own_implementation(namespace["mse"])
+    assert_own_implementation(functools.partial(namespace["mse"]))
+    assert_own_implementation(testing.assert_close)
+    _fails(lambda: assert_own_implementation(None, "mse"), "mse is None")
+    _fails(lambda: assert_own_implementation(3.0, "mse"), "should be a function")
+
+
+def test_reference_numerical_gradient_matches_calculus_and_restores_x():
+    x = np.array([[0.5, -1.0], [2.0, 0.25]])
+    before = x.copy()
+    grad = reference_numerical_gradient(lambda v: float(np.sum(np.sin(v) * v)), x)
+    np.testing.assert_allclose(grad, np.sin(before) + before * np.cos(before), rtol=1e-7)
+    np.testing.assert_array_equal(x, before)
+
+
+def test_get_checks_uses_the_naming_rule_and_refuses_unknown_assignments():
+    assert module_name("02_neuron") == "dlcourse.checks.ex02_neuron"
+    with pytest.raises(ValueError, match="assignment must be one of"):
+        get_checks("08_transformers")
+    assert len(ASSIGNMENTS) == 7
+    for assignment, functions in CONTRACT.items():
+        assert list(get_checks(assignment)) == functions
+
+
+def _solutions_namespace(assignment: str) -> dict:
+    notebook = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    namespace = {"__name__": "__main__"}
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and (meta.get("solution") or meta.get("grade_id") == "setup"):
+            exec(cell.source, namespace)  # noqa: S102
+    return namespace
+
+
+@pytest.mark.parametrize("assignment", list(CONTRACT))
+def test_the_solutions_pass_every_visible_check(assignment):
+    results = run_checks(_solutions_namespace(assignment), assignment)
+    assert [r.function for r in results] == CONTRACT[assignment]
+    assert all(r.passed for r in results), [r for r in results if not r.passed]
+
+
+def test_self_check_reports_every_state_and_never_raises(capsys):
+    def not_yet(y, y_hat):
+        raise NotImplementedError()
+
+    def crashes(x, degree):
+        raise TypeError("unsupported operand")
+
+    namespace = _solutions_namespace("01_curve_fitting")
+    namespace["mse"] = not_yet
+    namespace["polynomial_features"] = crashes
+    namespace["predict_linear"] = lambda X, theta: np.asarray(X) @ np.asarray(theta)[1:]
+    del namespace["gradient_descent"]
+    results = {r.function: r for r in run_checks(namespace, "01_curve_fitting")}
+    assert results["mse"].status == "not implemented"
+    assert results["polynomial_features"].status == "error"
+    assert "TypeError" in results["polynomial_features"].message
+    assert results["predict_linear"].status == "fail"
+    assert "intercept" in results["predict_linear"].message
+    assert results["gradient_descent"].status == "not defined"
+    assert results["fit_least_squares"].passed
+    self_check(namespace, "01_curve_fitting")
+    out = capsys.readouterr().out
+    assert "1 of 5 functions pass" in out and "PASS   fit_least_squares" in out
+    assert "FAIL   predict_linear" in out
