@@ -320,27 +320,30 @@ def train(X, y, layer_sizes, lr, n_epochs, rng=None):
 
 # ----------------------------------------------------------------------------- fast training loop
 
-# Derivative of each hidden activation written in terms of its output A (cheaper than
-# recomputing f'(Z)); used only inside the fast full-batch loop of MLP.fit.
+# In-place versions of the hidden activations and of their derivatives, the latter written
+# in terms of the output A (cheaper than recomputing f'(Z)); used only inside the fast
+# full-batch loop of MLP.fit, and checked against the plain functions by the tests.
 
 
-def _activate_inplace(name, Z, A):
+def _activate_inplace(name, A):
+    """Overwrite ``A`` (holding ``Z``) with ``f(Z)``."""
     if name == "relu":
-        np.maximum(Z, 0.0, out=A)
+        np.maximum(A, 0.0, out=A)
     elif name == "tanh":
-        np.tanh(Z, out=A)
+        np.tanh(A, out=A)
     elif name == "sigmoid":
-        _sigmoid_inplace(Z, A)
+        _sigmoid_inplace(A, A)
     elif name == "leaky_relu":
-        np.multiply(Z, 0.01, out=A)
-        np.maximum(Z, A, out=A)
-    else:  # identity
-        A[...] = Z
+        np.multiply(A, 0.01, out=A, where=A < 0)
+    # identity: nothing to do
 
 
 def _sigmoid_inplace(Z, A):
-    # 1 / (1 + exp(-Z)); exp may overflow to inf for Z < -709, giving exactly 0, which is
-    # right: the caller silences the overflow warning once for the whole loop.
+    """``A = 1 / (1 + exp(-Z))``; ``A`` may be ``Z``.
+
+    ``exp`` overflows to inf for ``Z < -709``, which gives exactly 0, the right
+    value: the caller silences the overflow warning once for the whole loop.
+    """
     np.negative(Z, out=A)
     np.exp(A, out=A)
     A += 1.0
@@ -371,12 +374,20 @@ def _backprop_activation_inplace(name, dA, A, tmp):
 def _fit_full_batch(X, y, params, activation, optimizer, n_epochs):
     """Full-batch training with preallocated buffers.
 
-    Speed matters here (the course trains many small networks live), so the loop
-    avoids every array it can: each layer keeps ``W`` and ``b`` stacked in one
-    array ``Wb = [W; b]`` of shape ``(n_in + 1, n_out)`` and each layer input
-    gets a constant column of ones, so ``Z = [A, 1] @ Wb`` and one product
-    ``[A, 1].T @ dZ`` gives ``dW`` and ``db`` together. For plain gradient descent
-    ``lr`` is folded into ``dZ_L``, so the update is a single subtraction.
+    Speed matters here (the course trains many small networks live, and the
+    benchmark a wide one), so the loop allocates nothing per epoch and touches
+    each large array as few times as it can:
+
+    - each layer keeps ``W`` and ``b`` stacked in one array ``Wb = [W; b]`` of shape
+      ``(n_in + 1, n_out)``, and each layer input carries a constant column of ones,
+      so ``Z = [A, 1] @ Wb`` and one product ``[A, 1].T @ dZ`` gives ``dW`` and ``db``;
+    - hidden layers compute ``Z`` straight into the buffer of ``A`` and apply the
+      activation in place; derivatives are taken from ``A`` (``f'`` as a function of
+      the output), so ``Z`` is never stored;
+    - buffers are column-major, so ``A = [A, 1][:, :-1]`` is a contiguous view and the
+      element-wise steps run at full speed;
+    - for plain gradient descent ``lr`` is folded into ``dZ_L``, so the update is a
+      single subtraction.
 
     Returns the trained ``params`` (new arrays) and the loss before each update.
     """
@@ -384,21 +395,21 @@ def _fit_full_batch(X, y, params, activation, optimizer, n_epochs):
     n_layers = len(params)
     Wbs = [np.vstack([W, b[None, :]]) for W, b in params]  # private copies
     widths = [W.shape[1] for W, _ in params]
-    # Inputs of each layer with a trailing column of ones: [X, 1], [A1, 1], ... All buffers
-    # are column-major, so the view A_l = [A_l, 1][:, :-1] stays contiguous and the
-    # element-wise steps run at full speed.
-    inputs = [np.asfortranarray(np.hstack([X, np.ones((n_samples, 1))]))]
-    inputs += [np.ones((n_samples, w + 1), order="F") for w in widths[:-1]]
+    inputs = [np.asfortranarray(np.hstack([X, np.ones((n_samples, 1))]))]  # [X, 1]
+    inputs += [np.ones((n_samples, w + 1), order="F") for w in widths[:-1]]  # [A_l, 1]
     As = [a[:, :-1] for a in inputs[1:]]  # views: the hidden activations A1, A2, ...
-    Zs = [np.empty((n_samples, w), order="F") for w in widths]
-    dZs = [np.empty((n_samples, w), order="F") for w in widths]
-    tmps = [np.empty((n_samples, w), order="F") for w in widths]
+    widest = max(widths[:-1], default=1)
+    # two buffers for dZ_l and dZ_{l-1} (used alternately) and one scratch buffer
+    dZ_bufs = [np.empty((n_samples, widest), order="F") for _ in range(2)]
+    scratch = np.empty((n_samples, widest), order="F", dtype=bool if activation == "relu" else float)
     grads = [np.empty_like(Wb) for Wb in Wbs]
     Y = y.reshape(-1, 1)
     ones = np.ones(n_samples)
     not_y = 1.0 - y
-    log_p = np.empty((n_samples, 1))
+    Z_out = np.empty((n_samples, 1))
     y_hat = np.empty((n_samples, 1))
+    dZ_out = np.empty((n_samples, 1))
+    log_p = np.empty((n_samples, 1))
     losses = np.empty(n_epochs)
     plain_gd = type(optimizer).__name__ == "GradientDescent"
     # dZ_L = (y_hat - y) * scale; for plain GD the learning rate rides along
@@ -406,11 +417,10 @@ def _fit_full_batch(X, y, params, activation, optimizer, n_epochs):
     update = optimizer._update
     with np.errstate(over="ignore", divide="ignore"):
         for epoch in range(n_epochs):
-            # forward: Z_l = [A_{l-1}, 1] @ [W_l; b_l], A_l = f(Z_l), sigmoid on the output
+            # forward: A_l = f([A_{l-1}, 1] @ [W_l; b_l]); sigmoid on the output layer
             for l in range(n_layers - 1):
-                np.matmul(inputs[l], Wbs[l], out=Zs[l])
-                _activate_inplace(activation, Zs[l], As[l])
-            Z_out = Zs[-1]
+                np.matmul(inputs[l], Wbs[l], out=As[l])
+                _activate_inplace(activation, As[l])
             np.matmul(inputs[-1], Wbs[-1], out=Z_out)
             _sigmoid_inplace(Z_out, y_hat)
             # loss: mean of log(1 + exp(z)) - y z = (1 - y) z - log(y_hat), summed by dot products
@@ -421,15 +431,17 @@ def _fit_full_batch(X, y, params, activation, optimizer, n_epochs):
             losses[epoch] = loss
             # backward: dZ_L = (y_hat - y) / n; [dW_l; db_l] = [A_{l-1}, 1].T @ dZ_l;
             # dZ_{l-1} = (dZ_l @ W_l.T) * f'(Z_{l-1})
-            dZ = dZs[-1]
+            dZ = dZ_out
             np.subtract(y_hat, Y, out=dZ)
             dZ *= scale
             for l in range(n_layers - 1, -1, -1):
                 np.matmul(inputs[l].T, dZ, out=grads[l])
                 if l > 0:
-                    np.matmul(dZ, Wbs[l][:-1].T, out=dZs[l - 1])
-                    dZ = dZs[l - 1]
-                    _backprop_activation_inplace(activation, dZ, As[l - 1], tmps[l - 1])
+                    w = widths[l - 1]
+                    dZ_prev = dZ_bufs[l % 2][:, :w]
+                    np.matmul(dZ, Wbs[l][:-1].T, out=dZ_prev)
+                    _backprop_activation_inplace(activation, dZ_prev, As[l - 1], scratch[:, :w])
+                    dZ = dZ_prev
             if plain_gd:
                 for Wb, G in zip(Wbs, grads, strict=True):
                     Wb -= G

@@ -138,16 +138,19 @@ def test_predict_proba_equals_sklearn_with_same_weights(activation):
 
 
 @pytest.mark.parametrize("activation", HIDDEN)
-def test_one_gd_epoch_is_one_gradient_step(activation):
+def test_gd_epochs_are_gradient_steps(activation):
     X, y = make_xor(50, rng=1)
     model = MLP([2, 4, 3, 1], activation, seed=2)
-    before = model.params
-    loss, grads = mlp_gradients(X, y, before, activation)
-    model.fit(X, y, lr=0.7, n_epochs=1)
-    assert model.loss_history_[0] == pytest.approx(loss, rel=1e-10)
-    for (W, b), (W0, b0), (dW, db) in zip(model.params, before, grads, strict=True):
-        np.testing.assert_allclose(W, W0 - 0.7 * dW, rtol=1e-12, atol=1e-14)
-        np.testing.assert_allclose(b, b0 - 0.7 * db, rtol=1e-12, atol=1e-14)
+    params, losses = model.params, []
+    for _ in range(3):
+        loss, grads = mlp_gradients(X, y, params, activation)
+        losses.append(loss)
+        params = [(W - 0.7 * dW, b - 0.7 * db) for (W, b), (dW, db) in zip(params, grads, strict=True)]
+    model.fit(X, y, lr=0.7, n_epochs=3)
+    np.testing.assert_allclose(model.loss_history_, losses, rtol=1e-10)
+    for (W, b), (W_ref, b_ref) in zip(model.params, params, strict=True):
+        np.testing.assert_allclose(W, W_ref, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(b, b_ref, rtol=1e-12, atol=1e-14)
 
 
 def test_adam_epochs_match_adam_optimizer():
