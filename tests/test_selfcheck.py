@@ -1,0 +1,93 @@
+"""`python -m dlcourse.selfcheck NOTEBOOK` (behind `dlcourse check`): real kernels, real nbgrader."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from dlcourse.selfcheck import check_notebook, main
+
+ROOT = Path(__file__).resolve().parent.parent
+RELEASE = ROOT / "exercises" / "01_curve_fitting" / "01_curve_fitting.ipynb"
+SOURCE = ROOT / "solutions" / "01_curve_fitting" / "01_curve_fitting.ipynb"
+
+pytestmark = pytest.mark.slow
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def _student_copy(tmp_path: Path, answers: dict[str, str], edit_locked: bool = False,
+                  name: str = "student.ipynb") -> Path:
+    """The release with some solution cells filled in (the others untouched)."""
+    source = {c.metadata["nbgrader"]["grade_id"]: c.source
+              for c in nbformat.read(SOURCE, as_version=4).cells
+              if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"}
+    notebook = nbformat.read(RELEASE, as_version=4)
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers[grade_id] or source[grade_id]
+        if edit_locked and grade_id == "test_mse":
+            cell.source = "pass"
+    path = tmp_path / name
+    nbformat.write(notebook, path)
+    return path
+
+
+def test_the_untouched_release_fails_with_exit_status_1(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "dlcourse.selfcheck", str(RELEASE)],
+                            cwd=tmp_path, env=_env(), capture_output=True, text=True)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "0 of 5 functions pass" in result.stdout
+    assert result.stdout.count("not implemented yet") == 5
+
+
+def test_a_partly_solved_notebook_reports_each_function(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", _env()["PATH"])
+    path = _student_copy(tmp_path, {
+        "mse": "",  # the solution
+        "predict_linear": "def predict_linear(X, theta):\n    return np.asarray(X) @ theta[1:]\n",
+        "fit_least_squares": "",
+        "polynomial_features": "",
+        "gradient_descent": "",
+    })
+    report = check_notebook(path)
+    status = {r.function: r for r in report.results}
+    assert [r.function for r in report.results] == [
+        "mse", "polynomial_features", "fit_least_squares", "predict_linear", "gradient_descent"]
+    assert status["predict_linear"].status == "fail"
+    assert "forgot the intercept" in status["predict_linear"].message
+    assert all(status[f].passed for f in status if f != "predict_linear")
+    assert not report.passed and report.problems == []
+    assert "4 of 5 functions pass" in report.format()
+
+
+def test_a_solved_notebook_passes_and_an_edited_test_cell_is_reported(tmp_path, monkeypatch,
+                                                                       capsys):
+    monkeypatch.setenv("PATH", _env()["PATH"])
+    answers = dict.fromkeys(["mse", "polynomial_features", "fit_least_squares", "predict_linear",
+                             "gradient_descent"], "")
+    solved = _student_copy(tmp_path, answers)
+    assert main([str(solved)]) == 0
+    assert "5 of 5 functions pass" in capsys.readouterr().out
+    edited = _student_copy(tmp_path, answers, edit_locked=True, name="edited.ipynb")
+    report = check_notebook(edited)
+    assert any("test_mse" in problem for problem in report.problems), report.problems
+    assert not report.passed
+
+
+def test_a_file_that_is_not_an_exercise_exits_2(tmp_path, capsys):
+    empty = tmp_path / "empty.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(), empty)
+    assert main([str(empty)]) == 2
+    assert main([str(tmp_path / "missing.ipynb")]) == 2
+    assert "must be an existing notebook" in capsys.readouterr().err
