@@ -219,6 +219,7 @@ def plot_decision_boundary(
     y,
     ax: Axes | None = None,
     resolution: int = 200,
+    extent: tuple[float, float, float, float] | None = None,
 ) -> Axes:
     """Shade the plane by a classifier's probability of class 1 and draw its 0.5 boundary.
 
@@ -239,6 +240,8 @@ def plot_decision_boundary(
     ax : matplotlib Axes, optional
     resolution : int, default 200
         Grid points per axis (at least 2).
+    extent : (x1_min, x1_max, x2_min, x2_max), optional
+        Area to shade; by default the data's range plus a 10 % margin.
 
     Returns
     -------
@@ -261,10 +264,20 @@ def plot_decision_boundary(
     if resolution < 2:
         raise ValueError(f"resolution must be an integer >= 2, got {resolution}")
 
-    lo, hi = X.min(axis=0), X.max(axis=0)
-    margin = 0.1 * np.maximum(hi - lo, 1e-9)
-    g1 = np.linspace(lo[0] - margin[0], hi[0] + margin[0], resolution)
-    g2 = np.linspace(lo[1] - margin[1], hi[1] + margin[1], resolution)
+    if extent is None:
+        lo, hi = X.min(axis=0), X.max(axis=0)
+        margin = 0.1 * np.maximum(hi - lo, 1e-9)
+        extent = (lo[0] - margin[0], hi[0] + margin[0], lo[1] - margin[1], hi[1] + margin[1])
+    else:
+        extent = tuple(np.asarray(extent, dtype=float).ravel())
+        if len(extent) != 4 or not np.all(np.isfinite(extent)) or not (
+            extent[0] < extent[1] and extent[2] < extent[3]
+        ):
+            raise ValueError(
+                f"extent must be (x1_min, x1_max, x2_min, x2_max) with min < max, got {extent}"
+            )
+    g1 = np.linspace(extent[0], extent[1], resolution)
+    g2 = np.linspace(extent[2], extent[3], resolution)
     G1, G2 = np.meshgrid(g1, g2)
     grid = np.column_stack([G1.ravel(), G2.ravel()])
 

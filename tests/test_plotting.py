@@ -198,6 +198,24 @@ def test_decision_boundary_colour_map_runs_from_orange_to_blue(xor_like):
     assert mcolors.to_hex(cmap(1.0)).upper() == PALETTE["blue"]
 
 
+def test_decision_boundary_extent_sets_the_shaded_area(xor_like):
+    X, y = xor_like
+    seen = []
+
+    def predict_proba(G):
+        seen.append((G.min(axis=0), G.max(axis=0)))
+        return np.full(len(G), 0.5)
+
+    ax = plot_decision_boundary(predict_proba, X, y, resolution=11, extent=(-3, 2, -1, 4))
+    np.testing.assert_allclose(seen[0][0], [-3, -1])
+    np.testing.assert_allclose(seen[0][1], [2, 4])
+    assert ax.get_xlim() == (-3, 2) and ax.get_ylim() == (-1, 4)
+    with pytest.raises(ValueError, match="extent must be"):
+        plot_decision_boundary(predict_proba, X, y, extent=(1, 0, 0, 1))
+    with pytest.raises(ValueError, match="extent must be"):
+        plot_decision_boundary(predict_proba, X, y, extent=(0, 1, 0))
+
+
 @pytest.mark.parametrize(
     "predict_proba, resolution, match",
     [
