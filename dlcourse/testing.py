@@ -239,10 +239,10 @@ def assert_no_warnings(
     Examples
     --------
     >>> import numpy as np
-    >>> assert_no_warnings(np.exp, 1000.0, name="exp(1000)")
+    >>> assert_no_warnings(np.exp, 1000.0, name="exp(1000)", hint="rewrite it")
     Traceback (most recent call last):
     ...
-    AssertionError: exp(1000) overflowed (RuntimeWarning: overflow encountered in exp): use a numerically stable form
+    AssertionError: exp(1000) overflowed (RuntimeWarning: overflow encountered in exp): rewrite it
     """
     label = name or f"{getattr(func, '__name__', 'function')}{args!r}"
     with warnings.catch_warnings(record=True) as caught:

@@ -110,13 +110,15 @@ class Graded:
 
         students: dict[str, dict[str, str]] = {"solution": dict(solutions), "blank": {}}
         for number, mistake in enumerate(self.mistakes):
-            students[f"mistake_{number:02d}"] = {**solutions, mistake["function"]: mistake["source"]}
+            answers = {**solutions, mistake["function"]: mistake["source"]}
+            students[f"mistake_{number:02d}"] = answers
         cheat_import, cheat_wrap = dict(solutions), dict(solutions)
         for function, package_module in self.package_modules.items():
             cheat_import[function] = f"from {package_module} import {function}\n"
             cheat_wrap[function] = (
                 f"from {package_module} import {function} as _package_{function}\n\n\n"
-                f"def {function}(*args, **kwargs):\n    return _package_{function}(*args, **kwargs)\n"
+                f"def {function}(*args, **kwargs):\n"
+                f"    return _package_{function}(*args, **kwargs)\n"
             )
         students["cheat_import"] = cheat_import
         students["cheat_wrap"] = cheat_wrap
@@ -142,7 +144,8 @@ class Graded:
                     for grade in submission.grades if grade.cell.cell_type == "code"
                 }
         for student in students:
-            graded = nbformat.read(course / "autograded" / student / assignment / name, as_version=4)
+            graded_path = course / "autograded" / student / assignment / name
+            graded = nbformat.read(graded_path, as_version=4)
             self.errors[student] = {
                 _grade_id(cell) or f"cell {index}": [
                     f"{output.ename}: {output.evalue}"

@@ -1,4 +1,4 @@
-"""`python -m dlcourse.selfcheck NOTEBOOK` (behind `dlcourse check`): real kernels, real nbgrader."""
+"""`python -m dlcourse.selfcheck NOTEBOOK` (behind `dlcourse check`): real kernels and nbgrader."""
 
 from __future__ import annotations
 

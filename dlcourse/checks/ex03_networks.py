@@ -30,8 +30,9 @@ def check_param_list(params, layer_sizes, name="params"):
     params = list(params)
     n_layers = len(layer_sizes) - 1
     if len(params) != n_layers:
-        raise AssertionError(f"{name} has {len(params)} entries for layer_sizes={list(layer_sizes)}, "
-                             f"expected {n_layers}: one (W, b) pair per layer (not per unit)")
+        raise AssertionError(f"{name} has {len(params)} entries for "
+                             f"layer_sizes={list(layer_sizes)}, expected {n_layers}: "
+                             "one (W, b) pair per layer (not per unit)")
     for index, pair in enumerate(params):
         if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
             raise AssertionError(f"{name}[{index}] should be a pair (W, b)")
@@ -48,7 +49,7 @@ def check_init_params(init_params):
     sizes = [2, 3, 1]
     params = check_param_list(init_params(sizes, 0), sizes, "init_params([2, 3, 1], 0)")
     again = init_params(sizes, 0)
-    for index, ((W, b), (W_again, b_again)) in enumerate(zip(params, again)):
+    for index, ((W, b), (W_again, b_again)) in enumerate(zip(params, again, strict=False)):
         if not (np.array_equal(W, W_again) and np.array_equal(b, b_again)):
             raise AssertionError(f"init_params gave different W{index + 1} or b{index + 1} for the "
                                  "same seed: build the generator from it, "
@@ -63,7 +64,7 @@ def check_init_params(init_params):
         raise AssertionError("all entries of W1 are equal: then every hidden unit computes the "
                              "same thing and gets the same gradient; draw random weights")
     other = init_params(sizes, 1)
-    if all(np.array_equal(W, W_other) for (W, _), (W_other, _) in zip(params, other)):
+    if all(np.array_equal(W, W_other) for (W, _), (W_other, _) in zip(params, other, strict=False)):
         raise AssertionError("init_params gave the same weights for the seeds 0 and 1: draw them "
                              "from np.random.default_rng(rng)")
 

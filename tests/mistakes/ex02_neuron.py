@@ -58,7 +58,7 @@ def fit_neuron(X, y, lr, n_steps):
         w = w - lr * X.T @ error / len(y)
     return w, b
 """),
-    dict(function="fit_neuron", why="multiplies by the sigmoid derivative again (MSE-style gradient)",
+    dict(function="fit_neuron", why="extra sigmoid derivative factor (MSE-style gradient)",
          source=f"""\
 def fit_neuron(X, y, lr, n_steps):
     w, b = np.zeros(X.shape[1]), 0.0
