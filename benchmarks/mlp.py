@@ -19,6 +19,7 @@ Usage: ``python benchmarks/mlp.py`` (a few minutes) or ``python benchmarks/mlp.p
 from __future__ import annotations
 
 import argparse
+import functools
 import platform
 import time
 import warnings
@@ -47,44 +48,75 @@ def best_of(k, fn):
 # ------------------------------------------------------------------------------ part 1
 
 
+def contenders(act, seed):
+    """Unfitted models by row name: dlcourse defaults, scikit-learn default and strong."""
+    return {
+        "dlcourse MLP defaults": lambda: MLP([2, 5, 1], act, seed=seed),
+        "sklearn default (adam)": lambda: MLPClassifier(
+            hidden_layer_sizes=(5,), activation=SKLEARN_NAME[act], random_state=seed
+        ),
+        "sklearn lbfgs, tol=0": lambda: MLPClassifier(
+            hidden_layer_sizes=(5,),
+            activation=SKLEARN_NAME[act],
+            solver="lbfgs",
+            tol=0,
+            random_state=seed,
+        ),
+    }
+
+
+def fit(make_model, X, y):
+    """Create a fresh model and fit it (the timed unit)."""
+    return make_model().fit(X, y)
+
+
 def lecture_task(seeds, k):
-    print(f"1. Lecture task: make_xor(1000), 70/30 split, 5 hidden units, seeds {list(seeds)}, "
-          f"fit time = best of {k}")
-    header = (f"{'activation':<10} {'model':<34} {'acc mean':>8} {'acc min':>8} "
-              f"{'fit ms (median)':>15} {'time ratio':>10}")
+    print(
+        f"1. Lecture task: make_xor(1000), 70/30 split, 5 hidden units, seeds {list(seeds)}, "
+        f"fit time = best of {k}"
+    )
+    header = (
+        f"{'activation':<10} {'model':<34} {'acc mean':>8} {'acc min':>8} "
+        f"{'fit ms (median)':>15} {'time ratio':>10}"
+    )
     print(header)
     print("-" * len(header))
     for act in ["sigmoid", "tanh", "relu"]:
-        rows = {"dlcourse MLP defaults": ([], []), "sklearn default (adam)": ([], []),
-                "sklearn lbfgs, tol=0": ([], [])}
+        rows = {
+            "dlcourse MLP defaults": ([], []),
+            "sklearn default (adam)": ([], []),
+            "sklearn lbfgs, tol=0": ([], []),
+        }
         for seed in seeds:
             X, y = make_xor(1000, rng=seed)
-            X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=seed)
-            makers = {
-                "dlcourse MLP defaults": lambda s=seed: MLP([2, 5, 1], act, seed=s).fit(X_train, y_train),
-                "sklearn default (adam)": lambda s=seed: MLPClassifier(
-                    hidden_layer_sizes=(5,), activation=SKLEARN_NAME[act], random_state=s
-                ).fit(X_train, y_train),
-                "sklearn lbfgs, tol=0": lambda s=seed: MLPClassifier(
-                    hidden_layer_sizes=(5,), activation=SKLEARN_NAME[act], solver="lbfgs", tol=0,
-                    random_state=s,
-                ).fit(X_train, y_train),
-            }
+            X_train, X_test, y_train, y_test = train_test_split(
+                X, y, test_size=0.3, random_state=seed
+            )
+            makers = contenders(act, seed)
             # interleave the contenders so that a busy moment of the machine hits all of them
             for name, make in makers.items():
-                seconds, model = best_of(k, make)
+                seconds, model = best_of(k, functools.partial(fit, make, X_train, y_train))
                 rows[name][0].append(model.score(X_test, y_test))
                 rows[name][1].append(seconds)
         ours_total = sum(rows["dlcourse MLP defaults"][1])
         for name, (accs, times) in rows.items():
             ratio = ours_total / sum(times)
             ratio_text = "" if name.startswith("dlcourse") else f"{ratio:9.2f}x"
-            print(f"{act:<10} {name:<34} {np.mean(accs):8.3f} {np.min(accs):8.3f} "
-                  f"{1000 * np.median(times):15.1f} {ratio_text:>10}")
-        wins = sum(a >= b for a, b in zip(rows["dlcourse MLP defaults"][0],
-                                          rows["sklearn default (adam)"][0], strict=True))
+            print(
+                f"{act:<10} {name:<34} {np.mean(accs):8.3f} {np.min(accs):8.3f} "
+                f"{1000 * np.median(times):15.1f} {ratio_text:>10}"
+            )
+        wins = sum(
+            a >= b
+            for a, b in zip(
+                rows["dlcourse MLP defaults"][0], rows["sklearn default (adam)"][0], strict=True
+            )
+        )
         print(f"{'':<10} dlcourse accuracy >= sklearn default on {wins}/{len(seeds)} seeds")
-    print("time ratio = total dlcourse fit time / total fit time of that row (below 1: dlcourse faster)")
+    print(
+        "time ratio = total dlcourse fit time / total fit time of that row "
+        "(below 1: dlcourse faster)"
+    )
 
 
 # ------------------------------------------------------------------------------ part 2
@@ -107,7 +139,11 @@ def bare_numpy_epoch(X, Y, params, lr):
     dW2, db2 = A1.T @ dZ2, dZ2.sum(axis=0)
     dZ1 = (dZ2 @ W2.T) * (Z1 > 0)
     dW1, db1 = X.T @ dZ1, dZ1.sum(axis=0)
-    new = [(W1 - lr * dW1, b1 - lr * db1), (W2 - lr * dW2, b2 - lr * db2), (W3 - lr * dW3, b3 - lr * db3)]
+    new = [
+        (W1 - lr * dW1, b1 - lr * db1),
+        (W2 - lr * dW2, b2 - lr * db2),
+        (W3 - lr * dW3, b3 - lr * db3),
+    ]
     return new, loss
 
 
@@ -130,13 +166,20 @@ def wide_network(n, width, k, n_epochs):
     peak_seconds, _ = best_of(k + 2, lambda: M @ M)
     peak = 2.0 * size**3 / peak_seconds / 1e9
     flops = epoch_flops(n, layer_sizes)
-    print(f"\n2. Wide network {layer_sizes}, ReLU, n = {n}, full-batch gradient descent; "
-          f"time per epoch = best of {k} fits of {n_epochs} epochs / {n_epochs}")
-    print(f"   float64 matmul peak ({size}x{size} @ {size}x{size}, best of {k + 2}): {peak:.1f} GFLOP/s")
+    print(
+        f"\n2. Wide network {layer_sizes}, ReLU, n = {n}, full-batch gradient descent; "
+        f"time per epoch = best of {k} fits of {n_epochs} epochs / {n_epochs}"
+    )
+    print(
+        f"   float64 matmul peak ({size}x{size} @ {size}x{size}, best of {k + 2}): "
+        f"{peak:.1f} GFLOP/s"
+    )
     print(f"   matmul work per epoch: {flops / 1e9:.1f} GFLOP")
 
     model = MLP(layer_sizes, "relu", seed=0)
-    ours_seconds, _ = best_of(k, lambda: MLP(layer_sizes, "relu", seed=0).fit(X, y, lr=0.1, n_epochs=n_epochs))
+    ours_seconds, _ = best_of(
+        k, lambda: MLP(layer_sizes, "relu", seed=0).fit(X, y, lr=0.1, n_epochs=n_epochs)
+    )
     ours = ours_seconds / n_epochs
 
     def bare_fit():
@@ -152,17 +195,25 @@ def wide_network(n, width, k, n_epochs):
     print(header)
     print("   " + "-" * (len(header) - 3))
     for name, seconds in [("dlcourse MLP.fit", ours), ("bare numpy matmuls", bare)]:
-        print(f"   {name:<28} {seconds:8.3f} {flops / seconds / 1e9:8.1f} {flops / seconds / 1e9 / peak:8.0%}")
+        print(
+            f"   {name:<28} {seconds:8.3f} {flops / seconds / 1e9:8.1f} "
+            f"{flops / seconds / 1e9 / peak:8.0%}"
+        )
     print(f"   dlcourse / bare numpy time per epoch: {ours / bare:.2f}x")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer seeds and repeats, smaller wide net")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer seeds and repeats, smaller wide net"
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
-    print(f"numpy {np.__version__}, scikit-learn {sklearn.__version__}, Python {platform.python_version()}, "
-          f"{platform.machine()}{' (--quick)' if args.quick else ''}\n")
+    print(
+        f"numpy {np.__version__}, scikit-learn {sklearn.__version__}, "
+        f"Python {platform.python_version()}, "
+        f"{platform.machine()}{' (--quick)' if args.quick else ''}\n"
+    )
     if args.quick:
         lecture_task(seeds=range(2), k=1)
         wide_network(n=10_000, width=256, k=1, n_epochs=2)

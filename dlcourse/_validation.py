@@ -63,16 +63,10 @@ def check_labels(y, name, n=None):
     arr = check_1d(y, name, n)
     if not np.all((arr == 0) | (arr == 1)):
         bad = np.unique(arr[(arr != 0) & (arr != 1)])[:5]
-        raise ValueError(f"{name} must hold binary labels 0 or 1, got values such as {bad.tolist()}")
-    return arr
-
-
-def check_same_shape(a, b, name_a, name_b):
-    """Raise unless ``a`` and ``b`` have the same shape (no silent broadcasting)."""
-    if a.shape != b.shape:
         raise ValueError(
-            f"{name_a} has shape {a.shape} but {name_b} has shape {b.shape}; expected the same shape"
+            f"{name} must hold binary labels 0 or 1, got values such as {bad.tolist()}"
         )
+    return arr
 
 
 def check_positive_int(value, name, minimum=1):

@@ -246,7 +246,5 @@ def get_activation(name):
     (np.float64(0.0), np.float64(1.0))
     """
     if not isinstance(name, str) or name not in ACTIVATIONS:
-        raise ValueError(
-            f"unknown activation {name!r}; expected one of {sorted(ACTIVATIONS)}"
-        )
+        raise ValueError(f"unknown activation {name!r}; expected one of {sorted(ACTIVATIONS)}")
     return ACTIVATIONS[name], DERIVATIVES[name]

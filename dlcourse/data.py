@@ -140,7 +140,9 @@ def make_moons(n_samples=200, noise=0.2, rng=None):
     y : ndarray of shape (n_samples,), int 0/1
     """
     n_samples = check_positive_int(n_samples, "n_samples")
-    return _sk_datasets.make_moons(n_samples=n_samples, noise=noise, random_state=_sklearn_seed(rng))
+    return _sk_datasets.make_moons(
+        n_samples=n_samples, noise=noise, random_state=_sklearn_seed(rng)
+    )
 
 
 def make_circles(n_samples=200, noise=0.1, factor=0.5, rng=None):

@@ -80,7 +80,9 @@ def relative_error(a, b):
     a = as_float_array(a, "a")
     b = as_float_array(b, "b")
     if a.shape != b.shape:
-        raise ValueError(f"a has shape {a.shape} but b has shape {b.shape}; expected the same shape")
+        raise ValueError(
+            f"a has shape {a.shape} but b has shape {b.shape}; expected the same shape"
+        )
     denom = np.linalg.norm(a) + np.linalg.norm(b)
     if denom == 0:
         return 0.0

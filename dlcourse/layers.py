@@ -113,7 +113,9 @@ def conv2d(image, kernel):
     if image.ndim != 2 or 0 in image.shape:
         raise ValueError(f"image has shape {image.shape}, expected a non-empty 2-D array (H, W)")
     if kernel.ndim != 2 or 0 in kernel.shape:
-        raise ValueError(f"kernel has shape {kernel.shape}, expected a non-empty 2-D array (kh, kw)")
+        raise ValueError(
+            f"kernel has shape {kernel.shape}, expected a non-empty 2-D array (kh, kw)"
+        )
     if kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
         raise ValueError(
             f"kernel has shape {kernel.shape}, expected at most the image's shape {image.shape}"
@@ -148,7 +150,9 @@ def max_pool2d(x, size):
         raise ValueError(f"x has shape {x.shape}, expected a non-empty 2-D array (H, W)")
     size = check_positive_int(size, "size")
     if size > min(x.shape):
-        raise ValueError(f"size is {size}, expected at most min(H, W) = {min(x.shape)} for x of shape {x.shape}")
+        raise ValueError(
+            f"size is {size}, expected at most min(H, W) = {min(x.shape)} for x of shape {x.shape}"
+        )
     h, w = x.shape[0] // size, x.shape[1] // size
     return x[: h * size, : w * size].reshape(h, size, w, size).max(axis=(1, 3))
 

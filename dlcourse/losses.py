@@ -48,7 +48,9 @@ def _pair(y, y_hat, name_y, name_hat):
 def _check_binary(y, name="y"):
     if not np.all((y == 0) | (y == 1)):
         bad = np.unique(y[(y != 0) & (y != 1)])[:5]
-        raise ValueError(f"{name} must hold binary labels 0 or 1, got values such as {bad.tolist()}")
+        raise ValueError(
+            f"{name} must hold binary labels 0 or 1, got values such as {bad.tolist()}"
+        )
 
 
 def mse(y, y_hat):
@@ -116,7 +118,9 @@ def binary_cross_entropy(y, p):
     y, p = _pair(y, p, "y", "p")
     _check_binary(y)
     if np.any((p < 0) | (p > 1)):
-        raise ValueError(f"p must hold probabilities in [0, 1], got values in [{p.min()}, {p.max()}]")
+        raise ValueError(
+            f"p must hold probabilities in [0, 1], got values in [{p.min()}, {p.max()}]"
+        )
     p = np.clip(p, EPS, 1.0 - EPS)
     return float(-np.mean(y * np.log(p) + (1.0 - y) * np.log1p(-p)))
 
@@ -135,7 +139,9 @@ def binary_cross_entropy_grad(y, p):
     y, p = _pair(y, p, "y", "p")
     _check_binary(y)
     if np.any((p < 0) | (p > 1)):
-        raise ValueError(f"p must hold probabilities in [0, 1], got values in [{p.min()}, {p.max()}]")
+        raise ValueError(
+            f"p must hold probabilities in [0, 1], got values in [{p.min()}, {p.max()}]"
+        )
     p = np.clip(p, EPS, 1.0 - EPS)
     return (p - y) / (p * (1.0 - p)) / p.size
 

@@ -24,7 +24,6 @@ import numpy as np
 from ._validation import check_2d, check_labels, check_positive_float, check_positive_int
 from .activations import get_activation, sigmoid
 from .data import as_rng
-from .losses import EPS
 from .optim import make_optimizer
 
 __all__ = [
@@ -51,7 +50,8 @@ def _check_layer_sizes(layer_sizes):
     sizes = list(layer_sizes)
     if len(sizes) < 2:
         raise ValueError(
-            f"layer_sizes is {sizes}, expected at least two entries: inputs and outputs, e.g. [2, 5, 1]"
+            f"layer_sizes is {sizes}, expected at least two entries: inputs and outputs, "
+            "e.g. [2, 5, 1]"
         )
     for k, size in enumerate(sizes):
         if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
@@ -62,21 +62,30 @@ def _check_layer_sizes(layer_sizes):
 def _check_params(params):
     """Check that ``params`` is a chain of ``(W, b)`` with matching shapes; return float arrays."""
     if not isinstance(params, (list, tuple)) or len(params) == 0:
-        raise ValueError(f"params must be a non-empty list of (W, b) tuples, got {type(params).__name__}")
+        raise ValueError(
+            f"params must be a non-empty list of (W, b) tuples, got {type(params).__name__}"
+        )
     checked = []
-    for l, pair in enumerate(params, start=1):
+    for layer, pair in enumerate(params, start=1):
         if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-            raise ValueError(f"params[{l - 1}] must be a (W{l}, b{l}) pair, got {type(pair).__name__}")
+            raise ValueError(
+                f"params[{layer - 1}] must be a (W{layer}, b{layer}) pair, "
+                f"got {type(pair).__name__}"
+            )
         W = np.asarray(pair[0], dtype=np.float64)
         b = np.asarray(pair[1], dtype=np.float64)
         if W.ndim != 2:
-            raise ValueError(f"W{l} has shape {W.shape}, expected a 2-D array (n_in, n_out)")
+            raise ValueError(f"W{layer} has shape {W.shape}, expected a 2-D array (n_in, n_out)")
         if b.shape != (W.shape[1],):
-            raise ValueError(f"b{l} has shape {b.shape}, expected ({W.shape[1]},) to match W{l} {W.shape}")
+            raise ValueError(
+                f"b{layer} has shape {b.shape}, expected ({W.shape[1]},) to match "
+                f"W{layer} of shape {W.shape}"
+            )
         if checked and W.shape[0] != checked[-1][0].shape[1]:
             raise ValueError(
-                f"W{l} has shape {W.shape}, expected ({checked[-1][0].shape[1]}, n_out) to follow "
-                f"W{l - 1} of shape {checked[-1][0].shape}"
+                f"W{layer} has shape {W.shape}, expected ({checked[-1][0].shape[1]}, n_out) "
+                "to follow "
+                f"W{layer - 1} of shape {checked[-1][0].shape}"
             )
         checked.append((W, b))
     return checked
@@ -151,8 +160,8 @@ def init_params(layer_sizes, rng=None, hidden_activation="relu"):
     gen = as_rng(rng)
     params = []
     n_layers = len(sizes) - 1
-    for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=False), start=1):
-        hidden = l < n_layers
+    for layer, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=False), start=1):
+        hidden = layer < n_layers
         if hidden and hidden_activation in ("relu", "leaky_relu"):
             W = gen.normal(0.0, np.sqrt(2.0 / n_in), size=(n_in, n_out))
         else:
@@ -185,10 +194,10 @@ def mlp_forward_cache(X, params, hidden_activation="relu"):
     f, _ = get_activation(hidden_activation)
     A = X
     cache = []
-    for l, (W, b) in enumerate(params, start=1):
+    for layer, (W, b) in enumerate(params, start=1):
         Z = A @ W + b
         cache.append((A, Z))
-        A = sigmoid(Z) if l == len(params) else f(Z)
+        A = sigmoid(Z) if layer == len(params) else f(Z)
     return A, cache
 
 
@@ -236,13 +245,13 @@ def mlp_backward(y, A, cache, params, hidden_activation="relu"):
     # sigmoid output + mean BCE: dL/dZ_L = (y_hat - y) / n  (averaged over all n * n_out entries)
     dZ = (A - Y) / Y.size
     grads = [None] * len(params)
-    for l in range(len(params) - 1, -1, -1):
-        A_prev, _ = cache[l]
-        W = params[l][0]
-        grads[l] = (A_prev.T @ dZ, dZ.sum(axis=0))
-        if l > 0:
+    for layer in range(len(params) - 1, -1, -1):
+        A_prev, _ = cache[layer]
+        W = params[layer][0]
+        grads[layer] = (A_prev.T @ dZ, dZ.sum(axis=0))
+        if layer > 0:
             dA_prev = dZ @ W.T
-            dZ = dA_prev * f_grad(cache[l - 1][1])  # back through the hidden activation
+            dZ = dA_prev * f_grad(cache[layer - 1][1])  # back through the hidden activation
     return grads
 
 
@@ -314,7 +323,9 @@ def train(X, y, layer_sizes, lr, n_epochs, rng=None):
     losses = np.empty(n_epochs)
     for epoch in range(n_epochs):
         losses[epoch], grads = mlp_gradients(X, y, params, "relu")
-        params = [(W - lr * dW, b - lr * db) for (W, b), (dW, db) in zip(params, grads, strict=True)]
+        params = [
+            (W - lr * dW, b - lr * db) for (W, b), (dW, db) in zip(params, grads, strict=True)
+        ]
     return params, losses
 
 
@@ -401,7 +412,9 @@ def _fit_full_batch(X, y, params, activation, optimizer, n_epochs):
     widest = max(widths[:-1], default=1)
     # two buffers for dZ_l and dZ_{l-1} (used alternately) and one scratch buffer
     dZ_bufs = [np.empty((n_samples, widest), order="F") for _ in range(2)]
-    scratch = np.empty((n_samples, widest), order="F", dtype=bool if activation == "relu" else float)
+    scratch = np.empty(
+        (n_samples, widest), order="F", dtype=bool if activation == "relu" else float
+    )
     grads = [np.empty_like(Wb) for Wb in Wbs]
     Y = y.reshape(-1, 1)
     ones = np.ones(n_samples)
@@ -418,9 +431,9 @@ def _fit_full_batch(X, y, params, activation, optimizer, n_epochs):
     with np.errstate(over="ignore", divide="ignore"):
         for epoch in range(n_epochs):
             # forward: A_l = f([A_{l-1}, 1] @ [W_l; b_l]); sigmoid on the output layer
-            for l in range(n_layers - 1):
-                np.matmul(inputs[l], Wbs[l], out=As[l])
-                _activate_inplace(activation, As[l])
+            for layer in range(n_layers - 1):
+                np.matmul(inputs[layer], Wbs[layer], out=As[layer])
+                _activate_inplace(activation, As[layer])
             np.matmul(inputs[-1], Wbs[-1], out=Z_out)
             _sigmoid_inplace(Z_out, y_hat)
             # loss: mean of log(1 + exp(z)) - y z = (1 - y) z - log(y_hat), summed by dot products
@@ -434,13 +447,13 @@ def _fit_full_batch(X, y, params, activation, optimizer, n_epochs):
             dZ = dZ_out
             np.subtract(y_hat, Y, out=dZ)
             dZ *= scale
-            for l in range(n_layers - 1, -1, -1):
-                np.matmul(inputs[l].T, dZ, out=grads[l])
-                if l > 0:
-                    w = widths[l - 1]
-                    dZ_prev = dZ_bufs[l % 2][:, :w]
-                    np.matmul(dZ, Wbs[l][:-1].T, out=dZ_prev)
-                    _backprop_activation_inplace(activation, dZ_prev, As[l - 1], scratch[:, :w])
+            for layer in range(n_layers - 1, -1, -1):
+                np.matmul(inputs[layer].T, dZ, out=grads[layer])
+                if layer > 0:
+                    w = widths[layer - 1]
+                    dZ_prev = dZ_bufs[layer % 2][:, :w]
+                    np.matmul(dZ, Wbs[layer][:-1].T, out=dZ_prev)
+                    _backprop_activation_inplace(activation, dZ_prev, As[layer - 1], scratch[:, :w])
                     dZ = dZ_prev
             if plain_gd:
                 for Wb, G in zip(Wbs, grads, strict=True):
@@ -551,7 +564,10 @@ class MLP:
         self.params = init_params(self.layer_sizes, self._rng, hidden_activation)
 
     def __repr__(self):
-        return f"MLP({self.layer_sizes}, hidden_activation={self.hidden_activation!r}, seed={self.seed})"
+        return (
+            f"MLP({self.layer_sizes}, hidden_activation={self.hidden_activation!r}, "
+            f"seed={self.seed})"
+        )
 
     def _checked_params(self):
         params = _check_params(self.params)
@@ -616,7 +632,9 @@ class MLP:
         X = _check_X(X, params)
         y = check_labels(y, "y", X.shape[0])
         if not isinstance(optimizer, str) or optimizer not in ("gd", "momentum", "adam"):
-            raise ValueError(f"unknown optimizer {optimizer!r}; expected 'gd', 'momentum' or 'adam'")
+            raise ValueError(
+                f"unknown optimizer {optimizer!r}; expected 'gd', 'momentum' or 'adam'"
+            )
         default_lr, default_epochs = DEFAULTS[optimizer][self.hidden_activation]
         lr = default_lr if lr is None else check_positive_float(lr, "lr")
         n_epochs = default_epochs if n_epochs is None else check_positive_int(n_epochs, "n_epochs")
@@ -624,7 +642,9 @@ class MLP:
             batch_size = check_positive_int(batch_size, "batch_size")
         opt = make_optimizer(optimizer, lr)
         if batch_size is None or batch_size >= X.shape[0]:
-            new_params, losses = _fit_full_batch(X, y, params, self.hidden_activation, opt, n_epochs)
+            new_params, losses = _fit_full_batch(
+                X, y, params, self.hidden_activation, opt, n_epochs
+            )
         else:
             new_params, losses = _fit_mini_batch(
                 X, y, params, self.hidden_activation, opt, n_epochs, batch_size, self._rng

@@ -19,7 +19,9 @@ __all__ = ["Adam", "GradientDescent", "Momentum", "OPTIMIZERS", "make_optimizer"
 def _flatten(params, name):
     """List the arrays of ``params`` and remember its structure (tuple lengths or None)."""
     if not isinstance(params, (list, tuple)):
-        raise ValueError(f"{name} must be a list of arrays or of (W, b) tuples, got {type(params).__name__}")
+        raise ValueError(
+            f"{name} must be a list of arrays or of (W, b) tuples, got {type(params).__name__}"
+        )
     arrays, structure = [], []
     for item in params:
         if isinstance(item, (list, tuple)):

@@ -64,7 +64,9 @@ def test_leaky_relu_derivative_with_other_alpha():
 
 
 def test_sigmoid_is_stable_for_every_float():
-    t = np.array([-np.finfo(float).max, -1e5, -800.0, -40.0, 0.0, 40.0, 800.0, 1e5, np.finfo(float).max])
+    t = np.array(
+        [-np.finfo(float).max, -1e5, -800.0, -40.0, 0.0, 40.0, 800.0, 1e5, np.finfo(float).max]
+    )
     with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise", divide="raise"):
         warnings.simplefilter("error")
         s = sigmoid(t)

@@ -55,7 +55,9 @@ def test_moons_and_circles_are_scikit_learns():
     np.testing.assert_array_equal(X, X_ref)
     np.testing.assert_array_equal(y, y_ref)
     X, y = make_circles(60, rng=4)
-    X_ref, y_ref = sklearn.datasets.make_circles(n_samples=60, noise=0.1, factor=0.5, random_state=4)
+    X_ref, y_ref = sklearn.datasets.make_circles(
+        n_samples=60, noise=0.1, factor=0.5, random_state=4
+    )
     np.testing.assert_array_equal(X, X_ref)
 
 

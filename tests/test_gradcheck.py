@@ -54,7 +54,10 @@ def test_relative_error():
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda: relative_error(np.zeros(3), np.zeros(4)), r"a has shape \(3,\) but b has shape \(4,\)"),
+        (
+            lambda: relative_error(np.zeros(3), np.zeros(4)),
+            r"a has shape \(3,\) but b has shape \(4,\)",
+        ),
         (lambda: numerical_gradient(np.sum, np.zeros(2), eps=0.0), "eps must be a positive"),
     ],
 )

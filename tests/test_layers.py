@@ -81,18 +81,40 @@ def test_arguments_are_not_changed():
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda: dense_forward(np.zeros((4, 2)), np.zeros((3, 2)), np.zeros(2)),
-         r"W has shape \(3, 2\), expected \(2, n_out\) to match X with 2 features"),
-        (lambda: dense_forward(np.zeros((4, 2)), np.zeros((2, 3)), np.zeros(2)), r"b has shape \(2,\), expected \(3,\)"),
+        (
+            lambda: dense_forward(np.zeros((4, 2)), np.zeros((3, 2)), np.zeros(2)),
+            r"W has shape \(3, 2\), expected \(2, n_out\) to match X with 2 features",
+        ),
+        (
+            lambda: dense_forward(np.zeros((4, 2)), np.zeros((2, 3)), np.zeros(2)),
+            r"b has shape \(2,\), expected \(3,\)",
+        ),
         (lambda: dense_forward(np.zeros(2), np.zeros((2, 3)), np.zeros(3)), r"X has shape \(2,\)"),
-        (lambda: dense_backward(np.zeros((4, 2)), np.zeros((4, 2)), np.zeros((2, 3))), r"dZ has shape \(4, 2\), expected \(4, 3\)"),
-        (lambda: conv2d(np.zeros((3, 3)), np.zeros((4, 1))), r"kernel has shape \(4, 1\), expected at most"),
+        (
+            lambda: dense_backward(np.zeros((4, 2)), np.zeros((4, 2)), np.zeros((2, 3))),
+            r"dZ has shape \(4, 2\), expected \(4, 3\)",
+        ),
+        (
+            lambda: conv2d(np.zeros((3, 3)), np.zeros((4, 1))),
+            r"kernel has shape \(4, 1\), expected at most",
+        ),
         (lambda: conv2d(np.zeros(3), np.zeros((1, 1))), r"image has shape \(3,\)"),
         (lambda: max_pool2d(np.zeros((3, 3)), 4), "size is 4, expected at most"),
         (lambda: max_pool2d(np.zeros((3, 3)), 0), "size must be an integer >= 1"),
-        (lambda: rnn_forward(np.zeros((3, 2)), np.zeros((3, 4)), np.zeros((4, 4)), np.zeros(4)), r"Wx has shape \(3, 4\)"),
-        (lambda: rnn_forward(np.zeros((3, 2)), np.zeros((2, 4)), np.zeros((4, 3)), np.zeros(4)), r"Wh has shape \(4, 3\), expected \(4, 4\)"),
-        (lambda: rnn_forward(np.zeros((3, 2)), np.zeros((2, 4)), np.zeros((4, 4)), np.zeros(4), np.zeros(3)), r"h0 has shape \(3,\)"),
+        (
+            lambda: rnn_forward(np.zeros((3, 2)), np.zeros((3, 4)), np.zeros((4, 4)), np.zeros(4)),
+            r"Wx has shape \(3, 4\)",
+        ),
+        (
+            lambda: rnn_forward(np.zeros((3, 2)), np.zeros((2, 4)), np.zeros((4, 3)), np.zeros(4)),
+            r"Wh has shape \(4, 3\), expected \(4, 4\)",
+        ),
+        (
+            lambda: rnn_forward(
+                np.zeros((3, 2)), np.zeros((2, 4)), np.zeros((4, 4)), np.zeros(4), np.zeros(3)
+            ),
+            r"h0 has shape \(3,\)",
+        ),
     ],
 )
 def test_bad_input_raises_clear_errors(call, match):

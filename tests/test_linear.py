@@ -85,11 +85,20 @@ def test_arguments_are_not_changed():
         (lambda: polynomial_features(np.zeros((3, 2)), 2), r"x has shape \(3, 2\)"),
         (lambda: fit_least_squares(np.zeros((5, 2)), np.zeros(4)), "y has length 4, expected 5"),
         (lambda: fit_least_squares(np.zeros((0, 2)), np.zeros(0)), "X is empty"),
-        (lambda: predict_linear(np.zeros((5, 2)), np.zeros(2)), r"theta has shape \(2,\), expected \(3,\)"),
-        (lambda: gradient_descent(np.zeros((5, 2)), np.zeros(5), lr=0, n_steps=3), "lr must be a positive"),
+        (
+            lambda: predict_linear(np.zeros((5, 2)), np.zeros(2)),
+            r"theta has shape \(2,\), expected \(3,\)",
+        ),
+        (
+            lambda: gradient_descent(np.zeros((5, 2)), np.zeros(5), lr=0, n_steps=3),
+            "lr must be a positive",
+        ),
         (lambda: gradient_descent(np.zeros((5, 2)), np.zeros(5), lr=0.1, n_steps=0), "n_steps"),
         (lambda: fit_logistic_regression(np.zeros((3, 2)), [0, 1, 3]), "binary labels"),
-        (lambda: predict_logistic(np.zeros((3, 2)), np.zeros(3), 0.0), r"w has shape \(3,\), expected \(2,\)"),
+        (
+            lambda: predict_logistic(np.zeros((3, 2)), np.zeros(3), 0.0),
+            r"w has shape \(3,\), expected \(2,\)",
+        ),
     ],
 )
 def test_bad_input_raises_clear_errors(call, match):

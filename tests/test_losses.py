@@ -48,7 +48,9 @@ def test_bce_is_finite_at_zero_and_one():
 
 def test_bce_with_logits_equals_bce_of_sigmoid():
     z = rng.normal(0, 3, size=12)
-    assert binary_cross_entropy_with_logits(Y, z) == pytest.approx(binary_cross_entropy(Y, sigmoid(z)))
+    assert binary_cross_entropy_with_logits(Y, z) == pytest.approx(
+        binary_cross_entropy(Y, sigmoid(z))
+    )
     # exact where the clipped version saturates
     assert binary_cross_entropy_with_logits([1], [-100.0]) == pytest.approx(100.0)
 
@@ -68,11 +70,23 @@ def test_arguments_are_not_changed():
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda: binary_cross_entropy([0, 2], [0.5, 0.5]), r"y must hold binary labels 0 or 1, got values such as \[2.0\]"),
-        (lambda: binary_cross_entropy([0, 1], [0.5, 1.5]), r"p must hold probabilities in \[0, 1\]"),
+        (
+            lambda: binary_cross_entropy([0, 2], [0.5, 0.5]),
+            r"y must hold binary labels 0 or 1, got values such as \[2.0\]",
+        ),
+        (
+            lambda: binary_cross_entropy([0, 1], [0.5, 1.5]),
+            r"p must hold probabilities in \[0, 1\]",
+        ),
         (lambda: binary_cross_entropy_grad([0, 0.5], [0.5, 0.5]), "binary labels"),
-        (lambda: binary_cross_entropy([0, 1, 1], [0.5, 0.5]), r"y has shape \(3,\) but p has shape \(2,\)"),
-        (lambda: mse(np.zeros(3), np.zeros((3, 3))), r"y has shape \(3,\) but y_hat has shape \(3, 3\)"),
+        (
+            lambda: binary_cross_entropy([0, 1, 1], [0.5, 0.5]),
+            r"y has shape \(3,\) but p has shape \(2,\)",
+        ),
+        (
+            lambda: mse(np.zeros(3), np.zeros((3, 3))),
+            r"y has shape \(3,\) but y_hat has shape \(3, 3\)",
+        ),
         (lambda: mse([], []), "empty"),
         (lambda: mse([1.0, np.nan], [1.0, 2.0]), "NaN"),
     ],

@@ -124,12 +124,16 @@ def test_loss_equals_binary_cross_entropy_of_forward():
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "identity"])
 def test_predict_proba_equals_sklearn_with_same_weights(activation):
     X, y = make_xor(200, rng=4)
-    clf = MLPClassifier(hidden_layer_sizes=(6, 4), activation=SKLEARN_NAME[activation], random_state=0)
+    clf = MLPClassifier(
+        hidden_layer_sizes=(6, 4), activation=SKLEARN_NAME[activation], random_state=0
+    )
     clf.partial_fit(X, y, classes=[0, 1])
     model = MLP([2, 6, 4, 1], activation, seed=5)
     clf.coefs_ = [W.copy() for W, _ in model.params]
     clf.intercepts_ = [b.copy() for _, b in model.params]
-    np.testing.assert_allclose(model.predict_proba(X), clf.predict_proba(X)[:, 1], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(
+        model.predict_proba(X), clf.predict_proba(X)[:, 1], rtol=1e-12, atol=1e-15
+    )
     np.testing.assert_array_equal(model.predict(X), clf.predict(X))
 
 
@@ -145,7 +149,9 @@ def test_gd_epochs_are_gradient_steps(activation):
     for _ in range(3):
         loss, grads = mlp_gradients(X, y, params, activation)
         losses.append(loss)
-        params = [(W - 0.7 * dW, b - 0.7 * db) for (W, b), (dW, db) in zip(params, grads, strict=True)]
+        params = [
+            (W - 0.7 * dW, b - 0.7 * db) for (W, b), (dW, db) in zip(params, grads, strict=True)
+        ]
     model.fit(X, y, lr=0.7, n_epochs=3)
     np.testing.assert_allclose(model.loss_history_, losses, rtol=1e-10)
     for (W, b), (W_ref, b_ref) in zip(model.params, params, strict=True):
@@ -249,7 +255,11 @@ def test_wide_relu_network_reaches_high_accuracy():
 
 def test_shapes_and_count_parameters():
     params = init_params([3, 4, 2, 1], rng=0)
-    assert [(W.shape, b.shape) for W, b in params] == [((3, 4), (4,)), ((4, 2), (2,)), ((2, 1), (1,))]
+    assert [(W.shape, b.shape) for W, b in params] == [
+        ((3, 4), (4,)),
+        ((4, 2), (2,)),
+        ((2, 1), (1,)),
+    ]
     assert count_parameters([3, 4, 2, 1]) == sum(W.size + b.size for W, b in params) == 29
     X = np.zeros((5, 3))
     assert mlp_forward(X, params).shape == (5, 1)
@@ -285,22 +295,39 @@ def test_defaults_table_covers_every_activation():
         (lambda: MLP([2, 0, 1]), r"layer_sizes\[1\] is 0"),
         (lambda: MLP([2, 5, 2]), "expected 1"),
         (lambda: MLP([2, 5, 1], "softplus"), "unknown activation 'softplus'"),
-        (lambda: MLP([2, 5, 1]).fit(np.zeros((4, 3)), [0, 1, 0, 1]), r"X has shape \(4, 3\), expected"),
+        (
+            lambda: MLP([2, 5, 1]).fit(np.zeros((4, 3)), [0, 1, 0, 1]),
+            r"X has shape \(4, 3\), expected",
+        ),
         (lambda: MLP([2, 5, 1]).fit(np.zeros((4, 2)), [0, 1, 0]), "y has length 3, expected 4"),
         (lambda: MLP([2, 5, 1]).fit(np.zeros((3, 2)), [0, 2, 1]), "binary labels"),
         (lambda: MLP([2, 5, 1]).fit(np.zeros((0, 2)), []), "empty"),
         (lambda: MLP([2, 5, 1]).fit(np.zeros((2, 2)), [0, 1], lr=-1), "lr must be a positive"),
         (lambda: MLP([2, 5, 1]).fit(np.zeros((2, 2)), [0, 1], n_epochs=0), "n_epochs"),
-        (lambda: MLP([2, 5, 1]).fit(np.zeros((2, 2)), [0, 1], optimizer="sgdx"), "unknown optimizer"),
+        (
+            lambda: MLP([2, 5, 1]).fit(np.zeros((2, 2)), [0, 1], optimizer="sgdx"),
+            "unknown optimizer",
+        ),
         (lambda: MLP([2, 5, 1]).fit(np.zeros((2, 2)), [0, 1], batch_size=0), "batch_size"),
         (lambda: MLP([2, 5, 1]).predict(np.zeros(2)), r"X has shape \(2,\)"),
-        (lambda: mlp_forward(np.zeros((2, 2)), [(np.zeros((3, 4)), np.zeros(4))]), r"X has shape \(2, 2\)"),
-        (lambda: mlp_forward(np.zeros((2, 2)), [(np.zeros((2, 4)), np.zeros(3))]), r"b1 has shape \(3,\)"),
         (
-            lambda: mlp_forward(np.zeros((2, 2)), [(np.zeros((2, 4)), np.zeros(4)), (np.zeros((3, 1)), np.zeros(1))]),
+            lambda: mlp_forward(np.zeros((2, 2)), [(np.zeros((3, 4)), np.zeros(4))]),
+            r"X has shape \(2, 2\)",
+        ),
+        (
+            lambda: mlp_forward(np.zeros((2, 2)), [(np.zeros((2, 4)), np.zeros(3))]),
+            r"b1 has shape \(3,\)",
+        ),
+        (
+            lambda: mlp_forward(
+                np.zeros((2, 2)), [(np.zeros((2, 4)), np.zeros(4)), (np.zeros((3, 1)), np.zeros(1))]
+            ),
             r"W2 has shape \(3, 1\), expected \(4, n_out\)",
         ),
-        (lambda: mlp_gradients(np.zeros((2, 2)), [0, 1, 1], init_params([2, 1])), "y has length 3, expected 2"),
+        (
+            lambda: mlp_gradients(np.zeros((2, 2)), [0, 1, 1], init_params([2, 1])),
+            "y has length 3, expected 2",
+        ),
     ],
 )
 def test_bad_input_raises_clear_errors(call, match):

@@ -40,9 +40,15 @@ def test_fit_neuron_is_logistic_regression_and_separates_blobs():
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda: neuron(np.zeros((3, 2)), np.zeros(3), 0.0), r"w has shape \(3,\), expected \(2,\)"),
+        (
+            lambda: neuron(np.zeros((3, 2)), np.zeros(3), 0.0),
+            r"w has shape \(3,\), expected \(2,\)",
+        ),
         (lambda: neuron(np.zeros((3, 2)), np.zeros(2), np.zeros(2)), "b must be a finite number"),
-        (lambda: neuron_gradients(np.zeros((3, 2)), [0, 1], np.zeros(2), 0.0), "y has length 2, expected 3"),
+        (
+            lambda: neuron_gradients(np.zeros((3, 2)), [0, 1], np.zeros(2), 0.0),
+            "y has length 2, expected 3",
+        ),
         (lambda: fit_neuron(np.zeros(3), [0, 1, 0], 0.1, 10), r"X has shape \(3,\)"),
     ],
 )

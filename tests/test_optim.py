@@ -6,8 +6,14 @@ import pytest
 from dlcourse.optim import Adam, GradientDescent, Momentum, make_optimizer
 
 rng = np.random.default_rng(0)
-PARAMS = [(rng.normal(size=(2, 3)), rng.normal(size=3)), (rng.normal(size=(3, 1)), rng.normal(size=1))]
-GRADS = [(rng.normal(size=(2, 3)), rng.normal(size=3)), (rng.normal(size=(3, 1)), rng.normal(size=1))]
+PARAMS = [
+    (rng.normal(size=(2, 3)), rng.normal(size=3)),
+    (rng.normal(size=(3, 1)), rng.normal(size=1)),
+]
+GRADS = [
+    (rng.normal(size=(2, 3)), rng.normal(size=3)),
+    (rng.normal(size=(3, 1)), rng.normal(size=1)),
+]
 
 
 def _pairs(a, b):
@@ -84,8 +90,14 @@ def test_each_optimizer_minimises_a_quadratic(name):
         (lambda: GradientDescent(lr=0), "lr must be a positive number, got 0"),
         (lambda: Momentum(lr=0.1, beta=1.0), r"beta must be a number in \[0, 1\)"),
         (lambda: Adam(beta2=-0.1), "beta2"),
-        (lambda: GradientDescent(0.1).step([np.zeros(2)], [np.zeros(3)]), r"grads array 0 has shape \(3,\), expected \(2,\)"),
-        (lambda: GradientDescent(0.1).step([(np.zeros(2), np.zeros(1))], [np.zeros(2)]), "grads has structure"),
+        (
+            lambda: GradientDescent(0.1).step([np.zeros(2)], [np.zeros(3)]),
+            r"grads array 0 has shape \(3,\), expected \(2,\)",
+        ),
+        (
+            lambda: GradientDescent(0.1).step([(np.zeros(2), np.zeros(1))], [np.zeros(2)]),
+            "grads has structure",
+        ),
         (lambda: GradientDescent(0.1).step(np.zeros(2), np.zeros(2)), "params must be a list"),
     ],
 )
