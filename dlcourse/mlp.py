@@ -17,6 +17,7 @@ starts from there.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -410,51 +411,57 @@ def _fit_full_batch(X, y, params, activation, optimizer, n_epochs):
     inputs += [np.ones((n_samples, w + 1), order="F") for w in widths[:-1]]  # [A_l, 1]
     As = [a[:, :-1] for a in inputs[1:]]  # views: the hidden activations A1, A2, ...
     widest = max(widths[:-1], default=1)
-    # two buffers for dZ_l and dZ_{l-1} (used alternately) and one scratch buffer
+    # dZ of the hidden layers: two buffers used alternately (dZ_l and dZ_{l-1} are needed
+    # together), plus a scratch buffer for f'; all views are made once, before the loop
     dZ_bufs = [np.empty((n_samples, widest), order="F") for _ in range(2)]
     scratch = np.empty(
         (n_samples, widest), order="F", dtype=bool if activation == "relu" else float
     )
+    dZ_out = np.empty((n_samples, 1))
+    dZs = [dZ_bufs[(layer + 1) % 2][:, :w] for layer, w in enumerate(widths[:-1])] + [dZ_out]
+    scratches = [scratch[:, :w] for w in widths[:-1]]
+    inputs_T = [a.T for a in inputs]
+    W_Ts = [Wb[:-1].T for Wb in Wbs]  # views of W_l inside [W_l; b_l], updated in place
     grads = [np.empty_like(Wb) for Wb in Wbs]
     Y = y.reshape(-1, 1)
     ones = np.ones(n_samples)
     not_y = 1.0 - y
     Z_out = np.empty((n_samples, 1))
     y_hat = np.empty((n_samples, 1))
-    dZ_out = np.empty((n_samples, 1))
     log_p = np.empty((n_samples, 1))
+    z_col, log_p_col = Z_out[:, 0], log_p[:, 0]
     losses = np.empty(n_epochs)
     plain_gd = type(optimizer).__name__ == "GradientDescent"
     # dZ_L = (y_hat - y) * scale; for plain GD the learning rate rides along
     scale = (optimizer.lr if plain_gd else 1.0) / n_samples
     update = optimizer._update
+    hidden = range(n_layers - 1)
+    backward = range(n_layers - 1, 0, -1)
     with np.errstate(over="ignore", divide="ignore"):
         for epoch in range(n_epochs):
             # forward: A_l = f([A_{l-1}, 1] @ [W_l; b_l]); sigmoid on the output layer
-            for layer in range(n_layers - 1):
+            for layer in hidden:
                 np.matmul(inputs[layer], Wbs[layer], out=As[layer])
                 _activate_inplace(activation, As[layer])
             np.matmul(inputs[-1], Wbs[-1], out=Z_out)
             _sigmoid_inplace(Z_out, y_hat)
             # loss: mean of log(1 + exp(z)) - y z = (1 - y) z - log(y_hat), summed by dot products
             np.log(y_hat, out=log_p)
-            loss = (not_y @ Z_out[:, 0] - ones @ log_p[:, 0]) / n_samples
-            if not np.isfinite(loss):  # y_hat rounded to 0 somewhere: take the exact route
+            loss = float(not_y @ z_col - ones @ log_p_col) / n_samples
+            if not math.isfinite(loss):  # y_hat rounded to 0 somewhere: take the exact route
                 loss = float(np.mean(np.logaddexp(0.0, Z_out) - Y * Z_out))
             losses[epoch] = loss
             # backward: dZ_L = (y_hat - y) / n; [dW_l; db_l] = [A_{l-1}, 1].T @ dZ_l;
             # dZ_{l-1} = (dZ_l @ W_l.T) * f'(Z_{l-1})
-            dZ = dZ_out
-            np.subtract(y_hat, Y, out=dZ)
-            dZ *= scale
-            for layer in range(n_layers - 1, -1, -1):
-                np.matmul(inputs[layer].T, dZ, out=grads[layer])
-                if layer > 0:
-                    w = widths[layer - 1]
-                    dZ_prev = dZ_bufs[layer % 2][:, :w]
-                    np.matmul(dZ, Wbs[layer][:-1].T, out=dZ_prev)
-                    _backprop_activation_inplace(activation, dZ_prev, As[layer - 1], scratch[:, :w])
-                    dZ = dZ_prev
+            np.subtract(y_hat, Y, out=dZ_out)
+            dZ_out *= scale
+            for layer in backward:
+                np.matmul(inputs_T[layer], dZs[layer], out=grads[layer])
+                np.matmul(dZs[layer], W_Ts[layer], out=dZs[layer - 1])
+                _backprop_activation_inplace(
+                    activation, dZs[layer - 1], As[layer - 1], scratches[layer - 1]
+                )
+            np.matmul(inputs_T[0], dZs[0], out=grads[0])
             if plain_gd:
                 for Wb, G in zip(Wbs, grads, strict=True):
                     Wb -= G
