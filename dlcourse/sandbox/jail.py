@@ -147,7 +147,7 @@ def enter(policy, uid: int) -> None:
         return f"/proc/self/fd/{fd}"
 
     mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing propagates back to the host
-    _expose(policy.expose)
+    _expose(list(policy.expose) + [policy.workdir])  # e.g. a course folder with mode 0700
     # A private, size-capped /tmp holds everything the sandbox needs as scratch space.
     _tmpfs("/tmp", policy.tmp_size)
     scratch = "/tmp/.dlcourse"

@@ -126,6 +126,8 @@ def python_paths() -> list:
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
              os.path.dirname(os.path.realpath(sys.executable))}
     paths.update(p for p in sys.path if p and os.path.isdir(p))
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    paths.add(package)  # dlcourse itself (an editable install is not on sys.path)
     return sorted(os.path.realpath(p) for p in paths)
 
 

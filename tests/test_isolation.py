@@ -1,0 +1,233 @@
+"""Per-student isolation of the grading sandbox, proved with real kernels.
+
+Every kernel comes from the same fork server (this test process's), as in a grading
+worker; each test also checks the sandbox-off control where a leak is possible, so the
+tests can fail.
+"""
+
+import json
+import os
+import shutil
+import socket
+import tempfile
+
+import pytest
+
+from dlcourse.sandbox import jail
+from dlcourse.sandbox.kernels import run_code
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(jail.probe() is not None,
+                       reason=f"sandbox unavailable here: {jail.probe()}"),
+]
+
+OFF = {"DLCOURSE_SANDBOX": "0"}
+
+
+def test_state_set_by_one_student_is_invisible_to_the_next(tmp_path):
+    polluter = """
+import builtins, os, sys, types, random
+import numpy as np
+LEAKED_GLOBAL = 1
+builtins.LEAKED_BUILTIN = 2
+np.isclose = lambda *a, **k: True
+np.testing.assert_allclose = lambda *a, **k: None
+sys.modules["leaked_module"] = types.ModuleType("leaked_module")
+os.environ["LEAKED_ENV"] = "1"
+np.random.seed(1234)
+random.seed(1234)
+print("polluted")
+"""
+    probe = """
+import builtins, json, os, sys, random
+import numpy as np
+print(json.dumps({
+    "global": "LEAKED_GLOBAL" in globals(),
+    "builtin": hasattr(builtins, "LEAKED_BUILTIN"),
+    "isclose": bool(np.isclose(1.0, 2.0)),
+    "assert_allclose_patched": np.testing.assert_allclose.__name__ == "<lambda>",
+    "module": "leaked_module" in sys.modules,
+    "env": "LEAKED_ENV" in os.environ,
+    "np_random": float(np.random.rand()),
+    "py_random": random.random(),
+}))
+"""
+    assert run_code(polluter, cwd=str(tmp_path)).stdout.strip() == "polluted"
+    first = json.loads(run_code(probe, cwd=str(tmp_path)).stdout)
+    second = json.loads(run_code(probe, cwd=str(tmp_path)).stdout)
+    for seen in (first, second):
+        assert not any(seen[k] for k in ("global", "builtin", "isclose",
+                                        "assert_allclose_patched", "module", "env")), seen
+    # Fresh random state per kernel: not the polluter's seed, not a copy of the server's.
+    import numpy as np
+
+    seeded = np.random.RandomState(1234).rand()
+    assert seeded not in (first["np_random"], second["np_random"])
+    assert first["np_random"] != second["np_random"]
+    assert first["py_random"] != second["py_random"]
+
+
+@pytest.fixture
+def course():
+    """A course folder outside /tmp (the sandbox replaces /tmp wholesale)."""
+    base = "/srv" if os.access("/srv", os.W_OK) else None
+    root = tempfile.mkdtemp(prefix="dlcourse-isolation-", dir=base)
+    os.chmod(root, 0o755)  # as a course folder usually is
+    files = {
+        "nbgrader_config.py": "c = get_config()\n",
+        "gradebook.db": "SECRET-GRADEBOOK",
+        "solutions/ps1/ps1.ipynb": "SECRET-SOLUTION",
+        "submitted/alice/ps1/ps1.ipynb": "SECRET-ALICE-SUBMISSION",
+        "autograded/alice/ps1/ps1.ipynb": "SECRET-ALICE-AUTOGRADED",
+        "feedback/alice/ps1/ps1.html": "SECRET-FEEDBACK",
+        "submitted/bob/ps1/ps1.ipynb": "SECRET-BOB-ORIGINAL",
+        "autograded/bob/ps1/ps1.ipynb": "bob's own notebook",
+        "exercises/ps1/ps1.ipynb": "public release",
+    }
+    for rel, text in files.items():
+        path = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as fh:
+            fh.write(text)
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+SNOOP = """
+import json, os
+found = {}
+for rel in ["gradebook.db", "solutions/ps1/ps1.ipynb", "submitted/alice/ps1/ps1.ipynb",
+            "autograded/alice/ps1/ps1.ipynb", "feedback/alice/ps1/ps1.html",
+            "submitted/bob/ps1/ps1.ipynb", "nbgrader_config.py"]:
+    try:
+        found[rel] = open(os.path.join(ROOT, rel)).read()
+    except OSError as exc:
+        found[rel] = type(exc).__name__
+listing = {}
+for rel in ["solutions", "submitted", "autograded", "feedback"]:
+    try:
+        listing[rel] = sorted(os.listdir(os.path.join(ROOT, rel)))
+    except OSError as exc:
+        listing[rel] = type(exc).__name__
+own = open("ps1.ipynb").read()
+with open("scratch.txt", "w") as fh:
+    fh.write("written by the kernel")
+print(json.dumps({"found": found, "listing": listing, "own": own,
+                  "scratch": open("scratch.txt").read(), "public":
+                  open(os.path.join(ROOT, "exercises/ps1/ps1.ipynb")).read()}))
+"""
+
+
+def test_kernel_cannot_read_solutions_gradebook_or_other_students(course):
+    workdir = os.path.join(course, "autograded", "bob", "ps1")
+    code = f"ROOT = {course!r}\n" + SNOOP
+    seen = json.loads(run_code(code, cwd=workdir).stdout)
+    assert not any("SECRET" in text for text in seen["found"].values()), seen["found"]
+    assert seen["listing"]["solutions"] == []
+    assert seen["listing"]["submitted"] == []
+    assert seen["listing"]["feedback"] == []
+    assert seen["listing"]["autograded"] == ["bob"]  # only the student's own folder
+    assert seen["own"] == "bob's own notebook"
+    assert seen["scratch"] == "written by the kernel"  # the working folder is writable
+    assert seen["public"] == "public release"
+    # ... and what the kernel wrote vanished with it: the host folder is unchanged.
+    assert sorted(os.listdir(workdir)) == ["ps1.ipynb"]
+
+    # Control: without the sandbox the same code reads everything.
+    leaked = json.loads(run_code(code, cwd=workdir, env=OFF).stdout)
+    assert leaked["found"]["solutions/ps1/ps1.ipynb"] == "SECRET-SOLUTION"
+    assert leaked["found"]["gradebook.db"] == "SECRET-GRADEBOOK"
+    os.remove(os.path.join(workdir, "scratch.txt"))
+
+
+def test_kernel_has_no_network(tmp_path):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+    code = f"""
+import socket
+try:
+    socket.create_connection(("127.0.0.1", {port}), timeout=3).close()
+    print("connected")
+except OSError as exc:
+    print("blocked", type(exc).__name__)
+"""
+    try:
+        assert run_code(code, cwd=str(tmp_path)).stdout.startswith("blocked")
+        assert run_code(code, cwd=str(tmp_path), env=OFF).stdout.strip() == "connected"
+    finally:
+        server.close()
+
+
+def test_memory_bomb_gets_memory_error_and_kernel_survives(tmp_path):
+    run = run_code("x = bytearray(3 * 2**30)", cwd=str(tmp_path),
+                   env={"DLCOURSE_SANDBOX_MEMORY": "1G"})
+    assert run.status == "error" and run.error.startswith("MemoryError"), run
+    assert not run.died
+
+
+def test_cpu_hog_kernel_is_killed_and_the_next_kernel_runs(tmp_path):
+    run = run_code("while True:\n    pass", cwd=str(tmp_path),
+                   env={"DLCOURSE_SANDBOX_CPU": "2"}, timeout=30)
+    assert run.died, run
+    assert run_code("print(6 * 7)", cwd=str(tmp_path)).stdout.strip() == "42"
+
+
+def _sandbox_processes() -> list:
+    """Pids of processes running with a sandbox uid (2e9 + waiter pid)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/status") as fh:
+                    uid = next(int(line.split()[1]) for line in fh if line.startswith("Uid:"))
+            except (OSError, StopIteration):
+                continue
+            if uid >= 2_000_000_000:
+                pids.append(int(entry))
+    return pids
+
+
+def test_fork_bomb_is_capped_and_nothing_outlives_the_kernel(tmp_path):
+    bomb = """
+import os, time
+n = 0
+try:
+    while True:
+        if os.fork() == 0:
+            time.sleep(600)
+            os._exit(0)
+        n += 1
+except OSError as exc:
+    print("stopped after", n, type(exc).__name__)
+"""
+    before = set(_sandbox_processes())
+    run = run_code(bomb, cwd=str(tmp_path), env={"DLCOURSE_SANDBOX_NPROC": "64"})
+    assert run.stdout.startswith("stopped after"), run
+    assert int(run.stdout.split()[2]) < 64
+    import time
+
+    deadline = time.time() + 10
+    while set(_sandbox_processes()) - before and time.time() < deadline:
+        time.sleep(0.1)
+    assert not set(_sandbox_processes()) - before
+    assert run_code("print('next')", cwd=str(tmp_path)).stdout.strip() == "next"
+
+
+def test_kernel_cannot_see_or_signal_the_grader(tmp_path):
+    code = f"""
+import os
+print(os.getppid())
+try:
+    os.kill({os.getpid()}, 0)
+    print("can signal the grader")
+except OSError as exc:
+    print("cannot signal the grader", type(exc).__name__)
+"""
+    out = run_code(code, cwd=str(tmp_path)).stdout.splitlines()
+    assert out[0] == "0"  # pid 1 of its own pid namespace: no visible parent
+    assert out[1].startswith("cannot signal the grader")
+    control = run_code(code, cwd=str(tmp_path), env=OFF).stdout.splitlines()
+    assert control[1] == "can signal the grader"
