@@ -546,7 +546,15 @@ class MLP:
         The weights; assign a new list to set them (e.g. copied from scikit-learn's
         ``coefs_`` and ``intercepts_``).
     loss_history_ : ndarray of shape (n_epochs,)
-        After :meth:`fit`: the training loss of each epoch.
+        After :meth:`fit`: the training loss of each epoch (before that epoch's update).
+
+    Notes
+    -----
+    Backpropagation starts from ``dZ_L = (y_hat - y) / n_samples``, the gradient of the
+    mean BCE with respect to the output pre-activation once the sigmoid's derivative
+    has cancelled against the loss's. :meth:`fit` continues from the current
+    ``params``; its learning rate and number of epochs default to the ``DEFAULTS``
+    table, tuned per optimizer and activation on the lecture's example.
 
     Examples
     --------
