@@ -23,6 +23,8 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.patches import Circle
 
+from .activations import get_activation
+
 #: The Okabe-Ito palette: eight colours that stay distinct for the common forms
 #: of colour blindness. The single source of colour for every course figure.
 PALETTE: dict[str, str] = {
@@ -270,8 +272,10 @@ def plot_decision_boundary(
         extent = (lo[0] - margin[0], hi[0] + margin[0], lo[1] - margin[1], hi[1] + margin[1])
     else:
         extent = tuple(np.asarray(extent, dtype=float).ravel())
-        if len(extent) != 4 or not np.all(np.isfinite(extent)) or not (
-            extent[0] < extent[1] and extent[2] < extent[3]
+        if (
+            len(extent) != 4
+            or not np.all(np.isfinite(extent))
+            or not (extent[0] < extent[1] and extent[2] < extent[3])
         ):
             raise ValueError(
                 f"extent must be (x1_min, x1_max, x2_min, x2_max) with min < max, got {extent}"
@@ -356,7 +360,9 @@ def plot_loss_curve(losses, ax: Axes | None = None, label: str | None = None) ->
     return ax
 
 
-def plot_activation(name: str, ax: Axes | None = None, t_range: tuple[float, float] = (-5, 5)) -> Axes:
+def plot_activation(
+    name: str, ax: Axes | None = None, t_range: tuple[float, float] = (-5, 5)
+) -> Axes:
     """Plot an activation function (solid blue) and its derivative (dashed orange).
 
     Both come from the registries of :mod:`dlcourse.activations`
@@ -375,8 +381,6 @@ def plot_activation(name: str, ax: Axes | None = None, t_range: tuple[float, flo
     -------
     ax : matplotlib Axes
     """
-    from dlcourse.activations import get_activation  # imported here: plotting has no hard dependency
-
     if not isinstance(name, str):
         raise ValueError(f"name must be an activation name (a string), got {type(name).__name__}")
     f, f_grad = get_activation(name)
@@ -564,19 +568,45 @@ def plot_true_vs_predicted(X, y, y_pred, ax: Axes | None = None) -> Axes:
 
     from matplotlib.lines import Line2D
 
-    handles = [
-        Line2D([], [], linestyle="", marker="s", markersize=8, color=CLASS_COLORS[c],
-               label=f"true y = {c}")
-        for c in np.unique(y)
-    ] + [
-        Line2D([], [], linestyle="", marker=CLASS_MARKERS[c], markersize=7,
-               markerfacecolor="white", markeredgecolor=PALETTE["black"],
-               label=f"predicted {c}")
-        for c in np.unique(y_pred)
-    ] + [
-        Line2D([], [], linestyle="", marker="s", markersize=10, markerfacecolor="none",
-               markeredgecolor=PALETTE["black"], label=f"misclassified ({int(wrong.sum())})")
-    ]
+    handles = (
+        [
+            Line2D(
+                [],
+                [],
+                linestyle="",
+                marker="s",
+                markersize=8,
+                color=CLASS_COLORS[c],
+                label=f"true y = {c}",
+            )
+            for c in np.unique(y)
+        ]
+        + [
+            Line2D(
+                [],
+                [],
+                linestyle="",
+                marker=CLASS_MARKERS[c],
+                markersize=7,
+                markerfacecolor="white",
+                markeredgecolor=PALETTE["black"],
+                label=f"predicted {c}",
+            )
+            for c in np.unique(y_pred)
+        ]
+        + [
+            Line2D(
+                [],
+                [],
+                linestyle="",
+                marker="s",
+                markersize=10,
+                markerfacecolor="none",
+                markeredgecolor=PALETTE["black"],
+                label=f"misclassified ({int(wrong.sum())})",
+            )
+        ]
+    )
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")

@@ -68,8 +68,9 @@ def test_use_course_style_cycles_through_the_palette():
     "draw",
     [
         lambda ax, X, y: plot_data(X, y, ax=ax),
-        lambda ax, X, y: plot_decision_boundary(lambda G: np.full(len(G), 0.3), X, y, ax=ax,
-                                                resolution=10),
+        lambda ax, X, y: plot_decision_boundary(
+            lambda G: np.full(len(G), 0.3), X, y, ax=ax, resolution=10
+        ),
         lambda ax, X, y: plot_loss_curve([3.0, 2.0, 1.0], ax=ax),
         lambda ax, X, y: plot_network([2, 3, 1], ax=ax),
         lambda ax, X, y: plot_true_vs_predicted(X, y, y, ax=ax),
@@ -265,7 +266,8 @@ def test_network_draws_every_node_and_every_edge(sizes):
     nodes = [p for p in ax.patches if p.get_gid().endswith("-node")]
     assert len(nodes) == sum(sizes)
     (edges,) = [c for c in ax.collections if c.get_gid() == "edges"]
-    assert len(edges.get_segments()) == sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    n_edges = sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+    assert len(edges.get_segments()) == n_edges
     roles = [p.get_gid() for p in nodes]
     assert roles.count("input-node") == sizes[0]
     assert roles.count("output-node") == sizes[-1]
@@ -325,8 +327,10 @@ def test_true_vs_predicted_marks_exactly_the_misclassified_points(xor_like):
     np.testing.assert_allclose(by_gid["misclassified"].get_offsets(), X[flipped])
     # Misclassified rings are black outlines, not a colour contrast.
     assert mcolors.to_hex(by_gid["misclassified"].get_edgecolor()[0]) == "#000000"
-    assert len(by_gid["misclassified"].get_facecolor()) == 0 or \
-        by_gid["misclassified"].get_facecolor()[0][3] == 0
+    assert (
+        len(by_gid["misclassified"].get_facecolor()) == 0
+        or by_gid["misclassified"].get_facecolor()[0][3] == 0
+    )
     # Every point is drawn once, coloured by its true class.
     drawn = sum(len(c.get_offsets()) for g, c in by_gid.items() if g != "misclassified")
     assert drawn == len(X)
@@ -363,7 +367,8 @@ def test_true_vs_predicted_bad_input(xor_like):
 
 
 def test_plot_activation_draws_function_and_derivative_from_the_registries():
-    activations = pytest.importorskip("dlcourse.activations")
+    from dlcourse import activations
+
     for name in ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]:
         ax = plot_activation(name)
         f_line, grad_line = ax.get_lines()[:2]
@@ -378,7 +383,6 @@ def test_plot_activation_draws_function_and_derivative_from_the_registries():
 
 
 def test_plot_activation_bad_input():
-    pytest.importorskip("dlcourse.activations")
     with pytest.raises(ValueError, match="softplus"):
         plot_activation("softplus")
     with pytest.raises(ValueError, match="name must be"):
