@@ -1,0 +1,128 @@
+"""The sandboxed kernelspec under plain ``nbgrader autograde`` (no dlcourse CLI involved).
+
+A tiny course (dlcourse.sandbox.demo) is graded by the nbgrader command line with the
+course's nbgrader_config.py calling ``configure_nbgrader(c)``. A snooping submission tries
+to copy the instructor's solution; hostile ones crash, segfault or exhaust memory. Only
+they fail; the honest student's grade is unaffected.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+from dlcourse.sandbox import demo, jail, kernelspec
+
+pytestmark = pytest.mark.slow
+
+needs_sandbox = pytest.mark.skipif(jail.probe() is not None,
+                                   reason=f"sandbox unavailable here: {jail.probe()}")
+
+CORRECT = "def squares(n):\n    return [i * i for i in range(n)]\n"
+SNOOP = '''import json, os
+def squares(n):
+    return []
+root = os.path.abspath("../../..")
+try:  # copy the instructor's solution cell, if it can be read
+    nb = json.load(open(os.path.join(root, "solutions", "ps1", "ps1.ipynb")))
+    exec("".join(nb["cells"][1]["source"]))
+    print("READ THE SOLUTION")
+except OSError as exc:
+    print("solution hidden:", type(exc).__name__)
+try:
+    print("gradebook bytes:", len(open(os.path.join(root, "gradebook.db"), "rb").read()))
+except OSError as exc:
+    print("gradebook hidden:", type(exc).__name__)
+'''
+CRASH = "import os\nos._exit(1)\n"
+SEGFAULT = "import ctypes\nctypes.string_at(0)\n"
+MEMORY_BOMB = "hog = [bytearray(2**28) for _ in range(64)]\n" + CORRECT
+
+
+@pytest.fixture
+def course():
+    base = "/srv" if os.access("/srv", os.W_OK) else None
+    root = tempfile.mkdtemp(prefix="dlcourse-sandbox-", dir=base)
+    os.chmod(root, 0o755)
+    demo.make_course(root, timeout=20)
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@needs_sandbox
+def test_plain_nbgrader_autograde_is_sandboxed(course):
+    for student, code in [("alice", CORRECT), ("mallory", SNOOP), ("crash", CRASH),
+                          ("segv", SEGFAULT), ("hog", MEMORY_BOMB)]:
+        demo.submit(course, student, code)
+    env = dict(os.environ, DLCOURSE_SANDBOX_MEMORY="1G")
+    proc = demo.nbgrader(course, "autograde", demo.ASSIGNMENT, env=env, check=False)
+    scores = demo.scores(course)
+    assert scores["alice"] == 3.0, proc.stderr[-3000:]
+    assert scores["mallory"] == 0.0
+    out = demo.outputs(course, "mallory")
+    assert "solution hidden: FileNotFoundError" in out
+    assert "gradebook hidden:" in out  # /dev/null on a nodev mount: PermissionError
+    assert "READ THE SOLUTION" not in out
+    # The crashing ones fail alone: no score for them (nbgrader removes their notebook).
+    for student in ("crash", "segv"):
+        assert scores.get(student, 0.0) == 0.0
+    assert scores.get("hog", 0.0) == 0.0
+
+    # Control: with the sandbox off, the very same submission reads the solution.
+    env_off = dict(os.environ, DLCOURSE_SANDBOX="0")
+    demo.nbgrader(course, "autograde", demo.ASSIGNMENT, "--student", "mallory", "--force",
+                  env=env_off)
+    assert "READ THE SOLUTION" in demo.outputs(course, "mallory")
+    assert demo.scores(course)["mallory"] == 3.0
+
+
+def test_kernelspec_is_installed_idempotently_and_refreshed_when_stale(tmp_path):
+    folder = kernelspec.install_kernelspec(prefix=str(tmp_path))
+    path = os.path.join(folder, "kernel.json")
+    spec = json.load(open(path))
+    assert spec["metadata"]["kernel_provisioner"]["provisioner_name"] == "dlcourse-sandbox"
+    assert spec["argv"][1].endswith(os.path.join("dlcourse", "sandbox", "launch.py"))
+    assert "{connection_file}" in spec["argv"]
+    stamp = os.stat(path).st_mtime_ns
+    kernelspec.install_kernelspec(prefix=str(tmp_path))
+    assert os.stat(path).st_mtime_ns == stamp  # unchanged spec: not rewritten
+    with open(path, "w") as fh:
+        json.dump({"argv": ["python"]}, fh)
+    kernelspec.install_kernelspec(prefix=str(tmp_path))
+    assert json.load(open(path)) == spec
+
+
+def test_configure_nbgrader_selects_the_sandboxed_kernel():
+    from traitlets.config import Config
+
+    from dlcourse.sandbox import configure_nbgrader
+
+    c = Config()
+    configure_nbgrader(c)
+    assert c.Execute.kernel_name == kernelspec.KERNEL_NAME
+    assert c.Execute.shutdown_kernel == "immediate"
+    assert os.path.exists(os.path.join(kernelspec.kernelspec_dir(), "kernel.json"))
+
+
+@needs_sandbox
+def test_without_privileges_the_kernel_is_refused_with_a_clear_message(course):
+    """Without CAP_SYS_ADMIN the kernel must not start unsandboxed."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("setpriv (util-linux) not installed")
+    demo.submit(course, "alice", CORRECT)
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep
+               + os.environ.get("PATH", ""))
+    proc = subprocess.run(
+        [setpriv, "--bounding-set=-all", "--inh-caps=-all", "--",
+         os.path.join(os.path.dirname(sys.executable), "nbgrader"), "autograde",
+         demo.ASSIGNMENT],
+        cwd=course, env=env, capture_output=True, text=True)
+    log = proc.stdout + proc.stderr
+    assert "dlcourse sandbox: cannot isolate the student's kernel" in log, log[-3000:]
+    assert "DLCOURSE_SANDBOX=0" in log
+    assert demo.scores(course).get("alice", 0.0) == 0.0
