@@ -178,7 +178,7 @@ def wide_network(n, width, k, n_epochs):
 
     model = MLP(layer_sizes, "relu", seed=0)
     ours_seconds, _ = best_of(
-        k, lambda: MLP(layer_sizes, "relu", seed=0).fit(X, y, lr=0.1, n_epochs=n_epochs)
+        k, lambda: MLP(layer_sizes, "relu", seed=0).fit(X, y, lr=0.01, n_epochs=n_epochs)
     )
     ours = ours_seconds / n_epochs
 
@@ -186,7 +186,7 @@ def wide_network(n, width, k, n_epochs):
         params = [(W.copy(), b.copy()) for W, b in model.params]
         Y = y[:, None].astype(float)
         for _ in range(n_epochs):
-            params, _ = bare_numpy_epoch(X, Y, params, 0.1)
+            params, _ = bare_numpy_epoch(X, Y, params, 0.01)
         return params
 
     bare_seconds, _ = best_of(k, bare_fit)
@@ -219,7 +219,7 @@ def main():
         wide_network(n=10_000, width=256, k=1, n_epochs=2)
     else:
         lecture_task(seeds=range(5), k=3)
-        wide_network(n=100_000, width=256, k=3, n_epochs=3)
+        wide_network(n=100_000, width=256, k=3, n_epochs=5)
 
 
 if __name__ == "__main__":
