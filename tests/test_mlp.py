@@ -142,9 +142,10 @@ def test_predict_proba_equals_sklearn_with_same_weights(activation):
 
 
 @pytest.mark.parametrize("activation", HIDDEN)
-def test_gd_epochs_are_gradient_steps(activation):
+@pytest.mark.parametrize("layer_sizes", [[2, 1], [2, 4, 3, 1], [2, 6, 2, 5, 1]])
+def test_gd_epochs_are_gradient_steps(layer_sizes, activation):
     X, y = make_xor(50, rng=1)
-    model = MLP([2, 4, 3, 1], activation, seed=2)
+    model = MLP(layer_sizes, activation, seed=2)
     params, losses = model.params, []
     for _ in range(3):
         loss, grads = mlp_gradients(X, y, params, activation)
