@@ -23,7 +23,7 @@ import sys
 from dataclasses import dataclass, field
 
 #: Folders of an nbgrader course that a student's kernel must not read.
-HIDDEN_DIRS = ("solutions", "source", "submitted", "autograded", "feedback", ".git")
+HIDDEN_DIRS = ("solutions", "source", "submitted", "autograded", "feedback", "grading", ".git")
 #: Files (glob patterns, relative to the course folder) a student's kernel must not read.
 HIDDEN_FILES = ("gradebook.db*", "*.db", "*.sqlite", "*.sqlite3", "nbgrader_config.py",
                 ".nbgrader.log", "*.log")

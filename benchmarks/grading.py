@@ -1,0 +1,206 @@
+"""Grading throughput: plain serial nbgrader versus ``dlcourse grade`` (fork server, sandbox).
+
+Makes N synthetic submissions of a real assignment (02_neuron; a tiny built-in one when it
+is missing) -- a third correct, a third partly wrong (half the functions left as stubs), a
+third broken (a syntax error in the first solution cell) -- and times, on the same course:
+
+- plain serial ``nbgrader autograde`` (stock ``python3`` kernel, no sandbox: the course's
+  nbgrader_config.py without the ``configure_nbgrader(c)`` line);
+- ``dlcourse grade`` with 1 and 2 workers, with the sandbox on and off (DLCOURSE_SANDBOX=0).
+
+It prints the times, the throughput ratios against plain serial and whether every mode gave
+every student the same score (read from the gradebook). Timings depend on the machine:
+this is a benchmark, not a test.
+
+    python benchmarks/grading.py            # N = 20 and 60
+    python benchmarks/grading.py --quick    # N = 6, a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import nbformat
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.dirname(sys.executable)
+SANDBOX_LINES = "from dlcourse.sandbox import configure_nbgrader\nconfigure_nbgrader(c)\n"
+
+
+def _env(**extra) -> dict:
+    env = dict(os.environ)
+    env["PATH"] = BIN + os.pathsep + env.get("PATH", "")
+    env.update(extra)
+    return env
+
+
+def _run(cmd, cwd, env, ok=(0,)) -> None:
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    if proc.returncode not in ok:
+        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}:\n"
+                           f"{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+
+
+def base_config() -> str:
+    """The course's nbgrader_config.py without the sandbox lines (the plain baseline)."""
+    with open(os.path.join(REPO, "nbgrader_config.py")) as fh:
+        lines = fh.read().splitlines(keepends=True)
+    return "".join(line for line in lines
+                   if "configure_nbgrader" not in line and "dlcourse.sandbox" not in line)
+
+
+def write_config(root: str, sandbox: bool) -> None:
+    with open(os.path.join(root, "nbgrader_config.py"), "w") as fh:
+        fh.write(base_config() + ("\n" + SANDBOX_LINES if sandbox else ""))
+
+
+def make_course(root: str, assignment: str) -> str:
+    """Copy the assignment's source into a fresh course and release it; return the notebook."""
+    if assignment == "ps1":
+        from dlcourse.sandbox import demo
+
+        os.makedirs(os.path.join(root, "solutions", "ps1"))
+        nbformat.write(demo.source_notebook(), os.path.join(root, "solutions", "ps1", "ps1.ipynb"))
+    else:
+        shutil.copytree(os.path.join(REPO, "solutions", assignment),
+                        os.path.join(root, "solutions", assignment))
+    write_config(root, sandbox=False)
+    _run([os.path.join(BIN, "nbgrader"), "generate_assignment", assignment, "--force"],
+         root, _env())
+    names = [f for f in os.listdir(os.path.join(root, "exercises", assignment))
+             if f.endswith(".ipynb")]
+    return os.path.splitext(sorted(names)[0])[0]
+
+
+def _solution_code(source: str) -> str:
+    """A source solution cell with nbgrader's BEGIN/END SOLUTION marker lines removed."""
+    return "\n".join(line for line in source.splitlines()
+                     if not re.match(r"\s*### (BEGIN|END) SOLUTION", line))
+
+
+def make_submissions(root: str, assignment: str, notebook: str, n: int) -> dict:
+    """Write n submissions; return {student: kind}."""
+    source = nbformat.read(os.path.join(root, "solutions", assignment, notebook + ".ipynb"),
+                           as_version=4)
+    answers = {c.metadata["nbgrader"]["grade_id"]: _solution_code(c.source)
+               for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    release = os.path.join(root, "exercises", assignment, notebook + ".ipynb")
+    kinds = {}
+    for i in range(n):
+        kind = ("correct", "partly wrong", "broken")[i % 3]
+        student = f"s{i:03d}"
+        nb = nbformat.read(release, as_version=4)
+        cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
+        code_cells = [c for c in cells if c.cell_type == "code"]
+        for j, cell in enumerate(cells):
+            answer = answers[cell.metadata["nbgrader"]["grade_id"]]
+            if kind == "correct" or (kind == "partly wrong" and j < len(cells) // 2):
+                cell.source = answer
+        if kind == "broken" and code_cells:
+            code_cells[0].source = "def broken(:\n    pass\n"
+        folder = os.path.join(root, "submitted", student, assignment)
+        os.makedirs(folder, exist_ok=True)
+        nbformat.write(nb, os.path.join(folder, notebook + ".ipynb"))
+        kinds[student] = kind
+    return kinds
+
+
+def gradebook_scores(root: str, assignment: str) -> dict:
+    from nbgrader.api import Gradebook
+    from traitlets.config import Config
+
+    cfg = Config()
+    exec(compile(base_config(), "nbgrader_config.py", "exec"), {"get_config": lambda: cfg})
+    course_id = cfg.CourseDirectory.get("course_id", "")
+    with Gradebook("sqlite:///" + os.path.join(root, "gradebook.db"), course_id) as gb:
+        return {s.student.id: round(s.score, 6) for s in gb.assignment_submissions(assignment)}
+
+
+def clear_grades(root: str) -> None:
+    for folder in ("autograded", "feedback", "grading"):
+        shutil.rmtree(os.path.join(root, folder), ignore_errors=True)
+
+
+def time_plain(root: str, assignment: str) -> float:
+    write_config(root, sandbox=False)
+    clear_grades(root)
+    start = time.perf_counter()
+    _run([os.path.join(BIN, "nbgrader"), "autograde", assignment, "--force"], root, _env())
+    return time.perf_counter() - start
+
+
+def time_dlcourse(root: str, assignment: str, workers: int, sandbox: bool) -> float:
+    write_config(root, sandbox=True)
+    clear_grades(root)
+    env = _env(DLCOURSE_SANDBOX="1" if sandbox else "0")
+    start = time.perf_counter()
+    _run([os.path.join(BIN, "dlcourse"), "--course", root, "grade", assignment,
+          "--workers", str(workers), "--force", "--no-progress"], root, env, ok=(0, 2))
+    return time.perf_counter() - start
+
+
+def bench(n: int, assignment: str, workdir: str | None) -> None:
+    root = tempfile.mkdtemp(prefix=f"dlcourse-bench-{n}-", dir=workdir)
+    os.chmod(root, 0o755)
+    try:
+        notebook = make_course(root, assignment)
+        kinds = make_submissions(root, assignment, notebook, n)
+        print(f"\nN = {n} submissions of {assignment} "
+              f"({sum(k == 'correct' for k in kinds.values())} correct, "
+              f"{sum(k == 'partly wrong' for k in kinds.values())} partly wrong, "
+              f"{sum(k == 'broken' for k in kinds.values())} broken)", flush=True)
+        results, scores = {}, {}
+        modes = [("plain serial nbgrader autograde (stock kernel)", None, None)]
+        for sandbox in (False, True):
+            for workers in (1, 2):
+                label = f"dlcourse grade, {workers} worker{'s' * (workers > 1)}, " \
+                        f"sandbox {'on' if sandbox else 'off'}"
+                modes.append((label, workers, sandbox))
+        for label, workers, sandbox in modes:
+            if workers is None:
+                seconds = time_plain(root, assignment)
+            else:
+                seconds = time_dlcourse(root, assignment, workers, sandbox)
+            results[label] = seconds
+            scores[label] = gradebook_scores(root, assignment)
+            base = results[modes[0][0]]
+            print(f"  {label:52s} {seconds:7.1f} s  {n / seconds:5.2f} subm/s  "
+                  f"{base / seconds:5.2f}x plain", flush=True)
+        reference = scores[modes[0][0]]
+        same = all(s == reference for s in scores.values())
+        print(f"  grades identical across all {len(modes)} modes: {'yes' if same else 'NO'}")
+        if not same:
+            for label, got in scores.items():
+                diff = {k: (reference.get(k), v) for k, v in got.items() if reference.get(k) != v}
+                if diff:
+                    print(f"    {label}: {diff}")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one small run, N = 6")
+    parser.add_argument("-n", type=int, nargs="*", help="batch sizes (default 20 60)")
+    parser.add_argument("--assignment", default=None,
+                        help="assignment to grade (default 02_neuron, else the built-in ps1)")
+    parser.add_argument("--dir", default=None, help="where to create the scratch courses")
+    args = parser.parse_args(argv)
+    assignment = args.assignment or (
+        "02_neuron" if os.path.isdir(os.path.join(REPO, "solutions", "02_neuron")) else "ps1")
+    sizes = [6] if args.quick else (args.n or [20, 60])
+    print(f"grading benchmark: {os.cpu_count()} CPUs, load average "
+          f"{os.getloadavg()[0]:.1f} at start")
+    for n in sizes:
+        bench(n, assignment, args.dir)
+
+
+if __name__ == "__main__":
+    main()
