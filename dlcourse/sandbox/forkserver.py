@@ -51,11 +51,25 @@ def _preload() -> None:
     import importlib
 
     extra = os.environ.get("DLCOURSE_FORKSERVER_PRELOAD", "")
-    for name in PRELOAD + tuple(n for n in extra.split(",") if n):
+    for name in PRELOAD + course_modules() + tuple(n for n in extra.split(",") if n):
         try:
             importlib.import_module(name)
         except Exception as exc:  # noqa: BLE001 - a missing optional module only costs speed
             print(f"dlcourse forkserver: cannot preload {name}: {exc}", file=sys.stderr)
+
+
+def course_modules() -> tuple:
+    """dlcourse and the test helpers every exercise notebook imports."""
+    import pkgutil
+
+    names = ["dlcourse", "dlcourse.testing"]
+    try:
+        import dlcourse.checks as checks
+
+        names += [f"dlcourse.checks.{m.name}" for m in pkgutil.iter_modules(checks.__path__)]
+    except ImportError:
+        pass
+    return tuple(names)
 
 
 def _debug(what: str) -> None:
@@ -87,6 +101,11 @@ def _run_ipykernel(argv: list[str], env: dict) -> int:
     app = IPKernelApp.instance()
     _debug("initialize")
     app.initialize()
+    # matplotlib was imported in the server, before ipykernel chose the inline backend
+    # through MPLBACKEND: apply the kernel's choice as a fresh import would.
+    mpl = sys.modules.get("matplotlib")
+    if mpl is not None and os.environ.get("MPLBACKEND"):
+        mpl.rcParams["backend"] = os.environ["MPLBACKEND"]
     _debug("start")
     app.start()
     # Graceful shutdown: let ipykernel's control/shell/iopub threads finish before leaving.
