@@ -19,8 +19,10 @@ Configuration (``sphinx: config:`` in ``_config.yml``):
 
 from __future__ import annotations
 
+import ast
 import html
 import posixpath
+import re
 from pathlib import Path
 
 import jupytext
@@ -37,11 +39,71 @@ def notebook_name(docname: str) -> str:
     return posixpath.basename(docname) + ".ipynb"
 
 
-def source_to_notebook(source: Path) -> nbformat.NotebookNode | None:
+DOC_ROLE = re.compile(r"\{doc\}`([^`]+)`")
+DIRECTIVE = re.compile(r"^```\{([\w:-]+)\}[ \t]*([^\n]*)\n((?::[^\n]*\n)*)(.*?)^```[ \t]*$",
+                       flags=re.S | re.M)
+
+
+def _python_object_source(path: Path, name: str) -> str:
+    """Source lines of the top-level function or class ``name`` in the file ``path``."""
+    text = path.read_text(encoding="utf-8")
+    for node in ast.parse(text).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == name:
+            start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            return "\n".join(text.splitlines()[start - 1 : node.end_lineno])
+    raise ValueError(f"{path} defines no top-level function or class {name!r}")
+
+
+def plain_markdown(text: str, source: Path, docname: str = "", title_of=None) -> str:
+    """Rewrite the MyST-only syntax of a Markdown cell into Markdown that Jupyter shows.
+
+    * ``{doc}`target``` and ``{doc}`text <target>``` become the linked page's title
+      (or the given text) in italics;
+    * a ``{literalinclude}`` with ``:pyobject:`` becomes a fenced block holding that
+      object's current source, read from the package file;
+    * a ``{code-block} python`` becomes a plain fenced block (its options dropped);
+    * any other directive (``{admonition}``, ``{note}``, ...) becomes a block quote
+      headed by its title.
+    """
+
+    def doc(match):
+        body = match.group(1)
+        explicit = re.fullmatch(r"(.*?)\s*<([^>]+)>", body, flags=re.S)
+        if explicit:
+            return f"*{explicit.group(1).strip()}*"
+        if body.startswith("/"):
+            target = body.lstrip("/")
+        else:
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(docname), body))
+        title = title_of(target) if title_of else None
+        return f"*{title or posixpath.basename(body)}*"
+
+    def directive(match):
+        kind, argument, options, body = match.groups()
+        opts = dict(re.findall(r"^:([\w-]+):[ \t]*(.*)$", options, flags=re.M))
+        if kind in ("code-block", "code"):
+            return f"```{argument.strip()}\n{body.rstrip()}\n```"
+        if kind != "literalinclude":
+            title = argument.strip() or kind.capitalize()
+            lines = [f"**{title}**", ""] + body.rstrip().splitlines()
+            return "\n".join(f"> {line}".rstrip() for line in lines)
+        included = (source.parent / argument.strip()).resolve()
+        if "pyobject" in opts:
+            code = _python_object_source(included, opts["pyobject"].strip())
+        else:
+            code = included.read_text(encoding="utf-8").rstrip()
+        return f"```{opts.get('language', 'python').strip()}\n{code}\n```"
+
+    return DOC_ROLE.sub(doc, DIRECTIVE.sub(directive, text))
+
+
+def source_to_notebook(source: Path, docname: str = "", title_of=None) -> nbformat.NotebookNode | None:
     """Read a MyST Markdown source with jupytext; return a clean notebook or None.
 
     Returns None when the page is not a notebook (no ``kernelspec`` in its front
-    matter) or has no code cell, so plain text pages get no download.
+    matter) or has no code cell, so plain text pages get no download. Markdown
+    cells are passed through :func:`plain_markdown`: ``docname`` is the page's
+    Sphinx name and ``title_of(docname)`` gives the title of a linked page.
     """
     if source.suffix != ".md":
         return None
@@ -57,6 +119,8 @@ def source_to_notebook(source: Path) -> nbformat.NotebookNode | None:
         if cell.cell_type == "code":
             cell.setdefault("outputs", [])
             cell.setdefault("execution_count", None)
+        elif cell.cell_type == "markdown":
+            cell.source = plain_markdown(cell.source, source, docname, title_of)
     nbformat.validate(nb)
     return nb
 
@@ -68,7 +132,12 @@ def _write_notebook(app, pagename, templatename, context, doctree):
     if not pagename.startswith(prefixes):
         return
     source = Path(app.env.doc2path(pagename))
-    nb = source_to_notebook(source)
+
+    def title_of(docname):
+        title = app.env.titles.get(docname)
+        return title.astext() if title is not None else None
+
+    nb = source_to_notebook(source, pagename, title_of)
     if nb is None:
         return
     folder = app.config.notebook_download_folder
