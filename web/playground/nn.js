@@ -277,18 +277,28 @@
   }
 
   /**
-   * Random initial weights: W ~ N(0, gain / n_in) (He's scale, gain 2, for ReLU;
-   * LeCun's, gain 1, for sigmoid and tanh), b = 0.
+   * Random initial weights and zero biases, with the scales of dlcourse.mlp.init_params:
+   * ReLU hidden layers He's N(0, 2 / n_in); sigmoid and tanh hidden layers and the
+   * output layer Glorot's uniform U(-r, r), r = sqrt(6 / (n_in + n_out)), times 4 for
+   * sigmoid hidden layers (the sigmoid's slope at 0 is 1/4).
    */
   function initParams(sizes, activation, seed) {
     const rng = Random(seed);
-    const gain = activation === "relu" ? 2 : 1;
     const params = [];
-    for (let l = 0; l + 1 < sizes.length; l++) {
-      const W = matrix(sizes[l], sizes[l + 1]);
-      const scale = Math.sqrt(gain / sizes[l]);
-      for (let i = 0; i < W.data.length; i++) W.data[i] = scale * rng.normal();
-      params.push({ W: W, b: new Float64Array(sizes[l + 1]) });
+    const nLayers = sizes.length - 1;
+    for (let l = 0; l < nLayers; l++) {
+      const nIn = sizes[l];
+      const nOut = sizes[l + 1];
+      const hidden = l < nLayers - 1;
+      const W = matrix(nIn, nOut);
+      if (hidden && activation === "relu") {
+        const std = Math.sqrt(2 / nIn);
+        for (let i = 0; i < W.data.length; i++) W.data[i] = std * rng.normal();
+      } else {
+        const r = Math.sqrt(6 / (nIn + nOut)) * (hidden && activation === "sigmoid" ? 4 : 1);
+        for (let i = 0; i < W.data.length; i++) W.data[i] = rng.between(-r, r);
+      }
+      params.push({ W: W, b: new Float64Array(nOut) });
     }
     return params;
   }

@@ -88,7 +88,7 @@
 
   function queryString(state) {
     const query = new URLSearchParams();
-    for (const name of PARAM_ORDER) query.set(name, String(state[name]));
+    for (const name of PARAM_ORDER) query.set(name, name === "batch" && state.batch === 0 ? "all" : String(state[name]));
     return "?" + query.toString();
   }
 
@@ -322,7 +322,8 @@
     ctx.fillText("x₁", size - 16, toPx(0) - 5);
     ctx.fillText("x₂", toPx(0) + 5, 12);
 
-    // Points: class 0 as orange squares, class 1 as blue circles; test points with a dark outline.
+    // Points as in dlcourse.plotting.plot_data: class 0 orange circles, class 1 blue triangles;
+    // test points get a dark outline.
     const drawPoints = function (X, y, isTest) {
       for (let i = 0; i < y.length; i++) {
         const px = toPx(X[i][0]);
@@ -331,8 +332,14 @@
         ctx.strokeStyle = isTest ? col.testOutline : "rgb(" + col.bg.join(",") + ")";
         ctx.lineWidth = isTest ? 1.6 : 1;
         ctx.beginPath();
-        if (y[i] === 1) ctx.arc(px, py, 3.4, 0, 2 * Math.PI);
-        else ctx.rect(px - 3, py - 3, 6, 6);
+        if (y[i] === 1) {
+          ctx.moveTo(px, py - 4.2);
+          ctx.lineTo(px + 3.9, py + 2.8);
+          ctx.lineTo(px - 3.9, py + 2.8);
+          ctx.closePath();
+        } else {
+          ctx.arc(px, py, 3.3, 0, 2 * Math.PI);
+        }
         ctx.fill();
         ctx.stroke();
       }
