@@ -233,3 +233,10 @@ def test_downloaded_notebook_runs_top_to_bottom(site, tmp_path, monkeypatch, nam
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert any("image/png" in o.get("data", {}) for o in outputs), f"{name}: the notebook drew no figure"
+
+
+@pytest.mark.parametrize("doc", notebook_chapters())
+def test_markdown_printed_by_cells_is_rendered(site, doc):
+    """Result tables that cells print as Markdown appear as tables, not as raw pipes."""
+    raw = [p.get_text()[:80] for p in page(site, doc).select(".cell_output p") if "|---" in p.get_text()]
+    assert raw == [], f"{doc}: Markdown output shown as raw text: {raw}"
