@@ -231,3 +231,30 @@ except OSError as exc:
     assert out[1].startswith("cannot signal the grader")
     control = run_code(code, cwd=str(tmp_path), env=OFF).stdout.splitlines()
     assert control[1] == "can signal the grader"
+
+
+def test_forked_kernel_shuts_down_gracefully_by_itself(tmp_path):
+    """A shutdown request ends the forked kernel cleanly (exit 0, not killed)."""
+    import asyncio
+
+    from jupyter_client.manager import AsyncKernelManager
+
+    async def graceful():
+        km = AsyncKernelManager(kernel_name="dlcourse-sandbox")
+        await km.start_kernel(cwd=str(tmp_path))
+        kc = km.client()
+        kc.start_channels()
+        await kc.wait_for_ready(timeout=60)
+        reply = await kc.execute_interactive("x = 1", timeout=30)
+        kc.stop_channels()
+        provisioner = km.provisioner
+        await km.request_shutdown()
+        for _ in range(300):
+            code = await provisioner.poll()
+            if code is not None:
+                break
+            await asyncio.sleep(0.01)
+        await km.shutdown_kernel(now=True)
+        return reply["content"]["status"], code
+
+    assert asyncio.run(graceful()) == ("ok", 0)

@@ -108,9 +108,14 @@ def _run_ipykernel(argv: list[str], env: dict) -> int:
         mpl.rcParams["backend"] = os.environ["MPLBACKEND"]
     _debug("start")
     app.start()
-    # Graceful shutdown: let ipykernel's control/shell/iopub threads finish before leaving.
+    # Graceful shutdown: close ipykernel's channels (flushes IOPub, joins the control and
+    # shell threads), then wait for any thread the student left running, briefly.
+    try:
+        app.close()
+    except Exception:  # noqa: BLE001 - leaving anyway
+        pass
     for thread in _threading.enumerate():
-        if thread is not _threading.main_thread():
+        if thread is not _threading.main_thread() and not thread.daemon:
             thread.join(timeout=1.0)
     sys.stdout.flush()
     sys.stderr.flush()

@@ -145,6 +145,16 @@ class SandboxProvisioner(LocalProvisioner):
                 pass
         self._pidfd = self._fork_pid = None
 
+    def __del__(self) -> None:
+        # A kernel that died is never shut down by nbclient (it is not alive), so its
+        # cleanup() is never called: release the pidfd, the zombie and the folder here.
+        try:
+            self._forget()
+            if self._rundir:
+                shutil.rmtree(self._rundir, ignore_errors=True)
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
+
     async def cleanup(self, restart: bool = False) -> None:
         await super().cleanup(restart=restart)
         if not restart:
