@@ -133,6 +133,9 @@ def test_kernel_cannot_read_solutions_gradebook_or_other_students(course):
     assert seen["public"] == "public release"
     # ... and what the kernel wrote vanished with it: the host folder is unchanged.
     assert sorted(os.listdir(workdir)) == ["ps1.ipynb"]
+    # The exec'd kernelspec wrapper (no fork server) builds the same view.
+    execd = json.loads(run_code(code, cwd=workdir, env={"DLCOURSE_FORKSERVER": "0"}).stdout)
+    assert execd["found"] == seen["found"] and execd["listing"] == seen["listing"]
 
     # Control: without the sandbox the same code reads everything.
     leaked = json.loads(run_code(code, cwd=workdir, env=OFF).stdout)
