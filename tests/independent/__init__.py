@@ -1,0 +1,30 @@
+"""Independent correct implementations of the exercise contract (issue 4), one module per assignment.
+
+Each ``tests/independent/ex<assignment>.py`` defines ``VARIANTS``: a dict mapping a variant name to a
+dict ``{function name: source of its solution cell}``. The variants are written independently of the
+course's solutions, in deliberately different styles (Python loops and lists, ``np.einsum``, scipy,
+other numerically stable formulas, other initialisations, float32, Python floats versus numpy
+scalars), and each one is a *correct* answer to the contract. ``tests/test_exercise_fairness.py``
+grades every variant as a fake student with real nbgrader and requires 100 %: a test that rejects
+one of them is unfair.
+"""
+
+from __future__ import annotations
+
+import importlib
+import textwrap
+
+
+def dedent(source: str) -> str:
+    """Strip the common indentation of a solution-cell source written inside a Python module."""
+    return textwrap.dedent(source).strip("\n") + "\n"
+
+
+def variants(assignment: str) -> dict[str, dict[str, str]]:
+    """The independent variants of ``assignment`` (empty when none are written yet)."""
+    try:
+        module = importlib.import_module(f"tests.independent.ex{assignment}")
+    except ModuleNotFoundError:
+        return {}
+    return {name: {function: dedent(source) for function, source in answers.items()}
+            for name, answers in module.VARIANTS.items()}

@@ -1,0 +1,126 @@
+"""Fairness of the exercise tests: independent correct answers score 100 % under real nbgrader.
+
+The course's hidden tests and visible checks must accept *any* correct implementation of the
+contract of issue 4, not only the one in ``solutions/``. ``tests/independent/ex<a>.py`` holds
+several correct answers per assignment written independently, in deliberately different styles
+(loops and lists, einsum, scipy, other stable formulas, other initialisations and learning
+dynamics where the contract leaves freedom). For every assignment whose source notebook is real
+(it has solution cells), this test releases it with ``nbgrader generate_assignment`` into a
+temporary course and grades one fake student per variant in a single ``nbgrader autograde`` call;
+every variant must earn every point of every autograded cell.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # for `tests.independent`
+
+from tests.independent import variants  # noqa: E402
+
+ASSIGNMENTS = (
+    "01_curve_fitting",
+    "02_neuron",
+    "03_networks",
+    "04_activations",
+    "05_backprop",
+    "06_practical_example",
+    "07_architectures",
+)
+
+pytestmark = pytest.mark.slow
+
+
+def _grade_id(cell) -> str | None:
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def _real_source(assignment: str) -> nbformat.NotebookNode | None:
+    """The source notebook, or None while it is missing or still a placeholder."""
+    path = ROOT / "solutions" / assignment / f"{assignment}.ipynb"
+    if not path.exists():
+        return None
+    notebook = nbformat.read(path, as_version=4)
+    has_solutions = any(c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")
+                        for c in notebook.cells)
+    return notebook if has_solutions else None
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def _nbgrader(course: Path, *args: str) -> None:
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "nbgrader"), *args, "--log-level=WARN"],
+        cwd=course, env=_env(), capture_output=True, text=True,
+    )
+    assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stderr[-3000:]}"
+
+
+def _functions(source: nbformat.NotebookNode) -> list[str]:
+    return [_grade_id(c) for c in source.cells
+            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_independent_correct_answers_score_full_points(assignment, tmp_path):
+    source = _real_source(assignment)
+    if source is None:
+        pytest.skip(f"solutions/{assignment} is still a placeholder")
+    answers_by_variant = variants(assignment)
+    if not answers_by_variant:
+        pytest.skip(f"tests/independent/ex{assignment}.py has no variants yet")
+    functions = _functions(source)
+    for name, answers in answers_by_variant.items():
+        unknown = set(answers) - set(functions)
+        assert not unknown, f"variant {name} answers unknown functions {sorted(unknown)}"
+        assert set(answers) == set(functions), (
+            f"variant {name} must answer every function; missing {sorted(set(functions) - set(answers))}")
+
+    course = tmp_path / "course"
+    course.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+    shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment)
+    _nbgrader(course, "generate_assignment", assignment, "--force")
+    notebook_name = f"{assignment}.ipynb"
+    release = nbformat.read(course / "exercises" / assignment / notebook_name, as_version=4)
+
+    students = {f"indep_{name}": answers for name, answers in answers_by_variant.items()}
+    for student, answers in students.items():
+        notebook = nbformat.reads(nbformat.writes(release), as_version=4)
+        for cell in notebook.cells:
+            if cell.cell_type == "code" and _grade_id(cell) in answers:
+                cell.source = answers[_grade_id(cell)]
+        folder = course / "submitted" / student / assignment
+        folder.mkdir(parents=True)
+        nbformat.write(notebook, folder / notebook_name)
+    _nbgrader(course, "autograde", assignment, "--force")
+
+    from nbgrader.api import Gradebook
+
+    problems = []
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        for student in students:
+            submission = gradebook.find_submission_notebook(assignment, assignment, student)
+            lost = {grade.name: (grade.score, grade.max_score) for grade in submission.grades
+                    if grade.cell.cell_type == "code" and grade.score < grade.max_score}
+            if not lost:
+                continue
+            graded = nbformat.read(course / "autograded" / student / assignment / notebook_name,
+                                   as_version=4)
+            errors = {_grade_id(cell): [f"{o.ename}: {o.evalue}"[:400] for o in cell.get("outputs", [])
+                                        if o.output_type == "error"]
+                      for cell in graded.cells if cell.cell_type == "code" and _grade_id(cell) in lost}
+            problems.append(f"{student} (a correct answer) lost {lost}: {errors}")
+    assert problems == [], "unfair tests:\n" + "\n".join(problems)
