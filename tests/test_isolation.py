@@ -261,3 +261,33 @@ def test_forked_kernel_shuts_down_gracefully_by_itself(tmp_path):
         return reply["content"]["status"], code
 
     assert asyncio.run(graceful()) == ("ok", 0)
+
+
+def test_kernel_cannot_leave_files_for_the_next_student(course):
+    """World-writable host folders are read-only inside; scratch space is per kernel."""
+    drop = os.path.join(course, "drop")
+    os.makedirs(drop)
+    os.chmod(drop, 0o1777)
+    workdir = os.path.join(course, "autograded", "bob", "ps1")
+    code = f"""
+import os
+for path in [{drop!r} + "/note.txt", "/tmp/note.txt", "/var/tmp/note.txt", "/dev/shm/note.txt"]:
+    try:
+        with open(path, "w") as fh:
+            fh.write("from the previous student")
+        print("wrote", path)
+    except OSError as exc:
+        print("blocked", path, type(exc).__name__)
+"""
+    out = run_code(code, cwd=workdir).stdout
+    assert f"blocked {drop}/note.txt" in out
+    assert os.listdir(drop) == []
+    reader = """
+import os
+print([p for p in ["/tmp/note.txt", "/var/tmp/note.txt", "/dev/shm/note.txt"]
+       if os.path.exists(p)])
+"""
+    assert run_code(reader, cwd=workdir).stdout.strip() == "[]"
+    # Control: without the sandbox the drop folder takes the file.
+    run_code(f"open({drop!r} + '/note.txt', 'w').write('x')", cwd=workdir, env=OFF)
+    assert os.listdir(drop) == ["note.txt"]

@@ -130,6 +130,28 @@ def _expose(paths) -> None:
             os.close(fd)
 
 
+def _read_only_elsewhere(writable) -> None:
+    """Remount every mount of this namespace read-only except ``writable`` (and below).
+
+    A kernel runs under a uid that owns no file, yet world-writable folders on the host
+    would let one student leave files for the next: outside its private scratch space and
+    working folder, the kernel's whole view is read-only.
+    """
+    with open("/proc/self/mountinfo") as fh:
+        points = [line.split()[4] for line in fh]
+    seen = set()
+    for raw in points:
+        point = raw.encode().decode("unicode_escape")  # \040 -> space, as the kernel escapes
+        if point in seen or any(point == w or point.startswith(w.rstrip("/") + "/")
+                                for w in writable):
+            continue
+        seen.add(point)
+        try:
+            mount(None, point, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        except SandboxError:
+            pass  # a mount that is covered by another one or cannot change: skip it
+
+
 def enter(policy, uid: int) -> None:
     """Called in the kernel process, as root, inside fresh namespaces: build its world.
 
@@ -202,12 +224,16 @@ def enter(policy, uid: int) -> None:
     os.close(own_fd)
     os.chdir(policy.workdir)
 
-    for shared in ("/dev/shm", "/var/tmp", "/run/lock", "/dev/mqueue"):
+    # Other places every user may write to (or connect to: /run holds Unix sockets such as
+    # a database's) become private and empty.
+    for shared in ("/dev/shm", "/var/tmp", "/run", "/dev/mqueue"):
         if os.path.isdir(shared) and not os.path.islink(shared):
             try:
                 _tmpfs(shared, "16m")
             except SandboxError:
                 pass
+    _read_only_elsewhere([policy.workdir, policy.runtime_dir, "/tmp", "/dev", "/proc",
+                          "/var/tmp", "/run"])
     try:  # a /proc that shows only this pid namespace
         mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     except SandboxError as exc:
