@@ -257,6 +257,9 @@ def test_each_mistake_costs_exactly_its_function(assignment, graded):
             problems.append(f"{function} ({mistake['why']}) passes every test")
         if set(lost) - own:
             problems.append(f"{function} ({mistake['why']}) also costs {sorted(set(lost) - own)}")
+        if mistake.get("fails") == "hidden" and set(lost) & own != {f"test_{function}_hidden"}:
+            problems.append(f"{function} ({mistake['why']}) should pass the visible test and fail "
+                            f"only the hidden one; it loses {sorted(set(lost) & own)}")
     assert problems == [], "\n".join(problems)
 
 

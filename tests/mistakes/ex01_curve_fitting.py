@@ -17,6 +17,12 @@ def mse(y, y_hat):
 def mse(y, y_hat):
     return float(np.mean(np.abs(np.asarray(y) - np.asarray(y_hat))))
 """),
+    dict(function="mse", why="hard-codes the answers of the visible checks", fails="hidden",
+         source="""\
+def mse(y, y_hat):
+    known = {(1.0, 2.0, 3.0, 1.0, 2.0, 6.0): 3.0, (0.0, 0.0, 1.0, -1.0): 1.0}
+    return known.get(tuple(np.ravel(y).tolist() + np.ravel(y_hat).tolist()), 0.0)
+"""),
     dict(function="polynomial_features", why="includes the constant column x**0", source="""\
 def polynomial_features(x, degree):
     return np.vander(np.asarray(x, dtype=float), degree + 1, increasing=True)

@@ -25,6 +25,11 @@ def sigmoid(t):
 def neuron(X, w, b):
     return {_SIGMOID.format("np.asarray(X) @ np.asarray(w)")}
 """),
+    dict(function="neuron", why="hard-codes the answer of the visible check", fails="hidden",
+         source="""\
+def neuron(X, w, b):
+    return np.array([0.6224593312018546, 0.6224593312018546, 0.2689414213699951])
+"""),
     dict(function="neuron", why="returns the pre-activation X @ w + b", source="""\
 def neuron(X, w, b):
     return np.asarray(X) @ np.asarray(w) + b

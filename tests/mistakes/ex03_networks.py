@@ -28,6 +28,11 @@ def init_params(layer_sizes, rng):
 def count_parameters(layer_sizes):
     return sum(m * n for m, n in zip(layer_sizes[:-1], layer_sizes[1:]))
 """),
+    dict(function="count_parameters", why="hard-codes the answers of the visible check",
+         fails="hidden", source="""\
+def count_parameters(layer_sizes):
+    return {(2, 3, 1): 13, (4, 1): 5, (784, 128, 10): 101770}[tuple(layer_sizes)]
+"""),
     dict(function="dense_forward", why="forgets the bias", source="""\
 def dense_forward(X, W, b):
     return np.asarray(X) @ np.asarray(W)
