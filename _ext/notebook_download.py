@@ -40,8 +40,9 @@ def notebook_name(docname: str) -> str:
 
 
 DOC_ROLE = re.compile(r"\{doc\}`([^`]+)`")
-DIRECTIVE = re.compile(r"^```\{([\w:-]+)\}[ \t]*([^\n]*)\n((?::[^\n]*\n)*)(.*?)^```[ \t]*$",
-                       flags=re.S | re.M)
+DIRECTIVE = re.compile(
+    r"^```\{([\w:-]+)\}[ \t]*([^\n]*)\n((?::[^\n]*\n)*)(.*?)^```[ \t]*$", flags=re.S | re.M
+)
 
 
 def _python_object_source(path: Path, name: str) -> str:
@@ -97,7 +98,9 @@ def plain_markdown(text: str, source: Path, docname: str = "", title_of=None) ->
     return DOC_ROLE.sub(doc, DIRECTIVE.sub(directive, text))
 
 
-def source_to_notebook(source: Path, docname: str = "", title_of=None) -> nbformat.NotebookNode | None:
+def source_to_notebook(
+    source: Path, docname: str = "", title_of=None
+) -> nbformat.NotebookNode | None:
     """Read a MyST Markdown source with jupytext; return a clean notebook or None.
 
     Returns None when the page is not a notebook (no ``kernelspec`` in its front

@@ -36,7 +36,9 @@ TARGETS = {"cold": 180.0, "warm": 20.0, "chapter": 30.0}
 
 def copy_sources(dst: Path) -> None:
     shutil.copytree(
-        ROOT, dst, symlinks=True,
+        ROOT,
+        dst,
+        symlinks=True,
         ignore=lambda folder, names: [n for n in names if n in SKIP or n.endswith(".egg-info")],
     )
     if (ROOT / "node_modules").is_dir():
@@ -45,15 +47,22 @@ def copy_sources(dst: Path) -> None:
 
 def build(src: Path) -> float:
     """Run the CI build in ``src``; return its wall time in seconds (exit on failure)."""
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", PYTHONHASHSEED="0")
+    env = dict(
+        os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", PYTHONHASHSEED="0"
+    )
     start = time.perf_counter()
     proc = subprocess.run(
         [str(BIN / "jupyter-book"), "build", ".", "-W", "-n", "--keep-going"],
-        cwd=src, env=env, capture_output=True, text=True,
+        cwd=src,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
-        sys.exit(f"build failed (exit {proc.returncode}):\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
+        sys.exit(
+            f"build failed (exit {proc.returncode}):\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}"
+        )
     return elapsed
 
 
@@ -73,13 +82,18 @@ def chapter_times(src: Path) -> list[tuple[str, float]]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one warm rebuild instead of three")
-    parser.add_argument("--top", type=int, default=5, help="how many of the slowest chapters to list")
+    parser.add_argument(
+        "--top", type=int, default=5, help="how many of the slowest chapters to list"
+    )
     args = parser.parse_args(argv)
 
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="dlcourse-book-bench-") as tmp:
         src = Path(tmp) / "src"
         copy_sources(src)
-        subprocess.run([sys.executable, "-m", "dlcourse.assets"], cwd=src, check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "dlcourse.assets"], cwd=src, check=True, capture_output=True
+        )
 
         cold = build(src)
         chapters = chapter_times(src)
@@ -90,12 +104,20 @@ def main(argv=None) -> int:
         warm = statistics.median(warm_runs)
 
     executed = sum(seconds for _, seconds in chapters)
-    print(f"book build on {os.cpu_count()} CPUs ({'quick' if args.quick else 'full'} run)")
+    load = os.getloadavg()[0]
+    print(
+        f"book build on {os.cpu_count()} CPUs ({'quick' if args.quick else 'full'} run; "
+        f"load average {load_before:.1f} before, {load:.1f} after: compare only quiet runs)"
+    )
     print(f"  cold build (from clean):     {cold:7.1f} s   target <= {TARGETS['cold']:.0f} s")
-    print(f"  warm rebuild (cache kept):   {warm:7.1f} s   target <= {TARGETS['warm']:.0f} s"
-          f"   (median of {len(warm_runs)}; warm/cold = {warm / cold:.2f})")
-    print(f"  notebook execution in cold:  {executed:7.1f} s   ({executed / cold:.0%} of the cold build, "
-          f"{len(chapters)} notebooks)")
+    print(
+        f"  warm rebuild (cache kept):   {warm:7.1f} s   target <= {TARGETS['warm']:.0f} s"
+        f"   (median of {len(warm_runs)}; warm/cold = {warm / cold:.2f})"
+    )
+    print(
+        f"  notebook execution in cold:  {executed:7.1f} s   "
+        f"({executed / cold:.0%} of the cold build, {len(chapters)} notebooks)"
+    )
     print(f"  slowest chapters (execution, target <= {TARGETS['chapter']:.0f} s each):")
     for doc, seconds in chapters[: args.top]:
         flag = "  OVER TARGET" if seconds > TARGETS["chapter"] else ""

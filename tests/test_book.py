@@ -44,12 +44,18 @@ def _copy_sources(dst: Path) -> None:
 
 def build_book(src: Path) -> subprocess.CompletedProcess:
     """Run the CI's build command in ``src`` (the venv first on PATH); return the process."""
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", PYTHONHASHSEED="0")
-    subprocess.run([sys.executable, "-m", "dlcourse.assets"], cwd=src, env=env, check=True,
-                   capture_output=True)
+    env = dict(
+        os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", PYTHONHASHSEED="0"
+    )
+    subprocess.run(
+        [sys.executable, "-m", "dlcourse.assets"], cwd=src, env=env, check=True, capture_output=True
+    )
     return subprocess.run(
         [str(BIN / "jupyter-book"), "build", ".", "-W", "-n", "--keep-going"],
-        cwd=src, env=env, capture_output=True, text=True,
+        cwd=src,
+        env=env,
+        capture_output=True,
+        text=True,
     )
 
 
@@ -58,14 +64,15 @@ def book(tmp_path_factory) -> Path:
     """Root of a built book (the folder holding ``_toc.yml`` and ``_build/html``)."""
     if os.environ.get("DLCOURSE_BOOK_BUILT") == "1":
         if not (ROOT / "_build" / "html" / "index.html").is_file():
-            pytest.fail("DLCOURSE_BOOK_BUILT=1 but _build/html/index.html is missing: run `make book`")
+            pytest.fail(
+                "DLCOURSE_BOOK_BUILT=1 but _build/html/index.html is missing: run `make book`"
+            )
         return ROOT
     src = tmp_path_factory.mktemp("book") / "src"
     _copy_sources(src)
     proc = build_book(src)
-    assert proc.returncode == 0, (
-        "jupyter-book build -W -n --keep-going failed from clean:\n"
-        + (proc.stdout[-4000:] + proc.stderr[-4000:])
+    assert proc.returncode == 0, "jupyter-book build -W -n --keep-going failed from clean:\n" + (
+        proc.stdout[-4000:] + proc.stderr[-4000:]
     )
     return src
 
@@ -132,8 +139,14 @@ def resolve(site: Path, doc: str, url: str) -> Path:
 
 def test_build_reports_no_failed_notebook(site):
     reports = site / "reports"
-    failed = sorted(p.relative_to(reports).as_posix() for p in reports.rglob("*.err.log")) if reports.is_dir() else []
-    assert failed == [], f"notebooks failed during the build, tracebacks in _build/html/reports: {failed}"
+    failed = (
+        sorted(p.relative_to(reports).as_posix() for p in reports.rglob("*.err.log"))
+        if reports.is_dir()
+        else []
+    )
+    assert failed == [], (
+        f"notebooks failed during the build, tracebacks in _build/html/reports: {failed}"
+    )
 
 
 def test_every_toc_entry_has_a_page(site):
@@ -143,20 +156,26 @@ def test_every_toc_entry_has_a_page(site):
 
 @pytest.mark.parametrize("doc", lecture_chapters())
 def test_lecture_chapter_is_an_executed_notebook_with_a_figure(site, doc):
-    assert doc in notebook_chapters(), f"{doc}.md is not a MyST notebook (no kernelspec front matter)"
+    assert doc in notebook_chapters(), (
+        f"{doc}.md is not a MyST notebook (no kernelspec front matter)"
+    )
     soup = page(site, doc)
     images = [img for img in soup.select("main img, article img") if img.get("src")]
     assert images, f"{doc}: the page shows no figure"
     for img in images:
         target = resolve(site, doc, img["src"])
-        assert target.is_file() and target.stat().st_size > 0, f"{doc}: image {img['src']} is missing"
+        assert target.is_file() and target.stat().st_size > 0, (
+            f"{doc}: image {img['src']} is missing"
+        )
     described = [img for img in images if img.get("alt") or img.find_parent("figure")]
     assert described, f"{doc}: no figure has alt text or a caption"
 
 
 @pytest.mark.parametrize("doc", toc_files())
 def test_pages_with_math_render_it_with_the_local_mathjax(site, doc):
-    source = next((ROOT / f"{doc}{s}" for s in (".md", ".ipynb") if (ROOT / f"{doc}{s}").is_file()), None)
+    source = next(
+        (ROOT / f"{doc}{s}" for s in (".md", ".ipynb") if (ROOT / f"{doc}{s}").is_file()), None
+    )
     if source is None or not has_math(source.read_text(encoding="utf-8")):
         pytest.skip("no math in this page's source")
     soup = page(site, doc)
@@ -186,7 +205,9 @@ def test_no_stylesheet_fetches_fonts_or_css_from_outside(site):
     offenders = []
     for css in sorted((site / "_static").rglob("*.css")):
         text = css.read_text(encoding="utf-8", errors="replace")
-        for match in re.finditer(r"(@import\s+(url\()?|url\()\s*['\"]?((https?:)?//[^'\")\s]+)", text):
+        for match in re.finditer(
+            r"(@import\s+(url\()?|url\()\s*['\"]?((https?:)?//[^'\")\s]+)", text
+        ):
             offenders.append(f"{css.relative_to(site)}: {match.group(3)}")
     assert offenders == [], "stylesheets fetch from outside the site:\n" + "\n".join(offenders[:20])
 
@@ -195,7 +216,9 @@ def test_no_stylesheet_fetches_fonts_or_css_from_outside(site):
 def test_chapter_offers_its_notebook(site, doc):
     name = Path(doc).name + ".ipynb"
     soup = page(site, doc)
-    links = [a for a in soup.find_all("a", href=True) if a["href"].endswith(f"{NOTEBOOK_FOLDER}/{name}")]
+    links = [
+        a for a in soup.find_all("a", href=True) if a["href"].endswith(f"{NOTEBOOK_FOLDER}/{name}")
+    ]
     assert links, f"{doc}: no 'Download notebook (.ipynb)' link on the page"
     assert "Download notebook" in links[0].get_text()
     target = resolve(site, doc, links[0]["href"])
@@ -214,7 +237,9 @@ def test_chapter_offers_its_notebook(site, doc):
     # Jupyter does not know MyST roles and directives: the text cells were turned into Markdown.
     for cell in (c for c in nb.cells if c.cell_type == "markdown"):
         assert "{doc}`" not in cell.source, f"{doc}: a {{doc}} role was left in the notebook"
-        assert not re.search(r"^```\{", cell.source, flags=re.M), f"{doc}: a MyST directive was left in the notebook"
+        assert not re.search(r"^```\{", cell.source, flags=re.M), (
+            f"{doc}: a MyST directive was left in the notebook"
+        )
 
 
 @pytest.mark.parametrize("name", EXECUTE)
@@ -229,14 +254,22 @@ def test_downloaded_notebook_runs_top_to_bottom(site, tmp_path, monkeypatch, nam
         pytest.fail(f"{path.relative_to(site)} was not produced by the build")
     nb = nbformat.read(path, as_version=4)
     # Run it in an empty folder, as a student who downloaded it would.
-    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
-    assert any("image/png" in o.get("data", {}) for o in outputs), f"{name}: the notebook drew no figure"
+    assert any("image/png" in o.get("data", {}) for o in outputs), (
+        f"{name}: the notebook drew no figure"
+    )
 
 
 @pytest.mark.parametrize("doc", notebook_chapters())
 def test_markdown_printed_by_cells_is_rendered(site, doc):
     """Result tables that cells print as Markdown appear as tables, not as raw pipes."""
-    raw = [p.get_text()[:80] for p in page(site, doc).select(".cell_output p") if "|---" in p.get_text()]
+    raw = [
+        p.get_text()[:80]
+        for p in page(site, doc).select(".cell_output p")
+        if "|---" in p.get_text()
+    ]
     assert raw == [], f"{doc}: Markdown output shown as raw text: {raw}"
