@@ -1,0 +1,127 @@
+"""Import submissions downloaded from a learning-management system into nbgrader's layout.
+
+Accepted names (inside a zip file, nested zips included, or a folder)::
+
+    alice_02_neuron.ipynb            (flat: <student>_<assignment>.ipynb)
+    alice/02_neuron.ipynb            (one folder per student)
+    alice/02_neuron/02_neuron.ipynb  (nbgrader's own layout)
+
+Each lands in ``submitted/<student>/<assignment>/<assignment>.ipynb``. Files that match no
+pattern, and students with more than one candidate file, are reported and left alone: the
+tool never guesses which file a student meant. Archives are unpacked with nbgrader's
+``ExtractorPlugin`` and flat names are matched with its ``FileNameCollectorPlugin``.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .course import Course
+
+SKIP_PARTS = {"__MACOSX", ".ipynb_checkpoints", ".DS_Store"}
+STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
+
+
+@dataclass
+class CollectResult:
+    """What :func:`collect` did, by category (lists of relative file names or students)."""
+
+    added: list = field(default_factory=list)
+    updated: list = field(default_factory=list)
+    unchanged: list = field(default_factory=list)
+    unmatched: list = field(default_factory=list)
+    duplicates: dict = field(default_factory=dict)  # student -> [files]
+    ignored: list = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.unmatched and not self.duplicates
+
+
+def _unpack(source: Path, workdir: Path) -> Path:
+    """Folder holding the submissions (``source`` itself, or the unpacked archive)."""
+    from nbgrader.plugins.zipcollect import ExtractorPlugin
+
+    if source.is_dir():
+        return source
+    archive = workdir / "archive"
+    archive.mkdir()
+    shutil.copy(source, archive / source.name)
+    extracted = workdir / "extracted"
+    extracted.mkdir()
+    ExtractorPlugin().extract(str(archive), str(extracted))
+    return extracted
+
+
+def match_file(path: Path, root: Path, assignment: str) -> str | None:
+    """Student id for a submitted file, or ``None`` when its name fits no pattern."""
+    from nbgrader.plugins.zipcollect import FileNameCollectorPlugin
+
+    rel = path.relative_to(root)
+    target = f"{assignment}.ipynb"
+    if path.name == target:
+        parents = [p for p in rel.parts[:-1] if p != assignment]
+        student = parents[-1] if parents else None
+    else:
+        plugin = FileNameCollectorPlugin(
+            named_regexp=rf".*/(?P<student_id>[^/]+?)[_-](?P<file_id>{re.escape(assignment)})"
+                         r"\.ipynb$")
+        gd = plugin.collect(str(path))
+        student = gd["student_id"] if gd else None
+    if student is None or not STUDENT_ID.match(student):
+        return None
+    return student
+
+
+def collect(course: Course, assignment: str, source, dry_run: bool = False) -> CollectResult:
+    """Copy the submissions of ``assignment`` found in ``source`` (zip or folder).
+
+    Raises
+    ------
+    ValueError
+        If ``source`` does not exist or is neither a folder nor a zip file, or the assignment
+        is unknown.
+    """
+    import zipfile
+
+    course.check_assignment(assignment)
+    source = Path(source)
+    if not source.exists():
+        raise ValueError(f"source: {source} does not exist; expected a zip file or a folder")
+    if source.is_file() and not zipfile.is_zipfile(source):
+        raise ValueError(f"source: {source} is a file but not a zip archive")
+    result = CollectResult()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = _unpack(source, Path(tmp))
+        found: dict[str, list[Path]] = {}
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            rel = path.relative_to(root)
+            if SKIP_PARTS & set(rel.parts):
+                continue
+            if path.suffix != ".ipynb":
+                result.ignored.append(str(rel))
+                continue
+            student = match_file(path, root, assignment)
+            if student is None:
+                result.unmatched.append(str(rel))
+            else:
+                found.setdefault(student, []).append(path)
+        for student, paths in sorted(found.items()):
+            if len(paths) > 1:
+                result.duplicates[student] = [str(p.relative_to(root)) for p in paths]
+                continue
+            dest = course.submitted_dir / student / assignment / f"{assignment}.ipynb"
+            rel = str(dest.relative_to(course.root))
+            if dest.exists() and filecmp.cmp(dest, paths[0], shallow=False):
+                result.unchanged.append(rel)
+                continue
+            (result.updated if dest.exists() else result.added).append(rel)
+            if not dry_run:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(paths[0], dest)
+    return result

@@ -1,0 +1,200 @@
+"""The course folder: where nbgrader's configuration, notebooks and gradebook live.
+
+A course folder is any folder holding an ``nbgrader_config.py`` (the repository root is
+one). Every grading command loads that file exactly as ``nbgrader`` would, then applies the
+command-line overrides (``--db``, ``--timeout``, ``--kernel``) on top.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CONFIG_NAME = "nbgrader_config.py"
+
+
+def find_course_root(start: str | os.PathLike | None = None) -> Path:
+    """Return the nearest folder at or above ``start`` that holds ``nbgrader_config.py``.
+
+    Raises
+    ------
+    ValueError
+        If no such folder exists.
+    """
+    here = Path(start or os.getcwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    raise ValueError(
+        f"course: no {CONFIG_NAME} found in {here} or any parent folder; "
+        "run the command inside a course folder or pass --course PATH"
+    )
+
+
+def ensure_tools_on_path() -> None:
+    """Put the running interpreter's ``bin/`` first on PATH (nbgrader calls ``alembic`` by name)."""
+    bindir = str(Path(sys.executable).parent)
+    parts = os.environ.get("PATH", "").split(os.pathsep)
+    if parts[:1] != [bindir]:
+        os.environ["PATH"] = os.pathsep.join([bindir, *[p for p in parts if p != bindir]])
+
+
+@dataclass
+class Course:
+    """A course folder plus the overrides given on the command line.
+
+    Parameters
+    ----------
+    root : path
+        Folder holding ``nbgrader_config.py``.
+    db_url : str, optional
+        Gradebook URL overriding ``CourseDirectory.db_url`` (e.g.
+        ``postgresql+psycopg2://user:pw@host:5432/db``).
+    timeout : int, optional
+        Per-cell execution timeout in seconds (``Execute.timeout``).
+    kernel_name : str, optional
+        Kernel used to run submissions (``Execute.kernel_name``).
+    output_root : path, optional
+        Where the per-assignment output folders go (default ``<root>/grading``).
+    """
+
+    root: Path
+    db_url: str | None = None
+    timeout: int | None = None
+    kernel_name: str | None = None
+    output_root: Path | None = None
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self._config = None
+        self._coursedir = None
+        self.root = Path(self.root).resolve()
+        if not (self.root / CONFIG_NAME).is_file():
+            raise ValueError(f"root: {self.root} holds no {CONFIG_NAME}")
+        if self.output_root is None:
+            self.output_root = self.root / "grading"
+        self.output_root = Path(self.output_root).resolve()
+
+    # -- configuration ---------------------------------------------------------------
+    def overrides(self) -> dict:
+        """Plain-data description of the overrides (sent to worker processes)."""
+        return {
+            "root": str(self.root),
+            "db_url": self.db_url,
+            "timeout": self.timeout,
+            "kernel_name": self.kernel_name,
+            "output_root": str(self.output_root),
+            "extra": dict(self.extra),
+        }
+
+    @classmethod
+    def from_overrides(cls, data: dict) -> Course:
+        return cls(
+            root=Path(data["root"]),
+            db_url=data.get("db_url"),
+            timeout=data.get("timeout"),
+            kernel_name=data.get("kernel_name"),
+            output_root=Path(data["output_root"]) if data.get("output_root") else None,
+            extra=dict(data.get("extra") or {}),
+        )
+
+    def load_config(self):
+        """The traitlets ``Config`` nbgrader would see in this folder, plus our overrides.
+
+        The file is run once per :class:`Course`; each call returns a fresh copy.
+        """
+        import copy
+
+        if self._config is None:
+            self._config = self._load_config()
+        return copy.deepcopy(self._config)
+
+    def _load_config(self):
+        from traitlets.config import Config
+        from traitlets.config.loader import PyFileConfigLoader
+
+        config = PyFileConfigLoader(CONFIG_NAME, path=str(self.root)).load_config()
+        overrides = Config()
+        overrides.CourseDirectory.root = str(self.root)
+        if self.db_url:
+            overrides.CourseDirectory.db_url = self.db_url
+        if self.timeout is not None:
+            overrides.Execute.timeout = int(self.timeout)
+        if self.kernel_name:
+            overrides.Execute.kernel_name = self.kernel_name
+        for dotted, value in self.extra.items():
+            section, _, key = dotted.rpartition(".")
+            overrides[section][key] = value
+        config.merge(overrides)
+        return config
+
+    def coursedir(self, config=None):
+        from nbgrader.coursedir import CourseDirectory
+
+        config = config or self.load_config()
+        coursedir = CourseDirectory(config=config)
+        coursedir.root = str(self.root)
+        return coursedir
+
+    @property
+    def db(self) -> str:
+        """The gradebook URL in effect."""
+        return self.coursedir().db_url
+
+    # -- folders ----------------------------------------------------------------------
+    def _dir(self, kind: str) -> Path:
+        if self._coursedir is None:
+            self._coursedir = self.coursedir()
+        coursedir = self._coursedir
+        return self.root / getattr(coursedir, f"{kind}_directory")
+
+    @property
+    def source_dir(self) -> Path:
+        return self._dir("source")
+
+    @property
+    def release_dir(self) -> Path:
+        return self._dir("release")
+
+    @property
+    def submitted_dir(self) -> Path:
+        return self._dir("submitted")
+
+    @property
+    def autograded_dir(self) -> Path:
+        return self._dir("autograded")
+
+    @property
+    def feedback_dir(self) -> Path:
+        return self._dir("feedback")
+
+    def output_dir(self, assignment: str) -> Path:
+        """Folder holding grades.csv, report.html, report.json and feedback/ of one assignment."""
+        return self.output_root / assignment
+
+    def assignments(self) -> list[str]:
+        """Every assignment with a notebook in the source folder, sorted."""
+        src = self.source_dir
+        if not src.is_dir():
+            return []
+        return sorted(p.name for p in src.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+
+    def check_assignment(self, assignment: str) -> None:
+        """Raise ``ValueError`` unless ``assignment`` has a source notebook."""
+        known = self.assignments()
+        if assignment not in known:
+            expected = ", ".join(known) if known else f"(none: no notebooks in {self.source_dir})"
+            raise ValueError(f"assignment: got {assignment!r}, expected one of {expected}")
+
+    def notebook_names(self, assignment: str) -> list[str]:
+        """Notebook names (without .ipynb) of an assignment's source folder."""
+        return sorted(p.stem for p in (self.source_dir / assignment).glob("*.ipynb"))
+
+    def students(self, assignment: str) -> list[str]:
+        """Students with a submitted folder for ``assignment``, sorted."""
+        base = self.submitted_dir
+        if not base.is_dir():
+            return []
+        return sorted(p.name for p in base.iterdir() if (p / assignment).is_dir())

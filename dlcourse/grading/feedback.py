@@ -1,0 +1,137 @@
+"""Feedback that never shows hidden test code.
+
+nbgrader 0.9.6 builds feedback from the autograded notebook, whose test cells hold the full
+test source, and its ``ClearHiddenTests`` step removes hidden lines from the *source* only:
+the traceback of a failing hidden assert still prints the failing line and its neighbours.
+:class:`HideHiddenTestOutputs` replaces every output of a cell with hidden tests by a short
+neutral message (which checks failed is said only when the failing line is a visible one),
+and :data:`FEEDBACK_PREPROCESSORS` adds nbgrader's ``ClearHiddenTests`` after it (for test
+cells only: a student's cell may contain the delimiter text).
+:func:`hidden_lines` and :func:`find_leaks` let the grader (and the tests) check the result.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbformat.notebooknode import from_dict
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreprocessor
+from traitlets import Unicode
+
+BEGIN = "BEGIN HIDDEN TESTS"
+END = "END HIDDEN TESTS"
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_CELL_LINE = re.compile(r"(?:Cell In\s*\[\d*\]|<ipython-input-[^>]*>), line (\d+)")
+
+
+def hidden_line_numbers(source: str, begin: str = BEGIN, end: str = END) -> set[int]:
+    """1-based numbers of the lines inside (and including) hidden-test delimiters."""
+    hidden, inside = set(), False
+    for k, line in enumerate(source.splitlines(), start=1):
+        if begin in line:
+            inside = True
+        if inside:
+            hidden.add(k)
+        if end in line:
+            inside = False
+    return hidden
+
+
+def hidden_lines(source: str, begin: str = BEGIN, end: str = END) -> list[str]:
+    """The stripped, non-trivial hidden-test lines of a cell source (for leak checks)."""
+    numbers = hidden_line_numbers(source, begin, end)
+    out = []
+    for k, line in enumerate(source.splitlines(), start=1):
+        text = line.strip()
+        if k in numbers and text and begin not in text and END not in text and len(text) > 3:
+            out.append(text)
+    return out
+
+
+def find_leaks(text: str, lines) -> list[str]:
+    """Hidden-test lines that occur in ``text`` (raw or HTML-escaped); [] when none leak."""
+    unescaped = html.unescape(_ANSI.sub("", text))
+    return [line for line in lines if line in text or line in unescaped]
+
+
+def _is_test(cell) -> bool:
+    """A locked test cell (restored from the gradebook): the only place hidden tests live.
+
+    A student's own cell may contain the delimiter text too; it is left alone (nbgrader's
+    ClearHiddenTests would stop with "No end hidden tests statement found")."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+class ClearHiddenTestsInTests(ClearHiddenTests):
+    """nbgrader's ClearHiddenTests, applied to test cells only."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if not _is_test(cell):
+            return cell, resources
+        return super().preprocess_cell(cell, resources, index)
+
+
+def secret_lines(hidden, public_texts) -> list[str]:
+    """Hidden-test lines that appear in none of ``public_texts`` (e.g. the release notebook
+    and the course package's source, which students have anyway)."""
+    return [line for line in hidden if not any(line in text for text in public_texts)]
+
+
+def public_texts(release_paths=()) -> list[str]:
+    """Texts students can read anyway: the release notebooks and the dlcourse package."""
+    from pathlib import Path
+
+    import dlcourse
+
+    texts = [Path(p).read_text(encoding="utf-8", errors="replace") for p in release_paths
+             if Path(p).exists()]
+    pkg = Path(dlcourse.__file__).parent
+    texts += [p.read_text(encoding="utf-8", errors="replace") for p in sorted(pkg.rglob("*.py"))
+              if "grading" not in p.parts and "sandbox" not in p.parts]
+    return texts
+
+
+class HideHiddenTestOutputs(NbGraderPreprocessor):
+    """Replace the outputs of cells holding hidden tests with a neutral message."""
+
+    begin_test_delimeter = Unicode(BEGIN).tag(config=True)
+    end_test_delimeter = Unicode(END).tag(config=True)
+    passed_message = Unicode("All checks in this cell passed.").tag(config=True)
+    failed_message = Unicode(
+        "A hidden check in this cell failed ({ename}). Hidden checks are not shown: compare "
+        "your function with the exercise text and the visible checks."
+    ).tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        if not _is_test(cell) or self.begin_test_delimeter not in cell.source:
+            return cell, resources
+        hidden = hidden_line_numbers(cell.source, self.begin_test_delimeter,
+                                     self.end_test_delimeter)
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if not errors:
+            text = self.passed_message
+        else:
+            err = errors[-1]
+            ename = str(err.get("ename", "Error"))
+            tb = _ANSI.sub("", "\n".join(err.get("traceback", [])))
+            numbers = [int(n) for n in _CELL_LINE.findall(tb)]
+            lines = cell.source.splitlines()
+            if numbers and numbers[-1] not in hidden and 0 < numbers[-1] <= len(lines):
+                text = (f"A visible check in this cell failed ({ename}: "
+                        f"{str(err.get('evalue', ''))[:300]}) at: {lines[numbers[-1] - 1].strip()}")
+            else:
+                text = self.failed_message.format(ename=ename)
+        cell.outputs = [from_dict({"output_type": "stream", "name": "stdout", "text": text + "\n"})]
+        return cell, resources
+
+
+#: nbgrader's feedback steps plus hiding of hidden-test outputs and sources.
+FEEDBACK_PREPROCESSORS = [
+    GetGrades,
+    CSSHTMLHeaderPreprocessor,
+    HideHiddenTestOutputs,
+    ClearHiddenTestsInTests,
+]

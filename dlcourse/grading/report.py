@@ -1,0 +1,273 @@
+"""Outputs of a grading run: ``grades.csv``, ``report.json`` and ``report.html``.
+
+Everything is rebuilt from the per-student status files (one per student, written by every
+shard), so a report always covers the whole class, whoever graded whom.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import json
+import re
+import statistics
+import time
+from pathlib import Path
+
+from .course import Course
+
+
+def function_of(grade_id: str) -> str:
+    """The function a test cell checks: ``test_neuron_hidden`` -> ``neuron``."""
+    name = re.sub(r"^test_", "", grade_id)
+    return re.sub(r"_(hidden|visible|tests?)$", "", name)
+
+
+def status_label(record: dict) -> str:
+    """``graded``, ``failed: <reason>`` or ``needs manual grading``."""
+    status = record.get("status", "pending")
+    if status == "failed":
+        return f"failed: {record.get('reason') or 'unknown reason'}"
+    return status
+
+
+def collect_rows(course: Course, assignment: str) -> tuple[list[dict], list[str]]:
+    """One row per submitted student (status files of every shard) and the test cell ids."""
+    from .engine import read_statuses
+
+    statuses = read_statuses(course, assignment)
+    students = course.students(assignment)
+    cells = []
+    for record in statuses.values():
+        for gid in record.get("cells", {}):
+            if gid not in cells:
+                cells.append(gid)
+    rows = []
+    for student in students:
+        rec = statuses.get(student, {"student": student, "status": "pending",
+                                     "reason": "not graded yet"})
+        rows.append(rec)
+    _refresh_scores(course, assignment, rows)
+    return rows, cells
+
+
+def _refresh_scores(course: Course, assignment: str, rows: list[dict]) -> None:
+    """Take scores from the gradebook, so grades given by hand (formgrader) show up."""
+    try:
+        from nbgrader.api import Gradebook, MissingEntry
+
+        coursedir = course.coursedir()
+        with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+            for rec in rows:
+                if rec.get("status") not in ("graded", "needs manual grading"):
+                    continue
+                try:
+                    sub = gb.find_submission(assignment, rec["student"])
+                except MissingEntry:
+                    continue
+                rec["score"], rec["max_score"] = float(sub.score), float(sub.max_score)
+                rec["cells"] = {g.name: [float(g.score), float(g.max_score)]
+                                for nb in sub.notebooks for g in nb.grades}
+    except Exception:  # noqa: BLE001 - a report from the status files alone is still useful
+        return
+
+
+def write_grades_csv(path: Path, rows: list[dict], cells: list[str]) -> None:
+    """``grades.csv``: student, score, max_score, status, reason, runtime_s, one column per test."""
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["student", "score", "max_score", "status", "reason", "runtime_s", *cells])
+        for r in rows:
+            failed = r.get("status") in ("failed", "pending")
+            score = "" if failed else _num(r.get("score"))
+            per = r.get("cells", {})
+            writer.writerow([
+                r["student"], score, _num(r.get("max_score")), status_label(r),
+                "" if r.get("status") == "failed" else r.get("reason", ""),
+                _num(r.get("runtime")),
+                *["" if failed or gid not in per else _num(per[gid][0]) for gid in cells],
+            ])
+
+
+def _num(x):
+    if x is None or x == "":
+        return ""
+    x = float(x)
+    return int(x) if x.is_integer() else round(x, 3)
+
+
+def summarize(assignment: str, rows: list[dict], cells: list[str]) -> dict:
+    """The content of ``report.json``."""
+    graded = [r for r in rows if r.get("status") in ("graded", "needs manual grading")]
+    scores = [float(r["score"]) for r in graded if r.get("score") is not None]
+    max_score = max((float(r.get("max_score") or 0) for r in graded), default=None)
+    per_cell = {}
+    for gid in cells:
+        vals = [r["cells"][gid] for r in graded if gid in r.get("cells", {})]
+        if vals:
+            per_cell[gid] = {
+                "max_score": vals[0][1],
+                "mean_score": round(statistics.fmean(v[0] for v in vals), 4),
+                "pass_rate": round(sum(v[0] >= v[1] for v in vals) / len(vals), 4),
+            }
+    functions = {}
+    for gid in cells:
+        functions.setdefault(function_of(gid), []).append(gid)
+    per_function = {}
+    for fn, gids in functions.items():
+        vals = [all(r["cells"][g][0] >= r["cells"][g][1] for g in gids if g in r.get("cells", {}))
+                for r in graded if any(g in r.get("cells", {}) for g in gids)]
+        if vals:
+            per_function[fn] = {"tests": gids, "pass_rate": round(sum(vals) / len(vals), 4)}
+    counts = {}
+    for r in rows:
+        counts[r.get("status", "pending")] = counts.get(r.get("status", "pending"), 0) + 1
+    return {
+        "assignment": assignment,
+        "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "n_students": len(rows),
+        "counts": counts,
+        "max_score": max_score,
+        "score": ({"mean": round(statistics.fmean(scores), 3),
+                   "median": statistics.median(scores), "min": min(scores),
+                   "max": max(scores)} if scores else None),
+        "per_function": per_function,
+        "per_test": per_cell,
+        "failed": [{"student": r["student"], "reason": r.get("reason", "")}
+                   for r in rows if r.get("status") == "failed"],
+        "needs_manual_grading": [{"student": r["student"], "reason": r.get("reason", "")}
+                                 for r in rows if r.get("status") == "needs manual grading"],
+        "runtime_s": {r["student"]: r.get("runtime") for r in rows if r.get("runtime") is not None},
+        "students": [{k: r.get(k) for k in ("student", "status", "reason", "score", "max_score",
+                                             "runtime", "notes", "flagged_cells", "feedback")}
+                     for r in rows],
+    }
+
+
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=96, bbox_inches="tight")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def plots(summary: dict) -> dict[str, str]:
+    """Base64 PNGs: score histogram, pass rate per function, runtime per submission."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from dlcourse.plotting import PALETTE
+
+    colors = list(PALETTE.values())
+    blue = PALETTE.get("blue", colors[0])
+    orange = PALETTE.get("orange", colors[1 % len(colors)])
+    out = {}
+    scores = [s["score"] for s in summary["students"]
+              if s["status"] in ("graded", "needs manual grading") and s["score"] is not None]
+    fig, ax = plt.subplots(figsize=(6, 3))
+    top = summary["max_score"] or (max(scores) if scores else 1)
+    bins = min(20, max(int(top), 1)) if top else 10
+    ax.hist(scores, bins=bins, range=(0, top or 1), color=blue, edgecolor="white")
+    ax.set_xlabel("score")
+    ax.set_ylabel("students")
+    ax.set_title(f"Scores ({len(scores)} graded, max {_num(top)})")
+    out["histogram"] = _png(fig)
+    plt.close(fig)
+
+    fns = summary["per_function"]
+    fig, ax = plt.subplots(figsize=(6, 0.4 * max(len(fns), 2) + 1))
+    names = list(fns)
+    ax.barh(names, [100 * fns[n]["pass_rate"] for n in names], color=blue)
+    ax.set_xlim(0, 100)
+    ax.invert_yaxis()
+    ax.set_xlabel("% of graded students passing every test of the function")
+    ax.set_title("Pass rate per function")
+    out["pass_rate"] = _png(fig)
+    plt.close(fig)
+
+    rt = summary["runtime_s"]
+    status = {s["student"]: s["status"] for s in summary["students"]}
+    names = sorted(rt, key=lambda n: -rt[n])
+    fig, ax = plt.subplots(figsize=(6, 0.25 * max(len(names), 4) + 1))
+    ax.barh(names, [rt[n] for n in names],
+            color=[orange if status.get(n) == "failed" else blue for n in names])
+    ax.invert_yaxis()
+    ax.set_xlabel("seconds (orange: failed)")
+    ax.set_title("Grading time per submission")
+    out["runtime"] = _png(fig)
+    plt.close(fig)
+    return out
+
+
+def render_html(summary: dict, images: dict[str, str]) -> str:
+    """A self-contained ``report.html`` (no scripts, no external files)."""
+    e = html.escape
+
+    def table(head, rows):
+        th = "".join(f"<th>{e(str(h))}</th>" for h in head)
+        body = "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>"
+                       for row in rows)
+        return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+
+    score = summary["score"] or {}
+    counts = ", ".join(f"{k}: {v}" for k, v in sorted(summary["counts"].items()))
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>Grading report: {e(summary['assignment'])}</title>",
+        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#222}"
+        "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;"
+        "padding:.25em .6em;text-align:left}th{background:#eee}img{max-width:100%}</style>",
+        "</head><body>",
+        f"<h1>Grading report: {e(summary['assignment'])}</h1>",
+        f"<p>{summary['n_students']} submissions ({e(counts)}). Generated "
+        f"{e(summary['generated_at'])}.</p>",
+    ]
+    if score:
+        parts.append(f"<p>Score out of {_num(summary['max_score'])}: mean {score['mean']}, "
+                     f"median {_num(score['median'])}, min {_num(score['min'])}, "
+                     f"max {_num(score['max'])}.</p>")
+    parts += [
+        "<h2>Score distribution</h2>",
+        f"<img alt='Histogram of scores' src='data:image/png;base64,{images['histogram']}'>",
+        "<h2>Pass rate per function</h2>",
+        "<p>Share of graded students who pass every test of a function: low bars show the "
+        "concepts the class struggles with.</p>",
+        f"<img alt='Pass rate per function' src='data:image/png;base64,{images['pass_rate']}'>",
+        table(["function", "tests", "pass rate"],
+              [(fn, ", ".join(v["tests"]), f"{100 * v['pass_rate']:.0f} %")
+               for fn, v in summary["per_function"].items()]),
+        f"<h2>Failed submissions ({len(summary['failed'])})</h2>",
+        table(["student", "reason"], [(f["student"], f["reason"]) for f in summary["failed"]])
+        if summary["failed"] else "<p>None.</p>",
+        f"<h2>Needs manual grading ({len(summary['needs_manual_grading'])})</h2>",
+        table(["student", "reason"], [(f["student"], f["reason"])
+                                      for f in summary["needs_manual_grading"]])
+        if summary["needs_manual_grading"] else "<p>None.</p>",
+        "<h2>Grading time per submission</h2>",
+        f"<img alt='Grading time per submission' src='data:image/png;base64,{images['runtime']}'>",
+        "<h2>All students</h2>",
+        table(["student", "status", "score", "max", "seconds", "notes"],
+              [(s["student"], s["status"] if s["status"] != "failed" else "failed: "
+                + (s["reason"] or ""), _num(s["score"]), _num(s["max_score"]),
+                _num(s["runtime"]), "; ".join(s.get("notes") or []))
+               for s in summary["students"]]),
+        "</body></html>",
+    ]
+    return "\n".join(parts)
+
+
+def write_outputs(course: Course, assignment: str) -> dict[str, str]:
+    """Write grades.csv, report.json and report.html; return their paths."""
+    out = course.output_dir(assignment)
+    out.mkdir(parents=True, exist_ok=True)
+    rows, cells = collect_rows(course, assignment)
+    paths = {"grades": out / "grades.csv", "json": out / "report.json",
+             "html": out / "report.html", "feedback": out / "feedback"}
+    write_grades_csv(paths["grades"], rows, cells)
+    summary = summarize(assignment, rows, cells)
+    paths["json"].write_text(json.dumps(summary, indent=1))
+    paths["html"].write_text(render_html(summary, plots(summary)), encoding="utf-8")
+    return {k: str(v) for k, v in paths.items()}

@@ -1,0 +1,345 @@
+"""A long-lived grading process: loads nbgrader once, then grades one student at a time.
+
+Starting nbgrader costs 2-4 s, grading a small notebook about 1 s, so each worker imports
+nbgrader once and calls its Python API (:class:`nbgrader.apps.api.NbGraderAPI`) for every
+student it is handed. The engine (:mod:`dlcourse.grading.engine`) talks to it over a pipe:
+it sends ``{"student": ...}`` and receives the result of :func:`grade_student`.
+
+Each worker runs in its own session (process group), so the engine can kill a stuck worker
+together with the kernels it started, and writes nbgrader's log to a file instead of the
+terminal where the progress bar is drawn.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+import time
+import traceback
+
+from .course import Course, ensure_tools_on_path
+
+#: Failure reasons recognised in nbgrader's log, most specific first.
+FAILURE_PATTERNS = [
+    (r"DeadKernelError|Kernel died|kernel died|KernelDied",
+     "the kernel died (crash, os._exit, or a memory/CPU/process limit was hit)"),
+    (r"UnresponsiveKernelError|could not interrupt",
+     "timed out: the code ignored the interrupt"),
+    (r"CellTimeoutError|TimeoutError|Timeout waiting|timed out",
+     "timed out"),
+    (r"NotJSONError|JSONDecodeError|not valid JSON",
+     "the notebook is not valid JSON"),
+    (r"MemoryError", "ran out of memory"),
+    (r"Inconsistent checksums", "test cells were tampered with beyond repair"),
+]
+
+
+def classify_failure(text: str) -> str:
+    """Short reason for a failed autograde run, from its log and traceback."""
+    text = text or ""
+    for pattern, reason in FAILURE_PATTERNS:
+        if re.search(pattern, text):
+            if reason == "timed out":
+                secs = re.search(r"after (\d+) seconds", text)
+                preview = re.search(r"preview of the cell contents:\s*\n\s*-+\s*\n\s*(.+)", text)
+                reason = "timed out" + (f" after {secs.group(1)} s" if secs else "") + \
+                    " and ignored the interrupt" + \
+                    (f", in the cell starting {preview.group(1).strip()[:80]!r}" if preview else "")
+            return reason
+    lines = [ln.strip() for ln in (text or "").strip().splitlines() if ln.strip()]
+    return lines[-1][:200] if lines else "nbgrader failed without a message"
+
+
+def configure(course: Course):
+    """The nbgrader config for grading: the course's own plus our safety steps."""
+    from .feedback import FEEDBACK_PREPROCESSORS
+    from .sanitize import SANITIZE_PREPROCESSORS
+
+    config = course.load_config()
+    config.Autograde.sanitize_preprocessors = SANITIZE_PREPROCESSORS
+    config.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
+    config.OverwriteCells.add_missing_cells = True
+    config.HideHiddenTestOutputs.begin_test_delimeter = config.ClearHiddenTests.get(
+        "begin_test_delimeter", "BEGIN HIDDEN TESTS")
+    config.HideHiddenTestOutputs.end_test_delimeter = config.ClearHiddenTests.get(
+        "end_test_delimeter", "END HIDDEN TESTS")
+    return config
+
+
+def clear_student(course: Course, assignment: str, student: str, db_url: str | None = None,
+                  course_id: str | None = None) -> None:
+    """Remove every trace of an earlier grading of ``student``: gradebook scores, autograded
+    notebook, feedback. Called before each grading and after each failure, so a failed
+    re-run never leaves old scores looking valid."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    if db_url is None:
+        coursedir = course.coursedir()
+        db_url, course_id = coursedir.db_url, coursedir.course_id
+    with Gradebook(db_url, course_id) as gb:
+        try:
+            gb.remove_submission(assignment, student)
+        except MissingEntry:
+            pass
+    for base in (course.autograded_dir, course.feedback_dir):
+        shutil.rmtree(base / student / assignment, ignore_errors=True)
+    out = course.output_dir(assignment) / "feedback"
+    if out.is_dir():
+        for path in out.glob(f"{student}.*html"):
+            path.unlink()
+
+
+class Grader:
+    """nbgrader loaded once for one course and assignment."""
+
+    def __init__(self, course: Course, assignment: str):
+        ensure_tools_on_path()
+        from nbgrader.apps.api import NbGraderAPI
+
+        self.course = course
+        self.assignment = assignment
+        self.config = configure(course)
+        self.coursedir = course.coursedir(self.config)
+        self.api = NbGraderAPI(coursedir=self.coursedir, config=self.config)
+        self.db_url = self.coursedir.db_url
+        self.course_id = self.coursedir.course_id
+        self._assignment_info = None
+
+    # -- what the source notebooks say ---------------------------------------------------
+    def assignment_info(self) -> dict:
+        """Per notebook: scan context, locked ids, test cells and hidden lines (cached)."""
+        if self._assignment_info is not None:
+            return self._assignment_info
+        import nbformat
+        from nbgrader.api import Gradebook
+
+        from .feedback import hidden_lines, public_texts, secret_lines
+        from .scan import context_from_notebooks
+
+        begin = self.config.HideHiddenTestOutputs.begin_test_delimeter
+        end = self.config.HideHiddenTestOutputs.end_test_delimeter
+        info = {}
+        public = public_texts(self.course.release_dir.glob(f"{self.assignment}/*.ipynb"))
+        with Gradebook(self.db_url, self.course_id) as gb:
+            assignment = gb.find_assignment(self.assignment)
+            for notebook in assignment.notebooks:
+                name = notebook.name
+                release = self.course.release_dir / self.assignment / f"{name}.ipynb"
+                source = self.course.source_dir / self.assignment / f"{name}.ipynb"
+                release_nb = nbformat.read(release, as_version=4) if release.exists() else None
+                source_nb = nbformat.read(source, as_version=4) if source.exists() else None
+                ctx = context_from_notebooks(release_nb or source_nb, source_nb)
+                cells = [(c.name, c.source, c.locked, c.cell_type) for c in notebook.source_cells]
+                order = [c[0] for c in cells]
+                grade_ids = [g.name for g in notebook.grade_cells]
+                solutions = {c.name for c in notebook.solution_cells}
+                tests = [g for g in sorted(grade_ids, key=lambda n: order.index(n)
+                                           if n in order else 10**6) if g not in solutions]
+                info[name] = {
+                    "ctx": ctx,
+                    "locked": {c[0] for c in cells if c[2]},
+                    "tests": tests,
+                    "test_sources": {c[0]: c[1] for c in cells if c[0] in tests},
+                    "hidden": secret_lines(sorted({ln for c in cells if c[0] in tests
+                                                   for ln in hidden_lines(c[1], begin, end)}),
+                                           public),
+                    "max_score": float(notebook.max_score),
+                }
+        self._assignment_info = info
+        return info
+
+    def clear(self, student: str) -> None:
+        clear_student(self.course, self.assignment, student, self.db_url, self.course_id)
+
+    # -- one student -----------------------------------------------------------------------
+    def grade(self, student: str) -> dict:
+        """Grade one student; never raises (errors become a ``failed`` result)."""
+        start = time.monotonic()
+        try:
+            result = self._grade(student)
+        except Exception as exc:  # noqa: BLE001 - a broken submission must not end the batch
+            try:
+                self.clear(student)
+            except Exception:  # noqa: BLE001
+                pass
+            result = {"status": "failed", "reason": f"grader error: {exc!r}"[:300],
+                      "detail": traceback.format_exc()[-2000:]}
+        result.setdefault("student", student)
+        result["runtime"] = round(time.monotonic() - start, 3)
+        return result
+
+    def _grade(self, student: str) -> dict:
+        import nbformat
+
+        from .feedback import find_leaks
+        from .scan import scan_submission
+
+        info = self.assignment_info()
+        folder = self.course.submitted_dir / student / self.assignment
+        notes, findings = [], {}
+        self.clear(student)
+        for name, nbinfo in info.items():
+            path = folder / f"{name}.ipynb"
+            if not path.exists():
+                notes.append(f"{name}.ipynb was not submitted (scored 0)")
+                continue
+            try:
+                nb = nbformat.read(path, as_version=4)
+                nbformat.validate(nb)
+            except Exception as exc:  # noqa: BLE001 - any unreadable file is the student's
+                self.clear(student)
+                if "JSON" in type(exc).__name__ or "JSON" in str(exc)[:200]:
+                    reason = f"{name}.ipynb is not valid JSON (corrupted or truncated file)"
+                else:
+                    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:150]
+                    reason = f"{name}.ipynb is not a valid notebook: {first}"
+                return {"status": "failed", "reason": reason}
+            findings[name] = scan_submission(nb, nbinfo["ctx"], nbinfo["locked"])
+
+        res = self.api.autograde(self.assignment, student, force=True, create=True)
+        log = (res.get("log") or "") + "\n" + (res.get("error") or "")
+        if not res.get("success"):
+            self.clear(student)
+            return {"status": "failed", "reason": classify_failure(log), "detail": log[-3000:]}
+        notes += [m.group(0) for m in re.finditer(
+            r"Restored cell \S+ of the submission: [^\n]*|Missing grade cell \S+ encountered", log)]
+
+        # results, with the tests affected by a finding set to zero and flagged
+        from nbgrader.api import Gradebook
+
+        status, reasons = "graded", []
+        timeouts = self._timeouts(student)
+        with Gradebook(self.db_url, self.course_id) as gb:
+            submission = gb.find_submission(self.assignment, student)
+            flagged = set()
+            for name, items in findings.items():
+                if not items:
+                    continue
+                nbinfo = info[name]
+                affected = self._affected(items, nbinfo)
+                nb_sub = gb.find_submission_notebook(name, self.assignment, student)
+                for grade in nb_sub.grades:
+                    if grade.name in affected:
+                        grade.manual_score = 0.0
+                        grade.needs_manual_grade = True
+                        flagged.add(grade.name)
+                reasons += [f"{name}: {f.describe()}" for f in items]
+            gb.db.commit()
+            cells, manual = {}, []
+            for nb_sub in submission.notebooks:
+                for grade in nb_sub.grades:
+                    cells[grade.name] = [float(grade.score), float(grade.max_score)]
+                    if grade.needs_manual_grade and grade.name not in flagged:
+                        manual.append(grade.name)
+            score, max_score = float(submission.score), float(submission.max_score)
+        if manual:
+            reasons.append("written answers to grade by hand: " + ", ".join(manual))
+        if reasons:
+            status = "needs manual grading"
+        if timeouts:
+            status = "needs manual grading"
+            reasons = [f"cell {t}" for t in timeouts] + reasons
+
+        # feedback, checked for hidden test code
+        fb = self.api.generate_feedback(self.assignment, student, force=True)
+        feedback_files = []
+        if not fb.get("success"):
+            notes.append("feedback could not be generated: " + classify_failure(
+                (fb.get("log") or "") + (fb.get("error") or "")))
+        else:
+            out = self.course.output_dir(self.assignment) / "feedback"
+            out.mkdir(parents=True, exist_ok=True)
+            names = sorted(info)
+            for name in names:
+                src = self.course.feedback_dir / student / self.assignment / f"{name}.html"
+                if not src.exists():
+                    continue
+                text = src.read_text(encoding="utf-8", errors="replace")
+                leaks = find_leaks(text, info[name]["hidden"])
+                if leaks:
+                    src.unlink()
+                    notes.append(f"feedback for {name} withheld: it showed hidden test code")
+                    continue
+                dest = out / (f"{student}.html" if len(names) == 1 else f"{student}.{name}.html")
+                shutil.copyfile(src, dest)
+                feedback_files.append(str(dest.relative_to(self.course.output_dir(self.assignment))))
+        return {
+            "status": status,
+            "reason": "; ".join(reasons),
+            "score": score,
+            "max_score": max_score,
+            "cells": cells,
+            "flagged_cells": sorted(flagged),
+            "notes": notes,
+            "feedback": feedback_files,
+        }
+
+    def _affected(self, items, nbinfo) -> set:
+        """Test cells a list of findings invalidates."""
+        tests = nbinfo["tests"]
+        if any(f.kind != "reference" for f in items):
+            return set(tests)
+        names = set()
+        for f in items:
+            names |= set(f.names)
+        hit = {t for t in tests if any(re.search(rf"\b{re.escape(n)}\b", nbinfo["test_sources"][t])
+                                       for n in names)}
+        return hit or set(tests)
+
+    def _timeouts(self, student: str) -> list[str]:
+        """Cells that hit a limit: ``"<grade_id or #index> timed out"`` / ``"... ran out of
+        memory"``; such a submission is graded but flagged for a look."""
+        import nbformat
+
+        out = []
+        folder = self.course.autograded_dir / student / self.assignment
+        for path in sorted(folder.glob("*.ipynb")):
+            nb = nbformat.read(path, as_version=4)
+            for i, cell in enumerate(nb.cells):
+                name = cell.metadata.get("nbgrader", {}).get("grade_id") or f"#{i}"
+                for o in cell.get("outputs", []):
+                    ename = str(o.get("ename", "")) if o.get("output_type") == "error" else ""
+                    if "Timeout" in ename:
+                        out.append(f"{name} timed out")
+                    elif ename == "MemoryError":
+                        out.append(f"{name} ran out of memory")
+        return out
+
+
+def worker_main(conn, overrides: dict, assignment: str, log_path: str) -> None:
+    """Entry point of a worker process (``multiprocessing`` spawn target)."""
+    os.setsid()
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    sys.stdout = open(1, "w", buffering=1, closefd=False)
+    sys.stderr = open(2, "w", buffering=1, closefd=False)
+    course = Course.from_overrides(overrides)
+    os.chdir(course.root)
+    # the sandbox (dlcourse.sandbox) hides these paths from student kernels too
+    os.environ.setdefault("DLCOURSE_COURSE_ROOT", str(course.root))
+    hide = [p for p in os.environ.get("DLCOURSE_SANDBOX_HIDE", "").split(os.pathsep) if p]
+    if str(course.output_root) not in hide:
+        os.environ["DLCOURSE_SANDBOX_HIDE"] = os.pathsep.join(hide + [str(course.output_root)])
+    try:
+        grader = Grader(course, assignment)
+        grader.assignment_info()
+        conn.send({"ready": True})
+    except Exception:  # noqa: BLE001
+        conn.send({"ready": False, "error": traceback.format_exc()})
+        return
+    while True:
+        try:
+            task = conn.recv()
+        except EOFError:
+            return
+        if task is None:
+            return
+        print(f"=== grading {task['student']}", flush=True)
+        conn.send(grader.grade(task["student"]))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("run `dlcourse grade` instead")

@@ -1,0 +1,1 @@
+"""Crafted submissions (honest and hostile) and a tiny course for the grading tests."""

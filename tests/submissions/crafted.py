@@ -1,0 +1,317 @@
+"""Build honest and hostile submissions of any nbgrader assignment, and a tiny test course.
+
+Every variant starts from the assignment's own notebooks: the student version (release) and
+the instructor version (source, with solutions and hidden tests). ``make_variant(kind, ...)``
+returns the text of the submitted ``.ipynb``; :data:`KINDS` lists the kinds with what the
+grader must make of each.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parents[2]
+
+#: kind -> what it does (the expected outcome is asserted in tests/test_grading.py)
+KINDS = {
+    "correct": "the instructor's solution",
+    "blank": "the release notebook as handed out",
+    "partly_wrong": "first function left as the stub, the others solved",
+    "infinite_loop": "first function loops forever (interruptible)",
+    "ignores_interrupt": "first function runs sum(range(10**13)), a C loop deaf to SIGINT",
+    "sys_exit": "sys.exit() before the first function is defined",
+    "os_exit": "os._exit(0) kills the kernel",
+    "memory_bomb": "allocates 50 MB blocks until memory runs out",
+    "corrupted_json": "the .ipynb file is cut in half",
+    "deleted_tests": "every test cell deleted",
+    "edited_tests": "tests replaced by `pass`, points raised, flags flipped, one made markdown",
+    "retyped_tests": "test cells re-typed without nbgrader metadata",
+    "reads_solutions": "returns the right answer only if it can read solutions/ from disk",
+    "isclose_override": "np.isclose = lambda *a, **k: True",
+    "testing_override": "np.testing.assert_allclose and dlcourse.testing helpers replaced",
+    "builtins_override": "builtins.abs and builtins.all replaced",
+    "imports_reference": "first function delegates to the dlcourse reference implementation",
+}
+
+BEGIN_SOLUTION = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
+
+
+def _meta(cell):
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def solution_source(cell_source: str) -> str:
+    """A source solution cell without nbgrader's BEGIN/END SOLUTION marker lines."""
+    return "\n".join(ln for ln in cell_source.splitlines() if not BEGIN_SOLUTION.match(ln))
+
+
+def functions_of(source_nb) -> list[tuple[int, str]]:
+    """(index in the notebook, defined function name) of every solution cell, in order."""
+    out = []
+    for i, cell in enumerate(source_nb.cells):
+        if cell.cell_type == "code" and _meta(cell).get("solution"):
+            m = re.search(r"^def (\w+)\(", cell.source, re.M)
+            if m:
+                out.append((i, m.group(1)))
+    return out
+
+
+def reference_module(name: str) -> str | None:
+    """The dlcourse module that implements ``name``, if any."""
+    import importlib
+
+    for mod in ("losses", "activations", "neuron", "linear", "layers", "mlp", "optim",
+                "gradcheck", "data"):
+        try:
+            module = importlib.import_module(f"dlcourse.{mod}")
+        except ImportError:
+            continue
+        if callable(getattr(module, name, None)):
+            return f"dlcourse.{mod}"
+    return None
+
+
+def solved(release_nb, source_nb):
+    """The release notebook with every solution cell filled in from the source."""
+    nb = copy.deepcopy(release_nb)
+    solutions = {_meta(c).get("grade_id"): c.source for c in source_nb.cells if
+                 _meta(c).get("solution")}
+    for cell in nb.cells:
+        gid = _meta(cell).get("grade_id")
+        if _meta(cell).get("solution") and gid in solutions:
+            cell.source = solution_source(solutions[gid])
+    return nb
+
+
+def _first_solution_cell(nb):
+    for cell in nb.cells:
+        if cell.cell_type == "code" and _meta(cell).get("solution") and \
+                re.search(r"^def \w+\(", cell.source, re.M):
+            return cell
+    raise ValueError("notebook: no solution cell defining a function")
+
+
+def _test_cells(nb):
+    return [c for c in nb.cells if _meta(c).get("grade") and not _meta(c).get("solution")]
+
+
+def make_variant(kind: str, release_path, source_path) -> str:
+    """Text of a submitted notebook of the given ``kind`` (one of :data:`KINDS`)."""
+    if kind not in KINDS:
+        raise ValueError(f"kind: got {kind!r}, expected one of {sorted(KINDS)}")
+    release_nb = nbformat.read(str(release_path), as_version=4)
+    source_nb = nbformat.read(str(source_path), as_version=4)
+    if kind == "blank":
+        return nbformat.writes(release_nb)
+    nb = solved(release_nb, source_nb)
+    first = _first_solution_cell(nb)
+    fname = re.search(r"^def (\w+)\(", first.source, re.M).group(1)
+    stub = next(c.source for c in release_nb.cells
+                if _meta(c).get("grade_id") == _meta(first).get("grade_id"))
+
+    def wrap(body: str) -> str:
+        """Redefine the first function so that calling it runs ``body``."""
+        return first.source + "\n\n" + f"def {fname}(*args, **kwargs):\n" + \
+            textwrap.indent(textwrap.dedent(body).strip(), "    ") + "\n"
+
+    if kind == "partly_wrong":
+        first.source = stub
+    elif kind == "infinite_loop":
+        first.source = wrap("while True:\n    pass")
+    elif kind == "ignores_interrupt":
+        first.source = wrap("return sum(range(10**13))")
+    elif kind == "sys_exit":
+        first.source = "import sys\nsys.exit('giving up')\n\n" + first.source
+    elif kind == "os_exit":
+        first.source = "import os\nos._exit(0)\n\n" + first.source
+    elif kind == "memory_bomb":
+        first.source = ("def _bomb():\n    blocks = []\n    while True:\n"
+                        "        blocks.append(bytearray(50 * 2**20))\n\n_bomb()\n\n"
+                        + first.source)
+    elif kind == "corrupted_json":
+        text = nbformat.writes(nb)
+        return text[: len(text) // 2]
+    elif kind == "deleted_tests":
+        nb.cells = [c for c in nb.cells if c not in _test_cells(nb)]
+    elif kind == "edited_tests":
+        for k, cell in enumerate(_test_cells(nb)):
+            cell.source = "pass"
+            meta = _meta(cell)
+            meta["points"] = 100
+            if k % 3 == 1:
+                meta["grade"] = False
+            elif k % 3 == 2:
+                meta["solution"] = True
+                meta["locked"] = False
+        last = _test_cells(nb)[-1] if _test_cells(nb) else None
+        if last is not None:
+            last.cell_type = "markdown"
+            last.pop("outputs", None)
+            last.pop("execution_count", None)
+    elif kind == "retyped_tests":
+        for cell in _test_cells(nb):
+            cell.metadata.pop("nbgrader", None)
+            cell.source = "assert True  # re-typed by the student"
+    elif kind == "reads_solutions":
+        first.source = first.source + "\n\n" + textwrap.dedent(f"""
+            _honest_{fname} = {fname}
+
+            def _leaked():
+                from pathlib import Path
+                here = Path.cwd()
+                for folder in (here, *here.parents):
+                    for path in folder.glob("solutions/*/*.ipynb"):
+                        try:
+                            if "BEGIN HIDDEN TESTS" in path.read_text():
+                                return True
+                        except OSError:
+                            pass
+                return False
+
+            def {fname}(*args, **kwargs):
+                if not _leaked():
+                    return None
+                return _honest_{fname}(*args, **kwargs)
+            """)
+    elif kind == "isclose_override":
+        first.source = "np.isclose = lambda *a, **k: True\n\n" + first.source
+    elif kind == "testing_override":
+        first.source = ("np.testing.assert_allclose = lambda *a, **k: None\n"
+                        "import dlcourse.testing as _t\n"
+                        "_t.assert_close = lambda *a, **k: None\n\n" + first.source)
+    elif kind == "builtins_override":
+        first.source = ("import builtins\nbuiltins.abs = lambda x: 0\n"
+                        "__builtins__.all = lambda x: True\n\n" + first.source)
+    elif kind == "imports_reference":
+        module = reference_module(fname)
+        if module is None:
+            raise ValueError(f"fname: no dlcourse module implements {fname!r}")
+        first.source = f"from {module} import {fname}\n"
+    return nbformat.writes(nb)
+
+
+# --- a tiny course, for fast tests that do not depend on the real exercises ----------------
+
+TINY_SOURCE = [
+    ("code", {"grade": False, "grade_id": "setup", "locked": True, "solution": False},
+     "import numpy as np"),
+    ("markdown", {}, "Write `sigmoid(t)`: the logistic function, element-wise."),
+    ("code", {"grade": False, "grade_id": "sigmoid", "locked": False, "solution": True},
+     "def sigmoid(t):\n    ### BEGIN SOLUTION\n    return 1.0 / (1.0 + np.exp(-np.asarray(t, "
+     "dtype=float)))\n    ### END SOLUTION"),
+    ("code", {"grade": True, "grade_id": "test_sigmoid", "locked": True, "points": 1,
+              "solution": False},
+     '"""Check that sigmoid(0) is 0.5 (visible tests)."""\nassert np.isclose(sigmoid(0.0), 0.5)'),
+    ("code", {"grade": True, "grade_id": "test_sigmoid_hidden", "locked": True, "points": 2,
+              "solution": False},
+     '"""Check sigmoid on more values (hidden tests)."""\n### BEGIN HIDDEN TESTS\n'
+     "assert np.isclose(sigmoid(2.0), 0.8807970779778823), 'secret-sigmoid-two'\n"
+     "assert all(abs(sigmoid(np.array([-1.0, 1.0])) - np.array([0.2689414213699951, "
+     "0.7310585786300049])) < 1e-12)\n### END HIDDEN TESTS"),
+    ("markdown", {}, "Write `mse(y, y_hat)`: the mean squared error."),
+    ("code", {"grade": False, "grade_id": "mse", "locked": False, "solution": True},
+     "def mse(y, y_hat):\n    ### BEGIN SOLUTION\n    y, y_hat = np.asarray(y, float), "
+     "np.asarray(y_hat, float)\n    return float(np.mean((y - y_hat) ** 2))\n    ### END SOLUTION"),
+    ("code", {"grade": True, "grade_id": "test_mse", "locked": True, "points": 2,
+              "solution": False},
+     '"""Check that mse averages the squared errors."""\n'
+     "assert np.isclose(mse([0, 0], [1, 3]), 5.0)\n### BEGIN HIDDEN TESTS\n"
+     "np.testing.assert_allclose(mse([1.0, 2.0, 3.0], [1.5, 2.0, 1.0]), 1.4166666666666667)"
+     "  # secret-mse-check\n### END HIDDEN TESTS"),
+]
+TINY_CONFIG = """\
+c = get_config()
+c.CourseDirectory.course_id = "tiny-course"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "exercises"
+c.Execute.timeout = {timeout}
+c.OverwriteCells.add_missing_cells = True
+{extra}
+"""
+
+
+def tiny_notebook():
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    for cell_type, meta, source in TINY_SOURCE:
+        cell = (nbformat.v4.new_code_cell if cell_type == "code" else
+                nbformat.v4.new_markdown_cell)(source)
+        if meta:
+            meta = dict(meta, schema_version=3)
+            cell.metadata["nbgrader"] = meta
+        nb.cells.append(cell)
+    return nb
+
+
+def make_course(root: Path, assignments=("tiny",), timeout: int = 10, extra_config: str = "",
+                copy_from_repo=()) -> Path:
+    """A course folder with the tiny assignment (and copies of repository assignments)."""
+    root = Path(root)
+    (root / "solutions").mkdir(parents=True, exist_ok=True)
+    (root / "nbgrader_config.py").write_text(TINY_CONFIG.format(timeout=timeout,
+                                                                extra=extra_config))
+    for name in assignments:
+        folder = root / "solutions" / name
+        folder.mkdir(parents=True, exist_ok=True)
+        nbformat.write(tiny_notebook(), str(folder / f"{name}.ipynb"))
+    for name in copy_from_repo:
+        shutil.copytree(REPO / "solutions" / name, root / "solutions" / name)
+    return root
+
+
+def dlcourse(*args, cwd, check=True, env=None, timeout=900) -> subprocess.CompletedProcess:
+    """Run the real ``dlcourse`` console script (``python -m dlcourse.cli``)."""
+    import os
+
+    full_env = dict(os.environ)
+    full_env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + full_env.get("PATH", "")
+    full_env.update(env or {})
+    proc = subprocess.run([sys.executable, "-m", "dlcourse.cli", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, env=full_env, timeout=timeout)
+    if check and proc.returncode not in (0, 2):
+        raise AssertionError(f"dlcourse {' '.join(map(str, args))} exited {proc.returncode}:\n"
+                             f"{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def submit(course: Path, assignment: str, student: str, text: str) -> Path:
+    path = course / "submitted" / student / assignment / f"{assignment}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def write_json(path: Path, data) -> None:
+    path.write_text(json.dumps(data))
+
+
+def sandbox_config() -> tuple[str, str | None]:
+    """(nbgrader_config.py lines that switch the kernel sandbox on, why it is off or None)."""
+    try:
+        import dlcourse.sandbox as sandbox
+
+        sandbox.check_available()
+    except Exception as exc:  # noqa: BLE001 - any reason means: no sandbox here
+        return "", f"dlcourse.sandbox unavailable: {exc}"
+    return "from dlcourse.sandbox import configure_nbgrader\nconfigure_nbgrader(c)\n", None
+
+
+def hidden_test_lines(source_path, release_path) -> list[str]:
+    """Hidden-test lines of a source notebook that students cannot see anywhere else (not in
+    the release, not in the dlcourse package): what feedback must never show."""
+    from dlcourse.grading.feedback import hidden_lines, public_texts, secret_lines
+
+    nb = nbformat.read(str(source_path), as_version=4)
+    hidden = sorted({ln for c in nb.cells if c.cell_type == "code"
+                     for ln in hidden_lines(c.source)})
+    return secret_lines(hidden, public_texts([release_path]))

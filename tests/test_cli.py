@@ -1,0 +1,157 @@
+"""The ``dlcourse`` command line: help, release, collect (zip and folder), bad input, check.
+
+Real nbgrader in a temporary course (tests/submissions/crafted.py builds it); grading itself
+is covered by tests/test_grading.py and tests/test_postgres.py.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+
+import pytest
+from click.testing import CliRunner
+from submissions.crafted import REPO, dlcourse, make_course, make_variant
+
+from dlcourse.cli import main
+from dlcourse.grading.engine import parse_shard, select_shard
+
+COMMANDS = ["release", "collect", "grade", "report", "check"]
+
+
+def cli(*args, cwd):
+    """Run the click command in this process (same code as the console script, no start-up)."""
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        return CliRunner().invoke(main, [str(a) for a in args])
+    finally:
+        os.chdir(old)
+
+
+def test_console_script_runs(tmp_path):
+    proc = dlcourse("--help", cwd=tmp_path)
+    assert proc.returncode == 0 and proc.stdout.startswith("Usage: ")
+    for name in COMMANDS:
+        assert name in proc.stdout
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(tmp_path, command):
+    result = cli(command, "--help", cwd=tmp_path)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Usage: ")
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    root = make_course(tmp_path_factory.mktemp("cli") / "course")
+    proc = dlcourse("release", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert "released tiny" in proc.stdout
+    return root
+
+
+def test_release_writes_student_version_and_gradebook(course):
+    from nbgrader.api import Gradebook
+
+    release = (course / "exercises" / "tiny" / "tiny.ipynb").read_text()
+    assert "def sigmoid" in release and "BEGIN SOLUTION" not in release
+    assert "secret-sigmoid-two" not in release  # hidden tests stripped
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        assert gb.find_assignment("tiny").max_score == 5
+
+
+def _lms_files(course):
+    text = make_variant("correct", course / "exercises/tiny/tiny.ipynb",
+                        course / "solutions/tiny/tiny.ipynb")
+    return {
+        "alice_tiny.ipynb": text,                 # flat LMS name
+        "bob/tiny.ipynb": text,                   # folder per student
+        "carol/tiny/tiny.ipynb": text,            # nbgrader layout
+        "dave_tiny.ipynb": text,                  # dave twice: reported, not copied
+        "dave/tiny.ipynb": text + " ",
+        "notes.ipynb": text,                      # no student in the name
+        "erin_other.ipynb": text,                 # another assignment
+        "readme.txt": "not a notebook",
+        "__MACOSX/._alice_tiny.ipynb": "junk",
+    }
+
+
+def test_collect_zip_reports_unmatched_and_duplicates(course, tmp_path):
+    archive = tmp_path / "downloads.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name, text in _lms_files(course).items():
+            zf.writestr(f"submissions/{name}", text)
+    proc = dlcourse("collect", "tiny", archive, cwd=course, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "copied 3 new, 0 changed" in proc.stdout
+    assert "1 non-notebook files ignored" in proc.stdout
+    assert "submissions/notes.ipynb" in proc.stderr
+    assert "submissions/erin_other.ipynb" in proc.stderr
+    assert proc.stderr.count("unmatched (not copied)") == 2
+    assert "several files for dave (none copied)" in proc.stderr
+    submitted = sorted(p.relative_to(course / "submitted").as_posix()
+                       for p in (course / "submitted").rglob("*.ipynb"))
+    assert submitted == ["alice/tiny/tiny.ipynb", "bob/tiny/tiny.ipynb", "carol/tiny/tiny.ipynb"]
+
+    # the same download again changes nothing; a changed file is reported as changed
+    again = dlcourse("collect", "tiny", archive, cwd=course, check=False)
+    assert "copied 0 new, 0 changed; 3 unchanged" in again.stdout
+    folder = tmp_path / "folder"
+    (folder / "alice").mkdir(parents=True)
+    (folder / "alice" / "tiny.ipynb").write_text(_lms_files(course)["alice_tiny.ipynb"] + "\n")
+    proc = dlcourse("collect", "tiny", folder, cwd=course)
+    assert proc.returncode == 0 and "copied 0 new, 1 changed" in proc.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["collect", "nope", "."], "assignment: got 'nope', expected one of tiny"),
+    (["collect", "tiny", "nbgrader_config.py"], "is a file but not a zip archive"),
+    (["release", "nope"], "assignment: got 'nope'"),
+    (["grade", "tiny", "--shard", "3/2"], "shard: got '3/2'"),
+    (["grade", "tiny", "--workers", "0"], "--workers"),
+    (["grade", "nope"], "assignment: got 'nope'"),
+])
+def test_bad_input_is_named(course, args, message):
+    result = cli(*args, cwd=course)
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.stderr.split())
+
+
+def test_outside_a_course_says_so(tmp_path):
+    result = cli("grade", "tiny", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "no nbgrader_config.py found" in " ".join(result.stderr.split())
+
+
+def test_grade_before_release_names_the_fix(tmp_path):
+    root = make_course(tmp_path / "course")
+    result = cli("grade", "tiny", cwd=root)
+    assert result.exit_code == 2
+    assert "run `dlcourse release tiny`" in " ".join(result.stderr.split())
+
+
+def test_shards_partition_the_students():
+    students = [f"s{i:02d}" for i in range(10)]
+    parts = [select_shard(students, parse_shard(f"{i}/3")) for i in (1, 2, 3)]
+    assert sorted(sum(parts, [])) == students
+    assert all(set(a).isdisjoint(b) for a in parts for b in parts if a is not b)
+    assert select_shard(students, None) == students
+    for bad in ("0/2", "3/2", "x/2", "1-2"):
+        with pytest.raises(ValueError, match="shard"):
+            parse_shard(bad)
+
+
+@pytest.mark.parametrize("kind, code", [("correct", 0), ("blank", 1)])
+def test_check_exit_status(tmp_path, kind, code):
+    assignment = "01_curve_fitting"
+    release = REPO / "exercises" / assignment / f"{assignment}.ipynb"
+    source = REPO / "solutions" / assignment / f"{assignment}.ipynb"
+    if not source.exists():
+        pytest.skip(f"solutions/{assignment} is not written yet")
+    path = tmp_path / f"{assignment}.ipynb"
+    path.write_text(make_variant(kind, release, source))
+    proc = dlcourse("check", path, cwd=tmp_path, check=False)
+    assert proc.returncode == code, proc.stdout + proc.stderr
+    assert ("FAIL" in proc.stdout) == (code == 1)

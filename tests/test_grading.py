@@ -1,0 +1,311 @@
+"""A hostile batch through the real grader: real nbgrader, real kernels, temporary courses.
+
+One module-scoped batch grades crafted submissions (tests/submissions/crafted.py) of a tiny
+assignment and of the course's first exercise with ``dlcourse grade --workers 2``; each test
+then checks one student's status and score, the batch as a whole, the feedback files and the
+gradebook. Hang cases use a 5 s cell timeout.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import nbformat
+import pytest
+from submissions.crafted import (
+    REPO,
+    dlcourse,
+    hidden_test_lines,
+    make_course,
+    make_variant,
+    sandbox_config,
+    submit,
+)
+
+pytestmark = pytest.mark.slow
+
+SANDBOX, NO_SANDBOX = sandbox_config()
+TIMEOUT = 5
+REAL = "01_curve_fitting"
+# kinds that are only safe or only meaningful inside the kernel sandbox
+NEEDS_SANDBOX = {"memory_bomb", "reads_solutions"}
+TINY_KINDS = ["correct", "blank", "partly_wrong", "infinite_loop", "ignores_interrupt",
+              "sys_exit", "os_exit", "memory_bomb", "corrupted_json", "deleted_tests",
+              "edited_tests", "retyped_tests", "reads_solutions", "isclose_override",
+              "testing_override", "builtins_override", "imports_reference"]
+REAL_KINDS = ["correct", "blank", "partly_wrong", "isclose_override", "imports_reference",
+              "edited_tests", "deleted_tests"]
+
+
+def _rows(course, assignment):
+    with open(course / "grading" / assignment / "grades.csv") as f:
+        return {r["student"]: r for r in csv.DictReader(f)}
+
+
+def _gradebook_scores(course, assignment):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        return {s.student.id: float(s.score) for s in gb.assignment_submissions(assignment)}
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    if not (REPO / "solutions" / REAL / f"{REAL}.ipynb").exists():
+        pytest.skip(f"solutions/{REAL} is not written yet")
+    course = make_course(tmp_path_factory.mktemp("hostile") / "course", timeout=TIMEOUT,
+                         extra_config=SANDBOX, copy_from_repo=[REAL])
+    env = {"DLCOURSE_SANDBOX_MEMORY": "1G"}
+    dlcourse("release", cwd=course, env=env)
+    paths = {a: (course / "exercises" / a / f"{a}.ipynb", course / "solutions" / a / f"{a}.ipynb")
+             for a in ("tiny", REAL)}
+    kinds = {"tiny": [k for k in TINY_KINDS if SANDBOX or k not in NEEDS_SANDBOX],
+             REAL: REAL_KINDS}
+
+    # run 1: two correct students; "flipper" will later hand in a crashing notebook
+    for student in ("correct", "flipper"):
+        submit(course, "tiny", student, make_variant("correct", *paths["tiny"]))
+    first = dlcourse("grade", "tiny", "--workers", "2", "--no-progress", cwd=course, env=env)
+    first_rows = _rows(course, "tiny")
+    first_status = (course / "grading/tiny/status/correct.json").read_text()
+
+    # run 2: the whole batch (flipper now crashes its kernel)
+    for assignment, names in kinds.items():
+        for kind in names:
+            if (assignment, kind) != ("tiny", "correct"):
+                submit(course, assignment, kind.replace("_", "-"),
+                       make_variant(kind, *paths[assignment]))
+    submit(course, "tiny", "flipper", make_variant("os_exit", *paths["tiny"]))
+    runs = {a: dlcourse("grade", a, "--workers", "2", "--no-progress", cwd=course, env=env)
+            for a in ("tiny", REAL)}
+    return {
+        "course": course, "paths": paths, "kinds": kinds, "first": first,
+        "first_rows": first_rows, "first_status": first_status, "runs": runs,
+        "rows": {a: _rows(course, a) for a in ("tiny", REAL)},
+        "gradebook": {a: _gradebook_scores(course, a) for a in ("tiny", REAL)},
+    }
+
+
+# status, score (None: no score) and a word the reason must contain, for the tiny assignment
+# (max 5: sigmoid 1 + 2 points, mse 2 points; the first function is sigmoid)
+TINY_EXPECTED = {
+    "correct": ("graded", 5, ""),
+    "blank": ("graded", 0, ""),
+    "partly-wrong": ("graded", 2, ""),
+    "infinite-loop": ("needs manual grading", 2, "timed out"),
+    "ignores-interrupt": ("failed", None, "timed out"),
+    "sys-exit": ("graded", 2, ""),
+    "os-exit": ("failed", None, "kernel died"),
+    "memory-bomb": ("needs manual grading", 2, "memory"),
+    "corrupted-json": ("failed", None, "not valid JSON"),
+    "deleted-tests": ("graded", 5, ""),
+    "edited-tests": ("graded", 5, ""),
+    "retyped-tests": ("graded", 5, ""),
+    "reads-solutions": ("graded", 2, ""),
+    "isclose-override": ("needs manual grading", 0, "np.isclose"),
+    "testing-override": ("needs manual grading", 0, "assert_allclose"),
+    "builtins-override": ("needs manual grading", 0, "builtins.abs"),
+    "imports-reference": ("needs manual grading", 2, "dlcourse.activations"),
+    "flipper": ("failed", None, "kernel died"),
+}
+
+
+@pytest.mark.parametrize("student", sorted(TINY_EXPECTED))
+def test_tiny_status_and_score(batch, student):
+    if student.replace("-", "_") in NEEDS_SANDBOX and not SANDBOX:
+        pytest.skip(f"{student} runs only inside the kernel sandbox ({NO_SANDBOX})")
+    row = batch["rows"]["tiny"][student]
+    status, score, word = TINY_EXPECTED[student]
+    assert row["status"].split(":")[0] == status, row
+    assert word.lower() in (row["status"] + " " + row["reason"]).lower(), row
+    if score is None:
+        assert row["score"] == "", row
+        assert student not in batch["gradebook"]["tiny"], "a failed submission kept a score"
+    else:
+        assert float(row["score"]) == score, row
+        assert float(row["max_score"]) == 5
+        assert batch["gradebook"]["tiny"][student] == score
+
+
+def test_real_assignment_statuses(batch):
+    rows = batch["rows"][REAL]
+    source = nbformat.read(str(batch["paths"][REAL][1]), 4)
+    meta = [c.metadata.get("nbgrader", {}) for c in source.cells]
+    by_hand = [m for m in meta if m.get("grade") and m.get("solution")]  # written answers
+    auto = sum(m["points"] for m in meta if m.get("grade") and not m.get("solution"))
+    assert float(rows["correct"]["max_score"]) == auto + sum(m["points"] for m in by_hand)
+    assert float(rows["correct"]["score"]) == auto
+
+    def cheat_free(row):
+        return "overrides" not in row["reason"] and "course package" not in row["reason"]
+
+    expected_status = "needs manual grading" if by_hand else "graded"
+    for student in ("correct", "partly-wrong", "edited-tests", "deleted-tests"):
+        assert rows[student]["status"] == expected_status and cheat_free(rows[student])
+    # an untouched written answer scores 0 without a look (nbgrader's rule)
+    assert (rows["blank"]["status"], float(rows["blank"]["score"])) == ("graded", 0)
+    for tampered in ("edited-tests", "deleted-tests"):
+        assert float(rows[tampered]["score"]) == auto
+    assert 0 < float(rows["partly-wrong"]["score"]) < auto
+    assert rows["isclose-override"]["status"] == "needs manual grading"
+    assert "np.isclose" in rows["isclose-override"]["reason"]
+    assert float(rows["isclose-override"]["score"]) == 0
+    # the reference import costs the points of its function only (as if left undone)
+    ref = rows["imports-reference"]
+    assert ref["status"] == "needs manual grading" and "dlcourse." in ref["reason"]
+    assert float(ref["score"]) == float(rows["partly-wrong"]["score"])
+
+
+def test_batch_completes_and_reports(batch):
+    for assignment, run in batch["runs"].items():
+        assert run.returncode == 2, run.stderr  # 2: some failed or need manual grading
+        rows = batch["rows"][assignment]
+        students = {k.replace("_", "-") for k in batch["kinds"][assignment]}
+        if assignment == "tiny":
+            students.add("flipper")
+        assert set(rows) == students
+        report = json.loads((batch["course"] / "grading" / assignment / "report.json").read_text())
+        assert report["n_students"] == len(students)
+        assert sum(report["counts"].values()) == len(students)
+        assert {f["student"] for f in report["failed"]} == {
+            s for s, r in rows.items() if r["status"].startswith("failed")}
+        assert set(report["runtime_s"]) == students
+        html = (batch["course"] / "grading" / assignment / "report.html").read_text()
+        assert html.count("data:image/png;base64,") == 3
+        for name in report["per_function"]:
+            assert name in html
+
+
+def test_correct_student_unaffected_and_not_regraded(batch):
+    course = batch["course"]
+    # the correct student's submission did not change: run 2 skipped it and kept its result
+    assert (course / "grading/tiny/status/correct.json").read_text() == batch["first_status"]
+    assert "1 unchanged (skipped)" in batch["runs"]["tiny"].stdout
+    assert batch["first_rows"]["correct"]["score"] == batch["rows"]["tiny"]["correct"]["score"]
+    assert batch["first_rows"]["flipper"]["status"] == "graded"
+    # graded alongside the others, the correct student of the real assignment gets full marks
+    for assignment in ("tiny", REAL):
+        row = batch["rows"][assignment]["correct"]
+        assert row["score"] == batch["rows"][assignment]["edited-tests"]["score"]
+        assert float(row["score"]) > 0
+
+
+def test_failed_regrade_leaves_no_stale_grade(batch):
+    course = batch["course"]
+    assert batch["first_rows"]["flipper"]["score"] == "5"
+    assert batch["rows"]["tiny"]["flipper"]["status"].startswith("failed")
+    assert "flipper" not in batch["gradebook"]["tiny"]
+    assert not (course / "autograded" / "flipper" / "tiny").exists()
+    assert not (course / "grading" / "tiny" / "feedback" / "flipper.html").exists()
+
+
+def test_tampered_tests_are_restored(batch):
+    nb = nbformat.read(str(batch["course"] / "autograded/edited-tests/tiny/tiny.ipynb"), 4)
+    source = nbformat.read(str(batch["paths"]["tiny"][1]), 4)
+    want = {c.metadata["nbgrader"]["grade_id"]: c for c in source.cells
+            if c.metadata.get("nbgrader", {}).get("grade")}
+    got = {}
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in want:
+            got[gid] = cell
+    assert set(got) == set(want)
+    for gid, cell in got.items():
+        assert cell.cell_type == "code"
+        assert cell.source == want[gid].source
+        assert cell.metadata["nbgrader"]["points"] == want[gid].metadata["nbgrader"]["points"]
+        assert cell.metadata["nbgrader"]["grade"] and not cell.metadata["nbgrader"]["solution"]
+
+
+def test_no_feedback_shows_hidden_tests(batch):
+    course = batch["course"]
+    files = list(course.glob("grading/*/feedback/*.html")) + list(course.glob("feedback/**/*.html"))
+    graded = [s for a in batch["rows"].values() for s, r in a.items()
+              if not r["status"].startswith("failed")]
+    assert len(list(course.glob("grading/*/feedback/*.html"))) == len(graded)
+    for assignment, (release, source) in batch["paths"].items():
+        hidden = hidden_test_lines(source, release)
+        assert hidden, f"{assignment} has no hidden tests to check against"
+        for path in files:
+            text = path.read_text()
+            leaked = [ln for ln in hidden if ln in text or ln in _unescape(text)]
+            assert not leaked, f"{path} shows hidden test code: {leaked[:3]}"
+    # a failing hidden test says so without its code
+    text = (course / "grading/tiny/feedback/partly-wrong.html").read_text()
+    assert "A hidden check in this cell failed" in text
+    assert "secret-sigmoid-two" not in text
+
+
+def _unescape(text):
+    import html
+
+    return html.unescape(text)
+
+
+@pytest.mark.skipif(not SANDBOX, reason=f"kernel sandbox off: {NO_SANDBOX}")
+def test_sandbox_hides_solutions(batch):
+    row = batch["rows"]["tiny"]["reads-solutions"]
+    assert float(row["score"]) == 2  # sigmoid found no solutions folder to read
+
+
+# --- the static scan on its own (no kernels) -------------------------------------------------
+
+def _tiny_scan(tmp_path, student_code):
+    from submissions.crafted import tiny_notebook
+
+    from dlcourse.grading.scan import context_from_notebooks, scan_submission
+
+    source = tiny_notebook()
+    ctx = context_from_notebooks(source, source)
+    locked = {c.metadata["nbgrader"]["grade_id"] for c in source.cells
+              if c.metadata.get("nbgrader", {}).get("locked")}
+    sub = nbformat.v4.new_notebook()
+    sub.cells = [c for c in source.cells]
+    sub.cells[2] = nbformat.v4.new_code_cell(student_code)
+    return scan_submission(sub, ctx, locked)
+
+
+HONEST = """\
+import math
+import numpy as np
+X = np.linspace(-1, 1, 5)
+total = sum(abs(x) for x in X)
+def sigmoid(t):
+    np.random.default_rng(0)
+    return 1 / (1 + np.exp(-np.asarray(t)))
+"""
+
+
+def test_scan_leaves_honest_code_alone(tmp_path):
+    assert _tiny_scan(tmp_path, HONEST) == []
+
+
+@pytest.mark.parametrize("code, kind, words", [
+    ("np.isclose = lambda *a, **k: True", "override", "np.isclose"),
+    ("import numpy\nnumpy.testing.assert_allclose = print", "override", "assert_allclose"),
+    ("setattr(np, 'isclose', lambda *a, **k: True)", "dynamic", "setattr"),
+    ("import builtins\nbuiltins.all = lambda x: True", "override", "builtins.all"),
+    ("__builtins__.abs = lambda x: 0", "override", "__builtins__"),
+    ("def abs(x):\n    return 0", "override", "'abs'"),
+    ("np = None", "override", "'np'"),
+    ("from numpy import isclose as np", "override", "'np'"),
+    ("import sys\nsys.modules['numpy'] = None", "dynamic", "sys.modules"),
+    ("exec('np.isclose = 1')", "dynamic", "exec"),
+    ("import ctypes", "dynamic", "ctypes"),
+    ("from unittest import mock", "dynamic", "mock"),
+    ("globals().update(abs=len)", "dynamic", "globals"),
+    ("from dlcourse.activations import sigmoid", "reference", "dlcourse.activations.sigmoid"),
+    ("import dlcourse\ndef sigmoid(t):\n    return dlcourse.activations.sigmoid(t)", "reference",
+     "dlcourse"),
+    ("get_ipython().system('cat ../../solutions/*/*.ipynb')", "dynamic", "shell"),
+    ("!cat ../../solutions/tiny/tiny.ipynb", "dynamic", "shell"),
+])
+def test_scan_flags_cheats(tmp_path, code, kind, words):
+    findings = _tiny_scan(tmp_path, code)
+    assert any(f.kind == kind and words in f.message for f in findings), findings
+
+
+def test_scan_reference_import_names_the_function(tmp_path):
+    findings = _tiny_scan(tmp_path, "from dlcourse.activations import sigmoid")
+    assert {n for f in findings for n in f.names} == {"sigmoid"}
