@@ -118,6 +118,32 @@ MISTAKES = [
         ),
     ),
     dict(
+        function="mlp_gradients",
+        why="written for exactly one hidden layer (unpacks (W1, b1), (W2, b2)): passes the "
+        "visible 2-3-1 checks, fails the hidden deeper networks",
+        fails="hidden",
+        source=(
+            "def mlp_gradients(X, y, params, hidden_activation='relu'):\n"
+            "    (W1, b1), (W2, b2) = params\n"
+            "    g = {'relu': lambda Z: np.maximum(Z, 0), 'tanh': np.tanh,\n"
+            "         'sigmoid': lambda Z: 1 / (1 + np.exp(-Z))}[hidden_activation]\n"
+            "    y = np.asarray(y, dtype=float).reshape(-1, 1)\n"
+            "    Z1 = X @ W1 + b1\n"
+            "    A1 = g(Z1)\n"
+            "    p = 1 / (1 + np.exp(-(A1 @ W2 + b2)))\n"
+            f"    loss = {_LOSS}\n"
+            "    dZ2 = (p - y) / len(X)\n"
+            "    dA1 = dZ2 @ W2.T\n"
+            "    if hidden_activation == 'relu':\n"
+            "        dZ1 = dA1 * (Z1 > 0)\n"
+            "    elif hidden_activation == 'tanh':\n"
+            "        dZ1 = dA1 * (1 - A1 ** 2)\n"
+            "    else:\n"
+            "        dZ1 = dA1 * A1 * (1 - A1)\n"
+            "    return loss, [(X.T @ dZ1, dZ1.sum(axis=0)), (A1.T @ dZ2, dZ2.sum(axis=0))]\n"
+        ),
+    ),
+    dict(
         function="numerical_gradient",
         why="one-sided (forward) difference instead of the central difference",
         source=(
