@@ -3,7 +3,7 @@
 The chapters are MyST Markdown notebooks. While the HTML builder writes a page
 whose source is such a notebook (its front matter names a ``kernelspec``), this
 extension converts the source with jupytext into ``<outdir>/_notebooks/<name>.ipynb``
-and puts a visible "Download notebook (.ipynb)" link at the top of the page body.
+and puts a visible "Download notebook (.ipynb)" link under the page title.
 
 The notebook is made from the same source the build executes, without outputs,
 so it runs top to bottom wherever the course package is installed.
@@ -160,7 +160,14 @@ def _write_notebook(app, pagename, templatename, context, doctree):
         "Download notebook (.ipynb)</a> · run this page yourself with the course package "
         "installed.</p>\n"
     )
-    context["body"] = link + context.get("body", "")
+    # Right under the page title (or first, when the page has none).
+    body = context.get("body", "")
+    end_of_title = body.find("</h1>")
+    if end_of_title == -1:
+        context["body"] = link + body
+    else:
+        cut = end_of_title + len("</h1>")
+        context["body"] = body[:cut] + "\n" + link + body[cut:]
 
 
 def setup(app):
