@@ -1,0 +1,95 @@
+"""Independent correct answers for exercise 06 (the practical XOR example), in different styles."""
+
+VARIANTS = {
+    # Coordinates drawn one column at a time, bool-to-int labels via sign, sklearn's accuracy_score,
+    # logistic units with L-BFGS (the lecture's R nnet configuration).
+    "columns_logistic": {
+        "make_xor": '''
+            def make_xor(n_samples, rng=None):
+                gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+                x1 = gen.uniform(-1, 1, n_samples)
+                x2 = gen.uniform(-1, 1, n_samples)
+                y = (np.sign(x1) == np.sign(x2)).astype(int)
+                return np.column_stack([x1, x2]), y
+            ''',
+        "accuracy": '''
+            from sklearn.metrics import accuracy_score
+
+
+            def accuracy(y, y_hat):
+                return accuracy_score(np.asarray(y, dtype=float), np.asarray(y_hat, dtype=float))
+            ''',
+        "fit_mlp_classifier": '''
+            from sklearn.neural_network import MLPClassifier
+
+
+            def fit_mlp_classifier(X_train, y_train, seed):
+                model = MLPClassifier(hidden_layer_sizes=(5,), activation="logistic", solver="lbfgs",
+                                      tol=0.0, max_iter=1000, random_state=seed)
+                import warnings
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    return model.fit(X_train, y_train)
+            ''',
+    },
+    # random() scaled to [-1, 1), float labels, accuracy by counting in Python, ReLU units.
+    "python_count_relu": {
+        "make_xor": '''
+            def make_xor(n_samples, rng=None):
+                gen = np.random.default_rng(rng)
+                X = 2.0 * gen.random((n_samples, 2)) - 1.0
+                y = np.array([1.0 if a * b > 0 else 0.0 for a, b in X])
+                return X, y
+            ''',
+        "accuracy": '''
+            def accuracy(y, y_hat):
+                pairs = list(zip(list(y), list(y_hat)))
+                return sum(1 for a, b in pairs if float(a) == float(b)) / len(pairs)
+            ''',
+        "fit_mlp_classifier": '''
+            import warnings
+
+            from sklearn.exceptions import ConvergenceWarning
+            from sklearn.neural_network import MLPClassifier
+
+
+            def fit_mlp_classifier(X_train, y_train, seed):
+                clf = MLPClassifier(hidden_layer_sizes=(16, 16), activation="relu", solver="lbfgs",
+                                    alpha=1e-4, max_iter=500, random_state=seed)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    clf.fit(np.asarray(X_train), np.asarray(y_train))
+                return clf
+            ''',
+    },
+    # Generator.uniform with low/high keywords, XOR of the quadrant booleans, Adam run long enough.
+    "adam_long": {
+        "make_xor": '''
+            def make_xor(n_samples, rng=None):
+                gen = np.random.default_rng(rng)
+                X = gen.uniform(low=-1.0, high=1.0, size=(n_samples, 2))
+                y = np.logical_not(np.logical_xor(X[:, 0] > 0, X[:, 1] > 0)).astype(np.int64)
+                return X, y
+            ''',
+        "accuracy": '''
+            def accuracy(y, y_hat):
+                y, y_hat = np.asarray(y), np.asarray(y_hat)
+                return np.count_nonzero(y == y_hat) / y.size
+            ''',
+        "fit_mlp_classifier": '''
+            import warnings
+
+            from sklearn.neural_network import MLPClassifier
+
+
+            def fit_mlp_classifier(X_train, y_train, seed):
+                model = MLPClassifier(hidden_layer_sizes=(32,), activation="tanh", solver="adam",
+                                      learning_rate_init=0.02, max_iter=1500, tol=1e-7,
+                                      n_iter_no_change=100, random_state=seed)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    model.fit(X_train, y_train)
+                return model
+            ''',
+    },
+}
