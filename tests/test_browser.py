@@ -429,3 +429,33 @@ def test_chapter_offers_its_notebook(browser, base_url, site, doc):
         assert any(cell.cell_type == "code" for cell in nb.cells), (
             f"{link['href']} has no code cell"
         )
+
+
+# ---------------------------------------------------------------- links into the playground
+
+
+def test_every_link_to_the_playground_opens_a_valid_set_up(browser, base_url):
+    """The ready set-ups linked from the pages use parameters the playground accepts."""
+    links = set()
+    for page_path in PAGES:
+        for url in visit(browser, base_url, page_path)["links"]["all"]:
+            parts = urllib.parse.urlsplit(url)
+            if parts.path.endswith("/playground/index.html") and parts.query:
+                links.add(url.split("#")[0])
+    assert links, "no page links to a playground set-up"
+    context = browser.new_context()
+    page = context.new_page()
+    watch = PageWatch(page, base_url)
+    wrong = {}
+    for url in sorted(links):
+        page.goto(url)
+        page.wait_for_function("() => window.playground !== undefined")
+        notice = page.inner_text("#notice")
+        state = page.evaluate("() => playground.state")
+        asked = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
+        differs = {k: v for k, v in asked.items() if str(state.get(k)) != v and k != "batch"}
+        if notice or differs:
+            wrong[url] = notice or f"not restored: {differs}"
+    context.close()
+    assert wrong == {}
+    assert watch.problems() == {}
