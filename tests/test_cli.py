@@ -132,6 +132,17 @@ def test_grade_before_release_names_the_fix(tmp_path):
     assert "run `dlcourse release tiny`" in " ".join(result.stderr.split())
 
 
+def test_grade_with_no_submissions_writes_an_empty_report(tmp_path):
+    root = make_course(tmp_path / "course")
+    assert cli("release", "tiny", cwd=root).exit_code == 0
+    result = cli("--output", tmp_path / "out", "grade", "tiny", "--no-progress", cwd=root)
+    assert result.exit_code == 0, result.output
+    assert "0 graded (0 need manual grading), 0 failed" in result.stdout
+    lines = (tmp_path / "out" / "tiny" / "grades.csv").read_text().splitlines()
+    assert lines == ["student,score,max_score,status,reason,runtime_s"]
+    assert "data:image/png;base64," in (tmp_path / "out" / "tiny" / "report.html").read_text()
+
+
 def test_shards_partition_the_students():
     students = [f"s{i:02d}" for i in range(10)]
     parts = [select_shard(students, parse_shard(f"{i}/3")) for i in (1, 2, 3)]

@@ -112,9 +112,12 @@ def summarize(assignment: str, rows: list[dict], cells: list[str]) -> dict:
                 "mean_score": round(statistics.fmean(v[0] for v in vals), 4),
                 "pass_rate": round(sum(v[0] >= v[1] for v in vals) / len(vals), 4),
             }
+    # written answers (graded by hand) say nothing about a function's pass rate
+    by_hand = {g for r in rows for g in r.get("manual_cells", [])}
     functions = {}
     for gid in cells:
-        functions.setdefault(function_of(gid), []).append(gid)
+        if gid not in by_hand:
+            functions.setdefault(function_of(gid), []).append(gid)
     per_function = {}
     for fn, gids in functions.items():
         vals = [all(r["cells"][g][0] >= r["cells"][g][1] for g in gids if g in r.get("cells", {}))
@@ -192,10 +195,11 @@ def plots(summary: dict) -> dict[str, str]:
     status = {s["student"]: s["status"] for s in summary["students"]}
     names = sorted(rt, key=lambda n: -rt[n])
     fig, ax = plt.subplots(figsize=(6, 0.25 * max(len(names), 4) + 1))
-    ax.barh(names, [rt[n] for n in names],
-            color=[orange if status.get(n) == "failed" else blue for n in names])
+    sky = PALETTE.get("sky_blue", blue)
+    shade = {"failed": orange, "needs manual grading": sky}
+    ax.barh(names, [rt[n] for n in names], color=[shade.get(status.get(n), blue) for n in names])
     ax.invert_yaxis()
-    ax.set_xlabel("seconds (orange: failed)")
+    ax.set_xlabel("seconds (dark blue: graded, light blue: needs manual grading, orange: failed)")
     ax.set_title("Grading time per submission")
     out["runtime"] = _png(fig)
     plt.close(fig)

@@ -65,7 +65,8 @@ class Finding:
     names: tuple = ()
 
     def describe(self) -> str:
-        return f"cell {self.cell_index}, line {self.line}: {self.message}"
+        where = f"cell {self.cell_index}" + (f", line {self.line}" if self.line else "")
+        return f"{where}: {self.message}"
 
 
 @dataclass

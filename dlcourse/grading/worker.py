@@ -272,6 +272,7 @@ class Grader:
             "max_score": max_score,
             "cells": cells,
             "flagged_cells": sorted(flagged),
+            "manual_cells": sorted(manual),
             "notes": notes,
             "feedback": feedback_files,
         }
