@@ -83,9 +83,9 @@ VARIANTS = {
 
 
             def fit_mlp_classifier(X_train, y_train, seed):
-                model = MLPClassifier(hidden_layer_sizes=(32,), activation="tanh", solver="adam",
-                                      learning_rate_init=0.02, max_iter=1500, tol=1e-7,
-                                      n_iter_no_change=100, random_state=seed)
+                model = MLPClassifier(hidden_layer_sizes=(16,), activation="tanh", solver="adam",
+                                      learning_rate_init=0.03, max_iter=400, tol=1e-6,
+                                      n_iter_no_change=50, random_state=seed)
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     model.fit(X_train, y_train)
