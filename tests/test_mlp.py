@@ -27,29 +27,9 @@ HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
 SKLEARN_NAME = {"sigmoid": "logistic", "tanh": "tanh", "relu": "relu", "identity": "identity"}
 
 # ---------------------------------------------------------------------------------------------
-# The hand-worked 2-2-1 network (sigmoid hidden layer, sigmoid output, binary cross-entropy).
-# The backpropagation chapter shows the same numbers: import these constants from here.
-HAND_X = np.array([[1.0, 2.0]])  # one sample, x = (1, 2)
-HAND_y = np.array([1])
-HAND_PARAMS = [
-    (np.array([[0.5, -1.0], [0.25, 0.5]]), np.array([0.0, 0.5])),  # W1 (2, 2), b1 (2,)
-    (np.array([[1.0], [-1.0]]), np.array([0.0])),  # W2 (2, 1), b2 (1,)
-]
-# Forward pass
-#   Z1 = x @ W1 + b1 = (1*0.5 + 2*0.25 + 0,  1*(-1) + 2*0.5 + 0.5) = (1.0, 0.5)
-#   A1 = sigmoid(Z1) = (0.731059, 0.622459)
-#   Z2 = A1 @ W2 + b2 = 0.731059 - 0.622459 = 0.108599
-#   y_hat = sigmoid(Z2) = 0.527123
-#   L = -log(y_hat) = 0.640321                       (y = 1)
-# Backward pass
-#   dZ2 = y_hat - y = -0.472877                      (sigmoid + BCE, n = 1)
-#   dW2 = A1.T @ dZ2 = (0.731059 * -0.472877, 0.622459 * -0.472877) = (-0.345701, -0.294347)
-#   db2 = dZ2 = -0.472877
-#   dA1 = dZ2 @ W2.T = (-0.472877, 0.472877)
-#   dZ1 = dA1 * A1 * (1 - A1) = (-0.472877 * 0.196612, 0.472877 * 0.235004) = (-0.092973, 0.111128)
-#   dW1 = x.T @ dZ1 = [[1 * -0.092973, 1 * 0.111128], [2 * -0.092973, 2 * 0.111128]]
-#       = [[-0.092973, 0.111128], [-0.185946, 0.222256]]
-#   db1 = dZ1 = (-0.092973, 0.111128)
+# The hand-worked 2-2-1 network: constants and the numbers worked by hand live in
+# dlcourse/hand_example.py (the backpropagation chapter shows the same numbers).
+from dlcourse.hand_example import HAND_PARAMS, HAND_X, HAND_y  # noqa: E402
 
 
 def test_hand_worked_network_forward():
