@@ -16,10 +16,20 @@ Layout used everywhere: rows are samples, ``X`` has shape
 """
 
 from .activations import ACTIVATIONS, DERIVATIVES, get_activation, sigmoid
-from .data import as_rng, make_xor, train_test_split
+from .data import as_rng, make_xor
 from .mlp import MLP
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # train_test_split is scikit-learn's; importing it lazily keeps `import dlcourse` light.
+    if name == "train_test_split":
+        from .data import train_test_split
+
+        return train_test_split
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ACTIVATIONS",
