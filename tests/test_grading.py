@@ -31,9 +31,9 @@ REAL = "01_curve_fitting"
 # kinds that are only safe or only meaningful inside the kernel sandbox
 NEEDS_SANDBOX = {"memory_bomb", "reads_solutions"}
 TINY_KINDS = ["correct", "blank", "partly_wrong", "infinite_loop", "ignores_interrupt",
-              "sys_exit", "os_exit", "memory_bomb", "corrupted_json", "deleted_tests",
-              "edited_tests", "retyped_tests", "reads_solutions", "isclose_override",
-              "testing_override", "builtins_override", "imports_reference"]
+              "sys_exit", "os_exit", "kills_grader", "memory_bomb", "corrupted_json",
+              "deleted_tests", "edited_tests", "retyped_tests", "reads_solutions",
+              "isclose_override", "testing_override", "builtins_override", "imports_reference"]
 REAL_KINDS = ["correct", "blank", "partly_wrong", "isclose_override", "imports_reference",
               "edited_tests", "deleted_tests"]
 
@@ -97,6 +97,10 @@ TINY_EXPECTED = {
     "ignores-interrupt": ("failed", None, "timed out"),
     "sys-exit": ("graded", 2, ""),
     "os-exit": ("failed", None, "kernel died"),
+    # in the sandbox the kernel is the init of its own pid namespace and its parent is out of
+    # reach: the kill does nothing; without it, the grading process dies and is replaced
+    "kills-grader": (("graded", 5, "") if SANDBOX
+                     else ("failed", None, "grading process was killed")),
     "memory-bomb": ("needs manual grading", 2, "memory"),
     "corrupted-json": ("failed", None, "not valid JSON"),
     "deleted-tests": ("graded", 5, ""),
@@ -309,3 +313,20 @@ def test_scan_flags_cheats(tmp_path, code, kind, words):
 def test_scan_reference_import_names_the_function(tmp_path):
     findings = _tiny_scan(tmp_path, "from dlcourse.activations import sigmoid")
     assert {n for f in findings for n in f.names} == {"sigmoid"}
+
+
+def test_killed_grading_process_is_replaced(tmp_path):
+    """Without the sandbox a kernel can kill the process that started it: that student
+    fails, a new grading process takes over and the next student is graded normally."""
+    course = make_course(tmp_path / "course", timeout=TIMEOUT)  # no sandbox lines
+    dlcourse("release", cwd=course)
+    paths = (course / "exercises/tiny/tiny.ipynb", course / "solutions/tiny/tiny.ipynb")
+    submit(course, "tiny", "a-kills-grader", make_variant("kills_grader", *paths))
+    submit(course, "tiny", "b-correct", make_variant("correct", *paths))
+    run = dlcourse("grade", "tiny", "--workers", "1", "--no-progress", cwd=course,
+                   env={"DLCOURSE_SANDBOX": "0"})
+    assert "1 graded" in run.stdout and "1 failed" in run.stdout, run.stdout + run.stderr
+    rows = _rows(course, "tiny")
+    assert rows["a-kills-grader"]["status"].startswith("failed: the grading process was killed")
+    assert (rows["b-correct"]["status"], rows["b-correct"]["score"]) == ("graded", "5")
+    assert len(list((course / "grading/tiny/logs").glob("worker*.log"))) == 2

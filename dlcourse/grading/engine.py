@@ -256,83 +256,99 @@ def grade_assignment(course: Course, assignment: str, workers: int = 1, force: b
         pool.append(w)
         return w
 
-    with bar:
-        task = bar.add_task(f"grading {assignment}", total=len(todo), done=0, failed=0,
-                            remaining=len(todo))
-        for _ in range(min(workers, len(todo))):
-            spawn()
-        while queue or any(w.task for w in pool):
-            # hand out work
+    def on_term(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    import threading
+
+    old_term = None
+    if threading.current_thread() is threading.main_thread():
+        old_term = signal.signal(signal.SIGTERM, on_term)
+    try:
+        with bar:
+            task = bar.add_task(f"grading {assignment}", total=len(todo), done=0, failed=0,
+                                remaining=len(todo))
+            for _ in range(min(workers, len(todo))):
+                spawn()
+            while queue or any(w.task for w in pool):
+                # hand out work
+                for w in pool:
+                    if w.ready and w.task is None and queue:
+                        w.task = queue.pop(0)
+                        w.deadline = time.monotonic() + deadline
+                        w.conn.send({"student": w.task})
+                waitables = [w.conn for w in pool] + [w.proc.sentinel for w in pool]
+                ready = wait(waitables, timeout=0.5) if waitables else []
+                now = time.monotonic()
+                for w in list(pool):
+                    finished = None
+                    if w.conn in ready:
+                        try:
+                            msg = w.conn.recv()
+                        except (EOFError, OSError):
+                            msg = None
+                        if msg is not None and "ready" in msg:
+                            if not msg["ready"]:
+                                for w2 in pool:
+                                    w2.kill()
+                                raise RuntimeError("grading worker could not start:\n"
+                                                   + msg.get("error", ""))
+                            w.ready = True
+                            continue
+                        if msg is not None:
+                            finished = (w.task, msg)
+                            w.task = None
+                            w.deadline = None
+                    if finished is None and w.task is not None and (
+                            not w.proc.is_alive() or w.conn.closed or now > w.deadline):
+                        why = ("timed out: no result within "
+                               f"{deadline:.0f} s, grading process killed" if w.proc.is_alive()
+                               else "the grading process was killed (by the submission?)")
+                        student = w.task
+                        w.kill()
+                        pool.remove(w)
+                        try:
+                            clear_student(course, assignment, student)
+                        except Exception:  # noqa: BLE001
+                            pass
+                        finished = (student, {"status": "failed", "reason": why,
+                                              "runtime": round(now - (w.deadline - deadline), 3)})
+                        if queue:
+                            spawn()
+                    elif not w.ready and not w.proc.is_alive():
+                        pool.remove(w)
+                        raise RuntimeError(f"grading worker exited while starting; see {logs}")
+                    elif not w.ready and now - w.started > startup_timeout:
+                        w.kill()
+                        pool.remove(w)
+                        raise RuntimeError(f"grading worker did not start in {startup_timeout} s")
+                    if finished:
+                        result = record(*finished)
+                        bar.update(task, advance=1, done=len(run.graded), failed=len(run.failed),
+                                   remaining=len(queue) + sum(1 for x in pool if x.task))
+                        if not progress:
+                            continue
+                        if result["status"] != "graded":
+                            why = f" ({result['reason']})" if result.get("reason") else ""
+                            console.print(f"{finished[0]}: {result['status']}{why}")
+                if not queue and not any(w.task for w in pool):
+                    break
             for w in pool:
-                if w.ready and w.task is None and queue:
-                    w.task = queue.pop(0)
-                    w.deadline = time.monotonic() + deadline
-                    w.conn.send({"student": w.task})
-            waitables = [w.conn for w in pool] + [w.proc.sentinel for w in pool]
-            ready = wait(waitables, timeout=0.5) if waitables else []
-            now = time.monotonic()
-            for w in list(pool):
-                finished = None
-                if w.conn in ready:
-                    try:
-                        msg = w.conn.recv()
-                    except (EOFError, OSError):
-                        msg = None
-                    if msg is not None and "ready" in msg:
-                        if not msg["ready"]:
-                            for w2 in pool:
-                                w2.kill()
-                            raise RuntimeError("grading worker could not start:\n"
-                                               + msg.get("error", ""))
-                        w.ready = True
-                        continue
-                    if msg is not None:
-                        finished = (w.task, msg)
-                        w.task = None
-                        w.deadline = None
-                if finished is None and w.task is not None and (
-                        not w.proc.is_alive() or w.conn.closed or now > w.deadline):
-                    why = ("timed out: no result within "
-                           f"{deadline:.0f} s, grading process killed" if w.proc.is_alive()
-                           else "the grading process was killed (by the submission?)")
-                    student = w.task
+                try:
+                    w.conn.send(None)
+                except OSError:
+                    pass
+            for w in pool:
+                w.proc.join(10)
+                if w.proc.is_alive():
                     w.kill()
-                    pool.remove(w)
-                    try:
-                        clear_student(course, assignment, student)
-                    except Exception:  # noqa: BLE001
-                        pass
-                    finished = (student, {"status": "failed", "reason": why,
-                                          "runtime": round(now - (w.deadline - deadline), 3)})
-                    if queue:
-                        spawn()
-                elif not w.ready and not w.proc.is_alive():
-                    pool.remove(w)
-                    raise RuntimeError(f"grading worker exited while starting; see {logs}")
-                elif not w.ready and now - w.started > startup_timeout:
-                    w.kill()
-                    pool.remove(w)
-                    raise RuntimeError(f"grading worker did not start in {startup_timeout} s")
-                if finished:
-                    result = record(*finished)
-                    bar.update(task, advance=1, done=len(run.graded), failed=len(run.failed),
-                               remaining=len(queue) + sum(1 for x in pool if x.task))
-                    if not progress:
-                        continue
-                    if result["status"] != "graded":
-                        why = f" ({result['reason']})" if result.get("reason") else ""
-                        console.print(f"{finished[0]}: {result['status']}{why}")
-            if not queue and not any(w.task for w in pool):
-                break
-        for w in pool:
-            try:
-                w.conn.send(None)
-            except OSError:
-                pass
-        for w in pool:
-            w.proc.join(10)
-            if w.proc.is_alive():
-                w.kill()
+    except BaseException:
+        for w in pool:  # never leave grading processes (and their kernels) behind
+            w.kill()
+        raise
+    finally:
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
 
     from .report import write_outputs
 

@@ -309,9 +309,24 @@ class Grader:
         return out
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when the engine that started it dies."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the parent is already gone
+            os._exit(1)
+    except (OSError, AttributeError):
+        pass
+
+
 def worker_main(conn, overrides: dict, assignment: str, log_path: str) -> None:
-    """Entry point of a worker process (``multiprocessing`` spawn target)."""
+    """Entry point of a worker process (``multiprocessing`` target)."""
     os.setsid()
+    _die_with_parent()
     fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)

@@ -30,6 +30,7 @@ KINDS = {
     "ignores_interrupt": "first function runs sum(range(10**13)), a C loop deaf to SIGINT",
     "sys_exit": "sys.exit() before the first function is defined",
     "os_exit": "os._exit(0) kills the kernel",
+    "kills_grader": "os.kill(os.getppid(), SIGKILL): kills whatever started the kernel",
     "memory_bomb": "allocates 50 MB blocks until memory runs out",
     "corrupted_json": "the .ipynb file is cut in half",
     "deleted_tests": "every test cell deleted",
@@ -133,6 +134,9 @@ def make_variant(kind: str, release_path, source_path) -> str:
         first.source = "import sys\nsys.exit('giving up')\n\n" + first.source
     elif kind == "os_exit":
         first.source = "import os\nos._exit(0)\n\n" + first.source
+    elif kind == "kills_grader":
+        first.source = ("import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n\n"
+                        + first.source)
     elif kind == "memory_bomb":
         first.source = ("def _bomb():\n    blocks = []\n    while True:\n"
                         "        blocks.append(bytearray(50 * 2**20))\n\n_bomb()\n\n"
