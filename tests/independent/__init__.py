@@ -1,6 +1,6 @@
-"""Independent correct implementations of the exercise contract (issue 4), one module per assignment.
+"""Independent correct answers to the exercise contract of issue 4, one module per assignment.
 
-Each ``tests/independent/ex<assignment>.py`` defines ``VARIANTS``: a dict mapping a variant name to a
+Each ``tests/independent/ex<assignment>.py`` defines ``VARIANTS``, mapping a variant name to a
 dict ``{function name: source of its solution cell}``. The variants are written independently of the
 course's solutions, in deliberately different styles (Python loops and lists, ``np.einsum``, scipy,
 other numerically stable formulas, other initialisations, float32, Python floats versus numpy

@@ -1,5 +1,7 @@
 """Independent correct answers for exercise 01 (curve fitting), in different styles."""
 
+# ruff: noqa: E501  (the sources are student-style solution cells, kept as written)
+
 VARIANTS = {
     # Plain Python: loops, lists in and out, Python floats, normal equations by Gauss elimination.
     "python_loops": {

@@ -1,5 +1,7 @@
 """Independent correct answers for exercise 02 (the neuron), in different styles."""
 
+# ruff: noqa: E501  (the sources are student-style solution cells, kept as written)
+
 VARIANTS = {
     # scipy's expit and xlogy, numpy scalars, augmented design matrix [1, X] for the fit.
     "scipy": {

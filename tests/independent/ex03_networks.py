@@ -1,5 +1,7 @@
 """Independent correct answers for exercise 03 (networks), in different styles."""
 
+# ruff: noqa: E501  (the sources are student-style solution cells, kept as written)
+
 VARIANTS = {
     # Glorot-uniform weights, small random biases, einsum, if/elif activations, scipy's expit.
     "glorot_einsum": {

@@ -1,5 +1,7 @@
 """Independent correct answers for exercise 04 (activations), in different styles."""
 
+# ruff: noqa: E501  (the sources are student-style solution cells, kept as written)
+
 VARIANTS = {
     # Boolean masks and copies, scipy's expit, logsumexp-based softmax.
     "masks_scipy": {

@@ -1,5 +1,7 @@
 """Independent correct answers for exercise 05 (back-propagation), in different styles."""
 
+# ruff: noqa: E501  (the sources are student-style solution cells, kept as written)
+
 VARIANTS = {
     # einsum, deltas stored per layer, loss from clipped probabilities, Glorot-uniform init.
     "einsum_glorot": {

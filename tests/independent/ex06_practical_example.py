@@ -1,5 +1,7 @@
 """Independent correct answers for exercise 06 (the practical XOR example), in different styles."""
 
+# ruff: noqa: E501  (the sources are student-style solution cells, kept as written)
+
 VARIANTS = {
     # Coordinates drawn one column at a time, bool-to-int labels via sign, sklearn's accuracy_score,
     # logistic units with L-BFGS (the lecture's R nnet configuration).

@@ -1,5 +1,7 @@
 """Independent correct answers for exercise 07 (architectures), in different styles."""
 
+# ruff: noqa: E501  (the sources are student-style solution cells, kept as written)
+
 VARIANTS = {
     # scipy.signal for the convolution, sliding windows for pooling, einsum in the recurrence.
     "scipy_windows": {
