@@ -16,3 +16,12 @@ c.OverwriteCells.add_missing_cells = True
 from dlcourse.sandbox import configure_nbgrader  # noqa: E402
 
 configure_nbgrader(c)
+
+# Plain `nbgrader autograde` / `generate_feedback` get the same protections as `dlcourse grade`:
+# every locked cell (tests, their points, type and metadata) is rebuilt from the gradebook's
+# copy, and feedback never shows hidden test code, not even in a failing assert's traceback.
+from dlcourse.grading.feedback import FEEDBACK_PREPROCESSORS  # noqa: E402
+from dlcourse.grading.sanitize import SANITIZE_PREPROCESSORS  # noqa: E402
+
+c.Autograde.sanitize_preprocessors = SANITIZE_PREPROCESSORS
+c.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
