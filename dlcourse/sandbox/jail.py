@@ -170,8 +170,17 @@ def enter(policy, uid: int) -> None:
 
     mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing propagates back to the host
     _expose(list(policy.expose) + [policy.workdir])  # e.g. a course folder with mode 0700
-    # A private, size-capped /tmp holds everything the sandbox needs as scratch space.
+    # A private, size-capped /tmp holds everything the sandbox needs as scratch space. What
+    # the kernel must read from under the host's /tmp (a course, venv or package checked out
+    # there, as CI does) is bound back read-only into it.
+    under_tmp = sorted({p for p in policy.expose if p.startswith("/tmp/") and os.path.isdir(p)})
+    tmp_fds = [(p, os.open(p, os.O_PATH | os.O_DIRECTORY)) for p in under_tmp]
     _tmpfs("/tmp", policy.tmp_size)
+    for path, fd in tmp_fds:
+        os.makedirs(path, exist_ok=True)
+        mount(fd_path(fd), path, None, MS_BIND | MS_REC)
+        mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        os.close(fd)
     scratch = "/tmp/.dlcourse"
     os.makedirs(scratch + "/empty", mode=0o555)
     os.chmod(scratch, 0o711)
