@@ -21,15 +21,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENTS = (
-    "01_curve_fitting",
-    "02_neuron",
-    "03_networks",
-    "04_activations",
-    "05_backprop",
-    "06_practical_example",
-    "07_architectures",
-)
+
+from dlcourse.checks import ASSIGNMENTS  # noqa: E402  (the seven assignments, listed once)
 
 
 def nbgrader_env() -> dict[str, str]:

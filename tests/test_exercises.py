@@ -26,18 +26,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from dlcourse.checks import ASSIGNMENTS  # the seven assignments, listed once
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # for `tests.mistakes`
 
-ASSIGNMENTS = (
-    "01_curve_fitting",
-    "02_neuron",
-    "03_networks",
-    "04_activations",
-    "05_backprop",
-    "06_practical_example",
-    "07_architectures",
-)
 pytestmark = pytest.mark.slow
 
 
