@@ -102,7 +102,7 @@ def check_gradient_descent(gradient_descent):
     X = np.array([[0.0], [1.0], [2.0]])
     y = np.array([1.0, 3.0, 5.0])
     result = gradient_descent(X, y, 0.1, 1)
-    if not (isinstance(result, tuple) and len(result) == 2):
+    if not (isinstance(result, (tuple, list)) and len(result) == 2):
         raise AssertionError("gradient_descent should return a pair (theta, losses)")
     theta, losses = result
     assert_shape(losses, (1,), "losses for n_steps=1")

@@ -113,7 +113,7 @@ def check_fit_neuron(fit_neuron):
                   [1.5, 3.0], [3.5, 0.0]])
     y = np.array([0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 0.0])
     result = fit_neuron(X, y, 0.1, 300)
-    if not (isinstance(result, tuple) and len(result) == 2):
+    if not (isinstance(result, (tuple, list)) and len(result) == 2):
         raise AssertionError("fit_neuron should return a pair (w, b)")
     w, b = result
     assert_shape(w, (2,), "w")
