@@ -28,3 +28,29 @@ def variants(assignment: str) -> dict[str, dict[str, str]]:
         return {}
     return {name: {function: dedent(source) for function, source in answers.items()}
             for name, answers in module.VARIANTS.items()}
+
+
+# Helpers a student may write for their own checks while developing. Their names equal the test
+# helpers' names, with other signatures: the hidden tests must neither call them nor rebind them.
+OWN_HELPERS = '''
+def assert_close(actual, expected):
+    """My own quick check while developing."""
+    assert np.allclose(actual, expected), (actual, expected)
+
+
+def assert_shape(value, shape):
+    assert np.shape(value) == tuple(shape), np.shape(value)
+
+
+def assert_scalar(value):
+    assert np.ndim(value) == 0
+
+
+def assert_finite(value):
+    assert np.all(np.isfinite(value))
+'''
+
+
+def with_own_helpers(answers: dict[str, str], function: str) -> dict[str, str]:
+    """``answers`` with :data:`OWN_HELPERS` also defined in the solution cell of ``function``."""
+    return {**answers, function: dedent(OWN_HELPERS) + "\n\n" + dedent(answers[function])}

@@ -1,5 +1,7 @@
 """Independent correct answers for exercise 01 (curve fitting), in different styles."""
 
+from tests.independent import with_own_helpers
+
 # ruff: noqa: E501  (the sources are student-style solution cells, kept as written)
 
 VARIANTS = {
@@ -197,4 +199,25 @@ VARIANTS = {
                 return tuple(theta), losses
             ''',
     },
+}
+
+
+# A correct answer whose helpers share names with the test helpers (see tests.independent.OWN_HELPERS).
+VARIANTS["own_helpers"] = with_own_helpers(VARIANTS["python_loops"], "mse")
+
+# The contract's pair returned as a list [theta, losses]: the checks unpack it like a tuple.
+VARIANTS["list_pair"] = {
+    **VARIANTS["einsum_qr"],
+    "gradient_descent": '''
+        def gradient_descent(X, y, lr, n_steps):
+            A = np.column_stack([np.ones(len(X)), np.asarray(X, dtype=float)])
+            y = np.asarray(y, dtype=float)
+            theta = np.zeros(A.shape[1])
+            losses = []
+            for _ in range(n_steps):
+                residual = A @ theta - y
+                losses.append(float(residual @ residual) / len(y))
+                theta = theta - lr * 2.0 * (A.T @ residual) / len(y)
+            return [theta, losses]
+        ''',
 }

@@ -1,5 +1,7 @@
 """Independent correct answers for exercise 02 (the neuron), in different styles."""
 
+from tests.independent import with_own_helpers
+
 # ruff: noqa: E501  (the sources are student-style solution cells, kept as written)
 
 VARIANTS = {
@@ -171,4 +173,23 @@ VARIANTS = {
                 return w.ravel(), b
             ''',
     },
+}
+
+
+# A correct answer whose helpers share names with the test helpers (see tests.independent.OWN_HELPERS).
+VARIANTS["own_helpers"] = with_own_helpers(VARIANTS["scipy"], "sigmoid")
+
+# The contract's pair returned as a list [w, b]: the checks unpack it like a tuple.
+VARIANTS["list_pair"] = {
+    **VARIANTS["tanh_einsum"],
+    "fit_neuron": '''
+        def fit_neuron(X, y, lr, n_steps):
+            X = np.asarray(X, dtype=float)
+            y = np.asarray(y, dtype=float)
+            w, b = np.zeros(X.shape[1]), 0.0
+            for _ in range(n_steps):
+                error = 0.5 * (1.0 + np.tanh(0.5 * (X @ w + b))) - y
+                w, b = w - lr * X.T @ error / len(y), b - lr * float(error.mean())
+            return [w, b]
+        ''',
 }

@@ -1,5 +1,7 @@
 """Independent correct answers for exercise 03 (networks), in different styles."""
 
+from tests.independent import with_own_helpers
+
 # ruff: noqa: E501  (the sources are student-style solution cells, kept as written)
 
 VARIANTS = {
@@ -170,3 +172,7 @@ VARIANTS = {
             ''',
     },
 }
+
+
+# A correct answer whose helpers share names with the test helpers (see tests.independent.OWN_HELPERS).
+VARIANTS["own_helpers"] = with_own_helpers(VARIANTS["glorot_einsum"], "init_params")

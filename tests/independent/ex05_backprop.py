@@ -1,5 +1,7 @@
 """Independent correct answers for exercise 05 (back-propagation), in different styles."""
 
+from tests.independent import with_own_helpers
+
 # ruff: noqa: E501  (the sources are student-style solution cells, kept as written)
 
 VARIANTS = {
@@ -250,3 +252,39 @@ VARIANTS = {
             ''',
     },
 }
+
+
+# A correct answer whose helpers share names with the test helpers (see tests.independent.OWN_HELPERS).
+VARIANTS["own_helpers"] = with_own_helpers(VARIANTS["einsum_glorot"], "dense_backward")
+
+
+# A correct mlp_gradients that calls its own helper named like the checks' mlp_loss.
+_OWN_MLP_LOSS = '''
+def mlp_loss(p, y):
+    """Mean binary cross-entropy of probabilities p (n, 1) for labels y (n, 1)."""
+    p = np.clip(p, 1e-12, 1 - 1e-12)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def mlp_gradients(X, y, params, hidden_activation="relu"):
+    g = {"relu": lambda z: np.maximum(z, 0), "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
+         "tanh": np.tanh}[hidden_activation]
+    dg = {"relu": lambda a: (a > 0) * 1.0, "sigmoid": lambda a: a * (1 - a),
+          "tanh": lambda a: 1 - a ** 2}[hidden_activation]
+    X = np.asarray(X, float)
+    y = np.asarray(y, float).reshape(-1, 1)
+    A = [X]
+    for l, (W, b) in enumerate(params):
+        Z = A[-1] @ W + b
+        A.append(1 / (1 + np.exp(-Z)) if l == len(params) - 1 else g(Z))
+    loss = mlp_loss(A[-1], y)
+    dZ = (A[-1] - y) / len(X)
+    grads = [None] * len(params)
+    for l in reversed(range(len(params))):
+        W, b = params[l]
+        grads[l] = (A[l].T @ dZ, dZ.sum(0))
+        if l:
+            dZ = (dZ @ W.T) * dg(A[l])
+    return loss, grads
+'''
+VARIANTS["own_helpers"]["mlp_gradients"] = _OWN_MLP_LOSS

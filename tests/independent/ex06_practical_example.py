@@ -1,5 +1,7 @@
 """Independent correct answers for exercise 06 (the practical XOR example), in different styles."""
 
+from tests.independent import with_own_helpers
+
 # ruff: noqa: E501  (the sources are student-style solution cells, kept as written)
 
 VARIANTS = {
@@ -95,3 +97,30 @@ VARIANTS = {
             ''',
     },
 }
+
+
+# A correct answer whose helpers share names with the test helpers (see tests.independent.OWN_HELPERS).
+VARIANTS["own_helpers"] = with_own_helpers(VARIANTS["columns_logistic"], "make_xor")
+
+
+# A correct fit_mlp_classifier that calls its own helper named like the checks' fit_and_score.
+VARIANTS["own_helpers"]["fit_mlp_classifier"] = '''
+import warnings
+
+from sklearn.neural_network import MLPClassifier
+
+
+def fit_and_score(model, X, y):
+    """Fit the model and return its training accuracy (my helper)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+    return model.score(X, y)
+
+
+def fit_mlp_classifier(X_train, y_train, seed):
+    model = MLPClassifier(hidden_layer_sizes=(8,), activation="tanh", solver="lbfgs",
+                          max_iter=300, random_state=seed)
+    fit_and_score(model, X_train, y_train)
+    return model
+'''

@@ -1,5 +1,7 @@
 """Independent correct answers for exercise 07 (architectures), in different styles."""
 
+from tests.independent import with_own_helpers
+
 # ruff: noqa: E501  (the sources are student-style solution cells, kept as written)
 
 VARIANTS = {
@@ -130,3 +132,7 @@ VARIANTS = {
             ''',
     },
 }
+
+
+# A correct answer whose helpers share names with the test helpers (see tests.independent.OWN_HELPERS).
+VARIANTS["own_helpers"] = with_own_helpers(VARIANTS["scipy_windows"], "conv2d")
