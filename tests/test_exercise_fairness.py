@@ -24,17 +24,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # for `tests.independent`
 
+from dlcourse.checks import ASSIGNMENTS  # noqa: E402
 from tests.independent import variants  # noqa: E402
-
-ASSIGNMENTS = (
-    "01_curve_fitting",
-    "02_neuron",
-    "03_networks",
-    "04_activations",
-    "05_backprop",
-    "06_practical_example",
-    "07_architectures",
-)
 
 pytestmark = pytest.mark.slow
 
