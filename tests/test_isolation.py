@@ -292,3 +292,13 @@ print([p for p in ["/tmp/note.txt", "/var/tmp/note.txt", "/dev/shm/note.txt"]
     # Control: without the sandbox the drop folder takes the file.
     run_code(f"open({drop!r} + '/note.txt', 'w').write('x')", cwd=workdir, env=OFF)
     assert os.listdir(drop) == ["note.txt"]
+
+
+def test_run_code_works_inside_a_running_event_loop(tmp_path):
+    # Playwright's sync API (browser tests, same pytest process) keeps a loop running.
+    import asyncio
+
+    async def inside_a_loop():
+        return run_code("print(6 * 7)", cwd=str(tmp_path))
+
+    assert asyncio.run(inside_a_loop()).stdout.strip() == "42"

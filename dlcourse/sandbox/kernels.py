@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .kernelspec import KERNEL_NAME, install_kernelspec
@@ -27,7 +28,15 @@ def run_code(code: str, cwd: str | None = None, env: dict | None = None,
     ``DLCOURSE_SANDBOX_CPU``), exactly as a grader would set them.
     """
     install_kernelspec()
-    return asyncio.run(_run(code, cwd or os.getcwd(), env or {}, timeout))
+    run = _run(code, cwd or os.getcwd(), env or {}, timeout)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # the usual case: no event loop in this thread
+        return asyncio.run(run)
+    # Called from inside a running loop (e.g. Playwright's sync API in the same process):
+    # asyncio.run refuses, so the kernel is driven from a thread of its own.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, run).result()
 
 
 async def _run(code, cwd, env, timeout) -> Run:
