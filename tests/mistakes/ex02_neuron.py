@@ -74,4 +74,24 @@ def fit_neuron(X, y, lr, n_steps):
         b = b - lr * np.mean(error)
     return w, b
 """),
+    dict(function="fit_neuron", why="one update short (range(n_steps - 1)): trains less than asked",
+         fails="hidden", source=f"""\
+def fit_neuron(X, y, lr, n_steps):
+    w, b = np.zeros(X.shape[1]), 0.0
+    for _ in range(n_steps - 1):
+        error = {_SIGMOID.format("X @ w + b")} - y
+        w = w - lr * X.T @ error / len(y)
+        b = b - lr * np.mean(error)
+    return w, b
+"""),
+    dict(function="fit_neuron", why="stray factor 2 in the step (2 * lr), which still lowers the loss",
+         fails="hidden", source=f"""\
+def fit_neuron(X, y, lr, n_steps):
+    w, b = np.zeros(X.shape[1]), 0.0
+    for _ in range(n_steps):
+        error = {_SIGMOID.format("X @ w + b")} - y
+        w = w - 2 * lr * X.T @ error / len(y)
+        b = b - 2 * lr * np.mean(error)
+    return w, b
+"""),
 ]
