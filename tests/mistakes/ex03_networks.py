@@ -24,6 +24,13 @@ def init_params(layer_sizes, rng):
     return [(g.normal(0, 0.5, size=(m, n)), np.zeros(n))
             for m, n in zip(layer_sizes[:-1], layer_sizes[1:])]
 """),
+    dict(function="init_params", why="seeds numpy's global state (np.random.seed + randn), "
+         "clobbering the caller's random stream", fails="hidden", source="""\
+def init_params(layer_sizes, rng):
+    np.random.seed(rng)
+    return [(np.random.randn(m, n) * 0.1, np.zeros(n))
+            for m, n in zip(layer_sizes[:-1], layer_sizes[1:])]
+"""),
     dict(function="count_parameters", why="forgets the biases", source="""\
 def count_parameters(layer_sizes):
     return sum(m * n for m, n in zip(layer_sizes[:-1], layer_sizes[1:]))
