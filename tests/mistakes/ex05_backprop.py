@@ -174,6 +174,24 @@ MISTAKES = [
         ),
     ),
     dict(
+        function="numerical_gradient",
+        why="perturbs a copy and never undoes the perturbations (x itself is unchanged, but every "
+            "later partial derivative is taken at a shifted point)",
+        fails="hidden",
+        source=(
+            "def numerical_gradient(f, x, eps=1e-6):\n"
+            "    xc = np.array(x, dtype=float)\n"
+            "    grad = np.zeros_like(xc)\n"
+            "    for i in np.ndindex(xc.shape):\n"
+            "        xc[i] += eps\n"
+            "        f_plus = f(xc)\n"
+            "        xc[i] -= 2 * eps\n"
+            "        f_minus = f(xc)\n"
+            "        grad[i] = (f_plus - f_minus) / (2 * eps)\n"
+            "    return grad\n"
+        ),
+    ),
+    dict(
         function="train",
         why="flipped sign of the update (gradient ascent: W + lr * dW)",
         source=_TRAIN_HEAD + f"        losses.append({_LOSS})\n" + _TRAIN_BACKWARD + (
