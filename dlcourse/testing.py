@@ -47,11 +47,6 @@ __all__ = [
     "self_check",
 ]
 
-# Modules of the package a student may use inside an answer (the test helpers
-# themselves); every other ``dlcourse`` module holds a finished implementation.
-_ALLOWED_PACKAGE_MODULES = ("dlcourse.testing", "dlcourse.checks")
-
-
 def _as_array(value: Any, name: str) -> np.ndarray:
     """Convert ``value`` to a float array, failing with a student-facing message."""
     if value is None:
@@ -282,9 +277,11 @@ def _package_origin(obj: Any) -> str | None:
             module = getattr(type(target), "__module__", None)
     if not isinstance(module, str):
         return None
+    # Every dlcourse module counts, the test helpers too: dlcourse.checks and
+    # dlcourse.testing ship reference implementations (reference_conv2d, xor_data,
+    # reference_numerical_gradient, ...) that an answer must not call either.
     if module == "dlcourse" or module.startswith("dlcourse."):
-        if not module.startswith(_ALLOWED_PACKAGE_MODULES):
-            return module
+        return module
     return None
 
 
@@ -313,8 +310,7 @@ def _find_package_use(func: Any, seen: set[int]) -> str | None:
     for part in _code_objects(code):
         for name in part.co_names:
             if name == "dlcourse" or name.startswith("dlcourse."):
-                if not name.startswith(_ALLOWED_PACKAGE_MODULES):
-                    return f"it imports {name}"
+                return f"it imports {name}"
             if name in global_names:
                 found = _describe_object(name, global_names[name], seen)
                 if found:
@@ -349,16 +345,17 @@ def assert_own_implementation(func: Callable[..., Any], name: str | None = None)
 
     Students may use numpy, scikit-learn and their own helper functions, but an
     answer such as ``from dlcourse.activations import relu`` (or a function that
-    calls it) earns no points. The test helpers ``dlcourse.testing`` and
-    ``dlcourse.checks`` are allowed.
+    calls it) earns no points. The same holds for everything else in the package,
+    the reference implementations inside ``dlcourse.checks`` and
+    ``dlcourse.testing`` included: an answer may reach no ``dlcourse`` function or
+    module through its globals or closures (its own helper functions are followed).
 
     Examples
     --------
-    >>> from dlcourse import testing
-    >>> assert_own_implementation(testing.assert_close)  # the test helpers are allowed
-    >>> def mine(t):
-    ...     return t
-    >>> assert_own_implementation(mine)
+    >>> from dlcourse.activations import relu
+    >>> assert_own_implementation(relu)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    AssertionError: relu uses the course package's own implementation ...
     """
     label = name or getattr(func, "__name__", "your function")
     if func is None:

@@ -130,17 +130,50 @@ def test_answers_using_the_package_implementation_are_refused(source):
     _fails(lambda: assert_own_implementation(mse), "own implementation", "earn no points")
 
 
-def test_own_answers_and_the_test_helpers_are_accepted():
+@pytest.mark.parametrize("source", [
+    "from dlcourse.testing import reference_numerical_gradient\n"
+    "def numerical_gradient(f, x, eps=1e-6):\n    return reference_numerical_gradient(f, x, eps)\n",
+    "from dlcourse.checks.ex07_architectures import *\n"
+    "def conv2d(image, kernel):\n    return reference_conv2d(image, kernel)\n",
+    "from dlcourse.checks.ex07_architectures import reference_conv2d as conv2d\n",
+    "from dlcourse.checks.ex06_practical_example import xor_data\n"
+    "def helper(n, rng):\n    return xor_data(n, np.random.default_rng(rng))\n"
+    "def make_xor(n_samples=1000, rng=None):\n    return helper(n_samples, rng)\n",
+    "from dlcourse.checks import ex02_neuron as checks\n"
+    "def fit_neuron(X, y, lr, n_steps):\n    return checks._fit_reference(X, y, lr, n_steps)\n",
+    "def fit_neuron(X, y, lr, n_steps):\n"
+    "    from dlcourse.checks.ex02_neuron import _fit_reference\n"
+    "    return _fit_reference(X, y, lr, n_steps)\n",
+    "from dlcourse.checks.ex05_backprop import mlp_loss\n"
+    "def make():\n    loss = mlp_loss\n"
+    "    def mlp_gradients(X, y, params, hidden_activation='relu'):\n"
+    "        return loss(X, y, params, hidden_activation), []\n    return mlp_gradients\n"
+    "mlp_gradients = make()\n",
+], ids=["testing reference", "star-imported reference", "alias", "via own helper", "module",
+        "import inside", "closure"])
+def test_answers_calling_the_reference_helpers_of_the_tests_are_refused(source):
+    """The tests' reference implementations (dlcourse.checks, dlcourse.testing) are no own work."""
+    namespace = _student(source)
+    answer = next(namespace[name] for name in ("numerical_gradient", "conv2d", "make_xor",
+                                               "fit_neuron", "mlp_gradients") if name in namespace)
+    _fails(lambda: assert_own_implementation(answer), "own implementation", "earn no points")
+    _fails(lambda: assert_own_implementation(testing.reference_numerical_gradient),
+           "dlcourse.testing")
+
+
+def test_own_answers_are_accepted():
     namespace = _student("""
         from dlcourse.testing import assert_close
+        def assert_shape(a, shape):  # a student's helper named like a test helper
+            assert np.shape(a) == shape
         def helper(d):
+            assert_shape(d, np.shape(d))
             return np.mean(d ** 2)
         def mse(y, y_hat):
             return float(helper(np.asarray(y) - np.asarray(y_hat)))
     """)
     assert_own_implementation(namespace["mse"])
     assert_own_implementation(functools.partial(namespace["mse"]))
-    assert_own_implementation(testing.assert_close)
     _fails(lambda: assert_own_implementation(None, "mse"), "mse is None")
     _fails(lambda: assert_own_implementation(3.0, "mse"), "should be a function")
 
@@ -203,3 +236,4 @@ def test_self_check_reports_every_state_and_never_raises(capsys):
     out = capsys.readouterr().out
     assert "1 of 5 functions pass" in out and "PASS   fit_least_squares" in out
     assert "FAIL   predict_linear" in out
+
