@@ -47,12 +47,28 @@ __all__ = [
     "self_check",
 ]
 
+
+# The numpy functions the helpers call, bound once at import: a solution cell that
+# patches numpy (``np.isclose = lambda *a, **k: True``) cannot blind the checks.
+_np = types.SimpleNamespace(
+    inf=np.inf,
+    **{
+        name: getattr(np, name)
+        for name in (
+            "abs", "all", "argmax", "asarray", "errstate", "isclose", "isfinite",
+            "isnan", "max", "ndim", "ndindex", "shape", "size", "unravel_index",
+            "where", "zeros_like",
+        )
+    },
+)
+
+
 def _as_array(value: Any, name: str) -> np.ndarray:
     """Convert ``value`` to a float array, failing with a student-facing message."""
     if value is None:
         raise AssertionError(f"{name} is None: did you forget a `return` statement?")
     try:
-        return np.asarray(value, dtype=float)
+        return _np.asarray(value, dtype=float)
     except (TypeError, ValueError) as error:
         raise AssertionError(
             f"{name} could not be read as an array of numbers "
@@ -77,12 +93,12 @@ def assert_shape(value: Any, expected: tuple[int, ...], name: str) -> None:
     """
     if value is None:
         raise AssertionError(f"{name} is None: did you forget a `return` statement?")
-    shape = tuple(np.shape(value))
+    shape = tuple(_np.shape(value))
     expected = tuple(expected)
     if shape == expected:
         return
     message = f"{name} has shape {shape}, expected {expected}"
-    if expected == () and np.size(value) == 1:
+    if expected == () and _np.size(value) == 1:
         message += ": return a plain number (e.g. float(...)), not an array"
     elif len(shape) == 2 and shape[::-1] == expected:
         message += ": did you transpose?"
@@ -95,9 +111,9 @@ def assert_scalar(value: Any, name: str) -> float:
     """Check that ``value`` is a single finite real number and return it as a float."""
     if value is None:
         raise AssertionError(f"{name} is None: did you forget a `return` statement?")
-    if np.ndim(value) != 0:
+    if _np.ndim(value) != 0:
         raise AssertionError(
-            f"{name} should be a single number, got an array of shape {np.shape(value)}: "
+            f"{name} should be a single number, got an array of shape {_np.shape(value)}: "
             "did you forget to average (np.mean) over the samples?"
         )
     try:
@@ -106,7 +122,7 @@ def assert_scalar(value: Any, name: str) -> float:
         raise AssertionError(
             f"{name} should be a number, got {type(value).__name__}"
         ) from None
-    if not np.isfinite(number):
+    if not _np.isfinite(number):
         raise AssertionError(f"{name} is {number}, expected a finite number")
     return number
 
@@ -114,10 +130,10 @@ def assert_scalar(value: Any, name: str) -> float:
 def assert_finite(value: Any, name: str, hint: str | None = None) -> None:
     """Check that every entry of ``value`` is finite (no nan, no inf)."""
     array = _as_array(value, name)
-    bad = ~np.isfinite(array)
+    bad = ~_np.isfinite(array)
     if not bad.any():
         return
-    index = np.unravel_index(int(np.argmax(bad)), array.shape) if array.ndim else ()
+    index = _np.unravel_index(int(_np.argmax(bad)), array.shape) if array.ndim else ()
     where = f"{name}[{', '.join(map(str, index))}]" if array.ndim else name
     message = f"{where} is {array[index] if array.ndim else array}: expected a finite number"
     if hint:
@@ -155,18 +171,18 @@ def assert_close(
     hint : str, optional
         A sentence appended to the message, e.g. ``"did you forget the intercept?"``.
     """
-    expected_array = np.asarray(expected, dtype=float)
+    expected_array = _np.asarray(expected, dtype=float)
     actual_array = _as_array(actual, name)
     assert_shape(actual_array, expected_array.shape, name)
-    ok = np.isclose(actual_array, expected_array, rtol=rtol, atol=atol)
-    if np.all(ok):
+    ok = _np.isclose(actual_array, expected_array, rtol=rtol, atol=atol)
+    if _np.all(ok):
         return
     if actual_array.ndim == 0:
         message = f"{name} is {actual_array.item():.6g}, expected {expected_array.item():.6g}"
     else:
-        error = np.abs(actual_array - expected_array)
-        error = np.where(np.isnan(error), np.inf, error)
-        index = np.unravel_index(int(np.argmax(error)), error.shape)
+        error = _np.abs(actual_array - expected_array)
+        error = _np.where(_np.isnan(error), _np.inf, error)
+        index = _np.unravel_index(int(_np.argmax(error)), error.shape)
         message = (
             f"{_format_index(name, index)} is {actual_array[index]:.6g}, "
             f"expected {expected_array[index]:.6g} "
@@ -204,15 +220,15 @@ def assert_gradient_close(
     hint : str
         What to check when the gradients differ.
     """
-    numeric_array = np.asarray(numeric, dtype=float)
+    numeric_array = _np.asarray(numeric, dtype=float)
     analytic_array = _as_array(analytic, name)
     assert_shape(analytic_array, numeric_array.shape, name)
     assert_finite(analytic_array, name)
-    difference = np.abs(analytic_array - numeric_array)
-    scale = max(float(np.max(np.abs(numeric_array), initial=0.0)), atol)
-    if float(np.max(difference, initial=0.0)) <= rtol * scale + atol:
+    difference = _np.abs(analytic_array - numeric_array)
+    scale = max(float(_np.max(_np.abs(numeric_array), initial=0.0)), atol)
+    if float(_np.max(difference, initial=0.0)) <= rtol * scale + atol:
         return
-    index = np.unravel_index(int(np.argmax(difference)), difference.shape)
+    index = _np.unravel_index(int(_np.argmax(difference)), difference.shape)
     raise AssertionError(
         f"{_format_index(name, index)} differs from the numerical gradient by "
         f"{difference[index]:.1e} (yours {analytic_array[index]:.6g}, numerical "
@@ -242,7 +258,7 @@ def assert_no_warnings(
     label = name or f"{getattr(func, '__name__', 'function')}{args!r}"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        with np.errstate(over="warn", invalid="warn", divide="warn", under="ignore"):
+        with _np.errstate(over="warn", invalid="warn", divide="warn", under="ignore"):
             result = func(*args, **kwargs)
     problems = [w for w in caught if issubclass(w.category, (RuntimeWarning, FloatingPointError))]
     if problems:
@@ -253,7 +269,7 @@ def assert_no_warnings(
     if result is None:
         raise AssertionError(f"{label} returned None: did you forget a `return` statement?")
     array = _as_array(result, label)
-    if not np.all(np.isfinite(array)):
+    if not _np.all(_np.isfinite(array)):
         raise AssertionError(f"{label} returned nan/inf: {hint}")
     return result
 
@@ -404,8 +420,8 @@ def reference_numerical_gradient(
     >>> np.round(reference_numerical_gradient(lambda v: float(np.sum(v ** 2)), x), 6)
     array([2., 4.])
     """
-    grad = np.zeros_like(x, dtype=float)
-    for index in np.ndindex(x.shape):
+    grad = _np.zeros_like(x, dtype=float)
+    for index in _np.ndindex(x.shape):
         original = x[index]
         x[index] = original + eps
         plus = float(f(x))
