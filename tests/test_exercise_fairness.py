@@ -12,9 +12,7 @@ every variant must earn every point of every autograded cell.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -26,6 +24,7 @@ sys.path.insert(0, str(ROOT))  # for `tests.independent`
 
 from dlcourse.checks import ASSIGNMENTS  # noqa: E402
 from tests.independent import variants  # noqa: E402
+from tests.test_exercises import _nbgrader  # noqa: E402  (one nbgrader runner for both)
 
 pytestmark = pytest.mark.slow
 
@@ -43,20 +42,6 @@ def _real_source(assignment: str) -> nbformat.NotebookNode | None:
     has_solutions = any(c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")
                         for c in notebook.cells)
     return notebook if has_solutions else None
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    return env
-
-
-def _nbgrader(course: Path, *args: str) -> None:
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "nbgrader"), *args, "--log-level=WARN"],
-        cwd=course, env=_env(), capture_output=True, text=True,
-    )
-    assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stderr[-3000:]}"
 
 
 def _functions(source: nbformat.NotebookNode) -> list[str]:
