@@ -222,9 +222,13 @@ def base_url(site):
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Debian's Chromium, headless, launched once per session."""
+    """Debian's Chromium, headless, launched once per test module.
+
+    Not per session: Playwright's sync API keeps an asyncio loop marked as running in the main
+    thread while it is open, and later modules (the sandbox tests) call ``asyncio.run``.
+    """
     require_chromium()
     from playwright.sync_api import sync_playwright
 
