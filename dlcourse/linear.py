@@ -208,6 +208,12 @@ def predict_logistic(X, w, b):
     array([0.119, 0.5  ])
     """
     X = _design(X)
+    w, b = check_weights_and_bias(X, w, b)
+    return sigmoid(X @ w + b)
+
+
+def check_weights_and_bias(X, w, b):
+    """Check ``w`` (n_features,) and scalar ``b`` against a 2-D ``X``; return ``(w, float(b))``."""
     w = check_1d(w, "w")
     if w.shape[0] != X.shape[1]:
         raise ValueError(
@@ -215,4 +221,4 @@ def predict_logistic(X, w, b):
         )
     if np.ndim(b) != 0 or not np.isfinite(b):
         raise ValueError(f"b must be a finite number (a scalar bias), got {b!r}")
-    return sigmoid(X @ w + float(b))
+    return w, float(b)

@@ -5,11 +5,9 @@ This is logistic regression seen as the smallest network, ``p = sigmoid(X @ w + 
 
 from __future__ import annotations
 
-import numpy as np
-
-from ._validation import check_1d, check_2d, check_labels
+from ._validation import check_2d, check_labels
 from .activations import sigmoid
-from .linear import fit_logistic_regression
+from .linear import check_weights_and_bias, fit_logistic_regression
 from .losses import binary_cross_entropy_with_logits
 
 __all__ = ["fit_neuron", "neuron", "neuron_gradients"]
@@ -17,14 +15,7 @@ __all__ = ["fit_neuron", "neuron", "neuron_gradients"]
 
 def _check(X, w, b):
     X = check_2d(X, "X")
-    w = check_1d(w, "w")
-    if w.shape[0] != X.shape[1]:
-        raise ValueError(
-            f"w has shape {w.shape}, expected ({X.shape[1]},) to match X with {X.shape[1]} features"
-        )
-    if np.ndim(b) != 0 or not np.isfinite(b):
-        raise ValueError(f"b must be a finite number (a scalar bias), got {b!r}")
-    return X, w, float(b)
+    return (X, *check_weights_and_bias(X, w, b))
 
 
 def neuron(X, w, b):
