@@ -330,3 +330,25 @@ def test_killed_grading_process_is_replaced(tmp_path):
     assert rows["a-kills-grader"]["status"].startswith("failed: the grading process was killed")
     assert (rows["b-correct"]["status"], rows["b-correct"]["score"]) == ("graded", "5")
     assert len(list((course / "grading/tiny/logs").glob("worker*.log"))) == 2
+
+
+def test_cached_feedback_exporter_writes_the_same_html():
+    """The worker's HTML exporter reuses compiled templates; the pages must not change."""
+    from nbconvert.exporters import HTMLExporter
+
+    from dlcourse.grading.feedback import _TEMPLATE_CACHE, CachedHTMLExporter
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Feedback for $x^2$"),
+        nbformat.v4.new_code_cell("print(1 + 1)", outputs=[
+            nbformat.v4.new_output("stream", name="stdout", text="2\n")]),
+        nbformat.v4.new_code_cell("1 / 0", outputs=[nbformat.v4.new_output(
+            "error", ename="ZeroDivisionError", evalue="division by zero",
+            traceback=["ZeroDivisionError: division by zero"])]),
+    ])
+    plain, _ = HTMLExporter().from_notebook_node(nb)
+    first, _ = CachedHTMLExporter().from_notebook_node(nb)
+    assert _TEMPLATE_CACHE._store, "the compiled templates were not kept"
+    second, _ = CachedHTMLExporter().from_notebook_node(nb)  # served from the cache
+    assert first == plain and second == plain
+    assert "ZeroDivisionError" in second and "print" in second

@@ -25,7 +25,12 @@ pytestmark = [
 OFF = {"DLCOURSE_SANDBOX": "0"}
 
 
-def test_state_set_by_one_student_is_invisible_to_the_next(tmp_path):
+def test_state_set_by_one_student_is_invisible_to_the_next(tmp_path, monkeypatch):
+    from dlcourse.sandbox import forkserver
+
+    # a fresh fork server that has preloaded scikit-learn, as for an assignment importing it
+    monkeypatch.setenv("DLCOURSE_FORKSERVER_PRELOAD", "sklearn.linear_model")
+    forkserver.shutdown()
     polluter = """
 import builtins, os, sys, types, random
 import numpy as np
@@ -37,12 +42,16 @@ sys.modules["leaked_module"] = types.ModuleType("leaked_module")
 os.environ["LEAKED_ENV"] = "1"
 np.random.seed(1234)
 random.seed(1234)
+import sklearn, sklearn.linear_model  # preloaded by the fork server when a test imports it
+sklearn.linear_model.LogisticRegression = None
+sklearn.set_config(assume_finite=True)
 print("polluted")
 """
     probe = """
 import builtins, json, os, sys, random
 import numpy as np
 print(json.dumps({
+    "preloaded": "sklearn.linear_model" in sys.modules,
     "global": "LEAKED_GLOBAL" in globals(),
     "builtin": hasattr(builtins, "LEAKED_BUILTIN"),
     "isclose": bool(np.isclose(1.0, 2.0)),
@@ -51,14 +60,18 @@ print(json.dumps({
     "env": "LEAKED_ENV" in os.environ,
     "np_random": float(np.random.rand()),
     "py_random": random.random(),
+    "sklearn_patched": __import__("sklearn.linear_model").linear_model.LogisticRegression is None,
+    "sklearn_config": __import__("sklearn").get_config()["assume_finite"],
 }))
 """
     assert run_code(polluter, cwd=str(tmp_path)).stdout.strip() == "polluted"
     first = json.loads(run_code(probe, cwd=str(tmp_path)).stdout)
     second = json.loads(run_code(probe, cwd=str(tmp_path)).stdout)
+    assert first["preloaded"] and second["preloaded"]
     for seen in (first, second):
         assert not any(seen[k] for k in ("global", "builtin", "isclose",
-                                        "assert_allclose_patched", "module", "env")), seen
+                                        "assert_allclose_patched", "module", "env",
+                                        "sklearn_patched", "sklearn_config")), seen
     # Fresh random state per kernel: not the polluter's seed, not a copy of the server's.
     import numpy as np
 

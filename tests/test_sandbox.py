@@ -96,16 +96,69 @@ def test_kernelspec_is_installed_idempotently_and_refreshed_when_stale(tmp_path)
     assert json.load(open(path)) == spec
 
 
-def test_configure_nbgrader_selects_the_sandboxed_kernel():
+def test_configure_nbgrader_selects_the_sandboxed_kernel(monkeypatch):
     from traitlets.config import Config
 
     from dlcourse.sandbox import configure_nbgrader
 
+    monkeypatch.delenv("DLCOURSE_FORKSERVER_SOURCES", raising=False)
     c = Config()
+    c.CourseDirectory.source_directory = "solutions"
     configure_nbgrader(c)
     assert c.Execute.kernel_name == kernelspec.KERNEL_NAME
     assert c.Execute.shutdown_kernel == "immediate"
     assert os.path.exists(os.path.join(kernelspec.kernelspec_dir(), "kernel.json"))
+    # the fork server is told where the instructor's notebooks are, to preload their imports
+    assert os.environ["DLCOURSE_FORKSERVER_SOURCES"] == "solutions"
+
+
+def _write_notebook(path, *sources):
+    import nbformat
+
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    nbformat.write(nb, path)
+
+
+def test_notebook_imports_reads_every_absolute_import(tmp_path):
+    from dlcourse.sandbox.forkserver import notebook_imports, source_imports
+
+    path = str(tmp_path / "src" / "ps1" / "ps1.ipynb")
+    _write_notebook(
+        path,
+        "%matplotlib inline\nimport numpy as np, json.decoder\n",
+        "def f():\n    from sklearn.linear_model import LogisticRegression\n    return 1\n",
+        "from . import sibling\nfrom .. import cousin\n",  # relative: not preloadable
+        "def broken(:\n    import should_not_be_seen\n",  # does not parse: skipped
+        "!pip list\nimport email.parser\nimport numpy\n",
+    )
+    assert notebook_imports(path) == ["numpy", "json.decoder", "sklearn.linear_model",
+                                      "email.parser"]
+    _write_notebook(str(tmp_path / "src" / "ps2" / "ps2.ipynb"),
+                    "import no_such_module_anywhere\nimport csv\n")
+    assert source_imports(str(tmp_path / "src")) == (
+        "numpy", "json.decoder", "sklearn.linear_model", "email.parser", "csv")
+    assert notebook_imports(str(tmp_path / "missing.ipynb")) == []
+    (tmp_path / "bad.ipynb").write_text("{not json")
+    assert notebook_imports(str(tmp_path / "bad.ipynb")) == []
+
+
+def test_fork_server_preloads_what_the_source_notebooks_import(tmp_path):
+    """What the instructor's notebooks import is imported once in the server, so each
+    forked kernel starts with it (scikit-learn costs ~0.9 s per kernel otherwise)."""
+    _write_notebook(str(tmp_path / "solutions" / "ps1" / "ps1.ipynb"),
+                    "from sklearn.linear_model import LogisticRegression\n")
+    code = ("import sys\nfrom dlcourse.sandbox import forkserver\nforkserver._preload()\n"
+            "print(sorted(m for m in ('sklearn.linear_model', 'dlcourse.testing', 'numpy')"
+            " if m in sys.modules))\n")
+    env = dict(os.environ, DLCOURSE_FORKSERVER_SOURCES="solutions")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[0] == "['dlcourse.testing', 'numpy', 'sklearn.linear_model']"
+    env["DLCOURSE_FORKSERVER_SOURCES"] = str(tmp_path / "elsewhere")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, check=True)
+    assert "sklearn.linear_model" not in done.stdout
 
 
 @needs_sandbox

@@ -60,6 +60,7 @@ def configure(course: Course):
     config = course.load_config()
     config.Autograde.sanitize_preprocessors = SANITIZE_PREPROCESSORS
     config.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
+    config.GenerateFeedback.exporter_class = "dlcourse.grading.feedback.CachedHTMLExporter"
     config.OverwriteCells.add_missing_cells = True
     config.HideHiddenTestOutputs.begin_test_delimeter = config.ClearHiddenTests.get(
         "begin_test_delimeter", "BEGIN HIDDEN TESTS")
@@ -342,6 +343,8 @@ def worker_main(conn, overrides: dict, assignment: str, log_path: str) -> None:
     try:
         grader = Grader(course, assignment)
         grader.assignment_info()
+        # the fork server (started with the first kernel) imports what these notebooks import
+        os.environ["DLCOURSE_FORKSERVER_SOURCES"] = str(course.source_dir)
         conn.send({"ready": True})
     except Exception:  # noqa: BLE001
         conn.send({"ready": False, "error": traceback.format_exc()})

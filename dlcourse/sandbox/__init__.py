@@ -50,6 +50,12 @@ def configure_nbgrader(c, hide=()) -> None:
     # NotebookClient.shutdown_kernel, honoured by nbgrader 0.9.6's Execute preprocessor).
     c.Execute.shutdown_kernel = "immediate"
     c.AsyncKernelManager.client_class = "dlcourse.sandbox.client.SandboxKernelClient"
+    # The fork server imports what the source notebooks import (e.g. scikit-learn for a
+    # hidden test) once, instead of every student's kernel importing it again. A relative
+    # folder is taken from the grading process's folder, the course root.
+    source = c.CourseDirectory.get("source_directory", "source")
+    root = c.CourseDirectory.get("root", "")
+    os.environ["DLCOURSE_FORKSERVER_SOURCES"] = os.path.join(root, source) if root else source
     if hide:
         old = [p for p in os.environ.get("DLCOURSE_SANDBOX_HIDE", "").split(os.pathsep) if p]
         os.environ["DLCOURSE_SANDBOX_HIDE"] = os.pathsep.join(old + [str(p) for p in hide])
