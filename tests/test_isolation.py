@@ -315,3 +315,46 @@ def test_run_code_works_inside_a_running_event_loop(tmp_path):
         return run_code("print(6 * 7)", cwd=str(tmp_path))
 
     assert asyncio.run(inside_a_loop()).stdout.strip() == "42"
+
+
+MEMORY_SCAN = r"""
+import ctypes, re
+# the secret's two halves: the whole secret is never spelled out in this process by the scan
+head, tail = bytes.fromhex(HEAD_HEX), bytes.fromhex(TAIL_HEX)
+found = 0
+with open("/proc/self/maps") as maps:
+    regions = [line.split() for line in maps]
+for fields in regions:
+    if not fields[1].startswith("rw") or (len(fields) > 5 and fields[5].startswith(("/", "["))
+                                          and fields[5] != "[heap]"):
+        continue  # the process's own writable, anonymous memory (heap, arenas), read in place
+    start, end = (int(x, 16) for x in fields[0].split("-"))
+    view = memoryview((ctypes.c_char * (end - start)).from_address(start)).cast("B")
+    for match in re.finditer(re.escape(head), view):
+        found += bytes(view[match.end():match.end() + len(tail)]) == tail
+print("found", found)
+"""
+
+
+def test_fork_server_memory_holds_no_solution_text(course, monkeypatch):
+    """Kernels are forked from the server, so they inherit its memory: the server must never
+    have read the instructor's notebooks (it is only told which modules to import)."""
+    from dlcourse.sandbox import forkserver
+
+    secret = "SECRET-SOLUTION-" + "7f3a9c" * 4
+    nb = {"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                     "source": f"import wave\nANSWER = {secret!r}\n" * 50}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    with open(os.path.join(course, "solutions", "ps1", "ps1.ipynb"), "w") as fh:
+        json.dump(nb, fh)
+    monkeypatch.setenv("DLCOURSE_FORKSERVER_SOURCES", os.path.join(course, "solutions"))
+    forkserver.shutdown()  # the next kernel comes from a server started with these sources
+    half = len(secret) // 2
+    code = MEMORY_SCAN.replace("HEAD_HEX", repr(secret[:half].encode().hex())).replace(
+        "TAIL_HEX", repr(secret[half:].encode().hex()))
+    control = run_code(f"x = {secret!r}\n" + code, cwd=course)  # the scan can find it
+    assert control.stdout.strip().startswith("found") and control.stdout.split()[-1] != "0", control
+    run = run_code("import sys\nprint('preloaded', 'wave' in sys.modules)\n" + code,
+                   cwd=course)
+    assert "preloaded True" in run.stdout, run
+    assert run.stdout.strip().endswith("found 0"), run

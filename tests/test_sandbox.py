@@ -148,7 +148,10 @@ def test_fork_server_preloads_what_the_source_notebooks_import(tmp_path):
     forked kernel starts with it (scikit-learn costs ~0.9 s per kernel otherwise)."""
     _write_notebook(str(tmp_path / "solutions" / "ps1" / "ps1.ipynb"),
                     "from sklearn.linear_model import LogisticRegression\n")
-    code = ("import sys\nfrom dlcourse.sandbox import forkserver\nforkserver._preload()\n"
+    code = ("import os, sys\nfrom dlcourse.sandbox import forkserver\n"
+            "env = forkserver.server_env(os.environ)\n"
+            "assert 'DLCOURSE_FORKSERVER_SOURCES' not in env\n"
+            "os.environ.clear(); os.environ.update(env); forkserver._preload()\n"
             "print(sorted(m for m in ('sklearn.linear_model', 'dlcourse.testing', 'numpy')"
             " if m in sys.modules))\n")
     env = dict(os.environ, DLCOURSE_FORKSERVER_SOURCES="solutions")

@@ -51,9 +51,7 @@ def _preload() -> None:
     import importlib
 
     extra = os.environ.get("DLCOURSE_FORKSERVER_PRELOAD", "")
-    sources = os.environ.get("DLCOURSE_FORKSERVER_SOURCES", "")
     names = PRELOAD + course_modules() + tuple(n for n in extra.split(",") if n)
-    names += source_imports(sources) if sources else ()
     for name in dict.fromkeys(names):
         threads = threading.active_count()
         try:
@@ -67,12 +65,30 @@ def _preload() -> None:
                   "folder or switch the fork server off (DLCOURSE_FORKSERVER=0)", file=sys.stderr)
 
 
+def server_env(environ) -> dict:
+    """The fork server's environment: ``environ`` with the imports of the source notebooks
+    (``DLCOURSE_FORKSERVER_SOURCES``) added to ``DLCOURSE_FORKSERVER_PRELOAD``.
+
+    The notebooks are read here, in the grading process, and never by the server: every
+    kernel is a copy of the server's memory, and text the server once read (a solution, a
+    hidden test) could be found there by a student's code.
+    """
+    env = dict(environ)
+    sources = env.pop("DLCOURSE_FORKSERVER_SOURCES", "")
+    if sources:
+        extra = [n for n in env.get("DLCOURSE_FORKSERVER_PRELOAD", "").split(",") if n]
+        names = dict.fromkeys(extra + list(source_imports(sources)))
+        env["DLCOURSE_FORKSERVER_PRELOAD"] = ",".join(names)
+    return env
+
+
 def notebook_imports(path: str) -> list[str]:
     """Absolute module names a notebook's code cells import (``import a.b``, ``from a.b import c``).
 
     Only the instructor's source notebooks are read this way (never a submission), so the
     fork server can import what the tests will import once instead of once per student:
-    scikit-learn alone costs ~0.9 s per kernel. Cells that do not parse are skipped.
+    scikit-learn alone costs ~0.9 s per kernel. Cells that do not parse are skipped. Called
+    in the grading process only (see :func:`server_env`).
     """
     import ast
 
@@ -274,6 +290,7 @@ class ForkServer:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "dlcourse.sandbox.forkserver", str(child.fileno())],
             pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, close_fds=True,
+            env=server_env(os.environ),
         )
         child.close()
         self._sock = parent
