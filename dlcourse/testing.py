@@ -41,6 +41,7 @@ __all__ = [
     "assert_no_warnings",
     "assert_own_implementation",
     "assert_scalar",
+    "same_values",
     "reference_numerical_gradient",
     "CheckResult",
     "run_checks",
@@ -145,6 +146,48 @@ def _format_index(name: str, index: tuple[int, ...]) -> str:
     return f"{name}[{', '.join(str(int(i)) for i in index)}]" if index else name
 
 
+def _format_pair(actual: float, expected: float) -> tuple[str, str]:
+    """Format two numbers that differ with as few digits as show the difference.
+
+    Six significant digits are enough for most mistakes; a small rounding difference
+    (e.g. an answer computed in float32) would print as two equal numbers, so more
+    digits are used until the two strings differ.
+    """
+    for digits in (6, 10, 17):
+        shown, wanted = f"{actual:.{digits}g}", f"{expected:.{digits}g}"
+        if shown != wanted:
+            break
+    return shown, wanted
+
+
+def same_values(actual: Any, expected: Any, rtol: float = 0.0, atol: float = 0.0) -> bool:
+    """Tell whether two arrays have the same shape and agree entry by entry.
+
+    With the default tolerances the comparison is exact, like :func:`numpy.array_equal`;
+    with ``rtol``/``atol`` it is :func:`numpy.allclose` plus a shape check. Unlike
+    :func:`assert_close` it never raises: for tests that need a yes/no answer ("is the
+    input unchanged?", "do two seeds give different weights?"). Values that cannot be
+    read as arrays of numbers count as different. The numpy functions are the ones
+    bound at import, so a solution cell that patches ``np.array_equal`` cannot change
+    the answer.
+
+    Examples
+    --------
+    >>> same_values([1.0, 2.0], (1, 2))
+    True
+    >>> same_values([1.0, 2.0], [1.0, 2.0 + 1e-9]), same_values([1.0], [1.0, 1.0])
+    (False, False)
+    """
+    try:
+        actual_array = _np.asarray(actual, dtype=float)
+        expected_array = _np.asarray(expected, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    if actual_array.shape != expected_array.shape:
+        return False
+    return bool(_np.all(_np.isclose(actual_array, expected_array, rtol=rtol, atol=atol)))
+
+
 def assert_close(
     actual: Any,
     expected: Any,
@@ -178,14 +221,15 @@ def assert_close(
     if _np.all(ok):
         return
     if actual_array.ndim == 0:
-        message = f"{name} is {actual_array.item():.6g}, expected {expected_array.item():.6g}"
+        shown, wanted = _format_pair(actual_array.item(), expected_array.item())
+        message = f"{name} is {shown}, expected {wanted}"
     else:
         error = _np.abs(actual_array - expected_array)
         error = _np.where(_np.isnan(error), _np.inf, error)
         index = _np.unravel_index(int(_np.argmax(error)), error.shape)
+        shown, wanted = _format_pair(actual_array[index], expected_array[index])
         message = (
-            f"{_format_index(name, index)} is {actual_array[index]:.6g}, "
-            f"expected {expected_array[index]:.6g} "
+            f"{_format_index(name, index)} is {shown}, expected {wanted} "
             f"({int((~ok).sum())} of {ok.size} entries differ)"
         )
     if hint:

@@ -22,6 +22,7 @@ from dlcourse.testing import (
     assert_shape,
     reference_numerical_gradient,
     run_checks,
+    same_values,
     self_check,
 )
 
@@ -63,6 +64,27 @@ def test_assert_close_accepts_lists_and_reports_the_worst_entry():
     _fails(lambda: assert_close(np.nan, 1.0, "loss"), "loss is nan")
     _fails(lambda: assert_close([1.0, 2.0], [1.0, 2.0, 3.0], "y"), "shape (2,)")
     _fails(lambda: assert_close("abc", [1.0], "y"), "could not be read")
+
+
+def test_assert_close_prints_enough_digits_to_show_the_difference():
+    # a float32 rounding difference must not read "x is -3.59801, expected -3.59801"
+    message = _fails(lambda: assert_close(np.float32(-3.5980123), -3.598012345678, "x", rtol=1e-9))
+    shown, expected = message.removeprefix("x is ").split(", expected ")
+    assert shown != expected and len(shown) > len("-3.59801"), message
+    message = _fails(lambda: assert_close([1.0, 1.0 + 2e-16], [1.0, 1.0], "v", rtol=0, atol=0),
+                     "v[1] is 1.0000000000000002, expected 1 ")
+    # differences visible with 6 digits keep the short form
+    _fails(lambda: assert_close(4.5, 1.5, "mse"), "mse is 4.5, expected 1.5")
+
+
+def test_same_values_compares_shapes_and_entries_without_raising():
+    assert same_values([1.0, 2.0], np.array([1, 2]))
+    assert not same_values([1.0, 2.0], [1.0, 2.0 + 1e-12])
+    assert same_values([1.0, 2.0], [1.0, 2.0 + 1e-12], atol=1e-9)
+    assert same_values([[1.0, 2.0]], [[1.0, 2.0 + 1e-6]], rtol=1e-5)
+    assert not same_values([[1.0, 2.0]], [1.0, 2.0]), "shapes differ"
+    assert not same_values([1.0, np.nan], [1.0, np.nan]), "nan is not equal to itself"
+    assert not same_values("abc", [1.0]) and not same_values(None, [1.0])
 
 
 def test_assert_scalar_rejects_arrays_and_returns_a_float():
@@ -248,3 +270,5 @@ def test_patching_numpy_in_a_solution_cell_does_not_blind_the_helpers(monkeypatc
     _fails(lambda: assert_gradient_close(np.array([1.0, 0.0]), [1.0, 5.0], "dW"), "dW")
     _fails(lambda: assert_finite(np.array([1.0, np.nan]), "A"), "A")
     _fails(lambda: assert_scalar(np.inf, "loss"), "loss")
+    assert not same_values(np.array([1.0, 2.0]), [1.0, 3.0])
+    assert not same_values(np.zeros(2), np.zeros(3))
