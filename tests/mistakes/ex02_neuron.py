@@ -84,7 +84,8 @@ def fit_neuron(X, y, lr, n_steps):
         b = b - lr * np.mean(error)
     return w, b
 """),
-    dict(function="fit_neuron", why="stray factor 2 in the step (2 * lr), which still lowers the loss",
+    dict(function="fit_neuron",
+         why="stray factor 2 in the step (2 * lr), which still lowers the loss",
          fails="hidden", source=f"""\
 def fit_neuron(X, y, lr, n_steps):
     w, b = np.zeros(X.shape[1]), 0.0
