@@ -11,6 +11,7 @@ from dlcourse.testing import (
     assert_finite,
     assert_own_implementation,
     assert_shape,
+    same_values,
 )
 
 __all__ = [
@@ -63,6 +64,11 @@ def check_init_params(init_params):
     if np.allclose(W1, W1.flat[0]):
         raise AssertionError("all entries of W1 are equal: then every hidden unit computes the "
                              "same thing and gets the same gradient; draw random weights")
+    if all(same_values(W1[:, j], W1[:, 0], rtol=1e-5, atol=1e-8) for j in range(1, W1.shape[1])):
+        raise AssertionError("the 3 columns of W1 are equal: column j holds the weights of hidden "
+                             "unit j, so all three units compute the same function and get the "
+                             "same gradient forever (the symmetry is never broken); draw every "
+                             "entry independently, e.g. rng.normal(size=(n_in, n_out))")
     other = init_params(sizes, 1)
     if all(np.array_equal(W, W_other) for (W, _), (W_other, _) in zip(params, other, strict=False)):
         raise AssertionError("init_params gave the same weights for the seeds 0 and 1: draw them "

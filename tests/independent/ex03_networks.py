@@ -176,3 +176,18 @@ VARIANTS = {
 
 # A correct answer whose helpers share names with the test helpers (see tests.independent.OWN_HELPERS).
 VARIANTS["own_helpers"] = with_own_helpers(VARIANTS["glorot_einsum"], "init_params")
+
+# Each unit's incoming weights drawn as a vector of its own (LeCun normal) and stacked as columns,
+# small positive biases (a common ReLU habit): the tests must see the columns as different units.
+VARIANTS["unit_by_unit"] = {
+    **VARIANTS["spawned_small_normal"],
+    "init_params": '''
+        def init_params(layer_sizes, rng):
+            gen = np.random.default_rng(rng)
+            params = []
+            for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]):
+                units = [gen.normal(0.0, 1.0 / np.sqrt(n_in), size=n_in) for _ in range(n_out)]
+                params.append((np.column_stack(units), np.full(n_out, 0.01)))
+            return params
+        ''',
+}

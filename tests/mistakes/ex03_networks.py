@@ -31,6 +31,16 @@ def init_params(layer_sizes, rng):
     return [(np.random.randn(m, n) * 0.1, np.zeros(n))
             for m, n in zip(layer_sizes[:-1], layer_sizes[1:])]
 """),
+    dict(function="init_params", why="one random column tiled over all units (np.tile): every "
+         "hidden unit gets the same weights, so the symmetry is never broken", source="""\
+def init_params(layer_sizes, rng):
+    g = np.random.default_rng(rng)
+    params = []
+    for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]):
+        column = g.normal(0.0, np.sqrt(2.0 / n_in), size=(n_in, 1))
+        params.append((np.tile(column, (1, n_out)), np.zeros(n_out)))
+    return params
+"""),
     dict(function="count_parameters", why="forgets the biases", source="""\
 def count_parameters(layer_sizes):
     return sum(m * n for m, n in zip(layer_sizes[:-1], layer_sizes[1:]))
