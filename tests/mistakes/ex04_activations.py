@@ -11,6 +11,21 @@ MISTAKES = [
         ),
     ),
     dict(
+        function="relu",
+        why="hostile: blinds numpy's comparisons in its own cell (np.array_equal, np.allclose) "
+            "and changes its input in place; the hidden test compares with import-bound numpy",
+        fails="hidden",
+        source=(
+            "np.array_equal = lambda *args, **kwargs: True\n"
+            "np.allclose = lambda *args, **kwargs: True\n"
+            "\n"
+            "\n"
+            "def relu(t):\n"
+            "    t[t < 0] = 0.0\n"
+            "    return t\n"
+        ),
+    ),
+    dict(
         function="relu_grad",
         why="uses t >= 0, so the slope at t = 0 is 1 instead of the contract's 0",
         source=(
