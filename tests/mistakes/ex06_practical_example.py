@@ -41,6 +41,33 @@ MISTAKES = [
         ),
     ),
     dict(
+        function="make_xor",
+        why="seeds numpy's global state with an int seed and falls back to seed 0 otherwise: "
+            "reproducible, but it ignores a generator and clobbers the caller's random stream",
+        fails="hidden",
+        source=(
+            "def make_xor(n_samples, rng=None):\n"
+            "    np.random.seed(rng if isinstance(rng, int) else 0)\n"
+            "    X = np.random.uniform(-1, 1, size=(n_samples, 2))\n"
+            "    return X, (X[:, 0] * X[:, 1] > 0).astype(int)\n"
+        ),
+    ),
+    dict(
+        function="make_xor",
+        why="uses a generator it is given, but turns an int seed into np.random.seed + the "
+            "global np.random functions (changes the caller's global random state)",
+        fails="hidden",
+        source=(
+            "def make_xor(n_samples, rng=None):\n"
+            "    if isinstance(rng, np.random.Generator):\n"
+            "        X = rng.uniform(-1, 1, size=(n_samples, 2))\n"
+            "    else:\n"
+            "        np.random.seed(rng)\n"
+            "        X = np.random.uniform(-1, 1, size=(n_samples, 2))\n"
+            "    return X, (X[:, 0] * X[:, 1] > 0).astype(int)\n"
+        ),
+    ),
+    dict(
         function="accuracy",
         why="returns the number of correct predictions instead of the fraction",
         source=(
@@ -74,6 +101,17 @@ MISTAKES = [
             "    from sklearn.neural_network import MLPClassifier\n"
             "    return MLPClassifier(hidden_layer_sizes=(8,), activation='identity',\n"
             "                         solver='lbfgs', random_state=seed).fit(X_train, y_train)\n"
+        ),
+    ),
+    dict(
+        function="fit_mlp_classifier",
+        why="ignores the seed (random_state=0): reproducible, but each seed gives the same network",
+        fails="hidden",
+        source=(
+            "def fit_mlp_classifier(X_train, y_train, seed):\n"
+            "    from sklearn.neural_network import MLPClassifier\n"
+            "    return MLPClassifier(hidden_layer_sizes=(8,), activation='tanh', solver='lbfgs',\n"
+            "                         max_iter=300, random_state=0).fit(X_train, y_train)\n"
         ),
     ),
     dict(
