@@ -136,3 +136,35 @@ VARIANTS = {
 
 # A correct answer whose helpers share names with the test helpers (see tests.independent.OWN_HELPERS).
 VARIANTS["own_helpers"] = with_own_helpers(VARIANTS["scipy_windows"], "conv2d")
+
+
+# Everything in float32, as deep-learning libraries compute it (the contract names no dtype): the
+# results differ from float64 by rounding (up to ~1e-6 after a few recurrent steps), not by mistakes.
+VARIANTS["float32"] = {
+    "conv2d": '''
+        def conv2d(image, kernel):
+            image = np.asarray(image, dtype=np.float32)
+            kernel = np.asarray(kernel, dtype=np.float32)
+            kh, kw = kernel.shape
+            out = np.empty((image.shape[0] - kh + 1, image.shape[1] - kw + 1), dtype=np.float32)
+            for i in range(out.shape[0]):
+                for j in range(out.shape[1]):
+                    out[i, j] = np.sum(image[i:i + kh, j:j + kw] * kernel)
+            return out
+        ''',
+    "max_pool2d": '''
+        def max_pool2d(x, size):
+            x = np.asarray(x, dtype=np.float32)
+            rows, cols = x.shape[0] // size, x.shape[1] // size
+            return x[:rows * size, :cols * size].reshape(rows, size, cols, size).max(axis=(1, 3))
+        ''',
+    "rnn_forward": '''
+        def rnn_forward(xs, Wx, Wh, b, h0):
+            xs, Wx, Wh, b, h = (np.asarray(a, dtype=np.float32) for a in (xs, Wx, Wh, b, h0))
+            hs = np.empty((xs.shape[0], Wh.shape[0]), dtype=np.float32)
+            for t, x in enumerate(xs):
+                h = np.tanh(x @ Wx + h @ Wh + b)
+                hs[t] = h
+            return hs
+        ''',
+}
