@@ -352,3 +352,30 @@ def test_cached_feedback_exporter_writes_the_same_html():
     second, _ = CachedHTMLExporter().from_notebook_node(nb)  # served from the cache
     assert first == plain and second == plain
     assert "ZeroDivisionError" in second and "print" in second
+
+
+def test_gradebooks_of_a_worker_share_one_engine_per_database(tmp_path):
+    """Run in a fresh interpreter: the sharing patches nbgrader for the whole process."""
+    import subprocess
+    import sys
+
+    code = f"""
+from nbgrader.api import Gradebook
+from dlcourse.grading.course import ensure_tools_on_path
+from dlcourse.grading.worker import share_gradebook_engines
+ensure_tools_on_path()  # nbgrader runs the alembic command for a new gradebook
+share_gradebook_engines()
+share_gradebook_engines()  # twice changes nothing
+a, b = "sqlite:///{tmp_path}/a.db", "sqlite:///{tmp_path}/b.db"
+with Gradebook(a, "c") as gb:
+    first = gb.engine
+    gb.add_student("alice")
+with Gradebook(a, "c") as gb:  # after close (engine disposed) the same engine works again
+    assert gb.engine is first
+    assert [s.id for s in gb.students] == ["alice"]
+with Gradebook(b, "c") as gb:
+    assert gb.engine is not first and gb.students == []
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
