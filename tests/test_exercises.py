@@ -180,6 +180,12 @@ def test_notebook_follows_the_conventions(assignment):
         assert visible is not None and hidden is not None, f"{function} needs two test cells"
         assert f"check_{function}({function})" in visible.source
         assert "### BEGIN HIDDEN TESTS" in hidden.source and "### END HIDDEN TESTS" in hidden.source
+        # numpy's comparisons may be patched by a solution cell (np.array_equal = lambda *a: True);
+        # hidden tests compare through dlcourse.testing, which binds numpy's functions at import
+        for call in ("np.allclose(", "np.array_equal(", "np.isclose(", "np.testing."):
+            assert call not in hidden.source, (
+                f"test_{function}_hidden calls {call.rstrip('(')}: use dlcourse.testing's "
+                "same_values / assert_close (imported as _grader_*) instead")
         for cell in (visible, hidden):
             meta = cell.metadata["nbgrader"]
             assert meta["grade"] and meta["locked"] and not meta["solution"] and meta["points"] > 0
