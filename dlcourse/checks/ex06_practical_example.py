@@ -107,12 +107,17 @@ def check_accuracy(accuracy):
                  hint="compare labels and predictions element by element, e.g. np.mean(y == y_hat)")
 
 
-def fit_and_score(fit_mlp_classifier, seed, n_train=700, n_test=300):
-    """Fit on fresh XOR data and return (model, test accuracy) after checking the model."""
+def fit_and_score(fit_mlp_classifier, seed, n_train=700, n_test=300, data_seed=None):
+    """Fit on fresh XOR data and return (model, test accuracy) after checking the model.
+
+    The data set is drawn with ``1000 + data_seed`` (default: ``seed``), so that two seeds can
+    be fitted to the same data.
+    """
     from sklearn.exceptions import NotFittedError
     from sklearn.neural_network import MLPClassifier
 
-    X, y = xor_data(n_train + n_test, np.random.default_rng(1000 + seed))
+    data_seed = seed if data_seed is None else data_seed
+    X, y = xor_data(n_train + n_test, np.random.default_rng(1000 + data_seed))
     X_train, y_train, X_test, y_test = X[:n_train], y[:n_train], X[n_train:], y[n_train:]
     with threadpool_limits(limits=1):  # tiny matrices: threads only add overhead
         model = fit_mlp_classifier(X_train, y_train, seed)

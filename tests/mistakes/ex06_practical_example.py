@@ -109,9 +109,15 @@ MISTAKES = [
         fails="hidden",
         source=(
             "def fit_mlp_classifier(X_train, y_train, seed):\n"
+            "    import warnings\n"
+            "\n"
             "    from sklearn.neural_network import MLPClassifier\n"
-            "    return MLPClassifier(hidden_layer_sizes=(8,), activation='tanh', solver='lbfgs',\n"
-            "                         max_iter=300, random_state=0).fit(X_train, y_train)\n"
+            "\n"
+            "    model = MLPClassifier(hidden_layer_sizes=(8,), activation='tanh',\n"
+            "                          solver='lbfgs', max_iter=300, random_state=0)\n"
+            "    with warnings.catch_warnings():  # a warning on stderr would cost the points\n"
+            "        warnings.simplefilter('ignore')\n"
+            "        return model.fit(X_train, y_train)\n"
         ),
     ),
     dict(
