@@ -358,3 +358,25 @@ def test_fork_server_memory_holds_no_solution_text(course, monkeypatch):
                    cwd=course)
     assert "preloaded True" in run.stdout, run
     assert run.stdout.strip().endswith("found 0"), run
+
+
+@pytest.mark.parametrize("env", [{}, {"DLCOURSE_FORKSERVER": "0"}, OFF],
+                         ids=["forked", "execd", "sandbox-off"])
+def test_warnings_go_to_stdout_so_they_cost_no_points(tmp_path, env):
+    """nbgrader scores a test cell with stderr output 0: a warning raised by correct code must
+    be shown to the student, not turned into a silent zero. Explicit writes to stderr and
+    errors still reach stderr."""
+    code = """
+import sys, warnings
+import numpy as np
+warnings.warn("a harmless warning")
+np.exp(np.array([1000.0]))  # RuntimeWarning: overflow
+print("done")
+sys.stderr.write("written to stderr on purpose\\n")
+"""
+    run = run_code(code, cwd=str(tmp_path), env=env)
+    assert run.status == "ok", run
+    assert "UserWarning: a harmless warning" in run.stdout, run
+    assert "RuntimeWarning: overflow" in run.stdout, run
+    assert "done" in run.stdout
+    assert run.stderr == "written to stderr on purpose\n", run

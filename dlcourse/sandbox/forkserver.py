@@ -179,6 +179,9 @@ def _run_ipykernel(argv: list[str], env: dict) -> int:
     app = IPKernelApp.instance()
     _debug("initialize")
     app.initialize()
+    from .kernel_boot import warnings_to_stdout
+
+    warnings_to_stdout()
     # matplotlib was imported in the server, before ipykernel chose the inline backend
     # through MPLBACKEND: apply the kernel's choice as a fresh import would.
     mpl = sys.modules.get("matplotlib")

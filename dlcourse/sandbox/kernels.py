@@ -18,6 +18,7 @@ class Run:
     status: str
     error: str
     died: bool
+    stderr: str = ""
 
 
 def run_code(code: str, cwd: str | None = None, env: dict | None = None,
@@ -46,7 +47,7 @@ async def _run(code, cwd, env, timeout) -> Run:
     os.environ.update(env)
     km = AsyncKernelManager(kernel_name=KERNEL_NAME)
     km.client_class = "dlcourse.sandbox.client.SandboxKernelClient"
-    out, errors = [], []
+    out, err, errors = [], [], []
     status, died = "ok", False
     try:
         await km.start_kernel(cwd=cwd)
@@ -58,7 +59,7 @@ async def _run(code, cwd, env, timeout) -> Run:
             def hook(msg):
                 content = msg["content"]
                 if msg["msg_type"] == "stream":
-                    out.append(content["text"])
+                    (err if content.get("name") == "stderr" else out).append(content["text"])
                 elif msg["msg_type"] == "error":
                     errors.append(f"{content['ename']}: {content['evalue']}")
 
@@ -78,4 +79,4 @@ async def _run(code, cwd, env, timeout) -> Run:
                 os.environ[key] = value
         if km.has_kernel:
             await km.shutdown_kernel(now=True)
-    return Run("".join(out), status, "\n".join(errors), died)
+    return Run("".join(out), status, "\n".join(errors), died, "".join(err))

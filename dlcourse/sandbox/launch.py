@@ -87,7 +87,8 @@ def run(argv: list[str], env, start_kernel) -> int:
 
 
 def _exec_ipykernel(argv: list[str], env) -> int:
-    os.execve(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *argv], env)
+    boot = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kernel_boot.py")
+    os.execve(sys.executable, [sys.executable, boot, *argv], env)
     return 1  # not reached
 
 

@@ -161,3 +161,16 @@ VARIANTS["offset_seed"] = {
             return net
         ''',
 }
+
+# Most students never silence scikit-learn: this correct answer stops at max_iter and lets the
+# ConvergenceWarning through. Graded kernels show warnings on stdout (nbgrader would give a
+# test cell with stderr output 0 points, with no word of why).
+VARIANTS["unsilenced_warning"] = dict(VARIANTS["adam_long"], fit_mlp_classifier='''
+            from sklearn.neural_network import MLPClassifier
+
+
+            def fit_mlp_classifier(X_train, y_train, seed):
+                model = MLPClassifier(hidden_layer_sizes=(8,), activation="tanh", solver="lbfgs",
+                                      max_iter=100, random_state=seed)
+                return model.fit(X_train, y_train)
+            ''')
