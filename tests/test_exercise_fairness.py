@@ -12,7 +12,6 @@ every variant must earn every point of every autograded cell.
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
@@ -24,13 +23,13 @@ sys.path.insert(0, str(ROOT))  # for `tests.independent`
 
 from dlcourse.checks import ASSIGNMENTS  # noqa: E402
 from tests.independent import variants  # noqa: E402
-from tests.test_exercises import _nbgrader  # noqa: E402  (one nbgrader runner for both)
+from tests.test_exercises import (  # noqa: E402  (one nbgrader runner for both)
+    _grade_id,
+    _release,
+    _submit_and_autograde,
+)
 
 pytestmark = pytest.mark.slow
-
-
-def _grade_id(cell) -> str | None:
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
 
 
 def _real_source(assignment: str) -> nbformat.NotebookNode | None:
@@ -66,22 +65,10 @@ def test_independent_correct_answers_score_full_points(assignment, tmp_path):
 
     course = tmp_path / "course"
     course.mkdir()
-    shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
-    shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment)
-    _nbgrader(course, "generate_assignment", assignment, "--force")
+    release = _release(assignment, course)
     notebook_name = f"{assignment}.ipynb"
-    release = nbformat.read(course / "exercises" / assignment / notebook_name, as_version=4)
-
     students = {f"indep_{name}": answers for name, answers in answers_by_variant.items()}
-    for student, answers in students.items():
-        notebook = nbformat.reads(nbformat.writes(release), as_version=4)
-        for cell in notebook.cells:
-            if cell.cell_type == "code" and _grade_id(cell) in answers:
-                cell.source = answers[_grade_id(cell)]
-        folder = course / "submitted" / student / assignment
-        folder.mkdir(parents=True)
-        nbformat.write(notebook, folder / notebook_name)
-    _nbgrader(course, "autograde", assignment, "--force")
+    _submit_and_autograde(course, assignment, release, students)
 
     from nbgrader.api import Gradebook
 

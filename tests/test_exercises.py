@@ -76,6 +76,30 @@ def _nbgrader(course: Path, *args: str) -> None:
     assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stderr[-3000:]}"
 
 
+def _release(assignment: str, course: Path) -> nbformat.NotebookNode:
+    """Set up ``course`` with the assignment's source and nbgrader's release of it; return the
+    released notebook."""
+    shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+    shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment)
+    _nbgrader(course, "generate_assignment", assignment, "--force")
+    return nbformat.read(course / "exercises" / assignment / f"{assignment}.ipynb", as_version=4)
+
+
+def _submit_and_autograde(course: Path, assignment: str, release: nbformat.NotebookNode,
+                          students: dict[str, dict[str, str]]) -> None:
+    """Submit, per student, the release with the answers ``{grade_id: source}`` filled in, then
+    run ``nbgrader autograde`` on all of them."""
+    for student, answers in students.items():
+        notebook = nbformat.reads(nbformat.writes(release), as_version=4)
+        for cell in notebook.cells:
+            if cell.cell_type == "code" and _grade_id(cell) in answers:
+                cell.source = answers[_grade_id(cell)]
+        folder = course / "submitted" / student / assignment
+        folder.mkdir(parents=True)
+        nbformat.write(notebook, folder / f"{assignment}.ipynb")
+    _nbgrader(course, "autograde", assignment, "--force")
+
+
 class Graded:
     """One assignment generated and autograded in a temporary course."""
 
@@ -83,12 +107,9 @@ class Graded:
         self.assignment = assignment
         self.course = course
         self.functions = _functions(assignment)
-        shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
-        shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment)
-        _nbgrader(course, "generate_assignment", assignment, "--force")
         name = f"{assignment}.ipynb"
+        self.release = _release(assignment, course)
         self.source = nbformat.read(_source(assignment), as_version=4)
-        self.release = nbformat.read(course / "exercises" / assignment / name, as_version=4)
         solutions = {_grade_id(c): c.source for c in self.source.cells
                      if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"}
         module = _mistakes(assignment)
@@ -109,15 +130,7 @@ class Graded:
             )
         students["cheat_import"] = cheat_import
         students["cheat_wrap"] = cheat_wrap
-        for student, answers in students.items():
-            notebook = nbformat.reads(nbformat.writes(self.release), as_version=4)
-            for cell in notebook.cells:
-                if cell.cell_type == "code" and _grade_id(cell) in answers:
-                    cell.source = answers[_grade_id(cell)]
-            folder = course / "submitted" / student / assignment
-            folder.mkdir(parents=True)
-            nbformat.write(notebook, folder / name)
-        _nbgrader(course, "autograde", assignment, "--force")
+        _submit_and_autograde(course, assignment, self.release, students)
 
         from nbgrader.api import Gradebook
 
