@@ -18,7 +18,8 @@ def _requirement_lines():
 def test_every_requirement_is_pinned_and_the_package_comes_last():
     lines = list(_requirement_lines())
     assert lines[-1] == "-e .", "requirements.txt must end with '-e .' so dlcourse is installed"
-    unpinned = [line for line in lines[:-1] if not re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[\w.+!]+", line)]
+    pinned = re.compile(r"[A-Za-z0-9_.\-\[\]]+==[\w.+!]+")
+    unpinned = [line for line in lines[:-1] if not pinned.fullmatch(line)]
     assert not unpinned, f"unpinned requirements (use ==): {unpinned}"
 
 
