@@ -370,8 +370,6 @@ def worker_main(conn, overrides: dict, assignment: str, log_path: str) -> None:
     try:
         grader = Grader(course, assignment)
         grader.assignment_info()
-        # the fork server (started with the first kernel) imports what these notebooks import
-        os.environ["DLCOURSE_FORKSERVER_SOURCES"] = str(course.source_dir)
         conn.send({"ready": True})
     except Exception:  # noqa: BLE001
         conn.send({"ready": False, "error": traceback.format_exc()})

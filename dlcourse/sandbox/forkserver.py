@@ -22,6 +22,8 @@ import subprocess
 import sys
 import threading
 
+from .kernel_boot import warnings_to_stdout  # standard library only: cheap for the client side
+
 #: Modules imported once in the server (none of them starts a thread at import).
 PRELOAD = (
     "numpy",
@@ -179,8 +181,6 @@ def _run_ipykernel(argv: list[str], env: dict) -> int:
     app = IPKernelApp.instance()
     _debug("initialize")
     app.initialize()
-    from .kernel_boot import warnings_to_stdout
-
     warnings_to_stdout()
     # matplotlib was imported in the server, before ipykernel chose the inline backend
     # through MPLBACKEND: apply the kernel's choice as a fresh import would.
