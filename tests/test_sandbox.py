@@ -182,3 +182,16 @@ def test_without_privileges_the_kernel_is_refused_with_a_clear_message(course):
     assert "dlcourse sandbox: cannot isolate the student's kernel" in log, log[-3000:]
     assert "DLCOURSE_SANDBOX=0" in log
     assert demo.scores(course).get("alice", 0.0) == 0.0
+
+
+def test_fork_server_shuts_down_cleanly_on_request():
+    """Closing the handle makes the server see EOF and exit by itself (exit 0), rather than
+    being killed after a timeout because a reader still held the socket open."""
+    from dlcourse.sandbox import forkserver
+
+    forkserver.shutdown()
+    server = forkserver.get_server()
+    assert server.alive()
+    forkserver.shutdown()
+    assert server.process.returncode == 0
+    assert forkserver._SERVER is None

@@ -318,7 +318,8 @@ class ForkServer:
         return self.process.poll() is None and self.owner_pid == os.getpid()
 
     def close(self) -> None:
-        try:
+        try:  # the reader shares the socket's descriptor: both must go for the server to see EOF
+            self._reader.close()
             self._sock.close()
             self.process.wait(timeout=5)
         except Exception:  # noqa: BLE001
@@ -327,6 +328,7 @@ class ForkServer:
 
 _SERVER: ForkServer | None = None
 _SERVER_LOCK = threading.Lock()
+_AT_EXIT = False
 
 
 def enabled(env=None) -> bool:
@@ -337,11 +339,22 @@ def enabled(env=None) -> bool:
 
 def get_server() -> ForkServer:
     """The fork server of this process, started on first use (again after a fork or crash)."""
-    global _SERVER
+    global _SERVER, _AT_EXIT
     with _SERVER_LOCK:
         if _SERVER is None or not _SERVER.alive():
             _SERVER = ForkServer()
+            if not _AT_EXIT:  # end it with this process, not at garbage collection
+                import atexit
+
+                atexit.register(_close_at_exit)
+                _AT_EXIT = True
         return _SERVER
+
+
+def _close_at_exit() -> None:
+    # only the process that started the server ends it (a forked child inherits this hook)
+    if _SERVER is not None and _SERVER.owner_pid == os.getpid():
+        shutdown()
 
 
 def shutdown() -> None:
