@@ -69,6 +69,22 @@ def check_labels(y, name, n=None):
     return arr
 
 
+def check_class_labels(y, name, n_classes, n=None):
+    """Return integer class labels ``y`` in ``0 .. n_classes - 1`` as an int 1-D array."""
+    arr = check_1d(y, name, n)
+    if not np.all(arr == np.round(arr)):
+        bad = np.unique(arr[arr != np.round(arr)])[:5]
+        raise ValueError(f"{name} must hold integer class labels, got values such as {bad.tolist()}")
+    outside = (arr < 0) | (arr >= n_classes)
+    if np.any(outside):
+        bad = np.unique(arr[outside])[:5].astype(int)
+        raise ValueError(
+            f"{name} must hold class labels 0 to {n_classes - 1} ({n_classes} classes), "
+            f"got values such as {bad.tolist()}"
+        )
+    return arr.astype(np.intp)
+
+
 def check_positive_int(value, name, minimum=1):
     """Return ``value`` as an int, raising unless it is an integer >= ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):

@@ -1,4 +1,5 @@
-"""Data sets of the course: the lecture's XOR example, a noisy curve, moons, circles, blobs.
+"""Data sets of the course: the lecture's XOR example, a noisy curve, moons, circles, blobs,
+and one real data set that ships offline: scikit-learn's 8x8 handwritten digits.
 
 Every generator takes ``rng``: None (the course default seed 0, so results are
 reproducible), an int seed, or a ``numpy.random.Generator``. The global
@@ -11,16 +12,18 @@ import numbers
 
 import numpy as np
 
-from ._validation import check_positive_int
+from ._validation import check_class_labels, check_positive_int
 
 __all__ = [
     "DEFAULT_SEED",
     "as_rng",
+    "load_digits",
     "make_circles",
     "make_curve",
     "make_moons",
     "make_separable",
     "make_xor",
+    "one_hot",
     "train_test_split",  # noqa: F822 (provided lazily by __getattr__)
 ]
 
@@ -206,3 +209,64 @@ def make_separable(n_samples=200, rng=None):
     shift = np.maximum(margin - side, 0.0)
     X = X + (sign * shift)[:, None] * u
     return X, y
+
+
+def load_digits(as_images=False):
+    """The 1797 handwritten digits that ship inside scikit-learn (8x8 pixels, no download).
+
+    Parameters
+    ----------
+    as_images : bool, default False
+        False gives one row of 64 pixels per image (for an MLP); True gives
+        images with one channel, ``(n, 1, 8, 8)`` (for a CNN).
+
+    Returns
+    -------
+    X : ndarray of shape (1797, 64), or (1797, 1, 8, 8) with ``as_images``
+        Grey levels scaled from scikit-learn's 0-16 to [0, 1].
+    y : ndarray of shape (1797,), int
+        The digit shown, 0 to 9.
+
+    Examples
+    --------
+    >>> X, y = load_digits()
+    >>> X.shape, y.shape, float(X.min()), float(X.max()), sorted(set(y.tolist())) == list(range(10))
+    ((1797, 64), (1797,), 0.0, 1.0, True)
+    >>> load_digits(as_images=True)[0].shape
+    (1797, 1, 8, 8)
+    """
+    if not isinstance(as_images, (bool, np.bool_)):
+        raise ValueError(f"as_images must be True or False, got {as_images!r}")
+    from sklearn.datasets import load_digits as sk_load_digits
+
+    digits = sk_load_digits()
+    X = digits.data.astype(np.float64) / 16.0
+    if as_images:
+        X = X.reshape(-1, 1, 8, 8)
+    return X, digits.target.astype(int)
+
+
+def one_hot(y, n_classes):
+    """One row per label with a 1 in the label's column: ``Y[i, y[i]] = 1``.
+
+    Parameters
+    ----------
+    y : array_like of shape (n_samples,)
+        Integer labels in ``0 .. n_classes - 1``.
+    n_classes : int
+
+    Returns
+    -------
+    Y : ndarray of shape (n_samples, n_classes), float, each row sums to 1
+
+    Examples
+    --------
+    >>> one_hot([2, 0], 3)
+    array([[0., 0., 1.],
+           [1., 0., 0.]])
+    """
+    n_classes = check_positive_int(n_classes, "n_classes")
+    labels = check_class_labels(y, "y", n_classes)
+    Y = np.zeros((labels.shape[0], n_classes))
+    Y[np.arange(labels.shape[0]), labels] = 1.0
+    return Y

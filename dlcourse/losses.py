@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_float_array
+from ._validation import as_float_array, check_class_labels
 
 __all__ = [
     "EPS",
@@ -19,6 +19,8 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "mse",
     "mse_grad",
+    "softmax_cross_entropy",
+    "softmax_cross_entropy_grad",
 ]
 
 #: Probabilities are clipped to ``[EPS, 1 - EPS]`` inside the logarithms of the
@@ -161,3 +163,61 @@ def binary_cross_entropy_with_logits(y, z):
     y, z = _pair(y, z, "y", "z")
     _check_binary(y)
     return float(np.mean(np.logaddexp(0.0, z) - y * z))
+
+
+def _logits_and_labels(y, Z):
+    Z = as_float_array(Z, "Z")
+    if Z.ndim != 2 or Z.shape[0] == 0 or Z.shape[1] < 2:
+        raise ValueError(
+            f"Z has shape {Z.shape}, expected logits of shape (n_samples, n_classes) "
+            "with at least one sample and two classes"
+        )
+    return check_class_labels(y, "y", Z.shape[1], n=Z.shape[0]), Z
+
+
+def softmax_cross_entropy(y, Z):
+    """Mean categorical cross-entropy of ``softmax(Z)``, computed from the logits ``Z``.
+
+    For sample ``i`` the loss is ``-log softmax(Z_i)[y_i] = logsumexp(Z_i) - Z_i[y_i]``;
+    the row maximum is subtracted inside the log-sum-exp, so any finite ``Z``
+    gives a finite loss (no overflow, no ``log(0)``).
+
+    Parameters
+    ----------
+    y : array_like of shape (n_samples,)
+        Integer labels in ``0 .. k - 1``.
+    Z : array_like of shape (n_samples, k)
+        Logits (pre-activations of the output layer).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> round(softmax_cross_entropy([0, 1], np.zeros((2, 4))), 4)  # log 4: a uniform guess
+    1.3863
+    >>> softmax_cross_entropy([0], [[1000.0, 0.0]])
+    0.0
+    """
+    labels, Z = _logits_and_labels(y, Z)
+    m = Z.max(axis=1)
+    log_sum = m + np.log(np.exp(Z - m[:, None]).sum(axis=1))
+    return float(np.mean(log_sum - Z[np.arange(Z.shape[0]), labels]))
+
+
+def softmax_cross_entropy_grad(y, Z):
+    """Gradient of ``softmax_cross_entropy`` with respect to ``Z``: ``(softmax(Z) - Y) / n``.
+
+    ``Y`` is ``one_hot(y, k)``; the result has the shape of ``Z``.
+
+    Examples
+    --------
+    >>> softmax_cross_entropy_grad([1], [[0.0, 0.0]])
+    array([[ 0.5, -0.5]])
+    """
+    labels, Z = _logits_and_labels(y, Z)
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    G = E / E.sum(axis=1, keepdims=True)
+    G[np.arange(Z.shape[0]), labels] -= 1.0
+    return G / Z.shape[0]

@@ -84,3 +84,33 @@ def test_train_test_split_is_scikit_learns():
 def test_bad_input_raises_clear_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_load_digits_is_scikit_learns_scaled_to_unit_range():
+    from sklearn.datasets import load_digits as sk_load_digits
+
+    from dlcourse.data import load_digits
+
+    X, y = load_digits()
+    sk = sk_load_digits()
+    assert X.shape == (1797, 64) and y.shape == (1797,)
+    np.testing.assert_array_equal(X * 16, sk.data)
+    np.testing.assert_array_equal(y, sk.target)
+    images, y2 = load_digits(as_images=True)
+    assert images.shape == (1797, 1, 8, 8)
+    np.testing.assert_array_equal(images[5, 0], sk.images[5] / 16)
+    np.testing.assert_array_equal(y2, y)
+    with pytest.raises(ValueError, match="as_images must be True or False"):
+        load_digits(as_images="yes")
+
+
+def test_one_hot():
+    from dlcourse.data import one_hot
+
+    Y = one_hot(np.array([1, 0, 2, 1]), 3)
+    np.testing.assert_array_equal(Y.argmax(axis=1), [1, 0, 2, 1])
+    np.testing.assert_array_equal(Y.sum(axis=1), np.ones(4))
+    with pytest.raises(ValueError, match=r"y must hold class labels 0 to 1 \(2 classes\)"):
+        one_hot([0, 2], 2)
+    with pytest.raises(ValueError, match="n_classes must be an integer"):
+        one_hot([0], 0)

@@ -94,3 +94,47 @@ def test_arguments_are_not_changed():
 def test_bad_input_raises_clear_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_softmax_cross_entropy_equals_sklearn_log_loss_and_its_gradient_is_right():
+    from dlcourse.activations import softmax
+    from dlcourse.data import one_hot
+    from dlcourse.losses import softmax_cross_entropy, softmax_cross_entropy_grad
+
+    gen = np.random.default_rng(3)
+    Z = gen.normal(size=(9, 4))
+    y = gen.integers(0, 4, size=9)
+    assert softmax_cross_entropy(y, Z) == pytest.approx(log_loss(y, softmax(Z), labels=range(4)))
+    numeric = numerical_gradient(lambda v: softmax_cross_entropy(y, v), Z)
+    assert relative_error(softmax_cross_entropy_grad(y, Z), numeric) < 1e-7
+    np.testing.assert_allclose(softmax_cross_entropy_grad(y, Z), (softmax(Z) - one_hot(y, 4)) / 9)
+
+
+def test_softmax_cross_entropy_is_stable_for_huge_logits():
+    from dlcourse.losses import softmax_cross_entropy, softmax_cross_entropy_grad
+
+    Z = np.array([[1e300, -1e300, 0.0], [-1e300, 1e300, 1e300]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = softmax_cross_entropy([2, 1], Z)
+        grad = softmax_cross_entropy_grad([2, 1], Z)
+    assert np.isfinite(loss) and loss > 1e299
+    assert np.all(np.isfinite(grad))
+
+
+@pytest.mark.parametrize(
+    "y, Z, match",
+    [
+        ([0, 3], np.zeros((2, 3)), r"y must hold class labels 0 to 2"),
+        ([0, 0.5], np.zeros((2, 3)), r"integer class labels"),
+        ([0], np.zeros((2, 3)), r"y has length 1, expected 2"),
+        ([0, 1], np.zeros(3), r"Z has shape \(3,\)"),
+        ([0, 1], np.zeros((2, 1)), r"two classes"),
+    ],
+)
+def test_softmax_cross_entropy_bad_input(y, Z, match):
+    from dlcourse.losses import softmax_cross_entropy, softmax_cross_entropy_grad
+
+    for f in (softmax_cross_entropy, softmax_cross_entropy_grad):
+        with pytest.raises(ValueError, match=match):
+            f(y, Z)
