@@ -74,7 +74,9 @@ def check_class_labels(y, name, n_classes, n=None):
     arr = check_1d(y, name, n)
     if not np.all(arr == np.round(arr)):
         bad = np.unique(arr[arr != np.round(arr)])[:5]
-        raise ValueError(f"{name} must hold integer class labels, got values such as {bad.tolist()}")
+        raise ValueError(
+            f"{name} must hold integer class labels, got values such as {bad.tolist()}"
+        )
     outside = (arr < 0) | (arr >= n_classes)
     if np.any(outside):
         bad = np.unique(arr[outside])[:5].astype(int)
