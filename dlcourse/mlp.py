@@ -434,7 +434,7 @@ def _fit_full_batch(X, y, params, activation, optimizer, n_epochs):
     plain_gd = type(optimizer).__name__ == "GradientDescent"
     # dZ_L = (y_hat - y) * scale; for plain GD the learning rate rides along
     scale = (optimizer.lr if plain_gd else 1.0) / n_samples
-    update = optimizer._update
+    update = optimizer.update
     hidden = range(n_layers - 1)
     backward = range(n_layers - 1, 0, -1)
     with np.errstate(over="ignore", divide="ignore"):
@@ -479,7 +479,7 @@ def _fit_mini_batch(X, y, params, activation, optimizer, n_epochs, batch_size, r
     n_samples = X.shape[0]
     arrays = [a.copy() for pair in params for a in pair]  # private copies, updated in place
     losses = np.empty(n_epochs)
-    update = optimizer._update
+    update = optimizer.update
     for epoch in range(n_epochs):
         order = rng.permutation(n_samples)
         total = 0.0

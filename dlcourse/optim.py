@@ -5,6 +5,10 @@ Each optimizer has ``step(params, grads) -> new_params``: ``params`` and
 :mod:`dlcourse.mlp`) or plain arrays. ``step`` returns new arrays and never
 changes its arguments; momentum and Adam keep their running averages inside
 the optimizer object, so use one optimizer per training run.
+
+Training loops that own their arrays call ``update(arrays, grads)`` instead: the
+same rule applied in place to a flat list of arrays, without the checks and
+copies of ``step`` (the fast training engines use it).
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ def _unflatten(arrays, structure):
 
 
 class _Optimizer:
-    """Shared ``step``: copy the parameters, then apply the in-place rule ``_update``."""
+    """Shared ``step``: copy the parameters, then apply the in-place rule ``update``."""
 
     def step(self, params, grads):
         """Return the parameters after one update.
@@ -73,7 +77,7 @@ class _Optimizer:
                     f"grads array {k} has shape {g.shape}, expected {p.shape} like params array {k}"
                 )
         new = [p.copy() for p in p_arrays]
-        self._update(new, g_arrays)
+        self.update(new, g_arrays)
         return _unflatten(new, p_structure)
 
 
@@ -89,7 +93,8 @@ class GradientDescent(_Optimizer):
     def __init__(self, lr):
         self.lr = check_positive_float(lr, "lr")
 
-    def _update(self, arrays, grads):
+    def update(self, arrays, grads):
+        """Apply one step in place to a flat list of arrays (no checks, no copies)."""
         for p, g in zip(arrays, grads, strict=True):
             p -= self.lr * g
 
@@ -116,7 +121,8 @@ class Momentum(_Optimizer):
         self.beta = check_fraction(beta, "beta")
         self.velocity = None
 
-    def _update(self, arrays, grads):
+    def update(self, arrays, grads):
+        """Apply one step in place to a flat list of arrays (no checks, no copies)."""
         if self.velocity is None:
             self.velocity = [np.zeros_like(p) for p in arrays]
         for p, g, v in zip(arrays, grads, self.velocity, strict=True):
@@ -152,7 +158,8 @@ class Adam(_Optimizer):
         self.m = None
         self.v = None
 
-    def _update(self, arrays, grads):
+    def update(self, arrays, grads):
+        """Apply one step in place to a flat list of arrays (no checks, no copies)."""
         if self.m is None:
             self.m = [np.zeros_like(p) for p in arrays]
             self.v = [np.zeros_like(p) for p in arrays]
