@@ -31,7 +31,7 @@ import nbformat
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
-SANDBOX_LINES = "from dlcourse.sandbox import configure_nbgrader\nconfigure_nbgrader(c)\n"
+SANDBOX_LINES = "from dlgrade.sandbox import configure_nbgrader\nconfigure_nbgrader(c)\n"
 
 
 def _env(**extra) -> dict:
@@ -53,7 +53,7 @@ def base_config() -> str:
     with open(os.path.join(REPO, "nbgrader_config.py")) as fh:
         lines = fh.read().splitlines(keepends=True)
     return "".join(line for line in lines
-                   if "configure_nbgrader" not in line and "dlcourse.sandbox" not in line)
+                   if "configure_nbgrader" not in line and "dlgrade.sandbox" not in line)
 
 
 def write_config(root: str, sandbox: bool) -> None:
@@ -64,7 +64,7 @@ def write_config(root: str, sandbox: bool) -> None:
 def make_course(root: str, assignment: str) -> str:
     """Copy the assignment's source into a fresh course and release it; return the notebook."""
     if assignment == "ps1":
-        from dlcourse.sandbox import demo
+        from dlgrade.sandbox import demo
 
         os.makedirs(os.path.join(root, "solutions", "ps1"))
         nbformat.write(demo.source_notebook(), os.path.join(root, "solutions", "ps1", "ps1.ipynb"))

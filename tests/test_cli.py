@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from submissions.crafted import REPO, dlcourse, make_course, make_variant
 
 from dlcourse.cli import main
-from dlcourse.grading.engine import parse_shard, select_shard
+from dlgrade.engine import parse_shard, select_shard
 
 COMMANDS = ["release", "collect", "grade", "report", "check"]
 

@@ -13,8 +13,8 @@ import tempfile
 
 import pytest
 
-from dlcourse.sandbox import jail
-from dlcourse.sandbox.kernels import run_code
+from dlgrade.sandbox import jail
+from dlgrade.sandbox.kernels import run_code
 
 pytestmark = [
     pytest.mark.slow,
@@ -26,7 +26,7 @@ OFF = {"DLCOURSE_SANDBOX": "0"}
 
 
 def test_state_set_by_one_student_is_invisible_to_the_next(tmp_path, monkeypatch):
-    from dlcourse.sandbox import forkserver
+    from dlgrade.sandbox import forkserver
 
     # a fresh fork server that has preloaded scikit-learn, as for an assignment importing it
     monkeypatch.setenv("DLCOURSE_FORKSERVER_PRELOAD", "sklearn.linear_model")
@@ -339,7 +339,7 @@ print("found", found)
 def test_fork_server_memory_holds_no_solution_text(course, monkeypatch):
     """Kernels are forked from the server, so they inherit its memory: the server must never
     have read the instructor's notebooks (it is only told which modules to import)."""
-    from dlcourse.sandbox import forkserver
+    from dlgrade.sandbox import forkserver
 
     secret = "SECRET-SOLUTION-" + "7f3a9c" * 4
     nb = {"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,

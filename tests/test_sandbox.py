@@ -1,6 +1,6 @@
 """The sandboxed kernelspec under plain ``nbgrader autograde`` (no dlcourse CLI involved).
 
-A tiny course (dlcourse.sandbox.demo) is graded by the nbgrader command line with the
+A tiny course (dlgrade.sandbox.demo) is graded by the nbgrader command line with the
 course's nbgrader_config.py calling ``configure_nbgrader(c)``. A snooping submission tries
 to copy the instructor's solution; hostile ones crash, segfault or exhaust memory. Only
 they fail; the honest student's grade is unaffected.
@@ -15,7 +15,7 @@ import tempfile
 
 import pytest
 
-from dlcourse.sandbox import demo, jail, kernelspec
+from dlgrade.sandbox import demo, jail, kernelspec
 
 pytestmark = pytest.mark.slow
 
@@ -99,7 +99,7 @@ def test_kernelspec_is_installed_idempotently_and_refreshed_when_stale(tmp_path)
 def test_configure_nbgrader_selects_the_sandboxed_kernel(monkeypatch):
     from traitlets.config import Config
 
-    from dlcourse.sandbox import configure_nbgrader
+    from dlgrade.sandbox import configure_nbgrader
 
     monkeypatch.delenv("DLCOURSE_FORKSERVER_SOURCES", raising=False)
     c = Config()
@@ -121,7 +121,7 @@ def _write_notebook(path, *sources):
 
 
 def test_notebook_imports_reads_every_absolute_import(tmp_path):
-    from dlcourse.sandbox.forkserver import notebook_imports, source_imports
+    from dlgrade.sandbox.forkserver import notebook_imports, source_imports
 
     path = str(tmp_path / "src" / "ps1" / "ps1.ipynb")
     _write_notebook(
@@ -148,7 +148,7 @@ def test_fork_server_preloads_what_the_source_notebooks_import(tmp_path):
     forked kernel starts with it (scikit-learn costs ~0.9 s per kernel otherwise)."""
     _write_notebook(str(tmp_path / "solutions" / "ps1" / "ps1.ipynb"),
                     "from sklearn.linear_model import LogisticRegression\n")
-    code = ("import os, sys\nfrom dlcourse.sandbox import forkserver\n"
+    code = ("import os, sys\nfrom dlgrade.sandbox import forkserver\n"
             "env = forkserver.server_env(os.environ)\n"
             "assert 'DLCOURSE_FORKSERVER_SOURCES' not in env\n"
             "os.environ.clear(); os.environ.update(env); forkserver._preload()\n"
@@ -187,7 +187,7 @@ def test_without_privileges_the_kernel_is_refused_with_a_clear_message(course):
 def test_fork_server_shuts_down_cleanly_on_request():
     """Closing the handle makes the server see EOF and exit by itself (exit 0), rather than
     being killed after a timeout because a reader still held the socket open."""
-    from dlcourse.sandbox import forkserver
+    from dlgrade.sandbox import forkserver
 
     forkserver.shutdown()
     server = forkserver.get_server()

@@ -302,18 +302,18 @@ def write_json(path: Path, data) -> None:
 def sandbox_config() -> tuple[str, str | None]:
     """(nbgrader_config.py lines that switch the kernel sandbox on, why it is off or None)."""
     try:
-        import dlcourse.sandbox as sandbox
+        import dlgrade.sandbox as sandbox
 
         sandbox.check_available()
     except Exception as exc:  # noqa: BLE001 - any reason means: no sandbox here
-        return "", f"dlcourse.sandbox unavailable: {exc}"
-    return "from dlcourse.sandbox import configure_nbgrader\nconfigure_nbgrader(c)\n", None
+        return "", f"dlgrade.sandbox unavailable: {exc}"
+    return "from dlgrade.sandbox import configure_nbgrader\nconfigure_nbgrader(c)\n", None
 
 
 def hidden_test_lines(source_path, release_path) -> list[str]:
     """Hidden-test lines of a source notebook that students cannot see anywhere else (not in
     the release, not in the dlcourse package): what feedback must never show."""
-    from dlcourse.grading.feedback import hidden_lines, public_texts, secret_lines
+    from dlgrade.feedback import hidden_lines, public_texts, secret_lines
 
     nb = nbformat.read(str(source_path), as_version=4)
     hidden = sorted({ln for c in nb.cells if c.cell_type == "code"

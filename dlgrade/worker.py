@@ -2,7 +2,7 @@
 
 Starting nbgrader costs 2-4 s, grading a small notebook about 1 s, so each worker imports
 nbgrader once and calls its Python API (:class:`nbgrader.apps.api.NbGraderAPI`) for every
-student it is handed. The engine (:mod:`dlcourse.grading.engine`) talks to it over a pipe:
+student it is handed. The engine (:mod:`dlgrade.engine`) talks to it over a pipe:
 it sends ``{"student": ...}`` and receives the result of :func:`grade_student`.
 
 Each worker runs in its own session (process group), so the engine can kill a stuck worker
@@ -60,7 +60,7 @@ def configure(course: Course):
     config = course.load_config()
     config.Autograde.sanitize_preprocessors = SANITIZE_PREPROCESSORS
     config.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
-    config.GenerateFeedback.exporter_class = "dlcourse.grading.feedback.CachedHTMLExporter"
+    config.GenerateFeedback.exporter_class = "dlgrade.feedback.CachedHTMLExporter"
     config.OverwriteCells.add_missing_cells = True
     config.HideHiddenTestOutputs.begin_test_delimeter = config.ClearHiddenTests.get(
         "begin_test_delimeter", "BEGIN HIDDEN TESTS")
@@ -362,7 +362,7 @@ def worker_main(conn, overrides: dict, assignment: str, log_path: str) -> None:
     sys.stderr = open(2, "w", buffering=1, closefd=False)
     course = Course.from_overrides(overrides)
     os.chdir(course.root)
-    # the sandbox (dlcourse.sandbox) hides these paths from student kernels too
+    # the sandbox (dlgrade.sandbox) hides these paths from student kernels too
     os.environ.setdefault("DLCOURSE_COURSE_ROOT", str(course.root))
     hide = [p for p in os.environ.get("DLCOURSE_SANDBOX_HIDE", "").split(os.pathsep) if p]
     if str(course.output_root) not in hide:

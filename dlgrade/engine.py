@@ -1,10 +1,10 @@
 """Grade every submission of an assignment in parallel, long-lived worker processes.
 
 :func:`grade_assignment` decides who needs grading (new or changed submissions, or all with
-``force``), hands the students to ``workers`` processes (:mod:`dlcourse.grading.worker`) one
+``force``), hands the students to ``workers`` processes (:mod:`dlgrade.worker`) one
 at a time, watches each with a deadline, replaces a worker that died or hung (its student is
 marked failed and cleared from the gradebook), draws a progress bar, records one status file
-per student and finally writes the outputs (:mod:`dlcourse.grading.report`).
+per student and finally writes the outputs (:mod:`dlgrade.report`).
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ c.CourseDirectory.release_directory = "exercises"
 c.Execute.timeout = {timeout}
 c.OverwriteCells.add_missing_cells = True
 '''
-SANDBOX_LINES = "from dlcourse.sandbox import configure_nbgrader\nconfigure_nbgrader(c)\n"
+SANDBOX_LINES = "from dlgrade.sandbox import configure_nbgrader\nconfigure_nbgrader(c)\n"
 
 SOLUTION = '''def squares(n):
     """The list [0, 1, 4, ..., (n-1)**2]."""
