@@ -138,7 +138,7 @@ def report(ctx, assignment, db):
 
     course = _course(ctx, db=db)
     try:
-        course.check_assignment(assignment)
+        course.require_assignment(assignment)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     for key, path in write_outputs(course, assignment).items():

@@ -186,7 +186,7 @@ def grade_assignment(course: Course, assignment: str, workers: int = 1, force: b
     if workers < 1:
         raise ValueError(f"workers: got {workers}, expected at least 1")
     ensure_tools_on_path()
-    course.check_assignment(assignment)
+    course.require_assignment(assignment)
     _check_gradebook(course, assignment)
     t0 = time.monotonic()
     run = GradeRun(assignment)

@@ -17,8 +17,6 @@ the main run collects only ``tests`` and ``dlcourse``, never notebooks, so nothi
 from __future__ import annotations
 
 import importlib
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +25,7 @@ import nbformat
 import pytest
 
 from dlcourse.checks import ASSIGNMENTS  # the seven assignments, listed once
+from dlgrade.course import make_course, run_nbgrader, tools_env
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # for `tests.mistakes`
@@ -62,26 +61,11 @@ def _functions(assignment: str) -> list[str]:
     return list(get_checks(assignment))
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    return env
-
-
-def _nbgrader(course: Path, *args: str) -> None:
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "nbgrader"), *args, "--log-level=WARN"],
-        cwd=course, env=_env(), capture_output=True, text=True,
-    )
-    assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stderr[-3000:]}"
-
-
 def _release(assignment: str, course: Path) -> nbformat.NotebookNode:
     """Set up ``course`` with the assignment's source and nbgrader's release of it; return the
     released notebook."""
-    shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
-    shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment)
-    _nbgrader(course, "generate_assignment", assignment, "--force")
+    make_course(course, (ROOT / "nbgrader_config.py").read_text(),
+                {assignment: ROOT / "solutions" / assignment}, release=True)
     return nbformat.read(course / "exercises" / assignment / f"{assignment}.ipynb", as_version=4)
 
 
@@ -97,7 +81,7 @@ def _submit_and_autograde(course: Path, assignment: str, release: nbformat.Noteb
         folder = course / "submitted" / student / assignment
         folder.mkdir(parents=True)
         nbformat.write(notebook, folder / f"{assignment}.ipynb")
-    _nbgrader(course, "autograde", assignment, "--force")
+    run_nbgrader(course, "autograde", assignment, "--force", "--log-level=WARN")
 
 
 class Graded:
@@ -296,6 +280,6 @@ def test_solution_notebooks_run_top_to_bottom_under_nbval():
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider",
          "-o", "addopts=", *notebooks],
-        cwd=ROOT, env=_env(), capture_output=True, text=True,
+        cwd=ROOT, env=tools_env(), capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stdout[-5000:]

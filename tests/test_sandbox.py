@@ -15,6 +15,7 @@ import tempfile
 
 import pytest
 
+from dlgrade.course import run_nbgrader, tools_env
 from dlgrade.sandbox import demo, jail, kernelspec
 
 pytestmark = pytest.mark.slow
@@ -59,7 +60,7 @@ def test_plain_nbgrader_autograde_is_sandboxed(course):
                           ("segv", SEGFAULT), ("hog", MEMORY_BOMB)]:
         demo.submit(course, student, code)
     env = dict(os.environ, DLCOURSE_SANDBOX_MEMORY="1G")
-    proc = demo.nbgrader(course, "autograde", demo.ASSIGNMENT, env=env, check=False)
+    proc = run_nbgrader(course, "autograde", demo.ASSIGNMENT, env=env, check=False)
     scores = demo.scores(course)
     assert scores["alice"] == 3.0, proc.stderr[-3000:]
     assert scores["mallory"] == 0.0
@@ -74,8 +75,8 @@ def test_plain_nbgrader_autograde_is_sandboxed(course):
 
     # Control: with the sandbox off, the very same submission reads the solution.
     env_off = dict(os.environ, DLCOURSE_SANDBOX="0")
-    demo.nbgrader(course, "autograde", demo.ASSIGNMENT, "--student", "mallory", "--force",
-                  env=env_off)
+    run_nbgrader(course, "autograde", demo.ASSIGNMENT, "--student", "mallory", "--force",
+                 env=env_off)
     assert "READ THE SOLUTION" in demo.outputs(course, "mallory")
     assert demo.scores(course)["mallory"] == 3.0
 
@@ -171,13 +172,11 @@ def test_without_privileges_the_kernel_is_refused_with_a_clear_message(course):
     if setpriv is None:
         pytest.skip("setpriv (util-linux) not installed")
     demo.submit(course, "alice", CORRECT)
-    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep
-               + os.environ.get("PATH", ""))
     proc = subprocess.run(
         [setpriv, "--bounding-set=-all", "--inh-caps=-all", "--",
          os.path.join(os.path.dirname(sys.executable), "nbgrader"), "autograde",
          demo.ASSIGNMENT],
-        cwd=course, env=env, capture_output=True, text=True)
+        cwd=course, env=tools_env(), capture_output=True, text=True)
     log = proc.stdout + proc.stderr
     assert "dlcourse sandbox: cannot isolate the student's kernel" in log, log[-3000:]
     assert "DLCOURSE_SANDBOX=0" in log

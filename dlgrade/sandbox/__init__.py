@@ -20,10 +20,10 @@ import os
 
 from .kernelspec import KERNEL_NAME, install_kernelspec
 
-__all__ = ["KERNEL_NAME", "configure_nbgrader", "install_kernelspec", "check_available"]
+__all__ = ["KERNEL_NAME", "configure_nbgrader", "install_kernelspec", "require_available"]
 
 
-def check_available() -> None:
+def require_available() -> None:
     """Raise RuntimeError with a clear message if the sandbox is on but cannot be entered."""
     from . import jail, policy
 

@@ -366,11 +366,5 @@ def shutdown() -> None:
         _SERVER = None
 
 
-def prestart() -> None:
-    """Start this process's fork server now (e.g. when a grading worker starts)."""
-    if enabled():
-        get_server()
-
-
 if __name__ == "__main__":
     serve(int(sys.argv[1]))
