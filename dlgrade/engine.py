@@ -4,24 +4,26 @@
 ``force``), hands the students to ``workers`` processes (:mod:`dlgrade.worker`) one
 at a time, watches each with a deadline, replaces a worker that died or hung (its student is
 marked failed and cleared from the gradebook), draws a progress bar, records one status file
-per student and finally writes the outputs (:mod:`dlgrade.report`).
+per student (:mod:`dlgrade.status`) and finally writes the outputs (:mod:`dlgrade.report`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
 
-from .course import Course
-
-STATUS_DIR = "status"
+from .course import Course, ensure_tools_on_path
+from .report import write_outputs
+from .status import read_statuses, write_status
 
 
 def parse_shard(text: str | None) -> tuple[int, int] | None:
@@ -61,31 +63,6 @@ def submission_hash(course: Course, assignment: str, student: str, config_key: s
     return h.hexdigest()
 
 
-def status_path(course: Course, assignment: str, student: str) -> Path:
-    return course.output_dir(assignment) / STATUS_DIR / f"{student}.json"
-
-
-def read_statuses(course: Course, assignment: str) -> dict[str, dict]:
-    """Every recorded status of ``assignment`` (all shards), by student."""
-    folder = course.output_dir(assignment) / STATUS_DIR
-    out = {}
-    if folder.is_dir():
-        for path in sorted(folder.glob("*.json")):
-            try:
-                out[path.stem] = json.loads(path.read_text())
-            except (OSError, ValueError):
-                continue
-    return out
-
-
-def _write_status(course, assignment, record):
-    path = status_path(course, assignment, record["student"])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(record, indent=1, sort_keys=True))
-    os.replace(tmp, path)
-
-
 def _config_key(course: Course) -> tuple[str, float, int]:
     """Digest of the settings that change grades, the per-cell timeout and #code cells."""
     config = course.load_config()
@@ -119,6 +96,8 @@ class GradeRun:
 
 
 class _Worker:
+    """One grading process (:func:`dlgrade.worker.worker_main`) and the student it holds."""
+
     def __init__(self, ctx, course, assignment, log_path):
         from .worker import worker_main
 
@@ -131,7 +110,7 @@ class _Worker:
         self.ready = False
         self.task = None
         self.deadline = None
-        self.started = None
+        self.started = time.monotonic()
 
     def kill(self):
         try:
@@ -142,7 +121,125 @@ class _Worker:
         self.conn.close()
 
 
-def _check_gradebook(course: Course, assignment: str) -> None:
+class _WorkerPool:
+    """Hands students to grading processes one at a time and watches each with a deadline.
+
+    A process that dies or overruns its deadline is killed and replaced; its student gets a
+    ``failed`` result and is cleared from the gradebook. A process that cannot start ends the
+    run with ``RuntimeError``.
+    """
+
+    def __init__(self, course: Course, assignment: str, deadline: float, startup_timeout: float,
+                 logs: Path):
+        self.course, self.assignment = course, assignment
+        self.deadline, self.startup_timeout, self.logs = deadline, startup_timeout, logs
+        self.ctx = multiprocessing.get_context("fork")
+        self.workers: list[_Worker] = []
+        self.queue: list[str] = []
+        self.started = 0
+
+    def run(self, students: list[str], n_workers: int, finish) -> None:
+        """Grade ``students`` on up to ``n_workers`` processes; ``finish(student, result)``
+        is called as each one ends."""
+        self.queue = list(students)
+        try:
+            for _ in range(min(n_workers, len(self.queue))):
+                self._spawn()
+            while self.queue or self.busy():
+                self._hand_out()
+                for student, result in self._collect():
+                    finish(student, result)
+            self._close()
+        except BaseException:
+            for w in self.workers:  # never leave grading processes (and their kernels) behind
+                w.kill()
+            raise
+
+    def busy(self) -> int:
+        return sum(1 for w in self.workers if w.task)
+
+    def _spawn(self) -> None:
+        self.started += 1
+        self.workers.append(_Worker(self.ctx, self.course, self.assignment,
+                                    self.logs / f"worker{self.started}.log"))
+
+    def _hand_out(self) -> None:
+        for w in self.workers:
+            if w.ready and w.task is None and self.queue:
+                w.task = self.queue.pop(0)
+                w.deadline = time.monotonic() + self.deadline
+                w.conn.send({"student": w.task})
+
+    def _collect(self) -> list[tuple[str, dict]]:
+        """Wait up to half a second; return the ``(student, result)`` pairs that ended."""
+        waitables = [w.conn for w in self.workers] + [w.proc.sentinel for w in self.workers]
+        ready = wait(waitables, timeout=0.5) if waitables else []
+        now = time.monotonic()
+        done = []
+        for w in list(self.workers):
+            if w.conn in ready and self._receive(w, done):
+                continue
+            if w.task is not None and (not w.proc.is_alive() or w.conn.closed
+                                       or now > w.deadline):
+                done.append(self._lost(w, now))
+            elif not w.ready:
+                self._check_start(w, now)
+        return done
+
+    def _receive(self, w: _Worker, done: list) -> bool:
+        """Read one message: the start-up handshake or a result. True when handled."""
+        try:
+            msg = w.conn.recv()
+        except (EOFError, OSError):
+            return False
+        if "ready" in msg:
+            if not msg["ready"]:
+                raise RuntimeError("grading worker could not start:\n" + msg.get("error", ""))
+            w.ready = True
+            return True
+        done.append((w.task, msg))
+        w.task = w.deadline = None
+        return True
+
+    def _lost(self, w: _Worker, now: float) -> tuple[str, dict]:
+        """Kill a process that died or overran; fail and clear its student; replace it."""
+        from .worker import clear_student
+
+        why = (f"timed out: no result within {self.deadline:.0f} s, grading process killed"
+               if w.proc.is_alive() else "the grading process was killed (by the submission?)")
+        student, runtime = w.task, now - (w.deadline - self.deadline)
+        w.kill()
+        self.workers.remove(w)
+        try:
+            clear_student(self.course, self.assignment, student)
+        except Exception:  # noqa: BLE001 - the failed status is recorded either way
+            pass
+        if self.queue:
+            self._spawn()
+        return student, {"status": "failed", "reason": why, "runtime": round(runtime, 3)}
+
+    def _check_start(self, w: _Worker, now: float) -> None:
+        if not w.proc.is_alive():
+            self.workers.remove(w)
+            raise RuntimeError(f"grading worker exited while starting; see {self.logs}")
+        if now - w.started > self.startup_timeout:
+            w.kill()
+            self.workers.remove(w)
+            raise RuntimeError(f"grading worker did not start in {self.startup_timeout} s")
+
+    def _close(self) -> None:
+        for w in self.workers:
+            try:
+                w.conn.send(None)
+            except OSError:
+                pass
+        for w in self.workers:
+            w.proc.join(10)
+            if w.proc.is_alive():
+                w.kill()
+
+
+def _require_gradebook_entry(course: Course, assignment: str) -> None:
     from nbgrader.api import Gradebook, MissingEntry
 
     coursedir = course.coursedir()
@@ -154,6 +251,55 @@ def _check_gradebook(course: Course, assignment: str) -> None:
                 f"assignment: {assignment!r} is not in the gradebook {coursedir.db_url}; "
                 f"run `dlcourse release {assignment}` (with the same --db) first"
             ) from None
+
+
+def _to_grade(course: Course, assignment: str, students: list[str], key: str,
+              force: bool) -> tuple[list[str], list[str], dict[str, str]]:
+    """``(to grade, unchanged, hashes)``: a student is graded again when forced, never graded,
+    or when the submission, the source notebooks or the settings changed."""
+    old = read_statuses(course, assignment)
+    todo, unchanged, hashes = [], [], {}
+    for student in students:
+        hashes[student] = submission_hash(course, assignment, student, key)
+        prev = old.get(student)
+        if force or not prev or prev.get("hash") != hashes[student]:
+            todo.append(student)
+        else:
+            unchanged.append(student)
+    return todo, unchanged, hashes
+
+
+def _progress_bar(console, enabled: bool):
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("done {task.fields[done]} · failed {task.fields[failed]} · "
+                          "remaining {task.fields[remaining]}"),
+               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
+    return Progress(*columns, console=console, disable=not enabled, transient=False)
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM raises KeyboardInterrupt, so the pool's clean-up runs (main thread only)."""
+    def on_term(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 def grade_assignment(course: Course, assignment: str, workers: int = 1, force: bool = False,
@@ -178,8 +324,7 @@ def grade_assignment(course: Course, assignment: str, workers: int = 1, force: b
     -------
     GradeRun
     """
-    from .course import ensure_tools_on_path
-    from .worker import clear_student
+    from rich.console import Console
 
     if isinstance(shard, str):
         shard = parse_shard(shard)
@@ -187,171 +332,51 @@ def grade_assignment(course: Course, assignment: str, workers: int = 1, force: b
         raise ValueError(f"workers: got {workers}, expected at least 1")
     ensure_tools_on_path()
     course.require_assignment(assignment)
-    _check_gradebook(course, assignment)
+    _require_gradebook_entry(course, assignment)
     t0 = time.monotonic()
     run = GradeRun(assignment)
-    out_dir = course.output_dir(assignment)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    logs = course.output_dir(assignment) / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
     key, timeout, n_cells = _config_key(course)
-    deadline = timeout * (n_cells + 2) + 60.0
-
     students = select_shard(course.students(assignment), shard)
-    old = read_statuses(course, assignment)
-    todo, hashes = [], {}
-    for student in students:
-        hashes[student] = submission_hash(course, assignment, student, key)
-        prev = old.get(student)
-        if force or not prev or prev.get("hash") != hashes[student]:
-            todo.append(student)
-        else:
-            run.skipped.append(student)
-
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+    todo, run.skipped, hashes = _to_grade(course, assignment, students, key, force)
 
     console = console or Console(stderr=True)
-    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("done {task.fields[done]} · failed {task.fields[failed]} · "
-                          "remaining {task.fields[remaining]}"),
-               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
-    bar = Progress(*columns, console=console, disable=not progress, transient=False)
+    bar = _progress_bar(console, progress)
     # Workers are forked from this process after nbgrader is imported here, so they start
     # without paying nbgrader's import again (seconds on a busy machine).
     import nbgrader.apps.api  # noqa: F401
 
-    ctx = multiprocessing.get_context("fork")
-    logs = out_dir / "logs"
-    logs.mkdir(exist_ok=True)
-    queue = list(todo)
-    pool: list[_Worker] = []
-    counter = 0
+    pool = _WorkerPool(course, assignment, deadline=timeout * (n_cells + 2) + 60.0,
+                       startup_timeout=startup_timeout, logs=logs)
 
-    def record(student, result):
-        result = dict(result)
-        result["student"] = student
-        result["hash"] = hashes[student]
-        result["assignment"] = assignment
-        result["graded_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        _write_status(course, assignment, result)
-        if result["status"] == "failed":
-            run.failed.append(student)
-        else:
-            run.graded.append(student)
-            if result["status"] != "graded":
-                run.flagged.append(student)
-        return result
+    def finish(student: str, result: dict) -> None:
+        record = _record(course, run, student, hashes[student], result)
+        bar.update(task, advance=1, done=len(run.graded), failed=len(run.failed),
+                   remaining=len(pool.queue) + pool.busy())
+        if progress and record["status"] != "graded":
+            why = f" ({record['reason']})" if record.get("reason") else ""
+            console.print(f"{student}: {record['status']}{why}")
 
-    def spawn():
-        nonlocal counter
-        counter += 1
-        w = _Worker(ctx, course, assignment, logs / f"worker{counter}.log")
-        w.started = time.monotonic()
-        pool.append(w)
-        return w
-
-    def on_term(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    import threading
-
-    old_term = None
-    if threading.current_thread() is threading.main_thread():
-        old_term = signal.signal(signal.SIGTERM, on_term)
-    try:
-        with bar:
-            task = bar.add_task(f"grading {assignment}", total=len(todo), done=0, failed=0,
-                                remaining=len(todo))
-            for _ in range(min(workers, len(todo))):
-                spawn()
-            while queue or any(w.task for w in pool):
-                # hand out work
-                for w in pool:
-                    if w.ready and w.task is None and queue:
-                        w.task = queue.pop(0)
-                        w.deadline = time.monotonic() + deadline
-                        w.conn.send({"student": w.task})
-                waitables = [w.conn for w in pool] + [w.proc.sentinel for w in pool]
-                ready = wait(waitables, timeout=0.5) if waitables else []
-                now = time.monotonic()
-                for w in list(pool):
-                    finished = None
-                    if w.conn in ready:
-                        try:
-                            msg = w.conn.recv()
-                        except (EOFError, OSError):
-                            msg = None
-                        if msg is not None and "ready" in msg:
-                            if not msg["ready"]:
-                                for w2 in pool:
-                                    w2.kill()
-                                raise RuntimeError("grading worker could not start:\n"
-                                                   + msg.get("error", ""))
-                            w.ready = True
-                            continue
-                        if msg is not None:
-                            finished = (w.task, msg)
-                            w.task = None
-                            w.deadline = None
-                    if finished is None and w.task is not None and (
-                            not w.proc.is_alive() or w.conn.closed or now > w.deadline):
-                        why = ("timed out: no result within "
-                               f"{deadline:.0f} s, grading process killed" if w.proc.is_alive()
-                               else "the grading process was killed (by the submission?)")
-                        student = w.task
-                        w.kill()
-                        pool.remove(w)
-                        try:
-                            clear_student(course, assignment, student)
-                        except Exception:  # noqa: BLE001
-                            pass
-                        finished = (student, {"status": "failed", "reason": why,
-                                              "runtime": round(now - (w.deadline - deadline), 3)})
-                        if queue:
-                            spawn()
-                    elif not w.ready and not w.proc.is_alive():
-                        pool.remove(w)
-                        raise RuntimeError(f"grading worker exited while starting; see {logs}")
-                    elif not w.ready and now - w.started > startup_timeout:
-                        w.kill()
-                        pool.remove(w)
-                        raise RuntimeError(f"grading worker did not start in {startup_timeout} s")
-                    if finished:
-                        result = record(*finished)
-                        bar.update(task, advance=1, done=len(run.graded), failed=len(run.failed),
-                                   remaining=len(queue) + sum(1 for x in pool if x.task))
-                        if not progress:
-                            continue
-                        if result["status"] != "graded":
-                            why = f" ({result['reason']})" if result.get("reason") else ""
-                            console.print(f"{finished[0]}: {result['status']}{why}")
-                if not queue and not any(w.task for w in pool):
-                    break
-            for w in pool:
-                try:
-                    w.conn.send(None)
-                except OSError:
-                    pass
-            for w in pool:
-                w.proc.join(10)
-                if w.proc.is_alive():
-                    w.kill()
-    except BaseException:
-        for w in pool:  # never leave grading processes (and their kernels) behind
-            w.kill()
-        raise
-    finally:
-        if old_term is not None:
-            signal.signal(signal.SIGTERM, old_term)
-
-    from .report import write_outputs
+    with _sigterm_as_interrupt(), bar:
+        task = bar.add_task(f"grading {assignment}", total=len(todo), done=0, failed=0,
+                            remaining=len(todo))
+        pool.run(todo, workers, finish)
 
     run.outputs = write_outputs(course, assignment)
     run.seconds = time.monotonic() - t0
     return run
+
+
+def _record(course: Course, run: GradeRun, student: str, digest: str, result: dict) -> dict:
+    """Write the status record of one finished student and count it in ``run``."""
+    record = dict(result, student=student, hash=digest, assignment=run.assignment,
+                  graded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    write_status(course, run.assignment, record)
+    if record["status"] == "failed":
+        run.failed.append(student)
+    else:
+        run.graded.append(student)
+        if record["status"] != "graded":
+            run.flagged.append(student)
+    return record
