@@ -15,9 +15,9 @@ import zipfile
 from dataclasses import dataclass
 
 import pytest
-from submissions.crafted import REPO, dlcourse, make_course, make_variant
 
 from dlcourse.cli import main
+from tests.submissions.crafted import REPO, dlcourse, make_course, make_variant
 
 COMMANDS = ["release", "collect", "grade", "report", "check"]
 

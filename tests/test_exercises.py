@@ -25,10 +25,12 @@ import nbformat
 import pytest
 
 from dlcourse.checks import ASSIGNMENTS  # the seven assignments, listed once
-from dlgrade.course import make_course, run_nbgrader, tools_env
+from dlgrade.course import tools_env
+from tests.submissions.autograde import grade_id as _grade_id
+from tests.submissions.autograde import release as _release
+from tests.submissions.autograde import submit_and_autograde as _submit_and_autograde
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # for `tests.mistakes`
 
 pytestmark = pytest.mark.slow
 
@@ -44,10 +46,6 @@ def _require_source(assignment: str) -> None:
                 "assignments needs a source notebook")
 
 
-def _grade_id(cell) -> str | None:
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
-
-
 def _mistakes(assignment: str):
     try:
         return importlib.import_module(f"tests.mistakes.ex{assignment}")
@@ -59,29 +57,6 @@ def _functions(assignment: str) -> list[str]:
     from dlcourse.checks import get_checks
 
     return list(get_checks(assignment))
-
-
-def _release(assignment: str, course: Path) -> nbformat.NotebookNode:
-    """Set up ``course`` with the assignment's source and nbgrader's release of it; return the
-    released notebook."""
-    make_course(course, (ROOT / "nbgrader_config.py").read_text(),
-                {assignment: ROOT / "solutions" / assignment}, release=True)
-    return nbformat.read(course / "exercises" / assignment / f"{assignment}.ipynb", as_version=4)
-
-
-def _submit_and_autograde(course: Path, assignment: str, release: nbformat.NotebookNode,
-                          students: dict[str, dict[str, str]]) -> None:
-    """Submit, per student, the release with the answers ``{grade_id: source}`` filled in, then
-    run ``nbgrader autograde`` on all of them."""
-    for student, answers in students.items():
-        notebook = nbformat.reads(nbformat.writes(release), as_version=4)
-        for cell in notebook.cells:
-            if cell.cell_type == "code" and _grade_id(cell) in answers:
-                cell.source = answers[_grade_id(cell)]
-        folder = course / "submitted" / student / assignment
-        folder.mkdir(parents=True)
-        nbformat.write(notebook, folder / f"{assignment}.ipynb")
-    run_nbgrader(course, "autograde", assignment, "--force", "--log-level=WARN")
 
 
 class Graded:

@@ -13,7 +13,8 @@ import json
 
 import nbformat
 import pytest
-from submissions.crafted import (
+
+from tests.submissions.crafted import (
     REPO,
     dlcourse,
     hidden_test_lines,
@@ -256,9 +257,8 @@ def test_sandbox_hides_solutions(batch):
 # --- the static scan on its own (no kernels) -------------------------------------------------
 
 def _tiny_scan(tmp_path, student_code):
-    from submissions.crafted import tiny_notebook
-
     from dlgrade.scan import context_from_notebooks, scan_submission
+    from tests.submissions.crafted import tiny_notebook
 
     source = tiny_notebook()
     ctx = context_from_notebooks(source, source)
