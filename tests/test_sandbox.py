@@ -80,7 +80,7 @@ def test_kernelspec_is_installed_idempotently_and_refreshed_when_stale(tmp_path)
     path = os.path.join(folder, "kernel.json")
     spec = json.load(open(path))
     assert spec["metadata"]["kernel_provisioner"]["provisioner_name"] == "dlcourse-sandbox"
-    assert spec["argv"][1].endswith(os.path.join("dlcourse", "sandbox", "launch.py"))
+    assert spec["argv"][1].endswith(os.path.join("dlgrade", "sandbox", "launch.py"))
     assert "{connection_file}" in spec["argv"]
     stamp = os.stat(path).st_mtime_ns
     kernelspec.install_kernelspec(prefix=str(tmp_path))
