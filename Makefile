@@ -13,7 +13,7 @@ export MPLBACKEND := Agg
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: book test install install-test assets wheel lock clean help
+.PHONY: book test test-rootless install install-test assets wheel lock clean help
 
 help:
 	@echo "make book   install everything (pinned) and build the website into _build/html"
@@ -56,8 +56,14 @@ install-test: install
 	fi
 
 # The site is built first, so the book and browser tests check that very build (DLCOURSE_BOOK_BUILT=1).
+# As root (CI), the sandbox's isolation and hostile-batch tests run once more as an
+# unprivileged user: the rootless mode (scripts/test_rootless.sh).
 test: install-test book
-	DLCOURSE_BOOK_BUILT=1 $(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; exit $$rc
+	DLCOURSE_BOOK_BUILT=1 $(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; \
+	if [ $$rc -eq 0 ] && [ "$$(id -u)" = 0 ]; then bash scripts/test_rootless.sh || rc=$$?; fi; exit $$rc
+
+test-rootless: install
+	bash scripts/test_rootless.sh
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | sort -f > requirements.lock.new

@@ -16,8 +16,11 @@ import pytest
 @pytest.fixture
 def course_dir():
     """An empty course folder outside /tmp (the sandbox replaces /tmp wholesale), readable by
-    others (mode 755) as a course folder usually is; removed afterwards."""
-    base = "/srv" if os.access("/srv", os.W_OK) else None
+    others (mode 755) as a course folder usually is; removed afterwards. The unprivileged
+    run (scripts/test_rootless.sh) puts it in a folder that user owns."""
+    base = os.environ.get("DLCOURSE_TEST_COURSE_BASE")  # scripts/test_rootless.sh sets it
+    if not base:
+        base = "/srv" if os.access("/srv", os.W_OK) else None
     root = tempfile.mkdtemp(prefix="dlcourse-course-", dir=base)
     os.chmod(root, 0o755)
     yield root

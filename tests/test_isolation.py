@@ -186,18 +186,16 @@ def test_cpu_hog_kernel_is_killed_and_the_next_kernel_runs(tmp_path):
     assert run_code("print(6 * 7)", cwd=str(tmp_path)).stdout.strip() == "42"
 
 
-def _sandbox_processes(only_uid=None) -> list:
-    """Pids of processes running with a sandbox uid (2e9 + waiter pid), or with ``only_uid``."""
+def _processes_in(pid_ns: str) -> list:
+    """Host pids of the processes in the pid namespace ``pid_ns`` (e.g. ``pid:[4026532301]``)."""
     pids = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                with open(f"/proc/{entry}/status") as fh:
-                    uid = next(int(line.split()[1]) for line in fh if line.startswith("Uid:"))
-            except (OSError, StopIteration):
+                if os.readlink(f"/proc/{entry}/ns/pid") == pid_ns:
+                    pids.append(int(entry))
+            except OSError:
                 continue
-            if (uid == only_uid) if only_uid is not None else uid >= 2_000_000_000:
-                pids.append(int(entry))
     return pids
 
 
@@ -212,19 +210,19 @@ try:
             os._exit(0)
         n += 1
 except OSError as exc:
-    print("stopped after", n, type(exc).__name__, "uid", os.getuid())
+    print("stopped after", n, type(exc).__name__, os.readlink("/proc/self/ns/pid"))
 """
     run = run_code(bomb, cwd=str(tmp_path), env={"DLCOURSE_SANDBOX_NPROC": "64"})
     assert run.stdout.startswith("stopped after"), run
     assert int(run.stdout.split()[2]) < 64
-    # Only this kernel's uid counts: other sandboxed kernels (parallel graders) may be running.
-    kernel_uid = int(run.stdout.split()[-1])
+    # Only this kernel's pid namespace counts: other kernels (parallel graders) may be running.
+    pid_ns = run.stdout.split()[-1]
     import time
 
     deadline = time.time() + 30
-    while _sandbox_processes(kernel_uid) and time.time() < deadline:
+    while _processes_in(pid_ns) and time.time() < deadline:
         time.sleep(0.1)
-    assert not _sandbox_processes(kernel_uid), "processes of the fork bomb outlived its kernel"
+    assert not _processes_in(pid_ns), "processes of the fork bomb outlived its kernel"
     assert run_code("print('next')", cwd=str(tmp_path)).stdout.strip() == "next"
 
 
@@ -375,3 +373,142 @@ sys.stderr.write("written to stderr on purpose\\n")
     assert "RuntimeWarning: overflow" in run.stdout, run
     assert "done" in run.stdout
     assert run.stderr == "written to stderr on purpose\n", run
+
+
+CHILDREN_TOUCH = """
+import json, os, time
+pids = []
+for _ in range(3):
+    pid = os.fork()
+    if pid == 0:
+        block = bytearray(150 * 2**20)
+        for i in range(0, len(block), 4096):
+            block[i] = 1  # touch every page: resident memory, not just address space
+        time.sleep(2)
+        os._exit(0)
+    pids.append(pid)
+print(json.dumps([os.waitstatus_to_exitcode(os.waitpid(p, 0)[1]) for p in pids]))
+"""
+
+
+def test_memory_of_the_kernel_and_its_children_is_capped_together(tmp_path):
+    """Three children each under the per-process cap (RLIMIT_AS) but over the group's cap
+    together: the cgroup kills one, and without a group cap (control) all three finish."""
+    from dlgrade.sandbox import cgroup, policy
+
+    if policy.rootless_mode() and cgroup.detect() is None:
+        pytest.skip("rootless without a delegated cgroup: only per-process rlimits apply "
+                    "(the documented bound: NPROC x MEMORY)")
+    capped = run_code(CHILDREN_TOUCH, cwd=str(tmp_path), env={
+        "DLCOURSE_SANDBOX_GROUP_MEMORY": "256M", "DLCOURSE_SANDBOX_MEMORY": "1G"})
+    codes = json.loads(capped.stdout)
+    assert -9 in codes, capped  # the group's OOM killer ended at least one child
+    free = run_code(CHILDREN_TOUCH, cwd=str(tmp_path), env={
+        "DLCOURSE_SANDBOX_GROUP_MEMORY": "none", "DLCOURSE_SANDBOX_MEMORY": "1G"})
+    assert json.loads(free.stdout) == [0, 0, 0], free
+
+
+def test_private_tmp_is_capped_in_files_not_only_bytes(tmp_path):
+    """Empty files cost no bytes: nr_inodes on the private /tmp stops a file flood."""
+    flood = """
+import os
+n = 0
+try:
+    for n in range(60000):
+        open(f"/tmp/f{n}", "w").close()
+    print("made", n + 1)
+except OSError as exc:
+    print("stopped at", n, exc.errno)
+"""
+    run = run_code(flood, cwd=str(tmp_path), env={"DLCOURSE_SANDBOX_TMP_INODES": "2000"})
+    assert run.stdout.startswith("stopped at"), run
+    assert int(run.stdout.split()[2]) < 2000
+    assert run.stdout.split()[3] == "28"  # ENOSPC
+
+
+FORGE = r"""
+import os, subprocess
+line = b"[AutogradeApp] ERROR forged by the student\n"
+os.write(1, line)
+os.write(2, line)
+subprocess.run("echo '[AutogradeApp] ERROR forged by a child' >&2", shell=True)
+os.write(2, b"x" * 200000 + b"\n")  # a flood: capped in the grader's log
+files = []
+for fd in range(3, 200):  # what else is open: the kernel's own sockets, pipes, /dev files
+    try:
+        target = os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        continue
+    if target.startswith("/") and not target.startswith(("/dev/", "/tmp/")):
+        files.append(target)
+print("files open:", files)
+"""
+
+
+@pytest.mark.parametrize("env", [{}, {"DLCOURSE_FORKSERVER": "0"}], ids=["forked", "execd"])
+def test_kernel_cannot_write_a_line_into_the_graders_log(tmp_path, capfd, env):
+    """The kernel's fds 1 and 2 are a pipe the waiter reads: every line reaches the grader's
+    stderr prefixed and capped, so no line of the log can be forged; no other descriptor
+    of the kernel is a file of the grader's (fds 3-199: tests/test_dlgrade_deadline.py)."""
+    from dlgrade.sandbox import forkserver
+
+    forkserver.shutdown()  # the next server starts with this test's captured stderr
+    capfd.readouterr()
+    run = run_code(FORGE, cwd=str(tmp_path), env=env)
+    assert "files open: []" in run.stdout, run  # no log file or course file of the grader
+    forkserver.shutdown()
+    err = capfd.readouterr().err
+    lines = err.splitlines()
+    assert not [ln for ln in lines if ln.startswith("[AutogradeApp]")], err[-2000:]
+    assert any(ln.startswith("[student kernel] [AutogradeApp] ERROR forged by a child")
+               for ln in lines), err[-2000:]
+    assert len(err) < 100_000  # 64K by default, plus the note of what was dropped
+    assert "more bytes of kernel output dropped" in err
+
+
+def test_without_the_sandbox_the_forged_line_reaches_the_log(tmp_path, capfd):
+    """Control for the test above."""
+    from dlgrade.sandbox import forkserver
+
+    forkserver.shutdown()
+    capfd.readouterr()
+    run_code(FORGE, cwd=str(tmp_path), env=OFF)
+    forkserver.shutdown()
+    err = capfd.readouterr().err
+    assert any(ln.startswith("[AutogradeApp] ERROR forged") for ln in err.splitlines())
+
+
+def test_unix_sockets_on_the_host_are_out_of_reach(course):
+    """A Unix socket of the grader's (here in the course folder and in /tmp) cannot be
+    connected to; abstract sockets live in the host's network namespace."""
+    paths = [os.path.join(course, "grader.sock"), os.path.join("/tmp", f"g{os.getpid()}.sock")]
+    servers = []
+    for path in paths:
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(path)
+        os.chmod(path, 0o777)
+        server.listen(1)
+        servers.append(server)
+    abstract = socket.socket(socket.AF_UNIX)
+    abstract.bind(f"\0dlcourse-test-{os.getpid()}")
+    abstract.listen(1)
+    code = f"""
+import socket
+for where in {paths!r} + ["\\0dlcourse-test-{os.getpid()}"]:
+    s = socket.socket(socket.AF_UNIX)
+    try:
+        s.connect(where)
+        print("connected", repr(where))
+    except OSError as exc:
+        print("blocked", repr(where), type(exc).__name__)
+"""
+    try:
+        workdir = os.path.join(course, "autograded", "bob", "ps1")
+        out = run_code(code, cwd=workdir).stdout
+        assert "connected" not in out, out
+        assert run_code(code, cwd=workdir, env=OFF).stdout.count("connected") == 3
+    finally:
+        for server in servers + [abstract]:
+            server.close()
+        for path in paths:
+            os.remove(path)

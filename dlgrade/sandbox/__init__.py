@@ -30,7 +30,7 @@ def require_available() -> None:
     if policy.enabled():
         problem = jail.probe()
         if problem is not None:
-            raise RuntimeError(jail.unavailable_message(problem))
+            raise RuntimeError(jail.unavailable_message(problem, policy.rootless_mode()))
 
 
 def configure_nbgrader(c, hide=()) -> None:
@@ -44,7 +44,10 @@ def configure_nbgrader(c, hide=()) -> None:
         Extra paths (relative to the course folder or absolute) the kernels must not read,
         e.g. the folder where grade reports are written.
     """
+    from ..outputs import install as cap_outputs
+
     install_kernelspec()
+    cap_outputs(c)  # saved output capped in bytes per cell and per notebook
     c.Execute.kernel_name = KERNEL_NAME
     # Kill the kernel at the end instead of a graceful shutdown round-trip (nbclient's
     # NotebookClient.shutdown_kernel, honoured by nbgrader 0.9.6's Execute preprocessor).

@@ -45,6 +45,7 @@ PRELOAD = (
     "tornado.ioloop",
     "sqlite3",
     "pydoc",
+    "dlgrade.sandbox.seal",
 )
 
 
@@ -187,6 +188,10 @@ def _run_ipykernel(argv: list[str], env: dict) -> int:
     mpl = sys.modules.get("matplotlib")
     if mpl is not None and os.environ.get("MPLBACKEND"):
         mpl.rcParams["backend"] = os.environ["MPLBACKEND"]
+    if os.environ.pop("DLCOURSE_SANDBOX_SEAL", "") == "1":
+        from .seal import seal
+
+        seal()  # the kernel's sockets are bound: from now on no new Unix socket
     _debug("start")
     app.start()
     # Graceful shutdown: close ipykernel's channels (flushes IOPub, joins the control and

@@ -33,9 +33,30 @@ def warnings_to_stdout() -> None:
     warnings.showwarning = show
 
 
+def seal_before_start() -> None:
+    """In a sandboxed kernel, install :func:`seal.seal` once ipykernel has bound its sockets
+    (between ``IPKernelApp.initialize`` and ``IPKernelApp.start``)."""
+    import os
+
+    if os.environ.pop("DLCOURSE_SANDBOX_SEAL", "") != "1":
+        return
+    from ipykernel.kernelapp import IPKernelApp
+    from seal import seal  # this file's folder is still sys.path[0]
+
+    start = IPKernelApp.start
+
+    def sealed_start(self):
+        IPKernelApp.start = start
+        seal()
+        return start(self)
+
+    IPKernelApp.start = sealed_start
+
+
 if __name__ == "__main__":
     import runpy
 
+    seal_before_start()
     warnings_to_stdout()
     del sys.path[0]  # this file's folder: the kernel's imports start from its working folder
     sys.path.insert(0, "")

@@ -76,6 +76,7 @@ def run(argv: list[str], env, start_kernel) -> int:
         print(f"dlcourse sandbox: {exc}", file=sys.stderr, flush=True)
         return jail.EXIT_SANDBOX_FAILED
     kernel_env = policy_mod.kernel_env(env)
+    kernel_env["DLCOURSE_SANDBOX_SEAL"] = "1"  # kernel_boot / the fork server: seal.seal()
 
     fonts = _read_matplotlib_cache(env)  # read as root, before /tmp is replaced
 

@@ -9,6 +9,16 @@ Environment variables (read from the kernel's environment, i.e. the grader's):
 ``DLCOURSE_SANDBOX_MEMORY``   address-space cap, bytes or with K/M/G suffix (default 4G).
 ``DLCOURSE_SANDBOX_CPU``      CPU-time cap of the kernel process in seconds (default 600).
 ``DLCOURSE_SANDBOX_NPROC``    processes + threads per kernel (default 128).
+``DLCOURSE_SANDBOX_GROUP_MEMORY``  memory of the kernel and all its children together (a
+                              cgroup; default 4G; ``none`` for no group cap).
+``DLCOURSE_SANDBOX_GROUP_PIDS``  processes + threads of the kernel and its children (cgroup
+                              ``pids.max``; default: the NPROC value).
+``DLCOURSE_SANDBOX_TMP``       size of the kernel's private /tmp (default 256M);
+``DLCOURSE_SANDBOX_TMP_INODES`` files and folders in it (default 8192).
+``DLCOURSE_SANDBOX_LOG_BYTES`` bytes of the kernel's own stdout/stderr passed on to the
+                              grader's log, each line prefixed ``[student kernel]`` (64K).
+``DLCOURSE_SANDBOX_ROOTLESS``  ``1`` uses the rootless mode (a user namespace) even as root;
+                              it is always used when the grader is not root.
 ``DLCOURSE_SANDBOX_HIDE``     extra paths to hide, ``os.pathsep``-separated, absolute or
                               relative to the course folder.
 ``DLCOURSE_COURSE_ROOT``      the course folder (default: found upwards from the kernel's
@@ -32,7 +42,30 @@ HIDDEN_FILES = ("gradebook.db*", "*.db", "*.sqlite", "*.sqlite3", "nbgrader_conf
 SECRET_ENV_MARKERS = ("PASSWORD", "SECRET", "TOKEN", "CREDENTIAL", "DATABASE_URL", "_KEY")
 SECRET_ENV_PREFIXES = ("PG", "AWS_", "GITHUB_", "SSH_")
 
-DEFAULTS = {"memory": "4G", "cpu": "600", "nproc": "128", "fsize": "256M", "tmp": "256M"}
+DEFAULTS = {"memory": "4G", "cpu": "600", "nproc": "128", "fsize": "256M", "tmp": "256M",
+            "tmp_inodes": "8192", "group_memory": "4G"}
+
+
+def rootless_mode(env=None) -> bool:
+    """True when the sandbox runs without root: the grader is not root, or
+    ``DLCOURSE_SANDBOX_ROOTLESS=1`` asks for it (to try the rootless mode as root)."""
+    env = os.environ if env is None else env
+    forced = env.get("DLCOURSE_SANDBOX_ROOTLESS", "").strip().lower()
+    return forced in {"1", "true", "yes", "on"} or os.geteuid() != 0
+
+
+def home_folders(env) -> list:
+    """The grader's home folder(s), covered in rootless mode (the kernel runs as the grader)."""
+    import pwd
+
+    found = set()
+    try:
+        found.add(pwd.getpwuid(os.getuid()).pw_dir)
+    except KeyError:
+        pass
+    if env.get("HOME"):
+        found.add(env["HOME"])
+    return sorted(os.path.realpath(h) for h in found if h and os.path.realpath(h) != "/")
 
 
 def enabled(env=None) -> bool:
@@ -83,7 +116,13 @@ class Policy:
     nproc: int | None = None
     file_bytes: int | None = None
     tmp_size: str = "256M"
+    tmp_inodes: int = 8192
     expose: list = field(default_factory=list)
+    rootless: bool = False
+    cover: list = field(default_factory=list)
+    group_memory_bytes: int | None = None
+    group_pids: int | None = None
+    log_bytes: int = 64 * 1024
 
     @classmethod
     def for_kernel(cls, workdir: str, connection_file: str, env) -> Policy:
@@ -107,7 +146,18 @@ class Policy:
                 return None
             return parse_size(text, f"DLCOURSE_SANDBOX_{name}") if size else int(text)
 
+        rootless = rootless_mode(env)
+        nproc = limit("nproc", "NPROC", size=False)
+        group_pids = env.get("DLCOURSE_SANDBOX_GROUP_PIDS", str(nproc) if nproc else "none")
         return cls(
+            rootless=rootless,
+            cover=home_folders(env) if rootless else [],
+            group_memory_bytes=limit("group_memory", "GROUP_MEMORY"),
+            group_pids=(None if group_pids.strip().lower() in {"", "none", "unlimited"}
+                        else int(group_pids)),
+            log_bytes=parse_size(env.get("DLCOURSE_SANDBOX_LOG_BYTES", "64K"),
+                                 "DLCOURSE_SANDBOX_LOG_BYTES"),
+            tmp_inodes=int(env.get("DLCOURSE_SANDBOX_TMP_INODES", DEFAULTS["tmp_inodes"])),
             workdir=workdir,
             runtime_dir=os.path.dirname(os.path.realpath(connection_file)),
             course_root=root,
@@ -115,7 +165,7 @@ class Policy:
             hide_files=sorted(set(f for f in hide_files if os.path.isfile(f))),
             memory_bytes=limit("memory", "MEMORY"),
             cpu_seconds=limit("cpu", "CPU", size=False),
-            nproc=limit("nproc", "NPROC", size=False),
+            nproc=nproc,
             file_bytes=limit("fsize", "FSIZE"),
             tmp_size=env.get("DLCOURSE_SANDBOX_TMP", DEFAULTS["tmp"]),
             expose=python_paths(),

@@ -24,17 +24,19 @@ from typing import Any
 
 from jupyter_client.provisioning import LocalProvisioner
 
+from .. import deadline
 from . import forkserver, jail, policy
 
-_PROBE: dict[int, str | None] = {}
+_PROBE: dict[tuple, str | None] = {}
 
 
-def sandbox_problem() -> str | None:
-    """None when the sandbox works in this process, else why not (probed once per process)."""
-    pid = os.getpid()
-    if pid not in _PROBE:
-        _PROBE[pid] = jail.probe()
-    return _PROBE[pid]
+def sandbox_problem(env=None) -> str | None:
+    """None when the sandbox works in this process, else why not (probed once per process
+    and mode: root, or rootless for a grader that is not root)."""
+    key = (os.getpid(), policy.rootless_mode(env))
+    if key not in _PROBE:
+        _PROBE[key] = jail.probe(rootless=key[1])
+    return _PROBE[key]
 
 
 def runtime_base() -> str:
@@ -53,14 +55,15 @@ class SandboxProvisioner(LocalProvisioner):
     _pidfd: int | None = None
     _exit_code: int | None = None
     _server: forkserver.ForkServer | None = None
+    _pgid: int | None = None
 
     # ----------------------------------------------------------------- launch
     async def pre_launch(self, **kwargs: Any) -> dict[str, Any]:
         env = kwargs.get("env") or os.environ
         if policy.enabled(env):
-            problem = sandbox_problem()
+            problem = sandbox_problem(env)
             if problem is not None:
-                raise RuntimeError(jail.unavailable_message(problem))
+                raise RuntimeError(jail.unavailable_message(problem, policy.rootless_mode(env)))
         km = self.parent
         if km is not None:
             self._rundir = tempfile.mkdtemp(prefix="k-", dir=runtime_base())
@@ -73,11 +76,16 @@ class SandboxProvisioner(LocalProvisioner):
     async def launch_kernel(self, cmd: list[str], **kwargs: Any):
         env = kwargs.get("env") or dict(os.environ)
         if not forkserver.enabled(env):
-            return await super().launch_kernel(cmd, **kwargs)
+            info = await super().launch_kernel(cmd, **kwargs)
+            self._pgid = self.pid  # jupyter_client starts it in a new session
+            deadline.LIVE_KERNELS.add(self._pgid)
+            return info
         cwd = os.path.abspath(kwargs.get("cwd") or os.getcwd())
         self._server = forkserver.get_server()
         reply = self._server.request(op="launch", argv=list(cmd[2:]), env=dict(env), cwd=cwd)
         self._fork_pid = self.pid = int(reply["pid"])
+        self._pgid = self._fork_pid  # the waiter leads its own session (forkserver._child)
+        deadline.LIVE_KERNELS.add(self._pgid)
         self._pidfd = os.pidfd_open(self._fork_pid)
         self._exit_code = None
         self.pgid = None
@@ -136,6 +144,7 @@ class SandboxProvisioner(LocalProvisioner):
         await self.send_signal(signal.SIGTERM)
 
     def _forget(self) -> None:
+        deadline.LIVE_KERNELS.discard(self._pgid)
         if self._pidfd is not None:
             os.close(self._pidfd)
         if self._fork_pid is not None and self._exit_code is None and self._server is not None:
