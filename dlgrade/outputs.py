@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 
 from nbconvert.preprocessors import Preprocessor
-from traitlets import Integer
+from traitlets import Bool, Integer
 
 NOTE = "[output truncated: {shown} of {total} bytes shown; limit {limit} bytes {scope}]\n"
 
@@ -102,6 +102,8 @@ class CapOutputBytes(Preprocessor):
     """Cap each code cell's saved output at ``cell_bytes`` and the notebook's at
     ``notebook_bytes`` (``-1``: no cap), with a visible note where output was cut."""
 
+    # on when registered: nbgrader registers its steps without enabling them
+    enabled = Bool(True).tag(config=True)
     cell_bytes = Integer(256 * 1024, help="bytes of output kept per cell (-1: no limit)"
                          ).tag(config=True)
     notebook_bytes = Integer(4 * 1024 * 1024, help="bytes of output kept per notebook "
