@@ -55,10 +55,12 @@ def classify_failure(text: str) -> str:
 def configure(course: Course):
     """The nbgrader config for grading: the course's own plus our safety steps."""
     from .feedback import FEEDBACK_PREPROCESSORS
+    from .outputs import install as cap_outputs
     from .sanitize import SANITIZE_PREPROCESSORS
 
     config = course.load_config()
     config.Autograde.sanitize_preprocessors = SANITIZE_PREPROCESSORS
+    cap_outputs(config)  # also when the course's config does not use the sandbox
     config.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
     config.GenerateFeedback.exporter_class = "dlgrade.feedback.CachedHTMLExporter"
     config.OverwriteCells.add_missing_cells = True
@@ -411,7 +413,33 @@ def worker_main(conn, overrides: dict, assignment: str, log_path: str) -> None:
         if task is None:
             return
         print(f"=== grading {task['student']}", flush=True)
-        conn.send(grader.grade(task["student"]))
+        conn.send(grade_within_deadline(grader, task["student"], submission_seconds(course)))
+
+
+def submission_seconds(course: Course) -> float:
+    """The worker's deadline for one submission: every code cell's timeout and some slack,
+    shorter than the engine's own (which kills the whole worker) so the worker's wins."""
+    from .engine import _config_key
+
+    _, timeout, n_cells = _config_key(course)
+    return timeout * (n_cells + 2) + 30.0
+
+
+def grade_within_deadline(grader: Grader, student: str, seconds: float) -> dict:
+    """``grader.grade(student)``, or ``failed: timeout ...`` when the submission's kernel
+    stops answering (see :class:`dlgrade.deadline.SubmissionDeadline`); the process stays
+    usable for the next student either way. Reusable by any grading loop."""
+    from .deadline import SubmissionDeadline
+
+    result = None
+    with SubmissionDeadline(seconds) as watch:
+        result = grader.grade(student)
+    if watch.expired:
+        try:
+            grader.clear(student)  # no partial scores left behind
+        except Exception:  # noqa: BLE001 - the failed status is recorded either way
+            pass
+    return watch.outcome(result)
 
 
 if __name__ == "__main__":  # pragma: no cover
