@@ -13,7 +13,7 @@ export MPLBACKEND := Agg
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: book test install install-test assets lock clean help
+.PHONY: book test test-kernel install install-test assets lock clean help
 
 help:
 	@echo "make book   install everything (pinned) and build the website into _build/html"
@@ -49,8 +49,15 @@ install-test: install
 	fi
 
 # The site is built first, so the book and browser tests check that very build (DLCOURSE_BOOK_BUILT=1).
+# Then every exercise is graded again under another BLAS kernel (see tests/test_blas_kernels.py for
+# the book): a correct answer's points and each seeded mistake's loss must not depend on the CPU.
 test: install-test book
 	DLCOURSE_BOOK_BUILT=1 $(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; exit $$rc
+	$(MAKE) --no-print-directory test-kernel
+
+FORCED_KERNEL ?= Prescott
+test-kernel: install
+	OPENBLAS_CORETYPE=$(FORCED_KERNEL) $(BIN)/python -m pytest -q tests/test_exercises.py tests/test_exercise_fairness.py
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | sort -f > requirements.lock.new
