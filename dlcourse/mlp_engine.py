@@ -351,8 +351,8 @@ def fit_mlp(
     n_epochs : int
     batch_size : None or int
         None (or at least ``n_samples``): one full-batch step per epoch.
-    rng : numpy.random.Generator
-        Shuffles the mini-batches.
+    rng : numpy.random.Generator, needed for mini-batches
+        Shuffles the samples, one ``rng.permutation(n_samples)`` per epoch.
     weight_decay : float
         Adds ``weight_decay / 2 * sum ||W_l||^2`` to the loss.
     validation_data : None or (X_val, labels_val), checked
