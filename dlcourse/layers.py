@@ -72,6 +72,11 @@ def dense_forward(X, W, b):
     array([[3.5]])
     """
     X, W, b = _check_dense(X, W, b)
+    return _dense_forward(X, W, b)
+
+
+def _dense_forward(X, W, b):
+    """:func:`dense_forward` without the checks (for models that check once per fit)."""
     return X @ W + b
 
 
@@ -103,6 +108,11 @@ def dense_backward(dZ, X, W):
             f"dZ has shape {dZ.shape}, expected ({X.shape[0]}, {W.shape[1]}) = "
             "(n_samples of X, n_out of W)"
         )
+    return _dense_backward(dZ, X, W)
+
+
+def _dense_backward(dZ, X, W):
+    """:func:`dense_backward` without the checks."""
     return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)
 
 
@@ -267,16 +277,69 @@ def _check_conv(X, K):
     return X, K
 
 
-def _windows_as_rows(X, kh, kw):
-    """im2col: every ``kh x kw`` window of every image as one row.
+# The private kernels below work channels-last, on maps of shape (n, H, W, c). The im2col
+# product ``rows @ K.T`` then yields its (sample, position) x channel result directly in
+# that layout (no transpose, no copy), and an upstream gradient of that layout goes back
+# into the product as a plain reshape. The public functions take PyTorch's (n, c, H, W)
+# and transpose at the door; the CNN keeps its feature maps channels-last throughout.
 
-    Returns an array of shape ``(n * Ho * Wo, c * kh * kw)``: row ``(s, i, j)`` holds
-    the window whose top-left corner is ``(i, j)`` in sample ``s``, ordered like
-    ``K[o].ravel()`` (channel, then kernel row, then kernel column).
+
+def _channels_last(X):
+    """View of (n, c, H, W) as (n, H, W, c)."""
+    return X.transpose(0, 2, 3, 1)
+
+
+def _channels_first(X):
+    """(n, H, W, c) back to a contiguous (n, c, H, W)."""
+    return np.ascontiguousarray(X.transpose(0, 3, 1, 2))
+
+
+def _im2col(X, kh, kw):
+    """Every ``kh x kw`` window of channels-last maps ``X`` (n, H, W, c) as one row.
+
+    Returns a new array of shape ``(n * Ho * Wo, kh * kw * c)``: row ``(s, i, j)`` holds
+    the window whose top-left corner is ``(i, j)`` in sample ``s``, in the order
+    (kernel row, kernel column, channel) of :func:`_kernel_matrix`.
     """
-    n, c, H, W = X.shape
-    windows = sliding_window_view(X, (kh, kw), axis=(2, 3))  # (n, c, Ho, Wo, kh, kw), a view
-    return windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * (H - kh + 1) * (W - kw + 1), -1)
+    n, H, W, c = X.shape
+    windows = sliding_window_view(X, (kh, kw), axis=(1, 2))  # (n, Ho, Wo, c, kh, kw), a view
+    return windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * (H - kh + 1) * (W - kw + 1), -1)
+
+
+def _kernel_matrix(K):
+    """``K`` (c_out, c_in, kh, kw) as a (c_out, kh * kw * c_in) matrix matching :func:`_im2col`."""
+    return K.transpose(0, 2, 3, 1).reshape(K.shape[0], -1)
+
+
+def _conv_forward_rows(rows, K, b, map_shape):
+    """Channels-last convolution from the im2col rows: ``(n, Ho, Wo, c_out)``."""
+    Out = rows @ _kernel_matrix(K).T  # (n * Ho * Wo, c_out)
+    Out += b
+    return Out.reshape(*map_shape, K.shape[0])
+
+
+def _conv_backward_rows(dOut, rows, K):
+    """``dK`` and ``db`` from a channels-last ``dOut`` (n, Ho, Wo, c_out) and the im2col rows.
+
+    ``dK[o, c, k, l] = sum over samples and positions of dOut * the input under (k, l)``:
+    one product ``D.T @ rows``, with ``D`` the gradient as a (n * Ho * Wo, c_out) matrix.
+    """
+    c_out, c_in, kh, kw = K.shape
+    D = dOut.reshape(-1, c_out)
+    dK = (D.T @ rows).reshape(c_out, kh, kw, c_in).transpose(0, 3, 1, 2)
+    return np.ascontiguousarray(dK), D.sum(axis=0)
+
+
+def _conv_backward_input(dOut, K):
+    """``dX`` (n, H, W, c_in), channels-last: the full cross-correlation of ``dOut`` with
+    the kernels flipped in both directions, by im2col of ``dOut`` zero-padded by
+    ``kh - 1`` rows and ``kw - 1`` columns."""
+    c_out, c_in, kh, kw = K.shape
+    n, Ho, Wo, _ = dOut.shape
+    padded = np.pad(dOut, ((0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1), (0, 0)))
+    flipped = K[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(-1, c_in)  # (kh*kw*c_out, c_in)
+    dX = _im2col(padded, kh, kw) @ flipped
+    return dX.reshape(n, Ho + kh - 1, Wo + kw - 1, c_in)
 
 
 def conv2d_forward(X, K, b):
@@ -308,10 +371,9 @@ def conv2d_forward(X, K, b):
     if b.shape != (K.shape[0],):
         raise ValueError(f"b has shape {b.shape}, expected ({K.shape[0]},): one bias per kernel")
     n, _, H, W = X.shape
-    c_out, _, kh, kw = K.shape
-    rows = _windows_as_rows(X, kh, kw)
-    Out = rows @ K.reshape(c_out, -1).T + b  # (n * Ho * Wo, c_out)
-    return np.ascontiguousarray(Out.reshape(n, H - kh + 1, W - kw + 1, c_out).transpose(0, 3, 1, 2))
+    _, _, kh, kw = K.shape
+    rows = _im2col(_channels_last(X), kh, kw)
+    return _channels_first(_conv_forward_rows(rows, K, b, (n, H - kh + 1, W - kw + 1)))
 
 
 def conv2d_backward(dOut, X, K):
@@ -357,13 +419,9 @@ def conv2d_backward(dOut, X, K):
         raise ValueError(
             f"dOut has shape {dOut.shape}, expected {expected}, the shape of the layer's output"
         )
-    D = dOut.transpose(0, 2, 3, 1).reshape(-1, c_out)  # one row per (sample, position)
-    dK = (D.T @ _windows_as_rows(X, kh, kw)).reshape(K.shape)
-    db = D.sum(axis=0)
-    padded = np.pad(dOut, ((0, 0), (0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1)))
-    flipped = K[:, :, ::-1, ::-1].transpose(0, 2, 3, 1).reshape(-1, c_in)  # (c_out*kh*kw, c_in)
-    dX = _windows_as_rows(padded, kh, kw) @ flipped  # (n * H * W, c_in)
-    return np.ascontiguousarray(dX.reshape(n, H, W, c_in).transpose(0, 3, 1, 2)), dK, db
+    dOut = _channels_last(dOut)
+    dK, db = _conv_backward_rows(dOut, _im2col(_channels_last(X), kh, kw), K)
+    return _channels_first(_conv_backward_input(dOut, K)), dK, db
 
 
 def _check_pool(X, size):
@@ -375,14 +433,6 @@ def _check_pool(X, size):
             f"for X of shape {X.shape}"
         )
     return X, size
-
-
-def _pool_windows(X, size):
-    """The pooling windows as the last axis: ``(n, c, H // size, W // size, size * size)``."""
-    n, c, H, W = X.shape
-    h, w = H // size, W // size
-    blocks = X[:, :, : h * size, : w * size].reshape(n, c, h, size, w, size)
-    return blocks.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, h, w, size * size)
 
 
 def max_pool2d_forward(X, size):
@@ -407,9 +457,43 @@ def max_pool2d_forward(X, size):
              [13., 15.]]]])
     """
     X, size = _check_pool(X, size)
-    n, c, H, W = X.shape
-    h, w = H // size, W // size
-    return X[:, :, : h * size, : w * size].reshape(n, c, h, size, w, size).max(axis=(3, 5))
+    return _channels_first(_pool_forward(_channels_last(X), size))
+
+
+def _window_entries(A, size):
+    """For channels-last maps ``A`` (n, H, W, c): the views ``A[:, i::size, j::size]``
+    (cut to whole windows), one per position ``(i, j)`` inside the window, in row-major
+    order. Looping over these ``size**2`` offsets, never over positions or samples,
+    keeps every operation a whole-array one."""
+    h, w = A.shape[1] // size * size, A.shape[2] // size * size
+    return [A[:, i:h:size, j:w:size] for i in range(size) for j in range(size)]
+
+
+def _pool_forward(A, size):
+    """Channels-last max pooling: (n, H, W, c) -> (n, H // size, W // size, c)."""
+    entries = _window_entries(A, size)
+    P = entries[0].copy()
+    for entry in entries[1:]:
+        np.maximum(P, entry, out=P)
+    return P
+
+
+def _pool_backward(dP, A, size, P=None):
+    """Channels-last max-pool backward; ``P``, the forward output, is recomputed if None.
+
+    The offsets are visited in row-major order and each window's gradient goes to the
+    first entry equal to the window's maximum (``pending`` marks windows still waiting).
+    """
+    if P is None:
+        P = _pool_forward(A, size)
+    dA = np.zeros_like(A)
+    pending = np.ones(P.shape, dtype=bool)
+    for entry, d_entry in zip(_window_entries(A, size), _window_entries(dA, size), strict=True):
+        hit = entry == P
+        hit &= pending
+        np.multiply(hit, dP, out=d_entry)
+        pending ^= hit  # hit is inside pending: this clears the windows just served
+    return dA
 
 
 def max_pool2d_backward(dOut, X, size):
@@ -447,14 +531,7 @@ def max_pool2d_backward(dOut, X, size):
         raise ValueError(
             f"dOut has shape {dOut.shape}, expected {(n, c, h, w)}, the shape of the layer's output"
         )
-    winner = _pool_windows(X, size).argmax(axis=-1)  # first maximum, row-major in each window
-    mask = winner[..., None] == np.arange(size * size)  # (n, c, h, w, size * size)
-    dwin = (mask * dOut[..., None]).reshape(n, c, h, w, size, size)
-    dX = np.zeros_like(X)
-    dX[:, :, : h * size, : w * size] = dwin.transpose(0, 1, 2, 4, 3, 5).reshape(
-        n, c, h * size, w * size
-    )
-    return dX
+    return _channels_first(_pool_backward(_channels_last(dOut), _channels_last(X), size))
 
 
 def _backprop_through_time(dhs, hs, Wh):
