@@ -30,6 +30,7 @@ __all__ = [
 ]
 
 
+
 def __getattr__(name):
     # scikit-learn is imported on first use, not with the package: every grading kernel
     # imports dlcourse, and scikit-learn's import costs it ~1 s of CPU for nothing.
@@ -156,7 +157,9 @@ def make_moons(n_samples=200, noise=0.2, rng=None):
     from sklearn.datasets import make_moons as sk_make_moons
 
     n_samples = check_positive_int(n_samples, "n_samples")
-    return sk_make_moons(n_samples=n_samples, noise=noise, random_state=_sklearn_seed(rng))
+    return sk_make_moons(
+        n_samples=n_samples, noise=noise, random_state=_sklearn_seed(rng)
+    )
 
 
 def make_circles(n_samples=200, noise=0.1, factor=0.5, rng=None):
