@@ -42,6 +42,7 @@ from .layers import (
 )
 from .losses import _softmax_cross_entropy_and_grad
 from .optim import OPTIMIZERS, make_optimizer
+from .training import EarlyStopping, check_fit_options, minibatch_indices
 
 __all__ = [
     "CNN",
@@ -411,7 +412,8 @@ class CNN:
         batch_size : int or None, default 32
             None uses all samples in every update.
         validation_data : None or (X_val, y_val)
-            Records ``val_loss_history_`` (the loss after each epoch) and ``best_epoch_``.
+            Records ``val_loss_history_`` (the loss after each epoch's updates) and
+            ``best_epoch_``, as :class:`dlcourse.training.EarlyStopping` does for the MLP.
         patience : None or int
             Stop after ``patience`` epochs without a lower validation loss and keep the
             parameters of the best epoch; needs ``validation_data``.
@@ -430,83 +432,61 @@ class CNN:
         default_lr, default_epochs = DEFAULTS[optimizer]
         lr = default_lr if lr is None else check_positive_float(lr, "lr")
         n_epochs = default_epochs if n_epochs is None else check_positive_int(n_epochs, "n_epochs")
-        n_samples = X.shape[0]
-        batch_size = (
-            n_samples if batch_size is None else check_positive_int(batch_size, "batch_size")
+        batch_size, validation_data, patience = check_fit_options(
+            batch_size, validation_data, patience
         )
-        val = None
+        n_samples = X.shape[0]
+        batch_size = n_samples if batch_size is None else min(batch_size, n_samples)
+        stopper = None
         if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise ValueError(
-                    "validation_data must be a pair (X_val, y_val), "
-                    f"got {type(validation_data).__name__}"
-                )
-            X_val = self._check_X(validation_data[0], "X_val")
-            val = (
-                X_val,
-                check_class_labels(validation_data[1], "y_val", self.n_classes, n=X_val.shape[0]),
+            X_val = self._check_X(validation_data[0], "validation_data[0]")
+            y_val = check_class_labels(
+                validation_data[1], "validation_data[1]", self.n_classes, n=X_val.shape[0]
             )
-        if patience is not None:
-            patience = check_positive_int(patience, "patience")
-            if val is None:
-                raise ValueError(
-                    f"patience is {patience} but validation_data is None; early stopping "
-                    "watches the validation loss, so pass validation_data=(X_val, y_val)"
-                )
+            stopper = EarlyStopping(patience)
 
         opt = make_optimizer(optimizer, lr)
-        # All parameters live in one flat vector (and all gradients in another), with the
-        # pairs as views into it: the optimizer then updates one array per step, not six.
-        sizes = [a.size for pair in params for a in pair]
-        theta, grad = np.empty(sum(sizes), X.dtype), np.empty(sum(sizes), X.dtype)
-        ends = np.cumsum(sizes)
-        theta_views, grad_views = [], []
-        for a, end, size in zip((a for pair in params for a in pair), ends, sizes, strict=True):
-            theta[end - size : end] = a.ravel()
-            theta_views.append(theta[end - size : end].reshape(a.shape))
-            grad_views.append(grad[end - size : end].reshape(a.shape))
+        # All parameters live in one flat vector (and all gradients in another), the pairs
+        # being views into it: the optimizer then updates one array per step, not six.
+        arrays = [a for pair in params for a in pair]
+        theta = np.concatenate([a.ravel() for a in arrays])
+        grad = np.empty_like(theta)
+        starts = np.cumsum([0] + [a.size for a in arrays])
+        theta_views = [
+            theta[s : s + a.size].reshape(a.shape) for a, s in zip(arrays, starts[:-1], strict=True)
+        ]
+        grad_views = [
+            grad[s : s + a.size].reshape(a.shape) for a, s in zip(arrays, starts[:-1], strict=True)
+        ]
         views = [tuple(theta_views[i : i + 2]) for i in (0, 2, 4)]
+        best_theta = theta.copy() if patience is not None else None
         pool, k = self.pool_size, self.kernel_size
-        # the input never changes: cut it into windows (im2col) once, then shuffle the rows
+        # the input never changes: cut it into windows (im2col) once, pick rows per batch
         rows_all = _im2col(_channels_last(X), k, k).reshape(n_samples, -1, k * k * X.shape[1])
-        per_sample = rows_all.shape[1]
-        losses, val_losses = [], []
-        best_epoch, best_loss, best_theta = None, np.inf, None
-        for epoch in range(n_epochs):
-            order = self._rng.permutation(n_samples)
-            X_epoch, labels_epoch = X[order], labels[order]
-            rows_epoch = rows_all[order].reshape(n_samples * per_sample, -1)
+        losses = []
+        for _ in range(n_epochs):
             total = 0.0
-            for start in range(0, n_samples, batch_size):
-                stop = start + batch_size
-                loss, grads = cnn_gradients(
-                    X_epoch[start:stop],
-                    labels_epoch[start:stop],
-                    views,
-                    pool,
-                    rows_epoch[start * per_sample : stop * per_sample],
-                )
-                total += loss * (min(stop, n_samples) - start)
+            for batch in minibatch_indices(n_samples, batch_size, self._rng):
+                rows = rows_all[batch].reshape(-1, rows_all.shape[2])
+                loss, grads = cnn_gradients(X[batch], labels[batch], views, pool, rows)
+                total += loss * len(batch)
                 for view, g in zip(grad_views, (g for pair in grads for g in pair), strict=True):
                     view[...] = g
                 opt.update([theta], [grad])
             losses.append(total / n_samples)
-            if val is not None:
+            if stopper is not None:
                 val_loss, _ = _softmax_cross_entropy_and_grad(
-                    val[1], cnn_forward(val[0], views, pool)
+                    y_val, cnn_forward(X_val, views, pool)
                 )
-                val_losses.append(val_loss)
-                if val_loss < best_loss:
-                    best_epoch, best_loss = epoch, val_loss
-                    if patience is not None:
-                        best_theta = theta.copy()
-                elif patience is not None and epoch - best_epoch >= patience:
+                if stopper.record(val_loss) and best_theta is not None:
+                    np.copyto(best_theta, theta)
+                if stopper.should_stop:
                     break
-        if best_theta is not None:
-            theta[...] = best_theta
+        if best_theta is not None and stopper.best_epoch is not None:
+            np.copyto(theta, best_theta)
         self.params = [(K.copy(), b.copy()) for K, b in views]
         self.loss_history_ = np.array(losses)
-        if val is not None:
-            self.val_loss_history_ = np.array(val_losses)
-            self.best_epoch_ = best_epoch
+        if stopper is not None:
+            self.val_loss_history_ = np.array(stopper.history)
+            self.best_epoch_ = stopper.best_epoch
         return self

@@ -230,7 +230,7 @@ def test_defaults_reach_98_percent_on_the_digits(digits):
             lambda: CNN().fit(
                 np.zeros((3, 1, 8, 8)), [0, 1, 2], validation_data=(np.zeros((2, 1, 8, 7)), [0, 1])
             ),
-            r"X_val has shape \(2, 1, 8, 7\)",
+            r"validation_data\[0\] has shape \(2, 1, 8, 7\)",
         ),
         (lambda: CNN().score(np.zeros((2, 1, 8, 8)), [0]), "y has length 1, expected 2"),
     ],
