@@ -33,6 +33,7 @@ CONTRACT = {
                          "gradient_descent"],
     "02_neuron": ["sigmoid", "neuron", "binary_cross_entropy", "fit_neuron"],
     "03_networks": ["init_params", "count_parameters", "dense_forward", "mlp_forward"],
+    "09_conv_rnn": ["conv2d_forward", "conv2d_backward", "max_pool2d_backward", "rnn_backward"],
 }
 
 
@@ -212,7 +213,9 @@ def test_get_checks_uses_the_naming_rule_and_refuses_unknown_assignments():
     assert module_name("02_neuron") == "dlcourse.checks.ex02_neuron"
     with pytest.raises(ValueError, match="assignment must be one of"):
         get_checks("08_transformers")
-    assert len(ASSIGNMENTS) == 7
+    assert list(ASSIGNMENTS) == sorted(set(ASSIGNMENTS)), "each once, in course order"
+    for assignment in ASSIGNMENTS:
+        assert get_checks(assignment), f"{assignment} has no visible checks"
     for assignment, functions in CONTRACT.items():
         assert list(get_checks(assignment)) == functions
 

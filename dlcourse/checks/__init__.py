@@ -17,7 +17,7 @@ import importlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-#: The seven assignments, in course order.
+#: The assignments, in course order.
 ASSIGNMENTS = (
     "01_curve_fitting",
     "02_neuron",
@@ -26,6 +26,7 @@ ASSIGNMENTS = (
     "05_backprop",
     "06_practical_example",
     "07_architectures",
+    "09_conv_rnn",
 )
 
 
