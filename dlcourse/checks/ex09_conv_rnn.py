@@ -18,8 +18,16 @@ backward functions return ``dL/dX``, ``dL/dK``, ... given ``dL/dOut``; so
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
+# The correct answers: the package's layers, tested against loops, scipy.signal, central
+# differences and PyTorch in tests/test_layers.py. Bound here under private names at import
+# (the notebook's setup cell), so the notebook's namespace never holds them.
+from dlcourse.layers import conv2d_backward as _reference_conv2d_backward
+from dlcourse.layers import conv2d_forward as _reference_conv2d_forward
+from dlcourse.layers import max_pool2d_backward as _reference_max_pool2d_backward
+from dlcourse.layers import max_pool2d_forward as _reference_max_pool2d
+from dlcourse.layers import rnn_backward as _reference_rnn_backward
+from dlcourse.layers import rnn_forward as _reference_rnn_forward
 from dlcourse.testing import (
     assert_close,
     assert_gradient_close,
@@ -37,56 +45,6 @@ __all__ = ["check_conv2d_forward", "check_conv2d_backward", "check_max_pool2d_ba
 # stay below ~1e-6 of the largest entry at these sizes, while every mistake the diagnoses name is
 # off by far more. Arrays are compared as a whole, relative to their largest entry.
 _RTOL, _ATOL = 1e-5, 1e-7
-
-
-# --------------------------------------------------------------------------- references
-# Until dlcourse.layers has the batched layer functions (issue 13), the correct answers are
-# computed here; they are replaced by the package's functions when it has them.
-
-
-def _reference_conv2d_forward(X, K, b):
-    windows = sliding_window_view(X, K.shape[2:], axis=(2, 3))  # (n, c_in, Ho, Wo, kh, kw)
-    return np.einsum("nchwuv,ocuv->nohw", windows, K) + b[None, :, None, None]
-
-
-def _reference_conv2d_backward(dOut, X, K):
-    kh, kw = K.shape[2:]
-    windows = sliding_window_view(X, (kh, kw), axis=(2, 3))
-    dK = np.einsum("nohw,nchwuv->ocuv", dOut, windows)
-    padded = np.pad(dOut, ((0, 0), (0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1)))
-    dX = np.einsum("nohwuv,ocuv->nchw", sliding_window_view(padded, (kh, kw), axis=(2, 3)),
-                   K[:, :, ::-1, ::-1])
-    return dX, dK, dOut.sum(axis=(0, 2, 3))
-
-
-def _reference_max_pool2d(X, size):
-    n, c, H, W = X.shape
-    Ho, Wo = H // size, W // size
-    return X[:, :, :Ho * size, :Wo * size].reshape(n, c, Ho, size, Wo, size).max(axis=(3, 5))
-
-
-def _reference_max_pool2d_backward(dOut, X, size):
-    n, c, H, W = X.shape
-    Ho, Wo = H // size, W // size
-    windows = X[:, :, :Ho * size, :Wo * size].reshape(n, c, Ho, size, Wo, size)
-    is_max = windows == windows.max(axis=(3, 5), keepdims=True)
-    dX = np.zeros_like(X)
-    dX[:, :, :Ho * size, :Wo * size] = (is_max * dOut[:, :, :, None, :, None]).reshape(
-        n, c, Ho * size, Wo * size)
-    return dX
-
-
-def _reference_rnn_forward(xs, Wx, Wh, b, h0=None):
-    h = np.zeros(Wh.shape[0]) if h0 is None else h0
-    hs = np.empty((xs.shape[0], Wh.shape[0]))
-    for t in range(xs.shape[0]):
-        h = np.tanh(xs[t] @ Wx + h @ Wh + b)
-        hs[t] = h
-    return hs
-
-
-def _reference_rnn_backward(dhs, xs, hs, Wx, Wh, h0=None):
-    return _bptt_model(dhs, xs, hs, Wx, Wh, h0)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -382,8 +340,9 @@ def _bptt_model(dhs, xs, hs, Wx, Wh, h0, *, recurrent=True, derivative="1 - h**2
                 previous=True, h0_in_dWh=True, Wh_transposed=True, dh0_after_step=True):
     """Back-propagation through time, and models of its usual mistakes (keyword switches).
 
-    Every switch at its default gives the correct gradients; each other value models one
-    mistake that the diagnoses name.
+    The correct gradients come from :func:`dlcourse.layers.rnn_backward`; this loop exists for
+    its switches, each of which models one mistake that the diagnoses name (with every switch
+    at its default it equals the package's function: tests/test_checks_ex09_conv_rnn.py).
     """
     T, n_hidden = hs.shape
     h0 = np.zeros(n_hidden) if h0 is None else h0
@@ -427,8 +386,7 @@ _RNN_MISTAKES = [
 
 def rnn_states(xs, Wx, Wh, b, h0=None):
     """The hidden states ``hs`` of the recurrent layer (inputs for the hidden tests)."""
-    return _reference_rnn_forward(*_floats(xs, Wx, Wh, b), None if h0 is None else
-                                  np.array(h0, dtype=float))
+    return _reference_rnn_forward(xs, Wx, Wh, b, h0)
 
 
 def _rnn_loss(dhs, xs, Wx, Wh, b, h0):
