@@ -128,3 +128,16 @@ def test_arguments_changed_in_place_are_caught():
     X, K = rng.normal(size=(1, 1, 3, 3)), rng.normal(size=(1, 1, 2, 2))
     _fails(lambda: checks.call_unchanged(scales_in_place, (np.ones((1, 1, 2, 2)), X, K), "f"),
            "changed one of its arguments in place")
+
+
+def test_scalar_arguments_reach_the_answer_unchanged():
+    """The pooling size arrives as the int the test passed (an answer may check isinstance)."""
+    seen = []
+
+    def pool_backward(dOut, X, size):
+        seen.append(type(size))
+        return layers.max_pool2d_backward(dOut, X, size)
+
+    X = np.random.default_rng(4).normal(size=(1, 1, 4, 4))
+    checks.call_unchanged(pool_backward, (np.ones((1, 1, 2, 2)), X, 2), "f")
+    assert seen == [int]

@@ -71,11 +71,15 @@ def _unpack(result, names, what):
 
 
 def call_unchanged(func, arguments, what):
-    """Call ``func(*arguments)`` on copies and check that it left every argument alone."""
-    copies = [None if a is None else np.array(a, copy=True) for a in arguments]
+    """Call ``func(*arguments)`` on copies of the arrays and check that it left them alone.
+
+    Other arguments (the pooling ``size``, ``h0=None``) are passed as they are: an ``int``
+    stays an ``int``, so ``[0.0] * size`` or ``isinstance(size, int)`` work as in the text.
+    """
+    copies = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in arguments]
     result = func(*copies)
     for original, copy in zip(arguments, copies, strict=True):
-        if original is not None and not same_values(copy, original):
+        if isinstance(original, np.ndarray) and not same_values(copy, original):
             raise AssertionError(f"{what} changed one of its arguments in place: compute the "
                                  "result in new arrays and leave the inputs alone")
     return result
