@@ -17,6 +17,8 @@ backward functions return ``dL/dX``, ``dL/dK``, ... given ``dL/dOut``; so
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 # The correct answers: the package's layers, tested against loops, scipy.signal, central
@@ -78,10 +80,17 @@ def call_unchanged(func, arguments, what):
     """
     copies = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in arguments]
     result = func(*copies)
-    for original, copy in zip(arguments, copies, strict=True):
+    try:
+        names = list(inspect.signature(func).parameters)
+    except (TypeError, ValueError):
+        names = []
+    for position, (original, copy) in enumerate(zip(arguments, copies, strict=True)):
         if isinstance(original, np.ndarray) and not same_values(copy, original):
-            raise AssertionError(f"{what} changed one of its arguments in place: compute the "
-                                 "result in new arrays and leave the inputs alone")
+            name = names[position] if position < len(names) else f"number {position + 1}"
+            raise AssertionError(
+                f"{what} changed its argument {name} in place (with +=, -= or an assignment "
+                f"into {name}[...]): the caller's array changes too; compute the result in new "
+                "arrays or on a copy")
     return result
 
 

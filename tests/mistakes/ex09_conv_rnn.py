@@ -231,6 +231,24 @@ MISTAKES = [
     ),
     dict(
         function="rnn_backward",
+        why="adds the recurrent gradient into dhs in place (changes the caller's array)",
+        source=(
+            "def rnn_backward(dhs, xs, hs, Wx, Wh, h0=None):\n"
+            "    h0 = np.zeros(Wh.shape[0]) if h0 is None else h0\n"
+            "    dxs, dWx, dWh, db = np.zeros_like(xs), np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(Wh.shape[0])\n"
+            "    for t in range(len(xs) - 1, -1, -1):\n"
+            "        da = dhs[t] * (1 - hs[t] ** 2)\n"
+            "        dxs[t] = da @ Wx.T\n"
+            "        dWx += np.outer(xs[t], da)\n"
+            "        dWh += np.outer(hs[t - 1] if t > 0 else h0, da)\n"
+            "        db += da\n"
+            "        if t > 0:\n"
+            "            dhs[t - 1] += da @ Wh.T\n"
+            "    return dxs, dWx, dWh, db, da @ Wh.T\n"
+        ),
+    ),
+    dict(
+        function="rnn_backward",
         why="ignores the default h0=None (fails only when no h0 is given: hidden tests)",
         fails="hidden",
         source=(
