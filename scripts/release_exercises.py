@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-from dlcourse.checks import ASSIGNMENTS  # noqa: E402  (the seven assignments, listed once)
+from dlcourse.checks import ASSIGNMENTS  # noqa: E402  (the assignments, listed once)
 
 
 def nbgrader_env() -> dict[str, str]:

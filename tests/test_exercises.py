@@ -26,7 +26,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dlcourse.checks import ASSIGNMENTS  # the seven assignments, listed once
+from dlcourse.checks import ASSIGNMENTS  # the assignments, listed once
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # for `tests.mistakes`
@@ -41,8 +41,8 @@ def _source(assignment: str) -> Path:
 def _require_source(assignment: str) -> None:
     if _source(assignment).exists():
         return
-    pytest.fail(f"solutions/{assignment}/{assignment}.ipynb is missing: every one of the seven "
-                "assignments needs a source notebook")
+    pytest.fail(f"solutions/{assignment}/{assignment}.ipynb is missing: every assignment in "
+                "dlcourse.checks.ASSIGNMENTS needs a source notebook")
 
 
 def _grade_id(cell) -> str | None:

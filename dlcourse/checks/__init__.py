@@ -27,6 +27,7 @@ ASSIGNMENTS = (
     "06_practical_example",
     "07_architectures",
     "08_multiclass",
+    "09_conv_rnn",
 )
 
 
