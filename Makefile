@@ -13,7 +13,7 @@ export MPLBACKEND := Agg
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: book test test-kernel install install-test assets lock clean help
+.PHONY: book test test-kernel install install-test assets wheel lock clean help
 
 help:
 	@echo "make book   install everything (pinned) and build the website into _build/html"
@@ -34,7 +34,14 @@ $(NODE_STAMP): package.json package-lock.json
 assets: install
 	$(BIN)/python -m dlcourse.assets
 
-book: install assets
+# The teaching package as a wheel, published on the site: students run a chapter with
+# `pip install dlcourse-<version>-py3-none-any.whl`, without cloning the course.
+wheel: install
+	rm -rf _site_extra/dist build
+	$(BIN)/python -m pip wheel --quiet --disable-pip-version-check --no-deps -w _site_extra/dist .
+	rm -rf build
+
+book: install assets wheel
 	rm -rf _build/html
 	$(BIN)/jupyter-book build . -W -n --keep-going
 

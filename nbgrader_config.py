@@ -9,19 +9,19 @@ c.CourseDirectory.release_directory = "exercises"
 c.Execute.timeout = 60
 # Deleted test cells are otherwise not restored (and nothing is logged).
 c.OverwriteCells.add_missing_cells = True
-# Grading sandbox (dlcourse.sandbox): every kernel nbgrader starts runs isolated (private
+# Grading sandbox (dlgrade.sandbox): every kernel nbgrader starts runs isolated (private
 # filesystem view without solutions/, gradebook, other students; no network; memory, CPU
 # and process caps; unprivileged uid) and is forked from a pre-imported server for speed.
 # DLCOURSE_SANDBOX=0 switches the isolation off (trusted notebooks only).
-from dlcourse.sandbox import configure_nbgrader  # noqa: E402
+from dlgrade.sandbox import configure_nbgrader  # noqa: E402
 
 configure_nbgrader(c)
 
 # Plain `nbgrader autograde` / `generate_feedback` get the same protections as `dlcourse grade`:
 # every locked cell (tests, their points, type and metadata) is rebuilt from the gradebook's
 # copy, and feedback never shows hidden test code, not even in a failing assert's traceback.
-from dlcourse.grading.feedback import FEEDBACK_PREPROCESSORS  # noqa: E402
-from dlcourse.grading.sanitize import SANITIZE_PREPROCESSORS  # noqa: E402
+from dlgrade.feedback import FEEDBACK_PREPROCESSORS  # noqa: E402
+from dlgrade.sanitize import SANITIZE_PREPROCESSORS  # noqa: E402
 
 c.Autograde.sanitize_preprocessors = SANITIZE_PREPROCESSORS
 c.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS

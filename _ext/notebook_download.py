@@ -6,7 +6,10 @@ extension converts the source with jupytext into ``<outdir>/_notebooks/<name>.ip
 and puts a visible "Download notebook (.ipynb)" link under the page title.
 
 The notebook is made from the same source the build executes, without outputs,
-so it runs top to bottom wherever the course package is installed.
+so it runs top to bottom wherever the course package is installed. Beside the link
+stands the one line that installs it: ``pip install <wheel>``, where the wheel is
+the ``dlcourse`` package that ``make wheel`` builds into the site (linked too), so a
+student needs no clone of the course. The introduction shows the same line.
 
 Configuration (``sphinx: config:`` in ``_config.yml``):
 
@@ -15,6 +18,13 @@ Configuration (``sphinx: config:`` in ``_config.yml``):
 ``notebook_download_prefixes``
     Only documents whose name starts with one of these prefixes get a notebook
     (default ``["chapters/"]``).
+``notebook_download_wheel_folder``
+    Folder, relative to the book's root, holding the package wheel that the site
+    publishes; it must be listed in ``html_extra_path``'s folders so that its path
+    inside the site is the part after the first component (default
+    ``_site_extra/dist``, published as ``dist/``).
+``notebook_download_install_pages``
+    Further pages (no notebook) that show the install line (default ``["intro"]``).
 """
 
 from __future__ import annotations
@@ -32,6 +42,7 @@ from sphinx.util import logging
 logger = logging.getLogger(__name__)
 
 LINK_CLASS = "dlcourse-notebook-download"
+INSTALL_CLASS = "dlcourse-install"
 
 
 def notebook_name(docname: str) -> str:
@@ -160,18 +171,61 @@ def _write_notebook(app, pagename, templatename, context, doctree):
         "Download notebook (.ipynb)</a> · run this page yourself with the course package "
         "installed.</p>\n"
     )
-    # Right under the page title (or first, when the page has none).
+    _insert_under_title(context, link + install_line(app, pagename))
+
+
+def published_wheel(app) -> str | None:
+    """Site path of the newest ``dlcourse`` wheel (``dist/dlcourse-0.1.0-py3-none-any.whl``),
+    or None (with a warning) when none was built."""
+    folder = Path(app.srcdir) / app.config.notebook_download_wheel_folder
+    wheels = sorted(folder.glob("dlcourse-*.whl"), key=lambda p: p.stat().st_mtime)
+    if not wheels:
+        logger.warning(f"no dlcourse wheel in {folder}: run `make wheel` before the build "
+                       "(the pages then show no install line)")
+        return None
+    inside_site = Path(app.config.notebook_download_wheel_folder).parts[1:]
+    return posixpath.join(*inside_site, wheels[-1].name)
+
+
+def install_line(app, pagename: str) -> str:
+    """HTML of the install line: the wheel linked, and ``pip install <wheel>`` to copy."""
+    if not hasattr(app, "dlcourse_wheel"):  # looked up once per build, not per page
+        app.dlcourse_wheel = published_wheel(app)
+    wheel = app.dlcourse_wheel
+    if wheel is None:
+        return ""
+    href = html.escape(posixpath.relpath(wheel, posixpath.dirname(pagename) or "."))
+    name = html.escape(posixpath.basename(wheel))
+    return (
+        f'<p class="{INSTALL_CLASS}">To run the notebooks on your computer, download the course '
+        f'package <a class="reference download" href="{href}" download="{name}">{name}</a> '
+        "and install it (Python 3.11 or newer) with the one line:</p>\n"
+        f'<pre class="{INSTALL_CLASS}"><code>pip install {name}</code></pre>\n'
+    )
+
+
+def _install_page(app, pagename, templatename, context, doctree):
+    if app.builder.format == "html" and doctree is not None and \
+            pagename in app.config.notebook_download_install_pages:
+        _insert_under_title(context, install_line(app, pagename))
+
+
+def _insert_under_title(context, snippet: str) -> None:
+    """Put ``snippet`` right under the page title (or first, when the page has none)."""
     body = context.get("body", "")
     end_of_title = body.find("</h1>")
     if end_of_title == -1:
-        context["body"] = link + body
+        context["body"] = snippet + body
     else:
         cut = end_of_title + len("</h1>")
-        context["body"] = body[:cut] + "\n" + link + body[cut:]
+        context["body"] = body[:cut] + "\n" + snippet + body[cut:]
 
 
 def setup(app):
     app.add_config_value("notebook_download_folder", "_notebooks", "html")
     app.add_config_value("notebook_download_prefixes", ["chapters/"], "html")
+    app.add_config_value("notebook_download_wheel_folder", "_site_extra/dist", "html")
+    app.add_config_value("notebook_download_install_pages", ["intro"], "html")
     app.connect("html-page-context", _write_notebook)
+    app.connect("html-page-context", _install_page)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}

@@ -29,16 +29,13 @@ import time
 
 import nbformat
 
+from dlgrade.course import make_course as make_dlgrade_course
+from dlgrade.course import run_nbgrader, tools_env
+from dlgrade.sandbox import demo
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
-SANDBOX_LINES = "from dlcourse.sandbox import configure_nbgrader\nconfigure_nbgrader(c)\n"
-
-
-def _env(**extra) -> dict:
-    env = dict(os.environ)
-    env["PATH"] = BIN + os.pathsep + env.get("PATH", "")
-    env.update(extra)
-    return env
+SANDBOX_LINES = "from dlgrade.sandbox import configure_nbgrader\nconfigure_nbgrader(c)\n"
 
 
 def _run(cmd, cwd, env, ok=(0,)) -> None:
@@ -53,7 +50,7 @@ def base_config() -> str:
     with open(os.path.join(REPO, "nbgrader_config.py")) as fh:
         lines = fh.read().splitlines(keepends=True)
     return "".join(line for line in lines
-                   if "configure_nbgrader" not in line and "dlcourse.sandbox" not in line)
+                   if "configure_nbgrader" not in line and "dlgrade.sandbox" not in line)
 
 
 def write_config(root: str, sandbox: bool) -> None:
@@ -63,17 +60,9 @@ def write_config(root: str, sandbox: bool) -> None:
 
 def make_course(root: str, assignment: str) -> str:
     """Copy the assignment's source into a fresh course and release it; return the notebook."""
-    if assignment == "ps1":
-        from dlcourse.sandbox import demo
-
-        os.makedirs(os.path.join(root, "solutions", "ps1"))
-        nbformat.write(demo.source_notebook(), os.path.join(root, "solutions", "ps1", "ps1.ipynb"))
-    else:
-        shutil.copytree(os.path.join(REPO, "solutions", assignment),
-                        os.path.join(root, "solutions", assignment))
-    write_config(root, sandbox=False)
-    _run([os.path.join(BIN, "nbgrader"), "generate_assignment", assignment, "--force"],
-         root, _env())
+    source = (demo.source_notebook() if assignment == demo.ASSIGNMENT
+              else os.path.join(REPO, "solutions", assignment))
+    make_dlgrade_course(root, base_config(), {assignment: source}, release=True)
     names = [f for f in os.listdir(os.path.join(root, "exercises", assignment))
              if f.endswith(".ipynb")]
     return os.path.splitext(sorted(names)[0])[0]
@@ -132,14 +121,14 @@ def time_plain(root: str, assignment: str) -> float:
     write_config(root, sandbox=False)
     clear_grades(root)
     start = time.perf_counter()
-    _run([os.path.join(BIN, "nbgrader"), "autograde", assignment, "--force"], root, _env())
+    run_nbgrader(root, "autograde", assignment, "--force")
     return time.perf_counter() - start
 
 
 def time_dlcourse(root: str, assignment: str, workers: int, sandbox: bool) -> float:
     write_config(root, sandbox=True)
     clear_grades(root)
-    env = _env(DLCOURSE_SANDBOX="1" if sandbox else "0")
+    env = tools_env(dict(os.environ, DLCOURSE_SANDBOX="1" if sandbox else "0"))
     start = time.perf_counter()
     _run([os.path.join(BIN, "dlcourse"), "--course", root, "grade", assignment,
           "--workers", str(workers), "--force", "--no-progress"], root, env, ok=(0, 2))

@@ -9,8 +9,10 @@ Usage::
 
     python -m dlcourse.selfcheck exercises/02_neuron/02_neuron.ipynb
 
-Exit status 0 when every function passes, 1 when one fails, 2 when the file is not
-an exercise notebook.
+or ``dlcourse check NOTEBOOK...`` (the same :func:`main`). Exit status: 0 when every function of
+every notebook passes, 1 when a function fails or a notebook has a problem (a modified locked
+cell, a changed cell type), 2 for bad usage (no such file, not an exercise notebook, unknown
+option).
 """
 
 from __future__ import annotations
@@ -149,9 +151,14 @@ def check_notebook(path: str | Path, timeout: int = 120) -> NotebookReport:
     return NotebookReport(path, results, problems)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command-line entry: check each notebook, print the report, return the exit status."""
-    parser = argparse.ArgumentParser(prog="dlcourse check", description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None, prog: str = "python -m dlcourse.selfcheck") -> int:
+    """Command-line entry: check each notebook, print the report, return the exit status
+    (0 all pass, 1 a function fails or a notebook has a problem, 2 bad usage)."""
+    parser = argparse.ArgumentParser(
+        prog=prog, description="Run the visible tests of exercise notebooks, one line per "
+        "function. Exit status: 0 when every function passes, 1 when one fails or a notebook "
+        "has a problem, 2 for bad usage (no such file, not an exercise notebook). Hidden tests "
+        "run only at grading time.")
     parser.add_argument("notebooks", nargs="+", help="exercise notebook(s) to check")
     parser.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120)")
     args = parser.parse_args(argv)
@@ -160,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             report = check_notebook(name, timeout=args.timeout)
         except ValueError as error:
-            print(f"dlcourse check: {error}", file=sys.stderr)
+            print(f"{prog}: {error}", file=sys.stderr)
             status = max(status, 2)
             continue
         print(report.format())

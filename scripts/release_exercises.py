@@ -13,41 +13,21 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
 from dlcourse.checks import ASSIGNMENTS  # noqa: E402  (the assignments, listed once)
-
-
-def nbgrader_env() -> dict[str, str]:
-    """Environment in which `nbgrader` finds `jupyter` and `alembic` (the venv's bin first)."""
-    env = dict(os.environ)
-    bin_dir = str(Path(sys.executable).parent)
-    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
-    return env
+from dlgrade.course import make_course  # noqa: E402
 
 
 def generate(assignments: list[str], course: Path) -> None:
-    """Run nbgrader generate_assignment for ``assignments`` in the course folder ``course``.
-
-    ``course`` receives a copy of nbgrader_config.py and of each solutions/<a> folder.
-    """
-    shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
-    for assignment in assignments:
-        shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-    for assignment in assignments:
-        subprocess.run(
-            [str(Path(sys.executable).parent / "nbgrader"), "generate_assignment", assignment,
-             "--force", "--log-level=WARN"],
-            cwd=course, env=nbgrader_env(), check=True,
-        )
+    """Make ``course`` a copy of this course (nbgrader_config.py, solutions/<a> of
+    ``assignments``) and run nbgrader generate_assignment there."""
+    make_course(course, (ROOT / "nbgrader_config.py").read_text(),
+                {a: ROOT / "solutions" / a for a in assignments}, release=True)
 
 
 def main(argv: list[str] | None = None) -> int:

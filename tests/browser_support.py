@@ -35,6 +35,8 @@ from pathlib import Path
 
 import pytest
 
+from dlgrade.course import tools_env
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -65,8 +67,7 @@ def site_dir() -> Path:
 
 def build_site() -> None:
     """Build the book into ``_build/html`` (warnings are errors)."""
-    env = dict(os.environ)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env = tools_env()
     env.setdefault("MPLBACKEND", "Agg")
     result = subprocess.run(
         ["jupyter-book", "build", ".", "-W", "-n", "--keep-going"],

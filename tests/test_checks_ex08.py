@@ -7,9 +7,7 @@ message naming it; every independent correct answer passes every visible check.
 
 from __future__ import annotations
 
-import sys
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,12 +17,8 @@ from dlcourse.checks import ex08_multiclass as checks
 from dlcourse.data import one_hot
 from dlcourse.losses import softmax_cross_entropy, softmax_cross_entropy_grad
 from dlcourse.testing import reference_numerical_gradient
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # for `tests.mistakes` and `tests.independent`
-
-from tests.independent import variants  # noqa: E402
-from tests.mistakes.ex08_multiclass import MISTAKES  # noqa: E402
+from tests.independent import variants
+from tests.mistakes.ex08_multiclass import MISTAKES
 
 
 def test_references_agree_with_the_package_and_with_central_differences():

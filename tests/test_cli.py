@@ -1,46 +1,77 @@
 """The ``dlcourse`` command line: help, release, collect (zip and folder), bad input, check.
 
 Real nbgrader in a temporary course (tests/submissions/crafted.py builds it); grading itself
-is covered by tests/test_grading.py and tests/test_postgres.py.
+is covered by tests/test_grading.py and tests/test_postgres.py. ``dlcourse`` is the teaching
+package's argparse front (dlcourse/cli.py); release, collect, grade and report are dlgrade's
+click commands, found through entry points.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import zipfile
+from dataclasses import dataclass
 
 import pytest
-from click.testing import CliRunner
-from submissions.crafted import REPO, dlcourse, make_course, make_variant
 
 from dlcourse.cli import main
-from dlcourse.grading.engine import parse_shard, select_shard
+from tests.submissions.crafted import REPO, dlcourse, make_course, make_variant
 
 COMMANDS = ["release", "collect", "grade", "report", "check"]
 
 
-def cli(*args, cwd):
-    """Run the click command in this process (same code as the console script, no start-up)."""
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def cli(*args, cwd) -> Result:
+    """Run ``dlcourse ARGS`` in this process (the console script's code, without start-up)."""
     old = os.getcwd()
+    out, err = io.StringIO(), io.StringIO()
     os.chdir(cwd)
     try:
-        return CliRunner().invoke(main, [str(a) for a in args])
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main([str(a) for a in args])
+            except SystemExit as exc:  # argparse's --help and usage errors
+                code = exc.code if isinstance(exc.code, int) else 1
     finally:
         os.chdir(old)
+    return Result(code, out.getvalue(), err.getvalue())
 
 
 def test_console_script_runs(tmp_path):
     proc = dlcourse("--help", cwd=tmp_path)
-    assert proc.returncode == 0 and proc.stdout.startswith("Usage: ")
+    assert proc.returncode == 0 and proc.stdout.startswith("usage: dlcourse")
     for name in COMMANDS:
-        assert name in proc.stdout
+        assert f"\n  {name} " in proc.stdout
 
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help(tmp_path, command):
     result = cli(command, "--help", cwd=tmp_path)
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("Usage: ")
+    assert result.stdout.lower().startswith(f"usage: dlcourse {command} ")
+
+
+def test_global_options_reach_the_instructor_commands(tmp_path):
+    result = cli("--course", tmp_path, "grade", "tiny", cwd=REPO)
+    assert result.exit_code == 2
+    assert f"{tmp_path.resolve()} holds no nbgrader_config.py" in " ".join(result.stderr.split())
+
+
+@pytest.mark.parametrize("args", [["nope"], [], ["check"], ["check", "--no-such-option", "x"]])
+def test_bad_usage_exits_2(tmp_path, args):
+    assert cli(*args, cwd=tmp_path).exit_code == 2
 
 
 @pytest.fixture(scope="module")
@@ -143,26 +174,26 @@ def test_grade_with_no_submissions_writes_an_empty_report(tmp_path):
     assert "data:image/png;base64," in (tmp_path / "out" / "tiny" / "report.html").read_text()
 
 
-def test_shards_partition_the_students():
-    students = [f"s{i:02d}" for i in range(10)]
-    parts = [select_shard(students, parse_shard(f"{i}/3")) for i in (1, 2, 3)]
-    assert sorted(sum(parts, [])) == students
-    assert all(set(a).isdisjoint(b) for a in parts for b in parts if a is not b)
-    assert select_shard(students, None) == students
-    for bad in ("0/2", "3/2", "x/2", "1-2"):
-        with pytest.raises(ValueError, match="shard"):
-            parse_shard(bad)
-
-
 @pytest.mark.parametrize("kind, code", [("correct", 0), ("blank", 1)])
 def test_check_exit_status(tmp_path, kind, code):
+    """The documented exit policy, through the real console script: 0 pass, 1 fail."""
     assignment = "01_curve_fitting"
     release = REPO / "exercises" / assignment / f"{assignment}.ipynb"
     source = REPO / "solutions" / assignment / f"{assignment}.ipynb"
-    if not source.exists():
-        pytest.skip(f"solutions/{assignment} is not written yet")
     path = tmp_path / f"{assignment}.ipynb"
     path.write_text(make_variant(kind, release, source))
     proc = dlcourse("check", path, cwd=tmp_path, check=False)
     assert proc.returncode == code, proc.stdout + proc.stderr
     assert ("FAIL" in proc.stdout) == (code == 1)
+
+
+def test_check_exits_2_on_what_is_not_an_exercise_notebook(tmp_path):
+    """... and 2 for bad usage: no such file, or a notebook without autograded tests."""
+    import nbformat
+
+    plain = tmp_path / "plain.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")]), plain)
+    proc = dlcourse("check", plain, tmp_path / "missing.ipynb", cwd=tmp_path, check=False)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "no autograded test cells" in proc.stdout
+    assert "missing.ipynb" in proc.stderr

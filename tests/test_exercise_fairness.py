@@ -12,22 +12,18 @@ every variant must earn every point of every autograded cell.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # for `tests.independent`
+from dlcourse.checks import ASSIGNMENTS
+from tests.independent import variants
+from tests.submissions.autograde import grade_id as _grade_id
+from tests.submissions.autograde import release as _release
+from tests.submissions.autograde import submit_and_autograde as _submit_and_autograde
 
-from dlcourse.checks import ASSIGNMENTS  # noqa: E402
-from tests.independent import variants  # noqa: E402
-from tests.test_exercises import (  # noqa: E402  (one nbgrader runner for both)
-    _grade_id,
-    _release,
-    _submit_and_autograde,
-)
+ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.slow
 

@@ -17,8 +17,6 @@ the main run collects only ``tests`` and ``dlcourse``, never notebooks, so nothi
 from __future__ import annotations
 
 import importlib
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -27,9 +25,12 @@ import nbformat
 import pytest
 
 from dlcourse.checks import ASSIGNMENTS  # the assignments, listed once
+from dlgrade.course import tools_env
+from tests.submissions.autograde import grade_id as _grade_id
+from tests.submissions.autograde import release as _release
+from tests.submissions.autograde import submit_and_autograde as _submit_and_autograde
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # for `tests.mistakes`
 
 pytestmark = pytest.mark.slow
 
@@ -45,10 +46,6 @@ def _require_source(assignment: str) -> None:
                 "dlcourse.checks.ASSIGNMENTS needs a source notebook")
 
 
-def _grade_id(cell) -> str | None:
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
-
-
 def _mistakes(assignment: str):
     try:
         return importlib.import_module(f"tests.mistakes.ex{assignment}")
@@ -60,44 +57,6 @@ def _functions(assignment: str) -> list[str]:
     from dlcourse.checks import get_checks
 
     return list(get_checks(assignment))
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    return env
-
-
-def _nbgrader(course: Path, *args: str) -> None:
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "nbgrader"), *args, "--log-level=WARN"],
-        cwd=course, env=_env(), capture_output=True, text=True,
-    )
-    assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stderr[-3000:]}"
-
-
-def _release(assignment: str, course: Path) -> nbformat.NotebookNode:
-    """Set up ``course`` with the assignment's source and nbgrader's release of it; return the
-    released notebook."""
-    shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
-    shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment)
-    _nbgrader(course, "generate_assignment", assignment, "--force")
-    return nbformat.read(course / "exercises" / assignment / f"{assignment}.ipynb", as_version=4)
-
-
-def _submit_and_autograde(course: Path, assignment: str, release: nbformat.NotebookNode,
-                          students: dict[str, dict[str, str]]) -> None:
-    """Submit, per student, the release with the answers ``{grade_id: source}`` filled in, then
-    run ``nbgrader autograde`` on all of them."""
-    for student, answers in students.items():
-        notebook = nbformat.reads(nbformat.writes(release), as_version=4)
-        for cell in notebook.cells:
-            if cell.cell_type == "code" and _grade_id(cell) in answers:
-                cell.source = answers[_grade_id(cell)]
-        folder = course / "submitted" / student / assignment
-        folder.mkdir(parents=True)
-        nbformat.write(notebook, folder / f"{assignment}.ipynb")
-    _nbgrader(course, "autograde", assignment, "--force")
 
 
 class Graded:
@@ -296,6 +255,6 @@ def test_solution_notebooks_run_top_to_bottom_under_nbval():
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider",
          "-o", "addopts=", *notebooks],
-        cwd=ROOT, env=_env(), capture_output=True, text=True,
+        cwd=ROOT, env=tools_env(), capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stdout[-5000:]

@@ -13,7 +13,8 @@ import json
 
 import nbformat
 import pytest
-from submissions.crafted import (
+
+from tests.submissions.crafted import (
     REPO,
     dlcourse,
     hidden_test_lines,
@@ -256,9 +257,8 @@ def test_sandbox_hides_solutions(batch):
 # --- the static scan on its own (no kernels) -------------------------------------------------
 
 def _tiny_scan(tmp_path, student_code):
-    from submissions.crafted import tiny_notebook
-
-    from dlcourse.grading.scan import context_from_notebooks, scan_submission
+    from dlgrade.scan import context_from_notebooks, scan_submission
+    from tests.submissions.crafted import tiny_notebook
 
     source = tiny_notebook()
     ctx = context_from_notebooks(source, source)
@@ -336,7 +336,7 @@ def test_cached_feedback_exporter_writes_the_same_html():
     """The worker's HTML exporter reuses compiled templates; the pages must not change."""
     from nbconvert.exporters import HTMLExporter
 
-    from dlcourse.grading.feedback import _TEMPLATE_CACHE, CachedHTMLExporter
+    from dlgrade.feedback import _TEMPLATE_CACHE, CachedHTMLExporter
 
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_markdown_cell("# Feedback for $x^2$"),
@@ -361,8 +361,8 @@ def test_gradebooks_of_a_worker_share_one_engine_per_database(tmp_path):
 
     code = f"""
 from nbgrader.api import Gradebook
-from dlcourse.grading.course import ensure_tools_on_path
-from dlcourse.grading.worker import share_gradebook_engines
+from dlgrade.course import ensure_tools_on_path
+from dlgrade.worker import share_gradebook_engines
 ensure_tools_on_path()  # nbgrader runs the alembic command for a new gradebook
 share_gradebook_engines()
 share_gradebook_engines()  # twice changes nothing

@@ -7,14 +7,12 @@ tests can fail.
 
 import json
 import os
-import shutil
 import socket
-import tempfile
 
 import pytest
 
-from dlcourse.sandbox import jail
-from dlcourse.sandbox.kernels import run_code
+from dlgrade.sandbox import jail
+from dlgrade.sandbox.kernels import run_code
 
 pytestmark = [
     pytest.mark.slow,
@@ -26,7 +24,7 @@ OFF = {"DLCOURSE_SANDBOX": "0"}
 
 
 def test_state_set_by_one_student_is_invisible_to_the_next(tmp_path, monkeypatch):
-    from dlcourse.sandbox import forkserver
+    from dlgrade.sandbox import forkserver
 
     # a fresh fork server that has preloaded scikit-learn, as for an assignment importing it
     monkeypatch.setenv("DLCOURSE_FORKSERVER_PRELOAD", "sklearn.linear_model")
@@ -82,11 +80,9 @@ print(json.dumps({
 
 
 @pytest.fixture
-def course():
-    """A course folder outside /tmp (the sandbox replaces /tmp wholesale)."""
-    base = "/srv" if os.access("/srv", os.W_OK) else None
-    root = tempfile.mkdtemp(prefix="dlcourse-isolation-", dir=base)
-    os.chmod(root, 0o755)  # as a course folder usually is
+def course(course_dir):
+    """A course folder (outside /tmp) holding a secret in every place a student must not read."""
+    root = course_dir
     files = {
         "nbgrader_config.py": "c = get_config()\n",
         "gradebook.db": "SECRET-GRADEBOOK",
@@ -103,8 +99,7 @@ def course():
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w") as fh:
             fh.write(text)
-    yield root
-    shutil.rmtree(root, ignore_errors=True)
+    return root
 
 
 SNOOP = """
@@ -339,7 +334,7 @@ print("found", found)
 def test_fork_server_memory_holds_no_solution_text(course, monkeypatch):
     """Kernels are forked from the server, so they inherit its memory: the server must never
     have read the instructor's notebooks (it is only told which modules to import)."""
-    from dlcourse.sandbox import forkserver
+    from dlgrade.sandbox import forkserver
 
     secret = "SECRET-SOLUTION-" + "7f3a9c" * 4
     nb = {"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,

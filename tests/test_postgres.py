@@ -18,7 +18,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from submissions.crafted import dlcourse, make_course, make_variant, sandbox_config, submit
+
+from tests.submissions.crafted import dlcourse, make_course, make_variant, sandbox_config, submit
 
 pytestmark = pytest.mark.slow
 

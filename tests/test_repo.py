@@ -17,7 +17,9 @@ def _requirement_lines():
 
 def test_every_requirement_is_pinned_and_the_package_comes_last():
     lines = list(_requirement_lines())
-    assert lines[-1] == "-e .", "requirements.txt must end with '-e .' so dlcourse is installed"
+    assert lines[-1] == "-e .[grading]", (
+        "requirements.txt must end with '-e .[grading]' so both packages and the grading "
+        "tool's extra are installed")
     pinned = re.compile(r"[A-Za-z0-9_.\-\[\]]+==[\w.+!]+")
     unpinned = [line for line in lines[:-1] if not pinned.fullmatch(line)]
     assert not unpinned, f"unpinned requirements (use ==): {unpinned}"

@@ -1,6 +1,6 @@
 """The sandboxed kernelspec under plain ``nbgrader autograde`` (no dlcourse CLI involved).
 
-A tiny course (dlcourse.sandbox.demo) is graded by the nbgrader command line with the
+A tiny course (dlgrade.sandbox.demo) is graded by the nbgrader command line with the
 course's nbgrader_config.py calling ``configure_nbgrader(c)``. A snooping submission tries
 to copy the instructor's solution; hostile ones crash, segfault or exhaust memory. Only
 they fail; the honest student's grade is unaffected.
@@ -11,11 +11,11 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 
 import pytest
 
-from dlcourse.sandbox import demo, jail, kernelspec
+from dlgrade.course import run_nbgrader, tools_env
+from dlgrade.sandbox import demo, jail, kernelspec
 
 pytestmark = pytest.mark.slow
 
@@ -44,13 +44,8 @@ MEMORY_BOMB = "hog = [bytearray(2**28) for _ in range(64)]\n" + CORRECT
 
 
 @pytest.fixture
-def course():
-    base = "/srv" if os.access("/srv", os.W_OK) else None
-    root = tempfile.mkdtemp(prefix="dlcourse-sandbox-", dir=base)
-    os.chmod(root, 0o755)
-    demo.make_course(root, timeout=20)
-    yield root
-    shutil.rmtree(root, ignore_errors=True)
+def course(course_dir):
+    return demo.make_course(course_dir, timeout=20)
 
 
 @needs_sandbox
@@ -59,7 +54,7 @@ def test_plain_nbgrader_autograde_is_sandboxed(course):
                           ("segv", SEGFAULT), ("hog", MEMORY_BOMB)]:
         demo.submit(course, student, code)
     env = dict(os.environ, DLCOURSE_SANDBOX_MEMORY="1G")
-    proc = demo.nbgrader(course, "autograde", demo.ASSIGNMENT, env=env, check=False)
+    proc = run_nbgrader(course, "autograde", demo.ASSIGNMENT, env=env, check=False)
     scores = demo.scores(course)
     assert scores["alice"] == 3.0, proc.stderr[-3000:]
     assert scores["mallory"] == 0.0
@@ -74,8 +69,8 @@ def test_plain_nbgrader_autograde_is_sandboxed(course):
 
     # Control: with the sandbox off, the very same submission reads the solution.
     env_off = dict(os.environ, DLCOURSE_SANDBOX="0")
-    demo.nbgrader(course, "autograde", demo.ASSIGNMENT, "--student", "mallory", "--force",
-                  env=env_off)
+    run_nbgrader(course, "autograde", demo.ASSIGNMENT, "--student", "mallory", "--force",
+                 env=env_off)
     assert "READ THE SOLUTION" in demo.outputs(course, "mallory")
     assert demo.scores(course)["mallory"] == 3.0
 
@@ -85,7 +80,7 @@ def test_kernelspec_is_installed_idempotently_and_refreshed_when_stale(tmp_path)
     path = os.path.join(folder, "kernel.json")
     spec = json.load(open(path))
     assert spec["metadata"]["kernel_provisioner"]["provisioner_name"] == "dlcourse-sandbox"
-    assert spec["argv"][1].endswith(os.path.join("dlcourse", "sandbox", "launch.py"))
+    assert spec["argv"][1].endswith(os.path.join("dlgrade", "sandbox", "launch.py"))
     assert "{connection_file}" in spec["argv"]
     stamp = os.stat(path).st_mtime_ns
     kernelspec.install_kernelspec(prefix=str(tmp_path))
@@ -99,7 +94,7 @@ def test_kernelspec_is_installed_idempotently_and_refreshed_when_stale(tmp_path)
 def test_configure_nbgrader_selects_the_sandboxed_kernel(monkeypatch):
     from traitlets.config import Config
 
-    from dlcourse.sandbox import configure_nbgrader
+    from dlgrade.sandbox import configure_nbgrader
 
     monkeypatch.delenv("DLCOURSE_FORKSERVER_SOURCES", raising=False)
     c = Config()
@@ -121,7 +116,7 @@ def _write_notebook(path, *sources):
 
 
 def test_notebook_imports_reads_every_absolute_import(tmp_path):
-    from dlcourse.sandbox.forkserver import notebook_imports, source_imports
+    from dlgrade.sandbox.forkserver import notebook_imports, source_imports
 
     path = str(tmp_path / "src" / "ps1" / "ps1.ipynb")
     _write_notebook(
@@ -148,7 +143,7 @@ def test_fork_server_preloads_what_the_source_notebooks_import(tmp_path):
     forked kernel starts with it (scikit-learn costs ~0.9 s per kernel otherwise)."""
     _write_notebook(str(tmp_path / "solutions" / "ps1" / "ps1.ipynb"),
                     "from sklearn.linear_model import LogisticRegression\n")
-    code = ("import os, sys\nfrom dlcourse.sandbox import forkserver\n"
+    code = ("import os, sys\nfrom dlgrade.sandbox import forkserver\n"
             "env = forkserver.server_env(os.environ)\n"
             "assert 'DLCOURSE_FORKSERVER_SOURCES' not in env\n"
             "os.environ.clear(); os.environ.update(env); forkserver._preload()\n"
@@ -171,13 +166,11 @@ def test_without_privileges_the_kernel_is_refused_with_a_clear_message(course):
     if setpriv is None:
         pytest.skip("setpriv (util-linux) not installed")
     demo.submit(course, "alice", CORRECT)
-    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep
-               + os.environ.get("PATH", ""))
     proc = subprocess.run(
         [setpriv, "--bounding-set=-all", "--inh-caps=-all", "--",
          os.path.join(os.path.dirname(sys.executable), "nbgrader"), "autograde",
          demo.ASSIGNMENT],
-        cwd=course, env=env, capture_output=True, text=True)
+        cwd=course, env=tools_env(), capture_output=True, text=True)
     log = proc.stdout + proc.stderr
     assert "dlcourse sandbox: cannot isolate the student's kernel" in log, log[-3000:]
     assert "DLCOURSE_SANDBOX=0" in log
@@ -187,7 +180,7 @@ def test_without_privileges_the_kernel_is_refused_with_a_clear_message(course):
 def test_fork_server_shuts_down_cleanly_on_request():
     """Closing the handle makes the server see EOF and exit by itself (exit 0), rather than
     being killed after a timeout because a reader still held the socket open."""
-    from dlcourse.sandbox import forkserver
+    from dlgrade.sandbox import forkserver
 
     forkserver.shutdown()
     server = forkserver.get_server()

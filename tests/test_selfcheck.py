@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,18 +10,13 @@ import nbformat
 import pytest
 
 from dlcourse.selfcheck import check_notebook, main
+from dlgrade.course import tools_env
 
 ROOT = Path(__file__).resolve().parent.parent
 RELEASE = ROOT / "exercises" / "01_curve_fitting" / "01_curve_fitting.ipynb"
 SOURCE = ROOT / "solutions" / "01_curve_fitting" / "01_curve_fitting.ipynb"
 
 pytestmark = pytest.mark.slow
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    return env
 
 
 def _student_copy(tmp_path: Path, answers: dict[str, str], edit_locked: bool = False,
@@ -45,14 +39,14 @@ def _student_copy(tmp_path: Path, answers: dict[str, str], edit_locked: bool = F
 
 def test_the_untouched_release_fails_with_exit_status_1(tmp_path):
     result = subprocess.run([sys.executable, "-m", "dlcourse.selfcheck", str(RELEASE)],
-                            cwd=tmp_path, env=_env(), capture_output=True, text=True)
+                            cwd=tmp_path, env=tools_env(), capture_output=True, text=True)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "0 of 5 functions pass" in result.stdout
     assert result.stdout.count("not implemented yet") == 5
 
 
 def test_a_partly_solved_notebook_reports_each_function(tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", _env()["PATH"])
+    monkeypatch.setenv("PATH", tools_env()["PATH"])
     path = _student_copy(tmp_path, {
         "mse": "",  # the solution
         "predict_linear": "def predict_linear(X, theta):\n    return np.asarray(X) @ theta[1:]\n",
@@ -73,7 +67,7 @@ def test_a_partly_solved_notebook_reports_each_function(tmp_path, monkeypatch):
 
 def test_a_solved_notebook_passes_and_an_edited_test_cell_is_reported(tmp_path, monkeypatch,
                                                                        capsys):
-    monkeypatch.setenv("PATH", _env()["PATH"])
+    monkeypatch.setenv("PATH", tools_env()["PATH"])
     answers = dict.fromkeys(["mse", "polynomial_features", "fit_least_squares", "predict_linear",
                              "gradient_descent"], "")
     solved = _student_copy(tmp_path, answers)

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
-import shutil
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import nbformat
+
+from dlgrade.course import make_course as make_dlgrade_course
+from dlgrade.course import tools_env
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -260,28 +263,17 @@ def tiny_notebook():
 def make_course(root: Path, assignments=("tiny",), timeout: int = 10, extra_config: str = "",
                 copy_from_repo=()) -> Path:
     """A course folder with the tiny assignment (and copies of repository assignments)."""
-    root = Path(root)
-    (root / "solutions").mkdir(parents=True, exist_ok=True)
-    (root / "nbgrader_config.py").write_text(TINY_CONFIG.format(timeout=timeout,
-                                                                extra=extra_config))
-    for name in assignments:
-        folder = root / "solutions" / name
-        folder.mkdir(parents=True, exist_ok=True)
-        nbformat.write(tiny_notebook(), str(folder / f"{name}.ipynb"))
-    for name in copy_from_repo:
-        shutil.copytree(REPO / "solutions" / name, root / "solutions" / name)
-    return root
+    sources = {name: tiny_notebook() for name in assignments}
+    sources.update({name: REPO / "solutions" / name for name in copy_from_repo})
+    config = TINY_CONFIG.format(timeout=timeout, extra=extra_config)
+    return make_dlgrade_course(root, config, sources)
 
 
 def dlcourse(*args, cwd, check=True, env=None, timeout=900) -> subprocess.CompletedProcess:
-    """Run the real ``dlcourse`` console script (``python -m dlcourse.cli``)."""
-    import os
-
-    full_env = dict(os.environ)
-    full_env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + full_env.get("PATH", "")
-    full_env.update(env or {})
-    proc = subprocess.run([sys.executable, "-m", "dlcourse.cli", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, env=full_env, timeout=timeout)
+    """Run the real ``dlcourse`` console script of this venv."""
+    proc = subprocess.run([str(Path(sys.executable).parent / "dlcourse"), *map(str, args)],
+                          cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                          env=tools_env(None if env is None else {**os.environ, **env}))
     if check and proc.returncode not in (0, 2):
         raise AssertionError(f"dlcourse {' '.join(map(str, args))} exited {proc.returncode}:\n"
                              f"{proc.stdout}\n{proc.stderr}")
@@ -302,18 +294,18 @@ def write_json(path: Path, data) -> None:
 def sandbox_config() -> tuple[str, str | None]:
     """(nbgrader_config.py lines that switch the kernel sandbox on, why it is off or None)."""
     try:
-        import dlcourse.sandbox as sandbox
+        import dlgrade.sandbox as sandbox
 
-        sandbox.check_available()
+        sandbox.require_available()
     except Exception as exc:  # noqa: BLE001 - any reason means: no sandbox here
-        return "", f"dlcourse.sandbox unavailable: {exc}"
-    return "from dlcourse.sandbox import configure_nbgrader\nconfigure_nbgrader(c)\n", None
+        return "", f"dlgrade.sandbox unavailable: {exc}"
+    return "from dlgrade.sandbox import configure_nbgrader\nconfigure_nbgrader(c)\n", None
 
 
 def hidden_test_lines(source_path, release_path) -> list[str]:
     """Hidden-test lines of a source notebook that students cannot see anywhere else (not in
     the release, not in the dlcourse package): what feedback must never show."""
-    from dlcourse.grading.feedback import hidden_lines, public_texts, secret_lines
+    from dlgrade.feedback import hidden_lines, public_texts, secret_lines
 
     nb = nbformat.read(str(source_path), as_version=4)
     hidden = sorted({ln for c in nb.cells if c.cell_type == "code"

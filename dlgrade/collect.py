@@ -89,7 +89,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False) -> C
     """
     import zipfile
 
-    course.check_assignment(assignment)
+    course.require_assignment(assignment)
     source = Path(source)
     if not source.exists():
         raise ValueError(f"source: {source} does not exist; expected a zip file or a folder")

@@ -15,7 +15,6 @@ a miss gives a cheater full marks.
 from __future__ import annotations
 
 import ast
-import builtins
 from dataclasses import dataclass, field
 
 #: Modules whose import alone lets a cell rewrite objects the tests use.
@@ -35,7 +34,6 @@ SYS_DANGEROUS = {"modules", "settrace", "setprofile", "_getframe", "meta_path", 
                  "addaudithook", "excepthook", "displayhook"}
 #: IPython line/cell magics harmless for grading.
 SAFE_MAGICS = {"matplotlib", "time", "timeit", "precision", "config", "pprint", "who", "whos"}
-BUILTIN_NAMES = frozenset(dir(builtins))
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Everything here is done with system calls (``unshare(2)``, ``mount(2)``, ``setrlimit(2)``,
 ``setresuid(2)``) from Python, so the same code serves the exec'd kernel wrapper
-(:mod:`dlcourse.sandbox.launch`) and the fork server (:mod:`dlcourse.sandbox.forkserver`).
+(:mod:`dlgrade.sandbox.launch`) and the fork server (:mod:`dlgrade.sandbox.forkserver`).
 It is what ``unshare -m -n -p``, ``mount --bind``, ``prlimit`` and ``setpriv`` do on the
 command line, without the extra processes.
 
@@ -157,7 +157,7 @@ def enter(policy, uid: int) -> None:
 
     Parameters
     ----------
-    policy : dlcourse.sandbox.policy.Policy
+    policy : dlgrade.sandbox.policy.Policy
         What to hide, what to keep writable, which limits to apply.
     """
     gid = uid

@@ -83,7 +83,8 @@ def secret_lines(hidden, public_texts) -> list[str]:
 
 
 def public_texts(release_paths=()) -> list[str]:
-    """Texts students can read anyway: the release notebooks and the dlcourse package."""
+    """Texts students can read anyway: the release notebooks and the teaching package
+    ``dlcourse`` (the package students install; the grading tool ``dlgrade`` is not in it)."""
     from pathlib import Path
 
     import dlcourse
@@ -91,8 +92,7 @@ def public_texts(release_paths=()) -> list[str]:
     texts = [Path(p).read_text(encoding="utf-8", errors="replace") for p in release_paths
              if Path(p).exists()]
     pkg = Path(dlcourse.__file__).parent
-    texts += [p.read_text(encoding="utf-8", errors="replace") for p in sorted(pkg.rglob("*.py"))
-              if "grading" not in p.parts and "sandbox" not in p.parts]
+    texts += [p.read_text(encoding="utf-8", errors="replace") for p in sorted(pkg.rglob("*.py"))]
     return texts
 
 

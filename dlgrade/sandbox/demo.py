@@ -8,10 +8,10 @@ replaced by whatever code a test wants to run as "the student".
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import nbformat
+
+from ..course import make_course as make_dlgrade_course
 
 ASSIGNMENT = "ps1"
 SECRET = "HIDDEN-TEST-MARKER-7f3a"
@@ -23,7 +23,7 @@ c.CourseDirectory.release_directory = "exercises"
 c.Execute.timeout = {timeout}
 c.OverwriteCells.add_missing_cells = True
 '''
-SANDBOX_LINES = "from dlcourse.sandbox import configure_nbgrader\nconfigure_nbgrader(c)\n"
+SANDBOX_LINES = "from dlgrade.sandbox import configure_nbgrader\nconfigure_nbgrader(c)\n"
 
 SOLUTION = '''def squares(n):
     """The list [0, 1, 4, ..., (n-1)**2]."""
@@ -65,25 +65,10 @@ def source_notebook():
     return nb
 
 
-def nbgrader(course: str, *args: str, env=None, check=True) -> subprocess.CompletedProcess:
-    """Run ``nbgrader ARGS`` in ``course`` with this venv's bin first on PATH."""
-    run_env = dict(os.environ if env is None else env)
-    bindir = os.path.dirname(sys.executable)
-    run_env["PATH"] = bindir + os.pathsep + run_env.get("PATH", "")
-    proc = subprocess.run([os.path.join(bindir, "nbgrader"), *args], cwd=course, env=run_env,
-                          capture_output=True, text=True)
-    if check and proc.returncode != 0:
-        raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
-    return proc
-
-
 def make_course(root: str, sandbox: bool = True, timeout: int = 30) -> str:
     """Create the course in ``root`` (solutions, release, gradebook); return ``root``."""
-    os.makedirs(os.path.join(root, "solutions", ASSIGNMENT), exist_ok=True)
-    with open(os.path.join(root, "nbgrader_config.py"), "w") as fh:
-        fh.write(CONFIG.format(timeout=timeout) + (SANDBOX_LINES if sandbox else ""))
-    nbformat.write(source_notebook(), os.path.join(root, "solutions", ASSIGNMENT, "ps1.ipynb"))
-    nbgrader(root, "generate_assignment", ASSIGNMENT, "--force")
+    config = CONFIG.format(timeout=timeout) + (SANDBOX_LINES if sandbox else "")
+    make_dlgrade_course(root, config, {ASSIGNMENT: source_notebook()}, release=True)
     return root
 
 

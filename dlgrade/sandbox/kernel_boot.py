@@ -1,6 +1,6 @@
 """How every graded kernel starts: ``python -m ipykernel_launcher`` with warnings on stdout.
 
-Run as a script by the sandbox wrapper (:mod:`dlcourse.sandbox.launch`, exec path); the fork
+Run as a script by the sandbox wrapper (:mod:`dlgrade.sandbox.launch`, exec path); the fork
 server calls :func:`warnings_to_stdout` in each forked kernel. Standard library only, and no
 name of it is left in the kernel.
 """

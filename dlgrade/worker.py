@@ -2,7 +2,7 @@
 
 Starting nbgrader costs 2-4 s, grading a small notebook about 1 s, so each worker imports
 nbgrader once and calls its Python API (:class:`nbgrader.apps.api.NbGraderAPI`) for every
-student it is handed. The engine (:mod:`dlcourse.grading.engine`) talks to it over a pipe:
+student it is handed. The engine (:mod:`dlgrade.engine`) talks to it over a pipe:
 it sends ``{"student": ...}`` and receives the result of :func:`grade_student`.
 
 Each worker runs in its own session (process group), so the engine can kill a stuck worker
@@ -60,7 +60,7 @@ def configure(course: Course):
     config = course.load_config()
     config.Autograde.sanitize_preprocessors = SANITIZE_PREPROCESSORS
     config.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
-    config.GenerateFeedback.exporter_class = "dlcourse.grading.feedback.CachedHTMLExporter"
+    config.GenerateFeedback.exporter_class = "dlgrade.feedback.CachedHTMLExporter"
     config.OverwriteCells.add_missing_cells = True
     config.HideHiddenTestOutputs.begin_test_delimeter = config.ClearHiddenTests.get(
         "begin_test_delimeter", "BEGIN HIDDEN TESTS")
@@ -115,6 +115,14 @@ def share_gradebook_engines() -> None:
 
     shared_create_engine.dlcourse_shared = True
     nbgrader_api.create_engine = shared_create_engine
+
+
+class SubmissionFailed(Exception):
+    """A submission that cannot be graded: ``reason`` for grades.csv, ``detail`` for the log."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(reason)
+        self.reason, self.detail = reason, detail
 
 
 class Grader:
@@ -199,16 +207,40 @@ class Grader:
         return result
 
     def _grade(self, student: str) -> dict:
+        """The steps of grading one student; a step that finds the submission unusable raises
+        :class:`SubmissionFailed` and the student's partial results are cleared."""
+        self.clear(student)
+        notes: list[str] = []
+        try:
+            findings = self._read_and_scan(student, notes)
+            self._autograde(student, notes)
+        except SubmissionFailed as failure:
+            self.clear(student)
+            return {"status": "failed", "reason": failure.reason, "detail": failure.detail}
+        scores = self._score(student, findings)
+        status, reason = self._status(student, scores)
+        return {
+            "status": status,
+            "reason": reason,
+            "score": scores["score"],
+            "max_score": scores["max_score"],
+            "cells": scores["cells"],
+            "flagged_cells": scores["flagged"],
+            "manual_cells": scores["manual"],
+            "notes": notes,
+            "feedback": self._publish_feedback(student, notes),
+        }
+
+    def _read_and_scan(self, student: str, notes: list[str]) -> dict:
+        """Read each submitted notebook and scan it for code that defeats the tests:
+        ``{notebook: [Finding, ...]}``. An unreadable notebook fails the submission."""
         import nbformat
 
-        from .feedback import find_leaks
         from .scan import scan_submission
 
-        info = self.assignment_info()
         folder = self.course.submitted_dir / student / self.assignment
-        notes, findings = [], {}
-        self.clear(student)
-        for name, nbinfo in info.items():
+        findings = {}
+        for name, nbinfo in self.assignment_info().items():
             path = folder / f"{name}.ipynb"
             if not path.exists():
                 notes.append(f"{name}.ipynb was not submitted (scored 0)")
@@ -217,36 +249,35 @@ class Grader:
                 nb = nbformat.read(path, as_version=4)
                 nbformat.validate(nb)
             except Exception as exc:  # noqa: BLE001 - any unreadable file is the student's
-                self.clear(student)
                 if "JSON" in type(exc).__name__ or "JSON" in str(exc)[:200]:
-                    reason = f"{name}.ipynb is not valid JSON (corrupted or truncated file)"
-                else:
-                    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:150]
-                    reason = f"{name}.ipynb is not a valid notebook: {first}"
-                return {"status": "failed", "reason": reason}
+                    raise SubmissionFailed(
+                        f"{name}.ipynb is not valid JSON (corrupted or truncated file)") from None
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:150]
+                raise SubmissionFailed(f"{name}.ipynb is not a valid notebook: {first}") from None
             findings[name] = scan_submission(nb, nbinfo["ctx"], nbinfo["locked"])
+        return findings
 
+    def _autograde(self, student: str, notes: list[str]) -> None:
+        """nbgrader autograde (original tests restored first); notes what it restored."""
         res = self.api.autograde(self.assignment, student, force=True, create=True)
         log = (res.get("log") or "") + "\n" + (res.get("error") or "")
         if not res.get("success"):
-            self.clear(student)
-            return {"status": "failed", "reason": classify_failure(log), "detail": log[-3000:]}
+            raise SubmissionFailed(classify_failure(log), log[-3000:])
         notes += [m.group(0) for m in re.finditer(
             r"Restored cell \S+ of the submission: [^\n]*|Missing grade cell \S+ encountered", log)]
 
-        # results, with the tests affected by a finding set to zero and flagged
+    def _score(self, student: str, findings: dict) -> dict:
+        """Zero and flag the tests a finding invalidates; read the scores from the gradebook."""
         from nbgrader.api import Gradebook
 
-        status, reasons = "graded", []
-        timeouts = self._timeouts(student)
+        info = self.assignment_info()
+        reasons, flagged = [], set()
         with Gradebook(self.db_url, self.course_id) as gb:
             submission = gb.find_submission(self.assignment, student)
-            flagged = set()
             for name, items in findings.items():
                 if not items:
                     continue
-                nbinfo = info[name]
-                affected = self._affected(items, nbinfo)
+                affected = self._affected(items, info[name])
                 nb_sub = gb.find_submission_notebook(name, self.assignment, student)
                 for grade in nb_sub.grades:
                     if grade.name in affected:
@@ -262,48 +293,46 @@ class Grader:
                     if grade.needs_manual_grade and grade.name not in flagged:
                         manual.append(grade.name)
             score, max_score = float(submission.score), float(submission.max_score)
-        if manual:
-            reasons.append("written answers to grade by hand: " + ", ".join(manual))
-        if reasons:
-            status = "needs manual grading"
-        if timeouts:
-            status = "needs manual grading"
-            reasons = [f"cell {t}" for t in timeouts] + reasons
+        return {"score": score, "max_score": max_score, "cells": cells, "reasons": reasons,
+                "flagged": sorted(flagged), "manual": sorted(manual)}
 
-        # feedback, checked for hidden test code
+    def _status(self, student: str, scores: dict) -> tuple[str, str]:
+        """``("graded", "")``, or ``("needs manual grading", why)`` after a finding, a written
+        answer or a cell that hit a limit."""
+        reasons = list(scores["reasons"])
+        if scores["manual"]:
+            reasons.append("written answers to grade by hand: " + ", ".join(scores["manual"]))
+        reasons = [f"cell {t}" for t in self._timeouts(student)] + reasons
+        return ("needs manual grading" if reasons else "graded"), "; ".join(reasons)
+
+    def _publish_feedback(self, student: str, notes: list[str]) -> list[str]:
+        """Generate feedback, withhold any page showing hidden test code, copy the rest to
+        ``<output>/feedback/``; returns the copied files (relative to the output folder)."""
+        from .feedback import find_leaks
+
         fb = self.api.generate_feedback(self.assignment, student, force=True)
-        feedback_files = []
         if not fb.get("success"):
             notes.append("feedback could not be generated: " + classify_failure(
                 (fb.get("log") or "") + (fb.get("error") or "")))
-        else:
-            out = self.course.output_dir(self.assignment) / "feedback"
-            out.mkdir(parents=True, exist_ok=True)
-            names = sorted(info)
-            for name in names:
-                src = self.course.feedback_dir / student / self.assignment / f"{name}.html"
-                if not src.exists():
-                    continue
-                text = src.read_text(encoding="utf-8", errors="replace")
-                leaks = find_leaks(text, info[name]["hidden"])
-                if leaks:
-                    src.unlink()
-                    notes.append(f"feedback for {name} withheld: it showed hidden test code")
-                    continue
-                dest = out / (f"{student}.html" if len(names) == 1 else f"{student}.{name}.html")
-                shutil.copyfile(src, dest)
-                feedback_files.append(str(dest.relative_to(self.course.output_dir(self.assignment))))
-        return {
-            "status": status,
-            "reason": "; ".join(reasons),
-            "score": score,
-            "max_score": max_score,
-            "cells": cells,
-            "flagged_cells": sorted(flagged),
-            "manual_cells": sorted(manual),
-            "notes": notes,
-            "feedback": feedback_files,
-        }
+            return []
+        info = self.assignment_info()
+        out_root = self.course.output_dir(self.assignment)
+        (out_root / "feedback").mkdir(parents=True, exist_ok=True)
+        names = sorted(info)
+        files = []
+        for name in names:
+            src = self.course.feedback_dir / student / self.assignment / f"{name}.html"
+            if not src.exists():
+                continue
+            if find_leaks(src.read_text(encoding="utf-8", errors="replace"), info[name]["hidden"]):
+                src.unlink()
+                notes.append(f"feedback for {name} withheld: it showed hidden test code")
+                continue
+            dest = out_root / "feedback" / (f"{student}.html" if len(names) == 1
+                                            else f"{student}.{name}.html")
+            shutil.copyfile(src, dest)
+            files.append(str(dest.relative_to(out_root)))
+        return files
 
     def _affected(self, items, nbinfo) -> set:
         """Test cells a list of findings invalidates."""
@@ -362,7 +391,7 @@ def worker_main(conn, overrides: dict, assignment: str, log_path: str) -> None:
     sys.stderr = open(2, "w", buffering=1, closefd=False)
     course = Course.from_overrides(overrides)
     os.chdir(course.root)
-    # the sandbox (dlcourse.sandbox) hides these paths from student kernels too
+    # the sandbox (dlgrade.sandbox) hides these paths from student kernels too
     os.environ.setdefault("DLCOURSE_COURSE_ROOT", str(course.root))
     hide = [p for p in os.environ.get("DLCOURSE_SANDBOX_HIDE", "").split(os.pathsep) if p]
     if str(course.output_root) not in hide:

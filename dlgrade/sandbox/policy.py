@@ -18,6 +18,7 @@ Environment variables (read from the kernel's environment, i.e. the grader's):
 from __future__ import annotations
 
 import glob
+import importlib.util
 import os
 import sys
 from dataclasses import dataclass, field
@@ -70,7 +71,7 @@ def find_course_root(workdir: str, env) -> str | None:
 
 @dataclass
 class Policy:
-    """Everything :func:`dlcourse.sandbox.jail.enter` needs."""
+    """Everything :func:`dlgrade.sandbox.jail.enter` needs."""
 
     workdir: str
     runtime_dir: str
@@ -126,8 +127,11 @@ def python_paths() -> list:
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
              os.path.dirname(os.path.realpath(sys.executable))}
     paths.update(p for p in sys.path if p and os.path.isdir(p))
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    paths.add(package)  # dlcourse itself (an editable install is not on sys.path)
+    # The two packages' own folders: an editable install is not on sys.path.
+    paths.add(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # dlgrade
+    teaching = importlib.util.find_spec("dlcourse")  # finds the folder without importing numpy
+    if teaching is not None and teaching.origin:
+        paths.add(os.path.dirname(teaching.origin))
     return sorted(os.path.realpath(p) for p in paths)
 
 

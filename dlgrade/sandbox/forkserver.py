@@ -234,7 +234,7 @@ def _child(request: dict) -> None:
 
 
 def serve(fd: int) -> None:
-    """Main loop of the server process (``python -m dlcourse.sandbox.forkserver FD``)."""
+    """Main loop of the server process (``python -m dlgrade.sandbox.forkserver FD``)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the grading process's to handle
     sock = socket.socket(fileno=fd)
     # Graded kernels need no debugger: without debugpy (0.4 s of imports per kernel, and
@@ -291,7 +291,7 @@ class ForkServer:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self._lock = threading.Lock()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "dlcourse.sandbox.forkserver", str(child.fileno())],
+            [sys.executable, "-m", "dlgrade.sandbox.forkserver", str(child.fileno())],
             pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, close_fds=True,
             env=server_env(os.environ),
         )
@@ -364,12 +364,6 @@ def shutdown() -> None:
         if _SERVER is not None:
             _SERVER.close()
         _SERVER = None
-
-
-def prestart() -> None:
-    """Start this process's fork server now (e.g. when a grading worker starts)."""
-    if enabled():
-        get_server()
 
 
 if __name__ == "__main__":

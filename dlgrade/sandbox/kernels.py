@@ -46,7 +46,7 @@ async def _run(code, cwd, env, timeout) -> Run:
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     km = AsyncKernelManager(kernel_name=KERNEL_NAME)
-    km.client_class = "dlcourse.sandbox.client.SandboxKernelClient"
+    km.client_class = "dlgrade.sandbox.client.SandboxKernelClient"
     out, err, errors = [], [], []
     status, died = "ok", False
     try:

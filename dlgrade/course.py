@@ -8,6 +8,7 @@ command-line overrides (``--db``, ``--timeout``, ``--kernel``) on top.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,12 +34,76 @@ def find_course_root(start: str | os.PathLike | None = None) -> Path:
     )
 
 
-def ensure_tools_on_path() -> None:
-    """Put the running interpreter's ``bin/`` first on PATH (nbgrader calls ``alembic`` by name)."""
+def tools_env(env: dict | None = None) -> dict:
+    """A copy of ``env`` (default: this process's) with the running interpreter's ``bin/`` first
+    on PATH: nbgrader calls ``jupyter`` and ``alembic`` by name and must find this venv's."""
+    out = dict(os.environ if env is None else env)
     bindir = str(Path(sys.executable).parent)
-    parts = os.environ.get("PATH", "").split(os.pathsep)
-    if parts[:1] != [bindir]:
-        os.environ["PATH"] = os.pathsep.join([bindir, *[p for p in parts if p != bindir]])
+    parts = out.get("PATH", "").split(os.pathsep)
+    out["PATH"] = os.pathsep.join([bindir, *[p for p in parts if p and p != bindir]])
+    return out
+
+
+def ensure_tools_on_path() -> None:
+    """Put the running interpreter's ``bin/`` first on this process's PATH (:func:`tools_env`)."""
+    os.environ["PATH"] = tools_env()["PATH"]
+
+
+def run_nbgrader(course_root, *args: str, env: dict | None = None, check: bool = True,
+                 timeout: float | None = None) -> subprocess.CompletedProcess:
+    """Run this venv's ``nbgrader ARGS`` in ``course_root`` with the venv's tools on PATH.
+
+    Returns the finished process (text output captured). With ``check``, a non-zero exit
+    raises ``RuntimeError`` holding the command's output.
+    """
+    command = [str(Path(sys.executable).parent / "nbgrader"), *map(str, args)]
+    proc = subprocess.run(command, cwd=course_root, env=tools_env(env), capture_output=True,
+                          text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise RuntimeError(f"nbgrader {' '.join(map(str, args))} exited {proc.returncode}:\n"
+                           f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return proc
+
+
+def make_course(root, config: str, assignments=None, release: bool = False) -> Path:
+    """Write a course folder: ``nbgrader_config.py`` and ``solutions/<assignment>/``.
+
+    Parameters
+    ----------
+    root : path
+        The folder (created if missing).
+    config : str
+        Text of ``nbgrader_config.py``; its ``source_directory`` must be ``solutions``.
+    assignments : dict, optional
+        ``{name: source}``: a folder to copy as ``solutions/<name>/``, or a notebook
+        (``nbformat.NotebookNode``) to write as ``solutions/<name>/<name>.ipynb``.
+    release : bool
+        Run ``nbgrader generate_assignment NAME --force`` for each assignment (writes the
+        release folder and the gradebook).
+
+    Returns
+    -------
+    Path
+        ``root``.
+    """
+    import shutil
+
+    import nbformat
+
+    root = Path(root)
+    (root / "solutions").mkdir(parents=True, exist_ok=True)
+    (root / CONFIG_NAME).write_text(config)
+    for name, source in (assignments or {}).items():
+        target = root / "solutions" / name
+        if isinstance(source, (str, os.PathLike)):
+            shutil.copytree(source, target, dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        else:
+            target.mkdir(parents=True, exist_ok=True)
+            nbformat.write(source, str(target / f"{name}.ipynb"))
+    for name in (assignments or {}) if release else ():
+        run_nbgrader(root, "generate_assignment", name, "--force", "--log-level=WARN")
+    return root
 
 
 @dataclass
@@ -181,16 +246,12 @@ class Course:
             return []
         return sorted(p.name for p in src.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
 
-    def check_assignment(self, assignment: str) -> None:
+    def require_assignment(self, assignment: str) -> None:
         """Raise ``ValueError`` unless ``assignment`` has a source notebook."""
         known = self.assignments()
         if assignment not in known:
             expected = ", ".join(known) if known else f"(none: no notebooks in {self.source_dir})"
             raise ValueError(f"assignment: got {assignment!r}, expected one of {expected}")
-
-    def notebook_names(self, assignment: str) -> list[str]:
-        """Notebook names (without .ipynb) of an assignment's source folder."""
-        return sorted(p.stem for p in (self.source_dir / assignment).glob("*.ipynb"))
 
     def students(self, assignment: str) -> list[str]:
         """Students with a submitted folder for ``assignment``, sorted."""

@@ -1,9 +1,9 @@
 """The kernelspec's wrapper: start an IPython kernel inside the grading sandbox.
 
-The kernelspec runs ``python .../dlcourse/sandbox/launch.py -f {connection_file} [args]``.
-This process becomes the *waiter* (see :mod:`dlcourse.sandbox.jail`); the kernel itself is
+The kernelspec runs ``python .../dlgrade/sandbox/launch.py -f {connection_file} [args]``.
+This process becomes the *waiter* (see :mod:`dlgrade.sandbox.jail`); the kernel itself is
 ``python -m ipykernel_launcher -f {connection_file} [args]``, exec'd in the sandbox. The fork
-server (:mod:`dlcourse.sandbox.forkserver`) reuses :func:`run` with a kernel that is
+server (:mod:`dlgrade.sandbox.forkserver`) reuses :func:`run` with a kernel that is
 started in-process instead of exec'd.
 
 With ``DLCOURSE_SANDBOX=0`` the wrapper only execs the stock kernel.

@@ -25,7 +25,7 @@ def release(course: Course, assignments=None) -> dict[str, dict]:
 
     names = list(assignments) if assignments else course.assignments()
     for name in names:
-        course.check_assignment(name)
+        course.require_assignment(name)
     config = course.load_config()
     coursedir = course.coursedir(config)
     cwd = os.getcwd()

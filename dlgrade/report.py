@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from .course import Course
+from .status import read_statuses, status_label
 
 
 def function_of(grade_id: str) -> str:
@@ -25,18 +26,8 @@ def function_of(grade_id: str) -> str:
     return re.sub(r"_(hidden|visible|tests?)$", "", name)
 
 
-def status_label(record: dict) -> str:
-    """``graded``, ``failed: <reason>`` or ``needs manual grading``."""
-    status = record.get("status", "pending")
-    if status == "failed":
-        return f"failed: {record.get('reason') or 'unknown reason'}"
-    return status
-
-
 def collect_rows(course: Course, assignment: str) -> tuple[list[dict], list[str]]:
     """One row per submitted student (status files of every shard) and the test cell ids."""
-    from .engine import read_statuses
-
     statuses = read_statuses(course, assignment)
     students = course.students(assignment)
     cells = []

@@ -2,16 +2,16 @@
 
 Use from ``nbgrader_config.py``::
 
-    from dlcourse.sandbox import configure_nbgrader
+    from dlgrade.sandbox import configure_nbgrader
     configure_nbgrader(c)
 
 which installs the ``dlcourse-sandbox`` kernelspec into this venv (if missing or stale) and
 makes nbgrader run every notebook with it. The kernelspec's provisioner
-(:mod:`dlcourse.sandbox.provisioner`) starts kernels through a per-process fork server
-(:mod:`dlcourse.sandbox.forkserver`) and the sandbox (:mod:`dlcourse.sandbox.jail`).
+(:mod:`dlgrade.sandbox.provisioner`) starts kernels through a per-process fork server
+(:mod:`dlgrade.sandbox.forkserver`) and the sandbox (:mod:`dlgrade.sandbox.jail`).
 
 Switches (environment of the grading process): ``DLCOURSE_SANDBOX=0`` (no isolation),
-``DLCOURSE_FORKSERVER=0`` (exec each kernel), limits in :mod:`dlcourse.sandbox.policy`.
+``DLCOURSE_FORKSERVER=0`` (exec each kernel), limits in :mod:`dlgrade.sandbox.policy`.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import os
 
 from .kernelspec import KERNEL_NAME, install_kernelspec
 
-__all__ = ["KERNEL_NAME", "configure_nbgrader", "install_kernelspec", "check_available"]
+__all__ = ["KERNEL_NAME", "configure_nbgrader", "install_kernelspec", "require_available"]
 
 
-def check_available() -> None:
+def require_available() -> None:
     """Raise RuntimeError with a clear message if the sandbox is on but cannot be entered."""
     from . import jail, policy
 
@@ -49,7 +49,7 @@ def configure_nbgrader(c, hide=()) -> None:
     # Kill the kernel at the end instead of a graceful shutdown round-trip (nbclient's
     # NotebookClient.shutdown_kernel, honoured by nbgrader 0.9.6's Execute preprocessor).
     c.Execute.shutdown_kernel = "immediate"
-    c.AsyncKernelManager.client_class = "dlcourse.sandbox.client.SandboxKernelClient"
+    c.AsyncKernelManager.client_class = "dlgrade.sandbox.client.SandboxKernelClient"
     # The fork server imports what the source notebooks import (e.g. scikit-learn for a
     # hidden test) once, instead of every student's kernel importing it again. A relative
     # folder is taken from the grading process's folder, the course root.

@@ -13,7 +13,7 @@ Deleted cells are re-added by nbgrader itself (``OverwriteCells.add_missing_cell
 
 To protect plain ``nbgrader autograde`` as well, put this in ``nbgrader_config.py``::
 
-    from dlcourse.grading.sanitize import SANITIZE_PREPROCESSORS
+    from dlgrade.sanitize import SANITIZE_PREPROCESSORS
     c.Autograde.sanitize_preprocessors = SANITIZE_PREPROCESSORS
 """
 

@@ -1,0 +1,76 @@
+"""dlgrade.sandbox.policy: what a sandboxed kernel may see, and its limits, from the environment.
+
+No namespaces here (pure functions); entering the sandbox for real is tested in
+tests/test_isolation.py and tests/test_sandbox.py."""
+
+import os
+
+import pytest
+
+from dlgrade.sandbox import policy
+
+
+@pytest.mark.parametrize("value, on", [("1", True), ("0", False), ("off", False), (" No ", False),
+                                       ("yes", True)])
+def test_enabled(value, on):
+    assert policy.enabled({"DLCOURSE_SANDBOX": value}) is on
+    assert policy.enabled({}) is True
+
+
+@pytest.mark.parametrize("text, size", [("4G", 4 << 30), ("512M", 512 << 20), ("1.5K", 1536),
+                                        ("100", 100), ("2gb", 2 << 30)])
+def test_parse_size(text, size):
+    assert policy.parse_size(text, "X") == size
+
+
+@pytest.mark.parametrize("text", ["lots", "-1G", "0"])
+def test_parse_size_names_the_setting(text):
+    with pytest.raises(ValueError, match="DLCOURSE_SANDBOX_MEMORY"):
+        policy.parse_size(text, "DLCOURSE_SANDBOX_MEMORY")
+
+
+@pytest.fixture
+def course(tmp_path):
+    for rel in ["nbgrader_config.py", "gradebook.db", "solutions/a/a.ipynb",
+                "submitted/ann/a/a.ipynb", "autograded/ann/a/a.ipynb", "reports/x.txt"]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("")
+    return tmp_path
+
+
+def test_policy_hides_the_instructors_files_and_sets_limits(course):
+    workdir = course / "autograded" / "ann" / "a"
+    env = {"DLCOURSE_SANDBOX_MEMORY": "1G", "DLCOURSE_SANDBOX_CPU": "unlimited",
+           "DLCOURSE_SANDBOX_HIDE": "reports"}
+    p = policy.Policy.for_kernel(str(workdir), str(course / "run" / "kernel.json"), env)
+    root = os.path.realpath(course)
+    assert p.course_root == root and p.workdir == os.path.realpath(workdir)
+    for name in ("solutions", "submitted", "autograded", "feedback", "reports"):
+        assert os.path.join(root, name) in p.hide_dirs
+    assert os.path.join(root, "gradebook.db") in p.hide_files
+    assert p.memory_bytes == 1 << 30 and p.cpu_seconds is None
+    assert p.nproc == int(policy.DEFAULTS["nproc"])
+    assert p.runtime_dir == os.path.realpath(course / "run")
+
+
+def test_policy_outside_a_course_hides_nothing(tmp_path):
+    p = policy.Policy.for_kernel(str(tmp_path), str(tmp_path / "k.json"), {})
+    assert p.course_root is None and p.hide_dirs == [] and p.hide_files == []
+
+
+def test_kernel_env_drops_credentials_and_moves_home():
+    env = policy.kernel_env({"PATH": "/bin", "PGPASSWORD": "x", "AWS_REGION": "y",
+                             "API_TOKEN": "z", "MY_KEY": "k", "HOME": "/root", "LANG": "C"})
+    assert env["PATH"] == "/bin" and env["LANG"] == "C"
+    assert not {"PGPASSWORD", "AWS_REGION", "API_TOKEN", "MY_KEY"} & set(env)
+    assert env["HOME"] == "/tmp/home" and env["USER"] == "student"
+
+
+def test_python_paths_expose_both_packages():
+    import dlcourse
+    import dlgrade
+
+    paths = policy.python_paths()
+    for package in (dlcourse, dlgrade):
+        folder = os.path.realpath(os.path.dirname(package.__file__))
+        assert any(folder == p or folder.startswith(p + os.sep) for p in paths), folder

@@ -1,0 +1,152 @@
+"""Installs that work from a plain ``pip install``, each in a fresh virtual environment.
+
+1. ``pip install .`` (no extras): ``dlcourse check NOTEBOOK`` works; ``dlcourse grade`` says
+   which extra to install instead of failing on a missing module.
+2. The wheel the site publishes, plus ipykernel: a chapter notebook downloaded from the site
+   runs top to bottom, and an exercise's self-check passes, with no clone of the course.
+
+The lock (requirements.txt, without its editable line) is used as constraints, so the fresh
+venvs get the same versions as the course venv from the configured package index.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests.submissions.crafted import make_variant
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = Path(os.environ.get("DLCOURSE_SITE", ROOT / "_build" / "html"))
+EXERCISE = "01_curve_fitting"
+CHAPTER = "04_neuron"
+
+
+def fresh_venv(folder: Path, *requirements: str) -> Path:
+    """A new venv in ``folder`` with ``requirements`` installed (the lock as constraints);
+    returns its ``bin/``."""
+    constraints = folder.parent / f"{folder.name}-constraints.txt"
+    constraints.write_text("".join(line + "\n" for line in
+                                   (ROOT / "requirements.txt").read_text().splitlines()
+                                   if line.strip() and not line.startswith(("-e", "#"))))
+    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
+    proc = subprocess.run(
+        [str(folder / "bin" / "python"), "-m", "pip", "install", "--quiet",
+         "--disable-pip-version-check", "-c", str(constraints), *requirements],
+        capture_output=True, text=True, cwd=folder.parent)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return folder / "bin"
+
+
+def _env(bin_dir: Path) -> dict:
+    """Only the fresh venv on PATH (nothing of the course venv), no repository on sys.path."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env.update(PATH=f"{bin_dir}{os.pathsep}/usr/bin:/bin", MPLBACKEND="Agg")
+    return env
+
+
+def _exercise_copy(tmp_path: Path, kind: str) -> Path:
+    release = ROOT / "exercises" / EXERCISE / f"{EXERCISE}.ipynb"
+    source = ROOT / "solutions" / EXERCISE / f"{EXERCISE}.ipynb"
+    path = tmp_path / f"{kind}.ipynb"
+    path.write_text(make_variant(kind, release, source))
+    return path
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory) -> Path:
+    return fresh_venv(tmp_path_factory.mktemp("plain") / "venv", str(ROOT))
+
+
+@pytest.mark.parametrize("kind, status, summary", [("correct", 0, "5 of 5 functions pass"),
+                                                   ("blank", 1, "0 of 5 functions pass")])
+def test_plain_install_gives_a_working_check(plain, tmp_path, kind, status, summary):
+    path = _exercise_copy(tmp_path, kind)
+    proc = subprocess.run([str(plain / "dlcourse"), "check", str(path)], cwd=tmp_path,
+                          env=_env(plain), capture_output=True, text=True)
+    assert proc.returncode == status, proc.stdout + proc.stderr
+    assert summary in proc.stdout
+
+
+def test_plain_install_has_no_grading_dependencies_and_says_which_extra(plain, tmp_path):
+    missing = subprocess.run([str(plain / "python"), "-c", "import click"], env=_env(plain),
+                             capture_output=True, text=True)
+    assert missing.returncode != 0  # else the next check proves nothing
+    help_text = subprocess.run([str(plain / "dlcourse"), "--help"], cwd=tmp_path,
+                               env=_env(plain), capture_output=True, text=True)
+    assert help_text.returncode == 0 and "grade" in help_text.stdout
+    proc = subprocess.run([str(plain / "dlcourse"), "grade", "02_neuron"], cwd=tmp_path,
+                          env=_env(plain), capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "pip install 'dlcourse[grading]'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def _published(page: str, css_class: str) -> Path:
+    """The file a page's link of class ``css_class`` points to, inside the built site."""
+    html_path = SITE / page
+    if not html_path.is_file():
+        if os.environ.get("DLCOURSE_BOOK_BUILT") == "1":
+            pytest.fail(f"DLCOURSE_BOOK_BUILT=1 but {html_path} is missing: run `make book`")
+        pytest.skip("the site is not built (make book)")
+    text = html_path.read_text(encoding="utf-8")
+    match = re.search(rf'<p class="{css_class}">.*?href="([^"]+)"', text, re.S)
+    assert match, f"{page} has no link of class {css_class}"
+    target = (html_path.parent / match.group(1)).resolve()
+    assert target.is_file(), f"{page} links {match.group(1)}, which the site does not hold"
+    return target
+
+
+def test_intro_and_chapters_show_the_wheel_and_its_install_line():
+    wheel = _published("intro.html", "dlcourse-install")
+    assert re.fullmatch(r"dlcourse-[\w.]+-py3-none-any\.whl", wheel.name)
+    for page in sorted((SITE / "chapters").glob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        if "dlcourse-notebook-download" in text:
+            assert f"<code>pip install {wheel.name}</code>" in text, page.name
+            assert _published(f"chapters/{page.name}", "dlcourse-install") == wheel
+
+
+def test_the_published_wheel_runs_a_downloaded_chapter_and_a_self_check(tmp_path):
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
+    from nbclient import NotebookClient
+
+    wheel = _published(f"chapters/{CHAPTER}.html", "dlcourse-install")
+    chapter = _published(f"chapters/{CHAPTER}.html", "dlcourse-notebook-download")
+    venv = fresh_venv(tmp_path / "venv", str(wheel), "ipykernel")
+
+    # the downloaded notebook, run by the fresh venv's kernel in an empty folder
+    kernels = tmp_path / "kernels" / "fresh"
+    kernels.mkdir(parents=True)
+    (kernels / "kernel.json").write_text(json.dumps({
+        "argv": [str(venv / "python"), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "fresh venv", "language": "python", "env": {"MPLBACKEND": "Agg"}}))
+    run_dir = tmp_path / "student"
+    run_dir.mkdir()
+    nb = nbformat.read(chapter, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("import dlcourse\nprint(dlcourse.__file__)"))
+    km = KernelManager(kernel_name="fresh",
+                       kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels.parent)]))
+    NotebookClient(nb, km=km, timeout=300, resources={"metadata": {"path": str(run_dir)}},
+                   ).execute()
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert not errors, errors[:1]
+    where = nb.cells[-1].outputs[0].text.strip()
+    assert where.startswith(str(tmp_path / "venv")), where  # the wheel's copy, not the checkout
+
+    # an exercise's self-check with the same install
+    path = _exercise_copy(run_dir, "correct")
+    proc = subprocess.run([str(venv / "dlcourse"), "check", str(path)], cwd=run_dir,
+                          env=_env(venv), capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "5 of 5 functions pass" in proc.stdout
