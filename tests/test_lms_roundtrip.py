@@ -316,3 +316,9 @@ def test_collect_moodle_download_with_timestamps_file(course_dir, tmp_path):
         "2026-12-01 09:00:00")
     assert (course / "submitted/s2/tiny/timestamp.txt").read_text().startswith(
         "2026-12-01 18:30:00")
+
+
+def test_round_trip_with_the_postgresql_gradebook(course_dir, tmp_path, postgres):
+    course, db_args, release = make(Path(course_dir) / "pg", tmp_path, db=postgres)
+    assert not (course / "gradebook.db").exists()  # everything went to PostgreSQL
+    round_trip(course, tmp_path, db_args, release, db=postgres)
