@@ -80,10 +80,14 @@ def clear_student(course: Course, assignment: str, student: str, db_url: str | N
         coursedir = course.coursedir()
         db_url, course_id = coursedir.db_url, coursedir.course_id
     with Gradebook(db_url, course_id) as gb:
+        extension = None
         try:
+            extension = gb.find_submission(assignment, student).extension
             gb.remove_submission(assignment, student)
         except MissingEntry:
             pass
+        if extension is not None:  # an extension (dlcourse extend) outlives a regrade
+            gb.update_or_create_submission(assignment, student, extension=extension)
     for base in (course.autograded_dir, course.feedback_dir):
         shutil.rmtree(base / student / assignment, ignore_errors=True)
     out = course.output_dir(assignment) / "feedback"
