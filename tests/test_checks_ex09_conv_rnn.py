@@ -13,15 +13,9 @@ import pytest
 
 from dlcourse import layers
 from dlcourse.checks import ex09_conv_rnn as checks
+from tests.assertions import fails_with
 
-
-def _fails(call, *fragments):
-    with pytest.raises(AssertionError) as info:
-        call()
-    message = str(info.value)
-    for fragment in fragments:
-        assert fragment in message, message
-    return message
+_fails = fails_with
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from dlcourse.testing import (
     same_values,
     self_check,
 )
+from tests.assertions import fails_with
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,13 +41,7 @@ CONTRACT = {
 }
 
 
-def _fails(call, *fragments):
-    with pytest.raises(AssertionError) as info:
-        call()
-    message = str(info.value)
-    for fragment in fragments:
-        assert fragment in message, message
-    return message
+_fails = fails_with
 
 
 def test_assert_shape_explains_transposes_extra_axes_and_missing_returns():
