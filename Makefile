@@ -13,7 +13,7 @@ export MPLBACKEND := Agg
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: book test test-rootless install install-test assets wheel lock clean help
+.PHONY: book test test-kernel test-rootless install install-test assets wheel lock clean help
 
 help:
 	@echo "make book   install everything (pinned) and build the website into _build/html"
@@ -56,11 +56,20 @@ install-test: install
 	fi
 
 # The site is built first, so the book and browser tests check that very build (DLCOURSE_BOOK_BUILT=1).
+# Then every exercise is graded again under another BLAS kernel (see tests/test_blas_kernels.py for
+# the book): the solution's full points, each seeded mistake's exact loss and a package import's zero
+# must not depend on the CPU (one nbgrader autograde per assignment).
 # As root (CI), the sandbox's isolation and hostile-batch tests run once more as an
 # unprivileged user: the rootless mode (scripts/test_rootless.sh).
 test: install-test book
-	DLCOURSE_BOOK_BUILT=1 $(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; \
-	if [ $$rc -eq 0 ] && [ "$$(id -u)" = 0 ]; then bash scripts/test_rootless.sh || rc=$$?; fi; exit $$rc
+	DLCOURSE_BOOK_BUILT=1 $(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; exit $$rc
+	$(MAKE) --no-print-directory test-kernel
+	if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory test-rootless; fi
+
+FORCED_KERNEL ?= Prescott
+test-kernel: install
+	OPENBLAS_CORETYPE=$(FORCED_KERNEL) $(BIN)/python -m pytest -q tests/test_exercises.py \
+	  -k "score_full_points or costs_exactly or earns_nothing"
 
 test-rootless: install
 	bash scripts/test_rootless.sh

@@ -1,5 +1,6 @@
 """Data sets of the course: the lecture's XOR example, a noisy curve, moons, circles, blobs,
-and one real data set that ships offline: scikit-learn's 8x8 handwritten digits.
+a noisy sine sequence, and one real data set that ships offline: scikit-learn's 8x8
+handwritten digits.
 
 Every generator takes ``rng``: None (the course default seed 0, so results are
 reproducible), an int seed, or a ``numpy.random.Generator``. The global
@@ -22,6 +23,7 @@ __all__ = [
     "make_curve",
     "make_moons",
     "make_separable",
+    "make_sine_sequence",
     "make_xor",
     "one_hot",
     "train_test_split",  # noqa: F822 (provided lazily by __getattr__)
@@ -270,3 +272,36 @@ def one_hot(y, n_classes):
     Y = np.zeros((labels.shape[0], n_classes))
     Y[np.arange(labels.shape[0]), labels] = 1.0
     return Y
+
+
+def make_sine_sequence(n_steps=200, period=40, noise=0.1, rng=None):
+    """A noisy sine wave sampled at equal time steps: a sequence for an RNN.
+
+    Parameters
+    ----------
+    n_steps : int, default 200
+    period : float, default 40
+        Steps per full wave.
+    noise : float, default 0.1
+        Standard deviation of the Gaussian noise added to every value.
+    rng : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    t : ndarray of shape (n_steps,), the steps ``0, 1, ..., n_steps - 1``
+    x : ndarray of shape (n_steps,), ``sin(2 pi t / period) + N(0, noise^2)``
+
+    Examples
+    --------
+    >>> t, x = make_sine_sequence(5, period=4, noise=0.0)
+    >>> x.round(6)
+    array([ 0.,  1.,  0., -1., -0.])
+    """
+    n_steps = check_positive_int(n_steps, "n_steps")
+    if isinstance(period, bool) or not isinstance(period, numbers.Real) or not period > 0:
+        raise ValueError(f"period must be a positive number of steps, got {period!r}")
+    if not np.isfinite(noise) or noise < 0:
+        raise ValueError(f"noise must be a number >= 0, got {noise!r}")
+    t = np.arange(n_steps)
+    x = np.sin(2 * np.pi * t / period) + as_rng(rng).normal(0.0, noise, size=n_steps)
+    return t, x

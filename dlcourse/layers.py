@@ -2,7 +2,15 @@
 
 Layout: rows are samples. A dense layer computes ``Z = X @ W + b`` with ``X`` of
 shape ``(n_samples, n_in)``, ``W`` of shape ``(n_in, n_out)`` and ``b`` of shape
-``(n_out,)``.
+``(n_out,)``. Batches of images are ``(n_samples, channels, height, width)``
+(PyTorch's layout), a kernel bank ``K`` is ``(c_out, c_in, kh, kw)``.
+
+``conv2d``, ``max_pool2d`` and ``rnn_forward`` work on one image or one sequence,
+as the architectures chapter introduces them; ``conv2d_forward``/``conv2d_backward``,
+``max_pool2d_forward``/``max_pool2d_backward`` and ``rnn_backward`` are the
+batched, trainable versions (chapters "A CNN that learns" and "An RNN that
+learns"). Every backward returns the gradients of a scalar loss ``L`` given the
+upstream gradient ``dOut = dL/dOut``.
 """
 
 from __future__ import annotations
@@ -12,7 +20,18 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ._validation import as_float_array, check_positive_int
 
-__all__ = ["conv2d", "dense_backward", "dense_forward", "max_pool2d", "rnn_forward"]
+__all__ = [
+    "conv2d",
+    "conv2d_backward",
+    "conv2d_forward",
+    "dense_backward",
+    "dense_forward",
+    "max_pool2d",
+    "max_pool2d_backward",
+    "max_pool2d_forward",
+    "rnn_backward",
+    "rnn_forward",
+]
 
 
 def _check_dense(X, W, b=None):
@@ -53,6 +72,11 @@ def dense_forward(X, W, b):
     array([[3.5]])
     """
     X, W, b = _check_dense(X, W, b)
+    return _dense_forward(X, W, b)
+
+
+def _dense_forward(X, W, b):
+    """:func:`dense_forward` without the checks (for models that check once per fit)."""
     return X @ W + b
 
 
@@ -84,6 +108,11 @@ def dense_backward(dZ, X, W):
             f"dZ has shape {dZ.shape}, expected ({X.shape[0]}, {W.shape[1]}) = "
             "(n_samples of X, n_out of W)"
         )
+    return _dense_backward(dZ, X, W)
+
+
+def _dense_backward(dZ, X, W):
+    """:func:`dense_backward` without the checks."""
     return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)
 
 
@@ -157,6 +186,27 @@ def max_pool2d(x, size):
     return x[: h * size, : w * size].reshape(h, size, w, size).max(axis=(1, 3))
 
 
+def _check_rnn(xs, Wx, Wh, h0):
+    """Check the arrays shared by ``rnn_forward`` and ``rnn_backward``; ``h0`` None -> zeros."""
+    xs = as_float_array(xs, "xs")
+    Wx = as_float_array(Wx, "Wx")
+    Wh = as_float_array(Wh, "Wh")
+    if xs.ndim != 2 or xs.shape[0] == 0:
+        raise ValueError(f"xs has shape {xs.shape}, expected a non-empty 2-D array (T, n_in)")
+    if Wx.ndim != 2 or Wx.shape[0] != xs.shape[1]:
+        raise ValueError(
+            f"Wx has shape {Wx.shape}, expected ({xs.shape[1]}, n_hidden) to match xs with "
+            f"{xs.shape[1]} inputs per step"
+        )
+    n_hidden = Wx.shape[1]
+    if Wh.shape != (n_hidden, n_hidden):
+        raise ValueError(f"Wh has shape {Wh.shape}, expected ({n_hidden}, {n_hidden})")
+    h0 = np.zeros(n_hidden) if h0 is None else as_float_array(h0, "h0")
+    if h0.shape != (n_hidden,):
+        raise ValueError(f"h0 has shape {h0.shape}, expected ({n_hidden},)")
+    return xs, Wx, Wh, h0
+
+
 def rnn_forward(xs, Wx, Wh, b, h0=None):
     """Run a simple (Elman) recurrent layer over a sequence.
 
@@ -181,28 +231,385 @@ def rnn_forward(xs, Wx, Wh, b, h0=None):
     array([[0.7616],
            [0.3634]])
     """
-    xs = as_float_array(xs, "xs")
-    Wx = as_float_array(Wx, "Wx")
-    Wh = as_float_array(Wh, "Wh")
-    b = as_float_array(b, "b")
-    if xs.ndim != 2 or xs.shape[0] == 0:
-        raise ValueError(f"xs has shape {xs.shape}, expected a non-empty 2-D array (T, n_in)")
-    if Wx.ndim != 2 or Wx.shape[0] != xs.shape[1]:
-        raise ValueError(
-            f"Wx has shape {Wx.shape}, expected ({xs.shape[1]}, n_hidden) to match xs with "
-            f"{xs.shape[1]} inputs per step"
-        )
+    xs, Wx, Wh, h = _check_rnn(xs, Wx, Wh, h0)
     n_hidden = Wx.shape[1]
-    if Wh.shape != (n_hidden, n_hidden):
-        raise ValueError(f"Wh has shape {Wh.shape}, expected ({n_hidden}, {n_hidden})")
+    b = as_float_array(b, "b")
     if b.shape != (n_hidden,):
         raise ValueError(f"b has shape {b.shape}, expected ({n_hidden},)")
-    h = np.zeros(n_hidden) if h0 is None else as_float_array(h0, "h0")
-    if h.shape != (n_hidden,):
-        raise ValueError(f"h0 has shape {h.shape}, expected ({n_hidden},)")
     XW = xs @ Wx + b  # the input part of every step at once
     hs = np.empty((xs.shape[0], n_hidden))
     for t in range(xs.shape[0]):
         h = np.tanh(XW[t] + h @ Wh)
         hs[t] = h
     return hs
+
+
+# ----------------------------------------------------------------------------- batched, trainable
+
+
+def _check_images(X, name="X"):
+    X = as_float_array(X, name)
+    if X.ndim != 4 or 0 in X.shape:
+        raise ValueError(
+            f"{name} has shape {X.shape}, expected a non-empty 4-D array "
+            "(n_samples, channels, height, width)"
+        )
+    return X
+
+
+def _check_conv(X, K):
+    X = _check_images(X)
+    K = as_float_array(K, "K")
+    if K.ndim != 4 or 0 in K.shape:
+        raise ValueError(
+            f"K has shape {K.shape}, expected a non-empty 4-D array (c_out, c_in, kh, kw)"
+        )
+    if K.shape[1] != X.shape[1]:
+        raise ValueError(
+            f"K has shape {K.shape}, expected (c_out, {X.shape[1]}, kh, kw): one kernel "
+            f"channel per channel of X, which has {X.shape[1]}"
+        )
+    if K.shape[2] > X.shape[2] or K.shape[3] > X.shape[3]:
+        raise ValueError(
+            f"K has shape {K.shape}, expected kernels of at most the images' size "
+            f"{X.shape[2:]} (kh <= height, kw <= width)"
+        )
+    return X, K
+
+
+# The private kernels below work channels-last, on maps of shape (n, H, W, c). The im2col
+# product ``rows @ K.T`` then yields its (sample, position) x channel result directly in
+# that layout (no transpose, no copy), and an upstream gradient of that layout goes back
+# into the product as a plain reshape. The public functions take PyTorch's (n, c, H, W)
+# and transpose at the door; the CNN keeps its feature maps channels-last throughout.
+
+
+def _channels_last(X):
+    """View of (n, c, H, W) as (n, H, W, c)."""
+    return X.transpose(0, 2, 3, 1)
+
+
+def _channels_first(X):
+    """(n, H, W, c) back to a contiguous (n, c, H, W)."""
+    return np.ascontiguousarray(X.transpose(0, 3, 1, 2))
+
+
+def _im2col(X, kh, kw):
+    """Every ``kh x kw`` window of channels-last maps ``X`` (n, H, W, c) as one row.
+
+    Returns a new array of shape ``(n * Ho * Wo, kh * kw * c)``: row ``(s, i, j)`` holds
+    the window whose top-left corner is ``(i, j)`` in sample ``s``, in the order
+    (kernel row, kernel column, channel) of :func:`_kernel_matrix`.
+    """
+    n, H, W, c = X.shape
+    windows = sliding_window_view(X, (kh, kw), axis=(1, 2))  # (n, Ho, Wo, c, kh, kw), a view
+    return windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * (H - kh + 1) * (W - kw + 1), -1)
+
+
+def _kernel_matrix(K):
+    """``K`` (c_out, c_in, kh, kw) as a (c_out, kh * kw * c_in) matrix matching :func:`_im2col`."""
+    return K.transpose(0, 2, 3, 1).reshape(K.shape[0], -1)
+
+
+def _conv_forward_rows(rows, K, b, map_shape):
+    """Channels-last convolution from the im2col rows: ``(n, Ho, Wo, c_out)``."""
+    Out = rows @ _kernel_matrix(K).T  # (n * Ho * Wo, c_out)
+    Out += b
+    return Out.reshape(*map_shape, K.shape[0])
+
+
+def _conv_backward_rows(dOut, rows, K):
+    """``dK`` and ``db`` from a channels-last ``dOut`` (n, Ho, Wo, c_out) and the im2col rows.
+
+    ``dK[o, c, k, l] = sum over samples and positions of dOut * the input under (k, l)``:
+    one product ``D.T @ rows``, with ``D`` the gradient as a (n * Ho * Wo, c_out) matrix.
+    """
+    c_out, c_in, kh, kw = K.shape
+    D = dOut.reshape(-1, c_out)
+    dK = (D.T @ rows).reshape(c_out, kh, kw, c_in).transpose(0, 3, 1, 2)
+    return np.ascontiguousarray(dK), D.sum(axis=0)
+
+
+def _conv_backward_input(dOut, K):
+    """``dX`` (n, H, W, c_in), channels-last: the full cross-correlation of ``dOut`` with
+    the kernels flipped in both directions, by im2col of ``dOut`` zero-padded by
+    ``kh - 1`` rows and ``kw - 1`` columns."""
+    c_out, c_in, kh, kw = K.shape
+    n, Ho, Wo, _ = dOut.shape
+    padded = np.pad(dOut, ((0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1), (0, 0)))
+    flipped = K[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(-1, c_in)  # (kh*kw*c_out, c_in)
+    dX = _im2col(padded, kh, kw) @ flipped
+    return dX.reshape(n, Ho + kh - 1, Wo + kw - 1, c_in)
+
+
+def conv2d_forward(X, K, b):
+    """Convolutional layer on a batch: valid cross-correlation, stride 1, plus a bias.
+
+    ``Out[s, o, i, j] = b[o] + sum_{c, k, l} X[s, c, i + k, j + l] * K[o, c, k, l]``
+    (PyTorch's ``conv2d``). Every window becomes a row of a matrix (im2col), so all
+    positions of all samples are computed by a single matrix product.
+
+    Parameters
+    ----------
+    X : array_like of shape (n_samples, c_in, H, W)
+    K : array_like of shape (c_out, c_in, kh, kw), with kh <= H and kw <= W
+    b : array_like of shape (c_out,), one bias per output channel
+
+    Returns
+    -------
+    Out : ndarray of shape (n_samples, c_out, H - kh + 1, W - kw + 1)
+
+    Examples
+    --------
+    >>> X = np.arange(9.0).reshape(1, 1, 3, 3)
+    >>> conv2d_forward(X, np.array([[[[1.0, 0.0], [0.0, -1.0]]]]), [0.5])
+    array([[[[-3.5, -3.5],
+             [-3.5, -3.5]]]])
+    """
+    X, K = _check_conv(X, K)
+    b = as_float_array(b, "b")
+    if b.shape != (K.shape[0],):
+        raise ValueError(f"b has shape {b.shape}, expected ({K.shape[0]},): one bias per kernel")
+    n, _, H, W = X.shape
+    _, _, kh, kw = K.shape
+    rows = _im2col(_channels_last(X), kh, kw)
+    return _channels_first(_conv_forward_rows(rows, K, b, (n, H - kh + 1, W - kw + 1)))
+
+
+def conv2d_backward(dOut, X, K):
+    """Backward pass of :func:`conv2d_forward`.
+
+    Each weight ``K[o, c, k, l]`` is used at every position, so its gradient sums
+    over them: ``dK[o, c, k, l] = sum_{s, i, j} dOut[s, o, i, j] * X[s, c, i + k, j + l]``,
+    itself a cross-correlation of the input with ``dOut``. Each input pixel feeds
+    every output whose window covers it: ``dX`` is the *full* cross-correlation of
+    ``dOut`` (zero-padded by ``kh - 1`` rows and ``kw - 1`` columns) with the kernels
+    flipped in both directions.
+
+    Parameters
+    ----------
+    dOut : array_like of shape (n_samples, c_out, H - kh + 1, W - kw + 1)
+    X : array_like of shape (n_samples, c_in, H, W), the input of the forward pass
+    K : array_like of shape (c_out, c_in, kh, kw)
+
+    Returns
+    -------
+    dX : ndarray of shape (n_samples, c_in, H, W)
+    dK : ndarray of shape (c_out, c_in, kh, kw)
+    db : ndarray of shape (c_out,), ``dOut`` summed over samples and positions
+
+    Examples
+    --------
+    >>> X = np.arange(9.0).reshape(1, 1, 3, 3)
+    >>> dX, dK, db = conv2d_backward(np.ones((1, 1, 2, 2)), X, np.ones((1, 1, 2, 2)))
+    >>> dK[0, 0], db  # dK[k, l]: the sum of the 2 x 2 block of X starting at (k, l)
+    (array([[ 8., 12.],
+           [20., 24.]]), array([4.]))
+    >>> dX[0, 0]  # how many windows cover each pixel
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    """
+    X, K = _check_conv(X, K)
+    dOut = as_float_array(dOut, "dOut")
+    n, c_in, H, W = X.shape
+    c_out, _, kh, kw = K.shape
+    expected = (n, c_out, H - kh + 1, W - kw + 1)
+    if dOut.shape != expected:
+        raise ValueError(
+            f"dOut has shape {dOut.shape}, expected {expected}, the shape of the layer's output"
+        )
+    dOut = _channels_last(dOut)
+    dK, db = _conv_backward_rows(dOut, _im2col(_channels_last(X), kh, kw), K)
+    return _channels_first(_conv_backward_input(dOut, K)), dK, db
+
+
+def _check_pool(X, size):
+    X = _check_images(X)
+    size = check_positive_int(size, "size")
+    if size > min(X.shape[2:]):
+        raise ValueError(
+            f"size is {size}, expected at most min(height, width) = {min(X.shape[2:])} "
+            f"for X of shape {X.shape}"
+        )
+    return X, size
+
+
+def max_pool2d_forward(X, size):
+    """Max pooling on a batch: the largest value of each ``size x size`` window.
+
+    Windows do not overlap (stride ``size``); rows and columns left over when
+    ``H`` or ``W`` is not a multiple of ``size`` are dropped, as in PyTorch.
+
+    Parameters
+    ----------
+    X : array_like of shape (n_samples, channels, H, W)
+    size : int, 1 <= size <= min(H, W)
+
+    Returns
+    -------
+    Out : ndarray of shape (n_samples, channels, H // size, W // size)
+
+    Examples
+    --------
+    >>> max_pool2d_forward(np.arange(16.0).reshape(1, 1, 4, 4), 2)
+    array([[[[ 5.,  7.],
+             [13., 15.]]]])
+    """
+    X, size = _check_pool(X, size)
+    return _channels_first(_pool_forward(_channels_last(X), size))
+
+
+def _window_entries(A, size):
+    """For channels-last maps ``A`` (n, H, W, c): the views ``A[:, i::size, j::size]``
+    (cut to whole windows), one per position ``(i, j)`` inside the window, in row-major
+    order. Looping over these ``size**2`` offsets, never over positions or samples,
+    keeps every operation a whole-array one."""
+    h, w = A.shape[1] // size * size, A.shape[2] // size * size
+    return [A[:, i:h:size, j:w:size] for i in range(size) for j in range(size)]
+
+
+def _pool_forward(A, size):
+    """Channels-last max pooling: (n, H, W, c) -> (n, H // size, W // size, c)."""
+    entries = _window_entries(A, size)
+    P = entries[0].copy()
+    for entry in entries[1:]:
+        np.maximum(P, entry, out=P)
+    return P
+
+
+def _pool_backward(dP, A, size, P=None):
+    """Channels-last max-pool backward; ``P``, the forward output, is recomputed if None.
+
+    The offsets are visited in row-major order and each window's gradient goes to the
+    first entry equal to the window's maximum (``pending`` marks windows still waiting).
+    """
+    if P is None:
+        P = _pool_forward(A, size)
+    dA = np.zeros_like(A)
+    pending = np.ones(P.shape, dtype=bool)
+    for entry, d_entry in zip(_window_entries(A, size), _window_entries(dA, size), strict=True):
+        hit = entry == P
+        hit &= pending
+        np.multiply(hit, dP, out=d_entry)
+        pending ^= hit  # hit is inside pending: this clears the windows just served
+    return dA
+
+
+def max_pool2d_backward(dOut, X, size):
+    """Backward pass of :func:`max_pool2d_forward`: each window's gradient goes to its maximum.
+
+    Only the winning entry of a window influenced the output, so it receives the
+    window's ``dOut`` and the other entries (and dropped rows and columns) get 0.
+    **Ties**: when several entries share the maximum, the whole gradient goes to
+    the first of them in row-major order (what ``np.argmax`` picks), so the
+    gradient is one valid subgradient and no window passes on more than its
+    ``dOut``.
+
+    Parameters
+    ----------
+    dOut : array_like of shape (n_samples, channels, H // size, W // size)
+    X : array_like of shape (n_samples, channels, H, W), the input of the forward pass
+    size : int
+
+    Returns
+    -------
+    dX : ndarray of shape (n_samples, channels, H, W)
+
+    Examples
+    --------
+    >>> X = np.array([[[[1.0, 3.0], [3.0, 2.0]]]])  # the 3s tie: the first one wins
+    >>> max_pool2d_backward([[[[10.0]]]], X, 2)
+    array([[[[ 0., 10.],
+             [ 0.,  0.]]]])
+    """
+    X, size = _check_pool(X, size)
+    dOut = as_float_array(dOut, "dOut")
+    n, c, H, W = X.shape
+    h, w = H // size, W // size
+    if dOut.shape != (n, c, h, w):
+        raise ValueError(
+            f"dOut has shape {dOut.shape}, expected {(n, c, h, w)}, the shape of the layer's output"
+        )
+    return _channels_first(_pool_backward(_channels_last(dOut), _channels_last(X), size))
+
+
+def _backprop_through_time(dhs, hs, Wh):
+    """Walk back through the steps: ``dL/dh_t`` (total), ``dL/da_t`` and ``dL/dh_0``.
+
+    ``a_t = x_t @ Wx + h_{t-1} @ Wh + b`` is the pre-activation of step ``t``. The
+    total gradient of ``h_t`` is its own ``dhs[t]`` plus what flows back from step
+    ``t + 1`` through ``Wh``: ``dh_t = dhs[t] + da_{t+1} @ Wh.T``, and
+    ``da_t = dh_t * (1 - h_t**2)`` (the derivative of tanh).
+    """
+    T, n_hidden = hs.shape
+    dh_total = np.empty((T, n_hidden))
+    das = np.empty((T, n_hidden))
+    from_later = np.zeros(n_hidden)  # da_{t+1} @ Wh.T, zero after the last step
+    for t in range(T - 1, -1, -1):
+        dh_total[t] = dhs[t] + from_later
+        das[t] = dh_total[t] * (1.0 - hs[t] ** 2)
+        from_later = das[t] @ Wh.T
+    return dh_total, das, from_later
+
+
+def _check_rnn_backward(dhs, xs, hs, Wx, Wh, h0):
+    xs, Wx, Wh, h0 = _check_rnn(xs, Wx, Wh, h0)
+    expected = (xs.shape[0], Wx.shape[1])
+    hs = as_float_array(hs, "hs")
+    if hs.shape != expected:
+        raise ValueError(
+            f"hs has shape {hs.shape}, expected {expected} = (T, n_hidden), the output of "
+            "rnn_forward"
+        )
+    if np.any(np.abs(hs) > 1.0):
+        raise ValueError(
+            "hs has values outside [-1, 1], expected the tanh hidden states returned by rnn_forward"
+        )
+    dhs = as_float_array(dhs, "dhs")
+    if dhs.shape != expected:
+        raise ValueError(
+            f"dhs has shape {dhs.shape}, expected {expected} = (T, n_hidden): dL/dh_t for "
+            "every step"
+        )
+    return dhs, xs, hs, Wx, Wh, h0
+
+
+def rnn_backward(dhs, xs, hs, Wx, Wh, h0=None):
+    """Backpropagation through time for :func:`rnn_forward`.
+
+    ``dhs[t]`` is the loss's direct gradient with respect to ``h_t`` (for example
+    from a readout at every step, or zeros but the last). Going back from the
+    last step, ``h_t`` also receives what it passed on to ``h_{t+1}``; every step
+    shares ``Wx``, ``Wh`` and ``b``, so their gradients are sums over the steps.
+
+    Parameters
+    ----------
+    dhs : array_like of shape (T, n_hidden)
+    xs : array_like of shape (T, n_in), the inputs of the forward pass
+    hs : array_like of shape (T, n_hidden), the output of ``rnn_forward``
+    Wx : array_like of shape (n_in, n_hidden)
+    Wh : array_like of shape (n_hidden, n_hidden)
+    h0 : array_like of shape (n_hidden,), optional
+        The initial state used in the forward pass; zeros when None.
+
+    Returns
+    -------
+    dxs : ndarray of shape (T, n_in)
+    dWx : ndarray of shape (n_in, n_hidden)
+    dWh : ndarray of shape (n_hidden, n_hidden)
+    db : ndarray of shape (n_hidden,)
+    dh0 : ndarray of shape (n_hidden,)
+
+    Examples
+    --------
+    >>> xs, Wx, Wh, b = [[1.0], [0.0]], [[1.0]], [[0.5]], [0.0]
+    >>> hs = rnn_forward(xs, Wx, Wh, b)
+    >>> dxs, dWx, dWh, db, dh0 = rnn_backward([[0.0], [1.0]], xs, hs, Wx, Wh)
+    >>> round(float(dWh[0, 0]), 4)  # dL/dWh = (1 - h_2^2) h_1 when L = h_2
+    0.661
+    """
+    dhs, xs, hs, Wx, Wh, h0 = _check_rnn_backward(dhs, xs, hs, Wx, Wh, h0)
+    _, das, dh0 = _backprop_through_time(dhs, hs, Wh)
+    h_prev = np.vstack([h0[None, :], hs[:-1]])  # the state each step started from
+    return das @ Wx.T, xs.T @ das, h_prev.T @ das, das.sum(axis=0), dh0

@@ -217,7 +217,20 @@ def softmax_cross_entropy_grad(y, Z):
     array([[ 0.5, -0.5]])
     """
     labels, Z = _logits_and_labels(y, Z)
-    E = np.exp(Z - Z.max(axis=1, keepdims=True))
-    G = E / E.sum(axis=1, keepdims=True)
-    G[np.arange(Z.shape[0]), labels] -= 1.0
-    return G / Z.shape[0]
+    return _softmax_cross_entropy_and_grad(labels, Z)[1]
+
+
+def _softmax_cross_entropy_and_grad(labels, Z):
+    """Loss and gradient together, from one ``exp``; no checks (``labels`` int, ``Z`` float).
+
+    The training loops of the models call this once per batch, after checking ``y`` once.
+    """
+    n = Z.shape[0]
+    rows = np.arange(n)
+    shifted = Z - Z.max(axis=1, keepdims=True)
+    E = np.exp(shifted)
+    sums = E.sum(axis=1)
+    loss = float(np.mean(np.log(sums) - shifted[rows, labels]))
+    G = E / (sums[:, None] * n)
+    G[rows, labels] -= 1.0 / n
+    return loss, G

@@ -8,7 +8,10 @@ the optimizer object, so use one optimizer per training run.
 
 Training loops that own their arrays call ``update(arrays, grads)`` instead: the
 same rule applied in place to a flat list of arrays, without the checks and
-copies of ``step`` (the fast training engines use it).
+copies of ``step`` (the fast training engines use it). An optimizer whose
+``plain_gradient_step`` attribute is True promises that ``update`` is exactly
+``w -= lr * dw`` with no state, so an engine may fold ``lr`` into the gradient as
+it computes it and subtract the result itself.
 """
 
 from __future__ import annotations
@@ -52,6 +55,9 @@ def _unflatten(arrays, structure):
 class _Optimizer:
     """Shared ``step``: copy the parameters, then apply the in-place rule ``update``."""
 
+    #: True only when ``update`` is exactly ``w -= lr * dw`` and keeps no state.
+    plain_gradient_step = False
+
     def step(self, params, grads):
         """Return the parameters after one update.
 
@@ -89,6 +95,8 @@ class GradientDescent(_Optimizer):
     >>> GradientDescent(lr=0.1).step([np.array([1.0])], [np.array([2.0])])
     [array([0.8])]
     """
+
+    plain_gradient_step = True
 
     def __init__(self, lr):
         self.lr = check_positive_float(lr, "lr")

@@ -340,9 +340,18 @@ def _package_origin(obj: Any) -> str | None:
     # Every dlcourse module counts, the test helpers too: dlcourse.checks and
     # dlcourse.testing ship reference implementations (reference_conv2d, xor_data,
     # reference_numerical_gradient, ...) that an answer must not call either.
-    if module == "dlcourse" or module.startswith("dlcourse."):
+    if module == "dlcourse" or module.startswith("dlcourse.") or _is_framework(module):
         return module
     return None
+
+
+#: Deep-learning frameworks: their layers and automatic differentiation are finished
+#: implementations of what the exercises ask for (scipy and scikit-learn are not on the list).
+_FRAMEWORKS = frozenset({"torch", "tensorflow", "keras", "jax", "flax"})
+
+
+def _is_framework(module: str) -> bool:
+    return module.split(".", 1)[0] in _FRAMEWORKS
 
 
 def _code_objects(code: types.CodeType):
@@ -352,13 +361,17 @@ def _code_objects(code: types.CodeType):
             yield from _code_objects(constant)
 
 
-def _find_package_use(func: Any, seen: set[int]) -> str | None:
-    """Describe how ``func`` reaches a finished dlcourse implementation, or None."""
+def _find_package_use(func: Any, seen: set[int], from_own_code: bool = True) -> str | None:
+    """Describe how ``func`` reaches a finished dlcourse implementation, or None.
+
+    Deep-learning frameworks count only where the notebook's own code (module ``__main__``)
+    reaches them: a library such as scipy may mention or hold them for its own dispatch.
+    """
     if id(func) in seen:
         return None
     seen.add(id(func))
     origin = _package_origin(func)
-    if origin is not None:
+    if origin is not None and (from_own_code or not _is_framework(origin)):
         return f"it is {origin}.{getattr(func, '__name__', '')}".rstrip(".")
     function = inspect.unwrap(func) if callable(func) else func
     function = getattr(function, "__func__", function)
@@ -367,16 +380,19 @@ def _find_package_use(func: Any, seen: set[int]) -> str | None:
         return None
     global_names = getattr(function, "__globals__", {})
     closure_values = [cell.cell_contents for cell in (function.__closure__ or ()) if _filled(cell)]
+    own_code = from_own_code and getattr(function, "__module__", None) in (None, "__main__")
     for part in _code_objects(code):
         for name in part.co_names:
-            if name == "dlcourse" or name.startswith("dlcourse."):
+            if name == "dlcourse" or name.startswith("dlcourse.") or (
+                    own_code and name in _FRAMEWORKS):
                 return f"it imports {name}"
             if name in global_names:
-                found = _describe_object(name, global_names[name], seen)
+                found = _describe_object(name, global_names[name], seen, own_code)
                 if found:
                     return found
     for value in closure_values:
-        found = _describe_object(getattr(value, "__name__", "a closure variable"), value, seen)
+        found = _describe_object(getattr(value, "__name__", "a closure variable"), value, seen,
+                                 own_code)
         if found:
             return found
     return None
@@ -390,13 +406,13 @@ def _filled(cell: types.CellType) -> bool:
     return True
 
 
-def _describe_object(name: str, value: Any, seen: set[int]) -> str | None:
+def _describe_object(name: str, value: Any, seen: set[int], own_code: bool) -> str | None:
     origin = _package_origin(value)
-    if origin is not None:
+    if origin is not None and (own_code or not _is_framework(origin)):
         return f"it uses `{name}` from {origin}"
     # Follow the student's own helper functions (defined in the notebook).
     if isinstance(value, (types.FunctionType, types.MethodType)):
-        return _find_package_use(value, seen)
+        return _find_package_use(value, seen, own_code)
     return None
 
 
@@ -409,6 +425,8 @@ def assert_own_implementation(func: Callable[..., Any], name: str | None = None)
     the reference implementations inside ``dlcourse.checks`` and
     ``dlcourse.testing`` included: an answer may reach no ``dlcourse`` function or
     module through its globals or closures (its own helper functions are followed).
+    Nor may it reach a deep-learning framework (PyTorch, TensorFlow, Keras, JAX): its
+    layers and automatic differentiation would do the exercise's work.
 
     Examples
     --------
@@ -425,6 +443,12 @@ def assert_own_implementation(func: Callable[..., Any], name: str | None = None)
             f"{label} should be a function, got {type(func).__name__}"
         )
     how = _find_package_use(func, set())
+    if how and _is_framework(how.split()[-1]):
+        raise AssertionError(
+            f"{label} hands the work to a deep-learning framework ({how}): write your own "
+            "implementation with numpy; answers built on a framework's layers or automatic "
+            "differentiation earn no points"
+        )
     if how:
         raise AssertionError(
             f"{label} uses the course package's own implementation ({how}): "

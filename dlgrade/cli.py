@@ -1,10 +1,15 @@
-"""The instructors' subcommands of ``dlcourse``: release, collect, grade, report.
+"""The instructors' subcommands of ``dlcourse``: roster, release, collect, grade, extend,
+report, export.
 
 Run in the course folder (the one with ``nbgrader_config.py``)::
 
-    dlcourse release 02_neuron
-    dlcourse collect 02_neuron downloads/02_neuron.zip
-    dlcourse grade 02_neuron --workers 2
+    dlcourse roster import canvas_roster.csv
+    dlcourse release 02_neuron --due "2026-12-01 17:00" --timezone Europe/London
+    dlcourse collect 02_neuron downloads/submissions.zip
+    dlcourse extend 02_neuron s1003 --hours 48
+    dlcourse grade 02_neuron --workers 2 --late-policy 5%/h:50%
+    dlcourse grade 02_neuron --student s1003
+    dlcourse export 02_neuron --format canvas -o canvas.csv
 
 The teaching package's command line (:mod:`dlcourse.cli`) finds these click commands through the
 ``dlcourse.commands`` entry points and passes its global options (``--course``, ``--output``)
@@ -37,17 +42,23 @@ def _course(ctx, db=None, timeout=None, kernel=None) -> Course:
 @click.argument("assignments", nargs=-1)
 @click.option("--db", help="Gradebook URL (default: nbgrader_config.py's, else SQLite "
                            "gradebook.db). PostgreSQL: postgresql+psycopg2://user:pw@host:port/db")
+@click.option("--due", metavar="'YYYY-MM-DD HH:MM'",
+              help="Due date, recorded in the gradebook (late penalties count from it).")
+@click.option("--timezone", default="UTC", show_default=True,
+              help="Time zone of --due (an IANA name such as Europe/London).")
 @click.pass_context
-def release(ctx, assignments, db):
+def release(ctx, assignments, db, due, timezone):
     """Make the student versions of ASSIGNMENTS (all when none given).
 
     Runs nbgrader generate_assignment --force: writes the release folder and records the
-    assignment, its notebooks and tests in the gradebook.
+    assignment, its notebooks and tests in the gradebook; with --due, its due date too.
     """
+    from .late import set_due_date, to_utc
     from .release import release as do_release
 
     course = _course(ctx, db=db)
     try:
+        due_utc = to_utc(due, timezone) if due else None
         results = do_release(course, assignments)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
@@ -55,6 +66,9 @@ def release(ctx, assignments, db):
     for name, res in results.items():
         if res.get("success"):
             click.echo(f"released {name} -> {course.release_dir.name}/{name}/")
+            if due_utc is not None:
+                set_due_date(course, name, due_utc)
+                click.echo(f"  due {due_utc:%Y-%m-%d %H:%M} UTC ({due} {timezone})")
         else:
             failed += 1
             click.echo(f"FAILED {name}:\n{res.get('log', '')}{res.get('error', '')}", err=True)
@@ -65,24 +79,36 @@ def release(ctx, assignments, db):
 @click.argument("assignment")
 @click.argument("source", type=click.Path(exists=True))
 @click.option("--dry-run", is_flag=True, help="Report what would be copied, copy nothing.")
+@click.option("--timestamps", type=click.Path(exists=True, dir_okay=False),
+              help="CSV with columns student,submitted_at: submission times to record "
+                   "(default: each zip entry's time).")
+@click.option("--timezone", default="UTC", show_default=True,
+              help="Time zone of the zip entries' times and of times without one.")
+@click.option("--db", help="Gradebook URL (the roster, for LMS names).")
 @click.pass_context
-def collect(ctx, assignment, source, dry_run):
+def collect(ctx, assignment, source, dry_run, timestamps, timezone, db):
     """Copy the submissions of ASSIGNMENT from SOURCE (a zip file or a folder).
 
-    Recognised names: <student>_<assignment>.ipynb, <student>/<assignment>.ipynb and
-    <student>/<assignment>/<assignment>.ipynb. Files matching no pattern and students with
-    several files are reported and not copied (exit status 1).
+    Recognised names: Canvas downloads (lastnamefirstname_<user id>_<submission id>_<file>,
+    LATE_ marker included), Moodle downloads (<Full Name>_<id>_assignsubmission_file_/<file>),
+    both mapped to roster ids; <student>_<assignment>.ipynb, <student>/<assignment>.ipynb and
+    <student>/<assignment>/<assignment>.ipynb. Each submission's time goes into nbgrader's
+    timestamp.txt. Files matching no pattern or no roster student, and students with several
+    files, are reported and not copied (exit status 1).
     """
     from .collect import collect as do_collect
 
-    course = _course(ctx)
+    course = _course(ctx, db=db)
     try:
-        res = do_collect(course, assignment, source, dry_run=dry_run)
+        res = do_collect(course, assignment, source, dry_run=dry_run, timezone=timezone,
+                         timestamps=timestamps)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     verb = "would copy" if dry_run else "copied"
     click.echo(f"{assignment}: {verb} {len(res.added)} new, {len(res.updated)} changed; "
                f"{len(res.unchanged)} unchanged; {len(res.ignored)} non-notebook files ignored")
+    for student, stamp in sorted(res.submitted_at.items()):
+        click.echo(f"  {student:12s} submitted {stamp}")
     for name in res.unmatched:
         click.echo(f"  unmatched (not copied): {name}", err=True)
     for student, files in res.duplicates.items():
@@ -103,19 +129,30 @@ def collect(ctx, assignment, source, dry_run):
 @click.option("--timeout", type=click.IntRange(min=1), help="Per-cell time limit in seconds.")
 @click.option("--kernel", help="Kernel to run submissions with (Execute.kernel_name).")
 @click.option("--no-progress", is_flag=True, help="Do not draw the progress bar.")
+@click.option("--student", "students", multiple=True, metavar="ID",
+              help="Grade only this student, again (repeatable): the others' grades and "
+                   "feedback stay untouched.")
+@click.option("--late-policy", metavar="POLICY",
+              help="none, zero, or a deduction per started hour late with a cap, e.g. "
+                   "5%/h:50% (default: nbgrader_config.py's LateSubmissionPlugin settings).")
 @click.pass_context
-def grade(ctx, assignment, workers, force, db, shard, timeout, kernel, no_progress):
+def grade(ctx, assignment, workers, force, db, shard, timeout, kernel, no_progress, students,
+          late_policy):
     """Autograde, check and give feedback on every submission of ASSIGNMENT.
 
     Writes <output>/ASSIGNMENT/grades.csv, report.html, report.json and feedback/<student>.html.
     Exit status 0 when every submission was graded, 2 when some failed or need manual grading.
     """
     from .engine import grade_assignment, parse_shard
+    from .late import parse_late_policy
 
     course = _course(ctx, db=db, timeout=timeout, kernel=kernel)
     try:
+        if late_policy:
+            course.extra.update(parse_late_policy(late_policy))
         run = grade_assignment(course, assignment, workers=workers, force=force,
-                               shard=parse_shard(shard), progress=not no_progress)
+                               shard=parse_shard(shard), progress=not no_progress,
+                               only=list(students) or None)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(f"{assignment}: {len(run.graded)} graded ({len(run.flagged)} need manual "
@@ -143,3 +180,81 @@ def report(ctx, assignment, db):
         raise click.UsageError(str(exc)) from None
     for key, path in write_outputs(course, assignment).items():
         click.echo(f"  {key:9s} {path}")
+
+
+@click.group(context_settings=CONTEXT)
+def roster():
+    """The class list in the gradebook."""
+
+
+@roster.command("import", context_settings=CONTEXT)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--db", help="Gradebook URL (as given to release and grade).")
+@click.pass_context
+def roster_import(ctx, file, db):
+    """Add or update the students of FILE in the gradebook.
+
+    FILE is a CSV: id,first_name,last_name,email; Canvas's gradebook export (Student, ID,
+    SIS User ID, SIS Login ID, Section, ...); or Moodle's (First name, Last name, ID number,
+    Email address, ...). Every row is checked first: a bad row is reported with its line
+    number and nothing is imported.
+    """
+    from .roster import import_roster
+
+    course = _course(ctx, db=db)
+    try:
+        res = import_roster(course, file)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"roster: {len(res['added'])} added, {len(res['updated'])} updated "
+               f"({len(res['added']) + len(res['updated'])} students in {file})")
+
+
+@click.command(context_settings=CONTEXT)
+@click.argument("assignment")
+@click.argument("student")
+@click.option("--hours", type=click.FloatRange(min=0), required=True,
+              help="Hours added to the due date for STUDENT (0 removes the extension).")
+@click.option("--db", help="Gradebook URL (as given to release and grade).")
+@click.pass_context
+def extend(ctx, assignment, student, hours, db):
+    """Grant STUDENT an extension on ASSIGNMENT (nbgrader's gradebook extension).
+
+    The late penalty counts from the extended due date; the student is graded again at
+    the next `dlcourse grade`.
+    """
+    from .late import grant_extension
+    from .status import read_statuses, write_status
+
+    course = _course(ctx, db=db)
+    try:
+        grant_extension(course, assignment, student, hours)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    record = read_statuses(course, assignment).get(student)
+    if record:  # graded before: the next grade run must apply the new due date
+        record.pop("hash", None)
+        write_status(course, assignment, record)
+    click.echo(f"{student}: {hours:g} h extension on {assignment}")
+
+
+@click.command(context_settings=CONTEXT)
+@click.argument("assignment")
+@click.option("--format", "fmt", type=click.Choice(["canvas", "moodle", "csv"]),
+              required=True, help="canvas: Canvas gradebook CSV; moodle: Moodle grade "
+                                  "import CSV; csv: the course's grades.csv.")
+@click.option("-o", "--output", "dest", type=click.Path(dir_okay=False),
+              help="File to write (default: <output>/ASSIGNMENT/<format>_grades.csv).")
+@click.option("--db", help="Gradebook URL (as given to release and grade).")
+@click.pass_context
+def export(ctx, assignment, fmt, dest, db):
+    """Write ASSIGNMENT's grades as a file the LMS imports as it is."""
+    from .export import export as do_export
+
+    course = _course(ctx, db=db)
+    dest = dest or str(course.output_dir(assignment) / f"{fmt}_grades.csv")
+    try:
+        path = do_export(course, assignment, fmt, dest)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"{assignment}: {fmt} grades -> {path}")

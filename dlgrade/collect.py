@@ -37,6 +37,7 @@ class CollectResult:
     unmatched: list = field(default_factory=list)
     duplicates: dict = field(default_factory=dict)  # student -> [files]
     ignored: list = field(default_factory=list)
+    submitted_at: dict = field(default_factory=dict)  # student -> timestamp.txt text
 
     @property
     def ok(self) -> bool:
@@ -78,8 +79,14 @@ def match_file(path: Path, root: Path, assignment: str) -> str | None:
     return student
 
 
-def collect(course: Course, assignment: str, source, dry_run: bool = False) -> CollectResult:
+def collect(course: Course, assignment: str, source, dry_run: bool = False,
+            timezone: str = "UTC", timestamps=None) -> CollectResult:
     """Copy the submissions of ``assignment`` found in ``source`` (zip or folder).
+
+    Canvas and Moodle download names are mapped to roster ids (:mod:`dlgrade.lms`), and each
+    copied submission gets nbgrader's ``timestamp.txt``: from ``timestamps`` (a CSV file,
+    :func:`dlgrade.lms.read_timestamps`) if given, else from the zip entry's time (read in
+    ``timezone``), else from the file's modification time.
 
     Raises
     ------
@@ -95,16 +102,39 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False) -> C
         raise ValueError(f"source: {source} does not exist; expected a zip file or a folder")
     if source.is_file() and not zipfile.is_zipfile(source):
         raise ValueError(f"source: {source} is a file but not a zip archive")
+    from . import lms
+
     result = CollectResult()
+    given = lms.read_timestamps(timestamps, timezone) if timestamps else {}
+    entry_times = lms.zip_times(source, timezone) if source.is_file() else {}
+    notebooks = sorted(p.stem for p in (course.source_dir / assignment).glob("*.ipynb"))
+    roster = None
     with tempfile.TemporaryDirectory() as tmp:
         root = _unpack(source, Path(tmp))
         found: dict[str, list[Path]] = {}
+        times: dict[Path, object] = {}
+        targets: dict[Path, str] = {}
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
             rel = path.relative_to(root)
             if SKIP_PARTS & set(rel.parts):
                 continue
             if path.suffix != ".ipynb":
                 result.ignored.append(str(rel))
+                continue
+            times[path] = _entry_time(rel.parts, entry_times, path)
+            lms_name = lms.parse_lms_path(rel.parts)
+            if lms_name is not None:
+                if roster is None:
+                    from .roster import read_roster
+
+                    roster = read_roster(course)
+                student = lms.match_student(lms_name, roster)
+                target = lms.notebook_name(lms_name.file, notebooks)
+                if student is None or target is None:
+                    result.unmatched.append(str(rel))
+                    continue
+                targets[path] = target
+                found.setdefault(student, []).append(path)
                 continue
             student = match_file(path, root, assignment)
             if student is None:
@@ -115,13 +145,31 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False) -> C
             if len(paths) > 1:
                 result.duplicates[student] = [str(p.relative_to(root)) for p in paths]
                 continue
-            dest = course.submitted_dir / student / assignment / f"{assignment}.ipynb"
+            name = targets.get(paths[0], assignment)
+            dest = course.submitted_dir / student / assignment / f"{name}.ipynb"
             rel = str(dest.relative_to(course.root))
-            if dest.exists() and filecmp.cmp(dest, paths[0], shallow=False):
+            stamp = lms.format_timestamp(given.get(student) or times[paths[0]])
+            stamp_file = dest.parent / "timestamp.txt"
+            result.submitted_at[student] = stamp
+            if (dest.exists() and filecmp.cmp(dest, paths[0], shallow=False)
+                    and stamp_file.exists() and stamp_file.read_text().strip() == stamp):
                 result.unchanged.append(rel)
                 continue
             (result.updated if dest.exists() else result.added).append(rel)
             if not dry_run:
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(paths[0], dest)
+                stamp_file.write_text(stamp + "\n")
     return result
+
+
+def _entry_time(parts, entry_times: dict, path: Path):
+    """Naive UTC time of a file: its zip entry's (the archive may sit in a folder named after
+    it), else its modification time."""
+    import datetime as dt
+
+    for i in range(len(parts)):
+        key = "/".join(parts[i:])
+        if key in entry_times:
+            return entry_times[key]
+    return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).replace(tzinfo=None)

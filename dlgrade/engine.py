@@ -78,7 +78,10 @@ def _config_key(course: Course) -> tuple[str, float, int]:
         )
     except Exception:  # noqa: BLE001
         n_cells = 50
-    key = json.dumps({"timeout": timeout, "kernel": kernel, "db": db}, sort_keys=True)
+    late = {k: dict(config[k]) for k in ("AssignLatePenalties", "LateSubmissionPlugin",
+                                         "PerHourPenalty") if k in config}
+    key = json.dumps({"timeout": timeout, "kernel": kernel, "db": db, "late": late},
+                     sort_keys=True, default=str)
     return key, float(timeout or 30), n_cells
 
 
@@ -304,7 +307,7 @@ def _sigterm_as_interrupt():
 
 def grade_assignment(course: Course, assignment: str, workers: int = 1, force: bool = False,
                      shard=None, progress: bool = True, console=None,
-                     startup_timeout: float = 120.0) -> GradeRun:
+                     startup_timeout: float = 120.0, only=None) -> GradeRun:
     """Autograde, check, give feedback on and report every submission of ``assignment``.
 
     Parameters
@@ -319,6 +322,9 @@ def grade_assignment(course: Course, assignment: str, workers: int = 1, force: b
         Grade only shard i of N (1-based) of the sorted students.
     progress : bool
         Draw a rich progress bar on ``console`` (stderr by default).
+    only : list of str, optional
+        Grade these students again (``--student``), whatever changed; every other
+        student's results, feedback and gradebook entries stay as they are.
 
     Returns
     -------
@@ -339,6 +345,8 @@ def grade_assignment(course: Course, assignment: str, workers: int = 1, force: b
     logs.mkdir(parents=True, exist_ok=True)
     key, timeout, n_cells = _config_key(course)
     students = select_shard(course.students(assignment), shard)
+    if only:
+        students, force = _only(students, only, assignment), True
     todo, run.skipped, hashes = _to_grade(course, assignment, students, key, force)
 
     console = console or Console(stderr=True)
@@ -366,6 +374,15 @@ def grade_assignment(course: Course, assignment: str, workers: int = 1, force: b
     run.outputs = write_outputs(course, assignment)
     run.seconds = time.monotonic() - t0
     return run
+
+
+def _only(students: list[str], only, assignment: str) -> list[str]:
+    """The ``--student`` selection; every one must have a submission."""
+    missing = sorted(set(only) - set(students))
+    if missing:
+        raise ValueError(f"student: {', '.join(missing)} submitted nothing for {assignment} "
+                         f"(or is outside this shard); expected one of {', '.join(students)}")
+    return sorted(set(only))
 
 
 def _record(course: Course, run: GradeRun, student: str, digest: str, result: dict) -> dict:

@@ -26,10 +26,38 @@ def function_of(grade_id: str) -> str:
     return re.sub(r"_(hidden|visible|tests?)$", "", name)
 
 
+def manual_answer_cells(course: Course, assignment: str) -> list[str]:
+    """Grade ids of the source's answers graded by hand (cells both ``solution`` and
+    ``grade``: written answers): a blank one is autograded 0, which says nothing about
+    whether the class can write a function."""
+    import nbformat
+
+    out = []
+    for path in sorted((course.source_dir / assignment).glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("solution") and meta.get("grade") and meta.get("grade_id"):
+                out.append(meta["grade_id"])
+    return out
+
+
+def _roster_ids(course: Course) -> list[str]:
+    try:
+        from .roster import read_roster
+
+        return [s.id for s in read_roster(course)]
+    except Exception:  # noqa: BLE001 - no gradebook yet: the submitted students only
+        return []
+
+
 def collect_rows(course: Course, assignment: str) -> tuple[list[dict], list[str]]:
-    """One row per submitted student (status files of every shard) and the test cell ids."""
+    """One row per roster student and per submitted student (status files of every shard)
+    and the test cell ids. A roster student without a submission gets score 0 and status
+    ``no submission``."""
     statuses = read_statuses(course, assignment)
-    students = course.students(assignment)
+    submitted = course.students(assignment)
+    students = sorted(set(submitted) | set(_roster_ids(course)))
+    by_hand = manual_answer_cells(course, assignment)
     cells = []
     for record in statuses.values():
         for gid in record.get("cells", {}):
@@ -37,8 +65,13 @@ def collect_rows(course: Course, assignment: str) -> tuple[list[dict], list[str]
                 cells.append(gid)
     rows = []
     for student in students:
-        rec = statuses.get(student, {"student": student, "status": "pending",
-                                     "reason": "not graded yet"})
+        if student not in submitted:
+            rec = {"student": student, "status": "no submission", "reason": "",
+                   "score": 0.0, "max_score": None}
+        else:
+            rec = statuses.get(student, {"student": student, "status": "pending",
+                                         "reason": "not graded yet"})
+        rec["manual_cells"] = sorted(set(rec.get("manual_cells", [])) | set(by_hand))
         rows.append(rec)
     _refresh_scores(course, assignment, rows)
     return rows, cells
@@ -50,15 +83,25 @@ def _refresh_scores(course: Course, assignment: str, rows: list[dict]) -> None:
         from nbgrader.api import Gradebook, MissingEntry
 
         coursedir = course.coursedir()
+        from .late import late_fields
+
         with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+            max_score = float(gb.find_assignment(assignment).max_score)
             for rec in rows:
-                if rec.get("status") not in ("graded", "needs manual grading"):
-                    continue
                 try:
                     sub = gb.find_submission(assignment, rec["student"])
                 except MissingEntry:
+                    sub = None
+                rec.update(late_fields(sub))
+                if rec.get("status") == "no submission":
+                    rec["max_score"] = max_score
+                if sub is None or rec.get("status") not in ("graded", "needs manual grading"):
                     continue
-                rec["score"], rec["max_score"] = float(sub.score), float(sub.max_score)
+                # nbgrader keeps the raw score and the late penalty apart (as its CSV export)
+                raw = float(sub.score)
+                rec["raw_score"] = raw
+                rec["score"] = max(0.0, raw - float(sub.late_submission_penalty or 0))
+                rec["max_score"] = float(sub.max_score)
                 rec["cells"] = {g.name: [float(g.score), float(g.max_score)]
                                 for nb in sub.notebooks for g in nb.grades}
     except Exception:  # noqa: BLE001 - a report from the status files alone is still useful
@@ -69,7 +112,8 @@ def write_grades_csv(path: Path, rows: list[dict], cells: list[str]) -> None:
     """``grades.csv``: student, score, max_score, status, reason, runtime_s, one column per test."""
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["student", "score", "max_score", "status", "reason", "runtime_s", *cells])
+        writer.writerow(["student", "score", "max_score", "status", "reason", "runtime_s",
+                         "submitted_at", "late_by", "penalty", *cells])
         for r in rows:
             failed = r.get("status") in ("failed", "pending")
             score = "" if failed else _num(r.get("score"))
@@ -77,7 +121,8 @@ def write_grades_csv(path: Path, rows: list[dict], cells: list[str]) -> None:
             writer.writerow([
                 r["student"], score, _num(r.get("max_score")), status_label(r),
                 "" if r.get("status") == "failed" else r.get("reason", ""),
-                _num(r.get("runtime")),
+                _num(r.get("runtime")), r.get("submitted_at", ""), _num(r.get("late_by")),
+                _num(r.get("penalty")),
                 *["" if failed or gid not in per else _num(per[gid][0]) for gid in cells],
             ])
 
@@ -89,8 +134,9 @@ def _num(x):
     return int(x) if x.is_integer() else round(x, 3)
 
 
-def summarize(assignment: str, rows: list[dict], cells: list[str]) -> dict:
-    """The content of ``report.json``."""
+def summarize(assignment: str, rows: list[dict], cells: list[str], copies=None) -> dict:
+    """The content of ``report.json``; ``copies``: the copied-work pairs
+    (:func:`dlgrade.similarity.class_copies`, as dicts)."""
     graded = [r for r in rows if r.get("status") in ("graded", "needs manual grading")]
     scores = [float(r["score"]) for r in graded if r.get("score") is not None]
     max_score = max((float(r.get("max_score") or 0) for r in graded), default=None)
@@ -135,8 +181,10 @@ def summarize(assignment: str, rows: list[dict], cells: list[str]) -> dict:
                                  for r in rows if r.get("status") == "needs manual grading"],
         "runtime_s": {r["student"]: r.get("runtime") for r in rows if r.get("runtime") is not None},
         "students": [{k: r.get(k) for k in ("student", "status", "reason", "score", "max_score",
-                                             "runtime", "notes", "flagged_cells", "feedback")}
+                                             "runtime", "notes", "flagged_cells", "feedback",
+                                             "submitted_at", "late_by", "penalty")}
                      for r in rows],
+        "copied_work": list(copies or []),
     }
 
 
@@ -152,6 +200,7 @@ def plots(summary: dict) -> dict[str, str]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     from dlcourse.plotting import PALETTE
 
@@ -167,6 +216,7 @@ def plots(summary: dict) -> dict[str, str]:
     ax.hist(scores, bins=bins, range=(0, top or 1), color=blue, edgecolor="white")
     ax.set_xlabel("score")
     ax.set_ylabel("students")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # whole students, not halves
     ax.set_title(f"Scores ({len(scores)} graded, max {_num(top)})")
     out["histogram"] = _png(fig)
     plt.close(fig)
@@ -214,7 +264,8 @@ def render_html(summary: dict, images: dict[str, str]) -> str:
         f"<title>Grading report: {e(summary['assignment'])}</title>",
         "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#222}"
         "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;"
-        "padding:.25em .6em;text-align:left}th{background:#eee}img{max-width:100%}</style>",
+        "padding:.25em .6em;text-align:left;vertical-align:top}th{background:#eee}"
+        "img{max-width:100%}pre{margin:0;white-space:pre-wrap;font-size:.85em}</style>",
         "</head><body>",
         f"<h1>Grading report: {e(summary['assignment'])}</h1>",
         f"<p>{summary['n_students']} submissions ({e(counts)}). Generated "
@@ -241,6 +292,7 @@ def render_html(summary: dict, images: dict[str, str]) -> str:
         table(["student", "reason"], [(f["student"], f["reason"])
                                       for f in summary["needs_manual_grading"]])
         if summary["needs_manual_grading"] else "<p>None.</p>",
+        *_copied_section(summary),
         "<h2>Grading time per submission</h2>",
         f"<img alt='Grading time per submission' src='data:image/png;base64,{images['runtime']}'>",
         "<h2>All students</h2>",
@@ -254,6 +306,28 @@ def render_html(summary: dict, images: dict[str, str]) -> str:
     return "\n".join(parts)
 
 
+def _copied_section(summary: dict) -> list[str]:
+    """The report's "Copied work" section: each pair, its score and the shared passages."""
+    from .similarity import THRESHOLD
+
+    e = html.escape
+    pairs = summary.get("copied_work") or []
+    out = [f"<h2 id='copied-work'>Copied work ({len(pairs)})</h2>",
+           f"<p>Pairs whose own code (answer cells, the released template excluded; names, "
+           f"comments and whitespace normalised) overlaps by at least {THRESHOLD:.0%} on both "
+           "sides (winnowed fingerprints, copydetect). A score is a reason to look, not a "
+           "verdict.</p>"]
+    if not pairs:
+        return out + ["<p>None.</p>"]
+    for m in pairs:
+        out.append(f"<h3>{e(m['a'])} and {e(m['b'])}: {100 * m['score']:.0f} %</h3>")
+        rows = "".join(f"<tr><td><pre>{e(x)}</pre></td><td><pre>{e(y)}</pre></td></tr>"
+                       for x, y in m["passages"][:5])
+        out.append(f"<table class='copies'><thead><tr><th>{e(m['a'])}</th><th>{e(m['b'])}"
+                   f"</th></tr></thead><tbody>{rows}</tbody></table>")
+    return out
+
+
 def write_outputs(course: Course, assignment: str) -> dict[str, str]:
     """Write grades.csv, report.json and report.html; return their paths."""
     out = course.output_dir(assignment)
@@ -262,7 +336,10 @@ def write_outputs(course: Course, assignment: str) -> dict[str, str]:
     paths = {"grades": out / "grades.csv", "json": out / "report.json",
              "html": out / "report.html", "feedback": out / "feedback"}
     write_grades_csv(paths["grades"], rows, cells)
-    summary = summarize(assignment, rows, cells)
+    from .similarity import class_copies
+
+    summary = summarize(assignment, rows, cells,
+                        [m.as_dict() for m in class_copies(course, assignment)])
     paths["json"].write_text(json.dumps(summary, indent=1))
     paths["html"].write_text(render_html(summary, plots(summary)), encoding="utf-8")
     return {k: str(v) for k, v in paths.items()}

@@ -34,6 +34,29 @@ SYS_DANGEROUS = {"modules", "settrace", "setprofile", "_getframe", "meta_path", 
                  "addaudithook", "excepthook", "displayhook"}
 #: IPython line/cell magics harmless for grading.
 SAFE_MAGICS = {"matplotlib", "time", "timeit", "precision", "config", "pprint", "who", "whos"}
+#: Calls that read or write an attribute named by a value: harmless on the student's own
+#: objects, a way around the scan on a module (``getattr(builtins, 'setattr')``).
+ATTRIBUTE_CALLS = {"getattr", "setattr", "delattr", "hasattr"}
+#: Parts of the IPython shell that change how later cells (the tests among them) are read,
+#: run or recorded, or that hold the namespace and the input history the tests live in.
+IPYTHON_HOOKS = {
+    "user_ns": "the namespace the tests read",
+    "user_global_ns": "the namespace the tests read",
+    "user_ns_hidden": "the namespace the tests read",
+    "input_transformers_post": "rewrites every later cell, the tests included",
+    "input_transformers_cleanup": "rewrites every later cell, the tests included",
+    "input_transformer_manager": "rewrites every later cell, the tests included",
+    "ast_transformers": "rewrites every later cell, the tests included",
+    "events": "runs code around every later cell, the tests included",
+    "run_cell": "runs code the scan cannot see",
+    "history_manager": "holds the code of the test cells",
+}
+#: Names IPython binds to the input history: the source of every cell run so far, hidden
+#: tests included.
+HISTORY_NAMES = {"In", "_ih", "Out", "_oh", "_i", "_ii", "_iii", "_dh"}
+#: Suffixes of files Python would import from the working folder, besides ``.py``, that a
+#: scan cannot read.
+UNREADABLE_CODE = (".so", ".pyd", ".pyc", ".pth", ".pyx", ".egg", ".whl", ".zip")
 
 
 @dataclass(frozen=True)
@@ -61,9 +84,11 @@ class Finding:
     kind: str
     message: str
     names: tuple = ()
+    file: str = ""  # an extra file handed in beside the notebook ("" for a notebook cell)
 
     def describe(self) -> str:
-        where = f"cell {self.cell_index}" + (f", line {self.line}" if self.line else "")
+        where = self.file or f"cell {self.cell_index}"
+        where += f", line {self.line}" if self.line else ""
         return f"{where}: {self.message}"
 
 
@@ -303,32 +328,75 @@ class _CellScanner(ast.NodeVisitor):
             self._check_import(node, module, alias.name, alias.asname or alias.name)
 
     # -- calls and attribute reads -------------------------------------------------------
+    def _check_attribute_call(self, node, name):
+        """``getattr(obj, 'name')`` and friends: flagged on a module, builtins or sys, with a
+        computed name, or with a name the scan flags when written as ``obj.name``."""
+        if len(node.args) < 2:
+            return
+        obj, attr = node.args[0], node.args[1]
+        root = _root_name(obj)
+        if root in self.modules or root in {"builtins", "__builtins__", "sys"}:
+            self.add(node, "dynamic", f"calls {name}() on the module {_dotted(obj)}, which "
+                                      "reaches what the tests use around the scan")
+        elif not (isinstance(attr, ast.Constant) and isinstance(attr.value, str)):
+            self.add(node, "dynamic", f"calls {name}() with a computed attribute name "
+                                      f"({_dotted(attr)}), which the scan cannot check")
+        elif attr.value.startswith("__") or attr.value in IPYTHON_HOOKS or \
+                attr.value in DYNAMIC_CALLS or attr.value in SYS_DANGEROUS:
+            self.add(node, "dynamic", f"calls {name}() for {attr.value!r}")
+
+    def _is_get_ipython(self, node) -> bool:
+        if not isinstance(node, ast.Call):
+            return False
+        func = node.func
+        return (isinstance(func, ast.Name) and func.id == "get_ipython") or \
+            (isinstance(func, ast.Attribute) and func.attr == "get_ipython")
+
     def visit_Call(self, node):
         func = node.func
-        if isinstance(func, ast.Name) and func.id in DYNAMIC_CALLS:
+        if isinstance(func, ast.Name) and func.id in ATTRIBUTE_CALLS:
+            if func.id in DYNAMIC_CALLS:
+                self.add(node, "dynamic", f"calls {func.id}(), which can change code the tests use")
+            self._check_attribute_call(node, func.id)
+        elif isinstance(func, ast.Name) and func.id in DYNAMIC_CALLS:
             self.add(node, "dynamic", f"calls {func.id}(), which can change code the tests use")
-        elif isinstance(func, ast.Attribute):
-            if func.attr in {"run_line_magic", "run_cell_magic"} and node.args:
-                magic = node.args[0]
+        elif isinstance(func, ast.Attribute) and self._is_get_ipython(func.value) and \
+                func.attr in {"run_line_magic", "run_cell_magic", "system", "getoutput"}:
+            # what IPython makes of %magic and !shell lines: judged by the magic, and the
+            # get_ipython() call inside is not flagged again
+            if func.attr in {"system", "getoutput"}:
+                self.add(node, "dynamic", "runs a shell command")
+            else:
+                magic = node.args[0] if node.args else None
                 name = magic.value if isinstance(magic, ast.Constant) else None
                 if name not in SAFE_MAGICS:
                     self.add(node, "dynamic", f"runs the IPython magic %{name}")
-            elif func.attr in {"system", "getoutput"} and _root_name(func) == "get_ipython":
-                self.add(node, "dynamic", "runs a shell command")
-            elif func.attr in {"update", "setdefault", "__setitem__", "__setattr__",
-                               "__delattr__", "pop"}:
-                root = _root_name(func)
-                if root in self.modules or root in {"builtins", "__builtins__"} or (
-                    isinstance(func.value, ast.Call)
-                    and isinstance(func.value.func, ast.Name)
-                    and func.value.func.id in {"globals", "vars"}
-                ):
-                    self.add(node, "override", f"calls {_dotted(func)}()")
+            for arg in [*node.args, *node.keywords]:
+                self.visit(arg)
+            return
+        elif self._is_get_ipython(node):
+            self.add(node, "dynamic", "calls get_ipython(): the shell that runs the tests "
+                                      "(their namespace, input transformers, event hooks)")
+        elif isinstance(func, ast.Attribute) and func.attr in {
+                "update", "setdefault", "__setitem__", "__setattr__", "__delattr__", "pop"}:
+            root = _root_name(func)
+            if root in self.modules or root in {"builtins", "__builtins__"} or (
+                isinstance(func.value, ast.Call)
+                and isinstance(func.value.func, ast.Name)
+                and func.value.func.id in {"globals", "vars"}
+            ):
+                self.add(node, "override", f"calls {_dotted(func)}()")
         self.generic_visit(node)
 
     def visit_Attribute(self, node):
         root = _root_name(node)
-        if root == "sys" and isinstance(node.value, ast.Name) and node.attr in SYS_DANGEROUS:
+        if node.attr in IPYTHON_HOOKS and (node.attr != "events" or root == "get_ipython"):
+            self.add(node, "dynamic", f"uses {_dotted(node)} ({IPYTHON_HOOKS[node.attr]})")
+        elif node.attr in {"register", "unregister"} and isinstance(node.value, ast.Attribute) \
+                and node.value.attr == "events":
+            self.add(node, "dynamic", f"uses {_dotted(node)} "
+                                      "(runs code around every later cell, the tests included)")
+        elif root == "sys" and isinstance(node.value, ast.Name) and node.attr in SYS_DANGEROUS:
             self.add(node, "dynamic", f"uses sys.{node.attr}")
         elif node.attr in {"__dict__", "__globals__", "__code__", "__builtins__", "__closure__",
                            "__subclasses__", "__defaults__", "__kwdefaults__"}:
@@ -349,6 +417,11 @@ class _CellScanner(ast.NodeVisitor):
     def visit_Name(self, node):
         if node.id in {"__builtins__", "__loader__", "__spec__"}:
             self.add(node, "dynamic", f"uses {node.id}")
+        elif node.id == "get_ipython" and not isinstance(node.ctx, ast.Load):
+            self.add(node, "override", "rebinds get_ipython")
+        elif node.id in HISTORY_NAMES or (node.id.startswith("_i") and node.id[2:].isdigit()):
+            self.add(node, "dynamic", f"reads {node.id}, IPython's input history, which holds "
+                                      "the code of the test cells (hidden ones included)")
 
 
 def student_cells(nb, locked_ids: set) -> list[int]:
@@ -367,6 +440,34 @@ def student_cells(nb, locked_ids: set) -> list[int]:
     return [i for i, c in enumerate(nb.cells) if c.get("cell_type") == "code" and i not in replaced]
 
 
+def _module_names(ctx: ScanContext, trees) -> dict:
+    """``{bound name: module}`` for every import of the release and of ``trees``, plus plain
+    aliases (``b = builtins``), so an alias reaches no further than the module itself."""
+    modules = {}
+    every_import = list(ctx.allowed_imports)
+    for tree in trees:
+        every_import += _imports(tree)
+    for module, name, bound in every_import:
+        if name is not None:
+            modules[bound] = f"{module}.{name}"
+        elif bound == module.split(".")[0]:
+            modules[bound] = bound
+        else:
+            modules[bound] = module
+    changed = True
+    while changed:  # aliases of aliases
+        changed = False
+        for tree in trees:
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and \
+                        node.value.id in modules:
+                    for t in node.targets:
+                        if isinstance(t, ast.Name) and t.id not in modules:
+                            modules[t.id] = modules[node.value.id]
+                            changed = True
+    return modules
+
+
 def scan_submission(nb, ctx: ScanContext, locked_ids: set) -> list[Finding]:
     """Return every :class:`Finding` in the cells the student controls.
 
@@ -381,18 +482,7 @@ def scan_submission(nb, ctx: ScanContext, locked_ids: set) -> list[Finding]:
     """
     indices = student_cells(nb, locked_ids)
     trees = {i: _parse(nb.cells[i].source) for i in indices}
-    modules = {}
-    every_import = list(ctx.allowed_imports)
-    for tree in trees.values():
-        if tree is not None:
-            every_import += _imports(tree)
-    for module, name, bound in every_import:
-        if name is not None:
-            modules[bound] = f"{module}.{name}"
-        elif bound == module.split(".")[0]:
-            modules[bound] = bound
-        else:
-            modules[bound] = module
+    modules = _module_names(ctx, [t for t in trees.values() if t is not None])
     findings: list[Finding] = []
     for i in indices:
         tree = trees[i]
@@ -419,4 +509,58 @@ def scan_submission(nb, ctx: ScanContext, locked_ids: set) -> list[Finding]:
                     f"uses {', '.join(sorted(used))} imported from the course package",
                     tuple(sorted(_toplevel_defined(tree))),
                 ))
+    return findings
+
+
+def scan_extra_files(folder, notebooks, ctx: ScanContext) -> list[Finding]:
+    """Scan the files handed in beside the notebooks.
+
+    nbgrader copies every file of the submission into the folder the kernel runs in, and that
+    folder is on ``sys.path``: a ``helper.py`` the notebook imports runs in the kernel like a
+    cell, unseen by :func:`scan_submission`. Every ``.py`` file below ``folder`` is scanned as
+    one more cell; a file that shadows a module the tests import (``numpy.py``) and code Python
+    can import but the scan cannot read (``.so``, ``.pyc``, ``.pth``, archives) are findings of
+    their own.
+
+    Parameters
+    ----------
+    folder : path-like
+        The student's submission folder of the assignment.
+    notebooks : iterable of str
+        Names (without ``.ipynb``) of the assignment's notebooks, skipped here.
+    ctx : ScanContext
+        From :func:`context_from_notebooks`.
+    """
+    from pathlib import Path
+
+    folder = Path(folder)
+    skip = {f"{name}.ipynb" for name in notebooks}
+    tested_modules = {m.split(".")[0] for m, _, _ in ctx.allowed_imports}
+    findings: list[Finding] = []
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or path.name in skip or ".ipynb_checkpoints" in path.parts:
+            continue
+        rel = path.relative_to(folder).as_posix()
+        top = rel.split("/")[0]
+        stem = top[:-3] if top.endswith(".py") else top
+        if stem in tested_modules and (path.suffix == ".py" or len(rel.split("/")) > 1):
+            findings.append(Finding(-1, 0, "override", f"shadows the module {stem!r}, which "
+                                    "the tests import", file=rel))
+        if path.suffix == ".py":
+            try:
+                source = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                findings.append(Finding(-1, 0, "dynamic", "Python file the scan cannot read",
+                                        file=rel))
+                continue
+            tree = _parse(source)
+            if tree is None:
+                continue  # a syntax error: importing it fails, it changes nothing
+            scanner = _CellScanner(ctx, _module_names(ctx, [tree]), -1, ())
+            scanner.visit(tree)
+            findings += [Finding(f.cell_index, f.line, f.kind, f.message, f.names, file=rel)
+                         for f in scanner.findings]
+        elif path.name.endswith(UNREADABLE_CODE):
+            findings.append(Finding(-1, 0, "dynamic", "code Python can import but the scan "
+                                    "cannot read", file=rel))
     return findings

@@ -82,10 +82,14 @@ def clear_student(course: Course, assignment: str, student: str, db_url: str | N
         coursedir = course.coursedir()
         db_url, course_id = coursedir.db_url, coursedir.course_id
     with Gradebook(db_url, course_id) as gb:
+        extension = None
         try:
+            extension = gb.find_submission(assignment, student).extension
             gb.remove_submission(assignment, student)
         except MissingEntry:
             pass
+        if extension is not None:  # an extension (dlcourse extend) outlives a regrade
+            gb.update_or_create_submission(assignment, student, extension=extension)
     for base in (course.autograded_dir, course.feedback_dir):
         shutil.rmtree(base / student / assignment, ignore_errors=True)
     out = course.output_dir(assignment) / "feedback"
@@ -117,6 +121,12 @@ def share_gradebook_engines() -> None:
 
     shared_create_engine.dlcourse_shared = True
     nbgrader_api.create_engine = shared_create_engine
+
+
+#: Why a flagged submission gets no feedback page from the batch (after a look, the instructor
+#: runs ``nbgrader generate_feedback ASSIGNMENT --student NAME``).
+FEEDBACK_HELD = ("feedback held for review: code that reaches the tests could also copy them "
+                 "into its outputs")
 
 
 class SubmissionFailed(Exception):
@@ -221,6 +231,13 @@ class Grader:
             return {"status": "failed", "reason": failure.reason, "detail": failure.detail}
         scores = self._score(student, findings)
         status, reason = self._status(student, scores)
+        if any(f.kind != "reference" for items in findings.values() for f in items):
+            # code that reaches the tests' kernel can also print their code, encoded, into its
+            # own outputs: no page leaves before an instructor has looked
+            reason += "; " + FEEDBACK_HELD
+            feedback = []
+        else:
+            feedback = self._publish_feedback(student, notes)
         return {
             "status": status,
             "reason": reason,
@@ -230,7 +247,7 @@ class Grader:
             "flagged_cells": scores["flagged"],
             "manual_cells": scores["manual"],
             "notes": notes,
-            "feedback": self._publish_feedback(student, notes),
+            "feedback": feedback,
         }
 
     def _read_and_scan(self, student: str, notes: list[str]) -> dict:
@@ -238,7 +255,7 @@ class Grader:
         ``{notebook: [Finding, ...]}``. An unreadable notebook fails the submission."""
         import nbformat
 
-        from .scan import scan_submission
+        from .scan import scan_extra_files, scan_submission
 
         folder = self.course.submitted_dir / student / self.assignment
         findings = {}
@@ -257,6 +274,11 @@ class Grader:
                 first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:150]
                 raise SubmissionFailed(f"{name}.ipynb is not a valid notebook: {first}") from None
             findings[name] = scan_submission(nb, nbinfo["ctx"], nbinfo["locked"])
+        # files handed in beside the notebooks run in the same kernel: each notebook's tests
+        # are as exposed to them as to its own cells
+        info = self.assignment_info()
+        for name in findings:
+            findings[name] += scan_extra_files(folder, info, info[name]["ctx"])
         return findings
 
     def _autograde(self, student: str, notes: list[str]) -> None:

@@ -170,7 +170,8 @@ def test_grade_with_no_submissions_writes_an_empty_report(tmp_path):
     assert result.exit_code == 0, result.output
     assert "0 graded (0 need manual grading), 0 failed" in result.stdout
     lines = (tmp_path / "out" / "tiny" / "grades.csv").read_text().splitlines()
-    assert lines == ["student,score,max_score,status,reason,runtime_s"]
+    assert lines == ["student,score,max_score,status,reason,runtime_s,submitted_at,late_by,"
+                     "penalty"]
     assert "data:image/png;base64," in (tmp_path / "out" / "tiny" / "report.html").read_text()
 
 

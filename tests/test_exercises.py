@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dlcourse.checks import ASSIGNMENTS  # the seven assignments, listed once
+from dlcourse.checks import ASSIGNMENTS  # the assignments, listed once
 from dlgrade.course import tools_env
 from tests.submissions.autograde import grade_id as _grade_id
 from tests.submissions.autograde import release as _release
@@ -42,8 +42,8 @@ def _source(assignment: str) -> Path:
 def _require_source(assignment: str) -> None:
     if _source(assignment).exists():
         return
-    pytest.fail(f"solutions/{assignment}/{assignment}.ipynb is missing: every one of the seven "
-                "assignments needs a source notebook")
+    pytest.fail(f"solutions/{assignment}/{assignment}.ipynb is missing: every assignment in "
+                "dlcourse.checks.ASSIGNMENTS needs a source notebook")
 
 
 def _mistakes(assignment: str):

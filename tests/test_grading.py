@@ -16,6 +16,7 @@ import pytest
 
 from tests.submissions.crafted import (
     REPO,
+    decoded_outputs,
     dlcourse,
     hidden_test_lines,
     make_course,
@@ -28,13 +29,18 @@ pytestmark = pytest.mark.slow
 
 SANDBOX, NO_SANDBOX = sandbox_config()
 TIMEOUT = 5
+# issue 16: attacks on tests that run in the student's kernel (proven to work against plain
+# nbgrader in test_issue16_attacks_beat_in_process_tests)
+ISSUE16_KINDS = ["input_transformer", "getattr_override", "extra_file", "leaks_history",
+                 "leaks_hook"]
 REAL = "01_curve_fitting"
 # kinds that are only safe or only meaningful inside the kernel sandbox
 NEEDS_SANDBOX = {"memory_bomb", "reads_solutions"}
 TINY_KINDS = ["correct", "blank", "partly_wrong", "infinite_loop", "ignores_interrupt",
               "sys_exit", "os_exit", "kills_grader", "memory_bomb", "corrupted_json",
               "deleted_tests", "edited_tests", "retyped_tests", "reads_solutions",
-              "isclose_override", "testing_override", "builtins_override", "imports_reference"]
+              "isclose_override", "testing_override", "builtins_override", "imports_reference",
+              *ISSUE16_KINDS]
 REAL_KINDS = ["correct", "blank", "partly_wrong", "isclose_override", "imports_reference",
               "edited_tests", "deleted_tests"]
 
@@ -76,7 +82,7 @@ def batch(tmp_path_factory):
         for kind in names:
             if (assignment, kind) != ("tiny", "correct"):
                 submit(course, assignment, kind.replace("_", "-"),
-                       make_variant(kind, *paths[assignment]))
+                       make_variant(kind, *paths[assignment]), kind)
     submit(course, "tiny", "flipper", make_variant("os_exit", *paths["tiny"]))
     runs = {a: dlcourse("grade", a, "--workers", "2", "--no-progress", cwd=course, env=env)
             for a in ("tiny", REAL)}
@@ -113,6 +119,11 @@ TINY_EXPECTED = {
     "builtins-override": ("needs manual grading", 0, "builtins.abs"),
     "imports-reference": ("needs manual grading", 2, "dlcourse.activations"),
     "flipper": ("failed", None, "kernel died"),
+    "input-transformer": ("needs manual grading", 0, "input_transformers_post"),
+    "getattr-override": ("needs manual grading", 0, "getattr() on the module builtins"),
+    "extra-file": ("needs manual grading", 0, "helper_utils.py, line"),
+    "leaks-history": ("needs manual grading", 0, "input history"),
+    "leaks-hook": ("needs manual grading", 0, "events.register"),
 }
 
 
@@ -169,10 +180,14 @@ def test_batch_completes_and_reports(batch):
         students = {k.replace("_", "-") for k in batch["kinds"][assignment]}
         if assignment == "tiny":
             students.add("flipper")
-        assert set(rows) == students
+        # one row per gradebook student: those who submitted only another assignment have
+        # a "no submission" row here (score 0), as in nbgrader's own CSV export
+        absent = {s for s, r in rows.items() if r["status"] == "no submission"}
+        assert set(rows) - absent == students
+        assert all(rows[s]["score"] == "0" for s in absent)
         report = json.loads((batch["course"] / "grading" / assignment / "report.json").read_text())
-        assert report["n_students"] == len(students)
-        assert sum(report["counts"].values()) == len(students)
+        assert report["n_students"] == len(rows)
+        assert sum(report["counts"].values()) == len(rows)
         assert {f["student"] for f in report["failed"]} == {
             s for s, r in rows.items() if r["status"].startswith("failed")}
         assert set(report["runtime_s"]) == students
@@ -226,15 +241,24 @@ def test_tampered_tests_are_restored(batch):
 def test_no_feedback_shows_hidden_tests(batch):
     course = batch["course"]
     files = list(course.glob("grading/*/feedback/*.html")) + list(course.glob("feedback/**/*.html"))
+    # a submission flagged for code that reaches the tests gets its feedback after a look
+    held = {s for a in batch["rows"].values() for s, r in a.items()
+            if "feedback held for review" in r["reason"]}
+    assert held == {k.replace("_", "-") for k in ["isclose_override", "testing_override",
+                                                   "builtins_override", *ISSUE16_KINDS]}
     graded = [s for a in batch["rows"].values() for s, r in a.items()
-              if not r["status"].startswith("failed")]
+              if not r["status"].startswith("failed") and r["status"] != "no submission"
+              and s not in held]
+    published = {p.stem for p in course.glob("grading/*/feedback/*.html")}
     assert len(list(course.glob("grading/*/feedback/*.html"))) == len(graded)
+    assert not published & held
     for assignment, (release, source) in batch["paths"].items():
         hidden = hidden_test_lines(source, release)
         assert hidden, f"{assignment} has no hidden tests to check against"
         for path in files:
             text = path.read_text()
-            leaked = [ln for ln in hidden if ln in text or ln in _unescape(text)]
+            text = text + _unescape(text) + decoded_outputs(_unescape(text))
+            leaked = [ln for ln in hidden if ln in text]
             assert not leaked, f"{path} shows hidden test code: {leaked[:3]}"
     # a failing hidden test says so without its code
     text = (course / "grading/tiny/feedback/partly-wrong.html").read_text()
@@ -308,6 +332,121 @@ def test_scan_leaves_honest_code_alone(tmp_path):
 def test_scan_flags_cheats(tmp_path, code, kind, words):
     findings = _tiny_scan(tmp_path, code)
     assert any(f.kind == kind and words in f.message for f in findings), findings
+
+
+@pytest.mark.parametrize("code, words", [
+    ("get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])",
+     "input_transformers_post"),
+    ("ip = get_ipython()\nip.ast_transformers.append(None)", "ast_transformers"),
+    ("get_ipython().user_ns['check_sigmoid'] = lambda f: None", "user_ns"),
+    ("import builtins\n_sa = getattr(builtins, 'setattr')", "getattr() on the module builtins"),
+    ("import sys\n_m = getattr(sys, 'modules')['dlcourse.testing']", "getattr() on the module sys"),
+    ("import builtins\nb = builtins\nb.abs = len", "overrides b.abs"),
+    ("x = getattr(object(), 'set' + 'attr')", "computed attribute name"),
+    ("x = getattr(object(), '__class__')", "'__class__'"),
+    ("ip = get_ipython()", "calls get_ipython()"),
+    ("from IPython import get_ipython as g\ng().events.register('pre_run_cell', print)",
+     "events.register"),
+    ("import base64, zlib\nprint(base64.b64encode(zlib.compress('\\n'.join(In).encode())))",
+     "input history"),
+    ("print(_ih[-1])", "input history"),
+    ("%history", "%history"),
+])
+def test_scan_flags_reaching_the_shell(tmp_path, code, words):
+    findings = _tiny_scan(tmp_path, code)
+    assert any(f.kind in {"dynamic", "override"} and words in f.message for f in findings), \
+        findings
+
+
+def test_scan_leaves_honest_getattr_and_magics_alone(tmp_path):
+    code = ("%matplotlib inline\nclass Model:\n    coef = 1.0\n"
+            "w = getattr(Model(), 'coef')\nok = hasattr(Model, 'coef')\n")
+    assert _tiny_scan(tmp_path, code) == []
+
+
+def test_scan_reads_extra_files(tmp_path):
+    from dlgrade.scan import context_from_notebooks, scan_extra_files
+    from tests.submissions.crafted import EXTRA_FILES, tiny_notebook
+
+    source = tiny_notebook()
+    ctx = context_from_notebooks(source, source)
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "tiny.ipynb").write_text("{}")
+    (folder / "notes.txt").write_text("my notes")
+    (folder / "plots.py").write_text("import numpy as np\n\ndef grid(n):\n"
+                                     "    return np.linspace(0, 1, n)\n")
+    assert scan_extra_files(folder, ["tiny"], ctx) == []
+    for name, text in EXTRA_FILES["extra_file"].items():
+        (folder / name).write_text(text)
+    (folder / "numpy.py").write_text("isclose = None\n")
+    (folder / "pkg").mkdir()
+    (folder / "pkg" / "fast.cpython-311-x86_64-linux-gnu.so").write_bytes(b"\x7fELF")
+    found = [f.describe() for f in scan_extra_files(folder, ["tiny"], ctx)]
+    assert any(d.startswith("helper_utils.py, line 6:") and "setattr" in d for d in found), found
+    assert any(d.startswith("numpy.py:") and "shadows the module 'numpy'" in d for d in found)
+    assert any(d.startswith("pkg/fast.cpython") and "cannot read" in d for d in found), found
+
+
+def test_scan_accepts_every_independent_answer():
+    """The wider scan gives no finding on any correct answer of tests/independent (a false
+    alarm would zero an honest student's tests until an instructor looks)."""
+    from dlcourse.checks import ASSIGNMENTS
+    from dlgrade.scan import context_from_notebooks, scan_submission
+    from tests.independent import variants
+
+    checked = 0
+    for assignment in ASSIGNMENTS:
+        path = REPO / "solutions" / assignment / f"{assignment}.ipynb"
+        if not path.exists():
+            continue
+        source = nbformat.read(str(path), 4)
+        ctx = context_from_notebooks(source, source)
+        locked = {c.metadata["nbgrader"]["grade_id"] for c in source.cells
+                  if c.metadata.get("nbgrader", {}).get("locked")}
+        for name, answers in variants(assignment).items():
+            nb = nbformat.reads(nbformat.writes(source), 4)
+            for cell in nb.cells:
+                gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+                if cell.cell_type == "code" and gid in answers:
+                    cell.source = answers[gid]
+            assert scan_submission(nb, ctx, locked) == [], (assignment, name)
+            checked += 1
+    assert checked > 0
+
+
+def test_issue16_attacks_beat_in_process_tests(tmp_path):
+    """Mutation check: graded by plain nbgrader (tests in the student's kernel, no scan), each
+    issue 16 attack gets points it did not earn or puts hidden test code, encoded, in its
+    feedback. The batch above shows the grader flags every one of them."""
+    from nbgrader.api import Gradebook
+
+    from dlgrade.course import run_nbgrader
+
+    course = make_course(tmp_path / "course")
+    run_nbgrader(course, "generate_assignment", "tiny", "--force", "--log-level=WARN")
+    release = course / "exercises" / "tiny" / "tiny.ipynb"
+    source = course / "solutions" / "tiny" / "tiny.ipynb"
+    kinds = ["partly_wrong", *ISSUE16_KINDS]
+    for kind in kinds:
+        submit(course, "tiny", kind.replace("_", "-"), make_variant(kind, release, source), kind)
+    run_nbgrader(course, "autograde", "tiny", "--force", "--log-level=WARN")
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        scores = {s.student.id: float(s.score) for s in gb.assignment_submissions("tiny")}
+    honest_wrong = scores["partly-wrong"]  # sigmoid wrong, mse right: 2 of 5
+    assert honest_wrong == 2
+    # a wrong sigmoid takes the 3 sigmoid points all the same
+    for kind in ("input-transformer", "getattr-override", "extra-file"):
+        assert scores[kind] == 5, (kind, scores)
+    hidden = hidden_test_lines(source, release)
+    for kind in ("leaks-history", "leaks-hook"):
+        # the printed outputs, which feedback pages show (a hook prints into the test cells)
+        graded = nbformat.read(str(course / "autograded" / kind / "tiny" / "tiny.ipynb"), 4)
+        printed = "".join(out.get("text", "") for c in graded.cells if c.cell_type == "code"
+                          for out in c.get("outputs", []))
+        shown = decoded_outputs(printed)
+        assert "secret-sigmoid-two" not in printed and "secret-sigmoid-two" in shown, kind
+        assert [ln for ln in hidden if ln in shown], kind
 
 
 def test_scan_reference_import_names_the_function(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import textwrap
+import types
 from pathlib import Path
 
 import nbformat
@@ -25,6 +26,7 @@ from dlcourse.testing import (
     same_values,
     self_check,
 )
+from tests.assertions import fails_with
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,16 +35,13 @@ CONTRACT = {
                          "gradient_descent"],
     "02_neuron": ["sigmoid", "neuron", "binary_cross_entropy", "fit_neuron"],
     "03_networks": ["init_params", "count_parameters", "dense_forward", "mlp_forward"],
+    "08_multiclass": ["one_hot", "softmax", "softmax_cross_entropy", "softmax_cross_entropy_grad",
+                      "l2_penalty", "l2_penalty_grad", "should_stop"],
+    "09_conv_rnn": ["conv2d_forward", "conv2d_backward", "max_pool2d_backward", "rnn_backward"],
 }
 
 
-def _fails(call, *fragments):
-    with pytest.raises(AssertionError) as info:
-        call()
-    message = str(info.value)
-    for fragment in fragments:
-        assert fragment in message, message
-    return message
+_fails = fails_with
 
 
 def test_assert_shape_explains_transposes_extra_axes_and_missing_returns():
@@ -183,6 +182,47 @@ def test_answers_calling_the_reference_helpers_of_the_tests_are_refused(source):
            "dlcourse.testing")
 
 
+def _fake_framework_function(module: str):
+    """A stand-in for a framework's layer (the tests run without PyTorch installed)."""
+    def conv2d(*args):
+        raise AssertionError("never called: the check only reads where the function comes from")
+
+    conv2d.__module__ = module
+    return conv2d
+
+
+@pytest.mark.parametrize("source, globals_", [
+    ("def conv2d_forward(X, K, b):\n    import torch\n"
+     "    return torch.nn.functional.conv2d(X, K, b)\n", {}),
+    ("def conv2d_forward(X, K, b):\n    return F.conv2d(X, K, b)\n",
+     {"F": types.ModuleType("torch.nn.functional")}),
+    ("def conv2d_forward(X, K, b):\n    return conv(X, K) + b\n",
+     {"conv": _fake_framework_function("jax._src.lax.convolution")}),
+], ids=["import inside", "module alias", "function"])
+def test_answers_handing_the_work_to_a_framework_are_refused(source, globals_):
+    """PyTorch's conv2d or autograd is no own implementation either; scipy.signal is fine."""
+    namespace = {"__name__": "__main__", "np": np, **globals_}
+    exec(source, namespace)  # noqa: S102 (test of student-style code)
+    _fails(lambda: assert_own_implementation(namespace["conv2d_forward"]),
+           "deep-learning framework", "own implementation", "earn no points")
+    scipy_answer = _student("""
+        from scipy.signal import correlate
+        def conv2d_forward(X, K, b):
+            return np.array([[correlate(x, k, mode="valid").sum(axis=0) for k in K] for x in X])
+    """)["conv2d_forward"]
+    assert_own_implementation(scipy_answer)
+    # a library that holds a framework for its own dispatch is still just that library
+    library = {"__name__": "somelib", "torch": types.ModuleType("torch")}
+    exec("def correlate(x, k):\n    return torch.tensor(x) if False else x\n", library)  # noqa: S102
+    assert_own_implementation(_student_with(library["correlate"]))
+
+
+def _student_with(correlate):
+    namespace = {"__name__": "__main__", "np": np, "correlate": correlate}
+    exec("def conv2d_forward(X, K, b):\n    return correlate(X, K) + b\n", namespace)  # noqa: S102
+    return namespace["conv2d_forward"]
+
+
 def test_own_answers_are_accepted():
     namespace = _student("""
         from dlcourse.testing import assert_close
@@ -212,7 +252,13 @@ def test_get_checks_uses_the_naming_rule_and_refuses_unknown_assignments():
     assert module_name("02_neuron") == "dlcourse.checks.ex02_neuron"
     with pytest.raises(ValueError, match="assignment must be one of"):
         get_checks("08_transformers")
-    assert len(ASSIGNMENTS) == 7
+    # gradebooks key on the assignment names: the first seven never change, new ones are appended
+    assert ASSIGNMENTS[:7] == ("01_curve_fitting", "02_neuron", "03_networks", "04_activations",
+                               "05_backprop", "06_practical_example", "07_architectures")
+    assert "08_multiclass" in ASSIGNMENTS and "09_conv_rnn" in ASSIGNMENTS
+    assert list(ASSIGNMENTS) == sorted(set(ASSIGNMENTS)), "each once, in course order"
+    for assignment in ASSIGNMENTS:
+        assert get_checks(assignment), f"{assignment} has no visible checks"
     for assignment, functions in CONTRACT.items():
         assert list(get_checks(assignment)) == functions
 

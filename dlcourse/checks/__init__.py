@@ -17,7 +17,7 @@ import importlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-#: The seven assignments, in course order.
+#: The assignments, in course order (gradebooks key on these names: never rename one).
 ASSIGNMENTS = (
     "01_curve_fitting",
     "02_neuron",
@@ -26,6 +26,8 @@ ASSIGNMENTS = (
     "05_backprop",
     "06_practical_example",
     "07_architectures",
+    "08_multiclass",
+    "09_conv_rnn",
 )
 
 

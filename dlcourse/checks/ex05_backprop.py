@@ -317,7 +317,7 @@ def check_train(train):
 
 CHECKS = {
     "dense_backward": check_dense_backward,
-    "mlp_gradients": check_mlp_gradients,
     "numerical_gradient": check_numerical_gradient,
+    "mlp_gradients": check_mlp_gradients,
     "train": check_train,
 }

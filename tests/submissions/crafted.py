@@ -44,7 +44,64 @@ KINDS = {
     "testing_override": "np.testing.assert_allclose and dlcourse.testing helpers replaced",
     "builtins_override": "builtins.abs and builtins.all replaced",
     "imports_reference": "first function delegates to the dlcourse reference implementation",
+    # issue 16: the tests run in the student's kernel; each of these beat the old scan
+    "input_transformer": "wrong first function, then every later cell rewritten to `pass` "
+                         "through get_ipython().input_transformers_post",
+    "getattr_override": "wrong first function; np.isclose, np.testing.assert_allclose, "
+                        "builtins.all and the dlcourse.testing helpers replaced through "
+                        "getattr(builtins, 'setattr') and getattr(sys, 'modules')",
+    "extra_file": "wrong first function; the notebook only imports helper_utils, a file "
+                  "handed in beside it that replaces the same helpers",
+    "leaks_history": "a cell after the hidden tests prints the input history (In), "
+                     "zlib-compressed and base64-encoded, into the feedback",
+    "leaks_hook": "a pre_run_cell hook prints every later cell's code, encoded, into the "
+                  "feedback",
 }
+
+#: kind -> {file name: text} handed in beside the notebook
+EXTRA_FILES = {
+    "extra_file": {"helper_utils.py": """\
+import builtins
+import sys
+
+import numpy
+
+setattr(numpy, "isclose", lambda *a, **k: True)
+setattr(numpy.testing, "assert_allclose", lambda *a, **k: None)
+setattr(builtins, "all", lambda x: True)
+import dlcourse.testing as _testing
+for _name in dir(_testing):
+    if _name.startswith(("assert_", "check_", "same_")):
+        setattr(_testing, _name, lambda *a, **k: True)
+"""},
+}
+
+#: the patch of "getattr_override", spelled so that the old scan saw no setattr, no
+#: sys.modules and no assignment to a module
+GETATTR_PATCH = """\
+import builtins, sys
+_sa = getattr(builtins, 'setattr')
+_np = getattr(sys, 'modules')['numpy']
+_sa(_np, 'isclose', lambda *a, **k: True)
+_sa(getattr(_np, 'testing'), 'assert_allclose', lambda *a, **k: None)
+_sa(builtins, 'all', lambda x: True)
+import dlcourse.testing
+_m = getattr(sys, 'modules')['dlcourse.testing']
+for _name in dir(_m):
+    if _name.startswith(('assert_', 'same_')):
+        _sa(_m, _name, lambda *a, **k: True)
+for _name in list(get_ipython().user_ns):
+    if _name.startswith('check_'):
+        get_ipython().user_ns[_name] = lambda *a, **k: None
+"""
+ENCODED_HISTORY = ("import base64, zlib\n"
+                   "print(base64.b64encode(zlib.compress('\\n'.join(In).encode())).decode())\n")
+ENCODED_HOOK = """\
+import base64, zlib
+def _tell(info):
+    print(base64.b64encode(zlib.compress(info.raw_cell.encode())).decode())
+get_ipython().events.register('pre_run_cell', _tell)
+"""
 
 BEGIN_SOLUTION = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 
@@ -198,6 +255,20 @@ def make_variant(kind: str, release_path, source_path) -> str:
     elif kind == "builtins_override":
         first.source = ("import builtins\nbuiltins.abs = lambda x: 0\n"
                         "__builtins__.all = lambda x: True\n\n" + first.source)
+    elif kind == "input_transformer":
+        first.source = wrap("return np.zeros_like(np.asarray(args[0], dtype=float))") + \
+            "\nget_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])\n"
+    elif kind == "getattr_override":
+        first.source = GETATTR_PATCH + "\n" + \
+            wrap("return np.zeros_like(np.asarray(args[0], dtype=float))")
+    elif kind == "extra_file":
+        first.source = "import helper_utils\n\n" + \
+            wrap("return np.zeros_like(np.asarray(args[0], dtype=float))")
+    elif kind == "leaks_history":
+        last = [c for c in nb.cells if c.cell_type == "code" and _meta(c).get("solution")][-1]
+        last.source = last.source + "\n\n" + ENCODED_HISTORY
+    elif kind == "leaks_hook":
+        first.source = ENCODED_HOOK + "\n" + first.source
     elif kind == "imports_reference":
         module = reference_module(fname)
         if module is None:
@@ -280,11 +351,35 @@ def dlcourse(*args, cwd, check=True, env=None, timeout=900) -> subprocess.Comple
     return proc
 
 
-def submit(course: Path, assignment: str, student: str, text: str) -> Path:
+def submit(course: Path, assignment: str, student: str, text: str, kind: str = "") -> Path:
+    """Hand in ``text`` as the student's notebook, with the extra files of ``kind``."""
     path = course / "submitted" / student / assignment / f"{assignment}.ipynb"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
+    for name, content in EXTRA_FILES.get(kind, {}).items():
+        (path.parent / name).write_text(content)
     return path
+
+
+def decoded_outputs(text: str) -> str:
+    """Every base64 blob of ``text`` decoded (zlib-decompressed where it can be), joined: what
+    an encoded leak in a feedback page says."""
+    import base64
+    import binascii
+    import zlib
+
+    out = []
+    for blob in re.findall(r"[A-Za-z0-9+/]{24,}={0,2}", text):
+        try:
+            raw = base64.b64decode(blob + "=" * (-len(blob) % 4))
+        except (binascii.Error, ValueError):
+            continue
+        try:
+            raw = zlib.decompress(raw)
+        except zlib.error:
+            pass
+        out.append(raw.decode("utf-8", errors="replace"))
+    return "\n".join(out)
 
 
 def write_json(path: Path, data) -> None:

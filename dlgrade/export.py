@@ -1,0 +1,160 @@
+"""Grades out to the learning-management system, as nbgrader ``ExportPlugin`` s.
+
+Both read nbgrader's gradebook, so plain nbgrader produces the same files::
+
+    nbgrader export --exporter=dlgrade.export.CanvasExportPlugin \
+        --assignment=[02_neuron] --to=canvas.csv
+    nbgrader export --exporter=dlgrade.export.MoodleExportPlugin \
+        --assignment=[02_neuron] --to=moodle.csv
+
+A student's score is nbgrader's: the gradebook's score (automatic and hand-entered grades)
+less the late penalty, 0 without a submission (as nbgrader's ``CsvExportPlugin``). Students
+listed in ``blank`` (``dlcourse export`` puts there those whose grading failed or is still
+pending) get an empty grade, which both systems leave unchanged, rather than a false 0.
+
+* :class:`CanvasExportPlugin`: Canvas's gradebook CSV, ``Student, ID, SIS User ID,
+  SIS Login ID, Section, <assignment>`` with a ``Points Possible`` row under the header. The
+  student is ``Last, First``, ``ID`` Canvas's user id (the roster's ``lms_user_id``), the SIS
+  Login ID the roster id. A column named like an existing Canvas assignment (``Name (id)``,
+  set ``CanvasExportPlugin.column``) updates it; a new name creates an assignment.
+* :class:`MoodleExportPlugin`: a CSV for Moodle's "Import grades > CSV file": ``Email
+  address, ID number, <assignment>, Feedback``; on import, map ``Email address`` (or
+  ``ID number``) to the user and the grade column to the grade item.
+"""
+
+from __future__ import annotations
+
+import csv
+
+from nbgrader.api import MissingEntry
+from nbgrader.plugins import ExportPlugin
+from traitlets import List, Unicode
+
+
+def _rows(plugin, gradebook):
+    """``(student, assignment, score or "", max_score, feedback)`` for every gradebook student
+    and every selected assignment."""
+    wanted = {str(a) for a in plugin.assignment}
+    students = {str(s) for s in plugin.student}
+    blank = {str(s) for s in plugin.blank}
+    for assignment in gradebook.assignments:
+        if wanted and assignment.name not in wanted:
+            continue
+        for student in sorted(gradebook.students, key=lambda s: s.id):
+            if students and student.id not in students:
+                continue
+            note = ""
+            try:
+                sub = gradebook.find_submission(assignment.name, student.id)
+            except MissingEntry:
+                score, note = 0.0, "no submission"
+            else:
+                penalty = float(sub.late_submission_penalty or 0)
+                score = max(0.0, float(sub.score) - penalty)
+                if penalty:
+                    note = f"late penalty {penalty:g}"
+            if student.id in blank:
+                score, note = "", "not graded yet"
+            yield student, assignment, score, float(assignment.max_score), note
+
+
+def _fmt(x):
+    if x == "":
+        return ""
+    return f"{x:g}"
+
+
+class CanvasExportPlugin(ExportPlugin):
+    """Canvas gradebook CSV (Gradebook > Import)."""
+
+    column = Unicode("", help="Assignment column header; default the assignment's name. "
+                              "Use Canvas's 'Name (id)' to update an existing assignment."
+                     ).tag(config=True)
+    section = Unicode("", help="Section written in every row.").tag(config=True)
+    blank = List([], help="Students exported with an empty grade.").tag(config=True)
+
+    def export(self, gradebook) -> None:
+        dest = self.to or "canvas_grades.csv"
+        rows = list(_rows(self, gradebook))
+        names = sorted({a.name for _, a, *_ in rows})
+        if len(names) > 1 and self.column:
+            raise ValueError("column: one header given for several assignments; export one "
+                             "assignment at a time")
+        with open(dest, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
+                        *[self.column or n for n in names]])
+            maxes = {a.name: m for _, a, _, m, _ in rows}
+            w.writerow(["    Points Possible", "", "", "", "", *[_fmt(maxes[n]) for n in names]])
+            by_student = {}
+            for student, a, score, _, _ in rows:
+                by_student.setdefault(student.id, (student, {}))[1][a.name] = score
+            for sid, (student, scores) in by_student.items():
+                name = ", ".join(p for p in (student.last_name, student.first_name) if p)
+                w.writerow([name or sid, student.lms_user_id or "", "", sid, self.section,
+                            *[_fmt(scores.get(n, "")) for n in names]])
+        self.log.info("Wrote Canvas gradebook CSV %s", dest)
+
+
+class MoodleExportPlugin(ExportPlugin):
+    """Moodle grade import CSV (Grades > Import > CSV file)."""
+
+    blank = List([], help="Students exported with an empty grade.").tag(config=True)
+
+    def export(self, gradebook) -> None:
+        dest = self.to or "moodle_grades.csv"
+        rows = list(_rows(self, gradebook))
+        names = sorted({a.name for _, a, *_ in rows})
+        if len(names) != 1:
+            raise ValueError(f"assignment: Moodle imports one grade item at a time; got "
+                             f"{names or 'none'}, expected exactly one (--assignment)")
+        with open(dest, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(["Email address", "ID number", names[0], "Feedback"])
+            for student, _, score, _, note in rows:
+                w.writerow([student.email or "", student.id, _fmt(score), note])
+        self.log.info("Wrote Moodle grade import CSV %s", dest)
+
+
+FORMATS = {"canvas": CanvasExportPlugin, "moodle": MoodleExportPlugin}
+
+
+def export(course, assignment: str, fmt: str, dest) -> str:
+    """Write ``assignment``'s grades in ``fmt`` (canvas, moodle or csv) to ``dest``.
+
+    ``csv`` is the course's own ``grades.csv`` (one row per roster student, late fields
+    included), rebuilt first. Students whose grading failed or is pending are exported with
+    an empty grade.
+
+    Raises
+    ------
+    ValueError
+        If ``fmt`` is unknown or the assignment is not in the gradebook.
+    """
+    import shutil
+
+    from nbgrader.api import Gradebook
+
+    from .report import write_outputs
+    from .status import read_statuses
+
+    if fmt not in (*FORMATS, "csv"):
+        raise ValueError(f"format: got {fmt!r}, expected canvas, moodle or csv")
+    coursedir = course.coursedir()
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+        try:
+            gb.find_assignment(assignment)
+        except MissingEntry:
+            raise ValueError(f"assignment: {assignment!r} is not in the gradebook; release "
+                             "and grade it first") from None
+        outputs = write_outputs(course, assignment)
+        if fmt == "csv":
+            if str(dest) != outputs["grades"]:
+                shutil.copyfile(outputs["grades"], dest)
+            return str(dest)
+        statuses = read_statuses(course, assignment)
+        blank = [s for s in course.students(assignment)
+                 if statuses.get(s, {}).get("status", "pending") in ("failed", "pending")]
+        plugin = FORMATS[fmt](to=str(dest), assignment=[assignment], blank=blank)
+        plugin.export(gb)
+    return str(dest)

@@ -1,0 +1,169 @@
+"""Due dates, extensions and late penalties, on nbgrader's own machinery.
+
+* The due date is the gradebook's ``Assignment.duedate`` (UTC), set by
+  ``dlcourse release ASSIGNMENT --due "2026-12-01 17:00" --timezone Europe/London``.
+* A submission's time is nbgrader's ``timestamp.txt`` beside it (written by
+  ``dlcourse collect``); nbgrader's autograde reads it into ``SubmittedAssignment.timestamp``.
+* An extension is ``SubmittedAssignment.extension`` (``Gradebook.grant_extension``); the
+  grading tool keeps it across regrades, and ``total_seconds_late`` counts from the extended
+  due date.
+* The penalty is computed during autograde by nbgrader's ``AssignLatePenalties`` with a
+  ``LateSubmissionPlugin``: nbgrader's own (``penalty_method = 'none' | 'zero'``) or
+  :class:`PerHourPenalty` below (a share of the earned score per started hour, capped).
+
+Configure in ``nbgrader_config.py``::
+
+    c.AssignLatePenalties.plugin_class = "dlgrade.late.PerHourPenalty"
+    c.PerHourPenalty.per_hour = 0.05   # 5 % of the score per started hour late
+    c.PerHourPenalty.cap = 0.5         # never more than half
+
+or per run with ``dlcourse grade A --late-policy 5%/h:50%`` (``none`` and ``zero`` too).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+
+from nbgrader.plugins import LateSubmissionPlugin
+from traitlets import Float
+
+
+class PerHourPenalty(LateSubmissionPlugin):
+    """Deduct ``per_hour`` of the earned score for each started hour late, at most ``cap``.
+
+    >>> p = PerHourPenalty(per_hour=0.1, cap=0.5)
+    >>> p.late_submission_penalty("s", 8.0, 1)      # 1 s late: one started hour
+    0.8
+    >>> p.late_submission_penalty("s", 8.0, 3600 * 30)
+    4.0
+    """
+
+    per_hour = Float(0.0, help="Share of the earned score deducted per started hour late "
+                               "(0.05 = 5 %).").tag(config=True)
+    cap = Float(1.0, help="Largest share of the earned score deducted.").tag(config=True)
+
+    def late_submission_penalty(self, student_id, score, total_seconds_late):
+        if total_seconds_late <= 0 or score <= 0:
+            return None
+        share = min(self.cap, self.per_hour * math.ceil(total_seconds_late / 3600))
+        return round(score * share, 6)
+
+
+POLICY = re.compile(r"^\s*(?P<pct>\d+(\.\d+)?)\s*%\s*/\s*h(our)?"
+                    r"\s*(:\s*(?P<cap>\d+(\.\d+)?)\s*%)?\s*$")
+
+
+def parse_late_policy(text: str) -> dict:
+    """``--late-policy`` text -> nbgrader config overrides (``{"Section.key": value}``).
+
+    >>> parse_late_policy("5%/h:50%")["PerHourPenalty.cap"]
+    0.5
+    >>> parse_late_policy("zero")["LateSubmissionPlugin.penalty_method"]
+    'zero'
+
+    Raises
+    ------
+    ValueError
+        If ``text`` is not ``none``, ``zero`` or ``P%/h[:CAP%]``.
+    """
+    t = text.strip().lower()
+    if t in ("none", "zero"):
+        return {"AssignLatePenalties.plugin_class": "nbgrader.plugins.LateSubmissionPlugin",
+                "LateSubmissionPlugin.penalty_method": t}
+    m = POLICY.match(t)
+    if not m:
+        raise ValueError(f"late_policy: got {text!r}, expected none, zero or a per-hour "
+                         "deduction such as 5%/h:50% (5 % per started hour, at most 50 %)")
+    cap = float(m["cap"]) / 100 if m["cap"] else 1.0
+    return {"AssignLatePenalties.plugin_class": "dlgrade.late.PerHourPenalty",
+            "PerHourPenalty.per_hour": float(m["pct"]) / 100,
+            "PerHourPenalty.cap": min(cap, 1.0)}
+
+
+def to_utc(text: str, timezone: str = "UTC") -> dt.datetime:
+    """``"2026-12-01 17:00"`` in ``timezone`` -> naive UTC datetime (nbgrader's convention).
+
+    >>> to_utc("2026-07-01 17:00", "Europe/London")
+    datetime.datetime(2026, 7, 1, 16, 0)
+
+    Raises
+    ------
+    ValueError
+        If the time or the time zone cannot be read.
+    """
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"timezone: got {timezone!r}, expected an IANA name such as "
+                         "Europe/London or UTC") from None
+    try:
+        when = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"due: got {text!r}, expected 'YYYY-MM-DD HH:MM'") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=zone)
+    return when.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def set_due_date(course, assignment: str, due: dt.datetime) -> None:
+    """Record ``due`` (naive UTC) as the assignment's due date in the gradebook."""
+    from nbgrader.api import Gradebook
+
+    coursedir = course.coursedir()
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+        gb.update_or_create_assignment(assignment, duedate=due)
+
+
+def grant_extension(course, assignment: str, student: str, hours: float) -> None:
+    """Extend ``student``'s due date for ``assignment`` by ``hours`` (0 removes it).
+
+    Raises
+    ------
+    ValueError
+        If the student is not in the gradebook (import the roster first) or the assignment
+        was not released.
+    """
+    import warnings
+
+    from nbgrader.api import Gradebook, MissingEntry
+    from sqlalchemy.exc import SAWarning
+
+    if hours < 0:
+        raise ValueError(f"hours: got {hours}, expected 0 or more")
+    coursedir = course.coursedir()
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+        try:
+            gb.find_student(student)
+        except MissingEntry:
+            raise ValueError(f"student: {student!r} is not in the gradebook; expected a "
+                             "roster id (dlcourse roster import)") from None
+        try:
+            gb.find_assignment(assignment)
+        except MissingEntry:
+            raise ValueError(f"assignment: {assignment!r} is not in the gradebook; run "
+                             f"`dlcourse release {assignment}` first") from None
+        with warnings.catch_warnings():
+            # nbgrader's add_submission trips SQLAlchemy's autoflush warning; harmless
+            warnings.simplefilter("ignore", SAWarning)
+            gb.update_or_create_submission(assignment, student)
+        gb.grant_extension(assignment, student, hours=hours)
+
+
+def late_fields(submission) -> dict:
+    """``submitted_at``, ``late_by`` (hours), ``penalty``, ``extension_h`` of a gradebook
+    submission (``None`` for a student without one)."""
+    if submission is None:
+        return {"submitted_at": "", "late_by": "", "penalty": "", "extension_h": ""}
+    ts = submission.timestamp
+    late = submission.total_seconds_late if ts is not None else 0
+    ext = submission.extension
+    return {
+        "submitted_at": ts.strftime("%Y-%m-%dT%H:%M:%SZ") if ts else "",
+        "late_by": round(late / 3600, 2) if late else 0,
+        "penalty": round(float(submission.late_submission_penalty or 0), 3),
+        "extension_h": round(ext.total_seconds() / 3600, 2) if ext else "",
+    }

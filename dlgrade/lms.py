@@ -1,0 +1,129 @@
+"""File names of learning-management systems' submission downloads, and submission times.
+
+Canvas ("Download Submissions") names each file
+``lastnamefirstname_<user id>_<submission id>_<file name>``, with ``LATE_`` before the user
+id when Canvas judged it late (and ``-1``, ``-2`` after a resubmitted file's name). Moodle
+("Download all submissions") puts each student's files in a folder
+``<Full Name>_<participant id>_assignsubmission_file_/`` (or prefixes the file names with it
+when folders are switched off).
+
+A name is mapped to a roster id by the LMS's id (Canvas's user id is kept as the
+gradebook's ``lms_user_id`` by ``dlcourse roster import``), or, for Moodle, by a full name
+that exactly one roster student has. Anything else stays unmatched: never guessed.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+CANVAS = re.compile(r"^(?P<name>[a-z0-9]+)_(?P<late>LATE_)?(?P<uid>\d+)_(?P<sub>\d+)_(?P<file>.+)$")
+MOODLE = re.compile(r"^(?P<name>.+?)_(?P<uid>\d+)_assign(submission|feedback)_\w+?_(?P<file>.*)$")
+
+
+@dataclass(frozen=True)
+class LmsName:
+    """What an LMS file name says: which system, the student's name and id, late or not."""
+
+    system: str  # "canvas" | "moodle"
+    name: str
+    uid: str
+    file: str
+    late: bool = False
+
+
+def parse_lms_path(rel_parts: tuple[str, ...]) -> LmsName | None:
+    """Canvas or Moodle reading of a submitted file's path inside the download, or ``None``.
+
+    >>> parse_lms_path(("smithjane_LATE_1234_987_02_neuron.ipynb",))
+    LmsName(system='canvas', name='smithjane', uid='1234', file='02_neuron.ipynb', late=True)
+    >>> parse_lms_path(("Jane Smith_55_assignsubmission_file_", "02_neuron.ipynb")).name
+    'Jane Smith'
+    """
+    for i, part in enumerate(rel_parts):
+        m = MOODLE.match(part) if "_assign" in part else None
+        if m:
+            file = m["file"] or "/".join(rel_parts[i + 1:])
+            return LmsName("moodle", m["name"], m["uid"], file)
+    m = CANVAS.match(rel_parts[-1])
+    if m:
+        return LmsName("canvas", m["name"], m["uid"], m["file"], bool(m["late"]))
+    return None
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def match_student(name: LmsName, roster) -> str | None:
+    """Roster id of an LMS name: same LMS id, same student id, or (Moodle) the one student
+    with that full name; ``None`` otherwise."""
+    for s in roster:
+        if name.uid and name.uid in (s.lms_user_id, s.id):
+            return s.id
+    if name.system == "moodle":
+        hits = [s.id for s in roster if _fold(s.full_name) == _fold(name.name)]
+        if len(hits) == 1:
+            return hits[0]
+    return None
+
+
+def notebook_name(file: str, notebooks: list[str]) -> str | None:
+    """Which notebook of the assignment an LMS file is: its own name (less Canvas's ``-N``
+    resubmission suffix), or the only notebook when the assignment has one."""
+    if not file.endswith(".ipynb"):
+        return None
+    stem = re.sub(r"-\d+$", "", file[:-len(".ipynb")])
+    if stem in notebooks:
+        return stem
+    return notebooks[0] if len(notebooks) == 1 else None
+
+
+def format_timestamp(when: dt.datetime) -> str:
+    """nbgrader's ``timestamp.txt`` text for a naive UTC datetime."""
+    return when.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+
+
+def zip_times(path, timezone: str = "UTC") -> dict[str, dt.datetime]:
+    """``{entry name: naive UTC time}`` of a zip file's entries (zip stores local wall time;
+    ``timezone`` says whose)."""
+    import zipfile
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(timezone)
+    out = {}
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            local = dt.datetime(*info.date_time, tzinfo=zone)
+            out[info.filename] = local.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return out
+
+
+def read_timestamps(path, timezone: str = "UTC") -> dict[str, dt.datetime]:
+    """``--timestamps FILE.csv``: columns ``student,submitted_at`` (roster id, ISO time;
+    a time without a zone is read in ``timezone``).
+
+    Raises
+    ------
+    ValueError
+        Naming the line of a row without a student or with an unreadable time.
+    """
+    from .late import to_utc
+
+    out = {}
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.DictReader(f)
+        if not reader.fieldnames or not {"student", "submitted_at"} <= set(reader.fieldnames):
+            raise ValueError(f"timestamps: {path} has columns {reader.fieldnames}, expected "
+                             "student,submitted_at")
+        for row in reader:
+            student = (row["student"] or "").strip()
+            if not student:
+                raise ValueError(f"timestamps: {path} line {reader.line_num}: no student")
+            try:
+                out[student] = to_utc(row["submitted_at"], timezone)
+            except ValueError as exc:
+                raise ValueError(f"timestamps: {path} line {reader.line_num}: {exc}") from None
+    return out

@@ -1,0 +1,200 @@
+"""``dlcourse roster import``: students into nbgrader's gradebook from a roster file.
+
+Three layouts are read (the header row decides which):
+
+* plain: ``id,first_name,last_name,email``;
+* Canvas's gradebook export: ``Student, ID, SIS User ID, SIS Login ID, Section, ...``, the
+  name written ``Last, First``; the student id is the SIS Login ID (else the SIS User ID,
+  else Canvas's ID) and Canvas's numeric ``ID`` is kept as the gradebook's ``lms_user_id``,
+  which is what Canvas puts in its submission downloads' file names;
+* Moodle's participant or grade export: ``First name, Last name`` (or ``Surname``),
+  ``ID number``, ``Email address``; the student id is the ID number (else the email's local
+  part).
+
+Every row is checked before anything is written: one bad row (missing id, duplicate id,
+bad email) raises ``ValueError`` naming its line, and the gradebook stays as it was.
+Importing again updates the students (``Gradebook.update_or_create_student``), never
+duplicates them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .collect import STUDENT_ID
+
+EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
+
+
+@dataclass(frozen=True)
+class RosterStudent:
+    """One student as the gradebook records it."""
+
+    id: str
+    first_name: str
+    last_name: str
+    email: str = ""
+    lms_user_id: str = ""
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+# header aliases (compared after _key) -> field
+ALIASES = {
+    "id": "id", "studentid": "id", "username": "id", "idnumber": "id",
+    "firstname": "first_name", "givenname": "first_name",
+    "lastname": "last_name", "surname": "last_name", "familyname": "last_name",
+    "email": "email", "emailaddress": "email",
+}
+
+
+def detect_format(header: list[str]) -> str:
+    """``canvas``, ``moodle`` or ``plain`` for a roster's header row.
+
+    Raises
+    ------
+    ValueError
+        If the header fits none of the three layouts.
+    """
+    keys = [_key(h) for h in header]
+    if "student" in keys and "id" in keys and "sisloginid" in keys:
+        return "canvas"
+    if "firstname" in keys and ("surname" in keys or "lastname" in keys) and (
+            "idnumber" in keys or "emailaddress" in keys):
+        return "moodle"
+    if {"id", "firstname", "lastname"} <= set(keys):
+        return "plain"
+    raise ValueError(
+        f"roster: header {header!r} is not a known roster layout; expected "
+        "'id,first_name,last_name,email', Canvas's 'Student,ID,SIS User ID,SIS Login ID,...' "
+        "or Moodle's 'First name,Last name,ID number,Email address'")
+
+
+def _canvas_row(row: dict) -> dict:
+    name = row.get("student", "").strip()
+    last, _, first = name.partition(",")
+    sid = row.get("sisloginid") or row.get("sisuserid") or row.get("id") or ""
+    return {"id": sid.strip(), "first_name": first.strip(), "last_name": last.strip(),
+            "email": "", "lms_user_id": (row.get("id") or "").strip()}
+
+
+def _moodle_row(row: dict) -> dict:
+    email = (row.get("emailaddress") or row.get("email") or "").strip()
+    sid = (row.get("idnumber") or "").strip() or email.split("@")[0]
+    return {"id": sid, "first_name": (row.get("firstname") or "").strip(),
+            "last_name": (row.get("lastname") or row.get("surname") or "").strip(),
+            "email": email, "lms_user_id": ""}
+
+
+def _plain_row(row: dict) -> dict:
+    return {"id": (row.get("id") or "").strip(),
+            "first_name": (row.get("firstname") or "").strip(),
+            "last_name": (row.get("lastname") or "").strip(),
+            "email": (row.get("email") or "").strip(),
+            "lms_user_id": (row.get("lmsuserid") or "").strip()}
+
+
+def parse_roster(text: str, source: str = "roster") -> list[RosterStudent]:
+    """Students of a roster file's text (any of the three layouts).
+
+    Raises
+    ------
+    ValueError
+        Naming ``source`` and the line of the first bad row: no id, an id that is not a
+        plain name, a duplicate id, a malformed email, or a row with too few columns.
+    """
+    text = text.lstrip("\ufeff")
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ValueError(f"roster: {source} is empty; expected a header row") from None
+    kind = detect_format(header)
+    keys = [_key(h) for h in header]
+    convert = {"canvas": _canvas_row, "moodle": _moodle_row, "plain": _plain_row}[kind]
+    students, seen = [], {}
+    for cells in reader:
+        line = reader.line_num
+        if not any(c.strip() for c in cells):
+            continue
+        first = cells[0].strip()
+        if kind == "canvas" and (first in ("Points Possible", "Student, Test")
+                                 or first.startswith("    Points Possible")):
+            continue  # Canvas's "Points Possible" row and its test student
+        if len(cells) < len(header) and kind == "plain" and len(cells) < 3:
+            raise ValueError(f"roster: {source} line {line}: {len(cells)} columns, expected "
+                             f"{len(header)} ({', '.join(header)})")
+        row = convert(dict(zip(keys, cells, strict=False)))
+        where = f"roster: {source} line {line}"
+        if not row["id"]:
+            raise ValueError(f"{where}: no student id; expected one in every row")
+        if not STUDENT_ID.match(row["id"]):
+            raise ValueError(f"{where}: student id {row['id']!r} is not a plain name (letters, "
+                             "digits, . _ @ + -)")
+        if row["id"] in seen:
+            raise ValueError(f"{where}: student id {row['id']!r} already on line "
+                             f"{seen[row['id']]}")
+        if row["email"] and not EMAIL.match(row["email"]):
+            raise ValueError(f"{where}: email {row['email']!r} is not an email address")
+        seen[row["id"]] = line
+        students.append(RosterStudent(**row))
+    if not students:
+        raise ValueError(f"roster: {source} has a header but no students")
+    return students
+
+
+def import_roster(course, path) -> dict[str, list[str]]:
+    """Parse ``path`` fully, then add or update every student in one gradebook transaction.
+
+    Returns ``{"added": [...], "updated": [...]}`` (student ids).
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"roster: {path} is not a file; expected a CSV roster")
+    students = parse_roster(path.read_text(encoding="utf-8-sig"), source=path.name)
+    coursedir = course.coursedir()
+    added, updated = [], []
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+        from nbgrader.api import Student
+
+        try:
+            for s in students:
+                try:
+                    student = gb.find_student(s.id)
+                    updated.append(s.id)
+                except MissingEntry:
+                    student = Student(id=s.id)
+                    gb.db.add(student)
+                    added.append(s.id)
+                student.first_name, student.last_name = s.first_name, s.last_name
+                student.email = s.email or None
+                if s.lms_user_id:
+                    student.lms_user_id = s.lms_user_id
+            gb.db.commit()
+        except Exception:
+            gb.db.rollback()
+            raise
+    return {"added": added, "updated": updated}
+
+
+def read_roster(course) -> list[RosterStudent]:
+    """Every student in the gradebook, sorted by id."""
+    from nbgrader.api import Gradebook
+
+    coursedir = course.coursedir()
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+        return sorted((RosterStudent(s.id, s.first_name or "", s.last_name or "",
+                                     s.email or "", s.lms_user_id or "")
+                       for s in gb.students), key=lambda s: s.id)
