@@ -93,18 +93,22 @@ def collect(ctx, assignment, source, dry_run):
 @click.command(context_settings=CONTEXT)
 @click.argument("assignment")
 @click.option("--workers", "-j", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Parallel grading processes (each loads nbgrader once).")
+              help="Worker processes of the local Dask cluster (each loads nbgrader once).")
+@click.option("--scheduler", metavar="tcp://HOST:PORT",
+              help="Grade on an existing Dask cluster instead of a local one; its workers run "
+                   "`dask worker ... --preload dlgrade.cluster`.")
 @click.option("--force", is_flag=True,
               help="Grade every submission again, not only new or changed ones.")
 @click.option("--db", help="Gradebook URL, e.g. postgresql+psycopg2://user:pw@host:5432/db.")
 @click.option("--shard", metavar="i/N",
-              help="Grade only the i-th of N shares of the students (1-based), for several "
-                   "grading hosts sharing one gradebook.")
+              help="Grade only the i-th of N shares of the students (1-based), e.g. one "
+                   "array job of a batch scheduler per share, sharing one gradebook.")
 @click.option("--timeout", type=click.IntRange(min=1), help="Per-cell time limit in seconds.")
 @click.option("--kernel", help="Kernel to run submissions with (Execute.kernel_name).")
 @click.option("--no-progress", is_flag=True, help="Do not draw the progress bar.")
 @click.pass_context
-def grade(ctx, assignment, workers, force, db, shard, timeout, kernel, no_progress):
+def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel,
+          no_progress):
     """Autograde, check and give feedback on every submission of ASSIGNMENT.
 
     Writes <output>/ASSIGNMENT/grades.csv, report.html, report.json and feedback/<student>.html.
@@ -115,7 +119,8 @@ def grade(ctx, assignment, workers, force, db, shard, timeout, kernel, no_progre
     course = _course(ctx, db=db, timeout=timeout, kernel=kernel)
     try:
         run = grade_assignment(course, assignment, workers=workers, force=force,
-                               shard=parse_shard(shard), progress=not no_progress)
+                               shard=parse_shard(shard), progress=not no_progress,
+                               scheduler=scheduler)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(f"{assignment}: {len(run.graded)} graded ({len(run.flagged)} need manual "
