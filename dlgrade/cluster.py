@@ -244,10 +244,13 @@ def _worker_name() -> str:
 
 
 def close_stations() -> None:
+    """Stop the grading children and remove the private course folders (also those of
+    workers on this host that died)."""
     with _lock:
         for station in _stations.values():
             station.close()
         _stations.clear()
+    sweep_stale_stations(os.environ.get(WORKDIR_ENV) or "/var/tmp")
 
 
 def dask_setup(worker=None) -> None:

@@ -9,13 +9,6 @@ grades with a run on the same submissions with the SQLite gradebook.
 from __future__ import annotations
 
 import csv
-import os
-import pwd
-import shutil
-import socket
-import subprocess
-import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -23,55 +16,8 @@ from tests.submissions.crafted import dlcourse, make_course, make_variant, sandb
 
 pytestmark = pytest.mark.slow
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 KINDS = ["correct", "blank", "partly_wrong", "sys_exit", "os_exit", "corrupted_json",
          "isclose_override", "imports_reference"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    """URL of a fresh database on a private PostgreSQL server."""
-    if not (PG_BIN / "initdb").exists():
-        pytest.skip(f"PostgreSQL binaries missing in {PG_BIN} (make test installs Debian's "
-                    "postgresql package)")
-    import psycopg2
-
-    base = Path(tempfile.mkdtemp(prefix="dlcourse-pg-"))
-    data, sock, log = base / "data", base / "sock", base / "server.log"
-    sock.mkdir()
-    prefix = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        user = pwd.getpwnam("postgres")
-        os.chmod(base, 0o755)
-        for path in (base, sock):
-            os.chown(path, user.pw_uid, user.pw_gid)
-        prefix = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
-
-    def run(*args):
-        subprocess.run([*prefix, *map(str, args)], check=True, capture_output=True, text=True,
-                       cwd=base)
-
-    run(PG_BIN / "initdb", "-D", data, "-A", "trust", "-U", "postgres")
-    run(PG_BIN / "pg_ctl", "-D", data, "-l", log, "-w", "-o",
-        f"-c listen_addresses=127.0.0.1 -p {port} -k {sock}", "start")
-    try:
-        conn = psycopg2.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres")
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute("CREATE DATABASE gradebook")
-        conn.close()
-        yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/gradebook"
-    finally:
-        subprocess.run([*prefix, str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                        "stop"], capture_output=True, cwd=base)
-        shutil.rmtree(base, ignore_errors=True)
 
 
 def _grades(course):
