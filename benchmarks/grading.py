@@ -175,13 +175,14 @@ def dask_cluster(workdir: str):
         yield address
     finally:
         for proc in reversed(procs):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
+            proc.terminate()  # the command closes its workers gracefully
             try:
                 proc.wait(60)
             except subprocess.TimeoutExpired:
+                pass
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+            proc.wait()
 
 
 def export_revision(rev: str, workdir: str) -> str:

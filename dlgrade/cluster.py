@@ -127,7 +127,8 @@ class Station:
                          output_root=str(self.root / "grading"))
         self.course = Course.from_overrides(overrides)
         self.assignment = bundle["assignment"]
-        # On the instructor's own host the real course folder is readable: hide it from kernels.
+        # On the instructor's own host the real course folder is readable: hide its secrets
+        # from kernels too (paths that do not exist here, on another host, are dropped).
         self.hide = [p for p in hide if os.path.exists(p)
                      and not str(self.root).startswith(os.path.realpath(p) + os.sep)]
         logs = Path(log_dir) if log_dir and os.access(log_dir, os.W_OK) else self.root / "logs"
@@ -276,6 +277,17 @@ def _harden_scheduler(dask_scheduler=None) -> None:
     dask_scheduler.WORKER_SATURATION = 1.0
 
 
+def instructor_paths(course: Course) -> list[str]:
+    """What kernels must not read of the instructor's course folder when a worker runs on the
+    same host: the folders and files the sandbox hides in any course, and the output folder."""
+    from .sandbox.policy import HIDDEN_DIRS, HIDDEN_FILES
+
+    root = course.root
+    paths = [str(root / name) for name in HIDDEN_DIRS]
+    paths += sorted(str(p) for pattern in HIDDEN_FILES for p in root.glob(pattern))
+    return paths + [str(course.output_root)]
+
+
 def clear_local(course: Course, assignment: str, student: str) -> None:
     """Remove a student's autograded notebook and feedback from the instructor's folder."""
     for base in (course.autograded_dir, course.feedback_dir):
@@ -337,8 +349,7 @@ class DaskPool:
         from distributed import Client, LocalCluster
 
         settings = {"distributed.scheduler.allowed-failures": 0,
-                    "distributed.scheduler.worker-saturation": 1.0,
-                    "distributed.worker.daemon": False}
+                    "distributed.scheduler.worker-saturation": 1.0}
         with dask.config.set(settings):
             if self.scheduler:
                 with Client(self.scheduler, timeout=self.startup_timeout) as client:
@@ -361,7 +372,7 @@ class DaskPool:
         if not students:
             return
         bundle = course_bundle(self.course, self.assignment)
-        hide = [str(self.course.root)]
+        hide = instructor_paths(self.course)
         with self._client() as client:
             [bundle_future] = client.scatter([bundle], hash=True)
             futures = {}

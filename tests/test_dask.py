@@ -104,13 +104,15 @@ class Cluster:
         for name in [n for n in self.procs if n != "scheduler"] + ["scheduler"]:
             proc = self.procs[name]
             if proc.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGTERM)
+                # SIGTERM to the command only: it closes its worker gracefully, which runs
+                # the preload's teardown (the group would get the signal all at once)
+                proc.terminate()
                 try:
                     proc.wait(60)
                 except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait(30)
+                    pass
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
         deadline = time.monotonic() + 30
         while _processes_with(self.marker) and time.monotonic() < deadline:
             time.sleep(0.5)

@@ -9,6 +9,7 @@ from dlgrade.cluster import (
     STATION_PREFIX,
     clear_local,
     course_bundle,
+    instructor_paths,
     store_artifacts,
     sweep_stale_stations,
     task_key,
@@ -79,3 +80,13 @@ def test_sweep_removes_folders_of_dead_workers_only(tmp_path):
         path.mkdir()
     sweep_stale_stations(str(tmp_path))
     assert not gone.exists() and mine.exists() and other.exists()
+
+
+def test_instructor_paths_name_the_secrets_not_the_whole_folder(tmp_path):
+    course = _course(tmp_path)
+    (tmp_path / "gradebook.db").write_text("")
+    paths = instructor_paths(course)
+    assert str(tmp_path / "solutions") in paths and str(tmp_path / "submitted") in paths
+    assert str(tmp_path / "gradebook.db") in paths and str(tmp_path / "grading") in paths
+    # the course folder itself stays readable (an editable install of the course lives there)
+    assert str(tmp_path) not in paths
