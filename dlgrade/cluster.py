@@ -2,10 +2,11 @@
 
 Each submission is one Dask task, :func:`grade_submission`. The task carries everything the
 worker needs: the course *bundle* (``nbgrader_config.py`` and the assignment's source and
-release notebooks, scattered once per run) and the student's submitted files as bytes. It
-returns the result record plus the autograded notebooks and the feedback pages as bytes, so
-the grading hosts need no shared course folder; scores go to the shared gradebook (PostgreSQL
-for several hosts, the course's SQLite file when every worker runs on this host).
+release notebooks: one task per run the grading tasks depend on) and the student's
+submitted files as bytes. It returns the result record plus the autograded notebooks and
+the feedback pages as bytes, so the grading hosts need no shared course folder; scores go to
+the shared gradebook (PostgreSQL for several hosts, the course's SQLite file when every worker
+runs on this host).
 
 On the worker, a :class:`Station` per course bundle keeps a private course folder and one
 long-lived grading child (:func:`dlgrade.worker.worker_main`: nbgrader loaded once, the kernel
@@ -68,6 +69,11 @@ def course_bundle(course: Course, assignment: str) -> dict:
     digest = hashlib.sha256(repr((sorted(files.items()), sorted(overrides.items(), key=str)))
                             .encode()).hexdigest()
     return {"files": files, "overrides": overrides, "assignment": assignment, "digest": digest}
+
+
+def _bundle(bundle: dict) -> dict:
+    """The course bundle as a Dask task's result (see :meth:`DaskPool.run`)."""
+    return bundle
 
 
 def task_key(assignment: str, student: str, digest: str) -> str:
@@ -374,7 +380,10 @@ class DaskPool:
         bundle = course_bundle(self.course, self.assignment)
         hide = instructor_paths(self.course)
         with self._client() as client:
-            [bundle_future] = client.scatter([bundle], hash=True)
+            # A task, not scattered data: if every worker holding it goes away, the
+            # scheduler computes it again from the task instead of losing it.
+            bundle_future = client.submit(_bundle, bundle,
+                                          key=f"dlgrade-bundle-{bundle['digest'][:16]}")
             futures = {}
             for student in students:
                 files = _files(self.course.submitted_dir / student / self.assignment)
