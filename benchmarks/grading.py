@@ -6,7 +6,13 @@ third broken (a syntax error in the first solution cell) -- and times, on the sa
 
 - plain serial ``nbgrader autograde`` (stock ``python3`` kernel, no sandbox: the course's
   nbgrader_config.py without the ``configure_nbgrader(c)`` line);
-- ``dlcourse grade`` with 1 and 2 workers, with the sandbox on and off (DLCOURSE_SANDBOX=0).
+- ``dlcourse grade`` with 1 and 2 workers of its local Dask cluster, with the sandbox on and
+  off (DLCOURSE_SANDBOX=0);
+- ``dlcourse grade --scheduler`` on a ``dask scheduler`` plus one ``dask worker --nworkers 2
+  --nthreads 1 --preload dlgrade.cluster`` on 127.0.0.1, started before the clock starts (a
+  long-lived cluster pays its start-up once, not per batch), sandbox on;
+- with ``--before REV``: the engine of git revision REV (e.g. the last one with the hand-made
+  process pool), 2 workers, sandbox on, run from an exported copy of its ``dlgrade/``.
 
 It prints the times, the throughput ratios against plain serial and whether every mode gave
 every student the same score (read from the gradebook). Timings depend on the machine:
@@ -19,9 +25,12 @@ this is a benchmark, not a test.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -125,17 +134,68 @@ def time_plain(root: str, assignment: str) -> float:
     return time.perf_counter() - start
 
 
-def time_dlcourse(root: str, assignment: str, workers: int, sandbox: bool) -> float:
+def time_dlcourse(root: str, assignment: str, workers: int, sandbox: bool,
+                  scheduler: str | None = None, pythonpath: str | None = None) -> float:
     write_config(root, sandbox=True)
     clear_grades(root)
     env = tools_env(dict(os.environ, DLCOURSE_SANDBOX="1" if sandbox else "0"))
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
+    where = ["--scheduler", scheduler] if scheduler else ["--workers", str(workers)]
     start = time.perf_counter()
-    _run([os.path.join(BIN, "dlcourse"), "--course", root, "grade", assignment,
-          "--workers", str(workers), "--force", "--no-progress"], root, env, ok=(0, 2))
+    _run([os.path.join(BIN, "dlcourse"), "--course", root, "grade", assignment, *where,
+          "--force", "--no-progress"], root, env, ok=(0, 2))
     return time.perf_counter() - start
 
 
-def bench(n: int, assignment: str, workdir: str | None) -> None:
+@contextlib.contextmanager
+def dask_cluster(workdir: str):
+    """``dask scheduler`` + one ``dask worker`` process with 2 worker processes on 127.0.0.1;
+    yields the scheduler's address once both workers are connected."""
+    from distributed import Client
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    env = tools_env(dict(os.environ, DLCOURSE_SANDBOX="1",
+                         DLGRADE_WORKER_DIR=os.path.join(workdir, "stations")))
+    dask = os.path.join(BIN, "dask")
+    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                               "--no-dashboard"], cwd=workdir, env=env, start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    procs.append(subprocess.Popen(
+        [dask, "worker", address, "--host", "127.0.0.1", "--nworkers", "2", "--nthreads", "1",
+         "--no-dashboard", "--preload", "dlgrade.cluster", "--local-directory",
+         os.path.join(workdir, "dask")], cwd=workdir, env=env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    try:
+        with Client(address, timeout=120) as client:
+            client.wait_for_workers(2, timeout=300)
+        yield address
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()  # the command closes its workers gracefully
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                pass
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def export_revision(rev: str, workdir: str) -> str:
+    """Copy ``dlgrade/`` of git revision ``rev`` into a folder; return it (for PYTHONPATH)."""
+    target = tempfile.mkdtemp(prefix="dlgrade-before-", dir=workdir)
+    os.chmod(target, 0o755)
+    archive = subprocess.run(["git", "-C", REPO, "archive", rev, "dlgrade"], check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", target], input=archive, check=True)
+    return target
+
+
+def bench(n: int, assignment: str, workdir: str | None, before: str | None = None) -> None:
     root = tempfile.mkdtemp(prefix=f"dlcourse-bench-{n}-", dir=workdir)
     os.chmod(root, 0o755)
     try:
@@ -152,9 +212,20 @@ def bench(n: int, assignment: str, workdir: str | None) -> None:
                 label = f"dlcourse grade, {workers} worker{'s' * (workers > 1)}, " \
                         f"sandbox {'on' if sandbox else 'off'}"
                 modes.append((label, workers, sandbox))
+        modes.append(("dask local cluster, 2 workers, sandbox on (again)", 2, True))
+        modes.append(("dask scheduler + 2 worker processes on 127.0.0.1", "scheduler", True))
+        if before:
+            modes.append((f"hand-made process pool ({before}), 2 workers, sandbox on",
+                          "before", True))
         for label, workers, sandbox in modes:
             if workers is None:
                 seconds = time_plain(root, assignment)
+            elif workers == "scheduler":
+                with dask_cluster(root) as address:
+                    seconds = time_dlcourse(root, assignment, 2, sandbox, scheduler=address)
+            elif workers == "before":
+                seconds = time_dlcourse(root, assignment, 2, sandbox,
+                                        pythonpath=export_revision(before, root))
             else:
                 seconds = time_dlcourse(root, assignment, workers, sandbox)
             results[label] = seconds
@@ -181,14 +252,19 @@ def main(argv=None) -> None:
     parser.add_argument("--assignment", default=None,
                         help="assignment to grade (default 02_neuron, else the built-in ps1)")
     parser.add_argument("--dir", default=None, help="where to create the scratch courses")
+    parser.add_argument("--before", default=None, metavar="REV",
+                        help="also time the engine of this git revision (2 workers, sandbox on)")
     args = parser.parse_args(argv)
     assignment = args.assignment or (
         "02_neuron" if os.path.isdir(os.path.join(REPO, "solutions", "02_neuron")) else "ps1")
     sizes = [6] if args.quick else (args.n or [20, 60])
     print(f"grading benchmark: {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.1f} at start")
-    for n in sizes:
-        bench(n, assignment, args.dir)
+    try:
+        for n in sizes:
+            bench(n, assignment, args.dir, args.before)
+    finally:
+        print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":

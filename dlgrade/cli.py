@@ -119,13 +119,16 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db):
 @click.command(context_settings=CONTEXT)
 @click.argument("assignment")
 @click.option("--workers", "-j", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Parallel grading processes (each loads nbgrader once).")
+              help="Worker processes of the local Dask cluster (each loads nbgrader once).")
+@click.option("--scheduler", metavar="tcp://HOST:PORT",
+              help="Grade on an existing Dask cluster instead of a local one; its workers run "
+                   "`dask worker ... --preload dlgrade.cluster`.")
 @click.option("--force", is_flag=True,
               help="Grade every submission again, not only new or changed ones.")
 @click.option("--db", help="Gradebook URL, e.g. postgresql+psycopg2://user:pw@host:5432/db.")
 @click.option("--shard", metavar="i/N",
-              help="Grade only the i-th of N shares of the students (1-based), for several "
-                   "grading hosts sharing one gradebook.")
+              help="Grade only the i-th of N shares of the students (1-based), e.g. one "
+                   "array job of a batch scheduler per share, sharing one gradebook.")
 @click.option("--timeout", type=click.IntRange(min=1), help="Per-cell time limit in seconds.")
 @click.option("--kernel", help="Kernel to run submissions with (Execute.kernel_name).")
 @click.option("--no-progress", is_flag=True, help="Do not draw the progress bar.")
@@ -136,8 +139,8 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db):
               help="none, zero, or a deduction per started hour late with a cap, e.g. "
                    "5%/h:50% (default: nbgrader_config.py's LateSubmissionPlugin settings).")
 @click.pass_context
-def grade(ctx, assignment, workers, force, db, shard, timeout, kernel, no_progress, students,
-          late_policy):
+def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel, no_progress,
+          students, late_policy):
     """Autograde, check and give feedback on every submission of ASSIGNMENT.
 
     Writes <output>/ASSIGNMENT/grades.csv, report.html, report.json and feedback/<student>.html.
@@ -152,7 +155,7 @@ def grade(ctx, assignment, workers, force, db, shard, timeout, kernel, no_progre
             course.extra.update(parse_late_policy(late_policy))
         run = grade_assignment(course, assignment, workers=workers, force=force,
                                shard=parse_shard(shard), progress=not no_progress,
-                               only=list(students) or None)
+                               only=list(students) or None, scheduler=scheduler)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(f"{assignment}: {len(run.graded)} graded ({len(run.flagged)} need manual "

@@ -1,10 +1,11 @@
-"""Grade every submission of an assignment in parallel, long-lived worker processes.
+"""Grade every submission of an assignment in parallel on a Dask cluster.
 
 :func:`grade_assignment` decides who needs grading (new or changed submissions, or all with
-``force``), hands the students to ``workers`` processes (:mod:`dlgrade.worker`) one
-at a time, watches each with a deadline, replaces a worker that died or hung (its student is
-marked failed and cleared from the gradebook), draws a progress bar, records one status file
-per student (:mod:`dlgrade.status`) and finally writes the outputs (:mod:`dlgrade.report`).
+``force``), hands the students as Dask tasks to a local cluster of ``workers`` processes or
+to an existing cluster at ``scheduler`` (:mod:`dlgrade.cluster`; on each worker a long-lived
+grading child of :mod:`dlgrade.worker` keeps the per-submission deadline), draws a progress
+bar, records one status file per student (:mod:`dlgrade.status`) and finally writes the
+outputs (:mod:`dlgrade.report`).
 """
 
 from __future__ import annotations
@@ -12,15 +13,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import multiprocessing
-import os
 import signal
 import threading
 import time
 from dataclasses import dataclass, field
-from multiprocessing.connection import wait
-from pathlib import Path
 
+from .cluster import DaskPool
 from .course import Course, ensure_tools_on_path
 from .report import write_outputs
 from .status import read_statuses, write_status
@@ -98,150 +96,6 @@ class GradeRun:
     outputs: dict = field(default_factory=dict)
 
 
-class _Worker:
-    """One grading process (:func:`dlgrade.worker.worker_main`) and the student it holds."""
-
-    def __init__(self, ctx, course, assignment, log_path):
-        from .worker import worker_main
-
-        self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=worker_main,
-                                args=(child, course.overrides(), assignment, str(log_path)),
-                                daemon=True)
-        self.proc.start()
-        child.close()
-        self.ready = False
-        self.task = None
-        self.deadline = None
-        self.started = time.monotonic()
-
-    def kill(self):
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.proc.join(5)
-        self.conn.close()
-
-
-class _WorkerPool:
-    """Hands students to grading processes one at a time and watches each with a deadline.
-
-    A process that dies or overruns its deadline is killed and replaced; its student gets a
-    ``failed`` result and is cleared from the gradebook. A process that cannot start ends the
-    run with ``RuntimeError``.
-    """
-
-    def __init__(self, course: Course, assignment: str, deadline: float, startup_timeout: float,
-                 logs: Path):
-        self.course, self.assignment = course, assignment
-        self.deadline, self.startup_timeout, self.logs = deadline, startup_timeout, logs
-        self.ctx = multiprocessing.get_context("fork")
-        self.workers: list[_Worker] = []
-        self.queue: list[str] = []
-        self.started = 0
-
-    def run(self, students: list[str], n_workers: int, finish) -> None:
-        """Grade ``students`` on up to ``n_workers`` processes; ``finish(student, result)``
-        is called as each one ends."""
-        self.queue = list(students)
-        try:
-            for _ in range(min(n_workers, len(self.queue))):
-                self._spawn()
-            while self.queue or self.busy():
-                self._hand_out()
-                for student, result in self._collect():
-                    finish(student, result)
-            self._close()
-        except BaseException:
-            for w in self.workers:  # never leave grading processes (and their kernels) behind
-                w.kill()
-            raise
-
-    def busy(self) -> int:
-        return sum(1 for w in self.workers if w.task)
-
-    def _spawn(self) -> None:
-        self.started += 1
-        self.workers.append(_Worker(self.ctx, self.course, self.assignment,
-                                    self.logs / f"worker{self.started}.log"))
-
-    def _hand_out(self) -> None:
-        for w in self.workers:
-            if w.ready and w.task is None and self.queue:
-                w.task = self.queue.pop(0)
-                w.deadline = time.monotonic() + self.deadline
-                w.conn.send({"student": w.task})
-
-    def _collect(self) -> list[tuple[str, dict]]:
-        """Wait up to half a second; return the ``(student, result)`` pairs that ended."""
-        waitables = [w.conn for w in self.workers] + [w.proc.sentinel for w in self.workers]
-        ready = wait(waitables, timeout=0.5) if waitables else []
-        now = time.monotonic()
-        done = []
-        for w in list(self.workers):
-            if w.conn in ready and self._receive(w, done):
-                continue
-            if w.task is not None and (not w.proc.is_alive() or w.conn.closed
-                                       or now > w.deadline):
-                done.append(self._lost(w, now))
-            elif not w.ready:
-                self._check_start(w, now)
-        return done
-
-    def _receive(self, w: _Worker, done: list) -> bool:
-        """Read one message: the start-up handshake or a result. True when handled."""
-        try:
-            msg = w.conn.recv()
-        except (EOFError, OSError):
-            return False
-        if "ready" in msg:
-            if not msg["ready"]:
-                raise RuntimeError("grading worker could not start:\n" + msg.get("error", ""))
-            w.ready = True
-            return True
-        done.append((w.task, msg))
-        w.task = w.deadline = None
-        return True
-
-    def _lost(self, w: _Worker, now: float) -> tuple[str, dict]:
-        """Kill a process that died or overran; fail and clear its student; replace it."""
-        from .worker import clear_student
-
-        why = (f"timed out: no result within {self.deadline:.0f} s, grading process killed"
-               if w.proc.is_alive() else "the grading process was killed (by the submission?)")
-        student, runtime = w.task, now - (w.deadline - self.deadline)
-        w.kill()
-        self.workers.remove(w)
-        try:
-            clear_student(self.course, self.assignment, student)
-        except Exception:  # noqa: BLE001 - the failed status is recorded either way
-            pass
-        if self.queue:
-            self._spawn()
-        return student, {"status": "failed", "reason": why, "runtime": round(runtime, 3)}
-
-    def _check_start(self, w: _Worker, now: float) -> None:
-        if not w.proc.is_alive():
-            self.workers.remove(w)
-            raise RuntimeError(f"grading worker exited while starting; see {self.logs}")
-        if now - w.started > self.startup_timeout:
-            w.kill()
-            self.workers.remove(w)
-            raise RuntimeError(f"grading worker did not start in {self.startup_timeout} s")
-
-    def _close(self) -> None:
-        for w in self.workers:
-            try:
-                w.conn.send(None)
-            except OSError:
-                pass
-        for w in self.workers:
-            w.proc.join(10)
-            if w.proc.is_alive():
-                w.kill()
-
-
 def _require_gradebook_entry(course: Course, assignment: str) -> None:
     from nbgrader.api import Gradebook, MissingEntry
 
@@ -307,7 +161,8 @@ def _sigterm_as_interrupt():
 
 def grade_assignment(course: Course, assignment: str, workers: int = 1, force: bool = False,
                      shard=None, progress: bool = True, console=None,
-                     startup_timeout: float = 120.0, only=None) -> GradeRun:
+                     startup_timeout: float = 120.0, only=None,
+                     scheduler: str | None = None) -> GradeRun:
     """Autograde, check, give feedback on and report every submission of ``assignment``.
 
     Parameters
@@ -315,7 +170,8 @@ def grade_assignment(course: Course, assignment: str, workers: int = 1, force: b
     course : Course
     assignment : str
     workers : int
-        Number of grading processes (each loads nbgrader once).
+        Worker processes of the local Dask cluster (each loads nbgrader once); ignored
+        with ``scheduler``.
     force : bool
         Grade every submission, not only new or changed ones.
     shard : tuple (i, N) or str, optional
@@ -325,6 +181,9 @@ def grade_assignment(course: Course, assignment: str, workers: int = 1, force: b
     only : list of str, optional
         Grade these students again (``--student``), whatever changed; every other
         student's results, feedback and gradebook entries stay as they are.
+    scheduler : str, optional
+        Address of an existing Dask scheduler (``tcp://HOST:PORT``) whose workers run
+        ``dask worker ... --preload dlgrade.cluster``.
 
     Returns
     -------
@@ -351,12 +210,9 @@ def grade_assignment(course: Course, assignment: str, workers: int = 1, force: b
 
     console = console or Console(stderr=True)
     bar = _progress_bar(console, progress)
-    # Workers are forked from this process after nbgrader is imported here, so they start
-    # without paying nbgrader's import again (seconds on a busy machine).
-    import nbgrader.apps.api  # noqa: F401
-
-    pool = _WorkerPool(course, assignment, deadline=timeout * (n_cells + 2) + 60.0,
-                       startup_timeout=startup_timeout, logs=logs)
+    pool = DaskPool(course, assignment, deadline=timeout * (n_cells + 2) + 60.0,
+                    startup_timeout=startup_timeout, logs=logs, workers=workers,
+                    scheduler=scheduler)
 
     def finish(student: str, result: dict) -> None:
         record = _record(course, run, student, hashes[student], result)
@@ -369,7 +225,7 @@ def grade_assignment(course: Course, assignment: str, workers: int = 1, force: b
     with _sigterm_as_interrupt(), bar:
         task = bar.add_task(f"grading {assignment}", total=len(todo), done=0, failed=0,
                             remaining=len(todo))
-        pool.run(todo, workers, finish)
+        pool.run(todo, hashes, finish)
 
     run.outputs = write_outputs(course, assignment)
     run.seconds = time.monotonic() - t0

@@ -31,7 +31,8 @@ def course_dir():
     shutil.rmtree(root, ignore_errors=True)
 
 
-# --- a throw-away PostgreSQL server (tests/test_postgres.py, tests/test_lms_roundtrip.py) ---
+# --- a throw-away PostgreSQL server (tests/test_postgres.py, tests/test_lms_roundtrip.py,
+# tests/test_dask.py) ---
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
@@ -43,8 +44,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def postgres():
-    """URL of a fresh database on a private PostgreSQL server."""
+def postgres_server():
+    """A throw-away PostgreSQL server on 127.0.0.1 (own data folder, free port), stopped
+    afterwards; yields ``new_database(name) -> SQLAlchemy URL``."""
     if not (PG_BIN / "initdb").exists():
         pytest.skip(f"PostgreSQL binaries missing in {PG_BIN} (make test installs Debian's "
                     "postgresql package)")
@@ -66,17 +68,26 @@ def postgres():
         subprocess.run([*prefix, *map(str, args)], check=True, capture_output=True, text=True,
                        cwd=base)
 
+    def new_database(name: str) -> str:
+        conn = psycopg2.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres")
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(f"CREATE DATABASE {name}")
+        conn.close()
+        return f"postgresql+psycopg2://postgres@127.0.0.1:{port}/{name}"
+
     run(PG_BIN / "initdb", "-D", data, "-A", "trust", "-U", "postgres")
     run(PG_BIN / "pg_ctl", "-D", data, "-l", log, "-w", "-o",
         f"-c listen_addresses=127.0.0.1 -p {port} -k {sock}", "start")
     try:
-        conn = psycopg2.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres")
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute("CREATE DATABASE gradebook")
-        conn.close()
-        yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/gradebook"
+        yield new_database
     finally:
         subprocess.run([*prefix, str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate",
                         "stop"], capture_output=True, cwd=base)
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def postgres(postgres_server):
+    """URL of a fresh database on a private PostgreSQL server."""
+    return postgres_server("gradebook")

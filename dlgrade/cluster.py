@@ -1,0 +1,424 @@
+"""Grade on a Dask cluster: a local one (``--workers N``) or an existing one (``--scheduler``).
+
+Each submission is one Dask task, :func:`grade_submission`. The task carries everything the
+worker needs: the course *bundle* (``nbgrader_config.py`` and the assignment's source and
+release notebooks: one task per run the grading tasks depend on) and the student's
+submitted files as bytes. It returns the result record plus the autograded notebooks and
+the feedback pages as bytes, so the grading hosts need no shared course folder; scores go to
+the shared gradebook (PostgreSQL for several hosts, the course's SQLite file when every worker
+runs on this host).
+
+On the worker, a :class:`Station` per course bundle keeps a private course folder and one
+long-lived grading child (:func:`dlgrade.worker.worker_main`: nbgrader loaded once, the kernel
+fork server started once). Dask has no per-task timeout (dask/distributed#391), so the station
+keeps the deadline itself: a child that overruns or dies is killed with its process group
+(kernels included), its student fails and a fresh child takes the next one.
+
+A submission that takes the whole Dask worker down surfaces in the engine as ``KilledWorker``.
+The scheduler is told never to retry (``allowed_failures = 0``) and to hand each one-thread
+worker one task at a time (``worker-saturation = 1``), so exactly the student being graded
+fails and nobody else's task is touched. Task keys are built from the student and the
+submission hash: submitting the same batch twice gives the same keys.
+
+Workers of an existing cluster load this module with ``dask worker ... --preload
+dlgrade.cluster`` (:func:`dask_setup`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import multiprocessing
+import os
+import shutil
+import signal
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from .course import CONFIG_NAME, Course, ensure_tools_on_path
+
+#: Environment variable naming the folder where workers keep their private course folders.
+WORKDIR_ENV = "DLGRADE_WORKER_DIR"
+#: Prefix of those folders (``<prefix><pid>-<random>``); folders of dead workers are removed.
+STATION_PREFIX = "dlgrade-worker-"
+KILLED_REASON = ("the Dask worker died while grading it (killed by the submission, "
+                 "or its host went away)")
+
+
+# -- what travels with a task ------------------------------------------------------------------
+def _files(base: Path) -> dict[str, bytes]:
+    """``{path relative to base: bytes}`` of every file under ``base``."""
+    if not base.is_dir():
+        return {}
+    return {str(p.relative_to(base)): p.read_bytes() for p in sorted(base.rglob("*"))
+            if p.is_file() and ".ipynb_checkpoints" not in p.parts}
+
+
+def course_bundle(course: Course, assignment: str) -> dict:
+    """What a worker needs of the course to grade ``assignment``: the nbgrader configuration,
+    the source and release notebooks, and the settings (gradebook URL made absolute)."""
+    files = {CONFIG_NAME: (course.root / CONFIG_NAME).read_bytes()}
+    for base in (course.source_dir / assignment, course.release_dir / assignment):
+        rel = base.relative_to(course.root)
+        files.update({str(rel / k): v for k, v in _files(base).items()})
+    overrides = course.overrides()
+    overrides["db_url"] = course.db
+    digest = hashlib.sha256(repr((sorted(files.items()), sorted(overrides.items(), key=str)))
+                            .encode()).hexdigest()
+    return {"files": files, "overrides": overrides, "assignment": assignment, "digest": digest}
+
+
+def _bundle(bundle: dict) -> dict:
+    """The course bundle as a Dask task's result (see :meth:`DaskPool.run`)."""
+    return bundle
+
+
+def task_key(assignment: str, student: str, digest: str) -> str:
+    """Dask key of one student's grading: the same batch submitted twice gets the same keys."""
+    return f"dlgrade-{assignment}-{student}-{digest[:16]}"
+
+
+# -- the worker side ---------------------------------------------------------------------------
+class _Child:
+    """The long-lived grading process of a station (:func:`dlgrade.worker.worker_main`)."""
+
+    def __init__(self, course: Course, assignment: str, log_path: Path):
+        from .worker import worker_main
+
+        ctx = multiprocessing.get_context("fork")
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=worker_main,
+                                args=(child, course.overrides(), assignment, str(log_path)),
+                                daemon=True)
+        self.proc.start()
+        child.close()
+
+    def wait_ready(self, timeout: float) -> None:
+        if not self.conn.poll(timeout):
+            self.kill()
+            raise RuntimeError(f"grading process did not start in {timeout:.0f} s")
+        msg = self.conn.recv()
+        if not msg.get("ready"):
+            self.kill()
+            raise RuntimeError("grading process could not start:\n" + msg.get("error", ""))
+
+    def kill(self) -> None:
+        """Kill the child's whole session (its kernels and fork server too)."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.join(5)
+        self.conn.close()
+
+
+class Station:
+    """One course bundle on one Dask worker: a private course folder and its grading child."""
+
+    def __init__(self, bundle: dict, log_dir: str | None, hide: list[str], name: str):
+        base = os.environ.get(WORKDIR_ENV) or "/var/tmp"
+        Path(base).mkdir(parents=True, exist_ok=True)
+        sweep_stale_stations(base)
+        # not under /tmp: the kernel sandbox replaces /tmp wholesale
+        self.root = Path(tempfile.mkdtemp(prefix=f"{STATION_PREFIX}{os.getpid()}-", dir=base))
+        os.chmod(self.root, 0o755)  # the sandboxed kernel runs as another user
+        for rel, data in bundle["files"].items():
+            path = self.root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        overrides = dict(bundle["overrides"], root=str(self.root),
+                         output_root=str(self.root / "grading"))
+        self.course = Course.from_overrides(overrides)
+        self.assignment = bundle["assignment"]
+        # On the instructor's own host the real course folder is readable: hide its secrets
+        # from kernels too (paths that do not exist here, on another host, are dropped).
+        self.hide = [p for p in hide if os.path.exists(p)
+                     and not str(self.root).startswith(os.path.realpath(p) + os.sep)]
+        logs = Path(log_dir) if log_dir and os.access(log_dir, os.W_OK) else self.root / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        self.logs, self.name, self.started = logs, name, 0
+        self.child: _Child | None = None
+
+    def _spawn(self, startup_timeout: float) -> _Child:
+        self.started += 1
+        # the child's sandboxed kernels take the course folder from these (fork: inherited)
+        os.environ["DLCOURSE_COURSE_ROOT"] = str(self.root)
+        os.environ["DLCOURSE_SANDBOX_HIDE"] = os.pathsep.join(
+            [str(self.course.output_root), *self.hide])
+        child = _Child(self.course, self.assignment,
+                       self.logs / f"worker-{self.name}-{self.started}.log")
+        child.wait_ready(startup_timeout)
+        return child
+
+    def _clear_local(self, student: str) -> None:
+        c = self.course
+        for base in (c.submitted_dir, c.autograded_dir, c.feedback_dir):
+            shutil.rmtree(base / student, ignore_errors=True)
+        out = c.output_dir(self.assignment) / "feedback"
+        for path in out.glob(f"{student}.*html") if out.is_dir() else ():
+            path.unlink()
+
+    def grade(self, student: str, files: dict, deadline: float,
+              startup_timeout: float) -> tuple[dict, dict]:
+        """Grade one student within ``deadline`` seconds: ``(result, artifacts)``."""
+        from .worker import clear_student
+
+        c, a = self.course, self.assignment
+        self._clear_local(student)
+        target = c.submitted_dir / student / a
+        for rel, data in files.items():
+            path = target / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        try:
+            if self.child is None:
+                self.child = self._spawn(startup_timeout)
+            start = time.monotonic()
+            self.child.conn.send({"student": student})
+            result = None
+            while time.monotonic() - start < deadline and self.child.proc.is_alive():
+                if self.child.conn.poll(0.5):
+                    try:
+                        result = self.child.conn.recv()
+                    except (EOFError, OSError):
+                        pass
+                    break
+            if result is None:  # died or overran: kill it, fail and clear the student
+                why = (f"timed out: no result within {deadline:.0f} s, grading process killed"
+                       if self.child.proc.is_alive()
+                       else "the grading process was killed (by the submission?)")
+                self.child.kill()
+                self.child = None
+                with contextlib.suppress(Exception):
+                    clear_student(c, a, student)
+                result = {"status": "failed", "reason": why,
+                          "runtime": round(time.monotonic() - start, 3)}
+            artifacts = {
+                "autograded": _files(c.autograded_dir / student / a),
+                "feedback": _files(c.feedback_dir / student / a),
+                "published": {f: (c.output_dir(a) / f).read_bytes()
+                              for f in result.get("feedback") or []
+                              if (c.output_dir(a) / f).is_file()},
+            }
+            return result, artifacts
+        finally:
+            self._clear_local(student)
+
+    def close(self) -> None:
+        if self.child is not None:
+            self.child.kill()
+            self.child = None
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def sweep_stale_stations(base: str) -> None:
+    """Remove station folders left behind by workers that died (their pid no longer runs)."""
+    for path in Path(base).glob(f"{STATION_PREFIX}*"):
+        try:
+            pid = int(path.name[len(STATION_PREFIX):].split("-")[0])
+        except ValueError:
+            continue
+        if pid != os.getpid() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(path, ignore_errors=True)
+
+
+_stations: dict[str, Station] = {}
+_lock = threading.Lock()
+
+
+def grade_submission(bundle: dict, student: str, files: dict, deadline: float,
+                     log_dir: str | None = None, hide: tuple = (),
+                     startup_timeout: float = 120.0) -> tuple[dict, dict]:
+    """The Dask task: grade ``student``'s ``files`` against ``bundle`` on this worker."""
+    with _lock:  # one thread per worker is the intended set-up; be safe with more
+        station = _stations.get(bundle["digest"])
+        if station is None:
+            name = _worker_name()
+            station = _stations[bundle["digest"]] = Station(bundle, log_dir, list(hide), name)
+        return station.grade(student, files, deadline, startup_timeout)
+
+
+def _worker_name() -> str:
+    try:
+        from distributed import get_worker
+
+        return str(get_worker().name).replace("/", "_").replace(":", "_")
+    except (ImportError, ValueError):
+        return str(os.getpid())
+
+
+def close_stations() -> None:
+    """Stop the grading children and remove the private course folders (also those of
+    workers on this host that died)."""
+    with _lock:
+        for station in _stations.values():
+            station.close()
+        _stations.clear()
+    sweep_stale_stations(os.environ.get(WORKDIR_ENV) or "/var/tmp")
+
+
+def dask_setup(worker=None) -> None:
+    """``--preload`` hook of ``dask worker``: load nbgrader once, allow grading children.
+
+    A Nanny starts its worker as a daemonic process, and multiprocessing refuses to let a
+    daemon start children; the grading child needs one (it is killed with the worker
+    through its parent-death signal all the same).
+    """
+    ensure_tools_on_path()
+    multiprocessing.current_process()._config["daemon"] = False
+    import nbgrader.apps.api  # noqa: F401 - imported once here, inherited by every child
+
+
+def dask_teardown(worker=None) -> None:
+    close_stations()
+
+
+# -- the engine side ---------------------------------------------------------------------------
+def _harden_scheduler(dask_scheduler=None) -> None:
+    """Never retry a task whose worker died; one task per thread (run on the scheduler)."""
+    dask_scheduler.allowed_failures = 0
+    dask_scheduler.WORKER_SATURATION = 1.0
+
+
+def instructor_paths(course: Course) -> list[str]:
+    """What kernels must not read of the instructor's course folder when a worker runs on the
+    same host: the folders and files the sandbox hides in any course, and the output folder."""
+    from .sandbox.policy import HIDDEN_DIRS, HIDDEN_FILES
+
+    root = course.root
+    paths = [str(root / name) for name in HIDDEN_DIRS]
+    paths += sorted(str(p) for pattern in HIDDEN_FILES for p in root.glob(pattern))
+    return paths + [str(course.output_root)]
+
+
+def clear_local(course: Course, assignment: str, student: str) -> None:
+    """Remove a student's autograded notebook and feedback from the instructor's folder."""
+    for base in (course.autograded_dir, course.feedback_dir):
+        shutil.rmtree(base / student / assignment, ignore_errors=True)
+    out = course.output_dir(assignment) / "feedback"
+    for path in out.glob(f"{student}.*html") if out.is_dir() else ():
+        path.unlink()
+
+
+def store_artifacts(course: Course, assignment: str, student: str, artifacts: dict) -> None:
+    """Write what a worker sent back into the instructor's course folder."""
+    targets = {"autograded": course.autograded_dir / student / assignment,
+               "feedback": course.feedback_dir / student / assignment,
+               "published": course.output_dir(assignment)}
+    for kind, files in artifacts.items():
+        for rel, data in files.items():
+            path = targets[kind] / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+
+
+class DaskPool:
+    """Grades students as Dask tasks, on a local cluster or at ``scheduler``.
+
+    Parameters
+    ----------
+    course, assignment
+    deadline : float
+        Seconds one submission may take before its grading child is killed.
+    startup_timeout : float
+        Seconds a worker's grading child may take to load nbgrader; also how long to wait
+        for the first worker of an existing cluster.
+    logs : Path
+        Folder for the grading children's logs (used when the worker runs on this host).
+    workers : int
+        Worker processes of the local cluster (one thread each) when ``scheduler`` is None.
+    scheduler : str, optional
+        Address of an existing scheduler, e.g. ``tcp://10.0.0.5:8786``.
+    """
+
+    def __init__(self, course: Course, assignment: str, deadline: float,
+                 startup_timeout: float, logs: Path, workers: int = 1,
+                 scheduler: str | None = None):
+        self.course, self.assignment = course, assignment
+        self.deadline, self.startup_timeout, self.logs = deadline, startup_timeout, logs
+        self.workers, self.scheduler = workers, scheduler
+        self.pending: dict = {}
+
+    @property
+    def queue(self) -> list:
+        return list(self.pending.values())
+
+    def busy(self) -> int:
+        return 0
+
+    @contextlib.contextmanager
+    def _client(self):
+        import dask
+        from distributed import Client, LocalCluster
+
+        settings = {"distributed.scheduler.allowed-failures": 0,
+                    "distributed.scheduler.worker-saturation": 1.0}
+        with dask.config.set(settings):
+            if self.scheduler:
+                with Client(self.scheduler, timeout=self.startup_timeout) as client:
+                    client.wait_for_workers(1, timeout=self.startup_timeout)
+                    client.run_on_scheduler(_harden_scheduler)
+                    yield client
+                return
+            with LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                              host="127.0.0.1", dashboard_address=None,
+                              silence_logs=logging.CRITICAL,
+                              preload=["dlgrade.cluster"]) as cluster, \
+                    Client(cluster) as client:
+                client.run_on_scheduler(_harden_scheduler)
+                yield client
+
+    def run(self, students: list[str], hashes: dict, finish) -> None:
+        """Grade ``students``; ``finish(student, result)`` is called as each one ends."""
+        from distributed import as_completed
+
+        if not students:
+            return
+        bundle = course_bundle(self.course, self.assignment)
+        hide = instructor_paths(self.course)
+        with self._client() as client:
+            # A task, not scattered data: if every worker holding it goes away, the
+            # scheduler computes it again from the task instead of losing it.
+            bundle_future = client.submit(_bundle, bundle,
+                                          key=f"dlgrade-bundle-{bundle['digest'][:16]}")
+            futures = {}
+            for student in students:
+                files = _files(self.course.submitted_dir / student / self.assignment)
+                future = client.submit(
+                    grade_submission, bundle_future, student, files, self.deadline,
+                    str(self.logs), tuple(hide), self.startup_timeout,
+                    key=task_key(self.assignment, student, hashes[student]))
+                futures[future] = student
+            self.pending = {f.key: s for f, s in futures.items()}
+            try:
+                for future in as_completed(list(futures)):
+                    student = futures[future]
+                    self.pending.pop(future.key, None)
+                    finish(student, self._outcome(future, student))
+                    future.release()
+            except BaseException:
+                client.cancel(list(futures))
+                raise
+
+    def _outcome(self, future, student: str) -> dict:
+        """The student's result; its autograded notebook and feedback stored locally."""
+        from distributed import KilledWorker
+
+        from .worker import clear_student
+
+        clear_local(self.course, self.assignment, student)
+        try:
+            result, artifacts = future.result()
+        except KilledWorker:
+            with contextlib.suppress(Exception):
+                clear_student(self.course, self.assignment, student)
+            return {"status": "failed", "reason": KILLED_REASON}
+        except Exception as exc:  # noqa: BLE001 - the grading child could not start, ...
+            with contextlib.suppress(Exception):
+                clear_student(self.course, self.assignment, student)
+            return {"status": "failed", "reason": f"grader error: {exc!r}"[:300]}
+        store_artifacts(self.course, self.assignment, student, artifacts)
+        return result
