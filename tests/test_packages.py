@@ -23,9 +23,11 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 
 def _imports(package: str) -> dict[str, set[str]]:
     """Absolute module names each file of ``package`` imports (or names as a string constant
-    that starts like a module path, e.g. for importlib), by file."""
+    that starts like a module path, e.g. for importlib), by file. A file's sibling modules
+    imported by bare name (sandbox files also run as scripts) are not counted."""
     out = {}
     for path in sorted((ROOT / package).rglob("*.py")):
+        siblings = {p.stem for p in path.parent.glob("*.py")}
         names = set()
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if isinstance(node, ast.Import):
@@ -35,7 +37,7 @@ def _imports(package: str) -> dict[str, set[str]]:
             elif isinstance(node, ast.Constant) and isinstance(node.value, str):
                 if re.fullmatch(r"dlgrade(\.\w+)*(:\w+)?", node.value):
                     names.add(node.value)
-        out[str(path.relative_to(ROOT))] = names
+        out[str(path.relative_to(ROOT))] = {n for n in names if n.split(".")[0] not in siblings}
     return out
 
 
@@ -71,8 +73,6 @@ def _distributions(package: str) -> set[str]:
             top = name.split(".")[0]
             if top in sys.stdlib_module_names or top in ("dlcourse", "dlgrade"):
                 continue
-            if package == "dlgrade" and top in ("jail", "policy"):
-                continue  # launch.py run as a script imports its sibling modules by name
             assert top in providers, f"{package} imports {top}, which no installed package provides"
             dists |= {_normalize(d) for d in providers[top]}
     return dists
