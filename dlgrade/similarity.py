@@ -13,11 +13,19 @@ directions). A pair is listed at or above :data:`THRESHOLD`. The value was chose
 course's own independent correct answers (``tests/independent``): answers to the same
 contract written independently share short passages (``np.asarray(X, dtype=float)``) but
 stay well below it, while a copy with renamed variables scores near 1
-(``tests/test_similarity.py`` checks both).
+(``tests/test_dlgrade_lms.py`` checks both).
+
+copydetect hashes its k-grams with Python's ``hash()``, which is salted anew in every
+process (``PYTHONHASHSEED``): the same two answers then score differently from one run to
+the next (0.25 in one run, 0.33 in another, measured on the independent answers). The k-grams
+are hashed here with BLAKE2b instead, so a pair's score is the same in every run and on every
+machine.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import io
 import itertools
 from dataclasses import dataclass, field
@@ -41,13 +49,42 @@ class Match:
                 "passages": [list(p) for p in self.passages]}
 
 
+def stable_kgram_hashes(text: str, k: int):
+    """The 64-bit BLAKE2b hash of every ``k``-character run of ``text`` (int64 array of
+    ``len(text) - k + 1`` values): copydetect's ``hashed_kgrams`` without the per-process salt.
+
+    >>> a, b = stable_kgram_hashes("abcabc", 3), stable_kgram_hashes("xabc", 3)
+    >>> len(a), bool(a[0] == a[3] == b[1]), bool(a[0] == a[1])
+    (4, True, False)
+    """
+    import numpy as np
+
+    return np.array([int.from_bytes(hashlib.blake2b(text[i:i + k].encode(), digest_size=8)
+                                    .digest(), "little", signed=True)
+                     for i in range(len(text) - k + 1)], dtype=np.int64)
+
+
+@contextlib.contextmanager
+def _stable_hashing():
+    """copydetect fingerprints with :func:`stable_kgram_hashes` inside the block."""
+    from copydetect import utils
+
+    salted = utils.hashed_kgrams
+    utils.hashed_kgrams = stable_kgram_hashes
+    try:
+        yield
+    finally:
+        utils.hashed_kgrams = salted
+
+
 def _fingerprint(code: str, boilerplate):
     import numpy as np
     from copydetect.detector import CodeFingerprint
 
-    return CodeFingerprint("answer.py", NOISE, GUARANTEE - NOISE + 1,
-                           boilerplate=np.array(sorted(boilerplate)) if boilerplate else None,
-                           fp=io.StringIO(code), language="python")
+    with _stable_hashing():
+        return CodeFingerprint("answer.py", NOISE, GUARANTEE - NOISE + 1,
+                               boilerplate=np.array(sorted(boilerplate)) if boilerplate else None,
+                               fp=io.StringIO(code), language="python")
 
 
 def compare(a: str, b: str, template: str = "") -> tuple[float, list[tuple[str, str]]]:
