@@ -41,14 +41,32 @@ if [ "$(cat "$BASE/python/.stamp" 2>/dev/null)" != "$STAMP" ]; then
 fi
 PYVER=$("$MAIN_PY" -c 'import sys; print(f"python{sys.version_info[0]}.{sys.version_info[1]}")')
 
-# 2. The venv: the copy's interpreter, the project's packages (read-only) through a .pth file.
+# 2. The checkout and its packages must be readable by the user. A clone inside a folder the
+#    user cannot enter (e.g. under /root) is copied: the tracked files plus what the build made
+#    (exercises/ is tracked), and the .venv's packages; PYTHONPATH then finds the copy's
+#    dlcourse/dlgrade before the editable install's paths.
+SITE=$("$MAIN_PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+EXTRA_ENV=()
+if ! runuser -u "$USER_NAME" -- test -r "$REPO/pyproject.toml" -a -r "$SITE"; then
+  echo "test_rootless.sh: $REPO is not readable by $USER_NAME: testing a copy in $BASE/src"
+  rm -rf "$BASE/src" "$BASE/site"
+  mkdir -p "$BASE/src"
+  git -C "$REPO" ls-files -z --cached --others --exclude-standard \
+    | (cd "$REPO" && tar --null -T - -cf -) | tar -C "$BASE/src" -xf -
+  cp -a "$SITE" "$BASE/site"
+  chown -R "$USER_NAME:" "$BASE/src" "$BASE/site"
+  REPO=$BASE/src
+  SITE=$BASE/site
+  EXTRA_ENV=(PYTHONPATH="$BASE/src")
+fi
+
+# 3. The venv: the copy's interpreter, the project's packages (read-only) through a .pth file.
 if [ ! -x "$BASE/venv/bin/python" ]; then
   as_user "$BASE/python/bin/$PYVER" -m venv --without-pip "$BASE/venv"
 fi
-SITE=$("$MAIN_PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 echo "import site; site.addsitedir('$SITE')" > "$BASE/venv/lib/$PYVER/site-packages/project-venv.pth"
 # console scripts (nbgrader, jupyter, alembic, ...) with the new interpreter in their #! line
-for script in "$REPO"/.venv/bin/*; do
+for script in "$(dirname "$MAIN_PY")"/*; do
   name=$(basename "$script")
   case $name in python*|activate*|pip*) continue ;; esac
   if head -c 2 "$script" | grep -q '#!' && head -1 "$script" | grep -q python; then
@@ -59,9 +77,10 @@ done
 chown -R "$USER_NAME:" "$BASE/venv"
 mkdir -p "$BASE/courses" && chown "$USER_NAME:" "$BASE/courses"
 
-# 3. The tests, as the user, in rootless mode (the sandbox picks it: the grader is not root).
+# 4. The tests, as the user, in rootless mode (the sandbox picks it: the grader is not root).
 if [ $# -eq 0 ]; then
   set -- tests/test_isolation.py tests/test_sandbox.py tests/test_rootless.py tests/test_grading.py
 fi
-as_user DLCOURSE_TEST_COURSE_BASE="$BASE/courses" \
+cd "$REPO"
+as_user DLCOURSE_TEST_COURSE_BASE="$BASE/courses" "${EXTRA_ENV[@]}" \
   "$BASE/venv/bin/python" -m pytest -p no:cacheprovider -q "$@"

@@ -426,6 +426,40 @@ except OSError as exc:
     assert run.stdout.split()[3] == "28"  # ENOSPC
 
 
+RUNTIME_FLOOD = """
+import os
+from ipykernel.connect import get_connection_file
+run = os.path.dirname(get_connection_file())
+n = 0
+try:
+    for n in range(20000):
+        open(os.path.join(run, f"f{n}"), "w").close()
+    print("files", n + 1)
+except OSError as exc:
+    print("files stopped at", n, exc.errno)
+try:
+    with open(os.path.join(run, "big"), "wb") as f:
+        for _ in range(64):
+            f.write(b"x" * 2**20)
+    print("bytes 64 MB")
+except OSError as exc:
+    print("bytes stopped", exc.errno)
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="rootless: the runtime folder is a host folder "
+                    "(files capped in size by RLIMIT_FSIZE, not in number)")
+def test_runtime_folder_is_a_tiny_tmpfs(tmp_path):
+    """The kernel's connection file and sockets live in a host folder it may write to: on
+    its own tmpfs a flood of files or bytes there stops at once, not in the host's /tmp."""
+    run = run_code(RUNTIME_FLOOD, cwd=str(tmp_path))
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith("files stopped at") and int(lines[0].split()[3]) < 40, run
+    assert lines[1].startswith("bytes stopped"), run
+    free = run_code(RUNTIME_FLOOD, cwd=str(tmp_path), env=OFF).stdout.splitlines()
+    assert free == ["files 20000", "bytes 64 MB"]
+
+
 FORGE = r"""
 import os, subprocess
 line = b"[AutogradeApp] ERROR forged by the student\n"

@@ -34,6 +34,7 @@ else:  # imported by the kernelspec's wrapper run as a script (see launch.py)
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
 
+MNT_DETACH = 2
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWIPC = 0x08000000
@@ -82,6 +83,28 @@ def mount(source: str | None, target: str, fstype: str | None, flags: int, data:
 
     ret = _libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data))
     _check(ret, f"mount({source!r} -> {target!r}, {fstype!r})")
+
+
+def unmount(target: str) -> None:
+    """Detach the mount at ``target`` (``umount2(target, MNT_DETACH)``)."""
+    _check(_libc.umount2(os.fsencode(target), ctypes.c_int(MNT_DETACH)), f"umount({target!r})")
+
+
+def runtime_tmpfs(target: str) -> bool:
+    """Mount a tiny tmpfs (64 KB, 32 files) on a kernel's host runtime folder, as root only.
+
+    The folder holds the connection file and the kernel's sockets, and the kernel may write
+    there: without its own tmpfs a kernel could fill the host's ``/tmp`` through it (768 MB
+    and 20 000 files were tried). Returns False where mounting is not allowed (rootless mode):
+    there only ``RLIMIT_FSIZE`` bounds each file, and the folder goes with the kernel.
+    """
+    if os.geteuid() != 0:
+        return False
+    try:
+        _tmpfs(target, "64k", mode="0700", inodes=32)
+    except SandboxError:
+        return False
+    return True
 
 
 def prctl(option: int, arg: int) -> None:

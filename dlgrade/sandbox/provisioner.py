@@ -51,6 +51,7 @@ class SandboxProvisioner(LocalProvisioner):
     """LocalProvisioner with ipc transport, sandbox checks and a fork-server fast path."""
 
     _rundir: str | None = None
+    _rundir_mounted: bool = False
     _fork_pid: int | None = None
     _pidfd: int | None = None
     _exit_code: int | None = None
@@ -67,6 +68,8 @@ class SandboxProvisioner(LocalProvisioner):
         km = self.parent
         if km is not None:
             self._rundir = tempfile.mkdtemp(prefix="k-", dir=runtime_base())
+            if policy.enabled(env):  # its own small tmpfs, so the kernel cannot fill /tmp
+                self._rundir_mounted = jail.runtime_tmpfs(self._rundir)
             km.transport = "ipc"
             km.cache_ports = False
             km.connection_file = os.path.join(self._rundir, "kernel.json")
@@ -159,8 +162,7 @@ class SandboxProvisioner(LocalProvisioner):
         # cleanup() is never called: release the pidfd, the zombie and the folder here.
         try:
             self._forget()
-            if self._rundir:
-                shutil.rmtree(self._rundir, ignore_errors=True)
+            self._remove_rundir()
         except Exception:  # noqa: BLE001 - interpreter shutdown
             pass
 
@@ -168,6 +170,16 @@ class SandboxProvisioner(LocalProvisioner):
         await super().cleanup(restart=restart)
         if not restart:
             self._forget()
-            if self._rundir:
-                shutil.rmtree(self._rundir, ignore_errors=True)
-                self._rundir = None
+            self._remove_rundir()
+
+    def _remove_rundir(self) -> None:
+        if not self._rundir:
+            return
+        if self._rundir_mounted:
+            try:
+                jail.unmount(self._rundir)
+            except jail.SandboxError:
+                pass
+            self._rundir_mounted = False
+        shutil.rmtree(self._rundir, ignore_errors=True)
+        self._rundir = None
