@@ -464,9 +464,15 @@ class KernelOutputRelay:
         self.limit, self.out = limit, out
         self.pending, self.written, self.dropped = b"", 0, 0
 
-    def _emit(self, line: bytes) -> None:
+    #: Room kept for the note that says output was dropped.
+    NOTE_ROOM = 200
+
+    def _emit(self, line: bytes, note: bool = False) -> None:
         text = KERNEL_LOG_PREFIX + bytes(c if c >= 32 or c == 9 else 63 for c in line) + b"\n"
-        if self.written + len(text) > self.limit:
+        if not note and self.written + len(text) > self.limit - self.NOTE_ROOM:
+            if not self.dropped:  # said at once: the waiter may be killed before finish()
+                self._emit(b"... more bytes of kernel output dropped (at most %d bytes "
+                           b"are kept per kernel)" % self.limit, note=True)
             self.dropped += len(line) + 1
             return
         self.written += len(text)
@@ -490,8 +496,8 @@ class KernelOutputRelay:
             self.pending = b""
         if self.dropped:
             self.dropped, dropped = 0, self.dropped
-            self.written = 0
-            self._emit(f"... {dropped} more bytes of kernel output dropped".encode())
+            self._emit(f"... {dropped} bytes of kernel output dropped in all".encode(),
+                       note=True)
 
 
 def _fork_kernel(policy, run_kernel, uid: int, gid: int) -> int:
