@@ -385,12 +385,13 @@ class DaskPool:
             bundle_future = client.submit(_bundle, bundle,
                                           key=f"dlgrade-bundle-{bundle['digest'][:16]}")
             futures = {}
-            for student in students:
+            for rank, student in enumerate(students):
                 files = _files(self.course.submitted_dir / student / self.assignment)
-                future = client.submit(
+                future = client.submit(  # in the students' order (higher priority first)
                     grade_submission, bundle_future, student, files, self.deadline,
                     str(self.logs), tuple(hide), self.startup_timeout,
-                    key=task_key(self.assignment, student, hashes[student]))
+                    key=task_key(self.assignment, student, hashes[student]),
+                    priority=len(students) - rank)
                 futures[future] = student
             self.pending = {f.key: s for f, s in futures.items()}
             try:
