@@ -74,6 +74,10 @@ for script in "$(dirname "$MAIN_PY")"/*; do
     chmod 755 "$BASE/venv/bin/$name"
   fi
 done
+# the data files of Jupyter (nbconvert's templates, the kernelspecs) beside the new venv
+rm -rf "$BASE/venv/share/jupyter"
+mkdir -p "$BASE/venv/share"
+cp -a "$(dirname "$(dirname "$MAIN_PY")")/share/jupyter" "$BASE/venv/share/jupyter"
 chown -R "$USER_NAME:" "$BASE/venv"
 mkdir -p "$BASE/courses" && chown "$USER_NAME:" "$BASE/courses"
 
