@@ -8,6 +8,8 @@ third broken (a syntax error in the first solution cell) -- and times, on the sa
   nbgrader_config.py without the ``configure_nbgrader(c)`` line);
 - ``dlcourse grade`` with 1 and 2 workers of its local Dask cluster, with the sandbox on and
   off (DLCOURSE_SANDBOX=0);
+- as root, ``dlcourse grade`` with 2 workers in the rootless sandbox mode (the user namespace a
+  normal user gets, forced with ``DLCOURSE_SANDBOX_ROOTLESS=1``);
 - ``dlcourse grade --scheduler`` on a ``dask scheduler`` plus one ``dask worker --nworkers 2
   --nthreads 1 --preload dlgrade.cluster`` on 127.0.0.1, started before the clock starts (a
   long-lived cluster pays its start-up once, not per batch), sandbox on;
@@ -135,10 +137,13 @@ def time_plain(root: str, assignment: str) -> float:
 
 
 def time_dlcourse(root: str, assignment: str, workers: int, sandbox: bool,
-                  scheduler: str | None = None, pythonpath: str | None = None) -> float:
+                  scheduler: str | None = None, pythonpath: str | None = None,
+                  rootless: bool = False) -> float:
     write_config(root, sandbox=True)
     clear_grades(root)
     env = tools_env(dict(os.environ, DLCOURSE_SANDBOX="1" if sandbox else "0"))
+    if rootless:  # the user-namespace mode a normal user gets, forced as root
+        env["DLCOURSE_SANDBOX_ROOTLESS"] = "1"
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
     where = ["--scheduler", scheduler] if scheduler else ["--workers", str(workers)]
@@ -213,6 +218,9 @@ def bench(n: int, assignment: str, workdir: str | None, before: str | None = Non
                         f"sandbox {'on' if sandbox else 'off'}"
                 modes.append((label, workers, sandbox))
         modes.append(("dask local cluster, 2 workers, sandbox on (again)", 2, True))
+        if os.geteuid() == 0:
+            modes.append(("2 workers, rootless sandbox (DLCOURSE_SANDBOX_ROOTLESS=1)",
+                          "rootless", True))
         modes.append(("dask scheduler + 2 worker processes on 127.0.0.1", "scheduler", True))
         if before:
             modes.append((f"hand-made process pool ({before}), 2 workers, sandbox on",
@@ -223,6 +231,8 @@ def bench(n: int, assignment: str, workdir: str | None, before: str | None = Non
             elif workers == "scheduler":
                 with dask_cluster(root) as address:
                     seconds = time_dlcourse(root, assignment, 2, sandbox, scheduler=address)
+            elif workers == "rootless":
+                seconds = time_dlcourse(root, assignment, 2, sandbox, rootless=True)
             elif workers == "before":
                 seconds = time_dlcourse(root, assignment, 2, sandbox,
                                         pythonpath=export_revision(before, root))
