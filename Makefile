@@ -18,6 +18,8 @@ NODE_STAMP := node_modules/.installed
 help:
 	@echo "make book   install everything (pinned) and build the website into _build/html"
 	@echo "make test   install what the tests need (Debian packages too) and run every test"
+	@echo "make test-rootless   (root) the sandbox tests again as an unprivileged user"
+	@echo "make test-kernel     the exercises graded again under another BLAS kernel"
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
