@@ -31,7 +31,6 @@ import contextlib
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -159,6 +158,8 @@ def dask_cluster(workdir: str):
     yields the scheduler's address once both workers are connected."""
     from distributed import Client
 
+    from dlgrade.cluster import stop_command
+
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -180,14 +181,7 @@ def dask_cluster(workdir: str):
         yield address
     finally:
         for proc in reversed(procs):
-            proc.terminate()  # the command closes its workers gracefully
-            try:
-                proc.wait(60)
-            except subprocess.TimeoutExpired:
-                pass
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+            stop_command(proc)
 
 
 def export_revision(rev: str, workdir: str) -> str:

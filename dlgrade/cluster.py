@@ -214,6 +214,26 @@ class Station:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def stop_command(proc, grace: float = 60.0) -> None:
+    """Stop a ``dask scheduler`` / ``dask worker`` command started in its own session.
+
+    SIGTERM goes to the command only, so it closes its workers gracefully (running this
+    module's preload teardown, which removes their course folders); after ``grace`` seconds,
+    or at once if it has ended, SIGKILL goes to whatever is left in its session.
+    """
+    import subprocess
+
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            pass
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
 def sweep_stale_stations(base: str) -> None:
     """Remove station folders left behind by workers that died (their pid no longer runs)."""
     for path in Path(base).glob(f"{STATION_PREFIX}*"):

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from dlgrade.cluster import KILLED_REASON
+from dlgrade.cluster import KILLED_REASON, stop_command
 from dlgrade.worker import FEEDBACK_HELD
 from tests.submissions.crafted import dlcourse, make_course, make_variant, sandbox_config, submit
 
@@ -103,17 +103,7 @@ class Cluster:
 
     def stop(self):
         for name in [n for n in self.procs if n != "scheduler"] + ["scheduler"]:
-            proc = self.procs[name]
-            if proc.poll() is None:
-                # SIGTERM to the command only: it closes its worker gracefully, which runs
-                # the preload's teardown (the group would get the signal all at once)
-                proc.terminate()
-                try:
-                    proc.wait(60)
-                except subprocess.TimeoutExpired:
-                    pass
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
+            stop_command(self.procs[name])
         deadline = time.monotonic() + 30
         while _processes_with(self.marker) and time.monotonic() < deadline:
             time.sleep(0.5)
