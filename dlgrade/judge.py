@@ -316,7 +316,10 @@ class Channel:
 
     def call(self, tag: dict, args: tuple, kwargs: dict):
         request = {"op": "call", "fn": tag, "args": self._out(list(args)),
-                   "kwargs": self._out(dict(kwargs)), "errstate": np.geterr()}
+                   "kwargs": self._out(dict(kwargs)), "errstate": np.geterr(),
+                   # numpy's global random state is the caller's: the student's function
+                   # draws from (or reseeds) the judge's, as it would in one process
+                   "global_rng": encode(np.random.get_state())}
         reply = self._checked(self._request(request))
         return self._result(reply, list(args), kwargs)
 
@@ -335,6 +338,12 @@ class Channel:
                     _copy_into(args[key], value)
                 elif isinstance(key, str) and kwargs is not None and key in kwargs:
                     _copy_into(kwargs[key], value)
+        if reply.get("global_rng") is not None:
+            state = self._in(reply["global_rng"])
+            try:
+                np.random.set_state(state)
+            except (TypeError, ValueError):
+                raise JudgeError("malformed random state from the student's kernel") from None
         if "exc" in reply:
             exc = reply["exc"]
             if not (isinstance(exc, list) and len(exc) == 2):

@@ -146,6 +146,9 @@ def fit(X, y):
 def gives_object_array():
     return np.array([print, 1], dtype=object)
 
+def uses_global():
+    return np.random.random()
+
 def loops():
     while True:
         pass
@@ -357,3 +360,16 @@ def test_source_check_sees_star_imports_and_missing_definitions():
     assert "check_sigmoid" in index.problem("sneaky")
     with pytest.raises(LookupError):
         index.problem("never_defined")
+
+
+def test_numpy_global_random_state_is_the_callers(kernel):
+    channel, ns = kernel
+    used = channel.get({"uses_global"})["uses_global"]
+    np.random.seed(7)
+    expected = np.random.random(3)
+    np.random.seed(7)
+    assert used() == expected[0]  # the student's code draws from the judge's global state
+    assert np.array_equal(np.random.random(2), expected[1:])
+    np.random.seed(7)
+    ns["draw"](np.random.default_rng(0))  # a function that leaves it alone changes nothing
+    assert np.array_equal(np.random.random(3), expected)
