@@ -55,6 +55,11 @@ class JudgeError(RuntimeError):
     """The student's kernel did not answer the judge properly (timeout, malformed reply)."""
 
 
+class CallTimeoutError(JudgeError):
+    """A call of the student's code ran past the cell timeout (the name says "Timeout", as
+    nbgrader's CellTimeoutError, so that dlgrade's worker reports the cell as timed out)."""
+
+
 class RemoteError(Exception):
     """An exception of a type that is not a Python builtin, raised by the student's code."""
 
@@ -97,7 +102,10 @@ class Remote:
     def __class__(self):
         module, _, qualname = str(self._tag.get("type", "")).rpartition(".")
         found = sys.modules.get(module)
-        for part in qualname.split(".") if found is not None else ():
+        parts = qualname.split(".")
+        if not all(p.isidentifier() and not p.startswith("_") for p in parts):
+            return Remote
+        for part in parts if found is not None else ():
             found = getattr(found, part, None)
         if isinstance(found, type) and found.__module__ == module \
                 and found not in (type, object) and not issubclass(found, type):
@@ -219,7 +227,7 @@ class Channel:
             if self.interrupt is not None:
                 with contextlib.suppress(Exception):
                     self.interrupt()
-            raise JudgeError(f"the student's code did not answer within {self.timeout:g} s "
+            raise CallTimeoutError(f"the student's code did not answer within {self.timeout:g} s "
                              "(an endless loop or a very slow function?)")
         return min(left, 1.0)
 

@@ -373,3 +373,34 @@ def test_numpy_global_random_state_is_the_callers(kernel):
     np.random.seed(7)
     ns["draw"](np.random.default_rng(0))  # a function that leaves it alone changes nothing
     assert np.array_equal(np.random.random(3), expected)
+
+
+def test_install_replaces_execute_once_and_keeps_other_steps():
+    from nbgrader.preprocessors import Execute, SaveAutoGrades
+    from traitlets.config import Config
+
+    from dlgrade.judge import JudgedExecute, install
+
+    c = Config()
+    install(c)
+    steps = list(c.Autograde.autograde_preprocessors)
+    assert steps[0] is JudgedExecute and Execute not in steps
+    # another installer (e.g. dlgrade.outputs' CapOutputBytes after SaveAutoGrades) composes
+    at = steps.index(SaveAutoGrades) + 1
+    c.Autograde.autograde_preprocessors = steps[:at] + ["some.module.CapOutputBytes"] + steps[at:]
+    install(c)
+    install(c)
+    again = list(c.Autograde.autograde_preprocessors)
+    assert again.count(JudgedExecute) == 1 and "some.module.CapOutputBytes" in again
+    assert len(again) == len(steps) + 1
+    c.Execute.timeout = 7  # Execute's settings reach the subclass
+    assert JudgedExecute(config=c).timeout == 7
+
+
+def test_judge_switch(monkeypatch):
+    from dlgrade.judge import JudgedExecute
+
+    monkeypatch.setenv("DLCOURSE_JUDGE", "0")
+    assert JudgedExecute().judge is False
+    monkeypatch.setenv("DLCOURSE_JUDGE", "1")
+    assert JudgedExecute().judge is True
