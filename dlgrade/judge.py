@@ -156,7 +156,7 @@ class Channel:
     """
 
     def __init__(self, connection_info: dict, timeout: float | None = 60.0,
-                 interrupt=None, max_reply: int = MAX_MESSAGE):
+                 interrupt=None, max_reply: int = MAX_MESSAGE, every_100=None):
         from jupyter_client.blocking import BlockingKernelClient
 
         self.client = BlockingKernelClient()
@@ -169,6 +169,7 @@ class Channel:
         self._callback_ids: dict[int, int] = {}
         self._in_callback = 0
         self.requests = 0
+        self.every_100 = every_100
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -211,6 +212,8 @@ class Channel:
 
     def _request(self, request: dict) -> dict:
         self.requests += 1
+        if self.every_100 is not None and self.requests % 100 == 0:
+            self.every_100()
         if self._in_callback:
             self.client.input(dumps({"k": "call", "req": request}))
             return self._serve(None)
@@ -517,8 +520,26 @@ class JudgedExecute(Execute):
             def interrupt():
                 run_sync(self.km.interrupt_kernel)()
 
-            self._channel = Channel(info, timeout=self.timeout, interrupt=interrupt)
+            self._channel = Channel(info, timeout=self.timeout, interrupt=interrupt,
+                                    every_100=self._drain_iopub)
         return self._channel
+
+    def _drain_iopub(self) -> None:
+        """Drop the busy/idle messages the judge's requests left on nbclient's IOPub socket,
+        so that they never fill its queue (zmq drops messages past its high-water mark)."""
+        from queue import Empty
+
+        from jupyter_core.utils import run_sync
+
+        async def drain():
+            while True:
+                try:
+                    await self.kc.iopub_channel.get_msg(timeout=0)
+                except Empty:
+                    return
+
+        with contextlib.suppress(Exception):
+            run_sync(drain)()
 
     def _judge_cell(self, cell) -> None:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "test")
@@ -558,6 +579,8 @@ class JudgedExecute(Execute):
                     result = eval(compile(last, f"<test {grade_id}>", "eval"), namespace)  # noqa: S307
         except Exception as caught:  # noqa: BLE001 - a failing test is an output, as in a kernel
             error = caught
+        if self._channel is not None:
+            self._drain_iopub()
         if out.getvalue():
             cell.outputs.append(_stream("stdout", out.getvalue()))
         if err.getvalue():
