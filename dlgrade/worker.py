@@ -54,12 +54,14 @@ def classify_failure(text: str) -> str:
 
 def configure(course: Course):
     """The nbgrader config for grading: the course's own plus our safety steps."""
+    from . import judge
     from .feedback import FEEDBACK_PREPROCESSORS
     from .sanitize import SANITIZE_PREPROCESSORS
 
     config = course.load_config()
     config.Autograde.sanitize_preprocessors = SANITIZE_PREPROCESSORS
     config.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
+    judge.install(config)  # tests run in this process, not in the student's kernel
     config.GenerateFeedback.exporter_class = "dlgrade.feedback.CachedHTMLExporter"
     config.OverwriteCells.add_missing_cells = True
     config.HideHiddenTestOutputs.begin_test_delimeter = config.ClearHiddenTests.get(
