@@ -33,7 +33,7 @@ import json
 import numpy as np
 
 #: Largest message (JSON text) either side accepts, in characters.
-MAX_MESSAGE = 256 * 1024 * 1024
+MAX_MESSAGE = 64 * 1024 * 1024
 #: Deepest nesting of lists/tuples/dicts.
 MAX_DEPTH = 32
 #: Array dtype kinds that may cross: bool, signed/unsigned int, float, complex, unicode text.
