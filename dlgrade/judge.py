@@ -256,7 +256,7 @@ class Channel:
                     return message
                 if message.get("k") == "cb":
                     self.client.input(dumps(dict(self._run_callback(message), k="ret")))
-                    if deadline is not None:  # time spent in the judge's own code is not the student's
+                    if deadline is not None:  # judge time is not the student's
                         deadline = time.monotonic() + self.timeout
                     continue
                 raise JudgeError("malformed message from the student's kernel")
@@ -330,7 +330,7 @@ class Channel:
                    "kwargs": self._out(dict(kwargs)), "errstate": np.geterr(),
                    # numpy's global random state is the caller's: the student's function
                    # draws from (or reseeds) the judge's, as it would in one process
-                   "global_rng": encode(np.random.get_state())}
+                   "global_rng": encode(np.random.get_state())}  # noqa: NPY002
         reply = self._checked(self._request(request))
         return self._result(reply, list(args), kwargs)
 
@@ -352,7 +352,7 @@ class Channel:
         if reply.get("global_rng") is not None:
             state = self._in(reply["global_rng"])
             try:
-                np.random.set_state(state)
+                np.random.set_state(state)  # noqa: NPY002
             except (TypeError, ValueError):
                 raise JudgeError("malformed random state from the student's kernel") from None
         if "exc" in reply:
@@ -576,7 +576,8 @@ class JudgedExecute(Execute):
                 warnings.showwarning = show
                 exec(code, namespace)  # noqa: S102 - the gradebook's test code
                 if last is not None:
-                    result = eval(compile(last, f"<test {grade_id}>", "eval"), namespace)  # noqa: S307
+                    last_code = compile(last, f"<test {grade_id}>", "eval")
+                    result = eval(last_code, namespace)  # noqa: S307 - the gradebook's code
         except Exception as caught:  # noqa: BLE001 - a failing test is an output, as in a kernel
             error = caught
         if self._channel is not None:

@@ -138,8 +138,8 @@ def _call(request):
                 v in ("ignore", "warn", "raise", "call", "print", "log")}
     global_state = request.get("global_rng")
     if global_state is not None:  # the caller's np.random global state, as the judge has it
-        np.random.set_state(decode(global_state))
-        global_state = dumps(encode(np.random.get_state()))
+        np.random.set_state(decode(global_state))  # noqa: NPY002
+        global_state = dumps(encode(np.random.get_state()))  # noqa: NPY002
     discard = _Discard()
     reply = {}
     with warnings.catch_warnings(record=True) as caught:
@@ -154,7 +154,7 @@ def _call(request):
     reply["warn"] = [[w.category.__name__, str(w.message)[:1000]] for w in caught[:50]]
     reply["mut"] = _changes(before, args, kwargs)
     if global_state is not None:
-        now = encode(np.random.get_state())
+        now = encode(np.random.get_state())  # noqa: NPY002
         if dumps(now) != global_state:
             reply["global_rng"] = now
     return reply
