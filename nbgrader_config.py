@@ -25,3 +25,10 @@ from dlgrade.sanitize import SANITIZE_PREPROCESSORS  # noqa: E402
 
 c.Autograde.sanitize_preprocessors = SANITIZE_PREPROCESSORS
 c.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
+
+# Tests run in the grading process, not in the student's kernel (dlgrade.judge): the kernel
+# only runs the student's cells and answers the tests' calls of the student's functions over a
+# narrow channel; hidden tests never enter it. DLCOURSE_JUDGE=0 runs tests in the kernel.
+from dlgrade.judge import install as install_judge  # noqa: E402
+
+install_judge(c)

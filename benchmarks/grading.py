@@ -15,6 +15,8 @@ third broken (a syntax error in the first solution cell) -- and times, on the sa
   long-lived cluster pays its start-up once, not per batch), sandbox on;
 - with ``--before REV``: the engine of git revision REV (e.g. the last one with the hand-made
   process pool), 2 workers, sandbox on, run from an exported copy of its ``dlgrade/``.
+- ``dlcourse grade`` once more with 2 workers and the trusted judge off (DLCOURSE_JUDGE=0:
+  tests in the student's kernel), which gives the judge's cost per submission.
 
 It prints the times, the throughput ratios against plain serial and whether every mode gave
 every student the same score (read from the gradebook). Timings depend on the machine:
@@ -60,7 +62,8 @@ def base_config() -> str:
     with open(os.path.join(REPO, "nbgrader_config.py")) as fh:
         lines = fh.read().splitlines(keepends=True)
     return "".join(line for line in lines
-                   if "configure_nbgrader" not in line and "dlgrade.sandbox" not in line)
+                   if "configure_nbgrader" not in line and "dlgrade.sandbox" not in line
+                   and "install_judge" not in line)
 
 
 def write_config(root: str, sandbox: bool) -> None:
@@ -137,10 +140,11 @@ def time_plain(root: str, assignment: str) -> float:
 
 def time_dlcourse(root: str, assignment: str, workers: int, sandbox: bool,
                   scheduler: str | None = None, pythonpath: str | None = None,
-                  rootless: bool = False) -> float:
+                  rootless: bool = False, judge: bool = True) -> float:
     write_config(root, sandbox=True)
     clear_grades(root)
-    env = tools_env(dict(os.environ, DLCOURSE_SANDBOX="1" if sandbox else "0"))
+    env = tools_env(dict(os.environ, DLCOURSE_SANDBOX="1" if sandbox else "0",
+                         DLCOURSE_JUDGE="1" if judge else "0"))
     if rootless:  # the user-namespace mode a normal user gets, forced as root
         env["DLCOURSE_SANDBOX_ROOTLESS"] = "1"
     if pythonpath:
@@ -205,21 +209,25 @@ def bench(n: int, assignment: str, workdir: str | None, before: str | None = Non
               f"{sum(k == 'partly wrong' for k in kinds.values())} partly wrong, "
               f"{sum(k == 'broken' for k in kinds.values())} broken)", flush=True)
         results, scores = {}, {}
-        modes = [("plain serial nbgrader autograde (stock kernel)", None, None)]
+        modes = [("plain serial nbgrader autograde (stock kernel)", None, None, None)]
         for sandbox in (False, True):
             for workers in (1, 2):
                 label = f"dlcourse grade, {workers} worker{'s' * (workers > 1)}, " \
                         f"sandbox {'on' if sandbox else 'off'}"
-                modes.append((label, workers, sandbox))
-        modes.append(("dask local cluster, 2 workers, sandbox on (again)", 2, True))
+                modes.append((label, workers, sandbox, True))
+        # the judge (tests in the grading process) against tests in the kernel, same run
+        judge_off = "dlcourse grade, 2 workers, sandbox on, judge off"
+        modes.append((judge_off, 2, True, False))
+        modes.append(("dask local cluster, 2 workers, sandbox on (again)", 2, True, True))
         if os.geteuid() == 0:
             modes.append(("2 workers, rootless sandbox (DLCOURSE_SANDBOX_ROOTLESS=1)",
-                          "rootless", True))
-        modes.append(("dask scheduler + 2 worker processes on 127.0.0.1", "scheduler", True))
+                          "rootless", True, True))
+        modes.append(("dask scheduler + 2 worker processes on 127.0.0.1", "scheduler", True,
+                      True))
         if before:
             modes.append((f"hand-made process pool ({before}), 2 workers, sandbox on",
-                          "before", True))
-        for label, workers, sandbox in modes:
+                          "before", True, True))
+        for label, workers, sandbox, judge in modes:
             if workers is None:
                 seconds = time_plain(root, assignment)
             elif workers == "scheduler":
@@ -231,12 +239,16 @@ def bench(n: int, assignment: str, workdir: str | None, before: str | None = Non
                 seconds = time_dlcourse(root, assignment, 2, sandbox,
                                         pythonpath=export_revision(before, root))
             else:
-                seconds = time_dlcourse(root, assignment, workers, sandbox)
+                seconds = time_dlcourse(root, assignment, workers, sandbox, judge)
             results[label] = seconds
             scores[label] = gradebook_scores(root, assignment)
             base = results[modes[0][0]]
             print(f"  {label:52s} {seconds:7.1f} s  {n / seconds:5.2f} subm/s  "
                   f"{base / seconds:5.2f}x plain", flush=True)
+        judge_on = "dlcourse grade, 2 workers, sandbox on"
+        print(f"  judge cost: {results[judge_on] / n * 1000:.0f} ms per submission with the "
+              f"judge, {results[judge_off] / n * 1000:.0f} ms without "
+              f"(ratio {results[judge_on] / results[judge_off]:.2f})")
         reference = scores[modes[0][0]]
         same = all(s == reference for s in scores.values())
         print(f"  grades identical across all {len(modes)} modes: {'yes' if same else 'NO'}")

@@ -54,6 +54,7 @@ def classify_failure(text: str) -> str:
 
 def configure(course: Course):
     """The nbgrader config for grading: the course's own plus our safety steps."""
+    from . import judge
     from .feedback import FEEDBACK_PREPROCESSORS
     from .outputs import install as cap_outputs
     from .sanitize import SANITIZE_PREPROCESSORS
@@ -62,6 +63,7 @@ def configure(course: Course):
     config.Autograde.sanitize_preprocessors = SANITIZE_PREPROCESSORS
     cap_outputs(config)  # also when the course's config does not use the sandbox
     config.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
+    judge.install(config)  # tests run in this process, not in the student's kernel
     config.GenerateFeedback.exporter_class = "dlgrade.feedback.CachedHTMLExporter"
     config.OverwriteCells.add_missing_cells = True
     config.HideHiddenTestOutputs.begin_test_delimeter = config.ClearHiddenTests.get(

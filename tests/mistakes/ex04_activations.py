@@ -13,8 +13,8 @@ MISTAKES = [
     dict(
         function="relu",
         why="hostile: blinds numpy's comparisons in its own cell (np.array_equal, np.allclose) "
-            "and changes its input in place; the hidden test compares with import-bound numpy",
-        fails="hidden",
+            "and changes its input in place; the tests run in the judge with the real numpy "
+            "(with DLCOURSE_JUDGE=0 only the hidden test, which binds numpy by import, sees it)",
         source=(
             "np.array_equal = lambda *args, **kwargs: True\n"
             "np.allclose = lambda *args, **kwargs: True\n"

@@ -1,0 +1,630 @@
+"""The trusted judge: test cells run in the grading process, not in the student's kernel.
+
+nbgrader runs every cell of a submission, test cells included, in the student's kernel, so a
+solution cell can replace what the tests call (``assert_close``, ``check_sigmoid``), rewrite
+later cells (IPython's input transformers) or print the hidden tests' source (``In``). With
+:class:`JudgedExecute` in place of nbgrader's ``Execute``:
+
+* the student's (sandboxed) kernel runs the student's cells and the notebook's locked setup
+  cells, as before;
+* each test cell (``grade: true``, not a solution cell) runs here, in a namespace holding the
+  real test helpers: the imports of the notebook's locked setup cells, executed in this process
+  from the gradebook-restored cells (:mod:`dlgrade.sanitize` rebuilds locked cells before
+  execution). Names the test needs that are not bound here (``sigmoid``, ``neuron``, data the
+  student computed) are fetched from the student's kernel: plain data is copied, functions and
+  other objects become :class:`Remote` references whose calls, attribute reads and items are
+  served by :mod:`dlgrade.judge_agent` in the kernel over the kernel's own Jupyter channels
+  (:class:`Channel`), with values in :mod:`dlgrade.judge_wire`'s format (no pickle);
+* the test's output and exception become the cell's outputs, so nbgrader's ``SaveAutoGrades``
+  scores it as before, and hidden tests never reach the kernel.
+
+``assert_own_implementation`` on a :class:`Remote` analyses the submitted source (solution
+cells and the ``.py`` files handed in beside the notebook) with :mod:`dlgrade.judge_source`.
+
+Switch: ``DLCOURSE_JUDGE=0`` (or ``c.JudgedExecute.judge = False``) runs test cells in the
+kernel as stock nbgrader does. A student's self-check in Jupyter is unchanged: it never uses
+this module.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import contextlib
+import io
+import os
+import sys
+import time
+import traceback
+import warnings
+from pathlib import Path
+
+import numpy as np
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import Execute
+from traitlets import Bool, Integer, default
+
+from .judge_wire import MAX_MESSAGE, WireError, decode, dumps, encode, loads
+
+__all__ = ["Channel", "JudgeError", "JudgedExecute", "Remote", "install", "is_test_cell"]
+
+_AGENT = "dlgrade.judge_agent"
+
+
+class JudgeError(RuntimeError):
+    """The student's kernel did not answer the judge properly (timeout, malformed reply)."""
+
+
+class CallTimeoutError(JudgeError):
+    """A call of the student's code ran past the cell timeout (the name says "Timeout", as
+    nbgrader's CellTimeoutError, so that dlgrade's worker reports the cell as timed out)."""
+
+
+class RemoteError(Exception):
+    """An exception of a type that is not a Python builtin, raised by the student's code."""
+
+
+def is_test_cell(cell) -> bool:
+    """nbgrader's autograded test cell: code, ``grade`` and not ``solution``."""
+    meta = cell.get("metadata", {}).get("nbgrader", {}) or {}
+    return cell.get("cell_type") == "code" and bool(meta.get("grade")) \
+        and not meta.get("solution")
+
+
+def _is_setup_cell(cell) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {}) or {}
+    return cell.get("cell_type") == "code" and bool(meta.get("locked")) \
+        and not meta.get("grade") and not meta.get("solution")
+
+
+# --------------------------------------------------------------------------- remote objects
+
+
+class Remote:
+    """An object that stays in the student's kernel: a function, a fitted model, ...
+
+    Calling it, reading an attribute, an item or its length asks the kernel. ``isinstance``
+    sees the class of the same name if the judge has that module imported already.
+    """
+
+    __slots__ = ("_channel", "_tag", "_label")
+
+    def __init__(self, channel: "Channel", tag: dict, label: str | None = None):
+        object.__setattr__(self, "_channel", channel)
+        object.__setattr__(self, "_tag", tag)
+        object.__setattr__(self, "_label", label)
+
+    @property
+    def __name__(self):  # noqa: D401 - mimic functions
+        return self._label or str(self._tag.get("name") or "student object")
+
+    @property
+    def __class__(self):
+        module, _, qualname = str(self._tag.get("type", "")).rpartition(".")
+        found = sys.modules.get(module)
+        parts = qualname.split(".")
+        if not all(p.isidentifier() and not p.startswith("_") for p in parts):
+            return Remote
+        for part in parts if found is not None else ():
+            found = getattr(found, part, None)
+        if isinstance(found, type) and found.__module__ == module \
+                and found not in (type, object) and not issubclass(found, type):
+            return found
+        return Remote
+
+    def __call__(self, *args, **kwargs):
+        return self._channel.call(self._tag, args, kwargs)
+
+    def __getattr__(self, name):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return self._channel.getattr(self._tag, name)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"{self.__name__} is the student's object: the judge cannot set "
+                             f"its attribute {name!r}")
+
+    def _special(self, name, *args):
+        method = self._channel.getattr(self._tag, name)
+        if not isinstance(method, Remote):
+            raise TypeError(f"{self.__name__} has no {name}")
+        return method(*args)
+
+    def __getitem__(self, key):
+        return self._special("__getitem__", key)
+
+    def __len__(self):
+        return self._special("__len__")
+
+    def __iter__(self):
+        return iter([self[i] for i in range(len(self))])
+
+    def __repr__(self):
+        return f"<student's {self._tag.get('type', 'object')} {self.__name__}>"
+
+
+# --------------------------------------------------------------------------- the channel
+
+
+class Channel:
+    """Requests to :mod:`dlgrade.judge_agent` in a running kernel.
+
+    Uses a client of its own on the kernel's connection (shell and stdin only): a request is a
+    silent ``execute_request`` with empty code whose ``user_expressions`` calls the agent;
+    judge-side functions the student's code calls back arrive as ``input_request`` messages
+    and are answered with ``input_reply``.
+    """
+
+    def __init__(self, connection_info: dict, timeout: float | None = 60.0,
+                 interrupt=None, max_reply: int = MAX_MESSAGE, every_100=None):
+        from jupyter_client.blocking import BlockingKernelClient
+
+        self.client = BlockingKernelClient()
+        self.client.load_connection_info(connection_info)
+        self.client.start_channels(shell=True, iopub=False, stdin=True, hb=False, control=False)
+        self.timeout = timeout
+        self.interrupt = interrupt
+        self.max_reply = max_reply
+        self._callbacks: dict[int, object] = {}
+        self._callback_ids: dict[int, int] = {}
+        self._in_callback = 0
+        self.requests = 0
+        self.every_100 = every_100
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.client.stop_channels()
+
+    # -- values ---------------------------------------------------------------------------
+    def _out(self, value):
+        """Judge value -> tagged form: Remote back to its reference, functions as callbacks."""
+        def other(obj):
+            if type(obj) is Remote:
+                return object.__getattribute__(obj, "_tag")
+            if callable(obj):
+                key = self._callback_ids.get(id(obj))
+                if key is None or self._callbacks.get(key) is not obj:
+                    key = len(self._callbacks) + 1
+                    self._callbacks[key] = obj
+                    self._callback_ids[id(obj)] = key
+                return {"t": "cb", "id": key}
+            raise WireError(f"a {type(obj).__name__} cannot be sent to the student's code "
+                            "(only numbers, text, numpy arrays and lists, tuples and dicts "
+                            "of them, functions and the student's own objects)")
+        return encode(value, other)
+
+    def _in(self, tagged, label=None):
+        def other(obj):
+            if obj["t"] == "cb":
+                if obj["id"] not in self._callbacks:
+                    raise WireError("unknown callback")
+                return self._callbacks[obj["id"]]
+            clean = {"t": "ref", "id": obj["id"]}
+            for key in ("name", "type"):
+                if isinstance(obj.get(key), str):
+                    clean[key] = obj[key][:300]
+            return Remote(self, clean, label)
+        return decode(tagged, other, max_bytes=self.max_reply)
+
+    # -- transport ------------------------------------------------------------------------
+    def _expression(self, request: dict) -> str:
+        return f"__import__({_AGENT!r}, fromlist=['handle']).handle({dumps(request)!r})"
+
+    def _request(self, request: dict) -> dict:
+        self.requests += 1
+        if self.every_100 is not None and self.requests % 100 == 0:
+            self.every_100()
+        if self._in_callback:
+            self.client.input(dumps({"k": "call", "req": request}))
+            return self._serve(None)
+        msg_id = self.client.execute("", silent=True, store_history=False, allow_stdin=True,
+                                     stop_on_error=False,
+                                     user_expressions={"r": self._expression(request)})
+        return self._serve(msg_id)
+
+    def _deadline_left(self, deadline):
+        if deadline is None:
+            return 1.0
+        left = deadline - time.monotonic()
+        if left <= 0:
+            if self.interrupt is not None:
+                with contextlib.suppress(Exception):
+                    self.interrupt()
+            raise CallTimeoutError(f"the student's code did not answer within {self.timeout:g} s "
+                             "(an endless loop or a very slow function?)")
+        return min(left, 1.0)
+
+    def _serve(self, msg_id):
+        """Wait for the reply to ``msg_id`` (or, inside a callback, the agent's next answer),
+        serving the callbacks the student's code makes meanwhile."""
+        import zmq
+
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        poller = zmq.Poller()
+        poller.register(self.client.shell_channel.socket, zmq.POLLIN)
+        poller.register(self.client.stdin_channel.socket, zmq.POLLIN)
+        while True:
+            events = dict(poller.poll(int(self._deadline_left(deadline) * 1000)))
+            if self.client.stdin_channel.socket in events:
+                msg = self.client.get_stdin_msg(timeout=0)
+                if msg["msg_type"] != "input_request":
+                    continue
+                message = loads(msg["content"].get("prompt", ""), self.max_reply)
+                if not isinstance(message, dict):
+                    raise JudgeError("malformed message from the student's kernel")
+                if message.get("k") == "ret" and msg_id is None:
+                    return message
+                if message.get("k") == "cb":
+                    self.client.input(dumps(dict(self._run_callback(message), k="ret")))
+                    if deadline is not None:  # judge time is not the student's
+                        deadline = time.monotonic() + self.timeout
+                    continue
+                raise JudgeError("malformed message from the student's kernel")
+            if self.client.shell_channel.socket in events:
+                msg = self.client.get_shell_msg(timeout=0)
+                if msg_id is None or msg["parent_header"].get("msg_id") != msg_id:
+                    continue
+                content = msg["content"]
+                result = (content.get("user_expressions") or {}).get("r")
+                if content.get("status") != "ok" or not isinstance(result, dict):
+                    raise JudgeError("the student's kernel refused the judge's request "
+                                     f"({content.get('ename', content.get('status'))})")
+                if result.get("status") != "ok":
+                    raise JudgeError("the judge's agent failed in the student's kernel "
+                                     f"({str(result.get('ename'))[:100]}: "
+                                     f"{str(result.get('evalue'))[:300]})")
+                text = (result.get("data") or {}).get("text/plain")
+                if not isinstance(text, str) or len(text) > self.max_reply * 2:
+                    raise JudgeError("malformed reply from the student's kernel")
+                try:
+                    reply = ast.literal_eval(text)
+                except (ValueError, SyntaxError, MemoryError, RecursionError):
+                    raise JudgeError("malformed reply from the student's kernel") from None
+                if not isinstance(reply, str):
+                    raise JudgeError("malformed reply from the student's kernel")
+                message = loads(reply, self.max_reply)
+                if not isinstance(message, dict):
+                    raise JudgeError("malformed reply from the student's kernel")
+                return message
+
+    def _run_callback(self, message: dict) -> dict:
+        key = message.get("id")
+        if key not in self._callbacks:
+            return {"exc": ["RuntimeError", "unknown judge function"]}
+        self._in_callback += 1
+        try:
+            args = self._in(message.get("args"))
+            kwargs = self._in(message.get("kwargs"))
+            if not isinstance(args, list) or not isinstance(kwargs, dict) or \
+                    not all(isinstance(k, str) for k in kwargs):
+                return {"exc": ["TypeError", "malformed call of a judge function"]}
+            value = self._callbacks[key](*args, **kwargs)
+            return {"ok": self._out(value)}
+        except Exception as error:  # noqa: BLE001 - goes back to the student's code as raised
+            return {"exc": [type(error).__name__, str(error)[:4000]]}
+        finally:
+            self._in_callback -= 1
+
+    def _checked(self, reply: dict) -> dict:
+        if "fail" in reply:
+            raise JudgeError(f"the judge's agent could not serve the request: "
+                             f"{str(reply['fail'])[:500]}")
+        return reply
+
+    # -- operations -----------------------------------------------------------------------
+    def get(self, names) -> dict:
+        """Values of ``names`` in the student's namespace (missing names are left out)."""
+        reply = self._checked(self._request({"op": "get", "names": sorted(names)}))
+        found = reply.get("names")
+        if not isinstance(found, dict):
+            raise JudgeError("malformed reply from the student's kernel")
+        return {name: self._in(tagged, label=name) for name, tagged in found.items()
+                if isinstance(name, str) and name in names}
+
+    def getattr(self, tag: dict, name: str):
+        reply = self._checked(self._request({"op": "getattr", "obj": tag, "name": name}))
+        return self._result(reply, ())
+
+    def call(self, tag: dict, args: tuple, kwargs: dict):
+        request = {"op": "call", "fn": tag, "args": self._out(list(args)),
+                   "kwargs": self._out(dict(kwargs)), "errstate": np.geterr(),
+                   # numpy's global random state is the caller's: the student's function
+                   # draws from (or reseeds) the judge's, as it would in one process
+                   "global_rng": encode(np.random.get_state())}  # noqa: NPY002
+        reply = self._checked(self._request(request))
+        return self._result(reply, list(args), kwargs)
+
+    def _result(self, reply: dict, args, kwargs=None):
+        for pair in reply.get("warn") or []:
+            if isinstance(pair, list) and len(pair) == 2:
+                name, message = (str(x)[:1000] for x in pair)
+                category = getattr(builtins, name, None)
+                if not (isinstance(category, type) and issubclass(category, Warning)):
+                    category, message = UserWarning, f"{name}: {message}"
+                warnings.warn_explicit(message, category, "<student's code>", 0)
+        for change in reply.get("mut") or []:
+            if isinstance(change, list) and len(change) == 2:
+                key, value = self._in(change[0]), self._in(change[1])
+                if isinstance(key, int) and 0 <= key < len(args):
+                    _copy_into(args[key], value)
+                elif isinstance(key, str) and kwargs is not None and key in kwargs:
+                    _copy_into(kwargs[key], value)
+        if reply.get("global_rng") is not None:
+            state = self._in(reply["global_rng"])
+            try:
+                np.random.set_state(state)  # noqa: NPY002
+            except (TypeError, ValueError):
+                raise JudgeError("malformed random state from the student's kernel") from None
+        if "exc" in reply:
+            exc = reply["exc"]
+            if not (isinstance(exc, list) and len(exc) == 2):
+                raise JudgeError("malformed reply from the student's kernel")
+            name, message = str(exc[0])[:200], str(exc[1])[:4000]
+            error = getattr(builtins, name, None)
+            if isinstance(error, type) and issubclass(error, Exception) and \
+                    error.__module__ == "builtins":
+                try:
+                    raise error(message)
+                except TypeError:  # exception types with other constructors
+                    raise RemoteError(f"{name}: {message}") from None
+            raise RemoteError(f"{name}: {message}")
+        if "ok" not in reply:
+            raise JudgeError("malformed reply from the student's kernel")
+        return self._in(reply["ok"])
+
+
+def _copy_into(target, value) -> None:
+    """Make the judge's argument ``target`` equal to ``value`` in place, as the student's code
+    changed its copy (arrays element by element, lists and dicts item by item)."""
+    if isinstance(target, np.ndarray) and isinstance(value, np.ndarray):
+        if target.shape == value.shape and target.flags.writeable:
+            np.copyto(target, value, casting="unsafe")
+    elif isinstance(target, np.random.Generator) and isinstance(value, np.random.Generator):
+        if type(target.bit_generator) is type(value.bit_generator):
+            target.bit_generator.state = value.bit_generator.state
+    elif type(target) is list and isinstance(value, list):
+        if len(target) == len(value):
+            for i, item in enumerate(value):
+                if isinstance(target[i], (np.ndarray, list, dict, np.random.Generator)):
+                    _copy_into(target[i], item)
+                else:
+                    target[i] = item
+        else:
+            target[:] = value
+    elif type(target) is dict and isinstance(value, dict):
+        for key in [k for k in target if k not in value]:
+            del target[key]
+        for key, item in value.items():
+            if key in target and isinstance(target[key], (np.ndarray, list, dict,
+                                                          np.random.Generator)):
+                _copy_into(target[key], item)
+            else:
+                target[key] = item
+
+
+# --------------------------------------------------------------------------- test cells
+
+
+def _names(tree: ast.AST) -> tuple[set, set]:
+    """(names loaded, names bound anywhere) in a cell's syntax tree."""
+    loaded, bound = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.alias):
+            bound.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    return loaded, bound
+
+
+def _stream(name: str, text: str) -> NotebookNode:
+    return NotebookNode(output_type="stream", name=name, text=text)
+
+
+def _error(error: BaseException, visible_tb: bool) -> NotebookNode:
+    ename = type(error).__name__
+    evalue = str(error)
+    lines = []
+    if visible_tb:
+        frames = [f for f in traceback.extract_tb(error.__traceback__)
+                  if f.filename.startswith("<test ")]
+        if frames:
+            lines.append("Traceback (most recent call last):")
+            lines.extend(line.rstrip("\n") for line in traceback.format_list(frames))
+    lines.append(f"\x1b[0;31m{ename}\x1b[0m: {evalue}")
+    return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=lines)
+
+
+class _Capture(io.StringIO):
+    """Output of a judged test: capped, so a flood fails the test instead of the batch."""
+
+    def __init__(self, limit: int):
+        super().__init__()
+        self.limit = limit
+        self.dropped = 0
+
+    def write(self, text):
+        room = self.limit - self.tell()
+        if room < len(text):
+            self.dropped += len(text) - max(room, 0)
+            text = text[:max(room, 0)]
+        return super().write(text)
+
+
+class JudgedExecute(Execute):
+    """nbgrader's ``Execute`` with test cells run by the trusted judge (see the module doc)."""
+
+    judge = Bool(help="Run test cells in the grading process (the trusted judge) instead of "
+                      "the student's kernel; DLCOURSE_JUDGE=0 switches it off.").tag(config=True)
+    judge_output_limit = Integer(1_000_000, help="Characters of output a judged test cell may "
+                                                 "print.").tag(config=True)
+
+    @default("judge")
+    def _judge_default(self):
+        return os.environ.get("DLCOURSE_JUDGE", "1") != "0"
+
+    # -- per notebook ---------------------------------------------------------------------
+    def preprocess(self, nb, resources=None, km=None):
+        self._channel = None
+        self._namespace = None
+        self._student_names = set()
+        self._source_index = None
+        if self.judge:
+            self._prepare(nb, resources or {})
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            if self._channel is not None:
+                self._channel.close()
+                self._channel = None
+
+    def _prepare(self, nb, resources) -> None:
+        from . import judge_source
+
+        self._namespace = {"__name__": "__judge__", "__builtins__": builtins}
+        path = (resources.get("metadata") or {}).get("path") or "."
+        student_cells = [c.source for c in nb.cells
+                         if c.cell_type == "code" and not is_test_cell(c)]
+        self._source_index = judge_source.SourceIndex(student_cells,
+                                                      judge_source.extra_files(Path(path)))
+        judge_source.register()
+        for cell in nb.cells:
+            if _is_setup_cell(cell):
+                try:
+                    tree = ast.parse(cell.source)
+                except SyntaxError:
+                    continue
+                imports = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+                if imports:
+                    module = ast.Module(body=imports, type_ignores=[])
+                    exec(compile(module, "<setup imports>", "exec"), self._namespace)  # noqa: S102
+
+    def preprocess_cell(self, cell, resources, index):
+        if not (self.judge and is_test_cell(cell) and cell.source.strip()):
+            return super().preprocess_cell(cell, resources, index)
+        self._check_assign_resources(resources)
+        self._judge_cell(cell)
+        return cell, self.resources
+
+    def _open_channel(self) -> Channel:
+        if self._channel is None:
+            from jupyter_core.utils import run_sync
+
+            info = self.km.get_connection_info(session=False)  # with the signing key
+
+            def interrupt():
+                run_sync(self.km.interrupt_kernel)()
+
+            self._channel = Channel(info, timeout=self.timeout, interrupt=interrupt,
+                                    every_100=self._drain_iopub)
+        return self._channel
+
+    def _drain_iopub(self) -> None:
+        """Drop the busy/idle messages the judge's requests left on nbclient's IOPub socket,
+        so that they never fill its queue (zmq drops messages past its high-water mark)."""
+        from queue import Empty
+
+        from jupyter_core.utils import run_sync
+
+        async def drain():
+            while True:
+                try:
+                    await self.kc.iopub_channel.get_msg(timeout=0)
+                except Empty:
+                    return
+
+        with contextlib.suppress(Exception):
+            run_sync(drain)()
+
+    def _judge_cell(self, cell) -> None:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "test")
+        hidden = "BEGIN HIDDEN TESTS" in cell.source
+        cell.outputs = []
+        out, err = _Capture(self.judge_output_limit), _Capture(self.judge_output_limit)
+        namespace = self._namespace
+        from . import judge_source
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            out.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+        error = None
+        result = None
+        try:
+            tree = ast.parse(cell.source, f"<test {grade_id}>")
+            loaded, bound = _names(tree)
+            wanted = {n for n in loaded - bound
+                      if n not in vars(builtins) and
+                      (n not in namespace or n in self._student_names)}
+            for name in self._student_names & wanted:
+                namespace.pop(name, None)
+            if wanted:
+                fetched = self._open_channel().get(wanted)
+                namespace.update(fetched)
+                self._student_names |= set(fetched)
+            last = None
+            if tree.body and isinstance(tree.body[-1], ast.Expr):
+                last = ast.Expression(tree.body.pop().value)
+            code = compile(tree, f"<test {grade_id}>", "exec")
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
+                    warnings.catch_warnings(), judge_source.judging(self._source_index):
+                warnings.simplefilter("default")
+                warnings.showwarning = show
+                exec(code, namespace)  # noqa: S102 - the gradebook's test code
+                if last is not None:
+                    last_code = compile(last, f"<test {grade_id}>", "eval")
+                    result = eval(last_code, namespace)  # noqa: S307 - the gradebook's code
+        except Exception as caught:  # noqa: BLE001 - a failing test is an output, as in a kernel
+            error = caught
+        if self._channel is not None:
+            self._drain_iopub()
+        if out.getvalue():
+            cell.outputs.append(_stream("stdout", out.getvalue()))
+        if err.getvalue():
+            cell.outputs.append(_stream("stderr", err.getvalue()))
+        if out.dropped or err.dropped:
+            error = error or JudgeError(f"the test printed more than {self.judge_output_limit} "
+                                        "characters; the rest was dropped")
+        if error is not None:
+            cell.outputs.append(_error(error, visible_tb=not hidden))
+        elif result is not None:
+            cell.outputs.append(NotebookNode(output_type="execute_result", metadata={},
+                                             execution_count=None,
+                                             data={"text/plain": repr(result)[:10000]}))
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+def install(c) -> None:
+    """Make nbgrader's autograde use :class:`JudgedExecute` instead of ``Execute``.
+
+    Idempotent, and it keeps every other entry of ``c.Autograde.autograde_preprocessors``
+    (the list other installers, e.g. :func:`dlgrade.outputs.install`, extend) in place.
+    """
+    from nbgrader.converters.autograde import Autograde
+
+    steps = c.Autograde.get("autograde_preprocessors")
+    if not isinstance(steps, (list, tuple)):
+        steps = Autograde.class_traits()["autograde_preprocessors"].default()
+    steps = list(steps)
+    name = f"{__name__}.JudgedExecute"
+    replaced = []
+    for step in steps:
+        if step is Execute or step == "nbgrader.preprocessors.Execute" or \
+                getattr(step, "__name__", "") == "Execute" and \
+                getattr(step, "__module__", "").startswith("nbgrader."):
+            replaced.append(JudgedExecute)
+        elif step is JudgedExecute or step == name:
+            replaced.append(JudgedExecute)
+        else:
+            replaced.append(step)
+    if JudgedExecute not in replaced:
+        replaced.insert(0, JudgedExecute)
+    c.Autograde.autograde_preprocessors = replaced
+    # Execute.* settings (timeout, kernel, ...) reach the subclass: traitlets reads the
+    # config sections of every class in its MRO.

@@ -1,0 +1,197 @@
+"""The student side of the judge: call the student's functions for the trusted judge.
+
+Imported in the student's (sandboxed) kernel by :mod:`dlgrade.judge`, which evaluates
+``handle(request)`` as a ``user_expressions`` entry of a silent execute request. Nothing here
+is trusted: the student's code runs in the same process and may replace any of it, which can
+only spoil the student's own answers, since the judge parses every reply strictly
+(:mod:`dlgrade.judge_wire`) and keeps the tests, their expected values and the comparisons.
+
+Requests (JSON):
+
+* ``{"op": "get", "names": [...]}``: the values of names in the notebook's namespace; plain
+  data is copied, other objects stay here and are sent as references.
+* ``{"op": "call", "fn": ref, "args": list, "kwargs": dict, "errstate": {...}}``: call a
+  referenced object; the reply carries the result (or the exception's type name and
+  message), the warnings raised, and the arguments the call changed in place.
+* ``{"op": "getattr", "obj": ref, "name": str}``: an attribute of a referenced object.
+
+A judge-side function passed as an argument becomes a function here that asks the judge over
+the kernel's stdin channel (``input_request``) and waits for the answer; while waiting it also
+serves the judge's nested calls.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import warnings
+
+import numpy as np
+
+from dlgrade.judge_wire import WireError, decode, dumps, encode, loads
+
+_objects: dict = {}
+_ids: dict = {}
+
+
+class _Discard:
+    """Output of the student's code during a judged call: counted, never shown."""
+
+    def write(self, text):
+        return len(text)
+
+    def flush(self):
+        pass
+
+
+def _register(value) -> int:
+    key = _ids.get(id(value))
+    if key is None or _objects.get(key) is not value:
+        key = len(_objects) + 1
+        _objects[key] = value
+        _ids[id(value)] = key
+    return key
+
+
+def _as_ref(value):
+    if getattr(value, "_judge_callback", None) is not None:
+        return {"t": "cb", "id": value._judge_callback}
+    cls = type(value)
+    return {"t": "ref", "id": _register(value), "name": str(getattr(value, "__name__", ""))[:200],
+            "type": f"{cls.__module__}.{cls.__qualname__}"[:300], "callable": callable(value)}
+
+
+def _send(value):
+    """Plain data copied, anything else (functions, models, ...) referenced."""
+    try:
+        return encode(value)
+    except WireError:
+        return encode(value, _as_ref)
+
+
+def _kernel_input(prompt: str) -> str:
+    from IPython import get_ipython
+
+    return get_ipython().kernel.raw_input(prompt)
+
+
+def _callback(key: int):
+    def call_judge(*args, **kwargs):
+        message = {"k": "cb", "id": key, "args": _send(list(args)), "kwargs": _send(kwargs)}
+        while True:
+            reply = loads(_kernel_input(dumps(message)))
+            if reply.get("k") == "ret":
+                return _unpack(reply)
+            if reply.get("k") == "call":
+                message = dict(_serve(reply.get("req")), k="ret")
+            else:
+                raise WireError("malformed answer from the judge")
+
+    call_judge._judge_callback = key
+    return call_judge
+
+
+def _resolve(tagged):
+    if tagged["t"] == "cb":
+        return _callback(tagged["id"])
+    if tagged["id"] not in _objects:
+        raise WireError("unknown reference")
+    return _objects[tagged["id"]]
+
+
+def _unpack(reply):
+    if "exc" in reply:
+        name, message = reply["exc"]
+        error = getattr(builtins, name, None)
+        if isinstance(error, type) and issubclass(error, Exception):
+            raise error(message)
+        raise RuntimeError(f"{name}: {message}")
+    return decode(reply["ok"], _resolve)
+
+
+def _changes(before, args, kwargs):
+    """Arguments whose value the call changed, as (position or name, new value) pairs."""
+    changed = []
+    for key, value in list(enumerate(args)) + list(kwargs.items()):
+        try:
+            now = dumps(_send(value))
+        except Exception:  # noqa: BLE001 - an argument that cannot be sent is not sent back
+            continue
+        if now != before.get(key):
+            changed.append([_send(key), _send(value)])
+    return changed
+
+
+def _call(request):
+    fn = decode(request["fn"], _resolve)
+    args = decode(request["args"], _resolve)
+    kwargs = decode(request["kwargs"], _resolve)
+    if not isinstance(args, list) or not isinstance(kwargs, dict) or not callable(fn):
+        raise WireError("malformed call")
+    before = {}
+    for key, value in list(enumerate(args)) + list(kwargs.items()):
+        with contextlib.suppress(Exception):
+            before[key] = dumps(_send(value))
+    errstate = request.get("errstate") or {}
+    errstate = {k: v for k, v in errstate.items()
+                if k in ("divide", "over", "under", "invalid") and
+                v in ("ignore", "warn", "raise", "call", "print", "log")}
+    global_state = request.get("global_rng")
+    if global_state is not None:  # the caller's np.random global state, as the judge has it
+        np.random.set_state(decode(global_state))  # noqa: NPY002
+        global_state = dumps(encode(np.random.get_state()))  # noqa: NPY002
+    discard = _Discard()
+    reply = {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            with np.errstate(**errstate), contextlib.redirect_stdout(discard), \
+                    contextlib.redirect_stderr(discard):
+                result = fn(*args, **kwargs)
+            reply["ok"] = _send(result)
+        except Exception as error:  # noqa: BLE001 - the student's exception goes to the judge
+            reply["exc"] = [type(error).__name__, str(error)[:4000]]
+    reply["warn"] = [[w.category.__name__, str(w.message)[:1000]] for w in caught[:50]]
+    reply["mut"] = _changes(before, args, kwargs)
+    if global_state is not None:
+        now = encode(np.random.get_state())  # noqa: NPY002
+        if dumps(now) != global_state:
+            reply["global_rng"] = now
+    return reply
+
+
+def _serve(request):
+    try:
+        if not isinstance(request, dict):
+            raise WireError("malformed request")
+        op = request.get("op")
+        if op == "get":
+            from IPython import get_ipython
+
+            namespace = get_ipython().user_ns
+            return {"names": {name: _send(namespace[name]) for name in request["names"]
+                              if isinstance(name, str) and name in namespace}}
+        if op == "call":
+            return _call(request)
+        if op == "getattr":
+            obj = decode(request["obj"], _resolve)
+            try:
+                return {"ok": _send(getattr(obj, request["name"]))}
+            except Exception as error:  # noqa: BLE001
+                return {"exc": [type(error).__name__, str(error)[:4000]], "warn": [], "mut": []}
+        raise WireError(f"unknown operation {str(op)[:20]!r}")
+    except Exception as error:  # noqa: BLE001 - reported to the judge, never raised in the kernel
+        return {"fail": f"{type(error).__name__}: {error}"[:2000]}
+
+
+def handle(request_text: str) -> str:
+    """Serve one request (JSON text); return the reply as JSON text."""
+    try:
+        request = loads(request_text)
+    except WireError as error:
+        return dumps({"fail": str(error)})
+    reply = _serve(request)
+    try:
+        return dumps(reply)
+    except (TypeError, ValueError) as error:
+        return dumps({"fail": f"reply could not be encoded: {error}"})

@@ -1,0 +1,406 @@
+"""The trusted judge (dlgrade.judge): its wire format, its channel to a real kernel, and the
+source-based own-implementation check.
+
+The channel tests start one real IPython kernel (jupyter_client, the venv's ``python3``
+kernel) and call functions defined in it the way a judged test does.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import warnings
+
+import numpy as np
+import pytest
+
+from dlgrade.judge import Channel, JudgeError, Remote, RemoteError
+from dlgrade.judge_source import SourceIndex
+from dlgrade.judge_wire import WireError, decode, dumps, encode, loads
+
+# --------------------------------------------------------------------------- wire format
+
+ROUND_TRIP = [
+    None, True, False, 0, -7, 2**80, 1.5, float("inf"), -0.0, 1 + 2j, "", "text ü",
+    [1, [2.0, "x"]], (1, (None,)), {"a": 1, 2: [3], (1, 2): "tuple key"},
+    np.float64(0.25), np.int32(-3), np.bool_(True), np.complex128(1 - 1j),
+    np.arange(6).reshape(2, 3), np.array([[0.5, np.nan], [np.inf, -1.0]]),
+    np.array([True, False]), np.array(["a", "bc"]), np.zeros((0, 3)), np.uint8(255),
+    np.asfortranarray(np.arange(6.0).reshape(2, 3)), np.arange(10.0)[::3],
+]
+
+
+def _same(a, b):
+    if isinstance(a, np.ndarray):
+        return type(b) is np.ndarray and a.dtype == b.dtype and a.shape == b.shape and \
+            np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+    if isinstance(a, np.generic):
+        return type(a) is type(b) and (a == b or (a != a and b != b))
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(map(_same, a, b))
+    if isinstance(a, dict):
+        return type(b) is dict and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, float):
+        return type(b) is float and (a == b or (a != a and b != b)) and \
+            np.copysign(1, a) == np.copysign(1, b)
+    return type(a) is type(b) and a == b
+
+
+@pytest.mark.parametrize("value", ROUND_TRIP, ids=lambda v: type(v).__name__)
+def test_every_allowed_type_round_trips(value):
+    assert _same(value, decode(loads(dumps(encode(value)))))
+
+
+def test_generator_round_trips_with_its_state():
+    rng = np.random.default_rng(5)
+    rng.random(3)
+    copy = decode(loads(dumps(encode(rng))))
+    assert copy is not rng and copy.random() == rng.random()
+
+
+def _npy(array, allow_pickle=False):
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=allow_pickle)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+@pytest.mark.parametrize("tagged, words", [
+    ({"t": "nd", "v": _npy(np.array([object(), 1], dtype=object), allow_pickle=True)},
+     "refused"),
+    ({"t": "nd", "v": _npy(np.zeros(2, dtype=[("a", "f8"), ("b", "i4")]))}, "dtype"),
+    ({"t": "nd", "v": _npy(np.array([b"ab"]))}, "dtype"),
+    ({"t": "nd", "v": "not base64 !!"}, "array was refused"),
+    ({"t": "pickle", "v": "gASV"}, "unknown"),
+    ({"t": "int", "v": "12; import os"}, "decimal"),
+    ({"t": "float", "v": 1.5}, "float"),
+    ({"t": "dict", "v": [[{"t": "list", "v": []}, {"t": "none"}]]}, "unhashable"),
+    ({"t": "rng", "bg": "os.system", "state": {"t": "dict", "v": []}}, "refused"),
+    ({"t": "ref", "id": 1}, "unexpected"),
+    ({"t": "nd", "v": _npy(np.zeros(3)), "scalar": True}, "0-dimensional"),
+])
+def test_refusals_are_clear_errors(tagged, words):
+    with pytest.raises(WireError, match=words):
+        decode(tagged)
+
+
+def test_oversize_and_deep_payloads_are_refused():
+    with pytest.raises(WireError, match="at most 100"):
+        loads("[" + "1," * 100 + "1]", max_chars=100)
+    with pytest.raises(WireError, match="larger than 10 bytes"):
+        decode(encode(np.zeros(100)), max_bytes=10)
+    deep = {"t": "none"}
+    for _ in range(40):
+        deep = {"t": "list", "v": [deep]}
+    with pytest.raises(WireError, match="deeper"):
+        decode(deep)
+    with pytest.raises(WireError, match="cannot be sent"):
+        encode(object())
+    with pytest.raises(WireError, match="no object arrays"):
+        encode(np.array([None]))
+
+
+# --------------------------------------------------------------------------- channel
+
+STUDENT_CODE = '''
+import warnings
+import numpy as np
+from sklearn.linear_model import LinearRegression
+
+class Oops(Exception):
+    pass
+
+def echo(x):
+    return x
+
+def sigmoid(t):
+    return 1.0 / (1.0 + np.exp(-np.asarray(t, dtype=float)))
+
+def overflows(t):
+    return np.exp(np.asarray(t, dtype=float))
+
+def fails(kind):
+    if kind == "value":
+        raise ValueError("t must be finite")
+    raise Oops("my own error")
+
+def talks():
+    warnings.warn("careful", UserWarning)
+    print("printed by the student")
+    return 1
+
+def scale_in_place(a, params):
+    a *= 2
+    params["W"][0] = 7.0
+    params["new"] = 1
+    return None
+
+def draw(rng):
+    return rng.normal(size=2)
+
+def apply_twice(f, x):
+    return f(f(x))
+
+def fit(X, y):
+    return LinearRegression().fit(X, y)
+
+def gives_object_array():
+    return np.array([print, 1], dtype=object)
+
+def uses_global():
+    return np.random.random()
+
+def loops():
+    while True:
+        pass
+
+answer = [1, 2.5, {"k": np.arange(3)}]
+'''
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(kernel_name="python3")
+    reply = kc.execute_interactive(STUDENT_CODE, timeout=60)
+    assert reply["content"]["status"] == "ok"
+    channel = Channel(km.get_connection_info(session=False), timeout=5,
+                      interrupt=km.interrupt_kernel)
+    names = channel.get({"echo", "sigmoid", "overflows", "fails", "talks", "scale_in_place",
+                         "draw", "apply_twice", "fit", "gives_object_array", "loops",
+                         "answer", "not_defined"})
+    yield channel, names
+    channel.close()
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+
+
+def test_names_plain_data_is_copied_and_functions_are_remote(kernel):
+    _, ns = kernel
+    assert "not_defined" not in ns
+    assert _same(ns["answer"], [1, 2.5, {"k": np.arange(3)}])
+    assert type(ns["sigmoid"]) is Remote and ns["sigmoid"].__name__ == "sigmoid"
+
+
+@pytest.mark.parametrize("value", ROUND_TRIP, ids=lambda v: type(v).__name__)
+def test_values_round_trip_through_the_student_kernel(kernel, value):
+    _, ns = kernel
+    assert _same(value, ns["echo"](value))
+
+
+def test_results_are_computed_in_the_kernel(kernel):
+    _, ns = kernel
+    t = np.linspace(-3, 3, 7)
+    assert np.allclose(ns["sigmoid"](t), 1 / (1 + np.exp(-t)))
+
+
+def test_builtin_exceptions_come_back_as_themselves(kernel):
+    _, ns = kernel
+    with pytest.raises(ValueError, match="t must be finite"):
+        ns["fails"]("value")
+    with pytest.raises(RemoteError, match="Oops: my own error"):
+        ns["fails"]("own")
+
+
+def test_warnings_are_carried_and_output_is_dropped(kernel, capsys):
+    from dlcourse.testing import assert_no_warnings
+
+    _, ns = kernel
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert ns["talks"]() == 1
+    assert [str(w.message) for w in caught] == ["careful"]
+    assert issubclass(caught[0].category, UserWarning)
+    assert "printed by the student" not in capsys.readouterr().out
+    # the judge's np.errstate reaches the student's numpy: assert_no_warnings sees overflows
+    with pytest.raises(AssertionError, match="overflowed"):
+        assert_no_warnings(ns["overflows"], 1000.0, name="exp(1000)")
+    assert assert_no_warnings(ns["overflows"], 1.0, name="exp(1)") == np.exp(1.0)
+
+
+def test_arguments_changed_in_place_are_copied_back(kernel):
+    _, ns = kernel
+    a = np.arange(3.0)
+    weights = np.zeros(2)
+    params = {"W": weights}
+    ns["scale_in_place"](a, params)
+    assert a.tolist() == [0.0, 2.0, 4.0]
+    assert params["W"] is weights and weights.tolist() == [7.0, 0.0] and params["new"] == 1
+
+
+def test_generator_state_advances_as_if_called_here(kernel):
+    _, ns = kernel
+    rng, twin = np.random.default_rng(3), np.random.default_rng(3)
+    assert np.array_equal(ns["draw"](rng), twin.normal(size=2))
+    assert rng.random() == twin.random()
+
+
+def test_judge_functions_are_called_back_even_nested(kernel):
+    channel, ns = kernel
+    assert ns["apply_twice"](lambda x: x * 3, 2) == 18
+    # the callback itself calls the student's function (a nested request)
+    assert ns["apply_twice"](lambda x: float(ns["sigmoid"](x)), 0.0) == pytest.approx(
+        1 / (1 + np.exp(-0.5)))
+    with pytest.raises(ZeroDivisionError):
+        ns["apply_twice"](lambda x: 1 / 0, 1)
+
+
+def test_a_handle_stays_in_the_kernel_and_its_methods_work(kernel):
+    from sklearn.linear_model import LinearRegression
+
+    _, ns = kernel
+    model = ns["fit"](np.array([[0.0], [1.0], [2.0]]), np.array([1.0, 3.0, 5.0]))
+    assert type(model) is Remote and isinstance(model, LinearRegression)
+    assert np.allclose(model.coef_, [2.0]) and np.allclose(model.predict([[3.0]]), [7.0])
+
+
+def test_object_arrays_stay_in_the_kernel(kernel):
+    _, ns = kernel
+    result = ns["gives_object_array"]()
+    assert type(result) is Remote  # a handle: the object array was never unpickled here
+    assert len(result) == 2
+
+
+def test_forged_replies_are_refused(kernel):
+    channel, ns = kernel
+    # the student's code replaces the agent's reply with a pickled payload
+    with pytest.raises(WireError, match="refused"):
+        channel._in({"t": "nd", "v": _npy(np.array([print], dtype=object), True)})
+    with pytest.raises(WireError):
+        channel._in({"t": "ref"})
+
+
+def test_a_stuck_function_fails_with_a_clear_message_and_the_kernel_recovers(kernel):
+    _, ns = kernel
+    with pytest.raises(JudgeError, match="did not answer within 5 s"):
+        ns["loops"]()
+    for _ in range(50):  # the interrupt ends the loop; the kernel answers again
+        try:
+            assert ns["echo"](4) == 4
+            break
+        except JudgeError:
+            continue
+    else:
+        pytest.fail("the kernel never answered again")
+
+
+def test_judge_values_that_cannot_cross_are_refused(kernel):
+    _, ns = kernel
+    with pytest.raises(WireError, match="cannot be sent"):
+        ns["echo"](io.BytesIO())
+
+
+# --------------------------------------------------------------------------- own implementation
+
+NOTEBOOK = ['''
+import numpy as np
+from dlcourse.testing import assert_close
+from dlcourse.activations import relu as _relu
+import helper_utils
+from helper_utils import helper
+''', '''
+def honest(z):
+    return np.maximum(z, 0.0)
+
+def wraps(z):
+    return _relu(z)
+
+def via_helper(z):
+    return helper(z)
+
+def via_module(z):
+    return helper_utils.deep(z)
+
+def via_own(z):
+    return wraps(z)
+
+def imports_inside(z):
+    import torch
+    return torch.relu(z)
+
+def uses_test_helper(z):
+    assert_close(z, z, "z")
+    return z
+
+alias = _relu
+lam = lambda z: np.maximum(z, 0)
+''']
+FILES = {"helper_utils": '''
+import numpy as np
+from dlcourse.activations import sigmoid
+
+def helper(z):
+    return np.tanh(z)
+
+def deep(z):
+    return sigmoid(z)
+'''}
+
+
+@pytest.mark.parametrize("name, words", [
+    ("honest", None), ("lam", None), ("via_helper", None),
+    ("wraps", "from dlcourse.activations"),
+    ("via_module", "from dlcourse.activations"),
+    ("via_own", "from dlcourse.activations"),
+    ("imports_inside", "imports torch"),
+    ("uses_test_helper", "from dlcourse.testing"),
+    ("alias", "from dlcourse.activations"),
+])
+def test_source_check_follows_own_code(name, words):
+    problem = SourceIndex(NOTEBOOK, FILES).problem(name)
+    if words is None:
+        assert problem is None
+    else:
+        assert words in problem
+
+
+def test_source_check_sees_star_imports_and_missing_definitions():
+    index = SourceIndex(["from dlcourse.checks.ex02_neuron import *\n"
+                         "def sneaky(t):\n    return check_sigmoid(t)\n"], {})
+    assert "check_sigmoid" in index.problem("sneaky")
+    with pytest.raises(LookupError):
+        index.problem("never_defined")
+
+
+def test_numpy_global_random_state_is_the_callers(kernel):
+    channel, ns = kernel
+    used = channel.get({"uses_global"})["uses_global"]
+    np.random.seed(7)  # noqa: NPY002
+    expected = np.random.random(3)  # noqa: NPY002
+    np.random.seed(7)  # noqa: NPY002
+    assert used() == expected[0]  # the student's code draws from the judge's global state
+    assert np.array_equal(np.random.random(2), expected[1:])  # noqa: NPY002
+    np.random.seed(7)  # noqa: NPY002
+    ns["draw"](np.random.default_rng(0))  # a function that leaves it alone changes nothing
+    assert np.array_equal(np.random.random(3), expected)  # noqa: NPY002
+
+
+def test_install_replaces_execute_once_and_keeps_other_steps():
+    from nbgrader.preprocessors import Execute, SaveAutoGrades
+    from traitlets.config import Config
+
+    from dlgrade.judge import JudgedExecute, install
+
+    c = Config()
+    install(c)
+    steps = list(c.Autograde.autograde_preprocessors)
+    assert steps[0] is JudgedExecute and Execute not in steps
+    # another installer (e.g. dlgrade.outputs' CapOutputBytes after SaveAutoGrades) composes
+    at = steps.index(SaveAutoGrades) + 1
+    c.Autograde.autograde_preprocessors = steps[:at] + ["some.module.CapOutputBytes"] + steps[at:]
+    install(c)
+    install(c)
+    again = list(c.Autograde.autograde_preprocessors)
+    assert again.count(JudgedExecute) == 1 and "some.module.CapOutputBytes" in again
+    assert len(again) == len(steps) + 1
+    c.Execute.timeout = 7  # Execute's settings reach the subclass
+    assert JudgedExecute(config=c).timeout == 7
+
+
+def test_judge_switch(monkeypatch):
+    from dlgrade.judge import JudgedExecute
+
+    monkeypatch.setenv("DLCOURSE_JUDGE", "0")
+    assert JudgedExecute().judge is False
+    monkeypatch.setenv("DLCOURSE_JUDGE", "1")
+    assert JudgedExecute().judge is True
