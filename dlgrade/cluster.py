@@ -178,17 +178,19 @@ class Station:
                 self.child = self._spawn(startup_timeout)
             start = time.monotonic()
             self.child.conn.send({"student": student})
-            result = None
+            result, closed = None, False
             while time.monotonic() - start < deadline and self.child.proc.is_alive():
                 if self.child.conn.poll(0.5):
                     try:
                         result = self.child.conn.recv()
                     except (EOFError, OSError):
-                        pass
+                        closed = True  # its end of the pipe closed: it is dying
                     break
             if result is None:  # died or overran: kill it, fail and clear the student
+                if closed:
+                    self.child.proc.join(5)  # not reaped yet: is_alive() would still say so
                 why = (f"timed out: no result within {deadline:.0f} s, grading process killed"
-                       if self.child.proc.is_alive()
+                       if self.child.proc.is_alive() and not closed
                        else "the grading process was killed (by the submission?)")
                 self.child.kill()
                 self.child = None

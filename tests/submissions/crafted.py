@@ -56,6 +56,11 @@ KINDS = {
                      "zlib-compressed and base64-encoded, into the feedback",
     "leaks_hook": "a pre_run_cell hook prints every later cell's code, encoded, into the "
                   "feedback",
+    # issue 16: the host's resources
+    "floods_fds": "writes a line to every file descriptor from 3 to 199 (the kernel's own "
+                  "channels, and any descriptor of the grader's it might have inherited)",
+    "floods_files": "60 000 empty files in /tmp and 20 000 plus 64 MB in the kernel's "
+                    "runtime folder, errors ignored; the functions are correct",
 }
 
 #: kind -> {file name: text} handed in beside the notebook
@@ -255,6 +260,30 @@ def make_variant(kind: str, release_path, source_path) -> str:
     elif kind == "builtins_override":
         first.source = ("import builtins\nbuiltins.abs = lambda x: 0\n"
                         "__builtins__.all = lambda x: True\n\n" + first.source)
+    elif kind == "floods_fds":
+        first.source = ("import os\nfor _fd in range(3, 200):\n    try:\n"
+                        "        os.write(_fd, b'[AutogradeApp] ERROR forged\\n')\n"
+                        "    except OSError:\n        pass\n\n" + first.source)
+    elif kind == "floods_files":
+        first.source = textwrap.dedent("""\
+            import os
+            from ipykernel.connect import get_connection_file
+
+            def _flood(folder, n, big=False):
+                try:
+                    for i in range(n):
+                        open(os.path.join(folder, f"f{i}"), "w").close()
+                    if big:
+                        with open(os.path.join(folder, "big"), "wb") as f:
+                            for _ in range(64):
+                                f.write(b"x" * 2**20)
+                except OSError:
+                    pass
+
+            _flood("/tmp", 60000)
+            _flood(os.path.dirname(get_connection_file()), 20000, big=True)
+
+            """) + first.source
     elif kind == "input_transformer":
         first.source = wrap("return np.zeros_like(np.asarray(args[0], dtype=float))") + \
             "\nget_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])\n"
