@@ -8,6 +8,7 @@ tests can fail.
 import json
 import os
 import socket
+import time
 
 import pytest
 
@@ -546,3 +547,23 @@ for where in {paths!r} + ["\\0dlcourse-test-{os.getpid()}"]:
             server.close()
         for path in paths:
             os.remove(path)
+
+
+def test_sweep_removes_only_old_empty_kernel_groups(tmp_path):
+    """Groups left by waiters killed with their kernel are removed; a group just made by
+    another kernel, a group still holding something and other folders stay."""
+    from dlgrade.sandbox.cgroup import PREFIX, sweep
+
+    old = time.time() - 3600
+    for name, filled, age in [(f"{PREFIX}11-aa", False, old), (f"{PREFIX}12-bb", False, None),
+                              (f"{PREFIX}13-cc", True, old), ("other-group", False, old)]:
+        folder = tmp_path / name
+        folder.mkdir()
+        if filled:
+            (folder / "cgroup.procs").write_text("4242\n")  # rmdir refuses, as for a live group
+        if age is not None:
+            os.utime(folder, (age, age))
+    assert sweep(str(tmp_path)) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        f"{PREFIX}12-bb", f"{PREFIX}13-cc", "other-group"]
+

@@ -60,6 +60,37 @@ def detect(root: str = ROOT) -> str | None:
     return None
 
 
+#: Prefix of the kernels' cgroups (``dlcourse-kernel-<pid>-<random>``).
+PREFIX = "dlcourse-kernel-"
+
+
+def sweep(parent: str, older_than: float = 60.0) -> int:
+    """Remove the empty kernel cgroups under ``parent`` older than ``older_than`` seconds;
+    return how many went.
+
+    A kernel's waiter removes its group when the kernel ends, but a waiter killed with the
+    kernel's process group (an immediate shutdown) cannot; an empty cgroup costs little, yet
+    thousands piled up in a day of grading. ``rmdir`` refuses a group that still holds a
+    process; the age keeps a group just made by another kernel, not yet joined, in place.
+    """
+    removed = 0
+    now = time.time()
+    try:
+        names = [n for n in os.listdir(parent) if n.startswith(PREFIX)]
+    except OSError:
+        return 0
+    for name in names:
+        folder = os.path.join(parent, name)
+        try:
+            if now - os.stat(folder).st_mtime < older_than:
+                continue
+            os.rmdir(folder)
+            removed += 1
+        except OSError:
+            pass
+    return removed
+
+
 class KernelGroup:
     """One cgroup (v1: one per controller) holding a kernel and all its children."""
 
@@ -97,6 +128,7 @@ class KernelGroup:
                 self._write(self.folders[0], "pids.max", pids)
 
     def _make(self, parent: str, name: str) -> None:
+        sweep(parent)
         folder = os.path.join(parent, name)
         os.mkdir(folder)
         self.folders.append(folder)

@@ -414,7 +414,9 @@ def spawn(policy, run_kernel) -> int:
     forwards interrupts to it and waits for it.
     """
     try:
-        group = _kernel_group(policy, f"dlcourse-kernel-{os.getpid()}")
+        # pid and a random part: pids are reused, and a group left by a killed waiter
+        # (cgroup.sweep removes those) must not stop the next kernel that gets its pid
+        group = _kernel_group(policy, f"{cgroup.PREFIX}{os.getpid()}-{os.urandom(4).hex()}")
         if group is not None:
             group.add(os.getpid())  # the kernel and all its children inherit it
     except (SandboxError, OSError) as exc:
