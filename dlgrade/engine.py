@@ -22,6 +22,7 @@ from .cluster import DaskPool
 from .course import Course, ensure_tools_on_path
 from .report import write_outputs
 from .status import read_statuses, write_status
+from .worker import STATION_SLACK, submission_seconds
 
 
 def parse_shard(text: str | None) -> tuple[int, int] | None:
@@ -210,7 +211,8 @@ def grade_assignment(course: Course, assignment: str, workers: int = 1, force: b
 
     console = console or Console(stderr=True)
     bar = _progress_bar(console, progress)
-    pool = DaskPool(course, assignment, deadline=timeout * (n_cells + 2) + 60.0,
+    pool = DaskPool(course, assignment,
+                    deadline=submission_seconds(timeout, n_cells) + STATION_SLACK,
                     startup_timeout=startup_timeout, logs=logs, workers=workers,
                     scheduler=scheduler)
 

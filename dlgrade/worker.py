@@ -425,6 +425,9 @@ def worker_main(conn, overrides: dict, assignment: str, log_path: str) -> None:
     try:
         grader = Grader(course, assignment)
         grader.assignment_info()
+        from .engine import _config_key
+
+        seconds = submission_seconds(*_config_key(course)[1:])
         conn.send({"ready": True})
     except Exception:  # noqa: BLE001
         conn.send({"ready": False, "error": traceback.format_exc()})
@@ -437,15 +440,17 @@ def worker_main(conn, overrides: dict, assignment: str, log_path: str) -> None:
         if task is None:
             return
         print(f"=== grading {task['student']}", flush=True)
-        conn.send(grade_within_deadline(grader, task["student"], submission_seconds(course)))
+        conn.send(grade_within_deadline(grader, task["student"], seconds))
 
 
-def submission_seconds(course: Course) -> float:
-    """The worker's deadline for one submission: every code cell's timeout and some slack,
-    shorter than the engine's own (which kills the whole worker) so the worker's wins."""
-    from .engine import _config_key
+#: How much longer the station (dlgrade.cluster), which kills the whole grading process,
+#: waits than the grading process's own deadline, so the process's deadline fires first.
+STATION_SLACK = 30.0
 
-    _, timeout, n_cells = _config_key(course)
+
+def submission_seconds(timeout: float, n_cells: int) -> float:
+    """The grading process's deadline for one submission: every code cell's ``timeout``
+    (``n_cells`` of them) and some slack."""
     return timeout * (n_cells + 2) + 30.0
 
 
