@@ -15,6 +15,7 @@ import nbformat
 import pytest
 
 from tests.submissions.crafted import (
+    ISSUE16_KINDS,
     REPO,
     decoded_outputs,
     dlcourse,
@@ -29,10 +30,6 @@ pytestmark = pytest.mark.slow
 
 SANDBOX, NO_SANDBOX = sandbox_config()
 TIMEOUT = 5
-# issue 16: attacks on tests that run in the student's kernel (proven to work against plain
-# nbgrader in test_issue16_attacks_beat_in_process_tests)
-ISSUE16_KINDS = ["input_transformer", "getattr_override", "extra_file", "leaks_history",
-                 "leaks_hook"]
 REAL = "01_curve_fitting"
 # kinds that are only safe or only meaningful inside the kernel sandbox
 NEEDS_SANDBOX = {"memory_bomb", "reads_solutions", "floods_fds", "floods_files"}

@@ -16,6 +16,7 @@ import pytest
 
 from dlgrade.course import run_nbgrader
 from tests.submissions.crafted import (
+    ISSUE16_KINDS,
     REPO,
     decoded_outputs,
     dlcourse,
@@ -28,8 +29,7 @@ from tests.submissions.crafted import (
 
 pytestmark = pytest.mark.slow
 
-ATTACKS = ["input_transformer", "getattr_override", "extra_file", "leaks_history",
-           "leaks_hook"]
+ATTACKS = ISSUE16_KINDS
 FORGING = ["input-transformer", "getattr-override", "extra-file"]
 LEAKING = ["leaks-history", "leaks-hook"]
 SIGMOID_TESTS = ("test_sigmoid", "test_sigmoid_hidden")

@@ -63,6 +63,10 @@ KINDS = {
                     "runtime folder, errors ignored; the functions are correct",
 }
 
+#: The attacks of issue 16 on tests that run in the student's kernel (each beat plain nbgrader)
+ISSUE16_KINDS = ["input_transformer", "getattr_override", "extra_file", "leaks_history",
+                 "leaks_hook"]
+
 #: kind -> {file name: text} handed in beside the notebook
 EXTRA_FILES = {
     "extra_file": {"helper_utils.py": """\
