@@ -146,6 +146,7 @@ def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel
     Writes <output>/ASSIGNMENT/grades.csv, report.html, report.json and feedback/<student>.html.
     Exit status 0 when every submission was graded, 2 when some failed or need manual grading.
     """
+    from .cluster import ClusterGone
     from .engine import grade_assignment, parse_shard
     from .late import parse_late_policy
 
@@ -158,6 +159,8 @@ def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel
                                only=list(students) or None, scheduler=scheduler)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+    except ClusterGone as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(f"{assignment}: {len(run.graded)} graded ({len(run.flagged)} need manual "
                f"grading), {len(run.failed)} failed, {len(run.skipped)} unchanged (skipped) "
                f"in {run.seconds:.1f} s")

@@ -15,9 +15,9 @@ keeps the deadline itself: a child that overruns or dies is killed with its proc
 (kernels included), its student fails and a fresh child takes the next one.
 
 A submission that takes the whole Dask worker down surfaces in the engine as ``KilledWorker``.
-The scheduler is told never to retry (``allowed_failures = 0``) and to hand each one-thread
-worker one task at a time (``worker-saturation = 1``), so exactly the student being graded
-fails and nobody else's task is touched. Task keys are built from the student and the
+The scheduler is told never to retry (``allowed_failures = 0``), and :meth:`DaskPool.run`
+hands each worker thread one task at a time, so exactly the student being graded fails and
+nobody else's task is touched. Task keys are built from the student and the
 submission hash: submitting the same batch twice gives the same keys.
 
 Workers of an existing cluster load this module with ``dask worker ... --preload
@@ -46,6 +46,13 @@ WORKDIR_ENV = "DLGRADE_WORKER_DIR"
 STATION_PREFIX = "dlgrade-worker-"
 KILLED_REASON = ("the Dask worker died while grading it (killed by the submission, "
                  "or its host went away)")
+
+
+class ClusterGone(RuntimeError):
+    """The scheduler cannot be reached, or no worker is left to grade the rest of a batch.
+
+    The students not graded yet keep no status, so the same command grades them later.
+    """
 
 
 # -- what travels with a task ------------------------------------------------------------------
@@ -300,9 +307,8 @@ def dask_teardown(worker=None) -> None:
 
 # -- the engine side ---------------------------------------------------------------------------
 def _harden_scheduler(dask_scheduler=None) -> None:
-    """Never retry a task whose worker died; one task per thread (run on the scheduler)."""
+    """Never retry a task whose worker died (run on the scheduler)."""
     dask_scheduler.allowed_failures = 0
-    dask_scheduler.WORKER_SATURATION = 1.0
 
 
 def instructor_paths(course: Course) -> list[str]:
@@ -376,12 +382,16 @@ class DaskPool:
         import dask
         from distributed import Client, LocalCluster
 
-        settings = {"distributed.scheduler.allowed-failures": 0,
-                    "distributed.scheduler.worker-saturation": 1.0}
+        settings = {"distributed.scheduler.allowed-failures": 0}
         with dask.config.set(settings):
             if self.scheduler:
-                with Client(self.scheduler, timeout=self.startup_timeout) as client:
-                    client.wait_for_workers(1, timeout=self.startup_timeout)
+                wait = min(self.startup_timeout, self.CONNECT_TIMEOUT)
+                try:
+                    client = Client(self.scheduler, timeout=wait)
+                except (OSError, TimeoutError) as exc:
+                    raise ClusterGone(f"cannot reach the Dask scheduler at {self.scheduler} "
+                                      f"within {wait:g} s ({exc}); nothing was graded") from None
+                with client:
                     client.run_on_scheduler(_harden_scheduler)
                     yield client
                 return
@@ -394,37 +404,88 @@ class DaskPool:
                 yield client
 
     def run(self, students: list[str], hashes: dict, finish) -> None:
-        """Grade ``students``; ``finish(student, result)`` is called as each one ends."""
-        from distributed import as_completed
+        """Grade ``students``; ``finish(student, result)`` is called as each one ends.
+
+        Each worker thread gets one student at a time, placed on it by this loop: a task is
+        sent only to a thread that is free, so a worker that dies takes down exactly the
+        student it was grading. (The scheduler's own queueing keeps tasks back only while
+        their group is large, ``> 2 x threads``; the last few of a batch, or students whose
+        names make their own task groups, would all be sent to workers at once, and a
+        killed worker would fail every one of them.) Workers that join mid-batch are used
+        within :attr:`REFRESH` seconds; when none is left, the loop waits
+        ``startup_timeout`` for one before failing the students not yet graded.
+        """
+        from distributed import wait
+        from distributed.client import FIRST_COMPLETED
 
         if not students:
             return
         bundle = course_bundle(self.course, self.assignment)
         hide = instructor_paths(self.course)
+        todo = list(students)
+        running: dict = {}  # future -> (student, worker address)
         with self._client() as client:
             # A task, not scattered data: if every worker holding it goes away, the
             # scheduler computes it again from the task instead of losing it.
             bundle_future = client.submit(_bundle, bundle,
                                           key=f"dlgrade-bundle-{bundle['digest'][:16]}")
-            futures = {}
-            for rank, student in enumerate(students):
-                files = _files(self.course.submitted_dir / student / self.assignment)
-                future = client.submit(  # in the students' order (higher priority first)
-                    grade_submission, bundle_future, student, files, self.deadline,
-                    str(self.logs), tuple(hide), self.startup_timeout,
-                    key=task_key(self.assignment, student, hashes[student]),
-                    priority=len(students) - rank)
-                futures[future] = student
-            self.pending = {f.key: s for f, s in futures.items()}
+            self.pending = {task_key(self.assignment, s, hashes[s]): s for s in students}
             try:
-                for future in as_completed(list(futures)):
-                    student = futures[future]
-                    self.pending.pop(future.key, None)
-                    finish(student, self._outcome(future, student))
-                    future.release()
+                while todo or running:
+                    for address in self._free_threads(client, running, bool(todo)):
+                        student = todo.pop(0)
+                        files = _files(self.course.submitted_dir / student / self.assignment)
+                        future = client.submit(
+                            grade_submission, bundle_future, student, files, self.deadline,
+                            str(self.logs), tuple(hide), self.startup_timeout,
+                            key=task_key(self.assignment, student, hashes[student]),
+                            workers=[address], allow_other_workers=True)
+                        running[future] = (student, address)
+                        if not todo:
+                            break
+                    if not running:
+                        continue
+                    with contextlib.suppress(TimeoutError):
+                        wait(list(running), timeout=self.REFRESH, return_when=FIRST_COMPLETED)
+                    for future in [f for f in running if f.done()]:
+                        student, _ = running.pop(future)
+                        self.pending.pop(future.key, None)
+                        finish(student, self._outcome(future, student))
+                        future.release()
             except BaseException:
-                client.cancel(list(futures))
+                client.cancel(list(running))
                 raise
+
+    #: Seconds between two looks at the cluster's workers while every thread is busy.
+    REFRESH = 2.0
+    #: Seconds to wait for an existing scheduler to answer (at most ``startup_timeout``).
+    CONNECT_TIMEOUT = 30.0
+
+    def _free_threads(self, client, running: dict, wanted: bool) -> list[str]:
+        """Addresses of worker threads with no student, one entry per free thread.
+
+        Waits up to ``startup_timeout`` when the cluster has no worker left and students
+        are still to be graded (``TimeoutError`` then ends the batch: the engine marks the
+        rest failed).
+        """
+        if not wanted:
+            return []
+        workers = client.scheduler_info(n_workers=-1)["workers"]
+        if not workers and not running:
+            try:
+                client.wait_for_workers(1, timeout=self.startup_timeout)
+            except TimeoutError:
+                where = f"at {self.scheduler}" if self.scheduler else "in the local cluster"
+                raise ClusterGone(
+                    f"no Dask worker {where} for {self.startup_timeout:g} s: "
+                    f"{len(self.pending)} submission(s) not graded; they stay pending, run the "
+                    f"same command again when workers are back") from None
+            workers = client.scheduler_info(n_workers=-1)["workers"]
+        busy: dict[str, int] = {}
+        for _, address in running.values():
+            busy[address] = busy.get(address, 0) + 1
+        return [address for address, info in sorted(workers.items())
+                for _ in range(max(0, info["nthreads"] - busy.get(address, 0)))]
 
     def _outcome(self, future, student: str) -> dict:
         """The student's result; its autograded notebook and feedback stored locally."""

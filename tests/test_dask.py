@@ -25,7 +25,9 @@ from pathlib import Path
 
 import pytest
 
-from dlgrade.cluster import KILLED_REASON, stop_command
+from dlgrade.cluster import KILLED_REASON, ClusterGone, stop_command
+from dlgrade.course import Course
+from dlgrade.engine import grade_assignment
 from dlgrade.worker import FEEDBACK_HELD
 from tests.submissions.crafted import dlcourse, make_course, make_variant, sandbox_config, submit
 
@@ -77,10 +79,7 @@ class Cluster:
         self.procs = {"scheduler": self._start(
             "scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard")}
         for i in (1, 2):
-            self.procs[f"worker{i}"] = self._start(
-                "worker", self.address, "--host", "127.0.0.1", "--nthreads", "1",
-                "--nworkers", "1", "--name", f"w{i}", "--no-dashboard",
-                "--preload", "dlgrade.cluster", "--local-directory", self.workdir / f"w{i}")
+            self.start_worker(f"worker{i}")
         self._wait_for_workers(2)
 
     def _start(self, kind, *args):
@@ -94,6 +93,13 @@ class Cluster:
 
         with Client(self.address, timeout=timeout) as client:
             client.wait_for_workers(n, timeout=timeout)
+
+    def start_worker(self, name):
+        """One more worker (as the two of the start) named ``name``."""
+        self.procs[name] = self._start(
+            "worker", self.address, "--host", "127.0.0.1", "--nthreads", "1",
+            "--nworkers", "1", "--name", name, "--no-dashboard",
+            "--preload", "dlgrade.cluster", "--local-directory", self.workdir / name)
 
     def kill(self, name):
         """SIGKILL a process and everything in its session (nanny and worker)."""
@@ -218,3 +224,77 @@ def test_killed_worker_mid_batch(tmp_path, postgres_server, cluster):
     assert _scores(url) == {s: float(rows[s]["score"]) for s in students if s not in failed}
     assert {p.name for p in (course / "autograded").iterdir()} == set(students) - failed
     assert f"{len(students) - len(failed)} graded" in out
+
+
+def _wait_for_statuses(grading, status, n, timeout=600):
+    deadline = time.monotonic() + timeout
+    while not (status.is_dir() and len(list(status.glob("*.json"))) >= n):
+        assert grading.poll() is None and time.monotonic() < deadline, grading.stderr.read()
+        time.sleep(0.2)
+
+
+def test_every_worker_lost_then_a_new_one_joins(tmp_path, postgres_server, cluster):
+    """Both workers die mid-batch: the batch waits, and a worker that joins grades the rest."""
+    url = postgres_server("dask_rejoin")
+    course, paths = _course(tmp_path / "course")
+    assert dlcourse("release", "--db", url, cwd=course).returncode == 0
+    students = [f"s{i:02d}" for i in range(6)]
+    for student in students:
+        submit(course, "tiny", student, make_variant("correct", *paths))
+    status = course / "grading/tiny/status"
+    grading = subprocess.Popen(
+        [str(BIN / "dlcourse"), "grade", "tiny", "--scheduler", cluster.address, "--db", url,
+         "--no-progress"], cwd=course, env=cluster.env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for_statuses(grading, status, 1)
+        cluster.kill("worker1")
+        cluster.kill("worker2")
+        time.sleep(3)
+        assert grading.poll() is None, grading.communicate()
+        cluster.start_worker("worker3")
+        out, err = grading.communicate(timeout=900)
+    finally:
+        if grading.poll() is None:
+            grading.kill()
+    assert grading.returncode in (0, 2), out + err + cluster.logs()
+    rows = _rows(course)
+    assert sorted(rows) == students
+    failed = {s for s, r in rows.items() if r["status"].startswith("failed")}
+    assert len(failed) <= 2, rows  # at most the two being graded when their workers died
+    assert all(rows[s]["status"] == f"failed: {KILLED_REASON}" for s in failed), rows
+    assert all((rows[s]["status"], rows[s]["score"]) == ("graded", "5")
+               for s in students if s not in failed), rows
+    assert _scores(url) == {s: 5.0 for s in students if s not in failed}
+
+
+def test_no_worker_left_stops_with_a_clear_error(tmp_path, postgres_server, cluster):
+    """No worker at all: a clear error after the wait, and nobody gets a status (all pending)."""
+    url = postgres_server("dask_empty")
+    course, paths = _course(tmp_path / "course")
+    assert dlcourse("release", "--db", url, cwd=course).returncode == 0
+    for student in ("s00", "s01"):
+        submit(course, "tiny", student, make_variant("correct", *paths))
+    cluster.kill("worker1")
+    cluster.kill("worker2")
+    deadline = time.monotonic() + 60
+    from distributed import Client
+
+    with Client(cluster.address, timeout=30) as client:
+        while client.scheduler_info(n_workers=-1)["workers"]:
+            assert time.monotonic() < deadline, "the scheduler still lists the killed workers"
+            time.sleep(0.5)
+    t0 = time.monotonic()
+    with pytest.raises(ClusterGone, match=r"no Dask worker at tcp://127\.0\.0\.1:\d+ for 5 s: "
+                                          r"2 submission\(s\) not graded; they stay pending"):
+        grade_assignment(Course(course, db_url=url), "tiny", scheduler=cluster.address,
+                         progress=False, startup_timeout=5)
+    assert time.monotonic() - t0 < 120  # it gave up instead of waiting forever
+    assert not list((course / "grading/tiny/status").glob("*.json"))
+    assert _scores(url) == {}
+    # the command line says the same, without a traceback
+    cli = dlcourse("grade", "tiny", "--scheduler", "tcp://127.0.0.1:9", "--db", url,
+                   "--no-progress", cwd=course, check=False)
+    assert cli.returncode == 1, cli.stdout + cli.stderr
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in cli.stderr
+    assert "Traceback" not in cli.stderr
