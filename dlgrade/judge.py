@@ -170,6 +170,13 @@ class Channel:
         self._in_callback = 0
         self.requests = 0
         self.every_100 = every_100
+        #: Seconds the student's code has run in the current test cell (:meth:`start_cell`).
+        self.cell_seconds = 0.0
+
+    def start_cell(self) -> None:
+        """A new test cell: the student's code gets ``timeout`` seconds in all for its calls,
+        as the whole cell had in the kernel (the judge's own work is not counted)."""
+        self.cell_seconds = 0.0
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -222,29 +229,43 @@ class Channel:
                                      user_expressions={"r": self._expression(request)})
         return self._serve(msg_id)
 
-    def _deadline_left(self, deadline):
-        if deadline is None:
+    def _left(self, clock: dict) -> float:
+        """Seconds to wait for the kernel now (at most 1); raises past the cell's budget.
+
+        ``clock`` holds this request's ``start`` and the ``judge`` seconds its callbacks took;
+        student time of requests made inside those callbacks is in ``cell_seconds`` already.
+        """
+        if self.timeout is None:
             return 1.0
-        left = deadline - time.monotonic()
+        student = time.monotonic() - clock["start"] - clock["judge"]
+        left = self.timeout - self.cell_seconds - student
         if left <= 0:
             if self.interrupt is not None:
                 with contextlib.suppress(Exception):
                     self.interrupt()
-            raise CallTimeoutError(f"the student's code did not answer within {self.timeout:g} s "
-                             "(an endless loop or a very slow function?)")
+            raise CallTimeoutError(f"the student's code ran for more than {self.timeout:g} s "
+                                   "in this test cell (an endless loop or a very slow "
+                                   "function?)")
         return min(left, 1.0)
 
     def _serve(self, msg_id):
         """Wait for the reply to ``msg_id`` (or, inside a callback, the agent's next answer),
-        serving the callbacks the student's code makes meanwhile."""
+        serving the callbacks the student's code makes meanwhile; the time waited, less the
+        callbacks', counts against the cell's budget (:meth:`start_cell`)."""
+        clock = {"start": time.monotonic(), "judge": 0.0}
+        try:
+            return self._wait(msg_id, clock)
+        finally:
+            self.cell_seconds += max(0.0, time.monotonic() - clock["start"] - clock["judge"])
+
+    def _wait(self, msg_id, clock):
         import zmq
 
-        deadline = None if self.timeout is None else time.monotonic() + self.timeout
         poller = zmq.Poller()
         poller.register(self.client.shell_channel.socket, zmq.POLLIN)
         poller.register(self.client.stdin_channel.socket, zmq.POLLIN)
         while True:
-            events = dict(poller.poll(int(self._deadline_left(deadline) * 1000)))
+            events = dict(poller.poll(int(self._left(clock) * 1000)))
             if self.client.stdin_channel.socket in events:
                 msg = self.client.get_stdin_msg(timeout=0)
                 if msg["msg_type"] != "input_request":
@@ -255,9 +276,10 @@ class Channel:
                 if message.get("k") == "ret" and msg_id is None:
                     return message
                 if message.get("k") == "cb":
-                    self.client.input(dumps(dict(self._run_callback(message), k="ret")))
-                    if deadline is not None:  # judge time is not the student's
-                        deadline = time.monotonic() + self.timeout
+                    t0 = time.monotonic()
+                    answer = self._run_callback(message)  # may serve nested requests
+                    clock["judge"] += time.monotonic() - t0  # not the student's time
+                    self.client.input(dumps(dict(answer, k="ret")))
                     continue
                 raise JudgeError("malformed message from the student's kernel")
             if self.client.shell_channel.socket in events:
@@ -562,6 +584,8 @@ class JudgedExecute(Execute):
                       (n not in namespace or n in self._student_names)}
             for name in self._student_names & wanted:
                 namespace.pop(name, None)
+            if self._channel is not None:
+                self._channel.start_cell()
             if wanted:
                 fetched = self._open_channel().get(wanted)
                 namespace.update(fetched)
