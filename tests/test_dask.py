@@ -152,6 +152,30 @@ def _course(root):
     return course, (course / "exercises/tiny/tiny.ipynb", course / "solutions/tiny/tiny.ipynb")
 
 
+def _grade_while(course, url, cluster, during):
+    """``dlcourse grade tiny --scheduler``, with ``during(process)`` run while it grades;
+    returns its (stdout, stderr) once it has ended normally."""
+    grading = subprocess.Popen(
+        [str(BIN / "dlcourse"), "grade", "tiny", "--scheduler", cluster.address, "--db", url,
+         "--no-progress"], cwd=course, env=cluster.env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    try:
+        during(grading)
+        out, err = grading.communicate(timeout=900)
+    finally:
+        if grading.poll() is None:
+            grading.kill()
+    assert grading.returncode in (0, 2), out + err + cluster.logs()
+    return out, err
+
+
+def _wait_for_statuses(grading, status, n, timeout=600):
+    deadline = time.monotonic() + timeout
+    while not (status.is_dir() and len(list(status.glob("*.json"))) >= n):
+        assert grading.poll() is None and time.monotonic() < deadline, grading.stderr.read()
+        time.sleep(0.2)
+
+
 def test_hostile_batch_on_scheduler_matches_one_worker(tmp_path, postgres_server, cluster):
     url = postgres_server("dask_batch")
     local, paths = _course(tmp_path / "local")
@@ -192,21 +216,12 @@ def test_killed_worker_mid_batch(tmp_path, postgres_server, cluster):
     for i, student in enumerate(students):
         submit(course, "tiny", student, make_variant(("correct", "partly_wrong")[i % 2], *paths))
     status = course / "grading/tiny/status"
-    grading = subprocess.Popen(
-        [str(BIN / "dlcourse"), "grade", "tiny", "--scheduler", cluster.address, "--db", url,
-         "--no-progress"], cwd=course, env=cluster.env, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 600
-        while not (status.is_dir() and len(list(status.glob("*.json"))) >= 2):
-            assert grading.poll() is None and time.monotonic() < deadline, grading.stderr.read()
-            time.sleep(0.2)
+
+    def kill_one(grading):
+        _wait_for_statuses(grading, status, 2)
         cluster.kill("worker1")
-        out, err = grading.communicate(timeout=900)
-    finally:
-        if grading.poll() is None:
-            grading.kill()
-    assert grading.returncode in (0, 2), out + err + cluster.logs()
+
+    out, _ = _grade_while(course, url, cluster, kill_one)
     rows = _rows(course)
     assert sorted(rows) == students  # each student exactly once
     records = {p.stem: json.loads(p.read_text()) for p in status.glob("*.json")}
@@ -226,13 +241,6 @@ def test_killed_worker_mid_batch(tmp_path, postgres_server, cluster):
     assert f"{len(students) - len(failed)} graded" in out
 
 
-def _wait_for_statuses(grading, status, n, timeout=600):
-    deadline = time.monotonic() + timeout
-    while not (status.is_dir() and len(list(status.glob("*.json"))) >= n):
-        assert grading.poll() is None and time.monotonic() < deadline, grading.stderr.read()
-        time.sleep(0.2)
-
-
 def test_every_worker_lost_then_a_new_one_joins(tmp_path, postgres_server, cluster):
     """Both workers die mid-batch: the batch waits, and a worker that joins grades the rest."""
     url = postgres_server("dask_rejoin")
@@ -241,23 +249,16 @@ def test_every_worker_lost_then_a_new_one_joins(tmp_path, postgres_server, clust
     students = [f"s{i:02d}" for i in range(6)]
     for student in students:
         submit(course, "tiny", student, make_variant("correct", *paths))
-    status = course / "grading/tiny/status"
-    grading = subprocess.Popen(
-        [str(BIN / "dlcourse"), "grade", "tiny", "--scheduler", cluster.address, "--db", url,
-         "--no-progress"], cwd=course, env=cluster.env, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True)
-    try:
-        _wait_for_statuses(grading, status, 1)
+
+    def replace_both(grading):
+        _wait_for_statuses(grading, course / "grading/tiny/status", 1)
         cluster.kill("worker1")
         cluster.kill("worker2")
         time.sleep(3)
-        assert grading.poll() is None, grading.communicate()
+        assert grading.poll() is None, grading.communicate()  # it waits for a worker
         cluster.start_worker("worker3")
-        out, err = grading.communicate(timeout=900)
-    finally:
-        if grading.poll() is None:
-            grading.kill()
-    assert grading.returncode in (0, 2), out + err + cluster.logs()
+
+    _grade_while(course, url, cluster, replace_both)
     rows = _rows(course)
     assert sorted(rows) == students
     failed = {s for s, r in rows.items() if r["status"].startswith("failed")}
