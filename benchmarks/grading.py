@@ -239,7 +239,7 @@ def bench(n: int, assignment: str, workdir: str | None, before: str | None = Non
                 seconds = time_dlcourse(root, assignment, 2, sandbox,
                                         pythonpath=export_revision(before, root))
             else:
-                seconds = time_dlcourse(root, assignment, workers, sandbox, judge)
+                seconds = time_dlcourse(root, assignment, workers, sandbox, judge=judge)
             results[label] = seconds
             scores[label] = gradebook_scores(root, assignment)
             base = results[modes[0][0]]
