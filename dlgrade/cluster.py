@@ -413,7 +413,8 @@ class DaskPool:
         names make their own task groups, would all be sent to workers at once, and a
         killed worker would fail every one of them.) Workers that join mid-batch are used
         within :attr:`REFRESH` seconds; when none is left, the loop waits
-        ``startup_timeout`` for one before failing the students not yet graded.
+        ``startup_timeout`` for one, then raises :class:`ClusterGone` (the students not
+        graded yet keep no status).
         """
         from distributed import wait
         from distributed.client import FIRST_COMPLETED
@@ -429,20 +430,19 @@ class DaskPool:
             # scheduler computes it again from the task instead of losing it.
             bundle_future = client.submit(_bundle, bundle,
                                           key=f"dlgrade-bundle-{bundle['digest'][:16]}")
-            self.pending = {task_key(self.assignment, s, hashes[s]): s for s in students}
+            keys = {s: task_key(self.assignment, s, hashes[s]) for s in students}
+            self.pending = {key: s for s, key in keys.items()}
             try:
                 while todo or running:
-                    for address in self._free_threads(client, running, bool(todo)):
+                    free = self._free_threads(client, running) if todo else []
+                    for address in free[:len(todo)]:
                         student = todo.pop(0)
                         files = _files(self.course.submitted_dir / student / self.assignment)
                         future = client.submit(
                             grade_submission, bundle_future, student, files, self.deadline,
                             str(self.logs), tuple(hide), self.startup_timeout,
-                            key=task_key(self.assignment, student, hashes[student]),
-                            workers=[address], allow_other_workers=True)
+                            key=keys[student], workers=[address], allow_other_workers=True)
                         running[future] = (student, address)
-                        if not todo:
-                            break
                     if not running:
                         continue
                     with contextlib.suppress(TimeoutError):
@@ -461,15 +461,12 @@ class DaskPool:
     #: Seconds to wait for an existing scheduler to answer (at most ``startup_timeout``).
     CONNECT_TIMEOUT = 30.0
 
-    def _free_threads(self, client, running: dict, wanted: bool) -> list[str]:
+    def _free_threads(self, client, running: dict) -> list[str]:
         """Addresses of worker threads with no student, one entry per free thread.
 
-        Waits up to ``startup_timeout`` when the cluster has no worker left and students
-        are still to be graded (``TimeoutError`` then ends the batch: the engine marks the
-        rest failed).
+        Waits up to ``startup_timeout`` when the cluster has no worker left and nothing is
+        running; raises :class:`ClusterGone` if none comes.
         """
-        if not wanted:
-            return []
         workers = client.scheduler_info(n_workers=-1)["workers"]
         if not workers and not running:
             try:

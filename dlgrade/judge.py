@@ -237,8 +237,7 @@ class Channel:
         """
         if self.timeout is None:
             return 1.0
-        student = time.monotonic() - clock["start"] - clock["judge"]
-        left = self.timeout - self.cell_seconds - student
+        left = self.timeout - self.cell_seconds - _student_seconds(clock)
         if left <= 0:
             if self.interrupt is not None:
                 with contextlib.suppress(Exception):
@@ -256,7 +255,7 @@ class Channel:
         try:
             return self._wait(msg_id, clock)
         finally:
-            self.cell_seconds += max(0.0, time.monotonic() - clock["start"] - clock["judge"])
+            self.cell_seconds += max(0.0, _student_seconds(clock))
 
     def _wait(self, msg_id, clock):
         import zmq
@@ -393,6 +392,12 @@ class Channel:
         if "ok" not in reply:
             raise JudgeError("malformed reply from the student's kernel")
         return self._in(reply["ok"])
+
+
+def _student_seconds(clock: dict) -> float:
+    """Seconds a request has waited for the student's code: since ``clock["start"]``, less
+    the ``clock["judge"]`` seconds spent in the judge's callbacks."""
+    return time.monotonic() - clock["start"] - clock["judge"]
 
 
 def _copy_into(target, value) -> None:
