@@ -91,3 +91,99 @@ def postgres_server():
 def postgres(postgres_server):
     """URL of a fresh database on a private PostgreSQL server."""
     return postgres_server("gradebook")
+
+
+# --- grade once, assert many: the exercise batches (tests/submissions/exercises.py) ---
+
+
+@pytest.fixture(scope="session")
+def graded_exercise(tmp_path_factory):
+    """``graded_exercise.get(assignment, coretype=None)``: the assignment's whole set of fake
+    students (solution, blank, mistakes, cheats, independent answers) autograded in one batch,
+    once per test process; with ``coretype``, the same submissions graded again under that
+    forced BLAS kernel in a copy of the released course."""
+    from tests.submissions.exercises import GradedCache
+
+    return GradedCache(tmp_path_factory.mktemp("exercises"))
+
+
+# --- parallel runs (pytest-xdist): which tests must stay on one worker ---
+#
+# `make test` runs `pytest -n N`. The scheduler below sends the tests of one *group* to one
+# worker, one after the other; every other test goes wherever a worker is free. (pytest-xdist's
+# own `--dist loadgroup` reads `xdist_group` marks, but its 3.8 release renames the test ids
+# through an attribute pytest 9 no longer reads, so its groups are silently ignored: here the
+# group follows from the test id alone, in one place.)
+#
+# * the exercise tests of one assignment share one graded batch (fixture graded_exercise);
+# * the tests of a module with an expensive module-scoped fixture share it, instead of building
+#   it again on every worker that gets one of them.
+
+#: modules whose tests are grouped by the assignment they are parametrized with
+EXERCISE_MODULES = {"tests/test_exercises.py", "tests/test_exercise_fairness.py"}
+#: modules kept on one worker, with the expensive module-scoped fixture they share
+GROUPED_MODULES = {
+    "tests/test_grading.py": "batch: a hostile batch through dlcourse grade",
+    "tests/test_judge_attacks.py": "autograded: two nbgrader autogrades",
+    "tests/test_judge.py": "_kernel: one kernel holding the student's code",
+    "tests/test_cli.py": "course: a released course",
+    "tests/test_install.py": "plain: a fresh venv with pip install",
+    "tests/test_blas_kernels.py": "builds: three book builds",
+}
+
+
+def xdist_group(nodeid: str) -> str | None:
+    """The group of a test id (None: the test may run on any worker)."""
+    path, _, rest = nodeid.partition("::")
+    if path in EXERCISE_MODULES and rest.endswith("]"):
+        from dlcourse.checks import ASSIGNMENTS
+
+        param = rest[rest.rindex("[") + 1:-1]
+        if param in ASSIGNMENTS:
+            return f"exercise-{param}"
+    if path in GROUPED_MODULES:
+        return path
+    return None
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        """One work unit per group (largest first) and one per test outside any group."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_group(nodeid) or nodeid
+
+    return GroupScheduling(config, log)
+
+
+# --- growth is visible: the slowest tests and the time per test file at the end of a run ---
+
+_DURATIONS: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report):
+    """Add up setup + call + teardown per test id. Under pytest-xdist the controller receives
+    every worker's reports here too, so the sums cover the whole run."""
+    _DURATIONS[report.nodeid] = _DURATIONS.get(report.nodeid, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if not _DURATIONS or hasattr(config, "workerinput"):  # an xdist worker: the controller prints
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("15 slowest tests (setup + call + teardown)")
+    for nodeid, seconds in sorted(_DURATIONS.items(), key=lambda kv: -kv[1])[:15]:
+        write(f"{seconds:9.1f} s  {nodeid}")
+    per_file: dict[str, list[float]] = {}
+    for nodeid, seconds in _DURATIONS.items():
+        entry = per_file.setdefault(nodeid.split("::")[0], [0.0, 0])
+        entry[0] += seconds
+        entry[1] += 1
+    total = sum(seconds for seconds, _ in per_file.values())
+    terminalreporter.section("time per test file (sum over its tests; workers run in parallel)")
+    for path, (seconds, count) in sorted(per_file.items(), key=lambda kv: -kv[1][0]):
+        write(f"{seconds:9.1f} s  {100 * seconds / total:5.1f} %  {count:5d} tests  {path}")
+    write(f"{total:9.1f} s  100.0 %  {len(_DURATIONS):5d} tests  (sum)")
