@@ -43,10 +43,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def postgres_server():
-    """A throw-away PostgreSQL server on 127.0.0.1 (own data folder, free port), stopped
-    afterwards; yields ``new_database(name) -> SQLAlchemy URL``."""
+    """A throw-away PostgreSQL server on 127.0.0.1 (own data folder, free port), started once
+    per test process (each xdist worker has its own) and stopped at its end; yields
+    ``new_database(name) -> SQLAlchemy URL`` (a fresh database each call: a name already
+    taken gets a number)."""
     if not (PG_BIN / "initdb").exists():
         pytest.skip(f"PostgreSQL binaries missing in {PG_BIN} (make test installs Debian's "
                     "postgresql package)")
@@ -68,7 +70,14 @@ def postgres_server():
         subprocess.run([*prefix, *map(str, args)], check=True, capture_output=True, text=True,
                        cwd=base)
 
+    taken: set[str] = set()
+
     def new_database(name: str) -> str:
+        base_name, number = name, 1
+        while name in taken:
+            number += 1
+            name = f"{base_name}_{number}"
+        taken.add(name)
         conn = psycopg2.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres")
         conn.autocommit = True
         with conn.cursor() as cur:
@@ -89,7 +98,7 @@ def postgres_server():
 
 @pytest.fixture(scope="module")
 def postgres(postgres_server):
-    """URL of a fresh database on a private PostgreSQL server."""
+    """URL of a fresh database (one per test module) on the private PostgreSQL server."""
     return postgres_server("gradebook")
 
 
