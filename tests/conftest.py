@@ -122,48 +122,15 @@ def graded_exercise(tmp_path_factory):
 # worker, one after the other; every other test goes wherever a worker is free. (pytest-xdist's
 # own `--dist loadgroup` reads `xdist_group` marks, but its 3.8 release renames the test ids
 # through an attribute pytest 9 no longer reads, so its groups are silently ignored: here the
-# group follows from the test id alone, in one place.)
+# group follows from the test id alone: tests/submissions/parallel.py lists them.)
 #
 # * the exercise tests of one assignment share one graded batch (fixture graded_exercise);
 # * the tests of a module with an expensive module-scoped fixture share it, instead of building
 #   it again on every worker that gets one of them.
 
-#: modules whose tests are grouped by the assignment they are parametrized with
-EXERCISE_MODULES = {"tests/test_exercises.py", "tests/test_exercise_fairness.py"}
-#: modules kept on one worker, with the expensive module-scoped fixture they share
-GROUPED_MODULES = {
-    "tests/test_grading.py": "batch: a hostile batch through dlcourse grade",
-    "tests/test_judge_attacks.py": "autograded: two nbgrader autogrades",
-    "tests/test_judge.py": "_kernel: one kernel holding the student's code",
-    "tests/test_cli.py": "course: a released course",
-    "tests/test_install.py": "plain: a fresh venv with pip install",
-    "tests/test_blas_kernels.py": "builds: three book builds",
-}
-
-
-def xdist_group(nodeid: str) -> str | None:
-    """The group of a test id (None: the test may run on any worker)."""
-    path, _, rest = nodeid.partition("::")
-    if path in EXERCISE_MODULES and rest.endswith("]"):
-        from dlcourse.checks import ASSIGNMENTS
-
-        param = rest[rest.rindex("[") + 1:-1]
-        if param in ASSIGNMENTS:
-            return f"exercise-{param}"
-    if path in GROUPED_MODULES:
-        return path
-    return None
-
-
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    from xdist.scheduler import LoadScopeScheduling
-
-    class GroupScheduling(LoadScopeScheduling):
-        """One work unit per group (largest first) and one per test outside any group."""
-
-        def _split_scope(self, nodeid: str) -> str:
-            return xdist_group(nodeid) or nodeid
+    from tests.submissions.parallel import GroupScheduling  # the groups are listed there
 
     return GroupScheduling(config, log)
 
