@@ -89,7 +89,7 @@ test-fast: install
 
 test-kernel: install
 	DLCOURSE_FORCED_KERNEL=$(FORCED_KERNEL) $(BIN)/python -m pytest -q $(PYTEST_PARALLEL) \
-	  tests/test_exercises.py -k "under_a_forced_kernel"
+	  tests/test_exercises.py tests/test_exercise_fairness.py -k "under_a_forced_kernel"
 
 test-rootless: install
 	TEST_WORKERS=$(TEST_WORKERS) bash scripts/test_rootless.sh

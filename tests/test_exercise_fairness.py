@@ -13,6 +13,7 @@ solution, blank, mistake and cheat students of tests/test_exercises.py
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import nbformat
@@ -43,8 +44,9 @@ def _functions(source: nbformat.NotebookNode) -> list[str]:
             if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")]
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_independent_correct_answers_score_full_points(assignment, graded_exercise):
+def _variants_checked(assignment: str) -> dict[str, dict[str, str]]:
+    """The independent variants of ``assignment``, each checked to answer every function (the
+    test skips while the source is a placeholder or no variant is written)."""
     source = _real_source(assignment)
     if source is None:
         pytest.skip(f"solutions/{assignment} is still a placeholder")
@@ -57,8 +59,10 @@ def test_independent_correct_answers_score_full_points(assignment, graded_exerci
         assert not unknown, f"variant {name} answers unknown functions {sorted(unknown)}"
         missing = sorted(set(functions) - set(answers))
         assert not missing, f"variant {name} must answer every function; missing {missing}"
+    return answers_by_variant
 
-    run = graded_exercise.get(assignment)
+
+def _assert_every_variant_scores_full_points(run, answers_by_variant) -> None:
     assert set(run.independent) == {f"indep_{name}" for name in answers_by_variant}
     problems = []
     for student in run.independent:
@@ -68,3 +72,19 @@ def test_independent_correct_answers_score_full_points(assignment, graded_exerci
                       for cell in lost}
             problems.append(f"{student} (a correct answer) lost {lost}: {errors}")
     assert problems == [], "unfair tests:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_independent_correct_answers_score_full_points(assignment, graded_exercise):
+    answers_by_variant = _variants_checked(assignment)
+    _assert_every_variant_scores_full_points(graded_exercise.get(assignment), answers_by_variant)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_independent_correct_answers_score_full_points_under_a_forced_kernel(
+        assignment, graded_exercise):
+    """The same variants in the re-grade under a forced BLAS kernel (tests/test_exercises.py's
+    forced-kernel tests check that the kernel really ran it)."""
+    answers_by_variant = _variants_checked(assignment)
+    run = graded_exercise.get(assignment, os.environ.get("DLCOURSE_FORCED_KERNEL", "Prescott"))
+    _assert_every_variant_scores_full_points(run, answers_by_variant)

@@ -11,8 +11,8 @@ graded in the same batch):
 * ``cheat_import``  every function replaced by ``from dlcourse.<module> import <function>``;
 * ``cheat_wrap``    every function wrapping the package's implementation: both earn 0 for it.
 
-The solution, mistake and cheat students are graded once more under a forced BLAS kernel
-(``OPENBLAS_CORETYPE``, default Prescott) in a copy of the released course.
+The same students are graded once more under a forced BLAS kernel (``OPENBLAS_CORETYPE``,
+default Prescott) in a copy of the released course.
 
 Also: the committed release equals a fresh one (no drift), the notebooks follow the conventions of
 ``solutions/README.md``, and ``pytest --nbval-lax`` runs every source notebook (in a subprocess:
