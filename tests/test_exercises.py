@@ -242,8 +242,10 @@ def test_solution_notebooks_run_top_to_bottom_under_nbval():
     notebooks = [str(_source(a)) for a in ASSIGNMENTS if _source(a).exists()]
     assert notebooks
     result = subprocess.run(
+        # -p no:randomly: the project's addopts are dropped here, and pytest-randomly would
+        # shuffle the cells of a notebook (nbval runs them in the order collected)
         [sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider",
-         "-o", "addopts=", *notebooks],
+         "-p", "no:randomly", "-o", "addopts=", *notebooks],
         cwd=ROOT, env=tools_env(), capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stdout[-5000:]
