@@ -20,6 +20,7 @@ Layout used everywhere: rows are samples, ``X`` has shape
 from .activations import ACTIVATIONS, DERIVATIVES, get_activation, sigmoid
 from .data import as_rng, make_xor
 from .mlp import MLP
+from .transformer import Transformer
 
 __version__ = "0.1.0"
 
@@ -37,6 +38,7 @@ __all__ = [
     "ACTIVATIONS",
     "DERIVATIVES",
     "MLP",
+    "Transformer",
     "as_rng",
     "get_activation",
     "make_xor",
