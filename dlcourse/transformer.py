@@ -217,9 +217,12 @@ def _loss_and_grads(X, y, params, n_heads, n_layers):
 #: Default ``(lr, n_epochs)`` of :meth:`Transformer.fit` by optimizer, with mini-batches of
 #: :data:`DEFAULT_BATCH_SIZE`.
 #:
-#: Chosen on the sorting task (``make_sort_task(10000, seed=s)``, ``Transformer(11, 12)``,
-#: seeds 0-2; ``benchmarks/transformer.py``): see that benchmark's output in the README.
-DEFAULTS = {"adam": (3e-3, 30), "momentum": (0.03, 30), "gd": (0.1, 30)}
+#: Adam's were chosen on the sorting task (``make_sort_task(10000, seed=s)``,
+#: ``Transformer(11, 12)``, seeds 0-2, 1000 held-out inputs; ``benchmarks/transformer.py``):
+#: after 10 epochs at lr 3e-3 greedy generation writes at least 99.9 % of the sorted answers
+#: right for every seed (after 3 epochs of seed 0, 97.6 %). The learning rates for momentum
+#: and plain gradient descent are untuned starting points.
+DEFAULTS = {"adam": (3e-3, 10), "momentum": (0.03, 10), "gd": (0.1, 10)}
 
 #: Default mini-batch size of :meth:`Transformer.fit`.
 DEFAULT_BATCH_SIZE = 64
