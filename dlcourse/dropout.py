@@ -19,9 +19,9 @@ from .data import as_rng
 __all__ = ["dropout_backward", "dropout_forward"]
 
 
-def _check_p(p):
+def _check_p(p, name="p"):
     if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p < 1:
-        raise ValueError(f"p must be a dropout probability in [0, 1), got {p!r}")
+        raise ValueError(f"{name} must be a dropout probability in [0, 1), got {p!r}")
     return float(p)
 
 
