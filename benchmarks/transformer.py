@@ -39,7 +39,6 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from dlcourse.attention import causal_mask
 from dlcourse.data import make_sort_task
 from dlcourse.layers import rnn_backward, rnn_forward
 from dlcourse.lstm import lstm_backward, lstm_forward

@@ -1,6 +1,6 @@
 """Data sets of the course: the lecture's XOR example, a noisy curve, moons, circles, blobs,
-a noisy sine sequence, a sequence-to-sequence sorting task, and one real data set that ships offline: scikit-learn's 8x8
-handwritten digits.
+a noisy sine sequence, a sorting task for sequence models, and one real data set that ships
+offline: scikit-learn's 8x8 handwritten digits.
 
 Every generator takes ``rng``: None (the course default seed 0, so results are
 reproducible), an int seed, or a ``numpy.random.Generator``. The global

@@ -48,7 +48,9 @@ def test_forward_matches_a_step_by_step_loop():
     np.testing.assert_allclose(hs, ref_hs, atol=1e-14)
     np.testing.assert_allclose(cs, ref_cs, atol=1e-14)
     zero_start = rnn.lstm_forward(xs, Wx, Wh, b)
-    np.testing.assert_allclose(zero_start[0], lstm_by_steps(xs, Wx, Wh, b, np.zeros(4), np.zeros(4))[0], atol=1e-14)
+    zeros = np.zeros(4)
+    np.testing.assert_allclose(zero_start[0], lstm_by_steps(xs, Wx, Wh, b, zeros, zeros)[0],
+                               atol=1e-14)
 
 
 def test_a_batch_is_the_sequences_one_by_one():

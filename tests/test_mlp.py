@@ -689,11 +689,9 @@ def _dropout_reference_step(X, y, params, activation, p, rng):
     dZ = (E / E.sum(axis=1, keepdims=True) - np.eye(Z_out.shape[1])[y]) / len(y)
     grads = []
     inputs = [np.asarray(X, float)] + [None] * (len(params) - 1)
-    A = inputs[0]
-    for layer, (W, b) in enumerate(params[:-1]):  # recompute the layer inputs
+    for layer in range(len(params) - 1):  # the layer inputs after dropout
         Z, mask = cache[layer]
-        A = f(Z) * mask / (1 - p)
-        inputs[layer + 1] = A
+        inputs[layer + 1] = f(Z) * mask / (1 - p)
     for layer in range(len(params) - 1, -1, -1):
         dA, dW, db = dense_backward(dZ, inputs[layer], params[layer][0])
         grads.insert(0, (dW, db))
