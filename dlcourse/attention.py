@@ -65,19 +65,38 @@ def causal_mask(n):
 # ----------------------------------------------------------------------------- unchecked kernels
 
 
+# Speed: attention rows are short (one entry per key), and numpy's reductions along a
+# short last axis cost far more than the arithmetic. Row maxima are taken by a loop of
+# whole-array maxima over the keys, row sums by a matrix-vector product with ones.
+
+
+def _row_max(S):
+    """``S.max(axis=-1, keepdims=True)``, one ``np.maximum`` per key."""
+    m = S[..., 0].copy()
+    for j in range(1, S.shape[-1]):
+        np.maximum(m, S[..., j], out=m)
+    return m[..., None]
+
+
+def _row_sum(S):
+    """``S.sum(axis=-1, keepdims=True)`` for a C-contiguous ``S``, as ``S @ ones``."""
+    n = S.shape[-1]
+    return (S.reshape(-1, n) @ np.ones(n)).reshape(*S.shape[:-1], 1)
+
+
 def _softmax_rows(S, mask):
     """Softmax along the last axis, with ``mask`` False entries given weight exactly 0.
 
-    Rows where every entry is masked get all-zero weights (not NaN). ``S`` is
-    overwritten.
+    Rows where every entry is masked get all-zero weights (not NaN). ``S`` (C-contiguous)
+    is overwritten.
     """
     if mask is not None:
         S = np.where(mask, S, -np.inf)
-    row_max = S.max(axis=-1, keepdims=True)
+    row_max = _row_max(S)
     np.maximum(row_max, np.finfo(np.float64).min, out=row_max)  # fully masked rows: finite
     S -= row_max
     np.exp(S, out=S)
-    total = S.sum(axis=-1, keepdims=True)
+    total = _row_sum(S)
     total[total == 0.0] = 1.0  # a fully masked row: its weights stay 0
     S /= total
     return S
@@ -95,7 +114,7 @@ def _attention_backward(dOut, Q, K, V, A):
     """``dQ, dK, dV`` from the weights ``A`` of the forward pass, no checks."""
     dV = A.swapaxes(-1, -2) @ dOut
     dA = dOut @ V.swapaxes(-1, -2)
-    dS = dA - np.sum(dA * A, axis=-1, keepdims=True)
+    dS = dA - _row_sum(dA * A)
     dS *= A
     dS *= 1.0 / np.sqrt(Q.shape[-1])
     return dS @ K, dS.swapaxes(-1, -2) @ Q, dV
@@ -231,28 +250,37 @@ def _merge_heads(M):
 
 
 def _mha_forward(X, Wq, Wk, Wv, Wo, n_heads, mask):
-    """Unchecked multi-head attention: ``out``, ``weights`` and the cache for backward."""
-    Q, K, V = (_split_heads(X @ W, n_heads) for W in (Wq, Wk, Wv))
+    """Unchecked multi-head attention: ``out``, ``weights`` and the cache for backward.
+
+    The three projections are one product with ``[Wq, Wk, Wv]`` side by side, on ``X``
+    as a 2-D ``(n * T, d_model)`` matrix (numpy multiplies a 2-D matrix faster than a
+    stack of them).
+    """
+    n, T, d_model = X.shape
+    X2 = X.reshape(n * T, d_model)
+    W_qkv = np.concatenate([Wq, Wk, Wv], axis=1)
+    QKV = (X2 @ W_qkv).reshape(n, T, 3, n_heads, d_model // n_heads).transpose(2, 0, 3, 1, 4)
+    Q, K, V = QKV  # each (n, n_heads, T, d_head)
     heads, A = _attention(Q, K, V, mask)
-    H = _merge_heads(heads)
-    return H @ Wo, A, (Q, K, V, A, H)
+    H = _merge_heads(heads).reshape(n * T, d_model)
+    return (H @ Wo).reshape(n, T, d_model), A, (Q, K, V, A, H, X2, W_qkv)
 
 
-def _mha_backward(dOut, X, Wq, Wk, Wv, Wo, cache):
+def _mha_backward(dOut, Wo, cache):
     """Unchecked backward of :func:`_mha_forward`: ``(dX, dWq, dWk, dWv, dWo)``."""
-    Q, K, V, A, H = cache
-    d_model = X.shape[-1]
-    X2, dOut2 = X.reshape(-1, d_model), dOut.reshape(-1, d_model)
-    dWo = H.reshape(-1, d_model).T @ dOut2
-    dH = _split_heads((dOut2 @ Wo.T).reshape(dOut.shape), Q.shape[1])
+    Q, K, V, A, H, X2, W_qkv = cache
+    n, n_heads, T, d_head = Q.shape
+    d_model = n_heads * d_head
+    dOut2 = dOut.reshape(-1, d_model)
+    dWo = H.T @ dOut2
+    dH = _split_heads((dOut2 @ Wo.T).reshape(n, T, d_model), n_heads)
     dQ, dK, dV = _attention_backward(dH, Q, K, V, A)
-    dX = np.zeros_like(X2)
-    dWs = []
-    for dM, W in ((dQ, Wq), (dK, Wk), (dV, Wv)):
-        dM2 = _merge_heads(dM).reshape(-1, d_model)
-        dWs.append(X2.T @ dM2)
-        dX += dM2 @ W.T
-    return (dX.reshape(X.shape), *dWs, dWo)
+    # back to the layout of X2 @ W_qkv: (n, T, 3, n_heads, d_head) -> (n * T, 3 d_model)
+    dQKV = np.stack([dQ, dK, dV]).transpose(1, 3, 0, 2, 4).reshape(n * T, 3 * d_model)
+    dW_qkv = X2.T @ dQKV
+    dX = (dQKV @ W_qkv.T).reshape(n, T, d_model)
+    dWq, dWk, dWv = np.split(dW_qkv, 3, axis=1)
+    return dX, dWq, dWk, dWv, dWo
 
 
 def _check_mha(X, Wq, Wk, Wv, Wo, n_heads, mask):
@@ -329,4 +357,4 @@ def multi_head_attention_backward(dOut, X, Wq, Wk, Wv, Wo, n_heads, mask=None):
     X, Wq, Wk, Wv, Wo, n_heads, mask = _check_mha(X, Wq, Wk, Wv, Wo, n_heads, mask)
     dOut = _check_out_grad(dOut, X.shape)
     _, _, cache = _mha_forward(X, Wq, Wk, Wv, Wo, n_heads, mask)
-    return _mha_backward(dOut, X, Wq, Wk, Wv, Wo, cache)
+    return _mha_backward(dOut, Wo, cache)

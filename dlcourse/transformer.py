@@ -114,7 +114,9 @@ def _block_params(params, layer):
 def transformer_forward(X, params, n_heads, n_layers):
     """Logits of the next token at every position, and the cache for backpropagation.
 
-    No argument checks (the :class:`Transformer` checks once).
+    No argument checks (the :class:`Transformer` checks once). Inside, the residual
+    stream ``H`` is one ``(n_samples * T, d_model)`` matrix (a row per token), so every
+    dense layer is a single 2-D product; attention sees it as ``(n_samples, T, d_model)``.
 
     Parameters
     ----------
@@ -128,25 +130,27 @@ def transformer_forward(X, params, n_heads, n_layers):
     cache : tuple, what :func:`transformer_backward` needs
     """
     n, T = X.shape
+    d = params["E"].shape[1]
     mask = causal_mask(T)
-    H = params["E"][X] + params["P"][:T]  # (n, T, d)
+    H = (params["E"][X] + params["P"][:T]).reshape(n * T, d)
     block_caches = []
     for layer in range(n_layers):
         g1, be1, Wq, Wk, Wv, Wo, g2, be2, W1, b1, W2, b2 = _block_params(params, layer)
         A_in, ln1 = _layernorm_forward(H, g1, be1)
-        att, _, mha = _mha_forward(A_in, Wq, Wk, Wv, Wo, n_heads, mask)
-        H = H + att
+        att, _, mha = _mha_forward(A_in.reshape(n, T, d), Wq, Wk, Wv, Wo, n_heads, mask)
+        H = H + att.reshape(n * T, d)
         M, ln2 = _layernorm_forward(H, g2, be2)
         R = M @ W1
         R += b1
         np.maximum(R, 0.0, out=R)  # ReLU
         F = R @ W2
         F += b2
-        H = H + F
-        block_caches.append((ln1, A_in, mha, ln2, M, R))
+        H += F  # H is this function's own array here
+        block_caches.append((ln1, mha, ln2, M, R))
     U, ln_final = _layernorm_forward(H, params["ln_gamma"], params["ln_beta"])
-    logits = U @ params["W_out"] + params["b_out"]
-    return logits, (X, block_caches, ln_final, U)
+    logits = U @ params["W_out"]
+    logits += params["b_out"]
+    return logits.reshape(n, T, -1), (X, block_caches, ln_final, U)
 
 
 def transformer_backward(dlogits, cache, params, n_heads, n_layers):
@@ -164,42 +168,43 @@ def transformer_backward(dlogits, cache, params, n_heads, n_layers):
     grads : dict, the same names and shapes as ``params``
     """
     X, block_caches, ln_final, U = cache
+    n, T = X.shape
     d = U.shape[-1]
-    vocab = dlogits.shape[-1]
+    ones = np.ones(n * T)  # sums over the tokens as products: faster than np.sum here
     grads = {}
-    dl2 = dlogits.reshape(-1, vocab)
-    grads["W_out"] = U.reshape(-1, d).T @ dl2
-    grads["b_out"] = dl2.sum(axis=0)
-    dU = dlogits @ params["W_out"].T
-    dH, grads["ln_gamma"], grads["ln_beta"] = _layernorm_backward(dU, ln_final, params["ln_gamma"])
+    dl2 = dlogits.reshape(n * T, -1)
+    grads["W_out"] = U.T @ dl2
+    grads["b_out"] = ones @ dl2
+    dH, grads["ln_gamma"], grads["ln_beta"] = _layernorm_backward(
+        dl2 @ params["W_out"].T, ln_final, params["ln_gamma"]
+    )
     for layer in range(n_layers - 1, -1, -1):
-        g1, _, Wq, Wk, Wv, Wo, g2, _, W1, _, W2, _ = _block_params(params, layer)
-        ln1, A_in, mha, ln2, M, R = block_caches[layer]
+        g1, _, _, _, _, Wo, g2, _, W1, _, W2, _ = _block_params(params, layer)
+        ln1, mha, ln2, M, R = block_caches[layer]
         p = f"block{layer}."
-        # feed-forward branch: H = H + relu(M @ W1 + b1) @ W2 + b2
-        dF = dH.reshape(-1, d)
-        grads[p + "W2"] = R.reshape(-1, R.shape[-1]).T @ dF
-        grads[p + "b2"] = dF.sum(axis=0)
-        dR = dF @ W2.T
-        dR *= R.reshape(dR.shape) > 0  # back through the ReLU
-        grads[p + "W1"] = M.reshape(-1, d).T @ dR
-        grads[p + "b1"] = dR.sum(axis=0)
-        dM = (dR @ W1.T).reshape(dH.shape)
-        dH_ln2, grads[p + "ln2_gamma"], grads[p + "ln2_beta"] = _layernorm_backward(dM, ln2, g2)
+        # feed-forward branch: H = H + relu(M @ W1 + b1) @ W2 + b2; dL/dF = dH
+        grads[p + "W2"] = R.T @ dH
+        grads[p + "b2"] = ones @ dH
+        dR = dH @ W2.T
+        dR *= R > 0  # back through the ReLU
+        grads[p + "W1"] = M.T @ dR
+        grads[p + "b1"] = ones @ dR
+        dH_ln2, grads[p + "ln2_gamma"], grads[p + "ln2_beta"] = _layernorm_backward(
+            dR @ W1.T, ln2, g2
+        )
         dH = dH + dH_ln2
         # attention branch: H = H + MHA(LayerNorm1(H))
-        dA_in, dWq, dWk, dWv, dWo = _mha_backward(dH, A_in, Wq, Wk, Wv, Wo, mha)
+        dA_in, dWq, dWk, dWv, dWo = _mha_backward(dH.reshape(n, T, d), Wo, mha)
         grads.update({p + "Wq": dWq, p + "Wk": dWk, p + "Wv": dWv, p + "Wo": dWo})
         dH_ln1, grads[p + "ln1_gamma"], grads[p + "ln1_beta"] = _layernorm_backward(
-            dA_in, ln1, g1
+            dA_in.reshape(n * T, d), ln1, g1
         )
-        dH = dH + dH_ln1
+        dH += dH_ln1  # dH is this function's own array here
     # embeddings: H = E[X] + P[:T]
-    T = X.shape[1]
     dP = np.zeros_like(params["P"])
-    dP[:T] = dH.sum(axis=0)
+    dP[:T] = (np.ones(n) @ dH.reshape(n, T * d)).reshape(T, d)
     one_hot = (X.reshape(-1, 1) == np.arange(params["E"].shape[0])).astype(np.float64)
-    grads["E"] = one_hot.T @ dH.reshape(-1, d)
+    grads["E"] = one_hot.T @ dH
     grads["P"] = dP
     return {name: grads[name] for name in params}
 
