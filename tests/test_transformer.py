@@ -31,7 +31,7 @@ def test_exported_like_mlp_and_cnn():
 
 
 def test_gradients_match_numerical_gradients():
-    model = tiny()
+    model = tiny(d_model=4, d_ff=6)  # two blocks, two heads of width 2: ~400 numbers
     # move every parameter off its initial value (unit scales, zero biases) first
     model.params = {k: v + rng.normal(0, 0.1, size=v.shape) for k, v in model.params.items()}
     X, y = tokens(3, 5)
