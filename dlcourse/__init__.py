@@ -1,7 +1,8 @@
 """dlcourse: the support package of the Introduction to Deep Learning course.
 
 One small module per lecture concept (``data``, ``linear``, ``neuron``,
-``activations``, ``losses``, ``layers``, ``mlp``, ``optim``, ``gradcheck``,
+``activations``, ``losses``, ``layers``, ``dropout``, ``normalization``, ``mlp``,
+``cnn``, ``rnn``, ``lstm``, ``attention``, ``transformer``, ``optim``, ``gradcheck``,
 ``plotting``). The chapters import from here; the exercise notebooks ask students
 to write the same functions themselves. Two modules are infrastructure rather than
 lecture concepts: ``mlp_engine`` (the fast in-place loop behind ``MLP.fit``) and
