@@ -332,7 +332,7 @@ class Transformer:
                 f"{name} has shape {arr.shape}: sequences of {arr.shape[-1]} tokens, expected "
                 f"at most max_len = {self.max_len}"
             )
-        if not (np.issubdtype(arr.dtype, np.integer) or np.all(arr == np.round(arr))):
+        if arr.dtype.kind not in "iuf" or (arr.dtype.kind == "f" and np.any(arr != np.round(arr))):
             raise ValueError(f"{name} must hold integer token ids, got dtype {arr.dtype}")
         if arr.min() < 0 or arr.max() >= self.vocab_size:
             bad = np.unique(arr[(arr < 0) | (arr >= self.vocab_size)])[:5]

@@ -178,6 +178,8 @@ def test_gradients_agree_with_pytorch_autograd():
         (lambda: tiny().predict(np.zeros((2, 7), int)), "at most max_len = 6"),
         (lambda: tiny().predict(np.array([[1, 7]])), "token ids 0 to 6"),
         (lambda: tiny().predict(np.array([[1.5, 2.0]])), "integer token ids"),
+        (lambda: tiny().predict(np.array([["a", "b"]])), "integer token ids"),
+        (lambda: tiny().predict(np.array([[np.nan, 2.0]])), "integer token ids"),
         (lambda: tiny().gradients(np.zeros((2, 3), int), np.zeros((2, 4), int)),
          "y has shape"),
         (lambda: tiny().fit(np.zeros((2, 3), int), np.zeros((2, 3), int), optimizer="sgd"),
