@@ -146,13 +146,11 @@ def sorting_part(seeds, n_train, n_test, with_torch):
         line = (f"   seed {seed}: whole answers {whole:.3f}, teacher-forced tokens {tokens:.4f}; "
                 f"dlcourse fit {times['dlcourse']:5.1f} s, loss epoch 1 "
                 f"{losses['dlcourse'][0]:.8f}, last {losses['dlcourse'][-1]:.6f}")
-        ratio = np.nan
         if with_torch:
-            ratio = times["torch"] / times["dlcourse"]
             line += (f" | PyTorch fit {times['torch']:5.1f} s, loss epoch 1 "
                      f"{losses['torch'][0]:.8f}, last {losses['torch'][-1]:.6f}")
         print(line, flush=True)
-        rows.append((whole, tokens, ratio))
+        rows.append((whole, tokens))
     rows = np.array(rows)
     print(f"   whole answers: min {rows[:, 0].min():.3f} (target >= 0.99); teacher-forced "
           f"tokens: min {rows[:, 1].min():.4f}")
