@@ -276,6 +276,8 @@ def main():
     print(f"Python {platform.python_version()}, numpy {np.__version__} ({blas}), "
           f"PyTorch {torch.__version__ if torch else 'not installed'}; one thread each; "
           f"load average {os.getloadavg()[0]:.1f} at the start")
+    if args.quick:
+        print("--quick: a smoke run on tiny inputs; the targets apply to the full run")
     with threadpool_limits(1):
         if args.part in ("sort", "all"):
             if args.quick:
