@@ -110,9 +110,9 @@ def test_a_short_training_run_learns_the_sort_task():
     before = model.loss(X_val, y_val)
     model.fit(X, y, n_epochs=15, validation_data=(X_val, y_val))
     assert model.loss_history_.shape == (15,) and model.val_loss_history_.shape == (15,)
-    assert model.val_loss_history_[-1] < 0.7 * before
-    # the answer positions (after SEP) are learnt: far better than a guess (1 in 4)
-    assert np.mean(model.predict(X_val)[:, -3:] == y_val[:, -3:]) > 0.8
+    assert model.val_loss_history_[-1] < 0.4 * before  # 0.20 here
+    # the answer positions (after SEP) are learnt: a guess gets 1 in 4 (0.997 here)
+    assert np.mean(model.predict(X_val)[:, -3:] == y_val[:, -3:]) > 0.95
 
 
 def test_fit_is_seeded_and_continues_from_the_current_params():
