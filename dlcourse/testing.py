@@ -354,11 +354,25 @@ def _find_silencing(func: Any, seen: set[int]) -> str | None:
                 helpers.append(global_names[name])
     for value in helpers:
         if isinstance(value, (types.FunctionType, types.MethodType)) and \
-                getattr(value, "__module__", None) in (None, "__main__"):
+                not _library_file(_code_file(getattr(value, "__func__", value))):
             found = _find_silencing(value, seen)
             if found:
                 return found
     return None
+
+
+def _library_file(filename: str | None) -> bool:
+    """Whether code compiled from ``filename`` belongs to an installed library (the standard
+    library, site-packages), not to the student's notebook or files handed in beside it."""
+    import os
+    import sysconfig
+
+    if not filename or filename.startswith("<"):
+        return False
+    path = os.path.realpath(filename)
+    roots = {os.path.realpath(sysconfig.get_paths()[key]) for key in ("stdlib", "purelib",
+                                                                     "platlib")}
+    return any(path.startswith(root + os.sep) for root in roots)
 
 
 def assert_no_silenced_warnings(func: Callable[..., Any], name: str | None = None) -> None:
