@@ -208,19 +208,20 @@ MISTAKES = [
     ),
     dict(
         function="numerical_gradient",
-        why="perturbs a copy and never undoes the perturbations (x itself is unchanged, but every "
-            "later partial derivative is taken at a shifted point)",
+        why="perturbs x in place but undoes the perturbations only at the end (x comes back "
+            "restored, but every later partial derivative is taken at a shifted point)",
         fails="hidden",
         source=(
             "def numerical_gradient(f, x, eps=1e-6):\n"
-            "    xc = np.array(x, dtype=float)\n"
-            "    grad = np.zeros_like(xc)\n"
-            "    for i in np.ndindex(xc.shape):\n"
-            "        xc[i] += eps\n"
-            "        f_plus = f(xc)\n"
-            "        xc[i] -= 2 * eps\n"
-            "        f_minus = f(xc)\n"
+            "    saved = x.copy()\n"
+            "    grad = np.zeros(x.shape)\n"
+            "    for i in np.ndindex(x.shape):\n"
+            "        x[i] += eps\n"
+            "        f_plus = f(x)\n"
+            "        x[i] -= 2 * eps\n"
+            "        f_minus = f(x)\n"
             "        grad[i] = (f_plus - f_minus) / (2 * eps)\n"
+            "    x[...] = saved\n"
             "    return grad\n"
         ),
     ),
