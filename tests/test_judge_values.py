@@ -30,12 +30,12 @@ from tests.submissions.crafted import REPO, dlcourse, make_course, sandbox_confi
 
 pytestmark = pytest.mark.slow
 
-SIGMOID = "\n".join([
-    "def _honest(t):",
-    "    t = np.asarray(t, dtype=float)",
-    "    e = np.exp(-np.abs(t))",
-    "    return np.where(t >= 0, 1.0 / (1.0 + e), e / (1.0 + e))",
-])
+SIGMOID = """
+        def _honest(t):
+            t = np.asarray(t, dtype=float)
+            e = np.exp(-np.abs(t))
+            return np.where(t >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+        """
 
 #: student -> (assignment, {grade_id: new source}, tests that must earn 0)
 ATTACKS = {
@@ -71,9 +71,9 @@ ATTACKS = {
         """}, ["test_sigmoid", "test_sigmoid_hidden"]),
     "marshalled": ("02_neuron", {"sigmoid": """
         import importlib, marshal, types
-        _code = marshal.loads(marshal.dumps(
-            importlib.import_module("dl" + "course.activations").sigmoid.__code__))
-        sigmoid = types.FunctionType(_code, {"np": np, "__name__": "__main__"}, "sigmoid")
+        _mod = importlib.import_module("dl" + "course.activations")
+        _code = marshal.loads(marshal.dumps(_mod.sigmoid.__code__))
+        sigmoid = types.FunctionType(_code, dict(vars(_mod), __name__="__main__"), "sigmoid")
         """}, ["test_sigmoid", "test_sigmoid_hidden"]),
     "walks-packages": ("02_neuron", {"sigmoid": """
         import importlib, pkgutil
@@ -121,13 +121,13 @@ ATTACKS = {
                "test_leaky_relu_grad_hidden"]),
     # a covert channel between students: the first plants a seed in numpy's global state from
     # inside a judged call, the second answers right only if it finds that seed
-    "a-seeder": ("02_neuron", {"sigmoid": SIGMOID + """
+    "a-seeder": ("02_neuron", {"sigmoid": SIGMOID + "\x00" + """
 
         def sigmoid(t):
             np.random.seed(424242)
             return _honest(t) if np.ndim(t) else float(_honest(t))
         """}, []),
-    "b-receiver": ("02_neuron", {"sigmoid": SIGMOID + """
+    "b-receiver": ("02_neuron", {"sigmoid": SIGMOID + "\x00" + """
 
         _MAGIC = np.random.RandomState(424242).random_sample()
         _opened = []
@@ -141,6 +141,8 @@ ATTACKS = {
         """}, ["test_sigmoid", "test_sigmoid_hidden"]),
 }
 ASSIGNMENTS = sorted({assignment for assignment, _, _ in ATTACKS.values()})
+#: student -> tests it must earn: the seeder's sigmoid is right, only its side effect is not
+EARNED = {"a-seeder": ["test_sigmoid", "test_sigmoid_hidden"]}
 
 
 def _notebook(assignment: str, answers: dict[str, str]) -> str:
@@ -150,7 +152,8 @@ def _notebook(assignment: str, answers: dict[str, str]) -> str:
     for cell in nb.cells:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if grade_id in answers:
-            cell.source = textwrap.dedent(answers[grade_id]).strip() + "\n"
+            cell.source = "\n\n".join(textwrap.dedent(part).strip()
+                                      for part in answers[grade_id].split("\x00")) + "\n"
     return nbformat.writes(nb)
 
 
@@ -193,6 +196,9 @@ def _unearned(scores) -> list[str]:
             problems.append(f"{student}: not graded")
             continue
         problems += [f"{student} earned {got[test]} on {test}" for test in guarded if got[test]]
+    for student, tests in EARNED.items():
+        got = scores.get((student, ATTACKS[student][0]), {})
+        problems += [f"{student} lost {test}" for test in tests if not got.get(test)]
     for assignment in ASSIGNMENTS:
         honest = scores[("honest", assignment)]
         problems += [f"honest lost {test} in {assignment}" for test, score in honest.items()
