@@ -442,7 +442,7 @@ def _code_file(obj: Any) -> str | None:
     compiled from, if any."""
     code = getattr(obj, "__code__", None)
     if code is None and not isinstance(obj, type):
-        code = getattr(getattr(type(obj), "__call__", None), "__code__", None)
+        code = getattr(inspect.getattr_static(type(obj), "__call__", None), "__code__", None)
     filename = getattr(code, "co_filename", None)
     return filename if isinstance(filename, str) else None
 

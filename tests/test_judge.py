@@ -292,7 +292,6 @@ def test_the_judge_owns_its_arguments(kernel):
 
 def test_call_in_place_brings_the_changes_back_when_a_test_asks(kernel):
     from dlcourse.testing import call_in_place
-
     from dlgrade import judge_source
 
     judge_source.register()
@@ -312,7 +311,6 @@ def test_in_place_calls_show_the_live_array_to_the_judges_callbacks(kernel):
     """numerical_gradient's recipe: the student's code perturbs x itself and calls f, which
     reads the test's x (not its argument); a copy-perturbing version shows f nothing."""
     from dlcourse.testing import call_in_place
-
     from dlgrade import judge_source
 
     judge_source.register()
@@ -354,7 +352,6 @@ def test_silenced_warnings_fail_the_no_overflow_requirement(kernel):
     """catch_warnings + errstate around the naive sigmoid: its values are right (exp(1000)
     rounds to the correct 0 or 1) and its warning is gone; the kernel's view finds it."""
     from dlcourse.testing import assert_no_silenced_warnings, assert_no_warnings
-
     from dlgrade import judge_source
 
     judge_source.register()

@@ -334,6 +334,7 @@ def _rebuilt_sigmoid():
     return types.FunctionType(code, {"np": np, "__name__": "__main__"}, "sigmoid")
 
 
+@pytest.mark.filterwarnings("ignore:.*found in sys.modules:RuntimeWarning")
 @pytest.mark.parametrize("how", ["pickle", "marshal", "default", "runpy"])
 def test_own_work_sees_the_package_however_it_was_reached(how):
     import pickle

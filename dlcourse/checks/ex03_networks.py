@@ -49,7 +49,8 @@ def check_init_params(init_params):
     assert_own_implementation(init_params)
     sizes = [2, 3, 1]
     params = check_param_list(init_params(sizes, 0), sizes, "init_params([2, 3, 1], 0)")
-    again = check_param_list(init_params(sizes, 0), sizes, "init_params([2, 3, 1], 0), called again")
+    again = check_param_list(init_params(sizes, 0), sizes,
+                             "init_params([2, 3, 1], 0), called again")
     for index, ((W, b), (W_again, b_again)) in enumerate(zip(params, again, strict=True)):
         if not (np.array_equal(W, W_again) and np.array_equal(b, b_again)):
             raise AssertionError(f"init_params gave different W{index + 1} or b{index + 1} for the "

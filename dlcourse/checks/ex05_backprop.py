@@ -249,21 +249,24 @@ def check_one_step(train, X, y, layer_sizes, lr, seed):
     before each.
     """
     tiny = 1e-12
-    P0, losses = train(X.copy(), y.copy(), layer_sizes, lr=tiny, n_epochs=3, rng=np.random.default_rng(seed))
+    P0, losses = train(X.copy(), y.copy(), layer_sizes, lr=tiny, n_epochs=3,
+                       rng=np.random.default_rng(seed))
     P0 = _as_float_params(P0, layer_sizes, "train(..., lr=1e-12)")
     assert_shape(losses, (3,), "losses of train(..., n_epochs=3)")
     loss0 = mlp_loss(X, y, P0)
     assert_close(losses, [loss0] * 3, "losses of train(..., lr=1e-12, n_epochs=3)",
                  hint="with lr=1e-12 the parameters do not move, so every entry should be the "
                  "mean binary cross-entropy of the returned parameters")
-    P0_again, _ = train(X.copy(), y.copy(), layer_sizes, lr=tiny, n_epochs=1, rng=np.random.default_rng(seed))
+    P0_again, _ = train(X.copy(), y.copy(), layer_sizes, lr=tiny, n_epochs=1,
+                        rng=np.random.default_rng(seed))
     P0_again = _as_float_params(P0_again, layer_sizes, "train(..., lr=1e-12)")
     for layer, ((W, b), (W2, b2)) in enumerate(zip(P0, P0_again, strict=True), start=1):
         if not (np.allclose(W, W2) and np.allclose(b, b2)):
             raise AssertionError(
                 f"two calls of train with the same rng seed started from different W{layer}: "
                 "draw the initial weights from np.random.default_rng(rng), never from np.random")
-    P1, losses1 = train(X.copy(), y.copy(), layer_sizes, lr=lr, n_epochs=1, rng=np.random.default_rng(seed))
+    P1, losses1 = train(X.copy(), y.copy(), layer_sizes, lr=lr, n_epochs=1,
+                        rng=np.random.default_rng(seed))
     P1 = _as_float_params(P1, layer_sizes, f"train(..., lr={lr}, n_epochs=1)")
     assert_shape(losses1, (1,), "losses of train(..., n_epochs=1)")
     assert_close(losses1, [loss0], f"losses of train(..., lr={lr}, n_epochs=1)",
@@ -282,7 +285,8 @@ def check_one_step(train, X, y, layer_sizes, lr, seed):
                         "the gradient of the mean binary cross-entropy over all samples")
             assert_gradient_close(step, g, f"(change of {name} in one epoch) / (-lr)",
                                   rtol=1e-4, hint=hint)
-    P2, losses2 = train(X.copy(), y.copy(), layer_sizes, lr=lr, n_epochs=2, rng=np.random.default_rng(seed))
+    P2, losses2 = train(X.copy(), y.copy(), layer_sizes, lr=lr, n_epochs=2,
+                        rng=np.random.default_rng(seed))
     _as_float_params(P2, layer_sizes, f"train(..., lr={lr}, n_epochs=2)")
     assert_close(losses2, [loss0, mlp_loss(X, y, P1)], f"losses of train(..., lr={lr}, n_epochs=2)",
                  hint="losses[k] is the loss before update k, one entry per epoch")
