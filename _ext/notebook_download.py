@@ -224,7 +224,8 @@ def _write_exercise(app, pagename, source: Path, context) -> None:
     def page_link(doc):
         title = app.env.titles.get(doc)
         text = html.escape(title.astext() if title is not None else doc)
-        return f'<a class="reference internal" href="{html.escape(posixpath.relpath(doc, here))}.html">{text}</a>'
+        href = html.escape(posixpath.relpath(doc, here))
+        return f'<a class="reference internal" href="{href}.html">{text}</a>'
 
     chapters = chapters_linking(app, pagename)
     goes_with = ""

@@ -288,7 +288,7 @@ def test_exercise_page_offers_its_notebook_and_the_install_line(site, doc):
              and NOTEBOOK_FOLDER in a["href"]]
     assert links, f"{doc}: no download link for the exercise notebook"
     target = resolve(site, doc, links[0]["href"])
-    assert target.is_file(), f"{doc}: the download link points to {links[0]['href']}, not in the site"
+    assert target.is_file(), f"{doc}: the link points to {links[0]['href']}, not in the site"
     # The student gets the released notebook itself, unexecuted and unchanged.
     assert target.read_bytes() == (ROOT / f"{doc}.ipynb").read_bytes()
     text = str(soup)

@@ -328,7 +328,10 @@ def trained(page, n_epochs):
     out = page.evaluate(
         """(n) => {
           const acc = [playground.metrics().testAccuracy];
-          for (let i = 0; i < n; i++) { playground.step(1); acc.push(playground.metrics().testAccuracy); }
+          for (let i = 0; i < n; i++) {
+            playground.step(1);
+            acc.push(playground.metrics().testAccuracy);
+          }
           return {acc, hist: playground.history()};
         }""",
         n_epochs,
@@ -371,11 +374,13 @@ def test_chapter_12_things_to_try_happen_as_it_says(open_playground):
     assert train[1:5].max() > 3 * train[0], f"{where} 3: 'jumps to several times its start'"
     late = train[100:]
     assert late.max() > 2 * late.min() and np.sum(np.diff(late) > 0) > 20, (
-        f"{where} 3: 'wanders up and down instead of settling' -- {late.min():.2f}..{late.max():.2f}")
+        f"{where} 3: 'wanders up and down instead of settling' -- "
+        f"{late.min():.2f}..{late.max():.2f}")
     page = open_playground(XOR + "&layers=1&units=4&activation=tanh&lr=0.001")
     _, train, _ = trained(page, 100)
     assert round(train[0], 2) == 0.76 and round(train[100], 2) == 0.69, (
-        f"{where} 3: 'the loss only gets from 0.76 down to 0.69' -- {train[0]:.3f}, {train[100]:.3f}")
+        f"{where} 3: 'the loss only gets from 0.76 down to 0.69' -- "
+        f"{train[0]:.3f}, {train[100]:.3f}")
 
     page = open_playground(XOR + "&layers=3&units=4&activation=sigmoid&lr=0.03")
     acc_sigmoid, train, _ = trained(page, 150)
