@@ -9,8 +9,9 @@ shape ``(n_samples, n_in)``, ``W`` of shape ``(n_in, n_out)`` and ``b`` of shape
 as the architectures chapter introduces them; ``conv2d_forward``/``conv2d_backward``,
 ``max_pool2d_forward``/``max_pool2d_backward`` and ``rnn_backward`` are the
 batched, trainable versions (chapters "A CNN that learns" and "An RNN that
-learns"). Every backward returns the gradients of a scalar loss ``L`` given the
-upstream gradient ``dOut = dL/dOut``.
+learns"). Dropout and batch/layer normalisation live in :mod:`dlcourse.dropout`
+and :mod:`dlcourse.normalization` and are re-exported here. Every backward returns
+the gradients of a scalar loss ``L`` given the upstream gradient ``dOut = dL/dOut``.
 """
 
 from __future__ import annotations
@@ -19,14 +20,27 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ._validation import as_float_array, check_positive_int
+from .dropout import dropout_backward, dropout_forward
+from .normalization import (
+    batchnorm_backward,
+    batchnorm_forward,
+    layernorm_backward,
+    layernorm_forward,
+)
 
 __all__ = [
+    "batchnorm_backward",
+    "batchnorm_forward",
     "conv2d",
     "conv2d_backward",
     "conv2d_forward",
     "conv2d_output_size",
     "dense_backward",
     "dense_forward",
+    "dropout_backward",
+    "dropout_forward",
+    "layernorm_backward",
+    "layernorm_forward",
     "max_pool2d",
     "max_pool2d_backward",
     "max_pool2d_forward",

@@ -8,6 +8,9 @@ the mean squared error between ``y_hat_t`` and ``x_{t+1}``; its gradient reaches
 recurrent weights by backpropagation through time
 (:func:`dlcourse.layers.rnn_backward`).
 
+The LSTM layer, :func:`lstm_forward` and :func:`lstm_backward`, lives in
+:mod:`dlcourse.lstm` and is re-exported here.
+
 ``params`` is the list ``[Wx, Wh, b, Wy, by]`` with shapes ``(n_in, n_hidden)``,
 ``(n_hidden, n_hidden)``, ``(n_hidden,)``, ``(n_hidden, n_out)`` and ``(n_out,)``.
 """
@@ -27,11 +30,14 @@ from .layers import (
     rnn_forward,
 )
 from .losses import mse, mse_grad
+from .lstm import lstm_backward, lstm_forward
 from .optim import make_optimizer
 
 __all__ = [
     "hidden_state_gradients",
     "init_rnn_params",
+    "lstm_backward",
+    "lstm_forward",
     "next_value_pairs",
     "rnn_gradients",
     "rnn_predict",
