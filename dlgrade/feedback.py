@@ -22,6 +22,8 @@ from nbformat.notebooknode import from_dict
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreprocessor
 from traitlets import Unicode
 
+from .safe_files import KeepFeedbackPagesOnly
+
 BEGIN = "BEGIN HIDDEN TESTS"
 END = "END HIDDEN TESTS"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -132,6 +134,7 @@ class HideHiddenTestOutputs(NbGraderPreprocessor):
 
 #: nbgrader's feedback steps plus hiding of hidden-test outputs and sources.
 FEEDBACK_PREPROCESSORS = [
+    KeepFeedbackPagesOnly,  # feedback/ gets the rendered pages, nothing copied beside them
     GetGrades,
     CSSHTMLHeaderPreprocessor,
     HideHiddenTestOutputs,
