@@ -59,6 +59,9 @@ class FilePolicy:
     max_total_bytes: int = 50 * MB
     max_depth: int = 4
     names: frozenset | None = None  # if given: the only relative paths allowed
+    #: the instructor's own files may have several names (a student's hard link to one must
+    #: not stop the grading of everybody)
+    hard_links: bool = False
 
     def limit(self, rel: str) -> int:
         return self.max_notebook_bytes if rel.endswith(".ipynb") else self.max_file_bytes
@@ -68,7 +71,7 @@ class FilePolicy:
 SUBMISSION = FilePolicy()
 #: The instructor's own source and release folders (any file, larger limits; links refused).
 COURSE = FilePolicy(suffixes=None, max_file_bytes=200 * MB, max_notebook_bytes=200 * MB,
-                    max_files=2000, max_total_bytes=1024 * MB, max_depth=8)
+                    max_files=2000, max_total_bytes=1024 * MB, max_depth=8, hard_links=True)
 #: A folder or unpacked archive of everyone's submissions (``dlcourse collect``); only its
 #: notebooks are copied.
 COLLECT = FilePolicy(suffixes=None, max_files=100_000, max_total_bytes=1 << 40, max_depth=8,
@@ -178,7 +181,7 @@ def survey(base, policy: FilePolicy = SUBMISSION) -> Survey:
             if kind is not None:
                 out.refused.append(Refusal(rel, _link_reason(entry.path)
                                            if stat.S_ISLNK(st.st_mode) else kind))
-            elif st.st_nlink > 1:
+            elif st.st_nlink > 1 and not policy.hard_links:
                 out.refused.append(Refusal(rel, f"a hard link (the same file has {st.st_nlink} "
                                            "names; it may be someone else's file)"))
             elif policy.names is not None and rel not in policy.names:
@@ -207,7 +210,8 @@ class UnsafeFile(ValueError):
     """A file that is not what :func:`survey` saw (it changed between the look and the read)."""
 
 
-def read_regular(path, max_bytes: int, expected: os.stat_result | None = None) -> bytes:
+def read_regular(path, max_bytes: int, expected: os.stat_result | None = None,
+                 hard_links: bool = False) -> bytes:
     """The bytes of the regular file ``path``, never following a link, at most ``max_bytes``.
 
     Raises
@@ -226,7 +230,7 @@ def read_regular(path, max_bytes: int, expected: os.stat_result | None = None) -
         kind = _kind(st.st_mode)
         if kind is not None or not stat.S_ISREG(st.st_mode):
             raise UnsafeFile(kind or "not a regular file")
-        if st.st_nlink > 1:
+        if st.st_nlink > 1 and not hard_links:
             raise UnsafeFile(f"a hard link (the same file has {st.st_nlink} names)")
         if expected is not None and (st.st_ino, st.st_dev) != (expected.st_ino,
                                                                 expected.st_dev):
@@ -252,7 +256,8 @@ def read_folder(base, policy: FilePolicy = SUBMISSION) -> tuple[dict[str, bytes]
     files, refused = {}, list(found.refused)
     for rel, st in found.accepted.items():
         try:
-            files[rel] = read_regular(os.path.join(base, rel), policy.limit(rel), st)
+            files[rel] = read_regular(os.path.join(base, rel), policy.limit(rel), st,
+                                      policy.hard_links)
         except UnsafeFile as exc:
             refused.append(Refusal(rel, str(exc)))
     return files, refused
@@ -260,7 +265,8 @@ def read_folder(base, policy: FilePolicy = SUBMISSION) -> tuple[dict[str, bytes]
 
 def read_trusted(base, policy: FilePolicy = COURSE) -> dict[str, bytes]:
     """The files of an instructor's folder (source, release); a link or special file there
-    is a mistake the instructor must see.
+    is a mistake the instructor must see (several names for one file are fine: a student
+    may have made one).
 
     Raises
     ------

@@ -141,3 +141,9 @@ def test_refusals_become_a_finding_in_the_result():
     failed = safe_files.add_to_result({"status": "failed", "reason": "timed out"}, refused)
     assert failed["status"] == "failed" and failed["reason"].endswith("; timed out")
     assert safe_files.add_to_result({"status": "graded"}, []) == {"status": "graded"}
+
+
+def test_a_students_hard_link_to_a_course_file_does_not_block_the_course(tmp_path):
+    (tmp_path / "source.ipynb").write_text("{}")
+    os.link(tmp_path / "source.ipynb", tmp_path.parent / f"{tmp_path.name}-student-link")
+    assert safe_files.read_trusted(tmp_path) == {"source.ipynb": b"{}"}
