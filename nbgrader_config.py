@@ -34,6 +34,13 @@ from dlgrade.safe_files import install as refuse_unsafe_files  # noqa: E402
 
 refuse_unsafe_files(c)
 
+# Student content runs no script in any page (dlgrade.html_safety): feedback pages and
+# formgrader render Markdown and outputs cleaned (no raw HTML, JavaScript or SVG from a
+# submission); feedback pages also carry a strict Content-Security-Policy.
+from dlgrade.html_safety import install as clean_pages  # noqa: E402
+
+clean_pages(c)
+
 # Tests run in the grading process, not in the student's kernel (dlgrade.judge): the kernel
 # only runs the student's cells and answers the tests' calls of the student's functions over a
 # narrow channel; hidden tests never enter it. DLCOURSE_JUDGE=0 runs tests in the kernel.

@@ -16,12 +16,12 @@ import html
 import re
 
 from jinja2 import BytecodeCache
-from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbformat.notebooknode import from_dict
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreprocessor
 from traitlets import Unicode
 
+from .html_safety import CSPHTMLExporter
 from .safe_files import KeepFeedbackPagesOnly
 
 BEGIN = "BEGIN HIDDEN TESTS"
@@ -161,8 +161,9 @@ class _MemoryBytecodeCache(BytecodeCache):
 _TEMPLATE_CACHE = _MemoryBytecodeCache()
 
 
-class CachedHTMLExporter(HTMLExporter):
-    """nbconvert's HTML exporter whose compiled templates outlive the exporter.
+class CachedHTMLExporter(CSPHTMLExporter):
+    """nbconvert's HTML exporter whose compiled templates outlive the exporter (student
+    content cleaned and the page under a Content-Security-Policy: :mod:`dlgrade.html_safety`).
 
     nbgrader makes a new exporter for every ``generate_feedback`` call, and compiling the
     feedback template's nine Jinja files again cost about half of each student's feedback
