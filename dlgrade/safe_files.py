@@ -131,17 +131,24 @@ def _link_reason(path: str) -> str:
     return f"a symbolic link (to {target[:120]})"
 
 
-def survey(base, policy: FilePolicy = SUBMISSION) -> Survey:
+def survey(base, policy: FilePolicy = SUBMISSION, skip: bool = True) -> Survey:
     """Sort the entries below ``base`` into files to copy and refusals, following nothing.
 
-    ``base`` itself must be a real folder (not a link); if it is a link or anything but a
-    folder, the whole of it is one refusal (``"."``). A missing ``base`` is an empty survey.
+    ``base`` and its parent (the student's folder) must be real folders (not links); if
+    not, the whole of ``base`` is one refusal (``"."``). A missing ``base`` is an empty
+    survey. With ``skip``, editor and archiver leftovers (:data:`SKIPPED_DIRS`,
+    :data:`SKIPPED_FILES`) are passed over; without it (to clean a folder another program
+    copies whole) they are judged like any other entry.
     """
     out = Survey()
     base = os.fspath(base)
     try:
         st = os.lstat(base)
+        parent = os.lstat(os.path.dirname(os.path.abspath(base)))
     except FileNotFoundError:
+        return out
+    if stat.S_ISLNK(parent.st_mode):
+        out.refused.append(Refusal(".", "the student's folder above it is a symbolic link"))
         return out
     if not stat.S_ISDIR(st.st_mode):
         why = _link_reason(base) if stat.S_ISLNK(st.st_mode) else _kind(st.st_mode)
@@ -167,7 +174,7 @@ def survey(base, policy: FilePolicy = SUBMISSION) -> Survey:
                 out.refused.append(Refusal(rel, f"cannot be read ({exc.strerror})"))
                 continue
             if stat.S_ISDIR(st.st_mode):
-                if entry.name in SKIPPED_DIRS:
+                if skip and entry.name in SKIPPED_DIRS:
                     continue
                 if depth >= policy.max_depth:
                     out.refused.append(Refusal(rel + "/", "a folder nested deeper than "
@@ -175,7 +182,7 @@ def survey(base, policy: FilePolicy = SUBMISSION) -> Survey:
                 else:
                     subdirs.append((rel, depth + 1))
                 continue
-            if entry.name in SKIPPED_FILES:
+            if skip and entry.name in SKIPPED_FILES:
                 continue
             kind = _kind(st.st_mode)
             if kind is not None:
@@ -290,10 +297,13 @@ def _remove(path: str) -> None:
 
 
 def sanitize_folder(base, policy: FilePolicy = SUBMISSION) -> list[Refusal]:
-    """Remove from ``base`` every entry :func:`survey` refuses (a link goes, never what it
-    points to); returns the refusals. A refused ``base`` itself (a link) is removed too."""
-    found = survey(base, policy)
+    """Remove from ``base`` every entry :func:`survey` refuses, leftovers such as
+    ``__MACOSX`` included (another program copies the folder whole); a link goes, never what
+    it points to. Returns the refusals. A refused ``base`` itself (a link) is removed too."""
+    found = survey(base, policy, skip=False)
     for refusal in found.refused:
+        if refusal.path == "." and not os.path.islink(base):
+            continue  # a linked student folder: nothing of ours to remove; grading stops
         path = os.path.join(os.fspath(base), refusal.path.rstrip("/"))
         try:
             _remove(os.path.normpath(path))
@@ -375,7 +385,7 @@ class RefuseUnsafeSubmissions(NbGraderPreprocessor):
             folder = converter._format_source(info["assignment"], info["student"])
         if not folder:
             raise RuntimeError("cannot tell which submission folder is being graded")
-        left = survey(folder, SUBMISSION).refused
+        left = survey(folder, SUBMISSION, skip=False).refused
         if left:
             raise RuntimeError("the submission holds files the grader refuses to copy: "
                                + "; ".join(r.describe() for r in left))

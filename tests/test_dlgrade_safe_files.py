@@ -147,3 +147,25 @@ def test_a_students_hard_link_to_a_course_file_does_not_block_the_course(tmp_pat
     (tmp_path / "source.ipynb").write_text("{}")
     os.link(tmp_path / "source.ipynb", tmp_path.parent / f"{tmp_path.name}-student-link")
     assert safe_files.read_trusted(tmp_path) == {"source.ipynb": b"{}"}
+
+
+def test_leftover_folders_are_skipped_for_copies_but_cleaned_for_nbgrader(tmp_path):
+    """nbgrader copies ``__MACOSX`` (it ignores only checkpoints and caches): a link hidden
+    there must go before nbgrader copies the folder."""
+    sub = tmp_path / "sub"
+    (sub / "__MACOSX").mkdir(parents=True)
+    (sub / "hw.ipynb").write_text("{}")
+    (sub / "__MACOSX" / "notes.txt").symlink_to("/proc/self/environ")
+    assert read_folder(sub) == ({"hw.ipynb": b"{}"}, [])
+    refused = sanitize_folder(sub)
+    assert [r.path for r in refused] == ["__MACOSX/notes.txt"]
+    assert not os.path.lexists(sub / "__MACOSX" / "notes.txt")
+
+
+def test_a_linked_student_folder_is_refused(tmp_path):
+    real = tmp_path / "solutions"
+    (real / "hw").mkdir(parents=True)
+    (real / "hw" / "hw.ipynb").write_text("{}")
+    (tmp_path / "mallory").symlink_to(real)
+    files, refused = read_folder(tmp_path / "mallory" / "hw")
+    assert files == {} and "student's folder above it is a symbolic link" in refused[0].reason
