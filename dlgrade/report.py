@@ -16,9 +16,8 @@ import statistics
 import time
 from pathlib import Path
 
-from .html_safety import NO_SCRIPT_CSP_META
-
 from .course import Course
+from .html_safety import NO_SCRIPT_CSP_META
 from .status import read_statuses, status_label
 
 

@@ -20,7 +20,6 @@ from tests.submissions.hostile_files import (
     REFUSED,
     SECRET_ENV,
     SECRET_VALUE,
-    STUDENTS,
     file_names,
     hand_in,
     leaks_in,
