@@ -21,6 +21,10 @@ GROUPED_MODULES = {
     "tests/test_cli.py": "course: a released course",
     "tests/test_install.py": "plain: a fresh venv with pip install",
     "tests/test_blas_kernels.py": "builds: three book builds",
+    "tests/test_hostile_files.py": "graded: a batch of hostile file names through dlcourse grade",
+    "tests/test_hostile_files_nbgrader.py": "graded: the same batch through plain nbgrader",
+    "tests/test_feedback_sanitised.py": "pages: graded feedback pages (opened in Chromium)",
+    "tests/test_judge_values.py": "autograded: an nbgrader autograde with the judge",
 }
 
 
