@@ -1,4 +1,4 @@
-"""The instructors' subcommands of ``dlcourse``: roster, release, collect, grade, extend,
+"""The instructors' subcommands of ``dlcourse``: roster, release, collect, grade, mark, extend,
 report, export.
 
 Run in the course folder (the one with ``nbgrader_config.py``)::
@@ -9,6 +9,7 @@ Run in the course folder (the one with ``nbgrader_config.py``)::
     dlcourse extend 02_neuron s1003 --hours 48
     dlcourse grade 02_neuron --workers 2 --late-policy 5%/h:50%
     dlcourse grade 02_neuron --student s1003
+    dlcourse mark 02_neuron s1003 answer_decision_boundary 1 --comment "clear argument"
     dlcourse export 02_neuron --format canvas -o canvas.csv
 
 The teaching package's command line (:mod:`dlcourse.cli`) finds these click commands through the
@@ -144,7 +145,9 @@ def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel
     """Autograde, check and give feedback on every submission of ASSIGNMENT.
 
     Writes <output>/ASSIGNMENT/grades.csv, report.html, report.json and feedback/<student>.html.
-    Exit status 0 when every submission was graded, 2 when some failed or need manual grading.
+    Exit status 0 when every submission (of the shard, or the --student ones) is graded, 2
+    when some failed, need manual grading or are pending, read from the gradebook after the run
+    (so a re-run with nothing new says the same), 130 after Ctrl-C.
     """
     from .cluster import ClusterGone
     from .engine import grade_assignment, parse_shard
@@ -161,12 +164,20 @@ def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel
         raise click.UsageError(str(exc)) from None
     except ClusterGone as exc:
         raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:
+        click.echo(f"{assignment}: interrupted; every student graded so far is kept (gradebook, "
+                   f"grades.csv, hand grades); run the same command again to grade the rest",
+                   err=True)
+        sys.exit(130)
     click.echo(f"{assignment}: {len(run.graded)} graded ({len(run.flagged)} need manual "
                f"grading), {len(run.failed)} failed, {len(run.skipped)} unchanged (skipped) "
                f"in {run.seconds:.1f} s")
+    # read back from the gradebook: also the students skipped as unchanged
+    for student, status, reason in run.open:
+        click.echo(f"  {student}: {status}" + (f" ({reason})" if reason else ""))
     for key in ("grades", "html", "json", "feedback"):
         click.echo(f"  {key:9s} {run.outputs[key]}")
-    sys.exit(2 if run.failed or run.flagged else 0)
+    sys.exit(2 if run.open else 0)
 
 
 @click.command(context_settings=CONTEXT)
@@ -186,6 +197,43 @@ def report(ctx, assignment, db):
         raise click.UsageError(str(exc)) from None
     for key, path in write_outputs(course, assignment).items():
         click.echo(f"  {key:9s} {path}")
+
+
+@click.command(context_settings=CONTEXT)
+@click.argument("assignment")
+@click.argument("student")
+@click.argument("cell")
+@click.argument("score", required=False, type=float)
+@click.option("--comment", help="Comment shown to the student in the feedback.")
+@click.option("--clear", is_flag=True, help="Remove the hand grade (the cell waits again).")
+@click.option("--db", help="Gradebook URL (as given to grade).")
+@click.pass_context
+def mark(ctx, assignment, student, cell, score, comment, clear, db):
+    """Grade CELL of STUDENT's ASSIGNMENT by hand with SCORE points (a written answer, or a
+    test cell flagged for review).
+
+    The score goes into the gradebook as nbgrader's formgrader would put it; every later
+    `dlcourse grade` (--force and --student included) keeps it while the student's answer is
+    unchanged. grades.csv and the report are rebuilt at once.
+    """
+    from .handgrades import mark as do_mark
+    from .report import open_statuses, write_outputs
+
+    if (score is None) == (not clear):
+        raise click.UsageError("score: give SCORE, or --clear to remove the hand grade")
+    course = _course(ctx, db=db)
+    try:
+        course.require_assignment(assignment)
+        res = do_mark(course, assignment, student, cell, None if clear else score, comment)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    write_outputs(course, assignment)
+    status = dict((s, (st, why)) for s, st, why in open_statuses(course, assignment, [student]))
+    label = "graded" if student not in status else status[student][0] + (
+        f" ({status[student][1]})" if status[student][1] else "")
+    what = "cleared" if clear else f"{score:g}"
+    click.echo(f"{student}: {cell} {what}; {assignment} {res['score']:g}/{res['max_score']:g}, "
+               f"{label}")
 
 
 @click.group(context_settings=CONTEXT)

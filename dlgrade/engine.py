@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from .cluster import DaskPool
 from .course import Course, ensure_tools_on_path
-from .report import write_outputs
+from .report import open_statuses, write_outputs
 from .status import read_statuses, write_status
 from .worker import STATION_SLACK, submission_seconds
 
@@ -67,7 +67,9 @@ def _config_key(course: Course) -> tuple[str, float, int]:
     config = course.load_config()
     timeout = config.Execute.get("timeout", 30)
     kernel = config.Execute.get("kernel_name", "")
-    db = course.coursedir(config).db_url
+    # the gradebook's place relative to the course: a copied or moved course folder (whose
+    # SQLite URL holds the new absolute path) has the same key, so nothing looks new
+    db = str(course.coursedir(config).db_url).replace(str(course.root), "<course>")
     try:
         import nbformat
 
@@ -95,6 +97,9 @@ class GradeRun:
     flagged: list = field(default_factory=list)
     seconds: float = 0.0
     outputs: dict = field(default_factory=dict)
+    #: ``[(student, status, reason)]`` of the run's students not plainly ``graded``, read back
+    #: from the gradebook after the run (also those skipped as unchanged)
+    open: list = field(default_factory=list)
 
 
 def _require_gradebook_entry(course: Course, assignment: str) -> None:
@@ -217,21 +222,81 @@ def grade_assignment(course: Course, assignment: str, workers: int = 1, force: b
                     scheduler=scheduler)
 
     def finish(student: str, result: dict) -> None:
+        result = _with_hand_grades(course, assignment, student, result)
         record = _record(course, run, student, hashes[student], result)
         bar.update(task, advance=1, done=len(run.graded), failed=len(run.failed),
                    remaining=len(pool.queue) + pool.busy())
-        if progress and record["status"] != "graded":
-            why = f" ({record['reason']})" if record.get("reason") else ""
-            console.print(f"{student}: {record['status']}{why}")
+        if progress and record["status"] == "failed":
+            console.print(f"{student}: failed ({record.get('reason')})")
 
-    with _sigterm_as_interrupt(), bar:
-        task = bar.add_task(f"grading {assignment}", total=len(todo), done=0, failed=0,
-                            remaining=len(todo))
-        pool.run(todo, hashes, finish)
-
-    run.outputs = write_outputs(course, assignment)
-    run.seconds = time.monotonic() - t0
+    _prepare(course, assignment, todo)
+    try:
+        with _sigterm_as_interrupt(), bar:
+            task = bar.add_task(f"grading {assignment}", total=len(todo), done=0, failed=0,
+                                remaining=len(todo))
+            pool.run(todo, hashes, finish)
+    finally:
+        # also after Ctrl-C: grades.csv and the report say what the gradebook holds now
+        run.outputs = write_outputs(course, assignment)
+        run.open = open_statuses(course, assignment, students)
+        run.seconds = time.monotonic() - t0
     return run
+
+
+#: Status of a student whose grading started and has not ended (an interrupted run leaves it).
+REGRADING = ("being graded again; if no run is going on, the last one was interrupted: run "
+             "`dlcourse grade` again")
+
+
+def _prepare(course: Course, assignment: str, todo: list[str]) -> None:
+    """Before any gradebook entry is cleared: copy each student's hand grades to their file
+    (:mod:`dlgrade.handgrades`) and mark their status as pending, so an interrupted run is
+    graded again by the next one, which restores the hand grades."""
+    if not todo:
+        return
+    from nbgrader.api import Gradebook
+
+    from .handgrades import save_hand_grades
+
+    coursedir = course.coursedir()
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+        for student in todo:
+            save_hand_grades(gb, course, assignment, student)
+    old = read_statuses(course, assignment)
+    for student in todo:
+        if student in old:
+            write_status(course, assignment, {"student": student, "assignment": assignment,
+                                              "status": "pending", "reason": REGRADING})
+
+
+def _with_hand_grades(course: Course, assignment: str, student: str, result: dict) -> dict:
+    """``result`` after the student's saved hand grades went back into the gradebook (for the
+    answers unchanged since), with the score and status read back from it."""
+    if result.get("status") == "failed":
+        return result
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from .handgrades import restore_hand_grades
+    from .report import current_status
+
+    coursedir = course.coursedir()
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+        kept, notes = restore_hand_grades(gb, course, assignment, student)
+        if not (kept or notes):
+            return result
+        try:
+            sub = gb.find_submission(assignment, student)
+        except MissingEntry:
+            return result
+        grades = [g for nb in sub.notebooks for g in nb.grades]
+        result = dict(result, score=float(sub.score), max_score=float(sub.max_score),
+                      cells={g.name: [float(g.score), float(g.max_score)] for g in grades},
+                      notes=list(result.get("notes") or []) + notes)
+        result.update(current_status(
+            result, sorted(g.name for g in grades if g.needs_manual_grade),
+            sorted(g.name for g in grades if g.manual_score is not None
+                   and not g.needs_manual_grade)))
+    return result
 
 
 def _only(students: list[str], only, assignment: str) -> list[str]:

@@ -293,7 +293,8 @@ class Grader:
             r"Restored cell \S+ of the submission: [^\n]*|Missing grade cell \S+ encountered", log)]
 
     def _score(self, student: str, findings: dict) -> dict:
-        """Zero and flag the tests a finding invalidates; read the scores from the gradebook."""
+        """Zero and flag the tests a finding invalidates; read the scores from the gradebook.
+        (Hand grades given before come back afterwards: :mod:`dlgrade.handgrades`.)"""
         from nbgrader.api import Gradebook
 
         info = self.assignment_info()
@@ -311,6 +312,14 @@ class Grader:
                         grade.needs_manual_grade = True
                         flagged.add(grade.name)
                 reasons += [f"{name}: {f.describe()}" for f in items]
+            # a cell that hit a limit: the tests it left short wait for a look in the gradebook
+            # too, so the status read back from it later says the same (dlgrade.report)
+            for name in self._timeouts(student):
+                nb_sub = gb.find_submission_notebook(name, self.assignment, student)
+                for grade in nb_sub.grades:
+                    if float(grade.score) < float(grade.max_score):
+                        grade.needs_manual_grade = True
+                        flagged.add(grade.name)
             gb.db.commit()
             cells, manual = {}, []
             for nb_sub in submission.notebooks:
@@ -328,7 +337,8 @@ class Grader:
         reasons = list(scores["reasons"])
         if scores["manual"]:
             reasons.append("written answers to grade by hand: " + ", ".join(scores["manual"]))
-        reasons = [f"cell {t}" for t in self._timeouts(student)] + reasons
+        limits = [t for cells in self._timeouts(student).values() for t in cells]
+        reasons = [f"cell {t}" for t in limits] + reasons
         return ("needs manual grading" if reasons else "graded"), "; ".join(reasons)
 
     def _publish_feedback(self, student: str, notes: list[str]) -> list[str]:
@@ -372,15 +382,16 @@ class Grader:
                                        for n in names)}
         return hit or set(tests)
 
-    def _timeouts(self, student: str) -> list[str]:
-        """Cells that hit a limit: ``"<grade_id or #index> timed out"`` / ``"... ran out of
-        memory"``; such a submission is graded but flagged for a look."""
+    def _timeouts(self, student: str) -> dict[str, list[str]]:
+        """Per notebook, the cells that hit a limit: ``"<grade_id or #index> timed out"`` /
+        ``"... ran out of memory"``; such a submission is graded but flagged for a look."""
         import nbformat
 
-        out = []
+        found = {}
         folder = self.course.autograded_dir / student / self.assignment
         for path in sorted(folder.glob("*.ipynb")):
             nb = nbformat.read(path, as_version=4)
+            out = found.setdefault(path.stem, [])
             for i, cell in enumerate(nb.cells):
                 name = cell.metadata.get("nbgrader", {}).get("grade_id") or f"#{i}"
                 for o in cell.get("outputs", []):
@@ -389,7 +400,7 @@ class Grader:
                         out.append(f"{name} timed out")
                     elif ename == "MemoryError":
                         out.append(f"{name} ran out of memory")
-        return out
+        return {name: cells for name, cells in found.items() if cells}
 
 
 def _die_with_parent() -> None:

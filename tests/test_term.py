@@ -1,0 +1,178 @@
+"""A term through the real ``dlcourse`` command on a real scratch course (issue 23): hand
+grades that every later run keeps (``--force``, a copied course folder, an interrupted run),
+statuses and exit codes read back from the gradebook on every run.
+
+One module-scoped course is graded step by step (each step builds on the last, as a term
+does); the steps are separate tests so a failure names the step.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from dlgrade.course import make_course as make_dlgrade_course
+from tests.submissions.crafted import TINY_CONFIG, dlcourse, submit, tiny_notebook
+
+pytestmark = pytest.mark.slow
+
+WRITTEN = "answer_decision_boundary"
+
+
+def course_notebook():
+    nb = tiny_notebook()
+    cell = nbformat.v4.new_markdown_cell("Explain where the decision boundary lies.\n\n"
+                                         "YOUR ANSWER HERE")
+    cell.metadata["nbgrader"] = {"grade": True, "solution": True, "locked": False,
+                                 "grade_id": WRITTEN, "points": 1, "schema_version": 3}
+    nb.cells.append(cell)
+    return nb
+
+
+def answered(release, essay: str) -> str:
+    """The release notebook with both functions right and ``essay`` as the written answer."""
+    nb = nbformat.from_dict(json.loads(nbformat.writes(release)))
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid == "sigmoid":
+            cell.source = ("def sigmoid(t):\n    return 1.0 / (1.0 + "
+                           "np.exp(-np.asarray(t, dtype=float)))\n")
+        elif gid == "mse":
+            cell.source = ("def mse(y, y_hat):\n    return float(np.mean((np.asarray(y, float)"
+                           " - np.asarray(y_hat, float)) ** 2))\n")
+        elif gid == WRITTEN:
+            cell.source = essay
+    return nbformat.writes(nb)
+
+
+def rows(course: Path) -> dict[str, dict]:
+    with open(course / "grading/tiny/grades.csv", newline="") as f:
+        return {r["student"]: r for r in csv.DictReader(f)}
+
+
+def gradebook_scores(course: Path) -> dict[str, float]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "tiny-course") as gb:
+        return {s.student.id: float(s.score) for s in gb.assignment_submissions("tiny")}
+
+
+def grade(course: Path, *args):
+    return dlcourse("grade", "tiny", "--no-progress", *args, cwd=course)
+
+
+@pytest.fixture(scope="module")
+def base():
+    base = os.environ.get("DLCOURSE_TEST_COURSE_BASE") or (
+        "/srv" if os.access("/srv", os.W_OK) else None)
+    root = Path(tempfile.mkdtemp(prefix="dlcourse-term-", dir=base))
+    os.chmod(root, 0o755)
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def course(base):
+    course = make_dlgrade_course(base / "c", TINY_CONFIG.format(timeout=20, extra=""),
+                                 {"tiny": course_notebook()})
+    dlcourse("release", "tiny", cwd=course)
+    release = nbformat.read(course / "exercises/tiny/tiny.ipynb", as_version=4)
+    submit(course, "tiny", "ann", answered(release, "Where sigmoid(w.x + b) = 0.5."))
+    submit(course, "tiny", "bob", answered(release, "Somewhere in the middle."))
+    return course
+
+
+@pytest.fixture(scope="module")
+def release(course):
+    return nbformat.read(course / "exercises/tiny/tiny.ipynb", as_version=4)
+
+
+def test_first_run_waits_for_the_written_answers(course):
+    proc = grade(course)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    # --no-progress: one line per student not plainly graded
+    assert f"  ann: needs manual grading (written answers to grade by hand: {WRITTEN})" \
+        in proc.stdout, proc.stdout
+    assert "  bob: needs manual grading" in proc.stdout
+    assert rows(course)["ann"]["score"] == "5"
+
+
+def test_mark_grades_by_hand_and_the_status_clears(course):
+    proc = dlcourse("mark", "tiny", "ann", WRITTEN, "1", "--comment", "clear", cwd=course)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.strip() == f"ann: {WRITTEN} 1; tiny 6/6, graded"
+    row = rows(course)["ann"]
+    assert (row["score"], row["status"], row[WRITTEN]) == ("6", "graded", "1")
+    report = json.loads((course / "grading/tiny/report.json").read_text())
+    assert report["counts"] == {"graded": 1, "needs manual grading": 1}
+    # bad input: a clear message, nothing changed
+    for args, words in [(["ann", WRITTEN, "3"], "expected a number from 0 to 1"),
+                        (["ann", "no_such_cell", "1"], "expected a graded cell of tiny"),
+                        (["zed", WRITTEN, "1"], "'zed' has no graded submission")]:
+        proc = dlcourse("mark", "tiny", *args, cwd=course, check=False)
+        assert proc.returncode == 2 and words in proc.stderr, proc.stderr
+    assert gradebook_scores(course)["ann"] == 6
+
+
+def test_a_rerun_with_nothing_new_reports_the_same(course):
+    proc = grade(course)
+    assert "0 graded" in proc.stdout and "2 unchanged" in proc.stdout, proc.stdout
+    assert proc.returncode == 2  # bob still waits: a cron job must not see "all clean"
+    assert "  bob: needs manual grading" in proc.stdout and "ann:" not in proc.stdout
+
+
+def test_force_keeps_the_hand_grade(course):
+    proc = grade(course, "--force")
+    assert "2 graded" in proc.stdout, proc.stdout
+    assert gradebook_scores(course)["ann"] == 6
+    row = rows(course)["ann"]
+    assert (row["score"], row["status"]) == ("6", "graded")
+    status = json.loads((course / "grading/tiny/status/ann.json").read_text())
+    assert status["status"] == "graded" and status["score"] == 6
+
+
+def test_a_copied_course_folder_regrades_nothing(course, base):
+    copy = base / "copy"
+    shutil.copytree(course, copy, symlinks=True)
+    proc = grade(copy)
+    assert "0 graded" in proc.stdout and "2 unchanged" in proc.stdout, proc.stdout
+    assert rows(copy)["ann"]["score"] == "6"
+
+
+def test_an_interrupted_regrade_loses_nothing(course):
+    """State a run killed after the worker cleared ann's entry leaves behind; the next run
+    grades her again and the hand grade comes back."""
+    from dlgrade.course import Course
+    from dlgrade.engine import _prepare
+    from dlgrade.worker import clear_student
+
+    c = Course(course)
+    _prepare(c, "tiny", ["ann"])
+    clear_student(c, "tiny", "ann")
+    dlcourse("report", "tiny", cwd=course)
+    row = rows(course)["ann"]
+    assert row["status"] == "pending" and row["score"] == "", row  # not an old number
+    proc = grade(course)
+    assert "1 graded" in proc.stdout, proc.stdout
+    assert gradebook_scores(course)["ann"] == 6 and rows(course)["ann"]["score"] == "6"
+
+
+def test_a_changed_answer_drops_its_hand_grade(course, release):
+    assert dlcourse("mark", "tiny", "bob", WRITTEN, "0.5", cwd=course).returncode == 0
+    proc = grade(course)
+    assert proc.returncode == 0, proc.stdout  # every student graded: exit 0
+    submit(course, "tiny", "bob", answered(release, "Where w.x + b = 0, a hyperplane."))
+    proc = grade(course)
+    assert "1 graded" in proc.stdout and proc.returncode == 2, proc.stdout
+    assert "  bob: needs manual grading" in proc.stdout
+    status = json.loads((course / "grading/tiny/status/bob.json").read_text())
+    assert any("hand grade of " + WRITTEN in n and "answer changed" in n
+               for n in status["notes"]), status["notes"]
+    assert rows(course)["bob"]["score"] == "5"
