@@ -91,11 +91,13 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db):
     """Copy the submissions of ASSIGNMENT from SOURCE (a zip file or a folder).
 
     Recognised names: Canvas downloads (lastnamefirstname_<user id>_<submission id>_<file>,
-    LATE_ marker included), Moodle downloads (<Full Name>_<id>_assignsubmission_file_/<file>),
-    both mapped to roster ids; <student>_<assignment>.ipynb, <student>/<assignment>.ipynb and
+    late marker included), Moodle downloads (<Full Name>_<id>_assignsubmission_file_/<file>),
+    both mapped to roster students by the LMS's id (by name only when no roster student has
+    that id, with a warning); <student>_<assignment>.ipynb, <student>/<assignment>.ipynb and
     <student>/<assignment>/<assignment>.ipynb. Each submission's time goes into nbgrader's
-    timestamp.txt. Files matching no pattern or no roster student, and students with several
-    files, are reported and not copied (exit status 1).
+    timestamp.txt. Files matching no pattern or no roster student (once a roster is imported),
+    and students with several files, are reported with the reason and not copied (exit
+    status 1).
     """
     from .collect import collect as do_collect
 
@@ -110,8 +112,11 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db):
                f"{len(res.unchanged)} unchanged; {len(res.ignored)} non-notebook files ignored")
     for student, stamp in sorted(res.submitted_at.items()):
         click.echo(f"  {student:12s} submitted {stamp}")
+    for note in res.warnings:
+        click.echo(f"  warning: {note}", err=True)
     for name in res.unmatched:
-        click.echo(f"  unmatched (not copied): {name}", err=True)
+        why = res.reasons.get(name)
+        click.echo(f"  unmatched (not copied): {name}" + (f": {why}" if why else ""), err=True)
     for student, files in res.duplicates.items():
         click.echo(f"  several files for {student} (none copied): {', '.join(files)}", err=True)
     sys.exit(0 if res.ok else 1)

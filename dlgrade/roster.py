@@ -11,8 +11,10 @@ Three layouts are read (the header row decides which):
   ``ID number``, ``Email address``; the student id is the ID number (else the email's local
   part).
 
-Every row is checked before anything is written: one bad row (missing id, duplicate id,
-bad email) raises ``ValueError`` naming its line, and the gradebook stays as it was.
+Every row is checked before anything is written: one bad row (missing id, duplicate id or
+LMS id, bad email) raises ``ValueError`` naming its line, and the gradebook stays as it was;
+so does an LMS id the gradebook already gives another student (a roster exported with
+another login column would otherwise add everyone twice).
 Importing again updates the students (``Gradebook.update_or_create_student``), never
 duplicates them.
 """
@@ -122,7 +124,7 @@ def parse_roster(text: str, source: str = "roster") -> list[RosterStudent]:
     kind = detect_format(header)
     keys = [_key(h) for h in header]
     convert = {"canvas": _canvas_row, "moodle": _moodle_row, "plain": _plain_row}[kind]
-    students, seen = [], {}
+    students, seen, seen_lms = [], {}, {}
     for cells in reader:
         line = reader.line_num
         if not any(c.strip() for c in cells):
@@ -146,7 +148,13 @@ def parse_roster(text: str, source: str = "roster") -> list[RosterStudent]:
                              f"{seen[row['id']]}")
         if row["email"] and not EMAIL.match(row["email"]):
             raise ValueError(f"{where}: email {row['email']!r} is not an email address")
+        lms_id = row["lms_user_id"]
+        if lms_id and lms_id in seen_lms:
+            raise ValueError(f"{where}: LMS user id {lms_id!r} already on line "
+                             f"{seen_lms[lms_id]} (one LMS id, two students)")
         seen[row["id"]] = line
+        if lms_id:
+            seen_lms[lms_id] = line
         students.append(RosterStudent(**row))
     if not students:
         raise ValueError(f"roster: {source} has a header but no students")
@@ -169,6 +177,15 @@ def import_roster(course, path) -> dict[str, list[str]]:
     with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
         from nbgrader.api import Student
 
+        owner = {st.lms_user_id: st.id for st in gb.students if st.lms_user_id}
+        clashes = [f"LMS user id {s.lms_user_id} of {s.id!r} already belongs to "
+                   f"{owner[s.lms_user_id]!r} in the gradebook" for s in students
+                   if s.lms_user_id and owner.get(s.lms_user_id, s.id) != s.id]
+        if clashes:
+            raise ValueError(f"roster: {path.name}: {'; '.join(clashes[:5])}"
+                             f"{f' (and {len(clashes) - 5} more)' if len(clashes) > 5 else ''}"
+                             "; was the roster exported with another login column? Nothing "
+                             "was imported")
         try:
             for s in students:
                 try:

@@ -19,7 +19,7 @@ import nbformat
 import pytest
 
 from dlgrade.course import make_course as make_dlgrade_course
-from tests.submissions.crafted import TINY_CONFIG, dlcourse, submit, tiny_notebook
+from tests.submissions.crafted import TINY_CONFIG, dlcourse, submit, tiny_notebook  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
@@ -176,3 +176,54 @@ def test_a_changed_answer_drops_its_hand_grade(course, release):
     assert any("hand grade of " + WRITTEN in n and "answer changed" in n
                for n in status["notes"]), status["notes"]
     assert rows(course)["bob"]["score"] == "5"
+
+
+CANVAS_TERM_ROSTER = """\
+Student,ID,SIS User ID,SIS Login ID,Section
+"García-López, María",12351,9351,mgarcia,Lab A
+"O'Brien, Seán",12346,9346,sobrien,Lab B
+"Nguyen, An",12348,9348,anguyen,Lab B
+"""
+
+
+def test_collect_matches_canvas_files_by_user_id(course_dir, tmp_path):
+    """The issue's Canvas names: hyphen, apostrophe, accent, upper case, late markers; a
+    stranger and a flat name of someone off the roster are listed, never created."""
+    import zipfile
+
+    course = make_dlgrade_course(Path(course_dir) / "lms", TINY_CONFIG.format(timeout=20,
+                                                                              extra=""),
+                                 {"tiny": course_notebook()})
+    roster = tmp_path / "canvas.csv"
+    roster.write_text(CANVAS_TERM_ROSTER, encoding="utf-8")
+    assert "3 added" in dlcourse("roster", "import", roster, cwd=course).stdout
+    dlcourse("release", "tiny", cwd=course)
+    text = (course / "exercises/tiny/tiny.ipynb").read_text()
+    archive = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name in ["garcia-lopezmaria_12351_880007_tiny.ipynb",
+                     "obrienseán_LATE_12346_880002_tiny-1.ipynb",
+                     "NGUYENAN_late_12348_880004_tiny.ipynb",
+                     "zedzoe_99999_880009_tiny.ipynb",
+                     "outsider_tiny.ipynb"]:
+            zf.writestr(name, text)
+    proc = dlcourse("collect", "tiny", archive, cwd=course, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "copied 3 new" in proc.stdout, proc.stdout
+    assert sorted(p.name for p in (course / "submitted").iterdir()) == [
+        "anguyen", "mgarcia", "sobrien"]
+    assert ("unmatched (not copied): submissions/zedzoe_99999_880009_tiny.ipynb: no roster student has "
+            "Canvas user id 99999") in proc.stderr, proc.stderr
+    assert "unmatched (not copied): submissions/outsider_tiny.ipynb: 'outsider' is not on the roster" \
+        in proc.stderr
+
+    # the same class exported with another login column: refused, nothing added
+    other = tmp_path / "canvas2.csv"
+    other.write_text(CANVAS_TERM_ROSTER.replace("mgarcia", "maria.garcia"), encoding="utf-8")
+    proc = dlcourse("roster", "import", other, cwd=course, check=False)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "LMS user id 12351 of 'maria.garcia' already belongs to 'mgarcia'" in proc.stderr
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "tiny-course") as gb:
+        assert sorted(s.id for s in gb.students) == ["anguyen", "mgarcia", "sobrien"]
