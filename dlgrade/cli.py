@@ -155,7 +155,7 @@ def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel
     (so a re-run with nothing new says the same), 130 after Ctrl-C.
     """
     from .cluster import ClusterGone
-    from .engine import grade_assignment, parse_shard
+    from .engine import Busy, grade_assignment, parse_shard
     from .late import parse_late_policy
 
     course = _course(ctx, db=db, timeout=timeout, kernel=kernel)
@@ -167,7 +167,7 @@ def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel
                                only=list(students) or None, scheduler=scheduler)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    except ClusterGone as exc:
+    except (ClusterGone, Busy) as exc:
         raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:
         click.echo(f"{assignment}: interrupted; every student graded so far is kept (gradebook, "

@@ -48,6 +48,13 @@ KILLED_REASON = ("the Dask worker died while grading it (killed by the submissio
                  "or its host went away)")
 
 
+#: A worker of an existing cluster started without this module's preload cannot start the
+#: grading child (the Nanny's worker is a daemonic process); said once, plainly.
+PRELOAD_REASON = ("the Dask worker was started without `--preload dlgrade.cluster`, so it cannot "
+                  "start the grading process; restart it as `dask worker SCHEDULER --preload "
+                  "dlgrade.cluster`")
+
+
 class ClusterGone(RuntimeError):
     """The scheduler cannot be reached, or no worker is left to grade the rest of a batch.
 
@@ -500,6 +507,10 @@ class DaskPool:
         except Exception as exc:  # noqa: BLE001 - the grading child could not start, ...
             with contextlib.suppress(Exception):
                 clear_student(self.course, self.assignment, student)
-            return {"status": "failed", "reason": f"grader error: {exc!r}"[:300]}
+            from .worker import plain_reason
+
+            if "daemonic processes are not allowed to have children" in str(exc):
+                return {"status": "failed", "reason": PRELOAD_REASON}
+            return {"status": "failed", "reason": plain_reason(f"{type(exc).__name__}: {exc}")}
         store_artifacts(self.course, self.assignment, student, artifacts)
         return result

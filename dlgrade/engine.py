@@ -86,6 +86,44 @@ def _config_key(course: Course) -> tuple[str, float, int]:
     return key, float(timeout or 30), n_cells
 
 
+class Busy(RuntimeError):
+    """Another ``dlcourse grade`` holds the lock of this assignment (and shard)."""
+
+
+@contextlib.contextmanager
+def grading_lock(course: Course, assignment: str, shard=None):
+    """Keep two grading runs of one assignment (one shard) of a course apart: the second
+    raises :class:`Busy` naming the first's pid and host. The lock is the kernel's
+    (``flock``), so a run that dies releases it; shards of one batch do not wait for each
+    other."""
+    import fcntl
+    import os
+    import socket
+
+    name = f".grading-{shard[0]}-of-{shard[1]}.lock" if shard else ".grading.lock"
+    path = course.output_dir(assignment) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise Busy(f"another `dlcourse grade {assignment}` is running on this course "
+                       f"({holder}); nothing was changed: wait for it to end, or stop it and "
+                       "run this command again") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} on {socket.gethostname()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @dataclass
 class GradeRun:
     """What one ``grade_assignment`` call did."""
@@ -195,8 +233,6 @@ def grade_assignment(course: Course, assignment: str, workers: int = 1, force: b
     -------
     GradeRun
     """
-    from rich.console import Console
-
     if isinstance(shard, str):
         shard = parse_shard(shard)
     if workers < 1:
@@ -204,6 +240,15 @@ def grade_assignment(course: Course, assignment: str, workers: int = 1, force: b
     ensure_tools_on_path()
     course.require_assignment(assignment)
     _require_gradebook_entry(course, assignment)
+    with grading_lock(course, assignment, shard):
+        return _grade_locked(course, assignment, workers, force, shard, progress, console,
+                             startup_timeout, only, scheduler)
+
+
+def _grade_locked(course, assignment, workers, force, shard, progress, console,
+                  startup_timeout, only, scheduler) -> GradeRun:
+    from rich.console import Console
+
     t0 = time.monotonic()
     run = GradeRun(assignment)
     logs = course.output_dir(assignment) / "logs"
@@ -222,6 +267,7 @@ def grade_assignment(course: Course, assignment: str, workers: int = 1, force: b
                     scheduler=scheduler)
 
     def finish(student: str, result: dict) -> None:
+        result = _name_the_other_assignment(course, assignment, student, result)
         result = _with_hand_grades(course, assignment, student, result)
         record = _record(course, run, student, hashes[student], result)
         bar.update(task, advance=1, done=len(run.graded), failed=len(run.failed),
@@ -269,6 +315,29 @@ def _prepare(course: Course, assignment: str, todo: list[str]) -> None:
                                               "status": "pending", "reason": REGRADING})
 
 
+def _name_the_other_assignment(course: Course, assignment: str, student: str,
+                               result: dict) -> dict:
+    """A worker sees only this assignment's sources; here every source is at hand, so a
+    notebook of another assignment is named (``is the 01_curve_fitting notebook``)."""
+    import re
+
+    import nbformat
+
+    from .worker import assignment_of, wrong_notebook
+
+    m = re.match(r"^(\S+\.ipynb) is not a notebook of ", result.get("reason") or "")
+    if result.get("status") != "failed" or not m:
+        return result
+    try:
+        nb = nbformat.read(course.submitted_dir / student / assignment / m[1], as_version=4)
+    except Exception:  # noqa: BLE001 - keep the worker's reason
+        return result
+    other = assignment_of(nb, course.source_dir, assignment)
+    if not other:
+        return result
+    return dict(result, reason=wrong_notebook(m[1], other, assignment))
+
+
 def _with_hand_grades(course: Course, assignment: str, student: str, result: dict) -> dict:
     """``result`` after the student's saved hand grades went back into the gradebook (for the
     answers unchanged since), with the score and status read back from it."""
@@ -312,6 +381,12 @@ def _record(course: Course, run: GradeRun, student: str, digest: str, result: di
     """Write the status record of one finished student and count it in ``run``."""
     record = dict(result, student=student, hash=digest, assignment=run.assignment,
                   graded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    detail = record.pop("detail", None)
+    if detail:  # nbgrader's log and tracebacks go to the grading log, never into a status
+        log = course.output_dir(run.assignment) / "logs" / f"{student}.failure.txt"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(detail)
+        record["log"] = str(log.relative_to(course.output_dir(run.assignment)))
     write_status(course, run.assignment, record)
     if record["status"] == "failed":
         run.failed.append(student)

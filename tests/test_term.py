@@ -227,3 +227,60 @@ def test_collect_matches_canvas_files_by_user_id(course_dir, tmp_path):
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "tiny-course") as gb:
         assert sorted(s.id for s in gb.students) == ["anguyen", "mgarcia", "sobrien"]
+
+
+def renamed(nb, prefix: str):
+    """``nb`` with every grade id prefixed: the notebook of another assignment."""
+    nb = nbformat.from_dict(json.loads(nbformat.writes(nb)))
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader")
+        if meta and meta.get("grade_id"):
+            meta["grade_id"] = prefix + meta["grade_id"]
+    return nb
+
+
+def test_unusable_files_get_plain_reasons_and_runs_are_kept_apart(course_dir):
+    """The wrong assignment's notebook, an empty file and a corrupt one: each its own reason,
+    no Python wording anywhere; a second run while one holds the lock refuses, naming it."""
+    import fcntl
+
+    course = make_dlgrade_course(Path(course_dir) / "s", TINY_CONFIG.format(timeout=20,
+                                                                            extra=""),
+                                 {"tiny": course_notebook(),
+                                  "other": renamed(course_notebook(), "o_")})
+    dlcourse("release", cwd=course)
+    release = nbformat.read(course / "exercises/tiny/tiny.ipynb", as_version=4)
+    submit(course, "tiny", "good", answered(release, "Where w.x + b = 0."))
+    submit(course, "tiny", "wrong", (course / "exercises/other/other.ipynb").read_text())
+    submit(course, "tiny", "empty", "")
+    submit(course, "tiny", "corrupt", answered(release, "x")[:300])
+
+    lock = course / "grading/tiny/.grading.lock"
+    lock.parent.mkdir(parents=True)
+    with open(lock, "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        held.write(f"pid {os.getpid()} on this host")
+        held.flush()
+        proc = dlcourse("grade", "tiny", "--no-progress", cwd=course, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert f"another `dlcourse grade tiny` is running on this course (pid {os.getpid()}" \
+        in proc.stderr and not (course / "grading/tiny/status").exists()
+
+    proc = grade(course)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    expected = {
+        "wrong": "failed (tiny.ipynb is the other notebook, not tiny: most of its answer and "
+                 "test cells are not tiny's (the wrong file was handed in?))",
+        "empty": "failed (tiny.ipynb is empty (0 bytes): the upload failed or an empty file "
+                 "was handed in)",
+        "corrupt": "failed (tiny.ipynb is not valid JSON (corrupted or truncated file))",
+        "good": "needs manual grading (written answers to grade by hand: "
+                "answer_decision_boundary)",
+    }
+    for student, line in expected.items():
+        assert f"  {student}: {line}" in proc.stdout, proc.stdout
+    statuses = list((course / "grading/tiny/status").glob("*.json"))
+    assert len(statuses) == 4
+    for path in statuses + [course / "grading/tiny/grades.csv"]:
+        text = path.read_text()
+        assert "Traceback" not in text and "Exception" not in text, text
