@@ -44,7 +44,9 @@ def _course(ctx, db=None, timeout=None, kernel=None) -> Course:
 @click.option("--db", help="Gradebook URL (default: nbgrader_config.py's, else SQLite "
                            "gradebook.db). PostgreSQL: postgresql+psycopg2://user:pw@host:port/db")
 @click.option("--due", metavar="'YYYY-MM-DD HH:MM'",
-              help="Due date, recorded in the gradebook (late penalties count from it).")
+              help="Due date, recorded in the gradebook (late penalties count from it); a "
+                   "date alone means 23:59 that day in --timezone. A changed due date is "
+                   "printed as old -> new.")
 @click.option("--timezone", default="UTC", show_default=True,
               help="Time zone of --due (an IANA name such as Europe/London).")
 @click.pass_context
@@ -54,12 +56,12 @@ def release(ctx, assignments, db, due, timezone):
     Runs nbgrader generate_assignment --force: writes the release folder and records the
     assignment, its notebooks and tests in the gradebook; with --due, its due date too.
     """
-    from .late import set_due_date, to_utc
+    from .late import due_to_utc, set_due_date
     from .release import release as do_release
 
     course = _course(ctx, db=db)
     try:
-        due_utc = to_utc(due, timezone) if due else None
+        due_utc, whole_day = due_to_utc(due, timezone) if due else (None, False)
         results = do_release(course, assignments)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
@@ -68,8 +70,14 @@ def release(ctx, assignments, db, due, timezone):
         if res.get("success"):
             click.echo(f"released {name} -> {course.release_dir.name}/{name}/")
             if due_utc is not None:
-                set_due_date(course, name, due_utc)
-                click.echo(f"  due {due_utc:%Y-%m-%d %H:%M} UTC ({due} {timezone})")
+                old = set_due_date(course, name, due_utc)
+                local = f"{due} 23:59" if whole_day else due
+                click.echo(f"  due {due_utc:%Y-%m-%d %H:%M} UTC ({local} {timezone}"
+                           + ("; no time given: the end of that day" if whole_day else "")
+                           + ")")
+                if old is not None and old != due_utc:
+                    click.echo(f"  due date changed: {old:%Y-%m-%d %H:%M} UTC -> "
+                               f"{due_utc:%Y-%m-%d %H:%M} UTC")
         else:
             failed += 1
             click.echo(f"FAILED {name}:\n{res.get('log', '')}{res.get('error', '')}", err=True)
@@ -248,21 +256,24 @@ def roster():
 
 @roster.command("import", context_settings=CONTEXT)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--delimiter", type=click.Choice([",", ";", "tab"]),
+              help="Column separator (default: read from the header line).")
 @click.option("--db", help="Gradebook URL (as given to release and grade).")
 @click.pass_context
-def roster_import(ctx, file, db):
+def roster_import(ctx, file, delimiter, db):
     """Add or update the students of FILE in the gradebook.
 
     FILE is a CSV: id,first_name,last_name,email; Canvas's gradebook export (Student, ID,
     SIS User ID, SIS Login ID, Section, ...); or Moodle's (First name, Last name, ID number,
-    Email address, ...). Every row is checked first: a bad row is reported with its line
-    number and nothing is imported.
+    Email address, ...), separated by commas, semicolons or tabs, in UTF-8. Every row is
+    checked first: a bad row, a missing column or one LMS id on two students is reported
+    (with the line number) and nothing is imported.
     """
     from .roster import import_roster
 
     course = _course(ctx, db=db)
     try:
-        res = import_roster(course, file)
+        res = import_roster(course, file, delimiter={"tab": "\t"}.get(delimiter, delimiter))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(f"roster: {len(res['added'])} added, {len(res['updated'])} updated "

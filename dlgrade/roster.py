@@ -76,6 +76,19 @@ def detect_format(header: list[str]) -> str:
         return "moodle"
     if {"id", "firstname", "lastname"} <= set(keys):
         return "plain"
+    # near misses: name the column that is missing
+    if "student" in keys and ("id" in keys or "sisuserid" in keys):
+        raise ValueError(f"roster: header {header!r} looks like Canvas's gradebook export but "
+                         "has no 'SIS Login ID' column (the student ids): export the "
+                         "gradebook with it")
+    if "firstname" in keys and ("surname" in keys or "lastname" in keys):
+        raise ValueError(f"roster: header {header!r} looks like Moodle's export but has no "
+                         "'ID number' or 'Email address' column (the student ids)")
+    missing = [c for c, k in (("id", "id"), ("first_name", "firstname"),
+                              ("last_name", "lastname")) if k not in keys]
+    if len(missing) < 3:
+        raise ValueError(f"roster: header {header!r} has no column {', '.join(missing)}; "
+                         "expected 'id,first_name,last_name,email'")
     raise ValueError(
         f"roster: header {header!r} is not a known roster layout; expected "
         "'id,first_name,last_name,email', Canvas's 'Student,ID,SIS User ID,SIS Login ID,...' "
@@ -106,8 +119,44 @@ def _plain_row(row: dict) -> dict:
             "lms_user_id": (row.get("lmsuserid") or "").strip()}
 
 
-def parse_roster(text: str, source: str = "roster") -> list[RosterStudent]:
-    """Students of a roster file's text (any of the three layouts).
+def sniff_delimiter(text: str) -> str:
+    r"""The delimiter of a roster's header line: ``,``, ``;`` (Excel in many European locales)
+    or a tab, whichever splits it into the most columns (a comma when they tie).
+
+    >>> sniff_delimiter("id;first_name;last_name\nann;Ann;Archer\n")
+    ';'
+    >>> sniff_delimiter('Student,ID\n"Archer, Ann",1\n')
+    ','
+    """
+    lines = text.lstrip("\ufeff").splitlines()
+    if not lines:
+        return ","
+    counts = {d: len(next(csv.reader([lines[0]], delimiter=d))) for d in ",;\t"}
+    return max(",;\t", key=lambda d: (counts[d], d == ","))
+
+
+def read_roster_text(path: Path) -> str:
+    """A roster file's text.
+
+    Raises
+    ------
+    ValueError
+        If the file is not UTF-8, naming the byte and what to do.
+    """
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ValueError(f"roster: {path.name} is not UTF-8 (byte 0x{data[exc.start]:02x} on "
+                         f"line {line}, as Excel's 'CSV' or Windows-1252 writes an accented "
+                         "letter): save it as 'CSV UTF-8' and import it again") from None
+
+
+def parse_roster(text: str, source: str = "roster",
+                 delimiter: str | None = None) -> list[RosterStudent]:
+    """Students of a roster file's text (any of the three layouts; ``delimiter`` is sniffed
+    from the header when not given).
 
     Raises
     ------
@@ -116,7 +165,7 @@ def parse_roster(text: str, source: str = "roster") -> list[RosterStudent]:
         plain name, a duplicate id, a malformed email, or a row with too few columns.
     """
     text = text.lstrip("\ufeff")
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter or sniff_delimiter(text))
     try:
         header = next(reader)
     except StopIteration:
@@ -161,7 +210,7 @@ def parse_roster(text: str, source: str = "roster") -> list[RosterStudent]:
     return students
 
 
-def import_roster(course, path) -> dict[str, list[str]]:
+def import_roster(course, path, delimiter: str | None = None) -> dict[str, list[str]]:
     """Parse ``path`` fully, then add or update every student in one gradebook transaction.
 
     Returns ``{"added": [...], "updated": [...]}`` (student ids).
@@ -171,7 +220,7 @@ def import_roster(course, path) -> dict[str, list[str]]:
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"roster: {path} is not a file; expected a CSV roster")
-    students = parse_roster(path.read_text(encoding="utf-8-sig"), source=path.name)
+    students = parse_roster(read_roster_text(path), source=path.name, delimiter=delimiter)
     coursedir = course.coursedir()
     added, updated = [], []
     with Gradebook(coursedir.db_url, coursedir.course_id) as gb:

@@ -202,3 +202,20 @@ def test_a_copy_with_renamed_variables_and_comments_is_flagged():
     renamed = renamed.replace("\n    return", "\n    # the result\n    return")
     score, passages = compare(code, renamed, template)
     assert score >= THRESHOLD and passages
+
+
+def test_semicolon_rosters_are_read_and_problems_are_named(tmp_path):
+    from dlgrade.roster import read_roster_text
+
+    german = "id;first_name;last_name;email\nann;Änne;Archer;ann@x.example\n"
+    assert parse_roster(german) == [RosterStudent("ann", "Änne", "Archer", "ann@x.example")]
+    path = tmp_path / "excel.csv"
+    path.write_bytes(german.encode("cp1252"))
+    with pytest.raises(ValueError, match=r"not UTF-8 \(byte 0xc4 on line 2.*save it as 'CSV "
+                                         r"UTF-8'"):
+        read_roster_text(path)
+    with pytest.raises(ValueError, match="looks like Canvas's gradebook export but has no "
+                                         "'SIS Login ID' column"):
+        parse_roster('Student,ID,SIS User ID,Section\n"Archer, Ann",101,9001,A\n')
+    with pytest.raises(ValueError, match="has no column first_name"):
+        parse_roster("id,last_name,email\nann,Archer,ann@x.example\n")

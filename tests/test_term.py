@@ -284,3 +284,20 @@ def test_unusable_files_get_plain_reasons_and_runs_are_kept_apart(course_dir):
     for path in statuses + [course / "grading/tiny/grades.csv"]:
         text = path.read_text()
         assert "Traceback" not in text and "Exception" not in text, text
+
+
+def test_due_dates_say_what_they_did(course_dir):
+    course = make_dlgrade_course(Path(course_dir) / "d", TINY_CONFIG.format(timeout=20,
+                                                                            extra=""),
+                                 {"tiny": course_notebook()})
+    proc = dlcourse("release", "tiny", "--due", "2026-12-01 23:59", "--timezone",
+                    "Europe/Berlin", cwd=course)
+    assert "  due 2026-12-01 22:59 UTC (2026-12-01 23:59 Europe/Berlin)" in proc.stdout
+    assert "changed" not in proc.stdout
+    # a date alone is the end of that day in the course's zone, said out loud, old -> new
+    proc = dlcourse("release", "tiny", "--due", "2026-12-08", "--timezone", "Europe/Berlin",
+                    cwd=course)
+    assert proc.returncode == 0, proc.stderr
+    assert ("  due 2026-12-08 22:59 UTC (2026-12-08 23:59 Europe/Berlin; no time given: the "
+            "end of that day)") in proc.stdout, proc.stdout
+    assert "  due date changed: 2026-12-01 22:59 UTC -> 2026-12-08 22:59 UTC" in proc.stdout
