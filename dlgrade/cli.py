@@ -315,16 +315,22 @@ def extend(ctx, assignment, student, hours, db):
                                   "import CSV; csv: the course's grades.csv.")
 @click.option("-o", "--output", "dest", type=click.Path(dir_okay=False),
               help="File to write (default: <output>/ASSIGNMENT/<format>_grades.csv).")
+@click.option("--column", default="", metavar="HEADER",
+              help="Grade column header: for Canvas the existing assignment's column as "
+                   "Canvas names it, e.g. 'Notebook 2 (777)', so the import updates it instead "
+                   "of creating an assignment (default: ASSIGNMENT).")
 @click.option("--db", help="Gradebook URL (as given to release and grade).")
 @click.pass_context
-def export(ctx, assignment, fmt, dest, db):
+def export(ctx, assignment, fmt, dest, column, db):
     """Write ASSIGNMENT's grades as a file the LMS imports as it is."""
     from .export import export as do_export
 
     course = _course(ctx, db=db)
     dest = dest or str(course.output_dir(assignment) / f"{fmt}_grades.csv")
     try:
-        path = do_export(course, assignment, fmt, dest)
+        if column and fmt == "csv":
+            raise ValueError("column: only for --format canvas or moodle")
+        path = do_export(course, assignment, fmt, dest, column=column)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(f"{assignment}: {fmt} grades -> {path}")

@@ -41,6 +41,8 @@ class RosterStudent:
     last_name: str
     email: str = ""
     lms_user_id: str = ""
+    sis_user_id: str = ""
+    section: str = ""
 
     @property
     def full_name(self) -> str:
@@ -100,7 +102,39 @@ def _canvas_row(row: dict) -> dict:
     last, _, first = name.partition(",")
     sid = row.get("sisloginid") or row.get("sisuserid") or row.get("id") or ""
     return {"id": sid.strip(), "first_name": first.strip(), "last_name": last.strip(),
-            "email": "", "lms_user_id": (row.get("id") or "").strip()}
+            "email": "", "lms_user_id": (row.get("id") or "").strip(),
+            "sis_user_id": (row.get("sisuserid") or "").strip(),
+            "section": (row.get("section") or "").strip()}
+
+
+#: LMS fields the gradebook has no column for (SIS User ID, section), kept beside it for the
+#: exports: ``<output root>/roster_lms.json``, ``{student id: {"sis_user_id", "section"}}``.
+LMS_FIELDS_FILE = "roster_lms.json"
+
+
+def read_lms_fields(course) -> dict[str, dict]:
+    import json
+
+    try:
+        return json.loads((Path(course.output_root) / LMS_FIELDS_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_lms_fields(course, students) -> None:
+    import json
+    import os
+
+    fields = read_lms_fields(course)
+    for s in students:
+        if s.sis_user_id or s.section:
+            fields[s.id] = {"sis_user_id": s.sis_user_id, "section": s.section}
+    if fields:
+        path = Path(course.output_root) / LMS_FIELDS_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(fields, indent=1, sort_keys=True))
+        os.replace(tmp, path)
 
 
 def _moodle_row(row: dict) -> dict:
@@ -252,6 +286,7 @@ def import_roster(course, path, delimiter: str | None = None) -> dict[str, list[
         except Exception:
             gb.db.rollback()
             raise
+    _write_lms_fields(course, students)
     return {"added": added, "updated": updated}
 
 

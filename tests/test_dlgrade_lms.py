@@ -33,7 +33,7 @@ def test_plain_canvas_and_moodle_rosters():
     canvas = parse_roster('Student,ID,SIS User ID,SIS Login ID,Section,HW (1)\n'
                           '    Points Possible,,,,,10\n"Archer, Ann",101,9001,ann,A,\n'
                           '"Student, Test",999,,,A,\n')
-    assert canvas == [RosterStudent("ann", "Ann", "Archer", "", "101")]
+    assert canvas == [RosterStudent("ann", "Ann", "Archer", "", "101", "9001", "A")]
     moodle = parse_roster("\ufeffFirst name,Surname,ID number,Institution,Email address\n"
                           "Ann,Archer,s1,Uni,ann@x.example\nBob,Baker,,Uni,bob@x.example\n")
     assert [(s.id, s.last_name, s.email) for s in moodle] == [

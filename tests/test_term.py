@@ -301,3 +301,14 @@ def test_due_dates_say_what_they_did(course_dir):
     assert ("  due 2026-12-08 22:59 UTC (2026-12-08 23:59 Europe/Berlin; no time given: the "
             "end of that day)") in proc.stdout, proc.stdout
     assert "  due date changed: 2026-12-01 22:59 UTC -> 2026-12-08 22:59 UTC" in proc.stdout
+    # the export's feedback says the same as the status
+    proc = dlcourse("export", "tiny", "--format", "moodle", "--column", "Neuron (graded)",
+                    cwd=course)
+    with open(course / "grading/tiny/moodle_grades.csv", newline="") as f:
+        moodle = {r["ID number"]: r for r in csv.DictReader(f)}
+    assert list(next(iter(moodle.values())))[2] == "Neuron (graded)"
+    assert moodle["empty"]["Neuron (graded)"] == ""
+    assert moodle["empty"]["Feedback"] == "could not be graded: " + expected["empty"][8:-1]
+    assert moodle["corrupt"]["Feedback"].startswith("could not be graded: tiny.ipynb is not "
+                                                    "valid JSON")
+    assert moodle["good"]["Feedback"] == "provisional: parts still to be graded by hand"
