@@ -245,8 +245,9 @@ def mark(ctx, assignment, student, cell, score, comment, clear, db):
     label = "graded" if student not in status else status[student][0] + (
         f" ({status[student][1]})" if status[student][1] else "")
     what = "cleared" if clear else f"{score:g}"
-    click.echo(f"{student}: {cell} {what}; {assignment} {res['score']:g}/{res['max_score']:g}, "
-               f"{label}")
+    late = f" after a late penalty of {res['penalty']:g}" if res["penalty"] else ""
+    click.echo(f"{student}: {cell} {what}; {assignment} {res['score']:g}/{res['max_score']:g}"
+               f"{late}, {label}")
 
 
 @click.group(context_settings=CONTEXT)

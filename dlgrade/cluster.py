@@ -403,7 +403,10 @@ class DaskPool:
                     yield client
                 return
             with LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                              host="127.0.0.1", dashboard_address=None,
+                              # no dashboard; its HTTP server (health routes) on a free
+                              # port, not 8787 (a warning on every run when that is taken)
+                              host="127.0.0.1", dashboard_address=":0",
+                              scheduler_kwargs={"dashboard": False},
                               silence_logs=logging.CRITICAL,
                               preload=["dlgrade.cluster"]) as cluster, \
                     Client(cluster) as client:

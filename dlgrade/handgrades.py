@@ -162,8 +162,9 @@ def restore_hand_grades(gb, course: Course, assignment: str, student: str) -> tu
 def mark(course: Course, assignment: str, student: str, cell: str, score: float | None,
          comment: str | None = None) -> dict:
     """Give ``student``'s cell ``cell`` of ``assignment`` a hand grade (``score=None`` removes
-    it, so the cell waits for grading again); returns ``{"score", "max_score", "notebook",
-    "waiting"}`` where ``waiting`` lists the cells of the student still waiting for a hand grade.
+    it, so the cell waits for grading again); returns ``{"score", "max_score", "penalty",
+    "notebook", "waiting"}``: the score less the late penalty, and the cells of the student
+    still waiting for a hand grade.
 
     Raises
     ------
@@ -204,5 +205,7 @@ def mark(course: Course, assignment: str, student: str, cell: str, score: float 
         write_hand_grades(course, assignment, student, saved)
         waiting = sorted(g.name for nb in submission.notebooks for g in nb.grades
                          if g.needs_manual_grade)
-        return {"score": float(submission.score), "max_score": float(submission.max_score),
+        penalty = float(submission.late_submission_penalty or 0)
+        return {"score": max(0.0, float(submission.score) - penalty),
+                "max_score": float(submission.max_score), "penalty": penalty,
                 "notebook": notebook, "waiting": waiting}
