@@ -66,6 +66,20 @@ def _fmt(x):
     return f"{x:g}"
 
 
+def _lms_fields_here() -> dict:
+    """The roster's SIS ids and sections when ``nbgrader export`` runs in the course folder
+    (``grading/roster_lms.json``, written by ``dlcourse roster import``)."""
+    import json
+    from pathlib import Path
+
+    from .roster import LMS_FIELDS_FILE
+
+    try:
+        return json.loads((Path("grading") / LMS_FIELDS_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
 class CanvasExportPlugin(ExportPlugin):
     """Canvas gradebook CSV (Gradebook > Import)."""
 
@@ -82,6 +96,7 @@ class CanvasExportPlugin(ExportPlugin):
     def export(self, gradebook) -> None:
         dest = self.to or "canvas_grades.csv"
         rows = list(_rows(self, gradebook))
+        lms = dict(self.lms) or _lms_fields_here()
         names = sorted({a.name for _, a, *_ in rows})
         if len(names) > 1 and self.column:
             raise ValueError("column: one header given for several assignments; export one "
@@ -97,7 +112,7 @@ class CanvasExportPlugin(ExportPlugin):
                 by_student.setdefault(student.id, (student, {}))[1][a.name] = score
             for sid, (student, scores) in by_student.items():
                 name = ", ".join(p for p in (student.last_name, student.first_name) if p)
-                extra = self.lms.get(sid, {})
+                extra = lms.get(sid, {})
                 w.writerow([name or sid, student.lms_user_id or "", extra.get("sis_user_id", ""),
                             sid, extra.get("section") or self.section,
                             *[_fmt(scores.get(n, "")) for n in names]])
