@@ -10,9 +10,9 @@ Usage::
     python -m dlcourse.selfcheck exercises/02_neuron/02_neuron.ipynb
 
 or ``dlcourse check NOTEBOOK...`` (the same :func:`main`). Exit status: 0 when every function of
-every notebook passes, 1 when a function fails or a notebook has a problem (a modified locked
-cell, a deleted test cell, a changed cell type), 2 for bad usage (no such file, not an exercise notebook, unknown
-option).
+every notebook passes, 1 when a function fails or a notebook has a problem (a modified
+locked cell, a deleted test cell, a changed cell type), 2 for bad usage (no such file, not an
+exercise notebook, unknown option).
 """
 
 from __future__ import annotations

@@ -212,10 +212,10 @@ def test_collect_matches_canvas_files_by_user_id(course_dir, tmp_path):
     assert "copied 3 new" in proc.stdout, proc.stdout
     assert sorted(p.name for p in (course / "submitted").iterdir()) == [
         "anguyen", "mgarcia", "sobrien"]
-    assert ("unmatched (not copied): submissions/zedzoe_99999_880009_tiny.ipynb: no roster student has "
-            "Canvas user id 99999") in proc.stderr, proc.stderr
-    assert "unmatched (not copied): submissions/outsider_tiny.ipynb: 'outsider' is not on the roster" \
-        in proc.stderr
+    assert ("unmatched (not copied): submissions/zedzoe_99999_880009_tiny.ipynb: no roster "
+            "student has Canvas user id 99999") in proc.stderr, proc.stderr
+    assert ("unmatched (not copied): submissions/outsider_tiny.ipynb: 'outsider' is not on "
+            "the roster") in proc.stderr
 
     # the same class exported with another login column: refused, nothing added
     other = tmp_path / "canvas2.csv"
@@ -285,6 +285,18 @@ def test_unusable_files_get_plain_reasons_and_runs_are_kept_apart(course_dir):
         text = path.read_text()
         assert "Traceback" not in text and "Exception" not in text, text
 
+    # the export's feedback says the same as the status
+    proc = dlcourse("export", "tiny", "--format", "moodle", "--column", "Neuron (graded)",
+                    cwd=course)
+    with open(course / "grading/tiny/moodle_grades.csv", newline="") as f:
+        moodle = {r["ID number"]: r for r in csv.DictReader(f)}
+    assert list(next(iter(moodle.values())))[2] == "Neuron (graded)"
+    assert moodle["empty"]["Neuron (graded)"] == ""
+    assert moodle["empty"]["Feedback"] == "could not be graded: " + expected["empty"][8:-1]
+    assert moodle["corrupt"]["Feedback"].startswith("could not be graded: tiny.ipynb is not "
+                                                    "valid JSON")
+    assert moodle["good"]["Feedback"] == "provisional: parts still to be graded by hand"
+
 
 def test_due_dates_say_what_they_did(course_dir):
     course = make_dlgrade_course(Path(course_dir) / "d", TINY_CONFIG.format(timeout=20,
@@ -301,14 +313,3 @@ def test_due_dates_say_what_they_did(course_dir):
     assert ("  due 2026-12-08 22:59 UTC (2026-12-08 23:59 Europe/Berlin; no time given: the "
             "end of that day)") in proc.stdout, proc.stdout
     assert "  due date changed: 2026-12-01 22:59 UTC -> 2026-12-08 22:59 UTC" in proc.stdout
-    # the export's feedback says the same as the status
-    proc = dlcourse("export", "tiny", "--format", "moodle", "--column", "Neuron (graded)",
-                    cwd=course)
-    with open(course / "grading/tiny/moodle_grades.csv", newline="") as f:
-        moodle = {r["ID number"]: r for r in csv.DictReader(f)}
-    assert list(next(iter(moodle.values())))[2] == "Neuron (graded)"
-    assert moodle["empty"]["Neuron (graded)"] == ""
-    assert moodle["empty"]["Feedback"] == "could not be graded: " + expected["empty"][8:-1]
-    assert moodle["corrupt"]["Feedback"].startswith("could not be graded: tiny.ipynb is not "
-                                                    "valid JSON")
-    assert moodle["good"]["Feedback"] == "provisional: parts still to be graded by hand"
