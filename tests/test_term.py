@@ -3,7 +3,7 @@ grades that every later run keeps (``--force``, a copied course folder, an inter
 statuses and exit codes read back from the gradebook on every run.
 
 One module-scoped course is graded step by step (each step builds on the last, as a term
-does); the steps are separate tests so a failure names the step.
+does), in one test; each step is a function of its own, so a traceback names the step.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def release(course):
     return nbformat.read(course / "exercises/tiny/tiny.ipynb", as_version=4)
 
 
-def test_first_run_waits_for_the_written_answers(course):
+def _first_run_waits_for_the_written_answers(course):
     proc = grade(course)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     # --no-progress: one line per student not plainly graded
@@ -104,7 +104,7 @@ def test_first_run_waits_for_the_written_answers(course):
     assert rows(course)["ann"]["score"] == "5"
 
 
-def test_mark_grades_by_hand_and_the_status_clears(course):
+def _mark_grades_by_hand_and_the_status_clears(course):
     proc = dlcourse("mark", "tiny", "ann", WRITTEN, "1", "--comment", "clear", cwd=course)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.strip() == f"ann: {WRITTEN} 1; tiny 6/6, graded"
@@ -121,14 +121,14 @@ def test_mark_grades_by_hand_and_the_status_clears(course):
     assert gradebook_scores(course)["ann"] == 6
 
 
-def test_a_rerun_with_nothing_new_reports_the_same(course):
+def _a_rerun_with_nothing_new_reports_the_same(course):
     proc = grade(course)
     assert "0 graded" in proc.stdout and "2 unchanged" in proc.stdout, proc.stdout
     assert proc.returncode == 2  # bob still waits: a cron job must not see "all clean"
     assert "  bob: needs manual grading" in proc.stdout and "ann:" not in proc.stdout
 
 
-def test_force_keeps_the_hand_grade(course):
+def _force_keeps_the_hand_grade(course):
     proc = grade(course, "--force")
     assert "2 graded" in proc.stdout, proc.stdout
     assert gradebook_scores(course)["ann"] == 6
@@ -138,7 +138,7 @@ def test_force_keeps_the_hand_grade(course):
     assert status["status"] == "graded" and status["score"] == 6
 
 
-def test_a_copied_course_folder_regrades_nothing(course, base):
+def _a_copied_course_folder_regrades_nothing(course, base):
     copy = base / "copy"
     shutil.copytree(course, copy, symlinks=True)
     proc = grade(copy)
@@ -146,7 +146,7 @@ def test_a_copied_course_folder_regrades_nothing(course, base):
     assert rows(copy)["ann"]["score"] == "6"
 
 
-def test_an_interrupted_regrade_loses_nothing(course):
+def _an_interrupted_regrade_loses_nothing(course):
     """State a run killed after the worker cleared ann's entry leaves behind; the next run
     grades her again and the hand grade comes back."""
     from dlgrade.course import Course
@@ -164,7 +164,7 @@ def test_an_interrupted_regrade_loses_nothing(course):
     assert gradebook_scores(course)["ann"] == 6 and rows(course)["ann"]["score"] == "6"
 
 
-def test_a_changed_answer_drops_its_hand_grade(course, release):
+def _a_changed_answer_drops_its_hand_grade(course, release):
     assert dlcourse("mark", "tiny", "bob", WRITTEN, "0.5", cwd=course).returncode == 0
     proc = grade(course)
     assert proc.returncode == 0, proc.stdout  # every student graded: exit 0
@@ -176,6 +176,19 @@ def test_a_changed_answer_drops_its_hand_grade(course, release):
     assert any("hand grade of " + WRITTEN in n and "answer changed" in n
                for n in status["notes"]), status["notes"]
     assert rows(course)["bob"]["score"] == "5"
+
+
+
+def test_a_term_keeps_hand_grades_and_statuses_true(course, base, release):
+    """The steps in the order a term takes them (one test, so that pytest-xdist cannot
+    hand the steps to different workers)."""
+    _first_run_waits_for_the_written_answers(course)
+    _mark_grades_by_hand_and_the_status_clears(course)
+    _a_rerun_with_nothing_new_reports_the_same(course)
+    _force_keeps_the_hand_grade(course)
+    _a_copied_course_folder_regrades_nothing(course, base)
+    _an_interrupted_regrade_loses_nothing(course)
+    _a_changed_answer_drops_its_hand_grade(course, release)
 
 
 CANVAS_TERM_ROSTER = """\
@@ -248,6 +261,10 @@ def test_unusable_files_get_plain_reasons_and_runs_are_kept_apart(course_dir):
                                                                             extra=""),
                                  {"tiny": course_notebook(),
                                   "other": renamed(course_notebook(), "o_")})
+    roster = Path(course_dir) / "roster.csv"
+    roster.write_text("id,first_name,last_name,email\n" + "".join(
+        f"{s},{s.title()},Student,\n" for s in ("corrupt", "empty", "good", "wrong")))
+    dlcourse("roster", "import", roster, cwd=course)
     dlcourse("release", cwd=course)
     release = nbformat.read(course / "exercises/tiny/tiny.ipynb", as_version=4)
     submit(course, "tiny", "good", answered(release, "Where w.x + b = 0."))
