@@ -1,7 +1,8 @@
 """dlcourse: the support package of the Introduction to Deep Learning course.
 
 One small module per lecture concept (``data``, ``linear``, ``neuron``,
-``activations``, ``losses``, ``layers``, ``mlp``, ``optim``, ``gradcheck``,
+``activations``, ``losses``, ``layers``, ``dropout``, ``normalization``, ``mlp``,
+``cnn``, ``rnn``, ``lstm``, ``attention``, ``transformer``, ``optim``, ``gradcheck``,
 ``plotting``). The chapters import from here; the exercise notebooks ask students
 to write the same functions themselves. Two modules are infrastructure rather than
 lecture concepts: ``mlp_engine`` (the fast in-place loop behind ``MLP.fit``) and
@@ -20,6 +21,7 @@ Layout used everywhere: rows are samples, ``X`` has shape
 from .activations import ACTIVATIONS, DERIVATIVES, get_activation, sigmoid
 from .data import as_rng, make_xor
 from .mlp import MLP
+from .transformer import Transformer
 
 __version__ = "0.1.0"
 
@@ -37,6 +39,7 @@ __all__ = [
     "ACTIVATIONS",
     "DERIVATIVES",
     "MLP",
+    "Transformer",
     "as_rng",
     "get_activation",
     "make_xor",

@@ -1,6 +1,6 @@
 """Data sets of the course: the lecture's XOR example, a noisy curve, moons, circles, blobs,
-a noisy sine sequence, and one real data set that ships offline: scikit-learn's 8x8
-handwritten digits.
+a noisy sine sequence, a sorting task for sequence models, and one real data set that ships
+offline: scikit-learn's 8x8 handwritten digits.
 
 Every generator takes ``rng``: None (the course default seed 0, so results are
 reproducible), an int seed, or a ``numpy.random.Generator``. The global
@@ -24,6 +24,7 @@ __all__ = [
     "make_moons",
     "make_separable",
     "make_sine_sequence",
+    "make_sort_task",
     "make_xor",
     "one_hot",
     "train_test_split",  # noqa: F822 (provided lazily by __getattr__)
@@ -305,3 +306,41 @@ def make_sine_sequence(n_steps=200, period=40, noise=0.1, rng=None):
     t = np.arange(n_steps)
     x = np.sin(2 * np.pi * t / period) + as_rng(rng).normal(0.0, noise, size=n_steps)
     return t, x
+
+
+def make_sort_task(n, length=6, n_symbols=10, seed=0):
+    """Next-token data for sorting: ``[a_1 .. a_L, SEP, s_1 .. s_L]`` with ``s`` the sorted ``a``.
+
+    The ``a_i`` are drawn uniformly (with repeats) from the symbols ``0 .. n_symbols - 1``
+    and the separator is the extra token ``SEP = n_symbols``, so the vocabulary has
+    ``n_symbols + 1`` tokens. A model that reads ``X[:, t]`` and predicts ``y[:, t]``
+    (the next token) at every position learns to write the sorted list after ``SEP``.
+
+    Parameters
+    ----------
+    n : int >= 1, number of sequences
+    length : int >= 1, default 6, the list length ``L``
+    n_symbols : int >= 2, default 10
+    seed : int, default 0
+
+    Returns
+    -------
+    X : ndarray of int, shape (n, 2 * length), every sequence without its last token
+    y : ndarray of int, shape (n, 2 * length), every sequence without its first token;
+        the sorted list (the answer) is ``y[:, -length:]``
+
+    Examples
+    --------
+    >>> X, y = make_sort_task(1, length=3, n_symbols=5, seed=1)
+    >>> X, y
+    (array([[2, 2, 3, 5, 2, 2]]), array([[2, 3, 5, 2, 2, 3]]))
+    """
+    n = check_positive_int(n, "n")
+    length = check_positive_int(length, "length")
+    n_symbols = check_positive_int(n_symbols, "n_symbols", minimum=2)
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    a = np.random.default_rng(int(seed)).integers(0, n_symbols, size=(n, length))
+    sep = np.full((n, 1), n_symbols)
+    sequences = np.concatenate([a, sep, np.sort(a, axis=1)], axis=1)
+    return sequences[:, :-1], sequences[:, 1:]

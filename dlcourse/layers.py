@@ -9,8 +9,9 @@ shape ``(n_samples, n_in)``, ``W`` of shape ``(n_in, n_out)`` and ``b`` of shape
 as the architectures chapter introduces them; ``conv2d_forward``/``conv2d_backward``,
 ``max_pool2d_forward``/``max_pool2d_backward`` and ``rnn_backward`` are the
 batched, trainable versions (chapters "A CNN that learns" and "An RNN that
-learns"). Every backward returns the gradients of a scalar loss ``L`` given the
-upstream gradient ``dOut = dL/dOut``.
+learns"). Dropout and batch/layer normalisation live in :mod:`dlcourse.dropout`
+and :mod:`dlcourse.normalization` and are re-exported here. Every backward returns
+the gradients of a scalar loss ``L`` given the upstream gradient ``dOut = dL/dOut``.
 """
 
 from __future__ import annotations
@@ -19,13 +20,27 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ._validation import as_float_array, check_positive_int
+from .dropout import dropout_backward, dropout_forward
+from .normalization import (
+    batchnorm_backward,
+    batchnorm_forward,
+    layernorm_backward,
+    layernorm_forward,
+)
 
 __all__ = [
+    "batchnorm_backward",
+    "batchnorm_forward",
     "conv2d",
     "conv2d_backward",
     "conv2d_forward",
+    "conv2d_output_size",
     "dense_backward",
     "dense_forward",
+    "dropout_backward",
+    "dropout_forward",
+    "layernorm_backward",
+    "layernorm_forward",
     "max_pool2d",
     "max_pool2d_backward",
     "max_pool2d_forward",
@@ -119,7 +134,7 @@ def _dense_backward(dZ, X, W):
 def conv2d(image, kernel):
     """Valid 2-D cross-correlation (what deep learning calls convolution).
 
-    ``out[i, j] = sum_{k, l} image[i + k, j + l] * kernel[k, l]``; the kernel is
+    ``out[i, j] = sum_{u, v} image[i + u, j + v] * kernel[u, v]``; the kernel is
     not flipped and only positions where it fits entirely are kept.
 
     Parameters
@@ -257,9 +272,11 @@ def _check_images(X, name="X"):
     return X
 
 
-def _check_conv(X, K):
+def _check_conv(X, K, stride=1, padding=0):
     X = _check_images(X)
     K = as_float_array(K, "K")
+    stride = check_positive_int(stride, "stride")
+    padding = check_positive_int(padding, "padding", minimum=0)
     if K.ndim != 4 or 0 in K.shape:
         raise ValueError(
             f"K has shape {K.shape}, expected a non-empty 4-D array (c_out, c_in, kh, kw)"
@@ -269,12 +286,40 @@ def _check_conv(X, K):
             f"K has shape {K.shape}, expected (c_out, {X.shape[1]}, kh, kw): one kernel "
             f"channel per channel of X, which has {X.shape[1]}"
         )
-    if K.shape[2] > X.shape[2] or K.shape[3] > X.shape[3]:
+    H, W = X.shape[2] + 2 * padding, X.shape[3] + 2 * padding
+    if K.shape[2] > H or K.shape[3] > W:
         raise ValueError(
             f"K has shape {K.shape}, expected kernels of at most the images' size "
-            f"{X.shape[2:]} (kh <= height, kw <= width)"
+            f"{(H, W)} after padding {padding} (kh <= height + 2 padding, "
+            "kw <= width + 2 padding)"
         )
-    return X, K
+    return X, K, stride, padding
+
+
+def conv2d_output_size(size, kernel_size, stride=1, padding=0):
+    """Side of a convolution's output: ``(size + 2 padding - kernel_size) // stride + 1``.
+
+    The kernel's top-left corner visits rows ``0, stride, 2 stride, ...`` of the
+    zero-padded input as long as the whole kernel fits; leftover rows at the end
+    are not read (as in PyTorch).
+
+    Examples
+    --------
+    >>> conv2d_output_size(8, 3), conv2d_output_size(8, 3, padding=1)
+    (6, 8)
+    >>> conv2d_output_size(256, 3, stride=2, padding=1)
+    128
+    """
+    size = check_positive_int(size, "size")
+    kernel_size = check_positive_int(kernel_size, "kernel_size")
+    stride = check_positive_int(stride, "stride")
+    padding = check_positive_int(padding, "padding", minimum=0)
+    if kernel_size > size + 2 * padding:
+        raise ValueError(
+            f"kernel_size is {kernel_size}, expected at most size + 2 padding = "
+            f"{size + 2 * padding}"
+        )
+    return (size + 2 * padding - kernel_size) // stride + 1
 
 
 # The private kernels below work channels-last, on maps of shape (n, H, W, c). The im2col
@@ -294,16 +339,26 @@ def _channels_first(X):
     return np.ascontiguousarray(X.transpose(0, 3, 1, 2))
 
 
-def _im2col(X, kh, kw):
+def _im2col(X, kh, kw, stride=1):
     """Every ``kh x kw`` window of channels-last maps ``X`` (n, H, W, c) as one row.
 
     Returns a new array of shape ``(n * Ho * Wo, kh * kw * c)``: row ``(s, i, j)`` holds
-    the window whose top-left corner is ``(i, j)`` in sample ``s``, in the order
-    (kernel row, kernel column, channel) of :func:`_kernel_matrix`.
+    the window whose top-left corner is ``(i * stride, j * stride)`` in sample ``s``, in
+    the order (kernel row, kernel column, channel) of :func:`_kernel_matrix`.
     """
-    n, H, W, c = X.shape
+    n = X.shape[0]
     windows = sliding_window_view(X, (kh, kw), axis=(1, 2))  # (n, Ho, Wo, c, kh, kw), a view
-    return windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * (H - kh + 1) * (W - kw + 1), -1)
+    if stride > 1:
+        windows = windows[:, ::stride, ::stride]
+    Ho, Wo = windows.shape[1:3]
+    return windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * Ho * Wo, -1)
+
+
+def _pad(X, padding):
+    """Channels-last maps (n, H, W, c) with ``padding`` rows and columns of zeros all round."""
+    if padding == 0:
+        return X
+    return np.pad(X, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
 
 
 def _kernel_matrix(K):
@@ -321,7 +376,7 @@ def _conv_forward_rows(rows, K, b, map_shape):
 def _conv_backward_rows(dOut, rows, K):
     """``dK`` and ``db`` from a channels-last ``dOut`` (n, Ho, Wo, c_out) and the im2col rows.
 
-    ``dK[o, c, k, l] = sum over samples and positions of dOut * the input under (k, l)``:
+    ``dK[o, c, u, v] = sum over samples and positions of dOut * the input under (u, v)``:
     one product ``D.T @ rows``, with ``D`` the gradient as a (n * Ho * Wo, c_out) matrix.
     """
     c_out, c_in, kh, kw = K.shape
@@ -342,22 +397,51 @@ def _conv_backward_input(dOut, K):
     return dX.reshape(n, Ho + kh - 1, Wo + kw - 1, c_in)
 
 
-def conv2d_forward(X, K, b):
-    """Convolutional layer on a batch: valid cross-correlation, stride 1, plus a bias.
+def _conv_backward_input_strided(dOut, K, stride, padded_shape):
+    """``dX`` of the zero-padded input (n, Hp, Wp, c_in) for any stride, channels-last.
 
-    ``Out[s, o, i, j] = b[o] + sum_{c, k, l} X[s, c, i + k, j + l] * K[o, c, k, l]``
-    (PyTorch's ``conv2d``). Every window becomes a row of a matrix (im2col), so all
-    positions of all samples are computed by a single matrix product.
+    With stride ``s`` the windows start every ``s`` pixels: spreading ``dOut`` out with
+    ``s - 1`` zeros between its entries gives the stride-1 output gradient of the same
+    windows, and :func:`_conv_backward_input` does the rest. Rows and columns at the
+    end that no window reached get 0.
+    """
+    n, Ho, Wo, c_out = dOut.shape
+    if stride > 1:
+        spread = np.zeros((n, (Ho - 1) * stride + 1, (Wo - 1) * stride + 1, c_out))
+        spread[:, ::stride, ::stride] = dOut
+        dOut = spread
+    dX = _conv_backward_input(dOut, K)
+    Hp, Wp = padded_shape
+    if dX.shape[1:3] != (Hp, Wp):
+        dX = np.pad(dX, ((0, 0), (0, Hp - dX.shape[1]), (0, Wp - dX.shape[2]), (0, 0)))
+    return dX
+
+
+def conv2d_forward(X, K, b, stride=1, padding=0):
+    """Convolutional layer on a batch: cross-correlation with stride and zero padding, plus a bias.
+
+    ``Out[s, o, i, j] = b[o] + sum_{c, u, v} Xp[s, c, i*stride + u, j*stride + v] * K[o, c, u, v]``
+    where ``Xp`` is ``X`` with ``padding`` rows and columns of zeros on every side
+    (PyTorch's ``conv2d`` with an integer ``stride`` and ``padding``). Every window
+    becomes a row of a matrix (im2col), so all positions of all samples are computed
+    by a single matrix product.
 
     Parameters
     ----------
     X : array_like of shape (n_samples, c_in, H, W)
-    K : array_like of shape (c_out, c_in, kh, kw), with kh <= H and kw <= W
+    K : array_like of shape (c_out, c_in, kh, kw), with kh <= H + 2 padding and
+        kw <= W + 2 padding
     b : array_like of shape (c_out,), one bias per output channel
+    stride : int >= 1, default 1
+        Step between two windows, in pixels, along both axes.
+    padding : int >= 0, default 0
+        Rows and columns of zeros added on every side of each image.
 
     Returns
     -------
-    Out : ndarray of shape (n_samples, c_out, H - kh + 1, W - kw + 1)
+    Out : ndarray of shape (n_samples, c_out, Ho, Wo)
+        ``Ho = (H + 2 padding - kh) // stride + 1`` (:func:`conv2d_output_size`), and
+        ``Wo`` likewise; with the defaults ``(H - kh + 1, W - kw + 1)``.
 
     Examples
     --------
@@ -365,32 +449,40 @@ def conv2d_forward(X, K, b):
     >>> conv2d_forward(X, np.array([[[[1.0, 0.0], [0.0, -1.0]]]]), [0.5])
     array([[[[-3.5, -3.5],
              [-3.5, -3.5]]]])
+    >>> conv2d_forward(X, np.ones((1, 1, 3, 3)), [0.0], stride=2, padding=1)  # 2 x 2 corners
+    array([[[[ 8., 12.],
+             [20., 24.]]]])
     """
-    X, K = _check_conv(X, K)
+    X, K, stride, padding = _check_conv(X, K, stride, padding)
     b = as_float_array(b, "b")
     if b.shape != (K.shape[0],):
         raise ValueError(f"b has shape {b.shape}, expected ({K.shape[0]},): one bias per kernel")
     n, _, H, W = X.shape
     _, _, kh, kw = K.shape
-    rows = _im2col(_channels_last(X), kh, kw)
-    return _channels_first(_conv_forward_rows(rows, K, b, (n, H - kh + 1, W - kw + 1)))
+    Ho = (H + 2 * padding - kh) // stride + 1
+    Wo = (W + 2 * padding - kw) // stride + 1
+    rows = _im2col(_pad(_channels_last(X), padding), kh, kw, stride)
+    return _channels_first(_conv_forward_rows(rows, K, b, (n, Ho, Wo)))
 
 
-def conv2d_backward(dOut, X, K):
+def conv2d_backward(dOut, X, K, stride=1, padding=0):
     """Backward pass of :func:`conv2d_forward`.
 
-    Each weight ``K[o, c, k, l]`` is used at every position, so its gradient sums
-    over them: ``dK[o, c, k, l] = sum_{s, i, j} dOut[s, o, i, j] * X[s, c, i + k, j + l]``,
-    itself a cross-correlation of the input with ``dOut``. Each input pixel feeds
-    every output whose window covers it: ``dX`` is the *full* cross-correlation of
-    ``dOut`` (zero-padded by ``kh - 1`` rows and ``kw - 1`` columns) with the kernels
-    flipped in both directions.
+    Each weight ``K[o, c, u, v]`` is used at every position, so its gradient sums
+    over them: ``dK[o, c, u, v] = sum_{s, i, j} dOut[s, o, i, j] * Xp[s, c, i * stride + u,
+    j * stride + v]``, itself a cross-correlation of the (padded) input with ``dOut``.
+    Each input pixel feeds every output whose window covers it: with stride 1, ``dX``
+    is the *full* cross-correlation of ``dOut`` (zero-padded by ``kh - 1`` rows and
+    ``kw - 1`` columns) with the kernels flipped in both directions; with a larger
+    stride the same, after spreading ``dOut`` out with ``stride - 1`` zeros between
+    its entries. The gradient of the padding is dropped.
 
     Parameters
     ----------
-    dOut : array_like of shape (n_samples, c_out, H - kh + 1, W - kw + 1)
+    dOut : array_like of shape (n_samples, c_out, Ho, Wo), the shape of the layer's output
     X : array_like of shape (n_samples, c_in, H, W), the input of the forward pass
     K : array_like of shape (c_out, c_in, kh, kw)
+    stride, padding : int, those of the forward pass
 
     Returns
     -------
@@ -402,26 +494,34 @@ def conv2d_backward(dOut, X, K):
     --------
     >>> X = np.arange(9.0).reshape(1, 1, 3, 3)
     >>> dX, dK, db = conv2d_backward(np.ones((1, 1, 2, 2)), X, np.ones((1, 1, 2, 2)))
-    >>> dK[0, 0], db  # dK[k, l]: the sum of the 2 x 2 block of X starting at (k, l)
+    >>> dK[0, 0], db  # dK[u, v]: the sum of the 2 x 2 block of X starting at (u, v)
     (array([[ 8., 12.],
            [20., 24.]]), array([4.]))
     >>> dX[0, 0]  # how many windows cover each pixel
     array([[1., 2., 1.],
            [2., 4., 2.],
            [1., 2., 1.]])
+    >>> conv2d_backward(np.ones((1, 1, 2, 2)), X, np.ones((1, 1, 3, 3)), 2, 1)[0][0, 0]
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
     """
-    X, K = _check_conv(X, K)
+    X, K, stride, padding = _check_conv(X, K, stride, padding)
     dOut = as_float_array(dOut, "dOut")
     n, c_in, H, W = X.shape
     c_out, _, kh, kw = K.shape
-    expected = (n, c_out, H - kh + 1, W - kw + 1)
+    Hp, Wp = H + 2 * padding, W + 2 * padding
+    expected = (n, c_out, (Hp - kh) // stride + 1, (Wp - kw) // stride + 1)
     if dOut.shape != expected:
         raise ValueError(
             f"dOut has shape {dOut.shape}, expected {expected}, the shape of the layer's output"
         )
     dOut = _channels_last(dOut)
-    dK, db = _conv_backward_rows(dOut, _im2col(_channels_last(X), kh, kw), K)
-    return _channels_first(_conv_backward_input(dOut, K)), dK, db
+    rows = _im2col(_pad(_channels_last(X), padding), kh, kw, stride)
+    dK, db = _conv_backward_rows(dOut, rows, K)
+    dXp = _conv_backward_input_strided(dOut, K, stride, (Hp, Wp))
+    dX = dXp[:, padding : padding + H, padding : padding + W]
+    return _channels_first(dX), dK, db
 
 
 def _check_pool(X, size):

@@ -42,6 +42,7 @@ from ._validation import (
 )
 from .activations import get_activation, sigmoid, softmax
 from .data import as_rng, one_hot
+from .dropout import _check_p
 from .layers import dense_backward, dense_forward
 from .losses import softmax_cross_entropy
 from .mlp_engine import fit_mlp
@@ -516,6 +517,12 @@ class MLP:
         gives the same loss.
     init : None or str, default None
         Weight initialisation, see :func:`init_params` (None: by hidden activation).
+    dropout : float in [0, 1), default 0
+        Inverted dropout (:func:`dlcourse.dropout.dropout_forward`) on the output of every
+        hidden layer during :meth:`fit` only: each hidden unit is dropped with probability
+        ``dropout`` in every update, the kept ones scaled by ``1 / (1 - dropout)``. The
+        masks come from the model's random generator (seeded by ``seed``).
+        :meth:`predict`, :meth:`gradients` and the validation loss use the whole network.
 
     Attributes
     ----------
@@ -525,7 +532,8 @@ class MLP:
     loss_history_ : ndarray of shape (n_epochs_run,)
         After :meth:`fit`: the training loss (penalty included) of each epoch. Full-batch:
         the loss at the parameters before that epoch's update. Mini-batch: the mean of the
-        batch losses weighted by batch size, each taken before its batch's update.
+        batch losses weighted by batch size, each taken before its batch's update. With
+        dropout, the loss of the thinned networks that were trained.
     val_loss_history_ : ndarray of shape (n_epochs_run,) or None
         After :meth:`fit` with ``validation_data``: the loss (penalty included, the same
         function as :meth:`gradients` returns) on the validation data at the parameters
@@ -553,13 +561,22 @@ class MLP:
     True
     """
 
-    def __init__(self, layer_sizes, hidden_activation="relu", seed=0, weight_decay=0.0, init=None):
+    def __init__(
+        self,
+        layer_sizes,
+        hidden_activation="relu",
+        seed=0,
+        weight_decay=0.0,
+        init=None,
+        dropout=0.0,
+    ):
         self.layer_sizes = _check_layer_sizes(layer_sizes)
         get_activation(hidden_activation)
         self.hidden_activation = hidden_activation
         self.seed = seed
         self.weight_decay = _check_weight_decay(weight_decay)
         self.init = init
+        self.dropout = _check_p(dropout, "dropout")
         self._rng = as_rng(seed)
         self.params = init_params(self.layer_sizes, self._rng, hidden_activation, init)
 
@@ -569,6 +586,8 @@ class MLP:
             extra += f", weight_decay={self.weight_decay}"
         if self.init is not None:
             extra += f", init={self.init!r}"
+        if self.dropout:
+            extra += f", dropout={self.dropout}"
         return (
             f"MLP({self.layer_sizes}, hidden_activation={self.hidden_activation!r}, "
             f"seed={self.seed}{extra})"
@@ -709,6 +728,7 @@ class MLP:
             weight_decay=self.weight_decay,
             validation_data=validation_data,
             patience=patience,
+            dropout=self.dropout,
         )
         self.params = new_params
         self.loss_history_ = losses

@@ -23,6 +23,12 @@ first epoch, and each large array is touched as few times as possible.
 - Buffers are column-major, so ``A = [A, 1][:, :-1]`` is a contiguous view.
 - For an optimizer whose ``plain_gradient_step`` is True (plain gradient descent) ``lr``
   is folded into ``dZ_L`` and the update is one subtraction.
+- Dropout (``dropout > 0``, training only) keeps each hidden activation ``f(Z_l)`` in its
+  own buffer and writes ``f(Z_l) * mask / (1 - p)`` into the next layer's input, so the
+  derivative ``f'`` is still read from ``f(Z_l)``; backpropagation multiplies ``dA_l`` by
+  the same mask and scale first (:func:`dlcourse.dropout.dropout_backward`). The masks are
+  drawn as :func:`dlcourse.dropout.dropout_forward` draws them, ``rng.random(shape) >= p``,
+  for every batch and hidden layer in order. With ``dropout = 0`` nothing of this runs.
 
 Mini-batches are drawn with :func:`dlcourse.training.minibatch_indices` and early stopping
 is kept by :class:`dlcourse.training.EarlyStopping`, shared with the other models.
@@ -264,7 +270,7 @@ class _Network:
 class _Workspace:
     """Activations and gradients of the hidden layers for a fixed number of rows."""
 
-    def __init__(self, n, n_features, widths, activation, backward=True):
+    def __init__(self, n, n_features, widths, activation, backward=True, dropout=0.0):
         self.inputs = [np.ones((n, n_features + 1), order="F")]  # [X, 1]
         self.inputs += [np.ones((n, w + 1), order="F") for w in widths[:-1]]  # [A_l, 1]
         self.X = self.inputs[0][:, :-1]
@@ -273,6 +279,12 @@ class _Workspace:
         self.head = OUTPUT_LAYERS[output_activation(widths[-1])](n, widths[-1])
         self.f = INPLACE_ACTIVATIONS[activation]
         self.hidden = range(len(widths) - 1)
+        self.dropout = dropout
+        if dropout:
+            # f(Z_l) before dropout (for f'), the keep masks and the uniform draws
+            self.pre = [np.empty((n, w), order="F") for w in widths[:-1]]
+            self.masks = [np.empty((n, w), dtype=bool, order="F") for w in widths[:-1]]
+            self.draws = [np.empty((n, w)) for w in widths[:-1]]
         if not backward:
             return
         widest = max(widths[:-1], default=1)
@@ -296,10 +308,23 @@ class _Workspace:
             np.take(X, rows, axis=0, out=self.X)
         self.head.load(T, rows)
 
-    def forward_loss(self, net):
-        """Forward pass ``A_l = f([A_{l-1}, 1] @ [W_l; b_l])``; return the mean loss."""
+    def forward_loss(self, net, rng=None):
+        """Forward pass ``A_l = f([A_{l-1}, 1] @ [W_l; b_l])``; return the mean loss.
+
+        With dropout and an ``rng`` (training), ``A_l = f(...) * mask_l / (1 - p)``.
+        """
         Wbs = net.Wbs
+        dropping = self.dropout and rng is not None
         for layer in self.hidden:
+            if dropping:
+                pre = self.pre[layer]
+                np.matmul(self.inputs[layer], Wbs[layer], out=pre)
+                self.f(pre)
+                rng.random(out=self.draws[layer])
+                np.greater_equal(self.draws[layer], self.dropout, out=self.masks[layer])
+                np.multiply(pre, self.masks[layer], out=self.As[layer])
+                self.As[layer] *= 1.0 / (1.0 - self.dropout)
+                continue
             np.matmul(self.inputs[layer], Wbs[layer], out=self.As[layer])
             self.f(self.As[layer])
         np.matmul(self.inputs[-1], Wbs[-1], out=self.Z_out)
@@ -316,6 +341,11 @@ class _Workspace:
         for layer in self.backward_layers:
             np.matmul(self.inputs_T[layer], dZs[layer], out=grads[layer])
             np.matmul(dZs[layer], net.W_Ts[layer], out=dZs[layer - 1])
+            if self.dropout:  # back through the dropout: the same mask and scale
+                dZs[layer - 1] *= self.masks[layer - 1]
+                dZs[layer - 1] *= 1.0 / (1.0 - self.dropout)
+                self.f_grad(self.pre[layer - 1], dZs[layer - 1], self.scratches[layer - 1])
+                continue
             self.f_grad(self.As[layer - 1], dZs[layer - 1], self.scratches[layer - 1])
         np.matmul(self.inputs_T[0], dZs[0], out=grads[0])
 
@@ -335,6 +365,7 @@ def fit_mlp(
     weight_decay=0.0,
     validation_data=None,
     patience=None,
+    dropout=0.0,
 ):
     """Train an MLP from ``params``; the arguments are already checked by the caller.
 
@@ -358,6 +389,9 @@ def fit_mlp(
     validation_data : None or (X_val, labels_val), checked
     patience : None or int
         Early stopping; needs ``validation_data``.
+    dropout : float in [0, 1)
+        Inverted dropout on every hidden layer's output during training (masks drawn
+        from ``rng``); the validation loss is computed without it.
 
     Returns
     -------
@@ -366,6 +400,7 @@ def fit_mlp(
     losses : ndarray of shape (n_epochs_run,)
         Full-batch: the training loss before each epoch's update. Mini-batch: the mean of
         the batch losses, weighted by batch size, each taken before its batch's update.
+        With dropout, the loss of the thinned network that was trained (with its masks).
     stopper : EarlyStopping or None
         The validation losses after each epoch's updates and the best epoch.
     """
@@ -397,20 +432,22 @@ def fit_mlp(
 
     full_batch = batch_size is None or batch_size >= n_samples
     if full_batch:
-        ws = _Workspace(n_samples, n_features, widths, activation)
+        ws = _Workspace(n_samples, n_features, widths, activation, dropout=dropout)
         ws.load(X, T)
     else:
-        workspaces = {batch_size: _Workspace(batch_size, n_features, widths, activation)}
+        workspaces = {
+            batch_size: _Workspace(batch_size, n_features, widths, activation, dropout=dropout)
+        }
         last = n_samples % batch_size
         if last:
-            workspaces[last] = _Workspace(last, n_features, widths, activation)
+            workspaces[last] = _Workspace(last, n_features, widths, activation, dropout=dropout)
 
     losses = np.empty(n_epochs)
     n_run = n_epochs
     with np.errstate(over="ignore", divide="ignore"):
         for epoch in range(n_epochs):
             if full_batch:
-                loss = ws.forward_loss(net)
+                loss = ws.forward_loss(net, rng)
                 if weight_decay:
                     loss += net.penalty(weight_decay)
                 losses[epoch] = loss
@@ -421,7 +458,7 @@ def fit_mlp(
                 for rows in minibatch_indices(n_samples, batch_size, rng):
                     batch_ws = workspaces[len(rows)]
                     batch_ws.load(X, T, rows)
-                    loss = batch_ws.forward_loss(net)
+                    loss = batch_ws.forward_loss(net, rng)
                     if weight_decay:
                         loss += net.penalty(weight_decay)
                     total += loss * len(rows)

@@ -1,4 +1,4 @@
-"""Update rules: gradient descent, momentum and Adam.
+"""Update rules: gradient descent, momentum, Adam and AdamW; clipping by the global norm.
 
 Each optimizer has ``step(params, grads) -> new_params``: ``params`` and
 ``grads`` are lists of the same structure, either ``(W, b)`` tuples (as in
@@ -16,11 +16,22 @@ it computes it and subtract the result itself.
 
 from __future__ import annotations
 
+import inspect
+import numbers
+
 import numpy as np
 
 from ._validation import as_float_array, check_fraction, check_positive_float
 
-__all__ = ["Adam", "GradientDescent", "Momentum", "OPTIMIZERS", "make_optimizer"]
+__all__ = [
+    "Adam",
+    "AdamW",
+    "GradientDescent",
+    "Momentum",
+    "OPTIMIZERS",
+    "clip_grad_norm",
+    "make_optimizer",
+]
 
 
 def _flatten(params, name):
@@ -186,18 +197,110 @@ class Adam(_Optimizer):
         return f"Adam(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2}, eps={self.eps})"
 
 
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov and Hutter, 2019), as ``torch.optim.AdamW``.
+
+    Before Adam's step, every array shrinks by the factor ``1 - lr * weight_decay``:
+    ``w := (1 - lr * weight_decay) w``, then ``w := w - lr * m_hat / (sqrt(v_hat) + eps)``
+    with the moments of the data gradient ``dw`` alone. Adding ``weight_decay * w`` to
+    the gradient instead (L2 in the loss) lets Adam divide the decay by
+    ``sqrt(v_hat)`` like any other gradient, so weights with small gradients barely
+    decay at the rate the formula promises; decoupled, every weight shrinks by the
+    same factor per step. Like PyTorch's, this rule decays every array it is given
+    (biases too, unless a training loop leaves them out).
+
+    Examples
+    --------
+    >>> opt = AdamW(lr=0.1, weight_decay=0.5)
+    >>> opt.step([np.array([1.0])], [np.array([0.0])])  # no gradient: only the decay acts
+    [array([0.95])]
+    """
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+        super().__init__(lr=lr, beta1=beta1, beta2=beta2, eps=eps)
+        if (
+            isinstance(weight_decay, bool)
+            or not isinstance(weight_decay, numbers.Real)
+            or not np.isfinite(weight_decay)
+            or weight_decay < 0
+        ):
+            raise ValueError(f"weight_decay must be a number >= 0, got {weight_decay!r}")
+        self.weight_decay = float(weight_decay)
+
+    def update(self, arrays, grads):
+        """Apply one step in place to a flat list of arrays (no checks, no copies)."""
+        shrink = 1.0 - self.lr * self.weight_decay
+        for p in arrays:
+            p *= shrink
+        super().update(arrays, grads)
+
+    def __repr__(self):
+        return (
+            f"AdamW(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2}, eps={self.eps}, "
+            f"weight_decay={self.weight_decay})"
+        )
+
+
 #: Optimizer classes by name.
-OPTIMIZERS = {"gd": GradientDescent, "momentum": Momentum, "adam": Adam}
+OPTIMIZERS = {"gd": GradientDescent, "momentum": Momentum, "adam": Adam, "adamw": AdamW}
 
 
-def make_optimizer(name, lr):
-    """Create an optimizer by name: ``"gd"``, ``"momentum"`` or ``"adam"``.
+def make_optimizer(name, lr, **options):
+    """Create an optimizer by name: ``"gd"``, ``"momentum"``, ``"adam"`` or ``"adamw"``.
+
+    ``options`` go to the class, e.g. ``weight_decay`` for ``"adamw"`` or ``beta`` for
+    ``"momentum"``.
 
     Examples
     --------
     >>> make_optimizer("adam", 0.001)
     Adam(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-08)
+    >>> make_optimizer("adamw", 0.001, weight_decay=0.1)
+    AdamW(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-08, weight_decay=0.1)
     """
     if not isinstance(name, str) or name not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; expected one of {sorted(OPTIMIZERS)}")
-    return OPTIMIZERS[name](lr=lr)
+    cls = OPTIMIZERS[name]
+    allowed = set(inspect.signature(cls.__init__).parameters) - {"self", "lr"}
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise ValueError(
+            f"optimizer {name!r} takes no option {unknown[0]!r}; expected some of {sorted(allowed)}"
+        )
+    return cls(lr=lr, **options)
+
+
+def clip_grad_norm(grads, max_norm):
+    """Scale all gradients down together when their global L2 norm exceeds ``max_norm``.
+
+    The global norm is ``sqrt(sum of every squared entry of every array)``. Above
+    ``max_norm`` every array is multiplied by ``max_norm / (total_norm + 1e-6)``, so the
+    direction of the whole update is kept and only its length is capped; below it the
+    gradients come back unchanged (as ``torch.nn.utils.clip_grad_norm_``, which uses the
+    same ``1e-6``). Returns new arrays and never changes ``grads``.
+
+    Parameters
+    ----------
+    grads : list of arrays or of (W, b) tuples
+    max_norm : float > 0
+
+    Returns
+    -------
+    clipped : list, same structure as ``grads``; new arrays
+    total_norm : float, the global norm before clipping
+
+    Examples
+    --------
+    >>> clipped, norm = clip_grad_norm([np.array([3.0]), np.array([4.0])], max_norm=1.0)
+    >>> norm, [c.round(3) for c in clipped]
+    (5.0, [array([0.6]), array([0.8])])
+    """
+    arrays, structure = _flatten(grads, "grads")
+    max_norm = check_positive_float(max_norm, "max_norm")
+    total_norm = float(np.sqrt(sum(float(np.sum(g * g)) for g in arrays)))
+    if not np.isfinite(total_norm):
+        raise ValueError(
+            f"grads has a non-finite global norm ({total_norm}); expected finite values"
+        )
+    scale = min(1.0, max_norm / (total_norm + 1e-6))
+    return _unflatten([g * scale for g in arrays], structure), total_norm

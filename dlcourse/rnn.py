@@ -8,6 +8,9 @@ the mean squared error between ``y_hat_t`` and ``x_{t+1}``; its gradient reaches
 recurrent weights by backpropagation through time
 (:func:`dlcourse.layers.rnn_backward`).
 
+The LSTM layer, :func:`lstm_forward` and :func:`lstm_backward`, lives in
+:mod:`dlcourse.lstm` and is re-exported here.
+
 ``params`` is the list ``[Wx, Wh, b, Wy, by]`` with shapes ``(n_in, n_hidden)``,
 ``(n_hidden, n_hidden)``, ``(n_hidden,)``, ``(n_hidden, n_out)`` and ``(n_out,)``.
 """
@@ -27,11 +30,14 @@ from .layers import (
     rnn_forward,
 )
 from .losses import mse, mse_grad
+from .lstm import lstm_backward, lstm_forward
 from .optim import make_optimizer
 
 __all__ = [
     "hidden_state_gradients",
     "init_rnn_params",
+    "lstm_backward",
+    "lstm_forward",
     "next_value_pairs",
     "rnn_gradients",
     "rnn_predict",
@@ -116,7 +122,7 @@ def rnn_predict(xs, params, h0=None):
     return dense_forward(hs, Wy, by), hs
 
 
-def rnn_gradients(xs, targets, params):
+def rnn_gradients(xs, targets, params, h0=None):
     """Mean squared error of the next-value predictions and its gradients (BPTT).
 
     Parameters
@@ -124,6 +130,10 @@ def rnn_gradients(xs, targets, params):
     xs : array_like of shape (T, n_in)
     targets : array_like of shape (T, n_out)
     params : list ``[Wx, Wh, b, Wy, by]``
+    h0 : array_like of shape (n_hidden,), optional
+        The state the sequence starts from (zeros when None). Truncated
+        backpropagation through time passes the last state of the previous chunk
+        here: the gradient then stops at the chunk's start.
 
     Returns
     -------
@@ -131,7 +141,7 @@ def rnn_gradients(xs, targets, params):
     grads : list ``[dWx, dWh, db, dWy, dby]``, shaped like ``params``
     """
     Wx, Wh, b, Wy, by = params
-    y_hat, hs = rnn_predict(xs, params)
+    y_hat, hs = rnn_predict(xs, params, h0)
     targets = as_float_array(targets, "targets")
     if targets.shape != y_hat.shape:
         raise ValueError(
@@ -140,7 +150,7 @@ def rnn_gradients(xs, targets, params):
         )
     dY = mse_grad(targets, y_hat)  # dL/dy_hat_t for every step
     dhs, dWy, dby = dense_backward(dY, hs, Wy)  # the readout's share of dL/dh_t
-    _, dWx, dWh, db, _ = rnn_backward(dhs, xs, hs, Wx, Wh)
+    _, dWx, dWh, db, _ = rnn_backward(dhs, xs, hs, Wx, Wh, h0)
     return mse(targets, y_hat), [dWx, dWh, db, dWy, dby]
 
 

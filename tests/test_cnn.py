@@ -211,6 +211,11 @@ def test_defaults_reach_98_percent_on_the_digits(digits):
             "unknown optimizer 'sgd'",
         ),
         (
+            # AdamW is in dlcourse.optim but has no tuned CNN defaults: a clear refusal
+            lambda: CNN().fit(np.zeros((3, 1, 8, 8)), [0, 1, 2], optimizer="adamw"),
+            "unknown optimizer 'adamw'; expected one of",
+        ),
+        (
             lambda: CNN().fit(np.zeros((3, 1, 8, 8)), [0, 1, 2], lr=-1.0),
             "lr must be a positive number",
         ),

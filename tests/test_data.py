@@ -79,6 +79,10 @@ def test_train_test_split_is_scikit_learns():
         (lambda: make_xor(10.5), "n_samples must be an integer"),
         (lambda: make_curve(10, noise=-1.0), "noise must be a number >= 0"),
         (lambda: make_separable(-3), "n_samples"),
+        (lambda: data.make_sort_task(0), "n must be an integer >= 1"),
+        (lambda: data.make_sort_task(5, length=0), "length must be"),
+        (lambda: data.make_sort_task(5, n_symbols=1), "n_symbols must be an integer >= 2"),
+        (lambda: data.make_sort_task(5, seed=-1), "seed must be"),
     ],
 )
 def test_bad_input_raises_clear_errors(call, match):
@@ -114,3 +118,20 @@ def test_one_hot():
         one_hot([0, 2], 2)
     with pytest.raises(ValueError, match="n_classes must be an integer"):
         one_hot([0], 0)
+
+
+def test_make_sort_task_sequences_are_the_list_sep_and_the_sorted_list():
+    X, y = data.make_sort_task(500, length=4, n_symbols=7, seed=3)
+    assert X.shape == y.shape == (500, 8) and X.dtype.kind == y.dtype.kind == "i"
+    np.testing.assert_array_equal(X[:, 1:], y[:, :-1])  # y is X moved on by one token
+    sequences = np.concatenate([X, y[:, -1:]], axis=1)
+    a, sep, s = sequences[:, :4], sequences[:, 4], sequences[:, 5:]
+    assert np.all(sep == 7)
+    assert a.min() == 0 and a.max() == 6  # every symbol occurs, SEP never inside a list
+    for row_a, row_s in zip(a, s, strict=True):
+        assert sorted(row_a.tolist()) == row_s.tolist()
+    np.testing.assert_array_equal(y[:, -4:], s)  # the answer
+    X2, _ = data.make_sort_task(500, length=4, n_symbols=7, seed=3)
+    X3, _ = data.make_sort_task(500, length=4, n_symbols=7, seed=4)
+    np.testing.assert_array_equal(X, X2)
+    assert not np.array_equal(X, X3)

@@ -14,6 +14,7 @@ from dlcourse.layers import (
     conv2d,
     conv2d_backward,
     conv2d_forward,
+    conv2d_output_size,
     dense_backward,
     dense_forward,
     max_pool2d,
@@ -436,5 +437,128 @@ X4, K4 = np.zeros((2, 3, 6, 6)), np.zeros((4, 3, 3, 3))
     ],
 )
 def test_batched_layers_bad_input_raises_clear_errors(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+# ----------------------------------------------------------------------------- stride and padding
+
+
+def conv_by_loops_strided(X, K, b, stride, padding):
+    """Independent reference with stride and zero padding, one output entry at a time."""
+    Xp = np.pad(X, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    n, _, H, W = Xp.shape
+    c_out, _, kh, kw = K.shape
+    Ho, Wo = (H - kh) // stride + 1, (W - kw) // stride + 1
+    out = np.zeros((n, c_out, Ho, Wo))
+    for s in range(n):
+        for o in range(c_out):
+            for i in range(Ho):
+                for j in range(Wo):
+                    window = Xp[s, :, i * stride : i * stride + kh, j * stride : j * stride + kw]
+                    out[s, o, i, j] = np.sum(window * K[o]) + b[o]
+    return out
+
+
+STRIDED = [
+    # (X shape, K shape, stride, padding)
+    ((2, 1, 8, 8), (3, 1, 3, 3), 2, 0),
+    ((2, 2, 7, 6), (3, 2, 3, 2), 2, 1),  # odd sizes: the last row/column is never read
+    ((1, 3, 5, 5), (2, 3, 3, 3), 1, 1),  # "same" padding
+    ((2, 1, 9, 7), (2, 1, 2, 3), 3, 2),
+    ((1, 1, 2, 2), (1, 1, 4, 4), 1, 1),  # kernel larger than the image, fits after padding
+]
+
+
+@pytest.mark.parametrize(("xshape", "kshape", "stride", "padding"), STRIDED)
+def test_conv2d_forward_with_stride_and_padding_equals_loops(xshape, kshape, stride, padding):
+    X, K, b = rng.normal(size=xshape), rng.normal(size=kshape), rng.normal(size=kshape[0])
+    out = conv2d_forward(X, K, b, stride=stride, padding=padding)
+    np.testing.assert_allclose(out, conv_by_loops_strided(X, K, b, stride, padding), atol=1e-12)
+    assert out.shape[2:] == (
+        conv2d_output_size(xshape[2], kshape[2], stride, padding),
+        conv2d_output_size(xshape[3], kshape[3], stride, padding),
+    )
+
+
+@pytest.mark.parametrize(("xshape", "kshape", "stride", "padding"), STRIDED)
+def test_conv2d_backward_with_stride_and_padding_matches_numerical_gradients(
+    xshape, kshape, stride, padding
+):
+    X, K, b = rng.normal(size=xshape), rng.normal(size=kshape), rng.normal(size=kshape[0])
+    G = rng.normal(size=conv2d_forward(X, K, b, stride, padding).shape)
+
+    def loss():
+        return np.sum(conv2d_forward(X, K, b, stride, padding) * G)
+
+    dX, dK, db = conv2d_backward(G, X, K, stride, padding)
+    for analytic, x in [(dX, X), (dK, K), (db, b)]:
+        numeric = numerical_gradient(lambda _: loss(), x)
+        assert analytic.shape == x.shape
+        assert relative_error(analytic, numeric) < 1e-7
+
+
+def test_conv2d_defaults_are_the_old_valid_stride_1_layer():
+    X, K, b = rng.normal(size=(2, 2, 6, 5)), rng.normal(size=(3, 2, 3, 2)), rng.normal(size=3)
+    G = rng.normal(size=(2, 3, 4, 4))
+    np.testing.assert_array_equal(conv2d_forward(X, K, b), conv2d_forward(X, K, b, 1, 0))
+    for a, c in zip(conv2d_backward(G, X, K), conv2d_backward(G, X, K, 1, 0), strict=True):
+        np.testing.assert_array_equal(a, c)
+
+
+def test_conv2d_output_size_formula_by_hand():
+    assert conv2d_output_size(8, 3) == 6
+    assert conv2d_output_size(8, 3, padding=1) == 8  # "same" padding for a 3 x 3 kernel
+    assert conv2d_output_size(8, 3, stride=2) == 3  # corners at 0, 2, 4; 6 would overrun
+    assert conv2d_output_size(256, 5, stride=2, padding=2) == 128
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize(("xshape", "kshape", "stride", "padding"), STRIDED)
+def test_strided_padded_conv2d_agrees_with_pytorch(xshape, kshape, stride, padding):
+    torch = pytest.importorskip("torch")
+    X, K, b = rng.normal(size=xshape), rng.normal(size=kshape), rng.normal(size=kshape[0])
+    tX, tK, tb = (torch.tensor(a, requires_grad=True) for a in (X, K, b))
+    out = torch.nn.functional.conv2d(tX, tK, tb, stride=stride, padding=padding)
+    G = rng.normal(size=tuple(out.shape))
+    (out * torch.tensor(G)).sum().backward()
+    np.testing.assert_allclose(
+        conv2d_forward(X, K, b, stride=stride, padding=padding), out.detach().numpy(), atol=1e-12
+    )
+    ours = conv2d_backward(G, X, K, stride=stride, padding=padding)
+    for mine, theirs in zip(ours, (tX, tK, tb), strict=True):
+        np.testing.assert_allclose(mine, theirs.grad.numpy(), atol=1e-12)
+
+
+X5, K3 = np.zeros((1, 1, 5, 5)), np.zeros((2, 1, 3, 3))
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (
+            lambda: conv2d_forward(X5, K3, np.zeros(2), stride=0),
+            "stride must be an integer >= 1, got 0",
+        ),
+        (lambda: conv2d_forward(X5, K3, np.zeros(2), stride=1.5), "stride must be an integer"),
+        (
+            lambda: conv2d_forward(X5, K3, np.zeros(2), padding=-1),
+            "padding must be an integer >= 0",
+        ),
+        (lambda: conv2d_forward(X5, K3, np.zeros(2), padding=True), "padding must be an integer"),
+        (
+            lambda: conv2d_forward(X5, np.zeros((2, 1, 8, 8)), np.zeros(2), padding=1),
+            r"K has shape \(2, 1, 8, 8\), expected kernels of at most the images' size \(7, 7\) "
+            "after padding 1",
+        ),
+        (
+            lambda: conv2d_backward(np.zeros((1, 2, 3, 3)), X5, K3, stride=2),
+            r"dOut has shape \(1, 2, 3, 3\), expected \(1, 2, 2, 2\)",
+        ),
+        (lambda: conv2d_backward(np.zeros((1, 2, 3, 3)), X5, K3, stride=-2), "stride must be"),
+        (lambda: conv2d_output_size(4, 7, padding=1), "kernel_size is 7, expected at most"),
+    ],
+)
+def test_stride_and_padding_bad_input_raises_clear_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()

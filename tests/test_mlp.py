@@ -665,3 +665,86 @@ def test_mlp_backward_one_hot_matches_softmax_gradient():
     dZ = softmax_cross_entropy_grad(y, cache[0][1])
     np.testing.assert_allclose(dW, X.T @ dZ, rtol=1e-12)
     np.testing.assert_allclose(db, dZ.sum(axis=0), rtol=1e-12, atol=1e-16)
+
+
+# ---------------------------------------------------------------------------------------------
+# Dropout (issue 25): the fast engine against the package's pure functions
+
+
+def _dropout_reference_step(X, y, params, activation, p, rng):
+    """One step's gradients built from dense_forward/backward and dropout_forward/backward."""
+    from dlcourse.activations import get_activation
+    from dlcourse.layers import dense_backward, dense_forward, dropout_backward, dropout_forward
+    from dlcourse.losses import softmax_cross_entropy
+
+    f, f_grad = get_activation(activation)
+    A, cache = np.asarray(X, float), []
+    for W, b in params[:-1]:
+        Z = dense_forward(A, W, b)
+        A, mask = dropout_forward(f(Z), p, rng=rng)  # the same Generator: the same masks
+        cache.append((Z, mask))
+    Z_out = dense_forward(A, *params[-1])
+    loss = softmax_cross_entropy(y, Z_out)
+    E = np.exp(Z_out - Z_out.max(axis=1, keepdims=True))
+    dZ = (E / E.sum(axis=1, keepdims=True) - np.eye(Z_out.shape[1])[y]) / len(y)
+    grads = []
+    inputs = [np.asarray(X, float)] + [None] * (len(params) - 1)
+    for layer in range(len(params) - 1):  # the layer inputs after dropout
+        Z, mask = cache[layer]
+        inputs[layer + 1] = f(Z) * mask / (1 - p)
+    for layer in range(len(params) - 1, -1, -1):
+        dA, dW, db = dense_backward(dZ, inputs[layer], params[layer][0])
+        grads.insert(0, (dW, db))
+        if layer:
+            Z, mask = cache[layer - 1]
+            dZ = dropout_backward(dA, mask, p) * f_grad(Z)
+    return loss, grads
+
+
+@pytest.mark.parametrize(("activation", "batch_size"), [("tanh", None), ("relu", 7)])
+def test_dropout_fit_is_the_pure_functions_step_by_step(activation, batch_size):
+    from dlcourse.optim import make_optimizer
+
+    X, y = _multiclass_data(n=20, n_features=3, k=3, seed=2)
+    sizes = [3, 6, 5, 3]
+    model = MLP(sizes, activation, seed=5, dropout=0.3)
+    assert "dropout=0.3" in repr(model)
+    rng = np.random.default_rng(5)
+    init_params(sizes, rng, activation)  # the model drew its weights from this generator
+    params, opt, losses = model.params, make_optimizer("adam", 0.01), []
+    for _ in range(2):
+        batches = [np.arange(20)] if batch_size is None else [
+            b for b in np.split(rng.permutation(20), range(batch_size, 20, batch_size))
+        ]
+        total = 0.0
+        for rows in batches:
+            loss, grads = _dropout_reference_step(X[rows], y[rows], params, activation, 0.3, rng)
+            total += loss * len(rows)
+            params = opt.step(params, grads)
+        losses.append(total / 20)
+    model.fit(X, y, lr=0.01, n_epochs=2, optimizer="adam", batch_size=batch_size)
+    np.testing.assert_allclose(model.loss_history_, losses, rtol=1e-10)
+    for (W, b), (W_ref, b_ref) in zip(model.params, params, strict=True):
+        np.testing.assert_allclose(W, W_ref, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(b, b_ref, rtol=1e-9, atol=1e-12)
+
+
+def test_dropout_is_used_in_fit_only():
+    X, y = _multiclass_data(n=30, n_features=3, k=3, seed=1)
+    model = MLP([3, 8, 3], seed=0, dropout=0.5)
+    X_val, y_val = _multiclass_data(n=10, n_features=3, k=3, seed=9)
+    model.fit(X, y, n_epochs=3, optimizer="adam", validation_data=(X_val, y_val))
+    plain = MLP([3, 8, 3], seed=0)
+    plain.params = model.params
+    # predictions and the validation loss use the whole network, with nothing dropped
+    np.testing.assert_array_equal(model.predict_proba(X), plain.predict_proba(X))
+    assert model.val_loss_history_[-1] == pytest.approx(plain.gradients(X_val, y_val)[0])
+    # and training with dropout differs from training without
+    other = MLP([3, 8, 3], seed=0).fit(X, y, n_epochs=3, optimizer="adam")
+    assert not np.allclose(other.loss_history_, model.loss_history_)
+
+
+@pytest.mark.parametrize("bad", [1.0, -0.2, "half", True])
+def test_bad_dropout_is_reported(bad):
+    with pytest.raises(ValueError, match="dropout must be a dropout probability in"):
+        MLP([2, 3, 1], dropout=bad)

@@ -33,6 +33,21 @@ def test_rnn_gradients_match_numerical_gradients():
         assert relative_error(g, numeric) < 1e-7
 
 
+def test_rnn_gradients_from_a_given_start_state_match_numerical_gradients():
+    # truncated BPTT: a chunk starts from the previous chunk's last state h0, a constant
+    own = np.random.default_rng(7)  # its own generator: the module's draws stay as they were
+    xs, targets = own.normal(size=(6, 1)), own.normal(size=(6, 1))
+    params = init_rnn_params(1, 3, 1, rng=2)
+    h0 = own.uniform(-0.5, 0.5, size=3)
+    loss, grads = rnn_gradients(xs, targets, params, h0)
+    y_hat, _ = rnn_predict(xs, params, h0)
+    assert loss == pytest.approx(np.mean((y_hat - targets) ** 2))
+    assert loss != pytest.approx(rnn_gradients(xs, targets, params)[0])  # h0 is used
+    for p, g in zip(params, grads, strict=True):
+        numeric = numerical_gradient(lambda _: rnn_gradients(xs, targets, params, h0)[0], p)
+        assert relative_error(g, numeric) < 1e-7
+
+
 def test_hidden_state_gradients_are_dL_dh_t():
     # L = w . h_T; dL/dh_t by central differences: rerun the steps after t from h_t
     T = 8
