@@ -43,7 +43,9 @@ def parse_lms_path(rel_parts: tuple[str, ...]) -> LmsName | None:
     """Canvas or Moodle reading of a submitted file's path inside the download, or ``None``.
 
     >>> parse_lms_path(("smithjane_LATE_1234_987_02_neuron.ipynb",))
-    LmsName(system='canvas', name='smithjane', uid='1234', file='02_neuron.ipynb', late=True)
+    ... # doctest: +NORMALIZE_WHITESPACE
+    LmsName(system='canvas', name='smithjane', uid='1234', file='02_neuron.ipynb', late=True,
+            submission='987')
     >>> parse_lms_path(("Jane Smith_55_assignsubmission_file_", "02_neuron.ipynb")).name
     'Jane Smith'
     """
