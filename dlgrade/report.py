@@ -252,7 +252,9 @@ def plots(summary: dict) -> dict[str, str]:
     ax.set_xlabel("score")
     ax.set_ylabel("students")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # whole students, not halves
-    ax.set_title(f"Scores ({len(scores)} graded, max {_num(top)})")
+    # "graded" is a status of its own in the header's counts: say what the bars hold
+    ax.set_title(f"Scores of {len(scores)} students (graded or waiting for hand grading), "
+                 f"max {_num(top)}", fontsize="medium")
     out["histogram"] = _png(fig)
     plt.close(fig)
 
