@@ -91,7 +91,13 @@ def test_every_import_is_declared(package, declared):
 def test_the_grading_commands_are_registered_for_the_dlcourse_command():
     entry_points = PYPROJECT["project"]["entry-points"]["dlcourse.commands"]
     assert set(entry_points) == {"release", "collect", "grade", "report", "roster", "extend",
-                                 "export"}
+                                 "export", "mark"}
     assert all(target.startswith("dlgrade.cli:") for target in entry_points.values())
+    import click
+
+    from dlgrade import cli
+
+    for name, target in entry_points.items():  # each names a click command that exists
+        assert isinstance(getattr(cli, target.split(":")[1]), click.Command), name
     provisioner = PYPROJECT["project"]["entry-points"]["jupyter_client.kernel_provisioners"]
     assert list(provisioner.values()) == ["dlgrade.sandbox.provisioner:SandboxProvisioner"]
