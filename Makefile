@@ -13,13 +13,16 @@ export MPLBACKEND := Agg
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: book test test-kernel test-rootless install install-test assets wheel lock clean help
+.PHONY: book test test-fast test-kernel test-rootless bench-smoke install install-test assets wheel \
+	lock clean help
 
 help:
 	@echo "make book   install everything (pinned) and build the website into _build/html"
-	@echo "make test   install what the tests need (Debian packages too) and run every test"
+	@echo "make test   install what the tests need (Debian packages too) and run every test (CI)"
+	@echo "make test-fast       the unit tests only (-m 'not slow', no book/nbgrader/browser): < 3 min"
 	@echo "make test-rootless   (root) the sandbox tests again as an unprivileged user"
-	@echo "make test-kernel     the exercises graded again under another BLAS kernel"
+	@echo "make test-kernel     only the exercises' re-grade under another BLAS kernel"
+	@echo "make bench-smoke     every benchmarks/*.py --quick, end to end (make test runs it)"
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,24 +60,47 @@ install-test: install
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+# Tests run in parallel (pytest-xdist): TEST_WORKERS processes on the machine's 2 cores (more
+# workers than cores: many tests wait on kernels, nbgrader and Chromium). tests/conftest.py keeps
+# the tests that share a costly set-up on one worker and prints, at the end, the 15 slowest tests
+# and the time per test file.
+TEST_WORKERS ?= 3
+PYTEST_PARALLEL = -n $(TEST_WORKERS) --dist loadgroup
+
 # The site is built first, so the book and browser tests check that very build (DLCOURSE_BOOK_BUILT=1).
-# Then every exercise is graded again under another BLAS kernel (see tests/test_blas_kernels.py for
-# the book): the solution's full points, each seeded mistake's exact loss and a package import's zero
-# must not depend on the CPU (one nbgrader autograde per assignment).
+# The same run grades every exercise again under another BLAS kernel (FORCED_KERNEL, in a copy of
+# the released course: see tests/test_exercises.py): the solution's full points, each seeded
+# mistake's exact loss and a package import's zero must not depend on the CPU.
+# Then every benchmark runs once on a tiny input (bench-smoke: a script broken by a merge shows).
 # As root (CI), the sandbox's isolation and hostile-batch tests run once more as an
-# unprivileged user: the rootless mode (scripts/test_rootless.sh).
+# unprivileged user: the rootless mode (scripts/test_rootless.sh), after the main run (on 2
+# cores, side by side only slows both).
+FORCED_KERNEL ?= Prescott
 test: install-test book
-	DLCOURSE_BOOK_BUILT=1 $(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; exit $$rc
-	$(MAKE) --no-print-directory test-kernel
+	DLCOURSE_BOOK_BUILT=1 DLCOURSE_FORCED_KERNEL=$(FORCED_KERNEL) $(BIN)/python -m pytest $(PYTEST_PARALLEL); \
+	  rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; exit $$rc
+	$(MAKE) --no-print-directory bench-smoke
 	if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory test-rootless; fi
 
-FORCED_KERNEL ?= Prescott
+# The inner loop: everything not marked slow (the package, the checks, dlgrade's modules, the
+# judge's wire protocol); no book build, no nbgrader run, no browser.
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow" -n 2 -q
+
 test-kernel: install
-	OPENBLAS_CORETYPE=$(FORCED_KERNEL) $(BIN)/python -m pytest -q tests/test_exercises.py \
-	  -k "score_full_points or costs_exactly or earns_nothing"
+	DLCOURSE_FORCED_KERNEL=$(FORCED_KERNEL) $(BIN)/python -m pytest -q $(PYTEST_PARALLEL) \
+	  tests/test_exercises.py tests/test_exercise_fairness.py -k "under_a_forced_kernel"
 
 test-rootless: install
-	bash scripts/test_rootless.sh
+	TEST_WORKERS=$(TEST_WORKERS) bash scripts/test_rootless.sh
+
+# Each benchmark end to end on a tiny input (--quick), its wall time printed; nothing asserted.
+bench-smoke: install
+	@for script in benchmarks/*.py; do \
+	  echo "== $$script --quick"; start=$$(date +%s); \
+	  $(BIN)/python $$script --quick || exit 1; \
+	  echo "== $$script --quick: $$(( $$(date +%s) - start )) s"; \
+	done
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | sort -f > requirements.lock.new

@@ -10,9 +10,9 @@ Usage::
     python -m dlcourse.selfcheck exercises/02_neuron/02_neuron.ipynb
 
 or ``dlcourse check NOTEBOOK...`` (the same :func:`main`). Exit status: 0 when every function of
-every notebook passes, 1 when a function fails or a notebook has a problem (a modified locked
-cell, a changed cell type), 2 for bad usage (no such file, not an exercise notebook, unknown
-option).
+every notebook passes, 1 when a function fails or a notebook has a problem (a modified
+locked cell, a deleted test cell, a changed cell type), 2 for bad usage (no such file, not an
+exercise notebook, unknown option).
 """
 
 from __future__ import annotations
@@ -97,6 +97,27 @@ def _changed_cells(notebook) -> list[str]:
     return changed
 
 
+def _deleted_tests(notebook) -> dict[str, list[str]]:
+    """``{function: [grade ids of its missing test cells]}``.
+
+    Each function has a solution cell whose ``grade_id`` is its name and a visible test cell
+    ``test_<name>``; a missing one was deleted. The grader restores it and runs it, so a
+    check that passed without it would promise points the student does not have. (Hidden
+    tests run only at grading, whether their cell is there or not.)
+    """
+    ids, functions = set(), []
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        gid = meta.get("grade_id")
+        if not gid:
+            continue
+        ids.add(gid)
+        if meta.get("solution") and not meta.get("grade") and cell.cell_type == "code":
+            functions.append(gid)
+    return {function: [f"test_{function}"] for function in functions
+            if f"test_{function}" not in ids}
+
+
 def check_notebook(path: str | Path, timeout: int = 120) -> NotebookReport:
     """Run an exercise notebook and report which functions pass their tests.
 
@@ -128,7 +149,11 @@ def check_notebook(path: str | Path, timeout: int = 120) -> NotebookReport:
             tests.setdefault(match["function"], []).append(cell.source.strip())
     problems = [f"the locked cell {name} was modified: restore it from the original notebook"
                 for name in _changed_cells(notebook)]
-    if not tests:
+    deleted = _deleted_tests(notebook)
+    problems += [f"the test cell {gid} of {function} was deleted: restore it from the original "
+                 "notebook (grading puts it back and runs it)"
+                 for function, gids in deleted.items() for gid in gids]
+    if not tests and not deleted:
         return NotebookReport(path, [], problems + ["no autograded test cells: is this an "
                                                     "exercise notebook?"])
     config = Config()
@@ -140,9 +165,14 @@ def check_notebook(path: str | Path, timeout: int = 120) -> NotebookReport:
     failed = {entry["source"]: _last_line(entry.get("raw_error", "")) for entry in
               outcome.get("failed", [])}
     results = []
-    for function, sources in tests.items():
+    order = list(tests) + [f for f in deleted if f not in tests]
+    for function in order:
+        sources = tests.get(function, [])
         errors = [failed[source] for source in sources if source in failed]
-        if "type_changed" in outcome:
+        if function in deleted:
+            results.append(CheckResult(function, "fail", "its test cell was deleted: "
+                                       + ", ".join(deleted[function])))
+        elif "type_changed" in outcome:
             results.append(CheckResult(function, "fail", "not run"))
         elif errors:
             results.append(CheckResult(function, "fail", errors[0]))

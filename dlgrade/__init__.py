@@ -13,6 +13,8 @@ The pieces, one module each:
 - :mod:`~dlgrade.engine`: parallel grading with long-lived worker processes
   (:mod:`~dlgrade.worker`), progress bar, only new or changed submissions;
 - :mod:`~dlgrade.status`: one status record per graded student;
+- :mod:`~dlgrade.handgrades`: hand grades (``dlcourse mark``, formgrader) kept across
+  regrades;
 - :mod:`~dlgrade.sanitize`: original tests put back before grading;
 - :mod:`~dlgrade.scan`: static scan for code that defeats the tests;
 - :mod:`~dlgrade.feedback`: feedback without hidden test code;

@@ -1,4 +1,4 @@
-"""The instructors' subcommands of ``dlcourse``: roster, release, collect, grade, extend,
+"""The instructors' subcommands of ``dlcourse``: roster, release, collect, grade, mark, extend,
 report, export.
 
 Run in the course folder (the one with ``nbgrader_config.py``)::
@@ -9,6 +9,7 @@ Run in the course folder (the one with ``nbgrader_config.py``)::
     dlcourse extend 02_neuron s1003 --hours 48
     dlcourse grade 02_neuron --workers 2 --late-policy 5%/h:50%
     dlcourse grade 02_neuron --student s1003
+    dlcourse mark 02_neuron s1003 answer_decision_boundary 1 --comment "clear argument"
     dlcourse export 02_neuron --format canvas -o canvas.csv
 
 The teaching package's command line (:mod:`dlcourse.cli`) finds these click commands through the
@@ -43,7 +44,9 @@ def _course(ctx, db=None, timeout=None, kernel=None) -> Course:
 @click.option("--db", help="Gradebook URL (default: nbgrader_config.py's, else SQLite "
                            "gradebook.db). PostgreSQL: postgresql+psycopg2://user:pw@host:port/db")
 @click.option("--due", metavar="'YYYY-MM-DD HH:MM'",
-              help="Due date, recorded in the gradebook (late penalties count from it).")
+              help="Due date, recorded in the gradebook (late penalties count from it); a "
+                   "date alone means 23:59 that day in --timezone. A changed due date is "
+                   "printed as old -> new.")
 @click.option("--timezone", default="UTC", show_default=True,
               help="Time zone of --due (an IANA name such as Europe/London).")
 @click.pass_context
@@ -53,12 +56,12 @@ def release(ctx, assignments, db, due, timezone):
     Runs nbgrader generate_assignment --force: writes the release folder and records the
     assignment, its notebooks and tests in the gradebook; with --due, its due date too.
     """
-    from .late import set_due_date, to_utc
+    from .late import due_to_utc, set_due_date
     from .release import release as do_release
 
     course = _course(ctx, db=db)
     try:
-        due_utc = to_utc(due, timezone) if due else None
+        due_utc, whole_day = due_to_utc(due, timezone) if due else (None, False)
         results = do_release(course, assignments)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
@@ -67,8 +70,14 @@ def release(ctx, assignments, db, due, timezone):
         if res.get("success"):
             click.echo(f"released {name} -> {course.release_dir.name}/{name}/")
             if due_utc is not None:
-                set_due_date(course, name, due_utc)
-                click.echo(f"  due {due_utc:%Y-%m-%d %H:%M} UTC ({due} {timezone})")
+                old = set_due_date(course, name, due_utc)
+                local = f"{due} 23:59" if whole_day else due
+                click.echo(f"  due {due_utc:%Y-%m-%d %H:%M} UTC ({local} {timezone}"
+                           + ("; no time given: the end of that day" if whole_day else "")
+                           + ")")
+                if old is not None and old != due_utc:
+                    click.echo(f"  due date changed: {old:%Y-%m-%d %H:%M} UTC -> "
+                               f"{due_utc:%Y-%m-%d %H:%M} UTC")
         else:
             failed += 1
             click.echo(f"FAILED {name}:\n{res.get('log', '')}{res.get('error', '')}", err=True)
@@ -90,11 +99,13 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db):
     """Copy the submissions of ASSIGNMENT from SOURCE (a zip file or a folder).
 
     Recognised names: Canvas downloads (lastnamefirstname_<user id>_<submission id>_<file>,
-    LATE_ marker included), Moodle downloads (<Full Name>_<id>_assignsubmission_file_/<file>),
-    both mapped to roster ids; <student>_<assignment>.ipynb, <student>/<assignment>.ipynb and
+    late marker included), Moodle downloads (<Full Name>_<id>_assignsubmission_file_/<file>),
+    both mapped to roster students by the LMS's id (by name only when no roster student has
+    that id, with a warning); <student>_<assignment>.ipynb, <student>/<assignment>.ipynb and
     <student>/<assignment>/<assignment>.ipynb. Each submission's time goes into nbgrader's
-    timestamp.txt. Files matching no pattern or no roster student, and students with several
-    files, are reported and not copied (exit status 1).
+    timestamp.txt. Files matching no pattern or no roster student (once a roster is imported),
+    and students with several files, are reported with the reason and not copied (exit
+    status 1).
     """
     from .collect import collect as do_collect
 
@@ -109,8 +120,11 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db):
                f"{len(res.unchanged)} unchanged; {len(res.ignored)} non-notebook files ignored")
     for student, stamp in sorted(res.submitted_at.items()):
         click.echo(f"  {student:12s} submitted {stamp}")
+    for note in res.warnings:
+        click.echo(f"  warning: {note}", err=True)
     for name in res.unmatched:
-        click.echo(f"  unmatched (not copied): {name}", err=True)
+        why = res.reasons.get(name)
+        click.echo(f"  unmatched (not copied): {name}" + (f": {why}" if why else ""), err=True)
     for name, why in res.refused.items():
         click.echo(f"  refused (not copied): {name}: {why}", err=True)
     for student, files in res.duplicates.items():
@@ -146,10 +160,12 @@ def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel
     """Autograde, check and give feedback on every submission of ASSIGNMENT.
 
     Writes <output>/ASSIGNMENT/grades.csv, report.html, report.json and feedback/<student>.html.
-    Exit status 0 when every submission was graded, 2 when some failed or need manual grading.
+    Exit status 0 when every submission (of the shard, or the --student ones) is graded, 2
+    when some failed, need manual grading or are pending, read from the gradebook after the run
+    (so a re-run with nothing new says the same), 130 after Ctrl-C.
     """
     from .cluster import ClusterGone
-    from .engine import grade_assignment, parse_shard
+    from .engine import Busy, grade_assignment, parse_shard
     from .late import parse_late_policy
 
     course = _course(ctx, db=db, timeout=timeout, kernel=kernel)
@@ -161,14 +177,22 @@ def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel
                                only=list(students) or None, scheduler=scheduler)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    except ClusterGone as exc:
+    except (ClusterGone, Busy) as exc:
         raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:
+        click.echo(f"{assignment}: interrupted; every student graded so far is kept (gradebook, "
+                   f"grades.csv, hand grades); run the same command again to grade the rest",
+                   err=True)
+        sys.exit(130)
     click.echo(f"{assignment}: {len(run.graded)} graded ({len(run.flagged)} need manual "
                f"grading), {len(run.failed)} failed, {len(run.skipped)} unchanged (skipped) "
                f"in {run.seconds:.1f} s")
+    # read back from the gradebook: also the students skipped as unchanged
+    for student, status, reason in run.open:
+        click.echo(f"  {student}: {status}" + (f" ({reason})" if reason else ""))
     for key in ("grades", "html", "json", "feedback"):
         click.echo(f"  {key:9s} {run.outputs[key]}")
-    sys.exit(2 if run.failed or run.flagged else 0)
+    sys.exit(2 if run.open else 0)
 
 
 @click.command(context_settings=CONTEXT)
@@ -190,6 +214,44 @@ def report(ctx, assignment, db):
         click.echo(f"  {key:9s} {path}")
 
 
+@click.command(context_settings=CONTEXT)
+@click.argument("assignment")
+@click.argument("student")
+@click.argument("cell")
+@click.argument("score", required=False, type=float)
+@click.option("--comment", help="Comment shown to the student in the feedback.")
+@click.option("--clear", is_flag=True, help="Remove the hand grade (the cell waits again).")
+@click.option("--db", help="Gradebook URL (as given to grade).")
+@click.pass_context
+def mark(ctx, assignment, student, cell, score, comment, clear, db):
+    """Grade CELL of STUDENT's ASSIGNMENT by hand with SCORE points (a written answer, or a
+    test cell flagged for review).
+
+    The score goes into the gradebook as nbgrader's formgrader would put it; every later
+    `dlcourse grade` (--force and --student included) keeps it while the student's answer is
+    unchanged. grades.csv and the report are rebuilt at once.
+    """
+    from .handgrades import mark as do_mark
+    from .report import open_statuses, write_outputs
+
+    if (score is None) == (not clear):
+        raise click.UsageError("score: give SCORE, or --clear to remove the hand grade")
+    course = _course(ctx, db=db)
+    try:
+        course.require_assignment(assignment)
+        res = do_mark(course, assignment, student, cell, None if clear else score, comment)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    write_outputs(course, assignment)
+    status = dict((s, (st, why)) for s, st, why in open_statuses(course, assignment, [student]))
+    label = "graded" if student not in status else status[student][0] + (
+        f" ({status[student][1]})" if status[student][1] else "")
+    what = "cleared" if clear else f"{score:g}"
+    late = f" after a late penalty of {res['penalty']:g}" if res["penalty"] else ""
+    click.echo(f"{student}: {cell} {what}; {assignment} {res['score']:g}/{res['max_score']:g}"
+               f"{late}, {label}")
+
+
 @click.group(context_settings=CONTEXT)
 def roster():
     """The class list in the gradebook."""
@@ -197,21 +259,24 @@ def roster():
 
 @roster.command("import", context_settings=CONTEXT)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--delimiter", type=click.Choice([",", ";", "tab"]),
+              help="Column separator (default: read from the header line).")
 @click.option("--db", help="Gradebook URL (as given to release and grade).")
 @click.pass_context
-def roster_import(ctx, file, db):
+def roster_import(ctx, file, delimiter, db):
     """Add or update the students of FILE in the gradebook.
 
     FILE is a CSV: id,first_name,last_name,email; Canvas's gradebook export (Student, ID,
     SIS User ID, SIS Login ID, Section, ...); or Moodle's (First name, Last name, ID number,
-    Email address, ...). Every row is checked first: a bad row is reported with its line
-    number and nothing is imported.
+    Email address, ...), separated by commas, semicolons or tabs, in UTF-8. Every row is
+    checked first: a bad row, a missing column or one LMS id on two students is reported
+    (with the line number) and nothing is imported.
     """
     from .roster import import_roster
 
     course = _course(ctx, db=db)
     try:
-        res = import_roster(course, file)
+        res = import_roster(course, file, delimiter={"tab": "\t"}.get(delimiter, delimiter))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(f"roster: {len(res['added'])} added, {len(res['updated'])} updated "
@@ -253,16 +318,22 @@ def extend(ctx, assignment, student, hours, db):
                                   "import CSV; csv: the course's grades.csv.")
 @click.option("-o", "--output", "dest", type=click.Path(dir_okay=False),
               help="File to write (default: <output>/ASSIGNMENT/<format>_grades.csv).")
+@click.option("--column", default="", metavar="HEADER",
+              help="Grade column header: for Canvas the existing assignment's column as "
+                   "Canvas names it, e.g. 'Notebook 2 (777)', so the import updates it instead "
+                   "of creating an assignment (default: ASSIGNMENT).")
 @click.option("--db", help="Gradebook URL (as given to release and grade).")
 @click.pass_context
-def export(ctx, assignment, fmt, dest, db):
+def export(ctx, assignment, fmt, dest, column, db):
     """Write ASSIGNMENT's grades as a file the LMS imports as it is."""
     from .export import export as do_export
 
     course = _course(ctx, db=db)
     dest = dest or str(course.output_dir(assignment) / f"{fmt}_grades.csv")
     try:
-        path = do_export(course, assignment, fmt, dest)
+        if column and fmt == "csv":
+            raise ValueError("column: only for --format canvas or moodle")
+        path = do_export(course, assignment, fmt, dest, column=column)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(f"{assignment}: {fmt} grades -> {path}")

@@ -38,6 +38,8 @@ class CollectResult:
     ignored: list = field(default_factory=list)
     submitted_at: dict = field(default_factory=dict)  # student -> timestamp.txt text
     refused: dict = field(default_factory=dict)  # file -> why it was not read (dlgrade.safe_files)
+    reasons: dict = field(default_factory=dict)  # unmatched file -> why
+    warnings: list = field(default_factory=list)  # files matched by name only, ...
 
     @property
     def ok(self) -> bool:
@@ -123,23 +125,35 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 result.ignored.append(str(rel))
                 continue
             times[path] = _entry_time(rel.parts, entry_times, path)
+            if roster is None:
+                from .roster import read_roster
+
+                roster = read_roster(course)
             lms_name = lms.parse_lms_path(rel.parts)
             if lms_name is not None:
-                if roster is None:
-                    from .roster import read_roster
-
-                    roster = read_roster(course)
-                student = lms.match_student(lms_name, roster)
+                student, note = lms.identify(lms_name, roster)
                 target = lms.notebook_name(lms_name.file, notebooks)
                 if student is None or target is None:
                     result.unmatched.append(str(rel))
+                    result.reasons[str(rel)] = note or (
+                        f"{lms_name.file} is not a notebook of {assignment} "
+                        f"({', '.join(n + '.ipynb' for n in notebooks)})")
                     continue
+                if note:
+                    result.warnings.append(f"{rel}: {note}")
                 targets[path] = target
                 found.setdefault(student, []).append(path)
                 continue
             student = match_file(path, root, assignment)
             if student is None:
                 result.unmatched.append(str(rel))
+                result.reasons[str(rel)] = (f"the name fits no known pattern (Canvas, Moodle, "
+                                            f"<student>_{assignment}.ipynb, <student>/"
+                                            f"{assignment}.ipynb)")
+            elif roster and student not in {s.id for s in roster}:
+                # with a roster, nobody outside it is created, graded or exported
+                result.unmatched.append(str(rel))
+                result.reasons[str(rel)] = f"{student!r} is not on the roster"
             else:
                 found.setdefault(student, []).append(path)
         for student, paths in sorted(found.items()):

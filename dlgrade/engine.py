@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from .cluster import DaskPool
 from .course import Course, ensure_tools_on_path
-from .report import write_outputs
+from .report import open_statuses, write_outputs
 from .status import read_statuses, write_status
 from .worker import STATION_SLACK, submission_seconds
 
@@ -76,7 +76,9 @@ def _config_key(course: Course) -> tuple[str, float, int]:
     config = course.load_config()
     timeout = config.Execute.get("timeout", 30)
     kernel = config.Execute.get("kernel_name", "")
-    db = course.coursedir(config).db_url
+    # the gradebook's place relative to the course: a copied or moved course folder (whose
+    # SQLite URL holds the new absolute path) has the same key, so nothing looks new
+    db = str(course.coursedir(config).db_url).replace(str(course.root), "<course>")
     try:
         import nbformat
 
@@ -93,6 +95,44 @@ def _config_key(course: Course) -> tuple[str, float, int]:
     return key, float(timeout or 30), n_cells
 
 
+class Busy(RuntimeError):
+    """Another ``dlcourse grade`` holds the lock of this assignment (and shard)."""
+
+
+@contextlib.contextmanager
+def grading_lock(course: Course, assignment: str, shard=None):
+    """Keep two grading runs of one assignment (one shard) of a course apart: the second
+    raises :class:`Busy` naming the first's pid and host. The lock is the kernel's
+    (``flock``), so a run that dies releases it; shards of one batch do not wait for each
+    other."""
+    import fcntl
+    import os
+    import socket
+
+    name = f".grading-{shard[0]}-of-{shard[1]}.lock" if shard else ".grading.lock"
+    path = course.output_dir(assignment) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise Busy(f"another `dlcourse grade {assignment}` is running on this course "
+                       f"({holder}); nothing was changed: wait for it to end, or stop it and "
+                       "run this command again") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} on {socket.gethostname()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @dataclass
 class GradeRun:
     """What one ``grade_assignment`` call did."""
@@ -104,6 +144,9 @@ class GradeRun:
     flagged: list = field(default_factory=list)
     seconds: float = 0.0
     outputs: dict = field(default_factory=dict)
+    #: ``[(student, status, reason)]`` of the run's students not plainly ``graded``, read back
+    #: from the gradebook after the run (also those skipped as unchanged)
+    open: list = field(default_factory=list)
 
 
 def _require_gradebook_entry(course: Course, assignment: str) -> None:
@@ -199,8 +242,6 @@ def grade_assignment(course: Course, assignment: str, workers: int = 1, force: b
     -------
     GradeRun
     """
-    from rich.console import Console
-
     if isinstance(shard, str):
         shard = parse_shard(shard)
     if workers < 1:
@@ -208,6 +249,15 @@ def grade_assignment(course: Course, assignment: str, workers: int = 1, force: b
     ensure_tools_on_path()
     course.require_assignment(assignment)
     _require_gradebook_entry(course, assignment)
+    with grading_lock(course, assignment, shard):
+        return _grade_locked(course, assignment, workers, force, shard, progress, console,
+                             startup_timeout, only, scheduler)
+
+
+def _grade_locked(course, assignment, workers, force, shard, progress, console,
+                  startup_timeout, only, scheduler) -> GradeRun:
+    from rich.console import Console
+
     t0 = time.monotonic()
     run = GradeRun(assignment)
     logs = course.output_dir(assignment) / "logs"
@@ -226,21 +276,105 @@ def grade_assignment(course: Course, assignment: str, workers: int = 1, force: b
                     scheduler=scheduler)
 
     def finish(student: str, result: dict) -> None:
+        result = _name_the_other_assignment(course, assignment, student, result)
+        result = _with_hand_grades(course, assignment, student, result)
         record = _record(course, run, student, hashes[student], result)
         bar.update(task, advance=1, done=len(run.graded), failed=len(run.failed),
                    remaining=len(pool.queue) + pool.busy())
-        if progress and record["status"] != "graded":
-            why = f" ({record['reason']})" if record.get("reason") else ""
-            console.print(f"{student}: {record['status']}{why}")
+        if progress and record["status"] == "failed":
+            console.print(f"{student}: failed ({record.get('reason')})")
 
-    with _sigterm_as_interrupt(), bar:
-        task = bar.add_task(f"grading {assignment}", total=len(todo), done=0, failed=0,
-                            remaining=len(todo))
-        pool.run(todo, hashes, finish)
-
-    run.outputs = write_outputs(course, assignment)
-    run.seconds = time.monotonic() - t0
+    _prepare(course, assignment, todo)
+    try:
+        with _sigterm_as_interrupt(), bar:
+            task = bar.add_task(f"grading {assignment}", total=len(todo), done=0, failed=0,
+                                remaining=len(todo))
+            pool.run(todo, hashes, finish)
+    finally:
+        # also after Ctrl-C: grades.csv and the report say what the gradebook holds now
+        run.outputs = write_outputs(course, assignment)
+        run.open = open_statuses(course, assignment, students)
+        run.seconds = time.monotonic() - t0
     return run
+
+
+#: Status of a student whose grading started and has not ended (an interrupted run leaves it).
+REGRADING = ("being graded again; if no run is going on, the last one was interrupted: run "
+             "`dlcourse grade` again")
+
+
+def _prepare(course: Course, assignment: str, todo: list[str]) -> None:
+    """Before any gradebook entry is cleared: copy each student's hand grades to their file
+    (:mod:`dlgrade.handgrades`) and mark their status as pending, so an interrupted run is
+    graded again by the next one, which restores the hand grades."""
+    if not todo:
+        return
+    from nbgrader.api import Gradebook
+
+    from .handgrades import save_hand_grades
+
+    coursedir = course.coursedir()
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+        for student in todo:
+            save_hand_grades(gb, course, assignment, student)
+    old = read_statuses(course, assignment)
+    for student in todo:
+        if student in old:
+            write_status(course, assignment, {"student": student, "assignment": assignment,
+                                              "status": "pending", "reason": REGRADING})
+
+
+def _name_the_other_assignment(course: Course, assignment: str, student: str,
+                               result: dict) -> dict:
+    """A worker sees only this assignment's sources; here every source is at hand, so a
+    notebook of another assignment is named (``is the 01_curve_fitting notebook``)."""
+    import re
+
+    import nbformat
+
+    from .worker import assignment_of, wrong_notebook
+
+    m = re.match(r"^(\S+\.ipynb) is not a notebook of ", result.get("reason") or "")
+    if result.get("status") != "failed" or not m:
+        return result
+    try:
+        nb = nbformat.read(course.submitted_dir / student / assignment / m[1], as_version=4)
+    except Exception:  # noqa: BLE001 - keep the worker's reason
+        return result
+    other = assignment_of(nb, course.source_dir, assignment)
+    if not other:
+        return result
+    return dict(result, reason=wrong_notebook(m[1], other, assignment))
+
+
+def _with_hand_grades(course: Course, assignment: str, student: str, result: dict) -> dict:
+    """``result`` after the student's saved hand grades went back into the gradebook (for the
+    answers unchanged since), with the score and status read back from it."""
+    if result.get("status") == "failed":
+        return result
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from .handgrades import restore_hand_grades
+    from .report import current_status
+
+    coursedir = course.coursedir()
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+        kept, notes = restore_hand_grades(gb, course, assignment, student)
+        if not (kept or notes):
+            return result
+        try:
+            sub = gb.find_submission(assignment, student)
+        except MissingEntry:
+            return result
+        grades = [g for nb in sub.notebooks for g in nb.grades]
+        result = dict(result, score=float(sub.score), max_score=float(sub.max_score),
+                      cells={g.name: [float(g.score), float(g.max_score)] for g in grades},
+                      notes=list(result.get("notes") or []) + notes)
+        result.update(current_status(
+            result, sorted(g.name for g in grades if g.needs_manual_grade),
+            sorted(g.name for g in grades if g.manual_score is not None
+                   and not g.needs_manual_grade)))
+    return result
 
 
 def _only(students: list[str], only, assignment: str) -> list[str]:
@@ -256,6 +390,12 @@ def _record(course: Course, run: GradeRun, student: str, digest: str, result: di
     """Write the status record of one finished student and count it in ``run``."""
     record = dict(result, student=student, hash=digest, assignment=run.assignment,
                   graded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    detail = record.pop("detail", None)
+    if detail:  # nbgrader's log and tracebacks go to the grading log, never into a status
+        log = course.output_dir(run.assignment) / "logs" / f"{student}.failure.txt"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(detail)
+        record["log"] = str(log.relative_to(course.output_dir(run.assignment)))
     write_status(course, run.assignment, record)
     if record["status"] == "failed":
         run.failed.append(student)

@@ -28,7 +28,7 @@ import csv
 
 from nbgrader.api import MissingEntry
 from nbgrader.plugins import ExportPlugin
-from traitlets import List, Unicode
+from traitlets import Dict, List, Unicode
 
 
 def _rows(plugin, gradebook):
@@ -37,6 +37,7 @@ def _rows(plugin, gradebook):
     wanted = {str(a) for a in plugin.assignment}
     students = {str(s) for s in plugin.student}
     blank = {str(s) for s in plugin.blank}
+    notes = {str(k): str(v) for k, v in dict(plugin.notes).items()}
     for assignment in gradebook.assignments:
         if wanted and assignment.name not in wanted:
             continue
@@ -55,6 +56,7 @@ def _rows(plugin, gradebook):
                     note = f"late penalty {penalty:g}"
             if student.id in blank:
                 score, note = "", "not graded yet"
+            note = notes.get(student.id, note)
             yield student, assignment, score, float(assignment.max_score), note
 
 
@@ -64,18 +66,37 @@ def _fmt(x):
     return f"{x:g}"
 
 
+def _lms_fields_here() -> dict:
+    """The roster's SIS ids and sections when ``nbgrader export`` runs in the course folder
+    (``grading/roster_lms.json``, written by ``dlcourse roster import``)."""
+    import json
+    from pathlib import Path
+
+    from .roster import LMS_FIELDS_FILE
+
+    try:
+        return json.loads((Path("grading") / LMS_FIELDS_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
 class CanvasExportPlugin(ExportPlugin):
     """Canvas gradebook CSV (Gradebook > Import)."""
 
     column = Unicode("", help="Assignment column header; default the assignment's name. "
                               "Use Canvas's 'Name (id)' to update an existing assignment."
                      ).tag(config=True)
-    section = Unicode("", help="Section written in every row.").tag(config=True)
+    section = Unicode("", help="Section written in every row without one of its own."
+                      ).tag(config=True)
     blank = List([], help="Students exported with an empty grade.").tag(config=True)
+    notes = Dict({}, help="Feedback text per student, replacing the default.").tag(config=True)
+    lms = Dict({}, help="Per student id: sis_user_id and section (from the roster import)."
+               ).tag(config=True)
 
     def export(self, gradebook) -> None:
         dest = self.to or "canvas_grades.csv"
         rows = list(_rows(self, gradebook))
+        lms = dict(self.lms) or _lms_fields_here()
         names = sorted({a.name for _, a, *_ in rows})
         if len(names) > 1 and self.column:
             raise ValueError("column: one header given for several assignments; export one "
@@ -91,7 +112,9 @@ class CanvasExportPlugin(ExportPlugin):
                 by_student.setdefault(student.id, (student, {}))[1][a.name] = score
             for sid, (student, scores) in by_student.items():
                 name = ", ".join(p for p in (student.last_name, student.first_name) if p)
-                w.writerow([name or sid, student.lms_user_id or "", "", sid, self.section,
+                extra = lms.get(sid, {})
+                w.writerow([name or sid, student.lms_user_id or "", extra.get("sis_user_id", ""),
+                            sid, extra.get("section") or self.section,
                             *[_fmt(scores.get(n, "")) for n in names]])
         self.log.info("Wrote Canvas gradebook CSV %s", dest)
 
@@ -100,6 +123,9 @@ class MoodleExportPlugin(ExportPlugin):
     """Moodle grade import CSV (Grades > Import > CSV file)."""
 
     blank = List([], help="Students exported with an empty grade.").tag(config=True)
+    notes = Dict({}, help="Feedback text per student, replacing the default.").tag(config=True)
+    column = Unicode("", help="Grade column header; default the assignment's name (map it "
+                              "to the grade item on import).").tag(config=True)
 
     def export(self, gradebook) -> None:
         dest = self.to or "moodle_grades.csv"
@@ -110,7 +136,7 @@ class MoodleExportPlugin(ExportPlugin):
                              f"{names or 'none'}, expected exactly one (--assignment)")
         with open(dest, "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
-            w.writerow(["Email address", "ID number", names[0], "Feedback"])
+            w.writerow(["Email address", "ID number", self.column or names[0], "Feedback"])
             for student, _, score, _, note in rows:
                 w.writerow([student.email or "", student.id, _fmt(score), note])
         self.log.info("Wrote Moodle grade import CSV %s", dest)
@@ -119,12 +145,14 @@ class MoodleExportPlugin(ExportPlugin):
 FORMATS = {"canvas": CanvasExportPlugin, "moodle": MoodleExportPlugin}
 
 
-def export(course, assignment: str, fmt: str, dest) -> str:
+def export(course, assignment: str, fmt: str, dest, column: str = "") -> str:
     """Write ``assignment``'s grades in ``fmt`` (canvas, moodle or csv) to ``dest``.
 
     ``csv`` is the course's own ``grades.csv`` (one row per roster student, late fields
     included), rebuilt first. Students whose grading failed or is pending are exported with
-    an empty grade.
+    an empty grade; the feedback text says the status as the gradebook has it now (failed
+    with the reason, not graded yet, written answers still to grade). ``column`` names the
+    grade column (Canvas: an existing assignment as ``Name (id)``).
 
     Raises
     ------
@@ -135,8 +163,7 @@ def export(course, assignment: str, fmt: str, dest) -> str:
 
     from nbgrader.api import Gradebook
 
-    from .report import write_outputs
-    from .status import read_statuses
+    from .report import collect_rows, write_outputs
 
     if fmt not in (*FORMATS, "csv"):
         raise ValueError(f"format: got {fmt!r}, expected canvas, moodle or csv")
@@ -152,9 +179,26 @@ def export(course, assignment: str, fmt: str, dest) -> str:
             if str(dest) != outputs["grades"]:
                 shutil.copyfile(outputs["grades"], dest)
             return str(dest)
-        statuses = read_statuses(course, assignment)
-        blank = [s for s in course.students(assignment)
-                 if statuses.get(s, {}).get("status", "pending") in ("failed", "pending")]
-        plugin = FORMATS[fmt](to=str(dest), assignment=[assignment], blank=blank)
+        rows, _ = collect_rows(course, assignment)
+        submitted = set(course.students(assignment))
+        blank, notes = [], {}
+        for r in rows:
+            if r["student"] not in submitted:
+                continue
+            status = r.get("status", "pending")
+            if status in ("failed", "pending"):
+                blank.append(r["student"])
+                notes[r["student"]] = ("could not be graded: " + (r.get("reason") or "")
+                                       if status == "failed" else "not graded yet")
+            elif status == "needs manual grading":
+                notes[r["student"]] = "provisional: parts still to be graded by hand"
+        options = {"blank": blank, "notes": notes}
+        if column:
+            options["column"] = column
+        if fmt == "canvas":
+            from .roster import read_lms_fields
+
+            options["lms"] = read_lms_fields(course)
+        plugin = FORMATS[fmt](to=str(dest), assignment=[assignment], **options)
         plugin.export(gb)
     return str(dest)

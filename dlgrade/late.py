@@ -109,13 +109,34 @@ def to_utc(text: str, timezone: str = "UTC") -> dt.datetime:
     return when.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
-def set_due_date(course, assignment: str, due: dt.datetime) -> None:
-    """Record ``due`` (naive UTC) as the assignment's due date in the gradebook."""
-    from nbgrader.api import Gradebook
+def due_to_utc(text: str, timezone: str = "UTC") -> tuple[dt.datetime, bool]:
+    """``--due``: ``(naive UTC datetime, whole_day)``; a date without a time means the end
+    of that day (23:59) in ``timezone``, never its first minute.
+
+    >>> due_to_utc("2026-12-01", "Europe/Berlin")
+    (datetime.datetime(2026, 12, 1, 22, 59), True)
+    >>> due_to_utc("2026-12-01 17:00", "UTC")
+    (datetime.datetime(2026, 12, 1, 17, 0), False)
+    """
+    import re
+
+    whole_day = bool(re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", text or ""))
+    return to_utc(text.strip() + " 23:59" if whole_day else text, timezone), whole_day
+
+
+def set_due_date(course, assignment: str, due: dt.datetime) -> dt.datetime | None:
+    """Record ``due`` (naive UTC) as the assignment's due date in the gradebook; returns the
+    due date it replaces (``None`` if there was none)."""
+    from nbgrader.api import Gradebook, MissingEntry
 
     coursedir = course.coursedir()
     with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+        try:
+            old = gb.find_assignment(assignment).duedate
+        except MissingEntry:
+            old = None
         gb.update_or_create_assignment(assignment, duedate=due)
+    return old
 
 
 def grant_extension(course, assignment: str, student: str, hours: float) -> None:

@@ -8,8 +8,9 @@ id when Canvas judged it late (and ``-1``, ``-2`` after a resubmitted file's nam
 when folders are switched off).
 
 A name is mapped to a roster id by the LMS's id (Canvas's user id is kept as the
-gradebook's ``lms_user_id`` by ``dlcourse roster import``), or, for Moodle, by a full name
-that exactly one roster student has. Anything else stays unmatched: never guessed.
+gradebook's ``lms_user_id`` by ``dlcourse roster import``); only when no roster student has
+that id, by a name exactly one roster student has, with a warning (:func:`identify`).
+Anything else stays unmatched, with the reason: never guessed.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-CANVAS = re.compile(r"^(?P<name>[a-z0-9]+)_(?P<late>LATE_)?(?P<uid>\d+)_(?P<sub>\d+)_(?P<file>.+)$")
+# Canvas writes the sortable name lower-cased without spaces and commas but keeps hyphens,
+# accents and other letters (garcia-lopezmaria, obrienseán); the numbers anchor the match
+CANVAS = re.compile(r"^(?P<name>[^/_]+?)_(?P<late>late_)?(?P<uid>\d+)_(?P<sub>\d+)_(?P<file>.+)$",
+                    re.IGNORECASE)
 MOODLE = re.compile(r"^(?P<name>.+?)_(?P<uid>\d+)_assign(submission|feedback)_\w+?_(?P<file>.*)$")
 
 
@@ -32,13 +36,16 @@ class LmsName:
     uid: str
     file: str
     late: bool = False
+    submission: str = ""  # Canvas's submission id
 
 
 def parse_lms_path(rel_parts: tuple[str, ...]) -> LmsName | None:
     """Canvas or Moodle reading of a submitted file's path inside the download, or ``None``.
 
     >>> parse_lms_path(("smithjane_LATE_1234_987_02_neuron.ipynb",))
-    LmsName(system='canvas', name='smithjane', uid='1234', file='02_neuron.ipynb', late=True)
+    ... # doctest: +NORMALIZE_WHITESPACE
+    LmsName(system='canvas', name='smithjane', uid='1234', file='02_neuron.ipynb', late=True,
+            submission='987')
     >>> parse_lms_path(("Jane Smith_55_assignsubmission_file_", "02_neuron.ipynb")).name
     'Jane Smith'
     """
@@ -49,25 +56,57 @@ def parse_lms_path(rel_parts: tuple[str, ...]) -> LmsName | None:
             return LmsName("moodle", m["name"], m["uid"], file)
     m = CANVAS.match(rel_parts[-1])
     if m:
-        return LmsName("canvas", m["name"], m["uid"], m["file"], bool(m["late"]))
+        return LmsName("canvas", m["name"], m["uid"], m["file"], bool(m["late"]), m["sub"])
     return None
 
 
 def _fold(text: str) -> str:
-    return " ".join(text.lower().split())
+    """Letters and digits only, lower case, accents dropped: ``"O'Brien Seán"`` ->
+    ``"obriensean"``, as Canvas's and Moodle's spellings of one name compare equal."""
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]", "", plain.lower())
+
+
+def _names(student, system: str) -> set[str]:
+    if system == "canvas":  # sortable name: last name first
+        return {_fold(student.last_name + student.first_name)}
+    return {_fold(student.full_name), _fold(student.last_name + student.first_name)}
+
+
+def identify(name: LmsName, roster) -> tuple[str | None, str]:
+    """``(roster id, note)`` of an LMS name.
+
+    The LMS's own id decides: the roster student whose ``lms_user_id`` (else student id) is
+    the file's id. Only when no roster student has that id, the one student whose name folds
+    to the file's name (for Canvas: among students without a Canvas id on record) is taken,
+    and ``note`` says so (a warning to print). With no match,
+    or several, the id is ``None`` and ``note`` says why.
+    """
+    what = {"canvas": "Canvas user id", "moodle": "Moodle participant id"}[name.system]
+    for field in ("lms_user_id", "id"):
+        hits = sorted(s.id for s in roster if name.uid and getattr(s, field) == name.uid)
+        if len(hits) > 1:
+            return None, f"{len(hits)} roster students have {what} {name.uid}: {', '.join(hits)}"
+        if hits:
+            return hits[0], ""
+    # a student whose Canvas id is on record and differs is someone else of the same name
+    # (Moodle's participant ids are the assignment's own: a name is all there is to compare)
+    hits = sorted(s.id for s in roster if not (name.system == "canvas" and s.lms_user_id)
+                  and _fold(name.name) in _names(s, name.system))
+    if len(hits) == 1:
+        return hits[0], (f"matched by name only: no roster student has {what} {name.uid}; "
+                         f"{name.name!r} is the name of {hits[0]}")
+    if hits:
+        return None, (f"no roster student has {what} {name.uid}, and {len(hits)} have the name "
+                      f"{name.name!r}: {', '.join(hits)}")
+    return None, f"no roster student has {what} {name.uid} or the name {name.name!r}"
 
 
 def match_student(name: LmsName, roster) -> str | None:
-    """Roster id of an LMS name: same LMS id, same student id, or (Moodle) the one student
-    with that full name; ``None`` otherwise."""
-    for s in roster:
-        if name.uid and name.uid in (s.lms_user_id, s.id):
-            return s.id
-    if name.system == "moodle":
-        hits = [s.id for s in roster if _fold(s.full_name) == _fold(name.name)]
-        if len(hits) == 1:
-            return hits[0]
-    return None
+    """Roster id of an LMS name (:func:`identify`), ``None`` when there is none."""
+    return identify(name, roster)[0]
 
 
 def notebook_name(file: str, notebooks: list[str]) -> str | None:

@@ -105,8 +105,43 @@ def _refresh_scores(course: Course, assignment: str, rows: list[dict]) -> None:
                 rec["max_score"] = float(sub.max_score)
                 rec["cells"] = {g.name: [float(g.score), float(g.max_score)]
                                 for nb in sub.notebooks for g in nb.grades}
+                waiting = sorted(g.name for nb in sub.notebooks for g in nb.grades
+                                 if g.needs_manual_grade)
+                by_hand = sorted(g.name for nb in sub.notebooks for g in nb.grades
+                                 if g.manual_score is not None and not g.needs_manual_grade)
+                rec.update(current_status(rec, waiting, by_hand))
     except Exception:  # noqa: BLE001 - a report from the status files alone is still useful
         return
+
+
+WRITTEN_PREFIX = "written answers to grade by hand: "
+
+
+def current_status(record: dict, waiting: list[str], by_hand: list[str]) -> dict:
+    """``status``, ``reason`` and ``hand_graded`` of a graded record as the gradebook has it
+    now: ``needs manual grading`` while a cell waits for a hand grade (``waiting``), else
+    ``graded``. The grading run's reason is kept while a cell it named still waits; the
+    written answers it lists are narrowed to those still waiting.
+
+    >>> rec = {"status": "needs manual grading",
+    ...        "reason": "written answers to grade by hand: essay"}
+    >>> current_status(rec, [], ["essay"])
+    {'status': 'graded', 'reason': '', 'hand_graded': ['essay']}
+    >>> current_status({"status": "graded", "reason": ""}, ["essay"], [])["reason"]
+    'written answers to grade by hand: essay'
+    """
+    if not waiting:
+        return {"status": "graded", "reason": "", "hand_graded": list(by_hand)}
+    parts = [p for p in (record.get("reason") or "").split("; ")
+             if p and not p.startswith(WRITTEN_PREFIX)]
+    named = set(record.get("flagged_cells") or [])
+    if not (named & set(waiting)):
+        parts = []  # the run's findings were all settled by hand
+    manual = [g for g in waiting if g not in named]
+    if manual:
+        parts.append(WRITTEN_PREFIX + ", ".join(manual))
+    return {"status": "needs manual grading", "reason": "; ".join(parts),
+            "hand_graded": list(by_hand)}
 
 
 def write_grades_csv(path: Path, rows: list[dict], cells: list[str]) -> None:
@@ -218,7 +253,9 @@ def plots(summary: dict) -> dict[str, str]:
     ax.set_xlabel("score")
     ax.set_ylabel("students")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # whole students, not halves
-    ax.set_title(f"Scores ({len(scores)} graded, max {_num(top)})")
+    # "graded" is a status of its own in the header's counts: say what the bars hold
+    ax.set_title(f"Scores of {len(scores)} students (graded or waiting for hand grading), "
+                 f"max {_num(top)}", fontsize="medium")
     out["histogram"] = _png(fig)
     plt.close(fig)
 
@@ -328,6 +365,15 @@ def _copied_section(summary: dict) -> list[str]:
         out.append(f"<table class='copies'><thead><tr><th>{e(m['a'])}</th><th>{e(m['b'])}"
                    f"</th></tr></thead><tbody>{rows}</tbody></table>")
     return out
+
+
+def open_statuses(course: Course, assignment: str, students=None) -> list[tuple[str, str, str]]:
+    """``(student, status, reason)`` of every submitted student (of ``students`` when given)
+    whose status, as the gradebook has it now, is not plain ``graded``."""
+    rows, _ = collect_rows(course, assignment)
+    wanted = set(course.students(assignment) if students is None else students)
+    return [(r["student"], r.get("status", "pending"), r.get("reason") or "")
+            for r in rows if r["student"] in wanted and r.get("status") != "graded"]
 
 
 def write_outputs(course: Course, assignment: str) -> dict[str, str]:

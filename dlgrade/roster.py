@@ -11,8 +11,10 @@ Three layouts are read (the header row decides which):
   ``ID number``, ``Email address``; the student id is the ID number (else the email's local
   part).
 
-Every row is checked before anything is written: one bad row (missing id, duplicate id,
-bad email) raises ``ValueError`` naming its line, and the gradebook stays as it was.
+Every row is checked before anything is written: one bad row (missing id, duplicate id or
+LMS id, bad email) raises ``ValueError`` naming its line, and the gradebook stays as it was;
+so does an LMS id the gradebook already gives another student (a roster exported with
+another login column would otherwise add everyone twice).
 Importing again updates the students (``Gradebook.update_or_create_student``), never
 duplicates them.
 """
@@ -39,6 +41,8 @@ class RosterStudent:
     last_name: str
     email: str = ""
     lms_user_id: str = ""
+    sis_user_id: str = ""
+    section: str = ""
 
     @property
     def full_name(self) -> str:
@@ -74,6 +78,19 @@ def detect_format(header: list[str]) -> str:
         return "moodle"
     if {"id", "firstname", "lastname"} <= set(keys):
         return "plain"
+    # near misses: name the column that is missing
+    if "student" in keys and ("id" in keys or "sisuserid" in keys):
+        raise ValueError(f"roster: header {header!r} looks like Canvas's gradebook export but "
+                         "has no 'SIS Login ID' column (the student ids): export the "
+                         "gradebook with it")
+    if "firstname" in keys and ("surname" in keys or "lastname" in keys):
+        raise ValueError(f"roster: header {header!r} looks like Moodle's export but has no "
+                         "'ID number' or 'Email address' column (the student ids)")
+    missing = [c for c, k in (("id", "id"), ("first_name", "firstname"),
+                              ("last_name", "lastname")) if k not in keys]
+    if len(missing) < 3:
+        raise ValueError(f"roster: header {header!r} has no column {', '.join(missing)}; "
+                         "expected 'id,first_name,last_name,email'")
     raise ValueError(
         f"roster: header {header!r} is not a known roster layout; expected "
         "'id,first_name,last_name,email', Canvas's 'Student,ID,SIS User ID,SIS Login ID,...' "
@@ -85,7 +102,39 @@ def _canvas_row(row: dict) -> dict:
     last, _, first = name.partition(",")
     sid = row.get("sisloginid") or row.get("sisuserid") or row.get("id") or ""
     return {"id": sid.strip(), "first_name": first.strip(), "last_name": last.strip(),
-            "email": "", "lms_user_id": (row.get("id") or "").strip()}
+            "email": "", "lms_user_id": (row.get("id") or "").strip(),
+            "sis_user_id": (row.get("sisuserid") or "").strip(),
+            "section": (row.get("section") or "").strip()}
+
+
+#: LMS fields the gradebook has no column for (SIS User ID, section), kept beside it for the
+#: exports: ``<output root>/roster_lms.json``, ``{student id: {"sis_user_id", "section"}}``.
+LMS_FIELDS_FILE = "roster_lms.json"
+
+
+def read_lms_fields(course) -> dict[str, dict]:
+    import json
+
+    try:
+        return json.loads((Path(course.output_root) / LMS_FIELDS_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_lms_fields(course, students) -> None:
+    import json
+    import os
+
+    fields = read_lms_fields(course)
+    for s in students:
+        if s.sis_user_id or s.section:
+            fields[s.id] = {"sis_user_id": s.sis_user_id, "section": s.section}
+    if fields:
+        path = Path(course.output_root) / LMS_FIELDS_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(fields, indent=1, sort_keys=True))
+        os.replace(tmp, path)
 
 
 def _moodle_row(row: dict) -> dict:
@@ -104,8 +153,44 @@ def _plain_row(row: dict) -> dict:
             "lms_user_id": (row.get("lmsuserid") or "").strip()}
 
 
-def parse_roster(text: str, source: str = "roster") -> list[RosterStudent]:
-    """Students of a roster file's text (any of the three layouts).
+def sniff_delimiter(text: str) -> str:
+    r"""The delimiter of a roster's header line: ``,``, ``;`` (Excel in many European locales)
+    or a tab, whichever splits it into the most columns (a comma when they tie).
+
+    >>> sniff_delimiter("id;first_name;last_name\nann;Ann;Archer\n")
+    ';'
+    >>> sniff_delimiter('Student,ID\n"Archer, Ann",1\n')
+    ','
+    """
+    lines = text.lstrip("\ufeff").splitlines()
+    if not lines:
+        return ","
+    counts = {d: len(next(csv.reader([lines[0]], delimiter=d))) for d in ",;\t"}
+    return max(",;\t", key=lambda d: (counts[d], d == ","))
+
+
+def read_roster_text(path: Path) -> str:
+    """A roster file's text.
+
+    Raises
+    ------
+    ValueError
+        If the file is not UTF-8, naming the byte and what to do.
+    """
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ValueError(f"roster: {path.name} is not UTF-8 (byte 0x{data[exc.start]:02x} on "
+                         f"line {line}, as Excel's 'CSV' or Windows-1252 writes an accented "
+                         "letter): save it as 'CSV UTF-8' and import it again") from None
+
+
+def parse_roster(text: str, source: str = "roster",
+                 delimiter: str | None = None) -> list[RosterStudent]:
+    """Students of a roster file's text (any of the three layouts; ``delimiter`` is sniffed
+    from the header when not given).
 
     Raises
     ------
@@ -114,7 +199,7 @@ def parse_roster(text: str, source: str = "roster") -> list[RosterStudent]:
         plain name, a duplicate id, a malformed email, or a row with too few columns.
     """
     text = text.lstrip("\ufeff")
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter or sniff_delimiter(text))
     try:
         header = next(reader)
     except StopIteration:
@@ -122,7 +207,7 @@ def parse_roster(text: str, source: str = "roster") -> list[RosterStudent]:
     kind = detect_format(header)
     keys = [_key(h) for h in header]
     convert = {"canvas": _canvas_row, "moodle": _moodle_row, "plain": _plain_row}[kind]
-    students, seen = [], {}
+    students, seen, seen_lms = [], {}, {}
     for cells in reader:
         line = reader.line_num
         if not any(c.strip() for c in cells):
@@ -146,14 +231,20 @@ def parse_roster(text: str, source: str = "roster") -> list[RosterStudent]:
                              f"{seen[row['id']]}")
         if row["email"] and not EMAIL.match(row["email"]):
             raise ValueError(f"{where}: email {row['email']!r} is not an email address")
+        lms_id = row["lms_user_id"]
+        if lms_id and lms_id in seen_lms:
+            raise ValueError(f"{where}: LMS user id {lms_id!r} already on line "
+                             f"{seen_lms[lms_id]} (one LMS id, two students)")
         seen[row["id"]] = line
+        if lms_id:
+            seen_lms[lms_id] = line
         students.append(RosterStudent(**row))
     if not students:
         raise ValueError(f"roster: {source} has a header but no students")
     return students
 
 
-def import_roster(course, path) -> dict[str, list[str]]:
+def import_roster(course, path, delimiter: str | None = None) -> dict[str, list[str]]:
     """Parse ``path`` fully, then add or update every student in one gradebook transaction.
 
     Returns ``{"added": [...], "updated": [...]}`` (student ids).
@@ -163,12 +254,21 @@ def import_roster(course, path) -> dict[str, list[str]]:
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"roster: {path} is not a file; expected a CSV roster")
-    students = parse_roster(path.read_text(encoding="utf-8-sig"), source=path.name)
+    students = parse_roster(read_roster_text(path), source=path.name, delimiter=delimiter)
     coursedir = course.coursedir()
     added, updated = [], []
     with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
         from nbgrader.api import Student
 
+        owner = {st.lms_user_id: st.id for st in gb.students if st.lms_user_id}
+        clashes = [f"LMS user id {s.lms_user_id} of {s.id!r} already belongs to "
+                   f"{owner[s.lms_user_id]!r} in the gradebook" for s in students
+                   if s.lms_user_id and owner.get(s.lms_user_id, s.id) != s.id]
+        if clashes:
+            raise ValueError(f"roster: {path.name}: {'; '.join(clashes[:5])}"
+                             f"{f' (and {len(clashes) - 5} more)' if len(clashes) > 5 else ''}"
+                             "; was the roster exported with another login column? Nothing "
+                             "was imported")
         try:
             for s in students:
                 try:
@@ -186,6 +286,7 @@ def import_roster(course, path) -> dict[str, list[str]]:
         except Exception:
             gb.db.rollback()
             raise
+    _write_lms_fields(course, students)
     return {"added": added, "updated": updated}
 
 

@@ -18,6 +18,7 @@ import shutil
 import sys
 import time
 import traceback
+from pathlib import Path
 
 from .course import Course, ensure_tools_on_path
 
@@ -49,7 +50,75 @@ def classify_failure(text: str) -> str:
                     (f", in the cell starting {preview.group(1).strip()[:80]!r}" if preview else "")
             return reason
     lines = [ln.strip() for ln in (text or "").strip().splitlines() if ln.strip()]
-    return lines[-1][:200] if lines else "nbgrader failed without a message"
+    if not lines:
+        return "nbgrader failed without a message"
+    return plain_reason(lines[-1])
+
+
+#: An exception's line as Python prints it (``module.Name: text``, ``NameError: ...``).
+_EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_][\w]*\.)*[A-Za-z_]\w*(Error|Exception|Exit|Interrupt)\b"
+                             r":?\s*(?P<text>.*)$")
+
+
+def plain_reason(line: str) -> str:
+    """A reason without Python's traceback wording: an exception's line becomes "the grader
+    stopped with an internal error" plus the message when it says something.
+
+    >>> plain_reason("nbgrader.converters.base.NbGraderException: Please see the above traceback")
+    'the grader stopped with an internal error (details in the grading log)'
+    >>> plain_reason("KeyError: 'cells'")
+    "the grader stopped with an internal error: 'cells' (details in the grading log)"
+    """
+    m = _EXCEPTION_LINE.match(line.strip())
+    if not m:
+        return line[:200]
+    text = m["text"].strip()
+    if not text or "traceback" in text.lower():
+        return "the grader stopped with an internal error (details in the grading log)"
+    return f"the grader stopped with an internal error: {text[:150]} (details in the grading log)"
+
+
+def assignment_of(nb, source_dir, assignment: str) -> str | None:
+    """``None`` when notebook ``nb`` is one of ``assignment``'s; else the assignment (with a
+    source under ``source_dir``) it shares the most answer and test cells with, or ``""``
+    when none is at hand.
+
+    Only answer and test cells count (every notebook of a course may have a ``setup`` cell);
+    a notebook is another assignment's when fewer than half of its own are ``assignment``'s.
+    """
+    import nbformat
+
+    def graded_ids(cells) -> set:
+        out = set()
+        for cell in cells:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if meta.get("grade_id") and (meta.get("grade") or meta.get("solution")):
+                out.add(meta["grade_id"])
+        return out
+
+    ids = graded_ids(nb.cells)
+    if not ids:
+        return None  # no nbgrader cells at all: autograde restores what it can
+    shared = {}
+    for source in sorted(Path(source_dir).glob("*/*.ipynb")):
+        try:
+            cells = nbformat.read(source, as_version=4).cells
+        except Exception:  # noqa: BLE001 - an unreadable source says nothing here
+            continue
+        name = source.parent.name
+        shared[name] = max(shared.get(name, 0), len(ids & graded_ids(cells)))
+    own = shared.pop(assignment, 0)
+    if 2 * own >= len(ids):
+        return None
+    best = max(shared, key=lambda a: (shared[a], a), default=None)
+    return best if best is not None and shared[best] > own else ""
+
+
+def wrong_notebook(file: str, other: str, assignment: str) -> str:
+    """The reason for a notebook of another assignment (``other``: its name, or ``""``)."""
+    what = f"the {other} notebook" if other else f"not a notebook of {assignment}"
+    return (f"{file} is {what}, not {assignment}: most of its answer and test cells are not "
+            f"{assignment}'s (the wrong file was handed in?)")
 
 
 def configure(course: Course):
@@ -217,7 +286,8 @@ class Grader:
                 self.clear(student)
             except Exception:  # noqa: BLE001
                 pass
-            result = {"status": "failed", "reason": f"grader error: {exc!r}"[:300],
+            result = {"status": "failed",
+                      "reason": plain_reason(f"{type(exc).__name__}: {exc}"),
                       "detail": traceback.format_exc()[-2000:]}
         result.setdefault("student", student)
         result["runtime"] = round(time.monotonic() - start, 3)
@@ -269,6 +339,9 @@ class Grader:
             if not path.exists():
                 notes.append(f"{name}.ipynb was not submitted (scored 0)")
                 continue
+            if path.stat().st_size == 0 or not path.read_bytes().strip():
+                raise SubmissionFailed(f"{name}.ipynb is empty (0 bytes): the upload failed or "
+                                       "an empty file was handed in")
             try:
                 nb = nbformat.read(path, as_version=4)
                 nbformat.validate(nb)
@@ -278,6 +351,9 @@ class Grader:
                         f"{name}.ipynb is not valid JSON (corrupted or truncated file)") from None
                 first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:150]
                 raise SubmissionFailed(f"{name}.ipynb is not a valid notebook: {first}") from None
+            other = assignment_of(nb, self.course.source_dir, self.assignment)
+            if other is not None:
+                raise SubmissionFailed(wrong_notebook(f"{name}.ipynb", other, self.assignment))
             findings[name] = scan_submission(nb, nbinfo["ctx"], nbinfo["locked"])
         # files handed in beside the notebooks run in the same kernel: each notebook's tests
         # are as exposed to them as to its own cells
@@ -296,7 +372,8 @@ class Grader:
             r"Restored cell \S+ of the submission: [^\n]*|Missing grade cell \S+ encountered", log)]
 
     def _score(self, student: str, findings: dict) -> dict:
-        """Zero and flag the tests a finding invalidates; read the scores from the gradebook."""
+        """Zero and flag the tests a finding invalidates; read the scores from the gradebook.
+        (Hand grades given before come back afterwards: :mod:`dlgrade.handgrades`.)"""
         from nbgrader.api import Gradebook
 
         info = self.assignment_info()
@@ -314,6 +391,14 @@ class Grader:
                         grade.needs_manual_grade = True
                         flagged.add(grade.name)
                 reasons += [f"{name}: {f.describe()}" for f in items]
+            # a cell that hit a limit: the tests it left short wait for a look in the gradebook
+            # too, so the status read back from it later says the same (dlgrade.report)
+            for name in self._timeouts(student):
+                nb_sub = gb.find_submission_notebook(name, self.assignment, student)
+                for grade in nb_sub.grades:
+                    if float(grade.score) < float(grade.max_score):
+                        grade.needs_manual_grade = True
+                        flagged.add(grade.name)
             gb.db.commit()
             cells, manual = {}, []
             for nb_sub in submission.notebooks:
@@ -331,7 +416,8 @@ class Grader:
         reasons = list(scores["reasons"])
         if scores["manual"]:
             reasons.append("written answers to grade by hand: " + ", ".join(scores["manual"]))
-        reasons = [f"cell {t}" for t in self._timeouts(student)] + reasons
+        limits = [t for cells in self._timeouts(student).values() for t in cells]
+        reasons = [f"cell {t}" for t in limits] + reasons
         return ("needs manual grading" if reasons else "graded"), "; ".join(reasons)
 
     def _publish_feedback(self, student: str, notes: list[str]) -> list[str]:
@@ -375,15 +461,16 @@ class Grader:
                                        for n in names)}
         return hit or set(tests)
 
-    def _timeouts(self, student: str) -> list[str]:
-        """Cells that hit a limit: ``"<grade_id or #index> timed out"`` / ``"... ran out of
-        memory"``; such a submission is graded but flagged for a look."""
+    def _timeouts(self, student: str) -> dict[str, list[str]]:
+        """Per notebook, the cells that hit a limit: ``"<grade_id or #index> timed out"`` /
+        ``"... ran out of memory"``; such a submission is graded but flagged for a look."""
         import nbformat
 
-        out = []
+        found = {}
         folder = self.course.autograded_dir / student / self.assignment
         for path in sorted(folder.glob("*.ipynb")):
             nb = nbformat.read(path, as_version=4)
+            out = found.setdefault(path.stem, [])
             for i, cell in enumerate(nb.cells):
                 name = cell.metadata.get("nbgrader", {}).get("grade_id") or f"#{i}"
                 for o in cell.get("outputs", []):
@@ -392,7 +479,7 @@ class Grader:
                         out.append(f"{name} timed out")
                     elif ename == "MemoryError":
                         out.append(f"{name} ran out of memory")
-        return out
+        return {name: cells for name, cells in found.items() if cells}
 
 
 def _die_with_parent() -> None:

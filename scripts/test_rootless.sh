@@ -9,7 +9,8 @@
 # project's .venv (world-readable, inside the checkout) through a .pth file: offline, and
 # seconds instead of a reinstall.
 #
-#   scripts/test_rootless.sh [pytest arguments]     (default: the isolation and hostile tests)
+#   scripts/test_rootless.sh [pytest arguments]     (default: the isolation and hostile tests,
+#                                                    with TEST_WORKERS=N on N pytest-xdist workers)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
@@ -85,6 +86,8 @@ mkdir -p "$BASE/courses" && chown "$USER_NAME:" "$BASE/courses"
 if [ $# -eq 0 ]; then
   set -- tests/test_isolation.py tests/test_sandbox.py tests/test_rootless.py tests/test_grading.py \
     tests/test_hostile_files.py tests/test_hostile_files_nbgrader.py
+  # in parallel like the main run (pytest-xdist; tests/conftest.py groups what must stay together)
+  if [ "${TEST_WORKERS:-0}" -gt 1 ]; then set -- -n "$TEST_WORKERS" "$@"; fi
 fi
 cd "$REPO"
 as_user DLCOURSE_TEST_COURSE_BASE="$BASE/courses" "${EXTRA_ENV[@]}" \

@@ -43,10 +43,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def postgres_server():
-    """A throw-away PostgreSQL server on 127.0.0.1 (own data folder, free port), stopped
-    afterwards; yields ``new_database(name) -> SQLAlchemy URL``."""
+    """A throw-away PostgreSQL server on 127.0.0.1 (own data folder, free port), started once
+    per test process (each xdist worker has its own) and stopped at its end; yields
+    ``new_database(name) -> SQLAlchemy URL`` (a fresh database each call: a name already
+    taken gets a number)."""
     if not (PG_BIN / "initdb").exists():
         pytest.skip(f"PostgreSQL binaries missing in {PG_BIN} (make test installs Debian's "
                     "postgresql package)")
@@ -68,7 +70,14 @@ def postgres_server():
         subprocess.run([*prefix, *map(str, args)], check=True, capture_output=True, text=True,
                        cwd=base)
 
+    taken: set[str] = set()
+
     def new_database(name: str) -> str:
+        base_name, number = name, 1
+        while name in taken:
+            number += 1
+            name = f"{base_name}_{number}"
+        taken.add(name)
         conn = psycopg2.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres")
         conn.autocommit = True
         with conn.cursor() as cur:
@@ -89,5 +98,68 @@ def postgres_server():
 
 @pytest.fixture(scope="module")
 def postgres(postgres_server):
-    """URL of a fresh database on a private PostgreSQL server."""
+    """URL of a fresh database (one per test module) on the private PostgreSQL server."""
     return postgres_server("gradebook")
+
+
+# --- grade once, assert many: the exercise batches (tests/submissions/exercises.py) ---
+
+
+@pytest.fixture(scope="session")
+def graded_exercise(tmp_path_factory):
+    """``graded_exercise.get(assignment, coretype=None)``: the assignment's whole set of fake
+    students (solution, blank, mistakes, cheats, independent answers) autograded in one batch,
+    once per test process; with ``coretype``, the same submissions graded again under that
+    forced BLAS kernel in a copy of the released course."""
+    from tests.submissions.exercises import GradedCache
+
+    return GradedCache(tmp_path_factory.mktemp("exercises"))
+
+
+# --- parallel runs (pytest-xdist): which tests must stay on one worker ---
+#
+# `make test` runs `pytest -n N`. The scheduler below sends the tests of one *group* to one
+# worker, one after the other; every other test goes wherever a worker is free. (pytest-xdist's
+# own `--dist loadgroup` reads `xdist_group` marks, but its 3.8 release renames the test ids
+# through an attribute pytest 9 no longer reads, so its groups are silently ignored: here the
+# group follows from the test id alone: tests/submissions/parallel.py lists them.)
+#
+# * the exercise tests of one assignment share one graded batch (fixture graded_exercise);
+# * the tests of a module with an expensive module-scoped fixture share it, instead of building
+#   it again on every worker that gets one of them.
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    from tests.submissions.parallel import GroupScheduling  # the groups are listed there
+
+    return GroupScheduling(config, log)
+
+
+# --- growth is visible: the slowest tests and the time per test file at the end of a run ---
+
+_DURATIONS: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report):
+    """Add up setup + call + teardown per test id. Under pytest-xdist the controller receives
+    every worker's reports here too, so the sums cover the whole run."""
+    _DURATIONS[report.nodeid] = _DURATIONS.get(report.nodeid, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if not _DURATIONS or hasattr(config, "workerinput"):  # an xdist worker: the controller prints
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("15 slowest tests (setup + call + teardown)")
+    for nodeid, seconds in sorted(_DURATIONS.items(), key=lambda kv: -kv[1])[:15]:
+        write(f"{seconds:9.1f} s  {nodeid}")
+    per_file: dict[str, list[float]] = {}
+    for nodeid, seconds in _DURATIONS.items():
+        entry = per_file.setdefault(nodeid.split("::")[0], [0.0, 0])
+        entry[0] += seconds
+        entry[1] += 1
+    total = sum(seconds for seconds, _ in per_file.values())
+    terminalreporter.section("time per test file (sum over its tests; workers run in parallel)")
+    for path, (seconds, count) in sorted(per_file.items(), key=lambda kv: -kv[1][0]):
+        write(f"{seconds:9.1f} s  {100 * seconds / total:5.1f} %  {count:5d} tests  {path}")
+    write(f"{total:9.1f} s  100.0 %  {len(_DURATIONS):5d} tests  (sum)")

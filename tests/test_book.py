@@ -21,6 +21,9 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
+# the book's build (or the one of `make book`): not in `make test-fast`
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 #: Folders never copied into the temporary book (environment, generated output, VCS).

@@ -40,7 +40,7 @@ import yaml
 from browser_support import AXE_JS, OUTPUT, ROOT, PageWatch, site_pages
 
 pytest_plugins = ["browser_support"]
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SCREENSHOTS = OUTPUT / "screenshots"
 

@@ -19,6 +19,8 @@ import pytest
 from dlcourse.cli import main
 from tests.submissions.crafted import REPO, dlcourse, make_course, make_variant
 
+pytestmark = pytest.mark.slow  # real nbgrader in a temporary course: not in `make test-fast`
+
 COMMANDS = ["release", "collect", "grade", "report", "check"]
 
 

@@ -17,7 +17,7 @@ import nbformat
 import pytest
 
 from dlgrade.late import PerHourPenalty, parse_late_policy, to_utc
-from dlgrade.lms import LmsName, match_student, notebook_name, parse_lms_path
+from dlgrade.lms import LmsName, identify, match_student, notebook_name, parse_lms_path
 from dlgrade.roster import RosterStudent, detect_format, parse_roster
 from dlgrade.similarity import THRESHOLD, answer_code, compare
 from tests.independent import OWN_HELPERS, dedent, variants
@@ -33,7 +33,7 @@ def test_plain_canvas_and_moodle_rosters():
     canvas = parse_roster('Student,ID,SIS User ID,SIS Login ID,Section,HW (1)\n'
                           '    Points Possible,,,,,10\n"Archer, Ann",101,9001,ann,A,\n'
                           '"Student, Test",999,,,A,\n')
-    assert canvas == [RosterStudent("ann", "Ann", "Archer", "", "101")]
+    assert canvas == [RosterStudent("ann", "Ann", "Archer", "", "101", "9001", "A")]
     moodle = parse_roster("\ufeffFirst name,Surname,ID number,Institution,Email address\n"
                           "Ann,Archer,s1,Uni,ann@x.example\nBob,Baker,,Uni,bob@x.example\n")
     assert [(s.id, s.last_name, s.email) for s in moodle] == [
@@ -62,13 +62,57 @@ def test_detect_format():
 
 def test_canvas_and_moodle_names():
     assert parse_lms_path(("archerann_101_5_hw-2.ipynb",)) == LmsName(
-        "canvas", "archerann", "101", "hw-2.ipynb", False)
+        "canvas", "archerann", "101", "hw-2.ipynb", False, "5")
     assert parse_lms_path(("bakerbob_LATE_102_6_hw.ipynb",)).late
     moodle = parse_lms_path(("dl", "Ann Archer_77_assignsubmission_file_", "x.ipynb"))
     assert (moodle.system, moodle.name, moodle.file) == ("moodle", "Ann Archer", "x.ipynb")
     flat = parse_lms_path(("Ann Archer_77_assignsubmission_file_hw.ipynb",))
     assert flat.file == "hw.ipynb"
     assert parse_lms_path(("ann_hw.ipynb",)) is None
+
+
+# Canvas's download names as Canvas builds them: the sortable name lower-cased without spaces,
+# commas or apostrophes, hyphens and accents kept; a late marker in either case
+CANVAS_NAMES = [
+    ("garcia-lopezmaria_12351_880007_02_neuron.ipynb", "garcia-lopezmaria", "12351", False),
+    ("obrienseán_12346_880002_02_neuron.ipynb", "obrienseán", "12346", False),
+    ("müllerjörg_late_12347_880003_02_neuron-1.ipynb", "müllerjörg", "12347", True),
+    ("nguyenan_LATE_12348_880004_02_neuron.ipynb", "nguyenan", "12348", True),
+    ("DUPONTJEAN_12349_880005_02_neuron.ipynb", "DUPONTJEAN", "12349", False),
+]
+LMS_ROSTER = [RosterStudent("mgl", "María", "García-López", "", "12351"),
+              RosterStudent("sob", "Seán", "O'Brien", "", "12346"),
+              RosterStudent("jm", "Jörg", "Müller", "", ""),
+              RosterStudent("twin1", "Jean", "Dupont", "", "777"),
+              RosterStudent("twin2", "An", "Nguyen", "", "12348"),
+              RosterStudent("twin3", "An", "Nguyen", "", "12348")]
+
+
+@pytest.mark.parametrize("file, name, uid, late", CANVAS_NAMES)
+def test_canvas_names_with_hyphens_accents_and_upper_case(file, name, uid, late):
+    parsed = parse_lms_path((file,))
+    assert (parsed.system, parsed.name, parsed.uid, parsed.late) == ("canvas", name, uid, late)
+    assert notebook_name(parsed.file, ["02_neuron"]) == "02_neuron"
+
+
+def test_canvas_ids_decide_names_only_as_a_fallback_with_a_warning():
+    def who(i):
+        return identify(parse_lms_path((CANVAS_NAMES[i][0],)), LMS_ROSTER)
+
+    assert who(0) == ("mgl", "") and who(1) == ("sob", "")
+    student, note = who(2)  # no Canvas id on record: the name, said out loud
+    assert student == "jm" and "matched by name only" in note and "12347" in note
+    student, note = who(3)  # one Canvas id, two roster rows: refused
+    assert student is None and "2 roster students have Canvas user id 12348" in note
+    student, note = who(4)  # same name, other Canvas id on record: someone else
+    assert student is None and "no roster student has Canvas user id 12349" in note
+
+
+def test_a_roster_giving_one_lms_id_to_two_students_is_refused_with_lines():
+    text = ('Student,ID,SIS User ID,SIS Login ID,Section\n"Archer, Ann",101,9001,ann,A\n'
+            '"Baker, Bob",102,9002,bob,A\n"Archer, Ann",101,9001,ann2,A\n')
+    with pytest.raises(ValueError, match="line 4: LMS user id '101' already on line 2"):
+        parse_roster(text)
 
 
 def test_names_map_to_roster_ids_and_are_never_guessed():
@@ -158,3 +202,20 @@ def test_a_copy_with_renamed_variables_and_comments_is_flagged():
     renamed = renamed.replace("\n    return", "\n    # the result\n    return")
     score, passages = compare(code, renamed, template)
     assert score >= THRESHOLD and passages
+
+
+def test_semicolon_rosters_are_read_and_problems_are_named(tmp_path):
+    from dlgrade.roster import read_roster_text
+
+    german = "id;first_name;last_name;email\nann;Änne;Archer;ann@x.example\n"
+    assert parse_roster(german) == [RosterStudent("ann", "Änne", "Archer", "ann@x.example")]
+    path = tmp_path / "excel.csv"
+    path.write_bytes(german.encode("cp1252"))
+    with pytest.raises(ValueError, match=r"not UTF-8 \(byte 0xc4 on line 2.*save it as 'CSV "
+                                         r"UTF-8'"):
+        read_roster_text(path)
+    with pytest.raises(ValueError, match="looks like Canvas's gradebook export but has no "
+                                         "'SIS Login ID' column"):
+        parse_roster('Student,ID,SIS User ID,Section\n"Archer, Ann",101,9001,A\n')
+    with pytest.raises(ValueError, match="has no column first_name"):
+        parse_roster("id,last_name,email\nann,Archer,ann@x.example\n")

@@ -5,13 +5,15 @@ contract of issue 4, not only the one in ``solutions/``. ``tests/independent/ex<
 several correct answers per assignment written independently, in deliberately different styles
 (loops and lists, einsum, scipy, other stable formulas, other initialisations and learning
 dynamics where the contract leaves freedom). For every assignment whose source notebook is real
-(it has solution cells), this test releases it with ``nbgrader generate_assignment`` into a
-temporary course and grades one fake student per variant in a single ``nbgrader autograde`` call;
-every variant must earn every point of every autograded cell.
+(it has solution cells), ``nbgrader generate_assignment`` releases it into a temporary course and
+one ``nbgrader autograde`` call grades one fake student per variant, in the same batch as the
+solution, blank, mistake and cheat students of tests/test_exercises.py
+(tests/submissions/exercises.py); every variant must earn every point of every autograded cell.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import nbformat
@@ -20,8 +22,6 @@ import pytest
 from dlcourse.checks import ASSIGNMENTS
 from tests.independent import variants
 from tests.submissions.autograde import grade_id as _grade_id
-from tests.submissions.autograde import release as _release
-from tests.submissions.autograde import submit_and_autograde as _submit_and_autograde
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,8 +44,9 @@ def _functions(source: nbformat.NotebookNode) -> list[str]:
             if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")]
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_independent_correct_answers_score_full_points(assignment, tmp_path):
+def _variants_checked(assignment: str) -> dict[str, dict[str, str]]:
+    """The independent variants of ``assignment``, each checked to answer every function (the
+    test skips while the source is a placeholder or no variant is written)."""
     source = _real_source(assignment)
     if source is None:
         pytest.skip(f"solutions/{assignment} is still a placeholder")
@@ -58,31 +59,32 @@ def test_independent_correct_answers_score_full_points(assignment, tmp_path):
         assert not unknown, f"variant {name} answers unknown functions {sorted(unknown)}"
         missing = sorted(set(functions) - set(answers))
         assert not missing, f"variant {name} must answer every function; missing {missing}"
+    return answers_by_variant
 
-    course = tmp_path / "course"
-    course.mkdir()
-    release = _release(assignment, course)
-    notebook_name = f"{assignment}.ipynb"
-    students = {f"indep_{name}": answers for name, answers in answers_by_variant.items()}
-    _submit_and_autograde(course, assignment, release, students)
 
-    from nbgrader.api import Gradebook
-
+def _assert_every_variant_scores_full_points(run, answers_by_variant) -> None:
+    assert set(run.independent) == {f"indep_{name}" for name in answers_by_variant}
     problems = []
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
-        for student in students:
-            submission = gradebook.find_submission_notebook(assignment, assignment, student)
-            lost = {grade.name: (grade.score, grade.max_score) for grade in submission.grades
-                    if grade.cell.cell_type == "code" and grade.score < grade.max_score}
-            if not lost:
-                continue
-            graded = nbformat.read(course / "autograded" / student / assignment / notebook_name,
-                                   as_version=4)
-            errors = {
-                _grade_id(cell): [f"{out.ename}: {out.evalue}"[:400]
-                                  for out in cell.get("outputs", []) if out.output_type == "error"]
-                for cell in graded.cells
-                if cell.cell_type == "code" and _grade_id(cell) in lost
-            }
+    for student in run.independent:
+        lost = run.lost(student)
+        if lost:
+            errors = {cell: [error[:400] for error in run.errors[student].get(cell, [])]
+                      for cell in lost}
             problems.append(f"{student} (a correct answer) lost {lost}: {errors}")
     assert problems == [], "unfair tests:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_independent_correct_answers_score_full_points(assignment, graded_exercise):
+    answers_by_variant = _variants_checked(assignment)
+    _assert_every_variant_scores_full_points(graded_exercise.get(assignment), answers_by_variant)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_independent_correct_answers_score_full_points_under_a_forced_kernel(
+        assignment, graded_exercise):
+    """The same variants in the re-grade under a forced BLAS kernel (tests/test_exercises.py's
+    forced-kernel tests check that the kernel really ran it)."""
+    answers_by_variant = _variants_checked(assignment)
+    run = graded_exercise.get(assignment, os.environ.get("DLCOURSE_FORCED_KERNEL", "Prescott"))
+    _assert_every_variant_scores_full_points(run, answers_by_variant)

@@ -1,13 +1,18 @@
 """The exercise notebooks, graded by real nbgrader in a temporary course.
 
 For every assignment whose source ``solutions/<a>/<a>.ipynb`` exists, one
-``generate_assignment --force`` and one ``autograde`` call grade several fake students at once:
+``generate_assignment --force`` and one ``autograde`` call grade several fake students at once
+(tests/submissions/exercises.py; the independent answers of tests/test_exercise_fairness.py are
+graded in the same batch):
 
 * ``solution``      the release with the source's solution cells: must score 100 %;
 * ``blank``         the untouched release: must score 0, failing only with NotImplementedError;
 * ``mistake_NN``    one per entry of ``tests/mistakes/ex<a>.py``: loses points of its function only;
 * ``cheat_import``  every function replaced by ``from dlcourse.<module> import <function>``;
 * ``cheat_wrap``    every function wrapping the package's implementation: both earn 0 for it.
+
+The same students are graded once more under a forced BLAS kernel (``OPENBLAS_CORETYPE``,
+default Prescott) in a copy of the released course.
 
 Also: the committed release equals a fresh one (no drift), the notebooks follow the conventions of
 ``solutions/README.md``, and ``pytest --nbval-lax`` runs every source notebook (in a subprocess:
@@ -17,6 +22,7 @@ the main run collects only ``tests`` and ``dlcourse``, never notebooks, so nothi
 from __future__ import annotations
 
 import importlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -27,8 +33,7 @@ import pytest
 from dlcourse.checks import ASSIGNMENTS  # the assignments, listed once
 from dlgrade.course import tools_env
 from tests.submissions.autograde import grade_id as _grade_id
-from tests.submissions.autograde import release as _release
-from tests.submissions.autograde import submit_and_autograde as _submit_and_autograde
+from tests.submissions.exercises import PROBE, PROBE_MARK
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,88 +51,19 @@ def _require_source(assignment: str) -> None:
                 "dlcourse.checks.ASSIGNMENTS needs a source notebook")
 
 
-def _mistakes(assignment: str):
-    try:
-        return importlib.import_module(f"tests.mistakes.ex{assignment}")
-    except ModuleNotFoundError:
-        return None
-
-
 def _functions(assignment: str) -> list[str]:
     from dlcourse.checks import get_checks
 
     return list(get_checks(assignment))
 
 
-class Graded:
-    """One assignment generated and autograded in a temporary course."""
-
-    def __init__(self, assignment: str, course: Path):
-        self.assignment = assignment
-        self.course = course
-        self.functions = _functions(assignment)
-        name = f"{assignment}.ipynb"
-        self.release = _release(assignment, course)
-        self.source = nbformat.read(_source(assignment), as_version=4)
-        solutions = {_grade_id(c): c.source for c in self.source.cells
-                     if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"}
-        module = _mistakes(assignment)
-        self.mistakes = list(getattr(module, "MISTAKES", []))
-        self.package_modules = dict(getattr(module, "PACKAGE_MODULES", {}))
-
-        students: dict[str, dict[str, str]] = {"solution": dict(solutions), "blank": {}}
-        for number, mistake in enumerate(self.mistakes):
-            answers = {**solutions, mistake["function"]: mistake["source"]}
-            students[f"mistake_{number:02d}"] = answers
-        cheat_import, cheat_wrap = dict(solutions), dict(solutions)
-        for function, package_module in self.package_modules.items():
-            cheat_import[function] = f"from {package_module} import {function}\n"
-            cheat_wrap[function] = (
-                f"from {package_module} import {function} as _package_{function}\n\n\n"
-                f"def {function}(*args, **kwargs):\n"
-                f"    return _package_{function}(*args, **kwargs)\n"
-            )
-        students["cheat_import"] = cheat_import
-        students["cheat_wrap"] = cheat_wrap
-        _submit_and_autograde(course, assignment, self.release, students)
-
-        from nbgrader.api import Gradebook
-
-        self.scores: dict[str, dict[str, tuple[float, float]]] = {}
-        self.errors: dict[str, dict[str, list[str]]] = {}
-        with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
-            for student in students:
-                submission = gradebook.find_submission_notebook(assignment, assignment, student)
-                self.scores[student] = {
-                    grade.name: (grade.score, grade.max_score)
-                    for grade in submission.grades if grade.cell.cell_type == "code"
-                }
-        for student in students:
-            graded_path = course / "autograded" / student / assignment / name
-            graded = nbformat.read(graded_path, as_version=4)
-            self.errors[student] = {
-                _grade_id(cell) or f"cell {index}": [
-                    f"{output.ename}: {output.evalue}"
-                    for output in cell.get("outputs", []) if output.output_type == "error"
-                ]
-                for index, cell in enumerate(graded.cells) if cell.cell_type == "code"
-            }
-
-    def lost(self, student: str) -> dict[str, tuple[float, float]]:
-        """The test cells where ``student`` did not get full points."""
-        return {cell: pair for cell, pair in self.scores[student].items() if pair[0] < pair[1]}
-
-
-_GRADED: dict[str, Graded] = {}
-
-
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    def get(assignment: str) -> Graded:
+@pytest.fixture
+def graded(graded_exercise):
+    """``graded(assignment) -> Graded``: the assignment's batch, graded once per test process
+    (tests/submissions/exercises.py; the session fixture lives in tests/conftest.py)."""
+    def get(assignment: str, coretype: str | None = None):
         _require_source(assignment)
-        if assignment not in _GRADED:
-            _GRADED[assignment] = Graded(assignment, tmp_path_factory.mktemp(f"course{assignment}"))
-        return _GRADED[assignment]
+        return graded_exercise.get(assignment, coretype)
 
     return get
 
@@ -189,12 +125,15 @@ def test_release_matches_a_fresh_generate_assignment(assignment, graded):
                           f"`.venv/bin/python scripts/release_exercises.py {assignment}`")
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_solutions_score_full_points(assignment, graded):
-    run = graded(assignment)
+def _assert_solution_scores_full_points(run):
     assert run.scores["solution"], "no autograded cells found"
     assert run.lost("solution") == {}, run.errors["solution"]
     assert not any(run.errors["solution"].values()), run.errors["solution"]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_solutions_score_full_points(assignment, graded):
+    _assert_solution_scores_full_points(graded(assignment))
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -208,10 +147,8 @@ def test_untouched_release_scores_zero_with_only_not_implemented(assignment, gra
     assert others == [], f"the untouched release fails with other errors: {others}"
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_each_mistake_costs_exactly_its_function(assignment, graded):
-    run = graded(assignment)
-    assert len(run.mistakes) >= 3, f"tests/mistakes/ex{assignment}.py needs >= 3 MISTAKES"
+def _assert_each_mistake_costs_exactly_its_function(run):
+    assert len(run.mistakes) >= 3, f"tests/mistakes/ex{run.assignment}.py needs >= 3 MISTAKES"
     problems = []
     for number, mistake in enumerate(run.mistakes):
         function = mistake["function"]
@@ -229,9 +166,12 @@ def test_each_mistake_costs_exactly_its_function(assignment, graded):
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_using_the_package_implementation_earns_nothing(assignment, graded):
-    run = graded(assignment)
-    assert run.package_modules, f"tests/mistakes/ex{assignment}.py needs PACKAGE_MODULES"
+def test_each_mistake_costs_exactly_its_function(assignment, graded):
+    _assert_each_mistake_costs_exactly_its_function(graded(assignment))
+
+
+def _assert_the_package_implementation_earns_nothing(run):
+    assert run.package_modules, f"tests/mistakes/ex{run.assignment}.py needs PACKAGE_MODULES"
     for function, module in run.package_modules.items():
         package = importlib.import_module(module)
         assert hasattr(package, function), f"{module} has no {function}: fix PACKAGE_MODULES"
@@ -249,12 +189,63 @@ def test_using_the_package_implementation_earns_nothing(assignment, graded):
             assert f"test_{function}" not in run.lost(student)
 
 
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_using_the_package_implementation_earns_nothing(assignment, graded):
+    _assert_the_package_implementation_earns_nothing(graded(assignment))
+
+
+# --- the same submissions graded again under another BLAS kernel -------------------------------
+# The solution's full points, each mistake's exact loss and the package import's zero must not
+# depend on the CPU. The re-grade reuses the course released above (a copy with the released
+# gradebook) and runs only `nbgrader autograde` again, with OPENBLAS_CORETYPE forced in the
+# grader's environment, which its kernels inherit (`make test-kernel` runs only these tests).
+FORCED_KERNEL = os.environ.get("DLCOURSE_FORCED_KERNEL", "Prescott")
+
+
+def _blas_kernel_of_a_process(coretype: str) -> str:
+    """What OpenBLAS reports as its kernel in a plain interpreter under ``coretype`` (the name
+    may differ from the forced one: Prescott reports itself as Katmai)."""
+    code = ("import numpy; from threadpoolctl import threadpool_info as info; print(sorted({"
+            "i.get('architecture') for i in info() if i.get('internal_api') == 'openblas'}))")
+    env = {**os.environ, "OPENBLAS_CORETYPE": coretype}
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def _forced(graded, assignment):
+    run = graded(assignment, FORCED_KERNEL)
+    kernels = [line.removeprefix(PROBE_MARK).strip()
+               for line in run.outputs[PROBE].splitlines() if line.startswith(PROBE_MARK)]
+    expected = _blas_kernel_of_a_process(FORCED_KERNEL)
+    assert kernels == [expected], (
+        f"OPENBLAS_CORETYPE={FORCED_KERNEL} did not reach the grading kernel: it reports "
+        f"{kernels}, a plain interpreter under that kernel {expected}")
+    return run
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_solutions_score_full_points_under_a_forced_kernel(assignment, graded):
+    _assert_solution_scores_full_points(_forced(graded, assignment))
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_each_mistake_costs_exactly_its_function_under_a_forced_kernel(assignment, graded):
+    _assert_each_mistake_costs_exactly_its_function(_forced(graded, assignment))
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_using_the_package_implementation_earns_nothing_under_a_forced_kernel(assignment, graded):
+    _assert_the_package_implementation_earns_nothing(_forced(graded, assignment))
+
+
 def test_solution_notebooks_run_top_to_bottom_under_nbval():
     notebooks = [str(_source(a)) for a in ASSIGNMENTS if _source(a).exists()]
     assert notebooks
     result = subprocess.run(
+        # -p no:randomly: the project's addopts are dropped here, and pytest-randomly would
+        # shuffle the cells of a notebook (nbval runs them in the order collected)
         [sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider",
-         "-o", "addopts=", *notebooks],
+         "-p", "no:randomly", "-o", "addopts=", *notebooks],
         cwd=ROOT, env=tools_env(), capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stdout[-5000:]

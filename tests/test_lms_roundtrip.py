@@ -225,20 +225,23 @@ def round_trip(course: Path, tmp_path: Path, db_args: list, release, db=None):
 
     # exports, parsed back row by row
     for fmt in ("canvas", "moodle", "csv"):
+        # Canvas: the roster's existing assignment column, so the import updates it
+        column = ["--column", "Notebook 1 (777)"] if fmt == "canvas" else []
         proc = dlcourse("export", "tiny", "--format", fmt, "-o", tmp_path / f"{fmt}.csv",
-                        *db_args, cwd=course)
+                        *column, *db_args, cwd=course)
         assert proc.returncode == 0, proc.stderr
     text = (tmp_path / "canvas.csv").read_text()
     lines = list(csv.reader(io.StringIO(text)))
-    assert lines[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "tiny"]
+    assert lines[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
+                        "Notebook 1 (777)"]
     assert lines[1][0].strip() == "Points Possible" and lines[1][5] == "6"
     canvas = {r[3]: r for r in lines[2:]}
-    assert canvas == {
-        "ann": ["Archer, Ann", "101", "", "ann", "", "6"],
-        "bob": ["Baker, Bob", "102", "", "bob", "", "3.5"],
-        "cid": ["Cole, Cid", "103", "", "cid", "", "5"],
-        "dan": ["Dunn, Dan", "104", "", "dan", "", "0"],
-        "eve": ["Evans, Eve", "105", "", "eve", "", "5"],
+    assert canvas == {  # SIS User ID and Section as the roster import read them
+        "ann": ["Archer, Ann", "101", "9001", "ann", "Lab A", "6"],
+        "bob": ["Baker, Bob", "102", "9002", "bob", "Lab A", "3.5"],
+        "cid": ["Cole, Cid", "103", "9003", "cid", "Lab B", "5"],
+        "dan": ["Dunn, Dan", "104", "9004", "dan", "Lab B", "0"],
+        "eve": ["Evans, Eve", "105", "9005", "eve", "Lab A", "5"],
     }
     moodle = read_csv(tmp_path / "moodle.csv")
     assert [(r["Email address"], r["ID number"], r["tiny"], r["Feedback"]) for r in moodle] == [

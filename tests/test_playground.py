@@ -24,7 +24,7 @@ from browser_support import PageWatch
 from dlcourse.mlp import mlp_forward, mlp_gradients
 
 pytest_plugins = ["browser_support"]
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PLAYGROUND = "playground/index.html"
 ACTIVATIONS = ["sigmoid", "tanh", "relu"]

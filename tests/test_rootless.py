@@ -17,6 +17,8 @@ import pytest
 from dlgrade.sandbox import jail, policy
 from dlgrade.sandbox.kernels import run_code
 
+pytestmark = pytest.mark.slow  # sandboxed kernels: not in `make test-fast`
+
 ROOTLESS = {"DLCOURSE_SANDBOX_ROOTLESS": "1"}
 needs_userns = pytest.mark.skipif(jail.probe(rootless=True) is not None,
                                   reason=f"no user namespaces here: {jail.probe(rootless=True)}")

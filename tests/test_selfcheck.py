@@ -77,6 +77,17 @@ def test_a_solved_notebook_passes_and_an_edited_test_cell_is_reported(tmp_path, 
     report = check_notebook(edited)
     assert any("test_mse" in problem for problem in report.problems), report.problems
     assert not report.passed
+    # a deleted test cell is a problem too (the grader restores and runs it): exit status 1
+    notebook = nbformat.read(solved, as_version=4)
+    notebook.cells = [c for c in notebook.cells
+                      if c.metadata.get("nbgrader", {}).get("grade_id") != "test_mse"]
+    deleted = tmp_path / "deleted.ipynb"
+    nbformat.write(notebook, deleted)
+    assert main([str(deleted)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  mse" in out and "its test cell was deleted: test_mse" in out, out
+    assert "PROBLEM  the test cell test_mse of mse was deleted" in out
+    assert "4 of 5 functions pass" in out
 
 
 def test_a_file_that_is_not_an_exercise_exits_2(tmp_path, capsys):

@@ -1,0 +1,211 @@
+"""Hand grades: scores an instructor gave by hand, kept across every later grading run.
+
+A hand grade is a gradebook grade with a ``manual_score`` that nobody is waiting for any more
+(``needs_manual_grade`` false): a written answer marked in formgrader or with ``dlcourse mark``,
+or a flagged test cell after review. Grading a student again starts from a clean gradebook entry
+(:func:`dlgrade.worker.clear_student`), so before that the hand grades are copied to
+``<output>/<assignment>/hand_grades/<student>.json`` and written back after nbgrader's autograde,
+for each cell whose answer is unchanged: its ``key`` is a digest of what the grader judged (the
+written answer itself; for a code cell, every cell of the notebook the student controls). An
+answer the student changed since is graded afresh and its old hand grade dropped, with a note.
+
+The file is written before anything is cleared, so a run interrupted half-way loses nothing: the
+next run restores from it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from .course import Course
+
+HAND_DIR = "hand_grades"
+
+
+def hand_grades_path(course: Course, assignment: str, student: str) -> Path:
+    return course.output_dir(assignment) / HAND_DIR / f"{student}.json"
+
+
+def read_hand_grades(course: Course, assignment: str, student: str) -> dict:
+    """``{"<notebook>/<grade_id>": {"score", "comment", "key"}}`` (empty when none)."""
+    path = hand_grades_path(course, assignment, student)
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def write_hand_grades(course: Course, assignment: str, student: str, grades: dict) -> None:
+    """Write (atomically) or, when ``grades`` is empty, remove the student's file."""
+    path = hand_grades_path(course, assignment, student)
+    if not grades:
+        path.unlink(missing_ok=True)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(grades, indent=1, sort_keys=True))
+    os.replace(tmp, path)
+
+
+def answer_keys(notebook_path: Path) -> dict[str, str]:
+    """``{grade_id: digest}`` of what a hand grade of each graded cell judged: the cell's own
+    text for an answer cell, the student's cells of the notebook for a test cell. Empty when
+    the notebook cannot be read."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(notebook_path, as_version=4)
+    except Exception:  # noqa: BLE001 - no autograded copy: nothing to compare
+        return {}
+    own = hashlib.sha256()
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and not meta.get("locked"):
+            own.update(cell.source.encode() + b"\0")
+    keys = {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if not (meta.get("grade") and meta.get("grade_id")):
+            continue
+        if meta.get("solution"):
+            keys[meta["grade_id"]] = hashlib.sha256(cell.source.encode()).hexdigest()
+        else:
+            keys[meta["grade_id"]] = own.hexdigest()
+    return keys
+
+
+def _autograded(course: Course, assignment: str, student: str, notebook: str) -> Path:
+    return course.autograded_dir / student / assignment / f"{notebook}.ipynb"
+
+
+def save_hand_grades(gb, course: Course, assignment: str, student: str) -> dict:
+    """Add the hand grades now in the gradebook to the student's file (before a regrade) and
+    return the file's content. Entries of the file the gradebook no longer has are kept: the
+    gradebook entry may be one a run interrupted after clearing it."""
+    from nbgrader.api import MissingEntry
+
+    saved = read_hand_grades(course, assignment, student)
+    try:
+        submission = gb.find_submission(assignment, student)
+    except MissingEntry:
+        return saved
+    for nb_sub in submission.notebooks:
+        keys = None
+        for grade in nb_sub.grades:
+            if grade.manual_score is None or grade.needs_manual_grade:
+                continue
+            if keys is None:
+                keys = answer_keys(_autograded(course, assignment, student, nb_sub.name))
+            comment = _comment(gb, grade.name, nb_sub.name, assignment, student)
+            entry = f"{nb_sub.name}/{grade.name}"
+            saved[entry] = {"score": float(grade.manual_score), "comment": comment,
+                            "key": keys.get(grade.name) or saved.get(entry, {}).get("key")}
+    write_hand_grades(course, assignment, student, saved)
+    return saved
+
+
+def _comment(gb, grade_id, notebook, assignment, student):
+    from nbgrader.api import MissingEntry
+
+    try:
+        return gb.find_comment(grade_id, notebook, assignment, student).manual_comment
+    except MissingEntry:
+        return None
+
+
+def restore_hand_grades(gb, course: Course, assignment: str, student: str) -> tuple[set, list]:
+    """Write the saved hand grades back after autograde where the answer is unchanged.
+
+    Returns
+    -------
+    kept : set of str
+        Grade ids whose hand grade is back in the gradebook.
+    notes : list of str
+        One line per hand grade dropped because the student changed the answer.
+    """
+    from nbgrader.api import MissingEntry
+
+    saved = read_hand_grades(course, assignment, student)
+    kept, notes, still = set(), [], {}
+    keys_of = {}
+    for entry, value in sorted(saved.items()):
+        notebook, _, grade_id = entry.partition("/")
+        if notebook not in keys_of:
+            keys_of[notebook] = answer_keys(_autograded(course, assignment, student, notebook))
+        if value.get("key") is None or keys_of[notebook].get(grade_id) != value["key"]:
+            notes.append(f"hand grade of {grade_id} ({value['score']:g}) dropped: the answer "
+                         "changed since it was graded; grade it again")
+            continue
+        try:
+            grade = gb.find_grade(grade_id, notebook, assignment, student)
+        except MissingEntry:
+            notes.append(f"hand grade of {grade_id} dropped: the cell is gone from {notebook}")
+            continue
+        grade.manual_score = value["score"]
+        grade.needs_manual_grade = False
+        if value.get("comment") is not None:
+            try:
+                gb.find_comment(grade_id, notebook, assignment, student).manual_comment = \
+                    value["comment"]
+            except MissingEntry:
+                pass
+        kept.add(grade_id)
+        still[entry] = value
+    gb.db.commit()
+    write_hand_grades(course, assignment, student, still)
+    return kept, notes
+
+
+def mark(course: Course, assignment: str, student: str, cell: str, score: float | None,
+         comment: str | None = None) -> dict:
+    """Give ``student``'s cell ``cell`` of ``assignment`` a hand grade (``score=None`` removes
+    it, so the cell waits for grading again); returns ``{"score", "max_score", "penalty",
+    "notebook", "waiting"}``: the score less the late penalty, and the cells of the student
+    still waiting for a hand grade.
+
+    Raises
+    ------
+    ValueError
+        If the student has no graded submission, the cell is not a graded cell of the
+        assignment, or the score is outside ``[0, max_score]``.
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    coursedir = course.coursedir()
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+        try:
+            submission = gb.find_submission(assignment, student)
+        except MissingEntry:
+            raise ValueError(f"student: {student!r} has no graded submission of {assignment}; "
+                             f"run `dlcourse grade {assignment}` first") from None
+        grades = {g.name: (nb.name, g) for nb in submission.notebooks for g in nb.grades}
+        if cell not in grades:
+            raise ValueError(f"cell: got {cell!r}, expected a graded cell of {assignment}: "
+                             f"{', '.join(sorted(grades))}")
+        notebook, grade = grades[cell]
+        top = float(grade.max_score)
+        if score is not None and not 0 <= score <= top:
+            raise ValueError(f"score: got {score:g}, expected a number from 0 to {top:g} "
+                             f"(the points of {cell})")
+        grade.manual_score = score
+        grade.needs_manual_grade = score is None and grade.auto_score is None
+        if comment is not None:
+            gb.find_comment(cell, notebook, assignment, student).manual_comment = comment
+        gb.db.commit()
+        saved = read_hand_grades(course, assignment, student)
+        entry = f"{notebook}/{cell}"
+        if score is None:
+            saved.pop(entry, None)
+        else:
+            keys = answer_keys(_autograded(course, assignment, student, notebook))
+            saved[entry] = {"score": float(score), "comment": comment, "key": keys.get(cell)}
+        write_hand_grades(course, assignment, student, saved)
+        waiting = sorted(g.name for nb in submission.notebooks for g in nb.grades
+                         if g.needs_manual_grade)
+        penalty = float(submission.late_submission_penalty or 0)
+        return {"score": max(0.0, float(submission.score) - penalty),
+                "max_score": float(submission.max_score), "penalty": penalty,
+                "notebook": notebook, "waiting": waiting}

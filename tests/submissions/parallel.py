@@ -1,0 +1,58 @@
+"""Which tests must stay on one pytest-xdist worker (the scheduler of tests/conftest.py).
+
+A *group* is sent to one worker as one unit and its tests run there one after the other;
+a test outside every group goes to whichever worker is free. The group follows from the test
+id alone, so the controller (which collects nothing itself) can compute it.
+"""
+
+from __future__ import annotations
+
+from xdist.scheduler import LoadScopeScheduling
+
+#: modules whose tests are grouped by the assignment they are parametrized with: the tests of
+#: one assignment share its graded batch (fixture graded_exercise)
+EXERCISE_MODULES = {"tests/test_exercises.py", "tests/test_exercise_fairness.py"}
+
+#: modules kept on one worker, with the expensive module-scoped fixture their tests share
+GROUPED_MODULES = {
+    "tests/test_grading.py": "batch: a hostile batch through dlcourse grade",
+    "tests/test_judge_attacks.py": "autograded: two nbgrader autogrades",
+    "tests/test_judge.py": "_kernel: one kernel holding the student's code",
+    "tests/test_cli.py": "course: a released course",
+    "tests/test_install.py": "plain: a fresh venv with pip install",
+    "tests/test_blas_kernels.py": "builds: three book builds",
+    "tests/test_hostile_files.py": "graded: a batch of hostile file names through dlcourse grade",
+    "tests/test_hostile_files_nbgrader.py": "graded: the same batch through plain nbgrader",
+    "tests/test_feedback_sanitised.py": "pages: graded feedback pages (opened in Chromium)",
+    "tests/test_judge_values.py": "autograded: an nbgrader autograde with the judge",
+}
+
+
+def xdist_group(nodeid: str) -> str | None:
+    """The group of the test ``nodeid`` (None: it may run on any worker).
+
+    >>> xdist_group("tests/test_exercises.py::test_solutions_score_full_points[02_neuron]")
+    'exercise-02_neuron'
+    >>> xdist_group("tests/test_grading.py::test_tiny_status_and_score[ok]")
+    'tests/test_grading.py'
+    >>> xdist_group("tests/test_layers.py::test_dense_shapes") is None
+    True
+    """
+    path, _, rest = nodeid.partition("::")
+    if path in EXERCISE_MODULES and rest.endswith("]"):
+        from dlcourse.checks import ASSIGNMENTS
+
+        param = rest[rest.rindex("[") + 1:-1]
+        if param in ASSIGNMENTS:
+            return f"exercise-{param}"
+    if path in GROUPED_MODULES:
+        return path
+    return None
+
+
+class GroupScheduling(LoadScopeScheduling):
+    """pytest-xdist's scope scheduling with one work unit per group (the largest first) and one
+    per test outside any group."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return xdist_group(nodeid) or nodeid

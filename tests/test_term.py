@@ -1,0 +1,332 @@
+"""A term through the real ``dlcourse`` command on a real scratch course (issue 23): hand
+grades that every later run keeps (``--force``, a copied course folder, an interrupted run),
+statuses and exit codes read back from the gradebook on every run.
+
+One module-scoped course is graded step by step (each step builds on the last, as a term
+does), in one test; each step is a function of its own, so a traceback names the step.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from dlgrade.course import make_course as make_dlgrade_course
+from tests.submissions.crafted import TINY_CONFIG, dlcourse, submit, tiny_notebook  # noqa: F401
+
+pytestmark = pytest.mark.slow
+
+WRITTEN = "answer_decision_boundary"
+
+
+def course_notebook():
+    nb = tiny_notebook()
+    cell = nbformat.v4.new_markdown_cell("Explain where the decision boundary lies.\n\n"
+                                         "YOUR ANSWER HERE")
+    cell.metadata["nbgrader"] = {"grade": True, "solution": True, "locked": False,
+                                 "grade_id": WRITTEN, "points": 1, "schema_version": 3}
+    nb.cells.append(cell)
+    return nb
+
+
+def answered(release, essay: str) -> str:
+    """The release notebook with both functions right and ``essay`` as the written answer."""
+    nb = nbformat.from_dict(json.loads(nbformat.writes(release)))
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid == "sigmoid":
+            cell.source = ("def sigmoid(t):\n    return 1.0 / (1.0 + "
+                           "np.exp(-np.asarray(t, dtype=float)))\n")
+        elif gid == "mse":
+            cell.source = ("def mse(y, y_hat):\n    return float(np.mean((np.asarray(y, float)"
+                           " - np.asarray(y_hat, float)) ** 2))\n")
+        elif gid == WRITTEN:
+            cell.source = essay
+    return nbformat.writes(nb)
+
+
+def rows(course: Path) -> dict[str, dict]:
+    with open(course / "grading/tiny/grades.csv", newline="") as f:
+        return {r["student"]: r for r in csv.DictReader(f)}
+
+
+def gradebook_scores(course: Path) -> dict[str, float]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "tiny-course") as gb:
+        return {s.student.id: float(s.score) for s in gb.assignment_submissions("tiny")}
+
+
+def grade(course: Path, *args):
+    return dlcourse("grade", "tiny", "--no-progress", *args, cwd=course)
+
+
+@pytest.fixture(scope="module")
+def base():
+    base = os.environ.get("DLCOURSE_TEST_COURSE_BASE") or (
+        "/srv" if os.access("/srv", os.W_OK) else None)
+    root = Path(tempfile.mkdtemp(prefix="dlcourse-term-", dir=base))
+    os.chmod(root, 0o755)
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def course(base):
+    course = make_dlgrade_course(base / "c", TINY_CONFIG.format(timeout=20, extra=""),
+                                 {"tiny": course_notebook()})
+    dlcourse("release", "tiny", cwd=course)
+    release = nbformat.read(course / "exercises/tiny/tiny.ipynb", as_version=4)
+    submit(course, "tiny", "ann", answered(release, "Where sigmoid(w.x + b) = 0.5."))
+    submit(course, "tiny", "bob", answered(release, "Somewhere in the middle."))
+    return course
+
+
+@pytest.fixture(scope="module")
+def release(course):
+    return nbformat.read(course / "exercises/tiny/tiny.ipynb", as_version=4)
+
+
+def _first_run_waits_for_the_written_answers(course):
+    proc = grade(course)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    # --no-progress: one line per student not plainly graded
+    assert f"  ann: needs manual grading (written answers to grade by hand: {WRITTEN})" \
+        in proc.stdout, proc.stdout
+    assert "  bob: needs manual grading" in proc.stdout
+    assert rows(course)["ann"]["score"] == "5"
+
+
+def _mark_grades_by_hand_and_the_status_clears(course):
+    proc = dlcourse("mark", "tiny", "ann", WRITTEN, "1", "--comment", "clear", cwd=course)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.strip() == f"ann: {WRITTEN} 1; tiny 6/6, graded"
+    row = rows(course)["ann"]
+    assert (row["score"], row["status"], row[WRITTEN]) == ("6", "graded", "1")
+    report = json.loads((course / "grading/tiny/report.json").read_text())
+    assert report["counts"] == {"graded": 1, "needs manual grading": 1}
+    # bad input: a clear message, nothing changed
+    for args, words in [(["ann", WRITTEN, "3"], "expected a number from 0 to 1"),
+                        (["ann", "no_such_cell", "1"], "expected a graded cell of tiny"),
+                        (["zed", WRITTEN, "1"], "'zed' has no graded submission")]:
+        proc = dlcourse("mark", "tiny", *args, cwd=course, check=False)
+        assert proc.returncode == 2 and words in proc.stderr, proc.stderr
+    assert gradebook_scores(course)["ann"] == 6
+
+
+def _a_rerun_with_nothing_new_reports_the_same(course):
+    proc = grade(course)
+    assert "0 graded" in proc.stdout and "2 unchanged" in proc.stdout, proc.stdout
+    assert proc.returncode == 2  # bob still waits: a cron job must not see "all clean"
+    assert "  bob: needs manual grading" in proc.stdout and "ann:" not in proc.stdout
+
+
+def _force_keeps_the_hand_grade(course):
+    proc = grade(course, "--force")
+    assert "2 graded" in proc.stdout, proc.stdout
+    assert gradebook_scores(course)["ann"] == 6
+    row = rows(course)["ann"]
+    assert (row["score"], row["status"]) == ("6", "graded")
+    status = json.loads((course / "grading/tiny/status/ann.json").read_text())
+    assert status["status"] == "graded" and status["score"] == 6
+
+
+def _a_copied_course_folder_regrades_nothing(course, base):
+    copy = base / "copy"
+    shutil.copytree(course, copy, symlinks=True)
+    proc = grade(copy)
+    assert "0 graded" in proc.stdout and "2 unchanged" in proc.stdout, proc.stdout
+    assert rows(copy)["ann"]["score"] == "6"
+
+
+def _an_interrupted_regrade_loses_nothing(course):
+    """State a run killed after the worker cleared ann's entry leaves behind; the next run
+    grades her again and the hand grade comes back."""
+    from dlgrade.course import Course
+    from dlgrade.engine import _prepare
+    from dlgrade.worker import clear_student
+
+    c = Course(course)
+    _prepare(c, "tiny", ["ann"])
+    clear_student(c, "tiny", "ann")
+    dlcourse("report", "tiny", cwd=course)
+    row = rows(course)["ann"]
+    assert row["status"] == "pending" and row["score"] == "", row  # not an old number
+    proc = grade(course)
+    assert "1 graded" in proc.stdout, proc.stdout
+    assert gradebook_scores(course)["ann"] == 6 and rows(course)["ann"]["score"] == "6"
+
+
+def _a_changed_answer_drops_its_hand_grade(course, release):
+    assert dlcourse("mark", "tiny", "bob", WRITTEN, "0.5", cwd=course).returncode == 0
+    proc = grade(course)
+    assert proc.returncode == 0, proc.stdout  # every student graded: exit 0
+    submit(course, "tiny", "bob", answered(release, "Where w.x + b = 0, a hyperplane."))
+    proc = grade(course)
+    assert "1 graded" in proc.stdout and proc.returncode == 2, proc.stdout
+    assert "  bob: needs manual grading" in proc.stdout
+    status = json.loads((course / "grading/tiny/status/bob.json").read_text())
+    assert any("hand grade of " + WRITTEN in n and "answer changed" in n
+               for n in status["notes"]), status["notes"]
+    assert rows(course)["bob"]["score"] == "5"
+
+
+
+def test_a_term_keeps_hand_grades_and_statuses_true(course, base, release):
+    """The steps in the order a term takes them (one test, so that pytest-xdist cannot
+    hand the steps to different workers)."""
+    _first_run_waits_for_the_written_answers(course)
+    _mark_grades_by_hand_and_the_status_clears(course)
+    _a_rerun_with_nothing_new_reports_the_same(course)
+    _force_keeps_the_hand_grade(course)
+    _a_copied_course_folder_regrades_nothing(course, base)
+    _an_interrupted_regrade_loses_nothing(course)
+    _a_changed_answer_drops_its_hand_grade(course, release)
+
+
+CANVAS_TERM_ROSTER = """\
+Student,ID,SIS User ID,SIS Login ID,Section
+"García-López, María",12351,9351,mgarcia,Lab A
+"O'Brien, Seán",12346,9346,sobrien,Lab B
+"Nguyen, An",12348,9348,anguyen,Lab B
+"""
+
+
+def test_collect_matches_canvas_files_by_user_id(course_dir, tmp_path):
+    """The issue's Canvas names: hyphen, apostrophe, accent, upper case, late markers; a
+    stranger and a flat name of someone off the roster are listed, never created."""
+    import zipfile
+
+    course = make_dlgrade_course(Path(course_dir) / "lms", TINY_CONFIG.format(timeout=20,
+                                                                              extra=""),
+                                 {"tiny": course_notebook()})
+    roster = tmp_path / "canvas.csv"
+    roster.write_text(CANVAS_TERM_ROSTER, encoding="utf-8")
+    assert "3 added" in dlcourse("roster", "import", roster, cwd=course).stdout
+    dlcourse("release", "tiny", cwd=course)
+    text = (course / "exercises/tiny/tiny.ipynb").read_text()
+    archive = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name in ["garcia-lopezmaria_12351_880007_tiny.ipynb",
+                     "obrienseán_LATE_12346_880002_tiny-1.ipynb",
+                     "NGUYENAN_late_12348_880004_tiny.ipynb",
+                     "zedzoe_99999_880009_tiny.ipynb",
+                     "outsider_tiny.ipynb"]:
+            zf.writestr(name, text)
+    proc = dlcourse("collect", "tiny", archive, cwd=course, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "copied 3 new" in proc.stdout, proc.stdout
+    assert sorted(p.name for p in (course / "submitted").iterdir()) == [
+        "anguyen", "mgarcia", "sobrien"]
+    assert ("unmatched (not copied): submissions/zedzoe_99999_880009_tiny.ipynb: no roster "
+            "student has Canvas user id 99999") in proc.stderr, proc.stderr
+    assert ("unmatched (not copied): submissions/outsider_tiny.ipynb: 'outsider' is not on "
+            "the roster") in proc.stderr
+
+    # the same class exported with another login column: refused, nothing added
+    other = tmp_path / "canvas2.csv"
+    other.write_text(CANVAS_TERM_ROSTER.replace("mgarcia", "maria.garcia"), encoding="utf-8")
+    proc = dlcourse("roster", "import", other, cwd=course, check=False)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "LMS user id 12351 of 'maria.garcia' already belongs to 'mgarcia'" in proc.stderr
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "tiny-course") as gb:
+        assert sorted(s.id for s in gb.students) == ["anguyen", "mgarcia", "sobrien"]
+
+
+def renamed(nb, prefix: str):
+    """``nb`` with every grade id prefixed: the notebook of another assignment."""
+    nb = nbformat.from_dict(json.loads(nbformat.writes(nb)))
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader")
+        if meta and meta.get("grade_id"):
+            meta["grade_id"] = prefix + meta["grade_id"]
+    return nb
+
+
+def test_unusable_files_get_plain_reasons_and_runs_are_kept_apart(course_dir):
+    """The wrong assignment's notebook, an empty file and a corrupt one: each its own reason,
+    no Python wording anywhere; a second run while one holds the lock refuses, naming it."""
+    import fcntl
+
+    course = make_dlgrade_course(Path(course_dir) / "s", TINY_CONFIG.format(timeout=20,
+                                                                            extra=""),
+                                 {"tiny": course_notebook(),
+                                  "other": renamed(course_notebook(), "o_")})
+    roster = Path(course_dir) / "roster.csv"
+    roster.write_text("id,first_name,last_name,email\n" + "".join(
+        f"{s},{s.title()},Student,\n" for s in ("corrupt", "empty", "good", "wrong")))
+    dlcourse("roster", "import", roster, cwd=course)
+    dlcourse("release", cwd=course)
+    release = nbformat.read(course / "exercises/tiny/tiny.ipynb", as_version=4)
+    submit(course, "tiny", "good", answered(release, "Where w.x + b = 0."))
+    submit(course, "tiny", "wrong", (course / "exercises/other/other.ipynb").read_text())
+    submit(course, "tiny", "empty", "")
+    submit(course, "tiny", "corrupt", answered(release, "x")[:300])
+
+    lock = course / "grading/tiny/.grading.lock"
+    lock.parent.mkdir(parents=True)
+    with open(lock, "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        held.write(f"pid {os.getpid()} on this host")
+        held.flush()
+        proc = dlcourse("grade", "tiny", "--no-progress", cwd=course, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert f"another `dlcourse grade tiny` is running on this course (pid {os.getpid()}" \
+        in proc.stderr and not (course / "grading/tiny/status").exists()
+
+    proc = grade(course)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    expected = {
+        "wrong": "failed (tiny.ipynb is the other notebook, not tiny: most of its answer and "
+                 "test cells are not tiny's (the wrong file was handed in?))",
+        "empty": "failed (tiny.ipynb is empty (0 bytes): the upload failed or an empty file "
+                 "was handed in)",
+        "corrupt": "failed (tiny.ipynb is not valid JSON (corrupted or truncated file))",
+        "good": "needs manual grading (written answers to grade by hand: "
+                "answer_decision_boundary)",
+    }
+    for student, line in expected.items():
+        assert f"  {student}: {line}" in proc.stdout, proc.stdout
+    statuses = list((course / "grading/tiny/status").glob("*.json"))
+    assert len(statuses) == 4
+    for path in statuses + [course / "grading/tiny/grades.csv"]:
+        text = path.read_text()
+        assert "Traceback" not in text and "Exception" not in text, text
+
+    # the export's feedback says the same as the status
+    proc = dlcourse("export", "tiny", "--format", "moodle", "--column", "Neuron (graded)",
+                    cwd=course)
+    with open(course / "grading/tiny/moodle_grades.csv", newline="") as f:
+        moodle = {r["ID number"]: r for r in csv.DictReader(f)}
+    assert list(next(iter(moodle.values())))[2] == "Neuron (graded)"
+    assert moodle["empty"]["Neuron (graded)"] == ""
+    assert moodle["empty"]["Feedback"] == "could not be graded: " + expected["empty"][8:-1]
+    assert moodle["corrupt"]["Feedback"].startswith("could not be graded: tiny.ipynb is not "
+                                                    "valid JSON")
+    assert moodle["good"]["Feedback"] == "provisional: parts still to be graded by hand"
+
+
+def test_due_dates_say_what_they_did(course_dir):
+    course = make_dlgrade_course(Path(course_dir) / "d", TINY_CONFIG.format(timeout=20,
+                                                                            extra=""),
+                                 {"tiny": course_notebook()})
+    proc = dlcourse("release", "tiny", "--due", "2026-12-01 23:59", "--timezone",
+                    "Europe/Berlin", cwd=course)
+    assert "  due 2026-12-01 22:59 UTC (2026-12-01 23:59 Europe/Berlin)" in proc.stdout
+    assert "changed" not in proc.stdout
+    # a date alone is the end of that day in the course's zone, said out loud, old -> new
+    proc = dlcourse("release", "tiny", "--due", "2026-12-08", "--timezone", "Europe/Berlin",
+                    cwd=course)
+    assert proc.returncode == 0, proc.stderr
+    assert ("  due 2026-12-08 22:59 UTC (2026-12-08 23:59 Europe/Berlin; no time given: the "
+            "end of that day)") in proc.stdout, proc.stdout
+    assert "  due date changed: 2026-12-01 22:59 UTC -> 2026-12-08 22:59 UTC" in proc.stdout
