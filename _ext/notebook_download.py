@@ -25,6 +25,16 @@ Configuration (``sphinx: config:`` in ``_config.yml``):
     ``_site_extra/dist``, published as ``dist/``).
 ``notebook_download_install_pages``
     Further pages (no notebook) that show the install line (default ``["intro"]``).
+``notebook_download_exercise_prefixes``
+    Documents whose source is an exercise notebook (``.ipynb``, default ``["exercises/"]``):
+    the notebook is published as it is, unexecuted, in ``<folder>/exercises/``, with the
+    same install line, the chapters that link the exercise, a word on the menu's order
+    and a link to the page ``notebook_download_howto`` (default ``chapters/open_notebook``),
+    which says how to open a downloaded notebook.
+
+A chapter's code cells tagged ``remove-cell`` are left out of its notebook: they are the
+checks that the text's claims match the computed numbers (hidden on the page too), and a
+student who changes a number should see what happens, not a failing check.
 """
 
 from __future__ import annotations
@@ -129,6 +139,8 @@ def source_to_notebook(
         return None
     # The pairing information only matters for the source file, not for the download.
     nb.metadata.pop("jupytext", None)
+    # Cells hidden from the page (the build-time checks of the text's claims) stay out too.
+    nb.cells = [c for c in nb.cells if "remove-cell" not in c.metadata.get("tags", [])]
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.setdefault("outputs", [])
@@ -142,10 +154,14 @@ def source_to_notebook(
 def _write_notebook(app, pagename, templatename, context, doctree):
     if app.builder.format != "html" or doctree is None:
         return
+    source = Path(app.env.doc2path(pagename))
+    if pagename.startswith(tuple(app.config.notebook_download_exercise_prefixes)):
+        if source.suffix == ".ipynb":
+            _write_exercise(app, pagename, source, context)
+        return
     prefixes = tuple(app.config.notebook_download_prefixes)
     if not pagename.startswith(prefixes):
         return
-    source = Path(app.env.doc2path(pagename))
 
     def title_of(docname):
         title = app.env.titles.get(docname)
@@ -172,6 +188,59 @@ def _write_notebook(app, pagename, templatename, context, doctree):
         "installed.</p>\n"
     )
     _insert_under_title(context, link + install_line(app, pagename))
+
+
+def chapters_linking(app, docname: str) -> list[str]:
+    """Chapters (documents under ``chapters/``) whose source links ``docname`` with ``{doc}``,
+    in the order of their names."""
+    found = []
+    for other in sorted(app.env.found_docs):
+        if not other.startswith("chapters/"):
+            continue
+        path = Path(app.env.doc2path(other))
+        if path.suffix != ".md":
+            continue
+        for body in DOC_ROLE.findall(path.read_text(encoding="utf-8")):
+            target = re.sub(r"^.*<([^>]+)>$", r"\1", body, flags=re.S).strip()
+            if not target.startswith("/"):
+                target = posixpath.normpath(posixpath.join(posixpath.dirname(other), target))
+            if target.lstrip("/") == docname:
+                found.append(other)
+                break
+    return found
+
+
+def _write_exercise(app, pagename, source: Path, context) -> None:
+    """Publish the exercise notebook ``source`` and put its download box under the title."""
+    folder = posixpath.join(app.config.notebook_download_folder, "exercises")
+    target = Path(app.outdir) / folder / source.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    data = source.read_bytes()
+    if not target.exists() or target.read_bytes() != data:
+        target.write_bytes(data)
+    here = posixpath.dirname(pagename) or "."
+    href = posixpath.relpath(posixpath.join(folder, source.name), here)
+
+    def page_link(doc):
+        title = app.env.titles.get(doc)
+        text = html.escape(title.astext() if title is not None else doc)
+        href = html.escape(posixpath.relpath(doc, here))
+        return f'<a class="reference internal" href="{href}.html">{text}</a>'
+
+    chapters = chapters_linking(app, pagename)
+    goes_with = ""
+    if chapters:
+        goes_with = (" It goes with the chapter" + ("s " if len(chapters) > 1 else " ")
+                     + ", ".join(page_link(doc) for doc in chapters) + ".")
+    howto = app.config.notebook_download_howto
+    box = (
+        f'<p class="{LINK_CLASS}"><a class="reference download" href="{html.escape(href)}" '
+        f'download="{html.escape(source.name)}">Download the exercise notebook (.ipynb)</a>'
+        f" and work in it on your computer ({page_link(howto)} says how).{goes_with} "
+        "The menu lists the exercises in the order of the chapters they belong to, "
+        "so some numbers come out of order (exercise 7 before exercise 4).</p>\n"
+    )
+    _insert_under_title(context, box + install_line(app, pagename))
 
 
 def published_wheel(app) -> str | None:
@@ -226,6 +295,8 @@ def setup(app):
     app.add_config_value("notebook_download_prefixes", ["chapters/"], "html")
     app.add_config_value("notebook_download_wheel_folder", "_site_extra/dist", "html")
     app.add_config_value("notebook_download_install_pages", ["intro"], "html")
+    app.add_config_value("notebook_download_exercise_prefixes", ["exercises/"], "html")
+    app.add_config_value("notebook_download_howto", "chapters/open_notebook", "html")
     app.connect("html-page-context", _write_notebook)
     app.connect("html-page-context", _install_page)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}

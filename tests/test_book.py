@@ -273,3 +273,68 @@ def test_markdown_printed_by_cells_is_rendered(site, doc):
         if "|---" in p.get_text()
     ]
     assert raw == [], f"{doc}: Markdown output shown as raw text: {raw}"
+
+
+def exercise_pages(root: Path = ROOT) -> list[str]:
+    """Exercise notebooks listed in _toc.yml, in the menu's order."""
+    return [doc for doc in toc_files(root) if doc.startswith("exercises/")]
+
+
+@pytest.mark.parametrize("doc", exercise_pages())
+def test_exercise_page_offers_its_notebook_and_the_install_line(site, doc):
+    name = Path(doc).name + ".ipynb"
+    soup = page(site, doc)
+    links = [a for a in soup.find_all("a", href=True) if a["href"].endswith(f"exercises/{name}")
+             and NOTEBOOK_FOLDER in a["href"]]
+    assert links, f"{doc}: no download link for the exercise notebook"
+    target = resolve(site, doc, links[0]["href"])
+    assert target.is_file(), f"{doc}: the link points to {links[0]['href']}, not in the site"
+    # The student gets the released notebook itself, unexecuted and unchanged.
+    assert target.read_bytes() == (ROOT / f"{doc}.ipynb").read_bytes()
+    text = str(soup)
+    wheels = re.findall(r"<code>pip install (dlcourse-[\w.]+-py3-none-any\.whl)</code>", text)
+    assert wheels, f"{doc}: no `pip install dlcourse-*.whl` line"
+    assert (site / "dist" / wheels[0]).is_file(), f"{doc}: the install line names a missing wheel"
+    howto = [a for a in soup.select("p.dlcourse-notebook-download a[href]")
+             if a["href"].endswith("open_notebook.html")]
+    assert howto and resolve(site, doc, howto[0]["href"]).is_file(), (
+        f"{doc}: no link to the page on opening a downloaded notebook")
+
+
+def test_exercise_pages_say_the_order_of_the_menu_truly():
+    """The download box says the menu lists exercise 7 before exercise 4: so it must."""
+    numbers = [int(Path(doc).name.split("_")[0]) for doc in exercise_pages()]
+    assert numbers.index(7) < numbers.index(4), numbers
+    source = (ROOT / "_ext" / "notebook_download.py").read_text(encoding="utf-8")
+    assert "exercise 7 before exercise 4" in source
+
+
+def test_every_exercise_is_linked_at_the_end_of_a_chapter():
+    """A chapter with an exercise ends with a section "Exercise" that links it, and every
+    exercise of the menu is linked so by at least one chapter."""
+    linked = set()
+    for doc in notebook_chapters():
+        text = (ROOT / f"{doc}.md").read_text(encoding="utf-8")
+        sections = re.split(r"^## ", text, flags=re.M)
+        last = sections[-1]
+        targets = re.findall(r"\{doc\}`(?:[^`<]*<)?\.\./(exercises/[^`>]+)>?`", last)
+        if re.search(r"\{doc\}`[^`]*exercises/", "".join(sections[:-1])):
+            assert last.startswith("Exercise"), (
+                f"{doc}: mentions an exercise but does not end with a section 'Exercise'")
+        if last.startswith("Exercise"):
+            assert targets or "no exercise" in last.lower(), f"{doc}: 'Exercise' links none"
+        linked.update(targets)
+    assert set(exercise_pages()) <= linked, sorted(set(exercise_pages()) - linked)
+
+
+def test_downloaded_chapters_leave_the_claim_checks_out(site):
+    """The hidden claim cells check the text at build time; a student who changes a number
+    in the downloaded notebook should see what happens, not a failing check."""
+    notebooks = sorted((site / NOTEBOOK_FOLDER).glob("*.ipynb"))
+    assert notebooks
+    with_checks = [nb_path.name for nb_path in notebooks
+                   if any("remove-cell" in c.metadata.get("tags", [])
+                          for c in nbformat.read(nb_path, as_version=4).cells)]
+    assert with_checks == []
+    # ... while the chapter sources do have them (see tests/test_claims.py).
+    assert "remove-cell" in (ROOT / "chapters" / "07_activations.md").read_text(encoding="utf-8")

@@ -179,6 +179,15 @@ LINK_REPORT = """
 })
 """
 
+#: Code and printed output running past the text column at the 1280 px viewport: the theme
+#: hides the scrollbar, so their ends look cut off (the site's CSS wraps long lines instead).
+CLIPPED_CODE = """
+() => [...document.querySelectorAll(".bd-article pre")]
+  .filter(pre => pre.scrollWidth > pre.clientWidth + 1)
+  .map(pre => pre.textContent.split("\\n").reduce((a, l) => l.length > a.length ? l : a, "")
+    .slice(0, 80))
+"""
+
 RUN_AXE = """
 async ([disabled, only]) => {
   const rules = {};
@@ -223,6 +232,7 @@ def visit(browser, base_url: str, page_path: str) -> dict:
         record["math"] = page.evaluate(MATH_REPORT)
         record["images"] = page.evaluate(IMAGE_REPORT)
         record["links"] = page.evaluate(LINK_REPORT)
+        record["clipped_code"] = page.evaluate(CLIPPED_CODE)
         if page_path in SCREENSHOT_PAGES:
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             shot = SCREENSHOTS / (page_path.replace("/", "__").removesuffix(".html") + ".png")
@@ -359,6 +369,12 @@ def test_links_point_to_existing_pages(browser, base_url, site, page_path):
         assert expected <= sidebar_pages, "the sidebar misses pages of the table of contents"
 
 
+@pytest.mark.parametrize("page_path", PAGES)
+def test_code_wraps_instead_of_being_cut_off(browser, base_url, page_path):
+    record = visit(browser, base_url, page_path)
+    assert record["clipped_code"] == [], "code lines wider than the column (cut off at 1280 px)"
+
+
 @pytest.mark.parametrize("page_path", [f"{doc}.html" for doc in TOC_DOCS])
 def test_previous_and_next_follow_the_table_of_contents(browser, base_url, site, page_path):
     record = visit(browser, base_url, page_path)
@@ -415,7 +431,9 @@ def test_search_for_sigmoid_lists_the_activations_chapter(browser, base_url):
     assert watch.problems() == {}
 
 
-@pytest.mark.parametrize("doc", lecture_chapters())
+@pytest.mark.parametrize(
+    "doc", lecture_chapters() + [d for d in TOC_DOCS if d.startswith("exercises/")]
+)
 def test_chapter_offers_its_notebook(browser, base_url, site, doc):
     record = visit(browser, base_url, f"{doc}.html")
     notebooks = record["links"]["notebooks"]

@@ -2,8 +2,10 @@
 
 1. ``pip install .`` (no extras): ``dlcourse check NOTEBOOK`` works; ``dlcourse grade`` says
    which extra to install instead of failing on a missing module.
-2. The wheel the site publishes, plus ipykernel: a chapter notebook downloaded from the site
-   runs top to bottom, and an exercise's self-check passes, with no clone of the course.
+2. The wheel the site publishes, with the one line the site shows (``pip install <wheel>``): a
+   chapter notebook downloaded from the site runs top to bottom, an exercise's self-check
+   passes, and ``jupyter lab`` (which the wheel brings along through nbgrader, as the page
+   "How to open a downloaded notebook" says) starts and serves the downloaded notebook.
 
 The lock (requirements.txt, without its editable line) is used as constraints, so the fresh
 venvs get the same versions as the course venv from the configured package index.
@@ -14,8 +16,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -116,14 +122,20 @@ def test_intro_and_chapters_show_the_wheel_and_its_install_line():
             assert _published(f"chapters/{page.name}", "dlcourse-install") == wheel
 
 
-def test_the_published_wheel_runs_a_downloaded_chapter_and_a_self_check(tmp_path):
+@pytest.fixture(scope="module")
+def wheel_venv(tmp_path_factory) -> Path:
+    """A fresh venv holding what the site's one install line installs: the published wheel."""
+    wheel = _published(f"chapters/{CHAPTER}.html", "dlcourse-install")
+    return fresh_venv(tmp_path_factory.mktemp("wheel") / "venv", str(wheel))
+
+
+def test_the_published_wheel_runs_a_downloaded_chapter_and_a_self_check(wheel_venv, tmp_path):
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
 
-    wheel = _published(f"chapters/{CHAPTER}.html", "dlcourse-install")
     chapter = _published(f"chapters/{CHAPTER}.html", "dlcourse-notebook-download")
-    venv = fresh_venv(tmp_path / "venv", str(wheel), "ipykernel")
+    venv = wheel_venv
 
     # the downloaded notebook, run by the fresh venv's kernel in an empty folder
     kernels = tmp_path / "kernels" / "fresh"
@@ -142,7 +154,7 @@ def test_the_published_wheel_runs_a_downloaded_chapter_and_a_self_check(tmp_path
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors, errors[:1]
     where = nb.cells[-1].outputs[0].text.strip()
-    assert where.startswith(str(tmp_path / "venv")), where  # the wheel's copy, not the checkout
+    assert where.startswith(str(venv.parent)), where  # the wheel's copy, not the checkout
 
     # an exercise's self-check with the same install
     path = _exercise_copy(run_dir, "correct")
@@ -150,3 +162,44 @@ def test_the_published_wheel_runs_a_downloaded_chapter_and_a_self_check(tmp_path
                           env=_env(venv), capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "5 of 5 functions pass" in proc.stdout
+
+
+def test_the_install_line_brings_jupyterlab_which_opens_a_downloaded_notebook(wheel_venv, tmp_path):
+    """What chapters/open_notebook.md tells students: after `pip install <wheel>`, `jupyter lab`
+    in the notebook's folder serves it (checked through the server's contents API)."""
+    chapter = _published(f"chapters/{CHAPTER}.html", "dlcourse-notebook-download")
+    folder = tmp_path / "student"
+    folder.mkdir()
+    (folder / chapter.name).write_bytes(chapter.read_bytes())
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = dict(_env(wheel_venv), HOME=str(tmp_path / "home"), JUPYTER_CONFIG_DIR=str(
+        tmp_path / "config"), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
+    server = subprocess.Popen(
+        [str(wheel_venv / "jupyter"), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+         f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+         "--IdentityProvider.token=course-test", f"--ServerApp.root_dir={folder}"]
+        # A student is not root; the test machine may be, and Jupyter refuses root without it.
+        + (["--allow-root"] if os.geteuid() == 0 else []),
+        cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}/api/contents/{chapter.name}?token=course-test"
+    model, deadline = None, time.monotonic() + 120
+    try:
+        while model is None and server.poll() is None and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url, timeout=10) as response:
+                    model = json.load(response)
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.5)
+    finally:
+        server.terminate()
+        try:
+            log = server.communicate(timeout=30)[0]
+        except subprocess.TimeoutExpired:
+            server.kill()
+            log = server.communicate()[0]
+    assert model is not None, f"jupyter lab did not serve the notebook:\n{log[-3000:]}"
+    assert model["type"] == "notebook", log[-2000:]
+    code = [c for c in model["content"]["cells"] if c["cell_type"] == "code"]
+    assert code and "dlcourse" in "".join(c["source"] for c in code)

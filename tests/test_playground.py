@@ -317,3 +317,93 @@ def test_works_from_disk(browser, site):
     assert (before["epoch"], after["epoch"]) == (0, 3)
     assert after["trainLoss"] < before["trainLoss"]
     assert drawn == 2 * 4 + 4 * 4 + 4  # one line per weight
+
+
+# ---------------------------------------------------------------- the chapter's "things to try"
+
+
+def trained(page, n_epochs):
+    """Train ``n_epochs`` epochs, one at a time (the seeded run the link gives every reader);
+    return the test accuracy after each epoch (index 0: before training) and the loss history."""
+    out = page.evaluate(
+        """(n) => {
+          const acc = [playground.metrics().testAccuracy];
+          for (let i = 0; i < n; i++) {
+            playground.step(1);
+            acc.push(playground.metrics().testAccuracy);
+          }
+          return {acc, hist: playground.history()};
+        }""",
+        n_epochs,
+    )
+    return np.array(out["acc"]), np.array(out["hist"]["train"]), np.array(out["hist"]["test"])
+
+
+def first_epoch_above(acc, level):
+    above = np.flatnonzero(acc > level)
+    return int(above[0]) if above.size else None
+
+
+XOR = "?dataset=xor&n=1000&batch=10"
+
+
+def test_chapter_12_things_to_try_happen_as_it_says(open_playground):
+    """Each numbered item of chapters/12_playground.md, run from the address its link opens
+    (the seed is fixed, so every reader sees this very run)."""
+    where = "claim in 12_playground.md"
+    page = open_playground(XOR + "&layers=0&lr=0.3")
+    acc, train, _ = trained(page, 200)
+    assert np.all(np.abs(train[5:] - np.log(2)) < 0.01), f"{where} 1: 'the loss stays at 0.69'"
+    assert 0.45 < np.median(acc[20:]) < 0.55 and acc[20:].max() < 0.7, (
+        f"{where} 1: 'the accuracy wobbles around 50 %' -- median {np.median(acc[20:]):.3f}")
+
+    runs = {}
+    for units in (4, 3, 2):
+        page = open_playground(XOR + f"&layers=1&units={units}&activation=tanh&lr=0.3")
+        runs[units] = trained(page, 300)[0]
+    reached = first_epoch_above(runs[4], 0.9)
+    assert reached is not None and reached <= 50, (
+        f"{where} 2: 'passes 90 % within about fifty epochs' -- first at epoch {reached}")
+    assert 0.80 < runs[2][-100:].mean() < 0.86 and runs[2].max() < 0.9, (
+        f"{where} 2: 'with 2 units this run gets stuck near 83 %' -- {runs[2][-100:].mean():.3f}")
+    assert 0.87 < runs[3][-100:].mean() < 0.93, (
+        f"{where} 2: 'with 3 near 90 %' -- {runs[3][-100:].mean():.3f}")
+
+    page = open_playground(XOR + "&layers=1&units=4&activation=tanh&lr=10")
+    _, train, _ = trained(page, 200)
+    assert train[1:5].max() > 3 * train[0], f"{where} 3: 'jumps to several times its start'"
+    late = train[100:]
+    assert late.max() > 2 * late.min() and np.sum(np.diff(late) > 0) > 20, (
+        f"{where} 3: 'wanders up and down instead of settling' -- "
+        f"{late.min():.2f}..{late.max():.2f}")
+    page = open_playground(XOR + "&layers=1&units=4&activation=tanh&lr=0.001")
+    _, train, _ = trained(page, 100)
+    assert round(train[0], 2) == 0.76 and round(train[100], 2) == 0.69, (
+        f"{where} 3: 'the loss only gets from 0.76 down to 0.69' -- "
+        f"{train[0]:.3f}, {train[100]:.3f}")
+
+    page = open_playground(XOR + "&layers=3&units=4&activation=sigmoid&lr=0.03")
+    acc_sigmoid, train, _ = trained(page, 150)
+    assert train[50] > 0.6 and first_epoch_above(acc_sigmoid, 0.9) > 80, (
+        f"{where} 4: 'the loss creeps down from 0.69 for about a hundred epochs'")
+    page = open_playground(XOR + "&layers=3&units=4&activation=relu&lr=0.03")
+    reached = first_epoch_above(trained(page, 30)[0], 0.9)
+    assert reached is not None and reached <= 15, (
+        f"{where} 4: 'ReLU passes 90 % test accuracy within about ten epochs' -- {reached}")
+
+    page = open_playground("?dataset=spirals&layers=1&units=8&activation=relu&lr=0.1&batch=10")
+    acc_one = trained(page, 200)[0]
+    page = open_playground("?dataset=spirals&layers=3&units=8&activation=relu&lr=0.1&batch=10")
+    acc_three = trained(page, 200)[0]
+    assert acc_one.max() < 0.7, f"{where} 5: 'one hidden layer stays near chance'"
+    reached = first_epoch_above(acc_three, 0.9)
+    assert reached is not None and 50 <= reached <= 150, (
+        f"{where} 5: 'three layers separate the arms after about a hundred epochs' -- {reached}")
+
+    page = open_playground(
+        "?dataset=moons&noise=0.3&n=100&layers=3&units=8&activation=relu&lr=0.3&batch=10")
+    _, train, test = trained(page, 500)
+    best = int(np.argmin(test))
+    assert 100 <= best <= 400 and test[-1] > 1.2 * test[best] and train[-1] < train[best], (
+        f"{where} 6: 'after a few hundred epochs the training loss keeps falling while the test "
+        f"loss climbs again' -- test lowest at epoch {best}")
