@@ -26,6 +26,21 @@ from dlgrade.sanitize import SANITIZE_PREPROCESSORS  # noqa: E402
 c.Autograde.sanitize_preprocessors = SANITIZE_PREPROCESSORS
 c.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
 
+# Submitted folders are untrusted data (dlgrade.safe_files): before nbgrader copies a
+# submission into autograded/ (or an autograded folder into feedback/), links, hard links,
+# pipes, devices, files not on the allow-list and files over the size limits are removed and
+# logged; feedback/ keeps the rendered pages only.
+from dlgrade.safe_files import install as refuse_unsafe_files  # noqa: E402
+
+refuse_unsafe_files(c)
+
+# Student content runs no script in any page (dlgrade.html_safety): feedback pages and
+# formgrader render Markdown and outputs cleaned (no raw HTML, JavaScript or SVG from a
+# submission); feedback pages also carry a strict Content-Security-Policy.
+from dlgrade.html_safety import install as clean_pages  # noqa: E402
+
+clean_pages(c)
+
 # Tests run in the grading process, not in the student's kernel (dlgrade.judge): the kernel
 # only runs the student's cells and answers the tests' calls of the student's functions over a
 # narrow channel; hidden tests never enter it. DLCOURSE_JUDGE=0 runs tests in the kernel.

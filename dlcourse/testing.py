@@ -39,8 +39,10 @@ __all__ = [
     "assert_gradient_close",
     "assert_finite",
     "assert_no_warnings",
+    "assert_no_silenced_warnings",
     "assert_own_implementation",
     "assert_scalar",
+    "call_in_place",
     "same_values",
     "reference_numerical_gradient",
     "CheckResult",
@@ -318,6 +320,89 @@ def assert_no_warnings(
     return result
 
 
+#: What turns numpy's floating-point warnings (or Python's warnings) off inside a function.
+_SILENCERS = frozenset({"errstate", "seterr", "seterrcall", "catch_warnings", "filterwarnings",
+                        "simplefilter", "resetwarnings", "suppress_warnings"})
+
+#: Checks for stand-ins of functions living elsewhere (see :func:`assert_no_silenced_warnings`)
+_SILENCING_CHECKS: dict[type, Callable[[Any, str], str | None]] = {}
+
+
+def register_silencing_check(cls: type, check: Callable[[Any, str], str | None]) -> None:
+    """Make :func:`assert_no_silenced_warnings` ask ``check(func, label)`` for ``cls`` objects
+    (it returns how the function silences warnings, or None)."""
+    _SILENCING_CHECKS[cls] = check
+
+
+def _find_silencing(func: Any, seen: set[int]) -> str | None:
+    """How ``func`` (or a helper function of the notebook it calls) turns warnings off."""
+    if id(func) in seen:
+        return None
+    seen.add(id(func))
+    function = inspect.unwrap(func) if callable(func) else func
+    function = getattr(function, "__func__", function)
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return None
+    global_names = getattr(function, "__globals__", {})
+    helpers = [cell.cell_contents for cell in (function.__closure__ or ()) if _filled(cell)]
+    for part in _code_objects(code):
+        for name in part.co_names:
+            if name in _SILENCERS:
+                return f"it calls {name}"
+            if name in global_names:
+                helpers.append(global_names[name])
+    for value in helpers:
+        if isinstance(value, (types.FunctionType, types.MethodType)) and \
+                not _library_file(_code_file(getattr(value, "__func__", value))):
+            found = _find_silencing(value, seen)
+            if found:
+                return found
+    return None
+
+
+def _library_file(filename: str | None) -> bool:
+    """Whether code compiled from ``filename`` belongs to an installed library (the standard
+    library, site-packages), not to the student's notebook or files handed in beside it."""
+    import os
+    import sysconfig
+
+    if not filename or filename.startswith("<"):
+        return False
+    path = os.path.realpath(filename)
+    roots = {os.path.realpath(sysconfig.get_paths()[key]) for key in ("stdlib", "purelib",
+                                                                     "platlib")}
+    return any(path.startswith(root + os.sep) for root in roots)
+
+
+def assert_no_silenced_warnings(func: Callable[..., Any], name: str | None = None) -> None:
+    """Fail if ``func`` (or a helper of the notebook it calls) switches warnings off.
+
+    "No overflow warning" means the computation does not overflow, not that its warning is
+    hidden: a function wrapped in ``np.errstate(all="ignore")`` or
+    ``warnings.catch_warnings()`` returns the same values as a stable one wherever the
+    overflow happens to round to the right answer, so the warning is the only sign of it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def hushed(t):
+    ...     with np.errstate(over="ignore"):
+    ...         return 1 / (1 + np.exp(-t))
+    >>> assert_no_silenced_warnings(hushed, "sigmoid")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    AssertionError: sigmoid switches warnings off (it calls errstate): ...
+    """
+    label = name or getattr(func, "__name__", "your function")
+    check = _SILENCING_CHECKS.get(type(func))
+    how = check(func, label) if check is not None else _find_silencing(func, set())
+    if how:
+        raise AssertionError(
+            f"{label} switches warnings off ({how}): the requirement is a computation that "
+            "does not overflow, not a hidden warning; rewrite it in a stable form (only ever "
+            "exponentiate numbers <= 0) and remove np.errstate / warnings.catch_warnings")
+
+
 # --------------------------------------------------------------------------- own work
 
 
@@ -335,6 +420,13 @@ def _package_origin(obj: Any) -> str | None:
         module = getattr(target, "__module__", None)
         if module is None and not isinstance(target, type):
             module = getattr(type(target), "__module__", None)
+    filename = _code_file(target) if not isinstance(obj, types.ModuleType) else \
+        getattr(obj, "__file__", None)
+    inside = _package_file(filename)
+    if inside is not None:
+        # compiled from the package's files, whatever __module__ says: a function unpickled,
+        # unmarshalled or rebuilt from the package's code object
+        return inside
     if not isinstance(module, str):
         return None
     # Every dlcourse module counts, the test helpers too: dlcourse.checks and
@@ -343,6 +435,41 @@ def _package_origin(obj: Any) -> str | None:
     if module == "dlcourse" or module.startswith("dlcourse.") or _is_framework(module):
         return module
     return None
+
+
+def _code_file(obj: Any) -> str | None:
+    """The file the code object of a function (or method, or callable's ``__call__``) was
+    compiled from, if any."""
+    code = getattr(obj, "__code__", None)
+    if code is None and not isinstance(obj, type):
+        code = getattr(inspect.getattr_static(type(obj), "__call__", None), "__code__", None)
+    filename = getattr(code, "co_filename", None)
+    return filename if isinstance(filename, str) else None
+
+
+def _package_root() -> str:
+    import os
+
+    return os.path.dirname(os.path.abspath(__file__))
+
+
+def _package_file(filename: str | None) -> str | None:
+    """The dlcourse module a source file of the installed package stands for, or None."""
+    import os
+
+    if not filename:
+        return None
+    root = _package_root()
+    try:
+        path = os.path.realpath(filename)
+        inside = os.path.commonpath([path, os.path.realpath(root)]) == os.path.realpath(root)
+    except (ValueError, OSError):
+        return None
+    if not inside:
+        return None
+    relative = os.path.relpath(os.path.splitext(path)[0], os.path.realpath(root))
+    parts = [part for part in relative.split(os.sep) if part not in ("", ".", "__init__")]
+    return ".".join(["dlcourse", *parts])
 
 
 #: Deep-learning frameworks: their layers and automatic differentiation are finished
@@ -380,6 +507,9 @@ def _find_package_use(func: Any, seen: set[int], from_own_code: bool = True) -> 
         return None
     global_names = getattr(function, "__globals__", {})
     closure_values = [cell.cell_contents for cell in (function.__closure__ or ()) if _filled(cell)]
+    # default values hide functions too: def sigmoid(t, _f=reference): return _f(t)
+    closure_values += list(getattr(function, "__defaults__", None) or ())
+    closure_values += list((getattr(function, "__kwdefaults__", None) or {}).values())
     own_code = from_own_code and getattr(function, "__module__", None) in (None, "__main__")
     for part in _code_objects(code):
         for name in part.co_names:
@@ -470,6 +600,44 @@ def assert_own_implementation(func: Callable[..., Any], name: str | None = None)
             "write the function yourself with numpy; answers that import the "
             "package's implementation earn no points"
         )
+
+
+# --------------------------------------------------------------------------- in-place calls
+
+
+#: How to call objects that stand for a function living elsewhere so that their in-place
+#: changes reach the caller's arguments (see :func:`call_in_place`), by type.
+_IN_PLACE_CALLS: dict[type, Callable[..., Any]] = {}
+
+
+def register_in_place_call(cls: type, call: Callable[..., Any]) -> None:
+    """Make :func:`call_in_place` use ``call(func, *args, **kwargs)`` for ``cls`` objects."""
+    _IN_PLACE_CALLS[cls] = call
+
+
+def call_in_place(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call ``func(*args, **kwargs)`` so that what it changes in its arguments reaches them.
+
+    In one Python process that is every call. A grading tool that runs the student's
+    function elsewhere sends it copies and keeps its own arguments untouched (so a function
+    cannot rewrite a test's inputs, or the expected values computed from them); a test that
+    *needs* the changes, to check that an argument was left alone or that
+    ``numerical_gradient`` perturbs ``x`` itself and restores it, asks for them with this
+    helper. Pass copies of the test's data: the changes land in what you pass.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def halve(a):
+    ...     a /= 2
+    >>> a = np.array([2.0, 4.0])
+    >>> call_in_place(halve, a); a
+    array([1., 2.])
+    """
+    call = _IN_PLACE_CALLS.get(type(func))
+    if call is not None:
+        return call(func, *args, **kwargs)
+    return func(*args, **kwargs)
 
 
 # --------------------------------------------------------------------------- references

@@ -111,6 +111,8 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db):
         click.echo(f"  {student:12s} submitted {stamp}")
     for name in res.unmatched:
         click.echo(f"  unmatched (not copied): {name}", err=True)
+    for name, why in res.refused.items():
+        click.echo(f"  refused (not copied): {name}: {why}", err=True)
     for student, files in res.duplicates.items():
         click.echo(f"  several files for {student} (none copied): {', '.join(files)}", err=True)
     sys.exit(0 if res.ok else 1)

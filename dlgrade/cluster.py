@@ -38,6 +38,7 @@ import threading
 import time
 from pathlib import Path
 
+from . import safe_files
 from .course import CONFIG_NAME, Course, ensure_tools_on_path
 
 #: Environment variable naming the folder where workers keep their private course folders.
@@ -56,21 +57,16 @@ class ClusterGone(RuntimeError):
 
 
 # -- what travels with a task ------------------------------------------------------------------
-def _files(base: Path) -> dict[str, bytes]:
-    """``{path relative to base: bytes}`` of every file under ``base``."""
-    if not base.is_dir():
-        return {}
-    return {str(p.relative_to(base)): p.read_bytes() for p in sorted(base.rglob("*"))
-            if p.is_file() and ".ipynb_checkpoints" not in p.parts}
-
-
+# Every file read here goes through dlgrade.safe_files: regular files only, never through a
+# link, within size and count limits (a submission folder is the student's data).
 def course_bundle(course: Course, assignment: str) -> dict:
     """What a worker needs of the course to grade ``assignment``: the nbgrader configuration,
     the source and release notebooks, and the settings (gradebook URL made absolute)."""
     files = {CONFIG_NAME: (course.root / CONFIG_NAME).read_bytes()}
     for base in (course.source_dir / assignment, course.release_dir / assignment):
         rel = base.relative_to(course.root)
-        files.update({str(rel / k): v for k, v in _files(base).items()})
+        if base.is_dir():
+            files.update({str(rel / k): v for k, v in safe_files.read_trusted(base).items()})
     overrides = course.overrides()
     overrides["db_url"] = course.db
     digest = hashlib.sha256(repr((sorted(files.items()), sorted(overrides.items(), key=str)))
@@ -205,16 +201,30 @@ class Station:
                     clear_student(c, a, student)
                 result = {"status": "failed", "reason": why,
                           "runtime": round(time.monotonic() - start, 3)}
-            artifacts = {
-                "autograded": _files(c.autograded_dir / student / a),
-                "feedback": _files(c.feedback_dir / student / a),
-                "published": {f: (c.output_dir(a) / f).read_bytes()
-                              for f in result.get("feedback") or []
-                              if (c.output_dir(a) / f).is_file()},
-            }
-            return result, artifacts
+            return result, self._artifacts(student, result)
         finally:
             self._clear_local(student)
+
+    def _artifacts(self, student: str, result: dict) -> dict:
+        """The autograded folder, the feedback pages and the published pages, as bytes; a file
+        the grader refuses to carry (a link left by the kernel, ...) is noted in ``result``."""
+        c, a = self.course, self.assignment
+        autograded, refused = safe_files.read_folder(c.autograded_dir / student / a,
+                                                     safe_files.AUTOGRADED)
+        feedback, refused_fb = safe_files.read_folder(c.feedback_dir / student / a,
+                                                      safe_files.FEEDBACK)
+        published = {}
+        for rel in result.get("feedback") or []:
+            try:
+                published[rel] = safe_files.read_regular(c.output_dir(a) / rel,
+                                                         safe_files.FEEDBACK.max_file_bytes)
+            except (safe_files.UnsafeFile, FileNotFoundError):
+                refused_fb.append(safe_files.Refusal(rel, "the page was not a regular file"))
+        left = [f"autograded/{r.describe()}" for r in refused]
+        left += [f"feedback/{r.describe()}" for r in refused_fb]
+        if left:
+            result.setdefault("notes", []).append("not carried back: " + "; ".join(left))
+        return {"autograded": autograded, "feedback": feedback, "published": published}
 
     def close(self) -> None:
         if self.child is not None:
@@ -424,6 +434,7 @@ class DaskPool:
         bundle = course_bundle(self.course, self.assignment)
         hide = instructor_paths(self.course)
         todo = list(students)
+        refused: dict = {}  # student -> files of the submission the grader did not copy
         running: dict = {}  # future -> (student, worker address)
         with self._client() as client:
             # A task, not scattered data: if every worker holding it goes away, the
@@ -437,7 +448,8 @@ class DaskPool:
                     free = self._free_threads(client, running) if todo else []
                     for address in free[:len(todo)]:
                         student = todo.pop(0)
-                        files = _files(self.course.submitted_dir / student / self.assignment)
+                        files, refused[student] = safe_files.read_folder(
+                            self.course.submitted_dir / student / self.assignment)
                         future = client.submit(
                             grade_submission, bundle_future, student, files, self.deadline,
                             str(self.logs), tuple(hide), self.startup_timeout,
@@ -450,7 +462,8 @@ class DaskPool:
                     for future in [f for f in running if f.done()]:
                         student, _ = running.pop(future)
                         self.pending.pop(future.key, None)
-                        finish(student, self._outcome(future, student))
+                        finish(student, safe_files.add_to_result(
+                            self._outcome(future, student), refused.pop(student, [])))
                         future.release()
             except BaseException:
                 client.cancel(list(running))

@@ -14,7 +14,6 @@ tool never guesses which file a student meant. Archives are unpacked with nbgrad
 
 from __future__ import annotations
 
-import filecmp
 import re
 import shutil
 import tempfile
@@ -38,10 +37,11 @@ class CollectResult:
     duplicates: dict = field(default_factory=dict)  # student -> [files]
     ignored: list = field(default_factory=list)
     submitted_at: dict = field(default_factory=dict)  # student -> timestamp.txt text
+    refused: dict = field(default_factory=dict)  # file -> why it was not read (dlgrade.safe_files)
 
     @property
     def ok(self) -> bool:
-        return not self.unmatched and not self.duplicates
+        return not self.unmatched and not self.duplicates and not self.refused
 
 
 def _unpack(source: Path, workdir: Path) -> Path:
@@ -114,7 +114,8 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
         found: dict[str, list[Path]] = {}
         times: dict[Path, object] = {}
         targets: dict[Path, str] = {}
-        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        candidates, data = _candidates(root, result)
+        for path in candidates:
             rel = path.relative_to(root)
             if SKIP_PARTS & set(rel.parts):
                 continue
@@ -151,16 +152,43 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
             stamp = lms.format_timestamp(given.get(student) or times[paths[0]])
             stamp_file = dest.parent / "timestamp.txt"
             result.submitted_at[student] = stamp
-            if (dest.exists() and filecmp.cmp(dest, paths[0], shallow=False)
+            content = data(paths[0])
+            if content is None:
+                continue
+            if (dest.is_file() and dest.read_bytes() == content
                     and stamp_file.exists() and stamp_file.read_text().strip() == stamp):
                 result.unchanged.append(rel)
                 continue
             (result.updated if dest.exists() else result.added).append(rel)
             if not dry_run:
                 dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(paths[0], dest)
+                dest.write_bytes(content)
                 stamp_file.write_text(stamp + "\n")
     return result
+
+
+def _candidates(root: Path, result: CollectResult):
+    """The regular files below ``root`` (sorted paths) and a reader for them; links, pipes and
+    devices are never followed or opened: a notebook among them is refused in ``result``."""
+    from . import safe_files
+
+    found = safe_files.survey(root, safe_files.COLLECT)
+    for refusal in found.refused:
+        if refusal.path.endswith(".ipynb"):
+            result.refused[refusal.path] = refusal.reason
+        else:
+            result.ignored.append(refusal.path)
+
+    def data(path: Path) -> bytes | None:
+        rel = str(path.relative_to(root))
+        try:
+            return safe_files.read_regular(path, safe_files.COLLECT.limit(rel),
+                                           found.accepted[rel])
+        except safe_files.UnsafeFile as exc:
+            result.refused[rel] = str(exc)
+            return None
+
+    return [root / rel for rel in sorted(found.accepted)], data
 
 
 def _entry_time(parts, entry_times: dict, path: Path):

@@ -53,12 +53,21 @@ def select_shard(students: list[str], shard: tuple[int, int] | None) -> list[str
 
 
 def submission_hash(course: Course, assignment: str, student: str, config_key: str) -> str:
-    """SHA-256 of the submitted files, the source notebooks and the grading settings."""
+    """SHA-256 of the submitted files, the source notebooks and the grading settings.
+
+    The submission is read as the grader copies it (:mod:`dlgrade.safe_files`: no link
+    followed, no pipe opened); its refused files count by name and reason."""
+    from . import safe_files
+
     h = hashlib.sha256(config_key.encode())
-    for base in (course.submitted_dir / student / assignment, course.source_dir / assignment):
-        for path in sorted(p for p in base.rglob("*") if p.is_file()):
-            h.update(str(path.relative_to(base)).encode() + b"\0")
-            h.update(hashlib.sha256(path.read_bytes()).digest())
+    files, refused = safe_files.read_folder(course.submitted_dir / student / assignment)
+    source = course.source_dir / assignment
+    for group in (files, safe_files.read_trusted(source) if source.is_dir() else {}):
+        for rel, data in sorted(group.items()):
+            h.update(rel.encode() + b"\0")
+            h.update(hashlib.sha256(data).digest())
+    for refusal in refused:
+        h.update(refusal.describe().encode() + b"\0")
     return h.hexdigest()
 
 

@@ -16,11 +16,13 @@ import html
 import re
 
 from jinja2 import BytecodeCache
-from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbformat.notebooknode import from_dict
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreprocessor
 from traitlets import Unicode
+
+from .html_safety import CSPHTMLExporter
+from .safe_files import KeepFeedbackPagesOnly
 
 BEGIN = "BEGIN HIDDEN TESTS"
 END = "END HIDDEN TESTS"
@@ -132,6 +134,7 @@ class HideHiddenTestOutputs(NbGraderPreprocessor):
 
 #: nbgrader's feedback steps plus hiding of hidden-test outputs and sources.
 FEEDBACK_PREPROCESSORS = [
+    KeepFeedbackPagesOnly,  # feedback/ gets the rendered pages, nothing copied beside them
     GetGrades,
     CSSHTMLHeaderPreprocessor,
     HideHiddenTestOutputs,
@@ -158,8 +161,9 @@ class _MemoryBytecodeCache(BytecodeCache):
 _TEMPLATE_CACHE = _MemoryBytecodeCache()
 
 
-class CachedHTMLExporter(HTMLExporter):
-    """nbconvert's HTML exporter whose compiled templates outlive the exporter.
+class CachedHTMLExporter(CSPHTMLExporter):
+    """nbconvert's HTML exporter whose compiled templates outlive the exporter (student
+    content cleaned and the page under a Content-Security-Policy: :mod:`dlgrade.html_safety`).
 
     nbgrader makes a new exporter for every ``generate_feedback`` call, and compiling the
     feedback template's nine Jinja files again cost about half of each student's feedback

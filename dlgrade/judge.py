@@ -168,6 +168,8 @@ class Channel:
         self._callbacks: dict[int, object] = {}
         self._callback_ids: dict[int, int] = {}
         self._in_callback = 0
+        #: (args, kwargs) of the in-place calls running now (:func:`call_in_place`)
+        self._live: list = []
         self.requests = 0
         self.every_100 = every_100
         #: Seconds the student's code has run in the current test cell (:meth:`start_cell`).
@@ -314,6 +316,8 @@ class Channel:
             return {"exc": ["RuntimeError", "unknown judge function"]}
         self._in_callback += 1
         try:
+            if self._live and message.get("live"):
+                self._write_back(message["live"], *self._live[-1])
             args = self._in(message.get("args"))
             kwargs = self._in(message.get("kwargs"))
             if not isinstance(args, list) or not isinstance(kwargs, dict) or \
@@ -346,16 +350,53 @@ class Channel:
         reply = self._checked(self._request({"op": "getattr", "obj": tag, "name": name}))
         return self._result(reply, ())
 
-    def call(self, tag: dict, args: tuple, kwargs: dict):
+    def call(self, tag: dict, args: tuple, kwargs: dict, in_place: bool = False):
+        """Call the student's function on copies of ``args``/``kwargs``.
+
+        The judge's arguments stay as they are, whatever the function does to its copies,
+        unless ``in_place`` (a test asked for the changes with
+        :func:`dlcourse.testing.call_in_place`): then they are written back after the call,
+        and before every call back into the judge made meanwhile.
+        """
         request = {"op": "call", "fn": tag, "args": self._out(list(args)),
                    "kwargs": self._out(dict(kwargs)), "errstate": np.geterr(),
+                   "in_place": bool(in_place),
                    # numpy's global random state is the caller's: the student's function
-                   # draws from (or reseeds) the judge's, as it would in one process
+                   # draws from (or reseeds) the judge's, as it would in one process; the
+                   # judge restores its own state after each notebook (JudgedExecute)
                    "global_rng": encode(np.random.get_state())}  # noqa: NPY002
-        reply = self._checked(self._request(request))
-        return self._result(reply, list(args), kwargs)
+        if in_place:
+            self._live.append((list(args), kwargs))
+        try:
+            reply = self._checked(self._request(request))
+        finally:
+            if in_place:
+                self._live.pop()
+        return self._result(reply, list(args), kwargs if in_place else None,
+                            in_place=in_place)
 
-    def _result(self, reply: dict, args, kwargs=None):
+    def origin(self, tag: dict, op: str = "origin"):
+        """How the student's object reaches the dlcourse package or a framework (``op``
+        "origin") or switches warnings off ("silences"), as its kernel sees it (text), or None.
+        Untrusted like every answer of the kernel: it can only add findings to the judge's own
+        reading of the source."""
+        reply = self._checked(self._request({"op": op, "obj": tag}))
+        if "ok" not in reply:
+            raise JudgeError("malformed reply from the student's kernel")
+        found = self._in(reply["ok"])
+        return found[:300] if isinstance(found, str) else None
+
+    def _write_back(self, changes, args, kwargs) -> None:
+        """Apply the kernel's ``[[key, value], ...]`` argument changes to ``args``/``kwargs``."""
+        for change in changes if isinstance(changes, list) else []:
+            if isinstance(change, list) and len(change) == 2:
+                key, value = self._in(change[0]), self._in(change[1])
+                if type(key) is int and 0 <= key < len(args):
+                    _copy_into(args[key], value)
+                elif isinstance(key, str) and kwargs is not None and key in kwargs:
+                    _copy_into(kwargs[key], value)
+
+    def _result(self, reply: dict, args, kwargs=None, in_place: bool = False):
         for pair in reply.get("warn") or []:
             if isinstance(pair, list) and len(pair) == 2:
                 name, message = (str(x)[:1000] for x in pair)
@@ -363,13 +404,8 @@ class Channel:
                 if not (isinstance(category, type) and issubclass(category, Warning)):
                     category, message = UserWarning, f"{name}: {message}"
                 warnings.warn_explicit(message, category, "<student's code>", 0)
-        for change in reply.get("mut") or []:
-            if isinstance(change, list) and len(change) == 2:
-                key, value = self._in(change[0]), self._in(change[1])
-                if isinstance(key, int) and 0 <= key < len(args):
-                    _copy_into(args[key], value)
-                elif isinstance(key, str) and kwargs is not None and key in kwargs:
-                    _copy_into(kwargs[key], value)
+        if in_place:
+            self._write_back(reply.get("mut"), args, kwargs)
         if reply.get("global_rng") is not None:
             state = self._in(reply["global_rng"])
             try:
@@ -501,11 +537,16 @@ class JudgedExecute(Execute):
         self._namespace = None
         self._student_names = set()
         self._source_index = None
+        # numpy's global random state travels with the judge's calls (a student's function
+        # may draw from it or reseed it, as in one process): each notebook starts from the
+        # state the grading process had and leaves it so, so nothing flows between students
+        random_state = np.random.get_state()  # noqa: NPY002
         if self.judge:
             self._prepare(nb, resources or {})
         try:
             return super().preprocess(nb, resources, km)
         finally:
+            np.random.set_state(random_state)  # noqa: NPY002
             if self._channel is not None:
                 self._channel.close()
                 self._channel = None

@@ -10,9 +10,17 @@ Requests (JSON):
 
 * ``{"op": "get", "names": [...]}``: the values of names in the notebook's namespace; plain
   data is copied, other objects stay here and are sent as references.
-* ``{"op": "call", "fn": ref, "args": list, "kwargs": dict, "errstate": {...}}``: call a
-  referenced object; the reply carries the result (or the exception's type name and
-  message), the warnings raised, and the arguments the call changed in place.
+* ``{"op": "call", "fn": ref, "args": list, "kwargs": dict, "errstate": {...},
+  "in_place": bool}``: call a referenced object on the copies of the arguments it was sent;
+  the reply carries the result (or the exception's type name and message) and the warnings
+  raised. With ``in_place`` (the test asked for in-place changes explicitly) it also carries
+  the arguments the call changed, and every call back to the judge made during the call
+  carries the arguments changed since the judge last saw them (``live``), so a judge-side
+  function that reads the test's arrays sees them as the student's code left them.
+* ``{"op": "origin", "obj": ref}``: where a referenced function's code comes from (a module
+  or code object of the ``dlcourse`` package or a framework), read in this kernel.
+* ``{"op": "silences", "obj": ref}``: whether the function (or a helper it calls) switches
+  warnings off (``np.errstate``, ``warnings.catch_warnings``, ...).
 * ``{"op": "getattr", "obj": ref, "name": str}``: an attribute of a referenced object.
 
 A judge-side function passed as an argument becomes a function here that asks the judge over
@@ -32,6 +40,8 @@ from dlgrade.judge_wire import WireError, decode, dumps, encode, loads
 
 _objects: dict = {}
 _ids: dict = {}
+#: The in-place calls running now: (argument key -> JSON the judge holds, args, kwargs)
+_live: list = []
 
 
 class _Discard:
@@ -78,6 +88,8 @@ def _kernel_input(prompt: str) -> str:
 def _callback(key: int):
     def call_judge(*args, **kwargs):
         message = {"k": "cb", "id": key, "args": _send(list(args)), "kwargs": _send(kwargs)}
+        if _live:
+            message["live"] = _changes(*_live[-1])
         while True:
             reply = loads(_kernel_input(dumps(message)))
             if reply.get("k") == "ret":
@@ -109,15 +121,17 @@ def _unpack(reply):
     return decode(reply["ok"], _resolve)
 
 
-def _changes(before, args, kwargs):
-    """Arguments whose value the call changed, as (position or name, new value) pairs."""
+def _changes(seen, args, kwargs):
+    """Arguments whose value differs from what the judge holds (``seen``: key -> JSON), as
+    (position or name, new value) pairs; ``seen`` is updated to the values sent."""
     changed = []
     for key, value in list(enumerate(args)) + list(kwargs.items()):
         try:
             now = dumps(_send(value))
         except Exception:  # noqa: BLE001 - an argument that cannot be sent is not sent back
             continue
-        if now != before.get(key):
+        if now != seen.get(key):
+            seen[key] = now
             changed.append([_send(key), _send(value)])
     return changed
 
@@ -128,10 +142,13 @@ def _call(request):
     kwargs = decode(request["kwargs"], _resolve)
     if not isinstance(args, list) or not isinstance(kwargs, dict) or not callable(fn):
         raise WireError("malformed call")
+    in_place = request.get("in_place") is True
     before = {}
-    for key, value in list(enumerate(args)) + list(kwargs.items()):
-        with contextlib.suppress(Exception):
-            before[key] = dumps(_send(value))
+    if in_place:
+        for key, value in list(enumerate(args)) + list(kwargs.items()):
+            with contextlib.suppress(Exception):
+                before[key] = dumps(_send(value))
+        _live.append((before, args, kwargs))
     errstate = request.get("errstate") or {}
     errstate = {k: v for k, v in errstate.items()
                 if k in ("divide", "over", "under", "invalid") and
@@ -151,13 +168,29 @@ def _call(request):
             reply["ok"] = _send(result)
         except Exception as error:  # noqa: BLE001 - the student's exception goes to the judge
             reply["exc"] = [type(error).__name__, str(error)[:4000]]
+        finally:
+            if in_place:
+                _live.pop()
     reply["warn"] = [[w.category.__name__, str(w.message)[:1000]] for w in caught[:50]]
-    reply["mut"] = _changes(before, args, kwargs)
+    reply["mut"] = _changes(before, args, kwargs) if in_place else []
     if global_state is not None:
         now = encode(np.random.get_state())  # noqa: NPY002
         if dumps(now) != global_state:
             reply["global_rng"] = now
     return reply
+
+
+def _origin(obj):
+    """How ``obj`` reaches the dlcourse package or a framework (text), or None.
+
+    The same walk as :func:`dlcourse.testing.assert_own_implementation` (globals, closures,
+    defaults, wrapped functions), which also reads where each code object was compiled: a
+    function unpickled, unmarshalled or imported dynamically from the package keeps its
+    ``co_filename`` inside the installed package.
+    """
+    from dlcourse import testing
+
+    return testing._find_package_use(obj, set())
 
 
 def _serve(request):
@@ -173,6 +206,13 @@ def _serve(request):
                               if isinstance(name, str) and name in namespace}}
         if op == "call":
             return _call(request)
+        if op == "origin":
+            return {"ok": _send(_origin(decode(request["obj"], _resolve)))}
+        if op == "silences":
+            from dlcourse import testing
+
+            return {"ok": _send(testing._find_silencing(decode(request["obj"], _resolve),
+                                                        set()))}
         if op == "getattr":
             obj = decode(request["obj"], _resolve)
             try:

@@ -9,8 +9,11 @@ notebook's code cells (tests excluded) and every ``.py`` file beside it.
 A function fails when its definition (followed through the student's own helper functions
 and modules) imports ``dlcourse`` or a framework, uses a name bound to one (``from
 dlcourse.activations import relu``; a name that a ``from dlcourse... import *`` provides), or
-is itself such a name. Dynamic tricks (``importlib.import_module("dl" + "course")``) are out
-of reach of a static reading; :mod:`dlgrade.scan` flags them for review.
+is itself such a name. Dynamic tricks (``importlib.import_module("dl" + "course")``,
+``pickle.loads``, ``marshal``, ``runpy``, ``sys.modules``) are out of reach of a static reading:
+for those the judge also asks the kernel where the function's code objects come from
+(:meth:`dlgrade.judge.Channel.origin`, which reads ``co_filename`` and ``__module__`` through
+globals, closures and defaults), and :mod:`dlgrade.scan` flags them for review.
 """
 
 from __future__ import annotations
@@ -101,6 +104,36 @@ class SourceIndex:
         if not self._bound("__main__", name):
             raise LookupError(name)
         return self._name("__main__", name, seen)
+
+    def silencing(self, name: str) -> str | None:
+        """How the notebook's ``name`` (or a function of the submission it calls) switches
+        warnings off (``np.errstate``, ``warnings.catch_warnings``, ...), or None."""
+        from dlcourse.testing import _SILENCERS
+
+        todo, seen = [("__main__", name)], set()
+        while todo:
+            module, current = todo.pop()
+            if (module, current) in seen or module not in self.modules:
+                continue
+            seen.add((module, current))
+            for kind, payload in self.modules[module].bindings.get(current, []):
+                if kind == "from":
+                    origin = self._resolve_module(payload[0], module)
+                    todo.append((origin, payload[1]))
+                    continue
+                if kind not in ("def", "value"):
+                    continue
+                for sub in ast.walk(payload):
+                    word = sub.attr if isinstance(sub, ast.Attribute) else \
+                        sub.id if isinstance(sub, ast.Name) else \
+                        sub.value if isinstance(sub, ast.Constant) else None
+                    if isinstance(sub, ast.alias):
+                        word = sub.name.rpartition(".")[2]
+                    if isinstance(word, str) and word in _SILENCERS:
+                        return f"it calls {word}"
+                    if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
+                        todo.append((module, sub.id))
+        return None
 
     def _bound(self, module, name):
         index = self.modules[module]
@@ -248,6 +281,14 @@ def check_remote(func, label: str) -> None:
     except LookupError:
         raise AssertionError(f"{label} is not defined in the submitted notebook: write it "
                              f"with `def {label}(...)` in its cell") from None
+    if not how:
+        # the kernel's view as well (untrusted, so it can only add a finding): a function
+        # reached by pickle, marshal, importlib, runpy or sys.modules keeps the package's
+        # code objects, which no reading of the source sees
+        channel = object.__getattribute__(func, "_channel")
+        found = channel.origin(object.__getattribute__(func, "_tag"))
+        if found:
+            how = f"{found}, found in your kernel"
     if how and any(f" {fw}" in how or f"`{fw}" in how or how.endswith(fw) or
                    f" {fw}." in how for fw in _FRAMEWORKS):
         raise AssertionError(
@@ -261,6 +302,17 @@ def check_remote(func, label: str) -> None:
             "earn no points")
 
 
+def check_silencing(func, label: str) -> str | None:
+    """:func:`dlcourse.testing.assert_no_silenced_warnings` for a Remote: the source handed
+    in, then the kernel's view."""
+    name = object.__getattribute__(func, "_label") or func.__name__
+    how = _current.silencing(name) if _current is not None else None
+    if not how:
+        channel = object.__getattribute__(func, "_channel")
+        how = channel.origin(object.__getattribute__(func, "_tag"), op="silences")
+    return how
+
+
 def register() -> None:
     """Let :func:`dlcourse.testing.assert_own_implementation` check judge references."""
     from dlcourse import testing
@@ -268,6 +320,14 @@ def register() -> None:
     from .judge import Remote
 
     testing.register_own_implementation_check(Remote, check_remote)
+    testing.register_in_place_call(Remote, _call_in_place)
+    testing.register_silencing_check(Remote, check_silencing)
+
+
+def _call_in_place(func, *args, **kwargs):
+    """:func:`dlcourse.testing.call_in_place` for a Remote: the student's changes come back."""
+    channel = object.__getattribute__(func, "_channel")
+    return channel.call(object.__getattribute__(func, "_tag"), args, kwargs, in_place=True)
 
 
 @contextlib.contextmanager

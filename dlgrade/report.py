@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from .course import Course
+from .html_safety import NO_SCRIPT_CSP_META
 from .status import read_statuses, status_label
 
 
@@ -261,6 +262,7 @@ def render_html(summary: dict, images: dict[str, str]) -> str:
     counts = ", ".join(f"{k}: {v}" for k, v in sorted(summary["counts"].items()))
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        NO_SCRIPT_CSP_META,  # no script at all: the report has none of its own
         f"<title>Grading report: {e(summary['assignment'])}</title>",
         "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#222}"
         "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;"

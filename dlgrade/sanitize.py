@@ -30,6 +30,8 @@ from nbgrader.preprocessors import (
     OverwriteKernelspec,
 )
 
+from .safe_files import RefuseUnsafeSubmissions
+
 
 def _norm(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.strip().splitlines())
@@ -130,6 +132,7 @@ class RestoreTestCells(NbGraderPreprocessor):
 
 #: nbgrader's sanitizing steps with :class:`RestoreTestCells` in front of ``OverwriteCells``.
 SANITIZE_PREPROCESSORS = [
+    RefuseUnsafeSubmissions,  # no code runs while the folder holds a link, pipe, device, ...
     ClearOutput,
     DeduplicateIds,
     RestoreTestCells,

@@ -56,15 +56,18 @@ def configure(course: Course):
     """The nbgrader config for grading: the course's own plus our safety steps."""
     from . import judge
     from .feedback import FEEDBACK_PREPROCESSORS
+    from .html_safety import install as clean_pages
     from .outputs import install as cap_outputs
+    from .safe_files import install as refuse_unsafe_files
     from .sanitize import SANITIZE_PREPROCESSORS
 
     config = course.load_config()
     config.Autograde.sanitize_preprocessors = SANITIZE_PREPROCESSORS
     cap_outputs(config)  # also when the course's config does not use the sandbox
     config.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
+    refuse_unsafe_files(config)  # nbgrader's own copies see regular, allowed files only
     judge.install(config)  # tests run in this process, not in the student's kernel
-    config.GenerateFeedback.exporter_class = "dlgrade.feedback.CachedHTMLExporter"
+    clean_pages(config)  # feedback: student content cleaned, pages under a CSP
     config.OverwriteCells.add_missing_cells = True
     config.HideHiddenTestOutputs.begin_test_delimeter = config.ClearHiddenTests.get(
         "begin_test_delimeter", "BEGIN HIDDEN TESTS")

@@ -83,7 +83,8 @@ mkdir -p "$BASE/courses" && chown "$USER_NAME:" "$BASE/courses"
 
 # 4. The tests, as the user, in rootless mode (the sandbox picks it: the grader is not root).
 if [ $# -eq 0 ]; then
-  set -- tests/test_isolation.py tests/test_sandbox.py tests/test_rootless.py tests/test_grading.py
+  set -- tests/test_isolation.py tests/test_sandbox.py tests/test_rootless.py tests/test_grading.py \
+    tests/test_hostile_files.py tests/test_hostile_files_nbgrader.py
 fi
 cd "$REPO"
 as_user DLCOURSE_TEST_COURSE_BASE="$BASE/courses" "${EXTRA_ENV[@]}" \

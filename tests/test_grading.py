@@ -488,9 +488,8 @@ def test_killed_grading_process_is_replaced(tmp_path):
 
 def test_cached_feedback_exporter_writes_the_same_html():
     """The worker's HTML exporter reuses compiled templates; the pages must not change."""
-    from nbconvert.exporters import HTMLExporter
-
     from dlgrade.feedback import _TEMPLATE_CACHE, CachedHTMLExporter
+    from dlgrade.html_safety import CSPHTMLExporter as HTMLExporter  # the same, uncached
 
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_markdown_cell("# Feedback for $x^2$"),

@@ -138,6 +138,38 @@ def scale_in_place(a, params):
 def draw(rng):
     return rng.normal(size=2)
 
+def zeroes_and_lies(X, y):
+    X[...] = 0.0
+    y[...] = 0.0
+    return np.zeros(X.shape[1]), 0.0
+
+def nudge_and_restore(f, x):
+    values = []
+    for i in range(x.size):
+        old = x[i]
+        x[i] = old + 1.0
+        values.append(f(x))
+        x[i] = old
+    return values
+
+def nudge_a_copy(f, x):
+    values = []
+    for i in range(x.size):
+        y = x.copy()
+        y[i] += 1.0
+        values.append(f(y))
+    return values
+
+def hushed_sigmoid(t):
+    import warnings
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return 1.0 / (1.0 + np.exp(-np.asarray(t, dtype=float)))
+
+def reseeds():
+    np.random.seed(424242)
+    return 0
+
 def apply_twice(f, x):
     return f(f(x))
 
@@ -173,7 +205,9 @@ def _kernel():
                       interrupt=km.interrupt_kernel)
     names = channel.get({"echo", "sigmoid", "overflows", "fails", "talks", "scale_in_place",
                          "draw", "apply_twice", "fit", "gives_object_array", "loops",
-                         "naps", "answer", "not_defined"})
+                         "naps", "answer", "not_defined", "zeroes_and_lies",
+                         "nudge_and_restore", "nudge_a_copy", "hushed_sigmoid",
+                         "reseeds"})
     yield channel, names
     channel.close()
     kc.stop_channels()
@@ -241,21 +275,91 @@ def test_warnings_are_carried_and_output_is_dropped(kernel, capsys):
     assert assert_no_warnings(ns["overflows"], 1.0, name="exp(1)") == np.exp(1.0)
 
 
-def test_arguments_changed_in_place_are_copied_back(kernel):
+def test_the_judge_owns_its_arguments(kernel):
+    """Issue 21: a function that zeroes the test's X and y cannot change what the test then
+    computes from them; its in-place changes stay on its own copies."""
+    _, ns = kernel
+    X, y = np.arange(6.0).reshape(3, 2), np.array([1.0, 0.0, 1.0])
+    ns["zeroes_and_lies"](X, y)
+    assert X.tolist() == [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]] and y.tolist() == [1.0, 0.0, 1.0]
+    a, params = np.arange(3.0), {"W": np.zeros(2)}
+    ns["scale_in_place"](a, params)
+    assert a.tolist() == [0.0, 1.0, 2.0] and params == {"W": params["W"]}
+    rng, twin = np.random.default_rng(3), np.random.default_rng(3)
+    assert np.array_equal(ns["draw"](rng), twin.normal(size=2))
+    assert rng.random() == np.random.default_rng(3).random()  # the judge's rng did not move
+
+
+def test_call_in_place_brings_the_changes_back_when_a_test_asks(kernel):
+    from dlcourse.testing import call_in_place
+    from dlgrade import judge_source
+
+    judge_source.register()
     _, ns = kernel
     a = np.arange(3.0)
     weights = np.zeros(2)
     params = {"W": weights}
-    ns["scale_in_place"](a, params)
+    call_in_place(ns["scale_in_place"], a, params)
     assert a.tolist() == [0.0, 2.0, 4.0]
     assert params["W"] is weights and weights.tolist() == [7.0, 0.0] and params["new"] == 1
-
-
-def test_generator_state_advances_as_if_called_here(kernel):
-    _, ns = kernel
     rng, twin = np.random.default_rng(3), np.random.default_rng(3)
-    assert np.array_equal(ns["draw"](rng), twin.normal(size=2))
+    assert np.array_equal(call_in_place(ns["draw"], rng), twin.normal(size=2))
     assert rng.random() == twin.random()
+
+
+def test_in_place_calls_show_the_live_array_to_the_judges_callbacks(kernel):
+    """numerical_gradient's recipe: the student's code perturbs x itself and calls f, which
+    reads the test's x (not its argument); a copy-perturbing version shows f nothing."""
+    from dlcourse.testing import call_in_place
+    from dlgrade import judge_source
+
+    judge_source.register()
+    _, ns = kernel
+    x = np.array([1.0, 2.0])
+    reads_x = lambda _ignored: float(np.sum(x ** 2))  # noqa: E731
+    assert call_in_place(ns["nudge_and_restore"], reads_x, x) == [8.0, 10.0]
+    assert x.tolist() == [1.0, 2.0]
+    assert call_in_place(ns["nudge_a_copy"], reads_x, x) == [5.0, 5.0]
+
+
+def test_the_global_random_state_is_restored_after_each_notebook(tmp_path):
+    """A student's np.random.seed(424242) inside a judged call does not reach the next
+    notebook: JudgedExecute restores the grading process's state (issue 21)."""
+    import nbformat
+
+    from dlgrade.judge import JudgedExecute
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("import numpy as np\ndef reseeds():\n"
+                                          "    np.random.seed(424242)\n    return 0"),
+                nbformat.v4.new_code_cell("assert reseeds() == 0")]
+    nb.cells[1].metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True,
+                                        "grade_id": "t", "points": 1, "schema_version": 3}
+    np.random.seed(5)  # noqa: NPY002
+    before = np.random.get_state()[1].copy()  # noqa: NPY002
+    executed, _ = JudgedExecute(judge=True, timeout=30).preprocess(
+        nb, {"metadata": {"path": str(tmp_path)}})
+    assert not [o for o in executed.cells[1].outputs if o.output_type == "error"]
+    assert np.array_equal(np.random.get_state()[1], before)  # noqa: NPY002
+    np.random.seed(424242)  # noqa: NPY002
+    leaked = np.random.get_state()[1].copy()  # noqa: NPY002
+    assert not np.array_equal(leaked, before)
+
+
+def test_silenced_warnings_fail_the_no_overflow_requirement(kernel):
+    """catch_warnings + errstate around the naive sigmoid: its values are right (exp(1000)
+    rounds to the correct 0 or 1) and its warning is gone; the kernel's view finds it."""
+    from dlcourse.testing import assert_no_silenced_warnings, assert_no_warnings
+    from dlgrade import judge_source
+
+    judge_source.register()
+    _, ns = kernel
+    assert assert_no_warnings(ns["hushed_sigmoid"], np.array([-1000.0]))[0] == 0.0
+    with pytest.raises(AssertionError, match="switches warnings off .*catch_warnings"):
+        assert_no_silenced_warnings(ns["hushed_sigmoid"], "sigmoid")
+    assert_no_silenced_warnings(ns["sigmoid"], "sigmoid")
 
 
 def test_judge_functions_are_called_back_even_nested(kernel):

@@ -8,6 +8,8 @@ import numpy as np
 
 from dlcourse.testing import (
     assert_close,
+    assert_finite,
+    assert_no_silenced_warnings,
     assert_no_warnings,
     assert_own_implementation,
     assert_scalar,
@@ -26,6 +28,7 @@ __all__ = [
 def check_sigmoid(sigmoid):
     """sigmoid(0) = 1/2, symmetric, shape-preserving, no overflow for large |t|."""
     assert_own_implementation(sigmoid)
+    assert_no_silenced_warnings(sigmoid, "sigmoid")
     value = sigmoid(0.0)
     assert_shape(value, (), "sigmoid(0.0)")
     assert_close(value, 0.5, "sigmoid(0.0)", hint="sigmoid(t) = 1 / (1 + exp(-t))")
@@ -112,21 +115,25 @@ def check_fit_neuron(fit_neuron):
     X = np.array([[0.0, 1.0], [1.0, 0.5], [2.0, 2.0], [3.0, 1.0], [4.0, 3.5], [5.0, 2.0],
                   [1.5, 3.0], [3.5, 0.0]])
     y = np.array([0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 0.0])
-    result = fit_neuron(X, y, 0.1, 300)
+    # the reference is computed first, and the student's function gets copies: whatever it
+    # does to its X and y, the loss below is measured on the data it was asked to fit
+    w_ref, b_ref = _fit_reference(X, y, 0.1, 300)
+    reference = _bce(y, 1.0 / (1.0 + np.exp(-(X @ w_ref + b_ref))))
+    result = fit_neuron(X.copy(), y.copy(), 0.1, 300)
     if not (isinstance(result, (tuple, list)) and len(result) == 2):
         raise AssertionError("fit_neuron should return a pair (w, b)")
     w, b = result
     assert_shape(w, (2,), "w")
     b = assert_scalar(b, "b")
+    assert_finite(w, "w", hint="a step size of 0.1 should not blow up: check the update")
     w = np.asarray(w, dtype=float)
     loss = _bce(y, 1.0 / (1.0 + np.exp(-(X @ w + b))))
-    w_ref, b_ref = _fit_reference(X, y, 0.1, 300)
-    reference = _bce(y, 1.0 / (1.0 + np.exp(-(X @ w_ref + b_ref))))
-    if loss > np.log(2) + 1e-9:
+    # written so that a nan loss fails too (nan > bound is False)
+    if not loss <= np.log(2) + 1e-9:
         raise AssertionError(f"the fitted neuron's loss {loss:.4f} is worse than at w = 0, b = 0 "
                              f"({np.log(2):.4f}): step against the gradient, "
                              "w <- w - lr * X.T @ (p - y) / n_samples")
-    if loss > reference + 1e-3:
+    if not loss <= reference + 1e-3:
         raise AssertionError(f"after 300 steps with lr=0.1 the mean BCE is {loss:.4f}, gradient "
                              f"descent reaches {reference:.4f}: check the gradient "
                              "(dL/dw = X.T @ (p - y) / n_samples, dL/db = mean(p - y)) "

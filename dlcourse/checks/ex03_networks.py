@@ -49,15 +49,16 @@ def check_init_params(init_params):
     assert_own_implementation(init_params)
     sizes = [2, 3, 1]
     params = check_param_list(init_params(sizes, 0), sizes, "init_params([2, 3, 1], 0)")
-    again = init_params(sizes, 0)
-    for index, ((W, b), (W_again, b_again)) in enumerate(zip(params, again, strict=False)):
+    again = check_param_list(init_params(sizes, 0), sizes,
+                             "init_params([2, 3, 1], 0), called again")
+    for index, ((W, b), (W_again, b_again)) in enumerate(zip(params, again, strict=True)):
         if not (np.array_equal(W, W_again) and np.array_equal(b, b_again)):
             raise AssertionError(f"init_params gave different W{index + 1} or b{index + 1} for the "
                                  "same seed: build the generator from it, "
                                  "rng = np.random.default_rng(rng)")
     for index, (W, _) in enumerate(params):
         assert_finite(W, f"W{index + 1}")
-        if np.max(np.abs(W)) > 10:
+        if not np.max(np.abs(W)) <= 10:
             raise AssertionError(f"W{index + 1} has entries as large as {np.max(np.abs(W)):.3g}: "
                                  "draw small weights, e.g. normal with std sqrt(2 / n_in)")
     W1 = np.asarray(params[0][0])
@@ -69,8 +70,8 @@ def check_init_params(init_params):
                              "unit j, so all three units compute the same function and get the "
                              "same gradient forever (the symmetry is never broken); draw every "
                              "entry independently, e.g. rng.normal(size=(n_in, n_out))")
-    other = init_params(sizes, 1)
-    if all(np.array_equal(W, W_other) for (W, _), (W_other, _) in zip(params, other, strict=False)):
+    other = check_param_list(init_params(sizes, 1), sizes, "init_params([2, 3, 1], 1)")
+    if all(np.array_equal(W, W_other) for (W, _), (W_other, _) in zip(params, other, strict=True)):
         raise AssertionError("init_params gave the same weights for the seeds 0 and 1: draw them "
                              "from np.random.default_rng(rng)")
 

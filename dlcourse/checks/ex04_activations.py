@@ -9,20 +9,28 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlcourse.testing import assert_close, assert_finite, assert_own_implementation, assert_shape
+from dlcourse.testing import (
+    assert_close,
+    assert_finite,
+    assert_own_implementation,
+    assert_shape,
+    call_in_place,
+)
 
 #: A few points on both sides of the kink at 0, and 0 itself.
 T = np.array([-2.0, -0.5, 0.0, 0.5, 3.0])
 
 
 def _call_unchanged(func, t, name, *args, **kwargs):
-    """Call ``func(t, ...)`` and fail if it modified ``t`` in place."""
+    """Call ``func`` on a copy of ``t`` (asking for its in-place changes) and fail if it
+    modified that copy; ``t`` itself, from which the expected values come, is never touched."""
     before = np.array(t, copy=True)
-    result = func(t, *args, **kwargs)
-    if not np.array_equal(before, t):
+    given = np.array(t, copy=True)
+    result = call_in_place(func, given, *args, **kwargs)
+    if not np.array_equal(before, given):
         raise AssertionError(
             f"{name} changed its input t in place (t was {before.tolist()}, "
-            f"afterwards {np.asarray(t).tolist()}): return a new array, e.g. with "
+            f"afterwards {given.tolist()}): return a new array, e.g. with "
             "np.maximum or np.where, instead of assigning into t"
         )
     return result

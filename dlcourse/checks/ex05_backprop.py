@@ -16,6 +16,7 @@ from dlcourse.testing import (
     assert_own_implementation,
     assert_scalar,
     assert_shape,
+    call_in_place,
     reference_numerical_gradient,
 )
 
@@ -124,12 +125,12 @@ def check_dense_backward(dense_backward):
     W = np.array([[0.5, -1.0], [2.0, 0.0], [1.0, 1.5]])
     dZ = np.array([[1.0, -2.0], [0.5, 3.0]])
     X_before, W_before = X.copy(), W.copy()
-    result = dense_backward(dZ, X, W)
+    result = call_in_place(dense_backward, dZ.copy(), X_before, W_before)
     if not isinstance(result, (tuple, list)) or len(result) != 3:
         raise AssertionError("dense_backward should return three arrays (dX, dW, db), got "
                              f"{type(result).__name__}")
     dX, dW, db = result
-    if not (np.array_equal(X, X_before) and np.array_equal(W, W_before)):
+    if not (np.array_equal(X, X_before) and np.array_equal(W, W_before)):  # the copies
         raise AssertionError("dense_backward changed X or W in place: leave its arguments alone")
     # Z = X @ W + b, so dX = dZ W^T, dW = X^T dZ, db = sum of dZ over the samples.
     assert_shape(dW, (3, 2), "dW")
@@ -172,34 +173,43 @@ def check_mlp_gradients(mlp_gradients):
 
 
 def check_numerical_gradient(numerical_gradient):
-    """Check numerical_gradient on two functions with known gradients, and that x is restored."""
+    """Check numerical_gradient on functions with known gradients, that x is perturbed in place
+    (section 3 reads it through ``params``) and restored."""
     assert_own_implementation(numerical_gradient, "numerical_gradient")
-    x = np.array([1.0, -2.0, 0.5])
-    before = x.copy()
-    grad = numerical_gradient(lambda v: float(np.sum(v ** 3)), x)
+    before = np.array([1.0, -2.0, 0.5])
+    x = before.copy()  # the student's copy: its in-place changes come back into it
+    grad = call_in_place(numerical_gradient, lambda v: float(np.sum(v ** 3)), x)
     if not np.allclose(x, before, rtol=0.0, atol=1e-12):
         raise AssertionError(
             f"x changed from {before.tolist()} to {x.tolist()}: put each entry back after "
-            "perturbing it (or perturb a copy)")
-    assert_shape(grad, x.shape, "numerical_gradient(f, x)")
+            "perturbing it, so that x is exactly as it was when numerical_gradient returns")
+    assert_shape(grad, before.shape, "numerical_gradient(f, x)")
     assert_gradient_close(grad, 3 * before ** 2, "numerical_gradient of sum(x**3)",
                           hint="use the central difference (f(x + eps) - f(x - eps)) / (2 eps) "
                           "for one entry at a time")
     # With a large step the central difference of x**3 is exactly 3 x**2 + eps**2.
-    grad = numerical_gradient(lambda v: float(np.sum(v ** 3)), x.copy(), eps=0.1)
+    grad = numerical_gradient(lambda v: float(np.sum(v ** 3)), before.copy(), eps=0.1)
     assert_close(grad, 3 * before ** 2 + 0.01, "numerical_gradient(sum(x**3), x, eps=0.1)",
                  rtol=1e-9,
                  hint="use the given eps and the central difference (f(x + eps) - f(x - eps)) "
                  "/ (2 eps); a one-sided difference is less accurate")
-    W = np.array([[0.3, -1.2], [2.0, 0.7], [-0.4, 1.1]])
     A = np.array([[1.0, 2.0], [-1.0, 0.5], [3.0, -2.0]])
-    before = W.copy()
-    grad = numerical_gradient(lambda M: float(np.sum(A * np.sin(M))), W)
-    if not np.allclose(W, before, rtol=0.0, atol=1e-12):
+    W_before = np.array([[0.3, -1.2], [2.0, 0.7], [-0.4, 1.1]])
+    W = W_before.copy()
+    # section 3's recipe: f ignores its argument and reads the matrix itself (as the loss reads
+    # W1 through params), so only a perturbation of x itself reaches it
+    grad = call_in_place(numerical_gradient, lambda _: float(np.sum(A * np.sin(W))), W)
+    if not np.allclose(W, W_before, rtol=0.0, atol=1e-12):
         raise AssertionError("the matrix x changed during numerical_gradient: put each entry "
                              "back after perturbing it")
     assert_shape(grad, (3, 2), "numerical_gradient(f, W) for a (3, 2) matrix W")
-    assert_gradient_close(grad, A * np.cos(before), "numerical_gradient(f, W)",
+    if np.allclose(np.asarray(grad, dtype=float), 0.0):
+        raise AssertionError(
+            "numerical_gradient returned zeros for a function that reads the matrix W itself "
+            "rather than its argument (as mlp_gradients reads W1 through params in section 3): "
+            "perturb x in place (x[index] = original + eps, call f(x), ..., x[index] = "
+            "original), not a copy of x, which f never sees")
+    assert_gradient_close(grad, A * np.cos(W_before), "numerical_gradient(f, W)",
                           hint="perturb every entry of a matrix "
                           "(e.g. loop over np.ndindex(x.shape))")
 
@@ -239,21 +249,24 @@ def check_one_step(train, X, y, layer_sizes, lr, seed):
     before each.
     """
     tiny = 1e-12
-    P0, losses = train(X, y, layer_sizes, lr=tiny, n_epochs=3, rng=np.random.default_rng(seed))
+    P0, losses = train(X.copy(), y.copy(), layer_sizes, lr=tiny, n_epochs=3,
+                       rng=np.random.default_rng(seed))
     P0 = _as_float_params(P0, layer_sizes, "train(..., lr=1e-12)")
     assert_shape(losses, (3,), "losses of train(..., n_epochs=3)")
     loss0 = mlp_loss(X, y, P0)
     assert_close(losses, [loss0] * 3, "losses of train(..., lr=1e-12, n_epochs=3)",
                  hint="with lr=1e-12 the parameters do not move, so every entry should be the "
                  "mean binary cross-entropy of the returned parameters")
-    P0_again, _ = train(X, y, layer_sizes, lr=tiny, n_epochs=1, rng=np.random.default_rng(seed))
+    P0_again, _ = train(X.copy(), y.copy(), layer_sizes, lr=tiny, n_epochs=1,
+                        rng=np.random.default_rng(seed))
     P0_again = _as_float_params(P0_again, layer_sizes, "train(..., lr=1e-12)")
     for layer, ((W, b), (W2, b2)) in enumerate(zip(P0, P0_again, strict=True), start=1):
         if not (np.allclose(W, W2) and np.allclose(b, b2)):
             raise AssertionError(
                 f"two calls of train with the same rng seed started from different W{layer}: "
                 "draw the initial weights from np.random.default_rng(rng), never from np.random")
-    P1, losses1 = train(X, y, layer_sizes, lr=lr, n_epochs=1, rng=np.random.default_rng(seed))
+    P1, losses1 = train(X.copy(), y.copy(), layer_sizes, lr=lr, n_epochs=1,
+                        rng=np.random.default_rng(seed))
     P1 = _as_float_params(P1, layer_sizes, f"train(..., lr={lr}, n_epochs=1)")
     assert_shape(losses1, (1,), "losses of train(..., n_epochs=1)")
     assert_close(losses1, [loss0], f"losses of train(..., lr={lr}, n_epochs=1)",
@@ -272,7 +285,8 @@ def check_one_step(train, X, y, layer_sizes, lr, seed):
                         "the gradient of the mean binary cross-entropy over all samples")
             assert_gradient_close(step, g, f"(change of {name} in one epoch) / (-lr)",
                                   rtol=1e-4, hint=hint)
-    P2, losses2 = train(X, y, layer_sizes, lr=lr, n_epochs=2, rng=np.random.default_rng(seed))
+    P2, losses2 = train(X.copy(), y.copy(), layer_sizes, lr=lr, n_epochs=2,
+                        rng=np.random.default_rng(seed))
     _as_float_params(P2, layer_sizes, f"train(..., lr={lr}, n_epochs=2)")
     assert_close(losses2, [loss0, mlp_loss(X, y, P1)], f"losses of train(..., lr={lr}, n_epochs=2)",
                  hint="losses[k] is the loss before update k, one entry per epoch")
@@ -280,7 +294,7 @@ def check_one_step(train, X, y, layer_sizes, lr, seed):
 
 def check_learns(train, X, y, layer_sizes, lr, n_epochs, seed, min_accuracy):
     """Check that ``train`` fits an easy problem: loss goes down, accuracy is reached."""
-    params, losses = train(X, y, layer_sizes, lr=lr, n_epochs=n_epochs,
+    params, losses = train(X.copy(), y.copy(), layer_sizes, lr=lr, n_epochs=n_epochs,
                            rng=np.random.default_rng(seed))
     params = _as_float_params(params, layer_sizes, "train")
     assert_shape(losses, (n_epochs,), f"losses of train(..., n_epochs={n_epochs})")
@@ -297,7 +311,7 @@ def check_learns(train, X, y, layer_sizes, lr, n_epochs, seed, min_accuracy):
     W, b = params[-1]
     predicted = ((A @ W + b)[:, 0] > 0).astype(float)
     accuracy = float(np.mean(predicted == y))
-    if accuracy < min_accuracy:
+    if not accuracy >= min_accuracy:
         raise AssertionError(
             f"after training, the returned parameters classify only {accuracy:.0%} of the "
             f"training samples correctly (ReLU hidden layers, sigmoid output), expected at least "

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlcourse.testing import assert_close, assert_own_implementation, assert_shape, same_values
+from dlcourse.testing import (
+    assert_close,
+    assert_own_implementation,
+    assert_shape,
+    call_in_place,
+    same_values,
+)
 
 # The contract names no dtype, so an answer computed in float32 (as deep-learning libraries do)
 # is correct: its rounding errors reach ~1e-6 after a few recurrent steps, while every mistake
@@ -85,9 +91,9 @@ def check_conv2d(conv2d):
     image = np.arange(20.0).reshape(4, 5)
     image[1, 2] = -4.0
     kernel = np.array([[1.0, 2.0, 0.0], [0.0, -1.0, 3.0]])
-    image_before = image.copy()
-    out = conv2d(image, kernel)
-    if not np.array_equal(image, image_before):
+    given = image.copy()  # the student's copy: its in-place changes come back into it
+    out = call_in_place(conv2d, given, kernel.copy())
+    if not np.array_equal(image, given):
         raise AssertionError("conv2d changed the image in place: leave its arguments alone")
     diagnose_conv2d(out, image, kernel, "conv2d(4x5 image, 2x3 kernel)")
     diagnose_conv2d(conv2d(image, np.array([[2.0]])), image, np.array([[2.0]]),
@@ -132,9 +138,9 @@ def check_max_pool2d(max_pool2d):
                   [4.0, -1.0, 5.0, 7.0],
                   [0.5, 2.5, -3.0, 6.0],
                   [9.0, 1.5, 8.0, -2.0]])
-    before = x.copy()
-    out = max_pool2d(x, 2)
-    if not np.array_equal(x, before):
+    given = x.copy()  # the student's copy: its in-place changes come back into it
+    out = call_in_place(max_pool2d, given, 2)
+    if not np.array_equal(x, given):
         raise AssertionError("max_pool2d changed x in place: leave its arguments alone")
     diagnose_max_pool2d(out, x, 2, "max_pool2d(4x4 x, 2)")
     odd = np.arange(35.0).reshape(5, 7) % 11
@@ -186,7 +192,7 @@ def check_rnn_forward(rnn_forward):
     b = np.array([0.05, -0.1])
     h0 = np.array([0.3, -0.7])
     arguments = [a.copy() for a in (xs, Wx, Wh, b, h0)]
-    hs = rnn_forward(*arguments)
+    hs = call_in_place(rnn_forward, *arguments)
     if not all(np.array_equal(a, c) for a, c in zip(arguments, (xs, Wx, Wh, b, h0),
                                                      strict=True)):
         raise AssertionError("rnn_forward changed one of its arguments in place: keep the "

@@ -35,6 +35,7 @@ from dlcourse.testing import (
     assert_gradient_close,
     assert_own_implementation,
     assert_shape,
+    call_in_place,
     reference_numerical_gradient,
     same_values,
 )
@@ -79,7 +80,7 @@ def call_unchanged(func, arguments, what):
     stays an ``int``, so ``[0.0] * size`` or ``isinstance(size, int)`` work as in the text.
     """
     copies = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in arguments]
-    result = func(*copies)
+    result = call_in_place(func, *copies)  # the changes come back into the copies
     try:
         names = list(inspect.signature(func).parameters)
     except (TypeError, ValueError):
@@ -325,6 +326,42 @@ def diagnose_max_pool2d_backward(dX, dOut, X, size, what):
         "dX is 0 except at the maximum of each window, which gets that window's dOut")
 
 
+def diagnose_tied_max_pool2d_backward(dX, dOut, X, size, what):
+    """Check ``dX`` on windows whose maximum appears more than once.
+
+    The derivative is not defined there; the contract accepts any subgradient: each window's
+    ``dOut`` split among its tied maxima in shares of at least 0 that add up to 1 (the package
+    and PyTorch give it all to the first maximum in reading order, an even split is fine too),
+    and 0 everywhere else. Copying the whole ``dOut`` to every tied maximum is not one: the
+    window would pass on more gradient than it received.
+    """
+    dOut, X = _floats(dOut, X)
+    assert_shape(dX, X.shape, f"dX ({what})")
+    dX = np.asarray(dX, dtype=float)
+    n, c, H, W = X.shape
+    for a, ch, i, j in np.ndindex(n, c, H // size, W // size):
+        rows, cols = slice(i * size, (i + 1) * size), slice(j * size, (j + 1) * size)
+        window, grad, given = X[a, ch, rows, cols], dX[a, ch, rows, cols], dOut[a, ch, i, j]
+        tied = window == window.max()
+        where = f"window ({i}, {j}) of {what}"
+        if not np.allclose(grad[~tied], 0.0, atol=1e-9):
+            raise AssertionError(f"dX is not 0 away from the maximum in {where}: only a position "
+                                 "holding the window's maximum can change the output")
+        shares = grad[tied] / given
+        if np.isclose(shares.sum(), tied.sum()) and tied.sum() > 1:
+            raise AssertionError(
+                f"in {where} the maximum appears {int(tied.sum())} times and every one of them "
+                f"got the window's whole dOut ({given:g}), so the window passes on "
+                f"{int(tied.sum())} times the gradient it received. Give dOut to one of the tied "
+                "positions (np.argmax picks the first, as the package does) or split it among "
+                "them")
+        if not (np.all(shares >= -1e-9) and np.isclose(shares.sum(), 1.0, atol=1e-9)):
+            raise AssertionError(
+                f"in {where} the tied maxima got {grad[tied].round(6).tolist()} of the window's "
+                f"dOut {given:g}: together they should get exactly dOut (all of it to one of "
+                "them, or shares of it)")
+
+
 def check_max_pool2d_backward(max_pool2d_backward):
     """Check max_pool2d_backward on a 2-channel 4x5 input (a column dropped) and a batch of 2."""
     assert_own_implementation(max_pool2d_backward, "max_pool2d_backward")
@@ -344,6 +381,11 @@ def check_max_pool2d_backward(max_pool2d_backward):
     dOut2 = np.arange(1.0, 9.0).reshape(2, 1, 2, 2)
     diagnose_max_pool2d_backward(max_pool2d_backward(dOut2, X2, 3), dOut2, X2, 3,
                                  "X (2, 1, 6, 6), size 3")
+    # ties: two 4s in the first window, three 0s in the second (any subgradient passes)
+    X3 = np.array([[[[1.0, 4.0, 0.0, 0.0], [4.0, 2.0, 0.0, -1.0]]]])
+    dOut3 = np.array([[[[10.0, -3.0]]]])
+    diagnose_tied_max_pool2d_backward(max_pool2d_backward(dOut3, X3.copy(), 2), dOut3, X3, 2,
+                                      "X (1, 1, 2, 4) with tied maxima, size 2")
 
 
 # --------------------------------------------------------------------------- rnn_backward

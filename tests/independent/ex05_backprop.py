@@ -45,9 +45,14 @@ VARIANTS = {
             def numerical_gradient(f, x, eps=1e-6):
                 grad = np.zeros(x.shape)
                 for i in range(x.size):
-                    step = np.zeros(x.shape)
-                    step.flat[i] = eps
-                    grad.flat[i] = (f(x + step) - f(x - step)) / (2 * eps)
+                    idx = np.unravel_index(i, x.shape)
+                    keep = x[idx]
+                    x[idx] = keep + eps
+                    up = f(x)
+                    x[idx] = keep - eps
+                    down = f(x)
+                    x[idx] = keep
+                    grad[idx] = (up - down) / (2 * eps)
                 return grad
             ''',
         "train": '''
@@ -135,16 +140,16 @@ VARIANTS = {
             ''',
         "numerical_gradient": '''
             def numerical_gradient(f, x, eps=1e-6):
-                work = np.array(x, dtype=float, copy=True)
-                grad = np.empty_like(work)
-                for idx in np.ndindex(*work.shape):
-                    keep = work[idx]
-                    work[idx] = keep + eps
-                    up = f(work)
-                    work[idx] = keep - eps
-                    down = f(work)
-                    work[idx] = keep
-                    grad[idx] = (up - down) / (2 * eps)
+                grad = np.empty(x.shape)
+                with np.nditer(x, flags=["multi_index"], op_flags=["readwrite"]) as entries:
+                    for entry in entries:
+                        keep = float(entry)
+                        entry[...] = keep + eps
+                        up = f(x)
+                        entry[...] = keep - eps
+                        down = f(x)
+                        entry[...] = keep
+                        grad[entries.multi_index] = (up - down) / (2 * eps)
                 return grad
             ''',
         "train": '''

@@ -127,7 +127,8 @@ VARIANTS = {
                 n, c, Ho, Wo = np.shape(dOut)
                 blocks = X[:, :, :Ho * size, :Wo * size].reshape(n, c, Ho, size, Wo, size)
                 top = blocks.max(axis=(3, 5), keepdims=True)
-                routed = np.where(blocks == top, np.asarray(dOut)[:, :, :, None, :, None], 0.0)
+                tied = (blocks == top).sum(axis=(3, 5), keepdims=True)   # ties share dOut
+                routed = np.where(blocks == top, np.asarray(dOut)[:, :, :, None, :, None] / tied, 0.0)
                 dX = np.zeros_like(X)
                 dX[:, :, :Ho * size, :Wo * size] = routed.reshape(n, c, Ho * size, Wo * size)
                 return dX
@@ -309,6 +310,11 @@ VARIANTS["float32"] = {
             n, c, Ho, Wo = dOut.shape
             blocks = X[:, :, :Ho * size, :Wo * size].reshape(n, c, Ho, size, Wo, size)
             mask = blocks == blocks.max(axis=(3, 5), keepdims=True)
+            # the last tied maximum in reading order takes dOut: mark only it
+            flat = mask.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, Ho, Wo, size * size)
+            last = size * size - 1 - flat[..., ::-1].argmax(axis=-1)
+            flat = np.arange(size * size) == last[..., None]
+            mask = flat.reshape(n, c, Ho, Wo, size, size).transpose(0, 1, 2, 4, 3, 5)
             dX = np.zeros_like(X)
             dX[:, :, :Ho * size, :Wo * size] = (mask * dOut[:, :, :, None, :, None]).reshape(
                 n, c, Ho * size, Wo * size)

@@ -143,6 +143,39 @@ MISTAKES = [
             "    return loss, [(X.T @ dZ1, dZ1.sum(axis=0)), (A1.T @ dZ2, dZ2.sum(axis=0))]\n"
         ),
     ),
+    # issue 22 item 16: correct central differences on a perturbed copy of x, which a function
+    # that reads x itself (section 3's loss reading W1 through params) never sees
+    dict(
+        function="numerical_gradient",
+        why="perturbs a copy of x (x + step): zeros for a function that reads x itself",
+        source=(
+            "def numerical_gradient(f, x, eps=1e-6):\n"
+            "    grad = np.zeros(x.shape)\n"
+            "    for i in range(x.size):\n"
+            "        step = np.zeros(x.shape)\n"
+            "        step.flat[i] = eps\n"
+            "        grad.flat[i] = (f(x + step) - f(x - step)) / (2 * eps)\n"
+            "    return grad\n"
+        ),
+    ),
+    dict(
+        function="numerical_gradient",
+        why="perturbs and restores a working copy of x: zeros for a function that reads x itself",
+        source=(
+            "def numerical_gradient(f, x, eps=1e-6):\n"
+            "    work = np.array(x, dtype=float, copy=True)\n"
+            "    grad = np.empty_like(work)\n"
+            "    for idx in np.ndindex(*work.shape):\n"
+            "        keep = work[idx]\n"
+            "        work[idx] = keep + eps\n"
+            "        up = f(work)\n"
+            "        work[idx] = keep - eps\n"
+            "        down = f(work)\n"
+            "        work[idx] = keep\n"
+            "        grad[idx] = (up - down) / (2 * eps)\n"
+            "    return grad\n"
+        ),
+    ),
     dict(
         function="numerical_gradient",
         why="one-sided (forward) difference instead of the central difference",
@@ -175,19 +208,20 @@ MISTAKES = [
     ),
     dict(
         function="numerical_gradient",
-        why="perturbs a copy and never undoes the perturbations (x itself is unchanged, but every "
-            "later partial derivative is taken at a shifted point)",
+        why="perturbs x in place but undoes the perturbations only at the end (x comes back "
+            "restored, but every later partial derivative is taken at a shifted point)",
         fails="hidden",
         source=(
             "def numerical_gradient(f, x, eps=1e-6):\n"
-            "    xc = np.array(x, dtype=float)\n"
-            "    grad = np.zeros_like(xc)\n"
-            "    for i in np.ndindex(xc.shape):\n"
-            "        xc[i] += eps\n"
-            "        f_plus = f(xc)\n"
-            "        xc[i] -= 2 * eps\n"
-            "        f_minus = f(xc)\n"
+            "    saved = x.copy()\n"
+            "    grad = np.zeros(x.shape)\n"
+            "    for i in np.ndindex(x.shape):\n"
+            "        x[i] += eps\n"
+            "        f_plus = f(x)\n"
+            "        x[i] -= 2 * eps\n"
+            "        f_minus = f(x)\n"
             "        grad[i] = (f_plus - f_minus) / (2 * eps)\n"
+            "    x[...] = saved\n"
             "    return grad\n"
         ),
     ),

@@ -127,6 +127,21 @@ MISTAKES = [
     ),
     dict(
         function="max_pool2d_backward",
+        why="copies dOut to every tied maximum of a window (window == window.max() as a mask, "
+            "not divided): the window passes on more gradient than it received",
+        source=(
+            "def max_pool2d_backward(dOut, X, size):\n"
+            "    dX = np.zeros_like(X, dtype=float)\n"
+            "    for i in range(dOut.shape[2]):\n"
+            "        for j in range(dOut.shape[3]):\n"
+            "            window = X[:, :, i * size:(i + 1) * size, j * size:(j + 1) * size]\n"
+            "            mask = window == window.max(axis=(2, 3), keepdims=True)\n"
+            "            dX[:, :, i * size:(i + 1) * size, j * size:(j + 1) * size] = mask * dOut[:, :, i:i + 1, j:j + 1]\n"
+            "    return dX\n"
+        ),
+    ),
+    dict(
+        function="max_pool2d_backward",
         why="the backward pass of average pooling (dOut / size**2 everywhere)",
         source=(
             "def max_pool2d_backward(dOut, X, size):\n"

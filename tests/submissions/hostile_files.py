@@ -1,0 +1,126 @@
+"""Submissions whose folders carry traps for whoever copies them (issue 21, item 1).
+
+Each student hands in the tiny assignment solved correctly, plus a first cell that prints,
+base64-encoded, every readable file beside the notebook, so whatever the grader copied into the
+kernel's folder shows up in the autograded notebook and the feedback. Beside the notebook lie:
+
+- ``links-solutions``: ``notes.txt`` -> the course's solutions notebook;
+- ``links-environ``: ``env.txt`` -> ``/proc/self/environ`` (the grader's environment holds
+  :data:`SECRET_VALUE`);
+- ``hard-link``: ``answers.txt``, a second name of the solutions notebook;
+- ``fifo``: ``pipe.csv``, a named pipe (a copy that never ends, or an error);
+- ``links-notebook``: the notebook itself is a link to the solutions notebook;
+- ``oversized``: a 6 MB ``big.csv`` (over the 5 MB limit);
+- ``honest-data``: a small ``data.csv`` (allowed: it must reach the kernel).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import nbformat
+
+from tests.submissions.crafted import REPO, decoded_outputs, make_variant, sandbox_config
+
+#: Put into the grading process's environment; no file of the course may show it afterwards.
+SECRET_ENV = "DLCOURSE_TEST_DB_PASSWORD"
+SECRET_VALUE = "grader-secret-7f3a9c"
+#: Text only the solutions notebook holds (a hidden test's message).
+SOLUTION_MARK = "secret-sigmoid-two"
+DATA_TEXT = "x,y\n1,2\n"
+
+READER = """\
+import base64 as _b64, os as _os
+for _name in sorted(_os.listdir(".")):
+    if _name.endswith((".txt", ".csv")) and _os.path.isfile(_name):
+        with open(_name, "rb") as _f:
+            print("FILE", _name, _b64.b64encode(_f.read()[:300000]).decode())
+"""
+
+STUDENTS = ["links-solutions", "links-environ", "hard-link", "fifo", "links-notebook",
+            "oversized", "honest-data"]
+#: student -> (refused file, words of the reason)
+REFUSED = {
+    "links-solutions": ("notes.txt", "a symbolic link"),
+    "links-environ": ("env.txt", "a symbolic link (to /proc/self/environ)"),
+    "hard-link": ("answers.txt", "a hard link"),
+    "fifo": ("pipe.csv", "a named pipe (FIFO)"),
+    "links-notebook": ("tiny.ipynb", "a symbolic link"),
+    "oversized": ("big.csv", "over the limit of 5.0 MB per file"),
+}
+
+
+def _reading_notebook(release: Path, source: Path) -> str:
+    nb = nbformat.reads(make_variant("correct", release, source), as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(READER))
+    return nbformat.writes(nb)
+
+
+def hand_in(course: Path) -> None:
+    """Write the submissions of :data:`STUDENTS` into ``course/submitted``."""
+    release = course / "exercises" / "tiny" / "tiny.ipynb"
+    source = course / "solutions" / "tiny" / "tiny.ipynb"
+    text = _reading_notebook(release, source)
+    for student in STUDENTS:
+        folder = course / "submitted" / student / "tiny"
+        folder.mkdir(parents=True)
+        if student != "links-notebook":
+            (folder / "tiny.ipynb").write_text(text)
+    sub = course / "submitted"
+    (sub / "links-solutions" / "tiny" / "notes.txt").symlink_to(source)
+    (sub / "links-environ" / "tiny" / "env.txt").symlink_to("/proc/self/environ")
+    os.link(source, sub / "hard-link" / "tiny" / "answers.txt")
+    os.mkfifo(sub / "fifo" / "tiny" / "pipe.csv")
+    (sub / "links-notebook" / "tiny" / "tiny.ipynb").symlink_to(source)
+    (sub / "oversized" / "tiny" / "big.csv").write_bytes(b"1,2\n" * (6 << 18))
+    (sub / "honest-data" / "tiny" / "data.csv").write_text(DATA_TEXT)
+
+
+def project_config() -> str:
+    """The repository's nbgrader_config.py, for the tiny course (without the sandbox lines
+    where this machine cannot enter it)."""
+    text = (REPO / "nbgrader_config.py").read_text()
+    if sandbox_config()[1] is not None:
+        text = "\n".join(ln for ln in text.splitlines() if "configure_nbgrader" not in ln)
+    return text
+
+
+def _decoded(text: str) -> str:
+    """``text`` plus every base64 blob in it decoded (also the READER's short ones)."""
+    import base64
+
+    blobs = [base64.b64decode(b).decode("utf-8", errors="replace")
+             for b in re.findall(r"^FILE \S+ (\S*)$", text, re.M)]
+    return "\n".join([text, decoded_outputs(text), *blobs])
+
+
+def printed(notebook: Path) -> str:
+    """What the autograded notebook's cells printed, with base64 blobs decoded."""
+    nb = nbformat.read(str(notebook), as_version=4)
+    text = "".join(str(o.get("text", "")) + "".join(o.get("traceback", []))
+                   for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    return _decoded(text)
+
+
+def leaks_in(folder: Path) -> list[str]:
+    """Files below ``folder`` (links not followed) that show the grader's secret or the
+    solutions' hidden-test text, raw or base64-encoded. Of an autograded notebook (which holds
+    the restored hidden tests by design) only what its cells printed counts."""
+    found = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > 20 << 20:
+            continue
+        if path.suffix == ".ipynb":
+            text = printed(path)
+        else:
+            text = _decoded(path.read_bytes().decode("utf-8", errors="replace"))
+        if SECRET_VALUE in text or SOLUTION_MARK in text:
+            found.append(str(path.relative_to(folder)))
+    return found
+
+
+def file_names(text: str) -> set[str]:
+    """Names the READER cell printed (``FILE <name> <base64>``)."""
+    return set(re.findall(r"^FILE (\S+) ", text, re.M))

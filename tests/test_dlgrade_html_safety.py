@@ -1,0 +1,64 @@
+"""dlgrade.html_safety on notebooks built in memory (fast; the browser test is
+tests/test_feedback_sanitised.py)."""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pytest
+from nbconvert.exporters import HTMLExporter
+
+from dlgrade.html_safety import CSP_META, CSPHTMLExporter, clean, with_csp
+
+HONEST = ("# Title\n\nInline $a<b$ and $$x^2$$\n\n```python\nx = 1 < 2\n```\n\n"
+          "| a | b |\n|---|---|\n| 1 | 2 |\n\n[docs](https://numpy.org) **bold** `code`\n")
+
+
+def _body(html: str) -> str:
+    return html[html.index("<body"):]
+
+
+def test_honest_markdown_renders_exactly_as_nbconvert_renders_it():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(HONEST)])
+    plain, _ = HTMLExporter().from_notebook_node(nb)
+    safe, _ = CSPHTMLExporter().from_notebook_node(nb)
+    assert _body(safe) == _body(plain)
+    assert CSP_META in safe and CSP_META not in plain
+
+
+def test_markdown_and_outputs_lose_every_way_to_run_script():
+    md = ('<img src=x onerror="alert(1)"> <a href="javascript:alert(2)">a</a> '
+          '<svg onload="alert(3)"></svg> <iframe srcdoc="x"></iframe> <b style="x">b</b>')
+    outputs = [nbformat.v4.new_output("display_data", data={
+        "text/html": "<script>alert(4)</script><p onclick='alert(5)'>p</p>",
+        "application/javascript": "alert(6)",
+        "image/svg+xml": "<svg onload='alert(7)'/>",
+        "image/png": 'AAAA" onerror="alert(8)',
+        "text/plain": "fallback"})]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(md),
+                                         nbformat.v4.new_code_cell("x", outputs=outputs)])
+    html, _ = CSPHTMLExporter().from_notebook_node(nb)
+    body = _body(html)
+    assert re.search(r"<[a-zA-Z][^>]*\son\w+\s*=", body) is None  # no handler on any tag
+    assert "<script>alert" not in body and "<iframe" not in body and "<svg" not in body
+    assert "javascript:" not in body
+    for dropped in ("alert(6)", "alert(7)", "alert(8)"):  # JS, SVG, a forged picture: gone
+        assert dropped not in body
+    assert "&lt;script&gt;alert(4)&lt;/script&gt;" in body  # shown as text
+    assert "<p>p</p>" in body and "<b>b</b>" in body
+
+
+def test_pictures_keep_only_image_data_urls():
+    assert clean('<img src="data:image/png;base64,AAAA">') == \
+        '<img src="data:image/png;base64,AAAA">'
+    assert clean('<img src="data:text/html;base64,AAAA">') == "<img>"
+    assert clean('<a href="data:text/html,x">l</a>') == "<a>l</a>"
+
+
+def test_the_policy_goes_first_in_the_head_and_needs_a_page():
+    page = with_csp("<html><head><script src='a.js'></script></head><body></body></html>")
+    assert page.index(CSP_META) < page.index("<script")
+    assert with_csp(page) == page
+    with pytest.raises(ValueError, match="html: expected a whole page"):
+        with_csp("<p>fragment</p>")
