@@ -64,8 +64,11 @@ install-test: install
 # workers than cores: many tests wait on kernels, nbgrader and Chromium). tests/conftest.py keeps
 # the tests that share a costly set-up on one worker and prints, at the end, the 15 slowest tests
 # and the time per test file.
+# One BLAS thread per test process: the workers are the parallelism (3 workers with OpenBLAS's 2
+# threads each would fight over 2 cores), and the grading kernels compute as the book's do.
 TEST_WORKERS ?= 3
 PYTEST_PARALLEL = -n $(TEST_WORKERS) --dist loadgroup
+export OPENBLAS_NUM_THREADS ?= 1
 
 # The site is built first, so the book and browser tests check that very build (DLCOURSE_BOOK_BUILT=1).
 # The same run grades every exercise again under another BLAS kernel (FORCED_KERNEL, in a copy of
