@@ -498,7 +498,9 @@ class DaskPool:
                           instructor_paths(self.course), "local")
         self.pending = {student: student}
         try:
-            files = _files(self.course.submitted_dir / student / self.assignment)
+            # the same safe read as a batch's (dlgrade.safe_files): refused files are a finding
+            files, refused = safe_files.read_folder(
+                self.course.submitted_dir / student / self.assignment)
             try:
                 result, artifacts = station.grade(student, files, self.deadline,
                                                   self.startup_timeout)
@@ -520,7 +522,7 @@ class DaskPool:
         self.pending = {}
         clear_local(self.course, self.assignment, student)
         store_artifacts(self.course, self.assignment, student, artifacts)
-        finish(student, result)
+        finish(student, safe_files.add_to_result(result, refused))
 
     #: Seconds between two looks at the cluster's workers while every thread is busy.
     REFRESH = 2.0
