@@ -113,3 +113,21 @@ def test_the_instructors_files_are_untouched(graded):
     source = course / "solutions" / "tiny" / "tiny.ipynb"
     assert os.lstat(source).st_nlink == 2  # the student's hard link is left in submitted/
     assert (course / "submitted" / "links-solutions" / "tiny" / "notes.txt").is_symlink()
+
+
+def test_a_regrade_of_one_student_reads_the_folder_as_safely(graded):
+    """``--student`` grades a batch of one in the engine's own process (no Dask): the same
+    refusal, the same reason, the same score, and still nothing of the solutions leaks."""
+    course = graded["course"]
+    env = {SECRET_ENV: SECRET_VALUE, "DLCOURSE_SANDBOX_MEMORY": "1G"}
+    run = dlcourse("grade", "tiny", "--student", "links-solutions", "--force", "--no-progress",
+                   cwd=course, env=env)
+    assert run.returncode in (0, 2), run.stdout + run.stderr
+    record = json.loads((course / "grading" / "tiny" / "status" / "links-solutions.json")
+                        .read_text())
+    name, why = REFUSED["links-solutions"]
+    assert record["status"] == "needs manual grading" and record["score"] == 5.0, record
+    assert f"{name}: " in record["reason"] and why in record["reason"], record["reason"]
+    folder = course / "autograded" / "links-solutions" / "tiny"
+    assert sorted(p.name for p in folder.iterdir()) == ["tiny.ipynb"]
+    assert file_names(printed(folder / "tiny.ipynb")) == set()
