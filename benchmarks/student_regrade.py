@@ -12,6 +12,7 @@ nothing is asserted.
 Usage::
 
     python benchmarks/student_regrade.py [--repeat 3]
+    python benchmarks/student_regrade.py --quick    # a smoke run: one regrade each way
 """
 
 from __future__ import annotations
@@ -31,7 +32,10 @@ sys.path.insert(0, str(ROOT))
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="a smoke run: one regrade each way")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.repeat = 1
 
     from dlgrade.cluster import DaskPool
     from dlgrade.collect import collect

@@ -52,7 +52,10 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=200)
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 20 repeats")
     args = parser.parse_args()
+    if args.quick:
+        args.repeat = 20
     notebook = ROOT / "solutions" / "02_neuron" / "02_neuron.ipynb"
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "02_neuron"
