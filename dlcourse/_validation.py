@@ -110,3 +110,15 @@ def check_fraction(value, name):
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
         raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
     return float(value)
+
+
+def check_weight_decay(weight_decay):
+    """``weight_decay`` as a float, a finite number >= 0 (the L2 strength or AdamW's decay)."""
+    if (
+        isinstance(weight_decay, bool)
+        or not isinstance(weight_decay, numbers.Real)
+        or not np.isfinite(weight_decay)
+        or weight_decay < 0
+    ):
+        raise ValueError(f"weight_decay must be a number >= 0, got {weight_decay!r}")
+    return float(weight_decay)

@@ -39,6 +39,7 @@ from ._validation import (
     check_labels,
     check_positive_float,
     check_positive_int,
+    check_weight_decay,
 )
 from .activations import get_activation, sigmoid, softmax
 from .data import as_rng, one_hot
@@ -150,15 +151,6 @@ def _check_Y(y, n_samples, n_out, name="y"):
     )
 
 
-def _check_weight_decay(weight_decay):
-    if (
-        isinstance(weight_decay, bool)
-        or not isinstance(weight_decay, numbers.Real)
-        or not np.isfinite(weight_decay)
-        or weight_decay < 0
-    ):
-        raise ValueError(f"weight_decay must be a number >= 0, got {weight_decay!r}")
-    return float(weight_decay)
 
 
 # ----------------------------------------------------------------------------- building blocks
@@ -384,7 +376,7 @@ def mlp_gradients(X, y, params, hidden_activation="relu", weight_decay=0.0):
     >>> round(loss, 4), grads[1][1]  # y_hat = 0.5: db2 = 0.5 - 1
     (0.6931, array([-0.5]))
     """
-    weight_decay = _check_weight_decay(weight_decay)
+    weight_decay = check_weight_decay(weight_decay)
     A, cache = mlp_forward_cache(X, params, hidden_activation)
     Y = _check_Y(y, A.shape[0], A.shape[1])
     Z_out = cache[-1][1]
@@ -574,7 +566,7 @@ class MLP:
         get_activation(hidden_activation)
         self.hidden_activation = hidden_activation
         self.seed = seed
-        self.weight_decay = _check_weight_decay(weight_decay)
+        self.weight_decay = check_weight_decay(weight_decay)
         self.init = init
         self.dropout = _check_p(dropout, "dropout")
         self._rng = as_rng(seed)

@@ -17,11 +17,15 @@ it computes it and subtract the result itself.
 from __future__ import annotations
 
 import inspect
-import numbers
 
 import numpy as np
 
-from ._validation import as_float_array, check_fraction, check_positive_float
+from ._validation import (
+    as_float_array,
+    check_fraction,
+    check_positive_float,
+    check_weight_decay,
+)
 
 __all__ = [
     "Adam",
@@ -218,14 +222,7 @@ class AdamW(Adam):
 
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
         super().__init__(lr=lr, beta1=beta1, beta2=beta2, eps=eps)
-        if (
-            isinstance(weight_decay, bool)
-            or not isinstance(weight_decay, numbers.Real)
-            or not np.isfinite(weight_decay)
-            or weight_decay < 0
-        ):
-            raise ValueError(f"weight_decay must be a number >= 0, got {weight_decay!r}")
-        self.weight_decay = float(weight_decay)
+        self.weight_decay = check_weight_decay(weight_decay)
 
     def update(self, arrays, grads):
         """Apply one step in place to a flat list of arrays (no checks, no copies)."""
