@@ -22,8 +22,11 @@ It prints the times, the throughput ratios against plain serial and whether ever
 every student the same score (read from the gradebook). Timings depend on the machine:
 this is a benchmark, not a test.
 
-    python benchmarks/grading.py            # N = 20 and 60
+    python benchmarks/grading.py            # N = 20 and 60, every mode
     python benchmarks/grading.py --quick    # a smoke run: N = 3, each kind of run once
+    python benchmarks/grading.py -n 60 --modes plain,grade2   # issue 23's pair only
+
+``--modes`` takes the keys of :data:`MODES` (``plain``, ``grade2``, ``grade2-nojudge``, ...).
 """
 
 from __future__ import annotations
@@ -198,8 +201,42 @@ def export_revision(rev: str, workdir: str) -> str:
     return target
 
 
+#: Every kind of run: ``key: (label, workers, sandbox, judge)``; ``workers`` is a count, or
+#: None (plain nbgrader), "rootless", "scheduler" or "before" for the special runs.
+MODES = {
+    "plain": ("plain serial nbgrader autograde (stock kernel)", None, None, None),
+    "grade1-nosandbox": ("dlcourse grade, 1 worker, sandbox off", 1, False, True),
+    "grade2-nosandbox": ("dlcourse grade, 2 workers, sandbox off", 2, False, True),
+    "grade1": ("dlcourse grade, 1 worker, sandbox on", 1, True, True),
+    "grade2": ("dlcourse grade, 2 workers, sandbox on", 2, True, True),
+    # the judge (tests in the grading process) against tests in the kernel, same run
+    "grade2-nojudge": ("dlcourse grade, 2 workers, sandbox on, judge off", 2, True, False),
+    "grade2-again": ("dask local cluster, 2 workers, sandbox on (again)", 2, True, True),
+    "rootless": ("2 workers, rootless sandbox (DLCOURSE_SANDBOX_ROOTLESS=1)", "rootless", True,
+                 True),
+    "scheduler": ("dask scheduler + 2 worker processes on 127.0.0.1", "scheduler", True, True),
+    "before": ("hand-made process pool ({}), 2 workers, sandbox on", "before", True, True),
+}
+#: --quick: each kind of run once (plain, local cluster with and without the judge,
+#: rootless, scheduler); the 1-worker and sandbox-off rows only change arguments of the same
+#: calls
+QUICK = ("plain", "grade2", "grade2-nojudge", "rootless", "scheduler")
+
+
+def parse_modes(text: str | None, quick: bool = False) -> list[str]:
+    """The modes to time, from ``--modes a,b`` (default: all, or :data:`QUICK`)."""
+    if text is None:
+        return list(QUICK if quick else MODES)
+    chosen = [m.strip() for m in text.split(",") if m.strip()]
+    unknown = [m for m in chosen if m not in MODES]
+    if unknown or not chosen:
+        raise ValueError(f"modes: got {text!r}, expected a comma-separated list of "
+                         f"{', '.join(MODES)}")
+    return chosen
+
+
 def bench(n: int, assignment: str, workdir: str | None, before: str | None = None,
-          quick: bool = False) -> None:
+          chosen=tuple(MODES)) -> None:
     root = tempfile.mkdtemp(prefix=f"dlcourse-bench-{n}-", dir=workdir)
     os.chmod(root, 0o755)
     try:
@@ -210,32 +247,14 @@ def bench(n: int, assignment: str, workdir: str | None, before: str | None = Non
               f"{sum(k == 'partly wrong' for k in kinds.values())} partly wrong, "
               f"{sum(k == 'broken' for k in kinds.values())} broken)", flush=True)
         results, scores = {}, {}
-        modes = [("plain serial nbgrader autograde (stock kernel)", None, None, None)]
-        for sandbox in (False, True):
-            for workers in (1, 2):
-                label = f"dlcourse grade, {workers} worker{'s' * (workers > 1)}, " \
-                        f"sandbox {'on' if sandbox else 'off'}"
-                modes.append((label, workers, sandbox, True))
-        # the judge (tests in the grading process) against tests in the kernel, same run
-        judge_off = "dlcourse grade, 2 workers, sandbox on, judge off"
-        modes.append((judge_off, 2, True, False))
-        modes.append(("dask local cluster, 2 workers, sandbox on (again)", 2, True, True))
-        if os.geteuid() == 0:
-            modes.append(("2 workers, rootless sandbox (DLCOURSE_SANDBOX_ROOTLESS=1)",
-                          "rootless", True, True))
-        modes.append(("dask scheduler + 2 worker processes on 127.0.0.1", "scheduler", True,
-                      True))
-        if before:
-            modes.append((f"hand-made process pool ({before}), 2 workers, sandbox on",
-                          "before", True, True))
-        if quick:  # a smoke run: each kind of run once (plain, local cluster with and without
-            # the judge, rootless, scheduler); the 1-worker and sandbox-off rows only change
-            # arguments of the same calls
-            keep = {modes[0][0], "dlcourse grade, 2 workers, sandbox on", judge_off,
-                    "2 workers, rootless sandbox (DLCOURSE_SANDBOX_ROOTLESS=1)",
-                    "dask scheduler + 2 worker processes on 127.0.0.1"}
-            modes = [mode for mode in modes if mode[0] in keep]
-        for label, workers, sandbox, judge in modes:
+        modes = [(key, label, workers, sandbox, judge)
+                 for key, (label, workers, sandbox, judge) in MODES.items()
+                 if key in chosen and (key != "rootless" or os.geteuid() == 0)
+                 and (key != "before" or before)]
+        if "before" in chosen and before:
+            key, (label, *rest) = "before", MODES["before"]
+            modes = [m if m[0] != key else (key, label.format(before), *rest) for m in modes]
+        for key, label, workers, sandbox, judge in modes:
             if workers is None:
                 seconds = time_plain(root, assignment)
             elif workers == "scheduler":
@@ -248,23 +267,26 @@ def bench(n: int, assignment: str, workdir: str | None, before: str | None = Non
                                         pythonpath=export_revision(before, root))
             else:
                 seconds = time_dlcourse(root, assignment, workers, sandbox, judge=judge)
-            results[label] = seconds
-            scores[label] = gradebook_scores(root, assignment)
-            base = results[modes[0][0]]
-            print(f"  {label:52s} {seconds:7.1f} s  {n / seconds:5.2f} subm/s  "
-                  f"{base / seconds:5.2f}x plain", flush=True)
-        judge_on = "dlcourse grade, 2 workers, sandbox on"
-        print(f"  judge cost: {results[judge_on] / n * 1000:.0f} ms per submission with the "
-              f"judge, {results[judge_off] / n * 1000:.0f} ms without "
-              f"(ratio {results[judge_on] / results[judge_off]:.2f})")
+            results[key], scores[key] = seconds, gradebook_scores(root, assignment)
+            ratio = (f"{results['plain'] / seconds:5.2f}x plain" if "plain" in results
+                     else "")
+            print(f"  {label:52s} {seconds:7.1f} s  {n / seconds:5.2f} subm/s  {ratio}",
+                  flush=True)
+        if "grade2" in results and "grade2-nojudge" in results:
+            on, off = results["grade2"], results["grade2-nojudge"]
+            print(f"  judge cost: {on / n * 1000:.0f} ms per submission with the judge, "
+                  f"{off / n * 1000:.0f} ms without (ratio {on / off:.2f})")
+        if "plain" in results and "grade2" in results:
+            print(f"  ratio plain serial nbgrader / dlcourse grade (2 workers, sandbox and judge "
+                  f"on) at N = {n}: {results['plain'] / results['grade2']:.2f}x")
         reference = scores[modes[0][0]]
         same = all(s == reference for s in scores.values())
         print(f"  grades identical across all {len(modes)} modes: {'yes' if same else 'NO'}")
         if not same:
-            for label, got in scores.items():
+            for key, got in scores.items():
                 diff = {k: (reference.get(k), v) for k, v in got.items() if reference.get(k) != v}
                 if diff:
-                    print(f"    {label}: {diff}")
+                    print(f"    {key}: {diff}")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -279,7 +301,15 @@ def main(argv=None) -> None:
     parser.add_argument("--dir", default=None, help="where to create the scratch courses")
     parser.add_argument("--before", default=None, metavar="REV",
                         help="also time the engine of this git revision (2 workers, sandbox on)")
+    parser.add_argument("--modes", default=None,
+                        help="comma-separated runs to time (they run in this order): "
+                        + ", ".join(MODES) + " (default: all; with --quick: "
+                        + ",".join(QUICK) + "); e.g. plain,grade2 for issue 23's pair")
     args = parser.parse_args(argv)
+    try:
+        chosen = parse_modes(args.modes, args.quick)
+    except ValueError as exc:
+        parser.error(str(exc))
     assignment = args.assignment or (
         "02_neuron" if os.path.isdir(os.path.join(REPO, "solutions", "02_neuron")) else "ps1")
     sizes = [3] if args.quick else (args.n or [20, 60])
@@ -287,7 +317,7 @@ def main(argv=None) -> None:
           f"{os.getloadavg()[0]:.1f} at start")
     try:
         for n in sizes:
-            bench(n, assignment, args.dir, args.before, quick=args.quick)
+            bench(n, assignment, args.dir, args.before, chosen)
     finally:
         print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
 
