@@ -23,12 +23,25 @@ The pieces, one module each:
 The kernel sandbox lives in :mod:`dlgrade.sandbox`.
 """
 
-from .collect import collect
-from .course import Course, find_course_root
-from .engine import grade_assignment, parse_shard
-from .release import release
-from .report import write_outputs
-from .status import read_statuses
+import importlib
+
+#: Where each public name lives. They are imported on first use (PEP 562), so that a process
+#: that needs one small module -- the kernel fork server runs ``dlgrade.sandbox.forkserver``,
+#: and every student kernel is a copy of it -- does not load nbgrader and Dask through
+#: ``engine`` (about 1.5 s of CPU per start).
+_LAZY = {"collect": "collect", "Course": "course", "find_course_root": "course",
+         "grade_assignment": "engine", "parse_shard": "engine", "release": "release",
+         "write_outputs": "report", "read_statuses": "status"}
 
 __all__ = ["Course", "collect", "find_course_root", "grade_assignment", "parse_shard",
            "read_statuses", "release", "write_outputs"]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

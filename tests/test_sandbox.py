@@ -159,6 +159,21 @@ def test_fork_server_preloads_what_the_source_notebooks_import(tmp_path):
     assert "sklearn.linear_model" not in done.stdout
 
 
+def test_fork_server_loads_no_grading_tool():
+    """The server (``python -m dlgrade.sandbox.forkserver``), of which every kernel is a
+    copy, loads the sandbox's own modules only: importing the ``dlgrade`` package does not
+    pull in nbgrader, Dask or the engine (that cost ~1.5 s of CPU per grading process)."""
+    code = ("import sys\nimport dlgrade.sandbox.forkserver, dlgrade.sandbox.jail, "
+            "dlgrade.sandbox.launch\n"
+            "print(sorted(m for m in ('nbgrader', 'distributed', 'dlgrade.engine', "
+            "'dlgrade.cluster', 'sqlalchemy') if m in sys.modules))\n"
+            "import dlgrade\nprint(dlgrade.grade_assignment.__module__)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    # the package's public names still work: loaded on first use
+    assert done.stdout.split("\n")[:2] == ["[]", "dlgrade.engine"], done.stdout
+
+
 @needs_sandbox
 def test_without_privileges_the_kernel_is_refused_with_a_clear_message(course):
     """Without CAP_SYS_ADMIN the kernel must not start unsandboxed."""
