@@ -323,6 +323,15 @@ def dask_teardown(worker=None) -> None:
 
 
 # -- the engine side ---------------------------------------------------------------------------
+def _load_grading_modules() -> None:
+    """Import what a worker's grading process uses (:func:`dask_setup`, :mod:`dlgrade.worker`
+    and the nbgrader steps of :func:`dlgrade.worker.configure`), so that local workers
+    forked from this process start with it."""
+    import nbgrader.apps.api  # noqa: F401
+
+    from . import feedback, html_safety, judge, outputs, sanitize, scan, worker  # noqa: F401
+
+
 def _harden_scheduler(dask_scheduler=None) -> None:
     """Never retry a task whose worker died (run on the scheduler)."""
     dask_scheduler.allowed_failures = 0
@@ -386,6 +395,7 @@ class DaskPool:
         self.deadline, self.startup_timeout, self.logs = deadline, startup_timeout, logs
         self.workers, self.scheduler = workers, scheduler
         self.pending: dict = {}
+        self._session = None  # the client of opened()
 
     @property
     def queue(self) -> list:
@@ -412,13 +422,19 @@ class DaskPool:
                     client.run_on_scheduler(_harden_scheduler)
                     yield client
                 return
-            with LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                              # no dashboard; its HTTP server (health routes) on a free
-                              # port, not 8787 (a warning on every run when that is taken)
-                              host="127.0.0.1", dashboard_address=":0",
-                              scheduler_kwargs={"dashboard": False},
-                              silence_logs=logging.CRITICAL,
-                              preload=["dlgrade.cluster"]) as cluster, \
+            # The workers are forked from this process, which has loaded nbgrader and the
+            # grading modules already: a spawned worker loads them again (~2 s of CPU
+            # each) and runs Python's whole shutdown when it ends (~1 s more).
+            _load_grading_modules()
+            settings["distributed.worker.multiprocessing-method"] = "fork"
+            with dask.config.set(settings), \
+                    LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                 # no dashboard; its HTTP server (health routes) on a
+                                 # free port, not 8787 (a warning on every run when taken)
+                                 host="127.0.0.1", dashboard_address=":0",
+                                 scheduler_kwargs={"dashboard": False},
+                                 silence_logs=logging.CRITICAL,
+                                 preload=["dlgrade.cluster"]) as cluster, \
                     Client(cluster) as client:
                 client.run_on_scheduler(_harden_scheduler)
                 yield client
@@ -441,7 +457,7 @@ class DaskPool:
 
         if not students:
             return
-        if len(students) == 1 and not self.scheduler and self.GRADE_ONE_HERE:
+        if not self._needs_cluster(students):
             # one student (a --student regrade after an appeal): the same station a Dask
             # worker runs, here, without the 15-20 s of starting a local cluster
             self._run_here(students[0], finish)
@@ -451,7 +467,8 @@ class DaskPool:
         todo = list(students)
         refused: dict = {}  # student -> files of the submission the grader did not copy
         running: dict = {}  # future -> (student, worker address)
-        with self._client() as client:
+        session = contextlib.nullcontext(self._session) if self._session else self._client()
+        with session as client:
             # A task, not scattered data: if every worker holding it goes away, the
             # scheduler computes it again from the task instead of losing it.
             bundle_future = client.submit(_bundle, bundle,
@@ -487,6 +504,25 @@ class DaskPool:
     #: Grade a batch of one student without a local cluster (benchmarks/student_regrade.py
     #: turns it off to measure the difference).
     GRADE_ONE_HERE = True
+
+    def _needs_cluster(self, students: list[str]) -> bool:
+        return bool(students) and (len(students) > 1 or bool(self.scheduler)
+                                   or not self.GRADE_ONE_HERE)
+
+    @contextlib.contextmanager
+    def opened(self, students: list[str]):
+        """Start the local cluster (or connect to ``scheduler``) that :meth:`run` will grade
+        ``students`` on, if it needs one. The engine enters this before its progress bar:
+        local workers are forked from this process, best before any other thread runs."""
+        if not self._needs_cluster(students) or self._session is not None:
+            yield self
+            return
+        with self._client() as client:
+            self._session = client
+            try:
+                yield self
+            finally:
+                self._session = None
 
     def _run_here(self, student: str, finish) -> None:
         """Grade one student in a :class:`Station` of this process (its grading child keeps

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import signal
 import threading
 import time
@@ -199,7 +200,13 @@ def _progress_bar(console, enabled: bool):
 @contextlib.contextmanager
 def _sigterm_as_interrupt():
     """SIGTERM raises KeyboardInterrupt, so the pool's clean-up runs (main thread only)."""
+    engine = os.getpid()
+
     def on_term(signum, frame):
+        if os.getpid() != engine:  # a local Dask worker forked from here: die as by default
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
         raise KeyboardInterrupt(f"signal {signum}")
 
     if threading.current_thread() is not threading.main_thread():
@@ -286,7 +293,8 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
 
     _prepare(course, assignment, todo)
     try:
-        with _sigterm_as_interrupt(), bar:
+        # the cluster first: its local workers are forked before the bar's thread starts
+        with _sigterm_as_interrupt(), pool.opened(todo), bar:
             task = bar.add_task(f"grading {assignment}", total=len(todo), done=0, failed=0,
                                 remaining=len(todo))
             pool.run(todo, hashes, finish)
