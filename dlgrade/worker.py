@@ -124,6 +124,7 @@ def wrong_notebook(file: str, other: str, assignment: str) -> str:
 def configure(course: Course):
     """The nbgrader config for grading: the course's own plus our safety steps."""
     from . import judge
+    from .commits import install as save_scores_at_once
     from .feedback import FEEDBACK_PREPROCESSORS
     from .html_safety import install as clean_pages
     from .outputs import install as cap_outputs
@@ -136,6 +137,7 @@ def configure(course: Course):
     config.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
     refuse_unsafe_files(config)  # nbgrader's own copies see regular, allowed files only
     judge.install(config)  # tests run in this process, not in the student's kernel
+    save_scores_at_once(config)  # one gradebook commit per notebook, not one per cell
     clean_pages(config)  # feedback: student content cleaned, pages under a CSP
     config.OverwriteCells.add_missing_cells = True
     config.HideHiddenTestOutputs.begin_test_delimeter = config.ClearHiddenTests.get(
@@ -152,10 +154,12 @@ def clear_student(course: Course, assignment: str, student: str, db_url: str | N
     re-run never leaves old scores looking valid."""
     from nbgrader.api import Gradebook, MissingEntry
 
+    from .commits import one_commit
+
     if db_url is None:
         coursedir = course.coursedir()
         db_url, course_id = coursedir.db_url, coursedir.course_id
-    with Gradebook(db_url, course_id) as gb:
+    with Gradebook(db_url, course_id) as gb, one_commit(gb):
         extension = None
         try:
             extension = gb.find_submission(assignment, student).extension
