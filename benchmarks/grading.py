@@ -13,8 +13,9 @@ third broken (a syntax error in the first solution cell) -- and times, on the sa
 - ``dlcourse grade --scheduler`` on a ``dask scheduler`` plus one ``dask worker --nworkers 2
   --nthreads 1 --preload dlgrade.cluster`` on 127.0.0.1, started before the clock starts (a
   long-lived cluster pays its start-up once, not per batch), sandbox on;
-- with ``--before REV``: the engine of git revision REV (e.g. the last one with the hand-made
-  process pool), 2 workers, sandbox on, run from an exported copy of its ``dlgrade/``.
+- with ``--before REV``: the engine of git revision REV (e.g. main before a change, or the last
+  one with the hand-made process pool), 2 workers, sandbox on, run from an exported copy of
+  its ``dlgrade/`` (mode ``before``).
 - ``dlcourse grade`` once more with 2 workers and the trusted judge off (DLCOURSE_JUDGE=0:
   tests in the student's kernel), which gives the judge's cost per submission.
 
@@ -215,7 +216,7 @@ MODES = {
     "rootless": ("2 workers, rootless sandbox (DLCOURSE_SANDBOX_ROOTLESS=1)", "rootless", True,
                  True),
     "scheduler": ("dask scheduler + 2 worker processes on 127.0.0.1", "scheduler", True, True),
-    "before": ("hand-made process pool ({}), 2 workers, sandbox on", "before", True, True),
+    "before": ("dlgrade of {} (--before), 2 workers, sandbox on", "before", True, True),
 }
 #: --quick: each kind of run once (plain, local cluster with and without the judge,
 #: rootless, scheduler); the 1-worker and sandbox-off rows only change arguments of the same
