@@ -222,7 +222,10 @@ class Grader:
         ensure_tools_on_path()
         from nbgrader.apps.api import NbGraderAPI
 
+        from .speedups import share_metadata_validators
+
         share_gradebook_engines()
+        share_metadata_validators()
 
         self.course = course
         self.assignment = assignment
