@@ -358,8 +358,10 @@ def _name_the_other_assignment(course: Course, assignment: str, student: str,
 def _with_hand_grades(course: Course, assignment: str, student: str, result: dict) -> dict:
     """``result`` after the student's saved hand grades went back into the gradebook (for the
     answers unchanged since), with the score and status read back from it."""
-    if result.get("status") == "failed":
-        return result
+    from .handgrades import read_hand_grades
+
+    if result.get("status") == "failed" or not read_hand_grades(course, assignment, student):
+        return result  # nothing to put back: the gradebook is not opened (most students)
     from nbgrader.api import Gradebook, MissingEntry
 
     from .handgrades import restore_hand_grades
