@@ -1,4 +1,4 @@
-"""Visible checks of exercise 10_attention (a causal mask, attention forward and backward, layer norm).
+"""Visible checks of exercise 10_attention (causal mask, attention and its backward, layer norm).
 
 Each ``check_<function>(func)`` calls only the student's ``func`` on small inputs. The correct
 answer comes from the course package (:mod:`dlcourse.attention`, :mod:`dlcourse.normalization`,
