@@ -8,7 +8,8 @@ False swapped, the scores not divided by sqrt(d_k), the softmax over the wrong a
 max-subtraction, masked keys that keep some weight, a query with no allowed key, the diagonal of
 the softmax Jacobian only, the unbiased variance, eps outside the square root, ...) to name the
 mistake, and otherwise with the central-difference gradient of ``L = sum(dOut * out)`` (or the
-correct values) to point at the entry that is wrong. The hidden tests of the notebook call the
+correct values) to point at the entry that is wrong. A backward answer must also agree with those
+central differences themselves. The hidden tests of the notebook call the
 same ``diagnose_<function>`` helpers on random inputs of other shapes.
 """
 
@@ -24,12 +25,13 @@ from dlcourse.attention import scaled_dot_product_attention as _reference_attent
 from dlcourse.normalization import layernorm_forward as _reference_layernorm
 from dlcourse.testing import (
     assert_close,
+    assert_gradient_close,
     assert_own_implementation,
     assert_shape,
     same_values,
 )
 
-from ._common import call_unchanged, explain, floats, matches, numerical, unpack
+from ._common import ATOL, RTOL, call_unchanged, explain, floats, matches, numerical, unpack
 
 # the notebook's setup cell star-imports this module: it gets the checks, nothing else
 __all__ = ["check_causal_mask", "check_scaled_dot_product_attention",
@@ -391,6 +393,9 @@ def diagnose_attention_backward(grads, dOut, Q, K, V, mask, what):
         explain(answer[index], expected[index],
                 [(model[index], message) for model, message in models],
                 name, what, numeric, hints[name])
+        # and against central differences of L = sum(dOut * out) itself, not only the package
+        assert_gradient_close(answer[index], numeric(), f"{name} ({what})", rtol=RTOL, atol=ATOL,
+                              hint=hints[name])
 
 
 def check_attention_backward(attention_backward):
