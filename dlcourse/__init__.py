@@ -20,6 +20,7 @@ Layout used everywhere: rows are samples, ``X`` has shape
 
 from .activations import ACTIVATIONS, DERIVATIVES, get_activation, sigmoid
 from .data import as_rng, make_xor
+from .cnn import CNN
 from .mlp import MLP
 from .transformer import Transformer
 
@@ -38,6 +39,7 @@ def __getattr__(name):
 __all__ = [
     "ACTIVATIONS",
     "DERIVATIVES",
+    "CNN",
     "MLP",
     "Transformer",
     "as_rng",
