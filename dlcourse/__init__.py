@@ -19,8 +19,8 @@ Layout used everywhere: rows are samples, ``X`` has shape
 """
 
 from .activations import ACTIVATIONS, DERIVATIVES, get_activation, sigmoid
-from .data import as_rng, make_xor
 from .cnn import CNN
+from .data import as_rng, make_xor
 from .mlp import MLP
 from .transformer import Transformer
 
