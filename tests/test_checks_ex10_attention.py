@@ -2,16 +2,19 @@
 
 The notebook's visible and hidden tests are calls of these helpers, so their logic is tested here
 directly and fast: the mistake models at their defaults are the package's functions, the package's
-answers and float32 roundings pass, every seeded mistake fails the visible check of its function
-with a message naming it (or, if marked so, only the hidden cases), every independent correct
-answer passes both, and an unnamed error is reported against the numerical gradient.
+answers and float32 roundings pass, every mistake model is named, an unnamed error is reported
+against the numerical gradient; and the source notebook's own test cells, run in one process,
+pass every independent correct answer and take from each seeded mistake exactly its function's
+cells (the hidden one only, if it is marked so).
 (tests/test_exercises.py and tests/test_exercise_fairness.py grade the same through real nbgrader.)
 """
 
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 
@@ -35,29 +38,32 @@ def _define(*sources: str) -> dict:
     return namespace
 
 
-def _hidden(function: str, func) -> None:
-    """The hidden tests of ``function`` as the notebook runs them (other seeds)."""
-    rng = np.random.default_rng(11)
-    if function == "causal_mask":
-        for n in (2, 3, 7, 12):
-            checks.diagnose_causal_mask(func(n), n, f"causal_mask({n})")
-    elif function == "scaled_dot_product_attention":
-        for Q, K, V, mask, what in checks.random_attention_cases(12):
-            arguments = (Q, K, V) + (() if mask is None else (mask,))
-            checks.diagnose_scaled_dot_product_attention(
-                checks.call_unchanged(func, arguments, function), Q, K, V, mask, what)
-    elif function == "attention_backward":
-        for Q, K, V, mask, what in checks.random_attention_cases(13):
-            dOut = rng.normal(size=Q.shape[:-1] + V.shape[-1:])
-            arguments = (dOut, Q, K, V) + (() if mask is None else (mask,))
-            checks.diagnose_attention_backward(
-                checks.call_unchanged(func, arguments, function), dOut, Q, K, V, mask, what)
-    else:
-        for shape, eps in (((5, 7), 1e-5), ((2, 3, 4, 6), 1e-3), ((8,), 1e-5)):
-            X = rng.normal(loc=1.0, size=shape)
-            gamma, beta = rng.normal(size=shape[-1]), rng.normal(size=shape[-1])
-            checks.diagnose_layernorm_forward(func(X, gamma, beta, eps), X, gamma, beta, eps,
-                                              f"X {shape}")
+def _lost_cells(answers: dict[str, str]) -> list[str]:
+    """Run the source notebook's cells in one process, with ``answers`` (grade_id -> source) in
+    place of the solution cells they name; return the graded cells that raise.
+
+    The same cells nbgrader runs (tests/test_exercises.py), without a kernel: fast, and it
+    catches a hidden test that rejects a correct answer before the slow tests do."""
+    namespace = {"__name__": "__main__"}
+    lost = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # graded kernels print warnings; they cost nothing
+        for cell in _SOURCE.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type != "code" or meta.get("grade_id") == "self_check":
+                continue
+            source = answers.get(meta.get("grade_id"), cell.source) if meta.get("solution") \
+                else cell.source
+            try:
+                exec(source, namespace)  # noqa: S102  (the course's own notebook)
+            except Exception:  # noqa: BLE001  (a failing test cell is the result)
+                if meta.get("grade"):
+                    lost.append(meta["grade_id"])
+    return lost
+
+
+_SOURCE = nbformat.read(Path(__file__).resolve().parent.parent / "solutions" / "10_attention"
+                        / "10_attention.ipynb", as_version=4)
 
 
 # --------------------------------------------------------------------------- the references
@@ -114,33 +120,36 @@ def test_the_package_answers_and_float32_roundings_pass():
     checks.diagnose_layernorm_forward(out.astype(np.float32), X, gamma, beta, 0.1, "case")
 
 
+def test_the_solution_passes_every_test_cell_in_process():
+    assert _lost_cells({}) == []
+
+
 @pytest.mark.parametrize("name", list(variants("10_attention")))
-def test_independent_answers_pass_the_visible_and_hidden_checks(name):
-    namespace = _define(*variants("10_attention")[name].values())
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # a variant may let a harmless warning through
-        for function, check in checks.CHECKS.items():
-            check(namespace[function])
-            _hidden(function, namespace[function])
+def test_independent_answers_pass_the_visible_and_hidden_tests(name):
+    assert _lost_cells(variants("10_attention")[name]) == []
 
 
 # --------------------------------------------------------------------------- mistakes
 
 
 @pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: f"{m['function']}: {m['why']}")
-def test_each_mistake_fails_its_checks(mistake):
+def test_each_mistake_loses_exactly_its_function_in_process(mistake):
+    function = mistake["function"]
+    own = [f"test_{function}", f"test_{function}_hidden"]
+    expected = own[1:] if mistake.get("fails") == "hidden" else own
+    assert _lost_cells({function: mistake["source"]}) == expected
+
+
+@pytest.mark.parametrize("mistake", [m for m in MISTAKES if m.get("fails") != "hidden"],
+                         ids=lambda m: f"{m['function']}: {m['why']}")
+def test_each_visible_mistake_gets_a_message_about_its_values(mistake):
     function = mistake["function"]
     func = _define(mistake["source"])[function]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if mistake.get("fails") == "hidden":
-            checks.CHECKS[function](func)
-            with pytest.raises((AssertionError, ValueError)):
-                _hidden(function, func)
-            return
         with pytest.raises((AssertionError, ValueError, IndexError)) as info:
             checks.CHECKS[function](func)
-    if info.type is AssertionError:  # a message from the checks: it names the function or value
+    if info.type is AssertionError:  # a message from the checks: it names what is wrong
         assert any(word in str(info.value) for word in (function, "weights", "out", "dQ", "dK",
                                                         "dV")), str(info.value)
 
