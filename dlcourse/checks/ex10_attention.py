@@ -234,40 +234,55 @@ def diagnose_scaled_dot_product_attention(result, Q, K, V, mask, what):
                  hint="out = weights @ V")
 
 
+_TRANSPOSE_HINT = ("K.T reverses every axis of an array with leading axes: transpose only the "
+                   "last two, np.swapaxes(K, -1, -2)")
+_MASK_HINT = ("boolean indexing such as S[~mask] needs a mask of the scores' whole shape; "
+              "np.where(mask, S, -np.inf) broadcasts a mask shared by the batch")
+_PRODUCT_HINT = ("with n_q != n_k, a product whose shapes do not fit lacks a transpose: "
+                 "dV = A^T @ dOut, dK = dS^T @ Q / sqrt(d_k)")
+
+
+def _call(func, arguments, name, what, hints):
+    """``call_unchanged``, with the usual causes added when ``func`` fails on the shapes."""
+    try:
+        return call_unchanged(func, arguments, name)
+    except (ValueError, IndexError) as error:
+        raise AssertionError(f"{name} raised {type(error).__name__} for {what} ({error}); "
+                             "the usual causes: " + "; ".join(hints)) from error
+
+
 def check_scaled_dot_product_attention(scaled_dot_product_attention):
     """Check attention without a mask, with a causal mask, on a batch with a shared mask, with a
     query that may attend to nothing, and with scores too large for a plain exp."""
     f = scaled_dot_product_attention
     assert_own_implementation(f, "scaled_dot_product_attention")
-    name = "scaled_dot_product_attention"
+
+    def run(Q, K, V, mask, what):
+        arguments = (Q, K, V) if mask is None else (Q, K, V, mask)
+        result = _call(f, arguments, "scaled_dot_product_attention", what,
+                       (_TRANSPOSE_HINT, _MASK_HINT))
+        diagnose_scaled_dot_product_attention(result, Q, K, V, mask, what)
+
     rng = np.random.default_rng(1001)
     # 3 queries, 5 keys, d_k = 4, d_v = 2: every axis has its own length
     Q, K, V = (np.round(rng.normal(size=s), 1) for s in ((3, 4), (5, 4), (5, 2)))
-    diagnose_scaled_dot_product_attention(call_unchanged(f, (Q, K, V), name), Q, K, V, None,
-                                          "Q (3, 4), K (5, 4), V (5, 2), no mask")
+    run(Q, K, V, None, "Q (3, 4), K (5, 4), V (5, 2), no mask")
     # self-attention of 4 positions with a causal mask
     X = np.round(rng.normal(size=(4, 4)), 1)
-    mask = np.tri(4, dtype=bool)
-    diagnose_scaled_dot_product_attention(call_unchanged(f, (X, X, X, mask), name), X, X, X,
-                                          mask, "Q = K = V (4, 4), causal mask")
+    run(X, X.copy(), X.copy(), np.tri(4, dtype=bool), "Q = K = V (4, 4), causal mask")
     # a batch of 2: one (n_q, n_k) mask shared by both (it broadcasts over the batch axis)
     Q, K, V = (np.round(rng.normal(size=s), 1) for s in ((2, 3, 4), (2, 3, 4), (2, 3, 3)))
     mask = np.array([[True, False, False], [True, True, False], [False, True, True]])
-    diagnose_scaled_dot_product_attention(call_unchanged(f, (Q, K, V, mask), name), Q, K, V,
-                                          mask, "a batch: Q (2, 3, 4), K (2, 3, 4), V (2, 3, 3), "
-                                          "mask (3, 3)")
+    run(Q, K, V, mask, "a batch: Q (2, 3, 4), K (2, 3, 4), V (2, 3, 3), mask (3, 3)")
     # the second query may attend to no key at all
     Q, K, V = (np.round(rng.normal(size=s), 1) for s in ((2, 2), (3, 2), (3, 2)))
     mask = np.array([[True, False, True], [False, False, False]])
-    diagnose_scaled_dot_product_attention(call_unchanged(f, (Q, K, V, mask), name), Q, K, V,
-                                          mask, "mask [[T, F, T], [F, F, F]]: query 1 may "
-                                          "attend to nothing")
+    run(Q, K, V, mask, "mask [[T, F, T], [F, F, F]]: query 1 may attend to nothing")
     # scores near +1000 and -1000: exp overflows (and underflows) without max-subtraction
     Q = np.array([[30.0, 20.0], [-25.0, -25.0]])
     K = np.array([[30.0, 21.0], [29.0, 20.0], [28.0, 22.0]])
     V = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
-    diagnose_scaled_dot_product_attention(call_unchanged(f, (Q, K, V), name), Q, K, V, None,
-                                          "scores near +1000 and -1000")
+    run(Q, K, V, None, "scores near +1000 and -1000")
 
 
 def random_attention_cases(seed):
@@ -403,26 +418,27 @@ def check_attention_backward(attention_backward):
     query that may attend to nothing, and with large scores."""
     f = attention_backward
     assert_own_implementation(f, "attention_backward")
-    name = "attention_backward"
+
+    def run(dOut, Q, K, V, mask, what):
+        arguments = (dOut, Q, K, V) if mask is None else (dOut, Q, K, V, mask)
+        grads = _call(f, arguments, "attention_backward", what,
+                      (_PRODUCT_HINT, _TRANSPOSE_HINT, _MASK_HINT))
+        diagnose_attention_backward(grads, dOut, Q, K, V, mask, what)
+
     rng = np.random.default_rng(1002)
     Q, K, V, dOut = (np.round(rng.normal(size=s), 1) for s in ((3, 4), (5, 4), (5, 2), (3, 2)))
-    diagnose_attention_backward(call_unchanged(f, (dOut, Q, K, V), name), dOut, Q, K, V, None,
-                                "Q (3, 4), K (5, 4), V (5, 2), no mask")
+    run(dOut, Q, K, V, None, "Q (3, 4), K (5, 4), V (5, 2), no mask")
     X, dOut = np.round(rng.normal(size=(4, 4)), 1), np.round(rng.normal(size=(4, 4)), 1)
-    mask = np.tri(4, dtype=bool)
-    diagnose_attention_backward(call_unchanged(f, (dOut, X, X.copy(), X.copy(), mask), name),
-                                dOut, X, X, X, mask, "Q, K, V (4, 4), causal mask")
+    run(dOut, X, X.copy(), X.copy(), np.tri(4, dtype=bool), "Q, K, V (4, 4), causal mask")
     Q, K, V, dOut = (np.round(rng.normal(size=s), 1)
                      for s in ((2, 3, 4), (2, 5, 4), (2, 5, 3), (2, 3, 3)))
     mask = np.array([[True, False, True, True, False], [False] * 5, [True] * 5])
-    diagnose_attention_backward(call_unchanged(f, (dOut, Q, K, V, mask), name), dOut, Q, K, V,
-                                mask, "a batch: Q (2, 3, 4), K (2, 5, 4), V (2, 5, 3), mask "
-                                "(3, 5) whose second row is all False")
+    run(dOut, Q, K, V, mask, "a batch: Q (2, 3, 4), K (2, 5, 4), V (2, 5, 3), mask (3, 5) whose "
+                             "second row is all False")
     Q = np.array([[30.0, 20.0], [-25.0, -25.0]])
     K = np.array([[30.0, 21.0], [29.0, 20.0], [28.0, 22.0]])
     V, dOut = np.round(rng.normal(size=(3, 2)), 1), np.round(rng.normal(size=(2, 2)), 1)
-    diagnose_attention_backward(call_unchanged(f, (dOut, Q, K, V), name), dOut, Q, K, V, None,
-                                "scores near +1000 and -1000")
+    run(dOut, Q, K, V, None, "scores near +1000 and -1000")
 
 
 # --------------------------------------------------------------------------- layer norm
