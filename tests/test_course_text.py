@@ -21,7 +21,8 @@ MAX_DRIFT = 0.10
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("course_text", ROOT / "scripts" / "course_text.py")
+    path = ROOT / "scripts" / "course_text.py"
+    spec = importlib.util.spec_from_file_location("course_text", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
