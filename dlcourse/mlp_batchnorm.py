@@ -18,7 +18,10 @@ training step also updates running averages, as PyTorch's ``BatchNorm1d`` does:
 (``n / (n - 1)`` times the biased one) for ``running_var``; they start at mean 0 and
 variance 1. Prediction (:func:`bn_mlp_forward` with ``stats``) standardises with those
 running averages (:func:`dlcourse.normalization.batchnorm_inference`), so a sample's
-prediction does not depend on the other samples it comes with.
+prediction does not depend on the other samples it comes with. After few training steps
+the running averages still lag behind the weights (they remember the start's mean 0 and
+variance 1, and the batch statistics of weights that have since moved), so the predictions
+can be worse than the training loss suggests; PyTorch's ``model.eval()`` behaves the same.
 
 These functions compose the package's pure functions and are not tuned for speed (the fast
 engine :mod:`dlcourse.mlp_engine` has no batch norm); the labels are checked by the caller.
