@@ -230,6 +230,39 @@ def test_collect_matches_canvas_files_by_user_id(course_dir, tmp_path):
     assert ("unmatched (not copied): submissions/outsider_tiny.ipynb: 'outsider' is not on "
             "the roster") in proc.stderr
 
+    # the same download again (Canvas stamps the zip entries anew): recognised by the file
+    # ids, nothing changes, the first submission time stays
+    stamp = (course / "submitted/mgarcia/tiny/timestamp.txt").read_text()
+    again = tmp_path / "again.zip"
+    with zipfile.ZipFile(archive) as old, zipfile.ZipFile(again, "w") as zf:
+        for info in old.infolist():
+            info.date_time = (2026, 12, 9, 10, 0, 0)
+            zf.writestr(info, old.read(info.filename))
+    proc = dlcourse("collect", "tiny", again, cwd=course, check=False)
+    assert "copied 0 new, 0 changed; 3 unchanged" in proc.stdout, proc.stdout
+    assert (course / "submitted/mgarcia/tiny/timestamp.txt").read_text() == stamp
+
+    # a resubmission: two files of one user id, the newer one (higher file id) taken, said;
+    # an older download collected afterwards is refused
+    newer = text + "\n"
+    resub = tmp_path / "resubmission.zip"
+    with zipfile.ZipFile(resub, "w") as zf:
+        zf.writestr("garcia-lopezmaria_12351_880007_tiny.ipynb", text)
+        zf.writestr("garcia-lopezmaria_12351_880031_tiny-1.ipynb", newer)
+    proc = dlcourse("collect", "tiny", resub, cwd=course)
+    assert proc.returncode == 0 and "copied 0 new, 1 changed" in proc.stdout, proc.stdout
+    assert ("warning: mgarcia: 2 Canvas files; took the newest, "
+            "resubmission/garcia-lopezmaria_12351_880031_tiny-1.ipynb (file id 880031), not "
+            "resubmission/garcia-lopezmaria_12351_880007_tiny.ipynb (file id 880007)"
+            ) in proc.stderr, proc.stderr
+    assert (course / "submitted/mgarcia/tiny/tiny.ipynb").read_text() == newer
+    proc = dlcourse("collect", "tiny", archive, cwd=course, check=False)
+    assert proc.returncode == 1
+    assert ("refused (not copied): submissions/garcia-lopezmaria_12351_880007_tiny.ipynb: "
+            "older than the file already collected for mgarcia (Canvas file id 880007 < "
+            "880031)") in proc.stderr, proc.stderr
+    assert (course / "submitted/mgarcia/tiny/tiny.ipynb").read_text() == newer
+
     # the same class exported with another login column: refused, nothing added
     other = tmp_path / "canvas2.csv"
     other.write_text(CANVAS_TERM_ROSTER.replace("mgarcia", "maria.garcia"), encoding="utf-8")
@@ -319,14 +352,33 @@ def test_due_dates_say_what_they_did(course_dir):
     course = make_dlgrade_course(Path(course_dir) / "d", TINY_CONFIG.format(timeout=20,
                                                                             extra=""),
                                  {"tiny": course_notebook()})
+    assert dlcourse("timezone", cwd=course).stdout == "course time zone: UTC\n"
     proc = dlcourse("release", "tiny", "--due", "2026-12-01 23:59", "--timezone",
                     "Europe/Berlin", cwd=course)
     assert "  due 2026-12-01 22:59 UTC (2026-12-01 23:59 Europe/Berlin)" in proc.stdout
     assert "changed" not in proc.stdout
+    # the course's own zone, kept in nbgrader_config.py; a bad name changes nothing
+    proc = dlcourse("timezone", "Mars/Olympus", cwd=course, check=False)
+    assert proc.returncode == 2 and "timezone: got 'Mars/Olympus', expected an IANA name" \
+        in proc.stderr, proc.stderr
+    proc = dlcourse("timezone", "Europe/Berlin", cwd=course)
+    assert proc.stdout == "course time zone: UTC -> Europe/Berlin\n"
+    assert dlcourse("timezone", cwd=course).stdout == "course time zone: Europe/Berlin\n"
     # a date alone is the end of that day in the course's zone, said out loud, old -> new
-    proc = dlcourse("release", "tiny", "--due", "2026-12-08", "--timezone", "Europe/Berlin",
-                    cwd=course)
+    proc = dlcourse("release", "tiny", "--due", "2026-12-08", cwd=course)
     assert proc.returncode == 0, proc.stderr
     assert ("  due 2026-12-08 22:59 UTC (2026-12-08 23:59 Europe/Berlin; no time given: the "
             "end of that day)") in proc.stdout, proc.stdout
-    assert "  due date changed: 2026-12-01 22:59 UTC -> 2026-12-08 22:59 UTC" in proc.stdout
+    assert ("  due date changed: 2026-12-01 22:59 UTC -> 2026-12-08 22:59 UTC "
+            "(2026-12-01 23:59 -> 2026-12-08 23:59 Europe/Berlin)") in proc.stdout
+    # set twice: one line in the config, not two; --timezone still wins for one command
+    assert dlcourse("timezone", "America/New_York", cwd=course).stdout == (
+        "course time zone: Europe/Berlin -> America/New_York\n")
+    assert (course / "nbgrader_config.py").read_text().count("c.Dlcourse.timezone") == 1
+    proc = dlcourse("release", "tiny", "--due", "2026-12-08", cwd=course)
+    assert "(2026-12-08 23:59 America/New_York; no time given" in proc.stdout, proc.stdout
+    assert "2026-12-08 22:59 UTC -> 2026-12-09 04:59 UTC" in proc.stdout
+    proc = dlcourse("release", "tiny", "--due", "2026-12-09 04:59", "--timezone", "UTC",
+                    cwd=course)
+    assert "  due 2026-12-09 04:59 UTC (2026-12-09 04:59 UTC)" in proc.stdout, proc.stdout
+    assert "changed" not in proc.stdout
