@@ -192,8 +192,8 @@ def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel
     when some failed, need manual grading or are pending, read from the gradebook after the run
     (so a re-run with nothing new says the same), 130 after Ctrl-C.
     """
-    from .cluster import ClusterGone
-    from .engine import Busy, grade_assignment, parse_shard
+    from .cluster import ClusterGone, quiet_event_loop
+    from .engine import Busy, Interrupted, grade_assignment, parse_shard
     from .late import parse_late_policy
 
     course = _course(ctx, db=db, timeout=timeout, kernel=kernel)
@@ -207,9 +207,13 @@ def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel
         raise click.UsageError(str(exc)) from None
     except (ClusterGone, Busy) as exc:
         raise click.ClickException(str(exc)) from None
-    except KeyboardInterrupt:
-        click.echo(f"{assignment}: interrupted; every student graded so far is kept (gradebook, "
-                   f"grades.csv, hand grades); run the same command again to grade the rest",
+    except Interrupted as exc:
+        quiet_event_loop()
+        click.echo(exc.run.interrupted_line(), err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:  # before grading began
+        quiet_event_loop()
+        click.echo(f"{assignment}: interrupted before grading began; nothing was changed",
                    err=True)
         sys.exit(130)
     click.echo(f"{assignment}: {len(run.graded)} graded ({len(run.flagged)} need manual "

@@ -8,17 +8,23 @@ does), in one test; each step is a function of its own, so a traceback names the
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from dlgrade.course import make_course as make_dlgrade_course
+from dlgrade.course import tools_env
 from tests.submissions.crafted import TINY_CONFIG, dlcourse, submit, tiny_notebook  # noqa: F401
 
 pytestmark = pytest.mark.slow
@@ -382,3 +388,80 @@ def test_due_dates_say_what_they_did(course_dir):
                     cwd=course)
     assert "  due 2026-12-09 04:59 UTC (2026-12-09 04:59 UTC)" in proc.stdout, proc.stdout
     assert "changed" not in proc.stdout
+
+
+def _interrupt_when(course: Path, ready, *args) -> subprocess.CompletedProcess:
+    """``dlcourse grade tiny ARGS`` in a session of its own, interrupted as a terminal's
+    Ctrl-C is (SIGINT to the whole process group: Dask's workers too) once ``ready(statuses)``
+    holds for the status records on disk."""
+    command = [str(Path(sys.executable).parent / "dlcourse"), "grade", "tiny", "--workers",
+               "2", "--no-progress", *args]
+    proc = subprocess.Popen(command, cwd=course, env=tools_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    folder = course / "grading/tiny/status"
+    try:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and proc.poll() is None:
+            statuses = {}
+            for path in folder.glob("*.json") if folder.is_dir() else ():
+                with contextlib.suppress(ValueError, OSError):
+                    statuses[path.stem] = json.loads(path.read_text())["status"]
+            if ready(statuses):
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, "the run ended before it could be interrupted"
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=300)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    return subprocess.CompletedProcess(command, proc.returncode, out, err)
+
+
+def test_ctrl_c_ends_with_one_line_and_a_rerun_resumes(course_dir):
+    """Ctrl-C while the local cluster starts and again after the first student is saved:
+    each ends with one line (what was kept, how to go on), exit 130, no traceback from the
+    command or from Dask's workers; grades.csv agrees with the gradebook; a re-run grades
+    exactly the students not saved yet."""
+    course = make_dlgrade_course(Path(course_dir) / "i", TINY_CONFIG.format(timeout=20,
+                                                                            extra=""),
+                                 {"tiny": course_notebook()})
+    dlcourse("release", "tiny", cwd=course)
+    release = nbformat.read(course / "exercises/tiny/tiny.ipynb", as_version=4)
+    students = [f"s{i}" for i in range(1, 6)]
+    for student in students:
+        submit(course, "tiny", student, answered(release, f"Answer of {student}."))
+
+    # 1. while the local cluster starts (its workers' log is opened): none is graded yet
+    workers_log = course / "grading/tiny/logs/dask-workers.log"
+    proc = _interrupt_when(course, lambda st: workers_log.exists())
+    assert proc.returncode == 130, proc.stdout + proc.stderr
+    assert proc.stderr == ("tiny: interrupted; 0 of 5 students graded and saved (gradebook, "
+                           "grades.csv, hand grades), 5 not graded yet: run the same command "
+                           "again to grade them\n"), proc.stderr
+    assert all(r["score"] == "" for r in rows(course).values()), rows(course)
+
+    # 2. after the first student is saved
+    proc = _interrupt_when(course, lambda st: any(v != "pending" for v in st.values()))
+    assert proc.returncode == 130, proc.stdout + proc.stderr
+    for word in ("Traceback", "CancelledError", "KeyboardInterrupt", "Aborted!"):
+        assert word not in proc.stdout + proc.stderr, proc.stderr
+    *_, last = proc.stderr.splitlines()
+    assert len(proc.stderr.splitlines()) == 1, proc.stderr
+    saved = int(last.split("; ")[1].split(" of ")[0])
+    assert saved >= 1 and last == (
+        f"tiny: interrupted; {saved} of 5 students graded and saved (gradebook, grades.csv, "
+        f"hand grades), {5 - saved} not graded yet: run the same command again to grade them")
+    table, scores = rows(course), gradebook_scores(course)
+    done = sorted(s for s, r in table.items() if r["status"] != "pending")
+    assert len(done) == saved
+    for student in done:  # grades.csv says what the gradebook holds
+        assert float(table[student]["score"]) == scores[student] == 5, table[student]
+    assert all(table[s]["score"] == "" for s in students if s not in done)
+
+    # 3. the same command again grades the rest, and only them
+    proc = grade(course)
+    assert f"{5 - saved} graded" in proc.stdout and f"{saved} unchanged" in proc.stdout, \
+        proc.stdout
+    assert {r["status"] for r in rows(course).values()} == {"needs manual grading"}
+    assert all(rows(course)[s]["score"] == "5" for s in students)
