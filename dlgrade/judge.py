@@ -414,17 +414,18 @@ class Channel:
                 raise JudgeError("malformed random state from the student's kernel") from None
         if "exc" in reply:
             exc = reply["exc"]
-            if not (isinstance(exc, list) and len(exc) == 2):
+            if not (isinstance(exc, list) and len(exc) in (2, 3)):
                 raise JudgeError("malformed reply from the student's kernel")
             name, message = str(exc[0])[:200], str(exc[1])[:4000]
-            error = getattr(builtins, name, None)
-            if isinstance(error, type) and issubclass(error, Exception) and \
-                    error.__module__ == "builtins":
-                try:
-                    raise error(message)
-                except TypeError:  # exception types with other constructors
-                    raise RemoteError(f"{name}: {message}") from None
-            raise RemoteError(f"{name}: {message}")
+            kind = getattr(builtins, name, None)
+            error = RemoteError(f"{name}: {message}")
+            if isinstance(kind, type) and issubclass(kind, Exception) and \
+                    kind.__module__ == "builtins":
+                with contextlib.suppress(TypeError):  # types with other constructors
+                    error = kind(message)
+            # where in the student's code it was raised (shown in the feedback)
+            error.student_line = " ".join(str(exc[2] if len(exc) == 3 else "").split())[:300]
+            raise error
         if "ok" not in reply:
             raise JudgeError("malformed reply from the student's kernel")
         return self._in(reply["ok"])
@@ -499,6 +500,10 @@ def _error(error: BaseException, visible_tb: bool) -> NotebookNode:
         if frames:
             lines.append("Traceback (most recent call last):")
             lines.extend(line.rstrip("\n") for line in traceback.format_list(frames))
+    if getattr(error, "student_line", ""):
+        from .shape_errors import YOUR_CODE
+
+        lines.append(YOUR_CODE + error.student_line)
     lines.append(f"\x1b[0;31m{ename}\x1b[0m: {evalue}")
     return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=lines)
 

@@ -12,6 +12,7 @@ import contextlib
 import csv
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -465,3 +466,42 @@ def test_ctrl_c_ends_with_one_line_and_a_rerun_resumes(course_dir):
         proc.stdout
     assert {r["status"] for r in rows(course).values()} == {"needs manual grading"}
     assert all(rows(course)[s]["score"] == "5" for s in students)
+
+
+def test_a_shape_error_gets_the_students_line_and_the_shapes(course_dir):
+    """numpy's broadcast error in a student's ``mse``: the feedback names the student's line
+    and explains the shapes, with the judge (the error crosses from the kernel as name and
+    message) and without it (stock nbgrader: IPython's traceback)."""
+    import html
+
+    course = make_dlgrade_course(Path(course_dir) / "shape", TINY_CONFIG.format(timeout=20,
+                                                                                extra=""),
+                                 {"tiny": course_notebook()})
+    dlcourse("release", "tiny", cwd=course)
+    nb = nbformat.reads(answered(nbformat.read(course / "exercises/tiny/tiny.ipynb",
+                                               as_version=4), "x"), as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "mse":
+            cell.source = ("def mse(y, y_hat):\n    y = np.asarray(y, float)\n"
+                           "    padded = np.append(np.asarray(y_hat, float), 0.0)\n"
+                           "    return float(np.mean((y - padded) ** 2))\n")
+    submit(course, "tiny", "ann", nbformat.writes(nb))
+    line = "mse, line 4: return float(np.mean((y - padded) ** 2))"
+    hint = ("Arrays of shapes (2,) and (3,) cannot be combined element by element: numpy "
+            "compares the shapes from the right, and each pair of sizes must be equal or one "
+            "of them 1 (here 2 and 3).")
+    for judge in ("1", "0"):
+        proc = dlcourse("grade", "tiny", "--no-progress", "--force", cwd=course,
+                        env={"DLCOURSE_JUDGE": judge})
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        page = html.unescape((course / "grading/tiny/feedback/ann.html").read_text())
+        assert f"numpy shape error in your code at {line}. {hint}" in page, (judge, page[-3000:])
+        assert rows(course)["ann"]["test_mse"] == "0"
+        # where the line came from: the judge's line, or IPython's frame in the kernel
+        graded = nbformat.read(course / "autograded/ann/tiny/tiny.ipynb", as_version=4)
+        [tb] = [re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(o.get("traceback", [])))
+                for c in graded.cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == "test_mse"
+                for o in c.outputs if o.output_type == "error"]
+        assert ("In your code: " + line in tb) == (judge == "1"), tb
+        assert ("Cell In[" in tb) == (judge == "0"), tb
