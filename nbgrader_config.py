@@ -36,7 +36,9 @@ refuse_unsafe_files(c)
 
 # Student content runs no script in any page (dlgrade.html_safety): feedback pages and
 # formgrader render Markdown and outputs cleaned (no raw HTML, JavaScript or SVG from a
-# submission); feedback pages also carry a strict Content-Security-Policy.
+# submission); feedback pages also carry a strict Content-Security-Policy, and a formgrader
+# server started with `jupyter server --config=nbgrader_config.py` the strictest one
+# formgrader's own inline scripts work under.
 from dlgrade.html_safety import install as clean_pages  # noqa: E402
 
 clean_pages(c)
