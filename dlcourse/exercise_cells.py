@@ -176,14 +176,15 @@ def changed_locked_cells(notebook, cells: ExerciseCells) -> list[str]:
     messages = []
     for cell in notebook.cells:
         meta = _meta(cell)
-        if "checksum" not in meta or not meta.get("grade_id"):
+        if "checksum" not in meta or not meta.get("grade_id") or (
+                meta.get("grade") and "points" not in meta):  # the last two: reported above
             continue
         name = meta["grade_id"]
         if meta.get("cell_type") and meta["cell_type"] != cell.cell_type:
             messages.append(f"the locked cell {name} (its type changed) was modified: restore it "
                             "from the original notebook")
         elif is_locked(cell) and checksum(cell) != meta["checksum"]:
-            original = _renamed_from(cell, missing_tests) if "points" in meta else None
+            original = _renamed_from(cell, missing_tests)
             if original:
                 messages.append(f"the grade id of the test cell {original} was changed to "
                                 f"{name}: restore it from the original notebook")
