@@ -77,9 +77,12 @@ class NotebookReport:
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b")
 # An ANSI escape sequence (colours in IPython's tracebacks): ESC [ parameters final-byte.
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
-#: What a cell that ran past the timeout shows (the kernel is interrupted, the run goes on).
-_TIMEOUT_ERROR = {"ename": "CellTimeoutError", "evalue": "",
-                  "traceback": ["CellTimeoutError: no reply from the kernel before the timeout"]}
+
+
+def _timeout_error(timeout: int) -> dict:
+    """What a cell that ran past the timeout shows (the kernel is interrupted, the run goes on)."""
+    return {"ename": "CellTimeoutError", "evalue": "", "traceback": [
+        f"CellTimeoutError: still running after {timeout} s (--timeout): an endless loop?"]}
 
 
 def _last_line(error: str) -> str:
@@ -151,7 +154,7 @@ def _run(notebook, folder: Path, timeout: int) -> str | None:
                 traceback=content.get("traceback") or [content.get("ename", "error")]))
 
     client = NotebookClient(notebook, km=_kernel_manager(), timeout=timeout, allow_errors=True,
-                            interrupt_on_timeout=True, error_on_timeout=_TIMEOUT_ERROR,
+                            interrupt_on_timeout=True, error_on_timeout=_timeout_error(timeout),
                             on_cell_executed=record_timeout,
                             resources={"metadata": {"path": str(folder)}})
     try:

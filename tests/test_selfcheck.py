@@ -1,4 +1,7 @@
-"""`python -m dlcourse.selfcheck NOTEBOOK` (behind `dlcourse check`): real kernels and nbgrader."""
+"""`python -m dlcourse.selfcheck NOTEBOOK` (behind `dlcourse check`): real kernels, no nbgrader.
+
+The structure checks alone (no kernel) are tests/test_exercise_cells.py.
+"""
 
 from __future__ import annotations
 
@@ -96,3 +99,42 @@ def test_a_file_that_is_not_an_exercise_exits_2(tmp_path, capsys):
     assert main([str(empty)]) == 2
     assert main([str(tmp_path / "missing.ipynb")]) == 2
     assert "must be an existing notebook" in capsys.readouterr().err
+
+
+SOLVED = dict.fromkeys(["mse", "polynomial_features", "fit_least_squares", "predict_linear",
+                        "gradient_descent"], "")
+
+
+def test_a_solved_notebook_prints_no_kernel_warnings(tmp_path):
+    """No "Kernel is running over TCP without encryption ... eavesdropping" (the kernel gets
+    CurveZMQ keys) and no "Parent appears to have exited" (the kernel is shut down first)."""
+    solved = _student_copy(tmp_path, SOLVED)
+    result = subprocess.run([sys.executable, "-m", "dlcourse.selfcheck", str(solved)],
+                            cwd=tmp_path, env=tools_env(), capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "5 of 5 functions pass" in result.stdout
+    assert "WARNING" not in result.stderr, result.stderr
+
+
+def test_a_kernel_that_dies_fails_the_functions_not_run_and_says_why(tmp_path):
+    answers = dict(SOLVED, predict_linear="def predict_linear(X, theta):\n"
+                                          "    return theta[0] + np.asarray(X) @ theta[1:]\n"
+                                          "\nimport os\nos._exit(3)\n")
+    report = check_notebook(_student_copy(tmp_path, answers))
+    status = {r.function: r for r in report.results}
+    assert [f for f in status if status[f].passed] == ["mse", "polynomial_features",
+                                                       "fit_least_squares"]
+    assert status["predict_linear"].message == status["gradient_descent"].message == "not run"
+    assert len(report.problems) == 1 and "the kernel died" in report.problems[0]
+    assert not report.passed
+
+
+def test_a_test_past_the_timeout_fails_its_function_and_the_rest_still_runs(tmp_path):
+    answers = dict(SOLVED, predict_linear="def predict_linear(X, theta):\n"
+                                          "    while True:\n        pass\n")
+    report = check_notebook(_student_copy(tmp_path, answers), timeout=5)
+    status = {r.function: r for r in report.results}
+    assert status["predict_linear"].message == (
+        "CellTimeoutError: still running after 5 s (--timeout): an endless loop?")
+    assert status["gradient_descent"].passed and status["mse"].passed
+    assert report.problems == []
