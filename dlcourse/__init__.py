@@ -19,6 +19,7 @@ Layout used everywhere: rows are samples, ``X`` has shape
 """
 
 from .activations import ACTIVATIONS, DERIVATIVES, get_activation, sigmoid
+from .cnn import CNN
 from .data import as_rng, make_xor
 from .mlp import MLP
 from .transformer import Transformer
@@ -38,6 +39,7 @@ def __getattr__(name):
 __all__ = [
     "ACTIVATIONS",
     "DERIVATIVES",
+    "CNN",
     "MLP",
     "Transformer",
     "as_rng",
