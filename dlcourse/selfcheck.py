@@ -20,6 +20,7 @@ exercise notebook, unknown option).
 from __future__ import annotations
 
 import argparse
+import atexit
 import dataclasses
 import re
 import sys
@@ -162,6 +163,9 @@ def _run(notebook, folder: Path, timeout: int) -> str | None:
     except DeadKernelError:
         return ("the kernel died while running the notebook (does the code call exit() or use "
                 "up the memory?): the cells after that did not run")
+    except RuntimeError as error:  # nbclient's word for a kernel that never answered
+        atexit.unregister(client._cleanup_kernel)  # nothing left to clean up; no exit noise
+        return f"no Python kernel could be started to run the notebook ({error})"
     return None
 
 
