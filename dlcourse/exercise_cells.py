@@ -34,7 +34,23 @@ TEST_ID = re.compile(r"^test_(?P<function>.+?)(?P<hidden>_hidden)?$")
 
 
 def _meta(cell) -> dict:
-    return cell.metadata.get("nbgrader", {})
+    meta = cell.metadata.get("nbgrader", {})
+    return meta if isinstance(meta, dict) else {}
+
+
+def _has_points(meta: dict) -> bool:
+    """Whether the metadata carries points nbgrader can read as a number."""
+    try:
+        float(meta["points"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    return True
+
+
+def _grade_id(cell) -> str | None:
+    """The cell's grade id; None when there is none, or when it is not a non-empty string."""
+    gid = _meta(cell).get("grade_id")
+    return gid if isinstance(gid, str) and gid else None
 
 
 def is_locked(cell) -> bool:
@@ -118,7 +134,7 @@ def read_cells(notebook) -> ExerciseCells:
     ids: dict[str, list[int]] = {}
     for index, cell in enumerate(notebook.cells):
         meta = _meta(cell)
-        gid = meta.get("grade_id")
+        gid = _grade_id(cell)
         if not gid:
             continue
         ids.setdefault(gid, []).append(index)
@@ -145,13 +161,13 @@ def _metadata_problems(notebook, cells: ExerciseCells) -> list[str]:
         meta = _meta(cell)
         if not (meta.get("grade") or meta.get("solution") or meta.get("locked")):
             continue
-        if not meta.get("grade_id"):
+        if not _grade_id(cell):
             problems.append(f"{_where(notebook, index)} is marked for grading but has no grade "
                             "id: restore it from the original notebook (grading cannot read the "
                             "notebook otherwise)")
-        elif meta.get("grade") and "points" not in meta:
-            problems.append(f"the cell {meta['grade_id']} has lost its points: restore it from "
-                            "the original notebook")
+        elif meta.get("grade") and not _has_points(meta):
+            problems.append(f"the cell {meta['grade_id']} has lost its points (or they are not "
+                            "a number): restore it from the original notebook")
     for gid, where in cells.ids.items():
         if len(where) > 1:
             copies = ", ".join(str(i + 1) for i in where)
@@ -176,8 +192,8 @@ def changed_locked_cells(notebook, cells: ExerciseCells) -> list[str]:
     messages = []
     for cell in notebook.cells:
         meta = _meta(cell)
-        if "checksum" not in meta or not meta.get("grade_id") or (
-                meta.get("grade") and "points" not in meta):  # the last two: reported above
+        if "checksum" not in meta or not _grade_id(cell) or (
+                meta.get("grade") and not _has_points(meta)):  # the last two: reported above
             continue
         name = meta["grade_id"]
         if meta.get("cell_type") and meta["cell_type"] != cell.cell_type:

@@ -150,11 +150,14 @@ def test_broken_grade_ids_and_points_that_grading_cannot_read():
     notebook.cells.append(copy.deepcopy(_cell(notebook, "setup")))  # a copied cell
     del _cell(notebook, "test_gradient_descent_hidden").metadata["nbgrader"]["points"]
     _cell(notebook, "predict_linear").metadata["nbgrader"]["grade_id"] = ""
+    _cell(notebook, "self_check").metadata["nbgrader"]["grade_id"] = 7  # not even a string
+    _cell(notebook, "test_mse").metadata["nbgrader"]["points"] = "one"
     problems = structure_problems(notebook)
     assert any(p.startswith("cell 16 ('def predict_linear(X, theta):') is marked for grading "
                             "but has no grade id") for p in problems), problems
-    assert any(p.startswith("the cell test_gradient_descent_hidden has lost its points")
-               for p in problems), problems
+    assert sum("is marked for grading but has no grade id" in p for p in problems) == 2
+    for gid in ("test_gradient_descent_hidden", "test_mse"):
+        assert any(p.startswith(f"the cell {gid} has lost its points") for p in problems)
     setup = [i + 1 for i, c in enumerate(notebook.cells)
              if c.metadata.get("nbgrader", {}).get("grade_id") == "setup"]
     assert any(p.startswith(f"the grade id setup is on 2 cells ({setup[0]}, {setup[1]})")
