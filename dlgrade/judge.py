@@ -606,7 +606,14 @@ class JudgedExecute(Execute):
     def preprocess_cell(self, cell, resources, index):
         self._timed_out = False
         if not (self.judge and is_test_cell(cell) and cell.source.strip()):
-            result = super().preprocess_cell(cell, resources, index)
+            try:
+                result = super().preprocess_cell(cell, resources, index)
+            except Exception as error:
+                if "Timeout waiting for IOPub output" in str(error):
+                    # the cell's last output may be stuck behind a message being refused
+                    self._await_dropped_link()
+                self._check_channels()
+                raise
         else:
             self._check_assign_resources(resources)
             self._judge_cell(cell)
@@ -638,6 +645,15 @@ class JudgedExecute(Execute):
                 return False
             time.sleep(0.2)
         return True
+
+    def _await_dropped_link(self, seconds: float = 10.0) -> None:
+        """Give a message that ZeroMQ is still receiving (or refusing) ``seconds`` to end."""
+        channel = getattr(self.kc, "_iopub_channel", None)
+        if channel is None or not hasattr(channel, "link_dropped"):
+            return
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and not channel.link_dropped():
+            time.sleep(0.1)
 
     def _check_channels(self) -> None:
         """Raise :class:`dlgrade.kernel_channels.GradingStopped` if the kernel sent a message

@@ -37,7 +37,7 @@ import zmq
 import zmq.asyncio
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.blocking import BlockingKernelClient
-from jupyter_client.channels import AsyncZMQSocketChannel, ZMQSocketChannel
+from jupyter_client.channels import AsyncZMQSocketChannel, HBChannel, ZMQSocketChannel
 
 from .judge_wire import MAX_MESSAGE
 
@@ -247,6 +247,26 @@ class AsyncBoundedChannel(_Watch, AsyncZMQSocketChannel):
     stop = close
 
 
+class BoundedHBChannel(HBChannel):
+    """The heartbeat thread, which gives up instead of waiting forever on a broken link.
+
+    jupyter_client's thread sends ``ping`` on a REQ socket; once a kernel has broken that
+    connection (writing to every descriptor does) the send waits for a peer that never comes,
+    the thread never sees its stop flag, and ``stop_channels`` joins it without end: nbgrader
+    hung there after the notebook was done. With a send timeout the thread ends instead.
+    """
+
+    def _create_socket(self) -> None:
+        super()._create_socket()
+        self.socket.sndtimeo = 1000
+
+    def run(self) -> None:
+        try:
+            super().run()
+        except zmq.ZMQError:  # the link is broken: nothing left to beat
+            self._running = False
+
+
 class BoundedClientMixin:
     """Sockets with ``MAXMSGSIZE`` and ``RCVHWM`` set, bounded channels, the ``broken`` mark."""
 
@@ -301,6 +321,7 @@ class BoundedKernelClient(BoundedClientMixin, AsyncKernelClient):
     iopub_channel_class = AsyncBoundedChannel
     stdin_channel_class = AsyncBoundedChannel
     control_channel_class = AsyncBoundedChannel
+    hb_channel_class = BoundedHBChannel
 
     def _context_default(self):
         self._created_context = True
@@ -314,6 +335,7 @@ class BoundedBlockingKernelClient(BoundedClientMixin, BlockingKernelClient):
     iopub_channel_class = BoundedChannel
     stdin_channel_class = BoundedChannel
     control_channel_class = BoundedChannel
+    hb_channel_class = BoundedHBChannel
 
     def _context_default(self):
         self._created_context = True
