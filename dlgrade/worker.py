@@ -528,9 +528,7 @@ def worker_main(conn, overrides: dict, assignment: str, log_path: str) -> None:
     try:
         grader = Grader(course, assignment)
         grader.assignment_info()
-        from .engine import _config_key
-
-        seconds = submission_seconds(*_config_key(course)[1:])
+        seconds = submission_seconds(*course.grading_settings()[1:])
         cap = grader_memory.cap_memory(grader_memory.allowance())
         print(f"=== memory cap of this grading process: "
               f"{'none' if cap is None else f'{cap >> 20} MB of address space'}", flush=True)
