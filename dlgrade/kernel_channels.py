@@ -102,6 +102,7 @@ class _Watch:
 
     def _watch(self) -> None:
         self._monitor = self.socket.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+        self._monitor.linger = 0  # never holds up the context's end
         # a plain (blocking-API) view of the same monitor, for a poll that never awaits
         self._probe = zmq.Socket.shadow(self._monitor.underlying)
 
