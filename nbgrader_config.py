@@ -49,3 +49,14 @@ clean_pages(c)
 from dlgrade.judge import install as install_judge  # noqa: E402
 
 install_judge(c)
+
+# What a kernel sends the grading process is bounded (dlgrade.kernel_channels): a message part
+# over DLCOURSE_KERNEL_MAX_MESSAGE, a message of more parts than the protocol uses, a broken
+# connection or a kernel that no longer answers after a cell timed out stops that notebook
+# with the reason, instead of exhausting the grader's memory or waiting out every cell.
+from dlgrade.kernel_channels import install as bound_kernel_channels  # noqa: E402
+
+bound_kernel_channels(c)
+# ... and a memory cap on the grading process itself (dlgrade.grader_memory,
+# DLCOURSE_GRADER_MEMORY, default 2G more than it holds when it starts grading).
+c.JudgedExecute.cap_memory = True
