@@ -72,10 +72,11 @@ SUBMISSION = FilePolicy()
 #: The instructor's own source and release folders (any file, larger limits; links refused).
 COURSE = FilePolicy(suffixes=None, max_file_bytes=200 * MB, max_notebook_bytes=200 * MB,
                     max_files=2000, max_total_bytes=1024 * MB, max_depth=8, hard_links=True)
-#: A folder or unpacked archive of everyone's submissions (``dlcourse collect``); only its
-#: notebooks are copied.
-COLLECT = FilePolicy(suffixes=None, max_files=100_000, max_total_bytes=1 << 40, max_depth=8,
-                     max_file_bytes=1 << 40)
+#: A folder or unpacked archive of everyone's submissions (``dlcourse collect``): only its
+#: notebooks are read (20 MB each, 500 MB in all; :class:`dlgrade.archive.ArchiveLimits`
+#: changes both), other files are reported as ignored.
+COLLECT = FilePolicy(suffixes=frozenset({".ipynb"}), max_files=100_000,
+                     max_total_bytes=500 * MB, max_depth=8)
 #: An autograded folder: the sanitized submission plus the instructor's files of the assignment
 #: (any suffix; still regular files only, within limits).
 AUTOGRADED = FilePolicy(suffixes=None, max_file_bytes=50 * MB, max_notebook_bytes=50 * MB,
