@@ -21,8 +21,9 @@ link), with a suffix in :data:`ALLOWED_SUFFIXES` (other notebooks, helper ``.py`
 which :func:`dlgrade.scan.scan_extra_files` reads, small text, tables, arrays and pictures),
 at most :attr:`FilePolicy.max_file_bytes` each (notebooks :attr:`FilePolicy.max_notebook_bytes`),
 :attr:`FilePolicy.max_files` files, :attr:`FilePolicy.max_total_bytes` in all and folders
-:attr:`FilePolicy.max_depth` deep. ``.ipynb_checkpoints``, ``__MACOSX`` and ``__pycache__``
-are skipped silently, as nbgrader does.
+:attr:`FilePolicy.max_depth` deep. The regular files in ``.ipynb_checkpoints``, ``__MACOSX``
+and ``__pycache__`` are skipped silently, as nbgrader does; a link, pipe or device hidden there
+is refused like anywhere else (a finding, not a silent drop).
 """
 
 from __future__ import annotations
@@ -156,9 +157,9 @@ def survey(base, policy: FilePolicy = SUBMISSION, skip: bool = True) -> Survey:
         out.refused.append(Refusal(".", f"the submission folder is {why or 'not a folder'}"))
         return out
     total = 0
-    stack = [("", 0)]
+    stack = [("", 0, False)]
     while stack:
-        rel_dir, depth = stack.pop()
+        rel_dir, depth, leftover = stack.pop()
         folder = os.path.join(base, rel_dir)
         try:
             with os.scandir(folder) as it:
@@ -175,21 +176,24 @@ def survey(base, policy: FilePolicy = SUBMISSION, skip: bool = True) -> Survey:
                 out.refused.append(Refusal(rel, f"cannot be read ({exc.strerror})"))
                 continue
             if stat.S_ISDIR(st.st_mode):
-                if skip and entry.name in SKIPPED_DIRS:
-                    continue
+                # leftovers' folders are not copied, but looked into: a link or a pipe
+                # hidden there is a finding, not a silent drop
+                inside = leftover or (skip and entry.name in SKIPPED_DIRS)
                 if depth >= policy.max_depth:
-                    out.refused.append(Refusal(rel + "/", "a folder nested deeper than "
-                                               f"{policy.max_depth} levels"))
+                    if not inside:
+                        out.refused.append(Refusal(rel + "/", "a folder nested deeper than "
+                                                   f"{policy.max_depth} levels"))
                 else:
-                    subdirs.append((rel, depth + 1))
-                continue
-            if skip and entry.name in SKIPPED_FILES:
+                    subdirs.append((rel, depth + 1, inside))
                 continue
             kind = _kind(st.st_mode)
             if kind is not None:
                 out.refused.append(Refusal(rel, _link_reason(entry.path)
                                            if stat.S_ISLNK(st.st_mode) else kind))
-            elif st.st_nlink > 1 and not policy.hard_links:
+                continue
+            if leftover or (skip and entry.name in SKIPPED_FILES):
+                continue
+            if st.st_nlink > 1 and not policy.hard_links:
                 out.refused.append(Refusal(rel, f"a hard link (the same file has {st.st_nlink} "
                                            "names; it may be someone else's file)"))
             elif policy.names is not None and rel not in policy.names:
