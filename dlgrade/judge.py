@@ -65,6 +65,12 @@ class RemoteError(Exception):
     """An exception of a type that is not a Python builtin, raised by the student's code."""
 
 
+class SilencedWarning(RuntimeWarning):
+    """The student's function switched warnings off while it ran. Not shown in a test cell's
+    output; :func:`dlcourse.testing.assert_no_warnings` (which records every warning) sees
+    it, so a requirement "no overflow warning" cannot be met by hiding the warning."""
+
+
 class PackageCodeError(AssertionError):
     """The student's function ran the course package's implementation during a judged call
     (:mod:`dlgrade.judge_code`): the test that called it fails."""
@@ -394,7 +400,7 @@ class Channel:
         hidden = self.code_policy.silencing(ran)
         if hidden:
             warnings.warn_explicit(f"{name} switched warnings off while it ran ({hidden}), so "
-                                   "an overflow could not be seen", RuntimeWarning,
+                                   "an overflow could not be seen", SilencedWarning,
                                    "<student's code>", 0)
         how = self.code_policy.package_use(ran)
         if how:
@@ -675,6 +681,7 @@ class JudgedExecute(Execute):
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
                     warnings.catch_warnings(), judge_source.judging(self._source_index):
                 warnings.simplefilter("default")
+                warnings.simplefilter("ignore", SilencedWarning)
                 warnings.showwarning = show
                 exec(code, namespace)  # noqa: S102 - the gradebook's test code
                 if last is not None:

@@ -33,12 +33,11 @@ from __future__ import annotations
 import builtins
 import contextlib
 import os
-import sys
 import warnings
 
 import numpy as np
 
-from dlgrade.judge_code import Recorder
+from dlgrade.judge_code import _ACTIVE, Recorder
 from dlgrade.judge_wire import WireError, decode, dumps, encode, loads
 
 #: The grader's own code in this kernel (this agent, the wire format, the recorder): its
@@ -95,8 +94,9 @@ def _kernel_input(prompt: str) -> str:
 def _callback(key: int):
     def call_judge(*args, **kwargs):
         # the judge's side of the conversation is not the student's call: not recorded
-        recording = sys.getprofile()
-        sys.setprofile(None)
+        recorder = _ACTIVE[-1] if _ACTIVE else None
+        if recorder is not None:
+            recorder.pause()
         try:
             message = {"k": "cb", "id": key, "args": _send(list(args)),
                        "kwargs": _send(kwargs)}
@@ -111,7 +111,8 @@ def _callback(key: int):
                 else:
                     raise WireError("malformed answer from the judge")
         finally:
-            sys.setprofile(recording)
+            if recorder is not None:
+                recorder.resume()
 
     call_judge._judge_callback = key
     return call_judge
