@@ -366,6 +366,9 @@ def test_scan_flags_cheats(tmp_path, code, kind, words):
      "input history"),
     ("print(_ih[-1])", "input history"),
     ("%history", "%history"),
+    ("import operator\nes = operator.attrgetter('err' + 'state')(np)", "attrgetter()"),
+    ("from operator import methodcaller\nmethodcaller('se' + 'terr', all='ignore')(np)",
+     "methodcaller()"),
 ])
 def test_scan_flags_reaching_the_shell(tmp_path, code, words):
     findings = _tiny_scan(tmp_path, code)
