@@ -30,8 +30,9 @@ def _zip(entries: dict, compression=zipfile.ZIP_DEFLATED) -> bytes:
 def _zeros_zip(name: str, size: int) -> bytes:
     """A zip holding ``name``: ``size`` zero bytes, compressed to a few hundred kB."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf, \
-            zf.open(zipfile.ZipInfo(name), "w", force_zip64=True) as out:
+    info = zipfile.ZipInfo(name)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    with zipfile.ZipFile(buffer, "w") as zf, zf.open(info, "w", force_zip64=True) as out:
         chunk = bytes(MB)
         for _ in range(size // MB):
             out.write(chunk)
