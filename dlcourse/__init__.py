@@ -4,9 +4,11 @@ One small module per lecture concept (``data``, ``linear``, ``neuron``,
 ``activations``, ``losses``, ``layers``, ``dropout``, ``normalization``, ``mlp``,
 ``cnn``, ``rnn``, ``lstm``, ``attention``, ``transformer``, ``optim``, ``gradcheck``,
 ``plotting``). The chapters import from here; the exercise notebooks ask students
-to write the same functions themselves. Two modules are infrastructure rather than
-lecture concepts: ``mlp_engine`` (the fast in-place loop behind ``MLP.fit``) and
-``training`` (mini-batches, validation data and early stopping, shared by the models).
+to write the same functions themselves. Three modules are infrastructure rather than
+lecture concepts: ``mlp_engine`` (the fast in-place loop behind ``MLP.fit``),
+``mlp_batchnorm`` (the slower loop behind ``MLP(..., batch_norm=True)``, composed of the
+pure functions) and ``training`` (mini-batches, validation data and early stopping,
+shared by the models).
 
 Layout used everywhere: rows are samples, ``X`` has shape
 ``(n_samples, n_features)`` and a dense layer computes ``Z = X @ W + b`` with
@@ -19,6 +21,7 @@ Layout used everywhere: rows are samples, ``X`` has shape
 """
 
 from .activations import ACTIVATIONS, DERIVATIVES, get_activation, sigmoid
+from .cnn import CNN
 from .data import as_rng, make_xor
 from .mlp import MLP
 from .transformer import Transformer
@@ -38,6 +41,7 @@ def __getattr__(name):
 __all__ = [
     "ACTIVATIONS",
     "DERIVATIVES",
+    "CNN",
     "MLP",
     "Transformer",
     "as_rng",

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .course import Course
+from .roster import STUDENT_ID, read_roster
 
 SKIP_PARTS = {"__MACOSX", ".ipynb_checkpoints", ".DS_Store"}
-STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
 
 
 @dataclass
@@ -136,8 +136,6 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 continue
             times[path] = _entry_time(rel.parts, entry_times, path)
             if roster is None:
-                from .roster import read_roster
-
                 roster = read_roster(course)
             lms_name = lms.parse_lms_path(rel.parts)
             if lms_name is not None:

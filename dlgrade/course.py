@@ -7,6 +7,7 @@ command-line overrides (``--db``, ``--timeout``, ``--kernel``) on top.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -259,3 +260,28 @@ class Course:
         if not base.is_dir():
             return []
         return sorted(p.name for p in base.iterdir() if (p / assignment).is_dir())
+
+    def grading_settings(self) -> tuple[str, float, int]:
+        """The settings that change grades as one digest, the per-cell timeout and the largest
+        number of code cells of a source notebook (the submission deadline is computed from
+        these two: :func:`dlgrade.deadline.submission_seconds`)."""
+        config = self.load_config()
+        timeout = config.Execute.get("timeout", 30)
+        kernel = config.Execute.get("kernel_name", "")
+        # the gradebook's place relative to the course: a copied or moved course folder (whose
+        # SQLite URL holds the new absolute path) has the same key, so nothing looks new
+        db = str(self.coursedir(config).db_url).replace(str(self.root), "<course>")
+        try:
+            import nbformat
+
+            n_cells = max(
+                sum(c.cell_type == "code" for c in nbformat.read(p, as_version=4).cells)
+                for p in (self.source_dir).glob("*/*.ipynb")
+            )
+        except Exception:  # noqa: BLE001
+            n_cells = 50
+        late = {k: dict(config[k]) for k in ("AssignLatePenalties", "LateSubmissionPlugin",
+                                             "PerHourPenalty") if k in config}
+        key = json.dumps({"timeout": timeout, "kernel": kernel, "db": db, "late": late},
+                         sort_keys=True, default=str)
+        return key, float(timeout or 30), n_cells

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import signal
 import threading
 import time
@@ -69,30 +68,6 @@ def submission_hash(course: Course, assignment: str, student: str, config_key: s
     for refusal in refused:
         h.update(refusal.describe().encode() + b"\0")
     return h.hexdigest()
-
-
-def _config_key(course: Course) -> tuple[str, float, int]:
-    """Digest of the settings that change grades, the per-cell timeout and #code cells."""
-    config = course.load_config()
-    timeout = config.Execute.get("timeout", 30)
-    kernel = config.Execute.get("kernel_name", "")
-    # the gradebook's place relative to the course: a copied or moved course folder (whose
-    # SQLite URL holds the new absolute path) has the same key, so nothing looks new
-    db = str(course.coursedir(config).db_url).replace(str(course.root), "<course>")
-    try:
-        import nbformat
-
-        n_cells = max(
-            sum(c.cell_type == "code" for c in nbformat.read(p, as_version=4).cells)
-            for p in (course.source_dir).glob("*/*.ipynb")
-        )
-    except Exception:  # noqa: BLE001
-        n_cells = 50
-    late = {k: dict(config[k]) for k in ("AssignLatePenalties", "LateSubmissionPlugin",
-                                         "PerHourPenalty") if k in config}
-    key = json.dumps({"timeout": timeout, "kernel": kernel, "db": db, "late": late},
-                     sort_keys=True, default=str)
-    return key, float(timeout or 30), n_cells
 
 
 class Busy(RuntimeError):
@@ -262,7 +237,7 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
     run = GradeRun(assignment)
     logs = course.output_dir(assignment) / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    key, timeout, n_cells = _config_key(course)
+    key, timeout, n_cells = course.grading_settings()
     students = select_shard(course.students(assignment), shard)
     if only:
         students, force = _only(students, only, assignment), True

@@ -44,6 +44,7 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, default
 
+from . import judge_source
 from .judge_code import CodePolicy
 from .judge_wire import MAX_MESSAGE, WireError, decode, dumps, encode, loads
 
@@ -588,8 +589,6 @@ class JudgedExecute(Execute):
                 self._channel = None
 
     def _prepare(self, nb, resources) -> None:
-        from . import judge_source
-
         self._namespace = {"__name__": "__judge__", "__builtins__": builtins}
         path = (resources.get("metadata") or {}).get("path") or "."
         student_cells = [c.source for c in nb.cells
@@ -597,7 +596,7 @@ class JudgedExecute(Execute):
         files = judge_source.extra_files(Path(path))
         self._source_index = judge_source.SourceIndex(student_cells, files)
         self._code_policy = CodePolicy(student_cells + list(files.values()))
-        judge_source.register()
+        judge_source.register(Remote)
         for cell in nb.cells:
             if _is_setup_cell(cell):
                 try:
@@ -653,7 +652,6 @@ class JudgedExecute(Execute):
         cell.outputs = []
         out, err = _Capture(self.judge_output_limit), _Capture(self.judge_output_limit)
         namespace = self._namespace
-        from . import judge_source
 
         def show(message, category, filename, lineno, file=None, line=None):
             out.write(warnings.formatwarning(message, category, filename, lineno, line))

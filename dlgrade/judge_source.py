@@ -316,15 +316,15 @@ def check_silencing(func, label: str) -> str | None:
     return how
 
 
-def register() -> None:
-    """Let :func:`dlcourse.testing.assert_own_implementation` check judge references."""
+def register(remote_class: type) -> None:
+    """Let :func:`dlcourse.testing.assert_own_implementation` check judge references
+    (instances of ``remote_class``, the judge's :class:`~dlgrade.judge.Remote`, passed in so that
+    this module does not import the judge that imports it)."""
     from dlcourse import testing
 
-    from .judge import Remote
-
-    testing.register_own_implementation_check(Remote, check_remote)
-    testing.register_in_place_call(Remote, _call_in_place)
-    testing.register_silencing_check(Remote, check_silencing)
+    testing.register_own_implementation_check(remote_class, check_remote)
+    testing.register_in_place_call(remote_class, _call_in_place)
+    testing.register_silencing_check(remote_class, check_silencing)
 
 
 def _call_in_place(func, *args, **kwargs):

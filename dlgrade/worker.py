@@ -515,9 +515,7 @@ def worker_main(conn, overrides: dict, assignment: str, log_path: str) -> None:
     try:
         grader = Grader(course, assignment)
         grader.assignment_info()
-        from .engine import _config_key
-
-        seconds = submission_seconds(*_config_key(course)[1:])
+        seconds = submission_seconds(*course.grading_settings()[1:])
         conn.send({"ready": True})
     except Exception:  # noqa: BLE001
         conn.send({"ready": False, "error": traceback.format_exc()})

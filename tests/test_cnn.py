@@ -270,3 +270,10 @@ def test_softmax_gradient_is_the_one_backpropagation_starts_from():
         0,
     )
     np.testing.assert_allclose(grads[2][0], A1.T @ softmax_cross_entropy_grad(y, Z2), atol=1e-14)
+
+
+def test_cnn_is_exported_beside_mlp_and_transformer():
+    import dlcourse
+
+    assert dlcourse.CNN is CNN
+    assert {"CNN", "MLP", "Transformer"} <= set(dlcourse.__all__)

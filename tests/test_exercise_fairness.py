@@ -45,14 +45,13 @@ def _functions(source: nbformat.NotebookNode) -> list[str]:
 
 
 def _variants_checked(assignment: str) -> dict[str, dict[str, str]]:
-    """The independent variants of ``assignment``, each checked to answer every function (the
-    test skips while the source is a placeholder or no variant is written)."""
+    """The independent variants of ``assignment``, each checked to answer every function (a
+    placeholder source or a missing/empty variants module fails)."""
     source = _real_source(assignment)
     if source is None:
-        pytest.skip(f"solutions/{assignment} is still a placeholder")
+        pytest.fail(f"solutions/{assignment} has no solution cells (a placeholder?)")
     answers_by_variant = variants(assignment)
-    if not answers_by_variant:
-        pytest.skip(f"tests/independent/ex{assignment}.py has no variants yet")
+    assert answers_by_variant, f"tests/independent/ex{assignment}.py has no VARIANTS"
     functions = _functions(source)
     for name, answers in answers_by_variant.items():
         unknown = set(answers) - set(functions)

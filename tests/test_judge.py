@@ -294,7 +294,7 @@ def test_call_in_place_brings_the_changes_back_when_a_test_asks(kernel):
     from dlcourse.testing import call_in_place
     from dlgrade import judge_source
 
-    judge_source.register()
+    judge_source.register(Remote)
     _, ns = kernel
     a = np.arange(3.0)
     weights = np.zeros(2)
@@ -313,7 +313,7 @@ def test_in_place_calls_show_the_live_array_to_the_judges_callbacks(kernel):
     from dlcourse.testing import call_in_place
     from dlgrade import judge_source
 
-    judge_source.register()
+    judge_source.register(Remote)
     _, ns = kernel
     x = np.array([1.0, 2.0])
     reads_x = lambda _ignored: float(np.sum(x ** 2))  # noqa: E731
@@ -354,7 +354,7 @@ def test_silenced_warnings_fail_the_no_overflow_requirement(kernel):
     from dlcourse.testing import assert_no_silenced_warnings, assert_no_warnings
     from dlgrade import judge_source
 
-    judge_source.register()
+    judge_source.register(Remote)
     _, ns = kernel
     assert assert_no_warnings(ns["hushed_sigmoid"], np.array([-1000.0]))[0] == 0.0
     with pytest.raises(AssertionError, match="switches warnings off .*catch_warnings"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import functools
 import textwrap
 import types
@@ -30,15 +31,14 @@ from tests.assertions import fails_with
 
 ROOT = Path(__file__).resolve().parent.parent
 
-CONTRACT = {
-    "01_curve_fitting": ["mse", "polynomial_features", "fit_least_squares", "predict_linear",
-                         "gradient_descent"],
-    "02_neuron": ["sigmoid", "neuron", "binary_cross_entropy", "fit_neuron"],
-    "03_networks": ["init_params", "count_parameters", "dense_forward", "mlp_forward"],
-    "08_multiclass": ["one_hot", "softmax", "softmax_cross_entropy", "softmax_cross_entropy_grad",
-                      "l2_penalty", "l2_penalty_grad", "should_stop"],
-    "09_conv_rnn": ["conv2d_forward", "conv2d_backward", "max_pool2d_backward", "rnn_backward"],
-}
+def contract(assignment: str) -> list[str]:
+    """The functions a student writes in ``assignment``, read from its source notebook: every
+    top-level ``def`` of its solution cells, in notebook order (no hand-kept list to forget)."""
+    notebook = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    return [node.name
+            for cell in notebook.cells
+            if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution")
+            for node in ast.parse(cell.source).body if isinstance(node, ast.FunctionDef)]
 
 
 _fails = fails_with
@@ -255,12 +255,22 @@ def test_get_checks_uses_the_naming_rule_and_refuses_unknown_assignments():
     # gradebooks key on the assignment names: the first seven never change, new ones are appended
     assert ASSIGNMENTS[:7] == ("01_curve_fitting", "02_neuron", "03_networks", "04_activations",
                                "05_backprop", "06_practical_example", "07_architectures")
-    assert "08_multiclass" in ASSIGNMENTS and "09_conv_rnn" in ASSIGNMENTS
+    assert ASSIGNMENTS[7:10] == ("08_multiclass", "09_conv_rnn", "10_attention")
     assert list(ASSIGNMENTS) == sorted(set(ASSIGNMENTS)), "each once, in course order"
     for assignment in ASSIGNMENTS:
         assert get_checks(assignment), f"{assignment} has no visible checks"
-    for assignment, functions in CONTRACT.items():
-        assert list(get_checks(assignment)) == functions
+    for assignment in ASSIGNMENTS:
+        assert list(get_checks(assignment)) == contract(assignment), assignment
+
+
+def test_every_assignment_has_a_source_visible_checks_independent_answers_and_mistakes():
+    on_disk = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
+    assert on_disk == list(ASSIGNMENTS), "solutions/ and dlcourse.checks.ASSIGNMENTS differ"
+    for assignment in ASSIGNMENTS:
+        assert contract(assignment), f"solutions/{assignment} has no solution functions"
+        for folder in ("independent", "mistakes"):
+            path = ROOT / "tests" / folder / f"ex{assignment}.py"
+            assert path.is_file(), f"{path.relative_to(ROOT)} is missing"
 
 
 def _solutions_namespace(assignment: str) -> dict:
@@ -273,10 +283,10 @@ def _solutions_namespace(assignment: str) -> dict:
     return namespace
 
 
-@pytest.mark.parametrize("assignment", list(CONTRACT))
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_the_solutions_pass_every_visible_check(assignment):
     results = run_checks(_solutions_namespace(assignment), assignment)
-    assert [r.function for r in results] == CONTRACT[assignment]
+    assert [r.function for r in results] == contract(assignment)
     assert all(r.passed for r in results), [r for r in results if not r.passed]
 
 

@@ -21,11 +21,16 @@ def dedent(source: str) -> str:
 
 
 def variants(assignment: str) -> dict[str, dict[str, str]]:
-    """The independent variants of ``assignment`` (empty when none are written yet)."""
+    """The independent variants of ``assignment``; a missing module is an error, not a skip."""
+    name = f"tests.independent.ex{assignment}"
     try:
-        module = importlib.import_module(f"tests.independent.ex{assignment}")
-    except ModuleNotFoundError:
-        return {}
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name != name:
+            raise
+        raise AssertionError(f"tests/independent/ex{assignment}.py is missing: every assignment "
+                             "needs independent correct answers (see this package's docstring)"
+                             ) from None
     return {name: {function: dedent(source) for function, source in answers.items()}
             for name, answers in module.VARIANTS.items()}
 

@@ -42,10 +42,15 @@ def source_path(assignment: str) -> Path:
 
 
 def mistakes_module(assignment: str):
+    """``tests/mistakes/ex<assignment>.py``; a missing module is an error, not a skip."""
+    name = f"tests.mistakes.ex{assignment}"
     try:
-        return importlib.import_module(f"tests.mistakes.ex{assignment}")
-    except ModuleNotFoundError:
-        return None
+        return importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name != name:
+            raise
+        raise AssertionError(f"tests/mistakes/ex{assignment}.py is missing: every assignment needs "
+                             "realistic mistakes (see tests/mistakes/__init__.py)") from None
 
 
 def solution_answers(source: nbformat.NotebookNode) -> dict[str, str]:
