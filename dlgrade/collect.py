@@ -126,6 +126,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
         found: dict[str, list[Path]] = {}
         times: dict[Path, object] = {}
         targets: dict[Path, str] = {}
+        canvas_ids: dict[Path, str] = {}  # Canvas's file id of each Canvas download
         candidates, data = _candidates(root, result, limits)
         for path in candidates:
             rel = path.relative_to(root)
@@ -149,6 +150,8 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                     continue
                 if note:
                     result.warnings.append(f"{rel}: {note}")
+                if lms_name.system == "canvas":
+                    canvas_ids[path] = lms_name.submission
                 targets[path] = target
                 found.setdefault(student, []).append(path)
                 continue
@@ -164,7 +167,10 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 result.reasons[str(rel)] = f"{student!r} is not on the roster"
             else:
                 found.setdefault(student, []).append(path)
+        record = _read_canvas_record(course, assignment)
         for student, paths in sorted(found.items()):
+            if len(paths) > 1 and all(p in canvas_ids for p in paths):
+                paths = [_newest_canvas_file(student, paths, canvas_ids, root, result)]
             if len(paths) > 1:
                 result.duplicates[student] = [str(p.relative_to(root)) for p in paths]
                 continue
@@ -174,11 +180,20 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
             stamp = lms.format_timestamp(given.get(student) or times[paths[0]])
             stamp_file = dest.parent / "timestamp.txt"
             result.submitted_at[student] = stamp
+            file_id, known_id = canvas_ids.get(paths[0]), record.get(student)
+            if file_id and known_id and int(known_id) > int(file_id):
+                result.refused[str(paths[0].relative_to(root))] = (
+                    f"older than the file already collected for {student} (Canvas file id "
+                    f"{file_id} < {known_id}): an older download? nothing changed")
+                result.submitted_at.pop(student)
+                continue
             content = data(paths[0])
             if content is None:
                 continue
-            if (dest.is_file() and dest.read_bytes() == content
-                    and stamp_file.exists() and stamp_file.read_text().strip() == stamp):
+            if dest.is_file() and dest.read_bytes() == content and stamp_file.exists() and (
+                    stamp_file.read_text().strip() == stamp or (file_id and file_id == known_id)):
+                # the same Canvas file downloaded again keeps its first submission time
+                result.submitted_at[student] = stamp_file.read_text().strip()
                 result.unchanged.append(rel)
                 continue
             (result.updated if dest.exists() else result.added).append(rel)
@@ -186,7 +201,47 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 dest.write_bytes(content)
                 stamp_file.write_text(stamp + "\n")
+                if file_id:
+                    record[student] = file_id
+        if not dry_run and record:
+            _write_canvas_record(course, assignment, record)
     return result
+
+
+def _newest_canvas_file(student: str, paths: list, canvas_ids: dict, root: Path,
+                        result: CollectResult) -> Path:
+    """Of several Canvas files of one student, the one Canvas stored last (the highest file
+    id: Canvas numbers uploads in order), with a warning naming the others."""
+    paths = sorted(paths, key=lambda p: int(canvas_ids[p]))
+    newest = paths[-1]
+    others = ", ".join(f"{p.relative_to(root)} (file id {canvas_ids[p]})" for p in paths[:-1])
+    result.warnings.append(f"{student}: {len(paths)} Canvas files; took the newest, "
+                           f"{newest.relative_to(root)} (file id {canvas_ids[newest]}), "
+                           f"not {others}")
+    return newest
+
+
+def _canvas_record_path(course: Course, assignment: str) -> Path:
+    return course.output_dir(assignment) / "canvas_files.json"
+
+
+def _read_canvas_record(course: Course, assignment: str) -> dict:
+    """``{student: Canvas file id}`` of the files collected so far for ``assignment``."""
+    import json
+
+    path = _canvas_record_path(course, assignment)
+    try:
+        return {str(k): str(v) for k, v in json.loads(path.read_text()).items()}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def _write_canvas_record(course: Course, assignment: str, record: dict) -> None:
+    import json
+
+    path = _canvas_record_path(course, assignment)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(dict(sorted(record.items())), indent=1) + "\n")
 
 
 def _candidates(root: Path, result: CollectResult, limits):

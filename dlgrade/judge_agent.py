@@ -136,6 +136,22 @@ def _unpack(reply):
     return decode(reply["ok"], _resolve)
 
 
+def _own_line(error: BaseException) -> str:
+    """``"mse, line 3: return ..."``: the innermost frame of the student's own code (a
+    notebook cell or a file handed in; not numpy, not the standard library, not this agent)
+    where ``error`` was raised, for the feedback (:mod:`dlgrade.shape_errors`); "" if none."""
+    import sysconfig
+    import traceback
+
+    library = {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        name = frame.filename or ""
+        if name == __file__ or any(name.startswith(root) for root in library):
+            continue
+        return f"{frame.name}, line {frame.lineno}: {(frame.line or '').strip()}"[:300]
+    return ""
+
+
 def _changes(seen, args, kwargs):
     """Arguments whose value differs from what the judge holds (``seen``: key -> JSON), as
     (position or name, new value) pairs; ``seen`` is updated to the values sent."""
@@ -187,7 +203,7 @@ def _call(request):
                     recorder.check_state()
             reply["ok"] = _send(result)
         except Exception as error:  # noqa: BLE001 - the student's exception goes to the judge
-            reply["exc"] = [type(error).__name__, str(error)[:4000]]
+            reply["exc"] = [type(error).__name__, str(error)[:4000], _own_line(error)]
         finally:
             if in_place:
                 _live.pop()
