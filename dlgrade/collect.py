@@ -21,7 +21,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .course import Course
+from .course import Course, ensure_tools_on_path
 from .roster import STUDENT_ID, read_roster
 
 SKIP_PARTS = {"__MACOSX", ".ipynb_checkpoints", ".DS_Store"}
@@ -105,6 +105,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
 
     from .archive import ArchiveLimits
 
+    ensure_tools_on_path()  # nbgrader runs the `alembic` command when it creates a gradebook
     limits = limits if limits is not None else ArchiveLimits()
     if not isinstance(limits, ArchiveLimits):
         raise ValueError(f"limits: got {type(limits).__name__}, expected ArchiveLimits")
