@@ -6,7 +6,8 @@ One small module per lecture concept (``data``, ``linear``, ``neuron``,
 ``transformer``, ``optim``, ``gradcheck``, ``plotting``). The chapters import from here;
 the exercise notebooks ask students to write the same functions themselves. Two
 modules are infrastructure rather than lecture concepts: ``mlp_engine`` (the fast
-in-place loop behind ``MLP.fit``) and ``training`` (mini-batches, validation data and early stopping, shared by the models).
+in-place loop behind ``MLP.fit``) and ``training`` (mini-batches, validation data and
+early stopping, shared by the models).
 
 Layout used everywhere: rows are samples, ``X`` has shape
 ``(n_samples, n_features)`` and a dense layer computes ``Z = X @ W + b`` with
