@@ -17,8 +17,15 @@ rng = np.random.default_rng(0)
 
 
 def tiny(**kwargs):
-    args = {"vocab_size": 7, "max_len": 6, "d_model": 8, "n_heads": 2, "n_layers": 2,
-            "d_ff": 12, "seed": 1}
+    args = {
+        "vocab_size": 7,
+        "max_len": 6,
+        "d_model": 8,
+        "n_heads": 2,
+        "n_layers": 2,
+        "d_ff": 12,
+        "seed": 1,
+    }
     return Transformer(**{**args, **kwargs})
 
 
@@ -38,10 +45,12 @@ def test_gradients_match_numerical_gradients():
     loss, grads = model.gradients(X, y)
     assert set(grads) == set(model.params)
     analytic = np.concatenate([grads[k].ravel() for k in model.params])
-    numeric = np.concatenate([
-        numerical_gradient(lambda _: model.gradients(X, y)[0], v).ravel()
-        for v in model.params.values()
-    ])
+    numeric = np.concatenate(
+        [
+            numerical_gradient(lambda _: model.gradients(X, y)[0], v).ravel()
+            for v in model.params.values()
+        ]
+    )
     assert relative_error(analytic, numeric) < 1e-7
     # positions beyond T = 5 and tokens that never occur get no gradient
     assert np.all(grads["P"][5:] == 0)
@@ -153,8 +162,9 @@ def test_gradients_agree_with_pytorch_autograd():
     for layer in range(2):
         p = {k.split(".")[1]: v for k, v in t.items() if k.startswith(f"block{layer}.")}
         A = F.layer_norm(H, (8,), p["ln1_gamma"], p["ln1_beta"])
-        att = F.scaled_dot_product_attention(heads(A @ p["Wq"]), heads(A @ p["Wk"]),
-                                             heads(A @ p["Wv"]), attn_mask=allowed)
+        att = F.scaled_dot_product_attention(
+            heads(A @ p["Wq"]), heads(A @ p["Wk"]), heads(A @ p["Wv"]), attn_mask=allowed
+        )
         H = H + att.transpose(1, 2).reshape(3, T, 8) @ p["Wo"]
         M = F.layer_norm(H, (8,), p["ln2_gamma"], p["ln2_beta"])
         H = H + F.relu(M @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]
@@ -180,10 +190,11 @@ def test_gradients_agree_with_pytorch_autograd():
         (lambda: tiny().predict(np.array([[1.5, 2.0]])), "integer token ids"),
         (lambda: tiny().predict(np.array([["a", "b"]])), "integer token ids"),
         (lambda: tiny().predict(np.array([[np.nan, 2.0]])), "integer token ids"),
-        (lambda: tiny().gradients(np.zeros((2, 3), int), np.zeros((2, 4), int)),
-         "y has shape"),
-        (lambda: tiny().fit(np.zeros((2, 3), int), np.zeros((2, 3), int), optimizer="sgd"),
-         "unknown optimizer"),
+        (lambda: tiny().gradients(np.zeros((2, 3), int), np.zeros((2, 4), int)), "y has shape"),
+        (
+            lambda: tiny().fit(np.zeros((2, 3), int), np.zeros((2, 3), int), optimizer="sgd"),
+            "unknown optimizer",
+        ),
         (lambda: tiny().fit(np.zeros((2, 3), int), np.zeros((2, 3), int), lr=-1), "lr must be"),
         (lambda: tiny().generate([1, 2], 6), "n_tokens is 6"),
         (lambda: tiny().generate([1, 2], 2, temperature=-1), "temperature must be"),
@@ -204,3 +215,22 @@ def test_assigned_params_are_checked():
     model.params["block0.Wq"] = np.zeros((3, 3))
     with pytest.raises(ValueError, match=r"params\['block0.Wq'\] has shape \(3, 3\)"):
         model.predict(np.zeros((1, 2), int))
+
+
+def test_attention_caches_hold_each_blocks_weights():
+    """The first block's cached weights are those of multi-head attention on LN1(E[X] + P)."""
+    from dlcourse.attention import causal_mask, multi_head_attention_forward
+    from dlcourse.normalization import layernorm_forward
+    from dlcourse.transformer import attention_caches, transformer_forward
+
+    model = Transformer(vocab_size=7, max_len=5, d_model=8, n_heads=2, n_layers=3, seed=4)
+    X = np.array([[1, 4, 0, 6, 2], [3, 3, 5, 1, 0]])
+    _, cache = transformer_forward(X, model.params, model.n_heads, model.n_layers)
+    caches = attention_caches(cache)
+    assert len(caches) == 3 and all(c.A.shape == (2, 2, 5, 5) for c in caches)
+    p = model.params
+    H = layernorm_forward(p["E"][X] + p["P"][:5], p["block0.ln1_gamma"], p["block0.ln1_beta"])
+    Ws = [p[f"block0.{name}"] for name in ("Wq", "Wk", "Wv", "Wo")]
+    _, A = multi_head_attention_forward(H, *Ws, n_heads=2, mask=causal_mask(5))
+    np.testing.assert_allclose(caches[0].A, A, atol=1e-12)
+    assert not np.allclose(caches[1].A, caches[0].A)
