@@ -17,15 +17,8 @@ rng = np.random.default_rng(0)
 
 
 def tiny(**kwargs):
-    args = {
-        "vocab_size": 7,
-        "max_len": 6,
-        "d_model": 8,
-        "n_heads": 2,
-        "n_layers": 2,
-        "d_ff": 12,
-        "seed": 1,
-    }
+    args = {"vocab_size": 7, "max_len": 6, "d_model": 8, "n_heads": 2, "n_layers": 2,
+            "d_ff": 12, "seed": 1}
     return Transformer(**{**args, **kwargs})
 
 
@@ -45,12 +38,10 @@ def test_gradients_match_numerical_gradients():
     loss, grads = model.gradients(X, y)
     assert set(grads) == set(model.params)
     analytic = np.concatenate([grads[k].ravel() for k in model.params])
-    numeric = np.concatenate(
-        [
-            numerical_gradient(lambda _: model.gradients(X, y)[0], v).ravel()
-            for v in model.params.values()
-        ]
-    )
+    numeric = np.concatenate([
+        numerical_gradient(lambda _: model.gradients(X, y)[0], v).ravel()
+        for v in model.params.values()
+    ])
     assert relative_error(analytic, numeric) < 1e-7
     # positions beyond T = 5 and tokens that never occur get no gradient
     assert np.all(grads["P"][5:] == 0)
@@ -162,9 +153,8 @@ def test_gradients_agree_with_pytorch_autograd():
     for layer in range(2):
         p = {k.split(".")[1]: v for k, v in t.items() if k.startswith(f"block{layer}.")}
         A = F.layer_norm(H, (8,), p["ln1_gamma"], p["ln1_beta"])
-        att = F.scaled_dot_product_attention(
-            heads(A @ p["Wq"]), heads(A @ p["Wk"]), heads(A @ p["Wv"]), attn_mask=allowed
-        )
+        att = F.scaled_dot_product_attention(heads(A @ p["Wq"]), heads(A @ p["Wk"]),
+                                             heads(A @ p["Wv"]), attn_mask=allowed)
         H = H + att.transpose(1, 2).reshape(3, T, 8) @ p["Wo"]
         M = F.layer_norm(H, (8,), p["ln2_gamma"], p["ln2_beta"])
         H = H + F.relu(M @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]
@@ -190,11 +180,10 @@ def test_gradients_agree_with_pytorch_autograd():
         (lambda: tiny().predict(np.array([[1.5, 2.0]])), "integer token ids"),
         (lambda: tiny().predict(np.array([["a", "b"]])), "integer token ids"),
         (lambda: tiny().predict(np.array([[np.nan, 2.0]])), "integer token ids"),
-        (lambda: tiny().gradients(np.zeros((2, 3), int), np.zeros((2, 4), int)), "y has shape"),
-        (
-            lambda: tiny().fit(np.zeros((2, 3), int), np.zeros((2, 3), int), optimizer="sgd"),
-            "unknown optimizer",
-        ),
+        (lambda: tiny().gradients(np.zeros((2, 3), int), np.zeros((2, 4), int)),
+         "y has shape"),
+        (lambda: tiny().fit(np.zeros((2, 3), int), np.zeros((2, 3), int), optimizer="sgd"),
+         "unknown optimizer"),
         (lambda: tiny().fit(np.zeros((2, 3), int), np.zeros((2, 3), int), lr=-1), "lr must be"),
         (lambda: tiny().generate([1, 2], 6), "n_tokens is 6"),
         (lambda: tiny().generate([1, 2], 2, temperature=-1), "temperature must be"),
