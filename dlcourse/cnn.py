@@ -29,17 +29,16 @@ from ._validation import (
     check_positive_int,
 )
 from .activations import relu, relu_grad
-from .data import as_rng
-from .layers import (
+from .conv import (
     _channels_last,
     _conv_backward_rows,
     _conv_forward_rows,
-    _dense_backward,
-    _dense_forward,
     _im2col,
     _pool_backward,
     _pool_forward,
 )
+from .data import as_rng
+from .layers import _dense_backward, _dense_forward
 from .losses import _softmax_cross_entropy_and_grad
 from .optim import make_optimizer
 from .training import EarlyStopping, check_fit_options, minibatch_indices

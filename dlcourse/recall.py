@@ -6,7 +6,7 @@ first, so everything it needs lies ``n_steps`` steps back; a model that cannot c
 guesses, with accuracy 0.5.
 
 :func:`train_recall` trains a recurrent layer (a plain tanh RNN from
-:mod:`dlcourse.layers` or an LSTM from :mod:`dlcourse.lstm`) with a logistic read-out of
+:mod:`dlcourse.recurrent` or an LSTM from :mod:`dlcourse.lstm`) with a logistic read-out of
 its last hidden state, ``p = sigmoid(h_T @ w + c)``, on the mean cross-entropy, with Adam
 on mini-batches stepped together; chapter "LSTM and gating" and
 ``benchmarks/transformer.py --part lstm`` use it to compare the two layers.
@@ -19,9 +19,9 @@ import numpy as np
 from ._validation import check_positive_float, check_positive_int
 from .activations import sigmoid
 from .data import as_rng
-from .layers import rnn_backward, rnn_forward
 from .lstm import lstm_backward, lstm_forward
 from .optim import Adam
+from .recurrent import rnn_backward, rnn_forward
 from .training import minibatch_indices
 
 __all__ = ["make_recall_task", "train_recall"]

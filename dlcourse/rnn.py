@@ -21,17 +21,11 @@ import numpy as np
 
 from ._validation import as_float_array, check_positive_float, check_positive_int
 from .data import as_rng
-from .layers import (
-    _backprop_through_time,
-    _check_rnn_backward,
-    dense_backward,
-    dense_forward,
-    rnn_backward,
-    rnn_forward,
-)
+from .layers import dense_backward, dense_forward
 from .losses import mse, mse_grad
 from .lstm import lstm_backward, lstm_forward
 from .optim import make_optimizer
+from .recurrent import _backprop_through_time, _check_rnn_backward, rnn_backward, rnn_forward
 
 __all__ = [
     "hidden_state_gradients",
