@@ -256,7 +256,7 @@ class MHACache(NamedTuple):
     """What the backward pass of multi-head attention keeps from the forward pass.
 
     ``Q``, ``K``, ``V`` have shape (n, n_heads, T, d_head), ``A`` (n, n_heads, T, T) holds
-    every head's attention weights, ``H`` (n * T, d_model) the heads' outputs side by side,
+    every head's attention weights, ``C`` (n * T, d_model) the heads' outputs side by side,
     ``X2`` (n * T, d_model) the input and ``W_qkv`` (d_model, 3 d_model) ``[Wq, Wk, Wv]``.
     """
 
@@ -264,7 +264,7 @@ class MHACache(NamedTuple):
     K: np.ndarray
     V: np.ndarray
     A: np.ndarray
-    H: np.ndarray
+    C: np.ndarray
     X2: np.ndarray
     W_qkv: np.ndarray
 
@@ -284,20 +284,20 @@ def _mha_forward(X, Wq, Wk, Wv, Wo, n_heads, mask):
         _split_heads(M.reshape(n, T, d_model), n_heads) for M in np.split(QKV, 3, axis=1)
     )
     heads, A = _attention(Q, K, V, mask)  # (n, n_heads, T, d_head) and (n, n_heads, T, T)
-    H = _merge_heads(heads).reshape(n * T, d_model)  # the heads side by side again
-    out = (H @ Wo).reshape(n, T, d_model)  # mixed by Wo
-    return out, A, MHACache(Q, K, V, A, H, X2, W_qkv)
+    C = _merge_heads(heads).reshape(n * T, d_model)  # the heads side by side again
+    out = (C @ Wo).reshape(n, T, d_model)  # mixed by Wo
+    return out, A, MHACache(Q, K, V, A, C, X2, W_qkv)
 
 
 def _mha_backward(dOut, Wo, cache):
     """Unchecked backward of :func:`_mha_forward`: ``(dX, dWq, dWk, dWv, dWo)``."""
-    Q, K, V, A, H, X2, W_qkv = cache
+    Q, K, V, A, C, X2, W_qkv = cache
     n, n_heads, T, d_head = Q.shape
     d_model = n_heads * d_head
     dOut2 = dOut.reshape(-1, d_model)
-    dWo = H.T @ dOut2  # out = H @ Wo
-    dH = _split_heads((dOut2 @ Wo.T).reshape(n, T, d_model), n_heads)  # cut like the forward
-    dQ, dK, dV = _attention_backward(dH, Q, K, V, A)  # every head on its own
+    dWo = C.T @ dOut2  # out = C @ Wo
+    dC = _split_heads((dOut2 @ Wo.T).reshape(n, T, d_model), n_heads)  # cut like the forward
+    dQ, dK, dV = _attention_backward(dC, Q, K, V, A)  # every head on its own
     # heads side by side again, then dQ | dK | dV as the columns of d(X2 @ W_qkv)
     dQKV = np.concatenate([_merge_heads(M) for M in (dQ, dK, dV)], axis=-1).reshape(n * T, -1)
     dW_qkv = X2.T @ dQKV
