@@ -1,6 +1,6 @@
 """Data sets of the course: the lecture's XOR example, a noisy curve, moons, circles, blobs,
-a noisy sine sequence, a sorting task for sequence models, and one real data set that ships
-offline: scikit-learn's 8x8 handwritten digits.
+a noisy sine sequence, a sorting task for sequence models, and two real data sets that ship
+offline: scikit-learn's 8x8 handwritten digits and the prose of the course's own chapters.
 
 Every generator takes ``rng``: None (the course default seed 0, so results are
 reproducible), an int seed, or a ``numpy.random.Generator``. The global
@@ -18,6 +18,7 @@ from ._validation import check_class_labels, check_positive_int
 __all__ = [
     "DEFAULT_SEED",
     "as_rng",
+    "load_course_text",
     "load_digits",
     "make_circles",
     "make_curve",
@@ -247,6 +248,31 @@ def load_digits(as_images=False):
     if as_images:
         X = X.reshape(-1, 1, 8, 8)
     return X, digits.target.astype(int)
+
+
+def load_course_text():
+    """The prose of the course's chapters as one plain-text string (about 138 000 characters).
+
+    The paragraphs, list items and headings of the lecture's chapters and of "Going
+    further", in the book's order, one paragraph per line, reduced to ASCII (code, figures,
+    display maths and tables left out). The text ships inside the package
+    (``dlcourse/course_text.txt``), so it is there offline and without the course's
+    sources. It is a frozen snapshot, written by ``scripts/course_text.py``: later edits of
+    a chapter do not change it until that script is run again.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> text = load_course_text()
+    >>> text.splitlines()[0], text.isascii()
+    ('Motivation', True)
+    """
+    from importlib.resources import files
+
+    return files("dlcourse").joinpath("course_text.txt").read_text(encoding="ascii")
 
 
 def one_hot(y, n_classes):

@@ -46,6 +46,13 @@ from .data import as_rng, one_hot
 from .dropout import _check_p
 from .layers import dense_backward, dense_forward
 from .losses import softmax_cross_entropy
+from .mlp_batchnorm import (
+    bn_mlp_forward,
+    bn_mlp_gradients,
+    fit_bn_mlp,
+    initial_stats,
+    to_batch_norm_params,
+)
 from .mlp_engine import fit_mlp
 from .optim import make_optimizer
 from .training import check_fit_options
@@ -515,12 +522,28 @@ class MLP:
         ``dropout`` in every update, the kept ones scaled by ``1 / (1 - dropout)``. The
         masks come from the model's random generator (seeded by ``seed``).
         :meth:`predict`, :meth:`gradients` and the validation loss use the whole network.
+    batch_norm : bool, default False
+        Batch normalisation between every hidden layer's affine map and its activation
+        (:mod:`dlcourse.mlp_batchnorm`): ``N_l = gamma_l * standardise(A_{l-1} @ W_l) +
+        beta_l``, ``A_l = f(N_l)``. A hidden layer's parameters are then ``(W_l, gamma_l,
+        beta_l)`` (no bias: ``beta_l`` takes its part); the output layer keeps ``(W_L, b_L)``.
+        :meth:`fit` and :meth:`gradients` standardise with each batch's own mean and
+        variance; :meth:`predict` and :meth:`predict_proba` with ``running_stats``, the
+        running averages kept during :meth:`fit` (PyTorch's rule, see
+        :mod:`dlcourse.mlp_batchnorm`), so a prediction does not depend on the other
+        samples passed with it. Trained with the package's plain functions, not the fast
+        engine: slower.
 
     Attributes
     ----------
     params : list of (W, b)
         The weights; assign a new list to set them (e.g. copied from scikit-learn's
-        ``coefs_`` and ``intercepts_``).
+        ``coefs_`` and ``intercepts_``). With ``batch_norm``, ``(W, gamma, beta)`` for the
+        hidden layers.
+    running_stats : list of (mean, var) or None
+        With ``batch_norm``: per hidden layer, the running mean and (unbiased) variance of
+        ``Z_l = A_{l-1} @ W_l`` that prediction standardises with (0 and 1 before any
+        training). None without batch norm.
     loss_history_ : ndarray of shape (n_epochs_run,)
         After :meth:`fit`: the training loss (penalty included) of each epoch. Full-batch:
         the loss at the parameters before that epoch's update. Mini-batch: the mean of the
@@ -561,6 +584,7 @@ class MLP:
         weight_decay=0.0,
         init=None,
         dropout=0.0,
+        batch_norm=False,
     ):
         self.layer_sizes = _check_layer_sizes(layer_sizes)
         get_activation(hidden_activation)
@@ -570,7 +594,19 @@ class MLP:
         self.init = init
         self.dropout = _check_p(dropout, "dropout")
         self._rng = as_rng(seed)
+        if not isinstance(batch_norm, bool):
+            raise ValueError(f"batch_norm must be True or False, got {batch_norm!r}")
+        if batch_norm and len(self.layer_sizes) < 3:
+            raise ValueError(
+                f"batch_norm is True but layer_sizes {self.layer_sizes} has no hidden layer "
+                "to normalise; expected at least three entries, e.g. [2, 8, 1]"
+            )
+        self.batch_norm = batch_norm
         self.params = init_params(self.layer_sizes, self._rng, hidden_activation, init)
+        self.running_stats = None
+        if batch_norm:
+            self.params = to_batch_norm_params(self.params)
+            self.running_stats = initial_stats(self.params)
 
     def __repr__(self):
         extra = ""
@@ -580,6 +616,8 @@ class MLP:
             extra += f", init={self.init!r}"
         if self.dropout:
             extra += f", dropout={self.dropout}"
+        if self.batch_norm:
+            extra += ", batch_norm=True"
         return (
             f"MLP({self.layer_sizes}, hidden_activation={self.hidden_activation!r}, "
             f"seed={self.seed}{extra})"
@@ -591,6 +629,8 @@ class MLP:
         return max(2, self.layer_sizes[-1])
 
     def _checked_params(self):
+        if self.batch_norm:
+            return self._checked_bn_params()
         params = _check_params(self.params)
         shapes = [W.shape for W, _ in params]
         expected = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:], strict=False))
@@ -601,13 +641,50 @@ class MLP:
             )
         return params
 
+    def _checked_bn_params(self):
+        """``params`` in the batch-norm layout, checked against ``layer_sizes``."""
+        expected = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:], strict=False))
+        params = self.params
+        if not isinstance(params, (list, tuple)) or len(params) != len(expected):
+            raise ValueError(
+                f"params must be a list of {len(expected)} layers for layer_sizes "
+                f"{self.layer_sizes}: (W, gamma, beta) per hidden layer, then (W, b)"
+            )
+        checked = []
+        for layer, (item, (n_in, n_out)) in enumerate(zip(params, expected, strict=True), 1):
+            names = ("W", "b") if layer == len(expected) else ("W", "gamma", "beta")
+            if not isinstance(item, (list, tuple)) or len(item) != len(names):
+                got = type(item).__name__
+                if isinstance(item, (list, tuple)):
+                    got += f" of length {len(item)}"
+                raise ValueError(
+                    f"params[{layer - 1}] must be ({', '.join(f'{n}{layer}' for n in names)}), "
+                    f"got {got}"
+                )
+            arrays = []
+            for name, value in zip(names, item, strict=True):
+                a = np.asarray(value, dtype=np.float64)
+                shape = (n_in, n_out) if name == "W" else (n_out,)
+                if a.shape != shape:
+                    raise ValueError(f"{name}{layer} has shape {a.shape}, expected {shape}")
+                arrays.append(a)
+            checked.append(tuple(arrays))
+        return checked
+
     def _labels(self, y, n_samples, name="y"):
         """Labels as a 1-D array: float 0/1 (one output unit) or int classes."""
         Y = _check_Y(y, n_samples, self.layer_sizes[-1], name)
         return Y[:, 0] if self.layer_sizes[-1] == 1 else Y
 
     def forward(self, X):
-        """Output probabilities, shape (n_samples, n_out): a column for one output unit."""
+        """Output probabilities, shape (n_samples, n_out): a column for one output unit.
+
+        With ``batch_norm``, standardised with ``running_stats`` (prediction mode).
+        """
+        if self.batch_norm:
+            params = self._checked_params()
+            X = _check_X(X, params)
+            return bn_mlp_forward(X, params, self.hidden_activation, self.running_stats)
         return mlp_forward(X, self._checked_params(), self.hidden_activation)
 
     def predict_proba(self, X):
@@ -638,13 +715,25 @@ class MLP:
     def gradients(self, X, y):
         """Mean loss on ``(X, y)`` (weight penalty included) and its gradients.
 
-        See :func:`mlp_gradients`.
+        See :func:`mlp_gradients`. With ``batch_norm``, in training mode (the batch
+        statistics of ``X``) and with ``(dW, dgamma, dbeta)`` for the hidden layers
+        (:func:`dlcourse.mlp_batchnorm.bn_mlp_gradients`).
 
         Returns
         -------
         loss : float
         grads : list of (dW, db), shaped like ``params``
         """
+        if self.batch_norm:
+            params = self._checked_params()
+            X = _check_X(X, params)
+            if X.shape[0] < 2:
+                raise ValueError(
+                    f"X has shape {X.shape}: batch norm needs at least two samples for the "
+                    "batch statistics"
+                )
+            y = self._labels(y, X.shape[0])
+            return bn_mlp_gradients(X, y, params, self.hidden_activation, self.weight_decay)
         return mlp_gradients(
             X, y, self._checked_params(), self.hidden_activation, self.weight_decay
         )
@@ -673,7 +762,12 @@ class MLP:
         n_epochs : int, optional
             Passes over the data (at most, with ``patience``); None takes it from the same
             table as ``lr``.
-        optimizer : {"gd", "momentum", "adam"}, default "gd"
+        optimizer : {"gd", "momentum", "adam", "adamw"}, default "gd"
+            ``"adamw"`` is Adam with decoupled weight decay (:class:`dlcourse.optim.AdamW`)
+            of strength ``weight_decay``: before each step every weight matrix shrinks by
+            ``1 - lr * weight_decay`` (the biases are not decayed) and no penalty is added
+            to the loss; with the other optimizers ``weight_decay`` is the L2 penalty in
+            the loss. Its default ``lr`` and ``n_epochs`` are Adam's.
         batch_size : int, optional
             None (the default) uses all samples in each update (full-batch);
             otherwise the samples are shuffled each epoch and split into batches.
@@ -691,14 +785,16 @@ class MLP:
         params = self._checked_params()
         X = _check_X(X, params)
         y = self._labels(y, X.shape[0])
-        if not isinstance(optimizer, str) or optimizer not in ("gd", "momentum", "adam"):
+        if not isinstance(optimizer, str) or optimizer not in ("gd", "momentum", "adam", "adamw"):
             raise ValueError(
-                f"unknown optimizer {optimizer!r}; expected 'gd', 'momentum' or 'adam'"
+                f"unknown optimizer {optimizer!r}; expected 'gd', 'momentum', 'adam' or 'adamw'"
             )
+        decoupled = optimizer == "adamw"
+        base = "adam" if decoupled else optimizer  # AdamW = Adam's step + the decay below
         if self.layer_sizes[-1] == 1:
-            default_lr, default_epochs = DEFAULTS[optimizer][self.hidden_activation]
+            default_lr, default_epochs = DEFAULTS[base][self.hidden_activation]
         else:
-            default_lr, default_epochs = MULTICLASS_DEFAULTS[optimizer]
+            default_lr, default_epochs = MULTICLASS_DEFAULTS[base]
         lr = default_lr if lr is None else check_positive_float(lr, "lr")
         n_epochs = default_epochs if n_epochs is None else check_positive_int(n_epochs, "n_epochs")
         batch_size, validation_data, patience = check_fit_options(
@@ -708,20 +804,41 @@ class MLP:
             X_val = _check_X(validation_data[0], params, "validation_data[0]")
             y_val = self._labels(validation_data[1], X_val.shape[0], "validation_data[1]")
             validation_data = (X_val, y_val)
-        new_params, losses, stopper = fit_mlp(
-            X,
-            y,
-            params,
-            self.hidden_activation,
-            make_optimizer(optimizer, lr),
-            n_epochs,
-            batch_size=batch_size,
-            rng=self._rng,
-            weight_decay=self.weight_decay,
-            validation_data=validation_data,
-            patience=patience,
-            dropout=self.dropout,
-        )
+        l2 = 0.0 if decoupled else self.weight_decay
+        decay = self.weight_decay if decoupled else 0.0
+        if self.batch_norm:
+            new_params, self.running_stats, losses, stopper = fit_bn_mlp(
+                X,
+                y,
+                params,
+                self.running_stats,
+                self.hidden_activation,
+                make_optimizer(base, lr),
+                n_epochs,
+                batch_size=batch_size,
+                rng=self._rng,
+                weight_decay=l2,
+                decoupled_decay=decay,
+                validation_data=validation_data,
+                patience=patience,
+                dropout=self.dropout,
+            )
+        else:
+            new_params, losses, stopper = fit_mlp(
+                X,
+                y,
+                params,
+                self.hidden_activation,
+                make_optimizer(base, lr),
+                n_epochs,
+                batch_size=batch_size,
+                rng=self._rng,
+                weight_decay=l2,
+                validation_data=validation_data,
+                patience=patience,
+                dropout=self.dropout,
+                decoupled_decay=decay,
+            )
         self.params = new_params
         self.loss_history_ = losses
         self.val_loss_history_ = None if stopper is None else np.array(stopper.history)

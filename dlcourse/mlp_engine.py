@@ -366,6 +366,7 @@ def fit_mlp(
     validation_data=None,
     patience=None,
     dropout=0.0,
+    decoupled_decay=0.0,
 ):
     """Train an MLP from ``params``; the arguments are already checked by the caller.
 
@@ -414,9 +415,14 @@ def fit_mlp(
     update = optimizer.update
     theta, grad = [net.theta], [net.grad]
 
+    shrink = 1.0 - optimizer.lr * decoupled_decay
+
     def step():
         if weight_decay:
             net.add_decay(weight_decay * lr_fold)
+        if decoupled_decay:
+            for w in net.W_flats:
+                w *= shrink
         if plain:
             net.theta -= net.grad
         else:

@@ -6,8 +6,10 @@ biased variance, and then scale and shift it by learned ``gamma`` and ``beta``:
 
 - **batch norm** averages each feature over the samples of the batch (axis 0 of an
   ``(n, d)`` array; for images ``(n, c, h, w)``, each channel over samples and
-  positions, axes ``(0, 2, 3)``). Only the training-mode computation with batch
-  statistics is here.
+  positions, axes ``(0, 2, 3)``). :func:`batchnorm_forward` is the training-mode
+  computation with the batch's statistics; :func:`batchnorm_inference` standardises
+  with fixed statistics instead (a trained network's running averages), so a
+  prediction for one sample does not depend on the others.
 - **layer norm** averages each sample over its own features (the last axis), so it does
   not depend on the other samples of the batch; transformers use it.
 
@@ -29,6 +31,7 @@ from ._validation import as_float_array, check_positive_float
 __all__ = [
     "batchnorm_backward",
     "batchnorm_forward",
+    "batchnorm_inference",
     "layernorm_backward",
     "layernorm_forward",
 ]
@@ -155,6 +158,51 @@ def batchnorm_backward(dOut, X, gamma, eps=1e-5):
     x_hat, inv = _standardise(X, axes, eps)
     dX = _standardise_backward(dOut * _per_feature(gamma, X), x_hat, inv, axes)
     return dX, np.sum(dOut * x_hat, axis=axes).ravel(), np.sum(dOut, axis=axes).ravel()
+
+
+def batchnorm_inference(X, gamma, beta, mean, var, eps=1e-5):
+    """Batch normalisation with fixed statistics (prediction mode).
+
+    ``out = gamma * (X - mean) / sqrt(var + eps) + beta``, with ``mean`` and ``var``
+    given (usually running averages of the batch statistics seen in training) instead
+    of computed from ``X``: each sample's output depends on that sample alone.
+
+    Parameters
+    ----------
+    X : array_like of shape (n_samples, n_features) or (n_samples, channels, h, w)
+    gamma, beta, mean, var : array_like of shape (n_features,) or (channels,)
+    eps : float > 0, default 1e-5
+
+    Returns
+    -------
+    out : ndarray of the shape of ``X``
+
+    Examples
+    --------
+    >>> batchnorm_inference([[3.0]], [2.0], [1.0], mean=[1.0], var=[4.0], eps=1e-12).round(6)
+    array([[3.]])
+    """
+    X = as_float_array(X, "X")
+    if X.ndim not in (2, 4) or 0 in X.shape:
+        raise ValueError(
+            f"X has shape {X.shape}, expected a non-empty (n_samples, n_features) or "
+            "(n_samples, channels, height, width) array"
+        )
+    gamma = as_float_array(gamma, "gamma")
+    if gamma.shape != (X.shape[1],):
+        raise ValueError(f"gamma has shape {gamma.shape}, expected ({X.shape[1]},): one per "
+                         + ("feature" if X.ndim == 2 else "channel"))
+    beta = _check_beta(beta, gamma)
+    mean = as_float_array(mean, "mean")
+    var = as_float_array(var, "var")
+    for name, value in (("mean", mean), ("var", var)):
+        if value.shape != gamma.shape:
+            raise ValueError(f"{name} has shape {value.shape}, expected {gamma.shape} like gamma")
+    if np.any(var < 0):
+        raise ValueError(f"var has a negative entry ({var.min()}), expected variances >= 0")
+    eps = check_positive_float(eps, "eps")
+    scale = gamma / np.sqrt(var + eps)
+    return X * _per_feature(scale, X) + _per_feature(beta - mean * scale, X)
 
 
 # ----------------------------------------------------------------------------- layer norm

@@ -9,6 +9,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
 from dlcourse import MLP
+from dlcourse.activations import get_activation
 from dlcourse.data import make_xor, train_test_split
 from dlcourse.gradcheck import numerical_gradient, relative_error
 from dlcourse.losses import binary_cross_entropy
@@ -748,3 +749,184 @@ def test_dropout_is_used_in_fit_only():
 def test_bad_dropout_is_reported(bad):
     with pytest.raises(ValueError, match="dropout must be a dropout probability in"):
         MLP([2, 3, 1], dropout=bad)
+
+
+# ---------------------------------------------------------------------------------------------
+# Batch normalisation: MLP(..., batch_norm=True)
+
+
+def _bn_flat(params):
+    return np.concatenate([a.ravel() for layer in params for a in layer])
+
+
+def _bn_unflat(theta, like):
+    out, i = [], 0
+    for layer in like:
+        arrays = []
+        for a in layer:
+            arrays.append(theta[i : i + a.size].reshape(a.shape))
+            i += a.size
+        out.append(tuple(arrays))
+    return out
+
+
+def _batchnorm_reference(X, y, params, activation, eps=1e-5):
+    """The batch-norm network's loss written out directly (a loop, no package layers)."""
+    f, _ = get_activation(activation)
+    A = X
+    for W, gamma, beta in params[:-1]:
+        Z = A @ W
+        A = f(gamma * (Z - Z.mean(axis=0)) / np.sqrt(Z.var(axis=0) + eps) + beta)
+    W, b = params[-1]
+    Z = A @ W + b
+    if W.shape[1] == 1:
+        return float(np.mean(np.logaddexp(0.0, Z[:, 0]) - y * Z[:, 0]))
+    Z = Z - Z.max(axis=1, keepdims=True)
+    return float(np.mean(np.log(np.exp(Z).sum(axis=1)) - Z[np.arange(len(y)), y]))
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid"])
+@pytest.mark.parametrize(("layer_sizes", "weight_decay"), [([3, 5, 4, 3], 0.0),
+                                                           ([3, 4, 1], 0.2)])
+def test_batch_norm_gradients_match_central_differences(activation, layer_sizes, weight_decay):
+    X, y = _multiclass_data(n=11, n_features=3, k=max(2, layer_sizes[-1]), seed=3)
+    if layer_sizes[-1] == 1:
+        y = y % 2
+    model = MLP(layer_sizes, activation, seed=4, batch_norm=True, weight_decay=weight_decay)
+    rng = np.random.default_rng(8)  # gamma and beta away from 1 and 0, so their gradients count
+    model.params = [tuple(a + rng.normal(0, 0.3, size=a.shape) for a in layer)
+                    for layer in model.params]
+    loss, grads = model.gradients(X, y)
+    assert [tuple(g.shape for g in layer) for layer in grads] == [
+        tuple(a.shape for a in layer) for layer in model.params]
+
+    def loss_of(theta):
+        params = _bn_unflat(theta, model.params)
+        penalty = 0.5 * weight_decay * sum(np.sum(layer[0] ** 2) for layer in params)
+        return _batchnorm_reference(X, y, params, activation) + penalty
+
+    numeric = numerical_gradient(loss_of, _bn_flat(model.params))
+    assert relative_error(_bn_flat(grads), numeric) < 1e-7
+    assert loss == pytest.approx(loss_of(_bn_flat(model.params)), rel=1e-12)
+
+
+def test_batch_norm_params_layout_and_the_same_weights_as_without():
+    plain = MLP([2, 6, 5, 1], "tanh", seed=3)
+    model = MLP([2, 6, 5, 1], "tanh", seed=3, batch_norm=True)
+    assert "batch_norm=True" in repr(model)
+    assert [tuple(a.shape for a in layer) for layer in model.params] == [
+        ((2, 6), (6,), (6,)), ((6, 5), (5,), (5,)), ((5, 1), (1,))]
+    for (W, gamma, beta), (W_plain, _) in zip(model.params[:-1], plain.params[:-1], strict=True):
+        np.testing.assert_array_equal(W, W_plain)
+        np.testing.assert_array_equal(gamma, 1.0)
+        np.testing.assert_array_equal(beta, 0.0)
+    assert [s[0].tolist() + s[1].tolist() for s in model.running_stats] == [
+        [0.0] * 6 + [1.0] * 6, [0.0] * 5 + [1.0] * 5]
+    assert plain.running_stats is None
+
+
+def test_batch_norm_predict_uses_the_running_statistics():
+    X, y = _multiclass_data(n=40, n_features=3, k=3, seed=5)
+    model = MLP([3, 7, 3], "relu", seed=0, batch_norm=True)
+    means = []
+    for _ in range(3):  # full-batch gd: every step sees the same Z = X @ W1 at its W1
+        W1 = model.params[0][0].copy()
+        means.append(((X @ W1).mean(axis=0), (X @ W1).var(axis=0, ddof=1)))
+        model.fit(X, y, lr=0.1, n_epochs=1)
+    running_mean, running_var = np.zeros(7), np.ones(7)
+    for mean, var in means:  # PyTorch's rule: momentum 0.1, unbiased variance
+        running_mean = 0.9 * running_mean + 0.1 * mean
+        running_var = 0.9 * running_var + 0.1 * var
+    np.testing.assert_allclose(model.running_stats[0][0], running_mean, rtol=1e-12)
+    np.testing.assert_allclose(model.running_stats[0][1], running_var, rtol=1e-12)
+    # prediction: the running statistics, so one sample's output does not depend on the others
+    W1, gamma, beta = model.params[0]
+    W2, b2 = model.params[1]
+    N = gamma * (X @ W1 - running_mean) / np.sqrt(running_var + 1e-5) + beta
+    Z = np.maximum(N, 0.0) @ W2 + b2
+    expected = np.exp(Z - Z.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(model.predict_proba(X), expected, rtol=1e-12)
+    np.testing.assert_allclose(model.predict_proba(X[:1])[0], expected[0], rtol=1e-12)
+
+
+def test_batch_norm_trains_a_deep_network_the_small_start_cannot():
+    X, y = make_xor(400, rng=1)
+    sizes = [2] + [32] * 10 + [1]
+    plain = MLP(sizes, "tanh", seed=0, init="small").fit(X, y, lr=0.02, n_epochs=30,
+                                                         optimizer="adam")
+    normed = MLP(sizes, "tanh", seed=0, init="small", batch_norm=True).fit(
+        X, y, lr=0.02, n_epochs=30, optimizer="adam")
+    assert np.all(np.abs(plain.loss_history_ - np.log(2)) < 0.01)
+    assert normed.loss_history_[-1] < 0.3
+
+
+def test_batch_norm_fit_with_batches_validation_and_patience():
+    X, y = make_xor(200, rng=2)
+    X_val, y_val = make_xor(100, rng=3)
+    model = MLP([2, 8, 8, 1], "tanh", seed=1, batch_norm=True, dropout=0.1, weight_decay=1e-3)
+    model.fit(X, y, lr=0.01, n_epochs=40, optimizer="adam", batch_size=33,
+              validation_data=(X_val, y_val), patience=5)
+    n_run = len(model.loss_history_)
+    assert len(model.val_loss_history_) == n_run and model.best_epoch_ < n_run
+    assert model.score(X_val, y_val) > 0.8
+    assert [tuple(a.shape for a in layer) for layer in model.params] == [
+        ((2, 8), (8,), (8,)), ((8, 8), (8,), (8,)), ((8, 1), (1,))]
+
+
+def test_batch_norm_bad_input_is_reported():
+    with pytest.raises(ValueError, match="batch_norm must be True or False"):
+        MLP([2, 3, 1], batch_norm="yes")
+    with pytest.raises(ValueError, match="no hidden layer"):
+        MLP([2, 1], batch_norm=True)
+    model = MLP([2, 3, 1], batch_norm=True)
+    with pytest.raises(ValueError, match="at least two samples"):
+        model.gradients([[0.0, 1.0]], [1])
+    model.params = [(np.ones((2, 3)), np.zeros(3)), model.params[1]]
+    with pytest.raises(ValueError, match=r"params\[0\] must be \(W1, gamma1, beta1\)"):
+        model.predict([[0.0, 1.0]])
+    model.params = [(np.ones((2, 4)), np.ones(4), np.zeros(4)), (np.ones((3, 1)), np.zeros(1))]
+    with pytest.raises(ValueError, match=r"W1 has shape \(2, 4\), expected \(2, 3\)"):
+        model.predict([[0.0, 1.0]])
+
+
+# ---------------------------------------------------------------------------------------------
+# AdamW: decoupled weight decay in MLP.fit
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_adamw_fit_is_adamw_on_the_weights_and_adam_on_the_rest(batch_norm):
+    from dlcourse.optim import AdamW
+
+    X, y = _multiclass_data(n=24, n_features=3, k=3, seed=6)
+    model = MLP([3, 6, 3], "tanh", seed=2, weight_decay=0.5, batch_norm=batch_norm)
+    params = [tuple(a.copy() for a in layer) for layer in model.params]
+    weights = [layer[0] for layer in params]
+    rest = [a for layer in params for a in layer[1:]]
+    opt_w, opt_rest = AdamW(0.01, weight_decay=0.5), Adam(0.01)
+    probe = MLP([3, 6, 3], "tanh", seed=2, batch_norm=batch_norm)  # no penalty in the gradient
+    losses = []
+    for _ in range(5):
+        probe.params = params
+        loss, grads = probe.gradients(X, y)
+        losses.append(loss)
+        opt_w.update(weights, [g[0] for g in grads])
+        opt_rest.update(rest, [a for g in grads for a in g[1:]])
+    model.fit(X, y, lr=0.01, n_epochs=5, optimizer="adamw")
+    np.testing.assert_allclose(model.loss_history_, losses, rtol=1e-10)  # no penalty in the loss
+    for layer, ref in zip(model.params, params, strict=True):
+        for a, a_ref in zip(layer, ref, strict=True):
+            np.testing.assert_allclose(a, a_ref, rtol=1e-9, atol=1e-12)
+
+
+def test_adamw_decays_more_with_a_larger_strength_and_adam_l2_differs():
+    X, y = make_xor(200, rng=4)
+    norms = {}
+    for lam in (0.0, 1.0, 10.0):
+        net = MLP([2, 16, 1], seed=0, weight_decay=lam).fit(X, y, lr=0.01, n_epochs=100,
+                                                            optimizer="adamw")
+        norms[lam] = sum(float(np.sum(W**2)) for W, _ in net.params)
+    assert norms[0.0] > norms[1.0] > norms[10.0]
+    l2 = MLP([2, 16, 1], seed=0, weight_decay=1.0).fit(X, y, lr=0.01, n_epochs=100,
+                                                       optimizer="adam")
+    assert sum(float(np.sum(W**2)) for W, _ in l2.params) != pytest.approx(norms[1.0])

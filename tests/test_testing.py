@@ -255,7 +255,7 @@ def test_get_checks_uses_the_naming_rule_and_refuses_unknown_assignments():
     # gradebooks key on the assignment names: the first seven never change, new ones are appended
     assert ASSIGNMENTS[:7] == ("01_curve_fitting", "02_neuron", "03_networks", "04_activations",
                                "05_backprop", "06_practical_example", "07_architectures")
-    assert "08_multiclass" in ASSIGNMENTS and "09_conv_rnn" in ASSIGNMENTS
+    assert ASSIGNMENTS[7:10] == ("08_multiclass", "09_conv_rnn", "10_attention")
     assert list(ASSIGNMENTS) == sorted(set(ASSIGNMENTS)), "each once, in course order"
     for assignment in ASSIGNMENTS:
         assert get_checks(assignment), f"{assignment} has no visible checks"

@@ -28,6 +28,7 @@ ASSIGNMENTS = (
     "07_architectures",
     "08_multiclass",
     "09_conv_rnn",
+    "10_attention",
 )
 
 

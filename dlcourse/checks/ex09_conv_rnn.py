@@ -17,8 +17,6 @@ backward functions return ``dL/dX``, ``dL/dK``, ... given ``dL/dOut``; so
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 
 # The correct answers: the package's layers, tested against loops, scipy.signal, central
@@ -30,89 +28,21 @@ from dlcourse.layers import max_pool2d_backward as _reference_max_pool2d_backwar
 from dlcourse.layers import max_pool2d_forward as _reference_max_pool2d
 from dlcourse.layers import rnn_backward as _reference_rnn_backward
 from dlcourse.layers import rnn_forward as _reference_rnn_forward
-from dlcourse.testing import (
-    assert_close,
-    assert_gradient_close,
-    assert_own_implementation,
-    assert_shape,
-    call_in_place,
-    reference_numerical_gradient,
-    same_values,
-)
+from dlcourse.testing import assert_close, assert_own_implementation, assert_shape
+
+# helpers shared with exercise 10 (the notebook's hidden tests import call_unchanged from here)
+from ._common import ATOL as _ATOL
+from ._common import RTOL as _RTOL
+from ._common import call_unchanged
+from ._common import explain as _explain
+from ._common import floats as _floats
+from ._common import matches as _matches
+from ._common import numerical as _numerical
+from ._common import unpack as _unpack
 
 # the notebook's setup cell star-imports this module: it gets the checks, nothing else
 __all__ = ["check_conv2d_forward", "check_conv2d_backward", "check_max_pool2d_backward",
            "check_rnn_backward"]
-
-# The contract names no dtype, so an answer computed in float32 is correct: its rounding errors
-# stay below ~1e-6 of the largest entry at these sizes, while every mistake the diagnoses name is
-# off by far more. Arrays are compared as a whole, relative to their largest entry.
-_RTOL, _ATOL = 1e-5, 1e-7
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _floats(*arrays):
-    return [np.array(a, dtype=float) for a in arrays]
-
-
-def _matches(value, expected):
-    """Whole-array agreement, relative to the largest entry of ``expected``."""
-    expected = np.asarray(expected, dtype=float)
-    scale = float(np.max(np.abs(expected), initial=0.0))
-    return same_values(value, expected, rtol=0.0, atol=_RTOL * scale + _ATOL)
-
-
-def _unpack(result, names, what):
-    """``result`` as a tuple of ``len(names)`` values, or a message saying what came instead."""
-    if not isinstance(result, (tuple, list)) or len(result) != len(names):
-        got = (f"a {type(result).__name__} of length {len(result)}"
-               if isinstance(result, (tuple, list)) else type(result).__name__)
-        raise AssertionError(f"{what} returned {got}; expected a tuple ({', '.join(names)})")
-    return tuple(result)
-
-
-def call_unchanged(func, arguments, what):
-    """Call ``func(*arguments)`` on copies of the arrays and check that it left them alone.
-
-    Other arguments (the pooling ``size``, ``h0=None``) are passed as they are: an ``int``
-    stays an ``int``, so ``[0.0] * size`` or ``isinstance(size, int)`` work as in the text.
-    """
-    copies = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in arguments]
-    result = call_in_place(func, *copies)  # the changes come back into the copies
-    try:
-        names = list(inspect.signature(func).parameters)
-    except (TypeError, ValueError):
-        names = []
-    for position, (original, copy) in enumerate(zip(arguments, copies, strict=True)):
-        if isinstance(original, np.ndarray) and not same_values(copy, original):
-            name = names[position] if position < len(names) else f"number {position + 1}"
-            raise AssertionError(
-                f"{what} changed its argument {name} in place (with +=, -= or an assignment "
-                f"into {name}[...]): the caller's array changes too; compute the result in new "
-                "arrays or on a copy")
-    return result
-
-
-def _numerical(loss, array):
-    """Central-difference gradient of ``loss()`` with respect to ``array`` (changed in place)."""
-    return reference_numerical_gradient(lambda _: loss(), array)
-
-
-def _explain(value, expected, candidates, name, what, numeric, hint):
-    """Pass when ``value`` (called ``name``) matches ``expected``; else name the first matching
-    mistake, else compare with the numerical gradient ``numeric()`` and report the worst entry."""
-    if _matches(value, expected):
-        return
-    for candidate, message in candidates:
-        if candidate is not None and np.shape(candidate) == np.shape(expected) and _matches(
-                value, candidate) and not _matches(candidate, expected):
-            raise AssertionError(f"{name} is wrong ({what}): {message}")
-    try:
-        assert_gradient_close(value, numeric(), name, rtol=_RTOL, atol=_ATOL, hint=hint)
-    except AssertionError as error:
-        raise AssertionError(f"{what}: {error}") from None
 
 
 # --------------------------------------------------------------------------- conv2d_forward
