@@ -36,7 +36,9 @@ refuse_unsafe_files(c)
 
 # Student content runs no script in any page (dlgrade.html_safety): feedback pages and
 # formgrader render Markdown and outputs cleaned (no raw HTML, JavaScript or SVG from a
-# submission); feedback pages also carry a strict Content-Security-Policy.
+# submission); feedback pages also carry a strict Content-Security-Policy, and a formgrader
+# server started with `jupyter server --config=nbgrader_config.py` the strictest one
+# formgrader's own inline scripts work under.
 from dlgrade.html_safety import install as clean_pages  # noqa: E402
 
 clean_pages(c)
@@ -47,3 +49,14 @@ clean_pages(c)
 from dlgrade.judge import install as install_judge  # noqa: E402
 
 install_judge(c)
+
+# What a kernel sends the grading process is bounded (dlgrade.kernel_channels): a message part
+# over DLCOURSE_KERNEL_MAX_MESSAGE, a message of more parts than the protocol uses, a broken
+# connection or a kernel that no longer answers after a cell timed out stops that notebook
+# with the reason, instead of exhausting the grader's memory or waiting out every cell.
+from dlgrade.kernel_channels import install as bound_kernel_channels  # noqa: E402
+
+bound_kernel_channels(c)
+# ... and a memory cap on the grading process itself (dlgrade.grader_memory,
+# DLCOURSE_GRADER_MEMORY, default 2G more than it holds when it starts grading).
+c.JudgedExecute.cap_memory = True

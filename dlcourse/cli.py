@@ -80,8 +80,13 @@ def main(argv: list[str] | None = None) -> int:
         from .selfcheck import main as check_main
 
         return check_main(rest, prog="dlcourse check")
-    return _run_instructor_command(commands[args.command], rest,
-                                   {"course": args.course, "output": args.output})
+    try:
+        return _run_instructor_command(commands[args.command], rest,
+                                       {"course": args.course, "output": args.output})
+    except KeyboardInterrupt:  # Ctrl-C while the command was still loading
+        print(f"dlcourse {args.command}: interrupted before it began; nothing was changed",
+              file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,9 +1,11 @@
 """Check an exercise notebook from the command line: ``dlcourse check NOTEBOOK``.
 
-Runs the notebook top to bottom in a fresh kernel with nbgrader's validator (as
-``nbgrader validate`` does, but with an exit status: ``nbgrader validate`` exits 0
-even when tests fail) and reports, per function, whether its test cells pass.
-On a student's copy only the visible tests exist; hidden tests run at grading time.
+Checks that the notebook keeps the release's structure (:mod:`dlcourse.exercise_cells`: locked
+cells unchanged, no test cell deleted, grade ids intact), runs it top to bottom in a fresh kernel
+(nbclient), and reports, per function, whether its test cells pass, scoring a test cell as
+nbgrader does. It needs no nbgrader (students install only the teaching package) and, unlike
+``nbgrader validate``, exits with a status. On a student's copy only the visible tests exist;
+hidden tests run at grading time.
 
 Usage::
 
@@ -18,17 +20,24 @@ exercise notebook, unknown option).
 from __future__ import annotations
 
 import argparse
+import atexit
 import dataclasses
 import re
 import sys
 from pathlib import Path
 
+import nbformat
+import zmq
+from ipykernel.kernelspec import RESOURCES, get_kernel_dict
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+
+from dlcourse import exercise_cells
 from dlcourse.testing import CheckResult
 
 __all__ = ["NotebookReport", "check_notebook", "main"]
-
-_TEST_ID = re.compile(r"^test_(?P<function>.+?)(?P<hidden>_hidden)?$")
-
 
 @dataclasses.dataclass
 class NotebookReport:
@@ -67,13 +76,19 @@ class NotebookReport:
 
 
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b")
+# An ANSI escape sequence (colours in IPython's tracebacks): ESC [ parameters final-byte.
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+
+
+def _timeout_error(timeout: int) -> dict:
+    """What a cell that ran past the timeout shows (the kernel is interrupted, the run goes on)."""
+    return {"ename": "CellTimeoutError", "evalue": "", "traceback": [
+        f"CellTimeoutError: still running after {timeout} s (--timeout): an endless loop?"]}
 
 
 def _last_line(error: str) -> str:
     """The exception line of a traceback, e.g. ``AssertionError: mse(...) is 9, expected 3``."""
-    from nbconvert.filters import strip_ansi
-
-    lines = [line.strip() for line in strip_ansi(error).splitlines() if line.strip()]
+    lines = [line.strip() for line in _ANSI.sub("", error).splitlines() if line.strip()]
     exception_lines = [line for line in lines if _EXCEPTION_LINE.match(line)]
     line = exception_lines[-1] if exception_lines else (lines[-1] if lines else "failed")
     if line.startswith("NotImplementedError"):
@@ -81,45 +96,86 @@ def _last_line(error: str) -> str:
     return line
 
 
-def _changed_cells(notebook) -> list[str]:
-    """Locked cells whose source differs from the release (nbgrader's checksums)."""
-    from nbgrader import utils
+def _failure(cell) -> str | None:
+    """Why an executed test cell loses its points at grading, or None when it earns them.
 
-    changed = []
-    for cell in notebook.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if "checksum" not in meta:
-            continue
-        if utils.is_locked(cell) and utils.compute_checksum(cell) != meta["checksum"]:
-            changed.append(meta.get("grade_id", "a locked cell"))
-        if meta.get("cell_type") and meta["cell_type"] != cell.cell_type:
-            changed.append(f"{meta.get('grade_id', 'a cell')} (its type changed)")
-    return changed
-
-
-def _deleted_tests(notebook) -> dict[str, list[str]]:
-    """``{function: [grade ids of its missing test cells]}``.
-
-    Each function has a solution cell whose ``grade_id`` is its name and a visible test cell
-    ``test_<name>``; a missing one was deleted. The grader restores it and runs it, so a
-    check that passed without it would promise points the student does not have. (Hidden
-    tests run only at grading, whether their cell is there or not.)
+    As nbgrader scores a code grade cell: an error or anything written to stderr means zero
+    points; a numeric result below the cell's points means partial credit; anything else, full
+    points. The text returned is the error and stderr output (for :func:`_last_line`).
     """
-    ids, functions = set(), []
-    for cell in notebook.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        gid = meta.get("grade_id")
-        if not gid:
-            continue
-        ids.add(gid)
-        if meta.get("solution") and not meta.get("grade") and cell.cell_type == "code":
-            functions.append(gid)
-    return {function: [f"test_{function}"] for function in functions
-            if f"test_{function}" not in ids}
+    errors = ["\n".join(o.get("traceback", [])) for o in cell.outputs
+              if o.output_type == "error"]
+    errors += [o.get("text", "") for o in cell.outputs
+               if o.output_type == "stream" and o.get("name") == "stderr"]
+    if errors:
+        return "\n".join(errors)
+    points = float(cell.metadata["nbgrader"].get("points", 0))
+    for output in cell.outputs:
+        if output.output_type == "execute_result":
+            try:
+                score = float(output.get("data", {}).get("text/plain", ""))
+            except ValueError:
+                return None
+            return ("partial credit: passed some but not all of the tests"
+                    if 0 <= score < points else None)
+    return None
+
+
+class _ThisPython(KernelSpecManager):
+    """Kernel specs that always name ipykernel in the running Python (``sys.executable``)."""
+
+    def get_kernel_spec(self, kernel_name):
+        return KernelSpec(resource_dir=RESOURCES, **get_kernel_dict())
+
+
+def _kernel_manager() -> AsyncKernelManager:
+    """A kernel of this very Python (the one ``dlcourse`` is installed in, whatever kernels
+    Jupyter knows), whose channels are encrypted when the kernel and pyzmq support it."""
+    options = {}
+    # ipykernel warns "Kernel is running over TCP without encryption ... susceptible to
+    # eavesdropping" unless the manager hands the kernel CurveZMQ keys; "auto" does when the
+    # kernelspec says the kernel supports them (jupyter_client >= 8.10, ipykernel >= 7.4).
+    if "transport_encryption" in AsyncKernelManager.class_trait_names() and zmq.has("curve"):
+        options["transport_encryption"] = "auto"
+    return AsyncKernelManager(kernel_name="python3", kernel_spec_manager=_ThisPython(),
+                              **options)
+
+
+def _run(notebook, folder: Path, timeout: int) -> str | None:
+    """Execute ``notebook`` in place in a fresh kernel started in ``folder``, going on after
+    errors; a problem message when the kernel died before the end, else None."""
+    def record_timeout(cell, cell_index, execute_reply):
+        # An interrupted cell's reply is the timeout error; make it an output of the cell.
+        content = execute_reply.get("content", {})
+        if content.get("status") == "error" and not any(
+                o.output_type == "error" and o.get("ename") == content.get("ename")
+                for o in cell.outputs):
+            cell.outputs.append(nbformat.v4.new_output(
+                "error", ename=content.get("ename", ""), evalue=content.get("evalue", ""),
+                traceback=content.get("traceback") or [content.get("ename", "error")]))
+
+    client = NotebookClient(notebook, km=_kernel_manager(), timeout=timeout, allow_errors=True,
+                            interrupt_on_timeout=True, error_on_timeout=_timeout_error(timeout),
+                            on_cell_executed=record_timeout,
+                            resources={"metadata": {"path": str(folder)}})
+    try:
+        client.execute(cleanup_kc=True)  # shut the kernel down (nbclient keeps a km it was given)
+    except DeadKernelError:
+        return ("the kernel died while running the notebook (does the code call exit() or use "
+                "up the memory?): the cells after that did not run")
+    except RuntimeError as error:  # nbclient's word for a kernel that never answered
+        atexit.unregister(client._cleanup_kernel)  # nothing left to clean up; no exit noise
+        return f"no Python kernel could be started to run the notebook ({error})"
+    return None
 
 
 def check_notebook(path: str | Path, timeout: int = 120) -> NotebookReport:
     """Run an exercise notebook and report which functions pass their tests.
+
+    The notebook's structure is checked first (:func:`dlcourse.exercise_cells.structure_problems`:
+    modified or renamed locked cells, deleted test cells, missing solution cells, broken grade
+    ids), then the notebook runs top to bottom in a fresh kernel of this Python, in its own
+    folder. A function passes when each of its test cells runs without an error.
 
     Parameters
     ----------
@@ -133,49 +189,41 @@ def check_notebook(path: str | Path, timeout: int = 120) -> NotebookReport:
     -------
     NotebookReport
     """
-    import nbformat
-    from nbgrader.validator import Validator
-    from traitlets.config import Config
-
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"path must be an existing notebook file; got {str(path)!r}")
     notebook = nbformat.read(path, as_version=4)
-    tests: dict[str, list[str]] = {}  # function -> sources of its test cells
-    for cell in notebook.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        match = _TEST_ID.match(meta.get("grade_id", ""))
-        if meta.get("grade") and cell.cell_type == "code" and match:
-            tests.setdefault(match["function"], []).append(cell.source.strip())
-    problems = [f"the locked cell {name} was modified: restore it from the original notebook"
-                for name in _changed_cells(notebook)]
-    deleted = _deleted_tests(notebook)
-    problems += [f"the test cell {gid} of {function} was deleted: restore it from the original "
-                 "notebook (grading puts it back and runs it)"
-                 for function, gids in deleted.items() for gid in gids]
-    if not tests and not deleted:
+    cells = exercise_cells.read_cells(notebook)
+    problems = exercise_cells.structure_problems(notebook)
+    deleted = exercise_cells.deleted_tests(cells)
+    missing = exercise_cells.missing_solutions(cells)
+    if not cells.tests and not deleted:
         return NotebookReport(path, [], problems + ["no autograded test cells: is this an "
                                                     "exercise notebook?"])
-    config = Config()
-    config.Execute.timeout = timeout
-    config.Validator.ignore_checksums = True  # reported above, per cell
-    outcome = Validator(config=config).validate(str(path))
-    if "type_changed" in outcome:
+    not_run = exercise_cells.type_changed(notebook)
+    if not_run:
         problems.append("the type of a cell was changed (code <-> markdown): restore it")
-    failed = {entry["source"]: _last_line(entry.get("raw_error", "")) for entry in
-              outcome.get("failed", [])}
+    else:
+        for cell in notebook.cells:  # outputs saved with the file are not this run's
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        died = _run(notebook, path.resolve().parent, timeout)
+        if died:
+            problems.append(died)
     results = []
-    order = list(tests) + [f for f in deleted if f not in tests]
-    for function in order:
-        sources = tests.get(function, [])
-        errors = [failed[source] for source in sources if source in failed]
+    for function in cells.functions:
+        ran = [notebook.cells[i] for i in cells.tests.get(function, [])]
+        errors = [error for error in map(_failure, ran) if error is not None]
         if function in deleted:
             results.append(CheckResult(function, "fail", "its test cell was deleted: "
                                        + ", ".join(deleted[function])))
-        elif "type_changed" in outcome:
+        elif function in missing:
+            results.append(CheckResult(function, "fail", "its solution cell is missing"))
+        elif not_run or not all(cell.get("execution_count") or not cell.source.strip()
+                                for cell in ran):
             results.append(CheckResult(function, "fail", "not run"))
         elif errors:
-            results.append(CheckResult(function, "fail", errors[0]))
+            results.append(CheckResult(function, "fail", _last_line(errors[0])))
         else:
             results.append(CheckResult(function, "pass"))
     return NotebookReport(path, results, problems)

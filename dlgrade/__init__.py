@@ -6,7 +6,8 @@ commands reach the ``dlcourse`` command line through entry points (:mod:`~dlgrad
 
 The pieces, one module each:
 
-- :mod:`~dlgrade.cli`: the ``release``, ``collect``, ``grade`` and ``report`` subcommands;
+- :mod:`~dlgrade.cli`: the instructors' subcommands (``timezone``, ``release``, ``collect``,
+  ``grade``, ``mark``, ``report``, ...);
 - :mod:`~dlgrade.course`: the course folder, its nbgrader configuration, running nbgrader;
 - :mod:`~dlgrade.release`, :mod:`~dlgrade.collect`: make student versions,
   import submissions;
@@ -18,6 +19,7 @@ The pieces, one module each:
 - :mod:`~dlgrade.sanitize`: original tests put back before grading;
 - :mod:`~dlgrade.scan`: static scan for code that defeats the tests;
 - :mod:`~dlgrade.feedback`: feedback without hidden test code;
+- :mod:`~dlgrade.shape_errors`: numpy shape errors explained with the student's own line;
 - :mod:`~dlgrade.report`: grades.csv, report.json, report.html.
 
 The kernel sandbox lives in :mod:`dlgrade.sandbox`.

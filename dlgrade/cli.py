@@ -1,10 +1,11 @@
-"""The instructors' subcommands of ``dlcourse``: roster, release, collect, grade, mark, extend,
-report, export.
+"""The instructors' subcommands of ``dlcourse``: timezone, roster, release, collect, grade,
+mark, extend, report, export.
 
 Run in the course folder (the one with ``nbgrader_config.py``)::
 
     dlcourse roster import canvas_roster.csv
-    dlcourse release 02_neuron --due "2026-12-01 17:00" --timezone Europe/London
+    dlcourse timezone Europe/London
+    dlcourse release 02_neuron --due "2026-12-01 17:00"
     dlcourse collect 02_neuron downloads/submissions.zip
     dlcourse extend 02_neuron s1003 --hours 48
     dlcourse grade 02_neuron --workers 2 --late-policy 5%/h:50%
@@ -45,10 +46,11 @@ def _course(ctx, db=None, timeout=None, kernel=None) -> Course:
                            "gradebook.db). PostgreSQL: postgresql+psycopg2://user:pw@host:port/db")
 @click.option("--due", metavar="'YYYY-MM-DD HH:MM'",
               help="Due date, recorded in the gradebook (late penalties count from it); a "
-                   "date alone means 23:59 that day in --timezone. A changed due date is "
-                   "printed as old -> new.")
-@click.option("--timezone", default="UTC", show_default=True,
-              help="Time zone of --due (an IANA name such as Europe/London).")
+                   "date alone means 23:59 that day in the course's time zone (or "
+                   "--timezone). A changed due date is printed as old -> new.")
+@click.option("--timezone",
+              help="Time zone of --due (an IANA name such as Europe/London; default: the "
+                   "course's, see `dlcourse timezone`).")
 @click.pass_context
 def release(ctx, assignments, db, due, timezone):
     """Make the student versions of ASSIGNMENTS (all when none given).
@@ -56,11 +58,12 @@ def release(ctx, assignments, db, due, timezone):
     Runs nbgrader generate_assignment --force: writes the release folder and records the
     assignment, its notebooks and tests in the gradebook; with --due, its due date too.
     """
-    from .late import due_to_utc, set_due_date
+    from .late import due_to_utc, local_time, set_due_date
     from .release import release as do_release
 
     course = _course(ctx, db=db)
     try:
+        timezone = timezone or course.timezone
         due_utc, whole_day = due_to_utc(due, timezone) if due else (None, False)
         results = do_release(course, assignments)
     except ValueError as exc:
@@ -71,17 +74,40 @@ def release(ctx, assignments, db, due, timezone):
             click.echo(f"released {name} -> {course.release_dir.name}/{name}/")
             if due_utc is not None:
                 old = set_due_date(course, name, due_utc)
-                local = f"{due} 23:59" if whole_day else due
-                click.echo(f"  due {due_utc:%Y-%m-%d %H:%M} UTC ({local} {timezone}"
+                click.echo(f"  due {due_utc:%Y-%m-%d %H:%M} UTC ("
+                           f"{local_time(due_utc, timezone)} {timezone}"
                            + ("; no time given: the end of that day" if whole_day else "")
                            + ")")
                 if old is not None and old != due_utc:
                     click.echo(f"  due date changed: {old:%Y-%m-%d %H:%M} UTC -> "
-                               f"{due_utc:%Y-%m-%d %H:%M} UTC")
+                               f"{due_utc:%Y-%m-%d %H:%M} UTC ({local_time(old, timezone)} -> "
+                               f"{local_time(due_utc, timezone)} {timezone})")
         else:
             failed += 1
             click.echo(f"FAILED {name}:\n{res.get('log', '')}{res.get('error', '')}", err=True)
     sys.exit(1 if failed else 0)
+
+
+@click.command(context_settings=CONTEXT)
+@click.argument("zone", required=False)
+@click.pass_context
+def timezone(ctx, zone):
+    """Print the course's time zone, or set it to ZONE (an IANA name such as Europe/Berlin).
+
+    Kept in nbgrader_config.py as c.Dlcourse.timezone (default UTC). Due dates given without
+    a time end at 23:59 in it; release and collect read times in it unless --timezone says
+    otherwise, and print due dates in it.
+    """
+    course = _course(ctx)
+    try:
+        old = course.set_timezone(zone) if zone else None
+        now = course.timezone
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    if old is not None and old != now:
+        click.echo(f"course time zone: {old} -> {now}")
+    else:
+        click.echo(f"course time zone: {now}")
 
 
 @click.command(context_settings=CONTEXT)
@@ -91,11 +117,18 @@ def release(ctx, assignments, db, due, timezone):
 @click.option("--timestamps", type=click.Path(exists=True, dir_okay=False),
               help="CSV with columns student,submitted_at: submission times to record "
                    "(default: each zip entry's time).")
-@click.option("--timezone", default="UTC", show_default=True,
-              help="Time zone of the zip entries' times and of times without one.")
+@click.option("--timezone",
+              help="Time zone of the zip entries' times and of times without one (default: "
+                   "the course's, see `dlcourse timezone`).")
 @click.option("--db", help="Gradebook URL (the roster, for LMS names).")
+@click.option("--max-notebook-mb", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Largest notebook read; a larger one is refused with the reason.")
+@click.option("--max-total-mb", type=click.IntRange(min=1), default=500, show_default=True,
+              help="Most data unpacked from the archive (nested zips included) or read from "
+                   "the folder in all.")
 @click.pass_context
-def collect(ctx, assignment, source, dry_run, timestamps, timezone, db):
+def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_notebook_mb,
+            max_total_mb):
     """Copy the submissions of ASSIGNMENT from SOURCE (a zip file or a folder).
 
     Recognised names: Canvas downloads (lastnamefirstname_<user id>_<submission id>_<file>,
@@ -105,14 +138,20 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db):
     <student>/<assignment>/<assignment>.ipynb. Each submission's time goes into nbgrader's
     timestamp.txt. Files matching no pattern or no roster student (once a roster is imported),
     and students with several files, are reported with the reason and not copied (exit
-    status 1).
+    status 1). A zip is read within limits: only notebooks are unpacked, zips inside it at
+    most 3 levels deep, sizes checked before anything is written; what is over a limit is
+    refused with the reason.
     """
+    from .archive import ArchiveLimits
     from .collect import collect as do_collect
 
     course = _course(ctx, db=db)
+    limits = ArchiveLimits(max_notebook_bytes=max_notebook_mb << 20,
+                           max_total_bytes=max_total_mb << 20)
     try:
+        timezone = timezone or course.timezone
         res = do_collect(course, assignment, source, dry_run=dry_run, timezone=timezone,
-                         timestamps=timestamps)
+                         timestamps=timestamps, limits=limits)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     verb = "would copy" if dry_run else "copied"
@@ -164,8 +203,8 @@ def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel
     when some failed, need manual grading or are pending, read from the gradebook after the run
     (so a re-run with nothing new says the same), 130 after Ctrl-C.
     """
-    from .cluster import ClusterGone
-    from .engine import Busy, grade_assignment, parse_shard
+    from .cluster import ClusterGone, quiet_event_loop
+    from .engine import Busy, Interrupted, grade_assignment, parse_shard
     from .late import parse_late_policy
 
     course = _course(ctx, db=db, timeout=timeout, kernel=kernel)
@@ -179,9 +218,13 @@ def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel
         raise click.UsageError(str(exc)) from None
     except (ClusterGone, Busy) as exc:
         raise click.ClickException(str(exc)) from None
-    except KeyboardInterrupt:
-        click.echo(f"{assignment}: interrupted; every student graded so far is kept (gradebook, "
-                   f"grades.csv, hand grades); run the same command again to grade the rest",
+    except Interrupted as exc:
+        quiet_event_loop()
+        click.echo(exc.run.interrupted_line(), err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:  # before grading began
+        quiet_event_loop()
+        click.echo(f"{assignment}: interrupted before grading began; nothing was changed",
                    err=True)
         sys.exit(130)
     click.echo(f"{assignment}: {len(run.graded)} graded ({len(run.flagged)} need manual "

@@ -33,6 +33,7 @@ import multiprocessing
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -240,6 +241,47 @@ class Station:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def started_with_stderr_to(log_path: Path):
+    """Processes started inside write their stderr to ``log_path`` (fd 2 is inherited).
+
+    Ctrl-C at a terminal goes to every process of the foreground group: Dask's worker
+    processes, while they start, would each print a KeyboardInterrupt traceback over the
+    one line ``dlcourse grade`` ends with. Their stderr goes to the grading log instead.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 2)
+    os.close(fd)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def quiet_event_loop() -> None:
+    """After Ctrl-C: no 'Task exception was never retrieved' or tracebacks from Dask's event
+    loop while the cluster closes; the command's own line says what happened."""
+    for name in ("asyncio", "distributed", "tornado"):
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+
+
+def _close_half_started_clusters() -> None:
+    """Close a local cluster whose start Ctrl-C cut short. Dask's own exit hook would try
+    and print an AssertionError traceback about a worker still starting."""
+    from distributed.core import Status
+    from distributed.deploy.spec import SpecCluster
+
+    for cluster in list(SpecCluster._instances):
+        if cluster.status != Status.closed:
+            with contextlib.suppress(Exception):
+                cluster.close(timeout=10)
+            cluster.status = Status.closed  # tried once: the exit hook need not again
+
+
 def stop_command(proc, grace: float = 60.0) -> None:
     """Stop a ``dask scheduler`` / ``dask worker`` command started in its own session.
 
@@ -412,16 +454,27 @@ class DaskPool:
                     client.run_on_scheduler(_harden_scheduler)
                     yield client
                 return
-            with LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                              # no dashboard; its HTTP server (health routes) on a free
-                              # port, not 8787 (a warning on every run when that is taken)
-                              host="127.0.0.1", dashboard_address=":0",
-                              scheduler_kwargs={"dashboard": False},
-                              silence_logs=logging.CRITICAL,
-                              preload=["dlgrade.cluster"]) as cluster, \
-                    Client(cluster) as client:
-                client.run_on_scheduler(_harden_scheduler)
-                yield client
+            cluster = None
+            try:
+                with started_with_stderr_to(self.logs / "dask-workers.log"):
+                    cluster = LocalCluster(
+                        n_workers=self.workers, threads_per_worker=1, processes=True,
+                        # no dashboard; its HTTP server (health routes) on a free port, not
+                        # 8787 (a warning on every run when that is taken)
+                        host="127.0.0.1", dashboard_address=":0",
+                        scheduler_kwargs={"dashboard": False}, silence_logs=logging.CRITICAL,
+                        preload=["dlgrade.cluster"])
+                with Client(cluster) as client:
+                    client.run_on_scheduler(_harden_scheduler)
+                    yield client
+            except KeyboardInterrupt:
+                quiet_event_loop()
+                if cluster is None:
+                    _close_half_started_clusters()
+                raise
+            finally:
+                if cluster is not None:
+                    cluster.close()
 
     def run(self, students: list[str], hashes: dict, finish) -> None:
         """Grade ``students``; ``finish(student, result)`` is called as each one ends.

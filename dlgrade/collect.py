@@ -8,14 +8,15 @@ Accepted names (inside a zip file, nested zips included, or a folder)::
 
 Each lands in ``submitted/<student>/<assignment>/<assignment>.ipynb``. Files that match no
 pattern, and students with more than one candidate file, are reported and left alone: the
-tool never guesses which file a student meant. Archives are unpacked with nbgrader's
-``ExtractorPlugin`` and flat names are matched with its ``FileNameCollectorPlugin``.
+tool never guesses which file a student meant. Archives are unpacked within a budget by
+:mod:`dlgrade.archive` (notebooks only, sizes, counts and nesting checked before anything is
+written; nbgrader's ``ExtractorPlugin`` has no limits), in the layout nbgrader's extractor
+makes, and flat names are matched with nbgrader's ``FileNameCollectorPlugin``.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,18 +47,18 @@ class CollectResult:
         return not self.unmatched and not self.duplicates and not self.refused
 
 
-def _unpack(source: Path, workdir: Path) -> Path:
+def _unpack(source: Path, workdir: Path, limits, result: CollectResult) -> Path:
     """Folder holding the submissions (``source`` itself, or the unpacked archive)."""
-    from nbgrader.plugins.zipcollect import ExtractorPlugin
+    from .archive import unpack_zip
 
     if source.is_dir():
         return source
-    archive = workdir / "archive"
-    archive.mkdir()
-    shutil.copy(source, archive / source.name)
     extracted = workdir / "extracted"
     extracted.mkdir()
-    ExtractorPlugin().extract(str(archive), str(extracted))
+    unpacked = unpack_zip(source, extracted, limits)
+    for refusal in unpacked.refused:
+        result.refused[refusal.path] = refusal.reason
+    result.ignored.extend(unpacked.ignored)
     return extracted
 
 
@@ -82,13 +83,17 @@ def match_file(path: Path, root: Path, assignment: str) -> str | None:
 
 
 def collect(course: Course, assignment: str, source, dry_run: bool = False,
-            timezone: str = "UTC", timestamps=None) -> CollectResult:
+            timezone: str = "UTC", timestamps=None, limits=None) -> CollectResult:
     """Copy the submissions of ``assignment`` found in ``source`` (zip or folder).
 
     Canvas and Moodle download names are mapped to roster ids (:mod:`dlgrade.lms`), and each
     copied submission gets nbgrader's ``timestamp.txt``: from ``timestamps`` (a CSV file,
     :func:`dlgrade.lms.read_timestamps`) if given, else from the zip entry's time (read in
     ``timezone``), else from the file's modification time.
+
+    ``limits`` (:class:`dlgrade.archive.ArchiveLimits`) bounds what is read: the size of a
+    notebook and of everything unpacked or read in all, archive entries and nesting; what
+    is over a limit is refused with the reason, the rest is collected.
 
     Raises
     ------
@@ -98,6 +103,11 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
     """
     import zipfile
 
+    from .archive import ArchiveLimits
+
+    limits = limits if limits is not None else ArchiveLimits()
+    if not isinstance(limits, ArchiveLimits):
+        raise ValueError(f"limits: got {type(limits).__name__}, expected ArchiveLimits")
     course.require_assignment(assignment)
     source = Path(source)
     if not source.exists():
@@ -112,11 +122,12 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
     notebooks = sorted(p.stem for p in (course.source_dir / assignment).glob("*.ipynb"))
     roster = None
     with tempfile.TemporaryDirectory() as tmp:
-        root = _unpack(source, Path(tmp))
+        root = _unpack(source, Path(tmp), limits, result)
         found: dict[str, list[Path]] = {}
         times: dict[Path, object] = {}
         targets: dict[Path, str] = {}
-        candidates, data = _candidates(root, result)
+        canvas_ids: dict[Path, str] = {}  # Canvas's file id of each Canvas download
+        candidates, data = _candidates(root, result, limits)
         for path in candidates:
             rel = path.relative_to(root)
             if SKIP_PARTS & set(rel.parts):
@@ -139,6 +150,8 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                     continue
                 if note:
                     result.warnings.append(f"{rel}: {note}")
+                if lms_name.system == "canvas":
+                    canvas_ids[path] = lms_name.submission
                 targets[path] = target
                 found.setdefault(student, []).append(path)
                 continue
@@ -154,7 +167,10 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 result.reasons[str(rel)] = f"{student!r} is not on the roster"
             else:
                 found.setdefault(student, []).append(path)
+        record = _read_canvas_record(course, assignment)
         for student, paths in sorted(found.items()):
+            if len(paths) > 1 and all(p in canvas_ids for p in paths):
+                paths = [_newest_canvas_file(student, paths, canvas_ids, root, result)]
             if len(paths) > 1:
                 result.duplicates[student] = [str(p.relative_to(root)) for p in paths]
                 continue
@@ -164,11 +180,20 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
             stamp = lms.format_timestamp(given.get(student) or times[paths[0]])
             stamp_file = dest.parent / "timestamp.txt"
             result.submitted_at[student] = stamp
+            file_id, known_id = canvas_ids.get(paths[0]), record.get(student)
+            if file_id and known_id and int(known_id) > int(file_id):
+                result.refused[str(paths[0].relative_to(root))] = (
+                    f"older than the file already collected for {student} (Canvas file id "
+                    f"{file_id} < {known_id}): an older download? nothing changed")
+                result.submitted_at.pop(student)
+                continue
             content = data(paths[0])
             if content is None:
                 continue
-            if (dest.is_file() and dest.read_bytes() == content
-                    and stamp_file.exists() and stamp_file.read_text().strip() == stamp):
+            if dest.is_file() and dest.read_bytes() == content and stamp_file.exists() and (
+                    stamp_file.read_text().strip() == stamp or (file_id and file_id == known_id)):
+                # the same Canvas file downloaded again keeps its first submission time
+                result.submitted_at[student] = stamp_file.read_text().strip()
                 result.unchanged.append(rel)
                 continue
             (result.updated if dest.exists() else result.added).append(rel)
@@ -176,15 +201,60 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 dest.write_bytes(content)
                 stamp_file.write_text(stamp + "\n")
+                if file_id:
+                    record[student] = file_id
+        if not dry_run and record:
+            _write_canvas_record(course, assignment, record)
     return result
 
 
-def _candidates(root: Path, result: CollectResult):
-    """The regular files below ``root`` (sorted paths) and a reader for them; links, pipes and
-    devices are never followed or opened: a notebook among them is refused in ``result``."""
+def _newest_canvas_file(student: str, paths: list, canvas_ids: dict, root: Path,
+                        result: CollectResult) -> Path:
+    """Of several Canvas files of one student, the one Canvas stored last (the highest file
+    id: Canvas numbers uploads in order), with a warning naming the others."""
+    paths = sorted(paths, key=lambda p: int(canvas_ids[p]))
+    newest = paths[-1]
+    others = ", ".join(f"{p.relative_to(root)} (file id {canvas_ids[p]})" for p in paths[:-1])
+    result.warnings.append(f"{student}: {len(paths)} Canvas files; took the newest, "
+                           f"{newest.relative_to(root)} (file id {canvas_ids[newest]}), "
+                           f"not {others}")
+    return newest
+
+
+def _canvas_record_path(course: Course, assignment: str) -> Path:
+    return course.output_dir(assignment) / "canvas_files.json"
+
+
+def _read_canvas_record(course: Course, assignment: str) -> dict:
+    """``{student: Canvas file id}`` of the files collected so far for ``assignment``."""
+    import json
+
+    path = _canvas_record_path(course, assignment)
+    try:
+        return {str(k): str(v) for k, v in json.loads(path.read_text()).items()}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def _write_canvas_record(course: Course, assignment: str, record: dict) -> None:
+    import json
+
+    path = _canvas_record_path(course, assignment)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(dict(sorted(record.items())), indent=1) + "\n")
+
+
+def _candidates(root: Path, result: CollectResult, limits):
+    """The notebooks below ``root`` (sorted paths) and a reader for them; links, pipes and
+    devices are never followed or opened: a notebook among them is refused in ``result``,
+    other files are ignored."""
+    import dataclasses
+
     from . import safe_files
 
-    found = safe_files.survey(root, safe_files.COLLECT)
+    policy = dataclasses.replace(safe_files.COLLECT, max_notebook_bytes=limits.max_notebook_bytes,
+                                 max_total_bytes=limits.max_total_bytes)
+    found = safe_files.survey(root, policy)
     for refusal in found.refused:
         if refusal.path.endswith(".ipynb"):
             result.refused[refusal.path] = refusal.reason
@@ -194,7 +264,7 @@ def _candidates(root: Path, result: CollectResult):
     def data(path: Path) -> bytes | None:
         rel = str(path.relative_to(root))
         try:
-            return safe_files.read_regular(path, safe_files.COLLECT.limit(rel),
+            return safe_files.read_regular(path, policy.limit(rel),
                                            found.accepted[rel])
         except safe_files.UnsafeFile as exc:
             result.refused[rel] = str(exc)

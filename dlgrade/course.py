@@ -205,6 +205,46 @@ class Course:
         return coursedir
 
     @property
+    def timezone(self) -> str:
+        """The course's time zone (``c.Dlcourse.timezone`` in ``nbgrader_config.py``, default
+        ``UTC``): due dates without a time end at 23:59 there, and dates are printed in it."""
+        from .late import check_timezone
+
+        zone = self.load_config().get("Dlcourse", {}).get("timezone", "UTC")
+        try:
+            return check_timezone(zone)
+        except ValueError as exc:
+            raise ValueError(f"{exc} (c.Dlcourse.timezone in {self.root / CONFIG_NAME})") \
+                from None
+
+    def set_timezone(self, zone: str) -> str:
+        """Write ``c.Dlcourse.timezone = ZONE`` into ``nbgrader_config.py`` (replacing the line
+        that set it before); returns the zone it replaces.
+
+        Raises
+        ------
+        ValueError
+            If ``zone`` is not an IANA time zone name.
+        """
+        import re
+
+        from .late import check_timezone
+
+        zone = check_timezone(zone)
+        old = self.timezone
+        path = self.root / CONFIG_NAME
+        line = f"c.Dlcourse.timezone = {zone!r}  # set by `dlcourse timezone`"
+        text = path.read_text()
+        pattern = re.compile(r"^c\.Dlcourse\.timezone\s*=.*$", re.MULTILINE)
+        if pattern.search(text):
+            text = pattern.sub(line, text)
+        else:
+            text = text.rstrip("\n") + "\n" + line + "\n"
+        path.write_text(text)
+        self._config = None
+        return old
+
+    @property
     def db(self) -> str:
         """The gradebook URL in effect."""
         return self.coursedir().db_url

@@ -122,6 +122,24 @@ class GradeRun:
     #: ``[(student, status, reason)]`` of the run's students not plainly ``graded``, read back
     #: from the gradebook after the run (also those skipped as unchanged)
     open: list = field(default_factory=list)
+    #: students this run set out to grade (new, changed, or all with ``force``)
+    todo: list = field(default_factory=list)
+
+    def interrupted_line(self) -> str:
+        """The one line an interrupted run ends with: what was kept, how to go on."""
+        saved = len(self.graded) + len(self.failed)
+        left = len(self.todo) - saved
+        return (f"{self.assignment}: interrupted; {saved} of {len(self.todo)} students graded "
+                f"and saved (gradebook, grades.csv, hand grades), {left} not graded yet: run "
+                f"the same command again to grade them")
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) during a grading run; :attr:`run` says what was saved before."""
+
+    def __init__(self, run: GradeRun):
+        super().__init__(run.interrupted_line())
+        self.run = run
 
 
 def _require_gradebook_entry(course: Course, assignment: str) -> None:
@@ -242,6 +260,7 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
     if only:
         students, force = _only(students, only, assignment), True
     todo, run.skipped, hashes = _to_grade(course, assignment, students, key, force)
+    run.todo = list(todo)
 
     console = console or Console(stderr=True)
     bar = _progress_bar(console, progress)
@@ -265,6 +284,8 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
             task = bar.add_task(f"grading {assignment}", total=len(todo), done=0, failed=0,
                                 remaining=len(todo))
             pool.run(todo, hashes, finish)
+    except KeyboardInterrupt:
+        raise Interrupted(run) from None
     finally:
         # also after Ctrl-C: grades.csv and the report say what the gradebook holds now
         run.outputs = write_outputs(course, assignment)

@@ -23,6 +23,7 @@ from traitlets import Unicode
 
 from .html_safety import CSPHTMLExporter
 from .safe_files import KeepFeedbackPagesOnly
+from .shape_errors import explain
 
 BEGIN = "BEGIN HIDDEN TESTS"
 END = "END HIDDEN TESTS"
@@ -110,8 +111,10 @@ class HideHiddenTestOutputs(NbGraderPreprocessor):
     ).tag(config=True)
 
     def preprocess_cell(self, cell, resources, index):
-        if not _is_test(cell) or self.begin_test_delimeter not in cell.source:
+        if not _is_test(cell):
             return cell, resources
+        if self.begin_test_delimeter not in cell.source:
+            return _explain_shape_error(cell), resources
         hidden = hidden_line_numbers(cell.source, self.begin_test_delimeter,
                                      self.end_test_delimeter)
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
@@ -128,8 +131,23 @@ class HideHiddenTestOutputs(NbGraderPreprocessor):
                         f"{str(err.get('evalue', ''))[:300]}) at: {lines[numbers[-1] - 1].strip()}")
             else:
                 text = self.failed_message.format(ename=ename)
+            shape = explain(ename, str(err.get("evalue", "")), tb)
+            if shape:
+                text += "\n" + shape
         cell.outputs = [from_dict({"output_type": "stream", "name": "stdout", "text": text + "\n"})]
         return cell, resources
+
+
+def _explain_shape_error(cell):
+    """A test cell without hidden tests keeps its outputs; a numpy shape error gets one more:
+    the student's line and what the shapes mean (:mod:`dlgrade.shape_errors`)."""
+    for err in [o for o in cell.get("outputs", []) if o.get("output_type") == "error"][-1:]:
+        text = explain(str(err.get("ename", "")), str(err.get("evalue", "")),
+                       "\n".join(err.get("traceback", [])))
+        if text:
+            cell.outputs.append(from_dict({"output_type": "stream", "name": "stdout",
+                                           "text": text + "\n"}))
+    return cell
 
 
 #: nbgrader's feedback steps plus hiding of hidden-test outputs and sources.

@@ -21,8 +21,9 @@ layers close that:
 :func:`install` sets both up in an nbgrader config (``nbgrader_config.py`` and the grader's):
 every ``HTMLExporter`` nbgrader makes (``generate_feedback`` and ``formgrader``) uses the
 filter and the preprocessor; feedback pages are written by :class:`CSPHTMLExporter`, which
-adds the policy. (Formgrader's pages carry formgrader's own scripts, so they get the
-cleaning but not the policy.)
+adds the policy. Formgrader's pages carry inline scripts of formgrader's own: its server gets
+:data:`FORMGRADER_CSP`, the strictest policy formgrader works under (inline scripts allowed,
+nothing loaded from or sent to another host), and the cleaning.
 """
 
 from __future__ import annotations
@@ -68,6 +69,20 @@ CSP = ("default-src 'none'; "
        "img-src 'self' data:; "
        "object-src 'none'; frame-src 'none'; base-uri 'none'; form-action 'none'")
 CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+#: The policy of a Jupyter server that runs nbgrader's formgrader (:func:`install` sets it as
+#: ``ServerApp.tornado_settings``; start it with ``jupyter server --config=nbgrader_config.py``).
+#: Formgrader's pages hold inline scripts of their own, filled in per page, so
+#: ``'unsafe-inline'`` must stay (checked in Chromium: without it no score can be saved); the
+#: cleaning of student content is what keeps a submission's handlers out. The rest holds: no
+#: script from anywhere but the server (and MathJax's CDN), no plugin, no foreign form
+#: target or base URL, and nothing sent to another host (``connect-src``, ``img-src``).
+FORMGRADER_CSP = ("default-src 'self'; "
+                  f"script-src 'self' 'unsafe-inline' {MATHJAX_ORIGIN}/ajax/libs/mathjax/; "
+                  f"style-src 'self' 'unsafe-inline' {MATHJAX_ORIGIN}; "
+                  f"font-src 'self' data: {MATHJAX_ORIGIN}; "
+                  "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
+                  "frame-src 'self'; frame-ancestors 'self'; base-uri 'none'; "
+                  "form-action 'self'")
 #: The policy of a page with no script of its own (the class report): none at all.
 NO_SCRIPT_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
                  "base-uri 'none'; form-action 'none'")
@@ -173,3 +188,8 @@ def install(c) -> None:
     if SanitizeStudentContent not in pre:
         c.HTMLExporter.preprocessors = [*pre, SanitizeStudentContent]
     c.GenerateFeedback.exporter_class = "dlgrade.feedback.CachedHTMLExporter"
+    # the formgrader's server (`jupyter server --config=nbgrader_config.py`): its pages' policy
+    settings = dict(c.ServerApp.get("tornado_settings", {}) or {})
+    settings["headers"] = dict(settings.get("headers", {}) or {},
+                               **{"Content-Security-Policy": FORMGRADER_CSP})
+    c.ServerApp.tornado_settings = settings

@@ -42,14 +42,18 @@ from pathlib import Path
 import numpy as np
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Integer, default
+from traitlets import Bool, Float, Integer, default
 
 from . import judge_source
+from .judge_code import CodePolicy
 from .judge_wire import MAX_MESSAGE, WireError, decode, dumps, encode, loads
 
 __all__ = ["Channel", "JudgeError", "JudgedExecute", "Remote", "install", "is_test_cell"]
 
 _AGENT = "dlgrade.judge_agent"
+#: Judge requests between two drains of nbclient's IOPub queue: each request leaves two status
+#: messages there, and the queue holds only a few dozen (dlgrade.kernel_channels).
+DRAIN_EVERY = 10
 
 
 class JudgeError(RuntimeError):
@@ -63,6 +67,17 @@ class CallTimeoutError(JudgeError):
 
 class RemoteError(Exception):
     """An exception of a type that is not a Python builtin, raised by the student's code."""
+
+
+class SilencedWarning(RuntimeWarning):
+    """The student's function switched warnings off while it ran. Not shown in a test cell's
+    output; :func:`dlcourse.testing.assert_no_warnings` (which records every warning) sees
+    it, so a requirement "no overflow warning" cannot be met by hiding the warning."""
+
+
+class PackageCodeError(AssertionError):
+    """The student's function ran the course package's implementation during a judged call
+    (:mod:`dlgrade.judge_code`): the test that called it fails."""
 
 
 def is_test_cell(cell) -> bool:
@@ -157,10 +172,12 @@ class Channel:
     """
 
     def __init__(self, connection_info: dict, timeout: float | None = 60.0,
-                 interrupt=None, max_reply: int = MAX_MESSAGE, every_100=None):
-        from jupyter_client.blocking import BlockingKernelClient
+                 interrupt=None, max_reply: int = MAX_MESSAGE, every_few=None, alive=None):
+        from .kernel_channels import BoundedBlockingKernelClient
 
-        self.client = BlockingKernelClient()
+        # bounded like nbclient's client: message size, parts and queue (dlgrade.kernel_channels)
+        self.client = BoundedBlockingKernelClient()
+        self.client.kernel_alive = alive
         self.client.load_connection_info(connection_info)
         self.client.start_channels(shell=True, iopub=False, stdin=True, hb=False, control=False)
         self.timeout = timeout
@@ -172,9 +189,15 @@ class Channel:
         #: (args, kwargs) of the in-place calls running now (:func:`call_in_place`)
         self._live: list = []
         self.requests = 0
-        self.every_100 = every_100
+        self.every_few = every_few
+        #: The judge's reading of what ran in each call (:class:`dlgrade.judge_code.CodePolicy`)
+        self.code_policy = None
+        #: reference id -> how a call of that object ran the package's implementation
+        self.package_users: dict = {}
         #: Seconds the student's code has run in the current test cell (:meth:`start_cell`).
         self.cell_seconds = 0.0
+        #: Whether a call ran past the cell's budget since the judge last looked.
+        self.timed_out = False
 
     def start_cell(self) -> None:
         """A new test cell: the student's code gets ``timeout`` seconds in all for its calls,
@@ -184,6 +207,19 @@ class Channel:
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.client.stop_channels()
+
+    def drain(self) -> None:
+        """Read and drop what the kernel left unasked on the judge's sockets (each message
+        through the bounded receive: one out of bounds stops the notebook, and nothing the
+        kernel sends stays queued in this process)."""
+        from queue import Empty
+
+        for channel in (self.client.shell_channel, self.client.stdin_channel):
+            while True:
+                try:
+                    channel.get_msg(timeout=0)
+                except Empty:
+                    break
 
     # -- values ---------------------------------------------------------------------------
     def _out(self, value):
@@ -222,8 +258,8 @@ class Channel:
 
     def _request(self, request: dict) -> dict:
         self.requests += 1
-        if self.every_100 is not None and self.requests % 100 == 0:
-            self.every_100()
+        if self.every_few is not None and self.requests % DRAIN_EVERY == 0:
+            self.every_few()
         if self._in_callback:
             self.client.input(dumps({"k": "call", "req": request}))
             return self._serve(None)
@@ -245,6 +281,7 @@ class Channel:
             if self.interrupt is not None:
                 with contextlib.suppress(Exception):
                     self.interrupt()
+            self.timed_out = True
             raise CallTimeoutError(f"the student's code ran for more than {self.timeout:g} s "
                                    "in this test cell (an endless loop or a very slow "
                                    "function?)")
@@ -267,6 +304,8 @@ class Channel:
         poller.register(self.client.shell_channel.socket, zmq.POLLIN)
         poller.register(self.client.stdin_channel.socket, zmq.POLLIN)
         while True:
+            # a dropped connection or a refused message stops the wait (and the notebook)
+            self.client.check_links(self.client.kernel_alive)
             events = dict(poller.poll(int(self._left(clock) * 1000)))
             if self.client.stdin_channel.socket in events:
                 msg = self.client.get_stdin_msg(timeout=0)
@@ -373,8 +412,27 @@ class Channel:
         finally:
             if in_place:
                 self._live.pop()
+        self._vet(tag, reply.get("ran"))
         return self._result(reply, list(args), kwargs if in_place else None,
                             in_place=in_place)
+
+    def _vet(self, tag: dict, ran) -> None:
+        """Fail the call if it ran the package's implementation; warn if it hid warnings."""
+        if self.code_policy is None:
+            return
+        name = str(tag.get("name") or "your function")[:100]
+        hidden = self.code_policy.silencing(ran)
+        if hidden:
+            warnings.warn_explicit(f"{name} switched warnings off while it ran ({hidden}), so "
+                                   "an overflow could not be seen", SilencedWarning,
+                                   "<student's code>", 0)
+        how = self.code_policy.package_use(ran)
+        if how:
+            self.package_users[tag.get("id")] = how
+            raise PackageCodeError(
+                f"{name} uses the course package's own implementation ({how}): write the "
+                "function yourself with numpy; answers that run the package's implementation "
+                "earn no points")
 
     def origin(self, tag: dict, op: str = "origin"):
         """How the student's object reaches the dlcourse package or a framework (``op``
@@ -415,17 +473,18 @@ class Channel:
                 raise JudgeError("malformed random state from the student's kernel") from None
         if "exc" in reply:
             exc = reply["exc"]
-            if not (isinstance(exc, list) and len(exc) == 2):
+            if not (isinstance(exc, list) and len(exc) in (2, 3)):
                 raise JudgeError("malformed reply from the student's kernel")
             name, message = str(exc[0])[:200], str(exc[1])[:4000]
-            error = getattr(builtins, name, None)
-            if isinstance(error, type) and issubclass(error, Exception) and \
-                    error.__module__ == "builtins":
-                try:
-                    raise error(message)
-                except TypeError:  # exception types with other constructors
-                    raise RemoteError(f"{name}: {message}") from None
-            raise RemoteError(f"{name}: {message}")
+            kind = getattr(builtins, name, None)
+            error = RemoteError(f"{name}: {message}")
+            if isinstance(kind, type) and issubclass(kind, Exception) and \
+                    kind.__module__ == "builtins":
+                with contextlib.suppress(TypeError):  # types with other constructors
+                    error = kind(message)
+            # where in the student's code it was raised (shown in the feedback)
+            error.student_line = " ".join(str(exc[2] if len(exc) == 3 else "").split())[:300]
+            raise error
         if "ok" not in reply:
             raise JudgeError("malformed reply from the student's kernel")
         return self._in(reply["ok"])
@@ -500,6 +559,10 @@ def _error(error: BaseException, visible_tb: bool) -> NotebookNode:
         if frames:
             lines.append("Traceback (most recent call last):")
             lines.extend(line.rstrip("\n") for line in traceback.format_list(frames))
+    if getattr(error, "student_line", ""):
+        from .shape_errors import YOUR_CODE
+
+        lines.append(YOUR_CODE + error.student_line)
     lines.append(f"\x1b[0;31m{ename}\x1b[0m: {evalue}")
     return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=lines)
 
@@ -528,6 +591,10 @@ class JudgedExecute(Execute):
     judge_output_limit = Integer(1_000_000, help="Characters of output a judged test cell may "
                                                  "print.").tag(config=True)
 
+    cap_memory = Bool(False, help="Cap this process's memory (dlgrade.grader_memory) before the "
+                                   "first notebook; the project's nbgrader_config.py sets it "
+                                   "for plain `nbgrader autograde`.").tag(config=True)
+
     @default("judge")
     def _judge_default(self):
         return os.environ.get("DLCOURSE_JUDGE", "1") != "0"
@@ -538,10 +605,15 @@ class JudgedExecute(Execute):
         self._namespace = None
         self._student_names = set()
         self._source_index = None
+        self._code_policy = None
         # numpy's global random state travels with the judge's calls (a student's function
         # may draw from it or reseed it, as in one process): each notebook starts from the
         # state the grading process had and leaves it so, so nothing flows between students
         random_state = np.random.get_state()  # noqa: NPY002
+        if self.cap_memory:  # plain nbgrader autograde: this process gets its memory cap too
+            from .grader_memory import ensure_capped
+
+            ensure_capped()
         if self.judge:
             self._prepare(nb, resources or {})
         try:
@@ -557,8 +629,9 @@ class JudgedExecute(Execute):
         path = (resources.get("metadata") or {}).get("path") or "."
         student_cells = [c.source for c in nb.cells
                          if c.cell_type == "code" and not is_test_cell(c)]
-        self._source_index = judge_source.SourceIndex(student_cells,
-                                                      judge_source.extra_files(Path(path)))
+        files = judge_source.extra_files(Path(path))
+        self._source_index = judge_source.SourceIndex(student_cells, files)
+        self._code_policy = CodePolicy(student_cells + list(files.values()))
         judge_source.register(Remote)
         for cell in nb.cells:
             if _is_setup_cell(cell):
@@ -572,11 +645,105 @@ class JudgedExecute(Execute):
                     exec(compile(module, "<setup imports>", "exec"), self._namespace)  # noqa: S102
 
     def preprocess_cell(self, cell, resources, index):
+        self._timed_out = False
         if not (self.judge and is_test_cell(cell) and cell.source.strip()):
-            return super().preprocess_cell(cell, resources, index)
-        self._check_assign_resources(resources)
-        self._judge_cell(cell)
-        return cell, self.resources
+            try:
+                result = super().preprocess_cell(cell, resources, index)
+            except Exception as error:
+                if "Timeout waiting for IOPub output" in str(error):
+                    # the cell's last output may be stuck behind a message being refused
+                    self._await_dropped_link()
+                self._check_channels()
+                raise
+        else:
+            self._check_assign_resources(resources)
+            self._judge_cell(cell)
+            result = cell, self.resources
+        self._check_channels()
+        timed_out = self._timed_out or (self._channel is not None and self._channel.timed_out)
+        if timed_out and cell.cell_type == "code":
+            if self._channel is not None:
+                self._channel.timed_out = False
+            self._require_answer(cell, index)
+        return result
+
+    # -- a kernel out of bounds, or one that stopped answering, ends the notebook ---------
+    probe_timeout = Float(None, allow_none=True,
+                          help="Seconds a kernel has, after a cell timed out, to answer an "
+                               "empty request; if it does not, the notebook stops there "
+                               "(default: the cell timeout).").tag(config=True)
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        self._timed_out = True
+        return await super()._async_handle_timeout(timeout, cell)
+
+    def _kernel_alive(self) -> bool:
+        """Whether the kernel process lives (a moment given to one that is exiting)."""
+        from jupyter_core.utils import run_sync
+
+        for _ in range(5):
+            if not run_sync(self.km.is_alive)():
+                return False
+            time.sleep(0.2)
+        return True
+
+    def _await_dropped_link(self, seconds: float = 10.0) -> None:
+        """Give a message that ZeroMQ is still receiving (or refusing) ``seconds`` to end."""
+        channel = getattr(self.kc, "_iopub_channel", None)
+        if channel is None or not hasattr(channel, "link_dropped"):
+            return
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and not channel.link_dropped():
+            time.sleep(0.1)
+
+    def _check_channels(self) -> None:
+        """Raise :class:`dlgrade.kernel_channels.GradingStopped` if the kernel sent a message
+        out of bounds or broke a connection to this process, on nbclient's channels or the
+        judge's, at any time during the cell (the mark stays, whatever the test caught)."""
+        for client in (self.kc, self._channel.client if self._channel is not None else None):
+            if client is not None and hasattr(client, "check_links"):
+                client.check_links(self._kernel_alive)
+        if self._channel is not None:
+            self._channel.drain()
+
+    def _require_answer(self, cell, index: int) -> None:
+        """After a cell timed out (the kernel was interrupted): the kernel must answer an empty
+        request within :attr:`probe_timeout`, or the notebook stops here instead of waiting a
+        whole timeout for each cell left."""
+        from queue import Empty
+
+        from jupyter_client.utils import ensure_async
+        from jupyter_core.utils import run_sync
+        from nbclient.exceptions import DeadKernelError
+
+        from .kernel_channels import GradingStopped
+
+        wait = self.probe_timeout if self.probe_timeout is not None else (self.timeout or 60)
+
+        async def answered() -> bool:
+            msg_id = await ensure_async(self.kc.execute("", silent=True, store_history=False,
+                                                        allow_stdin=False))
+            end = time.monotonic() + wait
+            while (left := end - time.monotonic()) > 0:
+                try:
+                    msg = await self.kc.shell_channel.get_msg(timeout=left)
+                except Empty:
+                    return False
+                if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                    return True
+            return False
+
+        if run_sync(answered)():
+            return
+        if not run_sync(self.km.is_alive)():
+            raise DeadKernelError("Kernel died")
+        name = cell.metadata.get("nbgrader", {}).get("grade_id") or f"#{index}"
+        left = sum(1 for c in self.nb.cells[index + 1:]
+                   if c.cell_type == "code" and c.source.strip())
+        raise GradingStopped(
+            f"the kernel stopped answering: cell {name} timed out and the kernel did not "
+            f"answer the grader within {wait:g} s more (its channels flooded or broken, or "
+            f"code that ignores the interrupt); the {left} code cell(s) after it were not run")
 
     def _open_channel(self) -> Channel:
         if self._channel is None:
@@ -587,26 +754,39 @@ class JudgedExecute(Execute):
             def interrupt():
                 run_sync(self.km.interrupt_kernel)()
 
+            def alive():
+                return bool(run_sync(self.km.is_alive)())
+
             self._channel = Channel(info, timeout=self.timeout, interrupt=interrupt,
-                                    every_100=self._drain_iopub)
+                                    every_few=self._drain_iopub, alive=alive)
+            self._channel.code_policy = self._code_policy
         return self._channel
 
     def _drain_iopub(self) -> None:
         """Drop the busy/idle messages the judge's requests left on nbclient's IOPub socket,
-        so that they never fill its queue (zmq drops messages past its high-water mark)."""
+        so that they never fill its queue (zmq drops messages past its high-water mark).
+        A message out of bounds met here stops the notebook (:meth:`_check_channels`)."""
         from queue import Empty
 
         from jupyter_core.utils import run_sync
 
+        from .kernel_channels import GradingStopped
+
         async def drain():
             while True:
                 try:
-                    await self.kc.iopub_channel.get_msg(timeout=0)
+                    msg = await self.kc.iopub_channel.get_msg(timeout=0)
                 except Empty:
                     return
+                if msg.get("buffers"):  # no output the grader keeps has buffers
+                    continue
 
-        with contextlib.suppress(Exception):
+        try:
             run_sync(drain)()
+        except GradingStopped:
+            raise
+        except Exception:  # noqa: BLE001 - a drain that fails leaves messages queued, no more
+            pass
 
     def _judge_cell(self, cell) -> None:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "test")
@@ -641,6 +821,7 @@ class JudgedExecute(Execute):
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
                     warnings.catch_warnings(), judge_source.judging(self._source_index):
                 warnings.simplefilter("default")
+                warnings.simplefilter("ignore", SilencedWarning)
                 warnings.showwarning = show
                 exec(code, namespace)  # noqa: S102 - the gradebook's test code
                 if last is not None:

@@ -82,6 +82,39 @@ def parse_late_policy(text: str) -> dict:
             "PerHourPenalty.cap": min(cap, 1.0)}
 
 
+def check_timezone(timezone: str) -> str:
+    """``timezone`` if it is an IANA time zone name.
+
+    >>> check_timezone("Europe/Berlin")
+    'Europe/Berlin'
+
+    Raises
+    ------
+    ValueError
+        Naming what came and what is expected.
+    """
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(str(timezone))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"timezone: got {timezone!r}, expected an IANA name such as "
+                         "Europe/London or UTC") from None
+    return str(timezone)
+
+
+def local_time(when: dt.datetime, timezone: str) -> str:
+    """A naive UTC datetime as wall time in ``timezone``, to the minute.
+
+    >>> local_time(dt.datetime(2026, 12, 1, 22, 59), "Europe/Berlin")
+    '2026-12-01 23:59'
+    """
+    from zoneinfo import ZoneInfo
+
+    local = when.replace(tzinfo=dt.timezone.utc).astimezone(ZoneInfo(timezone))
+    return f"{local:%Y-%m-%d %H:%M}"
+
+
 def to_utc(text: str, timezone: str = "UTC") -> dt.datetime:
     """``"2026-12-01 17:00"`` in ``timezone`` -> naive UTC datetime (nbgrader's convention).
 
@@ -93,13 +126,9 @@ def to_utc(text: str, timezone: str = "UTC") -> dt.datetime:
     ValueError
         If the time or the time zone cannot be read.
     """
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    from zoneinfo import ZoneInfo
 
-    try:
-        zone = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"timezone: got {timezone!r}, expected an IANA name such as "
-                         "Europe/London or UTC") from None
+    zone = ZoneInfo(check_timezone(timezone))
     try:
         when = dt.datetime.fromisoformat(text.strip())
     except ValueError:

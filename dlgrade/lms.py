@@ -1,7 +1,7 @@
 """File names of learning-management systems' submission downloads, and submission times.
 
 Canvas ("Download Submissions") names each file
-``lastnamefirstname_<user id>_<submission id>_<file name>``, with ``LATE_`` before the user
+``lastnamefirstname_<user id>_<file id>_<file name>``, with ``LATE_`` before the user
 id when Canvas judged it late (and ``-1``, ``-2`` after a resubmitted file's name). Moodle
 ("Download all submissions") puts each student's files in a folder
 ``<Full Name>_<participant id>_assignsubmission_file_/`` (or prefixes the file names with it
@@ -36,7 +36,7 @@ class LmsName:
     uid: str
     file: str
     late: bool = False
-    submission: str = ""  # Canvas's submission id
+    submission: str = ""  # Canvas's second number: the uploaded file's id
 
 
 def parse_lms_path(rel_parts: tuple[str, ...]) -> LmsName | None:

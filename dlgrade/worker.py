@@ -20,6 +20,7 @@ import time
 import traceback
 from pathlib import Path
 
+from . import grader_memory
 from .course import Course, ensure_tools_on_path
 
 #: Failure reasons recognised in nbgrader's log, most specific first.
@@ -32,14 +33,23 @@ FAILURE_PATTERNS = [
      "timed out"),
     (r"NotJSONError|JSONDecodeError|not valid JSON",
      "the notebook is not valid JSON"),
-    (r"MemoryError", "ran out of memory"),
+    (r"MemoryError", "the grading process ran out of memory (its cap: DLCOURSE_GRADER_MEMORY); "
+                     "a notebook that sends huge messages or outputs?"),
     (r"Inconsistent checksums", "test cells were tampered with beyond repair"),
 ]
+
+
+#: The grader's own reason for stopping a notebook (dlgrade.kernel_channels.GradingStopped):
+#: a kernel out of bounds or one that stopped answering. Its text is the status reason.
+_STOPPED = re.compile(r"GradingStopped: (?P<why>[^\n]+)")
 
 
 def classify_failure(text: str) -> str:
     """Short reason for a failed autograde run, from its log and traceback."""
     text = text or ""
+    stopped = _STOPPED.search(text)
+    if stopped:
+        return stopped["why"].strip()[:500]
     for pattern, reason in FAILURE_PATTERNS:
         if re.search(pattern, text):
             if reason == "timed out":
@@ -126,6 +136,7 @@ def configure(course: Course):
     from . import judge
     from .feedback import FEEDBACK_PREPROCESSORS
     from .html_safety import install as clean_pages
+    from .kernel_channels import install as bound_kernel_channels
     from .outputs import install as cap_outputs
     from .safe_files import install as refuse_unsafe_files
     from .sanitize import SANITIZE_PREPROCESSORS
@@ -136,6 +147,7 @@ def configure(course: Course):
     config.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
     refuse_unsafe_files(config)  # nbgrader's own copies see regular, allowed files only
     judge.install(config)  # tests run in this process, not in the student's kernel
+    bound_kernel_channels(config)  # what a kernel sends this process is bounded
     clean_pages(config)  # feedback: student content cleaned, pages under a CSP
     config.OverwriteCells.add_missing_cells = True
     config.HideHiddenTestOutputs.begin_test_delimeter = config.ClearHiddenTests.get(
@@ -286,8 +298,9 @@ class Grader:
                 self.clear(student)
             except Exception:  # noqa: BLE001
                 pass
-            result = {"status": "failed",
-                      "reason": plain_reason(f"{type(exc).__name__}: {exc}"),
+            reason = classify_failure("MemoryError") if isinstance(exc, MemoryError) \
+                else plain_reason(f"{type(exc).__name__}: {exc}")
+            result = {"status": "failed", "reason": reason,
                       "detail": traceback.format_exc()[-2000:]}
         result.setdefault("student", student)
         result["runtime"] = round(time.monotonic() - start, 3)
@@ -516,6 +529,9 @@ def worker_main(conn, overrides: dict, assignment: str, log_path: str) -> None:
         grader = Grader(course, assignment)
         grader.assignment_info()
         seconds = submission_seconds(*course.grading_settings()[1:])
+        cap = grader_memory.cap_memory(grader_memory.allowance())
+        print(f"=== memory cap of this grading process: "
+              f"{'none' if cap is None else f'{cap >> 20} MB of address space'}", flush=True)
         conn.send({"ready": True})
     except Exception:  # noqa: BLE001
         conn.send({"ready": False, "error": traceback.format_exc()})
@@ -528,7 +544,12 @@ def worker_main(conn, overrides: dict, assignment: str, log_path: str) -> None:
         if task is None:
             return
         print(f"=== grading {task['student']}", flush=True)
-        conn.send(grade_within_deadline(grader, task["student"], seconds))
+        grader_memory.reset_peak()
+        result = grade_within_deadline(grader, task["student"], seconds)
+        # the peak of this student alone (the rusage high-water mark was reset above)
+        print(f"=== peak memory of the grading process for {task['student']}: "
+              f"{grader_memory.peak_mb():.0f} MB", flush=True)
+        conn.send(result)
 
 
 #: How much longer the station (dlgrade.cluster), which kills the whole grading process,

@@ -121,9 +121,11 @@ TINY_EXPECTED = {
     "extra-file": ("needs manual grading", 0, "helper_utils.py, line"),
     "leaks-history": ("needs manual grading", 0, "input history"),
     "leaks-hook": ("needs manual grading", 0, "events.register"),
-    # its channels corrupted, the kernel stops answering: the submission's deadline ends it
-    # (before, the batch waited for it without end); the other worker goes on
-    "floods-fds": ("failed", None, ("timed out", "timeout")),
+    # its channels corrupted: the dropped connection is seen at once (dlgrade.kernel_channels),
+    # or the kernel stops answering and is given up after a timeout, or, last, the
+    # submission's deadline ends it; the other worker goes on
+    "floods-fds": ("failed", None, ("connection to the grader", "stopped answering",
+                                    "timed out", "timeout")),
     # /tmp capped in files, the runtime folder a tiny tmpfs: the floods stop, grading does not
     "floods-files": ("graded", 5, ""),
 }
@@ -366,6 +368,9 @@ def test_scan_flags_cheats(tmp_path, code, kind, words):
      "input history"),
     ("print(_ih[-1])", "input history"),
     ("%history", "%history"),
+    ("import operator\nes = operator.attrgetter('err' + 'state')(np)", "attrgetter()"),
+    ("from operator import methodcaller\nmethodcaller('se' + 'terr', all='ignore')(np)",
+     "methodcaller()"),
 ])
 def test_scan_flags_reaching_the_shell(tmp_path, code, words):
     findings = _tiny_scan(tmp_path, code)

@@ -91,7 +91,7 @@ def test_every_import_is_declared(package, declared):
 def test_the_grading_commands_are_registered_for_the_dlcourse_command():
     entry_points = PYPROJECT["project"]["entry-points"]["dlcourse.commands"]
     assert set(entry_points) == {"release", "collect", "grade", "report", "roster", "extend",
-                                 "export", "mark"}
+                                 "export", "mark", "timezone"}
     assert all(target.startswith("dlgrade.cli:") for target in entry_points.values())
     import click
 

@@ -1,7 +1,11 @@
-"""`python -m dlcourse.selfcheck NOTEBOOK` (behind `dlcourse check`): real kernels and nbgrader."""
+"""`python -m dlcourse.selfcheck NOTEBOOK` (behind `dlcourse check`): real kernels, no nbgrader.
+
+The structure checks alone (no kernel) are tests/test_exercise_cells.py.
+"""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -96,3 +100,64 @@ def test_a_file_that_is_not_an_exercise_exits_2(tmp_path, capsys):
     assert main([str(empty)]) == 2
     assert main([str(tmp_path / "missing.ipynb")]) == 2
     assert "must be an existing notebook" in capsys.readouterr().err
+
+
+SOLVED = dict.fromkeys(["mse", "polynomial_features", "fit_least_squares", "predict_linear",
+                        "gradient_descent"], "")
+
+
+def test_a_solved_notebook_runs_in_this_python_and_prints_no_kernel_warnings(tmp_path):
+    """The kernel is this Python's ipykernel, whatever "python3" kernel Jupyter would find
+    first (here a broken one on JUPYTER_PATH); no "Kernel is running over TCP without
+    encryption ... eavesdropping" (the kernel gets CurveZMQ keys) and no "Parent appears to
+    have exited" (the kernel is shut down before the check exits)."""
+    broken = tmp_path / "jupyter" / "kernels" / "python3"
+    broken.mkdir(parents=True)
+    (broken / "kernel.json").write_text(json.dumps({
+        "argv": ["/bin/false", "{connection_file}"], "display_name": "Python 3 (elsewhere)",
+        "language": "python"}))
+    solved = _student_copy(tmp_path, SOLVED)
+    result = subprocess.run([sys.executable, "-m", "dlcourse.selfcheck", str(solved)],
+                            cwd=tmp_path, capture_output=True, text=True,
+                            env=dict(tools_env(), JUPYTER_PATH=str(tmp_path / "jupyter")))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "5 of 5 functions pass" in result.stdout
+    assert "WARNING" not in result.stderr, result.stderr
+
+
+def test_a_kernel_that_dies_fails_the_functions_not_run_and_says_why(tmp_path):
+    answers = dict(SOLVED, predict_linear="def predict_linear(X, theta):\n"
+                                          "    return theta[0] + np.asarray(X) @ theta[1:]\n"
+                                          "\nimport os\nos._exit(3)\n")
+    report = check_notebook(_student_copy(tmp_path, answers))
+    status = {r.function: r for r in report.results}
+    assert [f for f in status if status[f].passed] == ["mse", "polynomial_features",
+                                                       "fit_least_squares"]
+    assert status["predict_linear"].message == status["gradient_descent"].message == "not run"
+    assert len(report.problems) == 1 and "the kernel died" in report.problems[0]
+    assert not report.passed
+
+
+def test_a_test_past_the_timeout_fails_its_function_and_the_rest_still_runs(tmp_path):
+    answers = dict(SOLVED, predict_linear="def predict_linear(X, theta):\n"
+                                          "    while True:\n        pass\n")
+    report = check_notebook(_student_copy(tmp_path, answers), timeout=5)
+    status = {r.function: r for r in report.results}
+    assert status["predict_linear"].message == (
+        "CellTimeoutError: still running after 5 s (--timeout): an endless loop?")
+    assert status["gradient_descent"].passed and status["mse"].passed
+    assert report.problems == []
+
+
+def test_a_kernel_that_cannot_start_is_a_problem_not_a_traceback(tmp_path, monkeypatch):
+    from jupyter_client.kernelspec import KernelSpec
+
+    from dlcourse import selfcheck
+
+    # a Python whose kernel exits at once (a broken environment)
+    monkeypatch.setattr(selfcheck._ThisPython, "get_kernel_spec", lambda self, name: KernelSpec(
+        argv=["/bin/false", "{connection_file}"], display_name="broken", language="python"))
+    report = check_notebook(_student_copy(tmp_path, SOLVED))
+    assert [r.message for r in report.results] == ["not run"] * 5
+    assert len(report.problems) == 1, report.problems
+    assert report.problems[0].startswith("no Python kernel could be started")

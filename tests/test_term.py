@@ -8,17 +8,24 @@ does), in one test; each step is a function of its own, so a traceback names the
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
+import re
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from dlgrade.course import make_course as make_dlgrade_course
+from dlgrade.course import tools_env
 from tests.submissions.crafted import TINY_CONFIG, dlcourse, submit, tiny_notebook  # noqa: F401
 
 pytestmark = pytest.mark.slow
@@ -230,6 +237,39 @@ def test_collect_matches_canvas_files_by_user_id(course_dir, tmp_path):
     assert ("unmatched (not copied): submissions/outsider_tiny.ipynb: 'outsider' is not on "
             "the roster") in proc.stderr
 
+    # the same download again (Canvas stamps the zip entries anew): recognised by the file
+    # ids, nothing changes, the first submission time stays
+    stamp = (course / "submitted/mgarcia/tiny/timestamp.txt").read_text()
+    again = tmp_path / "again.zip"
+    with zipfile.ZipFile(archive) as old, zipfile.ZipFile(again, "w") as zf:
+        for info in old.infolist():
+            info.date_time = (2026, 12, 9, 10, 0, 0)
+            zf.writestr(info, old.read(info.filename))
+    proc = dlcourse("collect", "tiny", again, cwd=course, check=False)
+    assert "copied 0 new, 0 changed; 3 unchanged" in proc.stdout, proc.stdout
+    assert (course / "submitted/mgarcia/tiny/timestamp.txt").read_text() == stamp
+
+    # a resubmission: two files of one user id, the newer one (higher file id) taken, said;
+    # an older download collected afterwards is refused
+    newer = text + "\n"
+    resub = tmp_path / "resubmission.zip"
+    with zipfile.ZipFile(resub, "w") as zf:
+        zf.writestr("garcia-lopezmaria_12351_880007_tiny.ipynb", text)
+        zf.writestr("garcia-lopezmaria_12351_880031_tiny-1.ipynb", newer)
+    proc = dlcourse("collect", "tiny", resub, cwd=course)
+    assert proc.returncode == 0 and "copied 0 new, 1 changed" in proc.stdout, proc.stdout
+    assert ("warning: mgarcia: 2 Canvas files; took the newest, "
+            "resubmission/garcia-lopezmaria_12351_880031_tiny-1.ipynb (file id 880031), not "
+            "resubmission/garcia-lopezmaria_12351_880007_tiny.ipynb (file id 880007)"
+            ) in proc.stderr, proc.stderr
+    assert (course / "submitted/mgarcia/tiny/tiny.ipynb").read_text() == newer
+    proc = dlcourse("collect", "tiny", archive, cwd=course, check=False)
+    assert proc.returncode == 1
+    assert ("refused (not copied): submissions/garcia-lopezmaria_12351_880007_tiny.ipynb: "
+            "older than the file already collected for mgarcia (Canvas file id 880007 < "
+            "880031)") in proc.stderr, proc.stderr
+    assert (course / "submitted/mgarcia/tiny/tiny.ipynb").read_text() == newer
+
     # the same class exported with another login column: refused, nothing added
     other = tmp_path / "canvas2.csv"
     other.write_text(CANVAS_TERM_ROSTER.replace("mgarcia", "maria.garcia"), encoding="utf-8")
@@ -319,14 +359,149 @@ def test_due_dates_say_what_they_did(course_dir):
     course = make_dlgrade_course(Path(course_dir) / "d", TINY_CONFIG.format(timeout=20,
                                                                             extra=""),
                                  {"tiny": course_notebook()})
+    assert dlcourse("timezone", cwd=course).stdout == "course time zone: UTC\n"
     proc = dlcourse("release", "tiny", "--due", "2026-12-01 23:59", "--timezone",
                     "Europe/Berlin", cwd=course)
     assert "  due 2026-12-01 22:59 UTC (2026-12-01 23:59 Europe/Berlin)" in proc.stdout
     assert "changed" not in proc.stdout
+    # the course's own zone, kept in nbgrader_config.py; a bad name changes nothing
+    proc = dlcourse("timezone", "Mars/Olympus", cwd=course, check=False)
+    assert proc.returncode == 2 and "timezone: got 'Mars/Olympus', expected an IANA name" \
+        in proc.stderr, proc.stderr
+    proc = dlcourse("timezone", "Europe/Berlin", cwd=course)
+    assert proc.stdout == "course time zone: UTC -> Europe/Berlin\n"
+    assert dlcourse("timezone", cwd=course).stdout == "course time zone: Europe/Berlin\n"
     # a date alone is the end of that day in the course's zone, said out loud, old -> new
-    proc = dlcourse("release", "tiny", "--due", "2026-12-08", "--timezone", "Europe/Berlin",
-                    cwd=course)
+    proc = dlcourse("release", "tiny", "--due", "2026-12-08", cwd=course)
     assert proc.returncode == 0, proc.stderr
     assert ("  due 2026-12-08 22:59 UTC (2026-12-08 23:59 Europe/Berlin; no time given: the "
             "end of that day)") in proc.stdout, proc.stdout
-    assert "  due date changed: 2026-12-01 22:59 UTC -> 2026-12-08 22:59 UTC" in proc.stdout
+    assert ("  due date changed: 2026-12-01 22:59 UTC -> 2026-12-08 22:59 UTC "
+            "(2026-12-01 23:59 -> 2026-12-08 23:59 Europe/Berlin)") in proc.stdout
+    # set twice: one line in the config, not two; --timezone still wins for one command
+    assert dlcourse("timezone", "America/New_York", cwd=course).stdout == (
+        "course time zone: Europe/Berlin -> America/New_York\n")
+    assert (course / "nbgrader_config.py").read_text().count("c.Dlcourse.timezone") == 1
+    proc = dlcourse("release", "tiny", "--due", "2026-12-08", cwd=course)
+    assert "(2026-12-08 23:59 America/New_York; no time given" in proc.stdout, proc.stdout
+    assert "2026-12-08 22:59 UTC -> 2026-12-09 04:59 UTC" in proc.stdout
+    proc = dlcourse("release", "tiny", "--due", "2026-12-09 04:59", "--timezone", "UTC",
+                    cwd=course)
+    assert "  due 2026-12-09 04:59 UTC (2026-12-09 04:59 UTC)" in proc.stdout, proc.stdout
+    assert "changed" not in proc.stdout
+
+
+def _interrupt_when(course: Path, ready, *args) -> subprocess.CompletedProcess:
+    """``dlcourse grade tiny ARGS`` in a session of its own, interrupted as a terminal's
+    Ctrl-C is (SIGINT to the whole process group: Dask's workers too) once ``ready(statuses)``
+    holds for the status records on disk."""
+    command = [str(Path(sys.executable).parent / "dlcourse"), "grade", "tiny", "--workers",
+               "2", "--no-progress", *args]
+    proc = subprocess.Popen(command, cwd=course, env=tools_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    folder = course / "grading/tiny/status"
+    try:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and proc.poll() is None:
+            statuses = {}
+            for path in folder.glob("*.json") if folder.is_dir() else ():
+                with contextlib.suppress(ValueError, OSError):
+                    statuses[path.stem] = json.loads(path.read_text())["status"]
+            if ready(statuses):
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, "the run ended before it could be interrupted"
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=300)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    return subprocess.CompletedProcess(command, proc.returncode, out, err)
+
+
+def test_ctrl_c_ends_with_one_line_and_a_rerun_resumes(course_dir):
+    """Ctrl-C while the local cluster starts and again after the first student is saved:
+    each ends with one line (what was kept, how to go on), exit 130, no traceback from the
+    command or from Dask's workers; grades.csv agrees with the gradebook; a re-run grades
+    exactly the students not saved yet."""
+    course = make_dlgrade_course(Path(course_dir) / "i", TINY_CONFIG.format(timeout=20,
+                                                                            extra=""),
+                                 {"tiny": course_notebook()})
+    dlcourse("release", "tiny", cwd=course)
+    release = nbformat.read(course / "exercises/tiny/tiny.ipynb", as_version=4)
+    students = [f"s{i}" for i in range(1, 6)]
+    for student in students:
+        submit(course, "tiny", student, answered(release, f"Answer of {student}."))
+
+    # 1. while the local cluster starts (its workers' log is opened): none is graded yet
+    workers_log = course / "grading/tiny/logs/dask-workers.log"
+    proc = _interrupt_when(course, lambda st: workers_log.exists())
+    assert proc.returncode == 130, proc.stdout + proc.stderr
+    assert proc.stderr == ("tiny: interrupted; 0 of 5 students graded and saved (gradebook, "
+                           "grades.csv, hand grades), 5 not graded yet: run the same command "
+                           "again to grade them\n"), proc.stderr
+    assert all(r["score"] == "" for r in rows(course).values()), rows(course)
+
+    # 2. after the first student is saved
+    proc = _interrupt_when(course, lambda st: any(v != "pending" for v in st.values()))
+    assert proc.returncode == 130, proc.stdout + proc.stderr
+    for word in ("Traceback", "CancelledError", "KeyboardInterrupt", "Aborted!"):
+        assert word not in proc.stdout + proc.stderr, proc.stderr
+    *_, last = proc.stderr.splitlines()
+    assert len(proc.stderr.splitlines()) == 1, proc.stderr
+    saved = int(last.split("; ")[1].split(" of ")[0])
+    assert saved >= 1 and last == (
+        f"tiny: interrupted; {saved} of 5 students graded and saved (gradebook, grades.csv, "
+        f"hand grades), {5 - saved} not graded yet: run the same command again to grade them")
+    table, scores = rows(course), gradebook_scores(course)
+    done = sorted(s for s, r in table.items() if r["status"] != "pending")
+    assert len(done) == saved
+    for student in done:  # grades.csv says what the gradebook holds
+        assert float(table[student]["score"]) == scores[student] == 5, table[student]
+    assert all(table[s]["score"] == "" for s in students if s not in done)
+
+    # 3. the same command again grades the rest, and only them
+    proc = grade(course)
+    assert f"{5 - saved} graded" in proc.stdout and f"{saved} unchanged" in proc.stdout, \
+        proc.stdout
+    assert {r["status"] for r in rows(course).values()} == {"needs manual grading"}
+    assert all(rows(course)[s]["score"] == "5" for s in students)
+
+
+def test_a_shape_error_gets_the_students_line_and_the_shapes(course_dir):
+    """numpy's broadcast error in a student's ``mse``: the feedback names the student's line
+    and explains the shapes, with the judge (the error crosses from the kernel as name and
+    message) and without it (stock nbgrader: IPython's traceback)."""
+    import html
+
+    course = make_dlgrade_course(Path(course_dir) / "shape", TINY_CONFIG.format(timeout=20,
+                                                                                extra=""),
+                                 {"tiny": course_notebook()})
+    dlcourse("release", "tiny", cwd=course)
+    nb = nbformat.reads(answered(nbformat.read(course / "exercises/tiny/tiny.ipynb",
+                                               as_version=4), "x"), as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "mse":
+            cell.source = ("def mse(y, y_hat):\n    y = np.asarray(y, float)\n"
+                           "    padded = np.append(np.asarray(y_hat, float), 0.0)\n"
+                           "    return float(np.mean((y - padded) ** 2))\n")
+    submit(course, "tiny", "ann", nbformat.writes(nb))
+    line = "mse, line 4: return float(np.mean((y - padded) ** 2))"
+    hint = ("Arrays of shapes (2,) and (3,) cannot be combined element by element: numpy "
+            "compares the shapes from the right, and each pair of sizes must be equal or one "
+            "of them 1 (here 2 and 3).")
+    for judge in ("1", "0"):
+        proc = dlcourse("grade", "tiny", "--no-progress", "--force", cwd=course,
+                        env={"DLCOURSE_JUDGE": judge})
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        page = html.unescape((course / "grading/tiny/feedback/ann.html").read_text())
+        assert f"numpy shape error in your code at {line}. {hint}" in page, (judge, page[-3000:])
+        assert rows(course)["ann"]["test_mse"] == "0"
+        # where the line came from: the judge's line, or IPython's frame in the kernel
+        graded = nbformat.read(course / "autograded/ann/tiny/tiny.ipynb", as_version=4)
+        [tb] = [re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(o.get("traceback", [])))
+                for c in graded.cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == "test_mse"
+                for o in c.outputs if o.output_type == "error"]
+        assert ("In your code: " + line in tb) == (judge == "1"), tb
+        assert ("Cell In[" in tb) == (judge == "0"), tb

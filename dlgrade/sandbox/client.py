@@ -1,5 +1,8 @@
 """A kernel client whose start-up handshake ends with a short IOPub drain.
 
+It is also bounded (:class:`dlgrade.kernel_channels.BoundedKernelClient`): message size, parts
+and queue limited on every channel, a dropped connection seen at once.
+
 jupyter_client's ``wait_for_ready`` ends by draining IOPub until 0.2 s pass without a
 message: a fixed 0.2 s per kernel. Messages of a finished kernel_info exchange are already
 queued when the reply arrives, so a 20 ms quiet period is enough; replies are matched to
@@ -11,13 +14,14 @@ from __future__ import annotations
 import time
 from queue import Empty
 
-from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.utils import ensure_async
 from traitlets import Float
 
+from ..kernel_channels import BoundedKernelClient
 
-class SandboxKernelClient(AsyncKernelClient):
-    """AsyncKernelClient with a configurable IOPub drain after ``kernel_info``."""
+
+class SandboxKernelClient(BoundedKernelClient):
+    """The bounded AsyncKernelClient with a configurable IOPub drain after ``kernel_info``."""
 
     iopub_drain = Float(0.02, config=True, help="Quiet period (s) that ends the IOPub drain.")
 

@@ -25,6 +25,7 @@ GROUPED_MODULES = {
     "tests/test_hostile_files_nbgrader.py": "graded: the same batch through plain nbgrader",
     "tests/test_feedback_sanitised.py": "pages: graded feedback pages (opened in Chromium)",
     "tests/test_judge_values.py": "autograded: an nbgrader autograde with the judge",
+    "tests/test_kernel_bounds.py": "graded, autograded: the hostile batch through both paths",
 }
 
 
