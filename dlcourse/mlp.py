@@ -555,9 +555,9 @@ class MLP:
         batch losses weighted by batch size, each taken before its batch's update. With
         dropout, the loss of the thinned networks that were trained.
     val_loss_history_ : ndarray of shape (n_epochs_run,) or None
-        After :meth:`fit` with ``validation_data``: the loss (penalty included, the same
-        function as :meth:`gradients` returns) on the validation data at the parameters
-        *after* each epoch's updates.
+        After :meth:`fit` with ``validation_data``: the loss (the same function as
+        :meth:`gradients` returns, so the L2 penalty included, none with ``"adamw"``) on
+        the validation data at the parameters *after* each epoch's updates.
     best_epoch_ : int or None
         After :meth:`fit` with ``validation_data``: the epoch (from 0) of the lowest
         validation loss; with ``patience`` the model keeps that epoch's parameters, so it
