@@ -47,9 +47,7 @@ import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from dlcourse.data import make_sort_task
-from dlcourse.layers import rnn_backward, rnn_forward
-from dlcourse.lstm import lstm_backward, lstm_forward
-from dlcourse.optim import Adam
+from dlcourse.recall import make_recall_task, train_recall
 from dlcourse.training import minibatch_indices
 from dlcourse.transformer import BLOCK_NAMES, DEFAULT_BATCH_SIZE, DEFAULTS, Transformer
 
@@ -183,68 +181,6 @@ def speed_part(n_train, n_repeats):
 # ------------------------------------------------------------------------------ long range
 
 
-def make_recall(n, n_steps, rng):
-    """Inputs (n_steps + 1, n, 1): a sign, then noise; labels 1 where the sign is +."""
-    signs = rng.choice([-1.0, 1.0], size=n)
-    xs = rng.normal(0.0, 0.5, size=(n_steps + 1, n, 1))
-    xs[0, :, 0] = signs
-    return xs, (signs > 0).astype(float)
-
-
-def rnn_batch(xs, Wx, Wh, b):
-    """dlcourse.layers.rnn_forward for each sequence of a batch (T, n, n_in) -> (T, n, H)."""
-    return np.stack([rnn_forward(xs[:, s], Wx, Wh, b) for s in range(xs.shape[1])], axis=1)
-
-
-def rnn_batch_backward(dhs, xs, hs, Wx, Wh):
-    """dlcourse.layers.rnn_backward summed over the sequences of a batch."""
-    total = None
-    for s in range(xs.shape[1]):
-        grads = rnn_backward(dhs[:, s], xs[:, s], hs[:, s], Wx, Wh)[1:4]
-        total = grads if total is None else [a + g for a, g in zip(total, grads, strict=True)]
-    return total
-
-
-def train_recall(kind, n_hidden, X, labels, X_test, labels_test, n_epochs, seed, forget_bias=0):
-    """Train a recurrent layer + logistic read-out of the last state; test accuracy."""
-    gen = np.random.default_rng(seed)
-    n_gates = 4 if kind == "lstm" else 1
-    H = n_hidden
-    r_x, r_h = np.sqrt(1.0 / 1), np.sqrt(1.0 / H)
-    Wx = gen.uniform(-r_h, r_h, size=(1, n_gates * H)) * r_x
-    Wh = gen.uniform(-r_h, r_h, size=(H, n_gates * H))
-    b = np.zeros(n_gates * H)
-    if kind == "lstm":
-        b[H : 2 * H] = forget_bias  # > 0: the cell remembers by default
-    w, c = gen.normal(0, r_h, size=H), np.zeros(1)
-    params = [Wx, Wh, b, w, c]
-    opt = Adam(lr=0.01)
-
-    def forward(xs):
-        if kind == "lstm":
-            hs, cs = lstm_forward(xs, Wx, Wh, b)
-            return hs, cs
-        return rnn_batch(xs, Wx, Wh, b), None
-
-    for _ in range(n_epochs):
-        for batch in minibatch_indices(X.shape[1], 32, gen):
-            xs, t = X[:, batch], labels[batch]
-            hs, cs = forward(xs)
-            z = hs[-1] @ w + c[0]
-            p = 0.5 * (1 + np.tanh(0.5 * z))
-            dz = (p - t) / len(batch)
-            dhs = np.zeros_like(hs)
-            dhs[-1] = np.outer(dz, w)
-            if kind == "lstm":
-                grads = list(lstm_backward(dhs, xs, hs, cs, Wx, Wh, b)[1:4])
-            else:
-                grads = rnn_batch_backward(dhs, xs, hs, Wx, Wh)
-            grads += [hs[-1].T @ dz, np.array([dz.sum()])]
-            opt.update(params, grads)
-    hs, _ = forward(X_test)
-    return float(np.mean(((hs[-1] @ w + c[0]) > 0) == (labels_test > 0.5)))
-
-
 def long_range_part(seeds, n_steps, n_train, n_epochs, n_hidden=16):
     print(f"3. Recall the sign of the first input after {n_steps} noise steps: LSTM vs plain "
           f"tanh RNN, {n_hidden} hidden units each, {n_train} training sequences, "
@@ -252,13 +188,13 @@ def long_range_part(seeds, n_steps, n_train, n_epochs, n_hidden=16):
     accs = []
     for seed in seeds:
         data_rng = np.random.default_rng(seed)
-        X, labels = make_recall(n_train, n_steps, data_rng)
-        X_test, labels_test = make_recall(500, n_steps, data_rng)
-        args = (n_hidden, X, labels, X_test, labels_test, n_epochs, seed)
-        lstm = train_recall("lstm", *args, forget_bias=3.0)
-        lstm_1 = train_recall("lstm", *args, forget_bias=1.0)
-        rnn = train_recall("rnn", *args)
-        rnn_wide = train_recall("rnn", 2 * n_hidden, *args[1:])
+        X, labels = make_recall_task(n_train, n_steps, data_rng)
+        X_test, labels_test = make_recall_task(500, n_steps, data_rng)
+        args = (X, labels, X_test, labels_test, seed)
+        lstm = train_recall("lstm", *args, forget_bias=3.0, n_hidden=n_hidden, n_epochs=n_epochs)
+        lstm_1 = train_recall("lstm", *args, forget_bias=1.0, n_hidden=n_hidden, n_epochs=n_epochs)
+        rnn = train_recall("rnn", *args, n_hidden=n_hidden, n_epochs=n_epochs)
+        rnn_wide = train_recall("rnn", *args, n_hidden=2 * n_hidden, n_epochs=n_epochs)
         accs.append((lstm, lstm_1, rnn, rnn_wide))
         print(f"   seed {seed}: LSTM (forget bias 3) {lstm:.3f}, LSTM (forget bias 1) "
               f"{lstm_1:.3f}, RNN {rnn:.3f}, RNN with {2 * n_hidden} units {rnn_wide:.3f}",

@@ -2,13 +2,13 @@
 
 One small module per lecture concept (``data``, ``linear``, ``neuron``,
 ``activations``, ``losses``, ``layers``, ``dropout``, ``normalization``, ``mlp``,
-``cnn``, ``rnn``, ``lstm``, ``attention``, ``transformer``, ``optim``, ``gradcheck``,
-``plotting``). The chapters import from here; the exercise notebooks ask students
-to write the same functions themselves. Three modules are infrastructure rather than
-lecture concepts: ``mlp_engine`` (the fast in-place loop behind ``MLP.fit``),
-``mlp_batchnorm`` (the slower loop behind ``MLP(..., batch_norm=True)``, composed of the
-pure functions) and ``training`` (mini-batches, validation data and early stopping,
-shared by the models).
+``cnn``, ``rnn``, ``lstm``, ``recall`` (the sign-recall memory task), ``attention``,
+``transformer``, ``optim``, ``gradcheck``, ``plotting``). The chapters import from here;
+the exercise notebooks ask students to write the same functions themselves. Three
+modules are infrastructure rather than lecture concepts: ``mlp_engine`` (the fast
+in-place loop behind ``MLP.fit``), ``mlp_batchnorm`` (the slower loop behind
+``MLP(..., batch_norm=True)``, composed of the pure functions) and ``training``
+(mini-batches, validation data and early stopping, shared by the models).
 
 Layout used everywhere: rows are samples, ``X`` has shape
 ``(n_samples, n_features)`` and a dense layer computes ``Z = X @ W + b`` with

@@ -27,11 +27,14 @@ side by side again (in head order) and mixes them with ``Wo``.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ._validation import as_float_array, check_positive_int
 
 __all__ = [
+    "MHACache",
     "attention_backward",
     "causal_mask",
     "multi_head_attention_backward",
@@ -249,36 +252,56 @@ def _merge_heads(M):
     return M.transpose(0, 2, 1, 3).reshape(n, T, n_heads * d_head)
 
 
+class MHACache(NamedTuple):
+    """What the backward pass of multi-head attention keeps from the forward pass.
+
+    ``Q``, ``K``, ``V`` have shape (n, n_heads, T, d_head), ``A`` (n, n_heads, T, T) holds
+    every head's attention weights, ``C`` (n * T, d_model) the heads' outputs side by side,
+    ``X2`` (n * T, d_model) the input and ``W_qkv`` (d_model, 3 d_model) ``[Wq, Wk, Wv]``.
+    """
+
+    Q: np.ndarray
+    K: np.ndarray
+    V: np.ndarray
+    A: np.ndarray
+    C: np.ndarray
+    X2: np.ndarray
+    W_qkv: np.ndarray
+
+
 def _mha_forward(X, Wq, Wk, Wv, Wo, n_heads, mask):
-    """Unchecked multi-head attention: ``out``, ``weights`` and the cache for backward.
+    """Unchecked multi-head attention: ``out``, ``weights`` and an :class:`MHACache`.
 
     The three projections are one product with ``[Wq, Wk, Wv]`` side by side, on ``X``
     as a 2-D ``(n * T, d_model)`` matrix (numpy multiplies a 2-D matrix faster than a
     stack of them).
     """
     n, T, d_model = X.shape
-    X2 = X.reshape(n * T, d_model)
-    W_qkv = np.concatenate([Wq, Wk, Wv], axis=1)
-    QKV = (X2 @ W_qkv).reshape(n, T, 3, n_heads, d_model // n_heads).transpose(2, 0, 3, 1, 4)
-    Q, K, V = QKV  # each (n, n_heads, T, d_head)
-    heads, A = _attention(Q, K, V, mask)
-    H = _merge_heads(heads).reshape(n * T, d_model)
-    return (H @ Wo).reshape(n, T, d_model), A, (Q, K, V, A, H, X2, W_qkv)
+    X2 = X.reshape(n * T, d_model)  # a row per token
+    W_qkv = np.concatenate([Wq, Wk, Wv], axis=1)  # (d_model, 3 d_model)
+    QKV = X2 @ W_qkv  # (n * T, 3 d_model): the rows of X @ Wq, X @ Wk, X @ Wv side by side
+    Q, K, V = (  # each (n, n_heads, T, d_head): head h is columns h*d_head .. of its third
+        _split_heads(M.reshape(n, T, d_model), n_heads) for M in np.split(QKV, 3, axis=1)
+    )
+    heads, A = _attention(Q, K, V, mask)  # (n, n_heads, T, d_head) and (n, n_heads, T, T)
+    C = _merge_heads(heads).reshape(n * T, d_model)  # the heads side by side again
+    out = (C @ Wo).reshape(n, T, d_model)  # mixed by Wo
+    return out, A, MHACache(Q, K, V, A, C, X2, W_qkv)
 
 
 def _mha_backward(dOut, Wo, cache):
     """Unchecked backward of :func:`_mha_forward`: ``(dX, dWq, dWk, dWv, dWo)``."""
-    Q, K, V, A, H, X2, W_qkv = cache
+    Q, K, V, A, C, X2, W_qkv = cache
     n, n_heads, T, d_head = Q.shape
     d_model = n_heads * d_head
     dOut2 = dOut.reshape(-1, d_model)
-    dWo = H.T @ dOut2
-    dH = _split_heads((dOut2 @ Wo.T).reshape(n, T, d_model), n_heads)
-    dQ, dK, dV = _attention_backward(dH, Q, K, V, A)
-    # back to the layout of X2 @ W_qkv: (n, T, 3, n_heads, d_head) -> (n * T, 3 d_model)
-    dQKV = np.stack([dQ, dK, dV]).transpose(1, 3, 0, 2, 4).reshape(n * T, 3 * d_model)
+    dWo = C.T @ dOut2  # out = C @ Wo
+    dC = _split_heads((dOut2 @ Wo.T).reshape(n, T, d_model), n_heads)  # cut like the forward
+    dQ, dK, dV = _attention_backward(dC, Q, K, V, A)  # every head on its own
+    # heads side by side again, then dQ | dK | dV as the columns of d(X2 @ W_qkv)
+    dQKV = np.concatenate([_merge_heads(M) for M in (dQ, dK, dV)], axis=-1).reshape(n * T, -1)
     dW_qkv = X2.T @ dQKV
-    dX = (dQKV @ W_qkv.T).reshape(n, T, d_model)
+    dX = (dQKV @ W_qkv.T).reshape(n, T, d_model)  # X fed all three projections: a sum
     dWq, dWk, dWv = np.split(dW_qkv, 3, axis=1)
     return dX, dWq, dWk, dWv, dWo
 

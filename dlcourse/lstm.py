@@ -3,8 +3,8 @@
 At every step the layer computes four gate blocks from the input and the previous
 hidden state, in PyTorch's order (input, forget, cell candidate, output):
 
-    a_t = x_t @ Wx + h_{t-1} @ Wh + b          (4 n_hidden columns)
-    i = sigmoid(a_i),  f = sigmoid(a_f),  g = tanh(a_g),  o = sigmoid(a_o)
+    z_t = x_t @ Wx + h_{t-1} @ Wh + b          (4 n_hidden columns)
+    i = sigmoid(z_i),  f = sigmoid(z_f),  g = tanh(z_g),  o = sigmoid(z_o)
     c_t = f * c_{t-1} + i * g                  (the cell: an additive memory)
     h_t = o * tanh(c_t)
 
@@ -27,19 +27,19 @@ from ._validation import as_float_array
 __all__ = ["lstm_backward", "lstm_forward"]
 
 
-def _sigmoid(a):
+def _sigmoid(z):
     # tanh form: no overflow warning for large negative inputs
-    return 0.5 * (1.0 + np.tanh(0.5 * a))
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
-def _gates(a, n_hidden):
-    """Gate values ``i, f, g, o`` from the pre-activations ``a`` (..., 4 n_hidden)."""
+def _gates(z, n_hidden):
+    """Gate values ``i, f, g, o`` from the pre-activations ``z`` (..., 4 n_hidden)."""
     H = n_hidden
     return (
-        _sigmoid(a[..., :H]),
-        _sigmoid(a[..., H : 2 * H]),
-        np.tanh(a[..., 2 * H : 3 * H]),
-        _sigmoid(a[..., 3 * H :]),
+        _sigmoid(z[..., :H]),
+        _sigmoid(z[..., H : 2 * H]),
+        np.tanh(z[..., 2 * H : 3 * H]),
+        _sigmoid(z[..., 3 * H :]),
     )
 
 
@@ -125,8 +125,8 @@ def lstm_backward(dhs, xs, hs, cs, Wx, Wh, b, h0=None, c0=None):
 
     - ``dc += dh * o * (1 - tanh(c_t)**2)`` (through ``h_t = o * tanh(c_t)``),
     - the gates: ``do = dh * tanh(c_t)``, ``di = dc * g``, ``dg = dc * i``,
-      ``df = dc * c_{t-1}``, then through each gate's sigmoid or tanh to ``da_t``,
-    - back one step: ``dc_{t-1} = dc * f`` and ``dh_{t-1} = da_t @ Wh.T``.
+      ``df = dc * c_{t-1}``, then through each gate's sigmoid or tanh to ``dz_t``,
+    - back one step: ``dc_{t-1} = dc * f`` and ``dh_{t-1} = dz_t @ Wh.T``.
 
     The weights are shared by every step, so their gradients sum over the steps.
 
@@ -160,26 +160,26 @@ def lstm_backward(dhs, xs, hs, cs, Wx, Wh, b, h0=None, c0=None):
     c_prev = np.concatenate([c0[None], cs[:-1]])
     i, f, g, o = _gates(xs @ Wx + h_prev @ Wh + b, n_hidden)  # recomputed for every step
     tanh_c = np.tanh(cs)
-    das = np.empty((*xs.shape[:-1], 4 * n_hidden))
+    dzs = np.empty((*xs.shape[:-1], 4 * n_hidden))  # dL/dz_t for every step
     H = n_hidden
     dh_next = np.zeros(expected[1:])
     dc_next = np.zeros(expected[1:])
     for t in range(T - 1, -1, -1):
         dh = dhs[t] + dh_next
         dc = dc_next + dh * o[t] * (1.0 - tanh_c[t] ** 2)
-        das[t, ..., :H] = dc * g[t] * i[t] * (1.0 - i[t])
-        das[t, ..., H : 2 * H] = dc * c_prev[t] * f[t] * (1.0 - f[t])
-        das[t, ..., 2 * H : 3 * H] = dc * i[t] * (1.0 - g[t] ** 2)
-        das[t, ..., 3 * H :] = dh * tanh_c[t] * o[t] * (1.0 - o[t])
+        dzs[t, ..., :H] = dc * g[t] * i[t] * (1.0 - i[t])
+        dzs[t, ..., H : 2 * H] = dc * c_prev[t] * f[t] * (1.0 - f[t])
+        dzs[t, ..., 2 * H : 3 * H] = dc * i[t] * (1.0 - g[t] ** 2)
+        dzs[t, ..., 3 * H :] = dh * tanh_c[t] * o[t] * (1.0 - o[t])
         dc_next = dc * f[t]
-        dh_next = das[t] @ Wh.T
+        dh_next = dzs[t] @ Wh.T
     flat_x, flat_h = xs.reshape(-1, xs.shape[-1]), h_prev.reshape(-1, n_hidden)
-    flat_da = das.reshape(-1, 4 * n_hidden)
+    flat_dz = dzs.reshape(-1, 4 * n_hidden)
     return (
-        das @ Wx.T,
-        flat_x.T @ flat_da,
-        flat_h.T @ flat_da,
-        flat_da.sum(axis=0),
+        dzs @ Wx.T,
+        flat_x.T @ flat_dz,
+        flat_h.T @ flat_dz,
+        flat_dz.sum(axis=0),
         dh_next,
         dc_next,
     )

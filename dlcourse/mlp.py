@@ -45,10 +45,11 @@ from .activations import get_activation, sigmoid, softmax
 from .data import as_rng, one_hot
 from .dropout import _check_p
 from .layers import dense_backward, dense_forward
-from .losses import softmax_cross_entropy
+from .losses import binary_cross_entropy_with_logits, softmax_cross_entropy
 from .mlp_batchnorm import (
     bn_mlp_forward,
     bn_mlp_gradients,
+    bn_mlp_logits,
     fit_bn_mlp,
     initial_stats,
     to_batch_norm_params,
@@ -544,15 +545,19 @@ class MLP:
         With ``batch_norm``: per hidden layer, the running mean and (unbiased) variance of
         ``Z_l = A_{l-1} @ W_l`` that prediction standardises with (0 and 1 before any
         training). None without batch norm.
+    decoupled_decay_ : bool
+        True after a :meth:`fit` with ``optimizer="adamw"``: ``weight_decay`` then acted as
+        decoupled decay, and :meth:`gradients` leaves the L2 penalty out of the loss.
     loss_history_ : ndarray of shape (n_epochs_run,)
-        After :meth:`fit`: the training loss (penalty included) of each epoch. Full-batch:
+        After :meth:`fit`: the training loss (the L2 penalty included, none with
+        ``"adamw"``) of each epoch. Full-batch:
         the loss at the parameters before that epoch's update. Mini-batch: the mean of the
         batch losses weighted by batch size, each taken before its batch's update. With
         dropout, the loss of the thinned networks that were trained.
     val_loss_history_ : ndarray of shape (n_epochs_run,) or None
-        After :meth:`fit` with ``validation_data``: the loss (penalty included, the same
-        function as :meth:`gradients` returns) on the validation data at the parameters
-        *after* each epoch's updates.
+        After :meth:`fit` with ``validation_data``: the loss (the same function as
+        :meth:`gradients` returns, so the L2 penalty included, none with ``"adamw"``) on
+        the validation data at the parameters *after* each epoch's updates.
     best_epoch_ : int or None
         After :meth:`fit` with ``validation_data``: the epoch (from 0) of the lowest
         validation loss; with ``patience`` the model keeps that epoch's parameters, so it
@@ -604,6 +609,7 @@ class MLP:
         self.batch_norm = batch_norm
         self.params = init_params(self.layer_sizes, self._rng, hidden_activation, init)
         self.running_stats = None
+        self.decoupled_decay_ = False
         if batch_norm:
             self.params = to_batch_norm_params(self.params)
             self.running_stats = initial_stats(self.params)
@@ -715,6 +721,10 @@ class MLP:
     def gradients(self, X, y):
         """Mean loss on ``(X, y)`` (weight penalty included) and its gradients.
 
+        The penalty is the L2 one of ``weight_decay``, except after :meth:`fit` with
+        ``optimizer="adamw"``: that fit decays the weights outside the loss, so the loss and
+        gradients here are then, like its ``loss_history_``, the data term alone.
+
         See :func:`mlp_gradients`. With ``batch_norm``, in training mode (the batch
         statistics of ``X``) and with ``(dW, dgamma, dbeta)`` for the hidden layers
         (:func:`dlcourse.mlp_batchnorm.bn_mlp_gradients`).
@@ -724,6 +734,7 @@ class MLP:
         loss : float
         grads : list of (dW, db), shaped like ``params``
         """
+        penalty = 0.0 if self.decoupled_decay_ else self.weight_decay
         if self.batch_norm:
             params = self._checked_params()
             X = _check_X(X, params)
@@ -733,10 +744,33 @@ class MLP:
                     "batch statistics"
                 )
             y = self._labels(y, X.shape[0])
-            return bn_mlp_gradients(X, y, params, self.hidden_activation, self.weight_decay)
-        return mlp_gradients(
-            X, y, self._checked_params(), self.hidden_activation, self.weight_decay
-        )
+            return bn_mlp_gradients(X, y, params, self.hidden_activation, penalty)
+        return mlp_gradients(X, y, self._checked_params(), self.hidden_activation, penalty)
+
+    def loss(self, X, y):
+        """Mean cross-entropy on ``(X, y)`` as :meth:`predict` sees the data: no weight
+        penalty, and with ``batch_norm`` standardised with ``running_stats``.
+
+        Computed from the output layer's logits
+        (:func:`~dlcourse.losses.binary_cross_entropy_with_logits`,
+        :func:`~dlcourse.losses.softmax_cross_entropy`), so it stays exact where
+        :meth:`predict_proba` rounds a probability to 0 or 1 and a loss computed from the
+        probabilities would have to clip it.
+
+        Returns
+        -------
+        float
+        """
+        params = self._checked_params()
+        X = _check_X(X, params)
+        y = self._labels(y, X.shape[0])
+        if self.batch_norm:
+            Z = bn_mlp_logits(X, params, self.hidden_activation, self.running_stats)
+        else:
+            Z = mlp_forward_cache(X, params, self.hidden_activation)[1][-1][1]
+        if Z.shape[1] == 1:
+            return binary_cross_entropy_with_logits(y, Z[:, 0])
+        return softmax_cross_entropy(y, Z)
 
     def fit(
         self,
@@ -797,6 +831,12 @@ class MLP:
             default_lr, default_epochs = MULTICLASS_DEFAULTS[base]
         lr = default_lr if lr is None else check_positive_float(lr, "lr")
         n_epochs = default_epochs if n_epochs is None else check_positive_int(n_epochs, "n_epochs")
+        if decoupled and lr * self.weight_decay >= 1:
+            raise ValueError(
+                f"lr * weight_decay is {lr} * {self.weight_decay} = {lr * self.weight_decay:g}: "
+                "with optimizer='adamw' every step multiplies the weights by "
+                "1 - lr * weight_decay, so expected lr * weight_decay < 1"
+            )
         batch_size, validation_data, patience = check_fit_options(
             batch_size, validation_data, patience
         )
@@ -840,6 +880,7 @@ class MLP:
                 decoupled_decay=decay,
             )
         self.params = new_params
+        self.decoupled_decay_ = decoupled
         self.loss_history_ = losses
         self.val_loss_history_ = None if stopper is None else np.array(stopper.history)
         self.best_epoch_ = None if stopper is None else stopper.best_epoch

@@ -43,6 +43,7 @@ __all__ = [
     "MOMENTUM",
     "bn_mlp_forward",
     "bn_mlp_gradients",
+    "bn_mlp_logits",
     "fit_bn_mlp",
     "initial_stats",
     "to_batch_norm_params",
@@ -112,6 +113,12 @@ def bn_mlp_forward(X, params, hidden_activation="relu", stats=None):
         running statistics give the prediction.
     """
     return _forward(X, params, hidden_activation, stats)[0]
+
+
+def bn_mlp_logits(X, params, hidden_activation="relu", stats=None):
+    """The output layer's pre-activation ``Z_L``, shape ``(n_samples, n_out)``; the
+    arguments as for :func:`bn_mlp_forward`."""
+    return _forward(X, params, hidden_activation, stats)[1]
 
 
 def _loss_and_delta(Z_out, y):

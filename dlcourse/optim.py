@@ -211,7 +211,10 @@ class AdamW(Adam):
     ``sqrt(v_hat)`` like any other gradient, so weights with small gradients barely
     decay at the rate the formula promises; decoupled, every weight shrinks by the
     same factor per step. Like PyTorch's, this rule decays every array it is given
-    (biases too, unless a training loop leaves them out).
+    (biases too, unless a training loop leaves them out). The paper's own rule shrinks by
+    ``1 - weight_decay`` per step (times a learning-rate schedule's multiplier, not times
+    ``lr``), so its ``weight_decay`` equals ``lr * weight_decay`` here. ``lr * weight_decay``
+    must be below 1, or the shrink would zero the arrays or flip their sign.
 
     Examples
     --------
@@ -223,6 +226,12 @@ class AdamW(Adam):
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
         super().__init__(lr=lr, beta1=beta1, beta2=beta2, eps=eps)
         self.weight_decay = check_weight_decay(weight_decay)
+        if self.lr * self.weight_decay >= 1:
+            raise ValueError(
+                f"lr * weight_decay is {self.lr} * {self.weight_decay} = "
+                f"{self.lr * self.weight_decay:g}: every step multiplies the arrays by "
+                "1 - lr * weight_decay, so expected lr * weight_decay < 1"
+            )
 
     def update(self, arrays, grads):
         """Apply one step in place to a flat list of arrays (no checks, no copies)."""

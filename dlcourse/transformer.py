@@ -38,6 +38,7 @@ from .training import EarlyStopping, check_fit_options, minibatch_indices
 __all__ = [
     "DEFAULTS",
     "Transformer",
+    "attention_caches",
     "init_transformer_params",
     "transformer_backward",
     "transformer_forward",
@@ -151,6 +152,25 @@ def transformer_forward(X, params, n_heads, n_layers):
     logits = U @ params["W_out"]
     logits += params["b_out"]
     return logits.reshape(n, T, -1), (X, block_caches, ln_final, U)
+
+
+def attention_caches(cache):
+    """Every block's multi-head attention cache, from the cache of :func:`transformer_forward`.
+
+    Returns
+    -------
+    caches : list of :class:`dlcourse.attention.MHACache`, one per block, first block first;
+        ``caches[l].A`` of shape (n_samples, n_heads, T, T) holds block ``l``'s attention
+        weights and ``caches[l].V`` (n_samples, n_heads, T, d_head) its values.
+
+    Examples
+    --------
+    >>> model = Transformer(vocab_size=5, max_len=4, d_model=8, n_heads=2)
+    >>> _, cache = transformer_forward(np.array([[1, 2, 3]]), model.params, 2, 2)
+    >>> [c.A.shape for c in attention_caches(cache)]
+    [(1, 2, 3, 3), (1, 2, 3, 3)]
+    """
+    return [block_cache[1] for block_cache in cache[1]]
 
 
 def transformer_backward(dlogits, cache, params, n_heads, n_layers):

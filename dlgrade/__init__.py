@@ -3,47 +3,65 @@
 Installed with ``pip install 'dlcourse[grading]'`` beside the teaching package ``dlcourse``,
 which it may import (the reverse never happens: students install only ``dlcourse``). Its
 commands reach the ``dlcourse`` command line through entry points (:mod:`~dlgrade.cli`).
+Importing ``dlgrade`` itself loads nothing (the names below are imported on first use), so
+the judge's agent in a student's kernel and ``dlcourse --help`` stay quick.
 
-The pieces, one module each:
+The modules, by the step of a term they serve (tests/test_structure.py keeps the imports
+between them free of circles):
 
-- :mod:`~dlgrade.cli`: the instructors' subcommands (``timezone``, ``release``, ``collect``,
-  ``grade``, ``mark``, ``report``, ...);
-- :mod:`~dlgrade.course`: the course folder, its nbgrader configuration, running nbgrader;
-- :mod:`~dlgrade.release`, :mod:`~dlgrade.collect`: make student versions,
-  import submissions;
-- :mod:`~dlgrade.engine`: parallel grading with long-lived worker processes
-  (:mod:`~dlgrade.worker`), progress bar, only new or changed submissions;
-- :mod:`~dlgrade.status`: one status record per graded student;
-- :mod:`~dlgrade.handgrades`: hand grades (``dlcourse mark``, formgrader) kept across
-  regrades;
-- :mod:`~dlgrade.sanitize`: original tests put back before grading;
-- :mod:`~dlgrade.scan`: static scan for code that defeats the tests;
-- :mod:`~dlgrade.feedback`: feedback without hidden test code;
-- :mod:`~dlgrade.shape_errors`: numpy shape errors explained with the student's own line;
-- :mod:`~dlgrade.report`: grades.csv, report.json, report.html.
-
-The kernel sandbox lives in :mod:`dlgrade.sandbox`.
+- Course and command line: :mod:`~dlgrade.cli` (the subcommands), :mod:`~dlgrade.course`
+  (the course folder, its nbgrader configuration, running nbgrader, the grading settings).
+- Students and dates: :mod:`~dlgrade.roster` (roster files into the gradebook; owns what a
+  student id may be), :mod:`~dlgrade.late` (due dates, extensions, late penalties),
+  :mod:`~dlgrade.deadline` (the time a submission may take).
+- Release and collect: :mod:`~dlgrade.release`, :mod:`~dlgrade.collect` (an LMS download into
+  nbgrader's layout), :mod:`~dlgrade.lms` (Canvas and Moodle file names),
+  :mod:`~dlgrade.archive` (zips unpacked within a budget), :mod:`~dlgrade.safe_files`
+  (submitted folders read as untrusted data).
+- Grading, scheduler side: :mod:`~dlgrade.engine` (one assignment: which students, the lock,
+  progress, Ctrl-C), :mod:`~dlgrade.cluster` (Dask: a local cluster or ``--scheduler``, and
+  the station each Dask worker keeps).
+- Grading, one submission: :mod:`~dlgrade.worker` (the grading process: nbgrader loaded once,
+  one student at a time), :mod:`~dlgrade.grader_memory` (its memory cap),
+  :mod:`~dlgrade.sanitize` (original tests put back), :mod:`~dlgrade.scan` (static scan for
+  code that defeats the tests), :mod:`~dlgrade.outputs` (output caps),
+  :mod:`~dlgrade.kernel_channels` (bounded channels to the kernel).
+- The trusted judge (tests run outside the student's kernel): :mod:`~dlgrade.judge` (the
+  preprocessor and the channel), :mod:`~dlgrade.judge_agent` (the kernel side),
+  :mod:`~dlgrade.judge_wire` (the wire format), :mod:`~dlgrade.judge_source` (own work read
+  from the submitted text), :mod:`~dlgrade.judge_code` (own work and silenced warnings read from
+  the code that ran).
+- Results: :mod:`~dlgrade.status` (one status per student), :mod:`~dlgrade.handgrades` (hand
+  grades kept across regrades), :mod:`~dlgrade.feedback` (no hidden test code),
+  :mod:`~dlgrade.shape_errors` (numpy shape errors explained), :mod:`~dlgrade.html_safety`
+  (no student script in any page), :mod:`~dlgrade.report` (grades.csv, report.json,
+  report.html), :mod:`~dlgrade.similarity` (copied work), :mod:`~dlgrade.export` (grades back
+  to the LMS).
+- :mod:`dlgrade.sandbox`: every student kernel isolated and capped (namespaces, filesystem view,
+  cgroups, fork server, kernelspec and provisioner).
 """
+
+from __future__ import annotations
 
 import importlib
 
-#: Where each public name lives. They are imported on first use (PEP 562), so that a process
-#: that needs one small module -- the kernel fork server runs ``dlgrade.sandbox.forkserver``,
-#: and every student kernel is a copy of it -- does not load nbgrader and Dask through
-#: ``engine`` (about 1.5 s of CPU per start).
-_LAZY = {"collect": "collect", "Course": "course", "find_course_root": "course",
-         "grade_assignment": "engine", "parse_shard": "engine", "release": "release",
-         "write_outputs": "report", "read_statuses": "status"}
+# name -> module that defines it (imported on first use: PEP 562). ``collect`` and ``release``
+# are modules of the same name as their main function: use ``dlgrade.collect.collect``.
+_EXPORTS = {
+    "Course": "course",
+    "find_course_root": "course",
+    "grade_assignment": "engine",
+    "parse_shard": "engine",
+    "read_statuses": "status",
+    "write_outputs": "report",
+}
 
-__all__ = ["Course", "collect", "find_course_root", "grade_assignment", "parse_shard",
-           "read_statuses", "release", "write_outputs"]
+__all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))

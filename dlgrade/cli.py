@@ -121,8 +121,14 @@ def timezone(ctx, zone):
               help="Time zone of the zip entries' times and of times without one (default: "
                    "the course's, see `dlcourse timezone`).")
 @click.option("--db", help="Gradebook URL (the roster, for LMS names).")
+@click.option("--max-notebook-mb", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Largest notebook read; a larger one is refused with the reason.")
+@click.option("--max-total-mb", type=click.IntRange(min=1), default=500, show_default=True,
+              help="Most data unpacked from the archive (nested zips included) or read from "
+                   "the folder in all.")
 @click.pass_context
-def collect(ctx, assignment, source, dry_run, timestamps, timezone, db):
+def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_notebook_mb,
+            max_total_mb):
     """Copy the submissions of ASSIGNMENT from SOURCE (a zip file or a folder).
 
     Recognised names: Canvas downloads (lastnamefirstname_<user id>_<submission id>_<file>,
@@ -132,15 +138,20 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db):
     <student>/<assignment>/<assignment>.ipynb. Each submission's time goes into nbgrader's
     timestamp.txt. Files matching no pattern or no roster student (once a roster is imported),
     and students with several files, are reported with the reason and not copied (exit
-    status 1).
+    status 1). A zip is read within limits: only notebooks are unpacked, zips inside it at
+    most 3 levels deep, sizes checked before anything is written; what is over a limit is
+    refused with the reason.
     """
+    from .archive import ArchiveLimits
     from .collect import collect as do_collect
 
     course = _course(ctx, db=db)
+    limits = ArchiveLimits(max_notebook_bytes=max_notebook_mb << 20,
+                           max_total_bytes=max_total_mb << 20)
     try:
         timezone = timezone or course.timezone
         res = do_collect(course, assignment, source, dry_run=dry_run, timezone=timezone,
-                         timestamps=timestamps)
+                         timestamps=timestamps, limits=limits)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     verb = "would copy" if dry_run else "copied"

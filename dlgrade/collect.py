@@ -8,19 +8,20 @@ Accepted names (inside a zip file, nested zips included, or a folder)::
 
 Each lands in ``submitted/<student>/<assignment>/<assignment>.ipynb``. Files that match no
 pattern, and students with more than one candidate file, are reported and left alone: the
-tool never guesses which file a student meant. Archives are unpacked with nbgrader's
-``ExtractorPlugin`` and flat names are matched with its ``FileNameCollectorPlugin``.
+tool never guesses which file a student meant. Archives are unpacked within a budget by
+:mod:`dlgrade.archive` (notebooks only, sizes, counts and nesting checked before anything is
+written; nbgrader's ``ExtractorPlugin`` has no limits), in the layout nbgrader's extractor
+makes, and flat names are matched with nbgrader's ``FileNameCollectorPlugin``.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .course import Course
+from .course import Course, ensure_tools_on_path
 from .roster import STUDENT_ID, read_roster
 
 SKIP_PARTS = {"__MACOSX", ".ipynb_checkpoints", ".DS_Store"}
@@ -46,18 +47,18 @@ class CollectResult:
         return not self.unmatched and not self.duplicates and not self.refused
 
 
-def _unpack(source: Path, workdir: Path) -> Path:
+def _unpack(source: Path, workdir: Path, limits, result: CollectResult) -> Path:
     """Folder holding the submissions (``source`` itself, or the unpacked archive)."""
-    from nbgrader.plugins.zipcollect import ExtractorPlugin
+    from .archive import unpack_zip
 
     if source.is_dir():
         return source
-    archive = workdir / "archive"
-    archive.mkdir()
-    shutil.copy(source, archive / source.name)
     extracted = workdir / "extracted"
     extracted.mkdir()
-    ExtractorPlugin().extract(str(archive), str(extracted))
+    unpacked = unpack_zip(source, extracted, limits)
+    for refusal in unpacked.refused:
+        result.refused[refusal.path] = refusal.reason
+    result.ignored.extend(unpacked.ignored)
     return extracted
 
 
@@ -82,13 +83,17 @@ def match_file(path: Path, root: Path, assignment: str) -> str | None:
 
 
 def collect(course: Course, assignment: str, source, dry_run: bool = False,
-            timezone: str = "UTC", timestamps=None) -> CollectResult:
+            timezone: str = "UTC", timestamps=None, limits=None) -> CollectResult:
     """Copy the submissions of ``assignment`` found in ``source`` (zip or folder).
 
     Canvas and Moodle download names are mapped to roster ids (:mod:`dlgrade.lms`), and each
     copied submission gets nbgrader's ``timestamp.txt``: from ``timestamps`` (a CSV file,
     :func:`dlgrade.lms.read_timestamps`) if given, else from the zip entry's time (read in
     ``timezone``), else from the file's modification time.
+
+    ``limits`` (:class:`dlgrade.archive.ArchiveLimits`) bounds what is read: the size of a
+    notebook and of everything unpacked or read in all, archive entries and nesting; what
+    is over a limit is refused with the reason, the rest is collected.
 
     Raises
     ------
@@ -98,6 +103,12 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
     """
     import zipfile
 
+    from .archive import ArchiveLimits
+
+    ensure_tools_on_path()  # nbgrader runs the `alembic` command when it creates a gradebook
+    limits = limits if limits is not None else ArchiveLimits()
+    if not isinstance(limits, ArchiveLimits):
+        raise ValueError(f"limits: got {type(limits).__name__}, expected ArchiveLimits")
     course.require_assignment(assignment)
     source = Path(source)
     if not source.exists():
@@ -112,12 +123,12 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
     notebooks = sorted(p.stem for p in (course.source_dir / assignment).glob("*.ipynb"))
     roster = None
     with tempfile.TemporaryDirectory() as tmp:
-        root = _unpack(source, Path(tmp))
+        root = _unpack(source, Path(tmp), limits, result)
         found: dict[str, list[Path]] = {}
         times: dict[Path, object] = {}
         targets: dict[Path, str] = {}
         canvas_ids: dict[Path, str] = {}  # Canvas's file id of each Canvas download
-        candidates, data = _candidates(root, result)
+        candidates, data = _candidates(root, result, limits)
         for path in candidates:
             rel = path.relative_to(root)
             if SKIP_PARTS & set(rel.parts):
@@ -234,12 +245,17 @@ def _write_canvas_record(course: Course, assignment: str, record: dict) -> None:
     path.write_text(json.dumps(dict(sorted(record.items())), indent=1) + "\n")
 
 
-def _candidates(root: Path, result: CollectResult):
-    """The regular files below ``root`` (sorted paths) and a reader for them; links, pipes and
-    devices are never followed or opened: a notebook among them is refused in ``result``."""
+def _candidates(root: Path, result: CollectResult, limits):
+    """The notebooks below ``root`` (sorted paths) and a reader for them; links, pipes and
+    devices are never followed or opened: a notebook among them is refused in ``result``,
+    other files are ignored."""
+    import dataclasses
+
     from . import safe_files
 
-    found = safe_files.survey(root, safe_files.COLLECT)
+    policy = dataclasses.replace(safe_files.COLLECT, max_notebook_bytes=limits.max_notebook_bytes,
+                                 max_total_bytes=limits.max_total_bytes)
+    found = safe_files.survey(root, policy)
     for refusal in found.refused:
         if refusal.path.endswith(".ipynb"):
             result.refused[refusal.path] = refusal.reason
@@ -249,7 +265,7 @@ def _candidates(root: Path, result: CollectResult):
     def data(path: Path) -> bytes | None:
         rel = str(path.relative_to(root))
         try:
-            return safe_files.read_regular(path, safe_files.COLLECT.limit(rel),
+            return safe_files.read_regular(path, policy.limit(rel),
                                            found.accepted[rel])
         except safe_files.UnsafeFile as exc:
             result.refused[rel] = str(exc)

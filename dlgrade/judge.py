@@ -45,6 +45,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool, Float, Integer, default
 
 from . import judge_source
+from .judge_code import CodePolicy
 from .judge_wire import MAX_MESSAGE, WireError, decode, dumps, encode, loads
 
 __all__ = ["Channel", "JudgeError", "JudgedExecute", "Remote", "install", "is_test_cell"]
@@ -66,6 +67,17 @@ class CallTimeoutError(JudgeError):
 
 class RemoteError(Exception):
     """An exception of a type that is not a Python builtin, raised by the student's code."""
+
+
+class SilencedWarning(RuntimeWarning):
+    """The student's function switched warnings off while it ran. Not shown in a test cell's
+    output; :func:`dlcourse.testing.assert_no_warnings` (which records every warning) sees
+    it, so a requirement "no overflow warning" cannot be met by hiding the warning."""
+
+
+class PackageCodeError(AssertionError):
+    """The student's function ran the course package's implementation during a judged call
+    (:mod:`dlgrade.judge_code`): the test that called it fails."""
 
 
 def is_test_cell(cell) -> bool:
@@ -178,6 +190,10 @@ class Channel:
         self._live: list = []
         self.requests = 0
         self.every_few = every_few
+        #: The judge's reading of what ran in each call (:class:`dlgrade.judge_code.CodePolicy`)
+        self.code_policy = None
+        #: reference id -> how a call of that object ran the package's implementation
+        self.package_users: dict = {}
         #: Seconds the student's code has run in the current test cell (:meth:`start_cell`).
         self.cell_seconds = 0.0
         #: Whether a call ran past the cell's budget since the judge last looked.
@@ -396,8 +412,27 @@ class Channel:
         finally:
             if in_place:
                 self._live.pop()
+        self._vet(tag, reply.get("ran"))
         return self._result(reply, list(args), kwargs if in_place else None,
                             in_place=in_place)
+
+    def _vet(self, tag: dict, ran) -> None:
+        """Fail the call if it ran the package's implementation; warn if it hid warnings."""
+        if self.code_policy is None:
+            return
+        name = str(tag.get("name") or "your function")[:100]
+        hidden = self.code_policy.silencing(ran)
+        if hidden:
+            warnings.warn_explicit(f"{name} switched warnings off while it ran ({hidden}), so "
+                                   "an overflow could not be seen", SilencedWarning,
+                                   "<student's code>", 0)
+        how = self.code_policy.package_use(ran)
+        if how:
+            self.package_users[tag.get("id")] = how
+            raise PackageCodeError(
+                f"{name} uses the course package's own implementation ({how}): write the "
+                "function yourself with numpy; answers that run the package's implementation "
+                "earn no points")
 
     def origin(self, tag: dict, op: str = "origin"):
         """How the student's object reaches the dlcourse package or a framework (``op``
@@ -570,6 +605,7 @@ class JudgedExecute(Execute):
         self._namespace = None
         self._student_names = set()
         self._source_index = None
+        self._code_policy = None
         # numpy's global random state travels with the judge's calls (a student's function
         # may draw from it or reseed it, as in one process): each notebook starts from the
         # state the grading process had and leaves it so, so nothing flows between students
@@ -593,8 +629,9 @@ class JudgedExecute(Execute):
         path = (resources.get("metadata") or {}).get("path") or "."
         student_cells = [c.source for c in nb.cells
                          if c.cell_type == "code" and not is_test_cell(c)]
-        self._source_index = judge_source.SourceIndex(student_cells,
-                                                      judge_source.extra_files(Path(path)))
+        files = judge_source.extra_files(Path(path))
+        self._source_index = judge_source.SourceIndex(student_cells, files)
+        self._code_policy = CodePolicy(student_cells + list(files.values()))
         judge_source.register(Remote)
         for cell in nb.cells:
             if _is_setup_cell(cell):
@@ -722,6 +759,7 @@ class JudgedExecute(Execute):
 
             self._channel = Channel(info, timeout=self.timeout, interrupt=interrupt,
                                     every_few=self._drain_iopub, alive=alive)
+            self._channel.code_policy = self._code_policy
         return self._channel
 
     def _drain_iopub(self) -> None:
@@ -783,6 +821,7 @@ class JudgedExecute(Execute):
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
                     warnings.catch_warnings(), judge_source.judging(self._source_index):
                 warnings.simplefilter("default")
+                warnings.simplefilter("ignore", SilencedWarning)
                 warnings.showwarning = show
                 exec(code, namespace)  # noqa: S102 - the gradebook's test code
                 if last is not None:

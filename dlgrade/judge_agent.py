@@ -32,11 +32,17 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import os
 import warnings
 
 import numpy as np
 
+from dlgrade.judge_code import _ACTIVE, Recorder
 from dlgrade.judge_wire import WireError, decode, dumps, encode, loads
+
+#: The grader's own code in this kernel (this agent, the wire format, the recorder): its
+#: frames are neither the student's nor the package's
+_GRADER = (os.path.dirname(os.path.abspath(__file__)),)
 
 _objects: dict = {}
 _ids: dict = {}
@@ -87,17 +93,26 @@ def _kernel_input(prompt: str) -> str:
 
 def _callback(key: int):
     def call_judge(*args, **kwargs):
-        message = {"k": "cb", "id": key, "args": _send(list(args)), "kwargs": _send(kwargs)}
-        if _live:
-            message["live"] = _changes(*_live[-1])
-        while True:
-            reply = loads(_kernel_input(dumps(message)))
-            if reply.get("k") == "ret":
-                return _unpack(reply)
-            if reply.get("k") == "call":
-                message = dict(_serve(reply.get("req")), k="ret")
-            else:
-                raise WireError("malformed answer from the judge")
+        # the judge's side of the conversation is not the student's call: not recorded
+        recorder = _ACTIVE[-1] if _ACTIVE else None
+        if recorder is not None:
+            recorder.pause()
+        try:
+            message = {"k": "cb", "id": key, "args": _send(list(args)),
+                       "kwargs": _send(kwargs)}
+            if _live:
+                message["live"] = _changes(*_live[-1])
+            while True:
+                reply = loads(_kernel_input(dumps(message)))
+                if reply.get("k") == "ret":
+                    return _unpack(reply)
+                if reply.get("k") == "call":
+                    message = dict(_serve(reply.get("req")), k="ret")
+                else:
+                    raise WireError("malformed answer from the judge")
+        finally:
+            if recorder is not None:
+                recorder.resume()
 
     call_judge._judge_callback = key
     return call_judge
@@ -175,18 +190,24 @@ def _call(request):
         global_state = dumps(encode(np.random.get_state()))  # noqa: NPY002
     discard = _Discard()
     reply = {}
+    recorder = Recorder(skip=_GRADER)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             with np.errstate(**errstate), contextlib.redirect_stdout(discard), \
                     contextlib.redirect_stderr(discard):
-                result = fn(*args, **kwargs)
+                try:
+                    with recorder:
+                        result = fn(*args, **kwargs)
+                finally:
+                    recorder.check_state()
             reply["ok"] = _send(result)
         except Exception as error:  # noqa: BLE001 - the student's exception goes to the judge
             reply["exc"] = [type(error).__name__, str(error)[:4000], _own_line(error)]
         finally:
             if in_place:
                 _live.pop()
+    reply["ran"] = recorder.report()
     reply["warn"] = [[w.category.__name__, str(w.message)[:1000]] for w in caught[:50]]
     reply["mut"] = _changes(before, args, kwargs) if in_place else []
     if global_state is not None:

@@ -286,9 +286,12 @@ def check_remote(func, label: str) -> None:
         # reached by pickle, marshal, importlib, runpy or sys.modules keeps the package's
         # code objects, which no reading of the source sees
         channel = object.__getattribute__(func, "_channel")
-        found = channel.origin(object.__getattribute__(func, "_tag"))
+        tag = object.__getattribute__(func, "_tag")
+        found = channel.origin(tag)
         if found:
             how = f"{found}, found in your kernel"
+        elif tag.get("id") in channel.package_users:  # seen when one of its calls ran
+            how = channel.package_users[tag["id"]]
     if how and any(f" {fw}" in how or f"`{fw}" in how or how.endswith(fw) or
                    f" {fw}." in how for fw in _FRAMEWORKS):
         raise AssertionError(

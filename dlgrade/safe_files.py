@@ -21,8 +21,9 @@ link), with a suffix in :data:`ALLOWED_SUFFIXES` (other notebooks, helper ``.py`
 which :func:`dlgrade.scan.scan_extra_files` reads, small text, tables, arrays and pictures),
 at most :attr:`FilePolicy.max_file_bytes` each (notebooks :attr:`FilePolicy.max_notebook_bytes`),
 :attr:`FilePolicy.max_files` files, :attr:`FilePolicy.max_total_bytes` in all and folders
-:attr:`FilePolicy.max_depth` deep. ``.ipynb_checkpoints``, ``__MACOSX`` and ``__pycache__``
-are skipped silently, as nbgrader does.
+:attr:`FilePolicy.max_depth` deep. The regular files in ``.ipynb_checkpoints``, ``__MACOSX``
+and ``__pycache__`` are skipped silently, as nbgrader does; a link, pipe or device hidden there
+is refused like anywhere else (a finding, not a silent drop).
 """
 
 from __future__ import annotations
@@ -72,10 +73,11 @@ SUBMISSION = FilePolicy()
 #: The instructor's own source and release folders (any file, larger limits; links refused).
 COURSE = FilePolicy(suffixes=None, max_file_bytes=200 * MB, max_notebook_bytes=200 * MB,
                     max_files=2000, max_total_bytes=1024 * MB, max_depth=8, hard_links=True)
-#: A folder or unpacked archive of everyone's submissions (``dlcourse collect``); only its
-#: notebooks are copied.
-COLLECT = FilePolicy(suffixes=None, max_files=100_000, max_total_bytes=1 << 40, max_depth=8,
-                     max_file_bytes=1 << 40)
+#: A folder or unpacked archive of everyone's submissions (``dlcourse collect``): only its
+#: notebooks are read (20 MB each, 500 MB in all; :class:`dlgrade.archive.ArchiveLimits`
+#: changes both), other files are reported as ignored.
+COLLECT = FilePolicy(suffixes=frozenset({".ipynb"}), max_files=100_000,
+                     max_total_bytes=500 * MB, max_depth=8)
 #: An autograded folder: the sanitized submission plus the instructor's files of the assignment
 #: (any suffix; still regular files only, within limits).
 AUTOGRADED = FilePolicy(suffixes=None, max_file_bytes=50 * MB, max_notebook_bytes=50 * MB,
@@ -155,9 +157,9 @@ def survey(base, policy: FilePolicy = SUBMISSION, skip: bool = True) -> Survey:
         out.refused.append(Refusal(".", f"the submission folder is {why or 'not a folder'}"))
         return out
     total = 0
-    stack = [("", 0)]
+    stack = [("", 0, False)]
     while stack:
-        rel_dir, depth = stack.pop()
+        rel_dir, depth, leftover = stack.pop()
         folder = os.path.join(base, rel_dir)
         try:
             with os.scandir(folder) as it:
@@ -174,21 +176,24 @@ def survey(base, policy: FilePolicy = SUBMISSION, skip: bool = True) -> Survey:
                 out.refused.append(Refusal(rel, f"cannot be read ({exc.strerror})"))
                 continue
             if stat.S_ISDIR(st.st_mode):
-                if skip and entry.name in SKIPPED_DIRS:
-                    continue
+                # leftovers' folders are not copied, but looked into: a link or a pipe
+                # hidden there is a finding, not a silent drop
+                inside = leftover or (skip and entry.name in SKIPPED_DIRS)
                 if depth >= policy.max_depth:
-                    out.refused.append(Refusal(rel + "/", "a folder nested deeper than "
-                                               f"{policy.max_depth} levels"))
+                    if not inside:
+                        out.refused.append(Refusal(rel + "/", "a folder nested deeper than "
+                                                   f"{policy.max_depth} levels"))
                 else:
-                    subdirs.append((rel, depth + 1))
-                continue
-            if skip and entry.name in SKIPPED_FILES:
+                    subdirs.append((rel, depth + 1, inside))
                 continue
             kind = _kind(st.st_mode)
             if kind is not None:
                 out.refused.append(Refusal(rel, _link_reason(entry.path)
                                            if stat.S_ISLNK(st.st_mode) else kind))
-            elif st.st_nlink > 1 and not policy.hard_links:
+                continue
+            if leftover or (skip and entry.name in SKIPPED_FILES):
+                continue
+            if st.st_nlink > 1 and not policy.hard_links:
                 out.refused.append(Refusal(rel, f"a hard link (the same file has {st.st_nlink} "
                                            "names; it may be someone else's file)"))
             elif policy.names is not None and rel not in policy.names:

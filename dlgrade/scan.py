@@ -32,6 +32,9 @@ DYNAMIC_CALLS = {"exec", "eval", "compile", "__import__", "setattr", "delattr", 
 #: Attributes of ``sys`` that reach other modules or the running frames.
 SYS_DANGEROUS = {"modules", "settrace", "setprofile", "_getframe", "meta_path", "path_hooks",
                  "addaudithook", "excepthook", "displayhook"}
+#: Callables that read an attribute (or call a method) named by a value, like ``getattr``:
+#: ``operator.attrgetter("err" + "state")(np)`` reaches what no attribute name shows.
+NAMED_ACCESS = {"attrgetter", "methodcaller"}
 #: IPython line/cell magics harmless for grading.
 SAFE_MAGICS = {"matplotlib", "time", "timeit", "precision", "config", "pprint", "who", "whos"}
 #: Calls that read or write an attribute named by a value: harmless on the student's own
@@ -360,6 +363,11 @@ class _CellScanner(ast.NodeVisitor):
             self._check_attribute_call(node, func.id)
         elif isinstance(func, ast.Name) and func.id in DYNAMIC_CALLS:
             self.add(node, "dynamic", f"calls {func.id}(), which can change code the tests use")
+        elif isinstance(func, (ast.Name, ast.Attribute)) and \
+                (func.id if isinstance(func, ast.Name) else func.attr) in NAMED_ACCESS:
+            name = func.id if isinstance(func, ast.Name) else func.attr
+            self.add(node, "dynamic", f"calls {name}(), which reaches attributes by a name "
+                                      "the scan cannot check")
         elif isinstance(func, ast.Attribute) and self._is_get_ipython(func.value) and \
                 func.attr in {"run_line_magic", "run_cell_magic", "system", "getoutput"}:
             # what IPython makes of %magic and !shell lines: judged by the magic, and the

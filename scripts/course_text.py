@@ -7,9 +7,11 @@ wheel, offline and without the course's sources, trains on the same text as the 
 What counts as prose: the paragraphs, list items and headings of the chapter pages in
 ``_toc.yml``'s "The lecture" and "Going further" parts, in that order. Left out: the front
 matter, every fenced block (code cells, figures, directives), display maths, tables and raw
-HTML. Inside the prose, ``{doc}`` links become the linked chapter's title, Markdown links
-their text, emphasis and inline-code marks are dropped, and every character is reduced to
-ASCII (accents dropped, symbols without an ASCII form removed). One paragraph per line.
+HTML. Inside the prose, inline maths (``$...$``) is dropped, since its LaTeX source is not
+prose (the sentence around it keeps its words, with a gap where the formula was), ``{doc}``
+links become the linked chapter's title, Markdown links their text, emphasis and inline-code
+marks are dropped, and every character is reduced to ASCII (accents dropped, symbols without
+an ASCII form removed). One paragraph per line.
 
 The file is a frozen snapshot, like a data set: fixing a typo in a chapter does not change
 it, nor the numbers chapter 18 prints from it. ``tests/test_course_text.py`` fails once the
@@ -41,6 +43,11 @@ ROLE = re.compile(r"\{doc\}`(?:([^`<]*?)\s*<([^>]+)>|([^`]+))`")
 LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 OTHER_ROLE = re.compile(r"\{[a-z]+\}`([^`]*)`")
 HTML_TAG = re.compile(r"<[^>]+>")
+#: Inline maths: a single ``$`` (not ``$$``, not escaped) to the next one.
+INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\$)[^$]+?(?<!\\)\$")
+#: Left behind by a dropped formula: a space before punctuation, brackets with nothing inside.
+GAP_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?)])")
+EMPTY_BRACKETS = re.compile(r"\(\s*[,;]?\s*\)")
 MARKS = re.compile(r"\*\*|__|(?<![\w$])\*(?=\S)|(?<=\S)\*(?![\w$])|`")
 
 
@@ -121,12 +128,15 @@ def prose(path: Path) -> list[str]:
 
     cleaned = []
     for text in paragraphs:
+        text = INLINE_MATH.sub("", text)
         text = ROLE.sub(lambda m: _doc_title(m, path.parent), text)
         text = LINK.sub(r"\1", text)
         text = OTHER_ROLE.sub(r"\1", text)
         text = HTML_TAG.sub("", text)
         text = MARKS.sub("", text)
         text = re.sub(r"\s+", " ", _ascii(text)).strip()
+        text = GAP_BEFORE_PUNCT.sub(r"\1", EMPTY_BRACKETS.sub("", text))
+        text = re.sub(r"\s+", " ", text).strip()
         if text:
             cleaned.append(text)
     return cleaned

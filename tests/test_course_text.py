@@ -34,7 +34,7 @@ def test_load_course_text_is_the_shipped_ascii_prose():
     assert text.isascii() and len(text) > 100_000
     lines = text.splitlines()
     assert lines[0] == "Motivation" and "" not in lines
-    assert not any(marker in text for marker in ("```", "{doc}", "$$", ":::", "<a href"))
+    assert not any(marker in text for marker in ("```", "{doc}", "$", ":::", "<a href", "\\"))
     # the chapters in the book's order: each chapter's title is a paragraph of its own
     script = _script()
     titles = [script.title(path) for path in script.chapter_files()]
@@ -67,6 +67,8 @@ def test_the_extraction_keeps_prose_only(tmp_path):
         "| a | table |\n|---|---|\n\n"
         "See {doc}`other` and {doc}`a label <other>` and [a link](https://example.org).\n"
         "* a list item\n* another one, caf\u00e9 \u00d7 2\n\n"
+        "The best $\\theta^*$ fits $f(x_i, \\theta^*) \\approx y_i$ (for all $i$), costs $$5\n"
+        "and **is** fine; a factor $1 - \\eta\\lambda$.\n\n"
         "<a href='x'>html</a>\n"
     )
     assert script.prose(page) == [
@@ -75,6 +77,7 @@ def test_the_extraction_keeps_prose_only(tmp_path):
         "See The Other Chapter and a label and a link.",
         "a list item",
         "another one, cafe 2",
+        "The best fits (for all), costs $$5 and is fine; a factor.",
     ]
 
 

@@ -151,14 +151,24 @@ def test_a_students_hard_link_to_a_course_file_does_not_block_the_course(tmp_pat
 
 def test_leftover_folders_are_skipped_for_copies_but_cleaned_for_nbgrader(tmp_path):
     """nbgrader copies ``__MACOSX`` (it ignores only checkpoints and caches): a link hidden
-    there must go before nbgrader copies the folder."""
+    there must go before nbgrader copies the folder. For the grader's own copies the folder's
+    plain files are skipped, but the link is a refusal (a finding), not a silent drop."""
     sub = tmp_path / "sub"
     (sub / "__MACOSX").mkdir(parents=True)
     (sub / "hw.ipynb").write_text("{}")
     (sub / "__MACOSX" / "notes.txt").symlink_to("/proc/self/environ")
-    assert read_folder(sub) == ({"hw.ipynb": b"{}"}, [])
-    refused = sanitize_folder(sub)
-    assert [r.path for r in refused] == ["__MACOSX/notes.txt"]
+    (sub / "__MACOSX" / "._hw.ipynb").write_text("resource fork")
+    (sub / "__pycache__" / "deeper").mkdir(parents=True)
+    (sub / "__pycache__" / "helper.cpython-311.pyc").write_bytes(b"\0")
+    (sub / "__pycache__" / "deeper" / "x.txt").symlink_to("/etc/passwd")
+    files, refused = read_folder(sub)
+    assert files == {"hw.ipynb": b"{}"}
+    assert _reasons(refused) == {"__MACOSX/notes.txt": "a symbolic link (to /proc/self/environ)",
+                                 "__pycache__/deeper/x.txt": "a symbolic link (to /etc/passwd)"}
+    os.unlink(sub / "__pycache__" / "deeper" / "x.txt")
+    refused = sanitize_folder(sub)  # judged like any folder: the .pyc is not on the list
+    assert [r.path for r in refused] == ["__MACOSX/notes.txt",
+                                         "__pycache__/helper.cpython-311.pyc"]
     assert not os.path.lexists(sub / "__MACOSX" / "notes.txt")
 
 

@@ -306,6 +306,32 @@ def test_rnn_backward_matches_numerical_gradients(with_h0):
         assert relative_error(analytic, numeric) < 1e-7
 
 
+def test_rnn_takes_a_batch_of_sequences_stepped_together():
+    """(T, n_batch, n_in): each sequence as if run alone; the weight gradients summed."""
+    rng = np.random.default_rng(7)
+    xs, Wx, Wh, b = (
+        rng.normal(size=(6, 3, 2)),
+        rng.normal(size=(2, 4)),
+        rng.normal(size=(4, 4)),
+        rng.normal(size=4),
+    )
+    h0 = rng.normal(size=(3, 4)) * 0.3
+    hs = rnn_forward(xs, Wx, Wh, b, h0)
+    dhs = rng.normal(size=hs.shape)
+    dxs, dWx, dWh, db, dh0 = rnn_backward(dhs, xs, hs, Wx, Wh, h0)
+    alone = [rnn_backward(dhs[:, s], xs[:, s], hs[:, s], Wx, Wh, h0[s]) for s in range(3)]
+    for s in range(3):
+        np.testing.assert_allclose(hs[:, s], rnn_forward(xs[:, s], Wx, Wh, b, h0[s]), atol=1e-14)
+        np.testing.assert_allclose(dxs[:, s], alone[s][0], atol=1e-12)
+        np.testing.assert_allclose(dh0[s], alone[s][4], atol=1e-12)
+    for k, grad in ((1, dWx), (2, dWh), (3, db)):
+        np.testing.assert_allclose(grad, sum(a[k] for a in alone), atol=1e-12)
+    # one h0 for the whole batch is broadcast to every sequence
+    np.testing.assert_allclose(
+        rnn_forward(xs, Wx, Wh, b, h0[0])[:, 2], rnn_forward(xs[:, 2], Wx, Wh, b, h0[0])
+    )
+
+
 def test_rnn_backward_only_the_last_state_matters():
     # a loss on h_T alone still reaches the first input, through every step in between
     xs, Wx, Wh = rng.normal(size=(5, 2)), rng.normal(size=(2, 3)), rng.normal(size=(3, 3))

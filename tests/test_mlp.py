@@ -930,3 +930,77 @@ def test_adamw_decays_more_with_a_larger_strength_and_adam_l2_differs():
     l2 = MLP([2, 16, 1], seed=0, weight_decay=1.0).fit(X, y, lr=0.01, n_epochs=100,
                                                        optimizer="adam")
     assert sum(float(np.sum(W**2)) for W, _ in l2.params) != pytest.approx(norms[1.0])
+
+
+@pytest.mark.parametrize("lr, weight_decay", [(0.1, 10.0), (0.15, 10.0), (1.0, 1.0)])
+def test_adamw_refuses_a_decay_that_would_zero_or_flip_the_weights(lr, weight_decay):
+    X, y = make_xor(40, rng=1)
+    net = MLP([2, 4, 1], seed=0, weight_decay=weight_decay)
+    before = [W.copy() for W, _ in net.params]
+    with pytest.raises(ValueError, match=r"lr \* weight_decay.*expected lr \* weight_decay < 1"):
+        net.fit(X, y, lr=lr, n_epochs=3, optimizer="adamw")
+    for W, (W_now, _) in zip(before, net.params, strict=True):
+        np.testing.assert_array_equal(W, W_now)
+    # the same numbers are a valid L2 penalty with Adam: only the decoupled shrink is bounded
+    net.fit(X, y, lr=lr, n_epochs=3, optimizer="adam")
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_gradients_after_adamw_are_those_fit_minimised(batch_norm):
+    X, y = make_xor(60, rng=3)
+    net = MLP([2, 16, 1], "tanh", seed=0, weight_decay=0.1, batch_norm=batch_norm)
+    penalised = net.gradients(X, y)[0]
+    net.fit(X, y, lr=0.01, n_epochs=1, optimizer="adamw")
+    assert net.decoupled_decay_
+    # one full-batch epoch: loss_history_[0] is the loss at the starting params, no penalty
+    start = MLP([2, 16, 1], "tanh", seed=0, batch_norm=batch_norm)
+    assert net.loss_history_[0] == pytest.approx(start.gradients(X, y)[0], rel=1e-12)
+    assert penalised > net.loss_history_[0]
+    net.fit(X, y, lr=0.01, n_epochs=50, optimizer="adamw")
+    loss, grads = net.gradients(X, y)
+    free = MLP([2, 16, 1], "tanh", seed=0, batch_norm=batch_norm)
+    free.params = net.params
+    free_loss, free_grads = free.gradients(X, y)
+    assert loss == pytest.approx(free_loss, rel=1e-12)
+    for g, h in zip(grads, free_grads, strict=True):
+        for a, b in zip(g, h, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+    # a later fit with Adam makes weight_decay the L2 penalty again
+    net.fit(X, y, lr=0.01, n_epochs=1, optimizer="adam")
+    assert not net.decoupled_decay_
+    assert net.gradients(X, y)[0] > free.gradients(X, y)[0]
+
+
+@pytest.mark.parametrize("n_out", [1, 3])
+def test_loss_is_the_cross_entropy_from_the_logits_even_where_probabilities_saturate(n_out):
+    X, y = _multiclass_data(n=30, n_features=2, k=max(n_out, 2), seed=5)
+    net = MLP([2, 8, n_out], "tanh", seed=1, weight_decay=0.3)
+    expected = net.gradients(X, y)[0] - 0.15 * sum(float(np.sum(W * W)) for W, _ in net.params)
+    assert net.loss(X, y) == pytest.approx(expected, rel=1e-12)
+    # scale the output weights until some true-class probability rounds to 0 in float64
+    W, b = net.params[-1]
+    net.params = net.params[:-1] + [(W * 1e4, b)]
+    proba = net.predict_proba(X)
+    p_true = np.where(y == 1, proba, 1 - proba) if n_out == 1 else proba[np.arange(len(y)), y]
+    assert p_true.min() == 0.0
+    exact = net.loss(X, y)
+    assert np.isfinite(exact) and exact > 40  # more than -ln(eps) = 36 nats for that point
+    (W1, b1), (W2, b2) = net.params
+    Z = np.tanh(X @ W1 + b1) @ W2 + b2  # the logits, written out
+    if n_out == 1:
+        reference = np.mean(np.logaddexp(0.0, Z[:, 0]) - y * Z[:, 0])
+    else:
+        top = Z.max(axis=1)
+        log_norm = top + np.log(np.sum(np.exp(Z - top[:, None]), axis=1))
+        reference = np.mean(log_norm - Z[np.arange(len(y)), y])
+    assert exact == pytest.approx(reference, rel=1e-10)
+
+
+def test_loss_with_batch_norm_uses_the_running_statistics():
+    X, y = make_xor(80, rng=2)
+    net = MLP([2, 8, 1], "tanh", seed=0, batch_norm=True).fit(X, y, lr=0.02, n_epochs=20,
+                                                               optimizer="adam")
+    each = [net.loss(X[i:i + 1], y[i:i + 1]) for i in range(len(y))]
+    assert net.loss(X, y) == pytest.approx(np.mean(each), rel=1e-12)  # no batch statistics
+    p = net.predict_proba(X)
+    assert net.loss(X, y) == pytest.approx(binary_cross_entropy(y, p), rel=1e-9)

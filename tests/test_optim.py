@@ -100,6 +100,8 @@ def test_each_optimizer_minimises_a_quadratic(name):
         ),
         (lambda: GradientDescent(0.1).step(np.zeros(2), np.zeros(2)), "params must be a list"),
         (lambda: AdamW(0.1, weight_decay=-1.0), "weight_decay must be a number >= 0, got -1.0"),
+        (lambda: AdamW(0.1, weight_decay=10.0), r"lr \* weight_decay is 0.1 \* 10.0 = 1: .*< 1"),
+        (lambda: make_optimizer("adamw", 0.5, weight_decay=3.0), r"= 1.5: .*expected lr"),
         (lambda: make_optimizer("adam", 0.1, weight_decay=0.1), "takes no option 'weight_decay'"),
         (lambda: clip_grad_norm([np.ones(2)], 0.0), "max_norm must be a positive number, got 0.0"),
         (lambda: clip_grad_norm([np.array([np.nan])], 1.0), "grads contains NaN"),

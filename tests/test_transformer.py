@@ -204,3 +204,22 @@ def test_assigned_params_are_checked():
     model.params["block0.Wq"] = np.zeros((3, 3))
     with pytest.raises(ValueError, match=r"params\['block0.Wq'\] has shape \(3, 3\)"):
         model.predict(np.zeros((1, 2), int))
+
+
+def test_attention_caches_hold_each_blocks_weights():
+    """The first block's cached weights are those of multi-head attention on LN1(E[X] + P)."""
+    from dlcourse.attention import causal_mask, multi_head_attention_forward
+    from dlcourse.normalization import layernorm_forward
+    from dlcourse.transformer import attention_caches, transformer_forward
+
+    model = Transformer(vocab_size=7, max_len=5, d_model=8, n_heads=2, n_layers=3, seed=4)
+    X = np.array([[1, 4, 0, 6, 2], [3, 3, 5, 1, 0]])
+    _, cache = transformer_forward(X, model.params, model.n_heads, model.n_layers)
+    caches = attention_caches(cache)
+    assert len(caches) == 3 and all(c.A.shape == (2, 2, 5, 5) for c in caches)
+    p = model.params
+    H = layernorm_forward(p["E"][X] + p["P"][:5], p["block0.ln1_gamma"], p["block0.ln1_beta"])
+    Ws = [p[f"block0.{name}"] for name in ("Wq", "Wk", "Wv", "Wo")]
+    _, A = multi_head_attention_forward(H, *Ws, n_heads=2, mask=causal_mask(5))
+    np.testing.assert_allclose(caches[0].A, A, atol=1e-12)
+    assert not np.allclose(caches[1].A, caches[0].A)

@@ -40,7 +40,7 @@ for _name in sorted(_os.listdir(".")):
 """
 
 STUDENTS = ["links-solutions", "links-environ", "hard-link", "fifo", "links-notebook",
-            "oversized", "honest-data"]
+            "oversized", "honest-data", "links-in-cache", "links-in-checkpoints"]
 #: student -> (refused file, words of the reason)
 REFUSED = {
     "links-solutions": ("notes.txt", "a symbolic link"),
@@ -49,6 +49,9 @@ REFUSED = {
     "fifo": ("pipe.csv", "a named pipe (FIFO)"),
     "links-notebook": ("tiny.ipynb", "a symbolic link"),
     "oversized": ("big.csv", "over the limit of 5.0 MB per file"),
+    # editor leftovers' folders are not copied, but a link hidden there is a finding
+    "links-in-cache": ("__pycache__/notes.txt", "a symbolic link"),
+    "links-in-checkpoints": (".ipynb_checkpoints/tiny-checkpoint.ipynb", "a symbolic link"),
 }
 
 
@@ -76,6 +79,11 @@ def hand_in(course: Path) -> None:
     (sub / "links-notebook" / "tiny" / "tiny.ipynb").symlink_to(source)
     (sub / "oversized" / "tiny" / "big.csv").write_bytes(b"1,2\n" * (6 << 18))
     (sub / "honest-data" / "tiny" / "data.csv").write_text(DATA_TEXT)
+    for student, folder in (("links-in-cache", "__pycache__"),
+                            ("links-in-checkpoints", ".ipynb_checkpoints")):
+        name = REFUSED[student][0]
+        (sub / student / "tiny" / folder).mkdir()
+        (sub / student / "tiny" / name).symlink_to(source)
 
 
 def project_config() -> str:

@@ -17,7 +17,7 @@ EXERCISE_MODULES = {"tests/test_exercises.py", "tests/test_exercise_fairness.py"
 GROUPED_MODULES = {
     "tests/test_grading.py": "batch: a hostile batch through dlcourse grade",
     "tests/test_judge_attacks.py": "autograded: two nbgrader autogrades",
-    "tests/test_judge.py": "_kernel: one kernel holding the student's code",
+    "tests/test_dlgrade_judge.py": "_kernel: one kernel holding the student's code",
     "tests/test_cli.py": "course: a released course",
     "tests/test_install.py": "plain: a fresh venv with pip install",
     "tests/test_blas_kernels.py": "builds: three book builds",

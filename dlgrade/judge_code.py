@@ -1,0 +1,374 @@
+"""Which code ran during a judged call: own work and silenced warnings checked by what ran.
+
+The static readings (:mod:`dlgrade.judge_source` on the submitted text, the kernel's walk of
+globals and closures in :func:`dlcourse.testing.assert_own_implementation`) see a reference
+to the package only where it is written or stored in a place they look. A reference kept in
+a list, a dict, ``vars(module)``, an instance's attribute, a tuple default, or obtained by
+``pickle.loads`` at run time escapes them. What cannot escape is running it: while the
+judge's agent calls the student's function it records, with the C profiler, every
+code object that runs (:class:`Recorder`). The judge then decides (:class:`CodePolicy`):
+
+* code compiled from a file of the installed ``dlcourse`` package ran: the call used the
+  package's implementation;
+* code identical to one of the package's functions (same bytecode, names and constants:
+  :func:`fingerprint`) ran although it was compiled from elsewhere (``exec`` of the package's
+  source text under another file name) and the submitted text does not define it: the same;
+* numpy's ``errstate``/``seterr`` or ``warnings``' filters were entered from the student's
+  code, or numpy's error state / the warnings filters differ after the call: the call hid
+  its warnings, whatever name it used to reach them (``operator.attrgetter("err" + ...)``).
+
+Only the graded functions are called through the judge, and every exercise forbids them the
+package (each check calls ``assert_own_implementation``), so no allow-list is needed.
+Library code (numpy, scikit-learn) runs freely; its own use of ``catch_warnings`` does not
+count, only a silencer entered from a frame of the student's code.
+
+The agent's answer is untrusted like everything the kernel says: it can only add a finding.
+A student who replaces the agent in their own kernel defeats it (:mod:`dlgrade.scan` flags
+such code under ``dlcourse grade``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import sysconfig
+import types
+import warnings
+
+__all__ = ["CodePolicy", "Recorder", "fingerprint", "package_fingerprints"]
+
+#: At most this many code objects are reported per call (a student cannot flood the judge).
+MAX_REPORTED = 300
+
+
+def _shape(code: types.CodeType):
+    consts = []
+    for value in code.co_consts:
+        if isinstance(value, types.CodeType):
+            consts.append(_shape(value))
+        elif isinstance(value, frozenset):  # set order depends on the hash seed
+            consts.append(("frozenset", tuple(sorted(repr(v) for v in value))))
+        else:
+            consts.append((type(value).__name__, repr(value)))
+    return (code.co_code, code.co_names, code.co_argcount, code.co_posonlyargcount,
+            code.co_kwonlyargcount, code.co_nlocals, tuple(consts))
+
+
+def fingerprint(code: types.CodeType) -> str:
+    """A digest of what a code object does: bytecode, names, constants, argument counts.
+
+    File name, function name, line numbers and local variable names are left out, so the
+    package's function compiled from its text under another name has the same fingerprint.
+    """
+    return hashlib.blake2b(repr(_shape(code)).encode("utf-8", "backslashreplace"),
+                           digest_size=16).hexdigest()
+
+
+def _walk(code: types.CodeType):
+    yield code
+    for value in code.co_consts:
+        if isinstance(value, types.CodeType):
+            yield from _walk(value)
+
+
+def _units(text: str, filename: str, flag_variants: bool = True):
+    """Code objects of ``text`` compiled the ways Python and IPython compile it: the whole
+    text as one module (an import, ``exec``), and each top-level statement alone (IPython runs
+    a cell statement by statement), with and without ``from __future__ import annotations``
+    (a function's bytecode depends on the unit it is compiled in)."""
+    import __future__
+
+    import ast
+
+    try:
+        tree = ast.parse(text, filename)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return
+    units = [tree] + [ast.Module(body=[node], type_ignores=[]) for node in tree.body]
+    variants = (0, __future__.annotations.compiler_flag) if flag_variants else (0,)
+    for flags in variants:
+        for unit in units:
+            try:
+                module = compile(unit, filename, "exec", flags=flags, dont_inherit=True)
+            except (SyntaxError, ValueError, MemoryError, RecursionError):
+                continue
+            yield from (code for code in _walk(module) if code is not module)
+
+
+def _fingerprints_of_text(text: str, filename: str) -> set[str]:
+    """Fingerprints of every function (and class body, lambda, comprehension) in ``text``."""
+    return {fingerprint(code) for code in _units(text, filename)}
+
+
+_PACKAGE_TABLE: dict[str, tuple[str, dict[str, str]]] = {}
+
+
+def package_root() -> str:
+    """The folder of the installed ``dlcourse`` package (real path)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("dlcourse")
+    origin = spec.origin if spec is not None else None
+    return os.path.realpath(os.path.dirname(origin)) if origin else ""
+
+
+def package_fingerprints() -> dict[str, str]:
+    """fingerprint -> ``dlcourse.module.function`` of every code object of the package,
+    compiled from its files (not imported: nothing of it runs). Computed once per process."""
+    root = package_root()
+    cached = _PACKAGE_TABLE.get("dlcourse")
+    if cached is not None and cached[0] == root:
+        return cached[1]
+    table: dict[str, str] = {}
+    for folder, _, files in os.walk(root):
+        for name in sorted(files):
+            if not name.endswith(".py"):
+                continue
+            path = os.path.join(folder, name)
+            relative = os.path.relpath(os.path.splitext(path)[0], root).split(os.sep)
+            module = ".".join(["dlcourse", *[p for p in relative if p != "__init__"]])
+            try:
+                with open(path, encoding="utf-8") as handle:
+                    text = handle.read()
+            except (OSError, UnicodeDecodeError):
+                continue
+            for code in _units(text, path, flag_variants=False):
+                table.setdefault(fingerprint(code), f"{module}.{code.co_qualname}")
+    _PACKAGE_TABLE["dlcourse"] = (root, table)
+    return table
+
+
+# --------------------------------------------------------------------------- kernel side
+
+
+def _library_roots() -> tuple[str, ...]:
+    paths = sysconfig.get_paths()
+    return tuple({os.path.realpath(paths[key]) + os.sep for key in ("stdlib", "purelib",
+                                                                    "platlib")})
+
+
+def _silencers() -> dict[types.CodeType, str]:
+    """Code objects that switch numpy's floating-point warnings or Python's warnings off."""
+    import numpy as np
+
+    found = {}
+    for label, function in (("numpy's errstate", np.errstate.__enter__),
+                            ("numpy's seterr", np.seterr),
+                            ("numpy's seterrcall", np.seterrcall),
+                            ("warnings.catch_warnings", warnings.catch_warnings.__enter__),
+                            ("warnings.simplefilter", warnings.simplefilter),
+                            ("warnings.filterwarnings", warnings.filterwarnings),
+                            ("warnings.resetwarnings", warnings.resetwarnings)):
+        code = getattr(function, "__code__", None)
+        if code is not None:
+            found[code] = label
+    testing = sys.modules.get("numpy.testing")
+    suppress = getattr(testing, "suppress_warnings", None)
+    for method in ("__enter__", "filter"):
+        code = getattr(getattr(suppress, method, None), "__code__", None)
+        if code is not None:
+            found[code] = "numpy.testing.suppress_warnings"
+    return found
+
+
+#: What switches the recorder off, as the C profiler names a built-in it saw called.
+_SWITCHES = frozenset({"<built-in method sys.setprofile>", "<built-in method sys.settrace>",
+                       "<method 'disable' of '_lsprof.Profiler' objects>",
+                       "<method 'enable' of '_lsprof.Profiler' objects>",
+                       "<method 'clear' of '_lsprof.Profiler' objects>",
+                       "<built-in method _thread.start_new_thread>"})
+#: The recorders running now (a callback into the judge pauses the innermost).
+_ACTIVE: list = []
+
+
+class Recorder:
+    """Record the code that runs while the student's function is called (kernel side).
+
+    ``with Recorder() as seen: fn(...)`` then :meth:`report`. Uses the C profiler of the
+    standard library (``_lsprof``, as :mod:`cProfile`): every Python function that runs and
+    every built-in called from Python code is counted, with its callers, at C speed (a
+    Python trace function made scikit-learn's training 3x slower, the C profiler about 2x;
+    numpy's vectorised code is barely touched). A built-in that switches it off
+    (``sys.setprofile``, ``sys.settrace``, the profiler's ``disable``) called from the
+    student's code, or a profiler no longer in place when the call returns, is reported. A
+    switch called from C code (``map(sys.setprofile, ...)``, ``operator.methodcaller``) is
+    not seen; :mod:`dlgrade.scan` flags those names under ``dlcourse grade``.
+    """
+
+    _roots: tuple[str, ...] | None = None
+    _silencer_codes: dict | None = None
+    _package: str | None = None
+    _fingerprints: dict = {}
+    #: id(code) -> (code, "grader" | "library" | "package" | "other"): file names resolved
+    #: once. Keyed by identity: equal code objects compiled from different files (the
+    #: package's text exec'd elsewhere) compare equal, and the code is kept so no id is reused
+    _kinds: dict = {}
+
+    def __init__(self, skip: tuple[str, ...] = ()):
+        cls = type(self)
+        if cls._roots is None:
+            cls._roots = _library_roots()
+            cls._silencer_codes = _silencers()
+            cls._package = package_root() + os.sep
+        self.codes: dict[int, types.CodeType] = {}  # by identity, as _kinds
+        self.silenced: list[str] = []
+        self.switched: list[str] = []
+        #: folders whose code is the grader's own (the agent): neither reported nor suspect
+        self.skip = tuple(os.path.realpath(folder) + os.sep for folder in skip)
+        self._profiler = None
+        self._state_before = None
+
+    def _library(self, filename: str) -> bool:
+        if not filename:
+            return False
+        if filename.startswith("<"):  # the standard library's frozen modules
+            return filename.startswith("<frozen ")
+        path = os.path.realpath(filename)
+        return path.startswith(self._roots) and not path.startswith(self._package)
+
+    def _kind(self, code: types.CodeType) -> str:
+        known = self._kinds.get(id(code))
+        kind = known[1] if known is not None and known[0] is code else None
+        if kind is None:
+            filename = code.co_filename if isinstance(code.co_filename, str) else ""
+            path = os.path.realpath(filename) if filename and not filename.startswith("<") \
+                else filename
+            if self.skip and path.startswith(self.skip):
+                kind = "grader"
+            elif path.startswith(self._package):
+                kind = "package"
+            elif self._library(filename):
+                kind = "library"
+            else:
+                kind = "other"
+            if len(self._kinds) < 100_000:
+                self._kinds[id(code)] = (code, kind)
+        return kind
+
+    @staticmethod
+    def _state():
+        import numpy as np
+
+        return np.geterr(), list(warnings.filters)
+
+    def __enter__(self):
+        import _lsprof
+
+        self._state_before = self._state()
+        self._profiler = _lsprof.Profiler()
+        _ACTIVE.append(self)
+        self._profiler.enable()
+        return self
+
+    def pause(self) -> None:
+        """Stop recording (the judge's side of a callback is not the student's call)."""
+        self._profiler.disable()
+
+    def resume(self) -> None:
+        self._profiler.enable()
+
+    def check_state(self) -> None:
+        """Call inside the call's own contexts, right after the function returned: numpy's
+        error state or the warnings filters left changed count as silencing too."""
+        errors, filters = self._state()
+        if errors != self._state_before[0]:
+            self.silenced.append("it changed numpy's error state (np.seterr)")
+        if filters != self._state_before[1]:
+            self.silenced.append("it changed the warnings filters")
+
+    def __exit__(self, *exc):
+        still = sys.getprofile()
+        self._profiler.disable()
+        _ACTIVE.remove(self)
+        if still is not self._profiler:
+            self.switched.append("it switched the grader's record of what runs off")
+        for entry in self._profiler.getstats():
+            caller = entry.code
+            if not isinstance(caller, types.CodeType):
+                continue
+            self.codes[id(caller)] = caller
+            if self._kind(caller) in ("grader", "library"):
+                continue
+            for sub in entry.calls or ():
+                label = self._silencer_codes.get(sub.code)
+                if label is not None:
+                    self.silenced.append(f"it entered {label}")
+                elif isinstance(sub.code, str) and sub.code in _SWITCHES:
+                    self.switched.append(f"it called {sub.code.strip('<>')}")
+        self._profiler = None
+        return False
+
+    def report(self) -> dict:
+        """What ran: package files, fingerprints of the other non-library code, silencers."""
+        package, other = [], []
+        for code in self.codes.values():
+            kind = self._kind(code)
+            if kind == "package":
+                path = os.path.realpath(code.co_filename)
+                package.append(f"{os.path.relpath(path, self._package)}:{code.co_qualname}")
+            elif kind == "other":
+                digest = self._fingerprints.get(id(code))
+                if digest is None or digest[0] is not code:
+                    digest = (code, fingerprint(code))
+                    if len(self._fingerprints) < 100_000:
+                        self._fingerprints[id(code)] = digest
+                digest = digest[1]
+                other.append([digest, str(code.co_qualname)[:200]])
+        # public functions first: the reason names sigmoid rather than its helper _out
+        package.sort(key=lambda entry: (entry.rpartition(":")[2].startswith("_"), entry))
+        return {"package": package[:MAX_REPORTED], "other": other[:MAX_REPORTED],
+                "silenced": sorted(set(self.silenced))[:20],
+                "switched": sorted(set(self.switched))[:20]}
+
+
+# --------------------------------------------------------------------------- judge side
+
+
+class CodePolicy:
+    """The judge's reading of a call's report: the package's code or a hidden warning.
+
+    ``submitted`` is the text handed in (notebook cells and ``.py`` files): code that the
+    submission itself defines never counts as copied from the package, even when it happens
+    to compile to the same bytecode as one of its functions (a short correct answer may).
+    """
+
+    def __init__(self, submitted: list[str]):
+        self.own: set[str] = set()
+        for number, text in enumerate(submitted):
+            self.own |= _fingerprints_of_text(text, f"<submitted {number}>")
+
+    def package_use(self, report) -> str | None:
+        """How the call ran the package's implementation (text), or None. A call that
+        switched the record off counts: what it ran is unknown."""
+        if not isinstance(report, dict):
+            return None
+        switched = [str(e)[:200] for e in report.get("switched") or [] if isinstance(e, str)]
+        if switched:
+            return "; ".join(switched[:3]) + " (what it ran cannot be told)"
+        for entry in report.get("package") or []:
+            if isinstance(entry, str):
+                module, _, qualname = entry[:300].partition(":")
+                dotted = ".".join(["dlcourse", *[p for p in module.removesuffix(".py")
+                                                .split("/") if p != "__init__"]])
+                return f"{dotted}.{qualname} ran during the call"
+        # code the submitted text does not define (exec'd, generated): only then is the
+        # package's table needed, so an honest submission never pays for building it
+        unexplained = [entry for entry in report.get("other") or []
+                       if isinstance(entry, list) and len(entry) == 2 and
+                       isinstance(entry[0], str) and entry[0] not in self.own]
+        if unexplained:
+            table = package_fingerprints()
+            hits = sorted((table[digest], name) for digest, name in unexplained
+                          if digest in table)
+            hits.sort(key=lambda hit: hit[0].rpartition(".")[2].startswith("_"))
+            for found, name in hits[:1]:
+                return (f"it ran a copy of {found} that the submitted text does not define "
+                        f"(`{str(name)[:100]}`)")
+        return None
+
+    def silencing(self, report) -> str | None:
+        if not isinstance(report, dict):
+            return None
+        entries = [str(e)[:200] for e in report.get("silenced") or [] if isinstance(e, str)]
+        return "; ".join(entries[:3]) if entries else None

@@ -1,0 +1,229 @@
+"""The judge's record of what ran during a call (:mod:`dlgrade.judge_code`), in a real kernel.
+
+Issue 21 item 5 and the hostile review's holes 1-3 and 5: the package's ``sigmoid`` reached
+through a container, a dict, ``vars()``, a namespace, a callable object, a tuple default, a
+pickle kept in a list, or the package's source text exec'd under another file name, all fail
+the call; warnings switched off through a name built at run time are seen; honest code,
+numpy and scikit-learn (which silences warnings itself) pass untouched.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from dlgrade.judge import Channel, PackageCodeError
+from dlgrade.judge_code import CodePolicy, fingerprint, package_fingerprints
+
+#: A notebook cell that reaches the package's sigmoid in every way the review found.
+STUDENT_CODE = '''
+import importlib, operator, pickle, types, warnings
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+_mod = importlib.import_module("dl" + "course.activations")
+_box = [_mod.sigmoid]
+_table = {"s": _mod.sigmoid}
+_vars = vars(_mod)
+_space = types.SimpleNamespace(f=_mod.sigmoid)
+_pickled = [pickle.loads(b"c" + b"dl" + b"course.activations\\nsigmoid\\n.")]
+
+
+class _Caller:
+    def __init__(self, f):
+        self.f = f
+
+    def __call__(self, t):
+        return self.f(t)
+
+
+def in_list(t):
+    return _box[0](t)
+
+def in_dict(t):
+    return _table["s"](t)
+
+def in_vars(t):
+    return _vars["sigmoid"](t)
+
+def in_namespace(t):
+    return _space.f(t)
+
+in_instance = _Caller(_mod.sigmoid)
+
+def in_default(t, _f=(_mod.sigmoid,)):
+    return _f[0](t)
+
+def pickled_in_list(t):
+    return _pickled[0](t)
+
+# the package's text compiled under another file name (review hole 3)
+_ns = {}
+for _name in ("_validation", "activations"):
+    _src = open(importlib.util.find_spec("dl" + "course." + _name).origin).read()
+    _src = _src.replace("from ._validation import", "# from ._validation import")
+    exec(compile(_src, "<cell>", "exec"), _ns)
+execd = _ns["sigmoid"]
+
+def execd_wrapped(t):
+    return execd(t)
+
+def switches_profiler_off(t):
+    import sys
+    saved = sys.getprofile()
+    sys.setprofile(None)
+    try:
+        return _box[0](t)
+    finally:
+        sys.setprofile(saved)
+
+def honest(t):
+    t = np.asarray(t, dtype=float)
+    e = np.exp(-np.abs(t))
+    return np.where(t >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+def naive(t):
+    return 1.0 / (1.0 + np.exp(-np.asarray(t, dtype=float)))
+
+def hushed_by_attrgetter(t):
+    with operator.attrgetter("err" + "st" + "ate")(np)(all="ignore"):
+        return naive(t)
+
+def hushed_warnings(t):
+    with operator.attrgetter("catch_" + "warnings")(warnings)():
+        operator.methodcaller("simple" + "filter", "ignore")(warnings)
+        return naive(t)
+
+def seterr_left_on(t):
+    operator.methodcaller("se" + "terr", all="ignore")(np)
+    return naive(t)
+
+def fits_sklearn(X, y):
+    return LogisticRegression().fit(X, y).predict(X)
+'''
+
+ATTACKS = ["in_list", "in_dict", "in_vars", "in_namespace", "in_instance", "in_default",
+           "pickled_in_list", "execd", "execd_wrapped", "switches_profiler_off"]
+HUSHED = ["hushed_by_attrgetter", "hushed_warnings", "seterr_left_on"]
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(kernel_name="python3")
+    reply = kc.execute_interactive(STUDENT_CODE, timeout=60)
+    assert reply["content"]["status"] == "ok"
+    channel = Channel(km.get_connection_info(session=False), timeout=30,
+                      interrupt=km.interrupt_kernel)
+    channel.code_policy = CodePolicy([STUDENT_CODE])
+    names = channel.get(set(ATTACKS + HUSHED + ["honest", "naive", "fits_sklearn"]))
+    yield channel, names
+    channel.close()
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+
+
+@pytest.mark.parametrize("name", ATTACKS)
+def test_a_call_that_runs_the_package_fails(kernel, name):
+    channel, ns = kernel
+    channel.start_cell()
+    with pytest.raises(PackageCodeError, match="course package's own implementation"):
+        ns[name](np.array([0.0, 1.0]))
+
+
+def test_the_reason_names_what_ran(kernel):
+    channel, ns = kernel
+    channel.start_cell()
+    with pytest.raises(PackageCodeError, match=r"dlcourse\.activations\.sigmoid ran"):
+        ns["in_list"](0.0)
+    with pytest.raises(PackageCodeError, match="a copy of dlcourse.activations.sigmoid that "
+                                               "the submitted text does not define"):
+        ns["execd"](0.0)
+    with pytest.raises(PackageCodeError, match=r"it called built-in method sys\.setprofile"):
+        ns["switches_profiler_off"](0.0)
+
+
+def test_honest_code_numpy_and_sklearn_pass(kernel):
+    channel, ns = kernel
+    channel.start_cell()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert np.allclose(ns["honest"](np.array([-1000.0, 0.0, 1000.0])), [0.0, 0.5, 1.0])
+        X = np.array([[0.0], [1.0], [2.0], [3.0]])
+        assert ns["fits_sklearn"](X, np.array([0, 0, 1, 1])).shape == (4,)
+    assert [str(w.message) for w in caught] == []
+
+
+@pytest.mark.parametrize("name", HUSHED)
+def test_warnings_switched_off_by_any_name_are_seen(kernel, name):
+    channel, ns = kernel
+    channel.start_cell()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert np.allclose(ns[name](np.array([-1000.0, 0.0])), [0.0, 0.5])
+    messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert any("switched warnings off while it ran" in m for m in messages), messages
+
+
+def test_the_naive_formula_still_warns_by_itself(kernel):
+    channel, ns = kernel
+    channel.start_cell()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ns["naive"](np.array([-1000.0]))
+    assert any("overflow" in str(w.message) for w in caught)
+    assert not any("switched warnings off" in str(w.message) for w in caught)
+
+
+def test_a_short_answer_that_equals_the_package_text_is_the_students_own():
+    """Code the submission defines is never a copy, even if it compiles like the package's:
+    the fingerprint match counts only for code that the submitted text does not define."""
+    import inspect
+
+    from dlcourse import activations
+
+    text = inspect.getsource(activations.sigmoid)
+    policy = CodePolicy([text])
+    # the function compiled alone, as IPython compiles a cell's statements
+    digest = fingerprint(compile(text, "<cell>", "exec").co_consts[0])
+    assert package_fingerprints()[digest] == "dlcourse.activations.sigmoid"
+    assert policy.package_use({"other": [[digest, "sigmoid"]]}) is None
+    assert "a copy of dlcourse.activations.sigmoid" in \
+        CodePolicy(["def sigmoid(t):\n    return t\n"]).package_use(
+            {"other": [[digest, "sigmoid"]]})
+
+
+def test_fingerprints_ignore_names_lines_and_files():
+    first = compile("x = 1\n\ndef f(a, b):\n    return a * b + 2\n", "one.py", "exec")
+    second = compile("\n\n\ndef g(p, q):\n    return p * q + 2\n", "<other>", "exec")
+    third = compile("def f(a, b):\n    return a * b + 3\n", "one.py", "exec")
+
+    def function(module):
+        return next(c for c in module.co_consts if hasattr(c, "co_code"))
+
+    assert fingerprint(function(first)) == fingerprint(function(second))
+    assert fingerprint(function(first)) != fingerprint(function(third))
+
+
+def test_the_students_own_functions_are_recognised_as_the_submitted_text(kernel):
+    """The kernel compiles a cell statement by statement; the judge's reading of the submitted
+    text gives the same fingerprints, so the student's own functions are never "unexplained"
+    (only code made at run time, e.g. by ``exec``, is compared with the package)."""
+    channel, ns = kernel
+    channel.start_cell()
+    seen = []
+    policy = channel.code_policy
+    original = policy.package_use
+    policy.package_use = lambda report: seen.append(report) or original(report)
+    try:
+        ns["honest"](np.array([1.0]))
+        ns["fits_sklearn"](np.array([[0.0], [1.0]]), np.array([0, 1]))
+    finally:
+        del policy.package_use
+    own = {name: digest in policy.own for report in seen for digest, name in report["other"]
+           if name in ("honest", "fits_sklearn")}
+    assert own == {"honest": True, "fits_sklearn": True}
+    assert all(report["package"] == [] for report in seen)

@@ -1,0 +1,65 @@
+"""dlgrade.roster without nbgrader: roster layouts (plain, Canvas, Moodle), delimiters and
+encodings, and the errors that name the line."""
+
+from __future__ import annotations
+
+import pytest
+
+from dlgrade.roster import RosterStudent, detect_format, parse_roster
+
+
+def test_plain_canvas_and_moodle_rosters():
+    plain = parse_roster("id,first_name,last_name,email\nann,Ann,Archer,ann@x.example\n")
+    assert plain == [RosterStudent("ann", "Ann", "Archer", "ann@x.example", "")]
+    canvas = parse_roster('Student,ID,SIS User ID,SIS Login ID,Section,HW (1)\n'
+                          '    Points Possible,,,,,10\n"Archer, Ann",101,9001,ann,A,\n'
+                          '"Student, Test",999,,,A,\n')
+    assert canvas == [RosterStudent("ann", "Ann", "Archer", "", "101", "9001", "A")]
+    moodle = parse_roster("\ufeffFirst name,Surname,ID number,Institution,Email address\n"
+                          "Ann,Archer,s1,Uni,ann@x.example\nBob,Baker,,Uni,bob@x.example\n")
+    assert [(s.id, s.last_name, s.email) for s in moodle] == [
+        ("s1", "Archer", "ann@x.example"), ("bob", "Baker", "bob@x.example")]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("id,first_name,last_name,email\nann,A,B,a@x.example\n,C,D,c@x.example\n", "line 3: no "),
+    ("id,first_name,last_name,email\nann,A,B,a@x.example\nann,C,D,c@x.example\n",
+     "line 3: student id 'ann' already on line 2"),
+    ("id,first_name,last_name,email\nann,A,B,not-an-email\n", "line 2: email"),
+    ("id,first_name,last_name,email\nan n,A,B,a@x.example\n", "line 2: student id"),
+    ("name,mail\nann,a@x.example\n", "not a known roster layout"),
+    ("", "is empty"),
+])
+def test_malformed_rosters_name_the_line(text, message):
+    with pytest.raises(ValueError, match=message):
+        parse_roster(text)
+
+
+def test_detect_format():
+    assert detect_format(["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]) == "canvas"
+    assert detect_format(["First name", "Last name", "Email address"]) == "moodle"
+    assert detect_format(["id", "first_name", "last_name"]) == "plain"
+
+
+def test_a_roster_giving_one_lms_id_to_two_students_is_refused_with_lines():
+    text = ('Student,ID,SIS User ID,SIS Login ID,Section\n"Archer, Ann",101,9001,ann,A\n'
+            '"Baker, Bob",102,9002,bob,A\n"Archer, Ann",101,9001,ann2,A\n')
+    with pytest.raises(ValueError, match="line 4: LMS user id '101' already on line 2"):
+        parse_roster(text)
+
+
+def test_semicolon_rosters_are_read_and_problems_are_named(tmp_path):
+    from dlgrade.roster import read_roster_text
+
+    german = "id;first_name;last_name;email\nann;Änne;Archer;ann@x.example\n"
+    assert parse_roster(german) == [RosterStudent("ann", "Änne", "Archer", "ann@x.example")]
+    path = tmp_path / "excel.csv"
+    path.write_bytes(german.encode("cp1252"))
+    with pytest.raises(ValueError, match=r"not UTF-8 \(byte 0xc4 on line 2.*save it as 'CSV "
+                                         r"UTF-8'"):
+        read_roster_text(path)
+    with pytest.raises(ValueError, match="looks like Canvas's gradebook export but has no "
+                                         "'SIS Login ID' column"):
+        parse_roster('Student,ID,SIS User ID,Section\n"Archer, Ann",101,9001,A\n')
+    with pytest.raises(ValueError, match="has no column first_name"):
+        parse_roster("id,last_name,email\nann,Archer,ann@x.example\n")

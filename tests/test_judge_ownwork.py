@@ -1,0 +1,197 @@
+"""Issue 21 item 5 after the hostile review: the package's ``sigmoid`` however it is kept.
+
+The review (notes/review-21-hostile.md, holes 1, 2, 3 and 5) earned full points on
+exercise 02 with the package's own ``sigmoid`` kept in a list, a dict, ``vars(module)``, a
+``SimpleNamespace``, a callable object, a tuple default, a ``pickle.loads`` result inside a
+list, or the package's source text exec'd under another file name, and with the naive formula
+whose warnings were switched off through ``operator.attrgetter("err" + "st" + "ate")(np)``.
+Each is a submission here, graded through plain ``nbgrader autograde`` with the project's
+config and through ``dlcourse grade``: none may earn a point on the sigmoid tests, and the
+honest solution keeps every point. The judge sees them by what runs during the judged call
+(:mod:`dlgrade.judge_code`), not by how the reference is written.
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+
+import nbformat
+import pytest
+
+from dlgrade.course import run_nbgrader
+from tests.submissions.crafted import REPO, dlcourse, make_course, sandbox_config, solved, submit
+
+pytestmark = pytest.mark.slow
+
+ASSIGNMENT = "02_neuron"
+GET = '''
+import importlib
+_mod = importlib.import_module("dl" + "course.activations")
+'''
+#: student -> new source of the sigmoid cell
+ATTACKS = {
+    "in-list": GET + '''
+_box = [_mod.sigmoid]
+
+def sigmoid(t):
+    return _box[0](t)
+''',
+    "in-dict": GET + '''
+_table = {"s": _mod.sigmoid}
+
+def sigmoid(t):
+    return _table["s"](t)
+''',
+    "in-vars": GET + '''
+_names = vars(_mod)
+
+def sigmoid(t):
+    return _names["sig" + "moid"](t)
+''',
+    "in-namespace": GET + '''
+import types
+_space = types.SimpleNamespace(f=_mod.sigmoid)
+
+def sigmoid(t):
+    return _space.f(t)
+''',
+    "callable-object": GET + '''
+class _Sigmoid:
+    def __init__(self, f):
+        self.f = f
+
+    def __call__(self, t):
+        return self.f(t)
+
+sigmoid = _Sigmoid(_mod.sigmoid)
+''',
+    "tuple-default": GET + '''
+def sigmoid(t, _f=(_mod.sigmoid,)):
+    return _f[0](t)
+''',
+    "pickle-in-list": '''
+import pickle
+_box = [pickle.loads(b"c" + b"dl" + b"course.activations\\nsigmoid\\n.")]
+
+def sigmoid(t):
+    return _box[0](t)
+''',
+    "exec-source": '''
+import importlib.util
+_ns = {}
+for _name in ("_validation", "activations"):
+    _path = importlib.util.find_spec("dl" + "course." + _name).origin
+    with open(_path) as _file:
+        _text = _file.read().replace("from ._validation import", "# from ._validation import")
+    exec(compile(_text, "<cell>", "exec"), _ns)
+sigmoid = _ns["sigmoid"]
+''',
+    "attrgetter-errstate": '''
+import operator
+
+def sigmoid(t):
+    with operator.attrgetter("err" + "st" + "ate")(np)(all="ignore"):
+        out = 1.0 / (1.0 + np.exp(-np.asarray(t, dtype=float)))
+    return out if out.ndim else float(out)
+''',
+}
+GUARDED = ["test_sigmoid", "test_sigmoid_hidden"]
+
+
+def _notebook(answer: str | None) -> str:
+    release = nbformat.read(REPO / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
+    source = nbformat.read(REPO / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
+    nb = solved(release, source)
+    for cell in nb.cells:
+        if answer is not None and \
+                cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "sigmoid":
+            cell.source = textwrap.dedent(answer).strip() + "\n"
+    return nbformat.writes(nb)
+
+
+def _course(root, config: str):
+    course = make_course(root, assignments=(), extra_config=config,
+                         copy_from_repo=[ASSIGNMENT])
+    for student, answer in ATTACKS.items():
+        submit(course, ASSIGNMENT, student, _notebook(answer))
+    submit(course, ASSIGNMENT, "honest", _notebook(None))
+    return course
+
+
+def _scores(course) -> dict[str, dict[str, float]]:
+    from nbgrader.api import Gradebook
+
+    scores = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for submission in gb.assignment_submissions(ASSIGNMENT):
+            for notebook in submission.notebooks:
+                for grade in notebook.grades:
+                    scores.setdefault(submission.student.id, {})[grade.name] = \
+                        float(grade.score or 0)
+    return scores
+
+
+def _unearned(scores) -> list[str]:
+    problems = []
+    for student in ATTACKS:
+        got = scores.get(student)
+        if got is None:
+            problems.append(f"{student}: not graded")
+            continue
+        problems += [f"{student} earned {got[test]} on {test}" for test in GUARDED if got[test]]
+    honest = scores.get("honest", {})
+    problems += [f"honest lost {test}" for test, score in honest.items()
+                 if score == 0 and test.startswith("test_")]
+    return problems if honest else problems + ["honest: not graded"]
+
+
+def _project_config() -> str:
+    text = (REPO / "nbgrader_config.py").read_text()
+    if sandbox_config()[1] is not None:
+        text = "\n".join(ln for ln in text.splitlines() if "configure_nbgrader" not in ln)
+    return text
+
+
+@pytest.fixture(scope="module")
+def autograded(tmp_path_factory):
+    course = _course(tmp_path_factory.mktemp("ownwork") / "course", _project_config())
+    assert "install_judge(c)" in (course / "nbgrader_config.py").read_text()
+    old = os.environ.pop("DLCOURSE_JUDGE", None)
+    try:
+        run_nbgrader(course, "generate_assignment", ASSIGNMENT, "--force", "--log-level=WARN")
+        run_nbgrader(course, "autograde", ASSIGNMENT, "--force", "--log-level=WARN")
+    finally:
+        if old is not None:
+            os.environ["DLCOURSE_JUDGE"] = old
+    return course, _scores(course)
+
+
+def test_plain_nbgrader_autograde_gives_no_point_to_the_package_however_kept(autograded):
+    _, scores = autograded
+    assert _unearned(scores) == []
+
+
+def test_the_reasons_name_what_ran(autograded):
+    course, _ = autograded
+
+    def said(student, grade_id="test_sigmoid"):
+        path = course / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        nb = nbformat.read(path, 4)
+        cell = next(c for c in nb.cells
+                    if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id)
+        return " ".join(str(o.get("evalue", "")) + str(o.get("text", ""))
+                        for o in cell.outputs)
+
+    assert "dlcourse.activations.sigmoid ran during the call" in said("in-list")
+    assert "dlcourse.activations.sigmoid ran during the call" in said("pickle-in-list")
+    assert "a copy of dlcourse.activations.sigmoid" in said("exec-source")
+    assert "switched warnings off while it ran" in said("attrgetter-errstate")
+
+
+def test_dlcourse_grade_gives_no_point_to_the_package_however_kept(tmp_path):
+    sandbox, _ = sandbox_config()
+    course = _course(tmp_path / "course", sandbox)  # dlcourse grade installs the judge itself
+    dlcourse("release", cwd=course)
+    dlcourse("grade", ASSIGNMENT, "--workers", "2", "--no-progress", cwd=course)
+    assert _unearned(_scores(course)) == []
