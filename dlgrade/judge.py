@@ -681,10 +681,12 @@ class JudgedExecute(Execute):
         """Whether the kernel process lives (a moment given to one that is exiting)."""
         from jupyter_core.utils import run_sync
 
-        for _ in range(5):
+        from .kernel_channels import EXIT_GRACE
+
+        for _ in range(int(EXIT_GRACE / 0.1)):
             if not run_sync(self.km.is_alive)():
                 return False
-            time.sleep(0.2)
+            time.sleep(0.1)
         return True
 
     def _await_dropped_link(self, seconds: float = 10.0) -> None:
