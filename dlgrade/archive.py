@@ -59,6 +59,8 @@ class Unpacked:
 
     written: list = field(default_factory=list)
     refused: list = field(default_factory=list)  # Refusal
+    #: the folders that hold an archive found inside the download (a student's own zip)
+    nested: list = field(default_factory=list)
     ignored: list = field(default_factory=list)
     members: int = 0
     total_bytes: int = 0
@@ -180,6 +182,7 @@ def _unpack(source: Path, folder: Path, label: str, depth: int, limits: ArchiveL
                 result.written.append(str(target.relative_to(folder.parent)))
                 continue
             nested = target.parent / PurePosixPath(parts[-1]).stem
+            result.nested.append(nested)
             try:
                 _unpack(target, nested, rel, depth + 1, limits, result)
             finally:

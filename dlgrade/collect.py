@@ -47,19 +47,32 @@ class CollectResult:
         return not self.unmatched and not self.duplicates and not self.refused
 
 
-def _unpack(source: Path, workdir: Path, limits, result: CollectResult) -> Path:
-    """Folder holding the submissions (``source`` itself, or the unpacked archive)."""
+def _unpack(source: Path, workdir: Path, limits, result: CollectResult) -> tuple[Path, list]:
+    """Folder holding the submissions (``source`` itself, or the unpacked archive), and the
+    folders inside it that hold archives found in the download (students' own zips)."""
     from .archive import unpack_zip
 
     if source.is_dir():
-        return source
+        return source, []
     extracted = workdir / "extracted"
     extracted.mkdir()
     unpacked = unpack_zip(source, extracted, limits)
     for refusal in unpacked.refused:
         result.refused[refusal.path] = refusal.reason
     result.ignored.extend(unpacked.ignored)
-    return extracted
+    return extracted, unpacked.nested
+
+
+def _identity_path(path: Path, nested: list) -> Path:
+    """The path that names the student of ``path``. A notebook found inside a student's own
+    zip belongs to the student of that zip: the zip's name and place decide (as if it were
+    ``<zip name>.ipynb``), never the names inside it, so an upload cannot hold a notebook named
+    like a classmate's download and take the classmate's place (issue 21 hostile review)."""
+    outer = [folder for folder in nested if folder in path.parents]
+    if not outer:
+        return path
+    folder = min(outer, key=lambda f: len(f.parts))
+    return folder.with_name(folder.name + ".ipynb")
 
 
 def match_file(path: Path, root: Path, assignment: str) -> str | None:
@@ -123,7 +136,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
     notebooks = sorted(p.stem for p in (course.source_dir / assignment).glob("*.ipynb"))
     roster = None
     with tempfile.TemporaryDirectory() as tmp:
-        root = _unpack(source, Path(tmp), limits, result)
+        root, nested = _unpack(source, Path(tmp), limits, result)
         found: dict[str, list[Path]] = {}
         times: dict[Path, object] = {}
         targets: dict[Path, str] = {}
@@ -136,10 +149,14 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
             if path.suffix != ".ipynb":
                 result.ignored.append(str(rel))
                 continue
-            times[path] = _entry_time(rel.parts, entry_times, path)
+            named_by = _identity_path(path, nested)
+            named_rel = named_by.relative_to(root)
+            times[path] = _entry_time(
+                rel.parts if named_by is path else named_rel.with_suffix(".zip").parts,
+                entry_times, path)
             if roster is None:
                 roster = read_roster(course)
-            lms_name = lms.parse_lms_path(rel.parts)
+            lms_name = lms.parse_lms_path(named_rel.parts)
             if lms_name is not None:
                 student, note = lms.identify(lms_name, roster)
                 target = lms.notebook_name(lms_name.file, notebooks)
@@ -156,7 +173,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 targets[path] = target
                 found.setdefault(student, []).append(path)
                 continue
-            student = match_file(path, root, assignment)
+            student = match_file(named_by, root, assignment)
             if student is None:
                 result.unmatched.append(str(rel))
                 result.reasons[str(rel)] = (f"the name fits no known pattern (Canvas, Moodle, "

@@ -27,6 +27,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .course import ensure_tools_on_path
+
 #: what a student id may look like (it becomes a folder name under submitted/ and autograded/)
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
 EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
@@ -249,6 +251,7 @@ def import_roster(course, path, delimiter: str | None = None) -> dict[str, list[
 
     Returns ``{"added": [...], "updated": [...]}`` (student ids).
     """
+    ensure_tools_on_path()  # nbgrader runs the `alembic` command when it creates a gradebook
     from nbgrader.api import Gradebook, MissingEntry
 
     path = Path(path)

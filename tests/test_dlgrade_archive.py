@@ -147,3 +147,52 @@ def test_collect_lists_the_bomb_and_still_collects_the_others(tmp_path):
     assert result.added == ["submitted/bob/tiny/tiny.ipynb"]
     assert not result.ok
     assert os.path.exists(upload)
+
+
+def _collect_with_roster(tmp_path, roster_text: str, entries: dict):
+    from dlgrade.collect import collect
+    from dlgrade.course import Course
+    from dlgrade.roster import import_roster
+    from tests.submissions.crafted import make_course
+
+    course = Course(make_course(tmp_path / "course"))
+    roster = tmp_path / "roster.csv"
+    roster.write_text(roster_text, encoding="utf-8")
+    import_roster(course, roster)
+    upload = tmp_path / "lms.zip"
+    upload.write_bytes(_zip(entries))
+    return collect(course, "tiny", upload, dry_run=True)
+
+
+CANVAS_ROSTER = ("Student,ID,SIS User ID,SIS Login ID,Section\n"
+                 '"García-López, María",12351,9001,mgarcia,A\n'
+                 "\"O'Brien, Seán\",12346,9002,sobrien,A\n")
+
+
+def test_a_notebook_in_a_students_zip_is_that_students_whatever_its_name(tmp_path):
+    """María's upload (a zip) holds a notebook named like Seán's Canvas download: it is
+    María's submission, and Seán's own file stays his (issue 21 hostile review: the inner name
+    was read as an identity and replaced or blocked the classmate's submission)."""
+    forged = "obrienseán_12346_999999999_tiny.ipynb"
+    result = _collect_with_roster(tmp_path, CANVAS_ROSTER, {
+        "garcia-lopezmaria_12351_880007_tiny.zip": _zip({forged: NOTEBOOK}),
+        "obrienseán_12346_880002_tiny.ipynb": NOTEBOOK.replace("{}", '{"who": "sean"}'),
+    })
+    assert sorted(result.added) == ["submitted/mgarcia/tiny/tiny.ipynb",
+                                    "submitted/sobrien/tiny/tiny.ipynb"], result
+    assert not result.unmatched and not result.warnings, result
+
+    # without Seán's own file, the forged name still gives Seán nothing
+    result = _collect_with_roster(tmp_path / "again", CANVAS_ROSTER, {
+        "garcia-lopezmaria_12351_880007_tiny.zip": _zip({forged: NOTEBOOK})})
+    assert result.added == ["submitted/mgarcia/tiny/tiny.ipynb"], result
+
+
+def test_a_folder_inside_a_students_zip_names_nobody(tmp_path):
+    roster = "id,first_name,last_name,email\nmgarcia,María,García,\nsobrien,Seán,OBrien,\n"
+    result = _collect_with_roster(tmp_path, roster, {
+        "mgarcia/tiny.zip": _zip({"sobrien/tiny.ipynb": NOTEBOOK}),
+        "sobrien/tiny.ipynb": NOTEBOOK.replace("{}", '{"who": "sean"}'),
+    })
+    assert sorted(result.added) == ["submitted/mgarcia/tiny/tiny.ipynb",
+                                    "submitted/sobrien/tiny/tiny.ipynb"], result
