@@ -53,9 +53,23 @@ def test_policy_hides_the_instructors_files_and_sets_limits(course):
     assert p.runtime_dir == os.path.realpath(course / "run")
 
 
-def test_policy_outside_a_course_hides_nothing(tmp_path):
+def test_policy_outside_a_course_hides_only_the_checkouts_private_folders(tmp_path):
     p = policy.Policy.for_kernel(str(tmp_path), str(tmp_path / "k.json"), {})
-    assert p.course_root is None and p.hide_dirs == [] and p.hide_files == []
+    assert p.course_root is None and p.hide_files == []
+    assert p.hide_dirs == sorted(policy.checkout_private_dirs())
+
+
+def test_the_checkouts_private_folders_are_those_beside_an_editable_dlcourse():
+    import dlcourse
+
+    checkout = os.path.dirname(os.path.dirname(os.path.realpath(dlcourse.__file__)))
+    private = policy.checkout_private_dirs()
+    if not os.path.isfile(os.path.join(checkout, "pyproject.toml")):
+        assert private == []  # an installed wheel: nothing beside it is the course's
+        return
+    assert os.path.join(checkout, "solutions") in private
+    assert os.path.join(checkout, "tests") in private
+    assert not any(p.endswith(("dlcourse", "dlgrade", ".venv")) for p in private)
 
 
 def test_kernel_env_drops_credentials_and_moves_home():
