@@ -377,9 +377,13 @@ def open_statuses(course: Course, assignment: str, students=None) -> list[tuple[
 
 
 def write_outputs(course: Course, assignment: str) -> dict[str, str]:
-    """Write grades.csv, report.json and report.html; return their paths."""
+    """Write grades.csv, report.json and report.html, after rendering again the feedback
+    pages of students whose hand grades changed; return their paths."""
     out = course.output_dir(assignment)
     out.mkdir(parents=True, exist_ok=True)
+    from .handgrades import refresh_feedback
+
+    refresh_feedback(course, assignment)
     rows, cells = collect_rows(course, assignment)
     paths = {"grades": out / "grades.csv", "json": out / "report.json",
              "html": out / "report.html", "feedback": out / "feedback"}

@@ -71,6 +71,20 @@ def gradebook_scores(course: Path) -> dict[str, float]:
         return {s.student.id: float(s.score) for s in gb.assignment_submissions("tiny")}
 
 
+def feedback_pages(course: Path, student: str) -> list[str]:
+    """The page handed to the student and nbgrader's own copy, as text."""
+    import html
+
+    return [html.unescape(p.read_text(encoding="utf-8")) for p in
+            (course / f"grading/tiny/feedback/{student}.html",
+             course / f"feedback/{student}/tiny/tiny.html")]
+
+
+def assert_feedback_shows(course: Path, student: str, score: str, comment: str) -> None:
+    for page in feedback_pages(course, student):
+        assert f"Score: {score}" in page and comment in page, page[:2000]
+
+
 def grade(course: Path, *args):
     return dlcourse("grade", "tiny", "--no-progress", *args, cwd=course)
 
@@ -112,8 +126,13 @@ def _first_run_waits_for_the_written_answers(course):
 
 
 def _mark_grades_by_hand_and_the_status_clears(course):
-    proc = dlcourse("mark", "tiny", "ann", WRITTEN, "1", "--comment", "clear", cwd=course)
+    for page in feedback_pages(course, "ann"):
+        assert "Score: 5.0 / 6.0" in page
+    proc = dlcourse("mark", "tiny", "ann", WRITTEN, "1", "--comment", "Richtig: w·x + b = 0",
+                    cwd=course)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    # the page the student gets says what the gradebook holds (issue 23 review, D1)
+    assert_feedback_shows(course, "ann", "6.0 / 6.0", "Richtig: w·x + b = 0")
     assert proc.stdout.strip() == f"ann: {WRITTEN} 1; tiny 6/6, graded"
     row = rows(course)["ann"]
     assert (row["score"], row["status"], row[WRITTEN]) == ("6", "graded", "1")
@@ -143,6 +162,7 @@ def _force_keeps_the_hand_grade(course):
     assert (row["score"], row["status"]) == ("6", "graded")
     status = json.loads((course / "grading/tiny/status/ann.json").read_text())
     assert status["status"] == "graded" and status["score"] == 6
+    assert_feedback_shows(course, "ann", "6.0 / 6.0", "Richtig: w·x + b = 0")
 
 
 def _a_copied_course_folder_regrades_nothing(course, base):
