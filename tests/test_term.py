@@ -302,6 +302,36 @@ def test_collect_matches_canvas_files_by_user_id(course_dir, tmp_path):
         assert sorted(s.id for s in gb.students) == ["anguyen", "mgarcia", "sobrien"]
 
 
+MOODLE_TERM_ROSTER = """\
+First name,Last name,ID number,Email address
+Jörg,MÜLLER,5021,joerg@uni.example
+Åsa,Øberg,5030,asa@uni.example
+"""
+
+
+def test_a_moodle_participant_id_is_never_taken_for_a_student_id(course_dir, tmp_path):
+    """Review 23, D2: Åsa's Moodle participant id is 5021, which is Jörg's matriculation
+    number (the roster's "ID number"). Her file is hers, matched by name with a warning that
+    says so; Jörg, who uploaded nothing, gets nothing."""
+    import zipfile
+
+    course = make_dlgrade_course(Path(course_dir) / "moodle", TINY_CONFIG.format(
+        timeout=20, extra=""), {"tiny": course_notebook()})
+    roster = tmp_path / "moodle.csv"
+    roster.write_text(MOODLE_TERM_ROSTER, encoding="utf-8")
+    assert "2 added" in dlcourse("roster", "import", roster, cwd=course).stdout
+    dlcourse("release", "tiny", cwd=course)
+    archive = tmp_path / "moodle.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("Åsa Øberg_5021_assignsubmission_file_/tiny.ipynb",
+                    (course / "exercises/tiny/tiny.ipynb").read_text())
+    proc = dlcourse("collect", "tiny", archive, cwd=course)
+    assert "copied 1 new" in proc.stdout, proc.stdout + proc.stderr
+    assert sorted(p.name for p in (course / "submitted").iterdir()) == ["5030"]
+    assert ("matched by name only: no roster student has Moodle participant id 5021; "
+            "'Åsa Øberg' is the name of 5030") in proc.stderr, proc.stderr
+
+
 def renamed(nb, prefix: str):
     """``nb`` with every grade id prefixed: the notebook of another assignment."""
     nb = nbformat.from_dict(json.loads(nbformat.writes(nb)))
