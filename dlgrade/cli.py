@@ -82,6 +82,8 @@ def release(ctx, assignments, db, due, timezone):
                     click.echo(f"  due date changed: {old:%Y-%m-%d %H:%M} UTC -> "
                                f"{due_utc:%Y-%m-%d %H:%M} UTC ({local_time(old, timezone)} -> "
                                f"{local_time(due_utc, timezone)} {timezone})")
+                    click.echo(f"  students graded before get their late penalties from the "
+                               f"new date at the next `dlcourse grade {name}`")
         else:
             failed += 1
             click.echo(f"FAILED {name}:\n{res.get('log', '')}{res.get('error', '')}", err=True)

@@ -162,15 +162,38 @@ def _to_grade(course: Course, assignment: str, students: list[str], key: str,
     """``(to grade, unchanged, hashes)``: a student is graded again when forced, never graded,
     or when the submission, the source notebooks or the settings changed."""
     old = read_statuses(course, assignment)
+    dates = _due_dates(course, assignment)
     todo, unchanged, hashes = [], [], {}
     for student in students:
-        hashes[student] = submission_hash(course, assignment, student, key)
+        hashes[student] = submission_hash(course, assignment, student,
+                                          key + dates.get(student, dates[None]))
         prev = old.get(student)
         if force or not prev or prev.get("hash") != hashes[student]:
             todo.append(student)
         else:
             unchanged.append(student)
     return todo, unchanged, hashes
+
+
+def _due_dates(course: Course, assignment: str) -> dict:
+    """What the late penalty counts from, as text for the submission hash: the due date and,
+    per student with one, the extension (``{None: due date, student: due date + extension}``).
+    A due date or an extension changed after grading (``dlcourse release --due``, ``dlcourse
+    extend``, nbgrader's own tools) so grades the students again at the next run."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    coursedir = course.coursedir()
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+        try:
+            a = gb.find_assignment(assignment)
+        except MissingEntry:
+            return {None: ""}
+        due = f" due={a.duedate}"
+        out = {None: due}
+        for sub in a.submissions:
+            if sub.extension is not None:
+                out[sub.student.id] = f"{due} extension={sub.extension.total_seconds()}"
+    return out
 
 
 def _progress_bar(console, enabled: bool):

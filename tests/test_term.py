@@ -405,6 +405,30 @@ def test_unusable_files_get_plain_reasons_and_runs_are_kept_apart(course_dir):
     assert moodle["good"]["Feedback"] == "provisional: parts still to be graded by hand"
 
 
+def test_a_due_date_moved_after_grading_regrades_the_late_penalties(course_dir):
+    """Review 23, D3: the due date moved past a late submission; the next plain run grades
+    it again and the penalty goes, so late_by and penalty agree."""
+    course = make_dlgrade_course(Path(course_dir) / "moved", TINY_CONFIG.format(
+        timeout=20, extra=""), {"tiny": course_notebook()})
+    dlcourse("release", "tiny", "--due", "2026-12-01 12:00", "--timezone", "UTC", cwd=course)
+    release = nbformat.read(course / "exercises/tiny/tiny.ipynb", as_version=4)
+    path = submit(course, "tiny", "ann", answered(release, "Where w.x + b = 0."))
+    (path.parent / "timestamp.txt").write_text("2026-12-01 13:30:00.000000 UTC")
+    policy = ("--late-policy", "10%/h:50%")
+    grade(course, *policy)
+    row = rows(course)["ann"]
+    assert (row["late_by"], row["penalty"], row["score"]) == ("1.5", "1", "4"), row
+    proc = dlcourse("release", "tiny", "--due", "2026-12-01 14:00", "--timezone", "UTC",
+                    cwd=course)
+    assert ("students graded before get their late penalties from the new date at the next "
+            "`dlcourse grade tiny`") in proc.stdout, proc.stdout
+    proc = grade(course, *policy)
+    assert "1 graded" in proc.stdout, proc.stdout
+    row = rows(course)["ann"]
+    assert (row["late_by"], row["penalty"], row["score"]) == ("0", "0", "5"), row
+    assert "0 graded" in grade(course, *policy).stdout  # nothing changed since
+
+
 def test_due_dates_say_what_they_did(course_dir):
     course = make_dlgrade_course(Path(course_dir) / "d", TINY_CONFIG.format(timeout=20,
                                                                             extra=""),
