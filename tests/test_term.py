@@ -154,6 +154,22 @@ def _a_rerun_with_nothing_new_reports_the_same(course):
     assert "  bob: needs manual grading" in proc.stdout and "ann:" not in proc.stdout
 
 
+def _a_score_set_by_a_script_counts_and_reaches_the_page(course):
+    """Review 23, D1 and D7: a script that sets only ``manual_score`` (issue 23's snippet) and
+    a comment, as formgrader would; ``dlcourse report`` counts it, clears the status and
+    renders bob's page again."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "tiny-course") as gb:
+        gb.find_grade(WRITTEN, "tiny", "tiny", "bob").manual_score = 1.0
+        gb.find_comment(WRITTEN, "tiny", "tiny", "bob").manual_comment = "Gut gemacht"
+        gb.db.commit()
+    dlcourse("report", "tiny", cwd=course)
+    row = rows(course)["bob"]
+    assert (row["score"], row["status"]) == ("6", "graded"), row
+    assert_feedback_shows(course, "bob", "6.0 / 6.0", "Gut gemacht")
+
+
 def _force_keeps_the_hand_grade(course):
     proc = grade(course, "--force")
     assert "2 graded" in proc.stdout, proc.stdout
@@ -163,6 +179,9 @@ def _force_keeps_the_hand_grade(course):
     status = json.loads((course / "grading/tiny/status/ann.json").read_text())
     assert status["status"] == "graded" and status["score"] == 6
     assert_feedback_shows(course, "ann", "6.0 / 6.0", "Richtig: w·x + b = 0")
+    row = rows(course)["bob"]  # the script's score is kept like formgrader's
+    assert (row["score"], row["status"]) == ("6", "graded"), row
+    assert_feedback_shows(course, "bob", "6.0 / 6.0", "Gut gemacht")
 
 
 def _a_copied_course_folder_regrades_nothing(course, base):
@@ -212,6 +231,7 @@ def test_a_term_keeps_hand_grades_and_statuses_true(course, base, release):
     _first_run_waits_for_the_written_answers(course)
     _mark_grades_by_hand_and_the_status_clears(course)
     _a_rerun_with_nothing_new_reports_the_same(course)
+    _a_score_set_by_a_script_counts_and_reaches_the_page(course)
     _force_keeps_the_hand_grade(course)
     _a_copied_course_folder_regrades_nothing(course, base)
     _an_interrupted_regrade_loses_nothing(course)
