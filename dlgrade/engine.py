@@ -18,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from .cluster import DaskPool
+from .cluster import ClusterGone, DaskPool
 from .course import Course, ensure_tools_on_path
 from .report import open_statuses, write_outputs
 from .status import read_statuses, write_status
@@ -308,15 +308,25 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
         if progress and record["status"] == "failed":
             console.print(f"{student}: failed ({record.get('reason')})")
 
-    _prepare(course, assignment, todo)
+    before: dict = {}
     try:
-        # the cluster first: its local workers are forked before the bar's thread starts
+        # the cluster first: its local workers are forked before the bar's thread starts;
+        # a scheduler that cannot be reached stops the run before any record is touched
         with _sigterm_as_interrupt(), pool.opened(todo), bar:
+            before = _prepare(course, assignment, todo)
             task = bar.add_task(f"grading {assignment}", total=len(todo), done=0, failed=0,
                                 remaining=len(todo))
             pool.run(todo, hashes, finish)
     except KeyboardInterrupt:
         raise Interrupted(run) from None
+    except ClusterGone:
+        # a cluster problem is nobody's submission: the students no task reached keep the
+        # records they had (the gradebook still holds their grades)
+        for student in todo:
+            if (student in before and student not in pool.started
+                    and student not in run.graded and student not in run.failed):
+                write_status(course, assignment, before[student])
+        raise
     finally:
         # also after Ctrl-C: grades.csv and the report say what the gradebook holds now
         run.outputs = write_outputs(course, assignment)
@@ -330,12 +340,13 @@ REGRADING = ("being graded again; if no run is going on, the last one was interr
              "`dlcourse grade` again")
 
 
-def _prepare(course: Course, assignment: str, todo: list[str]) -> None:
+def _prepare(course: Course, assignment: str, todo: list[str]) -> dict:
     """Before any gradebook entry is cleared: copy each student's hand grades to their file
     (:mod:`dlgrade.handgrades`) and mark their status as pending, so an interrupted run is
-    graded again by the next one, which restores the hand grades."""
+    graded again by the next one, which restores the hand grades. Returns the records the
+    students had before."""
     if not todo:
-        return
+        return {}
     from nbgrader.api import Gradebook
 
     from .handgrades import save_hand_grades
@@ -349,6 +360,7 @@ def _prepare(course: Course, assignment: str, todo: list[str]) -> None:
         if student in old:
             write_status(course, assignment, {"student": student, "assignment": assignment,
                                               "status": "pending", "reason": REGRADING})
+    return {s: old[s] for s in todo if s in old}
 
 
 def _name_the_other_assignment(course: Course, assignment: str, student: str,

@@ -449,6 +449,33 @@ def test_a_due_date_moved_after_grading_regrades_the_late_penalties(course_dir):
     assert "0 graded" in grade(course, *policy).stdout  # nothing changed since
 
 
+def test_an_unreachable_scheduler_changes_no_record(course_dir):
+    """Review 23, D4: a cluster problem is nobody's submission; the run stops with exit 1 and
+    ann's record, row and feedback page stay as they were."""
+    import socket
+
+    course = make_dlgrade_course(Path(course_dir) / "gone", TINY_CONFIG.format(
+        timeout=20, extra=""), {"tiny": course_notebook()})
+    dlcourse("release", "tiny", cwd=course)
+    release = nbformat.read(course / "exercises/tiny/tiny.ipynb", as_version=4)
+    submit(course, "tiny", "ann", answered(release, "Where w.x + b = 0."))
+    grade(course)
+    status = course / "grading/tiny/status/ann.json"
+    page = course / "grading/tiny/feedback/ann.html"
+    before = (status.read_text(), rows(course)["ann"], page.read_bytes())
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = dlcourse("grade", "tiny", "--no-progress", "--force", "--scheduler",
+                    f"tcp://127.0.0.1:{port}", cwd=course, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}" in proc.stderr
+    row = rows(course)["ann"]
+    row.pop("runtime_s", None)
+    before[1].pop("runtime_s", None)
+    assert (status.read_text(), row, page.read_bytes()) == before
+
+
 def test_due_dates_say_what_they_did(course_dir):
     course = make_dlgrade_course(Path(course_dir) / "d", TINY_CONFIG.format(timeout=20,
                                                                             extra=""),
