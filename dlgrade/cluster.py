@@ -326,7 +326,14 @@ def grade_submission(bundle: dict, student: str, files: dict, deadline: float,
         if station is None:
             name = _worker_name()
             station = _stations[bundle["digest"]] = Station(bundle, log_dir, list(hide), name)
-        return station.grade(student, files, deadline, startup_timeout)
+        try:
+            return station.grade(student, files, deadline, startup_timeout)
+        except Exception:
+            if station.child is None:  # its grading child could not start (a worker without
+                # the preload has no teardown either): leave no course folder behind
+                _stations.pop(bundle["digest"], None)
+                station.close()
+            raise
 
 
 def _worker_name() -> str:
