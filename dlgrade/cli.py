@@ -229,6 +229,9 @@ def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel
         click.echo(f"{assignment}: interrupted before grading began; nothing was changed",
                    err=True)
         sys.exit(130)
+    if run.settings_change:
+        click.echo(f"{assignment}: grading settings changed ({run.settings_change}): "
+                   f"{len(run.resettled)} graded before graded again")
     click.echo(f"{assignment}: {len(run.graded)} graded ({len(run.flagged)} need manual "
                f"grading), {len(run.failed)} failed, {len(run.skipped)} unchanged (skipped) "
                f"in {run.seconds:.1f} s")

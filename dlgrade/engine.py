@@ -125,6 +125,10 @@ class GradeRun:
     open: list = field(default_factory=list)
     #: students this run set out to grade (new, changed, or all with ``force``)
     todo: list = field(default_factory=list)
+    #: ``"late policy 10%/h:50% -> none"`` when grading settings changed since the students
+    #: in :attr:`resettled` were graded (so they are graded again); ``""`` otherwise
+    settings_change: str = ""
+    resettled: list = field(default_factory=list)
 
     def interrupted_line(self) -> str:
         """The one line an interrupted run ends with: what was kept, how to go on."""
@@ -173,6 +177,41 @@ def _to_grade(course: Course, assignment: str, students: list[str], key: str,
         else:
             unchanged.append(student)
     return todo, unchanged, hashes
+
+
+def _late_text(late: dict) -> str:
+    """The late policy of a settings digest as ``--late-policy`` spells it."""
+    plugin = str((late.get("AssignLatePenalties") or {}).get("plugin_class", ""))
+    if plugin.endswith("PerHourPenalty"):
+        hour = late.get("PerHourPenalty") or {}
+        return f"{float(hour.get('per_hour', 0)) * 100:g}%/h:{float(hour.get('cap', 1)) * 100:g}%"
+    return str((late.get("LateSubmissionPlugin") or {}).get("penalty_method", "none"))
+
+
+def settings_change(old_key: str, new_key: str) -> str:
+    """What differs between two grading settings digests (:meth:`Course.grading_settings`),
+    in words; ``""`` when nothing a student's grade depends on changed.
+
+    >>> settings_change('{"late": {}, "timeout": 30}', '{"late": {}, "timeout": 60}')
+    'cell timeout 30 s -> 60 s'
+    """
+    import json
+
+    try:
+        old, new = json.loads(old_key), json.loads(new_key)
+    except ValueError:
+        return ""
+    parts = []
+    if _late_text(old.get("late") or {}) != _late_text(new.get("late") or {}):
+        parts.append(f"late policy {_late_text(old.get('late') or {})} -> "
+                     f"{_late_text(new.get('late') or {})}")
+    if old.get("timeout") != new.get("timeout"):
+        parts.append(f"cell timeout {old.get('timeout')} s -> {new.get('timeout')} s")
+    if old.get("kernel") != new.get("kernel"):
+        parts.append(f"kernel {old.get('kernel') or 'default'} -> {new.get('kernel') or 'default'}")
+    if old.get("db") != new.get("db"):
+        parts.append("gradebook changed")
+    return ", ".join(parts)
 
 
 def _due_dates(course: Course, assignment: str) -> dict:
@@ -291,6 +330,12 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
         students, force = _only(students, only, assignment), True
     todo, run.skipped, hashes = _to_grade(course, assignment, students, key, force)
     run.todo = list(todo)
+    if not force:  # why students nothing of whom changed are graded again (review 23, D9)
+        old = read_statuses(course, assignment)
+        changes = {s: settings_change(old[s]["settings"], key) for s in todo
+                   if s in old and old[s].get("settings")}
+        run.resettled = sorted(s for s, words in changes.items() if words)
+        run.settings_change = "; ".join(sorted({w for w in changes.values() if w}))
 
     console = console or Console(stderr=True)
     bar = _progress_bar(console, progress)
@@ -300,7 +345,8 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
                     scheduler=scheduler)
 
     def finish(student: str, result: dict) -> None:
-        result = _name_the_other_assignment(course, assignment, student, result)
+        result = dict(_name_the_other_assignment(course, assignment, student, result),
+                      settings=key)
         result = _with_hand_grades(course, assignment, student, result)
         record = _record(course, run, student, hashes[student], result)
         bar.update(task, advance=1, done=len(run.graded), failed=len(run.failed),

@@ -447,6 +447,10 @@ def test_a_due_date_moved_after_grading_regrades_the_late_penalties(course_dir):
     row = rows(course)["ann"]
     assert (row["late_by"], row["penalty"], row["score"]) == ("0", "0", "5"), row
     assert "0 graded" in grade(course, *policy).stdout  # nothing changed since
+    # D9: a run without the policy grades again and says why
+    proc = grade(course)
+    assert ("tiny: grading settings changed (late policy 10%/h:50% -> none): 1 graded before "
+            "graded again") in proc.stdout, proc.stdout
 
 
 def test_an_unreachable_scheduler_changes_no_record(course_dir):
