@@ -351,6 +351,17 @@ def test_a_moodle_participant_id_is_never_taken_for_a_student_id(course_dir, tmp
     assert ("matched by name only: no roster student has Moodle participant id 5021; "
             "'Åsa Øberg' is the name of 5030") in proc.stderr, proc.stderr
 
+    # D8: the same bytes in a later download (entries stamped anew) keep the first time
+    stamp = (course / "submitted/5030/tiny/timestamp.txt").read_text()
+    again = tmp_path / "again.zip"
+    with zipfile.ZipFile(archive) as old, zipfile.ZipFile(again, "w") as zf:
+        for info in old.infolist():
+            info.date_time = (2026, 12, 9, 13, 0, 0)
+            zf.writestr(info, old.read(info.filename))
+    proc = dlcourse("collect", "tiny", again, cwd=course)
+    assert "copied 0 new, 0 changed; 1 unchanged" in proc.stdout, proc.stdout
+    assert (course / "submitted/5030/tiny/timestamp.txt").read_text() == stamp
+
 
 def renamed(nb, prefix: str):
     """``nb`` with every grade id prefixed: the notebook of another assignment."""
