@@ -227,7 +227,7 @@ def _due_dates(course: Course, assignment: str) -> dict:
             a = gb.find_assignment(assignment)
         except MissingEntry:
             return {None: ""}
-        due = f" due={a.duedate}"
+        due = f" due={a.duedate}" if a.duedate else ""  # none: the hash of before
         out = {None: due}
         for sub in a.submissions:
             if sub.extension is not None:
