@@ -173,7 +173,7 @@ def dask_cluster(workdir: str):
         port = sock.getsockname()[1]
     address = f"tcp://127.0.0.1:{port}"
     env = tools_env(dict(os.environ, DLCOURSE_SANDBOX="1",
-                         DLGRADE_WORKER_DIR=os.path.join(workdir, "stations")))
+                         DLCOURSE_STATION_DIR=os.path.join(workdir, "stations")))
     dask = os.path.join(BIN, "dask")
     procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
                                "--no-dashboard"], cwd=workdir, env=env, start_new_session=True,

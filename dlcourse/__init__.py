@@ -1,14 +1,25 @@
 """dlcourse: the support package of the Introduction to Deep Learning course.
 
-One small module per lecture concept (``data``, ``linear``, ``neuron``,
-``activations``, ``losses``, ``layers``, ``dropout``, ``normalization``, ``mlp``,
-``cnn``, ``rnn``, ``lstm``, ``recall`` (the sign-recall memory task), ``attention``,
-``transformer``, ``optim``, ``gradcheck``, ``plotting``). The chapters import from here;
-the exercise notebooks ask students to write the same functions themselves. Three
-modules are infrastructure rather than lecture concepts: ``mlp_engine`` (the fast
-in-place loop behind ``MLP.fit``), ``mlp_batchnorm`` (the slower loop behind
-``MLP(..., batch_norm=True)``, composed of the pure functions) and ``training``
-(mini-batches, validation data and early stopping, shared by the models).
+The modules (tests/test_structure.py checks that this list names every one):
+
+- Lecture concepts, in course order: ``data`` (data sets and splits), ``linear`` (least
+  squares, logistic regression), ``neuron``, ``activations``, ``losses``, ``layers`` (the dense
+  layer, and one import place for every layer), ``conv`` (convolution and pooling),
+  ``recurrent`` (the RNN layer and its backward through time), ``dropout``,
+  ``normalization`` (batch and layer norm), ``mlp``, ``cnn``, ``rnn`` (training a small RNN),
+  ``lstm``, ``recall`` (the sign-recall memory task), ``attention``, ``transformer``,
+  ``optim`` (optimisers, gradient clipping), ``gradcheck``, ``plotting``, ``hand_example``
+  (the lecture's worked example).
+- Infrastructure behind the models: ``mlp_engine`` (the fast in-place loop behind
+  ``MLP.fit``), ``mlp_batchnorm`` (the loop behind ``MLP(..., batch_norm=True)``, composed of
+  the pure functions), ``training`` (mini-batches, validation data, early stopping),
+  ``_validation`` (the argument checks every module shares), ``assets`` (the site's files).
+- Exercises: ``testing`` (the assertions test cells use), ``checks`` (the visible checks of each
+  exercise, one module per assignment), ``exercise_cells`` (a notebook's structure checked
+  without nbgrader), ``selfcheck`` and ``cli`` (``dlcourse check``).
+
+The chapters import from here; the exercise notebooks ask students to write the same functions
+themselves.
 
 Layout used everywhere: rows are samples, ``X`` has shape
 ``(n_samples, n_features)`` and a dense layer computes ``Z = X @ W + b`` with

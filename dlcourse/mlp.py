@@ -846,39 +846,18 @@ class MLP:
             validation_data = (X_val, y_val)
         l2 = 0.0 if decoupled else self.weight_decay
         decay = self.weight_decay if decoupled else 0.0
+        # the same options reach either loop: the fast engine, or batch norm's plain loop
+        options = dict(batch_size=batch_size, rng=self._rng, weight_decay=l2,
+                       decoupled_decay=decay, validation_data=validation_data,
+                       patience=patience, dropout=self.dropout)
+        optimizer = make_optimizer(base, lr)
         if self.batch_norm:
             new_params, self.running_stats, losses, stopper = fit_bn_mlp(
-                X,
-                y,
-                params,
-                self.running_stats,
-                self.hidden_activation,
-                make_optimizer(base, lr),
-                n_epochs,
-                batch_size=batch_size,
-                rng=self._rng,
-                weight_decay=l2,
-                decoupled_decay=decay,
-                validation_data=validation_data,
-                patience=patience,
-                dropout=self.dropout,
-            )
+                X, y, params, self.running_stats, self.hidden_activation, optimizer, n_epochs,
+                **options)
         else:
             new_params, losses, stopper = fit_mlp(
-                X,
-                y,
-                params,
-                self.hidden_activation,
-                make_optimizer(base, lr),
-                n_epochs,
-                batch_size=batch_size,
-                rng=self._rng,
-                weight_decay=l2,
-                validation_data=validation_data,
-                patience=patience,
-                dropout=self.dropout,
-                decoupled_decay=decay,
-            )
+                X, y, params, self.hidden_activation, optimizer, n_epochs, **options)
         self.params = new_params
         self.decoupled_decay_ = decoupled
         self.loss_history_ = losses

@@ -25,7 +25,9 @@ between them free of circles):
   one student at a time), :mod:`~dlgrade.grader_memory` (its memory cap),
   :mod:`~dlgrade.sanitize` (original tests put back), :mod:`~dlgrade.scan` (static scan for
   code that defeats the tests), :mod:`~dlgrade.outputs` (output caps),
-  :mod:`~dlgrade.kernel_channels` (bounded channels to the kernel).
+  :mod:`~dlgrade.kernel_channels` (bounded channels to the kernel), :mod:`~dlgrade.commits`
+  (one gradebook commit per notebook, not per cell), :mod:`~dlgrade.speedups` (nbgrader's
+  cell-metadata check with one validator per schema).
 - The trusted judge (tests run outside the student's kernel): :mod:`~dlgrade.judge` (the
   preprocessor and the channel), :mod:`~dlgrade.judge_agent` (the kernel side),
   :mod:`~dlgrade.judge_wire` (the wire format), :mod:`~dlgrade.judge_source` (own work read

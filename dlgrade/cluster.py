@@ -42,10 +42,28 @@ from pathlib import Path
 from . import safe_files
 from .course import CONFIG_NAME, Course, ensure_tools_on_path
 
-#: Environment variable naming the folder where workers keep their private course folders.
-WORKDIR_ENV = "DLGRADE_WORKER_DIR"
-#: Prefix of those folders (``<prefix><pid>-<random>``); folders of dead workers are removed.
-STATION_PREFIX = "dlgrade-worker-"
+#: Environment variable naming the folder where each Dask worker keeps its station (its private
+#: copy of the course); ``DLGRADE_WORKER_DIR``, its old name, is still read, with a warning.
+STATION_DIR_ENV = "DLCOURSE_STATION_DIR"
+OLD_STATION_DIR_ENV = "DLGRADE_WORKER_DIR"
+#: Prefix of the station folders (``<prefix><pid>-<random>``); folders of dead workers are
+#: removed, also those made under the old prefix.
+STATION_PREFIX = "dlcourse-station-"
+OLD_STATION_PREFIXES = ("dlgrade-worker-",)
+
+
+def station_dir() -> str:
+    """Where stations live: ``$DLCOURSE_STATION_DIR``, else the old ``$DLGRADE_WORKER_DIR``
+    (deprecated), else ``/var/tmp`` (not ``/tmp``, which the kernel sandbox replaces)."""
+    if os.environ.get(STATION_DIR_ENV):
+        return os.environ[STATION_DIR_ENV]
+    if os.environ.get(OLD_STATION_DIR_ENV):
+        import warnings
+
+        warnings.warn(f"{OLD_STATION_DIR_ENV} is deprecated: set {STATION_DIR_ENV} instead",
+                      DeprecationWarning, stacklevel=2)
+        return os.environ[OLD_STATION_DIR_ENV]
+    return "/var/tmp"
 KILLED_REASON = ("the Dask worker died while grading it (killed by the submission, "
                  "or its host went away)")
 
@@ -130,7 +148,7 @@ class Station:
     """One course bundle on one Dask worker: a private course folder and its grading child."""
 
     def __init__(self, bundle: dict, log_dir: str | None, hide: list[str], name: str):
-        base = os.environ.get(WORKDIR_ENV) or "/var/tmp"
+        base = station_dir()
         Path(base).mkdir(parents=True, exist_ok=True)
         sweep_stale_stations(base)
         # not under /tmp: the kernel sandbox replaces /tmp wholesale
@@ -304,13 +322,18 @@ def stop_command(proc, grace: float = 60.0) -> None:
 
 def sweep_stale_stations(base: str) -> None:
     """Remove station folders left behind by workers that died (their pid no longer runs)."""
-    for path in Path(base).glob(f"{STATION_PREFIX}*"):
-        try:
-            pid = int(path.name[len(STATION_PREFIX):].split("-")[0])
-        except ValueError:
-            continue
-        if pid != os.getpid() and not Path(f"/proc/{pid}").exists():
-            shutil.rmtree(path, ignore_errors=True)
+    for prefix in (STATION_PREFIX, *OLD_STATION_PREFIXES):
+        for path in Path(base).glob(f"{prefix}*"):
+            _remove_if_dead(path, prefix)
+
+
+def _remove_if_dead(path: Path, prefix: str) -> None:
+    try:
+        pid = int(path.name[len(prefix):].split("-")[0])
+    except ValueError:
+        return
+    if pid != os.getpid() and not Path(f"/proc/{pid}").exists():
+        shutil.rmtree(path, ignore_errors=True)
 
 
 _stations: dict[str, Station] = {}
@@ -352,7 +375,7 @@ def close_stations() -> None:
         for station in _stations.values():
             station.close()
         _stations.clear()
-    sweep_stale_stations(os.environ.get(WORKDIR_ENV) or "/var/tmp")
+    sweep_stale_stations(station_dir())
 
 
 def dask_setup(worker=None) -> None:

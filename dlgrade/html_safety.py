@@ -147,9 +147,37 @@ class SanitizeStudentContent(Preprocessor):
                 elif key.startswith("image/") and not re.fullmatch(
                         r"[A-Za-z0-9+/=\s]*", value if isinstance(value, str) else ""):
                     del data[key]
-            if "text/html" in output.get("metadata", {}):
-                output.metadata["text/html"].pop("isolated", None)  # no iframe either
+            output["metadata"] = _safe_output_metadata(output.get("metadata", {}), data)
         return cell, resources
+
+
+def _size(value) -> int | None:
+    """A picture's width or height as templates may print it: a plain whole number, or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) and 0 <= value <= 100_000:
+        return value
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 6:
+        return int(value.strip())
+    return None
+
+
+def _safe_output_metadata(metadata, data) -> dict:
+    """The only output metadata a page is built from: each kept picture's ``width`` and
+    ``height`` as whole numbers. nbconvert's templates print these values into ``<img>``
+    attributes without quotes, so a "width" of ``1 onerror=...`` became a script handler;
+    everything else (``isolated``: an iframe, ``unconfined``, ...) is dropped."""
+    safe: dict = {}
+    if not isinstance(metadata, dict):
+        return safe
+    for mime, entry in metadata.items():
+        if mime not in data or not isinstance(entry, dict):
+            continue
+        sizes = {k: _size(entry.get(k)) for k in ("width", "height")}
+        sizes = {k: v for k, v in sizes.items() if v is not None}
+        if sizes:
+            safe[mime] = sizes
+    return safe
 
 
 def with_csp(html: str) -> str:

@@ -72,9 +72,46 @@ def _register(value) -> int:
 def _as_ref(value):
     if getattr(value, "_judge_callback", None) is not None:
         return {"t": "cb", "id": value._judge_callback}
-    cls = type(value)
     return {"t": "ref", "id": _register(value), "name": str(getattr(value, "__name__", ""))[:200],
-            "type": f"{cls.__module__}.{cls.__qualname__}"[:300], "callable": callable(value)}
+            "type": _type_name(type(value))[:300], "callable": callable(value)}
+
+
+def _library_file(filename: str) -> bool:
+    """Whether ``filename`` is a file of the installed libraries (site-packages, the standard
+    library), not a notebook cell, an exec'd string or a file beside the notebook."""
+    import os
+    import sysconfig
+
+    if not filename or filename.startswith("<"):
+        return False
+    path = os.path.realpath(filename)
+    roots = {os.path.realpath(sysconfig.get_paths()[key]) for key in ("purelib", "platlib",
+                                                                        "stdlib", "platstdlib")}
+    return any(path.startswith(root + os.sep) for root in roots)
+
+
+def _type_name(cls) -> str:
+    """``module.qualname`` of ``cls`` when it is the class its module really defines (found
+    there under that name, its own functions compiled from library files); otherwise a name
+    the judge resolves to no class. The module and name are the student's to set: a class of
+    the notebook that calls itself ``sklearn...MLPClassifier`` passed ``isinstance`` checks
+    (hostile review of issue 21)."""
+    import sys
+
+    module = sys.modules.get(getattr(cls, "__module__", None) or "")
+    found = module
+    for part in str(getattr(cls, "__qualname__", "")).split("."):
+        found = getattr(found, part, None)
+    genuine = module is not None and found is cls
+    if genuine:
+        for member in vars(cls).values():
+            code = getattr(getattr(member, "__func__", member), "__code__", None)
+            if code is not None and not _library_file(code.co_filename):
+                genuine = False
+                break
+    if genuine:
+        return f"{cls.__module__}.{cls.__qualname__}"
+    return f"__student__.{getattr(cls, '__qualname__', 'object')}"
 
 
 def _send(value):

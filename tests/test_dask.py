@@ -55,7 +55,7 @@ def _processes_with(marker: str) -> list[int]:
     found = []
     for proc in psutil.process_iter():
         try:
-            if proc.environ().get("DLGRADE_TEST_MARKER") == marker:
+            if proc.environ().get("DLCOURSE_TEST_MARKER") == marker:
                 found.append(proc.pid)
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             pass
@@ -70,8 +70,8 @@ class Cluster:
         base = "/srv" if os.access("/srv", os.W_OK) else None
         self.workdir = Path(tempfile.mkdtemp(prefix="dlgrade-dask-", dir=base))
         os.chmod(self.workdir, 0o755)
-        self.env = {**os.environ, "DLGRADE_TEST_MARKER": self.marker,
-                    "DLGRADE_WORKER_DIR": str(self.workdir / "stations"),
+        self.env = {**os.environ, "DLCOURSE_TEST_MARKER": self.marker,
+                    "DLCOURSE_STATION_DIR": str(self.workdir / "stations"),
                     "DLCOURSE_SANDBOX_MEMORY": "1G",
                     "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"}
         port = free_port()

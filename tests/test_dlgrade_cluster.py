@@ -5,11 +5,15 @@ Grading on a real scheduler and workers in tests/test_dask.py (slow)."""
 import os
 import subprocess
 
+import pytest
+
 from dlgrade.cluster import (
+    OLD_STATION_PREFIXES,
     STATION_PREFIX,
     clear_local,
     course_bundle,
     instructor_paths,
+    station_dir,
     store_artifacts,
     sweep_stale_stations,
     task_key,
@@ -78,8 +82,22 @@ def test_sweep_removes_folders_of_dead_workers_only(tmp_path):
     other = tmp_path / "unrelated"
     for path in (gone, mine, other):
         path.mkdir()
+    old_gone = tmp_path / f"{OLD_STATION_PREFIXES[0]}{dead.pid}-x3"
+    old_gone.mkdir()
     sweep_stale_stations(str(tmp_path))
     assert not gone.exists() and mine.exists() and other.exists()
+    assert not old_gone.exists(), "folders made under the old name are swept too"
+
+
+def test_station_dir_reads_the_new_name_then_the_old_one_with_a_warning(monkeypatch, tmp_path):
+    monkeypatch.delenv("DLCOURSE_STATION_DIR", raising=False)
+    monkeypatch.delenv("DLGRADE_WORKER_DIR", raising=False)
+    assert station_dir() == "/var/tmp"
+    monkeypatch.setenv("DLGRADE_WORKER_DIR", str(tmp_path / "old"))
+    with pytest.warns(DeprecationWarning, match="set DLCOURSE_STATION_DIR instead"):
+        assert station_dir() == str(tmp_path / "old")
+    monkeypatch.setenv("DLCOURSE_STATION_DIR", str(tmp_path / "new"))
+    assert station_dir() == str(tmp_path / "new")
 
 
 def test_instructor_paths_name_the_secrets_not_the_whole_folder(tmp_path):

@@ -62,3 +62,27 @@ def test_the_policy_goes_first_in_the_head_and_needs_a_page():
     assert with_csp(page) == page
     with pytest.raises(ValueError, match="html: expected a whole page"):
         with_csp("<p>fragment</p>")
+
+
+def test_a_pictures_size_in_its_output_metadata_cannot_carry_a_handler():
+    """nbconvert's template prints a picture's width and height into ``<img>`` unquoted: a
+    student's ``display(..., metadata={"image/png": {"width": "1 onerror=..."}})`` made an
+    ``onerror`` handler in feedback and formgrader pages (hostile review, issue 21)."""
+    payloads = [
+        ({"image/png": "iVBORw0KGgo="}, {"image/png": {"width": "1 onerror=window.pwn=1"}}),
+        ({"image/jpeg": "iVBORw0KGgo="}, {"image/jpeg": {"height": "1 onerror=window.pwn=2"}}),
+        ({"image/png": "iVBORw0KGgo="}, {"image/png": {"width": 40, "height": "30",
+                                                       "unconfined": True},
+                                         "isolated": True}),
+    ]
+    outputs = [nbformat.v4.new_output("display_data", data=data, metadata=meta)
+               for data, meta in payloads]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=outputs)])
+    plain, _ = HTMLExporter().from_notebook_node(nb)
+    assert re.search(r"<img[^>]*\sonerror=", _body(plain)), "control: the attack works unprotected"
+    html, _ = CSPHTMLExporter().from_notebook_node(nb)
+    body = _body(html)
+    assert re.search(r"<[a-zA-Z][^>]*\son\w+\s*=", body) is None
+    assert "pwn" not in body
+    assert re.search(r'<img[^>]*width="?40"?[^>]*height="?30"?', body) or \
+        re.search(r'<img[^>]*height="?30"?[^>]*width="?40"?', body), "honest sizes are kept"

@@ -176,6 +176,18 @@ def apply_twice(f, x):
 def fit(X, y):
     return LinearRegression().fit(X, y)
 
+class FakeRegression:
+    __module__ = "sklearn.linear_model._base"
+    __qualname__ = "LinearRegression"
+    def predict(self, X):
+        return np.zeros(len(X))
+
+FakeByType = type("LinearRegression", (), {"__module__": "sklearn.linear_model._base",
+                                           "predict": lambda self, X: np.zeros(len(X))})
+
+def fake_fit(X, y, by_type=False):
+    return FakeByType() if by_type else FakeRegression()
+
 def gives_object_array():
     return np.array([print, 1], dtype=object)
 
@@ -204,7 +216,7 @@ def _kernel():
     channel = Channel(km.get_connection_info(session=False), timeout=5,
                       interrupt=km.interrupt_kernel)
     names = channel.get({"echo", "sigmoid", "overflows", "fails", "talks", "scale_in_place",
-                         "draw", "apply_twice", "fit", "gives_object_array", "loops",
+                         "draw", "apply_twice", "fit", "fake_fit", "gives_object_array", "loops",
                          "naps", "answer", "not_defined", "zeroes_and_lies",
                          "nudge_and_restore", "nudge_a_copy", "hushed_sigmoid",
                          "reseeds"})
@@ -379,6 +391,20 @@ def test_a_handle_stays_in_the_kernel_and_its_methods_work(kernel):
     model = ns["fit"](np.array([[0.0], [1.0], [2.0]]), np.array([1.0, 3.0, 5.0]))
     assert type(model) is Remote and isinstance(model, LinearRegression)
     assert np.allclose(model.coef_, [2.0]) and np.allclose(model.predict([[3.0]]), [7.0])
+
+
+def test_a_class_that_names_itself_after_a_library_class_is_not_that_class(kernel):
+    """A notebook class with ``__module__``/``__qualname__`` of scikit-learn's
+    ``LinearRegression`` (set in its body or through ``type(...)``) passed ``isinstance``
+    (hostile review of issue 21: 06's fit_mlp_classifier without a network)."""
+    from sklearn.linear_model import LinearRegression
+
+    _, ns = kernel
+    for by_type in (False, True):
+        model = ns["fake_fit"](np.zeros((2, 1)), np.zeros(2), by_type=by_type)
+        assert type(model) is Remote and not isinstance(model, LinearRegression), by_type
+    real = ns["fit"](np.array([[0.0], [1.0]]), np.array([1.0, 3.0]))
+    assert isinstance(real, LinearRegression)
 
 
 def test_object_arrays_stay_in_the_kernel(kernel):

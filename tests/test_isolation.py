@@ -153,6 +153,42 @@ def test_kernel_cannot_read_solutions_gradebook_or_other_students(course):
     os.remove(os.path.join(workdir, "scratch.txt"))
 
 
+def test_kernel_cannot_read_the_solutions_of_the_checkout_it_imports_dlcourse_from(tmp_path):
+    """An editable install (``make install``) puts the package beside ``solutions/`` (every
+    exercise's hidden tests) and ``tests/independent`` (correct answers): a kernel found them
+    from ``np.__file__`` or ``dlcourse.__file__`` and printed them into its feedback (hostile
+    review of issue 21). The sandbox hides the checkout's private folders."""
+    from dlgrade.sandbox.policy import checkout_private_dirs
+
+    private = checkout_private_dirs()
+    if not private:
+        pytest.skip("dlcourse is not imported from a source checkout here")
+    code = """
+import json, os, dlcourse
+checkout = os.path.dirname(os.path.dirname(dlcourse.__file__))
+seen = {}
+for rel in ("solutions/02_neuron/02_neuron.ipynb", "tests/independent/ex02_neuron.py"):
+    try:
+        with open(os.path.join(checkout, rel)) as fh:
+            seen[rel] = "BEGIN HIDDEN" in fh.read() or "VARIANTS" in fh.read() or "read"
+    except OSError as error:
+        seen[rel] = type(error).__name__
+import dlcourse.activations
+seen["package"] = float(dlcourse.activations.sigmoid(0.0))
+print(json.dumps(seen))
+"""
+    seen = json.loads(run_code(code, cwd=str(tmp_path)).stdout)
+    assert seen["package"] == 0.5  # the package itself stays importable
+    assert seen["solutions/02_neuron/02_neuron.ipynb"] in ("FileNotFoundError", "PermissionError")
+    assert seen["tests/independent/ex02_neuron.py"] in ("FileNotFoundError", "PermissionError")
+    # Control: without the sandbox the same code reads them.
+    leaked = json.loads(run_code(code, cwd=str(tmp_path), env=OFF).stdout)
+    assert leaked["solutions/02_neuron/02_neuron.ipynb"] is True
+    assert leaked["tests/independent/ex02_neuron.py"] is not False
+    assert leaked["tests/independent/ex02_neuron.py"] not in ("FileNotFoundError",
+                                                             "PermissionError")
+
+
 def test_kernel_has_no_network(tmp_path):
     server = socket.socket()
     server.bind(("127.0.0.1", 0))

@@ -110,3 +110,18 @@ def test_the_teaching_package_never_imports_the_grading_tool():
     leaks = {name: sorted(t for t in targets if t.startswith("dlgrade"))
              for name, targets in graph.items() if name.startswith("dlcourse")}
     assert {name: t for name, t in leaks.items() if t} == {}
+
+
+def test_each_package_docstring_names_every_module_it_has():
+    """The module maps in dlcourse/__init__.py and dlgrade/__init__.py match the files."""
+    import dlcourse
+    import dlgrade
+
+    for package in (dlcourse, dlgrade):
+        folder = ROOT / package.__name__
+        names = {p.stem for p in folder.glob("*.py") if p.stem != "__init__"}
+        names |= {p.parent.name for p in folder.glob("*/__init__.py")}
+        missing = sorted(n for n in names
+                         if f"``{n}``" not in package.__doc__
+                         and f"{package.__name__}.{n}`" not in package.__doc__)
+        assert missing == [], f"{package.__name__}/__init__.py does not name {missing}"

@@ -38,6 +38,11 @@ HIDDEN_DIRS = ("solutions", "source", "submitted", "autograded", "feedback", "gr
 #: Files (glob patterns, relative to the course folder) a student's kernel must not read.
 HIDDEN_FILES = ("gradebook.db*", "*.db", "*.sqlite", "*.sqlite3", "nbgrader_config.py",
                 ".nbgrader.log", "*.log")
+#: Folders of a source checkout of the course (where an editable install of ``dlcourse`` lives,
+#: beside ``pyproject.toml``) that a student's kernel must not read: every exercise's solutions
+#: and hidden tests, the independent answers, and the history holding all of them.
+CHECKOUT_PRIVATE_DIRS = ("solutions", "tests", ".git", "source", "submitted", "autograded",
+                         "feedback", "grading")
 #: Environment variables never passed to a student's kernel (they may hold credentials).
 SECRET_ENV_MARKERS = ("PASSWORD", "SECRET", "TOKEN", "CREDENTIAL", "DATABASE_URL", "_KEY")
 SECRET_ENV_PREFIXES = ("PG", "AWS_", "GITHUB_", "SSH_")
@@ -102,6 +107,23 @@ def find_course_root(workdir: str, env) -> str | None:
         path = parent
 
 
+def checkout_private_dirs() -> list[str]:
+    """The :data:`CHECKOUT_PRIVATE_DIRS` of the source checkout the ``dlcourse`` package is
+    imported from (an editable install, as ``make install`` makes), or none for an installed
+    wheel. A kernel imports the package from there and reads what is world-readable, so without
+    this it could read ``solutions/`` beside it (hostile review of issue 21)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("dlcourse")
+    if spec is None or not spec.origin:
+        return []
+    checkout = os.path.dirname(os.path.dirname(os.path.realpath(spec.origin)))
+    if not os.path.isfile(os.path.join(checkout, "pyproject.toml")):
+        return []
+    return [os.path.join(checkout, name) for name in CHECKOUT_PRIVATE_DIRS
+            if os.path.isdir(os.path.join(checkout, name))]
+
+
 @dataclass
 class Policy:
     """Everything :func:`dlgrade.sandbox.jail.enter` needs."""
@@ -139,6 +161,8 @@ class Policy:
         for path in extra:
             path = os.path.realpath(os.path.join(root or workdir, path))
             (hide_dirs if os.path.isdir(path) else hide_files).append(path)
+        hide_dirs.extend(d for d in checkout_private_dirs()
+                         if not (workdir + os.sep).startswith(d + os.sep))
 
         def limit(key, name, size=True):
             text = env.get(f"DLCOURSE_SANDBOX_{name}", DEFAULTS[key])
