@@ -48,7 +48,8 @@ class NotebookReport:
     path : Path
         The notebook checked.
     results : list of CheckResult
-        One entry per function, in notebook order; ``status`` is ``"pass"`` or ``"fail"``.
+        One entry per function, in notebook order; ``status`` is ``"pass"``, ``"fail"``, or
+        ``"problem"`` (not checked: its test cell was modified).
     problems : list of str
         Problems with the notebook itself (a modified locked cell, a changed cell type,
         no test cells).
@@ -67,7 +68,7 @@ class NotebookReport:
         lines = [f"Checking {self.path} (visible tests; hidden tests run at grading time)", ""]
         width = max((len(r.function) for r in self.results), default=10)
         for result in self.results:
-            label = "PASS" if result.passed else "FAIL"
+            label = {"pass": "PASS", "problem": "PROBLEM"}.get(result.status, "FAIL")
             lines.append(f"  {label}  {result.function:<{width}}  {result.message}".rstrip())
         lines += [f"  PROBLEM  {problem}" for problem in self.problems]
         passed = sum(r.passed for r in self.results)
@@ -210,6 +211,14 @@ def check_notebook(path: str | Path, timeout: int = 120) -> NotebookReport:
         died = _run(notebook, path.resolve().parent, timeout)
         if died:
             problems.append(died)
+    def edited(function: str) -> list[str]:
+        """The function's test cells whose source differs from the release."""
+        return [notebook.cells[i].metadata["nbgrader"]["grade_id"]
+                for i in cells.tests.get(function, [])
+                if "checksum" in notebook.cells[i].metadata.get("nbgrader", {})
+                and exercise_cells.checksum(notebook.cells[i])
+                != notebook.cells[i].metadata["nbgrader"]["checksum"]]
+
     results = []
     for function in cells.functions:
         ran = [notebook.cells[i] for i in cells.tests.get(function, [])]
@@ -222,6 +231,11 @@ def check_notebook(path: str | Path, timeout: int = 120) -> NotebookReport:
         elif not_run or not all(cell.get("execution_count") or not cell.source.strip()
                                 for cell in ran):
             results.append(CheckResult(function, "fail", "not run"))
+        elif edited(function):
+            # the student's own version of the test passing says nothing about the function
+            results.append(CheckResult(function, "problem", "not checked: its test cell "
+                                       + ", ".join(edited(function)) + " was modified; restore "
+                                       "it from the original notebook"))
         elif errors:
             results.append(CheckResult(function, "fail", _last_line(errors[0])))
         else:

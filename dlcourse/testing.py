@@ -691,7 +691,8 @@ class CheckResult:
     """Outcome of one function's visible checks.
 
     ``status`` is one of ``"pass"``, ``"fail"``, ``"not implemented"``,
-    ``"not defined"``, ``"error"``.
+    ``"not defined"``, ``"error"``, ``"problem"`` (``dlcourse check``: the function's test
+    cell was modified, so it was not checked).
     """
 
     function: str

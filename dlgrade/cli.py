@@ -82,6 +82,8 @@ def release(ctx, assignments, db, due, timezone):
                     click.echo(f"  due date changed: {old:%Y-%m-%d %H:%M} UTC -> "
                                f"{due_utc:%Y-%m-%d %H:%M} UTC ({local_time(old, timezone)} -> "
                                f"{local_time(due_utc, timezone)} {timezone})")
+                    click.echo(f"  students graded before get their late penalties from the "
+                               f"new date at the next `dlcourse grade {name}`")
         else:
             failed += 1
             click.echo(f"FAILED {name}:\n{res.get('log', '')}{res.get('error', '')}", err=True)
@@ -227,6 +229,9 @@ def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel
         click.echo(f"{assignment}: interrupted before grading began; nothing was changed",
                    err=True)
         sys.exit(130)
+    if run.settings_change:
+        click.echo(f"{assignment}: grading settings changed ({run.settings_change}): "
+                   f"{len(run.resettled)} graded before graded again")
     click.echo(f"{assignment}: {len(run.graded)} graded ({len(run.flagged)} need manual "
                f"grading), {len(run.failed)} failed, {len(run.skipped)} unchanged (skipped) "
                f"in {run.seconds:.1f} s")

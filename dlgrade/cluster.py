@@ -349,7 +349,14 @@ def grade_submission(bundle: dict, student: str, files: dict, deadline: float,
         if station is None:
             name = _worker_name()
             station = _stations[bundle["digest"]] = Station(bundle, log_dir, list(hide), name)
-        return station.grade(student, files, deadline, startup_timeout)
+        try:
+            return station.grade(student, files, deadline, startup_timeout)
+        except Exception:
+            if station.child is None:  # its grading child could not start (a worker without
+                # the preload has no teardown either): leave no course folder behind
+                _stations.pop(bundle["digest"], None)
+                station.close()
+            raise
 
 
 def _worker_name() -> str:
@@ -460,6 +467,8 @@ class DaskPool:
         self.deadline, self.startup_timeout, self.logs = deadline, startup_timeout, logs
         self.workers, self.scheduler = workers, scheduler
         self.pending: dict = {}
+        #: students whose grading task was sent (it may have changed their gradebook entry)
+        self.started: set = set()
         self._session = None  # the client of opened()
 
     @property
@@ -563,6 +572,7 @@ class DaskPool:
                             str(self.logs), tuple(hide), self.startup_timeout,
                             key=keys[student], workers=[address], allow_other_workers=True)
                         running[future] = (student, address)
+                        self.started.add(student)
                     if not running:
                         continue
                     with contextlib.suppress(TimeoutError):
@@ -609,6 +619,7 @@ class DaskPool:
         station = Station(course_bundle(self.course, self.assignment), str(self.logs),
                           instructor_paths(self.course), "local")
         self.pending = {student: student}
+        self.started.add(student)
         try:
             # the same safe read as a batch's (dlgrade.safe_files): refused files are a finding
             files, refused = safe_files.read_folder(
@@ -670,20 +681,26 @@ class DaskPool:
 
         from .worker import clear_student
 
-        clear_local(self.course, self.assignment, student)
         try:
             result, artifacts = future.result()
         except KilledWorker:
+            clear_local(self.course, self.assignment, student)
             with contextlib.suppress(Exception):
                 clear_student(self.course, self.assignment, student)
             return {"status": "failed", "reason": KILLED_REASON}
         except Exception as exc:  # noqa: BLE001 - the grading child could not start, ...
+            if "daemonic processes are not allowed to have children" in str(exc):
+                # the worker's set-up, not the student's submission: nothing of the student
+                # was touched (the child never started); the whole run stops
+                self.started.discard(student)
+                raise ClusterGone(f"{PRELOAD_REASON}; grading stopped, the students not "
+                                  "graded yet keep their earlier results") from None
+            clear_local(self.course, self.assignment, student)
             with contextlib.suppress(Exception):
                 clear_student(self.course, self.assignment, student)
             from .worker import plain_reason
 
-            if "daemonic processes are not allowed to have children" in str(exc):
-                return {"status": "failed", "reason": PRELOAD_REASON}
             return {"status": "failed", "reason": plain_reason(f"{type(exc).__name__}: {exc}")}
+        clear_local(self.course, self.assignment, student)
         store_artifacts(self.course, self.assignment, student, artifacts)
         return result

@@ -209,10 +209,13 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
             if content is None:
                 continue
             if dest.is_file() and dest.read_bytes() == content and stamp_file.exists() and (
-                    stamp_file.read_text().strip() == stamp or (file_id and file_id == known_id)):
-                # the same Canvas file downloaded again keeps its first submission time
+                    stamp_file.read_text().strip() == stamp or student not in given):
+                # the same bytes collected again (a new download stamps its entries anew)
+                # keep their first submission time; only --timestamps sets another one
                 result.submitted_at[student] = stamp_file.read_text().strip()
                 result.unchanged.append(rel)
+                if file_id and not dry_run:
+                    record[student] = max(file_id, known_id or "0", key=int)
                 continue
             (result.updated if dest.exists() else result.added).append(rel)
             if not dry_run:

@@ -18,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from .cluster import DaskPool
+from .cluster import ClusterGone, DaskPool
 from .course import Course, ensure_tools_on_path
 from .report import open_statuses, write_outputs
 from .status import read_statuses, write_status
@@ -125,6 +125,10 @@ class GradeRun:
     open: list = field(default_factory=list)
     #: students this run set out to grade (new, changed, or all with ``force``)
     todo: list = field(default_factory=list)
+    #: ``"late policy 10%/h:50% -> none"`` when grading settings changed since the students
+    #: in :attr:`resettled` were graded (so they are graded again); ``""`` otherwise
+    settings_change: str = ""
+    resettled: list = field(default_factory=list)
 
     def interrupted_line(self) -> str:
         """The one line an interrupted run ends with: what was kept, how to go on."""
@@ -162,15 +166,73 @@ def _to_grade(course: Course, assignment: str, students: list[str], key: str,
     """``(to grade, unchanged, hashes)``: a student is graded again when forced, never graded,
     or when the submission, the source notebooks or the settings changed."""
     old = read_statuses(course, assignment)
+    dates = _due_dates(course, assignment)
     todo, unchanged, hashes = [], [], {}
     for student in students:
-        hashes[student] = submission_hash(course, assignment, student, key)
+        hashes[student] = submission_hash(course, assignment, student,
+                                          key + dates.get(student, dates[None]))
         prev = old.get(student)
         if force or not prev or prev.get("hash") != hashes[student]:
             todo.append(student)
         else:
             unchanged.append(student)
     return todo, unchanged, hashes
+
+
+def _late_text(late: dict) -> str:
+    """The late policy of a settings digest as ``--late-policy`` spells it."""
+    plugin = str((late.get("AssignLatePenalties") or {}).get("plugin_class", ""))
+    if plugin.endswith("PerHourPenalty"):
+        hour = late.get("PerHourPenalty") or {}
+        return f"{float(hour.get('per_hour', 0)) * 100:g}%/h:{float(hour.get('cap', 1)) * 100:g}%"
+    return str((late.get("LateSubmissionPlugin") or {}).get("penalty_method", "none"))
+
+
+def settings_change(old_key: str, new_key: str) -> str:
+    """What differs between two grading settings digests (:meth:`Course.grading_settings`),
+    in words; ``""`` when nothing a student's grade depends on changed.
+
+    >>> settings_change('{"late": {}, "timeout": 30}', '{"late": {}, "timeout": 60}')
+    'cell timeout 30 s -> 60 s'
+    """
+    import json
+
+    try:
+        old, new = json.loads(old_key), json.loads(new_key)
+    except ValueError:
+        return ""
+    parts = []
+    if _late_text(old.get("late") or {}) != _late_text(new.get("late") or {}):
+        parts.append(f"late policy {_late_text(old.get('late') or {})} -> "
+                     f"{_late_text(new.get('late') or {})}")
+    if old.get("timeout") != new.get("timeout"):
+        parts.append(f"cell timeout {old.get('timeout')} s -> {new.get('timeout')} s")
+    if old.get("kernel") != new.get("kernel"):
+        parts.append(f"kernel {old.get('kernel') or 'default'} -> {new.get('kernel') or 'default'}")
+    if old.get("db") != new.get("db"):
+        parts.append("gradebook changed")
+    return ", ".join(parts)
+
+
+def _due_dates(course: Course, assignment: str) -> dict:
+    """What the late penalty counts from, as text for the submission hash: the due date and,
+    per student with one, the extension (``{None: due date, student: due date + extension}``).
+    A due date or an extension changed after grading (``dlcourse release --due``, ``dlcourse
+    extend``, nbgrader's own tools) so grades the students again at the next run."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    coursedir = course.coursedir()
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+        try:
+            a = gb.find_assignment(assignment)
+        except MissingEntry:
+            return {None: ""}
+        due = f" due={a.duedate}" if a.duedate else ""  # none: the hash of before
+        out = {None: due}
+        for sub in a.submissions:
+            if sub.extension is not None:
+                out[sub.student.id] = f"{due} extension={sub.extension.total_seconds()}"
+    return out
 
 
 def _progress_bar(console, enabled: bool):
@@ -268,6 +330,12 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
         students, force = _only(students, only, assignment), True
     todo, run.skipped, hashes = _to_grade(course, assignment, students, key, force)
     run.todo = list(todo)
+    if not force:  # why students nothing of whom changed are graded again (review 23, D9)
+        old = read_statuses(course, assignment)
+        changes = {s: settings_change(old[s]["settings"], key) for s in todo
+                   if s in old and old[s].get("settings")}
+        run.resettled = sorted(s for s, words in changes.items() if words)
+        run.settings_change = "; ".join(sorted({w for w in changes.values() if w}))
 
     console = console or Console(stderr=True)
     bar = _progress_bar(console, progress)
@@ -277,7 +345,8 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
                     scheduler=scheduler)
 
     def finish(student: str, result: dict) -> None:
-        result = _name_the_other_assignment(course, assignment, student, result)
+        result = dict(_name_the_other_assignment(course, assignment, student, result),
+                      settings=key)
         result = _with_hand_grades(course, assignment, student, result)
         record = _record(course, run, student, hashes[student], result)
         bar.update(task, advance=1, done=len(run.graded), failed=len(run.failed),
@@ -285,15 +354,25 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
         if progress and record["status"] == "failed":
             console.print(f"{student}: failed ({record.get('reason')})")
 
-    _prepare(course, assignment, todo)
+    before: dict = {}
     try:
-        # the cluster first: its local workers are forked before the bar's thread starts
+        # the cluster first: its local workers are forked before the bar's thread starts;
+        # a scheduler that cannot be reached stops the run before any record is touched
         with _sigterm_as_interrupt(), pool.opened(todo), bar:
+            before = _prepare(course, assignment, todo)
             task = bar.add_task(f"grading {assignment}", total=len(todo), done=0, failed=0,
                                 remaining=len(todo))
             pool.run(todo, hashes, finish)
     except KeyboardInterrupt:
         raise Interrupted(run) from None
+    except ClusterGone:
+        # a cluster problem is nobody's submission: the students no task reached keep the
+        # records they had (the gradebook still holds their grades)
+        for student in todo:
+            if (student in before and student not in pool.started
+                    and student not in run.graded and student not in run.failed):
+                write_status(course, assignment, before[student])
+        raise
     finally:
         # also after Ctrl-C: grades.csv and the report say what the gradebook holds now
         run.outputs = write_outputs(course, assignment)
@@ -307,12 +386,13 @@ REGRADING = ("being graded again; if no run is going on, the last one was interr
              "`dlcourse grade` again")
 
 
-def _prepare(course: Course, assignment: str, todo: list[str]) -> None:
+def _prepare(course: Course, assignment: str, todo: list[str]) -> dict:
     """Before any gradebook entry is cleared: copy each student's hand grades to their file
     (:mod:`dlgrade.handgrades`) and mark their status as pending, so an interrupted run is
-    graded again by the next one, which restores the hand grades."""
+    graded again by the next one, which restores the hand grades. Returns the records the
+    students had before."""
     if not todo:
-        return
+        return {}
     from nbgrader.api import Gradebook
 
     from .handgrades import save_hand_grades
@@ -326,6 +406,7 @@ def _prepare(course: Course, assignment: str, todo: list[str]) -> None:
         if student in old:
             write_status(course, assignment, {"student": student, "assignment": assignment,
                                               "status": "pending", "reason": REGRADING})
+    return {s: old[s] for s in todo if s in old}
 
 
 def _name_the_other_assignment(course: Course, assignment: str, student: str,

@@ -77,6 +77,31 @@ def answer_keys(notebook_path: Path) -> dict[str, str]:
     return keys
 
 
+def is_hand_grade(grade, flagged=()) -> bool:
+    """Whether a gradebook grade holds a score given by hand: a ``manual_score`` that nobody
+    waits for (formgrader clears ``needs_manual_grade``), or one a script set without clearing
+    it, unless the grader itself put it there (``flagged``: the cells a finding zeroed)."""
+    if grade.manual_score is None:
+        return False
+    return not grade.needs_manual_grade or grade.name not in set(flagged)
+
+
+def waits_for_hand(grade, flagged=()) -> bool:
+    """Whether a gradebook grade still waits for a hand grade."""
+    return bool(grade.needs_manual_grade) and not is_hand_grade(grade, flagged)
+
+
+def flagged_cells(course: Course, assignment: str, student: str) -> list[str]:
+    """The cells the last grading run flagged (its status record's ``flagged_cells``)."""
+    from .status import status_path
+
+    try:
+        return json.loads(status_path(course, assignment, student).read_text()).get(
+            "flagged_cells") or []
+    except (OSError, ValueError, AttributeError):
+        return []
+
+
 def _autograded(course: Course, assignment: str, student: str, notebook: str) -> Path:
     return course.autograded_dir / student / assignment / f"{notebook}.ipynb"
 
@@ -92,10 +117,11 @@ def save_hand_grades(gb, course: Course, assignment: str, student: str) -> dict:
         submission = gb.find_submission(assignment, student)
     except MissingEntry:
         return saved
+    flagged = flagged_cells(course, assignment, student)
     for nb_sub in submission.notebooks:
         keys = None
         for grade in nb_sub.grades:
-            if grade.manual_score is None or grade.needs_manual_grade:
+            if not is_hand_grade(grade, flagged):
                 continue
             if keys is None:
                 keys = answer_keys(_autograded(course, assignment, student, nb_sub.name))
@@ -209,3 +235,62 @@ def mark(course: Course, assignment: str, student: str, cell: str, score: float 
         return {"score": max(0.0, float(submission.score) - penalty),
                 "max_score": float(submission.max_score), "penalty": penalty,
                 "notebook": notebook, "waiting": waiting}
+
+
+def hand_digest(submission, flagged=()) -> str:
+    """A digest of the hand grades and hand comments of one gradebook submission (``""`` when
+    it has none): the feedback page of a student is out of date when it was rendered with
+    another digest."""
+    items = []
+    for nb_sub in submission.notebooks:
+        for grade in nb_sub.grades:
+            if is_hand_grade(grade, flagged):
+                items.append(f"g {nb_sub.name}/{grade.name} {float(grade.manual_score)!r}")
+        for comment in nb_sub.comments:
+            if comment.manual_comment:
+                items.append(f"c {nb_sub.name}/{comment.name} {comment.manual_comment}")
+    if not items:
+        return ""
+    return hashlib.sha256("\n".join(sorted(items)).encode()).hexdigest()
+
+
+def refresh_feedback(course: Course, assignment: str) -> list[str]:
+    """Render again the feedback of every graded student whose hand grades or comments
+    changed since the page was made (``dlcourse mark``, formgrader, hand grades put back
+    after a regrade), so the page shows the score and comments the gradebook holds.
+
+    Students being graded now (``pending``), failed ones and those whose feedback is held or
+    could not be made are left alone. Returns the students whose pages were rendered again.
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from .status import read_statuses, write_status
+
+    records = {s: r for s, r in read_statuses(course, assignment).items()
+               if r.get("status") in ("graded", "needs manual grading") and r.get("feedback")}
+    if not records:
+        return []
+    stale = {}
+    coursedir = course.coursedir()
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+        for student, record in records.items():
+            try:
+                digest = hand_digest(gb.find_submission(assignment, student),
+                                     record.get("flagged_cells") or [])
+            except MissingEntry:
+                continue
+            if digest != record.get("feedback_hand", ""):
+                stale[student] = digest
+    if not stale:
+        return []
+    from .worker import Grader
+
+    grader = Grader(course, assignment)
+    for student, digest in sorted(stale.items()):
+        notes = []
+        files = grader._publish_feedback(student, notes)
+        record = dict(records[student], feedback=files, feedback_hand=digest)
+        if notes:
+            record["notes"] = list(record.get("notes") or []) + notes
+        write_status(course, assignment, record)
+    return sorted(stale)

@@ -78,19 +78,20 @@ def _names(student, system: str) -> set[str]:
 def identify(name: LmsName, roster) -> tuple[str | None, str]:
     """``(roster id, note)`` of an LMS name.
 
-    The LMS's own id decides: the roster student whose ``lms_user_id`` (else student id) is
-    the file's id. Only when no roster student has that id, the one student whose name folds
+    The LMS's own id decides: the roster student whose ``lms_user_id`` (the LMS id column of
+    the roster import) is the file's id; student ids are never compared with it. Only when no roster student has that id, the one student whose name folds
     to the file's name (for Canvas: among students without a Canvas id on record) is taken,
     and ``note`` says so (a warning to print). With no match,
     or several, the id is ``None`` and ``note`` says why.
     """
     what = {"canvas": "Canvas user id", "moodle": "Moodle participant id"}[name.system]
-    for field in ("lms_user_id", "id"):
-        hits = sorted(s.id for s in roster if name.uid and getattr(s, field) == name.uid)
-        if len(hits) > 1:
-            return None, f"{len(hits)} roster students have {what} {name.uid}: {', '.join(hits)}"
-        if hits:
-            return hits[0], ""
+    # only the LMS id on record: a student id (a matriculation number) that happens to equal
+    # the file's number is someone else's number, never a match
+    hits = sorted(s.id for s in roster if name.uid and s.lms_user_id == name.uid)
+    if len(hits) > 1:
+        return None, f"{len(hits)} roster students have {what} {name.uid}: {', '.join(hits)}"
+    if hits:
+        return hits[0], ""
     # a student whose Canvas id is on record and differs is someone else of the same name
     # (Moodle's participant ids are the assignment's own: a name is all there is to compare)
     hits = sorted(s.id for s in roster if not (name.system == "canvas" and s.lms_user_id)

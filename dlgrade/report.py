@@ -84,6 +84,7 @@ def _refresh_scores(course: Course, assignment: str, rows: list[dict]) -> None:
         from nbgrader.api import Gradebook, MissingEntry
 
         coursedir = course.coursedir()
+        from .handgrades import is_hand_grade, waits_for_hand
         from .late import late_fields
 
         with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
@@ -105,10 +106,11 @@ def _refresh_scores(course: Course, assignment: str, rows: list[dict]) -> None:
                 rec["max_score"] = float(sub.max_score)
                 rec["cells"] = {g.name: [float(g.score), float(g.max_score)]
                                 for nb in sub.notebooks for g in nb.grades}
+                flagged = rec.get("flagged_cells") or []
                 waiting = sorted(g.name for nb in sub.notebooks for g in nb.grades
-                                 if g.needs_manual_grade)
+                                 if waits_for_hand(g, flagged))
                 by_hand = sorted(g.name for nb in sub.notebooks for g in nb.grades
-                                 if g.manual_score is not None and not g.needs_manual_grade)
+                                 if is_hand_grade(g, flagged))
                 rec.update(current_status(rec, waiting, by_hand))
     except Exception:  # noqa: BLE001 - a report from the status files alone is still useful
         return
@@ -377,9 +379,13 @@ def open_statuses(course: Course, assignment: str, students=None) -> list[tuple[
 
 
 def write_outputs(course: Course, assignment: str) -> dict[str, str]:
-    """Write grades.csv, report.json and report.html; return their paths."""
+    """Write grades.csv, report.json and report.html, after rendering again the feedback
+    pages of students whose hand grades changed; return their paths."""
     out = course.output_dir(assignment)
     out.mkdir(parents=True, exist_ok=True)
+    from .handgrades import refresh_feedback
+
+    refresh_feedback(course, assignment)
     rows, cells = collect_rows(course, assignment)
     paths = {"grades": out / "grades.csv", "json": out / "report.json",
              "html": out / "report.html", "feedback": out / "feedback"}

@@ -125,9 +125,16 @@ def assignment_of(nb, source_dir, assignment: str) -> str | None:
 
 
 def wrong_notebook(file: str, other: str, assignment: str) -> str:
-    """The reason for a notebook of another assignment (``other``: its name, or ``""``)."""
-    what = f"the {other} notebook" if other else f"not a notebook of {assignment}"
-    return (f"{file} is {what}, not {assignment}: most of its answer and test cells are not "
+    """The reason for a notebook of another assignment (``other``: its name, or ``""``).
+
+    >>> wrong_notebook("tiny.ipynb", "", "other")[:44]
+    'tiny.ipynb is not a notebook of other: most '
+    >>> wrong_notebook("a.ipynb", "01_curve_fitting", "tiny")[:47]
+    'a.ipynb is the 01_curve_fitting notebook, not t'
+    """
+    what = f"the {other} notebook, not {assignment}" if other else \
+        f"not a notebook of {assignment}"
+    return (f"{file} is {what}: most of its answer and test cells are not "
             f"{assignment}'s (the wrong file was handed in?)")
 
 

@@ -94,12 +94,14 @@ class Cluster:
         with Client(self.address, timeout=timeout) as client:
             client.wait_for_workers(n, timeout=timeout)
 
-    def start_worker(self, name):
-        """One more worker (as the two of the start) named ``name``."""
+    def start_worker(self, name, preload=True):
+        """One more worker (as the two of the start) named ``name``; ``preload=False``: the
+        instructor forgot ``--preload dlgrade.cluster``."""
         self.procs[name] = self._start(
             "worker", self.address, "--host", "127.0.0.1", "--nthreads", "1",
             "--nworkers", "1", "--name", name, "--no-dashboard",
-            "--preload", "dlgrade.cluster", "--local-directory", self.workdir / name)
+            *(["--preload", "dlgrade.cluster"] if preload else []),
+            "--local-directory", self.workdir / name)
 
     def kill(self, name):
         """SIGKILL a process and everything in its session (nanny and worker)."""
@@ -299,3 +301,37 @@ def test_no_worker_left_stops_with_a_clear_error(tmp_path, postgres_server, clus
     assert cli.returncode == 1, cli.stdout + cli.stderr
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in cli.stderr
     assert "Traceback" not in cli.stderr
+
+
+def test_a_worker_without_the_preload_changes_no_record(tmp_path, postgres_server, cluster):
+    """Review 23, D4: a worker started without ``--preload dlgrade.cluster`` is the cluster's
+    problem, not a student's: the run stops with exit 1 and one message, and every record,
+    row and gradebook score stays as it was."""
+    url = postgres_server("dask_nopreload")
+    course, paths = _course(tmp_path / "course")
+    assert dlcourse("release", "--db", url, cwd=course).returncode == 0
+    students = ["s00", "s01"]
+    for student in students:
+        submit(course, "tiny", student, make_variant("correct", *paths))
+    _grade_while(course, url, cluster, lambda grading: None)
+    status = course / "grading/tiny/status"
+    before = ({p.name: p.read_text() for p in status.glob("*.json")}, _rows(course))
+    assert _scores(url) == {"s00": 5.0, "s01": 5.0}
+    cluster.kill("worker1")
+    cluster.kill("worker2")
+    cluster.start_worker("bare", preload=False)
+    from distributed import Client
+
+    with Client(cluster.address, timeout=30) as client:  # only the bare worker left
+        deadline = time.monotonic() + 60
+        while set(i["name"] for i in client.scheduler_info(n_workers=-1)["workers"].values()
+                  ) != {"bare"}:
+            assert time.monotonic() < deadline, "the scheduler still lists the killed workers"
+            time.sleep(0.5)
+    proc = dlcourse("grade", "tiny", "--force", "--scheduler", cluster.address, "--db", url,
+                    "--no-progress", cwd=course, check=False, env=cluster.env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "started without `--preload dlgrade.cluster`" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert ({p.name: p.read_text() for p in status.glob("*.json")}, _rows(course)) == before
+    assert _scores(url) == {"s00": 5.0, "s01": 5.0}

@@ -6,6 +6,7 @@ The structure checks alone (no kernel) are tests/test_exercise_cells.py.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -81,6 +82,15 @@ def test_a_solved_notebook_passes_and_an_edited_test_cell_is_reported(tmp_path, 
     report = check_notebook(edited)
     assert any("test_mse" in problem for problem in report.problems), report.problems
     assert not report.passed
+    # review 23, D5: a wrong mse whose test cell was emptied is never reported as passing
+    wrong = _student_copy(tmp_path, dict(answers, mse="def mse(y, y_hat):\n    return 0.3\n"),
+                          edit_locked=True, name="wrong.ipynb")
+    assert main([str(wrong)]) == 1
+    out = capsys.readouterr().out
+    assert "PASS  mse" not in out, out
+    assert re.search(r"PROBLEM  mse +not checked: its test cell test_mse was modified; "
+                     r"restore it from the original notebook", out), out
+    assert "4 of 5 functions pass" in out
     # a deleted test cell is a problem too (the grader restores and runs it): exit status 1
     notebook = nbformat.read(solved, as_version=4)
     notebook.cells = [c for c in notebook.cells

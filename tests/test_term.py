@@ -71,6 +71,20 @@ def gradebook_scores(course: Path) -> dict[str, float]:
         return {s.student.id: float(s.score) for s in gb.assignment_submissions("tiny")}
 
 
+def feedback_pages(course: Path, student: str) -> list[str]:
+    """The page handed to the student and nbgrader's own copy, as text."""
+    import html
+
+    return [html.unescape(p.read_text(encoding="utf-8")) for p in
+            (course / f"grading/tiny/feedback/{student}.html",
+             course / f"feedback/{student}/tiny/tiny.html")]
+
+
+def assert_feedback_shows(course: Path, student: str, score: str, comment: str) -> None:
+    for page in feedback_pages(course, student):
+        assert f"Score: {score}" in page and comment in page, page[:2000]
+
+
 def grade(course: Path, *args):
     return dlcourse("grade", "tiny", "--no-progress", *args, cwd=course)
 
@@ -112,8 +126,13 @@ def _first_run_waits_for_the_written_answers(course):
 
 
 def _mark_grades_by_hand_and_the_status_clears(course):
-    proc = dlcourse("mark", "tiny", "ann", WRITTEN, "1", "--comment", "clear", cwd=course)
+    for page in feedback_pages(course, "ann"):
+        assert "Score: 5.0 / 6.0" in page
+    proc = dlcourse("mark", "tiny", "ann", WRITTEN, "1", "--comment", "Richtig: w·x + b = 0",
+                    cwd=course)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    # the page the student gets says what the gradebook holds (issue 23 review, D1)
+    assert_feedback_shows(course, "ann", "6.0 / 6.0", "Richtig: w·x + b = 0")
     assert proc.stdout.strip() == f"ann: {WRITTEN} 1; tiny 6/6, graded"
     row = rows(course)["ann"]
     assert (row["score"], row["status"], row[WRITTEN]) == ("6", "graded", "1")
@@ -135,6 +154,22 @@ def _a_rerun_with_nothing_new_reports_the_same(course):
     assert "  bob: needs manual grading" in proc.stdout and "ann:" not in proc.stdout
 
 
+def _a_score_set_by_a_script_counts_and_reaches_the_page(course):
+    """Review 23, D1 and D7: a script that sets only ``manual_score`` (issue 23's snippet) and
+    a comment, as formgrader would; ``dlcourse report`` counts it, clears the status and
+    renders bob's page again."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "tiny-course") as gb:
+        gb.find_grade(WRITTEN, "tiny", "tiny", "bob").manual_score = 1.0
+        gb.find_comment(WRITTEN, "tiny", "tiny", "bob").manual_comment = "Gut gemacht"
+        gb.db.commit()
+    dlcourse("report", "tiny", cwd=course)
+    row = rows(course)["bob"]
+    assert (row["score"], row["status"]) == ("6", "graded"), row
+    assert_feedback_shows(course, "bob", "6.0 / 6.0", "Gut gemacht")
+
+
 def _force_keeps_the_hand_grade(course):
     proc = grade(course, "--force")
     assert "2 graded" in proc.stdout, proc.stdout
@@ -143,6 +178,10 @@ def _force_keeps_the_hand_grade(course):
     assert (row["score"], row["status"]) == ("6", "graded")
     status = json.loads((course / "grading/tiny/status/ann.json").read_text())
     assert status["status"] == "graded" and status["score"] == 6
+    assert_feedback_shows(course, "ann", "6.0 / 6.0", "Richtig: w·x + b = 0")
+    row = rows(course)["bob"]  # the script's score is kept like formgrader's
+    assert (row["score"], row["status"]) == ("6", "graded"), row
+    assert_feedback_shows(course, "bob", "6.0 / 6.0", "Gut gemacht")
 
 
 def _a_copied_course_folder_regrades_nothing(course, base):
@@ -192,6 +231,7 @@ def test_a_term_keeps_hand_grades_and_statuses_true(course, base, release):
     _first_run_waits_for_the_written_answers(course)
     _mark_grades_by_hand_and_the_status_clears(course)
     _a_rerun_with_nothing_new_reports_the_same(course)
+    _a_score_set_by_a_script_counts_and_reaches_the_page(course)
     _force_keeps_the_hand_grade(course)
     _a_copied_course_folder_regrades_nothing(course, base)
     _an_interrupted_regrade_loses_nothing(course)
@@ -282,6 +322,47 @@ def test_collect_matches_canvas_files_by_user_id(course_dir, tmp_path):
         assert sorted(s.id for s in gb.students) == ["anguyen", "mgarcia", "sobrien"]
 
 
+MOODLE_TERM_ROSTER = """\
+First name,Last name,ID number,Email address
+Jörg,MÜLLER,5021,joerg@uni.example
+Åsa,Øberg,5030,asa@uni.example
+"""
+
+
+def test_a_moodle_participant_id_is_never_taken_for_a_student_id(course_dir, tmp_path):
+    """Review 23, D2: Åsa's Moodle participant id is 5021, which is Jörg's matriculation
+    number (the roster's "ID number"). Her file is hers, matched by name with a warning that
+    says so; Jörg, who uploaded nothing, gets nothing."""
+    import zipfile
+
+    course = make_dlgrade_course(Path(course_dir) / "moodle", TINY_CONFIG.format(
+        timeout=20, extra=""), {"tiny": course_notebook()})
+    roster = tmp_path / "moodle.csv"
+    roster.write_text(MOODLE_TERM_ROSTER, encoding="utf-8")
+    assert "2 added" in dlcourse("roster", "import", roster, cwd=course).stdout
+    dlcourse("release", "tiny", cwd=course)
+    archive = tmp_path / "moodle.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("Åsa Øberg_5021_assignsubmission_file_/tiny.ipynb",
+                    (course / "exercises/tiny/tiny.ipynb").read_text())
+    proc = dlcourse("collect", "tiny", archive, cwd=course)
+    assert "copied 1 new" in proc.stdout, proc.stdout + proc.stderr
+    assert sorted(p.name for p in (course / "submitted").iterdir()) == ["5030"]
+    assert ("matched by name only: no roster student has Moodle participant id 5021; "
+            "'Åsa Øberg' is the name of 5030") in proc.stderr, proc.stderr
+
+    # D8: the same bytes in a later download (entries stamped anew) keep the first time
+    stamp = (course / "submitted/5030/tiny/timestamp.txt").read_text()
+    again = tmp_path / "again.zip"
+    with zipfile.ZipFile(archive) as old, zipfile.ZipFile(again, "w") as zf:
+        for info in old.infolist():
+            info.date_time = (2026, 12, 9, 13, 0, 0)
+            zf.writestr(info, old.read(info.filename))
+    proc = dlcourse("collect", "tiny", again, cwd=course)
+    assert "copied 0 new, 0 changed; 1 unchanged" in proc.stdout, proc.stdout
+    assert (course / "submitted/5030/tiny/timestamp.txt").read_text() == stamp
+
+
 def renamed(nb, prefix: str):
     """``nb`` with every grade id prefixed: the notebook of another assignment."""
     nb = nbformat.from_dict(json.loads(nbformat.writes(nb)))
@@ -353,6 +434,61 @@ def test_unusable_files_get_plain_reasons_and_runs_are_kept_apart(course_dir):
     assert moodle["corrupt"]["Feedback"].startswith("could not be graded: tiny.ipynb is not "
                                                     "valid JSON")
     assert moodle["good"]["Feedback"] == "provisional: parts still to be graded by hand"
+
+
+def test_a_due_date_moved_after_grading_regrades_the_late_penalties(course_dir):
+    """Review 23, D3: the due date moved past a late submission; the next plain run grades
+    it again and the penalty goes, so late_by and penalty agree."""
+    course = make_dlgrade_course(Path(course_dir) / "moved", TINY_CONFIG.format(
+        timeout=20, extra=""), {"tiny": course_notebook()})
+    dlcourse("release", "tiny", "--due", "2026-12-01 12:00", "--timezone", "UTC", cwd=course)
+    release = nbformat.read(course / "exercises/tiny/tiny.ipynb", as_version=4)
+    path = submit(course, "tiny", "ann", answered(release, "Where w.x + b = 0."))
+    (path.parent / "timestamp.txt").write_text("2026-12-01 13:30:00.000000 UTC")
+    policy = ("--late-policy", "10%/h:50%")
+    grade(course, *policy)
+    row = rows(course)["ann"]
+    assert (row["late_by"], row["penalty"], row["score"]) == ("1.5", "1", "4"), row
+    proc = dlcourse("release", "tiny", "--due", "2026-12-01 14:00", "--timezone", "UTC",
+                    cwd=course)
+    assert ("students graded before get their late penalties from the new date at the next "
+            "`dlcourse grade tiny`") in proc.stdout, proc.stdout
+    proc = grade(course, *policy)
+    assert "1 graded" in proc.stdout, proc.stdout
+    row = rows(course)["ann"]
+    assert (row["late_by"], row["penalty"], row["score"]) == ("0", "0", "5"), row
+    assert "0 graded" in grade(course, *policy).stdout  # nothing changed since
+    # D9: a run without the policy grades again and says why
+    proc = grade(course)
+    assert ("tiny: grading settings changed (late policy 10%/h:50% -> none): 1 graded before "
+            "graded again") in proc.stdout, proc.stdout
+
+
+def test_an_unreachable_scheduler_changes_no_record(course_dir):
+    """Review 23, D4: a cluster problem is nobody's submission; the run stops with exit 1 and
+    ann's record, row and feedback page stay as they were."""
+    import socket
+
+    course = make_dlgrade_course(Path(course_dir) / "gone", TINY_CONFIG.format(
+        timeout=20, extra=""), {"tiny": course_notebook()})
+    dlcourse("release", "tiny", cwd=course)
+    release = nbformat.read(course / "exercises/tiny/tiny.ipynb", as_version=4)
+    submit(course, "tiny", "ann", answered(release, "Where w.x + b = 0."))
+    grade(course)
+    status = course / "grading/tiny/status/ann.json"
+    page = course / "grading/tiny/feedback/ann.html"
+    before = (status.read_text(), rows(course)["ann"], page.read_bytes())
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = dlcourse("grade", "tiny", "--no-progress", "--force", "--scheduler",
+                    f"tcp://127.0.0.1:{port}", cwd=course, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}" in proc.stderr
+    row = rows(course)["ann"]
+    row.pop("runtime_s", None)
+    before[1].pop("runtime_s", None)
+    assert (status.read_text(), row, page.read_bytes()) == before
 
 
 def test_due_dates_say_what_they_did(course_dir):
