@@ -79,10 +79,10 @@ def identify(name: LmsName, roster) -> tuple[str | None, str]:
     """``(roster id, note)`` of an LMS name.
 
     The LMS's own id decides: the roster student whose ``lms_user_id`` (the LMS id column of
-    the roster import) is the file's id; student ids are never compared with it. Only when no roster student has that id, the one student whose name folds
-    to the file's name (for Canvas: among students without a Canvas id on record) is taken,
-    and ``note`` says so (a warning to print). With no match,
-    or several, the id is ``None`` and ``note`` says why.
+    the roster import) is the file's id; student ids are never compared with it. Only when no
+    roster student has that id, the one student whose name folds to the file's name (for
+    Canvas: among students without a Canvas id on record) is taken, and ``note`` says so (a
+    warning to print). With no match, or several, the id is ``None`` and ``note`` says why.
     """
     what = {"canvas": "Canvas user id", "moodle": "Moodle participant id"}[name.system]
     # only the LMS id on record: a student id (a matriculation number) that happens to equal
