@@ -31,6 +31,9 @@ from .course import ensure_tools_on_path
 
 #: what a student id may look like (it becomes a folder name under submitted/ and autograded/)
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
+#: markup characters no person's name holds; a name is printed into formgrader's pages as it
+#: is (nbgrader's grading page does not escape it), so a roster row cannot carry a tag
+MARKUP = re.compile(r"[<>]")
 EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
 
 
@@ -231,6 +234,11 @@ def parse_roster(text: str, source: str = "roster",
         if row["id"] in seen:
             raise ValueError(f"{where}: student id {row['id']!r} already on line "
                              f"{seen[row['id']]}")
+        for field in ("first_name", "last_name"):
+            if MARKUP.search(row[field]):
+                raise ValueError(f"{where}: {field.replace('_', ' ')} {row[field]!r} holds "
+                                 "'<' or '>': expected a person's name, not markup (pages "
+                                 "such as formgrader's print names as they are)")
         if row["email"] and not EMAIL.match(row["email"]):
             raise ValueError(f"{where}: email {row['email']!r} is not an email address")
         lms_id = row["lms_user_id"]

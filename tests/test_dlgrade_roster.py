@@ -29,6 +29,10 @@ def test_plain_canvas_and_moodle_rosters():
     ("id,first_name,last_name,email\nan n,A,B,a@x.example\n", "line 2: student id"),
     ("name,mail\nann,a@x.example\n", "not a known roster layout"),
     ("", "is empty"),
+    ("id,first_name,last_name,email\nann,<img src=x onerror=alert(1)>,B,\n",
+     "line 2: first name '<img src=x onerror=alert\\(1\\)>' holds '<' or '>'"),
+    ('Student,ID,SIS User ID,SIS Login ID,Section\n"<svg onload=alert(2)>, Ann",101,9001,ann,A\n',
+     "line 2: last name '<svg onload=alert\\(2\\)>' holds '<' or '>'"),
 ])
 def test_malformed_rosters_name_the_line(text, message):
     with pytest.raises(ValueError, match=message):
