@@ -76,7 +76,9 @@ def detect_format(header: list[str]) -> str:
         If the header fits none of the three layouts.
     """
     keys = [_key(h) for h in header]
-    if "student" in keys and "id" in keys and "sisloginid" in keys:
+    if "student" in keys and "id" in keys:
+        # with or without the SIS Login ID column (Canvas's export has no switch for it):
+        # the student id is the login, else the SIS User ID, else the Canvas id
         return "canvas"
     if "firstname" in keys and ("surname" in keys or "lastname" in keys) and (
             "idnumber" in keys or "emailaddress" in keys):
@@ -84,10 +86,10 @@ def detect_format(header: list[str]) -> str:
     if {"id", "firstname", "lastname"} <= set(keys):
         return "plain"
     # near misses: name the column that is missing
-    if "student" in keys and ("id" in keys or "sisuserid" in keys):
+    if "student" in keys and "sisuserid" in keys:
         raise ValueError(f"roster: header {header!r} looks like Canvas's gradebook export but "
-                         "has no 'SIS Login ID' column (the student ids): export the "
-                         "gradebook with it")
+                         "has no 'ID' column (the Canvas user ids that match the files of "
+                         "a submissions download): export the gradebook again")
     if "firstname" in keys and ("surname" in keys or "lastname" in keys):
         raise ValueError(f"roster: header {header!r} looks like Moodle's export but has no "
                          "'ID number' or 'Email address' column (the student ids)")

@@ -62,8 +62,14 @@ def test_semicolon_rosters_are_read_and_problems_are_named(tmp_path):
     with pytest.raises(ValueError, match=r"not UTF-8 \(byte 0xc4 on line 2.*save it as 'CSV "
                                          r"UTF-8'"):
         read_roster_text(path)
+    # Canvas's export without the login column (it has no switch for it): the SIS User ID,
+    # else the Canvas id, is the student id; the Canvas id still matches the downloads
+    assert parse_roster('Student,ID,SIS User ID,Section\n"Archer, Ann",101,9001,A\n'
+                        '"Baker, Bob",102,,B\n') == [
+        RosterStudent("9001", "Ann", "Archer", "", "101", "9001", "A"),
+        RosterStudent("102", "Bob", "Baker", "", "102", "", "B")]
     with pytest.raises(ValueError, match="looks like Canvas's gradebook export but has no "
-                                         "'SIS Login ID' column"):
-        parse_roster('Student,ID,SIS User ID,Section\n"Archer, Ann",101,9001,A\n')
+                                         "'ID' column"):
+        parse_roster('Student,SIS User ID,Section\n"Archer, Ann",9001,A\n')
     with pytest.raises(ValueError, match="has no column first_name"):
         parse_roster("id,last_name,email\nann,Archer,ann@x.example\n")
