@@ -189,6 +189,28 @@ print(json.dumps(seen))
                                                              "PermissionError")
 
 
+def test_a_helper_module_beside_the_notebook_imports_when_the_folder_is_under_var_tmp():
+    """A Dask station keeps its course copy in /var/tmp, which the sandbox replaces by a
+    private tmpfs: the working folder must stay reachable at its own path, or Python cannot
+    import the student's ``my_helpers.py`` (an honest student lost the points of every
+    function using it under `dlcourse grade`: issue 21 hostile review, finding 11)."""
+    import shutil
+    import tempfile
+
+    base = tempfile.mkdtemp(prefix="dlcourse-test-", dir="/var/tmp")
+    try:
+        workdir = os.path.join(base, "autograded", "bob", "a1")
+        os.makedirs(workdir)
+        with open(os.path.join(workdir, "my_helpers.py"), "w") as fh:
+            fh.write("ANSWER = 42\n")
+        os.chmod(base, 0o755)
+        run = run_code("import os, my_helpers\nprint(my_helpers.ANSWER, os.getcwd())",
+                       cwd=workdir)
+        assert run.stdout.split() == ["42", workdir], (run.stdout, run.error)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def test_kernel_has_no_network(tmp_path):
     server = socket.socket()
     server.bind(("127.0.0.1", 0))

@@ -337,12 +337,25 @@ def enter(policy, uid: int, gid: int | None = None) -> None:
 
     # Other places every user may write to (or connect to: /run holds Unix sockets such as
     # a database's) become private and empty.
+    # A working folder under one of them (a Dask station's copy of the course lives in
+    # /var/tmp) is bound back at its own path: Python imports a helper module beside the
+    # notebook by that path, not through the current-directory handle.
     for shared in ("/dev/shm", "/var/tmp", "/run", "/dev/mqueue"):
         if os.path.isdir(shared) and not os.path.islink(shared):
+            holds = policy.workdir.startswith(shared + os.sep)
+            here = os.open(".", os.O_PATH | os.O_DIRECTORY) if holds else None
             try:
                 _tmpfs(shared, "16m", inodes=1024)
             except SandboxError:
                 pass
+            else:
+                if here is not None:
+                    os.makedirs(policy.workdir, mode=0o755, exist_ok=True)
+                    bind(fd_path(here), policy.workdir)
+                    os.chdir(policy.workdir)
+            finally:
+                if here is not None:
+                    os.close(here)
     _read_only_elsewhere([policy.workdir, policy.runtime_dir, "/tmp", "/dev", "/proc",
                           "/var/tmp", "/run"])
     try:  # a /proc that shows only this pid namespace
