@@ -32,12 +32,13 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import functools
 import os
 import warnings
 
 import numpy as np
 
-from dlgrade.judge_code import _ACTIVE, Recorder
+from dlgrade.judge_code import _ACTIVE, Recorder, _library_roots
 from dlgrade.judge_wire import WireError, decode, dumps, encode, loads
 
 #: The grader's own code in this kernel (this agent, the wire format, the recorder): its
@@ -76,18 +77,18 @@ def _as_ref(value):
             "type": _type_name(type(value))[:300], "callable": callable(value)}
 
 
+@functools.lru_cache(maxsize=1)
+def _roots() -> tuple[str, ...]:
+    return _library_roots()
+
+
 def _library_file(filename: str) -> bool:
     """Whether ``filename`` is a file of the installed libraries (site-packages, the standard
-    library), not a notebook cell, an exec'd string or a file beside the notebook."""
-    import os
-    import sysconfig
-
+    library; the recorder's roots, computed once), not a notebook cell, an exec'd string or a
+    file beside the notebook."""
     if not filename or filename.startswith("<"):
         return False
-    path = os.path.realpath(filename)
-    roots = {os.path.realpath(sysconfig.get_paths()[key]) for key in ("purelib", "platlib",
-                                                                        "stdlib", "platstdlib")}
-    return any(path.startswith(root + os.sep) for root in roots)
+    return os.path.realpath(filename).startswith(_roots())
 
 
 def _type_name(cls) -> str:
