@@ -38,7 +38,7 @@ import warnings
 
 import numpy as np
 
-from dlgrade.judge_code import _ACTIVE, Recorder, _library_roots
+from dlgrade.judge_code import _ACTIVE, Recorder, _library_roots, watch_start
 from dlgrade.judge_wire import WireError, decode, dumps, encode, loads
 
 #: The grader's own code in this kernel (this agent, the wire format, the recorder): its
@@ -281,6 +281,8 @@ def _serve(request):
                               if isinstance(name, str) and name in namespace}}
         if op == "call":
             return _call(request)
+        if op == "start":
+            return {"ok": _send(watch_start())}
         if op == "origin":
             return {"ok": _send(_origin(decode(request["obj"], _resolve)))}
         if op == "silences":
