@@ -25,6 +25,7 @@ DANGEROUS_MODULES = {
     "unittest.mock": "patches functions the tests use",
     "mock": "patches functions the tests use",
     "inspect": "can inspect and rewrite the calling test",
+    "dlgrade": "is the grader itself (its record of what runs among it)",
 }
 #: Calls that run code the scan cannot see.
 DYNAMIC_CALLS = {"exec", "eval", "compile", "__import__", "setattr", "delattr", "globals", "vars",
