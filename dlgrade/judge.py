@@ -658,8 +658,13 @@ class JudgedExecute(Execute):
         self._timed_out = False
         if self.judge and self._channel is None:
             # before the notebook's first cell: the kernel's own threads, seen before any of
-            # the student's code could start one (dlgrade.judge_code._Watch)
-            self._open_channel().start()
+            # the student's code could start one (dlgrade.judge_code._Watch); if this fails,
+            # the agent takes them at its first call (the judged calls report their own error)
+            try:
+                self._open_channel().start()
+            except JudgeError as error:
+                self.log.warning("the judge could not take the kernel's own threads before "
+                                 "the first cell: %s", error)
         if not (self.judge and is_test_cell(cell) and cell.source.strip()):
             try:
                 result = super().preprocess_cell(cell, resources, index)

@@ -270,6 +270,7 @@ class _Watch:
 
     def __init__(self):
         self.baseline = frozenset(sys._current_frames())
+        self.children = _children()
         self.started = False
         self._events: list[str] = []
         self._stamp = _thread_stamp_function()
@@ -305,9 +306,9 @@ class _Watch:
         events = sorted(set(self._events[before[1]:after[1]]))
         if events:
             found.append(f"it started a process ({', '.join(events[:3])})")
-        if before[3] or after[3]:
-            found.append(f"{len(before[3] | after[3])} child process(es) of the kernel "
-                         "were running")
+        children = (before[3] | after[3]) - self.children
+        if children:
+            found.append(f"{len(children)} child process(es) of the kernel were running")
         elif after[2] > before[2]:
             found.append("a child process ran and ended during the call")
         return found
@@ -334,9 +335,26 @@ def watch_start() -> bool:
     watch = _watch()
     if watch.started:
         return False
+    _start_library_threads()
     watch.baseline = frozenset(sys._current_frames())
+    watch.children = _children()
     watch.started = True
     return True
+
+
+def _start_library_threads() -> None:
+    """Start now the helper threads the kernel's own libraries would start at some later
+    moment: pyzmq's garbage collector (started on the first large message sent without a
+    copy, which a judged call that shows a big picture could be)."""
+    try:
+        from zmq.utils.garbage import gc as zmq_garbage
+    except ImportError:
+        return
+    try:
+        if not zmq_garbage.is_alive():
+            zmq_garbage.start()
+    except Exception:  # noqa: BLE001 - without it the thread starts later, as it would anyway
+        pass
 
 
 def _quiet_libraries() -> None:
