@@ -30,6 +30,18 @@ from .course import Course, find_course_root
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
+class DataError(click.ClickException):
+    """Input the command understood but cannot use (a roster row, an unknown student, a
+    score out of range): one line ``Error: <what came, what was expected>`` and exit status
+    2, without click's usage block, which is for the command line itself (an unknown option,
+    a missing argument)."""
+
+    exit_code = 2
+
+    def __init__(self, exc):
+        super().__init__(str(exc))
+
+
 def _course(ctx, db=None, timeout=None, kernel=None) -> Course:
     root = ctx.obj.get("course") if ctx.obj else None
     try:
@@ -37,7 +49,7 @@ def _course(ctx, db=None, timeout=None, kernel=None) -> Course:
         return Course(root, db_url=db, timeout=timeout, kernel_name=kernel,
                       output_root=ctx.obj.get("output") if ctx.obj else None)
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise DataError(exc) from None
 
 
 @click.command(context_settings=CONTEXT)
@@ -67,7 +79,7 @@ def release(ctx, assignments, db, due, timezone):
         due_utc, whole_day = due_to_utc(due, timezone) if due else (None, False)
         results = do_release(course, assignments)
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise DataError(exc) from None
     failed = 0
     for name, res in results.items():
         if res.get("success"):
@@ -105,7 +117,7 @@ def timezone(ctx, zone):
         old = course.set_timezone(zone) if zone else None
         now = course.timezone
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise DataError(exc) from None
     if old is not None and old != now:
         click.echo(f"course time zone: {old} -> {now}")
     else:
@@ -155,7 +167,7 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
         res = do_collect(course, assignment, source, dry_run=dry_run, timezone=timezone,
                          timestamps=timestamps, limits=limits)
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise DataError(exc) from None
     verb = "would copy" if dry_run else "copied"
     click.echo(f"{assignment}: {verb} {len(res.added)} new, {len(res.updated)} changed; "
                f"{len(res.unchanged)} unchanged; {len(res.ignored)} non-notebook files ignored")
@@ -217,7 +229,7 @@ def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel
                                shard=parse_shard(shard), progress=not no_progress,
                                only=list(students) or None, scheduler=scheduler)
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise DataError(exc) from None
     except (ClusterGone, Busy) as exc:
         raise click.ClickException(str(exc)) from None
     except Interrupted as exc:
@@ -235,9 +247,16 @@ def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel
     click.echo(f"{assignment}: {len(run.graded)} graded ({len(run.flagged)} need manual "
                f"grading), {len(run.failed)} failed, {len(run.skipped)} unchanged (skipped) "
                f"in {run.seconds:.1f} s")
-    # read back from the gradebook: also the students skipped as unchanged
-    for student, status, reason in run.open:
-        click.echo(f"  {student}: {status}" + (f" ({reason})" if reason else ""))
+    # read back from the gradebook: also the students skipped as unchanged; a hand grade this
+    # run dropped (the answer changed) is said on the student's line
+    from .handgrades import dropped_hand_grades
+
+    still_open = {student: (status, reason) for student, status, reason in run.open}
+    dropped = dropped_hand_grades(course, assignment, run.graded)
+    for student in sorted(set(still_open) | set(dropped)):
+        status, reason = still_open.get(student, ("graded", ""))
+        click.echo(f"  {student}: {status}" + (f" ({reason})" if reason else "")
+                   + "".join(f"; {note}" for note in dropped.get(student, [])))
     for key in ("grades", "html", "json", "feedback"):
         click.echo(f"  {key:9s} {run.outputs[key]}")
     sys.exit(2 if run.open else 0)
@@ -257,7 +276,7 @@ def report(ctx, assignment, db):
     try:
         course.require_assignment(assignment)
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise DataError(exc) from None
     for key, path in write_outputs(course, assignment).items():
         click.echo(f"  {key:9s} {path}")
 
@@ -289,7 +308,7 @@ def mark(ctx, assignment, student, cell, score, comment, clear, db):
         course.require_assignment(assignment)
         res = do_mark(course, assignment, student, cell, None if clear else score, comment)
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise DataError(exc) from None
     write_outputs(course, assignment)
     status = dict((s, (st, why)) for s, st, why in open_statuses(course, assignment, [student]))
     label = "graded" if student not in status else status[student][0] + (
@@ -326,7 +345,7 @@ def roster_import(ctx, file, delimiter, db):
     try:
         res = import_roster(course, file, delimiter={"tab": "\t"}.get(delimiter, delimiter))
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise DataError(exc) from None
     click.echo(f"roster: {len(res['added'])} added, {len(res['updated'])} updated "
                f"({len(res['added']) + len(res['updated'])} students in {file})")
 
@@ -351,7 +370,7 @@ def extend(ctx, assignment, student, hours, db):
     try:
         grant_extension(course, assignment, student, hours)
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise DataError(exc) from None
     record = read_statuses(course, assignment).get(student)
     if record:  # graded before: the next grade run must apply the new due date
         record.pop("hash", None)
@@ -364,8 +383,9 @@ def extend(ctx, assignment, student, hours, db):
 @click.option("--format", "fmt", type=click.Choice(["canvas", "moodle", "csv"]),
               required=True, help="canvas: Canvas gradebook CSV; moodle: Moodle grade "
                                   "import CSV; csv: the course's grades.csv.")
-@click.option("-o", "--output", "dest", type=click.Path(dir_okay=False),
-              help="File to write (default: <output>/ASSIGNMENT/<format>_grades.csv).")
+@click.option("-o", "--output", "dest", type=click.Path(dir_okay=False, allow_dash=True),
+              help="File to write, - for standard output (default: "
+                   "<output>/ASSIGNMENT/<format>_grades.csv).")
 @click.option("--column", default="", metavar="HEADER",
               help="Grade column header: for Canvas the existing assignment's column as "
                    "Canvas names it, e.g. 'Notebook 2 (777)', so the import updates it instead "
@@ -377,11 +397,24 @@ def export(ctx, assignment, fmt, dest, column, db):
     from .export import export as do_export
 
     course = _course(ctx, db=db)
+    if column and fmt == "csv":
+        raise click.UsageError("column: only for --format canvas or moodle")
+    if dest == "-":  # the file only, so that it can be piped (nothing else on stdout)
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                path = do_export(course, assignment, fmt, Path(tmp) / f"{fmt}_grades.csv",
+                                 column=column)
+            except ValueError as exc:
+                raise DataError(exc) from None
+            out = click.get_binary_stream("stdout")
+            out.write(Path(path).read_bytes())  # bytes: the CSV's line ends as written
+            out.flush()
+        return
     dest = dest or str(course.output_dir(assignment) / f"{fmt}_grades.csv")
     try:
-        if column and fmt == "csv":
-            raise ValueError("column: only for --format canvas or moodle")
         path = do_export(course, assignment, fmt, dest, column=column)
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise DataError(exc) from None
     click.echo(f"{assignment}: {fmt} grades -> {path}")
