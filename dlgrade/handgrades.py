@@ -214,10 +214,9 @@ def mark(course: Course, assignment: str, student: str, cell: str, score: float 
         nothing handed in, not on the roster), the cell is not a graded cell of the
         assignment, or the score is outside ``[0, max_score]``.
     """
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
-    coursedir = course.coursedir()
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+    with course.gradebook() as gb:
         why = _nothing_to_mark(course, assignment, student)
         try:
             submission = None if why else gb.find_submission(assignment, student)
@@ -311,7 +310,7 @@ def refresh_feedback(course: Course, assignment: str) -> list[str]:
     Students being graded now (``pending``), failed ones and those whose feedback is held or
     could not be made are left alone. Returns the students whose pages were rendered again.
     """
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
     from .status import read_statuses, write_status
 
@@ -320,8 +319,7 @@ def refresh_feedback(course: Course, assignment: str) -> list[str]:
     if not records:
         return []
     stale = {}
-    coursedir = course.coursedir()
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+    with course.gradebook() as gb:
         for student, record in records.items():
             try:
                 digest = hand_digest(gb.find_submission(assignment, student),
