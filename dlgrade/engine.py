@@ -149,7 +149,7 @@ class GradeRun:
             return head + "run the same command again to grade them"
         if self.chosen_by == "only":
             names = " ".join(f"--student {s}" for s in left)
-            return head + f"run the same command again with only {names} to grade them"
+            return head + f"run the same command with just {names} to grade them"
         return (head + f"run the same command again without --force to grade exactly those "
                 f"{len(left)} (with --force it grades all {len(self.todo)} again)")
 

@@ -76,7 +76,7 @@ def test_the_interrupted_line_says_how_to_resume_each_kind_of_run():
             "grades), 2 not graded yet: ")
     assert line("force") == head + ("run the same command again without --force to grade "
                                     "exactly those 2 (with --force it grades all 3 again)")
-    assert line("only") == head + ("run the same command again with only --student b "
+    assert line("only") == head + ("run the same command with just --student b "
                                    "--student c to grade them")
     assert line("") == head + "run the same command again to grade them"
     assert line("force", prepared=False, graded=()).endswith(
