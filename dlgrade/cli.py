@@ -25,6 +25,7 @@ from pathlib import Path
 
 import click
 
+from . import lms
 from .course import Course, find_course_root
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -361,9 +362,9 @@ def extend(ctx, assignment, student, hours, db):
 
 @click.command(context_settings=CONTEXT)
 @click.argument("assignment")
-@click.option("--format", "fmt", type=click.Choice(["canvas", "moodle", "csv"]),
-              required=True, help="canvas: Canvas gradebook CSV; moodle: Moodle grade "
-                                  "import CSV; csv: the course's grades.csv.")
+@click.option("--format", "fmt", type=click.Choice(lms.choices()), required=True,
+              help="; ".join(f"{name}: {system.export_help}"
+                             for name, system in lms.REGISTRY.items()) + ".")
 @click.option("-o", "--output", "dest", type=click.Path(dir_okay=False),
               help="File to write (default: <output>/ASSIGNMENT/<format>_grades.csv).")
 @click.option("--column", default="", metavar="HEADER",
@@ -379,8 +380,9 @@ def export(ctx, assignment, fmt, dest, column, db):
     course = _course(ctx, db=db)
     dest = dest or str(course.output_dir(assignment) / f"{fmt}_grades.csv")
     try:
-        if column and fmt == "csv":
-            raise ValueError("column: only for --format canvas or moodle")
+        if column and not lms.get(fmt).grade_column:
+            raise ValueError("column: only for --format " + " or ".join(
+                n for n, s in lms.REGISTRY.items() if s.grade_column))
         path = do_export(course, assignment, fmt, dest, column=column)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
