@@ -23,7 +23,7 @@ from pathlib import Path
 
 from . import lms
 from .course import Course, ensure_tools_on_path
-from .lms import canvas
+from .lms import canvas, moodle
 from .roster import STUDENT_ID, read_roster
 
 SKIP_PARTS = {"__MACOSX", ".ipynb_checkpoints", ".DS_Store"}
@@ -145,9 +145,12 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 entry_times, path)
             if roster is None:
                 roster = read_roster(course)
+                participants = moodle.read_participants(course, assignment)
             lms_name = lms.parse_lms_path(named_rel.parts)
             if lms_name is not None:
-                student, note = lms.identify(lms_name, roster)
+                student, note = lms.identify(lms_name, roster,
+                                             participants if lms_name.system == moodle.LMS.name
+                                             else None)
                 target = lms.notebook_name(lms_name.file, notebooks)
                 if student is None or target is None:
                     result.unmatched.append(str(rel))

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from . import lms
 from .course import ensure_tools_on_path
-from .lms import Lms, canvas
+from .lms import Lms, canvas, moodle
 from .lms.base import column_key
 
 #: what a student id may look like (it becomes a folder name under submitted/ and autograded/)
@@ -47,6 +47,7 @@ class RosterStudent:
     lms_user_id: str = ""
     sis_user_id: str = ""
     section: str = ""
+    participant_id: str = ""  # Moodle's number for the student in one assignment
 
     @property
     def full_name(self) -> str:
@@ -147,7 +148,7 @@ def parse_roster(text: str, source: str = "roster",
         raise ValueError(f"roster: {source} is empty; expected a header row") from None
     system = detect_lms(header)
     keys = [column_key(h) for h in header]
-    students, seen, seen_lms = [], {}, {}
+    students, seen, seen_lms, seen_participants = [], {}, {}, {}
     for cells in reader:
         line = reader.line_num
         if not any(c.strip() for c in cells):
@@ -166,8 +167,11 @@ def parse_roster(text: str, source: str = "roster",
             raise ValueError(f"{where}: student id {row['id']!r} is not a plain name (letters, "
                              "digits, . _ @ + -)")
         if row["id"] in seen:
+            hint = ""
+            if "@" in row["id"]:
+                hint = " (the same email address twice?)"
             raise ValueError(f"{where}: student id {row['id']!r} already on line "
-                             f"{seen[row['id']]}")
+                             f"{seen[row['id']]}{hint}")
         for field in ("first_name", "last_name"):
             if MARKUP.search(row[field]):
                 raise ValueError(f"{where}: {field.replace('_', ' ')} {row[field]!r} holds "
@@ -179,19 +183,43 @@ def parse_roster(text: str, source: str = "roster",
         if lms_id and lms_id in seen_lms:
             raise ValueError(f"{where}: LMS user id {lms_id!r} already on line "
                              f"{seen_lms[lms_id]} (one LMS id, two students)")
+        participant = row.get("participant_id", "")
+        if participant and not participant.isdigit():
+            raise ValueError(f"{where}: identifier {participant!r} holds no participant "
+                             "number; expected Moodle's 'Participant 1234567'")
+        if participant in seen_participants:
+            raise ValueError(f"{where}: participant id {participant} already on line "
+                             f"{seen_participants[participant]} (one participant, two "
+                             "students)")
         seen[row["id"]] = line
         if lms_id:
             seen_lms[lms_id] = line
+        if participant:
+            seen_participants[participant] = line
         students.append(RosterStudent(**row))
     if not students:
         raise ValueError(f"roster: {source} has a header but no students")
     return students
 
 
-def import_roster(course, path, delimiter: str | None = None) -> dict[str, list[str]]:
+def import_roster(course, path, delimiter: str | None = None,
+                  assignment: str | None = None) -> dict[str, list[str]]:
     """Parse ``path`` fully, then add or update every student in one gradebook transaction.
 
-    Returns ``{"added": [...], "updated": [...]}`` (student ids).
+    A Moodle grading worksheet's participant ids belong to one assignment: ``assignment``
+    names it, and they are kept for collect (:func:`dlgrade.lms.moodle.write_participants`).
+    A row that names a student only by the email address keeps the id the gradebook gives
+    that address (an ID number imported before, or a local part as ids were before).
+
+    Returns ``{"added", "changed", "unchanged", "missing"}`` (student ids; ``missing``: in
+    the gradebook but not in the file, kept with their grades) and ``"updated"`` (changed and
+    unchanged together).
+
+    Raises
+    ------
+    ValueError
+        For a bad row (naming its line), an LMS id another gradebook student has, or
+        participant ids without ``assignment`` (or an unknown one); nothing is imported.
     """
     ensure_tools_on_path()  # nbgrader runs the `alembic` command when it creates a gradebook
     from nbgrader.api import Gradebook, MissingEntry
@@ -200,12 +228,21 @@ def import_roster(course, path, delimiter: str | None = None) -> dict[str, list[
     if not path.is_file():
         raise ValueError(f"roster: {path} is not a file; expected a CSV roster")
     students = parse_roster(read_roster_text(path), source=path.name, delimiter=delimiter)
+    participants = any(s.participant_id for s in students)
+    if participants and not assignment:
+        raise ValueError(f"roster: {path.name} is a Moodle grading worksheet: its "
+                         "'Identifier' column holds the participant ids of one assignment; "
+                         "give --assignment NAME (the assignment it was downloaded from)")
+    if assignment:
+        course.require_assignment(assignment)
     coursedir = course.coursedir()
-    added, updated = [], []
+    added, changed, unchanged = [], [], []
     with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
         from nbgrader.api import Student
 
-        owner = {st.lms_user_id: st.id for st in gb.students if st.lms_user_id}
+        known = {st.id: st for st in gb.students}
+        students = [_kept_id(s, known) for s in students]
+        owner = {st.lms_user_id: st.id for st in known.values() if st.lms_user_id}
         clashes = [f"LMS user id {s.lms_user_id} of {s.id!r} already belongs to "
                    f"{owner[s.lms_user_id]!r} in the gradebook" for s in students
                    if s.lms_user_id and owner.get(s.lms_user_id, s.id) != s.id]
@@ -214,25 +251,56 @@ def import_roster(course, path, delimiter: str | None = None) -> dict[str, list[
                              f"{f' (and {len(clashes) - 5} more)' if len(clashes) > 5 else ''}"
                              "; was the roster exported with another login column? Nothing "
                              "was imported")
+        fields = canvas.read_lms_fields(course)
         try:
             for s in students:
                 try:
                     student = gb.find_student(s.id)
-                    updated.append(s.id)
+                    before = _recorded(student, fields.get(s.id, {}))
                 except MissingEntry:
-                    student = Student(id=s.id)
+                    student, before = Student(id=s.id), None
                     gb.db.add(student)
-                    added.append(s.id)
                 student.first_name, student.last_name = s.first_name, s.last_name
-                student.email = s.email or None
+                if s.email:  # a roster without addresses (Canvas's) keeps those on record
+                    student.email = s.email
                 if s.lms_user_id:
                     student.lms_user_id = s.lms_user_id
+                after = _recorded(student, {"sis_user_id": s.sis_user_id,
+                                            "section": s.section} if (
+                    s.sis_user_id or s.section) else fields.get(s.id, {}))
+                (added if before is None else changed if before != after
+                 else unchanged).append(s.id)
             gb.db.commit()
         except Exception:
             gb.db.rollback()
             raise
+        listed = {s.id for s in students}
+        missing = sorted(sid for sid in known if sid not in listed)
     canvas.write_lms_fields(course, students)
-    return {"added": added, "updated": updated}
+    if participants:
+        moodle.write_participants(course, assignment, {s.participant_id: s.id
+                                                       for s in students if s.participant_id})
+    return {"added": added, "changed": changed, "unchanged": unchanged, "missing": missing,
+            "updated": changed + unchanged}
+
+
+def _recorded(student, fields: dict) -> tuple:
+    """What the gradebook (and the LMS fields beside it) hold of a student."""
+    return (student.first_name or "", student.last_name or "", student.email or "",
+            student.lms_user_id or "", fields.get("sis_user_id", ""), fields.get("section", ""))
+
+
+def _kept_id(student: RosterStudent, known: dict) -> RosterStudent:
+    """``student`` with the id the gradebook already gives them, when this roster names them
+    only by their email address (a Moodle row without an ID number: a grading worksheet
+    without that column, or an import from before whole addresses became the ids) and exactly
+    one gradebook student has that address."""
+    import dataclasses
+
+    if not student.email or student.id != student.email or student.id in known:
+        return student
+    same = [sid for sid, st in known.items() if (st.email or "") == student.email]
+    return dataclasses.replace(student, id=same[0]) if len(same) == 1 else student
 
 
 def read_roster(course) -> list[RosterStudent]:

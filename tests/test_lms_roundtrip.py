@@ -164,14 +164,16 @@ def make(root: Path, tmp_path: Path, db: str | None = None) -> tuple[Path, list]
     roster = tmp_path / "roster.csv"
     roster.write_text(CANVAS_ROSTER)
     proc = dlcourse("roster", "import", roster, *db_args, cwd=course)
-    assert "5 added, 0 updated" in proc.stdout, proc.stdout + proc.stderr
+    assert "5 added, 0 changed, 0 unchanged" in proc.stdout, proc.stdout + proc.stderr
     # emails come from a plain roster: re-import updates, never duplicates
     plain = tmp_path / "emails.csv"
     plain.write_text("id,first_name,last_name,email\n" + "".join(
         f"{s},{s.title()},{ln},{e}\n" for (s, e), ln in zip(EMAILS.items(),
                                                             ["Archer", "Dunn"], strict=True)))
     proc = dlcourse("roster", "import", plain, *db_args, cwd=course)
-    assert "0 added, 2 updated" in proc.stdout, proc.stdout + proc.stderr
+    assert "0 added, 2 changed, 0 unchanged" in proc.stdout, proc.stdout + proc.stderr
+    # a file of two students: the others are named, and kept
+    assert "not in emails.csv: bob, cid, eve (kept" in proc.stdout, proc.stdout
     proc = dlcourse("release", "tiny", "--due", "2026-12-01 17:00", "--timezone",
                     "Europe/London", *db_args, cwd=course)
     assert proc.returncode == 0 and "due 2026-12-01 17:00 UTC" in proc.stdout, proc.stderr

@@ -72,33 +72,40 @@ def parse_lms_path(rel_parts: tuple[str, ...]) -> LmsName | None:
     return None
 
 
-def identify(name: LmsName, roster) -> tuple[str | None, str]:
+def identify(name: LmsName, roster, assignment_ids: dict | None = None
+             ) -> tuple[str | None, str]:
     """``(roster id, note)`` of an LMS name.
 
     The LMS's own id decides: the roster student whose ``lms_user_id`` (the LMS id column of
-    the roster import) is the file's id; student ids are never compared with it. Only when no
-    roster student has that id, the one student whose name the system would write as the
-    file's (and who may be matched by name: for Canvas, only students without a Canvas id on
-    record) is taken, and ``note`` says so (a warning to print). With no match, or several,
-    the id is ``None`` and ``note`` says why.
+    the roster import) is the file's id, or whom ``assignment_ids`` (``{LMS id: student id}``
+    of this assignment: Moodle's participant ids) gives it; student ids are never compared
+    with it. Only when no roster student has that id, the one student whose name the system
+    would write as the file's is taken, and ``note`` says so (a warning to print); a student
+    known by another id of this system (for Canvas, any Canvas id on record; for this
+    assignment, another participant id) is someone else of the same name. With no match, or
+    several, the id is ``None`` and ``note`` says why.
     """
     system = get(name.system, "system")
     what = system.id_label
-    # only the LMS id on record: a student id (a matriculation number) that happens to equal
+    ids = {str(k): str(v) for k, v in (assignment_ids or {}).items()}
+    on_roster = {s.id for s in roster}
+    # only LMS ids on record: a student id (a matriculation number) that happens to equal
     # the file's number is someone else's number, never a match
-    hits = sorted(s.id for s in roster if name.uid and s.lms_user_id == name.uid)
+    hits = sorted({s.id for s in roster if name.uid and s.lms_user_id == name.uid}
+                  | ({ids[name.uid]} & on_roster if name.uid in ids else set()))
     if len(hits) > 1:
         return None, f"{len(hits)} roster students have {what} {name.uid}: {', '.join(hits)}"
     if hits:
         return hits[0], ""
+    has_other_id = set(ids.values())
     hits = sorted(s.id for s in roster if system.name_fallback_allowed(s)
-                  and fold(name.name) in system.names(s))
+                  and s.id not in has_other_id and fold(name.name) in system.names(s))
     if len(hits) == 1:
         return hits[0], (f"matched by name only: no roster student has {what} {name.uid}; "
-                         f"{name.name!r} is the name of {hits[0]}")
+                         f"{name.name!r} is the name of {hits[0]}{system.id_hint}")
     if hits:
         return None, (f"no roster student has {what} {name.uid}, and {len(hits)} have the name "
-                      f"{name.name!r}: {', '.join(hits)}")
+                      f"{name.name!r}: {', '.join(hits)}{system.id_hint}")
     return None, f"no roster student has {what} {name.uid} or the name {name.name!r}"
 
 

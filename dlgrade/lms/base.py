@@ -51,6 +51,8 @@ class Lms:
     roster_example = ""
     #: how messages name the system's id of a student in file names ("Canvas user id")
     id_label = ""
+    #: added to a "matched by name only" warning: how to give the tool the ids
+    id_hint = ""
     #: one line for ``dlcourse export --help``
     export_help = ""
     #: whether the export has a grade column ``--column`` may name

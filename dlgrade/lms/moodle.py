@@ -1,25 +1,42 @@
-"""Moodle: its participants or grades export as a roster, its "Download all submissions"
-folder names, and its grade import CSV as an export.
+"""Moodle: its participants, grades and grading-worksheet exports as a roster, its "Download
+all submissions" folder names, and its grade import CSV as an export.
 
-* Roster: ``First name``, ``Last name`` (or ``Surname``), ``ID number``, ``Email address``.
-  The student id is the ID number, else the email's local part.
+* Roster: ``First name``, ``Last name`` (or ``Surname``), ``ID number``, ``Email address``;
+  or an assignment's grading worksheet (``Identifier``, ``Full name``, ``Email address``,
+  ...). The student id is the ID number, else the whole email address (two students may share
+  a local part: ``anna.schmidt@uni-a.example`` and ``anna.schmidt@gmail.com``).
+* Participant ids: the number in a download's folder names is the assignment's own number for
+  the student (Moodle keeps one per assignment and student, the same in the grading
+  worksheet's ``Identifier`` column, "Participant 1234567"). ``dlcourse roster import
+  worksheet.csv --assignment NAME`` keeps them in ``grading/<assignment>/
+  moodle_participants.json``, and collect matches that assignment's files by them; without
+  them, by name, with a warning.
 * Downloads: each student's files sit in a folder ``<Full Name>_<participant id>_
   assignsubmission_file_/`` (or the file names carry that prefix when folders are switched
-  off). The participant id is the assignment's own number for the student.
+  off).
 * Export: :class:`MoodleExportPlugin` (built on first use, so importing this module loads no
   nbgrader), a CSV for Moodle's Grades > Import > CSV file: ``Email address, ID number,
-  <assignment>, Feedback``; on import, map ``Email address`` (or ``ID number``) to the user
-  and the grade column to the grade item.
+  <assignment>, Feedback``. The ID number is written only where the roster had one (not
+  for a student whose id is the email address); on import, map ``Email address`` to the
+  user (or ``ID number`` when every student has one) and the grade column to the grade
+  item.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
+from pathlib import Path
 
 from .base import Lms, LmsName, format_score, gradebook_rows
 
 # <Full Name>_<participant id>_assignsubmission_<plugin>_[<file>]
 NAME = re.compile(r"^(?P<name>.+?)_(?P<uid>\d+)_assign(submission|feedback)_\w+?_(?P<file>.*)$")
+# the worksheet's "Identifier" cell: "Participant 1234567" (the word is translated)
+IDENTIFIER = re.compile(r"^\D*?(\d+)\s*$")
+#: per assignment: ``grading/<assignment>/`` + this, ``{participant id: student id}``
+PARTICIPANTS_FILE = "moodle_participants.json"
 
 
 class Moodle(Lms):
@@ -27,13 +44,17 @@ class Moodle(Lms):
     roster_layout = "moodle"
     roster_example = "Moodle's 'First name,Last name,ID number,Email address'"
     id_label = "Moodle participant id"
+    id_hint = (" (import the assignment's grading worksheet, `dlcourse roster import "
+               "worksheet.csv --assignment NAME`, to match by participant id)")
     export_help = "Moodle grade import CSV"
     grade_column = True
     name_rank = 10  # its "_assign" marker is the most specific: tried before Canvas's
 
     def fits_roster(self, keys):
-        return ("firstname" in keys and ("surname" in keys or "lastname" in keys)
-                and ("idnumber" in keys or "emailaddress" in keys))
+        ids = "idnumber" in keys or "emailaddress" in keys
+        named = "firstname" in keys and ("surname" in keys or "lastname" in keys)
+        worksheet = "identifier" in keys and "fullname" in keys
+        return ids and (named or worksheet)
 
     def roster_near_miss(self, header, keys):
         if "firstname" in keys and ("surname" in keys or "lastname" in keys):
@@ -43,10 +64,20 @@ class Moodle(Lms):
 
     def roster_row(self, row):
         email = (row.get("emailaddress") or row.get("email") or "").strip()
-        sid = (row.get("idnumber") or "").strip() or email.split("@")[0]
-        return {"id": sid, "first_name": (row.get("firstname") or "").strip(),
-                "last_name": (row.get("lastname") or row.get("surname") or "").strip(),
-                "email": email, "lms_user_id": ""}
+        # the whole address: its local part alone is not unique across mail domains
+        sid = (row.get("idnumber") or "").strip() or email
+        first = (row.get("firstname") or "").strip()
+        last = (row.get("lastname") or row.get("surname") or "").strip()
+        if not (first or last) and row.get("fullname"):  # the grading worksheet
+            first, _, last = row["fullname"].strip().rpartition(" ")
+        out = {"id": sid, "first_name": first, "last_name": last, "email": email,
+               "lms_user_id": ""}
+        if "identifier" in row:
+            cell = (row.get("identifier") or "").strip()
+            m = IDENTIFIER.match(cell)
+            # an unreadable cell is kept as it is: the roster check names its line
+            out["participant_id"] = m.group(1) if m else (cell or "?")
+        return out
 
     def parse_path(self, rel_parts):
         for i, part in enumerate(rel_parts):
@@ -61,6 +92,39 @@ class Moodle(Lms):
 
 
 LMS = Moodle()
+
+
+def id_number(student) -> str:
+    """The ID number Moodle knows for a gradebook student: the student id, unless it is the
+    email address (a student without an ID number)."""
+    return "" if student.email and student.id == student.email else student.id
+
+
+def participants_path(course, assignment: str) -> Path:
+    return course.output_dir(assignment) / PARTICIPANTS_FILE
+
+
+def read_participants(course, assignment: str) -> dict[str, str]:
+    """``{participant id: student id}`` of ``assignment`` kept by the roster imports of its
+    grading worksheet (empty when none was imported)."""
+    try:
+        data = json.loads(participants_path(course, assignment).read_text())
+        return {str(k): str(v) for k, v in data.items()}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def write_participants(course, assignment: str, ids: dict[str, str]) -> None:
+    """Add ``ids`` (participant id -> student id) to the assignment's record; a student's
+    earlier participant id is replaced."""
+    known = {p: s for p, s in read_participants(course, assignment).items()
+             if s not in set(ids.values())}
+    known.update(ids)
+    path = participants_path(course, assignment)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(dict(sorted(known.items())), indent=1) + "\n")
+    os.replace(tmp, path)
 
 _PLUGIN = None
 
@@ -95,7 +159,8 @@ def _plugin():
                 w = csv.writer(f)
                 w.writerow(["Email address", "ID number", self.column or names[0], "Feedback"])
                 for student, _, score, _, note in rows:
-                    w.writerow([student.email or "", student.id, format_score(score), note])
+                    w.writerow([student.email or "", id_number(student), format_score(score),
+                                note])
             self.log.info("Wrote Moodle grade import CSV %s", dest)
 
     MoodleExportPlugin.__module__ = __name__
