@@ -17,6 +17,7 @@ makes, and flat names are matched with nbgrader's ``FileNameCollectorPlugin``.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
