@@ -19,8 +19,6 @@ pending get an empty grade, which LMSs leave unchanged, and the status as feedba
 
 from __future__ import annotations
 
-from nbgrader.api import MissingEntry
-
 from . import lms
 from .lms.canvas import CanvasExportPlugin
 from .lms.moodle import MoodleExportPlugin
@@ -49,18 +47,11 @@ def export(course, assignment: str, fmt: str, dest, column: str = "") -> str:
     """
     import shutil
 
-    from nbgrader.api import Gradebook
-
     from .report import collect_rows, write_outputs
 
     system = lms.get(fmt, "format")
-    coursedir = course.coursedir()
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
-        try:
-            gb.find_assignment(assignment)
-        except MissingEntry:
-            raise ValueError(f"assignment: {assignment!r} is not in the gradebook; release "
-                             "and grade it first") from None
+    with course.gradebook() as gb:
+        course.find_assignment(gb, assignment)
         outputs = write_outputs(course, assignment)
         plugin = system.export_plugin()
         if plugin is None:  # the plain layout: the course's own grades.csv

@@ -222,7 +222,7 @@ def import_roster(course, path, delimiter: str | None = None,
         participant ids without ``assignment`` (or an unknown one); nothing is imported.
     """
     ensure_tools_on_path()  # nbgrader runs the `alembic` command when it creates a gradebook
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry, Student
 
     path = Path(path)
     if not path.is_file():
@@ -235,11 +235,8 @@ def import_roster(course, path, delimiter: str | None = None,
                          "give --assignment NAME (the assignment it was downloaded from)")
     if assignment:
         course.require_assignment(assignment)
-    coursedir = course.coursedir()
     added, changed, unchanged = [], [], []
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
-        from nbgrader.api import Student
-
+    with course.gradebook() as gb:
         known = {st.id: st for st in gb.students}
         students = [_kept_id(s, known) for s in students]
         owner = {st.lms_user_id: st.id for st in known.values() if st.lms_user_id}
@@ -305,10 +302,7 @@ def _kept_id(student: RosterStudent, known: dict) -> RosterStudent:
 
 def read_roster(course) -> list[RosterStudent]:
     """Every student in the gradebook, sorted by id."""
-    from nbgrader.api import Gradebook
-
-    coursedir = course.coursedir()
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+    with course.gradebook() as gb:
         return sorted((RosterStudent(s.id, s.first_name or "", s.last_name or "",
                                      s.email or "", s.lms_user_id or "")
                        for s in gb.students), key=lambda s: s.id)
