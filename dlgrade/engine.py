@@ -129,14 +129,29 @@ class GradeRun:
     #: in :attr:`resettled` were graded (so they are graded again); ``""`` otherwise
     settings_change: str = ""
     resettled: list = field(default_factory=list)
+    #: how the run chose its students: ``"force"`` (``--force``), ``"only"`` (``--student``)
+    #: or ``""`` (new and changed ones)
+    chosen_by: str = ""
+    #: whether the students of :attr:`todo` were marked ``pending`` (a plain run grades them)
+    prepared: bool = False
 
     def interrupted_line(self) -> str:
-        """The one line an interrupted run ends with: what was kept, how to go on."""
+        """The one line an interrupted run ends with: what was kept, how to go on.
+
+        After ``--force`` (or ``--student``) the students not saved yet are ``pending``, so a
+        run without ``--force`` grades exactly them; the same command again would grade the
+        saved ones too."""
         saved = len(self.graded) + len(self.failed)
-        left = len(self.todo) - saved
-        return (f"{self.assignment}: interrupted; {saved} of {len(self.todo)} students graded "
-                f"and saved (gradebook, grades.csv, hand grades), {left} not graded yet: run "
-                f"the same command again to grade them")
+        left = [s for s in self.todo if s not in self.graded and s not in self.failed]
+        head = (f"{self.assignment}: interrupted; {saved} of {len(self.todo)} students graded "
+                f"and saved (gradebook, grades.csv, hand grades), {len(left)} not graded yet: ")
+        if not (self.prepared and saved and left) or not self.chosen_by:
+            return head + "run the same command again to grade them"
+        if self.chosen_by == "only":
+            names = " ".join(f"--student {s}" for s in left)
+            return head + f"run the same command with just {names} to grade them"
+        return (head + f"run the same command again without --force to grade exactly those "
+                f"{len(left)} (with --force it grades all {len(self.todo)} again)")
 
 
 class Interrupted(KeyboardInterrupt):
@@ -148,17 +163,8 @@ class Interrupted(KeyboardInterrupt):
 
 
 def _require_gradebook_entry(course: Course, assignment: str) -> None:
-    from nbgrader.api import Gradebook, MissingEntry
-
-    coursedir = course.coursedir()
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
-        try:
-            gb.find_assignment(assignment)
-        except MissingEntry:
-            raise ValueError(
-                f"assignment: {assignment!r} is not in the gradebook {coursedir.db_url}; "
-                f"run `dlcourse release {assignment}` (with the same --db) first"
-            ) from None
+    with course.gradebook() as gb:
+        course.find_assignment(gb, assignment)
 
 
 def _to_grade(course: Course, assignment: str, students: list[str], key: str,
@@ -219,10 +225,9 @@ def _due_dates(course: Course, assignment: str) -> dict:
     per student with one, the extension (``{None: due date, student: due date + extension}``).
     A due date or an extension changed after grading (``dlcourse release --due``, ``dlcourse
     extend``, nbgrader's own tools) so grades the students again at the next run."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
-    coursedir = course.coursedir()
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+    with course.gradebook() as gb:
         try:
             a = gb.find_assignment(assignment)
         except MissingEntry:
@@ -328,6 +333,7 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
     students = select_shard(course.students(assignment), shard)
     if only:
         students, force = _only(students, only, assignment), True
+    run.chosen_by = "only" if only else "force" if force else ""
     todo, run.skipped, hashes = _to_grade(course, assignment, students, key, force)
     run.todo = list(todo)
     if not force:  # why students nothing of whom changed are graded again (review 23, D9)
@@ -360,6 +366,7 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
         # a scheduler that cannot be reached stops the run before any record is touched
         with _sigterm_as_interrupt(), pool.opened(todo), bar:
             before = _prepare(course, assignment, todo)
+            run.prepared = True
             task = bar.add_task(f"grading {assignment}", total=len(todo), done=0, failed=0,
                                 remaining=len(todo))
             pool.run(todo, hashes, finish)
@@ -393,12 +400,9 @@ def _prepare(course: Course, assignment: str, todo: list[str]) -> dict:
     students had before."""
     if not todo:
         return {}
-    from nbgrader.api import Gradebook
-
     from .handgrades import save_hand_grades
 
-    coursedir = course.coursedir()
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+    with course.gradebook() as gb:
         for student in todo:
             save_hand_grades(gb, course, assignment, student)
     old = read_statuses(course, assignment)
@@ -439,13 +443,12 @@ def _with_hand_grades(course: Course, assignment: str, student: str, result: dic
 
     if result.get("status") == "failed" or not read_hand_grades(course, assignment, student):
         return result  # nothing to put back: the gradebook is not opened (most students)
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
     from .handgrades import restore_hand_grades
     from .report import current_status
 
-    coursedir = course.coursedir()
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+    with course.gradebook() as gb:
         kept, notes = restore_hand_grades(gb, course, assignment, student)
         if not (kept or notes):
             return result
