@@ -12,8 +12,8 @@ run (times are printed, never asserted), for three kinds of graded functions:
 
 The recorder's report (fingerprints of the student's code objects) is included in the timed
 part, and so is its watch of other threads and processes (issue 21 review finding 3), whose
-share of a recorded call is printed last. The whole test cell also pays the kernel round trip, which this leaves out, so the
-ratios are an upper bound for a judged test cell.
+share of a recorded call is printed last. The whole test cell also pays the kernel round
+trip, which this leaves out, so the ratios are an upper bound for a judged test cell.
 
 Usage::
 

@@ -310,7 +310,7 @@ class _Watch:
                 children, frozenset(sys._current_frames()))
 
     def findings(self, before, after) -> list[str]:
-        here = threading_ident()
+        here = _thread_ident()
         found = []
         foreign = (before[4] | after[4]) - self.baseline - {here}
         if foreign:
@@ -332,7 +332,7 @@ class _Watch:
         return found
 
 
-def threading_ident() -> int:
+def _thread_ident() -> int:
     import _thread
 
     return _thread.get_ident()

@@ -21,8 +21,7 @@ import pytest
 
 from dlgrade.course import run_nbgrader
 from tests.submissions.crafted import dlcourse, make_course, sandbox_config, submit
-from tests.test_judge_ownwork import (ASSIGNMENT, GUARDED, _notebook, _project_config,
-                                      _scores)
+from tests.test_judge_ownwork import ASSIGNMENT, GUARDED, _notebook, _project_config, _scores
 
 pytestmark = pytest.mark.slow
 
