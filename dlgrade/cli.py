@@ -25,7 +25,16 @@ from pathlib import Path
 
 import click
 
+from .collect import collect as do_collect
 from .course import Course, find_course_root
+from .handgrades import mark as do_mark
+from .release import release as do_release
+from .roster import import_roster
+from .status import read_statuses, write_status
+
+# The other command modules (late, archive, cluster, engine, report, export) load nbgrader,
+# nbconvert or Dask, seconds of start-up: each command imports them when it runs, so a
+# command's --help, or a usage error, answers at once.
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
@@ -59,7 +68,6 @@ def release(ctx, assignments, db, due, timezone):
     assignment, its notebooks and tests in the gradebook; with --due, its due date too.
     """
     from .late import due_to_utc, local_time, set_due_date
-    from .release import release as do_release
 
     course = _course(ctx, db=db)
     try:
@@ -145,7 +153,6 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
     refused with the reason.
     """
     from .archive import ArchiveLimits
-    from .collect import collect as do_collect
 
     course = _course(ctx, db=db)
     limits = ArchiveLimits(max_notebook_bytes=max_notebook_mb << 20,
@@ -279,7 +286,6 @@ def mark(ctx, assignment, student, cell, score, comment, clear, db):
     `dlcourse grade` (--force and --student included) keeps it while the student's answer is
     unchanged. grades.csv and the report are rebuilt at once.
     """
-    from .handgrades import mark as do_mark
     from .report import open_statuses, write_outputs
 
     if (score is None) == (not clear):
@@ -320,8 +326,6 @@ def roster_import(ctx, file, delimiter, db):
     checked first: a bad row, a missing column or one LMS id on two students is reported
     (with the line number) and nothing is imported.
     """
-    from .roster import import_roster
-
     course = _course(ctx, db=db)
     try:
         res = import_roster(course, file, delimiter={"tab": "\t"}.get(delimiter, delimiter))
@@ -345,7 +349,6 @@ def extend(ctx, assignment, student, hours, db):
     the next `dlcourse grade`.
     """
     from .late import grant_extension
-    from .status import read_statuses, write_status
 
     course = _course(ctx, db=db)
     try:

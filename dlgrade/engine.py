@@ -11,18 +11,29 @@ outputs (:mod:`dlgrade.report`).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
+import json
 import os
+import re
 import signal
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
 
+import nbformat
+from nbgrader.api import MissingEntry
+
+from . import safe_files
 from .cluster import ClusterGone, DaskPool
 from .course import Course, ensure_tools_on_path
-from .report import open_statuses, write_outputs
+from .handgrades import read_hand_grades, restore_hand_grades, save_hand_grades
+from .report import current_status, open_statuses, write_outputs
 from .status import read_statuses, write_status
-from .worker import STATION_SLACK, submission_seconds
+from .worker import STATION_SLACK, assignment_of, submission_seconds, wrong_notebook
+
+# rich is imported where the progress bar is drawn (a run without one does not load it)
 
 
 def parse_shard(text: str | None) -> tuple[int, int] | None:
@@ -57,8 +68,6 @@ def submission_hash(course: Course, assignment: str, student: str, config_key: s
 
     The submission is read as the grader copies it (:mod:`dlgrade.safe_files`: no link
     followed, no pipe opened); its refused files count by name and reason."""
-    from . import safe_files
-
     h = hashlib.sha256(config_key.encode())
     files, refused = safe_files.read_folder(course.submitted_dir / student / assignment)
     source = course.source_dir / assignment
@@ -81,9 +90,6 @@ def grading_lock(course: Course, assignment: str, shard=None):
     raises :class:`Busy` naming the first's pid and host. The lock is the kernel's
     (``flock``), so a run that dies releases it; shards of one batch do not wait for each
     other."""
-    import fcntl
-    import os
-    import socket
 
     name = f".grading-{shard[0]}-of-{shard[1]}.lock" if shard else ".grading.lock"
     path = course.output_dir(assignment) / name
@@ -186,8 +192,6 @@ def settings_change(old_key: str, new_key: str) -> str:
     >>> settings_change('{"late": {}, "timeout": 30}', '{"late": {}, "timeout": 60}')
     'cell timeout 30 s -> 60 s'
     """
-    import json
-
     try:
         old, new = json.loads(old_key), json.loads(new_key)
     except ValueError:
@@ -210,8 +214,6 @@ def _due_dates(course: Course, assignment: str) -> dict:
     per student with one, the extension (``{None: due date, student: due date + extension}``).
     A due date or an extension changed after grading (``dlcourse release --due``, ``dlcourse
     extend``, nbgrader's own tools) so grades the students again at the next run."""
-    from nbgrader.api import MissingEntry
-
     with course.gradebook() as gb:
         try:
             a = gb.find_assignment(assignment)
@@ -383,8 +385,6 @@ def _prepare(course: Course, assignment: str, todo: list[str]) -> dict:
     students had before."""
     if not todo:
         return {}
-    from .handgrades import save_hand_grades
-
     with course.gradebook() as gb:
         for student in todo:
             save_hand_grades(gb, course, assignment, student)
@@ -400,12 +400,6 @@ def _name_the_other_assignment(course: Course, assignment: str, student: str,
                                result: dict) -> dict:
     """A worker sees only this assignment's sources; here every source is at hand, so a
     notebook of another assignment is named (``is the 01_curve_fitting notebook``)."""
-    import re
-
-    import nbformat
-
-    from .worker import assignment_of, wrong_notebook
-
     m = re.match(r"^(\S+\.ipynb) is not a notebook of ", result.get("reason") or "")
     if result.get("status") != "failed" or not m:
         return result
@@ -422,15 +416,8 @@ def _name_the_other_assignment(course: Course, assignment: str, student: str,
 def _with_hand_grades(course: Course, assignment: str, student: str, result: dict) -> dict:
     """``result`` after the student's saved hand grades went back into the gradebook (for the
     answers unchanged since), with the score and status read back from it."""
-    from .handgrades import read_hand_grades
-
     if result.get("status") == "failed" or not read_hand_grades(course, assignment, student):
         return result  # nothing to put back: the gradebook is not opened (most students)
-    from nbgrader.api import MissingEntry
-
-    from .handgrades import restore_hand_grades
-    from .report import current_status
-
     with course.gradebook() as gb:
         kept, notes = restore_hand_grades(gb, course, assignment, student)
         if not (kept or notes):

@@ -12,9 +12,11 @@ terminal where the progress bar is drawn.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 import shutil
+import signal
 import sys
 import time
 import traceback
@@ -22,6 +24,13 @@ from pathlib import Path
 
 from . import grader_memory
 from .course import Course, ensure_tools_on_path
+from .deadline import SubmissionDeadline
+from .scan import context_from_notebooks, scan_extra_files, scan_submission
+from .speedups import share_metadata_validators
+
+# nbgrader, nbformat and the modules built on them (judge, feedback, sanitize, ...) take
+# seconds to import: the functions that grade import them, so the engine and the cluster
+# read this module's names (STATION_SLACK, clear_student, ...) without that cost.
 
 #: Failure reasons recognised in nbgrader's log, most specific first.
 FAILURE_PATTERNS = [
@@ -237,8 +246,6 @@ class Grader:
         ensure_tools_on_path()
         from nbgrader.apps.api import NbGraderAPI
 
-        from .speedups import share_metadata_validators
-
         share_gradebook_engines()
         share_metadata_validators()
 
@@ -257,7 +264,6 @@ class Grader:
         import nbformat
 
         from .feedback import hidden_lines, public_texts, secret_lines
-        from .scan import context_from_notebooks
 
         begin = self.config.HideHiddenTestOutputs.begin_test_delimeter
         end = self.config.HideHiddenTestOutputs.end_test_delimeter
@@ -349,8 +355,6 @@ class Grader:
         """Read each submitted notebook and scan it for code that defeats the tests:
         ``{notebook: [Finding, ...]}``. An unreadable notebook fails the submission."""
         import nbformat
-
-        from .scan import scan_extra_files, scan_submission
 
         folder = self.course.submitted_dir / student / self.assignment
         findings = {}
@@ -503,9 +507,6 @@ class Grader:
 def _die_with_parent() -> None:
     """Ask Linux to kill this process when the engine that started it dies."""
     try:
-        import ctypes
-        import signal
-
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
         if os.getppid() == 1:  # the parent is already gone
@@ -572,8 +573,6 @@ def grade_within_deadline(grader: Grader, student: str, seconds: float) -> dict:
     """``grader.grade(student)``, or ``failed: timeout ...`` when the submission's kernel
     stops answering (see :class:`dlgrade.deadline.SubmissionDeadline`); the process stays
     usable for the next student either way. Reusable by any grading loop."""
-    from .deadline import SubmissionDeadline
-
     result = None
     with SubmissionDeadline(seconds) as watch:
         result = grader.grade(student)
