@@ -155,9 +155,6 @@ SLOW_TO_IMPORT = {
 #: as plain scripts in a fresh process, the fork server imports before it forks) and the
 #: judge's agent and recorder, which run inside the student's kernel
 OWN_RULES = ("dlgrade.sandbox", "dlgrade.judge_agent", "dlgrade.judge_code")
-#: modules that the LMS restructuring of issue 24 moves into dlgrade/lms/; their imports are
-#: reviewed with that move
-MOVING = {"dlgrade.roster", "dlgrade.collect", "dlgrade.lms", "dlgrade.export"}
 #: lazy imports kept on purpose although the module loads the same packages already
 DELIBERATE = {
     # imported in the parent before Dask forks its workers, so that each starts with them
@@ -232,7 +229,7 @@ def lazy_imports_that_spare_nothing() -> list[str]:
     slow = slow_imports()
     found = []
     for name, path in known.items():
-        if not name.startswith("dlgrade") or name.startswith(OWN_RULES) or name in MOVING:
+        if not name.startswith("dlgrade") or name.startswith(OWN_RULES):
             continue
         is_package = path.name == "__init__.py"
         for node in _function_imports(ast.parse(path.read_text(), str(path))):
