@@ -28,13 +28,12 @@ import click
 from . import lms
 from .collect import collect as do_collect
 from .course import Course, find_course_root
-from .export import export as do_export
 from .handgrades import mark as do_mark
 from .release import release as do_release
 from .roster import import_roster
 from .status import read_statuses, write_status
 
-# The other command modules (late, archive, cluster, engine, report) load nbgrader,
+# The other command modules (late, archive, cluster, engine, report, export) load nbgrader,
 # nbconvert or Dask, seconds of start-up: each command imports them when it runs, so a
 # command's --help, or a usage error, answers at once.
 
@@ -391,6 +390,7 @@ def extend(ctx, assignment, student, hours, db):
 @click.pass_context
 def export(ctx, assignment, fmt, dest, column, db):
     """Write ASSIGNMENT's grades as a file the LMS imports as it is."""
+    from .export import export as do_export
     course = _course(ctx, db=db)
     dest = dest or str(course.output_dir(assignment) / f"{fmt}_grades.csv")
     try:

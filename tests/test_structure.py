@@ -155,8 +155,11 @@ SLOW_TO_IMPORT = {
 #: as plain scripts in a fresh process, the fork server imports before it forks) and the
 #: judge's agent and recorder, which run inside the student's kernel
 OWN_RULES = ("dlgrade.sandbox", "dlgrade.judge_agent", "dlgrade.judge_code")
-#: lazy imports kept on purpose although the module loads the same packages already
+#: lazy imports kept on purpose although the module loads the same packages already, or where
+#: the reading above cannot see the cost
 DELIBERATE = {
+    # export builds its nbgrader plugins (FORMATS) when it is imported: a call, not an import
+    ("dlgrade.cli", "dlgrade.export"),
     # imported in the parent before Dask forks its workers, so that each starts with them
     ("dlgrade.cluster", "nbgrader.apps.api"),
     ("dlgrade.cluster", "dlgrade.feedback"), ("dlgrade.cluster", "dlgrade.html_safety"),
