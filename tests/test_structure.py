@@ -9,6 +9,8 @@ rule that keeps the student install light: ``dlcourse`` never imports ``dlgrade`
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -257,3 +259,15 @@ def test_function_level_imports_only_spare_a_slow_import():
     matplotlib, ...) out of a module that does not load it already; any other belongs at the
     top of the module, where a reader sees what the module depends on."""
     assert lazy_imports_that_spare_nothing() == []
+
+
+def test_the_command_line_loads_no_slow_package_before_a_command_runs():
+    """`dlcourse grade --help`, a usage error and every command's start import dlgrade.cli and
+    dlgrade.course only: the check above reads imports, this one runs them (it sees a slow
+    package loaded by a call at import time, as dlgrade.export's plugin registry does)."""
+    code = ("import sys, dlgrade.cli, dlgrade.course\n"
+            f"print(sorted(p for p in {sorted(SLOW_TO_IMPORT)!r} if p in sys.modules))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
