@@ -546,6 +546,7 @@ def worker_main(conn, overrides: dict, assignment: str, log_path: str) -> None:
         cap = grader_memory.cap_memory(grader_memory.allowance())
         print(f"=== memory cap of this grading process: "
               f"{'none' if cap is None else f'{cap >> 20} MB of address space'}", flush=True)
+        start_fork_server(grader.config)
         conn.send({"ready": True})
     except Exception:  # noqa: BLE001
         conn.send({"ready": False, "error": traceback.format_exc()})
@@ -564,6 +565,18 @@ def worker_main(conn, overrides: dict, assignment: str, log_path: str) -> None:
         print(f"=== peak memory of the grading process for {task['student']}: "
               f"{grader_memory.peak_mb():.0f} MB", flush=True)
         conn.send(result)
+
+
+def start_fork_server(config) -> None:
+    """Start the sandboxed kernels' fork server (:mod:`dlgrade.sandbox.forkserver`) now,
+    without waiting for its imports (~1 s of CPU): they run while the first submission is
+    read, scanned and prepared, instead of after, on its first kernel launch. The server is
+    the one that launch would start (same process, same environment, memory cap included);
+    nothing is started when the kernels are not the sandbox's or the fork server is off."""
+    from .sandbox import KERNEL_NAME, forkserver
+
+    if config.Execute.get("kernel_name") == KERNEL_NAME and forkserver.enabled():
+        forkserver.get_server(wait=False)
 
 
 #: How much longer the station (dlgrade.cluster), which kills the whole grading process,
