@@ -595,6 +595,11 @@ class DaskPool:
         return bool(students) and (len(students) > 1 or bool(self.scheduler)
                                    or not self.GRADE_ONE_HERE)
 
+    def on_cluster(self, students: list[str]) -> bool:
+        """Whether :meth:`run` grades ``students`` on the cluster (a local one is forked
+        from this process when :meth:`opened` starts it) rather than in this process."""
+        return self._needs_cluster(students)
+
     @contextlib.contextmanager
     def opened(self, students: list[str]):
         """Start the local cluster (or connect to ``scheduler``) that :meth:`run` will grade
