@@ -382,6 +382,9 @@ def get_server(wait: bool = True) -> ForkServer:
 
                 atexit.register(_close_at_exit)
                 _AT_EXIT = True
+        elif wait:  # started early (wait=False): its imports must be done now
+            with _SERVER._lock:
+                _SERVER.wait_ready()
         return _SERVER
 
 
