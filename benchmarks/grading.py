@@ -42,6 +42,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -252,7 +253,7 @@ def parse_modes(text: str | None, quick: bool = False) -> list[str]:
 
 
 def bench(n: int, assignment: str, workdir: str | None, before: str | None = None,
-          chosen=tuple(MODES)) -> None:
+          chosen=tuple(MODES), repeat: int = 1) -> None:
     root = tempfile.mkdtemp(prefix=f"dlcourse-bench-{n}-", dir=workdir)
     os.chmod(root, 0o755)
     try:
@@ -271,7 +272,19 @@ def bench(n: int, assignment: str, workdir: str | None, before: str | None = Non
         if before:
             modes = [(key, label.format(before) if "{}" in label else label, *rest)
                      for key, label, *rest in modes]
-        for key, label, workers, sandbox, judge in modes:
+        exported: dict = {}  # the --before revision, exported once
+
+        def old_engine() -> str:
+            if "path" not in exported:
+                exported["path"] = export_revision(before, root)
+            return exported["path"]
+
+        times: dict = {}
+        # with --repeat, the modes run in rounds, every other round in reverse order, so a
+        # load that rises or falls during the run weighs on every mode alike; each mode's
+        # time is its median
+        rounds = [modes if r % 2 == 0 else modes[::-1] for r in range(repeat)]
+        for key, label, workers, sandbox, judge in (m for r in rounds for m in r):
             if workers is None:
                 seconds = time_plain(root, assignment)
             elif workers == "scheduler":
@@ -280,10 +293,9 @@ def bench(n: int, assignment: str, workdir: str | None, before: str | None = Non
             elif workers == "rootless":
                 seconds = time_dlcourse(root, assignment, 2, sandbox, rootless=True)
             elif workers == "before":
-                seconds = time_dlcourse(root, assignment, 2, sandbox,
-                                        pythonpath=export_revision(before, root))
+                seconds = time_dlcourse(root, assignment, 2, sandbox, pythonpath=old_engine())
             elif workers in ("student", "student-before"):
-                path = export_revision(before, root) if workers == "student-before" else None
+                path = old_engine() if workers == "student-before" else None
                 if not regraded:  # the batch once, untimed: a regrade follows a full run
                     time_dlcourse(root, assignment, 2, sandbox)
                     regraded = True
@@ -291,11 +303,21 @@ def bench(n: int, assignment: str, workdir: str | None, before: str | None = Non
                                         student=REGRADED)
             else:
                 seconds = time_dlcourse(root, assignment, workers, sandbox, judge=judge)
-            results[key], scores[key] = seconds, gradebook_scores(root, assignment)
+            times.setdefault(key, []).append(seconds)
+            scores[key] = gradebook_scores(root, assignment)
+            if repeat > 1:
+                print(f"    run {len(times[key])} of {repeat}: {label:52s} {seconds:7.1f} s",
+                      flush=True)
+            if len(times[key]) < repeat:
+                continue
+            results[key] = seconds = statistics.median(times[key])
+        for key, label, *_ in modes:
+            seconds = results[key]
             ratio = (f"{results['plain'] / seconds:5.2f}x plain" if "plain" in results
                      and not key.startswith("student") else "")
             rate = f"{(1 if key.startswith('student') else n) / seconds:5.2f} subm/s"
-            print(f"  {label:52s} {seconds:7.1f} s  {rate}  {ratio}", flush=True)
+            median = f" (median of {repeat})" if repeat > 1 else ""
+            print(f"  {label:52s} {seconds:7.1f} s  {rate}  {ratio}{median}", flush=True)
         if "grade2" in results and "grade2-nojudge" in results:
             on, off = results["grade2"], results["grade2-nojudge"]
             print(f"  judge cost: {on / n * 1000:.0f} ms per submission with the judge, "
@@ -333,7 +355,12 @@ def main(argv=None) -> None:
                         help="comma-separated runs to time (they run in this order): "
                         + ", ".join(MODES) + " (default: all; with --quick: "
                         + ",".join(QUICK) + "); e.g. plain,grade2 for issue 23's pair")
+    parser.add_argument("--repeat", type=int, default=1, metavar="K",
+                        help="time each mode K times, in rounds that alternate their order, "
+                        "and report the medians (for a machine whose load changes)")
     args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error(f"repeat: got {args.repeat}, expected at least 1")
     try:
         chosen = parse_modes(args.modes, args.quick)
     except ValueError as exc:
@@ -345,7 +372,7 @@ def main(argv=None) -> None:
           f"{os.getloadavg()[0]:.1f} at start")
     try:
         for n in sizes:
-            bench(n, assignment, args.dir, args.before, chosen)
+            bench(n, assignment, args.dir, args.before, chosen, args.repeat)
     finally:
         print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
 
