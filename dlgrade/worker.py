@@ -405,6 +405,7 @@ class Grader:
 
         info = self.assignment_info()
         reasons, flagged = [], set()
+        timeouts = self._timeouts(student)  # read once: _status reports the same cells
         with Gradebook(self.db_url, self.course_id) as gb:
             submission = gb.find_submission(self.assignment, student)
             for name, items in findings.items():
@@ -420,7 +421,7 @@ class Grader:
                 reasons += [f"{name}: {f.describe()}" for f in items]
             # a cell that hit a limit: the tests it left short wait for a look in the gradebook
             # too, so the status read back from it later says the same (dlgrade.report)
-            for name in self._timeouts(student):
+            for name in timeouts:
                 nb_sub = gb.find_submission_notebook(name, self.assignment, student)
                 for grade in nb_sub.grades:
                     if float(grade.score) < float(grade.max_score):
@@ -435,7 +436,7 @@ class Grader:
                         manual.append(grade.name)
             score, max_score = float(submission.score), float(submission.max_score)
         return {"score": score, "max_score": max_score, "cells": cells, "reasons": reasons,
-                "flagged": sorted(flagged), "manual": sorted(manual)}
+                "flagged": sorted(flagged), "manual": sorted(manual), "timeouts": timeouts}
 
     def _status(self, student: str, scores: dict) -> tuple[str, str]:
         """``("graded", "")``, or ``("needs manual grading", why)`` after a finding, a written
@@ -443,7 +444,7 @@ class Grader:
         reasons = list(scores["reasons"])
         if scores["manual"]:
             reasons.append("written answers to grade by hand: " + ", ".join(scores["manual"]))
-        limits = [t for cells in self._timeouts(student).values() for t in cells]
+        limits = [t for cells in scores["timeouts"].values() for t in cells]
         reasons = [f"cell {t}" for t in limits] + reasons
         return ("needs manual grading" if reasons else "graded"), "; ".join(reasons)
 
