@@ -25,6 +25,7 @@ from pathlib import Path
 
 import click
 
+from . import lms
 from .course import Course, find_course_root
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -330,26 +331,38 @@ def roster():
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--delimiter", type=click.Choice([",", ";", "tab"]),
               help="Column separator (default: read from the header line).")
+@click.option("--assignment", metavar="NAME",
+              help="The assignment a Moodle grading worksheet (with its 'Identifier' column) "
+                   "was downloaded from: its participant ids match that assignment's "
+                   "download folders.")
 @click.option("--db", help="Gradebook URL (as given to release and grade).")
 @click.pass_context
-def roster_import(ctx, file, delimiter, db):
+def roster_import(ctx, file, delimiter, assignment, db):
     """Add or update the students of FILE in the gradebook.
 
     FILE is a CSV: id,first_name,last_name,email; Canvas's gradebook export (Student, ID,
-    SIS User ID, SIS Login ID, Section, ...); or Moodle's (First name, Last name, ID number,
-    Email address, ...), separated by commas, semicolons or tabs, in UTF-8. Every row is
-    checked first: a bad row, a missing column or one LMS id on two students is reported
-    (with the line number) and nothing is imported.
+    SIS User ID, SIS Login ID, Section, ...); Moodle's participants or grades export (First
+    name, Last name, ID number, Email address, ...) or an assignment's grading worksheet
+    (Identifier, Full name, Email address, ...; with --assignment), separated by commas,
+    semicolons or tabs, in UTF-8. Every row is checked first: a bad row, a missing column or
+    one LMS id on two students is reported (with the line number) and nothing is imported.
+    Students in the gradebook but not in FILE are named and kept, with their grades.
     """
     from .roster import import_roster
 
     course = _course(ctx, db=db)
     try:
-        res = import_roster(course, file, delimiter={"tab": "\t"}.get(delimiter, delimiter))
+        res = import_roster(course, file, delimiter={"tab": "\t"}.get(delimiter, delimiter),
+                            assignment=assignment)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    click.echo(f"roster: {len(res['added'])} added, {len(res['updated'])} updated "
-               f"({len(res['added']) + len(res['updated'])} students in {file})")
+    total = len(res["added"]) + len(res["updated"])
+    click.echo(f"roster: {len(res['added'])} added, {len(res['changed'])} changed, "
+               f"{len(res['unchanged'])} unchanged ({total} students in {file})")
+    if res["missing"]:
+        click.echo(f"  not in {Path(file).name}: {', '.join(res['missing'])} (kept in the "
+                   "gradebook with their grades and exported as before; a roster import "
+                   "never removes a student)")
 
 
 @click.command(context_settings=CONTEXT)
@@ -382,9 +395,9 @@ def extend(ctx, assignment, student, hours, db):
 
 @click.command(context_settings=CONTEXT)
 @click.argument("assignment")
-@click.option("--format", "fmt", type=click.Choice(["canvas", "moodle", "csv"]),
-              required=True, help="canvas: Canvas gradebook CSV; moodle: Moodle grade "
-                                  "import CSV; csv: the course's grades.csv.")
+@click.option("--format", "fmt", type=click.Choice(lms.choices()), required=True,
+              help="; ".join(f"{name}: {system.export_help}"
+                             for name, system in lms.REGISTRY.items()) + ".")
 @click.option("-o", "--output", "dest", type=click.Path(dir_okay=False),
               help="File to write (default: <output>/ASSIGNMENT/<format>_grades.csv).")
 @click.option("--column", default="", metavar="HEADER",
@@ -400,8 +413,9 @@ def export(ctx, assignment, fmt, dest, column, db):
     course = _course(ctx, db=db)
     dest = dest or str(course.output_dir(assignment) / f"{fmt}_grades.csv")
     try:
-        if column and fmt == "csv":
-            raise ValueError("column: only for --format canvas or moodle")
+        if column and not lms.get(fmt).grade_column:
+            raise ValueError("column: only for --format " + " or ".join(
+                n for n, s in lms.REGISTRY.items() if s.grade_column))
         path = do_export(course, assignment, fmt, dest, column=column)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None

@@ -1,10 +1,11 @@
 """Import submissions downloaded from a learning-management system into nbgrader's layout.
 
-Accepted names (inside a zip file, nested zips included, or a folder)::
-
-    alice_02_neuron.ipynb            (flat: <student>_<assignment>.ipynb)
-    alice/02_neuron.ipynb            (one folder per student)
-    alice/02_neuron/02_neuron.ipynb  (nbgrader's own layout)
+The names each system gives its downloads are read by that system's module (:mod:`dlgrade.lms`:
+Canvas's ``name_userid_fileid_file``, Moodle's participant folders, and the plain layout's
+``<student>_<assignment>.ipynb``, ``<student>/<assignment>.ipynb`` and nbgrader's own
+``<student>/<assignment>/<assignment>.ipynb``), inside a zip file (nested zips included) or a
+folder. This module does what is the same for all: it unpacks and reads the files safely,
+finds each one's student, and copies it.
 
 Each lands in ``submitted/<student>/<assignment>/<assignment>.ipynb``. Files that match no
 pattern, and students with more than one candidate file, are reported and left alone: the
@@ -16,12 +17,13 @@ makes, and flat names are matched with nbgrader's ``FileNameCollectorPlugin``.
 
 from __future__ import annotations
 
-import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import lms
 from .course import Course, ensure_tools_on_path
+from .lms import canvas, moodle
 from .roster import STUDENT_ID, read_roster
 
 SKIP_PARTS = {"__MACOSX", ".ipynb_checkpoints", ".DS_Store"}
@@ -76,20 +78,9 @@ def _identity_path(path: Path, nested: list) -> Path:
 
 
 def match_file(path: Path, root: Path, assignment: str) -> str | None:
-    """Student id for a submitted file, or ``None`` when its name fits no pattern."""
-    from nbgrader.plugins.zipcollect import FileNameCollectorPlugin
-
-    rel = path.relative_to(root)
-    target = f"{assignment}.ipynb"
-    if path.name == target:
-        parents = [p for p in rel.parts[:-1] if p != assignment]
-        student = parents[-1] if parents else None
-    else:
-        plugin = FileNameCollectorPlugin(
-            named_regexp=rf".*/(?P<student_id>[^/]+?)[_-](?P<file_id>{re.escape(assignment)})"
-                         r"\.ipynb$")
-        gd = plugin.collect(str(path))
-        student = gd["student_id"] if gd else None
+    """Student id for a submitted file of the plain layout (:mod:`dlgrade.lms.csv`), or
+    ``None`` when its name fits no pattern or names no valid student id."""
+    student = lms.csv.LMS.student_of(path, root, assignment)
     if student is None or not STUDENT_ID.match(student):
         return None
     return student
@@ -128,8 +119,6 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
         raise ValueError(f"source: {source} does not exist; expected a zip file or a folder")
     if source.is_file() and not zipfile.is_zipfile(source):
         raise ValueError(f"source: {source} is a file but not a zip archive")
-    from . import lms
-
     result = CollectResult()
     given = lms.read_timestamps(timestamps, timezone) if timestamps else {}
     entry_times = lms.zip_times(source, timezone) if source.is_file() else {}
@@ -156,9 +145,12 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 entry_times, path)
             if roster is None:
                 roster = read_roster(course)
+                participants = moodle.read_participants(course, assignment)
             lms_name = lms.parse_lms_path(named_rel.parts)
             if lms_name is not None:
-                student, note = lms.identify(lms_name, roster)
+                student, note = lms.identify(lms_name, roster,
+                                             participants if lms_name.system == moodle.LMS.name
+                                             else None)
                 target = lms.notebook_name(lms_name.file, notebooks)
                 if student is None or target is None:
                     result.unmatched.append(str(rel))
@@ -168,7 +160,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                     continue
                 if note:
                     result.warnings.append(f"{rel}: {note}")
-                if lms_name.system == "canvas":
+                if lms_name.system == canvas.LMS.name:
                     canvas_ids[path] = lms_name.submission
                 targets[path] = target
                 found.setdefault(student, []).append(path)
@@ -185,10 +177,10 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 result.reasons[str(rel)] = f"{student!r} is not on the roster"
             else:
                 found.setdefault(student, []).append(path)
-        record = _read_canvas_record(course, assignment)
+        record = canvas.read_record(course, assignment)
         for student, paths in sorted(found.items()):
             if len(paths) > 1 and all(p in canvas_ids for p in paths):
-                paths = [_newest_canvas_file(student, paths, canvas_ids, root, result)]
+                paths = [canvas.newest_file(student, paths, canvas_ids, root, result.warnings)]
             if len(paths) > 1:
                 result.duplicates[student] = [str(p.relative_to(root)) for p in paths]
                 continue
@@ -225,44 +217,8 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 if file_id:
                     record[student] = file_id
         if not dry_run and record:
-            _write_canvas_record(course, assignment, record)
+            canvas.write_record(course, assignment, record)
     return result
-
-
-def _newest_canvas_file(student: str, paths: list, canvas_ids: dict, root: Path,
-                        result: CollectResult) -> Path:
-    """Of several Canvas files of one student, the one Canvas stored last (the highest file
-    id: Canvas numbers uploads in order), with a warning naming the others."""
-    paths = sorted(paths, key=lambda p: int(canvas_ids[p]))
-    newest = paths[-1]
-    others = ", ".join(f"{p.relative_to(root)} (file id {canvas_ids[p]})" for p in paths[:-1])
-    result.warnings.append(f"{student}: {len(paths)} Canvas files; took the newest, "
-                           f"{newest.relative_to(root)} (file id {canvas_ids[newest]}), "
-                           f"not {others}")
-    return newest
-
-
-def _canvas_record_path(course: Course, assignment: str) -> Path:
-    return course.output_dir(assignment) / "canvas_files.json"
-
-
-def _read_canvas_record(course: Course, assignment: str) -> dict:
-    """``{student: Canvas file id}`` of the files collected so far for ``assignment``."""
-    import json
-
-    path = _canvas_record_path(course, assignment)
-    try:
-        return {str(k): str(v) for k, v in json.loads(path.read_text()).items()}
-    except (OSError, ValueError, AttributeError):
-        return {}
-
-
-def _write_canvas_record(course: Course, assignment: str, record: dict) -> None:
-    import json
-
-    path = _canvas_record_path(course, assignment)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(dict(sorted(record.items())), indent=1) + "\n")
 
 
 def _candidates(root: Path, result: CollectResult, limits):
