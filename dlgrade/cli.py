@@ -31,6 +31,18 @@ from .course import Course, find_course_root
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
+class DataError(click.ClickException):
+    """Input the command understood but cannot use (a roster row, an unknown student, a
+    score out of range): one line ``Error: <what came, what was expected>`` and exit status
+    2, without click's usage block, which is for the command line itself (an unknown option,
+    a missing argument)."""
+
+    exit_code = 2
+
+    def __init__(self, exc):
+        super().__init__(str(exc))
+
+
 def _course(ctx, db=None, timeout=None, kernel=None) -> Course:
     root = ctx.obj.get("course") if ctx.obj else None
     try:
@@ -38,7 +50,7 @@ def _course(ctx, db=None, timeout=None, kernel=None) -> Course:
         return Course(root, db_url=db, timeout=timeout, kernel_name=kernel,
                       output_root=ctx.obj.get("output") if ctx.obj else None)
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise DataError(exc) from None
 
 
 @click.command(context_settings=CONTEXT)
@@ -68,7 +80,7 @@ def release(ctx, assignments, db, due, timezone):
         due_utc, whole_day = due_to_utc(due, timezone) if due else (None, False)
         results = do_release(course, assignments)
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise DataError(exc) from None
     failed = 0
     for name, res in results.items():
         if res.get("success"):
@@ -106,7 +118,7 @@ def timezone(ctx, zone):
         old = course.set_timezone(zone) if zone else None
         now = course.timezone
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise DataError(exc) from None
     if old is not None and old != now:
         click.echo(f"course time zone: {old} -> {now}")
     else:
@@ -156,7 +168,7 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
         res = do_collect(course, assignment, source, dry_run=dry_run, timezone=timezone,
                          timestamps=timestamps, limits=limits)
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise DataError(exc) from None
     verb = "would copy" if dry_run else "copied"
     click.echo(f"{assignment}: {verb} {len(res.added)} new, {len(res.updated)} changed; "
                f"{len(res.unchanged)} unchanged; {len(res.ignored)} non-notebook files ignored")
@@ -218,7 +230,7 @@ def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel
                                shard=parse_shard(shard), progress=not no_progress,
                                only=list(students) or None, scheduler=scheduler)
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise DataError(exc) from None
     except (ClusterGone, Busy) as exc:
         raise click.ClickException(str(exc)) from None
     except Interrupted as exc:
@@ -236,9 +248,16 @@ def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel
     click.echo(f"{assignment}: {len(run.graded)} graded ({len(run.flagged)} need manual "
                f"grading), {len(run.failed)} failed, {len(run.skipped)} unchanged (skipped) "
                f"in {run.seconds:.1f} s")
-    # read back from the gradebook: also the students skipped as unchanged
-    for student, status, reason in run.open:
-        click.echo(f"  {student}: {status}" + (f" ({reason})" if reason else ""))
+    # read back from the gradebook: also the students skipped as unchanged; a hand grade this
+    # run dropped (the answer changed) is said on the student's line
+    from .handgrades import dropped_hand_grades
+
+    still_open = {student: (status, reason) for student, status, reason in run.open}
+    dropped = dropped_hand_grades(course, assignment, run.graded)
+    for student in sorted(set(still_open) | set(dropped)):
+        status, reason = still_open.get(student, ("graded", ""))
+        click.echo(f"  {student}: {status}" + (f" ({reason})" if reason else "")
+                   + "".join(f"; {note}" for note in dropped.get(student, [])))
     for key in ("grades", "html", "json", "feedback"):
         click.echo(f"  {key:9s} {run.outputs[key]}")
     _exit_at_once(2 if run.open else 0)
@@ -279,7 +298,7 @@ def report(ctx, assignment, db):
     try:
         course.require_assignment(assignment)
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise DataError(exc) from None
     for key, path in write_outputs(course, assignment).items():
         click.echo(f"  {key:9s} {path}")
 
@@ -311,7 +330,7 @@ def mark(ctx, assignment, student, cell, score, comment, clear, db):
         course.require_assignment(assignment)
         res = do_mark(course, assignment, student, cell, None if clear else score, comment)
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise DataError(exc) from None
     write_outputs(course, assignment)
     status = dict((s, (st, why)) for s, st, why in open_statuses(course, assignment, [student]))
     label = "graded" if student not in status else status[student][0] + (
@@ -355,7 +374,7 @@ def roster_import(ctx, file, delimiter, assignment, db):
         res = import_roster(course, file, delimiter={"tab": "\t"}.get(delimiter, delimiter),
                             assignment=assignment)
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise DataError(exc) from None
     total = len(res["added"]) + len(res["updated"])
     click.echo(f"roster: {len(res['added'])} added, {len(res['changed'])} changed, "
                f"{len(res['unchanged'])} unchanged ({total} students in {file})")
@@ -385,7 +404,7 @@ def extend(ctx, assignment, student, hours, db):
     try:
         grant_extension(course, assignment, student, hours)
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise DataError(exc) from None
     record = read_statuses(course, assignment).get(student)
     if record:  # graded before: the next grade run must apply the new due date
         record.pop("hash", None)
@@ -398,8 +417,9 @@ def extend(ctx, assignment, student, hours, db):
 @click.option("--format", "fmt", type=click.Choice(lms.choices()), required=True,
               help="; ".join(f"{name}: {system.export_help}"
                              for name, system in lms.REGISTRY.items()) + ".")
-@click.option("-o", "--output", "dest", type=click.Path(dir_okay=False),
-              help="File to write (default: <output>/ASSIGNMENT/<format>_grades.csv).")
+@click.option("-o", "--output", "dest", type=click.Path(dir_okay=False, allow_dash=True),
+              help="File to write, - for standard output (default: "
+                   "<output>/ASSIGNMENT/<format>_grades.csv).")
 @click.option("--column", default="", metavar="HEADER",
               help="Grade column header: for Canvas the existing assignment's column as "
                    "Canvas names it, e.g. 'Notebook 2 (777)', so the import updates it instead "
@@ -411,12 +431,25 @@ def export(ctx, assignment, fmt, dest, column, db):
     from .export import export as do_export
 
     course = _course(ctx, db=db)
+    if column and not lms.get(fmt).grade_column:  # a mistake in the command line itself
+        raise click.UsageError("column: only for --format " + " or ".join(
+            n for n, s in lms.REGISTRY.items() if s.grade_column))
+    if dest == "-":  # the file only, so that it can be piped (nothing else on stdout)
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                path = do_export(course, assignment, fmt, Path(tmp) / f"{fmt}_grades.csv",
+                                 column=column)
+            except ValueError as exc:
+                raise DataError(exc) from None
+            out = click.get_binary_stream("stdout")
+            out.write(Path(path).read_bytes())  # bytes: the CSV's line ends as written
+            out.flush()
+        return
     dest = dest or str(course.output_dir(assignment) / f"{fmt}_grades.csv")
     try:
-        if column and not lms.get(fmt).grade_column:
-            raise ValueError("column: only for --format " + " or ".join(
-                n for n, s in lms.REGISTRY.items() if s.grade_column))
         path = do_export(course, assignment, fmt, dest, column=column)
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise DataError(exc) from None
     click.echo(f"{assignment}: {fmt} grades -> {path}")

@@ -17,6 +17,7 @@ makes, and flat names are matched with nbgrader's ``FileNameCollectorPlugin``.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,6 +124,8 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
     given = lms.read_timestamps(timestamps, timezone) if timestamps else {}
     entry_times = lms.zip_times(source, timezone) if source.is_file() else {}
     notebooks = sorted(p.stem for p in (course.source_dir / assignment).glob("*.ipynb"))
+    elsewhere = _notebooks_of_other_assignments(course, assignment)
+    looks_like: dict[str, list[str]] = {}  # other assignment -> files named after its notebook
     roster = None
     with tempfile.TemporaryDirectory() as tmp:
         root, nested = _unpack(source, Path(tmp), limits, result)
@@ -154,12 +157,17 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 target = lms.notebook_name(lms_name.file, notebooks)
                 if student is None or target is None:
                     result.unmatched.append(str(rel))
+                    other = _named_after_other(lms_name.file, notebooks, elsewhere)
                     result.reasons[str(rel)] = note or (
                         f"{lms_name.file} is not a notebook of {assignment} "
-                        f"({', '.join(n + '.ipynb' for n in notebooks)})")
+                        f"({', '.join(n + '.ipynb' for n in notebooks)})"
+                        + (f" but of {other}" if other else ""))
                     continue
                 if note:
                     result.warnings.append(f"{rel}: {note}")
+                other = _named_after_other(lms_name.file, notebooks, elsewhere)
+                if other:
+                    looks_like.setdefault(other, []).append(str(rel))
                 if lms_name.system == canvas.LMS.name:
                     canvas_ids[path] = lms_name.submission
                 targets[path] = target
@@ -177,6 +185,8 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 result.reasons[str(rel)] = f"{student!r} is not on the roster"
             else:
                 found.setdefault(student, []).append(path)
+        for other, files in sorted(looks_like.items()):
+            result.warnings.append(_other_assignment_warning(course, assignment, other, files))
         record = canvas.read_record(course, assignment)
         for student, paths in sorted(found.items()):
             if len(paths) > 1 and all(p in canvas_ids for p in paths):
@@ -219,6 +229,45 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
         if not dry_run and record:
             canvas.write_record(course, assignment, record)
     return result
+
+
+def _notebooks_of_other_assignments(course: Course, assignment: str) -> dict[str, str]:
+    """``{notebook name (no .ipynb): assignment}`` of the course's other assignments, for
+    the notebooks whose name is not also one of ``assignment``'s."""
+    own = {p.stem for p in (course.source_dir / assignment).glob("*.ipynb")}
+    out = {}
+    for other in course.assignments():
+        if other != assignment:
+            for path in sorted((course.source_dir / other).glob("*.ipynb")):
+                if path.stem not in own:
+                    out.setdefault(path.stem, other)
+    return out
+
+
+def _named_after_other(file: str, notebooks: list[str], elsewhere: dict[str, str]) -> str:
+    """The other assignment whose notebook an LMS file is named after (Canvas's ``-N``
+    resubmission suffix aside), ``""`` when it is not.
+
+    >>> _named_after_other("tiny-1.ipynb", ["other"], {"tiny": "tiny"})
+    'tiny'
+    >>> _named_after_other("other.ipynb", ["other"], {"tiny": "tiny"})
+    ''
+    """
+    stem = re.sub(r"-\d+$", "", file[:-len(".ipynb")] if file.endswith(".ipynb") else file)
+    return "" if stem in notebooks else elsewhere.get(stem, "")
+
+
+def _other_assignment_warning(course: Course, assignment: str, other: str,
+                              files: list[str]) -> str:
+    """One warning for the files of a download named after another assignment's notebook:
+    the download of the wrong assignment, or students who uploaded the wrong notebook."""
+    theirs = ", ".join(sorted(p.name for p in (course.source_dir / other).glob("*.ipynb")))
+    ours = ", ".join(sorted(p.name for p in (course.source_dir / assignment).glob("*.ipynb")))
+    many = len(files) > 1
+    return (f"{len(files)} file{'s' if many else ''} named after {other}'s notebook "
+            f"({theirs}), not {assignment}'s ({ours}), taken as {assignment}'s: "
+            f"{', '.join(files)}. The download of {other}? Then collect it with `dlcourse "
+            f"collect {other} ...`; grading names a notebook of {other} as such")
 
 
 def _candidates(root: Path, result: CollectResult, limits):

@@ -129,14 +129,29 @@ class GradeRun:
     #: in :attr:`resettled` were graded (so they are graded again); ``""`` otherwise
     settings_change: str = ""
     resettled: list = field(default_factory=list)
+    #: how the run chose its students: ``"force"`` (``--force``), ``"only"`` (``--student``)
+    #: or ``""`` (new and changed ones)
+    chosen_by: str = ""
+    #: whether the students of :attr:`todo` were marked ``pending`` (a plain run grades them)
+    prepared: bool = False
 
     def interrupted_line(self) -> str:
-        """The one line an interrupted run ends with: what was kept, how to go on."""
+        """The one line an interrupted run ends with: what was kept, how to go on.
+
+        After ``--force`` (or ``--student``) the students not saved yet are ``pending``, so a
+        run without ``--force`` grades exactly them; the same command again would grade the
+        saved ones too."""
         saved = len(self.graded) + len(self.failed)
-        left = len(self.todo) - saved
-        return (f"{self.assignment}: interrupted; {saved} of {len(self.todo)} students graded "
-                f"and saved (gradebook, grades.csv, hand grades), {left} not graded yet: run "
-                f"the same command again to grade them")
+        left = [s for s in self.todo if s not in self.graded and s not in self.failed]
+        head = (f"{self.assignment}: interrupted; {saved} of {len(self.todo)} students graded "
+                f"and saved (gradebook, grades.csv, hand grades), {len(left)} not graded yet: ")
+        if not (self.prepared and saved and left) or not self.chosen_by:
+            return head + "run the same command again to grade them"
+        if self.chosen_by == "only":
+            names = " ".join(f"--student {s}" for s in left)
+            return head + f"run the same command with just {names} to grade them"
+        return (head + f"run the same command again without --force to grade exactly those "
+                f"{len(left)} (with --force it grades all {len(self.todo)} again)")
 
 
 class Interrupted(KeyboardInterrupt):
@@ -318,6 +333,7 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
     students = select_shard(course.students(assignment), shard)
     if only:
         students, force = _only(students, only, assignment), True
+    run.chosen_by = "only" if only else "force" if force else ""
     todo, run.skipped, hashes = _to_grade(course, assignment, students, key, force)
     run.todo = list(todo)
     if not force:  # why students nothing of whom changed are graded again (review 23, D9)
@@ -352,6 +368,7 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
             if pool.on_cluster(todo):
                 _load_report_modules_meanwhile()
             before = _prepare(course, assignment, todo)
+            run.prepared = True
             task = bar.add_task(f"grading {assignment}", total=len(todo), done=0, failed=0,
                                 remaining=len(todo))
             pool.run(todo, hashes, finish)

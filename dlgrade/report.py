@@ -75,7 +75,23 @@ def collect_rows(course: Course, assignment: str) -> tuple[list[dict], list[str]
         rec["manual_cells"] = sorted(set(rec.get("manual_cells", [])) | set(by_hand))
         rows.append(rec)
     _refresh_scores(course, assignment, rows)
+    for rec in rows:  # failed or pending: no gradebook submission, but the time is known
+        if rec["student"] in submitted and not rec.get("submitted_at"):
+            rec["submitted_at"] = submitted_at(course, assignment, rec["student"])
     return rows, cells
+
+
+def submitted_at(course: Course, assignment: str, student: str) -> str:
+    """The submission time in nbgrader's ``timestamp.txt`` beside the student's notebook, as
+    ``grades.csv`` writes times (``2026-12-01T19:00:00Z``); ``""`` when there is none or it
+    cannot be read."""
+    from nbgrader.utils import parse_utc
+
+    path = course.submitted_dir / student / assignment / "timestamp.txt"
+    try:
+        return parse_utc(path.read_text(encoding="utf-8").strip()).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OSError, ValueError, OverflowError, AttributeError):
+        return ""
 
 
 def _refresh_scores(course: Course, assignment: str, rows: list[dict]) -> None:

@@ -141,7 +141,7 @@ def _mark_grades_by_hand_and_the_status_clears(course):
     # bad input: a clear message, nothing changed
     for args, words in [(["ann", WRITTEN, "3"], "expected a number from 0 to 1"),
                         (["ann", "no_such_cell", "1"], "expected a graded cell of tiny"),
-                        (["zed", WRITTEN, "1"], "'zed' has no graded submission")]:
+                        (["zed", WRITTEN, "1"], "'zed' is not on the roster")]:
         proc = dlcourse("mark", "tiny", *args, cwd=course, check=False)
         assert proc.returncode == 2 and words in proc.stderr, proc.stderr
     assert gradebook_scores(course)["ann"] == 6
