@@ -81,6 +81,13 @@ PRELOAD_REASON = ("the Dask worker was started without `--preload dlgrade.cluste
                   "dlgrade.cluster`")
 
 
+def _without_preload(future) -> bool:
+    """Whether a finished task failed because its worker runs without this module's preload
+    (:data:`PRELOAD_REASON`): the worker's set-up, not the student's."""
+    return future.status == "error" and "daemonic processes are not allowed to have children" \
+        in str(future.exception())
+
+
 class ClusterGone(RuntimeError):
     """The scheduler cannot be reached, or no worker is left to grade the rest of a batch.
 
@@ -558,8 +565,18 @@ class DaskPool:
                                           key=f"dlgrade-bundle-{bundle['digest'][:16]}")
             keys = {s: task_key(self.assignment, s, hashes[s]) for s in students}
             self.pending = {key: s for s, key in keys.items()}
+            # students whose task ended in the last wait: their results are stored after
+            # their worker threads were handed the next students, which then need not wait
+            ended: list = []
+
+            def store(future, student) -> None:
+                self.pending.pop(future.key, None)
+                finish(student, safe_files.add_to_result(
+                    self._outcome(future, student), refused.pop(student, [])))
+                future.release()
+
             try:
-                while todo or running:
+                while todo or running or ended:
                     free = self._free_threads(client, running) if todo else []
                     for address in free[:len(todo)]:
                         student = todo.pop(0)
@@ -571,18 +588,23 @@ class DaskPool:
                             key=keys[student], workers=[address], allow_other_workers=True)
                         running[future] = (student, address)
                         self.started.add(student)
+                    while ended:
+                        store(*ended.pop(0))
                     if not running:
                         continue
                     with contextlib.suppress(TimeoutError):
                         wait(list(running), timeout=self.REFRESH, return_when=FIRST_COMPLETED)
                     for future in [f for f in running if f.done()]:
                         student, _ = running.pop(future)
-                        self.pending.pop(future.key, None)
-                        finish(student, safe_files.add_to_result(
-                            self._outcome(future, student), refused.pop(student, [])))
-                        future.release()
+                        if _without_preload(future):  # stop before another student starts
+                            store(future, student)  # raises ClusterGone
+                            continue
+                        ended.append((future, student))
             except BaseException:
                 client.cancel(list(running))
+                for future, student in ended:  # graded already: kept, whatever stops the run
+                    with contextlib.suppress(Exception):
+                        store(future, student)
                 raise
 
     #: Grade a batch of one student without a local cluster (benchmarks/student_regrade.py
@@ -592,6 +614,11 @@ class DaskPool:
     def _needs_cluster(self, students: list[str]) -> bool:
         return bool(students) and (len(students) > 1 or bool(self.scheduler)
                                    or not self.GRADE_ONE_HERE)
+
+    def on_cluster(self, students: list[str]) -> bool:
+        """Whether :meth:`run` grades ``students`` on the cluster (a local one is forked
+        from this process when :meth:`opened` starts it) rather than in this process."""
+        return self._needs_cluster(students)
 
     @contextlib.contextmanager
     def opened(self, students: list[str]):

@@ -400,6 +400,7 @@ class Grader:
         (Hand grades given before come back afterwards: :mod:`dlgrade.handgrades`.)"""
         info = self.assignment_info()
         reasons, flagged = [], set()
+        timeouts = self._timeouts(student)  # read once: _status reports the same cells
         with self.course.gradebook(self.coursedir) as gb:
             submission = gb.find_submission(self.assignment, student)
             for name, items in findings.items():
@@ -415,7 +416,7 @@ class Grader:
                 reasons += [f"{name}: {f.describe()}" for f in items]
             # a cell that hit a limit: the tests it left short wait for a look in the gradebook
             # too, so the status read back from it later says the same (dlgrade.report)
-            for name in self._timeouts(student):
+            for name in timeouts:
                 nb_sub = gb.find_submission_notebook(name, self.assignment, student)
                 for grade in nb_sub.grades:
                     if float(grade.score) < float(grade.max_score):
@@ -430,7 +431,7 @@ class Grader:
                         manual.append(grade.name)
             score, max_score = float(submission.score), float(submission.max_score)
         return {"score": score, "max_score": max_score, "cells": cells, "reasons": reasons,
-                "flagged": sorted(flagged), "manual": sorted(manual)}
+                "flagged": sorted(flagged), "manual": sorted(manual), "timeouts": timeouts}
 
     def _status(self, student: str, scores: dict) -> tuple[str, str]:
         """``("graded", "")``, or ``("needs manual grading", why)`` after a finding, a written
@@ -438,7 +439,7 @@ class Grader:
         reasons = list(scores["reasons"])
         if scores["manual"]:
             reasons.append("written answers to grade by hand: " + ", ".join(scores["manual"]))
-        limits = [t for cells in self._timeouts(student).values() for t in cells]
+        limits = [t for cells in scores["timeouts"].values() for t in cells]
         reasons = [f"cell {t}" for t in limits] + reasons
         return ("needs manual grading" if reasons else "graded"), "; ".join(reasons)
 
@@ -538,6 +539,7 @@ def worker_main(conn, overrides: dict, assignment: str, log_path: str) -> None:
         cap = grader_memory.cap_memory(grader_memory.allowance())
         print(f"=== memory cap of this grading process: "
               f"{'none' if cap is None else f'{cap >> 20} MB of address space'}", flush=True)
+        start_fork_server(grader.config)
         conn.send({"ready": True})
     except Exception:  # noqa: BLE001
         conn.send({"ready": False, "error": traceback.format_exc()})
@@ -556,6 +558,18 @@ def worker_main(conn, overrides: dict, assignment: str, log_path: str) -> None:
         print(f"=== peak memory of the grading process for {task['student']}: "
               f"{grader_memory.peak_mb():.0f} MB", flush=True)
         conn.send(result)
+
+
+def start_fork_server(config) -> None:
+    """Start the sandboxed kernels' fork server (:mod:`dlgrade.sandbox.forkserver`) now,
+    without waiting for its imports (~1 s of CPU): they run while the first submission is
+    read, scanned and prepared, instead of after, on its first kernel launch. The server is
+    the one that launch would start (same process, same environment, memory cap included);
+    nothing is started when the kernels are not the sandbox's or the fork server is off."""
+    from .sandbox import KERNEL_NAME, forkserver
+
+    if config.Execute.get("kernel_name") == KERNEL_NAME and forkserver.enabled():
+        forkserver.get_server(wait=False)
 
 
 #: How much longer the station (dlgrade.cluster), which kills the whole grading process,
