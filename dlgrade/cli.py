@@ -20,6 +20,8 @@ in ``ctx.obj``; it never imports this package.
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -279,12 +281,8 @@ def _exit_at_once(code: int) -> None:
     script flushes its streams and logs and ends at once. Called in-process (tests, a
     notebook), it raises ``SystemExit`` as before.
     """
-    import os
-
     if os.path.basename(sys.argv[0]) != "dlcourse":
         sys.exit(code)
-    import logging
-
     sys.stdout.flush()
     sys.stderr.flush()
     logging.shutdown()

@@ -25,6 +25,7 @@ from pathlib import Path
 from . import grader_memory
 from .course import Course, ensure_tools_on_path
 from .deadline import SubmissionDeadline
+from .sandbox import KERNEL_NAME, forkserver
 from .scan import context_from_notebooks, scan_extra_files, scan_submission
 from .speedups import share_metadata_validators
 
@@ -566,8 +567,6 @@ def start_fork_server(config) -> None:
     read, scanned and prepared, instead of after, on its first kernel launch. The server is
     the one that launch would start (same process, same environment, memory cap included);
     nothing is started when the kernels are not the sandbox's or the fork server is off."""
-    from .sandbox import KERNEL_NAME, forkserver
-
     if config.Execute.get("kernel_name") == KERNEL_NAME and forkserver.enabled():
         forkserver.get_server(wait=False)
 
