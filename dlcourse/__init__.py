@@ -10,7 +10,8 @@ The modules (tests/test_structure.py checks that this list names every one):
   ``lstm``, ``recall`` (the sign-recall memory task), ``attention``, ``transformer``,
   ``optim`` (optimisers, gradient clipping), ``gradcheck``, ``plotting``, ``hand_example``
   (the lecture's worked example).
-- Infrastructure behind the models: ``mlp_engine`` (the fast in-place loop behind
+- Infrastructure behind the models: ``estimator`` (what the ``fit`` of ``MLP``, ``CNN`` and
+  ``Transformer`` share: options, defaults, the mini-batch loop, the record), ``mlp_engine`` (the fast in-place loop behind
   ``MLP.fit``), ``mlp_batchnorm`` (the loop behind ``MLP(..., batch_norm=True)``, composed of
   the pure functions), ``training`` (mini-batches, validation data, early stopping),
   ``_validation`` (the argument checks every module shares), ``assets`` (the site's files).

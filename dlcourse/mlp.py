@@ -44,6 +44,7 @@ from ._validation import (
 from .activations import get_activation, sigmoid, softmax
 from .data import as_rng, one_hot
 from .dropout import _check_p
+from .estimator import Estimator
 from .layers import dense_backward, dense_forward
 from .losses import binary_cross_entropy_with_logits, softmax_cross_entropy
 from .mlp_batchnorm import (
@@ -56,7 +57,6 @@ from .mlp_batchnorm import (
 )
 from .mlp_engine import fit_mlp
 from .optim import make_optimizer
-from .training import check_fit_options
 
 __all__ = [
     "DEFAULTS",
@@ -496,7 +496,7 @@ DEFAULTS = {
 MULTICLASS_DEFAULTS = {"gd": (1.0, 30), "momentum": (0.1, 30), "adam": (0.01, 30)}
 
 
-class MLP:
+class MLP(Estimator):
     """A multilayer perceptron classifier: sigmoid output for 2 classes, softmax for more.
 
     Parameters
@@ -581,6 +581,8 @@ class MLP:
     True
     """
 
+    OPTIMIZERS = ("gd", "momentum", "adam", "adamw")
+
     def __init__(
         self,
         layer_sizes,
@@ -628,6 +630,12 @@ class MLP:
             f"MLP({self.layer_sizes}, hidden_activation={self.hidden_activation!r}, "
             f"seed={self.seed}{extra})"
         )
+
+    def _default_schedule(self, optimizer):
+        base = "adam" if optimizer == "adamw" else optimizer  # AdamW starts from Adam's
+        if self.layer_sizes[-1] == 1:
+            return DEFAULTS[base][self.hidden_activation]
+        return MULTICLASS_DEFAULTS[base]
 
     @property
     def n_classes(self):
@@ -819,27 +827,17 @@ class MLP:
         params = self._checked_params()
         X = _check_X(X, params)
         y = self._labels(y, X.shape[0])
-        if not isinstance(optimizer, str) or optimizer not in ("gd", "momentum", "adam", "adamw"):
-            raise ValueError(
-                f"unknown optimizer {optimizer!r}; expected 'gd', 'momentum', 'adam' or 'adamw'"
-            )
-        decoupled = optimizer == "adamw"
-        base = "adam" if decoupled else optimizer  # AdamW = Adam's step + the decay below
-        if self.layer_sizes[-1] == 1:
-            default_lr, default_epochs = DEFAULTS[base][self.hidden_activation]
-        else:
-            default_lr, default_epochs = MULTICLASS_DEFAULTS[base]
-        lr = default_lr if lr is None else check_positive_float(lr, "lr")
-        n_epochs = default_epochs if n_epochs is None else check_positive_int(n_epochs, "n_epochs")
+        setup = self._fit_setup(optimizer, lr, n_epochs, batch_size, validation_data, patience)
+        decoupled = setup.optimizer == "adamw"
+        base = "adam" if decoupled else setup.optimizer  # AdamW = Adam's step + the decay below
+        lr, n_epochs = setup.lr, setup.n_epochs
         if decoupled and lr * self.weight_decay >= 1:
             raise ValueError(
                 f"lr * weight_decay is {lr} * {self.weight_decay} = {lr * self.weight_decay:g}: "
                 "with optimizer='adamw' every step multiplies the weights by "
                 "1 - lr * weight_decay, so expected lr * weight_decay < 1"
             )
-        batch_size, validation_data, patience = check_fit_options(
-            batch_size, validation_data, patience
-        )
+        validation_data = setup.validation_data
         if validation_data is not None:
             X_val = _check_X(validation_data[0], params, "validation_data[0]")
             y_val = self._labels(validation_data[1], X_val.shape[0], "validation_data[1]")
@@ -847,9 +845,9 @@ class MLP:
         l2 = 0.0 if decoupled else self.weight_decay
         decay = self.weight_decay if decoupled else 0.0
         # the same options reach either loop: the fast engine, or batch norm's plain loop
-        options = dict(batch_size=batch_size, rng=self._rng, weight_decay=l2,
+        options = dict(batch_size=setup.batch_size, rng=self._rng, weight_decay=l2,
                        decoupled_decay=decay, validation_data=validation_data,
-                       patience=patience, dropout=self.dropout)
+                       patience=setup.patience, dropout=self.dropout)
         optimizer = make_optimizer(base, lr)
         if self.batch_norm:
             new_params, self.running_stats, losses, stopper = fit_bn_mlp(
@@ -860,7 +858,5 @@ class MLP:
                 X, y, params, self.hidden_activation, optimizer, n_epochs, **options)
         self.params = new_params
         self.decoupled_decay_ = decoupled
-        self.loss_history_ = losses
-        self.val_loss_history_ = None if stopper is None else np.array(stopper.history)
-        self.best_epoch_ = None if stopper is None else stopper.best_epoch
+        self._record_fit(losses, stopper)
         return self
