@@ -6,13 +6,15 @@ The modules (tests/test_structure.py checks that this list names every one):
   squares, logistic regression), ``neuron``, ``activations``, ``losses``, ``layers`` (the dense
   layer, and one import place for every layer), ``conv`` (convolution and pooling),
   ``recurrent`` (the RNN layer and its backward through time), ``dropout``,
-  ``normalization`` (batch and layer norm), ``mlp``, ``cnn``, ``rnn`` (training a small RNN),
+  ``normalization`` (batch and layer norm), ``initialization`` (a network's parameter count
+  and starting weights), ``backprop`` (the MLP as pure functions: forward pass,
+  backpropagation, the lecture's training loop), ``mlp`` (the ``MLP`` estimator), ``cnn``, ``rnn`` (training a small RNN),
   ``lstm``, ``recall`` (the sign-recall memory task), ``attention``, ``transformer``,
   ``optim`` (optimisers, gradient clipping), ``gradcheck``, ``plotting``, ``hand_example``
   (the lecture's worked example).
 - Infrastructure behind the models: ``estimator`` (what the ``fit`` of ``MLP``, ``CNN`` and
-  ``Transformer`` share: options, defaults, the mini-batch loop, the record), ``mlp_engine`` (the fast in-place loop behind
-  ``MLP.fit``), ``mlp_batchnorm`` (the loop behind ``MLP(..., batch_norm=True)``, composed of
+  ``Transformer`` share: options, defaults, the mini-batch loop, the record), ``mlp_engine``
+  (the fast in-place loop behind ``MLP.fit``), ``mlp_batchnorm`` (the loop behind ``MLP(..., batch_norm=True)``, composed of
   the pure functions), ``training`` (mini-batches, validation data, early stopping),
   ``_validation`` (the argument checks every module shares), ``assets`` (the site's files).
 - Exercises: ``testing`` (the assertions test cells use), ``checks`` (the visible checks of each
