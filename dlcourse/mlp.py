@@ -36,6 +36,7 @@ from .mlp_batchnorm import (
     bn_mlp_forward,
     bn_mlp_gradients,
     bn_mlp_logits,
+    check_bn_params,
     fit_bn_mlp,
     initial_stats,
     to_batch_norm_params,
@@ -256,7 +257,7 @@ class MLP(Estimator):
 
     def _checked_params(self):
         if self.batch_norm:
-            return self._checked_bn_params()
+            return check_bn_params(self.params, self.layer_sizes)
         params = _check_params(self.params)
         shapes = [W.shape for W, _ in params]
         expected = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:], strict=False))
@@ -266,36 +267,6 @@ class MLP(Estimator):
                 f"{self.layer_sizes}"
             )
         return params
-
-    def _checked_bn_params(self):
-        """``params`` in the batch-norm layout, checked against ``layer_sizes``."""
-        expected = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:], strict=False))
-        params = self.params
-        if not isinstance(params, (list, tuple)) or len(params) != len(expected):
-            raise ValueError(
-                f"params must be a list of {len(expected)} layers for layer_sizes "
-                f"{self.layer_sizes}: (W, gamma, beta) per hidden layer, then (W, b)"
-            )
-        checked = []
-        for layer, (item, (n_in, n_out)) in enumerate(zip(params, expected, strict=True), 1):
-            names = ("W", "b") if layer == len(expected) else ("W", "gamma", "beta")
-            if not isinstance(item, (list, tuple)) or len(item) != len(names):
-                got = type(item).__name__
-                if isinstance(item, (list, tuple)):
-                    got += f" of length {len(item)}"
-                raise ValueError(
-                    f"params[{layer - 1}] must be ({', '.join(f'{n}{layer}' for n in names)}), "
-                    f"got {got}"
-                )
-            arrays = []
-            for name, value in zip(names, item, strict=True):
-                a = np.asarray(value, dtype=np.float64)
-                shape = (n_in, n_out) if name == "W" else (n_out,)
-                if a.shape != shape:
-                    raise ValueError(f"{name}{layer} has shape {a.shape}, expected {shape}")
-                arrays.append(a)
-            checked.append(tuple(arrays))
-        return checked
 
     def _labels(self, y, n_samples, name="y"):
         """Labels as a 1-D array: float 0/1 (one output unit) or int classes."""
