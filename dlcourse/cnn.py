@@ -12,8 +12,8 @@ PyTorch's ``Flatten`` does), ``Z1 = F @ W1 + b1``, ``A1 = relu(Z1)``,
 ``[(K, bK), (W1, b1), (W2, b2)]``, the same list-of-pairs layout as the MLP's.
 
 The model is composed of the layers' pure forward/backward functions
-(:mod:`dlcourse.layers`); the :class:`CNN` class only holds the parameters and
-runs the training loop.
+(:mod:`dlcourse.layers`); the :class:`CNN` class only holds the parameters, and its
+``fit`` runs the mini-batch loop the models share (:mod:`dlcourse.estimator`).
 """
 
 from __future__ import annotations
