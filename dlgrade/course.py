@@ -7,6 +7,7 @@ command-line overrides (``--db``, ``--timeout``, ``--kernel``) on top.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -203,6 +204,77 @@ class Course:
         coursedir = CourseDirectory(config=config)
         coursedir.root = str(self.root)
         return coursedir
+
+    # -- the gradebook -----------------------------------------------------------------
+    @contextlib.contextmanager
+    def gradebook(self, coursedir=None):
+        """nbgrader's ``Gradebook`` of this course, open for the ``with`` block and closed after
+        it (also when the block raises).
+
+        Parameters
+        ----------
+        coursedir : nbgrader.coursedir.CourseDirectory, optional
+            One already built for this course (a grading process keeps one, so it does not
+            load the configuration again per student); default :meth:`coursedir`.
+
+        Yields
+        ------
+        nbgrader.api.Gradebook
+        """
+        # nbgrader (with SQLAlchemy) takes about a second to import: only commands that open
+        # the gradebook pay for it, not `dlcourse --help`
+        from nbgrader.api import Gradebook
+
+        coursedir = coursedir or self.coursedir()
+        with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+            yield gb
+
+    def find_assignment(self, gb, assignment: str):
+        """``gb.find_assignment(assignment)``, or the course's one wording when it is missing.
+
+        Raises
+        ------
+        ValueError
+            If the gradebook holds no such assignment (it was never released).
+        """
+        from nbgrader.api import MissingEntry
+
+        try:
+            return gb.find_assignment(assignment)
+        except MissingEntry:
+            raise self.not_in_gradebook("assignment", assignment,
+                                        f"run `dlcourse release {assignment}`") from None
+
+    def find_student(self, gb, student: str):
+        """``gb.find_student(student)``, or the course's one wording when it is missing.
+
+        Raises
+        ------
+        ValueError
+            If the gradebook holds no such student (the roster was not imported).
+        """
+        from nbgrader.api import MissingEntry
+
+        try:
+            return gb.find_student(student)
+        except MissingEntry:
+            raise self.not_in_gradebook("student", student,
+                                        "run `dlcourse roster import ROSTER.csv`") from None
+
+    def not_in_gradebook(self, argument: str, name: str, remedy: str) -> ValueError:
+        """The one error for a name the gradebook does not hold: ``"<argument>: <name> is not
+        in the gradebook of <course> (<url>); <remedy> first"``. The URL is shown without
+        its password; a ``--db`` given on the command line is named in the remedy."""
+        url = self.db_url or self.db
+        try:
+            from sqlalchemy.engine import make_url
+
+            url = make_url(url).render_as_string(hide_password=True)
+        except Exception:  # noqa: BLE001 - not a URL SQLAlchemy reads: show nothing of it
+            url = "an unreadable URL"
+        same_db = " with the same --db" if self.db_url else ""
+        return ValueError(f"{argument}: {name!r} is not in the gradebook of {self.root} ({url}); "
+                          f"{remedy}{same_db} first")
 
     @property
     def timezone(self) -> str:

@@ -148,17 +148,8 @@ class Interrupted(KeyboardInterrupt):
 
 
 def _require_gradebook_entry(course: Course, assignment: str) -> None:
-    from nbgrader.api import Gradebook, MissingEntry
-
-    coursedir = course.coursedir()
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
-        try:
-            gb.find_assignment(assignment)
-        except MissingEntry:
-            raise ValueError(
-                f"assignment: {assignment!r} is not in the gradebook {coursedir.db_url}; "
-                f"run `dlcourse release {assignment}` (with the same --db) first"
-            ) from None
+    with course.gradebook() as gb:
+        course.find_assignment(gb, assignment)
 
 
 def _to_grade(course: Course, assignment: str, students: list[str], key: str,
@@ -219,10 +210,9 @@ def _due_dates(course: Course, assignment: str) -> dict:
     per student with one, the extension (``{None: due date, student: due date + extension}``).
     A due date or an extension changed after grading (``dlcourse release --due``, ``dlcourse
     extend``, nbgrader's own tools) so grades the students again at the next run."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
-    coursedir = course.coursedir()
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+    with course.gradebook() as gb:
         try:
             a = gb.find_assignment(assignment)
         except MissingEntry:
@@ -393,12 +383,9 @@ def _prepare(course: Course, assignment: str, todo: list[str]) -> dict:
     students had before."""
     if not todo:
         return {}
-    from nbgrader.api import Gradebook
-
     from .handgrades import save_hand_grades
 
-    coursedir = course.coursedir()
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+    with course.gradebook() as gb:
         for student in todo:
             save_hand_grades(gb, course, assignment, student)
     old = read_statuses(course, assignment)
@@ -439,13 +426,12 @@ def _with_hand_grades(course: Course, assignment: str, student: str, result: dic
 
     if result.get("status") == "failed" or not read_hand_grades(course, assignment, student):
         return result  # nothing to put back: the gradebook is not opened (most students)
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
     from .handgrades import restore_hand_grades
     from .report import current_status
 
-    coursedir = course.coursedir()
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+    with course.gradebook() as gb:
         kept, notes = restore_hand_grades(gb, course, assignment, student)
         if not (kept or notes):
             return result

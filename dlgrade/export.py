@@ -161,19 +161,12 @@ def export(course, assignment: str, fmt: str, dest, column: str = "") -> str:
     """
     import shutil
 
-    from nbgrader.api import Gradebook
-
     from .report import collect_rows, write_outputs
 
     if fmt not in (*FORMATS, "csv"):
         raise ValueError(f"format: got {fmt!r}, expected canvas, moodle or csv")
-    coursedir = course.coursedir()
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
-        try:
-            gb.find_assignment(assignment)
-        except MissingEntry:
-            raise ValueError(f"assignment: {assignment!r} is not in the gradebook; release "
-                             "and grade it first") from None
+    with course.gradebook() as gb:
+        course.find_assignment(gb, assignment)
         outputs = write_outputs(course, assignment)
         if fmt == "csv":
             if str(dest) != outputs["grades"]:

@@ -198,10 +198,9 @@ def mark(course: Course, assignment: str, student: str, cell: str, score: float 
         If the student has no graded submission, the cell is not a graded cell of the
         assignment, or the score is outside ``[0, max_score]``.
     """
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
-    coursedir = course.coursedir()
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+    with course.gradebook() as gb:
         try:
             submission = gb.find_submission(assignment, student)
         except MissingEntry:
@@ -262,7 +261,7 @@ def refresh_feedback(course: Course, assignment: str) -> list[str]:
     Students being graded now (``pending``), failed ones and those whose feedback is held or
     could not be made are left alone. Returns the students whose pages were rendered again.
     """
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
     from .status import read_statuses, write_status
 
@@ -271,8 +270,7 @@ def refresh_feedback(course: Course, assignment: str) -> list[str]:
     if not records:
         return []
     stale = {}
-    coursedir = course.coursedir()
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+    with course.gradebook() as gb:
         for student, record in records.items():
             try:
                 digest = hand_digest(gb.find_submission(assignment, student),

@@ -156,10 +156,9 @@ def due_to_utc(text: str, timezone: str = "UTC") -> tuple[dt.datetime, bool]:
 def set_due_date(course, assignment: str, due: dt.datetime) -> dt.datetime | None:
     """Record ``due`` (naive UTC) as the assignment's due date in the gradebook; returns the
     due date it replaces (``None`` if there was none)."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
-    coursedir = course.coursedir()
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+    with course.gradebook() as gb:
         try:
             old = gb.find_assignment(assignment).duedate
         except MissingEntry:
@@ -179,23 +178,13 @@ def grant_extension(course, assignment: str, student: str, hours: float) -> None
     """
     import warnings
 
-    from nbgrader.api import Gradebook, MissingEntry
     from sqlalchemy.exc import SAWarning
 
     if hours < 0:
         raise ValueError(f"hours: got {hours}, expected 0 or more")
-    coursedir = course.coursedir()
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
-        try:
-            gb.find_student(student)
-        except MissingEntry:
-            raise ValueError(f"student: {student!r} is not in the gradebook; expected a "
-                             "roster id (dlcourse roster import)") from None
-        try:
-            gb.find_assignment(assignment)
-        except MissingEntry:
-            raise ValueError(f"assignment: {assignment!r} is not in the gradebook; run "
-                             f"`dlcourse release {assignment}` first") from None
+    with course.gradebook() as gb:
+        course.find_student(gb, student)
+        course.find_assignment(gb, assignment)
         with warnings.catch_warnings():
             # nbgrader's add_submission trips SQLAlchemy's autoflush warning; harmless
             warnings.simplefilter("ignore", SAWarning)

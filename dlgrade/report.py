@@ -81,13 +81,12 @@ def collect_rows(course: Course, assignment: str) -> tuple[list[dict], list[str]
 def _refresh_scores(course: Course, assignment: str, rows: list[dict]) -> None:
     """Take scores from the gradebook, so grades given by hand (formgrader) show up."""
     try:
-        from nbgrader.api import Gradebook, MissingEntry
+        from nbgrader.api import MissingEntry
 
-        coursedir = course.coursedir()
         from .handgrades import is_hand_grade, waits_for_hand
         from .late import late_fields
 
-        with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+        with course.gradebook() as gb:
             max_score = float(gb.find_assignment(assignment).max_score)
             for rec in rows:
                 try:

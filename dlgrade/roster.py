@@ -262,17 +262,14 @@ def import_roster(course, path, delimiter: str | None = None) -> dict[str, list[
     Returns ``{"added": [...], "updated": [...]}`` (student ids).
     """
     ensure_tools_on_path()  # nbgrader runs the `alembic` command when it creates a gradebook
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry, Student
 
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"roster: {path} is not a file; expected a CSV roster")
     students = parse_roster(read_roster_text(path), source=path.name, delimiter=delimiter)
-    coursedir = course.coursedir()
     added, updated = [], []
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
-        from nbgrader.api import Student
-
+    with course.gradebook() as gb:
         owner = {st.lms_user_id: st.id for st in gb.students if st.lms_user_id}
         clashes = [f"LMS user id {s.lms_user_id} of {s.id!r} already belongs to "
                    f"{owner[s.lms_user_id]!r} in the gradebook" for s in students
@@ -305,10 +302,7 @@ def import_roster(course, path, delimiter: str | None = None) -> dict[str, list[
 
 def read_roster(course) -> list[RosterStudent]:
     """Every student in the gradebook, sorted by id."""
-    from nbgrader.api import Gradebook
-
-    coursedir = course.coursedir()
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+    with course.gradebook() as gb:
         return sorted((RosterStudent(s.id, s.first_name or "", s.last_name or "",
                                      s.email or "", s.lms_user_id or "")
                        for s in gb.students), key=lambda s: s.id)

@@ -166,19 +166,15 @@ def configure(course: Course):
     return config
 
 
-def clear_student(course: Course, assignment: str, student: str, db_url: str | None = None,
-                  course_id: str | None = None) -> None:
+def clear_student(course: Course, assignment: str, student: str, coursedir=None) -> None:
     """Remove every trace of an earlier grading of ``student``: gradebook scores, autograded
     notebook, feedback. Called before each grading and after each failure, so a failed
     re-run never leaves old scores looking valid."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
     from .commits import one_commit
 
-    if db_url is None:
-        coursedir = course.coursedir()
-        db_url, course_id = coursedir.db_url, coursedir.course_id
-    with Gradebook(db_url, course_id) as gb, one_commit(gb):
+    with course.gradebook(coursedir) as gb, one_commit(gb):
         extension = None
         try:
             extension = gb.find_submission(assignment, student).extension
@@ -251,8 +247,6 @@ class Grader:
         self.config = configure(course)
         self.coursedir = course.coursedir(self.config)
         self.api = NbGraderAPI(coursedir=self.coursedir, config=self.config)
-        self.db_url = self.coursedir.db_url
-        self.course_id = self.coursedir.course_id
         self._assignment_info = None
 
     # -- what the source notebooks say ---------------------------------------------------
@@ -261,7 +255,6 @@ class Grader:
         if self._assignment_info is not None:
             return self._assignment_info
         import nbformat
-        from nbgrader.api import Gradebook
 
         from .feedback import hidden_lines, public_texts, secret_lines
         from .scan import context_from_notebooks
@@ -270,7 +263,7 @@ class Grader:
         end = self.config.HideHiddenTestOutputs.end_test_delimeter
         info = {}
         public = public_texts(self.course.release_dir.glob(f"{self.assignment}/*.ipynb"))
-        with Gradebook(self.db_url, self.course_id) as gb:
+        with self.course.gradebook(self.coursedir) as gb:
             assignment = gb.find_assignment(self.assignment)
             for notebook in assignment.notebooks:
                 name = notebook.name
@@ -299,7 +292,7 @@ class Grader:
         return info
 
     def clear(self, student: str) -> None:
-        clear_student(self.course, self.assignment, student, self.db_url, self.course_id)
+        clear_student(self.course, self.assignment, student, self.coursedir)
 
     # -- one student -----------------------------------------------------------------------
     def grade(self, student: str) -> dict:
@@ -401,11 +394,9 @@ class Grader:
     def _score(self, student: str, findings: dict) -> dict:
         """Zero and flag the tests a finding invalidates; read the scores from the gradebook.
         (Hand grades given before come back afterwards: :mod:`dlgrade.handgrades`.)"""
-        from nbgrader.api import Gradebook
-
         info = self.assignment_info()
         reasons, flagged = [], set()
-        with Gradebook(self.db_url, self.course_id) as gb:
+        with self.course.gradebook(self.coursedir) as gb:
             submission = gb.find_submission(self.assignment, student)
             for name, items in findings.items():
                 if not items:

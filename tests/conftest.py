@@ -102,6 +102,31 @@ def postgres(postgres_server):
     return postgres_server("gradebook")
 
 
+# --- an empty nbgrader gradebook, made once (nbgrader runs `alembic` to make one: seconds) ---
+
+
+@pytest.fixture(scope="session")
+def empty_gradebook(tmp_path_factory):
+    """``copy_to(folder) -> Path``: a copy of an empty SQLite gradebook as
+    ``folder/gradebook.db`` (nbgrader's default place), so each test gets its own without
+    paying for nbgrader's ``alembic`` call again."""
+    from nbgrader.api import Gradebook
+
+    from dlgrade.course import ensure_tools_on_path
+
+    ensure_tools_on_path()
+    template = tmp_path_factory.mktemp("gradebook") / "gradebook.db"
+    with Gradebook(f"sqlite:///{template}"):
+        pass
+
+    def copy_to(folder) -> Path:
+        target = Path(folder) / "gradebook.db"
+        shutil.copyfile(template, target)
+        return target
+
+    return copy_to
+
+
 # --- grade once, assert many: the exercise batches (tests/submissions/exercises.py) ---
 
 

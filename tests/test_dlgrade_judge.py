@@ -1,5 +1,6 @@
-"""The trusted judge (dlgrade.judge): its wire format, its channel to a real kernel, and the
-source-based own-implementation check.
+"""The trusted judge (dlgrade.judge): its channel to a real kernel (the wire format has
+tests/test_dlgrade_judge_wire.py, the source-based own-implementation check
+tests/test_dlgrade_judge_source.py).
 
 The channel tests start one real IPython kernel (jupyter_client, the venv's ``python3``
 kernel) and call functions defined in it the way a judged test does.
@@ -7,7 +8,6 @@ kernel) and call functions defined in it the way a judged test does.
 
 from __future__ import annotations
 
-import base64
 import io
 import warnings
 
@@ -15,89 +15,8 @@ import numpy as np
 import pytest
 
 from dlgrade.judge import Channel, JudgeError, Remote, RemoteError
-from dlgrade.judge_source import SourceIndex
-from dlgrade.judge_wire import WireError, decode, dumps, encode, loads
-
-# --------------------------------------------------------------------------- wire format
-
-ROUND_TRIP = [
-    None, True, False, 0, -7, 2**80, 1.5, float("inf"), -0.0, 1 + 2j, "", "text ü",
-    [1, [2.0, "x"]], (1, (None,)), {"a": 1, 2: [3], (1, 2): "tuple key"},
-    np.float64(0.25), np.int32(-3), np.bool_(True), np.complex128(1 - 1j),
-    np.arange(6).reshape(2, 3), np.array([[0.5, np.nan], [np.inf, -1.0]]),
-    np.array([True, False]), np.array(["a", "bc"]), np.zeros((0, 3)), np.uint8(255),
-    np.asfortranarray(np.arange(6.0).reshape(2, 3)), np.arange(10.0)[::3],
-]
-
-
-def _same(a, b):
-    if isinstance(a, np.ndarray):
-        return type(b) is np.ndarray and a.dtype == b.dtype and a.shape == b.shape and \
-            np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
-    if isinstance(a, np.generic):
-        return type(a) is type(b) and (a == b or (a != a and b != b))
-    if isinstance(a, (list, tuple)):
-        return type(a) is type(b) and len(a) == len(b) and all(map(_same, a, b))
-    if isinstance(a, dict):
-        return type(b) is dict and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, float):
-        return type(b) is float and (a == b or (a != a and b != b)) and \
-            np.copysign(1, a) == np.copysign(1, b)
-    return type(a) is type(b) and a == b
-
-
-@pytest.mark.parametrize("value", ROUND_TRIP, ids=lambda v: type(v).__name__)
-def test_every_allowed_type_round_trips(value):
-    assert _same(value, decode(loads(dumps(encode(value)))))
-
-
-def test_generator_round_trips_with_its_state():
-    rng = np.random.default_rng(5)
-    rng.random(3)
-    copy = decode(loads(dumps(encode(rng))))
-    assert copy is not rng and copy.random() == rng.random()
-
-
-def _npy(array, allow_pickle=False):
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=allow_pickle)
-    return base64.b64encode(buffer.getvalue()).decode()
-
-
-@pytest.mark.parametrize("tagged, words", [
-    ({"t": "nd", "v": _npy(np.array([object(), 1], dtype=object), allow_pickle=True)},
-     "refused"),
-    ({"t": "nd", "v": _npy(np.zeros(2, dtype=[("a", "f8"), ("b", "i4")]))}, "dtype"),
-    ({"t": "nd", "v": _npy(np.array([b"ab"]))}, "dtype"),
-    ({"t": "nd", "v": "not base64 !!"}, "array was refused"),
-    ({"t": "pickle", "v": "gASV"}, "unknown"),
-    ({"t": "int", "v": "12; import os"}, "decimal"),
-    ({"t": "float", "v": 1.5}, "float"),
-    ({"t": "dict", "v": [[{"t": "list", "v": []}, {"t": "none"}]]}, "unhashable"),
-    ({"t": "rng", "bg": "os.system", "state": {"t": "dict", "v": []}}, "refused"),
-    ({"t": "ref", "id": 1}, "unexpected"),
-    ({"t": "nd", "v": _npy(np.zeros(3)), "scalar": True}, "0-dimensional"),
-])
-def test_refusals_are_clear_errors(tagged, words):
-    with pytest.raises(WireError, match=words):
-        decode(tagged)
-
-
-def test_oversize_and_deep_payloads_are_refused():
-    with pytest.raises(WireError, match="at most 100"):
-        loads("[" + "1," * 100 + "1]", max_chars=100)
-    with pytest.raises(WireError, match="larger than 10 bytes"):
-        decode(encode(np.zeros(100)), max_bytes=10)
-    deep = {"t": "none"}
-    for _ in range(40):
-        deep = {"t": "list", "v": [deep]}
-    with pytest.raises(WireError, match="deeper"):
-        decode(deep)
-    with pytest.raises(WireError, match="cannot be sent"):
-        encode(object())
-    with pytest.raises(WireError, match="no object arrays"):
-        encode(np.array([None]))
-
+from dlgrade.judge_wire import WireError
+from tests.submissions.wire_values import ROUND_TRIP, npy, same
 
 # --------------------------------------------------------------------------- channel
 
@@ -247,14 +166,14 @@ def _until_it_answers(channel, ns):
 def test_names_plain_data_is_copied_and_functions_are_remote(kernel):
     _, ns = kernel
     assert "not_defined" not in ns
-    assert _same(ns["answer"], [1, 2.5, {"k": np.arange(3)}])
+    assert same(ns["answer"], [1, 2.5, {"k": np.arange(3)}])
     assert type(ns["sigmoid"]) is Remote and ns["sigmoid"].__name__ == "sigmoid"
 
 
 @pytest.mark.parametrize("value", ROUND_TRIP, ids=lambda v: type(v).__name__)
 def test_values_round_trip_through_the_student_kernel(kernel, value):
     _, ns = kernel
-    assert _same(value, ns["echo"](value))
+    assert same(value, ns["echo"](value))
 
 
 def test_results_are_computed_in_the_kernel(kernel):
@@ -418,7 +337,7 @@ def test_forged_replies_are_refused(kernel):
     channel, ns = kernel
     # the student's code replaces the agent's reply with a pickled payload
     with pytest.raises(WireError, match="refused"):
-        channel._in({"t": "nd", "v": _npy(np.array([print], dtype=object), True)})
+        channel._in({"t": "nd", "v": npy(np.array([print], dtype=object), True)})
     with pytest.raises(WireError):
         channel._in({"t": "ref"})
 
@@ -458,78 +377,6 @@ def test_judge_values_that_cannot_cross_are_refused(kernel):
     _, ns = kernel
     with pytest.raises(WireError, match="cannot be sent"):
         ns["echo"](io.BytesIO())
-
-
-# --------------------------------------------------------------------------- own implementation
-
-NOTEBOOK = ['''
-import numpy as np
-from dlcourse.testing import assert_close
-from dlcourse.activations import relu as _relu
-import helper_utils
-from helper_utils import helper
-''', '''
-def honest(z):
-    return np.maximum(z, 0.0)
-
-def wraps(z):
-    return _relu(z)
-
-def via_helper(z):
-    return helper(z)
-
-def via_module(z):
-    return helper_utils.deep(z)
-
-def via_own(z):
-    return wraps(z)
-
-def imports_inside(z):
-    import torch
-    return torch.relu(z)
-
-def uses_test_helper(z):
-    assert_close(z, z, "z")
-    return z
-
-alias = _relu
-lam = lambda z: np.maximum(z, 0)
-''']
-FILES = {"helper_utils": '''
-import numpy as np
-from dlcourse.activations import sigmoid
-
-def helper(z):
-    return np.tanh(z)
-
-def deep(z):
-    return sigmoid(z)
-'''}
-
-
-@pytest.mark.parametrize("name, words", [
-    ("honest", None), ("lam", None), ("via_helper", None),
-    ("wraps", "from dlcourse.activations"),
-    ("via_module", "from dlcourse.activations"),
-    ("via_own", "from dlcourse.activations"),
-    ("imports_inside", "imports torch"),
-    ("uses_test_helper", "from dlcourse.testing"),
-    ("alias", "from dlcourse.activations"),
-])
-def test_source_check_follows_own_code(name, words):
-    problem = SourceIndex(NOTEBOOK, FILES).problem(name)
-    if words is None:
-        assert problem is None
-    else:
-        assert words in problem
-
-
-def test_source_check_sees_star_imports_and_missing_definitions():
-    index = SourceIndex(["from dlcourse.checks.ex02_neuron import *\n"
-                         "def sneaky(t):\n    return check_sigmoid(t)\n"], {})
-    assert "check_sigmoid" in index.problem("sneaky")
-    with pytest.raises(LookupError):
-        index.problem("never_defined")
 
 
 def test_numpy_global_random_state_is_the_callers(kernel):

@@ -1,4 +1,5 @@
-"""dlgrade.late without nbgrader: late-penalty policies and due dates in a time zone."""
+"""dlgrade.late: late-penalty policies and due dates in a time zone (no nbgrader run), and the
+due dates and extensions it writes into a real SQLite gradebook."""
 
 from __future__ import annotations
 
@@ -30,3 +31,47 @@ def test_due_dates_in_a_time_zone():
         to_utc("2026-12-01 17:00", "Mars/Base")
     with pytest.raises(ValueError, match="due"):
         to_utc("first of December", "UTC")
+
+
+def _course(root):
+    from dlgrade.course import CONFIG_NAME, Course
+
+    (root / CONFIG_NAME).write_text("c = get_config()\n")
+    return Course(root)
+
+
+@pytest.mark.slow  # a real SQLite gradebook (the empty one is made once per process)
+def test_due_dates_and_extensions_in_the_gradebook(tmp_path, empty_gradebook):
+    from dlgrade.late import grant_extension, late_fields, set_due_date
+
+    course = _course(tmp_path)
+    empty_gradebook(tmp_path)
+    due = dt.datetime(2026, 12, 1, 17, 0)
+    assert set_due_date(course, "a1", due) is None  # creates the assignment
+    assert set_due_date(course, "a1", due + dt.timedelta(days=1)) == due
+    assert set_due_date(course, "a1", due) == due + dt.timedelta(days=1)
+    with pytest.raises(ValueError, match=r"student: 'ann' is not in the gradebook of .*; run "
+                                         r"`dlcourse roster import ROSTER\.csv` first"):
+        grant_extension(course, "a1", "ann", 2)
+    with course.gradebook() as gb:
+        gb.add_student("ann")
+    with pytest.raises(ValueError, match=r"assignment: 'a9' is not in the gradebook of .*; run "
+                                         r"`dlcourse release a9` first"):
+        grant_extension(course, "a9", "ann", 2)
+    with pytest.raises(ValueError, match="hours: got -1, expected 0 or more"):
+        grant_extension(course, "a1", "ann", -1)
+    grant_extension(course, "a1", "ann", 0.5)
+    with course.gradebook() as gb:
+        sub = gb.find_submission("a1", "ann")
+        assert sub.extension == dt.timedelta(minutes=30)
+        sub.timestamp = due + dt.timedelta(minutes=90)  # 60 min after the extended due date
+        gb.db.commit()
+        assert late_fields(sub) == {"submitted_at": "2026-12-01T18:30:00Z", "late_by": 1.0,
+                                    "penalty": 0.0, "extension_h": 0.5}
+    grant_extension(course, "a1", "ann", 0)  # 0 takes the extension away
+    with course.gradebook() as gb:
+        sub = gb.find_submission("a1", "ann")
+        assert sub.extension is None
+        assert late_fields(sub)["late_by"] == 1.5
+    assert late_fields(None) == {"submitted_at": "", "late_by": "", "penalty": "",
+                                 "extension_h": ""}

@@ -1,0 +1,98 @@
+"""dlgrade.export without a grading run: ``dlcourse export`` on a real SQLite gradebook filled
+through nbgrader's API and status records as the engine writes them. One assignment, four
+roster students: ann graded, bob's grading failed, cat submitted and is not graded yet, dan
+submitted nothing. Only ann's grade may reach the LMS as a number; a failed or pending grade
+must go out empty (the LMS keeps what it had), never as a false 0."""
+
+from __future__ import annotations
+
+import csv
+import warnings
+
+import pytest
+from sqlalchemy.exc import SAWarning
+
+from dlgrade.course import CONFIG_NAME, Course
+from dlgrade.export import export
+from dlgrade.status import write_status
+
+pytestmark = pytest.mark.slow  # a real SQLite gradebook (the empty one is made once per process)
+
+
+@pytest.fixture
+def course(tmp_path, empty_gradebook):
+    (tmp_path / CONFIG_NAME).write_text("c = get_config()\n")
+    course = Course(tmp_path)
+    empty_gradebook(tmp_path)
+    with course.gradebook() as gb:
+        gb.add_assignment("a1")
+        gb.add_notebook("nb", "a1")
+        gb.add_grade_cell("test_f", "nb", "a1", max_score=4, cell_type="code")
+        gb.add_student("ann", first_name="Ann", last_name="Lee", email="ann@example.org",
+                       lms_user_id="101")
+        for student in ("bob", "cat", "dan"):
+            gb.add_student(student, email=f"{student}@example.org")
+        with warnings.catch_warnings():  # nbgrader's add_submission trips an autoflush warning
+            warnings.simplefilter("ignore", SAWarning)
+            gb.add_submission("a1", "ann")
+        grade = gb.find_grade("test_f", "nb", "a1", "ann")
+        grade.auto_score, grade.needs_manual_grade = 3.0, False
+        gb.db.commit()
+    for student in ("ann", "bob", "cat"):
+        (course.submitted_dir / student / "a1").mkdir(parents=True)
+    write_status(course, "a1", {"student": "ann", "assignment": "a1", "status": "graded",
+                                "reason": "", "score": 3.0, "max_score": 4.0,
+                                "cells": {"test_f": [3.0, 4.0]}})
+    write_status(course, "a1", {"student": "bob", "assignment": "a1", "status": "failed",
+                                "reason": "the kernel died", "score": 0.0, "max_score": 4.0,
+                                "cells": {}})
+    return course
+
+
+def _rows(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.reader(f))
+
+
+def test_moodle_gets_a_number_only_for_a_final_grade(course, tmp_path):
+    dest = tmp_path / "moodle.csv"
+    assert export(course, "a1", "moodle", dest) == str(dest)
+    assert _rows(dest) == [
+        ["Email address", "ID number", "a1", "Feedback"],
+        ["ann@example.org", "ann", "3", ""],
+        ["bob@example.org", "bob", "", "could not be graded: the kernel died"],
+        ["cat@example.org", "cat", "", "not graded yet"],
+        ["dan@example.org", "dan", "0", "no submission"],
+    ]
+
+
+def test_canvas_gets_the_points_and_the_lms_ids(course, tmp_path):
+    dest = tmp_path / "canvas.csv"
+    export(course, "a1", "canvas", dest, column="Exercise 1 (42)")
+    rows = _rows(dest)
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
+                       "Exercise 1 (42)"]
+    assert rows[1][-1] == "4"  # the Points Possible row
+    by_login = {row[3]: row for row in rows[2:]}
+    assert by_login["ann"][:2] == ["Lee, Ann", "101"]
+    assert {login: row[-1] for login, row in by_login.items()} == {
+        "ann": "3", "bob": "", "cat": "", "dan": "0"}
+
+
+def test_csv_is_the_courses_own_grades_file(course, tmp_path):
+    dest = tmp_path / "grades.csv"
+    export(course, "a1", "csv", dest)
+    assert dest.read_bytes() == (course.output_dir("a1") / "grades.csv").read_bytes()
+    rows = {row["student"]: row for row in csv.DictReader(dest.open(encoding="utf-8"))}
+    assert sorted(rows) == ["ann", "bob", "cat", "dan"]
+    assert rows["ann"]["status"] == "graded" and float(rows["ann"]["score"]) == 3.0
+
+
+def test_what_cannot_be_exported_is_named_and_nothing_is_written(course, tmp_path):
+    dest = tmp_path / "out.csv"
+    with pytest.raises(ValueError, match=r"assignment: 'a9' is not in the gradebook of .*; "
+                                         r"run `dlcourse release a9` first"):
+        export(course, "a9", "moodle", dest)
+    with pytest.raises(ValueError, match="format: got 'xls'"):
+        export(course, "a1", "xls", dest)
+    assert not dest.exists()
