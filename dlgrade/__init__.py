@@ -15,9 +15,13 @@ between them free of circles):
   student id may be), :mod:`~dlgrade.late` (due dates, extensions, late penalties),
   :mod:`~dlgrade.deadline` (the time a submission may take).
 - Release and collect: :mod:`~dlgrade.release`, :mod:`~dlgrade.collect` (an LMS download into
-  nbgrader's layout), :mod:`~dlgrade.lms` (Canvas and Moodle file names),
-  :mod:`~dlgrade.archive` (zips unpacked within a budget), :mod:`~dlgrade.safe_files`
-  (submitted folders read as untrusted data).
+  nbgrader's layout), :mod:`~dlgrade.archive` (zips unpacked within a budget),
+  :mod:`~dlgrade.safe_files` (submitted folders read as untrusted data).
+- :mod:`dlgrade.lms`: one module per learning-management system, each with its roster
+  columns, the names of its downloads and its grade export (:mod:`~dlgrade.lms.canvas`,
+  :mod:`~dlgrade.lms.moodle`, :mod:`~dlgrade.lms.csv` for the plain layout,
+  :mod:`~dlgrade.lms.base` for what they share), and the registry that feeds the command
+  line's choices and the messages.
 - Grading, scheduler side: :mod:`~dlgrade.engine` (one assignment: which students, the lock,
   progress, Ctrl-C), :mod:`~dlgrade.cluster` (Dask: a local cluster or ``--scheduler``, and
   the station each Dask worker keeps).
@@ -38,7 +42,7 @@ between them free of circles):
   :mod:`~dlgrade.shape_errors` (numpy shape errors explained), :mod:`~dlgrade.html_safety`
   (no student script in any page), :mod:`~dlgrade.report` (grades.csv, report.json,
   report.html), :mod:`~dlgrade.similarity` (copied work), :mod:`~dlgrade.export` (grades back
-  to the LMS).
+  to the LMS, through its module's export plugin).
 - :mod:`dlgrade.sandbox`: every student kernel isolated and capped (namespaces, filesystem view,
   cgroups, fork server, kernelspec and provisioner).
 """

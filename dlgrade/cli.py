@@ -21,13 +21,37 @@ in ``ctx.obj``; it never imports this package.
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 
 import click
 
+from . import lms
+from .collect import collect as do_collect
 from .course import Course, find_course_root
+from .handgrades import dropped_hand_grades
+from .handgrades import mark as do_mark
+from .release import release as do_release
+from .roster import import_roster
+from .status import read_statuses, write_status
+
+# The other command modules (late, archive, cluster, engine, report, export) load nbgrader,
+# nbconvert or Dask, seconds of start-up: each command imports them when it runs, so a
+# command's --help, or a usage error, answers at once.
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
+
+
+class DataError(click.ClickException):
+    """Input the command understood but cannot use (a roster row, an unknown student, a
+    score out of range): one line ``Error: <what came, what was expected>`` and exit status
+    2, without click's usage block, which is for the command line itself (an unknown option,
+    a missing argument)."""
+
+    exit_code = 2
+
+    def __init__(self, exc):
+        super().__init__(str(exc))
 
 
 def _course(ctx, db=None, timeout=None, kernel=None) -> Course:
@@ -37,7 +61,7 @@ def _course(ctx, db=None, timeout=None, kernel=None) -> Course:
         return Course(root, db_url=db, timeout=timeout, kernel_name=kernel,
                       output_root=ctx.obj.get("output") if ctx.obj else None)
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise DataError(exc) from None
 
 
 @click.command(context_settings=CONTEXT)
@@ -59,7 +83,6 @@ def release(ctx, assignments, db, due, timezone):
     assignment, its notebooks and tests in the gradebook; with --due, its due date too.
     """
     from .late import due_to_utc, local_time, set_due_date
-    from .release import release as do_release
 
     course = _course(ctx, db=db)
     try:
@@ -67,7 +90,7 @@ def release(ctx, assignments, db, due, timezone):
         due_utc, whole_day = due_to_utc(due, timezone) if due else (None, False)
         results = do_release(course, assignments)
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise DataError(exc) from None
     failed = 0
     for name, res in results.items():
         if res.get("success"):
@@ -105,7 +128,7 @@ def timezone(ctx, zone):
         old = course.set_timezone(zone) if zone else None
         now = course.timezone
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise DataError(exc) from None
     if old is not None and old != now:
         click.echo(f"course time zone: {old} -> {now}")
     else:
@@ -145,7 +168,6 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
     refused with the reason.
     """
     from .archive import ArchiveLimits
-    from .collect import collect as do_collect
 
     course = _course(ctx, db=db)
     limits = ArchiveLimits(max_notebook_bytes=max_notebook_mb << 20,
@@ -155,7 +177,7 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
         res = do_collect(course, assignment, source, dry_run=dry_run, timezone=timezone,
                          timestamps=timestamps, limits=limits)
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise DataError(exc) from None
     verb = "would copy" if dry_run else "copied"
     click.echo(f"{assignment}: {verb} {len(res.added)} new, {len(res.updated)} changed; "
                f"{len(res.unchanged)} unchanged; {len(res.ignored)} non-notebook files ignored")
@@ -217,7 +239,7 @@ def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel
                                shard=parse_shard(shard), progress=not no_progress,
                                only=list(students) or None, scheduler=scheduler)
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise DataError(exc) from None
     except (ClusterGone, Busy) as exc:
         raise click.ClickException(str(exc)) from None
     except Interrupted as exc:
@@ -235,12 +257,38 @@ def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel
     click.echo(f"{assignment}: {len(run.graded)} graded ({len(run.flagged)} need manual "
                f"grading), {len(run.failed)} failed, {len(run.skipped)} unchanged (skipped) "
                f"in {run.seconds:.1f} s")
-    # read back from the gradebook: also the students skipped as unchanged
-    for student, status, reason in run.open:
-        click.echo(f"  {student}: {status}" + (f" ({reason})" if reason else ""))
+    # read back from the gradebook: also the students skipped as unchanged; a hand grade this
+    # run dropped (the answer changed) is said on the student's line
+    still_open = {student: (status, reason) for student, status, reason in run.open}
+    dropped = dropped_hand_grades(course, assignment, run.graded)
+    for student in sorted(set(still_open) | set(dropped)):
+        status, reason = still_open.get(student, ("graded", ""))
+        click.echo(f"  {student}: {status}" + (f" ({reason})" if reason else "")
+                   + "".join(f"; {note}" for note in dropped.get(student, [])))
     for key in ("grades", "html", "json", "feedback"):
         click.echo(f"  {key:9s} {run.outputs[key]}")
-    sys.exit(2 if run.open else 0)
+    _exit_at_once(2 if run.open else 0)
+
+
+def _exit_at_once(code: int) -> None:
+    """End ``dlcourse grade`` with ``code`` once everything it wrote is on its way.
+
+    By now the gradebook is committed and closed, the Dask cluster closed, the lock released
+    and every output file closed. What the interpreter would still do (tear down nbgrader's,
+    Dask's and numpy's modules and threads) changes nothing and took ~1 s, so the console
+    script flushes its streams and logs and ends at once. Called in-process (tests, a
+    notebook), it raises ``SystemExit`` as before.
+    """
+    import os
+
+    if os.path.basename(sys.argv[0]) != "dlcourse":
+        sys.exit(code)
+    import logging
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
 
 
 @click.command(context_settings=CONTEXT)
@@ -257,7 +305,7 @@ def report(ctx, assignment, db):
     try:
         course.require_assignment(assignment)
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise DataError(exc) from None
     for key, path in write_outputs(course, assignment).items():
         click.echo(f"  {key:9s} {path}")
 
@@ -279,7 +327,6 @@ def mark(ctx, assignment, student, cell, score, comment, clear, db):
     `dlcourse grade` (--force and --student included) keeps it while the student's answer is
     unchanged. grades.csv and the report are rebuilt at once.
     """
-    from .handgrades import mark as do_mark
     from .report import open_statuses, write_outputs
 
     if (score is None) == (not clear):
@@ -289,7 +336,7 @@ def mark(ctx, assignment, student, cell, score, comment, clear, db):
         course.require_assignment(assignment)
         res = do_mark(course, assignment, student, cell, None if clear else score, comment)
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise DataError(exc) from None
     write_outputs(course, assignment)
     status = dict((s, (st, why)) for s, st, why in open_statuses(course, assignment, [student]))
     label = "graded" if student not in status else status[student][0] + (
@@ -309,26 +356,36 @@ def roster():
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--delimiter", type=click.Choice([",", ";", "tab"]),
               help="Column separator (default: read from the header line).")
+@click.option("--assignment", metavar="NAME",
+              help="The assignment a Moodle grading worksheet (with its 'Identifier' column) "
+                   "was downloaded from: its participant ids match that assignment's "
+                   "download folders.")
 @click.option("--db", help="Gradebook URL (as given to release and grade).")
 @click.pass_context
-def roster_import(ctx, file, delimiter, db):
+def roster_import(ctx, file, delimiter, assignment, db):
     """Add or update the students of FILE in the gradebook.
 
     FILE is a CSV: id,first_name,last_name,email; Canvas's gradebook export (Student, ID,
-    SIS User ID, SIS Login ID, Section, ...); or Moodle's (First name, Last name, ID number,
-    Email address, ...), separated by commas, semicolons or tabs, in UTF-8. Every row is
-    checked first: a bad row, a missing column or one LMS id on two students is reported
-    (with the line number) and nothing is imported.
+    SIS User ID, SIS Login ID, Section, ...); Moodle's participants or grades export (First
+    name, Last name, ID number, Email address, ...) or an assignment's grading worksheet
+    (Identifier, Full name, Email address, ...; with --assignment), separated by commas,
+    semicolons or tabs, in UTF-8. Every row is checked first: a bad row, a missing column or
+    one LMS id on two students is reported (with the line number) and nothing is imported.
+    Students in the gradebook but not in FILE are named and kept, with their grades.
     """
-    from .roster import import_roster
-
     course = _course(ctx, db=db)
     try:
-        res = import_roster(course, file, delimiter={"tab": "\t"}.get(delimiter, delimiter))
+        res = import_roster(course, file, delimiter={"tab": "\t"}.get(delimiter, delimiter),
+                            assignment=assignment)
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
-    click.echo(f"roster: {len(res['added'])} added, {len(res['updated'])} updated "
-               f"({len(res['added']) + len(res['updated'])} students in {file})")
+        raise DataError(exc) from None
+    total = len(res["added"]) + len(res["updated"])
+    click.echo(f"roster: {len(res['added'])} added, {len(res['changed'])} changed, "
+               f"{len(res['unchanged'])} unchanged ({total} students in {file})")
+    if res["missing"]:
+        click.echo(f"  not in {Path(file).name}: {', '.join(res['missing'])} (kept in the "
+                   "gradebook with their grades and exported as before; a roster import "
+                   "never removes a student)")
 
 
 @click.command(context_settings=CONTEXT)
@@ -345,13 +402,12 @@ def extend(ctx, assignment, student, hours, db):
     the next `dlcourse grade`.
     """
     from .late import grant_extension
-    from .status import read_statuses, write_status
 
     course = _course(ctx, db=db)
     try:
         grant_extension(course, assignment, student, hours)
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise DataError(exc) from None
     record = read_statuses(course, assignment).get(student)
     if record:  # graded before: the next grade run must apply the new due date
         record.pop("hash", None)
@@ -361,11 +417,12 @@ def extend(ctx, assignment, student, hours, db):
 
 @click.command(context_settings=CONTEXT)
 @click.argument("assignment")
-@click.option("--format", "fmt", type=click.Choice(["canvas", "moodle", "csv"]),
-              required=True, help="canvas: Canvas gradebook CSV; moodle: Moodle grade "
-                                  "import CSV; csv: the course's grades.csv.")
-@click.option("-o", "--output", "dest", type=click.Path(dir_okay=False),
-              help="File to write (default: <output>/ASSIGNMENT/<format>_grades.csv).")
+@click.option("--format", "fmt", type=click.Choice(lms.choices()), required=True,
+              help="; ".join(f"{name}: {system.export_help}"
+                             for name, system in lms.REGISTRY.items()) + ".")
+@click.option("-o", "--output", "dest", type=click.Path(dir_okay=False, allow_dash=True),
+              help="File to write, - for standard output (default: "
+                   "<output>/ASSIGNMENT/<format>_grades.csv).")
 @click.option("--column", default="", metavar="HEADER",
               help="Grade column header: for Canvas the existing assignment's column as "
                    "Canvas names it, e.g. 'Notebook 2 (777)', so the import updates it instead "
@@ -375,13 +432,24 @@ def extend(ctx, assignment, student, hours, db):
 def export(ctx, assignment, fmt, dest, column, db):
     """Write ASSIGNMENT's grades as a file the LMS imports as it is."""
     from .export import export as do_export
-
     course = _course(ctx, db=db)
+    if column and not lms.get(fmt).grade_column:  # a mistake in the command line itself
+        raise click.UsageError("column: only for --format " + " or ".join(
+            n for n, s in lms.REGISTRY.items() if s.grade_column))
+    if dest == "-":  # the file only, so that it can be piped (nothing else on stdout)
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                path = do_export(course, assignment, fmt, Path(tmp) / f"{fmt}_grades.csv",
+                                 column=column)
+            except ValueError as exc:
+                raise DataError(exc) from None
+            out = click.get_binary_stream("stdout")
+            out.write(Path(path).read_bytes())  # bytes: the CSV's line ends as written
+            out.flush()
+        return
     dest = dest or str(course.output_dir(assignment) / f"{fmt}_grades.csv")
     try:
-        if column and fmt == "csv":
-            raise ValueError("column: only for --format canvas or moodle")
         path = do_export(course, assignment, fmt, dest, column=column)
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise DataError(exc) from None
     click.echo(f"{assignment}: {fmt} grades -> {path}")

@@ -1,10 +1,11 @@
 """Import submissions downloaded from a learning-management system into nbgrader's layout.
 
-Accepted names (inside a zip file, nested zips included, or a folder)::
-
-    alice_02_neuron.ipynb            (flat: <student>_<assignment>.ipynb)
-    alice/02_neuron.ipynb            (one folder per student)
-    alice/02_neuron/02_neuron.ipynb  (nbgrader's own layout)
+The names each system gives its downloads are read by that system's module (:mod:`dlgrade.lms`:
+Canvas's ``name_userid_fileid_file``, Moodle's participant folders, and the plain layout's
+``<student>_<assignment>.ipynb``, ``<student>/<assignment>.ipynb`` and nbgrader's own
+``<student>/<assignment>/<assignment>.ipynb``), inside a zip file (nested zips included) or a
+folder. This module does what is the same for all: it unpacks and reads the files safely,
+finds each one's student, and copies it.
 
 Each lands in ``submitted/<student>/<assignment>/<assignment>.ipynb``. Files that match no
 pattern, and students with more than one candidate file, are reported and left alone: the
@@ -16,12 +17,17 @@ makes, and flat names are matched with nbgrader's ``FileNameCollectorPlugin``.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import re
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import lms
 from .course import Course, ensure_tools_on_path
+from .lms import canvas, moodle
 from .roster import STUDENT_ID, read_roster
 
 SKIP_PARTS = {"__MACOSX", ".ipynb_checkpoints", ".DS_Store"}
@@ -76,20 +82,9 @@ def _identity_path(path: Path, nested: list) -> Path:
 
 
 def match_file(path: Path, root: Path, assignment: str) -> str | None:
-    """Student id for a submitted file, or ``None`` when its name fits no pattern."""
-    from nbgrader.plugins.zipcollect import FileNameCollectorPlugin
-
-    rel = path.relative_to(root)
-    target = f"{assignment}.ipynb"
-    if path.name == target:
-        parents = [p for p in rel.parts[:-1] if p != assignment]
-        student = parents[-1] if parents else None
-    else:
-        plugin = FileNameCollectorPlugin(
-            named_regexp=rf".*/(?P<student_id>[^/]+?)[_-](?P<file_id>{re.escape(assignment)})"
-                         r"\.ipynb$")
-        gd = plugin.collect(str(path))
-        student = gd["student_id"] if gd else None
+    """Student id for a submitted file of the plain layout (:mod:`dlgrade.lms.csv`), or
+    ``None`` when its name fits no pattern or names no valid student id."""
+    student = lms.csv.LMS.student_of(path, root, assignment)
     if student is None or not STUDENT_ID.match(student):
         return None
     return student
@@ -114,9 +109,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
         If ``source`` does not exist or is neither a folder nor a zip file, or the assignment
         is unknown.
     """
-    import zipfile
-
-    from .archive import ArchiveLimits
+    from .archive import ArchiveLimits  # through safe_files: nbgrader, seconds
 
     ensure_tools_on_path()  # nbgrader runs the `alembic` command when it creates a gradebook
     limits = limits if limits is not None else ArchiveLimits()
@@ -128,12 +121,12 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
         raise ValueError(f"source: {source} does not exist; expected a zip file or a folder")
     if source.is_file() and not zipfile.is_zipfile(source):
         raise ValueError(f"source: {source} is a file but not a zip archive")
-    from . import lms
-
     result = CollectResult()
     given = lms.read_timestamps(timestamps, timezone) if timestamps else {}
     entry_times = lms.zip_times(source, timezone) if source.is_file() else {}
     notebooks = sorted(p.stem for p in (course.source_dir / assignment).glob("*.ipynb"))
+    elsewhere = _notebooks_of_other_assignments(course, assignment)
+    looks_like: dict[str, list[str]] = {}  # other assignment -> files named after its notebook
     roster = None
     with tempfile.TemporaryDirectory() as tmp:
         root, nested = _unpack(source, Path(tmp), limits, result)
@@ -156,19 +149,27 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 entry_times, path)
             if roster is None:
                 roster = read_roster(course)
+                participants = moodle.read_participants(course, assignment)
             lms_name = lms.parse_lms_path(named_rel.parts)
             if lms_name is not None:
-                student, note = lms.identify(lms_name, roster)
+                student, note = lms.identify(lms_name, roster,
+                                             participants if lms_name.system == moodle.LMS.name
+                                             else None)
                 target = lms.notebook_name(lms_name.file, notebooks)
                 if student is None or target is None:
                     result.unmatched.append(str(rel))
+                    other = _named_after_other(lms_name.file, notebooks, elsewhere)
                     result.reasons[str(rel)] = note or (
                         f"{lms_name.file} is not a notebook of {assignment} "
-                        f"({', '.join(n + '.ipynb' for n in notebooks)})")
+                        f"({', '.join(n + '.ipynb' for n in notebooks)})"
+                        + (f" but of {other}" if other else ""))
                     continue
                 if note:
                     result.warnings.append(f"{rel}: {note}")
-                if lms_name.system == "canvas":
+                other = _named_after_other(lms_name.file, notebooks, elsewhere)
+                if other:
+                    looks_like.setdefault(other, []).append(str(rel))
+                if lms_name.system == canvas.LMS.name:
                     canvas_ids[path] = lms_name.submission
                 targets[path] = target
                 found.setdefault(student, []).append(path)
@@ -185,10 +186,12 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 result.reasons[str(rel)] = f"{student!r} is not on the roster"
             else:
                 found.setdefault(student, []).append(path)
-        record = _read_canvas_record(course, assignment)
+        for other, files in sorted(looks_like.items()):
+            result.warnings.append(_other_assignment_warning(course, assignment, other, files))
+        record = canvas.read_record(course, assignment)
         for student, paths in sorted(found.items()):
             if len(paths) > 1 and all(p in canvas_ids for p in paths):
-                paths = [_newest_canvas_file(student, paths, canvas_ids, root, result)]
+                paths = [canvas.newest_file(student, paths, canvas_ids, root, result.warnings)]
             if len(paths) > 1:
                 result.duplicates[student] = [str(p.relative_to(root)) for p in paths]
                 continue
@@ -225,53 +228,54 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 if file_id:
                     record[student] = file_id
         if not dry_run and record:
-            _write_canvas_record(course, assignment, record)
+            canvas.write_record(course, assignment, record)
     return result
 
 
-def _newest_canvas_file(student: str, paths: list, canvas_ids: dict, root: Path,
-                        result: CollectResult) -> Path:
-    """Of several Canvas files of one student, the one Canvas stored last (the highest file
-    id: Canvas numbers uploads in order), with a warning naming the others."""
-    paths = sorted(paths, key=lambda p: int(canvas_ids[p]))
-    newest = paths[-1]
-    others = ", ".join(f"{p.relative_to(root)} (file id {canvas_ids[p]})" for p in paths[:-1])
-    result.warnings.append(f"{student}: {len(paths)} Canvas files; took the newest, "
-                           f"{newest.relative_to(root)} (file id {canvas_ids[newest]}), "
-                           f"not {others}")
-    return newest
+def _notebooks_of_other_assignments(course: Course, assignment: str) -> dict[str, str]:
+    """``{notebook name (no .ipynb): assignment}`` of the course's other assignments, for
+    the notebooks whose name is not also one of ``assignment``'s."""
+    own = {p.stem for p in (course.source_dir / assignment).glob("*.ipynb")}
+    out = {}
+    for other in course.assignments():
+        if other != assignment:
+            for path in sorted((course.source_dir / other).glob("*.ipynb")):
+                if path.stem not in own:
+                    out.setdefault(path.stem, other)
+    return out
 
 
-def _canvas_record_path(course: Course, assignment: str) -> Path:
-    return course.output_dir(assignment) / "canvas_files.json"
+def _named_after_other(file: str, notebooks: list[str], elsewhere: dict[str, str]) -> str:
+    """The other assignment whose notebook an LMS file is named after (Canvas's ``-N``
+    resubmission suffix aside), ``""`` when it is not.
+
+    >>> _named_after_other("tiny-1.ipynb", ["other"], {"tiny": "tiny"})
+    'tiny'
+    >>> _named_after_other("other.ipynb", ["other"], {"tiny": "tiny"})
+    ''
+    """
+    stem = re.sub(r"-\d+$", "", file[:-len(".ipynb")] if file.endswith(".ipynb") else file)
+    return "" if stem in notebooks else elsewhere.get(stem, "")
 
 
-def _read_canvas_record(course: Course, assignment: str) -> dict:
-    """``{student: Canvas file id}`` of the files collected so far for ``assignment``."""
-    import json
-
-    path = _canvas_record_path(course, assignment)
-    try:
-        return {str(k): str(v) for k, v in json.loads(path.read_text()).items()}
-    except (OSError, ValueError, AttributeError):
-        return {}
-
-
-def _write_canvas_record(course: Course, assignment: str, record: dict) -> None:
-    import json
-
-    path = _canvas_record_path(course, assignment)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(dict(sorted(record.items())), indent=1) + "\n")
+def _other_assignment_warning(course: Course, assignment: str, other: str,
+                              files: list[str]) -> str:
+    """One warning for the files of a download named after another assignment's notebook:
+    the download of the wrong assignment, or students who uploaded the wrong notebook."""
+    theirs = ", ".join(sorted(p.name for p in (course.source_dir / other).glob("*.ipynb")))
+    ours = ", ".join(sorted(p.name for p in (course.source_dir / assignment).glob("*.ipynb")))
+    many = len(files) > 1
+    return (f"{len(files)} file{'s' if many else ''} named after {other}'s notebook "
+            f"({theirs}), not {assignment}'s ({ours}), taken as {assignment}'s: "
+            f"{', '.join(files)}. The download of {other}? Then collect it with `dlcourse "
+            f"collect {other} ...`; grading names a notebook of {other} as such")
 
 
 def _candidates(root: Path, result: CollectResult, limits):
     """The notebooks below ``root`` (sorted paths) and a reader for them; links, pipes and
     devices are never followed or opened: a notebook among them is refused in ``result``,
     other files are ignored."""
-    import dataclasses
-
-    from . import safe_files
+    from . import safe_files  # nbgrader: seconds, for a folder or a zip only
 
     policy = dataclasses.replace(safe_files.COLLECT, max_notebook_bytes=limits.max_notebook_bytes,
                                  max_total_bytes=limits.max_total_bytes)
@@ -297,8 +301,6 @@ def _candidates(root: Path, result: CollectResult, limits):
 def _entry_time(parts, entry_times: dict, path: Path):
     """Naive UTC time of a file: its zip entry's (the archive may sit in a folder named after
     it), else its modification time."""
-    import datetime as dt
-
     for i in range(len(parts)):
         key = "/".join(parts[i:])
         if key in entry_times:

@@ -21,6 +21,11 @@ import os
 from pathlib import Path
 
 from .course import Course
+from .status import read_statuses, status_path, write_status
+from .worker import Grader
+
+# nbgrader (MissingEntry) and nbformat take seconds to import; the functions that touch the
+# gradebook or read a notebook import them, so the report's imports of this module cost nothing.
 
 HAND_DIR = "hand_grades"
 
@@ -93,8 +98,6 @@ def waits_for_hand(grade, flagged=()) -> bool:
 
 def flagged_cells(course: Course, assignment: str, student: str) -> list[str]:
     """The cells the last grading run flagged (its status record's ``flagged_cells``)."""
-    from .status import status_path
-
     try:
         return json.loads(status_path(course, assignment, student).read_text()).get(
             "flagged_cells") or []
@@ -185,6 +188,19 @@ def restore_hand_grades(gb, course: Course, assignment: str, student: str) -> tu
     return kept, notes
 
 
+def dropped_hand_grades(course: Course, assignment: str, students) -> dict[str, list[str]]:
+    """``{student: [note]}``: the notes of the students' status records that say a hand grade
+    was dropped (:func:`restore_hand_grades`), for the command line's per-student lines."""
+    records = read_statuses(course, assignment)
+    out = {}
+    for student in students:
+        notes = [n for n in (records.get(student, {}).get("notes") or [])
+                 if isinstance(n, str) and n.startswith("hand grade of ") and " dropped" in n]
+        if notes:
+            out[student] = notes
+    return out
+
+
 def mark(course: Course, assignment: str, student: str, cell: str, score: float | None,
          comment: str | None = None) -> dict:
     """Give ``student``'s cell ``cell`` of ``assignment`` a hand grade (``score=None`` removes
@@ -195,17 +211,20 @@ def mark(course: Course, assignment: str, student: str, cell: str, score: float 
     Raises
     ------
     ValueError
-        If the student has no graded submission, the cell is not a graded cell of the
+        If the student has no graded submission (saying why: grading failed, not graded yet,
+        nothing handed in, not on the roster), the cell is not a graded cell of the
         assignment, or the score is outside ``[0, max_score]``.
     """
     from nbgrader.api import MissingEntry
 
     with course.gradebook() as gb:
+        why = _nothing_to_mark(course, assignment, student)
         try:
-            submission = gb.find_submission(assignment, student)
+            submission = None if why else gb.find_submission(assignment, student)
         except MissingEntry:
-            raise ValueError(f"student: {student!r} has no graded submission of {assignment}; "
-                             f"run `dlcourse grade {assignment}` first") from None
+            why = _not_graded(gb, course, assignment, student)
+        if why:
+            raise ValueError(f"student: {why}")
         grades = {g.name: (nb.name, g) for nb in submission.notebooks for g in nb.grades}
         if cell not in grades:
             raise ValueError(f"cell: got {cell!r}, expected a graded cell of {assignment}: "
@@ -236,6 +255,35 @@ def mark(course: Course, assignment: str, student: str, cell: str, score: float 
                 "notebook": notebook, "waiting": waiting}
 
 
+def _nothing_to_mark(course: Course, assignment: str, student: str) -> str:
+    """Why a student whose last grading run failed has nothing to mark (``""`` otherwise):
+    the gradebook holds no answer of theirs that a score could go to."""
+    try:
+        record = json.loads(status_path(course, assignment, student).read_text())
+    except (OSError, ValueError):
+        return ""
+    if not isinstance(record, dict) or record.get("status") != "failed":
+        return ""
+    return (f"{student}'s submission of {assignment} could not be graded "
+            f"({record.get('reason') or 'no reason recorded'}): nothing to mark")
+
+
+def _not_graded(gb, course: Course, assignment: str, student: str) -> str:
+    """Why the gradebook has no submission of ``student``: not graded yet, nothing handed
+    in, or not on the roster at all."""
+    from nbgrader.api import MissingEntry
+
+    if student in course.students(assignment):
+        return (f"{student!r} handed in {assignment}, but it is not graded yet: run "
+                f"`dlcourse grade {assignment}` first")
+    try:
+        gb.find_student(student)
+    except MissingEntry:
+        return (f"{student!r} is not on the roster (no such student in the gradebook, and no "
+                f"submission of {assignment})")
+    return f"{student!r} handed in nothing for {assignment}: nothing to mark"
+
+
 def hand_digest(submission, flagged=()) -> str:
     """A digest of the hand grades and hand comments of one gradebook submission (``""`` when
     it has none): the feedback page of a student is out of date when it was rendered with
@@ -263,8 +311,6 @@ def refresh_feedback(course: Course, assignment: str) -> list[str]:
     """
     from nbgrader.api import MissingEntry
 
-    from .status import read_statuses, write_status
-
     records = {s: r for s, r in read_statuses(course, assignment).items()
                if r.get("status") in ("graded", "needs manual grading") and r.get("feedback")}
     if not records:
@@ -281,8 +327,6 @@ def refresh_feedback(course: Course, assignment: str) -> list[str]:
                 stale[student] = digest
     if not stale:
         return []
-    from .worker import Grader
-
     grader = Grader(course, assignment)
     for student, digest in sorted(stale.items()):
         notes = []

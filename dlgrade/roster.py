@@ -1,15 +1,11 @@
 """``dlcourse roster import``: students into nbgrader's gradebook from a roster file.
 
-Three layouts are read (the header row decides which):
-
-* plain: ``id,first_name,last_name,email``;
-* Canvas's gradebook export: ``Student, ID, SIS User ID, SIS Login ID, Section, ...``, the
-  name written ``Last, First``; the student id is the SIS Login ID (else the SIS User ID,
-  else Canvas's ID) and Canvas's numeric ``ID`` is kept as the gradebook's ``lms_user_id``,
-  which is what Canvas puts in its submission downloads' file names;
-* Moodle's participant or grade export: ``First name, Last name`` (or ``Surname``),
-  ``ID number``, ``Email address``; the student id is the ID number (else the email's local
-  part).
+The layouts are the registry's (:mod:`dlgrade.lms`; the header row decides which): the
+plain ``id,first_name,last_name,email`` (:mod:`dlgrade.lms.csv`), Canvas's gradebook export
+(:mod:`dlgrade.lms.canvas`) and Moodle's participants or grades export
+(:mod:`dlgrade.lms.moodle`); each system's module says which columns give the student id, the
+name and the LMS id. This module owns what is the same for all: what a student id may be, the
+checks of every row, and the gradebook writes.
 
 Every row is checked before anything is written: one bad row (missing id, duplicate id or
 LMS id, bad email) raises ``ValueError`` naming its line, and the gradebook stays as it was;
@@ -22,12 +18,16 @@ duplicates them.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import lms
 from .course import ensure_tools_on_path
+from .lms import Lms, canvas, moodle
+from .lms.base import column_key
 
 #: what a student id may look like (it becomes a folder name under submitted/ and autograded/)
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
@@ -48,116 +48,52 @@ class RosterStudent:
     lms_user_id: str = ""
     sis_user_id: str = ""
     section: str = ""
+    participant_id: str = ""  # Moodle's number for the student in one assignment
 
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
 
 
-def _key(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
-
-
-# header aliases (compared after _key) -> field
-ALIASES = {
-    "id": "id", "studentid": "id", "username": "id", "idnumber": "id",
-    "firstname": "first_name", "givenname": "first_name",
-    "lastname": "last_name", "surname": "last_name", "familyname": "last_name",
-    "email": "email", "emailaddress": "email",
-}
-
-
-def detect_format(header: list[str]) -> str:
-    """``canvas``, ``moodle`` or ``plain`` for a roster's header row.
+def detect_lms(header: list[str]) -> Lms:
+    """The system (:data:`dlgrade.lms.REGISTRY`) whose roster export ``header`` is.
 
     Raises
     ------
     ValueError
-        If the header fits none of the three layouts.
+        If the header fits none of them: naming the missing column when it almost fits one,
+        else quoting each system's header.
     """
-    keys = [_key(h) for h in header]
-    if "student" in keys and "id" in keys:
-        # with or without the SIS Login ID column (Canvas's export has no switch for it):
-        # the student id is the login, else the SIS User ID, else the Canvas id
-        return "canvas"
-    if "firstname" in keys and ("surname" in keys or "lastname" in keys) and (
-            "idnumber" in keys or "emailaddress" in keys):
-        return "moodle"
-    if {"id", "firstname", "lastname"} <= set(keys):
-        return "plain"
-    # near misses: name the column that is missing
-    if "student" in keys and "sisuserid" in keys:
-        raise ValueError(f"roster: header {header!r} looks like Canvas's gradebook export but "
-                         "has no 'ID' column (the Canvas user ids that match the files of "
-                         "a submissions download): export the gradebook again")
-    if "firstname" in keys and ("surname" in keys or "lastname" in keys):
-        raise ValueError(f"roster: header {header!r} looks like Moodle's export but has no "
-                         "'ID number' or 'Email address' column (the student ids)")
-    missing = [c for c, k in (("id", "id"), ("first_name", "firstname"),
-                              ("last_name", "lastname")) if k not in keys]
-    if len(missing) < 3:
-        raise ValueError(f"roster: header {header!r} has no column {', '.join(missing)}; "
-                         "expected 'id,first_name,last_name,email'")
+    keys = [column_key(h) for h in header]
+    systems = list(lms.REGISTRY.values())
+    for system in systems:
+        if system.fits_roster(keys):
+            return system
+    for system in systems:  # near misses: name the column that is missing
+        message = system.roster_near_miss(header, keys)
+        if message:
+            raise ValueError(message)
+    examples = [s.roster_example for s in systems]
     raise ValueError(
-        f"roster: header {header!r} is not a known roster layout; expected "
-        "'id,first_name,last_name,email', Canvas's 'Student,ID,SIS User ID,SIS Login ID,...' "
-        "or Moodle's 'First name,Last name,ID number,Email address'")
+        f"roster: header {header!r} is not a known roster layout (known layouts: "
+        f"{lms.known()}); expected {', '.join(examples[:-1])} or {examples[-1]}")
 
 
-def _canvas_row(row: dict) -> dict:
-    name = row.get("student", "").strip()
-    last, _, first = name.partition(",")
-    sid = row.get("sisloginid") or row.get("sisuserid") or row.get("id") or ""
-    return {"id": sid.strip(), "first_name": first.strip(), "last_name": last.strip(),
-            "email": "", "lms_user_id": (row.get("id") or "").strip(),
-            "sis_user_id": (row.get("sisuserid") or "").strip(),
-            "section": (row.get("section") or "").strip()}
+def detect_format(header: list[str]) -> str:
+    """``canvas``, ``moodle`` or ``plain`` for a roster's header row
+    (:func:`detect_lms`'s ``roster_layout``).
+
+    Raises
+    ------
+    ValueError
+        If the header fits none of the layouts.
+    """
+    return detect_lms(header).roster_layout
 
 
-#: LMS fields the gradebook has no column for (SIS User ID, section), kept beside it for the
-#: exports: ``<output root>/roster_lms.json``, ``{student id: {"sis_user_id", "section"}}``.
-LMS_FIELDS_FILE = "roster_lms.json"
-
-
-def read_lms_fields(course) -> dict[str, dict]:
-    import json
-
-    try:
-        return json.loads((Path(course.output_root) / LMS_FIELDS_FILE).read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def _write_lms_fields(course, students) -> None:
-    import json
-    import os
-
-    fields = read_lms_fields(course)
-    for s in students:
-        if s.sis_user_id or s.section:
-            fields[s.id] = {"sis_user_id": s.sis_user_id, "section": s.section}
-    if fields:
-        path = Path(course.output_root) / LMS_FIELDS_FILE
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(fields, indent=1, sort_keys=True))
-        os.replace(tmp, path)
-
-
-def _moodle_row(row: dict) -> dict:
-    email = (row.get("emailaddress") or row.get("email") or "").strip()
-    sid = (row.get("idnumber") or "").strip() or email.split("@")[0]
-    return {"id": sid, "first_name": (row.get("firstname") or "").strip(),
-            "last_name": (row.get("lastname") or row.get("surname") or "").strip(),
-            "email": email, "lms_user_id": ""}
-
-
-def _plain_row(row: dict) -> dict:
-    return {"id": (row.get("id") or "").strip(),
-            "first_name": (row.get("firstname") or "").strip(),
-            "last_name": (row.get("lastname") or "").strip(),
-            "email": (row.get("email") or "").strip(),
-            "lms_user_id": (row.get("lmsuserid") or "").strip()}
+#: kept here for old imports; Canvas's fields beside the gradebook
+LMS_FIELDS_FILE = canvas.LMS_FIELDS_FILE
+read_lms_fields = canvas.read_lms_fields
 
 
 def sniff_delimiter(text: str) -> str:
@@ -211,22 +147,20 @@ def parse_roster(text: str, source: str = "roster",
         header = next(reader)
     except StopIteration:
         raise ValueError(f"roster: {source} is empty; expected a header row") from None
-    kind = detect_format(header)
-    keys = [_key(h) for h in header]
-    convert = {"canvas": _canvas_row, "moodle": _moodle_row, "plain": _plain_row}[kind]
-    students, seen, seen_lms = [], {}, {}
+    system = detect_lms(header)
+    keys = [column_key(h) for h in header]
+    students, seen, seen_lms, seen_participants = [], {}, {}, {}
     for cells in reader:
         line = reader.line_num
         if not any(c.strip() for c in cells):
             continue
         first = cells[0].strip()
-        if kind == "canvas" and (first in ("Points Possible", "Student, Test")
-                                 or first.startswith("    Points Possible")):
-            continue  # Canvas's "Points Possible" row and its test student
-        if len(cells) < len(header) and kind == "plain" and len(cells) < 3:
+        if system.skip_roster_row(first):
+            continue  # e.g. Canvas's "Points Possible" row and its test student
+        if system.short_roster_row(cells, header):
             raise ValueError(f"roster: {source} line {line}: {len(cells)} columns, expected "
                              f"{len(header)} ({', '.join(header)})")
-        row = convert(dict(zip(keys, cells, strict=False)))
+        row = system.roster_row(dict(zip(keys, cells, strict=False)))
         where = f"roster: {source} line {line}"
         if not row["id"]:
             raise ValueError(f"{where}: no student id; expected one in every row")
@@ -234,8 +168,11 @@ def parse_roster(text: str, source: str = "roster",
             raise ValueError(f"{where}: student id {row['id']!r} is not a plain name (letters, "
                              "digits, . _ @ + -)")
         if row["id"] in seen:
+            hint = ""
+            if "@" in row["id"]:
+                hint = " (the same email address twice?)"
             raise ValueError(f"{where}: student id {row['id']!r} already on line "
-                             f"{seen[row['id']]}")
+                             f"{seen[row['id']]}{hint}")
         for field in ("first_name", "last_name"):
             if MARKUP.search(row[field]):
                 raise ValueError(f"{where}: {field.replace('_', ' ')} {row[field]!r} holds "
@@ -247,19 +184,43 @@ def parse_roster(text: str, source: str = "roster",
         if lms_id and lms_id in seen_lms:
             raise ValueError(f"{where}: LMS user id {lms_id!r} already on line "
                              f"{seen_lms[lms_id]} (one LMS id, two students)")
+        participant = row.get("participant_id", "")
+        if participant and not participant.isdigit():
+            raise ValueError(f"{where}: identifier {participant!r} holds no participant "
+                             "number; expected Moodle's 'Participant 1234567'")
+        if participant in seen_participants:
+            raise ValueError(f"{where}: participant id {participant} already on line "
+                             f"{seen_participants[participant]} (one participant, two "
+                             "students)")
         seen[row["id"]] = line
         if lms_id:
             seen_lms[lms_id] = line
+        if participant:
+            seen_participants[participant] = line
         students.append(RosterStudent(**row))
     if not students:
         raise ValueError(f"roster: {source} has a header but no students")
     return students
 
 
-def import_roster(course, path, delimiter: str | None = None) -> dict[str, list[str]]:
+def import_roster(course, path, delimiter: str | None = None,
+                  assignment: str | None = None) -> dict[str, list[str]]:
     """Parse ``path`` fully, then add or update every student in one gradebook transaction.
 
-    Returns ``{"added": [...], "updated": [...]}`` (student ids).
+    A Moodle grading worksheet's participant ids belong to one assignment: ``assignment``
+    names it, and they are kept for collect (:func:`dlgrade.lms.moodle.write_participants`).
+    A row that names a student only by the email address keeps the id the gradebook gives
+    that address (an ID number imported before, or a local part as ids were before).
+
+    Returns ``{"added", "changed", "unchanged", "missing"}`` (student ids; ``missing``: in
+    the gradebook but not in the file, kept with their grades) and ``"updated"`` (changed and
+    unchanged together).
+
+    Raises
+    ------
+    ValueError
+        For a bad row (naming its line), an LMS id another gradebook student has, or
+        participant ids without ``assignment`` (or an unknown one); nothing is imported.
     """
     ensure_tools_on_path()  # nbgrader runs the `alembic` command when it creates a gradebook
     from nbgrader.api import MissingEntry, Student
@@ -268,9 +229,18 @@ def import_roster(course, path, delimiter: str | None = None) -> dict[str, list[
     if not path.is_file():
         raise ValueError(f"roster: {path} is not a file; expected a CSV roster")
     students = parse_roster(read_roster_text(path), source=path.name, delimiter=delimiter)
-    added, updated = [], []
+    participants = any(s.participant_id for s in students)
+    if participants and not assignment:
+        raise ValueError(f"roster: {path.name} is a Moodle grading worksheet: its "
+                         "'Identifier' column holds the participant ids of one assignment; "
+                         "give --assignment NAME (the assignment it was downloaded from)")
+    if assignment:
+        course.require_assignment(assignment)
+    added, changed, unchanged = [], [], []
     with course.gradebook() as gb:
-        owner = {st.lms_user_id: st.id for st in gb.students if st.lms_user_id}
+        known = {st.id: st for st in gb.students}
+        students = [_kept_id(s, known) for s in students]
+        owner = {st.lms_user_id: st.id for st in known.values() if st.lms_user_id}
         clashes = [f"LMS user id {s.lms_user_id} of {s.id!r} already belongs to "
                    f"{owner[s.lms_user_id]!r} in the gradebook" for s in students
                    if s.lms_user_id and owner.get(s.lms_user_id, s.id) != s.id]
@@ -279,25 +249,54 @@ def import_roster(course, path, delimiter: str | None = None) -> dict[str, list[
                              f"{f' (and {len(clashes) - 5} more)' if len(clashes) > 5 else ''}"
                              "; was the roster exported with another login column? Nothing "
                              "was imported")
+        fields = canvas.read_lms_fields(course)
         try:
             for s in students:
                 try:
                     student = gb.find_student(s.id)
-                    updated.append(s.id)
+                    before = _recorded(student, fields.get(s.id, {}))
                 except MissingEntry:
-                    student = Student(id=s.id)
+                    student, before = Student(id=s.id), None
                     gb.db.add(student)
-                    added.append(s.id)
                 student.first_name, student.last_name = s.first_name, s.last_name
-                student.email = s.email or None
+                if s.email:  # a roster without addresses (Canvas's) keeps those on record
+                    student.email = s.email
                 if s.lms_user_id:
                     student.lms_user_id = s.lms_user_id
+                after = _recorded(student, {"sis_user_id": s.sis_user_id,
+                                            "section": s.section} if (
+                    s.sis_user_id or s.section) else fields.get(s.id, {}))
+                (added if before is None else changed if before != after
+                 else unchanged).append(s.id)
             gb.db.commit()
         except Exception:
             gb.db.rollback()
             raise
-    _write_lms_fields(course, students)
-    return {"added": added, "updated": updated}
+        listed = {s.id for s in students}
+        missing = sorted(sid for sid in known if sid not in listed)
+    canvas.write_lms_fields(course, students)
+    if participants:
+        moodle.write_participants(course, assignment, {s.participant_id: s.id
+                                                       for s in students if s.participant_id})
+    return {"added": added, "changed": changed, "unchanged": unchanged, "missing": missing,
+            "updated": changed + unchanged}
+
+
+def _recorded(student, fields: dict) -> tuple:
+    """What the gradebook (and the LMS fields beside it) hold of a student."""
+    return (student.first_name or "", student.last_name or "", student.email or "",
+            student.lms_user_id or "", fields.get("sis_user_id", ""), fields.get("section", ""))
+
+
+def _kept_id(student: RosterStudent, known: dict) -> RosterStudent:
+    """``student`` with the id the gradebook already gives them, when this roster names them
+    only by their email address (a Moodle row without an ID number: a grading worksheet
+    without that column, or an import from before whole addresses became the ids) and exactly
+    one gradebook student has that address."""
+    if not student.email or student.id != student.email or student.id in known:
+        return student
+    same = [sid for sid, st in known.items() if (st.email or "") == student.email]
+    return dataclasses.replace(student, id=same[0]) if len(same) == 1 else student
 
 
 def read_roster(course) -> list[RosterStudent]:

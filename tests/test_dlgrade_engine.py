@@ -59,3 +59,25 @@ def test_submission_hash_changes_with_what_changes_grades(course):
     (course.source_dir / "tiny" / "tiny.ipynb").write_text("source")
     (course.submitted_dir / "ann" / "tiny" / "extra.py").write_text("")  # an extra file counts
     assert digest() != first
+
+
+def test_the_interrupted_line_says_how_to_resume_each_kind_of_run():
+    """After --force the unsaved students are pending, so the plain run grades exactly them;
+    after --student, only the unsaved ones are named; before anything was marked pending
+    (the cluster was starting), or for a plain run, the same command again is right."""
+    from dlgrade.engine import GradeRun
+
+    def line(chosen_by, prepared=True, graded=("a",)):
+        run = GradeRun("tiny", graded=list(graded), todo=["a", "b", "c"], chosen_by=chosen_by,
+                       prepared=prepared)
+        return run.interrupted_line()
+
+    head = ("tiny: interrupted; 1 of 3 students graded and saved (gradebook, grades.csv, hand "
+            "grades), 2 not graded yet: ")
+    assert line("force") == head + ("run the same command again without --force to grade "
+                                    "exactly those 2 (with --force it grades all 3 again)")
+    assert line("only") == head + ("run the same command with just --student b "
+                                   "--student c to grade them")
+    assert line("") == head + "run the same command again to grade them"
+    assert line("force", prepared=False, graded=()).endswith(
+        "3 not graded yet: run the same command again to grade them")

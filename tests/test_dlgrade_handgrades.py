@@ -163,8 +163,8 @@ def test_mark_gives_and_takes_a_hand_grade(graded):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("args, words", [
-    (("zed", "answer", 1.0), "student: 'zed' has no graded submission of a1; run "
-                             "`dlcourse grade a1` first"),
+    (("zed", "answer", 1.0), "student: 'zed' is not on the roster (no such student in the "
+                             "gradebook, and no submission of a1)"),
     (("ann", "nope", 1.0), "cell: got 'nope', expected a graded cell of a1: answer, test_f"),
     (("ann", "answer", 2.5), "score: got 2.5, expected a number from 0 to 2 (the points of "
                              "answer)"),
@@ -177,6 +177,35 @@ def test_mark_refuses_what_is_not_a_grade_and_changes_nothing(graded, args, word
     with graded.gradebook() as gb:
         grade = gb.find_grade("answer", "nb", "a1", "ann")
         assert grade.manual_score is None and grade.needs_manual_grade
+    assert read_hand_grades(graded, "a1", "ann") == {}
+
+
+@pytest.mark.slow
+def test_mark_says_why_a_student_has_nothing_to_mark(graded):
+    """Review 23, D10: not "run dlcourse grade first" when grading ran: a failed grading
+    (its reason), nothing handed in, handed in but not graded yet (only then)."""
+    from dlgrade.status import write_status
+
+    with graded.gradebook() as gb:
+        gb.add_student("bob")
+        gb.add_student("cid")
+    (graded.submitted_dir / "cid" / "a1").mkdir(parents=True)
+    cases = {"bob": "student: 'bob' handed in nothing for a1: nothing to mark",
+             "cid": "student: 'cid' handed in a1, but it is not graded yet: run `dlcourse "
+                    "grade a1` first"}
+    for student, words in cases.items():
+        with pytest.raises(ValueError) as error:
+            mark(graded, "a1", student, "answer", 1.0)
+        assert str(error.value) == words
+    # a failed run's record wins over an older gradebook entry: nothing is marked
+    write_status(graded, "a1", {"student": "ann", "status": "failed",
+                                "reason": "nb.ipynb is empty (0 bytes)"})
+    with pytest.raises(ValueError) as error:
+        mark(graded, "a1", "ann", "answer", 1.0)
+    assert str(error.value) == ("student: ann's submission of a1 could not be graded "
+                                "(nb.ipynb is empty (0 bytes)): nothing to mark")
+    with graded.gradebook() as gb:
+        assert gb.find_grade("answer", "nb", "a1", "ann").manual_score is None
     assert read_hand_grades(graded, "a1", "ann") == {}
 
 

@@ -79,3 +79,28 @@ def test_a_notebook_is_named_by_the_only_notebook_of_the_assignment():
     assert notebook_name("anything.ipynb", ["hw"]) == "hw"
     assert notebook_name("anything.ipynb", ["a", "b"]) is None
     assert notebook_name("notes.pdf", ["hw"]) is None
+
+
+def test_one_registry_names_every_system_for_the_cli_and_the_messages():
+    from dlgrade import lms
+
+    assert lms.choices() == ["canvas", "moodle", "csv"]
+    assert lms.known() == "canvas, moodle, csv"
+    assert all(lms.get(name).name == name for name in lms.choices())
+    assert len({s.roster_layout for s in lms.REGISTRY.values()}) == len(lms.REGISTRY)
+    with pytest.raises(ValueError, match="format: got 'blackboard', expected one of the known "
+                                         "layouts: canvas, moodle, csv"):
+        lms.get("blackboard")
+
+
+def test_the_cli_choices_come_from_the_registry():
+    from dlgrade import cli, lms
+
+    fmt = next(p for p in cli.export.params if p.name == "fmt")
+    assert list(fmt.type.choices) == lms.choices()
+
+
+def test_a_moodle_folder_wins_over_a_canvas_like_file_inside_it():
+    parsed = parse_lms_path(("Ann Archer_77_assignsubmission_file_",
+                             "archerann_101_5_hw.ipynb"))
+    assert (parsed.system, parsed.uid) == ("moodle", "77")

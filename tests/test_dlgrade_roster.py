@@ -18,7 +18,7 @@ def test_plain_canvas_and_moodle_rosters():
     moodle = parse_roster("\ufeffFirst name,Surname,ID number,Institution,Email address\n"
                           "Ann,Archer,s1,Uni,ann@x.example\nBob,Baker,,Uni,bob@x.example\n")
     assert [(s.id, s.last_name, s.email) for s in moodle] == [
-        ("s1", "Archer", "ann@x.example"), ("bob", "Baker", "bob@x.example")]
+        ("s1", "Archer", "ann@x.example"), ("bob@x.example", "Baker", "bob@x.example")]
 
 
 @pytest.mark.parametrize("text, message", [
@@ -73,3 +73,38 @@ def test_semicolon_rosters_are_read_and_problems_are_named(tmp_path):
         parse_roster('Student,SIS User ID,Section\n"Archer, Ann",9001,A\n')
     with pytest.raises(ValueError, match="has no column first_name"):
         parse_roster("id,last_name,email\nann,Archer,ann@x.example\n")
+
+
+MOODLE_TWINS = ("First name,Surname,ID number,Email address\n"
+                "Anna,Schmidt,,anna.schmidt@uni-a.example\n"
+                "Anna,Schmidt,,anna.schmidt@gmail.com\n")
+
+
+def test_moodle_students_without_id_number_are_known_by_the_whole_address():
+    """Issue 23 (review D10): two addresses with one local part are two students."""
+    assert [s.id for s in parse_roster(MOODLE_TWINS)] == [
+        "anna.schmidt@uni-a.example", "anna.schmidt@gmail.com"]
+    with pytest.raises(ValueError, match="line 3: student id 'anna.schmidt@gmail.com' already "
+                                         "on line 2 \\(the same email address twice\\?\\)"):
+        parse_roster(MOODLE_TWINS.replace("uni-a.example", "gmail.com"))
+
+
+WORKSHEET = ("Identifier,Full name,Email address,Status,Grade,Maximum Grade\n"
+             "Participant 1500231,Zoë D'Angelo-Smith,zoe@uni.example,Submitted,,10\n"
+             "Participant 1500232,María García López,maria@uni.example,No submission,,10\n")
+
+
+def test_a_moodle_grading_worksheet_gives_participant_ids():
+    zoe, maria = parse_roster(WORKSHEET)
+    assert zoe == RosterStudent("zoe@uni.example", "Zoë", "D'Angelo-Smith", "zoe@uni.example",
+                                participant_id="1500231")
+    assert (maria.first_name, maria.last_name, maria.participant_id) == (
+        "María García", "López", "1500232")  # "Full name" split at its last space
+    # translated: the number is what counts
+    assert parse_roster(WORKSHEET.replace("Participant", "Teilnehmer/in"))[0].participant_id \
+        == "1500231"
+    with pytest.raises(ValueError, match="line 3: participant id 1500231 already on line 2"):
+        parse_roster(WORKSHEET.replace("1500232", "1500231"))
+    with pytest.raises(ValueError, match="line 2: identifier 'Participant' holds no "
+                                         "participant number"):
+        parse_roster(WORKSHEET.replace("Participant 1500231", "Participant"))

@@ -8,6 +8,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -15,7 +17,7 @@ import nbformat
 import pytest
 
 from dlgrade.course import make_course as make_dlgrade_course
-from tests.submissions.crafted import TINY_CONFIG, dlcourse, tiny_notebook
+from tests.submissions.crafted import TINY_CONFIG, dlcourse, tiny_notebook, tools_env
 
 pytestmark = pytest.mark.slow
 
@@ -162,14 +164,16 @@ def make(root: Path, tmp_path: Path, db: str | None = None) -> tuple[Path, list]
     roster = tmp_path / "roster.csv"
     roster.write_text(CANVAS_ROSTER)
     proc = dlcourse("roster", "import", roster, *db_args, cwd=course)
-    assert "5 added, 0 updated" in proc.stdout, proc.stdout + proc.stderr
+    assert "5 added, 0 changed, 0 unchanged" in proc.stdout, proc.stdout + proc.stderr
     # emails come from a plain roster: re-import updates, never duplicates
     plain = tmp_path / "emails.csv"
     plain.write_text("id,first_name,last_name,email\n" + "".join(
         f"{s},{s.title()},{ln},{e}\n" for (s, e), ln in zip(EMAILS.items(),
                                                             ["Archer", "Dunn"], strict=True)))
     proc = dlcourse("roster", "import", plain, *db_args, cwd=course)
-    assert "0 added, 2 updated" in proc.stdout, proc.stdout + proc.stderr
+    assert "0 added, 2 changed, 0 unchanged" in proc.stdout, proc.stdout + proc.stderr
+    # a file of two students: the others are named, and kept
+    assert "not in emails.csv: bob, cid, eve (kept" in proc.stdout, proc.stdout
     proc = dlcourse("release", "tiny", "--due", "2026-12-01 17:00", "--timezone",
                     "Europe/London", *db_args, cwd=course)
     assert proc.returncode == 0 and "due 2026-12-01 17:00 UTC" in proc.stdout, proc.stderr
@@ -250,6 +254,19 @@ def round_trip(course: Path, tmp_path: Path, db_args: list, release, db=None):
         ("", "eve", "5", "")]
     own = {r["student"]: r["score"] for r in read_csv(tmp_path / "csv.csv")}
     assert own == {"ann": "6", "bob": "3.5", "cid": "5", "dan": "0", "eve": "5"}
+
+    # plain nbgrader writes the same Canvas file through the plugin's module path (the guide
+    # shows this command), and through the old dlgrade.export path
+    dlcourse("export", "tiny", "--format", "canvas", "-o", tmp_path / "ours.csv", *db_args,
+             cwd=course)
+    for exporter in ("dlgrade.lms.canvas.CanvasExportPlugin",
+                     "dlgrade.export.CanvasExportPlugin"):
+        theirs = tmp_path / f"{exporter}.csv"
+        subprocess.run([sys.executable, "-m", "nbgrader", "export", f"--exporter={exporter}",
+                        '--assignment=["tiny"]', f"--to={theirs}", "--log-level=WARN",
+                        *([f"--db={db}"] if db else [])], cwd=course, check=True,
+                       env=tools_env(None), capture_output=True)
+        assert theirs.read_text() == (tmp_path / "ours.csv").read_text(), exporter
 
     # --student regrades bob only; the others' files and gradebook entries stay as they were
     others = ["ann", "cid", "eve"]

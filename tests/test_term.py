@@ -141,7 +141,7 @@ def _mark_grades_by_hand_and_the_status_clears(course):
     # bad input: a clear message, nothing changed
     for args, words in [(["ann", WRITTEN, "3"], "expected a number from 0 to 1"),
                         (["ann", "no_such_cell", "1"], "expected a graded cell of tiny"),
-                        (["zed", WRITTEN, "1"], "'zed' has no graded submission")]:
+                        (["zed", WRITTEN, "1"], "'zed' is not on the roster")]:
         proc = dlcourse("mark", "tiny", *args, cwd=course, check=False)
         assert proc.returncode == 2 and words in proc.stderr, proc.stderr
     assert gradebook_scores(course)["ann"] == 6
@@ -361,6 +361,87 @@ def test_a_moodle_participant_id_is_never_taken_for_a_student_id(course_dir, tmp
     proc = dlcourse("collect", "tiny", again, cwd=course)
     assert "copied 0 new, 0 changed; 1 unchanged" in proc.stdout, proc.stdout
     assert (course / "submitted/5030/tiny/timestamp.txt").read_text() == stamp
+
+
+MOODLE_PARTICIPANTS = """\
+First name,Surname,ID number,Email address
+Anna,Schmidt,,anna.schmidt@uni-a.example
+Anna,Schmidt,,anna.schmidt@gmail.com
+Åsa,Øberg,,asa@uni.example
+Jörg,MÜLLER,5021,joerg@uni.example
+"""
+# Moodle's grading worksheet of one assignment: no ID number column on this site
+MOODLE_WORKSHEET = """\
+Identifier,Full name,Email address,Status,Grade,Maximum Grade,Grade can be changed
+Participant 1500231,Anna Schmidt,anna.schmidt@uni-a.example,Submitted for grading,,2,Yes
+Participant 1500232,Anna Schmidt,anna.schmidt@gmail.com,Submitted for grading,,2,Yes
+Participant 1500233,Åsa Øberg,asa@uni.example,Submitted for grading,,2,Yes
+Participant 1500234,Jörg MÜLLER,joerg@uni.example,No submission,,2,Yes
+"""
+
+
+def test_moodle_students_are_known_by_address_and_files_by_participant_id(course_dir,
+                                                                           tmp_path):
+    """Issue 23 (D2 of the review and its D10 items): two Anna Schmidts with one local part
+    are two students; the assignment's grading worksheet gives the participant ids, and the
+    files of two students of one name go to the right one by id, with no warning; a re-import
+    says what it did, and a student missing from a newer roster is named and kept."""
+    import zipfile
+
+    course = make_dlgrade_course(Path(course_dir) / "moodle-ids", TINY_CONFIG.format(
+        timeout=20, extra=""), {"tiny": course_notebook()})
+    roster = tmp_path / "participants.csv"
+    roster.write_text(MOODLE_PARTICIPANTS, encoding="utf-8")
+    proc = dlcourse("roster", "import", roster, cwd=course)
+    assert "roster: 4 added, 0 changed, 0 unchanged" in proc.stdout, proc.stdout + proc.stderr
+    proc = dlcourse("roster", "import", roster, cwd=course)
+    assert "roster: 0 added, 0 changed, 4 unchanged (4 students" in proc.stdout, proc.stdout
+    assert "not in" not in proc.stdout
+    dlcourse("release", "tiny", cwd=course)
+
+    worksheet = tmp_path / "worksheet.csv"
+    worksheet.write_text(MOODLE_WORKSHEET, encoding="utf-8")
+    proc = dlcourse("roster", "import", worksheet, cwd=course, check=False)
+    assert proc.returncode == 2 and "give --assignment NAME" in proc.stderr, proc.stderr
+    proc = dlcourse("roster", "import", worksheet, "--assignment", "tiny", cwd=course)
+    # the worksheet names Jörg by address only: he keeps his ID number as his id
+    assert "roster: 0 added, 0 changed, 4 unchanged" in proc.stdout, proc.stdout + proc.stderr
+
+    release = nbformat.read(course / "exercises/tiny/tiny.ipynb", as_version=4)
+    archive = tmp_path / "moodle.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for number in ("1500231", "1500232", "1500233"):
+            name = "Åsa Øberg" if number.endswith("3") else "Anna Schmidt"
+            zf.writestr(f"{name}_{number}_assignsubmission_file_/tiny.ipynb",
+                        answered(release, f"answer of {number}"))
+    proc = dlcourse("collect", "tiny", archive, cwd=course)
+    assert "copied 3 new" in proc.stdout and "warning" not in proc.stderr, (
+        proc.stdout + proc.stderr)
+    for student, number in (("anna.schmidt@uni-a.example", "1500231"),
+                            ("anna.schmidt@gmail.com", "1500232"), ("asa@uni.example",
+                                                                    "1500233")):
+        assert f"answer of {number}" in (
+            course / "submitted" / student / "tiny/tiny.ipynb").read_text(), student
+
+    # Moodle's export maps by the email; the ID number only where the roster had one
+    out = tmp_path / "moodle.csv"
+    dlcourse("export", "tiny", "--format", "moodle", "-o", out, cwd=course)
+    rows = {r["Email address"]: r["ID number"] for r in csv.DictReader(out.open())}
+    assert rows == {"joerg@uni.example": "5021", "anna.schmidt@gmail.com": "",
+                    "anna.schmidt@uni-a.example": "", "asa@uni.example": ""}
+
+    # Jörg dropped the course: named, kept with his record
+    newer = tmp_path / "participants-later.csv"
+    newer.write_text(MOODLE_PARTICIPANTS.replace("Jörg,MÜLLER,5021,joerg@uni.example\n", ""),
+                     encoding="utf-8")
+    proc = dlcourse("roster", "import", newer, cwd=course)
+    assert "roster: 0 added, 0 changed, 3 unchanged" in proc.stdout, proc.stdout
+    assert ("  not in participants-later.csv: 5021 (kept in the gradebook with their grades"
+            in proc.stdout), proc.stdout
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "tiny-course") as gb:
+        assert len(gb.students) == 4
 
 
 def renamed(nb, prefix: str):

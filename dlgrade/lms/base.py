@@ -1,0 +1,211 @@
+"""What every learning-management system shares: the reading of a download's file name
+(:class:`LmsName`), the interface each system's module fills in (:class:`Lms`), and the
+system-independent helpers around them (names compared letter by letter, which notebook a
+file is, submission times, the rows an export writes).
+
+Nothing here knows a particular system: Canvas, Moodle and the plain CSV layout live in
+:mod:`dlgrade.lms.canvas`, :mod:`dlgrade.lms.moodle` and :mod:`dlgrade.lms.csv`, and the registry
+that lists them in :mod:`dlgrade.lms`. Importing this module loads no nbgrader (the export
+helpers import it when they run).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True)
+class LmsName:
+    """What an LMS file name says: which system, the student's name and id, late or not."""
+
+    system: str  # a registry name: "canvas" | "moodle"
+    name: str
+    uid: str
+    file: str
+    late: bool = False
+    submission: str = ""  # Canvas's second number: the uploaded file's id
+
+
+class Lms:
+    """One learning-management system (or file layout): its roster export, the names of its
+    submission downloads, and its grade export. A module per system subclasses this and the
+    registry (:mod:`dlgrade.lms`) holds one instance of each.
+
+    Roster side: :meth:`fits_roster` says whether a header row (keys folded by
+    :func:`column_key`) is this system's export, :meth:`roster_near_miss` names the missing
+    column of a header that almost is, :meth:`roster_row` turns one row into the gradebook's
+    fields, :meth:`skip_roster_row` drops rows that are no student. Download side:
+    :meth:`parse_path` reads a file's path inside the download, :meth:`names` gives the forms
+    of a roster student's name the system writes. Export side: :meth:`export_plugin` is the
+    nbgrader ``ExportPlugin`` class (``None``: the course's own ``grades.csv``).
+    """
+
+    #: registry name, the ``--format`` choice
+    name = ""
+    #: what :func:`dlgrade.roster.detect_format` answers for this system's roster
+    roster_layout = ""
+    #: the roster header to quote in messages
+    roster_example = ""
+    #: how messages name the system's id of a student in file names ("Canvas user id")
+    id_label = ""
+    #: added to a "matched by name only" warning: how to give the tool the ids
+    id_hint = ""
+    #: one line for ``dlcourse export --help``
+    export_help = ""
+    #: whether the export has a grade column ``--column`` may name
+    grade_column = False
+    #: order in which download names are tried (lowest first): the most specific pattern first
+    name_rank = 100
+
+    def fits_roster(self, keys: list[str]) -> bool:
+        return False
+
+    def roster_near_miss(self, header: list[str], keys: list[str]) -> str | None:
+        return None
+
+    def roster_row(self, row: dict) -> dict:
+        raise NotImplementedError
+
+    def skip_roster_row(self, first_cell: str) -> bool:
+        return False
+
+    def short_roster_row(self, cells: list[str], header: list[str]) -> bool:
+        return False
+
+    def parse_path(self, rel_parts: tuple[str, ...]) -> LmsName | None:
+        return None
+
+    def names(self, student) -> set[str]:
+        return {fold(student.full_name), fold(student.last_name + student.first_name)}
+
+    def name_fallback_allowed(self, student) -> bool:
+        """Whether a file of this system may be matched to ``student`` by name (when no
+        roster student has the file's id)."""
+        return True
+
+    def export_plugin(self):
+        return None
+
+    def export_options(self, course) -> dict:
+        return {}
+
+    def __repr__(self) -> str:
+        return f"<LMS {self.name}>"
+
+
+def column_key(name: str) -> str:
+    """A roster header folded for comparison: ``"SIS Login ID"`` -> ``"sisloginid"``."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def fold(text: str) -> str:
+    """Letters and digits only, lower case, accents dropped: ``"O'Brien Seán"`` ->
+    ``"obriensean"``, as Canvas's and Moodle's spellings of one name compare equal."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]", "", plain.lower())
+
+
+def notebook_name(file: str, notebooks: list[str]) -> str | None:
+    """Which notebook of the assignment an LMS file is: its own name (less Canvas's ``-N``
+    resubmission suffix), or the only notebook when the assignment has one."""
+    if not file.endswith(".ipynb"):
+        return None
+    stem = re.sub(r"-\d+$", "", file[:-len(".ipynb")])
+    if stem in notebooks:
+        return stem
+    return notebooks[0] if len(notebooks) == 1 else None
+
+
+def format_timestamp(when: dt.datetime) -> str:
+    """nbgrader's ``timestamp.txt`` text for a naive UTC datetime."""
+    return when.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+
+
+def zip_times(path, timezone: str = "UTC") -> dict[str, dt.datetime]:
+    """``{entry name: naive UTC time}`` of a zip file's entries (zip stores local wall time;
+    ``timezone`` says whose)."""
+    zone = ZoneInfo(timezone)
+    out = {}
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            local = dt.datetime(*info.date_time, tzinfo=zone)
+            out[info.filename] = local.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return out
+
+
+def read_timestamps(path, timezone: str = "UTC") -> dict[str, dt.datetime]:
+    """``--timestamps FILE.csv``: columns ``student,submitted_at`` (roster id, ISO time;
+    a time without a zone is read in ``timezone``).
+
+    Raises
+    ------
+    ValueError
+        Naming the line of a row without a student or with an unreadable time.
+    """
+    from ..late import to_utc
+
+    out = {}
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.DictReader(f)
+        if not reader.fieldnames or not {"student", "submitted_at"} <= set(reader.fieldnames):
+            raise ValueError(f"timestamps: {path} has columns {reader.fieldnames}, expected "
+                             "student,submitted_at")
+        for row in reader:
+            student = (row["student"] or "").strip()
+            if not student:
+                raise ValueError(f"timestamps: {path} line {reader.line_num}: no student")
+            try:
+                out[student] = to_utc(row["submitted_at"], timezone)
+            except ValueError as exc:
+                raise ValueError(f"timestamps: {path} line {reader.line_num}: {exc}") from None
+    return out
+
+
+def gradebook_rows(plugin, gradebook):
+    """``(student, assignment, score or "", max_score, feedback)`` for every gradebook student
+    and every assignment an export plugin selected.
+
+    A score is nbgrader's: the gradebook's score (automatic and hand-entered grades) less the
+    late penalty, 0 without a submission (as nbgrader's ``CsvExportPlugin``). Students in
+    ``plugin.blank`` get an empty grade, which LMSs leave unchanged, rather than a false 0;
+    ``plugin.notes`` replaces a student's feedback text.
+    """
+    from nbgrader.api import MissingEntry
+
+    wanted = {str(a) for a in plugin.assignment}
+    students = {str(s) for s in plugin.student}
+    blank = {str(s) for s in plugin.blank}
+    notes = {str(k): str(v) for k, v in dict(plugin.notes).items()}
+    for assignment in gradebook.assignments:
+        if wanted and assignment.name not in wanted:
+            continue
+        for student in sorted(gradebook.students, key=lambda s: s.id):
+            if students and student.id not in students:
+                continue
+            note = ""
+            try:
+                sub = gradebook.find_submission(assignment.name, student.id)
+            except MissingEntry:
+                score, note = 0.0, "no submission"
+            else:
+                penalty = float(sub.late_submission_penalty or 0)
+                score = max(0.0, float(sub.score) - penalty)
+                if penalty:
+                    note = f"late penalty {penalty:g}"
+            if student.id in blank:
+                score, note = "", "not graded yet"
+            note = notes.get(student.id, note)
+            yield student, assignment, score, float(assignment.max_score), note
+
+
+def format_score(x) -> str:
+    """A score as an LMS reads it (``7``, ``6.5``), empty for an empty grade."""
+    if x == "":
+        return ""
+    return f"{x:g}"

@@ -1,0 +1,231 @@
+"""Canvas: its gradebook export as a roster, its "Download Submissions" file names, the
+file ids collect keeps, and its gradebook CSV as an export.
+
+* Roster: ``Student, ID, SIS User ID, SIS Login ID, Section, ...``, the name written
+  ``Last, First``. The student id is the SIS Login ID, else the SIS User ID, else Canvas's
+  ``ID`` (Canvas's export has no switch for the login column); Canvas's numeric ``ID`` is
+  kept as the gradebook's ``lms_user_id``, which is what Canvas puts in its downloads' file
+  names. The ``Points Possible`` row and Canvas's test student are skipped. The SIS User ID
+  and the section, which the gradebook has no column for, are kept beside it
+  (:data:`LMS_FIELDS_FILE`) for the export.
+* Downloads: ``lastnamefirstname_<user id>_<file id>_<file name>``, with ``LATE_`` before
+  the user id when Canvas judged it late (and ``-1``, ``-2`` after a resubmitted file's
+  name). The name is the sortable name lower-cased without spaces and commas, hyphens and
+  accents kept. Canvas numbers uploads in order, so the file id says which of two files is
+  newer; collect records each student's in ``grading/<assignment>/canvas_files.json``.
+* Export: :class:`CanvasExportPlugin` (built on first use, so importing this module loads no
+  nbgrader), Canvas's gradebook CSV for Grades > Import.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+from pathlib import Path
+
+from traitlets import Dict, List, Unicode
+
+from .base import Lms, LmsName, fold, format_score, gradebook_rows
+
+# the numbers anchor the match: the name may hold anything but "/" and "_"
+NAME = re.compile(r"^(?P<name>[^/_]+?)_(?P<late>late_)?(?P<uid>\d+)_(?P<sub>\d+)_(?P<file>.+)$",
+                  re.IGNORECASE)
+
+#: LMS fields the gradebook has no column for (SIS User ID, section), kept beside it for the
+#: exports: ``<output root>/roster_lms.json``, ``{student id: {"sis_user_id", "section"}}``.
+LMS_FIELDS_FILE = "roster_lms.json"
+
+
+class Canvas(Lms):
+    name = "canvas"
+    roster_layout = "canvas"
+    roster_example = "Canvas's 'Student,ID,SIS User ID,SIS Login ID,...'"
+    id_label = "Canvas user id"
+    export_help = "Canvas gradebook CSV"
+    grade_column = True
+    name_rank = 20
+
+    def fits_roster(self, keys):
+        # with or without the SIS Login ID column
+        return "student" in keys and "id" in keys
+
+    def roster_near_miss(self, header, keys):
+        if "student" in keys and "sisuserid" in keys:
+            return (f"roster: header {header!r} looks like Canvas's gradebook export but has "
+                    "no 'ID' column (the Canvas user ids that match the files of a "
+                    "submissions download): export the gradebook again")
+        return None
+
+    def roster_row(self, row):
+        name = row.get("student", "").strip()
+        last, _, first = name.partition(",")
+        sid = row.get("sisloginid") or row.get("sisuserid") or row.get("id") or ""
+        return {"id": sid.strip(), "first_name": first.strip(), "last_name": last.strip(),
+                "email": "", "lms_user_id": (row.get("id") or "").strip(),
+                "sis_user_id": (row.get("sisuserid") or "").strip(),
+                "section": (row.get("section") or "").strip()}
+
+    def skip_roster_row(self, first_cell):
+        # the "Points Possible" row under the header and Canvas's test student
+        return (first_cell in ("Points Possible", "Student, Test")
+                or first_cell.startswith("    Points Possible"))
+
+    def parse_path(self, rel_parts):
+        m = NAME.match(rel_parts[-1])
+        if not m:
+            return None
+        return LmsName(self.name, m["name"], m["uid"], m["file"], bool(m["late"]), m["sub"])
+
+    def names(self, student):
+        return {fold(student.last_name + student.first_name)}  # the sortable name
+
+    def name_fallback_allowed(self, student):
+        # a student whose Canvas id is on record (and is not the file's) is someone else of
+        # the same name
+        return not student.lms_user_id
+
+    def export_plugin(self):
+        return _plugin()
+
+    def export_options(self, course):
+        return {"lms": read_lms_fields(course)}
+
+
+LMS = Canvas()
+
+
+# -- SIS ids and sections beside the gradebook -----------------------------------------------
+
+def read_lms_fields(course) -> dict[str, dict]:
+    """``{student id: {"sis_user_id", "section"}}`` kept by the last roster imports."""
+    try:
+        return json.loads((Path(course.output_root) / LMS_FIELDS_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def write_lms_fields(course, students) -> None:
+    """Add the SIS User IDs and sections of ``students`` to :data:`LMS_FIELDS_FILE`."""
+    fields = read_lms_fields(course)
+    for s in students:
+        if s.sis_user_id or s.section:
+            fields[s.id] = {"sis_user_id": s.sis_user_id, "section": s.section}
+    if fields:
+        path = Path(course.output_root) / LMS_FIELDS_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(fields, indent=1, sort_keys=True))
+        os.replace(tmp, path)
+
+
+# -- Canvas file ids of the collected files ---------------------------------------------------
+
+def record_path(course, assignment: str) -> Path:
+    return course.output_dir(assignment) / "canvas_files.json"
+
+
+def read_record(course, assignment: str) -> dict:
+    """``{student: Canvas file id}`` of the files collected so far for ``assignment``."""
+    try:
+        return {str(k): str(v)
+                for k, v in json.loads(record_path(course, assignment).read_text()).items()}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def write_record(course, assignment: str, record: dict) -> None:
+    path = record_path(course, assignment)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(dict(sorted(record.items())), indent=1) + "\n")
+
+
+def newest_file(student: str, paths: list, file_ids: dict, root: Path,
+                warnings: list) -> Path:
+    """Of several Canvas files of one student, the one Canvas stored last (the highest file
+    id), with a warning in ``warnings`` naming the others."""
+    paths = sorted(paths, key=lambda p: int(file_ids[p]))
+    newest = paths[-1]
+    others = ", ".join(f"{p.relative_to(root)} (file id {file_ids[p]})" for p in paths[:-1])
+    warnings.append(f"{student}: {len(paths)} Canvas files; took the newest, "
+                    f"{newest.relative_to(root)} (file id {file_ids[newest]}), not {others}")
+    return newest
+
+
+# -- the export plugin ----------------------------------------------------------------------
+
+_PLUGIN = None
+
+
+def _plugin():
+    """:class:`CanvasExportPlugin`, defined on first use (its base class is nbgrader's)."""
+    global _PLUGIN
+    if _PLUGIN is not None:
+        return _PLUGIN
+    from nbgrader.plugins import ExportPlugin  # nbgrader: seconds, for an export only
+
+    class CanvasExportPlugin(ExportPlugin):
+        """Canvas gradebook CSV (Grades > Import): ``Student, ID, SIS User ID, SIS Login ID,
+        Section, <assignment>`` with a ``Points Possible`` row under the header. The student
+        is ``Last, First``, ``ID`` Canvas's user id (the roster's ``lms_user_id``), the SIS
+        Login ID the roster id. A column named like an existing Canvas assignment
+        (``Name (id)``, set ``column``) updates it; a new name creates an assignment."""
+
+        column = Unicode("", help="Assignment column header; default the assignment's name. "
+                                  "Use Canvas's 'Name (id)' to update an existing assignment."
+                         ).tag(config=True)
+        section = Unicode("", help="Section written in every row without one of its own."
+                          ).tag(config=True)
+        blank = List([], help="Students exported with an empty grade.").tag(config=True)
+        notes = Dict({}, help="Feedback text per student, replacing the default."
+                     ).tag(config=True)
+        lms = Dict({}, help="Per student id: sis_user_id and section (from the roster "
+                            "import).").tag(config=True)
+
+        def export(self, gradebook) -> None:
+            dest = self.to or "canvas_grades.csv"
+            rows = list(gradebook_rows(self, gradebook))
+            # `nbgrader export` runs in the course folder, whose output root is grading/
+            lms = dict(self.lms) or read_lms_fields(_Here())
+            names = sorted({a.name for _, a, *_ in rows})
+            if len(names) > 1 and self.column:
+                raise ValueError("column: one header given for several assignments; export "
+                                 "one assignment at a time")
+            with open(dest, "w", newline="", encoding="utf-8") as f:
+                w = csv.writer(f)
+                w.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
+                            *[self.column or n for n in names]])
+                maxes = {a.name: m for _, a, _, m, _ in rows}
+                w.writerow(["    Points Possible", "", "", "", "",
+                            *[format_score(maxes[n]) for n in names]])
+                by_student = {}
+                for student, a, score, _, _ in rows:
+                    by_student.setdefault(student.id, (student, {}))[1][a.name] = score
+                for sid, (student, scores) in by_student.items():
+                    name = ", ".join(p for p in (student.last_name, student.first_name) if p)
+                    extra = lms.get(sid, {})
+                    w.writerow([name or sid, student.lms_user_id or "",
+                                extra.get("sis_user_id", ""), sid,
+                                extra.get("section") or self.section,
+                                *[format_score(scores.get(n, "")) for n in names]])
+            self.log.info("Wrote Canvas gradebook CSV %s", dest)
+
+    CanvasExportPlugin.__module__ = __name__
+    CanvasExportPlugin.__qualname__ = "CanvasExportPlugin"
+    _PLUGIN = CanvasExportPlugin
+    return _PLUGIN
+
+
+class _Here:
+    """The course folder ``nbgrader export`` runs in, as far as :func:`read_lms_fields` needs
+    it: ``grading/`` holds the roster's fields."""
+
+    output_root = "grading"
+
+
+def __getattr__(name: str):
+    # `nbgrader export --exporter=dlgrade.lms.canvas.CanvasExportPlugin` looks the class up here
+    if name == "CanvasExportPlugin":
+        return _plugin()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,176 @@
+"""Moodle: its participants, grades and grading-worksheet exports as a roster, its "Download
+all submissions" folder names, and its grade import CSV as an export.
+
+* Roster: ``First name``, ``Last name`` (or ``Surname``), ``ID number``, ``Email address``;
+  or an assignment's grading worksheet (``Identifier``, ``Full name``, ``Email address``,
+  ...). The student id is the ID number, else the whole email address (two students may share
+  a local part: ``anna.schmidt@uni-a.example`` and ``anna.schmidt@gmail.com``).
+* Participant ids: the number in a download's folder names is the assignment's own number for
+  the student (Moodle keeps one per assignment and student, the same in the grading
+  worksheet's ``Identifier`` column, "Participant 1234567"). ``dlcourse roster import
+  worksheet.csv --assignment NAME`` keeps them in ``grading/<assignment>/
+  moodle_participants.json``, and collect matches that assignment's files by them; without
+  them, by name, with a warning.
+* Downloads: each student's files sit in a folder ``<Full Name>_<participant id>_
+  assignsubmission_file_/`` (or the file names carry that prefix when folders are switched
+  off).
+* Export: :class:`MoodleExportPlugin` (built on first use, so importing this module loads no
+  nbgrader), a CSV for Moodle's Grades > Import > CSV file: ``Email address, ID number,
+  <assignment>, Feedback``. The ID number is written only where the roster had one (not
+  for a student whose id is the email address); on import, map ``Email address`` to the
+  user (or ``ID number`` when every student has one) and the grade column to the grade
+  item.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+from pathlib import Path
+
+from traitlets import Dict, List, Unicode
+
+from .base import Lms, LmsName, format_score, gradebook_rows
+
+# <Full Name>_<participant id>_assignsubmission_<plugin>_[<file>]
+NAME = re.compile(r"^(?P<name>.+?)_(?P<uid>\d+)_assign(submission|feedback)_\w+?_(?P<file>.*)$")
+# the worksheet's "Identifier" cell: "Participant 1234567" (the word is translated)
+IDENTIFIER = re.compile(r"^\D*?(\d+)\s*$")
+#: per assignment: ``grading/<assignment>/`` + this, ``{participant id: student id}``
+PARTICIPANTS_FILE = "moodle_participants.json"
+
+
+class Moodle(Lms):
+    name = "moodle"
+    roster_layout = "moodle"
+    roster_example = "Moodle's 'First name,Last name,ID number,Email address'"
+    id_label = "Moodle participant id"
+    id_hint = (" (import the assignment's grading worksheet, `dlcourse roster import "
+               "worksheet.csv --assignment NAME`, to match by participant id)")
+    export_help = "Moodle grade import CSV"
+    grade_column = True
+    name_rank = 10  # its "_assign" marker is the most specific: tried before Canvas's
+
+    def fits_roster(self, keys):
+        ids = "idnumber" in keys or "emailaddress" in keys
+        named = "firstname" in keys and ("surname" in keys or "lastname" in keys)
+        worksheet = "identifier" in keys and "fullname" in keys
+        return ids and (named or worksheet)
+
+    def roster_near_miss(self, header, keys):
+        if "firstname" in keys and ("surname" in keys or "lastname" in keys):
+            return (f"roster: header {header!r} looks like Moodle's export but has no "
+                    "'ID number' or 'Email address' column (the student ids)")
+        return None
+
+    def roster_row(self, row):
+        email = (row.get("emailaddress") or row.get("email") or "").strip()
+        # the whole address: its local part alone is not unique across mail domains
+        sid = (row.get("idnumber") or "").strip() or email
+        first = (row.get("firstname") or "").strip()
+        last = (row.get("lastname") or row.get("surname") or "").strip()
+        if not (first or last) and row.get("fullname"):  # the grading worksheet
+            first, _, last = row["fullname"].strip().rpartition(" ")
+        out = {"id": sid, "first_name": first, "last_name": last, "email": email,
+               "lms_user_id": ""}
+        if "identifier" in row:
+            cell = (row.get("identifier") or "").strip()
+            m = IDENTIFIER.match(cell)
+            # an unreadable cell is kept as it is: the roster check names its line
+            out["participant_id"] = m.group(1) if m else (cell or "?")
+        return out
+
+    def parse_path(self, rel_parts):
+        for i, part in enumerate(rel_parts):
+            m = NAME.match(part) if "_assign" in part else None
+            if m:
+                file = m["file"] or "/".join(rel_parts[i + 1:])
+                return LmsName(self.name, m["name"], m["uid"], file)
+        return None
+
+    def export_plugin(self):
+        return _plugin()
+
+
+LMS = Moodle()
+
+
+def id_number(student) -> str:
+    """The ID number Moodle knows for a gradebook student: the student id, unless it is the
+    email address (a student without an ID number)."""
+    return "" if student.email and student.id == student.email else student.id
+
+
+def participants_path(course, assignment: str) -> Path:
+    return course.output_dir(assignment) / PARTICIPANTS_FILE
+
+
+def read_participants(course, assignment: str) -> dict[str, str]:
+    """``{participant id: student id}`` of ``assignment`` kept by the roster imports of its
+    grading worksheet (empty when none was imported)."""
+    try:
+        data = json.loads(participants_path(course, assignment).read_text())
+        return {str(k): str(v) for k, v in data.items()}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def write_participants(course, assignment: str, ids: dict[str, str]) -> None:
+    """Add ``ids`` (participant id -> student id) to the assignment's record; a student's
+    earlier participant id is replaced."""
+    known = {p: s for p, s in read_participants(course, assignment).items()
+             if s not in set(ids.values())}
+    known.update(ids)
+    path = participants_path(course, assignment)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(dict(sorted(known.items())), indent=1) + "\n")
+    os.replace(tmp, path)
+
+_PLUGIN = None
+
+
+def _plugin():
+    """:class:`MoodleExportPlugin`, defined on first use (its base class is nbgrader's)."""
+    global _PLUGIN
+    if _PLUGIN is not None:
+        return _PLUGIN
+    from nbgrader.plugins import ExportPlugin  # nbgrader: seconds, for an export only
+
+    class MoodleExportPlugin(ExportPlugin):
+        """Moodle grade import CSV (Grades > Import > CSV file)."""
+
+        blank = List([], help="Students exported with an empty grade.").tag(config=True)
+        notes = Dict({}, help="Feedback text per student, replacing the default."
+                     ).tag(config=True)
+        column = Unicode("", help="Grade column header; default the assignment's name (map "
+                                  "it to the grade item on import).").tag(config=True)
+
+        def export(self, gradebook) -> None:
+            dest = self.to or "moodle_grades.csv"
+            rows = list(gradebook_rows(self, gradebook))
+            names = sorted({a.name for _, a, *_ in rows})
+            if len(names) != 1:
+                raise ValueError(f"assignment: Moodle imports one grade item at a time; got "
+                                 f"{names or 'none'}, expected exactly one (--assignment)")
+            with open(dest, "w", newline="", encoding="utf-8") as f:
+                w = csv.writer(f)
+                w.writerow(["Email address", "ID number", self.column or names[0], "Feedback"])
+                for student, _, score, _, note in rows:
+                    w.writerow([student.email or "", id_number(student), format_score(score),
+                                note])
+            self.log.info("Wrote Moodle grade import CSV %s", dest)
+
+    MoodleExportPlugin.__module__ = __name__
+    MoodleExportPlugin.__qualname__ = "MoodleExportPlugin"
+    _PLUGIN = MoodleExportPlugin
+    return _PLUGIN
+
+
+def __getattr__(name: str):
+    # `nbgrader export --exporter=dlgrade.lms.moodle.MoodleExportPlugin` looks the class up here
+    if name == "MoodleExportPlugin":
+        return _plugin()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
