@@ -18,6 +18,9 @@ third broken (a syntax error in the first solution cell) -- and times, on the sa
   its ``dlgrade/`` (mode ``before``).
 - ``dlcourse grade`` once more with 2 workers and the trusted judge off (DLCOURSE_JUDGE=0:
   tests in the student's kernel), which gives the judge's cost per submission.
+- ``dlcourse grade --student s000``: one student graded again after the batch (an appeal),
+  the whole command from its start to its exit (mode ``student``; ``student-before`` runs
+  the same with the engine of ``--before REV``).
 
 It prints the times, the throughput ratios against plain serial and whether every mode gave
 every student the same score (read from the gradebook). Timings depend on the machine:
@@ -26,6 +29,7 @@ this is a benchmark, not a test.
     python benchmarks/grading.py            # N = 20 and 60, every mode
     python benchmarks/grading.py --quick    # a smoke run: N = 3, each kind of run once
     python benchmarks/grading.py -n 60 --modes plain,grade2   # issue 23's pair only
+    python benchmarks/grading.py -n 6 --modes student,student-before --before main
 
 ``--modes`` takes the keys of :data:`MODES` (``plain``, ``grade2``, ``grade2-nojudge``, ...).
 """
@@ -38,6 +42,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -144,9 +149,13 @@ def time_plain(root: str, assignment: str) -> float:
 
 def time_dlcourse(root: str, assignment: str, workers: int, sandbox: bool,
                   scheduler: str | None = None, pythonpath: str | None = None,
-                  rootless: bool = False, judge: bool = True) -> float:
+                  rootless: bool = False, judge: bool = True,
+                  student: str | None = None) -> float:
+    """Seconds of one ``dlcourse grade`` command, from its start to its exit. With
+    ``student``, the batch was graded before (untimed) and only ``--student`` is timed."""
     write_config(root, sandbox=True)
-    clear_grades(root)
+    if student is None:
+        clear_grades(root)
     env = tools_env(dict(os.environ, DLCOURSE_SANDBOX="1" if sandbox else "0",
                          DLCOURSE_JUDGE="1" if judge else "0"))
     if rootless:  # the user-namespace mode a normal user gets, forced as root
@@ -154,9 +163,10 @@ def time_dlcourse(root: str, assignment: str, workers: int, sandbox: bool,
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
     where = ["--scheduler", scheduler] if scheduler else ["--workers", str(workers)]
+    which = ["--student", student] if student else ["--force"]
     start = time.perf_counter()
     _run([os.path.join(BIN, "dlcourse"), "--course", root, "grade", assignment, *where,
-          "--force", "--no-progress"], root, env, ok=(0, 2))
+          *which, "--no-progress"], root, env, ok=(0, 2))
     return time.perf_counter() - start
 
 
@@ -217,11 +227,17 @@ MODES = {
                  True),
     "scheduler": ("dask scheduler + 2 worker processes on 127.0.0.1", "scheduler", True, True),
     "before": ("dlgrade of {} (--before), 2 workers, sandbox on", "before", True, True),
+    # one student graded again after an appeal (issue 23): the whole command, start to exit
+    "student": ("one --student regrade, sandbox on", "student", True, True),
+    "student-before": ("one --student regrade, dlgrade of {} (--before)", "student-before",
+                       True, True),
 }
 #: --quick: each kind of run once (plain, local cluster with and without the judge,
 #: rootless, scheduler); the 1-worker and sandbox-off rows only change arguments of the same
 #: calls
-QUICK = ("plain", "grade2", "grade2-nojudge", "rootless", "scheduler")
+QUICK = ("plain", "grade2", "grade2-nojudge", "rootless", "scheduler", "student")
+#: the student whose regrade the ``student`` modes time (a correct submission)
+REGRADED = "s000"
 
 
 def parse_modes(text: str | None, quick: bool = False) -> list[str]:
@@ -237,7 +253,7 @@ def parse_modes(text: str | None, quick: bool = False) -> list[str]:
 
 
 def bench(n: int, assignment: str, workdir: str | None, before: str | None = None,
-          chosen=tuple(MODES)) -> None:
+          chosen=tuple(MODES), repeat: int = 1) -> None:
     root = tempfile.mkdtemp(prefix=f"dlcourse-bench-{n}-", dir=workdir)
     os.chmod(root, 0o755)
     try:
@@ -248,14 +264,27 @@ def bench(n: int, assignment: str, workdir: str | None, before: str | None = Non
               f"{sum(k == 'partly wrong' for k in kinds.values())} partly wrong, "
               f"{sum(k == 'broken' for k in kinds.values())} broken)", flush=True)
         results, scores = {}, {}
+        regraded = False  # whether the batch was graded for the student modes
         modes = [(key, label, workers, sandbox, judge)
                  for key, (label, workers, sandbox, judge) in MODES.items()
                  if key in chosen and (key != "rootless" or os.geteuid() == 0)
-                 and (key != "before" or before)]
-        if "before" in chosen and before:
-            key, (label, *rest) = "before", MODES["before"]
-            modes = [m if m[0] != key else (key, label.format(before), *rest) for m in modes]
-        for key, label, workers, sandbox, judge in modes:
+                 and (key not in ("before", "student-before") or before)]
+        if before:
+            modes = [(key, label.format(before) if "{}" in label else label, *rest)
+                     for key, label, *rest in modes]
+        exported: dict = {}  # the --before revision, exported once
+
+        def old_engine() -> str:
+            if "path" not in exported:
+                exported["path"] = export_revision(before, root)
+            return exported["path"]
+
+        times: dict = {}
+        # with --repeat, the modes run in rounds, every other round in reverse order, so a
+        # load that rises or falls during the run weighs on every mode alike; each mode's
+        # time is its median
+        rounds = [modes if r % 2 == 0 else modes[::-1] for r in range(repeat)]
+        for key, label, workers, sandbox, judge in (m for r in rounds for m in r):
             if workers is None:
                 seconds = time_plain(root, assignment)
             elif workers == "scheduler":
@@ -264,15 +293,31 @@ def bench(n: int, assignment: str, workdir: str | None, before: str | None = Non
             elif workers == "rootless":
                 seconds = time_dlcourse(root, assignment, 2, sandbox, rootless=True)
             elif workers == "before":
-                seconds = time_dlcourse(root, assignment, 2, sandbox,
-                                        pythonpath=export_revision(before, root))
+                seconds = time_dlcourse(root, assignment, 2, sandbox, pythonpath=old_engine())
+            elif workers in ("student", "student-before"):
+                path = old_engine() if workers == "student-before" else None
+                if not regraded:  # the batch once, untimed: a regrade follows a full run
+                    time_dlcourse(root, assignment, 2, sandbox)
+                    regraded = True
+                seconds = time_dlcourse(root, assignment, 2, sandbox, pythonpath=path,
+                                        student=REGRADED)
             else:
                 seconds = time_dlcourse(root, assignment, workers, sandbox, judge=judge)
-            results[key], scores[key] = seconds, gradebook_scores(root, assignment)
+            times.setdefault(key, []).append(seconds)
+            scores[key] = gradebook_scores(root, assignment)
+            if repeat > 1:
+                print(f"    run {len(times[key])} of {repeat}: {label:52s} {seconds:7.1f} s",
+                      flush=True)
+            if len(times[key]) < repeat:
+                continue
+            results[key] = seconds = statistics.median(times[key])
+        for key, label, *_ in modes:
+            seconds = results[key]
             ratio = (f"{results['plain'] / seconds:5.2f}x plain" if "plain" in results
-                     else "")
-            print(f"  {label:52s} {seconds:7.1f} s  {n / seconds:5.2f} subm/s  {ratio}",
-                  flush=True)
+                     and not key.startswith("student") else "")
+            rate = f"{(1 if key.startswith('student') else n) / seconds:5.2f} subm/s"
+            median = f" (median of {repeat})" if repeat > 1 else ""
+            print(f"  {label:52s} {seconds:7.1f} s  {rate}  {ratio}{median}", flush=True)
         if "grade2" in results and "grade2-nojudge" in results:
             on, off = results["grade2"], results["grade2-nojudge"]
             print(f"  judge cost: {on / n * 1000:.0f} ms per submission with the judge, "
@@ -280,6 +325,10 @@ def bench(n: int, assignment: str, workdir: str | None, before: str | None = Non
         if "plain" in results and "grade2" in results:
             print(f"  ratio plain serial nbgrader / dlcourse grade (2 workers, sandbox and judge "
                   f"on) at N = {n}: {results['plain'] / results['grade2']:.2f}x")
+        if "student" in results and "student-before" in results:
+            print(f"  one --student regrade: {results['student-before']:.1f} s before, "
+                  f"{results['student']:.1f} s now "
+                  f"(ratio {results['student-before'] / results['student']:.2f})")
         reference = scores[modes[0][0]]
         same = all(s == reference for s in scores.values())
         print(f"  grades identical across all {len(modes)} modes: {'yes' if same else 'NO'}")
@@ -306,7 +355,12 @@ def main(argv=None) -> None:
                         help="comma-separated runs to time (they run in this order): "
                         + ", ".join(MODES) + " (default: all; with --quick: "
                         + ",".join(QUICK) + "); e.g. plain,grade2 for issue 23's pair")
+    parser.add_argument("--repeat", type=int, default=1, metavar="K",
+                        help="time each mode K times, in rounds that alternate their order, "
+                        "and report the medians (for a machine whose load changes)")
     args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error(f"repeat: got {args.repeat}, expected at least 1")
     try:
         chosen = parse_modes(args.modes, args.quick)
     except ValueError as exc:
@@ -318,7 +372,7 @@ def main(argv=None) -> None:
           f"{os.getloadavg()[0]:.1f} at start")
     try:
         for n in sizes:
-            bench(n, assignment, args.dir, args.before, chosen)
+            bench(n, assignment, args.dir, args.before, chosen, args.repeat)
     finally:
         print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
 

@@ -3,20 +3,27 @@
 The modules (tests/test_structure.py checks that this list names every one):
 
 - Lecture concepts, in course order: ``data`` (data sets and splits), ``linear`` (least
-  squares, logistic regression), ``neuron``, ``activations``, ``losses``, ``layers`` (the dense
-  layer, and one import place for every layer), ``conv`` (convolution and pooling),
-  ``recurrent`` (the RNN layer and its backward through time), ``dropout``,
-  ``normalization`` (batch and layer norm), ``mlp``, ``cnn``, ``rnn`` (training a small RNN),
-  ``lstm``, ``recall`` (the sign-recall memory task), ``attention``, ``transformer``,
-  ``optim`` (optimisers, gradient clipping), ``gradcheck``, ``plotting``, ``hand_example``
-  (the lecture's worked example).
-- Infrastructure behind the models: ``mlp_engine`` (the fast in-place loop behind
-  ``MLP.fit``), ``mlp_batchnorm`` (the loop behind ``MLP(..., batch_norm=True)``, composed of
-  the pure functions), ``training`` (mini-batches, validation data, early stopping),
-  ``_validation`` (the argument checks every module shares), ``assets`` (the site's files).
-- Exercises: ``testing`` (the assertions test cells use), ``checks`` (the visible checks of each
-  exercise, one module per assignment), ``exercise_cells`` (a notebook's structure checked
-  without nbgrader), ``selfcheck`` and ``cli`` (``dlcourse check``).
+  squares, logistic regression), ``neuron``, ``activations``, ``losses`` (and the ``LOSSES``
+  registry), ``layers`` (the dense layer, and one import place for every layer), ``conv``
+  (convolution and pooling), ``recurrent`` (the RNN layer and its backward through time),
+  ``dropout``, ``normalization`` (batch and layer norm), ``initialization`` (a network's
+  parameter count and starting weights, the ``INITS`` registry), ``backprop`` (the MLP as pure
+  functions: forward pass, backpropagation, the lecture's training loop), ``mlp`` (the ``MLP``
+  estimator and its tuned defaults), ``cnn``, ``rnn`` (training a small RNN), ``lstm``,
+  ``recall`` (the sign-recall memory task), ``attention``, ``transformer``, ``optim``
+  (optimisers, gradient clipping), ``gradcheck``, ``plotting``, ``hand_example`` (the
+  lecture's worked example).
+- Infrastructure behind the models: ``estimator`` (what the ``fit`` of ``MLP``, ``CNN`` and
+  ``Transformer`` share: options, defaults, the mini-batch loop, the record), ``mlp_engine``
+  (the fast in-place loop behind ``MLP.fit``), ``mlp_batchnorm`` (the loop behind
+  ``MLP(..., batch_norm=True)``, composed of the pure functions), ``training`` (mini-batches,
+  validation data, early stopping), ``_validation`` (the argument checks every module
+  shares), ``assets`` (the site's files).
+- Exercises: ``testing`` (the assertions test cells use, and their one import place),
+  ``own_work`` (a student's function read from its bytecode: no package implementation, no
+  warnings switched off), ``checks`` (the visible checks of each exercise, one module per
+  assignment, and the runner behind ``self_check``), ``exercise_cells`` (a notebook's
+  structure checked without nbgrader), ``selfcheck`` and ``cli`` (``dlcourse check``).
 
 The chapters import from here; the exercise notebooks ask students to write the same functions
 themselves.

@@ -122,3 +122,21 @@ def check_weight_decay(weight_decay):
     ):
         raise ValueError(f"weight_decay must be a number >= 0, got {weight_decay!r}")
     return float(weight_decay)
+
+
+def check_layer_sizes(layer_sizes):
+    """Layer widths such as ``[2, 5, 1]``: at least two positive integers; return a list."""
+    if isinstance(layer_sizes, (str, bytes)) or not hasattr(layer_sizes, "__len__"):
+        raise ValueError(
+            f"layer_sizes must be a list of layer widths such as [2, 5, 1], got {layer_sizes!r}"
+        )
+    sizes = list(layer_sizes)
+    if len(sizes) < 2:
+        raise ValueError(
+            f"layer_sizes is {sizes}, expected at least two entries: inputs and outputs, "
+            "e.g. [2, 5, 1]"
+        )
+    for k, size in enumerate(sizes):
+        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
+            raise ValueError(f"layer_sizes[{k}] is {size!r}, expected a positive integer")
+    return [int(s) for s in sizes]

@@ -12,8 +12,8 @@ PyTorch's ``Flatten`` does), ``Z1 = F @ W1 + b1``, ``A1 = relu(Z1)``,
 ``[(K, bK), (W1, b1), (W2, b2)]``, the same list-of-pairs layout as the MLP's.
 
 The model is composed of the layers' pure forward/backward functions
-(:mod:`dlcourse.layers`); the :class:`CNN` class only holds the parameters and
-runs the training loop.
+(:mod:`dlcourse.layers`); the :class:`CNN` class only holds the parameters, and its
+``fit`` runs the mini-batch loop the models share (:mod:`dlcourse.estimator`).
 """
 
 from __future__ import annotations
@@ -22,12 +22,7 @@ import numbers
 
 import numpy as np
 
-from ._validation import (
-    as_float_array,
-    check_class_labels,
-    check_positive_float,
-    check_positive_int,
-)
+from ._validation import as_float_array, check_class_labels, check_positive_int
 from .activations import relu, relu_grad
 from .conv import (
     _channels_last,
@@ -38,10 +33,9 @@ from .conv import (
     _pool_forward,
 )
 from .data import as_rng
+from .estimator import Estimator, train_minibatches
 from .layers import _dense_backward, _dense_forward
 from .losses import _softmax_cross_entropy_and_grad
-from .optim import make_optimizer
-from .training import EarlyStopping, check_fit_options, minibatch_indices
 
 __all__ = [
     "CNN",
@@ -251,7 +245,12 @@ DEFAULTS = {"adam": (3e-3, 50), "momentum": (0.05, 50), "gd": (0.2, 50)}
 DEFAULT_BATCH_SIZE = 32
 
 
-class CNN:
+def _pairs(arrays):
+    """``[K, bK, W1, b1, W2, b2]`` as the model's ``[(K, bK), (W1, b1), (W2, b2)]``."""
+    return [tuple(arrays[i : i + 2]) for i in (0, 2, 4)]
+
+
+class CNN(Estimator):
     """A convolutional network for small images: conv -> ReLU -> max-pool -> dense -> ReLU -> dense.
 
     The output layer's logits go through a softmax; training minimises the mean
@@ -287,6 +286,8 @@ class CNN:
     >>> model.predict(X[:3]).shape, model.loss_history_.shape
     ((3,), (3,))
     """
+
+    DEFAULTS = DEFAULTS
 
     def __init__(
         self,
@@ -425,68 +426,32 @@ class CNN:
         X = self._check_X(X)
         labels = check_class_labels(y, "y", self.n_classes, n=X.shape[0])
         # only the optimizers with tuned defaults (AdamW has none for the CNN yet)
-        if not isinstance(optimizer, str) or optimizer not in DEFAULTS:
-            raise ValueError(
-                f"unknown optimizer {optimizer!r}; expected one of {sorted(DEFAULTS)}"
-            )
-        default_lr, default_epochs = DEFAULTS[optimizer]
-        lr = default_lr if lr is None else check_positive_float(lr, "lr")
-        n_epochs = default_epochs if n_epochs is None else check_positive_int(n_epochs, "n_epochs")
-        batch_size, validation_data, patience = check_fit_options(
-            batch_size, validation_data, patience
-        )
-        n_samples = X.shape[0]
-        batch_size = n_samples if batch_size is None else min(batch_size, n_samples)
-        stopper = None
-        if validation_data is not None:
-            X_val = self._check_X(validation_data[0], "validation_data[0]")
+        setup = self._fit_setup(optimizer, lr, n_epochs, batch_size, validation_data, patience)
+        validation_loss = None
+        if setup.validation_data is not None:
+            X_val = self._check_X(setup.validation_data[0], "validation_data[0]")
             y_val = check_class_labels(
-                validation_data[1], "validation_data[1]", self.n_classes, n=X_val.shape[0]
+                setup.validation_data[1], "validation_data[1]", self.n_classes,
+                n=X_val.shape[0],
             )
-            stopper = EarlyStopping(patience)
 
-        opt = make_optimizer(optimizer, lr)
-        # All parameters live in one flat vector (and all gradients in another), the pairs
-        # being views into it: the optimizer then updates one array per step, not six.
-        arrays = [a for pair in params for a in pair]
-        theta = np.concatenate([a.ravel() for a in arrays])
-        grad = np.empty_like(theta)
-        starts = np.cumsum([0] + [a.size for a in arrays])
-        theta_views = [
-            theta[s : s + a.size].reshape(a.shape) for a, s in zip(arrays, starts[:-1], strict=True)
-        ]
-        grad_views = [
-            grad[s : s + a.size].reshape(a.shape) for a, s in zip(arrays, starts[:-1], strict=True)
-        ]
-        views = [tuple(theta_views[i : i + 2]) for i in (0, 2, 4)]
-        best_theta = theta.copy() if patience is not None else None
-        pool, k = self.pool_size, self.kernel_size
+            def validation_loss(pairs):
+                Z2 = cnn_forward(X_val, pairs, self.pool_size)
+                return _softmax_cross_entropy_and_grad(y_val, Z2)[0]
+
+        k = self.kernel_size
         # the input never changes: cut it into windows (im2col) once, pick rows per batch
-        rows_all = _im2col(_channels_last(X), k, k).reshape(n_samples, -1, k * k * X.shape[1])
-        losses = []
-        for _ in range(n_epochs):
-            total = 0.0
-            for batch in minibatch_indices(n_samples, batch_size, self._rng):
-                rows = rows_all[batch].reshape(-1, rows_all.shape[2])
-                loss, grads = cnn_gradients(X[batch], labels[batch], views, pool, rows)
-                total += loss * len(batch)
-                for view, g in zip(grad_views, (g for pair in grads for g in pair), strict=True):
-                    view[...] = g
-                opt.update([theta], [grad])
-            losses.append(total / n_samples)
-            if stopper is not None:
-                val_loss, _ = _softmax_cross_entropy_and_grad(
-                    y_val, cnn_forward(X_val, views, pool)
-                )
-                if stopper.record(val_loss) and best_theta is not None:
-                    np.copyto(best_theta, theta)
-                if stopper.should_stop:
-                    break
-        if best_theta is not None and stopper.best_epoch is not None:
-            np.copyto(theta, best_theta)
-        self.params = [(K.copy(), b.copy()) for K, b in views]
-        self.loss_history_ = np.array(losses)
-        if stopper is not None:
-            self.val_loss_history_ = np.array(stopper.history)
-            self.best_epoch_ = stopper.best_epoch
+        rows_all = _im2col(_channels_last(X), k, k).reshape(X.shape[0], -1, k * k * X.shape[1])
+
+        def loss_and_grads(pairs, batch):
+            rows = rows_all[batch].reshape(-1, rows_all.shape[2])
+            loss, grads = cnn_gradients(X[batch], labels[batch], pairs, self.pool_size, rows)
+            return loss, [g for pair in grads for g in pair]
+
+        arrays, losses, stopper = train_minibatches(
+            [a for pair in params for a in pair], _pairs, loss_and_grads, X.shape[0], setup,
+            self._rng, validation_loss,
+        )
+        self.params = _pairs(arrays)
+        self._record_fit(losses, stopper)
         return self

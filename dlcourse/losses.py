@@ -1,6 +1,8 @@
 """Loss functions, each beside its gradient with respect to the prediction.
 
-Both losses are means over all entries, so the gradients carry a ``1 / n``.
+The losses are means over all entries, so the gradients carry a ``1 / n``. The
+registries ``LOSSES`` and ``LOSS_GRADIENTS`` map a name to the loss and to its gradient
+(:func:`get_loss` returns both), as :mod:`dlcourse.activations` does for activations.
 ``y`` and the prediction must have the same shape; the one exception allowed is
 a label vector of shape ``(n,)`` with a prediction of shape ``(n, 1)`` (what a
 network with one output returns), which is treated as the same column.
@@ -14,9 +16,12 @@ from ._validation import as_float_array, check_class_labels
 
 __all__ = [
     "EPS",
+    "LOSSES",
+    "LOSS_GRADIENTS",
     "binary_cross_entropy",
     "binary_cross_entropy_grad",
     "binary_cross_entropy_with_logits",
+    "get_loss",
     "mse",
     "mse_grad",
     "softmax_cross_entropy",
@@ -234,3 +239,45 @@ def _softmax_cross_entropy_and_grad(labels, Z):
     G = E / (sums[:, None] * n)
     G[rows, labels] -= 1.0 / n
     return loss, G
+
+
+#: Loss functions by name: ``loss(y, prediction) -> float``, the mean over the samples.
+#: The prediction is ``y_hat`` for ``"mse"``, the probabilities ``p`` for
+#: ``"binary_cross_entropy"`` and the logits ``Z`` for ``"softmax_cross_entropy"``.
+LOSSES = {
+    "mse": mse,
+    "binary_cross_entropy": binary_cross_entropy,
+    "softmax_cross_entropy": softmax_cross_entropy,
+}
+
+#: The gradient of each loss of :data:`LOSSES` with respect to its prediction, by name:
+#: ``grad(y, prediction)``, an array of the prediction's shape.
+LOSS_GRADIENTS = {
+    "mse": mse_grad,
+    "binary_cross_entropy": binary_cross_entropy_grad,
+    "softmax_cross_entropy": softmax_cross_entropy_grad,
+}
+
+
+def get_loss(name):
+    """Look up a loss and its gradient by name.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`LOSSES`: ``"mse"``, ``"binary_cross_entropy"`` or
+        ``"softmax_cross_entropy"``.
+
+    Returns
+    -------
+    loss, grad : callables ``(y, prediction)``
+
+    Examples
+    --------
+    >>> loss, grad = get_loss("mse")
+    >>> loss([1.0, 2.0], [1.0, 4.0]), grad([1.0, 2.0], [1.0, 4.0])
+    (2.0, array([0., 2.]))
+    """
+    if not isinstance(name, str) or name not in LOSSES:
+        raise ValueError(f"unknown loss {name!r}; expected one of {sorted(LOSSES)}")
+    return LOSSES[name], LOSS_GRADIENTS[name]

@@ -1,62 +1,48 @@
-"""The multilayer perceptron: forward pass, backpropagation, training.
+"""The MLP estimator: a multilayer perceptron classifier with ``fit`` and ``predict``.
 
-Notation (the chapters use the same): layer ``l`` computes
-``Z_l = A_{l-1} @ W_l + b_l`` (:func:`dlcourse.layers.dense_forward`) and
-``A_l = f(Z_l)`` with ``A_0 = X``; hidden layers use the chosen activation ``f``.
-``params`` is a plain list ``[(W1, b1), (W2, b2), ...]`` with ``W_l`` of shape
-``(n_{l-1}, n_l)`` and ``b_l`` of shape ``(n_l,)``: the layout of scikit-learn's
-``coefs_`` and ``intercepts_``.
+:class:`MLP` holds the parameters and composes the pure functions of
+:mod:`dlcourse.backprop` (forward pass, backpropagation), :mod:`dlcourse.initialization`
+(the starting weights) and :mod:`dlcourse.mlp_batchnorm`; its :meth:`MLP.fit` trains with the
+fast in-place engine of :mod:`dlcourse.mlp_engine`, which computes exactly what those
+functions compute, and shares its set-up with the other models (:mod:`dlcourse.estimator`).
+:data:`DEFAULTS` and :data:`MULTICLASS_DEFAULTS` are its tuned learning rates and epochs.
 
-The output layer depends on its width:
-
-- **one unit** (binary classification, labels 0/1): a sigmoid, so ``A_L = y_hat`` is the
-  probability of class 1, and the loss is the mean binary cross-entropy;
-- **k >= 2 units** (k classes, labels ``0 .. k-1``): a softmax, so each row of ``A_L`` holds
-  the probabilities of the k classes, and the loss is the mean categorical cross-entropy.
-
-In both cases the gradient of the loss with respect to the output pre-activation
-simplifies to ``dZ_L = (y_hat - Y) / n_samples`` (``Y`` the labels, one-hot for k
-classes): the derivative of the output activation cancels against the loss's.
-Backpropagation starts from there.
-
-Weight decay (L2 regularisation) with strength ``weight_decay`` adds
-``weight_decay / 2 * sum_l ||W_l||^2`` to the loss (the biases are not penalised), and so
-``weight_decay * W_l`` to each ``dW_l``.
-
-The fast in-place training engine used by :meth:`MLP.fit` lives in
-:mod:`dlcourse.mlp_engine`; it computes exactly what these functions compute.
+The functions stay importable from here (``from dlcourse.mlp import mlp_forward,
+init_params``), as the chapters have always imported them.
 """
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from ._validation import (
-    check_2d,
-    check_class_labels,
-    check_labels,
-    check_positive_float,
-    check_positive_int,
-    check_weight_decay,
+from ._validation import check_layer_sizes, check_weight_decay
+from .activations import get_activation
+from .backprop import (
+    _check_params,
+    _check_X,
+    _check_Y,
+    mlp_backward,
+    mlp_forward,
+    mlp_forward_cache,
+    mlp_gradients,
+    train,
 )
-from .activations import get_activation, sigmoid, softmax
-from .data import as_rng, one_hot
+from .data import as_rng
 from .dropout import _check_p
-from .layers import dense_backward, dense_forward
+from .estimator import Estimator
+from .initialization import INITS, count_parameters, init_params
 from .losses import binary_cross_entropy_with_logits, softmax_cross_entropy
 from .mlp_batchnorm import (
     bn_mlp_forward,
     bn_mlp_gradients,
     bn_mlp_logits,
+    check_bn_params,
     fit_bn_mlp,
     initial_stats,
     to_batch_norm_params,
 )
 from .mlp_engine import fit_mlp
 from .optim import make_optimizer
-from .training import check_fit_options
 
 __all__ = [
     "DEFAULTS",
@@ -72,379 +58,6 @@ __all__ = [
     "train",
 ]
 
-
-# ----------------------------------------------------------------------------- checks
-
-
-def _check_layer_sizes(layer_sizes):
-    if isinstance(layer_sizes, (str, bytes)) or not hasattr(layer_sizes, "__len__"):
-        raise ValueError(
-            f"layer_sizes must be a list of layer widths such as [2, 5, 1], got {layer_sizes!r}"
-        )
-    sizes = list(layer_sizes)
-    if len(sizes) < 2:
-        raise ValueError(
-            f"layer_sizes is {sizes}, expected at least two entries: inputs and outputs, "
-            "e.g. [2, 5, 1]"
-        )
-    for k, size in enumerate(sizes):
-        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
-            raise ValueError(f"layer_sizes[{k}] is {size!r}, expected a positive integer")
-    return [int(s) for s in sizes]
-
-
-def _check_params(params):
-    """Check that ``params`` is a chain of ``(W, b)`` with matching shapes; return float arrays."""
-    if not isinstance(params, (list, tuple)) or len(params) == 0:
-        raise ValueError(
-            f"params must be a non-empty list of (W, b) tuples, got {type(params).__name__}"
-        )
-    checked = []
-    for layer, pair in enumerate(params, start=1):
-        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-            raise ValueError(
-                f"params[{layer - 1}] must be a (W{layer}, b{layer}) pair, "
-                f"got {type(pair).__name__}"
-            )
-        W = np.asarray(pair[0], dtype=np.float64)
-        b = np.asarray(pair[1], dtype=np.float64)
-        if W.ndim != 2:
-            raise ValueError(f"W{layer} has shape {W.shape}, expected a 2-D array (n_in, n_out)")
-        if b.shape != (W.shape[1],):
-            raise ValueError(
-                f"b{layer} has shape {b.shape}, expected ({W.shape[1]},) to match "
-                f"W{layer} of shape {W.shape}"
-            )
-        if checked and W.shape[0] != checked[-1][0].shape[1]:
-            raise ValueError(
-                f"W{layer} has shape {W.shape}, expected ({checked[-1][0].shape[1]}, n_out) "
-                "to follow "
-                f"W{layer - 1} of shape {checked[-1][0].shape}"
-            )
-        checked.append((W, b))
-    return checked
-
-
-def _check_X(X, params, name="X"):
-    n_in = params[0][0].shape[0]
-    X = check_2d(X, name)
-    if X.shape[1] != n_in:
-        raise ValueError(
-            f"{name} has shape {X.shape}, expected (n_samples, {n_in}): the network's first "
-            f"layer W1 has {n_in} inputs"
-        )
-    return X
-
-
-def _check_Y(y, n_samples, n_out, name="y"):
-    """Labels checked against the output width.
-
-    One output unit: 0/1 labels as a float column (n_samples, 1). ``k >= 2`` units: integer
-    class labels ``0 .. k-1`` of shape (n_samples,).
-    """
-    y_arr = np.asarray(y)
-    if n_out > 1:
-        if y_arr.ndim != 1:
-            raise ValueError(
-                f"{name} has shape {y_arr.shape}, expected ({n_samples},): one class label "
-                f"0 to {n_out - 1} per sample"
-            )
-        return check_class_labels(y_arr, name, n_out, n_samples)
-    if y_arr.ndim == 1:
-        return check_labels(y_arr, name, n_samples)[:, None]
-    if y_arr.shape == (n_samples, 1):
-        return check_labels(y_arr.ravel(), name).reshape(n_samples, 1)
-    raise ValueError(
-        f"{name} has shape {y_arr.shape}, expected ({n_samples},): one 0/1 label per sample"
-    )
-
-
-
-
-# ----------------------------------------------------------------------------- building blocks
-
-
-def count_parameters(layer_sizes):
-    """Number of weights and biases: ``sum(n_in * n_out + n_out)`` over the layers.
-
-    Examples
-    --------
-    >>> count_parameters([2, 5, 1])  # 2*5 + 5 + 5*1 + 1
-    21
-    """
-    sizes = _check_layer_sizes(layer_sizes)
-    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=False))
-
-
-def _he(n_in, n_out, rng):
-    return rng.normal(0.0, np.sqrt(2.0 / n_in), size=(n_in, n_out))
-
-
-def _glorot(n_in, n_out, rng):
-    r = np.sqrt(6.0 / (n_in + n_out))
-    return rng.uniform(-r, r, size=(n_in, n_out))
-
-
-def _normal(n_in, n_out, rng):
-    return rng.normal(0.0, 1.0, size=(n_in, n_out))
-
-
-def _small(n_in, n_out, rng):
-    return rng.normal(0.0, 0.01, size=(n_in, n_out))
-
-
-def _zeros(n_in, n_out, rng):
-    return np.zeros((n_in, n_out))
-
-
-#: Initialisation schemes by name: ``init(n_in, n_out, rng) -> W`` of shape (n_in, n_out).
-#:
-#: - ``"he"``: ``N(0, 2 / n_in)``, standard deviation ``sqrt(2 / n_in)`` (He et al. 2015): keeps
-#:   the spread of ``Z`` from layer to layer with ReLU units, which zero half their inputs;
-#: - ``"glorot"``: ``U(-r, r)`` with ``r = sqrt(6 / (n_in + n_out))``, standard deviation
-#:   ``sqrt(2 / (n_in + n_out))`` (Glorot and Bengio 2010): for tanh, sigmoid, identity;
-#: - ``"normal"``: ``N(0, 1)``, standard deviation 1 whatever the width (too large for wide
-#:   layers: ``Z`` grows with ``sqrt(n_in)``);
-#: - ``"small"``: ``N(0, 0.01^2)``, standard deviation 0.01 (too small for deep networks:
-#:   the signal shrinks layer after layer);
-#: - ``"zeros"``: every weight 0 (all units of a layer stay identical: the symmetry is never
-#:   broken).
-INITS = {"he": _he, "glorot": _glorot, "normal": _normal, "small": _small, "zeros": _zeros}
-
-
-def init_params(layer_sizes, rng=None, hidden_activation="relu", init=None):
-    """Random initial weights and zero biases for every layer.
-
-    With ``init=None`` the weight scale follows the hidden activation, so that the
-    spread of ``Z`` stays about the same from layer to layer: ReLU and leaky ReLU
-    layers use He initialisation, ``W ~ N(0, 2 / n_in)``; sigmoid, tanh and identity
-    layers Glorot's uniform initialisation, ``W ~ U(-r, r)`` with
-    ``r = sqrt(6 / (n_in + n_out))`` (times 4 for the sigmoid, whose slope at 0 is
-    1/4). The output layer always uses the Glorot rule. A named scheme (a key of
-    :data:`INITS`: ``"he"``, ``"glorot"``, ``"normal"``, ``"small"``, ``"zeros"``)
-    is used for every layer instead, the output layer included.
-
-    Parameters
-    ----------
-    layer_sizes : list of int, e.g. ``[2, 5, 1]``
-    rng : None, int or numpy.random.Generator
-    hidden_activation : str, default "relu"
-    init : None or str, default None
-
-    Returns
-    -------
-    params : list of (W, b)
-        ``W`` of shape ``(layer_sizes[l], layer_sizes[l + 1])``, ``b`` of shape
-        ``(layer_sizes[l + 1],)``.
-
-    Examples
-    --------
-    >>> [(W.shape, b.shape) for W, b in init_params([2, 5, 1])]
-    [((2, 5), (5,)), ((5, 1), (1,))]
-    >>> float(np.abs(init_params([3, 4], init="zeros")[0][0]).max())
-    0.0
-    """
-    sizes = _check_layer_sizes(layer_sizes)
-    get_activation(hidden_activation)
-    if init is not None and (not isinstance(init, str) or init not in INITS):
-        raise ValueError(f"unknown init {init!r}; expected None or one of {sorted(INITS)}")
-    gen = as_rng(rng)
-    params = []
-    n_layers = len(sizes) - 1
-    for layer, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=False), start=1):
-        hidden = layer < n_layers
-        if init is not None:
-            W = INITS[init](n_in, n_out, gen)
-        elif hidden and hidden_activation in ("relu", "leaky_relu"):
-            W = _he(n_in, n_out, gen)
-        else:
-            W = _glorot(n_in, n_out, gen)
-            if hidden and hidden_activation == "sigmoid":
-                W *= 4.0
-        params.append((W, np.zeros(n_out)))
-    return params
-
-
-def mlp_forward_cache(X, params, hidden_activation="relu"):
-    """Forward pass that also keeps what backpropagation needs.
-
-    Parameters
-    ----------
-    X : array_like of shape (n_samples, n_features)
-    params : list of (W, b)
-    hidden_activation : str, default "relu"
-
-    Returns
-    -------
-    A : ndarray of shape (n_samples, n_out), the output probabilities ``y_hat``
-        A sigmoid for one output unit, a softmax over the units for two or more.
-    cache : list of (A_prev, Z), one per layer
-        ``A_prev`` is the layer's input (``X`` for the first layer) and ``Z`` its
-        pre-activation.
-    """
-    params = _check_params(params)
-    X = _check_X(X, params)
-    f, _ = get_activation(hidden_activation)
-    output = sigmoid if params[-1][0].shape[1] == 1 else softmax
-    A = X
-    cache = []
-    for layer, (W, b) in enumerate(params, start=1):
-        Z = dense_forward(A, W, b)
-        cache.append((A, Z))
-        A = output(Z) if layer == len(params) else f(Z)
-    return A, cache
-
-
-def mlp_forward(X, params, hidden_activation="relu"):
-    """Output probabilities of the network, ``y_hat = A_L``.
-
-    Parameters
-    ----------
-    X : array_like of shape (n_samples, n_features)
-    params : list of (W, b)
-    hidden_activation : str, default "relu"
-
-    Returns
-    -------
-    A : ndarray of shape (n_samples, n_out)
-
-    Examples
-    --------
-    >>> params = [(np.ones((2, 2)), np.zeros(2)), (np.ones((2, 1)), np.array([-2.0]))]
-    >>> mlp_forward([[1.0, 0.0]], params)  # A1 = relu([1, 1]), Z2 = 1 + 1 - 2
-    array([[0.5]])
-    """
-    return mlp_forward_cache(X, params, hidden_activation)[0]
-
-
-def mlp_backward(y, A, cache, params, hidden_activation="relu"):
-    """Backpropagation: gradients of the mean loss from a forward pass's output and cache.
-
-    Parameters
-    ----------
-    y : array_like of shape (n_samples,)
-        Labels 0/1 for one output unit, class labels ``0 .. k-1`` for ``k`` units.
-    A : ndarray of shape (n_samples, n_out), the output of the forward pass
-    cache : list of (A_prev, Z) from :func:`mlp_forward_cache`
-    params : list of (W, b)
-    hidden_activation : str, default "relu"
-
-    Returns
-    -------
-    grads : list of (dW, db), shaped like ``params``
-    """
-    params = _check_params(params)
-    _, f_grad = get_activation(hidden_activation)
-    n_samples, n_out = A.shape
-    Y = _check_Y(y, n_samples, n_out)
-    if n_out > 1:
-        Y = one_hot(Y, n_out)
-    # sigmoid + BCE or softmax + cross-entropy: dL/dZ_L = (y_hat - Y) / n
-    dZ = (A - Y) / n_samples
-    grads = [None] * len(params)
-    # Python counts the layers from 0: params[layer] is the chapter's layer l = layer + 1,
-    # (W_l, b_l), and cache[layer] holds its input A_{l-1} and its Z_l.
-    for layer in range(len(params) - 1, -1, -1):
-        A_prev, _ = cache[layer]
-        dA_prev, dW, db = dense_backward(dZ, A_prev, params[layer][0])
-        grads[layer] = (dW, db)
-        if layer > 0:
-            dZ = dA_prev * f_grad(cache[layer - 1][1])  # back through the hidden activation
-    return grads
-
-
-def mlp_gradients(X, y, params, hidden_activation="relu", weight_decay=0.0):
-    """Mean loss of the network on ``(X, y)`` and its gradients.
-
-    Parameters
-    ----------
-    X : array_like of shape (n_samples, n_features)
-    y : array_like of shape (n_samples,)
-        Labels 0/1 for one output unit (binary cross-entropy), class labels
-        ``0 .. k-1`` for ``k`` output units (categorical cross-entropy).
-    params : list of (W, b)
-    hidden_activation : str, default "relu"
-    weight_decay : float >= 0, default 0
-        Adds ``weight_decay / 2 * sum ||W_l||^2`` to the loss and ``weight_decay * W_l``
-        to each ``dW_l`` (biases are not penalised).
-
-    Returns
-    -------
-    loss : float
-        Computed from the output pre-activation ``Z_L`` (``log(1 + exp(Z)) - y Z`` for
-        one unit, ``logsumexp(Z_i) - Z_i[y_i]`` for k), so it stays exact when
-        ``y_hat`` rounds to 0 or 1.
-    grads : list of (dW, db)
-        ``dW_l = dL/dW_l`` of the shape of ``W_l``, ``db_l`` of the shape of ``b_l``.
-
-    Examples
-    --------
-    >>> params = [(np.zeros((2, 3)), np.zeros(3)), (np.zeros((3, 1)), np.zeros(1))]
-    >>> loss, grads = mlp_gradients([[1.0, 2.0]], [1], params)
-    >>> round(loss, 4), grads[1][1]  # y_hat = 0.5: db2 = 0.5 - 1
-    (0.6931, array([-0.5]))
-    """
-    weight_decay = check_weight_decay(weight_decay)
-    A, cache = mlp_forward_cache(X, params, hidden_activation)
-    Y = _check_Y(y, A.shape[0], A.shape[1])
-    Z_out = cache[-1][1]
-    if A.shape[1] == 1:
-        loss = float(np.mean(np.logaddexp(0.0, Z_out) - Y * Z_out))
-    else:
-        loss = softmax_cross_entropy(Y, Z_out)
-    grads = mlp_backward(Y[:, 0] if A.shape[1] == 1 else Y, A, cache, params, hidden_activation)
-    if weight_decay:
-        params = _check_params(params)
-        loss += 0.5 * weight_decay * sum(float(np.sum(W * W)) for W, _ in params)
-        grads = [
-            (dW + weight_decay * W, db) for (dW, db), (W, _) in zip(grads, params, strict=True)
-        ]
-    return loss, grads
-
-
-def train(X, y, layer_sizes, lr, n_epochs, rng=None):
-    """The lecture's training loop: a ReLU network trained by full-batch gradient descent.
-
-    For each epoch: forward pass, loss, backpropagation, update
-    ``W := W - lr * dW`` (and the same for ``b``).
-
-    Parameters
-    ----------
-    X : array_like of shape (n_samples, n_features)
-    y : array_like of shape (n_samples,), labels 0/1
-    layer_sizes : list of int, ``layer_sizes[0] == n_features``
-    lr : float > 0
-    n_epochs : int >= 1
-    rng : None, int or numpy.random.Generator, for the initial weights
-
-    Returns
-    -------
-    params : list of (W, b), the trained weights
-    losses : ndarray of shape (n_epochs,), the loss before each update
-
-    Examples
-    --------
-    >>> from dlcourse.data import make_xor
-    >>> X, y = make_xor(200)
-    >>> params, losses = train(X, y, [2, 8, 1], lr=1.0, n_epochs=300)
-    >>> bool(losses[-1] < losses[0])
-    True
-    """
-    sizes = _check_layer_sizes(layer_sizes)
-    lr = check_positive_float(lr, "lr")
-    n_epochs = check_positive_int(n_epochs, "n_epochs")
-    params = init_params(sizes, rng, "relu")
-    _check_X(X, params)
-    losses = np.empty(n_epochs)
-    for epoch in range(n_epochs):
-        losses[epoch], grads = mlp_gradients(X, y, params, "relu")
-        params = [
-            (W - lr * dW, b - lr * db) for (W, b), (dW, db) in zip(params, grads, strict=True)
-        ]
-    return params, losses
-
-
-# ----------------------------------------------------------------------------- the class
 
 #: Default ``(lr, n_epochs)`` of :meth:`MLP.fit`, by optimizer and hidden activation.
 #:
@@ -496,7 +109,7 @@ DEFAULTS = {
 MULTICLASS_DEFAULTS = {"gd": (1.0, 30), "momentum": (0.1, 30), "adam": (0.01, 30)}
 
 
-class MLP:
+class MLP(Estimator):
     """A multilayer perceptron classifier: sigmoid output for 2 classes, softmax for more.
 
     Parameters
@@ -581,6 +194,8 @@ class MLP:
     True
     """
 
+    OPTIMIZERS = ("gd", "momentum", "adam", "adamw")
+
     def __init__(
         self,
         layer_sizes,
@@ -591,7 +206,7 @@ class MLP:
         dropout=0.0,
         batch_norm=False,
     ):
-        self.layer_sizes = _check_layer_sizes(layer_sizes)
+        self.layer_sizes = check_layer_sizes(layer_sizes)
         get_activation(hidden_activation)
         self.hidden_activation = hidden_activation
         self.seed = seed
@@ -629,6 +244,12 @@ class MLP:
             f"seed={self.seed}{extra})"
         )
 
+    def _default_schedule(self, optimizer):
+        base = "adam" if optimizer == "adamw" else optimizer  # AdamW starts from Adam's
+        if self.layer_sizes[-1] == 1:
+            return DEFAULTS[base][self.hidden_activation]
+        return MULTICLASS_DEFAULTS[base]
+
     @property
     def n_classes(self):
         """Number of classes: 2 for one sigmoid output unit, else the output width."""
@@ -636,7 +257,7 @@ class MLP:
 
     def _checked_params(self):
         if self.batch_norm:
-            return self._checked_bn_params()
+            return check_bn_params(self.params, self.layer_sizes)
         params = _check_params(self.params)
         shapes = [W.shape for W, _ in params]
         expected = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:], strict=False))
@@ -646,36 +267,6 @@ class MLP:
                 f"{self.layer_sizes}"
             )
         return params
-
-    def _checked_bn_params(self):
-        """``params`` in the batch-norm layout, checked against ``layer_sizes``."""
-        expected = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:], strict=False))
-        params = self.params
-        if not isinstance(params, (list, tuple)) or len(params) != len(expected):
-            raise ValueError(
-                f"params must be a list of {len(expected)} layers for layer_sizes "
-                f"{self.layer_sizes}: (W, gamma, beta) per hidden layer, then (W, b)"
-            )
-        checked = []
-        for layer, (item, (n_in, n_out)) in enumerate(zip(params, expected, strict=True), 1):
-            names = ("W", "b") if layer == len(expected) else ("W", "gamma", "beta")
-            if not isinstance(item, (list, tuple)) or len(item) != len(names):
-                got = type(item).__name__
-                if isinstance(item, (list, tuple)):
-                    got += f" of length {len(item)}"
-                raise ValueError(
-                    f"params[{layer - 1}] must be ({', '.join(f'{n}{layer}' for n in names)}), "
-                    f"got {got}"
-                )
-            arrays = []
-            for name, value in zip(names, item, strict=True):
-                a = np.asarray(value, dtype=np.float64)
-                shape = (n_in, n_out) if name == "W" else (n_out,)
-                if a.shape != shape:
-                    raise ValueError(f"{name}{layer} has shape {a.shape}, expected {shape}")
-                arrays.append(a)
-            checked.append(tuple(arrays))
-        return checked
 
     def _labels(self, y, n_samples, name="y"):
         """Labels as a 1-D array: float 0/1 (one output unit) or int classes."""
@@ -819,27 +410,17 @@ class MLP:
         params = self._checked_params()
         X = _check_X(X, params)
         y = self._labels(y, X.shape[0])
-        if not isinstance(optimizer, str) or optimizer not in ("gd", "momentum", "adam", "adamw"):
-            raise ValueError(
-                f"unknown optimizer {optimizer!r}; expected 'gd', 'momentum', 'adam' or 'adamw'"
-            )
-        decoupled = optimizer == "adamw"
-        base = "adam" if decoupled else optimizer  # AdamW = Adam's step + the decay below
-        if self.layer_sizes[-1] == 1:
-            default_lr, default_epochs = DEFAULTS[base][self.hidden_activation]
-        else:
-            default_lr, default_epochs = MULTICLASS_DEFAULTS[base]
-        lr = default_lr if lr is None else check_positive_float(lr, "lr")
-        n_epochs = default_epochs if n_epochs is None else check_positive_int(n_epochs, "n_epochs")
+        setup = self._fit_setup(optimizer, lr, n_epochs, batch_size, validation_data, patience)
+        decoupled = setup.optimizer == "adamw"
+        base = "adam" if decoupled else setup.optimizer  # AdamW = Adam's step + the decay below
+        lr, n_epochs = setup.lr, setup.n_epochs
         if decoupled and lr * self.weight_decay >= 1:
             raise ValueError(
                 f"lr * weight_decay is {lr} * {self.weight_decay} = {lr * self.weight_decay:g}: "
                 "with optimizer='adamw' every step multiplies the weights by "
                 "1 - lr * weight_decay, so expected lr * weight_decay < 1"
             )
-        batch_size, validation_data, patience = check_fit_options(
-            batch_size, validation_data, patience
-        )
+        validation_data = setup.validation_data
         if validation_data is not None:
             X_val = _check_X(validation_data[0], params, "validation_data[0]")
             y_val = self._labels(validation_data[1], X_val.shape[0], "validation_data[1]")
@@ -847,9 +428,9 @@ class MLP:
         l2 = 0.0 if decoupled else self.weight_decay
         decay = self.weight_decay if decoupled else 0.0
         # the same options reach either loop: the fast engine, or batch norm's plain loop
-        options = dict(batch_size=batch_size, rng=self._rng, weight_decay=l2,
+        options = dict(batch_size=setup.batch_size, rng=self._rng, weight_decay=l2,
                        decoupled_decay=decay, validation_data=validation_data,
-                       patience=patience, dropout=self.dropout)
+                       patience=setup.patience, dropout=self.dropout)
         optimizer = make_optimizer(base, lr)
         if self.batch_norm:
             new_params, self.running_stats, losses, stopper = fit_bn_mlp(
@@ -860,7 +441,5 @@ class MLP:
                 X, y, params, self.hidden_activation, optimizer, n_epochs, **options)
         self.params = new_params
         self.decoupled_decay_ = decoupled
-        self.loss_history_ = losses
-        self.val_loss_history_ = None if stopper is None else np.array(stopper.history)
-        self.best_epoch_ = None if stopper is None else stopper.best_epoch
+        self._record_fit(losses, stopper)
         return self

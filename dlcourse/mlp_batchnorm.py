@@ -44,6 +44,7 @@ __all__ = [
     "bn_mlp_forward",
     "bn_mlp_gradients",
     "bn_mlp_logits",
+    "check_bn_params",
     "fit_bn_mlp",
     "initial_stats",
     "to_batch_norm_params",
@@ -53,6 +54,39 @@ __all__ = [
 EPS = 1e-5
 #: Weight of the newest batch in the running averages (PyTorch's default).
 MOMENTUM = 0.1
+
+
+def check_bn_params(params, layer_sizes):
+    """``params`` in the batch-norm layout, checked against ``layer_sizes``; float arrays.
+
+    ``(W_l, gamma_l, beta_l)`` for every hidden layer, then ``(W_L, b_L)``.
+    """
+    expected = list(zip(layer_sizes[:-1], layer_sizes[1:], strict=False))
+    if not isinstance(params, (list, tuple)) or len(params) != len(expected):
+        raise ValueError(
+            f"params must be a list of {len(expected)} layers for layer_sizes "
+            f"{layer_sizes}: (W, gamma, beta) per hidden layer, then (W, b)"
+        )
+    checked = []
+    for layer, (item, (n_in, n_out)) in enumerate(zip(params, expected, strict=True), 1):
+        names = ("W", "b") if layer == len(expected) else ("W", "gamma", "beta")
+        if not isinstance(item, (list, tuple)) or len(item) != len(names):
+            got = type(item).__name__
+            if isinstance(item, (list, tuple)):
+                got += f" of length {len(item)}"
+            raise ValueError(
+                f"params[{layer - 1}] must be ({', '.join(f'{n}{layer}' for n in names)}), "
+                f"got {got}"
+            )
+        arrays = []
+        for name, value in zip(names, item, strict=True):
+            a = np.asarray(value, dtype=np.float64)
+            shape = (n_in, n_out) if name == "W" else (n_out,)
+            if a.shape != shape:
+                raise ValueError(f"{name}{layer} has shape {a.shape}, expected {shape}")
+            arrays.append(a)
+        checked.append(tuple(arrays))
+    return checked
 
 
 def to_batch_norm_params(params):

@@ -35,7 +35,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
 from dlcourse import exercise_cells
-from dlcourse.testing import CheckResult
+from dlcourse.checks import CheckResult
 
 __all__ = ["NotebookReport", "check_notebook", "main"]
 

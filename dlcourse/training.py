@@ -1,8 +1,9 @@
 """Bookkeeping shared by the models' training loops: mini-batches, validation data, early stopping.
 
 A model's ``fit`` owns its arithmetic (forward, backward, update); what is the
-same for every model lives here, so the MLP and the CNN count epochs, shuffle
-batches and stop early in exactly the same way:
+same for every model lives here, so the MLP, the CNN and the transformer count epochs,
+shuffle batches and stop early in exactly the same way (:mod:`dlcourse.estimator` builds
+their shared ``fit`` set-up and loop from these pieces):
 
 - :func:`check_fit_options` checks ``batch_size``, ``validation_data`` and ``patience``;
 - :func:`minibatch_indices` splits one epoch into shuffled batches;

@@ -27,13 +27,12 @@ import numbers
 
 import numpy as np
 
-from ._validation import check_positive_float, check_positive_int
+from ._validation import check_positive_int
 from .attention import _mha_backward, _mha_forward, causal_mask
 from .data import as_rng
+from .estimator import Estimator, train_minibatches
 from .losses import _softmax_cross_entropy_and_grad
 from .normalization import _layernorm_backward, _layernorm_forward
-from .optim import make_optimizer
-from .training import EarlyStopping, check_fit_options, minibatch_indices
 
 __all__ = [
     "DEFAULTS",
@@ -254,7 +253,7 @@ DEFAULTS = {"adam": (3e-3, 10), "adamw": (3e-3, 10), "momentum": (0.03, 10), "gd
 DEFAULT_BATCH_SIZE = 64
 
 
-class Transformer:
+class Transformer(Estimator):
     """A decoder-only (causal) transformer over token ids: next-token prediction.
 
     Parameters
@@ -288,6 +287,8 @@ class Transformer:
     >>> model.generate(X[0, :4], 3, temperature=0).shape  # the prompt and 3 new tokens
     (7,)
     """
+
+    DEFAULTS = DEFAULTS
 
     def __init__(self, vocab_size, max_len, d_model=32, n_heads=4, n_layers=2, d_ff=64, seed=0):
         self.vocab_size = check_positive_int(vocab_size, "vocab_size", minimum=2)
@@ -493,64 +494,32 @@ class Transformer:
         """
         params = self._checked_params()
         X, y = self._check_pair(X, y)
-        if not isinstance(optimizer, str) or optimizer not in DEFAULTS:
-            raise ValueError(f"unknown optimizer {optimizer!r}; expected one of {sorted(DEFAULTS)}")
-        default_lr, default_epochs = DEFAULTS[optimizer]
-        lr = default_lr if lr is None else check_positive_float(lr, "lr")
-        n_epochs = default_epochs if n_epochs is None else check_positive_int(n_epochs, "n_epochs")
-        batch_size, validation_data, patience = check_fit_options(
-            batch_size, validation_data, patience
-        )
-        n_samples = X.shape[0]
-        batch_size = n_samples if batch_size is None else min(batch_size, n_samples)
-        stopper = None
-        if validation_data is not None:
-            X_val, y_val = self._check_pair(*validation_data, ("validation_data[0]",
-                                                               "validation_data[1]"))
-            stopper = EarlyStopping(patience)
+        setup = self._fit_setup(optimizer, lr, n_epochs, batch_size, validation_data, patience)
+        validation_loss = None
+        if setup.validation_data is not None:
+            X_val, y_val = self._check_pair(
+                *setup.validation_data, ("validation_data[0]", "validation_data[1]")
+            )
 
-        opt = make_optimizer(optimizer, lr)
-        # All parameters live in one flat vector (and their gradients in another), the
-        # named arrays being views into it: the optimizer updates one array per step.
-        names = list(self.shapes)
-        sizes = [int(np.prod(self.shapes[k])) for k in names]
-        starts = np.concatenate([[0], np.cumsum(sizes)])
-        theta = np.concatenate([params[k].ravel() for k in names])
-        grad = np.empty_like(theta)
-        views = {
-            k: theta[a:b].reshape(self.shapes[k])
-            for k, a, b in zip(names, starts[:-1], starts[1:], strict=True)
-        }
-        grad_views = [
-            grad[a:b].reshape(self.shapes[k])
-            for k, a, b in zip(names, starts[:-1], starts[1:], strict=True)
-        ]
-        best_theta = theta.copy() if patience is not None else None
-        losses = []
-        for _ in range(n_epochs):
-            total = 0.0
-            for batch in minibatch_indices(n_samples, batch_size, self._rng):
-                loss, grads = _loss_and_grads(
-                    X[batch], y[batch], views, self.n_heads, self.n_layers
-                )
-                total += loss * len(batch)
-                for view, k in zip(grad_views, names, strict=True):
-                    view[...] = grads[k]
-                opt.update([theta], [grad])
-            losses.append(total / n_samples)
-            if stopper is not None:
-                logits, _ = transformer_forward(X_val, views, self.n_heads, self.n_layers)
-                val_loss, _ = _softmax_cross_entropy_and_grad(
+            def validation_loss(named):
+                logits, _ = transformer_forward(X_val, named, self.n_heads, self.n_layers)
+                return _softmax_cross_entropy_and_grad(
                     y_val.reshape(-1), logits.reshape(-1, self.vocab_size)
-                )
-                if stopper.record(val_loss) and best_theta is not None:
-                    np.copyto(best_theta, theta)
-                if stopper.should_stop:
-                    break
-        if best_theta is not None and stopper.best_epoch is not None:
-            np.copyto(theta, best_theta)
-        self.params = {k: v.copy() for k, v in views.items()}
-        self.loss_history_ = np.array(losses)
-        self.val_loss_history_ = None if stopper is None else np.array(stopper.history)
-        self.best_epoch_ = None if stopper is None else stopper.best_epoch
+                )[0]
+
+        names = list(self.shapes)
+
+        def loss_and_grads(named, batch):
+            loss, grads = _loss_and_grads(X[batch], y[batch], named, self.n_heads, self.n_layers)
+            return loss, [grads[k] for k in names]
+
+        def pack(arrays):
+            return dict(zip(names, arrays, strict=True))
+
+        arrays, losses, stopper = train_minibatches(
+            [params[k] for k in names], pack, loss_and_grads, X.shape[0], setup, self._rng,
+            validation_loss,
+        )
+        self.params = pack(arrays)
+        self._record_fit(losses, stopper)
         return self

@@ -20,13 +20,26 @@ in ``ctx.obj``; it never imports this package.
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import click
 
 from . import lms
+from .collect import collect as do_collect
 from .course import Course, find_course_root
+from .handgrades import dropped_hand_grades
+from .handgrades import mark as do_mark
+from .release import release as do_release
+from .roster import import_roster
+from .status import read_statuses, write_status
+
+# The other command modules (late, archive, cluster, engine, report, export) load nbgrader,
+# nbconvert or Dask, seconds of start-up: each command imports them when it runs, so a
+# command's --help, or a usage error, answers at once.
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
@@ -72,7 +85,6 @@ def release(ctx, assignments, db, due, timezone):
     assignment, its notebooks and tests in the gradebook; with --due, its due date too.
     """
     from .late import due_to_utc, local_time, set_due_date
-    from .release import release as do_release
 
     course = _course(ctx, db=db)
     try:
@@ -158,7 +170,6 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
     refused with the reason.
     """
     from .archive import ArchiveLimits
-    from .collect import collect as do_collect
 
     course = _course(ctx, db=db)
     limits = ArchiveLimits(max_notebook_bytes=max_notebook_mb << 20,
@@ -250,8 +261,6 @@ def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel
                f"in {run.seconds:.1f} s")
     # read back from the gradebook: also the students skipped as unchanged; a hand grade this
     # run dropped (the answer changed) is said on the student's line
-    from .handgrades import dropped_hand_grades
-
     still_open = {student: (status, reason) for student, status, reason in run.open}
     dropped = dropped_hand_grades(course, assignment, run.graded)
     for student in sorted(set(still_open) | set(dropped)):
@@ -260,7 +269,24 @@ def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel
                    + "".join(f"; {note}" for note in dropped.get(student, [])))
     for key in ("grades", "html", "json", "feedback"):
         click.echo(f"  {key:9s} {run.outputs[key]}")
-    sys.exit(2 if run.open else 0)
+    _exit_at_once(2 if run.open else 0)
+
+
+def _exit_at_once(code: int) -> None:
+    """End ``dlcourse grade`` with ``code`` once everything it wrote is on its way.
+
+    By now the gradebook is committed and closed, the Dask cluster closed, the lock released
+    and every output file closed. What the interpreter would still do (tear down nbgrader's,
+    Dask's and numpy's modules and threads) changes nothing and took ~1 s, so the console
+    script flushes its streams and logs and ends at once. Called in-process (tests, a
+    notebook), it raises ``SystemExit`` as before.
+    """
+    if os.path.basename(sys.argv[0]) != "dlcourse":
+        sys.exit(code)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
 
 
 @click.command(context_settings=CONTEXT)
@@ -299,7 +325,6 @@ def mark(ctx, assignment, student, cell, score, comment, clear, db):
     `dlcourse grade` (--force and --student included) keeps it while the student's answer is
     unchanged. grades.csv and the report are rebuilt at once.
     """
-    from .handgrades import mark as do_mark
     from .report import open_statuses, write_outputs
 
     if (score is None) == (not clear):
@@ -346,8 +371,6 @@ def roster_import(ctx, file, delimiter, assignment, db):
     one LMS id on two students is reported (with the line number) and nothing is imported.
     Students in the gradebook but not in FILE are named and kept, with their grades.
     """
-    from .roster import import_roster
-
     course = _course(ctx, db=db)
     try:
         res = import_roster(course, file, delimiter={"tab": "\t"}.get(delimiter, delimiter),
@@ -377,7 +400,6 @@ def extend(ctx, assignment, student, hours, db):
     the next `dlcourse grade`.
     """
     from .late import grant_extension
-    from .status import read_statuses, write_status
 
     course = _course(ctx, db=db)
     try:
@@ -408,14 +430,11 @@ def extend(ctx, assignment, student, hours, db):
 def export(ctx, assignment, fmt, dest, column, db):
     """Write ASSIGNMENT's grades as a file the LMS imports as it is."""
     from .export import export as do_export
-
     course = _course(ctx, db=db)
     if column and not lms.get(fmt).grade_column:  # a mistake in the command line itself
         raise click.UsageError("column: only for --format " + " or ".join(
             n for n, s in lms.REGISTRY.items() if s.grade_column))
     if dest == "-":  # the file only, so that it can be piped (nothing else on stdout)
-        import tempfile
-
         with tempfile.TemporaryDirectory() as tmp:
             try:
                 path = do_export(course, assignment, fmt, Path(tmp) / f"{fmt}_grades.csv",

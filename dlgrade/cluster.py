@@ -33,14 +33,22 @@ import multiprocessing
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+import warnings
 from pathlib import Path
 
 from . import safe_files
 from .course import CONFIG_NAME, Course, ensure_tools_on_path
+from .sandbox.policy import HIDDEN_DIRS, HIDDEN_FILES
+from .worker import clear_student, plain_reason, worker_main
+
+# Dask (distributed) takes about a second to import: the methods that start, join or wait on
+# a cluster import it, so a command that stops before grading (an unreleased assignment, a
+# bad --student) and the engine's pure helpers do not pay for it.
 
 #: Environment variable naming the folder where each Dask worker keeps its station (its private
 #: copy of the course); ``DLGRADE_WORKER_DIR``, its old name, is still read, with a warning.
@@ -58,8 +66,6 @@ def station_dir() -> str:
     if os.environ.get(STATION_DIR_ENV):
         return os.environ[STATION_DIR_ENV]
     if os.environ.get(OLD_STATION_DIR_ENV):
-        import warnings
-
         warnings.warn(f"{OLD_STATION_DIR_ENV} is deprecated: set {STATION_DIR_ENV} instead",
                       DeprecationWarning, stacklevel=2)
         return os.environ[OLD_STATION_DIR_ENV]
@@ -73,6 +79,13 @@ KILLED_REASON = ("the Dask worker died while grading it (killed by the submissio
 PRELOAD_REASON = ("the Dask worker was started without `--preload dlgrade.cluster`, so it cannot "
                   "start the grading process; restart it as `dask worker SCHEDULER --preload "
                   "dlgrade.cluster`")
+
+
+def _without_preload(future) -> bool:
+    """Whether a finished task failed because its worker runs without this module's preload
+    (:data:`PRELOAD_REASON`): the worker's set-up, not the student's."""
+    return future.status == "error" and "daemonic processes are not allowed to have children" \
+        in str(future.exception())
 
 
 class ClusterGone(RuntimeError):
@@ -115,8 +128,6 @@ class _Child:
     """The long-lived grading process of a station (:func:`dlgrade.worker.worker_main`)."""
 
     def __init__(self, course: Course, assignment: str, log_path: Path):
-        from .worker import worker_main
-
         ctx = multiprocessing.get_context("fork")
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(target=worker_main,
@@ -193,8 +204,6 @@ class Station:
     def grade(self, student: str, files: dict, deadline: float,
               startup_timeout: float) -> tuple[dict, dict]:
         """Grade one student within ``deadline`` seconds: ``(result, artifacts)``."""
-        from .worker import clear_student
-
         c, a = self.course, self.assignment
         self._clear_local(student)
         target = c.submitted_dir / student / a
@@ -307,8 +316,6 @@ def stop_command(proc, grace: float = 60.0) -> None:
     module's preload teardown, which removes their course folders); after ``grace`` seconds,
     or at once if it has ended, SIGKILL goes to whatever is left in its session.
     """
-    import subprocess
-
     if proc.poll() is None:
         proc.terminate()
         try:
@@ -412,8 +419,6 @@ def _harden_scheduler(dask_scheduler=None) -> None:
 def instructor_paths(course: Course) -> list[str]:
     """What kernels must not read of the instructor's course folder when a worker runs on the
     same host: the folders and files the sandbox hides in any course, and the output folder."""
-    from .sandbox.policy import HIDDEN_DIRS, HIDDEN_FILES
-
     root = course.root
     paths = [str(root / name) for name in HIDDEN_DIRS]
     paths += sorted(str(p) for pattern in HIDDEN_FILES for p in root.glob(pattern))
@@ -560,8 +565,18 @@ class DaskPool:
                                           key=f"dlgrade-bundle-{bundle['digest'][:16]}")
             keys = {s: task_key(self.assignment, s, hashes[s]) for s in students}
             self.pending = {key: s for s, key in keys.items()}
+            # students whose task ended in the last wait: their results are stored after
+            # their worker threads were handed the next students, which then need not wait
+            ended: list = []
+
+            def store(future, student) -> None:
+                self.pending.pop(future.key, None)
+                finish(student, safe_files.add_to_result(
+                    self._outcome(future, student), refused.pop(student, [])))
+                future.release()
+
             try:
-                while todo or running:
+                while todo or running or ended:
                     free = self._free_threads(client, running) if todo else []
                     for address in free[:len(todo)]:
                         student = todo.pop(0)
@@ -573,18 +588,23 @@ class DaskPool:
                             key=keys[student], workers=[address], allow_other_workers=True)
                         running[future] = (student, address)
                         self.started.add(student)
+                    while ended:
+                        store(*ended.pop(0))
                     if not running:
                         continue
                     with contextlib.suppress(TimeoutError):
                         wait(list(running), timeout=self.REFRESH, return_when=FIRST_COMPLETED)
                     for future in [f for f in running if f.done()]:
                         student, _ = running.pop(future)
-                        self.pending.pop(future.key, None)
-                        finish(student, safe_files.add_to_result(
-                            self._outcome(future, student), refused.pop(student, [])))
-                        future.release()
+                        if _without_preload(future):  # stop before another student starts
+                            store(future, student)  # raises ClusterGone
+                            continue
+                        ended.append((future, student))
             except BaseException:
                 client.cancel(list(running))
+                for future, student in ended:  # graded already: kept, whatever stops the run
+                    with contextlib.suppress(Exception):
+                        store(future, student)
                 raise
 
     #: Grade a batch of one student without a local cluster (benchmarks/student_regrade.py
@@ -594,6 +614,11 @@ class DaskPool:
     def _needs_cluster(self, students: list[str]) -> bool:
         return bool(students) and (len(students) > 1 or bool(self.scheduler)
                                    or not self.GRADE_ONE_HERE)
+
+    def on_cluster(self, students: list[str]) -> bool:
+        """Whether :meth:`run` grades ``students`` on the cluster (a local one is forked
+        from this process when :meth:`opened` starts it) rather than in this process."""
+        return self._needs_cluster(students)
 
     @contextlib.contextmanager
     def opened(self, students: list[str]):
@@ -613,8 +638,6 @@ class DaskPool:
     def _run_here(self, student: str, finish) -> None:
         """Grade one student in a :class:`Station` of this process (its grading child keeps
         the deadline and dies with its kernels, as on a Dask worker)."""
-        from .worker import plain_reason
-
         keep = {k: os.environ.get(k) for k in ("DLCOURSE_COURSE_ROOT", "DLCOURSE_SANDBOX_HIDE")}
         station = Station(course_bundle(self.course, self.assignment), str(self.logs),
                           instructor_paths(self.course), "local")
@@ -628,8 +651,6 @@ class DaskPool:
                 result, artifacts = station.grade(student, files, self.deadline,
                                                   self.startup_timeout)
             except Exception as exc:  # noqa: BLE001 - the grading child could not start, ...
-                from .worker import clear_student
-
                 with contextlib.suppress(Exception):
                     clear_student(self.course, self.assignment, student)
                 result = {"status": "failed",
@@ -679,8 +700,6 @@ class DaskPool:
         """The student's result; its autograded notebook and feedback stored locally."""
         from distributed import KilledWorker
 
-        from .worker import clear_student
-
         try:
             result, artifacts = future.result()
         except KilledWorker:
@@ -698,8 +717,6 @@ class DaskPool:
             clear_local(self.course, self.assignment, student)
             with contextlib.suppress(Exception):
                 clear_student(self.course, self.assignment, student)
-            from .worker import plain_reason
-
             return {"status": "failed", "reason": plain_reason(f"{type(exc).__name__}: {exc}")}
         clear_local(self.course, self.assignment, student)
         store_artifacts(self.course, self.assignment, student, artifacts)

@@ -17,8 +17,11 @@ makes, and flat names are matched with nbgrader's ``FileNameCollectorPlugin``.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import re
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,9 +109,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
         If ``source`` does not exist or is neither a folder nor a zip file, or the assignment
         is unknown.
     """
-    import zipfile
-
-    from .archive import ArchiveLimits
+    from .archive import ArchiveLimits  # through safe_files: nbgrader, seconds
 
     ensure_tools_on_path()  # nbgrader runs the `alembic` command when it creates a gradebook
     limits = limits if limits is not None else ArchiveLimits()
@@ -274,9 +275,7 @@ def _candidates(root: Path, result: CollectResult, limits):
     """The notebooks below ``root`` (sorted paths) and a reader for them; links, pipes and
     devices are never followed or opened: a notebook among them is refused in ``result``,
     other files are ignored."""
-    import dataclasses
-
-    from . import safe_files
+    from . import safe_files  # nbgrader: seconds, for a folder or a zip only
 
     policy = dataclasses.replace(safe_files.COLLECT, max_notebook_bytes=limits.max_notebook_bytes,
                                  max_total_bytes=limits.max_total_bytes)
@@ -302,8 +301,6 @@ def _candidates(root: Path, result: CollectResult, limits):
 def _entry_time(parts, entry_times: dict, path: Path):
     """Naive UTC time of a file: its zip entry's (the archive may sit in a folder named after
     it), else its modification time."""
-    import datetime as dt
-
     for i in range(len(parts)):
         key = "/".join(parts[i:])
         if key in entry_times:

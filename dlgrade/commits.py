@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 
 from nbgrader.api import Gradebook
+from nbgrader.converters.autograde import Autograde
 from nbgrader.preprocessors import SaveAutoGrades
 
 __all__ = ["SaveAutoGradesOnce", "install", "one_commit"]
@@ -69,8 +70,6 @@ class SaveAutoGradesOnce(SaveAutoGrades):
 def install(c) -> None:
     """Put :class:`SaveAutoGradesOnce` in place of ``SaveAutoGrades`` in the autograde steps of
     config ``c`` (the other steps and their order stay)."""
-    from nbgrader.converters.autograde import Autograde
-
     steps = c.Autograde.get("autograde_preprocessors")
     if not isinstance(steps, (list, tuple)):
         steps = Autograde.class_traits()["autograde_preprocessors"].default()

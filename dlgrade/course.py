@@ -8,12 +8,22 @@ command-line overrides (``--db``, ``--timeout``, ``--kernel``) on top.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+# nbgrader (with SQLAlchemy), nbformat (with jsonschema) and dlgrade.late (which subclasses an
+# nbgrader plugin) take seconds to import; this module is on the path of every `dlcourse`
+# command, `--help` included, so they are imported in the methods that use them.
 
 CONFIG_NAME = "nbgrader_config.py"
 
@@ -88,8 +98,6 @@ def make_course(root, config: str, assignments=None, release: bool = False) -> P
     Path
         ``root``.
     """
-    import shutil
-
     import nbformat
 
     root = Path(root)
@@ -172,16 +180,11 @@ class Course:
 
         The file is run once per :class:`Course`; each call returns a fresh copy.
         """
-        import copy
-
         if self._config is None:
             self._config = self._load_config()
         return copy.deepcopy(self._config)
 
     def _load_config(self):
-        from traitlets.config import Config
-        from traitlets.config.loader import PyFileConfigLoader
-
         config = PyFileConfigLoader(CONFIG_NAME, path=str(self.root)).load_config()
         overrides = Config()
         overrides.CourseDirectory.root = str(self.root)
@@ -221,8 +224,6 @@ class Course:
         ------
         nbgrader.api.Gradebook
         """
-        # nbgrader (with SQLAlchemy) takes about a second to import: only commands that open
-        # the gradebook pay for it, not `dlcourse --help`
         from nbgrader.api import Gradebook
 
         coursedir = coursedir or self.coursedir()
@@ -298,8 +299,6 @@ class Course:
         ValueError
             If ``zone`` is not an IANA time zone name.
         """
-        import re
-
         from .late import check_timezone
 
         zone = check_timezone(zone)

@@ -11,18 +11,29 @@ outputs (:mod:`dlgrade.report`).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
+import json
 import os
+import re
 import signal
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
 
+import nbformat
+from nbgrader.api import MissingEntry
+
+from . import safe_files
 from .cluster import ClusterGone, DaskPool
 from .course import Course, ensure_tools_on_path
-from .report import open_statuses, write_outputs
+from .handgrades import read_hand_grades, restore_hand_grades, save_hand_grades
+from .report import current_status, open_statuses, write_outputs
 from .status import read_statuses, write_status
-from .worker import STATION_SLACK, submission_seconds
+from .worker import STATION_SLACK, assignment_of, submission_seconds, wrong_notebook
+
+# rich is imported where the progress bar is drawn (a run without one does not load it)
 
 
 def parse_shard(text: str | None) -> tuple[int, int] | None:
@@ -57,8 +68,6 @@ def submission_hash(course: Course, assignment: str, student: str, config_key: s
 
     The submission is read as the grader copies it (:mod:`dlgrade.safe_files`: no link
     followed, no pipe opened); its refused files count by name and reason."""
-    from . import safe_files
-
     h = hashlib.sha256(config_key.encode())
     files, refused = safe_files.read_folder(course.submitted_dir / student / assignment)
     source = course.source_dir / assignment
@@ -81,9 +90,6 @@ def grading_lock(course: Course, assignment: str, shard=None):
     raises :class:`Busy` naming the first's pid and host. The lock is the kernel's
     (``flock``), so a run that dies releases it; shards of one batch do not wait for each
     other."""
-    import fcntl
-    import os
-    import socket
 
     name = f".grading-{shard[0]}-of-{shard[1]}.lock" if shard else ".grading.lock"
     path = course.output_dir(assignment) / name
@@ -201,8 +207,6 @@ def settings_change(old_key: str, new_key: str) -> str:
     >>> settings_change('{"late": {}, "timeout": 30}', '{"late": {}, "timeout": 60}')
     'cell timeout 30 s -> 60 s'
     """
-    import json
-
     try:
         old, new = json.loads(old_key), json.loads(new_key)
     except ValueError:
@@ -225,8 +229,6 @@ def _due_dates(course: Course, assignment: str) -> dict:
     per student with one, the extension (``{None: due date, student: due date + extension}``).
     A due date or an extension changed after grading (``dlcourse release --due``, ``dlcourse
     extend``, nbgrader's own tools) so grades the students again at the next run."""
-    from nbgrader.api import MissingEntry
-
     with course.gradebook() as gb:
         try:
             a = gb.find_assignment(assignment)
@@ -365,6 +367,8 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
         # the cluster first: its local workers are forked before the bar's thread starts;
         # a scheduler that cannot be reached stops the run before any record is touched
         with _sigterm_as_interrupt(), pool.opened(todo), bar:
+            if pool.on_cluster(todo):
+                _load_report_modules_meanwhile()
             before = _prepare(course, assignment, todo)
             run.prepared = True
             task = bar.add_task(f"grading {assignment}", total=len(todo), done=0, failed=0,
@@ -388,6 +392,27 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
     return run
 
 
+def _load_report_modules_meanwhile() -> threading.Thread:
+    """Import matplotlib for the report (:func:`dlgrade.report.plots`, ~0.3 s of CPU) in a
+    thread while the cluster grades: this process only waits then, and the report is drawn
+    after the last student instead of after the last student plus the import. Started only
+    after the local cluster's workers were forked (never before a fork: a module half
+    imported by a thread stays locked in the child)."""
+    def load():
+        with contextlib.suppress(Exception):  # the report itself says what is missing
+            import matplotlib
+
+            matplotlib.use("Agg")
+            import matplotlib.pyplot  # noqa: F401
+            import matplotlib.ticker  # noqa: F401
+
+            import dlcourse.plotting  # noqa: F401
+
+    thread = threading.Thread(target=load, name="dlcourse-report-imports", daemon=True)
+    thread.start()
+    return thread
+
+
 #: Status of a student whose grading started and has not ended (an interrupted run leaves it).
 REGRADING = ("being graded again; if no run is going on, the last one was interrupted: run "
              "`dlcourse grade` again")
@@ -400,8 +425,6 @@ def _prepare(course: Course, assignment: str, todo: list[str]) -> dict:
     students had before."""
     if not todo:
         return {}
-    from .handgrades import save_hand_grades
-
     with course.gradebook() as gb:
         for student in todo:
             save_hand_grades(gb, course, assignment, student)
@@ -417,12 +440,6 @@ def _name_the_other_assignment(course: Course, assignment: str, student: str,
                                result: dict) -> dict:
     """A worker sees only this assignment's sources; here every source is at hand, so a
     notebook of another assignment is named (``is the 01_curve_fitting notebook``)."""
-    import re
-
-    import nbformat
-
-    from .worker import assignment_of, wrong_notebook
-
     m = re.match(r"^(\S+\.ipynb) is not a notebook of ", result.get("reason") or "")
     if result.get("status") != "failed" or not m:
         return result
@@ -439,15 +456,8 @@ def _name_the_other_assignment(course: Course, assignment: str, student: str,
 def _with_hand_grades(course: Course, assignment: str, student: str, result: dict) -> dict:
     """``result`` after the student's saved hand grades went back into the gradebook (for the
     answers unchanged since), with the score and status read back from it."""
-    from .handgrades import read_hand_grades
-
     if result.get("status") == "failed" or not read_hand_grades(course, assignment, student):
         return result  # nothing to put back: the gradebook is not opened (most students)
-    from nbgrader.api import MissingEntry
-
-    from .handgrades import restore_hand_grades
-    from .report import current_status
-
     with course.gradebook() as gb:
         kept, notes = restore_hand_grades(gb, course, assignment, student)
         if not (kept or notes):

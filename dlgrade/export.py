@@ -19,6 +19,8 @@ pending get an empty grade, which LMSs leave unchanged, and the status as feedba
 
 from __future__ import annotations
 
+import shutil
+
 from . import lms
 from .lms.canvas import CanvasExportPlugin
 from .lms.moodle import MoodleExportPlugin
@@ -45,9 +47,7 @@ def export(course, assignment: str, fmt: str, dest, column: str = "") -> str:
     ValueError
         If ``fmt`` is unknown or the assignment is not in the gradebook.
     """
-    import shutil
-
-    from .report import collect_rows, write_outputs
+    from .report import collect_rows, write_outputs  # nbconvert: seconds
 
     system = lms.get(fmt, "format")
     with course.gradebook() as gb:

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 
 from jinja2 import BytecodeCache
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbformat.notebooknode import from_dict
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreprocessor
 from traitlets import Unicode
+
+import dlcourse
 
 from .html_safety import CSPHTMLExporter
 from .safe_files import KeepFeedbackPagesOnly
@@ -88,10 +91,6 @@ def secret_lines(hidden, public_texts) -> list[str]:
 def public_texts(release_paths=()) -> list[str]:
     """Texts students can read anyway: the release notebooks and the teaching package
     ``dlcourse`` (the package students install; the grading tool ``dlgrade`` is not in it)."""
-    from pathlib import Path
-
-    import dlcourse
-
     texts = [Path(p).read_text(encoding="utf-8", errors="replace") for p in release_paths
              if Path(p).exists()]
     pkg = Path(dlcourse.__file__).parent

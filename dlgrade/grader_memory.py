@@ -21,6 +21,8 @@ from __future__ import annotations
 import os
 import resource
 
+from .sandbox.policy import parse_size
+
 #: Address space the grading process may add to what it holds when the cap is set.
 DEFAULT_ALLOWANCE = "2G"
 
@@ -29,8 +31,6 @@ _capped: int | None = None
 
 def allowance(env=None) -> int | None:
     """Bytes from ``DLCOURSE_GRADER_MEMORY`` (``512M``, ``2G``, ...), or None (``none``)."""
-    from .sandbox.policy import parse_size
-
     text = (env or os.environ).get("DLCOURSE_GRADER_MEMORY", DEFAULT_ALLOWANCE).strip()
     if text.lower() in ("none", "off", "0"):
         return None

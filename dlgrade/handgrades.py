@@ -21,6 +21,11 @@ import os
 from pathlib import Path
 
 from .course import Course
+from .status import read_statuses, status_path, write_status
+from .worker import Grader
+
+# nbgrader (MissingEntry) and nbformat take seconds to import; the functions that touch the
+# gradebook or read a notebook import them, so the report's imports of this module cost nothing.
 
 HAND_DIR = "hand_grades"
 
@@ -93,8 +98,6 @@ def waits_for_hand(grade, flagged=()) -> bool:
 
 def flagged_cells(course: Course, assignment: str, student: str) -> list[str]:
     """The cells the last grading run flagged (its status record's ``flagged_cells``)."""
-    from .status import status_path
-
     try:
         return json.loads(status_path(course, assignment, student).read_text()).get(
             "flagged_cells") or []
@@ -188,8 +191,6 @@ def restore_hand_grades(gb, course: Course, assignment: str, student: str) -> tu
 def dropped_hand_grades(course: Course, assignment: str, students) -> dict[str, list[str]]:
     """``{student: [note]}``: the notes of the students' status records that say a hand grade
     was dropped (:func:`restore_hand_grades`), for the command line's per-student lines."""
-    from .status import read_statuses
-
     records = read_statuses(course, assignment)
     out = {}
     for student in students:
@@ -257,8 +258,6 @@ def mark(course: Course, assignment: str, student: str, cell: str, score: float 
 def _nothing_to_mark(course: Course, assignment: str, student: str) -> str:
     """Why a student whose last grading run failed has nothing to mark (``""`` otherwise):
     the gradebook holds no answer of theirs that a score could go to."""
-    from .status import status_path
-
     try:
         record = json.loads(status_path(course, assignment, student).read_text())
     except (OSError, ValueError):
@@ -312,8 +311,6 @@ def refresh_feedback(course: Course, assignment: str) -> list[str]:
     """
     from nbgrader.api import MissingEntry
 
-    from .status import read_statuses, write_status
-
     records = {s: r for s, r in read_statuses(course, assignment).items()
                if r.get("status") in ("graded", "needs manual grading") and r.get("feedback")}
     if not records:
@@ -330,8 +327,6 @@ def refresh_feedback(course: Course, assignment: str) -> list[str]:
                 stale[student] = digest
     if not stale:
         return []
-    from .worker import Grader
-
     grader = Grader(course, assignment)
     for student, digest in sorted(stale.items()):
         notes = []

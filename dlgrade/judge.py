@@ -38,15 +38,24 @@ import time
 import traceback
 import warnings
 from pathlib import Path
+from queue import Empty
 
 import numpy as np
+import zmq
+from jupyter_client.utils import ensure_async
+from jupyter_core.utils import run_sync
+from nbclient.exceptions import DeadKernelError
 from nbformat.notebooknode import NotebookNode
+from nbgrader.converters.autograde import Autograde
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Float, Integer, default
 
 from . import judge_source
+from .grader_memory import ensure_capped
 from .judge_code import CodePolicy
 from .judge_wire import MAX_MESSAGE, WireError, decode, dumps, encode, loads
+from .kernel_channels import EXIT_GRACE, BoundedBlockingKernelClient, GradingStopped
+from .shape_errors import YOUR_CODE
 
 __all__ = ["Channel", "JudgeError", "JudgedExecute", "Remote", "install", "is_test_cell"]
 
@@ -173,8 +182,6 @@ class Channel:
 
     def __init__(self, connection_info: dict, timeout: float | None = 60.0,
                  interrupt=None, max_reply: int = MAX_MESSAGE, every_few=None, alive=None):
-        from .kernel_channels import BoundedBlockingKernelClient
-
         # bounded like nbclient's client: message size, parts and queue (dlgrade.kernel_channels)
         self.client = BoundedBlockingKernelClient()
         self.client.kernel_alive = alive
@@ -220,8 +227,6 @@ class Channel:
         """Read and drop what the kernel left unasked on the judge's sockets (each message
         through the bounded receive: one out of bounds stops the notebook, and nothing the
         kernel sends stays queued in this process)."""
-        from queue import Empty
-
         for channel in (self.client.shell_channel, self.client.stdin_channel):
             while True:
                 try:
@@ -307,8 +312,6 @@ class Channel:
             self.last_callbacks = clock["callbacks"]
 
     def _wait(self, msg_id, clock):
-        import zmq
-
         poller = zmq.Poller()
         poller.register(self.client.shell_channel.socket, zmq.POLLIN)
         poller.register(self.client.stdin_channel.socket, zmq.POLLIN)
@@ -570,8 +573,6 @@ def _error(error: BaseException, visible_tb: bool) -> NotebookNode:
             lines.append("Traceback (most recent call last):")
             lines.extend(line.rstrip("\n") for line in traceback.format_list(frames))
     if getattr(error, "student_line", ""):
-        from .shape_errors import YOUR_CODE
-
         lines.append(YOUR_CODE + error.student_line)
     lines.append(f"\x1b[0;31m{ename}\x1b[0m: {evalue}")
     return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=lines)
@@ -621,8 +622,6 @@ class JudgedExecute(Execute):
         # state the grading process had and leaves it so, so nothing flows between students
         random_state = np.random.get_state()  # noqa: NPY002
         if self.cap_memory:  # plain nbgrader autograde: this process gets its memory cap too
-            from .grader_memory import ensure_capped
-
             ensure_capped()
         if self.judge:
             self._prepare(nb, resources or {})
@@ -698,10 +697,6 @@ class JudgedExecute(Execute):
 
     def _kernel_alive(self) -> bool:
         """Whether the kernel process lives (a moment given to one that is exiting)."""
-        from jupyter_core.utils import run_sync
-
-        from .kernel_channels import EXIT_GRACE
-
         for _ in range(int(EXIT_GRACE / 0.1)):
             if not run_sync(self.km.is_alive)():
                 return False
@@ -731,14 +726,6 @@ class JudgedExecute(Execute):
         """After a cell timed out (the kernel was interrupted): the kernel must answer an empty
         request within :attr:`probe_timeout`, or the notebook stops here instead of waiting a
         whole timeout for each cell left."""
-        from queue import Empty
-
-        from jupyter_client.utils import ensure_async
-        from jupyter_core.utils import run_sync
-        from nbclient.exceptions import DeadKernelError
-
-        from .kernel_channels import GradingStopped
-
         wait = self.probe_timeout if self.probe_timeout is not None else (self.timeout or 60)
 
         async def answered() -> bool:
@@ -768,8 +755,6 @@ class JudgedExecute(Execute):
 
     def _open_channel(self) -> Channel:
         if self._channel is None:
-            from jupyter_core.utils import run_sync
-
             info = self.km.get_connection_info(session=False)  # with the signing key
 
             def interrupt():
@@ -787,12 +772,6 @@ class JudgedExecute(Execute):
         """Drop the busy/idle messages the judge's requests left on nbclient's IOPub socket,
         so that they never fill its queue (zmq drops messages past its high-water mark).
         A message out of bounds met here stops the notebook (:meth:`_check_channels`)."""
-        from queue import Empty
-
-        from jupyter_core.utils import run_sync
-
-        from .kernel_channels import GradingStopped
-
         async def drain():
             while True:
                 try:
@@ -876,8 +855,6 @@ def install(c) -> None:
     Idempotent, and it keeps every other entry of ``c.Autograde.autograde_preprocessors``
     (the list other installers, e.g. :func:`dlgrade.outputs.install`, extend) in place.
     """
-    from nbgrader.converters.autograde import Autograde
-
     steps = c.Autograde.get("autograde_preprocessors")
     if not isinstance(steps, (list, tuple)):
         steps = Autograde.class_traits()["autograde_preprocessors"].default()

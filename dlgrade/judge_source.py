@@ -24,6 +24,8 @@ import importlib
 import re
 from pathlib import Path
 
+from dlcourse import testing
+
 _FRAMEWORKS = frozenset({"torch", "tensorflow", "keras", "jax", "flax"})
 _PACKAGE_TEXT = re.compile(r"dlcourse(\.\w+)*")
 
@@ -108,8 +110,6 @@ class SourceIndex:
     def silencing(self, name: str) -> str | None:
         """How the notebook's ``name`` (or a function of the submission it calls) switches
         warnings off (``np.errstate``, ``warnings.catch_warnings``, ...), or None."""
-        from dlcourse.testing import _SILENCERS
-
         todo, seen = [("__main__", name)], set()
         while todo:
             module, current = todo.pop()
@@ -129,7 +129,7 @@ class SourceIndex:
                         sub.value if isinstance(sub, ast.Constant) else None
                     if isinstance(sub, ast.alias):
                         word = sub.name.rpartition(".")[2]
-                    if isinstance(word, str) and word in _SILENCERS:
+                    if isinstance(word, str) and word in testing._SILENCERS:
                         return f"it calls {word}"
                     if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
                         todo.append((module, sub.id))
@@ -320,8 +320,6 @@ def register(remote_class: type) -> None:
     """Let :func:`dlcourse.testing.assert_own_implementation` check judge references
     (instances of ``remote_class``, the judge's :class:`~dlgrade.judge.Remote`, passed in so that
     this module does not import the judge that imports it)."""
-    from dlcourse import testing
-
     testing.register_own_implementation_check(remote_class, check_remote)
     testing.register_in_place_call(remote_class, _call_in_place)
     testing.register_silencing_check(remote_class, check_silencing)

@@ -30,6 +30,7 @@ K/M/G, default :data:`DEFAULT_MAX_FRAME`), ``DLCOURSE_KERNEL_QUEUE`` (messages, 
 
 from __future__ import annotations
 
+import asyncio
 import os
 from queue import Empty
 
@@ -38,8 +39,10 @@ import zmq.asyncio
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.channels import AsyncZMQSocketChannel, HBChannel, ZMQSocketChannel
+from traitlets.utils.importstring import import_item
 
 from .judge_wire import MAX_MESSAGE
+from .sandbox.policy import parse_size
 
 #: Largest part of a message: the judge's largest reply (``MAX_MESSAGE`` characters, quoted
 #: twice on its way through an execute_reply) and a little room.
@@ -57,8 +60,6 @@ class GradingStopped(Exception):
 
 def max_frame_bytes(env=None) -> int:
     """Largest part (and message) the grader reads from a kernel, in bytes."""
-    from .sandbox.policy import parse_size
-
     value = (env or os.environ).get("DLCOURSE_KERNEL_MAX_MESSAGE", "").strip()
     return parse_size(value, "DLCOURSE_KERNEL_MAX_MESSAGE") if value else DEFAULT_MAX_FRAME
 
@@ -207,8 +208,6 @@ class AsyncBoundedChannel(_Watch, AsyncZMQSocketChannel):
     async def _alive(self) -> bool:
         """Whether the kernel process still runs, asked of its manager (a moment given to a
         kernel that is exiting: its sockets close before its process is reaped)."""
-        import asyncio
-
         parent = getattr(self.owner, "parent", None)
         check = getattr(parent, "is_alive", None)
         if check is None:
@@ -222,8 +221,6 @@ class AsyncBoundedChannel(_Watch, AsyncZMQSocketChannel):
     async def get_msg(self, timeout=None):
         """The next message; waits on the socket and on its monitor together, so a dropped
         connection ends the wait at once instead of at the timeout."""
-        import asyncio
-
         if self._monitor is None:
             self._watch()
         if self.owner is not None and self.owner.broken is not None:
@@ -358,8 +355,6 @@ def install(c) -> None:
     current = c.AsyncKernelManager.get("client_class")
     if isinstance(current, str) and current:
         try:
-            from traitlets.utils.importstring import import_item
-
             if issubclass(import_item(current), BoundedClientMixin):
                 return
         except (ImportError, AttributeError, TypeError):

@@ -25,8 +25,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import warnings
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from nbgrader.api import MissingEntry
 from nbgrader.plugins import LateSubmissionPlugin
+from sqlalchemy.exc import SAWarning
 from traitlets import Float
 
 
@@ -93,8 +97,6 @@ def check_timezone(timezone: str) -> str:
     ValueError
         Naming what came and what is expected.
     """
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     try:
         ZoneInfo(str(timezone))
     except (ZoneInfoNotFoundError, ValueError):
@@ -109,8 +111,6 @@ def local_time(when: dt.datetime, timezone: str) -> str:
     >>> local_time(dt.datetime(2026, 12, 1, 22, 59), "Europe/Berlin")
     '2026-12-01 23:59'
     """
-    from zoneinfo import ZoneInfo
-
     local = when.replace(tzinfo=dt.timezone.utc).astimezone(ZoneInfo(timezone))
     return f"{local:%Y-%m-%d %H:%M}"
 
@@ -126,8 +126,6 @@ def to_utc(text: str, timezone: str = "UTC") -> dt.datetime:
     ValueError
         If the time or the time zone cannot be read.
     """
-    from zoneinfo import ZoneInfo
-
     zone = ZoneInfo(check_timezone(timezone))
     try:
         when = dt.datetime.fromisoformat(text.strip())
@@ -147,8 +145,6 @@ def due_to_utc(text: str, timezone: str = "UTC") -> tuple[dt.datetime, bool]:
     >>> due_to_utc("2026-12-01 17:00", "UTC")
     (datetime.datetime(2026, 12, 1, 17, 0), False)
     """
-    import re
-
     whole_day = bool(re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", text or ""))
     return to_utc(text.strip() + " 23:59" if whole_day else text, timezone), whole_day
 
@@ -156,8 +152,6 @@ def due_to_utc(text: str, timezone: str = "UTC") -> tuple[dt.datetime, bool]:
 def set_due_date(course, assignment: str, due: dt.datetime) -> dt.datetime | None:
     """Record ``due`` (naive UTC) as the assignment's due date in the gradebook; returns the
     due date it replaces (``None`` if there was none)."""
-    from nbgrader.api import MissingEntry
-
     with course.gradebook() as gb:
         try:
             old = gb.find_assignment(assignment).duedate
@@ -176,10 +170,6 @@ def grant_extension(course, assignment: str, student: str, hours: float) -> None
         If the student is not in the gradebook (import the roster first) or the assignment
         was not released.
     """
-    import warnings
-
-    from sqlalchemy.exc import SAWarning
-
     if hours < 0:
         raise ValueError(f"hours: got {hours}, expected 0 or more")
     with course.gradebook() as gb:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from .course import Course, ensure_tools_on_path
 
 
@@ -18,10 +20,8 @@ def release(course: Course, assignments=None) -> dict[str, dict]:
     ValueError
         If an assignment has no source notebook.
     """
-    import os
-
     ensure_tools_on_path()
-    from nbgrader.apps.api import NbGraderAPI
+    from nbgrader.apps.api import NbGraderAPI  # nbgrader: seconds, not for `dlcourse --help`
 
     names = list(assignments) if assignments else course.assignments()
     for name in names:

@@ -16,9 +16,18 @@ import statistics
 import time
 from pathlib import Path
 
+import nbformat
+
 from .course import Course
+from .handgrades import is_hand_grade, refresh_feedback, waits_for_hand
 from .html_safety import NO_SCRIPT_CSP_META
+from .roster import read_roster
+from .similarity import THRESHOLD, class_copies
 from .status import read_statuses, status_label
+
+# nbgrader (with dlgrade.late, which subclasses its plugin) and matplotlib (with
+# dlcourse.plotting) take seconds to import: the functions that read the gradebook or draw
+# the plots import them, so a report from the status files alone does not wait for them.
 
 
 def function_of(grade_id: str) -> str:
@@ -31,8 +40,6 @@ def manual_answer_cells(course: Course, assignment: str) -> list[str]:
     """Grade ids of the source's answers graded by hand (cells both ``solution`` and
     ``grade``: written answers): a blank one is autograded 0, which says nothing about
     whether the class can write a function."""
-    import nbformat
-
     out = []
     for path in sorted((course.source_dir / assignment).glob("*.ipynb")):
         for cell in nbformat.read(path, as_version=4).cells:
@@ -44,8 +51,6 @@ def manual_answer_cells(course: Course, assignment: str) -> list[str]:
 
 def _roster_ids(course: Course) -> list[str]:
     try:
-        from .roster import read_roster
-
         return [s.id for s in read_roster(course)]
     except Exception:  # noqa: BLE001 - no gradebook yet: the submitted students only
         return []
@@ -99,7 +104,6 @@ def _refresh_scores(course: Course, assignment: str, rows: list[dict]) -> None:
     try:
         from nbgrader.api import MissingEntry
 
-        from .handgrades import is_hand_grade, waits_for_hand
         from .late import late_fields
 
         with course.gradebook() as gb:
@@ -364,8 +368,6 @@ def render_html(summary: dict, images: dict[str, str]) -> str:
 
 def _copied_section(summary: dict) -> list[str]:
     """The report's "Copied work" section: each pair, its score and the shared passages."""
-    from .similarity import THRESHOLD
-
     e = html.escape
     pairs = summary.get("copied_work") or []
     out = [f"<h2 id='copied-work'>Copied work ({len(pairs)})</h2>",
@@ -398,15 +400,11 @@ def write_outputs(course: Course, assignment: str) -> dict[str, str]:
     pages of students whose hand grades changed; return their paths."""
     out = course.output_dir(assignment)
     out.mkdir(parents=True, exist_ok=True)
-    from .handgrades import refresh_feedback
-
     refresh_feedback(course, assignment)
     rows, cells = collect_rows(course, assignment)
     paths = {"grades": out / "grades.csv", "json": out / "report.json",
              "html": out / "report.html", "feedback": out / "feedback"}
     write_grades_csv(paths["grades"], rows, cells)
-    from .similarity import class_copies
-
     summary = summarize(assignment, rows, cells,
                         [m.as_dict() for m in class_copies(course, assignment)])
     paths["json"].write_text(json.dumps(summary, indent=1))

@@ -18,6 +18,7 @@ duplicates them.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 from dataclasses import dataclass
@@ -292,8 +293,6 @@ def _kept_id(student: RosterStudent, known: dict) -> RosterStudent:
     only by their email address (a Moodle row without an ID number: a grading worksheet
     without that column, or an import from before whole addresses became the ids) and exactly
     one gradebook student has that address."""
-    import dataclasses
-
     if not student.email or student.id != student.email or student.id in known:
         return student
     same = [sid for sid, st in known.items() if (st.email or "") == student.email]

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets.config import Application
 
 #: What may be handed in beside the notebooks (lower-case suffixes).
 ALLOWED_SUFFIXES = frozenset({
@@ -338,8 +339,6 @@ def add_to_result(result: dict, refused: list[Refusal]) -> dict:
 
 # -- plain nbgrader -----------------------------------------------------------------------------
 def _log():
-    from traitlets.config import Application
-
     if Application.initialized():
         return Application.instance().log
     return logging.getLogger("dlgrade")

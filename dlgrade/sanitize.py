@@ -30,6 +30,7 @@ from nbgrader.preprocessors import (
     OverwriteKernelspec,
 )
 
+from .feedback import hidden_line_numbers
 from .safe_files import RefuseUnsafeSubmissions
 
 
@@ -39,8 +40,6 @@ def _norm(text: str) -> str:
 
 def _without_hidden(source: str) -> str:
     """What the release shows of a test cell: hidden-test regions removed."""
-    from .feedback import hidden_line_numbers
-
     hidden = hidden_line_numbers(source)
     return "\n".join(ln for k, ln in enumerate(source.splitlines(), 1) if k not in hidden)
 

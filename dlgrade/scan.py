@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from pathlib import Path
 
 #: Modules whose import alone lets a cell rewrite objects the tests use.
 DANGEROUS_MODULES = {
@@ -541,8 +542,6 @@ def scan_extra_files(folder, notebooks, ctx: ScanContext) -> list[Finding]:
     ctx : ScanContext
         From :func:`context_from_notebooks`.
     """
-    from pathlib import Path
-
     folder = Path(folder)
     skip = {f"{name}.ipynb" for name in notebooks}
     tested_modules = {m.split(".")[0] for m, _, _ in ctx.allowed_imports}

@@ -30,6 +30,12 @@ import io
 import itertools
 from dataclasses import dataclass, field
 
+import numpy as np
+
+# copydetect (with its own imports) and nbformat (with jsonschema) take about a second each:
+# they are imported where a comparison or a notebook read happens, so importing this module
+# (the report does, for THRESHOLD) costs nothing.
+
 NOISE = 25    # k: shortest shared run of normalised characters that counts (copydetect default)
 GUARANTEE = 30  # a shared run this long is always found (copydetect default)
 THRESHOLD = 0.6
@@ -57,8 +63,6 @@ def stable_kgram_hashes(text: str, k: int):
     >>> len(a), bool(a[0] == a[3] == b[1]), bool(a[0] == a[1])
     (4, True, False)
     """
-    import numpy as np
-
     return np.array([int.from_bytes(hashlib.blake2b(text[i:i + k].encode(), digest_size=8)
                                     .digest(), "little", signed=True)
                      for i in range(len(text) - k + 1)], dtype=np.int64)
@@ -78,7 +82,6 @@ def _stable_hashing():
 
 
 def _fingerprint(code: str, boilerplate):
-    import numpy as np
     from copydetect.detector import CodeFingerprint
 
     with _stable_hashing():

@@ -9,14 +9,16 @@ metadata is judged exactly as before (the same errors, the same "best match" rai
 
 from __future__ import annotations
 
+import json
+
 __all__ = ["share_metadata_validators"]
 
 
 def share_metadata_validators() -> None:
     """Make nbgrader's cell-metadata check reuse one checked validator per schema (for the
     whole process; calling it again changes nothing)."""
-    import json
-
+    # jsonschema and nbgrader take seconds to import; the grading process needs them anyway,
+    # a module that only names this function does not
     import jsonschema
     from nbgrader.nbgraderformat import common
 

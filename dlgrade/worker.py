@@ -12,9 +12,11 @@ terminal where the progress bar is drawn.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 import shutil
+import signal
 import sys
 import time
 import traceback
@@ -22,6 +24,14 @@ from pathlib import Path
 
 from . import grader_memory
 from .course import Course, ensure_tools_on_path
+from .deadline import SubmissionDeadline
+from .sandbox import KERNEL_NAME, forkserver
+from .scan import context_from_notebooks, scan_extra_files, scan_submission
+from .speedups import share_metadata_validators
+
+# nbgrader, nbformat and the modules built on them (judge, feedback, sanitize, ...) take
+# seconds to import: the functions that grade import them, so the engine and the cluster
+# read this module's names (STATION_SLACK, clear_student, ...) without that cost.
 
 #: Failure reasons recognised in nbgrader's log, most specific first.
 FAILURE_PATTERNS = [
@@ -237,8 +247,6 @@ class Grader:
         ensure_tools_on_path()
         from nbgrader.apps.api import NbGraderAPI
 
-        from .speedups import share_metadata_validators
-
         share_gradebook_engines()
         share_metadata_validators()
 
@@ -257,7 +265,6 @@ class Grader:
         import nbformat
 
         from .feedback import hidden_lines, public_texts, secret_lines
-        from .scan import context_from_notebooks
 
         begin = self.config.HideHiddenTestOutputs.begin_test_delimeter
         end = self.config.HideHiddenTestOutputs.end_test_delimeter
@@ -350,8 +357,6 @@ class Grader:
         ``{notebook: [Finding, ...]}``. An unreadable notebook fails the submission."""
         import nbformat
 
-        from .scan import scan_extra_files, scan_submission
-
         folder = self.course.submitted_dir / student / self.assignment
         findings = {}
         for name, nbinfo in self.assignment_info().items():
@@ -396,6 +401,7 @@ class Grader:
         (Hand grades given before come back afterwards: :mod:`dlgrade.handgrades`.)"""
         info = self.assignment_info()
         reasons, flagged = [], set()
+        timeouts = self._timeouts(student)  # read once: _status reports the same cells
         with self.course.gradebook(self.coursedir) as gb:
             submission = gb.find_submission(self.assignment, student)
             for name, items in findings.items():
@@ -411,7 +417,7 @@ class Grader:
                 reasons += [f"{name}: {f.describe()}" for f in items]
             # a cell that hit a limit: the tests it left short wait for a look in the gradebook
             # too, so the status read back from it later says the same (dlgrade.report)
-            for name in self._timeouts(student):
+            for name in timeouts:
                 nb_sub = gb.find_submission_notebook(name, self.assignment, student)
                 for grade in nb_sub.grades:
                     if float(grade.score) < float(grade.max_score):
@@ -426,7 +432,7 @@ class Grader:
                         manual.append(grade.name)
             score, max_score = float(submission.score), float(submission.max_score)
         return {"score": score, "max_score": max_score, "cells": cells, "reasons": reasons,
-                "flagged": sorted(flagged), "manual": sorted(manual)}
+                "flagged": sorted(flagged), "manual": sorted(manual), "timeouts": timeouts}
 
     def _status(self, student: str, scores: dict) -> tuple[str, str]:
         """``("graded", "")``, or ``("needs manual grading", why)`` after a finding, a written
@@ -434,7 +440,7 @@ class Grader:
         reasons = list(scores["reasons"])
         if scores["manual"]:
             reasons.append("written answers to grade by hand: " + ", ".join(scores["manual"]))
-        limits = [t for cells in self._timeouts(student).values() for t in cells]
+        limits = [t for cells in scores["timeouts"].values() for t in cells]
         reasons = [f"cell {t}" for t in limits] + reasons
         return ("needs manual grading" if reasons else "graded"), "; ".join(reasons)
 
@@ -503,9 +509,6 @@ class Grader:
 def _die_with_parent() -> None:
     """Ask Linux to kill this process when the engine that started it dies."""
     try:
-        import ctypes
-        import signal
-
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
         if os.getppid() == 1:  # the parent is already gone
@@ -537,6 +540,7 @@ def worker_main(conn, overrides: dict, assignment: str, log_path: str) -> None:
         cap = grader_memory.cap_memory(grader_memory.allowance())
         print(f"=== memory cap of this grading process: "
               f"{'none' if cap is None else f'{cap >> 20} MB of address space'}", flush=True)
+        start_fork_server(grader.config)
         conn.send({"ready": True})
     except Exception:  # noqa: BLE001
         conn.send({"ready": False, "error": traceback.format_exc()})
@@ -557,6 +561,16 @@ def worker_main(conn, overrides: dict, assignment: str, log_path: str) -> None:
         conn.send(result)
 
 
+def start_fork_server(config) -> None:
+    """Start the sandboxed kernels' fork server (:mod:`dlgrade.sandbox.forkserver`) now,
+    without waiting for its imports (~1 s of CPU): they run while the first submission is
+    read, scanned and prepared, instead of after, on its first kernel launch. The server is
+    the one that launch would start (same process, same environment, memory cap included);
+    nothing is started when the kernels are not the sandbox's or the fork server is off."""
+    if config.Execute.get("kernel_name") == KERNEL_NAME and forkserver.enabled():
+        forkserver.get_server(wait=False)
+
+
 #: How much longer the station (dlgrade.cluster), which kills the whole grading process,
 #: waits than the grading process's own deadline, so the process's deadline fires first.
 STATION_SLACK = 30.0
@@ -572,8 +586,6 @@ def grade_within_deadline(grader: Grader, student: str, seconds: float) -> dict:
     """``grader.grade(student)``, or ``failed: timeout ...`` when the submission's kernel
     stops answering (see :class:`dlgrade.deadline.SubmissionDeadline`); the process stays
     usable for the next student either way. Reusable by any grading loop."""
-    from .deadline import SubmissionDeadline
-
     result = None
     with SubmissionDeadline(seconds) as watch:
         result = grader.grade(student)

@@ -138,3 +138,38 @@ def test_softmax_cross_entropy_bad_input(y, Z, match):
     for f in (softmax_cross_entropy, softmax_cross_entropy_grad):
         with pytest.raises(ValueError, match=match):
             f(y, Z)
+
+
+# ----------------------------------------------------------------------------- the registry
+
+_REGISTRY_CASES = {
+    "mse": (rng.normal(size=(6, 2)), rng.normal(size=(6, 2))),
+    "binary_cross_entropy": (rng.integers(0, 2, size=8), rng.uniform(0.1, 0.9, size=8)),
+    "softmax_cross_entropy": (rng.integers(0, 3, size=5), rng.normal(size=(5, 3))),
+}
+
+
+def test_the_registry_names_the_same_losses_as_their_gradients_and_as_the_cases_here():
+    from dlcourse.losses import LOSS_GRADIENTS, LOSSES
+
+    assert set(LOSSES) == set(LOSS_GRADIENTS) == set(_REGISTRY_CASES)
+
+
+@pytest.mark.parametrize("name", sorted(_REGISTRY_CASES))
+def test_every_registered_gradient_matches_central_differences_of_its_loss(name):
+    from dlcourse.losses import get_loss
+
+    loss, grad = get_loss(name)
+    y, prediction = _REGISTRY_CASES[name]
+    analytic = grad(y, prediction)
+    assert analytic.shape == np.shape(prediction)
+    numeric = numerical_gradient(lambda v: loss(y, v), prediction.copy())
+    assert relative_error(analytic, numeric) < 1e-6
+
+
+@pytest.mark.parametrize("name", ["cross_entropy", None, 3])
+def test_get_loss_names_the_known_losses_for_an_unknown_one(name):
+    from dlcourse.losses import get_loss
+
+    with pytest.raises(ValueError, match=r"unknown loss .*expected one of \['binary_cross"):
+        get_loss(name)

@@ -28,31 +28,6 @@ HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
 SKLEARN_NAME = {"sigmoid": "logistic", "tanh": "tanh", "relu": "relu", "identity": "identity"}
 
 # ---------------------------------------------------------------------------------------------
-# The hand-worked 2-2-1 network: constants and the numbers worked by hand live in
-# dlcourse/hand_example.py (the backpropagation chapter shows the same numbers).
-from dlcourse.hand_example import HAND_PARAMS, HAND_X, HAND_y  # noqa: E402
-
-
-def test_hand_worked_network_forward():
-    A, cache = mlp_forward_cache(HAND_X, HAND_PARAMS, "sigmoid")
-    (X_in, Z1), (A1, Z2) = cache
-    np.testing.assert_allclose(Z1, [[1.0, 0.5]], atol=1e-6)
-    np.testing.assert_allclose(A1, [[0.731059, 0.622459]], atol=1e-6)
-    np.testing.assert_allclose(Z2, [[0.108599]], atol=1e-6)
-    np.testing.assert_allclose(A, [[0.527123]], atol=1e-6)
-
-
-def test_hand_worked_network_backward():
-    loss, grads = mlp_gradients(HAND_X, HAND_y, HAND_PARAMS, "sigmoid")
-    (dW1, db1), (dW2, db2) = grads
-    assert loss == pytest.approx(0.640321, abs=1e-6)
-    np.testing.assert_allclose(dW2, [[-0.345701], [-0.294347]], atol=1e-6)
-    np.testing.assert_allclose(db2, [-0.472877], atol=1e-6)
-    np.testing.assert_allclose(dW1, [[-0.092973, 0.111128], [-0.185946, 0.222256]], atol=1e-6)
-    np.testing.assert_allclose(db1, [-0.092973, 0.111128], atol=1e-6)
-
-
-# ---------------------------------------------------------------------------------------------
 # Gradients against central differences, whole gradient vectors
 
 
@@ -69,33 +44,6 @@ def _unflat(theta, layer_sizes):
         i += n_out
         params.append((W, b))
     return params
-
-
-@pytest.mark.parametrize("activation", HIDDEN)
-@pytest.mark.parametrize("layer_sizes", [[2, 1], [2, 3, 1], [3, 4, 3, 1], [2, 5, 4, 3, 1]])
-def test_mlp_gradients_match_numerical_gradient(layer_sizes, activation):
-    rng = np.random.default_rng(len(layer_sizes))
-    X = rng.normal(size=(7, layer_sizes[0]))
-    y = np.array([0, 1, 1, 0, 1, 0, 1])
-    params = init_params(layer_sizes, rng, activation)
-    params = [(W, b + rng.normal(0, 0.1, size=b.shape)) for W, b in params]  # nonzero biases
-    loss, grads = mlp_gradients(X, y, params, activation)
-
-    def loss_of(theta):
-        return mlp_gradients(X, y, _unflat(theta, layer_sizes), activation)[0]
-
-    numeric = numerical_gradient(loss_of, _flat(params))
-    assert loss == pytest.approx(loss_of(_flat(params)))
-    assert relative_error(_flat(grads), numeric) < 1e-7
-
-
-def test_loss_equals_binary_cross_entropy_of_forward():
-    rng = np.random.default_rng(3)
-    X = rng.normal(size=(20, 3))
-    y = rng.integers(0, 2, size=20)
-    params = init_params([3, 6, 1], rng)
-    loss, _ = mlp_gradients(X, y, params)
-    assert loss == pytest.approx(binary_cross_entropy(y, mlp_forward(X, params)[:, 0]), rel=1e-12)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -248,15 +196,6 @@ def test_shapes_and_count_parameters():
     assert MLP([3, 4, 1]).predict_proba(X).shape == (5,)
 
 
-def test_init_params_is_seeded():
-    a = init_params([2, 5, 1], rng=3)
-    b = init_params([2, 5, 1], rng=np.random.default_rng(3))
-    c = init_params([2, 5, 1], rng=4)
-    np.testing.assert_array_equal(a[0][0], b[0][0])
-    assert not np.array_equal(a[0][0], c[0][0])
-    np.testing.assert_array_equal(init_params([2, 5, 1])[0][0], init_params([2, 5, 1], 0)[0][0])
-
-
 def test_predict_is_threshold_of_predict_proba():
     X, y = make_xor(100)
     model = MLP([2, 5, 1], "tanh").fit(X, y, n_epochs=20)
@@ -327,7 +266,7 @@ def test_assigned_params_of_wrong_shape_are_reported():
 # Several classes (softmax output), weight decay, validation data and early stopping
 
 from dlcourse.data import load_digits  # noqa: E402
-from dlcourse.mlp import INITS, MULTICLASS_DEFAULTS, mlp_backward  # noqa: E402
+from dlcourse.mlp import MULTICLASS_DEFAULTS, mlp_backward  # noqa: E402
 from dlcourse.optim import GradientDescent  # noqa: E402
 
 
@@ -554,43 +493,6 @@ def test_digits_reach_097_with_adam_defaults_for_every_seed():
 
 def test_multiclass_defaults_cover_every_optimizer():
     assert set(MULTICLASS_DEFAULTS) == set(DEFAULTS)
-
-
-# ---------------------------------------------------------------------------------------------
-# Initialisation schemes
-
-
-@pytest.mark.parametrize(
-    ("init", "std"),
-    [
-        ("he", lambda n_in, n_out: np.sqrt(2 / n_in)),
-        ("glorot", lambda n_in, n_out: np.sqrt(2 / (n_in + n_out))),
-        ("normal", lambda n_in, n_out: 1.0),
-        ("small", lambda n_in, n_out: 0.01),
-        ("zeros", lambda n_in, n_out: 0.0),
-    ],
-)
-def test_init_schemes_have_their_documented_spread(init, std):
-    params = init_params([300, 200, 100], rng=0, init=init)
-    for W, b in params:
-        n_in, n_out = W.shape
-        assert W.std() == pytest.approx(std(n_in, n_out), rel=0.02, abs=1e-12)
-        assert abs(W.mean()) <= 0.02 * std(n_in, n_out) + 1e-12
-        np.testing.assert_array_equal(b, 0.0)
-    assert init in INITS
-
-
-def test_init_none_is_the_per_activation_choice():
-    for activation in HIDDEN:
-        a = init_params([4, 6, 3], rng=2, hidden_activation=activation)
-        b = init_params([4, 6, 3], rng=2, hidden_activation=activation, init=None)
-        np.testing.assert_array_equal(a[0][0], b[0][0])
-    np.testing.assert_array_equal(
-        init_params([4, 6, 1], rng=2, hidden_activation="relu", init="he")[0][0],
-        init_params([4, 6, 1], rng=2, hidden_activation="relu")[0][0],
-    )
-    model = MLP([4, 6, 3], "tanh", seed=3, init="zeros")
-    assert all(not W.any() for W, _ in model.params) and "init='zeros'" in repr(model)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,6 +18,21 @@ def test_neuron_is_sigmoid_of_weighted_sum():
     np.testing.assert_allclose(neuron(X, w, b), sigmoid(X @ w + b))
 
 
+def test_a_neuron_is_chapter_3s_logistic_regression_and_rejects_what_it_rejects():
+    """Chapter 3 shows predict_logistic and chapter 4 neuron, each as its own one line: they
+    stay the same function of a 2-D X (predict_logistic also reads a 1-D x as one feature)."""
+    from dlcourse.linear import predict_logistic
+
+    X, w, b = rng.normal(size=(5, 2)), rng.normal(size=2), -0.4
+    np.testing.assert_array_equal(neuron(X, w, b), predict_logistic(X, w, b))
+    for bad in [(X, np.zeros(3), 0.0), (X, w, np.zeros(2))]:
+        with pytest.raises(ValueError) as from_neuron:
+            neuron(*bad)
+        with pytest.raises(ValueError) as from_linear:
+            predict_logistic(*bad)
+        assert str(from_neuron.value) == str(from_linear.value)
+
+
 def test_neuron_gradients_match_numerical_gradient():
     X, y = rng.normal(size=(8, 3)), rng.integers(0, 2, size=8)
     w, b = rng.normal(size=3), -0.2

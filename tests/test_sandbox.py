@@ -206,3 +206,31 @@ def test_fork_server_shuts_down_cleanly_on_request():
     forkserver.shutdown()
     assert server.process.returncode == 0
     assert forkserver._SERVER is None
+
+
+def test_a_grading_process_starts_its_fork_server_early_for_the_sandboxed_kernel_only():
+    """``start_fork_server`` (called when a grading process is ready) starts the server the
+    first kernel launch would start, without waiting for its imports; its first request
+    waits for them. With any other kernel it starts nothing."""
+    from traitlets.config import Config
+
+    from dlgrade.sandbox import KERNEL_NAME, forkserver
+    from dlgrade.worker import start_fork_server
+
+    forkserver.shutdown()
+    other = Config()
+    other.Execute.kernel_name = "python3"
+    start_fork_server(other)
+    assert forkserver._SERVER is None
+    sandboxed = Config()
+    sandboxed.Execute.kernel_name = KERNEL_NAME
+    try:
+        start_fork_server(sandboxed)
+        server = forkserver._SERVER
+        assert server is not None and server.alive() and not server._ready
+        assert forkserver.get_server() is server  # the launch finds it, and waits for it
+        assert server._ready
+        assert server.request(op="wait", pid=1) == {"code": None}  # it answers requests
+    finally:
+        forkserver.shutdown()
+    assert server.process.returncode == 0

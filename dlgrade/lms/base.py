@@ -14,7 +14,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
+import unicodedata
+import zipfile
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 
 @dataclass(frozen=True)
@@ -104,8 +107,6 @@ def column_key(name: str) -> str:
 def fold(text: str) -> str:
     """Letters and digits only, lower case, accents dropped: ``"O'Brien Seán"`` ->
     ``"obriensean"``, as Canvas's and Moodle's spellings of one name compare equal."""
-    import unicodedata
-
     plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]", "", plain.lower())
 
@@ -129,9 +130,6 @@ def format_timestamp(when: dt.datetime) -> str:
 def zip_times(path, timezone: str = "UTC") -> dict[str, dt.datetime]:
     """``{entry name: naive UTC time}`` of a zip file's entries (zip stores local wall time;
     ``timezone`` says whose)."""
-    import zipfile
-    from zoneinfo import ZoneInfo
-
     zone = ZoneInfo(timezone)
     out = {}
     with zipfile.ZipFile(path) as zf:

@@ -19,10 +19,13 @@ file ids collect keeps, and its gradebook CSV as an export.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
 from pathlib import Path
+
+from traitlets import Dict, List, Unicode
 
 from .base import Lms, LmsName, fold, format_score, gradebook_rows
 
@@ -160,10 +163,7 @@ def _plugin():
     global _PLUGIN
     if _PLUGIN is not None:
         return _PLUGIN
-    import csv
-
-    from nbgrader.plugins import ExportPlugin
-    from traitlets import Dict, List, Unicode
+    from nbgrader.plugins import ExportPlugin  # nbgrader: seconds, for an export only
 
     class CanvasExportPlugin(ExportPlugin):
         """Canvas gradebook CSV (Grades > Import): ``Student, ID, SIS User ID, SIS Login ID,

@@ -24,10 +24,13 @@ all submissions" folder names, and its grade import CSV as an export.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
 from pathlib import Path
+
+from traitlets import Dict, List, Unicode
 
 from .base import Lms, LmsName, format_score, gradebook_rows
 
@@ -134,10 +137,7 @@ def _plugin():
     global _PLUGIN
     if _PLUGIN is not None:
         return _PLUGIN
-    import csv
-
-    from nbgrader.plugins import ExportPlugin
-    from traitlets import Dict, List, Unicode
+    from nbgrader.plugins import ExportPlugin  # nbgrader: seconds, for an export only
 
     class MoodleExportPlugin(ExportPlugin):
         """Moodle grade import CSV (Grades > Import > CSV file)."""
