@@ -194,6 +194,9 @@ _SWITCHES = frozenset({"<built-in method sys.setprofile>", "<built-in method sys
                        "<method 'clear' of '_lsprof.Profiler' objects>",
                        "<built-in method _thread.start_new_thread>"})
 _DISABLE = "<method 'disable' of '_lsprof.Profiler' objects>"
+#: How :meth:`CodePolicy.package_use` ends when the call could not be watched (another
+#: thread or process ran, the record was switched off): nothing is known of what it ran.
+UNSEEN = " (what it ran cannot be told)"
 #: The recorders running now (a callback into the judge pauses the innermost).
 _ACTIVE: list = []
 
@@ -303,33 +306,74 @@ class _Watch:
             # nested in a callback (each with its snapshots) are not taken for threads
             stamp = (self._stamp(), self._stamps)
             self._stamps += 1
-        # the kernel's own children (rare) are told apart by process id, read from /proc
-        # (slow); without any, one system call says whether there is a child at all
-        children = _children() if self.children else _has_children()
+        # one system call says whether there is a child at all; only then are they listed
+        # (from /proc, slower), with how often each was scheduled
+        children = _children() if self.children or _has_children() else frozenset()
+        threads = frozenset(sys._current_frames())
+        here = _thread_ident()
         return (stamp, len(self._events), times.children_user + times.children_system,
-                children, frozenset(sys._current_frames()))
+                children, threads,
+                {ident: _thread_runs(ident) for ident in threads - self.baseline - {here}},
+                {pid: _process_runs(pid) for pid in children - self.children})
 
     def findings(self, before, after) -> list[str]:
         here = _thread_ident()
         found = []
-        foreign = (before[4] | after[4]) - self.baseline - {here}
+        # a thread or child the kernel did not start counts when it ran during the call: an
+        # idle one (a thread pool or joblib's workers left from a demo cell, waiting for
+        # work) was scheduled no more often after the call than before it
+        foreign = [ident for ident in (before[4] | after[4]) - self.baseline - {here}
+                   if not _idle(before[5].get(ident), after[5].get(ident))]
         if foreign:
-            found.append(f"{len(foreign)} thread(s) the kernel did not start were running")
+            found.append(f"{len(foreign)} thread(s) the kernel did not start ran during it")
         if before[0] is not None and after[0] is not None and \
                 after[0][0] - before[0][0] > after[0][1] - before[0][1]:
             found.append("it started a thread")
         events = sorted(set(self._events[before[1]:after[1]]))
         if events:
             found.append(f"it started a process ({', '.join(events[:3])})")
-        if isinstance(before[3], frozenset) and isinstance(after[3], frozenset):
-            children = len((before[3] | after[3]) - self.children)
-        else:
-            children = int(bool(before[3]) or bool(after[3]))
+        children = [pid for pid in (before[3] | after[3]) - self.children
+                    if not _idle(before[6].get(pid), after[6].get(pid))]
         if children:
-            found.append(f"{children} child process(es) of the kernel were running")
+            found.append(f"{len(children)} child process(es) of the kernel ran during it")
         elif after[2] > before[2]:
             found.append("a child process ran and ended during the call")
         return found
+
+
+def _idle(before, after) -> bool:
+    """Whether a thread or process was not scheduled between two readings (None: unknown)."""
+    return before is not None and before == after
+
+
+def _schedule_count(path: str) -> int | None:
+    """How many times the task of ``path`` (a ``/proc/.../schedstat``) was scheduled."""
+    try:
+        with open(path, encoding="ascii") as handle:
+            return int(handle.read().split()[2])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _thread_runs(ident: int) -> int | None:
+    """How many times the Python thread ``ident`` was scheduled so far (None: unknown)."""
+    import threading
+
+    thread = threading._active.get(ident)  # noqa: SLF001 - ident -> native id
+    native = getattr(thread, "native_id", None)
+    if not isinstance(native, int):
+        return None
+    return _schedule_count(f"/proc/self/task/{native}/schedstat")
+
+
+def _process_runs(pid: int) -> int | None:
+    """How many times the threads of process ``pid`` were scheduled so far (None: unknown)."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    counts = [_schedule_count(f"/proc/{pid}/task/{task}/schedstat") for task in tasks]
+    return None if not counts or None in counts else sum(counts)
 
 
 def _thread_ident() -> int:
@@ -575,7 +619,7 @@ class CodePolicy:
             switched.append(f"the grader's record of what runs was paused {pauses - callbacks} "
                             "time(s) outside the judge's own calls")
         if switched:
-            return "; ".join(switched[:3]) + " (what it ran cannot be told)"
+            return "; ".join(switched[:3]) + UNSEEN
         for entry in report.get("package") or []:
             if isinstance(entry, str):
                 module, _, qualname = entry[:300].partition(":")

@@ -174,7 +174,7 @@ def kernel():
 @pytest.fixture(scope="module")
 def busy_kernel():
     """A kernel where an earlier cell started a serving thread and child process (and a
-    pool whose worker, once started, stays)."""
+    pool whose worker, once started, stays): idle between calls."""
     km, kc, channel, names = _kernel(STUDENT_CODE, EARLIER_CODE)
     yield channel, names
     channel.close()
@@ -221,9 +221,9 @@ def test_a_call_beside_a_thread_or_child_of_an_earlier_cell_earns_nothing(busy_k
     channel.start_cell()
     with pytest.raises(PackageCodeError, match=EARLIER[name] + r".*cannot be told"):
         ns[name](np.array([0.0, 1.0]))
-    # any call while they live: the honest function is as much in their company
-    with pytest.raises(PackageCodeError, match="cannot be told"):
-        ns["honest"](np.array([0.0]))
+    # while they wait for work, idle, an honest call beside them is graded as usual (an
+    # honest notebook may leave a thread pool or joblib's workers from a demo cell)
+    assert np.allclose(ns["honest"](np.array([0.0])), [0.5])
 
 
 def test_a_later_start_does_not_move_the_kernels_own_threads(busy_kernel):
