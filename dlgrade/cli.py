@@ -380,6 +380,8 @@ def roster_import(ctx, file, delimiter, assignment, db):
     total = len(res["added"]) + len(res["updated"])
     click.echo(f"roster: {len(res['added'])} added, {len(res['changed'])} changed, "
                f"{len(res['unchanged'])} unchanged ({total} students in {file})")
+    for note in res["notes"]:
+        click.echo(f"  changed: {note}")
     if res["missing"]:
         click.echo(f"  not in {Path(file).name}: {', '.join(res['missing'])} (kept in the "
                    "gradebook with their grades and exported as before; a roster import "
