@@ -436,11 +436,15 @@ def export(ctx, assignment, fmt, dest, column, db):
     if column and not lms.get(fmt).grade_column:  # a mistake in the command line itself
         raise click.UsageError("column: only for --format " + " or ".join(
             n for n, s in lms.REGISTRY.items() if s.grade_column))
+
+    def warn(line: str) -> None:  # on stderr, so that `-o -` keeps stdout the file alone
+        click.echo(f"warning: {line}", err=True)
+
     if dest == "-":  # the file only, so that it can be piped (nothing else on stdout)
         with tempfile.TemporaryDirectory() as tmp:
             try:
                 path = do_export(course, assignment, fmt, Path(tmp) / f"{fmt}_grades.csv",
-                                 column=column)
+                                 column=column, warn=warn)
             except ValueError as exc:
                 raise DataError(exc) from None
             out = click.get_binary_stream("stdout")
@@ -449,7 +453,7 @@ def export(ctx, assignment, fmt, dest, column, db):
         return
     dest = dest or str(course.output_dir(assignment) / f"{fmt}_grades.csv")
     try:
-        path = do_export(course, assignment, fmt, dest, column=column)
+        path = do_export(course, assignment, fmt, dest, column=column, warn=warn)
     except ValueError as exc:
         raise DataError(exc) from None
     click.echo(f"{assignment}: {fmt} grades -> {path}")

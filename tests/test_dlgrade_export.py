@@ -96,3 +96,29 @@ def test_what_cannot_be_exported_is_named_and_nothing_is_written(course, tmp_pat
     with pytest.raises(ValueError, match="format: got 'xls'"):
         export(course, "a1", "xls", dest)
     assert not dest.exists()
+
+
+def test_canvas_export_warns_that_scores_waiting_for_a_hand_grade_are_provisional(
+        course, tmp_path):
+    from tests.submissions.crafted import dlcourse
+
+    write_status(course, "a1", {"student": "ann", "assignment": "a1",
+                                "status": "needs manual grading", "reason": "", "score": 3.0,
+                                "max_score": 4.0, "cells": {"test_f": [3.0, 4.0]}})
+    with course.gradebook() as gb:  # a part waits for a hand grade
+        gb.find_grade("test_f", "nb", "a1", "ann").needs_manual_grade = True
+        gb.db.commit()
+    lines = []
+    export(course, "a1", "canvas", tmp_path / "canvas.csv", warn=lines.append)
+    assert lines == ["1 student still needs manual grading (ann): their canvas scores are "
+                     "provisional, the automatic part only (canvas has no feedback column "
+                     "to say so); grade the written answers (`dlcourse mark` or formgrader) "
+                     "and export again, or leave those cells out of the upload"]
+    lines.clear()  # Moodle's feedback column says "provisional" itself
+    export(course, "a1", "moodle", tmp_path / "moodle.csv", warn=lines.append)
+    assert lines == []
+    # the command line: the warning on stderr, stdout the file alone with `-o -`
+    proc = dlcourse("export", "a1", "--format", "canvas", "-o", "-", cwd=course.root)
+    assert proc.returncode == 0
+    assert proc.stderr.startswith("warning: 1 student still needs manual grading (ann)")
+    assert proc.stdout.startswith("Student,ID,SIS User ID")

@@ -51,6 +51,7 @@ class Moodle(Lms):
                "worksheet.csv --assignment NAME`, to match by participant id)")
     export_help = "Moodle grade import CSV"
     grade_column = True
+    feedback_column = True
     name_rank = 10  # its "_assign" marker is the most specific: tried before Canvas's
 
     def fits_roster(self, keys):
