@@ -66,6 +66,10 @@ def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None)
         submitted = set(course.students(assignment))
         blank, notes = [], {}
         for r in rows:
+            if r.get("status") == "not collected":  # files found, none copied: not a 0
+                blank.append(r["student"])
+                notes[r["student"]] = "not collected: " + (r.get("reason") or "")
+                continue
             if r["student"] not in submitted:
                 continue
             status = r.get("status", "pending")
