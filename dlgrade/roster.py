@@ -11,8 +11,9 @@ Every row is checked before anything is written: one bad row (missing id, duplic
 LMS id, bad email) raises ``ValueError`` naming its line, and the gradebook stays as it was;
 so does an LMS id the gradebook already gives another student (a roster exported with
 another login column would otherwise add everyone twice).
-Importing again updates the students (``Gradebook.update_or_create_student``), never
-duplicates them.
+Importing again updates the students, never duplicates them: a row is the gradebook student
+with its id, else the one with its email address (compared without letter case; a Moodle ID
+number changed or filled in is recorded for the export, and the student keeps the id).
 """
 
 from __future__ import annotations

@@ -240,6 +240,10 @@ class _Here:
     output_root = "grading"
 
 
+#: the course folder as seen from `nbgrader export` (the Moodle export reads it too)
+COURSE_FOLDER = _Here()
+
+
 def __getattr__(name: str):
     # `nbgrader export --exporter=dlgrade.lms.canvas.CanvasExportPlugin` looks the class up here
     if name == "CanvasExportPlugin":

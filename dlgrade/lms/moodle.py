@@ -17,7 +17,8 @@ all submissions" folder names, and its grade import CSV as an export.
 * Export: :class:`MoodleExportPlugin` (built on first use, so importing this module loads no
   nbgrader), a CSV for Moodle's Grades > Import > CSV file: ``Email address, ID number,
   <assignment>, Feedback``. The ID number is written only where the roster had one (not
-  for a student whose id is the email address); on import, map ``Email address`` to the
+  for a student whose id is the email address); a number a later roster import changed or
+  filled in is the recorded one (``roster_lms.json``: the student keeps the id); on import, map ``Email address`` to the
   user (or ``ID number`` when every student has one) and the grade column to the grade
   item.
 """
@@ -33,6 +34,7 @@ from pathlib import Path
 from traitlets import Dict, List, Unicode
 
 from .base import Lms, LmsName, format_score, gradebook_rows
+from .canvas import COURSE_FOLDER, read_lms_fields
 
 # <Full Name>_<participant id>_assignsubmission_<plugin>_[<file>]
 NAME = re.compile(r"^(?P<name>.+?)_(?P<uid>\d+)_assign(submission|feedback)_\w+?_(?P<file>.*)$")
@@ -97,7 +99,6 @@ class Moodle(Lms):
         return _plugin()
 
     def export_options(self, course):
-        from .canvas import read_lms_fields
         return {"lms": read_lms_fields(course)}
 
 
@@ -167,8 +168,7 @@ def _plugin():
             if self.lms:
                 lms = dict(self.lms)
             else:  # `nbgrader export` runs in the course folder: grading/ holds the fields
-                from .canvas import _Here, read_lms_fields
-                lms = read_lms_fields(_Here())
+                lms = read_lms_fields(COURSE_FOLDER)
             names = sorted({a.name for _, a, *_ in rows})
             if len(names) != 1:
                 raise ValueError(f"assignment: Moodle imports one grade item at a time; got "
