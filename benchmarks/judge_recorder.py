@@ -11,8 +11,9 @@ run (times are printed, never asserted), for three kinds of graded functions:
 * ``fit_mlp_classifier``: exercise 06's solution, scikit-learn training (library code).
 
 The recorder's report (fingerprints of the student's code objects) is included in the timed
-part. The whole test cell also pays the kernel round trip, which this leaves out, so the
-ratios are an upper bound for a judged test cell.
+part, and so is its watch of other threads and processes (issue 21 review finding 3), whose
+share of a recorded call is printed last. The whole test cell also pays the kernel round
+trip, which this leaves out, so the ratios are an upper bound for a judged test cell.
 
 Usage::
 
@@ -92,6 +93,23 @@ def main() -> None:
         plain_s, recorded_s = _medians(call, recorded, repeat)
         print(f"  {label:26s} plain {plain_s * 1e3:8.2f} ms   recorded {recorded_s * 1e3:8.2f} ms"
               f"   ratio {recorded_s / plain_s:5.2f}x")
+    # the part of each recorded call that watches other threads and processes (two
+    # snapshots and their comparison), against a recorded call of the sigmoid, same run
+    from dlgrade.judge_code import _watch
+
+    watch = _watch()
+
+    def watched():
+        watch.findings(watch.snapshot(), watch.snapshot())
+
+    def recorded_sigmoid():
+        with Recorder(skip=skip) as recorder:
+            sigmoid(t)
+        recorder.report()
+
+    watch_s, sigmoid_s = _medians(watched, recorded_sigmoid, max(repeat, 30))
+    print(f"  thread/process watch per call {watch_s * 1e3:.3f} ms, "
+          f"{watch_s / sigmoid_s:.0%} of a recorded sigmoid call (which includes it)")
 
 
 if __name__ == "__main__":

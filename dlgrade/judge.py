@@ -205,6 +205,14 @@ class Channel:
         self.cell_seconds = 0.0
         #: Whether a call ran past the cell's budget since the judge last looked.
         self.timed_out = False
+        #: Calls back into the judge that the last request served itself (nested excluded)
+        self.last_callbacks = 0
+
+    def start(self) -> None:
+        """Before any cell of the notebook runs: the agent takes the kernel's own threads
+        (those alive now) as the ones a judged call may see besides its own
+        (:func:`dlgrade.judge_code.watch_start`)."""
+        self._checked(self._request({"op": "start"}))
 
     def start_cell(self) -> None:
         """A new test cell: the student's code gets ``timeout`` seconds in all for its calls,
@@ -296,11 +304,12 @@ class Channel:
         """Wait for the reply to ``msg_id`` (or, inside a callback, the agent's next answer),
         serving the callbacks the student's code makes meanwhile; the time waited, less the
         callbacks', counts against the cell's budget (:meth:`start_cell`)."""
-        clock = {"start": time.monotonic(), "judge": 0.0}
+        clock = {"start": time.monotonic(), "judge": 0.0, "callbacks": 0}
         try:
             return self._wait(msg_id, clock)
         finally:
             self.cell_seconds += max(0.0, _student_seconds(clock))
+            self.last_callbacks = clock["callbacks"]
 
     def _wait(self, msg_id, clock):
         poller = zmq.Poller()
@@ -320,6 +329,7 @@ class Channel:
                 if message.get("k") == "ret" and msg_id is None:
                     return message
                 if message.get("k") == "cb":
+                    clock["callbacks"] += 1
                     t0 = time.monotonic()
                     answer = self._run_callback(message)  # may serve nested requests
                     clock["judge"] += time.monotonic() - t0  # not the student's time
@@ -415,11 +425,11 @@ class Channel:
         finally:
             if in_place:
                 self._live.pop()
-        self._vet(tag, reply.get("ran"))
+        self._vet(tag, reply.get("ran"), self.last_callbacks)
         return self._result(reply, list(args), kwargs if in_place else None,
                             in_place=in_place)
 
-    def _vet(self, tag: dict, ran) -> None:
+    def _vet(self, tag: dict, ran, callbacks: int | None = None) -> None:
         """Fail the call if it ran the package's implementation; warn if it hid warnings."""
         if self.code_policy is None:
             return
@@ -429,7 +439,7 @@ class Channel:
             warnings.warn_explicit(f"{name} switched warnings off while it ran ({hidden}), so "
                                    "an overflow could not be seen", SilencedWarning,
                                    "<student's code>", 0)
-        how = self.code_policy.package_use(ran)
+        how = self.code_policy.package_use(ran, callbacks)
         if how:
             self.package_users[tag.get("id")] = how
             raise PackageCodeError(
@@ -645,6 +655,15 @@ class JudgedExecute(Execute):
 
     def preprocess_cell(self, cell, resources, index):
         self._timed_out = False
+        if self.judge and self._channel is None:
+            # before the notebook's first cell: the kernel's own threads, seen before any of
+            # the student's code could start one (dlgrade.judge_code._Watch); if this fails,
+            # the agent takes them at its first call (the judged calls report their own error)
+            try:
+                self._open_channel().start()
+            except JudgeError as error:
+                self.log.warning("the judge could not take the kernel's own threads before "
+                                 "the first cell: %s", error)
         if not (self.judge and is_test_cell(cell) and cell.source.strip()):
             try:
                 result = super().preprocess_cell(cell, resources, index)

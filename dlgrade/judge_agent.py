@@ -22,6 +22,9 @@ Requests (JSON):
 * ``{"op": "silences", "obj": ref}``: whether the function (or a helper it calls) switches
   warnings off (``np.errstate``, ``warnings.catch_warnings``, ...).
 * ``{"op": "getattr", "obj": ref, "name": str}``: an attribute of a referenced object.
+* ``{"op": "start"}``: sent once before the notebook's first cell; the threads and child
+  processes alive now are the kernel's own (:func:`dlgrade.judge_code.watch_start`), any
+  other one alive or started during a call makes that call's record untrustworthy.
 
 A judge-side function passed as an argument becomes a function here that asks the judge over
 the kernel's stdin channel (``input_request``) and waits for the answer; while waiting it also
@@ -38,7 +41,7 @@ import warnings
 
 import numpy as np
 
-from dlgrade.judge_code import _ACTIVE, Recorder, _library_roots
+from dlgrade.judge_code import _ACTIVE, Recorder, _library_roots, watch_start
 from dlgrade.judge_wire import WireError, decode, dumps, encode, loads
 
 #: The grader's own code in this kernel (this agent, the wire format, the recorder): its
@@ -281,6 +284,8 @@ def _serve(request):
                               if isinstance(name, str) and name in namespace}}
         if op == "call":
             return _call(request)
+        if op == "start":
+            return {"ok": _send(watch_start())}
         if op == "origin":
             return {"ok": _send(_origin(decode(request["obj"], _resolve)))}
         if op == "silences":

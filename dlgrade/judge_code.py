@@ -36,7 +36,7 @@ import sysconfig
 import types
 import warnings
 
-__all__ = ["CodePolicy", "Recorder", "fingerprint", "package_fingerprints"]
+__all__ = ["CodePolicy", "Recorder", "fingerprint", "package_fingerprints", "watch_start"]
 
 #: At most this many code objects are reported per call (a student cannot flood the judge).
 MAX_REPORTED = 300
@@ -99,6 +99,21 @@ def _units(text: str, filename: str, flag_variants: bool = True):
 def _fingerprints_of_text(text: str, filename: str) -> set[str]:
     """Fingerprints of every function (and class body, lambda, comprehension) in ``text``."""
     return {fingerprint(code) for code in _units(text, filename)}
+
+
+#: Bytes of bytecode from which a function is too long to be written the same way twice
+#: by chance (the course's solutions share comprehensions and helpers of up to 100 bytes
+#: with the package; its documented functions are told apart by their docstrings anyway)
+SUBSTANTIAL_BYTES = 200
+
+
+def _substantial(code: types.CodeType) -> bool:
+    """Whether a code object equal to a package function's can only be a copy of it: it
+    carries a docstring (the package's, word for word) or much bytecode."""
+    documented = code.co_consts[:1] != () and isinstance(code.co_consts[0], str) and \
+        code.co_name not in ("<module>", "<lambda>", "<listcomp>", "<genexpr>",
+                             "<dictcomp>", "<setcomp>")
+    return documented or len(code.co_code) >= SUBSTANTIAL_BYTES
 
 
 _PACKAGE_TABLE: dict[str, tuple[str, dict[str, str]]] = {}
@@ -178,8 +193,195 @@ _SWITCHES = frozenset({"<built-in method sys.setprofile>", "<built-in method sys
                        "<method 'enable' of '_lsprof.Profiler' objects>",
                        "<method 'clear' of '_lsprof.Profiler' objects>",
                        "<built-in method _thread.start_new_thread>"})
+_DISABLE = "<method 'disable' of '_lsprof.Profiler' objects>"
 #: The recorders running now (a callback into the judge pauses the innermost).
 _ACTIVE: list = []
+
+#: Audit events (:func:`sys.addaudithook`) of a process starting another program or a copy
+#: of itself. ``multiprocessing``'s spawn and forkserver start theirs without an event; the
+#: children they leave and the CPU time of children reaped are checked too (:class:`_Watch`).
+_PROCESS_EVENTS = frozenset({"os.fork", "os.forkpty", "os.posix_spawn", "os.spawn",
+                             "os.system", "os.exec", "subprocess.Popen", "pty.spawn"})
+
+
+def _thread_stamp_function():
+    """A function returning a number that grows by one with every Python thread state the
+    interpreter creates (``PyThreadState_GetID`` of a state made and dropped at once), or
+    None where the C API cannot be reached. A thread that runs Python code has a thread state,
+    however it was started (``threading``, ``_thread`` called from C, a ``ctypes`` callback
+    on a native thread), so two stamps tell whether any such thread started in between."""
+    try:
+        import ctypes
+
+        api = ctypes.pythonapi
+        api.PyInterpreterState_Get.restype = ctypes.c_void_p
+        api.PyThreadState_New.restype = ctypes.c_void_p
+        api.PyThreadState_New.argtypes = [ctypes.c_void_p]
+        api.PyThreadState_GetID.restype = ctypes.c_uint64
+        api.PyThreadState_GetID.argtypes = [ctypes.c_void_p]
+        api.PyThreadState_Clear.argtypes = [ctypes.c_void_p]
+        api.PyThreadState_Delete.argtypes = [ctypes.c_void_p]
+        interpreter = api.PyInterpreterState_Get()
+    except (ImportError, AttributeError, OSError):
+        return None
+
+    def stamp() -> int:
+        state = api.PyThreadState_New(interpreter)
+        try:
+            return int(api.PyThreadState_GetID(state))
+        finally:
+            api.PyThreadState_Clear(state)
+            api.PyThreadState_Delete(state)
+
+    try:
+        stamp()
+    except Exception:  # noqa: BLE001 - an interpreter without the API: the other checks stay
+        return None
+    return stamp
+
+
+def _children() -> frozenset[int]:
+    """Process ids of this process's children alive (or not yet reaped) now."""
+    found: set[int] = set()
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return frozenset()
+    for task in tasks:
+        try:
+            with open(f"/proc/self/task/{task}/children", encoding="ascii") as handle:
+                found.update(int(pid) for pid in handle.read().split())
+        except (OSError, ValueError):
+            continue
+    return frozenset(found)
+
+
+def _has_children() -> bool:
+    """Whether this process has a child (alive or not yet reaped), in one system call: the
+    wait leaves every child as it is (``WNOWAIT``, ``WNOHANG``)."""
+    try:
+        os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return False
+    except (OSError, AttributeError):  # no waitid here: read the children from /proc
+        return bool(_children())
+    return True
+
+
+class _Watch:
+    """Threads and processes besides the judged call's own thread (kernel side).
+
+    The C profiler records the thread that calls the student's function only; code run by
+    another thread or process is out of its sight. So a call during which a thread the
+    kernel did not start was alive (at its start or end), any Python thread was started (from
+    any frame, the standard library's included), a child process was started, alive, or
+    reaped after using CPU time, is reported: what those ran cannot be told. The kernel's own
+    threads are the ones alive when the judge started watching, before any cell of the
+    notebook ran (:func:`watch_start`).
+    """
+
+    def __init__(self):
+        self.baseline = frozenset(sys._current_frames())
+        self.children = _children()
+        self.started = False
+        self._events: list[str] = []
+        self._stamp = _thread_stamp_function()
+        self._stamps = 0
+        events = self._events
+
+        def audit(event, args, _wanted=_PROCESS_EVENTS, _events=events):
+            if event in _wanted and len(_events) < 1_000_000:
+                _events.append(event)
+
+        sys.addaudithook(audit)  # stays for the kernel's life: an audit hook cannot be removed
+
+    def snapshot(self):
+        times = os.times()
+        stamp = None
+        if self._stamp is not None:
+            # the stamps themselves make thread states: count them, so that the calls
+            # nested in a callback (each with its snapshots) are not taken for threads
+            stamp = (self._stamp(), self._stamps)
+            self._stamps += 1
+        # the kernel's own children (rare) are told apart by process id, read from /proc
+        # (slow); without any, one system call says whether there is a child at all
+        children = _children() if self.children else _has_children()
+        return (stamp, len(self._events), times.children_user + times.children_system,
+                children, frozenset(sys._current_frames()))
+
+    def findings(self, before, after) -> list[str]:
+        here = _thread_ident()
+        found = []
+        foreign = (before[4] | after[4]) - self.baseline - {here}
+        if foreign:
+            found.append(f"{len(foreign)} thread(s) the kernel did not start were running")
+        if before[0] is not None and after[0] is not None and \
+                after[0][0] - before[0][0] > after[0][1] - before[0][1]:
+            found.append("it started a thread")
+        events = sorted(set(self._events[before[1]:after[1]]))
+        if events:
+            found.append(f"it started a process ({', '.join(events[:3])})")
+        if isinstance(before[3], frozenset) and isinstance(after[3], frozenset):
+            children = len((before[3] | after[3]) - self.children)
+        else:
+            children = int(bool(before[3]) or bool(after[3]))
+        if children:
+            found.append(f"{children} child process(es) of the kernel were running")
+        elif after[2] > before[2]:
+            found.append("a child process ran and ended during the call")
+        return found
+
+
+def _thread_ident() -> int:
+    import _thread
+
+    return _thread.get_ident()
+
+
+_WATCH: list = []
+
+
+def _watch() -> _Watch:
+    if not _WATCH:
+        _WATCH.append(_Watch())
+    return _WATCH[0]
+
+
+def watch_start() -> bool:
+    """Take the kernel's own threads as they are now, once per kernel (the judge asks before
+    the notebook's first cell runs); a later call changes nothing. Whether this call did."""
+    watch = _watch()
+    if watch.started:
+        return False
+    _start_library_threads()
+    watch.baseline = frozenset(sys._current_frames())
+    watch.children = _children()
+    watch.started = True
+    return True
+
+
+def _start_library_threads() -> None:
+    """Start now the helper threads the kernel's own libraries would start at some later
+    moment: pyzmq's garbage collector (started on the first large message sent without a
+    copy, which a judged call that shows a big picture could be)."""
+    try:
+        from zmq.utils.garbage import gc as zmq_garbage
+    except ImportError:
+        return
+    try:
+        if not zmq_garbage.is_alive():
+            zmq_garbage.start()
+    except Exception:  # noqa: BLE001 - without it the thread starts later, as it would anyway
+        pass
+
+
+def _quiet_libraries() -> None:
+    """Keep libraries from starting helper threads of their own during a judged call: tqdm's
+    monitor thread (it only checks for stalled progress bars) would count as another thread."""
+    tqdm = sys.modules.get("tqdm.std")
+    cls = getattr(tqdm, "tqdm", None)
+    if isinstance(cls, type) and getattr(cls, "monitor_interval", 0):
+        cls.monitor_interval = 0
 
 
 class Recorder:
@@ -218,6 +420,10 @@ class Recorder:
         self.skip = tuple(os.path.realpath(folder) + os.sep for folder in skip)
         self._profiler = None
         self._state_before = None
+        self._watch_before = None
+        #: times the profiler was disabled during the call, this recorder's own end excluded
+        #: (the judge compares it with the callbacks it served: each pauses once)
+        self.pauses = 0
 
     def _library(self, filename: str) -> bool:
         if not filename:
@@ -256,6 +462,8 @@ class Recorder:
         import _lsprof
 
         self._state_before = self._state()
+        _quiet_libraries()
+        self._watch_before = _watch().snapshot()
         self._profiler = _lsprof.Profiler()
         _ACTIVE.append(self)
         self._profiler.enable()
@@ -281,20 +489,28 @@ class Recorder:
         still = sys.getprofile()
         self._profiler.disable()
         _ACTIVE.remove(self)
+        watch = _watch()
+        self.switched += watch.findings(self._watch_before, watch.snapshot())
         if still is not self._profiler:
             self.switched.append("it switched the grader's record of what runs off")
         for entry in self._profiler.getstats():
             caller = entry.code
             if not isinstance(caller, types.CodeType):
+                if caller == _DISABLE:  # every disable, from any frame (this one's end too)
+                    self.pauses = max(0, int(entry.callcount) - 1)
                 continue
             self.codes[id(caller)] = caller
-            if self._kind(caller) in ("grader", "library"):
-                continue
+            kind = self._kind(caller)
             for sub in entry.calls or ():
-                label = self._silencer_codes.get(sub.code)
-                if label is not None:
-                    self.silenced.append(f"it entered {label}")
-                elif isinstance(sub.code, str) and sub.code in _SWITCHES:
+                if not isinstance(sub.code, str):
+                    if kind not in ("grader", "library"):
+                        label = self._silencer_codes.get(sub.code)
+                        if label is not None:
+                            self.silenced.append(f"it entered {label}")
+                elif sub.code == "<built-in method _thread.start_new_thread>":
+                    # from any frame: threading.py starts the thread a student asked for
+                    self.switched.append("it started a thread")
+                elif sub.code in _SWITCHES and kind not in ("grader", "library"):
                     self.switched.append(f"it called {sub.code.strip('<>')}")
         self._profiler = None
         return False
@@ -319,7 +535,7 @@ class Recorder:
         package.sort(key=lambda entry: (entry.rpartition(":")[2].startswith("_"), entry))
         return {"package": package[:MAX_REPORTED], "other": other[:MAX_REPORTED],
                 "silenced": sorted(set(self.silenced))[:20],
-                "switched": sorted(set(self.switched))[:20]}
+                "switched": sorted(set(self.switched))[:20], "pauses": self.pauses}
 
 
 # --------------------------------------------------------------------------- judge side
@@ -335,15 +551,29 @@ class CodePolicy:
 
     def __init__(self, submitted: list[str]):
         self.own: set[str] = set()
+        #: fingerprints of the submitted code that could only be a copy if the package has
+        #: the same (:func:`_substantial`): checked against the package's table when run
+        self.substantial: set[str] = set()
         for number, text in enumerate(submitted):
-            self.own |= _fingerprints_of_text(text, f"<submitted {number}>")
+            for code in _units(text, f"<submitted {number}>"):
+                digest = fingerprint(code)
+                self.own.add(digest)
+                if _substantial(code):
+                    self.substantial.add(digest)
 
-    def package_use(self, report) -> str | None:
+    def package_use(self, report, callbacks: int | None = None) -> str | None:
         """How the call ran the package's implementation (text), or None. A call that
-        switched the record off counts: what it ran is unknown."""
+        switched the record off counts: what it ran is unknown; so does one during which
+        other threads or processes ran, and one whose record was paused more often than the
+        judge's ``callbacks`` (the calls back into the judge it served during this call, each
+        paused once by the agent) explain."""
         if not isinstance(report, dict):
             return None
         switched = [str(e)[:200] for e in report.get("switched") or [] if isinstance(e, str)]
+        pauses = report.get("pauses")
+        if callbacks is not None and type(pauses) is int and pauses > callbacks:
+            switched.append(f"the grader's record of what runs was paused {pauses - callbacks} "
+                            "time(s) outside the judge's own calls")
         if switched:
             return "; ".join(switched[:3]) + " (what it ran cannot be told)"
         for entry in report.get("package") or []:
@@ -354,17 +584,23 @@ class CodePolicy:
                 return f"{dotted}.{qualname} ran during the call"
         # code the submitted text does not define (exec'd, generated): only then is the
         # package's table needed, so an honest submission never pays for building it
-        unexplained = [entry for entry in report.get("other") or []
-                       if isinstance(entry, list) and len(entry) == 2 and
-                       isinstance(entry[0], str) and entry[0] not in self.own]
-        if unexplained:
+        entries = [entry for entry in report.get("other") or []
+                   if isinstance(entry, list) and len(entry) == 2 and
+                   isinstance(entry[0], str)]
+        unexplained = [entry for entry in entries if entry[0] not in self.own]
+        # the package's own functions handed in as submitted text (a .py file beside the
+        # notebook, or pasted into a cell, docstring included): not the student's own work
+        handed_in = [entry for entry in entries if entry[0] in self.substantial]
+        if unexplained or handed_in:
             table = package_fingerprints()
-            hits = sorted((table[digest], name) for digest, name in unexplained
-                          if digest in table)
-            hits.sort(key=lambda hit: hit[0].rpartition(".")[2].startswith("_"))
-            for found, name in hits[:1]:
-                return (f"it ran a copy of {found} that the submitted text does not define "
-                        f"(`{str(name)[:100]}`)")
+            for group, how in ((unexplained, "that the submitted text does not define"),
+                               (handed_in, "handed in as the student's own text (the same "
+                                           "code, docstring included)")):
+                hits = sorted((table[digest], name) for digest, name in group
+                              if digest in table)
+                hits.sort(key=lambda hit: hit[0].rpartition(".")[2].startswith("_"))
+                for found, name in hits[:1]:
+                    return f"it ran a copy of {found} {how} (`{str(name)[:100]}`)"
         return None
 
     def silencing(self, report) -> str | None:

@@ -26,6 +26,8 @@ DANGEROUS_MODULES = {
     "unittest.mock": "patches functions the tests use",
     "mock": "patches functions the tests use",
     "inspect": "can inspect and rewrite the calling test",
+    "dlgrade": "is the grader itself (its record of what runs among it)",
+    "ipykernel": "reaches the kernel's own threads and channels",
 }
 #: Calls that run code the scan cannot see.
 DYNAMIC_CALLS = {"exec", "eval", "compile", "__import__", "setattr", "delattr", "globals", "vars",

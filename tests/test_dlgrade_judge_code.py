@@ -178,21 +178,37 @@ def test_the_naive_formula_still_warns_by_itself(kernel):
     assert not any("switched warnings off" in str(w.message) for w in caught)
 
 
-def test_a_short_answer_that_equals_the_package_text_is_the_students_own():
-    """Code the submission defines is never a copy, even if it compiles like the package's:
-    the fingerprint match counts only for code that the submitted text does not define."""
+def test_a_short_answer_that_equals_a_package_helper_is_the_students_own():
+    """Code the submission defines is not a copy when it compiles like one of the package's
+    short undocumented helpers (a correct answer may): the fingerprint match counts for code
+    the submitted text does not define, and for submitted code that can only be a copy."""
+    from dlcourse import activations
+
+    helper = "def _out(values):\n    return values[()] if values.ndim == 0 else values\n"
+    digest = fingerprint(compile(helper, "<cell>", "exec").co_consts[0])
+    # the package's _out, docstring left out: the same bytecode as the student's helper
+    plain = compile("def f(values):\n    return values[()] if values.ndim == 0 else values\n",
+                    "<x>", "exec").co_consts[0]
+    assert fingerprint(plain) == digest
+    assert CodePolicy([helper]).package_use({"other": [[digest, "_out"]]}) is None
+    assert activations._out.__doc__  # the package's own _out is documented: a different code
+
+
+def test_the_packages_documented_function_handed_in_as_text_is_a_copy():
+    """Issue 21 hostile review, finding 3c: the package's file handed in beside the notebook
+    (or its function pasted into a cell) is the package's code, docstring and all, not the
+    student's own text."""
     import inspect
 
     from dlcourse import activations
 
     text = inspect.getsource(activations.sigmoid)
-    policy = CodePolicy([text])
-    # the function compiled alone, as IPython compiles a cell's statements
     digest = fingerprint(compile(text, "<cell>", "exec").co_consts[0])
     assert package_fingerprints()[digest] == "dlcourse.activations.sigmoid"
-    assert policy.package_use({"other": [[digest, "sigmoid"]]}) is None
-    assert "a copy of dlcourse.activations.sigmoid" in \
-        CodePolicy(["def sigmoid(t):\n    return t\n"]).package_use(
+    assert "a copy of dlcourse.activations.sigmoid handed in as the student's own text" in \
+        CodePolicy([text]).package_use({"other": [[digest, "sigmoid"]]})
+    assert "a copy of dlcourse.activations.sigmoid that the submitted text does not define" \
+        in CodePolicy(["def sigmoid(t):\n    return t\n"]).package_use(
             {"other": [[digest, "sigmoid"]]})
 
 
@@ -217,7 +233,8 @@ def test_the_students_own_functions_are_recognised_as_the_submitted_text(kernel)
     seen = []
     policy = channel.code_policy
     original = policy.package_use
-    policy.package_use = lambda report: seen.append(report) or original(report)
+    policy.package_use = lambda report, callbacks=None: \
+        seen.append(report) or original(report, callbacks)
     try:
         ns["honest"](np.array([1.0]))
         ns["fits_sklearn"](np.array([[0.0], [1.0]]), np.array([0, 1]))

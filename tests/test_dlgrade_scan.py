@@ -53,6 +53,11 @@ def test_scan_leaves_honest_code_alone(tmp_path):
     ("import sys\nsys.modules['numpy'] = None", "dynamic", "sys.modules"),
     ("exec('np.isclose = 1')", "dynamic", "exec"),
     ("import ctypes", "dynamic", "ctypes"),
+    # issue 21 review finding 3: the student paused the grader's recorder
+    ("from dlgrade.judge_code import _ACTIVE\n_ACTIVE[-1].pause()", "dynamic",
+     "dlgrade.judge_code._ACTIVE"),
+    ("import dlgrade.judge_agent as agent", "dynamic", "the grader itself"),
+    ("from ipykernel.kernelapp import IPKernelApp", "dynamic", "the kernel's own threads"),
     ("from unittest import mock", "dynamic", "mock"),
     ("globals().update(abs=len)", "dynamic", "globals"),
     ("from dlcourse.activations import sigmoid", "reference", "dlcourse.activations.sigmoid"),

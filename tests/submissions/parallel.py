@@ -26,6 +26,8 @@ GROUPED_MODULES = {
     "tests/test_feedback_sanitised.py": "pages: graded feedback pages (opened in Chromium)",
     "tests/test_judge_values.py": "autograded: an nbgrader autograde with the judge",
     "tests/test_kernel_bounds.py": "graded, autograded: the hostile batch through both paths",
+    "tests/test_judge_ownwork_concurrency.py": "autograded: an nbgrader autograde of 15 "
+                                               "hostile 02 notebooks",
 }
 
 
