@@ -155,7 +155,7 @@ def parse_roster(text: str, source: str = "roster",
         raise ValueError(f"roster: {source} is empty; expected a header row") from None
     system = detect_lms(header)
     keys = [column_key(h) for h in header]
-    students, seen, seen_lms, seen_participants = [], {}, {}, {}
+    students, seen, seen_lms, seen_participants, seen_emails = [], {}, {}, {}, {}
     for cells in reader:
         line = reader.line_num
         if not any(c.strip() for c in cells):
@@ -186,6 +186,11 @@ def parse_roster(text: str, source: str = "roster",
                                  "such as formgrader's print names as they are)")
         if row["email"] and not EMAIL.match(row["email"]):
             raise ValueError(f"{where}: email {row['email']!r} is not an email address")
+        address = row["email"].casefold()
+        if address and address in seen_emails:
+            raise ValueError(f"{where}: email {row['email']!r} already on line "
+                             f"{seen_emails[address]} (letter case aside): one address, two "
+                             "students; expected one row per person")
         lms_id = row["lms_user_id"]
         if lms_id and lms_id in seen_lms:
             raise ValueError(f"{where}: LMS user id {lms_id!r} already on line "
@@ -199,6 +204,8 @@ def parse_roster(text: str, source: str = "roster",
                              f"{seen_participants[participant]} (one participant, two "
                              "students)")
         seen[row["id"]] = line
+        if address:
+            seen_emails[address] = line
         if lms_id:
             seen_lms[lms_id] = line
         if participant:

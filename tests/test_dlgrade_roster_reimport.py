@@ -106,9 +106,10 @@ def test_a_new_id_for_a_known_address_is_refused_where_no_id_number_can_be_kept(
                                          r"'4711' in the id column .*Nothing was imported"):
         import_roster(course, plain)
     assert _ids(course) == ["4711", "Anna.Schmidt@uni.example", "zoe@uni.example"]
-    # two rows that are one gradebook student: refused with both lines
+    # two rows that are one gradebook student (by id, and by the address on record): refused
+    # with both lines
     twice = tmp_path / "twice.csv"
-    twice.write_text(PARTICIPANTS + "Seán;O'Brien;4711;sean@uni.example\n"
+    twice.write_text(PARTICIPANTS + "Seán;O'Brien;4711;sean.new@uni.example\n"
                      "Sean;OBrien;4712;Sean@uni.example\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"twice.csv: rows on lines 2, 3 are all gradebook "
                                          r"student\(s\) 4711"):
