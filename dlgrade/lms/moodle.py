@@ -18,9 +18,9 @@ all submissions" folder names, and its grade import CSV as an export.
   nbgrader), a CSV for Moodle's Grades > Import > CSV file: ``Email address, ID number,
   <assignment>, Feedback``. The ID number is written only where the roster had one (not
   for a student whose id is the email address); a number a later roster import changed or
-  filled in is the recorded one (``roster_lms.json``: the student keeps the id); on import, map ``Email address`` to the
-  user (or ``ID number`` when every student has one) and the grade column to the grade
-  item.
+  filled in is the recorded one (``roster_lms.json``: the student keeps the id); on import,
+  map ``Email address`` to the user (or ``ID number`` when every student has one) and the
+  grade column to the grade item.
 """
 
 from __future__ import annotations
