@@ -81,6 +81,14 @@ def test_a_changed_or_new_id_number_updates_the_student_and_the_export(course, t
     res = import_roster(course, back)
     assert res["added"] == [] and res["changed"] == ["4711"]
     assert ["sean@uni.example", "4711", "4", ""] in _moodle(course, tmp_path)
+    # the command line names each change
+    from tests.submissions.crafted import dlcourse
+
+    proc = dlcourse("roster", "import", again, cwd=course.root)
+    assert proc.returncode == 0 and "roster: 0 added, 1 changed, 1 unchanged" in proc.stdout
+    assert ("  changed: 4711: ID number 4711 -> 4712 (line 2; the same address, so the same "
+            "student: kept as '4711' with their grades, and the Moodle export writes the new "
+            "ID number)") in proc.stdout, proc.stdout
 
 
 def test_an_address_in_other_letter_case_is_the_same_student(course, tmp_path):
