@@ -165,8 +165,10 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
     <student>/<assignment>/<assignment>.ipynb. Each submission's time goes into nbgrader's
     timestamp.txt. Files matching no pattern or no roster student (once a roster is imported),
     and students with several files, are reported with the reason and not copied (exit
-    status 1). A zip is read within limits: only notebooks are unpacked, zips inside it at
-    most 3 levels deep, sizes checked before anything is written; what is over a limit is
+    status 1); until a collect copies one file of theirs, grades.csv, the export (an empty
+    grade) and `mark` say "not collected" and why, not "no submission".
+    A zip is read within limits: only notebooks are unpacked, zips inside it at most 3 levels
+    deep, sizes checked before anything is written; what is over a limit is
     refused with the reason.
     """
     from .archive import ArchiveLimits
@@ -380,6 +382,8 @@ def roster_import(ctx, file, delimiter, assignment, db):
     total = len(res["added"]) + len(res["updated"])
     click.echo(f"roster: {len(res['added'])} added, {len(res['changed'])} changed, "
                f"{len(res['unchanged'])} unchanged ({total} students in {file})")
+    for note in res["notes"]:
+        click.echo(f"  changed: {note}")
     if res["missing"]:
         click.echo(f"  not in {Path(file).name}: {', '.join(res['missing'])} (kept in the "
                    "gradebook with their grades and exported as before; a roster import "
@@ -434,11 +438,15 @@ def export(ctx, assignment, fmt, dest, column, db):
     if column and not lms.get(fmt).grade_column:  # a mistake in the command line itself
         raise click.UsageError("column: only for --format " + " or ".join(
             n for n, s in lms.REGISTRY.items() if s.grade_column))
+
+    def warn(line: str) -> None:  # on stderr, so that `-o -` keeps stdout the file alone
+        click.echo(f"warning: {line}", err=True)
+
     if dest == "-":  # the file only, so that it can be piped (nothing else on stdout)
         with tempfile.TemporaryDirectory() as tmp:
             try:
                 path = do_export(course, assignment, fmt, Path(tmp) / f"{fmt}_grades.csv",
-                                 column=column)
+                                 column=column, warn=warn)
             except ValueError as exc:
                 raise DataError(exc) from None
             out = click.get_binary_stream("stdout")
@@ -447,7 +455,7 @@ def export(ctx, assignment, fmt, dest, column, db):
         return
     dest = dest or str(course.output_dir(assignment) / f"{fmt}_grades.csv")
     try:
-        path = do_export(course, assignment, fmt, dest, column=column)
+        path = do_export(course, assignment, fmt, dest, column=column, warn=warn)
     except ValueError as exc:
         raise DataError(exc) from None
     click.echo(f"{assignment}: {fmt} grades -> {path}")

@@ -32,7 +32,7 @@ FORMATS = {name: system.export_plugin() for name, system in lms.REGISTRY.items()
 __all__ = ["CanvasExportPlugin", "FORMATS", "MoodleExportPlugin", "export"]
 
 
-def export(course, assignment: str, fmt: str, dest, column: str = "") -> str:
+def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None) -> str:
     """Write ``assignment``'s grades in ``fmt`` (a name in :data:`dlgrade.lms.REGISTRY`) to
     ``dest``.
 
@@ -41,6 +41,10 @@ def export(course, assignment: str, fmt: str, dest, column: str = "") -> str:
     an empty grade; the feedback text says the status as the gradebook has it now (failed
     with the reason, not graded yet, written answers still to grade). ``column`` names the
     grade column (Canvas: an existing assignment as ``Name (id)``).
+
+    A format without a feedback column (Canvas) cannot mark a provisional score (written
+    answers still to grade by hand) as such: ``warn`` (a callable taking one line of text)
+    is then told how many students' scores are provisional, and who.
 
     Raises
     ------
@@ -62,6 +66,10 @@ def export(course, assignment: str, fmt: str, dest, column: str = "") -> str:
         submitted = set(course.students(assignment))
         blank, notes = [], {}
         for r in rows:
+            if r.get("status") == "not collected":  # files found, none copied: not a 0
+                blank.append(r["student"])
+                notes[r["student"]] = "not collected: " + (r.get("reason") or "")
+                continue
             if r["student"] not in submitted:
                 continue
             status = r.get("status", "pending")
@@ -71,6 +79,14 @@ def export(course, assignment: str, fmt: str, dest, column: str = "") -> str:
                                        if status == "failed" else "not graded yet")
             elif status == "needs manual grading":
                 notes[r["student"]] = "provisional: parts still to be graded by hand"
+        provisional = sorted(sid for sid, note in notes.items() if note.startswith("provisional"))
+        if provisional and warn is not None and not system.feedback_column:
+            names = ", ".join(provisional[:10]) + (", ..." if len(provisional) > 10 else "")
+            warn(f"{len(provisional)} student{'s' if len(provisional) != 1 else ''} still "
+                 f"need{'s' if len(provisional) == 1 else ''} manual grading ({names}): "
+                 f"their {fmt} scores are provisional, the automatic part only ({fmt} has no "
+                 "feedback column to say so); grade the written answers (`dlcourse mark` or "
+                 "formgrader) and export again, or leave those cells out of the upload")
         options = {"blank": blank, "notes": notes}
         if column:
             options["column"] = column

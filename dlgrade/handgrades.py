@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 
 from .course import Course
-from .status import read_statuses, status_path, write_status
+from .status import read_not_collected, read_statuses, status_path, write_status
 from .worker import Grader
 
 # nbgrader (MissingEntry) and nbformat take seconds to import; the functions that touch the
@@ -281,6 +281,9 @@ def _not_graded(gb, course: Course, assignment: str, student: str) -> str:
     except MissingEntry:
         return (f"{student!r} is not on the roster (no such student in the gradebook, and no "
                 f"submission of {assignment})")
+    refused = read_not_collected(course, assignment).get(student)
+    if refused:
+        return f"{assignment} of {student!r} is not collected yet: {refused}"
     return f"{student!r} handed in nothing for {assignment}: nothing to mark"
 
 

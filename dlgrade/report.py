@@ -23,7 +23,7 @@ from .handgrades import is_hand_grade, refresh_feedback, waits_for_hand
 from .html_safety import NO_SCRIPT_CSP_META
 from .roster import read_roster
 from .similarity import THRESHOLD, class_copies
-from .status import read_statuses, status_label
+from .status import read_not_collected, read_statuses, status_label
 
 # nbgrader (with dlgrade.late, which subclasses its plugin) and matplotlib (with
 # dlcourse.plotting) take seconds to import: the functions that read the gradebook or draw
@@ -59,10 +59,12 @@ def _roster_ids(course: Course) -> list[str]:
 def collect_rows(course: Course, assignment: str) -> tuple[list[dict], list[str]]:
     """One row per roster student and per submitted student (status files of every shard)
     and the test cell ids. A roster student without a submission gets score 0 and status
-    ``no submission``."""
+    ``no submission``, or no score and status ``not collected`` when collect found their
+    files but copied none (:func:`dlgrade.status.read_not_collected`, with the reason)."""
     statuses = read_statuses(course, assignment)
+    refused = read_not_collected(course, assignment)
     submitted = course.students(assignment)
-    students = sorted(set(submitted) | set(_roster_ids(course)))
+    students = sorted(set(submitted) | set(_roster_ids(course)) | set(refused))
     by_hand = manual_answer_cells(course, assignment)
     cells = []
     for record in statuses.values():
@@ -71,7 +73,10 @@ def collect_rows(course: Course, assignment: str) -> tuple[list[dict], list[str]
                 cells.append(gid)
     rows = []
     for student in students:
-        if student not in submitted:
+        if student not in submitted and student in refused:
+            rec = {"student": student, "status": "not collected", "reason": refused[student],
+                   "score": None, "max_score": None}
+        elif student not in submitted:
             rec = {"student": student, "status": "no submission", "reason": "",
                    "score": 0.0, "max_score": None}
         else:
@@ -114,7 +119,7 @@ def _refresh_scores(course: Course, assignment: str, rows: list[dict]) -> None:
                 except MissingEntry:
                     sub = None
                 rec.update(late_fields(sub))
-                if rec.get("status") == "no submission":
+                if rec.get("status") in ("no submission", "not collected"):
                     rec["max_score"] = max_score
                 if sub is None or rec.get("status") not in ("graded", "needs manual grading"):
                     continue
@@ -172,7 +177,7 @@ def write_grades_csv(path: Path, rows: list[dict], cells: list[str]) -> None:
         writer.writerow(["student", "score", "max_score", "status", "reason", "runtime_s",
                          "submitted_at", "late_by", "penalty", *cells])
         for r in rows:
-            failed = r.get("status") in ("failed", "pending")
+            failed = r.get("status") in ("failed", "pending", "not collected")
             score = "" if failed else _num(r.get("score"))
             per = r.get("cells", {})
             writer.writerow([

@@ -11,8 +11,9 @@ Every row is checked before anything is written: one bad row (missing id, duplic
 LMS id, bad email) raises ``ValueError`` naming its line, and the gradebook stays as it was;
 so does an LMS id the gradebook already gives another student (a roster exported with
 another login column would otherwise add everyone twice).
-Importing again updates the students (``Gradebook.update_or_create_student``), never
-duplicates them.
+Importing again updates the students, never duplicates them: a row is the gradebook student
+with its id, else the one with its email address (compared without letter case; a Moodle ID
+number changed or filled in is recorded for the export, and the student keeps the id).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import csv
 import dataclasses
 import io
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +51,10 @@ class RosterStudent:
     sis_user_id: str = ""
     section: str = ""
     participant_id: str = ""  # Moodle's number for the student in one assignment
+    #: a Moodle row's "ID number" ("" when empty, ``None`` for a layout or file without the
+    #: column); recorded beside the gradebook when it is not the student id (see _kept_id)
+    id_number: str | None = dataclasses.field(default=None, compare=False)
+    line: int = dataclasses.field(default=0, compare=False)  # the roster file's line
 
     @property
     def full_name(self) -> str:
@@ -149,7 +155,7 @@ def parse_roster(text: str, source: str = "roster",
         raise ValueError(f"roster: {source} is empty; expected a header row") from None
     system = detect_lms(header)
     keys = [column_key(h) for h in header]
-    students, seen, seen_lms, seen_participants = [], {}, {}, {}
+    students, seen, seen_lms, seen_participants, seen_emails = [], {}, {}, {}, {}
     for cells in reader:
         line = reader.line_num
         if not any(c.strip() for c in cells):
@@ -180,6 +186,11 @@ def parse_roster(text: str, source: str = "roster",
                                  "such as formgrader's print names as they are)")
         if row["email"] and not EMAIL.match(row["email"]):
             raise ValueError(f"{where}: email {row['email']!r} is not an email address")
+        address = row["email"].casefold()
+        if address and address in seen_emails:
+            raise ValueError(f"{where}: email {row['email']!r} already on line "
+                             f"{seen_emails[address]} (letter case aside): one address, two "
+                             "students; expected one row per person")
         lms_id = row["lms_user_id"]
         if lms_id and lms_id in seen_lms:
             raise ValueError(f"{where}: LMS user id {lms_id!r} already on line "
@@ -193,11 +204,13 @@ def parse_roster(text: str, source: str = "roster",
                              f"{seen_participants[participant]} (one participant, two "
                              "students)")
         seen[row["id"]] = line
+        if address:
+            seen_emails[address] = line
         if lms_id:
             seen_lms[lms_id] = line
         if participant:
             seen_participants[participant] = line
-        students.append(RosterStudent(**row))
+        students.append(RosterStudent(**row, line=line))
     if not students:
         raise ValueError(f"roster: {source} has a header but no students")
     return students
@@ -239,7 +252,19 @@ def import_roster(course, path, delimiter: str | None = None,
     added, changed, unchanged = [], [], []
     with course.gradebook() as gb:
         known = {st.id: st for st in gb.students}
-        students = [_kept_id(s, known) for s in students]
+        fields = canvas.read_lms_fields(course)
+        kept = [_kept_id(s, known, fields, path.name) for s in students]
+        students = [s for s, _ in kept]
+        notes = [note for _, note in kept if note]
+        noted = {s.id for s, note in kept if note}
+        counts = Counter(s.id for s in students)
+        twice = sorted(sid for sid, n in counts.items() if n > 1)
+        if twice:
+            raise ValueError(f"roster: {path.name}: rows on lines "
+                             f"{', '.join(str(s.line) for s in students if s.id in twice)} "
+                             f"are all gradebook student(s) {', '.join(twice)} (the same "
+                             "email address); expected one row per student. Nothing was "
+                             "imported")
         owner = {st.lms_user_id: st.id for st in known.values() if st.lms_user_id}
         clashes = [f"LMS user id {s.lms_user_id} of {s.id!r} already belongs to "
                    f"{owner[s.lms_user_id]!r} in the gradebook" for s in students
@@ -249,7 +274,6 @@ def import_roster(course, path, delimiter: str | None = None,
                              f"{f' (and {len(clashes) - 5} more)' if len(clashes) > 5 else ''}"
                              "; was the roster exported with another login column? Nothing "
                              "was imported")
-        fields = canvas.read_lms_fields(course)
         try:
             for s in students:
                 try:
@@ -267,7 +291,7 @@ def import_roster(course, path, delimiter: str | None = None,
                                             "section": s.section} if (
                     s.sis_user_id or s.section) else fields.get(s.id, {}))
                 (added if before is None else changed if before != after
-                 else unchanged).append(s.id)
+                 or s.id in noted else unchanged).append(s.id)
             gb.db.commit()
         except Exception:
             gb.db.rollback()
@@ -279,7 +303,7 @@ def import_roster(course, path, delimiter: str | None = None,
         moodle.write_participants(course, assignment, {s.participant_id: s.id
                                                        for s in students if s.participant_id})
     return {"added": added, "changed": changed, "unchanged": unchanged, "missing": missing,
-            "updated": changed + unchanged}
+            "updated": changed + unchanged, "notes": notes}
 
 
 def _recorded(student, fields: dict) -> tuple:
@@ -288,15 +312,71 @@ def _recorded(student, fields: dict) -> tuple:
             student.lms_user_id or "", fields.get("sis_user_id", ""), fields.get("section", ""))
 
 
-def _kept_id(student: RosterStudent, known: dict) -> RosterStudent:
-    """``student`` with the id the gradebook already gives them, when this roster names them
-    only by their email address (a Moodle row without an ID number: a grading worksheet
-    without that column, or an import from before whole addresses became the ids) and exactly
-    one gradebook student has that address."""
-    if not student.email or student.id != student.email or student.id in known:
-        return student
-    same = [sid for sid, st in known.items() if (st.email or "") == student.email]
-    return dataclasses.replace(student, id=same[0]) if len(same) == 1 else student
+def _kept_id(student: RosterStudent, known: dict, fields: dict,
+             source: str) -> tuple[RosterStudent, str]:
+    """``(student, note)``: the row with the id the gradebook already gives that person, and
+    what changed (``""`` when nothing needs saying).
+
+    A row whose id is a gradebook student's is that student. Otherwise its email address,
+    compared without letter case, decides: when exactly one gradebook student has it, the row
+    is that student, never a second one (a twin would take the next submission and leave a
+    ``0, no submission`` row in the export). A Moodle row keeps that student's id and its new
+    "ID number" is recorded beside the gradebook (:func:`dlgrade.lms.canvas.write_lms_fields`)
+    for the Moodle export; the note says old -> new. The student id itself never changes: the
+    grades and submitted files are filed under it.
+
+    Raises
+    ------
+    ValueError
+        Naming the line: a row of a layout without Moodle's ID number (the plain CSV) whose
+        new id has another student's address, or an address several gradebook students have.
+    """
+    recorded = fields.get(student.id, {})
+    if student.id in known and student.id_number is not None and "id_number" in recorded:
+        # a number recorded by an earlier import, now the student id again
+        return student, (f"{student.id}: ID number {recorded['id_number'] or '(none)'} -> "
+                         f"{student.id_number or '(none)'} (line {student.line})")
+    if student.id in known or not student.email:
+        return student, ""
+    address = student.email.casefold()
+    same = sorted(sid for sid, st in known.items() if (st.email or "").casefold() == address)
+    if not same:
+        return student, ""
+    where = f"roster: {source} line {student.line}"
+    if len(same) > 1:
+        raise ValueError(f"{where}: email {student.email!r} belongs to {len(same)} gradebook "
+                         f"students ({', '.join(same)}) and the id {student.id!r} to none; "
+                         "expected one student per address: write the id of the one meant. "
+                         "Nothing was imported")
+    sid = same[0]
+    by_address = student.id.casefold() == address
+    if not by_address and student.id_number is None:
+        raise ValueError(f"{where}: the id {student.id!r} is new, but its email "
+                         f"{student.email!r} is {sid!r}'s in the gradebook: importing it "
+                         "would make a second student for one person. Student ids are never "
+                         f"renamed (the grades are filed under them): write {sid!r} in the "
+                         "id column (or give a new student their own address). Nothing was "
+                         "imported")
+    kept = dataclasses.replace(student, id=sid)
+    changes = []
+    if student.id_number is not None:
+        old = fields.get(sid, {}).get("id_number", _default_id_number(known[sid]))
+        if old != student.id_number:
+            changes.append(f"ID number {old or '(none)'} -> {student.id_number or '(none)'}")
+    if (known[sid].email or "") != student.email:
+        changes.append(f"email {known[sid].email} -> {student.email}")
+    if not changes:
+        return kept, ""
+    return kept, (f"{sid}: {'; '.join(changes)} (line {student.line}; the same address, so "
+                  f"the same student: kept as {sid!r} with their grades"
+                  + (", and the Moodle export writes the new ID number)"
+                     if student.id_number is not None else ")"))
+
+
+def _default_id_number(student) -> str:
+    """The Moodle ID number a student id stands for: itself, or none for an address."""
+    email = (student.email or "").casefold()
+    return "" if email and student.id.casefold() == email else student.id
 
 
 def read_roster(course) -> list[RosterStudent]:

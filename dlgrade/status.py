@@ -5,6 +5,11 @@ The engine (:mod:`dlgrade.engine`) writes a record when a student is done; the r
 ``student``, ``assignment``, ``status`` (``graded``, ``needs manual grading`` or ``failed``),
 ``reason``, ``score``, ``max_score``, ``cells`` (``{grade_id: [score, max_score]}``),
 ``hash`` (of the submission and the settings, to skip unchanged work) and ``graded_at``.
+
+Beside them, ``<output>/<a>/not_collected.json`` (:data:`NOT_COLLECTED_FILE`) names the
+students whose files the last collect found but refused (several notebooks for one place),
+with the reason: the report, the export and ``mark`` say "not collected" for them instead of
+"no submission" until a collect copies one file.
 """
 
 from __future__ import annotations
@@ -52,3 +57,32 @@ def status_label(record: dict) -> str:
     if status == "failed":
         return f"failed: {record.get('reason') or 'unknown reason'}"
     return status
+
+
+#: ``{student: reason}`` of the students collect found files of but copied none
+NOT_COLLECTED_FILE = "not_collected.json"
+
+
+def read_not_collected(course: Course, assignment: str) -> dict[str, str]:
+    """The students of ``assignment`` whose files the collects found but did not copy."""
+    try:
+        data = json.loads((course.output_dir(assignment) / NOT_COLLECTED_FILE).read_text())
+        return {str(k): str(v) for k, v in data.items()}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def write_not_collected(course: Course, assignment: str, refused: dict[str, str],
+                        collected) -> None:
+    """Record ``refused`` (student -> reason) and forget the ``collected`` students (a later
+    collect copied one file of theirs)."""
+    before = read_not_collected(course, assignment)
+    now = {k: v for k, v in before.items() if k not in set(collected)}
+    now.update(refused)
+    if now == before:
+        return
+    path = course.output_dir(assignment) / NOT_COLLECTED_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(dict(sorted(now.items())), indent=1, ensure_ascii=False) + "\n")
+    os.replace(tmp, path)

@@ -9,8 +9,10 @@ click commands, found through entry points.
 from __future__ import annotations
 
 import contextlib
+import csv
 import io
 import os
+import shutil
 import zipfile
 from dataclasses import dataclass
 
@@ -127,6 +129,13 @@ def test_collect_zip_reports_unmatched_and_duplicates(course, tmp_path):
     submitted = sorted(p.relative_to(course / "submitted").as_posix()
                        for p in (course / "submitted").rglob("*.ipynb"))
     assert submitted == ["alice/tiny/tiny.ipynb", "bob/tiny/tiny.ipynb", "carol/tiny/tiny.ipynb"]
+    # dave handed in: the report says "not collected" and why, not "no submission" with a 0
+    assert dlcourse("report", "tiny", cwd=course).returncode == 0
+    with open(course / "grading" / "tiny" / "grades.csv", newline="") as f:
+        dave = next(r for r in csv.DictReader(f) if r["student"] == "dave")
+    assert (dave["status"], dave["score"]) == ("not collected", "")
+    assert dave["reason"].startswith("2 files found, none collected (downloads/submissions/dave")
+    assert "delete all but the one to grade from the download" in dave["reason"]
 
     # the same download again changes nothing; a changed file is reported as changed
     again = dlcourse("collect", "tiny", archive, cwd=course, check=False)
@@ -136,6 +145,13 @@ def test_collect_zip_reports_unmatched_and_duplicates(course, tmp_path):
     (folder / "alice" / "tiny.ipynb").write_text(_lms_files(course)["alice_tiny.ipynb"] + "\n")
     proc = dlcourse("collect", "tiny", folder, cwd=course)
     assert proc.returncode == 0 and "copied 0 new, 1 changed" in proc.stdout
+    assert "dave" in (course / "grading" / "tiny" / "not_collected.json").read_text()
+    (folder / "alice" / "tiny.ipynb").unlink()  # dave's one file collected: no longer refused
+    (folder / "dave_tiny.ipynb").write_text(_lms_files(course)["dave_tiny.ipynb"])
+    proc = dlcourse("collect", "tiny", folder, cwd=course)
+    assert proc.returncode == 0 and "copied 1 new" in proc.stdout
+    assert "dave" not in (course / "grading" / "tiny" / "not_collected.json").read_text()
+    shutil.rmtree(course / "submitted" / "dave")  # the module's course as the other tests had it
 
 
 @pytest.mark.parametrize("args, message", [

@@ -96,3 +96,51 @@ def test_what_cannot_be_exported_is_named_and_nothing_is_written(course, tmp_pat
     with pytest.raises(ValueError, match="format: got 'xls'"):
         export(course, "a1", "xls", dest)
     assert not dest.exists()
+
+
+def test_canvas_export_warns_that_scores_waiting_for_a_hand_grade_are_provisional(
+        course, tmp_path):
+    from tests.submissions.crafted import dlcourse
+
+    write_status(course, "a1", {"student": "ann", "assignment": "a1",
+                                "status": "needs manual grading", "reason": "", "score": 3.0,
+                                "max_score": 4.0, "cells": {"test_f": [3.0, 4.0]}})
+    with course.gradebook() as gb:  # a part waits for a hand grade
+        gb.find_grade("test_f", "nb", "a1", "ann").needs_manual_grade = True
+        gb.db.commit()
+    lines = []
+    export(course, "a1", "canvas", tmp_path / "canvas.csv", warn=lines.append)
+    assert lines == ["1 student still needs manual grading (ann): their canvas scores are "
+                     "provisional, the automatic part only (canvas has no feedback column "
+                     "to say so); grade the written answers (`dlcourse mark` or formgrader) "
+                     "and export again, or leave those cells out of the upload"]
+    lines.clear()  # Moodle's feedback column says "provisional" itself
+    export(course, "a1", "moodle", tmp_path / "moodle.csv", warn=lines.append)
+    assert lines == []
+    # the command line: the warning on stderr, stdout the file alone with `-o -`
+    proc = dlcourse("export", "a1", "--format", "canvas", "-o", "-", cwd=course.root)
+    assert proc.returncode == 0
+    assert proc.stderr.startswith("warning: 1 student still needs manual grading (ann)")
+    assert proc.stdout.startswith("Student,ID,SIS User ID")
+
+
+def test_a_student_whose_files_were_not_collected_gets_no_zero(course, tmp_path):
+    from dlgrade.handgrades import mark
+    from dlgrade.status import write_not_collected
+
+    why = "2 files found, none collected (dan/nb.ipynb, dan/nb (1).ipynb): delete all but one"
+    write_not_collected(course, "a1", {"dan": why}, collected=[])
+    dest = tmp_path / "moodle.csv"
+    export(course, "a1", "moodle", dest)
+    assert ["dan@example.org", "dan", "", f"not collected: {why}"] in _rows(dest)
+    export(course, "a1", "canvas", tmp_path / "canvas.csv")
+    assert {row[3]: row[-1] for row in _rows(tmp_path / "canvas.csv")[2:]}["dan"] == ""
+    rows = {row["student"]: row for row in csv.DictReader(
+        (course.output_dir("a1") / "grades.csv").open(encoding="utf-8"))}
+    assert (rows["dan"]["status"], rows["dan"]["score"]) == ("not collected", "")
+    with pytest.raises(ValueError, match=r"student: a1 of 'dan' is not collected yet: 2 files"):
+        mark(course, "a1", "dan", "test_f", 1)
+    # a later collect that copies one file of dan's forgets the refusal: "no submission" again
+    write_not_collected(course, "a1", {}, collected=["dan"])
+    export(course, "a1", "moodle", dest)
+    assert ["dan@example.org", "dan", "0", "no submission"] in _rows(dest)

@@ -26,6 +26,9 @@ def test_plain_canvas_and_moodle_rosters():
     ("id,first_name,last_name,email\nann,A,B,a@x.example\nann,C,D,c@x.example\n",
      "line 3: student id 'ann' already on line 2"),
     ("id,first_name,last_name,email\nann,A,B,not-an-email\n", "line 2: email"),
+    ("First name,Last name,ID number,Email address\nAnna,S,,Anna.S@x.example\n"
+     "Anna,S,,anna.s@x.example\n", "line 3: email 'anna.s@x.example' already on line 2 "
+     "\\(letter case aside\\)"),
     ("id,first_name,last_name,email\nan n,A,B,a@x.example\n", "line 2: student id"),
     ("name,mail\nann,a@x.example\n", "not a known roster layout"),
     ("", "is empty"),

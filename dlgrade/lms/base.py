@@ -60,6 +60,8 @@ class Lms:
     export_help = ""
     #: whether the export has a grade column ``--column`` may name
     grade_column = False
+    #: whether the export has a feedback column that can mark a score as provisional
+    feedback_column = False
     #: order in which download names are tried (lowest first): the most specific pattern first
     name_rank = 100
 

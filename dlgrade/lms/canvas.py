@@ -99,7 +99,8 @@ LMS = Canvas()
 # -- SIS ids and sections beside the gradebook -----------------------------------------------
 
 def read_lms_fields(course) -> dict[str, dict]:
-    """``{student id: {"sis_user_id", "section"}}`` kept by the last roster imports."""
+    """``{student id: {"sis_user_id", "section", "id_number"}}`` kept by the last roster
+    imports (each key only where a roster gave it)."""
     try:
         return json.loads((Path(course.output_root) / LMS_FIELDS_FILE).read_text())
     except (OSError, ValueError):
@@ -107,12 +108,27 @@ def read_lms_fields(course) -> dict[str, dict]:
 
 
 def write_lms_fields(course, students) -> None:
-    """Add the SIS User IDs and sections of ``students`` to :data:`LMS_FIELDS_FILE`."""
+    """Add the SIS User IDs and sections of ``students`` to :data:`LMS_FIELDS_FILE`, and the
+    Moodle ID numbers that are not the student id (a number changed or filled in after the
+    first import: the student keeps the id, :func:`dlgrade.roster._kept_id`)."""
     fields = read_lms_fields(course)
+    before = json.dumps(fields, sort_keys=True)
     for s in students:
+        entry = dict(fields.get(s.id, {}))
         if s.sis_user_id or s.section:
-            fields[s.id] = {"sis_user_id": s.sis_user_id, "section": s.section}
-    if fields:
+            entry.update(sis_user_id=s.sis_user_id, section=s.section)
+        number = getattr(s, "id_number", None)  # Moodle's, when it is not the student id
+        if number is not None:
+            address = (s.email or "").casefold()
+            if number == ("" if address and s.id.casefold() == address else s.id):
+                entry.pop("id_number", None)
+            else:
+                entry["id_number"] = number
+        if entry:
+            fields[s.id] = entry
+        else:
+            fields.pop(s.id, None)
+    if json.dumps(fields, sort_keys=True) != before:
         path = Path(course.output_root) / LMS_FIELDS_FILE
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
@@ -222,6 +238,10 @@ class _Here:
     it: ``grading/`` holds the roster's fields."""
 
     output_root = "grading"
+
+
+#: the course folder as seen from `nbgrader export` (the Moodle export reads it too)
+COURSE_FOLDER = _Here()
 
 
 def __getattr__(name: str):

@@ -24,6 +24,7 @@ class PlainCsv(Lms):
     roster_example = "'id,first_name,last_name,email'"
     id_label = "student id"
     export_help = "the course's grades.csv"
+    feedback_column = True  # grades.csv's status column says "needs manual grading"
     name_rank = 90
 
     def fits_roster(self, keys):

@@ -17,9 +17,10 @@ all submissions" folder names, and its grade import CSV as an export.
 * Export: :class:`MoodleExportPlugin` (built on first use, so importing this module loads no
   nbgrader), a CSV for Moodle's Grades > Import > CSV file: ``Email address, ID number,
   <assignment>, Feedback``. The ID number is written only where the roster had one (not
-  for a student whose id is the email address); on import, map ``Email address`` to the
-  user (or ``ID number`` when every student has one) and the grade column to the grade
-  item.
+  for a student whose id is the email address); a number a later roster import changed or
+  filled in is the recorded one (``roster_lms.json``: the student keeps the id); on import,
+  map ``Email address`` to the user (or ``ID number`` when every student has one) and the
+  grade column to the grade item.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from pathlib import Path
 from traitlets import Dict, List, Unicode
 
 from .base import Lms, LmsName, format_score, gradebook_rows
+from .canvas import COURSE_FOLDER, read_lms_fields
 
 # <Full Name>_<participant id>_assignsubmission_<plugin>_[<file>]
 NAME = re.compile(r"^(?P<name>.+?)_(?P<uid>\d+)_assign(submission|feedback)_\w+?_(?P<file>.*)$")
@@ -51,6 +53,7 @@ class Moodle(Lms):
                "worksheet.csv --assignment NAME`, to match by participant id)")
     export_help = "Moodle grade import CSV"
     grade_column = True
+    feedback_column = True
     name_rank = 10  # its "_assign" marker is the most specific: tried before Canvas's
 
     def fits_roster(self, keys):
@@ -75,6 +78,8 @@ class Moodle(Lms):
             first, _, last = row["fullname"].strip().rpartition(" ")
         out = {"id": sid, "first_name": first, "last_name": last, "email": email,
                "lms_user_id": ""}
+        if "idnumber" in row:  # a grading worksheet has no such column: it changes nothing
+            out["id_number"] = (row.get("idnumber") or "").strip()
         if "identifier" in row:
             cell = (row.get("identifier") or "").strip()
             m = IDENTIFIER.match(cell)
@@ -93,14 +98,21 @@ class Moodle(Lms):
     def export_plugin(self):
         return _plugin()
 
+    def export_options(self, course):
+        return {"lms": read_lms_fields(course)}
+
 
 LMS = Moodle()
 
 
-def id_number(student) -> str:
-    """The ID number Moodle knows for a gradebook student: the student id, unless it is the
-    email address (a student without an ID number)."""
-    return "" if student.email and student.id == student.email else student.id
+def id_number(student, recorded: dict | None = None) -> str:
+    """The ID number Moodle knows for a gradebook student: the one a later roster import
+    recorded (``recorded``: :func:`dlgrade.lms.canvas.read_lms_fields`' entry), else the
+    student id, unless it is the email address (a student without an ID number)."""
+    if recorded and "id_number" in recorded:
+        return recorded["id_number"]
+    email = (student.email or "").casefold()
+    return "" if email and student.id.casefold() == email else student.id
 
 
 def participants_path(course, assignment: str) -> Path:
@@ -147,10 +159,16 @@ def _plugin():
                      ).tag(config=True)
         column = Unicode("", help="Grade column header; default the assignment's name (map "
                                   "it to the grade item on import).").tag(config=True)
+        lms = Dict({}, help="Per student id: the roster import's recorded fields (a Moodle "
+                            "ID number that is not the student id).").tag(config=True)
 
         def export(self, gradebook) -> None:
             dest = self.to or "moodle_grades.csv"
             rows = list(gradebook_rows(self, gradebook))
+            if self.lms:
+                lms = dict(self.lms)
+            else:  # `nbgrader export` runs in the course folder: grading/ holds the fields
+                lms = read_lms_fields(COURSE_FOLDER)
             names = sorted({a.name for _, a, *_ in rows})
             if len(names) != 1:
                 raise ValueError(f"assignment: Moodle imports one grade item at a time; got "
@@ -159,7 +177,8 @@ def _plugin():
                 w = csv.writer(f)
                 w.writerow(["Email address", "ID number", self.column or names[0], "Feedback"])
                 for student, _, score, _, note in rows:
-                    w.writerow([student.email or "", id_number(student), format_score(score),
+                    w.writerow([student.email or "", id_number(student, lms.get(student.id)),
+                                format_score(score),
                                 note])
             self.log.info("Wrote Moodle grade import CSV %s", dest)
 

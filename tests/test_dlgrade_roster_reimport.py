@@ -1,0 +1,125 @@
+"""Importing a roster again on a real gradebook: the same address is the same student (review
+23b, R1). A changed or newly filled-in Moodle ID number, or an address in other letter case,
+never makes a twin that the LMS export would give ``0, no submission``."""
+
+from __future__ import annotations
+
+import csv
+import warnings
+
+import nbformat
+import pytest
+from sqlalchemy.exc import SAWarning
+
+from dlgrade.course import CONFIG_NAME, Course
+from dlgrade.export import export
+from dlgrade.roster import import_roster
+
+pytestmark = pytest.mark.slow  # a real SQLite gradebook
+
+PARTICIPANTS = "First name;Last name;ID number;Email address\n"
+
+
+@pytest.fixture
+def course(tmp_path, empty_gradebook):
+    root = tmp_path / "course"
+    root.mkdir()
+    (root / CONFIG_NAME).write_text("c = get_config()\n")
+    course = Course(root)
+    (course.source_dir / "a1").mkdir(parents=True)  # a worksheet names a known assignment
+    nbformat.write(nbformat.v4.new_notebook(), course.source_dir / "a1" / "nb.ipynb")
+    empty_gradebook(root)
+    with course.gradebook() as gb:
+        gb.add_assignment("a1")
+        gb.add_notebook("nb", "a1")
+        gb.add_grade_cell("test_f", "nb", "a1", max_score=4, cell_type="code")
+    first = tmp_path / "participants.csv"
+    first.write_text(PARTICIPANTS + "Seán;O'Brien;4711;sean@uni.example\n"
+                     "Zoë;Berg;;zoe@uni.example\nAnna;Schmidt;;Anna.Schmidt@uni.example\n",
+                     encoding="utf-8")
+    assert len(import_roster(course, first)["added"]) == 3
+    with course.gradebook() as gb, warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)  # nbgrader's add_submission autoflushes
+        for sid in ("4711", "zoe@uni.example", "Anna.Schmidt@uni.example"):
+            gb.add_submission("a1", sid)
+            grade = gb.find_grade("test_f", "nb", "a1", sid)
+            grade.auto_score, grade.needs_manual_grade = 4.0, False
+        gb.db.commit()
+    return course
+
+
+def _ids(course):
+    with course.gradebook() as gb:
+        return sorted(s.id for s in gb.students)
+
+
+def _moodle(course, tmp_path):
+    dest = tmp_path / "moodle.csv"
+    export(course, "a1", "moodle", dest)
+    with open(dest, newline="", encoding="utf-8") as f:
+        return list(csv.reader(f))[1:]
+
+
+def test_a_changed_or_new_id_number_updates_the_student_and_the_export(course, tmp_path):
+    again = tmp_path / "participants2.csv"
+    again.write_text(PARTICIPANTS + "Seán;O'Brien;4712;sean@uni.example\n"
+                     "Zoë;Berg;7777;zoe@uni.example\n", encoding="utf-8")
+    res = import_roster(course, again)
+    assert res["added"] == [] and sorted(res["changed"]) == ["4711", "zoe@uni.example"]
+    assert any("4711: ID number 4711 -> 4712" in n for n in res["notes"])
+    assert any("zoe@uni.example: ID number (none) -> 7777" in n for n in res["notes"])
+    assert _ids(course) == ["4711", "Anna.Schmidt@uni.example", "zoe@uni.example"]
+    # one row per person, with the ID number Moodle has now and the grade kept
+    assert sorted(_moodle(course, tmp_path)) == [
+        ["Anna.Schmidt@uni.example", "", "4", ""],
+        ["sean@uni.example", "4712", "4", ""],
+        ["zoe@uni.example", "7777", "4", ""],
+    ]
+    # the office corrects the number back: the recorded one is dropped, nothing is added
+    back = tmp_path / "participants3.csv"
+    back.write_text(PARTICIPANTS + "Seán;O'Brien;4711;sean@uni.example\n", encoding="utf-8")
+    res = import_roster(course, back)
+    assert res["added"] == [] and res["changed"] == ["4711"]
+    assert ["sean@uni.example", "4711", "4", ""] in _moodle(course, tmp_path)
+    # the command line names each change
+    from tests.submissions.crafted import dlcourse
+
+    proc = dlcourse("roster", "import", again, cwd=course.root)
+    assert proc.returncode == 0 and "roster: 0 added, 1 changed, 1 unchanged" in proc.stdout
+    assert ("  changed: 4711: ID number 4711 -> 4712 (line 2; the same address, so the same "
+            "student: kept as '4711' with their grades, and the Moodle export writes the new "
+            "ID number)") in proc.stdout, proc.stdout
+
+
+def test_an_address_in_other_letter_case_is_the_same_student(course, tmp_path):
+    sheet = tmp_path / "worksheet.csv"
+    sheet.write_text("Identifier,Full name,Email address,Status\n"
+                     "Participant 1500001,Anna Schmidt,anna.schmidt@uni.example,Submitted\n",
+                     encoding="utf-8")
+    res = import_roster(course, sheet, assignment="a1")
+    assert res["added"] == [] and res["changed"] == ["Anna.Schmidt@uni.example"]
+    assert "email Anna.Schmidt@uni.example -> anna.schmidt@uni.example" in res["notes"][0]
+    assert _ids(course) == ["4711", "Anna.Schmidt@uni.example", "zoe@uni.example"]
+    # the export still has no ID number for her (her id is an address) and her grade
+    assert ["anna.schmidt@uni.example", "", "4", ""] in _moodle(course, tmp_path)
+
+
+def test_a_new_id_for_a_known_address_is_refused_where_no_id_number_can_be_kept(
+        course, tmp_path):
+    plain = tmp_path / "plain.csv"
+    plain.write_text("id,first_name,last_name,email\nnew1,Nora,Neu,nora@uni.example\n"
+                     "sob,Seán,O'Brien,SEAN@uni.example\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"plain.csv line 3: the id 'sob' is new, but its "
+                                         r"email 'SEAN@uni.example' is '4711''s .* write "
+                                         r"'4711' in the id column .*Nothing was imported"):
+        import_roster(course, plain)
+    assert _ids(course) == ["4711", "Anna.Schmidt@uni.example", "zoe@uni.example"]
+    # two rows that are one gradebook student (by id, and by the address on record): refused
+    # with both lines
+    twice = tmp_path / "twice.csv"
+    twice.write_text(PARTICIPANTS + "Seán;O'Brien;4711;sean.new@uni.example\n"
+                     "Sean;OBrien;4712;Sean@uni.example\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"twice.csv: rows on lines 2, 3 are all gradebook "
+                                         r"student\(s\) 4711"):
+        import_roster(course, twice)
+    assert _ids(course) == ["4711", "Anna.Schmidt@uni.example", "zoe@uni.example"]
