@@ -189,6 +189,11 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
         click.echo(f"  {student:12s} submitted {stamp}")
     for note in res.warnings:
         click.echo(f"  warning: {note}", err=True)
+    for name in res.ignored:  # review 23b, R4: a notebook under a changed name is not lost
+        if ".ipynb" in str(name).lower():
+            click.echo(f"  warning: not collected: {name}: its name does not end in "
+                       "'.ipynb' (an LMS or browser renamed it?): rename it and collect again",
+                       err=True)
     for name in res.unmatched:
         why = res.reasons.get(name)
         click.echo(f"  unmatched (not copied): {name}" + (f": {why}" if why else ""), err=True)

@@ -230,6 +230,15 @@ def mark(course: Course, assignment: str, student: str, cell: str, score: float 
             raise ValueError(f"cell: got {cell!r}, expected a graded cell of {assignment}: "
                              f"{', '.join(sorted(grades))}")
         notebook, grade = grades[cell]
+        if comment is not None:
+            try:
+                gb.find_comment(cell, notebook, assignment, student)
+            except MissingEntry:
+                commented = sorted(c.name for nb in submission.notebooks for c in nb.comments)
+                raise ValueError(
+                    f"comment: {cell} is a test cell, which takes no comment; comments go on "
+                    f"answer cells: {', '.join(commented) or 'none in this assignment'}"
+                ) from None
         top = float(grade.max_score)
         if score is not None and not 0 <= score <= top:
             raise ValueError(f"score: got {score:g}, expected a number from 0 to {top:g} "

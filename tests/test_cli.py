@@ -113,6 +113,21 @@ def _lms_files(course):
     }
 
 
+def test_collect_names_notebooks_renamed_by_the_download(course, tmp_path):
+    """Review 23b, R4: files that are notebooks under another ending were only counted."""
+    archive = tmp_path / "renamed.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("frank_tiny.IPYNB", "{}")
+        zf.writestr("gina_tiny.ipynb.txt", "{}")
+        zf.writestr("readme.txt", "not a notebook")
+    proc = dlcourse("collect", "tiny", archive, "--dry-run", cwd=course, check=False)
+    assert "3 non-notebook files ignored" in proc.stdout
+    named = [line for line in proc.stderr.splitlines() if "not collected: " in line]
+    assert len(named) == 2, proc.stderr
+    assert any("frank_tiny.IPYNB" in line for line in named)
+    assert any("gina_tiny.ipynb.txt" in line for line in named)
+
+
 def test_collect_zip_reports_unmatched_and_duplicates(course, tmp_path):
     archive = tmp_path / "downloads.zip"
     with zipfile.ZipFile(archive, "w") as zf:

@@ -169,6 +169,9 @@ def test_mark_gives_and_takes_a_hand_grade(graded):
     (("ann", "answer", 2.5), "score: got 2.5, expected a number from 0 to 2 (the points of "
                              "answer)"),
     (("ann", "answer", -1.0), "score: got -1, expected a number from 0 to 2"),
+    # review 23b, R5: was nbgrader's raw "No such taskcomment", after the score was set
+    (("ann", "test_f", 1.0, "see me"), "comment: test_f is a test cell, which takes no "
+                                       "comment; comments go on answer cells: answer, f"),
 ])
 def test_mark_refuses_what_is_not_a_grade_and_changes_nothing(graded, args, words):
     with pytest.raises(ValueError) as error:
@@ -177,6 +180,7 @@ def test_mark_refuses_what_is_not_a_grade_and_changes_nothing(graded, args, word
     with graded.gradebook() as gb:
         grade = gb.find_grade("answer", "nb", "a1", "ann")
         assert grade.manual_score is None and grade.needs_manual_grade
+        assert gb.find_grade("test_f", "nb", "a1", "ann").manual_score is None
     assert read_hand_grades(graded, "a1", "ann") == {}
 
 
