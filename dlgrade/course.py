@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import difflib
 import json
 import os
 import re
@@ -244,7 +245,8 @@ class Course:
             return gb.find_assignment(assignment)
         except MissingEntry:
             raise self.not_in_gradebook("assignment", assignment,
-                                        f"run `dlcourse release {assignment}`") from None
+                                        f"run `dlcourse release {assignment}`",
+                                        close=[a.name for a in gb.assignments]) from None
 
     def find_student(self, gb, student: str):
         """``gb.find_student(student)``, or the course's one wording when it is missing.
@@ -260,12 +262,16 @@ class Course:
             return gb.find_student(student)
         except MissingEntry:
             raise self.not_in_gradebook("student", student,
-                                        "run `dlcourse roster import ROSTER.csv`") from None
+                                        "run `dlcourse roster import ROSTER.csv`",
+                                        close=[st.id for st in gb.students]) from None
 
-    def not_in_gradebook(self, argument: str, name: str, remedy: str) -> ValueError:
+    def not_in_gradebook(self, argument: str, name: str, remedy: str,
+                         close: list[str] | None = None) -> ValueError:
         """The one error for a name the gradebook does not hold: ``"<argument>: <name> is not
         in the gradebook of <course> (<url>); <remedy> first"``. The URL is shown without
-        its password; a ``--db`` given on the command line is named in the remedy."""
+        its password; a ``--db`` given on the command line is named in the remedy. Names in
+        ``close`` (what the gradebook holds) that look like a typing slip of ``name`` are
+        offered first: "did you mean 'sobrien'? If not, <remedy> first"."""
         url = self.db_url or self.db
         try:
             from sqlalchemy.engine import make_url
@@ -274,6 +280,9 @@ class Course:
         except Exception:  # noqa: BLE001 - not a URL SQLAlchemy reads: show nothing of it
             url = "an unreadable URL"
         same_db = " with the same --db" if self.db_url else ""
+        guesses = difflib.get_close_matches(str(name), [str(c) for c in close or ()], n=3)
+        if guesses:
+            remedy = f"did you mean {' or '.join(map(repr, guesses))}? If not, {remedy}"
         return ValueError(f"{argument}: {name!r} is not in the gradebook of {self.root} ({url}); "
                           f"{remedy}{same_db} first")
 

@@ -178,3 +178,16 @@ def test_the_wording_hides_a_password_and_names_the_db_option(tmp_path):
     assert "s3cret" not in str(error)
     assert "postgresql+psycopg2://grader:***@127.0.0.1:1/course" in str(error)
     assert str(error).endswith("run `dlcourse release a1` with the same --db first")
+
+
+def test_a_slip_of_the_keyboard_is_offered_the_name_it_missed(tmp_path):
+    """Review 23b, R6: `extend ... sobrian` was only told to import the roster."""
+    course = _course(tmp_path)
+    error = course.not_in_gradebook("student", "sobrian", "run `dlcourse roster import "
+                                    "ROSTER.csv`", close=["sobrien", "mgarcia", "anguyen"])
+    assert str(error).endswith("; did you mean 'sobrien'? If not, run `dlcourse roster import "
+                               "ROSTER.csv` first")
+    # nothing alike: the remedy alone, as before
+    error = course.not_in_gradebook("student", "zed", "run `dlcourse roster import "
+                                    "ROSTER.csv`", close=["sobrien", "mgarcia"])
+    assert "did you mean" not in str(error)
