@@ -332,6 +332,17 @@ def _kept_id(student: RosterStudent, known: dict, fields: dict,
         new id has another student's address, or an address several gradebook students have.
     """
     recorded = fields.get(student.id, {})
+    if student.id not in known and student.lms_user_id and \
+            student.id in (student.lms_user_id, student.sis_user_id):
+        # a Canvas export without the SIS Login ID column (Canvas has no switch for it): the
+        # id fell back to the SIS User ID or Canvas's id, while the gradebook knows the
+        # person by login under the same Canvas id (review 23b, R7)
+        owners = sorted(sid for sid, st in known.items()
+                        if st.lms_user_id == student.lms_user_id)
+        if len(owners) == 1:
+            return dataclasses.replace(student, id=owners[0]), (
+                f"{owners[0]}: matched by Canvas id {student.lms_user_id} (line "
+                f"{student.line}; this export has no login for them)")
     if student.id in known and student.id_number is not None and "id_number" in recorded:
         # a number recorded by an earlier import, now the student id again
         return student, (f"{student.id}: ID number {recorded['id_number'] or '(none)'} -> "

@@ -123,3 +123,31 @@ def test_a_new_id_for_a_known_address_is_refused_where_no_id_number_can_be_kept(
                                          r"student\(s\) 4711"):
         import_roster(course, twice)
     assert _ids(course) == ["4711", "Anna.Schmidt@uni.example", "zoe@uni.example"]
+
+
+def test_a_canvas_export_without_logins_updates_the_class_it_made(tmp_path, empty_gradebook):
+    """Review 23b, R7: a class imported with Canvas's SIS Login ID column, then a later export
+    without it (Canvas has no switch for the column): every known Canvas id was refused as
+    "already belongs to", so a new student could not be added. Now the Canvas id finds the
+    student on record; a new Canvas id is a new student; nothing is doubled."""
+    root = tmp_path / "course"
+    root.mkdir()
+    (root / CONFIG_NAME).write_text("c = get_config()\n")
+    course = Course(root)
+    empty_gradebook(root)
+    with_logins = tmp_path / "canvas1.csv"
+    with_logins.write_text("Student,ID,SIS User ID,SIS Login ID,Section\n"
+                           '"García-López, María",12351,9001,mgarcia,A\n'
+                           '"Nguyen, An",12352,,anguyen,A\n', encoding="utf-8")
+    assert sorted(import_roster(course, with_logins)["added"]) == ["anguyen", "mgarcia"]
+    without = tmp_path / "canvas2.csv"
+    without.write_text("Student,ID,SIS User ID,Section\n"
+                       '"García-López, María",12351,9001,B\n'
+                       '"Nguyen, An",12352,,A\n'
+                       '"Okafor, Chidi",12360,9010,A\n', encoding="utf-8")
+    result = import_roster(course, without)
+    assert result["added"] == ["9010"]
+    assert _ids(course) == ["9010", "anguyen", "mgarcia"]
+    assert any("mgarcia: matched by Canvas id 12351" in note for note in result["notes"])
+    with course.gradebook() as gb:
+        assert gb.find_student("mgarcia").lms_user_id == "12351"
