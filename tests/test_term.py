@@ -310,6 +310,16 @@ def test_collect_matches_canvas_files_by_user_id(course_dir, tmp_path):
             "880031)") in proc.stderr, proc.stderr
     assert (course / "submitted/mgarcia/tiny/tiny.ipynb").read_text() == newer
 
+    # Canvas's test student (the roster import skips "Student, Test"): its trial upload is
+    # ignored and said, not an unmatched file that fails the collect (review 23b, R8)
+    trial = tmp_path / "trial.zip"
+    with zipfile.ZipFile(trial, "w") as zf:
+        zf.writestr("studenttest_99990_880050_tiny.ipynb", text)
+    proc = dlcourse("collect", "tiny", trial, cwd=course, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "studenttest_99990_880050_tiny.ipynb: Canvas's test student: ignored" in proc.stderr
+    assert not (course / "submitted/studenttest").exists()
+
     # the same class exported with another login column: refused, nothing added
     other = tmp_path / "canvas2.csv"
     other.write_text(CANVAS_TERM_ROSTER.replace("mgarcia", "maria.garcia"), encoding="utf-8")

@@ -35,6 +35,8 @@ NAME = re.compile(r"^(?P<name>[^/_]+?)_(?P<late>late_)?(?P<uid>\d+)_(?P<sub>\d+)
 
 #: LMS fields the gradebook has no column for (SIS User ID, section), kept beside it for the
 #: exports: ``<output root>/roster_lms.json``, ``{student id: {"sis_user_id", "section"}}``.
+#: How Canvas names its test student ("Student, Test") in a submissions download.
+TEST_STUDENT = "studenttest"
 LMS_FIELDS_FILE = "roster_lms.json"
 
 
