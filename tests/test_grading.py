@@ -126,8 +126,10 @@ TINY_EXPECTED = {
     # submission's deadline ends it; the other worker goes on
     "floods-fds": ("failed", None, ("connection to the grader", "stopped answering",
                                     "timed out", "timeout")),
-    # /tmp capped in files, the runtime folder a tiny tmpfs: the floods stop, grading does not
-    "floods-files": ("graded", 5, ""),
+    # /tmp capped in files, the runtime folder a tiny tmpfs: the floods stop, grading does not;
+    # the cell finds that folder through ipykernel, an import the scan flags since the
+    # kernel's own threads became a way around the judge's record (issue 21), so it is held
+    "floods-files": ("needs manual grading", 0, "ipykernel"),
 }
 
 
@@ -262,7 +264,8 @@ def test_no_feedback_shows_hidden_tests(batch):
     held = {s for a in batch["rows"].values() for s, r in a.items()
             if "feedback held for review" in r["reason"]}
     assert held == {k.replace("_", "-") for k in ["isclose_override", "testing_override",
-                                                   "builtins_override", *ISSUE16_KINDS]}
+                                                   "builtins_override", *ISSUE16_KINDS,
+                                                   *(["floods_files"] if SANDBOX else [])]}
     graded = [s for a in batch["rows"].values() for s, r in a.items()
               if not r["status"].startswith("failed") and r["status"] != "no submission"
               and s not in held]
