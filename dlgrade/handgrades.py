@@ -183,6 +183,10 @@ def restore_hand_grades(gb, course: Course, assignment: str, student: str) -> tu
                 pass
         kept.add(grade_id)
         still[entry] = value
+    if kept:  # autograde's penalty saw the automatic points only: the whole score pays it
+        from .late import apply_late_penalty, late_config
+
+        apply_late_penalty(gb, gb.find_submission(assignment, student), late_config(None, course))
     gb.db.commit()
     write_hand_grades(course, assignment, student, still)
     return kept, notes
@@ -217,6 +221,8 @@ def mark(course: Course, assignment: str, student: str, cell: str, score: float 
     """
     from nbgrader.api import MissingEntry
 
+    from .late import apply_late_penalty, late_config
+
     with course.gradebook() as gb:
         why = _nothing_to_mark(course, assignment, student)
         try:
@@ -247,6 +253,10 @@ def mark(course: Course, assignment: str, student: str, cell: str, score: float 
         grade.needs_manual_grade = score is None and grade.auto_score is None
         if comment is not None:
             gb.find_comment(cell, notebook, assignment, student).manual_comment = comment
+        # the late penalty is a function of the whole score, hand points included: the same
+        # plugin and settings the student was graded under, in the same transaction
+        apply_late_penalty(gb, submission, late_config(_settings(course, assignment, student),
+                                                       course))
         gb.db.commit()
         saved = read_hand_grades(course, assignment, student)
         entry = f"{notebook}/{cell}"
@@ -262,6 +272,15 @@ def mark(course: Course, assignment: str, student: str, cell: str, score: float 
         return {"score": max(0.0, float(submission.score) - penalty),
                 "max_score": float(submission.max_score), "penalty": penalty,
                 "notebook": notebook, "waiting": waiting}
+
+
+def _settings(course: Course, assignment: str, student: str) -> str | None:
+    """The grading settings digest the student's last run recorded (its late policy)."""
+    try:
+        record = json.loads(status_path(course, assignment, student).read_text())
+    except (OSError, ValueError):
+        return None
+    return record.get("settings") if isinstance(record, dict) else None
 
 
 def _nothing_to_mark(course: Course, assignment: str, student: str) -> str:

@@ -10,6 +10,10 @@
 * The penalty is computed during autograde by nbgrader's ``AssignLatePenalties`` with a
   ``LateSubmissionPlugin``: nbgrader's own (``penalty_method = 'none' | 'zero'``) or
   :class:`PerHourPenalty` below (a share of the earned score per started hour, capped).
+  Autograde sees the automatic points only; hand grades come later (put back after a
+  regrade, ``dlcourse mark``, formgrader), so :func:`apply_late_penalty` computes each
+  notebook's penalty again from its whole current score with the same configured plugin,
+  wherever a score changes after autograde. Hand-graded points are penalised like the rest.
 
 Configure in ``nbgrader_config.py``::
 
@@ -23,6 +27,8 @@ or per run with ``dlcourse grade A --late-policy 5%/h:50%`` (``none`` and ``zero
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
 import math
 import re
 import warnings
@@ -32,6 +38,7 @@ from nbgrader.api import MissingEntry
 from nbgrader.plugins import LateSubmissionPlugin
 from sqlalchemy.exc import SAWarning
 from traitlets import Float
+from traitlets.config import Config
 
 
 class PerHourPenalty(LateSubmissionPlugin):
@@ -196,3 +203,53 @@ def late_fields(submission) -> dict:
         "penalty": round(float(submission.late_submission_penalty or 0), 3),
         "extension_h": round(ext.total_seconds() / 3600, 2) if ext else "",
     }
+
+
+def late_config(settings: str | None = None, course=None) -> Config:
+    """The late-penalty part of a grading run's configuration: from ``settings`` (a status
+    record's settings digest, :meth:`dlgrade.course.Course.grading_settings`: the policy the
+    student was graded under, ``--late-policy`` included) or else ``course``'s own config."""
+    if settings:
+        try:
+            late = json.loads(settings).get("late")
+        except (ValueError, AttributeError):
+            late = None
+        if isinstance(late, dict):
+            return Config(late)
+    if course is not None:
+        config = course.load_config()
+        return Config({k: dict(config[k]) for k in
+                       ("AssignLatePenalties", "LateSubmissionPlugin", "PerHourPenalty")
+                       if k in config})
+    return Config()
+
+
+def apply_late_penalty(gb, submission, config: Config) -> bool:
+    """Set each notebook's late penalty of ``submission`` (a gradebook ``SubmittedAssignment``)
+    from the notebook's whole current score (automatic plus hand grades), with the plugin
+    ``config`` configures, as nbgrader's ``AssignLatePenalties`` does during autograde. Flushes
+    (does not commit) and returns whether any penalty changed.
+    """
+    from nbgrader.preprocessors import AssignLatePenalties
+
+    gb.db.flush()
+    gb.db.expire(submission)
+    seconds = submission.total_seconds_late
+    assigner = AssignLatePenalties(config=config, log=logging.getLogger("dlgrade.late"))
+    assigner.init_plugin()
+    changed = False
+    for notebook in submission.notebooks:
+        gb.db.expire(notebook)
+        penalty = None
+        if seconds > 0:
+            penalty = assigner.plugin_inst.late_submission_penalty(
+                submission.student.id, float(notebook.score), seconds)
+            if penalty is not None:
+                penalty = assigner._check_late_penalty(notebook, penalty)  # 0 <= p <= score
+        old = notebook.late_submission_penalty
+        if (old or 0) != (penalty or 0) or (old is None) != (penalty is None):
+            notebook.late_submission_penalty = penalty
+            changed = True
+    gb.db.flush()
+    gb.db.expire(submission)
+    return changed

@@ -240,3 +240,66 @@ def test_a_hand_grade_outlives_a_regrade_while_the_answer_is_the_same(graded):
                          "graded; grade it again"]
         assert grade.manual_score is None and grade.needs_manual_grade
     assert read_hand_grades(graded, "a1", "ann") == {}
+
+
+def _hand_in_late(course, hours, autograde_penalty):
+    """ann handed in ``hours`` after a1's due date; autograde's late penalty (nbgrader's
+    ``AssignLatePenalties``, which sees the automatic 3 points only) is on her notebook."""
+    import datetime as dt
+
+    with course.gradebook() as gb:
+        due = dt.datetime(2026, 12, 1, 12, 0)
+        gb.find_assignment("a1").duedate = due
+        sub = gb.find_submission("a1", "ann")
+        sub.timestamp = due + dt.timedelta(hours=hours)
+        sub.notebooks[0].late_submission_penalty = autograde_penalty
+        gb.db.commit()
+
+
+def _penalty(course):
+    with course.gradebook() as gb:
+        sub = gb.find_submission("a1", "ann")
+        return float(sub.score), float(sub.late_submission_penalty or 0)
+
+
+@pytest.mark.slow
+def test_hand_points_pay_the_late_penalty_under_zero(graded):
+    """Review 23c, F1: under ``zero`` a late student kept the written answer's points (the
+    penalty was autograde's, on the automatic part only); mark, and the hand grade put back
+    after a regrade, now penalise the whole score with the course's configured plugin."""
+    (graded.root / CONFIG_NAME).write_text(
+        "c = get_config()\nc.LateSubmissionPlugin.penalty_method = 'zero'\n")
+    course = Course(graded.root)
+    _hand_in_late(course, 2.5, 3.0)
+    result = mark(course, "a1", "ann", "answer", 1.5)
+    assert (result["score"], result["penalty"]) == (0.0, 4.5)
+    assert _penalty(course) == (4.5, 4.5)
+    with course.gradebook() as gb:
+        save_hand_grades(gb, course, "a1", "ann")
+    _autograde(course)  # a regrade: a fresh entry, autograde's penalty on 3 points
+    _hand_in_late(course, 2.5, 3.0)
+    with course.gradebook() as gb:
+        assert restore_hand_grades(gb, course, "a1", "ann") == ({"answer"}, [])
+    assert _penalty(course) == (4.5, 4.5)
+    result = mark(course, "a1", "ann", "answer", None)  # taken away: the penalty shrinks too
+    assert (result["score"], result["penalty"]) == (0.0, 3.0)
+
+
+@pytest.mark.slow
+def test_mark_uses_the_policy_the_student_was_graded_under(graded):
+    """``--late-policy 10%/h:50%`` was given to the grading run (its status record's settings),
+    not written in nbgrader_config.py: mark applies that policy to the whole score."""
+    import json
+
+    from dlgrade.status import write_status
+
+    late = {"AssignLatePenalties": {"plugin_class": "dlgrade.late.PerHourPenalty"},
+            "PerHourPenalty": {"per_hour": 0.1, "cap": 0.5}}
+    write_status(graded, "a1", {"student": "ann", "assignment": "a1", "status": "graded",
+                                "settings": json.dumps({"late": late})})
+    _hand_in_late(graded, 2.5, 0.9)  # 3 started hours: 30 % of the automatic 3 points
+    result = mark(graded, "a1", "ann", "answer", 1.5)
+    assert result["penalty"] == pytest.approx(1.35)  # 30 % of 4.5
+    assert result["score"] == pytest.approx(3.15)
+    _hand_in_late(graded, 0, None)  # on time after all (e.g. an extension): no penalty
+    assert mark(graded, "a1", "ann", "answer", 2.0)["penalty"] == 0.0
