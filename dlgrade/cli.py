@@ -84,7 +84,7 @@ def release(ctx, assignments, db, due, timezone):
     Runs nbgrader generate_assignment --force: writes the release folder and records the
     assignment, its notebooks and tests in the gradebook; with --due, its due date too.
     """
-    from .late import due_to_utc, local_time, set_due_date
+    from .late import due_to_utc, local_time, set_due_date, utc_time
 
     course = _course(ctx, db=db)
     try:
@@ -99,13 +99,13 @@ def release(ctx, assignments, db, due, timezone):
             click.echo(f"released {name} -> {course.release_dir.name}/{name}/")
             if due_utc is not None:
                 old = set_due_date(course, name, due_utc)
-                click.echo(f"  due {due_utc:%Y-%m-%d %H:%M} UTC ("
+                click.echo(f"  due {utc_time(due_utc)} UTC ("
                            f"{local_time(due_utc, timezone)} {timezone}"
                            + ("; no time given: the end of that day" if whole_day else "")
                            + ")")
                 if old is not None and old != due_utc:
-                    click.echo(f"  due date changed: {old:%Y-%m-%d %H:%M} UTC -> "
-                               f"{due_utc:%Y-%m-%d %H:%M} UTC ({local_time(old, timezone)} -> "
+                    click.echo(f"  due date changed: {utc_time(old)} UTC -> "
+                               f"{utc_time(due_utc)} UTC ({local_time(old, timezone)} -> "
                                f"{local_time(due_utc, timezone)} {timezone})")
                     click.echo(f"  students graded before get their late penalties from the "
                                f"new date at the next `dlcourse grade {name}`")

@@ -112,14 +112,32 @@ def check_timezone(timezone: str) -> str:
     return str(timezone)
 
 
+def _clock(when: dt.datetime) -> str:
+    """To the minute, or to the second when there are seconds (a whole day's due date ends at
+    23:59:59.999999, printed 23:59:59)."""
+    return f"{when:%Y-%m-%d %H:%M:%S}" if when.second or when.microsecond else \
+        f"{when:%Y-%m-%d %H:%M}"
+
+
 def local_time(when: dt.datetime, timezone: str) -> str:
-    """A naive UTC datetime as wall time in ``timezone``, to the minute.
+    """A naive UTC datetime as wall time in ``timezone``, to the minute (to the second when
+    it has seconds).
 
     >>> local_time(dt.datetime(2026, 12, 1, 22, 59), "Europe/Berlin")
     '2026-12-01 23:59'
+    >>> local_time(dt.datetime(2026, 12, 1, 22, 59, 59, 999999), "Europe/Berlin")
+    '2026-12-01 23:59:59'
     """
-    local = when.replace(tzinfo=dt.timezone.utc).astimezone(ZoneInfo(timezone))
-    return f"{local:%Y-%m-%d %H:%M}"
+    return _clock(when.replace(tzinfo=dt.timezone.utc).astimezone(ZoneInfo(timezone)))
+
+
+def utc_time(when: dt.datetime) -> str:
+    """A naive UTC datetime as ``local_time`` prints it, in UTC.
+
+    >>> utc_time(dt.datetime(2026, 12, 1, 22, 59, 59, 999999))
+    '2026-12-01 22:59:59'
+    """
+    return _clock(when)
 
 
 def to_utc(text: str, timezone: str = "UTC") -> dt.datetime:
@@ -145,15 +163,19 @@ def to_utc(text: str, timezone: str = "UTC") -> dt.datetime:
 
 def due_to_utc(text: str, timezone: str = "UTC") -> tuple[dt.datetime, bool]:
     """``--due``: ``(naive UTC datetime, whole_day)``; a date without a time means the end
-    of that day (23:59) in ``timezone``, never its first minute.
+    of that day in ``timezone``: its last instant, 23:59:59.999999, so a file stamped
+    23:59:59 on that day is on time and one stamped 00:00:00 the next day is late (never the
+    day's first minute, nor 23:59:00, which made 23:59:30 late).
 
     >>> due_to_utc("2026-12-01", "Europe/Berlin")
-    (datetime.datetime(2026, 12, 1, 22, 59), True)
+    (datetime.datetime(2026, 12, 1, 22, 59, 59, 999999), True)
     >>> due_to_utc("2026-12-01 17:00", "UTC")
     (datetime.datetime(2026, 12, 1, 17, 0), False)
     """
     whole_day = bool(re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", text or ""))
-    return to_utc(text.strip() + " 23:59" if whole_day else text, timezone), whole_day
+    if whole_day:
+        return to_utc(text.strip() + " 23:59:59.999999", timezone), True
+    return to_utc(text, timezone), False
 
 
 def set_due_date(course, assignment: str, due: dt.datetime) -> dt.datetime | None:

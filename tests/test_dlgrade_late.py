@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from dlgrade.late import PerHourPenalty, parse_late_policy, to_utc
+from dlgrade.late import PerHourPenalty, due_to_utc, parse_late_policy, to_utc
 
 
 def test_late_policies():
@@ -75,3 +75,30 @@ def test_due_dates_and_extensions_in_the_gradebook(tmp_path, empty_gradebook):
         assert late_fields(sub)["late_by"] == 1.5
     assert late_fields(None) == {"submitted_at": "", "late_by": "", "penalty": "",
                                  "extension_h": ""}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stamp, late", [
+    ("2026-12-01 23:59:30", 0.0),  # review 23c, F2: was 30 s late (one started hour)
+    ("2026-12-01 23:59:59", 0.0),
+    ("2026-12-02 00:00:00", 1e-6),  # the next day: late, by the instant after the due one
+])
+def test_a_due_date_without_a_time_ends_with_its_day(tmp_path, empty_gradebook, stamp, late):
+    """``--due 2026-12-01``: the last instant of that day in the course's zone, as nbgrader's
+    ``total_seconds_late`` counts it for a file stamped ``stamp`` Berlin time."""
+    from dlgrade.late import grant_extension, set_due_date
+
+    due, whole_day = due_to_utc("2026-12-01", "Europe/Berlin")
+    assert whole_day and due == dt.datetime(2026, 12, 1, 22, 59, 59, 999999)
+    course = _course(tmp_path)
+    empty_gradebook(tmp_path)
+    set_due_date(course, "a1", due)
+    with course.gradebook() as gb:
+        gb.add_student("ann")
+    grant_extension(course, "a1", "ann", 0)  # makes her submission entry
+    with course.gradebook() as gb:
+        sub = gb.find_submission("a1", "ann")
+        sub.timestamp = to_utc(stamp, "Europe/Berlin")
+        gb.db.commit()
+        assert gb.find_assignment("a1").duedate == due  # the microseconds are kept
+        assert sub.total_seconds_late == pytest.approx(late, abs=1e-7)

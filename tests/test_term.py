@@ -601,20 +601,24 @@ def test_due_dates_say_what_they_did(course_dir):
     # a date alone is the end of that day in the course's zone, said out loud, old -> new
     proc = dlcourse("release", "tiny", "--due", "2026-12-08", cwd=course)
     assert proc.returncode == 0, proc.stderr
-    assert ("  due 2026-12-08 22:59 UTC (2026-12-08 23:59 Europe/Berlin; no time given: the "
-            "end of that day)") in proc.stdout, proc.stdout
-    assert ("  due date changed: 2026-12-01 22:59 UTC -> 2026-12-08 22:59 UTC "
-            "(2026-12-01 23:59 -> 2026-12-08 23:59 Europe/Berlin)") in proc.stdout
+    # (review 23c, F2: the day's last instant, 23:59:59.999999, printed to the second)
+    assert ("  due 2026-12-08 22:59:59 UTC (2026-12-08 23:59:59 Europe/Berlin; no time given: "
+            "the end of that day)") in proc.stdout, proc.stdout
+    assert ("  due date changed: 2026-12-01 22:59 UTC -> 2026-12-08 22:59:59 UTC "
+            "(2026-12-01 23:59 -> 2026-12-08 23:59:59 Europe/Berlin)") in proc.stdout
     # set twice: one line in the config, not two; --timezone still wins for one command
     assert dlcourse("timezone", "America/New_York", cwd=course).stdout == (
         "course time zone: Europe/Berlin -> America/New_York\n")
     assert (course / "nbgrader_config.py").read_text().count("c.Dlcourse.timezone") == 1
     proc = dlcourse("release", "tiny", "--due", "2026-12-08", cwd=course)
-    assert "(2026-12-08 23:59 America/New_York; no time given" in proc.stdout, proc.stdout
-    assert "2026-12-08 22:59 UTC -> 2026-12-09 04:59 UTC" in proc.stdout
+    assert "(2026-12-08 23:59:59 America/New_York; no time given" in proc.stdout, proc.stdout
+    assert "2026-12-08 22:59:59 UTC -> 2026-12-09 04:59:59 UTC" in proc.stdout
     proc = dlcourse("release", "tiny", "--due", "2026-12-09 04:59", "--timezone", "UTC",
                     cwd=course)
     assert "  due 2026-12-09 04:59 UTC (2026-12-09 04:59 UTC)" in proc.stdout, proc.stdout
+    assert "  due date changed: 2026-12-09 04:59:59 UTC -> 2026-12-09 04:59 UTC" in proc.stdout
+    proc = dlcourse("release", "tiny", "--due", "2026-12-09 04:59", "--timezone", "UTC",
+                    cwd=course)
     assert "changed" not in proc.stdout
 
 
