@@ -109,15 +109,24 @@ def _refresh_scores(course: Course, assignment: str, rows: list[dict]) -> None:
     try:
         from nbgrader.api import MissingEntry
 
-        from .late import late_fields
+        from .late import apply_late_penalty, late_config, late_fields
 
         with course.gradebook() as gb:
             max_score = float(gb.find_assignment(assignment).max_score)
+            configs = {}
             for rec in rows:
                 try:
                     sub = gb.find_submission(assignment, rec["student"])
                 except MissingEntry:
                     sub = None
+                if sub is not None and rec.get("status") in ("graded", "needs manual grading"):
+                    # a hand grade given in formgrader changed the score after autograde:
+                    # the late penalty follows the whole score (same policy as the grading)
+                    settings = rec.get("settings")
+                    if settings not in configs:
+                        configs[settings] = late_config(settings, course)
+                    if apply_late_penalty(gb, sub, configs[settings]):
+                        gb.db.commit()
                 rec.update(late_fields(sub))
                 if rec.get("status") in ("no submission", "not collected"):
                     rec["max_score"] = max_score
