@@ -72,8 +72,8 @@ def _course(ctx, db=None, timeout=None, kernel=None) -> Course:
                            "gradebook.db). PostgreSQL: postgresql+psycopg2://user:pw@host:port/db")
 @click.option("--due", metavar="'YYYY-MM-DD HH:MM'",
               help="Due date, recorded in the gradebook (late penalties count from it); a "
-                   "date alone means 23:59 that day in the course's time zone (or "
-                   "--timezone). A changed due date is printed as old -> new.")
+                   "date alone means the end of that day (23:59:59) in the course's time "
+                   "zone (or --timezone). A changed due date is printed as old -> new.")
 @click.option("--timezone",
               help="Time zone of --due (an IANA name such as Europe/London; default: the "
                    "course's, see `dlcourse timezone`).")
@@ -122,7 +122,7 @@ def timezone(ctx, zone):
     """Print the course's time zone, or set it to ZONE (an IANA name such as Europe/Berlin).
 
     Kept in nbgrader_config.py as c.Dlcourse.timezone (default UTC). Due dates given without
-    a time end at 23:59 in it; release and collect read times in it unless --timezone says
+    a time end at 23:59:59 in it; release and collect read times in it unless --timezone says
     otherwise, and print due dates in it.
     """
     course = _course(ctx)

@@ -289,7 +289,7 @@ class Course:
     @property
     def timezone(self) -> str:
         """The course's time zone (``c.Dlcourse.timezone`` in ``nbgrader_config.py``, default
-        ``UTC``): due dates without a time end at 23:59 there, and dates are printed in it."""
+        ``UTC``): due dates without a time end at 23:59:59 there, and dates are printed in it."""
         from .late import check_timezone
 
         zone = self.load_config().get("Dlcourse", {}).get("timezone", "UTC")

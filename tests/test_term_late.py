@@ -77,7 +77,7 @@ def test_a_per_hour_policy_takes_its_share_of_the_whole_score(course_dir):
     grade(course, *policy)
     check(course, "2.5", "2.5")
     proc = dlcourse("mark", "tiny", "ann", WRITTEN, "1", cwd=course)
-    assert f"tiny 3/6 after a late penalty of 3, graded" in proc.stdout, proc.stdout
+    assert "tiny 3/6 after a late penalty of 3, graded" in proc.stdout, proc.stdout
     check(course, "3", "3")
     grade(course, "--force", *policy)
     check(course, "3", "3")
