@@ -102,3 +102,22 @@ def test_a_due_date_without_a_time_ends_with_its_day(tmp_path, empty_gradebook, 
         gb.db.commit()
         assert gb.find_assignment("a1").duedate == due  # the microseconds are kept
         assert sub.total_seconds_late == pytest.approx(late, abs=1e-7)
+
+
+def test_the_late_config_is_the_one_the_student_was_graded_under(tmp_path):
+    import json
+
+    from dlgrade.late import late_config
+
+    course = _course(tmp_path)
+    (tmp_path / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.LateSubmissionPlugin.penalty_method = 'zero'\n")
+    per_hour = {"AssignLatePenalties": {"plugin_class": "dlgrade.late.PerHourPenalty"},
+                "PerHourPenalty": {"per_hour": 0.1, "cap": 0.5}}
+    config = late_config(json.dumps({"late": per_hour}), course)
+    assert config.PerHourPenalty.per_hour == 0.1
+    assert config.AssignLatePenalties.plugin_class == "dlgrade.late.PerHourPenalty"
+    # no record, or one whose plugin was a class object (recorded as its repr): the course's
+    for settings in (None, "not json", json.dumps(
+            {"late": {"AssignLatePenalties": {"plugin_class": "<class 'x.P'>"}}})):
+        assert late_config(settings, course).LateSubmissionPlugin.penalty_method == "zero"
