@@ -25,8 +25,7 @@ import re
 from pathlib import Path
 
 from dlcourse import testing
-
-_FRAMEWORKS = frozenset({"torch", "tensorflow", "keras", "jax", "flax"})
+from dlcourse.own_work import FRAMEWORKS as _FRAMEWORKS
 _PACKAGE_TEXT = re.compile(r"dlcourse(\.\w+)*")
 
 _current = None
