@@ -26,6 +26,7 @@ from pathlib import Path
 
 from dlcourse import testing
 from dlcourse.own_work import FRAMEWORKS as _FRAMEWORKS
+
 _PACKAGE_TEXT = re.compile(r"dlcourse(\.\w+)*")
 
 _current = None

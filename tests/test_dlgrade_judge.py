@@ -140,9 +140,9 @@ def _kernel():
     channel = Channel(km.get_connection_info(session=False), timeout=5,
                       interrupt=km.interrupt_kernel)
     names = channel.get({"echo", "sigmoid", "overflows", "fails", "talks", "scale_in_place",
-                         "draw", "apply_twice", "fit", "fake_fit", "shadow_fit", "gives_object_array",
-                         "loops",
-                         "naps", "answer", "not_defined", "zeroes_and_lies",
+                         "draw", "apply_twice", "fit", "fake_fit", "shadow_fit",
+                         "gives_object_array", "loops", "naps", "answer", "not_defined",
+                         "zeroes_and_lies",
                          "nudge_and_restore", "nudge_a_copy", "hushed_sigmoid",
                          "reseeds"})
     yield channel, names

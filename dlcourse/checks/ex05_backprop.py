@@ -190,7 +190,8 @@ def check_mlp_gradients_at_scale(mlp_gradients, seed=5053, n_samples=64):
     rng.shuffle(y)
     params = [(rng.normal(scale=1.0 / np.sqrt(n_in), size=(n_in, n_out)),
                rng.normal(scale=0.1, size=n_out))
-              for n_in, n_out in zip(LARGE_LAYER_SIZES[:-1], LARGE_LAYER_SIZES[1:])]
+              for n_in, n_out in zip(LARGE_LAYER_SIZES[:-1], LARGE_LAYER_SIZES[1:],
+                                     strict=True)]
     what = f"layer_sizes={list(LARGE_LAYER_SIZES)}"
     expected_loss, expected = reference_gradients(X, y, [(W.copy(), b.copy()) for W, b in params])
     result = call_mlp_gradients(mlp_gradients, X, y, [(W.copy(), b.copy()) for W, b in params])
