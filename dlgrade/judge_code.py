@@ -29,6 +29,7 @@ such code under ``dlcourse grade``).
 
 from __future__ import annotations
 
+import dis
 import hashlib
 import os
 import sys
@@ -42,24 +43,53 @@ __all__ = ["CodePolicy", "Recorder", "fingerprint", "package_fingerprints", "wat
 MAX_REPORTED = 300
 
 
+#: Opcodes whose argument is a constant, a local variable or a cell: in a fingerprint the
+#: constant's value stands for the position of it (``co_consts`` is ordered by first use, and
+#: a function's docstring is its first entry, never loaded), a variable its slot (its name is
+#: the student's to choose).
+_CONST_OPS = frozenset(dis.hasconst)
+_LOCAL_OPS = frozenset(dis.haslocal) | frozenset(dis.hasfree)
+
+
+def _constant(value):
+    if isinstance(value, types.CodeType):
+        return _shape(value)
+    if isinstance(value, frozenset):  # set order depends on the hash seed
+        return ("frozenset", tuple(sorted(repr(v) for v in value)))
+    if isinstance(value, tuple):
+        return ("tuple", tuple(_constant(v) for v in value))
+    return (type(value).__name__, repr(value))
+
+
 def _shape(code: types.CodeType):
-    consts = []
-    for value in code.co_consts:
-        if isinstance(value, types.CodeType):
-            consts.append(_shape(value))
-        elif isinstance(value, frozenset):  # set order depends on the hash seed
-            consts.append(("frozenset", tuple(sorted(repr(v) for v in value))))
+    """What a code object does, blind to its docstring, the order of its constants, line
+    numbers and names of its own: the instruction stream with every constant replaced by its
+    value (a class body's ``__doc__ = "..."`` left out), and the argument counts."""
+    steps = []
+    for ins in dis.get_instructions(code):
+        if ins.opname == "NOP":
+            continue
+        if ins.opname == "STORE_NAME" and ins.argval == "__doc__" and steps and \
+                steps[-1][0] == "LOAD_CONST" and steps[-1][1][0] == "str":
+            steps.pop()  # a class's docstring
+            continue
+        if ins.opcode in _CONST_OPS:
+            steps.append((ins.opname, _constant(ins.argval)))
+        elif ins.opcode in _LOCAL_OPS:
+            steps.append((ins.opname, ins.arg))
         else:
-            consts.append((type(value).__name__, repr(value)))
-    return (code.co_code, code.co_names, code.co_argcount, code.co_posonlyargcount,
-            code.co_kwonlyargcount, code.co_nlocals, tuple(consts))
+            steps.append((ins.opname, ins.argrepr))
+    return (tuple(steps), code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount,
+            code.co_flags & 0x0C)  # CO_VARARGS | CO_VARKEYWORDS
 
 
 def fingerprint(code: types.CodeType) -> str:
-    """A digest of what a code object does: bytecode, names, constants, argument counts.
+    """A digest of what a code object does: instructions, the names and constant values
+    they use, argument counts.
 
-    File name, function name, line numbers and local variable names are left out, so the
-    package's function compiled from its text under another name has the same fingerprint.
+    File name, function name, line numbers, local variable names, the docstring and the
+    order of the constants are left out, so the package's function compiled from its text
+    under another name, or with its docstrings stripped, has the same fingerprint.
     """
     return hashlib.blake2b(repr(_shape(code)).encode("utf-8", "backslashreplace"),
                            digest_size=16).hexdigest()
@@ -103,20 +133,34 @@ def _fingerprints_of_text(text: str, filename: str) -> set[str]:
 
 #: Bytes of bytecode from which a function is too long to be written the same way twice
 #: by chance (the course's solutions share comprehensions and helpers of up to 100 bytes
-#: with the package; its documented functions are told apart by their docstrings anyway)
+#: with the package)
 SUBSTANTIAL_BYTES = 200
+#: Functions of one submitted text (a cell, a file) equal to this many different functions of
+#: the package make the text a copy of the package's, whatever their size: one short function
+#: may be written the same way by chance, several together are not
+COPIED_FUNCTIONS = 2
+#: Bytes of bytecode below which a function counts for nothing in that tally (``return x``)
+TRIVIAL_BYTES = 30
+
+_UNNAMED = ("<module>", "<lambda>", "<listcomp>", "<genexpr>", "<dictcomp>", "<setcomp>")
+
+
+def _docstring(code: types.CodeType) -> str | None:
+    if code.co_name in _UNNAMED or not code.co_consts or not isinstance(code.co_consts[0], str):
+        return None
+    return code.co_consts[0]
 
 
 def _substantial(code: types.CodeType) -> bool:
-    """Whether a code object equal to a package function's can only be a copy of it: it
-    carries a docstring (the package's, word for word) or much bytecode."""
-    documented = code.co_consts[:1] != () and isinstance(code.co_consts[0], str) and \
-        code.co_name not in ("<module>", "<lambda>", "<listcomp>", "<genexpr>",
-                             "<dictcomp>", "<setcomp>")
-    return documented or len(code.co_code) >= SUBSTANTIAL_BYTES
+    """Whether a code object equal to a package function's is too long to be the student's
+    own by chance (a docstring word for word the package's is checked by
+    :meth:`CodePolicy.package_use`, which has the package's table)."""
+    return len(code.co_code) >= SUBSTANTIAL_BYTES
 
 
 _PACKAGE_TABLE: dict[str, tuple[str, dict[str, str]]] = {}
+#: fingerprint -> the docstrings the package's functions with that fingerprint carry
+_PACKAGE_DOCS: dict[str, set[str]] = {}
 
 
 def package_root() -> str:
@@ -149,7 +193,10 @@ def package_fingerprints() -> dict[str, str]:
             except (OSError, UnicodeDecodeError):
                 continue
             for code in _units(text, path, flag_variants=False):
-                table.setdefault(fingerprint(code), f"{module}.{code.co_qualname}")
+                digest = fingerprint(code)
+                table.setdefault(digest, f"{module}.{code.co_qualname}")
+                if _docstring(code):
+                    _PACKAGE_DOCS.setdefault(digest, set()).add(_docstring(code))
     _PACKAGE_TABLE["dlcourse"] = (root, table)
     return table
 
@@ -185,6 +232,62 @@ def _silencers() -> dict[types.CodeType, str]:
         if code is not None:
             found[code] = "numpy.testing.suppress_warnings"
     return found
+
+
+#: (file name, how) -> the file's code objects as Python compiled them
+_FILE_CODES: dict[tuple[str, str], frozenset] = {}
+
+
+def _compiled_codes(filename: str, how: str) -> frozenset:
+    """Every code object of the file ``filename`` names, as Python itself compiled it:
+    ``how`` is ``"cached"`` (the bytecode the import read from ``__pycache__``, or a frozen
+    module's code) or ``"source"`` (the source compiled now). Read once per file."""
+    import importlib.util
+    import marshal
+
+    found = _FILE_CODES.get((filename, how))
+    if found is not None:
+        return found
+    codes: set = set()
+    try:
+        if filename.startswith("<frozen "):
+            import _imp
+
+            name = filename[8:-1]
+            if how == "cached":  # importlib's own two are frozen under other names
+                name = {"importlib._bootstrap": "_frozen_importlib",
+                        "importlib._bootstrap_external": "_frozen_importlib_external"}.get(
+                    name, name)
+                codes.update(_walk(_imp.get_frozen_object(name)))
+            else:
+                path = os.path.join(sysconfig.get_paths()["stdlib"], *name.split(".")) + ".py"
+                with open(path, "rb") as handle:
+                    codes.update(_walk(compile(handle.read(), filename, "exec",
+                                               dont_inherit=True)))
+        elif how == "cached":
+            with open(importlib.util.cache_from_source(filename), "rb") as handle:
+                codes.update(_walk(marshal.loads(handle.read()[16:])))
+        else:
+            with open(filename, "rb") as handle:
+                source = handle.read()
+            codes.update(_walk(compile(source, filename, "exec", dont_inherit=True)))
+    except (OSError, ImportError, SyntaxError, ValueError, EOFError, TypeError, MemoryError,
+            RecursionError, NotImplementedError):
+        pass
+    found = _FILE_CODES[(filename, how)] = frozenset(codes)
+    return found
+
+
+def _genuine(code: types.CodeType) -> bool:
+    """Whether ``code`` is code of the file it names: equal (instructions, constants, names,
+    line numbers) to one of the code objects that file compiles to. A code object's file name
+    is anyone's to set (``code.replace(co_filename=np.__file__)``); what it does is not.
+    The cached bytecode is read first (fast); the source is compiled only on a miss."""
+    try:
+        return any(code in _compiled_codes(code.co_filename, how)
+                   for how in ("cached", "source"))
+    except TypeError:  # an unhashable constant
+        return False
 
 
 #: What switches the recorder off, as the C profiler names a built-in it saw called.
@@ -492,6 +595,10 @@ class Recorder:
                 kind = "library"
             else:
                 kind = "other"
+            # library and grader code is by identity, not by name: code that only names
+            # such a file (relabelled with CodeType.replace) is the student's
+            if kind in ("grader", "library") and not _genuine(code):
+                kind = "other"
             if len(self._kinds) < 100_000:
                 self._kinds[id(code)] = (code, kind)
         return kind
@@ -598,12 +705,40 @@ class CodePolicy:
         #: fingerprints of the submitted code that could only be a copy if the package has
         #: the same (:func:`_substantial`): checked against the package's table when run
         self.substantial: set[str] = set()
+        #: fingerprint -> docstrings of the submitted functions with it
+        self.documented: dict[str, set[str]] = {}
+        #: per submitted text, the fingerprints of its named functions that are not trivial
+        self.functions: list[set[str]] = []
+        self._copied: set[str] | None = None
         for number, text in enumerate(submitted):
+            named = set()
             for code in _units(text, f"<submitted {number}>"):
                 digest = fingerprint(code)
                 self.own.add(digest)
                 if _substantial(code):
                     self.substantial.add(digest)
+                if _docstring(code):
+                    self.documented.setdefault(digest, set()).add(_docstring(code))
+                if code.co_name not in _UNNAMED and len(code.co_code) >= TRIVIAL_BYTES:
+                    named.add(digest)
+            self.functions.append(named)
+
+    def copied(self) -> set[str]:
+        """Fingerprints of submitted functions that are the package's, handed in: long ones
+        (:func:`_substantial`), ones with the package's docstring word for word, and every
+        function of a text that holds :data:`COPIED_FUNCTIONS` or more of the package's
+        functions (its file with the docstrings stripped is still its file)."""
+        if self._copied is None:
+            table = package_fingerprints()
+            copied = {digest for digest in self.substantial if digest in table}
+            copied |= {digest for digest, docs in self.documented.items()
+                       if docs & _PACKAGE_DOCS.get(digest, set())}
+            for named in self.functions:
+                found = {digest for digest in named if digest in table}
+                if len({table[digest] for digest in found}) >= COPIED_FUNCTIONS:
+                    copied |= found
+            self._copied = copied
+        return self._copied
 
     def package_use(self, report, callbacks: int | None = None) -> str | None:
         """How the call ran the package's implementation (text), or None. A call that
@@ -633,13 +768,17 @@ class CodePolicy:
                    isinstance(entry[0], str)]
         unexplained = [entry for entry in entries if entry[0] not in self.own]
         # the package's own functions handed in as submitted text (a .py file beside the
-        # notebook, or pasted into a cell, docstring included): not the student's own work
-        handed_in = [entry for entry in entries if entry[0] in self.substantial]
+        # notebook, or pasted into a cell, with or without docstrings): not the student's work
+        handed_in = [entry for entry in entries if entry[0] in self.substantial or
+                     entry[0] in self.documented or
+                     any(entry[0] in named for named in self.functions)]
+        if handed_in:
+            handed_in = [entry for entry in handed_in if entry[0] in self.copied()]
         if unexplained or handed_in:
             table = package_fingerprints()
             for group, how in ((unexplained, "that the submitted text does not define"),
                                (handed_in, "handed in as the student's own text (the same "
-                                           "code, docstring included)")):
+                                           "code as the package's)")):
                 hits = sorted((table[digest], name) for digest, name in group
                               if digest in table)
                 hits.sort(key=lambda hit: hit[0].rpartition(".")[2].startswith("_"))
