@@ -166,15 +166,17 @@ def _expose(paths, cover=()) -> None:
     A Python installed under ``/root`` (pyenv) cannot be read by another uid because /root
     is 0700. In the kernel's mount namespace the blocking folder is replaced by an empty
     tmpfs into which only the needed paths are bind-mounted back. Folders in ``cover`` are
-    treated the same way even when they are open (rootless mode: the grader's home, whose
-    files the kernel could otherwise read as the grader's own uid).
+    treated the same way even when they are open: the host's top-level folders outside the
+    system ones (:func:`dlgrade.sandbox.policy.host_cover`) and, rootless, the grader's home,
+    whose files the kernel could otherwise read as the grader's own uid. A shown path that
+    is itself a covered folder is shown whole.
     """
     cover = [c for c in cover if c and c != "/" and os.path.isdir(c)]
     by_blocker: dict = {c: [] for c in cover}
     for path in sorted(set(paths)):
         if not os.path.isdir(path):
             continue
-        blocker = _blocker(path, cover)
+        blocker = path if path in cover else _blocker(path, cover)
         if blocker is not None:
             by_blocker.setdefault(blocker, []).append(path)
     for blocker, inner in sorted(by_blocker.items()):
@@ -268,10 +270,13 @@ def enter(policy, uid: int, gid: int | None = None) -> None:
         return f"/proc/self/fd/{fd}"
 
     mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing propagates back to the host
+    # An allow-list view of the host: every top-level folder outside the system ones (and,
+    # rootless, the grader's home) is covered; the Python installation, the packages, the
+    # course (its private folders hidden below) and the working folder are bound back.
     shown = list(policy.expose) + [policy.workdir]
-    if policy.rootless and policy.course_root:  # the grader's home is covered: show the course
+    if policy.course_root:
         shown.append(policy.course_root)
-    _expose(shown, cover=policy.cover)  # e.g. a course folder with mode 0700
+    _expose(shown, cover=policy.cover)  # also opens paths under a folder with mode 0700
     # A private, size-capped /tmp holds everything the sandbox needs as scratch space. What
     # the kernel must read from under the host's /tmp (a course, venv or package checked out
     # there, as CI does) is bound back read-only into it.
