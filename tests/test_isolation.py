@@ -193,10 +193,15 @@ HOST_HUNT = """
 import glob, json, os
 found = {"solutions": [], "gradebooks": [], "read": {}}
 # What a hostile submission would do: look for every clone's solutions and every course's
-# gradebook anywhere on the host (a few levels deep from /), and try the decoys' exact paths.
-for depth in range(0, 5):
-    found["solutions"] += glob.glob("/" + "*/" * depth + "solutions/*/*.ipynb")
-    found["gradebooks"] += glob.glob("/" + "*/" * depth + "gradebook.db")
+# gradebook anywhere on the host (a few levels deep from /, deeper in the top-level folder
+# that holds the decoys: /srv, or the rootless run's base), and try the decoys' exact paths.
+top = "/" + DECOYS.strip("/").split("/")[0] + "/"
+for start, depths in (("/", range(0, 4)), (top, range(0, DECOYS.count("/") + 2))):
+    for depth in depths:
+        found["solutions"] += glob.glob(start + "*/" * depth + "solutions/*/*.ipynb")
+        found["gradebooks"] += glob.glob(start + "*/" * depth + "gradebook.db")
+found["solutions"] = sorted(set(found["solutions"]))
+found["gradebooks"] = sorted(set(found["gradebooks"]))
 found["solutions"] = [p for p in found["solutions"] if p.startswith(DECOYS)]
 found["gradebooks"] = [p for p in found["gradebooks"] if p.startswith(DECOYS)]
 for path in PATHS:
