@@ -121,3 +121,13 @@ def test_python_paths_expose_both_packages():
     for package in (dlcourse, dlgrade):
         folder = os.path.realpath(os.path.dirname(package.__file__))
         assert any(folder == p or folder.startswith(p + os.sep) for p in paths), folder
+
+
+def test_etc_entries_keep_only_the_allow_list(tmp_path):
+    for name in ("passwd", "ld.so.cache", "pip.conf", "npmrc", "python3.11"):
+        (tmp_path / name).write_text("")
+    for name in ("ssl", "ssh", "postgresql"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "localtime").symlink_to("/usr/share/zoneinfo/Etc/UTC")
+    kept = [os.path.basename(p) for p in policy.etc_entries(str(tmp_path))]
+    assert kept == ["ld.so.cache", "localtime", "passwd", "python3.11", "ssl"]

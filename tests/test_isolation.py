@@ -215,6 +215,12 @@ try:
 except OSError as exc:
     found["listing"] = type(exc).__name__
 found["own_exercise"] = open(os.path.join(OWN, "exercises/ps1/ps1.ipynb")).read()
+found["etc"] = sorted(os.listdir("/etc"))
+try:
+    open("/etc/left-for-the-next-student", "w").close()
+    found["etc_write"] = "written"
+except OSError as exc:
+    found["etc_write"] = type(exc).__name__
 print(json.dumps(found))
 """
 
@@ -255,6 +261,12 @@ def test_kernel_cannot_find_other_checkouts_or_other_courses_on_the_host(course_
     assert seen["solutions"] == [] and seen["gradebooks"] == [], seen
     assert all(v in ("FileNotFoundError", "PermissionError") for v in seen["read"].values()), seen
     assert seen["own_exercise"] == "public release"  # the kernel's own course stays readable
+    # /etc is an allow-list too (pip.conf, npmrc, ssh/, postgresql/ left out), read-only.
+    from dlgrade.sandbox.policy import etc_entries
+
+    assert seen["etc"] == sorted(os.path.basename(p) for p in etc_entries())
+    assert seen["etc"] != sorted(os.listdir("/etc"))
+    assert seen["etc_write"] in ("OSError", "PermissionError"), seen["etc_write"]
     # Control: without the sandbox the same code finds every decoy.
     leaked = json.loads(run_code(code, cwd=workdir, env=OFF, timeout=120).stdout)
     assert len(leaked["solutions"]) == 2 and len(leaked["gradebooks"]) == 1, leaked

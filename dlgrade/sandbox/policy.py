@@ -60,6 +60,17 @@ SECRET_ENV_PREFIXES = ("PG", "AWS_", "GITHUB_", "SSH_")
 HOST_SYSTEM_DIRS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "dev",
                     "proc", "sys", "tmp", "run")
 
+#: What a kernel keeps of /etc (the rest, e.g. ``pip.conf`` or ``npmrc`` with an index token,
+#: ``postgresql/``, ``ssh/``, is left out): the dynamic loader's cache, users and groups, time
+#: zone, name service switch, MIME and protocol tables, certificates, fonts, locales, the
+#: ``alternatives`` links commands go through, and Python's own settings.
+ETC_KEEP = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "passwd", "group", "nsswitch.conf",
+            "hosts", "host.conf", "localtime", "timezone", "mime.types", "magic", "magic.mime",
+            "protocols", "services", "networks", "gai.conf", "ssl", "ca-certificates",
+            "ca-certificates.conf", "fonts", "locale.alias", "locale.conf", "default",
+            "alternatives", "os-release", "debian_version", "mtab", "python3", "python3.*",
+            "matplotlibrc", "terminfo")
+
 DEFAULTS = {"memory": "4G", "cpu": "600", "nproc": "128", "fsize": "256M", "tmp": "256M",
             "tmp_inodes": "8192", "group_memory": "4G"}
 
@@ -103,6 +114,14 @@ def host_cover(root: str = "/") -> tuple[list, list]:
         elif os.path.isfile(path):
             files.append(path)
     return folders, files
+
+
+def etc_entries(root: str = "/etc") -> list:
+    """The paths of :data:`ETC_KEEP` that exist under ``root`` (links included)."""
+    found = set()
+    for pattern in ETC_KEEP:
+        found.update(glob.glob(os.path.join(root, pattern)))
+    return sorted(found)
 
 
 def enabled(env=None) -> bool:
@@ -177,6 +196,7 @@ class Policy:
     group_memory_bytes: int | None = None
     group_pids: int | None = None
     log_bytes: int = 64 * 1024
+    etc_keep: list | None = None  # None: /etc stays whole
 
     @classmethod
     def for_kernel(cls, workdir: str, connection_file: str, env) -> Policy:
@@ -234,6 +254,7 @@ class Policy:
             file_bytes=limit("fsize", "FSIZE"),
             tmp_size=env.get("DLCOURSE_SANDBOX_TMP", DEFAULTS["tmp"]),
             expose=sorted(set(python_paths() + shown)),
+            etc_keep=etc_entries(),
         )
 
 

@@ -95,6 +95,30 @@ def _expose(paths, cover=()) -> None:
             os.close(fd)
 
 
+def _only_in_etc(keep, etc: str = "/etc") -> None:
+    """Replace ``etc`` by a tmpfs holding only the entries ``keep`` (absolute paths in it):
+    folders and files are bound back, symbolic links made again with the same target."""
+    held = []
+    for path in keep:
+        if os.path.dirname(path) != etc or not os.path.lexists(path):
+            continue
+        if os.path.islink(path):
+            held.append((path, os.readlink(path), None))
+        else:
+            held.append((path, None, os.open(path, os.O_PATH)))
+    tmpfs(etc, "1m", mode="0755", inodes=1024)
+    for path, target, fd in held:
+        if target is not None:
+            os.symlink(target, path)
+            continue
+        if os.path.isdir(f"/proc/self/fd/{fd}"):
+            os.mkdir(path, 0o755)
+        else:
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o644))
+        mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+        os.close(fd)
+
+
 def _read_only_elsewhere(writable) -> None:
     """Remount every mount of this namespace read-only except ``writable`` (and below).
 
@@ -137,6 +161,8 @@ def build(policy, uid: int, gid: int) -> None:
     if policy.course_root:
         shown.append(policy.course_root)
     _expose(shown, cover=policy.cover)  # also opens paths under a folder with mode 0700
+    if policy.etc_keep is not None:
+        _only_in_etc(policy.etc_keep)
     # A private, size-capped /tmp holds everything the sandbox needs as scratch space. What
     # the kernel must read from under the host's /tmp (a course, venv or package checked out
     # there, as CI does) is bound back read-only into it.
