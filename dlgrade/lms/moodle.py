@@ -33,7 +33,7 @@ from pathlib import Path
 
 from traitlets import Dict, List, Unicode
 
-from .base import Lms, LmsName, format_score, gradebook_rows
+from .base import Lms, LmsName, format_score, gradebook_rows, text_cell
 from .canvas import COURSE_FOLDER, read_lms_fields
 
 # <Full Name>_<participant id>_assignsubmission_<plugin>_[<file>]
@@ -141,6 +141,25 @@ def write_participants(course, assignment: str, ids: dict[str, str]) -> None:
     tmp.write_text(json.dumps(dict(sorted(known.items())), indent=1) + "\n")
     os.replace(tmp, path)
 
+def hand_comments(gradebook, assignment: str, student: str) -> str:
+    """The comments given by hand (``dlcourse mark --comment`` or formgrader) on a student's
+    submission, as one text: ``"answer_decision_boundary: Gut"``, several joined by ``"; "``
+    in the notebook's order (``""`` without a submission or comment)."""
+    from nbgrader.api import MissingEntry
+
+    try:
+        submission = gradebook.find_submission(assignment, student)
+    except MissingEntry:
+        return ""
+    out = []
+    for notebook in submission.notebooks:
+        for comment in notebook.comments:
+            text = (comment.manual_comment or "").strip()
+            if text:
+                out.append(f"{comment.name}: {' '.join(text.split())}")
+    return "; ".join(out)
+
+
 _PLUGIN = None
 
 
@@ -175,11 +194,15 @@ def _plugin():
                                  f"{names or 'none'}, expected exactly one (--assignment)")
             with open(dest, "w", newline="", encoding="utf-8") as f:
                 w = csv.writer(f)
-                w.writerow(["Email address", "ID number", self.column or names[0], "Feedback"])
-                for student, _, score, _, note in rows:
-                    w.writerow([student.email or "", id_number(student, lms.get(student.id)),
-                                format_score(score),
-                                note])
+                w.writerow(["Email address", "ID number", text_cell(self.column or names[0]),
+                            "Feedback"])
+                for student, assignment, score, _, note in rows:
+                    comments = hand_comments(gradebook, assignment.name, student.id)
+                    feedback = "; ".join(x for x in (note, comments) if x)
+                    # text cells through text_cell: never a formula in a spreadsheet
+                    w.writerow([text_cell(student.email), text_cell(id_number(
+                        student, lms.get(student.id))), format_score(score),
+                        text_cell(feedback)])
             self.log.info("Wrote Moodle grade import CSV %s", dest)
 
     MoodleExportPlugin.__module__ = __name__
