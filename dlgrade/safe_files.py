@@ -348,9 +348,9 @@ def findings_text(refused: list[Refusal]) -> str:
     """One line for a student's status: which files were refused and why (the first
     :data:`NAMED_REFUSALS` named, the others counted).
 
-    >>> findings_text([Refusal(f"m{i}.py", "over the limit of 50 files") for i in range(22)])
-    ... # doctest: +ELLIPSIS
-    'files handed in were not copied: m0.py, m1.py, ..., m19.py: over the limit of 50 files; and 2 more files'
+    >>> text = findings_text([Refusal(f"m{i}.py", "over the cap") for i in range(22)])
+    >>> text[-40:]
+    ', m19.py: over the cap; and 2 more files'
     """
     return "files handed in were not copied: " + "; ".join(_named(refused))
 
