@@ -54,7 +54,8 @@ class Lms:
     roster_example = ""
     #: how messages name the system's id of a student in file names ("Canvas user id")
     id_label = ""
-    #: added to a "matched by name only" warning: how to give the tool the ids
+    #: added to a "matched by name only" warning: how to give the tool the ids ("; to match
+    #: by ...", NAME the assignment)
     id_hint = ""
     #: one line for ``dlcourse export --help``
     export_help = ""

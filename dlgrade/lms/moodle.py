@@ -49,8 +49,10 @@ class Moodle(Lms):
     roster_layout = "moodle"
     roster_example = "Moodle's 'First name,Last name,ID number,Email address'"
     id_label = "Moodle participant id"
-    id_hint = (" (import the assignment's grading worksheet, `dlcourse roster import "
-               "worksheet.csv --assignment NAME`, to match by participant id)")
+    #: how to give collect the participant ids (NAME: the assignment)
+    id_hint = ("; to match by participant id: in Moodle, the assignment's 'View all "
+               "submissions' > 'Download grading worksheet', then `dlcourse roster import "
+               "worksheet.csv --assignment NAME`")
     export_help = "Moodle grade import CSV"
     grade_column = True
     feedback_column = True
@@ -158,6 +160,38 @@ def hand_comments(gradebook, assignment: str, student: str) -> str:
             if text:
                 out.append(f"{comment.name}: {' '.join(text.split())}")
     return "; ".join(out)
+
+
+#: per assignment: ``grading/<assignment>/`` + this, ``{participant id: student id}`` of the
+#: files collect matched by name only: the id each student was first collected with
+COLLECTED_FILE = "moodle_collected.json"
+
+
+def read_collected(course, assignment: str) -> dict[str, str]:
+    """``{participant id: student id}``: the participant id each student's file was first
+    collected with, when matched by name only (empty when none)."""
+    try:
+        data = json.loads((course.output_dir(assignment) / COLLECTED_FILE).read_text())
+        return {str(k): str(v) for k, v in data.items()}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def remember_collected(course, assignment: str, ids: dict[str, str]) -> None:
+    """Add ``ids`` (participant id -> student id) to the record of first-collected ids; a
+    student who has one keeps it (the first id seen is the student's: a classmate who later
+    takes the student's name in Moodle comes with another id and is refused)."""
+    known = read_collected(course, assignment)
+    has = set(known.values())
+    new = {p: s for p, s in ids.items() if s not in has and p not in known}
+    if not new:
+        return
+    known.update(new)
+    path = course.output_dir(assignment) / COLLECTED_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(dict(sorted(known.items())), indent=1) + "\n")
+    os.replace(tmp, path)
 
 
 _PLUGIN = None
