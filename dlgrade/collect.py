@@ -260,6 +260,14 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
             canvas.write_record(course, assignment, record)
         if not dry_run and first_seen:
             moodle.remember_collected(course, assignment, first_seen)
+        if first_seen:  # one line for all of them (review 21b, hole 7)
+            many = len(first_seen) > 1
+            result.warnings.append(
+                f"{len(first_seen)} Moodle file{'s' if many else ''} matched by name only: "
+                f"the participant id {'each was' if many else 'it was'} collected with is "
+                f"kept as the student's for {assignment}, so a later file under the same "
+                "name with another id (a classmate who took the name in Moodle) is refused"
+                + moodle.LMS.id_hint.replace("NAME", assignment))
     if not dry_run:  # the report, the export and `mark` say "not collected", not "nothing"
         write_not_collected(course, assignment, {
             student: (f"{len(files)} files found, none collected ({', '.join(files)}): "

@@ -78,10 +78,13 @@ def test_a_moodle_rename_never_takes_a_classmates_place(course_dir, tmp_path):
     proc = dlcourse("collect", "tiny", first, cwd=course)
     assert proc.returncode == 0 and "copied 2 new" in proc.stdout, proc.stdout + proc.stderr
     err = _one_line(proc.stderr)
-    assert ("matched by name only: no roster student has Moodle participant id 66; 'Bob "
-            "Other' is the name of bother (participant id 66 is kept as bother's for this "
-            "assignment: a file of another id under this name is refused from now on); "
-            + HINT) in err, err
+    assert ("Bob Other_66_assignsubmission_file_/tiny.ipynb: matched by name only: no roster "
+            "student has Moodle participant id 66; 'Bob Other' is the name of bother "
+            "warning:") in err, err
+    assert err.endswith("warning: 2 Moodle files matched by name only: the participant id "
+                        "each was collected with is kept as the student's for tiny, so a "
+                        "later file under the same name with another id (a classmate who "
+                        "took the name in Moodle) is refused; " + HINT), err
 
     # Jane renames herself "Bob Other": her id still says she is Jane; Bob's file is Bob's
     second = _zip(tmp_path / "second.zip", {

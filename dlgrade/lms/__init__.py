@@ -110,11 +110,11 @@ def identify(name: LmsName, roster, assignment_ids: dict | None = None,
     hits = [sid for sid in named if sid not in id_of and system.name_fallback_allowed(
         next(s for s in roster if s.id == sid))]
     if len(hits) == 1:
-        kept = (f" (participant id {name.uid} is kept as {hits[0]}'s for this assignment: a "
-                "file of another id under this name is refused from now on)"
-                if learned is not None else "")
+        # collect (which passes ``learned``) says once, after the files, what a name-only
+        # match means and how to give the ids
         return hits[0], (f"matched by name only: no roster student has {what} {name.uid}; "
-                         f"{name.name!r} is the name of {hits[0]}{kept}{hint}")
+                         f"{name.name!r} is the name of {hits[0]}"
+                         + ("" if learned is not None else hint))
     if hits:
         return None, (f"no roster student has {what} {name.uid}, and {len(hits)} have the name "
                       f"{name.name!r}: {', '.join(hits)}{hint}")
