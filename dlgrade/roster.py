@@ -324,7 +324,7 @@ def _same_login(student: RosterStudent, known: dict, warnings: list) -> RosterSt
     (LMS logins ignore it: ``ANGUYEN`` is ``anguyen``, and on a case-insensitive disk the
     two would share one ``submitted/`` folder); the gradebook's spelling is kept, and
     ``warnings`` says so (review 23b, R8)."""
-    if student.id in known:
+    if student.id in known or "@" in student.id:  # an address: _kept_id compares those
         return student
     same = sorted(sid for sid in known if sid.casefold() == student.id.casefold())
     if len(same) != 1:
