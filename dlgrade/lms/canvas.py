@@ -14,7 +14,8 @@ file ids collect keeps, and its gradebook CSV as an export.
   accents kept. Canvas numbers uploads in order, so the file id says which of two files is
   newer; collect records each student's in ``grading/<assignment>/canvas_files.json``.
 * Export: :class:`CanvasExportPlugin` (built on first use, so importing this module loads no
-  nbgrader), Canvas's gradebook CSV for Grades > Import.
+  nbgrader), Canvas's gradebook CSV for Grades > Import. Canvas matches its rows by the
+  ``ID`` column, so a course without any Canvas id (a Moodle roster) is refused.
 """
 
 from __future__ import annotations

@@ -10,13 +10,16 @@ all submissions" folder names, and its grade import CSV as an export.
   worksheet's ``Identifier`` column, "Participant 1234567"). ``dlcourse roster import
   worksheet.csv --assignment NAME`` keeps them in ``grading/<assignment>/
   moodle_participants.json``, and collect matches that assignment's files by them; without
-  them, by name, with a warning.
+  them, by name, with a warning, and the participant id a student's file was first collected
+  with is kept as theirs (:data:`COLLECTED_FILE`): a classmate who takes the student's
+  display name in Moodle comes with another id and is refused.
 * Downloads: each student's files sit in a folder ``<Full Name>_<participant id>_
   assignsubmission_file_/`` (or the file names carry that prefix when folders are switched
   off).
 * Export: :class:`MoodleExportPlugin` (built on first use, so importing this module loads no
   nbgrader), a CSV for Moodle's Grades > Import > CSV file: ``Email address, ID number,
-  <assignment>, Feedback``. The ID number is written only where the roster had one (not
+  <assignment>, Feedback`` (the status where the grade is not final, and the comments given
+  by hand, :func:`hand_comments`). The ID number is written only where the roster had one (not
   for a student whose id is the email address); a number a later roster import changed or
   filled in is the recorded one (``roster_lms.json``: the student keeps the id); on import,
   map ``Email address`` to the user (or ``ID number`` when every student has one) and the
