@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dlgrade.judge import Channel, PackageCodeError
+from dlgrade.judge_channel import Channel, PackageCodeError
 from dlgrade.judge_code import CodePolicy
 
 #: Run in the kernel after the judge took the kernel's own threads (Channel.start).
