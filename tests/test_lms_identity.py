@@ -71,6 +71,17 @@ def test_a_moodle_rename_never_takes_a_classmates_place(course_dir, tmp_path):
     dlcourse("release", "tiny", cwd=course)
     release = (course / "exercises/tiny/tiny.ipynb").read_text()
 
+    # before any file was collected, two ids claim one name: neither is taken by guess
+    both = _zip(tmp_path / "both.zip", {
+        "Bob Other_55_assignsubmission_file_/tiny.ipynb": _marked(release, "JANE"),
+        "Bob Other_66_assignsubmission_file_/tiny.ipynb": _marked(release, "BOB")})
+    proc = dlcourse("collect", "tiny", both, cwd=course, check=False)
+    assert proc.returncode == 1 and not (course / "submitted/bother").exists(), proc.stdout
+    err = _one_line(proc.stderr)
+    assert ("bother: 2 Moodle files claim this student by name only, with participant ids "
+            "55, 66: a classmate who took this name in Moodle? none copied (neither is taken "
+            "by guess); " + HINT) in err, err
+
     # both students' first upload: matched by name, said so with the way to give the ids
     first = _zip(tmp_path / "first.zip", {
         "Jane Smith_55_assignsubmission_file_/tiny.ipynb": _marked(release, "JANE-1"),
@@ -116,25 +127,12 @@ def test_a_moodle_rename_never_takes_a_classmates_place(course_dir, tmp_path):
     assert ("no roster student has Moodle participant id 1500300 or the name 'Fred Former'; "
             + HINT) in _one_line(proc.stderr), proc.stderr
 
-
-def test_two_ids_claiming_one_name_at_once_take_nobodys_place(course_dir, tmp_path):
-    """Review 21b, hole 7, with no file collected before: neither file is taken by guess,
-    and the warning says why (two participant ids for one name)."""
-    course = _course(course_dir, "moodle-claims")
-    roster = tmp_path / "moodle.csv"
-    roster.write_text(MOODLE_ROSTER, encoding="utf-8")
-    dlcourse("roster", "import", roster, cwd=course)
-    dlcourse("release", "tiny", cwd=course)
-    release = (course / "exercises/tiny/tiny.ipynb").read_text()
-    both = _zip(tmp_path / "both.zip", {
-        "Bob Other_55_assignsubmission_file_/tiny.ipynb": _marked(release, "JANE"),
-        "Bob Other_66_assignsubmission_file_/tiny.ipynb": _marked(release, "BOB")})
-    proc = dlcourse("collect", "tiny", both, cwd=course, check=False)
-    assert proc.returncode == 1 and not (course / "submitted").exists(), proc.stdout
-    err = _one_line(proc.stderr)
-    assert ("bother: 2 Moodle files claim this student by name only, with participant ids "
-            "55, 66: a classmate who took this name in Moodle? none copied (neither is taken "
-            "by guess); " + HINT) in err, err
+    # R8: a Canvas export of this Moodle course (no Canvas ids): refused, nothing written
+    out = tmp_path / "moodle_as_canvas.csv"
+    proc = dlcourse("export", "tiny", "--format", "canvas", "-o", out, cwd=course)
+    assert proc.returncode == 2 and not out.exists(), proc.stdout + proc.stderr
+    assert ("Error: format: no student of this course has a Canvas user id"
+            in _one_line(proc.stderr)), proc.stderr
 
 
 CANVAS = """\
@@ -184,18 +182,6 @@ def test_ids_differ_in_case_formulas_are_text_and_canvas_needs_its_ids(course_di
     rows = {r[3]: r for r in csv.reader(out.open(newline="", encoding="utf-8"))}
     assert rows["eve"][0].startswith("'=HYPERLINK(") and rows["eve"][4] == "'=1+1"
     assert rows["eve"][1:4] == ["12351", "9351", "eve"] and rows["eve"][5] == "0"
-
-    # a Moodle course (no Canvas ids): refused, nothing written
-    moodle = _course(course_dir, "moodle-export")
-    mroster = tmp_path / "moodle.csv"
-    mroster.write_text(MOODLE_ROSTER, encoding="utf-8")
-    dlcourse("roster", "import", mroster, cwd=moodle)
-    dlcourse("release", "tiny", cwd=moodle)
-    out = tmp_path / "moodle_as_canvas.csv"
-    proc = dlcourse("export", "tiny", "--format", "canvas", "-o", out, cwd=moodle)
-    assert proc.returncode == 2 and not out.exists(), proc.stdout + proc.stderr
-    assert ("Error: format: no student of this course has a Canvas user id"
-            in _one_line(proc.stderr)), proc.stderr
 
 
 def test_grade_whose_reader_goes_away_grades_to_the_end(course_dir):
