@@ -28,6 +28,7 @@ nothing loaded from or sent to another host), and the cleaning.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import bleach
@@ -139,14 +140,36 @@ def clean(html: str) -> str:
     return _CLEANER.clean(html if isinstance(html, str) else str(html))
 
 
+def _markdown(attachments: dict | None = None) -> MarkdownWithMath:
+    """nbconvert's Markdown parser with math, rendering ``attachments`` as pictures."""
+    renderer = IPythonRenderer(escape=False, attachments=attachments or {},
+                               embed_images=False, anchor_link_text="¶")
+    return MarkdownWithMath(renderer=renderer)
+
+
+@functools.lru_cache(maxsize=1)
+def _plain_markdown() -> MarkdownWithMath:
+    """One parser for every cell without attachments: building one (mistune's rules and
+    plugins) cost more than rendering a short cell. A parser keeps no state between texts."""
+    return _markdown()
+
+
+@functools.lru_cache(maxsize=1024)
+def _cleaned_markdown(source: str) -> str:
+    """:func:`clean` of the rendering of ``source`` (no attachments). The exercise's own
+    cells come back in every submission, so most cells of a batch are rendered once."""
+    return clean(_plain_markdown().render(source))
+
+
 @pass_context
 def markdown2html(context, source: str) -> str:
     """nbconvert's Markdown rendering (math kept for MathJax, cell attachments as pictures),
     then :func:`clean`. Pictures are never read from disk."""
     cell = context.get("cell", {}) or {}
-    renderer = IPythonRenderer(escape=False, attachments=cell.get("attachments", {}),
-                               embed_images=False, anchor_link_text="¶")
-    return clean(MarkdownWithMath(renderer=renderer).render(source))
+    attachments = cell.get("attachments", {})
+    if not attachments and isinstance(source, str):
+        return _cleaned_markdown(source)
+    return clean(_markdown(attachments).render(source))
 
 
 class SanitizeStudentContent(Preprocessor):

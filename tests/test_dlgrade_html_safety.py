@@ -91,6 +91,32 @@ def test_a_pictures_size_in_its_output_metadata_cannot_carry_a_handler():
         re.search(r'<img[^>]*height="?30"?[^>]*width="?40"?', body), "honest sizes are kept"
 
 
+def test_one_shared_parser_renders_each_cell_as_a_fresh_one_would():
+    """markdown2html reuses one parser (and its results) for cells without attachments: every
+    text, in any order and again, gives the bytes a parser built for it alone gives."""
+    from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+
+    from dlgrade.html_safety import markdown2html
+
+    def fresh(source, attachments=None):
+        renderer = IPythonRenderer(escape=False, attachments=attachments or {},
+                                   embed_images=False, anchor_link_text="¶")
+        return clean(MarkdownWithMath(renderer=renderer).render(source))
+
+    sources = [HONEST, "# Title\n\nagain", "- [ ] task\n- [x] done\n", "term\n: its meaning\n",
+               '<img src=x onerror="alert(1)"> ~~gone~~ $$\\frac{a}{b}$$', "# Title\n\nagain",
+               "![pic](https://numpy.org/p.png)", ""]
+    render = markdown2html.__wrapped__ if hasattr(markdown2html, "__wrapped__") else markdown2html
+    for source in sources + sources[::-1]:
+        assert render({"cell": {}}, source) == fresh(source)
+    picture = {"p.png": {"image/png": "AAAA"}}
+    with_picture = render({"cell": {"attachments": picture}}, "![pic](attachment:p.png)")
+    assert with_picture == fresh("![pic](attachment:p.png)", picture)
+    assert 'src="data:image/png;base64,AAAA"' in with_picture
+    with pytest.raises(Exception, match="missing attachment"):  # as nbconvert says it
+        render({"cell": {}}, "![pic](attachment:p.png)")
+
+
 def test_no_id_of_the_student_can_take_over_an_id_of_the_page():
     """Formgrader binds a grade's score box with ``$("#" + grade_id)``: a heading carrying a
     test's grade id, placed before that test cell, would take the box over (review 21c D)."""
