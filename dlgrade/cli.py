@@ -190,7 +190,7 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
     for note in res.warnings:
         click.echo(f"  warning: {note}", err=True)
     for name in res.ignored:  # review 23b, R4: a notebook under a changed name is not lost
-        if ".ipynb" in str(name).lower():
+        if ".ipynb" in str(name).lower() and not str(name).endswith(".ipynb"):
             click.echo(f"  warning: not collected: {name}: its name does not end in "
                        "'.ipynb' (an LMS or browser renamed it?): rename it and collect again",
                        err=True)

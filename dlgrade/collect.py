@@ -166,7 +166,6 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                     # Canvas's test student (the roster import skips "Student, Test"): an
                     # instructor's trial upload, not a student's, so not an unmatched file
                     # that would fail the whole collect (review 23b, R8)
-                    result.ignored.append(str(rel))
                     result.warnings.append(f"{rel}: Canvas's test student: ignored")
                     continue
                 if student is None or target is None:
