@@ -52,7 +52,7 @@ from traitlets import Bool, Float, Integer, default
 
 from . import judge_source
 from .grader_memory import ensure_capped
-from .judge_code import UNSEEN, CodePolicy
+from .judge_code import CodePolicy
 from .judge_wire import MAX_MESSAGE, WireError, decode, dumps, encode, loads
 from .kernel_channels import EXIT_GRACE, BoundedBlockingKernelClient, GradingStopped
 from .shape_errors import YOUR_CODE
@@ -440,9 +440,9 @@ class Channel:
                                    "an overflow could not be seen", SilencedWarning,
                                    "<student's code>", 0)
         how = self.code_policy.package_use(ran, callbacks)
-        if how and how.endswith(UNSEEN):
+        reason = self.code_policy.unseen(ran, callbacks)
+        if how and reason:
             self.package_users[tag.get("id")] = how
-            reason = how.removesuffix(UNSEEN)
             advice = (" (a graded function must run alone in the grader's call: shut down "
                       "thread pools and workers, e.g. executor.shutdown(), before the next "
                       "graded cell)" if "thread" in reason or "process" in reason else "")

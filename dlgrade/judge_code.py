@@ -878,12 +878,11 @@ class CodePolicy:
                 if _substantial(code):
                     self.substantial.add(digest)
 
-    def package_use(self, report, callbacks: int | None = None) -> str | None:
-        """How the call ran the package's implementation (text), or None. A call that
-        switched the record off counts: what it ran is unknown; so does one during which
-        other threads or processes ran, and one whose record was paused more often than the
-        judge's ``callbacks`` (the calls back into the judge it served during this call, each
-        paused once by the agent) explain."""
+    def unseen(self, report, callbacks: int | None = None) -> str | None:
+        """Why what the call ran cannot be told (text), or None: it switched the record
+        off, other threads or processes ran out of the record's sight, or its record was
+        paused more often than the judge's ``callbacks`` (the calls back into the judge it
+        served during this call, each paused once by the agent) explain."""
         if not isinstance(report, dict):
             return None
         switched = [str(e)[:200] for e in report.get("switched") or [] if isinstance(e, str)]
@@ -891,8 +890,16 @@ class CodePolicy:
         if callbacks is not None and type(pauses) is int and pauses > callbacks:
             switched.append(f"the grader's record of what runs was paused {pauses - callbacks} "
                             "time(s) outside the judge's own calls")
-        if switched:
-            return "; ".join(switched[:3]) + UNSEEN
+        return "; ".join(switched[:3]) if switched else None
+
+    def package_use(self, report, callbacks: int | None = None) -> str | None:
+        """How the call ran the package's implementation (text), or None. A call whose
+        record cannot be trusted (:meth:`unseen`) counts: what it ran is unknown."""
+        if not isinstance(report, dict):
+            return None
+        unseen = self.unseen(report, callbacks)
+        if unseen:
+            return unseen + UNSEEN
         for entry in report.get("package") or []:
             if isinstance(entry, str):
                 module, _, qualname = entry[:300].partition(":")

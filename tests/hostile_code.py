@@ -97,6 +97,26 @@ def sigmoid(t):
     done.wait()
     return box[0]
 ''',
+    # a thread that serves inside a trace function of its own: code run there is out of
+    # any profile's sight (the interpreter switches profiling off while a tracer runs)
+    "thread-in-tracer": '''
+import queue, sys, threading
+_tjobs, _tanswers = queue.Queue(), queue.Queue()
+
+def _tracer(frame, event, arg):
+    while True:
+        _tanswers.put(_ref[0](_tjobs.get()))
+
+def _traced():
+    sys.settrace(_tracer)
+    (lambda: None)()
+
+threading.Thread(target=_traced, daemon=True).start()
+
+def sigmoid(t):
+    _tjobs.put(t)
+    return _tanswers.get()
+''',
     # finding 3b: the naive formula, its warnings silenced under a name built at run time,
     # inside a thread (the run-time record of silencers is per thread)
     "silenced-in-thread": '''

@@ -53,7 +53,7 @@ HONEST = ["honest", "fits_sklearn", "calls_back", "pool_of_own_code"]
 ROUTES = THREADS + PROCESSES + EARLIER + ["pause-recorder"]
 
 
-def _kernel(*cells):
+def _kernel(*cells, routes=tuple(ROUTES)):
     from jupyter_client.manager import start_new_kernel
 
     km, kc = start_new_kernel(kernel_name="python3")
@@ -63,8 +63,8 @@ def _kernel(*cells):
     for cell in cells:
         reply = kc.execute_interactive(cell, timeout=60)
         assert reply["content"]["status"] == "ok"
-    channel.code_policy = CodePolicy([*cells, *(hostile_code.cell(r) for r in ROUTES)])
-    names = channel.get({name.replace("-", "_") for name in ROUTES + HONEST})
+    channel.code_policy = CodePolicy([*cells, *(hostile_code.cell(r) for r in routes)])
+    names = channel.get({name.replace("-", "_") for name in [*routes, *HONEST]})
     return km, kc, channel, {name.replace("_", "-"): f for name, f in names.items()}
 
 
@@ -140,6 +140,33 @@ def test_what_another_thread_ran_is_named(kernel, name):
     with pytest.raises(PackageCodeError, match=r"uses the course package's own implementation "
                                                r"\(dlcourse\.activations\.sigmoid ran"):
         ns[name](np.array([0.0, 1.0]))
+
+
+def test_a_thread_inside_its_own_tracer_earns_nothing():
+    """A thread that serves from inside its own trace function (the interpreter profiles
+    nothing there) makes every call of its kernel unseen, so it has a kernel of its own."""
+    km, kc, channel, ns = _kernel(HONEST_CODE, hostile_code.kernel_code(["thread-in-tracer"]),
+                                  routes=("thread-in-tracer",))
+    try:
+        channel.start_cell()
+        with pytest.raises(PackageCodeError, match=r"trace or profile function of its own.*"
+                                                   r"cannot be told"):
+            ns["thread-in-tracer"](np.array([0.0, 1.0]))
+    finally:
+        channel.close()
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def test_the_policy_says_why_a_record_is_unseen():
+    policy = CodePolicy([])
+    report = {"switched": ["it started a thread"], "pauses": 0}
+    assert policy.unseen(report) == "it started a thread"
+    assert policy.package_use(report).startswith("it started a thread")
+    assert policy.unseen({"switched": [], "pauses": 2}, callbacks=1) == \
+        "the grader's record of what runs was paused 1 time(s) outside the judge's own calls"
+    assert policy.unseen({"switched": [], "pauses": 1}, callbacks=1) is None
+    assert policy.unseen("not a report") is None
 
 
 def test_a_later_start_does_not_move_the_kernels_own_threads(kernel):
