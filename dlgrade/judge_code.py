@@ -490,7 +490,12 @@ class _Watch:
             return frozenset(ident for ident, _ in self.states.states().values())
         return frozenset(sys._current_frames())
 
-    def begin(self) -> list[str]:
+    def now(self) -> dict | None:
+        """The thread states as they are now (None where they cannot be read), for one
+        :meth:`snapshot` and one :meth:`begin` or :meth:`end` (one walk of the list)."""
+        return self.states.states() if self.states is not None else None
+
+    def begin(self, now: dict | None = None) -> list[str]:
         """Set the recording profile function on every other thread (the outermost watched
         call only); what makes the record untrustworthy from the start."""
         self._depth += 1
@@ -498,7 +503,7 @@ class _Watch:
             return []
         found = []
         here = self.states.here()
-        for state, (ident, _) in self.states.states().items():
+        for state, (ident, _) in (now if now is not None else self.states.states()).items():
             if state == here:
                 continue
             previous = self._installed.get(state)
@@ -510,7 +515,7 @@ class _Watch:
             self._installed[state] = (ident, seen)
         return found
 
-    def end(self) -> tuple[list, list[str]]:
+    def end(self, now: dict | None = None) -> tuple[list, list[str]]:
         """Clear the profile functions set by :meth:`begin`: ``[(ident, record), ...]`` of
         the other threads, and what made them untrustworthy."""
         self._depth -= 1
@@ -518,8 +523,7 @@ class _Watch:
             return [], []
         found = []
         here = self.states.here()
-        states = self.states.states()
-        for state in states:
+        for state in now if now is not None else self.states.states():
             if state == here or state not in self._installed:
                 continue
             seen = self._installed[state][1]
@@ -533,7 +537,7 @@ class _Watch:
         self._installed = {state: entry for state, entry in records if entry[1].busy}
         return [entry for _, entry in records], found
 
-    def snapshot(self):
+    def snapshot(self, now: dict | None = None):
         times = os.times()
         stamp = None
         if self._stamp is not None:
@@ -546,7 +550,7 @@ class _Watch:
         children = _children() if self.children or _has_children() else frozenset()
         here = _thread_ident()
         if self.states is not None:
-            natives = {ident: native for ident, native in self.states.states().values()}
+            natives = dict((now if now is not None else self.states.states()).values())
             threads = frozenset(natives)
             runs = {ident: _schedule_count(f"/proc/self/task/{natives[ident]}/schedstat")
                     for ident in threads - self.baseline - {here}}
@@ -770,8 +774,9 @@ class Recorder:
         # hook of theirs) runs under the record
         if sys.gettrace() is not None:  # a trace function's code runs out of the profile's sight
             self.switched.append("a trace function was set in the calling thread")
-        self._watch_before = watch.snapshot()
-        self.switched += watch.begin()
+        now = watch.now()
+        self._watch_before = watch.snapshot(now)
+        self.switched += watch.begin(now)
         return self
 
     def pause(self) -> None:
@@ -793,8 +798,9 @@ class Recorder:
     def __exit__(self, *exc):
         still = sys.getprofile()
         watch = _watch()
-        others, found = watch.end()
-        after = watch.snapshot()
+        now = watch.now()
+        others, found = watch.end(now)
+        after = watch.snapshot(now)
         self._profiler.disable()
         _ACTIVE.remove(self)
         shown = frozenset(ident for ident, _ in others)  # profiled: their code is in the record

@@ -72,7 +72,10 @@ def _kernel(*cells, routes=tuple(ROUTES)):
 def kernel():
     """One kernel with every route beside honest code: the routes' threads and children
     wait between calls, as a demo cell's thread pool does."""
-    km, kc, channel, names = _kernel(HONEST_CODE, hostile_code.kernel_code(ROUTES))
+    # the child process serving the reference has started (imported numpy) once it answered
+    # outside the judge; a child still starting up is a process running beside the call
+    km, kc, channel, names = _kernel(HONEST_CODE, hostile_code.kernel_code(ROUTES),
+                                     "child_server(np.array([0.0]))")
     yield channel, names
     channel.close()
     kc.stop_channels()
