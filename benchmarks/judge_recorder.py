@@ -107,11 +107,13 @@ def main() -> None:
         threading.Thread(target=stop.wait, daemon=True).start()
     watch = _watch()
 
-    def watched():
-        before = watch.snapshot()
-        watch.begin()  # a profile function on each other thread, as a recorded call does
-        others, _ = watch.end()
-        watch.findings(before, watch.snapshot(), frozenset(ident for ident, _ in others))
+    def watched():  # as a recorded call does: a profile function on each other thread
+        now = watch.now()
+        before = watch.snapshot(now)
+        watch.begin(now)
+        now = watch.now()
+        others, _ = watch.end(now)
+        watch.findings(before, watch.snapshot(now), frozenset(ident for ident, _ in others))
 
     def recorded_sigmoid():
         with Recorder(skip=skip) as recorder:
