@@ -33,10 +33,10 @@ between them free of circles):
   (one gradebook commit per notebook, not per cell), :mod:`~dlgrade.speedups` (nbgrader's
   cell-metadata check with one validator per schema).
 - The trusted judge (tests run outside the student's kernel): :mod:`~dlgrade.judge` (the
-  preprocessor and the channel), :mod:`~dlgrade.judge_agent` (the kernel side),
-  :mod:`~dlgrade.judge_wire` (the wire format), :mod:`~dlgrade.judge_source` (own work read
-  from the submitted text), :mod:`~dlgrade.judge_code` (own work and silenced warnings read from
-  the code that ran).
+  preprocessor), :mod:`~dlgrade.judge_channel` (the remote stand-ins and their channel),
+  :mod:`~dlgrade.judge_agent` (the kernel side), :mod:`~dlgrade.judge_wire` (the wire format),
+  :mod:`~dlgrade.judge_source` (own work read from the submitted text),
+  :mod:`~dlgrade.judge_code` (own work and silenced warnings read from the code that ran).
 - Results: :mod:`~dlgrade.status` (one status per student), :mod:`~dlgrade.handgrades` (hand
   grades kept across regrades), :mod:`~dlgrade.feedback` (no hidden test code),
   :mod:`~dlgrade.shape_errors` (numpy shape errors explained), :mod:`~dlgrade.html_safety`

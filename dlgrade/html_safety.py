@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 
 import bleach
+from bleach.html5lib_shim import Filter
 from jinja2 import pass_context
 from nbconvert.exporters import HTMLExporter
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
@@ -103,8 +104,33 @@ def _attribute_allowed(tag: str, name: str, value: str) -> bool:
     return True
 
 
+#: What every ``id`` in student content starts with (and every in-page link to one), as GitHub
+#: does: an id of the student's can never equal one of the page's own. Formgrader finds a
+#: grade's score box with ``$("#" + grade_id)``; a heading ``<h3 id="test_sigmoid">`` placed
+#: before the test cell would otherwise take that box over (review 21c, finding D).
+ID_PREFIX = "user-content-"
+
+
+class _PrefixIds(Filter):
+    """Prefix each ``id`` and each ``href="#..."`` of the cleaned content with :data:`ID_PREFIX`
+    (heading anchors keep working, inside the student's part of the page only)."""
+
+    def __iter__(self):
+        for token in super().__iter__():
+            if token["type"] in ("StartTag", "EmptyTag") and token["data"]:
+                attrs = dict(token["data"])
+                for key, value in attrs.items():
+                    if key[1] == "id" and value and not value.startswith(ID_PREFIX):
+                        attrs[key] = ID_PREFIX + value
+                    elif key[1] == "href" and value.startswith("#") \
+                            and not value.startswith("#" + ID_PREFIX):
+                        attrs[key] = "#" + ID_PREFIX + value[1:]
+                token["data"] = attrs
+            yield token
+
+
 _CLEANER = bleach.Cleaner(tags=TAGS, attributes=_attribute_allowed, protocols=PROTOCOLS,
-                          strip=False, strip_comments=True)
+                          strip=False, strip_comments=True, filters=[_PrefixIds])
 
 
 def clean(html: str) -> str:

@@ -1,7 +1,7 @@
 """The grading side's channels to a student's kernel: bounded, and watched for a broken link.
 
 Everything the grading process reads from a kernel (nbclient's shell, IOPub, stdin and control
-channels, and the judge's own client, :class:`dlgrade.judge.Channel`) comes through the
+channels, and the judge's own client, :class:`dlgrade.judge_channel.Channel`) comes through the
 clients of this module. A kernel runs the student's code, so each message is untrusted:
 
 * **a part (frame) over** :func:`max_frame_bytes` is refused by ZeroMQ itself

@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 import pytest
 
-from dlgrade.judge import Channel, JudgeError, Remote, RemoteError
+from dlgrade.judge_channel import Channel, JudgeError, Remote, RemoteError
 from dlgrade.judge_wire import WireError
 from tests.submissions.wire_values import ROUND_TRIP, npy, same
 

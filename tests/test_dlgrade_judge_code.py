@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 import pytest
 
-from dlgrade.judge import Channel, PackageCodeError
+from dlgrade.judge_channel import Channel, PackageCodeError
 from dlgrade.judge_code import CodePolicy, fingerprint, package_fingerprints
 
 #: A notebook cell that reaches the package's sigmoid in every way the review found.

@@ -16,7 +16,7 @@ import time
 import numpy as np
 import pytest
 
-from dlgrade.judge import Channel, PackageCodeError
+from dlgrade.judge_channel import Channel, PackageCodeError
 from dlgrade.judge_code import CodePolicy
 from tests import hostile_code
 from tests.hostile_code import HONEST_DEMO
