@@ -23,8 +23,10 @@ Requests (JSON):
   warnings off (``np.errstate``, ``warnings.catch_warnings``, ...).
 * ``{"op": "getattr", "obj": ref, "name": str}``: an attribute of a referenced object.
 * ``{"op": "start"}``: sent once before the notebook's first cell; the threads and child
-  processes alive now are the kernel's own (:func:`dlgrade.judge_code.watch_start`), any
-  other one alive or started during a call makes that call's record untrustworthy.
+  processes alive now are the kernel's own (:func:`dlgrade.judge_code.watch_start`). During
+  a call every other thread records the code it runs; a thread started during the call, or
+  one that ran out of that record's sight, and a child process that ran make that call's
+  record untrustworthy.
 
 A judge-side function passed as an argument becomes a function here that asks the judge over
 the kernel's stdin channel (``input_request``) and waits for the answer; while waiting it also
