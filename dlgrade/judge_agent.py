@@ -23,8 +23,10 @@ Requests (JSON):
   warnings off (``np.errstate``, ``warnings.catch_warnings``, ...).
 * ``{"op": "getattr", "obj": ref, "name": str}``: an attribute of a referenced object.
 * ``{"op": "start"}``: sent once before the notebook's first cell; the threads and child
-  processes alive now are the kernel's own (:func:`dlgrade.judge_code.watch_start`), any
-  other one alive or started during a call makes that call's record untrustworthy.
+  processes alive now are the kernel's own (:func:`dlgrade.judge_code.watch_start`). During
+  a call every other thread records the code it runs; a thread started during the call, or
+  one that ran out of that record's sight, and a child process that ran make that call's
+  record untrustworthy.
 
 A judge-side function passed as an argument becomes a function here that asks the judge over
 the kernel's stdin channel (``input_request``) and waits for the answer; while waiting it also
@@ -37,10 +39,12 @@ import builtins
 import contextlib
 import functools
 import os
+import types
 import warnings
 
 import numpy as np
 
+from dlgrade import judge_code, judge_wire
 from dlgrade.judge_code import _ACTIVE, Recorder, _library_roots, watch_start
 from dlgrade.judge_wire import WireError, decode, dumps, encode, loads
 
@@ -110,12 +114,31 @@ def _type_name(cls) -> str:
     if genuine:
         for member in vars(cls).values():
             code = getattr(getattr(member, "__func__", member), "__code__", None)
-            if code is not None and not _library_file(code.co_filename):
+            # by identity too: a method relabelled with a library file name is not the library's
+            if code is not None and not (_library_file(code.co_filename) and
+                                         judge_code._genuine(code)):
                 genuine = False
                 break
     if genuine:
         return f"{cls.__module__}.{cls.__qualname__}"
     return f"__student__.{getattr(cls, '__qualname__', 'object')}"
+
+
+def _no_shadow(obj, name) -> None:
+    """Refuse an instance attribute that replaces a method of a library class: a genuine
+    ``MLPClassifier`` whose ``predict`` is the student's own lambda (hostile review 21b, hole
+    5) would pass for the library's model. The judge reads such objects' methods only from
+    their class."""
+    own = getattr(obj, "__dict__", None)
+    if not isinstance(own, dict) or not isinstance(name, str) or name not in own:
+        return
+    cls = type(obj)
+    method = getattr(cls, name, None)
+    if method is None or not callable(method) or _type_name(cls).startswith("__student__."):
+        return
+    raise AttributeError(f"the {cls.__qualname__}'s attribute {name!r} was replaced on the "
+                         f"object itself: the grader uses only {cls.__qualname__}'s own "
+                         f"{name}, so return the fitted model without changing its methods")
 
 
 def _send(value):
@@ -248,7 +271,10 @@ def _call(request):
         finally:
             if in_place:
                 _live.pop()
-    reply["ran"] = recorder.report()
+    reply["ran"] = _REPORT(recorder)
+    if _grader_code() != _GRADER_CODE:
+        reply["ran"]["switched"] = [*reply["ran"].get("switched", []),
+                                    "the grader's own code in the kernel was replaced"]
     reply["warn"] = [[w.category.__name__, str(w.message)[:1000]] for w in caught[:50]]
     reply["mut"] = _changes(before, args, kwargs) if in_place else []
     if global_state is not None:
@@ -296,6 +322,7 @@ def _serve(request):
         if op == "getattr":
             obj = decode(request["obj"], _resolve)
             try:
+                _no_shadow(obj, request["name"])
                 return {"ok": _send(getattr(obj, request["name"]))}
             except Exception as error:  # noqa: BLE001
                 return {"exc": [type(error).__name__, str(error)[:4000]], "warn": [], "mut": []}
@@ -315,3 +342,30 @@ def handle(request_text: str) -> str:
         return dumps(reply)
     except (TypeError, ValueError) as error:
         return dumps({"fail": f"reply could not be encoded: {error}"})
+
+
+def _grader_code() -> list:
+    """Every function and class of the grader's kernel-side modules (this agent, the recorder,
+    the wire format) and of their classes, with the code each runs: a student who replaces a
+    method of the Recorder (reached through ``pickle`` without an import) or a function's
+    ``__code__`` changes this list. The student's code runs in this process, so this only
+    raises the bar (a student who finds this list can change it too); the scan of
+    ``dlcourse grade`` flags the ways to reach the grader (imports, pickle, dunders)."""
+    import sys
+
+    found = []
+    for module in (judge_code, judge_wire, sys.modules[__name__]):
+        for name, value in list(vars(module).items()):
+            if isinstance(value, types.FunctionType):
+                found.append((module.__name__, name, id(value), id(value.__code__)))
+            elif isinstance(value, type) and value.__module__ == module.__name__:
+                found.append((module.__name__, name, id(value)))
+                for attr, member in list(vars(value).items()):
+                    function = getattr(member, "__func__", getattr(member, "fget", member))
+                    if isinstance(function, types.FunctionType):
+                        found.append((name, attr, id(member), id(function.__code__)))
+    return found
+
+
+_REPORT = Recorder.report
+_GRADER_CODE = _grader_code()
