@@ -2,13 +2,12 @@
 ``dlcourse`` command on a real scratch course: ``grade`` (nbgrader's autograde, whose
 ``AssignLatePenalties`` sees the automatic points only), ``mark``, a ``--force`` regrade that
 puts the hand grade back, a hand grade set in the gradebook as formgrader sets it followed by
-``report``, and the Canvas export. The exported score is always the policy applied to the
+``report``, and the export. The exported score is always the policy applied to the
 total (5 automatic points plus the written answer's hand points)."""
 
 from __future__ import annotations
 
 import csv
-import io
 from pathlib import Path
 
 import nbformat
@@ -21,11 +20,14 @@ from tests.test_term import WRITTEN, answered, course_notebook, grade, rows
 pytestmark = pytest.mark.slow
 
 
-def canvas_score(course: Path, student: str) -> str:
-    proc = dlcourse("export", "tiny", "--format", "canvas", "-o", "-", cwd=course)
-    table = list(csv.reader(io.StringIO(proc.stdout)))
-    column = table[0].index("tiny")
-    return next(r[column] for r in table if student in ",".join(r))
+def exported_score(course: Path, student: str) -> str:
+    """The student's score in ``dlcourse export --format csv`` (no LMS roster needed; the
+    Canvas and Moodle plugins read the same gradebook score less penalty)."""
+    out = course / "export.csv"
+    proc = dlcourse("export", "tiny", "--format", "csv", "-o", out, cwd=course)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with open(out, newline="") as f:
+        return next(r["score"] for r in csv.DictReader(f) if r["student"] == student)
 
 
 def set_by_formgrader(course: Path, score: float) -> None:
@@ -52,9 +54,18 @@ def late_course(course_dir, name: str) -> Path:
 
 
 def check(course: Path, score: str, penalty: str) -> None:
+    """grades.csv, the export, and the gradebook the LMS exporters (and nbgrader's own
+    export) read: score less penalty, with the penalty on the whole score."""
+    from nbgrader.api import Gradebook
+
     row = rows(course)["ann"]
     assert (row["score"], row["penalty"]) == (score, penalty), row
-    assert canvas_score(course, "ann") == score
+    assert exported_score(course, "ann") == score
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "tiny-course") as gb:
+        sub = gb.find_submission("tiny", "ann")
+        assert float(sub.late_submission_penalty) == pytest.approx(float(penalty))
+        assert float(sub.score) - float(sub.late_submission_penalty) == pytest.approx(
+            float(score))
 
 
 def test_zero_means_zero_with_a_hand_grade(course_dir):
