@@ -87,6 +87,20 @@ def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None)
                  f"their {fmt} scores are provisional, the automatic part only ({fmt} has no "
                  "feedback column to say so); grade the written answers (`dlcourse mark` or "
                  "formgrader) and export again, or leave those cells out of the upload")
+        if blank and warn is not None:  # review 23c F4: an upload that changes nothing
+            pending = [sid for sid in blank if notes[sid] == "not graded yet"]
+            others = len(blank) - len(pending)
+            if pending:
+                names = ", ".join(pending[:10]) + (", ..." if len(pending) > 10 else "")
+                verb = "is" if len(pending) == 1 else "are"
+                warn(f"{len(pending)} of {len(submitted)} submissions {verb} not graded yet "
+                     f"({names}): their grade cells are empty; run `dlcourse grade "
+                     f"{assignment}` (an interrupted run is resumed) and export again")
+            if others:
+                one = others == 1
+                warn(f"{others} student{'' if one else 's'} with a failed or uncollected "
+                     f"submission get{'s' if one else ''} an empty grade cell (the reasons "
+                     "are in grades.csv)")
         if system is lms.REGISTRY["canvas"] and warn is not None:
             ids = {st.id: st.lms_user_id for st in gb.students}
             without = sorted(sid for sid, uid in ids.items() if not uid)
