@@ -79,26 +79,46 @@ def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None)
                                        if status == "failed" else "not graded yet")
             elif status == "needs manual grading":
                 notes[r["student"]] = "provisional: parts still to be graded by hand"
+        said = []  # told once the file is written (a refused export says only why)
         provisional = sorted(sid for sid, note in notes.items() if note.startswith("provisional"))
         if provisional and warn is not None and not system.feedback_column:
             names = ", ".join(provisional[:10]) + (", ..." if len(provisional) > 10 else "")
-            warn(f"{len(provisional)} student{'s' if len(provisional) != 1 else ''} still "
-                 f"need{'s' if len(provisional) == 1 else ''} manual grading ({names}): "
-                 f"their {fmt} scores are provisional, the automatic part only ({fmt} has no "
-                 "feedback column to say so); grade the written answers (`dlcourse mark` or "
-                 "formgrader) and export again, or leave those cells out of the upload")
+            one = len(provisional) == 1
+            said.append(f"{len(provisional)} student{'' if one else 's'} still "
+                        f"need{'s' if one else ''} manual grading ({names}): their {fmt} "
+                        f"scores are provisional, the automatic part only ({fmt} has no "
+                        "feedback column to say so); grade the written answers (`dlcourse "
+                        "mark` or formgrader) and export again, or leave those cells out of "
+                        "the upload")
+        if blank and warn is not None:  # review 23c F4: an upload that changes nothing
+            pending = [sid for sid in blank if notes[sid] == "not graded yet"]
+            others = len(blank) - len(pending)
+            if pending:
+                names = ", ".join(pending[:10]) + (", ..." if len(pending) > 10 else "")
+                verb = "is" if len(pending) == 1 else "are"
+                said.append(f"{len(pending)} of {len(submitted)} submissions {verb} not graded yet "
+                            f"({names}): their grade cells are empty; run `dlcourse grade "
+                            f"{assignment}` (an interrupted run is resumed) and export again")
+            if others:
+                one = others == 1
+                said.append(f"{others} student{'' if one else 's'} with a failed or uncollected "
+                            f"submission get{'s' if one else ''} an empty grade cell (the reasons "
+                            "are in grades.csv)")
         if system is lms.REGISTRY["canvas"] and warn is not None:
             ids = {st.id: st.lms_user_id for st in gb.students}
             without = sorted(sid for sid, uid in ids.items() if not uid)
             if without and len(without) < len(ids):  # none at all: the plugin refuses
                 names = ", ".join(without[:10]) + (", ..." if len(without) > 10 else "")
-                warn(f"{len(without)} student{'s' if len(without) != 1 else ''} without a "
-                     f"Canvas user id ({names}): their rows have an empty 'ID', which Canvas "
-                     "cannot match; import Canvas's gradebook export (`dlcourse roster "
-                     "import`) to add the ids")
+                one = len(without) == 1
+                said.append(f"{len(without)} student{'' if one else 's'} without a Canvas user "
+                            f"id ({names}): their rows have an empty 'ID', which Canvas cannot "
+                            "match; import Canvas's gradebook export (`dlcourse roster import`) "
+                            "to add the ids")
         options = {"blank": blank, "notes": notes}
         if column:
             options["column"] = column
         options.update(system.export_options(course))
         plugin(to=str(dest), assignment=[assignment], **options).export(gb)
+    for line in said:
+        warn(line)
     return str(dest)

@@ -114,15 +114,41 @@ def test_canvas_export_warns_that_scores_waiting_for_a_hand_grade_are_provisiona
     assert lines == ["1 student still needs manual grading (ann): their canvas scores are "
                      "provisional, the automatic part only (canvas has no feedback column "
                      "to say so); grade the written answers (`dlcourse mark` or formgrader) "
-                     "and export again, or leave those cells out of the upload"]
+                     "and export again, or leave those cells out of the upload", *BLANK]
     lines.clear()  # Moodle's feedback column says "provisional" itself
     export(course, "a1", "moodle", tmp_path / "moodle.csv", warn=lines.append)
-    assert lines == []
+    assert lines == BLANK
     # the command line: the warning on stderr, stdout the file alone with `-o -`
     proc = dlcourse("export", "a1", "--format", "canvas", "-o", "-", cwd=course.root)
     assert proc.returncode == 0
     assert proc.stderr.startswith("warning: 1 student still needs manual grading (ann)")
     assert proc.stdout.startswith("Student,ID,SIS User ID")
+
+
+#: what every export of the fixture's course says of bob (failed) and cat (not graded yet)
+BLANK = ["1 of 3 submissions is not graded yet (cat): their grade cells are empty; run "
+         "`dlcourse grade a1` (an interrupted run is resumed) and export again",
+         "1 student with a failed or uncollected submission gets an empty grade cell (the "
+         "reasons are in grades.csv)"]
+
+
+def test_an_export_with_grades_still_missing_says_so(course, tmp_path):
+    """An interrupted run leaves students pending: their cells go out empty, which the LMS
+    ignores, so the instructor is told before uploading a file that changes nothing for them
+    (review 23c F4)."""
+    lines = []
+    export(course, "a1", "csv", tmp_path / "grades.csv", warn=lines.append)
+    assert lines == []  # grades.csv holds every status and reason itself
+    export(course, "a1", "canvas", tmp_path / "canvas.csv", warn=lines.append)
+    assert lines == BLANK
+    write_status(course, "a1", {"student": "cat", "assignment": "a1", "status": "failed",
+                                "reason": "x", "score": 0.0, "max_score": 4.0, "cells": {}})
+    write_status(course, "a1", {"student": "ann", "assignment": "a1", "status": "pending",
+                                "reason": "", "score": 0.0, "max_score": 4.0, "cells": {}})
+    lines.clear()
+    export(course, "a1", "moodle", tmp_path / "moodle.csv", warn=lines.append)
+    assert lines[0].startswith("1 of 3 submissions is not graded yet (ann)")
+    assert lines[1].startswith("2 students with a failed or uncollected submission get an")
 
 
 def test_a_student_whose_files_were_not_collected_gets_no_zero(course, tmp_path):
@@ -190,9 +216,9 @@ def test_a_canvas_export_of_a_course_without_canvas_ids_is_refused_or_warned(cou
         gb.db.commit()
     lines = []
     export(course, "a1", "canvas", dest, warn=lines.append)
-    assert lines == ["1 student without a Canvas user id (dan): their rows have an empty 'ID', "
-                     "which Canvas cannot match; import Canvas's gradebook export (`dlcourse "
-                     "roster import`) to add the ids"]
+    assert lines == [*BLANK, "1 student without a Canvas user id (dan): their rows have an "
+                     "empty 'ID', which Canvas cannot match; import Canvas's gradebook export "
+                     "(`dlcourse roster import`) to add the ids"]
     dest.unlink()
     with course.gradebook() as gb:  # a Moodle course: nobody has one
         for student in gb.students:
