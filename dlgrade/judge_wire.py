@@ -101,7 +101,8 @@ def encode(value, other=None, depth: int = 0):
             return {"t": "rng", "bg": name, "state": encode(bit_generator.state, None, depth + 1)}
     if other is not None:
         return other(value)
-    raise WireError(f"a {type(value).__name__} cannot be sent (only numbers, text, numpy "
+    name = type.__dict__["__name__"].__get__(kind)  # not through a metaclass of the value's
+    raise WireError(f"a {name} cannot be sent (only numbers, text, numpy "
                     "arrays and lists, tuples and dicts of them)")
 
 
