@@ -469,8 +469,9 @@ class Channel:
         # walking the object may run its code (a __getattr__): vetted as a call is
         self._vet(tag, reply.get("ran"), self.last_callbacks)
         if "ok" not in reply:
-            if "exc" in reply:
-                return None
+            if isinstance(reply.get("exc"), list):  # the object broke the walk: no pass
+                raise JudgeError(f"the judge could not check {str(tag.get('name'))[:100]} in "
+                                 f"the kernel ({str(reply['exc'][:2])[:300]})")
             raise self._broke("a malformed reply (no result)")
         found = self._reply_value(reply["ok"])
         return found[:300] if isinstance(found, str) else None
