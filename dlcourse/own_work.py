@@ -49,13 +49,10 @@ def _find_silencing(func: Any, seen: set[int]) -> str | None:
     if id(func) in seen:
         return None
     seen.add(id(func))
-    function = inspect.unwrap(func) if callable(func) else func
-    function = getattr(function, "__func__", function)
-    code = getattr(function, "__code__", None)
-    if code is None:
+    found = _code_and_helpers(func)
+    if found is None:
         return None
-    global_names = getattr(function, "__globals__", {})
-    helpers = [cell.cell_contents for cell in (function.__closure__ or ()) if _filled(cell)]
+    _, code, global_names, helpers = found
     for part in _code_objects(code):
         for name in part.co_names:
             if name in _SILENCERS:
@@ -69,6 +66,20 @@ def _find_silencing(func: Any, seen: set[int]) -> str | None:
             if found:
                 return found
     return None
+
+
+def _code_and_helpers(func: Any):
+    """``(function, code, globals, closure values)`` of the Python function behind ``func``
+    (through decorators' ``__wrapped__`` and bound methods), or None for anything without
+    code (a built-in, a class, a value): what both readings of a function walk."""
+    function = inspect.unwrap(func) if callable(func) else func
+    function = getattr(function, "__func__", function)
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return None
+    closure = [cell.cell_contents for cell in (getattr(function, "__closure__", None) or ())
+               if _filled(cell)]
+    return function, code, getattr(function, "__globals__", {}), closure
 
 
 def _library_file(filename: str | None) -> bool:
@@ -184,7 +195,8 @@ def _package_file(filename: str | None) -> str | None:
 
 #: Deep-learning frameworks: their layers and automatic differentiation are finished
 #: implementations of what the exercises ask for (scipy and scikit-learn are not on the list).
-_FRAMEWORKS = frozenset({"torch", "tensorflow", "keras", "jax", "flax"})
+#: The grader's reading of the submitted text (dlgrade.judge_source) uses this set too.
+FRAMEWORKS = _FRAMEWORKS = frozenset({"torch", "tensorflow", "keras", "jax", "flax"})
 
 
 def _is_framework(module: str) -> bool:
@@ -210,13 +222,10 @@ def _find_package_use(func: Any, seen: set[int], from_own_code: bool = True) -> 
     origin = _package_origin(func)
     if origin is not None and (from_own_code or not _is_framework(origin)):
         return f"it is {origin}.{getattr(func, '__name__', '')}".rstrip(".")
-    function = inspect.unwrap(func) if callable(func) else func
-    function = getattr(function, "__func__", function)
-    code = getattr(function, "__code__", None)
-    if code is None:
+    found = _code_and_helpers(func)
+    if found is None:
         return None
-    global_names = getattr(function, "__globals__", {})
-    closure_values = [cell.cell_contents for cell in (function.__closure__ or ()) if _filled(cell)]
+    function, code, global_names, closure_values = found
     # default values hide functions too: def sigmoid(t, _f=reference): return _f(t)
     closure_values += list(getattr(function, "__defaults__", None) or ())
     closure_values += list((getattr(function, "__kwdefaults__", None) or {}).values())

@@ -56,6 +56,7 @@ __all__ = [
     "assert_scalar",
     "call_in_place",
     "same_values",
+    "different_values",
     "reference_numerical_gradient",
     "CheckResult",
     "run_checks",
@@ -158,6 +159,33 @@ def assert_finite(value: Any, name: str, hint: str | None = None) -> None:
 
 def _format_index(name: str, index: tuple[int, ...]) -> str:
     return f"{name}[{', '.join(str(int(i)) for i in index)}]" if index else name
+
+
+def different_values(actual: Any, expected: Any, rtol: float = 0.0, atol: float = 0.0) -> bool:
+    """Tell whether two arrays of numbers are readable, of the same shape, and differ.
+
+    ``not same_values(a, b)`` is also true for values that cannot be compared at all (text,
+    ``None``, arrays of two shapes), so a test that wants two results to differ ("another
+    seed gives other weights") would pass on garbage; this one is true only for two real
+    arrays of numbers of one shape with at least one entry apart (beyond ``rtol``/``atol``).
+
+    Examples
+    --------
+    >>> different_values([1.0, 2.0], [1.0, 3.0]), different_values([1.0, 2.0], (1, 2))
+    (True, False)
+    >>> different_values("abc", [1.0]), different_values([1.0], [1.0, 2.0])
+    (False, False)
+    """
+    try:
+        actual_array = _np.asarray(actual, dtype=float)
+        expected_array = _np.asarray(expected, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    if actual_array.shape != expected_array.shape or actual_array.size == 0:
+        return False
+    if not (_np.all(_np.isfinite(actual_array)) and _np.all(_np.isfinite(expected_array))):
+        return False
+    return not bool(_np.all(_np.isclose(actual_array, expected_array, rtol=rtol, atol=atol)))
 
 
 def _format_pair(actual: float, expected: float) -> tuple[str, str]:

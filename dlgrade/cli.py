@@ -190,7 +190,7 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
     for note in res.warnings:
         click.echo(f"  warning: {note}", err=True)
     for name in res.ignored:  # review 23b, R4: a notebook under a changed name is not lost
-        if ".ipynb" in str(name).lower():
+        if ".ipynb" in str(name).lower() and not str(name).endswith(".ipynb"):
             click.echo(f"  warning: not collected: {name}: its name does not end in "
                        "'.ipynb' (an LMS or browser renamed it?): rename it and collect again",
                        err=True)
@@ -246,14 +246,15 @@ def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel
             course.extra.update(parse_late_policy(late_policy))
         run = grade_assignment(course, assignment, workers=workers, force=force,
                                shard=parse_shard(shard), progress=not no_progress,
-                               only=list(students) or None, scheduler=scheduler)
+                               only=list(students) or None, scheduler=scheduler,
+                               console=_console())
     except ValueError as exc:
         raise DataError(exc) from None
     except (ClusterGone, Busy) as exc:
         raise click.ClickException(str(exc)) from None
     except Interrupted as exc:
         quiet_event_loop()
-        click.echo(exc.run.interrupted_line(), err=True)
+        _say(exc.run.interrupted_line(), err=True)
         sys.exit(130)
     except KeyboardInterrupt:  # before grading began
         quiet_event_loop()
@@ -261,22 +262,60 @@ def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel
                    err=True)
         sys.exit(130)
     if run.settings_change:
-        click.echo(f"{assignment}: grading settings changed ({run.settings_change}): "
-                   f"{len(run.resettled)} graded before graded again")
-    click.echo(f"{assignment}: {len(run.graded)} graded ({len(run.flagged)} need manual "
-               f"grading), {len(run.failed)} failed, {len(run.skipped)} unchanged (skipped) "
-               f"in {run.seconds:.1f} s")
+        _say(f"{assignment}: grading settings changed ({run.settings_change}): "
+             f"{len(run.resettled)} graded before graded again")
+    _say(f"{assignment}: {len(run.graded)} graded ({len(run.flagged)} need manual "
+         f"grading), {len(run.failed)} failed, {len(run.skipped)} unchanged (skipped) "
+         f"in {run.seconds:.1f} s")
     # read back from the gradebook: also the students skipped as unchanged; a hand grade this
     # run dropped (the answer changed) is said on the student's line
     still_open = {student: (status, reason) for student, status, reason in run.open}
     dropped = dropped_hand_grades(course, assignment, run.graded)
     for student in sorted(set(still_open) | set(dropped)):
         status, reason = still_open.get(student, ("graded", ""))
-        click.echo(f"  {student}: {status}" + (f" ({reason})" if reason else "")
-                   + "".join(f"; {note}" for note in dropped.get(student, [])))
+        _say(f"  {student}: {status}" + (f" ({reason})" if reason else "")
+             + "".join(f"; {note}" for note in dropped.get(student, [])))
     for key in ("grades", "html", "json", "feedback"):
-        click.echo(f"  {key:9s} {run.outputs[key]}")
+        _say(f"  {key:9s} {run.outputs[key]}")
     _exit_at_once(2 if run.open else 0)
+
+
+def _discard_from_now_on(stream) -> None:
+    """Point ``stream``'s file descriptor at /dev/null: its reader went away (``dlcourse
+    grade | head``), and what is still written there, the buffered rest included, goes
+    nowhere instead of failing (Python's advice for SIGPIPE)."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test's StringIO)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+def _say(text: str, err: bool = False) -> None:
+    """``click.echo``, except that a reader gone away (a closed pipe) makes the rest of the
+    run's lines go nowhere instead of ending it with exit 1 or a BrokenPipe traceback: the
+    grades are written whether anyone reads the lines or not (review 23b, R8)."""
+    stream = sys.stderr if err else sys.stdout
+    try:
+        click.echo(text, err=err)
+    except BrokenPipeError:
+        _discard_from_now_on(stream)
+
+
+def _console():
+    """The progress bar's console (standard error) for ``dlcourse grade``: when its reader
+    goes away (``dlcourse grade 2>&1 | head``), it falls silent and grading goes on (rich's
+    default ends the program with exit 1, in the middle of a batch)."""
+    from rich.console import Console
+
+    class PipeSafeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            _discard_from_now_on(self.file)
+
+    return PipeSafeConsole(stderr=True)
 
 
 def _exit_at_once(code: int) -> None:
@@ -389,6 +428,8 @@ def roster_import(ctx, file, delimiter, assignment, db):
                f"{len(res['unchanged'])} unchanged ({total} students in {file})")
     for note in res["notes"]:
         click.echo(f"  changed: {note}")
+    for line in res.get("warnings", []):
+        click.echo(f"  warning: {line}", err=True)
     if res["missing"]:
         click.echo(f"  not in {Path(file).name}: {', '.join(res['missing'])} (kept in the "
                    "gradebook with their grades and exported as before; a roster import "

@@ -135,6 +135,8 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
         times: dict[Path, object] = {}
         targets: dict[Path, str] = {}
         canvas_ids: dict[Path, str] = {}  # Canvas's file id of each Canvas download
+        name_only: dict[Path, str] = {}  # Moodle files matched by name: their participant id
+        first_seen: dict[str, str] = {}  # participant id -> student, to remember
         candidates, data = _candidates(root, result, limits)
         for path in candidates:
             rel = path.relative_to(root)
@@ -151,18 +153,19 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
             if roster is None:
                 roster = read_roster(course)
                 participants = moodle.read_participants(course, assignment)
+                first_ids = moodle.read_collected(course, assignment)
             lms_name = lms.parse_lms_path(named_rel.parts)
             if lms_name is not None:
+                is_moodle = lms_name.system == moodle.LMS.name
                 student, note = lms.identify(lms_name, roster,
-                                             participants if lms_name.system == moodle.LMS.name
-                                             else None)
+                                             participants if is_moodle else None, assignment,
+                                             learned=first_ids if is_moodle else None)
                 target = lms.notebook_name(lms_name.file, notebooks)
                 if student is None and lms_name.system == canvas.LMS.name and \
                         lms_name.name == canvas.TEST_STUDENT:
                     # Canvas's test student (the roster import skips "Student, Test"): an
                     # instructor's trial upload, not a student's, so not an unmatched file
                     # that would fail the whole collect (review 23b, R8)
-                    result.ignored.append(str(rel))
                     result.warnings.append(f"{rel}: Canvas's test student: ignored")
                     continue
                 if student is None or target is None:
@@ -175,6 +178,8 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                     continue
                 if note:
                     result.warnings.append(f"{rel}: {note}")
+                    if is_moodle:  # matched by name only: its id is remembered when copied
+                        name_only[path] = lms_name.uid
                 other = _named_after_other(lms_name.file, notebooks, elsewhere)
                 if other:
                     looks_like.setdefault(other, []).append(str(rel))
@@ -189,11 +194,16 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 result.reasons[str(rel)] = (f"the name fits no known pattern (Canvas, Moodle, "
                                             f"<student>_{assignment}.ipynb, <student>/"
                                             f"{assignment}.ipynb)")
-            elif roster and student not in {s.id for s in roster}:
+            elif roster and student.casefold() not in {s.id.casefold() for s in roster}:
                 # with a roster, nobody outside it is created, graded or exported
                 result.unmatched.append(str(rel))
                 result.reasons[str(rel)] = f"{student!r} is not on the roster"
             else:
+                # logins ignore letter case: ANN/ is ann's (the roster refuses two ids that
+                # differ only in case, so there is one such student; review 23b, R8)
+                student = next((s.id for s in roster or () if s.id == student), None) or \
+                    next((s.id for s in roster or () if s.id.casefold() == student.casefold()),
+                         student)
                 found.setdefault(student, []).append(path)
         for other, files in sorted(looks_like.items()):
             result.warnings.append(_other_assignment_warning(course, assignment, other, files))
@@ -203,6 +213,13 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 paths = [canvas.newest_file(student, paths, canvas_ids, root, result.warnings)]
             if len(paths) > 1:
                 result.duplicates[student] = [str(p.relative_to(root)) for p in paths]
+                uids = sorted({name_only[p] for p in paths if p in name_only})
+                if len(uids) > 1:  # review 21b, hole 7: one may be a renamed classmate
+                    result.warnings.append(
+                        f"{student}: {len(paths)} Moodle files claim this student by name "
+                        f"only, with participant ids {', '.join(uids)}: a classmate who took "
+                        "this name in Moodle? none copied (neither is taken by guess)"
+                        + moodle.LMS.id_hint.replace("NAME", assignment))
                 continue
             name = targets.get(paths[0], assignment)
             dest = course.submitted_dir / student / assignment / f"{name}.ipynb"
@@ -220,6 +237,8 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
             content = data(paths[0])
             if content is None:
                 continue
+            if paths[0] in name_only:
+                first_seen[name_only[paths[0]]] = student
             if dest.is_file() and dest.read_bytes() == content and stamp_file.exists() and (
                     stamp_file.read_text().strip() == stamp or student not in given):
                 # the same bytes collected again (a new download stamps its entries anew)
@@ -238,6 +257,16 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                     record[student] = file_id
         if not dry_run and record:
             canvas.write_record(course, assignment, record)
+        if not dry_run and first_seen:
+            moodle.remember_collected(course, assignment, first_seen)
+        if first_seen:  # one line for all of them (review 21b, hole 7)
+            many = len(first_seen) > 1
+            result.warnings.append(
+                f"{len(first_seen)} Moodle file{'s' if many else ''} matched by name only: "
+                f"the participant id {'each was' if many else 'it was'} collected with is "
+                f"kept as the student's for {assignment}, so a later file under the same "
+                "name with another id (a classmate who took the name in Moodle) is refused"
+                + moodle.LMS.id_hint.replace("NAME", assignment))
     if not dry_run:  # the report, the export and `mark` say "not collected", not "nothing"
         write_not_collected(course, assignment, {
             student: (f"{len(files)} files found, none collected ({', '.join(files)}): "

@@ -87,6 +87,15 @@ def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None)
                  f"their {fmt} scores are provisional, the automatic part only ({fmt} has no "
                  "feedback column to say so); grade the written answers (`dlcourse mark` or "
                  "formgrader) and export again, or leave those cells out of the upload")
+        if system is lms.REGISTRY["canvas"] and warn is not None:
+            ids = {st.id: st.lms_user_id for st in gb.students}
+            without = sorted(sid for sid, uid in ids.items() if not uid)
+            if without and len(without) < len(ids):  # none at all: the plugin refuses
+                names = ", ".join(without[:10]) + (", ..." if len(without) > 10 else "")
+                warn(f"{len(without)} student{'s' if len(without) != 1 else ''} without a "
+                     f"Canvas user id ({names}): their rows have an empty 'ID', which Canvas "
+                     "cannot match; import Canvas's gradebook export (`dlcourse roster "
+                     "import`) to add the ids")
         options = {"blank": blank, "notes": notes}
         if column:
             options["column"] = column

@@ -28,9 +28,11 @@ nothing loaded from or sent to another host), and the cleaning.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import bleach
+from bleach.html5lib_shim import Filter
 from jinja2 import pass_context
 from nbconvert.exporters import HTMLExporter
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
@@ -103,8 +105,33 @@ def _attribute_allowed(tag: str, name: str, value: str) -> bool:
     return True
 
 
+#: What every ``id`` in student content starts with (and every in-page link to one), as GitHub
+#: does: an id of the student's can never equal one of the page's own. Formgrader finds a
+#: grade's score box with ``$("#" + grade_id)``; a heading ``<h3 id="test_sigmoid">`` placed
+#: before the test cell would otherwise take that box over (review 21c, finding D).
+ID_PREFIX = "user-content-"
+
+
+class _PrefixIds(Filter):
+    """Prefix each ``id`` and each ``href="#..."`` of the cleaned content with :data:`ID_PREFIX`
+    (heading anchors keep working, inside the student's part of the page only)."""
+
+    def __iter__(self):
+        for token in super().__iter__():
+            if token["type"] in ("StartTag", "EmptyTag") and token["data"]:
+                attrs = dict(token["data"])
+                for key, value in attrs.items():
+                    if key[1] == "id" and value and not value.startswith(ID_PREFIX):
+                        attrs[key] = ID_PREFIX + value
+                    elif key[1] == "href" and value.startswith("#") \
+                            and not value.startswith("#" + ID_PREFIX):
+                        attrs[key] = "#" + ID_PREFIX + value[1:]
+                token["data"] = attrs
+            yield token
+
+
 _CLEANER = bleach.Cleaner(tags=TAGS, attributes=_attribute_allowed, protocols=PROTOCOLS,
-                          strip=False, strip_comments=True)
+                          strip=False, strip_comments=True, filters=[_PrefixIds])
 
 
 def clean(html: str) -> str:
@@ -113,14 +140,36 @@ def clean(html: str) -> str:
     return _CLEANER.clean(html if isinstance(html, str) else str(html))
 
 
+def _markdown(attachments: dict | None = None) -> MarkdownWithMath:
+    """nbconvert's Markdown parser with math, rendering ``attachments`` as pictures."""
+    renderer = IPythonRenderer(escape=False, attachments=attachments or {},
+                               embed_images=False, anchor_link_text="¶")
+    return MarkdownWithMath(renderer=renderer)
+
+
+@functools.lru_cache(maxsize=1)
+def _plain_markdown() -> MarkdownWithMath:
+    """One parser for every cell without attachments: building one (mistune's rules and
+    plugins) cost more than rendering a short cell. A parser keeps no state between texts."""
+    return _markdown()
+
+
+@functools.lru_cache(maxsize=1024)
+def _cleaned_markdown(source: str) -> str:
+    """:func:`clean` of the rendering of ``source`` (no attachments). The exercise's own
+    cells come back in every submission, so most cells of a batch are rendered once."""
+    return clean(_plain_markdown().render(source))
+
+
 @pass_context
 def markdown2html(context, source: str) -> str:
     """nbconvert's Markdown rendering (math kept for MathJax, cell attachments as pictures),
     then :func:`clean`. Pictures are never read from disk."""
     cell = context.get("cell", {}) or {}
-    renderer = IPythonRenderer(escape=False, attachments=cell.get("attachments", {}),
-                               embed_images=False, anchor_link_text="¶")
-    return clean(MarkdownWithMath(renderer=renderer).render(source))
+    attachments = cell.get("attachments", {})
+    if not attachments and isinstance(source, str):
+        return _cleaned_markdown(source)
+    return clean(_markdown(attachments).render(source))
 
 
 class SanitizeStudentContent(Preprocessor):

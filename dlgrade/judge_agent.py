@@ -23,8 +23,10 @@ Requests (JSON):
   warnings off (``np.errstate``, ``warnings.catch_warnings``, ...).
 * ``{"op": "getattr", "obj": ref, "name": str}``: an attribute of a referenced object.
 * ``{"op": "start"}``: sent once before the notebook's first cell; the threads and child
-  processes alive now are the kernel's own (:func:`dlgrade.judge_code.watch_start`), any
-  other one alive or started during a call makes that call's record untrustworthy.
+  processes alive now are the kernel's own (:func:`dlgrade.judge_code.watch_start`). During
+  a call every other thread records the code it runs; a thread started during the call, or
+  one that ran out of that record's sight, and a child process that ran make that call's
+  record untrustworthy.
 
 A judge-side function passed as an argument becomes a function here that asks the judge over
 the kernel's stdin channel (``input_request``) and waits for the answer; while waiting it also
@@ -42,6 +44,7 @@ import warnings
 
 import numpy as np
 
+from dlgrade import judge_code, judge_wire
 from dlgrade.judge_code import _ACTIVE, Recorder, _library_roots, watch_start
 from dlgrade.judge_wire import WireError, decode, dumps, encode, loads
 
@@ -159,7 +162,9 @@ def _type_name(cls) -> str:
             if type(member) in (staticmethod, classmethod):
                 member = member.__func__
             code = member.__code__ if type(member) is types.FunctionType else None
-            if code is not None and not _library_file(code.co_filename):
+            # by identity too: a method relabelled with a library file name is not the library's
+            if code is not None and not (_library_file(code.co_filename) and
+                                         judge_code._genuine(code)):
                 genuine = False
                 break
     if genuine:
@@ -193,6 +198,23 @@ def _other(value):
     if converted is not None:
         return encode(converted)
     return _as_ref(value)
+
+
+def _no_shadow(obj, name) -> None:
+    """Refuse an instance attribute that replaces a method of a library class: a genuine
+    ``MLPClassifier`` whose ``predict`` is the student's own lambda (hostile review 21b, hole
+    5) would pass for the library's model. The judge reads such objects' methods only from
+    their class."""
+    own = getattr(obj, "__dict__", None)
+    if not isinstance(own, dict) or not isinstance(name, str) or name not in own:
+        return
+    cls = type(obj)
+    method = getattr(cls, name, None)
+    if method is None or not callable(method) or _type_name(cls).startswith("__student__."):
+        return
+    raise AttributeError(f"the {cls.__qualname__}'s attribute {name!r} was replaced on the "
+                         f"object itself: the grader uses only {cls.__qualname__}'s own "
+                         f"{name}, so return the fitted model without changing its methods")
 
 
 def _send(value):
@@ -364,7 +386,7 @@ def _recorded_call(request):
         finally:
             if in_place is True:
                 _live.pop()
-    reply["ran"] = recorder.report()
+    reply["ran"] = _checked_report(recorder)
     reply.setdefault("warn", [])
     reply.setdefault("mut", [])
     if global_state is not None:
@@ -372,6 +394,16 @@ def _recorded_call(request):
         if dumps(now) != global_state:
             reply["global_rng"] = now
     return reply
+
+
+def _checked_report(recorder) -> dict:
+    """The record's report, read through the method imported with this module, noting a
+    grader's kernel-side function or class replaced since."""
+    ran = _REPORT(recorder)
+    if _grader_code() != _GRADER_CODE:
+        ran["switched"] = [*ran.get("switched", []),
+                           "the grader's own code in the kernel was replaced"]
+    return ran
 
 
 def _origin(obj):
@@ -406,7 +438,7 @@ def _recorded(work, obj) -> dict:
                 reply["ok"] = _send(work(obj))
             except Exception as error:  # noqa: BLE001 - goes to the judge
                 reply = {"exc": _exception(error)[:2], "warn": [], "mut": []}
-    ran = recorder.report()
+    ran = _checked_report(recorder)
     if work in (_origin, _silences):  # the walk itself is the package's own-work checker
         ran["package"] = [entry for entry in ran["package"]
                           if not entry.startswith(("testing.py:", "own_work.py:"))]
@@ -439,7 +471,12 @@ def _serve(request):
             name = request.get("name")
             if type(name) is not str:
                 raise WireError("malformed request: an attribute name must be text")
-            return _recorded(lambda obj: getattr(obj, name), decode(request["obj"], _resolve))
+
+            def read(obj):
+                _no_shadow(obj, name)
+                return getattr(obj, name)
+
+            return _recorded(read, decode(request["obj"], _resolve))
         raise WireError(f"unknown operation {str(op)[:20]!r}")
     except Exception as error:  # noqa: BLE001 - reported to the judge, never raised in the kernel
         return {"fail": f"{type(error).__name__}: {error}"[:2000]}
@@ -456,3 +493,30 @@ def handle(request_text: str) -> str:
         return dumps(reply)
     except (TypeError, ValueError) as error:
         return dumps({"fail": f"reply could not be encoded: {error}"})
+
+
+def _grader_code() -> list:
+    """Every function and class of the grader's kernel-side modules (this agent, the recorder,
+    the wire format) and of their classes, with the code each runs: a student who replaces a
+    method of the Recorder (reached through ``pickle`` without an import) or a function's
+    ``__code__`` changes this list. The student's code runs in this process, so this only
+    raises the bar (a student who finds this list can change it too); the scan of
+    ``dlcourse grade`` flags the ways to reach the grader (imports, pickle, dunders)."""
+    import sys
+
+    found = []
+    for module in (judge_code, judge_wire, sys.modules[__name__]):
+        for name, value in list(vars(module).items()):
+            if isinstance(value, types.FunctionType):
+                found.append((module.__name__, name, id(value), id(value.__code__)))
+            elif isinstance(value, type) and value.__module__ == module.__name__:
+                found.append((module.__name__, name, id(value)))
+                for attr, member in list(vars(value).items()):
+                    function = getattr(member, "__func__", getattr(member, "fget", member))
+                    if isinstance(function, types.FunctionType):
+                        found.append((name, attr, id(member), id(function.__code__)))
+    return found
+
+
+_REPORT = Recorder.report
+_GRADER_CODE = _grader_code()

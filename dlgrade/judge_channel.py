@@ -22,7 +22,6 @@ from queue import Empty
 import numpy as np
 import zmq
 
-from .judge_code import UNSEEN
 from .judge_wire import MAX_MESSAGE, WireError, decode, dumps, encode, loads
 from .kernel_channels import BoundedBlockingKernelClient
 
@@ -444,9 +443,9 @@ class Channel:
                                    "an overflow could not be seen", SilencedWarning,
                                    "<student's code>", 0)
         how = self.code_policy.package_use(ran, callbacks)
-        if how and how.endswith(UNSEEN):
+        reason = self.code_policy.unseen(ran, callbacks)
+        if how and reason:
             self.package_users[tag.get("id")] = how
-            reason = how.removesuffix(UNSEEN)
             advice = (" (a graded function must run alone in the grader's call: shut down "
                       "thread pools and workers, e.g. executor.shutdown(), before the next "
                       "graded cell)" if "thread" in reason or "process" in reason else "")

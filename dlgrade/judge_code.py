@@ -29,6 +29,8 @@ such code under ``dlcourse grade``).
 
 from __future__ import annotations
 
+import _thread
+import dis
 import hashlib
 import os
 import sys
@@ -42,24 +44,53 @@ __all__ = ["CodePolicy", "Recorder", "fingerprint", "package_fingerprints", "wat
 MAX_REPORTED = 300
 
 
+#: Opcodes whose argument is a constant, a local variable or a cell: in a fingerprint the
+#: constant's value stands for the position of it (``co_consts`` is ordered by first use, and
+#: a function's docstring is its first entry, never loaded), a variable its slot (its name is
+#: the student's to choose).
+_CONST_OPS = frozenset(dis.hasconst)
+_LOCAL_OPS = frozenset(dis.haslocal) | frozenset(dis.hasfree)
+
+
+def _constant(value):
+    if isinstance(value, types.CodeType):
+        return _shape(value)
+    if isinstance(value, frozenset):  # set order depends on the hash seed
+        return ("frozenset", tuple(sorted(repr(v) for v in value)))
+    if isinstance(value, tuple):
+        return ("tuple", tuple(_constant(v) for v in value))
+    return (type(value).__name__, repr(value))
+
+
 def _shape(code: types.CodeType):
-    consts = []
-    for value in code.co_consts:
-        if isinstance(value, types.CodeType):
-            consts.append(_shape(value))
-        elif isinstance(value, frozenset):  # set order depends on the hash seed
-            consts.append(("frozenset", tuple(sorted(repr(v) for v in value))))
+    """What a code object does, blind to its docstring, the order of its constants, line
+    numbers and names of its own: the instruction stream with every constant replaced by its
+    value (a class body's ``__doc__ = "..."`` left out), and the argument counts."""
+    steps = []
+    for ins in dis.get_instructions(code):
+        if ins.opname == "NOP":
+            continue
+        if ins.opname == "STORE_NAME" and ins.argval == "__doc__" and steps and \
+                steps[-1][0] == "LOAD_CONST" and steps[-1][1][0] == "str":
+            steps.pop()  # a class's docstring
+            continue
+        if ins.opcode in _CONST_OPS:
+            steps.append((ins.opname, _constant(ins.argval)))
+        elif ins.opcode in _LOCAL_OPS:
+            steps.append((ins.opname, ins.arg))
         else:
-            consts.append((type(value).__name__, repr(value)))
-    return (code.co_code, code.co_names, code.co_argcount, code.co_posonlyargcount,
-            code.co_kwonlyargcount, code.co_nlocals, tuple(consts))
+            steps.append((ins.opname, ins.argrepr))
+    return (tuple(steps), code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount,
+            code.co_flags & 0x0C)  # CO_VARARGS | CO_VARKEYWORDS
 
 
 def fingerprint(code: types.CodeType) -> str:
-    """A digest of what a code object does: bytecode, names, constants, argument counts.
+    """A digest of what a code object does: instructions, the names and constant values
+    they use, argument counts.
 
-    File name, function name, line numbers and local variable names are left out, so the
-    package's function compiled from its text under another name has the same fingerprint.
+    File name, function name, line numbers, local variable names, the docstring and the
+    order of the constants are left out, so the package's function compiled from its text
+    under another name, or with its docstrings stripped, has the same fingerprint.
     """
     return hashlib.blake2b(repr(_shape(code)).encode("utf-8", "backslashreplace"),
                            digest_size=16).hexdigest()
@@ -103,20 +134,34 @@ def _fingerprints_of_text(text: str, filename: str) -> set[str]:
 
 #: Bytes of bytecode from which a function is too long to be written the same way twice
 #: by chance (the course's solutions share comprehensions and helpers of up to 100 bytes
-#: with the package; its documented functions are told apart by their docstrings anyway)
+#: with the package)
 SUBSTANTIAL_BYTES = 200
+#: Functions of one submitted text (a cell, a file) equal to this many different functions of
+#: the package make the text a copy of the package's, whatever their size: one short function
+#: may be written the same way by chance, several together are not
+COPIED_FUNCTIONS = 2
+#: Bytes of bytecode below which a function counts for nothing in that tally (``return x``)
+TRIVIAL_BYTES = 30
+
+_UNNAMED = ("<module>", "<lambda>", "<listcomp>", "<genexpr>", "<dictcomp>", "<setcomp>")
+
+
+def _docstring(code: types.CodeType) -> str | None:
+    if code.co_name in _UNNAMED or not code.co_consts or not isinstance(code.co_consts[0], str):
+        return None
+    return code.co_consts[0]
 
 
 def _substantial(code: types.CodeType) -> bool:
-    """Whether a code object equal to a package function's can only be a copy of it: it
-    carries a docstring (the package's, word for word) or much bytecode."""
-    documented = code.co_consts[:1] != () and isinstance(code.co_consts[0], str) and \
-        code.co_name not in ("<module>", "<lambda>", "<listcomp>", "<genexpr>",
-                             "<dictcomp>", "<setcomp>")
-    return documented or len(code.co_code) >= SUBSTANTIAL_BYTES
+    """Whether a code object equal to a package function's is too long to be the student's
+    own by chance (a docstring word for word the package's is checked by
+    :meth:`CodePolicy.package_use`, which has the package's table)."""
+    return len(code.co_code) >= SUBSTANTIAL_BYTES
 
 
 _PACKAGE_TABLE: dict[str, tuple[str, dict[str, str]]] = {}
+#: fingerprint -> the docstrings the package's functions with that fingerprint carry
+_PACKAGE_DOCS: dict[str, set[str]] = {}
 
 
 def package_root() -> str:
@@ -149,7 +194,10 @@ def package_fingerprints() -> dict[str, str]:
             except (OSError, UnicodeDecodeError):
                 continue
             for code in _units(text, path, flag_variants=False):
-                table.setdefault(fingerprint(code), f"{module}.{code.co_qualname}")
+                digest = fingerprint(code)
+                table.setdefault(digest, f"{module}.{code.co_qualname}")
+                if _docstring(code):
+                    _PACKAGE_DOCS.setdefault(digest, set()).add(_docstring(code))
     _PACKAGE_TABLE["dlcourse"] = (root, table)
     return table
 
@@ -185,6 +233,62 @@ def _silencers() -> dict[types.CodeType, str]:
         if code is not None:
             found[code] = "numpy.testing.suppress_warnings"
     return found
+
+
+#: (file name, how) -> the file's code objects as Python compiled them
+_FILE_CODES: dict[tuple[str, str], frozenset] = {}
+
+
+def _compiled_codes(filename: str, how: str) -> frozenset:
+    """Every code object of the file ``filename`` names, as Python itself compiled it:
+    ``how`` is ``"cached"`` (the bytecode the import read from ``__pycache__``, or a frozen
+    module's code) or ``"source"`` (the source compiled now). Read once per file."""
+    import importlib.util
+    import marshal
+
+    found = _FILE_CODES.get((filename, how))
+    if found is not None:
+        return found
+    codes: set = set()
+    try:
+        if filename.startswith("<frozen "):
+            import _imp
+
+            name = filename[8:-1]
+            if how == "cached":  # importlib's own two are frozen under other names
+                name = {"importlib._bootstrap": "_frozen_importlib",
+                        "importlib._bootstrap_external": "_frozen_importlib_external"}.get(
+                    name, name)
+                codes.update(_walk(_imp.get_frozen_object(name)))
+            else:
+                path = os.path.join(sysconfig.get_paths()["stdlib"], *name.split(".")) + ".py"
+                with open(path, "rb") as handle:
+                    codes.update(_walk(compile(handle.read(), filename, "exec",
+                                               dont_inherit=True)))
+        elif how == "cached":
+            with open(importlib.util.cache_from_source(filename), "rb") as handle:
+                codes.update(_walk(marshal.loads(handle.read()[16:])))
+        else:
+            with open(filename, "rb") as handle:
+                source = handle.read()
+            codes.update(_walk(compile(source, filename, "exec", dont_inherit=True)))
+    except (OSError, ImportError, SyntaxError, ValueError, EOFError, TypeError, MemoryError,
+            RecursionError, NotImplementedError):
+        pass
+    found = _FILE_CODES[(filename, how)] = frozenset(codes)
+    return found
+
+
+def _genuine(code: types.CodeType) -> bool:
+    """Whether ``code`` is code of the file it names: equal (instructions, constants, names,
+    line numbers) to one of the code objects that file compiles to. A code object's file name
+    is anyone's to set (``code.replace(co_filename=np.__file__)``); what it does is not.
+    The cached bytecode is read first (fast); the source is compiled only on a miss."""
+    try:
+        return any(code in _compiled_codes(code.co_filename, how)
+                   for how in ("cached", "source"))
+    except TypeError:  # an unhashable constant
+        return False
 
 
 #: What switches the recorder off, as the C profiler names a built-in it saw called.
@@ -271,34 +375,272 @@ def _has_children() -> bool:
     return True
 
 
+#: Python 3.11's ``PyThreadState`` (Include/cpython/pystate.h, 64-bit builds): where a thread
+#: state keeps what the watch reads of the kernel's other threads. Checked against the running
+#: interpreter before use (:class:`_ThreadStates`); any other layout turns the reading off and
+#: the watch falls back to the threads that have a Python frame.
+_TSTATE_FIELDS = {"tracing": 44, "profile_object": 80, "trace_object": 88, "ident": 152,
+                  "native": 160}
+#: Audit events of a profile or trace function being set (``sys.setprofile``,
+#: ``threading``'s, the C profiler's ``enable``: every route raises one of these)
+_SWITCH_EVENTS = frozenset({"sys.setprofile", "sys.settrace"})
+#: ``PyTrace_CALL`` and ``PyTrace_C_CALL``, the profile events the other threads report
+_CALL, _C_CALL = 0, 4
+
+
+class _Seen:
+    """What one other thread ran while a judged call was watched (filled by its profile
+    function, :func:`_on_event`)."""
+
+    __slots__ = ("busy", "codes", "entered", "events", "switched")
+
+    def __init__(self):
+        self.codes: dict = {}
+        self.entered: list = []
+        self.events = 0
+        self.busy = False
+        self.switched = False
+
+
+#: Code objects of the silencers and ids of the built-ins that switch a profile off, for
+#: :func:`_on_event` (set by the first :class:`Recorder`)
+_EVENT_TABLES: dict = {"silencers": {}, "switches": frozenset(), "frame": None}
+
+
+def _on_event(seen, frame, what, arg):
+    """The profile function of every other Python thread during a judged call: it records
+    the code objects that start running there (as the C profiler does on the calling thread)
+    and a call of ``sys.setprofile``/``sys.settrace``. Runs with the thread's tracing switched
+    off, so nothing here is recorded itself."""
+    seen.busy = True
+    try:
+        seen.events += 1
+        if what == _CALL and len(seen.codes) < 20_000:
+            running = _EVENT_TABLES["frame"](frame)
+            code = running.f_code
+            seen.codes[id(code)] = code
+            if code in _EVENT_TABLES["silencers"]:
+                back = running.f_back
+                seen.entered.append((code, back.f_code if back is not None else None))
+        elif what == _C_CALL and arg in _EVENT_TABLES["switches"]:
+            seen.switched = True
+    except Exception:  # noqa: BLE001 - an event that cannot be read counts as unseen
+        seen.switched = True
+    finally:
+        seen.busy = False
+    return 0
+
+
+class _ThreadStates:
+    """Every Python thread of this interpreter, read through its C API (``ctypes``, with the
+    interpreter lock held): the threads' idents and native ids, whether one is running a
+    trace or profile function of its own, and a profile function set on each.
+
+    ``sys._current_frames()`` lists only threads that have a Python frame; a thread whose
+    loop is C code only (``deque(map(put, starmap(f, iter(get, None))), 0)``) has none while
+    it waits, yet runs Python code when fed. Every thread that runs Python code has a thread
+    state, listed here however it was started and whatever it runs."""
+
+    def __init__(self):
+        import ctypes
+
+        if sys.version_info[:2] != (3, 11) or ctypes.sizeof(ctypes.c_void_p) != 8:
+            raise OSError("thread states are read for Python 3.11 on 64-bit builds only")
+        self.ctypes = ctypes
+        api = ctypes.pythonapi
+        self.function_type = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.py_object, ctypes.c_void_p,
+                                              ctypes.c_int, ctypes.c_void_p)
+        api.PyThreadState_Get.restype = ctypes.c_void_p
+        api.PyInterpreterState_Head.restype = ctypes.c_void_p
+        api.PyInterpreterState_Next.restype = ctypes.c_void_p
+        api.PyInterpreterState_Next.argtypes = [ctypes.c_void_p]
+        api.PyInterpreterState_Get.restype = ctypes.c_void_p
+        api.PyInterpreterState_ThreadHead.restype = ctypes.c_void_p
+        api.PyInterpreterState_ThreadHead.argtypes = [ctypes.c_void_p]
+        api.PyThreadState_Next.restype = ctypes.c_void_p
+        api.PyThreadState_Next.argtypes = [ctypes.c_void_p]
+        api._PyEval_SetProfile.restype = ctypes.c_int  # noqa: SLF001 - exported, 3.11
+        api._PyEval_SetProfile.argtypes = [ctypes.c_void_p, self.function_type,  # noqa: SLF001
+                                           ctypes.py_object]
+        self.api = api
+        self.interpreter = api.PyInterpreterState_Get()
+        self.profile = self.function_type(_on_event)  # kept: the C side holds its address
+        self.off = self.function_type()  # NULL: no profile function
+        _EVENT_TABLES["frame"] = lambda address: ctypes.cast(address, ctypes.py_object).value
+        self._check()
+
+    def _read(self, state: int, field: str, kind):
+        return kind.from_address(state + _TSTATE_FIELDS[field]).value
+
+    def _check(self) -> None:
+        """Read this thread's own state and compare it with what Python says of it."""
+        import threading
+
+        ctypes = self.ctypes
+        here = self.here()
+        if self._read(here, "ident", ctypes.c_ulong) != threading.get_ident() or \
+                self._read(here, "native", ctypes.c_ulong) != threading.get_native_id():
+            raise OSError("unexpected thread state layout")
+        before = sys.getprofile()
+        probe = _Seen()
+        inside = []
+
+        def probing(seen, frame, what, arg):
+            inside.append(self._read(self.here(), "tracing", ctypes.c_int))
+            return 0
+
+        function = self.function_type(probing)
+        try:
+            self.api._PyEval_SetProfile(here, function, probe)  # noqa: SLF001
+            placed = self._read(here, "profile_object", ctypes.c_void_p)
+            len(())
+        finally:
+            self.api._PyEval_SetProfile(here, self.off, None)  # noqa: SLF001
+            sys.setprofile(before)
+        if placed != id(probe) or not inside or set(inside) != {1} or \
+                self._read(here, "tracing", ctypes.c_int) != 0:
+            raise OSError("unexpected thread state layout")
+
+    def here(self) -> int:
+        return self.api.PyThreadState_Get()
+
+    def interpreters(self) -> bool:
+        """Whether the process runs a second interpreter (``_xxsubinterpreters``): its
+        threads are not in this interpreter's list, and code it runs is unseen."""
+        return bool(self.api.PyInterpreterState_Next(self.api.PyInterpreterState_Head()))
+
+    def states(self) -> dict[int, tuple[int, int]]:
+        """address -> (ident, native id) of every thread state of the interpreter."""
+        ctypes = self.ctypes
+        found = {}
+        state = self.api.PyInterpreterState_ThreadHead(self.interpreter)
+        while state and len(found) < 10_000:
+            found[state] = (self._read(state, "ident", ctypes.c_ulong),
+                            self._read(state, "native", ctypes.c_ulong))
+            state = self.api.PyThreadState_Next(state)
+        return found
+
+    def own_callback(self, state: int) -> bool:
+        """Whether the thread is inside a trace or profile function, or has a trace function
+        (code run there is out of any profile's sight)."""
+        ctypes = self.ctypes
+        return bool(self._read(state, "tracing", ctypes.c_int) or
+                    self._read(state, "trace_object", ctypes.c_void_p))
+
+    def set_profile(self, state: int, seen) -> None:
+        self.api._PyEval_SetProfile(state, self.profile, seen)  # noqa: SLF001
+
+    def clear_profile(self, state: int) -> None:
+        self.api._PyEval_SetProfile(state, self.off, None)  # noqa: SLF001
+
+    def holds(self, state: int, seen) -> bool:
+        return self._read(state, "profile_object", self.ctypes.c_void_p) == id(seen)
+
+
+def _thread_states():
+    try:
+        return _ThreadStates()
+    except (ImportError, AttributeError, OSError, ValueError):
+        return None
+
+
 class _Watch:
     """Threads and processes besides the judged call's own thread (kernel side).
 
-    The C profiler records the thread that calls the student's function only; code run by
-    another thread or process is out of its sight. So a call during which a thread the
-    kernel did not start was alive (at its start or end), any Python thread was started (from
-    any frame, the standard library's included), a child process was started, alive, or
-    reaped after using CPU time, is reported: what those ran cannot be told. The kernel's own
-    threads are the ones alive when the judge started watching, before any cell of the
-    notebook ran (:func:`watch_start`).
+    The C profiler records the thread that calls the student's function only. So while a
+    judged call runs, every other Python thread of the kernel (found through the
+    interpreter's list of thread states, :class:`_ThreadStates`, not only those with a
+    Python frame) gets a profile function that records the code it runs
+    (:func:`_on_event`); the recorder adds that code to the call's own, so the package's code
+    run by the kernel's IOPub thread, a thread pool, or a thread of C code only counts as run
+    by the call. What a profile cannot see makes the call's record untrustworthy: a thread
+    that runs a trace or profile function of its own, or switched the profile off; a thread
+    the kernel did not start that was scheduled during the call but showed no code; any
+    Python thread started during the call (from any frame, the standard library's
+    included); a child process started, alive and scheduled, or reaped after using CPU time.
+    The kernel's own threads are the ones alive when the judge started watching, before any
+    cell of the notebook ran (:func:`watch_start`). An idle thread or child (a thread pool
+    or joblib's workers left from a demo cell) changes nothing.
     """
 
     def __init__(self):
-        self.baseline = frozenset(sys._current_frames())
+        self.states = _thread_states()
+        self.baseline = self._idents()
         self.children = _children()
         self.started = False
         self._events: list[str] = []
+        #: idents of the threads that set a profile (other than the calling thread, where
+        #: the recorder itself does) or trace function, however called (from C code too)
+        self._switches: list[int] = []
         self._stamp = _thread_stamp_function()
         self._stamps = 0
-        events = self._events
+        #: thread state -> the profile record set there by the outermost watched call
+        self._installed: dict = {}
+        self._depth = 0
+        events, switches = self._events, self._switches
 
-        def audit(event, args, _wanted=_PROCESS_EVENTS, _events=events):
+        def audit(event, args, _wanted=_PROCESS_EVENTS, _events=events, _switches=switches,
+                  _ident=_thread.get_ident):
             if event in _wanted and len(_events) < 1_000_000:
                 _events.append(event)
+            elif event in _SWITCH_EVENTS and len(_switches) < 1_000_000:
+                _switches.append(-1 if event == "sys.settrace" else _ident())
 
         sys.addaudithook(audit)  # stays for the kernel's life: an audit hook cannot be removed
 
-    def snapshot(self):
+    def _idents(self) -> frozenset[int]:
+        if self.states is not None:
+            return frozenset(ident for ident, _ in self.states.states().values())
+        return frozenset(sys._current_frames())
+
+    def now(self) -> dict | None:
+        """The thread states as they are now (None where they cannot be read), for one
+        :meth:`snapshot` and one :meth:`begin` or :meth:`end` (one walk of the list)."""
+        return self.states.states() if self.states is not None else None
+
+    def begin(self, now: dict | None = None) -> list[str]:
+        """Set the recording profile function on every other thread (the outermost watched
+        call only); what makes the record untrustworthy from the start."""
+        self._depth += 1
+        if self._depth > 1 or self.states is None:
+            return []
+        found = []
+        here = self.states.here()
+        for state, (ident, _) in (now if now is not None else self.states.states()).items():
+            if state == here:
+                continue
+            previous = self._installed.get(state)
+            if self.states.own_callback(state) and not (previous is not None and
+                                                        previous[1].busy):
+                found.append("a thread ran a trace or profile function of its own")
+            seen = _Seen()
+            self.states.set_profile(state, seen)
+            self._installed[state] = (ident, seen)
+        return found
+
+    def end(self, now: dict | None = None) -> tuple[list, list[str]]:
+        """Clear the profile functions set by :meth:`begin`: ``[(ident, record), ...]`` of
+        the other threads, and what made them untrustworthy."""
+        self._depth -= 1
+        if self._depth > 0 or self.states is None:
+            return [], []
+        found = []
+        here = self.states.here()
+        for state in now if now is not None else self.states.states():
+            if state == here or state not in self._installed:
+                continue
+            seen = self._installed[state][1]
+            if not self.states.holds(state, seen) or seen.switched:
+                found.append("another thread switched the grader's record of what runs off")
+            elif self.states.own_callback(state) and not seen.busy:
+                found.append("a thread ran a trace or profile function of its own")
+            self.states.clear_profile(state)
+        records = list(self._installed.items())
+        # a profile record stays while its thread may still be inside the function
+        self._installed = {state: entry for state, entry in records if entry[1].busy}
+        return [entry for _, entry in records], found
+
+    def snapshot(self, now: dict | None = None):
         times = os.times()
         stamp = None
         if self._stamp is not None:
@@ -309,23 +651,39 @@ class _Watch:
         # one system call says whether there is a child at all; only then are they listed
         # (from /proc, slower), with how often each was scheduled
         children = _children() if self.children or _has_children() else frozenset()
-        threads = frozenset(sys._current_frames())
         here = _thread_ident()
+        if self.states is not None:
+            natives = dict((now if now is not None else self.states.states()).values())
+            threads = frozenset(natives)
+            runs = {ident: _schedule_count(f"/proc/self/task/{natives[ident]}/schedstat")
+                    for ident in threads - self.baseline - {here}}
+        else:
+            threads = frozenset(sys._current_frames())
+            runs = {ident: _thread_runs(ident) for ident in threads - self.baseline - {here}}
         return (stamp, len(self._events), times.children_user + times.children_system,
-                children, threads,
-                {ident: _thread_runs(ident) for ident in threads - self.baseline - {here}},
-                {pid: _process_runs(pid) for pid in children - self.children})
+                children, threads, runs,
+                {pid: _process_runs(pid) for pid in children - self.children},
+                len(self._switches), self.states is not None and self.states.interpreters())
 
-    def findings(self, before, after) -> list[str]:
+    def findings(self, before, after, shown: frozenset = frozenset()) -> list[str]:
+        """What the two snapshots of a call tell; ``shown``: the threads whose code the
+        profile recorded during it (their code is judged as the call's own)."""
         here = _thread_ident()
         found = []
-        # a thread or child the kernel did not start counts when it ran during the call: an
-        # idle one (a thread pool or joblib's workers left from a demo cell, waiting for
-        # work) was scheduled no more often after the call than before it
+        # a thread or child the kernel did not start counts when it ran during the call out
+        # of the profile's sight: an idle one (a thread pool or joblib's workers left from a
+        # demo cell, waiting for work) was scheduled no more often after the call than before
         foreign = [ident for ident in (before[4] | after[4]) - self.baseline - {here}
-                   if not _idle(before[5].get(ident), after[5].get(ident))]
+                   if ident not in shown and
+                   not _idle(before[5].get(ident), after[5].get(ident))]
         if foreign:
             found.append(f"{len(foreign)} thread(s) the kernel did not start ran during it")
+        # a trace function set anywhere, or a profile function set by another thread (the
+        # calling thread's own are the recorder's), even from C code: their code is unseen
+        if any(ident != here for ident in self._switches[before[7]:after[7]]):
+            found.append("a trace or profile function was set during it")
+        if before[8] or after[8]:
+            found.append("another interpreter runs in the kernel")
         if before[0] is not None and after[0] is not None and \
                 after[0][0] - before[0][0] > after[0][1] - before[0][1]:
             found.append("it started a thread")
@@ -492,6 +850,10 @@ class Recorder:
                 kind = "library"
             else:
                 kind = "other"
+            # library and grader code is by identity, not by name: code that only names
+            # such a file (relabelled with CodeType.replace) is the student's
+            if kind in ("grader", "library") and not _genuine(code):
+                kind = "other"
             if len(self._kinds) < 100_000:
                 self._kinds[id(code)] = (code, kind)
         return kind
@@ -507,10 +869,21 @@ class Recorder:
 
         self._state_before = self._state()
         _quiet_libraries()
-        self._watch_before = _watch().snapshot()
+        watch = _watch()  # made before the profiler runs: it tries a profile function here
+        if not _EVENT_TABLES["switches"]:
+            _EVENT_TABLES["silencers"] = self._silencer_codes
+            _EVENT_TABLES["switches"] = frozenset(id(switch) for switch in (
+                sys.setprofile, sys.settrace, _lsprof.Profiler.enable, _lsprof.Profiler.disable))
         self._profiler = _lsprof.Profiler()
         _ACTIVE.append(self)
         self._profiler.enable()
+        # from here on the student's code that the watching itself might trigger (an audit
+        # hook of theirs) runs under the record
+        if sys.gettrace() is not None:  # a trace function's code runs out of the profile's sight
+            self.switched.append("a trace function was set in the calling thread")
+        now = watch.now()
+        self._watch_before = watch.snapshot(now)
+        self.switched += watch.begin(now)
         return self
 
     def pause(self) -> None:
@@ -531,10 +904,23 @@ class Recorder:
 
     def __exit__(self, *exc):
         still = sys.getprofile()
+        watch = _watch()
+        now = watch.now()
+        others, found = watch.end(now)
+        after = watch.snapshot(now)
         self._profiler.disable()
         _ACTIVE.remove(self)
-        watch = _watch()
-        self.switched += watch.findings(self._watch_before, watch.snapshot())
+        shown = frozenset(ident for ident, _ in others)  # profiled: their code is in the record
+        self.switched += found + watch.findings(self._watch_before, after, shown)
+        # the code the other threads ran counts as the call's own (the package's code run
+        # by the kernel's IOPub thread or a worker is the package's code run by the call)
+        for _, seen in others:
+            for code in seen.codes.values():
+                if len(self.codes) < 100_000:
+                    self.codes[id(code)] = code
+            for code, caller in seen.entered:
+                if caller is None or self._kind(caller) not in ("grader", "library"):
+                    self.silenced.append(f"it entered {self._silencer_codes[code]}")
         if still is not self._profiler:
             self.switched.append("it switched the grader's record of what runs off")
         for entry in self._profiler.getstats():
@@ -598,19 +984,46 @@ class CodePolicy:
         #: fingerprints of the submitted code that could only be a copy if the package has
         #: the same (:func:`_substantial`): checked against the package's table when run
         self.substantial: set[str] = set()
+        #: fingerprint -> docstrings of the submitted functions with it
+        self.documented: dict[str, set[str]] = {}
+        #: per submitted text, the fingerprints of its named functions that are not trivial
+        self.functions: list[set[str]] = []
+        self._copied: set[str] | None = None
         for number, text in enumerate(submitted):
+            named = set()
             for code in _units(text, f"<submitted {number}>"):
                 digest = fingerprint(code)
                 self.own.add(digest)
                 if _substantial(code):
                     self.substantial.add(digest)
+                if _docstring(code):
+                    self.documented.setdefault(digest, set()).add(_docstring(code))
+                if code.co_name not in _UNNAMED and len(code.co_code) >= TRIVIAL_BYTES:
+                    named.add(digest)
+            self.functions.append(named)
 
-    def package_use(self, report, callbacks: int | None = None) -> str | None:
-        """How the call ran the package's implementation (text), or None. A call that
-        switched the record off counts: what it ran is unknown; so does one during which
-        other threads or processes ran, and one whose record was paused more often than the
-        judge's ``callbacks`` (the calls back into the judge it served during this call, each
-        paused once by the agent) explain."""
+    def copied(self) -> set[str]:
+        """Fingerprints of submitted functions that are the package's, handed in: long ones
+        (:func:`_substantial`), ones with the package's docstring word for word, and every
+        function of a text that holds :data:`COPIED_FUNCTIONS` or more of the package's
+        functions (its file with the docstrings stripped is still its file)."""
+        if self._copied is None:
+            table = package_fingerprints()
+            copied = {digest for digest in self.substantial if digest in table}
+            copied |= {digest for digest, docs in self.documented.items()
+                       if docs & _PACKAGE_DOCS.get(digest, set())}
+            for named in self.functions:
+                found = {digest for digest in named if digest in table}
+                if len({table[digest] for digest in found}) >= COPIED_FUNCTIONS:
+                    copied |= found
+            self._copied = copied
+        return self._copied
+
+    def unseen(self, report, callbacks: int | None = None) -> str | None:
+        """Why what the call ran cannot be told (text), or None: it switched the record
+        off, other threads or processes ran out of the record's sight, or its record was
+        paused more often than the judge's ``callbacks`` (the calls back into the judge it
+        served during this call, each paused once by the agent) explain."""
         if not isinstance(report, dict):
             return None
         switched = [str(e)[:200] for e in report.get("switched") or [] if isinstance(e, str)]
@@ -618,8 +1031,16 @@ class CodePolicy:
         if callbacks is not None and type(pauses) is int and pauses > callbacks:
             switched.append(f"the grader's record of what runs was paused {pauses - callbacks} "
                             "time(s) outside the judge's own calls")
-        if switched:
-            return "; ".join(switched[:3]) + UNSEEN
+        return "; ".join(switched[:3]) if switched else None
+
+    def package_use(self, report, callbacks: int | None = None) -> str | None:
+        """How the call ran the package's implementation (text), or None. A call whose
+        record cannot be trusted (:meth:`unseen`) counts: what it ran is unknown."""
+        if not isinstance(report, dict):
+            return None
+        unseen = self.unseen(report, callbacks)
+        if unseen:
+            return unseen + UNSEEN
         for entry in report.get("package") or []:
             if isinstance(entry, str):
                 module, _, qualname = entry[:300].partition(":")
@@ -633,13 +1054,17 @@ class CodePolicy:
                    isinstance(entry[0], str)]
         unexplained = [entry for entry in entries if entry[0] not in self.own]
         # the package's own functions handed in as submitted text (a .py file beside the
-        # notebook, or pasted into a cell, docstring included): not the student's own work
-        handed_in = [entry for entry in entries if entry[0] in self.substantial]
+        # notebook, or pasted into a cell, with or without docstrings): not the student's work
+        handed_in = [entry for entry in entries if entry[0] in self.substantial or
+                     entry[0] in self.documented or
+                     any(entry[0] in named for named in self.functions)]
+        if handed_in:
+            handed_in = [entry for entry in handed_in if entry[0] in self.copied()]
         if unexplained or handed_in:
             table = package_fingerprints()
             for group, how in ((unexplained, "that the submitted text does not define"),
                                (handed_in, "handed in as the student's own text (the same "
-                                           "code, docstring included)")):
+                                           "code as the package's)")):
                 hits = sorted((table[digest], name) for digest, name in group
                               if digest in table)
                 hits.sort(key=lambda hit: hit[0].rpartition(".")[2].startswith("_"))

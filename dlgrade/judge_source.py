@@ -25,8 +25,8 @@ import re
 from pathlib import Path
 
 from dlcourse import testing
+from dlcourse.own_work import FRAMEWORKS as _FRAMEWORKS
 
-_FRAMEWORKS = frozenset({"torch", "tensorflow", "keras", "jax", "flax"})
 _PACKAGE_TEXT = re.compile(r"dlcourse(\.\w+)*")
 
 _current = None

@@ -21,6 +21,7 @@ import nbformat
 from .course import Course
 from .handgrades import is_hand_grade, refresh_feedback, waits_for_hand
 from .html_safety import NO_SCRIPT_CSP_META
+from .lms.base import text_cell
 from .roster import read_roster
 from .similarity import THRESHOLD, class_copies
 from .status import read_not_collected, read_statuses, status_label
@@ -181,8 +182,10 @@ def write_grades_csv(path: Path, rows: list[dict], cells: list[str]) -> None:
             score = "" if failed else _num(r.get("score"))
             per = r.get("cells", {})
             writer.writerow([
-                r["student"], score, _num(r.get("max_score")), status_label(r),
-                "" if r.get("status") == "failed" else r.get("reason", ""),
+                # the status and reason may quote a student's file names or code: never a
+                # formula in a spreadsheet (review 21b, hole 8)
+                r["student"], score, _num(r.get("max_score")), text_cell(status_label(r)),
+                "" if r.get("status") == "failed" else text_cell(r.get("reason", "")),
                 _num(r.get("runtime")), r.get("submitted_at", ""), _num(r.get("late_by")),
                 _num(r.get("penalty")),
                 *["" if failed or gid not in per else _num(per[gid][0]) for gid in cells],

@@ -29,7 +29,7 @@ from pathlib import Path
 from . import lms
 from .course import ensure_tools_on_path
 from .lms import Lms, canvas, moodle
-from .lms.base import column_key
+from .lms.base import column_key, formula_like
 
 #: what a student id may look like (it becomes a folder name under submitted/ and autograded/)
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
@@ -173,12 +173,19 @@ def parse_roster(text: str, source: str = "roster",
         if not STUDENT_ID.match(row["id"]):
             raise ValueError(f"{where}: student id {row['id']!r} is not a plain name (letters, "
                              "digits, . _ @ + -)")
-        if row["id"] in seen:
+        folded = row["id"].casefold()
+        if folded in seen:
             hint = ""
             if "@" in row["id"]:
                 hint = " (the same email address twice?)"
+            first_id, first_line = seen[folded]
+            if first_id != row["id"]:  # LMS logins ignore letter case (review 23b, R8)
+                hint = f" as {first_id!r}" + (
+                    " (the same email address twice, letter case aside?)" if "@" in row["id"]
+                    else ": ids that differ only in letter case are one login (and one "
+                    "folder on a case-insensitive disk); expected one row per student")
             raise ValueError(f"{where}: student id {row['id']!r} already on line "
-                             f"{seen[row['id']]}{hint}")
+                             f"{first_line}{hint}")
         for field in ("first_name", "last_name"):
             if MARKUP.search(row[field]):
                 raise ValueError(f"{where}: {field.replace('_', ' ')} {row[field]!r} holds "
@@ -203,7 +210,7 @@ def parse_roster(text: str, source: str = "roster",
             raise ValueError(f"{where}: participant id {participant} already on line "
                              f"{seen_participants[participant]} (one participant, two "
                              "students)")
-        seen[row["id"]] = line
+        seen[folded] = (row["id"], line)
         if address:
             seen_emails[address] = line
         if lms_id:
@@ -253,9 +260,15 @@ def import_roster(course, path, delimiter: str | None = None,
     with course.gradebook() as gb:
         known = {st.id: st for st in gb.students}
         fields = canvas.read_lms_fields(course)
+        warnings = []
+        students = [_same_login(s, known, warnings) for s in students]
         kept = [_kept_id(s, known, fields, path.name) for s in students]
         students = [s for s, _ in kept]
         notes = [note for _, note in kept if note]
+        warnings += [f"{s.id}: the name {s.full_name!r} (line {s.line}) starts like a "
+                     "spreadsheet formula: exports write it with a leading ' so that a "
+                     "spreadsheet shows it as text" for s in students
+                     if formula_like(s.first_name) or formula_like(s.last_name)]
         noted = {s.id for s, note in kept if note}
         counts = Counter(s.id for s in students)
         twice = sorted(sid for sid, n in counts.items() if n > 1)
@@ -303,7 +316,22 @@ def import_roster(course, path, delimiter: str | None = None,
         moodle.write_participants(course, assignment, {s.participant_id: s.id
                                                        for s in students if s.participant_id})
     return {"added": added, "changed": changed, "unchanged": unchanged, "missing": missing,
-            "updated": changed + unchanged, "notes": notes}
+            "updated": changed + unchanged, "notes": notes, "warnings": warnings}
+
+
+def _same_login(student: RosterStudent, known: dict, warnings: list) -> RosterStudent:
+    """The row as the gradebook student whose id differs from the row's in letter case only
+    (LMS logins ignore it: ``ANGUYEN`` is ``anguyen``, and on a case-insensitive disk the
+    two would share one ``submitted/`` folder); the gradebook's spelling is kept, and
+    ``warnings`` says so (review 23b, R8)."""
+    if student.id in known or "@" in student.id:  # an address: _kept_id compares those
+        return student
+    same = sorted(sid for sid in known if sid.casefold() == student.id.casefold())
+    if len(same) != 1:
+        return student
+    warnings.append(f"{same[0]}: the id {student.id!r} on line {student.line} is the same "
+                    f"login in other letter case: kept as {same[0]!r}, the gradebook's")
+    return dataclasses.replace(student, id=same[0])
 
 
 def _recorded(student, fields: dict) -> tuple:

@@ -157,7 +157,7 @@ def survey(base, policy: FilePolicy = SUBMISSION, skip: bool = True) -> Survey:
         why = _link_reason(base) if stat.S_ISLNK(st.st_mode) else _kind(st.st_mode)
         out.refused.append(Refusal(".", f"the submission folder is {why or 'not a folder'}"))
         return out
-    total = 0
+    candidates = []  # (rel, lstat) of the files each rule above lets through, in walk order
     stack = [("", 0, False)]
     while stack:
         rel_dir, depth, leftover = stack.pop()
@@ -207,15 +207,23 @@ def survey(base, policy: FilePolicy = SUBMISSION, skip: bool = True) -> Survey:
             elif st.st_size > policy.limit(rel):
                 out.refused.append(Refusal(rel, f"{_size(st.st_size)}, over the limit of "
                                            f"{_size(policy.limit(rel))} per file"))
-            elif len(out.accepted) >= policy.max_files:
-                out.refused.append(Refusal(rel, f"over the limit of {policy.max_files} files"))
-            elif total + st.st_size > policy.max_total_bytes:
-                out.refused.append(Refusal(rel, f"over the limit of "
-                                           f"{_size(policy.max_total_bytes)} in all"))
             else:
-                total += st.st_size
-                out.accepted[rel] = st
+                candidates.append((rel, st))
         stack.extend(reversed(subdirs))
+    # the count and the total are taken in an order that puts the notebooks beside the
+    # folder's top first: they are what is graded, and 50 data files that sort before
+    # "tiny.ipynb" must not crowd out the submission itself (review 21b, hole 9)
+    candidates.sort(key=lambda c: not (c[0].endswith(".ipynb") and os.sep not in c[0]))
+    total = 0
+    for rel, st in candidates:
+        if len(out.accepted) >= policy.max_files:
+            out.refused.append(Refusal(rel, f"over the limit of {policy.max_files} files"))
+        elif total + st.st_size > policy.max_total_bytes:
+            out.refused.append(Refusal(rel, f"over the limit of "
+                                       f"{_size(policy.max_total_bytes)} in all"))
+        else:
+            total += st.st_size
+            out.accepted[rel] = st
     return out
 
 
@@ -318,22 +326,55 @@ def sanitize_folder(base, policy: FilePolicy = SUBMISSION) -> list[Refusal]:
     return found.refused
 
 
+#: refusals a status names one by one; the rest are counted (a folder of 20 000 files must not
+#: make a reason of 767 KB in the status file and grades.csv, review 21b hole 9)
+NAMED_REFUSALS = 20
+
+
+def _named(refused: list[Refusal]) -> list[str]:
+    """The first :data:`NAMED_REFUSALS` refusals described, and "and N more" for the rest
+    (several files refused for one reason are grouped: "m20.py, m21.py, ...: why")."""
+    shown, rest = refused[:NAMED_REFUSALS], len(refused) - NAMED_REFUSALS
+    groups: dict[str, list[str]] = {}
+    for r in shown:
+        groups.setdefault(r.reason, []).append(r.path)
+    out = [f"{', '.join(paths)}: {reason}" for reason, paths in groups.items()]
+    if rest > 0:
+        out.append(f"and {rest} more file{'s' if rest > 1 else ''}")
+    return out
+
+
 def findings_text(refused: list[Refusal]) -> str:
-    """One line for a student's status: which files were refused and why."""
-    return "files handed in were not copied: " + "; ".join(r.describe() for r in refused)
+    """One line for a student's status: which files were refused and why (the first
+    :data:`NAMED_REFUSALS` named, the others counted).
+
+    >>> text = findings_text([Refusal(f"m{i}.py", "over the cap") for i in range(22)])
+    >>> text[-40:]
+    ', m19.py: over the cap; and 2 more files'
+    """
+    return "files handed in were not copied: " + "; ".join(_named(refused))
 
 
 def add_to_result(result: dict, refused: list[Refusal]) -> dict:
     """``result`` (a grading result) with the refused files as a finding: a graded submission
-    becomes ``needs manual grading`` and the reason names each file and why."""
+    becomes ``needs manual grading`` and the reason names the files and why.
+
+    A submission whose notebook itself was refused cannot be graded: its failure is said as
+    that refusal, never as the grader's internal error that followed from it ("No notebooks
+    were matched")."""
     if not refused:
         return result
     result = dict(result)
     text = findings_text(refused)
-    result["refused_files"] = [r.describe() for r in refused]
+    result["refused_files"] = _named(refused)
     if result.get("status") == "graded":
         result["status"] = "needs manual grading"
-    result["reason"] = "; ".join(x for x in (text, result.get("reason") or "") if x)
+    notebooks = [r for r in refused if r.path.endswith(".ipynb") and os.sep not in r.path]
+    reason = result.get("reason") or ""
+    if result.get("status") == "failed" and notebooks:
+        reason = (f"the notebook {', '.join(r.path for r in notebooks)} was not copied, so "
+                  "nothing could be graded")
+    result["reason"] = "; ".join(x for x in (text, reason) if x)
     return result
 
 

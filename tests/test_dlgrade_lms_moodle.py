@@ -108,8 +108,27 @@ def test_files_are_matched_by_participant_id_of_the_assignment_then_by_name():
     student, note = identify(asa, roster, {})
     assert student == "5030" and "matched by name only" in note and "--assignment" in note
     # Åsa's participant id in this assignment is another one: this file is not hers
-    student, note = identify(asa, roster, {"1500299": "5030"})
-    assert student is None and "no roster student has Moodle participant id 1500231" in note
+    student, note = identify(asa, roster, {"1500299": "5030"}, "hw")
+    assert student is None and note.startswith(
+        "'Åsa Øberg' is 5030, whose Moodle participant id for hw is 1500299 (from the grading "
+        "worksheet), not 1500231: a classmate who took this name in Moodle, or another person "
+        "of the same name? not copied; to match by participant id: in Moodle, the "
+        "assignment's 'View all submissions' > 'Download grading worksheet', then `dlcourse "
+        "roster import worksheet.csv --assignment hw`"), note
+    # review 21b, hole 7: the id her file was first collected with is hers
+    student, note = identify(asa, roster, {}, "hw", learned={"1500299": "5030"})
+    assert student is None and "for hw is 1500299 (their file was first collected with it), " \
+        "not 1500231: a classmate who took this name in Moodle" in note, note
+    assert identify(asa, roster, {}, "hw", learned={"1500231": "5030"}) == ("5030", "")
+    # the worksheet's word beats a first-collected id
+    assert identify(asa, roster, {"1500231": "5030"}, "hw",
+                    learned={"1500299": "5030"}) == ("5030", "")
+    # R8: nobody has the id or the name: the reason says how to give the ids
+    student, note = identify(asa, roster[:1], {}, "hw")
+    assert note == ("no roster student has Moodle participant id 1500231 or the name 'Åsa "
+                    "Øberg'; to match by participant id: in Moodle, the assignment's 'View all "
+                    "submissions' > 'Download grading worksheet', then `dlcourse roster import "
+                    "worksheet.csv --assignment hw`")
     # a participant id that names someone no longer on the roster matches nobody
     assert identify(asa, roster[:1], {"1500231": "5030"})[0] is None
 

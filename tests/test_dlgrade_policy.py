@@ -55,8 +55,41 @@ def test_policy_hides_the_instructors_files_and_sets_limits(course):
 
 def test_policy_outside_a_course_hides_only_the_checkouts_private_folders(tmp_path):
     p = policy.Policy.for_kernel(str(tmp_path), str(tmp_path / "k.json"), {})
-    assert p.course_root is None and p.hide_files == []
+    assert p.course_root is None and p.hide_files == sorted(policy.host_cover()[1])
     assert p.hide_dirs == sorted(policy.checkout_private_dirs())
+
+
+def test_host_cover_keeps_only_system_folders(tmp_path):
+    """Hostile review 21b, hole 6: every top-level folder but the system ones is covered in
+    root mode too (other clones in /work, other courses in /srv, homes); links into kept
+    folders stay; loose files at the top are covered one by one."""
+    for name in ("usr", "etc", "tmp", "work", "srv", "home", "opt", "var"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "bin").symlink_to("usr")
+    (tmp_path / "notes.txt").write_text("")
+    folders, files = policy.host_cover(str(tmp_path))
+    assert folders == [str(tmp_path / n) for n in ("home", "opt", "srv", "var", "work")]
+    assert files == [str(tmp_path / "notes.txt")]
+
+
+def test_policy_covers_the_host_in_both_modes_and_shows_extra_folders(tmp_path):
+    for forced in ("0", "1"):
+        env = {"DLCOURSE_SANDBOX_ROOTLESS": forced, "DLCOURSE_SANDBOX_SHOW": str(tmp_path)}
+        p = policy.Policy.for_kernel(str(tmp_path), str(tmp_path / "k.json"), env)
+        assert set(policy.host_cover()[0]) <= set(p.cover)
+        assert os.path.realpath(tmp_path) in p.expose
+    with pytest.raises(ValueError, match="DLCOURSE_SANDBOX_SHOW"):
+        policy.Policy.for_kernel(str(tmp_path), str(tmp_path / "k.json"),
+                                 {"DLCOURSE_SANDBOX_SHOW": "relative/data"})
+
+
+def test_python_paths_leave_out_a_source_checkout_and_top_level_folders(monkeypatch, tmp_path):
+    checkout = tmp_path / "clone"
+    checkout.mkdir()
+    (checkout / "pyproject.toml").write_text("")
+    monkeypatch.setattr("sys.path", [str(checkout), "/srv", *__import__("sys").path])
+    paths = policy.python_paths()
+    assert str(checkout) not in paths and "/srv" not in paths
 
 
 def test_the_checkouts_private_folders_are_those_beside_an_editable_dlcourse():
@@ -88,3 +121,13 @@ def test_python_paths_expose_both_packages():
     for package in (dlcourse, dlgrade):
         folder = os.path.realpath(os.path.dirname(package.__file__))
         assert any(folder == p or folder.startswith(p + os.sep) for p in paths), folder
+
+
+def test_etc_entries_keep_only_the_allow_list(tmp_path):
+    for name in ("passwd", "ld.so.cache", "pip.conf", "npmrc", "python3.11"):
+        (tmp_path / name).write_text("")
+    for name in ("ssl", "ssh", "postgresql"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "localtime").symlink_to("/usr/share/zoneinfo/Etc/UTC")
+    kept = [os.path.basename(p) for p in policy.etc_entries(str(tmp_path))]
+    assert kept == ["ld.so.cache", "localtime", "passwd", "python3.11", "ssl"]

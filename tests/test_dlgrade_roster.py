@@ -26,8 +26,14 @@ def test_plain_canvas_and_moodle_rosters():
     ("id,first_name,last_name,email\nann,A,B,a@x.example\nann,C,D,c@x.example\n",
      "line 3: student id 'ann' already on line 2"),
     ("id,first_name,last_name,email\nann,A,B,not-an-email\n", "line 2: email"),
+    ('Student,ID,SIS User ID,SIS Login ID,Section\n"Nguyen, An",1,9,anguyen,A\n'
+     '"Nguyen, An",2,8,ANGUYEN,A\n', "line 3: student id 'ANGUYEN' already on line 2 as "
+     "'anguyen': ids that differ only in letter case are one login"),
     ("First name,Last name,ID number,Email address\nAnna,S,,Anna.S@x.example\n"
-     "Anna,S,,anna.s@x.example\n", "line 3: email 'anna.s@x.example' already on line 2 "
+     "Anna,S,,anna.s@x.example\n", "line 3: student id 'anna.s@x.example' already on line 2 "
+     "as 'Anna.S@x.example' \\(the same email address twice, letter case aside\\?\\)"),
+    ("First name,Last name,ID number,Email address\nAnna,S,a1,Anna.S@x.example\n"
+     "Anna,S,a2,anna.s@x.example\n", "line 3: email 'anna.s@x.example' already on line 2 "
      "\\(letter case aside\\)"),
     ("id,first_name,last_name,email\nan n,A,B,a@x.example\n", "line 2: student id"),
     ("name,mail\nann,a@x.example\n", "not a known roster layout"),

@@ -179,3 +179,34 @@ def test_a_linked_student_folder_is_refused(tmp_path):
     (tmp_path / "mallory").symlink_to(real)
     files, refused = read_folder(tmp_path / "mallory" / "hw")
     assert files == {} and "student's folder above it is a symbolic link" in refused[0].reason
+
+
+def test_the_notebook_is_taken_before_the_count_cap(tmp_path):
+    """Review 21b, hole 9: files that sort before the notebook do not use up the cap."""
+    for i in range(60):
+        (tmp_path / f"m{i:02d}.py").write_text("x = 1\n")
+    (tmp_path / "tiny.ipynb").write_text("{}")
+    found = survey(tmp_path, FilePolicy(max_files=50))
+    assert "tiny.ipynb" in found.accepted and len(found.accepted) == 50
+    assert len(found.refused) == 11
+    # the total is counted in the same order: the notebook first
+    found = survey(tmp_path, FilePolicy(max_total_bytes=2 + 6 * 3))
+    assert sorted(found.accepted) == ["m00.py", "m01.py", "m02.py", "tiny.ipynb"]
+
+
+def test_a_status_names_twenty_refusals_and_counts_the_rest():
+    refused = [safe_files.Refusal(f"m{i}.py", "over the limit of 50 files") for i in range(5000)]
+    result = safe_files.add_to_result({"status": "graded", "score": 5.0}, refused)
+    assert result["status"] == "needs manual grading"
+    assert result["reason"].endswith("m19.py: over the limit of 50 files; and 4980 more files")
+    assert len(result["reason"]) < 400 and len(result["refused_files"]) == 2
+
+
+def test_a_refused_notebook_is_the_reason_of_the_failure_not_an_internal_error():
+    refused = [safe_files.Refusal("tiny.ipynb", "a symbolic link (to /srv/x)")]
+    failed = {"status": "failed", "reason": "the grader stopped with an internal error: No "
+                                            "notebooks were matched (details in the log)"}
+    result = safe_files.add_to_result(failed, refused)
+    assert result["reason"] == ("files handed in were not copied: tiny.ipynb: a symbolic link "
+                                "(to /srv/x); the notebook tiny.ipynb was not copied, so "
+                                "nothing could be graded")

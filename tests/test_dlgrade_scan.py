@@ -58,6 +58,16 @@ def test_scan_leaves_honest_code_alone(tmp_path):
      "dlgrade.judge_code._ACTIVE"),
     ("import dlgrade.judge_agent as agent", "dynamic", "the grader itself"),
     ("from ipykernel.kernelapp import IPKernelApp", "dynamic", "the kernel's own threads"),
+    # issue 21 review 21b holes 1 and 4: the package or the grader reached through pickle
+    # (no import names them), code objects relabelled and rebuilt into functions
+    ("import pickle\nR = pickle.loads(b'c' + b'dl' + b'grade.judge_code\\nRecorder\\n.')",
+     "dynamic", "imports pickle"),
+    ("from copyreg import _reconstructor", "dynamic", "copyreg"),
+    ("import marshal", "dynamic", "marshal"),
+    ("f = object.__getattribute__(g, '__' + 'code' + '__')", "dynamic", "__getattribute__"),
+    ("import types\nf = types.FunctionType(c, {})", "dynamic", "types.FunctionType"),
+    ("from types import FunctionType", "dynamic", "types.FunctionType"),
+    ("c2 = c.replace(co_filename=np.__file__)", "dynamic", "co_* fields"),
     ("from unittest import mock", "dynamic", "mock"),
     ("globals().update(abs=len)", "dynamic", "globals"),
     ("from dlcourse.activations import sigmoid", "reference", "dlcourse.activations.sigmoid"),

@@ -36,3 +36,43 @@ def test_an_unknown_failure_keeps_its_last_line():
     assert classify_failure("a\nnot an exception line") == "not an exception line"
     assert classify_failure("") == "nbgrader failed without a message"
     assert len(classify_failure("x" * 1000)) == 200
+
+
+def test_a_gradebook_reopened_in_a_grading_process_skips_only_the_table_set_up(tmp_path):
+    """Run in a fresh interpreter: the sharing patches nbgrader for the whole process. The
+    second open of a database runs no ``create_all`` and gives a gradebook like the first;
+    a database file that is gone is set up afresh."""
+    import subprocess
+    import sys
+
+    code = f"""
+import os
+import nbgrader.api as api
+from dlgrade.course import ensure_tools_on_path
+from dlgrade.worker import share_gradebook_engines
+ensure_tools_on_path()  # nbgrader runs the alembic command for a new gradebook
+share_gradebook_engines()
+calls = []
+create_all = api.Base.metadata.create_all
+api.Base.metadata.create_all = lambda *a, **k: calls.append(1) or create_all(*a, **k)
+url = "sqlite:///{tmp_path}/g.db"
+with api.Gradebook(url, "c") as gb:
+    full = set(vars(gb))
+    gb.add_student("alice")
+assert calls == [1], calls
+with api.Gradebook(url, "c") as gb:
+    assert set(vars(gb)) == full and gb.course_id == "c" and gb.authenticator is None
+    assert [s.id for s in gb.students] == ["alice"]
+    gb.add_student("bob")
+with api.Gradebook(url, "other") as gb:  # check_course still runs: a new course is added
+    assert sorted(c.id for c in gb.db.query(api.Course)) == ["c", "other"]
+    assert sorted(s.id for s in gb.students) == ["alice", "bob"]
+assert calls == [1], calls
+os.remove("{tmp_path}/g.db")
+with api.Gradebook(url, "c") as gb:  # the file is gone: its tables are made again
+    assert gb.students == []
+assert calls == [1, 1], calls
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]

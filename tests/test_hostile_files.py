@@ -17,6 +17,7 @@ import pytest
 from tests.submissions.crafted import dlcourse, make_course
 from tests.submissions.hostile_files import (
     DATA_TEXT,
+    MANY_FILES,
     REFUSED,
     SECRET_ENV,
     SECRET_VALUE,
@@ -82,6 +83,19 @@ def test_a_linked_notebook_is_not_graded_as_the_students(graded):
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "intro-deep-learning") as gb:
         scores = {s.student.id: s.score for s in gb.assignment_submissions("tiny")}
     assert "links-notebook" not in scores and scores["honest-data"] == 5.0
+
+
+def test_many_files_beside_the_notebook_never_crowd_out_the_notebook(graded):
+    """Review 21b, hole 9: 80 files whose names sort before tiny.ipynb. The notebook is taken
+    first and graded; the files over the cap are a finding with a short reason (the first 20
+    named, the rest counted), not the grader's "internal error"."""
+    record = graded["status"]["many-files"]
+    assert (record["status"], record["score"]) == ("needs manual grading", 5.0), record
+    over = MANY_FILES + 1 - 50  # the notebook and 49 files are taken
+    assert f"and {over - 20} more files" in record["reason"], record["reason"]
+    assert "over the limit of 50 files" in record["reason"]
+    assert "internal error" not in record["reason"] and len(record["reason"]) < 1000
+    assert len(record["refused_files"]) <= 21
 
 
 def test_allowed_data_files_still_reach_the_kernel(graded):

@@ -189,6 +189,91 @@ print(json.dumps(seen))
                                                              "PermissionError")
 
 
+HOST_HUNT = """
+import glob, json, os
+found = {"solutions": [], "gradebooks": [], "read": {}}
+# What a hostile submission would do: look for every clone's solutions and every course's
+# gradebook anywhere on the host (a few levels deep from /, deeper in the top-level folder
+# that holds the decoys: /srv, or the rootless run's base), and try the decoys' exact paths.
+top = "/" + DECOYS.strip("/").split("/")[0] + "/"
+for start, depths in (("/", range(0, 4)), (top, range(0, DECOYS.count("/") + 2))):
+    for depth in depths:
+        found["solutions"] += glob.glob(start + "*/" * depth + "solutions/*/*.ipynb")
+        found["gradebooks"] += glob.glob(start + "*/" * depth + "gradebook.db")
+found["solutions"] = sorted(set(found["solutions"]))
+found["gradebooks"] = sorted(set(found["gradebooks"]))
+found["solutions"] = [p for p in found["solutions"] if p.startswith(DECOYS)]
+found["gradebooks"] = [p for p in found["gradebooks"] if p.startswith(DECOYS)]
+for path in PATHS:
+    try:
+        with open(path) as fh:
+            found["read"][path] = fh.read()
+    except OSError as exc:
+        found["read"][path] = type(exc).__name__
+try:
+    found["listing"] = os.listdir(DECOYS)
+except OSError as exc:
+    found["listing"] = type(exc).__name__
+found["own_exercise"] = open(os.path.join(OWN, "exercises/ps1/ps1.ipynb")).read()
+found["etc"] = sorted(os.listdir("/etc"))
+try:
+    open("/etc/left-for-the-next-student", "w").close()
+    found["etc_write"] = "written"
+except OSError as exc:
+    found["etc_write"] = type(exc).__name__
+print(json.dumps(found))
+"""
+
+
+def test_kernel_cannot_find_other_checkouts_or_other_courses_on_the_host(course_dir):
+    """Hostile review 21b, hole 6: the kernel globbed ``/work/*/solutions/03_networks/*.ipynb``
+    (another clone of the repository: a later exercise's hidden tests) and printed it into
+    its feedback; other courses' gradebooks and students' notebooks were as open. The kernel's
+    view is an allow-list: system folders, Python, the packages, its own course."""
+    own = os.path.join(course_dir, "current")
+    decoy_files = {
+        "clone/pyproject.toml": "[project]\nname = 'dlcourse'\n",
+        "clone/solutions/03_networks/03_networks.ipynb": "BEGIN HIDDEN TESTS of the clone",
+        "other-course/nbgrader_config.py": "c = get_config()\n",
+        "other-course/gradebook.db": "OTHER-COURSE-GRADES",
+        "other-course/solutions/ps1/ps1.ipynb": "OTHER-COURSE-SOLUTION",
+        "other-course/autograded/carol/ps1/ps1.ipynb": "CAROL-GRADED-NOTEBOOK",
+        "current/nbgrader_config.py": "c = get_config()\n",
+        "current/exercises/ps1/ps1.ipynb": "public release",
+        "current/autograded/bob/ps1/ps1.ipynb": "bob's own notebook",
+    }
+    for rel, text in decoy_files.items():
+        path = os.path.join(course_dir, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as fh:
+            fh.write(text)
+    for folder, dirs, files in os.walk(course_dir):  # world-readable, as a clone usually is
+        for name in dirs:
+            os.chmod(os.path.join(folder, name), 0o755)
+        for name in files:
+            os.chmod(os.path.join(folder, name), 0o644)
+    secrets = [os.path.join(course_dir, rel) for rel in decoy_files
+               if not rel.startswith(("current/", "clone/pyproject"))
+               and not rel.endswith("nbgrader_config.py")]
+    code = (f"DECOYS = {course_dir!r}\nOWN = {own!r}\nPATHS = {secrets!r}\n" + HOST_HUNT)
+    workdir = os.path.join(own, "autograded", "bob", "ps1")
+    seen = json.loads(run_code(code, cwd=workdir, timeout=120).stdout)
+    assert seen["solutions"] == [] and seen["gradebooks"] == [], seen
+    assert all(v in ("FileNotFoundError", "PermissionError") for v in seen["read"].values()), seen
+    assert seen["own_exercise"] == "public release"  # the kernel's own course stays readable
+    # /etc is an allow-list too (pip.conf, npmrc, ssh/, postgresql/ left out), read-only.
+    from dlgrade.sandbox.policy import etc_entries
+
+    assert seen["etc"] == sorted(os.path.basename(p) for p in etc_entries())
+    assert seen["etc"] != sorted(os.listdir("/etc"))
+    assert seen["etc_write"] in ("OSError", "PermissionError"), seen["etc_write"]
+    # Control: without the sandbox the same code finds every decoy.
+    leaked = json.loads(run_code(code, cwd=workdir, env=OFF, timeout=120).stdout)
+    assert len(leaked["solutions"]) == 2 and len(leaked["gradebooks"]) == 1, leaked
+    assert leaked["read"][os.path.join(course_dir, "other-course/gradebook.db")] == \
+        "OTHER-COURSE-GRADES"
+
+
 def test_a_helper_module_beside_the_notebook_imports_when_the_folder_is_under_var_tmp():
     """A Dask station keeps its course copy in /var/tmp, which the sandbox replaces by a
     private tmpfs: the working folder must stay reachable at its own path, or Python cannot

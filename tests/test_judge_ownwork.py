@@ -29,6 +29,20 @@ GET = '''
 import importlib
 _mod = importlib.import_module("dl" + "course.activations")
 '''
+#: A function of the cell that writes the package's module ``path`` without docstrings or
+#: relative imports (the helper they import is replaced by a stand-in)
+STRIP = '''
+import ast as _ast
+def _strip(path):
+    tree = _ast.parse(open(path).read())
+    for node in _ast.walk(tree):
+        if isinstance(node, (_ast.FunctionDef, _ast.ClassDef)) and node.body and \\
+                isinstance(node.body[0], _ast.Expr) and \\
+                isinstance(getattr(node.body[0], "value", None), _ast.Constant):
+            node.body = node.body[1:] or [_ast.Pass()]
+    tree.body = [n for n in tree.body if not (isinstance(n, _ast.ImportFrom) and n.level)]
+    return _ast.unparse(tree) + "\\nas_float_array = None\\n"
+'''
 #: student -> new source of the sigmoid cell
 ATTACKS = {
     "in-list": GET + '''
@@ -95,7 +109,68 @@ def sigmoid(t):
         out = 1.0 / (1.0 + np.exp(-np.asarray(t, dtype=float)))
     return out if out.ndim else float(out)
 ''',
+    # review 21b hole 1: the package's functions rebuilt with numpy's file name, every dunder
+    # reached through object.__getattribute__ (the recorder took library code by its name)
+    "relabelled": '''
+import pickle, types
+def _get(obj, name):
+    return object.__getattribute__(obj, "__" + name + "__")
+_ref = pickle.loads(b"c" + b"dl" + b"course.activations\\nsigmoid\\n.")
+_space = dict(_get(_ref, "glob" + "als"))
+for _key, _value in list(_space.items()):
+    if isinstance(_value, types.FunctionType):
+        _space[_key] = types.FunctionType(
+            _get(_value, "co" + "de").replace(co_filename=np.__file__), _space, _key)
+sigmoid = _space["sigmoid"]
+''',
+    # hole 2: the naive formula in errstate(all="ignore"), relabelled as numpy's code
+    "relabelled-silencer": '''
+import types
+def _naive(t):
+    with object.__getattribute__(np, "err" + "state")(all="ignore"):
+        out = 1.0 / (1.0 + np.exp(-np.asarray(t, dtype=float)))
+    return out if out.ndim else float(out)
+_code = object.__getattribute__(_naive, "__co" + "de__")
+sigmoid = types.FunctionType(_code.replace(co_filename=np.__file__), globals(), "sigmoid")
+''',
+    # hole 3: the package's file read at run time, docstrings dropped, imported from a module
+    # written to the working folder (no fingerprint of the old kind matched)
+    "stripped-module": STRIP + '''
+import importlib.util
+with open("helpers_made.py", "w") as _out:
+    _out.write(_strip(importlib.util.find_spec("dl" + "course.activations").origin))
+from helpers_made import sigmoid
+''',
+    # hole 4: the grader's Recorder loaded through pickle (no import of dlgrade) and its
+    # report replaced by an empty one
+    "pickled-recorder": '''
+import pickle
+_rec = pickle.loads(b"c" + b"dl" + b"grade.judge_code\\nRecorder\\n.")
+_rec.report = lambda self: {"package": [], "other": [], "silenced": [], "switched": []}
+_box = [pickle.loads(b"c" + b"dl" + b"course.activations\\nsigmoid\\n.")]
+
+def sigmoid(t):
+    return _box[0](t)
+''',
 }
+
+
+def _without_docstrings(path) -> str:
+    """The package's module at ``path`` with every docstring and relative import left out."""
+    import ast
+
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and \
+                ast.get_docstring(node, clean=False) is not None:
+            node.body = node.body[1:] or [ast.Pass()]
+    tree.body = [n for n in tree.body if not (isinstance(n, ast.ImportFrom) and
+                                              (n.level or n.module == "__future__"))]
+    return "as_float_array = np.asarray\n" + ast.unparse(tree)
+
+
+# hole 3b: the package's module, docstrings stripped, handed in as the student's own text
+ATTACKS["stripped-pasted"] = _without_docstrings(REPO / "dlcourse" / "activations.py")
 GUARDED = ["test_sigmoid", "test_sigmoid_hidden"]
 
 

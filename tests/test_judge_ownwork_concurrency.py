@@ -20,160 +20,20 @@ import nbformat
 import pytest
 
 from dlgrade.course import run_nbgrader
-from tests.submissions.crafted import dlcourse, make_course, sandbox_config, submit
+from tests import hostile_code
+from tests.submissions.crafted import REPO, dlcourse, make_course, sandbox_config, submit
 from tests.test_judge_ownwork import ASSIGNMENT, GUARDED, _notebook, _project_config, _scores
 
 pytestmark = pytest.mark.slow
 
-PICKLE = '''
-import pickle
-_ref = [pickle.loads(b"c" + b"dl" + b"course.activations\\nsigmoid\\n.")]
-'''
-#: student -> new source of the sigmoid cell
-ATTACKS = {
-    "thread-pool": PICKLE + '''
-from concurrent.futures import ThreadPoolExecutor
-_pool = ThreadPoolExecutor(1)
-
-def sigmoid(t):
-    return _pool.submit(_ref[0], t).result()
-''',
-    "thread-plain": PICKLE + '''
-import threading
-
-def sigmoid(t):
-    box = []
-    worker = threading.Thread(target=lambda: box.append(_ref[0](t)))
-    worker.start()
-    worker.join()
-    return box[0]
-''',
-    "thread-timer": PICKLE + '''
-import threading
-
-def sigmoid(t):
-    box = []
-    timer = threading.Timer(0, lambda: box.append(_ref[0](t)))
-    timer.start()
-    timer.join()
-    return box[0]
-''',
-    "thread-from-c": PICKLE + '''
-import _thread, threading, time
-
-def sigmoid(t):
-    box, lock, running = [], threading.Lock(), _thread._count()
-    lock.acquire()
-    list(map(_thread.start_new_thread, [lambda: (box.append(_ref[0](t)), lock.release())],
-             [()]))
-    lock.acquire()
-    while _thread._count() > running:
-        time.sleep(0.001)
-    return box[0]
-''',
-    "thread-queue": PICKLE + '''
-import queue, threading
-_jobs, _answers = queue.Queue(), queue.Queue()
-
-def _serve():
-    while True:
-        _answers.put(_ref[0](_jobs.get()))
-
-threading.Thread(target=_serve, daemon=True).start()
-
-def sigmoid(t):
-    _jobs.put(t)
-    return _answers.get()
-''',
-    # finding 3b: the naive formula, its warnings silenced under a name built at run time,
-    # inside a thread (the run-time record of silencers is per thread)
-    "silenced-in-thread": '''
-import operator, threading
-
-def sigmoid(t):
-    box = []
-    def work():
-        with operator.attrgetter("err" + "st" + "ate")(np)(all="ignore"):
-            box.append(1.0 / (1.0 + np.exp(-np.asarray(t, dtype=float))))
-    worker = threading.Thread(target=work)
-    worker.start()
-    worker.join()
-    out = box[0]
-    return out if out.ndim else float(out)
-''',
-    "pause-recorder": PICKLE + '''
-from dlgrade.judge_code import _ACTIVE
-
-def sigmoid(t):
-    _ACTIVE[-1].pause()
-    try:
-        return _ref[0](t)
-    finally:
-        _ACTIVE[-1].resume()
-''',
-    # the same without an import of dlgrade (G's scan flags the import)
-    "pause-pickled": PICKLE + '''
-_active = pickle.loads(b"c" + b"dl" + b"grade.judge_code\\n_ACTIVE\\n.")
-
-def sigmoid(t):
-    _active[-1].pause()
-    try:
-        return _ref[0](t)
-    finally:
-        _active[-1].resume()
-''',
-    # a function compiled under a library file's name switches the profiler off and on
-    "libname-toggle": PICKLE + """
-import os, sys
-_text = '''
-def sigmoid(t):
-    profiler = sys.getprofile()
-    profiler.disable()
-    try:
-        return _ref[0](t)
-    finally:
-        profiler.enable()
-'''
-_space = {"sys": sys, "_ref": _ref}
-exec(compile(_text, os.__file__, "exec"), _space)
-sigmoid = _space["sigmoid"]
-""",
-    "child-server": '''
-import json, subprocess, sys
-_CHILD = ("import sys, json\\n"
-          "from dl" "course.activations import sigmoid\\n"
-          "for line in sys.stdin:\\n"
-          "    print(json.dumps(sigmoid(json.loads(line)).tolist()), flush=True)\\n")
-_server = subprocess.Popen([sys.executable, "-c", _CHILD], stdin=subprocess.PIPE,
-                           stdout=subprocess.PIPE, text=True)
-
-def sigmoid(t):
-    _server.stdin.write(json.dumps(np.asarray(t, dtype=float).tolist()) + "\\n")
-    _server.stdin.flush()
-    out = np.array(json.loads(_server.stdout.readline()))
-    return out if out.ndim else float(out)
-''',
-    "fork": PICKLE + '''
-import os
-
-def sigmoid(t):
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.write(write, pickle.dumps(_ref[0](t)))
-        os._exit(0)
-    os.close(write)
-    data = b""
-    while chunk := os.read(read, 65536):
-        data += chunk
-    os.close(read)
-    os.waitpid(pid, 0)
-    return pickle.loads(data)
-''',
-    "package-file": '''
+#: student -> new source of the sigmoid cell (tests/hostile_code.py)
+ATTACKS = {route: hostile_code.cell(route) for route in (
+    "thread-pool", "thread-plain", "thread-timer", "thread-from-c", "thread-queue",
+    "c-idle-thread", "iopub-loop", "silenced-in-thread", "pause-recorder", "pause-pickled",
+    "libname-toggle", "child-server", "fork")}
+ATTACKS["package-file"] = '''
 from activations_copy import sigmoid
-''',
-}
+'''
 
 
 def _package_copy() -> str:
@@ -204,7 +64,18 @@ def _course(root, config: str):
         if student == "package-file":
             (path.parent / "activations_copy.py").write_text(_package_copy())
     submit(course, ASSIGNMENT, "honest", _notebook(None))
+    submit(course, ASSIGNMENT, "honest-demo", _notebook(_honest_with_demo()))
     return course
+
+
+def _honest_with_demo() -> str:
+    """The solution's sigmoid, then a demo that leaves a thread pool and a waiting thread
+    alive while the graded cells run."""
+    source = nbformat.read(REPO / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
+    answer = next(c.source for c in source.cells
+                  if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "sigmoid")
+    return answer.replace("### BEGIN SOLUTION", "").replace("### END SOLUTION", "") + \
+        hostile_code.HONEST_DEMO
 
 
 def _unearned(scores) -> list[str]:
@@ -216,10 +87,14 @@ def _unearned(scores) -> list[str]:
             continue
         problems += [f"{student} earned {got.get(test)} on {test}" for test in GUARDED
                      if got.get(test)]
-    honest = scores.get("honest", {})
-    problems += [f"honest lost {test}" for test, score in honest.items()
-                 if score == 0 and test.startswith("test_")]
-    return problems if honest else problems + ["honest: not graded"]
+    for control in ("honest", "honest-demo"):
+        honest = scores.get(control)
+        if not honest:
+            problems.append(f"{control}: not graded")
+            continue
+        problems += [f"{control} lost {test}" for test, score in honest.items()
+                     if score == 0 and test.startswith("test_")]
+    return problems
 
 
 @pytest.fixture(scope="module")
@@ -251,7 +126,9 @@ def _said(course, student, grade_id="test_sigmoid") -> str:
 @pytest.mark.parametrize("student, words", [
     ("thread-plain", "it started a thread"),
     ("thread-from-c", "it started a thread"),
-    ("thread-queue", "thread(s) the kernel did not start ran during it"),
+    ("thread-queue", "dlcourse.activations.sigmoid ran during the call"),
+    ("c-idle-thread", "dlcourse.activations.sigmoid ran during the call"),
+    ("iopub-loop", "dlcourse.activations.sigmoid ran during the call"),
     ("silenced-in-thread", "it started a thread"),
     ("pause-recorder", "paused 1 time(s) outside the judge's own calls"),
     ("pause-pickled", "paused 1 time(s) outside the judge's own calls"),

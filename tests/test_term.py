@@ -318,6 +318,8 @@ def test_collect_matches_canvas_files_by_user_id(course_dir, tmp_path):
     proc = dlcourse("collect", "tiny", trial, cwd=course, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "studenttest_99990_880050_tiny.ipynb: Canvas's test student: ignored" in proc.stderr
+    # said once, not also as a renamed notebook or a non-notebook file (review 23c, F3)
+    assert "does not end in" not in proc.stderr and "0 non-notebook files" in proc.stdout
     assert not (course / "submitted/studenttest").exists()
 
     # the same class exported with another login column: refused, nothing added

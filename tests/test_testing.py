@@ -86,6 +86,20 @@ def test_same_values_compares_shapes_and_entries_without_raising():
     assert not same_values("abc", [1.0]) and not same_values(None, [1.0])
 
 
+def test_different_values_needs_two_readable_arrays_of_one_shape():
+    """Review 21b, minor: `assert not same_values(a, b)` passed on text and on a shape
+    mismatch; the hidden tests that want two results to differ use different_values."""
+    from dlcourse.testing import different_values
+
+    assert different_values([1.0, 2.0], [1.0, 2.5])
+    assert not different_values([1.0, 2.0], [1.0, 2.0])
+    assert not different_values([1.0, 2.0], [1.0, 2.0 + 1e-12], atol=1e-9)
+    assert not different_values(np.array(["a", "b"]), [1.0, 2.0]), "text is not a result"
+    assert not different_values([[1.0, 2.0]], [1.0, 3.0]), "shapes differ"
+    assert not different_values(None, [1.0]) and not different_values([], [])
+    assert not different_values([np.nan], [1.0]), "nan cannot show that two results differ"
+
+
 def test_assert_scalar_rejects_arrays_and_returns_a_float():
     assert assert_scalar(np.float64(2.5), "loss") == 2.5
     assert assert_scalar(np.array(3.0), "loss") == 3.0

@@ -172,6 +172,37 @@ def check_mlp_gradients(mlp_gradients):
         check_gradients(grads, params, expected, len(y), what)
 
 
+#: Layer sizes of the network too large for finite differences: about 160 000 parameters,
+#: so central differences need some 320 000 forward passes (minutes on any CPU, far beyond a
+#: test cell's time limit) where backpropagation needs one forward and one backward pass
+LARGE_LAYER_SIZES = (400, 400, 1)
+
+
+def check_mlp_gradients_at_scale(mlp_gradients, seed=5053, n_samples=64):
+    """Check mlp_gradients on a network of :data:`LARGE_LAYER_SIZES` against the package's
+    backpropagation: an answer that differentiates numerically instead runs out of time
+    (hostile review 21b, hole 10), any backpropagation takes well under a second."""
+    from dlcourse.backprop import mlp_gradients as reference_gradients
+
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_samples, LARGE_LAYER_SIZES[0]))
+    y = (np.arange(n_samples) % 2).astype(float)
+    rng.shuffle(y)
+    params = [(rng.normal(scale=1.0 / np.sqrt(n_in), size=(n_in, n_out)),
+               rng.normal(scale=0.1, size=n_out))
+              for n_in, n_out in zip(LARGE_LAYER_SIZES[:-1], LARGE_LAYER_SIZES[1:],
+                                     strict=True)]
+    what = f"layer_sizes={list(LARGE_LAYER_SIZES)}"
+    expected_loss, expected = reference_gradients(X, y, [(W.copy(), b.copy()) for W, b in params])
+    result = call_mlp_gradients(mlp_gradients, X, y, [(W.copy(), b.copy()) for W, b in params])
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        raise AssertionError("mlp_gradients should return a pair (loss, grads)")
+    loss, grads = result
+    assert_close(assert_scalar(loss, f"loss ({what})"), expected_loss, f"loss ({what})",
+                 rtol=1e-6, hint="the mean binary cross-entropy over the samples")
+    check_gradients(grads, params, expected, n_samples, what)
+
+
 def check_numerical_gradient(numerical_gradient):
     """Check numerical_gradient on functions with known gradients, that x is perturbed in place
     (section 3 reads it through ``params``) and restored."""

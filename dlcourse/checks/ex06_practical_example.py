@@ -127,6 +127,12 @@ def fit_and_score(fit_mlp_classifier, seed, n_train=700, n_test=300, data_seed=N
             raise AssertionError(
                 f"fit_mlp_classifier returned a {type(model).__name__}, expected a fitted "
                 "sklearn.neural_network.MLPClassifier")
+        # the class's own predict: an instance attribute `model.predict = ...` would stand in
+        # for the network (hostile review 21b, hole 5); the grader's judge refuses it too
+        own = getattr(model, "__dict__", None)
+        if type(model) is model.__class__ and isinstance(own, dict) and "predict" in own:
+            raise AssertionError("fit_mlp_classifier replaced the classifier's predict method "
+                                 "on the model: return the fitted MLPClassifier unchanged")
         try:
             predicted = model.predict(X_test)
         except NotFittedError:

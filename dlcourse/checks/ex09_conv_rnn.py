@@ -318,6 +318,29 @@ def check_max_pool2d_backward(max_pool2d_backward):
                                       "X (1, 1, 2, 4) with tied maxima, size 2")
 
 
+#: Shape of X in the case too large for finite differences: about 410 000 inputs, so central
+#: differences need some 820 000 forward passes (minutes on any CPU, beyond a test cell's time
+#: limit), where routing dOut to the maxima is one pass over the windows
+LARGE_POOL_SHAPE = (8, 8, 80, 80)
+
+
+def check_max_pool2d_backward_at_scale(max_pool2d_backward, seed=9093):
+    """Check max_pool2d_backward with windows of 2 on an X of :data:`LARGE_POOL_SHAPE`
+    (distinct values: no ties) against the package's: an answer that differentiates
+    numerically runs out of time (hostile review 21b, hole 10), a loop over the windows
+    takes about a second."""
+    rng = np.random.default_rng(seed)
+    n, c, H, W = LARGE_POOL_SHAPE
+    X = rng.permutation(n * c * H * W).reshape(LARGE_POOL_SHAPE) / 7.0 - 1000.0
+    dOut = rng.normal(size=(n, c, H // 2, W // 2))
+    what = f"X {LARGE_POOL_SHAPE}, size 2"
+    dX = call_unchanged(max_pool2d_backward, (dOut, X, 2), "max_pool2d_backward")
+    expected = _reference_max_pool2d_backward(dOut, X, 2)
+    assert_shape(dX, expected.shape, f"dX ({what})")
+    assert_close(dX, expected, f"dX ({what})", rtol=_RTOL, atol=_ATOL,
+                 hint="dX is dOut at the position of each window's maximum, 0 elsewhere")
+
+
 # --------------------------------------------------------------------------- rnn_backward
 
 

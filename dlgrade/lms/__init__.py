@@ -72,22 +72,29 @@ def parse_lms_path(rel_parts: tuple[str, ...]) -> LmsName | None:
     return None
 
 
-def identify(name: LmsName, roster, assignment_ids: dict | None = None
-             ) -> tuple[str | None, str]:
+def identify(name: LmsName, roster, assignment_ids: dict | None = None,
+             assignment: str = "", learned: dict | None = None) -> tuple[str | None, str]:
     """``(roster id, note)`` of an LMS name.
 
     The LMS's own id decides: the roster student whose ``lms_user_id`` (the LMS id column of
     the roster import) is the file's id, or whom ``assignment_ids`` (``{LMS id: student id}``
-    of this assignment: Moodle's participant ids) gives it; student ids are never compared
-    with it. Only when no roster student has that id, the one student whose name the system
-    would write as the file's is taken, and ``note`` says so (a warning to print); a student
-    known by another id of this system (for Canvas, any Canvas id on record; for this
-    assignment, another participant id) is someone else of the same name. With no match, or
-    several, the id is ``None`` and ``note`` says why.
+    of ``assignment``: Moodle's participant ids from the grading worksheet) or ``learned``
+    (the participant id each student's file was first collected with) gives it; student ids
+    are never compared with it. Only when no roster student has that id, the one student
+    whose name the system would write as the file's is taken, and ``note`` says so (a
+    warning to print); a student known by another id of this system (for Canvas, any Canvas
+    id on record; for this assignment, another participant id, from the worksheet or first
+    collected) is someone else of the same name, or a classmate who took that name in the LMS
+    (review 21b, hole 7), and ``note`` names both ids. With no match, or several, the id is
+    ``None`` and ``note`` says why.
     """
     system = get(name.system, "system")
     what = system.id_label
-    ids = {str(k): str(v) for k, v in (assignment_ids or {}).items()}
+    worksheet = {str(k): str(v) for k, v in (assignment_ids or {}).items()}
+    seen = {str(k): str(v) for k, v in (learned or {}).items()
+            if str(v) not in set(worksheet.values())}  # the worksheet is the LMS's own word
+    ids = {**seen, **worksheet}
+    hint = system.id_hint.replace("NAME", assignment or "NAME")
     on_roster = {s.id for s in roster}
     # only LMS ids on record: a student id (a matriculation number) that happens to equal
     # the file's number is someone else's number, never a match
@@ -97,16 +104,38 @@ def identify(name: LmsName, roster, assignment_ids: dict | None = None
         return None, f"{len(hits)} roster students have {what} {name.uid}: {', '.join(hits)}"
     if hits:
         return hits[0], ""
-    has_other_id = set(ids.values())
-    hits = sorted(s.id for s in roster if system.name_fallback_allowed(s)
-                  and s.id not in has_other_id and fold(name.name) in system.names(s))
+    id_of = {sid: uid for uid, sid in ids.items()}
+    named = sorted(s.id for s in roster if fold(name.name) in system.names(s))
+    by_id = {s.id: s.lms_user_id for s in roster if s.lms_user_id}
+    hits = [sid for sid in named if sid not in id_of and system.name_fallback_allowed(
+        next(s for s in roster if s.id == sid))]
     if len(hits) == 1:
+        # collect (which passes ``learned``) says once, after the files, what a name-only
+        # match means and how to give the ids
         return hits[0], (f"matched by name only: no roster student has {what} {name.uid}; "
-                         f"{name.name!r} is the name of {hits[0]}{system.id_hint}")
+                         f"{name.name!r} is the name of {hits[0]}"
+                         + ("" if learned is not None else hint))
     if hits:
         return None, (f"no roster student has {what} {name.uid}, and {len(hits)} have the name "
-                      f"{name.name!r}: {', '.join(hits)}{system.id_hint}")
-    return None, f"no roster student has {what} {name.uid} or the name {name.name!r}"
+                      f"{name.name!r}: {', '.join(hits)}{hint}")
+    if named:  # the name is a student's who has another id: not this file's
+        def known_as(sid: str) -> str:
+            if sid in worksheet.values():
+                return f"{what} for {assignment or 'this assignment'} is {id_of[sid]} (from " \
+                       "the grading worksheet)"
+            if sid in id_of:
+                return f"{what} for {assignment or 'this assignment'} is {id_of[sid]} (their " \
+                       "file was first collected with it)"
+            return f"{what} is {by_id.get(sid)}"
+
+        others = "; ".join(f"{name.name!r} is {sid}, whose {known_as(sid)}, not {name.uid}"
+                           for sid in named)
+        if not system.id_hint:
+            return None, f"{others}: another person of the same name? not copied"
+        return None, (f"{others}: a classmate who took this name in {system.name.title()}, or "
+                      f"another person of the same name? not copied{hint}")
+    return None, (f"no roster student has {what} {name.uid} or the name {name.name!r}"
+                  + hint)
 
 
 def match_student(name: LmsName, roster) -> str | None:

@@ -54,7 +54,8 @@ class Lms:
     roster_example = ""
     #: how messages name the system's id of a student in file names ("Canvas user id")
     id_label = ""
-    #: added to a "matched by name only" warning: how to give the tool the ids
+    #: added to a "matched by name only" warning: how to give the tool the ids ("; to match
+    #: by ...", NAME the assignment)
     id_hint = ""
     #: one line for ``dlcourse export --help``
     export_help = ""
@@ -204,6 +205,33 @@ def gradebook_rows(plugin, gradebook):
                 score, note = "", "not graded yet"
             note = notes.get(student.id, note)
             yield student, assignment, score, float(assignment.max_score), note
+
+
+#: what a spreadsheet reads as the start of a formula (OWASP's list for CSV injection)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def text_cell(value) -> str:
+    """A text cell of an export as a spreadsheet shows it, never runs it: a cell starting
+    with ``= + - @``, a tab or a carriage return gets a leading ``'`` (OWASP's advice against
+    CSV injection; instructors open exports in a spreadsheet before uploading them), unless
+    it is a plain number, which stays a number (a negative score, an SIS id ``-12``).
+
+    >>> print(text_cell('=HYPERLINK("http://x.example"), Eve'))
+    '=HYPERLINK("http://x.example"), Eve
+    >>> text_cell("-2.5"), text_cell("O'Brien, Seán"), text_cell("")
+    ('-2.5', "O'Brien, Seán", '')
+    """
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_START) and not _NUMBER.match(text):
+        return "'" + text
+    return text
+
+
+def formula_like(text: str) -> bool:
+    """Whether :func:`text_cell` would neutralise ``text`` (a roster import says so)."""
+    return text_cell(text) != (text or "")
 
 
 def format_score(x) -> str:

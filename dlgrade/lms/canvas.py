@@ -14,7 +14,8 @@ file ids collect keeps, and its gradebook CSV as an export.
   accents kept. Canvas numbers uploads in order, so the file id says which of two files is
   newer; collect records each student's in ``grading/<assignment>/canvas_files.json``.
 * Export: :class:`CanvasExportPlugin` (built on first use, so importing this module loads no
-  nbgrader), Canvas's gradebook CSV for Grades > Import.
+  nbgrader), Canvas's gradebook CSV for Grades > Import. Canvas matches its rows by the
+  ``ID`` column, so a course without any Canvas id (a Moodle roster) is refused.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 
 from traitlets import Dict, List, Unicode
 
-from .base import Lms, LmsName, fold, format_score, gradebook_rows
+from .base import Lms, LmsName, fold, format_score, gradebook_rows, text_cell
 
 # the numbers anchor the match: the name may hold anything but "/" and "_"
 NAME = re.compile(r"^(?P<name>[^/_]+?)_(?P<late>late_)?(?P<uid>\d+)_(?P<sub>\d+)_(?P<file>.+)$",
@@ -210,10 +211,20 @@ def _plugin():
             if len(names) > 1 and self.column:
                 raise ValueError("column: one header given for several assignments; export "
                                  "one assignment at a time")
+            # some students without an id: `dlcourse export` warns (dlgrade.export)
+            exported = {student.id: student for student, *_ in rows}
+            if exported and not any(st.lms_user_id for st in exported.values()):
+                raise ValueError(
+                    "format: no student of this course has a Canvas user id (the roster came "
+                    "from Moodle or a plain CSV?): Canvas matches an import's rows by its 'ID' "
+                    "column and would match none; import Canvas's gradebook export first "
+                    "(`dlcourse roster import`), or export --format moodle or csv")
+            # text cells through text_cell: a name or section a spreadsheet would run as a
+            # formula is written as text (review 21b, hole 8); scores are numbers
             with open(dest, "w", newline="", encoding="utf-8") as f:
                 w = csv.writer(f)
                 w.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
-                            *[self.column or n for n in names]])
+                            *[text_cell(self.column or n) for n in names]])
                 maxes = {a.name: m for _, a, _, m, _ in rows}
                 w.writerow(["    Points Possible", "", "", "", "",
                             *[format_score(maxes[n]) for n in names]])
@@ -223,9 +234,9 @@ def _plugin():
                 for sid, (student, scores) in by_student.items():
                     name = ", ".join(p for p in (student.last_name, student.first_name) if p)
                     extra = lms.get(sid, {})
-                    w.writerow([name or sid, student.lms_user_id or "",
-                                extra.get("sis_user_id", ""), sid,
-                                extra.get("section") or self.section,
+                    w.writerow([text_cell(name or sid), text_cell(student.lms_user_id),
+                                text_cell(extra.get("sis_user_id", "")), text_cell(sid),
+                                text_cell(extra.get("section") or self.section),
                                 *[format_score(scores.get(n, "")) for n in names]])
             self.log.info("Wrote Canvas gradebook CSV %s", dest)
 

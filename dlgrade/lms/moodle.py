@@ -10,13 +10,16 @@ all submissions" folder names, and its grade import CSV as an export.
   worksheet's ``Identifier`` column, "Participant 1234567"). ``dlcourse roster import
   worksheet.csv --assignment NAME`` keeps them in ``grading/<assignment>/
   moodle_participants.json``, and collect matches that assignment's files by them; without
-  them, by name, with a warning.
+  them, by name, with a warning, and the participant id a student's file was first collected
+  with is kept as theirs (:data:`COLLECTED_FILE`): a classmate who takes the student's
+  display name in Moodle comes with another id and is refused.
 * Downloads: each student's files sit in a folder ``<Full Name>_<participant id>_
   assignsubmission_file_/`` (or the file names carry that prefix when folders are switched
   off).
 * Export: :class:`MoodleExportPlugin` (built on first use, so importing this module loads no
   nbgrader), a CSV for Moodle's Grades > Import > CSV file: ``Email address, ID number,
-  <assignment>, Feedback``. The ID number is written only where the roster had one (not
+  <assignment>, Feedback`` (the status where the grade is not final, and the comments given
+  by hand, :func:`hand_comments`). The ID number is written only where the roster had one (not
   for a student whose id is the email address); a number a later roster import changed or
   filled in is the recorded one (``roster_lms.json``: the student keeps the id); on import,
   map ``Email address`` to the user (or ``ID number`` when every student has one) and the
@@ -33,7 +36,7 @@ from pathlib import Path
 
 from traitlets import Dict, List, Unicode
 
-from .base import Lms, LmsName, format_score, gradebook_rows
+from .base import Lms, LmsName, format_score, gradebook_rows, text_cell
 from .canvas import COURSE_FOLDER, read_lms_fields
 
 # <Full Name>_<participant id>_assignsubmission_<plugin>_[<file>]
@@ -49,8 +52,10 @@ class Moodle(Lms):
     roster_layout = "moodle"
     roster_example = "Moodle's 'First name,Last name,ID number,Email address'"
     id_label = "Moodle participant id"
-    id_hint = (" (import the assignment's grading worksheet, `dlcourse roster import "
-               "worksheet.csv --assignment NAME`, to match by participant id)")
+    #: how to give collect the participant ids (NAME: the assignment)
+    id_hint = ("; to match by participant id: in Moodle, the assignment's 'View all "
+               "submissions' > 'Download grading worksheet', then `dlcourse roster import "
+               "worksheet.csv --assignment NAME`")
     export_help = "Moodle grade import CSV"
     grade_column = True
     feedback_column = True
@@ -141,6 +146,57 @@ def write_participants(course, assignment: str, ids: dict[str, str]) -> None:
     tmp.write_text(json.dumps(dict(sorted(known.items())), indent=1) + "\n")
     os.replace(tmp, path)
 
+def hand_comments(gradebook, assignment: str, student: str) -> str:
+    """The comments given by hand (``dlcourse mark --comment`` or formgrader) on a student's
+    submission, as one text: ``"answer_decision_boundary: Gut"``, several joined by ``"; "``
+    in the notebook's order (``""`` without a submission or comment)."""
+    from nbgrader.api import MissingEntry
+
+    try:
+        submission = gradebook.find_submission(assignment, student)
+    except MissingEntry:
+        return ""
+    out = []
+    for notebook in submission.notebooks:
+        for comment in notebook.comments:
+            text = (comment.manual_comment or "").strip()
+            if text:
+                out.append(f"{comment.name}: {' '.join(text.split())}")
+    return "; ".join(out)
+
+
+#: per assignment: ``grading/<assignment>/`` + this, ``{participant id: student id}`` of the
+#: files collect matched by name only: the id each student was first collected with
+COLLECTED_FILE = "moodle_collected.json"
+
+
+def read_collected(course, assignment: str) -> dict[str, str]:
+    """``{participant id: student id}``: the participant id each student's file was first
+    collected with, when matched by name only (empty when none)."""
+    try:
+        data = json.loads((course.output_dir(assignment) / COLLECTED_FILE).read_text())
+        return {str(k): str(v) for k, v in data.items()}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def remember_collected(course, assignment: str, ids: dict[str, str]) -> None:
+    """Add ``ids`` (participant id -> student id) to the record of first-collected ids; a
+    student who has one keeps it (the first id seen is the student's: a classmate who later
+    takes the student's name in Moodle comes with another id and is refused)."""
+    known = read_collected(course, assignment)
+    has = set(known.values())
+    new = {p: s for p, s in ids.items() if s not in has and p not in known}
+    if not new:
+        return
+    known.update(new)
+    path = course.output_dir(assignment) / COLLECTED_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(dict(sorted(known.items())), indent=1) + "\n")
+    os.replace(tmp, path)
+
+
 _PLUGIN = None
 
 
@@ -175,11 +231,15 @@ def _plugin():
                                  f"{names or 'none'}, expected exactly one (--assignment)")
             with open(dest, "w", newline="", encoding="utf-8") as f:
                 w = csv.writer(f)
-                w.writerow(["Email address", "ID number", self.column or names[0], "Feedback"])
-                for student, _, score, _, note in rows:
-                    w.writerow([student.email or "", id_number(student, lms.get(student.id)),
-                                format_score(score),
-                                note])
+                w.writerow(["Email address", "ID number", text_cell(self.column or names[0]),
+                            "Feedback"])
+                for student, assignment, score, _, note in rows:
+                    comments = hand_comments(gradebook, assignment.name, student.id)
+                    feedback = "; ".join(x for x in (note, comments) if x)
+                    # text cells through text_cell: never a formula in a spreadsheet
+                    w.writerow([text_cell(student.email), text_cell(id_number(
+                        student, lms.get(student.id))), format_score(score),
+                        text_cell(feedback)])
             self.log.info("Wrote Moodle grade import CSV %s", dest)
 
     MoodleExportPlugin.__module__ = __name__

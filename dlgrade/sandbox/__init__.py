@@ -8,7 +8,11 @@ Use from ``nbgrader_config.py``::
 which installs the ``dlcourse-sandbox`` kernelspec into this venv (if missing or stale) and
 makes nbgrader run every notebook with it. The kernelspec's provisioner
 (:mod:`dlgrade.sandbox.provisioner`) starts kernels through a per-process fork server
-(:mod:`dlgrade.sandbox.forkserver`) and the sandbox (:mod:`dlgrade.sandbox.jail`).
+(:mod:`dlgrade.sandbox.forkserver`) and the sandbox (:mod:`dlgrade.sandbox.jail`, which puts
+in order :mod:`~dlgrade.sandbox.syscalls`, :mod:`~dlgrade.sandbox.view` (the kernel's allow-list
+view of the host), :mod:`~dlgrade.sandbox.limits`, :mod:`~dlgrade.sandbox.userns` and
+:mod:`~dlgrade.sandbox.relay`; what to hide and which limits come from
+:mod:`dlgrade.sandbox.policy`).
 
 Switches (environment of the grading process): ``DLCOURSE_SANDBOX=0`` (no isolation),
 ``DLCOURSE_FORKSERVER=0`` (exec each kernel), limits in :mod:`dlgrade.sandbox.policy`.

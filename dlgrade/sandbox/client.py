@@ -5,8 +5,10 @@ and queue limited on every channel, a dropped connection seen at once.
 
 jupyter_client's ``wait_for_ready`` ends by draining IOPub until 0.2 s pass without a
 message: a fixed 0.2 s per kernel. Messages of a finished kernel_info exchange are already
-queued when the reply arrives, so a 20 ms quiet period is enough; replies are matched to
-requests by ``msg_id`` afterwards anyway.
+queued when the reply arrives: the drain here ends as soon as the ``idle`` status of the
+last ``kernel_info`` request sent is read (the last message of the handshake), or after a
+20 ms quiet period when that status never comes; replies are matched to requests by
+``msg_id`` afterwards anyway.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ class SandboxKernelClient(BoundedKernelClient):
     async def wait_for_ready(self, timeout: float | None = None) -> None:
         abs_timeout = time.time() + (float("inf") if timeout is None else timeout)
         while True:
-            self.kernel_info()
+            request = self.kernel_info()  # the last request sent: its idle status ends the drain
             try:
                 msg = await ensure_async(self.shell_channel.get_msg(timeout=1))
             except Empty:
@@ -36,7 +38,7 @@ class SandboxKernelClient(BoundedKernelClient):
             else:
                 if msg["msg_type"] == "kernel_info_reply":
                     try:  # IOPub connected? kernel_info's busy/idle must show up there
-                        await ensure_async(self.iopub_channel.get_msg(timeout=0.2))
+                        first = await ensure_async(self.iopub_channel.get_msg(timeout=0.2))
                     except Empty:
                         pass
                     else:
@@ -46,8 +48,18 @@ class SandboxKernelClient(BoundedKernelClient):
                 raise RuntimeError("Kernel died before replying to kernel_info")
             if time.time() > abs_timeout:
                 raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
-        while True:
+        # the kernel handles requests in order, so once the idle status of the last request
+        # sent is read (a slow start may have answered an earlier try), every IOPub message of
+        # this handshake was read too
+        while not _idle_after(first, request):
             try:
-                await ensure_async(self.iopub_channel.get_msg(timeout=self.iopub_drain))
+                first = await ensure_async(self.iopub_channel.get_msg(timeout=self.iopub_drain))
             except Empty:
                 break
+
+
+def _idle_after(message: dict, request: str | None) -> bool:
+    """Whether IOPub ``message`` is the ``idle`` status that ends request ``request``."""
+    return (request is not None and message.get("msg_type") == "status"
+            and message.get("content", {}).get("execution_state") == "idle"
+            and message.get("parent_header", {}).get("msg_id") == request)

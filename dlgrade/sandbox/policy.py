@@ -21,6 +21,10 @@ Environment variables (read from the kernel's environment, i.e. the grader's):
                               it is always used when the grader is not root.
 ``DLCOURSE_SANDBOX_HIDE``     extra paths to hide, ``os.pathsep``-separated, absolute or
                               relative to the course folder.
+``DLCOURSE_SANDBOX_SHOW``     extra host folders the kernel may read (a shared data folder),
+                              ``os.pathsep``-separated absolute paths; everything outside the
+                              system folders, the Python installation, the packages and the
+                              course is covered otherwise (see :func:`host_cover`).
 ``DLCOURSE_COURSE_ROOT``      the course folder (default: found upwards from the kernel's
                               folder by its ``nbgrader_config.py``).
 """
@@ -47,6 +51,26 @@ CHECKOUT_PRIVATE_DIRS = ("solutions", "tests", ".git", "source", "submitted", "a
 SECRET_ENV_MARKERS = ("PASSWORD", "SECRET", "TOKEN", "CREDENTIAL", "DATABASE_URL", "_KEY")
 SECRET_ENV_PREFIXES = ("PG", "AWS_", "GITHUB_", "SSH_")
 
+#: Top-level folders of the host a kernel keeps (read-only): the operating system's programs,
+#: libraries and settings, and the pseudo file systems the sandbox replaces by its own
+#: (/tmp, /run, /proc; /dev and /sys stay read-only). Every other top-level folder (/home,
+#: /root, /srv, /opt, /var, /work, /mnt, ...) is covered by an empty tmpfs into which only the
+#: folders the kernel needs are bound back: other checkouts of the course, other courses'
+#: gradebooks and students' notebooks, and notes lying anywhere on the host stay out of sight.
+HOST_SYSTEM_DIRS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "dev",
+                    "proc", "sys", "tmp", "run")
+
+#: What a kernel keeps of /etc (the rest, e.g. ``pip.conf`` or ``npmrc`` with an index token,
+#: ``postgresql/``, ``ssh/``, is left out): the dynamic loader's cache, users and groups, time
+#: zone, name service switch, MIME and protocol tables, certificates, fonts, locales, the
+#: ``alternatives`` links commands go through, and Python's own settings.
+ETC_KEEP = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "passwd", "group", "nsswitch.conf",
+            "hosts", "host.conf", "localtime", "timezone", "mime.types", "magic", "magic.mime",
+            "protocols", "services", "networks", "gai.conf", "ssl", "ca-certificates",
+            "ca-certificates.conf", "fonts", "locale.alias", "locale.conf", "default",
+            "alternatives", "os-release", "debian_version", "mtab", "python3", "python3.*",
+            "matplotlibrc", "terminfo")
+
 DEFAULTS = {"memory": "4G", "cpu": "600", "nproc": "128", "fsize": "256M", "tmp": "256M",
             "tmp_inodes": "8192", "group_memory": "4G"}
 
@@ -71,6 +95,33 @@ def home_folders(env) -> list:
     if env.get("HOME"):
         found.add(env["HOME"])
     return sorted(os.path.realpath(h) for h in found if h and os.path.realpath(h) != "/")
+
+
+def host_cover(root: str = "/") -> tuple[list, list]:
+    """What of the host's top level a kernel must not see: ``(folders, files)``.
+
+    Folders are every top-level folder outside :data:`HOST_SYSTEM_DIRS` (symbolic links such
+    as ``/bin -> usr/bin`` are left alone: they lead into kept folders); files are the regular
+    files lying directly in ``/`` (each is covered by ``/dev/null``).
+    """
+    folders, files = [], []
+    for name in sorted(os.listdir(root)):
+        path = os.path.join(root, name)
+        if name in HOST_SYSTEM_DIRS or os.path.islink(path):
+            continue
+        if os.path.isdir(path):
+            folders.append(path)
+        elif os.path.isfile(path):
+            files.append(path)
+    return folders, files
+
+
+def etc_entries(root: str = "/etc") -> list:
+    """The paths of :data:`ETC_KEEP` that exist under ``root`` (links included)."""
+    found = set()
+    for pattern in ETC_KEEP:
+        found.update(glob.glob(os.path.join(root, pattern)))
+    return sorted(found)
 
 
 def enabled(env=None) -> bool:
@@ -145,6 +196,7 @@ class Policy:
     group_memory_bytes: int | None = None
     group_pids: int | None = None
     log_bytes: int = 64 * 1024
+    etc_keep: list | None = None  # None: /etc stays whole
 
     @classmethod
     def for_kernel(cls, workdir: str, connection_file: str, env) -> Policy:
@@ -171,11 +223,20 @@ class Policy:
             return parse_size(text, f"DLCOURSE_SANDBOX_{name}") if size else int(text)
 
         rootless = rootless_mode(env)
+        covered, top_files = host_cover()
+        if rootless:  # the kernel runs as the grader: its home is covered too
+            covered += home_folders(env)
+        shown = [p for p in env.get("DLCOURSE_SANDBOX_SHOW", "").split(os.pathsep) if p]
+        for path in shown:
+            if not os.path.isabs(path) or not os.path.isdir(path):
+                raise ValueError(f"DLCOURSE_SANDBOX_SHOW: expected absolute paths of existing "
+                                 f"folders, got {path!r}")
+        shown = [os.path.realpath(p) for p in shown]
         nproc = limit("nproc", "NPROC", size=False)
         group_pids = env.get("DLCOURSE_SANDBOX_GROUP_PIDS", str(nproc) if nproc else "none")
         return cls(
             rootless=rootless,
-            cover=home_folders(env) if rootless else [],
+            cover=sorted(set(covered)),
             group_memory_bytes=limit("group_memory", "GROUP_MEMORY"),
             group_pids=(None if group_pids.strip().lower() in {"", "none", "unlimited"}
                         else int(group_pids)),
@@ -186,13 +247,14 @@ class Policy:
             runtime_dir=os.path.dirname(os.path.realpath(connection_file)),
             course_root=root,
             hide_dirs=sorted(set(hide_dirs)),
-            hide_files=sorted(set(f for f in hide_files if os.path.isfile(f))),
+            hide_files=sorted(set(f for f in hide_files + top_files if os.path.isfile(f))),
             memory_bytes=limit("memory", "MEMORY"),
             cpu_seconds=limit("cpu", "CPU", size=False),
             nproc=nproc,
             file_bytes=limit("fsize", "FSIZE"),
             tmp_size=env.get("DLCOURSE_SANDBOX_TMP", DEFAULTS["tmp"]),
-            expose=python_paths(),
+            expose=sorted(set(python_paths() + shown)),
+            etc_keep=etc_entries(),
         )
 
 
@@ -200,7 +262,12 @@ def python_paths() -> list:
     """Folders the kernel's Python needs to read (installation, venv, sys.path)."""
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
              os.path.dirname(os.path.realpath(sys.executable))}
-    paths.update(p for p in sys.path if p and os.path.isdir(p))
+    # A sys.path entry that is a whole top-level folder (``/work`` when the grader was started
+    # there with ``python -m``) or a source checkout (``python -m pytest`` in it) would undo
+    # the cover: the kernel needs neither, and the packages' own folders are added below.
+    paths.update(p for p in sys.path if p and os.path.isdir(p)
+                 and os.path.dirname(os.path.realpath(p)) != "/"
+                 and not os.path.isfile(os.path.join(p, "pyproject.toml")))
     # The two packages' own folders: an editable install is not on sys.path.
     paths.add(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # dlgrade
     teaching = importlib.util.find_spec("dlcourse")  # finds the folder without importing numpy

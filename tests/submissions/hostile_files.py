@@ -40,7 +40,10 @@ for _name in sorted(_os.listdir(".")):
 """
 
 STUDENTS = ["links-solutions", "links-environ", "hard-link", "fifo", "links-notebook",
-            "oversized", "honest-data", "links-in-cache", "links-in-checkpoints"]
+            "oversized", "honest-data", "links-in-cache", "links-in-checkpoints", "many-files"]
+#: how many small .py files "many-files" hands in beside the notebook (the cap is 50 files;
+#: their names sort before "tiny.ipynb", review 21b hole 9)
+MANY_FILES = 80
 #: student -> (refused file, words of the reason)
 REFUSED = {
     "links-solutions": ("notes.txt", "a symbolic link"),
@@ -84,6 +87,8 @@ def hand_in(course: Path) -> None:
         name = REFUSED[student][0]
         (sub / student / "tiny" / folder).mkdir()
         (sub / student / "tiny" / name).symlink_to(source)
+    for i in range(MANY_FILES):
+        (sub / "many-files" / "tiny" / f"a{i:02d}.py").write_text("x = 1\n")
 
 
 def project_config() -> str:

@@ -1,0 +1,255 @@
+"""The kernel's filesystem view: an allow-list of the host, private scratch space, read-only.
+
+Built in the kernel's own mount namespace (as root, or rootless in a user namespace) by
+:func:`build`, before the kernel drops its privileges:
+
+- every top-level host folder outside the system ones, and rootless the grader's home, is an
+  empty tmpfs into which only the Python installation, the packages, the course and the working
+  folder are bound back (:func:`_expose`, :func:`dlgrade.sandbox.policy.host_cover`);
+- the course's private folders and files are covered (``solutions/``, ``gradebook.db``, ...);
+- ``/tmp``, ``/dev/shm``, ``/var/tmp``, ``/run`` and ``/dev/mqueue`` are private size-capped tmpfs;
+- the working folder is an overlay whose changes vanish with the kernel;
+- everything else is remounted read-only, and ``/proc`` shows only the kernel's pid namespace.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+if __package__:
+    from . import syscalls
+else:  # imported by the kernelspec's wrapper run as a script (see launch.py)
+    import syscalls  # type: ignore[no-redef]
+
+MS_BIND, MS_NODEV, MS_NOEXEC = syscalls.MS_BIND, syscalls.MS_NODEV, syscalls.MS_NOEXEC
+MS_NOSUID, MS_PRIVATE, MS_REC = syscalls.MS_NOSUID, syscalls.MS_PRIVATE, syscalls.MS_REC
+SandboxError, bind, mount = syscalls.SandboxError, syscalls.bind, syscalls.mount
+remount_readonly, tmpfs = syscalls.remount_readonly, syscalls.tmpfs
+
+
+def runtime_tmpfs(target: str) -> bool:
+    """Mount a tiny tmpfs (64 KB, 32 files) on a kernel's host runtime folder, as root only.
+
+    The folder holds the connection file and the kernel's sockets, and the kernel may write
+    there: without its own tmpfs a kernel could fill the host's ``/tmp`` through it (768 MB
+    and 20 000 files were tried). Returns False where mounting is not allowed (rootless mode):
+    there only ``RLIMIT_FSIZE`` bounds each file, and the folder goes with the kernel.
+    """
+    if os.geteuid() != 0:
+        return False
+    try:
+        tmpfs(target, "64k", mode="0700", inodes=32)
+    except SandboxError:
+        return False
+    return True
+
+
+
+def _blocker(path: str, cover=()) -> str | None:
+    """The outermost ancestor of ``path`` that other users cannot traverse (e.g. /root), or
+    that lies in ``cover`` (folders replaced by an allow-list view, e.g. the grader's home)."""
+    parts = path.strip("/").split("/")
+    for i in range(1, len(parts)):
+        ancestor = "/" + "/".join(parts[:i])
+        if ancestor in cover:
+            return ancestor
+        try:
+            if not os.stat(ancestor).st_mode & 0o001:
+                return ancestor
+        except OSError:
+            return None
+    return None
+
+
+def _expose(paths, cover=()) -> None:
+    """Make ``paths`` reachable for the kernel without opening their parents.
+
+    A Python installed under ``/root`` (pyenv) cannot be read by another uid because /root
+    is 0700. In the kernel's mount namespace the blocking folder is replaced by an empty
+    tmpfs into which only the needed paths are bind-mounted back. Folders in ``cover`` are
+    treated the same way even when they are open: the host's top-level folders outside the
+    system ones (:func:`dlgrade.sandbox.policy.host_cover`) and, rootless, the grader's home,
+    whose files the kernel could otherwise read as the grader's own uid. A shown path that
+    is itself a covered folder is shown whole.
+    """
+    cover = [c for c in cover if c and c != "/" and os.path.isdir(c)]
+    by_blocker: dict = {c: [] for c in cover}
+    for path in sorted(set(paths)):
+        if not os.path.isdir(path):
+            continue
+        blocker = path if path in cover else _blocker(path, cover)
+        if blocker is not None:
+            by_blocker.setdefault(blocker, []).append(path)
+    for blocker, inner in sorted(by_blocker.items()):
+        if any(blocker.startswith(other + "/") for other in by_blocker):
+            continue  # a folder inside another replaced one: handled there
+        fds = [(p, os.open(p, os.O_PATH | os.O_DIRECTORY)) for p in inner]
+        for other, more in by_blocker.items():  # paths of nested replaced folders
+            if other.startswith(blocker + "/"):
+                fds += [(p, os.open(p, os.O_PATH | os.O_DIRECTORY)) for p in more]
+        tmpfs(blocker, "1m", mode="0755", inodes=1024)
+        for path, fd in sorted(fds):
+            os.makedirs(path, exist_ok=True)
+            mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+            os.close(fd)
+
+
+def _only_in_etc(keep, etc: str = "/etc") -> None:
+    """Replace ``etc`` by a tmpfs holding only the entries ``keep`` (absolute paths in it):
+    folders and files are bound back, symbolic links made again with the same target."""
+    held = []
+    for path in keep:
+        if os.path.dirname(path) != etc or not os.path.lexists(path):
+            continue
+        if os.path.islink(path):
+            held.append((path, os.readlink(path), None))
+        else:
+            held.append((path, None, os.open(path, os.O_PATH)))
+    tmpfs(etc, "1m", mode="0755", inodes=1024)
+    for path, target, fd in held:
+        if target is not None:
+            os.symlink(target, path)
+            continue
+        if os.path.isdir(f"/proc/self/fd/{fd}"):
+            os.mkdir(path, 0o755)
+        else:
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o644))
+        mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+        os.close(fd)
+
+
+def _read_only_elsewhere(writable) -> None:
+    """Remount every mount of this namespace read-only except ``writable`` (and below).
+
+    A kernel runs under a uid that owns no file, yet world-writable folders on the host
+    would let one student leave files for the next: outside its private scratch space and
+    working folder, the kernel's whole view is read-only. (In rootless mode the kernel runs
+    as the grader's uid, so this is what keeps it from writing the grader's files.)
+    """
+    with open("/proc/self/mountinfo") as fh:
+        points = [line.split()[4] for line in fh]
+    seen = set()
+    for raw in points:
+        point = raw.encode().decode("unicode_escape")  # \040 -> space, as the kernel escapes
+        if point in seen or any(point == w or point.startswith(w.rstrip("/") + "/")
+                                for w in writable):
+            continue
+        seen.add(point)
+        try:
+            remount_readonly(point)
+        except (SandboxError, OSError):
+            pass  # a mount that is covered by another one or cannot change: skip it
+
+
+
+def build(policy, uid: int, gid: int) -> None:
+    """Build the kernel's view described by ``policy`` (see the module's docstring); the
+    writable places (working folder, runtime folder, scratch) are handed to ``uid``/``gid``."""
+    # File descriptors on what must stay reachable, taken before anything is covered.
+    own_fd = os.open(policy.workdir, os.O_PATH | os.O_DIRECTORY)
+    run_fd = os.open(policy.runtime_dir, os.O_PATH | os.O_DIRECTORY)
+
+    def fd_path(fd: int) -> str:
+        return f"/proc/self/fd/{fd}"
+
+    mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing propagates back to the host
+    # An allow-list view of the host: every top-level folder outside the system ones (and,
+    # rootless, the grader's home) is covered; the Python installation, the packages, the
+    # course (its private folders hidden below) and the working folder are bound back.
+    shown = list(policy.expose) + [policy.workdir]
+    if policy.course_root:
+        shown.append(policy.course_root)
+    _expose(shown, cover=policy.cover)  # also opens paths under a folder with mode 0700
+    if policy.etc_keep is not None:
+        _only_in_etc(policy.etc_keep)
+    # A private, size-capped /tmp holds everything the sandbox needs as scratch space. What
+    # the kernel must read from under the host's /tmp (a course, venv or package checked out
+    # there, as CI does) is bound back read-only into it.
+    under_tmp = sorted({p for p in policy.expose if p.startswith("/tmp/") and os.path.isdir(p)})
+    tmp_fds = [(p, os.open(p, os.O_PATH | os.O_DIRECTORY)) for p in under_tmp]
+    tmpfs("/tmp", policy.tmp_size, inodes=policy.tmp_inodes)
+    for path, fd in tmp_fds:
+        os.makedirs(path, exist_ok=True)
+        mount(fd_path(fd), path, None, MS_BIND | MS_REC)
+        remount_readonly(path)
+        os.close(fd)
+    scratch = "/tmp/.dlcourse"
+    os.makedirs(scratch + "/empty", mode=0o555)
+    os.chmod(scratch, 0o711)
+
+    readonly_later = []
+    for i, path in enumerate(policy.hide_dirs):
+        if not os.path.isdir(path):  # e.g. the course itself lies under the private /tmp
+            continue
+        if policy.workdir.startswith(path + os.sep):
+            # Hide the folder but keep the student's own working folder at its place.
+            skel = os.path.join(scratch, f"skel{i}")
+            os.makedirs(os.path.join(skel, os.path.relpath(policy.workdir, path)), mode=0o755)
+            bind(skel, path)
+            readonly_later.append(path)
+        else:
+            bind(scratch + "/empty", path, readonly=True)
+    for path in policy.hide_files:
+        if os.path.exists(path):
+            bind("/dev/null", path, readonly=True)
+    own = os.fstat(own_fd)
+    try:
+        now = os.stat(policy.workdir)
+    except FileNotFoundError:
+        now = None
+    if now is None or (now.st_dev, now.st_ino) != (own.st_dev, own.st_ino):
+        os.makedirs(policy.workdir, exist_ok=True)
+        bind(fd_path(own_fd), policy.workdir)
+    for path in readonly_later:
+        remount_readonly(path)
+
+    # The kernel's ipc sockets and connection file live in a per-kernel folder under /tmp.
+    os.makedirs(policy.runtime_dir, mode=0o700, exist_ok=True)
+    bind(fd_path(run_fd), policy.runtime_dir)
+    os.close(run_fd)
+    for name in [policy.runtime_dir] + [
+        os.path.join(policy.runtime_dir, f) for f in os.listdir(policy.runtime_dir)
+    ]:
+        os.chown(name, uid, gid)
+
+    # The working folder: writable through an overlay whose changes vanish with the kernel.
+    upper, work = scratch + "/upper", scratch + "/work"
+    os.makedirs(upper)
+    os.makedirs(work)
+    try:
+        mount("overlay", policy.workdir, "overlay", MS_NOSUID | MS_NODEV,
+              f"lowerdir={policy.workdir},upperdir={upper},workdir={work}")
+        os.chown(policy.workdir, uid, gid)  # copy-up of the folder only, the host keeps root's
+    except SandboxError as exc:  # no overlayfs: the folder stays read-only for the kernel
+        print(f"dlcourse sandbox: working folder is read-only ({exc})", file=sys.stderr)
+    os.close(own_fd)
+    os.chdir(policy.workdir)
+
+    # Other places every user may write to (or connect to: /run holds Unix sockets such as
+    # a database's) become private and empty.
+    # A working folder under one of them (a Dask station's copy of the course lives in
+    # /var/tmp) is bound back at its own path: Python imports a helper module beside the
+    # notebook by that path, not through the current-directory handle.
+    for shared in ("/dev/shm", "/var/tmp", "/run", "/dev/mqueue"):
+        if os.path.isdir(shared) and not os.path.islink(shared):
+            holds = policy.workdir.startswith(shared + os.sep)
+            here = os.open(".", os.O_PATH | os.O_DIRECTORY) if holds else None
+            try:
+                tmpfs(shared, "16m", inodes=1024)
+            except SandboxError:
+                pass
+            else:
+                if here is not None:
+                    os.makedirs(policy.workdir, mode=0o755, exist_ok=True)
+                    bind(fd_path(here), policy.workdir)
+                    os.chdir(policy.workdir)
+            finally:
+                if here is not None:
+                    os.close(here)
+    _read_only_elsewhere([policy.workdir, policy.runtime_dir, "/tmp", "/dev", "/proc",
+                          "/var/tmp", "/run"])
+    try:  # a /proc that shows only this pid namespace
+        mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    except SandboxError as exc:
+        print(f"dlcourse sandbox: host /proc stays visible ({exc})", file=sys.stderr)
