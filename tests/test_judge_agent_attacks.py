@@ -48,6 +48,9 @@ class _Lazy:
     def __getitem__(self, i):
         return self._v[i]
 '''
+#: the naive formula's overflow warning switched off through a name built at run time
+HIDDEN = '''with object.__getattribute__(np, "err" + "state")(all="ignore"):
+                self._v = np.asarray(self._job())'''
 NEURON_ATTACKS = {
     "lazy-ref": LAZY + STABLE + '''
 _ref = pickle.loads(b"c" + b"dl" + b"course.activations\\nsigmoid\\n.")
@@ -57,8 +60,7 @@ def sigmoid(t):
         return float(_sig(t))
     return _Lazy(lambda: _ref(t))
 ''',
-    "lazy-silenced": LAZY.replace("self._v = np.asarray(self._job())", '''with object.__getattribute__(np, "err" + "state")(all="ignore"):
-                self._v = np.asarray(self._job())''') + STABLE + '''
+    "lazy-silenced": LAZY.replace("self._v = np.asarray(self._job())", HIDDEN) + STABLE + '''
 def sigmoid(t):
     if np.ndim(t) == 0:
         return float(_sig(t))
