@@ -192,8 +192,10 @@ def _scores(course, assignment: str) -> dict[str, dict[str, float]]:
     return scores
 
 
-def _check(neuron: dict, backprop: dict) -> list[str]:
-    """What went wrong: points earned by an attack, or lost by an honest answer."""
+def _check(neuron: dict, backprop: dict, scanned: bool = False) -> list[str]:
+    """What went wrong: points earned by an attack, or lost by an honest answer. With
+    ``scanned`` (``dlcourse grade``) an attack's whole notebook may be at 0 and held for
+    review by the scan (its ``pickle``), which is one of the outcomes wanted."""
     problems = []
     full = {"test_sigmoid": 1, "test_sigmoid_hidden": 2, "test_neuron": 1,
             "test_neuron_hidden": 1, "test_binary_cross_entropy": 1,
@@ -207,13 +209,13 @@ def _check(neuron: dict, backprop: dict) -> list[str]:
         problems += [f"{student} earned {t}" for t in SIGMOID_TESTS if got.get(t, 0)]
         # the rest of the notebook is graded as usual (its own helper is honest)
         problems += [f"{student} lost {t}" for t in ("test_neuron", "test_fit_neuron")
-                     if got.get(t) != full[t]]
+                     if got.get(t) != full[t] and not scanned]
     if sum(neuron.get("big-reply", {}).values()):
         problems.append(f"big-reply earned {neuron['big-reply']}")
     got = backprop.get("paused-ref", {})
     problems += [f"paused-ref earned {t}" for t in STOLEN_TESTS if got.get(t, 0)]
     problems += [f"paused-ref lost {t}" for t in ("test_numerical_gradient",)
-                 if got.get(t) != 2]
+                 if got.get(t) != 2 and not scanned]
     return problems
 
 
@@ -247,7 +249,13 @@ def test_dlcourse_grade(tmp_path):
     for assignment in ("02_neuron", "05_backprop"):
         dlcourse("grade", assignment, "--workers", "2", "--no-progress", cwd=course,
                  check=False)
-    assert _check(_scores(course, "02_neuron"), _scores(course, "05_backprop")) == []
+    assert _check(_scores(course, "02_neuron"), _scores(course, "05_backprop"),
+                  scanned=True) == []
+    for assignment, student in (("02_neuron", "lazy-ref"), ("02_neuron", "lazy-silenced"),
+                                ("05_backprop", "paused-ref")):
+        status = json.loads((course / "grading" / assignment / "status" / f"{student}.json")
+                            .read_text())
+        assert status["status"] == "needs manual grading", status  # never plain "graded"
     status = json.loads((course / "grading" / "02_neuron" / "status" / "big-reply.json")
                         .read_text())
     assert status["status"] == "failed", status
