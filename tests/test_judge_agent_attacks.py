@@ -53,12 +53,13 @@ HIDDEN = '''with object.__getattribute__(np, "err" + "state")(all="ignore"):
                 self._v = np.asarray(self._job())'''
 NEURON_ATTACKS = {
     "lazy-ref": LAZY + STABLE + '''
-_ref = pickle.loads(b"c" + b"dl" + b"course.activations\\nsigmoid\\n.")
+def _fetch():  # fetched when used, so no global holds the package's function
+    return pickle.loads(b"c" + b"dl" + b"course.activations\\nsigmoid\\n.")
 
 def sigmoid(t):
     if np.ndim(t) == 0:
         return float(_sig(t))
-    return _Lazy(lambda: _ref(t))
+    return _Lazy(lambda: _fetch()(t))
 ''',
     "lazy-silenced": LAZY.replace("self._v = np.asarray(self._job())", HIDDEN) + STABLE + '''
 def sigmoid(t):
