@@ -259,6 +259,15 @@ class JudgedExecute(Execute):
                 client.check_links(self._kernel_alive)
         if self._channel is not None:
             self._channel.drain()
+            if self._channel.broken is not None:
+                self._stop_broken()
+
+    def _stop_broken(self) -> None:
+        """After a malformed reply, or an agent that broke its protocol, the notebook stops:
+        the agent was replaced or broken, so no later answer could be trusted, and every later
+        test would wait on it again (review 21c, hole M); the tests left earn nothing."""
+        raise GradingStopped(f"the judge's agent in the kernel was replaced or broken: "
+                             f"{self._channel.broken}; the tests after it were not run")
 
     def _require_answer(self, cell, index: int) -> None:
         """After a cell timed out (the kernel was interrupted): the kernel must answer an empty

@@ -56,6 +56,13 @@ _objects: dict = {}
 _ids: dict = {}
 #: The in-place calls running now: (argument key -> JSON the judge holds, args, kwargs)
 _live: list = []
+#: The judge's functions this agent made for the calls running now (id -> function), and the
+#: judge's key of each: valid only during the judged call they were passed to (review 21c,
+#: hole W: a callback kept from an earlier call paused the record at the student's will)
+_valid: dict = {}
+_callback_keys: dict = {}
+#: per running call, the callbacks made for it (dropped from ``_valid`` when it ends)
+_made: list = []
 
 
 class _Discard:
@@ -78,10 +85,38 @@ def _register(value) -> int:
 
 
 def _as_ref(value):
-    if getattr(value, "_judge_callback", None) is not None:
-        return {"t": "cb", "id": value._judge_callback}
-    return {"t": "ref", "id": _register(value), "name": str(getattr(value, "__name__", ""))[:200],
-            "type": _type_name(type(value))[:300], "callable": callable(value)}
+    """The reference form of a value that is not plain data. Nothing of the student's runs
+    here (review 21c, holes L and W: a ``__getattr__``, a ``__name__`` property or a metaclass
+    run while the agent encodes would be outside the record): the type is read with
+    ``type()``, names and class members through ``type``'s own descriptors, and a function
+    is sent as the judge's own (``cb``) only when it is one of this agent's live callbacks,
+    never because it carries an attribute saying so."""
+    cls = type(value)
+    if cls is types.FunctionType and _valid.get(id(value)) is value:
+        return {"t": "cb", "id": _callback_keys[id(value)]}
+    return {"t": "ref", "id": _register(value), "name": _static_name(value)[:200],
+            "type": _type_name(cls)[:300], "callable": callable(value)}
+
+
+def _static_name(value) -> str:
+    """``__name__`` of a function, method or class, read without running any of its code;
+    "" for anything else."""
+    cls = type(value)
+    if cls is types.MethodType:
+        value = value.__func__
+        cls = type(value)
+    if cls in (types.FunctionType, types.BuiltinFunctionType):
+        return str(value.__name__)
+    if issubclass(cls, type):
+        return str(_TYPE_NAME.__get__(value))
+    return ""
+
+
+_TYPE_NAME = type.__dict__["__name__"]
+_TYPE_MODULE = type.__dict__["__module__"]
+_TYPE_QUALNAME = type.__dict__["__qualname__"]
+_TYPE_DICT = type.__dict__["__dict__"]
+_MODULE_DICT = types.ModuleType.__dict__["__dict__"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -106,22 +141,63 @@ def _type_name(cls) -> str:
     (hostile review of issue 21)."""
     import sys
 
-    module = sys.modules.get(getattr(cls, "__module__", None) or "")
+    module_name = _TYPE_MODULE.__get__(cls)
+    qualname = _TYPE_QUALNAME.__get__(cls)
+    if type(module_name) is not str or type(qualname) is not str:
+        return "__student__.object"
+    module = sys.modules.get(module_name)
     found = module
-    for part in str(getattr(cls, "__qualname__", "")).split("."):
-        found = getattr(found, part, None)
+    for part in qualname.split("."):  # dictionaries read directly: no __getattr__ runs
+        if found is not None and issubclass(type(found), types.ModuleType):
+            namespace = _MODULE_DICT.__get__(found)
+        elif found is not None and issubclass(type(found), type):
+            namespace = _TYPE_DICT.__get__(found)
+        else:
+            namespace = None
+        found = namespace.get(part) if type(namespace) in (dict, types.MappingProxyType) \
+            else None
     genuine = module is not None and found is cls
     if genuine:
-        for member in vars(cls).values():
-            code = getattr(getattr(member, "__func__", member), "__code__", None)
+        for member in _TYPE_DICT.__get__(cls).values():
+            if type(member) in (staticmethod, classmethod):
+                member = member.__func__
+            code = member.__code__ if type(member) is types.FunctionType else None
             # by identity too: a method relabelled with a library file name is not the library's
             if code is not None and not (_library_file(code.co_filename) and
                                          judge_code._genuine(code)):
                 genuine = False
                 break
     if genuine:
-        return f"{cls.__module__}.{cls.__qualname__}"
-    return f"__student__.{getattr(cls, '__qualname__', 'object')}"
+        return f"{module_name}.{qualname}"
+    return f"__student__.{qualname}"
+
+
+#: numpy scalar types (exact): an object array holding only these and Python numbers is
+#: plain numbers
+_NUMBER_TYPES = frozenset({bool, int, float, complex} | {
+    t for t in set(np.sctypeDict.values()) if np.dtype(t).kind in "biufc"})
+
+
+def _numbers(array: np.ndarray):
+    """An object array whose items are all plain numbers, as a numeric array (the dtype
+    numpy gives them); None for any other array. A correct answer built from Python floats
+    reads as numbers, as it does in stock nbgrader, instead of item by item through the
+    kernel (review 21c, finding O)."""
+    if type(array) is not np.ndarray or array.dtype.kind != "O" or array.size > 10_000_000:
+        return None
+    if not all(type(item) in _NUMBER_TYPES for item in array.flat):
+        return None
+    converted = np.array(array.tolist()) if array.ndim else np.array(array.item())
+    if converted.dtype.kind not in "biufc" or converted.shape != array.shape:
+        return None
+    return converted
+
+
+def _other(value):
+    converted = _numbers(value)
+    if converted is not None:
+        return encode(converted)
+    return _as_ref(value)
 
 
 def _no_shadow(obj, name) -> None:
@@ -142,11 +218,12 @@ def _no_shadow(obj, name) -> None:
 
 
 def _send(value):
-    """Plain data copied, anything else (functions, models, ...) referenced."""
+    """Plain data copied, anything else (functions, models, ...) referenced. Inside a judged
+    call this runs under the call's record: nothing of the student's can run here unseen."""
     try:
         return encode(value)
     except WireError:
-        return encode(value, _as_ref)
+        return encode(value, _other)
 
 
 def _kernel_input(prompt: str) -> str:
@@ -157,28 +234,36 @@ def _kernel_input(prompt: str) -> str:
 
 def _callback(key: int):
     def call_judge(*args, **kwargs):
-        # the judge's side of the conversation is not the student's call: not recorded
+        if _valid.get(id(call_judge)) is not call_judge:
+            raise RuntimeError("a function of the grader's was called after the graded call "
+                               "it was passed to had ended; keep no grader functions between "
+                               "calls")
+        # the arguments are encoded while the call is still recorded (review 21c, hole W);
+        # then the judge's side of the conversation is not the student's call: not recorded
+        message = {"k": "cb", "id": key, "args": _send(list(args)), "kwargs": _send(kwargs)}
+        if _live:
+            message["live"] = _changes(*_live[-1])
+        text = dumps(message)
         recorder = _ACTIVE[-1] if _ACTIVE else None
         if recorder is not None:
             recorder.pause()
         try:
-            message = {"k": "cb", "id": key, "args": _send(list(args)),
-                       "kwargs": _send(kwargs)}
-            if _live:
-                message["live"] = _changes(*_live[-1])
             while True:
-                reply = loads(_kernel_input(dumps(message)))
+                reply = loads(_kernel_input(text))
                 if reply.get("k") == "ret":
                     return _unpack(reply)
                 if reply.get("k") == "call":
-                    message = dict(_serve(reply.get("req")), k="ret")
+                    text = dumps(dict(_serve(reply.get("req")), k="ret"))
                 else:
                     raise WireError("malformed answer from the judge")
         finally:
             if recorder is not None:
                 recorder.resume()
 
-    call_judge._judge_callback = key
+    if _made:  # outside a judged call, a judge function is never valid
+        _valid[id(call_judge)] = call_judge
+        _callback_keys[id(call_judge)] = key
+        _made[-1].append(call_judge)
     return call_judge
 
 
@@ -231,7 +316,26 @@ def _changes(seen, args, kwargs):
     return changed
 
 
+def _exception(error: BaseException) -> list:
+    """[type name, message, the student's line] of an exception raised in a judged call."""
+    try:
+        message = str(error)[:4000]
+    except Exception:  # noqa: BLE001 - a message that cannot be read is left out
+        message = ""
+    return [_TYPE_NAME.__get__(type(error)), message, _own_line(error)]
+
+
 def _call(request):
+    _made.append([])
+    try:
+        return _recorded_call(request)
+    finally:
+        for made in _made.pop():
+            _valid.pop(id(made), None)
+            _callback_keys.pop(id(made), None)
+
+
+def _recorded_call(request):
     fn = decode(request["fn"], _resolve)
     args = decode(request["args"], _resolve)
     kwargs = decode(request["kwargs"], _resolve)
@@ -261,27 +365,45 @@ def _call(request):
             with np.errstate(**errstate), contextlib.redirect_stdout(discard), \
                     contextlib.redirect_stderr(discard):
                 try:
+                    # everything that may run the student's code is recorded, the reply's
+                    # encoding included (review 21c, hole L: a result whose __getattr__ ran
+                    # the package's implementation while the agent encoded it, unrecorded)
                     with recorder:
-                        result = fn(*args, **kwargs)
+                        try:
+                            reply["ok"] = _send(fn(*args, **kwargs))
+                        except Exception as error:  # noqa: BLE001 - goes to the judge
+                            reply.pop("ok", None)
+                            reply["exc"] = _exception(error)
+                        if in_place:
+                            _live.pop()
+                            in_place = "done"
+                            reply["mut"] = _changes(before, args, kwargs)
+                        reply["warn"] = [[_TYPE_NAME.__get__(w.category)
+                                          if issubclass(type(w.category), type) else "Warning",
+                                          str(w.message)[:1000]] for w in caught[:50]]
                 finally:
                     recorder.check_state()
-            reply["ok"] = _send(result)
-        except Exception as error:  # noqa: BLE001 - the student's exception goes to the judge
-            reply["exc"] = [type(error).__name__, str(error)[:4000], _own_line(error)]
         finally:
-            if in_place:
+            if in_place is True:
                 _live.pop()
-    reply["ran"] = _REPORT(recorder)
-    if _grader_code() != _GRADER_CODE:
-        reply["ran"]["switched"] = [*reply["ran"].get("switched", []),
-                                    "the grader's own code in the kernel was replaced"]
-    reply["warn"] = [[w.category.__name__, str(w.message)[:1000]] for w in caught[:50]]
-    reply["mut"] = _changes(before, args, kwargs) if in_place else []
+    reply["ran"] = _checked_report(recorder)
+    reply.setdefault("warn", [])
+    reply.setdefault("mut", [])
     if global_state is not None:
         now = encode(np.random.get_state())  # noqa: NPY002
         if dumps(now) != global_state:
             reply["global_rng"] = now
     return reply
+
+
+def _checked_report(recorder) -> dict:
+    """The record's report, read through the method imported with this module, noting a
+    grader's kernel-side function or class replaced since."""
+    ran = _REPORT(recorder)
+    if _grader_code() != _GRADER_CODE:
+        ran["switched"] = [*ran.get("switched", []),
+                           "the grader's own code in the kernel was replaced"]
+    return ran
 
 
 def _origin(obj):
@@ -295,6 +417,33 @@ def _origin(obj):
     from dlcourse import testing
 
     return testing._find_package_use(obj, set())
+
+
+def _silences(obj):
+    from dlcourse import testing
+
+    return testing._find_silencing(obj, set())
+
+
+def _recorded(work, obj) -> dict:
+    """``{"ok": work(obj)}`` (or ``"exc"``) with ``"ran"``, the record of what ran: reading an
+    attribute or walking a student's object may run its code (a property, ``__getattr__``),
+    which the judge vets as it vets a call's (review 21c, hole L)."""
+    reply = {}
+    recorder = Recorder(skip=_GRADER)
+    with warnings.catch_warnings(), contextlib.redirect_stdout(_Discard()), \
+            contextlib.redirect_stderr(_Discard()):
+        with recorder:
+            try:
+                reply["ok"] = _send(work(obj))
+            except Exception as error:  # noqa: BLE001 - goes to the judge
+                reply = {"exc": _exception(error)[:2], "warn": [], "mut": []}
+    ran = _checked_report(recorder)
+    if work in (_origin, _silences):  # the walk itself is the package's own-work checker
+        ran["package"] = [entry for entry in ran["package"]
+                          if not entry.startswith(("testing.py:", "own_work.py:"))]
+    reply["ran"] = ran
+    return reply
 
 
 def _serve(request):
@@ -312,20 +461,22 @@ def _serve(request):
             return _call(request)
         if op == "start":
             return {"ok": _send(watch_start())}
-        if op == "origin":
-            return {"ok": _send(_origin(decode(request["obj"], _resolve)))}
-        if op == "silences":
-            from dlcourse import testing
+        if op in ("origin", "silences"):
+            from dlcourse import testing  # imported before the record starts
 
-            return {"ok": _send(testing._find_silencing(decode(request["obj"], _resolve),
-                                                        set()))}
+            testing._find_package_use(None, set())
+            return _recorded(_origin if op == "origin" else _silences,
+                             decode(request["obj"], _resolve))
         if op == "getattr":
-            obj = decode(request["obj"], _resolve)
-            try:
-                _no_shadow(obj, request["name"])
-                return {"ok": _send(getattr(obj, request["name"]))}
-            except Exception as error:  # noqa: BLE001
-                return {"exc": [type(error).__name__, str(error)[:4000]], "warn": [], "mut": []}
+            name = request.get("name")
+            if type(name) is not str:
+                raise WireError("malformed request: an attribute name must be text")
+
+            def read(obj):
+                _no_shadow(obj, name)
+                return getattr(obj, name)
+
+            return _recorded(read, decode(request["obj"], _resolve))
         raise WireError(f"unknown operation {str(op)[:20]!r}")
     except Exception as error:  # noqa: BLE001 - reported to the judge, never raised in the kernel
         return {"fail": f"{type(error).__name__}: {error}"[:2000]}

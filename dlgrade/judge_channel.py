@@ -164,6 +164,12 @@ class Channel:
         self.timed_out = False
         #: Calls back into the judge that the last request served itself (nested excluded)
         self.last_callbacks = 0
+        #: Why the agent in the kernel can no longer be trusted (a malformed reply, a broken
+        #: protocol), or None: the judge then stops the notebook (:mod:`dlgrade.judge`)
+        self.broken: str | None = None
+        #: per judged call running now, the keys of the judge's functions passed to it: only
+        #: those may be called back (review 21c, hole W: a callback kept from an earlier call)
+        self._passed: list[set] = []
 
     def start(self) -> None:
         """Before any cell of the notebook runs: the agent takes the kernel's own threads
@@ -191,6 +197,13 @@ class Channel:
                 except Empty:
                     break
 
+    def _broke(self, reason: str) -> JudgeError:
+        """Mark the agent broken (the first reason stays) and return the error to raise: after
+        one malformed reply nothing the kernel says can be trusted (review 21c, hole M)."""
+        if self.broken is None:
+            self.broken = reason[:500]
+        return JudgeError(f"the judge's agent in the kernel was replaced or broken: {reason}")
+
     # -- values ---------------------------------------------------------------------------
     def _out(self, value):
         """Judge value -> tagged form: Remote back to its reference, functions as callbacks."""
@@ -203,11 +216,25 @@ class Channel:
                     key = len(self._callbacks) + 1
                     self._callbacks[key] = obj
                     self._callback_ids[id(obj)] = key
+                if self._passed:
+                    self._passed[-1].add(key)
                 return {"t": "cb", "id": key}
             raise WireError(f"a {type(obj).__name__} cannot be sent to the student's code "
                             "(only numbers, text, numpy arrays and lists, tuples and dicts "
                             "of them, functions and the student's own objects)")
         return encode(value, other)
+
+    def _reply_value(self, tagged, label=None):
+        """:meth:`_in` for a value the kernel sent as a reply: a value the wire refuses means
+        the agent was replaced or broken; the time decoding takes counts against the cell's
+        budget (a reply built to be slow to read holds the student's clock, not the grader)."""
+        t0 = time.monotonic()
+        try:
+            return self._in(tagged, label)
+        except WireError as error:
+            raise self._broke(f"a malformed reply ({error})") from None
+        finally:
+            self.cell_seconds += time.monotonic() - t0
 
     def _in(self, tagged, label=None):
         def other(obj):
@@ -280,9 +307,12 @@ class Channel:
                 msg = self.client.get_stdin_msg(timeout=0)
                 if msg["msg_type"] != "input_request":
                     continue
-                message = loads(msg["content"].get("prompt", ""), self.max_reply)
+                try:
+                    message = loads(msg["content"].get("prompt", ""), self.max_reply)
+                except WireError as error:
+                    raise self._broke(f"a malformed message ({error})") from None
                 if not isinstance(message, dict):
-                    raise JudgeError("malformed message from the student's kernel")
+                    raise self._broke("a message that is not a JSON object")
                 if message.get("k") == "ret" and msg_id is None:
                     return message
                 if message.get("k") == "cb":
@@ -292,7 +322,7 @@ class Channel:
                     clock["judge"] += time.monotonic() - t0  # not the student's time
                     self.client.input(dumps(dict(answer, k="ret")))
                     continue
-                raise JudgeError("malformed message from the student's kernel")
+                raise self._broke("a message of an unknown kind")
             if self.client.shell_channel.socket in events:
                 msg = self.client.get_shell_msg(timeout=0)
                 if msg_id is None or msg["parent_header"].get("msg_id") != msg_id:
@@ -300,30 +330,36 @@ class Channel:
                 content = msg["content"]
                 result = (content.get("user_expressions") or {}).get("r")
                 if content.get("status") != "ok" or not isinstance(result, dict):
-                    raise JudgeError("the student's kernel refused the judge's request "
-                                     f"({content.get('ename', content.get('status'))})")
+                    raise self._broke("the kernel refused the judge's request "
+                                      f"({str(content.get('ename', content.get('status')))[:100]})")
                 if result.get("status") != "ok":
-                    raise JudgeError("the judge's agent failed in the student's kernel "
-                                     f"({str(result.get('ename'))[:100]}: "
-                                     f"{str(result.get('evalue'))[:300]})")
+                    raise self._broke("it failed to answer "
+                                      f"({str(result.get('ename'))[:100]}: "
+                                      f"{str(result.get('evalue'))[:300]})")
                 text = (result.get("data") or {}).get("text/plain")
                 if not isinstance(text, str) or len(text) > self.max_reply * 2:
-                    raise JudgeError("malformed reply from the student's kernel")
+                    raise self._broke("a reply that is not text or too long")
                 try:
                     reply = ast.literal_eval(text)
                 except (ValueError, SyntaxError, MemoryError, RecursionError):
-                    raise JudgeError("malformed reply from the student's kernel") from None
+                    raise self._broke("a reply that is not a string literal") from None
                 if not isinstance(reply, str):
-                    raise JudgeError("malformed reply from the student's kernel")
-                message = loads(reply, self.max_reply)
+                    raise self._broke("a reply that is not a string")
+                try:
+                    message = loads(reply, self.max_reply)
+                except WireError as error:
+                    raise self._broke(f"a malformed reply ({error})") from None
                 if not isinstance(message, dict):
-                    raise JudgeError("malformed reply from the student's kernel")
+                    raise self._broke("a reply that is not a JSON object")
                 return message
 
     def _run_callback(self, message: dict) -> dict:
         key = message.get("id")
         if key not in self._callbacks:
             return {"exc": ["RuntimeError", "unknown judge function"]}
+        if not any(key in passed for passed in self._passed):
+            return {"exc": ["RuntimeError", "a function of the grader's was called after the "
+                            "graded call it was passed to had ended"]}
         self._in_callback += 1
         try:
             if self._live and message.get("live"):
@@ -352,12 +388,14 @@ class Channel:
         reply = self._checked(self._request({"op": "get", "names": sorted(names)}))
         found = reply.get("names")
         if not isinstance(found, dict):
-            raise JudgeError("malformed reply from the student's kernel")
-        return {name: self._in(tagged, label=name) for name, tagged in found.items()
+            raise self._broke("a malformed reply (no names)")
+        return {name: self._reply_value(tagged, label=name) for name, tagged in found.items()
                 if isinstance(name, str) and name in names}
 
     def getattr(self, tag: dict, name: str):
         reply = self._checked(self._request({"op": "getattr", "obj": tag, "name": name}))
+        # a property or __getattr__ of the student's runs there: vetted as a call is
+        self._vet(tag, reply.get("ran"), self.last_callbacks)
         return self._result(reply, ())
 
     def call(self, tag: dict, args: tuple, kwargs: dict, in_place: bool = False):
@@ -368,8 +406,14 @@ class Channel:
         :func:`dlcourse.testing.call_in_place`): then they are written back after the call,
         and before every call back into the judge made meanwhile.
         """
-        request = {"op": "call", "fn": tag, "args": self._out(list(args)),
-                   "kwargs": self._out(dict(kwargs)), "errstate": np.geterr(),
+        passed: set = set()  # the judge's functions among the arguments
+        self._passed.append(passed)
+        try:
+            sent_args, sent_kwargs = self._out(list(args)), self._out(dict(kwargs))
+        finally:
+            self._passed.pop()
+        request = {"op": "call", "fn": tag, "args": sent_args,
+                   "kwargs": sent_kwargs, "errstate": np.geterr(),
                    "in_place": bool(in_place),
                    # numpy's global random state is the caller's: the student's function
                    # draws from (or reseeds) the judge's, as it would in one process; the
@@ -377,9 +421,11 @@ class Channel:
                    "global_rng": encode(np.random.get_state())}  # noqa: NPY002
         if in_place:
             self._live.append((list(args), kwargs))
+        self._passed.append(passed)
         try:
             reply = self._checked(self._request(request))
         finally:
+            self._passed.pop()
             if in_place:
                 self._live.pop()
         self._vet(tag, reply.get("ran"), self.last_callbacks)
@@ -419,9 +465,14 @@ class Channel:
         Untrusted like every answer of the kernel: it can only add findings to the judge's own
         reading of the source."""
         reply = self._checked(self._request({"op": op, "obj": tag}))
+        # walking the object may run its code (a __getattr__): vetted as a call is
+        self._vet(tag, reply.get("ran"), self.last_callbacks)
         if "ok" not in reply:
-            raise JudgeError("malformed reply from the student's kernel")
-        found = self._in(reply["ok"])
+            if isinstance(reply.get("exc"), list):  # the object broke the walk: no pass
+                raise JudgeError(f"the judge could not check {str(tag.get('name'))[:100]} in "
+                                 f"the kernel ({str(reply['exc'][:2])[:300]})")
+            raise self._broke("a malformed reply (no result)")
+        found = self._reply_value(reply["ok"])
         return found[:300] if isinstance(found, str) else None
 
     def _write_back(self, changes, args, kwargs) -> None:
@@ -445,15 +496,15 @@ class Channel:
         if in_place:
             self._write_back(reply.get("mut"), args, kwargs)
         if reply.get("global_rng") is not None:
-            state = self._in(reply["global_rng"])
+            state = self._reply_value(reply["global_rng"])
             try:
                 np.random.set_state(state)  # noqa: NPY002
             except (TypeError, ValueError):
-                raise JudgeError("malformed random state from the student's kernel") from None
+                raise self._broke("a malformed random state") from None
         if "exc" in reply:
             exc = reply["exc"]
             if not (isinstance(exc, list) and len(exc) in (2, 3)):
-                raise JudgeError("malformed reply from the student's kernel")
+                raise self._broke("a malformed reply (its exception)")
             name, message = str(exc[0])[:200], str(exc[1])[:4000]
             kind = getattr(builtins, name, None)
             error = RemoteError(f"{name}: {message}")
@@ -465,8 +516,8 @@ class Channel:
             error.student_line = " ".join(str(exc[2] if len(exc) == 3 else "").split())[:300]
             raise error
         if "ok" not in reply:
-            raise JudgeError("malformed reply from the student's kernel")
-        return self._in(reply["ok"])
+            raise self._broke("a malformed reply (no result)")
+        return self._reply_value(reply["ok"])
 
 
 def _student_seconds(clock: dict) -> float:

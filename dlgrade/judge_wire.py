@@ -34,12 +34,19 @@ import numpy as np
 
 #: Largest message (JSON text) either side accepts, in characters.
 MAX_MESSAGE = 64 * 1024 * 1024
+#: Most JSON lists and objects a message may hold (brackets and braces counted, text
+#: included): a list of 100 000 Python floats takes about 100 000; arrays cross as one string.
+MAX_CONTAINERS = 1_000_000
 #: Deepest nesting of lists/tuples/dicts.
 MAX_DEPTH = 32
 #: Array dtype kinds that may cross: bool, signed/unsigned int, float, complex, unicode text.
 ARRAY_KINDS = frozenset("biufcU")
 #: Bit generators a ``np.random.Generator`` may be rebuilt with.
 BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+
+
+#: numpy's scalar types that cross as 0-d arrays (exact types: a subclass is not plain data)
+_SCALARS = frozenset(t for t in set(np.sctypeDict.values()) if np.dtype(t).kind in ARRAY_KINDS)
 
 
 class WireError(ValueError):
@@ -63,23 +70,24 @@ def encode(value, other=None, depth: int = 0):
     """
     if depth > MAX_DEPTH:
         raise WireError(f"data nested deeper than {MAX_DEPTH} levels cannot be sent")
+    # exact types only: ``isinstance`` may read a ``__class__`` the value defines, which runs
+    # its code (the agent encodes the student's objects and must run none of it)
+    kind = type(value)
     if value is None:
         return {"t": "none"}
-    if isinstance(value, (bool, np.bool_)) and not isinstance(value, np.ndarray):
-        if isinstance(value, np.bool_):
-            return {"t": "nd", "v": _array_bytes(np.asarray(value)), "scalar": True}
+    if kind is bool:
         return {"t": "bool", "v": bool(value)}
-    if type(value) is int:
+    if kind is int:
         return {"t": "int", "v": str(value)}
-    if type(value) is float:
+    if kind is float:
         return {"t": "float", "v": repr(value)}
-    if type(value) is complex:
+    if kind is complex:
         return {"t": "complex", "re": repr(value.real), "im": repr(value.imag)}
-    if type(value) is str:
+    if kind is str:
         return {"t": "str", "v": value}
-    if isinstance(value, np.generic) and value.dtype.kind in ARRAY_KINDS:
+    if kind in _SCALARS:
         return {"t": "nd", "v": _array_bytes(np.asarray(value)), "scalar": True}
-    if type(value) is np.ndarray and (value.dtype.kind in ARRAY_KINDS or other is None):
+    if kind is np.ndarray and (value.dtype.kind in ARRAY_KINDS or other is None):
         return {"t": "nd", "v": _array_bytes(value)}
     if type(value) in (list, tuple):
         return {"t": type(value).__name__, "v": [encode(v, other, depth + 1) for v in value]}
@@ -89,11 +97,12 @@ def encode(value, other=None, depth: int = 0):
     if type(value) is np.random.Generator:
         bit_generator = value.bit_generator
         name = type(bit_generator).__name__
-        if name in BIT_GENERATORS:
+        if name in BIT_GENERATORS and type(bit_generator) is getattr(np.random, name):
             return {"t": "rng", "bg": name, "state": encode(bit_generator.state, None, depth + 1)}
     if other is not None:
         return other(value)
-    raise WireError(f"a {type(value).__name__} cannot be sent (only numbers, text, numpy "
+    name = type.__dict__["__name__"].__get__(kind)  # not through a metaclass of the value's
+    raise WireError(f"a {name} cannot be sent (only numbers, text, numpy "
                     "arrays and lists, tuples and dicts of them)")
 
 
@@ -194,13 +203,20 @@ def dumps(obj) -> str:
     return json.dumps(obj, separators=(",", ":"), allow_nan=False)
 
 
-def loads(text, max_chars: int = MAX_MESSAGE):
-    """Parse a message's JSON text, refusing oversize ones."""
-    if not isinstance(text, str):
+def loads(text, max_chars: int = MAX_MESSAGE, max_containers: int = MAX_CONTAINERS):
+    """Parse a message's JSON text, refusing oversize ones: longer than ``max_chars``, or
+    with more than ``max_containers`` lists and objects (counted before parsing: tens of
+    millions of empty lists in a message of legal length took the judge tens of seconds to
+    parse, per reply; review 21c, hole M)."""
+    if type(text) is not str:
         raise WireError("malformed message: not text")
     if len(text) > max_chars:
         raise WireError(f"a message of {len(text)} characters was refused "
                         f"(at most {max_chars})")
+    containers = text.count("[") + text.count("{")
+    if containers > max_containers:
+        raise WireError(f"a message of {containers} lists and objects was refused "
+                        f"(at most {max_containers})")
     try:
         return json.loads(text)
     except (ValueError, RecursionError):
