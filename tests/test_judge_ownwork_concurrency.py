@@ -39,7 +39,7 @@ from activations_copy import sigmoid
 def _package_copy() -> str:
     """The package's ``_validation.py`` and ``activations.py`` as one file, verbatim but for
     the lines a file of its own cannot keep (the relative import, the ``__future__`` line)."""
-    from dlgrade.judge_code import package_root
+    from dlgrade.judge_fingerprint import package_root
 
     parts = []
     for name in ("_validation.py", "activations.py"):
