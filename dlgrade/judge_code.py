@@ -48,7 +48,7 @@ from .judge_fingerprint import (
     package_fingerprints,
     package_root,
 )
-from .judge_watch import _EVENT_TABLES, _quiet_libraries, _watch
+from .judge_watch import _EVENT_TABLES, _quiet_libraries, _watch, freeze_descendants, thaw
 
 __all__ = ["UNSEEN", "CodePolicy", "Recorder"]
 
@@ -195,6 +195,7 @@ class Recorder:
         self.skip = tuple(os.path.realpath(folder) + os.sep for folder in skip)
         self._profiler = None
         self._state_before = None
+        self._frozen: list[int] = []  # processes stopped for the call (judge_watch)
         self._watch_before = None
         #: times the profiler was disabled during the call, this recorder's own end excluded
         #: (the judge compares it with the callbacks it served: each pauses once)
@@ -242,21 +243,28 @@ class Recorder:
 
         self._state_before = self._state()
         _quiet_libraries()
-        watch = _watch()  # made before the profiler runs: it tries a profile function here
-        if not _EVENT_TABLES["switches"]:
-            _EVENT_TABLES["silencers"] = self._silencer_codes
-            _EVENT_TABLES["switches"] = frozenset(id(switch) for switch in (
-                sys.setprofile, sys.settrace, _lsprof.Profiler.enable, _lsprof.Profiler.disable))
-        self._profiler = _lsprof.Profiler()
-        _ACTIVE.append(self)
-        self._profiler.enable()
-        # from here on the student's code that the watching itself might trigger (an audit
-        # hook of theirs) runs under the record
-        if sys.gettrace() is not None:  # a trace function's code runs out of the profile's sight
-            self.switched.append("a trace function was set in the calling thread")
-        now = watch.now()
-        self._watch_before = watch.snapshot(now)
-        self.switched += watch.begin(now)
+        # the processes of earlier cells stay stopped while the call runs (judge_watch)
+        self._frozen = freeze_descendants()
+        try:
+            watch = _watch()  # made before the profiler runs: it tries a profile function
+            if not _EVENT_TABLES["switches"]:
+                _EVENT_TABLES["silencers"] = self._silencer_codes
+                _EVENT_TABLES["switches"] = frozenset(id(switch) for switch in (
+                    sys.setprofile, sys.settrace, _lsprof.Profiler.enable,
+                    _lsprof.Profiler.disable))
+            self._profiler = _lsprof.Profiler()
+            _ACTIVE.append(self)
+            self._profiler.enable()
+            # from here on the student's code that the watching itself might trigger (an audit
+            # hook of theirs) runs under the record
+            if sys.gettrace() is not None:  # its code runs out of the profile's sight
+                self.switched.append("a trace function was set in the calling thread")
+            now = watch.now()
+            self._watch_before = watch.snapshot(now)
+            self.switched += watch.begin(now)
+        except BaseException:
+            thaw(self._frozen)
+            raise
         return self
 
     def pause(self) -> None:
@@ -278,10 +286,13 @@ class Recorder:
     def __exit__(self, *exc):
         still = sys.getprofile()
         watch = _watch()
-        now = watch.now()
-        others, found = watch.end(now)
-        after = watch.snapshot(now)
-        self._profiler.disable()
+        try:
+            now = watch.now()
+            others, found = watch.end(now)
+            after = watch.snapshot(now)
+            self._profiler.disable()
+        finally:
+            thaw(self._frozen)  # whatever happened, the student's processes run again
         _ACTIVE.remove(self)
         shown = frozenset(ident for ident, _ in others)  # profiled: their code is in the record
         self.switched += found + watch.findings(self._watch_before, after, shown)

@@ -133,7 +133,7 @@ def _said(course, student, grade_id="test_sigmoid") -> str:
     ("pause-recorder", "paused 1 time(s) outside the judge's own calls"),
     ("pause-pickled", "paused 1 time(s) outside the judge's own calls"),
     ("libname-toggle", "paused 1 time(s) outside the judge's own calls"),
-    ("child-server", "child process(es) of the kernel ran during it"),
+    ("child-server", "ran for more than"),  # stopped while the call runs: no answer
     ("fork", "it started a process (os.fork)"),
     ("package-file", "handed in as the student's own text"),
     ("pasted-package", "handed in as the student's own text"),
