@@ -98,7 +98,7 @@ def main() -> None:
     # against a recorded call of the sigmoid, same run
     import threading
 
-    from dlgrade.judge_code import _watch
+    from dlgrade.judge_watch import _watch
 
     # a kernel has about six threads of its own (IOPub, control, heartbeat, history, parent
     # poller, pyzmq's garbage collector): as many idle ones here, each profiled per call

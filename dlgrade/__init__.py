@@ -36,7 +36,9 @@ between them free of circles):
   preprocessor), :mod:`~dlgrade.judge_channel` (the remote stand-ins and their channel),
   :mod:`~dlgrade.judge_agent` (the kernel side), :mod:`~dlgrade.judge_wire` (the wire format),
   :mod:`~dlgrade.judge_source` (own work read from the submitted text),
-  :mod:`~dlgrade.judge_code` (own work and silenced warnings read from the code that ran).
+  :mod:`~dlgrade.judge_code` (own work and silenced warnings read from the code that ran),
+  :mod:`~dlgrade.judge_fingerprint` (the package's functions recognised in any disguise),
+  :mod:`~dlgrade.judge_watch` (the kernel's other threads and processes during a call).
 - Results: :mod:`~dlgrade.status` (one status per student), :mod:`~dlgrade.handgrades` (hand
   grades kept across regrades), :mod:`~dlgrade.feedback` (no hidden test code),
   :mod:`~dlgrade.shape_errors` (numpy shape errors explained), :mod:`~dlgrade.html_safety`

@@ -195,7 +195,7 @@ class JudgedExecute(Execute):
         self._timed_out = False
         if self.judge and self._channel is None:
             # before the notebook's first cell: the kernel's own threads, seen before any of
-            # the student's code could start one (dlgrade.judge_code._Watch); if this fails,
+            # the student's code could start one (dlgrade.judge_watch._Watch); if this fails,
             # the agent takes them at its first call (the judged calls report their own error)
             try:
                 self._open_channel().start()

@@ -23,7 +23,7 @@ Requests (JSON):
   warnings off (``np.errstate``, ``warnings.catch_warnings``, ...).
 * ``{"op": "getattr", "obj": ref, "name": str}``: an attribute of a referenced object.
 * ``{"op": "start"}``: sent once before the notebook's first cell; the threads and child
-  processes alive now are the kernel's own (:func:`dlgrade.judge_code.watch_start`). During
+  processes alive now are the kernel's own (:func:`dlgrade.judge_watch.watch_start`). During
   a call every other thread records the code it runs; a thread started during the call, or
   one that ran out of that record's sight, and a child process that ran make that call's
   record untrustworthy.
@@ -44,8 +44,9 @@ import warnings
 
 import numpy as np
 
-from dlgrade import judge_code, judge_wire
-from dlgrade.judge_code import _ACTIVE, Recorder, _library_roots, watch_start
+from dlgrade import judge_code, judge_fingerprint, judge_watch, judge_wire
+from dlgrade.judge_code import _ACTIVE, Recorder, _library_roots
+from dlgrade.judge_watch import watch_start
 from dlgrade.judge_wire import WireError, decode, dumps, encode, loads
 
 #: The grader's own code in this kernel (this agent, the wire format, the recorder): its
@@ -497,15 +498,17 @@ def handle(request_text: str) -> str:
 
 def _grader_code() -> list:
     """Every function and class of the grader's kernel-side modules (this agent, the recorder,
-    the wire format) and of their classes, with the code each runs: a student who replaces a
-    method of the Recorder (reached through ``pickle`` without an import) or a function's
-    ``__code__`` changes this list. The student's code runs in this process, so this only
-    raises the bar (a student who finds this list can change it too); the scan of
-    ``dlcourse grade`` flags the ways to reach the grader (imports, pickle, dunders)."""
+    its fingerprints and thread watch, the wire format) and of their classes, with the code
+    each runs: a student who replaces a method of the Recorder (reached through ``pickle``
+    without an import) or a function's ``__code__`` changes this list. The student's code
+    runs in this process, so this only raises the bar (a student who finds this list can
+    change it too); the scan of ``dlcourse grade`` flags the ways to reach the grader
+    (imports, pickle, dunders)."""
     import sys
 
     found = []
-    for module in (judge_code, judge_wire, sys.modules[__name__]):
+    for module in (judge_code, judge_fingerprint, judge_watch, judge_wire,
+                   sys.modules[__name__]):
         for name, value in list(vars(module).items()):
             if isinstance(value, types.FunctionType):
                 found.append((module.__name__, name, id(value), id(value.__code__)))

@@ -27,6 +27,8 @@ from pathlib import Path
 from dlcourse import testing
 from dlcourse.own_work import FRAMEWORKS as _FRAMEWORKS
 
+from .judge_code import UNSEEN
+
 _PACKAGE_TEXT = re.compile(r"dlcourse(\.\w+)*")
 
 _current = None
@@ -298,6 +300,11 @@ def check_remote(func, label: str) -> None:
             f"{label} hands the work to a deep-learning framework ({how}): write your own "
             "implementation with numpy; answers built on a framework's layers or automatic "
             "differentiation earn no points")
+    if how and how.endswith(UNSEEN):  # nothing is known of what ran: no accusation
+        raise AssertionError(
+            f"{label} could not be checked for own work ({how.removesuffix(UNSEEN)}, so what "
+            "it ran cannot be told): a graded function must run alone in the grader's call; "
+            "such a call earns no points")
     if how:
         raise AssertionError(
             f"{label} uses the course package's own implementation ({how}): write the "

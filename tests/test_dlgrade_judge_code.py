@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from dlgrade.judge_channel import Channel, PackageCodeError
-from dlgrade.judge_code import CodePolicy, fingerprint, package_fingerprints
+from dlgrade.judge_code import CodePolicy
+from dlgrade.judge_fingerprint import fingerprint, package_fingerprints
 
 #: A notebook cell that reaches the package's sigmoid in every way the review found.
 STUDENT_CODE = '''

@@ -11,12 +11,13 @@ route is a function in a real kernel: every call fails with the reason, and hone
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
 import pytest
 
-from dlgrade.judge_channel import Channel, PackageCodeError
+from dlgrade.judge_channel import CallTimeoutError, Channel, PackageCodeError
 from dlgrade.judge_code import CodePolicy
 from tests import hostile_code
 from tests.hostile_code import HONEST_DEMO
@@ -47,17 +48,18 @@ sigmoid = honest
 #: started during the call, and gone when it returns
 THREADS = ["thread-plain", "thread-timer", "thread-from-c", "silenced-in-thread"]
 PROCESSES = ["child-per-call", "fork"]
-#: started when the cell ran, or the kernel's own: running while the call runs
-EARLIER = ["thread-queue", "c-idle-thread", "iopub-loop", "child-server", "thread-pool"]
+#: started when the cell ran, or the kernel's own: running while the call runs (a child
+#: process of an earlier cell is stopped during the call instead: see the test below)
+EARLIER = ["thread-queue", "c-idle-thread", "iopub-loop", "thread-pool"]
 HONEST = ["honest", "fits_sklearn", "calls_back", "pool_of_own_code"]
 ROUTES = THREADS + PROCESSES + EARLIER + ["pause-recorder"]
 
 
-def _kernel(*cells, routes=tuple(ROUTES)):
+def _kernel(*cells, routes=tuple(ROUTES), timeout=60):
     from jupyter_client.manager import start_new_kernel
 
     km, kc = start_new_kernel(kernel_name="python3")
-    channel = Channel(km.get_connection_info(session=False), timeout=60,
+    channel = Channel(km.get_connection_info(session=False), timeout=timeout,
                       interrupt=km.interrupt_kernel)
     channel.start()  # as JudgedExecute does before the notebook's first cell
     for cell in cells:
@@ -70,12 +72,10 @@ def _kernel(*cells, routes=tuple(ROUTES)):
 
 @pytest.fixture(scope="module")
 def kernel():
-    """One kernel with every route beside honest code: the routes' threads and children
-    wait between calls, as a demo cell's thread pool does."""
-    # the child process serving the reference has started (imported numpy) once it answered
-    # outside the judge; a child still starting up is a process running beside the call
-    km, kc, channel, names = _kernel(HONEST_CODE, hostile_code.kernel_code(ROUTES),
-                                     "child_server(np.array([0.0]))")
+    """One kernel with every route beside honest code: the routes' threads wait between
+    calls, as a demo cell's thread pool does (a child process of an earlier cell has a test
+    of its own: it is stopped while a call runs)."""
+    km, kc, channel, names = _kernel(HONEST_CODE, hostile_code.kernel_code(ROUTES))
     yield channel, names
     channel.close()
     kc.stop_channels()
@@ -134,6 +134,57 @@ def test_a_thread_or_child_running_beside_the_call_earns_nothing(kernel, name):
     # honest notebook may leave a thread pool or joblib's workers from a demo cell)
     time.sleep(0.5)
     assert np.allclose(ns["honest"](np.array([0.0])), [0.5])
+
+
+#: an honest demo cell's process that wakes up all the time (as joblib's loky workers wake
+#: to check on their manager): it must not make an honest call's record untrustworthy
+WAKING_CHILD = """
+import subprocess as _sp, sys as _sys
+_waker = _sp.Popen([_sys.executable, "-c", "import time\\nwhile True: time.sleep(0.001)"])
+"""
+
+
+def _states(pid: int) -> list[str]:
+    """The states (``R``, ``S``, ``T``, ...) of every process below ``pid``."""
+    states, todo = [], [pid]
+    while todo:
+        here = todo.pop()
+        for task in os.listdir(f"/proc/{here}/task"):
+            with open(f"/proc/{here}/task/{task}/children") as handle:
+                for child in handle.read().split():
+                    with open(f"/proc/{child}/stat") as stat:
+                        states.append(stat.read().rpartition(")")[2].split()[0])
+                    todo.append(int(child))
+    return states
+
+
+def test_processes_of_earlier_cells_stay_stopped_while_a_call_runs():
+    """A child process left by an earlier cell is stopped for the judged call: an honest call
+    beside a process that wakes every millisecond is graded as usual, and a server of the
+    student's that would run the reference cannot answer (the call runs out of time); after
+    each call the processes run again."""
+    km, kc, channel, ns = _kernel(HONEST_CODE + WAKING_CHILD,
+                                  hostile_code.kernel_code(["child-server"]),
+                                  "child_server(np.array([0.0]))", routes=("child-server",),
+                                  timeout=5)
+    try:
+        kernel_pid = km.provisioner.process.pid
+        assert len(_states(kernel_pid)) >= 2 and "T" not in _states(kernel_pid)
+        channel.start_cell()
+        for _ in range(3):
+            assert np.allclose(ns["honest"](np.array([-1.0, 0.0, 1.0])),
+                               [0.268941, 0.5, 0.731059], atol=1e-6)
+        assert "T" not in _states(kernel_pid)
+        with pytest.raises(CallTimeoutError):
+            ns["child-server"](np.array([0.0, 1.0]))
+        deadline = time.monotonic() + 10
+        while "T" in _states(kernel_pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "T" not in _states(kernel_pid)
+    finally:
+        channel.close()
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
 
 
 @pytest.mark.parametrize("name", ["thread-queue", "c-idle-thread", "iopub-loop"])

@@ -39,7 +39,7 @@ from activations_copy import sigmoid
 def _package_copy() -> str:
     """The package's ``_validation.py`` and ``activations.py`` as one file, verbatim but for
     the lines a file of its own cannot keep (the relative import, the ``__future__`` line)."""
-    from dlgrade.judge_code import package_root
+    from dlgrade.judge_fingerprint import package_root
 
     parts = []
     for name in ("_validation.py", "activations.py"):
@@ -133,7 +133,7 @@ def _said(course, student, grade_id="test_sigmoid") -> str:
     ("pause-recorder", "paused 1 time(s) outside the judge's own calls"),
     ("pause-pickled", "paused 1 time(s) outside the judge's own calls"),
     ("libname-toggle", "paused 1 time(s) outside the judge's own calls"),
-    ("child-server", "child process(es) of the kernel ran during it"),
+    ("child-server", "ran for more than"),  # stopped while the call runs: no answer
     ("fork", "it started a process (os.fork)"),
     ("package-file", "handed in as the student's own text"),
     ("pasted-package", "handed in as the student's own text"),

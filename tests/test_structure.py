@@ -156,7 +156,8 @@ SLOW_TO_IMPORT = {
 #: modules whose imports follow where they run, not this rule: the sandbox (its jail side runs
 #: as plain scripts in a fresh process, the fork server imports before it forks) and the
 #: judge's agent and recorder, which run inside the student's kernel
-OWN_RULES = ("dlgrade.sandbox", "dlgrade.judge_agent", "dlgrade.judge_code")
+OWN_RULES = ("dlgrade.sandbox", "dlgrade.judge_agent", "dlgrade.judge_code",
+             "dlgrade.judge_fingerprint", "dlgrade.judge_watch")
 #: lazy imports kept on purpose although the module loads the same packages already, or where
 #: the reading above cannot see the cost
 DELIBERATE = {
