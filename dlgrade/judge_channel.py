@@ -174,7 +174,7 @@ class Channel:
     def start(self) -> None:
         """Before any cell of the notebook runs: the agent takes the kernel's own threads
         (those alive now) as the ones a judged call may see besides its own
-        (:func:`dlgrade.judge_code.watch_start`)."""
+        (:func:`dlgrade.judge_watch.watch_start`)."""
         self._checked(self._request({"op": "start"}))
 
     def start_cell(self) -> None:
