@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nbgrader.api import MissingEntry
 from nbgrader.plugins import LateSubmissionPlugin
+from nbgrader.preprocessors import AssignLatePenalties
 from sqlalchemy.exc import SAWarning
 from traitlets import Float
 from traitlets.config import Config
@@ -255,8 +256,6 @@ def apply_late_penalty(gb, submission, config: Config) -> bool:
     ``config`` configures, as nbgrader's ``AssignLatePenalties`` does during autograde. Flushes
     (does not commit) and returns whether any penalty changed.
     """
-    from nbgrader.preprocessors import AssignLatePenalties
-
     gb.db.flush()
     gb.db.expire(submission)
     seconds = submission.total_seconds_late
