@@ -61,17 +61,18 @@ def _thread_stamp_function():
     return stamp
 
 
-def _children() -> frozenset[int]:
-    """Process ids of this process's children alive (or not yet reaped) now."""
+def _children(pid: int | str = "self") -> frozenset[int]:
+    """Process ids of the children of process ``pid`` (this one by default) alive (or not yet
+    reaped) now."""
     found: set[int] = set()
     try:
-        tasks = os.listdir("/proc/self/task")
+        tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
         return frozenset()
     for task in tasks:
         try:
-            with open(f"/proc/self/task/{task}/children", encoding="ascii") as handle:
-                found.update(int(pid) for pid in handle.read().split())
+            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as handle:
+                found.update(int(child) for child in handle.read().split())
         except (OSError, ValueError):
             continue
     return frozenset(found)
@@ -79,24 +80,14 @@ def _children() -> frozenset[int]:
 
 def _descendants(limit: int = 4096) -> list[int]:
     """Process ids of this process's children, their children, and so on."""
-    found: list[int] = []
+    found: dict[int, None] = {}  # in the order found
     todo = list(_children())
     while todo and len(found) < limit:
         pid = todo.pop()
-        if pid in found:
-            continue
-        found.append(pid)
-        try:
-            tasks = os.listdir(f"/proc/{pid}/task")
-        except OSError:
-            continue
-        for task in tasks:
-            try:
-                with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as handle:
-                    todo.extend(int(child) for child in handle.read().split())
-            except (OSError, ValueError):
-                continue
-    return found
+        if pid not in found:
+            found[pid] = None
+            todo.extend(_children(pid))
+    return list(found)
 
 
 def _stopped(pid: int) -> bool:

@@ -11,7 +11,6 @@ route is a function in a real kernel: every call fails with the reason, and hone
 
 from __future__ import annotations
 
-import os
 import time
 
 import numpy as np
@@ -19,6 +18,7 @@ import pytest
 
 from dlgrade.judge_channel import CallTimeoutError, Channel, PackageCodeError
 from dlgrade.judge_code import CodePolicy
+from dlgrade.judge_watch import _children
 from tests import hostile_code
 from tests.hostile_code import HONEST_DEMO
 
@@ -148,13 +148,10 @@ def _states(pid: int) -> list[str]:
     """The states (``R``, ``S``, ``T``, ...) of every process below ``pid``."""
     states, todo = [], [pid]
     while todo:
-        here = todo.pop()
-        for task in os.listdir(f"/proc/{here}/task"):
-            with open(f"/proc/{here}/task/{task}/children") as handle:
-                for child in handle.read().split():
-                    with open(f"/proc/{child}/stat") as stat:
-                        states.append(stat.read().rpartition(")")[2].split()[0])
-                    todo.append(int(child))
+        for child in _children(todo.pop()):
+            with open(f"/proc/{child}/stat") as stat:
+                states.append(stat.read().rpartition(")")[2].split()[0])
+            todo.append(child)
     return states
 
 
