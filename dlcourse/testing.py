@@ -176,16 +176,26 @@ def different_values(actual: Any, expected: Any, rtol: float = 0.0, atol: float 
     >>> different_values("abc", [1.0]), different_values([1.0], [1.0, 2.0])
     (False, False)
     """
+    pair = _same_shape_arrays(actual, expected)
+    if pair is None or pair[0].size == 0:
+        return False
+    actual_array, expected_array = pair
+    if not (_np.all(_np.isfinite(actual_array)) and _np.all(_np.isfinite(expected_array))):
+        return False
+    return not bool(_np.all(_np.isclose(actual_array, expected_array, rtol=rtol, atol=atol)))
+
+
+def _same_shape_arrays(actual: Any, expected: Any):
+    """``(actual, expected)`` as float arrays, or None if either cannot be read as numbers or
+    their shapes differ (what :func:`same_values` and :func:`different_values` both need)."""
     try:
         actual_array = _np.asarray(actual, dtype=float)
         expected_array = _np.asarray(expected, dtype=float)
     except (TypeError, ValueError):
-        return False
-    if actual_array.shape != expected_array.shape or actual_array.size == 0:
-        return False
-    if not (_np.all(_np.isfinite(actual_array)) and _np.all(_np.isfinite(expected_array))):
-        return False
-    return not bool(_np.all(_np.isclose(actual_array, expected_array, rtol=rtol, atol=atol)))
+        return None
+    if actual_array.shape != expected_array.shape:
+        return None
+    return actual_array, expected_array
 
 
 def _format_pair(actual: float, expected: float) -> tuple[str, str]:
@@ -220,14 +230,10 @@ def same_values(actual: Any, expected: Any, rtol: float = 0.0, atol: float = 0.0
     >>> same_values([1.0, 2.0], [1.0, 2.0 + 1e-9]), same_values([1.0], [1.0, 1.0])
     (False, False)
     """
-    try:
-        actual_array = _np.asarray(actual, dtype=float)
-        expected_array = _np.asarray(expected, dtype=float)
-    except (TypeError, ValueError):
+    pair = _same_shape_arrays(actual, expected)
+    if pair is None:
         return False
-    if actual_array.shape != expected_array.shape:
-        return False
-    return bool(_np.all(_np.isclose(actual_array, expected_array, rtol=rtol, atol=atol)))
+    return bool(_np.all(_np.isclose(*pair, rtol=rtol, atol=atol)))
 
 
 def assert_close(
