@@ -112,6 +112,8 @@ def freeze_descendants(wait: float = 0.2) -> list[int]:
     is waited for until it is stopped (its last run, handling the signal, is before the
     call's first snapshot), for ``wait`` seconds at most; one still running then counts as
     a process that ran during the call, as before."""
+    if not _has_children():  # one system call, the usual case: nothing to list from /proc
+        return []
     stopped: list[int] = []
     for _ in range(5):  # a child that forked while it was being stopped: its child too
         new = [pid for pid in _descendants() if pid not in stopped]
