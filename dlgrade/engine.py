@@ -11,13 +11,11 @@ outputs (:mod:`dlgrade.report`).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
 import re
 import signal
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -29,6 +27,7 @@ from . import safe_files
 from .cluster import ClusterGone, DaskPool
 from .course import Course, ensure_tools_on_path
 from .handgrades import read_hand_grades, restore_hand_grades, save_hand_grades
+from .lock import assignment_lock
 from .report import current_status, open_statuses, write_outputs
 from .status import read_statuses, write_status
 from .worker import STATION_SLACK, assignment_of, submission_seconds, wrong_notebook
@@ -80,39 +79,13 @@ def submission_hash(course: Course, assignment: str, student: str, config_key: s
     return h.hexdigest()
 
 
-class Busy(RuntimeError):
-    """Another ``dlcourse grade`` holds the lock of this assignment (and shard)."""
-
-
-@contextlib.contextmanager
 def grading_lock(course: Course, assignment: str, shard=None):
-    """Keep two grading runs of one assignment (one shard) of a course apart: the second
-    raises :class:`Busy` naming the first's pid and host. The lock is the kernel's
-    (``flock``), so a run that dies releases it; shards of one batch do not wait for each
-    other."""
-
-    name = f".grading-{shard[0]}-of-{shard[1]}.lock" if shard else ".grading.lock"
-    path = course.output_dir(assignment) / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            raise Busy(f"another `dlcourse grade {assignment}` is running on this course "
-                       f"({holder}); nothing was changed: wait for it to end, or stop it and "
-                       "run this command again") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()} on {socket.gethostname()}")
-        handle.flush()
-        try:
-            yield
-        finally:
-            handle.seek(0)
-            handle.truncate()
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    """Keep two grading runs of one assignment (one shard) of a course apart, and keep
+    ``collect``, ``release`` and ``extend`` out while one runs (:mod:`dlgrade.lock`): the
+    second raises :class:`dlgrade.lock.Busy` naming the first's command, pid and host;
+    shards of one batch do not wait for each other."""
+    return assignment_lock(course, assignment, f"dlcourse grade {assignment}"
+                           + (f" --shard {shard[0]}/{shard[1]}" if shard else ""), shard)
 
 
 @dataclass
