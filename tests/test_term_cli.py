@@ -11,6 +11,8 @@
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import os
 import signal
 import subprocess
@@ -60,7 +62,8 @@ def test_collect_release_and_extend_wait_for_a_running_grade(course_dir, tmp_pat
     collect of ann's changed file, a release with a new due date and an extension are each
     refused with exit 1, naming the grade's pid, and change nothing, so the next plain run
     grades nothing again. After the run the same collect copies the file, and the next run
-    grades it."""
+    grades it; bob's two notebooks are not collected, and the Moodle export tells him so in
+    words for him."""
     course = small_course(course_dir, "lock")
     release = nbformat.read(course / "exercises/tiny/tiny.ipynb", as_version=4)
     submit(course, "tiny", "ann", answered(release, "An answer."))
@@ -95,10 +98,24 @@ def test_collect_release_and_extend_wait_for_a_running_grade(course_dir, tmp_pat
 
     # nothing changed behind the run's back: the next plain run has nothing to grade
     assert "0 graded" in grade(course).stdout
-    collected = dlcourse("collect", "tiny", download, cwd=course)
-    assert collected.returncode == 0 and "1 changed" in collected.stdout, collected.stdout
+    # bob hands in two notebooks: not collected, and told so in words meant for him
+    (download / "bob").mkdir()
+    (download / "bob" / "tiny.ipynb").write_text(answered(release, "One."))
+    (download / "bob_tiny.ipynb").write_text(answered(release, "Two."))
+    collected = dlcourse("collect", "tiny", download, cwd=course, check=False)
+    assert collected.returncode == 1 and "1 changed" in collected.stdout, collected.stdout
     assert "1 graded" in grade(course).stdout
     assert rows(course)["ann"]["status"] == "needs manual grading"
+    assert rows(course)["bob"]["status"] == "not collected"
+    assert "delete all but the one to grade" in rows(course)["bob"]["reason"]
+
+    # review 23c, N3: the LMS shows the student what happened, not the instructor's remedy
+    # or the download's paths (Canvas's import has no feedback column at all)
+    moodle = dlcourse("export", "tiny", "--format", "moodle", "-o", "-", cwd=course)
+    feedback = {r["ID number"]: r["Feedback"] for r in csv.DictReader(io.StringIO(
+        moodle.stdout))}
+    assert feedback["bob"] == ("not graded yet: 2 files were handed in (bob_tiny.ipynb, "
+                               "tiny.ipynb) where one was expected"), moodle.stdout
 
 
 def _maps(pid: int) -> str:
