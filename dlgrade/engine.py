@@ -325,10 +325,12 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
                     startup_timeout=startup_timeout, logs=logs, workers=workers,
                     scheduler=scheduler)
 
+    late = []  # the run's late policy, built once, when a first hand grade goes back
+
     def finish(student: str, result: dict) -> None:
         result = dict(_name_the_other_assignment(course, assignment, student, result),
                       settings=key)
-        result = _with_hand_grades(course, assignment, student, result)
+        result = _with_hand_grades(course, assignment, student, result, late, key)
         record = _record(course, run, student, hashes[student], result)
         bar.update(task, advance=1, done=len(run.graded), failed=len(run.failed),
                    remaining=len(pool.queue) + pool.busy())
@@ -426,13 +428,20 @@ def _name_the_other_assignment(course: Course, assignment: str, student: str,
     return dict(result, reason=wrong_notebook(m[1], other, assignment))
 
 
-def _with_hand_grades(course: Course, assignment: str, student: str, result: dict) -> dict:
+def _with_hand_grades(course: Course, assignment: str, student: str, result: dict,
+                      late: list, key: str) -> dict:
     """``result`` after the student's saved hand grades went back into the gradebook (for the
-    answers unchanged since), with the score and status read back from it."""
+    answers unchanged since), with the score and status read back from it. The late penalty
+    is computed once more, on the whole score, with the run's policy (``key``, its settings
+    digest; ``late`` caches the plugin built from it)."""
     if result.get("status") == "failed" or not read_hand_grades(course, assignment, student):
         return result  # nothing to put back: the gradebook is not opened (most students)
+    if not late:
+        from .late import late_assigner, late_config
+
+        late.append(late_assigner(late_config(key, course)))
     with course.gradebook() as gb:
-        kept, notes = restore_hand_grades(gb, course, assignment, student)
+        kept, notes = restore_hand_grades(gb, course, assignment, student, late[0])
         if not (kept or notes):
             return result
         try:

@@ -145,8 +145,11 @@ def _comment(gb, grade_id, notebook, assignment, student):
         return None
 
 
-def restore_hand_grades(gb, course: Course, assignment: str, student: str) -> tuple[set, list]:
-    """Write the saved hand grades back after autograde where the answer is unchanged.
+def restore_hand_grades(gb, course: Course, assignment: str, student: str,
+                        late=None) -> tuple[set, list]:
+    """Write the saved hand grades back after autograde where the answer is unchanged, and
+    compute the late penalty from the whole score with ``late``, the run's policy (a
+    :func:`dlgrade.late.late_assigner` or its ``Config``; default: the course file's).
 
     Returns
     -------
@@ -186,7 +189,8 @@ def restore_hand_grades(gb, course: Course, assignment: str, student: str) -> tu
     if kept:  # autograde's penalty saw the automatic points only: the whole score pays it
         from .late import apply_late_penalty, late_config
 
-        apply_late_penalty(gb, gb.find_submission(assignment, student), late_config(None, course))
+        apply_late_penalty(gb, gb.find_submission(assignment, student),
+                           late if late is not None else late_config(None, course))
     gb.db.commit()
     write_hand_grades(course, assignment, student, still)
     return kept, notes

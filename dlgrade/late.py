@@ -250,17 +250,25 @@ def late_config(settings: str | None = None, course=None) -> Config:
     return Config()
 
 
-def apply_late_penalty(gb, submission, config: Config) -> bool:
+def late_assigner(config: Config) -> AssignLatePenalties:
+    """nbgrader's ``AssignLatePenalties`` with its plugin, as ``config`` configures them: built
+    once per policy and used for every student graded under it (:func:`apply_late_penalty`)."""
+    assigner = AssignLatePenalties(config=config, log=logging.getLogger("dlgrade.late"))
+    assigner.init_plugin()
+    return assigner
+
+
+def apply_late_penalty(gb, submission, config) -> bool:
     """Set each notebook's late penalty of ``submission`` (a gradebook ``SubmittedAssignment``)
     from the notebook's whole current score (automatic plus hand grades), with the plugin
-    ``config`` configures, as nbgrader's ``AssignLatePenalties`` does during autograde. Flushes
-    (does not commit) and returns whether any penalty changed.
+    ``config`` configures (a ``Config``, or the :func:`late_assigner` built from one), as
+    nbgrader's ``AssignLatePenalties`` does during autograde. Flushes (does not commit) and
+    returns whether any penalty changed.
     """
     gb.db.flush()
     gb.db.expire(submission)
     seconds = submission.total_seconds_late
-    assigner = AssignLatePenalties(config=config, log=logging.getLogger("dlgrade.late"))
-    assigner.init_plugin()
+    assigner = config if isinstance(config, AssignLatePenalties) else late_assigner(config)
     changed = False
     for notebook in submission.notebooks:
         gb.db.expire(notebook)
