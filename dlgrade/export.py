@@ -44,12 +44,12 @@ def for_students(status: str, reason: str, files=None) -> str:
     submission, without the instructor's remedy or the download's paths (review 23c, N3).
 
     >>> for_students("not collected", "", ["nb.ipynb", "nb (1).ipynb"])
-    'not graded yet: 2 files were handed in (nb.ipynb, nb (1).ipynb) where one was expected'
+    'not graded yet: 2 files were handed in (nb (1).ipynb, nb.ipynb) where one was expected'
     >>> for_students("failed", "the kernel died (details in the grading log)")
     'could not be graded: the kernel died'
     """
     if status == "not collected":
-        what = f"{len(files)} files were handed in ({', '.join(files)})" if files else \
+        what = f"{len(files)} files were handed in ({', '.join(sorted(files))})" if files else \
             "several files were handed in"
         return f"{PENDING}: {what} where one was expected"
     if status == "failed":

@@ -55,28 +55,38 @@ def write_hand_grades(course: Course, assignment: str, student: str, grades: dic
     os.replace(tmp, path)
 
 
-def answer_keys(notebook_path: Path) -> dict[str, str]:
+def _as_judged(text: str) -> str:
+    """An answer's text as a grader reads it: line ends unified, the spaces that end a line
+    and the blank lines around the text dropped (an editor that saves a final newline does
+    not change the answer, review 23c F6)."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip()
+
+
+def answer_keys(notebook_path: Path, exact: bool = False) -> dict[str, str]:
     """``{grade_id: digest}`` of what a hand grade of each graded cell judged: the cell's own
-    text for an answer cell, the student's cells of the notebook for a test cell. Empty when
-    the notebook cannot be read."""
+    text for an answer cell, the student's cells of the notebook for a test cell, each read
+    by :func:`_as_judged` (``exact``: byte for byte, the digests saved before that). Empty
+    when the notebook cannot be read."""
     import nbformat
 
     try:
         nb = nbformat.read(notebook_path, as_version=4)
     except Exception:  # noqa: BLE001 - no autograded copy: nothing to compare
         return {}
+    read = (lambda text: text) if exact else _as_judged
     own = hashlib.sha256()
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type == "code" and not meta.get("locked"):
-            own.update(cell.source.encode() + b"\0")
+            own.update(read(cell.source).encode() + b"\0")
     keys = {}
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         if not (meta.get("grade") and meta.get("grade_id")):
             continue
         if meta.get("solution"):
-            keys[meta["grade_id"]] = hashlib.sha256(cell.source.encode()).hexdigest()
+            keys[meta["grade_id"]] = hashlib.sha256(read(cell.source).encode()).hexdigest()
         else:
             keys[meta["grade_id"]] = own.hexdigest()
     return keys
@@ -166,8 +176,10 @@ def restore_hand_grades(gb, course: Course, assignment: str, student: str,
     for entry, value in sorted(saved.items()):
         notebook, _, grade_id = entry.partition("/")
         if notebook not in keys_of:
-            keys_of[notebook] = answer_keys(_autograded(course, assignment, student, notebook))
-        if value.get("key") is None or keys_of[notebook].get(grade_id) != value["key"]:
+            path = _autograded(course, assignment, student, notebook)
+            keys_of[notebook] = (answer_keys(path), answer_keys(path, exact=True))
+        key, exact = (keys.get(grade_id) for keys in keys_of[notebook])
+        if value.get("key") is None or value["key"] not in (key, exact):
             notes.append(f"hand grade of {grade_id} ({value['score']:g}) dropped: the answer "
                          "changed since it was graded; grade it again")
             continue
@@ -185,7 +197,7 @@ def restore_hand_grades(gb, course: Course, assignment: str, student: str,
             except MissingEntry:
                 pass
         kept.add(grade_id)
-        still[entry] = value
+        still[entry] = dict(value, key=key)  # a digest saved byte for byte is read anew
     if kept:  # autograde's penalty saw the automatic points only: the whole score pays it
         from .late import apply_late_penalty, late_config
 

@@ -162,8 +162,8 @@ def test_a_student_whose_files_were_not_collected_gets_no_zero(course, tmp_path)
     dest = tmp_path / "moodle.csv"
     export(course, "a1", "moodle", dest)
     # the student reads what happened, not the instructor's remedy or the download's paths
-    assert ["dan@example.org", "dan", "", "not graded yet: 2 files were handed in (nb.ipynb, "
-            "nb (1).ipynb) where one was expected"] in _rows(dest)
+    assert ["dan@example.org", "dan", "", "not graded yet: 2 files were handed in (nb (1).ipynb, "
+            "nb.ipynb) where one was expected"] in _rows(dest)
     export(course, "a1", "canvas", tmp_path / "canvas.csv")
     assert {row[3]: row[-1] for row in _rows(tmp_path / "canvas.csv")[2:]}["dan"] == ""
     rows = {row["student"]: row for row in csv.DictReader(
