@@ -179,7 +179,8 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
     grade) and `mark` say "not collected" and why, not "no submission".
     A zip is read within limits: only notebooks are unpacked, zips inside it at most 3 levels
     deep, sizes checked before anything is written; what is over a limit is
-    refused with the reason.
+    refused with the reason. While a `dlcourse grade` of ASSIGNMENT runs, nothing is copied
+    (exit status 1, naming it).
     """
     from .archive import ArchiveLimits
 

@@ -460,11 +460,25 @@ def _with_hand_grades(course: Course, assignment: str, student: str, result: dic
 
 
 def _only(students: list[str], only, assignment: str) -> list[str]:
-    """The ``--student`` selection; every one must have a submission."""
+    """The ``--student`` selection; every one must have a submission. A name that is a typing
+    slip of one who has gets "did you mean" (review 23c, F6), not "submitted nothing".
+
+    >>> _only(["mgarcia", "sobrien"], ["mgarcai"], "a1")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: student: 'mgarcai' has no submission of a1: did you mean 'mgarcia'? (...)
+    """
+    import difflib
+
     missing = sorted(set(only) - set(students))
     if missing:
-        raise ValueError(f"student: {', '.join(missing)} submitted nothing for {assignment} "
-                         f"(or is outside this shard); expected one of {', '.join(students)}")
+        said = []
+        for name in missing:
+            guesses = difflib.get_close_matches(name, students, n=3)
+            said.append(f"{name!r} has no submission of {assignment}" + (
+                f": did you mean {' or '.join(map(repr, guesses))}?" if guesses else
+                " (nothing handed in, or outside this shard)"))
+        raise ValueError(f"student: {'; '.join(said)} (expected one of {', '.join(students)})")
     return sorted(set(only))
 
 

@@ -26,7 +26,7 @@ import pytest
 from dlgrade.course import make_course as make_dlgrade_course
 from dlgrade.course import tools_env
 from tests.submissions.crafted import TINY_CONFIG, dlcourse, submit
-from tests.test_term import answered, course_notebook, grade, rows
+from tests.test_term import WRITTEN, answered, course_notebook, grade, rows
 
 pytestmark = pytest.mark.slow
 
@@ -62,14 +62,16 @@ def test_collect_release_and_extend_wait_for_a_running_grade(course_dir, tmp_pat
     collect of ann's changed file, a release with a new due date and an extension are each
     refused with exit 1, naming the grade's pid, and change nothing, so the next plain run
     grades nothing again. After the run the same collect copies the file, and the next run
-    grades it; bob's two notebooks are not collected, and the Moodle export tells him so in
+    grades it, keeping ann's hand grade (her answer differs by a final newline only); bob's
+    two notebooks are not collected, and the Moodle export tells him so in
     words for him."""
     course = small_course(course_dir, "lock")
     release = nbformat.read(course / "exercises/tiny/tiny.ipynb", as_version=4)
     submit(course, "tiny", "ann", answered(release, "An answer."))
     download = tmp_path / "download"
     (download / "ann").mkdir(parents=True)
-    (download / "ann" / "tiny.ipynb").write_text(answered(release, "A changed answer."))
+    # ann's editor saves the same answer with a newline at the end (review 23c, F6)
+    (download / "ann" / "tiny.ipynb").write_text(answered(release, "An answer.\n"))
     submitted = course / "submitted/ann/tiny/tiny.ipynb"
     before = submitted.read_bytes()
 
@@ -95,6 +97,7 @@ def test_collect_release_and_extend_wait_for_a_running_grade(course_dir, tmp_pat
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 2, out + err  # the written answer waits for a hand grade
     assert "1 graded" in out and lock.read_text() == "", out  # a free lock names no one
+    dlcourse("mark", "tiny", "ann", WRITTEN, "1", cwd=course)
 
     # nothing changed behind the run's back: the next plain run has nothing to grade
     assert "0 graded" in grade(course).stdout
@@ -104,8 +107,10 @@ def test_collect_release_and_extend_wait_for_a_running_grade(course_dir, tmp_pat
     (download / "bob_tiny.ipynb").write_text(answered(release, "Two."))
     collected = dlcourse("collect", "tiny", download, cwd=course, check=False)
     assert collected.returncode == 1 and "1 changed" in collected.stdout, collected.stdout
-    assert "1 graded" in grade(course).stdout
-    assert rows(course)["ann"]["status"] == "needs manual grading"
+    regraded = grade(course)
+    assert "1 graded" in regraded.stdout and "dropped" not in regraded.stdout, regraded.stdout
+    # the same answer but for the newline: the hand grade is kept
+    assert (rows(course)["ann"]["status"], rows(course)["ann"]["score"]) == ("graded", "6")
     assert rows(course)["bob"]["status"] == "not collected"
     assert "delete all but the one to grade" in rows(course)["bob"]["reason"]
 
@@ -142,4 +147,11 @@ def test_ctrl_c_while_grade_loads_is_one_line_and_130(course_dir):
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 130, out + err
     assert err == "tiny: interrupted before grading began; nothing was changed\n", err
+    assert not (course / "grading/tiny/status").exists()
+
+    # a typing slip in --student is named as one (review 23c, F6), and nothing is graded
+    typo = dlcourse("grade", "tiny", "--student", "anm", cwd=course, check=False)
+    assert typo.returncode == 2, typo.stdout + typo.stderr
+    assert "Error: student: 'anm' has no submission of tiny: did you mean 'ann'?" in \
+        typo.stderr, typo.stderr
     assert not (course / "grading/tiny/status").exists()
