@@ -299,6 +299,9 @@ def _grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kerne
     if run.settings_change:
         _say(f"{assignment}: grading settings changed ({run.settings_change}): "
              f"{len(run.resettled)} graded before graded again")
+    for why, who in sorted(run.because.items()):  # review 23c, F6: say why
+        names = ", ".join(who[:10]) + (", ..." if len(who) > 10 else "")
+        _say(f"{assignment}: {why}: {len(who)} graded before graded again ({names})")
     _say(f"{assignment}: {len(run.graded)} graded ({len(run.flagged)} need manual "
          f"grading), {len(run.failed)} failed, {len(run.skipped)} unchanged (skipped) "
          f"in {run.seconds:.1f} s")

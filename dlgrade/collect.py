@@ -140,7 +140,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
         candidates, data = _candidates(root, result, limits)
         for path in candidates:
             rel = path.relative_to(root)
-            if SKIP_PARTS & set(rel.parts):
+            if SKIP_PARTS & set(rel.parts) or rel.name.startswith("._"):  # macOS metadata
                 continue
             if path.suffix != ".ipynb":
                 result.ignored.append(str(rel))

@@ -108,6 +108,10 @@ class GradeRun:
     #: in :attr:`resettled` were graded (so they are graded again); ``""`` otherwise
     settings_change: str = ""
     resettled: list = field(default_factory=list)
+    #: ``{why: [students]}``: the students graded again (without ``--force``) because their
+    #: due date or extension, or the assignment's own notebooks, changed since (review 23c,
+    #: F6); known for students whose record says what they were graded against
+    because: dict = field(default_factory=dict)
     #: how the run chose its students: ``"force"`` (``--force``), ``"only"`` (``--student``)
     #: or ``""`` (new and changed ones)
     chosen_by: str = ""
@@ -162,6 +166,18 @@ def _to_grade(course: Course, assignment: str, students: list[str], key: str,
         else:
             unchanged.append(student)
     return todo, unchanged, hashes
+
+
+def _graded_against(course: Course, assignment: str, students: list[str]) -> dict:
+    """``{student: {"due": ..., "sources": ...}}``: the due date (with the student's
+    extension) and a digest of the assignment's notebooks, as the submission hash saw them;
+    kept in each record, so a later run can say why it grades a student again."""
+    dates = _due_dates(course, assignment)
+    h = hashlib.sha256()
+    source = course.source_dir / assignment
+    for rel, data in sorted((safe_files.read_trusted(source) if source.is_dir() else {}).items()):
+        h.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
+    return {s: {"due": dates.get(s, dates[None]), "sources": h.hexdigest()} for s in students}
 
 
 def _late_text(late: dict) -> str:
@@ -310,6 +326,7 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
         students, force = _only(students, only, assignment), True
     run.chosen_by = "only" if only else "force" if force else ""
     todo, run.skipped, hashes = _to_grade(course, assignment, students, key, force)
+    facts = _graded_against(course, assignment, students)
     run.todo = list(todo)
     if not force:  # why students nothing of whom changed are graded again (review 23, D9)
         old = read_statuses(course, assignment)
@@ -317,6 +334,12 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
                    if s in old and old[s].get("settings")}
         run.resettled = sorted(s for s, words in changes.items() if words)
         run.settings_change = "; ".join(sorted({w for w in changes.values() if w}))
+        for student in todo:
+            was = old.get(student) or {}
+            for fact, why in (("due", "the due date or an extension changed"),
+                              ("sources", "the assignment's notebooks changed")):
+                if was.get(fact) is not None and was[fact] != facts[student][fact]:
+                    run.because.setdefault(why, []).append(student)
 
     console = console or Console(stderr=True)
     bar = _progress_bar(console, progress)
@@ -331,7 +354,7 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
         result = dict(_name_the_other_assignment(course, assignment, student, result),
                       settings=key)
         result = _with_hand_grades(course, assignment, student, result, late, key)
-        record = _record(course, run, student, hashes[student], result)
+        record = _record(course, run, student, hashes[student], dict(result, **facts[student]))
         bar.update(task, advance=1, done=len(run.graded), failed=len(run.failed),
                    remaining=len(pool.queue) + pool.busy())
         if progress and record["status"] == "failed":

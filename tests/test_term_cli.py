@@ -112,6 +112,11 @@ def test_collect_release_and_extend_wait_for_a_running_grade(course_dir, tmp_pat
     # the same answer but for the newline: the hand grade is kept
     assert (rows(course)["ann"]["status"], rows(course)["ann"]["score"]) == ("graded", "6")
     assert rows(course)["bob"]["status"] == "not collected"
+    # an extension regrades ann, and the run says why (review 23c, F6)
+    dlcourse("extend", "tiny", "ann", "--hours", "5", cwd=course)
+    extended = grade(course)
+    assert "tiny: the due date or an extension changed: 1 graded before graded again (ann)" \
+        in extended.stdout, extended.stdout
     assert "delete all but the one to grade" in rows(course)["bob"]["reason"]
 
     # review 23c, N3: the LMS shows the student what happened, not the instructor's remedy
