@@ -140,8 +140,14 @@ def save_hand_grades(gb, course: Course, assignment: str, student: str) -> dict:
                 keys = answer_keys(_autograded(course, assignment, student, nb_sub.name))
             comment = _comment(gb, grade.name, nb_sub.name, assignment, student)
             entry = f"{nb_sub.name}/{grade.name}"
+            before = saved.get(entry, {})
+            # the points the cell had when it was graded by hand: a release may have changed
+            # them since (the gradebook then says the new ones)
+            top = before.get("max") if before.get("score") == float(grade.manual_score) \
+                else None
             saved[entry] = {"score": float(grade.manual_score), "comment": comment,
-                            "key": keys.get(grade.name) or saved.get(entry, {}).get("key")}
+                            "key": keys.get(grade.name) or before.get("key"),
+                            "max": float(grade.max_score) if top is None else top}
     write_hand_grades(course, assignment, student, saved)
     return saved
 
@@ -188,7 +194,18 @@ def restore_hand_grades(gb, course: Course, assignment: str, student: str,
         except MissingEntry:
             notes.append(f"hand grade of {grade_id} dropped: the cell is gone from {notebook}")
             continue
-        grade.manual_score = value["score"]
+        score, top, then = value["score"], float(grade.max_score), value.get("max")
+        if then is not None and float(then) != top:  # re-weighted since (review 23c, N4)
+            if score > top:
+                notes.append(f"hand grade of {grade_id} ({score:g} of {float(then):g}) "
+                             f"lowered to {top:g}: the cell is now worth {top:g} points; "
+                             "check it")
+                score = top
+            else:
+                notes.append(f"hand grade of {grade_id} ({score:g} of {float(then):g}) kept "
+                             f"as {score:g} of {top:g}: the cell's points changed; check it")
+            value = dict(value, score=score, max=top)
+        grade.manual_score = score
         grade.needs_manual_grade = False
         if value.get("comment") is not None:
             try:
@@ -210,12 +227,13 @@ def restore_hand_grades(gb, course: Course, assignment: str, student: str,
 
 def dropped_hand_grades(course: Course, assignment: str, students) -> dict[str, list[str]]:
     """``{student: [note]}``: the notes of the students' status records that say a hand grade
-    was dropped (:func:`restore_hand_grades`), for the command line's per-student lines."""
+    was dropped or changed (:func:`restore_hand_grades`), for the command line's per-student
+    lines."""
     records = read_statuses(course, assignment)
     out = {}
     for student in students:
         notes = [n for n in (records.get(student, {}).get("notes") or [])
-                 if isinstance(n, str) and n.startswith("hand grade of ") and " dropped" in n]
+                 if isinstance(n, str) and n.startswith("hand grade of ")]
         if notes:
             out[student] = notes
     return out
@@ -280,7 +298,8 @@ def mark(course: Course, assignment: str, student: str, cell: str, score: float 
             saved.pop(entry, None)
         else:
             keys = answer_keys(_autograded(course, assignment, student, notebook))
-            saved[entry] = {"score": float(score), "comment": comment, "key": keys.get(cell)}
+            saved[entry] = {"score": float(score), "comment": comment, "key": keys.get(cell),
+                            "max": top}
         write_hand_grades(course, assignment, student, saved)
         waiting = sorted(g.name for nb in submission.notebooks for g in nb.grades
                          if g.needs_manual_grade)

@@ -117,6 +117,22 @@ def test_collect_release_and_extend_wait_for_a_running_grade(course_dir, tmp_pat
     extended = grade(course)
     assert "tiny: the due date or an extension changed: 1 graded before graded again (ann)" \
         in extended.stdout, extended.stdout
+
+    # the written answer is re-weighted from 1 point to 2: ann's hand grade is kept, and her
+    # line says so; the run says why it graded her again (review 23c, N4 and F6)
+    source = course / "source/tiny/tiny.ipynb"
+    nb = nbformat.read(source, as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == WRITTEN:
+            cell.metadata["nbgrader"]["points"] = 2
+    nbformat.write(nb, source)
+    dlcourse("release", "tiny", cwd=course)
+    reweighted = grade(course)
+    assert "tiny: the assignment's notebooks changed: 1 graded before graded again (ann)" in \
+        reweighted.stdout, reweighted.stdout
+    assert f"hand grade of {WRITTEN} (1 of 1) kept as 1 of 2: the cell's points changed; " \
+        "check it" in reweighted.stdout, reweighted.stdout
+    assert (rows(course)["ann"]["score"], rows(course)["ann"]["max_score"]) == ("6", "7")
     assert "delete all but the one to grade" in rows(course)["bob"]["reason"]
 
     # review 23c, N3: the LMS shows the student what happened, not the instructor's remedy
