@@ -120,7 +120,7 @@ def test_collect_release_and_extend_wait_for_a_running_grade(course_dir, tmp_pat
 
     # the written answer is re-weighted from 1 point to 2: ann's hand grade is kept, and her
     # line says so; the run says why it graded her again (review 23c, N4 and F6)
-    source = course / "source/tiny/tiny.ipynb"
+    source = course / "solutions/tiny/tiny.ipynb"
     nb = nbformat.read(source, as_version=4)
     for cell in nb.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == WRITTEN:
