@@ -366,10 +366,10 @@ def refresh_feedback(course: Course, assignment: str) -> list[str]:
                 submission = gb.find_submission(assignment, student)
             except MissingEntry:
                 continue
-            if not record.get("feedback") and any(
+            if not record.get("feedback") and (not flagged or any(
                     waits_for_hand(g, flagged) and g.name in flagged
-                    for nb in submission.notebooks for g in nb.grades):
-                continue  # held, and the instructor has not looked at every flagged cell
+                    for nb in submission.notebooks for g in nb.grades)):
+                continue  # held, and the instructor has not graded every flagged cell
             digest = hand_digest(submission, flagged)
             if digest != record.get("feedback_hand", "") or (
                     _held(record) and "feedback_hand" not in record):
