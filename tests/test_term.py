@@ -477,7 +477,8 @@ def test_unusable_files_get_plain_reasons_and_runs_are_kept_apart(course_dir):
                                   "other": renamed(course_notebook(), "o_")})
     roster = Path(course_dir) / "roster.csv"
     roster.write_text("id,first_name,last_name,email\n" + "".join(
-        f"{s},{s.title()},Student,\n" for s in ("blank", "corrupt", "empty", "good", "pasted", "wrong")))
+        f"{s},{s.title()},Student,\n"
+        for s in ("blank", "corrupt", "empty", "good", "pasted", "wrong")))
     dlcourse("roster", "import", roster, cwd=course)
     dlcourse("release", cwd=course)
     release = nbformat.read(course / "exercises/tiny/tiny.ipynb", as_version=4)
