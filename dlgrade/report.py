@@ -174,23 +174,25 @@ def current_status(record: dict, waiting: list[str], by_hand: list[str]) -> dict
     {'status': 'graded', 'reason': '', 'hand_graded': ['essay']}
     >>> current_status({"status": "graded", "reason": ""}, ["essay"], [])["reason"]
     'written answers to grade by hand: essay'
-    >>> rec = {"reason": "files handed in were not copied: a.txt: a symbolic link; "
-    ...        "tiny: cell 3, line 1: imports importlib; feedback held for review: ...",
-    ...        "flagged_cells": ["test_f"], "feedback": []}
+    >>> rec = {"reason": "files handed in were not copied: a: link; b: over; "
+    ...        "tiny: cell 3: imports importlib; feedback held for review",
+    ...        "flagged_cells": ["test_f"], "feedback": [], "refused_files": ["a: link", "b: over"]}
     >>> current_status(rec, [], ["test_f"])["reason"]
-    'files handed in were not copied: a.txt: a symbolic link; feedback held for review: ...'
+    'files handed in were not copied: a: link; b: over; feedback held for review'
     """
     run = record.get("grading_reason")
-    parts = [p for p in ((record.get("reason") if run is None else run) or "").split("; ")
-             if p and not p.startswith(WRITTEN_PREFIX)]
+    run = (record.get("reason") if run is None else run) or ""
+    # the refused files' finding holds "; " itself (one group per reason): taken as a whole
+    files = [FILES_PREFIX + "; ".join(record["refused_files"])] \
+        if record.get("refused_files") else []
+    if files:
+        run = run.replace(files[0], "", 1)
+    parts = [p for p in run.split("; ") if p and not p.startswith(WRITTEN_PREFIX)]
     named = set(record.get("flagged_cells") or [])
     flagged_waits = bool(named & set(waiting))
-    files = [p for p in parts if p.startswith(FILES_PREFIX)]
-    kept = []
+    kept = list(files)
     for part in parts:
-        if part.startswith(FILES_PREFIX):
-            kept.append(part)
-        elif part.startswith(HELD_PREFIX):
+        if part.startswith(HELD_PREFIX):
             if not record.get("feedback"):
                 kept.append(part)
         elif flagged_waits:

@@ -84,6 +84,7 @@ def test_findings_without_a_cell_stay_and_a_cleared_flag_gets_its_page(course_di
                                   "grading (" + FILES), proc.stdout
     record = assert_one_story(course, "dan", "needs manual grading")  # F8: not stale
     assert record["reason"].startswith(FILES) and "notes.txt" in record["reason"]
+    assert "00_data_49.csv: over the limit of 50 files" in record["reason"], record
     assert "importlib" not in record["reason"] and "held" not in record["reason"]
     # F7: every flagged cell has been looked at, so the held page is made (and checked)
     assert record["feedback"] == ["feedback/dan.html"], record
@@ -96,6 +97,7 @@ def test_findings_without_a_cell_stay_and_a_cleared_flag_gets_its_page(course_di
     assert proc.returncode == 2 and "  dan: needs manual grading (" + FILES in proc.stdout
     record = assert_one_story(course, "dan", "needs manual grading")
     assert record["score"] == 6 and record["feedback"] == ["feedback/dan.html"], record
+    assert "notes.txt" in record["reason"] and "00_data_49.csv" in record["reason"], record
 
     # the instructor removes the refused files from the submission: nothing is left to look at
     (folder / "notes.txt").unlink()
