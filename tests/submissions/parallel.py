@@ -30,6 +30,11 @@ GROUPED_MODULES = {
                                                "hostile 02 notebooks",
 }
 
+#: modules whose tests are grouped by the page they check: every check of one page reads one
+#: visit of it in Chromium (tests/test_browser.py's ``visit``, cached per test process), so the
+#: page's tests on one worker open it once instead of once on every worker
+PAGE_MODULES = {"tests/test_browser.py"}
+
 
 def xdist_group(nodeid: str) -> str | None:
     """The group of the test ``nodeid`` (None: it may run on any worker).
@@ -40,8 +45,16 @@ def xdist_group(nodeid: str) -> str | None:
     'tests/test_grading.py'
     >>> xdist_group("tests/test_layers.py::test_dense_shapes") is None
     True
+    >>> xdist_group("tests/test_browser.py::test_no_serious_accessibility_violations"
+    ...             "[chapters/01_motivation.html-dark]")
+    'page-chapters/01_motivation.html'
+    >>> xdist_group("tests/test_browser.py::test_chapter_offers_its_notebook[exercises/02]")
+    'page-exercises/02.html'
     """
     path, _, rest = nodeid.partition("::")
+    if path in PAGE_MODULES and rest.endswith("]"):
+        param = rest[rest.index("[") + 1:-1].removesuffix("-light").removesuffix("-dark")
+        return "page-" + (param if param.endswith(".html") else f"{param}.html")
     if path in EXERCISE_MODULES and rest.endswith("]"):
         from dlcourse.checks import ASSIGNMENTS
 
