@@ -128,6 +128,8 @@ def test_collect_release_and_extend_wait_for_a_running_grade(course_dir, tmp_pat
     nbformat.write(nb, source)
     dlcourse("release", "tiny", cwd=course)
     reweighted = grade(course)
+    failure = course / "grading/tiny/logs/ann.failure.txt"
+    assert "ann: failed" not in reweighted.stdout, failure.read_text()[-3000:]
     assert "tiny: the assignment's notebooks changed: 1 graded before graded again (ann)" in \
         reweighted.stdout, reweighted.stdout
     assert f"hand grade of {WRITTEN} (1 of 1) kept as 1 of 2: the cell's points changed; " \
