@@ -197,14 +197,19 @@ def grant_extension(course, assignment: str, student: str, hours: float) -> None
     Raises
     ------
     ValueError
-        If the student is not in the gradebook (import the roster first) or the assignment
-        was not released.
+        If the student is not in the gradebook (import the roster first), the assignment
+        was not released, or it has no due date (nbgrader's autograde cannot extend none).
     """
     if hours < 0:
         raise ValueError(f"hours: got {hours}, expected 0 or more")
     with course.gradebook() as gb:
         course.find_student(gb, student)
-        course.find_assignment(gb, assignment)
+        found = course.find_assignment(gb, assignment)
+        if hours and found.duedate is None:  # nbgrader cannot add it to no date: autograde
+            raise ValueError(  # would fail with a TypeError (found by test_term_cli)
+                f"assignment: {assignment} has no due date, so an extension has nothing to "
+                f"count from; set one first: dlcourse release {assignment} --due 'YYYY-MM-DD "
+                "HH:MM'")
         with warnings.catch_warnings():
             # nbgrader's add_submission trips SQLAlchemy's autoflush warning; harmless
             warnings.simplefilter("ignore", SAWarning)
