@@ -23,6 +23,9 @@ import types
 #: the student's to choose).
 _CONST_OPS = frozenset(dis.hasconst)
 _LOCAL_OPS = frozenset(dis.haslocal) | frozenset(dis.hasfree)
+#: Opcodes whose argument is a global, module-level or attribute name (``co_names``): in a
+#: fingerprint the name stands for the order of its first use in the code object
+_NAME_OPS = frozenset(dis.hasname)
 
 
 def _constant(value):
@@ -40,6 +43,7 @@ def _shape(code: types.CodeType):
     numbers and names of its own: the instruction stream with every constant replaced by its
     value (a class body's ``__doc__ = "..."`` left out), and the argument counts."""
     steps = []
+    names: dict[str, int] = {}
     for ins in dis.get_instructions(code):
         if ins.opname == "NOP":
             continue
@@ -51,6 +55,12 @@ def _shape(code: types.CodeType):
             steps.append((ins.opname, _constant(ins.argval)))
         elif ins.opcode in _LOCAL_OPS:
             steps.append((ins.opname, ins.arg))
+        elif ins.opcode in _NAME_OPS and isinstance(ins.argval, str):
+            # a global or attribute name stands for the order of its first use: the package's
+            # code with ``np`` bound under another name is the same code (review 21c, Rv3)
+            slot = names.setdefault(ins.argval, len(names))
+            pushes_null = ins.opname == "LOAD_GLOBAL" and bool(ins.arg & 1)
+            steps.append((ins.opname, slot, pushes_null))
         else:
             steps.append((ins.opname, ins.argrepr))
     return (tuple(steps), code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount,
