@@ -367,3 +367,31 @@ def test_a_text_with_several_package_functions_is_a_copy_without_docstrings():
     alone = "def _out(values):\n    return values[()] if values.ndim == 0 else values\n"
     digest = fingerprint(compile(alone, "<cell>", "exec").co_consts[0])
     assert CodePolicy([alone]).package_use({"other": [[digest, "_out"]]}) is None
+
+
+def test_no_independent_answer_or_seeded_mistake_is_called_a_copy():
+    """Fingerprints blind to every name must not make honest code the package's: no text of
+    tests/independent (correct answers in other styles) or tests/mistakes (wrong ones a
+    student writes) is called a copy, and none of their functions equals a package function
+    of 200 bytes or more (benchmarks/fingerprint_collisions.py prints the nearest ones)."""
+    import importlib
+    from pathlib import Path
+
+    from dlgrade.judge_fingerprint import _units
+    from tests.independent import variants
+
+    texts = []
+    for path in sorted(Path(__file__).parent.joinpath("independent").glob("ex*.py")):
+        texts += [text for answers in variants(path.stem[2:]).values()
+                  for text in answers.values()]
+        mistakes = importlib.import_module(f"tests.mistakes.{path.stem}").MISTAKES
+        texts += [mistake["source"] for mistake in mistakes]
+    assert len(texts) > 300
+    table = package_fingerprints()
+    copies = {text.strip().splitlines()[0]: sorted(found) for text in texts
+              if (found := CodePolicy([text]).copied())}
+    assert copies == {}
+    long_equal = {(code.co_name, table[fingerprint(code)]) for text in texts
+                  for code in _units(text, "<cell>", flag_variants=False)
+                  if len(code.co_code) >= 200 and fingerprint(code) in table}
+    assert long_equal == set()
