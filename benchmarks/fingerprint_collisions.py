@@ -20,13 +20,14 @@ copy is in tests/test_dlgrade_judge_code.py.
 Usage::
 
     python benchmarks/fingerprint_collisions.py [--nearest N]
+    python benchmarks/fingerprint_collisions.py --quick   # current fingerprint only, 20 answers
 """
 
 from __future__ import annotations
 
 import argparse
-import dis
 import difflib
+import dis
 import importlib
 import json
 import sys
@@ -75,8 +76,9 @@ def reset() -> None:
     jf._PACKAGE_DOCS.clear()
 
 
-def tally(found) -> None:
-    for mode, ops in MODES.items():
+def tally(found, modes) -> None:
+    for mode in modes:
+        ops = MODES[mode]
         jf._NAME_OPS = ops
         reset()
         table = jf.package_fingerprints()
@@ -105,7 +107,7 @@ def tally(found) -> None:
                 print(line)
 
 
-def nearest(found, count: int) -> None:
+def nearest(found, count: int, limit: int | None = None) -> None:
     jf._NAME_OPS = MODES["all names blind"]
     package = []
     for path in sorted(Path(jf.package_root()).rglob("*.py")):
@@ -114,7 +116,7 @@ def nearest(found, count: int) -> None:
                 package.append((f"{path.stem}.{code.co_qualname}", jf._shape(code)[0]))
     pairs = []
     seen = set()
-    for label, text in found["independent"]:
+    for label, text in found["independent"][:limit]:
         for code in jf._units(text, "<cell>", flag_variants=False):
             if code.co_name in jf._UNNAMED or len(code.co_code) < jf.TRIVIAL_BYTES:
                 continue
@@ -144,10 +146,12 @@ def nearest(found, count: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nearest", type=int, default=15)
+    parser.add_argument("--quick", action="store_true",
+                        help="the current fingerprint only, nearest matches of 20 answers")
     args = parser.parse_args()
     found = texts()
-    tally(found)
-    nearest(found, args.nearest)
+    tally(found, ["all names blind"] if args.quick else list(MODES))
+    nearest(found, args.nearest, 20 if args.quick else None)
 
 
 if __name__ == "__main__":
