@@ -212,6 +212,7 @@ def _library_member(value, budget: list, depth: int = 0) -> bool:
     student's. Everything is read with ``type()``, C-level attributes and the garbage
     collector's view of what an object holds: nothing of the student's runs here."""
     import gc
+    import sys
 
     budget[0] -= 1
     if budget[0] < 0 or depth > 6:
@@ -220,10 +221,21 @@ def _library_member(value, budget: list, depth: int = 0) -> bool:
     if kind in _PLAIN or issubclass(kind, types.ModuleType):
         return True
     if kind is types.FunctionType:
-        code = value.__code__
-        return _library_file(code.co_filename) and judge_code._genuine(code)
+        if not _library_code(value.__code__):
+            return False
+        # library code run with the student's globals, closure cells or defaults (a
+        # decorator's wrapper rebuilt around the student's function) is the student's
+        space = value.__globals__
+        module = sys.modules.get(space.get("__name__")) if type(space) is dict else None
+        if module is None or _MODULE_DICT.__get__(module) is not space:
+            return False
+        held = [*(value.__defaults__ or ()), *(value.__kwdefaults__ or {}).values()]
+        for cell in value.__closure__ or ():
+            with contextlib.suppress(ValueError):  # an empty cell
+                held.append(cell.cell_contents)
+        return all(_library_member(item, budget, depth + 1) for item in held)
     if kind is types.CodeType:
-        return _library_file(value.co_filename) and judge_code._genuine(value)
+        return _library_code(value)
     if kind in (staticmethod, classmethod):
         return _library_member(value.__func__, budget, depth + 1)
     if kind is property:
@@ -243,6 +255,22 @@ def _library_member(value, budget: list, depth: int = 0) -> bool:
         return False  # an object of the student's class, or of a changed library class
     return all(_library_member(held, budget, depth + 1) for held in gc.get_referents(value)
                if held is not kind)
+
+
+#: id(code) -> (code, whether it is a library's): code objects never change, and the code is
+#: kept so that its id is not reused
+_LIBRARY_CODES: dict = {}
+
+
+def _library_code(code) -> bool:
+    """Whether ``code`` was compiled from a library file (and is what that file compiles to)."""
+    known = _LIBRARY_CODES.get(id(code))
+    if known is not None and known[0] is code:
+        return known[1]
+    result = _library_file(code.co_filename) and judge_code._genuine(code)
+    if len(_LIBRARY_CODES) < 100_000:
+        _LIBRARY_CODES[id(code)] = (code, result)
+    return result
 
 
 #: C descriptors: made by C for the class in their ``__objclass__``

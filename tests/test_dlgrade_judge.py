@@ -125,13 +125,19 @@ class _Answers:
     def __call__(self, X):
         return np.full(len(X), 42.0)
 
+_LIBRARY = LinearRegression.predict
+
 def class_patch_fit(X, y, how):
     model = LinearRegression().fit(X, y)
     members = {"partialmethod": functools.partialmethod(_rule),
                "partial": functools.partial(_rule, None),
                "callable-object": _Answers(),
                "staticmethod-partial": staticmethod(functools.partial(_rule, None)),
-               "builtin-bound-to-data": {}.get}
+               "builtin-bound-to-data": {}.get,
+               # the library's own code run with globals the student can change
+               "library-code-copied-globals": type(_rule)(
+                   _LIBRARY.__code__, dict(_LIBRARY.__globals__), "predict",
+                   _LIBRARY.__defaults__, _LIBRARY.__closure__)}
     model.__class__.predict = members[how]
     return model
 
@@ -376,7 +382,8 @@ def test_a_library_objects_method_replaced_on_the_instance_is_refused(kernel):
 
 
 @pytest.mark.parametrize("how", ["partialmethod", "partial", "callable-object",
-                                 "staticmethod-partial", "builtin-bound-to-data"])
+                                 "staticmethod-partial", "builtin-bound-to-data",
+                                 "library-code-copied-globals"])
 def test_a_library_class_whose_method_was_replaced_is_not_that_class(kernel, how):
     """Review 21c, A3: the genuine class patched through the model
     (``model.__class__.predict = functools.partialmethod(rule)``) stayed the library's, since
