@@ -142,14 +142,17 @@ def _type_name(cls) -> str:
     ``isinstance`` checks (hostile review of issue 21); and a library class whose members the
     student replaced (``model.__class__.predict = functools.partialmethod(rule)``, review 21c,
     A3) is no longer the library's (:func:`_library_member`)."""
-    if cls in _CHECKING:  # a class met again while its own members are read
+    if id(cls) in _CHECKING:  # a class met again while its own members are read
         return "__student__.object"
-    _CHECKING.add(cls)
+    outermost = not _CHECKING
+    _CHECKING[id(cls)] = cls  # by identity: a metaclass's __hash__ is the student's code
     try:
         mro = _TYPE_MRO.__get__(cls)
-        genuine = type(mro) is tuple and all(_library_class(base) for base in mro)
+        genuine = type(mro) is tuple and all(_known_class(base) for base in mro)
     finally:
-        _CHECKING.discard(cls)
+        _CHECKING.pop(id(cls), None)
+        if outermost:  # classes change between two looks: nothing is kept across them
+            _KNOWN.clear()
     qualname = _TYPE_QUALNAME.__get__(cls)
     if genuine:
         return f"{_TYPE_MODULE.__get__(cls)}.{qualname}"
@@ -162,10 +165,26 @@ _TYPE_FLAGS = type.__dict__["__flags__"]
 #: (``np.ndarray.sum = f`` raises TypeError); a class made by Python code never has it
 _IMMUTABLE = 1 << 8
 #: classes whose members are being read now (a member that refers back to its own class)
-_CHECKING: set = set()
+_CHECKING: dict = {}
+#: during one look, the classes already read (scikit-learn's parameter constraints meet the
+#: same few classes many times)
+_KNOWN: dict = {}
+
+
+def _known_class(cls) -> bool:
+    known = _KNOWN.get(id(cls))
+    if known is None:
+        known = _KNOWN[id(cls)] = (cls, _library_class(cls))
+    return known[1]
 #: Plain values a library class keeps as data (``_estimator_type = "classifier"``)
 _PLAIN = frozenset({type(None), bool, int, float, complex, str, bytes, type(Ellipsis),
                     type(NotImplemented)})
+def _one_of(kind, kinds) -> bool:
+    """``kind in kinds`` by identity: ``in`` would run a student metaclass's ``__eq__`` or
+    ``__hash__``."""
+    return any(kind is known for known in kinds)
+
+
 #: C callables that carry the object they are bound to as ``__self__``
 _BOUND_C = (types.BuiltinFunctionType, types.MethodWrapperType)
 
@@ -218,7 +237,7 @@ def _library_member(value, budget: list, depth: int = 0) -> bool:
     if budget[0] < 0 or depth > 6:
         return False  # too much to read: not the library's as far as the judge can tell
     kind = type(value)
-    if kind in _PLAIN or issubclass(kind, types.ModuleType):
+    if _one_of(kind, _PLAIN) or issubclass(kind, types.ModuleType):
         return True
     if kind is types.FunctionType:
         if not _library_code(value.__code__):
@@ -226,7 +245,8 @@ def _library_member(value, budget: list, depth: int = 0) -> bool:
         # library code run with the student's globals, closure cells or defaults (a
         # decorator's wrapper rebuilt around the student's function) is the student's
         space = value.__globals__
-        module = sys.modules.get(space.get("__name__")) if type(space) is dict else None
+        name = space.get("__name__") if type(space) is dict else None
+        module = sys.modules.get(name) if type(name) is str else None
         if module is None or _MODULE_DICT.__get__(module) is not space:
             return False
         held = [*(value.__defaults__ or ()), *(value.__kwdefaults__ or {}).values()]
@@ -236,18 +256,18 @@ def _library_member(value, budget: list, depth: int = 0) -> bool:
         return all(_library_member(item, budget, depth + 1) for item in held)
     if kind is types.CodeType:
         return _library_code(value)
-    if kind in (staticmethod, classmethod):
+    if _one_of(kind, (staticmethod, classmethod)):
         return _library_member(value.__func__, budget, depth + 1)
     if kind is property:
         return all(part is None or _library_member(part, budget, depth + 1)
                    for part in (value.fget, value.fset, value.fdel))
     if issubclass(kind, type):
-        return value in _CHECKING or not _type_name(value).startswith("__student__.")
-    if kind in _BOUND_C:  # a builtin bound to an object (its data) is not a method
+        return id(value) in _CHECKING or not _type_name(value).startswith("__student__.")
+    if _one_of(kind, _BOUND_C):  # a builtin bound to an object (its data) is not a method
         bound = value.__self__
         return bound is None or issubclass(type(bound), types.ModuleType) or \
             (issubclass(type(bound), type) and _library_member(bound, budget, depth + 1))
-    if kind in (functools.partial, functools.partialmethod):
+    if _one_of(kind, (functools.partial, functools.partialmethod)):
         return False  # never a library class's method as the library defines it
     if _c_made(kind) and not callable(value) and not hasattr(kind, "__get__"):
         return True  # C data (abc's caches): it runs no Python code of anyone's
@@ -291,11 +311,11 @@ def _c_made(cls) -> bool:
             continue
         for member in _TYPE_DICT.__get__(base).values():
             kind = type(member)
-            if kind in _PLAIN:
+            if _one_of(kind, _PLAIN):
                 continue
-            if kind in _C_DESCRIPTORS and member.__objclass__ is base:
+            if _one_of(kind, _C_DESCRIPTORS) and member.__objclass__ is base:
                 continue
-            if kind in _BOUND_C and member.__self__ is base:  # its __new__
+            if _one_of(kind, _BOUND_C) and member.__self__ is base:  # its __new__
                 continue
             return False
     return True
