@@ -60,6 +60,11 @@ PRELOAD = (
     "faulthandler",
     "runpy",
     "secrets",
+    # the judge's agent (dlgrade.judge_channel imports it in each kernel before the first
+    # cell) and its recorder, fingerprints, thread watch and wire format: ~12 ms per kernel.
+    # Nothing of it runs at import but its own table of the grader's code (_GRADER_CODE),
+    # taken here before any student's code exists, as it would be in the kernel.
+    "dlgrade.judge_agent",
 )
 
 
@@ -168,10 +173,15 @@ def course_modules() -> tuple:
 
 
 def _debug(what: str) -> None:
+    """With ``DLCOURSE_SANDBOX_DEBUG`` set, a timestamped line with this process's CPU time so
+    far on the real stderr (after ``initialize``, ``sys.stderr`` is the kernel's IOPub)."""
     if os.environ.get("DLCOURSE_SANDBOX_DEBUG"):
+        import resource
         import time
 
-        print(f"[{time.monotonic():.3f} {os.getpid()}] {what}", file=sys.stderr, flush=True)
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        print(f"[{time.monotonic():.3f} {os.getpid()} cpu {usage.ru_utime + usage.ru_stime:.3f}]"
+              f" {what}", file=sys.__stderr__, flush=True)
 
 
 def _run_ipykernel(argv: list[str], env: dict) -> int:
@@ -206,6 +216,8 @@ def _run_ipykernel(argv: list[str], env: dict) -> int:
         from .seal import seal
 
         seal()  # the kernel's sockets are bound: from now on no new Unix socket
+    if os.environ.get("DLCOURSE_SANDBOX_DEBUG"):  # the kernel's CPU time cell by cell
+        app.shell.events.register("post_run_cell", lambda result: _debug("cell done"))
     _debug("start")
     app.start()
     # Graceful shutdown: close ipykernel's channels (flushes IOPub, joins the control and
