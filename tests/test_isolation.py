@@ -739,3 +739,21 @@ def test_debug_lines_give_the_kernels_cpu_on_the_graders_stderr_only(tmp_path, c
     lines = [ln for ln in err.splitlines() if ln.startswith("[student kernel] [")]
     for what in ("initialize", "start", "cell done"):
         assert any(ln.endswith("] " + what) and " cpu " in ln for ln in lines), err[-2000:]
+
+
+def test_fork_server_reads_the_agents_code_tables_before_it_forks(tmp_path):
+    """A forked kernel finds the code tables of the agent's usual files read (the identity
+    check of library and grader code, dlgrade.judge_code._genuine), and they are the
+    server's: the same in two kernels, whatever the first one did to its copy."""
+    probe = ("import json, sys\njc = sys.modules['dlgrade.judge_code']\n"
+             "print(json.dumps(sorted(f'{p}|{h}' for p, h in jc._FILE_CODES)))\n"
+             "jc._FILE_CODES.clear()\n")
+    first = json.loads(run_code(probe, cwd=str(tmp_path)).stdout)
+    second = json.loads(run_code(probe, cwd=str(tmp_path)).stdout)
+    assert first == second
+    import inspect
+
+    import dlgrade.judge_agent as agent
+
+    assert f"{inspect.__file__}|cached" in first
+    assert any(entry.startswith(agent.__file__ + "|") for entry in first)

@@ -68,7 +68,26 @@ PRELOAD = (
 )
 
 
+#: Modules whose code the judge's agent runs in every judged notebook, for the kernel's check
+#: that code naming a library or grader file is that file's (judge_code._genuine): their
+#: code tables are read once here (:func:`_read_code_tables`). A name not imported is skipped.
+CODE_TABLES = (
+    "dlgrade.judge_agent", "dlgrade.judge_code", "dlgrade.judge_fingerprint",
+    "dlgrade.judge_watch", "dlgrade.judge_wire",
+    "inspect", "linecache", "traceback", "tokenize", "contextlib", "base64", "sysconfig",
+    "codecs", "posixpath", "importlib._bootstrap",
+    "numpy.lib._format_impl", "numpy.lib._npyio_impl", "numpy.lib._utils_impl",
+    "numpy._core.multiarray", "numpy._core.fromnumeric", "numpy._core._methods",
+)
+
+
 # --------------------------------------------------------------------- server side
+def _read_code_tables() -> None:
+    judge_code = sys.modules.get("dlgrade.judge_code")
+    if judge_code is not None:  # preloaded with the agent (PRELOAD)
+        judge_code.read_code_tables(CODE_TABLES)
+
+
 def _preload() -> None:
     import importlib
 
@@ -273,6 +292,7 @@ def serve(fd: int) -> None:
     if not os.environ.get("DLCOURSE_FORKSERVER_DEBUGPY"):
         sys.modules["debugpy"] = None
     _preload()
+    _read_code_tables()
     from . import jail, launch  # noqa: F401 - imported before forking, not per kernel
 
     reader = sock.makefile("rb")
