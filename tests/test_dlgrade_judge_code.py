@@ -395,3 +395,43 @@ def test_no_independent_answer_or_seeded_mistake_is_called_a_copy():
                   for code in _units(text, "<cell>", flag_variants=False)
                   if len(code.co_code) >= 200 and fingerprint(code) in table}
     assert long_equal == set()
+
+
+def test_code_tables_read_ahead_judge_code_as_tables_read_on_demand():
+    """The fork server reads the code tables of the agent's usual files before it forks
+    (``read_code_tables``); a kernel that finds them read judges every code object as one
+    that reads them itself: the modules' own functions are theirs, a student's function
+    relabelled with one of their file names is not, and an unread file is still read."""
+    import inspect
+
+    from dlgrade import judge_agent, judge_code
+
+    names = ("inspect", "dlgrade.judge_agent", "not.imported.module")
+    saved = dict(judge_code._FILE_CODES)
+    try:
+        judge_code._FILE_CODES.clear()
+        judge_code.read_code_tables(names)
+        ahead = dict(judge_code._FILE_CODES)
+        # the tables of the two imported modules, nothing else
+        assert {path for path, _ in ahead} == {inspect.__file__, judge_agent.__file__}
+        assert (inspect.__file__, "cached") in ahead
+        judge_code._FILE_CODES.clear()
+        own = [inspect.getsource, inspect.signature, judge_agent.handle, judge_agent._serve]
+
+        def student(t):
+            return t + 1
+
+        fakes = [_relabelled(student, inspect.__file__),
+                 _relabelled(student, judge_agent.__file__)]
+        on_demand = [judge_code._genuine(f.__code__) for f in own + fakes]
+        judge_code._FILE_CODES.clear()
+        judge_code._FILE_CODES.update(ahead)
+        read_ahead = [judge_code._genuine(f.__code__) for f in own]
+        assert set(judge_code._FILE_CODES) == set(ahead)  # nothing more had to be read
+        read_ahead += [judge_code._genuine(f.__code__) for f in fakes]
+        assert on_demand == read_ahead == [True] * len(own) + [False] * len(fakes)
+        assert not judge_code._genuine(_relabelled(student, np.__file__).__code__)
+        assert (np.__file__, "cached") in judge_code._FILE_CODES  # an unread file is read
+    finally:
+        judge_code._FILE_CODES.clear()
+        judge_code._FILE_CODES.update(saved)
