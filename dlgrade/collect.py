@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import io
+import os
 import re
 import tempfile
 import zipfile
@@ -77,9 +79,6 @@ def _folder_zips(source: Path, workdir: Path, limits, result: CollectResult):
     C1: they were silently ignored before) into ``workdir/zips/<its folder>/<its name>/``.
     Its notebooks get the zip file's time (the download's), never a time inside it. Returns
     that folder (``None`` when there is no zip) and the unpacked zips' folders."""
-    import io
-    import os
-
     from . import safe_files
     from .archive import Unpacked
     from .archive import _unpack as unpack_member

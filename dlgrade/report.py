@@ -24,7 +24,7 @@ from .html_safety import NO_SCRIPT_CSP_META
 from .lms.base import text_cell
 from .roster import read_roster
 from .similarity import THRESHOLD, class_copies
-from .status import read_not_collected, read_statuses, status_label
+from .status import read_not_collected, read_statuses, status_label, status_path, write_status
 
 # nbgrader (with dlgrade.late, which subclasses its plugin) and matplotlib (with
 # dlcourse.plotting) take seconds to import: the functions that read the gradebook or draw
@@ -231,8 +231,6 @@ def sync_records(course: Course, assignment: str, rows: list[dict]) -> list[str]
     (hand grades given by ``dlcourse mark`` or formgrader since the run changed the status,
     the reason and the score); returns the students whose record changed. A record another
     run replaced meanwhile (another ``graded_at`` or hash) is left to that run."""
-    from .status import status_path, write_status
-
     changed = []
     for row in rows:
         if row.get("status") not in ("graded", "needs manual grading"):
