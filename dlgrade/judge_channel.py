@@ -198,12 +198,18 @@ class Channel:
             self._fresh = True  # the next cell opens with a mark: the student's cells between
         return self._early_reason("the tests") if self.early else None
 
-    def _early_reason(self, name: str) -> str:
-        kind, text, package = self.early[0]
+    def _early_text(self, name: str) -> str:
+        """What ran outside the calls this cell: the package's function of the graded one's
+        name first, if it ran."""
+        _, text, package = self.early[0]
         own = [entry for entry in package if entry.endswith(f":{name}")]
-        if own:  # the package's function of the same name as the graded one, if it ran
+        if own:
             text = self.code_policy.package_use({"package": own[:1]}).replace(
                 " ran during the call", " ran")
+        return text
+
+    def _early_reason(self, name: str) -> str:
+        kind, text = self.early[0][0], self._early_text(name)
         if kind == "unseen":
             return (f"{name} could not be checked for own work: {text} in the kernel outside "
                     "the graded calls while the grader served this test, so what ran there "
@@ -499,7 +505,7 @@ class Channel:
             return
         name = str(tag.get("name") or "your function")[:100]
         if self.early:  # the package ran (or the watch was off) outside the call, this cell
-            self.package_users[tag.get("id")] = self.early[0][1]
+            self.package_users[tag.get("id")] = self._early_text(name)
             raise PackageCodeError(self._early_reason(name))
         hidden = self.code_policy.silencing(ran)
         if hidden:

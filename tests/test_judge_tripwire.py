@@ -21,7 +21,6 @@ hooked function earns nothing. The honest 05 keeps every point in the fairness s
 
 from __future__ import annotations
 
-import json
 import os
 import textwrap
 
@@ -51,10 +50,11 @@ def _keep(name, args, kwargs):
 
 def _kept_for(name, first):
     entry = _kept.pop(name, None)
-    if entry is not None and entry[0] and np.shape(entry[0][0]) == np.shape(first) and \\
-            np.array_equal(entry[0][0], first):
-        return entry[1]
-    return None
+    if entry is None or not entry[0]:
+        return None
+    same = entry[0][0] is first or (np.shape(entry[0][0]) == np.shape(first) and
+                                    np.array_equal(entry[0][0], first))
+    return entry[1] if same else None
 
 def _decoded(request, name):
     """the judge's request for ``name`` (a dict), its arguments decoded, or None"""
@@ -89,41 +89,35 @@ def _loads(text, *a, **k):
 
 list(map(setattr, [json], ["loads"], [_loads]))
 
-_turn = [0]
-_busy = []
+_seen = []
 
-def _from_agent_frame():
-    """H, H2: the agent's frame, where the call's arguments are decoded already"""
-    if _busy:
-        return
-    _busy.append(1)
-    try:
-        _find_call()
-    finally:
-        _busy.clear()
-
-def _find_call():
-    frame = _getframe(3)
+def _from_agent_frame(hook):
+    """H, H2: the agent's frame, where the call's arguments are decoded already; the calls
+    of train are taken in turn by the two hooks"""
+    frame = _getframe(2)
     while frame is not None:
         names = frame.f_locals
         if frame.f_code.co_name == "_recorded_call" and "fn" in names and "kwargs" in names:
-            if getattr(names["fn"], "__name__", "") == "train" and "train" not in _kept:
-                _keep("train", names["args"], names["kwargs"])
+            args = names["args"]
+            if names["fn"].__name__ != "train" or \
+                    any(seen is args for seen in _seen):
+                return
+            if (len(_seen) % 2 == 0) != (hook == "H2"):
+                return
+            _seen.append(args)
+            _kept["train"] = (args, _ref("train")(*args, **names["kwargs"]))
             return
         frame = frame.f_back
 
 _real_geterr, _real_errstate = np.geterr, np.errstate
 
 def _geterr():
-    if _turn[0] % 2 == 0:
-        _from_agent_frame()
+    _from_agent_frame("H")
     return _real_geterr()
 
 class _errstate(_real_errstate):
     def __init__(self, **kwargs):
-        _turn[0] += 1
-        if _turn[0] % 2 == 1:
-            _from_agent_frame()
+        _from_agent_frame("H2")
         super().__init__(**kwargs)
 
 list(map(setattr, [np, np], ["geterr", "errstate"], [_geterr, _errstate]))
@@ -164,7 +158,7 @@ def _unrecorded(job):
 def numerical_gradient(f, x, eps=1e-6):
     box = []
     _job.append(lambda: box.append(_unrecorded(
-        lambda: _ref("numerical_gradient")(f, np.array(x, dtype=float), eps))))
+        lambda: _ref("numerical_gradient")(f, x, eps))))
     f(x)
     _job.clear()
     if box:
@@ -227,6 +221,13 @@ def _reasons(course) -> str:
                      for output in cell.get("outputs", []))
 
 
+def _assert_reasons(course) -> None:
+    reasons = _reasons(course)
+    for package in ("dlcourse.layers.dense_backward", "dlcourse.backprop.mlp_gradients",
+                    "dlcourse.backprop.train", "dlcourse.gradcheck.numerical_gradient"):
+        assert f"{package} ran, in the kernel outside the graded calls" in reasons, reasons
+
+
 def _project_config() -> str:
     text = (REPO / "nbgrader_config.py").read_text()
     if sandbox_config()[1] is not None:
@@ -245,10 +246,7 @@ def test_plain_nbgrader_autograde(tmp_path):
         if old is not None:
             os.environ["DLCOURSE_JUDGE"] = old
     assert _earned(_scores(course)) == {}
-    reasons = _reasons(course)
-    for package in ("dlcourse.layers.dense_backward", "dlcourse.backprop.mlp_gradients",
-                    "dlcourse.backprop.train", "dlcourse.gradcheck.numerical_gradient"):
-        assert f"{package} ran, in the kernel outside the graded calls" in reasons, reasons
+    _assert_reasons(course)
 
 
 def test_dlcourse_grade(tmp_path):
@@ -258,6 +256,4 @@ def test_dlcourse_grade(tmp_path):
     dlcourse("grade", "05_backprop", "--workers", "1", "--no-progress", cwd=course,
              check=False)
     assert _earned(_scores(course)) == {}
-    status = json.loads((course / "grading" / "05_backprop" / "status" / "hooks.json")
-                        .read_text())
-    assert status["status"] != "graded", status
+    _assert_reasons(course)
