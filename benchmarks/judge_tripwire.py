@@ -8,9 +8,11 @@ asserted; the load average too):
 * one whole call request as the agent serves it (``handle``: parse, decode, recorded call of
   exercise 02's ``sigmoid``, reply) without and with the tripwire, with six idle threads as a
   kernel has;
-* the student's own cells between tests, which run under the tripwire: exercise 07's
-  ``conv2d`` (Python loops calling numpy, the worst case) and exercise 06's
-  ``fit_mlp_classifier`` (scikit-learn training), without and with it.
+* code run under the tripwire: exercise 07's ``conv2d`` (Python loops calling numpy, the
+  worst case) and exercise 06's ``fit_mlp_classifier`` (scikit-learn training), without and
+  with it. In grading only what runs between the grader's requests of a test cell is under
+  it; the tripwires rest while the student's own cells run (a mark request ends each test
+  cell), so this is the cost a cell *would* pay, an upper bound.
 
 Usage::
 
@@ -96,8 +98,8 @@ def main() -> None:
     print(f"load average {os.getloadavg()[0]:.1f}; median of {repeat} runs each, without "
           "and with the tripwire, in turn; 6 idle threads")
     for label, work in (("call request (02 sigmoid)", call_request),
-                        ("cell: conv2d (07, loops)", lambda: conv2d(X_img, K)),
-                        ("cell: fit_mlp_classifier (06)", lambda: fit(X, y, seed=0))):
+                        ("under it: conv2d (07, loops)", lambda: conv2d(X_img, K)),
+                        ("under it: fit_mlp (06)", lambda: fit(X, y, seed=0))):
         plain, armed = _pairs(wire, work, repeat)
         print(f"  {label:30s} without {plain * 1e3:8.2f} ms   with {armed * 1e3:8.2f} ms   "
               f"ratio {armed / plain:5.2f}x")

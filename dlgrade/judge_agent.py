@@ -467,7 +467,7 @@ def _serve(request):
             # hooks before and after each record)
             judge_tripwire.tripwire().arm()
             return {"ok": _send(started)}
-        if op == "mark":  # the start or end of a test cell: the check in handle() is the work
+        if op == "mark":  # a test cell starts or ends: the check in handle() is the work
             return {"ok": _send(None)}
         if op in ("origin", "silences"):
             from dlcourse import testing  # imported before the record starts
@@ -497,17 +497,20 @@ def handle(request_text: str) -> str:
     except WireError as error:
         return dumps({"fail": str(error)})
     reply = _serve(request)
-    reply["early"] = _early()
+    # a mark with "rest" ends a test cell: the tripwires rest while the student's cells run
+    # (and after the start, until the first test cell)
+    op = request.get("op") if isinstance(request, dict) else None
+    reply["early"] = _early(rest=op == "start" or (op == "mark" and request.get("rest") is True))
     try:
         return dumps(reply)
     except (TypeError, ValueError) as error:
         return dumps({"fail": f"reply could not be encoded: {error}"})
 
 
-def _early() -> dict:
+def _early(rest: bool = False) -> dict:
     """What ran outside the records since the last request (:mod:`dlgrade.judge_tripwire`)."""
     try:
-        return judge_tripwire.tripwire().check()
+        return judge_tripwire.tripwire().check(rest)
     except Exception as error:  # noqa: BLE001 - the judge reads it as unseen
         return {"package": [], "other": [],
                 "unseen": [f"the grader's watch between calls failed ({type(error).__name__})"]}

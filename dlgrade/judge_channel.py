@@ -193,8 +193,8 @@ class Channel:
         """After a test cell that sent requests: what ran in the kernel outside its graded
         calls since its last request (the reply's own way out, e.g. a hook on the kernel's
         message encoding), read with one more request; why the cell earns nothing, or None."""
-        if not self._fresh:
-            self._request({"op": "mark"})
+        if not self._fresh:  # the tripwires rest while the student's cells run
+            self._request({"op": "mark", "rest": True})
             self._fresh = True  # the next cell opens with a mark: the student's cells between
         return self._early_reason("the tests") if self.early else None
 

@@ -90,6 +90,8 @@ class Tripwire:
         self.states = _thread_states()
         self.function = None
         self.armed = False
+        #: the tripwires are off (the student's cells run: :meth:`check` with ``rest``)
+        self.resting = False
         #: thread state address -> (thread ident, its _Wire)
         self.wires: dict = {}
         #: profile or trace functions set from code other than the grader's since the last check
@@ -174,10 +176,12 @@ class Tripwire:
             self.place(self.states.here())
 
     # -- reading ----------------------------------------------------------------------------
-    def check(self) -> dict:
+    def check(self, rest: bool = False) -> dict:
         """What ran out of the records since the last check, on every thread: ``package`` and
         ``other`` (as :meth:`dlgrade.judge_code.Recorder.report`), and ``unseen``: what makes
-        that incomplete. Every tripwire is set again and its record wiped."""
+        that incomplete. Every tripwire is set again and its record wiped; with ``rest``
+        (the end of a test cell: the student's own cells run next, whose code is theirs)
+        every tripwire is taken off instead, until the next check sets them again."""
         if not self.armed:  # another interpreter: the records of the calls only, as before
             return {"package": [], "other": [], "unseen": []}
         unseen = []
@@ -190,7 +194,7 @@ class Tripwire:
                 unseen.append("a thread the grader did not watch ran")
                 self.place(state, ident)
                 continue
-            if not self.states.holds(state, wire[1]):
+            if not self.resting and not self.states.holds(state, wire[1]):
                 unseen.append("the grader's watch on a thread was switched off")
             for entry in _getstats(wire[1]):
                 if isinstance(entry.code, types.CodeType) and len(codes) < 100_000:
@@ -199,12 +203,16 @@ class Tripwire:
                     getattr(wire[1], "_checked", False):
                 unseen.append("the grader's record between calls was wiped")
             _clear(wire[1])
-            wire[1]._checked = True
-            self.place(state, ident)
+            wire[1]._checked = not rest
+            if rest:
+                self.states.clear_profile(state)
+            else:
+                self.place(state, ident)
         for state in [state for state in self.wires if state not in now]:
             for entry in _getstats(self.wires.pop(state)[1]):  # a thread that ended since
                 if isinstance(entry.code, types.CodeType) and len(codes) < 100_000:
                     codes[id(entry.code)] = entry.code
+        self.resting = rest
         if _Wire.tampered:
             unseen.append("the grader's record between calls was read or wiped")
             _Wire.tampered = False

@@ -120,3 +120,18 @@ def test_the_recorders_own_switches_are_not_the_students():
     ''')
     assert out["check"] == {"package": [], "other": [], "unseen": []}
     assert out["profile_is_wire"] == "_Wire"
+
+
+def test_the_tripwires_rest_while_the_students_cells_run():
+    out = _run('''
+        wire.check(rest=True)                       # a test cell ended
+        out["profile"] = repr(sys.getprofile())
+        A.relu(np.ones(1))                          # a check_<function> in a cell, say
+        out["opening"] = wire.check()               # the next test cell opens: set again
+        A.relu(np.ones(1))
+        out["then"] = wire.check()
+    ''')
+    assert out["profile"] == "None"
+    assert out["opening"]["package"] == []
+    assert "activations.py:relu" in out["then"]["package"]
+    assert out["then"]["unseen"] == []
