@@ -26,7 +26,14 @@ Requests (JSON):
   processes alive now are the kernel's own (:func:`dlgrade.judge_watch.watch_start`). During
   a call every other thread records the code it runs; a thread started during the call, or
   one that ran out of that record's sight, and a child process that ran make that call's
-  record untrustworthy.
+  record untrustworthy. It also sets the tripwire (:mod:`dlgrade.judge_tripwire`) on every
+  thread, which watches whatever runs outside the records from then on.
+* ``{"op": "mark", "rest": bool}``: a test cell starts (the tripwires are set again, what
+  they saw while the student's cells ran is not counted) or ends (``rest``: they are taken
+  off while the student's cells run).
+
+Every reply carries ``early``: what the tripwires saw since the previous request (the
+package's code, by file or by fingerprint, and what made their sight incomplete).
 
 A judge-side function passed as an argument becomes a function here that asks the judge over
 the kernel's stdin channel (``input_request``) and waits for the answer; while waiting it also

@@ -35,6 +35,7 @@ import sysconfig
 import types
 import warnings
 
+from . import judge_tripwire as _TRIPWIRE
 from .judge_fingerprint import (
     _PACKAGE_DOCS,
     _UNNAMED,
@@ -48,7 +49,6 @@ from .judge_fingerprint import (
     package_fingerprints,
     package_root,
 )
-from . import judge_tripwire as _TRIPWIRE
 from .judge_watch import _EVENT_TABLES, _quiet_libraries, _watch, freeze_descendants, thaw
 
 __all__ = ["UNSEEN", "CodePolicy", "Recorder"]

@@ -24,10 +24,12 @@ recorder reports it), and what made the sight incomplete:
   sees every route: the event fires in CPython's ``_PyEval_SetProfile`` itself);
 * a thread the tripwire did not know at the last check.
 
-The judge (:mod:`dlgrade.judge_channel`) ignores what ran while the student's own cells ran
-(the checks a student calls in a cell run the package's implementation, honestly): it marks
-the start of each test cell with a request whose findings are dropped, and counts every
-later finding of the cell against the cell's graded calls.
+The student's own cells are theirs (a ``check_<function>`` called in a cell runs the
+package's implementation, honestly; ``%prun`` replaces the profile): the judge
+(:mod:`dlgrade.judge_channel`) opens each test cell with a request whose check sets every
+tripwire again and whose findings are dropped, counts every later finding of the cell against
+the cell's graded calls (and the cell), and closes the cell with a request after which the
+tripwires rest until the next test cell opens.
 
 What a student can still do: the tripwire lives in the student's process, so code that finds
 the grader's own objects there (through ``gc``, frames, the profile object itself) and
@@ -37,10 +39,9 @@ rebuilds them, or calls the grader's own functions to switch it, is not seen; un
 
 from __future__ import annotations
 
+import _lsprof
 import sys
 import types
-
-import _lsprof
 
 from .judge_watch import _thread_stamp_function, _thread_states, _watch
 

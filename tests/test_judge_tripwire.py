@@ -79,7 +79,8 @@ def _loads(text, *a, **k):
             expression = found["user_expressions"].get("r")
             if type(expression) is str and "handle(" in expression:
                 import ast
-                inner = _real_loads(ast.literal_eval(expression[expression.index("handle(") + 7:-1]))
+                start = expression.index("handle(") + 7
+                inner = _real_loads(ast.literal_eval(expression[start:-1]))
                 call = _decoded(inner, "mlp_gradients")
                 if call is not None:
                     _keep("mlp_gradients", *call)
