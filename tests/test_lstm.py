@@ -90,6 +90,9 @@ def test_backward_matches_numerical_gradients(batch):
 def test_the_cell_path_carries_the_gradient_far_back():
     """With the forget gate held open (large forget bias) the gradient from the last step
     still reaches the first input after 60 steps; a tanh RNN's vanishes."""
+    # its own generator: the module's shared one made the draws depend on which tests ran first
+    # (under xdist or alone the RNN's weights changed and so did the outcome)
+    rng = np.random.default_rng(0)
     T, H = 60, 8
     xs = rng.normal(size=(T, 1))
     Wx, Wh = rng.normal(0, 0.3, size=(1, 4 * H)), rng.normal(0, 0.3, size=(H, 4 * H))
@@ -99,13 +102,16 @@ def test_the_cell_path_carries_the_gradient_far_back():
     dhs = np.zeros_like(hs)
     dhs[-1] = 1.0
     dxs = rnn.lstm_backward(dhs, xs, hs, cs, Wx, Wh, b)[0]
-    Wx_r, Wh_r = rng.normal(0, 0.3, size=(1, H)), rng.normal(0, 0.3, size=(H, H))
+    # the RNN's recurrent weights have spectral norm 0.8 and tanh' <= 1, so each step back
+    # shrinks the gradient by 0.8 at least: |dx_0| <= |Wx| 0.8^59 ~ 2e-6 |Wx|
+    Wx_r, Wh_r = rng.normal(0, 0.3, size=(1, H)), rng.normal(size=(H, H))
+    Wh_r *= 0.8 / np.linalg.norm(Wh_r, 2)
     hs_r = rnn.rnn_forward(xs, Wx_r, Wh_r, np.zeros(H))
     dhs_r = np.zeros_like(hs_r)
     dhs_r[-1] = 1.0
     dxs_r = rnn.rnn_backward(dhs_r, xs, hs_r, Wx_r, Wh_r)[0]
     assert abs(dxs[0, 0]) > 1e-3 * abs(dxs[-1, 0])
-    assert abs(dxs_r[0, 0]) < 1e-8 * abs(dxs_r[-1, 0])
+    assert abs(dxs_r[0, 0]) < 1e-5 * np.linalg.norm(Wx_r)
 
 
 @pytest.mark.torch
