@@ -97,6 +97,9 @@ class Tripwire:
         self.wires: dict = {}
         #: profile or trace functions set from code other than the grader's since the last check
         self.foreign = 0
+        #: interpreters created since the last check (``_xxsubinterpreters``): code run there
+        #: has thread states of its own, without tripwires
+        self.interpreters = 0
         self._grader_codes: frozenset = frozenset()
         self._classifier = None
         self._stamp = _thread_stamp_function()
@@ -145,6 +148,8 @@ class Tripwire:
                 caller = _frame(1)
                 if caller is None or caller.f_code not in _grader:
                     self.foreign += 1
+            elif event == "cpython.PyInterpreterState_New":  # its threads are not this one's
+                self.interpreters += 1
 
         sys.addaudithook(audit)  # stays for the kernel's life: an audit hook cannot be removed
         self._stamps = self._stamped()
@@ -224,6 +229,9 @@ class Tripwire:
             # stamps (one here, one per snapshot of a record's watch) excepted
             unseen.append("a thread started between the grader's requests")
         self._stamps = stamps
+        if self.interpreters or self.states.interpreters():
+            unseen.append("another interpreter ran in the kernel")
+            self.interpreters = 0
         if self.foreign:
             unseen.append("a profile or trace function was set out of a graded call")
             self.foreign = 0

@@ -94,6 +94,8 @@ def test_other_threads_are_watched_also_when_they_end_before_the_check():
     "import _lsprof; p = sys.getprofile(); sys.setprofile(None); A.relu(np.ones(1)); "
     "_lsprof.Profiler.enable(p)",
     "import _lsprof; _lsprof.Profiler.disable(sys.getprofile())",
+    # the reference run in another interpreter, created and gone before the check
+    "import _xxsubinterpreters as s; i = s.create(); s.run_string(i, 'x = 1'); s.destroy(i)",
 ])
 def test_a_tripwire_switched_off_or_wiped_is_told(switch):
     out = _run(f'''
