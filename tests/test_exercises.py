@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -33,7 +34,14 @@ import pytest
 from dlcourse.checks import ASSIGNMENTS  # the assignments, listed once
 from dlgrade.course import tools_env
 from tests.submissions.autograde import grade_id as _grade_id
-from tests.submissions.exercises import PROBE, PROBE_MARK
+from tests.submissions.exercises import (
+    FORCED_KERNEL_ASSIGNMENTS,
+    NO_BLAS_ASSIGNMENTS,
+    PROBE,
+    PROBE_MARK,
+    mistakes_module,
+    source_path,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -223,17 +231,47 @@ def _forced(graded, assignment):
     return run
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+#: what calls OpenBLAS from Python: matrix products, np.dot and kin, np.linalg, and the numpy
+#: functions built on them (a decorator line is no matrix product)
+BLAS_CALL = re.compile(r"(?<=[\w)\]])\s*@\s*[\w(\[]|\b(dot|vdot|inner|matmul|tensordot|einsum|"
+                       r"linalg|lstsq|polyfit|cov|corrcoef|solve|inv|pinv|norm)\b")
+
+
+def _blas_calls(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines()
+            if not line.lstrip().startswith(("@", "#")) and BLAS_CALL.search(line)]
+
+
+@pytest.mark.parametrize("assignment", NO_BLAS_ASSIGNMENTS)
+def test_no_blas_where_no_forced_kernel_regrade(assignment):
+    """An assignment left out of the forced-kernel re-grade computes nothing through OpenBLAS:
+    not its solution, its checks, the testing helpers, its independent answers, its mistakes,
+    nor the package functions its cheats import (tests/submissions/exercises.py says why)."""
+    source = nbformat.read(source_path(assignment), as_version=4)
+    texts = {f"solutions/{assignment}": "\n".join(
+        c.source for c in source.cells if c.cell_type == "code")}
+    mistakes = mistakes_module(assignment)
+    modules = ["dlcourse.testing", "dlcourse.checks._common", f"dlcourse.checks.ex{assignment}",
+               f"tests.independent.ex{assignment}", mistakes.__name__,
+               *sorted(set(getattr(mistakes, "PACKAGE_MODULES", {}).values()))]
+    for name in modules:
+        texts[name] = Path(importlib.import_module(name).__file__).read_text(encoding="utf-8")
+    found = {name: calls for name, text in texts.items() if (calls := _blas_calls(text))}
+    assert found == {}, (f"{assignment} now calls OpenBLAS; grade it again under a forced "
+                         f"kernel (remove it from NO_BLAS_ASSIGNMENTS): {found}")
+
+
+@pytest.mark.parametrize("assignment", FORCED_KERNEL_ASSIGNMENTS)
 def test_solutions_score_full_points_under_a_forced_kernel(assignment, graded):
     _assert_solution_scores_full_points(_forced(graded, assignment))
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", FORCED_KERNEL_ASSIGNMENTS)
 def test_each_mistake_costs_exactly_its_function_under_a_forced_kernel(assignment, graded):
     _assert_each_mistake_costs_exactly_its_function(_forced(graded, assignment))
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", FORCED_KERNEL_ASSIGNMENTS)
 def test_using_the_package_implementation_earns_nothing_under_a_forced_kernel(assignment, graded):
     _assert_the_package_implementation_earns_nothing(_forced(graded, assignment))
 

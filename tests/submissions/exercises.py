@@ -25,10 +25,22 @@ from pathlib import Path
 
 import nbformat
 
-from dlcourse.checks import get_checks
+from dlcourse.checks import ASSIGNMENTS, get_checks
 from dlgrade.course import run_nbgrader
 from tests.independent import variants
 from tests.submissions.autograde import ROOT, grade_id, release, submit_and_autograde
+
+#: ``OPENBLAS_CORETYPE`` changes only OpenBLAS's routines (matrix products, ``np.dot``,
+#: ``np.linalg``); numpy's own loops (``exp``, ``tanh``, sums, comparisons) choose their SIMD
+#: code from the real processor whatever it says. So a test tolerance that holds on one BLAS
+#: kernel only can show only in an assignment whose graded values pass through OpenBLAS: every
+#: assignment but 04 (activation functions and their derivatives, element by element), whose
+#: solution, checks, independent answers, mistakes and package functions call none of it
+#: (tests/test_exercises.py::test_no_blas_where_no_forced_kernel_regrade keeps that true).
+#: Its re-grade under a forced kernel would compute every number exactly as the default one.
+NO_BLAS_ASSIGNMENTS = ("04_activations",)
+#: the assignments graded again under a forced BLAS kernel (every other one)
+FORCED_KERNEL_ASSIGNMENTS = [a for a in ASSIGNMENTS if a not in NO_BLAS_ASSIGNMENTS]
 
 #: the gradebook as ``generate_assignment`` left it: no grades yet (a re-grade starts from it)
 RELEASED_GRADEBOOK = "gradebook.released.db"

@@ -30,6 +30,11 @@ GROUPED_MODULES = {
                                                "hostile 02 notebooks",
 }
 
+#: modules whose tests are grouped by the page they check: every check of one page reads one
+#: visit of it in Chromium (tests/test_browser.py's ``visit``, cached per test process), so the
+#: page's tests on one worker open it once instead of once on every worker
+PAGE_MODULES = {"tests/test_browser.py"}
+
 
 def xdist_group(nodeid: str) -> str | None:
     """The group of the test ``nodeid`` (None: it may run on any worker).
@@ -40,8 +45,16 @@ def xdist_group(nodeid: str) -> str | None:
     'tests/test_grading.py'
     >>> xdist_group("tests/test_layers.py::test_dense_shapes") is None
     True
+    >>> xdist_group("tests/test_browser.py::test_no_serious_accessibility_violations"
+    ...             "[chapters/01_motivation.html-dark]")
+    'page-chapters/01_motivation.html'
+    >>> xdist_group("tests/test_browser.py::test_chapter_offers_its_notebook[exercises/02]")
+    'page-exercises/02.html'
     """
     path, _, rest = nodeid.partition("::")
+    if path in PAGE_MODULES and rest.endswith("]"):
+        param = rest[rest.index("[") + 1:-1].removesuffix("-light").removesuffix("-dark")
+        return "page-" + (param if param.endswith(".html") else f"{param}.html")
     if path in EXERCISE_MODULES and rest.endswith("]"):
         from dlcourse.checks import ASSIGNMENTS
 
@@ -53,9 +66,37 @@ def xdist_group(nodeid: str) -> str | None:
     return None
 
 
+#: Work units that take minutes, with their seconds in the clean-clone CI run (2 cores, 3
+#: workers; /tmp/ci-run11.log). They are sent out first, longest first: sent by their number
+#: of tests only (xdist's order), the 2-test book builds under forced BLAS kernels or the
+#: graded exercise 08 started late and the run ended with one of them alone on one worker.
+#: A renamed test here only loses its place in the queue.
+COSTLY = {
+    "exercise-08_multiclass": 350,
+    "tests/test_blas_kernels.py": 300,
+    "tests/test_judge_ownwork_concurrency.py": 200,
+    "tests/test_install.py": 156,
+    "tests/test_judge_values.py": 155,
+    "exercise-09_conv_rnn": 110,
+    "exercise-10_attention": 110,
+    "tests/test_dask.py::test_hostile_batch_on_scheduler_matches_one_worker": 110,
+    "tests/test_kernel_bounds.py": 100,
+    "tests/test_grading.py": 95,
+    "tests/test_lms_roundtrip.py::test_round_trip_roster_to_export": 90,
+}
+
+
 class GroupScheduling(LoadScopeScheduling):
-    """pytest-xdist's scope scheduling with one work unit per group (the largest first) and one
-    per test outside any group."""
+    """pytest-xdist's scope scheduling with one work unit per group and one per test outside
+    any group; the units of :data:`COSTLY` go out first (longest first), then the others by
+    their number of tests (the largest first)."""
 
     def _split_scope(self, nodeid: str) -> str:
         return xdist_group(nodeid) or nodeid
+
+    def _assign_work_unit(self, node) -> None:
+        if self.workqueue:  # the queue is ordered by size: move the costliest unit to its head
+            costliest = max(self.workqueue, key=lambda scope: COSTLY.get(scope, 0))
+            if COSTLY.get(costliest, 0):
+                self.workqueue.move_to_end(costliest, last=False)
+        super()._assign_work_unit(node)
