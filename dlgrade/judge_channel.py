@@ -170,6 +170,9 @@ class Channel:
         #: per judged call running now, the keys of the judge's functions passed to it: only
         #: those may be called back (review 21c, hole W: a callback kept from an earlier call)
         self._passed: list[set] = []
+        #: The kernel's other processes, held stopped during a test cell by this process
+        #: (:class:`dlgrade.judge_procs.ProcessHold`), or None
+        self.processes = None
 
     def start(self) -> None:
         """Before any cell of the notebook runs: the agent takes the kernel's own threads
@@ -437,6 +440,12 @@ class Channel:
         if self.code_policy is None:
             return
         name = str(tag.get("name") or "your function")[:100]
+        held = self.processes.check() if self.processes is not None else None
+        if held:
+            raise PackageCodeError(
+                f"{name} could not be checked for own work: {held}, so what it ran cannot "
+                "be told (a graded function must run alone in the grader's call: leave the "
+                "processes of earlier cells alone); such a call earns no points")
         hidden = self.code_policy.silencing(ran)
         if hidden:
             warnings.warn_explicit(f"{name} switched warnings off while it ran ({hidden}), so "
