@@ -167,9 +167,9 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
     and students with several files, are reported with the reason and not copied (exit
     status 1); until a collect copies one file of theirs, grades.csv, the export (an empty
     grade) and `mark` say "not collected" and why, not "no submission".
-    A zip is read within limits: only notebooks are unpacked, zips inside it at most 3 levels
-    deep, sizes checked before anything is written; what is over a limit is
-    refused with the reason.
+    A zip is read within limits (also a student's own zip in a SOURCE folder): only notebooks
+    are unpacked, zips inside it at most 3 levels deep, sizes checked before anything is
+    written; what is over a limit is refused with the reason.
     """
     from .archive import ArchiveLimits
 

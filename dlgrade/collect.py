@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import io
+import os
 import re
 import tempfile
 import zipfile
@@ -68,6 +70,47 @@ def _unpack(source: Path, workdir: Path, limits, result: CollectResult) -> tuple
         result.refused[refusal.path] = refusal.reason
     result.ignored.extend(unpacked.ignored)
     return extracted, unpacked.nested
+
+
+def _folder_zips(source: Path, workdir: Path, limits, result: CollectResult):
+    """The students' own zips in a download *folder* (an LMS zip the instructor unpacked):
+    each is unpacked under the rules of a zip inside an LMS zip (:mod:`dlgrade.archive`:
+    notebooks only, no links or path escapes, sizes, counts and nesting capped; review 21c,
+    C1: they were silently ignored before) into ``workdir/zips/<its folder>/<its name>/``.
+    Its notebooks get the zip file's time (the download's), never a time inside it. Returns
+    that folder (``None`` when there is no zip) and the unpacked zips' folders."""
+    from . import safe_files
+    from .archive import Unpacked
+    from .archive import _unpack as unpack_member
+
+    policy = safe_files.FilePolicy(suffixes=frozenset({".zip"}),
+                                   max_file_bytes=limits.max_total_bytes,
+                                   max_files=limits.max_members,
+                                   max_total_bytes=limits.max_total_bytes, max_depth=8)
+    found = safe_files.survey(source, policy)
+    if not found.accepted:
+        return None, []
+    mirror = workdir / "zips"
+    unpacked = Unpacked()
+    for rel, st in sorted(found.accepted.items()):
+        if SKIP_PARTS & set(Path(rel).parts):
+            continue
+        try:
+            data = safe_files.read_regular(source / rel, policy.limit(rel), st)
+        except safe_files.UnsafeFile as exc:
+            result.refused[rel] = str(exc)
+            continue
+        folder = mirror / Path(rel).with_suffix("")
+        unpack_member(io.BytesIO(data), folder, rel, 1, limits, unpacked)
+        unpacked.nested.append(folder)
+        for path in folder.rglob("*") if folder.is_dir() else ():
+            os.utime(path, (st.st_mtime, st.st_mtime))
+        if rel in result.ignored:
+            result.ignored.remove(rel)
+    for refusal in unpacked.refused:
+        result.refused[refusal.path] = refusal.reason
+    result.ignored.extend(unpacked.ignored)
+    return mirror, unpacked.nested
 
 
 def _identity_path(path: Path, nested: list) -> Path:
@@ -131,14 +174,28 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
     roster = None
     with tempfile.TemporaryDirectory() as tmp:
         root, nested = _unpack(source, Path(tmp), limits, result)
+        roots = [root]
+        candidates, data = _candidates(root, result, limits)
+        if source.is_dir():  # a student's own zip in an unpacked download: read as in a zip
+            mirror, zipped = _folder_zips(source, Path(tmp), limits, result)
+            if mirror is not None:
+                more, more_data = _candidates(mirror, result, limits)
+                candidates += more
+                data = _either(data, more_data, mirror)
+                nested += zipped
+                roots.append(mirror)
+
+        def root_of(path: Path) -> Path:
+            return next(r for r in reversed(roots) if r in path.parents)
+
         found: dict[str, list[Path]] = {}
         times: dict[Path, object] = {}
         targets: dict[Path, str] = {}
         canvas_ids: dict[Path, str] = {}  # Canvas's file id of each Canvas download
         name_only: dict[Path, str] = {}  # Moodle files matched by name: their participant id
         first_seen: dict[str, str] = {}  # participant id -> student, to remember
-        candidates, data = _candidates(root, result, limits)
         for path in candidates:
+            root = root_of(path)
             rel = path.relative_to(root)
             if SKIP_PARTS & set(rel.parts):
                 continue
@@ -210,9 +267,10 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
         record = canvas.read_record(course, assignment)
         for student, paths in sorted(found.items()):
             if len(paths) > 1 and all(p in canvas_ids for p in paths):
-                paths = [canvas.newest_file(student, paths, canvas_ids, root, result.warnings)]
+                paths = [canvas.newest_file(student, paths, canvas_ids, root_of(paths[0]),
+                                             result.warnings)]
             if len(paths) > 1:
-                result.duplicates[student] = [str(p.relative_to(root)) for p in paths]
+                result.duplicates[student] = [str(p.relative_to(root_of(p))) for p in paths]
                 uids = sorted({name_only[p] for p in paths if p in name_only})
                 if len(uids) > 1:  # review 21b, hole 7: one may be a renamed classmate
                     result.warnings.append(
@@ -229,7 +287,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
             result.submitted_at[student] = stamp
             file_id, known_id = canvas_ids.get(paths[0]), record.get(student)
             if file_id and known_id and int(known_id) > int(file_id):
-                result.refused[str(paths[0].relative_to(root))] = (
+                result.refused[str(paths[0].relative_to(root_of(paths[0])))] = (
                     f"older than the file already collected for {student} (Canvas file id "
                     f"{file_id} < {known_id}): an older download? nothing changed")
                 result.submitted_at.pop(student)
@@ -340,6 +398,13 @@ def _candidates(root: Path, result: CollectResult, limits):
             return None
 
     return [root / rel for rel in sorted(found.accepted)], data
+
+
+def _either(first, second, second_root: Path):
+    """One reader for the candidates of two roots (:func:`_candidates`)."""
+    def data(path: Path) -> bytes | None:
+        return second(path) if second_root in path.parents else first(path)
+    return data
 
 
 def _entry_time(parts, entry_times: dict, path: Path):

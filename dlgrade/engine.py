@@ -355,6 +355,8 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
     def finish(student: str, result: dict) -> None:
         result = dict(_name_the_other_assignment(course, assignment, student, result),
                       settings=key)
+        if result.get("status") != "failed":  # the run's findings, before any hand grade
+            result["grading_reason"] = result.get("reason") or ""
         result = _with_hand_grades(course, assignment, student, result)
         record = _record(course, run, student, hashes[student], result)
         bar.update(task, advance=1, done=len(run.graded), failed=len(run.failed),

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .course import Course
 from .status import read_not_collected, read_statuses, status_path, write_status
-from .worker import Grader
+from .worker import FEEDBACK_HELD, Grader
 
 # nbgrader (MissingEntry) and nbformat take seconds to import; the functions that touch the
 # gradebook or read a notebook import them, so the report's imports of this module cost nothing.
@@ -332,29 +332,47 @@ def hand_digest(submission, flagged=()) -> str:
     return hashlib.sha256("\n".join(sorted(items)).encode()).hexdigest()
 
 
+def _held(record: dict) -> bool:
+    """Whether the grading run held the student's feedback page back for a look."""
+    run = record.get("grading_reason", record.get("reason")) or ""
+    return FEEDBACK_HELD in run and not record.get("feedback")
+
+
 def refresh_feedback(course: Course, assignment: str) -> list[str]:
     """Render again the feedback of every graded student whose hand grades or comments
     changed since the page was made (``dlcourse mark``, formgrader, hand grades put back
     after a regrade), so the page shows the score and comments the gradebook holds.
 
-    Students being graded now (``pending``), failed ones and those whose feedback is held or
-    could not be made are left alone. Returns the students whose pages were rendered again.
+    A page the batch held back (a flagged submission, "feedback held for review") is made
+    once no cell it flagged waits any more: the instructor has looked and graded them by hand
+    (review 23c, F7); the page is checked for hidden test code like every other.
+
+    Students being graded now (``pending``), failed ones, those whose held cells still wait
+    and those whose feedback could not be made are left alone. Returns the students whose
+    pages were rendered again.
     """
     from nbgrader.api import MissingEntry
 
     records = {s: r for s, r in read_statuses(course, assignment).items()
-               if r.get("status") in ("graded", "needs manual grading") and r.get("feedback")}
+               if r.get("status") in ("graded", "needs manual grading")
+               and (r.get("feedback") or _held(r))}
     if not records:
         return []
     stale = {}
     with course.gradebook() as gb:
         for student, record in records.items():
+            flagged = record.get("flagged_cells") or []
             try:
-                digest = hand_digest(gb.find_submission(assignment, student),
-                                     record.get("flagged_cells") or [])
+                submission = gb.find_submission(assignment, student)
             except MissingEntry:
                 continue
-            if digest != record.get("feedback_hand", ""):
+            if not record.get("feedback") and (not flagged or any(
+                    waits_for_hand(g, flagged) and g.name in flagged
+                    for nb in submission.notebooks for g in nb.grades)):
+                continue  # held, and the instructor has not graded every flagged cell
+            digest = hand_digest(submission, flagged)
+            if digest != record.get("feedback_hand", "") or (
+                    _held(record) and "feedback_hand" not in record):
                 stale[student] = digest
     if not stale:
         return []

@@ -37,6 +37,7 @@ from jinja2 import pass_context
 from nbconvert.exporters import HTMLExporter
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbconvert.preprocessors import Preprocessor
+from pygments.token import STANDARD_TYPES
 
 #: Tags a cleaned Markdown cell or HTML output may keep (formatting, tables, pictures).
 TAGS = frozenset({
@@ -110,11 +111,26 @@ def _attribute_allowed(tag: str, name: str, value: str) -> bool:
 #: grade's score box with ``$("#" + grade_id)``; a heading ``<h3 id="test_sigmoid">`` placed
 #: before the test cell would otherwise take that box over (review 21c, finding D).
 ID_PREFIX = "user-content-"
+#: The only class names student content keeps as written: the ones nbconvert's Markdown
+#: rendering gives code blocks (Pygments' ``highlight`` box and its token classes, which the
+#: page's style sheet colours) and heading anchors. Every other class gets :data:`ID_PREFIX`:
+#: formgrader binds its buttons by class (``click .full-credit`` anywhere in a cell's panel),
+#: so ``<div class="full-credit">`` around a written answer made a click on the answer's text
+#: give it full credit (review 21c, D2). None of these names is a selector of formgrader's
+#: (tests/test_dlgrade_html_safety.py reads its scripts and templates).
+RENDERER_CLASSES = frozenset({"highlight", "anchor-link"} |
+                             {name for name in STANDARD_TYPES.values() if name})
+
+
+def _prefixed_classes(value: str) -> str:
+    return " ".join(name if name in RENDERER_CLASSES or name.startswith(ID_PREFIX)
+                    else ID_PREFIX + name for name in value.split())
 
 
 class _PrefixIds(Filter):
     """Prefix each ``id`` and each ``href="#..."`` of the cleaned content with :data:`ID_PREFIX`
-    (heading anchors keep working, inside the student's part of the page only)."""
+    (heading anchors keep working, inside the student's part of the page only), and each
+    class name but the renderer's own (:data:`RENDERER_CLASSES`)."""
 
     def __iter__(self):
         for token in super().__iter__():
@@ -126,6 +142,8 @@ class _PrefixIds(Filter):
                     elif key[1] == "href" and value.startswith("#") \
                             and not value.startswith("#" + ID_PREFIX):
                         attrs[key] = "#" + ID_PREFIX + value[1:]
+                    elif key[1] == "class" and value:
+                        attrs[key] = _prefixed_classes(value)
                 token["data"] = attrs
             yield token
 

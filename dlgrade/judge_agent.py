@@ -136,18 +136,74 @@ def _library_file(filename: str) -> bool:
 
 def _type_name(cls) -> str:
     """``module.qualname`` of ``cls`` when it is the class its module really defines (found
-    there under that name, its own functions compiled from library files); otherwise a name
-    the judge resolves to no class. The module and name are the student's to set: a class of
-    the notebook that calls itself ``sklearn...MLPClassifier`` passed ``isinstance`` checks
-    (hostile review of issue 21)."""
+    there under that name) and every class it inherits from is a library's own, unchanged;
+    otherwise a name the judge resolves to no class. The module and name are the student's to
+    set: a class of the notebook that calls itself ``sklearn...MLPClassifier`` passed
+    ``isinstance`` checks (hostile review of issue 21); and a library class whose members the
+    student replaced (``model.__class__.predict = functools.partialmethod(rule)``, review 21c,
+    A3) is no longer the library's (:func:`_library_member`)."""
+    if id(cls) in _CHECKING:  # a class met again while its own members are read
+        return "__student__.object"
+    outermost = not _CHECKING
+    _CHECKING[id(cls)] = cls  # by identity: a metaclass's __hash__ is the student's code
+    try:
+        mro = _TYPE_MRO.__get__(cls)
+        genuine = type(mro) is tuple and all(_known_class(base) for base in mro)
+    finally:
+        _CHECKING.pop(id(cls), None)
+        if outermost:  # classes change between two looks: nothing is kept across them
+            _KNOWN.clear()
+    qualname = _TYPE_QUALNAME.__get__(cls)
+    if genuine:
+        return f"{_TYPE_MODULE.__get__(cls)}.{qualname}"
+    return f"__student__.{qualname if type(qualname) is str else 'object'}"
+
+
+_TYPE_MRO = type.__dict__["__mro__"]
+_TYPE_FLAGS = type.__dict__["__flags__"]
+#: CPython's Py_TPFLAGS_IMMUTABLETYPE: a class defined in C whose members cannot be assigned
+#: (``np.ndarray.sum = f`` raises TypeError); a class made by Python code never has it
+_IMMUTABLE = 1 << 8
+#: classes whose members are being read now (a member that refers back to its own class)
+_CHECKING: dict = {}
+#: during one look, the classes already read (scikit-learn's parameter constraints meet the
+#: same few classes many times)
+_KNOWN: dict = {}
+
+
+def _known_class(cls) -> bool:
+    known = _KNOWN.get(id(cls))
+    if known is None:
+        known = _KNOWN[id(cls)] = (cls, _library_class(cls))
+    return known[1]
+#: Plain values a library class keeps as data (``_estimator_type = "classifier"``)
+_PLAIN = frozenset({type(None), bool, int, float, complex, str, bytes, type(Ellipsis),
+                    type(NotImplemented)})
+def _one_of(kind, kinds) -> bool:
+    """``kind in kinds`` by identity: ``in`` would run a student metaclass's ``__eq__`` or
+    ``__hash__``."""
+    return any(kind is known for known in kinds)
+
+
+#: C callables that carry the object they are bound to as ``__self__``
+_BOUND_C = (types.BuiltinFunctionType, types.MethodWrapperType)
+
+
+def _library_class(cls) -> bool:
+    """Whether ``cls`` is a library's own class as the library made it: defined in C (its
+    members cannot be changed), or found in its module under its name with every member
+    the library's (:func:`_library_member`)."""
     import sys
 
+    if not issubclass(type(cls), type):
+        return False
+    if _TYPE_FLAGS.__get__(cls) & _IMMUTABLE:
+        return True
     module_name = _TYPE_MODULE.__get__(cls)
     qualname = _TYPE_QUALNAME.__get__(cls)
     if type(module_name) is not str or type(qualname) is not str:
-        return "__student__.object"
-    module = sys.modules.get(module_name)
-    found = module
+        return False
+    found = sys.modules.get(module_name)
     for part in qualname.split("."):  # dictionaries read directly: no __getattr__ runs
         if found is not None and issubclass(type(found), types.ModuleType):
             namespace = _MODULE_DICT.__get__(found)
@@ -157,20 +213,112 @@ def _type_name(cls) -> str:
             namespace = None
         found = namespace.get(part) if type(namespace) in (dict, types.MappingProxyType) \
             else None
-    genuine = module is not None and found is cls
-    if genuine:
-        for member in _TYPE_DICT.__get__(cls).values():
-            if type(member) in (staticmethod, classmethod):
-                member = member.__func__
-            code = member.__code__ if type(member) is types.FunctionType else None
-            # by identity too: a method relabelled with a library file name is not the library's
-            if code is not None and not (_library_file(code.co_filename) and
-                                         judge_code._genuine(code)):
-                genuine = False
-                break
-    if genuine:
-        return f"{module_name}.{qualname}"
-    return f"__student__.{qualname}"
+    if found is not cls:
+        return False
+    budget = [2000]  # objects read at most per class: a member cannot make this slow
+    return all(_library_member(member, budget) for member in _TYPE_DICT.__get__(cls).values())
+
+
+def _library_member(value, budget: list, depth: int = 0) -> bool:
+    """Whether a class member (or an object a member holds) is the library's: plain data, a
+    function compiled from a library file (also inside ``staticmethod``, ``classmethod``,
+    ``property``, a bound method), a class that is a library's own, or an object of such a
+    class holding only such things (a descriptor such as scikit-learn's ``available_if``).
+
+    Members without ``__code__`` are read too (review 21c, A3): a ``functools.partialmethod``
+    or ``partial`` of the student's function, a callable object of the student's class, or a
+    C function bound to the student's data (``answers.__getitem__``) makes the class the
+    student's. Everything is read with ``type()``, C-level attributes and the garbage
+    collector's view of what an object holds: nothing of the student's runs here."""
+    import gc
+    import sys
+
+    budget[0] -= 1
+    if budget[0] < 0 or depth > 6:
+        return False  # too much to read: not the library's as far as the judge can tell
+    kind = type(value)
+    if _one_of(kind, _PLAIN) or issubclass(kind, types.ModuleType):
+        return True
+    if kind is types.FunctionType:
+        if not _library_code(value.__code__):
+            return False
+        # library code run with the student's globals, closure cells or defaults (a
+        # decorator's wrapper rebuilt around the student's function) is the student's
+        space = value.__globals__
+        name = space.get("__name__") if type(space) is dict else None
+        module = sys.modules.get(name) if type(name) is str else None
+        if module is None or _MODULE_DICT.__get__(module) is not space:
+            return False
+        held = [*(value.__defaults__ or ()), *(value.__kwdefaults__ or {}).values()]
+        for cell in value.__closure__ or ():
+            with contextlib.suppress(ValueError):  # an empty cell
+                held.append(cell.cell_contents)
+        return all(_library_member(item, budget, depth + 1) for item in held)
+    if kind is types.CodeType:
+        return _library_code(value)
+    if _one_of(kind, (staticmethod, classmethod)):
+        return _library_member(value.__func__, budget, depth + 1)
+    if kind is property:
+        return all(part is None or _library_member(part, budget, depth + 1)
+                   for part in (value.fget, value.fset, value.fdel))
+    if issubclass(kind, type):
+        return id(value) in _CHECKING or not _type_name(value).startswith("__student__.")
+    if _one_of(kind, _BOUND_C):  # a builtin bound to an object (its data) is not a method
+        bound = value.__self__
+        return bound is None or issubclass(type(bound), types.ModuleType) or \
+            (issubclass(type(bound), type) and _library_member(bound, budget, depth + 1))
+    if _one_of(kind, (functools.partial, functools.partialmethod)):
+        return False  # never a library class's method as the library defines it
+    if _c_made(kind) and not callable(value) and not hasattr(kind, "__get__"):
+        return True  # C data (abc's caches): it runs no Python code of anyone's
+    if not _library_member(kind, budget, depth + 1):
+        return False  # an object of the student's class, or of a changed library class
+    return all(_library_member(held, budget, depth + 1) for held in gc.get_referents(value)
+               if held is not kind)
+
+
+#: id(code) -> (code, whether it is a library's): code objects never change, and the code is
+#: kept so that its id is not reused
+_LIBRARY_CODES: dict = {}
+
+
+def _library_code(code) -> bool:
+    """Whether ``code`` was compiled from a library file (and is what that file compiles to)."""
+    known = _LIBRARY_CODES.get(id(code))
+    if known is not None and known[0] is code:
+        return known[1]
+    result = _library_file(code.co_filename) and judge_code._genuine(code)
+    if len(_LIBRARY_CODES) < 100_000:
+        _LIBRARY_CODES[id(code)] = (code, result)
+    return result
+
+
+#: C descriptors: made by C for the class in their ``__objclass__``
+_C_DESCRIPTORS = (types.WrapperDescriptorType, types.MethodDescriptorType,
+                  types.ClassMethodDescriptorType, types.GetSetDescriptorType,
+                  types.MemberDescriptorType)
+
+
+def _c_made(cls) -> bool:
+    """Whether ``cls`` and every class it inherits from holds no Python code: classes defined
+    in C (an extension module's type, such as abc's ``_abc_data``), whose members are only C
+    descriptors of their own and plain data."""
+    mro = _TYPE_MRO.__get__(cls)
+    if type(mro) is not tuple:
+        return False
+    for base in mro:
+        if _TYPE_FLAGS.__get__(base) & _IMMUTABLE:
+            continue
+        for member in _TYPE_DICT.__get__(base).values():
+            kind = type(member)
+            if _one_of(kind, _PLAIN):
+                continue
+            if _one_of(kind, _C_DESCRIPTORS) and member.__objclass__ is base:
+                continue
+            if _one_of(kind, _BOUND_C) and member.__self__ is base:  # its __new__
+                continue
+            return False
+    return True
 
 
 #: numpy scalar types (exact): an object array holding only these and Python numbers is

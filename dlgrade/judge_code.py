@@ -133,6 +133,31 @@ def _compiled_codes(filename: str, how: str) -> frozenset:
     return found
 
 
+def read_code_tables(modules) -> None:
+    """Fill :func:`_compiled_codes`' table for the files of ``modules`` (imported ones; other
+    names are skipped), as :func:`_genuine` reads them: the cached bytecode, and the source
+    where the bytecode does not hold every code object of the module (no ``__pycache__``).
+
+    Called by the fork server (:mod:`dlgrade.sandbox.forkserver`) before it forks: each
+    kernel then finds the files that the agent's own work touches in every judged notebook
+    (the agent, its recorder and wire format, ``inspect``, numpy's ``.npy`` writer) read
+    already, instead of reading and compiling them again, ~10 ms per kernel. The tables are
+    of the same files the kernel would read (a kernel's code objects are the server's)."""
+    for name in modules:
+        module = sys.modules.get(name)
+        spec = getattr(module, "__spec__", None)
+        if spec is None or not spec.origin:
+            continue
+        code_file = f"<frozen {name}>" if spec.origin == "frozen" else spec.origin
+        if code_file.endswith(".py") or code_file.startswith("<frozen "):
+            cached = _compiled_codes(code_file, "cached")
+            functions = [value.__code__ for value in vars(module).values()
+                         if isinstance(value, types.FunctionType)
+                         and value.__code__.co_filename == code_file]
+            if not cached or not all(code in cached for code in functions):
+                _compiled_codes(code_file, "source")
+
+
 def _genuine(code: types.CodeType) -> bool:
     """Whether ``code`` is code of the file it names: equal (instructions, constants, names,
     line numbers) to one of the code objects that file compiles to. A code object's file name

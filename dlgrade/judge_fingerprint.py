@@ -3,7 +3,8 @@
 A function of ``dlcourse`` copied into a notebook, ``exec``'d from the package's text under
 another file name, or rebuilt with its docstring stripped is still the package's. A
 :func:`fingerprint` reads a code object's instruction stream with constants by value and
-local names by slot, blind to docstrings, line numbers, names and the order of constants;
+local names by slot, global and attribute names by the order of their first use, blind to
+docstrings, line numbers, names and the order of constants;
 :func:`package_fingerprints` is the table of the installed package's functions, and
 :func:`_fingerprints_of_text` reads submitted text the same way. Used on both sides of the
 judge: the kernel's recorder (:mod:`dlgrade.judge_code`) fingerprints the code that ran, the
@@ -23,6 +24,9 @@ import types
 #: the student's to choose).
 _CONST_OPS = frozenset(dis.hasconst)
 _LOCAL_OPS = frozenset(dis.haslocal) | frozenset(dis.hasfree)
+#: Opcodes whose argument is a global, module-level or attribute name (``co_names``): in a
+#: fingerprint the name stands for the order of its first use in the code object
+_NAME_OPS = frozenset(dis.hasname)
 
 
 def _constant(value):
@@ -37,9 +41,10 @@ def _constant(value):
 
 def _shape(code: types.CodeType):
     """What a code object does, blind to its docstring, the order of its constants, line
-    numbers and names of its own: the instruction stream with every constant replaced by its
+    numbers and every name it uses: the instruction stream with every constant replaced by its
     value (a class body's ``__doc__ = "..."`` left out), and the argument counts."""
     steps = []
+    names: dict[str, int] = {}
     for ins in dis.get_instructions(code):
         if ins.opname == "NOP":
             continue
@@ -51,6 +56,12 @@ def _shape(code: types.CodeType):
             steps.append((ins.opname, _constant(ins.argval)))
         elif ins.opcode in _LOCAL_OPS:
             steps.append((ins.opname, ins.arg))
+        elif ins.opcode in _NAME_OPS and isinstance(ins.argval, str):
+            # a global or attribute name stands for the order of its first use: the package's
+            # code with ``np`` bound under another name is the same code (review 21c, Rv3)
+            slot = names.setdefault(ins.argval, len(names))
+            pushes_null = ins.opname == "LOAD_GLOBAL" and bool(ins.arg & 1)
+            steps.append((ins.opname, slot, pushes_null))
         else:
             steps.append((ins.opname, ins.argrepr))
     return (tuple(steps), code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount,
@@ -58,12 +69,15 @@ def _shape(code: types.CodeType):
 
 
 def fingerprint(code: types.CodeType) -> str:
-    """A digest of what a code object does: instructions, the names and constant values
-    they use, argument counts.
+    """A digest of what a code object does: instructions, the constant values they use,
+    which of them use the same name, argument counts.
 
-    File name, function name, line numbers, local variable names, the docstring and the
-    order of the constants are left out, so the package's function compiled from its text
-    under another name, or with its docstrings stripped, has the same fingerprint.
+    File name, function name, line numbers, every name (local, global, attribute: each stands
+    for its slot or the order of its first use), the docstring and the order of the constants
+    are left out, so the package's function compiled from its text under another name, with
+    its docstrings stripped, or rebuilt with ``np`` bound as ``_np_`` has the same
+    fingerprint. Names used in another pattern (``m.g(a) + k.h(a)`` against
+    ``m.g(a) + m.h(a)``) give another one.
     """
     return hashlib.blake2b(repr(_shape(code)).encode("utf-8", "backslashreplace"),
                            digest_size=16).hexdigest()

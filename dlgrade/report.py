@@ -24,7 +24,7 @@ from .html_safety import NO_SCRIPT_CSP_META
 from .lms.base import text_cell
 from .roster import read_roster
 from .similarity import THRESHOLD, class_copies
-from .status import read_not_collected, read_statuses, status_label
+from .status import read_not_collected, read_statuses, status_label, status_path, write_status
 
 # nbgrader (with dlgrade.late, which subclasses its plugin) and matplotlib (with
 # dlcourse.plotting) take seconds to import: the functions that read the gradebook or draw
@@ -151,13 +151,22 @@ def _refresh_scores(course: Course, assignment: str, rows: list[dict]) -> None:
 
 
 WRITTEN_PREFIX = "written answers to grade by hand: "
+#: the finding of files the grader did not copy (:func:`dlgrade.safe_files.findings_text`)
+FILES_PREFIX = "files handed in were not copied: "
+#: the end of the reason of a flagged submission without a feedback page (dlgrade.worker)
+HELD_PREFIX = "feedback held for review"
 
 
 def current_status(record: dict, waiting: list[str], by_hand: list[str]) -> dict:
     """``status``, ``reason`` and ``hand_graded`` of a graded record as the gradebook has it
-    now: ``needs manual grading`` while a cell waits for a hand grade (``waiting``), else
-    ``graded``. The grading run's reason is kept while a cell it named still waits; the
-    written answers it lists are narrowed to those still waiting.
+    now, from the grading run's findings (``grading_reason``, else ``reason``):
+
+    - a finding of the scan or a cell that hit a limit is kept while a cell it flagged
+      still waits for a hand grade (``waiting``);
+    - files handed in but not copied are kept (they flag no cell): the submission still
+      holds them, so the status stays ``needs manual grading`` until they are gone from it;
+    - "feedback held for review" is kept while the student has no feedback page;
+    - the written answers still waiting are listed.
 
     >>> rec = {"status": "needs manual grading",
     ...        "reason": "written answers to grade by hand: essay"}
@@ -165,19 +174,67 @@ def current_status(record: dict, waiting: list[str], by_hand: list[str]) -> dict
     {'status': 'graded', 'reason': '', 'hand_graded': ['essay']}
     >>> current_status({"status": "graded", "reason": ""}, ["essay"], [])["reason"]
     'written answers to grade by hand: essay'
+    >>> rec = {"reason": "files handed in were not copied: a: link; b: over; "
+    ...        "tiny: cell 3: imports importlib; feedback held for review",
+    ...        "flagged_cells": ["test_f"], "feedback": [], "refused_files": ["a: link", "b: over"]}
+    >>> current_status(rec, [], ["test_f"])["reason"]
+    'files handed in were not copied: a: link; b: over; feedback held for review'
     """
-    if not waiting:
-        return {"status": "graded", "reason": "", "hand_graded": list(by_hand)}
-    parts = [p for p in (record.get("reason") or "").split("; ")
-             if p and not p.startswith(WRITTEN_PREFIX)]
+    run = record.get("grading_reason")
+    run = (record.get("reason") if run is None else run) or ""
+    # the refused files' finding holds "; " itself (one group per reason): taken as a whole
+    files = [FILES_PREFIX + "; ".join(record["refused_files"])] \
+        if record.get("refused_files") else []
+    if files:
+        run = run.replace(files[0], "", 1)
+    parts = [p for p in run.split("; ") if p and not p.startswith(WRITTEN_PREFIX)]
     named = set(record.get("flagged_cells") or [])
-    if not (named & set(waiting)):
-        parts = []  # the run's findings were all settled by hand
+    flagged_waits = bool(named & set(waiting))
+    kept = list(files)
+    for part in parts:
+        if part.startswith(HELD_PREFIX):
+            if not record.get("feedback"):
+                kept.append(part)
+        elif flagged_waits:
+            kept.append(part)  # the run's finding: its cells still wait for a look
     manual = [g for g in waiting if g not in named]
     if manual:
-        parts.append(WRITTEN_PREFIX + ", ".join(manual))
-    return {"status": "needs manual grading", "reason": "; ".join(parts),
-            "hand_graded": list(by_hand)}
+        kept.append(WRITTEN_PREFIX + ", ".join(manual))
+    status = "needs manual grading" if (waiting or files) else "graded"
+    return {"status": status, "reason": "; ".join(kept), "hand_graded": list(by_hand)}
+
+
+#: what :func:`sync_records` copies from a row (as the gradebook has it now) to its record
+SYNCED = ("status", "reason", "score", "raw_score", "max_score", "cells", "hand_graded",
+          "late_by", "penalty")
+
+
+def sync_records(course: Course, assignment: str, rows: list[dict]) -> list[str]:
+    """Bring each graded student's ``status/<student>.json`` up to what ``grades.csv`` says
+    (hand grades given by ``dlcourse mark`` or formgrader since the run changed the status,
+    the reason and the score); returns the students whose record changed. A record another
+    run replaced meanwhile (another ``graded_at`` or hash) is left to that run."""
+    changed = []
+    for row in rows:
+        if row.get("status") not in ("graded", "needs manual grading"):
+            continue
+        path = status_path(course, assignment, row["student"])
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if not isinstance(record, dict) or record.get("status") not in (
+                "graded", "needs manual grading") or \
+                (record.get("graded_at"), record.get("hash")) != (row.get("graded_at"),
+                                                                  row.get("hash")):
+            continue
+        new = dict(record, **{k: row[k] for k in SYNCED if k in row})
+        if "grading_reason" not in record:  # the run's own findings stay in the record
+            new["grading_reason"] = record.get("reason") or ""
+        if new != record:
+            write_status(course, assignment, new)
+            changed.append(row["student"])
+    return changed
 
 
 def write_grades_csv(path: Path, rows: list[dict], cells: list[str]) -> None:
@@ -419,6 +476,7 @@ def write_outputs(course: Course, assignment: str) -> dict[str, str]:
     out.mkdir(parents=True, exist_ok=True)
     refresh_feedback(course, assignment)
     rows, cells = collect_rows(course, assignment)
+    sync_records(course, assignment, rows)  # status/<student>.json says what grades.csv says
     paths = {"grades": out / "grades.csv", "json": out / "report.json",
              "html": out / "report.html", "feedback": out / "feedback"}
     write_grades_csv(paths["grades"], rows, cells)

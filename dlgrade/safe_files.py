@@ -48,6 +48,8 @@ SKIPPED_DIRS = frozenset({".ipynb_checkpoints", "__MACOSX", "__pycache__"})
 SKIPPED_FILES = frozenset({".DS_Store"})
 
 MB = 1 << 20
+#: nbgrader's record of when a submission was handed in, beside its notebooks
+NBGRADER_TIMESTAMP = "timestamp.txt"
 
 
 @dataclass(frozen=True)
@@ -213,10 +215,14 @@ def survey(base, policy: FilePolicy = SUBMISSION, skip: bool = True) -> Survey:
     # the count and the total are taken in an order that puts the notebooks beside the
     # folder's top first: they are what is graded, and 50 data files that sort before
     # "tiny.ipynb" must not crowd out the submission itself (review 21b, hole 9)
-    candidates.sort(key=lambda c: not (c[0].endswith(".ipynb") and os.sep not in c[0]))
+    # nbgrader's own timestamp.txt (written by collect) is no file the student handed in: it
+    # is taken first and not counted, so it is never refused "over the limit" (review 23c, N1)
+    candidates.sort(key=lambda c: (c[0] != NBGRADER_TIMESTAMP,
+                                   not (c[0].endswith(".ipynb") and os.sep not in c[0])))
     total = 0
     for rel, st in candidates:
-        if len(out.accepted) >= policy.max_files:
+        counted = len(out.accepted) - (NBGRADER_TIMESTAMP in out.accepted)
+        if rel != NBGRADER_TIMESTAMP and counted >= policy.max_files:
             out.refused.append(Refusal(rel, f"over the limit of {policy.max_files} files"))
         elif total + st.st_size > policy.max_total_bytes:
             out.refused.append(Refusal(rel, f"over the limit of "

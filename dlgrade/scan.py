@@ -217,6 +217,16 @@ def context_from_notebooks(release_nb, source_nb=None, package: str = "dlcourse"
     return ctx
 
 
+def _through_class(target) -> bool:
+    """Whether an assignment target reaches an object's class (``x.__class__.predict``)."""
+    node = target.value
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        if isinstance(node, ast.Attribute) and node.attr == "__class__":
+            return True
+        node = node.value
+    return False
+
+
 def _root_name(node):
     """Name at the root of ``a.b.c`` / ``a[0].b`` / ``a().b`` chains (``None`` if not a Name)."""
     while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
@@ -260,7 +270,9 @@ class _CellScanner(ast.NodeVisitor):
                 self.add(node, "override", f"overrides {_dotted(target)}")
             elif root in self.ctx.test_names and root not in self.ctx.solution_names:
                 self.add(node, "override", f"modifies {_dotted(target)}, which the tests use")
-            elif isinstance(target.value, ast.Call):
+            elif isinstance(target.value, ast.Call) or _through_class(target):
+                # type(model).predict = ..., model.__class__.predict = ...: changes the class
+                # of a library object for every object of it (review 21c, A3)
                 self.add(node, "override", f"writes through {_dotted(target)}")
         elif isinstance(target, ast.Name) and self.depth == 0:
             self._check_rebind(target.id, node)

@@ -35,6 +35,14 @@ from .speedups import share_metadata_validators
 
 #: Failure reasons recognised in nbgrader's log, most specific first.
 FAILURE_PATTERNS = [
+    # nbgrader's OverwriteCells restores a deleted test cell after the cell before it in the
+    # source; when that one is gone too (cells pasted into a new notebook) it stops with a
+    # KeyError: the student's file, not the grader, is at fault
+    (r"add_missing_grade_cells",
+     "the notebook lacks cells of the released notebook that the grader needs to put the "
+     "tests back (its cells were pasted into a new notebook, or an editor dropped their "
+     "metadata); download the released notebook again, paste the answers into it and hand "
+     "it in again"),
     (r"DeadKernelError|Kernel died|kernel died|KernelDied",
      "the kernel died (crash, os._exit, or a memory/CPU/process limit was hit)"),
     (r"UnresponsiveKernelError|could not interrupt",
@@ -98,6 +106,35 @@ def plain_reason(line: str) -> str:
     return f"the grader stopped with an internal error: {text[:150]} (details in the grading log)"
 
 
+def graded_ids(cells) -> set:
+    """The grade ids of the answer and test cells among ``cells`` (nbgrader's metadata)."""
+    out = set()
+    for cell in cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade_id") and (meta.get("grade") or meta.get("solution")):
+            out.add(meta["grade_id"])
+    return out
+
+
+def not_from_release(file: str, n_cells: int, assignment: str) -> str:
+    """The reason for a notebook that holds none of ``assignment``'s answer and test cells:
+    a blank notebook, or one whose cells were pasted into a new notebook (which drops the
+    cells' nbgrader metadata). Said so the student can act on it (the Moodle export's
+    feedback shows it).
+
+    >>> not_from_release("tiny.ipynb", 0, "tiny")[:46]
+    'tiny.ipynb has no cells at all (a blank notebo'
+    >>> not_from_release("tiny.ipynb", 7, "tiny")[:56]
+    "tiny.ipynb has none of tiny's answer and test cells: it "
+    """
+    what = ("has no cells at all (a blank notebook saved under the right name)" if not n_cells
+            else f"has none of {assignment}'s answer and test cells: it was not made from the "
+                 "released notebook (its cells were pasted into a new notebook, or an editor "
+                 "dropped their metadata)")
+    return (f"{file} {what}; download the released notebook again, paste the answers into "
+            "it and hand it in again")
+
+
 def assignment_of(nb, source_dir, assignment: str) -> str | None:
     """``None`` when notebook ``nb`` is one of ``assignment``'s; else the assignment (with a
     source under ``source_dir``) it shares the most answer and test cells with, or ``""``
@@ -107,14 +144,6 @@ def assignment_of(nb, source_dir, assignment: str) -> str | None:
     a notebook is another assignment's when fewer than half of its own are ``assignment``'s.
     """
     import nbformat
-
-    def graded_ids(cells) -> set:
-        out = set()
-        for cell in cells:
-            meta = cell.get("metadata", {}).get("nbgrader", {})
-            if meta.get("grade_id") and (meta.get("grade") or meta.get("solution")):
-                out.add(meta["grade_id"])
-        return out
 
     ids = graded_ids(nb.cells)
     if not ids:
@@ -354,6 +383,8 @@ class Grader:
                                                    for ln in hidden_lines(c[1], begin, end)}),
                                            public),
                     "max_score": float(notebook.max_score),
+                    # answer and test cells: a submission must hold some to be graded
+                    "graded": {g for g in grade_ids} | solutions,
                 }
         self._assignment_info = info
         return info
@@ -439,6 +470,11 @@ class Grader:
             other = assignment_of(nb, self.course.source_dir, self.assignment)
             if other is not None:
                 raise SubmissionFailed(wrong_notebook(f"{name}.ipynb", other, self.assignment))
+            if not graded_ids(nb.cells) & nbinfo["graded"]:
+                # nbgrader cannot put the tests back into a notebook without any of the
+                # released notebook's cells (it stops with a KeyError): say what happened
+                raise SubmissionFailed(not_from_release(f"{name}.ipynb", len(nb.cells),
+                                                        self.assignment))
             findings[name] = scan_submission(nb, nbinfo["ctx"], nbinfo["locked"])
         # files handed in beside the notebooks run in the same kernel: each notebook's tests
         # are as exposed to them as to its own cells

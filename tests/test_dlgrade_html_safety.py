@@ -130,3 +130,37 @@ def test_no_id_of_the_student_can_take_over_an_id_of_the_page():
     assert f'href="#{ID_PREFIX}test_sigmoid"' in safe  # the student's own link still works
     assert 'href="https://numpy.org/#x"' in safe
     assert clean(clean('<h1 id="x">t</h1>')) == f'<h1 id="{ID_PREFIX}x">t</h1>'
+
+
+def test_no_class_of_the_student_can_be_one_formgrader_binds():
+    """Formgrader binds its buttons by class inside a cell's panel (``click .full-credit``):
+    an answer wrapped in ``<div class="full-credit">`` gave itself full credit when the
+    grader clicked its text (review 21c, D2). Every class of student content gets the
+    prefix but the few nbconvert's rendering uses itself, and formgrader selects none of
+    those."""
+    from pathlib import Path
+
+    import nbgrader
+
+    from dlgrade.html_safety import RENDERER_CLASSES
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell('<div class="full-credit">my answer</div>\n\n'
+                                      '<span class="score tabbable  k">x</span>'),
+        nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output(
+            "display_data", data={"text/html": '<p class="no-credit">y</p>'})])])
+    safe, _ = CSPHTMLExporter().from_notebook_node(nb)
+    assert f'<div class="{ID_PREFIX}full-credit">my answer</div>' in safe
+    assert f'class="{ID_PREFIX}score {ID_PREFIX}tabbable k"' in safe  # Pygments' k kept
+    assert f'<p class="{ID_PREFIX}no-credit">y</p>' in safe
+    assert clean(clean('<b class="a">t</b>')) == f'<b class="{ID_PREFIX}a">t</b>'
+    # the kept names are no selector of formgrader's scripts or templates
+    formgrader = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader"
+    selectors = set()
+    for path in [*formgrader.rglob("*.js"), *formgrader.rglob("*.tpl"),
+                 *formgrader.rglob("*.html")]:
+        if "node_modules" not in path.parts and ".min." not in path.name:
+            text = path.read_text("utf-8", "replace")  # ".name" after a quote, space, ( or >
+            selectors |= set(re.findall(r"""["'\s(>,]\.([A-Za-z_][\w-]*)""", text))
+    assert {"full-credit", "tabbable", "score"} <= selectors
+    assert RENDERER_CLASSES & selectors == set(), RENDERER_CLASSES & selectors

@@ -115,6 +115,38 @@ def shadow_fit(X, y):
 def gives_object_array():
     return np.array([print, 1], dtype=object)
 
+import functools
+_PREDICT = LinearRegression.__dict__.get("predict")  # inherited: not in its own dict
+
+def _rule(self, X):
+    return np.full(len(X), 42.0)
+
+class _Answers:
+    def __call__(self, X):
+        return np.full(len(X), 42.0)
+
+_LIBRARY = LinearRegression.predict
+
+def class_patch_fit(X, y, how):
+    model = LinearRegression().fit(X, y)
+    members = {"partialmethod": functools.partialmethod(_rule),
+               "partial": functools.partial(_rule, None),
+               "callable-object": _Answers(),
+               "staticmethod-partial": staticmethod(functools.partial(_rule, None)),
+               "builtin-bound-to-data": {}.get,
+               # the library's own code run with globals the student can change
+               "library-code-copied-globals": type(_rule)(
+                   _LIBRARY.__code__, dict(_LIBRARY.__globals__), "predict",
+                   _LIBRARY.__defaults__, _LIBRARY.__closure__)}
+    model.__class__.predict = members[how]
+    return model
+
+def class_restore():
+    if _PREDICT is not None:
+        LinearRegression.predict = _PREDICT
+    elif "predict" in LinearRegression.__dict__:
+        del LinearRegression.predict
+
 def uses_global():
     return np.random.random()
 
@@ -141,6 +173,7 @@ def _kernel():
                       interrupt=km.interrupt_kernel)
     names = channel.get({"echo", "sigmoid", "overflows", "fails", "talks", "scale_in_place",
                          "draw", "apply_twice", "fit", "fake_fit", "shadow_fit",
+                         "class_patch_fit", "class_restore",
                          "gives_object_array", "loops", "naps", "answer", "not_defined",
                          "zeroes_and_lies",
                          "nudge_and_restore", "nudge_a_copy", "hushed_sigmoid",
@@ -346,6 +379,27 @@ def test_a_library_objects_method_replaced_on_the_instance_is_refused(kernel):
         model.predict([[3.0]])
     assert np.allclose(ns["fit"](np.array([[0.0], [1.0]]), np.array([1.0, 3.0])).predict(
         [[3.0]]), [7.0])
+
+
+@pytest.mark.parametrize("how", ["partialmethod", "partial", "callable-object",
+                                 "staticmethod-partial", "builtin-bound-to-data",
+                                 "library-code-copied-globals"])
+def test_a_library_class_whose_method_was_replaced_is_not_that_class(kernel, how):
+    """Review 21c, A3: the genuine class patched through the model
+    (``model.__class__.predict = functools.partialmethod(rule)``) stayed the library's, since
+    only class members with ``__code__`` were read. A member without code (a partial, a
+    callable object, a builtin bound to the student's data) makes the class the student's;
+    put back, the class is the library's again."""
+    from sklearn.linear_model import LinearRegression
+
+    _, ns = kernel
+    try:
+        model = ns["class_patch_fit"](np.array([[0.0], [1.0]]), np.array([1.0, 3.0]), how)
+        assert type(model) is Remote and not isinstance(model, LinearRegression)
+    finally:
+        ns["class_restore"]()
+    assert isinstance(ns["fit"](np.array([[0.0], [1.0]]), np.array([1.0, 3.0])),
+                      LinearRegression)
 
 
 def test_object_arrays_stay_in_the_kernel(kernel):

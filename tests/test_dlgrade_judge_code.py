@@ -315,6 +315,43 @@ def test_fingerprints_are_blind_to_docstrings_and_constant_order():
     assert fingerprint(first) != fingerprint(second)
 
 
+def test_the_package_rebuilt_with_other_global_and_attribute_names_is_still_its_code():
+    """Review 21c, Rv3: the package's sigmoid rebuilt in memory with its global ``np`` (and
+    every attribute read through it) under other names ran as "other" code whose fingerprint
+    matched nothing, since fingerprints kept the names. Names now stand for the order of
+    their first use, so the recorder's report names the package's sigmoid."""
+    import types
+
+    from dlcourse import activations
+
+    class Prefixed:  # attributes read under another name: ``_n_exp`` is numpy's exp
+        def __init__(self, inner):
+            self.inner = inner
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name[3:])
+
+    def renamed(code):
+        consts = tuple(renamed(c) if isinstance(c, types.CodeType) else c
+                       for c in code.co_consts)
+        return code.replace(co_filename="<cell>", co_consts=consts,
+                            co_names=tuple("_n_" + name for name in code.co_names))
+
+    space = {"_n_np": Prefixed(np), "_n__out": lambda values: values}
+    rebuilt = types.FunctionType(renamed(activations.sigmoid.__code__), space, "sigmoid")
+    assert np.allclose(rebuilt(np.array([-1000.0, 0.0])), [0.0, 0.5])
+    report = _recorded(rebuilt, np.array([-1000.0, 0.0]))
+    assert report["package"] == []  # nothing of the package's files ran
+    policy = CodePolicy(["def sigmoid(t):\n    return t\n"])
+    assert "a copy of dlcourse.activations.sigmoid that the submitted text does not define" \
+        in policy.package_use(report)
+    # renamed consistently is the same code; names used in another pattern are not
+    same = compile("def f(a):\n    return m.g(a) + m.h(a)\n", "<a>", "exec").co_consts[0]
+    other = compile("def f(a):\n    return m.g(a) + k.h(a)\n", "<b>", "exec").co_consts[0]
+    twice = compile("def f(a):\n    return q.r(a) + q.s(a)\n", "<c>", "exec").co_consts[0]
+    assert fingerprint(same) == fingerprint(twice) != fingerprint(other)
+
+
 def test_a_text_with_several_package_functions_is_a_copy_without_docstrings():
     """Review 21b, hole 3b: the package's module without docstrings handed in (or pasted)
     was the student's own text, its functions being short. A text holding two or more of the
@@ -330,3 +367,71 @@ def test_a_text_with_several_package_functions_is_a_copy_without_docstrings():
     alone = "def _out(values):\n    return values[()] if values.ndim == 0 else values\n"
     digest = fingerprint(compile(alone, "<cell>", "exec").co_consts[0])
     assert CodePolicy([alone]).package_use({"other": [[digest, "_out"]]}) is None
+
+
+def test_no_independent_answer_or_seeded_mistake_is_called_a_copy():
+    """Fingerprints blind to every name must not make honest code the package's: no text of
+    tests/independent (correct answers in other styles) or tests/mistakes (wrong ones a
+    student writes) is called a copy, and none of their functions equals a package function
+    of 200 bytes or more (benchmarks/fingerprint_collisions.py prints the nearest ones)."""
+    import importlib
+    from pathlib import Path
+
+    from dlgrade.judge_fingerprint import _units
+    from tests.independent import variants
+
+    texts = []
+    for path in sorted(Path(__file__).parent.joinpath("independent").glob("ex*.py")):
+        texts += [text for answers in variants(path.stem[2:]).values()
+                  for text in answers.values()]
+        mistakes = importlib.import_module(f"tests.mistakes.{path.stem}").MISTAKES
+        texts += [mistake["source"] for mistake in mistakes]
+    assert len(texts) > 300
+    table = package_fingerprints()
+    copies = {text.strip().splitlines()[0]: sorted(found) for text in texts
+              if (found := CodePolicy([text]).copied())}
+    assert copies == {}
+    long_equal = {(code.co_name, table[fingerprint(code)]) for text in texts
+                  for code in _units(text, "<cell>", flag_variants=False)
+                  if len(code.co_code) >= 200 and fingerprint(code) in table}
+    assert long_equal == set()
+
+
+def test_code_tables_read_ahead_judge_code_as_tables_read_on_demand():
+    """The fork server reads the code tables of the agent's usual files before it forks
+    (``read_code_tables``); a kernel that finds them read judges every code object as one
+    that reads them itself: the modules' own functions are theirs, a student's function
+    relabelled with one of their file names is not, and an unread file is still read."""
+    import inspect
+
+    from dlgrade import judge_agent, judge_code
+
+    names = ("inspect", "dlgrade.judge_agent", "not.imported.module")
+    saved = dict(judge_code._FILE_CODES)
+    try:
+        judge_code._FILE_CODES.clear()
+        judge_code.read_code_tables(names)
+        ahead = dict(judge_code._FILE_CODES)
+        # the tables of the two imported modules, nothing else
+        assert {path for path, _ in ahead} == {inspect.__file__, judge_agent.__file__}
+        assert (inspect.__file__, "cached") in ahead
+        judge_code._FILE_CODES.clear()
+        own = [inspect.getsource, inspect.signature, judge_agent.handle, judge_agent._serve]
+
+        def student(t):
+            return t + 1
+
+        fakes = [_relabelled(student, inspect.__file__),
+                 _relabelled(student, judge_agent.__file__)]
+        on_demand = [judge_code._genuine(f.__code__) for f in own + fakes]
+        judge_code._FILE_CODES.clear()
+        judge_code._FILE_CODES.update(ahead)
+        read_ahead = [judge_code._genuine(f.__code__) for f in own]
+        assert set(judge_code._FILE_CODES) == set(ahead)  # nothing more had to be read
+        read_ahead += [judge_code._genuine(f.__code__) for f in fakes]
+        assert on_demand == read_ahead == [True] * len(own) + [False] * len(fakes)
+        assert not judge_code._genuine(_relabelled(student, np.__file__).__code__)
+        assert (np.__file__, "cached") in judge_code._FILE_CODES  # an unread file is read
+    finally:
+        judge_code._FILE_CODES.clear()
+        judge_code._FILE_CODES.update(saved)

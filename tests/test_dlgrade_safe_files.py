@@ -194,6 +194,23 @@ def test_the_notebook_is_taken_before_the_count_cap(tmp_path):
     assert sorted(found.accepted) == ["m00.py", "m01.py", "m02.py", "tiny.ipynb"]
 
 
+def test_nbgraders_timestamp_is_no_file_handed_in(tmp_path):
+    """Review 23c, N1: collect's ``timestamp.txt`` is taken and never counted against the
+    student's 50 files (nor named as a refused file); a second one deeper down counts."""
+    for i in range(60):
+        (tmp_path / f"00_data_{i:02d}.csv").write_text("1\n")
+    (tmp_path / "tiny.ipynb").write_text("{}")
+    (tmp_path / "timestamp.txt").write_text("2026-12-01 12:00:00.000000 UTC\n")
+    found = survey(tmp_path, FilePolicy(max_files=50))
+    assert "timestamp.txt" in found.accepted and "tiny.ipynb" in found.accepted
+    assert len(found.accepted) == 51 and len(found.refused) == 11
+    assert all(r.path.startswith("00_data_") for r in found.refused)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "timestamp.txt").write_text("x")
+    found = survey(tmp_path, FilePolicy(max_files=50))
+    assert "sub/timestamp.txt" in {r.path for r in found.refused}
+
+
 def test_a_status_names_twenty_refusals_and_counts_the_rest():
     refused = [safe_files.Refusal(f"m{i}.py", "over the limit of 50 files") for i in range(5000)]
     result = safe_files.add_to_result({"status": "graded", "score": 5.0}, refused)

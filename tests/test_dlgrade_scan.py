@@ -68,6 +68,8 @@ def test_scan_leaves_honest_code_alone(tmp_path):
     ("import types\nf = types.FunctionType(c, {})", "dynamic", "types.FunctionType"),
     ("from types import FunctionType", "dynamic", "types.FunctionType"),
     ("c2 = c.replace(co_filename=np.__file__)", "dynamic", "co_* fields"),
+    ("model.__class__.predict = functools.partialmethod(rule)", "override", "__class__"),
+    ("type(model).predict = rule", "override", "writes through"),
     ("from unittest import mock", "dynamic", "mock"),
     ("globals().update(abs=len)", "dynamic", "globals"),
     ("from dlcourse.activations import sigmoid", "reference", "dlcourse.activations.sigmoid"),

@@ -14,6 +14,10 @@ from dlgrade.worker import classify_failure
     ("nbformat.reader.NotJSONError: Notebook does not appear to be JSON", "not valid JSON"),
     ("MemoryError", "ran out of memory"),
     ("[AutogradeApp | ERROR] Inconsistent checksums for cell test_f", "tampered with"),
+    # review 23c, F11: nbgrader cannot put a test cell back after a cell that is gone too
+    ('  File ".../overwritecells.py", line 134, in add_missing_grade_cells\n'
+     "    prev_cell_idx = submitted_cell_idxs[prev_cell_id] + added_count\n"
+     "KeyError: 'sigmoid'", "download the released notebook again"),
 ])
 def test_known_failures_get_a_plain_reason(log, reason):
     assert reason in classify_failure(log)

@@ -7,10 +7,12 @@ field (formgrader saves it then). ``dlcourse grade`` and ``--force`` keep that s
 status, grades.csv and the report agree.
 
 The written answer carries an attack: an ``<img onerror>`` and a ``<script>`` that would set
-``window.__pwned``. With the project's config (cleaned student content, a
-Content-Security-Policy on the server's pages) the flag stays unset and formgrader's own
-scripts still work; the same page from a server with stock nbgrader settings runs the attack
-(the control: the check can fail).
+``window.__pwned``, and text wrapped in formgrader's own ``full-credit`` button class. With
+the project's config (cleaned student content with the student's class names prefixed, a
+Content-Security-Policy on the server's pages) the flag stays unset, a click on that text
+saves no grade, and formgrader's own scripts still work; the same page from a server with
+stock nbgrader settings runs the attack and the click gives the answer full credit (the
+control: the checks can fail).
 """
 
 from __future__ import annotations
@@ -37,7 +39,11 @@ from tests.test_term import WRITTEN, answered, course_notebook, gradebook_scores
 pytest_plugins = ["browser_support"]
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
+#: formgrader's own button class around part of the answer: a click on that text was a click
+#: on "Full credit" (review 21c, D2)
+CLICKED = "A click on this text is no grade."
 ATTACK = ('Where sigmoid(w.x + b) = 0.5.\n\n<img src="x" onerror="window.__pwned = 1">\n\n'
+          f'<div class="full-credit">{CLICKED}</div>\n\n'
           '<script>window.__pwned = 2</script>\n')
 #: the project's protections, as the repository's nbgrader_config.py installs them
 PROTECTED = "from dlgrade.html_safety import install\ninstall(c)\n"
@@ -124,6 +130,11 @@ def test_formgrader_hand_grade_is_kept_and_student_content_runs_no_script(
         assert "Where sigmoid(w.x + b) = 0.5." in page.content()
         assert page.locator("img[onerror]").count() == 0
         score = page.locator(f"input#{WRITTEN}")
+        saves = []
+        page.on("request", lambda r: saves.append(r.url) if r.method == "PUT" else None)
+        page.get_by_text(CLICKED).click()  # the grader selects the answer's text
+        page.wait_for_timeout(1500)
+        assert saves == [] and score.input_value() == "", (saves, score.input_value())
         with page.expect_response(lambda r: "/formgrader/api/grade/" in r.url
                                   and r.request.method == "PUT") as saved:
             score.fill("1")
@@ -151,4 +162,8 @@ def test_without_the_protections_the_attack_runs(course_dir, browser):
         page, response, _ = open_grading_page(browser, base, token, notebook_id)
         assert "connect-src" not in response.headers.get("content-security-policy", "")
         assert page.evaluate("window.__pwned") in (1, 2)
+        with page.expect_response(lambda r: "/formgrader/api/grade/" in r.url
+                                  and r.request.method == "PUT") as saved:
+            page.get_by_text(CLICKED).click()
+        assert saved.value.ok and page.locator(f"input#{WRITTEN}").input_value() == "1"
         page.context.close()

@@ -710,3 +710,50 @@ def test_sweep_removes_only_old_empty_kernel_groups(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         f"{PREFIX}12-bb", f"{PREFIX}13-cc", "other-group"]
 
+
+
+def test_fork_server_loads_the_judges_agent_before_the_kernel_starts(tmp_path):
+    """The judge's agent (and its recorder, fingerprints, thread watch and wire format) is
+    imported once in the fork server, not in every kernel; an exec'd kernel has none of it
+    until the judge's first call."""
+    probe = ("import sys\nprint('agent', 'dlgrade.judge_agent' in sys.modules, "
+             "'dlgrade.judge_code' in sys.modules)\n")
+    forked = run_code(probe, cwd=str(tmp_path))
+    execd = run_code(probe, cwd=str(tmp_path), env={"DLCOURSE_FORKSERVER": "0"})
+    assert forked.stdout.strip() == "agent True True", forked
+    assert execd.stdout.strip() == "agent False False", execd
+
+
+def test_debug_lines_give_the_kernels_cpu_on_the_graders_stderr_only(tmp_path, capfd):
+    """With DLCOURSE_SANDBOX_DEBUG the forked kernel reports its CPU time after its start-up
+    and after each cell, on the grader's stderr; nothing of it reaches the cell's output."""
+    from dlgrade.sandbox import forkserver
+
+    forkserver.shutdown()  # the next server starts with this test's captured stderr
+    capfd.readouterr()
+    run = run_code("print('hi')\n", cwd=str(tmp_path), env={"DLCOURSE_SANDBOX_DEBUG": "1"})
+    forkserver.shutdown()
+    err = capfd.readouterr().err
+    assert run.stdout == "hi\n", run
+    assert not run.stderr, run
+    lines = [ln for ln in err.splitlines() if ln.startswith("[student kernel] [")]
+    for what in ("initialize", "start", "cell done"):
+        assert any(ln.endswith("] " + what) and " cpu " in ln for ln in lines), err[-2000:]
+
+
+def test_fork_server_reads_the_agents_code_tables_before_it_forks(tmp_path):
+    """A forked kernel finds the code tables of the agent's usual files read (the identity
+    check of library and grader code, dlgrade.judge_code._genuine), and they are the
+    server's: the same in two kernels, whatever the first one did to its copy."""
+    probe = ("import json, sys\njc = sys.modules['dlgrade.judge_code']\n"
+             "print(json.dumps(sorted(f'{p}|{h}' for p, h in jc._FILE_CODES)))\n"
+             "jc._FILE_CODES.clear()\n")
+    first = json.loads(run_code(probe, cwd=str(tmp_path)).stdout)
+    second = json.loads(run_code(probe, cwd=str(tmp_path)).stdout)
+    assert first == second
+    import inspect
+
+    import dlgrade.judge_agent as agent
+
+    assert f"{inspect.__file__}|cached" in first
+    assert any(entry.startswith(agent.__file__ + "|") for entry in first)

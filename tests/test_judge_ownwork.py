@@ -152,6 +152,26 @@ _box = [pickle.loads(b"c" + b"dl" + b"course.activations\\nsigmoid\\n.")]
 def sigmoid(t):
     return _box[0](t)
 ''',
+    # review 21c, Rv3: the package's sigmoid rebuilt in memory with every global and
+    # attribute name renamed (np reached through a proxy of the student's), spelled so that
+    # G's scan flags nothing; fingerprints that kept names took it for other code
+    "renamed-names": '''
+import dis, pkgutil
+_mod = pkgutil.resolve_name("dl" + "course.activations")
+class _Prefixed:
+    def __init__(self, inner):
+        self.inner = inner
+    def __getattr__(self, name):
+        return getattr(self.inner, name[3:])
+def _own_out(values):
+    return values[()] if np.ndim(values) == 0 else values
+def _renamed(code):
+    consts = tuple(_renamed(c) if type(c) is type(code) else c for c in code.co_consts)
+    return code.replace(**{"co_filename": "<cell>", "co_consts": consts,
+                           "co_names": tuple("_n_" + n for n in code.co_names)})
+_space = {"_n_np": _Prefixed(np), "_n__out": _own_out, "__builtins__": __builtins__}
+sigmoid = type(_own_out)(_renamed(dis.Bytecode(_mod.sigmoid).codeobj), _space, "sigmoid")
+''',
 }
 
 

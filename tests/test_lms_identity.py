@@ -204,3 +204,39 @@ def test_grade_whose_reader_goes_away_grades_to_the_end(course_dir):
         rows = list(csv.DictReader((course / "grading/tiny/grades.csv").open()))
         assert [r["student"] for r in rows] == ["ann"], rows
         assert rows[0]["status"].startswith("failed: tiny.ipynb is empty"), rows
+
+
+def test_a_students_own_zip_in_a_download_folder_is_read_as_in_the_zip(course_dir, tmp_path):
+    """Review 21c, C1: an unpacked Moodle download whose Bob handed in ``work.zip``. It is
+    unpacked under the rules of a zip inside the LMS zip (no path escape, notebooks only),
+    stamped with the zip file's time (the download's, not a time inside it), never silently
+    ignored; what it refuses is listed and the exit status is 1."""
+    import datetime as dt
+    import os
+
+    course = _course(course_dir, "folder-zip")
+    roster = tmp_path / "participants.csv"
+    roster.write_text(MOODLE_ROSTER, encoding="utf-8")
+    dlcourse("roster", "import", roster, cwd=course)
+    dlcourse("release", "tiny", cwd=course)
+    release = (course / "exercises/tiny/tiny.ipynb").read_text()
+    download = tmp_path / "download"
+    jane = download / "Jane Smith_55_assignsubmission_file_"
+    jane.mkdir(parents=True)
+    (jane / "tiny.ipynb").write_text(_marked(release, "jane's"))
+    bob = download / "Bob Other_77_assignsubmission_file_"
+    bob.mkdir()
+    work = _zip(bob / "work.zip", {"tiny.ipynb": _marked(release, "bob's"),
+                                   "../../escape.ipynb": release, "notes.txt": "hi"})
+    when = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.timezone.utc).timestamp()
+    os.utime(work, (when, when))
+
+    proc = dlcourse("collect", "tiny", download, "--timezone", "UTC", cwd=course, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "copied 2 new" in proc.stdout, proc.stdout
+    assert "bother       submitted 2026-01-01 12:00:00.000000 UTC" in proc.stdout, proc.stdout
+    assert ("refused (not copied): Bob Other_77_assignsubmission_file_/work.zip/../../"
+            "escape.ipynb: an absolute name or one with '..'") in proc.stderr, proc.stderr
+    assert "bob's" in (course / "submitted/bother/tiny/tiny.ipynb").read_text()
+    assert "jane's" in (course / "submitted/jsmith/tiny/tiny.ipynb").read_text()
+    assert not (tmp_path / "escape.ipynb").exists() and not list(course.rglob("escape*"))

@@ -477,7 +477,8 @@ def test_unusable_files_get_plain_reasons_and_runs_are_kept_apart(course_dir):
                                   "other": renamed(course_notebook(), "o_")})
     roster = Path(course_dir) / "roster.csv"
     roster.write_text("id,first_name,last_name,email\n" + "".join(
-        f"{s},{s.title()},Student,\n" for s in ("corrupt", "empty", "good", "wrong")))
+        f"{s},{s.title()},Student,\n"
+        for s in ("blank", "corrupt", "empty", "good", "pasted", "wrong")))
     dlcourse("roster", "import", roster, cwd=course)
     dlcourse("release", cwd=course)
     release = nbformat.read(course / "exercises/tiny/tiny.ipynb", as_version=4)
@@ -485,6 +486,13 @@ def test_unusable_files_get_plain_reasons_and_runs_are_kept_apart(course_dir):
     submit(course, "tiny", "wrong", (course / "exercises/other/other.ipynb").read_text())
     submit(course, "tiny", "empty", "")
     submit(course, "tiny", "corrupt", answered(release, "x")[:300])
+    # review 23c, F11: the answers pasted into a new notebook (no nbgrader metadata), and a
+    # blank notebook saved under the right name
+    pasted = nbformat.reads(answered(release, "Where w.x + b = 0."), as_version=4)
+    for cell in pasted.cells:
+        cell.metadata = {}
+    submit(course, "tiny", "pasted", nbformat.writes(pasted))
+    submit(course, "tiny", "blank", nbformat.writes(nbformat.v4.new_notebook()))
 
     lock = course / "grading/tiny/.grading.lock"
     lock.parent.mkdir(parents=True)
@@ -505,16 +513,27 @@ def test_unusable_files_get_plain_reasons_and_runs_are_kept_apart(course_dir):
         "empty": "failed (tiny.ipynb is empty (0 bytes): the upload failed or an empty file "
                  "was handed in)",
         "corrupt": "failed (tiny.ipynb is not valid JSON (corrupted or truncated file))",
+        "pasted": "failed (tiny.ipynb has none of tiny's answer and test cells: it was not "
+                  "made from the released notebook (its cells were pasted into a new notebook, "
+                  "or an editor dropped their metadata); download the released notebook again, "
+                  "paste the answers into it and hand it in again)",
+        "blank": "failed (tiny.ipynb has no cells at all (a blank notebook saved under the "
+                 "right name); download the released notebook again, paste the answers into "
+                 "it and hand it in again)",
         "good": "needs manual grading (written answers to grade by hand: "
                 "answer_decision_boundary)",
     }
     for student, line in expected.items():
         assert f"  {student}: {line}" in proc.stdout, proc.stdout
     statuses = list((course / "grading/tiny/status").glob("*.json"))
-    assert len(statuses) == 4
-    for path in statuses + [course / "grading/tiny/grades.csv"]:
+    assert len(statuses) == 6
+    for path in statuses + [course / "grading/tiny/grades.csv",
+                            course / "grading/tiny/report.json"]:
         text = path.read_text()
         assert "Traceback" not in text and "Exception" not in text, text
+        assert "internal error" not in text, text
+    for student in ("pasted", "blank"):
+        assert rows(course)[student]["status"] == "failed: " + expected[student][8:-1]
 
     # the export's feedback says the same as the status
     proc = dlcourse("export", "tiny", "--format", "moodle", "--column", "Neuron (graded)",
@@ -527,6 +546,8 @@ def test_unusable_files_get_plain_reasons_and_runs_are_kept_apart(course_dir):
     assert moodle["corrupt"]["Feedback"].startswith("could not be graded: tiny.ipynb is not "
                                                     "valid JSON")
     assert moodle["good"]["Feedback"] == "provisional: parts still to be graded by hand"
+    assert moodle["pasted"]["Feedback"] == "could not be graded: " + expected["pasted"][8:-1]
+    assert moodle["pasted"]["Neuron (graded)"] == ""
 
 
 def test_a_due_date_moved_after_grading_regrades_the_late_penalties(course_dir):

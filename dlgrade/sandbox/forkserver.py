@@ -60,10 +60,34 @@ PRELOAD = (
     "faulthandler",
     "runpy",
     "secrets",
+    # the judge's agent (dlgrade.judge_channel imports it in each kernel before the first
+    # cell) and its recorder, fingerprints, thread watch and wire format: ~12 ms per kernel.
+    # Nothing of it runs at import but its own table of the grader's code (_GRADER_CODE),
+    # taken here before any student's code exists, as it would be in the kernel.
+    "dlgrade.judge_agent",
+)
+
+
+#: Modules whose code the judge's agent runs in every judged notebook, for the kernel's check
+#: that code naming a library or grader file is that file's (judge_code._genuine): their
+#: code tables are read once here (:func:`_read_code_tables`). A name not imported is skipped.
+CODE_TABLES = (
+    "dlgrade.judge_agent", "dlgrade.judge_code", "dlgrade.judge_fingerprint",
+    "dlgrade.judge_watch", "dlgrade.judge_wire",
+    "inspect", "linecache", "traceback", "tokenize", "contextlib", "base64", "sysconfig",
+    "codecs", "posixpath", "importlib._bootstrap",
+    "numpy.lib._format_impl", "numpy.lib._npyio_impl", "numpy.lib._utils_impl",
+    "numpy._core.multiarray", "numpy._core.fromnumeric", "numpy._core._methods",
 )
 
 
 # --------------------------------------------------------------------- server side
+def _read_code_tables() -> None:
+    judge_code = sys.modules.get("dlgrade.judge_code")
+    if judge_code is not None:  # preloaded with the agent (PRELOAD)
+        judge_code.read_code_tables(CODE_TABLES)
+
+
 def _preload() -> None:
     import importlib
 
@@ -168,10 +192,15 @@ def course_modules() -> tuple:
 
 
 def _debug(what: str) -> None:
+    """With ``DLCOURSE_SANDBOX_DEBUG`` set, a timestamped line with this process's CPU time so
+    far on the real stderr (after ``initialize``, ``sys.stderr`` is the kernel's IOPub)."""
     if os.environ.get("DLCOURSE_SANDBOX_DEBUG"):
+        import resource
         import time
 
-        print(f"[{time.monotonic():.3f} {os.getpid()}] {what}", file=sys.stderr, flush=True)
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        print(f"[{time.monotonic():.3f} {os.getpid()} cpu {usage.ru_utime + usage.ru_stime:.3f}]"
+              f" {what}", file=sys.__stderr__, flush=True)
 
 
 def _run_ipykernel(argv: list[str], env: dict) -> int:
@@ -206,6 +235,8 @@ def _run_ipykernel(argv: list[str], env: dict) -> int:
         from .seal import seal
 
         seal()  # the kernel's sockets are bound: from now on no new Unix socket
+    if os.environ.get("DLCOURSE_SANDBOX_DEBUG"):  # the kernel's CPU time cell by cell
+        app.shell.events.register("post_run_cell", lambda result: _debug("cell done"))
     _debug("start")
     app.start()
     # Graceful shutdown: close ipykernel's channels (flushes IOPub, joins the control and
@@ -261,6 +292,7 @@ def serve(fd: int) -> None:
     if not os.environ.get("DLCOURSE_FORKSERVER_DEBUGPY"):
         sys.modules["debugpy"] = None
     _preload()
+    _read_code_tables()
     from . import jail, launch  # noqa: F401 - imported before forking, not per kernel
 
     reader = sock.makefile("rb")
