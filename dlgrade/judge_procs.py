@@ -159,8 +159,14 @@ class ProcessHold:
             if not fresh:
                 break
             for pid in fresh:
-                with contextlib.suppress(ProcessLookupError):
+                try:
                     os.kill(pid, signal.SIGSTOP)
+                except ProcessLookupError:
+                    pass
+                except OSError:  # not this process's to stop: its own reason, at each call
+                    self.held[pid] = None
+                    self.unstoppable.append(pid)
+                    continue
                 new.append(pid)
         self._settle(new)
         return new
@@ -190,9 +196,10 @@ class ProcessHold:
         again, so the next call is judged on its own."""
         found = []
         if self.unstoppable:
-            found.append(f"{len(self.unstoppable)} process(es) left by earlier cells did not "
-                         f"stop within {self.wait:g} s when the grader paused them for this "
-                         "test cell, so what they did during the call is unknown")
+            found.append(f"{len(self.unstoppable)} process(es) left by earlier cells could not "
+                         f"be stopped (or did not stop within {self.wait:g} s) when the grader "
+                         "paused them for this test cell, so what they did during the call is "
+                         "unknown")
         # a process held as ended (None: a zombie or gone) cannot run; one held stopped that
         # used CPU time, or ended, was continued (SIGCONT or SIGKILL come from the kernel)
         ran = [pid for pid, before in self.held.items()
