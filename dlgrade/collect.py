@@ -31,7 +31,7 @@ from . import lms
 from .course import Course, ensure_tools_on_path
 from .lms import canvas, moodle
 from .roster import STUDENT_ID, read_roster
-from .status import write_not_collected
+from .status import not_collected_reason, write_not_collected
 
 SKIP_PARTS = {"__MACOSX", ".ipynb_checkpoints", ".DS_Store"}
 
@@ -197,7 +197,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
         for path in candidates:
             root = root_of(path)
             rel = path.relative_to(root)
-            if SKIP_PARTS & set(rel.parts):
+            if SKIP_PARTS & set(rel.parts) or rel.name.startswith("._"):  # macOS metadata
                 continue
             if path.suffix != ".ipynb":
                 result.ignored.append(str(rel))
@@ -327,10 +327,8 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 + moodle.LMS.id_hint.replace("NAME", assignment))
     if not dry_run:  # the report, the export and `mark` say "not collected", not "nothing"
         write_not_collected(course, assignment, {
-            student: (f"{len(files)} files found, none collected ({', '.join(files)}): "
-                      "delete all but the one to grade from the download (zip or folder) "
-                      "and collect again")
-            for student, files in result.duplicates.items()}, result.submitted_at)
+            student: not_collected_reason(files) for student, files in
+            result.duplicates.items()}, result.submitted_at, files=result.duplicates)
     return result
 
 

@@ -53,6 +53,7 @@ from .grader_memory import ensure_capped
 from .judge_channel import (
     Channel,
     JudgeError,
+    PackageCodeError,
     Remote,
     SilencedWarning,
 )
@@ -396,6 +397,14 @@ class JudgedExecute(Execute):
             if self._channel is not None and self._channel.processes is not None:
                 self._channel.processes.release()  # whatever happened, they run again
         if self._channel is not None:
+            # what the kernel ran outside the graded calls up to now (a hook on the reply's
+            # way out): the cell earns nothing if the package's implementation ran there
+            try:
+                reason = self._channel.end_cell()
+            except Exception as caught:  # noqa: BLE001 - as a failing test
+                reason, error = None, error or caught
+            if reason is not None and not isinstance(error, PackageCodeError):
+                error = PackageCodeError(reason)
             self._drain_iopub()
         if out.getvalue():
             cell.outputs.append(_stream("stdout", out.getvalue()))

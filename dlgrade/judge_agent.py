@@ -26,7 +26,14 @@ Requests (JSON):
   processes alive now are the kernel's own (:func:`dlgrade.judge_watch.watch_start`). During
   a call every other thread records the code it runs; a thread started during the call, or
   one that ran out of that record's sight, and a child process that ran make that call's
-  record untrustworthy.
+  record untrustworthy. It also sets the tripwire (:mod:`dlgrade.judge_tripwire`) on every
+  thread, which watches whatever runs outside the records from then on.
+* ``{"op": "mark", "rest": bool}``: a test cell starts (the tripwires are set again, what
+  they saw while the student's cells ran is not counted) or ends (``rest``: they are taken
+  off while the student's cells run).
+
+Every reply carries ``early``: what the tripwires saw since the previous request (the
+package's code, by file or by fingerprint, and what made their sight incomplete).
 
 A judge-side function passed as an argument becomes a function here that asks the judge over
 the kernel's stdin channel (``input_request``) and waits for the answer; while waiting it also
@@ -44,7 +51,7 @@ import warnings
 
 import numpy as np
 
-from dlgrade import judge_code, judge_fingerprint, judge_watch, judge_wire
+from dlgrade import judge_code, judge_fingerprint, judge_tripwire, judge_watch, judge_wire
 from dlgrade.judge_code import _ACTIVE, Recorder, _library_roots
 from dlgrade.judge_watch import watch_start
 from dlgrade.judge_wire import WireError, decode, dumps, encode, loads
@@ -609,7 +616,14 @@ def _serve(request):
         if op == "call":
             return _call(request)
         if op == "start":
-            return {"ok": _send(watch_start())}
+            started = watch_start()
+            # from now on no thread of the kernel runs unwatched: between the records, the
+            # tripwire (review 21c, holes J, H, W3: the judge's arguments reach the student's
+            # hooks before and after each record)
+            judge_tripwire.tripwire().arm()
+            return {"ok": _send(started)}
+        if op == "mark":  # a test cell starts or ends: the check in handle() is the work
+            return {"ok": _send(None)}
         if op in ("origin", "silences"):
             from dlcourse import testing  # imported before the record starts
 
@@ -638,10 +652,23 @@ def handle(request_text: str) -> str:
     except WireError as error:
         return dumps({"fail": str(error)})
     reply = _serve(request)
+    # a mark with "rest" ends a test cell: the tripwires rest while the student's cells run
+    # (and after the start, until the first test cell)
+    op = request.get("op") if isinstance(request, dict) else None
+    reply["early"] = _early(rest=op == "start" or (op == "mark" and request.get("rest") is True))
     try:
         return dumps(reply)
     except (TypeError, ValueError) as error:
         return dumps({"fail": f"reply could not be encoded: {error}"})
+
+
+def _early(rest: bool = False) -> dict:
+    """What ran outside the records since the last request (:mod:`dlgrade.judge_tripwire`)."""
+    try:
+        return judge_tripwire.tripwire().check(rest)
+    except Exception as error:  # noqa: BLE001 - the judge reads it as unseen
+        return {"package": [], "other": [],
+                "unseen": [f"the grader's watch between calls failed ({type(error).__name__})"]}
 
 
 def _grader_code() -> list:
@@ -655,7 +682,7 @@ def _grader_code() -> list:
     import sys
 
     found = []
-    for module in (judge_code, judge_fingerprint, judge_watch, judge_wire,
+    for module in (judge_code, judge_fingerprint, judge_tripwire, judge_watch, judge_wire,
                    sys.modules[__name__]):
         for name, value in list(vars(module).items()):
             if isinstance(value, types.FunctionType):

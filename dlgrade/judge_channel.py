@@ -173,6 +173,11 @@ class Channel:
         #: The kernel's other processes, held stopped during a test cell by this process
         #: (:class:`dlgrade.judge_procs.ProcessHold`), or None
         self.processes = None
+        #: What the kernel ran outside the graded calls while the grader served the current
+        #: test cell (dlgrade.judge_tripwire): ("package" | "unseen", text, package entries)
+        self.early: list[tuple[str, str, list]] = []
+        #: no request of the current test cell was sent yet: the first is preceded by a mark
+        self._fresh = False
 
     def start(self) -> None:
         """Before any cell of the notebook runs: the agent takes the kernel's own threads
@@ -184,6 +189,58 @@ class Channel:
         """A new test cell: the student's code gets ``timeout`` seconds in all for its calls,
         as the whole cell had in the kernel (the judge's own work is not counted)."""
         self.cell_seconds = 0.0
+        self.early = []
+        self._fresh = True
+
+    def end_cell(self) -> str | None:
+        """After a test cell that sent requests: what ran in the kernel outside its graded
+        calls since its last request (the reply's own way out, e.g. a hook on the kernel's
+        message encoding), read with one more request; why the cell earns nothing, or None."""
+        if not self._fresh:  # the tripwires rest while the student's cells run
+            self._request({"op": "mark", "rest": True})
+            self._fresh = True  # the next cell opens with a mark: the student's cells between
+        return self._early_reason("the tests") if self.early else None
+
+    def _early_text(self, name: str) -> str:
+        """What ran outside the calls this cell: the package's function of the graded one's
+        name first, if it ran."""
+        _, text, package = self.early[0]
+        own = [entry for entry in package if entry.endswith(f":{name}")]
+        if own:
+            text = self.code_policy.package_use({"package": own[:1]}).replace(
+                " ran during the call", " ran")
+        return text
+
+    def _early_reason(self, name: str) -> str:
+        kind, text = self.early[0][0], self._early_text(name)
+        if kind == "unseen":
+            return (f"{name} could not be checked for own work: {text} in the kernel outside "
+                    "the graded calls while the grader served this test, so what ran there "
+                    "cannot be told; such a call earns no points")
+        return (f"{name} uses the course package's own implementation ({text}, in the kernel "
+                "outside the graded calls while the grader served this test: code hooked "
+                "into what the grader or the kernel runs around a call is the student's "
+                "code too): write the function yourself with numpy; answers that run the "
+                "package's implementation earn no points")
+
+    def _note_early(self, reply, counted: bool) -> None:
+        """Read a reply's ``early`` part (:func:`dlgrade.judge_agent._early`); the findings of
+        a cell's opening mark are dropped (the student's cells ran before it)."""
+        early = reply.pop("early", None) if isinstance(reply, dict) else None
+        if not counted or self.code_policy is None:
+            return
+        if not isinstance(early, dict):
+            self.early.append(("unseen", "the grader's watch between calls did not answer", []))
+            return
+        unseen = [str(e)[:200] for e in early.get("unseen") or [] if isinstance(e, str)]
+        if unseen:
+            self.early.append(("unseen", "; ".join(unseen[:3]), []))
+            return
+        package = [str(e)[:300] for e in early.get("package") or [] if isinstance(e, str)]
+        how = self.code_policy.package_use({"package": package, "other": early.get("other")})
+        if how:
+            self.early.append(("package", how.replace(" ran during the call", " ran"),
+                               package[:300]))
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -257,6 +314,16 @@ class Channel:
         return f"__import__({_AGENT!r}, fromlist=['handle']).handle({dumps(request)!r})"
 
     def _request(self, request: dict) -> dict:
+        if self._fresh and not self._in_callback and self.code_policy is not None:
+            self._fresh = False
+            # the cell's opening mark: what ran before it (the student's cells) is not counted
+            self._note_early(self._send({"op": "mark"}), counted=False)
+        reply = self._send(request)
+        if not self._in_callback:
+            self._note_early(reply, counted=request.get("op") != "start")
+        return reply
+
+    def _send(self, request: dict) -> dict:
         self.requests += 1
         if self.every_few is not None and self.requests % DRAIN_EVERY == 0:
             self.every_few()
@@ -440,7 +507,11 @@ class Channel:
         if self.code_policy is None:
             return
         name = str(tag.get("name") or "your function")[:100]
+        # read after every call, so that the next call is judged on its own
         held = self.processes.check() if self.processes is not None else None
+        if self.early:  # the package ran (or the watch was off) outside the call, this cell
+            self.package_users[tag.get("id")] = self._early_text(name)
+            raise PackageCodeError(self._early_reason(name))
         if held:
             raise PackageCodeError(
                 f"{name} could not be checked for own work: {held}, so what it ran cannot "

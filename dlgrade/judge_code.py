@@ -35,6 +35,7 @@ import sysconfig
 import types
 import warnings
 
+from . import judge_tripwire as _TRIPWIRE
 from .judge_fingerprint import (
     _PACKAGE_DOCS,
     _UNNAMED,
@@ -182,6 +183,15 @@ _DISABLE = "<method 'disable' of '_lsprof.Profiler' objects>"
 UNSEEN = " (what it ran cannot be told)"
 #: The recorders running now (a callback into the judge pauses the innermost).
 _ACTIVE: list = []
+#: Profilers of finished records whose thread the tripwire took back without disabling them
+#: (a profiler freed while enabled would switch off whatever profile its thread has then)
+_SPENT: list = []
+
+
+def _tripwire():
+    """The kernel's tripwire when it runs (:mod:`dlgrade.judge_tripwire`), else None."""
+    found = _TRIPWIRE.tripwire()
+    return found if found.armed else None
 
 
 class Recorder:
@@ -225,6 +235,10 @@ class Recorder:
         #: times the profiler was disabled during the call, this recorder's own end excluded
         #: (the judge compares it with the callbacks it served: each pauses once)
         self.pauses = 0
+        self._paused = 0
+        #: the tripwire, when it runs: the record hands its thread back to it on a pause and
+        #: at the end, directly, so that no moment of the thread goes unwatched
+        self._wire = None
 
     def _library(self, filename: str) -> bool:
         if not filename:
@@ -277,6 +291,7 @@ class Recorder:
                 sys.setprofile, sys.settrace, _lsprof.Profiler.enable,
                 _lsprof.Profiler.disable))
         self._profiler = _lsprof.Profiler()
+        self._wire = _tripwire()
         _ACTIVE.append(self)
         self._profiler.enable()
         # from here on the student's code that the watching itself might trigger (an audit
@@ -289,8 +304,13 @@ class Recorder:
         return self
 
     def pause(self) -> None:
-        """Stop recording (the judge's side of a callback is not the student's call)."""
-        self._profiler.disable()
+        """Stop recording (the judge's side of a callback is not the student's call); the
+        tripwire watches the thread meanwhile (review 21c, hole W3)."""
+        self._paused += 1
+        if self._wire is not None:
+            self._wire.place_here()  # replaces the record's profile: no moment unwatched
+        else:
+            self._profiler.disable()
 
     def resume(self) -> None:
         self._profiler.enable()
@@ -310,7 +330,11 @@ class Recorder:
         now = watch.now()
         others, found = watch.end(now)
         after = watch.snapshot(now)
-        self._profiler.disable()
+        if self._wire is not None:
+            self._wire.place_here()
+            _SPENT.append(self._profiler)
+        else:
+            self._profiler.disable()
         _ACTIVE.remove(self)
         shown = frozenset(ident for ident, _ in others)  # profiled: their code is in the record
         self.switched += found + watch.findings(self._watch_before, after, shown)
@@ -329,7 +353,7 @@ class Recorder:
             caller = entry.code
             if not isinstance(caller, types.CodeType):
                 if caller == _DISABLE:  # every disable, from any frame (this one's end too)
-                    self.pauses = max(0, int(entry.callcount) - 1)
+                    self.pauses = max(0, int(entry.callcount) - (self._wire is None))
                 continue
             self.codes[id(caller)] = caller
             kind = self._kind(caller)
@@ -344,6 +368,9 @@ class Recorder:
                     self.switched.append("it started a thread")
                 elif sub.code in _SWITCHES and kind not in ("grader", "library"):
                     self.switched.append(f"it called {sub.code.strip('<>')}")
+        if self._wire is not None:  # kept (see _SPENT), its entries freed
+            self._profiler.clear()
+            self.pauses += self._paused
         self._profiler = None
         return False
 

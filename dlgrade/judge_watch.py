@@ -347,7 +347,10 @@ class _Watch:
                 found.append("another thread switched the grader's record of what runs off")
             elif self.states.own_callback(state) and not seen.busy:
                 found.append("a thread ran a trace or profile function of its own")
-            self.states.clear_profile(state)
+            if _RESTORE:  # the tripwire takes the thread back at once (judge_tripwire)
+                _RESTORE[0](state)
+            else:
+                self.states.clear_profile(state)
         records = list(self._installed.items())
         # a profile record stays while its thread may still be inside the function
         self._installed = {state: entry for state, entry in records if entry[1].busy}
@@ -454,6 +457,9 @@ def _thread_ident() -> int:
 
 
 _WATCH: list = []
+#: The tripwire's function that sets a thread's tripwire again, once it runs
+#: (:mod:`dlgrade.judge_tripwire`): a thread handed back after a call is never unwatched.
+_RESTORE: list = []
 
 
 def _watch() -> _Watch:

@@ -1,0 +1,139 @@
+"""The tripwire between judged calls (:mod:`dlgrade.judge_tripwire`), in a fresh interpreter.
+
+Arming it sets a profile on every thread and an audit hook for the process's life, so each
+case runs in a subprocess of its own, as a kernel would (the whole-notebook cases, hooks J,
+J2, H, H2 and W3 of review 21c, are in tests/test_judge_tripwire.py).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from dlgrade.judge_watch import _thread_states
+
+pytestmark = pytest.mark.skipif(_thread_states() is None,
+                                reason="the thread states are read on CPython 3.11 only")
+
+SETUP = '''
+import json, sys, threading
+import numpy as np
+import dlcourse.activations as A
+from dlgrade import judge_code, judge_tripwire, judge_watch
+judge_watch.watch_start()
+wire = judge_tripwire.tripwire()
+assert wire.arm()
+wire.check()
+SKIP = (judge_code.os.path.dirname(judge_code.__file__),)
+out = {}
+'''
+
+
+def _run(body: str) -> dict:
+    script = SETUP + textwrap.dedent(body) + "\nprint(json.dumps(out))\n"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_package_code_between_records_is_seen_and_inside_them_is_the_records():
+    out = _run('''
+        out["quiet"] = wire.check()
+        A.relu(np.ones(2))                          # outside any record: the tripwire's
+        out["outside"] = wire.check()
+        with judge_code.Recorder(skip=SKIP) as record:
+            A.tanh_grad(np.ones(2))                 # the record's
+            record.pause()
+            A.sigmoid(np.ones(2))                   # paused for a callback: the tripwire's
+            record.resume()
+        out["record"] = record.report()
+        out["after"] = wire.check()
+    ''')
+    assert out["quiet"] == {"package": [], "other": [], "unseen": []}
+    assert "activations.py:relu" in out["outside"]["package"]
+    assert out["outside"]["unseen"] == []
+    assert out["record"]["package"] == ["activations.py:tanh_grad"]
+    assert out["record"]["pauses"] == 1  # the one pause the agent would make per callback
+    assert "activations.py:sigmoid" in out["after"]["package"]
+    assert "activations.py:tanh_grad" not in out["after"]["package"]
+    assert out["after"]["unseen"] == []
+
+
+def test_other_threads_are_watched_also_when_they_end_before_the_check():
+    out = _run('''
+        go = threading.Event()
+        def work():
+            go.wait()
+            A.softmax(np.ones((1, 3)))
+        thread = threading.Thread(target=work)
+        thread.start()
+        wire.check()                                # the thread is known from here on
+        go.set()
+        thread.join()
+        out["known"] = wire.check()
+        late = threading.Thread(target=lambda: A.relu(np.ones(1)))
+        late.start()
+        late.join()
+        out["late"] = wire.check()
+    ''')
+    assert "activations.py:softmax" in out["known"]["package"]
+    assert out["known"]["unseen"] == []
+    # a thread started and ended between two checks ran out of sight: said so
+    assert out["late"]["unseen"] == ["a thread started between the grader's requests"]
+
+
+@pytest.mark.parametrize("switch", [
+    "sys.setprofile(None)",
+    "threading.setprofile(None); sys.setprofile(lambda *a: None)",
+    "sys.getprofile().clear()",
+    "sys.getprofile().disable()",
+    "import _lsprof; p = sys.getprofile(); sys.setprofile(None); A.relu(np.ones(1)); "
+    "_lsprof.Profiler.enable(p)",
+    "import _lsprof; _lsprof.Profiler.disable(sys.getprofile())",
+    # the reference run in another interpreter, created and gone before the check
+    "import _xxsubinterpreters as s; i = s.create(); s.run_string(i, 'x = 1'); s.destroy(i)",
+])
+def test_a_tripwire_switched_off_or_wiped_is_told(switch):
+    out = _run(f'''
+        {switch}
+        out["first"] = wire.check()
+        out["next"] = wire.check()
+    ''')
+    assert out["first"]["unseen"], out
+    assert out["first"]["package"] == []
+    assert out["next"]["unseen"] == []  # set again by the check: the next window is watched
+
+
+def test_the_recorders_own_switches_are_not_the_students():
+    out = _run('''
+        for _ in range(3):
+            with judge_code.Recorder(skip=SKIP) as record:
+                with judge_code.Recorder(skip=SKIP) as inner:   # a nested call
+                    inner.pause()
+                    inner.resume()
+                record.pause()
+                record.resume()
+        out["check"] = wire.check()
+        out["profile_is_wire"] = type(sys.getprofile()).__name__
+    ''')
+    assert out["check"] == {"package": [], "other": [], "unseen": []}
+    assert out["profile_is_wire"] == "_Wire"
+
+
+def test_the_tripwires_rest_while_the_students_cells_run():
+    out = _run('''
+        wire.check(rest=True)                       # a test cell ended
+        out["profile"] = repr(sys.getprofile())
+        A.relu(np.ones(1))                          # a check_<function> in a cell, say
+        out["opening"] = wire.check()               # the next test cell opens: set again
+        A.relu(np.ones(1))
+        out["then"] = wire.check()
+    ''')
+    assert out["profile"] == "None"
+    assert out["opening"]["package"] == []
+    assert "activations.py:relu" in out["then"]["package"]
+    assert out["then"]["unseen"] == []
