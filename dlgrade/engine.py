@@ -11,6 +11,7 @@ outputs (:mod:`dlgrade.report`).
 from __future__ import annotations
 
 import contextlib
+import difflib
 import hashlib
 import json
 import os
@@ -27,6 +28,7 @@ from . import safe_files
 from .cluster import ClusterGone, DaskPool
 from .course import Course, ensure_tools_on_path
 from .handgrades import read_hand_grades, restore_hand_grades, save_hand_grades
+from .late import late_assigner, late_config
 from .lock import assignment_lock
 from .report import current_status, open_statuses, write_outputs
 from .status import read_statuses, write_status
@@ -462,8 +464,6 @@ def _with_hand_grades(course: Course, assignment: str, student: str, result: dic
     if result.get("status") == "failed" or not read_hand_grades(course, assignment, student):
         return result  # nothing to put back: the gradebook is not opened (most students)
     if not late:
-        from .late import late_assigner, late_config
-
         late.append(late_assigner(late_config(key, course)))
     with course.gradebook() as gb:
         kept, notes = restore_hand_grades(gb, course, assignment, student, late[0])
@@ -493,8 +493,6 @@ def _only(students: list[str], only, assignment: str) -> list[str]:
     ...
     ValueError: student: 'mgarcai' has no submission of a1: did you mean 'mgarcia'? (...)
     """
-    import difflib
-
     missing = sorted(set(only) - set(students))
     if missing:
         said = []

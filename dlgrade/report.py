@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 
 from .course import Course
-from .handgrades import is_hand_grade, refresh_feedback, waits_for_hand
+from .handgrades import is_hand_grade, read_hand_grades, refresh_feedback, waits_for_hand
 from .html_safety import NO_SCRIPT_CSP_META
 from .lms.base import text_cell
 from .roster import read_roster
@@ -123,7 +123,6 @@ def _refresh_scores(course: Course, assignment: str, rows: list[dict]) -> None:
     try:
         from nbgrader.api import MissingEntry
 
-        from .handgrades import read_hand_grades
         from .late import apply_late_penalty, late_assigner, late_config, late_fields
 
         with course.gradebook() as gb:
