@@ -21,7 +21,7 @@ solution's, so the rest of the notebook is graded as usual:
   started: 2/2. The kernel no longer stops anything.
 
 An honest student whose ``relu`` cell also ran a joblib (loky) demo, leaving two worker
-processes, keeps every point (review 21d, HF-N), as does a plain honest student.
+processes, keeps every point (review 21d, HF-N).
 """
 
 from __future__ import annotations
@@ -175,12 +175,12 @@ RELU_TESTS = ("test_relu", "test_relu_hidden")
 FULL = 16  # every test of 04
 
 
-def _notebook(relu: str | None) -> str:
+def _notebook(relu: str) -> str:
     release = nbformat.read(REPO / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
     source = nbformat.read(REPO / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
     nb = solved(release, source)
     for cell in nb.cells:
-        if relu is not None and cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") \
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") \
                 == "relu":
             cell.source = textwrap.dedent(relu).strip() + "\n"
     return nbformat.writes(nb)
@@ -191,7 +191,6 @@ def _course(root, config: str):
                          copy_from_repo=[ASSIGNMENT])
     for student, relu in STUDENTS.items():
         submit(course, ASSIGNMENT, student, _notebook(relu))
-    submit(course, ASSIGNMENT, "honest", _notebook(None))
     return course
 
 
@@ -209,10 +208,9 @@ def _scores(course) -> dict[str, dict[str, float]]:
 
 def _problems(scores: dict) -> list[str]:
     problems = []
-    for student in ("honest", "honest-loky"):
-        total = sum(scores.get(student, {}).values())
-        if total != FULL:
-            problems.append(f"{student} has {total}/{FULL}: {scores.get(student)}")
+    total = sum(scores.get("honest-loky", {}).values())
+    if total != FULL:
+        problems.append(f"honest-loky has {total}/{FULL}: {scores.get('honest-loky')}")
     for student in ("grandchild-cont", "lazy-direct", "hide-veto", "audit-hook"):
         got = scores.get(student, {})
         problems += [f"{student} earned {test}" for test in RELU_TESTS if got.get(test, 0)]
