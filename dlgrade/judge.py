@@ -58,6 +58,7 @@ from .judge_channel import (
     SilencedWarning,
 )
 from .judge_code import CodePolicy
+from .judge_procs import ProcessHold, kernel_of
 from .kernel_channels import EXIT_GRACE, GradingStopped
 from .shape_errors import YOUR_CODE
 
@@ -316,6 +317,16 @@ class JudgedExecute(Execute):
             self._channel.code_policy = self._code_policy
         return self._channel
 
+    def _process_hold(self) -> ProcessHold | None:
+        """The holder of the kernel's other processes (:mod:`dlgrade.judge_procs`), or None
+        when the kernel's process is not known here (a kernel not started by this process)."""
+        pid = getattr(getattr(self.km, "provisioner", None), "pid", None)
+        if not isinstance(pid, int) or pid <= 1:
+            self.log.warning("the judge cannot hold the kernel's other processes: the "
+                             "kernel's process id is unknown")
+            return None
+        return ProcessHold(kernel_of(pid))
+
     def _drain_iopub(self) -> None:
         """Drop the busy/idle messages the judge's requests left on nbclient's IOPub socket,
         so that they never fill its queue (zmq drops messages past its high-water mark).
@@ -358,6 +369,11 @@ class JudgedExecute(Execute):
                 namespace.pop(name, None)
             if self._channel is not None:
                 self._channel.start_cell()
+            channel = self._open_channel()
+            if channel.processes is None:
+                channel.processes = self._process_hold()
+            if channel.processes is not None:  # released in the finally below
+                channel.processes.hold()
             if wanted:
                 fetched = self._open_channel().get(wanted)
                 namespace.update(fetched)
@@ -377,6 +393,9 @@ class JudgedExecute(Execute):
                     result = eval(last_code, namespace)  # noqa: S307 - the gradebook's code
         except Exception as caught:  # noqa: BLE001 - a failing test is an output, as in a kernel
             error = caught
+        finally:
+            if self._channel is not None and self._channel.processes is not None:
+                self._channel.processes.release()  # whatever happened, they run again
         if self._channel is not None:
             # what the kernel ran outside the graded calls up to now (a hook on the reply's
             # way out): the cell earns nothing if the package's implementation ran there

@@ -170,6 +170,9 @@ class Channel:
         #: per judged call running now, the keys of the judge's functions passed to it: only
         #: those may be called back (review 21c, hole W: a callback kept from an earlier call)
         self._passed: list[set] = []
+        #: The kernel's other processes, held stopped during a test cell by this process
+        #: (:class:`dlgrade.judge_procs.ProcessHold`), or None
+        self.processes = None
         #: What the kernel ran outside the graded calls while the grader served the current
         #: test cell (dlgrade.judge_tripwire): ("package" | "unseen", text, package entries)
         self.early: list[tuple[str, str, list]] = []
@@ -504,9 +507,16 @@ class Channel:
         if self.code_policy is None:
             return
         name = str(tag.get("name") or "your function")[:100]
+        # read after every call, so that the next call is judged on its own
+        held = self.processes.check() if self.processes is not None else None
         if self.early:  # the package ran (or the watch was off) outside the call, this cell
             self.package_users[tag.get("id")] = self._early_text(name)
             raise PackageCodeError(self._early_reason(name))
+        if held:
+            raise PackageCodeError(
+                f"{name} could not be checked for own work: {held}, so what it ran cannot "
+                "be told (a graded function must run alone in the grader's call: leave the "
+                "processes of earlier cells alone); such a call earns no points")
         hidden = self.code_policy.silencing(ran)
         if hidden:
             warnings.warn_explicit(f"{name} switched warnings off while it ran ({hidden}), so "

@@ -48,7 +48,7 @@ from .judge_fingerprint import (
     package_fingerprints,
     package_root,
 )
-from .judge_watch import _EVENT_TABLES, _quiet_libraries, _watch, freeze_descendants, thaw
+from .judge_watch import _EVENT_TABLES, _quiet_libraries, _watch
 
 __all__ = ["UNSEEN", "CodePolicy", "Recorder"]
 
@@ -282,29 +282,25 @@ class Recorder:
 
         self._state_before = self._state()
         _quiet_libraries()
-        # the processes of earlier cells stay stopped while the call runs (judge_watch)
-        self._frozen = freeze_descendants()
-        try:
-            watch = _watch()  # made before the profiler runs: it tries a profile function
-            if not _EVENT_TABLES["switches"]:
-                _EVENT_TABLES["silencers"] = self._silencer_codes
-                _EVENT_TABLES["switches"] = frozenset(id(switch) for switch in (
-                    sys.setprofile, sys.settrace, _lsprof.Profiler.enable,
-                    _lsprof.Profiler.disable))
-            self._profiler = _lsprof.Profiler()
-            self._wire = _tripwire()
-            _ACTIVE.append(self)
-            self._profiler.enable()
-            # from here on the student's code that the watching itself might trigger (an audit
-            # hook of theirs) runs under the record
-            if sys.gettrace() is not None:  # its code runs out of the profile's sight
-                self.switched.append("a trace function was set in the calling thread")
-            now = watch.now()
-            self._watch_before = watch.snapshot(now)
-            self.switched += watch.begin(now)
-        except BaseException:
-            thaw(self._frozen)
-            raise
+        # the processes of earlier cells are held stopped by the grading process
+        # (dlgrade.judge_procs): nothing here signals or lists them before the record starts
+        watch = _watch()  # made before the profiler runs: it tries a profile function
+        if not _EVENT_TABLES["switches"]:
+            _EVENT_TABLES["silencers"] = self._silencer_codes
+            _EVENT_TABLES["switches"] = frozenset(id(switch) for switch in (
+                sys.setprofile, sys.settrace, _lsprof.Profiler.enable,
+                _lsprof.Profiler.disable))
+        self._profiler = _lsprof.Profiler()
+        self._wire = _tripwire()
+        _ACTIVE.append(self)
+        self._profiler.enable()
+        # from here on the student's code that the watching itself might trigger (an audit
+        # hook of theirs) runs under the record
+        if sys.gettrace() is not None:  # its code runs out of the profile's sight
+            self.switched.append("a trace function was set in the calling thread")
+        now = watch.now()
+        self._watch_before = watch.snapshot(now)
+        self.switched += watch.begin(now)
         return self
 
     def pause(self) -> None:
@@ -331,17 +327,14 @@ class Recorder:
     def __exit__(self, *exc):
         still = sys.getprofile()
         watch = _watch()
-        try:
-            now = watch.now()
-            others, found = watch.end(now)
-            after = watch.snapshot(now)
-            if self._wire is not None:
-                self._wire.place_here()
-                _SPENT.append(self._profiler)
-            else:
-                self._profiler.disable()
-        finally:
-            thaw(self._frozen)  # whatever happened, the student's processes run again
+        now = watch.now()
+        others, found = watch.end(now)
+        after = watch.snapshot(now)
+        if self._wire is not None:
+            self._wire.place_here()
+            _SPENT.append(self._profiler)
+        else:
+            self._profiler.disable()
         _ACTIVE.remove(self)
         shown = frozenset(ident for ident, _ in others)  # profiled: their code is in the record
         self.switched += found + watch.findings(self._watch_before, after, shown)

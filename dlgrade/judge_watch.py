@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import _thread
 import os
-import signal
 import sys
-import time
 
 #: Audit events (:func:`sys.addaudithook`) of a process starting another program or a copy
 #: of itself. ``multiprocessing``'s spawn and forkserver start theirs without an event; the
@@ -76,71 +74,6 @@ def _children(pid: int | str = "self") -> frozenset[int]:
         except (OSError, ValueError):
             continue
     return frozenset(found)
-
-
-def _descendants(limit: int = 4096) -> list[int]:
-    """Process ids of this process's children, their children, and so on."""
-    found: dict[int, None] = {}  # in the order found
-    todo = list(_children())
-    while todo and len(found) < limit:
-        pid = todo.pop()
-        if pid not in found:
-            found[pid] = None
-            todo.extend(_children(pid))
-    return list(found)
-
-
-def _stopped(pid: int) -> bool:
-    """Whether ``pid`` is stopped (or gone): its state in ``/proc/<pid>/stat`` is T, t, Z or X."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
-            state = handle.read().rpartition(")")[2].split()[0]
-    except (OSError, IndexError):
-        return True
-    return state in ("T", "t", "Z", "X")
-
-
-def freeze_descendants(wait: float = 0.2) -> list[int]:
-    """Stop every process the kernel started (children and theirs) for a judged call, and
-    return their ids for :func:`thaw`.
-
-    A process left by an earlier cell can do nothing for the call while it is stopped
-    (``SIGSTOP`` cannot be caught or ignored): a server of the student's that would run the
-    reference blocks the call until its time runs out, and the idle workers of an honest demo
-    cell (joblib's loky workers wake up now and then to check on their manager) are not
-    scheduled during the call, so they no longer make its record untrustworthy. Each process
-    is waited for until it is stopped (its last run, handling the signal, is before the
-    call's first snapshot), for ``wait`` seconds at most; one still running then counts as
-    a process that ran during the call, as before."""
-    if not _has_children():  # one system call, the usual case: nothing to list from /proc
-        return []
-    stopped: list[int] = []
-    for _ in range(5):  # a child that forked while it was being stopped: its child too
-        new = [pid for pid in _descendants() if pid not in stopped]
-        if not new:
-            break
-        for pid in new:
-            try:
-                os.kill(pid, signal.SIGSTOP)
-            except OSError:
-                continue
-            stopped.append(pid)
-    deadline = time.monotonic() + wait
-    waiting = list(stopped)
-    while waiting and time.monotonic() < deadline:
-        waiting = [pid for pid in waiting if not _stopped(pid)]
-        if waiting:
-            time.sleep(0.001)
-    return stopped
-
-
-def thaw(pids) -> None:
-    """Let the processes :func:`freeze_descendants` stopped run again."""
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGCONT)
-        except OSError:
-            continue
 
 
 def _has_children() -> bool:

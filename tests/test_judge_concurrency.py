@@ -18,6 +18,7 @@ import pytest
 
 from dlgrade.judge_channel import CallTimeoutError, Channel, PackageCodeError
 from dlgrade.judge_code import CodePolicy
+from dlgrade.judge_procs import ProcessHold
 from dlgrade.judge_watch import _children
 from tests import hostile_code
 from tests.hostile_code import HONEST_DEMO
@@ -162,10 +163,10 @@ def _states(pid: int) -> list[str]:
 
 
 def test_processes_of_earlier_cells_stay_stopped_while_a_call_runs():
-    """A child process left by an earlier cell is stopped for the judged call: an honest call
-    beside a process that wakes every millisecond is graded as usual, and a server of the
-    student's that would run the reference cannot answer (the call runs out of time); after
-    each call the processes run again."""
+    """A child process left by an earlier cell is stopped by the grading process for the
+    test cell (dlgrade.judge_procs): an honest call beside a process that wakes every
+    millisecond is graded as usual, and a server of the student's that would run the
+    reference cannot answer (the call runs out of time); after the cell they run again."""
     km, kc, channel, ns = _kernel(HONEST_CODE + WAKING_CHILD,
                                   hostile_code.kernel_code(["child-server"]),
                                   "child_server(np.array([0.0]))", routes=("child-server",),
@@ -173,16 +174,17 @@ def test_processes_of_earlier_cells_stay_stopped_while_a_call_runs():
     try:
         kernel_pid = km.provisioner.process.pid
         assert len(_states(kernel_pid)) >= 2 and "T" not in _states(kernel_pid)
+        channel.processes = ProcessHold(kernel_pid)
         channel.start_cell()
+        channel.processes.hold()  # as the judge does when a test cell starts
+        assert set(_states(kernel_pid)) == {"T"}
         for _ in range(3):
             assert np.allclose(ns["honest"](np.array([-1.0, 0.0, 1.0])),
                                [0.268941, 0.5, 0.731059], atol=1e-6)
-        assert "T" not in _states(kernel_pid)
+        assert set(_states(kernel_pid)) == {"T"}
         with pytest.raises(CallTimeoutError):
             ns["child-server"](np.array([0.0, 1.0]))
-        deadline = time.monotonic() + 10
-        while "T" in _states(kernel_pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        channel.processes.release()  # the cell ended
         assert "T" not in _states(kernel_pid)
     finally:
         channel.close()
