@@ -153,9 +153,12 @@ def timezone(ctx, zone):
 @click.option("--max-total-mb", type=click.IntRange(min=1), default=500, show_default=True,
               help="Most data unpacked from the archive (nested zips included) or read from "
                    "the folder in all.")
+@click.option("--force", is_flag=True,
+              help="Collect even a download whose notebooks are named after another "
+                   "assignment's notebook (refused otherwise: the wrong submissions.zip?).")
 @click.pass_context
 def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_notebook_mb,
-            max_total_mb):
+            max_total_mb, force):
     """Copy the submissions of ASSIGNMENT from SOURCE (a zip file or a folder).
 
     Recognised names: Canvas downloads (lastnamefirstname_<user id>_<submission id>_<file>,
@@ -165,11 +168,15 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
     <student>/<assignment>/<assignment>.ipynb. Each submission's time goes into nbgrader's
     timestamp.txt. Files matching no pattern or no roster student (once a roster is imported),
     and students with several files, are reported with the reason and not copied (exit
-    status 1); until a collect copies one file of theirs, grades.csv, the export (an empty
-    grade) and `mark` say "not collected" and why, not "no submission".
+    status 1), as are roster students (known by the LMS's id) who uploaded only another
+    format (a PDF, a .py); until a collect copies one file of theirs, grades.csv, the export
+    (an empty grade) and `mark` say "not collected" and why, not "no submission".
     A zip is read within limits (also a student's own zip in a SOURCE folder): only notebooks
     are unpacked, zips inside it at most 3 levels deep, sizes checked before anything is
     written; what is over a limit is refused with the reason.
+    A download whose notebooks are mostly named after another assignment's notebook, or
+    would replace collected notebooks with such files, is refused with nothing copied (exit
+    status 2) unless --force: every Canvas download is called submissions.zip.
     """
     from .archive import ArchiveLimits
 
@@ -179,7 +186,7 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
     try:
         timezone = timezone or course.timezone
         res = do_collect(course, assignment, source, dry_run=dry_run, timezone=timezone,
-                         timestamps=timestamps, limits=limits)
+                         timestamps=timestamps, limits=limits, force=force)
     except ValueError as exc:
         raise DataError(exc) from None
     verb = "would copy" if dry_run else "copied"
@@ -189,7 +196,11 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
         click.echo(f"  {student:12s} submitted {stamp}")
     for note in res.warnings:
         click.echo(f"  warning: {note}", err=True)
+    for student, why in sorted(res.wrong_format.items()):  # review 23d, P2b
+        click.echo(f"  not collected: {student}: {why}", err=True)
     for name in res.ignored:  # review 23b, R4: a notebook under a changed name is not lost
+        if name in res.wrong_format_files:
+            continue  # said on the student's line
         if ".ipynb" in str(name).lower() and not str(name).endswith(".ipynb"):
             click.echo(f"  warning: not collected: {name}: its name does not end in "
                        "'.ipynb' (an LMS or browser renamed it?): rename it and collect again",
