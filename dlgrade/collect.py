@@ -392,9 +392,8 @@ def _wrong_format(course: Course, assignment: str, ignored: list, found: dict, r
                 kinds.append(f"{base} (a notebook renamed by an LMS or browser? rename it to "
                              "end in .ipynb)")
             else:
-                kinds.append(f"{base} (a {Path(base).suffix or 'file without extension'}, "
-                             "not the notebook)")
-        out[student] = (f"handed in {'; '.join(kinds)}, not {wanted}: ask for the notebook, "
+                kinds.append(f"{base} (a {Path(base).suffix or 'file without extension'})")
+        out[student] = (f"handed in {'; '.join(kinds)}, not the notebook {wanted}: ask for it, "
                         "put it in the download (zip or folder) and collect again")
     return out
 
@@ -407,9 +406,9 @@ def _refuse_wrong_download(course: Course, assignment: str, like_paths: dict, se
     student_of = {p: s for s, paths in found.items() for p in paths}
     for other, paths in sorted(like_paths.items(), key=lambda kv: -len(kv[1])):
         names = sorted(p.name for p in (course.source_dir / other).glob("*.ipynb"))
-        replaced = sorted(student_of[p] for p in paths if p in student_of and (
+        replaced = sorted({student_of[p] for p in paths if p in student_of and (
             course.submitted_dir / student_of[p] / assignment
-            / f"{targets.get(p, assignment)}.ipynb").is_file())
+            / f"{targets.get(p, assignment)}.ipynb").is_file()})
         if 2 * len(paths) <= seen and not replaced:
             continue
         why = f"{len(paths)} of {seen} notebooks are {' or '.join(names)}"

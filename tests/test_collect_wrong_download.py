@@ -120,8 +120,8 @@ def test_a_pdf_instead_of_the_notebook_is_named_not_collected_and_not_a_zero(
     zipped = _download(tmp_path / "submissions.zip",
                        {"anguyen": "tiny.ipynb", "jsmith": "tiny.pdf"})
     proc = dlcourse("collect", "tiny", zipped, cwd=course, check=False)
-    why = ("handed in tiny.pdf (a .pdf, not the notebook), not tiny.ipynb: ask for the "
-           "notebook, put it in the download (zip or folder) and collect again")
+    why = ("handed in tiny.pdf (a .pdf), not the notebook tiny.ipynb: ask for it, put it in "
+           "the download (zip or folder) and collect again")
     assert proc.returncode == 1 and "copied 1 new" in proc.stdout, proc.stdout + proc.stderr
     assert f"not collected: jsmith: {why}" in _one_line(proc.stderr), proc.stderr
     out = tmp_path / "canvas_out.csv"

@@ -175,8 +175,8 @@ Student,ID,SIS User ID,SIS Login ID,Section
 def test_a_download_named_after_another_assignments_notebook_is_warned_about(course_dir,
                                                                             tmp_path):
     """Review 23, D10: tiny's Canvas zip collected into ``other`` (one notebook, so any
-    notebook name would be taken as it): refused unless --force; then the files are named, and the assignment they are
-    named after; a file of the right name is not."""
+    notebook name would be taken as it): refused unless --force; then the files are named,
+    and the assignment they are named after; a file of the right name is not."""
     course = make_dlgrade_course(Path(course_dir) / "w", TINY_CONFIG.format(timeout=20,
                                                                             extra=""),
                                  {"tiny": course_notebook(), "other": course_notebook()})
