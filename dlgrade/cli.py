@@ -244,7 +244,8 @@ def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel
 
     Writes <output>/ASSIGNMENT/grades.csv, report.html, report.json and feedback/<student>.html.
     Exit status 0 when every submission (of the shard, or the --student ones) is graded, 2
-    when some failed, need manual grading or are pending, read from the gradebook after the run
+    when some failed, need manual grading or are pending, or (a run of the whole class) a
+    student's files were found but not collected, read from the gradebook after the run
     (so a re-run with nothing new says the same), 130 after Ctrl-C.
     """
     from .cluster import ClusterGone, quiet_event_loop
