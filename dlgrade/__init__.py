@@ -22,9 +22,10 @@ between them free of circles):
   :mod:`~dlgrade.lms.moodle`, :mod:`~dlgrade.lms.csv` for the plain layout,
   :mod:`~dlgrade.lms.base` for what they share), and the registry that feeds the command
   line's choices and the messages.
-- Grading, scheduler side: :mod:`~dlgrade.engine` (one assignment: which students, the lock,
-  progress, Ctrl-C), :mod:`~dlgrade.cluster` (Dask: a local cluster or ``--scheduler``, and
-  the station each Dask worker keeps).
+- Grading, scheduler side: :mod:`~dlgrade.engine` (one assignment: which students,
+  progress, Ctrl-C), :mod:`~dlgrade.lock` (one command at a time writes an assignment's
+  files: grade, collect, release, extend), :mod:`~dlgrade.cluster` (Dask: a local cluster
+  or ``--scheduler``, and the station each Dask worker keeps).
 - Grading, one submission: :mod:`~dlgrade.worker` (the grading process: nbgrader loaded once,
   one student at a time), :mod:`~dlgrade.grader_memory` (its memory cap),
   :mod:`~dlgrade.sanitize` (original tests put back), :mod:`~dlgrade.scan` (static scan for
@@ -38,7 +39,9 @@ between them free of circles):
   :mod:`~dlgrade.judge_source` (own work read from the submitted text),
   :mod:`~dlgrade.judge_code` (own work and silenced warnings read from the code that ran),
   :mod:`~dlgrade.judge_fingerprint` (the package's functions recognised in any disguise),
-  :mod:`~dlgrade.judge_watch` (the kernel's other threads and processes during a call).
+  :mod:`~dlgrade.judge_watch` (the kernel's other threads and processes during a call),
+  :mod:`~dlgrade.judge_tripwire` (the package's code watched between the calls, from the
+  judge's start to the notebook's end).
 - Results: :mod:`~dlgrade.status` (one status per student), :mod:`~dlgrade.handgrades` (hand
   grades kept across regrades), :mod:`~dlgrade.feedback` (no hidden test code),
   :mod:`~dlgrade.shape_errors` (numpy shape errors explained), :mod:`~dlgrade.html_safety`

@@ -33,6 +33,9 @@ from .safe_files import MB, Refusal
 #: Archive kinds that may hold submissions but are not opened (only zip is).
 OTHER_ARCHIVES = (".gz", ".tgz", ".tar", ".bz2", ".xz", ".7z", ".rar")
 SKIPPED_PARTS = frozenset({"__MACOSX"})
+#: how macOS names the resource fork it adds beside a file (``._name.ipynb``, a few bytes of
+#: metadata, not a notebook) when a zip is packed on a Mac: skipped as ``__MACOSX`` is
+APPLEDOUBLE = "._"
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,8 @@ def _unpack(source: Path, folder: Path, label: str, depth: int, limits: ArchiveL
             if parts is None:
                 result.refused.append(Refusal(rel, "an absolute name or one with '..'"))
                 continue
-            if SKIPPED_PARTS & set(parts) or parts[-1] == ".DS_Store":
+            if SKIPPED_PARTS & set(parts) or parts[-1] == ".DS_Store" or \
+                    parts[-1].startswith(APPLEDOUBLE):
                 continue
             suffix = os.path.splitext(parts[-1])[1].lower()
             kind = "notebook" if suffix == ".ipynb" else "zip" if suffix == ".zip" else None

@@ -20,6 +20,7 @@ in ``ctx.obj``; it never imports this package.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -33,6 +34,7 @@ from .collect import collect as do_collect
 from .course import Course, find_course_root
 from .handgrades import dropped_hand_grades
 from .handgrades import mark as do_mark
+from .lock import Busy, assignment_lock, assignments_lock
 from .release import release as do_release
 from .roster import import_roster
 from .status import read_statuses, write_status
@@ -90,15 +92,23 @@ def release(ctx, assignments, db, due, timezone):
     try:
         timezone = timezone or course.timezone
         due_utc, whole_day = due_to_utc(due, timezone) if due else (None, False)
-        results = do_release(course, assignments)
+        names = list(assignments) or course.assignments()
+        for name in names:  # before the lock makes their output folders
+            course.require_assignment(name)
+        with assignments_lock(course, names, "dlcourse release NAME"):  # review 23c, F9
+            results = do_release(course, assignments)
+            olds = {name: set_due_date(course, name, due_utc) for name, res in results.items()
+                    if res.get("success") and due_utc is not None}
     except ValueError as exc:
         raise DataError(exc) from None
+    except Busy as exc:
+        raise click.ClickException(str(exc)) from None
     failed = 0
     for name, res in results.items():
         if res.get("success"):
             click.echo(f"released {name} -> {course.release_dir.name}/{name}/")
             if due_utc is not None:
-                old = set_due_date(course, name, due_utc)
+                old = olds[name]
                 click.echo(f"  due {utc_time(due_utc)} UTC ("
                            f"{local_time(due_utc, timezone)} {timezone}"
                            + ("; no time given: the end of that day" if whole_day else "")
@@ -173,7 +183,8 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
     (an empty grade) and `mark` say "not collected" and why, not "no submission".
     A zip is read within limits (also a student's own zip in a SOURCE folder): only notebooks
     are unpacked, zips inside it at most 3 levels deep, sizes checked before anything is
-    written; what is over a limit is refused with the reason.
+    written; what is over a limit is refused with the reason. While a `dlcourse grade` of
+    ASSIGNMENT runs, nothing is copied (exit status 1, naming it).
     A download whose notebooks are mostly named after another assignment's notebook, or
     would replace collected notebooks with such files, is refused with nothing copied (exit
     status 2) unless --force: every Canvas download is called submissions.zip.
@@ -185,10 +196,14 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
                            max_total_bytes=max_total_mb << 20)
     try:
         timezone = timezone or course.timezone
-        res = do_collect(course, assignment, source, dry_run=dry_run, timezone=timezone,
-                         timestamps=timestamps, limits=limits, force=force)
+        with (contextlib.nullcontext() if dry_run else   # review 23c, F9
+              assignment_lock(course, assignment, f"dlcourse collect {assignment}")):
+            res = do_collect(course, assignment, source, dry_run=dry_run, timezone=timezone,
+                             timestamps=timestamps, limits=limits, force=force)
     except ValueError as exc:
         raise DataError(exc) from None
+    except Busy as exc:
+        raise click.ClickException(str(exc)) from None
     verb = "would copy" if dry_run else "copied"
     click.echo(f"{assignment}: {verb} {len(res.added)} new, {len(res.updated)} changed; "
                f"{len(res.unchanged)} unchanged; {len(res.ignored)} non-notebook files ignored")
@@ -199,7 +214,7 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
     for student, why in sorted(res.wrong_format.items()):  # review 23d, P2b
         click.echo(f"  not collected: {student}: {why}", err=True)
     for name in res.ignored:  # review 23b, R4: a notebook under a changed name is not lost
-        if name in res.wrong_format_files:
+        if any(name in files for files in res.wrong_format_files.values()):
             continue  # said on the student's line
         if ".ipynb" in str(name).lower() and not str(name).endswith(".ipynb"):
             click.echo(f"  warning: not collected: {name}: its name does not end in "
@@ -248,8 +263,36 @@ def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel
     student's files were found but not collected, read from the gradebook after the run
     (so a re-run with nothing new says the same), 130 after Ctrl-C.
     """
-    from .cluster import ClusterGone, quiet_event_loop
-    from .engine import Busy, Interrupted, grade_assignment, parse_shard
+    # Ctrl-C at any moment ends with one line and exit status 130, never click's `Aborted!`
+    # and 1, the status of "locked" (review 23c, N2): while the modules load, before grading
+    # began, during it (what was saved, how to resume) and while the summary is printed
+    done = []
+    try:
+        _grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel,
+               no_progress, students, late_policy, done)
+    except KeyboardInterrupt as exc:
+        _quiet_event_loop()
+        if getattr(exc, "run", None) is not None:  # engine.Interrupted: what was saved
+            line = exc.run.interrupted_line()
+        elif done:
+            line = (f"{assignment}: interrupted after grading ended; everything was saved: "
+                    f"`dlcourse report {assignment}` rebuilds the outputs")
+        else:
+            line = f"{assignment}: interrupted before grading began; nothing was changed"
+        _say(line, err=True)
+        sys.exit(130)
+
+
+def _quiet_event_loop() -> None:
+    """Silence the event loop's late messages, when Dask was loaded at all."""
+    if "dlgrade.cluster" in sys.modules:
+        sys.modules["dlgrade.cluster"].quiet_event_loop()
+
+
+def _grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel, no_progress,
+           students, late_policy, done: list) -> None:
+    from .cluster import ClusterGone
+    from .engine import grade_assignment, parse_shard
     from .late import parse_late_policy
 
     course = _course(ctx, db=db, timeout=timeout, kernel=kernel)
@@ -264,18 +307,13 @@ def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel
         raise DataError(exc) from None
     except (ClusterGone, Busy) as exc:
         raise click.ClickException(str(exc)) from None
-    except Interrupted as exc:
-        quiet_event_loop()
-        _say(exc.run.interrupted_line(), err=True)
-        sys.exit(130)
-    except KeyboardInterrupt:  # before grading began
-        quiet_event_loop()
-        click.echo(f"{assignment}: interrupted before grading began; nothing was changed",
-                   err=True)
-        sys.exit(130)
+    done.append(run)
     if run.settings_change:
         _say(f"{assignment}: grading settings changed ({run.settings_change}): "
              f"{len(run.resettled)} graded before graded again")
+    for why, who in sorted(run.because.items()):  # review 23c, F6: say why
+        names = ", ".join(who[:10]) + (", ..." if len(who) > 10 else "")
+        _say(f"{assignment}: {why}: {len(who)} graded before graded again ({names})")
     _say(f"{assignment}: {len(run.graded)} graded ({len(run.flagged)} need manual "
          f"grading), {len(run.failed)} failed, {len(run.skipped)} unchanged (skipped) "
          f"in {run.seconds:.1f} s")
@@ -465,13 +503,17 @@ def extend(ctx, assignment, student, hours, db):
 
     course = _course(ctx, db=db)
     try:
-        grant_extension(course, assignment, student, hours)
+        with (assignment_lock(course, assignment, f"dlcourse extend {assignment}")
+              if assignment in course.assignments() else contextlib.nullcontext()):
+            grant_extension(course, assignment, student, hours)
+            record = read_statuses(course, assignment).get(student)
+            if record:  # graded before: the next grade run must apply the new due date
+                record.pop("hash", None)
+                write_status(course, assignment, record)
     except ValueError as exc:
         raise DataError(exc) from None
-    record = read_statuses(course, assignment).get(student)
-    if record:  # graded before: the next grade run must apply the new due date
-        record.pop("hash", None)
-        write_status(course, assignment, record)
+    except Busy as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(f"{student}: {hours:g} h extension on {assignment}")
 
 

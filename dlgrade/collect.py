@@ -31,7 +31,7 @@ from . import lms
 from .course import Course, ensure_tools_on_path
 from .lms import canvas, moodle
 from .roster import STUDENT_ID, read_roster
-from .status import write_not_collected
+from .status import not_collected_reason, write_not_collected
 
 SKIP_PARTS = {"__MACOSX", ".ipynb_checkpoints", ".DS_Store"}
 
@@ -51,7 +51,7 @@ class CollectResult:
     reasons: dict = field(default_factory=dict)  # unmatched file -> why
     warnings: list = field(default_factory=list)  # files matched by name only, ...
     wrong_format: dict = field(default_factory=dict)  # student -> why their upload is no notebook
-    wrong_format_files: list = field(default_factory=list)  # the ignored files said there
+    wrong_format_files: dict = field(default_factory=dict)  # student -> those files
 
     @property
     def ok(self) -> bool:
@@ -213,7 +213,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
         for path in candidates:
             root = root_of(path)
             rel = path.relative_to(root)
-            if SKIP_PARTS & set(rel.parts):
+            if SKIP_PARTS & set(rel.parts) or rel.name.startswith("._"):  # macOS metadata
                 continue
             if path.suffix != ".ipynb":
                 result.ignored.append(str(rel))
@@ -351,21 +351,19 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 + moodle.LMS.id_hint.replace("NAME", assignment))
     if not dry_run:  # the report, the export and `mark` say "not collected", not "nothing"
         write_not_collected(course, assignment, {
-            student: (f"{len(files)} files found, none collected ({', '.join(files)}): "
-                      "delete all but the one to grade from the download (zip or folder) "
-                      "and collect again")
-            for student, files in result.duplicates.items()} | result.wrong_format,
-            result.submitted_at)
+            student: not_collected_reason(files) for student, files in
+            result.duplicates.items()} | result.wrong_format, result.submitted_at,
+            files=result.duplicates | result.wrong_format_files)
     return result
 
 
 def _wrong_format(course: Course, assignment: str, ignored: list, found: dict, roster,
-                  notebooks: list[str], named: list) -> dict[str, str]:
+                  notebooks: list[str], named: dict) -> dict[str, str]:
     """``{student: reason}`` for the roster students whose only uploads among the ``ignored``
     (non-notebook) files are in another format: a PDF, a ``.py``, a notebook renamed
     ``.ipynb.json``. The LMS's id in the file's name says whose they are (never the name
     alone: that is a guess); their status is then ``not collected`` with this reason, not
-    ``no submission`` exported as 0 (review 23d, P2b). Their names are added to ``named``."""
+    ``no submission`` exported as 0 (review 23d, P2b). Their paths go into ``named`` (student -> paths)."""
     if roster is None:
         roster = read_roster(course)
     if not roster:
@@ -382,7 +380,7 @@ def _wrong_format(course: Course, assignment: str, ignored: list, found: dict, r
         if student is not None and not note and student not in found and \
                 not (course.submitted_dir / student / assignment).is_dir():
             files.setdefault(student, []).append(parsed.file)
-            named.append(name)
+            named.setdefault(student, []).append(name)
     wanted = " or ".join(n + ".ipynb" for n in notebooks)
     out = {}
     for student, names in sorted(files.items()):

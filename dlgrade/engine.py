@@ -11,13 +11,12 @@ outputs (:mod:`dlgrade.report`).
 from __future__ import annotations
 
 import contextlib
-import fcntl
+import difflib
 import hashlib
 import json
 import os
 import re
 import signal
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -29,6 +28,8 @@ from . import safe_files
 from .cluster import ClusterGone, DaskPool
 from .course import Course, ensure_tools_on_path
 from .handgrades import read_hand_grades, restore_hand_grades, save_hand_grades
+from .late import late_assigner, late_config
+from .lock import assignment_lock
 from .report import current_status, open_statuses, write_outputs
 from .status import read_not_collected, read_statuses, write_status
 from .worker import STATION_SLACK, assignment_of, submission_seconds, wrong_notebook
@@ -80,39 +81,13 @@ def submission_hash(course: Course, assignment: str, student: str, config_key: s
     return h.hexdigest()
 
 
-class Busy(RuntimeError):
-    """Another ``dlcourse grade`` holds the lock of this assignment (and shard)."""
-
-
-@contextlib.contextmanager
 def grading_lock(course: Course, assignment: str, shard=None):
-    """Keep two grading runs of one assignment (one shard) of a course apart: the second
-    raises :class:`Busy` naming the first's pid and host. The lock is the kernel's
-    (``flock``), so a run that dies releases it; shards of one batch do not wait for each
-    other."""
-
-    name = f".grading-{shard[0]}-of-{shard[1]}.lock" if shard else ".grading.lock"
-    path = course.output_dir(assignment) / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            raise Busy(f"another `dlcourse grade {assignment}` is running on this course "
-                       f"({holder}); nothing was changed: wait for it to end, or stop it and "
-                       "run this command again") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()} on {socket.gethostname()}")
-        handle.flush()
-        try:
-            yield
-        finally:
-            handle.seek(0)
-            handle.truncate()
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    """Keep two grading runs of one assignment (one shard) of a course apart, and keep
+    ``collect``, ``release`` and ``extend`` out while one runs (:mod:`dlgrade.lock`): the
+    second raises :class:`dlgrade.lock.Busy` naming the first's command, pid and host;
+    shards of one batch do not wait for each other."""
+    return assignment_lock(course, assignment, f"dlcourse grade {assignment}"
+                           + (f" --shard {shard[0]}/{shard[1]}" if shard else ""), shard)
 
 
 @dataclass
@@ -135,6 +110,10 @@ class GradeRun:
     #: in :attr:`resettled` were graded (so they are graded again); ``""`` otherwise
     settings_change: str = ""
     resettled: list = field(default_factory=list)
+    #: ``{why: [students]}``: the students graded again (without ``--force``) because their
+    #: due date or extension, or the assignment's own notebooks, changed since (review 23c,
+    #: F6); known for students whose record says what they were graded against
+    because: dict = field(default_factory=dict)
     #: how the run chose its students: ``"force"`` (``--force``), ``"only"`` (``--student``)
     #: or ``""`` (new and changed ones)
     chosen_by: str = ""
@@ -189,6 +168,18 @@ def _to_grade(course: Course, assignment: str, students: list[str], key: str,
         else:
             unchanged.append(student)
     return todo, unchanged, hashes
+
+
+def _graded_against(course: Course, assignment: str, students: list[str]) -> dict:
+    """``{student: {"due": ..., "sources": ...}}``: the due date (with the student's
+    extension) and a digest of the assignment's notebooks, as the submission hash saw them;
+    kept in each record, so a later run can say why it grades a student again."""
+    dates = _due_dates(course, assignment)
+    h = hashlib.sha256()
+    source = course.source_dir / assignment
+    for rel, data in sorted((safe_files.read_trusted(source) if source.is_dir() else {}).items()):
+        h.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
+    return {s: {"due": dates.get(s, dates[None]), "sources": h.hexdigest()} for s in students}
 
 
 def _late_text(late: dict) -> str:
@@ -337,6 +328,7 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
         students, force = _only(students, only, assignment), True
     run.chosen_by = "only" if only else "force" if force else ""
     todo, run.skipped, hashes = _to_grade(course, assignment, students, key, force)
+    facts = _graded_against(course, assignment, students)
     run.todo = list(todo)
     if not force:  # why students nothing of whom changed are graded again (review 23, D9)
         old = read_statuses(course, assignment)
@@ -344,6 +336,12 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
                    if s in old and old[s].get("settings")}
         run.resettled = sorted(s for s, words in changes.items() if words)
         run.settings_change = "; ".join(sorted({w for w in changes.values() if w}))
+        for student in todo:
+            was = old.get(student) or {}
+            for fact, why in (("due", "the due date or an extension changed"),
+                              ("sources", "the assignment's notebooks changed")):
+                if was.get(fact) is not None and was[fact] != facts[student][fact]:
+                    run.because.setdefault(why, []).append(student)
 
     console = console or Console(stderr=True)
     bar = _progress_bar(console, progress)
@@ -352,13 +350,15 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
                     startup_timeout=startup_timeout, logs=logs, workers=workers,
                     scheduler=scheduler)
 
+    late = []  # the run's late policy, built once, when a first hand grade goes back
+
     def finish(student: str, result: dict) -> None:
         result = dict(_name_the_other_assignment(course, assignment, student, result),
                       settings=key)
         if result.get("status") != "failed":  # the run's findings, before any hand grade
             result["grading_reason"] = result.get("reason") or ""
-        result = _with_hand_grades(course, assignment, student, result)
-        record = _record(course, run, student, hashes[student], result)
+        result = _with_hand_grades(course, assignment, student, result, late, key)
+        record = _record(course, run, student, hashes[student], dict(result, **facts[student]))
         bar.update(task, advance=1, done=len(run.graded), failed=len(run.failed),
                    remaining=len(pool.queue) + pool.busy())
         if progress and record["status"] == "failed":
@@ -458,13 +458,18 @@ def _name_the_other_assignment(course: Course, assignment: str, student: str,
     return dict(result, reason=wrong_notebook(m[1], other, assignment))
 
 
-def _with_hand_grades(course: Course, assignment: str, student: str, result: dict) -> dict:
+def _with_hand_grades(course: Course, assignment: str, student: str, result: dict,
+                      late: list, key: str) -> dict:
     """``result`` after the student's saved hand grades went back into the gradebook (for the
-    answers unchanged since), with the score and status read back from it."""
+    answers unchanged since), with the score and status read back from it. The late penalty
+    is computed once more, on the whole score, with the run's policy (``key``, its settings
+    digest; ``late`` caches the plugin built from it)."""
     if result.get("status") == "failed" or not read_hand_grades(course, assignment, student):
         return result  # nothing to put back: the gradebook is not opened (most students)
+    if not late:
+        late.append(late_assigner(late_config(key, course)))
     with course.gradebook() as gb:
-        kept, notes = restore_hand_grades(gb, course, assignment, student)
+        kept, notes = restore_hand_grades(gb, course, assignment, student, late[0])
         if not (kept or notes):
             return result
         try:
@@ -483,11 +488,23 @@ def _with_hand_grades(course: Course, assignment: str, student: str, result: dic
 
 
 def _only(students: list[str], only, assignment: str) -> list[str]:
-    """The ``--student`` selection; every one must have a submission."""
+    """The ``--student`` selection; every one must have a submission. A name that is a typing
+    slip of one who has gets "did you mean" (review 23c, F6), not "submitted nothing".
+
+    >>> _only(["mgarcia", "sobrien"], ["mgarcai"], "a1")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: student: 'mgarcai' has no submission of a1: did you mean 'mgarcia'? (...)
+    """
     missing = sorted(set(only) - set(students))
     if missing:
-        raise ValueError(f"student: {', '.join(missing)} submitted nothing for {assignment} "
-                         f"(or is outside this shard); expected one of {', '.join(students)}")
+        said = []
+        for name in missing:
+            guesses = difflib.get_close_matches(name, students, n=3)
+            said.append(f"{name!r} has no submission of {assignment}" + (
+                f": did you mean {' or '.join(map(repr, guesses))}?" if guesses else
+                " (nothing handed in, or outside this shard)"))
+        raise ValueError(f"student: {'; '.join(said)} (expected one of {', '.join(students)})")
     return sorted(set(only))
 
 

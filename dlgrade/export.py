@@ -24,12 +24,37 @@ import shutil
 from . import lms
 from .lms.canvas import CanvasExportPlugin
 from .lms.moodle import MoodleExportPlugin
+from .status import read_not_collected_files
 
 #: the formats with an nbgrader ``ExportPlugin`` (``csv`` copies grades.csv)
 FORMATS = {name: system.export_plugin() for name, system in lms.REGISTRY.items()
            if system.export_plugin() is not None}
 
 __all__ = ["CanvasExportPlugin", "FORMATS", "MoodleExportPlugin", "export"]
+
+
+#: the feedback of a student whose grading has not ended (an interrupted run)
+PENDING = "not graded yet"
+#: instructor's words in a reason that a student cannot act on
+_FOR_INSTRUCTORS = " (details in the grading log)"
+
+
+def for_students(status: str, reason: str, files=None) -> str:
+    """The feedback text an LMS shows the student for an empty grade: what happened to the
+    submission, without the instructor's remedy or the download's paths (review 23c, N3).
+
+    >>> for_students("not collected", "", ["nb.ipynb", "nb (1).ipynb"])
+    'not graded yet: 2 files were handed in (nb (1).ipynb, nb.ipynb) where one was expected'
+    >>> for_students("failed", "the kernel died (details in the grading log)")
+    'could not be graded: the kernel died'
+    """
+    if status == "not collected":
+        what = f"{len(files)} files were handed in ({', '.join(sorted(files))})" if files else \
+            "several files were handed in"
+        return f"{PENDING}: {what} where one was expected"
+    if status == "failed":
+        return "could not be graded: " + reason.replace(_FOR_INSTRUCTORS, "")
+    return PENDING
 
 
 def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None) -> str:
@@ -64,19 +89,20 @@ def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None)
             return str(dest)
         rows, _ = collect_rows(course, assignment)
         submitted = set(course.students(assignment))
+        found = read_not_collected_files(course, assignment)
         blank, notes = [], {}
         for r in rows:
             if r.get("status") == "not collected":  # files found, none copied: not a 0
                 blank.append(r["student"])
-                notes[r["student"]] = "not collected: " + (r.get("reason") or "")
+                notes[r["student"]] = for_students("not collected", "",
+                                                   found.get(r["student"]))
                 continue
             if r["student"] not in submitted:
                 continue
             status = r.get("status", "pending")
             if status in ("failed", "pending"):
                 blank.append(r["student"])
-                notes[r["student"]] = ("could not be graded: " + (r.get("reason") or "")
-                                       if status == "failed" else "not graded yet")
+                notes[r["student"]] = for_students(status, r.get("reason") or "")
             elif status == "needs manual grading":
                 notes[r["student"]] = "provisional: parts still to be graded by hand"
         said = []  # told once the file is written (a refused export says only why)
@@ -91,7 +117,7 @@ def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None)
                         "mark` or formgrader) and export again, or leave those cells out of "
                         "the upload")
         if blank and warn is not None:  # review 23c F4: an upload that changes nothing
-            pending = [sid for sid in blank if notes[sid] == "not graded yet"]
+            pending = [sid for sid in blank if notes[sid] == PENDING]
             others = len(blank) - len(pending)
             if pending:
                 names = ", ".join(pending[:10]) + (", ..." if len(pending) > 10 else "")

@@ -55,28 +55,38 @@ def write_hand_grades(course: Course, assignment: str, student: str, grades: dic
     os.replace(tmp, path)
 
 
-def answer_keys(notebook_path: Path) -> dict[str, str]:
+def _as_judged(text: str) -> str:
+    """An answer's text as a grader reads it: line ends unified, the spaces that end a line
+    and the blank lines around the text dropped (an editor that saves a final newline does
+    not change the answer, review 23c F6)."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip()
+
+
+def answer_keys(notebook_path: Path, exact: bool = False) -> dict[str, str]:
     """``{grade_id: digest}`` of what a hand grade of each graded cell judged: the cell's own
-    text for an answer cell, the student's cells of the notebook for a test cell. Empty when
-    the notebook cannot be read."""
+    text for an answer cell, the student's cells of the notebook for a test cell, each read
+    by :func:`_as_judged` (``exact``: byte for byte, the digests saved before that). Empty
+    when the notebook cannot be read."""
     import nbformat
 
     try:
         nb = nbformat.read(notebook_path, as_version=4)
     except Exception:  # noqa: BLE001 - no autograded copy: nothing to compare
         return {}
+    read = (lambda text: text) if exact else _as_judged
     own = hashlib.sha256()
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type == "code" and not meta.get("locked"):
-            own.update(cell.source.encode() + b"\0")
+            own.update(read(cell.source).encode() + b"\0")
     keys = {}
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         if not (meta.get("grade") and meta.get("grade_id")):
             continue
         if meta.get("solution"):
-            keys[meta["grade_id"]] = hashlib.sha256(cell.source.encode()).hexdigest()
+            keys[meta["grade_id"]] = hashlib.sha256(read(cell.source).encode()).hexdigest()
         else:
             keys[meta["grade_id"]] = own.hexdigest()
     return keys
@@ -130,8 +140,14 @@ def save_hand_grades(gb, course: Course, assignment: str, student: str) -> dict:
                 keys = answer_keys(_autograded(course, assignment, student, nb_sub.name))
             comment = _comment(gb, grade.name, nb_sub.name, assignment, student)
             entry = f"{nb_sub.name}/{grade.name}"
+            before = saved.get(entry, {})
+            # the points the cell had when it was graded by hand: a release may have changed
+            # them since (the gradebook then says the new ones)
+            top = before.get("max") if before.get("score") == float(grade.manual_score) \
+                else None
             saved[entry] = {"score": float(grade.manual_score), "comment": comment,
-                            "key": keys.get(grade.name) or saved.get(entry, {}).get("key")}
+                            "key": keys.get(grade.name) or before.get("key"),
+                            "max": float(grade.max_score) if top is None else top}
     write_hand_grades(course, assignment, student, saved)
     return saved
 
@@ -145,8 +161,11 @@ def _comment(gb, grade_id, notebook, assignment, student):
         return None
 
 
-def restore_hand_grades(gb, course: Course, assignment: str, student: str) -> tuple[set, list]:
-    """Write the saved hand grades back after autograde where the answer is unchanged.
+def restore_hand_grades(gb, course: Course, assignment: str, student: str,
+                        late=None) -> tuple[set, list]:
+    """Write the saved hand grades back after autograde where the answer is unchanged, and
+    compute the late penalty from the whole score with ``late``, the run's policy (a
+    :func:`dlgrade.late.late_assigner` or its ``Config``; default: the course file's).
 
     Returns
     -------
@@ -163,8 +182,10 @@ def restore_hand_grades(gb, course: Course, assignment: str, student: str) -> tu
     for entry, value in sorted(saved.items()):
         notebook, _, grade_id = entry.partition("/")
         if notebook not in keys_of:
-            keys_of[notebook] = answer_keys(_autograded(course, assignment, student, notebook))
-        if value.get("key") is None or keys_of[notebook].get(grade_id) != value["key"]:
+            path = _autograded(course, assignment, student, notebook)
+            keys_of[notebook] = (answer_keys(path), answer_keys(path, exact=True))
+        key, exact = (keys.get(grade_id) for keys in keys_of[notebook])
+        if value.get("key") is None or value["key"] not in (key, exact):
             notes.append(f"hand grade of {grade_id} ({value['score']:g}) dropped: the answer "
                          "changed since it was graded; grade it again")
             continue
@@ -173,7 +194,18 @@ def restore_hand_grades(gb, course: Course, assignment: str, student: str) -> tu
         except MissingEntry:
             notes.append(f"hand grade of {grade_id} dropped: the cell is gone from {notebook}")
             continue
-        grade.manual_score = value["score"]
+        score, top, then = value["score"], float(grade.max_score), value.get("max")
+        if then is not None and float(then) != top:  # re-weighted since (review 23c, N4)
+            if score > top:
+                notes.append(f"hand grade of {grade_id} ({score:g} of {float(then):g}) "
+                             f"lowered to {top:g}: the cell is now worth {top:g} points; "
+                             "check it")
+                score = top
+            else:
+                notes.append(f"hand grade of {grade_id} ({score:g} of {float(then):g}) kept "
+                             f"as {score:g} of {top:g}: the cell's points changed; check it")
+            value = dict(value, score=score, max=top)
+        grade.manual_score = score
         grade.needs_manual_grade = False
         if value.get("comment") is not None:
             try:
@@ -182,11 +214,12 @@ def restore_hand_grades(gb, course: Course, assignment: str, student: str) -> tu
             except MissingEntry:
                 pass
         kept.add(grade_id)
-        still[entry] = value
+        still[entry] = dict(value, key=key)  # a digest saved byte for byte is read anew
     if kept:  # autograde's penalty saw the automatic points only: the whole score pays it
         from .late import apply_late_penalty, late_config
 
-        apply_late_penalty(gb, gb.find_submission(assignment, student), late_config(None, course))
+        apply_late_penalty(gb, gb.find_submission(assignment, student),
+                           late if late is not None else late_config(None, course))
     gb.db.commit()
     write_hand_grades(course, assignment, student, still)
     return kept, notes
@@ -194,12 +227,13 @@ def restore_hand_grades(gb, course: Course, assignment: str, student: str) -> tu
 
 def dropped_hand_grades(course: Course, assignment: str, students) -> dict[str, list[str]]:
     """``{student: [note]}``: the notes of the students' status records that say a hand grade
-    was dropped (:func:`restore_hand_grades`), for the command line's per-student lines."""
+    was dropped or changed (:func:`restore_hand_grades`), for the command line's per-student
+    lines."""
     records = read_statuses(course, assignment)
     out = {}
     for student in students:
         notes = [n for n in (records.get(student, {}).get("notes") or [])
-                 if isinstance(n, str) and n.startswith("hand grade of ") and " dropped" in n]
+                 if isinstance(n, str) and n.startswith("hand grade of ")]
         if notes:
             out[student] = notes
     return out
@@ -264,7 +298,8 @@ def mark(course: Course, assignment: str, student: str, cell: str, score: float 
             saved.pop(entry, None)
         else:
             keys = answer_keys(_autograded(course, assignment, student, notebook))
-            saved[entry] = {"score": float(score), "comment": comment, "key": keys.get(cell)}
+            saved[entry] = {"score": float(score), "comment": comment, "key": keys.get(cell),
+                            "max": top}
         write_hand_grades(course, assignment, student, saved)
         waiting = sorted(g.name for nb in submission.notebooks for g in nb.grades
                          if g.needs_manual_grade)

@@ -35,7 +35,6 @@ import sysconfig
 import types
 import warnings
 
-from . import judge_tripwire as _TRIPWIRE
 from .judge_fingerprint import (
     _PACKAGE_DOCS,
     _UNNAMED,
@@ -186,12 +185,13 @@ _ACTIVE: list = []
 #: Profilers of finished records whose thread the tripwire took back without disabling them
 #: (a profiler freed while enabled would switch off whatever profile its thread has then)
 _SPENT: list = []
+#: The kernel's tripwire once :func:`dlgrade.judge_tripwire.tripwire` made it (set there)
+_TRIPWIRE: list = []
 
 
 def _tripwire():
     """The kernel's tripwire when it runs (:mod:`dlgrade.judge_tripwire`), else None."""
-    found = _TRIPWIRE.tripwire()
-    return found if found.armed else None
+    return _TRIPWIRE[0] if _TRIPWIRE and _TRIPWIRE[0].armed else None
 
 
 class Recorder:

@@ -43,6 +43,7 @@ import _lsprof
 import sys
 import types
 
+from . import judge_code, judge_watch
 from .judge_watch import _thread_stamp_function, _thread_states, _watch
 
 __all__ = ["Tripwire", "tripwire"]
@@ -129,8 +130,6 @@ class Tripwire:
             return True
         if self.states is None:  # not CPython 3.11 (64-bit): the thread states cannot be read
             return False
-        from . import judge_code, judge_watch
-
         self.function = self._function()
         self._grader_codes = frozenset(code for code in (
             judge_code.Recorder.__enter__.__code__, judge_code.Recorder.pause.__code__,
@@ -248,6 +247,9 @@ _TRIPWIRE: list = []
 
 
 def tripwire() -> Tripwire:
+    """The kernel's one tripwire (made on first use; the recorder finds it through
+    ``judge_code._TRIPWIRE``, so that judge_code need not import this module)."""
     if not _TRIPWIRE:
         _TRIPWIRE.append(Tripwire())
+        judge_code._TRIPWIRE[:] = _TRIPWIRE
     return _TRIPWIRE[0]

@@ -197,14 +197,19 @@ def grant_extension(course, assignment: str, student: str, hours: float) -> None
     Raises
     ------
     ValueError
-        If the student is not in the gradebook (import the roster first) or the assignment
-        was not released.
+        If the student is not in the gradebook (import the roster first), the assignment
+        was not released, or it has no due date (nbgrader's autograde cannot extend none).
     """
     if hours < 0:
         raise ValueError(f"hours: got {hours}, expected 0 or more")
     with course.gradebook() as gb:
         course.find_student(gb, student)
-        course.find_assignment(gb, assignment)
+        found = course.find_assignment(gb, assignment)
+        if hours and found.duedate is None:  # nbgrader cannot add it to no date: autograde
+            raise ValueError(  # would fail with a TypeError (found by test_term_cli)
+                f"assignment: {assignment} has no due date, so an extension has nothing to "
+                f"count from; set one first: dlcourse release {assignment} --due 'YYYY-MM-DD "
+                "HH:MM'")
         with warnings.catch_warnings():
             # nbgrader's add_submission trips SQLAlchemy's autoflush warning; harmless
             warnings.simplefilter("ignore", SAWarning)
@@ -250,17 +255,25 @@ def late_config(settings: str | None = None, course=None) -> Config:
     return Config()
 
 
-def apply_late_penalty(gb, submission, config: Config) -> bool:
+def late_assigner(config: Config) -> AssignLatePenalties:
+    """nbgrader's ``AssignLatePenalties`` with its plugin, as ``config`` configures them: built
+    once per policy and used for every student graded under it (:func:`apply_late_penalty`)."""
+    assigner = AssignLatePenalties(config=config, log=logging.getLogger("dlgrade.late"))
+    assigner.init_plugin()
+    return assigner
+
+
+def apply_late_penalty(gb, submission, config) -> bool:
     """Set each notebook's late penalty of ``submission`` (a gradebook ``SubmittedAssignment``)
     from the notebook's whole current score (automatic plus hand grades), with the plugin
-    ``config`` configures, as nbgrader's ``AssignLatePenalties`` does during autograde. Flushes
-    (does not commit) and returns whether any penalty changed.
+    ``config`` configures (a ``Config``, or the :func:`late_assigner` built from one), as
+    nbgrader's ``AssignLatePenalties`` does during autograde. Flushes (does not commit) and
+    returns whether any penalty changed.
     """
     gb.db.flush()
     gb.db.expire(submission)
     seconds = submission.total_seconds_late
-    assigner = AssignLatePenalties(config=config, log=logging.getLogger("dlgrade.late"))
-    assigner.init_plugin()
+    assigner = config if isinstance(config, AssignLatePenalties) else late_assigner(config)
     changed = False
     for notebook in submission.notebooks:
         gb.db.expire(notebook)

@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 
 from .course import Course
-from .handgrades import is_hand_grade, refresh_feedback, waits_for_hand
+from .handgrades import is_hand_grade, read_hand_grades, refresh_feedback, waits_for_hand
 from .html_safety import NO_SCRIPT_CSP_META
 from .lms.base import text_cell
 from .roster import read_roster
@@ -105,12 +105,25 @@ def submitted_at(course: Course, assignment: str, student: str) -> str:
         return ""
 
 
+def _graded_elsewhere(sub, saved: dict) -> bool:
+    """Whether a hand score of the gradebook submission ``sub`` was given outside dlcourse
+    (nbgrader's formgrader): one that the saved hand grades (:mod:`dlgrade.handgrades`, which
+    ``mark`` and every grading run keep) do not hold with that score."""
+    for nb in sub.notebooks:
+        for g in nb.grades:
+            if g.manual_score is not None:
+                mine = saved.get(f"{nb.name}/{g.name}")
+                if mine is None or float(mine.get("score", -1)) != float(g.manual_score):
+                    return True
+    return False
+
+
 def _refresh_scores(course: Course, assignment: str, rows: list[dict]) -> None:
     """Take scores from the gradebook, so grades given by hand (formgrader) show up."""
     try:
         from nbgrader.api import MissingEntry
 
-        from .late import apply_late_penalty, late_config, late_fields
+        from .late import apply_late_penalty, late_assigner, late_config, late_fields
 
         with course.gradebook() as gb:
             max_score = float(gb.find_assignment(assignment).max_score)
@@ -120,12 +133,15 @@ def _refresh_scores(course: Course, assignment: str, rows: list[dict]) -> None:
                     sub = gb.find_submission(assignment, rec["student"])
                 except MissingEntry:
                     sub = None
-                if sub is not None and rec.get("status") in ("graded", "needs manual grading"):
+                if (sub is not None and rec.get("status") in ("graded", "needs manual grading")
+                        and _graded_elsewhere(sub, read_hand_grades(course, assignment,
+                                                                    rec["student"]))):
                     # a hand grade given in formgrader changed the score after autograde:
-                    # the late penalty follows the whole score (same policy as the grading)
+                    # the late penalty follows the whole score (same policy as the grading;
+                    # `mark` and a grading run computed it already for their own)
                     settings = rec.get("settings")
                     if settings not in configs:
-                        configs[settings] = late_config(settings, course)
+                        configs[settings] = late_assigner(late_config(settings, course))
                     if apply_late_penalty(gb, sub, configs[settings]):
                         gb.db.commit()
                 rec.update(late_fields(sub))

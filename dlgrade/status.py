@@ -8,8 +8,8 @@ The engine (:mod:`dlgrade.engine`) writes a record when a student is done; the r
 
 Beside them, ``<output>/<a>/not_collected.json`` (:data:`NOT_COLLECTED_FILE`) names the
 students whose files the last collect found but refused (several notebooks for one place),
-with the reason: the report, the export and ``mark`` say "not collected" for them instead of
-"no submission" until a collect copies one file.
+with the reason and the files' names: the report, the export and ``mark`` say "not
+collected" for them instead of "no submission" until a collect copies one file.
 """
 
 from __future__ import annotations
@@ -59,26 +59,49 @@ def status_label(record: dict) -> str:
     return status
 
 
-#: ``{student: reason}`` of the students collect found files of but copied none
+#: ``{student: {"reason": ..., "files": [...]}}`` of the students collect found files of but
+#: copied none (an older file holds ``{student: reason}``)
 NOT_COLLECTED_FILE = "not_collected.json"
 
 
-def read_not_collected(course: Course, assignment: str) -> dict[str, str]:
-    """The students of ``assignment`` whose files the collects found but did not copy."""
+def not_collected_reason(files) -> str:
+    """The instructor's reason (grades.csv, ``mark``) for several files found for one place."""
+    return (f"{len(files)} files found, none collected ({', '.join(files)}): delete all but "
+            "the one to grade from the download (zip or folder) and collect again")
+
+
+def _read_not_collected(course: Course, assignment: str) -> dict[str, dict]:
     try:
         data = json.loads((course.output_dir(assignment) / NOT_COLLECTED_FILE).read_text())
-        return {str(k): str(v) for k, v in data.items()}
-    except (OSError, ValueError, AttributeError):
+        return {str(k): dict(v) if isinstance(v, dict) else {"reason": str(v), "files": []}
+                for k, v in data.items()}
+    except (OSError, ValueError, AttributeError, TypeError):
         return {}
 
 
+def read_not_collected(course: Course, assignment: str) -> dict[str, str]:
+    """The students of ``assignment`` whose files the collects found but did not copy, with
+    the instructor's reason."""
+    return {k: str(v.get("reason", "")) for k, v in
+            _read_not_collected(course, assignment).items()}
+
+
+def read_not_collected_files(course: Course, assignment: str) -> dict[str, list[str]]:
+    """The names of the files found (without the download's folders) of each student of
+    :func:`read_not_collected`: what a student-facing text may show (review 23c, N3)."""
+    return {k: [str(f) for f in v.get("files") or []] for k, v in
+            _read_not_collected(course, assignment).items()}
+
+
 def write_not_collected(course: Course, assignment: str, refused: dict[str, str],
-                        collected) -> None:
-    """Record ``refused`` (student -> reason) and forget the ``collected`` students (a later
-    collect copied one file of theirs)."""
-    before = read_not_collected(course, assignment)
+                        collected, files: dict | None = None) -> None:
+    """Record ``refused`` (student -> reason; ``files``: student -> the paths found) and
+    forget the ``collected`` students (a later collect copied one file of theirs)."""
+    before = _read_not_collected(course, assignment)
     now = {k: v for k, v in before.items() if k not in set(collected)}
-    now.update(refused)
+    for student, reason in refused.items():
+        now[student] = {"reason": reason, "files": [
+            Path(str(f)).name for f in (files or {}).get(student, [])]}
     if now == before:
         return
     path = course.output_dir(assignment) / NOT_COLLECTED_FILE

@@ -110,6 +110,7 @@ def _lms_files(course):
         "erin_other.ipynb": text,                 # another assignment
         "readme.txt": "not a notebook",
         "__MACOSX/._alice_tiny.ipynb": "junk",
+        "._bob_tiny.ipynb": "junk",               # a Mac's resource fork beside a file
     }
 
 

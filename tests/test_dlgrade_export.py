@@ -155,11 +155,15 @@ def test_a_student_whose_files_were_not_collected_gets_no_zero(course, tmp_path)
     from dlgrade.handgrades import mark
     from dlgrade.status import write_not_collected
 
-    why = "2 files found, none collected (dan/nb.ipynb, dan/nb (1).ipynb): delete all but one"
-    write_not_collected(course, "a1", {"dan": why}, collected=[])
+    files = ["dl/Dan D_5_assignsubmission_file_/nb.ipynb",
+             "dl/Dan D_5_assignsubmission_file_/nb (1).ipynb"]
+    why = "2 files found, none collected (dl/...): delete all but one"
+    write_not_collected(course, "a1", {"dan": why}, collected=[], files={"dan": files})
     dest = tmp_path / "moodle.csv"
     export(course, "a1", "moodle", dest)
-    assert ["dan@example.org", "dan", "", f"not collected: {why}"] in _rows(dest)
+    # the student reads what happened, not the instructor's remedy or the download's paths
+    assert ["dan@example.org", "dan", "", "not graded yet: 2 files were handed in (nb (1).ipynb, "
+            "nb.ipynb) where one was expected"] in _rows(dest)
     export(course, "a1", "canvas", tmp_path / "canvas.csv")
     assert {row[3]: row[-1] for row in _rows(tmp_path / "canvas.csv")[2:]}["dan"] == ""
     rows = {row["student"]: row for row in csv.DictReader(

@@ -148,7 +148,8 @@ def test_mark_gives_and_takes_a_hand_grade(graded):
     saved = read_hand_grades(graded, "a1", "ann")
     assert saved == {"nb/answer": {"score": 1.5, "comment": "clear argument",
                                    "key": answer_keys(graded.autograded_dir / "ann" / "a1"
-                                                      / "nb.ipynb")["answer"]}}
+                                                      / "nb.ipynb")["answer"],
+                                   "max": 2.0}}  # the cell's points when it was graded
     with graded.gradebook() as gb:
         assert gb.find_comment("answer", "nb", "a1", "ann").manual_comment == "clear argument"
         digest = hand_digest(gb.find_submission("a1", "ann"))
@@ -303,3 +304,25 @@ def test_mark_uses_the_policy_the_student_was_graded_under(graded):
     assert result["score"] == pytest.approx(3.15)
     _hand_in_late(graded, 0, None)  # on time after all (e.g. an extension): no penalty
     assert mark(graded, "a1", "ann", "answer", 2.0)["penalty"] == 0.0
+
+
+def test_an_answer_that_differs_in_whitespace_only_keeps_its_key(tmp_path):
+    """Review 23c, F6: an editor that saves a final newline (or CRLF line ends) does not
+    change the answer a hand grade judged; a changed word does. ``exact`` is the byte-for-byte
+    digest saved before, which a restore still accepts."""
+    import nbformat
+
+    def keys(text, exact=False):
+        nb = nbformat.v4.new_notebook()
+        cell = nbformat.v4.new_markdown_cell(text)
+        cell.metadata["nbgrader"] = {"grade": True, "solution": True, "grade_id": "answer",
+                                     "points": 1, "schema_version": 3}
+        nb.cells.append(cell)
+        path = tmp_path / "nb.ipynb"
+        nbformat.write(nb, path)
+        return answer_keys(path, exact=exact)["answer"]
+
+    same = keys("In the middle.\nWhere w.x + b = 0.")
+    assert keys("In the middle.\r\nWhere w.x + b = 0.  \n\n") == same
+    assert keys("In the middle.\nWhere w.x + b = 1.") != same
+    assert keys("In the middle.\n", exact=True) != keys("In the middle.", exact=True)
