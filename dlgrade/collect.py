@@ -363,7 +363,8 @@ def _wrong_format(course: Course, assignment: str, ignored: list, found: dict, r
     (non-notebook) files are in another format: a PDF, a ``.py``, a notebook renamed
     ``.ipynb.json``. The LMS's id in the file's name says whose they are (never the name
     alone: that is a guess); their status is then ``not collected`` with this reason, not
-    ``no submission`` exported as 0 (review 23d, P2b). Their paths go into ``named`` (student -> paths)."""
+    ``no submission`` exported as 0 (review 23d, P2b). Their paths go into ``named``
+    (student -> paths)."""
     if roster is None:
         roster = read_roster(course)
     if not roster:
