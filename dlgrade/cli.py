@@ -163,9 +163,12 @@ def timezone(ctx, zone):
 @click.option("--max-total-mb", type=click.IntRange(min=1), default=500, show_default=True,
               help="Most data unpacked from the archive (nested zips included) or read from "
                    "the folder in all.")
+@click.option("--force", is_flag=True,
+              help="Collect even a download whose notebooks are named after another "
+                   "assignment's notebook (refused otherwise: the wrong submissions.zip?).")
 @click.pass_context
 def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_notebook_mb,
-            max_total_mb):
+            max_total_mb, force):
     """Copy the submissions of ASSIGNMENT from SOURCE (a zip file or a folder).
 
     Recognised names: Canvas downloads (lastnamefirstname_<user id>_<submission id>_<file>,
@@ -175,12 +178,16 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
     <student>/<assignment>/<assignment>.ipynb. Each submission's time goes into nbgrader's
     timestamp.txt. Files matching no pattern or no roster student (once a roster is imported),
     and students with several files, are reported with the reason and not copied (exit
-    status 1); until a collect copies one file of theirs, grades.csv, the export (an empty
-    grade) and `mark` say "not collected" and why, not "no submission".
+    status 1), as are roster students (known by the LMS's id) who uploaded only another
+    format (a PDF, a .py); until a collect copies one file of theirs, grades.csv, the export
+    (an empty grade) and `mark` say "not collected" and why, not "no submission".
     A zip is read within limits (also a student's own zip in a SOURCE folder): only notebooks
     are unpacked, zips inside it at most 3 levels deep, sizes checked before anything is
     written; what is over a limit is refused with the reason. While a `dlcourse grade` of
     ASSIGNMENT runs, nothing is copied (exit status 1, naming it).
+    A download whose notebooks are mostly named after another assignment's notebook, or
+    would replace collected notebooks with such files, is refused with nothing copied (exit
+    status 2) unless --force: every Canvas download is called submissions.zip.
     """
     from .archive import ArchiveLimits
 
@@ -192,7 +199,7 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
         with (contextlib.nullcontext() if dry_run else   # review 23c, F9
               assignment_lock(course, assignment, f"dlcourse collect {assignment}")):
             res = do_collect(course, assignment, source, dry_run=dry_run, timezone=timezone,
-                             timestamps=timestamps, limits=limits)
+                             timestamps=timestamps, limits=limits, force=force)
     except ValueError as exc:
         raise DataError(exc) from None
     except Busy as exc:
@@ -204,7 +211,11 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
         click.echo(f"  {student:12s} submitted {stamp}")
     for note in res.warnings:
         click.echo(f"  warning: {note}", err=True)
+    for student, why in sorted(res.wrong_format.items()):  # review 23d, P2b
+        click.echo(f"  not collected: {student}: {why}", err=True)
     for name in res.ignored:  # review 23b, R4: a notebook under a changed name is not lost
+        if any(name in files for files in res.wrong_format_files.values()):
+            continue  # said on the student's line
         if ".ipynb" in str(name).lower() and not str(name).endswith(".ipynb"):
             click.echo(f"  warning: not collected: {name}: its name does not end in "
                        "'.ipynb' (an LMS or browser renamed it?): rename it and collect again",
@@ -248,7 +259,8 @@ def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel
 
     Writes <output>/ASSIGNMENT/grades.csv, report.html, report.json and feedback/<student>.html.
     Exit status 0 when every submission (of the shard, or the --student ones) is graded, 2
-    when some failed, need manual grading or are pending, read from the gradebook after the run
+    when some failed, need manual grading or are pending, or (a run of the whole class) a
+    student's files were found but not collected, read from the gradebook after the run
     (so a re-run with nothing new says the same), 130 after Ctrl-C.
     """
     # Ctrl-C at any moment ends with one line and exit status 130, never click's `Aborted!`

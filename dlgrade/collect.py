@@ -50,10 +50,12 @@ class CollectResult:
     refused: dict = field(default_factory=dict)  # file -> why it was not read (dlgrade.safe_files)
     reasons: dict = field(default_factory=dict)  # unmatched file -> why
     warnings: list = field(default_factory=list)  # files matched by name only, ...
+    wrong_format: dict = field(default_factory=dict)  # student -> why their upload is no notebook
+    wrong_format_files: dict = field(default_factory=dict)  # student -> those files
 
     @property
     def ok(self) -> bool:
-        return not self.unmatched and not self.duplicates and not self.refused
+        return not (self.unmatched or self.duplicates or self.refused or self.wrong_format)
 
 
 def _unpack(source: Path, workdir: Path, limits, result: CollectResult) -> tuple[Path, list]:
@@ -134,8 +136,13 @@ def match_file(path: Path, root: Path, assignment: str) -> str | None:
     return student
 
 
+class WrongDownload(ValueError):
+    """The download is, by its notebooks' names, another assignment's: nothing was copied."""
+
+
 def collect(course: Course, assignment: str, source, dry_run: bool = False,
-            timezone: str = "UTC", timestamps=None, limits=None) -> CollectResult:
+            timezone: str = "UTC", timestamps=None, limits=None,
+            force: bool = False) -> CollectResult:
     """Copy the submissions of ``assignment`` found in ``source`` (zip or folder).
 
     Canvas and Moodle download names are mapped to roster ids (:mod:`dlgrade.lms`), and each
@@ -147,8 +154,15 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
     notebook and of everything unpacked or read in all, archive entries and nesting; what
     is over a limit is refused with the reason, the rest is collected.
 
+    A download whose notebooks are named after another assignment's notebook (most of them,
+    or any that would replace a notebook already collected) is refused before anything is
+    written, unless ``force``: every Canvas download is called ``submissions.zip``, and the
+    wrong one would replace graded work (review 23d, P1).
+
     Raises
     ------
+    WrongDownload
+        If the download looks like another assignment's and ``force`` is false.
     ValueError
         If ``source`` does not exist or is neither a folder nor a zip file, or the assignment
         is unknown.
@@ -171,6 +185,8 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
     notebooks = sorted(p.stem for p in (course.source_dir / assignment).glob("*.ipynb"))
     elsewhere = _notebooks_of_other_assignments(course, assignment)
     looks_like: dict[str, list[str]] = {}  # other assignment -> files named after its notebook
+    like_paths: dict[str, list[Path]] = {}  # the same, their paths
+    seen = 0  # notebooks read (students' or not), to tell a wrong download from a few slips
     roster = None
     with tempfile.TemporaryDirectory() as tmp:
         root, nested = _unpack(source, Path(tmp), limits, result)
@@ -202,6 +218,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
             if path.suffix != ".ipynb":
                 result.ignored.append(str(rel))
                 continue
+            seen += 1
             named_by = _identity_path(path, nested)
             named_rel = named_by.relative_to(root)
             times[path] = _entry_time(
@@ -224,6 +241,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                     # instructor's trial upload, not a student's, so not an unmatched file
                     # that would fail the whole collect (review 23b, R8)
                     result.warnings.append(f"{rel}: Canvas's test student: ignored")
+                    seen -= 1
                     continue
                 if student is None or target is None:
                     result.unmatched.append(str(rel))
@@ -240,6 +258,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 other = _named_after_other(lms_name.file, notebooks, elsewhere)
                 if other:
                     looks_like.setdefault(other, []).append(str(rel))
+                    like_paths.setdefault(other, []).append(path)
                 if lms_name.system == canvas.LMS.name:
                     canvas_ids[path] = lms_name.submission
                 targets[path] = target
@@ -262,6 +281,11 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                     next((s.id for s in roster or () if s.id.casefold() == student.casefold()),
                          student)
                 found.setdefault(student, []).append(path)
+        if not force:
+            _refuse_wrong_download(course, assignment, like_paths, seen, found, targets)
+        if result.ignored:
+            result.wrong_format = _wrong_format(course, assignment, result.ignored, found,
+                                                roster, notebooks, result.wrong_format_files)
         for other, files in sorted(looks_like.items()):
             result.warnings.append(_other_assignment_warning(course, assignment, other, files))
         record = canvas.read_record(course, assignment)
@@ -328,8 +352,72 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
     if not dry_run:  # the report, the export and `mark` say "not collected", not "nothing"
         write_not_collected(course, assignment, {
             student: not_collected_reason(files) for student, files in
-            result.duplicates.items()}, result.submitted_at, files=result.duplicates)
+            result.duplicates.items()} | result.wrong_format, result.submitted_at,
+            files=result.duplicates | result.wrong_format_files)
     return result
+
+
+def _wrong_format(course: Course, assignment: str, ignored: list, found: dict, roster,
+                  notebooks: list[str], named: dict) -> dict[str, str]:
+    """``{student: reason}`` for the roster students whose only uploads among the ``ignored``
+    (non-notebook) files are in another format: a PDF, a ``.py``, a notebook renamed
+    ``.ipynb.json``. The LMS's id in the file's name says whose they are (never the name
+    alone: that is a guess); their status is then ``not collected`` with this reason, not
+    ``no submission`` exported as 0 (review 23d, P2b). Their paths go into ``named``
+    (student -> paths)."""
+    if roster is None:
+        roster = read_roster(course)
+    if not roster:
+        return {}
+    participants = moodle.read_participants(course, assignment)
+    files: dict[str, list[str]] = {}
+    for name in ignored:
+        parsed = lms.parse_lms_path(Path(name).parts)
+        if parsed is None:
+            continue
+        is_moodle = parsed.system == moodle.LMS.name
+        student, note = lms.identify(parsed, roster, participants if is_moodle else None,
+                                     assignment)
+        if student is not None and not note and student not in found and \
+                not (course.submitted_dir / student / assignment).is_dir():
+            files.setdefault(student, []).append(parsed.file)
+            named.setdefault(student, []).append(name)
+    wanted = " or ".join(n + ".ipynb" for n in notebooks)
+    out = {}
+    for student, names in sorted(files.items()):
+        kinds = []
+        for base in names:
+            if ".ipynb" in base.lower():
+                kinds.append(f"{base} (a notebook renamed by an LMS or browser? rename it to "
+                             "end in .ipynb)")
+            else:
+                kinds.append(f"{base} (a {Path(base).suffix or 'file without extension'})")
+        out[student] = (f"handed in {'; '.join(kinds)}, not the notebook {wanted}: ask for it, "
+                        "put it in the download (zip or folder) and collect again")
+    return out
+
+
+def _refuse_wrong_download(course: Course, assignment: str, like_paths: dict, seen: int,
+                           found: dict, targets: dict) -> None:
+    """Raise :class:`WrongDownload` when the notebooks named after another assignment's
+    notebook are most of the download, or when one of them would replace a notebook already
+    collected for ``assignment`` (before anything is written)."""
+    student_of = {p: s for s, paths in found.items() for p in paths}
+    for other, paths in sorted(like_paths.items(), key=lambda kv: -len(kv[1])):
+        names = sorted(p.name for p in (course.source_dir / other).glob("*.ipynb"))
+        replaced = sorted({student_of[p] for p in paths if p in student_of and (
+            course.submitted_dir / student_of[p] / assignment
+            / f"{targets.get(p, assignment)}.ipynb").is_file()})
+        if 2 * len(paths) <= seen and not replaced:
+            continue
+        why = f"{len(paths)} of {seen} notebooks are {' or '.join(names)}"
+        if replaced:
+            why += (f"; they would replace the notebook{'s' if len(replaced) > 1 else ''} "
+                    f"collected for {', '.join(replaced)}")
+        raise WrongDownload(
+            f"this looks like the {other} download ({why}): nothing copied; collect it with "
+            f"`dlcourse collect {other} ...`, or pass --force if these students really handed "
+            f"in {other}'s notebook for {assignment} (it is then graded as {assignment}'s)")
 
 
 def _notebooks_of_other_assignments(course: Course, assignment: str) -> dict[str, str]:

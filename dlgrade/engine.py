@@ -31,7 +31,7 @@ from .handgrades import read_hand_grades, restore_hand_grades, save_hand_grades
 from .late import late_assigner, late_config
 from .lock import assignment_lock
 from .report import current_status, open_statuses, write_outputs
-from .status import read_statuses, write_status
+from .status import read_not_collected, read_statuses, write_status
 from .worker import STATION_SLACK, assignment_of, submission_seconds, wrong_notebook
 
 # rich is imported where the progress bar is drawn (a run without one does not load it)
@@ -389,7 +389,10 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
     finally:
         # also after Ctrl-C: grades.csv and the report say what the gradebook holds now
         run.outputs = write_outputs(course, assignment)
-        run.open = open_statuses(course, assignment, students)
+        # a run of the whole class also answers for the students whose files collect found
+        # but did not copy (`not collected`): their work waits too (review 23d, P2)
+        run.open = open_statuses(course, assignment, students if shard or only else
+                                 list(students) + sorted(read_not_collected(course, assignment)))
         run.seconds = time.monotonic() - t0
     return run
 

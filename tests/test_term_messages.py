@@ -175,8 +175,8 @@ Student,ID,SIS User ID,SIS Login ID,Section
 def test_a_download_named_after_another_assignments_notebook_is_warned_about(course_dir,
                                                                             tmp_path):
     """Review 23, D10: tiny's Canvas zip collected into ``other`` (one notebook, so any
-    notebook name would be taken as it): the files are named, and the assignment they are
-    named after; a file of the right name is not."""
+    notebook name would be taken as it): refused unless --force; then the files are named,
+    and the assignment they are named after; a file of the right name is not."""
     course = make_dlgrade_course(Path(course_dir) / "w", TINY_CONFIG.format(timeout=20,
                                                                             extra=""),
                                  {"tiny": course_notebook(), "other": course_notebook()})
@@ -187,7 +187,15 @@ def test_a_download_named_after_another_assignments_notebook_is_warned_about(cou
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("garcia-lopezmaria_12351_880007_tiny.ipynb", "{}")
         zf.writestr("obrienseán_LATE_12346_880002_tiny-1.ipynb", "{}")
-    proc = dlcourse("collect", "other", archive, "--dry-run", cwd=course)
+    # all of them: the wrong download, refused with nothing copied (review 23d, P1)
+    proc = dlcourse("collect", "other", archive, cwd=course)
+    assert proc.returncode == 2 and " ".join(proc.stderr.split()) == (
+        "Error: this looks like the tiny download (2 of 2 notebooks are tiny.ipynb): nothing "
+        "copied; collect it with `dlcourse collect tiny ...`, or pass --force if these "
+        "students really handed in tiny's notebook for other (it is then graded as "
+        "other's)"), proc.stdout + proc.stderr
+    assert not (course / "submitted").exists()
+    proc = dlcourse("collect", "other", archive, "--dry-run", "--force", cwd=course)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "would copy 2 new" in proc.stdout, proc.stdout
     assert ("  warning: 2 files named after tiny's notebook (tiny.ipynb), not other's "
