@@ -101,6 +101,8 @@ class Tripwire:
         #: interpreters created since the last check (``_xxsubinterpreters``): code run there
         #: has thread states of its own, without tripwires
         self.interpreters = 0
+        #: audit hooks the notebook tried to add since the last check (all refused)
+        self.hooks = 0
         self._grader_codes: frozenset = frozenset()
         self._classifier = None
         self._stamp = _thread_stamp_function()
@@ -149,6 +151,13 @@ class Tripwire:
                     self.foreign += 1
             elif event == "cpython.PyInterpreterState_New":  # its threads are not this one's
                 self.interpreters += 1
+            elif event == "sys.addaudithook" and \
+                    getattr(_frame(1), "f_code", None) is not _OWN_HOOK:
+                # CPython runs an audit hook with profiling off, so no record and no tripwire
+                # would see what it runs (review 21d, AH2): a hook added after the judge's
+                # start is refused (a RuntimeError from a hook keeps the new one out) and told
+                self.hooks += 1
+                raise HookRefused("the grader refuses audit hooks while it judges")
 
         sys.addaudithook(audit)  # stays for the kernel's life: an audit hook cannot be removed
         self._stamps = self._stamped()
@@ -234,6 +243,10 @@ class Tripwire:
         if self.foreign:
             unseen.append("a profile or trace function was set out of a graded call")
             self.foreign = 0
+        if self.hooks:
+            unseen.append("an audit hook was added (what a hook runs no profiler sees; the "
+                          "grader refused it)")
+            self.hooks = 0
         classifier = self._classifier
         classifier.codes = codes
         report = classifier.report()
@@ -242,6 +255,14 @@ class Tripwire:
         _sentinel()
         return {"package": package, "other": report["other"], "unseen": sorted(set(unseen))}
 
+
+class HookRefused(RuntimeError):
+    """Raised by the tripwire's audit hook on ``sys.addaudithook``: CPython then does not add
+    the new hook and swallows the error (the caller cannot tell)."""
+
+
+#: the one audit hook of the grader's that may be added after the tripwire: the thread watch's
+_OWN_HOOK = judge_watch._Watch.__init__.__code__
 
 _TRIPWIRE: list = []
 

@@ -108,6 +108,27 @@ def test_a_tripwire_switched_off_or_wiped_is_told(switch):
     assert out["next"]["unseen"] == []  # set again by the check: the next window is watched
 
 
+def test_an_audit_hook_added_after_the_start_is_refused_and_told():
+    """CPython runs audit hooks with profiling off: what a hook runs, no record and no
+    tripwire sees (review 21d, AH2: the graded function raised its own event and the hook ran
+    the package's function). A hook added after the judge's start is not added, and told."""
+    out = _run('''
+        seen = []
+        def hook(event, args):
+            if event == "x":
+                seen.append(A.relu(np.ones(1)))
+        sys.addaudithook(hook)
+        sys.audit("x")
+        out["ran"] = len(seen)
+        out["first"] = wire.check()
+        out["next"] = wire.check()
+    ''')
+    assert out["ran"] == 0  # the hook was never added
+    assert out["first"]["unseen"] == [
+        "an audit hook was added (what a hook runs no profiler sees; the grader refused it)"]
+    assert out["next"]["unseen"] == []
+
+
 def test_the_recorders_own_switches_are_not_the_students():
     out = _run('''
         for _ in range(3):
