@@ -495,7 +495,7 @@ def test_unusable_files_get_plain_reasons_and_runs_are_kept_apart(course_dir):
     submit(course, "tiny", "blank", nbformat.writes(nbformat.v4.new_notebook()))
 
     lock = course / "grading/tiny/.grading.lock"
-    lock.parent.mkdir(parents=True)
+    lock.parent.mkdir(parents=True, exist_ok=True)  # release made it (its lock)
     with open(lock, "a+") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
         held.write(f"pid {os.getpid()} on this host")
