@@ -145,19 +145,23 @@ class Tripwire:
         grader, names = self._grader_codes, frozenset({"sys.setprofile", "sys.settrace"})
 
         def audit(event, args, _names=names, _grader=grader, _frame=sys._getframe):
-            if event in _names:
-                caller = _frame(1)
-                if caller is None or caller.f_code not in _grader:
-                    self.foreign += 1
+            if event in _names or event == "sys.addaudithook":
+                try:
+                    code = _frame(1).f_code  # the code that called the audited function
+                except ValueError:  # called from C with no Python frame (e.g. at shutdown)
+                    code = None
+                if event != "sys.addaudithook":
+                    if code not in _grader:
+                        self.foreign += 1
+                elif code is not _OWN_HOOK:
+                    # CPython runs an audit hook with profiling off, so no record and no
+                    # tripwire would see what it runs (review 21d, AH2): a hook added after
+                    # the judge's start is refused (a RuntimeError from a hook keeps the new
+                    # one out) and told
+                    self.hooks += 1
+                    raise HookRefused("the grader refuses audit hooks while it judges")
             elif event == "cpython.PyInterpreterState_New":  # its threads are not this one's
                 self.interpreters += 1
-            elif event == "sys.addaudithook" and \
-                    getattr(_frame(1), "f_code", None) is not _OWN_HOOK:
-                # CPython runs an audit hook with profiling off, so no record and no tripwire
-                # would see what it runs (review 21d, AH2): a hook added after the judge's
-                # start is refused (a RuntimeError from a hook keeps the new one out) and told
-                self.hooks += 1
-                raise HookRefused("the grader refuses audit hooks while it judges")
 
         sys.addaudithook(audit)  # stays for the kernel's life: an audit hook cannot be removed
         self._stamps = self._stamped()
