@@ -494,8 +494,13 @@ class CodePolicy:
             for group, how in ((unexplained, "that the submitted text does not define"),
                                (handed_in, "handed in as the student's own text (the same "
                                            "code as the package's)")):
+                # a comprehension, lambda or generator expression of the package is no
+                # implementation of its own, and with names abstracted such small code is
+                # shared by other libraries (jupyter_client's Session.deserialize has
+                # _validation's list comprehension): it counts only with its function
                 hits = sorted((table[digest], name) for digest, name in group
-                              if digest in table)
+                              if digest in table and
+                              not table[digest].rpartition(".")[2].startswith("<"))
                 hits.sort(key=lambda hit: hit[0].rpartition(".")[2].startswith("_"))
                 for found, name in hits[:1]:
                     return f"it ran a copy of {found} {how} (`{str(name)[:100]}`)"
