@@ -435,3 +435,17 @@ def test_code_tables_read_ahead_judge_code_as_tables_read_on_demand():
     finally:
         judge_code._FILE_CODES.clear()
         judge_code._FILE_CODES.update(saved)
+
+
+def test_a_package_comprehension_alone_is_no_copy_but_its_function_is():
+    """Code the submitted text does not define is a copy when its fingerprint is a package
+    function's; a comprehension, lambda or generator expression of the package alone is not
+    (names abstracted, such small code is shared by other libraries: jupyter_client's
+    Session.deserialize has the same list comprehension as dlcourse._validation)."""
+    table = package_fingerprints()
+    small = next(d for d, name in table.items() if name.rpartition(".")[2] == "<listcomp>")
+    whole = next(d for d, name in table.items() if name == "dlcourse.activations.sigmoid")
+    assert CodePolicy([]).package_use({"other": [[small, "<listcomp>"]]}) is None
+    assert "it ran a copy of dlcourse.activations.sigmoid that the submitted text does not " \
+        "define" in CodePolicy([]).package_use({"other": [[small, "<listcomp>"],
+                                                          [whole, "f"]]})
