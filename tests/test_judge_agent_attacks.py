@@ -27,7 +27,15 @@ import nbformat
 import pytest
 
 from dlgrade.course import run_nbgrader
-from tests.submissions.crafted import REPO, dlcourse, make_course, sandbox_config, solved, submit
+from tests.submissions.crafted import (
+    REPO,
+    dlcourse,
+    make_course,
+    project_config,
+    sandbox_config,
+    solved,
+    submit,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -220,15 +228,8 @@ def _check(neuron: dict, backprop: dict, scanned: bool = False) -> list[str]:
     return problems
 
 
-def _project_config() -> str:
-    text = (REPO / "nbgrader_config.py").read_text()
-    if sandbox_config()[1] is not None:
-        text = "\n".join(ln for ln in text.splitlines() if "configure_nbgrader" not in ln)
-    return text
-
-
 def test_plain_nbgrader_autograde(tmp_path):
-    course = _course(tmp_path / "course", _project_config())
+    course = _course(tmp_path / "course", project_config())
     old = os.environ.pop("DLCOURSE_JUDGE", None)
     try:
         for assignment in ("02_neuron", "05_backprop"):

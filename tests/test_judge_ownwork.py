@@ -20,7 +20,15 @@ import nbformat
 import pytest
 
 from dlgrade.course import run_nbgrader
-from tests.submissions.crafted import REPO, dlcourse, make_course, sandbox_config, solved, submit
+from tests.submissions.crafted import (
+    REPO,
+    dlcourse,
+    make_course,
+    project_config,
+    sandbox_config,
+    solved,
+    submit,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -241,16 +249,9 @@ def _unearned(scores) -> list[str]:
     return problems if honest else problems + ["honest: not graded"]
 
 
-def _project_config() -> str:
-    text = (REPO / "nbgrader_config.py").read_text()
-    if sandbox_config()[1] is not None:
-        text = "\n".join(ln for ln in text.splitlines() if "configure_nbgrader" not in ln)
-    return text
-
-
 @pytest.fixture(scope="module")
 def autograded(tmp_path_factory):
-    course = _course(tmp_path_factory.mktemp("ownwork") / "course", _project_config())
+    course = _course(tmp_path_factory.mktemp("ownwork") / "course", project_config())
     assert "install_judge(c)" in (course / "nbgrader_config.py").read_text()
     old = os.environ.pop("DLCOURSE_JUDGE", None)
     try:

@@ -28,7 +28,15 @@ import nbformat
 import pytest
 
 from dlgrade.course import run_nbgrader
-from tests.submissions.crafted import REPO, dlcourse, make_course, sandbox_config, solved, submit
+from tests.submissions.crafted import (
+    REPO,
+    dlcourse,
+    make_course,
+    project_config,
+    sandbox_config,
+    solved,
+    submit,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -229,15 +237,8 @@ def _assert_reasons(course) -> None:
         assert f"{package} ran, in the kernel outside the graded calls" in reasons, reasons
 
 
-def _project_config() -> str:
-    text = (REPO / "nbgrader_config.py").read_text()
-    if sandbox_config()[1] is not None:
-        text = "\n".join(ln for ln in text.splitlines() if "configure_nbgrader" not in ln)
-    return text
-
-
 def test_plain_nbgrader_autograde(tmp_path):
-    course = _course(tmp_path / "course", _project_config())
+    course = _course(tmp_path / "course", project_config())
     old = os.environ.pop("DLCOURSE_JUDGE", None)
     try:
         run_nbgrader(course, "generate_assignment", "05_backprop", "--force",

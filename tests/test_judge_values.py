@@ -26,7 +26,15 @@ import nbformat
 import pytest
 
 from dlgrade.course import run_nbgrader
-from tests.submissions.crafted import REPO, dlcourse, make_course, sandbox_config, solved, submit
+from tests.submissions.crafted import (
+    REPO,
+    dlcourse,
+    make_course,
+    project_config,
+    sandbox_config,
+    solved,
+    submit,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -180,13 +188,6 @@ def _scores(course) -> dict[tuple[str, str], dict[str, float]]:
     return scores
 
 
-def _project_config() -> str:
-    text = (REPO / "nbgrader_config.py").read_text()
-    if sandbox_config()[1] is not None:
-        text = "\n".join(ln for ln in text.splitlines() if "configure_nbgrader" not in ln)
-    return text
-
-
 def _unearned(scores) -> list[str]:
     """Points a trick earned on the tests of the function it touches, and honest points lost."""
     problems = []
@@ -208,7 +209,7 @@ def _unearned(scores) -> list[str]:
 
 @pytest.fixture(scope="module")
 def autograded(tmp_path_factory):
-    course = _course(tmp_path_factory.mktemp("values") / "course", _project_config())
+    course = _course(tmp_path_factory.mktemp("values") / "course", project_config())
     assert "install_judge(c)" in (course / "nbgrader_config.py").read_text()
     old = os.environ.pop("DLCOURSE_JUDGE", None)
     try:

@@ -430,6 +430,15 @@ def sandbox_config() -> tuple[str, str | None]:
     return "from dlgrade.sandbox import configure_nbgrader\nconfigure_nbgrader(c)\n", None
 
 
+def project_config() -> str:
+    """The repository's nbgrader_config.py, without its sandbox line where the sandbox cannot
+    run here (the tests' courses then grade with the judge alone)."""
+    text = (REPO / "nbgrader_config.py").read_text()
+    if sandbox_config()[1] is not None:
+        text = "\n".join(ln for ln in text.splitlines() if "configure_nbgrader" not in ln)
+    return text
+
+
 def hidden_test_lines(source_path, release_path) -> list[str]:
     """Hidden-test lines of a source notebook that students cannot see anywhere else (not in
     the release, not in the dlcourse package): what feedback must never show."""
