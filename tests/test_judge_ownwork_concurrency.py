@@ -21,8 +21,15 @@ import pytest
 
 from dlgrade.course import run_nbgrader
 from tests import hostile_code
-from tests.submissions.crafted import REPO, dlcourse, make_course, sandbox_config, submit
-from tests.test_judge_ownwork import ASSIGNMENT, GUARDED, _notebook, _project_config, _scores
+from tests.submissions.crafted import (
+    REPO,
+    dlcourse,
+    make_course,
+    project_config,
+    sandbox_config,
+    submit,
+)
+from tests.test_judge_ownwork import ASSIGNMENT, GUARDED, _notebook, _scores
 
 pytestmark = pytest.mark.slow
 
@@ -106,7 +113,7 @@ CELL_TIMEOUT = 20
 
 @pytest.fixture(scope="module")
 def autograded(tmp_path_factory):
-    config = f"{_project_config()}\nc.Execute.timeout = {CELL_TIMEOUT}\n"
+    config = f"{project_config()}\nc.Execute.timeout = {CELL_TIMEOUT}\n"
     course = _course(tmp_path_factory.mktemp("concurrency") / "course", config)
     old = os.environ.pop("DLCOURSE_JUDGE", None)
     try:
