@@ -58,7 +58,7 @@ from .judge_channel import (
     SilencedWarning,
 )
 from .judge_code import CodePolicy
-from .judge_procs import ProcessHold, kernel_of
+from .judge_procs import HoldError, ProcessHold, kernel_of
 from .kernel_channels import EXIT_GRACE, GradingStopped
 from .shape_errors import YOUR_CODE
 
@@ -359,6 +359,7 @@ class JudgedExecute(Execute):
 
         error = None
         result = None
+        unheld = None
         try:
             tree = ast.parse(cell.source, f"<test {grade_id}>")
             loaded, bound = _names(tree)
@@ -395,6 +396,8 @@ class JudgedExecute(Execute):
             error = caught
         finally:
             if self._channel is not None and self._channel.processes is not None:
+                if self._channel.processes.refused:  # even if the test caught the error
+                    unheld = self._channel.processes.unheld()
                 self._channel.processes.release()  # whatever happened, they run again
         if self._channel is not None:
             # what the kernel ran outside the graded calls up to now (a hook on the reply's
@@ -405,6 +408,9 @@ class JudgedExecute(Execute):
                 reason, error = None, error or caught
             if reason is not None and not isinstance(error, PackageCodeError):
                 error = PackageCodeError(reason)
+        if unheld is not None and not isinstance(error, PackageCodeError):
+            # a process the grader could not hold: a person decides (dlgrade.worker)
+            error = error if isinstance(error, HoldError) else HoldError(unheld)
             self._drain_iopub()
         if out.getvalue():
             cell.outputs.append(_stream("stdout", out.getvalue()))

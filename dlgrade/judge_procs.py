@@ -62,13 +62,16 @@ def descendants(pid: int) -> list[int]:
     return list(found)
 
 
-def _stat(pid: int | str) -> tuple[str, int, int] | None:
-    """(state, start time, utime + stime) of ``/proc/<pid>/stat``, or None (gone)."""
+def _stat(pid: int | str) -> tuple[str, int, int, bool] | None:
+    """(state, start time, utime + stime, blocked) of ``/proc/<pid>/stat``, or None (gone).
+    ``blocked``: off the run queue, waiting (the wchan flag; it also reads 0 when this
+    process may not look at ``pid``'s kernel stack)."""
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
             fields = handle.read().rpartition(")")[2].split()
-        # after the name: state is field 3, utime 14, stime 15, starttime 22 (proc(5))
-        return fields[0], int(fields[19]), int(fields[11]) + int(fields[12])
+        # after the name: state is field 3, utime 14, stime 15, starttime 22, wchan 35
+        return (fields[0], int(fields[19]), int(fields[11]) + int(fields[12]),
+                fields[32] != "0")
     except (OSError, IndexError, ValueError):
         return None
 
@@ -96,18 +99,46 @@ def usage(pid: int) -> tuple | None:
     return stat[1], tuple(threads), stat[2]
 
 
+def _stack_hidden(pid: int) -> bool:
+    """Whether this process may not read ``pid``'s kernel-side state (then its wchan flag
+    always reads 0 and says nothing)."""
+    try:
+        os.readlink(f"/proc/{pid}/exe")
+    except PermissionError:
+        return True
+    except OSError:
+        pass
+    return False
+
+
 def stopped(pid: int) -> bool:
-    """Whether every thread of ``pid`` is stopped (state T or t) or the process has ended
-    (Z, X, or gone)."""
+    """Whether every thread of ``pid`` is stopped (state T or t, and off the run queue) or
+    the process has ended (Z, X, or gone).
+
+    A thread shows T from the moment it takes ``SIGSTOP``, but it may still be on the run
+    queue until it has switched itself out (preempted on its way, e.g. by the parent it
+    notifies): it then runs once more later, and what it used changes after it was read
+    (review 21d, HF-N). So T counts only with the wchan flag of ``/proc/<pid>/stat`` set,
+    which Linux sets only for a task that is blocked and off the run queue."""
     try:
         tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
         return True
     for task in tasks:
         stat = _stat(f"{pid}/task/{task}")
-        if stat is not None and stat[0] not in ("T", "t", "Z", "X"):
+        if stat is None or stat[0] in ("Z", "X"):
+            continue
+        if stat[0] not in ("T", "t"):
+            return False
+        if not stat[3] and not _stack_hidden(pid):
             return False
     return True
+
+
+class HoldError(RuntimeError):
+    """A judged call that could not be judged because a process of the kernel could not be
+    held stopped: the test cell waits for a person ("needs manual grading"), it is not
+    counted against the student (:mod:`dlgrade.worker` flags it)."""
 
 
 def kernel_of(root: int) -> int:
@@ -147,15 +178,19 @@ class ProcessHold:
         self.wait = wait
         #: pid -> what :func:`usage` read once it was stopped
         self.held: dict[int, tuple | None] = {}
-        #: pids that did not stop within ``wait`` seconds
+        #: pids that did not stop within ``wait`` seconds (or may not be signalled)
         self.unstoppable: list[int] = []
+        #: a judged call of this test cell met :attr:`unstoppable` (:class:`HoldError`)
+        self.refused = False
 
-    def _stop_new(self) -> list[int]:
-        """Stop every descendant not held yet (walking again until none is new); their ids."""
+    def _stop_new(self, tree: list[int] | None = None) -> list[int]:
+        """Stop every descendant not held yet (walking again until none is new); their ids.
+        ``tree``: the descendants just read, if the caller has them (one walk less)."""
         new: list[int] = []
         for _ in range(MAX_ROUNDS):
-            fresh = [pid for pid in descendants(self.kernel)
-                     if pid not in self.held and pid not in new]
+            tree = descendants(self.kernel) if tree is None else tree
+            fresh = [pid for pid in tree if pid not in self.held and pid not in new]
+            tree = None
             if not fresh:
                 break
             for pid in fresh:
@@ -168,7 +203,8 @@ class ProcessHold:
                     self.unstoppable.append(pid)
                     continue
                 new.append(pid)
-        self._settle(new)
+        if new:
+            self._settle(new)
         return new
 
     def _settle(self, pids: list[int]) -> None:
@@ -188,26 +224,46 @@ class ProcessHold:
 
     def hold(self) -> None:
         """Stop the kernel's other processes (a test cell starts)."""
+        self.refused = False
         self._stop_new()
+
+    def unheld(self) -> str | None:
+        """Why the calls of this test cell could not be judged because of processes the
+        grader could not hold, or None. Not the student's fault as far as the grader can
+        tell (a process busy in the operating system, or one it may not signal): the test
+        cell waits for a person (:class:`HoldError`)."""
+        if not self.unstoppable:
+            return None
+        return (f"a child process could not be held: {len(self.unstoppable)} process(es) left "
+                f"by earlier cells did not stop within {self.wait:g} s (or may not be signalled "
+                "by the grader) when it paused them for this test cell, so what they did "
+                "during the calls is unknown; needs manual grading")
 
     def check(self) -> str | None:
         """After a judged call: why the kernel's other processes may have worked for it, or
         None. Processes that appeared are stopped too, and what every held one used is read
-        again, so the next call is judged on its own."""
-        found = []
+        again, so the next call is judged on its own.
+
+        Raises
+        ------
+        HoldError
+            A process of the kernel could not be stopped for this test cell
+            (:meth:`unheld`); :attr:`refused` is then set until the next :meth:`hold`.
+        """
         if self.unstoppable:
-            found.append(f"{len(self.unstoppable)} process(es) left by earlier cells could not "
-                         f"be stopped (or did not stop within {self.wait:g} s) when the grader "
-                         "paused them for this test cell, so what they did during the call is "
-                         "unknown")
+            self.refused = True
+            raise HoldError(self.unheld())
+        tree = descendants(self.kernel)
+        if not tree and not self.held:  # the usual case: the kernel has no other process
+            return None
+        found = []
         # a process held as ended (None: a zombie or gone) cannot run; one held stopped that
         # used CPU time, or ended, was continued (SIGCONT or SIGKILL come from the kernel)
         ran = [pid for pid, before in self.held.items()
-               if before is not None and pid not in self.unstoppable and usage(pid) != before]
+               if before is not None and usage(pid) != before]
         for pid in ran:
             del self.held[pid]
-        tree = set(descendants(self.kernel))
-        new = self._stop_new()
+        new = self._stop_new(tree)
         started = [pid for pid in new if pid not in ran]
         for pid in ran:
             if pid not in tree:  # ended (or its pid is another process's now): not held
@@ -221,6 +277,9 @@ class ProcessHold:
         if ran:
             found.append(f"{len(ran)} process(es) left by earlier cells, which the grader had "
                          "stopped, ran or ended during it (continued by the student's code)")
+        if self.unstoppable:  # one that appeared, or ran, and would not stop again
+            self.refused = True
+            raise HoldError("; ".join(found + [self.unheld()]))
         return "; ".join(found) if found else None
 
     def release(self) -> None:

@@ -583,7 +583,9 @@ class Grader:
 
     def _timeouts(self, student: str) -> dict[str, list[str]]:
         """Per notebook, the cells that hit a limit: ``"<grade_id or #index> timed out"`` /
-        ``"... ran out of memory"``; such a submission is graded but flagged for a look."""
+        ``"... ran out of memory"`` / ``"...: a child process could not be held"`` (the judge
+        could not stop a process the notebook left); such a submission is graded but flagged
+        for a look."""
         import nbformat
 
         found = {}
@@ -597,6 +599,8 @@ class Grader:
                     ename = str(o.get("ename", "")) if o.get("output_type") == "error" else ""
                     if "Timeout" in ename:
                         out.append(f"{name} timed out")
+                    elif ename == "HoldError":  # dlgrade.judge_procs: not the student's loss
+                        out.append(f"{name}: a child process could not be held")
                     elif ename == "MemoryError":
                         out.append(f"{name} ran out of memory")
         return {name: cells for name, cells in found.items() if cells}

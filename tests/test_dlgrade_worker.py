@@ -2,6 +2,8 @@
 
 The worker's grading steps run real nbgrader in tests/test_grading.py (slow)."""
 
+from types import SimpleNamespace
+
 import pytest
 
 from dlgrade.worker import classify_failure
@@ -80,3 +82,28 @@ print("ok")
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+def test_a_cell_whose_processes_could_not_be_held_waits_for_a_person(tmp_path):
+    """The judge's HoldError (dlgrade.judge_procs: a process the notebook left would not
+    stop) flags the test cell for a look, with its own reason, like a cell that timed out."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    from dlgrade.worker import Grader
+
+    folder = tmp_path / "autograded" / "s1" / "a1"
+    folder.mkdir(parents=True)
+    held = new_code_cell("check(f)", metadata={"nbgrader": {"grade_id": "test_f"}})
+    held.outputs = [new_output("error", ename="HoldError", evalue="a child process could not "
+                               "be held: ...; needs manual grading", traceback=[])]
+    plain = new_code_cell("check(g)", metadata={"nbgrader": {"grade_id": "test_g"}})
+    plain.outputs = [new_output("error", ename="AssertionError", evalue="wrong", traceback=[])]
+    nbformat.write(new_notebook(cells=[held, plain]), folder / "nb.ipynb")
+    grader = Grader.__new__(Grader)  # _timeouts reads only the autograded folder
+    grader.course = SimpleNamespace(autograded_dir=tmp_path / "autograded")
+    grader.assignment = "a1"
+    assert grader._timeouts("s1") == {"nb": ["test_f: a child process could not be held"]}
+    assert grader._status("s1", {"reasons": [], "manual": [], "timeouts": {
+        "nb": ["test_f: a child process could not be held"]}}) == (
+        "needs manual grading", "cell test_f: a child process could not be held")

@@ -7,6 +7,7 @@ workers would.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -15,7 +16,7 @@ import time
 
 import pytest
 
-from dlgrade.judge_procs import ProcessHold, descendants, kernel_of, stopped
+from dlgrade.judge_procs import HoldError, ProcessHold, descendants, kernel_of, stopped, usage
 
 #: a parent whose child forks a grandchild; all three wake every millisecond; the kernel
 #: starts one more child when it reads a line from its stdin
@@ -97,11 +98,84 @@ def test_a_process_started_during_a_call_is_seen_and_held(tree):
 def test_a_process_that_will_not_stop_has_its_own_reason(tree):
     hold = ProcessHold(tree.pid, wait=0.0)  # no time to take the signal
     hold.hold()
-    reason = hold.check()
     if hold.unstoppable:  # almost always: none was scheduled in no time at all
-        assert "(or did not stop within 0 s) when the grader paused them" in reason
-        assert "ran or ended" not in reason
+        with pytest.raises(HoldError, match="a child process could not be held") as raised:
+            hold.check()
+        assert "needs manual grading" in str(raised.value)
+        assert "ran or ended" not in str(raised.value)  # not the student's code's doing
+        assert hold.refused and hold.unheld() == str(raised.value)
     hold.release()
+    assert all(not stopped(pid) for pid in descendants(tree.pid))
+    hold.hold()  # the next test cell starts afresh
+    assert not hold.refused
+    hold.release()
+
+
+def test_a_held_process_counts_as_stopped_only_off_the_run_queue(tree):
+    """SIGSTOP shows as state T before the thread has switched itself out; stopped() waits
+    for the wchan flag too, so what it used is read only once it can no longer change."""
+    child = descendants(tree.pid)[0]
+    os.kill(child, signal.SIGSTOP)
+    try:
+        deadline = time.monotonic() + 20
+        while not stopped(child) and time.monotonic() < deadline:
+            time.sleep(0.002)
+        assert stopped(child)
+        tasks = os.listdir(f"/proc/{child}/task")
+        for task in tasks:
+            with open(f"/proc/{child}/task/{task}/stat") as handle:
+                fields = handle.read().rpartition(")")[2].split()
+            assert fields[0] == "T" and fields[32] == "1"  # stopped, and blocked
+        before = usage(child)
+        time.sleep(0.05)
+        assert usage(child) == before
+    finally:
+        os.kill(child, signal.SIGCONT)
+    deadline = time.monotonic() + 20
+    while stopped(child) and time.monotonic() < deadline:
+        time.sleep(0.002)
+    assert not stopped(child)
+
+
+#: a "kernel" that used a real joblib/loky pool (as exercise 06's demo does) and idles
+LOKY = r"""
+import sys, time
+from joblib import Parallel, delayed
+print(sum(Parallel(n_jobs=2, backend="loky")(delayed(abs)(-i) for i in range(40))), flush=True)
+while True:
+    time.sleep(0.01)
+"""
+
+
+def test_an_idle_loky_pool_never_counts_as_running_under_load():
+    """Review 21d, HF-N: an honest student's loky workers, held on a loaded machine, must
+    never be taken for processes that ran during a call. Busy loops beside them keep both
+    cores full while the grader holds, waits and checks them again and again."""
+    pytest.importorskip("joblib")
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(4)]
+    kernel = subprocess.Popen([sys.executable, "-c", LOKY], stdout=subprocess.PIPE, text=True)
+    try:
+        assert kernel.stdout.readline().strip() == str(sum(range(40)))
+        workers = descendants(kernel.pid)
+        assert len(workers) >= 2  # loky's workers (and its resource tracker)
+        for _ in range(25):
+            hold = ProcessHold(kernel.pid)
+            hold.hold()
+            assert sorted(hold.held) == sorted(descendants(kernel.pid))
+            for _ in range(3):  # three judged calls in a test cell
+                time.sleep(0.01)
+                assert hold.check() is None
+            hold.release()
+            time.sleep(0.005)
+    finally:
+        for pid in descendants(kernel.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        kernel.kill()
+        kernel.wait()
+        for proc in busy:
+            proc.kill()
+            proc.wait()
 
 
 def test_the_kernel_of_a_process_without_a_pid_namespace_is_itself(tree):
