@@ -30,7 +30,9 @@ Requests (JSON):
   thread, which watches whatever runs outside the records from then on.
 * ``{"op": "mark", "rest": bool}``: a test cell starts (the tripwires are set again, what
   they saw while the student's cells ran is not counted) or ends (``rest``: they are taken
-  off while the student's cells run).
+  off while the student's cells run). A test cell whose first request is a ``get`` carries
+  its opening mark in it instead (``"mark": true``): the mark is made before the names are
+  read, and the request's way in holds only names.
 
 Every reply carries ``early``: what the tripwires saw since the previous request (the
 package's code, by file or by fingerprint, and what made their sight incomplete).
@@ -651,6 +653,8 @@ def handle(request_text: str) -> str:
         request = loads(request_text)
     except WireError as error:
         return dumps({"fail": str(error)})
+    if isinstance(request, dict) and request.get("op") == "get" and request.get("mark") is True:
+        _early()  # a test cell's opening mark on its first request: not counted, as "mark"
     reply = _serve(request)
     # a mark with "rest" ends a test cell: the tripwires rest while the student's cells run
     # (and after the start, until the first test cell)

@@ -316,8 +316,15 @@ class Channel:
     def _request(self, request: dict) -> dict:
         if self._fresh and not self._in_callback and self.code_policy is not None:
             self._fresh = False
-            # the cell's opening mark: what ran before it (the student's cells) is not counted
-            self._note_early(self._send({"op": "mark"}), counted=False)
+            if request.get("op") == "get":
+                # the cell's opening mark rides on its first request when that is a read of
+                # names (it holds nothing of the judge's for a hook on its way in to see): the
+                # agent marks before it serves it, one round trip less per test cell
+                request = dict(request, mark=True)
+            else:
+                # the cell's opening mark: what ran before it (the student's cells) is not
+                # counted
+                self._note_early(self._send({"op": "mark"}), counted=False)
         reply = self._send(request)
         if not self._in_callback:
             self._note_early(reply, counted=request.get("op") != "start")

@@ -234,3 +234,29 @@ def test_a_later_start_does_not_move_the_kernels_own_threads(kernel):
     channel, ns = kernel
     reply = channel._checked(channel._request({"op": "start"}))
     assert channel._in(reply["ok"]) is False
+
+
+def test_a_test_cell_that_opens_with_a_read_of_names_carries_its_mark_in_it():
+    """The opening mark of a test cell (the tripwires set again, what the student's cells ran
+    not counted) rides on the cell's first request when that is the read of the student's
+    names: one round trip fewer per test cell, and the package run by the student's own cell
+    just before is still not counted against the test."""
+    km, kc, channel, _ = _kernel(HONEST_CODE, routes=())
+    try:
+        for _ in range(2):
+            reply = kc.execute_interactive("import dlcourse.activations\n"
+                                           "_ = dlcourse.activations.sigmoid(np.zeros(2))",
+                                           timeout=60)
+            assert reply["content"]["status"] == "ok"
+            channel.start_cell()
+            before = channel.requests
+            honest = channel.get({"honest"})["honest"]
+            assert np.allclose(honest(np.array([0.0])), [0.5])
+            assert channel.end_cell() is None
+            # the read of names (with the opening mark), the call, the closing mark
+            assert channel.requests - before == 3
+            assert not channel.early
+    finally:
+        channel.close()
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
