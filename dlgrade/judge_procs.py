@@ -183,14 +183,12 @@ class ProcessHold:
         #: a judged call of this test cell met :attr:`unstoppable` (:class:`HoldError`)
         self.refused = False
 
-    def _stop_new(self, tree: list[int] | None = None) -> list[int]:
-        """Stop every descendant not held yet (walking again until none is new); their ids.
-        ``tree``: the descendants just read, if the caller has them (one walk less)."""
+    def _stop_new(self) -> list[int]:
+        """Stop every descendant not held yet (walking again until none is new); their ids."""
         new: list[int] = []
         for _ in range(MAX_ROUNDS):
-            tree = descendants(self.kernel) if tree is None else tree
-            fresh = [pid for pid in tree if pid not in self.held and pid not in new]
-            tree = None
+            fresh = [pid for pid in descendants(self.kernel)
+                     if pid not in self.held and pid not in new]
             if not fresh:
                 break
             for pid in fresh:
@@ -253,9 +251,8 @@ class ProcessHold:
         if self.unstoppable:
             self.refused = True
             raise HoldError(self.unheld())
-        tree = descendants(self.kernel)
-        if not tree and not self.held:  # the usual case: the kernel has no other process
-            return None
+        if not self.held and not descendants(self.kernel):
+            return None  # the usual case, one walk: the kernel has no other process
         found = []
         # a process held as ended (None: a zombie or gone) cannot run; one held stopped that
         # used CPU time, or ended, was continued (SIGCONT or SIGKILL come from the kernel)
@@ -263,7 +260,8 @@ class ProcessHold:
                if before is not None and usage(pid) != before]
         for pid in ran:
             del self.held[pid]
-        new = self._stop_new(tree)
+        tree = set(descendants(self.kernel))
+        new = self._stop_new()
         started = [pid for pid in new if pid not in ran]
         for pid in ran:
             if pid not in tree:  # ended (or its pid is another process's now): not held
