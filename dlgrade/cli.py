@@ -153,7 +153,10 @@ def timezone(ctx, zone):
 @click.option("--dry-run", is_flag=True, help="Report what would be copied, copy nothing.")
 @click.option("--timestamps", type=click.Path(exists=True, dir_okay=False),
               help="CSV with columns student,submitted_at: submission times to record "
-                   "(default: each zip entry's time).")
+                   "(default: each zip entry's time; in a folder, each file's modification "
+                   "time, read as this computer's clock in the course's time zone, as unzip "
+                   "sets it; times in the future, a week past the due date or late by a "
+                   "file's time are named in a warning).")
 @click.option("--timezone",
               help="Time zone of the zip entries' times and of times without one (default: "
                    "the course's, see `dlcourse timezone`).")
@@ -482,8 +485,9 @@ def roster_import(ctx, file, delimiter, assignment, db):
         click.echo(f"  warning: {line}", err=True)
     if res["missing"]:
         click.echo(f"  not in {Path(file).name}: {', '.join(res['missing'])} (kept in the "
-                   "gradebook with their grades and exported as before; a roster import "
-                   "never removes a student)")
+                   "gradebook with their grades; a roster import never removes a student. "
+                   "For an assignment due after now they are `not enrolled` and exported "
+                   "with an empty grade cell, unless they hand it in)")
 
 
 @click.command(context_settings=CONTEXT)

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from . import lms
 from .course import ensure_tools_on_path
+from .enrolment import record_import
 from .lms import Lms, canvas, moodle
 from .lms.base import column_key, formula_like
 
@@ -312,6 +313,7 @@ def import_roster(course, path, delimiter: str | None = None,
         listed = {s.id for s in students}
         missing = sorted(sid for sid in known if sid not in listed)
     canvas.write_lms_fields(course, students)
+    record_import(course, added, [s.id for s in students], missing, known_before=len(known))
     if participants:
         moodle.write_participants(course, assignment, {s.participant_id: s.id
                                                        for s in students if s.participant_id})
