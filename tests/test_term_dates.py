@@ -116,11 +116,11 @@ def test_an_upload_has_one_time_from_the_zip_and_its_folder_and_doubtful_ones_ar
     from_zip = _stamps(proc)
     assert from_zip["ann"] == "2021-01-10 10:00:00.000000", proc.stdout
     assert "ann:" not in proc.stderr, proc.stderr  # on time: no word
-    assert ("bob: bob_tiny.ipynb: submitted 2021-02-01 08:00 UTC, 21.9 days after the due "
-            "date (taken from its zip entry), so a late penalty follows; if that is not when "
-            "bob uploaded it, give the time with --timestamps") in proc.stderr, proc.stderr
-    assert ("dan: dan_tiny.ipynb: submitted 2098-12-31 08:00 UTC, in the future (taken from "
-            "its zip entry)") in proc.stderr, proc.stderr
+    assert ("bob: download/bob_tiny.ipynb: submitted 2021-02-01 08:00 UTC, 21.9 days after the "
+            "due date (taken from its zip entry), so a late penalty follows; if that is not "
+            "when bob uploaded it, give the time with --timestamps") in proc.stderr, proc.stderr
+    assert ("dan: download/dan_tiny.ipynb: submitted 2099-01-01 08:00 UTC, in the future "
+            "(taken from its zip entry)") in proc.stderr, proc.stderr
 
     folder = tmp_path / "download"
     _unzip_as_unzip_does(archive, folder)
