@@ -350,6 +350,7 @@ class Recorder:
             _EVENT_TABLES["switches"] = frozenset(id(switch) for switch in (
                 sys.setprofile, sys.settrace, _lsprof.Profiler.enable,
                 _lsprof.Profiler.disable))
+        hide_profilers()  # once per kernel; a name check after that
         self._profiler = _Record()
         self._wire = _tripwire()
         _ACTIVE.append(self)
