@@ -261,6 +261,16 @@ class Recorder:
     student's code, or a profiler no longer in place when the call returns, is reported. A
     switch called from C code (``map(sys.setprofile, ...)``, ``operator.methodcaller``) is
     not seen; :mod:`dlgrade.scan` flags those names under ``dlcourse grade``.
+
+    A record wiped (the profiler's ``clear``, also as ``_lsprof.Profiler.clear`` from C code
+    or a hook) is told (review 21d, T4): right after it starts, the record calls a function
+    made for it alone (:func:`fresh_mark`), and the judged call runs in a frame of the
+    grader's (:meth:`judged`) that the record enters; both must be in the record at the end,
+    and ``clear`` frees both. ``sys.getprofile()`` does not hand the profiler to the student
+    (:func:`hide_profilers`). What an in-process record cannot guarantee: a student who finds
+    the profiler through ``gc``, reads the mark's and the frame's code out of it before the
+    wipe and calls them again through rebuilt functions forges a whole record (the scan flags
+    ``gc``, ``_lsprof``, frames and function builders).
     """
 
     _roots: tuple[str, ...] | None = None

@@ -19,7 +19,12 @@ last check: the package's code (by file, and by fingerprint for rebuilt copies, 
 recorder reports it), and what made the sight incomplete:
 
 * a thread whose tripwire is gone or replaced (``sys.setprofile``, ``threading``, the
-  profiler's ``disable``, the C API), or whose record was wiped (``clear``);
+  profiler's ``disable``, the C API), or whose record was wiped: every check leaves in every
+  thread's record a mark made at that moment (a function of a fresh code object under a
+  random name, :func:`dlgrade.judge_code.fresh_mark`, called once under each tripwire), and
+  the next check requires it, on the threads that ended since too. ``clear``, the override
+  or the C base method ``_lsprof.Profiler.clear`` around it, frees the mark with the rest
+  (review 21d, T1-T3);
 * a profile or trace function set from anything but the grader's own code (an audit hook
   sees every route: the event fires in CPython's ``_PyEval_SetProfile`` itself);
 * a thread the tripwire did not know at the last check.
@@ -31,10 +36,13 @@ tripwire again and whose findings are dropped, counts every later finding of the
 the cell's graded calls (and the cell), and closes the cell with a request after which the
 tripwires rest until the next test cell opens.
 
+``sys.getprofile()`` answers None for a tripwire (:func:`dlgrade.judge_code.hide_profilers`).
+
 What a student can still do: the tripwire lives in the student's process, so code that finds
-the grader's own objects there (through ``gc``, frames, the profile object itself) and
-rebuilds them, or calls the grader's own functions to switch it, is not seen; under
-``dlcourse grade`` the scan flags code reaching the grader's modules.
+the grader's own objects there (through ``gc`` or frames), reads the mark out of a record
+before wiping it and calls it again through a rebuilt function, or calls the grader's own
+functions to switch it, is not seen; under ``dlcourse grade`` the scan flags code reaching
+the grader's modules, ``gc``, ``_lsprof``, frames and function builders.
 """
 
 from __future__ import annotations
