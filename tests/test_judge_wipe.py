@@ -171,3 +171,34 @@ def test_a_wiped_record_earns_nothing_under_plain_nbgrader_autograde(tmp_path):
     for student in ATTACKS:
         reasons = _reasons(course, student)
         assert "wiped" in reasons, (student, reasons[-2000:])
+
+
+def test_a_wiped_record_earns_nothing_under_dlcourse_grade(tmp_path):
+    """The same batch through ``dlcourse grade`` (sandbox where it runs): the scan flags the
+    routes to the record (``gc``, ``_lsprof``, ``pkgutil``) for manual grading, and no call of
+    the attackers earns a point; the honest student is graded in full."""
+    import json
+
+    from tests.submissions.crafted import dlcourse, sandbox_config
+
+    course = make_course(tmp_path / "course", assignments=(), extra_config=sandbox_config()[0],
+                         copy_from_repo=[A])
+    for student, setup in ATTACKS.items():
+        submit(course, A, student, _notebook(_cells(setup)))
+    submit(course, A, "honest", _notebook(None))
+    dlcourse("release", cwd=course)
+    dlcourse("grade", A, "--workers", "1", "--no-progress", cwd=course, check=False)
+    scores = _scores(course)
+    assert sum(scores["honest"].values()) == 16, scores["honest"]
+    earned = {student: sum(score for test, score in scores[student].items()
+                           if test.startswith("test_"))
+              for student in ATTACKS}
+    assert earned == dict.fromkeys(ATTACKS, 0), earned
+    statuses = {student: json.loads((course / "grading" / A / "status" /
+                                     f"{student}.json").read_text())
+                for student in [*ATTACKS, "honest"]}
+    assert statuses["honest"]["status"] == "graded"
+    for student in ATTACKS:
+        status = json.dumps(statuses[student])
+        assert statuses[student]["status"] != "graded", (student, status[:2000])
+        assert "_lsprof" in status or "gc" in status, (student, status[:2000])
