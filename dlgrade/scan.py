@@ -63,9 +63,9 @@ SYS_DANGEROUS = {"modules", "settrace", "setprofile", "_getframe", "meta_path", 
 #: Attributes that reach the grader's record of a judged call, or the frames (the grader's
 #: among them) whose variables hold it (review 21d, T4, T1-T3): ``sys.getprofile()`` under
 #: another name, ``gc.get_objects()`` reached without ``import gc``, a frame's ``f_locals``.
-RECORD_ACCESS = {"getprofile", "gettrace", "get_objects", "get_referrers", "get_referents",
-                 "f_locals", "f_back", "f_globals", "f_builtins", "tb_frame", "gi_frame",
-                 "cr_frame", "ag_frame", "_current_frames", "_getframe"}
+RECORD_ACCESS = {"getprofile", "gettrace", "getstats", "get_objects", "get_referrers",
+                 "get_referents", "f_locals", "f_back", "f_globals", "f_builtins", "tb_frame",
+                 "gi_frame", "cr_frame", "ag_frame", "_current_frames", "_getframe"}
 #: Calls that import a module or fetch a function by a name given as a value
 #: (``pkgutil.resolve_name("dl" + "grade.judge_tripwire:_sentinel")``)
 NAMED_IMPORTS = {"resolve_name", "import_module", "find_spec", "module_from_spec"}

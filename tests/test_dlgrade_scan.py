@@ -83,6 +83,7 @@ def test_scan_leaves_honest_code_alone(tmp_path):
     ("w = getter()\nw.clear()\nx = q.getprofile()", "dynamic", "q.getprofile"),
     ("objs = g.get_objects()", "dynamic", "g.get_objects"),
     ("r = g.get_referrers(x)", "dynamic", "g.get_referrers"),
+    ("marks = [e.code for e in w.getstats()]", "dynamic", "w.getstats"),
     ("import sys\nv = sys.exc_info()[2].tb_frame.f_back.f_locals", "dynamic", "f_locals"),
     ("def gen():\n    yield 1\nf = gen().gi_frame", "dynamic", "gi_frame"),
     ("import types\nc = types.CellType(1)", "dynamic", "types.CellType"),
