@@ -240,7 +240,36 @@ def check_notebook(path: str | Path, timeout: int = 120) -> NotebookReport:
             results.append(CheckResult(function, "fail", _last_line(errors[0])))
         else:
             results.append(CheckResult(function, "pass"))
+    missing_names = _defined_nowhere(notebook, cells)
+    if missing_names:
+        problems.append(f"the test cells use {', '.join(missing_names)}, which no cell defines "
+                        "or imports: was a locked cell deleted (the setup cell that imports "
+                        "them)? restore it from the original notebook (grading puts it back)")
     return NotebookReport(path, results, problems)
+
+
+_NOT_DEFINED = re.compile(r"name '(\w+)' is not defined")
+
+
+def _defined_nowhere(notebook, cells) -> list[str]:
+    """Names a test cell failed on (``NameError``) that appear in the test cells' own code
+    and in no other cell: an instructor's helper whose locked set-up cell the student deleted
+    (review 23d, P7), not a slip in the student's own function (which the student's cell
+    names)."""
+    tests = {i for indices in cells.tests.values() for i in indices}
+    others = "\n".join(c.source for i, c in enumerate(notebook.cells) if i not in tests)
+    test_code = "\n".join(notebook.cells[i].source for i in tests)
+    names = []
+    for i in sorted(tests):
+        for output in notebook.cells[i].get("outputs", []):
+            found = _NOT_DEFINED.search(output.get("evalue", "")) \
+                if output.get("output_type") == "error" and output.get("ename") == "NameError" \
+                else None
+            name = found.group(1) if found else None
+            if (name and name not in names and re.search(rf"\b{name}\b", test_code)
+                    and not re.search(rf"\b{name}\b", others)):
+                names.append(name)
+    return names
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m dlcourse.selfcheck") -> int:

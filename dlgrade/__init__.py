@@ -12,7 +12,9 @@ between them free of circles):
 - Course and command line: :mod:`~dlgrade.cli` (the subcommands), :mod:`~dlgrade.course`
   (the course folder, its nbgrader configuration, running nbgrader, the grading settings).
 - Students and dates: :mod:`~dlgrade.roster` (roster files into the gradebook; owns what a
-  student id may be), :mod:`~dlgrade.late` (due dates, extensions, late penalties),
+  student id may be), :mod:`~dlgrade.enrolment` (when each student joined and left the
+  roster: no 0 for an assignment they never had), :mod:`~dlgrade.late` (due dates,
+  extensions, late penalties),
   :mod:`~dlgrade.deadline` (the time a submission may take).
 - Release and collect: :mod:`~dlgrade.release`, :mod:`~dlgrade.collect` (an LMS download into
   nbgrader's layout), :mod:`~dlgrade.archive` (zips unpacked within a budget),

@@ -153,7 +153,10 @@ def timezone(ctx, zone):
 @click.option("--dry-run", is_flag=True, help="Report what would be copied, copy nothing.")
 @click.option("--timestamps", type=click.Path(exists=True, dir_okay=False),
               help="CSV with columns student,submitted_at: submission times to record "
-                   "(default: each zip entry's time).")
+                   "(default: each zip entry's time; in a folder, each file's modification "
+                   "time, read as this computer's clock in the course's time zone, as unzip "
+                   "sets it; times in the future, a week past the due date or late by a "
+                   "file's time are named in a warning).")
 @click.option("--timezone",
               help="Time zone of the zip entries' times and of times without one (default: "
                    "the course's, see `dlcourse timezone`).")
@@ -404,11 +407,28 @@ def report(ctx, assignment, db):
         click.echo(f"  {key:9s} {path}")
 
 
+def _score(text: str) -> float:
+    """A hand grade as typed: ``0.5``, or ``0,5`` with a decimal comma (review 23d, P7).
+
+    >>> _score("0,5"), _score(" 2 ")
+    (0.5, 2.0)
+    """
+    try:
+        value = float(text.strip().replace(",", ".", 1) if text.count(",") == 1 and
+                      "." not in text else text)
+    except ValueError:
+        raise DataError(f"score: got {text!r}, expected a number of points such as 0.5 "
+                        "(or 0,5)") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise DataError(f"score: got {text!r}, expected a finite number of points")
+    return value
+
+
 @click.command(context_settings=CONTEXT)
 @click.argument("assignment")
 @click.argument("student")
 @click.argument("cell")
-@click.argument("score", required=False, type=float)
+@click.argument("score", required=False)
 @click.option("--comment", help="Comment shown to the student in the feedback.")
 @click.option("--clear", is_flag=True, help="Remove the hand grade (the cell waits again).")
 @click.option("--db", help="Gradebook URL (as given to grade).")
@@ -425,7 +445,10 @@ def mark(ctx, assignment, student, cell, score, comment, clear, db):
 
     if (score is None) == (not clear):
         raise click.UsageError("score: give SCORE, or --clear to remove the hand grade")
+    if score is not None:
+        score = _score(score)
     course = _course(ctx, db=db)
+    student = course.student_spelling(student)
     try:
         course.require_assignment(assignment)
         res = do_mark(course, assignment, student, cell, None if clear else score, comment)
@@ -478,12 +501,18 @@ def roster_import(ctx, file, delimiter, assignment, db):
                f"{len(res['unchanged'])} unchanged ({total} students in {file})")
     for note in res["notes"]:
         click.echo(f"  changed: {note}")
+    if res.get("by_canvas_id"):
+        matched = res["by_canvas_id"]
+        click.echo(f"  {len(matched)} rows without a login matched by Canvas id to their "
+                   f"gradebook students: {', '.join(matched[:10])}"
+                   + (", ..." if len(matched) > 10 else ""))
     for line in res.get("warnings", []):
         click.echo(f"  warning: {line}", err=True)
     if res["missing"]:
         click.echo(f"  not in {Path(file).name}: {', '.join(res['missing'])} (kept in the "
-                   "gradebook with their grades and exported as before; a roster import "
-                   "never removes a student)")
+                   "gradebook with their grades; a roster import never removes a student. "
+                   "For an assignment due after now they are `not enrolled` and exported "
+                   "with an empty grade cell, unless they hand it in)")
 
 
 @click.command(context_settings=CONTEXT)
@@ -502,6 +531,7 @@ def extend(ctx, assignment, student, hours, db):
     from .late import grant_extension
 
     course = _course(ctx, db=db)
+    student = course.student_spelling(student)
     try:
         with (assignment_lock(course, assignment, f"dlcourse extend {assignment}")
               if assignment in course.assignments() else contextlib.nullcontext()):
@@ -514,7 +544,9 @@ def extend(ctx, assignment, student, hours, db):
         raise DataError(exc) from None
     except Busy as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"{student}: {hours:g} h extension on {assignment}")
+    click.echo(f"{student}: {hours:g} h extension on {assignment}" if hours else
+               f"{student}: no extension on {assignment} (removed if there was one): the "
+               "course's due date counts")
 
 
 @click.command(context_settings=CONTEXT)

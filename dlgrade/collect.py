@@ -26,6 +26,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from . import lms
 from .course import Course, ensure_tools_on_path
@@ -148,7 +149,12 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
     Canvas and Moodle download names are mapped to roster ids (:mod:`dlgrade.lms`), and each
     copied submission gets nbgrader's ``timestamp.txt``: from ``timestamps`` (a CSV file,
     :func:`dlgrade.lms.read_timestamps`) if given, else from the zip entry's time (read in
-    ``timezone``), else from the file's modification time.
+    ``timezone``), else from the file's modification time (a wall-clock time of this
+    computer, read in ``timezone`` as the zip entry it was unpacked from; a student's own zip
+    in a folder gives its notebooks the zip file's time, never the times inside it, which the
+    student's computer wrote). Times that may not be the upload's (in the future, a week
+    past the due date, or late by a file's modification time) are named in
+    ``result.warnings`` (:func:`_doubtful_times`).
 
     ``limits`` (:class:`dlgrade.archive.ArchiveLimits`) bounds what is read: the size of a
     notebook and of everything unpacked or read in all, archive entries and nesting; what
@@ -223,7 +229,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
             named_rel = named_by.relative_to(root)
             times[path] = _entry_time(
                 rel.parts if named_by is path else named_rel.with_suffix(".zip").parts,
-                entry_times, path)
+                entry_times, path, timezone)
             if roster is None:
                 roster = read_roster(course)
                 participants = moodle.read_participants(course, assignment)
@@ -289,6 +295,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
         for other, files in sorted(looks_like.items()):
             result.warnings.append(_other_assignment_warning(course, assignment, other, files))
         record = canvas.read_record(course, assignment)
+        new_times, new_where = {}, {}  # the copied students' times, for _doubtful_times
         for student, paths in sorted(found.items()):
             if len(paths) > 1 and all(p in canvas_ids for p in paths):
                 paths = [canvas.newest_file(student, paths, canvas_ids, root_of(paths[0]),
@@ -306,7 +313,8 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
             name = targets.get(paths[0], assignment)
             dest = course.submitted_dir / student / assignment / f"{name}.ipynb"
             rel = str(dest.relative_to(course.root))
-            stamp = lms.format_timestamp(given.get(student) or times[paths[0]])
+            when, source = (given[student], "csv") if student in given else times[paths[0]]
+            stamp = lms.format_timestamp(when)
             stamp_file = dest.parent / "timestamp.txt"
             result.submitted_at[student] = stamp
             file_id, known_id = canvas_ids.get(paths[0]), record.get(student)
@@ -330,6 +338,9 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 if file_id and not dry_run:
                     record[student] = max(file_id, known_id or "0", key=int)
                 continue
+            if source != "csv":  # an instructor's --timestamps is theirs to trust
+                new_times[student] = when
+                new_where[student] = (source, str(paths[0].relative_to(root_of(paths[0]))))
             (result.updated if dest.exists() else result.added).append(rel)
             if not dry_run:
                 dest.parent.mkdir(parents=True, exist_ok=True)
@@ -337,6 +348,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 stamp_file.write_text(stamp + "\n")
                 if file_id:
                     record[student] = file_id
+        result.warnings += _doubtful_times(course, assignment, new_times, new_where)
         if not dry_run and record:
             canvas.write_record(course, assignment, record)
         if not dry_run and first_seen:
@@ -493,11 +505,74 @@ def _either(first, second, second_root: Path):
     return data
 
 
-def _entry_time(parts, entry_times: dict, path: Path):
-    """Naive UTC time of a file: its zip entry's (the archive may sit in a folder named after
-    it), else its modification time."""
+def _entry_time(parts, entry_times: dict, path: Path, timezone: str = "UTC"):
+    """Naive UTC time of a file and where it came from (``"zip"`` or ``"file"``): its zip
+    entry's (the archive may sit in a folder named after it), else its modification time.
+
+    A zip entry holds a wall-clock time without a zone (read in ``timezone``, the course's).
+    Unpacking a download (``unzip``, Finder, Explorer) gives each file that wall-clock time
+    in *this computer's* zone, so a modification time is read back as a wall-clock time here
+    and then placed in ``timezone`` too: the same upload gets the same time from the zip and
+    from the unpacked folder (review 23d, P4: on a UTC server they were an hour apart). A file
+    copied or written after the download has its own time, not the upload's: collect warns
+    about such times (:func:`_doubtful_times`)."""
     for i in range(len(parts)):
         key = "/".join(parts[i:])
         if key in entry_times:
-            return entry_times[key]
-    return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).replace(tzinfo=None)
+            return entry_times[key], "zip"
+    wall = dt.datetime.fromtimestamp(path.stat().st_mtime)  # this computer's wall clock
+    local = wall.replace(tzinfo=ZoneInfo(timezone))
+    return local.astimezone(dt.timezone.utc).replace(tzinfo=None), "file"
+
+
+#: a submission time this long after the due date is more likely a file's copy time
+FAR_PAST_DUE = dt.timedelta(days=7)
+#: a clock a little ahead (another computer's) is no time in the future
+CLOCK_SLACK = dt.timedelta(minutes=10)
+
+
+def _doubtful_times(course: Course, assignment: str, times: dict, where: dict,
+                    now: dt.datetime | None = None) -> list[str]:
+    """Warnings for the submission times that may not be the upload's (review 23d, P4):
+    in the future, more than :data:`FAR_PAST_DUE` after the due date, or after the due date
+    by a file's modification time (a folder: a copied or hand-written file has the time it
+    was written). ``times`` is ``{student: naive UTC time}``, ``where`` ``{student: (source,
+    file)}``; a late penalty follows from these times, so each line names the student, the
+    file and how late, before anyone is graded."""
+    from nbgrader.api import MissingEntry
+
+    if not times:
+        return []
+    now = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    dues = {}  # student -> due date with their extension
+    with course.gradebook() as gb:
+        try:
+            due = gb.find_assignment(assignment).duedate
+        except MissingEntry:
+            due = None
+        for student in times if due is not None else ():
+            try:
+                extension = gb.find_submission(assignment, student).extension
+            except MissingEntry:
+                extension = None
+            dues[student] = due + extension if extension else due
+    out = []
+    for student, when in sorted(times.items()):
+        due = dues.get(student)
+        source, file = where[student]
+        origin = ("taken from its zip entry" if source == "zip" else
+                  "taken from the file's modification time in the folder: when it was "
+                  "unpacked, copied or written here")
+        fix = (f"if that is not when {student} uploaded it, give the time with --timestamps "
+               "and collect again")
+        stamp = when.strftime("%Y-%m-%d %H:%M UTC")
+        if when > now + CLOCK_SLACK:
+            out.append(f"{student}: {file}: submitted {stamp}, in the future ({origin}); "
+                       + fix)
+        elif due is not None and when > due and (source == "file" or
+                                                 when - due > FAR_PAST_DUE):
+            hours = (when - due).total_seconds() / 3600
+            late = f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
+            out.append(f"{student}: {file}: submitted {stamp}, {late} after the due date "
+                       f"({origin}), so a late penalty follows; " + fix)
+    return out

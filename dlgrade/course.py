@@ -265,6 +265,20 @@ class Course:
                                         "run `dlcourse roster import ROSTER.csv`",
                                         close=[st.id for st in gb.students]) from None
 
+    def student_spelling(self, student: str) -> str:
+        """``student`` as the gradebook spells it when the two differ only in letter case
+        (logins ignore case, and collect files ``SOBRIEN/`` under ``sobrien``; review 23d,
+        P7), else ``student`` unchanged."""
+        try:
+            with self.gradebook() as gb:
+                ids = [st.id for st in gb.students]
+        except Exception:  # noqa: BLE001 - no gradebook: the command says so itself
+            return student
+        if student in ids:
+            return student
+        same = [sid for sid in ids if sid.casefold() == student.casefold()]
+        return same[0] if len(same) == 1 else student
+
     def not_in_gradebook(self, argument: str, name: str, remedy: str,
                          close: list[str] | None = None) -> ValueError:
         """The one error for a name the gradebook does not hold: ``"<argument>: <name> is not

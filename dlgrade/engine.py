@@ -165,9 +165,41 @@ def _to_grade(course: Course, assignment: str, students: list[str], key: str,
         prev = old.get(student)
         if force or not prev or prev.get("hash") != hashes[student]:
             todo.append(student)
+        elif replaced_outside(course, assignment, student, prev):
+            todo.append(student)  # review 23d, P8: said by the run (GradeRun.because)
         else:
             unchanged.append(student)
     return todo, unchanged, hashes
+
+
+#: why a student nothing of whom changed is graded again (review 23d, P8)
+GRADED_OUTSIDE = ("graded since by another tool (a plain `nbgrader autograde`? its scores "
+                  "and late penalty had replaced dlcourse's in the gradebook; hand grades "
+                  "are kept)")
+
+
+def autograded_digest(course: Course, assignment: str, student: str) -> str:
+    """A digest of the student's autograded folder (names and bytes), ``""`` without one.
+    Each grading run writes that folder anew (nbclient stamps every executed cell with its
+    time), so a digest other than the one recorded means someone graded the student since;
+    copying or moving the course folder keeps it."""
+    folder = course.autograded_dir / student / assignment
+    if not folder.is_dir():
+        return ""
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()):
+        h.update(str(path.relative_to(folder)).encode() + b"\0" +
+                 hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def replaced_outside(course: Course, assignment: str, student: str, record: dict) -> bool:
+    """Whether the student's autograded folder is no longer the one their record's run
+    wrote (records older than this check hold no digest: never)."""
+    recorded = record.get("autograded")
+    if not recorded or record.get("status") == "failed":
+        return False
+    return autograded_digest(course, assignment, student) != recorded
 
 
 def _graded_against(course: Course, assignment: str, students: list[str]) -> dict:
@@ -342,6 +374,9 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
                               ("sources", "the assignment's notebooks changed")):
                 if was.get(fact) is not None and was[fact] != facts[student][fact]:
                     run.because.setdefault(why, []).append(student)
+            if was.get("hash") == hashes[student] and replaced_outside(course, assignment,
+                                                                      student, was):
+                run.because.setdefault(GRADED_OUTSIDE, []).append(student)
 
     console = console or Console(stderr=True)
     bar = _progress_bar(console, progress)
@@ -511,7 +546,8 @@ def _only(students: list[str], only, assignment: str) -> list[str]:
 def _record(course: Course, run: GradeRun, student: str, digest: str, result: dict) -> dict:
     """Write the status record of one finished student and count it in ``run``."""
     record = dict(result, student=student, hash=digest, assignment=run.assignment,
-                  graded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+                  graded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                  autograded=autograded_digest(course, run.assignment, student))
     detail = record.pop("detail", None)
     if detail:  # nbgrader's log and tracebacks go to the grading log, never into a status
         log = course.output_dir(run.assignment) / "logs" / f"{student}.failure.txt"

@@ -24,7 +24,7 @@ import shutil
 from . import lms
 from .lms.canvas import CanvasExportPlugin
 from .lms.moodle import MoodleExportPlugin
-from .status import read_not_collected_files
+from .status import FILES_PREFIX, HELD_PREFIX, read_not_collected_files
 
 #: the formats with an nbgrader ``ExportPlugin`` (``csv`` copies grades.csv)
 FORMATS = {name: system.export_plugin() for name, system in lms.REGISTRY.items()
@@ -35,6 +35,8 @@ __all__ = ["CanvasExportPlugin", "FORMATS", "MoodleExportPlugin", "export"]
 
 #: the feedback of a student whose grading has not ended (an interrupted run)
 PENDING = "not graded yet"
+#: the feedback of a score whose written answers (or flagged cells) still wait for a hand grade
+PROVISIONAL = "provisional: parts still to be graded by hand"
 #: instructor's words in a reason that a student cannot act on
 _FOR_INSTRUCTORS = " (details in the grading log)"
 
@@ -47,6 +49,8 @@ def for_students(status: str, reason: str, files=None) -> str:
     'not graded yet: 2 files were handed in (nb (1).ipynb, nb.ipynb) where one was expected'
     >>> for_students("failed", "the kernel died (details in the grading log)")
     'could not be graded: the kernel died'
+    >>> for_students("needs manual grading", "files handed in were not copied: a.txt: a link")
+    'graded: files handed in beside the notebook were not taken; your instructor looks at them'
     """
     if status == "not collected":
         what = f"{len(files)} files were handed in ({', '.join(sorted(files))})" if files else \
@@ -54,6 +58,15 @@ def for_students(status: str, reason: str, files=None) -> str:
         return f"{PENDING}: {what} where one was expected"
     if status == "failed":
         return "could not be graded: " + reason.replace(_FOR_INSTRUCTORS, "")
+    if status == "needs manual grading":  # a score without a part to grade (review 23d, P9)
+        said = []
+        if FILES_PREFIX in reason:
+            said.append("files handed in beside the notebook were not taken; your instructor "
+                        "looks at them")
+        if HELD_PREFIX in reason:
+            said.append("your instructor reviews the submission before its feedback is "
+                        "released")
+        return "graded" + (": " + "; ".join(said) if said else "")
     return PENDING
 
 
@@ -90,8 +103,14 @@ def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None)
         rows, _ = collect_rows(course, assignment)
         submitted = set(course.students(assignment))
         found = read_not_collected_files(course, assignment)
-        blank, notes = [], {}
+        blank, notes, looks = [], {}, []
+        outside = []  # not enrolled when it was due: no 0 for an assignment they never had
         for r in rows:
+            if r.get("status") == "not enrolled":
+                blank.append(r["student"])
+                notes[r["student"]] = "not enrolled"
+                outside.append(f"{r['student']}: {r.get('reason')}")
+                continue
             if r.get("status") == "not collected":  # files found, none copied: not a 0
                 blank.append(r["student"])
                 notes[r["student"]] = for_students("not collected", "",
@@ -103,10 +122,13 @@ def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None)
             if status in ("failed", "pending"):
                 blank.append(r["student"])
                 notes[r["student"]] = for_students(status, r.get("reason") or "")
-            elif status == "needs manual grading":
-                notes[r["student"]] = "provisional: parts still to be graded by hand"
+            elif status == "needs manual grading" and r.get("waiting_cells", True):
+                notes[r["student"]] = PROVISIONAL
+            elif status == "needs manual grading":  # review 23d, P9: no part waits
+                notes[r["student"]] = for_students(status, r.get("reason") or "")
+                looks.append(f"{r['student']}: {r.get('reason') or status}")
         said = []  # told once the file is written (a refused export says only why)
-        provisional = sorted(sid for sid, note in notes.items() if note.startswith("provisional"))
+        provisional = sorted(sid for sid, note in notes.items() if note == PROVISIONAL)
         if provisional and warn is not None and not system.feedback_column:
             names = ", ".join(provisional[:10]) + (", ..." if len(provisional) > 10 else "")
             one = len(provisional) == 1
@@ -116,9 +138,23 @@ def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None)
                         "feedback column to say so); grade the written answers (`dlcourse "
                         "mark` or formgrader) and export again, or leave those cells out of "
                         "the upload")
+        if outside and warn is not None:  # review 23d, P3
+            one = len(outside) == 1
+            said.append(f"{len(outside)} student{'' if one else 's'} had no part in "
+                        f"{assignment}, exported with an empty grade cell instead of 0 (the "
+                        "LMS keeps what it has; excuse them there if it asks for a grade): "
+                        + "; ".join(outside))
+        if looks and warn is not None:  # their scores are whole: a file or page waits
+            one = len(looks) == 1
+            said.append(f"{len(looks)} student{'' if one else 's'} need{'s' if one else ''} "
+                        f"a look, not a hand grade ({'; '.join(looks[:10])}"
+                        f"{'; ...' if len(looks) > 10 else ''}): the exported scores are "
+                        "complete; look at what is named, then (for files not copied) delete "
+                        f"them from submitted/<student>/{assignment}/ and run `dlcourse grade "
+                        f"{assignment}` to clear the status")
         if blank and warn is not None:  # review 23c F4: an upload that changes nothing
             pending = [sid for sid in blank if notes[sid] == PENDING]
-            others = len(blank) - len(pending)
+            others = len(blank) - len(pending) - len(outside)
             if pending:
                 names = ", ".join(pending[:10]) + (", ..." if len(pending) > 10 else "")
                 verb = "is" if len(pending) == 1 else "are"

@@ -15,6 +15,7 @@ next run restores from it.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import os
@@ -342,8 +343,10 @@ def _not_graded(gb, course: Course, assignment: str, student: str) -> str:
     try:
         gb.find_student(student)
     except MissingEntry:
+        guesses = difflib.get_close_matches(student, [st.id for st in gb.students], n=3)
         return (f"{student!r} is not on the roster (no such student in the gradebook, and no "
-                f"submission of {assignment})")
+                f"submission of {assignment})" + (
+                    f"; did you mean {' or '.join(map(repr, guesses))}?" if guesses else ""))
     refused = read_not_collected(course, assignment).get(student)
     if refused:
         return f"{assignment} of {student!r} is not collected yet: {refused}"

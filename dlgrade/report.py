@@ -19,12 +19,21 @@ from pathlib import Path
 import nbformat
 
 from .course import Course
+from .enrolment import not_enrolled, read_enrolment
 from .handgrades import is_hand_grade, read_hand_grades, refresh_feedback, waits_for_hand
 from .html_safety import NO_SCRIPT_CSP_META
 from .lms.base import text_cell
 from .roster import read_roster
 from .similarity import THRESHOLD, class_copies
-from .status import read_not_collected, read_statuses, status_label, status_path, write_status
+from .status import (
+    FILES_PREFIX,
+    HELD_PREFIX,
+    read_not_collected,
+    read_statuses,
+    status_label,
+    status_path,
+    write_status,
+)
 
 # nbgrader (with dlgrade.late, which subclasses its plugin) and matplotlib (with
 # dlcourse.plotting) take seconds to import: the functions that read the gradebook or draw
@@ -67,6 +76,7 @@ def collect_rows(course: Course, assignment: str) -> tuple[list[dict], list[str]
     submitted = course.students(assignment)
     students = sorted(set(submitted) | set(_roster_ids(course)) | set(refused))
     by_hand = manual_answer_cells(course, assignment)
+    outside = _not_enrolled(course, assignment, set(students) - set(submitted))
     cells = []
     for record in statuses.values():
         for gid in record.get("cells", {}):
@@ -76,6 +86,9 @@ def collect_rows(course: Course, assignment: str) -> tuple[list[dict], list[str]
     for student in students:
         if student not in submitted and student in refused:
             rec = {"student": student, "status": "not collected", "reason": refused[student],
+                   "score": None, "max_score": None}
+        elif student not in submitted and outside.get(student):
+            rec = {"student": student, "status": "not enrolled", "reason": outside[student],
                    "score": None, "max_score": None}
         elif student not in submitted:
             rec = {"student": student, "status": "no submission", "reason": "",
@@ -90,6 +103,25 @@ def collect_rows(course: Course, assignment: str) -> tuple[list[dict], list[str]
         if rec["student"] in submitted and not rec.get("submitted_at"):
             rec["submitted_at"] = submitted_at(course, assignment, rec["student"])
     return rows, cells
+
+
+def _not_enrolled(course: Course, assignment: str, absent) -> dict[str, str]:
+    """``{student: why}`` of the students in ``absent`` (no submission) who joined the roster
+    after ``assignment`` was due or left it before (:mod:`dlgrade.enrolment`)."""
+    enrolment = read_enrolment(course)
+    if not any(sid in enrolment for sid in absent):
+        return {}
+    try:
+        with course.gradebook() as gb:
+            due = gb.find_assignment(assignment).duedate
+    except Exception:  # noqa: BLE001 - no gradebook entry: no due date to compare with
+        due = None
+    out = {}
+    for sid in absent:
+        why = not_enrolled(enrolment.get(sid, {}), due)
+        if why:
+            out[sid] = why
+    return out
 
 
 def submitted_at(course: Course, assignment: str, student: str) -> str:
@@ -145,7 +177,7 @@ def _refresh_scores(course: Course, assignment: str, rows: list[dict]) -> None:
                     if apply_late_penalty(gb, sub, configs[settings]):
                         gb.db.commit()
                 rec.update(late_fields(sub))
-                if rec.get("status") in ("no submission", "not collected"):
+                if rec.get("status") in ("no submission", "not collected", "not enrolled"):
                     rec["max_score"] = max_score
                 if sub is None or rec.get("status") not in ("graded", "needs manual grading"):
                     continue
@@ -162,15 +194,12 @@ def _refresh_scores(course: Course, assignment: str, rows: list[dict]) -> None:
                 by_hand = sorted(g.name for nb in sub.notebooks for g in nb.grades
                                  if is_hand_grade(g, flagged))
                 rec.update(current_status(rec, waiting, by_hand))
+                rec["waiting_cells"] = waiting  # provisional score (dlgrade.export)
     except Exception:  # noqa: BLE001 - a report from the status files alone is still useful
         return
 
 
 WRITTEN_PREFIX = "written answers to grade by hand: "
-#: the finding of files the grader did not copy (:func:`dlgrade.safe_files.findings_text`)
-FILES_PREFIX = "files handed in were not copied: "
-#: the end of the reason of a flagged submission without a feedback page (dlgrade.worker)
-HELD_PREFIX = "feedback held for review"
 
 
 def current_status(record: dict, waiting: list[str], by_hand: list[str]) -> dict:
@@ -260,7 +289,7 @@ def write_grades_csv(path: Path, rows: list[dict], cells: list[str]) -> None:
         writer.writerow(["student", "score", "max_score", "status", "reason", "runtime_s",
                          "submitted_at", "late_by", "penalty", *cells])
         for r in rows:
-            failed = r.get("status") in ("failed", "pending", "not collected")
+            failed = r.get("status") in ("failed", "pending", "not collected", "not enrolled")
             score = "" if failed else _num(r.get("score"))
             per = r.get("cells", {})
             writer.writerow([

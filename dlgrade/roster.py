@@ -22,12 +22,14 @@ import csv
 import dataclasses
 import io
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import lms
 from .course import ensure_tools_on_path
+from .enrolment import record_import
 from .lms import Lms, canvas, moodle
 from .lms.base import column_key, formula_like
 
@@ -187,6 +189,9 @@ def parse_roster(text: str, source: str = "roster",
             raise ValueError(f"{where}: student id {row['id']!r} already on line "
                              f"{first_line}{hint}")
         for field in ("first_name", "last_name"):
+            # one spelling of a name: a Mac saves 'ü' as 'u' + a combining diaeresis (NFD);
+            # the same name from Windows must not read as changed (review 23d, P7)
+            row[field] = unicodedata.normalize("NFC", row[field])
             if MARKUP.search(row[field]):
                 raise ValueError(f"{where}: {field.replace('_', ' ')} {row[field]!r} holds "
                                  "'<' or '>': expected a person's name, not markup (pages "
@@ -264,6 +269,10 @@ def import_roster(course, path, delimiter: str | None = None,
         students = [_same_login(s, known, warnings) for s in students]
         kept = [_kept_id(s, known, fields, path.name) for s in students]
         students = [s for s, _ in kept]
+        # a row matched by Canvas id is the same student, not a change (review 23d, P7: an
+        # export without the login column said "8 changed" for an unchanged class)
+        by_canvas_id = [s.id for s, note in kept if note.startswith(f"{s.id}: {_BY_ID}")]
+        kept = [(s, "" if s.id in by_canvas_id else note) for s, note in kept]
         notes = [note for _, note in kept if note]
         warnings += [f"{s.id}: the name {s.full_name!r} (line {s.line}) starts like a "
                      "spreadsheet formula: exports write it with a leading ' so that a "
@@ -312,11 +321,13 @@ def import_roster(course, path, delimiter: str | None = None,
         listed = {s.id for s in students}
         missing = sorted(sid for sid in known if sid not in listed)
     canvas.write_lms_fields(course, students)
+    record_import(course, added, [s.id for s in students], missing, known_before=len(known))
     if participants:
         moodle.write_participants(course, assignment, {s.participant_id: s.id
                                                        for s in students if s.participant_id})
     return {"added": added, "changed": changed, "unchanged": unchanged, "missing": missing,
-            "updated": changed + unchanged, "notes": notes, "warnings": warnings}
+            "updated": changed + unchanged, "notes": notes, "warnings": warnings,
+            "by_canvas_id": sorted(by_canvas_id)}
 
 
 def _same_login(student: RosterStudent, known: dict, warnings: list) -> RosterStudent:
@@ -338,6 +349,9 @@ def _recorded(student, fields: dict) -> tuple:
     """What the gradebook (and the LMS fields beside it) hold of a student."""
     return (student.first_name or "", student.last_name or "", student.email or "",
             student.lms_user_id or "", fields.get("sis_user_id", ""), fields.get("section", ""))
+
+
+_BY_ID = "matched by Canvas id"
 
 
 def _kept_id(student: RosterStudent, known: dict, fields: dict,
@@ -369,7 +383,7 @@ def _kept_id(student: RosterStudent, known: dict, fields: dict,
                         if st.lms_user_id == student.lms_user_id)
         if len(owners) == 1:
             return dataclasses.replace(student, id=owners[0]), (
-                f"{owners[0]}: matched by Canvas id {student.lms_user_id} (line "
+                f"{owners[0]}: {_BY_ID} {student.lms_user_id} (line "
                 f"{student.line}; this export has no login for them)")
     if student.id in known and student.id_number is not None and "id_number" in recorded:
         # a number recorded by an earlier import, now the student id again

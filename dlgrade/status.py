@@ -51,6 +51,12 @@ def write_status(course: Course, assignment: str, record: dict) -> None:
     os.replace(tmp, path)
 
 
+#: the finding of files the grader did not copy (:func:`dlgrade.safe_files.findings_text`)
+FILES_PREFIX = "files handed in were not copied: "
+#: the end of the reason of a flagged submission without a feedback page (dlgrade.worker)
+HELD_PREFIX = "feedback held for review"
+
+
 def status_label(record: dict) -> str:
     """``graded``, ``failed: <reason>`` or ``needs manual grading``."""
     status = record.get("status", "pending")

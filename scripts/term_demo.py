@@ -1,11 +1,16 @@
 """The course folder and LMS files behind the guide's section "A term with dlcourse".
 
     python scripts/term_demo.py setup DIR   # DIR/course (tiny assignment with a written answer),
-                                            # DIR/roster.csv (Canvas), DIR/submissions.zip
+                                            # DIR/roster.csv (Canvas), DIR/submissions.zip,
+                                            # DIR/resubmission.zip, DIR/resubmission-mgarcia.zip
 
 The roster has names Canvas writes with a hyphen, an apostrophe and accents; the Canvas zip
 holds a late file, an empty one (an upload that failed) and one of a student who left the
-course. Then run the commands the guide shows in DIR/course.
+course. ``resubmission.zip`` is the download after anguyen uploaded again (the guide's "One
+student again"), ``resubmission-mgarcia.zip`` the one after mgarcia uploaded a changed
+written answer ("A changed answer", run in a second copy of the course). Then run the
+commands the guide shows in DIR/course. :data:`DOWNLOADS` names every file the guide's
+commands read; a test checks that the guide names no other.
 """
 
 from __future__ import annotations
@@ -25,6 +30,19 @@ Student,ID,SIS User ID,SIS Login ID,Section,Notebook 2 (778)
 "O'Brien, Seán",12346,9346,sobrien,Lab B,
 "Nguyen, An",12348,9348,anguyen,Lab B,
 """
+
+
+#: the files beside DIR/course that the guide's section 7 reads (``../NAME``)
+DOWNLOADS = ("roster.csv", "submissions.zip", "resubmission.zip", "resubmission-mgarcia.zip")
+
+
+def _zip(path: Path, files: dict) -> None:
+    """A Canvas download: ``{name: (text, wall-clock time)}`` (Canvas stamps each entry)."""
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, (text, when) in files.items():
+            info = zipfile.ZipInfo(name, date_time=when)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, text)
 
 
 def setup(folder: Path) -> None:
@@ -50,11 +68,15 @@ def setup(folder: Path) -> None:
         "formerstudent_12399_880009_tiny.ipynb": (answered(release, "?"),
                                                   (2026, 12, 1, 12, 0, 0)),
     }
-    with zipfile.ZipFile(folder / "submissions.zip", "w") as zf:
-        for name, (text, when) in files.items():
-            info = zipfile.ZipInfo(name, date_time=when)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, text)
+    _zip(folder / "submissions.zip", files)
+    # Canvas's download after the second uploads: a higher file id, the "-1" of a second
+    # upload, Berlin's wall clock (the course's zone) in the entry
+    _zip(folder / "resubmission.zip", {"nguyenan_12348_880030_tiny-1.ipynb": (
+        answered(release, "Where w.x + b = 0: there sigmoid(w.x + b) = 0.5."),
+        (2026, 12, 1, 21, 40, 0))})
+    _zip(folder / "resubmission-mgarcia.zip", {"garcia-lopezmaria_12351_880031_tiny-1.ipynb": (
+        answered(release, "On the line w.x + b = 0, where the model says 0.5 for both."),
+        (2026, 12, 1, 21, 10, 0))})
 
 
 def main(argv=None) -> int:

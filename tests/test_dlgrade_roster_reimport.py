@@ -148,6 +148,34 @@ def test_a_canvas_export_without_logins_updates_the_class_it_made(tmp_path, empt
     result = import_roster(course, without)
     assert result["added"] == ["9010"]
     assert _ids(course) == ["9010", "anguyen", "mgarcia"]
-    assert any("mgarcia: matched by Canvas id 12351" in note for note in result["notes"])
+    # matched by Canvas id is the same student: only a real change counts (review 23d, P7:
+    # an unchanged class exported without logins came back as "8 changed")
+    assert result["by_canvas_id"] == ["anguyen", "mgarcia"], result
+    assert (result["changed"], result["unchanged"]) == (["mgarcia"], ["anguyen"]), result
+    assert result["notes"] == [], result
     with course.gradebook() as gb:
         assert gb.find_student("mgarcia").lms_user_id == "12351"
+
+
+def test_a_name_saved_in_another_unicode_form_is_no_change(tmp_path, empty_gradebook):
+    """Review 23d, P7: the same roster saved on a Mac (NFD: 'u' + a combining diaeresis) after
+    the Windows file (NFC) came back as "1 changed", without saying who or what, and put the
+    NFD spelling into the gradebook and the exports. One spelling is kept: NFC."""
+    import unicodedata
+
+    root = tmp_path / "course"
+    root.mkdir()
+    (root / CONFIG_NAME).write_text("c = get_config()\n")
+    course = Course(root)
+    empty_gradebook(root)
+    rows = "Student,ID,SIS User ID,SIS Login ID,Section\n\"Müller, Jörg\",12350,9350,jmueller,A\n"
+    windows, mac = tmp_path / "windows.csv", tmp_path / "mac.csv"
+    windows.write_text(unicodedata.normalize("NFC", rows), encoding="utf-8")
+    mac.write_text(unicodedata.normalize("NFD", rows), encoding="utf-8")
+    assert import_roster(course, windows)["added"] == ["jmueller"]
+    result = import_roster(course, mac)
+    assert (result["changed"], result["unchanged"]) == ([], ["jmueller"]), result
+    with course.gradebook() as gb:
+        student = gb.find_student("jmueller")
+        assert (student.first_name, student.last_name) == ("Jörg", "Müller")
+        assert unicodedata.is_normalized("NFC", student.last_name)

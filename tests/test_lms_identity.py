@@ -231,7 +231,10 @@ def test_a_students_own_zip_in_a_download_folder_is_read_as_in_the_zip(course_di
     when = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.timezone.utc).timestamp()
     os.utime(work, (when, when))
 
-    proc = dlcourse("collect", "tiny", download, "--timezone", "UTC", cwd=course, check=False)
+    # a folder's file times are this computer's wall clock read in --timezone (as unzip set
+    # them): TZ=UTC makes the zip's 12:00 UTC modification time 12:00 UTC on any CI machine
+    proc = dlcourse("collect", "tiny", download, "--timezone", "UTC", cwd=course, check=False,
+                    env={"TZ": "UTC"})
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "copied 2 new" in proc.stdout, proc.stdout
     assert "bother       submitted 2026-01-01 12:00:00.000000 UTC" in proc.stdout, proc.stdout

@@ -102,6 +102,18 @@ def test_a_solved_notebook_passes_and_an_edited_test_cell_is_reported(tmp_path, 
     assert "FAIL  mse" in out and "its test cell was deleted: test_mse" in out, out
     assert "PROBLEM  the test cell test_mse of mse was deleted" in out
     assert "4 of 5 functions pass" in out
+    # review 23d, P7: without the locked setup cell every test fails on a helper it imported;
+    # the problem line names the cause (grading puts the cell back), not only NameErrors
+    notebook = nbformat.read(solved, as_version=4)
+    notebook.cells = [c for c in notebook.cells
+                      if c.metadata.get("nbgrader", {}).get("grade_id") != "setup"]
+    no_setup = tmp_path / "no_setup.ipynb"
+    nbformat.write(notebook, no_setup)
+    report = check_notebook(no_setup)
+    assert not report.passed
+    said = [p for p in report.problems if "no cell defines or imports" in p]
+    assert len(said) == 1 and "check_mse" in said[0] and "setup cell" in said[0], report.problems
+    assert not any("no cell defines" in p for p in check_notebook(solved).problems)
 
 
 def test_a_file_that_is_not_an_exercise_exits_2(tmp_path, capsys):

@@ -224,6 +224,21 @@ def _a_changed_answer_drops_its_hand_grade(course, release):
     assert rows(course)["bob"]["score"] == "5"
 
 
+def _a_plain_nbgrader_autograde_is_noticed(course):
+    """Review 23d, P8: nbgrader's own autograde rewrites ann's scores and late penalty with
+    its settings, not dlcourse's; the next run sees her autograded folder is not the one it
+    wrote, grades her again, says why, and keeps her hand grade."""
+    from dlgrade.course import run_nbgrader
+
+    run_nbgrader(course, "autograde", "tiny", "--student", "ann", "--force")
+    proc = grade(course)
+    assert "1 graded" in proc.stdout and "1 unchanged" in proc.stdout, proc.stdout
+    assert ("tiny: graded since by another tool (a plain `nbgrader autograde`?" in proc.stdout
+            and "1 graded before graded again (ann)" in proc.stdout), proc.stdout
+    assert gradebook_scores(course)["ann"] == 6 and rows(course)["ann"]["score"] == "6"
+    proc = grade(course)  # and then it is dlcourse's again: nothing to do
+    assert "0 graded" in proc.stdout and "another tool" not in proc.stdout, proc.stdout
+
 
 def test_a_term_keeps_hand_grades_and_statuses_true(course, base, release):
     """The steps in the order a term takes them (one test, so that pytest-xdist cannot
@@ -236,6 +251,7 @@ def test_a_term_keeps_hand_grades_and_statuses_true(course, base, release):
     _a_copied_course_folder_regrades_nothing(course, base)
     _an_interrupted_regrade_loses_nothing(course)
     _a_changed_answer_drops_its_hand_grade(course, release)
+    _a_plain_nbgrader_autograde_is_noticed(course)
 
 
 CANVAS_TERM_ROSTER = """\

@@ -140,6 +140,21 @@ def _a_dropped_hand_grade_is_on_the_students_line(course, release):
         in proc.stdout, proc.stdout
 
 
+def _logins_in_any_case_typos_and_a_decimal_comma(course):
+    """Review 23d, P7: logins ignore letter case (collect files BOB/ under bob), so mark and
+    extend do too; a slip gets "did you mean"; a German "0,5" is half a point."""
+    proc = dlcourse("mark", "tiny", "BOB", WRITTEN, "0,5", cwd=course)
+    assert proc.stdout == f"bob: {WRITTEN} 0.5; tiny 5.5/6, graded\n", proc.stdout + proc.stderr
+    one_error_line(dlcourse("mark", "tiny", "bbo", WRITTEN, "1", cwd=course, check=False),
+                   "'bbo' is not on the roster", "did you mean 'bob'?")
+    one_error_line(dlcourse("mark", "tiny", "bob", WRITTEN, "0;5", cwd=course, check=False),
+                   "score: got '0;5', expected a number of points")
+    proc = dlcourse("extend", "tiny", "BOB", "--hours", "0", cwd=course)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("bob: no extension on tiny (removed if there was one)"), \
+        proc.stdout
+
+
 def test_a_term_says_what_is_true(course_dir, tmp_path):
     course = make_dlgrade_course(Path(course_dir) / "m", TINY_CONFIG.format(timeout=20,
                                                                             extra=""),
@@ -163,6 +178,7 @@ def test_a_term_says_what_is_true(course_dir, tmp_path):
     _export_to_stdout(course, tmp_path)
     _ctrl_c_during_force_resumes_without_force(course)
     _a_dropped_hand_grade_is_on_the_students_line(course, release)
+    _logins_in_any_case_typos_and_a_decimal_comma(course)
 
 
 CANVAS_ROSTER = """\

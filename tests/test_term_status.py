@@ -99,6 +99,19 @@ def test_findings_without_a_cell_stay_and_a_cleared_flag_gets_its_page(course_di
     assert record["score"] == 6 and record["feedback"] == ["feedback/dan.html"], record
     assert "notes.txt" in record["reason"] and "00_data_49.csv" in record["reason"], record
 
+    # review 23d, P9: dan's score is whole (no part waits for a hand grade); what waits is a
+    # look at the files, and neither the student's feedback nor the warning says otherwise
+    out = Path(course_dir) / "moodle.csv"
+    proc = dlcourse("export", "tiny", "--format", "moodle", "-o", out, cwd=course)
+    with open(out, newline="", encoding="utf-8") as f:
+        row = next(r for r in csv.DictReader(f) if r["ID number"] == "dan")
+    assert (row["tiny"], row["Feedback"]) == ("6", "graded: files handed in beside the "
+                                              "notebook were not taken; your instructor "
+                                              "looks at them"), row
+    assert "still need manual grading" not in proc.stderr, proc.stderr
+    assert ("1 student needs a look, not a hand grade (dan: " + FILES) in proc.stderr, \
+        proc.stderr
+
     # the instructor removes the refused files from the submission: nothing is left to look at
     (folder / "notes.txt").unlink()
     for i in range(40, 50):

@@ -1,0 +1,136 @@
+"""Dates a term's grades depend on, through the real ``dlcourse`` command on a real scratch
+course (review 23d): when a student joined or left the roster (P3: no 0 for an assignment they
+never had), and when a file was handed in (P4: the same upload has the same time from the
+zip and from the folder it was unpacked into; times that may not be the upload's are named
+before a late penalty follows from them). Nothing is graded here.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from dlgrade.course import make_course as make_dlgrade_course
+from tests.submissions.crafted import TINY_CONFIG, dlcourse, tiny_notebook
+
+pytestmark = pytest.mark.slow
+
+HEADER = "Student,ID,SIS User ID,SIS Login ID,Section\n"
+ANN, BOB = '"Ann, A",1,91,ann,L\n', '"Bob, B",2,92,bob,L\n'
+CARL, DORA = '"Carl, C",3,93,carl,L\n', '"Dora, D",4,94,dora,L\n'
+
+
+def _course(course_dir, name: str) -> Path:
+    return make_dlgrade_course(Path(course_dir) / name, TINY_CONFIG.format(timeout=20, extra=""),
+                               {"tiny": tiny_notebook(), "later": tiny_notebook()})
+
+
+def _canvas_cells(course: Path, assignment: str, tmp_path: Path) -> tuple[dict, str]:
+    out = tmp_path / f"{assignment}.csv"
+    proc = dlcourse("export", assignment, "--format", "canvas", "-o", out, cwd=course)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    reader = csv.reader(io.StringIO(out.read_text(encoding="utf-8")))
+    header, _points, *body = list(reader)
+    return {row[3]: row[header.index(assignment)] for row in body}, proc.stderr
+
+
+def test_students_outside_an_assignments_enrolment_get_an_empty_cell(course_dir, tmp_path):
+    """Carl leaves the course and Dora joins after ``tiny`` was due and before ``later`` is:
+    neither is exported as 0 for the assignment they never had, each is named, and the
+    students who had it and handed nothing in still get their 0."""
+    course = _course(course_dir, "enrolment")
+    first, second = tmp_path / "week1.csv", tmp_path / "week3.csv"
+    first.write_text(HEADER + ANN + BOB + CARL, encoding="utf-8")
+    second.write_text(HEADER + ANN + BOB + DORA, encoding="utf-8")
+    dlcourse("roster", "import", first, cwd=course)
+    dlcourse("release", "tiny", "--due", "2021-01-10 12:00", cwd=course)
+    dlcourse("release", "later", "--due", "2099-01-10 12:00", cwd=course)
+    proc = dlcourse("roster", "import", second, cwd=course)
+    assert "not in week3.csv: carl" in proc.stdout and "not enrolled" in proc.stdout, proc.stdout
+
+    cells, warning = _canvas_cells(course, "tiny", tmp_path)
+    assert cells == {"ann": "0", "bob": "0", "carl": "0", "dora": ""}, cells
+    assert "1 student had no part in tiny" in warning, warning
+    assert "dora: added to the roster on " in warning and "after the due date " \
+        "(2021-01-10 12:00 UTC)" in warning, warning
+    with open(course / "grading/tiny/grades.csv", newline="", encoding="utf-8") as f:
+        rows = {r["student"]: r for r in csv.DictReader(f)}
+    assert (rows["dora"]["score"], rows["dora"]["status"]) == ("", "not enrolled"), rows["dora"]
+    assert (rows["carl"]["score"], rows["carl"]["status"]) == ("0", "no submission")
+
+    cells, warning = _canvas_cells(course, "later", tmp_path)
+    assert cells == {"ann": "0", "bob": "0", "carl": "", "dora": "0"}, cells
+    assert "carl: not in the roster since " in warning and "before the due date" in warning
+
+    # Carl comes back: from then on he is enrolled again
+    dlcourse("roster", "import", first, cwd=course)
+    cells, _ = _canvas_cells(course, "later", tmp_path)
+    assert cells["carl"] == "0", cells
+
+
+def _zip(path: Path, entries: dict[str, tuple]) -> Path:
+    """A download whose entries carry the given wall-clock times (a zip stores no zone)."""
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, (when, text) in entries.items():
+            zf.writestr(zipfile.ZipInfo(name, date_time=when), text)
+    return path
+
+
+def _unzip_as_unzip_does(archive: Path, folder: Path) -> None:
+    """What ``unzip`` on a UTC computer leaves: each file's modification time is its entry's
+    wall-clock time in that computer's zone (the collect below runs with TZ=UTC)."""
+    import os
+
+    folder.mkdir()
+    with zipfile.ZipFile(archive) as zf:
+        for info in zf.infolist():
+            path = folder / info.filename
+            path.write_bytes(zf.read(info))
+            when = calendar.timegm((*info.date_time, 0, 0, 0))
+            os.utime(path, (when, when))
+
+
+def _stamps(proc) -> dict[str, str]:
+    return {line.split()[0]: " ".join(line.split()[2:4]) for line in proc.stdout.splitlines()
+            if " submitted " in line}
+
+
+def test_an_upload_has_one_time_from_the_zip_and_its_folder_and_doubtful_ones_are_named(
+        course_dir, tmp_path):
+    course = _course(course_dir, "times")
+    dlcourse("timezone", "Europe/Berlin", cwd=course)
+    dlcourse("release", "tiny", "--due", "2021-01-10 12:00", cwd=course)  # 11:00 UTC
+    text = (course / "exercises/tiny/tiny.ipynb").read_text(encoding="utf-8")
+    archive = _zip(tmp_path / "download.zip", {
+        "ann_tiny.ipynb": ((2021, 1, 10, 11, 0, 0), text),          # on time, Berlin's 11:00
+        "bob_tiny.ipynb": ((2021, 2, 1, 9, 0, 0), text + " "),      # three weeks late
+        "dan_tiny.ipynb": ((2099, 1, 1, 9, 0, 0), text + "  ")})    # a clock in the future
+    env = {"TZ": "UTC"}
+
+    proc = dlcourse("collect", "tiny", archive, "--dry-run", cwd=course, env=env)
+    from_zip = _stamps(proc)
+    assert from_zip["ann"] == "2021-01-10 10:00:00.000000", proc.stdout
+    assert "ann:" not in proc.stderr, proc.stderr  # on time: no word
+    assert ("bob: download/bob_tiny.ipynb: submitted 2021-02-01 08:00 UTC, 21.9 days after the "
+            "due date (taken from its zip entry), so a late penalty follows; if that is not "
+            "when bob uploaded it, give the time with --timestamps") in proc.stderr, proc.stderr
+    assert ("dan: download/dan_tiny.ipynb: submitted 2099-01-01 08:00 UTC, in the future "
+            "(taken from its zip entry)") in proc.stderr, proc.stderr
+
+    folder = tmp_path / "download"
+    _unzip_as_unzip_does(archive, folder)
+    (folder / "carl_tiny.ipynb").write_text(text + "   ", encoding="utf-8")  # written now
+    proc = dlcourse("collect", "tiny", folder, cwd=course, env=env)
+    from_folder = _stamps(proc)
+    assert {s: from_folder[s] for s in from_zip} == from_zip, proc.stdout
+    assert "ann:" not in proc.stderr and "bob: bob_tiny.ipynb: submitted" in proc.stderr
+    assert ("carl: carl_tiny.ipynb: submitted " in proc.stderr and "days after the due date "
+            "(taken from the file's modification time in the folder: when it was unpacked, "
+            "copied or written here)" in proc.stderr), proc.stderr
+    stamp = (course / "submitted/ann/tiny/timestamp.txt").read_text().strip()
+    assert stamp == "2021-01-10 10:00:00.000000 UTC"
