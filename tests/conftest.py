@@ -163,12 +163,39 @@ def pytest_xdist_make_scheduler(config, log):
 # --- growth is visible: the slowest tests and the time per test file at the end of a run ---
 
 _DURATIONS: dict[str, float] = {}
+#: the machine's CPU counters (/proc/stat) when the run started (None: not Linux)
+_CPU_AT_START: list[list[int]] = []
+
+
+def _cpu_counters() -> list[int] | None:
+    """Busy and total clock ticks of every CPU together, from Linux's /proc/stat."""
+    try:
+        with open("/proc/stat") as fh:
+            fields = [int(v) for v in fh.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return [sum(fields) - idle, sum(fields)]
+
+
+def pytest_sessionstart(session):
+    counters = _cpu_counters()
+    if counters is not None:
+        _CPU_AT_START.append(counters)
+#: test id -> (xdist worker, first start, last stop) of its setup, call and teardown
+_SPANS: dict[str, tuple[str, float, float]] = {}
 
 
 def pytest_runtest_logreport(report):
     """Add up setup + call + teardown per test id. Under pytest-xdist the controller receives
-    every worker's reports here too, so the sums cover the whole run."""
+    every worker's reports here too, so the sums cover the whole run; each report also says
+    which worker ran it and when (the per-worker timeline at the end)."""
     _DURATIONS[report.nodeid] = _DURATIONS.get(report.nodeid, 0.0) + report.duration
+    node = getattr(report, "node", None)  # set by xdist's controller on a worker's report
+    if node is not None and hasattr(report, "start"):
+        worker, start, stop = _SPANS.get(report.nodeid, (node.gateway.id, report.start,
+                                                          report.stop))
+        _SPANS[report.nodeid] = (worker, min(start, report.start), max(stop, report.stop))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
@@ -188,3 +215,14 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     for path, (seconds, count) in sorted(per_file.items(), key=lambda kv: -kv[1][0]):
         write(f"{seconds:9.1f} s  {100 * seconds / total:5.1f} %  {count:5d} tests  {path}")
     write(f"{total:9.1f} s  100.0 %  {len(_DURATIONS):5d} tests  (sum)")
+    if _SPANS:
+        from tests.submissions.parallel import worker_timeline
+
+        terminalreporter.section("per xdist worker (idle at the end: the run waited for another)")
+        for line in worker_timeline(_SPANS):
+            write(line)
+    now = _cpu_counters()
+    if _CPU_AT_START and now is not None and now[1] > _CPU_AT_START[0][1]:
+        busy = (now[0] - _CPU_AT_START[0][0]) / (now[1] - _CPU_AT_START[0][1])
+        write(f"the machine's {os.cpu_count()} CPUs were busy {100 * busy:.0f} % of the run "
+              "(all processes, /proc/stat)")

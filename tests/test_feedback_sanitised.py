@@ -19,8 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.submissions.crafted import dlcourse, make_course, make_variant
-from tests.submissions.hostile_files import project_config
+from tests.submissions.crafted import dlcourse, make_course, make_variant, project_config
 
 pytest_plugins = ["browser_support"]
 pytestmark = [pytest.mark.slow, pytest.mark.browser]

@@ -14,7 +14,7 @@ import os
 
 import pytest
 
-from tests.submissions.crafted import dlcourse, make_course
+from tests.submissions.crafted import dlcourse, make_course, project_config
 from tests.submissions.hostile_files import (
     DATA_TEXT,
     MANY_FILES,
@@ -26,7 +26,6 @@ from tests.submissions.hostile_files import (
     hand_in,
     leaks_in,
     printed,
-    project_config,
 )
 
 pytestmark = pytest.mark.slow

@@ -14,7 +14,7 @@ import os
 import pytest
 
 from dlgrade.course import run_nbgrader
-from tests.submissions.crafted import make_course
+from tests.submissions.crafted import make_course, project_config
 from tests.submissions.hostile_files import (
     DATA_TEXT,
     REFUSED,
@@ -24,7 +24,6 @@ from tests.submissions.hostile_files import (
     hand_in,
     leaks_in,
     printed,
-    project_config,
 )
 
 pytestmark = pytest.mark.slow

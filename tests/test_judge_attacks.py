@@ -17,12 +17,12 @@ import pytest
 from dlgrade.course import run_nbgrader
 from tests.submissions.crafted import (
     ISSUE16_KINDS,
-    REPO,
     decoded_outputs,
     dlcourse,
     hidden_test_lines,
     make_course,
     make_variant,
+    project_config,
     sandbox_config,
     submit,
 )
@@ -35,17 +35,8 @@ LEAKING = ["leaks-history", "leaks-hook"]
 SIGMOID_TESTS = ("test_sigmoid", "test_sigmoid_hidden")
 
 
-def _project_config() -> str:
-    """The repository's nbgrader_config.py (sandbox, restore, feedback, judge), for the tiny
-    course; without the sandbox lines where this machine cannot enter it."""
-    text = (REPO / "nbgrader_config.py").read_text()
-    if sandbox_config()[1] is not None:
-        text = "\n".join(ln for ln in text.splitlines() if "configure_nbgrader" not in ln)
-    return text
-
-
 def _course(root):
-    course = make_course(root, extra_config=_project_config())
+    course = make_course(root, extra_config=project_config())
     assert "install_judge(c)" in (course / "nbgrader_config.py").read_text()
     run_nbgrader(course, "generate_assignment", "tiny", "--force", "--log-level=WARN")
     release = course / "exercises" / "tiny" / "tiny.ipynb"

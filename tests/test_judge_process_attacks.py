@@ -34,7 +34,15 @@ import nbformat
 import pytest
 
 from dlgrade.course import run_nbgrader
-from tests.submissions.crafted import REPO, dlcourse, make_course, sandbox_config, solved, submit
+from tests.submissions.crafted import (
+    REPO,
+    dlcourse,
+    make_course,
+    project_config,
+    sandbox_config,
+    solved,
+    submit,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -229,16 +237,9 @@ def _assert_reasons(course) -> None:
             outputs[0], (student, outputs)
 
 
-def _project_config() -> str:
-    text = (REPO / "nbgrader_config.py").read_text()
-    if sandbox_config()[1] is not None:
-        text = "\n".join(ln for ln in text.splitlines() if "configure_nbgrader" not in ln)
-    # the cell timeout of make_course (a held server makes a call wait for it)
-    return "\n".join(ln for ln in text.splitlines() if "Execute.timeout" not in ln)
-
-
 def test_plain_nbgrader_autograde(tmp_path):
-    course = _course(tmp_path / "course", _project_config())
+    # the cell timeout of make_course (a held server makes a call wait for it)
+    course = _course(tmp_path / "course", project_config(keep_cell_timeout=False))
     old = os.environ.pop("DLCOURSE_JUDGE", None)
     try:
         run_nbgrader(course, "generate_assignment", ASSIGNMENT, "--force", "--log-level=WARN")

@@ -33,10 +33,10 @@ import pytest
 
 from dlgrade.course import run_nbgrader
 from tests.submissions.crafted import (
-    REPO,
     dlcourse,
     make_course,
     make_variant,
+    project_config,
     sandbox_config,
     submit,
 )
@@ -118,13 +118,6 @@ def _variant(student, release, source) -> str:
     return nbformat.writes(nb)
 
 
-def _project_config() -> str:
-    text = (REPO / "nbgrader_config.py").read_text()
-    if NO_SANDBOX is not None:
-        text = "\n".join(ln for ln in text.splitlines() if "configure_nbgrader" not in ln)
-    return text + f"\nc.Execute.timeout = {TIMEOUT}\n"  # after the project's 60 s
-
-
 def _course(root, config: str):
     course = make_course(root, timeout=TIMEOUT, extra_config=config)
     run_nbgrader(course, "generate_assignment", "tiny", "--force", "--log-level=WARN")
@@ -191,7 +184,8 @@ def test_a_stalled_kernel_is_given_up_after_one_timeout(graded):
 @pytest.fixture(scope="module")
 def autograded(tmp_path_factory):
     """The same batch through plain ``nbgrader autograde`` with the project's config."""
-    course = _course(tmp_path_factory.mktemp("bounds-nbgrader") / "course", _project_config())
+    course = _course(tmp_path_factory.mktemp("bounds-nbgrader") / "course",
+                     project_config(keep_cell_timeout=False))  # make_course's TIMEOUT holds
     proc = run_nbgrader(course, "autograde", "tiny", "--force", check=False, env=ENV)
     (course / "autograde.log").write_text(proc.stdout + proc.stderr)
     return {"course": course, "log": proc.stdout + proc.stderr}

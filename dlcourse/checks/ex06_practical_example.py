@@ -2,7 +2,9 @@
 
 Each ``check_<function>(func)`` calls only the student's ``func``. ``make_xor`` is judged by
 the properties of its output (shapes, range, labels, spread, reproducibility), never by
-particular random draws; the classifier is judged by its test accuracy on XOR data made here.
+particular random draws; the classifier is judged by its test accuracy on XOR data made here,
+computed from its weights with this module's own arithmetic (:func:`network_predictions`), which
+its ``predict`` must agree with.
 """
 
 from __future__ import annotations
@@ -138,7 +140,118 @@ def fit_and_score(fit_mlp_classifier, seed, n_train=700, n_test=300, data_seed=N
         except NotFittedError:
             raise AssertionError("the classifier is not fitted: call model.fit(X_train, y_train) "
                                  "and return the fitted model") from None
-    return model, float(np.mean(np.asarray(predicted) == y_test))
+        # the accuracy of the network the model holds, computed here: scikit-learn's predict
+        # runs code the student's notebook can reach (review 21d, A5: a rule added to its
+        # activation table stood in for the network)
+        labels = network_predictions(model, X_test, predicted)
+    return model, float(np.mean(labels == y_test))
+
+
+#: The activations scikit-learn documents for ``MLPClassifier(activation=...)`` and the output
+#: activations it sets itself (``out_activation_``). A fixed list: scikit-learn's own table
+#: (``sklearn.neural_network._base.ACTIVATIONS``) is a dict the student's code can extend or
+#: change, and its ``predict`` calls whatever that table holds under the model's name.
+HIDDEN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
+OUTPUT_ACTIVATIONS = ("identity", "logistic", "softmax")
+#: Outputs closer than this to the decision threshold may round either way between two
+#: correct implementations of the same arithmetic; predict is not compared there
+_TIE = 1e-9
+
+
+def _logistic(Z):
+    """1 / (1 + exp(-Z)) without overflow for large negative entries."""
+    E = np.exp(-np.abs(Z))
+    return np.where(Z >= 0, 1.0 / (1.0 + E), E / (1.0 + E))
+
+
+_HIDDEN = {"identity": lambda Z: Z, "logistic": _logistic, "tanh": np.tanh,
+           "relu": lambda Z: np.maximum(Z, 0.0)}
+
+
+def _weights(model, name: str) -> list[np.ndarray]:
+    values = getattr(model, name)
+    if type(values) not in (list, tuple) or not values:
+        raise AssertionError(f"the classifier's {name} is a {type(values).__name__}, expected "
+                             "the non-empty list of arrays fit() leaves: return the fitted "
+                             "MLPClassifier unchanged")
+    arrays = []
+    for layer, value in enumerate(values):
+        if type(value) is not np.ndarray or value.dtype.kind not in "fiu" \
+                or not np.all(np.isfinite(value)):
+            raise AssertionError(f"{name}[{layer}] of the classifier is not an array of finite "
+                                 "numbers: return the fitted MLPClassifier unchanged")
+        arrays.append(np.array(value, dtype=float))
+    return arrays
+
+
+def network_predictions(model, X, predicted):
+    """The labels of ``X`` computed from the model's weights with this module's own arithmetic.
+
+    The model must be the network scikit-learn fits: a documented hidden and output activation
+    (compared with a fixed list, never with scikit-learn's mutable table), ``coefs_`` and
+    ``intercepts_`` that chain from 2 inputs to one output unit, the classes 0 and 1; and
+    ``predicted`` (what the model's ``predict`` returned for ``X``) must agree with the labels
+    computed here, except where an output lies within rounding of the threshold.
+
+    Parameters
+    ----------
+    model : sklearn.neural_network.MLPClassifier
+        The fitted classifier.
+    X : ndarray of shape (n_samples, 2)
+    predicted : array_like of shape (n_samples,)
+        ``model.predict(X)``.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), int
+        0 or 1 per sample, from the weights.
+    """
+    activation, output = model.activation, model.out_activation_
+    for what, name, allowed in (("activation", activation, HIDDEN_ACTIVATIONS),
+                                ("out_activation_", output, OUTPUT_ACTIVATIONS)):
+        if type(name) is not str or name not in allowed:
+            raise AssertionError(
+                f"the classifier's {what} is {name!r}, not one of scikit-learn's "
+                f"{', '.join(map(repr, allowed))}: choose MLPClassifier(activation=...) among "
+                "them and return the model as fit() leaves it")
+    coefs, intercepts = _weights(model, "coefs_"), _weights(model, "intercepts_")
+    width = X.shape[1]
+    if len(coefs) != len(intercepts):
+        raise AssertionError(f"the classifier has {len(coefs)} weight matrices but "
+                             f"{len(intercepts)} bias vectors: return the fitted MLPClassifier")
+    for layer, (W, b) in enumerate(zip(coefs, intercepts, strict=True)):
+        if W.ndim != 2 or W.shape[0] != width or b.shape != (W.shape[1],):
+            raise AssertionError(
+                f"layer {layer} of the classifier has weights of shape {W.shape} and biases of "
+                f"shape {b.shape}, which do not follow from {width} inputs: return the fitted "
+                "MLPClassifier unchanged")
+        width = W.shape[1]
+    if width != 1:
+        raise AssertionError(f"the classifier has {width} output units, expected 1 for two "
+                             "classes: fit it to the labels 0 and 1 you are given")
+    classes = np.asarray(model.classes_)
+    if classes.shape != (2,) or not np.array_equal(classes, [0, 1]):
+        raise AssertionError(f"the classifier's classes are {classes.tolist()}, expected [0, 1]: "
+                             "fit it to the labels you are given")
+    A = X
+    for W, b in zip(coefs[:-1], intercepts[:-1], strict=True):
+        A = _HIDDEN[activation](A @ W + b)
+    Z = (A @ coefs[-1] + intercepts[-1])[:, 0]
+    # scikit-learn's label for one output unit: class 1 where the output exceeds 0.5
+    margin = {"logistic": Z, "identity": Z - 0.5, "softmax": np.ones_like(Z)}[output]
+    labels = (margin > 0).astype(int)
+    predicted = np.asarray(predicted)
+    if predicted.shape != labels.shape:
+        raise AssertionError(f"predict returned an array of shape {predicted.shape} for "
+                             f"{labels.shape[0]} samples: return the fitted MLPClassifier")
+    clear = np.abs(margin) > _TIE
+    differ = int(np.count_nonzero((predicted != labels) & clear))
+    if differ:
+        raise AssertionError(
+            f"the classifier's predict disagrees on {differ} of {labels.shape[0]} test points "
+            "with the network its weights and activation define: return the MLPClassifier as "
+            "fit() leaves it, without changing its weights, its attributes or scikit-learn")
+    return labels
 
 
 def check_fit_mlp_classifier(fit_mlp_classifier):

@@ -130,6 +130,78 @@ MISTAKES = [
             "                         random_state=seed)\n"
         ),
     ),
+    # Hostile review 21d, A5: no network learns XOR here. A tiny model is fitted for one
+    # iteration so that every fitted attribute exists, then rewired by hand to a hidden layer
+    # that scikit-learn's own predict runs through the student's rule, a function added to
+    # scikit-learn's activation table. The class is untouched and predict is the library's;
+    # it scored 9/9 under plain nbgrader autograde and dlcourse grade before the checks
+    # computed the network's labels themselves.
+    dict(
+        function="fit_mlp_classifier",
+        why="hand-written XOR rule added to scikit-learn's activation table as 'xorh' and set "
+            "as the model's activation (review 21d, A5)",
+        source=(
+            "import warnings\n"
+            "\n"
+            "from sklearn.neural_network import MLPClassifier\n"
+            "from sklearn.neural_network._base import ACTIVATIONS as _ACT\n"
+            "\n"
+            "\n"
+            "def _xorh(Z):\n"
+            "    s = np.where(Z[:, 0] * Z[:, 1] > 0, 10.0, -10.0)\n"
+            "    Z[:, 0] = s\n"
+            "    Z[:, 1] = 0.0\n"
+            "    return Z\n"
+            "\n"
+            "\n"
+            "dict.update(_ACT, xorh=_xorh)\n"
+            "\n"
+            "\n"
+            "def fit_mlp_classifier(X_train, y_train, seed):\n"
+            "    model = MLPClassifier(hidden_layer_sizes=(2,), max_iter=1, random_state=seed)\n"
+            "    with warnings.catch_warnings():\n"
+            "        warnings.simplefilter('ignore')\n"
+            "        model.fit(X_train[:20], y_train[:20])\n"
+            "    model.coefs_ = [np.eye(2) * (1.0 + seed), np.array([[1.0 + seed], [0.0]])]\n"
+            "    model.intercepts_ = [np.zeros(2), np.zeros(1)]\n"
+            "    model.activation = 'xorh'\n"
+            "    return model\n"
+        ),
+    ),
+    # The same rule under a documented name: scikit-learn's 'tanh' entry replaced, so the
+    # model's activation is on the list but its predict is not the network its weights define.
+    dict(
+        function="fit_mlp_classifier",
+        why="scikit-learn's 'tanh' activation replaced by a hand-written XOR rule, model "
+            "rewired by hand (review 21d, A5, under a documented name)",
+        source=(
+            "import warnings\n"
+            "\n"
+            "from sklearn.neural_network import MLPClassifier\n"
+            "from sklearn.neural_network._base import ACTIVATIONS as _ACT\n"
+            "\n"
+            "\n"
+            "def _xor_tanh(Z):\n"
+            "    s = np.where(Z[:, 0] * Z[:, 1] > 0, 10.0, -10.0)\n"
+            "    Z[:, 0] = s\n"
+            "    Z[:, 1] = 0.0\n"
+            "    return Z\n"
+            "\n"
+            "\n"
+            "_ACT['tanh'] = _xor_tanh\n"
+            "\n"
+            "\n"
+            "def fit_mlp_classifier(X_train, y_train, seed):\n"
+            "    model = MLPClassifier(hidden_layer_sizes=(2,), activation='tanh', max_iter=1,\n"
+            "                          random_state=seed)\n"
+            "    with warnings.catch_warnings():\n"
+            "        warnings.simplefilter('ignore')\n"
+            "        model.fit(X_train[:20], y_train[:20])\n"
+            "    model.coefs_ = [np.eye(2) * (1.0 + seed), np.array([[1.0 + seed], [0.0]])]\n"
+            "    model.intercepts_ = [np.zeros(2), np.zeros(1)]\n"
+            "    return model\n"
+        ),
+    ),
 ]
 
 #: Where the package keeps its own implementation of each function (importing it earns 0).

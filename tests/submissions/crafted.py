@@ -430,13 +430,19 @@ def sandbox_config() -> tuple[str, str | None]:
     return "from dlgrade.sandbox import configure_nbgrader\nconfigure_nbgrader(c)\n", None
 
 
-def project_config() -> str:
+def project_config(keep_cell_timeout: bool = True) -> str:
     """The repository's nbgrader_config.py, without its sandbox line where the sandbox cannot
-    run here (the tests' courses then grade with the judge alone)."""
-    text = (REPO / "nbgrader_config.py").read_text()
+    run here (the tests' courses then grade with the judge alone).
+
+    With ``keep_cell_timeout=False`` its cell timeout (``Execute.timeout``, 60 s) is left out
+    too, so the course's own (``make_course(timeout=...)``, set before it) holds: a test whose
+    students wait out a cell pays seconds, not minutes."""
+    lines = (REPO / "nbgrader_config.py").read_text().splitlines()
     if sandbox_config()[1] is not None:
-        text = "\n".join(ln for ln in text.splitlines() if "configure_nbgrader" not in ln)
-    return text
+        lines = [ln for ln in lines if "configure_nbgrader" not in ln]
+    if not keep_cell_timeout:
+        lines = [ln for ln in lines if "Execute.timeout" not in ln]
+    return "\n".join(lines)
 
 
 def hidden_test_lines(source_path, release_path) -> list[str]:

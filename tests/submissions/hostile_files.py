@@ -22,7 +22,7 @@ from pathlib import Path
 
 import nbformat
 
-from tests.submissions.crafted import REPO, decoded_outputs, make_variant, sandbox_config
+from tests.submissions.crafted import decoded_outputs, make_variant
 
 #: Put into the grading process's environment; no file of the course may show it afterwards.
 SECRET_ENV = "DLCOURSE_TEST_DB_PASSWORD"
@@ -89,15 +89,6 @@ def hand_in(course: Path) -> None:
         (sub / student / "tiny" / name).symlink_to(source)
     for i in range(MANY_FILES):
         (sub / "many-files" / "tiny" / f"a{i:02d}.py").write_text("x = 1\n")
-
-
-def project_config() -> str:
-    """The repository's nbgrader_config.py, for the tiny course (without the sandbox lines
-    where this machine cannot enter it)."""
-    text = (REPO / "nbgrader_config.py").read_text()
-    if sandbox_config()[1] is not None:
-        text = "\n".join(ln for ln in text.splitlines() if "configure_nbgrader" not in ln)
-    return text
 
 
 def _decoded(text: str) -> str:

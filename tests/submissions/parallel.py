@@ -100,3 +100,39 @@ class GroupScheduling(LoadScopeScheduling):
             if COSTLY.get(costliest, 0):
                 self.workqueue.move_to_end(costliest, last=False)
         super()._assign_work_unit(node)
+
+
+def worker_timeline(spans: dict[str, tuple[str, float, float]], tail: int = 3) -> list[str]:
+    """Lines that show how busy each xdist worker was, from ``{test id: (worker, start, stop)}``
+    (seconds since the epoch, pytest's ``report.start`` / ``report.stop``).
+
+    Per worker: its tests, the seconds they took, when its last test ended and how long it
+    then stood idle before the run's last test ended, and its last ``tail`` tests (a run whose
+    end is one long unit alone on one worker shows it here).
+
+    >>> spans = {"a::t1": ("gw0", 100.0, 160.0), "a::t2": ("gw0", 160.0, 170.0),
+    ...          "b::t": ("gw1", 100.0, 130.0)}
+    >>> for line in worker_timeline(spans, tail=1):
+    ...     print(line)
+    gw0:     2 tests,    70 s busy, last ended at    70 s, idle    0 s at the end
+        last:    60-   70 s  a::t2
+    gw1:     1 tests,    30 s busy, last ended at    30 s, idle   40 s at the end
+        last:     0-   30 s  b::t
+    """
+    if not spans:
+        return []
+    begin = min(start for _, start, _ in spans.values())
+    end = max(stop for _, _, stop in spans.values())
+    by_worker: dict[str, list[tuple[float, float, str]]] = {}
+    for nodeid, (worker, start, stop) in spans.items():
+        by_worker.setdefault(worker, []).append((start - begin, stop - begin, nodeid))
+    lines = []
+    for worker in sorted(by_worker):
+        tests = sorted(by_worker[worker])
+        busy = sum(stop - start for start, stop, _ in tests)
+        last = max(stop for _, stop, _ in tests)
+        lines.append(f"{worker}: {len(tests):5d} tests, {busy:5.0f} s busy, last ended at "
+                     f"{last:5.0f} s, idle {end - begin - last:4.0f} s at the end")
+        lines += [f"    last: {start:5.0f}-{stop:5.0f} s  {nodeid}"
+                  for start, stop, nodeid in tests[-tail:]]
+    return lines
