@@ -528,7 +528,7 @@ def _recorded_call(request):
                     # the package's implementation while the agent encoded it, unrecorded)
                     with recorder:
                         try:
-                            reply["ok"] = _send(fn(*args, **kwargs))
+                            reply["ok"] = _send(recorder.judged(fn, *args, **kwargs))
                         except Exception as error:  # noqa: BLE001 - goes to the judge
                             reply.pop("ok", None)
                             reply["exc"] = _exception(error)
@@ -593,7 +593,7 @@ def _recorded(work, obj) -> dict:
             contextlib.redirect_stderr(_Discard()):
         with recorder:
             try:
-                reply["ok"] = _send(work(obj))
+                reply["ok"] = _send(recorder.judged(work, obj))
             except Exception as error:  # noqa: BLE001 - goes to the judge
                 reply = {"exc": _exception(error)[:2], "warn": [], "mut": []}
     ran = _checked_report(recorder)

@@ -29,6 +29,7 @@ such code under ``dlcourse grade``).
 
 from __future__ import annotations
 
+import _lsprof
 import os
 import sys
 import sysconfig
@@ -50,7 +51,7 @@ from .judge_fingerprint import (
 )
 from .judge_watch import _EVENT_TABLES, _quiet_libraries, _watch
 
-__all__ = ["UNSEEN", "CodePolicy", "Recorder"]
+__all__ = ["UNSEEN", "WIPED", "CodePolicy", "Recorder", "fresh_mark", "hide_profilers"]
 
 #: At most this many code objects are reported per call (a student cannot flood the judge).
 MAX_REPORTED = 300
@@ -187,6 +188,60 @@ _ACTIVE: list = []
 _SPENT: list = []
 #: The kernel's tripwire once :func:`dlgrade.judge_tripwire.tripwire` made it (set there)
 _TRIPWIRE: list = []
+#: ``sys.getprofile`` as the interpreter has it (the grader hides its own profilers from the
+#: name ``sys.getprofile`` while it judges: :func:`hide_profilers`)
+_getprofile = sys.getprofile
+#: Why a call earns nothing when its record lacks what the grader put in it
+WIPED = "the record of this call was wiped"
+
+
+def _mark() -> None:
+    """The template of a record's mark (:func:`fresh_mark`); never called itself."""
+
+
+def fresh_mark() -> types.FunctionType:
+    """A function that exists for one record only: the code of :func:`_mark` under a name
+    drawn now (a nonce, not a simulation draw: it never reaches any output), so student code
+    cannot name it in advance. Called once right after its record starts, it must be in the
+    record at the end: the profiler's ``clear`` frees every entry, this one too, and
+    nothing the student can import calls this code object again."""
+    name = "_mark_" + os.urandom(8).hex()
+    return types.FunctionType(_mark.__code__.replace(co_name=name, co_qualname=name), {})
+
+
+class _Record(_lsprof.Profiler):
+    """A judged call's profiler: the standard one under a type of the grader's own, so that
+    ``sys.getprofile`` can tell it from a student's (:func:`hide_profilers`)."""
+
+
+#: Profiler types ``sys.getprofile`` does not hand to student code (the tripwire adds its own)
+_HIDDEN: set = {_Record}
+
+
+def _hiding_getprofile():
+    """``sys.getprofile`` while the grader judges: the profile the student set, or None in
+    place of the grader's own profilers (a student who holds the profiler can wipe its
+    record: review 21d, T4)."""
+    profile = _getprofile()
+    return None if type(profile) in _HIDDEN else profile
+
+
+def hide_profilers() -> None:
+    """Put :func:`_hiding_getprofile` in the place of ``sys.getprofile``: in the ``sys``
+    module and in the copy of its namespace that CPython keeps to fill ``sys`` again
+    (``importlib.util.module_from_spec(sys.__spec__)`` re-fills the module from that copy).
+    What this cannot hide: the built-in itself, found by ``gc.get_objects()``, and the
+    profiler objects, reachable through ``gc`` and the grader's frames; :mod:`dlgrade.scan`
+    flags those routes under ``dlcourse grade``, and a record wiped is told anyway
+    (:class:`Recorder`, :mod:`dlgrade.judge_tripwire`)."""
+    import gc
+
+    if sys.getprofile is _hiding_getprofile:
+        return
+    for namespace in gc.get_referrers(_getprofile):
+        if type(namespace) is dict and namespace.get("getprofile") is _getprofile and \
+                namespace.get("__name__") == "sys":
+            namespace["getprofile"] = _hiding_getprofile
 
 
 def _tripwire():
@@ -206,6 +261,16 @@ class Recorder:
     student's code, or a profiler no longer in place when the call returns, is reported. A
     switch called from C code (``map(sys.setprofile, ...)``, ``operator.methodcaller``) is
     not seen; :mod:`dlgrade.scan` flags those names under ``dlcourse grade``.
+
+    A record wiped (the profiler's ``clear``, also as ``_lsprof.Profiler.clear`` from C code
+    or a hook) is told (review 21d, T4): right after it starts, the record calls a function
+    made for it alone (:func:`fresh_mark`), and the judged call runs in a frame of the
+    grader's (:meth:`judged`) that the record enters; both must be in the record at the end,
+    and ``clear`` frees both. ``sys.getprofile()`` does not hand the profiler to the student
+    (:func:`hide_profilers`). What an in-process record cannot guarantee: a student who finds
+    the profiler through ``gc``, reads the mark's and the frame's code out of it before the
+    wipe and calls them again through rebuilt functions forges a whole record (the scan flags
+    ``gc``, ``_lsprof``, frames and function builders).
     """
 
     _roots: tuple[str, ...] | None = None
@@ -239,6 +304,11 @@ class Recorder:
         #: the tripwire, when it runs: the record hands its thread back to it on a pause and
         #: at the end, directly, so that no moment of the thread goes unwatched
         self._wire = None
+        #: the code of this record's mark (:func:`fresh_mark`) and of the judged function
+        self._mark = None
+        self._callee = None
+        #: calls made through :meth:`judged`
+        self._calls = 0
 
     def _library(self, filename: str) -> bool:
         if not filename:
@@ -290,10 +360,15 @@ class Recorder:
             _EVENT_TABLES["switches"] = frozenset(id(switch) for switch in (
                 sys.setprofile, sys.settrace, _lsprof.Profiler.enable,
                 _lsprof.Profiler.disable))
-        self._profiler = _lsprof.Profiler()
+        hide_profilers()  # once per kernel; a name check after that
+        self._profiler = _Record()
         self._wire = _tripwire()
         _ACTIVE.append(self)
+        mark = fresh_mark()
+        self._mark = mark.__code__
         self._profiler.enable()
+        mark()  # the first entry of the record; a wipe takes it away (review 21d, T4)
+        del mark
         # from here on the student's code that the watching itself might trigger (an audit
         # hook of theirs) runs under the record
         if sys.gettrace() is not None:  # its code runs out of the profile's sight
@@ -302,6 +377,18 @@ class Recorder:
         self._watch_before = watch.snapshot(now)
         self.switched += watch.begin(now)
         return self
+
+    def judged(self, fn, *args, **kwargs):
+        """``fn(*args, **kwargs)`` inside the record, through a frame of the grader's that the
+        record enters after it started: at the end its entry must hold one completed call
+        per call made here, with ``fn``'s code as a callee. A wipe of the record during the
+        call frees this frame's context with the rest, so its return is never counted."""
+        self._calls += 1
+        code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+        if isinstance(fn, (types.FunctionType, types.MethodType)) and \
+                isinstance(code, types.CodeType) and not code.co_flags & _NOT_ENTERED:
+            self._callee = code
+        return fn(*args, **kwargs)
 
     def pause(self) -> None:
         """Stop recording (the judge's side of a callback is not the student's call); the
@@ -325,7 +412,7 @@ class Recorder:
             self.silenced.append("it changed the warnings filters")
 
     def __exit__(self, *exc):
-        still = sys.getprofile()
+        still = _getprofile()
         watch = _watch()
         now = watch.now()
         others, found = watch.end(now)
@@ -349,8 +436,13 @@ class Recorder:
                     self.silenced.append(f"it entered {self._silencer_codes[code]}")
         if still is not self._profiler:
             self.switched.append("it switched the grader's record of what runs off")
-        for entry in self._profiler.getstats():
+        stats = self._profiler.getstats()
+        if not self._intact(stats):
+            self.switched.append(WIPED)
+        for entry in stats:
             caller = entry.code
+            if caller is self._mark:
+                continue
             if not isinstance(caller, types.CodeType):
                 if caller == _DISABLE:  # every disable, from any frame (this one's end too)
                     self.pauses = max(0, int(entry.callcount) - (self._wire is None))
@@ -374,6 +466,25 @@ class Recorder:
         self._profiler = None
         return False
 
+    def _intact(self, stats) -> bool:
+        """Whether the record still holds what the grader put in it: its mark, called once,
+        and (for a call made through :meth:`judged`) the grader's frame with every call
+        completed and the judged function as its callee."""
+        marks = wrapper = None
+        for entry in stats:
+            if entry.code is self._mark:
+                marks = entry.callcount
+            elif entry.code is _JUDGED:
+                wrapper = entry
+        if marks != 1:
+            return False
+        if not self._calls:
+            return True
+        if wrapper is None or wrapper.callcount != self._calls:
+            return False
+        return self._callee is None or \
+            any(sub.code is self._callee for sub in wrapper.calls or ())
+
     def report(self) -> dict:
         """What ran: package files, fingerprints of the other non-library code, silencers."""
         package, other = [], []
@@ -395,6 +506,12 @@ class Recorder:
         return {"package": package[:MAX_REPORTED], "other": other[:MAX_REPORTED],
                 "silenced": sorted(set(self.silenced))[:20],
                 "switched": sorted(set(self.switched))[:20], "pauses": self.pauses}
+
+
+#: the grader's frame around every judged call (:meth:`Recorder.judged`)
+_JUDGED = Recorder.judged.__code__
+#: code whose call runs nothing at once (a generator, a coroutine): no entry as a callee
+_NOT_ENTERED = 0x20 | 0x80 | 0x100 | 0x200
 
 
 # --------------------------------------------------------------------------- judge side

@@ -19,7 +19,12 @@ last check: the package's code (by file, and by fingerprint for rebuilt copies, 
 recorder reports it), and what made the sight incomplete:
 
 * a thread whose tripwire is gone or replaced (``sys.setprofile``, ``threading``, the
-  profiler's ``disable``, the C API), or whose record was wiped (``clear``);
+  profiler's ``disable``, the C API), or whose record was wiped: every check leaves in every
+  thread's record a mark made at that moment (a function of a fresh code object under a
+  random name, :func:`dlgrade.judge_code.fresh_mark`, called once under each tripwire), and
+  the next check requires it, on the threads that ended since too. ``clear``, the override
+  or the C base method ``_lsprof.Profiler.clear`` around it, frees the mark with the rest
+  (review 21d, T1-T3);
 * a profile or trace function set from anything but the grader's own code (an audit hook
   sees every route: the event fires in CPython's ``_PyEval_SetProfile`` itself);
 * a thread the tripwire did not know at the last check.
@@ -31,10 +36,13 @@ tripwire again and whose findings are dropped, counts every later finding of the
 the cell's graded calls (and the cell), and closes the cell with a request after which the
 tripwires rest until the next test cell opens.
 
+``sys.getprofile()`` answers None for a tripwire (:func:`dlgrade.judge_code.hide_profilers`).
+
 What a student can still do: the tripwire lives in the student's process, so code that finds
-the grader's own objects there (through ``gc``, frames, the profile object itself) and
-rebuilds them, or calls the grader's own functions to switch it, is not seen; under
-``dlcourse grade`` the scan flags code reaching the grader's modules.
+the grader's own objects there (through ``gc`` or frames), reads the mark out of a record
+before wiping it and calls it again through a rebuilt function, or calls the grader's own
+functions to switch it, is not seen; under ``dlcourse grade`` the scan flags code reaching
+the grader's modules, ``gc``, ``_lsprof``, frames and function builders.
 """
 
 from __future__ import annotations
@@ -81,8 +89,9 @@ class _Wire(_lsprof.Profiler):
 
 
 def _sentinel() -> None:
-    """Called by the grader on the request's thread after each check: the next check must find
-    it in that thread's record, or the record was wiped in between."""
+    """Kept for its name only: the marks the checks leave are made fresh for each check
+    (:func:`dlgrade.judge_code.fresh_mark`), so calling this restores nothing (review 21d,
+    T1 and T3 called it after a wipe)."""
 
 
 class Tripwire:
@@ -108,6 +117,8 @@ class Tripwire:
         self._stamp = _thread_stamp_function()
         #: (thread state stamp, the watch's own stamps) at the last check
         self._stamps = None
+        #: the code of the mark the last check left in every tripwire's record
+        self._mark = None
 
     # -- setting up ---------------------------------------------------------------------
     def _function(self):
@@ -139,7 +150,8 @@ class Tripwire:
             judge_watch._ThreadStates.set_profile.__code__,
             judge_watch._ThreadStates.clear_profile.__code__,
             judge_watch._ThreadStates._check.__code__,
-            Tripwire._function.__code__, Tripwire.place.__code__))
+            Tripwire._function.__code__, Tripwire.place.__code__,
+            Tripwire._leave_mark.__code__))
         self._classifier = judge_code.Recorder(skip=(judge_code.os.path.dirname(
             judge_code.os.path.abspath(judge_code.__file__)),))
         grader, names = self._grader_codes, frozenset({"sys.setprofile", "sys.settrace"})
@@ -164,6 +176,8 @@ class Tripwire:
                 self.interpreters += 1
 
         sys.addaudithook(audit)  # stays for the kernel's life: an audit hook cannot be removed
+        judge_code._HIDDEN.add(_Wire)
+        judge_code.hide_profilers()  # sys.getprofile no longer hands out the grader's records
         self._stamps = self._stamped()
         judge_watch._RESTORE[:] = [self.place]
         for state, (ident, _) in self.states.states().items():
@@ -182,6 +196,18 @@ class Tripwire:
             wire = (ident, _Wire(builtins=False))
             self.wires[state] = wire
         self.states.api._PyEval_SetProfile(state, self.function, wire[1])  # noqa: SLF001
+
+    def _leave_mark(self, state: int, mark) -> None:
+        """Call ``mark`` with the tripwire of thread ``state`` as this thread's profile (a
+        profiler counts the calls made under it, whichever thread makes them), then give this
+        thread its own tripwire back: the mark is in that thread's record without running
+        anything on that thread."""
+        self.states.api._PyEval_SetProfile(self.states.here(), self.function,  # noqa: SLF001
+                                           self.wires[state][1])
+        try:
+            mark()
+        finally:
+            self.place(self.states.here())
 
     def _stamped(self):
         if self._stamp is None:
@@ -204,8 +230,8 @@ class Tripwire:
             return {"package": [], "other": [], "unseen": []}
         unseen = []
         codes: dict = {}
-        here = self.states.here()
         now = self.states.states()
+        mark = self._mark
         for state, (ident, _) in now.items():
             wire = self.wires.get(state)
             if wire is None or wire[0] != ident:
@@ -214,22 +240,31 @@ class Tripwire:
                 continue
             if not self.resting and not self.states.holds(state, wire[1]):
                 unseen.append("the grader's watch on a thread was switched off")
-            for entry in _getstats(wire[1]):
-                if isinstance(entry.code, types.CodeType) and len(codes) < 100_000:
-                    codes[id(entry.code)] = entry.code
-            if state == here and id(_sentinel.__code__) not in codes and \
-                    getattr(wire[1], "_checked", False):
+            if not _read(wire[1], codes, mark):
                 unseen.append("the grader's record between calls was wiped")
             _clear(wire[1])
-            wire[1]._checked = not rest
             if rest:
                 self.states.clear_profile(state)
             else:
                 self.place(state, ident)
         for state in [state for state in self.wires if state not in now]:
-            for entry in _getstats(self.wires.pop(state)[1]):  # a thread that ended since
-                if isinstance(entry.code, types.CodeType) and len(codes) < 100_000:
-                    codes[id(entry.code)] = entry.code
+            # a thread that ended since: what it ran counts, and its record must be whole
+            if not _read(self.wires.pop(state)[1], codes, mark):
+                unseen.append("the grader's record between calls was wiped")
+        # every tripwire gets a mark that no code could name before this moment (review 21d,
+        # T1-T3: the C base method's clear goes around _Wire's own, and the grader's named
+        # sentinel could be called again); the next check requires it on every thread
+        self._mark = None
+        if not rest:
+            fresh = judge_code.fresh_mark()
+            for state in now:
+                self._leave_mark(state, fresh)
+                self.wires[state][1]._checked = True
+            self._mark = fresh.__code__
+            del fresh
+        else:
+            for _, wire in self.wires.values():
+                wire._checked = False
         self.resting = rest
         if _Wire.tampered:
             unseen.append("the grader's record between calls was read or wiped")
@@ -256,8 +291,20 @@ class Tripwire:
         report = classifier.report()
         package = [entry for entry in report["package"]
                    if not entry.startswith(_AGENT_USES) and not entry.endswith(":<module>")]
-        _sentinel()
         return {"package": package, "other": report["other"], "unseen": sorted(set(unseen))}
+
+
+def _read(wire, codes: dict, mark) -> bool:
+    """Add the code objects of ``wire``'s record to ``codes`` (the mark excepted); whether
+    the record is whole: a tripwire the last check marked (``_checked``) must hold ``mark``
+    with its one call."""
+    marked = None
+    for entry in _getstats(wire):
+        if entry.code is mark and mark is not None:
+            marked = entry.callcount
+        elif isinstance(entry.code, types.CodeType) and len(codes) < 100_000:
+            codes[id(entry.code)] = entry.code
+    return marked == 1 or not getattr(wire, "_checked", False)
 
 
 class HookRefused(RuntimeError):

@@ -37,10 +37,17 @@ DANGEROUS_MODULES = {
     "dill": "loads any function of any module by a name the scan cannot read",
     "cloudpickle": "loads any function of any module by a name the scan cannot read",
     "marshal": "loads code objects the scan cannot read",
+    # the C profiler the grader records a judged call with: its objects can be found and
+    # wiped (review 21d, T4, T1-T3)
+    "_lsprof": "reaches the profiler that records what a judged call runs",
+    "cProfile": "reaches the profiler that records what a judged call runs",
+    "profile": "replaces the profiler that records what a judged call runs",
+    "pkgutil": "imports code by a name the scan cannot read (pkgutil.resolve_name)",
 }
 #: Names (``types.X`` or ``from types import X``) that build functions out of code objects:
 #: someone else's code under the student's name or with another file name.
-CODE_BUILDERS = {"FunctionType", "LambdaType", "CodeType", "MethodType", "ModuleType"}
+CODE_BUILDERS = {"FunctionType", "LambdaType", "CodeType", "MethodType", "ModuleType",
+                 "CellType"}
 #: Double-underscore attributes that reach or rebuild code, globals and attributes around
 #: the scan (``object.__getattribute__(f, "__" + "code" + "__")``).
 DUNDER_ACCESS = {"__dict__", "__globals__", "__code__", "__builtins__", "__closure__",
@@ -51,7 +58,17 @@ DYNAMIC_CALLS = {"exec", "eval", "compile", "__import__", "setattr", "delattr", 
                  "locals", "reload"}
 #: Attributes of ``sys`` that reach other modules or the running frames.
 SYS_DANGEROUS = {"modules", "settrace", "setprofile", "_getframe", "meta_path", "path_hooks",
-                 "addaudithook", "excepthook", "displayhook"}
+                 "addaudithook", "excepthook", "displayhook", "getprofile", "gettrace",
+                 "_current_frames", "_current_exceptions"}
+#: Attributes that reach the grader's record of a judged call, or the frames (the grader's
+#: among them) whose variables hold it (review 21d, T4, T1-T3): ``sys.getprofile()`` under
+#: another name, ``gc.get_objects()`` reached without ``import gc``, a frame's ``f_locals``.
+RECORD_ACCESS = {"getprofile", "gettrace", "getstats", "get_objects", "get_referrers",
+                 "get_referents", "f_locals", "f_back", "f_globals", "f_builtins", "tb_frame",
+                 "gi_frame", "cr_frame", "ag_frame", "_current_frames", "_getframe"}
+#: Calls that import a module or fetch a function by a name given as a value
+#: (``pkgutil.resolve_name("dl" + "grade.judge_tripwire:_sentinel")``)
+NAMED_IMPORTS = {"resolve_name", "import_module", "find_spec", "module_from_spec"}
 #: Callables that read an attribute (or call a method) named by a value, like ``getattr``:
 #: ``operator.attrgetter("err" + "state")(np)`` reaches what no attribute name shows.
 NAMED_ACCESS = {"attrgetter", "methodcaller"}
@@ -418,6 +435,17 @@ class _CellScanner(ast.NodeVisitor):
             for arg in [*node.args, *node.keywords]:
                 self.visit(arg)
             return
+        elif isinstance(func, (ast.Name, ast.Attribute)) and \
+                (func.id if isinstance(func, ast.Name) else func.attr) in NAMED_IMPORTS:
+            name = func.id if isinstance(func, ast.Name) else func.attr
+            target = node.args[0] if node.args else None
+            text = target.value if isinstance(target, ast.Constant) and \
+                isinstance(target.value, str) else None
+            if text is None or text.split(".")[0].split(":")[0] in {"dlgrade",
+                                                                     self.ctx.package}:
+                what = repr(text) if text is not None else "a name built at run time"
+                self.add(node, "dynamic", f"calls {name}() for {what}, which imports code the "
+                                          "scan cannot check (the grader or the course package)")
         elif self._is_get_ipython(node):
             self.add(node, "dynamic", "calls get_ipython(): the shell that runs the tests "
                                       "(their namespace, input transformers, event hooks)")
@@ -444,8 +472,12 @@ class _CellScanner(ast.NodeVisitor):
                 and node.value.attr == "events":
             self.add(node, "dynamic", f"uses {_dotted(node)} "
                                       "(runs code around every later cell, the tests included)")
-        elif root == "sys" and isinstance(node.value, ast.Name) and node.attr in SYS_DANGEROUS:
+        elif (root == "sys" or self.modules.get(root) == "sys") and \
+                isinstance(node.value, ast.Name) and node.attr in SYS_DANGEROUS:
             self.add(node, "dynamic", f"uses sys.{node.attr}")
+        elif node.attr in RECORD_ACCESS:
+            self.add(node, "dynamic", f"uses {_dotted(node)}, which reaches the grader's record "
+                                      "of what a judged call runs (or the frames that hold it)")
         elif node.attr in DUNDER_ACCESS:
             self.add(node, "dynamic", f"uses {_dotted(node)}")
         elif node.attr in CODE_BUILDERS:

@@ -154,19 +154,23 @@ def sigmoid(t):
     finally:
         _active[-1].resume()
 ''',
-    # a function compiled under a library file's name switches the profiler off and on
+    # a function compiled under a library file's name switches the profiler off and on (the
+    # profiler through the built-in sys.getprofile found by gc: the name sys.getprofile answers
+    # None for the grader's profilers)
     "libname-toggle": """
-import os, sys
+import gc, os, sys
+_getprofile = next(o for o in gc.get_objects()
+                   if type(o) is type(len) and o.__name__ == "getprofile")
 _text = '''
 def sigmoid(t):
-    profiler = sys.getprofile()
+    profiler = _getprofile()
     profiler.disable()
     try:
         return _ref[0](t)
     finally:
         profiler.enable()
 '''
-_space = {"sys": sys, "_ref": _ref}
+_space = {"sys": sys, "_ref": _ref, "_getprofile": _getprofile}
 exec(compile(_text, os.__file__, "exec"), _space)
 sigmoid = _space["sigmoid"]
 """,

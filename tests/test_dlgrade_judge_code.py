@@ -80,6 +80,21 @@ def switches_profiler_off(t):
     finally:
         sys.setprofile(saved)
 
+def wipes_what_getprofile_gives(t):
+    import sys
+    r = _box[0](t)
+    profile = sys.getprofile()  # review 21d, T4: the record's own profiler, then
+    if profile is not None:
+        profile.clear()
+    return r
+
+def wipes_every_profiler_gc_finds(t):
+    import gc, _lsprof
+    r = _box[0](t)
+    for profile in [o for o in gc.get_objects() if isinstance(o, _lsprof.Profiler)]:
+        _lsprof.Profiler.clear(profile)
+    return r
+
 def honest(t):
     t = np.asarray(t, dtype=float)
     e = np.exp(-np.abs(t))
@@ -108,6 +123,7 @@ def fits_sklearn(X, y):
 ATTACKS = ["in_list", "in_dict", "in_vars", "in_namespace", "in_instance", "in_default",
            "pickled_in_list", "execd", "execd_wrapped", "switches_profiler_off"]
 HUSHED = ["hushed_by_attrgetter", "hushed_warnings", "seterr_left_on"]
+WIPES = ["wipes_what_getprofile_gives", "wipes_every_profiler_gc_finds"]
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +136,7 @@ def kernel():
     channel = Channel(km.get_connection_info(session=False), timeout=30,
                       interrupt=km.interrupt_kernel)
     channel.code_policy = CodePolicy([STUDENT_CODE])
-    names = channel.get(set(ATTACKS + HUSHED + ["honest", "naive", "fits_sklearn"]))
+    names = channel.get(set(ATTACKS + HUSHED + WIPES + ["honest", "naive", "fits_sklearn"]))
     yield channel, names
     channel.close()
     kc.stop_channels()
@@ -148,6 +164,23 @@ def test_the_reason_names_what_ran(kernel):
         ns["execd"](0.0)
     with pytest.raises(PackageCodeError, match=r"it called built-in method sys\.setprofile"):
         ns["switches_profiler_off"](0.0)
+
+
+def test_a_call_that_wipes_its_record_earns_nothing(kernel):
+    """Review 21d, T4: the package's sigmoid, then the record wiped (its profiler's ``clear``),
+    earned full points. ``sys.getprofile()`` no longer hands the record out, so the package's
+    code is seen; the profilers found through ``gc`` and wiped with the C base method leave a
+    record without its mark: the call is not trusted."""
+    channel, ns = kernel
+    channel.start_cell()
+    with pytest.raises(PackageCodeError, match=r"dlcourse\.activations\.sigmoid ran"):
+        ns["wipes_what_getprofile_gives"](np.array([0.0, 1.0]))
+    channel.start_cell()
+    with pytest.raises(PackageCodeError, match="could not be checked for own work: the record "
+                                               "of this call was wiped"):
+        ns["wipes_every_profiler_gc_finds"](np.array([0.0, 1.0]))
+    channel.start_cell()  # the next cell's calls are judged as before
+    assert np.allclose(ns["honest"](np.array([0.0])), [0.5])
 
 
 def test_honest_code_numpy_and_sklearn_pass(kernel):

@@ -29,6 +29,7 @@ wire = judge_tripwire.tripwire()
 assert wire.arm()
 wire.check()
 SKIP = (judge_code.os.path.dirname(judge_code.__file__),)
+real = judge_code._getprofile  # the built-in sys.getprofile, as gc.get_objects() finds it
 out = {}
 '''
 
@@ -89,11 +90,15 @@ def test_other_threads_are_watched_also_when_they_end_before_the_check():
 @pytest.mark.parametrize("switch", [
     "sys.setprofile(None)",
     "threading.setprofile(None); sys.setprofile(lambda *a: None)",
-    "sys.getprofile().clear()",
-    "sys.getprofile().disable()",
-    "import _lsprof; p = sys.getprofile(); sys.setprofile(None); A.relu(np.ones(1)); "
+    "real().clear()",
+    "real().disable()",
+    "import _lsprof; p = real(); sys.setprofile(None); A.relu(np.ones(1)); "
     "_lsprof.Profiler.enable(p)",
-    "import _lsprof; _lsprof.Profiler.disable(sys.getprofile())",
+    "import _lsprof; _lsprof.Profiler.disable(real())",
+    # review 21d, T1/T3: the C base method goes around _Wire.clear, then the grader's named
+    # sentinel is called so that the record looks whole
+    "A.relu(np.ones(1)); import _lsprof; _lsprof.Profiler.clear(real()); "
+    "judge_tripwire._sentinel()",
     # the reference run in another interpreter, created and gone before the check
     "import _xxsubinterpreters as s; i = s.create(); s.run_string(i, 'x = 1'); s.destroy(i)",
 ])
@@ -139,7 +144,7 @@ def test_the_recorders_own_switches_are_not_the_students():
                 record.pause()
                 record.resume()
         out["check"] = wire.check()
-        out["profile_is_wire"] = type(sys.getprofile()).__name__
+        out["profile_is_wire"] = type(real()).__name__
     ''')
     assert out["check"] == {"package": [], "other": [], "unseen": []}
     assert out["profile_is_wire"] == "_Wire"
@@ -158,3 +163,90 @@ def test_the_tripwires_rest_while_the_students_cells_run():
     assert out["opening"]["package"] == []
     assert "activations.py:relu" in out["then"]["package"]
     assert out["then"]["unseen"] == []
+
+
+def test_a_wipe_on_another_thread_is_told():
+    """Review 21d, T2: a thread of the kernel runs the package's function under its own
+    tripwire, then wipes that tripwire's record with the C base method. Before the marks, only
+    the request's thread was checked for a sentinel: nothing was told."""
+    out = _run('''
+        import _lsprof
+        def work():
+            A.relu(np.ones(1))
+            _lsprof.Profiler.clear(real())
+        go = threading.Event()
+        thread = threading.Thread(target=lambda: (go.wait(), work()))
+        thread.start()
+        wire.check()                                # the thread is known and marked
+        go.set()
+        thread.join()
+        out["first"] = wire.check()
+        out["next"] = wire.check()
+        go.clear()
+        ended = threading.Thread(target=lambda: (go.wait(), work()))
+        ended.start()
+        wire.check()
+        go.set()
+        ended.join()                                # gone before the check reads it
+        out["ended"] = wire.check()
+    ''')
+    assert out["first"]["package"] == []
+    assert out["first"]["unseen"] == ["the grader's record between calls was wiped"]
+    assert out["next"]["unseen"] == []
+    assert "the grader's record between calls was wiped" in out["ended"]["unseen"]
+
+
+def test_the_grader_does_not_hand_its_profilers_to_student_code():
+    """Review 21d, T4: ``sys.getprofile()`` was the record's (or the tripwire's) profiler, and
+    its ``clear`` wiped what it saw. It now answers None for the grader's own profilers, also
+    after ``module_from_spec(sys.__spec__)`` fills ``sys`` again from CPython's saved copy;
+    a profile the student sets is still theirs to read."""
+    out = _run('''
+        import importlib.util
+        out["between"] = repr(sys.getprofile())
+        with judge_code.Recorder(skip=SKIP) as record:
+            out["inside"] = repr(sys.getprofile())
+            out["refilled_is_sys"] = importlib.util.module_from_spec(sys.__spec__) is sys
+            out["refilled"] = repr(sys.getprofile())
+            out["real"] = type(real()).__name__
+        mine = lambda *a: None
+        sys.setprofile(mine)
+        out["own"] = sys.getprofile() is mine
+        sys.setprofile(None)
+    ''')
+    assert out["between"] == out["inside"] == out["refilled"] == "None"
+    assert out["refilled_is_sys"]  # CPython 3.11 re-fills the module itself
+    assert out["real"] == "_Record"  # what the grader hides is really there
+    assert out["own"]
+
+
+def test_a_record_wiped_during_the_call_is_told():
+    """Review 21d, T4: ``clear()`` inside the judged call freed every entry, the package's
+    function's too, and the call earned full points. The record's mark and the grader's frame
+    around the call are freed with them: the call is reported wiped, whatever the spelling."""
+    out = _run('''
+        import _lsprof
+        def honest(t):
+            return np.maximum(t, 0)
+        def wipes(t):
+            r = A.relu(t)
+            real().clear()
+            return r
+        def wipes_base(t):
+            r = A.relu(t)
+            _lsprof.Profiler.clear(real())
+            return r
+        def wipes_and_calls_on(t):
+            r = A.relu(t)
+            _lsprof.Profiler.clear(real())
+            return honest(r)
+        for f in (honest, wipes, wipes_base, wipes_and_calls_on):
+            with judge_code.Recorder(skip=SKIP) as record:
+                record.judged(f, np.ones(2))
+            out[f.__name__] = record.report()["switched"]
+        out["check"] = wire.check()
+    ''')
+    assert out["honest"] == []
+    for name in ("wipes", "wipes_base", "wipes_and_calls_on"):
+        assert out[name] == ["the record of this call was wiped"], (name, out[name])
+    assert out["check"]["unseen"] == []
