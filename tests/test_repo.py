@@ -30,6 +30,22 @@ def test_torch_stays_an_optional_extra():
     assert "torch" not in names, "torch must not be a core requirement (multi-GB download)"
 
 
+def test_reading_a_notebook_does_not_build_an_iri_grammar():
+    """Every dlcourse command and nbgrader step imports nbformat, which imports jsonschema;
+    jsonschema 4.24+ imports rfc3987-syntax when it is installed, which compiles 38 Lark
+    grammars at import (about 0.9 s of CPU per process). The pins keep it out: jsonschema
+    4.23.0, whose format extras do not name it."""
+    import subprocess
+    import sys
+
+    code = ("import sys, nbformat\n"
+            "print(sorted(m for m in ('rfc3987_syntax', 'lark') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", (
+        f"importing nbformat loaded {out.stdout.strip()}: a dependency brought rfc3987-syntax "
+        "back (jsonschema >= 4.24's format-nongpl extra); pin jsonschema==4.23.0 or drop it")
+
+
 def test_readme_starts_with_the_two_make_commands():
     text = (ROOT / "README.md").read_text()
     first_block = re.search(r"```bash\n(.*?)```", text, re.S)
