@@ -3,7 +3,12 @@ submission times from a zip or a timestamps file, scores as an LMS reads them)."
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
+import os
+import shutil
+import struct
+import subprocess
 import zipfile
 
 import pytest
@@ -12,6 +17,7 @@ from dlgrade.lms.base import (
     column_key,
     fold,
     format_score,
+    extra_field_time,
     format_timestamp,
     notebook_name,
     read_timestamps,
@@ -42,6 +48,67 @@ def test_zip_entry_times_are_read_in_the_given_zone(tmp_path):
     assert zip_times(path, "Europe/Berlin") == {"a.ipynb": dt.datetime(2026, 12, 1, 16, 0)}
     assert format_timestamp(dt.datetime(2026, 12, 1, 16, 0)) == (
         "2026-12-01 16:00:00.000000 UTC")
+
+
+def _unix_time(*when) -> int:
+    return calendar.timegm((*when, 0, 0, 0))
+
+
+def _zip_with_extra(path, extras: dict[str, bytes]):
+    """Entries whose DOS time is 09:00, a New York laptop's wall clock, each with its
+    extra field (``ZipInfo.extra``) as given."""
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, extra in extras.items():
+            info = zipfile.ZipInfo(name, date_time=(2026, 12, 1, 9, 0, 0))
+            info.extra = extra
+            zf.writestr(info, "{}")
+    return path
+
+
+def test_a_zip_entrys_utc_time_in_its_extra_field_beats_its_wall_clock_time(tmp_path):
+    """Review 23e, N2: a zip made in New York (DOS time 09:00, Info-ZIP's "UT" field 14:00
+    UTC) is 14:00 UTC whatever zone the course is in; so is Windows' NTFS field. Without a
+    usable field (none, cut short, flags without a modification time, a time of 0), the DOS
+    time is read in the course's zone as before."""
+    utc = _unix_time(2026, 12, 1, 14, 0, 0)
+    ut = struct.pack("<HHBI", 0x5455, 5, 1, utc)
+    ticks = (utc + 11644473600) * 10_000_000  # 100 ns since 1601
+    ntfs = struct.pack("<HHIHHQQQ", 0x000A, 32, 0, 1, 24, ticks, ticks, ticks)
+    other = struct.pack("<HH", 0x7875, 3) + b"\x01\x00\x00"  # Info-ZIP's uid/gid: no time
+    path = _zip_with_extra(tmp_path / "ny.zip", {
+        "ut.ipynb": ut, "ntfs.ipynb": ntfs, "both.ipynb": other + ntfs + ut,
+        "none.ipynb": b"", "short.ipynb": struct.pack("<HHB", 0x5455, 1, 1),
+        "no-mtime.ipynb": struct.pack("<HHBI", 0x5455, 5, 2, utc),
+        "zero.ipynb": struct.pack("<HHBI", 0x5455, 5, 1, 0)})
+    fourteen, nine_in_berlin = dt.datetime(2026, 12, 1, 14, 0), dt.datetime(2026, 12, 1, 8, 0)
+    for zone in ("Europe/Berlin", "UTC"):
+        times = zip_times(path, zone)
+        assert {k: times[k] for k in ("ut.ipynb", "ntfs.ipynb", "both.ipynb")} == dict.fromkeys(
+            ("ut.ipynb", "ntfs.ipynb", "both.ipynb"), fourteen), times
+    times = zip_times(path, "Europe/Berlin")
+    assert {k: v for k, v in times.items() if v != fourteen} == dict.fromkeys(
+        ("none.ipynb", "short.ipynb", "no-mtime.ipynb", "zero.ipynb"), nine_in_berlin), times
+    # records cut short (zipfile refuses to write them): ignored, no error
+    for cut in (b"\x55", ut[:-1], struct.pack("<HH", 0x5455, 9) + ut[4:], ntfs[:-8]):
+        assert extra_field_time(cut) is None, cut
+    assert extra_field_time(other) is None and extra_field_time(other + ut) == fourteen
+
+
+@pytest.mark.skipif(shutil.which("zip") is None, reason="Info-ZIP's zip is not installed")
+def test_a_zip_made_by_info_zip_in_another_zone_is_read_at_its_true_time(tmp_path):
+    """The real ``zip`` on a "New York laptop" (TZ=America/New_York) of a file saved at
+    14:00 UTC: its DOS time says 09:00, and the course in Berlin still reads 14:00 UTC."""
+    work = tmp_path / "laptop"
+    work.mkdir()
+    (work / "a.ipynb").write_text("{}")
+    when = _unix_time(2026, 12, 1, 14, 0, 0)
+    os.utime(work / "a.ipynb", (when, when))
+    subprocess.run(["zip", "-q", str(tmp_path / "ny.zip"), "a.ipynb"], cwd=work, check=True,
+                   env={**os.environ, "TZ": "America/New_York"})
+    with zipfile.ZipFile(tmp_path / "ny.zip") as zf:
+        assert zf.getinfo("a.ipynb").date_time == (2026, 12, 1, 9, 0, 0)  # the laptop's clock
+    assert zip_times(tmp_path / "ny.zip", "Europe/Berlin") == {
+        "a.ipynb": dt.datetime(2026, 12, 1, 14, 0)}
 
 
 def test_a_timestamps_file_and_its_bad_rows(tmp_path):

@@ -19,14 +19,23 @@ Anything else stays unmatched, with the reason: never guessed.
 from __future__ import annotations
 
 from . import canvas, csv, moodle
-from .base import Lms, LmsName, fold, format_timestamp, notebook_name, read_timestamps, zip_times
+from .base import (
+    STAMP_FORMAT,
+    Lms,
+    LmsName,
+    fold,
+    format_timestamp,
+    notebook_name,
+    read_timestamps,
+    zip_times,
+)
 
 #: every system the tool knows, in the order messages list them
 REGISTRY: dict[str, Lms] = {system.name: system for system in (canvas.LMS, moodle.LMS, csv.LMS)}
 
-__all__ = ["REGISTRY", "Lms", "LmsName", "choices", "format_timestamp", "get", "identify",
-           "known", "match_student", "notebook_name", "parse_lms_path", "read_timestamps",
-           "zip_times"]
+__all__ = ["REGISTRY", "STAMP_FORMAT", "Lms", "LmsName", "choices", "format_timestamp", "get",
+           "identify", "known", "match_student", "notebook_name", "parse_lms_path",
+           "read_timestamps", "zip_times"]
 
 
 def choices() -> list[str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
+import struct
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -125,21 +126,86 @@ def notebook_name(file: str, notebooks: list[str]) -> str | None:
     return notebooks[0] if len(notebooks) == 1 else None
 
 
+#: nbgrader's ``timestamp.txt`` format, as this tool writes it
+STAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f UTC"
+
+
 def format_timestamp(when: dt.datetime) -> str:
     """nbgrader's ``timestamp.txt`` text for a naive UTC datetime."""
-    return when.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+    return when.strftime(STAMP_FORMAT)
 
 
 def zip_times(path, timezone: str = "UTC") -> dict[str, dt.datetime]:
-    """``{entry name: naive UTC time}`` of a zip file's entries (zip stores local wall time;
-    ``timezone`` says whose)."""
+    """``{entry name: naive UTC time}`` of a zip file's entries.
+
+    An entry's true instant is read from its extra field when the zip writer left one
+    (:func:`extra_field_time`: Info-ZIP's ``zip`` on Linux and macOS, NTFS times from
+    Windows tools); only without it is the DOS wall-clock time, which has no zone, read in
+    ``timezone`` (review 23e, N2: a zip made on a New York laptop was read 6 h early)."""
     zone = ZoneInfo(timezone)
     out = {}
     with zipfile.ZipFile(path) as zf:
         for info in zf.infolist():
+            true_time = extra_field_time(info.extra)
+            if true_time is not None:
+                out[info.filename] = true_time
+                continue
             local = dt.datetime(*info.date_time, tzinfo=zone)
             out[info.filename] = local.astimezone(dt.timezone.utc).replace(tzinfo=None)
     return out
+
+
+#: the extra-field header ids that carry an absolute modification time
+UNIX_EXTENDED_TIME, NTFS_TIMES = 0x5455, 0x000A
+_EPOCH = dt.datetime(1970, 1, 1)
+_NTFS_EPOCH = dt.datetime(1601, 1, 1)
+
+
+def extra_field_time(extra: bytes) -> dt.datetime | None:
+    """The naive UTC modification time in a zip entry's extra field, ``None`` without one.
+
+    The field is a run of ``(header id, size)`` records (little-endian ``uint16`` each, then
+    ``size`` bytes). Info-ZIP's extended timestamp (``0x5455``, "UT") holds a flags byte and,
+    when its bit 0 is set, the modification time as ``uint32`` seconds since 1970 UTC; the
+    NTFS record (``0x000a``) holds 4 reserved bytes, then attributes, of which tag 1 (24
+    bytes) starts with the modification time in 100 ns units since 1601 UTC. A record that
+    is short, or a time of 0, is ignored.
+
+    >>> extra_field_time(bytes.fromhex("5554 0500 01 40741d6a"))
+    datetime.datetime(2026, 6, 1, 12, 0)
+    >>> extra_field_time(b"") is None
+    True
+    """
+    found = None
+    at = 0
+    while at + 4 <= len(extra):
+        tag, size = struct.unpack_from("<HH", extra, at)
+        body = extra[at + 4:at + 4 + size]
+        at += 4 + size
+        if len(body) < size:
+            break  # a record cut short: the rest is not trusted
+        if tag == UNIX_EXTENDED_TIME and size >= 5 and body[0] & 1:
+            seconds = struct.unpack_from("<I", body, 1)[0]
+            if seconds:
+                return _EPOCH + dt.timedelta(seconds=seconds)
+        elif tag == NTFS_TIMES and found is None:
+            found = _ntfs_time(body)
+    return found
+
+
+def _ntfs_time(body: bytes) -> dt.datetime | None:
+    """The modification time of an NTFS extra-field record's body (``None`` if absent)."""
+    at = 4  # reserved
+    while at + 4 <= len(body):
+        tag, size = struct.unpack_from("<HH", body, at)
+        if tag == 1 and size >= 24 and at + 4 + size <= len(body):
+            ticks = struct.unpack_from("<Q", body, at + 4)[0]
+            try:
+                return _NTFS_EPOCH + dt.timedelta(microseconds=ticks // 10) if ticks else None
+            except OverflowError:  # past the year 9999: no time
+                return None
+        at += 4 + size
+    return None
 
 
 def read_timestamps(path, timezone: str = "UTC") -> dict[str, dt.datetime]:
