@@ -15,9 +15,9 @@ import pytest
 
 from dlgrade.lms.base import (
     column_key,
+    extra_field_time,
     fold,
     format_score,
-    extra_field_time,
     format_timestamp,
     notebook_name,
     read_timestamps,
