@@ -310,6 +310,11 @@ def _num(x):
     return int(x) if x.is_integer() else round(x, 3)
 
 
+def _count(n: int, noun: str) -> str:
+    """``"1 student"``, ``"5 students"``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def summarize(assignment: str, rows: list[dict], cells: list[str], copies=None) -> dict:
     """The content of ``report.json``; ``copies``: the copied-work pairs
     (:func:`dlgrade.similarity.class_copies`, as dicts)."""
@@ -346,6 +351,7 @@ def summarize(assignment: str, rows: list[dict], cells: list[str], copies=None) 
         "n_students": len(rows),
         "counts": counts,
         "max_score": max_score,
+        "n_scored": len(scores),  # the students the score's statistics are over
         "score": ({"mean": round(statistics.fmean(scores), 3),
                    "median": statistics.median(scores), "min": min(scores),
                    "max": max(scores)} if scores else None),
@@ -447,13 +453,19 @@ def render_html(summary: dict, images: dict[str, str]) -> str:
         "img{max-width:100%}pre{margin:0;white-space:pre-wrap;font-size:.85em}</style>",
         "</head><body>",
         f"<h1>Grading report: {e(summary['assignment'])}</h1>",
-        f"<p>{summary['n_students']} submissions ({e(counts)}). Generated "
+        f"<p>{_count(summary['n_students'], 'student')} ({e(counts)}). Generated "
         f"{e(summary['generated_at'])}.</p>",
     ]
     if score:
-        parts.append(f"<p>Score out of {_num(summary['max_score'])}: mean {score['mean']}, "
-                     f"median {_num(score['median'])}, min {_num(score['min'])}, "
-                     f"max {_num(score['max'])}.</p>")
+        # over the graded students only, said so: not the class mean (review 23e, N4)
+        n_scored = summary.get("n_scored", summary["n_students"])
+        left_out = summary["n_students"] - n_scored
+        which = ("graded or needing manual grading"
+                 if summary["counts"].get("needs manual grading") else "graded")
+        parts.append(f"<p>Score out of {_num(summary['max_score'])}, of the {n_scored} {which}"
+                     + (f" ({_count(left_out, 'other student')} left out)" if left_out else "")
+                     + f": mean {score['mean']}, median {_num(score['median'])}, "
+                     f"min {_num(score['min'])}, max {_num(score['max'])}.</p>")
     parts += [
         "<h2>Score distribution</h2>",
         f"<img alt='Histogram of scores' src='data:image/png;base64,{images['histogram']}'>",

@@ -83,3 +83,20 @@ def test_render_html_is_self_contained_and_escapes_student_text():
     assert "<oops>" not in page_text and "the kernel died <oops>" in text  # escaped, then shown
     assert "Failed submissions (1)" in text and "Needs manual grading (1)" in text
     assert "mean 3.667" in text and "67 %" in text  # g's pass rate
+    # review 23e, N4: five students, not "submissions"; the mean is of the 3 graded only
+    assert "5 students (failed: 1, graded: 2, needs manual grading: 1, pending: 1)" in text
+    assert ("Score out of 6, of the 3 graded or needing manual grading (2 other students left "
+            "out): mean 3.667") in text, text
+
+
+def test_the_report_says_the_mean_leaves_out_a_student_without_a_submission():
+    """Review 23e, N4: a student who handed nothing in (0 in grades.csv and the export) is
+    not in the mean, and the page says so rather than read as the class mean."""
+    rows = [_row("ann", "graded", 6.0), _row("bob", "no submission")]
+    summary = summarize("tiny", rows, CELLS)
+    assert (summary["n_students"], summary["n_scored"]) == (2, 1)
+    page = _Page()
+    page.feed(render_html(summary, {"histogram": "A", "pass_rate": "B", "runtime": "C"}))
+    text = " ".join(page.text)
+    assert "2 students (graded: 1, no submission: 1)" in text, text
+    assert "of the 1 graded (1 other student left out): mean 6" in text, text
