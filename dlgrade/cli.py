@@ -31,6 +31,7 @@ import click
 
 from . import lms
 from .collect import collect as do_collect
+from .collect import doubtful_file_times
 from .course import Course, find_course_root
 from .handgrades import dropped_hand_grades
 from .handgrades import mark as do_mark
@@ -153,10 +154,11 @@ def timezone(ctx, zone):
 @click.option("--dry-run", is_flag=True, help="Report what would be copied, copy nothing.")
 @click.option("--timestamps", type=click.Path(exists=True, dir_okay=False),
               help="CSV with columns student,submitted_at: submission times to record "
-                   "(default: each zip entry's time; in a folder, each file's modification "
-                   "time, read as this computer's clock in the course's time zone, as unzip "
-                   "sets it; times in the future, a week past the due date or late by a "
-                   "file's time are named in a warning).")
+                   "(default: each zip entry's time, its UTC time when the zip holds one; in "
+                   "a folder, each file's modification time, read as this computer's clock "
+                   "in the course's time zone, as unzip sets it; times in the future, a week "
+                   "past the due date or late by a file's time are named in a warning, the "
+                   "last with exit status 1).")
 @click.option("--timezone",
               help="Time zone of the zip entries' times and of times without one (default: "
                    "the course's, see `dlcourse timezone`).")
@@ -181,9 +183,11 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
     <student>/<assignment>/<assignment>.ipynb. Each submission's time goes into nbgrader's
     timestamp.txt. Files matching no pattern or no roster student (once a roster is imported),
     and students with several files, are reported with the reason and not copied (exit
-    status 1), as are roster students (known by the LMS's id) who uploaded only another
-    format (a PDF, a .py); until a collect copies one file of theirs, grades.csv, the export
-    (an empty grade) and `mark` say "not collected" and why, not "no submission".
+    status 1; also for a time taken from a file's modification time that is late or in the
+    future: collecting the download's zip, or --timestamps, replaces it), as are roster
+    students (known by the LMS's id) who uploaded only another format (a PDF, a .py); until
+    a collect copies one file of theirs, grades.csv, the export (an empty grade) and `mark`
+    say "not collected" and why, not "no submission".
     A zip is read within limits (also a student's own zip in a SOURCE folder): only notebooks
     are unpacked, zips inside it at most 3 levels deep, sizes checked before anything is
     written; what is over a limit is refused with the reason. While a `dlcourse grade` of
@@ -212,6 +216,9 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
                f"{len(res.unchanged)} unchanged; {len(res.ignored)} non-notebook files ignored")
     for student, stamp in sorted(res.submitted_at.items()):
         click.echo(f"  {student:12s} submitted {stamp}")
+    for student, (old, new) in sorted(res.retimed.items()):  # review 23e, N1
+        click.echo(f"  {student}: submission time {old}, taken from a file's modification "
+                   f"time, {'would be' if dry_run else 'is'} now its zip entry's, {new}")
     for note in res.warnings:
         click.echo(f"  warning: {note}", err=True)
     for student, why in sorted(res.wrong_format.items()):  # review 23d, P2b
@@ -230,7 +237,9 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
         click.echo(f"  refused (not copied): {name}: {why}", err=True)
     for student, files in res.duplicates.items():
         click.echo(f"  several files for {student} (none copied): {', '.join(files)}", err=True)
-    sys.exit(0 if res.ok else 1)
+    # a late or future time read from a file's modification time may be when the file was
+    # copied: 1, "look at this", until --timestamps or the download's zip gives the upload's
+    sys.exit(0 if res.ok and not res.doubtful else 1)
 
 
 @click.command(context_settings=CONTEXT)
@@ -324,10 +333,13 @@ def _grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kerne
     # run dropped (the answer changed) is said on the student's line
     still_open = {student: (status, reason) for student, status, reason in run.open}
     dropped = dropped_hand_grades(course, assignment, run.graded)
-    for student in sorted(set(still_open) | set(dropped)):
+    in_run = set(run.graded) | set(run.skipped) | set(run.failed) | set(still_open)
+    doubts = {s: w for s, w in doubtful_file_times(course, assignment).items() if s in in_run}
+    for student in sorted(set(still_open) | set(dropped) | set(doubts)):
         status, reason = still_open.get(student, ("graded", ""))
         _say(f"  {student}: {status}" + (f" ({reason})" if reason else "")
-             + "".join(f"; {note}" for note in dropped.get(student, [])))
+             + "".join(f"; {note}" for note in dropped.get(student, []))
+             + (f"; warning: {doubts[student]}" if student in doubts else ""))
     for key in ("grades", "html", "json", "feedback"):
         _say(f"  {key:9s} {run.outputs[key]}")
     _exit_at_once(2 if run.open else 0)

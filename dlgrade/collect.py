@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
+import json
 import os
 import re
 import tempfile
@@ -53,6 +54,12 @@ class CollectResult:
     warnings: list = field(default_factory=list)  # files matched by name only, ...
     wrong_format: dict = field(default_factory=dict)  # student -> why their upload is no notebook
     wrong_format_files: dict = field(default_factory=dict)  # student -> those files
+    # student -> the warning on a time taken from a file's modification time (late or in the
+    # future): it may be when the file was copied, so the exit status is 1 (review 23e, N1)
+    doubtful: dict = field(default_factory=dict)
+    # student -> (old stamp, new stamp): a time from a file's modification time that this
+    # collect replaced with the same file's zip entry time
+    retimed: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -154,7 +161,10 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
     in a folder gives its notebooks the zip file's time, never the times inside it, which the
     student's computer wrote). Times that may not be the upload's (in the future, a week
     past the due date, or late by a file's modification time) are named in
-    ``result.warnings`` (:func:`_doubtful_times`).
+    ``result.warnings`` (:func:`_doubtful_times`); those taken from a file's modification
+    time also in ``result.doubtful``, and are kept in :data:`FILE_TIMES` for ``grade`` to
+    repeat. A later collect of the same bytes keeps their first time, except that a zip
+    entry's replaces one taken from a file's modification time (``result.retimed``).
 
     ``limits`` (:class:`dlgrade.archive.ArchiveLimits`) bounds what is read: the size of a
     notebook and of everything unpacked or read in all, archive entries and nesting; what
@@ -295,6 +305,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
         for other, files in sorted(looks_like.items()):
             result.warnings.append(_other_assignment_warning(course, assignment, other, files))
         record = canvas.read_record(course, assignment)
+        file_times = read_file_times(course, assignment)
         new_times, new_where = {}, {}  # the copied students' times, for _doubtful_times
         for student, paths in sorted(found.items()):
             if len(paths) > 1 and all(p in canvas_ids for p in paths):
@@ -329,18 +340,34 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 continue
             if paths[0] in name_only:
                 first_seen[name_only[paths[0]]] = student
-            if dest.is_file() and dest.read_bytes() == content and stamp_file.exists() and (
-                    stamp_file.read_text().strip() == stamp or student not in given):
+            kept = stamp_file.read_text().strip() if stamp_file.exists() else None
+            # this student's time on record was taken from a file's modification time
+            from_file = kept is not None and file_times.get(student, {}).get("stamp") == kept
+            if dest.is_file() and dest.read_bytes() == content and kept is not None and (
+                    kept == stamp or student not in given) and not (
+                    from_file and source == "zip" and kept != stamp):
                 # the same bytes collected again (a new download stamps its entries anew)
-                # keep their first submission time; only --timestamps sets another one
-                result.submitted_at[student] = stamp_file.read_text().strip()
+                # keep their first submission time; only --timestamps sets another one, or
+                # a zip entry one taken from a file's modification time (review 23e, N1)
+                result.submitted_at[student] = kept
                 result.unchanged.append(rel)
                 if file_id and not dry_run:
                     record[student] = max(file_id, known_id or "0", key=int)
+                if student in given or source == "zip":  # confirmed: no longer a file's
+                    file_times.pop(student, None)
+                elif from_file:  # checked again: still doubtful is still said
+                    new_times[student] = dt.datetime.strptime(kept, lms.STAMP_FORMAT)
+                    new_where[student] = ("file", str(paths[0].relative_to(root_of(paths[0]))))
                 continue
+            if from_file and dest.is_file() and dest.read_bytes() == content:
+                result.retimed[student] = (kept, stamp)
             if source != "csv":  # an instructor's --timestamps is theirs to trust
                 new_times[student] = when
                 new_where[student] = (source, str(paths[0].relative_to(root_of(paths[0]))))
+            if source == "file":
+                file_times[student] = {"stamp": stamp, "warning": ""}
+            else:
+                file_times.pop(student, None)
             (result.updated if dest.exists() else result.added).append(rel)
             if not dry_run:
                 dest.parent.mkdir(parents=True, exist_ok=True)
@@ -348,7 +375,15 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 stamp_file.write_text(stamp + "\n")
                 if file_id:
                     record[student] = file_id
-        result.warnings += _doubtful_times(course, assignment, new_times, new_where)
+        doubts = _doubtful_times(course, assignment, new_times, new_where)
+        result.warnings += doubts.values()
+        for student, (origin, _) in new_where.items():
+            if origin == "file":
+                file_times[student]["warning"] = doubts.get(student, "")
+                if student in doubts:
+                    result.doubtful[student] = doubts[student]
+        if not dry_run:
+            write_file_times(course, assignment, file_times)
         if not dry_run and record:
             canvas.write_record(course, assignment, record)
         if not dry_run and first_seen:
@@ -532,17 +567,17 @@ CLOCK_SLACK = dt.timedelta(minutes=10)
 
 
 def _doubtful_times(course: Course, assignment: str, times: dict, where: dict,
-                    now: dt.datetime | None = None) -> list[str]:
+                    now: dt.datetime | None = None) -> dict[str, str]:
     """Warnings for the submission times that may not be the upload's (review 23d, P4):
     in the future, more than :data:`FAR_PAST_DUE` after the due date, or after the due date
     by a file's modification time (a folder: a copied or hand-written file has the time it
     was written). ``times`` is ``{student: naive UTC time}``, ``where`` ``{student: (source,
-    file)}``; a late penalty follows from these times, so each line names the student, the
-    file and how late, before anyone is graded."""
+    file)}``; a late penalty follows from these times, so each line (``{student: line}``)
+    names the student, the file and how late, before anyone is graded."""
     from nbgrader.api import MissingEntry
 
     if not times:
-        return []
+        return {}
     now = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     dues = {}  # student -> due date with their extension
     with course.gradebook() as gb:
@@ -556,7 +591,7 @@ def _doubtful_times(course: Course, assignment: str, times: dict, where: dict,
             except MissingEntry:
                 extension = None
             dues[student] = due + extension if extension else due
-    out = []
+    out = {}
     for student, when in sorted(times.items()):
         due = dues.get(student)
         source, file = where[student]
@@ -567,12 +602,54 @@ def _doubtful_times(course: Course, assignment: str, times: dict, where: dict,
                "and collect again")
         stamp = when.strftime("%Y-%m-%d %H:%M UTC")
         if when > now + CLOCK_SLACK:
-            out.append(f"{student}: {file}: submitted {stamp}, in the future ({origin}); "
-                       + fix)
+            out[student] = (f"{student}: {file}: submitted {stamp}, in the future ({origin}); "
+                            + fix)
         elif due is not None and when > due and (source == "file" or
                                                  when - due > FAR_PAST_DUE):
             hours = (when - due).total_seconds() / 3600
             late = f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
-            out.append(f"{student}: {file}: submitted {stamp}, {late} after the due date "
-                       f"({origin}), so a late penalty follows; " + fix)
+            out[student] = (f"{student}: {file}: submitted {stamp}, {late} after the due "
+                            f"date ({origin}), so a late penalty follows; " + fix)
+    return out
+
+
+#: ``{student: {"stamp": timestamp.txt text, "warning": text or ""}}`` of the students whose
+#: submission time was taken from a file's modification time (a folder), with the warning
+#: collect gave about it
+FILE_TIMES = "file_times.json"
+
+
+def read_file_times(course: Course, assignment: str) -> dict[str, dict]:
+    """The record of :data:`FILE_TIMES` (``{}`` without one, or for a damaged one)."""
+    try:
+        data = json.loads((course.output_dir(assignment) / FILE_TIMES).read_text())
+        return {str(k): {"stamp": str(v["stamp"]), "warning": str(v.get("warning") or "")}
+                for k, v in data.items()}
+    except (OSError, ValueError, AttributeError, TypeError, KeyError):
+        return {}
+
+
+def write_file_times(course: Course, assignment: str, record: dict) -> None:
+    path = course.output_dir(assignment) / FILE_TIMES
+    if not record and not path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(dict(sorted(record.items())), indent=1, ensure_ascii=False) + "\n")
+    os.replace(tmp, path)
+
+
+def doubtful_file_times(course: Course, assignment: str) -> dict[str, str]:
+    """``{student: warning}`` of the students whose submission time is still the doubtful one
+    a collect took from a file's modification time (their ``timestamp.txt`` unchanged since),
+    for ``grade`` to repeat on their line (review 23e, N1)."""
+    out = {}
+    for student, entry in read_file_times(course, assignment).items():
+        stamp_file = course.submitted_dir / student / assignment / "timestamp.txt"
+        try:
+            current = stamp_file.read_text().strip()
+        except OSError:
+            continue
+        if entry["warning"] and current == entry["stamp"]:
+            out[student] = entry["warning"]
     return out

@@ -125,7 +125,8 @@ def test_an_upload_has_one_time_from_the_zip_and_its_folder_and_doubtful_ones_ar
     folder = tmp_path / "download"
     _unzip_as_unzip_does(archive, folder)
     (folder / "carl_tiny.ipynb").write_text(text + "   ", encoding="utf-8")  # written now
-    proc = dlcourse("collect", "tiny", folder, cwd=course, env=env)
+    proc = dlcourse("collect", "tiny", folder, cwd=course, env=env, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # carl's time: look at it (N1)
     from_folder = _stamps(proc)
     assert {s: from_folder[s] for s in from_zip} == from_zip, proc.stdout
     assert "ann:" not in proc.stderr and "bob: bob_tiny.ipynb: submitted" in proc.stderr
@@ -134,3 +135,57 @@ def test_an_upload_has_one_time_from_the_zip_and_its_folder_and_doubtful_ones_ar
             "copied or written here)" in proc.stderr), proc.stderr
     stamp = (course / "submitted/ann/tiny/timestamp.txt").read_text().strip()
     assert stamp == "2021-01-10 10:00:00.000000 UTC"
+
+
+def test_a_copied_folders_file_times_fail_collect_are_repeated_by_grade_and_the_zip_repairs_them(
+        course_dir, tmp_path):
+    """Review 23e, N1: the download copied with ``cp -r`` (every file stamped with the copy's
+    moment) makes every student days late. collect names them and exits 1, again when the
+    same folder is collected again; ``grade`` repeats the warning on the student's line; a
+    later collect of the original zip replaces those times with its entries' and says so."""
+    import json
+
+    course = _course(course_dir, "copied")
+    dlcourse("timezone", "Europe/Berlin", cwd=course)
+    dlcourse("release", "tiny", "--due", "2021-01-10 12:00", cwd=course)  # 11:00 UTC
+    text = (course / "exercises/tiny/tiny.ipynb").read_text(encoding="utf-8")
+    archive = _zip(tmp_path / "download.zip", {
+        "ann_tiny.ipynb": ((2021, 1, 10, 11, 0, 0), text),         # on time
+        "bob_tiny.ipynb": ((2021, 1, 10, 14, 0, 0), text + " ")})  # 2 h late, truly
+    copy = tmp_path / "copy"  # cp -r: the bytes, with this moment as their time
+    copy.mkdir()
+    with zipfile.ZipFile(archive) as zf:
+        for info in zf.infolist():
+            (copy / info.filename).write_bytes(zf.read(info))
+    env = {"TZ": "UTC"}
+
+    for again in (False, True):
+        proc = dlcourse("collect", "tiny", copy, cwd=course, env=env, check=False)
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        assert ("2 unchanged" if again else "copied 2 new") in proc.stdout, proc.stdout
+        for student in ("ann", "bob"):
+            assert (f"{student}: {student}_tiny.ipynb: submitted " in proc.stderr and
+                    "days after the due date (taken from the file's modification time in the "
+                    "folder" in proc.stderr), proc.stderr
+    wrong = (course / "submitted/ann/tiny/timestamp.txt").read_text().strip()
+    assert not wrong.startswith("2021"), wrong
+
+    proc = dlcourse("grade", "tiny", "--no-progress", cwd=course, env=env)
+    lines = {line.split(":")[0].strip(): line for line in proc.stdout.splitlines()
+             if line.startswith("  ") and "; warning: " in line}
+    assert set(lines) == {"ann", "bob"}, proc.stdout
+    assert "; warning: ann: ann_tiny.ipynb: submitted " in lines["ann"], lines
+
+    proc = dlcourse("collect", "tiny", archive, cwd=course, env=env, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # bob's 2 h are the zip's: no doubt
+    assert "copied 0 new, 2 changed; 0 unchanged" in proc.stdout, proc.stdout
+    assert (f"ann: submission time {wrong}, taken from a file's modification time, is now its "
+            "zip entry's, 2021-01-10 10:00:00.000000 UTC") in proc.stdout, proc.stdout
+    assert _stamps(proc) == {"ann": "2021-01-10 10:00:00.000000",
+                             "bob": "2021-01-10 13:00:00.000000"}, proc.stdout
+    assert (course / "submitted/bob/tiny/timestamp.txt").read_text().strip() == (
+        "2021-01-10 13:00:00.000000 UTC")
+    assert json.loads((course / "grading/tiny/file_times.json").read_text()) == {}
+    proc = dlcourse("collect", "tiny", archive, cwd=course, env=env, check=False)
+    assert proc.returncode == 0 and "2 unchanged" in proc.stdout, proc.stdout + proc.stderr
+    assert "submission time" not in proc.stdout and "warning" not in proc.stderr, proc.stderr
