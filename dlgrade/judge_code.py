@@ -24,7 +24,7 @@ count, only a silencer entered from a frame of the student's code.
 
 The agent's answer is untrusted like everything the kernel says: it can only add a finding.
 A student who replaces the agent in their own kernel defeats it (:mod:`dlgrade.scan` flags
-such code under ``dlcourse grade``).
+the direct spellings of such code under ``dlcourse grade``, not aliased ones: review 21e).
 """
 
 from __future__ import annotations
@@ -269,8 +269,11 @@ class Recorder:
     and ``clear`` frees both. ``sys.getprofile()`` does not hand the profiler to the student
     (:func:`hide_profilers`). What an in-process record cannot guarantee: a student who finds
     the profiler through ``gc``, reads the mark's and the frame's code out of it before the
-    wipe and calls them again through rebuilt functions forges a whole record (the scan flags
-    ``gc``, ``_lsprof``, frames and function builders).
+    wipe and calls them again through rebuilt functions forges a whole record. The scan flags
+    ``gc``, ``_lsprof``, frames and function builders by name, but aliases (``_g = getattr``,
+    ``from sys import modules``) and code run from strings get past it: review 21e forged
+    records this way for full points under both paths. Open until the kernel holds no graded
+    implementation of the package.
     """
 
     _roots: tuple[str, ...] | None = None
