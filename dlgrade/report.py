@@ -107,17 +107,21 @@ def collect_rows(course: Course, assignment: str) -> tuple[list[dict], list[str]
 
 def _not_enrolled(course: Course, assignment: str, absent) -> dict[str, str]:
     """``{student: why}`` of the students in ``absent`` (no submission) who joined the roster
-    after ``assignment`` was due or left it before (:mod:`dlgrade.enrolment`)."""
+    after ``assignment`` was due or left it before (:mod:`dlgrade.enrolment`). A student the
+    gradebook holds a submission of (graded before the files were removed, or entered by
+    hand) had the assignment: never in the result."""
     enrolment = read_enrolment(course)
     if not any(sid in enrolment for sid in absent):
         return {}
     try:
         with course.gradebook() as gb:
-            due = gb.find_assignment(assignment).duedate
+            entry = gb.find_assignment(assignment)
+            due = entry.duedate
+            graded = {sub.student_id for sub in entry.submissions}
     except Exception:  # noqa: BLE001 - no gradebook entry: no due date to compare with
-        due = None
+        due, graded = None, set()
     out = {}
-    for sid in absent:
+    for sid in set(absent) - graded:
         why = not_enrolled(enrolment.get(sid, {}), due)
         if why:
             out[sid] = why
