@@ -29,8 +29,10 @@ class SandboxKernelClient(BoundedKernelClient):
 
     async def wait_for_ready(self, timeout: float | None = None) -> None:
         abs_timeout = time.time() + (float("inf") if timeout is None else timeout)
+        sent = set()
         while True:
             request = self.kernel_info()  # the last request sent: its idle status ends the drain
+            sent.add(request)
             try:
                 msg = await ensure_async(self.shell_channel.get_msg(timeout=1))
             except Empty:
@@ -48,6 +50,12 @@ class SandboxKernelClient(BoundedKernelClient):
                 raise RuntimeError("Kernel died before replying to kernel_info")
             if time.time() > abs_timeout:
                 raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+        # IOPub delivers only what is published after the subscription took: when the first
+        # message is not about one of our requests (ipykernel's ``iopub_welcome`` on a new
+        # subscription), the statuses of the requests sent so far may have gone before it.
+        # One more request, sent now, is certain to show its idle status.
+        if first.get("parent_header", {}).get("msg_id") not in sent:
+            request = self.kernel_info()
         # the kernel handles requests in order, so once the idle status of the last request
         # sent is read (a slow start may have answered an earlier try), every IOPub message of
         # this handshake was read too
