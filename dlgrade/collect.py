@@ -343,7 +343,8 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
             kept = stamp_file.read_text().strip() if stamp_file.exists() else None
             # this student's time on record was taken from a file's modification time
             from_file = kept is not None and file_times.get(student, {}).get("stamp") == kept
-            if dest.is_file() and dest.read_bytes() == content and kept is not None and (
+            same = dest.is_file() and dest.read_bytes() == content
+            if same and kept is not None and (
                     kept == stamp or student not in given) and not (
                     from_file and source == "zip" and kept != stamp):
                 # the same bytes collected again (a new download stamps its entries anew)
@@ -359,7 +360,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                     new_times[student] = dt.datetime.strptime(kept, lms.STAMP_FORMAT)
                     new_where[student] = ("file", str(paths[0].relative_to(root_of(paths[0]))))
                 continue
-            if from_file and dest.is_file() and dest.read_bytes() == content:
+            if from_file and same:
                 result.retimed[student] = (kept, stamp)
             if source != "csv":  # an instructor's --timestamps is theirs to trust
                 new_times[student] = when
