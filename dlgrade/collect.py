@@ -57,9 +57,12 @@ class CollectResult:
     # student -> the warning on a time taken from a file's modification time (late or in the
     # future): it may be when the file was copied, so the exit status is 1 (review 23e, N1)
     doubtful: dict = field(default_factory=dict)
-    # student -> (old stamp, new stamp): a time from a file's modification time that this
-    # collect replaced with the same file's zip entry time
+    # student -> (old stamp, new stamp, where the old came from, where the new): a time from
+    # a file's modification time (or a zip entry) that this collect replaced with the same
+    # file's zip entry time (or the Moodle grading worksheet's)
     retimed: dict = field(default_factory=dict)
+    # the students whose time is the Moodle grading worksheet's (review 23e, N3)
+    from_worksheet: list = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -306,6 +309,9 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
             result.warnings.append(_other_assignment_warning(course, assignment, other, files))
         record = canvas.read_record(course, assignment)
         file_times = read_file_times(course, assignment)
+        sources = read_time_sources(course, assignment)
+        # Moodle's own record of each upload, when its grading worksheet was imported
+        sheet_times = moodle.read_submitted_times(course, assignment)
         new_times, new_where = {}, {}  # the copied students' times, for _doubtful_times
         for student, paths in sorted(found.items()):
             if len(paths) > 1 and all(p in canvas_ids for p in paths):
@@ -325,6 +331,9 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
             dest = course.submitted_dir / student / assignment / f"{name}.ipynb"
             rel = str(dest.relative_to(course.root))
             when, source = (given[student], "csv") if student in given else times[paths[0]]
+            download = when, source
+            if source != "csv" and student in sheet_times:
+                when, source = sheet_times[student], "worksheet"
             stamp = lms.format_timestamp(when)
             stamp_file = dest.parent / "timestamp.txt"
             result.submitted_at[student] = stamp
@@ -343,25 +352,58 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
             kept = stamp_file.read_text().strip() if stamp_file.exists() else None
             # this student's time on record was taken from a file's modification time
             from_file = kept is not None and file_times.get(student, {}).get("stamp") == kept
+            kept_source = "file" if from_file else (
+                sources.get(student, {}).get("source") if kept is not None and
+                sources.get(student, {}).get("stamp") == kept else None)
             same = dest.is_file() and dest.read_bytes() == content
+            if source == "worksheet" and not same and kept is not None and \
+                    kept_source != "file" and when <= _parse_stamp(kept):
+                # new bytes, yet the worksheet's upload is not after the last one collected:
+                # the worksheet was downloaded before this upload (review 23e, N3)
+                note = (f"{student}: the file changed, but the grading worksheet's 'Last "
+                        f"modified (submission)', {stamp}, is not after the time of the file "
+                        f"collected before, {kept}: the worksheet is older than this upload, "
+                        f"so the download's time, {lms.format_timestamp(download[0])}, is "
+                        f"taken; download the worksheet again, `dlcourse roster import "
+                        f"<worksheet.csv> --assignment {assignment}`, and collect again")
+                result.warnings.append(note)
+                result.doubtful[student] = note
+                when, source = download
+                stamp = lms.format_timestamp(when)
+                result.submitted_at[student] = stamp
+            # a time from a download (a file's modification time, or a zip entry) gives way
+            # to the same file's zip entry's (review 23e, N1) or to Moodle's record of it
+            retime = kept is not None and kept != stamp and (
+                (from_file and source in ("zip", "worksheet")) or
+                (source == "worksheet" and kept_source == "zip"))
             if same and kept is not None and (
-                    kept == stamp or student not in given) and not (
-                    from_file and source == "zip" and kept != stamp):
+                    kept == stamp or student not in given) and not retime:
                 # the same bytes collected again (a new download stamps its entries anew)
-                # keep their first submission time; only --timestamps sets another one, or
-                # a zip entry one taken from a file's modification time (review 23e, N1)
+                # keep their first submission time; only --timestamps sets another one
                 result.submitted_at[student] = kept
                 result.unchanged.append(rel)
                 if file_id and not dry_run:
                     record[student] = max(file_id, known_id or "0", key=int)
-                if student in given or source == "zip":  # confirmed: no longer a file's
+                if student in given or source in ("zip", "worksheet"):  # no longer a file's
                     file_times.pop(student, None)
                 elif from_file:  # checked again: still doubtful is still said
                     new_times[student] = dt.datetime.strptime(kept, lms.STAMP_FORMAT)
                     new_where[student] = ("file", str(paths[0].relative_to(root_of(paths[0]))))
+                if source == "worksheet" and kept != stamp:
+                    result.warnings.append(
+                        f"{student}: kept the submission time {kept} ("
+                        + ("another worksheet's" if kept_source == "worksheet" else
+                           "given with --timestamps" if kept_source == "csv" else
+                           "the first collect's")
+                        + f"); the grading worksheet says {stamp}: to take it, give it with "
+                        "--timestamps and collect again")
+                elif source == "worksheet":
+                    result.from_worksheet.append(student)
                 continue
-            if from_file and same:
-                result.retimed[student] = (kept, stamp)
+            if retime and same:
+                result.retimed[student] = (kept, stamp, ORIGIN[kept_source], ORIGIN[source])
+            if source == "worksheet":
+                result.from_worksheet.append(student)
             if source != "csv":  # an instructor's --timestamps is theirs to trust
                 new_times[student] = when
                 new_where[student] = (source, str(paths[0].relative_to(root_of(paths[0]))))
@@ -369,6 +411,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 file_times[student] = {"stamp": stamp, "warning": ""}
             else:
                 file_times.pop(student, None)
+            sources[student] = {"stamp": stamp, "source": source}
             (result.updated if dest.exists() else result.added).append(rel)
             if not dry_run:
                 dest.parent.mkdir(parents=True, exist_ok=True)
@@ -385,6 +428,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                     result.doubtful[student] = doubts[student]
         if not dry_run:
             write_file_times(course, assignment, file_times)
+            write_time_sources(course, assignment, sources)
         if not dry_run and record:
             canvas.write_record(course, assignment, record)
         if not dry_run and first_seen:
@@ -596,9 +640,12 @@ def _doubtful_times(course: Course, assignment: str, times: dict, where: dict,
     for student, when in sorted(times.items()):
         due = dues.get(student)
         source, file = where[student]
-        origin = ("taken from its zip entry" if source == "zip" else
-                  "taken from the file's modification time in the folder: when it was "
-                  "unpacked, copied or written here")
+        origin = {"zip": "taken from its zip entry",
+                  "worksheet": "taken from the grading worksheet's 'Last modified "
+                               "(submission)'"}.get(source,
+                                                    "taken from the file's modification time "
+                                                    "in the folder: when it was unpacked, "
+                                                    "copied or written here")
         fix = (f"if that is not when {student} uploaded it, give the time with --timestamps "
                "and collect again")
         stamp = when.strftime("%Y-%m-%d %H:%M UTC")
@@ -612,6 +659,47 @@ def _doubtful_times(course: Course, assignment: str, times: dict, where: dict,
             out[student] = (f"{student}: {file}: submitted {stamp}, {late} after the due "
                             f"date ({origin}), so a late penalty follows; " + fix)
     return out
+
+
+#: where a submission time came from, as a collect line says it
+ORIGIN = {"file": "a file's modification time", "zip": "its zip entry",
+          "worksheet": "the grading worksheet's 'Last modified (submission)'",
+          "csv": "--timestamps", None: "the first collect"}
+
+
+def _parse_stamp(stamp: str) -> dt.datetime:
+    """A ``timestamp.txt`` text as a naive UTC datetime (the far past for one this tool
+    did not write: nbgrader's own, or an instructor's)."""
+    try:
+        return dt.datetime.strptime(stamp, lms.STAMP_FORMAT)
+    except ValueError:
+        return dt.datetime.min
+
+
+#: ``{student: {"stamp": timestamp.txt text, "source": "zip" | "file" | "csv" |
+#: "worksheet"}}``: where each collected submission time came from, so that a later collect
+#: knows which it may replace (a download's) and which not (an instructor's --timestamps)
+TIME_SOURCES = "time_sources.json"
+
+
+def read_time_sources(course: Course, assignment: str) -> dict[str, dict]:
+    """The record of :data:`TIME_SOURCES` (``{}`` without one, or for a damaged one)."""
+    try:
+        data = json.loads((course.output_dir(assignment) / TIME_SOURCES).read_text())
+        return {str(k): {"stamp": str(v["stamp"]), "source": str(v["source"])}
+                for k, v in data.items()}
+    except (OSError, ValueError, AttributeError, TypeError, KeyError):
+        return {}
+
+
+def write_time_sources(course: Course, assignment: str, record: dict) -> None:
+    path = course.output_dir(assignment) / TIME_SOURCES
+    if not record and not path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(dict(sorted(record.items())), indent=1) + "\n")
+    os.replace(tmp, path)
 
 
 #: ``{student: {"stamp": timestamp.txt text, "warning": text or ""}}`` of the students whose
