@@ -350,9 +350,17 @@ def _grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kerne
         _say(f"  {student}: {status}" + (f" ({reason})" if reason else "")
              + "".join(f"; {note}" for note in dropped.get(student, []))
              + (f"; warning: {doubts[student]}" if student in doubts else ""))
+    from .status import graded_outside  # a --student run leaves the others as they are
+    for student in graded_outside(course, assignment):
+        _say(f"  {student}: {GRADED_ELSEWHERE.format(assignment=assignment)}")
     for key in ("grades", "html", "json", "feedback"):
         _say(f"  {key:9s} {run.outputs[key]}")
     _exit_at_once(2 if run.open else 0)
+
+
+#: the line of ``grade --student`` for a student another tool graded since (review 23e, P8b)
+GRADED_ELSEWHERE = ("graded since by another tool (a plain `nbgrader autograde`?): its scores "
+                    "are in grades.csv until `dlcourse grade {assignment}` grades them again")
 
 
 def _discard_from_now_on(stream) -> None:
@@ -468,7 +476,8 @@ def mark(ctx, assignment, student, cell, score, comment, clear, db):
 
     The score goes into the gradebook as nbgrader's formgrader would put it; every later
     `dlcourse grade` (--force and --student included) keeps it while the student's answer is
-    unchanged. grades.csv and the report are rebuilt at once.
+    unchanged. grades.csv and the report are rebuilt at once; so, as report and export,
+    mark changes nothing (exit status 2) while students were graded since by another tool.
     """
     from .report import open_statuses, write_outputs
 
@@ -480,6 +489,10 @@ def mark(ctx, assignment, student, cell, score, comment, clear, db):
     student = course.student_spelling(student)
     try:
         course.require_assignment(assignment)
+        # it rebuilds grades.csv: not from another tool's scores (review 23e, P8b)
+        refusal = graded_outside_error(course, assignment, "mark")
+        if refusal is not None:
+            raise refusal
         res = do_mark(course, assignment, student, cell, None if clear else score, comment)
     except ValueError as exc:
         raise DataError(exc) from None

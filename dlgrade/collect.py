@@ -228,6 +228,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
         targets: dict[Path, str] = {}
         canvas_ids: dict[Path, str] = {}  # Canvas's file id of each Canvas download
         name_only: dict[Path, str] = {}  # Moodle files matched by name: their participant id
+        moodle_files: set[Path] = set()  # Moodle's downloads: its worksheet has their times
         first_seen: dict[str, str] = {}  # participant id -> student, to remember
         for path in candidates:
             root = root_of(path)
@@ -280,6 +281,8 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                     like_paths.setdefault(other, []).append(path)
                 if lms_name.system == canvas.LMS.name:
                     canvas_ids[path] = lms_name.submission
+                if is_moodle:
+                    moodle_files.add(path)
                 targets[path] = target
                 found.setdefault(student, []).append(path)
                 continue
@@ -419,7 +422,9 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 stamp_file.write_text(stamp + "\n")
                 if file_id:
                     record[student] = file_id
-        doubts = _doubtful_times(course, assignment, new_times, new_where)
+        doubts = _doubtful_times(course, assignment, new_times, new_where,
+                                 moodle={s for s, paths in found.items()
+                                         if any(p in moodle_files for p in paths)})
         result.warnings += doubts.values()
         for student, (origin, _) in new_where.items():
             if origin == "file":
@@ -612,13 +617,15 @@ CLOCK_SLACK = dt.timedelta(minutes=10)
 
 
 def _doubtful_times(course: Course, assignment: str, times: dict, where: dict,
-                    now: dt.datetime | None = None) -> dict[str, str]:
+                    now: dt.datetime | None = None, moodle=()) -> dict[str, str]:
     """Warnings for the submission times that may not be the upload's (review 23d, P4):
     in the future, more than :data:`FAR_PAST_DUE` after the due date, or after the due date
     by a file's modification time (a folder: a copied or hand-written file has the time it
     was written). ``times`` is ``{student: naive UTC time}``, ``where`` ``{student: (source,
     file)}``; a late penalty follows from these times, so each line (``{student: line}``)
-    names the student, the file and how late, before anyone is graded."""
+    names the student, the file and how late, before anyone is graded. For the students in
+    ``moodle`` (their file is a Moodle download's) a doubtful file time also points to the
+    grading worksheet, Moodle's record of the upload."""
     from nbgrader.api import MissingEntry
 
     if not times:
@@ -648,6 +655,10 @@ def _doubtful_times(course: Course, assignment: str, times: dict, where: dict,
                                                     "copied or written here")
         fix = (f"if that is not when {student} uploaded it, give the time with --timestamps "
                "and collect again")
+        if student in moodle and source == "file":  # Moodle's record of it (review 23e, N3)
+            fix += (" (or import the assignment's grading worksheet, whose 'Last modified "
+                    f"(submission)' Moodle wrote: `dlcourse roster import worksheet.csv "
+                    f"--assignment {assignment}`, and collect again)")
         stamp = when.strftime("%Y-%m-%d %H:%M UTC")
         if when > now + CLOCK_SLACK:
             out[student] = (f"{student}: {file}: submitted {stamp}, in the future ({origin}); "

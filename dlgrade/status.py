@@ -85,16 +85,15 @@ def replaced_outside(course: Course, assignment: str, student: str, record: dict
 def graded_outside(course: Course, assignment: str) -> list[str]:
     """The students whose gradebook scores another tool wrote after ``dlcourse grade`` did
     (a plain ``nbgrader autograde``: its scores, without a late policy given to ``grade``
-    on the command line), sorted. ``report`` and
-    ``export`` refuse while there are any (review 23e, P8b): the next ``dlcourse grade``
-    grades them again."""
+    on the command line), sorted. ``report``, ``export`` and ``mark`` refuse while there
+    are any (review 23e, P8b): the next ``dlcourse grade`` grades them again."""
     return sorted(student for student, record in read_statuses(course, assignment).items()
                   if replaced_outside(course, assignment, student, record))
 
 
 def graded_outside_error(course: Course, assignment: str, what: str) -> ValueError | None:
-    """The refusal of ``what`` (``"report"``, ``"export"``) while :func:`graded_outside`
-    names students, ``None`` when it names none."""
+    """The refusal of the command ``what`` (``"report"``, ``"export"``, ``"mark"``) while
+    :func:`graded_outside` names students, ``None`` when it names none."""
     who = graded_outside(course, assignment)
     if not who:
         return None
@@ -106,8 +105,8 @@ def graded_outside_error(course: Course, assignment: str, what: str) -> ValueErr
         "`nbgrader autograde`?): the gradebook holds that tool's scores and late penalty, "
         "not dlcourse's (a --late-policy given to `dlcourse grade` is not in them); run "
         f"`dlcourse grade {assignment}` first (it grades "
-        f"{'that student' if one else 'them'} again and keeps hand grades), then the {what}"
-        " again. Nothing was written")
+        f"{'that student' if one else 'them'} again and keeps hand grades), then `dlcourse "
+        f"{what}` again. Nothing was written")
 
 
 #: the finding of files the grader did not copy (:func:`dlgrade.safe_files.findings_text`)

@@ -233,8 +233,9 @@ def _a_plain_nbgrader_autograde_is_noticed(course):
     run_nbgrader(course, "autograde", "tiny", "--student", "ann", "--force")
     # report and export refuse to write that tool's scores (review 23e, P8b), nothing written
     grades_csv = (course / "grading/tiny/grades.csv").read_bytes()
+    before = gradebook_scores(course)["ann"]
     for args in (["report", "tiny"], ["export", "tiny", "--format", "moodle", "-o", "-"],
-                 ["export", "tiny", "--format", "csv"]):
+                 ["export", "tiny", "--format", "csv"], ["mark", "tiny", "ann", WRITTEN, "0"]):
         proc = dlcourse(*args, cwd=course)
         said = " ".join(proc.stderr.split())
         assert proc.returncode == 2 and proc.stdout == "", (args, proc.stdout, said)
@@ -242,6 +243,12 @@ def _a_plain_nbgrader_autograde_is_noticed(course):
                 "plain `nbgrader autograde`?)" in said and "run `dlcourse grade tiny` first"
                 in said and "Nothing was written" in said), (args, said)
     assert (course / "grading/tiny/grades.csv").read_bytes() == grades_csv
+    assert gradebook_scores(course)["ann"] == before  # mark put no hand grade of 0 in
+    # a run for another student leaves her as she is, and says so on her line
+    proc = grade(course, "--student", "bob")
+    assert "tiny: 1 graded" in proc.stdout, proc.stdout
+    assert ("  ann: graded since by another tool (a plain `nbgrader autograde`?): its scores "
+            "are in grades.csv until `dlcourse grade tiny` grades them again") in proc.stdout
     proc = grade(course)
     assert "1 graded" in proc.stdout and "1 unchanged" in proc.stdout, proc.stdout
     assert ("tiny: graded since by another tool (a plain `nbgrader autograde`?" in proc.stdout

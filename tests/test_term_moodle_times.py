@@ -98,6 +98,9 @@ def test_the_worksheets_times_replace_a_copied_folders_and_a_stale_worksheet_is_
     assert ("5004: Dev Dunn_1500234_assignsubmission_file_/tiny.ipynb: submitted " in
             proc.stderr and "(taken from the file's modification time in the folder"
             in proc.stderr), proc.stderr
+    assert ("(or import the assignment's grading worksheet, whose 'Last modified (submission)' "
+            "Moodle wrote: `dlcourse roster import worksheet.csv --assignment tiny`, and "
+            "collect again)") in " ".join(proc.stderr.split()), proc.stderr
 
     # Bea uploads again after the worksheet was downloaded; the instructor collects a new
     # copy of the download but not a new worksheet: its time is older than her new file
