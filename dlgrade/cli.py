@@ -154,7 +154,9 @@ def timezone(ctx, zone):
 @click.option("--dry-run", is_flag=True, help="Report what would be copied, copy nothing.")
 @click.option("--timestamps", type=click.Path(exists=True, dir_okay=False),
               help="CSV with columns student,submitted_at: submission times to record "
-                   "(default: each zip entry's time, its UTC time when the zip holds one; in "
+                   "(default: a Moodle grading worksheet's 'Last modified (submission)', "
+                   "where one was imported with `roster import --assignment`; else each zip "
+                   "entry's time, its UTC time when the zip holds one; in "
                    "a folder, each file's modification time, read as this computer's clock "
                    "in the course's time zone, as unzip sets it; times in the future, a week "
                    "past the due date or late by a file's time are named in a warning, the "

@@ -158,7 +158,10 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
 
     Canvas and Moodle download names are mapped to roster ids (:mod:`dlgrade.lms`), and each
     copied submission gets nbgrader's ``timestamp.txt``: from ``timestamps`` (a CSV file,
-    :func:`dlgrade.lms.read_timestamps`) if given, else from the zip entry's time (read in
+    :func:`dlgrade.lms.read_timestamps`) if given, else from the Moodle grading worksheet's
+    "Last modified (submission)" when one was imported for the assignment
+    (:func:`dlgrade.lms.moodle.read_submitted_times`: Moodle's record of the upload; review
+    23e, N3), else from the zip entry's time (read in
     ``timezone``), else from the file's modification time (a wall-clock time of this
     computer, read in ``timezone`` as the zip entry it was unpacked from; a student's own zip
     in a folder gives its notebooks the zip file's time, never the times inside it, which the
@@ -167,7 +170,11 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
     ``result.warnings`` (:func:`_doubtful_times`); those taken from a file's modification
     time also in ``result.doubtful``, and are kept in :data:`FILE_TIMES` for ``grade`` to
     repeat. A later collect of the same bytes keeps their first time, except that a zip
-    entry's replaces one taken from a file's modification time (``result.retimed``).
+    entry's replaces one taken from a file's modification time, and the worksheet's one
+    taken from a file or a zip entry (``result.retimed``; :data:`TIME_SOURCES` records where
+    each time came from). New bytes under a worksheet time not after the time collected
+    before are timed by the download, named in ``result.doubtful``: the worksheet is older
+    than the upload.
 
     ``limits`` (:class:`dlgrade.archive.ArchiveLimits`) bounds what is read: the size of a
     notebook and of everything unpacked or read in all, archive entries and nesting; what
