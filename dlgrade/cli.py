@@ -38,7 +38,7 @@ from .handgrades import mark as do_mark
 from .lock import Busy, assignment_lock, assignments_lock
 from .release import release as do_release
 from .roster import import_roster
-from .status import graded_outside_error, read_statuses, write_status
+from .status import graded_outside, graded_outside_error, read_statuses, write_status
 
 # The other command modules (late, archive, cluster, engine, report, export) load nbgrader,
 # nbconvert or Dask, seconds of start-up: each command imports them when it runs, so a
@@ -352,7 +352,7 @@ def _grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kerne
         _say(f"  {student}: {status}" + (f" ({reason})" if reason else "")
              + "".join(f"; {note}" for note in dropped.get(student, []))
              + (f"; warning: {doubts[student]}" if student in doubts else ""))
-    from .status import graded_outside  # a --student run leaves the others as they are
+    # a --student run leaves the others as they are
     for student in graded_outside(course, assignment):
         _say(f"  {student}: {GRADED_ELSEWHERE.format(assignment=assignment)}")
     for key in ("grades", "html", "json", "feedback"):

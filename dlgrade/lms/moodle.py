@@ -29,14 +29,24 @@ all submissions" folder names, and its grade import CSV as an export.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import os
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from traitlets import Dict, List, Unicode
 
-from .base import Lms, LmsName, format_score, gradebook_rows, text_cell
+from .base import (
+    STAMP_FORMAT,
+    Lms,
+    LmsName,
+    format_score,
+    format_timestamp,
+    gradebook_rows,
+    text_cell,
+)
 from .canvas import COURSE_FOLDER, read_lms_fields
 
 # <Full Name>_<participant id>_assignsubmission_<plugin>_[<file>]
@@ -185,9 +195,6 @@ def parse_worksheet_time(text: str, timezone: str = "UTC"):
     ValueError
         If the cell is no such time: quoting it and the form expected.
     """
-    import datetime as dt
-    from zoneinfo import ZoneInfo
-
     cell = " ".join((text or "").split())
     if cell in NO_SUBMISSION:
         return None
@@ -235,10 +242,6 @@ def submitted_path(course, assignment: str) -> Path:
 def read_submitted_times(course, assignment: str) -> dict:
     """``{student id: naive UTC datetime}``: the "Last modified (submission)" times of the
     assignment's grading worksheet as last imported (empty when none was)."""
-    import datetime as dt
-
-    from .base import STAMP_FORMAT
-
     try:
         data = json.loads(submitted_path(course, assignment).read_text())
         return {str(k): dt.datetime.strptime(str(v), STAMP_FORMAT) for k, v in data.items()}
@@ -250,8 +253,6 @@ def write_submitted_times(course, assignment: str, times: dict) -> None:
     """Record ``times`` (student id -> naive UTC datetime, or ``None``: no time, for a
     participant without a submission or with an unreadable cell) for the students of one
     worksheet; the other students' times are kept."""
-    from .base import format_timestamp
-
     known = {k: format_timestamp(v) for k, v in read_submitted_times(course, assignment).items()}
     for student, when in times.items():
         if when is None:
