@@ -393,9 +393,11 @@ def test_scan_accepts_chapter_code():
 
 
 def test_scan_accepts_every_release_notebook():
-    """A student who hands in the notebook as released (or any part of it) is not flagged."""
+    """A student who hands in the notebook as released, or with the instructor's solutions
+    filled in, is not flagged."""
     from dlcourse.checks import ASSIGNMENTS
     from dlgrade.scan import context_from_notebooks, scan_submission
+    from tests.submissions.crafted import solved
 
     checked = 0
     for assignment in ASSIGNMENTS:
@@ -408,5 +410,6 @@ def test_scan_accepts_every_release_notebook():
         locked = {c.metadata["nbgrader"]["grade_id"] for c in source_nb.cells
                   if c.metadata.get("nbgrader", {}).get("locked")}
         assert scan_submission(release_nb, ctx, locked) == [], assignment
+        assert scan_submission(solved(release_nb, source_nb), ctx, locked) == [], assignment
         checked += 1
     assert checked > 0
