@@ -15,9 +15,13 @@ a miss gives a cheater full marks.
 from __future__ import annotations
 
 import ast
+import importlib.util
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import nbformat
 
 #: Modules whose import alone lets a cell rewrite objects the tests use.
 DANGEROUS_MODULES = {
@@ -86,13 +90,21 @@ NAMED_MODULES = {"sys", "timeit"}
 STRING_RUNNERS = {"timeit.timeit": ((0, "stmt"), (1, "setup")),
                   "timeit.repeat": ((0, "stmt"), (1, "setup")),
                   "timeit.Timer": ((0, "stmt"), (1, "setup"))}
-#: Names that evaluate strings as code or reach the shell whatever object they are read from.
+#: Names that evaluate strings as code, unpickle bytes or reach the shell, whatever object
+#: they are read from.
+_UNPICKLES = ("unpickles bytes, which import any function of any module by a name the scan "
+              "cannot read")
 STRING_EVALUATORS = {
     "get_type_hints": "evaluates the strings in annotations as code",
     "InteractiveShell": "is the shell that runs the tests (it runs any string as a cell)",
     "dictConfig": "imports and calls functions named in strings",
     "fileConfig": "imports and calls functions named in strings",
+    "read_pickle": _UNPICKLES,
+    "ForkingPickler": _UNPICKLES,
+    "send_bytes": "sends raw bytes that the other end " + _UNPICKLES,
 }
+#: Functions flagged by their module's name (``joblib.load``, ``from joblib import load``).
+QUALIFIED_FLAGS = {"joblib.load": _UNPICKLES, "multiprocessing.reduction": _UNPICKLES}
 #: The public names of ``collections.namedtuple`` objects, which start with an underscore.
 NAMEDTUPLE_API = {"_replace", "_asdict", "_fields", "_make", "_field_defaults"}
 #: Calls that run code the scan cannot see.
@@ -631,6 +643,11 @@ class _CellScanner(ast.NodeVisitor):
         runner = self._qualified(func)
         if runner in STRING_RUNNERS:
             self._check_string_runner(node, runner)
+        for kw in node.keywords:
+            if kw.arg == "allow_pickle" and not (isinstance(kw.value, ast.Constant)
+                                                 and not kw.value.value):
+                self.add(node, "dynamic", f"calls {_dotted(func)}() with allow_pickle, which "
+                                          + _UNPICKLES)
         if isinstance(func, ast.Name) and func.id in ATTRIBUTE_CALLS:
             if func.id in DYNAMIC_CALLS:
                 self.add(node, "dynamic", f"calls {func.id}(), which can change code the tests use")
@@ -738,6 +755,11 @@ class _CellScanner(ast.NodeVisitor):
         elif node.attr in STRING_EVALUATORS:
             self.add(node, "dynamic", f"uses {_dotted(node)}, which "
                                       f"{STRING_EVALUATORS[node.attr]}")
+        elif node.attr == "mro":
+            self.add(node, "dynamic", f"uses {_dotted(node)}, the classes a class inherits "
+                                      "from: reaches a base class's method around an override")
+        elif qualified in QUALIFIED_FLAGS:
+            self.add(node, "dynamic", f"uses {qualified}, which {QUALIFIED_FLAGS[qualified]}")
         elif node.attr == "__class__" and self._is_function(node.value):
             self.add(node, "dynamic", f"uses {_dotted(node)}, the type of functions "
                                       "(types.FunctionType), which builds functions out of code "
@@ -783,6 +805,9 @@ class _CellScanner(ast.NodeVisitor):
                                       f"in map({node.id}, ...)): its calls then escape the scan")
         elif node.id in STRING_EVALUATORS and loaded:
             self.add(node, "dynamic", f"uses {node.id}, which {STRING_EVALUATORS[node.id]}")
+        elif loaded and self.modules.get(node.id) in QUALIFIED_FLAGS:
+            self.add(node, "dynamic", f"uses {self.modules[node.id]}, which "
+                                      f"{QUALIFIED_FLAGS[self.modules[node.id]]}")
         elif loaded and self.modules.get(node.id) in STRING_RUNNERS and \
                 id(node) not in self._callees:
             self.add(node, "dynamic", f"hands {node.id} ({self.modules[node.id]}) around as a "
@@ -935,4 +960,58 @@ def scan_extra_files(folder, notebooks, ctx: ScanContext) -> list[Finding]:
         elif path.name.endswith(UNREADABLE_CODE):
             findings.append(Finding(-1, 0, "dynamic", "code Python can import but the scan "
                                     "cannot read", file=rel))
+    return findings + _unknown_imports(folder, notebooks, ctx)
+
+
+def _importable(top: str) -> bool:
+    """Whether the grading environment has a top-level module ``top`` (nothing is imported)."""
+    if top in sys.stdlib_module_names or top == "__main__":
+        return True
+    try:
+        return importlib.util.find_spec(top) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _unknown_imports(folder: Path, notebooks, ctx: ScanContext) -> list[Finding]:
+    """Imports of modules that are neither installed nor handed in: a file the notebook writes
+    while it runs (``open("m.py", "w").write(code)``, then ``import m``) is code no scan reads."""
+    handed_in = {path.name.split(".")[0] for path in folder.iterdir()} if folder.is_dir() \
+        else set()
+    known = handed_in | {m.split(".")[0] for m, _, _ in ctx.allowed_imports}
+    sources = []  # (cell index, file name, source)
+    for name in notebooks:
+        path = folder / f"{name}.ipynb"
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except Exception:  # noqa: BLE001 - missing or unreadable: the worker says so
+            continue
+        sources += [(i, "", c.source) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    for path in sorted(folder.rglob("*.py")):
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue  # said by scan_extra_files
+        if ".ipynb_checkpoints" not in path.parts:
+            sources.append((-1, path.relative_to(folder).as_posix(), text))
+    findings, seen = [], set()
+    for index, file, source in sources:
+        tree = _parse(source)
+        if tree is None:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                tops = [alias.name.split(".")[0] for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                tops = [node.module.split(".")[0]]
+            else:
+                continue
+            for top in tops:
+                if top in known or (index, file, top) in seen or _importable(top):
+                    continue
+                seen.add((index, file, top))
+                findings.append(Finding(index, node.lineno, "dynamic", f"imports {top}, a module "
+                                        "that is neither installed nor handed in: a file written "
+                                        "while the notebook runs, whose code the scan cannot "
+                                        "read", file=file))
     return findings

@@ -158,11 +158,12 @@ def test_scan_reads_extra_files(tmp_path):
     assert any(d.startswith("pkg/fast.cpython") and "cannot read" in d for d in found), found
 
 
-def test_scan_accepts_every_independent_answer():
+def test_scan_accepts_every_independent_answer(tmp_path):
     """The wider scan gives no finding on any correct answer of tests/independent (a false
-    alarm would zero an honest student's tests until an instructor looks)."""
+    alarm would zero an honest student's tests until an instructor looks), also where it reads
+    the submission folder (imports of modules neither installed nor handed in)."""
     from dlcourse.checks import ASSIGNMENTS
-    from dlgrade.scan import context_from_notebooks, scan_submission
+    from dlgrade.scan import context_from_notebooks, scan_extra_files, scan_submission
     from tests.independent import variants
 
     checked = 0
@@ -181,6 +182,10 @@ def test_scan_accepts_every_independent_answer():
                 if cell.cell_type == "code" and gid in answers:
                     cell.source = answers[gid]
             assert scan_submission(nb, ctx, locked) == [], (assignment, name)
+            folder = tmp_path / assignment / name
+            folder.mkdir(parents=True)
+            nbformat.write(nb, folder / f"{assignment}.ipynb")
+            assert scan_extra_files(folder, [assignment], ctx) == [], (assignment, name)
             checked += 1
     assert checked > 0
 
@@ -257,6 +262,15 @@ REVIEW_21E_SPELLINGS = [
      "InteractiveShell.instance().ex('import gc')", "the shell that runs the tests"),
     ("import string\nrec = string.Formatter().get_field('0._ACTIVE', [m], {})[0]",
      "get_field()"),
+    # pickles by other doors than the pickle module, and a base class by mro()
+    ("a = np.load('w.npy', allow_pickle=True)", "with allow_pickle"),
+    ("from joblib import load\nm = load('m.joblib')", "joblib.load, which unpickles"),
+    ("import joblib\nm = joblib.load('m.joblib')", "joblib.load, which unpickles"),
+    ("import multiprocessing as mp\na, b = mp.Pipe()\na.send_bytes(blob)\nrec = b.recv()",
+     "a.send_bytes"),
+    ("from multiprocessing import reduction\nx = reduction.ForkingPickler.loads(blob)",
+     "multiprocessing.reduction"),
+    ("base = type(w).mro()[1]", "type(w).mro"),
     # IPython magics that run the code written after them
     ("%timeit -n1 -r1 import gc", "in %timeit: imports gc"),
     ("%%timeit -n1 import gc\npass", "in %timeit: imports gc"),
@@ -314,6 +328,11 @@ HONEST_LOOK_ALIKES = [
     "        return super(Child, self).f() + super().f()",
     "print(type(np.ones(2)).__name__, type(3) is int, isinstance(None, type(None)))",
     "import re\npattern = re.compile(r'\\d+')",
+    "import os\nif os.path.exists('w.npy'):\n    w = np.load('w.npy')\n"
+    "    v = np.load('w.npy', allow_pickle=False)",
+    "from joblib import Parallel, delayed\n"
+    "out = Parallel(n_jobs=2)(delayed(sigmoid)(v) for v in [0.0, 1.0])",
+    "import multiprocessing as mp\na, b = mp.Pipe()\na.send(1.0)\nprint(b.recv())",
     "try:\n    1 / 0\nexcept ZeroDivisionError as error:\n    print('caught', error)",
 ]
 
@@ -392,11 +411,11 @@ def test_scan_accepts_chapter_code():
     assert checked > 100
 
 
-def test_scan_accepts_every_release_notebook():
+def test_scan_accepts_every_release_notebook(tmp_path):
     """A student who hands in the notebook as released, or with the instructor's solutions
-    filled in, is not flagged."""
+    filled in, is not flagged (the notebook alone, or read from its submission folder)."""
     from dlcourse.checks import ASSIGNMENTS
-    from dlgrade.scan import context_from_notebooks, scan_submission
+    from dlgrade.scan import context_from_notebooks, scan_extra_files, scan_submission
     from tests.submissions.crafted import solved
 
     checked = 0
@@ -410,6 +429,37 @@ def test_scan_accepts_every_release_notebook():
         locked = {c.metadata["nbgrader"]["grade_id"] for c in source_nb.cells
                   if c.metadata.get("nbgrader", {}).get("locked")}
         assert scan_submission(release_nb, ctx, locked) == [], assignment
-        assert scan_submission(solved(release_nb, source_nb), ctx, locked) == [], assignment
+        answer = solved(release_nb, source_nb)
+        assert scan_submission(answer, ctx, locked) == [], assignment
+        folder = tmp_path / assignment
+        folder.mkdir()
+        nbformat.write(answer, folder / f"{assignment}.ipynb")
+        assert scan_extra_files(folder, [assignment], ctx) == [], assignment
         checked += 1
     assert checked > 0
+
+
+def test_scan_flags_imports_of_modules_written_at_run_time(tmp_path):
+    """A notebook that writes a ``.py`` file and imports it runs code no scan reads: an import
+    of a module that is neither installed nor handed in is a finding (with its cell and line);
+    installed modules and files handed in are not."""
+    from dlgrade.scan import context_from_notebooks, scan_extra_files
+    from tests.submissions.crafted import tiny_notebook
+
+    source = tiny_notebook()
+    ctx = context_from_notebooks(source, source)
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    nb = tiny_notebook()
+    nb.cells[2].source = ("with open('made_now.py', 'w') as out:\n    out.write(TEXT)\n"
+                          "import json, numpy.linalg, sklearn\nfrom made_now import sigmoid\n"
+                          "from helper_mine import grid\nimport made_now as again\n")
+    nbformat.write(nb, folder / "tiny.ipynb")
+    (folder / "helper_mine.py").write_text("import numpy as np\nimport made_too\n\n"
+                                          "def grid(n):\n    return np.linspace(0, 1, n)\n")
+    found = [f.describe() for f in scan_extra_files(folder, ["tiny"], ctx)]
+    why = "a module that is neither installed nor handed in"
+    assert found == [f"cell 2, line 4: imports made_now, {why}: a file written while the "
+                     "notebook runs, whose code the scan cannot read",
+                     f"helper_mine.py, line 2: imports made_too, {why}: a file written while "
+                     "the notebook runs, whose code the scan cannot read"], found

@@ -10,9 +10,10 @@ Review 21e wrote the grader's record of a call over with code the scan let throu
   mark's code with ``type(lambda: 0)``.
 * ``timeit-string`` (F4): the same attack as plain Python inside a string that ``timeit`` runs.
 * ``getattr-alias`` (F1): ``_g = getattr``, called under the alias.
+* ``written-module``: the same text written to a ``.py`` file by the notebook and imported.
 
 The attacks are the review's F2 cell text cut down to the tiny assignment's ``sigmoid``. With
-the scan before review 21e's stop-gap all three were graded "graded", 5 of 5 points (the forge
+the scan before review 21e's stop-gap all four were graded "graded", 5 of 5 points (the forge
 holds against the judge's own-work check).
 """
 
@@ -74,11 +75,21 @@ TIMEIT_STRING = (
 #: F1: ``getattr`` under an alias (the old scan read getattr(...) only under that name)
 GETATTR_ALIAS = "import sys\n_g = getattr\nmodules = _g(sys, 'mod' + 'ules')\n" + FORGE
 
+#: the same written to a file while the notebook runs and imported (the scan reads no string)
+WRITTEN_MODULE = (
+    f"_text = {('from sys import modules' + FORGE)!r}\n"
+    "with open('forge_made.py', 'w') as _out:\n"
+    "    _out.write(_text)\n"
+    "from forge_made import sigmoid\n"
+)
+
 #: student -> (cell text, words of the reason, the line they are found on)
 ATTACKS = {
     "forge-fromsys": (FORGE_FROMSYS, "imports sys.modules", "line 1"),
     "timeit-string": (TIMEIT_STRING, "in the code timeit.timeit() runs: calls exec()", "line 3"),
     "getattr-alias": (GETATTR_ALIAS, "uses getattr as a value", "line 2"),
+    "written-module": (WRITTEN_MODULE, "imports forge_made, a module that is neither "
+                                       "installed nor handed in", "line 4"),
 }
 
 
