@@ -626,8 +626,10 @@ class _CellScanner(ast.NodeVisitor):
             self.add(node, "dynamic", f"uses {_dotted(node)}, the type of functions "
                                       "(types.FunctionType), which builds functions out of code "
                                       "objects (another function's code under a new name)")
-        elif isinstance(func, ast.Call) and isinstance(func.func, ast.Name) and \
-                func.func.id == "type" and len(func.args) == 1 and len(node.args) >= 2:
+        elif ((isinstance(func, ast.Call) and isinstance(func.func, ast.Name) and
+               func.func.id == "type" and len(func.args) == 1) or
+              (isinstance(func, ast.Attribute) and func.attr == "__class__")) and \
+                len(node.args) >= 2:
             self.add(node, "dynamic", f"calls {_dotted(func)}(...) with raw parts: builds an "
                                       "object of another object's type by hand (a function out "
                                       "of a code object)")
@@ -755,6 +757,9 @@ class _CellScanner(ast.NodeVisitor):
         elif node.attr in STRING_EVALUATORS:
             self.add(node, "dynamic", f"uses {_dotted(node)}, which "
                                       f"{STRING_EVALUATORS[node.attr]}")
+        elif node.attr == "get_ipython" and id(node) not in self._callees:
+            self.add(node, "dynamic", f"uses {_dotted(node)} as a value: the shell that runs "
+                                      "the tests, under a name the scan cannot follow")
         elif node.attr == "mro":
             self.add(node, "dynamic", f"uses {_dotted(node)}, the classes a class inherits "
                                       "from: reaches a base class's method around an override")
@@ -797,6 +802,9 @@ class _CellScanner(ast.NodeVisitor):
             self.add(node, "dynamic", f"uses {node.id}")
         elif node.id == "get_ipython" and not loaded:
             self.add(node, "override", "rebinds get_ipython")
+        elif node.id == "get_ipython" and id(node) not in self._callees:
+            self.add(node, "dynamic", "uses get_ipython as a value: the shell that runs the "
+                                      "tests, under a name the scan cannot follow")
         elif node.id in HISTORY_NAMES or (node.id.startswith("_i") and node.id[2:].isdigit()):
             self.add(node, "dynamic", f"reads {node.id}, IPython's input history, which holds "
                                       "the code of the test cells (hidden ones included)")
@@ -976,8 +984,13 @@ def _importable(top: str) -> bool:
 def _unknown_imports(folder: Path, notebooks, ctx: ScanContext) -> list[Finding]:
     """Imports of modules that are neither installed nor handed in: a file the notebook writes
     while it runs (``open("m.py", "w").write(code)``, then ``import m``) is code no scan reads."""
-    handed_in = {path.name.split(".")[0] for path in folder.iterdir()} if folder.is_dir() \
-        else set()
+    # a module handed in: a .py file, or a folder holding one (a package); not a data file
+    # that the notebook could rename or fill with code while it runs
+    handed_in = set()
+    if folder.is_dir():
+        handed_in = {path.stem for path in folder.glob("*.py")} | {
+            path.name for path in folder.iterdir()
+            if path.is_dir() and any(path.rglob("*.py"))}
     known = handed_in | {m.split(".")[0] for m, _, _ in ctx.allowed_imports}
     sources = []  # (cell index, file name, source)
     for name in notebooks:

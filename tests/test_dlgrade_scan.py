@@ -223,6 +223,9 @@ REVIEW_21E_SPELLINGS = [
     ("def g():\n    pass\nf = type(g)(code, {})", "the type of functions"),
     ("f = (lambda: 0).__class__(code, {})", "the type of functions"),
     ("f = type(w)(code, {})", "with raw parts"),
+    ("f = np.mean.__class__(code, {})", "with raw parts"),
+    ("g = get_ipython\ng().ex('import gc')", "uses get_ipython as a value"),
+    ("import IPython\ng = IPython.get_ipython", "IPython.get_ipython as a value"),
     ("base = type(w).__mro__[1]\nbase.clear(w)", "__mro__"),
     ("base = type(w).__bases__[0]", "__bases__"),
     ("super(type(w), w).clear()", "on a class the notebook does not define"),
@@ -453,13 +456,17 @@ def test_scan_flags_imports_of_modules_written_at_run_time(tmp_path):
     nb = tiny_notebook()
     nb.cells[2].source = ("with open('made_now.py', 'w') as out:\n    out.write(TEXT)\n"
                           "import json, numpy.linalg, sklearn\nfrom made_now import sigmoid\n"
-                          "from helper_mine import grid\nimport made_now as again\n")
+                          "from helper_mine import grid\nimport made_now as again\n"
+                          "import made_data\n")
     nbformat.write(nb, folder / "tiny.ipynb")
+    (folder / "made_data.txt").write_text("a data file the notebook could rename")
     (folder / "helper_mine.py").write_text("import numpy as np\nimport made_too\n\n"
                                           "def grid(n):\n    return np.linspace(0, 1, n)\n")
     found = [f.describe() for f in scan_extra_files(folder, ["tiny"], ctx)]
     why = "a module that is neither installed nor handed in"
     assert found == [f"cell 2, line 4: imports made_now, {why}: a file written while the "
+                     "notebook runs, whose code the scan cannot read",
+                     f"cell 2, line 7: imports made_data, {why}: a file written while the "
                      "notebook runs, whose code the scan cannot read",
                      f"helper_mine.py, line 2: imports made_too, {why}: a file written while "
                      "the notebook runs, whose code the scan cannot read"], found
