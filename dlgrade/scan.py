@@ -9,7 +9,11 @@ pass), reading it can. :func:`scan_submission` parses every cell the student con
 points for the affected tests and flags the submission for manual grading.
 
 The scan is deliberately strict: a false alarm costs an instructor one look at the notebook,
-a miss gives a cheater full marks.
+a miss gives a cheater full marks. It is still a reading of names and spellings: it follows
+aliases, reads the code in the strings that ``timeit`` and the ``%time``/``%timeit``/
+``%config`` magics run, and flags a string built at run time where it knows the runner, but a
+route it does not know passes it (review 21e). Code that must not reach the kernel at all
+belongs out of the kernel, not on this list.
 """
 
 from __future__ import annotations
@@ -380,6 +384,9 @@ class _CellScanner(ast.NodeVisitor):
         self.depth = 0
         self._callees: set = set()  # id() of the nodes called right where they are read
         self._read_from: set = set()  # id() of the names an attribute is read from
+        # id() of ``globals()`` calls handed to timeit as the namespace of a string it runs
+        # (``timeit.timeit("f(x)", globals=globals())``): the string is what is scanned
+        self._timing_namespace: set = set()
 
     def add(self, node, kind, message, names=()):
         if any(f.kind == kind and f.message == message for f in self.findings):
@@ -422,6 +429,10 @@ class _CellScanner(ast.NodeVisitor):
                                       "which runs code the scan cannot read")
             return
         keywords = {kw.arg: kw.value for kw in node.keywords}
+        namespace = keywords.get("globals")
+        if isinstance(namespace, ast.Call) and isinstance(namespace.func, ast.Name) and \
+                namespace.func.id == "globals" and not namespace.args and not namespace.keywords:
+            self._timing_namespace.add(id(namespace))
         for position, keyword in STRING_RUNNERS[runner]:
             value = node.args[position] if position < len(node.args) else keywords.get(keyword)
             if value is None or isinstance(value, ast.Lambda) or (
@@ -655,7 +666,9 @@ class _CellScanner(ast.NodeVisitor):
                 self.add(node, "dynamic", f"calls {func.id}(), which can change code the tests use")
             self._check_attribute_call(node, func.id)
         elif isinstance(func, ast.Name) and func.id in DYNAMIC_CALLS:
-            self.add(node, "dynamic", f"calls {func.id}(), which can change code the tests use")
+            if id(node) not in self._timing_namespace:
+                self.add(node, "dynamic", f"calls {func.id}(), which can change code the tests "
+                                          "use")
         elif isinstance(func, (ast.Name, ast.Attribute)) and \
                 (func.id if isinstance(func, ast.Name) else func.attr) in NAMED_ACCESS:
             name = func.id if isinstance(func, ast.Name) else func.attr

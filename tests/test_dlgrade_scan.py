@@ -244,6 +244,8 @@ REVIEW_21E_SPELLINGS = [
      "in the code timeit.timeit() runs: calls exec()"),
     ("import timeit\ntimeit.timeit('import gc', number=1)",
      "in the code timeit.timeit() runs: imports gc"),
+    ("import timeit\ntimeit.timeit('sigmoid(0)', globals=globals()); g = globals()",
+     "calls globals()"),
     ("import timeit\nCODE = 'import gc'\ntimeit.timeit(CODE, number=1)",
      "calls timeit.timeit() with CODE"),
     ("from timeit import Timer as T\nT(stmt='pass', setup=CODE).timeit(1)",
@@ -313,6 +315,7 @@ HONEST_LOOK_ALIKES = [
     "import timeit\nt = timeit.timeit('sigmoid(0.5)', setup='from __main__ import sigmoid', "
     "number=10)",
     "from timeit import default_timer\nstart = default_timer()",
+    "import timeit\nx = np.ones(3)\nt = timeit.timeit('sigmoid(x)', globals=globals(), number=5)",
     "import timeit\ndef work():\n    return sigmoid(1.0)\nt = timeit.repeat(work, number=3, "
     "repeat=2)",
     "%timeit sigmoid(0.5)",
