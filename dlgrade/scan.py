@@ -116,6 +116,7 @@ DYNAMIC_CALLS = {"exec", "eval", "compile", "__import__", "setattr", "delattr", 
                  "locals", "reload"}
 #: Attributes of ``sys`` that reach other modules or the running frames.
 SYS_DANGEROUS = {"modules", "settrace", "setprofile", "_getframe", "meta_path", "path_hooks",
+                 "breakpointhook", "__breakpointhook__",
                  "addaudithook", "excepthook", "displayhook", "getprofile", "gettrace",
                  "_current_frames", "_current_exceptions"}
 #: Attributes that reach the grader's record of a judged call, or the frames (the grader's
@@ -574,6 +575,15 @@ class _CellScanner(ast.NodeVisitor):
         if name is not None and self._foreign_private(name):
             self.add(node, "dynamic", f"imports {full}, {_PRIVATE_WHY}")
             return
+        private_parts = [part for part in module.split(".") if _is_private(part)]
+        if private_parts and not any(full == bad or full.startswith(bad + ".")
+                                     or module == bad for bad in DANGEROUS_MODULES):
+            # _ctypes, _thread, a library's _private module: the interpreter's and the
+            # libraries' insides, which no answer needs (the dangerous ones say more below)
+            self.add(node, "dynamic", f"imports {full}, from the private module "
+                                      f"{private_parts[0]} (the insides of the interpreter or "
+                                      "a library, which reach what the scan checks by name)")
+            return
         for bad, why in DANGEROUS_MODULES.items():
             if full == bad or full.startswith(bad + ".") or module == bad:
                 self.add(node, "dynamic", f"imports {full} ({why})")
@@ -773,6 +783,9 @@ class _CellScanner(ast.NodeVisitor):
         elif node.attr == "get_ipython" and id(node) not in self._callees:
             self.add(node, "dynamic", f"uses {_dotted(node)} as a value: the shell that runs "
                                       "the tests, under a name the scan cannot follow")
+        elif node.attr in NAMED_ACCESS and id(node) not in self._callees:
+            self.add(node, "dynamic", f"uses {_dotted(node)} as a value: it reaches attributes "
+                                      "by a name the scan cannot check")
         elif node.attr == "mro":
             self.add(node, "dynamic", f"uses {_dotted(node)}, the classes a class inherits "
                                       "from: reaches a base class's method around an override")
@@ -821,6 +834,16 @@ class _CellScanner(ast.NodeVisitor):
         elif node.id in HISTORY_NAMES or (node.id.startswith("_i") and node.id[2:].isdigit()):
             self.add(node, "dynamic", f"reads {node.id}, IPython's input history, which holds "
                                       "the code of the test cells (hidden ones included)")
+        elif node.id == "breakpoint" and loaded:
+            self.add(node, "dynamic", "uses breakpoint(), which imports and calls the function "
+                                      "named by the environment (PYTHONBREAKPOINT)")
+        elif loaded and node.id in NAMED_ACCESS and id(node) not in self._callees:
+            self.add(node, "dynamic", f"uses {node.id} as a value: it reaches attributes by a "
+                                      "name the scan cannot check")
+        elif loaded and self.modules.get(node.id, "").split(".")[-1] in NAMED_ACCESS and \
+                node.id not in NAMED_ACCESS:
+            self.add(node, "dynamic", f"uses {node.id} ({self.modules[node.id]}), which reaches "
+                                      "attributes by a name the scan cannot check")
         elif node.id in NAMED_BUILTINS and loaded and id(node) not in self._callees:
             self.add(node, "dynamic", f"uses {node.id} as a value (an alias, or an argument as "
                                       f"in map({node.id}, ...)): its calls then escape the scan")

@@ -276,6 +276,19 @@ REVIEW_21E_SPELLINGS = [
     ("from multiprocessing import reduction\nx = reduction.ForkingPickler.loads(blob)",
      "multiprocessing.reduction"),
     ("base = type(w).mro()[1]", "type(w).mro"),
+    # more doors to a name given as a value
+    ("import os\nos.putenv('PYTHONBREAKPOINT', 'importlib.import_module')\n"
+     "jc = breakpoint('dl' + 'grade.judge_code')", "breakpoint()"),
+    ("import sys\nhook = sys.breakpointhook", "sys.breakpointhook"),
+    ("from operator import attrgetter as ag\nrec = ag('_ACT' + 'IVE')(jc)",
+     "ag (operator.attrgetter)"),
+    ("import operator\nag = operator.attrgetter\nrec = ag('_ACT' + 'IVE')(jc)",
+     "operator.attrgetter as a value"),
+    ("from operator import attrgetter\nfs = list(map(attrgetter, ['_ACT' + 'IVE']))",
+     "uses attrgetter as a value"),
+    ("import _ctypes", "private module _ctypes"),
+    ("from _thread import start_new_thread", "private module _thread"),
+    ("from sklearn.neural_network._base import ACTIVATIONS", "private module _base"),
     # IPython magics that run the code written after them
     ("%timeit -n1 -r1 import gc", "in %timeit: imports gc"),
     ("%%timeit -n1 import gc\npass", "in %timeit: imports gc"),
@@ -473,3 +486,36 @@ def test_scan_flags_imports_of_modules_written_at_run_time(tmp_path):
                      "notebook runs, whose code the scan cannot read",
                      f"helper_mine.py, line 2: imports made_too, {why}: a file written while "
                      "the notebook runs, whose code the scan cannot read"], found
+
+
+def test_scan_leaves_seeded_mistakes_to_the_tests():
+    """The seeded mistakes of tests/mistakes are honest wrong answers: none of them trips a
+    check for code the scan cannot follow (a ``dynamic`` finding). The few that are attacks
+    of the hostile reviews filed there (their ``why`` says so) are left out: being flagged is
+    right for them."""
+    import importlib
+
+    from dlcourse.checks import ASSIGNMENTS
+    from dlgrade.scan import context_from_notebooks, scan_submission
+
+    checked = 0
+    for assignment in ASSIGNMENTS:
+        path = REPO / "solutions" / assignment / f"{assignment}.ipynb"
+        if not path.exists():
+            continue
+        source = nbformat.read(str(path), 4)
+        ctx = context_from_notebooks(source, source)
+        locked = {c.metadata["nbgrader"]["grade_id"] for c in source.cells
+                  if c.metadata.get("nbgrader", {}).get("locked")}
+        for mistake in importlib.import_module(f"tests.mistakes.ex{assignment}").MISTAKES:
+            if any(word in mistake["why"] for word in ("hostile", "review 2")):
+                continue
+            nb = nbformat.reads(nbformat.writes(source), 4)
+            for cell in nb.cells:
+                if cell.metadata.get("nbgrader", {}).get("grade_id") == mistake["function"]:
+                    cell.source = mistake["source"]
+            dynamic = [f.describe() for f in scan_submission(nb, ctx, locked)
+                       if f.kind != "override"]
+            assert dynamic == [], (assignment, mistake["function"], mistake["why"], dynamic)
+            checked += 1
+    assert checked > 50
