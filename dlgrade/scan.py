@@ -1013,7 +1013,7 @@ def _importable(top: str) -> bool:
         return True
     try:
         return importlib.util.find_spec(top) is not None
-    except (ImportError, ValueError):
+    except Exception:  # noqa: BLE001 - a finder that fails on a name: not importable
         return False
 
 
