@@ -25,8 +25,6 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
-
 #: Modules whose import alone lets a cell rewrite objects the tests use.
 DANGEROUS_MODULES = {
     "ctypes": "can rewrite interpreter memory",
@@ -1028,6 +1026,8 @@ def _unknown_imports(folder: Path, notebooks, ctx: ScanContext) -> list[Finding]
             path.name for path in folder.iterdir()
             if path.is_dir() and any(path.rglob("*.py"))}
     known = handed_in | {m.split(".")[0] for m, _, _ in ctx.allowed_imports}
+    import nbformat  # kept lazy: dlgrade.worker imports this module and loads nbformat late
+
     sources = []  # (cell index, file name, source)
     for name in notebooks:
         path = folder / f"{name}.ipynb"
