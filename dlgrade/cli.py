@@ -190,6 +190,12 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
     students (known by the LMS's id) who uploaded only another format (a PDF, a .py); until
     a collect copies one file of theirs, grades.csv, the export (an empty grade) and `mark`
     say "not collected" and why, not "no submission".
+    A zip whose entries of two or more students lie within 2 minutes carries the moment it
+    was made (Canvas's Download Submissions), not the uploads: a file without Canvas's LATE_
+    marker is then on time (recorded at the due date), a LATE_ file or another system's late
+    one is named (exit status 1) until --timestamps gives its time. Exit status 1 also for a
+    Canvas time that contradicts LATE_, and for a student the imported Moodle grading
+    worksheet says submitted without a file in SOURCE, or says '-' with one.
     A zip is read within limits (also a student's own zip in a SOURCE folder): only notebooks
     are unpacked, zips inside it at most 3 levels deep, sizes checked before anything is
     written; what is over a limit is refused with the reason. While a `dlcourse grade` of
@@ -225,6 +231,12 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
     for student, (old, new, was, now) in sorted(res.retimed.items()):  # review 23e, N1
         click.echo(f"  {student}: submission time {old}, taken from {was}, "
                    f"{'would now be' if dry_run else 'is now'} {_possessive(now)}, {new}")
+    if res.on_time_by_marker:  # review 23f, N10
+        n = len(res.on_time_by_marker)
+        click.echo(f"  {n} submission time{'' if n == 1 else 's'} at the due date: the "
+                   "download's entries carry the moment the zip was made, after the due date, "
+                   "and Canvas does not mark these files late (no LATE_ in their names), so "
+                   f"they are on time ({', '.join(res.on_time_by_marker)})")
     for note in res.warnings:
         click.echo(f"  warning: {note}", err=True)
     for student, why in sorted(res.wrong_format.items()):  # review 23d, P2b
@@ -245,7 +257,8 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
         click.echo(f"  several files for {student} (none copied): {', '.join(files)}", err=True)
     # a late or future time read from a file's modification time may be when the file was
     # copied: 1, "look at this", until --timestamps or the download's zip gives the upload's
-    sys.exit(0 if res.ok and not res.doubtful else 1)
+    # and so does a time or file the LMS's own record contradicts (review 23f)
+    sys.exit(0 if res.ok and not res.doubtful and not res.contradictions else 1)
 
 
 def _possessive(origin: str) -> str:

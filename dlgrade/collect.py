@@ -63,6 +63,14 @@ class CollectResult:
     retimed: dict = field(default_factory=dict)
     # the students whose time is the Moodle grading worksheet's (review 23e, N3)
     from_worksheet: list = field(default_factory=list)
+    # student -> what the LMS's own record says against the download (review 23f): a time
+    # that contradicts Canvas's LATE_ marker, a late upload whose time only the download's
+    # making gives, a worksheet that says submitted without a file or no submission with
+    # one; each makes the exit status 1
+    contradictions: dict = field(default_factory=dict)
+    # the students recorded at the due date: on time by Canvas's marker, the download's
+    # time being when the zip was made (review 23f, N10)
+    on_time_by_marker: list = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -174,7 +182,10 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
     taken from a file or a zip entry (``result.retimed``; :data:`TIME_SOURCES` records where
     each time came from). New bytes under a worksheet time not after the time collected
     before are timed by the download, named in ``result.doubtful``: the worksheet is older
-    than the upload.
+    than the upload. A zip whose entries are the moment it was made, not the uploads, gives
+    no lateness (:func:`_download_made`); what Canvas's ``LATE_`` marker or the Moodle
+    worksheet says against the download is named in ``result.contradictions``
+    (:func:`_check_records`; review 23f, N10, N7, N5).
 
     ``limits`` (:class:`dlgrade.archive.ArchiveLimits`) bounds what is read: the size of a
     notebook and of everything unpacked or read in all, archive entries and nesting; what
@@ -234,6 +245,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
         times: dict[Path, object] = {}
         targets: dict[Path, str] = {}
         canvas_ids: dict[Path, str] = {}  # Canvas's file id of each Canvas download
+        canvas_late: dict[Path, bool] = {}  # whether Canvas's name says LATE_
         name_only: dict[Path, str] = {}  # Moodle files matched by name: their participant id
         moodle_files: set[Path] = set()  # Moodle's downloads: its worksheet has their times
         first_seen: dict[str, str] = {}  # participant id -> student, to remember
@@ -288,6 +300,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                     like_paths.setdefault(other, []).append(path)
                 if lms_name.system == canvas.LMS.name:
                     canvas_ids[path] = lms_name.submission
+                    canvas_late[path] = lms_name.late
                 if is_moodle:
                     moodle_files.add(path)
                 targets[path] = target
@@ -322,7 +335,12 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
         sources = read_time_sources(course, assignment)
         # Moodle's own record of each upload, when its grading worksheet was imported
         sheet_times = moodle.read_submitted_times(course, assignment)
+        sheet_none = moodle.read_no_submission(course, assignment) - set(sheet_times)
+        dues = _due_dates(course, assignment, set(found) | set(sheet_times))
+        # a zip whose entries all carry the moment it was made (review 23f, N10)
+        made = _download_made(found, times, dues, canvas_late, root_of)
         new_times, new_where = {}, {}  # the copied students' times, for _doubtful_times
+        chosen: dict[str, Path] = {}  # student -> the file collected for them
         for student, paths in sorted(found.items()):
             if len(paths) > 1 and all(p in canvas_ids for p in paths):
                 paths = [canvas.newest_file(student, paths, canvas_ids, root_of(paths[0]),
@@ -337,6 +355,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                         "this name in Moodle? none copied (neither is taken by guess)"
                         + moodle.LMS.id_hint.replace("NAME", assignment))
                 continue
+            chosen[student] = paths[0]
             name = targets.get(paths[0], assignment)
             dest = course.submitted_dir / student / assignment / f"{name}.ipynb"
             rel = str(dest.relative_to(course.root))
@@ -429,9 +448,13 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 stamp_file.write_text(stamp + "\n")
                 if file_id:
                     record[student] = file_id
+        _check_records(result, course, assignment, chosen, made, canvas_late, dues,
+                       sheet_times, sheet_none, sources, given, root_of)
+        for student in made["times"]:  # named by _check_records, not as a zip time too
+            new_times.pop(student, None)
         doubts = _doubtful_times(course, assignment, new_times, new_where,
                                  moodle={s for s, paths in found.items()
-                                         if any(p in moodle_files for p in paths)})
+                                         if any(p in moodle_files for p in paths)} - sheet_none)
         result.warnings += doubts.values()
         for student, (origin, _) in new_where.items():
             if origin == "file":
@@ -633,23 +656,10 @@ def _doubtful_times(course: Course, assignment: str, times: dict, where: dict,
     names the student, the file and how late, before anyone is graded. For the students in
     ``moodle`` (their file is a Moodle download's) a doubtful file time also points to the
     grading worksheet, Moodle's record of the upload."""
-    from nbgrader.api import MissingEntry
-
     if not times:
         return {}
     now = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    dues = {}  # student -> due date with their extension
-    with course.gradebook() as gb:
-        try:
-            due = gb.find_assignment(assignment).duedate
-        except MissingEntry:
-            due = None
-        for student in times if due is not None else ():
-            try:
-                extension = gb.find_submission(assignment, student).extension
-            except MissingEntry:
-                extension = None
-            dues[student] = due + extension if extension else due
+    dues = _due_dates(course, assignment, set(times))
     out = {}
     for student, when in sorted(times.items()):
         due = dues.get(student)
@@ -672,11 +682,154 @@ def _doubtful_times(course: Course, assignment: str, times: dict, where: dict,
                             + fix)
         elif due is not None and when > due and (source == "file" or
                                                  when - due > FAR_PAST_DUE):
-            hours = (when - due).total_seconds() / 3600
-            late = f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
+            late = _hours(when - due)
             out[student] = (f"{student}: {file}: submitted {stamp}, {late} after the due "
                             f"date ({origin}), so a late penalty follows; " + fix)
     return out
+
+
+def _due_dates(course: Course, assignment: str, students) -> dict[str, dt.datetime]:
+    """``{student: naive UTC due date, their extension included}`` (empty when the
+    assignment has no due date)."""
+    from nbgrader.api import MissingEntry
+
+    if not students:
+        return {}
+    dues = {}
+    with course.gradebook() as gb:
+        try:
+            due = gb.find_assignment(assignment).duedate
+        except MissingEntry:
+            due = None
+        for student in sorted(students) if due is not None else ():
+            try:
+                extension = gb.find_submission(assignment, student).extension
+            except MissingEntry:
+                extension = None
+            dues[student] = due + extension if extension else due
+    return dues
+
+
+#: a download whose entries of two or more students all lie within this span carries the
+#: moment the zip was made, not the uploads (review 23f, N10): Canvas's content zipper and
+#: Moodle's archive writer give no time to the entries they write, so each gets "now"
+MADE_SPAN = dt.timedelta(minutes=2)
+
+
+def _download_made(found: dict, times: dict, dues: dict, canvas_late: dict, root_of) -> dict:
+    """The zip times of a download made after the due date that say when the zip was made,
+    not when each file was uploaded (review 23f, N10), and what is done with them.
+
+    When the zip entries of two or more students all lie within :data:`MADE_SPAN`, no entry
+    time is taken as an upload's. A time after a student's due date (their extension
+    included) then changes in ``times`` (``{path: (time, source)}``) to the due date, the
+    latest on-time moment, for a Canvas file without the ``LATE_`` marker (Canvas judged it
+    on time) and for a file of another system (its lateness unknown: named); a Canvas
+    ``LATE_`` file keeps the zip's time (late by an unknown amount: named). Returns
+    ``{"when": the latest entry time or None, "times": {student: the zip's time},
+    "notes": {student: line}}``, the students in ``"notes"`` to be named with exit status 1.
+    """
+    out = {"when": None, "times": {}, "notes": {}}
+    entries = {p: times[p][0] for paths in found.values() for p in paths if times[p][1] == "zip"}
+    owners = {student for student, paths in found.items() if any(p in entries for p in paths)}
+    if len(owners) < 2 or max(entries.values()) - min(entries.values()) > MADE_SPAN:
+        return out
+    out["when"] = made = max(entries.values())
+    stamp = made.strftime("%Y-%m-%d %H:%M UTC")
+    why = (f"the download's entries all carry times within {MADE_SPAN.seconds // 60} minutes "
+           f"of {stamp}, when the zip was made, not when each file was uploaded")
+    for student, paths in sorted(found.items()):
+        due = dues.get(student)
+        for path in paths:
+            if path not in entries or due is None or entries[path] <= due:
+                continue
+            out["times"][student] = entries[path]
+            rel = path.relative_to(root_of(path))
+            if canvas_late.get(path):
+                out["notes"][student] = (
+                    f"{student}: {rel}: Canvas marks it late (LATE_), but by how much is "
+                    f"unknown: {why}; its time is the download's, so the late penalty is the "
+                    "most the policy gives; give the submission time Canvas shows "
+                    "(SpeedGrader) with --timestamps and collect again")
+                continue
+            times[path] = (due, "zip")
+            if path not in canvas_late:
+                out["notes"][student] = (
+                    f"{student}: {rel}: {why}: its upload time is unknown, so it is recorded "
+                    f"at the due date ({due:%Y-%m-%d %H:%M} UTC), on time; give the upload "
+                    "time with --timestamps (Moodle: import the assignment's grading worksheet "
+                    f"with `dlcourse roster import worksheet.csv --assignment NAME`) and "
+                    "collect again")
+    return out
+
+
+def _check_records(result: CollectResult, course: Course, assignment: str, chosen: dict,
+                   made: dict, canvas_late: dict, dues: dict, sheet_times: dict,
+                   sheet_none: set, sources: dict, given: dict, root_of) -> None:
+    """Name (``result.contradictions``, ``result.warnings``) what the LMS's own record says
+    against the times and files collected (review 23f): a Canvas file whose time is late
+    without the ``LATE_`` marker or on time with it (N10), the late files of a download whose
+    times are its making (:func:`_download_made`), a student the Moodle grading worksheet
+    lists as submitted whose file the download lacks (N7), and one it lists as ``-`` whose
+    file the download holds (N5). Times given with ``--timestamps`` are the instructor's and
+    not checked."""
+    def recorded(student: str):  # (time, source) of the student's time collected now
+        stamp = result.submitted_at.get(student)
+        if stamp is None or student in given:
+            return None, None
+        entry = sources.get(student, {})
+        return _parse_stamp(stamp), entry.get("source") if entry.get("stamp") == stamp else None
+
+    def name(student: str, note: str) -> None:
+        result.contradictions[student] = note
+        result.warnings.append(note)
+
+    for student, path in sorted(chosen.items()):
+        when, source = recorded(student)
+        if when is None or source == "csv":
+            continue
+        due = dues.get(student)
+        if student in made["times"] and when in (made["times"][student], dues.get(student)):
+            # the time this download gave: said by _download_made
+            if student in made["notes"]:
+                name(student, made["notes"][student])
+            elif canvas_late.get(path) is False:
+                result.on_time_by_marker.append(student)
+        elif path in canvas_late and due is not None and when > due and not canvas_late[path]:
+            name(student, f"{student}: {path.relative_to(root_of(path))}: submitted "
+                          f"{when:%Y-%m-%d %H:%M} UTC, {_hours(when - due)} after the due "
+                          f"date ({due:%Y-%m-%d %H:%M} UTC; {ORIGIN[source]}), yet Canvas "
+                          "does not mark it late (no LATE_ in its name): is the time the "
+                          "upload's, and the due date Canvas's? give the submission time "
+                          "Canvas shows with --timestamps and collect again")
+        elif path in canvas_late and due is not None and when <= due and canvas_late[path]:
+            name(student, f"{student}: {path.relative_to(root_of(path))}: Canvas marks it "
+                          f"late (LATE_ in its name), yet its time, {when:%Y-%m-%d %H:%M} UTC "
+                          f"({ORIGIN[source]}), is not after the due date "
+                          f"({due:%Y-%m-%d %H:%M} UTC): is the due date Canvas's? give the "
+                          "submission time Canvas shows with --timestamps and collect again")
+        if student in sheet_none:
+            name(student, f"{student}: the grading worksheet imported for {assignment} says no "
+                          f"submission ('-'), yet the download has a file, "
+                          f"{path.relative_to(root_of(path))}: the worksheet is older than this "
+                          "upload, so the download's time is taken; download the worksheet "
+                          f"again, `dlcourse roster import <worksheet.csv> --assignment "
+                          f"{assignment}`, and collect again")
+    for student, when in sorted(sheet_times.items()):
+        if student in chosen or student in result.duplicates or \
+                student in result.wrong_format or \
+                (course.submitted_dir / student / assignment / "timestamp.txt").exists():
+            continue
+        name(student, f"{student}: the grading worksheet imported for {assignment} says "
+                      f"submitted {when:%Y-%m-%d %H:%M} UTC, but the download holds no file "
+                      "for them (a download made before that upload, or of some groups "
+                      "only?): download the submissions again and collect, or grade and the "
+                      "export give them 'no submission'")
+
+
+def _hours(late: dt.timedelta) -> str:
+    hours = late.total_seconds() / 3600
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
 
 
 #: where a submission time came from, as a collect line says it

@@ -343,7 +343,10 @@ def import_roster(course, path, delimiter: str | None = None,
     if participants:
         moodle.write_participants(course, assignment, {s.participant_id: s.id
                                                        for s in students if s.participant_id})
-        moodle.write_submitted_times(course, assignment, sheet_times)
+        moodle.write_submitted_times(
+            course, assignment, sheet_times,
+            no_submission=[s.id for s in students if s.submitted is not None and
+                           " ".join(s.submitted.split()) in moodle.NO_SUBMISSION])
     return {"added": added, "changed": changed, "unchanged": unchanged, "missing": missing,
             "updated": changed + unchanged, "notes": notes, "warnings": warnings,
             "by_canvas_id": sorted(by_canvas_id),

@@ -189,3 +189,114 @@ def test_a_copied_folders_file_times_fail_collect_are_repeated_by_grade_and_the_
     proc = dlcourse("collect", "tiny", archive, cwd=course, env=env, check=False)
     assert proc.returncode == 0 and "2 unchanged" in proc.stdout, proc.stdout + proc.stderr
     assert "submission time" not in proc.stdout and "warning" not in proc.stderr, proc.stderr
+
+
+def test_a_canvas_zip_stamped_when_it_was_made_uses_canvas_late_marker(course_dir, tmp_path):
+    """Review 23f, N10: Canvas's "Download Submissions" zip gives every entry the moment the
+    zip was made (its content zipper passes no time to rubyzip, whose entry time defaults to
+    now). A download made the morning after the due date must not make every student late:
+    entries of several students within two minutes of each other are no upload times. A
+    file without Canvas's ``LATE_`` marker is then on time (recorded at the due date); a
+    ``LATE_`` file is late by an unknown amount and named, exit status 1, until
+    ``--timestamps`` gives its time. With real upload times, a time that contradicts the
+    marker is named too."""
+    course = _course(course_dir, "canvas-made")
+    roster = tmp_path / "canvas.csv"
+    roster.write_text(HEADER + ANN + BOB + CARL, encoding="utf-8")
+    dlcourse("roster", "import", roster, cwd=course)
+    dlcourse("release", "tiny", "--due", "2021-01-10 12:00", cwd=course)  # the course is UTC
+    text = (course / "exercises/tiny/tiny.ipynb").read_text(encoding="utf-8")
+    env = {"TZ": "UTC"}
+
+    def download(name: str, late: set, when: dict | None = None) -> Path:
+        made = (2021, 1, 11, 9, 0)  # the next morning; the entries a few seconds apart
+        return _zip(tmp_path / name, {  # Canvas's names: sortable name, LATE_, ids
+            f"{sortable}_{'LATE_' if who in late else ''}{uid}_10{uid}_tiny.ipynb": (
+                (when or {}).get(who, (*made, 10 * uid)), text + " " * uid)
+            for who, sortable, uid in (("ann", "anna", 1), ("bob", "bobb", 2),
+                                       ("carl", "carlc", 3))})
+
+    # everyone on time by Canvas's marker: nobody late, exit 0
+    proc = dlcourse("collect", "tiny", download("ontime.zip", set()), "--dry-run", cwd=course,
+                    env=env, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert set(_stamps(proc).values()) == {"2021-01-10 12:00:00.000000"}, proc.stdout
+    assert "3 submission times at the due date" in proc.stdout and \
+        "(ann, bob, carl)" in proc.stdout, proc.stdout
+    assert "warning" not in proc.stderr, proc.stderr
+
+    # real upload times: a time against the marker is named, either way round
+    real = download("real.zip", {"ann", "carl"}, {
+        "ann": (2021, 1, 10, 11, 0, 0), "bob": (2021, 1, 10, 15, 0, 0),
+        "carl": (2021, 1, 10, 16, 0, 0)})
+    proc = dlcourse("collect", "tiny", real, "--dry-run", cwd=course, env=env, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    said = " ".join(proc.stderr.split())
+    assert ("ann: real/anna_LATE_1_101_tiny.ipynb: Canvas marks it late (LATE_ in its name), "
+            "yet its time, 2021-01-10 11:00 UTC (its zip entry), is not after the due date "
+            "(2021-01-10 12:00 UTC)") in said, said
+    assert ("bob: real/bobb_2_102_tiny.ipynb: submitted 2021-01-10 15:00 UTC, 3.0 h after the "
+            "due date (2021-01-10 12:00 UTC; its zip entry), yet Canvas does not mark it late "
+            "(no LATE_ in its name)") in said, said
+    assert "carl:" not in said, said  # late by its time and by Canvas: nothing to say
+    assert _stamps(proc)["carl"] == "2021-01-10 16:00:00.000000", proc.stdout
+
+    # the download made the next morning, bob's file marked late: he is named, exit 1
+    made = download("submissions.zip", {"bob"})
+    proc = dlcourse("collect", "tiny", made, cwd=course, env=env, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "2 submission times at the due date" in proc.stdout and "(ann, carl)" in proc.stdout
+    assert _stamps(proc) == {"ann": "2021-01-10 12:00:00.000000",
+                             "bob": "2021-01-11 09:00:20.000000",
+                             "carl": "2021-01-10 12:00:00.000000"}, proc.stdout
+    said = " ".join(proc.stderr.split())
+    assert ("bob: submissions/bobb_LATE_2_102_tiny.ipynb: Canvas marks it late (LATE_), but by "
+            "how much is unknown: the download's entries all carry times within 2 minutes of "
+            "2021-01-11 09:00 UTC, when the zip was made, not when each file was uploaded"
+            ) in said, said
+    assert "give the submission time Canvas shows (SpeedGrader) with --timestamps" in said
+    assert "ann:" not in said and "carl:" not in said, said
+    # collected again: still said, still exit 1; the on-time times stay
+    proc = dlcourse("collect", "tiny", made, cwd=course, env=env, check=False)
+    assert proc.returncode == 1 and "3 unchanged" in proc.stdout, proc.stdout + proc.stderr
+    assert "bob: submissions/bobb_LATE_2_102_tiny.ipynb: Canvas marks it late" in proc.stderr
+    # Canvas's time for bob, given: settled
+    given = tmp_path / "times.csv"
+    given.write_text("student,submitted_at\nbob,2021-01-10 13:30\n", encoding="utf-8")
+    proc = dlcourse("collect", "tiny", made, "--timestamps", given, cwd=course, env=env,
+                    check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (course / "submitted/bob/tiny/timestamp.txt").read_text().strip() == (
+        "2021-01-10 13:30:00.000000 UTC")
+    assert (course / "submitted/ann/tiny/timestamp.txt").read_text().strip() == (
+        "2021-01-10 12:00:00.000000 UTC")
+
+
+def test_a_plain_zip_stamped_when_it_was_made_is_no_upload_time(course_dir, tmp_path):
+    """Review 23f, N10 for a download without Canvas's marker: entries of several students
+    within two minutes, after the due date, say when the zip was made; no penalty follows
+    from them, each student is named with the fix, exit status 1."""
+    course = _course(course_dir, "plain-made")
+    dlcourse("release", "tiny", "--due", "2021-01-10 12:00", cwd=course)
+    text = (course / "exercises/tiny/tiny.ipynb").read_text(encoding="utf-8")
+    archive = _zip(tmp_path / "made.zip", {
+        "ann_tiny.ipynb": ((2021, 1, 11, 9, 0, 0), text),
+        "bob_tiny.ipynb": ((2021, 1, 11, 9, 1, 30), text + " ")})
+    proc = dlcourse("collect", "tiny", archive, cwd=course, env={"TZ": "UTC"}, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert set(_stamps(proc).values()) == {"2021-01-10 12:00:00.000000"}, proc.stdout
+    said = " ".join(proc.stderr.split())
+    for student in ("ann", "bob"):
+        assert (f"{student}: made/{student}_tiny.ipynb: the download's entries all carry times "
+                "within 2 minutes of 2021-01-11 09:01 UTC, when the zip was made, not when "
+                "each file was uploaded: its upload time is unknown, so it is recorded at the "
+                "due date (2021-01-10 12:00 UTC), on time; give the upload time with "
+                "--timestamps") in said, said
+    # entries minutes apart are upload times, as before: bob 3 h late, no word
+    archive = _zip(tmp_path / "real.zip", {
+        "ann_tiny.ipynb": ((2021, 1, 10, 11, 0, 0), text + "  "),
+        "bob_tiny.ipynb": ((2021, 1, 10, 15, 0, 0), text + "   ")})
+    proc = dlcourse("collect", "tiny", archive, cwd=course, env={"TZ": "UTC"}, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert _stamps(proc) == {"ann": "2021-01-10 11:00:00.000000",
+                             "bob": "2021-01-10 15:00:00.000000"}, proc.stdout

@@ -185,3 +185,55 @@ def test_a_zip_entrys_time_gives_way_to_the_worksheet_imported_after_it(course_d
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "is now the grading worksheet's" in proc.stdout, proc.stdout
     assert stamp(course, "5001") == "2021-01-12 09:00:00.000000 UTC"
+
+
+def test_a_worksheet_that_disagrees_with_the_download_is_named(course_dir, tmp_path):
+    """Review 23f, N7 and N5: the imported worksheet says Bea submitted, but the download
+    holds no file of hers (a download made before her upload): without a word she would be
+    graded and exported as 0, "no submission". It says Cem handed nothing in, yet the
+    download has his file: the worksheet is older than his upload. collect names both and
+    exits 1; a fresh worksheet and a full download settle it."""
+    course = make_dlgrade_course(Path(course_dir) / "moodle-disagree", TINY_CONFIG.format(
+        timeout=20, extra=""), {"tiny": tiny_notebook()})
+    dlcourse("timezone", "Europe/Berlin", cwd=course)
+    roster = tmp_path / "participants.csv"
+    roster.write_text(PARTICIPANTS, encoding="utf-8")
+    dlcourse("roster", "import", roster, cwd=course)
+    dlcourse("release", "tiny", "--due", "2021-01-12 23:59", cwd=course)
+    sheet = tmp_path / "worksheet.csv"
+    sheet.write_text(worksheet("Tuesday, 12 January 2021, 9:30 PM"), encoding="utf-8")
+    dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
+    assert json.loads((course / "grading/tiny/moodle_no_submission.json").read_text()) == [
+        "5003"]
+
+    text = (course / "exercises/tiny/tiny.ipynb").read_text(encoding="utf-8")
+    first = copied_download(tmp_path / "dl1", {
+        "Ann Archer_1500231": text, "Cem Cole_1500233": text + " "})
+    proc = dlcourse("collect", "tiny", first, cwd=course, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    said = " ".join(proc.stderr.split())
+    assert ("5002: the grading worksheet imported for tiny says submitted 2021-01-12 20:30 UTC, "
+            "but the download holds no file for them (a download made before that upload, or "
+            "of some groups only?)") in said, said
+    assert ("5003: the grading worksheet imported for tiny says no submission ('-'), yet the "
+            "download has a file, Cem Cole_1500233_assignsubmission_file_/tiny.ipynb: the "
+            "worksheet is older than this upload") in said, said
+    # the doubtful file time does not send the instructor to import the worksheet imported
+    assert "or import the assignment's grading worksheet" not in said, said
+    assert "5001:" not in said and "5004:" not in said, said
+
+    # Moodle's fresh worksheet and download: Bea's and Cem's uploads in both
+    fresh = worksheet("Tuesday, 12 January 2021, 9:30 PM").replace(
+        "No submission,,6.00,Yes,-,", 'Submitted for grading,,6.00,Yes,'
+        '"Tuesday, 12 January 2021, 10:00 PM",')
+    sheet.write_text(fresh, encoding="utf-8")
+    dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
+    assert json.loads((course / "grading/tiny/moodle_no_submission.json").read_text()) == []
+    second = copied_download(tmp_path / "dl2", {
+        "Ann Archer_1500231": text, "Bea Baker_1500232": text + "  ",
+        "Cem Cole_1500233": text + " "})
+    proc = dlcourse("collect", "tiny", second, cwd=course, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "warning" not in proc.stderr, proc.stderr
+    assert stamp(course, "5002") == "2021-01-12 20:30:00.000000 UTC"
+    assert stamp(course, "5003") == "2021-01-12 21:00:00.000000 UTC"

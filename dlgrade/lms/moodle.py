@@ -161,6 +161,9 @@ def write_participants(course, assignment: str, ids: dict[str, str]) -> None:
 #: per assignment: ``grading/<assignment>/`` + this, ``{student id: naive UTC time}`` (as
 #: ``timestamp.txt`` writes it): the grading worksheet's "Last modified (submission)"
 SUBMITTED_FILE = "moodle_submitted.json"
+#: per assignment: ``grading/<assignment>/`` + this, ``[student id, ...]``: the students whose
+#: "Last modified (submission)" was ``-`` (no submission) in the worksheet last imported
+NO_SUBMISSION_FILE = "moodle_no_submission.json"
 #: what the worksheet's cell holds for a participant without a submission
 NO_SUBMISSION = {"", "-", "\u2013", "\u2014"}
 _MONTHS = {name: i + 1 for i, names in enumerate(
@@ -249,10 +252,33 @@ def read_submitted_times(course, assignment: str) -> dict:
         return {}
 
 
-def write_submitted_times(course, assignment: str, times: dict) -> None:
+def no_submission_path(course, assignment: str) -> Path:
+    return course.output_dir(assignment) / NO_SUBMISSION_FILE
+
+
+def read_no_submission(course, assignment: str) -> set[str]:
+    """The student ids whose "Last modified (submission)" cell was ``-`` (no submission) in
+    the assignment's grading worksheet as last imported (empty when none was)."""
+    try:
+        data = json.loads(no_submission_path(course, assignment).read_text())
+        return {str(s) for s in data} if isinstance(data, list) else set()
+    except (OSError, ValueError):
+        return set()
+
+
+def write_submitted_times(course, assignment: str, times: dict, no_submission=()) -> None:
     """Record ``times`` (student id -> naive UTC datetime, or ``None``: no time, for a
     participant without a submission or with an unreadable cell) for the students of one
-    worksheet; the other students' times are kept."""
+    worksheet; the other students' times are kept. ``no_submission`` (student ids, a subset
+    of ``times``' keys) are those whose cell said no submission (``-``): collect names a
+    file of theirs in a download as newer than the worksheet (review 23f, N5)."""
+    none = read_no_submission(course, assignment) - set(times) | set(no_submission)
+    none_path = no_submission_path(course, assignment)
+    if none or none_path.exists():
+        none_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = none_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(sorted(none), indent=1) + "\n")
+        os.replace(tmp, none_path)
     known = {k: format_timestamp(v) for k, v in read_submitted_times(course, assignment).items()}
     for student, when in times.items():
         if when is None:
