@@ -338,7 +338,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
         sheet_none = moodle.read_no_submission(course, assignment) - set(sheet_times)
         dues = _due_dates(course, assignment, set(found) | set(sheet_times))
         # a zip whose entries all carry the moment it was made (review 23f, N10)
-        made = _download_made(found, times, dues, canvas_late, root_of)
+        made = _download_made(found, times, dues, canvas_late, root_of, assignment)
         new_times, new_where = {}, {}  # the copied students' times, for _doubtful_times
         chosen: dict[str, Path] = {}  # student -> the file collected for them
         for student, paths in sorted(found.items()):
@@ -380,7 +380,8 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 first_seen[name_only[paths[0]]] = student
             kept = stamp_file.read_text().strip() if stamp_file.exists() else None
             # this student's time on record was taken from a file's modification time
-            from_file = kept is not None and file_times.get(student, {}).get("stamp") == kept
+            from_file = kept is not None and file_times.get(student, {}).get("stamp") == kept \
+                and not file_times[student].get("lms")
             kept_source = "file" if from_file else (
                 sources.get(student, {}).get("source") if kept is not None and
                 sources.get(student, {}).get("stamp") == kept else None)
@@ -437,7 +438,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 new_times[student] = when
                 new_where[student] = (source, str(paths[0].relative_to(root_of(paths[0]))))
             if source == "file":
-                file_times[student] = {"stamp": stamp, "warning": ""}
+                file_times[student] = {"stamp": stamp, "warning": "", "lms": False}
             else:
                 file_times.pop(student, None)
             sources[student] = {"stamp": stamp, "source": source}
@@ -450,8 +451,9 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                     record[student] = file_id
         _check_records(result, course, assignment, chosen, made, canvas_late, dues,
                        sheet_times, sheet_none, sources, given, root_of)
-        for student in made["times"]:  # named by _check_records, not as a zip time too
-            new_times.pop(student, None)
+        for student, when in made["times"].items():  # named by _check_records instead
+            if new_times.get(student) in (when, dues.get(student)):
+                new_times.pop(student)
         doubts = _doubtful_times(course, assignment, new_times, new_where,
                                  moodle={s for s, paths in found.items()
                                          if any(p in moodle_files for p in paths)} - sheet_none)
@@ -461,6 +463,18 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 file_times[student]["warning"] = doubts.get(student, "")
                 if student in doubts:
                     result.doubtful[student] = doubts[student]
+        for student in chosen:  # said again below while still so
+            if file_times.get(student, {}).get("lms"):
+                file_times.pop(student)
+        for student, note in result.contradictions.items():  # for grade to repeat
+            if student not in result.submitted_at:
+                continue
+            if new_where.get(student, ("",))[0] == "file":  # a file's time: both said
+                entry = file_times[student]
+                entry["warning"] = "; ".join(w for w in (entry["warning"], note) if w)
+            else:
+                file_times[student] = {"stamp": result.submitted_at[student],
+                                       "warning": note, "lms": True}
         if not dry_run:
             write_file_times(course, assignment, file_times)
             write_time_sources(course, assignment, sources)
@@ -716,7 +730,8 @@ def _due_dates(course: Course, assignment: str, students) -> dict[str, dt.dateti
 MADE_SPAN = dt.timedelta(minutes=2)
 
 
-def _download_made(found: dict, times: dict, dues: dict, canvas_late: dict, root_of) -> dict:
+def _download_made(found: dict, times: dict, dues: dict, canvas_late: dict, root_of,
+                   assignment: str) -> dict:
     """The zip times of a download made after the due date that say when the zip was made,
     not when each file was uploaded (review 23f, N10), and what is done with them.
 
@@ -748,9 +763,9 @@ def _download_made(found: dict, times: dict, dues: dict, canvas_late: dict, root
             if canvas_late.get(path):
                 out["notes"][student] = (
                     f"{student}: {rel}: Canvas marks it late (LATE_), but by how much is "
-                    f"unknown: {why}; its time is the download's, so the late penalty is the "
-                    "most the policy gives; give the submission time Canvas shows "
-                    "(SpeedGrader) with --timestamps and collect again")
+                    f"unknown: {why}; its time is the download's, later than the upload, so "
+                    "the penalty that follows from it may be too high; give the submission "
+                    "time Canvas shows (SpeedGrader) with --timestamps and collect again")
                 continue
             times[path] = (due, "zip")
             if path not in canvas_late:
@@ -758,8 +773,8 @@ def _download_made(found: dict, times: dict, dues: dict, canvas_late: dict, root
                     f"{student}: {rel}: {why}: its upload time is unknown, so it is recorded "
                     f"at the due date ({due:%Y-%m-%d %H:%M} UTC), on time; give the upload "
                     "time with --timestamps (Moodle: import the assignment's grading worksheet "
-                    f"with `dlcourse roster import worksheet.csv --assignment NAME`) and "
-                    "collect again")
+                    f"with `dlcourse roster import worksheet.csv --assignment {assignment}`) "
+                    "and collect again")
     return out
 
 
@@ -873,9 +888,10 @@ def write_time_sources(course: Course, assignment: str, record: dict) -> None:
     os.replace(tmp, path)
 
 
-#: ``{student: {"stamp": timestamp.txt text, "warning": text or ""}}`` of the students whose
-#: submission time was taken from a file's modification time (a folder), with the warning
-#: collect gave about it
+#: ``{student: {"stamp": timestamp.txt text, "warning": text or "", "lms": bool}}`` of the
+#: students whose submission time was taken from a file's modification time (a folder), with
+#: the warning collect gave about it, and (``"lms": true``) of those whose time or file the
+#: LMS's own record contradicts (:func:`_check_records`), for ``grade`` to repeat
 FILE_TIMES = "file_times.json"
 
 
@@ -883,8 +899,8 @@ def read_file_times(course: Course, assignment: str) -> dict[str, dict]:
     """The record of :data:`FILE_TIMES` (``{}`` without one, or for a damaged one)."""
     try:
         data = json.loads((course.output_dir(assignment) / FILE_TIMES).read_text())
-        return {str(k): {"stamp": str(v["stamp"]), "warning": str(v.get("warning") or "")}
-                for k, v in data.items()}
+        return {str(k): {"stamp": str(v["stamp"]), "warning": str(v.get("warning") or ""),
+                         "lms": bool(v.get("lms"))} for k, v in data.items()}
     except (OSError, ValueError, AttributeError, TypeError, KeyError):
         return {}
 

@@ -200,6 +200,8 @@ def test_a_canvas_zip_stamped_when_it_was_made_uses_canvas_late_marker(course_di
     ``LATE_`` file is late by an unknown amount and named, exit status 1, until
     ``--timestamps`` gives its time. With real upload times, a time that contradicts the
     marker is named too."""
+    import json
+
     course = _course(course_dir, "canvas-made")
     roster = tmp_path / "canvas.csv"
     roster.write_text(HEADER + ANN + BOB + CARL, encoding="utf-8")
@@ -260,6 +262,13 @@ def test_a_canvas_zip_stamped_when_it_was_made_uses_canvas_late_marker(course_di
     proc = dlcourse("collect", "tiny", made, cwd=course, env=env, check=False)
     assert proc.returncode == 1 and "3 unchanged" in proc.stdout, proc.stdout + proc.stderr
     assert "bob: submissions/bobb_LATE_2_102_tiny.ipynb: Canvas marks it late" in proc.stderr
+    # grade repeats it on bob's line, and only there
+    proc = dlcourse("grade", "tiny", "--no-progress", cwd=course, env=env)
+    lines = {line.split(":")[0].strip(): line for line in proc.stdout.splitlines()
+             if line.startswith("  ") and "; warning: " in line}
+    assert set(lines) == {"bob"}, proc.stdout
+    assert "; warning: bob: submissions/bobb_LATE_2_102_tiny.ipynb: Canvas marks it late" \
+        in lines["bob"], lines
     # Canvas's time for bob, given: settled
     given = tmp_path / "times.csv"
     given.write_text("student,submitted_at\nbob,2021-01-10 13:30\n", encoding="utf-8")
@@ -270,6 +279,7 @@ def test_a_canvas_zip_stamped_when_it_was_made_uses_canvas_late_marker(course_di
         "2021-01-10 13:30:00.000000 UTC")
     assert (course / "submitted/ann/tiny/timestamp.txt").read_text().strip() == (
         "2021-01-10 12:00:00.000000 UTC")
+    assert "bob" not in json.loads((course / "grading/tiny/file_times.json").read_text())
 
 
 def test_a_plain_zip_stamped_when_it_was_made_is_no_upload_time(course_dir, tmp_path):
