@@ -339,6 +339,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
         dues = _due_dates(course, assignment, set(found) | set(sheet_times))
         # a zip whose entries all carry the moment it was made (review 23f, N10)
         made = _download_made(found, times, dues, canvas_late, root_of, assignment)
+        made["used"] = {}  # student -> the stamp the loop below took from it
         new_times, new_where = {}, {}  # the copied students' times, for _doubtful_times
         chosen: dict[str, Path] = {}  # student -> the file collected for them
         for student, paths in sorted(found.items()):
@@ -401,6 +402,8 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 when, source = download
                 stamp = lms.format_timestamp(when)
                 result.submitted_at[student] = stamp
+            if source == "zip" and paths[0] in made["paths"]:
+                made["used"][student] = stamp  # this time is the download's making's
             # a time from a download (a file's modification time, or a zip entry) gives way
             # to the same file's zip entry's (review 23e, N1) or to Moodle's record of it
             retime = kept is not None and kept != stamp and (
@@ -451,9 +454,9 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                     record[student] = file_id
         _check_records(result, course, assignment, chosen, made, canvas_late, dues,
                        sheet_times, sheet_none, sources, given, root_of)
-        for student, when in made["times"].items():  # named by _check_records instead
-            if new_times.get(student) in (when, dues.get(student)):
-                new_times.pop(student)
+        for student, stamp in made["used"].items():  # named by _check_records instead
+            if result.submitted_at.get(student) == stamp:
+                new_times.pop(student, None)
         doubts = _doubtful_times(course, assignment, new_times, new_where,
                                  moodle={s for s, paths in found.items()
                                          if any(p in moodle_files for p in paths)} - sheet_none)
@@ -742,9 +745,10 @@ def _download_made(found: dict, times: dict, dues: dict, canvas_late: dict, root
     on time) and for a file of another system (its lateness unknown: named); a Canvas
     ``LATE_`` file keeps the zip's time (late by an unknown amount: named). Returns
     ``{"when": the latest entry time or None, "times": {student: the zip's time},
-    "notes": {student: line}}``, the students in ``"notes"`` to be named with exit status 1.
+    "notes": {student: line}, "paths": the files whose time is one of these}``, the
+    students in ``"notes"`` to be named with exit status 1.
     """
-    out = {"when": None, "times": {}, "notes": {}}
+    out = {"when": None, "times": {}, "notes": {}, "paths": set()}
     entries = {p: times[p][0] for paths in found.values() for p in paths if times[p][1] == "zip"}
     owners = {student for student, paths in found.items() if any(p in entries for p in paths)}
     if len(owners) < 2 or max(entries.values()) - min(entries.values()) > MADE_SPAN:
@@ -759,6 +763,7 @@ def _download_made(found: dict, times: dict, dues: dict, canvas_late: dict, root
             if path not in entries or due is None or entries[path] <= due:
                 continue
             out["times"][student] = entries[path]
+            out["paths"].add(path)
             rel = path.relative_to(root_of(path))
             if canvas_late.get(path):
                 out["notes"][student] = (
@@ -804,8 +809,8 @@ def _check_records(result: CollectResult, course: Course, assignment: str, chose
         if when is None or source == "csv":
             continue
         due = dues.get(student)
-        if student in made["times"] and when in (made["times"][student], dues.get(student)):
-            # the time this download gave: said by _download_made
+        if made["used"].get(student) == result.submitted_at[student]:
+            # the time this download's making gave: said by _download_made
             if student in made["notes"]:
                 name(student, made["notes"][student])
             elif canvas_late.get(path) is False:
@@ -827,7 +832,7 @@ def _check_records(result: CollectResult, course: Course, assignment: str, chose
             name(student, f"{student}: the grading worksheet imported for {assignment} says no "
                           f"submission ('-'), yet the download has a file, "
                           f"{path.relative_to(root_of(path))}: the worksheet is older than this "
-                          "upload, so the download's time is taken; download the worksheet "
+                          "upload, whose time it does not give; download the worksheet "
                           f"again, `dlcourse roster import <worksheet.csv> --assignment "
                           f"{assignment}`, and collect again")
     for student, when in sorted(sheet_times.items()):
