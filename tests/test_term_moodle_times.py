@@ -207,6 +207,32 @@ def test_a_worksheet_that_disagrees_with_the_download_is_named(course_dir, tmp_p
         "5003"]
 
     text = (course / "exercises/tiny/tiny.ipynb").read_text(encoding="utf-8")
+    # a zip Moodle made the next morning (every entry that moment), with a worksheet whose
+    # time for Ann is the due date itself: hers is Moodle's record, no word; Cem's only time
+    # is the zip's making: no penalty from it, named twice (unknown time, stale worksheet)
+    import zipfile
+
+    made = tmp_path / "made.zip"
+    with zipfile.ZipFile(made, "w") as zf:
+        for name, extra in (("Ann Archer_1500231", ""), ("Cem Cole_1500233", " ")):
+            zf.writestr(zipfile.ZipInfo(f"{name}_assignsubmission_file_/tiny.ipynb",
+                                        date_time=(2021, 1, 13, 9, 0, 0)), text + extra)
+    sheet.write_text(worksheet("-").replace("12 January 2021, 10:00 AM",
+                                             "12 January 2021, 11:59 PM"), encoding="utf-8")
+    dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
+    proc = dlcourse("collect", "tiny", made, "--dry-run", cwd=course, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    said = " ".join(proc.stderr.split())
+    assert "5001:" not in said, said
+    assert ("5003: made/Cem Cole_1500233_assignsubmission_file_/tiny.ipynb: the download's "
+            "entries all carry times within 2 minutes of 2021-01-13 08:00 UTC, when the zip "
+            "was made") in said, said
+    assert "5003: the grading worksheet imported for tiny says no submission" in said, said
+    assert "  5001         submitted 2021-01-12 22:59:00.000000 UTC" in proc.stdout
+    assert "  5003         submitted 2021-01-12 22:59:00.000000 UTC" in proc.stdout
+    sheet.write_text(worksheet("Tuesday, 12 January 2021, 9:30 PM"), encoding="utf-8")
+    dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
+
     first = copied_download(tmp_path / "dl1", {
         "Ann Archer_1500231": text, "Cem Cole_1500233": text + " "})
     proc = dlcourse("collect", "tiny", first, cwd=course, check=False)
