@@ -179,8 +179,9 @@ class JudgedExecute(Execute):
         student_cells = [c.source for c in nb.cells
                          if c.cell_type == "code" and not is_test_cell(c)]
         files = judge_source.extra_files(Path(path))
-        self._source_index = judge_source.SourceIndex(student_cells, files)
         self._code_policy = CodePolicy(student_cells + list(files.values()))
+        self._source_index = judge_source.SourceIndex(student_cells, files,
+                                                      copy_of=self._code_policy.copy_of)
         judge_source.register(Remote)
         for cell in nb.cells:
             if _is_setup_cell(cell):
@@ -224,6 +225,22 @@ class JudgedExecute(Execute):
                 self._channel.timed_out = False
             self._require_answer(cell, index)
         return result
+
+    async def async_start_new_kernel(self, **kwargs):
+        """Start the kernel; a judged one gets the kernel build of ``dlcourse``
+        (``DLCOURSE_KERNEL_PACKAGE``, :mod:`dlgrade.sandbox.kernel_package`): the sandbox binds
+        it over the package's folder, so the kernel holds none of the package's
+        implementations (the tests and checks run here, with the real package). Without the
+        judge the test cells run in the kernel and need the real package."""
+        if self.judge:
+            from .sandbox import kernel_package
+
+            env = dict(kwargs.get("env") or os.environ)
+            env["DLCOURSE_KERNEL_PACKAGE"] = kernel_package.ensure()
+            kwargs["env"] = env
+        return await super().async_start_new_kernel(**kwargs)
+
+    start_new_kernel = run_sync(async_start_new_kernel)  # nbclient's sync name calls its own
 
     # -- a kernel out of bounds, or one that stopped answering, ends the notebook ---------
     probe_timeout = Float(None, allow_none=True,
