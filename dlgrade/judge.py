@@ -59,6 +59,7 @@ from .judge_channel import (
 )
 from .judge_code import CodePolicy
 from .judge_procs import HoldError, ProcessHold, kernel_of
+from .sandbox import kernel_package
 from .kernel_channels import EXIT_GRACE, GradingStopped
 from .shape_errors import YOUR_CODE
 
@@ -233,8 +234,6 @@ class JudgedExecute(Execute):
         implementations (the tests and checks run here, with the real package). Without the
         judge the test cells run in the kernel and need the real package."""
         if self.judge:
-            from .sandbox import kernel_package
-
             env = dict(kwargs.get("env") or os.environ)
             env["DLCOURSE_KERNEL_PACKAGE"] = kernel_package.ensure()
             kwargs["env"] = env

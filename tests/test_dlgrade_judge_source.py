@@ -179,7 +179,6 @@ def test_a_pasted_copy_of_the_package_is_found_in_the_text_alone():
 
     import dlcourse.activations
     import dlcourse.conv
-
     from dlgrade.judge_code import CodePolicy
 
     setup = "import numpy as np\n"

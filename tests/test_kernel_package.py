@@ -17,7 +17,6 @@ import pytest
 from dlgrade.judge_fingerprint import fingerprint, package_fingerprints
 from dlgrade.sandbox import jail, kernel_package
 from dlgrade.sandbox.kernels import run_code
-from dlgrade.sandbox.policy import checkout_private_dirs
 
 needs_sandbox = pytest.mark.skipif(jail.probe() is not None,
                                    reason=f"sandbox unavailable here: {jail.probe()}")

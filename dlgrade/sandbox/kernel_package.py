@@ -50,7 +50,7 @@ REAL_ONLY = {"data": frozenset({"load_digits"})}
 #: kernel). Others (scikit-learn, matplotlib, ...) would only cost time.
 KEPT_IMPORTS = ("numpy", "dlcourse", "__future__")
 
-_SUPPORT = '''"""Support of the kernel build of dlcourse (made by dlgrade.sandbox.kernel_package)."""
+_SUPPORT = '''"""Support of the kernel build of dlcourse (dlgrade.sandbox.kernel_package)."""
 
 
 class NotAvailableWhileGraded(RuntimeError):
@@ -196,8 +196,11 @@ def _sources(root: str) -> list[tuple[str, str]]:
 
 
 def digest(root: str | None = None) -> str:
-    """A digest of the package's source text, this generator and this Python's version."""
+    """A digest of the package's source text, this generator (its version and its own text)
+    and this Python's version."""
     sha = hashlib.sha256(f"{GENERATOR_VERSION} {sys.version}".encode())
+    with open(__file__, "rb") as handle:
+        sha.update(handle.read())
     for relative, text in _sources(root or package_dir()):
         sha.update(relative.encode() + b"\0" + text.encode() + b"\0")
     return sha.hexdigest()[:24]
