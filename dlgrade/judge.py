@@ -59,8 +59,8 @@ from .judge_channel import (
 )
 from .judge_code import CodePolicy
 from .judge_procs import HoldError, ProcessHold, kernel_of
-from .sandbox import kernel_package
 from .kernel_channels import EXIT_GRACE, GradingStopped
+from .sandbox import kernel_package
 from .shape_errors import YOUR_CODE
 
 __all__ = ["Channel", "JudgeError", "JudgedExecute", "Remote", "install", "is_test_cell"]
@@ -232,8 +232,11 @@ class JudgedExecute(Execute):
         (``DLCOURSE_KERNEL_PACKAGE``, :mod:`dlgrade.sandbox.kernel_package`): the sandbox binds
         it over the package's folder, so the kernel holds none of the package's
         implementations (the tests and checks run here, with the real package). Without the
-        judge the test cells run in the kernel and need the real package."""
-        if self.judge:
+        judge the test cells run in the kernel and need the real package.
+        ``DLCOURSE_KERNEL_BUILD=0`` in the grader's environment gives judged kernels the real
+        package too: only for testing the judge's own record of what runs (the tests of
+        review 21d's and earlier attacks), never for grading untrusted work."""
+        if self.judge and os.environ.get("DLCOURSE_KERNEL_BUILD", "1") != "0":
             env = dict(kwargs.get("env") or os.environ)
             env["DLCOURSE_KERNEL_PACKAGE"] = kernel_package.ensure()
             kwargs["env"] = env
