@@ -38,7 +38,7 @@ from .handgrades import mark as do_mark
 from .lock import Busy, assignment_lock, assignments_lock
 from .release import release as do_release
 from .roster import import_roster
-from .status import read_statuses, write_status
+from .status import graded_outside, graded_outside_error, read_statuses, write_status
 
 # The other command modules (late, archive, cluster, engine, report, export) load nbgrader,
 # nbconvert or Dask, seconds of start-up: each command imports them when it runs, so a
@@ -154,7 +154,9 @@ def timezone(ctx, zone):
 @click.option("--dry-run", is_flag=True, help="Report what would be copied, copy nothing.")
 @click.option("--timestamps", type=click.Path(exists=True, dir_okay=False),
               help="CSV with columns student,submitted_at: submission times to record "
-                   "(default: each zip entry's time, its UTC time when the zip holds one; in "
+                   "(default: a Moodle grading worksheet's 'Last modified (submission)', "
+                   "where one was imported with `roster import --assignment`; else each zip "
+                   "entry's time, its UTC time when the zip holds one; in "
                    "a folder, each file's modification time, read as this computer's clock "
                    "in the course's time zone, as unzip sets it; times in the future, a week "
                    "past the due date or late by a file's time are named in a warning, the "
@@ -216,9 +218,13 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
                f"{len(res.unchanged)} unchanged; {len(res.ignored)} non-notebook files ignored")
     for student, stamp in sorted(res.submitted_at.items()):
         click.echo(f"  {student:12s} submitted {stamp}")
-    for student, (old, new) in sorted(res.retimed.items()):  # review 23e, N1
-        click.echo(f"  {student}: submission time {old}, taken from a file's modification "
-                   f"time, {'would be' if dry_run else 'is'} now its zip entry's, {new}")
+    if res.from_worksheet:  # review 23e, N3
+        n = len(res.from_worksheet)
+        click.echo(f"  {n} submission time{'' if n == 1 else 's'} from the grading "
+                   f"worksheet's 'Last modified (submission)' ({', '.join(res.from_worksheet)})")
+    for student, (old, new, was, now) in sorted(res.retimed.items()):  # review 23e, N1
+        click.echo(f"  {student}: submission time {old}, taken from {was}, "
+                   f"{'would now be' if dry_run else 'is now'} {_possessive(now)}, {new}")
     for note in res.warnings:
         click.echo(f"  warning: {note}", err=True)
     for student, why in sorted(res.wrong_format.items()):  # review 23d, P2b
@@ -242,6 +248,12 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
     sys.exit(0 if res.ok and not res.doubtful else 1)
 
 
+def _possessive(origin: str) -> str:
+    """``"its zip entry"`` -> ``"its zip entry's"``; ``"the grading worksheet's 'Last
+    modified (submission)'"`` stays (it is one already)."""
+    return origin if origin.endswith("'") else origin + "'s"
+
+
 @click.command(context_settings=CONTEXT)
 @click.argument("assignment")
 @click.option("--workers", "-j", type=click.IntRange(min=1), default=1, show_default=True,
@@ -259,8 +271,8 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
 @click.option("--kernel", help="Kernel to run submissions with (Execute.kernel_name).")
 @click.option("--no-progress", is_flag=True, help="Do not draw the progress bar.")
 @click.option("--student", "students", multiple=True, metavar="ID",
-              help="Grade only this student, again (repeatable): the others' grades and "
-                   "feedback stay untouched.")
+              help="Grade only this student, again (repeatable; any letter case, as for "
+                   "mark and extend): the others' grades and feedback stay untouched.")
 @click.option("--late-policy", metavar="POLICY",
               help="none, zero, or a deduction per started hour late with a cap, e.g. "
                    "5%/h:50% (default: nbgrader_config.py's LateSubmissionPlugin settings).")
@@ -340,9 +352,17 @@ def _grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kerne
         _say(f"  {student}: {status}" + (f" ({reason})" if reason else "")
              + "".join(f"; {note}" for note in dropped.get(student, []))
              + (f"; warning: {doubts[student]}" if student in doubts else ""))
+    # a --student run leaves the others as they are
+    for student in graded_outside(course, assignment):
+        _say(f"  {student}: {GRADED_ELSEWHERE.format(assignment=assignment)}")
     for key in ("grades", "html", "json", "feedback"):
         _say(f"  {key:9s} {run.outputs[key]}")
     _exit_at_once(2 if run.open else 0)
+
+
+#: the line of ``grade --student`` for a student another tool graded since (review 23e, P8b)
+GRADED_ELSEWHERE = ("graded since by another tool (a plain `nbgrader autograde`?): its scores "
+                    "are in grades.csv until `dlcourse grade {assignment}` grades them again")
 
 
 def _discard_from_now_on(stream) -> None:
@@ -407,12 +427,19 @@ def _exit_at_once(code: int) -> None:
 def report(ctx, assignment, db):
     """Rebuild grades.csv, report.html and report.json of ASSIGNMENT from the recorded results
     and the gradebook's current scores (after several hosts graded their shards, or after
-    grading written answers by hand in nbgrader's formgrader)."""
+    grading written answers by hand in nbgrader's formgrader).
+
+    Refused (exit status 2, nothing written) while students were graded since by another
+    tool (a plain `nbgrader autograde`): `dlcourse grade ASSIGNMENT` grades them again first.
+    """
     from .report import write_outputs
 
     course = _course(ctx, db=db)
     try:
         course.require_assignment(assignment)
+        refusal = graded_outside_error(course, assignment, "report")
+        if refusal is not None:  # review 23e, P8b: not another tool's scores, silently
+            raise refusal
     except ValueError as exc:
         raise DataError(exc) from None
     for key, path in write_outputs(course, assignment).items():
@@ -451,7 +478,8 @@ def mark(ctx, assignment, student, cell, score, comment, clear, db):
 
     The score goes into the gradebook as nbgrader's formgrader would put it; every later
     `dlcourse grade` (--force and --student included) keeps it while the student's answer is
-    unchanged. grades.csv and the report are rebuilt at once.
+    unchanged. grades.csv and the report are rebuilt at once; so, as report and export,
+    mark changes nothing (exit status 2) while students were graded since by another tool.
     """
     from .report import open_statuses, write_outputs
 
@@ -463,6 +491,10 @@ def mark(ctx, assignment, student, cell, score, comment, clear, db):
     student = course.student_spelling(student)
     try:
         course.require_assignment(assignment)
+        # it rebuilds grades.csv: not from another tool's scores (review 23e, P8b)
+        refusal = graded_outside_error(course, assignment, "mark")
+        if refusal is not None:
+            raise refusal
         res = do_mark(course, assignment, student, cell, None if clear else score, comment)
     except ValueError as exc:
         raise DataError(exc) from None
@@ -489,9 +521,12 @@ def roster():
               help="The assignment a Moodle grading worksheet (with its 'Identifier' column) "
                    "was downloaded from: its participant ids match that assignment's "
                    "download folders.")
+@click.option("--timezone",
+              help="Time zone of a grading worksheet's 'Last modified (submission)' times "
+                   "(your Moodle profile's; default: the course's, see `dlcourse timezone`).")
 @click.option("--db", help="Gradebook URL (as given to release and grade).")
 @click.pass_context
-def roster_import(ctx, file, delimiter, assignment, db):
+def roster_import(ctx, file, delimiter, assignment, timezone, db):
     """Add or update the students of FILE in the gradebook.
 
     FILE is a CSV: id,first_name,last_name,email; Canvas's gradebook export (Student, ID,
@@ -501,11 +536,13 @@ def roster_import(ctx, file, delimiter, assignment, db):
     semicolons or tabs, in UTF-8. Every row is checked first: a bad row, a missing column or
     one LMS id on two students is reported (with the line number) and nothing is imported.
     Students in the gradebook but not in FILE are named and kept, with their grades.
+    A grading worksheet's 'Last modified (submission)' times (Moodle's record of each upload)
+    are kept for collect, which takes them as those students' submission times.
     """
     course = _course(ctx, db=db)
     try:
         res = import_roster(course, file, delimiter={"tab": "\t"}.get(delimiter, delimiter),
-                            assignment=assignment)
+                            assignment=assignment, timezone=timezone)
     except ValueError as exc:
         raise DataError(exc) from None
     total = len(res["added"]) + len(res["updated"])
@@ -518,6 +555,13 @@ def roster_import(ctx, file, delimiter, assignment, db):
         click.echo(f"  {len(matched)} rows without a login matched by Canvas id to their "
                    f"gradebook students: {', '.join(matched[:10])}"
                    + (", ..." if len(matched) > 10 else ""))
+    if res.get("submitted_times"):
+        n = len(res["submitted_times"])
+        click.echo(f"  {n} submission time{'' if n == 1 else 's'} from 'Last modified "
+                   f"(submission)' kept for {assignment}: collect takes "
+                   f"{'it' if n == 1 else 'them'} as the submission time of "
+                   f"{'that student' if n == 1 else 'those students'} (over the download's "
+                   "file times)")
     for line in res.get("warnings", []):
         click.echo(f"  warning: {line}", err=True)
     if res["missing"]:
@@ -576,7 +620,12 @@ def extend(ctx, assignment, student, hours, db):
 @click.option("--db", help="Gradebook URL (as given to release and grade).")
 @click.pass_context
 def export(ctx, assignment, fmt, dest, column, db):
-    """Write ASSIGNMENT's grades as a file the LMS imports as it is."""
+    """Write ASSIGNMENT's grades as a file the LMS imports as it is.
+
+    Refused (exit status 2, nothing written) while students were graded since by another
+    tool (a plain `nbgrader autograde`, whose scores lack a late policy given to `dlcourse
+    grade`): run `dlcourse grade ASSIGNMENT` first.
+    """
     from .export import export as do_export
     course = _course(ctx, db=db)
     if column and not lms.get(fmt).grade_column:  # a mistake in the command line itself

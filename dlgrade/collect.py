@@ -57,9 +57,12 @@ class CollectResult:
     # student -> the warning on a time taken from a file's modification time (late or in the
     # future): it may be when the file was copied, so the exit status is 1 (review 23e, N1)
     doubtful: dict = field(default_factory=dict)
-    # student -> (old stamp, new stamp): a time from a file's modification time that this
-    # collect replaced with the same file's zip entry time
+    # student -> (old stamp, new stamp, where the old came from, where the new): a time from
+    # a file's modification time (or a zip entry) that this collect replaced with the same
+    # file's zip entry time (or the Moodle grading worksheet's)
     retimed: dict = field(default_factory=dict)
+    # the students whose time is the Moodle grading worksheet's (review 23e, N3)
+    from_worksheet: list = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -155,7 +158,10 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
 
     Canvas and Moodle download names are mapped to roster ids (:mod:`dlgrade.lms`), and each
     copied submission gets nbgrader's ``timestamp.txt``: from ``timestamps`` (a CSV file,
-    :func:`dlgrade.lms.read_timestamps`) if given, else from the zip entry's time (read in
+    :func:`dlgrade.lms.read_timestamps`) if given, else from the Moodle grading worksheet's
+    "Last modified (submission)" when one was imported for the assignment
+    (:func:`dlgrade.lms.moodle.read_submitted_times`: Moodle's record of the upload; review
+    23e, N3), else from the zip entry's time (read in
     ``timezone``), else from the file's modification time (a wall-clock time of this
     computer, read in ``timezone`` as the zip entry it was unpacked from; a student's own zip
     in a folder gives its notebooks the zip file's time, never the times inside it, which the
@@ -164,7 +170,11 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
     ``result.warnings`` (:func:`_doubtful_times`); those taken from a file's modification
     time also in ``result.doubtful``, and are kept in :data:`FILE_TIMES` for ``grade`` to
     repeat. A later collect of the same bytes keeps their first time, except that a zip
-    entry's replaces one taken from a file's modification time (``result.retimed``).
+    entry's replaces one taken from a file's modification time, and the worksheet's one
+    taken from a file or a zip entry (``result.retimed``; :data:`TIME_SOURCES` records where
+    each time came from). New bytes under a worksheet time not after the time collected
+    before are timed by the download, named in ``result.doubtful``: the worksheet is older
+    than the upload.
 
     ``limits`` (:class:`dlgrade.archive.ArchiveLimits`) bounds what is read: the size of a
     notebook and of everything unpacked or read in all, archive entries and nesting; what
@@ -225,6 +235,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
         targets: dict[Path, str] = {}
         canvas_ids: dict[Path, str] = {}  # Canvas's file id of each Canvas download
         name_only: dict[Path, str] = {}  # Moodle files matched by name: their participant id
+        moodle_files: set[Path] = set()  # Moodle's downloads: its worksheet has their times
         first_seen: dict[str, str] = {}  # participant id -> student, to remember
         for path in candidates:
             root = root_of(path)
@@ -277,6 +288,8 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                     like_paths.setdefault(other, []).append(path)
                 if lms_name.system == canvas.LMS.name:
                     canvas_ids[path] = lms_name.submission
+                if is_moodle:
+                    moodle_files.add(path)
                 targets[path] = target
                 found.setdefault(student, []).append(path)
                 continue
@@ -306,6 +319,9 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
             result.warnings.append(_other_assignment_warning(course, assignment, other, files))
         record = canvas.read_record(course, assignment)
         file_times = read_file_times(course, assignment)
+        sources = read_time_sources(course, assignment)
+        # Moodle's own record of each upload, when its grading worksheet was imported
+        sheet_times = moodle.read_submitted_times(course, assignment)
         new_times, new_where = {}, {}  # the copied students' times, for _doubtful_times
         for student, paths in sorted(found.items()):
             if len(paths) > 1 and all(p in canvas_ids for p in paths):
@@ -325,6 +341,9 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
             dest = course.submitted_dir / student / assignment / f"{name}.ipynb"
             rel = str(dest.relative_to(course.root))
             when, source = (given[student], "csv") if student in given else times[paths[0]]
+            download = when, source
+            if source != "csv" and student in sheet_times:
+                when, source = sheet_times[student], "worksheet"
             stamp = lms.format_timestamp(when)
             stamp_file = dest.parent / "timestamp.txt"
             result.submitted_at[student] = stamp
@@ -343,25 +362,58 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
             kept = stamp_file.read_text().strip() if stamp_file.exists() else None
             # this student's time on record was taken from a file's modification time
             from_file = kept is not None and file_times.get(student, {}).get("stamp") == kept
+            kept_source = "file" if from_file else (
+                sources.get(student, {}).get("source") if kept is not None and
+                sources.get(student, {}).get("stamp") == kept else None)
             same = dest.is_file() and dest.read_bytes() == content
+            if source == "worksheet" and not same and kept is not None and \
+                    kept_source != "file" and when <= _parse_stamp(kept):
+                # new bytes, yet the worksheet's upload is not after the last one collected:
+                # the worksheet was downloaded before this upload (review 23e, N3)
+                note = (f"{student}: the file changed, but the grading worksheet's 'Last "
+                        f"modified (submission)', {stamp}, is not after the time of the file "
+                        f"collected before, {kept}: the worksheet is older than this upload, "
+                        f"so the download's time, {lms.format_timestamp(download[0])}, is "
+                        f"taken; download the worksheet again, `dlcourse roster import "
+                        f"<worksheet.csv> --assignment {assignment}`, and collect again")
+                result.warnings.append(note)
+                result.doubtful[student] = note
+                when, source = download
+                stamp = lms.format_timestamp(when)
+                result.submitted_at[student] = stamp
+            # a time from a download (a file's modification time, or a zip entry) gives way
+            # to the same file's zip entry's (review 23e, N1) or to Moodle's record of it
+            retime = kept is not None and kept != stamp and (
+                (from_file and source in ("zip", "worksheet")) or
+                (source == "worksheet" and kept_source == "zip"))
             if same and kept is not None and (
-                    kept == stamp or student not in given) and not (
-                    from_file and source == "zip" and kept != stamp):
+                    kept == stamp or student not in given) and not retime:
                 # the same bytes collected again (a new download stamps its entries anew)
-                # keep their first submission time; only --timestamps sets another one, or
-                # a zip entry one taken from a file's modification time (review 23e, N1)
+                # keep their first submission time; only --timestamps sets another one
                 result.submitted_at[student] = kept
                 result.unchanged.append(rel)
                 if file_id and not dry_run:
                     record[student] = max(file_id, known_id or "0", key=int)
-                if student in given or source == "zip":  # confirmed: no longer a file's
+                if student in given or source in ("zip", "worksheet"):  # no longer a file's
                     file_times.pop(student, None)
                 elif from_file:  # checked again: still doubtful is still said
                     new_times[student] = dt.datetime.strptime(kept, lms.STAMP_FORMAT)
                     new_where[student] = ("file", str(paths[0].relative_to(root_of(paths[0]))))
+                if source == "worksheet" and kept != stamp:
+                    result.warnings.append(
+                        f"{student}: kept the submission time {kept} ("
+                        + ("another worksheet's" if kept_source == "worksheet" else
+                           "given with --timestamps" if kept_source == "csv" else
+                           "the first collect's")
+                        + f"); the grading worksheet says {stamp}: to take it, give it with "
+                        "--timestamps and collect again")
+                elif source == "worksheet":
+                    result.from_worksheet.append(student)
                 continue
-            if from_file and same:
-                result.retimed[student] = (kept, stamp)
+            if retime and same:
+                result.retimed[student] = (kept, stamp, ORIGIN[kept_source], ORIGIN[source])
+            if source == "worksheet":
+                result.from_worksheet.append(student)
             if source != "csv":  # an instructor's --timestamps is theirs to trust
                 new_times[student] = when
                 new_where[student] = (source, str(paths[0].relative_to(root_of(paths[0]))))
@@ -369,6 +421,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 file_times[student] = {"stamp": stamp, "warning": ""}
             else:
                 file_times.pop(student, None)
+            sources[student] = {"stamp": stamp, "source": source}
             (result.updated if dest.exists() else result.added).append(rel)
             if not dry_run:
                 dest.parent.mkdir(parents=True, exist_ok=True)
@@ -376,7 +429,9 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 stamp_file.write_text(stamp + "\n")
                 if file_id:
                     record[student] = file_id
-        doubts = _doubtful_times(course, assignment, new_times, new_where)
+        doubts = _doubtful_times(course, assignment, new_times, new_where,
+                                 moodle={s for s, paths in found.items()
+                                         if any(p in moodle_files for p in paths)})
         result.warnings += doubts.values()
         for student, (origin, _) in new_where.items():
             if origin == "file":
@@ -385,6 +440,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                     result.doubtful[student] = doubts[student]
         if not dry_run:
             write_file_times(course, assignment, file_times)
+            write_time_sources(course, assignment, sources)
         if not dry_run and record:
             canvas.write_record(course, assignment, record)
         if not dry_run and first_seen:
@@ -568,13 +624,15 @@ CLOCK_SLACK = dt.timedelta(minutes=10)
 
 
 def _doubtful_times(course: Course, assignment: str, times: dict, where: dict,
-                    now: dt.datetime | None = None) -> dict[str, str]:
+                    now: dt.datetime | None = None, moodle=()) -> dict[str, str]:
     """Warnings for the submission times that may not be the upload's (review 23d, P4):
     in the future, more than :data:`FAR_PAST_DUE` after the due date, or after the due date
     by a file's modification time (a folder: a copied or hand-written file has the time it
     was written). ``times`` is ``{student: naive UTC time}``, ``where`` ``{student: (source,
     file)}``; a late penalty follows from these times, so each line (``{student: line}``)
-    names the student, the file and how late, before anyone is graded."""
+    names the student, the file and how late, before anyone is graded. For the students in
+    ``moodle`` (their file is a Moodle download's) a doubtful file time also points to the
+    grading worksheet, Moodle's record of the upload."""
     from nbgrader.api import MissingEntry
 
     if not times:
@@ -596,11 +654,18 @@ def _doubtful_times(course: Course, assignment: str, times: dict, where: dict,
     for student, when in sorted(times.items()):
         due = dues.get(student)
         source, file = where[student]
-        origin = ("taken from its zip entry" if source == "zip" else
-                  "taken from the file's modification time in the folder: when it was "
-                  "unpacked, copied or written here")
+        origin = {"zip": "taken from its zip entry",
+                  "worksheet": "taken from the grading worksheet's 'Last modified "
+                               "(submission)'"}.get(source,
+                                                    "taken from the file's modification time "
+                                                    "in the folder: when it was unpacked, "
+                                                    "copied or written here")
         fix = (f"if that is not when {student} uploaded it, give the time with --timestamps "
                "and collect again")
+        if student in moodle and source == "file":  # Moodle's record of it (review 23e, N3)
+            fix += (" (or import the assignment's grading worksheet, whose 'Last modified "
+                    f"(submission)' Moodle wrote: `dlcourse roster import worksheet.csv "
+                    f"--assignment {assignment}`, and collect again)")
         stamp = when.strftime("%Y-%m-%d %H:%M UTC")
         if when > now + CLOCK_SLACK:
             out[student] = (f"{student}: {file}: submitted {stamp}, in the future ({origin}); "
@@ -612,6 +677,47 @@ def _doubtful_times(course: Course, assignment: str, times: dict, where: dict,
             out[student] = (f"{student}: {file}: submitted {stamp}, {late} after the due "
                             f"date ({origin}), so a late penalty follows; " + fix)
     return out
+
+
+#: where a submission time came from, as a collect line says it
+ORIGIN = {"file": "a file's modification time", "zip": "its zip entry",
+          "worksheet": "the grading worksheet's 'Last modified (submission)'",
+          "csv": "--timestamps", None: "the first collect"}
+
+
+def _parse_stamp(stamp: str) -> dt.datetime:
+    """A ``timestamp.txt`` text as a naive UTC datetime (the far past for one this tool
+    did not write: nbgrader's own, or an instructor's)."""
+    try:
+        return dt.datetime.strptime(stamp, lms.STAMP_FORMAT)
+    except ValueError:
+        return dt.datetime.min
+
+
+#: ``{student: {"stamp": timestamp.txt text, "source": "zip" | "file" | "csv" |
+#: "worksheet"}}``: where each collected submission time came from, so that a later collect
+#: knows which it may replace (a download's) and which not (an instructor's --timestamps)
+TIME_SOURCES = "time_sources.json"
+
+
+def read_time_sources(course: Course, assignment: str) -> dict[str, dict]:
+    """The record of :data:`TIME_SOURCES` (``{}`` without one, or for a damaged one)."""
+    try:
+        data = json.loads((course.output_dir(assignment) / TIME_SOURCES).read_text())
+        return {str(k): {"stamp": str(v["stamp"]), "source": str(v["source"])}
+                for k, v in data.items()}
+    except (OSError, ValueError, AttributeError, TypeError, KeyError):
+        return {}
+
+
+def write_time_sources(course: Course, assignment: str, record: dict) -> None:
+    path = course.output_dir(assignment) / TIME_SOURCES
+    if not record and not path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(dict(sorted(record.items())), indent=1) + "\n")
+    os.replace(tmp, path)
 
 
 #: ``{student: {"stamp": timestamp.txt text, "warning": text or ""}}`` of the students whose

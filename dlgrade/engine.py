@@ -31,7 +31,14 @@ from .handgrades import read_hand_grades, restore_hand_grades, save_hand_grades
 from .late import late_assigner, late_config
 from .lock import assignment_lock
 from .report import current_status, open_statuses, write_outputs
-from .status import read_not_collected, read_statuses, write_status
+from .status import (
+    GRADED_OUTSIDE,
+    autograded_digest,
+    read_not_collected,
+    read_statuses,
+    replaced_outside,
+    write_status,
+)
 from .worker import STATION_SLACK, assignment_of, submission_seconds, wrong_notebook
 
 # rich is imported where the progress bar is drawn (a run without one does not load it)
@@ -170,36 +177,6 @@ def _to_grade(course: Course, assignment: str, students: list[str], key: str,
         else:
             unchanged.append(student)
     return todo, unchanged, hashes
-
-
-#: why a student nothing of whom changed is graded again (review 23d, P8)
-GRADED_OUTSIDE = ("graded since by another tool (a plain `nbgrader autograde`? its scores "
-                  "and late penalty had replaced dlcourse's in the gradebook; hand grades "
-                  "are kept)")
-
-
-def autograded_digest(course: Course, assignment: str, student: str) -> str:
-    """A digest of the student's autograded folder (names and bytes), ``""`` without one.
-    Each grading run writes that folder anew (nbclient stamps every executed cell with its
-    time), so a digest other than the one recorded means someone graded the student since;
-    copying or moving the course folder keeps it."""
-    folder = course.autograded_dir / student / assignment
-    if not folder.is_dir():
-        return ""
-    h = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()):
-        h.update(str(path.relative_to(folder)).encode() + b"\0" +
-                 hashlib.sha256(path.read_bytes()).digest())
-    return h.hexdigest()
-
-
-def replaced_outside(course: Course, assignment: str, student: str, record: dict) -> bool:
-    """Whether the student's autograded folder is no longer the one their record's run
-    wrote (records older than this check hold no digest: never)."""
-    recorded = record.get("autograded")
-    if not recorded or record.get("status") == "failed":
-        return False
-    return autograded_digest(course, assignment, student) != recorded
 
 
 def _graded_against(course: Course, assignment: str, students: list[str]) -> dict:
@@ -523,24 +500,40 @@ def _with_hand_grades(course: Course, assignment: str, student: str, result: dic
 
 
 def _only(students: list[str], only, assignment: str) -> list[str]:
-    """The ``--student`` selection; every one must have a submission. A name that is a typing
-    slip of one who has gets "did you mean" (review 23c, F6), not "submitted nothing".
+    """The ``--student`` selection; every one must have a submission. Logins ignore letter
+    case (as ``mark`` and ``extend`` do: review 23e, P7), so a name that differs from exactly
+    one submitter's only in case is that student; a name that is a typing slip of one who
+    has gets "did you mean" (review 23c, F6), not "submitted nothing".
 
+    >>> _only(["mgarcia", "sobrien"], ["SOBRIEN"], "a1")
+    ['sobrien']
     >>> _only(["mgarcia", "sobrien"], ["mgarcai"], "a1")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     ValueError: student: 'mgarcai' has no submission of a1: did you mean 'mgarcia'? (...)
     """
-    missing = sorted(set(only) - set(students))
+    by_case: dict[str, list[str]] = {}
+    for student in students:
+        by_case.setdefault(student.casefold(), []).append(student)
+    chosen, missing = set(), []
+    for name in only:
+        same = by_case.get(name.casefold(), [])
+        if name in students:
+            chosen.add(name)
+        elif len(same) == 1:
+            chosen.add(same[0])
+        else:
+            missing.append(name)
     if missing:
         said = []
-        for name in missing:
-            guesses = difflib.get_close_matches(name, students, n=3)
+        for name in sorted(set(missing)):
+            folded = difflib.get_close_matches(name.casefold(), list(by_case), n=3)
+            guesses = [s for f in folded for s in by_case[f]]
             said.append(f"{name!r} has no submission of {assignment}" + (
                 f": did you mean {' or '.join(map(repr, guesses))}?" if guesses else
                 " (nothing handed in, or outside this shard)"))
         raise ValueError(f"student: {'; '.join(said)} (expected one of {', '.join(students)})")
-    return sorted(set(only))
+    return sorted(chosen)
 
 
 def _record(course: Course, run: GradeRun, student: str, digest: str, result: dict) -> dict:

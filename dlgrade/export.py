@@ -24,7 +24,7 @@ import shutil
 from . import lms
 from .lms.canvas import CanvasExportPlugin
 from .lms.moodle import MoodleExportPlugin
-from .status import FILES_PREFIX, HELD_PREFIX, read_not_collected_files
+from .status import FILES_PREFIX, HELD_PREFIX, graded_outside_error, read_not_collected_files
 
 #: the formats with an nbgrader ``ExportPlugin`` (``csv`` copies grades.csv)
 FORMATS = {name: system.export_plugin() for name, system in lms.REGISTRY.items()
@@ -87,13 +87,18 @@ def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None)
     Raises
     ------
     ValueError
-        If ``fmt`` is unknown or the assignment is not in the gradebook.
+        If ``fmt`` is unknown or the assignment is not in the gradebook, or (nothing written)
+        if another tool graded students since ``dlcourse grade`` did
+        (:func:`dlgrade.status.graded_outside`).
     """
     from .report import collect_rows, write_outputs  # nbconvert: seconds
 
     system = lms.get(fmt, "format")
     with course.gradebook() as gb:
         course.find_assignment(gb, assignment)
+        refusal = graded_outside_error(course, assignment, "export")
+        if refusal is not None:  # review 23e, P8b: never upload another tool's scores
+            raise refusal
         outputs = write_outputs(course, assignment)
         plugin = system.export_plugin()
         if plugin is None:  # the plain layout: the course's own grades.csv

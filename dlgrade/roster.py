@@ -56,6 +56,9 @@ class RosterStudent:
     #: a Moodle row's "ID number" ("" when empty, ``None`` for a layout or file without the
     #: column); recorded beside the gradebook when it is not the student id (see _kept_id)
     id_number: str | None = dataclasses.field(default=None, compare=False)
+    #: a Moodle grading worksheet's "Last modified (submission)" cell as written (``None``
+    #: for a file without the column); read by :func:`import_roster`
+    submitted: str | None = dataclasses.field(default=None, compare=False)
     line: int = dataclasses.field(default=0, compare=False)  # the roster file's line
 
     @property
@@ -229,17 +232,23 @@ def parse_roster(text: str, source: str = "roster",
 
 
 def import_roster(course, path, delimiter: str | None = None,
-                  assignment: str | None = None) -> dict[str, list[str]]:
+                  assignment: str | None = None,
+                  timezone: str | None = None) -> dict[str, list[str]]:
     """Parse ``path`` fully, then add or update every student in one gradebook transaction.
 
     A Moodle grading worksheet's participant ids belong to one assignment: ``assignment``
-    names it, and they are kept for collect (:func:`dlgrade.lms.moodle.write_participants`).
+    names it, and they are kept for collect (:func:`dlgrade.lms.moodle.write_participants`);
+    so are its "Last modified (submission)" times, read in ``timezone`` (default the
+    course's; :func:`dlgrade.lms.moodle.write_submitted_times`): collect takes them as those
+    students' submission times (review 23e, N3). A cell that is no time is named in
+    ``"warnings"`` and that student keeps no worksheet time (the download's counts).
     A row that names a student only by the email address keeps the id the gradebook gives
     that address (an ID number imported before, or a local part as ids were before).
 
     Returns ``{"added", "changed", "unchanged", "missing"}`` (student ids; ``missing``: in
-    the gradebook but not in the file, kept with their grades) and ``"updated"`` (changed and
-    unchanged together).
+    the gradebook but not in the file, kept with their grades), ``"updated"`` (changed and
+    unchanged together), ``"notes"`` (who changed and how) and ``"submitted_times"`` (the
+    students given a worksheet time).
 
     Raises
     ------
@@ -261,6 +270,10 @@ def import_roster(course, path, delimiter: str | None = None,
                          "give --assignment NAME (the assignment it was downloaded from)")
     if assignment:
         course.require_assignment(assignment)
+    if timezone:
+        from .late import check_timezone
+
+        timezone = check_timezone(timezone)
     added, changed, unchanged = [], [], []
     with course.gradebook() as gb:
         known = {st.id: st for st in gb.students}
@@ -274,6 +287,8 @@ def import_roster(course, path, delimiter: str | None = None,
         by_canvas_id = [s.id for s, note in kept if note.startswith(f"{s.id}: {_BY_ID}")]
         kept = [(s, "" if s.id in by_canvas_id else note) for s, note in kept]
         notes = [note for _, note in kept if note]
+        sheet_times = _worksheet_times(students, timezone or course.timezone, warnings) \
+            if participants else {}
         warnings += [f"{s.id}: the name {s.full_name!r} (line {s.line}) starts like a "
                      "spreadsheet formula: exports write it with a leading ' so that a "
                      "spreadsheet shows it as text" for s in students
@@ -314,6 +329,9 @@ def import_roster(course, path, delimiter: str | None = None,
                     s.sis_user_id or s.section) else fields.get(s.id, {}))
                 (added if before is None else changed if before != after
                  or s.id in noted else unchanged).append(s.id)
+                if before is not None and before != after and s.id not in noted:
+                    # say who and what (review 23e, P7: "1 changed" alone for a new section)
+                    notes.append(f"{s.id}: {_changes(before, after)} (line {s.line})")
             gb.db.commit()
         except Exception:
             gb.db.rollback()
@@ -325,9 +343,28 @@ def import_roster(course, path, delimiter: str | None = None,
     if participants:
         moodle.write_participants(course, assignment, {s.participant_id: s.id
                                                        for s in students if s.participant_id})
+        moodle.write_submitted_times(course, assignment, sheet_times)
     return {"added": added, "changed": changed, "unchanged": unchanged, "missing": missing,
             "updated": changed + unchanged, "notes": notes, "warnings": warnings,
-            "by_canvas_id": sorted(by_canvas_id)}
+            "by_canvas_id": sorted(by_canvas_id),
+            "submitted_times": sorted(sid for sid, when in sheet_times.items() if when)}
+
+
+def _worksheet_times(students: list[RosterStudent], timezone: str, warnings: list) -> dict:
+    """``{student id: naive UTC time or None}`` of a grading worksheet's "Last modified
+    (submission)" cells (:func:`dlgrade.lms.moodle.parse_worksheet_time`; ``None``: no
+    submission, or a cell that is no time, which ``warnings`` names with its line)."""
+    out = {}
+    for s in students:
+        if s.submitted is None:
+            continue
+        try:
+            out[s.id] = moodle.parse_worksheet_time(s.submitted, timezone)
+        except ValueError as exc:
+            out[s.id] = None
+            warnings.append(f"{s.id}: line {s.line}: 'Last modified (submission)': {exc}; no "
+                            "worksheet time is kept for them, so collect takes the download's")
+    return out
 
 
 def _same_login(student: RosterStudent, known: dict, warnings: list) -> RosterStudent:
@@ -346,9 +383,28 @@ def _same_login(student: RosterStudent, known: dict, warnings: list) -> RosterSt
 
 
 def _recorded(student, fields: dict) -> tuple:
-    """What the gradebook (and the LMS fields beside it) hold of a student."""
+    """What the gradebook (and the LMS fields beside it) hold of a student (in the order of
+    :data:`RECORDED`)."""
     return (student.first_name or "", student.last_name or "", student.email or "",
             student.lms_user_id or "", fields.get("sis_user_id", ""), fields.get("section", ""))
+
+
+#: the words for the fields of :func:`_recorded`, in its order
+RECORDED = ("first name", "last name", "email", "LMS user id", "SIS user id", "section")
+
+
+def _changes(before: tuple, after: tuple) -> str:
+    """What a roster import changed of one student, field by field.
+
+    >>> _changes(("Seán", "O'Brien", "", "12346", "9346", "Lab B"),
+    ...          ("Seán", "O'Brien", "", "12346", "9346", "Lab C"))
+    'section Lab B -> Lab C'
+    >>> _changes(("Ann", "", "", "", "", ""), ("Ann", "Archer", "a@x.example", "", "", ""))
+    'last name (none) -> Archer; email (none) -> a@x.example'
+    """
+    return "; ".join(f"{word} {old or '(none)'} -> {new or '(none)'}"
+                     for word, old, new in zip(RECORDED, before, after, strict=True)
+                     if old != new)
 
 
 _BY_ID = "matched by Canvas id"

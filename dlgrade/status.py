@@ -14,6 +14,7 @@ collected" for them instead of "no submission" until a collect copies one file.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -49,6 +50,63 @@ def write_status(course: Course, assignment: str, record: dict) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(record, indent=1, sort_keys=True))
     os.replace(tmp, path)
+
+
+#: why a student nothing of whom changed is graded again (review 23d, P8)
+GRADED_OUTSIDE = ("graded since by another tool (a plain `nbgrader autograde`? its scores "
+                  "and late penalty had replaced dlcourse's in the gradebook; hand grades "
+                  "are kept)")
+
+
+def autograded_digest(course: Course, assignment: str, student: str) -> str:
+    """A digest of the student's autograded folder (names and bytes), ``""`` without one.
+    Each grading run writes that folder anew (nbclient stamps every executed cell with its
+    time), so a digest other than the one recorded means someone graded the student since;
+    copying or moving the course folder keeps it."""
+    folder = course.autograded_dir / student / assignment
+    if not folder.is_dir():
+        return ""
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()):
+        h.update(str(path.relative_to(folder)).encode() + b"\0" +
+                 hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def replaced_outside(course: Course, assignment: str, student: str, record: dict) -> bool:
+    """Whether the student's autograded folder is no longer the one their record's run
+    wrote (records older than this check hold no digest: never)."""
+    recorded = record.get("autograded")
+    if not recorded or record.get("status") == "failed":
+        return False
+    return autograded_digest(course, assignment, student) != recorded
+
+
+def graded_outside(course: Course, assignment: str) -> list[str]:
+    """The students whose gradebook scores another tool wrote after ``dlcourse grade`` did
+    (a plain ``nbgrader autograde``: its scores, without a late policy given to ``grade``
+    on the command line), sorted. ``report``, ``export`` and ``mark`` refuse while there
+    are any (review 23e, P8b): the next ``dlcourse grade`` grades them again."""
+    return sorted(student for student, record in read_statuses(course, assignment).items()
+                  if replaced_outside(course, assignment, student, record))
+
+
+def graded_outside_error(course: Course, assignment: str, what: str) -> ValueError | None:
+    """The refusal of the command ``what`` (``"report"``, ``"export"``, ``"mark"``) while
+    :func:`graded_outside` names students, ``None`` when it names none."""
+    who = graded_outside(course, assignment)
+    if not who:
+        return None
+    names = ", ".join(who[:10]) + (", ..." if len(who) > 10 else "")
+    one = len(who) == 1
+    return ValueError(
+        f"assignment: {len(who)} student{'' if one else 's'} of {assignment} "
+        f"{'was' if one else 'were'} graded since by another tool ({names}; a plain "
+        "`nbgrader autograde`?): the gradebook holds that tool's scores and late penalty, "
+        "not dlcourse's (a --late-policy given to `dlcourse grade` is not in them); run "
+        f"`dlcourse grade {assignment}` first (it grades "
+        f"{'that student' if one else 'them'} again and keeps hand grades), then `dlcourse "
+        f"{what}` again. Nothing was written")
 
 
 #: the finding of files the grader did not copy (:func:`dlgrade.safe_files.findings_text`)

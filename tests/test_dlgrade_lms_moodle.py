@@ -155,3 +155,51 @@ def test_the_export_plugin_writes_moodles_grade_import(tmp_path):
         ["Email address", "ID number", "hw", "Feedback"],
         ["j@uni.example", "5021", "0", "see me"],
         ["a@x.example", "", "0", "no submission"]]  # no ID number: Moodle maps the email
+
+
+@pytest.mark.parametrize(("cell", "zone", "utc"), [
+    ("Tuesday, 1 December 2026, 10:00 AM", "Europe/Berlin", (2026, 12, 1, 9, 0)),
+    ("Tuesday, 01 December 2026, 12:00 PM", "UTC", (2026, 12, 1, 12, 0)),
+    ("Tuesday, 1 December 2026, 12:30 AM", "UTC", (2026, 12, 1, 0, 30)),   # just past midnight
+    ("Tuesday, December 1, 2026, 11:59 PM", "UTC", (2026, 12, 1, 23, 59)),  # US English
+    ("Wednesday, 1 July 2026, 10:00 AM", "Europe/Berlin", (2026, 7, 1, 8, 0)),  # summer time
+    ("1 Dec 2026, 23:30", "UTC", (2026, 12, 1, 23, 30)),                    # a 24-hour clock
+    ("  Tuesday,  1 December 2026,\n10:00 am ", "UTC", (2026, 12, 1, 10, 0)),
+    ("2026-12-01 10:00", "Europe/Berlin", (2026, 12, 1, 9, 0)),
+    ("2026-12-01T10:00:00+00:00", "Europe/Berlin", (2026, 12, 1, 10, 0)),   # its own zone
+])
+def test_a_worksheets_last_modified_cell_is_read_in_the_users_zone(cell, zone, utc):
+    import datetime as dt
+
+    assert moodle.parse_worksheet_time(cell, zone) == dt.datetime(*utc)
+
+
+@pytest.mark.parametrize("cell", ["-", "", "  ", "\u2013"])
+def test_a_worksheet_cell_without_a_submission_has_no_time(cell):
+    assert moodle.parse_worksheet_time(cell, "UTC") is None
+
+
+@pytest.mark.parametrize("cell", [
+    "Dienstag, 1. Dezember 2026, 10:00",      # another language's month: not guessed
+    "12/01/2026 10:00",                       # day or month first? not guessed
+    "Tuesday, 31 February 2026, 10:00 AM",    # no such day
+    "Tuesday, 1 December 2026",               # no time
+    "2026-12-01",                             # no time
+    "Tuesday, 1 December 2026, 13:00 PM",     # no such hour on a 12-hour clock
+    "Tuesday, 1 December 2026, 10:00 AM, 11:00 AM",
+    "Submitted for grading",
+])
+def test_a_worksheet_cell_that_is_no_time_is_refused_with_the_form_expected(cell):
+    with pytest.raises(ValueError, match=r"got .*, expected Moodle's date and time such as "
+                                         r"'Tuesday, 1 December 2026, 10:00 AM'"):
+        moodle.parse_worksheet_time(cell, "UTC")
+
+
+def test_the_worksheets_time_column_is_kept_with_the_row():
+    row = MOODLE.roster_row({"identifier": "Participant 1500231", "fullname": "Ann Archer",
+                             "emailaddress": "ann@uni.example",
+                             "lastmodifiedsubmission": " Tuesday, 1 December 2026, 10:00 AM "})
+    assert row["submitted"] == "Tuesday, 1 December 2026, 10:00 AM"
+    assert row["participant_id"] == "1500231"
+    assert "submitted" not in MOODLE.roster_row({"firstname": "A", "lastname": "B",
+                                                 "emailaddress": "a@uni.example"})

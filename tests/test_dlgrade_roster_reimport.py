@@ -152,7 +152,8 @@ def test_a_canvas_export_without_logins_updates_the_class_it_made(tmp_path, empt
     # an unchanged class exported without logins came back as "8 changed")
     assert result["by_canvas_id"] == ["anguyen", "mgarcia"], result
     assert (result["changed"], result["unchanged"]) == (["mgarcia"], ["anguyen"]), result
-    assert result["notes"] == [], result
+    # and the change is named: who and what (review 23e, P7: "1 changed" alone)
+    assert result["notes"] == ["mgarcia: section A -> B (line 2)"], result
     with course.gradebook() as gb:
         assert gb.find_student("mgarcia").lms_user_id == "12351"
 
@@ -179,3 +180,35 @@ def test_a_name_saved_in_another_unicode_form_is_no_change(tmp_path, empty_grade
         student = gb.find_student("jmueller")
         assert (student.first_name, student.last_name) == ("Jörg", "Müller")
         assert unicodedata.is_normalized("NFC", student.last_name)
+
+
+def test_the_command_names_who_changed_and_what(course_dir, tmp_path):
+    """Review 23e, P7: a Canvas export without the login column in which one student moved to
+    another section said "1 changed" and no more. Now the command names him and the field,
+    old -> new; the unchanged students are not listed."""
+    from pathlib import Path
+
+    from dlgrade.course import make_course
+    from tests.submissions.crafted import TINY_CONFIG, dlcourse, tiny_notebook
+
+    course = make_course(Path(course_dir) / "sections", TINY_CONFIG.format(timeout=20,
+                                                                           extra=""),
+                         {"tiny": tiny_notebook()})
+    first, later = tmp_path / "canvas1.csv", tmp_path / "canvas2.csv"
+    first.write_text("Student,ID,SIS User ID,SIS Login ID,Section\n"
+                     '"García-López, María",12351,9351,mgarcia,Lab A\n'
+                     '"O\'Brien, Seán",12346,9346,sobrien,Lab B\n'
+                     '"Nguyen, An",12348,9348,anguyen,Lab B\n', encoding="utf-8")
+    later.write_text("Student,ID,SIS User ID,Section\n"
+                     '"García-López, María",12351,9351,Lab A\n'
+                     '"O\'Brien, Seán",12346,9346,Lab C\n'
+                     '"Nguyen, An",12348,9348,Lab B\n', encoding="utf-8")
+    assert "3 added" in dlcourse("roster", "import", first, cwd=course).stdout
+    proc = dlcourse("roster", "import", later, cwd=course)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "roster: 0 added, 1 changed, 2 unchanged (3 students in " \
+        f"{later})", lines
+    assert "  changed: sobrien: section Lab B -> Lab C (line 3)" in lines, lines
+    assert not any(line.startswith("  changed: ") and "sobrien" not in line
+                   for line in lines), lines

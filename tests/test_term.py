@@ -231,6 +231,24 @@ def _a_plain_nbgrader_autograde_is_noticed(course):
     from dlgrade.course import run_nbgrader
 
     run_nbgrader(course, "autograde", "tiny", "--student", "ann", "--force")
+    # report and export refuse to write that tool's scores (review 23e, P8b), nothing written
+    grades_csv = (course / "grading/tiny/grades.csv").read_bytes()
+    before = gradebook_scores(course)["ann"]
+    for args in (["report", "tiny"], ["export", "tiny", "--format", "moodle", "-o", "-"],
+                 ["export", "tiny", "--format", "csv"], ["mark", "tiny", "ann", WRITTEN, "0"]):
+        proc = dlcourse(*args, cwd=course)
+        said = " ".join(proc.stderr.split())
+        assert proc.returncode == 2 and proc.stdout == "", (args, proc.stdout, said)
+        assert ("Error: assignment: 1 student of tiny was graded since by another tool (ann; a "
+                "plain `nbgrader autograde`?)" in said and "run `dlcourse grade tiny` first"
+                in said and "Nothing was written" in said), (args, said)
+    assert (course / "grading/tiny/grades.csv").read_bytes() == grades_csv
+    assert gradebook_scores(course)["ann"] == before  # mark put no hand grade of 0 in
+    # a run for another student leaves her as she is, and says so on her line
+    proc = grade(course, "--student", "bob")
+    assert "tiny: 1 graded" in proc.stdout, proc.stdout
+    assert ("  ann: graded since by another tool (a plain `nbgrader autograde`?): its scores "
+            "are in grades.csv until `dlcourse grade tiny` grades them again") in proc.stdout
     proc = grade(course)
     assert "1 graded" in proc.stdout and "1 unchanged" in proc.stdout, proc.stdout
     assert ("tiny: graded since by another tool (a plain `nbgrader autograde`?" in proc.stdout
@@ -238,6 +256,8 @@ def _a_plain_nbgrader_autograde_is_noticed(course):
     assert gradebook_scores(course)["ann"] == 6 and rows(course)["ann"]["score"] == "6"
     proc = grade(course)  # and then it is dlcourse's again: nothing to do
     assert "0 graded" in proc.stdout and "another tool" not in proc.stdout, proc.stdout
+    proc = dlcourse("export", "tiny", "--format", "moodle", "-o", "-", cwd=course)
+    assert proc.returncode == 0 and proc.stdout.startswith("Email address,"), proc.stderr
 
 
 def test_a_term_keeps_hand_grades_and_statuses_true(course, base, release):

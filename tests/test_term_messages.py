@@ -153,6 +153,12 @@ def _logins_in_any_case_typos_and_a_decimal_comma(course):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("bob: no extension on tiny (removed if there was one)"), \
         proc.stdout
+    # and grade --student as well (review 23e, P7); a real miss still gets "did you mean"
+    proc = dlcourse("grade", "tiny", "--student", "BOB", "--no-progress", cwd=course)
+    assert proc.returncode == 0 and "tiny: 1 graded" in proc.stdout, proc.stdout + proc.stderr
+    assert rows(course)["bob"]["score"] == "5.5", rows(course)["bob"]  # the hand grade kept
+    one_error_line(dlcourse("grade", "tiny", "--student", "BBO", cwd=course, check=False),
+                   "'BBO' has no submission of tiny: did you mean 'bob'?")
 
 
 def test_a_term_says_what_is_true(course_dir, tmp_path):

@@ -29,14 +29,24 @@ all submissions" folder names, and its grade import CSV as an export.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import os
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from traitlets import Dict, List, Unicode
 
-from .base import Lms, LmsName, format_score, gradebook_rows, text_cell
+from .base import (
+    STAMP_FORMAT,
+    Lms,
+    LmsName,
+    format_score,
+    format_timestamp,
+    gradebook_rows,
+    text_cell,
+)
 from .canvas import COURSE_FOLDER, read_lms_fields
 
 # <Full Name>_<participant id>_assignsubmission_<plugin>_[<file>]
@@ -85,6 +95,8 @@ class Moodle(Lms):
                "lms_user_id": ""}
         if "idnumber" in row:  # a grading worksheet has no such column: it changes nothing
             out["id_number"] = (row.get("idnumber") or "").strip()
+        if "lastmodifiedsubmission" in row:  # the grading worksheet: read at import
+            out["submitted"] = (row.get("lastmodifiedsubmission") or "").strip()
         if "identifier" in row:
             cell = (row.get("identifier") or "").strip()
             m = IDENTIFIER.match(cell)
@@ -145,6 +157,116 @@ def write_participants(course, assignment: str, ids: dict[str, str]) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(dict(sorted(known.items())), indent=1) + "\n")
     os.replace(tmp, path)
+
+#: per assignment: ``grading/<assignment>/`` + this, ``{student id: naive UTC time}`` (as
+#: ``timestamp.txt`` writes it): the grading worksheet's "Last modified (submission)"
+SUBMITTED_FILE = "moodle_submitted.json"
+#: what the worksheet's cell holds for a participant without a submission
+NO_SUBMISSION = {"", "-", "\u2013", "\u2014"}
+_MONTHS = {name: i + 1 for i, names in enumerate(
+    ("january jan", "february feb", "march mar", "april apr", "may", "june jun", "july jul",
+     "august aug", "september sep sept", "october oct", "november nov", "december dec"))
+    for name in names.split()}
+_WEEKDAYS = {"monday", "mon", "tuesday", "tue", "tues", "wednesday", "wed", "thursday",
+             "thu", "thur", "thurs", "friday", "fri", "saturday", "sat", "sunday", "sun"}
+_CLOCK = re.compile(r"(?<!\d)(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(?:([ap])\.?\s*m\b\.?)?",
+                    re.IGNORECASE)
+WORKSHEET_TIME_EXAMPLE = "'Tuesday, 1 December 2026, 10:00 AM'"
+
+
+def parse_worksheet_time(text: str, timezone: str = "UTC"):
+    """A grading worksheet's "Last modified (submission)" cell as a naive UTC datetime, or
+    ``None`` for a participant without a submission (``-`` or empty).
+
+    Moodle writes the time in the downloading user's time zone (``timezone``) and
+    language, to the minute: ``Tuesday, 1 December 2026, 10:00 AM`` (English), ``Tuesday,
+    December 1, 2026, 10:00 AM`` (US English); an ISO time (``2026-12-01 10:00``) is read
+    too. The weekday is not checked against the date.
+
+    >>> parse_worksheet_time("Tuesday, 1 December 2026, 10:00 AM", "Europe/Berlin")
+    datetime.datetime(2026, 12, 1, 9, 0)
+    >>> parse_worksheet_time("Tuesday, December 1, 2026, 12:05 AM")
+    datetime.datetime(2026, 12, 1, 0, 5)
+    >>> parse_worksheet_time("-") is None
+    True
+
+    Raises
+    ------
+    ValueError
+        If the cell is no such time: quoting it and the form expected.
+    """
+    cell = " ".join((text or "").split())
+    if cell in NO_SUBMISSION:
+        return None
+    expected = (f"got {cell!r}, expected Moodle's date and time such as "
+                f"{WORKSHEET_TIME_EXAMPLE} (the worksheet downloaded in English), an ISO "
+                "time such as '2026-12-01 10:00', or '-' for no submission")
+    try:
+        when = dt.datetime.fromisoformat(cell) if ":" in cell else None  # a time, not a day
+    except ValueError:
+        when = None
+    if when is None:
+        clocks = list(_CLOCK.finditer(cell))
+        if len(clocks) != 1:
+            raise ValueError(expected)
+        clock = clocks[0]
+        hour, minute, second = int(clock[1]), int(clock[2]), int(clock[3] or 0)
+        if clock[4]:  # a 12-hour clock: 12:05 AM is 00:05, 12:05 PM is 12:05
+            if not 1 <= hour <= 12:
+                raise ValueError(expected)
+            hour = hour % 12 + (12 if clock[4].lower() == "p" else 0)
+        rest = (cell[:clock.start()] + " " + cell[clock.end():]).casefold()
+        words = re.findall(r"[^\W\d_]+", rest)
+        numbers = re.findall(r"\d+", rest)
+        months = [_MONTHS[w] for w in words if w in _MONTHS]
+        unknown = [w for w in words if w not in _MONTHS and w not in _WEEKDAYS
+                   and w not in {"at"}]
+        years = [n for n in numbers if len(n) == 4]
+        days = [n for n in numbers if len(n) <= 2]
+        if len(months) != 1 or unknown or len(years) != 1 or len(days) != 1 or \
+                len(numbers) != 2:
+            raise ValueError(expected)
+        try:
+            when = dt.datetime(int(years[0]), months[0], int(days[0]), hour, minute, second)
+        except ValueError:  # 31 February, 25:00
+            raise ValueError(expected) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=ZoneInfo(timezone))
+    return when.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def submitted_path(course, assignment: str) -> Path:
+    return course.output_dir(assignment) / SUBMITTED_FILE
+
+
+def read_submitted_times(course, assignment: str) -> dict:
+    """``{student id: naive UTC datetime}``: the "Last modified (submission)" times of the
+    assignment's grading worksheet as last imported (empty when none was)."""
+    try:
+        data = json.loads(submitted_path(course, assignment).read_text())
+        return {str(k): dt.datetime.strptime(str(v), STAMP_FORMAT) for k, v in data.items()}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def write_submitted_times(course, assignment: str, times: dict) -> None:
+    """Record ``times`` (student id -> naive UTC datetime, or ``None``: no time, for a
+    participant without a submission or with an unreadable cell) for the students of one
+    worksheet; the other students' times are kept."""
+    known = {k: format_timestamp(v) for k, v in read_submitted_times(course, assignment).items()}
+    for student, when in times.items():
+        if when is None:
+            known.pop(student, None)
+        else:
+            known[student] = format_timestamp(when)
+    path = submitted_path(course, assignment)
+    if not known and not path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(dict(sorted(known.items())), indent=1) + "\n")
+    os.replace(tmp, path)
+
 
 def hand_comments(gradebook, assignment: str, student: str) -> str:
     """The comments given by hand (``dlcourse mark --comment`` or formgrader) on a student's

@@ -1,0 +1,187 @@
+"""Moodle's grading worksheet as the source of submission times (review 23e, N3), through the
+real ``dlcourse`` command on a real scratch course. Nothing is graded here.
+
+The worksheet the guide has the instructor import (``roster import worksheet.csv
+--assignment NAME``) holds each participant's ``Last modified (submission)``: Moodle's own
+record of the upload. A download copied with ``cp -r`` carries the copy's moment as every
+file's time (review 23e, N1); with the worksheet imported, collect takes Moodle's times
+instead, says so, and names a worksheet older than the upload it is asked to time.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dlgrade.course import make_course as make_dlgrade_course
+from tests.submissions.crafted import TINY_CONFIG, dlcourse, tiny_notebook
+
+pytestmark = pytest.mark.slow
+
+PARTICIPANTS = """\
+First name,Surname,ID number,Email address
+Ann,Archer,5001,ann@uni.example
+Bea,Baker,5002,bea@uni.example
+Cem,Cole,5003,cem@uni.example
+Dev,Dunn,5004,dev@uni.example
+"""
+HEADER = ("Identifier,Full name,Email address,Status,Grade,Maximum Grade,Grade can be changed,"
+          "Last modified (submission),Last modified (grade),Feedback comments\n")
+
+
+def worksheet(bea_time: str) -> str:
+    """The worksheet as Moodle writes it in English; Cem handed nothing in, and Dev's cell is
+    one this tool cannot read."""
+    return HEADER + (
+        'Participant 1500231,Ann Archer,ann@uni.example,Submitted for grading,,6.00,Yes,'
+        '"Tuesday, 12 January 2021, 10:00 AM",-,\n'
+        f'Participant 1500232,Bea Baker,bea@uni.example,Submitted for grading,,6.00,Yes,'
+        f'"{bea_time}",-,\n'
+        'Participant 1500233,Cem Cole,cem@uni.example,No submission,,6.00,Yes,-,-,\n'
+        'Participant 1500234,Dev Dunn,dev@uni.example,Submitted for grading,,6.00,Yes,'
+        '"sometime on Tuesday",-,\n')
+
+
+def copied_download(folder: Path, texts: dict[str, str]) -> Path:
+    """A Moodle download as ``cp -r`` leaves it: every file written now (its time the copy's)."""
+    for name, text in texts.items():
+        path = folder / f"{name}_assignsubmission_file_" / "tiny.ipynb"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return folder
+
+
+def stamp(course: Path, student: str) -> str:
+    return (course / "submitted" / student / "tiny/timestamp.txt").read_text().strip()
+
+
+def test_the_worksheets_times_replace_a_copied_folders_and_a_stale_worksheet_is_named(
+        course_dir, tmp_path):
+    course = make_dlgrade_course(Path(course_dir) / "moodle-times", TINY_CONFIG.format(
+        timeout=20, extra=""), {"tiny": tiny_notebook()})
+    dlcourse("timezone", "Europe/Berlin", cwd=course)
+    roster = tmp_path / "participants.csv"
+    roster.write_text(PARTICIPANTS, encoding="utf-8")
+    dlcourse("roster", "import", roster, cwd=course)
+    dlcourse("release", "tiny", "--due", "2021-01-12 23:59", cwd=course)  # 22:59 UTC
+
+    sheet = tmp_path / "worksheet.csv"
+    sheet.write_text(worksheet("Wednesday, 13 January 2021, 1:30 AM"), encoding="utf-8")
+    proc = dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert ("  2 submission times from 'Last modified (submission)' kept for tiny: collect "
+            "takes them as the submission time of those students (over the download's file "
+            "times)") in proc.stdout, proc.stdout
+    # an unreadable cell is named with its line; that student keeps no worksheet time
+    assert ("warning: 5004: line 5: 'Last modified (submission)': got 'sometime on Tuesday', "
+            "expected Moodle's date and time such as 'Tuesday, 1 December 2026, 10:00 AM'"
+            ) in proc.stderr, proc.stderr
+    assert json.loads((course / "grading/tiny/moodle_submitted.json").read_text()) == {
+        "5001": "2021-01-12 09:00:00.000000 UTC", "5002": "2021-01-13 00:30:00.000000 UTC"}
+
+    text = (course / "exercises/tiny/tiny.ipynb").read_text(encoding="utf-8")
+    first = copied_download(tmp_path / "copy1", {
+        "Ann Archer_1500231": text, "Bea Baker_1500232": text + " ",
+        "Dev Dunn_1500234": text + "  "})
+    proc = dlcourse("collect", "tiny", first, cwd=course, check=False)
+    # Dev's time is the copy's, days late: still named, exit status 1 (N1)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "copied 3 new" in proc.stdout, proc.stdout
+    assert ("  2 submission times from the grading worksheet's 'Last modified (submission)' "
+            "(5001, 5002)") in proc.stdout, proc.stdout
+    assert stamp(course, "5001") == "2021-01-12 09:00:00.000000 UTC"  # on time
+    assert stamp(course, "5002") == "2021-01-13 00:30:00.000000 UTC"  # 1.5 h late, truly
+    assert "5001:" not in proc.stderr, proc.stderr
+    assert "5002:" not in proc.stderr, proc.stderr  # 1.5 h late by Moodle's record: no doubt
+    assert ("5004: Dev Dunn_1500234_assignsubmission_file_/tiny.ipynb: submitted " in
+            proc.stderr and "(taken from the file's modification time in the folder"
+            in proc.stderr), proc.stderr
+    assert ("(or import the assignment's grading worksheet, whose 'Last modified (submission)' "
+            "Moodle wrote: `dlcourse roster import worksheet.csv --assignment tiny`, and "
+            "collect again)") in " ".join(proc.stderr.split()), proc.stderr
+
+    # Bea uploads again after the worksheet was downloaded; the instructor collects a new
+    # copy of the download but not a new worksheet: its time is older than her new file
+    second = copied_download(tmp_path / "copy2", {
+        "Ann Archer_1500231": text, "Bea Baker_1500232": text + "\n\n"})
+    proc = dlcourse("collect", "tiny", second, cwd=course, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "copied 0 new, 1 changed; 1 unchanged" in proc.stdout, proc.stdout
+    said = " ".join(proc.stderr.split())
+    assert ("5002: the file changed, but the grading worksheet's 'Last modified (submission)',"
+            " 2021-01-13 00:30:00.000000 UTC, is not after the time of the file collected "
+            "before, 2021-01-13 00:30:00.000000 UTC: the worksheet is older than this upload, "
+            "so the download's time") in said, said
+    assert "download the worksheet again" in said, said
+    copied_time = stamp(course, "5002")
+    assert copied_time > "2021-01-14", copied_time  # the copy's moment, not the stale 00:30
+    assert stamp(course, "5001") == "2021-01-12 09:00:00.000000 UTC"
+
+    # the fresh worksheet: her new upload's time replaces the copy's, and that is said
+    sheet.write_text(worksheet("Wednesday, 13 January 2021, 3:00 AM"), encoding="utf-8")
+    dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
+    proc = dlcourse("collect", "tiny", second, cwd=course, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (f"  5002: submission time {copied_time}, taken from a file's modification time, "
+            "is now the grading worksheet's 'Last modified (submission)', 2021-01-13 "
+            "02:00:00.000000 UTC") in proc.stdout, proc.stdout
+    assert stamp(course, "5002") == "2021-01-13 02:00:00.000000 UTC"
+    # and once more: nothing changes, nothing is said
+    proc = dlcourse("collect", "tiny", second, cwd=course, check=False)
+    assert proc.returncode == 0 and "2 unchanged" in proc.stdout, proc.stdout + proc.stderr
+    assert "submission time 2" not in proc.stdout and "warning" not in proc.stderr, \
+        proc.stdout + proc.stderr
+
+    # an instructor's --timestamps stays theirs: the worksheet does not replace it
+    given = tmp_path / "times.csv"
+    given.write_text("student,submitted_at\n5001,2021-01-12 08:00\n", encoding="utf-8")
+    proc = dlcourse("collect", "tiny", second, "--timestamps", given, cwd=course, check=False)
+    assert stamp(course, "5001") == "2021-01-12 07:00:00.000000 UTC", proc.stdout
+    proc = dlcourse("collect", "tiny", second, cwd=course, check=False)
+    assert stamp(course, "5001") == "2021-01-12 07:00:00.000000 UTC", proc.stdout
+    assert ("5001: kept the submission time 2021-01-12 07:00:00.000000 UTC (given with "
+            "--timestamps); the grading worksheet says 2021-01-12 09:00:00.000000 UTC"
+            ) in proc.stderr, proc.stderr
+
+
+def test_a_zip_entrys_time_gives_way_to_the_worksheet_imported_after_it(course_dir, tmp_path):
+    """A Moodle zip collected before the worksheet was imported: its entries' times (when the
+    file was written into Moodle's store or the zip, not necessarily the upload) are replaced
+    by Moodle's record once the worksheet is imported, and the collect says so."""
+    import zipfile
+
+    course = make_dlgrade_course(Path(course_dir) / "moodle-zip", TINY_CONFIG.format(
+        timeout=20, extra=""), {"tiny": tiny_notebook()})
+    dlcourse("timezone", "Europe/Berlin", cwd=course)
+    roster = tmp_path / "participants.csv"
+    roster.write_text(PARTICIPANTS, encoding="utf-8")
+    dlcourse("roster", "import", roster, cwd=course)
+    dlcourse("release", "tiny", "--due", "2021-01-12 23:59", cwd=course)
+    ids = tmp_path / "ids.csv"  # the worksheet without its time column: ids only
+    ids.write_text("Identifier,Full name,Email address,Status\n"
+                   "Participant 1500231,Ann Archer,ann@uni.example,Submitted for grading\n",
+                   encoding="utf-8")
+    proc = dlcourse("roster", "import", ids, "--assignment", "tiny", cwd=course)
+    assert "submission time" not in proc.stdout, proc.stdout
+    text = (course / "exercises/tiny/tiny.ipynb").read_text(encoding="utf-8")
+    archive = tmp_path / "moodle.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("Ann Archer_1500231_assignsubmission_file_/tiny.ipynb",
+                                    date_time=(2021, 1, 13, 0, 30, 0)), text)
+    proc = dlcourse("collect", "tiny", archive, cwd=course, check=False)
+    assert stamp(course, "5001") == "2021-01-12 23:30:00.000000 UTC", proc.stdout
+
+    sheet = tmp_path / "worksheet.csv"
+    sheet.write_text(worksheet("-"), encoding="utf-8")
+    dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
+    proc = dlcourse("collect", "tiny", archive, "--dry-run", cwd=course, check=False)
+    assert ("  5001: submission time 2021-01-12 23:30:00.000000 UTC, taken from its zip "
+            "entry, would now be the grading worksheet's 'Last modified (submission)', "
+            "2021-01-12 09:00:00.000000 UTC") in proc.stdout, proc.stdout
+    assert stamp(course, "5001") == "2021-01-12 23:30:00.000000 UTC"  # a dry run
+    proc = dlcourse("collect", "tiny", archive, cwd=course, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "is now the grading worksheet's" in proc.stdout, proc.stdout
+    assert stamp(course, "5001") == "2021-01-12 09:00:00.000000 UTC"
