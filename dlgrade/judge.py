@@ -60,6 +60,7 @@ from .judge_channel import (
 from .judge_code import CodePolicy
 from .judge_procs import HoldError, ProcessHold, kernel_of
 from .kernel_channels import EXIT_GRACE, GradingStopped
+from .sandbox import kernel_package
 from .shape_errors import YOUR_CODE
 
 __all__ = ["Channel", "JudgeError", "JudgedExecute", "Remote", "install", "is_test_cell"]
@@ -179,8 +180,9 @@ class JudgedExecute(Execute):
         student_cells = [c.source for c in nb.cells
                          if c.cell_type == "code" and not is_test_cell(c)]
         files = judge_source.extra_files(Path(path))
-        self._source_index = judge_source.SourceIndex(student_cells, files)
         self._code_policy = CodePolicy(student_cells + list(files.values()))
+        self._source_index = judge_source.SourceIndex(student_cells, files,
+                                                      copy_of=self._code_policy.copy_of)
         judge_source.register(Remote)
         for cell in nb.cells:
             if _is_setup_cell(cell):
@@ -224,6 +226,23 @@ class JudgedExecute(Execute):
                 self._channel.timed_out = False
             self._require_answer(cell, index)
         return result
+
+    async def async_start_new_kernel(self, **kwargs):
+        """Start the kernel; a judged one gets the kernel build of ``dlcourse``
+        (``DLCOURSE_KERNEL_PACKAGE``, :mod:`dlgrade.sandbox.kernel_package`): the sandbox binds
+        it over the package's folder, so the kernel holds none of the package's
+        implementations (the tests and checks run here, with the real package). Without the
+        judge the test cells run in the kernel and need the real package.
+        ``DLCOURSE_KERNEL_BUILD=0`` in the grader's environment gives judged kernels the real
+        package too: only for testing the judge's own record of what runs (the tests of
+        review 21d's and earlier attacks), never for grading untrusted work."""
+        if self.judge and os.environ.get("DLCOURSE_KERNEL_BUILD", "1") != "0":
+            env = dict(kwargs.get("env") or os.environ)
+            env["DLCOURSE_KERNEL_PACKAGE"] = kernel_package.ensure()
+            kwargs["env"] = env
+        return await super().async_start_new_kernel(**kwargs)
+
+    start_new_kernel = run_sync(async_start_new_kernel)  # nbclient's sync name calls its own
 
     # -- a kernel out of bounds, or one that stopped answering, ends the notebook ---------
     probe_timeout = Float(None, allow_none=True,

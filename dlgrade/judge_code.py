@@ -568,6 +568,31 @@ class CodePolicy:
             self._copied = copied
         return self._copied
 
+    def copy_of(self, node) -> str | None:
+        """The package function (``dlcourse.module.name``) that the submitted function ``node``
+        (an ``ast.FunctionDef`` of the handed-in text) is a copy of by :meth:`copied`'s rules,
+        or None. Read from the text alone: under the sandbox the kernel has no implementation
+        to run (:mod:`dlgrade.sandbox.kernel_package`), so a pasted copy of the package's source
+        is what remains, and it needs no record of what ran to be seen (review 21e)."""
+        import ast
+
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return None
+        unit = ast.Module(body=[node], type_ignores=[])
+        found = set()
+        for flags in (0, __import__("__future__").annotations.compiler_flag):
+            try:
+                module = compile(unit, "<submitted>", "exec", flags=flags, dont_inherit=True)
+            except (SyntaxError, ValueError, MemoryError, RecursionError):
+                continue
+            found |= {fingerprint(code) for code in module.co_consts
+                      if isinstance(code, types.CodeType) and code.co_name == node.name}
+        hits = found & self.copied()
+        if not hits:
+            return None
+        table = package_fingerprints()
+        return min(table[digest] for digest in hits)
+
     def unseen(self, report, callbacks: int | None = None) -> str | None:
         """Why what the call ran cannot be told (text), or None: it switched the record
         off, other threads or processes ran out of the record's sight, or its record was

@@ -94,10 +94,13 @@ class _Module:
 class SourceIndex:
     """The student's source: the notebook (``__main__``) and modules by dotted name."""
 
-    def __init__(self, cells, files: dict[str, str]):
+    def __init__(self, cells, files: dict[str, str], copy_of=None):
         self.modules = {"__main__": _Module(cells)}
         for name, text in files.items():
             self.modules[name] = _Module([text])
+        #: ``copy_of(function_node) -> "dlcourse.module.name" | None``: a function of the
+        #: submission that is the package's own text handed in (``CodePolicy.copy_of``)
+        self.copy_of = copy_of
 
     # -- the check ----------------------------------------------------------------------
     def problem(self, name: str) -> str | None:
@@ -194,6 +197,11 @@ class SourceIndex:
         return None
 
     def _code(self, module, node, seen):
+        if self.copy_of is not None:
+            copied = self.copy_of(node)
+            if copied:
+                return (f"`{node.name}` is a copy of {copied}, the package's code handed in as "
+                        "the student's own text")
         local = set()
         for sub in ast.walk(node):
             if isinstance(sub, ast.arg):

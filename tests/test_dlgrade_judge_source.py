@@ -157,3 +157,51 @@ def test_a_reference_is_checked_only_inside_a_judged_test():
             assert judge_source._current is None
         assert judge_source._current is index
     assert judge_source._current is None
+
+
+def _without_docstring(source: str) -> str:
+    import ast
+
+    tree = ast.parse(source)
+    function = tree.body[0]
+    if isinstance(function.body[0], ast.Expr) and isinstance(function.body[0].value, ast.Constant):
+        function.body = function.body[1:]
+    return ast.unparse(tree)
+
+
+def test_a_pasted_copy_of_the_package_is_found_in_the_text_alone():
+    """Review 21e: with no implementation in the kernel to run, pasting the package's source
+    is what remains; the submitted text is compared with the package's functions (the rules
+    of CodePolicy.copied: long code, the package's docstring, or several of its functions in
+    one text), for the graded function and the helpers it calls."""
+    import inspect
+    import textwrap
+
+    import dlcourse.activations
+    import dlcourse.conv
+    from dlgrade.judge_code import CodePolicy
+
+    setup = "import numpy as np\n"
+    pasted_doc = inspect.getsource(dlcourse.activations.relu)  # short, with its docstring
+    stripped_long = _without_docstring(textwrap.dedent(inspect.getsource(dlcourse.conv.conv2d)))
+    helper = "def my_sigmoid(t):\n    return helper_copy(t)\n"
+    own_relu = "def own_relu(z):\n    return np.where(z > 0, z, 0.0)\n"
+    cells = [setup, pasted_doc, stripped_long.replace("def conv2d", "def my_conv"),
+             helper + _without_docstring(inspect.getsource(dlcourse.activations.softmax))
+             .replace("def softmax", "def helper_copy"), own_relu]
+    policy = CodePolicy(cells)
+    index = SourceIndex(cells, {}, copy_of=policy.copy_of)
+    assert index.problem("relu") == ("`relu` is a copy of dlcourse.activations.relu, the "
+                                     "package's code handed in as the student's own text")
+    assert "is a copy of dlcourse.conv.conv2d" in index.problem("my_conv")
+    assert index.problem("my_sigmoid") == (
+        "`helper_copy` is a copy of dlcourse.activations.softmax, the package's code handed "
+        "in as the student's own text")
+    assert index.problem("own_relu") is None
+    # Control: the same text without the check is clean (nothing imports the package).
+    plain = SourceIndex(cells, {})
+    assert [plain.problem(n) for n in ("relu", "my_conv", "my_sigmoid")] == [None] * 3
+    # A short function written like the package's, without its docstring, is not a copy: a
+    # student may write relu that way by chance.
+    short = [setup, _without_docstring(pasted_doc)]
+    assert SourceIndex(short, {}, copy_of=CodePolicy(short).copy_of).problem("relu") is None

@@ -118,7 +118,10 @@ def autograded(tmp_path_factory):
     old = os.environ.pop("DLCOURSE_JUDGE", None)
     try:
         run_nbgrader(course, "generate_assignment", ASSIGNMENT, "--force", "--log-level=WARN")
-        run_nbgrader(course, "autograde", ASSIGNMENT, "--force", "--log-level=WARN")
+        # the real package in the kernel: the record's sight is tested here (with the kernel
+        # build the package's code is not there to run: tests/test_judge_kernel_build.py)
+        run_nbgrader(course, "autograde", ASSIGNMENT, "--force", "--log-level=WARN",
+                     env={**os.environ, "DLCOURSE_KERNEL_BUILD": "0"})
     finally:
         if old is not None:
             os.environ["DLCOURSE_JUDGE"] = old

@@ -243,7 +243,10 @@ def test_plain_nbgrader_autograde(tmp_path):
     old = os.environ.pop("DLCOURSE_JUDGE", None)
     try:
         run_nbgrader(course, "generate_assignment", ASSIGNMENT, "--force", "--log-level=WARN")
-        run_nbgrader(course, "autograde", ASSIGNMENT, "--force", "--log-level=WARN")
+        # the real package in the kernel: the process hold is tested here (with the kernel
+        # build the package's code is not there to run: tests/test_judge_kernel_build.py)
+        run_nbgrader(course, "autograde", ASSIGNMENT, "--force", "--log-level=WARN",
+                     env={**os.environ, "DLCOURSE_KERNEL_BUILD": "0"})
     finally:
         if old is not None:
             os.environ["DLCOURSE_JUDGE"] = old
@@ -255,6 +258,7 @@ def test_dlcourse_grade(tmp_path):
     sandbox, _ = sandbox_config()
     course = _course(tmp_path / "course", sandbox)
     dlcourse("release", cwd=course)
-    dlcourse("grade", ASSIGNMENT, "--workers", "2", "--no-progress", cwd=course, check=False)
+    dlcourse("grade", ASSIGNMENT, "--workers", "2", "--no-progress", cwd=course, check=False,
+             env={"DLCOURSE_KERNEL_BUILD": "0"})  # the real package in the kernel, as above
     assert _problems(_scores(course)) == []
     _assert_reasons(course)

@@ -1,5 +1,7 @@
 """Review 21d's holes T4, T1 and T3 through one whole notebook (04) and plain ``nbgrader
-autograde`` with the project's config, the path without the scan: the judge alone must hold.
+autograde`` with the project's config, the path without the scan, and the real package in the
+kernel (``DLCOURSE_KERNEL_BUILD=0``): the judge's record alone must hold. (With the kernel build
+there is no implementation of the package to run and then wipe: tests/test_judge_kernel_build.py.)
 
 Every attacker runs the package's implementation and then wipes the profiler that recorded it:
 found through ``gc`` (``sys.getprofile()`` no longer hands the grader's profilers out) and
@@ -158,7 +160,8 @@ def test_a_wiped_record_earns_nothing_under_plain_nbgrader_autograde(tmp_path):
     old = os.environ.pop("DLCOURSE_JUDGE", None)
     try:
         run_nbgrader(course, "generate_assignment", A, "--force", "--log-level=WARN")
-        run_nbgrader(course, "autograde", A, "--force", "--log-level=WARN")
+        run_nbgrader(course, "autograde", A, "--force", "--log-level=WARN",
+                     env={**os.environ, "DLCOURSE_KERNEL_BUILD": "0"})
     finally:
         if old is not None:
             os.environ["DLCOURSE_JUDGE"] = old

@@ -142,7 +142,8 @@ def test_fork_server_preloads_what_the_source_notebooks_import(tmp_path):
     """What the instructor's notebooks import is imported once in the server, so each
     forked kernel starts with it (scikit-learn costs ~0.9 s per kernel otherwise)."""
     _write_notebook(str(tmp_path / "solutions" / "ps1" / "ps1.ipynb"),
-                    "from sklearn.linear_model import LogisticRegression\n")
+                    "from sklearn.linear_model import LogisticRegression\n"
+                    "from dlcourse.testing import assert_close\n")
     code = ("import os, sys\nfrom dlgrade.sandbox import forkserver\n"
             "env = forkserver.server_env(os.environ)\n"
             "assert 'DLCOURSE_FORKSERVER_SOURCES' not in env\n"
@@ -152,7 +153,9 @@ def test_fork_server_preloads_what_the_source_notebooks_import(tmp_path):
     env = dict(os.environ, DLCOURSE_FORKSERVER_SOURCES="solutions")
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
                           capture_output=True, text=True, check=True)
-    assert done.stdout.split("\n")[0] == "['dlcourse.testing', 'numpy', 'sklearn.linear_model']"
+    # ... but nothing of the course package: every kernel is a copy of the server, and a judged
+    # kernel must hold no implementation of it (dlgrade.sandbox.kernel_package)
+    assert done.stdout.split("\n")[0] == "['numpy', 'sklearn.linear_model']"
     env["DLCOURSE_FORKSERVER_SOURCES"] = str(tmp_path / "elsewhere")
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
                           capture_output=True, text=True, check=True)

@@ -1,5 +1,7 @@
 """A fork server: import ipykernel and numpy once, fork a fresh kernel per submission.
 
+The course package ``dlcourse`` is never imported here (see :func:`_preload`).
+
 One server runs per grading process (started on the first kernel launch, ended when the
 grading process closes its socket). Every launch forks a new process from the server, so
 no Python state is shared between two students' kernels: each gets a copy of a freshly
@@ -92,7 +94,11 @@ def _preload() -> None:
     import importlib
 
     extra = os.environ.get("DLCOURSE_FORKSERVER_PRELOAD", "")
-    names = PRELOAD + course_modules() + tuple(n for n in extra.split(",") if n)
+    names = PRELOAD + tuple(n for n in extra.split(",") if n)
+    # Nothing of the course package: every kernel is a copy of this process's memory, and a
+    # judged kernel must hold no implementation of it (its folder shows the kernel build,
+    # dlgrade.sandbox.kernel_package; review 21e). Each kernel imports what its cells import.
+    names = tuple(n for n in names if n.partition(".")[0] != "dlcourse")
     for name in dict.fromkeys(names):
         threads = threading.active_count()
         try:
@@ -174,20 +180,6 @@ def source_imports(folder: str) -> tuple:
                 names.append(name)
         except (ImportError, ValueError):
             pass
-    return tuple(names)
-
-
-def course_modules() -> tuple:
-    """dlcourse and the test helpers every exercise notebook imports."""
-    import pkgutil
-
-    names = ["dlcourse", "dlcourse.testing"]
-    try:
-        import dlcourse.checks as checks
-
-        names += [f"dlcourse.checks.{m.name}" for m in pkgutil.iter_modules(checks.__path__)]
-    except ImportError:
-        pass
     return tuple(names)
 
 

@@ -27,6 +27,9 @@ Environment variables (read from the kernel's environment, i.e. the grader's):
                               course is covered otherwise (see :func:`host_cover`).
 ``DLCOURSE_COURSE_ROOT``      the course folder (default: found upwards from the kernel's
                               folder by its ``nbgrader_config.py``).
+``DLCOURSE_KERNEL_PACKAGE``   the kernel build of ``dlcourse`` (set by the judge for the kernels
+                              it grades, :mod:`dlgrade.sandbox.kernel_package`): bound over the
+                              real package's folder, so the kernel holds no implementation.
 """
 
 from __future__ import annotations
@@ -46,7 +49,11 @@ HIDDEN_FILES = ("gradebook.db*", "*.db", "*.sqlite", "*.sqlite3", "nbgrader_conf
 #: beside ``pyproject.toml``) that a student's kernel must not read: every exercise's solutions
 #: and hidden tests, the independent answers, and the history holding all of them.
 CHECKOUT_PRIVATE_DIRS = ("solutions", "tests", ".git", "source", "submitted", "autograded",
-                         "feedback", "grading")
+                         "feedback", "grading",
+                         # copies of the package's source text: setuptools' build folder, the
+                         # book's build (its pages and the wheel it publishes), the wheel's
+                         # folder, and the metadata listing the package's files
+                         "build", "_build", "_site_extra", "dist", "dlcourse.egg-info")
 #: Environment variables never passed to a student's kernel (they may hold credentials).
 SECRET_ENV_MARKERS = ("PASSWORD", "SECRET", "TOKEN", "CREDENTIAL", "DATABASE_URL", "_KEY")
 SECRET_ENV_PREFIXES = ("PG", "AWS_", "GITHUB_", "SSH_")
@@ -197,6 +204,9 @@ class Policy:
     group_pids: int | None = None
     log_bytes: int = 64 * 1024
     etc_keep: list | None = None  # None: /etc stays whole
+    #: the kernel build of dlcourse (a folder) bound over ``package_dir``, the real package's
+    kernel_package: str | None = None
+    package_dir: str | None = None
 
     @classmethod
     def for_kernel(cls, workdir: str, connection_file: str, env) -> Policy:
@@ -233,6 +243,7 @@ class Policy:
                                  f"folders, got {path!r}")
         shown = [os.path.realpath(p) for p in shown]
         nproc = limit("nproc", "NPROC", size=False)
+        kernel_package, package_dir = kernel_package_of(env)
         group_pids = env.get("DLCOURSE_SANDBOX_GROUP_PIDS", str(nproc) if nproc else "none")
         return cls(
             rootless=rootless,
@@ -255,7 +266,35 @@ class Policy:
             tmp_size=env.get("DLCOURSE_SANDBOX_TMP", DEFAULTS["tmp"]),
             expose=sorted(set(python_paths() + shown)),
             etc_keep=etc_entries(),
+            kernel_package=kernel_package,
+            package_dir=package_dir,
         )
+
+
+def package_folder() -> str | None:
+    """The real folder of the installed ``dlcourse`` package (found, not imported)."""
+    spec = importlib.util.find_spec("dlcourse")
+    if spec is None or not spec.origin:
+        return None
+    return os.path.realpath(os.path.dirname(spec.origin))
+
+
+def kernel_package_of(env) -> tuple[str | None, str | None]:
+    """``(kernel build, real package folder)`` from ``DLCOURSE_KERNEL_PACKAGE``, or
+    ``(None, None)`` when it is not set; ValueError when it names no kernel build or the
+    package is not installed (the kernel is then not started: it would hold the real one)."""
+    build = env.get("DLCOURSE_KERNEL_PACKAGE", "")
+    if not build:
+        return None, None
+    if not os.path.isabs(build) or \
+            not os.path.isfile(os.path.join(build, "_kernel_build.py")):
+        raise ValueError("DLCOURSE_KERNEL_PACKAGE: expected the absolute path of a kernel "
+                         f"build of dlcourse (holding _kernel_build.py), got {build!r}")
+    real = package_folder()
+    if real is None:
+        raise ValueError("DLCOURSE_KERNEL_PACKAGE: the dlcourse package it stands in for is "
+                         "not installed in this Python")
+    return os.path.realpath(build), real
 
 
 def python_paths() -> list:

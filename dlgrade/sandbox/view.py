@@ -7,6 +7,8 @@ Built in the kernel's own mount namespace (as root, or rootless in a user namesp
   empty tmpfs into which only the Python installation, the packages, the course and the working
   folder are bound back (:func:`_expose`, :func:`dlgrade.sandbox.policy.host_cover`);
 - the course's private folders and files are covered (``solutions/``, ``gradebook.db``, ...);
+- for a judged notebook, the ``dlcourse`` package's folder shows its kernel build (stubs, no
+  implementation: :mod:`dlgrade.sandbox.kernel_package`) in place of the real files;
 - ``/tmp``, ``/dev/shm``, ``/var/tmp``, ``/run`` and ``/dev/mqueue`` are private size-capped tmpfs;
 - the working folder is an overlay whose changes vanish with the kernel;
 - everything else is remounted read-only, and ``/proc`` shows only the kernel's pid namespace.
@@ -149,6 +151,8 @@ def build(policy, uid: int, gid: int) -> None:
     # File descriptors on what must stay reachable, taken before anything is covered.
     own_fd = os.open(policy.workdir, os.O_PATH | os.O_DIRECTORY)
     run_fd = os.open(policy.runtime_dir, os.O_PATH | os.O_DIRECTORY)
+    build_fd = (os.open(policy.kernel_package, os.O_PATH | os.O_DIRECTORY)
+                if policy.kernel_package and policy.package_dir else None)
 
     def fd_path(fd: int) -> str:
         return f"/proc/self/fd/{fd}"
@@ -174,6 +178,12 @@ def build(policy, uid: int, gid: int) -> None:
         mount(fd_path(fd), path, None, MS_BIND | MS_REC)
         remount_readonly(path)
         os.close(fd)
+    if build_fd is not None:
+        # The course package as the kernel sees it: the kernel build (stubs, no implementation;
+        # dlgrade.sandbox.kernel_package) at the real package's path, so module names and the
+        # judge's test of where code comes from stay the same and the real files are out of sight.
+        bind(fd_path(build_fd), policy.package_dir, readonly=True)
+        os.close(build_fd)
     scratch = "/tmp/.dlcourse"
     os.makedirs(scratch + "/empty", mode=0o555)
     os.chmod(scratch, 0o711)
