@@ -167,6 +167,42 @@ def test_a_judged_kernel_cannot_run_or_read_the_package(build, tmp_path, fork):
     assert control["relu"] == 2.0 and control["file_has_implementation"] is True
 
 
+NOTEBOOK_PROBE = """
+import json, os
+seen = {}
+for name in ("graded.ipynb", "data.csv"):
+    try:
+        seen[name] = open(name).read()
+    except OSError as exc:
+        seen[name] = type(exc).__name__
+try:
+    with open("graded.ipynb", "w") as fh:
+        fh.write("x")
+    seen["write"] = "written"
+except OSError as exc:
+    seen["write"] = type(exc).__name__
+print(json.dumps(seen))
+"""
+
+
+@needs_sandbox
+@pytest.mark.slow
+def test_a_judged_kernel_cannot_read_the_graded_notebook(build, tmp_path):
+    """nbgrader grades the notebook in its working folder with the test cells restored, hidden
+    parts included: a judged kernel (its tests run in the grading process) cannot read it or
+    replace it, and still reads the data files beside it (review 21f, HT)."""
+    (tmp_path / "graded.ipynb").write_text("HIDDEN-TEST-LINE")
+    (tmp_path / "data.csv").write_text("1,2\n")
+    seen = json.loads(run_code(NOTEBOOK_PROBE, cwd=str(tmp_path),
+                               env={"DLCOURSE_KERNEL_PACKAGE": build}).stdout)
+    assert "HIDDEN" not in seen["graded.ipynb"] and seen["data.csv"] == "1,2\n", seen
+    assert seen["write"] != "written", seen
+    assert (tmp_path / "graded.ipynb").read_text() == "HIDDEN-TEST-LINE"
+    # Control: a kernel the judge did not start (its tests run in the kernel) reads it.
+    control = json.loads(run_code(NOTEBOOK_PROBE, cwd=str(tmp_path), env={}).stdout)
+    assert control["graded.ipynb"] == "HIDDEN-TEST-LINE", control
+
+
 @needs_sandbox
 def test_a_kernel_with_a_wrong_build_path_is_not_started(tmp_path, capfd):
     """Fail closed: a kernel the judge asked the build for never falls back to the package."""

@@ -257,6 +257,14 @@ def build(policy, uid: int, gid: int) -> None:
             finally:
                 if here is not None:
                     os.close(here)
+    if policy.kernel_package and policy.package_dir:
+        # A judged kernel's tests run in the grading process, yet the notebook nbgrader grades
+        # lies in the working folder with every test cell restored, hidden parts included: a
+        # cell could read and print them (review 21f, HT). Such a kernel cannot read notebooks.
+        for name in sorted(os.listdir(policy.workdir)):
+            path = os.path.join(policy.workdir, name)
+            if name.endswith(".ipynb") and os.path.isfile(path) and not os.path.islink(path):
+                bind("/dev/null", path, readonly=True)
     _read_only_elsewhere([policy.workdir, policy.runtime_dir, "/tmp", "/dev", "/proc",
                           "/var/tmp", "/run"])
     try:  # a /proc that shows only this pid namespace
