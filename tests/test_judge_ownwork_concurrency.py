@@ -14,6 +14,7 @@ every point, and the reasons say what was seen.
 
 from __future__ import annotations
 
+import json
 import os
 
 import nbformat
@@ -85,10 +86,16 @@ def _honest_with_demo() -> str:
         hostile_code.HONEST_DEMO
 
 
-def _unearned(scores) -> list[str]:
+def _unearned(scores, failed=None) -> list[str]:
+    """What an attack student earned out of the recorder's sight, and what an honest control
+    lost. ``failed``: attack students the grader failed with a reason (``dlcourse grade``'s
+    status records): they earn nothing either (a forking student whose kernel stops answering
+    on a loaded machine is failed, not graded: CI run 19)."""
     problems = []
     for student in _attacks():
         got = scores.get(student)
+        if got is None and student in (failed or {}):
+            continue
         if got is None:
             problems.append(f"{student}: not graded")
             continue
@@ -176,4 +183,8 @@ def test_dlcourse_grade_gives_no_point_out_of_the_recorders_sight(tmp_path):
     course = _course(tmp_path / "course", sandbox)  # dlcourse grade installs the judge itself
     dlcourse("release", cwd=course)
     dlcourse("grade", ASSIGNMENT, "--workers", "2", "--no-progress", cwd=course)
-    assert _unearned(_scores(course)) == []
+    statuses = [json.loads(p.read_text())
+                for p in (course / "grading" / ASSIGNMENT / "status").glob("*.json")]
+    failed = {row["student"]: row["reason"] for row in statuses
+              if row.get("status") == "failed" and row.get("reason")}
+    assert _unearned(_scores(course), failed) == []
