@@ -18,21 +18,20 @@ from __future__ import annotations
 
 import json
 import os
-import textwrap
 
 import nbformat
 import pytest
 
 from dlgrade.course import run_nbgrader
 from tests.submissions.crafted import (
-    REPO,
     dlcourse,
     make_course,
     project_config,
     sandbox_config,
-    solved,
     submit,
 )
+from tests.test_judge_wipe import A as _WIPE_A
+from tests.test_judge_wipe import _notebook
 
 pytestmark = [
     pytest.mark.slow,
@@ -40,7 +39,7 @@ pytestmark = [
                        reason=f"the kernel build needs the sandbox: {sandbox_config()[1]}"),
 ]
 
-A = "04_activations"
+A = _WIPE_A  # test_judge_wipe's _notebook builds this assignment's notebooks
 FUNCTIONS = ["relu", "relu_grad", "sigmoid_grad", "tanh_grad", "leaky_relu", "leaky_relu_grad",
              "softmax"]
 
@@ -97,17 +96,6 @@ ATTACKS = {
                                    "{args})"),
     "patch-agent": _cells(PATCH, "modules['dl' + 'course.activations'].{name}({args})"),
 }
-
-
-def _notebook(cells: dict[str, str] | None) -> str:
-    release = nbformat.read(REPO / "exercises" / A / f"{A}.ipynb", 4)
-    source = nbformat.read(REPO / "solutions" / A / f"{A}.ipynb", 4)
-    nb = solved(release, source)
-    for cell in nb.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if cells and grade_id in cells:
-            cell.source = textwrap.dedent(cells[grade_id]).strip() + "\n"
-    return nbformat.writes(nb)
 
 
 def _course(tmp_path, config):
