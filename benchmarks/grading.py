@@ -26,6 +26,13 @@ It prints the times, the throughput ratios against plain serial and whether ever
 every student the same score (read from the gradebook). Timings depend on the machine:
 this is a benchmark, not a test.
 
+Under each time it prints the CPU seconds of the command's whole process tree (the
+command, its Dask cluster, grading processes, fork servers and kernels; as root a cpuacct
+cgroup per command, else the usage of the children this process reaped), per submission,
+and the plain / ``grade2`` CPU ratio. On a machine other programs load, wall time is
+noise and CPU time is the measure: two workers on two busy cores need at most 2/5 of plain's
+CPU for 5x. (``scheduler`` mode counts only the command: its cluster runs outside.)
+
     python benchmarks/grading.py            # N = 20 and 60, every mode
     python benchmarks/grading.py --quick    # a smoke run: N = 3, each kind of run once
     python benchmarks/grading.py -n 60 --modes plain,grade2   # issue 23's pair only
