@@ -223,6 +223,25 @@ def time_dlcourse(root: str, assignment: str, workers: int, sandbox: bool,
     return time.perf_counter() - start
 
 
+def time_mode(root: str, assignment: str, key: str, workers, sandbox: bool, judge: bool,
+              address: str | None, old_engine) -> float:
+    """Seconds of one timed run of a mode (its CPU goes to CPU_SECONDS[key])."""
+    with cpu_meter(key):
+        if workers is None:
+            return time_plain(root, assignment)
+        if workers == "scheduler":
+            return time_dlcourse(root, assignment, 2, sandbox, scheduler=address)
+        if workers == "rootless":
+            return time_dlcourse(root, assignment, 2, sandbox, rootless=True)
+        if workers == "before":
+            return time_dlcourse(root, assignment, 2, sandbox, pythonpath=old_engine())
+        if workers in ("student", "student-before"):
+            path = old_engine() if workers == "student-before" else None
+            return time_dlcourse(root, assignment, 2, sandbox, pythonpath=path,
+                                 student=REGRADED)
+        return time_dlcourse(root, assignment, workers, sandbox, judge=judge)
+
+
 @contextlib.contextmanager
 def dask_cluster(workdir: str):
     """``dask scheduler`` + one ``dask worker`` process with 2 worker processes on 127.0.0.1;
@@ -341,27 +360,12 @@ def bench(n: int, assignment: str, workdir: str | None, before: str | None = Non
             if workers in ("student", "student-before") and not regraded:
                 time_dlcourse(root, assignment, 2, sandbox)  # the batch once, untimed: a
                 regraded = True                              # regrade follows a full run
-            if workers == "scheduler":  # the cluster starts before the clock
-                cluster = dask_cluster(root)
-                address = cluster.__enter__()
-            with cpu_meter(key):
-                if workers is None:
-                    seconds = time_plain(root, assignment)
-                elif workers == "scheduler":
-                    seconds = time_dlcourse(root, assignment, 2, sandbox, scheduler=address)
-                elif workers == "rootless":
-                    seconds = time_dlcourse(root, assignment, 2, sandbox, rootless=True)
-                elif workers == "before":
-                    seconds = time_dlcourse(root, assignment, 2, sandbox,
-                                            pythonpath=old_engine())
-                elif workers in ("student", "student-before"):
-                    path = old_engine() if workers == "student-before" else None
-                    seconds = time_dlcourse(root, assignment, 2, sandbox, pythonpath=path,
-                                            student=REGRADED)
-                else:
-                    seconds = time_dlcourse(root, assignment, workers, sandbox, judge=judge)
-            if workers == "scheduler":
-                cluster.__exit__(None, None, None)
+            with contextlib.ExitStack() as stack:
+                # a scheduler's cluster starts (and stops) outside the clock and the CPU count
+                address = (stack.enter_context(dask_cluster(root)) if workers == "scheduler"
+                           else None)
+                seconds = time_mode(root, assignment, key, workers, sandbox, judge, address,
+                                    old_engine)
             times.setdefault(key, []).append(seconds)
             scores[key] = gradebook_scores(root, assignment)
             if repeat > 1:
