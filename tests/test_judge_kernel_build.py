@@ -17,21 +17,12 @@ student keeps every point.
 from __future__ import annotations
 
 import json
-import os
 
 import nbformat
 import pytest
 
-from dlgrade.course import run_nbgrader
-from tests.submissions.crafted import (
-    dlcourse,
-    make_course,
-    project_config,
-    sandbox_config,
-    submit,
-)
-from tests.test_judge_wipe import A as _WIPE_A
-from tests.test_judge_wipe import _notebook
+from tests.submissions.attacks import autograde, notebook, scores
+from tests.submissions.crafted import dlcourse, make_course, project_config, sandbox_config, submit
 
 pytestmark = [
     pytest.mark.slow,
@@ -39,7 +30,7 @@ pytestmark = [
                        reason=f"the kernel build needs the sandbox: {sandbox_config()[1]}"),
 ]
 
-A = _WIPE_A  # test_judge_wipe's _notebook builds this assignment's notebooks
+A = "04_activations"
 FUNCTIONS = ["relu", "relu_grad", "sigmoid_grad", "tanh_grad", "leaky_relu", "leaky_relu_grad",
              "softmax"]
 
@@ -102,20 +93,15 @@ def _course(tmp_path, config):
     course = make_course(tmp_path / "course", assignments=(), extra_config=config,
                          copy_from_repo=[A])
     for student, cells in ATTACKS.items():
-        submit(course, A, student, _notebook(cells))
-    submit(course, A, "honest", _notebook(None))
+        submit(course, A, student, notebook(A, cells))
+    submit(course, A, "honest", notebook(A))
     return course
 
 
 def _check(course):
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        scores = {sub.student.id: {grade.name: float(grade.score or 0)
-                                   for grade in sub.notebooks[0].grades}
-                  for sub in gb.assignment_submissions(A)}
-    assert sum(scores["honest"].values()) == 16, scores["honest"]
-    earned = {student: sum(score for test, score in scores[student].items()
+    got = scores(course, A)
+    assert sum(got["honest"].values()) == 16, got["honest"]
+    earned = {student: sum(score for test, score in got[student].items()
                            if test.startswith("test_"))
               for student in ATTACKS}
     assert earned == dict.fromkeys(ATTACKS, 0), earned
@@ -133,13 +119,7 @@ def _check(course):
 
 def test_forged_records_and_patched_agents_earn_nothing_under_plain_nbgrader(tmp_path):
     course = _course(tmp_path, project_config())
-    old = os.environ.pop("DLCOURSE_JUDGE", None)
-    try:
-        run_nbgrader(course, "generate_assignment", A, "--force", "--log-level=WARN")
-        run_nbgrader(course, "autograde", A, "--force", "--log-level=WARN")
-    finally:
-        if old is not None:
-            os.environ["DLCOURSE_JUDGE"] = old
+    autograde(course, A)
     _check(course)
 
 
