@@ -24,15 +24,8 @@ import json
 import nbformat
 import pytest
 
-from tests.submissions.attacks import autograde, notebook, scores
-from tests.submissions.crafted import (
-    REPO,
-    dlcourse,
-    make_course,
-    project_config,
-    sandbox_config,
-    submit,
-)
+from tests.submissions.attacks import autograde, dlcourse_grade, notebook, scores
+from tests.submissions.crafted import REPO, make_course, project_config, sandbox_config, submit
 
 pytestmark = pytest.mark.slow
 
@@ -213,10 +206,7 @@ def test_plain_nbgrader_autograde(tmp_path):
 def test_dlcourse_grade(tmp_path):
     sandbox, _ = sandbox_config()
     course = _course(tmp_path / "course", sandbox)  # dlcourse grade installs the judge itself
-    dlcourse("release", cwd=course)
-    for assignment in ("02_neuron", "05_backprop"):
-        dlcourse("grade", assignment, "--workers", "2", "--no-progress", cwd=course,
-                 check=False)
+    dlcourse_grade(course, "02_neuron", "05_backprop", workers=2, check=False)
     assert _check(scores(course, "02_neuron"), scores(course, "05_backprop"),
                   scanned=True) == []
     for assignment, student in (("02_neuron", "lazy-ref"), ("02_neuron", "lazy-silenced"),

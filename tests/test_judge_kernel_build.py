@@ -21,8 +21,8 @@ import json
 import nbformat
 import pytest
 
-from tests.submissions.attacks import autograde, notebook, scores
-from tests.submissions.crafted import dlcourse, make_course, project_config, sandbox_config, submit
+from tests.submissions.attacks import autograde, dlcourse_grade, honest_and_earned, notebook
+from tests.submissions.crafted import make_course, project_config, sandbox_config, submit
 
 pytestmark = [
     pytest.mark.slow,
@@ -99,11 +99,8 @@ def _course(tmp_path, config):
 
 
 def _check(course):
-    got = scores(course, A)
-    assert sum(got["honest"].values()) == 16, got["honest"]
-    earned = {student: sum(score for test, score in got[student].items()
-                           if test.startswith("test_"))
-              for student in ATTACKS}
+    honest, earned = honest_and_earned(course, A, ATTACKS)
+    assert sum(honest.values()) == 16, honest
     assert earned == dict.fromkeys(ATTACKS, 0), earned
     for student in ATTACKS:
         nb = nbformat.read(course / "autograded" / student / A / f"{A}.ipynb", 4)
@@ -125,8 +122,7 @@ def test_forged_records_and_patched_agents_earn_nothing_under_plain_nbgrader(tmp
 
 def test_forged_records_and_patched_agents_earn_nothing_under_dlcourse_grade(tmp_path):
     course = _course(tmp_path, sandbox_config()[0])
-    dlcourse("release", cwd=course)
-    dlcourse("grade", A, "--workers", "1", "--no-progress", cwd=course, check=False)
+    dlcourse_grade(course, A, workers=1, check=False)
     _check(course)
     statuses = {student: json.loads((course / "grading" / A / "status" /
                                      f"{student}.json").read_text())["status"]

@@ -16,15 +16,8 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from tests.submissions.attacks import autograde, notebook, scores
-from tests.submissions.crafted import (
-    REPO,
-    dlcourse,
-    make_course,
-    project_config,
-    sandbox_config,
-    submit,
-)
+from tests.submissions.attacks import autograde, dlcourse_grade, notebook, scores
+from tests.submissions.crafted import REPO, make_course, project_config, sandbox_config, submit
 
 pytestmark = pytest.mark.slow
 
@@ -256,6 +249,5 @@ def test_the_reasons_name_what_ran(autograded):
 def test_dlcourse_grade_gives_no_point_to_the_package_however_kept(tmp_path):
     sandbox, _ = sandbox_config()
     course = _course(tmp_path / "course", sandbox)  # dlcourse grade installs the judge itself
-    dlcourse("release", cwd=course)
-    dlcourse("grade", ASSIGNMENT, "--workers", "2", "--no-progress", cwd=course)
+    dlcourse_grade(course, ASSIGNMENT, workers=2)
     assert _unearned(scores(course, ASSIGNMENT)) == []

@@ -21,15 +21,8 @@ import nbformat
 import pytest
 
 from tests import hostile_code
-from tests.submissions.attacks import autograde, notebook, scores
-from tests.submissions.crafted import (
-    REPO,
-    dlcourse,
-    make_course,
-    project_config,
-    sandbox_config,
-    submit,
-)
+from tests.submissions.attacks import autograde, dlcourse_grade, notebook, scores
+from tests.submissions.crafted import REPO, make_course, project_config, sandbox_config, submit
 from tests.test_judge_ownwork import ASSIGNMENT, GUARDED
 
 pytestmark = pytest.mark.slow
@@ -175,8 +168,7 @@ def test_the_reasons_say_what_was_seen(autograded, student, words):
 def test_dlcourse_grade_gives_no_point_out_of_the_recorders_sight(tmp_path):
     sandbox, _ = sandbox_config()
     course = _course(tmp_path / "course", sandbox)  # dlcourse grade installs the judge itself
-    dlcourse("release", cwd=course)
-    dlcourse("grade", ASSIGNMENT, "--workers", "2", "--no-progress", cwd=course)
+    dlcourse_grade(course, ASSIGNMENT, workers=2)
     statuses = [json.loads(p.read_text())
                 for p in (course / "grading" / ASSIGNMENT / "status").glob("*.json")]
     failed = {row["student"]: row["reason"] for row in statuses

@@ -31,8 +31,8 @@ import json
 import nbformat
 import pytest
 
-from tests.submissions.attacks import autograde, notebook, scores
-from tests.submissions.crafted import dlcourse, make_course, project_config, sandbox_config, submit
+from tests.submissions.attacks import autograde, dlcourse_grade, notebook, scores
+from tests.submissions.crafted import make_course, project_config, sandbox_config, submit
 
 pytestmark = pytest.mark.slow
 
@@ -217,8 +217,7 @@ def test_plain_nbgrader_autograde(tmp_path):
 def test_dlcourse_grade(tmp_path):
     sandbox, _ = sandbox_config()
     course = _course(tmp_path / "course", sandbox)
-    dlcourse("release", cwd=course)
-    dlcourse("grade", ASSIGNMENT, "--workers", "2", "--no-progress", cwd=course, check=False,
-             env={"DLCOURSE_KERNEL_BUILD": "0"})  # the real package in the kernel, as above
+    # the real package in the kernel, as above
+    dlcourse_grade(course, ASSIGNMENT, workers=2, check=False, kernel_build=False)
     assert _problems(scores(course, ASSIGNMENT)) == []
     _assert_reasons(course)

@@ -24,8 +24,8 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from tests.submissions.attacks import autograde, notebook, scores
-from tests.submissions.crafted import dlcourse, make_course, project_config, sandbox_config, submit
+from tests.submissions.attacks import autograde, dlcourse_grade, notebook, scores
+from tests.submissions.crafted import make_course, project_config, sandbox_config, submit
 
 pytestmark = pytest.mark.slow
 
@@ -219,8 +219,6 @@ def test_plain_nbgrader_autograde(tmp_path):
 def test_dlcourse_grade(tmp_path):
     sandbox, _ = sandbox_config()
     course = _course(tmp_path / "course", sandbox)
-    dlcourse("release", cwd=course)
-    dlcourse("grade", "05_backprop", "--workers", "1", "--no-progress", cwd=course,
-             check=False)
+    dlcourse_grade(course, "05_backprop", workers=1, check=False)
     assert _earned(course) == {}
     _assert_reasons(course)

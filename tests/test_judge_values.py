@@ -24,8 +24,8 @@ import textwrap
 import nbformat
 import pytest
 
-from tests.submissions.attacks import autograde, notebook, scores
-from tests.submissions.crafted import dlcourse, make_course, project_config, sandbox_config, submit
+from tests.submissions.attacks import autograde, dlcourse_grade, notebook, scores
+from tests.submissions.crafted import make_course, project_config, sandbox_config, submit
 
 pytestmark = pytest.mark.slow
 
@@ -218,7 +218,5 @@ def test_the_reasons_say_what_was_found(autograded):
 def test_dlcourse_grade_gives_no_point_to_a_trick(tmp_path):
     sandbox, _ = sandbox_config()
     course = _course(tmp_path / "course", sandbox)  # dlcourse grade installs the judge itself
-    dlcourse("release", cwd=course)
-    for assignment in ASSIGNMENTS:
-        dlcourse("grade", assignment, "--workers", "2", "--no-progress", cwd=course)
+    dlcourse_grade(course, *ASSIGNMENTS, workers=2)
     assert _unearned(_scores(course)) == []

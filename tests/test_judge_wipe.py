@@ -25,7 +25,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from tests.submissions.attacks import autograde, notebook, scores
+from tests.submissions.attacks import autograde, dlcourse_grade, honest_and_earned, notebook
 from tests.submissions.crafted import make_course, project_config, submit
 
 pytestmark = pytest.mark.slow
@@ -128,18 +128,20 @@ def _reasons(course, student: str) -> str:
                      for output in cell.get("outputs", []))
 
 
-def test_a_wiped_record_earns_nothing_under_plain_nbgrader_autograde(tmp_path):
-    course = make_course(tmp_path / "course", assignments=(), extra_config=project_config(),
+def _course(tmp_path, config: str):
+    course = make_course(tmp_path / "course", assignments=(), extra_config=config,
                          copy_from_repo=[A])
     for student, setup in ATTACKS.items():
         submit(course, A, student, notebook(A, _cells(setup)))
     submit(course, A, "honest", notebook(A))
+    return course
+
+
+def test_a_wiped_record_earns_nothing_under_plain_nbgrader_autograde(tmp_path):
+    course = _course(tmp_path, project_config())
     autograde(course, A, kernel_build=False)
-    got = scores(course, A)
-    assert sum(got["honest"].values()) == 16, got["honest"]
-    earned = {student: sum(score for test, score in got[student].items()
-                           if test.startswith("test_"))
-              for student in ATTACKS}
+    honest, earned = honest_and_earned(course, A, ATTACKS)
+    assert sum(honest.values()) == 16, honest
     assert earned == dict.fromkeys(ATTACKS, 0), earned
     for student in ATTACKS:
         reasons = _reasons(course, student)
@@ -152,20 +154,12 @@ def test_a_wiped_record_earns_nothing_under_dlcourse_grade(tmp_path):
     the attackers earns a point; the honest student is graded in full."""
     import json
 
-    from tests.submissions.crafted import dlcourse, sandbox_config
+    from tests.submissions.crafted import sandbox_config
 
-    course = make_course(tmp_path / "course", assignments=(), extra_config=sandbox_config()[0],
-                         copy_from_repo=[A])
-    for student, setup in ATTACKS.items():
-        submit(course, A, student, notebook(A, _cells(setup)))
-    submit(course, A, "honest", notebook(A))
-    dlcourse("release", cwd=course)
-    dlcourse("grade", A, "--workers", "1", "--no-progress", cwd=course, check=False)
-    got = scores(course, A)
-    assert sum(got["honest"].values()) == 16, got["honest"]
-    earned = {student: sum(score for test, score in got[student].items()
-                           if test.startswith("test_"))
-              for student in ATTACKS}
+    course = _course(tmp_path, sandbox_config()[0])
+    dlcourse_grade(course, A, workers=1, check=False)
+    honest, earned = honest_and_earned(course, A, ATTACKS)
+    assert sum(honest.values()) == 16, honest
     assert earned == dict.fromkeys(ATTACKS, 0), earned
     statuses = {student: json.loads((course / "grading" / A / "status" /
                                      f"{student}.json").read_text())

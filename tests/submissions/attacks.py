@@ -1,6 +1,7 @@
 """The steps every hostile-notebook test of the judge takes (tests/test_judge_*.py): a
 repository assignment's solution with some answers replaced, graded by plain ``nbgrader
-autograde`` with the course's own config, and the scores read back from the gradebook.
+autograde`` with the course's own config (N) or by ``dlcourse grade`` (G), and the scores read
+back from the gradebook.
 
 Each of those files wrote these steps again; they differ only in which answers they replace,
 so the steps live here once.
@@ -15,7 +16,7 @@ from pathlib import Path
 import nbformat
 
 from dlgrade.course import run_nbgrader
-from tests.submissions.crafted import REPO, solved
+from tests.submissions.crafted import REPO, dlcourse, solved
 
 
 def notebook(assignment: str, cells: dict[str, str] | None = None) -> str:
@@ -61,6 +62,22 @@ def autograde(course: Path, assignment: str, *, kernel_build: bool = True,
             os.environ["DLCOURSE_JUDGE"] = old
 
 
+def dlcourse_grade(course: Path, *assignments: str, workers: int, check: bool = True,
+                   kernel_build: bool = True) -> None:
+    """``dlcourse release`` of ``course``, then ``dlcourse grade`` of each assignment in turn
+    with ``workers`` workers and no progress bar (``dlcourse grade`` installs the judge itself).
+
+    ``check=False`` accepts any exit code (a batch in which some students fail or need manual
+    grading); ``kernel_build=False`` grades with ``DLCOURSE_KERNEL_BUILD=0`` (the real package
+    in the kernel).
+    """
+    dlcourse("release", cwd=course)
+    env = None if kernel_build else {"DLCOURSE_KERNEL_BUILD": "0"}
+    for assignment in assignments:
+        dlcourse("grade", assignment, "--workers", str(workers), "--no-progress", cwd=course,
+                 check=check, env=env)
+
+
 def scores(course: Path, assignment: str) -> dict[str, dict[str, float]]:
     """``{student: {grade name: score}}`` of ``assignment`` in the course's gradebook (a score
     not given counts 0)."""
@@ -70,3 +87,13 @@ def scores(course: Path, assignment: str) -> dict[str, dict[str, float]]:
         return {sub.student.id: {grade.name: float(grade.score or 0)
                                  for notebook in sub.notebooks for grade in notebook.grades}
                 for sub in gb.assignment_submissions(assignment)}
+
+
+def honest_and_earned(course: Path, assignment: str, attackers) -> tuple[dict, dict]:
+    """(the grades of the student ``honest``, ``{attacker: points on the test cells}``) of
+    ``assignment``: what a batch of attackers and one honest control came out with."""
+    got = scores(course, assignment)
+    earned = {student: sum(score for test, score in got[student].items()
+                           if test.startswith("test_"))
+              for student in attackers}
+    return got["honest"], earned
