@@ -71,11 +71,16 @@ def _names(node, stored: bool) -> set[str]:
 
 def _independent(first, second) -> bool:
     """Whether two neighbouring statements give the same result in either order: neither
-    leaves the function or the loop, neither binds a name the other uses, and no random
-    generator is drawn from in both."""
+    leaves the function or the loop, neither is a call made for what it changes (a bare
+    call, ``out=``), neither binds a name the other uses, and no random generator is drawn
+    from in both."""
     leaves = (ast.Return, ast.Raise, ast.Break, ast.Continue, ast.Yield, ast.YieldFrom,
               ast.Global, ast.Nonlocal, ast.FunctionDef, ast.ClassDef)
     if any(isinstance(sub, leaves) for node in (first, second) for sub in ast.walk(node)):
+        return False
+    if isinstance(first, ast.Expr) or isinstance(second, ast.Expr) or \
+            any(isinstance(sub, ast.keyword) and sub.arg == "out"
+                for node in (first, second) for sub in ast.walk(node)):
         return False
     a_binds, b_binds = _names(first, True), _names(second, True)
     a_uses, b_uses = _names(first, False) | a_binds, _names(second, False) | b_binds
