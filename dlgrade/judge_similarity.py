@@ -181,8 +181,9 @@ class Verdict:
         if self.calls:
             listed = ", ".join(self.calls[:NAMED]) + (", ..." if len(self.calls) > NAMED else "")
             calls = f", with {listed} that it calls,"
-        return f"{' and '.join(self.package)} ({percent} % of its text{calls} is the " \
-               "package's text)"
+        names = self.package[0] if len(self.package) == 1 else \
+            f"{', '.join(self.package[:-1])} and {self.package[-1]}"
+        return f"{names} ({percent} % of its text{calls} is the package's text)"
 
 
 def _score(filtered: str, small: bool = False) -> tuple[float, int, tuple[str, ...]]:

@@ -166,7 +166,7 @@ def test_the_finding_names_the_package_function_and_the_share():
                         r"package's text\)", policy.copy_of(node))
     problem = SourceIndex(cells, {}, copy_of=policy.copy_of).problem("causal_mask")
     assert re.fullmatch(r"`causal_mask` is a copy of dlcourse\._validation\.check_positive_int"
-                        r"( and [\w.]+)* \(\d\d % of its text, with check_positive_int that "
+                        r"((, | and )[\w.]+)* \(\d\d % of its text, with check_positive_int that "
                         r"it calls, is the package's text\), the package's code handed in as "
                         r"the student's own text", problem), problem
 
