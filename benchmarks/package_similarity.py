@@ -7,12 +7,15 @@ functions it calls, and whether it is judged a copy (it must never be); then the
 package's source pasted with review 21f's changes (tests/submissions/pasted.py), graded
 functions only; then what the comparison costs: the package's fingerprints built once, and the
 judge's reading of one submission (``CodePolicy`` and ``copy_of`` of each graded function) with
-the comparison and without it (its verdicts switched off in this process), as a ratio. The
-time of grading a submission is measured by benchmarks/grading.py.
+the comparison and without it (its verdicts switched off in this process), as a ratio; with
+``--grading N``, also real grading: plain ``nbgrader autograde`` with the project's config of
+N honest submissions of exercise 10, once as it is and once with the comparison switched off
+by a line in that course's ``nbgrader_config.py`` (the process that grades reads it), in
+alternating rounds, as a ratio of the times measured in this run.
 
 Usage::
 
-    python benchmarks/package_similarity.py [--all] [--repeat N]
+    python benchmarks/package_similarity.py [--all] [--repeat N] [--grading N]
 
 ``--all`` prints every honest function, not only those at 40 % or more.
 """
@@ -77,6 +80,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--all", action="store_true", help="print every honest function")
     parser.add_argument("--repeat", type=int, default=3, help="timing repeats (best kept)")
+    parser.add_argument("--grading", type=int, default=0, metavar="N",
+                        help="also time nbgrader autograde of N honest submissions")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f}; threshold {js.THRESHOLD}, at least "
           f"{js.MIN_FINGERPRINTS} fingerprints; not compared: {', '.join(js.NOT_COMPARED)}")
@@ -149,6 +154,55 @@ def main():
           f"comparison, {1000 * with_check:.1f} ms with it (+{1000 * (with_check - without):.1f}"
           f" ms, ratio {with_check / without:.2f}); the package's fingerprints: "
           f"{build:.2f} s once per grading process")
+    if args.grading:
+        grading(args.grading, args.repeat)
+
+
+#: a line of a benchmark course's nbgrader_config.py that switches the text comparison off
+OFF = "import dlgrade.judge_similarity as _js\n_js.Submission.verdict = lambda self, node: None\n"
+
+
+def grading(students: int, rounds: int) -> None:
+    """Plain nbgrader autograde of ``students`` honest submissions, with and without the
+    comparison, in alternating rounds; prints seconds per submission and the ratio."""
+    import shutil
+    import tempfile
+
+    from dlgrade.course import run_nbgrader
+    from tests.submissions.crafted import make_course, project_config, solved, submit
+
+    assignment = "10_attention"
+    release = nbformat.read(REPO / "exercises" / assignment / f"{assignment}.ipynb", 4)
+    source = nbformat.read(REPO / "solutions" / assignment / f"{assignment}.ipynb", 4)
+    text = nbformat.writes(solved(release, source))
+    root = Path(tempfile.mkdtemp(prefix="package-similarity-"))
+    courses = {}
+    try:
+        for label, extra in (("with", ""), ("without", OFF)):
+            course = make_course(root / label, assignments=(),
+                                 extra_config=project_config() + "\n" + extra,
+                                 copy_from_repo=[assignment])
+            for i in range(students):
+                submit(course, assignment, f"s{i:03d}", text)
+            run_nbgrader(course, "generate_assignment", assignment, "--force",
+                         "--log-level=WARN")
+            courses[label] = course
+        times = {"with": [], "without": []}
+        for turn in range(rounds):
+            order = ("with", "without") if turn % 2 == 0 else ("without", "with")
+            for label in order:
+                start = time.perf_counter()
+                run_nbgrader(courses[label], "autograde", assignment, "--force",
+                             "--log-level=WARN")
+                times[label].append((time.perf_counter() - start) / students)
+        with_check, without = min(times["with"]), min(times["without"])
+        print(f"nbgrader autograde, {students} honest submissions of {assignment}, best of "
+              f"{rounds} rounds (load average {os.getloadavg()[0]:.1f}): {without:.2f} s per "
+              f"submission without the text comparison, {with_check:.2f} s with it (ratio "
+              f"{with_check / without:.3f}; rounds with {[round(t, 2) for t in times['with']]},"
+              f" without {[round(t, 2) for t in times['without']]})")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -34,9 +34,10 @@ Too small to judge
     and every solution notebook (``benchmarks/package_similarity.py`` prints the table):
     the independent ``softmax_cross_entropy`` (the log-sum-exp, 26 fingerprints) is 63 % the
     package's text and an independent ``softmax`` (16) 99 %, while no honest text of 30
-    fingerprints or more reaches 51 %. The package's pasted helpers have 20-120 fingerprints
-    and share 80-99 %; its one-line activations (``relu``: ``return _out(np.maximum(...))``)
-    have under 10 and stay unjudged, like an honest one-liner.
+    fingerprints or more reaches 51 %. The package's helpers pasted with a dead statement
+    have 18-120 fingerprints and share 78-99 %; its one-line activations (``relu``:
+    ``return _out(np.maximum(...))``) have under 10 and stay unjudged, like an honest
+    one-liner.
 
 What it cannot see: the package's code retyped with real changes (other expressions, other
 order throughout, a dead statement between every two lines) shares too little text.
@@ -124,8 +125,10 @@ def _module_functions(tree: ast.Module):
 
 def package_index() -> _Index:
     """The fingerprints of the installed package's functions (without :data:`NOT_COMPARED`),
-    read from its files (nothing of it runs). Built once per process: about a second, the
-    time of tokenising 250 kB of code (``benchmarks/package_similarity.py`` measures it)."""
+    read from its files (nothing of it runs). Built once per process (half a second of
+    tokenising 250 kB of code, and copydetect's import: ``benchmarks/package_similarity.py``
+    measures it); a grading worker builds it before its first student
+    (:func:`dlgrade.worker.worker_main`)."""
     root = package_root()
     cached = _INDEX.get("dlcourse")
     if cached is not None and cached.root == root:
