@@ -8,10 +8,11 @@ package's source pasted with review 21f's changes (tests/submissions/pasted.py),
 functions only; then what the comparison costs: the package's fingerprints built once, and the
 judge's reading of one submission (``CodePolicy`` and ``copy_of`` of each graded function) with
 the comparison and without it (its verdicts switched off in this process), as a ratio; with
-``--grading N``, also real grading: plain ``nbgrader autograde`` with the project's config of
-N honest submissions of exercise 10, once as it is and once with the comparison switched off
-by a line in that course's ``nbgrader_config.py`` (the process that grades reads it), in
-alternating rounds, as a ratio of the times measured in this run.
+``--grading N``, also real grading of N honest submissions of exercise 10, by plain
+``nbgrader autograde`` with the project's config and by ``dlcourse grade``, once as it is and
+once with the comparison switched off by a line in that course's ``nbgrader_config.py`` (the
+process that grades reads it), in alternating rounds, as a ratio of the times measured in
+this run.
 
 Usage::
 
@@ -163,13 +164,21 @@ OFF = "import dlgrade.judge_similarity as _js\n_js.Submission.verdict = lambda s
 
 
 def grading(students: int, rounds: int) -> None:
-    """Plain nbgrader autograde of ``students`` honest submissions, with and without the
-    comparison, in alternating rounds; prints seconds per submission and the ratio."""
+    """Grading of ``students`` honest submissions with and without the comparison, in
+    alternating rounds, both ways: plain ``nbgrader autograde`` with the project's config (N)
+    and ``dlcourse grade --workers 1`` (G); prints seconds per submission and the ratios."""
     import shutil
     import tempfile
 
     from dlgrade.course import run_nbgrader
-    from tests.submissions.crafted import make_course, project_config, solved, submit
+    from tests.submissions.crafted import (
+        dlcourse,
+        make_course,
+        project_config,
+        sandbox_config,
+        solved,
+        submit,
+    )
 
     assignment = "10_attention"
     release = nbformat.read(REPO / "exercises" / assignment / f"{assignment}.ipynb", 4)
@@ -178,29 +187,43 @@ def grading(students: int, rounds: int) -> None:
     root = Path(tempfile.mkdtemp(prefix="package-similarity-"))
     courses = {}
     try:
-        for label, extra in (("with", ""), ("without", OFF)):
-            course = make_course(root / label, assignments=(),
-                                 extra_config=project_config() + "\n" + extra,
-                                 copy_from_repo=[assignment])
-            for i in range(students):
-                submit(course, assignment, f"s{i:03d}", text)
-            run_nbgrader(course, "generate_assignment", assignment, "--force",
-                         "--log-level=WARN")
-            courses[label] = course
-        times = {"with": [], "without": []}
-        for turn in range(rounds):
-            order = ("with", "without") if turn % 2 == 0 else ("without", "with")
-            for label in order:
-                start = time.perf_counter()
-                run_nbgrader(courses[label], "autograde", assignment, "--force",
-                             "--log-level=WARN")
-                times[label].append((time.perf_counter() - start) / students)
-        with_check, without = min(times["with"]), min(times["without"])
-        print(f"nbgrader autograde, {students} honest submissions of {assignment}, best of "
-              f"{rounds} rounds (load average {os.getloadavg()[0]:.1f}): {without:.2f} s per "
-              f"submission without the text comparison, {with_check:.2f} s with it (ratio "
-              f"{with_check / without:.3f}; rounds with {[round(t, 2) for t in times['with']]},"
-              f" without {[round(t, 2) for t in times['without']]})")
+        for path, config in (("N", project_config()), ("G", sandbox_config()[0])):
+            for label, extra in (("with", ""), ("without", OFF)):
+                course = make_course(root / f"{path}-{label}", assignments=(),
+                                     extra_config=config + "\n" + extra,
+                                     copy_from_repo=[assignment])
+                for i in range(students):
+                    submit(course, assignment, f"s{i:03d}", text)
+                if path == "N":
+                    run_nbgrader(course, "generate_assignment", assignment, "--force",
+                                 "--log-level=WARN")
+                else:
+                    dlcourse("release", cwd=course)
+                courses[path, label] = course
+
+        def run(path, label):
+            course = courses[path, label]
+            if path == "N":
+                run_nbgrader(course, "autograde", assignment, "--force", "--log-level=WARN")
+            else:
+                dlcourse("grade", assignment, "--workers", "1", "--no-progress", "--force",
+                         cwd=course)
+
+        for path in ("N", "G"):
+            times = {"with": [], "without": []}
+            for turn in range(rounds):
+                order = ("with", "without") if turn % 2 == 0 else ("without", "with")
+                for label in order:
+                    start = time.perf_counter()
+                    run(path, label)
+                    times[label].append((time.perf_counter() - start) / students)
+            with_check, without = min(times["with"]), min(times["without"])
+            print(f"{path}: {students} honest submissions of {assignment}, best of {rounds} "
+                  f"rounds (load average {os.getloadavg()[0]:.1f}): {without:.2f} s per "
+                  f"submission without the text comparison, {with_check:.2f} s with it "
+                  f"(ratio {with_check / without:.3f}; rounds with "
+                  f"{[round(t, 2) for t in times['with']]}, without "
+                  f"{[round(t, 2) for t in times['without']]})")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
