@@ -171,19 +171,17 @@ def grading(students: int, rounds: int) -> None:
     import tempfile
 
     from dlgrade.course import run_nbgrader
+    from tests.submissions.attacks import notebook
     from tests.submissions.crafted import (
         dlcourse,
         make_course,
         project_config,
         sandbox_config,
-        solved,
         submit,
     )
 
     assignment = "10_attention"
-    release = nbformat.read(REPO / "exercises" / assignment / f"{assignment}.ipynb", 4)
-    source = nbformat.read(REPO / "solutions" / assignment / f"{assignment}.ipynb", 4)
-    text = nbformat.writes(solved(release, source))
+    text = notebook(assignment)
     root = Path(tempfile.mkdtemp(prefix="package-similarity-"))
     courses = {}
     try:
