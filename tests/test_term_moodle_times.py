@@ -53,19 +53,26 @@ def copied_download(folder: Path, texts: dict[str, str]) -> Path:
     return folder
 
 
+def moodle_course(course_dir, tmp_path: Path, name: str) -> Path:
+    """A scratch course in Berlin time with the four participants on its roster and ``tiny``
+    due 2021-01-12 23:59 (22:59 UTC)."""
+    course = make_dlgrade_course(Path(course_dir) / name, TINY_CONFIG.format(
+        timeout=20, extra=""), {"tiny": tiny_notebook()})
+    dlcourse("timezone", "Europe/Berlin", cwd=course)
+    roster = tmp_path / "participants.csv"
+    roster.write_text(PARTICIPANTS, encoding="utf-8")
+    dlcourse("roster", "import", roster, cwd=course)
+    dlcourse("release", "tiny", "--due", "2021-01-12 23:59", cwd=course)
+    return course
+
+
 def stamp(course: Path, student: str) -> str:
     return (course / "submitted" / student / "tiny/timestamp.txt").read_text().strip()
 
 
 def test_the_worksheets_times_replace_a_copied_folders_and_a_stale_worksheet_is_named(
         course_dir, tmp_path):
-    course = make_dlgrade_course(Path(course_dir) / "moodle-times", TINY_CONFIG.format(
-        timeout=20, extra=""), {"tiny": tiny_notebook()})
-    dlcourse("timezone", "Europe/Berlin", cwd=course)
-    roster = tmp_path / "participants.csv"
-    roster.write_text(PARTICIPANTS, encoding="utf-8")
-    dlcourse("roster", "import", roster, cwd=course)
-    dlcourse("release", "tiny", "--due", "2021-01-12 23:59", cwd=course)  # 22:59 UTC
+    course = moodle_course(course_dir, tmp_path, "moodle-times")
 
     sheet = tmp_path / "worksheet.csv"
     sheet.write_text(worksheet("Wednesday, 13 January 2021, 1:30 AM"), encoding="utf-8")
@@ -152,13 +159,7 @@ def test_a_zip_entrys_time_gives_way_to_the_worksheet_imported_after_it(course_d
     by Moodle's record once the worksheet is imported, and the collect says so."""
     import zipfile
 
-    course = make_dlgrade_course(Path(course_dir) / "moodle-zip", TINY_CONFIG.format(
-        timeout=20, extra=""), {"tiny": tiny_notebook()})
-    dlcourse("timezone", "Europe/Berlin", cwd=course)
-    roster = tmp_path / "participants.csv"
-    roster.write_text(PARTICIPANTS, encoding="utf-8")
-    dlcourse("roster", "import", roster, cwd=course)
-    dlcourse("release", "tiny", "--due", "2021-01-12 23:59", cwd=course)
+    course = moodle_course(course_dir, tmp_path, "moodle-zip")
     ids = tmp_path / "ids.csv"  # the worksheet without its time column: ids only
     ids.write_text("Identifier,Full name,Email address,Status\n"
                    "Participant 1500231,Ann Archer,ann@uni.example,Submitted for grading\n",
@@ -193,13 +194,7 @@ def test_a_worksheet_that_disagrees_with_the_download_is_named(course_dir, tmp_p
     graded and exported as 0, "no submission". It says Cem handed nothing in, yet the
     download has his file: the worksheet is older than his upload. collect names both and
     exits 1; a fresh worksheet and a full download settle it."""
-    course = make_dlgrade_course(Path(course_dir) / "moodle-disagree", TINY_CONFIG.format(
-        timeout=20, extra=""), {"tiny": tiny_notebook()})
-    dlcourse("timezone", "Europe/Berlin", cwd=course)
-    roster = tmp_path / "participants.csv"
-    roster.write_text(PARTICIPANTS, encoding="utf-8")
-    dlcourse("roster", "import", roster, cwd=course)
-    dlcourse("release", "tiny", "--due", "2021-01-12 23:59", cwd=course)
+    course = moodle_course(course_dir, tmp_path, "moodle-disagree")
     sheet = tmp_path / "worksheet.csv"
     sheet.write_text(worksheet("Tuesday, 12 January 2021, 9:30 PM"), encoding="utf-8")
     dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
