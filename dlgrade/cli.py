@@ -87,7 +87,7 @@ def release(ctx, assignments, db, due, timezone):
     Runs nbgrader generate_assignment --force: writes the release folder and records the
     assignment, its notebooks and tests in the gradebook; with --due, its due date too.
     """
-    from .late import due_to_utc, local_time, set_due_date, utc_time
+    from .late import due_note, due_to_utc, local_time, set_due_date, utc_time
 
     course = _course(ctx, db=db)
     try:
@@ -114,6 +114,9 @@ def release(ctx, assignments, db, due, timezone):
                            f"{local_time(due_utc, timezone)} {timezone}"
                            + ("; no time given: the end of that day" if whole_day else "")
                            + ")")
+                note = due_note(due, timezone)
+                if note:  # review 23f, N11
+                    click.echo(f"  note: {note}")
                 if old is not None and old != due_utc:
                     click.echo(f"  due date changed: {utc_time(old)} UTC -> "
                                f"{utc_time(due_utc)} UTC ({local_time(old, timezone)} -> "
@@ -224,6 +227,12 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
                f"{len(res.unchanged)} unchanged; {len(res.ignored)} non-notebook files ignored")
     for student, stamp in sorted(res.submitted_at.items()):
         click.echo(f"  {student:12s} submitted {stamp}")
+    if res.unpacked_from:  # review 23f, N9
+        archive, n = res.unpacked_from
+        click.echo(f"  {n} submission time{'' if n == 1 else 's'} from {archive}, the zip "
+                   "beside this folder that holds the same files (names, sizes, CRC-32s): "
+                   "its entries' times, as collecting that zip gives, not the files' "
+                   "modification times")
     if res.from_worksheet:  # review 23e, N3
         n = len(res.from_worksheet)
         click.echo(f"  {n} submission time{'' if n == 1 else 's'} from the grading "
