@@ -179,6 +179,31 @@ def due_to_utc(text: str, timezone: str = "UTC") -> tuple[dt.datetime, bool]:
     return to_utc(text, timezone), False
 
 
+def due_note(text: str, timezone: str = "UTC") -> str | None:
+    """What ``--due`` ``text`` was read as when its wall-clock time in ``timezone`` is
+    skipped or repeated by a clock change (:func:`dlgrade.lms.base.wall_time_note`), else
+    ``None`` (review 23f, N11: such a time was printed back without a word).
+
+    >>> print(due_note("2026-03-29 02:30", "Europe/Berlin"))  # doctest: +ELLIPSIS
+    2026-03-29 02:30 does not exist in Europe/Berlin ...: read as 03:30 CEST, 01:30 UTC
+    >>> due_note("2026-12-01", "Europe/Berlin") is None
+    True
+    """
+    from .lms.base import happens_twice, wall_time_note
+
+    if re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", text or ""):  # the end of that day
+        text = text.strip() + " 23:59:59.999999"
+    try:
+        when = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    note = wall_time_note(when, check_timezone(timezone))
+    if happens_twice(when, timezone):
+        second = when.replace(tzinfo=ZoneInfo(timezone), fold=1).astimezone(dt.timezone.utc)
+        note += f"; for the second: --due '{second:%Y-%m-%d %H:%M}' --timezone UTC"
+    return note
+
+
 def set_due_date(course, assignment: str, due: dt.datetime) -> dt.datetime | None:
     """Record ``due`` (naive UTC) as the assignment's due date in the gradebook; returns the
     due date it replaces (``None`` if there was none)."""

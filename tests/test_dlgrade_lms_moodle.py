@@ -112,9 +112,11 @@ def test_files_are_matched_by_participant_id_of_the_assignment_then_by_name():
     assert student is None and note.startswith(
         "'Åsa Øberg' is 5030, whose Moodle participant id for hw is 1500299 (from the grading "
         "worksheet), not 1500231: a classmate who took this name in Moodle, or another person "
-        "of the same name? not copied; to match by participant id: in Moodle, the "
-        "assignment's 'View all submissions' > 'Download grading worksheet', then `dlcourse "
-        "roster import worksheet.csv --assignment hw`"), note
+        "of the same name? not copied; Moodle participant id 1500231 is not in the grading "
+        "worksheet imported for hw: enrolled since it was downloaded? download it again, "
+        "`dlcourse roster import worksheet.csv --assignment hw`, and collect again"), note
+    # review 23f, N11: with the worksheet imported, the hint is not to import it (again)
+    assert "'Download grading worksheet'" not in note, note
     # review 21b, hole 7: the id her file was first collected with is hers
     student, note = identify(asa, roster, {}, "hw", learned={"1500299": "5030"})
     assert student is None and "for hw is 1500299 (their file was first collected with it), " \
