@@ -369,7 +369,7 @@ def _worksheet_times(students: list[RosterStudent], timezone: str, warnings: lis
                             "worksheet time is kept for them, so collect takes the download's")
             continue
         wall = moodle.worksheet_wall_time(s.submitted)
-        note = wall_time_note(wall, timezone)
+        note = wall_time_note(wall, timezone) if wall is not None else None
         if note:  # the hour the clocks go back or skip (review 23f, N11)
             warnings.append(f"{s.id}: line {s.line}: 'Last modified (submission)': {note}"
                             + ("; if the upload was the second, give its time with "
