@@ -160,8 +160,11 @@ def timezone(ctx, zone):
                    "(default: a Moodle grading worksheet's 'Last modified (submission)', "
                    "where one was imported with `roster import --assignment`; else each zip "
                    "entry's time, its UTC time when the zip holds one; in "
-                   "a folder, each file's modification time, read as this computer's clock "
-                   "in the course's time zone, as unzip sets it; times in the future, a week "
+                   "a folder, the entry times of the zip beside it that holds the same "
+                   "files, else each file's modification time, read as this computer's clock "
+                   "in the course's time zone, as unzip sets it (as the instant it is when "
+                   "one of them has an odd second, as unzip sets a zip's UTC times, or a "
+                   "fraction of one); times in the future, a week "
                    "past the due date or late by a file's time are named in a warning, the "
                    "last with exit status 1).")
 @click.option("--timezone",
@@ -559,7 +562,9 @@ def roster_import(ctx, file, delimiter, assignment, timezone, db):
     one LMS id on two students is reported (with the line number) and nothing is imported.
     Students in the gradebook but not in FILE are named and kept, with their grades.
     A grading worksheet's 'Last modified (submission)' times (Moodle's record of each upload)
-    are kept for collect, which takes them as those students' submission times.
+    are kept for collect, which takes them as those students' submission times; the newest
+    worksheet imported replaces an older one's. Download it with Moodle set to English:
+    one in another language is refused, naming the language where it is known.
     """
     course = _course(ctx, db=db)
     try:
