@@ -174,7 +174,9 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
     (:func:`dlgrade.lms.moodle.read_submitted_times`: Moodle's record of the upload; review
     23e, N3), else from the zip entry's time (read in
     ``timezone``), else from the file's modification time (a wall-clock time of this
-    computer, read in ``timezone`` as the zip entry it was unpacked from; a student's own zip
+    computer, read in ``timezone`` as the zip entry it was unpacked from, or as the instant
+    it is when :func:`_file_times_are_instants` says so; a folder unpacked from a zip that
+    lies beside it takes that zip's entry times, :func:`_zip_beside`; a student's own zip
     in a folder gives its notebooks the zip file's time, never the times inside it, which the
     student's computer wrote). Times that may not be the upload's (in the future, a week
     past the due date, or late by a file's modification time) are named in
@@ -182,7 +184,9 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
     time also in ``result.doubtful``, and are kept in :data:`FILE_TIMES` for ``grade`` to
     repeat. A later collect of the same bytes keeps their first time, except that a zip
     entry's replaces one taken from a file's modification time, and the worksheet's one
-    taken from a file or a zip entry (``result.retimed``; :data:`TIME_SOURCES` records where
+    taken from a file, a zip entry or an older worksheet (review 23f, N6; a later, late time
+    from a newer worksheet is named in ``result.doubtful`` with both its readings)
+    (``result.retimed``; :data:`TIME_SOURCES` records where
     each time came from). New bytes under a worksheet time not after the time collected
     before are timed by the download, named in ``result.doubtful``: the worksheet is older
     than the upload. A zip whose entries are the moment it was made, not the uploads, gives
@@ -399,7 +403,11 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 sources.get(student, {}).get("source") if kept is not None and
                 sources.get(student, {}).get("stamp") == kept else None)
             same = dest.is_file() and dest.read_bytes() == content
-            if source == "worksheet" and not same and kept is not None and \
+            # this worksheet time was given to bytes collected before it, maybe an earlier
+            # upload (N6): new bytes under it are that upload, not one after the worksheet
+            reread = kept_source == "worksheet" and sources[student].get("reread") and \
+                when == _parse_stamp(kept)
+            if source == "worksheet" and not same and kept is not None and not reread and \
                     kept_source != "file" and when <= _parse_stamp(kept):
                 # new bytes, yet the worksheet's upload is not after the last one collected:
                 # the worksheet was downloaded before this upload (review 23e, N3)
@@ -446,6 +454,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 elif source == "worksheet":
                     result.from_worksheet.append(student)
                 continue
+            later = False  # a worksheet's later, late time for bytes collected before
             if retime and same and kept_source == "worksheet":
                 result.retimed[student] = (kept, stamp, "the grading worksheet imported "
                                            "before", "the newer grading worksheet's 'Last "
@@ -464,6 +473,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                             "submissions again and collect")
                     result.warnings.append(note)
                     result.doubtful[student] = note
+                    later = True
             elif retime and same:
                 result.retimed[student] = (kept, stamp, ORIGIN[kept_source], ORIGIN[source])
             if source == "worksheet":
@@ -475,7 +485,8 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 file_times[student] = {"stamp": stamp, "warning": "", "lms": False}
             else:
                 file_times.pop(student, None)
-            sources[student] = {"stamp": stamp, "source": source}
+            sources[student] = {"stamp": stamp, "source": source} | (
+                {"reread": True} if later else {})
             (result.updated if dest.exists() else result.added).append(rel)
             if not dry_run:
                 dest.parent.mkdir(parents=True, exist_ok=True)
@@ -711,6 +722,8 @@ def _file_times_are_instants(paths) -> bool:
     seconds only is read as wall-clock times (a zip without such fields, the LMSs'); the
     guide says to collect the zip itself, or keep it beside the folder."""
     for path in paths:
+        if path.suffix != ".ipynb":  # the download's notebooks, not notes added to it
+            continue
         try:
             mtime = path.stat().st_mtime
         except OSError:
@@ -1000,7 +1013,9 @@ def _parse_stamp(stamp: str) -> dt.datetime:
 
 #: ``{student: {"stamp": timestamp.txt text, "source": "zip" | "file" | "csv" |
 #: "worksheet"}}``: where each collected submission time came from, so that a later collect
-#: knows which it may replace (a download's) and which not (an instructor's --timestamps)
+#: knows which it may replace (a download's) and which not (an instructor's --timestamps);
+#: ``"reread": true`` marks a newer worksheet's later, late time given to a file collected
+#: before it, which may be an earlier upload (review 23f, N6)
 TIME_SOURCES = "time_sources.json"
 
 
@@ -1008,8 +1023,8 @@ def read_time_sources(course: Course, assignment: str) -> dict[str, dict]:
     """The record of :data:`TIME_SOURCES` (``{}`` without one, or for a damaged one)."""
     try:
         data = json.loads((course.output_dir(assignment) / TIME_SOURCES).read_text())
-        return {str(k): {"stamp": str(v["stamp"]), "source": str(v["source"])}
-                for k, v in data.items()}
+        return {str(k): {"stamp": str(v["stamp"]), "source": str(v["source"])} | (
+            {"reread": True} if v.get("reread") is True else {}) for k, v in data.items()}
     except (OSError, ValueError, AttributeError, TypeError, KeyError):
         return {}
 

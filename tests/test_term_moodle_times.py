@@ -306,6 +306,16 @@ def test_a_newer_worksheet_replaces_an_older_ones_time_and_says_both_readings(
     assert "warning" not in proc.stderr and "submission time 2" not in proc.stdout, \
         proc.stdout + proc.stderr
 
+    # the second reading was true: the download again holds Bea's late upload, which the
+    # worksheet's time is for (not a worksheet older than it: no such warning)
+    again = copied_download(tmp_path / "dl-again", {
+        "Ann Archer_1500231": text, "Bea Baker_1500232": text + "\n\n"})
+    proc = dlcourse("collect", "tiny", again, cwd=course, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1 changed; 1 unchanged" in proc.stdout and "warning" not in proc.stderr, \
+        proc.stdout + proc.stderr
+    assert stamp(course, "5002") == "2021-01-13 02:00:00.000000 UTC"
+
 
 def test_worksheet_cells_and_files_that_need_a_word(course_dir, tmp_path):
     """Review 23f, N8 and N11: a worksheet downloaded in German is refused whole with what it
