@@ -184,15 +184,15 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
     time also in ``result.doubtful``, and are kept in :data:`FILE_TIMES` for ``grade`` to
     repeat. A later collect of the same bytes keeps their first time, except that a zip
     entry's replaces one taken from a file's modification time, and the worksheet's one
-    taken from a file, a zip entry or an older worksheet (review 23f, N6; a later, late time
-    from a newer worksheet is named in ``result.doubtful`` with both its readings)
-    (``result.retimed``; :data:`TIME_SOURCES` records where
-    each time came from). New bytes under a worksheet time not after the time collected
-    before are timed by the download, named in ``result.doubtful``: the worksheet is older
-    than the upload. A zip whose entries are the moment it was made, not the uploads, gives
-    no lateness (:func:`_download_made`); what Canvas's ``LATE_`` marker or the Moodle
-    worksheet says against the download is named in ``result.contradictions``
-    (:func:`_check_records`; review 23f, N10, N7, N5).
+    taken from a file, a zip entry or an older worksheet (``result.retimed``;
+    :data:`TIME_SOURCES` records where each time came from). A newer worksheet's later time
+    that makes the file late is named in ``result.doubtful`` with both its readings (review
+    23f, N6). New bytes under a worksheet time not after the time collected before are
+    timed by the download, named in ``result.doubtful``: the worksheet is older than the
+    upload (unless that time was such a newer worksheet's). A zip whose entries are the
+    moment it was made, not the uploads, gives no lateness (:func:`_download_made`); what
+    Canvas's ``LATE_`` marker or the Moodle worksheet says against the download is named
+    in ``result.contradictions`` (:func:`_check_records`; review 23f, N10, N7, N5).
 
     ``limits`` (:class:`dlgrade.archive.ArchiveLimits`) bounds what is read: the size of a
     notebook and of everything unpacked or read in all, archive entries and nesting; what
