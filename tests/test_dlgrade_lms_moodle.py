@@ -205,3 +205,20 @@ def test_the_worksheets_time_column_is_kept_with_the_row():
     assert row["participant_id"] == "1500231"
     assert "submitted" not in MOODLE.roster_row({"firstname": "A", "lastname": "B",
                                                  "emailaddress": "a@uni.example"})
+
+
+@pytest.mark.parametrize("language, column", [
+    ("German", "Zuletzt geändert (Abgabe)"), ("French", "Dernière modification (travail remis)"),
+    ("Spanish", "Última modificación (entrega)"), ("Italian", "Ultima modifica (consegna)"),
+    ("Portuguese", "Última modificação (envio)")])
+def test_a_worksheet_in_another_language_is_named_as_such(language, column):
+    """Review 23f, N8: Moodle writes the worksheet's header in the downloader's language; the
+    refusal names the worksheet and the language, not 'not a known roster layout'."""
+    from dlgrade.roster import detect_lms
+
+    header = ["ID", "Full name (translated)", "Status", column, "Feedback"]
+    with pytest.raises(ValueError, match=f"a Moodle grading worksheet in {language} \\(its "
+                                         "column") as err:
+        detect_lms(header)
+    assert "set your language to English" in str(err.value)
+    assert "not a known roster layout" not in str(err.value)
