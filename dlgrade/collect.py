@@ -254,7 +254,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
         beside_times = beside[1] if beside else {}
         if beside:
             result.unpacked_from = (beside[0], len(beside_times))
-        instants = _file_times_are_instants(candidates)
+        instants = source.is_dir() and _file_times_are_instants(candidates)
 
         found: dict[str, list[Path]] = {}
         times: dict[Path, object] = {}
