@@ -12,18 +12,53 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _tiny_scan(tmp_path, student_code):
-    from dlgrade.scan import context_from_notebooks, scan_submission
+def _locked(nb) -> set[str]:
+    """The grade ids of the notebook's locked cells (what the scan is told to leave alone)."""
+    return {c.metadata["nbgrader"]["grade_id"] for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("locked")}
+
+
+def _tiny_context():
+    """The tiny assignment's notebook and the scan's context for it."""
+    from dlgrade.scan import context_from_notebooks
     from tests.submissions.crafted import tiny_notebook
 
     source = tiny_notebook()
-    ctx = context_from_notebooks(source, source)
-    locked = {c.metadata["nbgrader"]["grade_id"] for c in source.cells
-              if c.metadata.get("nbgrader", {}).get("locked")}
+    return source, context_from_notebooks(source, source)
+
+
+def _solution_contexts():
+    """(assignment, solution notebook, the scan's context, its locked grade ids) for every
+    assignment of the course whose solution is in the repository."""
+    from dlcourse.checks import ASSIGNMENTS
+    from dlgrade.scan import context_from_notebooks
+
+    for assignment in ASSIGNMENTS:
+        path = REPO / "solutions" / assignment / f"{assignment}.ipynb"
+        if not path.exists():
+            continue
+        source = nbformat.read(str(path), 4)
+        yield assignment, source, context_from_notebooks(source, source), _locked(source)
+
+
+def _with_answers(source, answers: dict[str, str]):
+    """A copy of ``source`` whose code cells ``{grade_id: text}`` hold the given text."""
+    nb = nbformat.reads(nbformat.writes(source), 4)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.cell_type == "code" and grade_id in answers:
+            cell.source = answers[grade_id]
+    return nb
+
+
+def _tiny_scan(tmp_path, student_code):
+    from dlgrade.scan import scan_submission
+
+    source, ctx = _tiny_context()
     sub = nbformat.v4.new_notebook()
     sub.cells = [c for c in source.cells]
     sub.cells[2] = nbformat.v4.new_code_cell(student_code)
-    return scan_submission(sub, ctx, locked)
+    return scan_submission(sub, ctx, _locked(source))
 
 
 HONEST = """\
@@ -135,11 +170,10 @@ def test_scan_leaves_honest_getattr_and_magics_alone(tmp_path):
 
 
 def test_scan_reads_extra_files(tmp_path):
-    from dlgrade.scan import context_from_notebooks, scan_extra_files
-    from tests.submissions.crafted import EXTRA_FILES, tiny_notebook
+    from dlgrade.scan import scan_extra_files
+    from tests.submissions.crafted import EXTRA_FILES
 
-    source = tiny_notebook()
-    ctx = context_from_notebooks(source, source)
+    _, ctx = _tiny_context()
     folder = tmp_path / "sub"
     folder.mkdir()
     (folder / "tiny.ipynb").write_text("{}")
@@ -162,25 +196,13 @@ def test_scan_accepts_every_independent_answer(tmp_path):
     """The wider scan gives no finding on any correct answer of tests/independent (a false
     alarm would zero an honest student's tests until an instructor looks), also where it reads
     the submission folder (imports of modules neither installed nor handed in)."""
-    from dlcourse.checks import ASSIGNMENTS
-    from dlgrade.scan import context_from_notebooks, scan_extra_files, scan_submission
+    from dlgrade.scan import scan_extra_files, scan_submission
     from tests.independent import variants
 
     checked = 0
-    for assignment in ASSIGNMENTS:
-        path = REPO / "solutions" / assignment / f"{assignment}.ipynb"
-        if not path.exists():
-            continue
-        source = nbformat.read(str(path), 4)
-        ctx = context_from_notebooks(source, source)
-        locked = {c.metadata["nbgrader"]["grade_id"] for c in source.cells
-                  if c.metadata.get("nbgrader", {}).get("locked")}
+    for assignment, source, ctx, locked in _solution_contexts():
         for name, answers in variants(assignment).items():
-            nb = nbformat.reads(nbformat.writes(source), 4)
-            for cell in nb.cells:
-                gid = cell.metadata.get("nbgrader", {}).get("grade_id")
-                if cell.cell_type == "code" and gid in answers:
-                    cell.source = answers[gid]
+            nb = _with_answers(source, answers)
             assert scan_submission(nb, ctx, locked) == [], (assignment, name)
             folder = tmp_path / assignment / name
             folder.mkdir(parents=True)
@@ -380,7 +402,7 @@ def test_scan_accepts_private_attributes_the_assignment_uses(tmp_path):
     from dlgrade.scan import context_from_notebooks, scan_submission
     from tests.submissions.crafted import tiny_notebook
 
-    source = tiny_notebook()
+    source = tiny_notebook()  # not _tiny_context(): the assignment's own cells change first
     source.cells[0].source += "\nclass Helper:\n    _scale = 2.0\n"
     ctx = context_from_notebooks(source, source)
     sub = nbformat.v4.new_notebook()
@@ -445,8 +467,7 @@ def test_scan_accepts_every_release_notebook(tmp_path):
             continue
         release_nb, source_nb = nbformat.read(str(release), 4), nbformat.read(str(source), 4)
         ctx = context_from_notebooks(release_nb, source_nb)
-        locked = {c.metadata["nbgrader"]["grade_id"] for c in source_nb.cells
-                  if c.metadata.get("nbgrader", {}).get("locked")}
+        locked = _locked(source_nb)
         assert scan_submission(release_nb, ctx, locked) == [], assignment
         answer = solved(release_nb, source_nb)
         assert scan_submission(answer, ctx, locked) == [], assignment
@@ -462,11 +483,10 @@ def test_scan_flags_imports_of_modules_written_at_run_time(tmp_path):
     """A notebook that writes a ``.py`` file and imports it runs code no scan reads: an import
     of a module that is neither installed nor handed in is a finding (with its cell and line);
     installed modules and files handed in are not."""
-    from dlgrade.scan import context_from_notebooks, scan_extra_files
+    from dlgrade.scan import scan_extra_files
     from tests.submissions.crafted import tiny_notebook
 
-    source = tiny_notebook()
-    ctx = context_from_notebooks(source, source)
+    _, ctx = _tiny_context()
     folder = tmp_path / "sub"
     folder.mkdir()
     nb = tiny_notebook()
@@ -495,25 +515,14 @@ def test_scan_leaves_seeded_mistakes_to_the_tests():
     right for them."""
     import importlib
 
-    from dlcourse.checks import ASSIGNMENTS
-    from dlgrade.scan import context_from_notebooks, scan_submission
+    from dlgrade.scan import scan_submission
 
     checked = 0
-    for assignment in ASSIGNMENTS:
-        path = REPO / "solutions" / assignment / f"{assignment}.ipynb"
-        if not path.exists():
-            continue
-        source = nbformat.read(str(path), 4)
-        ctx = context_from_notebooks(source, source)
-        locked = {c.metadata["nbgrader"]["grade_id"] for c in source.cells
-                  if c.metadata.get("nbgrader", {}).get("locked")}
+    for assignment, source, ctx, locked in _solution_contexts():
         for mistake in importlib.import_module(f"tests.mistakes.ex{assignment}").MISTAKES:
             if any(word in mistake["why"] for word in ("hostile", "review 2")):
                 continue
-            nb = nbformat.reads(nbformat.writes(source), 4)
-            for cell in nb.cells:
-                if cell.metadata.get("nbgrader", {}).get("grade_id") == mistake["function"]:
-                    cell.source = mistake["source"]
+            nb = _with_answers(source, {mistake["function"]: mistake["source"]})
             dynamic = [f.describe() for f in scan_submission(nb, ctx, locked)
                        if f.kind != "override"]
             assert dynamic == [], (assignment, mistake["function"], mistake["why"], dynamic)

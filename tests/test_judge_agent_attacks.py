@@ -20,22 +20,12 @@ The channel-level checks of the same holes: tests/test_judge_agent_encoding.py.
 from __future__ import annotations
 
 import json
-import os
-import textwrap
 
 import nbformat
 import pytest
 
-from dlgrade.course import run_nbgrader
-from tests.submissions.crafted import (
-    REPO,
-    dlcourse,
-    make_course,
-    project_config,
-    sandbox_config,
-    solved,
-    submit,
-)
+from tests.submissions.attacks import autograde, dlcourse_grade, notebook, scores
+from tests.submissions.crafted import REPO, make_course, project_config, sandbox_config, submit
 
 pytestmark = pytest.mark.slow
 
@@ -155,17 +145,6 @@ STOLEN_TESTS = ("test_mlp_gradients", "test_mlp_gradients_hidden", "test_train",
                 "test_train_hidden")
 
 
-def _notebook(assignment: str, cells: dict[str, str]) -> str:
-    release = nbformat.read(REPO / "exercises" / assignment / f"{assignment}.ipynb", 4)
-    source = nbformat.read(REPO / "solutions" / assignment / f"{assignment}.ipynb", 4)
-    nb = solved(release, source)
-    for cell in nb.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id in cells:
-            cell.source = textwrap.dedent(cells[grade_id]).strip() + "\n"
-    return nbformat.writes(nb)
-
-
 def _neuron_cells(student: str) -> dict[str, str]:
     cells = {"sigmoid": NEURON_ATTACKS[student]}
     if student in OWN_HELPER:  # the other answers keep working with the student's helper
@@ -183,22 +162,10 @@ def _course(root, config: str):
     course = make_course(root, assignments=(), extra_config=config,
                          copy_from_repo=["02_neuron", "05_backprop"])
     for student in NEURON_ATTACKS:
-        submit(course, "02_neuron", student, _notebook("02_neuron", _neuron_cells(student)))
-    submit(course, "02_neuron", "honest", _notebook("02_neuron", {}))
-    submit(course, "05_backprop", "paused-ref", _notebook("05_backprop", BACKPROP_CELLS))
+        submit(course, "02_neuron", student, notebook("02_neuron", _neuron_cells(student)))
+    submit(course, "02_neuron", "honest", notebook("02_neuron"))
+    submit(course, "05_backprop", "paused-ref", notebook("05_backprop", BACKPROP_CELLS))
     return course
-
-
-def _scores(course, assignment: str) -> dict[str, dict[str, float]]:
-    from nbgrader.api import Gradebook
-
-    scores = {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        for submission in gb.assignment_submissions(assignment):
-            for notebook in submission.notebooks:
-                scores[submission.student.id] = {grade.name: float(grade.score or 0)
-                                                 for grade in notebook.grades}
-    return scores
 
 
 def _check(neuron: dict, backprop: dict, scanned: bool = False) -> list[str]:
@@ -230,28 +197,17 @@ def _check(neuron: dict, backprop: dict, scanned: bool = False) -> list[str]:
 
 def test_plain_nbgrader_autograde(tmp_path):
     course = _course(tmp_path / "course", project_config())
-    old = os.environ.pop("DLCOURSE_JUDGE", None)
-    try:
-        for assignment in ("02_neuron", "05_backprop"):
-            run_nbgrader(course, "generate_assignment", assignment, "--force",
-                         "--log-level=WARN")
-            # big-reply's notebook stops with an error: nbgrader reports it and goes on
-            run_nbgrader(course, "autograde", assignment, "--force", "--log-level=WARN",
-                         check=assignment != "02_neuron")
-    finally:
-        if old is not None:
-            os.environ["DLCOURSE_JUDGE"] = old
-    assert _check(_scores(course, "02_neuron"), _scores(course, "05_backprop")) == []
+    # big-reply's notebook stops with an error: nbgrader reports it and goes on
+    autograde(course, "02_neuron", check=False)
+    autograde(course, "05_backprop")
+    assert _check(scores(course, "02_neuron"), scores(course, "05_backprop")) == []
 
 
 def test_dlcourse_grade(tmp_path):
     sandbox, _ = sandbox_config()
     course = _course(tmp_path / "course", sandbox)  # dlcourse grade installs the judge itself
-    dlcourse("release", cwd=course)
-    for assignment in ("02_neuron", "05_backprop"):
-        dlcourse("grade", assignment, "--workers", "2", "--no-progress", cwd=course,
-                 check=False)
-    assert _check(_scores(course, "02_neuron"), _scores(course, "05_backprop"),
+    dlcourse_grade(course, "02_neuron", "05_backprop", workers=2, check=False)
+    assert _check(scores(course, "02_neuron"), scores(course, "05_backprop"),
                   scanned=True) == []
     for assignment, student in (("02_neuron", "lazy-ref"), ("02_neuron", "lazy-silenced"),
                                 ("05_backprop", "paused-ref")):

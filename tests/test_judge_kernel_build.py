@@ -17,21 +17,12 @@ student keeps every point.
 from __future__ import annotations
 
 import json
-import os
 
 import nbformat
 import pytest
 
-from dlgrade.course import run_nbgrader
-from tests.submissions.crafted import (
-    dlcourse,
-    make_course,
-    project_config,
-    sandbox_config,
-    submit,
-)
-from tests.test_judge_wipe import A as _WIPE_A
-from tests.test_judge_wipe import _notebook
+from tests.submissions.attacks import autograde, dlcourse_grade, honest_and_earned, notebook
+from tests.submissions.crafted import make_course, project_config, sandbox_config, submit
 
 pytestmark = [
     pytest.mark.slow,
@@ -39,7 +30,7 @@ pytestmark = [
                        reason=f"the kernel build needs the sandbox: {sandbox_config()[1]}"),
 ]
 
-A = _WIPE_A  # test_judge_wipe's _notebook builds this assignment's notebooks
+A = "04_activations"
 FUNCTIONS = ["relu", "relu_grad", "sigmoid_grad", "tanh_grad", "leaky_relu", "leaky_relu_grad",
              "softmax"]
 
@@ -102,22 +93,14 @@ def _course(tmp_path, config):
     course = make_course(tmp_path / "course", assignments=(), extra_config=config,
                          copy_from_repo=[A])
     for student, cells in ATTACKS.items():
-        submit(course, A, student, _notebook(cells))
-    submit(course, A, "honest", _notebook(None))
+        submit(course, A, student, notebook(A, cells))
+    submit(course, A, "honest", notebook(A))
     return course
 
 
 def _check(course):
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        scores = {sub.student.id: {grade.name: float(grade.score or 0)
-                                   for grade in sub.notebooks[0].grades}
-                  for sub in gb.assignment_submissions(A)}
-    assert sum(scores["honest"].values()) == 16, scores["honest"]
-    earned = {student: sum(score for test, score in scores[student].items()
-                           if test.startswith("test_"))
-              for student in ATTACKS}
+    honest, earned = honest_and_earned(course, A, ATTACKS)
+    assert sum(honest.values()) == 16, honest
     assert earned == dict.fromkeys(ATTACKS, 0), earned
     for student in ATTACKS:
         nb = nbformat.read(course / "autograded" / student / A / f"{A}.ipynb", 4)
@@ -133,20 +116,13 @@ def _check(course):
 
 def test_forged_records_and_patched_agents_earn_nothing_under_plain_nbgrader(tmp_path):
     course = _course(tmp_path, project_config())
-    old = os.environ.pop("DLCOURSE_JUDGE", None)
-    try:
-        run_nbgrader(course, "generate_assignment", A, "--force", "--log-level=WARN")
-        run_nbgrader(course, "autograde", A, "--force", "--log-level=WARN")
-    finally:
-        if old is not None:
-            os.environ["DLCOURSE_JUDGE"] = old
+    autograde(course, A)
     _check(course)
 
 
 def test_forged_records_and_patched_agents_earn_nothing_under_dlcourse_grade(tmp_path):
     course = _course(tmp_path, sandbox_config()[0])
-    dlcourse("release", cwd=course)
-    dlcourse("grade", A, "--workers", "1", "--no-progress", cwd=course, check=False)
+    dlcourse_grade(course, A, workers=1, check=False)
     _check(course)
     statuses = {student: json.loads((course / "grading" / A / "status" /
                                      f"{student}.json").read_text())["status"]

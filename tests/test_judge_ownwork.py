@@ -13,22 +13,11 @@ honest solution keeps every point. The judge sees them by what runs during the j
 
 from __future__ import annotations
 
-import os
-import textwrap
-
 import nbformat
 import pytest
 
-from dlgrade.course import run_nbgrader
-from tests.submissions.crafted import (
-    REPO,
-    dlcourse,
-    make_course,
-    project_config,
-    sandbox_config,
-    solved,
-    submit,
-)
+from tests.submissions.attacks import autograde, dlcourse_grade, notebook, scores
+from tests.submissions.crafted import REPO, make_course, project_config, sandbox_config, submit
 
 pytestmark = pytest.mark.slow
 
@@ -202,37 +191,13 @@ ATTACKS["stripped-pasted"] = _without_docstrings(REPO / "dlcourse" / "activation
 GUARDED = ["test_sigmoid", "test_sigmoid_hidden"]
 
 
-def _notebook(answer: str | None) -> str:
-    release = nbformat.read(REPO / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
-    source = nbformat.read(REPO / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
-    nb = solved(release, source)
-    for cell in nb.cells:
-        if answer is not None and \
-                cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "sigmoid":
-            cell.source = textwrap.dedent(answer).strip() + "\n"
-    return nbformat.writes(nb)
-
-
 def _course(root, config: str):
     course = make_course(root, assignments=(), extra_config=config,
                          copy_from_repo=[ASSIGNMENT])
     for student, answer in ATTACKS.items():
-        submit(course, ASSIGNMENT, student, _notebook(answer))
-    submit(course, ASSIGNMENT, "honest", _notebook(None))
+        submit(course, ASSIGNMENT, student, notebook(ASSIGNMENT, {"sigmoid": answer}))
+    submit(course, ASSIGNMENT, "honest", notebook(ASSIGNMENT))
     return course
-
-
-def _scores(course) -> dict[str, dict[str, float]]:
-    from nbgrader.api import Gradebook
-
-    scores = {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        for submission in gb.assignment_submissions(ASSIGNMENT):
-            for notebook in submission.notebooks:
-                for grade in notebook.grades:
-                    scores.setdefault(submission.student.id, {})[grade.name] = \
-                        float(grade.score or 0)
-    return scores
 
 
 def _unearned(scores) -> list[str]:
@@ -253,17 +218,10 @@ def _unearned(scores) -> list[str]:
 def autograded(tmp_path_factory):
     course = _course(tmp_path_factory.mktemp("ownwork") / "course", project_config())
     assert "install_judge(c)" in (course / "nbgrader_config.py").read_text()
-    old = os.environ.pop("DLCOURSE_JUDGE", None)
-    try:
-        run_nbgrader(course, "generate_assignment", ASSIGNMENT, "--force", "--log-level=WARN")
-        # the real package in the kernel: what the record sees is tested here (with the
-        # kernel build the package's code is not there to run: tests/test_judge_kernel_build.py)
-        run_nbgrader(course, "autograde", ASSIGNMENT, "--force", "--log-level=WARN",
-                     env={**os.environ, "DLCOURSE_KERNEL_BUILD": "0"})
-    finally:
-        if old is not None:
-            os.environ["DLCOURSE_JUDGE"] = old
-    return course, _scores(course)
+    # the real package in the kernel: what the record sees is tested here (with the kernel
+    # build the package's code is not there to run: tests/test_judge_kernel_build.py)
+    autograde(course, ASSIGNMENT, kernel_build=False)
+    return course, scores(course, ASSIGNMENT)
 
 
 def test_plain_nbgrader_autograde_gives_no_point_to_the_package_however_kept(autograded):
@@ -291,6 +249,5 @@ def test_the_reasons_name_what_ran(autograded):
 def test_dlcourse_grade_gives_no_point_to_the_package_however_kept(tmp_path):
     sandbox, _ = sandbox_config()
     course = _course(tmp_path / "course", sandbox)  # dlcourse grade installs the judge itself
-    dlcourse("release", cwd=course)
-    dlcourse("grade", ASSIGNMENT, "--workers", "2", "--no-progress", cwd=course)
-    assert _unearned(_scores(course)) == []
+    dlcourse_grade(course, ASSIGNMENT, workers=2)
+    assert _unearned(scores(course, ASSIGNMENT)) == []

@@ -20,17 +20,10 @@ import os
 import nbformat
 import pytest
 
-from dlgrade.course import run_nbgrader
 from tests import hostile_code
-from tests.submissions.crafted import (
-    REPO,
-    dlcourse,
-    make_course,
-    project_config,
-    sandbox_config,
-    submit,
-)
-from tests.test_judge_ownwork import ASSIGNMENT, GUARDED, _notebook, _scores
+from tests.submissions.attacks import autograde, dlcourse_grade, notebook, scores
+from tests.submissions.crafted import REPO, make_course, project_config, sandbox_config, submit
+from tests.test_judge_ownwork import ASSIGNMENT, GUARDED
 
 pytestmark = pytest.mark.slow
 
@@ -68,11 +61,12 @@ def _course(root, config: str):
     course = make_course(root, assignments=(), extra_config=config,
                          copy_from_repo=[ASSIGNMENT])
     for student, answer in _attacks().items():
-        path = submit(course, ASSIGNMENT, student, _notebook(answer))
+        path = submit(course, ASSIGNMENT, student, notebook(ASSIGNMENT, {"sigmoid": answer}))
         if student == "package-file":
             (path.parent / "activations_copy.py").write_text(_package_copy())
-    submit(course, ASSIGNMENT, "honest", _notebook(None))
-    submit(course, ASSIGNMENT, "honest-demo", _notebook(_honest_with_demo()))
+    submit(course, ASSIGNMENT, "honest", notebook(ASSIGNMENT))
+    submit(course, ASSIGNMENT, "honest-demo", notebook(ASSIGNMENT,
+                                                       {"sigmoid": _honest_with_demo()}))
     return course
 
 
@@ -122,17 +116,10 @@ CELL_TIMEOUT = 20
 def autograded(tmp_path_factory):
     config = f"{project_config()}\nc.Execute.timeout = {CELL_TIMEOUT}\n"
     course = _course(tmp_path_factory.mktemp("concurrency") / "course", config)
-    old = os.environ.pop("DLCOURSE_JUDGE", None)
-    try:
-        run_nbgrader(course, "generate_assignment", ASSIGNMENT, "--force", "--log-level=WARN")
-        # the real package in the kernel: the record's sight is tested here (with the kernel
-        # build the package's code is not there to run: tests/test_judge_kernel_build.py)
-        run_nbgrader(course, "autograde", ASSIGNMENT, "--force", "--log-level=WARN",
-                     env={**os.environ, "DLCOURSE_KERNEL_BUILD": "0"})
-    finally:
-        if old is not None:
-            os.environ["DLCOURSE_JUDGE"] = old
-    return course, _scores(course)
+    # the real package in the kernel: the record's sight is tested here (with the kernel
+    # build the package's code is not there to run: tests/test_judge_kernel_build.py)
+    autograde(course, ASSIGNMENT, kernel_build=False)
+    return course, scores(course, ASSIGNMENT)
 
 
 def test_plain_nbgrader_autograde_gives_no_point_out_of_the_recorders_sight(autograded):
@@ -181,10 +168,9 @@ def test_the_reasons_say_what_was_seen(autograded, student, words):
 def test_dlcourse_grade_gives_no_point_out_of_the_recorders_sight(tmp_path):
     sandbox, _ = sandbox_config()
     course = _course(tmp_path / "course", sandbox)  # dlcourse grade installs the judge itself
-    dlcourse("release", cwd=course)
-    dlcourse("grade", ASSIGNMENT, "--workers", "2", "--no-progress", cwd=course)
+    dlcourse_grade(course, ASSIGNMENT, workers=2)
     statuses = [json.loads(p.read_text())
                 for p in (course / "grading" / ASSIGNMENT / "status").glob("*.json")]
     failed = {row["student"]: row["reason"] for row in statuses
               if row.get("status") == "failed" and row.get("reason")}
-    assert _unearned(_scores(course), failed) == []
+    assert _unearned(scores(course, ASSIGNMENT), failed) == []

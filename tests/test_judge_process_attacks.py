@@ -27,22 +27,12 @@ processes, keeps every point (review 21d, HF-N).
 from __future__ import annotations
 
 import json
-import os
-import textwrap
 
 import nbformat
 import pytest
 
-from dlgrade.course import run_nbgrader
-from tests.submissions.crafted import (
-    REPO,
-    dlcourse,
-    make_course,
-    project_config,
-    sandbox_config,
-    solved,
-    submit,
-)
+from tests.submissions.attacks import autograde, dlcourse_grade, notebook, scores
+from tests.submissions.crafted import make_course, project_config, sandbox_config, submit
 
 pytestmark = pytest.mark.slow
 
@@ -183,35 +173,12 @@ RELU_TESTS = ("test_relu", "test_relu_hidden")
 FULL = 16  # every test of 04
 
 
-def _notebook(relu: str) -> str:
-    release = nbformat.read(REPO / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
-    source = nbformat.read(REPO / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
-    nb = solved(release, source)
-    for cell in nb.cells:
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") \
-                == "relu":
-            cell.source = textwrap.dedent(relu).strip() + "\n"
-    return nbformat.writes(nb)
-
-
 def _course(root, config: str):
     course = make_course(root, assignments=(), extra_config=config, timeout=10,
                          copy_from_repo=[ASSIGNMENT])
     for student, relu in STUDENTS.items():
-        submit(course, ASSIGNMENT, student, _notebook(relu))
+        submit(course, ASSIGNMENT, student, notebook(ASSIGNMENT, {"relu": relu}))
     return course
-
-
-def _scores(course) -> dict[str, dict[str, float]]:
-    from nbgrader.api import Gradebook
-
-    scores = {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        for submission in gb.assignment_submissions(ASSIGNMENT):
-            for notebook in submission.notebooks:
-                scores[submission.student.id] = {grade.name: float(grade.score or 0)
-                                                 for grade in notebook.grades}
-    return scores
 
 
 def _problems(scores: dict) -> list[str]:
@@ -240,25 +207,17 @@ def _assert_reasons(course) -> None:
 def test_plain_nbgrader_autograde(tmp_path):
     # the cell timeout of make_course (a held server makes a call wait for it)
     course = _course(tmp_path / "course", project_config(keep_cell_timeout=False))
-    old = os.environ.pop("DLCOURSE_JUDGE", None)
-    try:
-        run_nbgrader(course, "generate_assignment", ASSIGNMENT, "--force", "--log-level=WARN")
-        # the real package in the kernel: the process hold is tested here (with the kernel
-        # build the package's code is not there to run: tests/test_judge_kernel_build.py)
-        run_nbgrader(course, "autograde", ASSIGNMENT, "--force", "--log-level=WARN",
-                     env={**os.environ, "DLCOURSE_KERNEL_BUILD": "0"})
-    finally:
-        if old is not None:
-            os.environ["DLCOURSE_JUDGE"] = old
-    assert _problems(_scores(course)) == []
+    # the real package in the kernel: the process hold is tested here (with the kernel build
+    # the package's code is not there to run: tests/test_judge_kernel_build.py)
+    autograde(course, ASSIGNMENT, kernel_build=False)
+    assert _problems(scores(course, ASSIGNMENT)) == []
     _assert_reasons(course)
 
 
 def test_dlcourse_grade(tmp_path):
     sandbox, _ = sandbox_config()
     course = _course(tmp_path / "course", sandbox)
-    dlcourse("release", cwd=course)
-    dlcourse("grade", ASSIGNMENT, "--workers", "2", "--no-progress", cwd=course, check=False,
-             env={"DLCOURSE_KERNEL_BUILD": "0"})  # the real package in the kernel, as above
-    assert _problems(_scores(course)) == []
+    # the real package in the kernel, as above
+    dlcourse_grade(course, ASSIGNMENT, workers=2, check=False, kernel_build=False)
+    assert _problems(scores(course, ASSIGNMENT)) == []
     _assert_reasons(course)

@@ -21,22 +21,11 @@ hooked function earns nothing. The honest 05 keeps every point in the fairness s
 
 from __future__ import annotations
 
-import os
-import textwrap
-
 import nbformat
 import pytest
 
-from dlgrade.course import run_nbgrader
-from tests.submissions.crafted import (
-    REPO,
-    dlcourse,
-    make_course,
-    project_config,
-    sandbox_config,
-    solved,
-    submit,
-)
+from tests.submissions.attacks import autograde, dlcourse_grade, notebook, scores
+from tests.submissions.crafted import make_course, project_config, sandbox_config, submit
 
 pytestmark = pytest.mark.slow
 
@@ -192,34 +181,17 @@ HOOKED = {"test_dense_backward": 2, "test_dense_backward_hidden": 2,
           "test_train": 3, "test_train_hidden": 3}
 
 
-def _notebook() -> str:
-    release = nbformat.read(REPO / "exercises" / "05_backprop" / "05_backprop.ipynb", 4)
-    source = nbformat.read(REPO / "solutions" / "05_backprop" / "05_backprop.ipynb", 4)
-    nb = solved(release, source)
-    for cell in nb.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id in CELLS:
-            cell.source = textwrap.dedent(CELLS[grade_id]).strip() + "\n"
-    return nbformat.writes(nb)
-
-
 def _course(root, config: str):
     course = make_course(root, assignments=(), extra_config=config,
                          copy_from_repo=["05_backprop"])
-    submit(course, "05_backprop", "hooks", _notebook())
+    submit(course, "05_backprop", "hooks", notebook("05_backprop", CELLS))
     return course
 
 
-def _scores(course) -> dict[str, float]:
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        submission = gb.find_submission("05_backprop", "hooks")
-        return {grade.name: float(grade.score or 0) for grade in submission.notebooks[0].grades}
-
-
-def _earned(scores: dict[str, float]) -> dict[str, float]:
-    return {test: scores.get(test) for test in HOOKED if scores.get(test)}
+def _earned(course) -> dict[str, float]:
+    """The points the student ``hooks`` earned on the hooked functions' tests."""
+    got = scores(course, "05_backprop")["hooks"]
+    return {test: got.get(test) for test in HOOKED if got.get(test)}
 
 
 def _reasons(course) -> str:
@@ -239,23 +211,14 @@ def _assert_reasons(course) -> None:
 
 def test_plain_nbgrader_autograde(tmp_path):
     course = _course(tmp_path / "course", project_config())
-    old = os.environ.pop("DLCOURSE_JUDGE", None)
-    try:
-        run_nbgrader(course, "generate_assignment", "05_backprop", "--force",
-                     "--log-level=WARN")
-        run_nbgrader(course, "autograde", "05_backprop", "--force", "--log-level=WARN")
-    finally:
-        if old is not None:
-            os.environ["DLCOURSE_JUDGE"] = old
-    assert _earned(_scores(course)) == {}
+    autograde(course, "05_backprop")
+    assert _earned(course) == {}
     _assert_reasons(course)
 
 
 def test_dlcourse_grade(tmp_path):
     sandbox, _ = sandbox_config()
     course = _course(tmp_path / "course", sandbox)
-    dlcourse("release", cwd=course)
-    dlcourse("grade", "05_backprop", "--workers", "1", "--no-progress", cwd=course,
-             check=False)
-    assert _earned(_scores(course)) == {}
+    dlcourse_grade(course, "05_backprop", workers=1, check=False)
+    assert _earned(course) == {}
     _assert_reasons(course)

@@ -19,22 +19,13 @@ solution keeps full points. The same tests run against main's code before this c
 
 from __future__ import annotations
 
-import os
 import textwrap
 
 import nbformat
 import pytest
 
-from dlgrade.course import run_nbgrader
-from tests.submissions.crafted import (
-    REPO,
-    dlcourse,
-    make_course,
-    project_config,
-    sandbox_config,
-    solved,
-    submit,
-)
+from tests.submissions.attacks import autograde, dlcourse_grade, notebook, scores
+from tests.submissions.crafted import make_course, project_config, sandbox_config, submit
 
 pytestmark = pytest.mark.slow
 
@@ -154,15 +145,11 @@ EARNED = {"a-seeder": ["test_sigmoid", "test_sigmoid_hidden"]}
 
 
 def _notebook(assignment: str, answers: dict[str, str]) -> str:
-    release = nbformat.read(REPO / "exercises" / assignment / f"{assignment}.ipynb", 4)
-    source = nbformat.read(REPO / "solutions" / assignment / f"{assignment}.ipynb", 4)
-    nb = solved(release, source)
-    for cell in nb.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id in answers:
-            cell.source = "\n\n".join(textwrap.dedent(part).strip()
-                                      for part in answers[grade_id].split("\x00")) + "\n"
-    return nbformat.writes(nb)
+    """The solution with ``answers`` in; an answer's parts (split at ``\\x00``, each indented
+    on its own) are dedented one by one and joined by a blank line."""
+    return notebook(assignment, {
+        grade_id: "\n\n".join(textwrap.dedent(part).strip() for part in answer.split("\x00"))
+        for grade_id, answer in answers.items()})
 
 
 def _course(root, config: str):
@@ -175,17 +162,9 @@ def _course(root, config: str):
 
 
 def _scores(course) -> dict[tuple[str, str], dict[str, float]]:
-    from nbgrader.api import Gradebook
-
-    scores = {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        for assignment in ASSIGNMENTS:
-            for submission in gb.assignment_submissions(assignment):
-                for notebook in submission.notebooks:
-                    for grade in notebook.grades:
-                        scores.setdefault((submission.student.id, assignment), {})[
-                            grade.name] = float(grade.score or 0)
-    return scores
+    """``{(student, assignment): {grade name: score}}`` over every assignment of the batch."""
+    return {(student, assignment): grades for assignment in ASSIGNMENTS
+            for student, grades in scores(course, assignment).items()}
 
 
 def _unearned(scores) -> list[str]:
@@ -211,14 +190,8 @@ def _unearned(scores) -> list[str]:
 def autograded(tmp_path_factory):
     course = _course(tmp_path_factory.mktemp("values") / "course", project_config())
     assert "install_judge(c)" in (course / "nbgrader_config.py").read_text()
-    old = os.environ.pop("DLCOURSE_JUDGE", None)
-    try:
-        for assignment in ASSIGNMENTS:
-            run_nbgrader(course, "generate_assignment", assignment, "--force", "--log-level=WARN")
-            run_nbgrader(course, "autograde", assignment, "--force", "--log-level=WARN")
-    finally:
-        if old is not None:
-            os.environ["DLCOURSE_JUDGE"] = old
+    for assignment in ASSIGNMENTS:
+        autograde(course, assignment)
     return course, _scores(course)
 
 
@@ -245,7 +218,5 @@ def test_the_reasons_say_what_was_found(autograded):
 def test_dlcourse_grade_gives_no_point_to_a_trick(tmp_path):
     sandbox, _ = sandbox_config()
     course = _course(tmp_path / "course", sandbox)  # dlcourse grade installs the judge itself
-    dlcourse("release", cwd=course)
-    for assignment in ASSIGNMENTS:
-        dlcourse("grade", assignment, "--workers", "2", "--no-progress", cwd=course)
+    dlcourse_grade(course, *ASSIGNMENTS, workers=2)
     assert _unearned(_scores(course)) == []

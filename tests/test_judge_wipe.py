@@ -22,14 +22,11 @@ student keeps every point. The thread variant (T2) is in tests/test_judge_tripwi
 
 from __future__ import annotations
 
-import os
-import textwrap
-
 import nbformat
 import pytest
 
-from dlgrade.course import run_nbgrader
-from tests.submissions.crafted import REPO, make_course, project_config, solved, submit
+from tests.submissions.attacks import autograde, dlcourse_grade, honest_and_earned, notebook
+from tests.submissions.crafted import make_course, project_config, submit
 
 pytestmark = pytest.mark.slow
 
@@ -125,51 +122,26 @@ def _cells(setup: str) -> dict[str, str]:
     return cells
 
 
-def _notebook(cells: dict[str, str] | None) -> str:
-    release = nbformat.read(REPO / "exercises" / A / f"{A}.ipynb", 4)
-    source = nbformat.read(REPO / "solutions" / A / f"{A}.ipynb", 4)
-    nb = solved(release, source)
-    for cell in nb.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if cells and grade_id in cells:
-            cell.source = textwrap.dedent(cells[grade_id]).strip() + "\n"
-    return nbformat.writes(nb)
-
-
-def _scores(course) -> dict[str, dict[str, float]]:
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        return {sub.student.id: {grade.name: float(grade.score or 0)
-                                 for grade in sub.notebooks[0].grades}
-                for sub in gb.assignment_submissions(A)}
-
-
 def _reasons(course, student: str) -> str:
     nb = nbformat.read(course / "autograded" / student / A / f"{A}.ipynb", 4)
     return "\n".join(str(output.get("evalue", "")) for cell in nb.cells
                      for output in cell.get("outputs", []))
 
 
-def test_a_wiped_record_earns_nothing_under_plain_nbgrader_autograde(tmp_path):
-    course = make_course(tmp_path / "course", assignments=(), extra_config=project_config(),
+def _course(tmp_path, config: str):
+    course = make_course(tmp_path / "course", assignments=(), extra_config=config,
                          copy_from_repo=[A])
     for student, setup in ATTACKS.items():
-        submit(course, A, student, _notebook(_cells(setup)))
-    submit(course, A, "honest", _notebook(None))
-    old = os.environ.pop("DLCOURSE_JUDGE", None)
-    try:
-        run_nbgrader(course, "generate_assignment", A, "--force", "--log-level=WARN")
-        run_nbgrader(course, "autograde", A, "--force", "--log-level=WARN",
-                     env={**os.environ, "DLCOURSE_KERNEL_BUILD": "0"})
-    finally:
-        if old is not None:
-            os.environ["DLCOURSE_JUDGE"] = old
-    scores = _scores(course)
-    assert sum(scores["honest"].values()) == 16, scores["honest"]
-    earned = {student: sum(score for test, score in scores[student].items()
-                           if test.startswith("test_"))
-              for student in ATTACKS}
+        submit(course, A, student, notebook(A, _cells(setup)))
+    submit(course, A, "honest", notebook(A))
+    return course
+
+
+def test_a_wiped_record_earns_nothing_under_plain_nbgrader_autograde(tmp_path):
+    course = _course(tmp_path, project_config())
+    autograde(course, A, kernel_build=False)
+    honest, earned = honest_and_earned(course, A, ATTACKS)
+    assert sum(honest.values()) == 16, honest
     assert earned == dict.fromkeys(ATTACKS, 0), earned
     for student in ATTACKS:
         reasons = _reasons(course, student)
@@ -182,20 +154,12 @@ def test_a_wiped_record_earns_nothing_under_dlcourse_grade(tmp_path):
     the attackers earns a point; the honest student is graded in full."""
     import json
 
-    from tests.submissions.crafted import dlcourse, sandbox_config
+    from tests.submissions.crafted import sandbox_config
 
-    course = make_course(tmp_path / "course", assignments=(), extra_config=sandbox_config()[0],
-                         copy_from_repo=[A])
-    for student, setup in ATTACKS.items():
-        submit(course, A, student, _notebook(_cells(setup)))
-    submit(course, A, "honest", _notebook(None))
-    dlcourse("release", cwd=course)
-    dlcourse("grade", A, "--workers", "1", "--no-progress", cwd=course, check=False)
-    scores = _scores(course)
-    assert sum(scores["honest"].values()) == 16, scores["honest"]
-    earned = {student: sum(score for test, score in scores[student].items()
-                           if test.startswith("test_"))
-              for student in ATTACKS}
+    course = _course(tmp_path, sandbox_config()[0])
+    dlcourse_grade(course, A, workers=1, check=False)
+    honest, earned = honest_and_earned(course, A, ATTACKS)
+    assert sum(honest.values()) == 16, honest
     assert earned == dict.fromkeys(ATTACKS, 0), earned
     statuses = {student: json.loads((course / "grading" / A / "status" /
                                      f"{student}.json").read_text())
