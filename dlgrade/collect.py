@@ -25,6 +25,7 @@ import os
 import re
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -743,8 +744,6 @@ def _zip_beside(source: Path, root: Path, candidates: list, data, timezone: str,
     it (review 23f, N9). The zip holding the most of them wins; ``None`` without one.
     Only the zips' directories are read (at most :data:`MAX_BESIDE` zips, none with more
     entries than ``limits.max_members``)."""
-    import zlib
-
     notebooks = {p.relative_to(root).as_posix(): p for p in candidates
                  if p.suffix == ".ipynb" and root in p.parents}
     if not notebooks:

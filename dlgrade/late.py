@@ -41,6 +41,8 @@ from sqlalchemy.exc import SAWarning
 from traitlets import Float
 from traitlets.config import Config
 
+from .lms.base import happens_twice, wall_time_note
+
 
 class PerHourPenalty(LateSubmissionPlugin):
     """Deduct ``per_hour`` of the earned score for each started hour late, at most ``cap``.
@@ -189,8 +191,6 @@ def due_note(text: str, timezone: str = "UTC") -> str | None:
     >>> due_note("2026-12-01", "Europe/Berlin") is None
     True
     """
-    from .lms.base import happens_twice, wall_time_note
-
     if re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", text or ""):  # the end of that day
         text = text.strip() + " 23:59:59.999999"
     try:
