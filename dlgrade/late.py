@@ -32,7 +32,7 @@ import logging
 import math
 import re
 import warnings
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from nbgrader.api import MissingEntry
 from nbgrader.plugins import LateSubmissionPlugin
@@ -41,7 +41,7 @@ from sqlalchemy.exc import SAWarning
 from traitlets import Float
 from traitlets.config import Config
 
-from .lms.base import happens_twice, wall_time_note
+from .lms.base import check_timezone, happens_twice, to_utc, wall_time_note
 
 
 class PerHourPenalty(LateSubmissionPlugin):
@@ -96,25 +96,6 @@ def parse_late_policy(text: str) -> dict:
             "PerHourPenalty.cap": min(cap, 1.0)}
 
 
-def check_timezone(timezone: str) -> str:
-    """``timezone`` if it is an IANA time zone name.
-
-    >>> check_timezone("Europe/Berlin")
-    'Europe/Berlin'
-
-    Raises
-    ------
-    ValueError
-        Naming what came and what is expected.
-    """
-    try:
-        ZoneInfo(str(timezone))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"timezone: got {timezone!r}, expected an IANA name such as "
-                         "Europe/London or UTC") from None
-    return str(timezone)
-
-
 def _clock(when: dt.datetime) -> str:
     """To the minute, or to the second when there are seconds (a whole day's due date ends at
     23:59:59.999999, printed 23:59:59)."""
@@ -141,27 +122,6 @@ def utc_time(when: dt.datetime) -> str:
     '2026-12-01 22:59:59'
     """
     return _clock(when)
-
-
-def to_utc(text: str, timezone: str = "UTC") -> dt.datetime:
-    """``"2026-12-01 17:00"`` in ``timezone`` -> naive UTC datetime (nbgrader's convention).
-
-    >>> to_utc("2026-07-01 17:00", "Europe/London")
-    datetime.datetime(2026, 7, 1, 16, 0)
-
-    Raises
-    ------
-    ValueError
-        If the time or the time zone cannot be read.
-    """
-    zone = ZoneInfo(check_timezone(timezone))
-    try:
-        when = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(f"due: got {text!r}, expected 'YYYY-MM-DD HH:MM'") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=zone)
-    return when.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 def due_to_utc(text: str, timezone: str = "UTC") -> tuple[dt.datetime, bool]:

@@ -18,7 +18,7 @@ import struct
 import unicodedata
 import zipfile
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 @dataclass(frozen=True)
@@ -255,6 +255,46 @@ def _ntfs_time(body: bytes) -> dt.datetime | None:
     return None
 
 
+def check_timezone(timezone: str) -> str:
+    """``timezone`` if it is an IANA time zone name.
+
+    >>> check_timezone("Europe/Berlin")
+    'Europe/Berlin'
+
+    Raises
+    ------
+    ValueError
+        Naming what came and what is expected.
+    """
+    try:
+        ZoneInfo(str(timezone))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"timezone: got {timezone!r}, expected an IANA name such as "
+                         "Europe/London or UTC") from None
+    return str(timezone)
+
+
+def to_utc(text: str, timezone: str = "UTC") -> dt.datetime:
+    """``"2026-12-01 17:00"`` in ``timezone`` -> naive UTC datetime (nbgrader's convention).
+
+    >>> to_utc("2026-07-01 17:00", "Europe/London")
+    datetime.datetime(2026, 7, 1, 16, 0)
+
+    Raises
+    ------
+    ValueError
+        If the time or the time zone cannot be read.
+    """
+    zone = ZoneInfo(check_timezone(timezone))
+    try:
+        when = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"due: got {text!r}, expected 'YYYY-MM-DD HH:MM'") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=zone)
+    return when.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
 def read_timestamps(path, timezone: str = "UTC") -> dict[str, dt.datetime]:
     """``--timestamps FILE.csv``: columns ``student,submitted_at`` (roster id, ISO time;
     a time without a zone is read in ``timezone``).
@@ -264,8 +304,6 @@ def read_timestamps(path, timezone: str = "UTC") -> dict[str, dt.datetime]:
     ValueError
         Naming the line of a row without a student or with an unreadable time.
     """
-    from ..late import to_utc
-
     out = {}
     with open(path, newline="", encoding="utf-8-sig") as f:
         reader = csv.DictReader(f)
