@@ -50,10 +50,13 @@ book: install assets wheel
 	rm -rf _build/html
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-# Debian packages the tests drive for real: Chromium (browser tests) and PostgreSQL (gradebook test).
+# Debian packages the tests drive for real: Chromium (browser tests), PostgreSQL (gradebook test)
+# and Info-ZIP's zip and unzip (zips with true times, and the folders unzip makes of them).
 install-test: install
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v zip >/dev/null 2>&1 || missing="$$missing zip"; \
+	command -v unzip >/dev/null 2>&1 || missing="$$missing unzip"; \
 	test -x /usr/lib/postgresql/15/bin/postgres || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \

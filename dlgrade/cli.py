@@ -87,7 +87,7 @@ def release(ctx, assignments, db, due, timezone):
     Runs nbgrader generate_assignment --force: writes the release folder and records the
     assignment, its notebooks and tests in the gradebook; with --due, its due date too.
     """
-    from .late import due_to_utc, local_time, set_due_date, utc_time
+    from .late import due_note, due_to_utc, local_time, set_due_date, utc_time
 
     course = _course(ctx, db=db)
     try:
@@ -114,6 +114,9 @@ def release(ctx, assignments, db, due, timezone):
                            f"{local_time(due_utc, timezone)} {timezone}"
                            + ("; no time given: the end of that day" if whole_day else "")
                            + ")")
+                note = due_note(due, timezone)
+                if note:  # review 23f, N11
+                    click.echo(f"  note: {note}")
                 if old is not None and old != due_utc:
                     click.echo(f"  due date changed: {utc_time(old)} UTC -> "
                                f"{utc_time(due_utc)} UTC ({local_time(old, timezone)} -> "
@@ -157,8 +160,11 @@ def timezone(ctx, zone):
                    "(default: a Moodle grading worksheet's 'Last modified (submission)', "
                    "where one was imported with `roster import --assignment`; else each zip "
                    "entry's time, its UTC time when the zip holds one; in "
-                   "a folder, each file's modification time, read as this computer's clock "
-                   "in the course's time zone, as unzip sets it; times in the future, a week "
+                   "a folder, the entry times of the zip beside it that holds the same "
+                   "files, else each file's modification time, read as this computer's clock "
+                   "in the course's time zone, as unzip sets it (as the instant it is when "
+                   "one of them has an odd second, as unzip sets a zip's UTC times, or a "
+                   "fraction of one); times in the future, a week "
                    "past the due date or late by a file's time are named in a warning, the "
                    "last with exit status 1).")
 @click.option("--timezone",
@@ -224,6 +230,12 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
                f"{len(res.unchanged)} unchanged; {len(res.ignored)} non-notebook files ignored")
     for student, stamp in sorted(res.submitted_at.items()):
         click.echo(f"  {student:12s} submitted {stamp}")
+    if res.unpacked_from:  # review 23f, N9
+        archive, n = res.unpacked_from
+        click.echo(f"  {n} submission time{'' if n == 1 else 's'} from {archive}, the zip "
+                   "beside this folder that holds the same files (names, sizes, CRC-32s): "
+                   "its entries' times, as collecting that zip gives, not the files' "
+                   "modification times")
     if res.from_worksheet:  # review 23e, N3
         n = len(res.from_worksheet)
         click.echo(f"  {n} submission time{'' if n == 1 else 's'} from the grading "
@@ -550,7 +562,9 @@ def roster_import(ctx, file, delimiter, assignment, timezone, db):
     one LMS id on two students is reported (with the line number) and nothing is imported.
     Students in the gradebook but not in FILE are named and kept, with their grades.
     A grading worksheet's 'Last modified (submission)' times (Moodle's record of each upload)
-    are kept for collect, which takes them as those students' submission times.
+    are kept for collect, which takes them as those students' submission times; the newest
+    worksheet imported replaces an older one's. Download it with Moodle set to English:
+    one in another language is refused, naming the language where it is known.
     """
     course = _course(ctx, db=db)
     try:

@@ -25,6 +25,7 @@ import os
 import re
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -71,6 +72,9 @@ class CollectResult:
     # the students recorded at the due date: on time by Canvas's marker, the download's
     # time being when the zip was made (review 23f, N10)
     on_time_by_marker: list = field(default_factory=list)
+    # (zip, files): the zip beside a collected folder that holds its files (same names, sizes
+    # and CRCs: the zip it was unpacked from), whose entry times the files got (review 23f, N9)
+    unpacked_from: tuple | None = None
 
     @property
     def ok(self) -> bool:
@@ -171,7 +175,9 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
     (:func:`dlgrade.lms.moodle.read_submitted_times`: Moodle's record of the upload; review
     23e, N3), else from the zip entry's time (read in
     ``timezone``), else from the file's modification time (a wall-clock time of this
-    computer, read in ``timezone`` as the zip entry it was unpacked from; a student's own zip
+    computer, read in ``timezone`` as the zip entry it was unpacked from, or as the instant
+    it is when :func:`_file_times_are_instants` says so; a folder unpacked from a zip that
+    lies beside it takes that zip's entry times, :func:`_zip_beside`; a student's own zip
     in a folder gives its notebooks the zip file's time, never the times inside it, which the
     student's computer wrote). Times that may not be the upload's (in the future, a week
     past the due date, or late by a file's modification time) are named in
@@ -179,13 +185,15 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
     time also in ``result.doubtful``, and are kept in :data:`FILE_TIMES` for ``grade`` to
     repeat. A later collect of the same bytes keeps their first time, except that a zip
     entry's replaces one taken from a file's modification time, and the worksheet's one
-    taken from a file or a zip entry (``result.retimed``; :data:`TIME_SOURCES` records where
-    each time came from). New bytes under a worksheet time not after the time collected
-    before are timed by the download, named in ``result.doubtful``: the worksheet is older
-    than the upload. A zip whose entries are the moment it was made, not the uploads, gives
-    no lateness (:func:`_download_made`); what Canvas's ``LATE_`` marker or the Moodle
-    worksheet says against the download is named in ``result.contradictions``
-    (:func:`_check_records`; review 23f, N10, N7, N5).
+    taken from a file, a zip entry or an older worksheet (``result.retimed``;
+    :data:`TIME_SOURCES` records where each time came from). A newer worksheet's later time
+    that makes the file late is named in ``result.doubtful`` with both its readings (review
+    23f, N6). New bytes under a worksheet time not after the time collected before are
+    timed by the download, named in ``result.doubtful``: the worksheet is older than the
+    upload (unless that time was such a newer worksheet's). A zip whose entries are the
+    moment it was made, not the uploads, gives no lateness (:func:`_download_made`); what
+    Canvas's ``LATE_`` marker or the Moodle worksheet says against the download is named
+    in ``result.contradictions`` (:func:`_check_records`; review 23f, N10, N7, N5).
 
     ``limits`` (:class:`dlgrade.archive.ArchiveLimits`) bounds what is read: the size of a
     notebook and of everything unpacked or read in all, archive entries and nesting; what
@@ -241,6 +249,14 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
         def root_of(path: Path) -> Path:
             return next(r for r in reversed(roots) if r in path.parents)
 
+        # a folder unpacked from a zip beside it: its entries' times, not the files' (N9)
+        beside = _zip_beside(source, root, candidates, data, timezone, limits) \
+            if source.is_dir() else None
+        beside_times = beside[1] if beside else {}
+        if beside:
+            result.unpacked_from = (beside[0], len(beside_times))
+        instants = source.is_dir() and _file_times_are_instants(candidates)
+
         found: dict[str, list[Path]] = {}
         times: dict[Path, object] = {}
         targets: dict[Path, str] = {}
@@ -260,9 +276,10 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
             seen += 1
             named_by = _identity_path(path, nested)
             named_rel = named_by.relative_to(root)
-            times[path] = _entry_time(
-                rel.parts if named_by is path else named_rel.with_suffix(".zip").parts,
-                entry_times, path, timezone)
+            times[path] = (beside_times[rel.as_posix()], "zip") \
+                if root is roots[0] and rel.as_posix() in beside_times else _entry_time(
+                    rel.parts if named_by is path else named_rel.with_suffix(".zip").parts,
+                    entry_times, path, timezone, instant=instants)
             if roster is None:
                 roster = read_roster(course)
                 participants = moodle.read_participants(course, assignment)
@@ -387,7 +404,11 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 sources.get(student, {}).get("source") if kept is not None and
                 sources.get(student, {}).get("stamp") == kept else None)
             same = dest.is_file() and dest.read_bytes() == content
-            if source == "worksheet" and not same and kept is not None and \
+            # this worksheet time was given to bytes collected before it, maybe an earlier
+            # upload (N6): new bytes under it are that upload, not one after the worksheet
+            reread = kept_source == "worksheet" and sources[student].get("reread") and \
+                when == _parse_stamp(kept)
+            if source == "worksheet" and not same and kept is not None and not reread and \
                     kept_source != "file" and when <= _parse_stamp(kept):
                 # new bytes, yet the worksheet's upload is not after the last one collected:
                 # the worksheet was downloaded before this upload (review 23e, N3)
@@ -406,9 +427,11 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 made["used"][student] = stamp  # this time is the download's making's
             # a time from a download (a file's modification time, or a zip entry) gives way
             # to the same file's zip entry's (review 23e, N1) or to Moodle's record of it
+            # and the worksheet imported last to one imported before: the newest import of
+            # Moodle's record wins (review 23f, N6)
             retime = kept is not None and kept != stamp and (
                 (from_file and source in ("zip", "worksheet")) or
-                (source == "worksheet" and kept_source == "zip"))
+                (source == "worksheet" and kept_source in ("zip", "worksheet")))
             if same and kept is not None and (
                     kept == stamp or student not in given) and not retime:
                 # the same bytes collected again (a new download stamps its entries anew)
@@ -425,15 +448,34 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 if source == "worksheet" and kept != stamp:
                     result.warnings.append(
                         f"{student}: kept the submission time {kept} ("
-                        + ("another worksheet's" if kept_source == "worksheet" else
-                           "given with --timestamps" if kept_source == "csv" else
+                        + ("given with --timestamps" if kept_source == "csv" else
                            "the first collect's")
                         + f"); the grading worksheet says {stamp}: to take it, give it with "
                         "--timestamps and collect again")
                 elif source == "worksheet":
                     result.from_worksheet.append(student)
                 continue
-            if retime and same:
+            later = False  # a worksheet's later, late time for bytes collected before
+            if retime and same and kept_source == "worksheet":
+                result.retimed[student] = (kept, stamp, "the grading worksheet imported "
+                                           "before", "the newer grading worksheet's 'Last "
+                                           "modified (submission)'")
+                due = dues.get(student)
+                if when > _parse_stamp(kept) and due is not None and when > due:
+                    # later and late: right if the worksheet before was older than this
+                    # upload; wrong if this download is older than the worksheet (its file
+                    # is an upload before the one the worksheet times)
+                    note = (f"{student}: the grading worksheet imported since gives a later "
+                            f"time, {stamp}, {_hours(when - due)} after the due date, to the "
+                            f"same file timed {kept} by the worksheet imported before: right "
+                            "if that worksheet was older than this upload; but if this "
+                            "download was made before the upload the worksheet times, its "
+                            "file is an earlier one and the penalty is wrong: download the "
+                            "submissions again and collect")
+                    result.warnings.append(note)
+                    result.doubtful[student] = note
+                    later = True
+            elif retime and same:
                 result.retimed[student] = (kept, stamp, ORIGIN[kept_source], ORIGIN[source])
             if source == "worksheet":
                 result.from_worksheet.append(student)
@@ -444,7 +486,8 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 file_times[student] = {"stamp": stamp, "warning": "", "lms": False}
             else:
                 file_times.pop(student, None)
-            sources[student] = {"stamp": stamp, "source": source}
+            sources[student] = {"stamp": stamp, "source": source} | (
+                {"reread": True} if later else {})
             (result.updated if dest.exists() else result.added).append(rel)
             if not dry_run:
                 dest.parent.mkdir(parents=True, exist_ok=True)
@@ -637,7 +680,8 @@ def _either(first, second, second_root: Path):
     return data
 
 
-def _entry_time(parts, entry_times: dict, path: Path, timezone: str = "UTC"):
+def _entry_time(parts, entry_times: dict, path: Path, timezone: str = "UTC",
+                instant: bool = False):
     """Naive UTC time of a file and where it came from (``"zip"`` or ``"file"``): its zip
     entry's (the archive may sit in a folder named after it), else its modification time.
 
@@ -645,16 +689,115 @@ def _entry_time(parts, entry_times: dict, path: Path, timezone: str = "UTC"):
     Unpacking a download (``unzip``, Finder, Explorer) gives each file that wall-clock time
     in *this computer's* zone, so a modification time is read back as a wall-clock time here
     and then placed in ``timezone`` too: the same upload gets the same time from the zip and
-    from the unpacked folder (review 23d, P4: on a UTC server they were an hour apart). A file
-    copied or written after the download has its own time, not the upload's: collect warns
-    about such times (:func:`_doubtful_times`)."""
+    from the unpacked folder (review 23d, P4: on a UTC server they were an hour apart). An
+    entry with an extended-timestamp field (Info-ZIP's UT) is unpacked at its true instant
+    instead, and so is a file written here: such a time (``instant``, or one that is no
+    wall-clock time of a zip entry, :func:`_is_instant`) is read as the instant it is (review
+    23f, N9: the ``unzip``-ped folder of such a zip was read an hour early). A file copied or
+    written after the download has its own time, not the upload's: collect warns about such
+    times (:func:`_doubtful_times`)."""
     for i in range(len(parts)):
         key = "/".join(parts[i:])
         if key in entry_times:
             return entry_times[key], "zip"
-    wall = dt.datetime.fromtimestamp(path.stat().st_mtime)  # this computer's wall clock
+    mtime = path.stat().st_mtime
+    if instant or _is_instant(mtime):
+        return dt.datetime.fromtimestamp(mtime, dt.timezone.utc).replace(tzinfo=None), "file"
+    wall = dt.datetime.fromtimestamp(mtime)  # this computer's wall clock
     local = wall.replace(tzinfo=ZoneInfo(timezone))
     return local.astimezone(dt.timezone.utc).replace(tzinfo=None), "file"
+
+
+def _is_instant(mtime: float) -> bool:
+    """Whether a modification time cannot be a zip entry's wall-clock time that ``unzip``
+    restored: those are whole, even seconds (a zip's DOS time counts in steps of 2 s, and a
+    zone's offset is whole minutes), so a fraction of a second (a file written here) or an
+    odd second (an extended-timestamp field's true instant) is an instant, not a wall clock."""
+    return mtime != int(mtime) or int(mtime) % 2 == 1
+
+
+def _file_times_are_instants(paths) -> bool:
+    """Whether a folder's files were unpacked at their true instants (review 23f, N9): one
+    whole odd second among them says that their zip held extended-timestamp fields (Info-ZIP
+    writes one to every entry), so their even seconds are instants too. A folder of even
+    seconds only is read as wall-clock times (a zip without such fields, the LMSs'); the
+    guide says to collect the zip itself, or keep it beside the folder."""
+    for path in paths:
+        if path.suffix != ".ipynb":  # the download's notebooks, not notes added to it
+            continue
+        try:
+            mtime = path.stat().st_mtime
+        except OSError:
+            continue
+        if mtime == int(mtime) and int(mtime) % 2 == 1:
+            return True
+    return False
+
+
+def _zip_beside(source: Path, root: Path, candidates: list, data, timezone: str,
+                limits) -> tuple[str, dict] | None:
+    """``(zip, {file: naive UTC time})``: the zip next to the folder ``source`` that holds
+    its notebooks under the same names (or with a folder before them), the same sizes and
+    CRC-32s (the download the folder was unpacked from), and its entries' times for them,
+    read as :func:`dlgrade.lms.zip_times` reads them when that zip is collected, so the
+    same upload gets the same time from the zip and from its folder whatever tool unpacked
+    it (review 23f, N9). The zip holding the most of them wins; ``None`` without one.
+    Only the zips' directories are read (at most :data:`MAX_BESIDE` zips, none with more
+    entries than ``limits.max_members``)."""
+    notebooks = {p.relative_to(root).as_posix(): p for p in candidates
+                 if p.suffix == ".ipynb" and root in p.parents}
+    if not notebooks:
+        return None
+    try:
+        zips = sorted(p for p in source.resolve().parent.glob("*.zip") if p.is_file())
+    except OSError:
+        return None
+    sums: dict[str, tuple[int, int]] = {}
+    best = None
+    for archive in zips[:MAX_BESIDE]:
+        try:
+            with zipfile.ZipFile(archive) as zf:
+                infos = zf.infolist()
+                if len(infos) > limits.max_members:
+                    continue
+                matched = {}
+                for info in infos:
+                    name = _unpacked_name(info)
+                    rel = next((r for r in notebooks if name == r or
+                                name.endswith("/" + r)), None)
+                    if rel is None or rel in matched:
+                        continue
+                    if rel not in sums:
+                        content = data(notebooks[rel])
+                        sums[rel] = (-1, -1) if content is None else \
+                            (len(content), zlib.crc32(content))
+                    if sums[rel] == (info.file_size, info.CRC):
+                        matched[rel] = info.filename
+            if matched and (best is None or len(matched) > len(best[1])):
+                best = archive, matched
+        except (OSError, zipfile.BadZipFile, ValueError):
+            continue
+    if best is None:
+        return None
+    archive, matched = best
+    entry_times = lms.zip_times(archive, timezone)
+    return str(archive), {rel: entry_times[name] for rel, name in matched.items()}
+
+
+def _unpacked_name(info: zipfile.ZipInfo) -> str:
+    """The name ``unzip`` gives an entry's file on Linux: a name without the zip's UTF-8 flag
+    is written as its bytes, which are UTF-8 on the systems that write such zips (Python's
+    :mod:`zipfile` reads them as code page 437)."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return info.filename
+
+
+#: how many zips beside a collected folder are looked into for the one it was unpacked from
+MAX_BESIDE = 50
 
 
 #: a submission time this long after the due date is more likely a file's copy time
@@ -869,7 +1012,9 @@ def _parse_stamp(stamp: str) -> dt.datetime:
 
 #: ``{student: {"stamp": timestamp.txt text, "source": "zip" | "file" | "csv" |
 #: "worksheet"}}``: where each collected submission time came from, so that a later collect
-#: knows which it may replace (a download's) and which not (an instructor's --timestamps)
+#: knows which it may replace (a download's) and which not (an instructor's --timestamps);
+#: ``"reread": true`` marks a newer worksheet's later, late time given to a file collected
+#: before it, which may be an earlier upload (review 23f, N6)
 TIME_SOURCES = "time_sources.json"
 
 
@@ -877,8 +1022,8 @@ def read_time_sources(course: Course, assignment: str) -> dict[str, dict]:
     """The record of :data:`TIME_SOURCES` (``{}`` without one, or for a damaged one)."""
     try:
         data = json.loads((course.output_dir(assignment) / TIME_SOURCES).read_text())
-        return {str(k): {"stamp": str(v["stamp"]), "source": str(v["source"])}
-                for k, v in data.items()}
+        return {str(k): {"stamp": str(v["stamp"]), "source": str(v["source"])} | (
+            {"reread": True} if v.get("reread") is True else {}) for k, v in data.items()}
     except (OSError, ValueError, AttributeError, TypeError, KeyError):
         return {}
 

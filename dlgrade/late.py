@@ -32,7 +32,7 @@ import logging
 import math
 import re
 import warnings
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from nbgrader.api import MissingEntry
 from nbgrader.plugins import LateSubmissionPlugin
@@ -40,6 +40,8 @@ from nbgrader.preprocessors import AssignLatePenalties
 from sqlalchemy.exc import SAWarning
 from traitlets import Float
 from traitlets.config import Config
+
+from .lms.base import check_timezone, happens_twice, to_utc, wall_time_note
 
 
 class PerHourPenalty(LateSubmissionPlugin):
@@ -94,25 +96,6 @@ def parse_late_policy(text: str) -> dict:
             "PerHourPenalty.cap": min(cap, 1.0)}
 
 
-def check_timezone(timezone: str) -> str:
-    """``timezone`` if it is an IANA time zone name.
-
-    >>> check_timezone("Europe/Berlin")
-    'Europe/Berlin'
-
-    Raises
-    ------
-    ValueError
-        Naming what came and what is expected.
-    """
-    try:
-        ZoneInfo(str(timezone))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"timezone: got {timezone!r}, expected an IANA name such as "
-                         "Europe/London or UTC") from None
-    return str(timezone)
-
-
 def _clock(when: dt.datetime) -> str:
     """To the minute, or to the second when there are seconds (a whole day's due date ends at
     23:59:59.999999, printed 23:59:59)."""
@@ -141,27 +124,6 @@ def utc_time(when: dt.datetime) -> str:
     return _clock(when)
 
 
-def to_utc(text: str, timezone: str = "UTC") -> dt.datetime:
-    """``"2026-12-01 17:00"`` in ``timezone`` -> naive UTC datetime (nbgrader's convention).
-
-    >>> to_utc("2026-07-01 17:00", "Europe/London")
-    datetime.datetime(2026, 7, 1, 16, 0)
-
-    Raises
-    ------
-    ValueError
-        If the time or the time zone cannot be read.
-    """
-    zone = ZoneInfo(check_timezone(timezone))
-    try:
-        when = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(f"due: got {text!r}, expected 'YYYY-MM-DD HH:MM'") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=zone)
-    return when.astimezone(dt.timezone.utc).replace(tzinfo=None)
-
-
 def due_to_utc(text: str, timezone: str = "UTC") -> tuple[dt.datetime, bool]:
     """``--due``: ``(naive UTC datetime, whole_day)``; a date without a time means the end
     of that day in ``timezone``: its last instant, 23:59:59.999999, so a file stamped
@@ -177,6 +139,29 @@ def due_to_utc(text: str, timezone: str = "UTC") -> tuple[dt.datetime, bool]:
     if whole_day:
         return to_utc(text.strip() + " 23:59:59.999999", timezone), True
     return to_utc(text, timezone), False
+
+
+def due_note(text: str, timezone: str = "UTC") -> str | None:
+    """What ``--due`` ``text`` was read as when its wall-clock time in ``timezone`` is
+    skipped or repeated by a clock change (:func:`dlgrade.lms.base.wall_time_note`), else
+    ``None`` (review 23f, N11: such a time was printed back without a word).
+
+    >>> print(due_note("2026-03-29 02:30", "Europe/Berlin"))  # doctest: +ELLIPSIS
+    2026-03-29 02:30 does not exist in Europe/Berlin ...: read as 03:30 CEST, 01:30 UTC
+    >>> due_note("2026-12-01", "Europe/Berlin") is None
+    True
+    """
+    if re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", text or ""):  # the end of that day
+        text = text.strip() + " 23:59:59.999999"
+    try:
+        when = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    note = wall_time_note(when, check_timezone(timezone))
+    if happens_twice(when, timezone):
+        second = when.replace(tzinfo=ZoneInfo(timezone), fold=1).astimezone(dt.timezone.utc)
+        note += f"; for the second: --due '{second:%Y-%m-%d %H:%M}' --timezone UTC"
+    return note
 
 
 def set_due_date(course, assignment: str, due: dt.datetime) -> dt.datetime | None:

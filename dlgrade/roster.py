@@ -31,7 +31,7 @@ from . import lms
 from .course import ensure_tools_on_path
 from .enrolment import record_import
 from .lms import Lms, canvas, moodle
-from .lms.base import column_key, formula_like
+from .lms.base import column_key, formula_like, happens_twice, wall_time_note
 
 #: what a student id may look like (it becomes a folder name under submitted/ and autograded/)
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
@@ -367,6 +367,13 @@ def _worksheet_times(students: list[RosterStudent], timezone: str, warnings: lis
             out[s.id] = None
             warnings.append(f"{s.id}: line {s.line}: 'Last modified (submission)': {exc}; no "
                             "worksheet time is kept for them, so collect takes the download's")
+            continue
+        wall = moodle.worksheet_wall_time(s.submitted)
+        note = wall_time_note(wall, timezone) if wall is not None else None
+        if note:  # the hour the clocks go back or skip (review 23f, N11)
+            warnings.append(f"{s.id}: line {s.line}: 'Last modified (submission)': {note}"
+                            + ("; if the upload was the second, give its time with "
+                               "--timestamps" if happens_twice(wall, timezone) else ""))
     return out
 
 

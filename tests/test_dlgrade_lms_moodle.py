@@ -112,9 +112,11 @@ def test_files_are_matched_by_participant_id_of_the_assignment_then_by_name():
     assert student is None and note.startswith(
         "'Åsa Øberg' is 5030, whose Moodle participant id for hw is 1500299 (from the grading "
         "worksheet), not 1500231: a classmate who took this name in Moodle, or another person "
-        "of the same name? not copied; to match by participant id: in Moodle, the "
-        "assignment's 'View all submissions' > 'Download grading worksheet', then `dlcourse "
-        "roster import worksheet.csv --assignment hw`"), note
+        "of the same name? not copied; Moodle participant id 1500231 is not in the grading "
+        "worksheet imported for hw: enrolled since it was downloaded? download it again, "
+        "`dlcourse roster import worksheet.csv --assignment hw`, and collect again"), note
+    # review 23f, N11: with the worksheet imported, the hint is not to import it (again)
+    assert "'Download grading worksheet'" not in note, note
     # review 21b, hole 7: the id her file was first collected with is hers
     student, note = identify(asa, roster, {}, "hw", learned={"1500299": "5030"})
     assert student is None and "for hw is 1500299 (their file was first collected with it), " \
@@ -203,3 +205,20 @@ def test_the_worksheets_time_column_is_kept_with_the_row():
     assert row["participant_id"] == "1500231"
     assert "submitted" not in MOODLE.roster_row({"firstname": "A", "lastname": "B",
                                                  "emailaddress": "a@uni.example"})
+
+
+@pytest.mark.parametrize("language, column", [
+    ("German", "Zuletzt geändert (Abgabe)"), ("French", "Dernière modification (travail remis)"),
+    ("Spanish", "Última modificación (entrega)"), ("Italian", "Ultima modifica (consegna)"),
+    ("Portuguese", "Última modificação (envio)")])
+def test_a_worksheet_in_another_language_is_named_as_such(language, column):
+    """Review 23f, N8: Moodle writes the worksheet's header in the downloader's language; the
+    refusal names the worksheet and the language, not 'not a known roster layout'."""
+    from dlgrade.roster import detect_lms
+
+    header = ["ID", "Full name (translated)", "Status", column, "Feedback"]
+    with pytest.raises(ValueError, match=f"a Moodle grading worksheet in {language} \\(its "
+                                         "column") as err:
+        detect_lms(header)
+    assert "set your language to English" in str(err.value)
+    assert "not a known roster layout" not in str(err.value)

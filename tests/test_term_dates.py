@@ -122,7 +122,8 @@ def test_an_upload_has_one_time_from_the_zip_and_its_folder_and_doubtful_ones_ar
     assert ("dan: download/dan_tiny.ipynb: submitted 2099-01-01 08:00 UTC, in the future "
             "(taken from its zip entry)") in proc.stderr, proc.stderr
 
-    folder = tmp_path / "download"
+    folder = tmp_path / "unpacked" / "download"  # no zip beside it: its files' times count
+    folder.parent.mkdir()
     _unzip_as_unzip_does(archive, folder)
     (folder / "carl_tiny.ipynb").write_text(text + "   ", encoding="utf-8")  # written now
     proc = dlcourse("collect", "tiny", folder, cwd=course, env=env, check=False)
@@ -135,6 +136,69 @@ def test_an_upload_has_one_time_from_the_zip_and_its_folder_and_doubtful_ones_ar
             "copied or written here)" in proc.stderr), proc.stderr
     stamp = (course / "submitted/ann/tiny/timestamp.txt").read_text().strip()
     assert stamp == "2021-01-10 10:00:00.000000 UTC"
+
+
+def test_an_unzipped_folder_of_a_zip_with_true_times_has_the_zips_times(course_dir, tmp_path):
+    """Review 23f, N9: Info-ZIP's ``zip`` (here on a "Tokyo laptop") stores each file's true
+    instant in an extended-timestamp field, and ``unzip`` gives the unpacked file that
+    instant. The folder is then read as the zip is, whether the zip lies beside it (its
+    entries' times are taken) or not (an odd second shows the times are instants, not wall
+    clocks to place in the course's zone): bob, 40 minutes late, is late from all three; read
+    as a wall clock he was an hour early, on time."""
+    import datetime as dt
+    import os
+    import shutil
+    import subprocess
+
+    course = _course(course_dir, "unzipped")
+    dlcourse("timezone", "Europe/Berlin", cwd=course)
+    dlcourse("release", "tiny", "--due", "2026-12-01 23:59", cwd=course)  # 22:59 UTC
+    text = (course / "exercises/tiny/tiny.ipynb").read_text(encoding="utf-8")
+    work = tmp_path / "laptop"
+    work.mkdir()
+    uploads = {"ann": ((2026, 12, 1, 20, 0, 1), text),        # on time
+               "bob": ((2026, 12, 1, 23, 39, 58), text + " "),  # 40 min late
+               "carl": ((2026, 12, 1, 22, 10, 0), text + "  ")}
+    for student, (when, body) in uploads.items():
+        path = work / f"{student}_tiny.ipynb"
+        path.write_text(body, encoding="utf-8")
+        instant = dt.datetime(*when, tzinfo=dt.timezone.utc).timestamp()
+        os.utime(path, (instant, instant))
+    archive = tmp_path / "download.zip"
+    subprocess.run(["zip", "-q", str(archive)] + sorted(p.name for p in work.iterdir()),
+                   cwd=work, check=True, env={**os.environ, "TZ": "Asia/Tokyo"})
+    folder = tmp_path / "download"
+    subprocess.run(["unzip", "-q", str(archive), "-d", str(folder)], check=True,
+                   env={**os.environ, "TZ": "UTC"})
+    env = {"TZ": "UTC"}
+    expected = {"ann": "2026-12-01 20:00:01.000000", "bob": "2026-12-01 23:39:58.000000",
+                "carl": "2026-12-01 22:10:00.000000"}
+
+    proc = dlcourse("collect", "tiny", archive, "--dry-run", cwd=course, env=env)
+    assert _stamps(proc) == expected, proc.stdout
+    proc = dlcourse("collect", "tiny", folder, "--dry-run", cwd=course, env=env, check=False)
+    assert _stamps(proc) == expected, proc.stdout
+    assert (f"  3 submission times from {archive}, the zip beside this folder that holds the "
+            "same files (names, sizes, CRC-32s): its entries' times") in proc.stdout, proc.stdout
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # zip entries: bob's late is true
+
+    alone = tmp_path / "elsewhere" / "download"  # the folder without its zip (times kept)
+    shutil.copytree(folder, alone)
+    proc = dlcourse("collect", "tiny", alone, "--dry-run", cwd=course, env=env, check=False)
+    assert _stamps(proc) == expected, proc.stdout
+    assert "submission times from" not in proc.stdout, proc.stdout
+    assert "bob: bob_tiny.ipynb: submitted 2026-12-01 23:39 UTC, 0.7 h after the due date " \
+        "(taken from the file's modification time" in proc.stderr, proc.stderr
+
+    # a file changed after unpacking is not the zip's: its own time, named as such
+    (folder / "carl_tiny.ipynb").write_text(text + "   ", encoding="utf-8")
+    proc = dlcourse("collect", "tiny", folder, cwd=course, env=env, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "  2 submission times from " in proc.stdout, proc.stdout
+    stamps = _stamps(proc)
+    assert {s: stamps[s] for s in ("ann", "bob")} == {s: expected[s] for s in ("ann", "bob")}
+    assert "carl: carl_tiny.ipynb: submitted " in proc.stderr and "(taken from the file's " \
+        "modification time" in proc.stderr, proc.stderr
 
 
 def test_a_copied_folders_file_times_fail_collect_are_repeated_by_grade_and_the_zip_repairs_them(
@@ -152,8 +216,8 @@ def test_a_copied_folders_file_times_fail_collect_are_repeated_by_grade_and_the_
     archive = _zip(tmp_path / "download.zip", {
         "ann_tiny.ipynb": ((2021, 1, 10, 11, 0, 0), text),         # on time
         "bob_tiny.ipynb": ((2021, 1, 10, 14, 0, 0), text + " ")})  # 2 h late, truly
-    copy = tmp_path / "copy"  # cp -r: the bytes, with this moment as their time
-    copy.mkdir()
+    copy = tmp_path / "copied" / "copy"  # cp -r: the bytes, with this moment as their time
+    copy.mkdir(parents=True)  # (away from the zip: a zip beside it would give its times)
     with zipfile.ZipFile(archive) as zf:
         for info in zf.infolist():
             (copy / info.filename).write_bytes(zf.read(info))

@@ -53,19 +53,26 @@ def copied_download(folder: Path, texts: dict[str, str]) -> Path:
     return folder
 
 
+def moodle_course(course_dir, tmp_path: Path, name: str) -> Path:
+    """A scratch course in Berlin time with the four participants on its roster and ``tiny``
+    due 2021-01-12 23:59 (22:59 UTC)."""
+    course = make_dlgrade_course(Path(course_dir) / name, TINY_CONFIG.format(
+        timeout=20, extra=""), {"tiny": tiny_notebook()})
+    dlcourse("timezone", "Europe/Berlin", cwd=course)
+    roster = tmp_path / "participants.csv"
+    roster.write_text(PARTICIPANTS, encoding="utf-8")
+    dlcourse("roster", "import", roster, cwd=course)
+    dlcourse("release", "tiny", "--due", "2021-01-12 23:59", cwd=course)
+    return course
+
+
 def stamp(course: Path, student: str) -> str:
     return (course / "submitted" / student / "tiny/timestamp.txt").read_text().strip()
 
 
 def test_the_worksheets_times_replace_a_copied_folders_and_a_stale_worksheet_is_named(
         course_dir, tmp_path):
-    course = make_dlgrade_course(Path(course_dir) / "moodle-times", TINY_CONFIG.format(
-        timeout=20, extra=""), {"tiny": tiny_notebook()})
-    dlcourse("timezone", "Europe/Berlin", cwd=course)
-    roster = tmp_path / "participants.csv"
-    roster.write_text(PARTICIPANTS, encoding="utf-8")
-    dlcourse("roster", "import", roster, cwd=course)
-    dlcourse("release", "tiny", "--due", "2021-01-12 23:59", cwd=course)  # 22:59 UTC
+    course = moodle_course(course_dir, tmp_path, "moodle-times")
 
     sheet = tmp_path / "worksheet.csv"
     sheet.write_text(worksheet("Wednesday, 13 January 2021, 1:30 AM"), encoding="utf-8")
@@ -152,13 +159,7 @@ def test_a_zip_entrys_time_gives_way_to_the_worksheet_imported_after_it(course_d
     by Moodle's record once the worksheet is imported, and the collect says so."""
     import zipfile
 
-    course = make_dlgrade_course(Path(course_dir) / "moodle-zip", TINY_CONFIG.format(
-        timeout=20, extra=""), {"tiny": tiny_notebook()})
-    dlcourse("timezone", "Europe/Berlin", cwd=course)
-    roster = tmp_path / "participants.csv"
-    roster.write_text(PARTICIPANTS, encoding="utf-8")
-    dlcourse("roster", "import", roster, cwd=course)
-    dlcourse("release", "tiny", "--due", "2021-01-12 23:59", cwd=course)
+    course = moodle_course(course_dir, tmp_path, "moodle-zip")
     ids = tmp_path / "ids.csv"  # the worksheet without its time column: ids only
     ids.write_text("Identifier,Full name,Email address,Status\n"
                    "Participant 1500231,Ann Archer,ann@uni.example,Submitted for grading\n",
@@ -193,13 +194,7 @@ def test_a_worksheet_that_disagrees_with_the_download_is_named(course_dir, tmp_p
     graded and exported as 0, "no submission". It says Cem handed nothing in, yet the
     download has his file: the worksheet is older than his upload. collect names both and
     exits 1; a fresh worksheet and a full download settle it."""
-    course = make_dlgrade_course(Path(course_dir) / "moodle-disagree", TINY_CONFIG.format(
-        timeout=20, extra=""), {"tiny": tiny_notebook()})
-    dlcourse("timezone", "Europe/Berlin", cwd=course)
-    roster = tmp_path / "participants.csv"
-    roster.write_text(PARTICIPANTS, encoding="utf-8")
-    dlcourse("roster", "import", roster, cwd=course)
-    dlcourse("release", "tiny", "--due", "2021-01-12 23:59", cwd=course)
+    course = moodle_course(course_dir, tmp_path, "moodle-disagree")
     sheet = tmp_path / "worksheet.csv"
     sheet.write_text(worksheet("Tuesday, 12 January 2021, 9:30 PM"), encoding="utf-8")
     dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
@@ -263,3 +258,119 @@ def test_a_worksheet_that_disagrees_with_the_download_is_named(course_dir, tmp_p
     assert "warning" not in proc.stderr, proc.stderr
     assert stamp(course, "5002") == "2021-01-12 20:30:00.000000 UTC"
     assert stamp(course, "5003") == "2021-01-12 21:00:00.000000 UTC"
+
+
+def test_a_newer_worksheet_replaces_an_older_ones_time_and_says_both_readings(
+        course_dir, tmp_path):
+    """Review 23f, N6: the newest worksheet imported is Moodle's newest record, so its time
+    replaces an earlier worksheet's for the same file, said old -> new. A later time that
+    makes the file late has two readings: the worksheet before was older than this upload
+    (right), or the download is older than the upload this worksheet times (wrong: then the
+    file is an earlier, on-time one). Both are said once, with exit status 1; the next
+    collect is quiet."""
+    course = moodle_course(course_dir, tmp_path, "moodle-newer")
+    sheet = tmp_path / "worksheet.csv"
+    sheet.write_text(worksheet("Tuesday, 12 January 2021, 9:30 PM"), encoding="utf-8")
+    dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
+    text = (course / "exercises/tiny/tiny.ipynb").read_text(encoding="utf-8")
+    download = copied_download(tmp_path / "dl", {
+        "Ann Archer_1500231": text, "Bea Baker_1500232": text + " "})
+    proc = dlcourse("collect", "tiny", download, cwd=course, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert stamp(course, "5002") == "2021-01-12 20:30:00.000000 UTC"
+
+    # a newer worksheet: Ann's time earlier (no doubt), Bea's later and late
+    sheet.write_text(worksheet("Wednesday, 13 January 2021, 3:00 AM").replace(
+        "12 January 2021, 10:00 AM", "12 January 2021, 9:00 AM"), encoding="utf-8")
+    dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
+    proc = dlcourse("collect", "tiny", download, cwd=course, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    for student, old, new in (("5001", "2021-01-12 09:00", "2021-01-12 08:00"),
+                              ("5002", "2021-01-12 20:30", "2021-01-13 02:00")):
+        assert (f"  {student}: submission time {old}:00.000000 UTC, taken from the grading "
+                "worksheet imported before, is now the newer grading worksheet's 'Last "
+                f"modified (submission)', {new}:00.000000 UTC") in proc.stdout, proc.stdout
+        assert stamp(course, student) == f"{new}:00.000000 UTC"
+    said = " ".join(proc.stderr.split())
+    assert "5001:" not in said, said
+    assert ("5002: the grading worksheet imported since gives a later time, 2021-01-13 "
+            "02:00:00.000000 UTC, 3.0 h after the due date, to the same file timed 2021-01-12 "
+            "20:30:00.000000 UTC by the worksheet imported before: right if that worksheet "
+            "was older than this upload; but if this download was made before the upload the "
+            "worksheet times, its file is an earlier one and the penalty is wrong: download "
+            "the submissions again and collect") in said, said
+    assert "--timestamps" not in said, said  # the old advice: a file of times to write
+
+    proc = dlcourse("collect", "tiny", download, cwd=course, check=False)
+    assert proc.returncode == 0 and "2 unchanged" in proc.stdout, proc.stdout + proc.stderr
+    assert "warning" not in proc.stderr and "submission time 2" not in proc.stdout, \
+        proc.stdout + proc.stderr
+
+    # the second reading was true: the download again holds Bea's late upload, which the
+    # worksheet's time is for (not a worksheet older than it: no such warning)
+    again = copied_download(tmp_path / "dl-again", {
+        "Ann Archer_1500231": text, "Bea Baker_1500232": text + "\n\n"})
+    proc = dlcourse("collect", "tiny", again, cwd=course, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1 changed; 1 unchanged" in proc.stdout and "warning" not in proc.stderr, \
+        proc.stdout + proc.stderr
+    assert stamp(course, "5002") == "2021-01-13 02:00:00.000000 UTC"
+
+
+def test_worksheet_cells_and_files_that_need_a_word(course_dir, tmp_path):
+    """Review 23f, N8 and N11: a worksheet downloaded in German is refused whole with what it
+    is and what to do; a weekday that is not the date's, and a time of the hour the clocks go
+    back, are named at import with what was taken; a due time the clocks skip is printed with
+    the time it became; a participant missing from the imported worksheet gets a hint that
+    does not say to import it."""
+    course = moodle_course(course_dir, tmp_path, "moodle-words")
+    german = tmp_path / "bewertungstabelle.csv"
+    german.write_text(
+        "Kennung,Vollständiger Name,E-Mail-Adresse,Status,Bewertung,Bestwertung,Bewertung "
+        "kann geändert werden,Zuletzt geändert (Abgabe),Zuletzt geändert (Bewertung),"
+        "Feedback als Kommentar\n"
+        'Teilnehmer/in 1500231,Ann Archer,ann@uni.example,Zur Bewertung abgegeben,,"6,00",Ja,'
+        '"Dienstag, 12. Januar 2021, 10:00",-,\n', encoding="utf-8")
+    proc = dlcourse("roster", "import", german, "--assignment", "tiny", cwd=course,
+                    check=False)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert ("this looks like a Moodle grading worksheet in German (its column 'Zuletzt "
+            "geändert (Abgabe)'): its column names and dates are read in English only"
+            ) in proc.stderr and "set your language to English" in proc.stderr, proc.stderr
+    assert not (course / "grading/tiny/moodle_participants.json").exists()
+
+    sheet = tmp_path / "worksheet.csv"
+    sheet.write_text(worksheet("Sunday, 31 October 2021, 2:30 AM").replace(
+        "Tuesday, 12 January 2021", "Wednesday, 12 January 2021"), encoding="utf-8")
+    proc = dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
+    said = " ".join(proc.stderr.split())
+    assert ("5001: line 2: 'Last modified (submission)': got 'Wednesday, 12 January 2021, "
+            "10:00 AM': 12 January 2021 is a Tuesday, not a Wednesday; no worksheet time is "
+            "kept for them") in said, said
+    assert ("5002: line 3: 'Last modified (submission)': 2021-10-31 02:30 happens twice in "
+            "Europe/Berlin (the clocks go back): the first is taken, 00:30 UTC (CEST), not the "
+            "second, 01:30 UTC (CET); if the upload was the second, give its time with "
+            "--timestamps") in said, said
+    times = json.loads((course / "grading/tiny/moodle_submitted.json").read_text())
+    assert times == {"5002": "2021-10-31 00:30:00.000000 UTC"}, times
+
+    proc = dlcourse("release", "tiny", "--due", "2021-03-28 02:30", cwd=course)
+    assert ("  note: 2021-03-28 02:30 does not exist in Europe/Berlin (the clocks go forward "
+            "over it): read as 03:30 CEST, 01:30 UTC") in proc.stdout, proc.stdout
+    proc = dlcourse("release", "tiny", "--due", "2021-10-31 02:30", cwd=course)
+    assert ("happens twice in Europe/Berlin (the clocks go back): the first is taken, 00:30 "
+            "UTC (CEST), not the second, 01:30 UTC (CET); for the second: --due '2021-10-31 "
+            "01:30' --timezone UTC") in proc.stdout, proc.stdout
+    proc = dlcourse("release", "tiny", "--due", "2021-01-12 23:59", cwd=course)
+    assert "note:" not in proc.stdout, proc.stdout
+
+    text = (course / "exercises/tiny/tiny.ipynb").read_text(encoding="utf-8")
+    download = copied_download(tmp_path / "dl", {"Kim Lee_1500240": text})
+    proc = dlcourse("collect", "tiny", download, cwd=course, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    said = " ".join(proc.stderr.split())
+    assert ("unmatched (not copied): Kim Lee_1500240_assignsubmission_file_/tiny.ipynb: no "
+            "roster student has Moodle participant id 1500240 or the name 'Kim Lee'; Moodle "
+            "participant id 1500240 is not in the grading worksheet imported for tiny: "
+            "enrolled since it was downloaded? download it again") in said, said
+    assert "'Download grading worksheet'" not in said, said

@@ -104,6 +104,13 @@ def identify(name: LmsName, roster, assignment_ids: dict | None = None,
             if str(v) not in set(worksheet.values())}  # the worksheet is the LMS's own word
     ids = {**seen, **worksheet}
     hint = system.id_hint.replace("NAME", assignment or "NAME")
+    if hint and worksheet and name.uid not in worksheet:
+        # the worksheet is imported and lacks this participant: a newer one may have them
+        # (review 23f, N11: the hint said to import the worksheet just imported)
+        hint = (f"; {what} {name.uid} is not in the grading worksheet imported for "
+                f"{assignment or 'this assignment'}: enrolled since it was "
+                "downloaded? download it again, `dlcourse roster import worksheet.csv "
+                f"--assignment {assignment or 'NAME'}`, and collect again")
     on_roster = {s.id for s in roster}
     # only LMS ids on record: a student id (a matriculation number) that happens to equal
     # the file's number is someone else's number, never a match

@@ -18,7 +18,7 @@ import struct
 import unicodedata
 import zipfile
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 @dataclass(frozen=True)
@@ -135,6 +135,53 @@ def format_timestamp(when: dt.datetime) -> str:
     return when.strftime(STAMP_FORMAT)
 
 
+def happens_twice(wall: dt.datetime, timezone: str) -> bool:
+    """Whether a naive wall-clock time falls in the hour ``timezone``'s clocks go back, so
+    that it names two instants."""
+    if wall.tzinfo is not None:
+        return False
+    zone = ZoneInfo(timezone)
+    first, second = wall.replace(tzinfo=zone, fold=0), wall.replace(tzinfo=zone, fold=1)
+    return first.utcoffset() != second.utcoffset() and \
+        second.astimezone(dt.timezone.utc).astimezone(zone).replace(tzinfo=None) == wall
+
+
+def wall_time_note(wall: dt.datetime, timezone: str) -> str | None:
+    """What a wall-clock time in ``timezone`` that is not one instant was read as, or
+    ``None`` for an ordinary one (review 23f, N11). When the clocks go forward, the skipped
+    hour's times do not exist: such a time is read with the offset before the change, which
+    lands an hour later on the clock (Europe/Berlin's 02:30 on 29 March 2026 is 03:30 CEST,
+    01:30 UTC). When they go back, the repeated hour's times happen twice: the first is
+    taken (zoneinfo's ``fold=0``).
+
+    >>> print(wall_time_note(dt.datetime(2026, 10, 25, 2, 30), "Europe/Berlin"))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    2026-10-25 02:30 happens twice in Europe/Berlin (the clocks go back): the first is
+    taken, 00:30 UTC (CEST), not the second, 01:30 UTC (CET)
+    >>> print(wall_time_note(dt.datetime(2026, 3, 29, 2, 30), "Europe/Berlin"))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    2026-03-29 02:30 does not exist in Europe/Berlin (the clocks go forward over it): read
+    as 03:30 CEST, 01:30 UTC
+    >>> wall_time_note(dt.datetime(2026, 12, 1, 23, 59), "Europe/Berlin") is None
+    True
+    """
+    if wall.tzinfo is not None:
+        return None
+    zone = ZoneInfo(timezone)
+    first, second = wall.replace(tzinfo=zone, fold=0), wall.replace(tzinfo=zone, fold=1)
+    utc = [t.astimezone(dt.timezone.utc) for t in (first, second)]
+    if utc[0] == utc[1]:
+        return None
+    clock = f"{wall:%Y-%m-%d %H:%M}"
+    back = utc[0].astimezone(zone)
+    if back.replace(tzinfo=None) != wall:  # in the gap: it reads as another wall time
+        return (f"{clock} does not exist in {timezone} (the clocks go forward over it): read "
+                f"as {back:%H:%M} {back.tzname()}, {utc[0]:%H:%M} UTC")
+    return (f"{clock} happens twice in {timezone} (the clocks go back): the first is taken, "
+            f"{utc[0]:%H:%M} UTC ({first.tzname()}), not the second, {utc[1]:%H:%M} UTC "
+            f"({second.tzname()})")
+
+
 def zip_times(path, timezone: str = "UTC") -> dict[str, dt.datetime]:
     """``{entry name: naive UTC time}`` of a zip file's entries.
 
@@ -208,6 +255,46 @@ def _ntfs_time(body: bytes) -> dt.datetime | None:
     return None
 
 
+def check_timezone(timezone: str) -> str:
+    """``timezone`` if it is an IANA time zone name.
+
+    >>> check_timezone("Europe/Berlin")
+    'Europe/Berlin'
+
+    Raises
+    ------
+    ValueError
+        Naming what came and what is expected.
+    """
+    try:
+        ZoneInfo(str(timezone))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"timezone: got {timezone!r}, expected an IANA name such as "
+                         "Europe/London or UTC") from None
+    return str(timezone)
+
+
+def to_utc(text: str, timezone: str = "UTC") -> dt.datetime:
+    """``"2026-12-01 17:00"`` in ``timezone`` -> naive UTC datetime (nbgrader's convention).
+
+    >>> to_utc("2026-07-01 17:00", "Europe/London")
+    datetime.datetime(2026, 7, 1, 16, 0)
+
+    Raises
+    ------
+    ValueError
+        If the time or the time zone cannot be read.
+    """
+    zone = ZoneInfo(check_timezone(timezone))
+    try:
+        when = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"due: got {text!r}, expected 'YYYY-MM-DD HH:MM'") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=zone)
+    return when.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
 def read_timestamps(path, timezone: str = "UTC") -> dict[str, dt.datetime]:
     """``--timestamps FILE.csv``: columns ``student,submitted_at`` (roster id, ISO time;
     a time without a zone is read in ``timezone``).
@@ -217,8 +304,6 @@ def read_timestamps(path, timezone: str = "UTC") -> dict[str, dt.datetime]:
     ValueError
         Naming the line of a row without a student or with an unreadable time.
     """
-    from ..late import to_utc
-
     out = {}
     with open(path, newline="", encoding="utf-8-sig") as f:
         reader = csv.DictReader(f)

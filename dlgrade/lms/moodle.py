@@ -42,6 +42,7 @@ from .base import (
     STAMP_FORMAT,
     Lms,
     LmsName,
+    fold,
     format_score,
     format_timestamp,
     gradebook_rows,
@@ -81,6 +82,14 @@ class Moodle(Lms):
         if "firstname" in keys and ("surname" in keys or "lastname" in keys):
             return (f"roster: header {header!r} looks like Moodle's export but has no "
                     "'ID number' or 'Email address' column (the student ids)")
+        found = worksheet_language(header)
+        if found:  # review 23f, N8: refused whole, so say why and what to do
+            language, column = found
+            return (f"roster: this looks like a Moodle grading worksheet in {language} (its "
+                    f"column {column!r}): its column names and dates are read in English "
+                    "only (Moodle writes both in the language of whoever downloads it); in "
+                    "Moodle, set your language to English (user menu > Language), download "
+                    "the grading worksheet again and import that one. Nothing was imported")
         return None
 
     def roster_row(self, row):
@@ -120,6 +129,35 @@ class Moodle(Lms):
 
 
 LMS = Moodle()
+
+#: the grading worksheet's "Last modified (submission)" column in the languages Moodle is
+#: most used in besides English (the ``lastmodifiedsubmission`` string of ``mod_assign`` in
+#: Moodle's language packs), to name a worksheet downloaded in one of them
+WORKSHEET_COLUMN = {
+    "German": ("Zuletzt geändert (Abgabe)",),
+    "French": ("Dernière modification (travail remis)",),
+    "Spanish": ("Última modificación (entrega)",),
+    "Italian": ("Ultima modifica (consegna)",),
+    "Portuguese": ("Última modificação (submissão)", "Última modificação (envio)"),
+}
+
+
+def worksheet_language(header) -> tuple[str, str] | None:
+    """``(language, column)`` when ``header`` has the grading worksheet's "Last modified
+    (submission)" column in another language than English (:data:`WORKSHEET_COLUMN`; accents,
+    case and punctuation aside), else ``None``.
+
+    >>> worksheet_language(["Kennung", "Vollständiger Name", "Zuletzt geändert (Abgabe)"])
+    ('German', 'Zuletzt geändert (Abgabe)')
+    >>> worksheet_language(["Identifier", "Full name", "Last modified (submission)"]) is None
+    True
+    """
+    for column in header:
+        key = fold(column)
+        for language, names in WORKSHEET_COLUMN.items():
+            if any(key == fold(name) for name in names):
+                return language, column
+    return None
 
 
 def id_number(student, recorded: dict | None = None) -> str:
@@ -170,8 +208,13 @@ _MONTHS = {name: i + 1 for i, names in enumerate(
     ("january jan", "february feb", "march mar", "april apr", "may", "june jun", "july jul",
      "august aug", "september sep sept", "october oct", "november nov", "december dec"))
     for name in names.split()}
-_WEEKDAYS = {"monday", "mon", "tuesday", "tue", "tues", "wednesday", "wed", "thursday",
-             "thu", "thur", "thurs", "friday", "fri", "saturday", "sat", "sunday", "sun"}
+_WEEKDAYS = {name: i for i, names in enumerate(
+    ("monday mon", "tuesday tue tues", "wednesday wed", "thursday thu thur thurs",
+     "friday fri", "saturday sat", "sunday sun")) for name in names.split()}
+#: English names, whatever the locale (``calendar.day_name`` follows it)
+_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
+                "September", "October", "November", "December")
 _CLOCK = re.compile(r"(?<!\d)(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(?:([ap])\.?\s*m\b\.?)?",
                     re.IGNORECASE)
 WORKSHEET_TIME_EXAMPLE = "'Tuesday, 1 December 2026, 10:00 AM'"
@@ -184,7 +227,8 @@ def parse_worksheet_time(text: str, timezone: str = "UTC"):
     Moodle writes the time in the downloading user's time zone (``timezone``) and
     language, to the minute: ``Tuesday, 1 December 2026, 10:00 AM`` (English), ``Tuesday,
     December 1, 2026, 10:00 AM`` (US English); an ISO time (``2026-12-01 10:00``) is read
-    too. The weekday is not checked against the date.
+    too (:func:`worksheet_wall_time`). A wall-clock time of the hour the clocks go back is
+    read as its first occurrence (:func:`dlgrade.lms.base.wall_time_note` says so).
 
     >>> parse_worksheet_time("Tuesday, 1 December 2026, 10:00 AM", "Europe/Berlin")
     datetime.datetime(2026, 12, 1, 9, 0)
@@ -192,6 +236,32 @@ def parse_worksheet_time(text: str, timezone: str = "UTC"):
     datetime.datetime(2026, 12, 1, 0, 5)
     >>> parse_worksheet_time("-") is None
     True
+
+    Raises
+    ------
+    ValueError
+        If the cell is no such time: quoting it and the form expected.
+    """
+    when = worksheet_wall_time(text)
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=ZoneInfo(timezone))
+    return when.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def worksheet_wall_time(text: str):
+    """A "Last modified (submission)" cell as Moodle wrote it: a naive wall-clock datetime
+    (an aware one for an ISO time with an offset), ``None`` for no submission. A weekday in
+    the cell must be the date's (review 23f, N11: ``Wednesday, 1 December 2026`` is no
+    day, so the cell is not trusted).
+
+    >>> worksheet_wall_time("Tuesday, 1 December 2026, 12:30 AM")
+    datetime.datetime(2026, 12, 1, 0, 30)
+    >>> worksheet_wall_time("Wednesday, 1 December 2026, 10:00 AM")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: got 'Wednesday, 1 December 2026, 10:00 AM': 1 December 2026 is a Tuesday, ...
 
     Raises
     ------
@@ -233,9 +303,12 @@ def parse_worksheet_time(text: str, timezone: str = "UTC"):
             when = dt.datetime(int(years[0]), months[0], int(days[0]), hour, minute, second)
         except ValueError:  # 31 February, 25:00
             raise ValueError(expected) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=ZoneInfo(timezone))
-    return when.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        named = sorted({_WEEKDAYS[w] for w in words if w in _WEEKDAYS})
+        if named and named != [when.weekday()]:
+            raise ValueError(f"got {cell!r}: {when.day} {_MONTH_NAMES[when.month - 1]} "
+                             f"{when.year} is a {_DAY_NAMES[when.weekday()]}, not a "
+                             + " or ".join(_DAY_NAMES[i] for i in named))
+    return when
 
 
 def submitted_path(course, assignment: str) -> Path:
