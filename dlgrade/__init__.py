@@ -41,7 +41,6 @@ between them free of circles):
   :mod:`~dlgrade.judge_source` (own work read from the submitted text),
   :mod:`~dlgrade.judge_code` (own work and silenced warnings read from the code that ran),
   :mod:`~dlgrade.judge_fingerprint` (the package's functions recognised in any disguise),
-  :mod:`~dlgrade.judge_similarity` (the package's text handed in with small changes),
   :mod:`~dlgrade.judge_watch` (the kernel's other threads during a call),
   :mod:`~dlgrade.judge_procs` (the kernel's other processes held stopped by the grading
   process for each test cell),

@@ -511,25 +511,6 @@ class Recorder:
                 "switched": sorted(set(self.switched))[:20], "pauses": self.pauses}
 
 
-def _digests(node) -> set[str]:
-    """Fingerprints of the function ``node`` (an ``ast.FunctionDef``) compiled alone, with and
-    without ``from __future__ import annotations`` (as a cell or a module may compile it)."""
-    import __future__
-
-    import ast
-
-    unit = ast.Module(body=[node], type_ignores=[])
-    found = set()
-    for flags in (0, __future__.annotations.compiler_flag):
-        try:
-            module = compile(unit, "<submitted>", "exec", flags=flags, dont_inherit=True)
-        except (SyntaxError, ValueError, TypeError, MemoryError, RecursionError):
-            continue
-        found |= {fingerprint(code) for code in module.co_consts
-                  if isinstance(code, types.CodeType) and code.co_name == node.name}
-    return found
-
-
 #: the grader's frame around every judged call (:meth:`Recorder.judged`)
 _JUDGED = Recorder.judged.__code__
 #: code whose call runs nothing at once (a generator, a coroutine): no entry as a callee
@@ -544,19 +525,10 @@ class CodePolicy:
 
     ``submitted`` is the text handed in (notebook cells and ``.py`` files): code that the
     submission itself defines never counts as copied from the package, even when it happens
-    to compile to the same bytecode as one of its functions (a short correct answer may),
-    unless it is a copy by :meth:`copied`'s rules: the package's bytecode, or the package's
-    text with small changes (:mod:`dlgrade.judge_similarity`).
+    to compile to the same bytecode as one of its functions (a short correct answer may).
     """
 
     def __init__(self, submitted: list[str]):
-        # the judge's side only: the kernel, which imports this module for its Recorder,
-        # never compares texts
-        from .judge_similarity import Submission
-
-        #: the submitted functions judged by their text (read at the first verdict)
-        self.submission = Submission(list(submitted))
-        self._similar: dict[str, tuple[str, str]] | None = None
         self.own: set[str] = set()
         #: fingerprints of the submitted code that could only be a copy if the package has
         #: the same (:func:`_substantial`): checked against the package's table when run
@@ -580,28 +552,9 @@ class CodePolicy:
             self.functions.append(named)
 
     def copied(self) -> set[str]:
-        """Fingerprints of submitted functions that are the package's, handed in: the same
-        bytecode as a package function's (:meth:`exact_copies`), or most of its text the
-        package's text (:meth:`similar`)."""
-        return self.exact_copies() | set(self.similar())
-
-    def similar(self) -> dict[str, tuple[str, str]]:
-        """fingerprint -> (name, what it is a copy of) of every submitted function whose text,
-        alone or with the submission's functions it calls, is mostly the package's text
-        (:class:`dlgrade.judge_similarity.Submission`): the package's source handed in with
-        small changes (a dead statement added, locals renamed) compiles to other bytecode."""
-        if self._similar is None:
-            similar = {}
-            for node, verdict in self.submission.copies():
-                for digest in _digests(node):
-                    similar.setdefault(digest, (node.name, verdict.describe()))
-            self._similar = similar
-        return self._similar
-
-    def exact_copies(self) -> set[str]:
-        """Fingerprints of submitted functions with the bytecode of the package's, handed in:
-        long ones (:func:`_substantial`), ones with the package's docstring word for word, and
-        every function of a text that holds :data:`COPIED_FUNCTIONS` or more of the package's
+        """Fingerprints of submitted functions that are the package's, handed in: long ones
+        (:func:`_substantial`), ones with the package's docstring word for word, and every
+        function of a text that holds :data:`COPIED_FUNCTIONS` or more of the package's
         functions (its file with the docstrings stripped is still its file)."""
         if self._copied is None:
             table = package_fingerprints()
@@ -616,28 +569,29 @@ class CodePolicy:
         return self._copied
 
     def copy_of(self, node) -> str | None:
-        """What the submitted function ``node`` (an ``ast.FunctionDef`` of the handed-in text)
-        is a copy of by :meth:`copied`'s rules, or None: the package function
-        (``dlcourse.module.name``) with its bytecode, or the package functions holding most of
-        its text, with the share (:meth:`dlgrade.judge_similarity.Verdict.describe`). Read
-        from the text alone: under the sandbox the kernel has no implementation to run
-        (:mod:`dlgrade.sandbox.kernel_package`), so a pasted copy of the package's source is
-        what remains, and it needs no record of what ran to be seen (review 21e)."""
+        """The package function (``dlcourse.module.name``) that the submitted function ``node``
+        (an ``ast.FunctionDef`` of the handed-in text) is a copy of by :meth:`copied`'s rules,
+        or None. Read from the text alone: under the sandbox the kernel has no implementation
+        to run (:mod:`dlgrade.sandbox.kernel_package`), so a pasted copy of the package's source
+        is what remains, and it needs no record of what ran to be seen (review 21e)."""
         import ast
 
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return None
-        hits = _digests(node) & self.exact_copies()
-        if hits:
-            table = package_fingerprints()
-            return min(table[digest] for digest in hits)
-        verdict = self.submission.verdict(node)
-        if verdict is None:
+        unit = ast.Module(body=[node], type_ignores=[])
+        found = set()
+        for flags in (0, __import__("__future__").annotations.compiler_flag):
+            try:
+                module = compile(unit, "<submitted>", "exec", flags=flags, dont_inherit=True)
+            except (SyntaxError, ValueError, MemoryError, RecursionError):
+                continue
+            found |= {fingerprint(code) for code in module.co_consts
+                      if isinstance(code, types.CodeType) and code.co_name == node.name}
+        hits = found & self.copied()
+        if not hits:
             return None
-        if verdict.calls and any(_digests(callee) & self.exact_copies()
-                                 for callee in self.submission.calls(node)):
-            return None  # a function it calls is the package's code itself: that one is named
-        return verdict.describe()
+        table = package_fingerprints()
+        return min(table[digest] for digest in hits)
 
     def unseen(self, report, callbacks: int | None = None) -> str | None:
         """Why what the call ran cannot be told (text), or None: it switched the record
@@ -678,11 +632,8 @@ class CodePolicy:
         handed_in = [entry for entry in entries if entry[0] in self.substantial or
                      entry[0] in self.documented or
                      any(entry[0] in named for named in self.functions)]
-        # the package's text with small changes: another bytecode (named after the rest)
-        similar = [(self.similar()[digest], name) for digest, name in handed_in
-                   if digest in self.similar() and digest not in self.exact_copies()]
-        handed_in = [entry for entry in handed_in if entry[0] in self.exact_copies()] \
-            if handed_in else []
+        if handed_in:
+            handed_in = [entry for entry in handed_in if entry[0] in self.copied()]
         if unexplained or handed_in:
             table = package_fingerprints()
             for group, how in ((unexplained, "that the submitted text does not define"),
@@ -698,9 +649,6 @@ class CodePolicy:
                 hits.sort(key=lambda hit: hit[0].rpartition(".")[2].startswith("_"))
                 for found, name in hits[:1]:
                     return f"it ran a copy of {found} {how} (`{str(name)[:100]}`)"
-        for (function, found), name in sorted(similar)[:1]:
-            return (f"it ran `{function}`, a copy of {found}, handed in as the student's own "
-                    f"text (`{str(name)[:100]}`)")
         return None
 
     def silencing(self, report) -> str | None:

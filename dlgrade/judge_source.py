@@ -28,7 +28,6 @@ from dlcourse import testing
 from dlcourse.own_work import FRAMEWORKS as _FRAMEWORKS
 
 from .judge_code import UNSEEN
-from .judge_similarity import cell_code as _cell_code
 
 _PACKAGE_TEXT = re.compile(r"dlcourse(\.\w+)*")
 
@@ -38,6 +37,12 @@ _current = None
 def _forbidden(module: str) -> bool:
     root = module.split(".", 1)[0]
     return root == "dlcourse" or root in _FRAMEWORKS
+
+
+def _cell_code(source: str) -> str:
+    """Python of a cell: IPython magics and shell lines blanked (kept as line numbers)."""
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                     for line in source.splitlines())
 
 
 class _Module:

@@ -81,28 +81,13 @@ def _stable_hashing():
         utils.hashed_kgrams = salted
 
 
-def _fingerprint(code: str, boilerplate, filtered: bool = False):
-    """copydetect's fingerprint of ``code`` with this module's settings. ``filtered``: the
-    code is copydetect's filtered text already (:func:`filtered_text`), not Python source."""
+def _fingerprint(code: str, boilerplate):
     from copydetect.detector import CodeFingerprint
 
     with _stable_hashing():
         return CodeFingerprint("answer.py", NOISE, GUARANTEE - NOISE + 1,
                                boilerplate=np.array(sorted(boilerplate)) if boilerplate else None,
-                               filter=not filtered, fp=io.StringIO(code), language="python")
-
-
-def filtered_text(code: str) -> str:
-    """copydetect's normalised text of Python ``code`` (what its fingerprints are taken of):
-    each variable, attribute and function name becomes ``V``/``F``/``O`` (built-ins stay), each
-    string's text ``S``, comments and whitespace are dropped.
-
-    >>> filtered_text("total = sum(x)  # all\\nname = 'a b'")
-    'V=sum(V)V="S"'
-    """
-    from copydetect.utils import filter_code
-
-    return filter_code(code, "answer.py", "python")[0]
+                               fp=io.StringIO(code), language="python")
 
 
 def compare(a: str, b: str, template: str = "") -> tuple[float, list[tuple[str, str]]]:

@@ -25,7 +25,6 @@ from pathlib import Path
 from . import grader_memory
 from .course import Course, ensure_tools_on_path
 from .deadline import SubmissionDeadline
-from .judge_similarity import package_index
 from .sandbox import KERNEL_NAME, forkserver
 from .scan import context_from_notebooks, scan_extra_files, scan_submission
 from .speedups import share_metadata_validators
@@ -646,10 +645,6 @@ def worker_main(conn, overrides: dict, assignment: str, log_path: str) -> None:
         print(f"=== memory cap of this grading process: "
               f"{'none' if cap is None else f'{cap >> 20} MB of address space'}", flush=True)
         start_fork_server(grader.config)
-        # the package's text for the judge's comparison (dlgrade.judge_similarity), read
-        # once now (about a second with copydetect's import) while the fork server starts,
-        # not during the first student's first test
-        package_index()
         conn.send({"ready": True})
     except Exception:  # noqa: BLE001
         conn.send({"ready": False, "error": traceback.format_exc()})
