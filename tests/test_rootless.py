@@ -96,6 +96,7 @@ print(json.dumps({
     "solutions": sorted(os.listdir(os.path.join(ROOT, "solutions"))),
     "write_course": can_write(os.path.join(ROOT, "planted.txt")),
     "write_tmp": can_write("/tmp/scratch.txt"),
+    "terminals": sorted(os.listdir("/dev/pts")) if os.path.isdir("/dev/pts") else [],
 }))
 """
 
@@ -116,6 +117,7 @@ def test_rootless_kernel_has_no_capabilities_and_sees_no_home(course_dir):
     assert seen["caps"] == 0 and seen["uid"] == os.getuid()
     assert seen["solutions"] == []
     assert not seen["write_course"] and seen["write_tmp"]
+    assert seen["terminals"] == []  # the grader's own terminals (review 21g, TTY)
     visible = set(seen["home"] or [])
     assert visible <= {".pyenv", os.path.basename(root)}, visible  # only what the kernel needs
     assert not os.path.exists(os.path.join(root, "planted.txt"))

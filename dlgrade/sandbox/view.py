@@ -10,6 +10,7 @@ Built in the kernel's own mount namespace (as root, or rootless in a user namesp
 - for a judged notebook, the ``dlcourse`` package's folder shows its kernel build (stubs, no
   implementation: :mod:`dlgrade.sandbox.kernel_package`) in place of the real files;
 - ``/tmp``, ``/dev/shm``, ``/var/tmp``, ``/run`` and ``/dev/mqueue`` are private size-capped tmpfs;
+- ``/dev/pts`` (the host's terminals) is an empty read-only folder;
 - the working folder is an overlay whose changes vanish with the kernel;
 - everything else is remounted read-only, and ``/proc`` shows only the kernel's pid namespace.
 """
@@ -230,6 +231,11 @@ def build(policy, uid: int, gid: int) -> None:
     scratch = "/tmp/.dlcourse"
     os.makedirs(scratch + "/empty", mode=0o555)
     os.chmod(scratch, 0o711)
+    # The host's terminals: a rootless kernel runs as the grader's uid, which owns the
+    # instructor's terminal, and wrote escape sequences into it (review 21g, TTY). A kernel
+    # needs no terminal: /dev/pts shows an empty read-only folder.
+    if os.path.isdir("/dev/pts"):
+        bind(scratch + "/empty", "/dev/pts", readonly=True)
 
     readonly_later = []
     for i, path in enumerate(policy.hide_dirs):
