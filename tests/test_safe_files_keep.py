@@ -171,7 +171,8 @@ def test_a_notebook_over_the_cap_fails_with_the_reason_and_is_kept(graded):
     assert not (course / "autograded" / "over-cap" / "tiny" / "tiny.ipynb").exists()
     if "scores" in graded:  # plain nbgrader: an error naming the notebook and the limit
         assert graded["scores"].get("over-cap", 0.0) == 0.0
-        errors = [ln for ln in graded["log"].splitlines() if "cannot be graded" in ln]
+        errors = [ln for ln in graded["log"].splitlines()
+                  if "RuntimeError: the submission cannot be graded" in ln]
         assert errors and "tiny.ipynb: " in errors[0] and CAP in errors[0], graded["log"][-3000:]
         assert "No submitted file" not in graded["log"]
     else:
