@@ -11,12 +11,14 @@ their points, and the notebook over the limit fails with that reason.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from dlgrade import safe_files
@@ -31,6 +33,7 @@ EXTRAS = {
     "honest-pdf": {"report.pdf": b"%PDF-1.4 my report\n", "model.h5": b"\x89HDF\r\n\x1a\n"},
     "honest-deep": {"data/a/b/c/d/e.csv": b"1,2\n"},
     "honest-linked": {"data.csv": DATA_TEXT.encode()},
+    "honest-big": {},
     "over-cap": {},
 }
 #: student -> (refused file as the status names it, words of the reason)
@@ -48,6 +51,16 @@ def _over_cap(text: str) -> str:
     return nbformat.writes(nb)
 
 
+def _with_plots(text: str, mb: int) -> str:
+    """The honest notebook whose first code cell shows ``mb`` MB of pictures (a PNG output, as
+    many plots leave it; base64 of random bytes, so it does not compress)."""
+    nb = nbformat.reads(text, as_version=4)
+    cell = next(c for c in nb.cells if c.cell_type == "code")
+    png = base64.b64encode(np.random.default_rng(0).bytes((mb << 20) * 3 // 4)).decode()
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": png})]
+    return nbformat.writes(nb)
+
+
 def _hand_in(course: Path) -> dict[str, bytes]:
     """Write the submissions; a hard-link backup of submitted/ (``cp -al``) gives every file of
     ``honest-linked`` a second name. Returns {path below submitted/: bytes}."""
@@ -56,7 +69,8 @@ def _hand_in(course: Path) -> dict[str, bytes]:
     for student, extras in EXTRAS.items():
         folder = course / "submitted" / student / "tiny"
         folder.mkdir(parents=True)
-        (folder / "tiny.ipynb").write_text(_over_cap(text) if student == "over-cap" else text)
+        notebook = {"over-cap": _over_cap(text), "honest-big": _with_plots(text, 48)}
+        (folder / "tiny.ipynb").write_text(notebook.get(student, text))
         for rel, data in extras.items():
             (folder / rel).parent.mkdir(parents=True, exist_ok=True)
             (folder / rel).write_bytes(data)
@@ -163,6 +177,19 @@ def test_a_hard_linked_honest_submission_is_graded_fully(graded):
     assert _copied(course, "honest-linked") == ["data.csv", "tiny.ipynb"]
     text = printed(course / "autograded" / "honest-linked" / "tiny" / "tiny.ipynb")
     assert file_names(text) == {"data.csv"} and DATA_TEXT in text
+
+
+def test_a_48_mb_notebook_of_plots_is_graded(graded):
+    """Review 21g, DEL: an honest notebook over the old 20 MB cap grades under the sandbox's
+    limits (``DLCOURSE_SANDBOX_MEMORY=1G``) and the grader's own memory cap."""
+    size = (graded["course"] / "submitted" / "honest-big" / "tiny" / "tiny.ipynb").stat().st_size
+    assert 47 << 20 < size < 50 << 20
+    if "scores" in graded:
+        assert graded["scores"]["honest-big"] == 5.0, graded["scores"]
+    else:
+        record = graded["status"]["honest-big"]
+        assert (record["status"], record["score"]) == ("graded", 5.0), record
+    assert _copied(graded["course"], "honest-big") == ["tiny.ipynb"]
 
 
 def test_a_notebook_over_the_cap_fails_with_the_reason_and_is_kept(graded):
