@@ -54,7 +54,7 @@ def test_log_names_each_refused_file_and_why(graded, student):
     name, why = REFUSED[student]
     # a link or a pipe (no data of its own) is removed; a file that holds data stays in
     # submitted/ and is only not copied (review 21g, DEL)
-    done = "Not copied" if student == "oversized" else "Removed"
+    done = "Not copied" if student in ("oversized", "hard-link") else "Removed"
     lines = [ln for ln in graded["log"].splitlines() if f"{done} " in ln
              and f"/{student}/tiny/{name}:" in ln]
     assert lines and why in lines[0], graded["log"][-3000:]
