@@ -16,6 +16,7 @@ import asyncio
 import io
 import json
 import os
+import time
 import zipfile
 from pathlib import Path
 
@@ -144,10 +145,17 @@ def _late_files(root: Path):
     return write
 
 
-@pytest.mark.parametrize("env", [{}, {"DLCOURSE_FORKSERVER": "0"}], ids=["forked", "execd"])
+ROOTLESS = pytest.param(
+    {"DLCOURSE_SANDBOX_ROOTLESS": "1"}, id="rootless",
+    marks=pytest.mark.skipif(jail.probe(rootless=True) is not None,
+                             reason=f"no user namespaces here: {jail.probe(rootless=True)}"))
+
+
+@pytest.mark.parametrize("env", [{}, {"DLCOURSE_FORKSERVER": "0"}, ROOTLESS],
+                         ids=["forked", "execd", "rootless"])
 def test_kernel_sees_only_its_working_folder_of_the_course(course, env):
     workdir = str(course / "autograded" / "bob" / "ps1")
-    kept = sorted(KEPT) + ["downloads/ps1.zip"]
+    kept = sorted([*KEPT, "downloads/ps1.zip"])
     first = f"ROOT = {str(course)!r}\nNAMES = {kept!r}\n" + READ
     second = f"NAMES = {sorted(LATE)!r}\n" + READ
     before, after = (json.loads(out) for out in
@@ -164,7 +172,7 @@ def test_kernel_sees_only_its_working_folder_of_the_course(course, env):
 def test_without_the_sandbox_the_same_kernel_reads_every_file(course):
     """Control for the test above: the files are there and readable by the same code."""
     workdir = str(course / "autograded" / "bob" / "ps1")
-    kept = sorted(KEPT) + ["downloads/ps1.zip"]
+    kept = sorted([*KEPT, "downloads/ps1.zip"])
     first = f"ROOT = {str(course)!r}\nNAMES = {kept!r}\n" + READ
     second = f"NAMES = {sorted(LATE)!r}\n" + READ
     before, after = (json.loads(out) for out in
@@ -184,3 +192,127 @@ def test_policy_hides_the_folders_the_config_names_and_covers_the_course(course)
     assert str(course / "master") in policy.hide_dirs
     assert str(course) in policy.cover
     assert str(course) not in policy.expose
+
+
+# --- the same through whole grading runs: plain nbgrader (N) and ``dlcourse grade`` (G) ---
+
+#: a student cell that hunts the course for what review 21g read, and answers wrong when it
+#: finds anything (so a leak costs the snoop its points, and the test sees it in the scores)
+SNOOP = '''
+import os, time
+_names = ["master/tiny/tiny.ipynb", "downloads/tiny.zip", "grades.csv", "emails.csv", ".env",
+          "late-notes.txt"]
+_found = []
+_deadline = time.monotonic() + WAIT
+while True:
+    _here = os.getcwd()
+    for _up in range(1, 6):
+        _here = os.path.dirname(_here)
+        for _name in _names:
+            try:
+                with open(os.path.join(_here, _name), "rb") as _fh:
+                    if b"SECRET" in _fh.read() or _name.endswith(".ipynb"):
+                        _found.append(os.path.join(_here, _name))
+            except OSError:
+                pass
+    if _found or time.monotonic() > _deadline:
+        break
+    time.sleep(0.2)
+print("FOUND", sorted(set(_found)))
+'''
+
+
+def _grading_course(course_dir: str, wait: float) -> Path:
+    import nbformat
+
+    from dlgrade.course import run_nbgrader
+    from tests.submissions.crafted import make_course, sandbox_config, solved, submit
+
+    config, off = sandbox_config()
+    if off:
+        pytest.skip(off)
+    course = make_course(Path(course_dir) / "course",
+                         extra_config=config + 'c.CourseDirectory.source_directory = "master"\n')
+    (course / "solutions").rename(course / "master")
+    run_nbgrader(course, "generate_assignment", "tiny", "--force", "--log-level=WARN")
+    release = nbformat.read(course / "exercises" / "tiny" / "tiny.ipynb", 4)
+    honest = solved(release, nbformat.read(course / "master" / "tiny" / "tiny.ipynb", 4))
+    snoop = nbformat.reads(nbformat.writes(honest), 4)
+    for cell in snoop.cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "sigmoid":
+            # correct only when nothing was found
+            cell.source = (f"WAIT = {wait}\n" + SNOOP + cell.source +
+                           "\nif _found:\n    sigmoid = lambda t: 0 * t\n")
+    submit(course, "tiny", "honest", nbformat.writes(honest))
+    submit(course, "tiny", "snoop", nbformat.writes(snoop))
+    for rel, text in KEPT.items():
+        if not rel.startswith("master/"):
+            (course / rel).write_text(text)
+    (course / "downloads").mkdir()
+    (course / "downloads" / "tiny.zip").write_bytes(_classmates_zip())
+    for folder, dirs, names in os.walk(course_dir):
+        for name in dirs:
+            os.chmod(os.path.join(folder, name), 0o755)
+        for name in names:
+            os.chmod(os.path.join(folder, name), 0o644)
+    return course
+
+
+def _totals(course: Path) -> dict:
+    from tests.submissions.attacks import scores
+
+    return {student: sum(grades.values()) for student, grades in scores(course, "tiny").items()}
+
+
+def test_plain_nbgrader_kernel_reads_nothing_of_the_course_but_its_folder(course_dir):
+    """N: the snoop looks for 4 s for the course's source folder (named ``master``), the LMS
+    download, grades, roster, ``.env`` and a file the instructor makes while it runs; it finds
+    none and keeps its 5 points, as the honest student does."""
+    import threading
+
+    import nbformat
+
+    from tests.submissions.attacks import autograde
+
+    course = _grading_course(course_dir, wait=4.0)
+    stop = threading.Event()
+
+    def instructor_writes_later():  # once the snoop's kernel has its folder
+        while not stop.is_set():
+            if (course / "autograded" / "snoop" / "tiny").is_dir():
+                time.sleep(1.0)
+                (course / "late-notes.txt").write_text("SECRET-LATE-FILE")
+                os.chmod(course / "late-notes.txt", 0o644)
+                return
+            time.sleep(0.05)
+
+    writer = threading.Thread(target=instructor_writes_later)
+    writer.start()
+    try:
+        autograde(course, "tiny")
+    finally:
+        stop.set()
+        writer.join()
+    assert (course / "late-notes.txt").exists()  # written while the snoop ran
+    nb = nbformat.read(course / "autograded" / "snoop" / "tiny" / "tiny.ipynb", 4)
+    said = "".join(out.get("text", "") for cell in nb.cells for out in cell.get("outputs", []))
+    assert "FOUND []" in said, said
+    assert _totals(course) == {"honest": 5.0, "snoop": 5.0}
+
+
+def test_dlcourse_grade_kernel_reads_nothing_of_its_station_but_its_folder(course_dir):
+    """G with ``DLCOURSE_STATION_DIR`` beside the course (review 21g SD-G): the station holds
+    the source folder ``master``; the snoop finds nothing and keeps its 5 points."""
+    from tests.submissions.crafted import dlcourse
+
+    course = _grading_course(course_dir, wait=0.0)
+    stations = Path(course_dir) / "stations"
+    stations.mkdir(mode=0o755)
+    dlcourse("release", cwd=course)
+    dlcourse("grade", "tiny", "--workers", "1", "--no-progress", cwd=course, check=False,
+             env={"DLCOURSE_STATION_DIR": str(stations)})
+    statuses = {s: json.loads((course / "grading" / "tiny" / "status" / f"{s}.json").read_text())
+                for s in ("honest", "snoop")}
+    assert {s: v["status"] for s, v in statuses.items()} == {"honest": "graded",
+                                                              "snoop": "graded"}, statuses
+    assert _totals(course) == {"honest": 5.0, "snoop": 5.0}
