@@ -300,13 +300,15 @@ def test_plain_nbgrader_kernel_reads_nothing_of_the_course_but_its_folder(course
     assert _totals(course) == {"honest": 5.0, "snoop": 5.0}
 
 
-def test_dlcourse_grade_kernel_reads_nothing_of_its_station_but_its_folder(course_dir):
-    """G with ``DLCOURSE_STATION_DIR`` beside the course (review 21g SD-G): the station holds
-    the source folder ``master``; the snoop finds nothing and keeps its 5 points."""
+@pytest.mark.parametrize("where", ["beside", "inside"])
+def test_dlcourse_grade_kernel_reads_nothing_of_its_station_but_its_folder(course_dir, where):
+    """G with ``DLCOURSE_STATION_DIR`` beside the course or inside it (review 21g SD-G): the
+    station holds the source folder ``master``; the snoop finds nothing and keeps its 5
+    points."""
     from tests.submissions.crafted import dlcourse
 
     course = _grading_course(course_dir, wait=0.0)
-    stations = Path(course_dir) / "stations"
+    stations = (Path(course_dir) if where == "beside" else course) / "stations"
     stations.mkdir(mode=0o755)
     dlcourse("release", cwd=course)
     dlcourse("grade", "tiny", "--workers", "1", "--no-progress", cwd=course, check=False,
