@@ -122,9 +122,12 @@ for rel in ["solutions", "submitted", "autograded", "feedback"]:
 own = open("ps1.ipynb").read()
 with open("scratch.txt", "w") as fh:
     fh.write("written by the kernel")
+try:
+    public = open(os.path.join(ROOT, "exercises/ps1/ps1.ipynb")).read()
+except OSError as exc:
+    public = type(exc).__name__
 print(json.dumps({"found": found, "listing": listing, "own": own,
-                  "scratch": open("scratch.txt").read(), "public":
-                  open(os.path.join(ROOT, "exercises/ps1/ps1.ipynb")).read()}))
+                  "scratch": open("scratch.txt").read(), "public": public}))
 """
 
 
@@ -133,13 +136,14 @@ def test_kernel_cannot_read_solutions_gradebook_or_other_students(course):
     code = f"ROOT = {course!r}\n" + SNOOP
     seen = json.loads(run_code(code, cwd=workdir).stdout)
     assert not any("SECRET" in text for text in seen["found"].values()), seen["found"]
-    assert seen["listing"]["solutions"] == []
-    assert seen["listing"]["submitted"] == []
-    assert seen["listing"]["feedback"] == []
+    # The course folder is an allow-list: only the path down to the working folder exists.
+    assert seen["listing"]["solutions"] == "FileNotFoundError"
+    assert seen["listing"]["submitted"] == "FileNotFoundError"
+    assert seen["listing"]["feedback"] == "FileNotFoundError"
     assert seen["listing"]["autograded"] == ["bob"]  # only the student's own folder
     assert seen["own"] == "bob's own notebook"
     assert seen["scratch"] == "written by the kernel"  # the working folder is writable
-    assert seen["public"] == "public release"
+    assert seen["public"] == "FileNotFoundError"  # not needed: the kernel has its own copy
     # ... and what the kernel wrote vanished with it: the host folder is unchanged.
     assert sorted(os.listdir(workdir)) == ["ps1.ipynb"]
     # The exec'd kernelspec wrapper (no fork server) builds the same view.
@@ -214,7 +218,10 @@ try:
     found["listing"] = os.listdir(DECOYS)
 except OSError as exc:
     found["listing"] = type(exc).__name__
-found["own_exercise"] = open(os.path.join(OWN, "exercises/ps1/ps1.ipynb")).read()
+try:
+    found["own_exercise"] = open(os.path.join(OWN, "exercises/ps1/ps1.ipynb")).read()
+except OSError as exc:
+    found["own_exercise"] = type(exc).__name__
 found["etc"] = sorted(os.listdir("/etc"))
 try:
     open("/etc/left-for-the-next-student", "w").close()
@@ -229,7 +236,7 @@ def test_kernel_cannot_find_other_checkouts_or_other_courses_on_the_host(course_
     """Hostile review 21b, hole 6: the kernel globbed ``/work/*/solutions/03_networks/*.ipynb``
     (another clone of the repository: a later exercise's hidden tests) and printed it into
     its feedback; other courses' gradebooks and students' notebooks were as open. The kernel's
-    view is an allow-list: system folders, Python, the packages, its own course."""
+    view is an allow-list: system folders, Python, the packages, its own working folder."""
     own = os.path.join(course_dir, "current")
     decoy_files = {
         "clone/pyproject.toml": "[project]\nname = 'dlcourse'\n",
@@ -260,7 +267,8 @@ def test_kernel_cannot_find_other_checkouts_or_other_courses_on_the_host(course_
     seen = json.loads(run_code(code, cwd=workdir, timeout=120).stdout)
     assert seen["solutions"] == [] and seen["gradebooks"] == [], seen
     assert all(v in ("FileNotFoundError", "PermissionError") for v in seen["read"].values()), seen
-    assert seen["own_exercise"] == "public release"  # the kernel's own course stays readable
+    # of its own course only the working folder: the release folder beside it is covered too
+    assert seen["own_exercise"] == "FileNotFoundError"
     # /etc is an allow-list too (pip.conf, npmrc, ssh/, postgresql/ left out), read-only.
     from dlgrade.sandbox.policy import etc_entries
 

@@ -89,11 +89,15 @@ def can_write(path):
     except OSError:
         return False
 home = HOME
+try:
+    solutions = sorted(os.listdir(os.path.join(ROOT, "solutions")))
+except OSError as exc:
+    solutions = type(exc).__name__
 print(json.dumps({
     "uid": os.getuid(),
     "caps": int(open("/proc/self/status").read().split("CapEff:")[1].split()[0], 16),
     "home": sorted(os.listdir(home)) if os.path.isdir(home) else None,
-    "solutions": sorted(os.listdir(os.path.join(ROOT, "solutions"))),
+    "solutions": solutions,
     "write_course": can_write(os.path.join(ROOT, "planted.txt")),
     "write_tmp": can_write("/tmp/scratch.txt"),
     "terminals": sorted(os.listdir("/dev/pts")) if os.path.isdir("/dev/pts") else [],
@@ -115,7 +119,7 @@ def test_rootless_kernel_has_no_capabilities_and_sees_no_home(course_dir):
     workdir = os.path.join(root, "autograded", "bob", "ps1")
     seen = json.loads(run_code(code, cwd=workdir, env=ROOTLESS).stdout)
     assert seen["caps"] == 0 and seen["uid"] == os.getuid()
-    assert seen["solutions"] == []
+    assert seen["solutions"] == "FileNotFoundError"  # the course folder is an allow-list
     assert not seen["write_course"] and seen["write_tmp"]
     assert seen["terminals"] == []  # the grader's own terminals (review 21g, TTY)
     visible = set(seen["home"] or [])

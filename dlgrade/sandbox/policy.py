@@ -24,7 +24,8 @@ Environment variables (read from the kernel's environment, i.e. the grader's):
 ``DLCOURSE_SANDBOX_SHOW``     extra host folders the kernel may read (a shared data folder),
                               ``os.pathsep``-separated absolute paths; everything outside the
                               system folders, the Python installation, the packages and the
-                              course is covered otherwise (see :func:`host_cover`).
+                              kernel's working folder is covered otherwise (see
+                              :func:`host_cover`), the rest of the course folder included.
 ``DLCOURSE_COURSE_ROOT``      the course folder (default: found upwards from the kernel's
                               folder by its ``nbgrader_config.py``).
 ``DLCOURSE_KERNEL_PACKAGE``   the kernel build of ``dlcourse`` (set by the judge for the kernels
@@ -37,6 +38,7 @@ from __future__ import annotations
 import glob
 import importlib.util
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 
@@ -165,6 +167,28 @@ def find_course_root(workdir: str, env) -> str | None:
         path = parent
 
 
+#: nbgrader's ``CourseDirectory`` settings naming a folder of the course (``source_directory``
+#: and so on), read from the course's ``nbgrader_config.py`` by :func:`configured_dirs`.
+NBGRADER_DIR_SETTINGS = ("source", "release", "submitted", "autograded", "feedback")
+_DIR_SETTING = re.compile(r"^\s*c\.CourseDirectory\.(%s)_directory\s*=\s*(['\"])([^'\"]+)\2"
+                          % "|".join(NBGRADER_DIR_SETTINGS), re.MULTILINE)
+
+
+def configured_dirs(course_root: str) -> list[str]:
+    """The folder names a course's ``nbgrader_config.py`` gives nbgrader's folders (e.g.
+    ``c.CourseDirectory.source_directory = "master"``), read as text (the file is not run).
+
+    A second layer under the course's cover (:attr:`Policy.course_root`): a course may call its
+    source folder anything, so a fixed list of names is not enough (review 21g, SD)."""
+    try:
+        with open(os.path.join(course_root, "nbgrader_config.py"), encoding="utf-8") as fh:
+            text = fh.read()
+    except (OSError, UnicodeDecodeError):
+        return []
+    return sorted({m.group(3) for m in _DIR_SETTING.finditer(text)
+                   if m.group(3) not in {".", ".."} and "/" not in m.group(3)})
+
+
 def checkout_private_dirs() -> list[str]:
     """The :data:`CHECKOUT_PRIVATE_DIRS` of the source checkout the ``dlcourse`` package is
     imported from (an editable install, as ``make install`` makes), or none for an installed
@@ -216,7 +240,7 @@ class Policy:
         hide_dirs, hide_files = [], []
         extra = [p for p in env.get("DLCOURSE_SANDBOX_HIDE", "").split(os.pathsep) if p]
         if root is not None:
-            for name in HIDDEN_DIRS:
+            for name in HIDDEN_DIRS + tuple(configured_dirs(root)):
                 hide_dirs.append(os.path.join(root, name))
             for pattern in HIDDEN_FILES:
                 hide_files.extend(glob.glob(os.path.join(root, pattern)))
@@ -236,6 +260,12 @@ class Policy:
         covered, top_files = host_cover()
         if rootless:  # the kernel runs as the grader: its home is covered too
             covered += home_folders(env)
+        if root is not None:
+            # The course folder is an allow-list too: covered whole, only the working folder
+            # (and the packages or shown folders lying inside it) bound back. Its gradebook,
+            # other students' folders, a source folder of any name, the LMS download, rosters
+            # and files made after the kernel started stay out of sight (review 21g, SD/CR/JR).
+            covered.append(root)
         shown = [p for p in env.get("DLCOURSE_SANDBOX_SHOW", "").split(os.pathsep) if p]
         for path in shown:
             if not os.path.isabs(path) or not os.path.isdir(path):
@@ -264,7 +294,8 @@ class Policy:
             nproc=nproc,
             file_bytes=limit("fsize", "FSIZE"),
             tmp_size=env.get("DLCOURSE_SANDBOX_TMP", DEFAULTS["tmp"]),
-            expose=sorted(set(python_paths() + shown)),
+            # a sys.path entry that is the course folder itself would show it whole: left out
+            expose=sorted(set([p for p in python_paths() if p != root] + shown)),
             etc_keep=etc_entries(),
             kernel_package=kernel_package,
             package_dir=package_dir,

@@ -3,10 +3,13 @@
 Built in the kernel's own mount namespace (as root, or rootless in a user namespace) by
 :func:`build`, before the kernel drops its privileges:
 
-- every top-level host folder outside the system ones, and rootless the grader's home, is an
-  empty tmpfs into which only the Python installation, the packages, the course and the working
-  folder are bound back (:func:`_expose`, :func:`dlgrade.sandbox.policy.host_cover`);
-- the course's private folders and files are covered (``solutions/``, ``gradebook.db``, ...);
+- every top-level host folder outside the system ones, rootless the grader's home, and the
+  course folder are empty tmpfs into which only the Python installation, the packages, the
+  shown folders and the working folder are bound back (:func:`_expose`,
+  :func:`dlgrade.sandbox.policy.host_cover`): nothing else of the course is in sight, not even
+  a file made there after the kernel started;
+- as a second layer the course's private folders and files are covered by name
+  (``solutions/``, ``gradebook.db``, the folders its ``nbgrader_config.py`` names, ...);
 - for a judged notebook, the ``dlcourse`` package's folder shows its kernel build (stubs, no
   implementation: :mod:`dlgrade.sandbox.kernel_package`) in place of the real files;
 - ``/tmp``, ``/dev/shm``, ``/var/tmp``, ``/run`` and ``/dev/mqueue`` are private size-capped tmpfs;
@@ -73,29 +76,37 @@ def _expose(paths, cover=()) -> None:
     is 0700. In the kernel's mount namespace the blocking folder is replaced by an empty
     tmpfs into which only the needed paths are bind-mounted back. Folders in ``cover`` are
     treated the same way even when they are open: the host's top-level folders outside the
-    system ones (:func:`dlgrade.sandbox.policy.host_cover`) and, rootless, the grader's home,
-    whose files the kernel could otherwise read as the grader's own uid. A shown path that
-    is itself a covered folder is shown whole.
+    system ones (:func:`dlgrade.sandbox.policy.host_cover`), rootless the grader's home, whose
+    files the kernel could otherwise read as the grader's own uid, and the course folder.
+    A shown path that is itself a covered folder is shown whole.
+
+    Covered folders are replaced outermost first, and every shown path under one is bound
+    back after it: a covered folder inside another (the course under ``/srv``) stays covered
+    even when a shown path holds it (``/srv/courses`` shown, the course inside).
     """
     cover = [c for c in cover if c and c != "/" and os.path.isdir(c)]
-    by_blocker: dict = {c: [] for c in cover}
+    blockers = set(cover)
+    shown = []
     for path in sorted(set(paths)):
         if not os.path.isdir(path):
             continue
         blocker = path if path in cover else _blocker(path, cover)
         if blocker is not None:
-            by_blocker.setdefault(blocker, []).append(path)
-    for blocker, inner in sorted(by_blocker.items()):
-        if any(blocker.startswith(other + "/") for other in by_blocker):
-            continue  # a folder inside another replaced one: handled there
-        fds = [(p, os.open(p, os.O_PATH | os.O_DIRECTORY)) for p in inner]
-        for other, more in by_blocker.items():  # paths of nested replaced folders
-            if other.startswith(blocker + "/"):
-                fds += [(p, os.open(p, os.O_PATH | os.O_DIRECTORY)) for p in more]
-        tmpfs(blocker, "1m", mode="0755", inodes=1024)
-        for path, fd in sorted(fds):
-            os.makedirs(path, exist_ok=True)
-            mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+            blockers.add(blocker)
+            shown.append(path)
+    # Handles on the real folders, taken before anything is covered.
+    fds = [(p, os.open(p, os.O_PATH | os.O_DIRECTORY)) for p in shown]
+    try:
+        for blocker in sorted(blockers, key=lambda b: (b.count("/"), b)):
+            if not os.path.isdir(blocker):
+                continue  # inside a folder covered before, and nothing of it shown
+            tmpfs(blocker, "1m", mode="0755", inodes=1024)
+            for path, fd in fds:
+                if path == blocker or path.startswith(blocker + "/"):
+                    os.makedirs(path, exist_ok=True)
+                    mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+    finally:
+        for _, fd in fds:
             os.close(fd)
 
 
@@ -203,11 +214,9 @@ def build(policy, uid: int, gid: int) -> None:
 
     mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing propagates back to the host
     # An allow-list view of the host: every top-level folder outside the system ones (and,
-    # rootless, the grader's home) is covered; the Python installation, the packages, the
-    # course (its private folders hidden below) and the working folder are bound back.
+    # rootless, the grader's home) and the course folder are covered; the Python
+    # installation, the packages, the shown folders and the working folder are bound back.
     shown = list(policy.expose) + [policy.workdir]
-    if policy.course_root:
-        shown.append(policy.course_root)
     _expose(shown, cover=policy.cover)  # also opens paths under a folder with mode 0700
     if policy.etc_keep is not None:
         _only_in_etc(policy.etc_keep)
