@@ -30,8 +30,8 @@ from pathlib import Path
 import click
 
 from . import lms
+from .collect import CANVAS_ON_TIME, doubtful_file_times
 from .collect import collect as do_collect
-from .collect import doubtful_file_times
 from .course import Course, find_course_root
 from .handgrades import dropped_hand_grades
 from .handgrades import mark as do_mark
@@ -243,12 +243,12 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
     for student, (old, new, was, now) in sorted(res.retimed.items()):  # review 23e, N1
         click.echo(f"  {student}: submission time {old}, taken from {was}, "
                    f"{'would now be' if dry_run else 'is now'} {_possessive(now)}, {new}")
-    if res.on_time_by_marker:  # review 23f, N10
-        n = len(res.on_time_by_marker)
-        click.echo(f"  {n} submission time{'' if n == 1 else 's'} at the due date: the "
-                   "download's entries carry the moment the zip was made, after the due date, "
-                   "and Canvas does not mark these files late (no LATE_ in their names), so "
-                   f"they are on time ({', '.join(res.on_time_by_marker)})")
+    on_time = sorted(s for s, m in res.canvas_marked.items() if m == CANVAS_ON_TIME)
+    if on_time:  # review 23g, G1
+        n = len(on_time)
+        click.echo(f"  {n} on time by Canvas's word (no LATE_ in the file's name; a Canvas "
+                   "download's entry times are when each was zipped, never the upload's): "
+                   + ", ".join(on_time))
     for note in res.warnings:
         click.echo(f"  warning: {note}", err=True)
     for student, why in sorted(res.wrong_format.items()):  # review 23d, P2b
@@ -382,7 +382,9 @@ def _grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kerne
         _say(f"  {student}: {GRADED_ELSEWHERE.format(assignment=assignment)}")
     for key in ("grades", "html", "json", "feedback"):
         _say(f"  {key:9s} {run.outputs[key]}")
-    _exit_at_once(2 if run.open else 0)
+    # a time still doubtful or unknown (a folder file's, Canvas's LATE_ without a time, the
+    # LMS's record against it) is no clean run either (review 23g, G8)
+    _exit_at_once(2 if run.open or doubts else 0)
 
 
 #: the line of ``grade --student`` for a student another tool graded since (review 23e, P8b)

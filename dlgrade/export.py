@@ -22,6 +22,7 @@ from __future__ import annotations
 import shutil
 
 from . import lms
+from .collect import CANVAS_LATE, canvas_marked
 from .lms.canvas import CanvasExportPlugin
 from .lms.moodle import MoodleExportPlugin
 from .status import FILES_PREFIX, HELD_PREFIX, graded_outside_error, read_not_collected_files
@@ -99,6 +100,16 @@ def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None)
         refusal = graded_outside_error(course, assignment, "export")
         if refusal is not None:  # review 23e, P8b: never upload another tool's scores
             raise refusal
+        unknown = sorted(s for s, m in canvas_marked(course, assignment).items()
+                         if m == CANVAS_LATE)
+        if unknown:  # review 23g, G1: neither a penalty invented nor none given silently
+            raise ValueError(
+                f"export: {len(unknown)} student{'s' if len(unknown) > 1 else ''} Canvas "
+                f"marks late (LATE_) without a known time: {', '.join(unknown)}; the late "
+                "penalty needs the submission time Canvas shows (SpeedGrader): give it with "
+                f"`dlcourse collect {assignment} <download> --timestamps times.csv` "
+                "(student,timestamp; the due date itself if you decide it is on time), "
+                "grade, and export again. Nothing written")
         outputs = write_outputs(course, assignment)
         plugin = system.export_plugin()
         if plugin is None:  # the plain layout: the course's own grades.csv

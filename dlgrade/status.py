@@ -120,7 +120,14 @@ def status_label(record: dict) -> str:
     status = record.get("status", "pending")
     if status == "failed":
         return f"failed: {record.get('reason') or 'unknown reason'}"
+    if record.get("time_unknown"):  # review 23g, G1: Canvas's LATE_ without a time
+        return (f"{status}; {TIME_UNKNOWN}")
     return status
+
+
+#: what a student's status adds while Canvas marks the file late and its time is not given
+TIME_UNKNOWN = ("late by Canvas's LATE_ marker, time unknown: no late penalty until "
+                "`dlcourse collect --timestamps` gives it")
 
 
 #: ``{student: {"reason": ..., "files": [...]}}`` of the students collect found files of but
