@@ -1103,7 +1103,7 @@ def canvas_late_note(student: str, assignment: str) -> str:
             "download holds no upload time (its zip entries are the moment each was written "
             "into the zip): no late penalty until you give the submission time Canvas shows "
             f"(SpeedGrader): `dlcourse collect {assignment} <download> --timestamps "
-            "times.csv` (student,timestamp), or that time as your decision")
+            "times.csv` (student,submitted_at), or that time as your decision")
 
 
 def canvas_marked(course: Course, assignment: str) -> dict[str, str]:

@@ -108,7 +108,7 @@ def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None)
                 f"marks late (LATE_) without a known time: {', '.join(unknown)}; the late "
                 "penalty needs the submission time Canvas shows (SpeedGrader): give it with "
                 f"`dlcourse collect {assignment} <download> --timestamps times.csv` "
-                "(student,timestamp; the due date itself if you decide it is on time), "
+                "(student,submitted_at; the due date itself if you decide it is on time), "
                 "grade, and export again. Nothing written")
         outputs = write_outputs(course, assignment)
         plugin = system.export_plugin()
