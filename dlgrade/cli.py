@@ -666,18 +666,23 @@ def export(ctx, assignment, fmt, dest, column, db):
 
     if dest == "-":  # the file only, so that it can be piped (nothing else on stdout)
         with tempfile.TemporaryDirectory() as tmp:
+            trouble: list = []
             try:
                 path = do_export(course, assignment, fmt, Path(tmp) / f"{fmt}_grades.csv",
-                                 column=column, warn=warn)
+                                 column=column, warn=warn, trouble=trouble)
             except ValueError as exc:
                 raise DataError(exc) from None
             out = click.get_binary_stream("stdout")
             out.write(Path(path).read_bytes())  # bytes: the CSV's line ends as written
             out.flush()
-        return
+        sys.exit(1 if trouble else 0)
     dest = dest or str(course.output_dir(assignment) / f"{fmt}_grades.csv")
+    trouble: list = []
     try:
-        path = do_export(course, assignment, fmt, dest, column=column, warn=warn)
+        path = do_export(course, assignment, fmt, dest, column=column, warn=warn,
+                         trouble=trouble)
     except ValueError as exc:
         raise DataError(exc) from None
     click.echo(f"{assignment}: {fmt} grades -> {path}")
+    if trouble:  # written, but not the whole class's final word (review 23g, G5)
+        sys.exit(1)

@@ -34,7 +34,7 @@ from . import lms
 from .course import Course, ensure_tools_on_path
 from .lms import canvas, moodle
 from .roster import STUDENT_ID, read_roster
-from .status import not_collected_reason, write_not_collected
+from .status import MOODLE_NO_FILE, not_collected_reason, write_not_collected
 
 SKIP_PARTS = {"__MACOSX", ".ipynb_checkpoints", ".DS_Store"}
 
@@ -72,6 +72,9 @@ class CollectResult:
     # student -> CANVAS_ON_TIME or CANVAS_LATE: a Canvas file without a time given by
     # --timestamps, whose lateness is Canvas's LATE_ marker alone (review 23g, G1)
     canvas_marked: dict = field(default_factory=dict)
+    # student -> why: the Moodle worksheet says submitted, no download held the file
+    # (review 23g, G5): "not collected", never "no submission" with a 0
+    no_file: dict = field(default_factory=dict)
     # (zip, files): the zip beside a collected folder that holds its files (same names, sizes
     # and CRCs: the zip it was unpacked from), whose entry times the files got (review 23f, N9)
     unpacked_from: tuple | None = None
@@ -523,10 +526,13 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
         for student, stamp in made["used"].items():  # named by _check_records instead
             if result.submitted_at.get(student) == stamp:
                 new_times.pop(student, None)
-        doubts = _doubtful_times(course, assignment, new_times, new_where,
-                                 moodle={s for s, paths in found.items()
-                                         if any(p in moodle_files for p in paths)} - sheet_none)
+        of_moodle = {s for s, paths in found.items()
+                     if any(p in moodle_files for p in paths)} - sheet_none
+        doubts = _doubtful_times(course, assignment, new_times, new_where, moodle=of_moodle)
         result.warnings += doubts.values()
+        for student, note in doubts.items():  # a late Moodle entry, no worksheet time (G2)
+            if new_where[student][0] == "zip" and student in of_moodle:
+                result.contradictions.setdefault(student, note)  # grade repeats it
         for student, (origin, _) in new_where.items():
             if origin == "file":
                 file_times[student]["warning"] = doubts.get(student, "")
@@ -564,7 +570,8 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
     if not dry_run:  # the report, the export and `mark` say "not collected", not "nothing"
         write_not_collected(course, assignment, {
             student: not_collected_reason(files) for student, files in
-            result.duplicates.items()} | result.wrong_format, result.submitted_at,
+            result.duplicates.items()} | result.wrong_format | result.no_file,
+            result.submitted_at,
             files=result.duplicates | result.wrong_format_files)
     return result
 
@@ -857,7 +864,12 @@ def _doubtful_times(course: Course, assignment: str, times: dict, where: dict,
                                                     "copied or written here")
         fix = (f"if that is not when {student} uploaded it, give the time with --timestamps "
                "and collect again")
-        if student in moodle and source == "file":  # Moodle's record of it (review 23e, N3)
+        if student in moodle and source == "zip":  # review 23g, G2
+            origin = ("taken from its zip entry: Moodle's zipper gives each entry the time "
+                      "its server stored that file, the upload's on most sites, but the "
+                      "moment of the download where files are kept elsewhere (an object "
+                      "store), and an earlier one for bytes uploaded before")
+        if student in moodle and source in ("file", "zip"):  # Moodle's record (23e, N3)
             fix += (" (or import the assignment's grading worksheet, whose 'Last modified "
                     f"(submission)' Moodle wrote: `dlcourse roster import worksheet.csv "
                     f"--assignment {assignment}`, and collect again)")
@@ -865,8 +877,9 @@ def _doubtful_times(course: Course, assignment: str, times: dict, where: dict,
         if when > now + CLOCK_SLACK:
             out[student] = (f"{student}: {file}: submitted {stamp}, in the future ({origin}); "
                             + fix)
-        elif due is not None and when > due and (source == "file" or
-                                                 when - due > FAR_PAST_DUE):
+        elif due is not None and when > due and (source == "file" or when - due >
+                                                 FAR_PAST_DUE or (source == "zip" and
+                                                                  student in moodle)):
             late = _hours(when - due)
             out[student] = (f"{student}: {file}: submitted {stamp}, {late} after the due "
                             f"date ({origin}), so a late penalty follows; " + fix)
@@ -984,15 +997,32 @@ def _check_records(result: CollectResult, course: Course, assignment: str, chose
                           f"again, `dlcourse roster import <worksheet.csv> --assignment "
                           f"{assignment}`, and collect again")
     for student, when in sorted(sheet_times.items()):
+        stamp_file = course.submitted_dir / student / assignment / "timestamp.txt"
         if student in chosen or student in result.duplicates or \
-                student in result.wrong_format or \
-                (course.submitted_dir / student / assignment / "timestamp.txt").exists():
+                student in result.wrong_format:
             continue
+        if stamp_file.exists():
+            try:
+                kept = _parse_stamp(stamp_file.read_text().strip())
+            except OSError:
+                continue
+            if when - kept >= dt.timedelta(minutes=1):  # review 23g, G4
+                name(student, f"{student}: the grading worksheet imported for {assignment} "
+                              f"says submitted {when:%Y-%m-%d %H:%M} UTC, after the file "
+                              f"collected before ({kept:%Y-%m-%d %H:%M} UTC), but the "
+                              "download holds no file for them: it lacks that upload (a "
+                              "download of some groups only?), and the earlier file would be "
+                              "graded; download the submissions again and collect")
+            continue
+        result.no_file[student] = (
+            f"{MOODLE_NO_FILE}: the grading worksheet imported for {assignment} gives "
+            f"{when:%Y-%m-%d %H:%M} UTC, and no download held the file: download the "
+            f"submissions again and `dlcourse collect {assignment} ...`")
         name(student, f"{student}: the grading worksheet imported for {assignment} says "
                       f"submitted {when:%Y-%m-%d %H:%M} UTC, but the download holds no file "
                       "for them (a download made before that upload, or of some groups "
-                      "only?): download the submissions again and collect, or grade and the "
-                      "export give them 'no submission'")
+                      "only?): download the submissions again and collect; until then they "
+                      "are 'not collected' (no 0 exported)")
 
 
 def _hours(late: dt.timedelta) -> str:

@@ -135,6 +135,11 @@ TIME_UNKNOWN = ("late by Canvas's LATE_ marker, time unknown: no late penalty un
 NOT_COLLECTED_FILE = "not_collected.json"
 
 
+#: the reason of a student the Moodle grading worksheet lists as submitted whose file no
+#: download held (review 23g, G5); its words before the colon are what the student reads
+MOODLE_NO_FILE = "no file collected though Moodle says submitted"
+
+
 def not_collected_reason(files) -> str:
     """The instructor's reason (grades.csv, ``mark``) for several files found for one place."""
     return (f"{len(files)} files found, none collected ({', '.join(files)}): delete all but "
