@@ -794,7 +794,7 @@ def _zip_beside(source: Path, root: Path, candidates: list, data, timezone: str,
                     continue
                 matched = {}
                 for info in infos:
-                    name = _unpacked_name(info)
+                    name = lms.base.entry_name(info)
                     rel = next((r for r in notebooks if name == r or
                                 name.endswith("/" + r)), None)
                     if rel is None or rel in matched:
@@ -814,18 +814,6 @@ def _zip_beside(source: Path, root: Path, candidates: list, data, timezone: str,
     archive, matched = best
     entry_times = lms.zip_times(archive, timezone)
     return str(archive), {rel: entry_times[name] for rel, name in matched.items()}
-
-
-def _unpacked_name(info: zipfile.ZipInfo) -> str:
-    """The name ``unzip`` gives an entry's file on Linux: a name without the zip's UTF-8 flag
-    is written as its bytes, which are UTF-8 on the systems that write such zips (Python's
-    :mod:`zipfile` reads them as code page 437)."""
-    if info.flag_bits & 0x800:
-        return info.filename
-    try:
-        return info.filename.encode("cp437").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return info.filename
 
 
 #: how many zips beside a collected folder are looked into for the one it was unpacked from

@@ -429,3 +429,39 @@ def test_a_worksheets_upload_the_download_lacks_is_never_graded_or_exported_as_n
     assert ("5002: the grading worksheet imported for tiny says submitted 2021-01-13 08:00 UTC, "
             "after the file collected before (2021-01-12 20:30 UTC), but the download holds "
             "no file for them") in said, said
+
+
+def test_an_info_zip_rezip_with_utf8_names_without_the_flag_is_read_as_utf8(course_dir,
+                                                                           tmp_path):
+    """Review 23g, G9: a Moodle download unpacked and zipped again with Info-ZIP's ``zip``
+    (C locale) stores the UTF-8 bytes of "Jörg Müller" without the zip's UTF-8 flag; read as
+    code page 437 they were ``J├╢rg M├╝ller``, unmatched. They are read as UTF-8 (as
+    ``unzip`` shows them), so the name matches."""
+    import os
+    import subprocess
+    import zipfile
+
+    course = make_dlgrade_course(Path(course_dir) / "moodle-rezip", TINY_CONFIG.format(
+        timeout=20, extra=""), {"tiny": tiny_notebook()})
+    roster = tmp_path / "participants.csv"
+    roster.write_text("First name,Surname,ID number,Email address\n"
+                      "Jörg,Müller,5021,joerg@uni.example\n", encoding="utf-8")
+    dlcourse("roster", "import", roster, cwd=course)
+    dlcourse("release", "tiny", "--due", "2021-01-12 23:59", cwd=course)
+    text = (course / "exercises/tiny/tiny.ipynb").read_text(encoding="utf-8")
+    folder = tmp_path / "unpacked"
+    nb = folder / "Jörg Müller_1500234_assignsubmission_file_" / "tiny.ipynb"
+    nb.parent.mkdir(parents=True)
+    nb.write_text(text, encoding="utf-8")
+    os.utime(nb, (1610400000, 1610400000))  # 2021-01-11 21:20 UTC: before the due date
+    archive = tmp_path / "rezipped.zip"
+    subprocess.run(["zip", "-qr", str(archive), "."], cwd=folder, check=True,
+                   env={**os.environ, "LANG": "C", "LC_ALL": "C"})
+    with zipfile.ZipFile(archive) as zf:  # the case: UTF-8 bytes, no flag
+        info = next(i for i in zf.infolist() if i.filename.endswith("tiny.ipynb"))
+        assert not info.flag_bits & 0x800 and "├" in info.filename, info.filename
+    proc = dlcourse("collect", "tiny", archive, cwd=course, check=False)
+    assert "unmatched" not in proc.stderr and "├" not in proc.stderr, proc.stderr
+    assert "Jörg Müller_1500234_assignsubmission_file_/tiny.ipynb: matched by name only" in \
+        proc.stderr, proc.stderr
+    assert (course / "submitted/5021/tiny/tiny.ipynb").read_text(encoding="utf-8") == text
