@@ -230,6 +230,10 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
                f"{len(res.unchanged)} unchanged; {len(res.ignored)} non-notebook files ignored")
     for student, stamp in sorted(res.submitted_at.items()):
         click.echo(f"  {student:12s} submitted {stamp}")
+    if res.time_only:  # review 23g, G11: "changed" is not new work
+        n = len(res.time_only)
+        click.echo(f"  {n} of the changed {'is' if n == 1 else 'are'} the same file with "
+                   f"another time only: {', '.join(sorted(res.time_only))}")
     if res.unpacked_from:  # review 23f, N9
         archive, n = res.unpacked_from
         click.echo(f"  {n} submission time{'' if n == 1 else 's'} from {archive}, the zip "

@@ -72,6 +72,8 @@ class CollectResult:
     # student -> CANVAS_ON_TIME or CANVAS_LATE: a Canvas file without a time given by
     # --timestamps, whose lateness is Canvas's LATE_ marker alone (review 23g, G1)
     canvas_marked: dict = field(default_factory=dict)
+    # the students of ``updated`` whose bytes are the same: only their time changed
+    time_only: list = field(default_factory=list)
     # student -> why: the Moodle worksheet says submitted, no download held the file
     # (review 23g, G5): "not collected", never "no submission" with a 0
     no_file: dict = field(default_factory=dict)
@@ -439,6 +441,8 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                     result.unchanged.append(rel)
                 else:
                     (result.updated if dest.exists() else result.added).append(rel)
+                    if same:
+                        result.time_only.append(student)
                 sources[student] = {"stamp": "", "source": marker}
                 file_times.pop(student, None)
                 if not dry_run:
@@ -515,6 +519,8 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
             sources[student] = {"stamp": stamp, "source": source} | (
                 {"reread": True} if later else {})
             (result.updated if dest.exists() else result.added).append(rel)
+            if same:
+                result.time_only.append(student)
             if not dry_run:
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 dest.write_bytes(content)
