@@ -196,12 +196,17 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
     students (known by the LMS's id) who uploaded only another format (a PDF, a .py); until
     a collect copies one file of theirs, grades.csv, the export (an empty grade) and `mark`
     say "not collected" and why, not "no submission".
-    A zip whose entries of two or more students lie within 2 minutes carries the moment it
-    was made (Canvas's Download Submissions), not the uploads: a file without Canvas's LATE_
-    marker is then on time (recorded at the due date), a LATE_ file or another system's late
-    one is named (exit status 1) until --timestamps gives its time. Exit status 1 also for a
-    Canvas time that contradicts LATE_, and for a student the imported Moodle grading
-    worksheet says submitted without a file in SOURCE, or says '-' with one.
+    A Canvas download holds no upload times (each entry is stamped as it is zipped): a
+    Canvas file without LATE_ is on time by Canvas's word (no timestamp.txt; "on time
+    (Canvas)" in grades.csv, whatever the due date becomes), a LATE_ file is late by an
+    unknown amount: named (exit status 1) with no penalty until --timestamps gives its time,
+    and until then grade exits 2 and export refuses. A late Moodle zip entry time without the
+    grading worksheet's is named (exit status 1): Moodle stamps the time its server stored the
+    file, not on every site the upload's. Other zips whose entries of two or more students
+    lie within 2 minutes carry the moment they were made: a late time there is recorded at
+    the due date and named. Exit status 1 also for a student the imported Moodle grading
+    worksheet says submitted without a file in SOURCE (or with a newer upload than the file
+    collected), or says '-' with one; one without a file is "not collected", never a 0.
     A zip is read within limits (also a student's own zip in a SOURCE folder): only notebooks
     are unpacked, zips inside it at most 3 levels deep, sizes checked before anything is
     written; what is over a limit is refused with the reason. While a `dlcourse grade` of

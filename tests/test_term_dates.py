@@ -361,6 +361,7 @@ def test_canvas_marker_is_the_record_through_grade_release_redownload_and_export
     proc = dlcourse("collect", "tiny", again, "--timestamps", given, cwd=course, env=env,
                     check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1 of the changed is the same file with another time only: bob" in proc.stdout
     assert (course / "submitted/bob/tiny/timestamp.txt").read_text().strip() == (
         "2021-01-10 09:30:00.000000 UTC")
     assert not (course / "submitted/ann/tiny/timestamp.txt").exists()
