@@ -26,6 +26,13 @@ It prints the times, the throughput ratios against plain serial and whether ever
 every student the same score (read from the gradebook). Timings depend on the machine:
 this is a benchmark, not a test.
 
+Under each time it prints the CPU seconds of the command's whole process tree (the
+command, its Dask cluster, grading processes, fork servers and kernels; as root a cpuacct
+cgroup per command, else the usage of the children this process reaped), per submission,
+and the plain / ``grade2`` CPU ratio. On a machine other programs load, wall time is
+noise and CPU time is the measure: two workers on two busy cores need at most 2/5 of plain's
+CPU for 5x. (``scheduler`` mode counts only the command: its cluster runs outside.)
+
     python benchmarks/grading.py            # N = 20 and 60, every mode
     python benchmarks/grading.py --quick    # a smoke run: N = 3, each kind of run once
     python benchmarks/grading.py -n 60 --modes plain,grade2   # issue 23's pair only
@@ -40,6 +47,7 @@ import argparse
 import contextlib
 import os
 import re
+import resource
 import shutil
 import socket
 import statistics
@@ -139,6 +147,51 @@ def clear_grades(root: str) -> None:
         shutil.rmtree(os.path.join(root, folder), ignore_errors=True)
 
 
+#: where the CPU of the timed commands is counted: a cpuacct cgroup (v1) made per timed
+#: command when this process may (root), else the resource usage of reaped children
+CPUACCT = "/sys/fs/cgroup/cpuacct"
+#: {mode key: [CPU seconds of each timed command]}, filled by :func:`cpu_meter`
+CPU_SECONDS: dict = {}
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+@contextlib.contextmanager
+def cpu_meter(key: str):
+    """Count the CPU seconds of every process started inside the block (the command, its
+    Dask cluster, grading processes, fork servers, sandboxes, kernels) into CPU_SECONDS[key].
+
+    This process joins a fresh cpuacct cgroup for the block (its children inherit it, and a
+    process reparented to init stays counted); without one (not root, no cgroup v1), the
+    usage of the children this process waited for, which misses a grandchild nobody reaped."""
+    group = None
+    if os.access(os.path.join(CPUACCT, "tasks"), os.W_OK):
+        group = tempfile.mkdtemp(prefix=f"dlcourse-bench-{os.getpid()}-", dir=CPUACCT)
+        with open(os.path.join(group, "tasks"), "w") as fh:
+            fh.write(str(os.getpid()))
+    before = _children_cpu()
+    try:
+        yield
+    finally:
+        if group is None:
+            CPU_SECONDS.setdefault(key, []).append(_children_cpu() - before)
+        else:
+            with open(os.path.join(CPUACCT, "tasks"), "w") as fh:
+                fh.write(str(os.getpid()))
+            for _ in range(100):  # the last processes of the run leave the group
+                with open(os.path.join(group, "tasks")) as fh:
+                    if not fh.read().strip():
+                        break
+                time.sleep(0.05)
+            with open(os.path.join(group, "cpuacct.usage")) as fh:
+                CPU_SECONDS.setdefault(key, []).append(int(fh.read()) / 1e9)
+            with contextlib.suppress(OSError):
+                os.rmdir(group)
+
+
 def time_plain(root: str, assignment: str) -> float:
     write_config(root, sandbox=False)
     clear_grades(root)
@@ -168,6 +221,25 @@ def time_dlcourse(root: str, assignment: str, workers: int, sandbox: bool,
     _run([os.path.join(BIN, "dlcourse"), "--course", root, "grade", assignment, *where,
           *which, "--no-progress"], root, env, ok=(0, 2))
     return time.perf_counter() - start
+
+
+def time_mode(root: str, assignment: str, key: str, workers, sandbox: bool, judge: bool,
+              address: str | None, old_engine) -> float:
+    """Seconds of one timed run of a mode (its CPU goes to CPU_SECONDS[key])."""
+    with cpu_meter(key):
+        if workers is None:
+            return time_plain(root, assignment)
+        if workers == "scheduler":
+            return time_dlcourse(root, assignment, 2, sandbox, scheduler=address)
+        if workers == "rootless":
+            return time_dlcourse(root, assignment, 2, sandbox, rootless=True)
+        if workers == "before":
+            return time_dlcourse(root, assignment, 2, sandbox, pythonpath=old_engine())
+        if workers in ("student", "student-before"):
+            path = old_engine() if workers == "student-before" else None
+            return time_dlcourse(root, assignment, 2, sandbox, pythonpath=path,
+                                 student=REGRADED)
+        return time_dlcourse(root, assignment, workers, sandbox, judge=judge)
 
 
 @contextlib.contextmanager
@@ -285,29 +357,20 @@ def bench(n: int, assignment: str, workdir: str | None, before: str | None = Non
         # time is its median
         rounds = [modes if r % 2 == 0 else modes[::-1] for r in range(repeat)]
         for key, label, workers, sandbox, judge in (m for r in rounds for m in r):
-            if workers is None:
-                seconds = time_plain(root, assignment)
-            elif workers == "scheduler":
-                with dask_cluster(root) as address:
-                    seconds = time_dlcourse(root, assignment, 2, sandbox, scheduler=address)
-            elif workers == "rootless":
-                seconds = time_dlcourse(root, assignment, 2, sandbox, rootless=True)
-            elif workers == "before":
-                seconds = time_dlcourse(root, assignment, 2, sandbox, pythonpath=old_engine())
-            elif workers in ("student", "student-before"):
-                path = old_engine() if workers == "student-before" else None
-                if not regraded:  # the batch once, untimed: a regrade follows a full run
-                    time_dlcourse(root, assignment, 2, sandbox)
-                    regraded = True
-                seconds = time_dlcourse(root, assignment, 2, sandbox, pythonpath=path,
-                                        student=REGRADED)
-            else:
-                seconds = time_dlcourse(root, assignment, workers, sandbox, judge=judge)
+            if workers in ("student", "student-before") and not regraded:
+                time_dlcourse(root, assignment, 2, sandbox)  # the batch once, untimed: a
+                regraded = True                              # regrade follows a full run
+            with contextlib.ExitStack() as stack:
+                # a scheduler's cluster starts (and stops) outside the clock and the CPU count
+                address = (stack.enter_context(dask_cluster(root)) if workers == "scheduler"
+                           else None)
+                seconds = time_mode(root, assignment, key, workers, sandbox, judge, address,
+                                    old_engine)
             times.setdefault(key, []).append(seconds)
             scores[key] = gradebook_scores(root, assignment)
             if repeat > 1:
-                print(f"    run {len(times[key])} of {repeat}: {label:52s} {seconds:7.1f} s",
-                      flush=True)
+                print(f"    run {len(times[key])} of {repeat}: {label:52s} {seconds:7.1f} s"
+                      f"  CPU {CPU_SECONDS[key][-1]:7.1f} s", flush=True)
             if len(times[key]) < repeat:
                 continue
             results[key] = seconds = statistics.median(times[key])
@@ -318,6 +381,9 @@ def bench(n: int, assignment: str, workdir: str | None, before: str | None = Non
             rate = f"{(1 if key.startswith('student') else n) / seconds:5.2f} subm/s"
             median = f" (median of {repeat})" if repeat > 1 else ""
             print(f"  {label:52s} {seconds:7.1f} s  {rate}  {ratio}{median}", flush=True)
+            cpu = statistics.median(CPU_SECONDS[key])
+            per = 1 if key.startswith("student") else n
+            print(f"  {'':52s} CPU {cpu:7.1f} s  {cpu / per * 1000:6.0f} ms/subm", flush=True)
         if "grade2" in results and "grade2-nojudge" in results:
             on, off = results["grade2"], results["grade2-nojudge"]
             print(f"  judge cost: {on / n * 1000:.0f} ms per submission with the judge, "
@@ -325,6 +391,12 @@ def bench(n: int, assignment: str, workdir: str | None, before: str | None = Non
         if "plain" in results and "grade2" in results:
             print(f"  ratio plain serial nbgrader / dlcourse grade (2 workers, sandbox and judge "
                   f"on) at N = {n}: {results['plain'] / results['grade2']:.2f}x")
+        if "plain" in results and "grade2" in results:
+            plain_cpu = statistics.median(CPU_SECONDS["plain"])
+            grade_cpu = statistics.median(CPU_SECONDS["grade2"])
+            print(f"  CPU of the whole process tree, plain / dlcourse grade (2 workers): "
+                  f"{plain_cpu:.1f} / {grade_cpu:.1f} s = {plain_cpu / grade_cpu:.2f} "
+                  f"(5x wall on 2 busy cores needs at least 2.5)")
         if "student" in results and "student-before" in results:
             print(f"  one --student regrade: {results['student-before']:.1f} s before, "
                   f"{results['student']:.1f} s now "
@@ -369,7 +441,9 @@ def main(argv=None) -> None:
         "02_neuron" if os.path.isdir(os.path.join(REPO, "solutions", "02_neuron")) else "ps1")
     sizes = [3] if args.quick else (args.n or [20, 60])
     print(f"grading benchmark: {os.cpu_count()} CPUs, load average "
-          f"{os.getloadavg()[0]:.1f} at start")
+          f"{os.getloadavg()[0]:.1f} at start; CPU counted by "
+          + ("a cpuacct cgroup per command" if os.access(os.path.join(CPUACCT, "tasks"), os.W_OK)
+             else "the usage of reaped children"))
     try:
         for n in sizes:
             bench(n, assignment, args.dir, args.before, chosen, args.repeat)

@@ -11,14 +11,18 @@ files. Every copy the grading side makes goes through this module:
 - :func:`read_folder` reads the accepted files (``O_NOFOLLOW``, checked again after opening,
   at most the size limit) as ``{relative path: bytes}``: the Dask task's payload
   (:mod:`dlgrade.cluster`), :func:`dlgrade.collect.collect`, the submission hash;
-- :func:`sanitize_folder` removes refused entries in place, for plain ``nbgrader`` whose own
-  copies follow links: :func:`install` puts it before ``nbgrader autograde`` copies a
-  submission and before ``nbgrader generate_feedback`` copies an autograded folder, and makes
-  feedback folders hold the rendered pages only (:class:`KeepFeedbackPagesOnly`).
+- :func:`before_autograde` keeps plain ``nbgrader autograde`` (whose own copy follows links)
+  from copying refused entries: it never deletes what holds data (a refused file or folder
+  of the student's stays in ``submitted/`` and is only left out of the copy); it removes only
+  entries with no data of their own (links, pipes, sockets, devices). :func:`install` also
+  cleans an autograded folder before ``nbgrader generate_feedback`` copies it
+  (:func:`sanitize_folder`, the grader's own folder) and makes feedback folders hold the
+  rendered pages only (:class:`KeepFeedbackPagesOnly`).
 
-What may travel beside a notebook (:data:`SUBMISSION`): regular files with one name (no hard
-link), with a suffix in :data:`ALLOWED_SUFFIXES` (other notebooks, helper ``.py`` modules,
-which :func:`dlgrade.scan.scan_extra_files` reads, small text, tables, arrays and pictures),
+What may travel beside a notebook (:data:`SUBMISSION`): regular files (a file with several
+names only where the kernel protects hard links, :func:`hard_links_protected`), with a
+suffix in :data:`ALLOWED_SUFFIXES` (other notebooks, helper ``.py`` modules, which
+:func:`dlgrade.scan.scan_extra_files` reads, small text, tables, arrays and pictures),
 at most :attr:`FilePolicy.max_file_bytes` each (notebooks :attr:`FilePolicy.max_notebook_bytes`),
 :attr:`FilePolicy.max_files` files, :attr:`FilePolicy.max_total_bytes` in all and folders
 :attr:`FilePolicy.max_depth` deep. The regular files in ``.ipynb_checkpoints``, ``__MACOSX``
@@ -28,6 +32,9 @@ is refused like anywhere else (a finding, not a silent drop).
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import glob
 import logging
 import os
 import shutil
@@ -48,6 +55,28 @@ SKIPPED_DIRS = frozenset({".ipynb_checkpoints", "__MACOSX", "__pycache__"})
 SKIPPED_FILES = frozenset({".DS_Store"})
 
 MB = 1 << 20
+PROTECTED_HARDLINKS = "/proc/sys/fs/protected_hardlinks"
+
+
+@functools.cache
+def hard_links_protected() -> bool:
+    """Whether the kernel lets a user hard-link only files they own or may read and write
+    (``fs.protected_hardlinks = 1``, Debian's default; read once). Then a second name gives
+    nobody a file they could not read already, and a file with several names (an instructor's
+    ``cp -al`` backup of ``submitted/``) is copied like any regular file."""
+    try:
+        with open(PROTECTED_HARDLINKS) as f:
+            return f.read().strip() == "1"
+    except OSError:
+        return False
+
+
+def _hard_link_refused(st: os.stat_result, allowed: bool) -> bool:
+    return st.st_nlink > 1 and not allowed and not hard_links_protected()
+
+
+_HARD_LINK_WHY = ("the kernel does not protect hard links here (fs.protected_hardlinks = 0), "
+                  "so it may be someone else's file")
 #: nbgrader's record of when a submission was handed in, beside its notebooks
 NBGRADER_TIMESTAMP = "timestamp.txt"
 
@@ -71,8 +100,9 @@ class FilePolicy:
         return self.max_notebook_bytes if rel.endswith(".ipynb") else self.max_file_bytes
 
 
-#: A student's submission folder of one assignment.
-SUBMISSION = FilePolicy()
+#: A student's submission folder of one assignment (an honest notebook with many plots passes
+#: 20 MB: 50 MB a notebook, review 21g DEL).
+SUBMISSION = FilePolicy(max_notebook_bytes=50 * MB, max_total_bytes=100 * MB)
 #: The instructor's own source and release folders (any file, larger limits; links refused).
 COURSE = FilePolicy(suffixes=None, max_file_bytes=200 * MB, max_notebook_bytes=200 * MB,
                     max_files=2000, max_total_bytes=1024 * MB, max_depth=8, hard_links=True)
@@ -196,9 +226,9 @@ def survey(base, policy: FilePolicy = SUBMISSION, skip: bool = True) -> Survey:
                 continue
             if leftover or (skip and entry.name in SKIPPED_FILES):
                 continue
-            if st.st_nlink > 1 and not policy.hard_links:
+            if _hard_link_refused(st, policy.hard_links):
                 out.refused.append(Refusal(rel, f"a hard link (the same file has {st.st_nlink} "
-                                           "names; it may be someone else's file)"))
+                                           f"names; {_HARD_LINK_WHY})"))
             elif policy.names is not None and rel not in policy.names:
                 out.refused.append(Refusal(rel, "not one of the files expected here"))
             elif (policy.suffixes is not None
@@ -257,8 +287,9 @@ def read_regular(path, max_bytes: int, expected: os.stat_result | None = None,
         kind = _kind(st.st_mode)
         if kind is not None or not stat.S_ISREG(st.st_mode):
             raise UnsafeFile(kind or "not a regular file")
-        if st.st_nlink > 1 and not hard_links:
-            raise UnsafeFile(f"a hard link (the same file has {st.st_nlink} names)")
+        if _hard_link_refused(st, hard_links):
+            raise UnsafeFile(f"a hard link (the same file has {st.st_nlink} names; "
+                             f"{_HARD_LINK_WHY})")
         if expected is not None and (st.st_ino, st.st_dev) != (expected.st_ino,
                                                                 expected.st_dev):
             raise UnsafeFile("replaced while it was being read")
@@ -395,13 +426,80 @@ def _folders(notebooks) -> list[str]:
     return sorted({os.path.dirname(os.path.abspath(n)) for n in notebooks or ()})
 
 
+def _holds_no_data(path: str) -> bool:
+    """Whether ``path`` is an entry with no data of its own (a link, pipe, socket, device)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+#: id(coursedir) -> the entries :func:`before_autograde` added to its ``ignore`` list for the
+#: submission being graded (taken out again before the next submission)
+_IGNORED: dict[int, list[str]] = {}
+
+
+def _coursedir():
+    """The running nbgrader application's ``CourseDirectory`` (the converter's: nbgrader's apps
+    make their converter with ``coursedir=self.coursedir``), or ``None``."""
+    if not Application.initialized():
+        return None
+    return getattr(Application.instance(), "coursedir", None)
+
+
+def _not_copied(coursedir, entries: list[str]) -> None:
+    """Make nbgrader's copy of this submission skip ``entries`` (absolute paths): its
+    ``find_all_files`` drops a path that ``glob.glob(os.path.join(folder, expr))`` returns for
+    an ``expr`` of ``coursedir.ignore``, and an escaped absolute path matches just itself.
+    The entries of the previous submission are taken out first."""
+    earlier = set(_IGNORED.pop(id(coursedir), []))
+    kept = [expr for expr in coursedir.ignore if expr not in earlier]
+    added = [glob.escape(path) for path in entries]
+    coursedir.ignore = kept + added
+    _IGNORED[id(coursedir)] = added
+
+
 def before_autograde(assignment=None, student=None, notebooks=(), **_):
-    """``Autograde.pre_convert_hook``: clean each submission folder before nbgrader copies it
-    (its copy follows links and would block on a pipe)."""
-    for folder in _folders(notebooks):
-        for refusal in sanitize_folder(folder, SUBMISSION):
-            _log().warning("Refused and removed %s: %s", os.path.join(folder, refusal.path),
-                           refusal.reason)
+    """``Autograde.pre_convert_hook``: keep nbgrader's copy of a submission (it follows links
+    and would block on a pipe) to what :func:`survey` accepts, deleting nothing that holds data.
+
+    - A refused regular file or folder (``report.pdf``, a file over the size limit, a folder
+      nested too deep) is **not copied**: its path goes into the converter's
+      ``coursedir.ignore`` for this submission only. It stays in ``submitted/`` as the student
+      handed it in; the log says ``Not copied <file>: <why>``.
+    - Only entries with no data of their own (symbolic links, named pipes, sockets, device
+      files) are removed (``Removed <file>: <why>``): a link's name goes, never what it points
+      to, and a pipe can no longer block nbgrader's read of a notebook.
+    - A refused notebook (over the size limit) stays; :class:`RefuseUnsafeSubmissions` fails
+      that submission with the reason before any of its code runs.
+    """
+    coursedir = _coursedir()
+    skipped: list[str] = []
+    # nbgrader walks the folder as it globbed it (not made absolute): both spellings are ignored
+    spellings = {}
+    for notebook in notebooks or ():
+        raw = os.path.dirname(notebook)
+        spellings.setdefault(os.path.abspath(raw), set()).add(raw)
+    for folder in sorted(spellings):
+        for refusal in survey(folder, SUBMISSION, skip=False).refused:
+            if refusal.path == ".":
+                _log().warning("Not graded %s: %s", folder, refusal.reason)
+                continue
+            rel = os.path.normpath(refusal.path.rstrip("/"))
+            path = os.path.join(folder, rel)
+            if _holds_no_data(path):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+                _log().warning("Removed %s: %s", path, refusal.reason)
+            else:
+                skipped += [os.path.join(raw, rel) for raw in spellings[folder] | {folder}]
+                _log().warning("Not copied %s: %s", path, refusal.reason)
+    if coursedir is not None:
+        _not_copied(coursedir, sorted(set(skipped)))
+    elif skipped:
+        _log().error("Cannot reach nbgrader's course directory: the refused files above may "
+                     "be copied")
 
 
 def before_feedback(assignment=None, student=None, notebooks=(), **_):
@@ -424,9 +522,11 @@ def _converter(preprocessor):
 
 
 class RefuseUnsafeSubmissions(NbGraderPreprocessor):
-    """A sanitize step of ``nbgrader autograde``: stop grading a submission whose folder still
-    holds a refused entry (if :func:`before_autograde` did not run or could not remove it),
-    before any of its code runs. nbgrader then removes the partly built autograded folder."""
+    """A sanitize step of ``nbgrader autograde``: stop grading a submission whose notebook
+    itself is refused (over the size limit, a link, a pipe: :func:`before_autograde` did not
+    run, or left it because it holds data) before any of its code runs, with the reason.
+    Other refused files do not stop it (they are not copied). Deletes nothing; nbgrader then
+    removes the partly built autograded folder."""
 
     def preprocess(self, nb, resources):
         folder = resources.get("metadata", {}).get("path")
@@ -436,9 +536,12 @@ class RefuseUnsafeSubmissions(NbGraderPreprocessor):
             folder = converter._format_source(info["assignment"], info["student"])
         if not folder:
             raise RuntimeError("cannot tell which submission folder is being graded")
-        left = survey(folder, SUBMISSION, skip=False).refused
+        refused = survey(folder, SUBMISSION, skip=False).refused
+        left = [r for r in refused if r.path == "." or (r.path.endswith(".ipynb")
+                                                         and os.sep not in r.path)
+                or _holds_no_data(os.path.join(folder, r.path.rstrip("/")))]
         if left:
-            raise RuntimeError("the submission holds files the grader refuses to copy: "
+            raise RuntimeError("the submission cannot be graded: "
                                + "; ".join(r.describe() for r in left))
         return nb, resources
 

@@ -108,3 +108,28 @@ def test_instructor_paths_name_the_secrets_not_the_whole_folder(tmp_path):
     assert str(tmp_path / "gradebook.db") in paths and str(tmp_path / "grading") in paths
     # the course folder itself stays readable (an editable install of the course lives there)
     assert str(tmp_path) not in paths
+
+
+def test_the_local_cluster_runs_without_the_bookkeeping_nothing_reads(tmp_path):
+    """The local cluster of ``dlcourse grade`` starts its workers without Dask's statistical
+    profiler (a sample of the worker's thread every 10 ms) and samples the host for a
+    dashboard every 10 s, without disk counters, instead of every 0.5 s: CPU that graded
+    nobody. A real local cluster, asked from inside its worker and scheduler."""
+    from dlgrade.cluster import DaskPool
+
+    def settings(dask_worker=None, dask_scheduler=None):
+        import dask
+
+        server = dask_worker or dask_scheduler
+        return (dask.config.get("distributed.worker.profile.enabled"),
+                dask.config.get("distributed.admin.system-monitor.interval"),
+                server.monitor.monitor_disk_io,
+                server.periodic_callbacks["monitor"].callback_time)
+
+    pool = DaskPool(_course(tmp_path), "a1", deadline=60, startup_timeout=120,
+                    logs=tmp_path, workers=1)
+    with pool._client() as client:
+        on_worker = list(client.run(settings).values())
+        on_scheduler = client.run_on_scheduler(settings)
+    assert on_worker == [(False, "10s", False, 10_000)]
+    assert on_scheduler == (False, "10s", False, 10_000)

@@ -15,7 +15,13 @@ from dlgrade.safe_files import FilePolicy, read_folder, read_regular, sanitize_f
 
 
 @pytest.fixture
-def hostile(tmp_path):
+def unprotected(monkeypatch):
+    """As on a machine with ``fs.protected_hardlinks = 0``: a hard link may be anybody's file."""
+    monkeypatch.setattr(safe_files, "hard_links_protected", lambda: False)
+
+
+@pytest.fixture
+def hostile(tmp_path, unprotected):
     """A submission folder with one of each thing a student (or an archive) can leave."""
     secret = tmp_path / "solutions.ipynb"
     secret.write_text("the instructor's solutions")
@@ -99,7 +105,7 @@ def test_counts_total_size_and_depth_are_capped(tmp_path):
     assert "over the limit of 2 files" in _reasons(survey(tmp_path, policy).refused)["f2.txt"]
 
 
-def test_read_regular_refuses_links_pipes_and_oversize(tmp_path):
+def test_read_regular_refuses_links_pipes_and_oversize(tmp_path, unprotected):
     target = tmp_path / "t.txt"
     target.write_text("hello")
     (tmp_path / "l.txt").symlink_to(target)
@@ -227,3 +233,70 @@ def test_a_refused_notebook_is_the_reason_of_the_failure_not_an_internal_error()
     assert result["reason"] == ("files handed in were not copied: tiny.ipynb: a symbolic link "
                                 "(to /srv/x); the notebook tiny.ipynb was not copied, so "
                                 "nothing could be graded")
+
+
+def test_hard_links_are_plain_files_where_the_kernel_protects_them(tmp_path, monkeypatch):
+    """Review 21g, HL: with ``fs.protected_hardlinks = 1`` nobody can link a file they could not
+    read, so an instructor's ``cp -al`` backup must not cost the student the file."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "data.csv").write_text("1,2\n")
+    os.link(tmp_path / "sub" / "data.csv", tmp_path / "backup.csv")
+    monkeypatch.setattr(safe_files, "hard_links_protected", lambda: True)
+    assert read_folder(tmp_path / "sub") == ({"data.csv": b"1,2\n"}, [])
+    monkeypatch.setattr(safe_files, "hard_links_protected", lambda: False)
+    files, refused = read_folder(tmp_path / "sub")
+    assert files == {} and "fs.protected_hardlinks = 0" in refused[0].reason
+    with pytest.raises(safe_files.UnsafeFile, match="protected_hardlinks = 0"):
+        read_regular(tmp_path / "sub" / "data.csv", 10)
+
+
+def test_the_kernel_setting_is_read_from_proc():
+    with open(safe_files.PROTECTED_HARDLINKS) as f:
+        assert safe_files.hard_links_protected() is (f.read().strip() == "1")
+
+
+def test_before_autograde_deletes_no_data_and_nbgrader_copies_none_of_the_refused(tmp_path,
+                                                                                   monkeypatch):
+    """Review 21g, DEL: refused files and folders stay in submitted/ and are left out of
+    nbgrader's own copy (its real ``find_all_files`` with the converter's ``ignore``); only a
+    link and a pipe (no data of their own) are removed; the next submission starts clean."""
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.utils import find_all_files
+
+    coursedir = CourseDirectory()
+    monkeypatch.setattr(safe_files, "_coursedir", lambda: coursedir)
+    defaults = list(coursedir.ignore)
+    sub = tmp_path / "submitted" / "ann" / "hw"
+    (sub / "data" / "a" / "b" / "c" / "d").mkdir(parents=True)
+    kept = {"hw.ipynb": b"{}", "report.pdf": b"%PDF", "[draft]*.h5": b"HDF",
+            "data/a/b/c/d/e.csv": b"1\n", "data/points.csv": b"2\n"}
+    for rel, data in kept.items():
+        (sub / rel).write_bytes(data)
+    (sub / "notes.txt").symlink_to("/etc/hostname")
+    os.mkfifo(sub / "pipe.csv")
+    safe_files.before_autograde("hw", "ann", [str(sub / "hw.ipynb")])
+    for rel, data in kept.items():
+        assert (sub / rel).read_bytes() == data, rel
+    assert not os.path.lexists(sub / "notes.txt") and not os.path.lexists(sub / "pipe.csv")
+    copied = find_all_files(str(sub), coursedir.ignore + ["*.ipynb"])
+    assert [os.path.relpath(f, sub) for f in copied] == ["data/points.csv"]
+    other = tmp_path / "submitted" / "bob" / "hw"
+    other.mkdir(parents=True)
+    (other / "hw.ipynb").write_text("{}")
+    safe_files.before_autograde("hw", "bob", [str(other / "hw.ipynb")])
+    assert coursedir.ignore == defaults
+
+
+def test_only_a_refused_notebook_stops_the_grading(tmp_path):
+    """RefuseUnsafeSubmissions fails a submission for its notebook only (a pdf beside it is
+    just not copied), with the reason, and deletes nothing."""
+    (tmp_path / "hw.ipynb").write_text("{}")
+    (tmp_path / "report.pdf").write_bytes(b"%PDF")
+    step = safe_files.RefuseUnsafeSubmissions()
+    resources = {"metadata": {"path": str(tmp_path)}}
+    assert step.preprocess("nb", resources) == ("nb", resources)
+    (tmp_path / "hw.ipynb").write_bytes(b" " * (51 << 20))
+    with pytest.raises(RuntimeError, match=r"hw\.ipynb: 51\.0 MB, over the limit of 50\.0 MB"):
+        step.preprocess("nb", resources)
+    assert (tmp_path / "hw.ipynb").stat().st_size == 51 << 20
+    assert (tmp_path / "report.pdf").exists()

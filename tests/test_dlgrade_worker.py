@@ -107,3 +107,42 @@ def test_a_cell_whose_processes_could_not_be_held_waits_for_a_person(tmp_path):
     assert grader._status("s1", {"reasons": [], "manual": [], "timeouts": {
         "nb": ["test_f: a child process could not be held"]}}) == (
         "needs manual grading", "cell test_f: a child process could not be held")
+
+
+def test_the_grading_config_validates_each_conversion_once_and_still_refuses_a_bad_notebook(
+        tmp_path, monkeypatch):
+    """``dlcourse grade`` validates a notebook once per conversion, after its last step,
+    instead of after each step: a notebook a step left invalid is refused all the same."""
+    import nbformat
+    from nbconvert.exporters import Exporter, NotebookExporter
+    from nbconvert.preprocessors import Preprocessor
+
+    from dlgrade.course import Course
+    from dlgrade.worker import configure
+
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
+    config = configure(Course(tmp_path))
+    validated = []
+    real = Exporter._validate_preprocessor
+    monkeypatch.setattr(Exporter, "_validate_preprocessor",
+                        lambda self, nb, step: validated.append(step) or real(self, nb, step))
+
+    class Keep(Preprocessor):
+        def preprocess(self, nb, resources):
+            return nb, resources
+
+    class Break(Preprocessor):
+        def preprocess(self, nb, resources):
+            nb.cells[0]["outputs"] = "not a list"  # invalid for a code cell
+            return nb, resources
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
+    exporter = NotebookExporter(config=config)
+    for _ in range(4):
+        exporter.register_preprocessor(Keep(), enabled=True)
+    exporter.from_notebook_node(nb)
+    assert len(validated) == 1
+    exporter.register_preprocessor(Break(), enabled=True)
+    exporter.register_preprocessor(Keep(), enabled=True)
+    with pytest.raises(nbformat.ValidationError):
+        exporter.from_notebook_node(nb)

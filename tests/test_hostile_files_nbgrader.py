@@ -20,6 +20,7 @@ from tests.submissions.hostile_files import (
     REFUSED,
     SECRET_ENV,
     SECRET_VALUE,
+    STUDENTS,
     file_names,
     hand_in,
     leaks_in,
@@ -51,13 +52,17 @@ def graded(tmp_path_factory):
 @pytest.mark.parametrize("student", sorted(REFUSED))
 def test_log_names_each_refused_file_and_why(graded, student):
     name, why = REFUSED[student]
-    lines = [ln for ln in graded["log"].splitlines() if "Refused and removed" in ln
+    # a link or a pipe (no data of its own) is removed; a file that holds data stays in
+    # submitted/ and is only not copied (review 21g, DEL)
+    done = "Not copied" if student in ("oversized", "hard-link") else "Removed"
+    lines = [ln for ln in graded["log"].splitlines() if f"{done} " in ln
              and f"/{student}/tiny/{name}:" in ln]
     assert lines and why in lines[0], graded["log"][-3000:]
 
 
-@pytest.mark.parametrize("student", ["links-solutions", "links-environ", "hard-link", "fifo",
-                                     "oversized", "honest-data"])
+@pytest.mark.parametrize("student", [
+    s for s in ("links-solutions", "links-environ", "hard-link", "fifo", "oversized",
+                "honest-data") if s in STUDENTS])
 def test_each_submission_is_graded_from_its_own_files(graded, student):
     course = graded["course"]
     assert graded["scores"][student] == 5.0, graded["scores"]
@@ -93,5 +98,13 @@ def test_feedback_folders_hold_the_rendered_page_only(graded):
 
 def test_the_targets_of_the_links_are_untouched(graded):
     source = graded["course"] / "solutions" / "tiny" / "tiny.ipynb"
-    assert source.is_file() and os.lstat(source).st_nlink == 1  # only the student's name went
+    # a student's hard link holds data and stays (not copied); a symbolic link's name goes
+    assert source.is_file() and os.lstat(source).st_nlink == 1 + ("hard-link" in STUDENTS)
     assert SECRET_VALUE not in source.read_text()
+
+
+def test_a_refused_file_that_holds_data_stays_in_submitted(graded):
+    """Review 21g, DEL: the 6 MB file is not copied, and not deleted either."""
+    big = graded["course"] / "submitted" / "oversized" / "tiny" / "big.csv"
+    assert big.is_file() and big.stat().st_size == 6 << 20
+    assert not (graded["course"] / "autograded" / "oversized" / "tiny" / "big.csv").exists()

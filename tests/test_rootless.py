@@ -96,6 +96,7 @@ print(json.dumps({
     "solutions": sorted(os.listdir(os.path.join(ROOT, "solutions"))),
     "write_course": can_write(os.path.join(ROOT, "planted.txt")),
     "write_tmp": can_write("/tmp/scratch.txt"),
+    "terminals": sorted(os.listdir("/dev/pts")) if os.path.isdir("/dev/pts") else [],
 }))
 """
 
@@ -116,9 +117,31 @@ def test_rootless_kernel_has_no_capabilities_and_sees_no_home(course_dir):
     assert seen["caps"] == 0 and seen["uid"] == os.getuid()
     assert seen["solutions"] == []
     assert not seen["write_course"] and seen["write_tmp"]
+    assert seen["terminals"] == []  # the grader's own terminals (review 21g, TTY)
     visible = set(seen["home"] or [])
     assert visible <= {".pyenv", os.path.basename(root)}, visible  # only what the kernel needs
     assert not os.path.exists(os.path.join(root, "planted.txt"))
     control = json.loads(run_code(code, cwd=workdir, env={"DLCOURSE_SANDBOX": "0"}).stdout)
     assert control["solutions"] == ["ps1"] and control["write_course"]
     os.remove(os.path.join(root, "planted.txt"))
+
+
+@needs_userns
+def test_a_course_path_with_letters_beyond_ascii_is_read_only_too(course_dir):
+    """The mount points are read from /proc/self/mountinfo as bytes: a course under
+    ``Übung kurs`` (a UTF-8 letter and a space) is remounted read-only like any other, so a
+    rootless kernel (the grader's own uid) cannot plant a file in it (review 21g, UNI: it
+    planted ``dlgrade/__init__.py`` there, which the next nbgrader command ran)."""
+    root = os.path.join(course_dir, "Übung kurs")
+    for rel in ["solutions/ps1/ps1.ipynb", "nbgrader_config.py", "autograded/bob/ps1/x.ipynb"]:
+        os.makedirs(os.path.dirname(os.path.join(root, rel)), exist_ok=True)
+        open(os.path.join(root, rel), "w").close()
+    home = os.path.realpath(os.path.expanduser("~"))
+    code = f"ROOT = {root!r}\nHOME = {home!r}\n" + SNOOP
+    workdir = os.path.join(root, "autograded", "bob", "ps1")
+    run = run_code(code, cwd=workdir, env=ROOTLESS)
+    assert run.status == "ok", run
+    seen = json.loads(run.stdout)
+    assert not seen["write_course"] and seen["write_tmp"]
+    assert seen["solutions"] == []
+    assert not os.path.exists(os.path.join(root, "planted.txt"))

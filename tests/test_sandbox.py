@@ -162,6 +162,44 @@ def test_fork_server_preloads_what_the_source_notebooks_import(tmp_path):
     assert "sklearn.linear_model" not in done.stdout
 
 
+FORKED_CHILD = '''import importlib.util, os, sys
+from dlgrade.sandbox import forkserver
+forkserver._preload()
+forkserver._read_code_tables()
+from dlgrade import judge_code
+import ipykernel.kernelbase, jupyter_client.session
+pid = os.fork()
+if pid == 0:
+    read = set(judge_code._FILE_CODES)
+    record = judge_code._Record()
+    record.enable()
+    out = [sys.getprofile() is None, importlib.util.module_from_spec(sys.__spec__) is sys,
+           sys.getprofile() is None, type(judge_code._getprofile()).__name__]
+    record.disable()
+    mine = lambda *a: None
+    sys.setprofile(mine)
+    out.append(sys.getprofile() is mine)
+    sys.setprofile(None)
+    own = [ipykernel.kernelbase.Kernel.dispatch_shell, jupyter_client.session.Session.send]
+    out.append(all(judge_code._genuine(f.__code__) for f in own))
+    out.append(set(judge_code._FILE_CODES) == read)  # nothing had to be read in the child
+    print(out, flush=True)
+    os._exit(0)
+os.waitpid(pid, 0)
+'''
+
+
+def test_a_forked_kernel_starts_with_the_profilers_hidden_and_its_loop_tables_read():
+    """The server hides the grader's profilers from ``sys.getprofile`` and reads the code
+    tables of the kernel's message loop before it forks, so no judged kernel pays for either
+    again (~60 ms of CPU each): a forked child finds both done, in ``sys`` and in CPython's
+    saved copy of it alike, and a student's own profile is still theirs to read."""
+    done = subprocess.run([sys.executable, "-c", FORKED_CHILD], capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.strip() == "[True, True, True, '_Record', True, True, True]", (
+        done.stdout + done.stderr)
+
+
 def test_fork_server_loads_no_grading_tool():
     """The server (``python -m dlgrade.sandbox.forkserver``), of which every kernel is a
     copy, loads the sandbox's own modules only: importing the ``dlgrade`` package does not

@@ -10,6 +10,7 @@ Built in the kernel's own mount namespace (as root, or rootless in a user namesp
 - for a judged notebook, the ``dlcourse`` package's folder shows its kernel build (stubs, no
   implementation: :mod:`dlgrade.sandbox.kernel_package`) in place of the real files;
 - ``/tmp``, ``/dev/shm``, ``/var/tmp``, ``/run`` and ``/dev/mqueue`` are private size-capped tmpfs;
+- ``/dev/pts`` (the host's terminals) is an empty read-only folder;
 - the working folder is an overlay whose changes vanish with the kernel;
 - everything else is remounted read-only, and ``/proc`` shows only the kernel's pid namespace.
 """
@@ -17,6 +18,7 @@ Built in the kernel's own mount namespace (as root, or rootless in a user namesp
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 if __package__:
@@ -121,6 +123,27 @@ def _only_in_etc(keep, etc: str = "/etc") -> None:
         os.close(fd)
 
 
+def mount_points(text: bytes) -> list[str]:
+    r"""The mount points of ``/proc/self/mountinfo``'s ``text``, in its order.
+
+    The kernel writes each point's bytes as they are, except space, tab, newline and backslash,
+    which it writes as three octal digits (``\040``); a point is those bytes undone, read as
+    a file name (``os.fsdecode``). Decoding the line as ``unicode_escape`` instead turned every
+    byte of a UTF-8 letter into its own character (``/srv/Übung`` into ``/srv/Ã\x9cbung``), so
+    such a mount was never remounted read-only (review 21g, UNI).
+
+    >>> mount_points("22 1 0:21 / /srv/\u00dcbung\\040kurs rw - ext4 /dev/sda rw\n".encode())
+    ['/srv/Übung kurs']
+    """
+    points = []
+    for line in text.splitlines():
+        fields = line.split(b" ")
+        if len(fields) > 4:
+            raw = re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m.group(1), 8)]), fields[4])
+            points.append(os.fsdecode(raw))
+    return points
+
+
 def _read_only_elsewhere(writable) -> None:
     """Remount every mount of this namespace read-only except ``writable`` (and below).
 
@@ -128,21 +151,42 @@ def _read_only_elsewhere(writable) -> None:
     would let one student leave files for the next: outside its private scratch space and
     working folder, the kernel's whole view is read-only. (In rootless mode the kernel runs
     as the grader's uid, so this is what keeps it from writing the grader's files.)
+
+    Then each point is checked: one still writable (a remount that failed and is not covered
+    by a read-only mount above it) stops the kernel's start, never a silent skip.
     """
-    with open("/proc/self/mountinfo") as fh:
-        points = [line.split()[4] for line in fh]
+    with open("/proc/self/mountinfo", "rb") as fh:
+        points = mount_points(fh.read())
+
+    def kept(point: str) -> bool:
+        return any(point == w or point.startswith(w.rstrip("/") + "/") for w in writable)
+
     seen = set()
-    for raw in points:
-        point = raw.encode().decode("unicode_escape")  # \040 -> space, as the kernel escapes
-        if point in seen or any(point == w or point.startswith(w.rstrip("/") + "/")
-                                for w in writable):
+    for point in points:
+        if point in seen or kept(point):
             continue
         seen.add(point)
         try:
             remount_readonly(point)
         except (SandboxError, OSError):
-            pass  # a mount that is covered by another one or cannot change: skip it
+            pass  # a mount covered by another one or that cannot change: checked below
+    for point in seen:
+        try:
+            flags = os.statvfs(point).f_flag
+        except OSError:
+            continue  # a point the view no longer reaches (covered, or gone)
+        if not flags & os.ST_RDONLY and not _pseudo(point):
+            raise SandboxError(f"the sandbox could not make {point!r} read-only in the "
+                               "kernel's view; the kernel is not started")
 
+
+#: kernel file systems whose mount cannot hold the grader's files (writes are refused by
+#: their own rules, not by the mount flag)
+_PSEUDO = ("/proc", "/sys", "/dev")
+
+
+def _pseudo(point: str) -> bool:
+    return any(point == p or point.startswith(p + "/") for p in _PSEUDO)
 
 
 def build(policy, uid: int, gid: int) -> None:
@@ -187,6 +231,11 @@ def build(policy, uid: int, gid: int) -> None:
     scratch = "/tmp/.dlcourse"
     os.makedirs(scratch + "/empty", mode=0o555)
     os.chmod(scratch, 0o711)
+    # The host's terminals: a rootless kernel runs as the grader's uid, which owns the
+    # instructor's terminal, and wrote escape sequences into it (review 21g, TTY). A kernel
+    # needs no terminal: /dev/pts shows an empty read-only folder.
+    if os.path.isdir("/dev/pts"):
+        bind(scratch + "/empty", "/dev/pts", readonly=True)
 
     readonly_later = []
     for i, path in enumerate(policy.hide_dirs):

@@ -7,7 +7,10 @@ kernel's folder shows up in the autograded notebook and the feedback. Beside the
 - ``links-solutions``: ``notes.txt`` -> the course's solutions notebook;
 - ``links-environ``: ``env.txt`` -> ``/proc/self/environ`` (the grader's environment holds
   :data:`SECRET_VALUE`);
-- ``hard-link``: ``answers.txt``, a second name of the solutions notebook;
+- ``hard-link``: ``answers.txt``, a second name of the solutions notebook (only where the
+  kernel does not protect hard links: with ``fs.protected_hardlinks = 1`` a student cannot
+  link a file they could not read, and a second name is copied like any file,
+  tests/test_safe_files_keep.py);
 - ``fifo``: ``pipe.csv``, a named pipe (a copy that never ends, or an error);
 - ``links-notebook``: the notebook itself is a link to the solutions notebook;
 - ``oversized``: a 6 MB ``big.csv`` (over the 5 MB limit);
@@ -22,6 +25,7 @@ from pathlib import Path
 
 import nbformat
 
+from dlgrade.safe_files import hard_links_protected
 from tests.submissions.crafted import decoded_outputs, make_variant
 
 #: Put into the grading process's environment; no file of the course may show it afterwards.
@@ -41,6 +45,8 @@ for _name in sorted(_os.listdir(".")):
 
 STUDENTS = ["links-solutions", "links-environ", "hard-link", "fifo", "links-notebook",
             "oversized", "honest-data", "links-in-cache", "links-in-checkpoints", "many-files"]
+if hard_links_protected():
+    STUDENTS.remove("hard-link")
 #: how many small .py files "many-files" hands in beside the notebook (the cap is 50 files;
 #: their names sort before "tiny.ipynb", review 21b hole 9)
 MANY_FILES = 80
@@ -48,7 +54,7 @@ MANY_FILES = 80
 REFUSED = {
     "links-solutions": ("notes.txt", "a symbolic link"),
     "links-environ": ("env.txt", "a symbolic link (to /proc/self/environ)"),
-    "hard-link": ("answers.txt", "a hard link"),
+    "hard-link": ("answers.txt", "a hard link"),  # where hard links are not protected
     "fifo": ("pipe.csv", "a named pipe (FIFO)"),
     "links-notebook": ("tiny.ipynb", "a symbolic link"),
     "oversized": ("big.csv", "over the limit of 5.0 MB per file"),
@@ -56,6 +62,7 @@ REFUSED = {
     "links-in-cache": ("__pycache__/notes.txt", "a symbolic link"),
     "links-in-checkpoints": (".ipynb_checkpoints/tiny-checkpoint.ipynb", "a symbolic link"),
 }
+REFUSED = {s: r for s, r in REFUSED.items() if s in STUDENTS}
 
 
 def _reading_notebook(release: Path, source: Path) -> str:
@@ -77,7 +84,8 @@ def hand_in(course: Path) -> None:
     sub = course / "submitted"
     (sub / "links-solutions" / "tiny" / "notes.txt").symlink_to(source)
     (sub / "links-environ" / "tiny" / "env.txt").symlink_to("/proc/self/environ")
-    os.link(source, sub / "hard-link" / "tiny" / "answers.txt")
+    if "hard-link" in STUDENTS:
+        os.link(source, sub / "hard-link" / "tiny" / "answers.txt")
     os.mkfifo(sub / "fifo" / "tiny" / "pipe.csv")
     (sub / "links-notebook" / "tiny" / "tiny.ipynb").symlink_to(source)
     (sub / "oversized" / "tiny" / "big.csv").write_bytes(b"1,2\n" * (6 << 18))
