@@ -28,6 +28,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from .lms.base import entry_name
 from .safe_files import MB, Refusal
 
 #: Archive kinds that may hold submissions but are not opened (only zip is).
@@ -122,6 +123,7 @@ def _unpack(source: Path, folder: Path, label: str, depth: int, limits: ArchiveL
         return
     with archive:
         for info in archive.infolist():
+            info.filename = entry_name(info)  # UTF-8 names without the flag (review 23g, G9)
             rel = f"{label}/{info.filename}"
             result.members += 1
             if result.members > limits.max_members:

@@ -30,8 +30,8 @@ from pathlib import Path
 import click
 
 from . import lms
+from .collect import CANVAS_ON_TIME, doubtful_file_times
 from .collect import collect as do_collect
-from .collect import doubtful_file_times
 from .course import Course, find_course_root
 from .handgrades import dropped_hand_grades
 from .handgrades import mark as do_mark
@@ -196,12 +196,17 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
     students (known by the LMS's id) who uploaded only another format (a PDF, a .py); until
     a collect copies one file of theirs, grades.csv, the export (an empty grade) and `mark`
     say "not collected" and why, not "no submission".
-    A zip whose entries of two or more students lie within 2 minutes carries the moment it
-    was made (Canvas's Download Submissions), not the uploads: a file without Canvas's LATE_
-    marker is then on time (recorded at the due date), a LATE_ file or another system's late
-    one is named (exit status 1) until --timestamps gives its time. Exit status 1 also for a
-    Canvas time that contradicts LATE_, and for a student the imported Moodle grading
-    worksheet says submitted without a file in SOURCE, or says '-' with one.
+    A Canvas download holds no upload times (each entry is stamped as it is zipped): a
+    Canvas file without LATE_ is on time by Canvas's word (no timestamp.txt; "on time
+    (Canvas)" in grades.csv, whatever the due date becomes), a LATE_ file is late by an
+    unknown amount: named (exit status 1) with no penalty until --timestamps gives its time,
+    and until then grade exits 2 and export refuses. A late Moodle zip entry time without the
+    grading worksheet's is named (exit status 1): Moodle stamps the time its server stored the
+    file, not on every site the upload's. Other zips whose entries of two or more students
+    lie within 2 minutes carry the moment they were made: a late time there is recorded at
+    the due date and named. Exit status 1 also for a student the imported Moodle grading
+    worksheet says submitted without a file in SOURCE (or with a newer upload than the file
+    collected), or says '-' with one; one without a file is "not collected", never a 0.
     A zip is read within limits (also a student's own zip in a SOURCE folder): only notebooks
     are unpacked, zips inside it at most 3 levels deep, sizes checked before anything is
     written; what is over a limit is refused with the reason. While a `dlcourse grade` of
@@ -230,6 +235,10 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
                f"{len(res.unchanged)} unchanged; {len(res.ignored)} non-notebook files ignored")
     for student, stamp in sorted(res.submitted_at.items()):
         click.echo(f"  {student:12s} submitted {stamp}")
+    if res.time_only:  # review 23g, G11: "changed" is not new work
+        n = len(res.time_only)
+        click.echo(f"  {n} of the changed {'is' if n == 1 else 'are'} the same file with "
+                   f"another time only: {', '.join(sorted(res.time_only))}")
     if res.unpacked_from:  # review 23f, N9
         archive, n = res.unpacked_from
         click.echo(f"  {n} submission time{'' if n == 1 else 's'} from {archive}, the zip "
@@ -243,12 +252,12 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
     for student, (old, new, was, now) in sorted(res.retimed.items()):  # review 23e, N1
         click.echo(f"  {student}: submission time {old}, taken from {was}, "
                    f"{'would now be' if dry_run else 'is now'} {_possessive(now)}, {new}")
-    if res.on_time_by_marker:  # review 23f, N10
-        n = len(res.on_time_by_marker)
-        click.echo(f"  {n} submission time{'' if n == 1 else 's'} at the due date: the "
-                   "download's entries carry the moment the zip was made, after the due date, "
-                   "and Canvas does not mark these files late (no LATE_ in their names), so "
-                   f"they are on time ({', '.join(res.on_time_by_marker)})")
+    on_time = sorted(s for s, m in res.canvas_marked.items() if m == CANVAS_ON_TIME)
+    if on_time:  # review 23g, G1
+        n = len(on_time)
+        click.echo(f"  {n} on time by Canvas's word (no LATE_ in the file's name; a Canvas "
+                   "download's entry times are when each was zipped, never the upload's): "
+                   + ", ".join(on_time))
     for note in res.warnings:
         click.echo(f"  warning: {note}", err=True)
     for student, why in sorted(res.wrong_format.items()):  # review 23d, P2b
@@ -382,7 +391,9 @@ def _grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kerne
         _say(f"  {student}: {GRADED_ELSEWHERE.format(assignment=assignment)}")
     for key in ("grades", "html", "json", "feedback"):
         _say(f"  {key:9s} {run.outputs[key]}")
-    _exit_at_once(2 if run.open else 0)
+    # a time still doubtful or unknown (a folder file's, Canvas's LATE_ without a time, the
+    # LMS's record against it) is no clean run either (review 23g, G8)
+    _exit_at_once(2 if run.open or doubts else 0)
 
 
 #: the line of ``grade --student`` for a student another tool graded since (review 23e, P8b)
@@ -664,18 +675,23 @@ def export(ctx, assignment, fmt, dest, column, db):
 
     if dest == "-":  # the file only, so that it can be piped (nothing else on stdout)
         with tempfile.TemporaryDirectory() as tmp:
+            trouble: list = []
             try:
                 path = do_export(course, assignment, fmt, Path(tmp) / f"{fmt}_grades.csv",
-                                 column=column, warn=warn)
+                                 column=column, warn=warn, trouble=trouble)
             except ValueError as exc:
                 raise DataError(exc) from None
             out = click.get_binary_stream("stdout")
             out.write(Path(path).read_bytes())  # bytes: the CSV's line ends as written
             out.flush()
-        return
+        sys.exit(1 if trouble else 0)
     dest = dest or str(course.output_dir(assignment) / f"{fmt}_grades.csv")
+    trouble: list = []
     try:
-        path = do_export(course, assignment, fmt, dest, column=column, warn=warn)
+        path = do_export(course, assignment, fmt, dest, column=column, warn=warn,
+                         trouble=trouble)
     except ValueError as exc:
         raise DataError(exc) from None
     click.echo(f"{assignment}: {fmt} grades -> {path}")
+    if trouble:  # written, but not the whole class's final word (review 23g, G5)
+        sys.exit(1)

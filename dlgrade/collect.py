@@ -34,7 +34,7 @@ from . import lms
 from .course import Course, ensure_tools_on_path
 from .lms import canvas, moodle
 from .roster import STUDENT_ID, read_roster
-from .status import not_collected_reason, write_not_collected
+from .status import MOODLE_NO_FILE, not_collected_reason, write_not_collected
 
 SKIP_PARTS = {"__MACOSX", ".ipynb_checkpoints", ".DS_Store"}
 
@@ -69,9 +69,14 @@ class CollectResult:
     # making gives, a worksheet that says submitted without a file or no submission with
     # one; each makes the exit status 1
     contradictions: dict = field(default_factory=dict)
-    # the students recorded at the due date: on time by Canvas's marker, the download's
-    # time being when the zip was made (review 23f, N10)
-    on_time_by_marker: list = field(default_factory=list)
+    # student -> CANVAS_ON_TIME or CANVAS_LATE: a Canvas file without a time given by
+    # --timestamps, whose lateness is Canvas's LATE_ marker alone (review 23g, G1)
+    canvas_marked: dict = field(default_factory=dict)
+    # the students of ``updated`` whose bytes are the same: only their time changed
+    time_only: list = field(default_factory=list)
+    # student -> why: the Moodle worksheet says submitted, no download held the file
+    # (review 23g, G5): "not collected", never "no submission" with a 0
+    no_file: dict = field(default_factory=dict)
     # (zip, files): the zip beside a collected folder that holds its files (same names, sizes
     # and CRCs: the zip it was unpacked from), whose entry times the files got (review 23f, N9)
     unpacked_from: tuple | None = None
@@ -423,6 +428,31 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 when, source = download
                 stamp = lms.format_timestamp(when)
                 result.submitted_at[student] = stamp
+            if paths[0] in canvas_late and student not in given and not (
+                    same and kept_source == "csv"):
+                # Canvas's zipper writes each entry at the moment it writes it: an entry's
+                # time (or its unpacked file's) is never the upload's. Canvas's own word,
+                # LATE_ or not, is the record (review 23g, G1-G3, G6)
+                marker = CANVAS_LATE if canvas_late[paths[0]] else CANVAS_ON_TIME
+                result.canvas_marked[student] = marker
+                result.submitted_at[student] = CANVAS_LABEL[marker]
+                was = sources.get(student, {})
+                if same and was.get("source") == marker and not stamp_file.exists():
+                    result.unchanged.append(rel)
+                else:
+                    (result.updated if dest.exists() else result.added).append(rel)
+                    if same:
+                        result.time_only.append(student)
+                sources[student] = {"stamp": "", "source": marker}
+                file_times.pop(student, None)
+                if not dry_run:
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    if not same:
+                        dest.write_bytes(content)
+                    stamp_file.unlink(missing_ok=True)
+                    if file_id:
+                        record[student] = max(file_id, known_id or "0", key=int)
+                continue
             if source == "zip" and paths[0] in made["paths"]:
                 made["used"][student] = stamp  # this time is the download's making's
             # a time from a download (a file's modification time, or a zip entry) gives way
@@ -489,6 +519,8 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
             sources[student] = {"stamp": stamp, "source": source} | (
                 {"reread": True} if later else {})
             (result.updated if dest.exists() else result.added).append(rel)
+            if same:
+                result.time_only.append(student)
             if not dry_run:
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 dest.write_bytes(content)
@@ -500,10 +532,13 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
         for student, stamp in made["used"].items():  # named by _check_records instead
             if result.submitted_at.get(student) == stamp:
                 new_times.pop(student, None)
-        doubts = _doubtful_times(course, assignment, new_times, new_where,
-                                 moodle={s for s, paths in found.items()
-                                         if any(p in moodle_files for p in paths)} - sheet_none)
+        of_moodle = {s for s, paths in found.items()
+                     if any(p in moodle_files for p in paths)} - sheet_none
+        doubts = _doubtful_times(course, assignment, new_times, new_where, moodle=of_moodle)
         result.warnings += doubts.values()
+        for student, note in doubts.items():  # a late Moodle entry, no worksheet time (G2)
+            if new_where[student][0] == "zip" and student in of_moodle:
+                result.contradictions.setdefault(student, note)  # grade repeats it
         for student, (origin, _) in new_where.items():
             if origin == "file":
                 file_times[student]["warning"] = doubts.get(student, "")
@@ -519,9 +554,11 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 entry = file_times[student]
                 entry["warning"] = "; ".join(w for w in (entry["warning"], note) if w)
             else:
-                file_times[student] = {"stamp": result.submitted_at[student],
-                                       "warning": note, "lms": True}
+                file_times[student] = {"stamp": "" if student in result.canvas_marked else
+                                       result.submitted_at[student], "warning": note,
+                                       "lms": True}
         if not dry_run:
+            _clear_gradebook_times(course, assignment, result.canvas_marked)
             write_file_times(course, assignment, file_times)
             write_time_sources(course, assignment, sources)
         if not dry_run and record:
@@ -539,7 +576,8 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
     if not dry_run:  # the report, the export and `mark` say "not collected", not "nothing"
         write_not_collected(course, assignment, {
             student: not_collected_reason(files) for student, files in
-            result.duplicates.items()} | result.wrong_format, result.submitted_at,
+            result.duplicates.items()} | result.wrong_format | result.no_file,
+            result.submitted_at,
             files=result.duplicates | result.wrong_format_files)
     return result
 
@@ -762,7 +800,7 @@ def _zip_beside(source: Path, root: Path, candidates: list, data, timezone: str,
                     continue
                 matched = {}
                 for info in infos:
-                    name = _unpacked_name(info)
+                    name = lms.base.entry_name(info)
                     rel = next((r for r in notebooks if name == r or
                                 name.endswith("/" + r)), None)
                     if rel is None or rel in matched:
@@ -782,18 +820,6 @@ def _zip_beside(source: Path, root: Path, candidates: list, data, timezone: str,
     archive, matched = best
     entry_times = lms.zip_times(archive, timezone)
     return str(archive), {rel: entry_times[name] for rel, name in matched.items()}
-
-
-def _unpacked_name(info: zipfile.ZipInfo) -> str:
-    """The name ``unzip`` gives an entry's file on Linux: a name without the zip's UTF-8 flag
-    is written as its bytes, which are UTF-8 on the systems that write such zips (Python's
-    :mod:`zipfile` reads them as code page 437)."""
-    if info.flag_bits & 0x800:
-        return info.filename
-    try:
-        return info.filename.encode("cp437").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return info.filename
 
 
 #: how many zips beside a collected folder are looked into for the one it was unpacked from
@@ -832,7 +858,12 @@ def _doubtful_times(course: Course, assignment: str, times: dict, where: dict,
                                                     "copied or written here")
         fix = (f"if that is not when {student} uploaded it, give the time with --timestamps "
                "and collect again")
-        if student in moodle and source == "file":  # Moodle's record of it (review 23e, N3)
+        if student in moodle and source == "zip":  # review 23g, G2
+            origin = ("taken from its zip entry: Moodle's zipper gives each entry the time "
+                      "its server stored that file, the upload's on most sites, but the "
+                      "moment of the download where files are kept elsewhere (an object "
+                      "store), and an earlier one for bytes uploaded before")
+        if student in moodle and source in ("file", "zip"):  # Moodle's record (23e, N3)
             fix += (" (or import the assignment's grading worksheet, whose 'Last modified "
                     f"(submission)' Moodle wrote: `dlcourse roster import worksheet.csv "
                     f"--assignment {assignment}`, and collect again)")
@@ -840,8 +871,9 @@ def _doubtful_times(course: Course, assignment: str, times: dict, where: dict,
         if when > now + CLOCK_SLACK:
             out[student] = (f"{student}: {file}: submitted {stamp}, in the future ({origin}); "
                             + fix)
-        elif due is not None and when > due and (source == "file" or
-                                                 when - due > FAR_PAST_DUE):
+        elif due is not None and when > due and (source == "file" or when - due >
+                                                 FAR_PAST_DUE or (source == "zip" and
+                                                                  student in moodle)):
             late = _hours(when - due)
             out[student] = (f"{student}: {file}: submitted {stamp}, {late} after the due "
                             f"date ({origin}), so a late penalty follows; " + fix)
@@ -881,18 +913,19 @@ def _download_made(found: dict, times: dict, dues: dict, canvas_late: dict, root
     """The zip times of a download made after the due date that say when the zip was made,
     not when each file was uploaded (review 23f, N10), and what is done with them.
 
-    When the zip entries of two or more students all lie within :data:`MADE_SPAN`, no entry
-    time is taken as an upload's. A time after a student's due date (their extension
-    included) then changes in ``times`` (``{path: (time, source)}``) to the due date, the
-    latest on-time moment, for a Canvas file without the ``LATE_`` marker (Canvas judged it
-    on time) and for a file of another system (its lateness unknown: named); a Canvas
-    ``LATE_`` file keeps the zip's time (late by an unknown amount: named). Returns
+    Canvas files are left out: their entry times are never upload times, and Canvas's
+    ``LATE_`` marker is their record (review 23g, G1). When the zip entries of two or more
+    students' other files all lie within :data:`MADE_SPAN`, no entry time is taken as an
+    upload's: a time after a student's due date (their extension included) then changes in
+    ``times`` (``{path: (time, source)}``) to the due date, the latest on-time moment, and
+    the student is named (its lateness unknown). Returns
     ``{"when": the latest entry time or None, "times": {student: the zip's time},
     "notes": {student: line}, "paths": the files whose time is one of these}``, the
     students in ``"notes"`` to be named with exit status 1.
     """
     out = {"when": None, "times": {}, "notes": {}, "paths": set()}
-    entries = {p: times[p][0] for paths in found.values() for p in paths if times[p][1] == "zip"}
+    entries = {p: times[p][0] for paths in found.values() for p in paths
+               if times[p][1] == "zip" and p not in canvas_late}  # Canvas's: its marker
     owners = {student for student, paths in found.items() if any(p in entries for p in paths)}
     if len(owners) < 2 or max(entries.values()) - min(entries.values()) > MADE_SPAN:
         return out
@@ -908,21 +941,13 @@ def _download_made(found: dict, times: dict, dues: dict, canvas_late: dict, root
             out["times"][student] = entries[path]
             out["paths"].add(path)
             rel = path.relative_to(root_of(path))
-            if canvas_late.get(path):
-                out["notes"][student] = (
-                    f"{student}: {rel}: Canvas marks it late (LATE_), but by how much is "
-                    f"unknown: {why}; its time is the download's, later than the upload, so "
-                    "the penalty that follows from it may be too high; give the submission "
-                    "time Canvas shows (SpeedGrader) with --timestamps and collect again")
-                continue
             times[path] = (due, "zip")
-            if path not in canvas_late:
-                out["notes"][student] = (
-                    f"{student}: {rel}: {why}: its upload time is unknown, so it is recorded "
-                    f"at the due date ({due:%Y-%m-%d %H:%M} UTC), on time; give the upload "
-                    "time with --timestamps (Moodle: import the assignment's grading worksheet "
-                    f"with `dlcourse roster import worksheet.csv --assignment {assignment}`) "
-                    "and collect again")
+            out["notes"][student] = (
+                f"{student}: {rel}: {why}: its upload time is unknown, so it is recorded "
+                f"at the due date ({due:%Y-%m-%d %H:%M} UTC), on time; give the upload "
+                "time with --timestamps (Moodle: import the assignment's grading worksheet "
+                f"with `dlcourse roster import worksheet.csv --assignment {assignment}`) "
+                "and collect again")
     return out
 
 
@@ -930,8 +955,8 @@ def _check_records(result: CollectResult, course: Course, assignment: str, chose
                    made: dict, canvas_late: dict, dues: dict, sheet_times: dict,
                    sheet_none: set, sources: dict, given: dict, root_of) -> None:
     """Name (``result.contradictions``, ``result.warnings``) what the LMS's own record says
-    against the times and files collected (review 23f): a Canvas file whose time is late
-    without the ``LATE_`` marker or on time with it (N10), the late files of a download whose
+    against the times and files collected (review 23f): a Canvas file marked ``LATE_``
+    whose time only ``--timestamps`` can give (review 23g, G1), the late files of a download whose
     times are its making (:func:`_download_made`), a student the Moodle grading worksheet
     lists as submitted whose file the download lacks (N7), and one it lists as ``-`` whose
     file the download holds (N5). Times given with ``--timestamps`` are the instructor's and
@@ -947,30 +972,17 @@ def _check_records(result: CollectResult, course: Course, assignment: str, chose
         result.contradictions[student] = note
         result.warnings.append(note)
 
+    for student, marker in sorted(result.canvas_marked.items()):
+        if marker == CANVAS_LATE:
+            name(student, canvas_late_note(student, assignment))
     for student, path in sorted(chosen.items()):
         when, source = recorded(student)
-        if when is None or source == "csv":
+        if when is None or source == "csv" or student in result.canvas_marked:
             continue
-        due = dues.get(student)
         if made["used"].get(student) == result.submitted_at[student]:
             # the time this download's making gave: said by _download_made
             if student in made["notes"]:
                 name(student, made["notes"][student])
-            elif canvas_late.get(path) is False:
-                result.on_time_by_marker.append(student)
-        elif path in canvas_late and due is not None and when > due and not canvas_late[path]:
-            name(student, f"{student}: {path.relative_to(root_of(path))}: submitted "
-                          f"{when:%Y-%m-%d %H:%M} UTC, {_hours(when - due)} after the due "
-                          f"date ({due:%Y-%m-%d %H:%M} UTC; {ORIGIN[source]}), yet Canvas "
-                          "does not mark it late (no LATE_ in its name): is the time the "
-                          "upload's, and the due date Canvas's? give the submission time "
-                          "Canvas shows with --timestamps and collect again")
-        elif path in canvas_late and due is not None and when <= due and canvas_late[path]:
-            name(student, f"{student}: {path.relative_to(root_of(path))}: Canvas marks it "
-                          f"late (LATE_ in its name), yet its time, {when:%Y-%m-%d %H:%M} UTC "
-                          f"({ORIGIN[source]}), is not after the due date "
-                          f"({due:%Y-%m-%d %H:%M} UTC): is the due date Canvas's? give the "
-                          "submission time Canvas shows with --timestamps and collect again")
         if student in sheet_none:
             name(student, f"{student}: the grading worksheet imported for {assignment} says no "
                           f"submission ('-'), yet the download has a file, "
@@ -979,15 +991,32 @@ def _check_records(result: CollectResult, course: Course, assignment: str, chose
                           f"again, `dlcourse roster import <worksheet.csv> --assignment "
                           f"{assignment}`, and collect again")
     for student, when in sorted(sheet_times.items()):
+        stamp_file = course.submitted_dir / student / assignment / "timestamp.txt"
         if student in chosen or student in result.duplicates or \
-                student in result.wrong_format or \
-                (course.submitted_dir / student / assignment / "timestamp.txt").exists():
+                student in result.wrong_format:
             continue
+        if stamp_file.exists():
+            try:
+                kept = _parse_stamp(stamp_file.read_text().strip())
+            except OSError:
+                continue
+            if when - kept >= dt.timedelta(minutes=1):  # review 23g, G4
+                name(student, f"{student}: the grading worksheet imported for {assignment} "
+                              f"says submitted {when:%Y-%m-%d %H:%M} UTC, after the file "
+                              f"collected before ({kept:%Y-%m-%d %H:%M} UTC), but the "
+                              "download holds no file for them: it lacks that upload (a "
+                              "download of some groups only?), and the earlier file would be "
+                              "graded; download the submissions again and collect")
+            continue
+        result.no_file[student] = (
+            f"{MOODLE_NO_FILE}: the grading worksheet imported for {assignment} gives "
+            f"{when:%Y-%m-%d %H:%M} UTC, and no download held the file: download the "
+            f"submissions again and `dlcourse collect {assignment} ...`")
         name(student, f"{student}: the grading worksheet imported for {assignment} says "
                       f"submitted {when:%Y-%m-%d %H:%M} UTC, but the download holds no file "
                       "for them (a download made before that upload, or of some groups "
-                      "only?): download the submissions again and collect, or grade and the "
-                      "export give them 'no submission'")
+                      "only?): download the submissions again and collect; until then they "
+                      "are 'not collected' (no 0 exported)")
 
 
 def _hours(late: dt.timedelta) -> str:
@@ -1074,8 +1103,62 @@ def doubtful_file_times(course: Course, assignment: str) -> dict[str, str]:
         stamp_file = course.submitted_dir / student / assignment / "timestamp.txt"
         try:
             current = stamp_file.read_text().strip()
-        except OSError:
-            continue
+        except OSError:  # none: Canvas's marker is the record (its entry "stamp" is "")
+            if not stamp_file.parent.is_dir():
+                continue
+            current = ""
         if entry["warning"] and current == entry["stamp"]:
             out[student] = entry["warning"]
     return out
+
+
+#: the time source of a Canvas file on time by Canvas's word (no ``LATE_`` in its name) and
+#: of one late by it, by an unknown amount; neither has a ``timestamp.txt`` (review 23g, G1)
+CANVAS_ON_TIME = "canvas-on-time"
+CANVAS_LATE = "canvas-late"
+#: how collect, grades.csv and the report say them
+CANVAS_LABEL = {CANVAS_ON_TIME: "on time (Canvas)",
+                CANVAS_LATE: "late (Canvas), time unknown"}
+
+
+def canvas_late_note(student: str, assignment: str) -> str:
+    """The line that names a student Canvas marks late whose upload time is not known."""
+    return (f"{student}: Canvas marks the file late (LATE_ in its name), but a Canvas "
+            "download holds no upload time (its zip entries are the moment each was written "
+            "into the zip): no late penalty until you give the submission time Canvas shows "
+            f"(SpeedGrader): `dlcourse collect {assignment} <download> --timestamps "
+            "times.csv` (student,submitted_at), or that time as your decision")
+
+
+def canvas_marked(course: Course, assignment: str) -> dict[str, str]:
+    """``{student: CANVAS_ON_TIME or CANVAS_LATE}``: the students whose submission time is
+    Canvas's marker alone (no ``timestamp.txt``; review 23g, G1, G6)."""
+    out = {}
+    for student, entry in read_time_sources(course, assignment).items():
+        folder = course.submitted_dir / student / assignment
+        if entry["source"] in CANVAS_LABEL and folder.is_dir() and \
+                not (folder / "timestamp.txt").exists():
+            out[student] = entry["source"]
+    return out
+
+
+def _clear_gradebook_times(course: Course, assignment: str, students) -> None:
+    """Take the submission time off the gradebook submissions of ``students`` (their time is
+    Canvas's marker, so none): nbgrader's autograde keeps a timestamp it recorded before
+    when ``timestamp.txt`` is gone, and would count the old lateness."""
+    from nbgrader.api import MissingEntry
+
+    if not students:
+        return
+    with course.gradebook() as gb:
+        changed = False
+        for student in sorted(students):
+            try:
+                sub = gb.find_submission(assignment, student)
+            except MissingEntry:
+                continue
+            if sub.timestamp is not None:
+                sub.timestamp = None
+                changed = True
+        if changed:
+            gb.db.commit()

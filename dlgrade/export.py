@@ -22,9 +22,16 @@ from __future__ import annotations
 import shutil
 
 from . import lms
+from .collect import CANVAS_LATE, canvas_marked
 from .lms.canvas import CanvasExportPlugin
 from .lms.moodle import MoodleExportPlugin
-from .status import FILES_PREFIX, HELD_PREFIX, graded_outside_error, read_not_collected_files
+from .status import (
+    FILES_PREFIX,
+    HELD_PREFIX,
+    MOODLE_NO_FILE,
+    graded_outside_error,
+    read_not_collected_files,
+)
 
 #: the formats with an nbgrader ``ExportPlugin`` (``csv`` copies grades.csv)
 FORMATS = {name: system.export_plugin() for name, system in lms.REGISTRY.items()
@@ -52,6 +59,8 @@ def for_students(status: str, reason: str, files=None) -> str:
     >>> for_students("needs manual grading", "files handed in were not copied: a.txt: a link")
     'graded: files handed in beside the notebook were not taken; your instructor looks at them'
     """
+    if status == "not collected" and reason.startswith(MOODLE_NO_FILE):  # review 23g, G5
+        return f"{PENDING}: {MOODLE_NO_FILE}"
     if status == "not collected":
         what = f"{len(files)} files were handed in ({', '.join(sorted(files))})" if files else \
             "several files were handed in"
@@ -70,7 +79,8 @@ def for_students(status: str, reason: str, files=None) -> str:
     return PENDING
 
 
-def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None) -> str:
+def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None,
+           trouble: list | None = None) -> str:
     """Write ``assignment``'s grades in ``fmt`` (a name in :data:`dlgrade.lms.REGISTRY`) to
     ``dest``.
 
@@ -79,6 +89,9 @@ def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None)
     an empty grade; the feedback text says the status as the gradebook has it now (failed
     with the reason, not graded yet, written answers still to grade). ``column`` names the
     grade column (Canvas: an existing assignment as ``Name (id)``).
+
+    ``trouble`` (a list) gets the students the Moodle grading worksheet lists as submitted
+    whose file no collect copied (an empty grade cell, feedback saying so: review 23g, G5).
 
     A format without a feedback column (Canvas) cannot mark a provisional score (written
     answers still to grade by hand) as such: ``warn`` (a callable taking one line of text)
@@ -89,7 +102,8 @@ def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None)
     ValueError
         If ``fmt`` is unknown or the assignment is not in the gradebook, or (nothing written)
         if another tool graded students since ``dlcourse grade`` did
-        (:func:`dlgrade.status.graded_outside`).
+        (:func:`dlgrade.status.graded_outside`) or a student's file is marked late by Canvas
+        with no time given (:func:`dlgrade.collect.canvas_marked`).
     """
     from .report import collect_rows, write_outputs  # nbconvert: seconds
 
@@ -99,6 +113,16 @@ def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None)
         refusal = graded_outside_error(course, assignment, "export")
         if refusal is not None:  # review 23e, P8b: never upload another tool's scores
             raise refusal
+        unknown = sorted(s for s, m in canvas_marked(course, assignment).items()
+                         if m == CANVAS_LATE)
+        if unknown:  # review 23g, G1: neither a penalty invented nor none given silently
+            raise ValueError(
+                f"export: {len(unknown)} student{'s' if len(unknown) > 1 else ''} Canvas "
+                f"marks late (LATE_) without a known time: {', '.join(unknown)}; the late "
+                "penalty needs the submission time Canvas shows (SpeedGrader): give it with "
+                f"`dlcourse collect {assignment} <download> --timestamps times.csv` "
+                "(student,submitted_at; the due date itself if you decide it is on time), "
+                "grade, and export again. Nothing written")
         outputs = write_outputs(course, assignment)
         plugin = system.export_plugin()
         if plugin is None:  # the plain layout: the course's own grades.csv
@@ -108,7 +132,7 @@ def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None)
         rows, _ = collect_rows(course, assignment)
         submitted = set(course.students(assignment))
         found = read_not_collected_files(course, assignment)
-        blank, notes, looks = [], {}, []
+        blank, notes, looks, no_file = [], {}, [], []
         outside = []  # not enrolled when it was due: no 0 for an assignment they never had
         for r in rows:
             if r.get("status") == "not enrolled":
@@ -118,8 +142,10 @@ def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None)
                 continue
             if r.get("status") == "not collected":  # files found, none copied: not a 0
                 blank.append(r["student"])
-                notes[r["student"]] = for_students("not collected", "",
+                notes[r["student"]] = for_students("not collected", r.get("reason") or "",
                                                    found.get(r["student"]))
+                if (r.get("reason") or "").startswith(MOODLE_NO_FILE):
+                    no_file.append(r["student"])
                 continue
             if r["student"] not in submitted:
                 continue
@@ -171,6 +197,13 @@ def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None)
                 said.append(f"{others} student{'' if one else 's'} with a failed or uncollected "
                             f"submission get{'s' if one else ''} an empty grade cell (the reasons "
                             "are in grades.csv)")
+        if no_file and warn is not None:  # review 23g, G5: not a silent 0
+            said.append(f"{len(no_file)} student{'' if len(no_file) == 1 else 's'} with no "
+                        f"file collected though Moodle says submitted ({', '.join(no_file)}): "
+                        "exported with an empty grade cell, not 0; download the submissions "
+                        f"again, `dlcourse collect {assignment} ...`, grade and export again")
+        if trouble is not None:
+            trouble.extend(no_file)
         if system is lms.REGISTRY["canvas"] and warn is not None:
             ids = {st.id: st.lms_user_id for st in gb.students}
             without = sorted(sid for sid, uid in ids.items() if not uid)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import nbformat
 
+from .collect import CANVAS_LABEL, CANVAS_LATE, canvas_marked
 from .course import Course
 from .enrolment import not_enrolled, read_enrolment
 from .handgrades import is_hand_grade, read_hand_grades, refresh_feedback, waits_for_hand
@@ -99,9 +100,15 @@ def collect_rows(course: Course, assignment: str) -> tuple[list[dict], list[str]
         rec["manual_cells"] = sorted(set(rec.get("manual_cells", [])) | set(by_hand))
         rows.append(rec)
     _refresh_scores(course, assignment, rows)
+    marked = canvas_marked(course, assignment)
     for rec in rows:  # failed or pending: no gradebook submission, but the time is known
         if rec["student"] in submitted and not rec.get("submitted_at"):
             rec["submitted_at"] = submitted_at(course, assignment, rec["student"])
+        if rec["student"] in marked and not rec.get("submitted_at"):
+            # no time: Canvas's word alone (review 23g, G1, G6)
+            rec["submitted_at"] = CANVAS_LABEL[marked[rec["student"]]]
+            if marked[rec["student"]] == CANVAS_LATE:
+                rec["time_unknown"] = True
     return rows, cells
 
 

@@ -120,12 +120,24 @@ def status_label(record: dict) -> str:
     status = record.get("status", "pending")
     if status == "failed":
         return f"failed: {record.get('reason') or 'unknown reason'}"
+    if record.get("time_unknown"):  # review 23g, G1: Canvas's LATE_ without a time
+        return (f"{status}; {TIME_UNKNOWN}")
     return status
+
+
+#: what a student's status adds while Canvas marks the file late and its time is not given
+TIME_UNKNOWN = ("late by Canvas's LATE_ marker, time unknown: no late penalty until "
+                "`dlcourse collect --timestamps` gives it")
 
 
 #: ``{student: {"reason": ..., "files": [...]}}`` of the students collect found files of but
 #: copied none (an older file holds ``{student: reason}``)
 NOT_COLLECTED_FILE = "not_collected.json"
+
+
+#: the reason of a student the Moodle grading worksheet lists as submitted whose file no
+#: download held (review 23g, G5); its words before the colon are what the student reads
+MOODLE_NO_FILE = "no file collected though Moodle says submitted"
 
 
 def not_collected_reason(files) -> str:

@@ -33,7 +33,8 @@ Student,ID,SIS User ID,SIS Login ID,Section,Notebook 2 (778)
 
 
 #: the files beside DIR/course that the guide's section 7 reads (``../NAME``)
-DOWNLOADS = ("roster.csv", "submissions.zip", "resubmission.zip", "resubmission-mgarcia.zip")
+DOWNLOADS = ("roster.csv", "submissions.zip", "times.csv", "resubmission.zip",
+             "resubmission-mgarcia.zip")
 
 
 def _zip(path: Path, files: dict) -> None:
@@ -69,6 +70,10 @@ def setup(folder: Path) -> None:
                                                   (2026, 12, 1, 12, 0, 0)),
     }
     _zip(folder / "submissions.zip", files)
+    # sobrien's submission time as Canvas's SpeedGrader shows it (the course's zone): a
+    # Canvas download holds none, its entries are when each was zipped
+    (folder / "times.csv").write_text("student,submitted_at\nsobrien,2026-12-02 09:30\n",
+                                      encoding="utf-8")
     # Canvas's download after the second uploads: a higher file id, the "-1" of a second
     # upload, Berlin's wall clock (the course's zone) in the entry
     _zip(folder / "resubmission.zip", {"nguyenan_12348_880030_tiny-1.ipynb": (

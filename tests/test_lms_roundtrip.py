@@ -188,6 +188,16 @@ def round_trip(course: Path, tmp_path: Path, db_args: list, release, db=None):
     assert "unmatched (not copied): " in proc.stderr and "zedzoe_999_5009" in proc.stderr
     assert sorted(p.name for p in (course / "submitted").iterdir()) == [
         "ann", "bob", "cid", "eve"]
+    # a Canvas download holds no upload time (its zipper stamps each entry as it writes
+    # it): LATE_ files are named until Canvas's times (SpeedGrader) are given (review 23g)
+    assert "bob: Canvas marks the file late" in proc.stderr, proc.stderr
+    assert not (course / "submitted/bob/tiny/timestamp.txt").exists()
+    times = tmp_path / "times.csv"
+    times.write_text("student,submitted_at\nbob,2026-12-01 20:00\ncid,2026-12-01 22:00\n")
+    proc = dlcourse("collect", "tiny", zpath, "--timestamps", times, *db_args, cwd=course,
+                    check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # the unmatched file only
+    assert "Canvas marks the file late" not in proc.stderr, proc.stderr
     stamp = (course / "submitted/bob/tiny/timestamp.txt").read_text().strip()
     assert stamp == "2026-12-01 20:00:00.000000 UTC"
 

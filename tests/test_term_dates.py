@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import csv
 import io
+import time
 import zipfile
 from pathlib import Path
 
@@ -255,95 +256,123 @@ def test_a_copied_folders_file_times_fail_collect_are_repeated_by_grade_and_the_
     assert "submission time" not in proc.stdout and "warning" not in proc.stderr, proc.stderr
 
 
-def test_a_canvas_zip_stamped_when_it_was_made_uses_canvas_late_marker(course_dir, tmp_path):
-    """Review 23f, N10: Canvas's "Download Submissions" zip gives every entry the moment the
-    zip was made (its content zipper passes no time to rubyzip, whose entry time defaults to
-    now). A download made the morning after the due date must not make every student late:
-    entries of several students within two minutes of each other are no upload times. A
-    file without Canvas's ``LATE_`` marker is then on time (recorded at the due date); a
-    ``LATE_`` file is late by an unknown amount and named, exit status 1, until
-    ``--timestamps`` gives its time. With real upload times, a time that contradicts the
-    marker is named too."""
-    import json
+def _canvas_download(path: Path, text: str, students, late: set, start, step: float) -> Path:
+    """A Canvas "Download Submissions" zip as its content zipper builds it: one submission
+    after another, each entry stamped with the moment it was written (``step`` seconds
+    apart from ``start``, a wall-clock tuple), names ``<sortable>_[LATE_]<uid>_<fileid>_...``."""
+    base = calendar.timegm((*start, 0, 0, 0))
+    entries = {}
+    for i, (who, sortable, uid) in enumerate(students):
+        when = time.gmtime(base + int(i * step))[:6]
+        name = f"{sortable}_{'LATE_' if who in late else ''}{uid}_10{uid}_tiny.ipynb"
+        entries[name] = (when, text + " " * uid)
+    return _zip(path, entries)
 
-    course = _course(course_dir, "canvas-made")
+
+def test_a_slow_canvas_download_of_40_students_gives_no_upload_time(course_dir, tmp_path):
+    """Review 23g, G1: Canvas's zipper writes one submission after another, so a big class's
+    entries span minutes (here 40 files, 4.5 s apart: 3 minutes). No entry time is an
+    upload time: a file without ``LATE_`` is on time by Canvas's word, a ``LATE_`` file is
+    late by an unknown amount and named (exit 1); no ``timestamp.txt`` is written."""
+    course = _course(course_dir, "canvas-40")
+    people = [(f"s{i:02d}", f"student{i:02d}", 100 + i) for i in range(40)]
+    roster = tmp_path / "canvas.csv"
+    roster.write_text(HEADER + "".join(f'"S, {w}",{uid},9{uid},{w},L\n'
+                                       for w, _, uid in people), encoding="utf-8")
+    dlcourse("roster", "import", roster, cwd=course)
+    dlcourse("release", "tiny", "--due", "2021-01-10 12:00", cwd=course)
+    text = (course / "exercises/tiny/tiny.ipynb").read_text(encoding="utf-8")
+    late = {"s03", "s17", "s29", "s33", "s38"}
+    made = _canvas_download(tmp_path / "submissions.zip", text, people, late,
+                            (2021, 1, 11, 8, 0, 0), 4.5)
+    proc = dlcourse("collect", "tiny", made, cwd=course, env={"TZ": "UTC"}, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    said = " ".join(proc.stderr.split())
+    for who in sorted(late):
+        assert f"{who}: Canvas marks the file late (LATE_ in its name), but a Canvas download " \
+            "holds no upload time" in said, said
+    assert said.count("Canvas marks the file late") == len(late), said
+    on_time = sorted(w for w, _, _ in people if w not in late)
+    assert "35 on time by Canvas's word" in proc.stdout, proc.stdout
+    assert ", ".join(on_time) in proc.stdout, proc.stdout
+    assert "after the due date" not in said, said  # no entry time read as an upload's
+    assert not list((course / "submitted").glob("*/tiny/timestamp.txt"))
+
+
+def test_canvas_marker_is_the_record_through_grade_release_redownload_and_export(
+        course_dir, tmp_path):
+    """Review 23g, G1-G3, G6, G8: with Canvas's word as the record, an on-time file stays on
+    time when the due date moves earlier; a ``LATE_`` file gets no penalty from a build time,
+    ``grade`` names it and exits 2, ``export`` refuses (nothing written); a re-download
+    keeps it named; ``--timestamps`` settles it. A zip with real, varied times changes
+    nothing: Canvas's entry times are never read."""
+    course = _course(course_dir, "canvas-marker")
     roster = tmp_path / "canvas.csv"
     roster.write_text(HEADER + ANN + BOB + CARL, encoding="utf-8")
     dlcourse("roster", "import", roster, cwd=course)
-    dlcourse("release", "tiny", "--due", "2021-01-10 12:00", cwd=course)  # the course is UTC
+    dlcourse("release", "tiny", "--due", "2021-01-10 12:00", cwd=course)
     text = (course / "exercises/tiny/tiny.ipynb").read_text(encoding="utf-8")
     env = {"TZ": "UTC"}
-
-    def download(name: str, late: set, when: dict | None = None) -> Path:
-        made = (2021, 1, 11, 9, 0)  # the next morning; the entries a few seconds apart
-        return _zip(tmp_path / name, {  # Canvas's names: sortable name, LATE_, ids
-            f"{sortable}_{'LATE_' if who in late else ''}{uid}_10{uid}_tiny.ipynb": (
-                (when or {}).get(who, (*made, 10 * uid)), text + " " * uid)
-            for who, sortable, uid in (("ann", "anna", 1), ("bob", "bobb", 2),
-                                       ("carl", "carlc", 3))})
-
-    # everyone on time by Canvas's marker: nobody late, exit 0
-    proc = dlcourse("collect", "tiny", download("ontime.zip", set()), "--dry-run", cwd=course,
-                    env=env, check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert set(_stamps(proc).values()) == {"2021-01-10 12:00:00.000000"}, proc.stdout
-    assert "3 submission times at the due date" in proc.stdout and \
-        "(ann, bob, carl)" in proc.stdout, proc.stdout
-    assert "warning" not in proc.stderr, proc.stderr
-
-    # real upload times: a time against the marker is named, either way round
-    real = download("real.zip", {"ann", "carl"}, {
-        "ann": (2021, 1, 10, 11, 0, 0), "bob": (2021, 1, 10, 15, 0, 0),
-        "carl": (2021, 1, 10, 16, 0, 0)})
-    proc = dlcourse("collect", "tiny", real, "--dry-run", cwd=course, env=env, check=False)
+    people = (("ann", "anna", 1), ("bob", "bobb", 2), ("carl", "carlc", 3))
+    # one file only (a section-limited download): bob's LATE_ file, zipped the next morning
+    one = _canvas_download(tmp_path / "one.zip", text, people[1:2], {"bob"},
+                           (2021, 1, 11, 9, 0, 0), 1)
+    proc = dlcourse("collect", "tiny", one, "--dry-run", cwd=course, env=env, check=False)
+    assert proc.returncode == 1 and "bob: Canvas marks the file late" in proc.stderr, \
+        proc.stdout + proc.stderr
+    # real-looking varied times: ann's entry late, carl's LATE_ entry early; ignored
+    real = _zip(tmp_path / "real.zip", {
+        "anna_1_101_tiny.ipynb": ((2021, 1, 10, 15, 0, 0), text + " "),
+        "bobb_LATE_2_102_tiny.ipynb": ((2021, 1, 11, 9, 0, 0), text + "  "),
+        "carlc_3_103_tiny.ipynb": ((2021, 1, 10, 11, 0, 0), text + "   ")})
+    proc = dlcourse("collect", "tiny", real, cwd=course, env=env, check=False)
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    said = " ".join(proc.stderr.split())
-    assert ("ann: real/anna_LATE_1_101_tiny.ipynb: Canvas marks it late (LATE_ in its name), "
-            "yet its time, 2021-01-10 11:00 UTC (its zip entry), is not after the due date "
-            "(2021-01-10 12:00 UTC)") in said, said
-    assert ("bob: real/bobb_2_102_tiny.ipynb: submitted 2021-01-10 15:00 UTC, 3.0 h after the "
-            "due date (2021-01-10 12:00 UTC; its zip entry), yet Canvas does not mark it late "
-            "(no LATE_ in its name)") in said, said
-    assert "carl:" not in said, said  # late by its time and by Canvas: nothing to say
-    assert _stamps(proc)["carl"] == "2021-01-10 16:00:00.000000", proc.stdout
-
-    # the download made the next morning, bob's file marked late: he is named, exit 1
-    made = download("submissions.zip", {"bob"})
-    proc = dlcourse("collect", "tiny", made, cwd=course, env=env, check=False)
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "2 submission times at the due date" in proc.stdout and "(ann, carl)" in proc.stdout
-    assert _stamps(proc) == {"ann": "2021-01-10 12:00:00.000000",
-                             "bob": "2021-01-11 09:00:20.000000",
-                             "carl": "2021-01-10 12:00:00.000000"}, proc.stdout
-    said = " ".join(proc.stderr.split())
-    assert ("bob: submissions/bobb_LATE_2_102_tiny.ipynb: Canvas marks it late (LATE_), but by "
-            "how much is unknown: the download's entries all carry times within 2 minutes of "
-            "2021-01-11 09:00 UTC, when the zip was made, not when each file was uploaded"
-            ) in said, said
-    assert "give the submission time Canvas shows (SpeedGrader) with --timestamps" in said
-    assert "ann:" not in said and "carl:" not in said, said
-    # collected again: still said, still exit 1; the on-time times stay
-    proc = dlcourse("collect", "tiny", made, cwd=course, env=env, check=False)
-    assert proc.returncode == 1 and "3 unchanged" in proc.stdout, proc.stdout + proc.stderr
-    assert "bob: submissions/bobb_LATE_2_102_tiny.ipynb: Canvas marks it late" in proc.stderr
-    # grade repeats it on bob's line, and only there
-    proc = dlcourse("grade", "tiny", "--no-progress", cwd=course, env=env)
+    assert "2 on time by Canvas's word" in proc.stdout and "ann, carl" in proc.stdout
+    assert "ann:" not in proc.stderr and "carl:" not in proc.stderr, proc.stderr
+    assert "bob: Canvas marks the file late" in proc.stderr, proc.stderr
+    # the due date moved earlier: Canvas's on-time files stay on time (G6)
+    dlcourse("release", "tiny", "--due", "2021-01-10 08:00", cwd=course)
+    proc = dlcourse("grade", "tiny", "--no-progress", cwd=course, env=env, check=False)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
     lines = {line.split(":")[0].strip(): line for line in proc.stdout.splitlines()
              if line.startswith("  ") and "; warning: " in line}
     assert set(lines) == {"bob"}, proc.stdout
-    assert "; warning: bob: submissions/bobb_LATE_2_102_tiny.ipynb: Canvas marks it late" \
-        in lines["bob"], lines
-    # Canvas's time for bob, given: settled
+    rows = {r["student"]: r for r in csv.DictReader(
+        (course / "grading/tiny/grades.csv").open(encoding="utf-8"))}
+    assert rows["ann"]["submitted_at"] == "on time (Canvas)", rows["ann"]
+    assert float(rows["ann"]["late_by"] or 0) == 0 and float(rows["carl"]["late_by"] or 0) == 0
+    assert rows["bob"]["submitted_at"] == "late (Canvas), time unknown", rows["bob"]
+    assert float(rows["bob"]["penalty"] or 0) == 0, rows["bob"]
+    assert "late by Canvas's LATE_ marker, time unknown" in rows["bob"]["status"], rows["bob"]
+    out = tmp_path / "canvas_out.csv"
+    proc = dlcourse("export", "tiny", "--format", "canvas", "-o", out, cwd=course,
+                    check=False)
+    assert proc.returncode == 2 and not out.exists(), proc.stdout + proc.stderr
+    assert "bob" in proc.stderr and "--timestamps" in proc.stderr, proc.stderr
+    # Canvas's next download, made a day later, the same bytes: bob is still named (G3)
+    again = _canvas_download(tmp_path / "again.zip", text, people, {"bob"},
+                             (2021, 1, 12, 9, 0, 0), 1)
+    proc = dlcourse("collect", "tiny", again, cwd=course, env=env, check=False)
+    assert proc.returncode == 1 and "bob: Canvas marks the file late" in proc.stderr, \
+        proc.stdout + proc.stderr
+    # Canvas's time for bob, given: settled everywhere
     given = tmp_path / "times.csv"
-    given.write_text("student,submitted_at\nbob,2021-01-10 13:30\n", encoding="utf-8")
-    proc = dlcourse("collect", "tiny", made, "--timestamps", given, cwd=course, env=env,
+    given.write_text("student,submitted_at\nbob,2021-01-10 09:30\n", encoding="utf-8")
+    proc = dlcourse("collect", "tiny", again, "--timestamps", given, cwd=course, env=env,
                     check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1 of the changed is the same file with another time only: bob" in proc.stdout
     assert (course / "submitted/bob/tiny/timestamp.txt").read_text().strip() == (
-        "2021-01-10 13:30:00.000000 UTC")
-    assert (course / "submitted/ann/tiny/timestamp.txt").read_text().strip() == (
-        "2021-01-10 12:00:00.000000 UTC")
-    assert "bob" not in json.loads((course / "grading/tiny/file_times.json").read_text())
+        "2021-01-10 09:30:00.000000 UTC")
+    assert not (course / "submitted/ann/tiny/timestamp.txt").exists()
+    proc = dlcourse("grade", "tiny", "--no-progress", cwd=course, env=env, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = {r["student"]: r for r in csv.DictReader(
+        (course / "grading/tiny/grades.csv").open(encoding="utf-8"))}
+    assert float(rows["bob"]["late_by"]) == 1.5, rows["bob"]
+    assert float(rows["ann"]["late_by"] or 0) == 0, rows["ann"]
+    cells, _ = _canvas_cells(course, "tiny", tmp_path)
+    assert set(cells) == {"ann", "bob", "carl"}, cells
 
 
 def test_a_plain_zip_stamped_when_it_was_made_is_no_upload_time(course_dir, tmp_path):

@@ -173,6 +173,15 @@ def test_a_zip_entrys_time_gives_way_to_the_worksheet_imported_after_it(course_d
                                     date_time=(2021, 1, 13, 0, 30, 0)), text)
     proc = dlcourse("collect", "tiny", archive, cwd=course, check=False)
     assert stamp(course, "5001") == "2021-01-12 23:30:00.000000 UTC", proc.stdout
+    # a one-student download without the worksheet's time: its late entry time is named
+    # (Moodle's zipper gives the time its server stored the file; not on every site the
+    # upload's), exit 1 (review 23g, G2)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    said = " ".join(proc.stderr.split())
+    assert "5001: moodle/Ann Archer_1500231_assignsubmission_file_/tiny.ipynb: submitted " \
+        "2021-01-12 23:30 UTC, 0.5 h after the due date (taken from its zip entry: Moodle's " \
+        "zipper gives each entry the time its server stored that file" in said, said
+    assert "import the assignment's grading worksheet" in said, said
 
     sheet = tmp_path / "worksheet.csv"
     sheet.write_text(worksheet("-"), encoding="utf-8")
@@ -374,3 +383,85 @@ def test_worksheet_cells_and_files_that_need_a_word(course_dir, tmp_path):
             "participant id 1500240 is not in the grading worksheet imported for tiny: "
             "enrolled since it was downloaded? download it again") in said, said
     assert "'Download grading worksheet'" not in said, said
+
+
+def test_a_worksheets_upload_the_download_lacks_is_never_graded_or_exported_as_nothing(
+        course_dir, tmp_path):
+    """Review 23g, G5 and G4: the worksheet lists Bea as submitted, the download (one group)
+    holds no file of hers: ``grade`` names her as not collected, ``export`` writes an empty
+    cell that says why (not 0, "no submission") and exits 1. Once her file is collected, a
+    newer worksheet gives a later upload the next partial download lacks: named, exit 1,
+    instead of grading the earlier file without a word."""
+    course = moodle_course(course_dir, tmp_path, "moodle-no-file")
+    sheet = tmp_path / "worksheet.csv"
+    sheet.write_text(worksheet("Tuesday, 12 January 2021, 9:30 PM"), encoding="utf-8")
+    dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
+    text = (course / "exercises/tiny/tiny.ipynb").read_text(encoding="utf-8")
+    group1 = copied_download(tmp_path / "g1", {"Ann Archer_1500231": text})
+    proc = dlcourse("collect", "tiny", group1, cwd=course, check=False)
+    assert proc.returncode == 1 and "5002: the grading worksheet imported for tiny says " \
+        "submitted" in proc.stderr, proc.stdout + proc.stderr
+    proc = dlcourse("grade", "tiny", "--no-progress", cwd=course, check=False)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    line = next(x for x in proc.stdout.splitlines() if x.strip().startswith("5002:"))
+    assert "not collected (no file collected though Moodle says submitted" in line, line
+    out = tmp_path / "moodle_out.csv"
+    proc = dlcourse("export", "tiny", "--format", "moodle", "-o", out, cwd=course,
+                    check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "1 student with no file collected though Moodle says submitted (5002)" in \
+        " ".join(proc.stderr.split()), proc.stderr
+    row = next(x for x in out.read_text(encoding="utf-8").splitlines() if "bea@" in x)
+    assert "not graded yet: no file collected though Moodle says submitted" in row, row
+    assert "no submission" not in row and ",0," not in row, row
+
+    # her file arrives; then a newer worksheet times a later upload the next group-1
+    # download lacks (G4)
+    both = copied_download(tmp_path / "g2", {"Ann Archer_1500231": text,
+                                             "Bea Baker_1500232": text + " "})
+    proc = dlcourse("collect", "tiny", both, cwd=course, check=False)
+    assert stamp(course, "5002") == "2021-01-12 20:30:00.000000 UTC", proc.stdout
+    sheet.write_text(worksheet("Wednesday, 13 January 2021, 9:00 AM"), encoding="utf-8")
+    dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
+    proc = dlcourse("collect", "tiny", group1, cwd=course, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    said = " ".join(proc.stderr.split())
+    assert ("5002: the grading worksheet imported for tiny says submitted 2021-01-13 08:00 UTC, "
+            "after the file collected before (2021-01-12 20:30 UTC), but the download holds "
+            "no file for them") in said, said
+
+
+def test_an_info_zip_rezip_with_utf8_names_without_the_flag_is_read_as_utf8(course_dir,
+                                                                           tmp_path):
+    """Review 23g, G9: a Moodle download unpacked and zipped again with Info-ZIP's ``zip``
+    (C locale) stores the UTF-8 bytes of "Jörg Müller" without the zip's UTF-8 flag; read as
+    code page 437 they were ``J├╢rg M├╝ller``, unmatched. They are read as UTF-8 (as
+    ``unzip`` shows them), so the name matches."""
+    import os
+    import subprocess
+    import zipfile
+
+    course = make_dlgrade_course(Path(course_dir) / "moodle-rezip", TINY_CONFIG.format(
+        timeout=20, extra=""), {"tiny": tiny_notebook()})
+    roster = tmp_path / "participants.csv"
+    roster.write_text("First name,Surname,ID number,Email address\n"
+                      "Jörg,Müller,5021,joerg@uni.example\n", encoding="utf-8")
+    dlcourse("roster", "import", roster, cwd=course)
+    dlcourse("release", "tiny", "--due", "2021-01-12 23:59", cwd=course)
+    text = (course / "exercises/tiny/tiny.ipynb").read_text(encoding="utf-8")
+    folder = tmp_path / "unpacked"
+    nb = folder / "Jörg Müller_1500234_assignsubmission_file_" / "tiny.ipynb"
+    nb.parent.mkdir(parents=True)
+    nb.write_text(text, encoding="utf-8")
+    os.utime(nb, (1610400000, 1610400000))  # 2021-01-11 21:20 UTC: before the due date
+    archive = tmp_path / "rezipped.zip"
+    subprocess.run(["zip", "-qr", str(archive), "."], cwd=folder, check=True,
+                   env={**os.environ, "LANG": "C", "LC_ALL": "C"})
+    with zipfile.ZipFile(archive) as zf:  # the case: UTF-8 bytes, no flag
+        info = next(i for i in zf.infolist() if i.filename.endswith("tiny.ipynb"))
+        assert not info.flag_bits & 0x800 and "├" in info.filename, info.filename
+    proc = dlcourse("collect", "tiny", archive, cwd=course, check=False)
+    assert "unmatched" not in proc.stderr and "├" not in proc.stderr, proc.stderr
+    assert "Jörg Müller_1500234_assignsubmission_file_/tiny.ipynb: matched by name only" in \
+        proc.stderr, proc.stderr
+    assert (course / "submitted/5021/tiny/tiny.ipynb").read_text(encoding="utf-8") == text

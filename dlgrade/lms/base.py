@@ -195,11 +195,31 @@ def zip_times(path, timezone: str = "UTC") -> dict[str, dt.datetime]:
         for info in zf.infolist():
             true_time = extra_field_time(info.extra)
             if true_time is not None:
-                out[info.filename] = true_time
+                out[entry_name(info)] = true_time
                 continue
             local = dt.datetime(*info.date_time, tzinfo=zone)
-            out[info.filename] = local.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            out[entry_name(info)] = local.astimezone(dt.timezone.utc).replace(tzinfo=None)
     return out
+
+
+def entry_name(info: zipfile.ZipInfo) -> str:
+    """A zip entry's name as ``unzip`` on Linux and the LMSs read it (review 23g, G9): a
+    name without the zip's UTF-8 flag is its bytes, which Info-ZIP's ``zip`` and macOS write
+    in UTF-8 without saying so; Python reads such names as code page 437 (``J├ûRG``), so one
+    that is valid UTF-8 is read as UTF-8, and code page 437 stays the fallback.
+
+    >>> info = zipfile.ZipInfo("J\u00d6RG.ipynb".encode("utf-8").decode("cp437"))
+    >>> entry_name(info)
+    'JÖRG.ipynb'
+    >>> entry_name(zipfile.ZipInfo("\u00e9t\u00e9.ipynb"))  # cp437 bytes, not UTF-8
+    'été.ipynb'
+    """
+    if info.flag_bits & 0x800:
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return info.filename
 
 
 #: the extra-field header ids that carry an absolute modification time
