@@ -43,7 +43,7 @@ APPLEDOUBLE = "._"
 class ArchiveLimits:
     """How much of an archive :func:`unpack_zip` may write."""
 
-    max_notebook_bytes: int = 20 * MB  # as a notebook handed in (safe_files.FilePolicy)
+    max_notebook_bytes: int = 50 * MB  # as a notebook handed in (safe_files.SUBMISSION)
     max_total_bytes: int = 500 * MB
     max_members: int = 20_000
     max_depth: int = 3

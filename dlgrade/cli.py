@@ -171,7 +171,7 @@ def timezone(ctx, zone):
               help="Time zone of the zip entries' times and of times without one (default: "
                    "the course's, see `dlcourse timezone`).")
 @click.option("--db", help="Gradebook URL (the roster, for LMS names).")
-@click.option("--max-notebook-mb", type=click.IntRange(min=1), default=20, show_default=True,
+@click.option("--max-notebook-mb", type=click.IntRange(min=1), default=50, show_default=True,
               help="Largest notebook read; a larger one is refused with the reason.")
 @click.option("--max-total-mb", type=click.IntRange(min=1), default=500, show_default=True,
               help="Most data unpacked from the archive (nested zips included) or read from "

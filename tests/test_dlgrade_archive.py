@@ -57,7 +57,7 @@ def test_a_nested_zip_bomb_is_refused_before_anything_is_written(tmp_path):
     assert _du(out) < 1 * MB  # the nested zip (small) is read and removed; its bomb is not
     assert [(r.path, r.reason) for r in result.refused] == [
         ("downloads.zip/alice/02_neuron.zip/02_neuron.ipynb",
-         "120.0 MB unpacked, over the limit of 20.0 MB per notebook")]
+         "120.0 MB unpacked, over the limit of 50.0 MB per notebook")]
     assert _layout(out) == ["downloads/bob/02_neuron.ipynb"]
 
 
@@ -139,11 +139,11 @@ def test_collect_lists_the_bomb_and_still_collects_the_others(tmp_path):
 
     course = Course(make_course(tmp_path / "course"))
     upload = tmp_path / "lms.zip"
-    upload.write_bytes(_zip({"alice/tiny.zip": _zeros_zip("tiny.ipynb", 60 * MB),
+    upload.write_bytes(_zip({"alice/tiny.zip": _zeros_zip("tiny.ipynb", 120 * MB),
                              "bob_tiny.ipynb": NOTEBOOK}))
     result = collect(course, "tiny", upload, dry_run=True)
     assert result.refused == {"lms.zip/alice/tiny.zip/tiny.ipynb":
-                              "60.0 MB unpacked, over the limit of 20.0 MB per notebook"}
+                              "120.0 MB unpacked, over the limit of 50.0 MB per notebook"}
     assert result.added == ["submitted/bob/tiny/tiny.ipynb"]
     assert not result.ok
     assert os.path.exists(upload)
