@@ -101,8 +101,23 @@ print(json.dumps({
     "write_course": can_write(os.path.join(ROOT, "planted.txt")),
     "write_tmp": can_write("/tmp/scratch.txt"),
     "terminals": sorted(os.listdir("/dev/pts")) if os.path.isdir("/dev/pts") else [],
+    "shown": bool(SHOWN) and os.path.isdir(SHOWN),
+    "write_shown": bool(SHOWN) and can_write(os.path.join(SHOWN, "planted.txt")),
 }))
 """
+
+
+def _snoop(root: str, env: dict, shown: str = "") -> dict:
+    """:data:`SNOOP`'s answer from a kernel started in ``root``'s ``autograded/bob/ps1``
+    (``shown``: a folder the kernel also tries to write into, as ``SHOWN``)."""
+    for rel in ["solutions/ps1/ps1.ipynb", "nbgrader_config.py", "autograded/bob/ps1/x.ipynb"]:
+        os.makedirs(os.path.dirname(os.path.join(root, rel)), exist_ok=True)
+        open(os.path.join(root, rel), "w").close()
+    home = os.path.realpath(os.path.expanduser("~"))
+    code = f"ROOT = {root!r}\nHOME = {home!r}\nSHOWN = {shown!r}\n" + SNOOP
+    run = run_code(code, cwd=os.path.join(root, "autograded", "bob", "ps1"), env=env)
+    assert run.status == "ok", run
+    return json.loads(run.stdout)
 
 
 @needs_userns
@@ -111,13 +126,7 @@ def test_rootless_kernel_has_no_capabilities_and_sees_no_home(course_dir):
     allow-list view, every capability is dropped and the whole view outside scratch space
     and the working folder is read-only."""
     root = course_dir
-    for rel in ["solutions/ps1/ps1.ipynb", "nbgrader_config.py", "autograded/bob/ps1/x.ipynb"]:
-        os.makedirs(os.path.dirname(os.path.join(root, rel)), exist_ok=True)
-        open(os.path.join(root, rel), "w").close()
-    home = os.path.realpath(os.path.expanduser("~"))
-    code = f"ROOT = {root!r}\nHOME = {home!r}\n" + SNOOP
-    workdir = os.path.join(root, "autograded", "bob", "ps1")
-    seen = json.loads(run_code(code, cwd=workdir, env=ROOTLESS).stdout)
+    seen = _snoop(root, ROOTLESS)
     assert seen["caps"] == 0 and seen["uid"] == os.getuid()
     assert seen["solutions"] == "FileNotFoundError"  # the course folder is an allow-list
     assert not seen["write_course"] and seen["write_tmp"]
@@ -125,27 +134,22 @@ def test_rootless_kernel_has_no_capabilities_and_sees_no_home(course_dir):
     visible = set(seen["home"] or [])
     assert visible <= {".pyenv", os.path.basename(root)}, visible  # only what the kernel needs
     assert not os.path.exists(os.path.join(root, "planted.txt"))
-    control = json.loads(run_code(code, cwd=workdir, env={"DLCOURSE_SANDBOX": "0"}).stdout)
+    control = _snoop(root, {"DLCOURSE_SANDBOX": "0"})
     assert control["solutions"] == ["ps1"] and control["write_course"]
     os.remove(os.path.join(root, "planted.txt"))
 
 
 @needs_userns
-def test_a_course_path_with_letters_beyond_ascii_is_read_only_too(course_dir):
-    """The mount points are read from /proc/self/mountinfo as bytes: a course under
-    ``Übung kurs`` (a UTF-8 letter and a space) is remounted read-only like any other, so a
-    rootless kernel (the grader's own uid) cannot plant a file in it (review 21g, UNI: it
-    planted ``dlgrade/__init__.py`` there, which the next nbgrader command ran)."""
-    root = os.path.join(course_dir, "Übung kurs")
-    for rel in ["solutions/ps1/ps1.ipynb", "nbgrader_config.py", "autograded/bob/ps1/x.ipynb"]:
-        os.makedirs(os.path.dirname(os.path.join(root, rel)), exist_ok=True)
-        open(os.path.join(root, rel), "w").close()
-    home = os.path.realpath(os.path.expanduser("~"))
-    code = f"ROOT = {root!r}\nHOME = {home!r}\n" + SNOOP
-    workdir = os.path.join(root, "autograded", "bob", "ps1")
-    run = run_code(code, cwd=workdir, env=ROOTLESS)
-    assert run.status == "ok", run
-    seen = json.loads(run.stdout)
-    assert not seen["write_course"] and seen["write_tmp"]
-    assert seen["solutions"] == []
-    assert not os.path.exists(os.path.join(root, "planted.txt"))
+def test_a_shown_folder_with_letters_beyond_ascii_is_read_only_too(course_dir):
+    """The mount points are read from /proc/self/mountinfo as bytes: a folder shown to the
+    kernel (``DLCOURSE_SANDBOX_SHOW``, here ``Übung daten``: a UTF-8 letter and a space) is
+    remounted read-only like any other, so a rootless kernel (the grader's own uid) cannot
+    write into it (review 21g, UNI: such a path was garbled, never made read-only, and the
+    kernel planted ``dlgrade/__init__.py`` in the course, which the next nbgrader command ran)."""
+    shown = os.path.join(course_dir, "Übung daten")
+    os.makedirs(shown)
+    seen = _snoop(os.path.join(course_dir, "Übung kurs"),
+                  {**ROOTLESS, "DLCOURSE_SANDBOX_SHOW": shown}, shown=shown)
+    assert seen["shown"] is True  # the kernel sees the folder ...
+    assert not seen["write_shown"] and seen["write_tmp"]  # ... and cannot write into it
+    assert os.listdir(shown) == []
