@@ -245,6 +245,9 @@ def _grading_course(course_dir: str, wait: float) -> Path:
                            "\nif _found:\n    sigmoid = lambda t: 0 * t\n")
     submit(course, "tiny", "honest", nbformat.writes(honest))
     submit(course, "tiny", "snoop", nbformat.writes(snoop))
+    # an empty nbgrader_config.py handed in beside the notebook made the student's own folder
+    # "the course" and showed the real one whole (review 21h, CFG)
+    (course / "submitted" / "snoop" / "tiny" / "nbgrader_config.py").write_text("")
     for rel, text in KEPT.items():
         if not rel.startswith("master/"):
             (course / rel).write_text(text)
@@ -275,6 +278,13 @@ def test_plain_nbgrader_kernel_reads_nothing_of_the_course_but_its_folder(course
     from tests.submissions.attacks import autograde
 
     course = _grading_course(course_dir, wait=4.0)
+    # a student whose id is nbgrader_config.py: its folder autograded/nbgrader_config.py/ made
+    # autograded/ "the course" for everyone graded after it (review 21h, SID)
+    snooped = course / "submitted" / "snoop" / "tiny" / "tiny.ipynb"
+    sid = course / "submitted" / "nbgrader_config.py" / "tiny"
+    sid.mkdir(parents=True)
+    (sid / "tiny.ipynb").write_bytes(snooped.read_bytes())
+    os.chmod(sid.parent, 0o755), os.chmod(sid, 0o755), os.chmod(sid / "tiny.ipynb", 0o644)
     stop = threading.Event()
 
     def instructor_writes_later():  # once the snoop's kernel has its folder
@@ -297,7 +307,7 @@ def test_plain_nbgrader_kernel_reads_nothing_of_the_course_but_its_folder(course
     nb = nbformat.read(course / "autograded" / "snoop" / "tiny" / "tiny.ipynb", 4)
     said = "".join(out.get("text", "") for cell in nb.cells for out in cell.get("outputs", []))
     assert "FOUND []" in said, said
-    assert _totals(course) == {"honest": 5.0, "snoop": 5.0}
+    assert _totals(course) == {"honest": 5.0, "snoop": 5.0, "nbgrader_config.py": 5.0}
 
 
 @pytest.mark.parametrize("where", ["beside", "inside"])

@@ -39,6 +39,7 @@ import glob
 import importlib.util
 import os
 import re
+import stat
 import sys
 from dataclasses import dataclass, field
 
@@ -154,12 +155,24 @@ def parse_size(text: str, name: str) -> int:
 
 
 def find_course_root(workdir: str, env) -> str | None:
-    """The course folder: ``DLCOURSE_COURSE_ROOT`` or the nearest parent with nbgrader_config.py."""
+    """The course folder: ``DLCOURSE_COURSE_ROOT`` or the nearest folder *above* the kernel's
+    working folder that holds a regular file ``nbgrader_config.py``.
+
+    The working folder itself is never the course: it holds what the student handed in, and an
+    empty ``nbgrader_config.py`` among it made the student's own folder "the course", so the
+    real one was shown whole (review 21h, CFG). A folder or link of that name (a student whose
+    id is ``nbgrader_config.py`` makes ``autograded/nbgrader_config.py/``) does not count
+    either (review 21h, SID).
+    """
     if env.get("DLCOURSE_COURSE_ROOT"):
         return os.path.realpath(env["DLCOURSE_COURSE_ROOT"])
-    path = workdir
+    path = os.path.dirname(os.path.realpath(workdir))
     while True:
-        if os.path.exists(os.path.join(path, "nbgrader_config.py")):
+        try:
+            config = os.lstat(os.path.join(path, "nbgrader_config.py"))
+        except OSError:
+            config = None
+        if config is not None and stat.S_ISREG(config.st_mode):
             return path
         parent = os.path.dirname(path)
         if parent == path:
