@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .lms.base import entry_name
-from .safe_files import MB, Refusal
+from .safe_files import MB, SUBMISSION, Refusal
 
 #: Archive kinds that may hold submissions but are not opened (only zip is).
 OTHER_ARCHIVES = (".gz", ".tgz", ".tar", ".bz2", ".xz", ".7z", ".rar")
@@ -43,7 +43,7 @@ APPLEDOUBLE = "._"
 class ArchiveLimits:
     """How much of an archive :func:`unpack_zip` may write."""
 
-    max_notebook_bytes: int = 50 * MB  # as a notebook handed in (safe_files.SUBMISSION)
+    max_notebook_bytes: int = SUBMISSION.max_notebook_bytes  # as a notebook handed in
     max_total_bytes: int = 500 * MB
     max_members: int = 20_000
     max_depth: int = 3

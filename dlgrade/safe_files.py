@@ -109,7 +109,8 @@ COURSE = FilePolicy(suffixes=None, max_file_bytes=200 * MB, max_notebook_bytes=2
 #: A folder or unpacked archive of everyone's submissions (``dlcourse collect``): only its
 #: notebooks are read (50 MB each, as graded, 500 MB in all; :class:`dlgrade.archive.ArchiveLimits`
 #: changes both), other files are reported as ignored.
-COLLECT = FilePolicy(suffixes=frozenset({".ipynb"}), max_notebook_bytes=50 * MB,
+COLLECT = FilePolicy(suffixes=frozenset({".ipynb"}),
+                     max_notebook_bytes=SUBMISSION.max_notebook_bytes,
                      max_files=100_000, max_total_bytes=500 * MB, max_depth=8)
 #: An autograded folder: the sanitized submission plus the instructor's files of the assignment
 #: (any suffix; still regular files only, within limits).
