@@ -19,6 +19,7 @@ import os
 import time
 import zipfile
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -125,16 +126,8 @@ def _two_cells(workdir: str, env: dict, first: str, between, second: str) -> lis
             await km.shutdown_kernel(now=True)
         return outputs
 
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
+    with mock.patch.dict(os.environ, env):
         return asyncio.run(drive())
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _late_files(root: Path):
@@ -143,6 +136,16 @@ def _late_files(root: Path):
             (root / rel).write_text(text)
             os.chmod(root / rel, 0o644)
     return write
+
+
+def _before_and_after(course: Path, env: dict, kept: list) -> tuple[dict, dict]:
+    """What bob's kernel (``env``) reads of ``kept`` in a first cell, and of :data:`LATE` in a
+    second, after those files were written between the two cells."""
+    first = f"ROOT = {str(course)!r}\nNAMES = {kept!r}\n" + READ
+    second = f"NAMES = {sorted(LATE)!r}\n" + READ
+    outs = _two_cells(str(course / "autograded" / "bob" / "ps1"), env, first,
+                      _late_files(course), second)
+    return json.loads(outs[0]), json.loads(outs[1])
 
 
 ROOTLESS = pytest.param(
@@ -154,12 +157,8 @@ ROOTLESS = pytest.param(
 @pytest.mark.parametrize("env", [{}, {"DLCOURSE_FORKSERVER": "0"}, ROOTLESS],
                          ids=["forked", "execd", "rootless"])
 def test_kernel_sees_only_its_working_folder_of_the_course(course, env):
-    workdir = str(course / "autograded" / "bob" / "ps1")
     kept = sorted([*KEPT, "downloads/ps1.zip"])
-    first = f"ROOT = {str(course)!r}\nNAMES = {kept!r}\n" + READ
-    second = f"NAMES = {sorted(LATE)!r}\n" + READ
-    before, after = (json.loads(out) for out in
-                     _two_cells(workdir, env, first, _late_files(course), second))
+    before, after = _before_and_after(course, env, kept)
     hidden = {when: sorted(rel for rel, v in seen["read"].items() if v == "FileNotFoundError")
               for when, seen in (("before", before), ("after", after))}
     assert hidden == {"before": kept, "after": sorted(LATE)}, (before, after)
@@ -171,12 +170,7 @@ def test_kernel_sees_only_its_working_folder_of_the_course(course, env):
 
 def test_without_the_sandbox_the_same_kernel_reads_every_file(course):
     """Control for the test above: the files are there and readable by the same code."""
-    workdir = str(course / "autograded" / "bob" / "ps1")
-    kept = sorted([*KEPT, "downloads/ps1.zip"])
-    first = f"ROOT = {str(course)!r}\nNAMES = {kept!r}\n" + READ
-    second = f"NAMES = {sorted(LATE)!r}\n" + READ
-    before, after = (json.loads(out) for out in
-                     _two_cells(workdir, OFF, first, _late_files(course), second))
+    before, after = _before_and_after(course, OFF, sorted([*KEPT, "downloads/ps1.zip"]))
     assert all("SECRET" in v for v in before["read"].values()), before
     assert all("SECRET" in v for v in after["read"].values()), after
 
