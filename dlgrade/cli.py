@@ -171,6 +171,8 @@ def timezone(ctx, zone):
               help="Time zone of the zip entries' times and of times without one (default: "
                    "the course's, see `dlcourse timezone`).")
 @click.option("--db", help="Gradebook URL (the roster, for LMS names).")
+# ArchiveLimits' defaults as numbers (its module imports nbgrader: not at start-up); a test
+# keeps them equal
 @click.option("--max-notebook-mb", type=click.IntRange(min=1), default=50, show_default=True,
               help="Largest notebook read; a larger one is refused with the reason.")
 @click.option("--max-total-mb", type=click.IntRange(min=1), default=500, show_default=True,

@@ -196,3 +196,14 @@ def test_a_folder_inside_a_students_zip_names_nobody(tmp_path):
     })
     assert sorted(result.added) == ["submitted/mgarcia/tiny/tiny.ipynb",
                                     "submitted/sobrien/tiny/tiny.ipynb"], result
+
+
+def test_collect_command_defaults_are_the_archive_limits():
+    """`dlcourse collect --help` shows the limits unpack_zip applies when none is given: the CLI
+    writes them as numbers (importing the limits at start-up would cost nbgrader's import)."""
+    from dlgrade.cli import collect
+
+    shown = {p.name: p.default for p in collect.params}
+    limits = ArchiveLimits()
+    assert shown["max_notebook_mb"] * MB == limits.max_notebook_bytes
+    assert shown["max_total_mb"] * MB == limits.max_total_bytes
