@@ -153,3 +153,54 @@ def test_a_shown_folder_with_letters_beyond_ascii_is_read_only_too(course_dir):
     assert seen["shown"] is True  # the kernel sees the folder ...
     assert not seen["write_shown"] and seen["write_tmp"]  # ... and cannot write into it
     assert os.listdir(shown) == []
+
+
+DEVICES = """
+import json, os, subprocess
+def opens(path, flags):
+    try:
+        os.close(os.open(path, flags))
+        return True
+    except OSError:
+        return False
+host = HOST
+with open("/dev/urandom", "rb") as fh:
+    noise = len(fh.read(16))
+with open("/dev/null", "w") as fh:
+    fh.write("x")
+echo = subprocess.run(["/bin/sh", "-c", "echo ok > /dev/stdout"], capture_output=True,
+                      stdin=subprocess.DEVNULL, text=True).stdout
+print(json.dumps({
+    "seen": sorted(os.listdir("/dev")),
+    "noise": noise, "echo": echo, "fd": os.path.isdir("/dev/fd"),
+    "opened": [p for p in host if opens(p, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK)
+               or opens(p, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)],
+    "write_dev": opens("/dev/planted", os.O_CREAT | os.O_WRONLY),
+    "write_shm": opens("/dev/shm/scratch", os.O_CREAT | os.O_WRONLY),
+}))
+"""
+
+
+@pytest.mark.parametrize("env", [pytest.param({}, id="root-or-rootless"),
+                                 pytest.param(ROOTLESS, id="rootless", marks=needs_userns)])
+def test_a_kernel_sees_only_the_devices_it_uses(course_dir, env):
+    """/dev in the kernel's view is an allow-list: null, zero, full, random, urandom and the
+    /proc/self/fd links, read-only. The host's terminals, console and tty0.. (writable by a
+    rootless kernel started by root: uid 0 in its namespace owns them), /dev/tty, /dev/ptmx,
+    /dev/kmsg (the kernel log) and the disks are not there; scratch in /dev/shm still works."""
+    from dlgrade.sandbox import jail as sandbox_jail
+
+    if sandbox_jail.probe(rootless=bool(env) or None) is not None:
+        pytest.skip("no sandbox on this machine")
+    wanted = {"null", "zero", "full", "random", "urandom"}
+    host = sorted(os.path.join("/dev", n) for n in os.listdir("/dev")
+                  if n not in wanted | {"fd", "stdin", "stdout", "stderr", "shm", "mqueue", "pts"}
+                  and not os.path.isdir(os.path.join("/dev", n)))
+    run = run_code(f"HOST = {host!r}\n" + DEVICES, cwd=course_dir, env=env)
+    assert run.status == "ok", run
+    seen = json.loads(run.stdout)
+    assert set(seen["seen"]) == wanted | {"fd", "stdin", "stdout", "stderr", "shm", "mqueue",
+                                          "pts"}, seen["seen"]
+    assert seen["opened"] == [], seen["opened"]
+    assert seen["noise"] == 16 and seen["echo"] == "ok\n" and seen["fd"]
+    assert not seen["write_dev"] and seen["write_shm"]

@@ -13,7 +13,8 @@ Built in the kernel's own mount namespace (as root, or rootless in a user namesp
 - for a judged notebook, the ``dlcourse`` package's folder shows its kernel build (stubs, no
   implementation: :mod:`dlgrade.sandbox.kernel_package`) in place of the real files;
 - ``/tmp``, ``/dev/shm``, ``/var/tmp``, ``/run`` and ``/dev/mqueue`` are private size-capped tmpfs;
-- ``/dev/pts`` (the host's terminals) is an empty read-only folder;
+- ``/dev`` holds only what a kernel uses (:data:`DEVICES` and the ``/proc/self/fd`` links),
+  read-only: the host's terminals, console, disks and kernel log are out of sight;
 - the working folder is an overlay whose changes vanish with the kernel;
 - everything else is remounted read-only, and ``/proc`` shows only the kernel's pid namespace.
 """
@@ -200,6 +201,35 @@ def _pseudo(point: str) -> bool:
     return any(point == p or point.startswith(p + "/") for p in _PSEUDO)
 
 
+#: The device nodes a kernel uses (Python, numpy, zmq, subprocess): all of them mode 0666 on
+#: any Linux. Not the terminals (a rootless kernel runs as the grader's uid, which owns the
+#: instructor's terminal: review 21g, TTY), the console and tty0.. (root's: writable by a
+#: kernel that is uid 0 in its user namespace), disks, /dev/kmsg (the kernel log, readable by
+#: all), /dev/ptmx.
+DEVICES = ("null", "zero", "full", "random", "urandom")
+_DEV_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0",
+              "stdout": "/proc/self/fd/1", "stderr": "/proc/self/fd/2"}
+
+
+def _only_devices(dev: str = "/dev") -> None:
+    """Replace ``dev`` by a small tmpfs that holds the host's :data:`DEVICES` (each bound
+    from the host's node), the ``/proc/self/fd`` links and empty ``shm``, ``mqueue`` and
+    ``pts`` folders. The tmpfs itself is made read-only by :func:`build` once ``shm`` and
+    ``mqueue`` have their own mounts; the nodes stay usable (their mounts are not ``nodev``)."""
+    held = [(name, os.open(os.path.join(dev, name), os.O_PATH))
+            for name in DEVICES if os.path.exists(os.path.join(dev, name))]
+    tmpfs(dev, "64k", mode="0755", inodes=64)
+    for name, fd in held:
+        node = os.path.join(dev, name)
+        os.close(os.open(node, os.O_CREAT | os.O_WRONLY, 0o666))
+        mount(f"/proc/self/fd/{fd}", node, None, MS_BIND)
+        os.close(fd)
+    for name, target in _DEV_LINKS.items():
+        os.symlink(target, os.path.join(dev, name))
+    for name in ("shm", "mqueue", "pts"):
+        os.mkdir(os.path.join(dev, name), 0o755)
+
+
 def build(policy, uid: int, gid: int) -> None:
     """Build the kernel's view described by ``policy`` (see the module's docstring); the
     writable places (working folder, runtime folder, scratch) are handed to ``uid``/``gid``."""
@@ -240,11 +270,7 @@ def build(policy, uid: int, gid: int) -> None:
     scratch = "/tmp/.dlcourse"
     os.makedirs(scratch + "/empty", mode=0o555)
     os.chmod(scratch, 0o711)
-    # The host's terminals: a rootless kernel runs as the grader's uid, which owns the
-    # instructor's terminal, and wrote escape sequences into it (review 21g, TTY). A kernel
-    # needs no terminal: /dev/pts shows an empty read-only folder.
-    if os.path.isdir("/dev/pts"):
-        bind(scratch + "/empty", "/dev/pts", readonly=True)
+    _only_devices()
 
     readonly_later = []
     for i, path in enumerate(policy.hide_dirs):
@@ -323,6 +349,7 @@ def build(policy, uid: int, gid: int) -> None:
             path = os.path.join(policy.workdir, name)
             if name.endswith(".ipynb") and os.path.isfile(path) and not os.path.islink(path):
                 bind("/dev/null", path, readonly=True)
+    remount_readonly("/dev")  # the tmpfs only: the device nodes and shm, mqueue are own mounts
     _read_only_elsewhere([policy.workdir, policy.runtime_dir, "/tmp", "/dev", "/proc",
                           "/var/tmp", "/run"])
     try:  # a /proc that shows only this pid namespace
