@@ -37,7 +37,12 @@ sys.path.insert(0, str(REPO))
 from dlcourse.checks import ASSIGNMENTS  # noqa: E402
 from dlgrade import package_copy as pc  # noqa: E402
 from tests.independent import variants  # noqa: E402
-from tests.submissions.pasted import VARIANTS, graded_functions, pasted_cells  # noqa: E402
+from tests.submissions.pasted import (  # noqa: E402
+    VARIANTS,
+    graded_functions,
+    pasted_cells,
+    solution_cells,
+)
 
 
 def honest_texts(assignment: str) -> list[list[str]]:
@@ -45,7 +50,7 @@ def honest_texts(assignment: str) -> list[list[str]]:
     texts = [list(answers.values()) for answers in variants(assignment).values()]
     mistakes = importlib.import_module(f"tests.mistakes.ex{assignment}").MISTAKES
     texts += [[m["source"]] for m in mistakes]
-    return texts
+    return [*texts, list(solution_cells(assignment).values())]
 
 
 def tally(texts: list[list[str]], asked: list[str]) -> tuple[int, int, float, float]:

@@ -9,12 +9,15 @@ these answers; its variants are the mechanical changes a student makes without r
 anything (the flag of :mod:`dlgrade.package_copy` must see each):
 
 * ``docs``: every docstring kept word for word, nothing renamed, ``_k = 0`` added;
-* ``stripped``: docstrings dropped, ``if False: pass`` added;
-* ``renamed``: ``stripped`` with every local variable renamed (``arr`` -> ``my_arr_v``);
-* ``reordered``: ``stripped`` with each pair of neighbouring statements that do not depend on
-  each other swapped (``Q`` checked after ``K``);
+* ``stripped``: docstrings dropped, ``if False: pass`` added (compiled away: the judge's exact
+  bytecode check still takes this one's points);
+* ``renamed``: docstrings dropped, ``_k = 0`` added, every local variable renamed (``arr`` ->
+  ``my_arr_v``);
+* ``reordered``: docstrings dropped, ``_k = 0`` added, each pair of neighbouring statements
+  that do not depend on each other swapped (``Q`` checked after ``K``);
 * ``wrapped``: ``renamed`` with every third name read wrapped in an identity function
-  ``_i(name)`` defined in the cell (the dodge of the reverted text check, review P-wrap).
+  ``_same(name)`` defined in the cell (the dodge of the reverted text check, review P-wrap;
+  not ``_i``, which IPython rebinds to the last input after every cell).
 
 Relative and ``__future__`` imports are left out (the student's cell has the names already),
 with the two edits review 21f needed so that :mod:`dlgrade.scan` sends nothing to a person:
@@ -40,9 +43,11 @@ MODULES = {
 VARIANTS = ("docs", "stripped", "renamed", "reordered", "wrapped")
 #: functions of the package a pasted copy leaves out (see the module doc)
 _LEFT_OUT = ("load_course_text", "__getattr__", "__dir__")
-_DEAD = {"docs": "_k = 0"}
-_IF_FALSE = "if False:\n    pass"
-_IDENTITY = "def _i(x):\n    return x\n\n\n"
+#: the dead line of each variant: ``if False: pass`` compiles to nothing (the exact bytecode
+#: check of dlgrade.judge_code still sees that copy); ``_k = 0`` changes the bytecode
+_DEAD = {"stripped": "if False:\n    pass"}
+_ASSIGN = "_k = 0"
+_IDENTITY = "def _same(x):\n    return x\n\n\n"
 
 
 def graded_functions(assignment: str) -> list[str]:
@@ -123,9 +128,9 @@ class _Change(ast.NodeTransformer):
             reads = [sub for stmt in body for sub in ast.walk(stmt)
                      if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load)]
             for sub in reads[2::3]:
-                sub.id = f"_i({sub.id})"  # printed as a call by ast.unparse
+                sub.id = f"_same({sub.id})"  # printed as a call by ast.unparse
         keep = doc if self.variant == "docs" else []
-        dead = ast.parse(_DEAD.get(self.variant, _IF_FALSE)).body[0]
+        dead = ast.parse(_DEAD.get(self.variant, _ASSIGN)).body[0]
         node.body = keep + [dead] + (body or [ast.Pass()])
         return node
 
