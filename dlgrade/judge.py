@@ -62,6 +62,7 @@ from .judge_channel import (
 from .judge_code import CodePolicy
 from .judge_procs import HoldError, ProcessHold, kernel_of
 from .kernel_channels import EXIT_GRACE, GradingStopped
+from .package_copy import describe, find_copies
 from .sandbox import kernel_package
 from .shape_errors import YOUR_CODE
 
@@ -202,8 +203,6 @@ class JudgedExecute(Execute):
         ``nbgrader autograde`` has no status to carry it; ``dlcourse grade`` puts it in the
         student's status): answers that look like the package's functions pasted in. It costs
         no point; a failure to read it never stops the grading."""
-        from .package_copy import describe, find_copies
-
         try:
             asked = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells
                      if c.cell_type == "code" and c.get("metadata", {}).get("nbgrader", {})

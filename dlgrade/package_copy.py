@@ -45,6 +45,8 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .judge_fingerprint import package_root
+
 #: token n-gram length
 N = 5
 #: a package function with fewer n-grams (with its helpers) is never compared: too small
@@ -321,11 +323,6 @@ def _grams_of(nodes: list[ast.Module], memo: dict) -> Counter:
 
 
 # --------------------------------------------------------------------------- the package
-
-
-def package_root() -> str:
-    import dlcourse
-    return os.path.dirname(dlcourse.__file__)
 
 
 @lru_cache(maxsize=4)

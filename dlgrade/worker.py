@@ -25,6 +25,8 @@ from pathlib import Path
 from . import grader_memory
 from .course import Course, ensure_tools_on_path
 from .deadline import SubmissionDeadline
+from .judge_source import extra_files
+from .package_copy import describe, find_copies, package_functions
 from .sandbox import KERNEL_NAME, forkserver
 from .scan import context_from_notebooks, scan_extra_files, scan_submission
 from .speedups import share_metadata_validators
@@ -497,9 +499,6 @@ class Grader:
         """The advisory flag of :mod:`dlgrade.package_copy` (``""`` for none): answers that
         look like the package's same-named functions pasted in, read from the notebooks'
         code cells and the ``.py`` files handed in beside them. It costs no point."""
-        from .judge_source import extra_files
-        from .package_copy import describe, find_copies
-
         info = self.assignment_info()
         beside = list(extra_files(self.course.submitted_dir / student / self.assignment).values())
         found = []
@@ -667,7 +666,6 @@ def worker_main(conn, overrides: dict, assignment: str, log_path: str) -> None:
         start_fork_server(grader.config)
         # the package's table for the advisory flag (dlgrade.package_copy), read once now
         # (half a second) rather than during the first student
-        from .package_copy import package_functions
         package_functions()
         conn.send({"ready": True})
     except Exception:  # noqa: BLE001
