@@ -174,7 +174,7 @@ VARIANTS["float32"] = {
 # the chapter's names, the formula written the obvious way): written for the advisory flag of
 # dlgrade.package_copy, which must stay silent on it (benchmarks/package_copy.py).
 VARIANTS["course_style"] = {
-    **VARIANTS["scipy_windows"],
+    **VARIANTS["einsum_reshape"],
     "max_pool2d": '''
         def max_pool2d(x, size):
             x = np.asarray(x, dtype=float)
