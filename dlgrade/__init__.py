@@ -41,6 +41,8 @@ between them free of circles):
   :mod:`~dlgrade.judge_source` (own work read from the submitted text),
   :mod:`~dlgrade.judge_code` (own work and silenced warnings read from the code that ran),
   :mod:`~dlgrade.judge_fingerprint` (the package's functions recognised in any disguise),
+  :mod:`~dlgrade.package_copy` (the advisory flag: answers that look like the package's
+  same-named functions pasted in; it takes no point),
   :mod:`~dlgrade.judge_watch` (the kernel's other threads during a call),
   :mod:`~dlgrade.judge_procs` (the kernel's other processes held stopped by the grading
   process for each test cell),

@@ -38,7 +38,13 @@ from .handgrades import mark as do_mark
 from .lock import Busy, assignment_lock, assignments_lock
 from .release import release as do_release
 from .roster import import_roster
-from .status import graded_outside, graded_outside_error, read_statuses, write_status
+from .status import (
+    REVIEW_PREFIX,
+    graded_outside,
+    graded_outside_error,
+    read_statuses,
+    write_status,
+)
 
 # The other command modules (late, archive, cluster, engine, report, export) load nbgrader,
 # nbconvert or Dask, seconds of start-up: each command imports them when it runs, so a
@@ -319,7 +325,8 @@ def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel
 
     Writes <output>/ASSIGNMENT/grades.csv, report.html, report.json and feedback/<student>.html.
     Exit status 0 when every submission (of the shard, or the --student ones) is graded, 2
-    when some failed, need manual grading or are pending, or (a run of the whole class) a
+    when some failed, need manual grading, are pending or are flagged for review (answers
+    that look like the course package pasted in: points kept), or (a run of the whole class) a
     student's files were found but not collected, read from the gradebook after the run
     (so a re-run with nothing new says the same), 130 after Ctrl-C.
     """
@@ -374,8 +381,12 @@ def _grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kerne
     for why, who in sorted(run.because.items()):  # review 23c, F6: say why
         names = ", ".join(who[:10]) + (", ..." if len(who) > 10 else "")
         _say(f"{assignment}: {why}: {len(who)} graded before graded again ({names})")
+    # flagged for review: a graded submission that looks like the package pasted in (its
+    # points kept, dlgrade.package_copy); it keeps the exit status at 2 as manual grading does
+    reviewed = sum(REVIEW_PREFIX in status for _, status, _ in run.open)
     _say(f"{assignment}: {len(run.graded)} graded ({len(run.flagged)} need manual "
-         f"grading), {len(run.failed)} failed, {len(run.skipped)} unchanged (skipped) "
+         f"grading{f', {reviewed} flagged for review' if reviewed else ''}), "
+         f"{len(run.failed)} failed, {len(run.skipped)} unchanged (skipped) "
          f"in {run.seconds:.1f} s")
     # read back from the gradebook: also the students skipped as unchanged; a hand grade this
     # run dropped (the answer changed) is said on the student's line

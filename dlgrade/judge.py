@@ -62,6 +62,7 @@ from .judge_channel import (
 from .judge_code import CodePolicy
 from .judge_procs import HoldError, ProcessHold, kernel_of
 from .kernel_channels import EXIT_GRACE, GradingStopped
+from .package_copy import describe, find_copies
 from .sandbox import kernel_package
 from .shape_errors import YOUR_CODE
 
@@ -188,6 +189,7 @@ class JudgedExecute(Execute):
             ensure_capped()
         if self.judge:
             self._prepare(nb, resources or {})
+            self._warn_package_copies(nb, resources or {})
         try:
             return super().preprocess(nb, resources, km)
         finally:
@@ -195,6 +197,26 @@ class JudgedExecute(Execute):
             if self._channel is not None:
                 self._channel.close()
                 self._channel = None
+
+    def _warn_package_copies(self, nb, resources) -> None:
+        """The advisory flag of :mod:`dlgrade.package_copy` in nbgrader's log (plain
+        ``nbgrader autograde`` has no status to carry it; ``dlcourse grade`` puts it in the
+        student's status): answers that look like the package's functions pasted in. It costs
+        no point; a failure to read it never stops the grading."""
+        try:
+            asked = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells
+                     if c.cell_type == "code" and c.get("metadata", {}).get("nbgrader", {})
+                     .get("solution") and c.metadata["nbgrader"].get("grade_id")]
+            path = (resources.get("metadata") or {}).get("path") or "."
+            texts = [c.source for c in nb.cells if c.cell_type == "code"]
+            texts += list(judge_source.extra_files(Path(path)).values())
+            review = describe(find_copies(texts, asked))
+        except Exception as error:  # noqa: BLE001 - advisory: grading goes on
+            self.log.warning("the package-copy flag could not be computed: %s", error)
+            return
+        if review:
+            who = (resources.get("nbgrader") or {}).get("student") or path
+            self.log.warning("%s: flagged for review (points kept): %s", who, review)
 
     def _prepare(self, nb, resources) -> None:
         self._namespace = {"__name__": "__judge__", "__builtins__": builtins}

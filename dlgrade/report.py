@@ -33,6 +33,7 @@ from .status import (
     read_statuses,
     status_label,
     status_path,
+    with_review,
     write_status,
 )
 
@@ -372,10 +373,14 @@ def summarize(assignment: str, rows: list[dict], cells: list[str], copies=None) 
                    for r in rows if r.get("status") == "failed"],
         "needs_manual_grading": [{"student": r["student"], "reason": r.get("reason", "")}
                                  for r in rows if r.get("status") == "needs manual grading"],
+        # advisory: the points are kept (dlgrade.package_copy)
+        "flagged_for_review": [{"student": r["student"], "review": r["review"]}
+                               for r in rows if r.get("review") and
+                               r.get("status") in ("graded", "needs manual grading")],
         "runtime_s": {r["student"]: r.get("runtime") for r in rows if r.get("runtime") is not None},
         "students": [{k: r.get(k) for k in ("student", "status", "reason", "score", "max_score",
                                              "runtime", "notes", "flagged_cells", "feedback",
-                                             "submitted_at", "late_by", "penalty")}
+                                             "submitted_at", "late_by", "penalty", "review")}
                      for r in rows],
         "copied_work": list(copies or []),
     }
@@ -494,6 +499,12 @@ def render_html(summary: dict, images: dict[str, str]) -> str:
         table(["student", "reason"], [(f["student"], f["reason"])
                                       for f in summary["needs_manual_grading"]])
         if summary["needs_manual_grading"] else "<p>None.</p>",
+        f"<h2>Flagged for review ({len(summary.get('flagged_for_review', []))})</h2>",
+        "<p>Answers that look like the course package's own functions pasted in. A pointer "
+        "for a person, not a verdict: the points are kept.</p>",
+        table(["student", "looks copied"], [(f["student"], f["review"])
+                                            for f in summary["flagged_for_review"]])
+        if summary.get("flagged_for_review") else "<p>None.</p>",
         *_copied_section(summary),
         "<h2>Grading time per submission</h2>",
         f"<img alt='Grading time per submission' src='data:image/png;base64,{images['runtime']}'>",
@@ -530,11 +541,13 @@ def _copied_section(summary: dict) -> list[str]:
 
 def open_statuses(course: Course, assignment: str, students=None) -> list[tuple[str, str, str]]:
     """``(student, status, reason)`` of every submitted student (of ``students`` when given)
-    whose status, as the gradebook has it now, is not plain ``graded``."""
+    whose status, as the gradebook has it now, is not plain ``graded`` (a graded one flagged
+    for review, :func:`dlgrade.status.with_review`, is not: a person looks at it)."""
     rows, _ = collect_rows(course, assignment)
     wanted = set(course.students(assignment) if students is None else students)
-    return [(r["student"], r.get("status", "pending"), r.get("reason") or "")
-            for r in rows if r["student"] in wanted and r.get("status") != "graded"]
+    return [(r["student"], with_review(r.get("status", "pending"), r), r.get("reason") or "")
+            for r in rows if r["student"] in wanted and
+            (r.get("status") != "graded" or r.get("review"))]
 
 
 def write_outputs(course: Course, assignment: str) -> dict[str, str]:

@@ -4,7 +4,10 @@ The engine (:mod:`dlgrade.engine`) writes a record when a student is done; the r
 (:mod:`dlgrade.report`) reads every record, whichever host or shard wrote it. A record holds
 ``student``, ``assignment``, ``status`` (``graded``, ``needs manual grading`` or ``failed``),
 ``reason``, ``score``, ``max_score``, ``cells`` (``{grade_id: [score, max_score]}``),
-``hash`` (of the submission and the settings, to skip unchanged work) and ``graded_at``.
+``hash`` (of the submission and the settings, to skip unchanged work), ``graded_at`` and,
+for a submission whose answers look like the package's functions pasted in, ``review``
+(the advisory flag of :mod:`dlgrade.package_copy`: it costs no point, and the submission's
+hash keeps it on every run until the text changes).
 
 Beside them, ``<output>/<a>/not_collected.json`` (:data:`NOT_COLLECTED_FILE`) names the
 students whose files the last collect found but refused (several notebooks for one place),
@@ -116,13 +119,36 @@ HELD_PREFIX = "feedback held for review"
 
 
 def status_label(record: dict) -> str:
-    """``graded``, ``failed: <reason>`` or ``needs manual grading``."""
+    """``graded``, ``failed: <reason>`` or ``needs manual grading``, with the advisory flag
+    (:func:`with_review`) of a graded one."""
     status = record.get("status", "pending")
     if status == "failed":
         return f"failed: {record.get('reason') or 'unknown reason'}"
+    status = with_review(status, record)
     if record.get("time_unknown"):  # review 23g, G1: Canvas's LATE_ without a time
         return (f"{status}; {TIME_UNKNOWN}")
     return status
+
+
+#: what follows the status of a graded submission whose answers look like the package's own
+#: functions pasted in (:mod:`dlgrade.package_copy`); the points are kept
+REVIEW_PREFIX = "flagged for review: "
+
+
+def with_review(status: str, record: dict) -> str:
+    """``status`` with the record's advisory flag (``review``, written by the grading run from
+    the submitted text) when it has one and was graded: ``graded, flagged for review: sigmoid
+    looks like a copy of dlcourse.activations (91 %)``.
+
+    >>> with_review("graded", {"review": "relu looks like a copy of dlcourse.activations (90 %)"})
+    'graded, flagged for review: relu looks like a copy of dlcourse.activations (90 %)'
+    >>> with_review("graded", {})
+    'graded'
+    """
+    review = record.get("review")
+    if not review or status not in ("graded", "needs manual grading"):
+        return status
+    return f"{status}, {REVIEW_PREFIX}{review}"
 
 
 #: what a student's status adds while Canvas marks the file late and its time is not given

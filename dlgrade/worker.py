@@ -25,6 +25,8 @@ from pathlib import Path
 from . import grader_memory
 from .course import Course, ensure_tools_on_path
 from .deadline import SubmissionDeadline
+from .judge_source import extra_files
+from .package_copy import describe, find_copies, package_functions
 from .sandbox import KERNEL_NAME, forkserver
 from .scan import context_from_notebooks, scan_extra_files, scan_submission
 from .speedups import share_metadata_validators
@@ -389,6 +391,8 @@ class Grader:
                     "max_score": float(notebook.max_score),
                     # answer and test cells: a submission must hold some to be graded
                     "graded": {g for g in grade_ids} | solutions,
+                    # the answers asked for, in the notebook's order (dlgrade.package_copy)
+                    "answers": [c[0] for c in cells if c[0] in solutions],
                 }
         self._assignment_info = info
         return info
@@ -420,8 +424,9 @@ class Grader:
         :class:`SubmissionFailed` and the student's partial results are cleared."""
         self.clear(student)
         notes: list[str] = []
+        sources: dict[str, list[str]] = {}
         try:
-            findings = self._read_and_scan(student, notes)
+            findings = self._read_and_scan(student, notes, sources)
             self._autograde(student, notes)
         except SubmissionFailed as failure:
             self.clear(student)
@@ -438,6 +443,7 @@ class Grader:
         return {
             "status": status,
             "reason": reason,
+            "review": self._review(student, sources),
             "score": scores["score"],
             "max_score": scores["max_score"],
             "cells": scores["cells"],
@@ -447,9 +453,10 @@ class Grader:
             "feedback": feedback,
         }
 
-    def _read_and_scan(self, student: str, notes: list[str]) -> dict:
+    def _read_and_scan(self, student: str, notes: list[str], sources: dict) -> dict:
         """Read each submitted notebook and scan it for code that defeats the tests:
-        ``{notebook: [Finding, ...]}``. An unreadable notebook fails the submission."""
+        ``{notebook: [Finding, ...]}``; ``sources`` gets each notebook's code cells. An
+        unreadable notebook fails the submission."""
         import nbformat
 
         folder = self.course.submitted_dir / student / self.assignment
@@ -480,12 +487,24 @@ class Grader:
                 raise SubmissionFailed(not_from_release(f"{name}.ipynb", len(nb.cells),
                                                         self.assignment))
             findings[name] = scan_submission(nb, nbinfo["ctx"], nbinfo["locked"])
+            sources[name] = [c.source for c in nb.cells if c.cell_type == "code"]
         # files handed in beside the notebooks run in the same kernel: each notebook's tests
         # are as exposed to them as to its own cells
         info = self.assignment_info()
         for name in findings:
             findings[name] += scan_extra_files(folder, info, info[name]["ctx"])
         return findings
+
+    def _review(self, student: str, sources: dict[str, list[str]]) -> str:
+        """The advisory flag of :mod:`dlgrade.package_copy` (``""`` for none): answers that
+        look like the package's same-named functions pasted in, read from the notebooks'
+        code cells and the ``.py`` files handed in beside them. It costs no point."""
+        info = self.assignment_info()
+        beside = list(extra_files(self.course.submitted_dir / student / self.assignment).values())
+        found = []
+        for name, cells in sources.items():
+            found += find_copies(cells + beside, info[name]["answers"])
+        return describe(found)
 
     def _autograde(self, student: str, notes: list[str]) -> None:
         """nbgrader autograde (original tests restored first); notes what it restored."""
@@ -645,6 +664,9 @@ def worker_main(conn, overrides: dict, assignment: str, log_path: str) -> None:
         print(f"=== memory cap of this grading process: "
               f"{'none' if cap is None else f'{cap >> 20} MB of address space'}", flush=True)
         start_fork_server(grader.config)
+        # the package's table for the advisory flag (dlgrade.package_copy), read once now
+        # (half a second) rather than during the first student
+        package_functions()
         conn.send({"ready": True})
     except Exception:  # noqa: BLE001
         conn.send({"ready": False, "error": traceback.format_exc()})

@@ -221,3 +221,32 @@ VARIANTS["list_pair"] = {
             return [theta, losses]
         ''',
 }
+
+
+# The course's style (argument checks raising ValueError as the package's check_* helpers do,
+# the chapter's names, the formula written the obvious way): written for the advisory flag of
+# dlgrade.package_copy, which must stay silent on it (benchmarks/package_copy.py).
+VARIANTS["course_style"] = {
+    **VARIANTS["python_loops"],
+    "mse": '''
+        def mse(y, y_hat):
+            y = np.asarray(y, dtype=float)
+            y_hat = np.asarray(y_hat, dtype=float)
+            if y.shape != y_hat.shape:
+                raise ValueError(f"y has shape {y.shape} but y_hat has shape {y_hat.shape}: "
+                                 "expected the same shape")
+            if y.size == 0:
+                raise ValueError("y is empty: expected at least one sample")
+            return float(np.mean((y - y_hat) ** 2))
+        ''',
+    "polynomial_features": '''
+        def polynomial_features(x, degree):
+            x = np.asarray(x, dtype=float)
+            if x.ndim != 1:
+                raise ValueError(f"x has shape {x.shape}, expected (n_samples,)")
+            if int(degree) != degree or degree < 1:
+                raise ValueError(f"degree must be an integer >= 1, got {degree!r}")
+            powers = np.arange(1, int(degree) + 1)
+            return x[:, None] ** powers[None, :]
+        ''',
+}

@@ -205,3 +205,32 @@ VARIANTS["eps_smoothing"] = {
             return -np.mean(y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps))
         ''',
 }
+
+
+# The course's style (argument checks raising ValueError as the package's check_* helpers do,
+# the chapter's names, the formula written the obvious way): written for the advisory flag of
+# dlgrade.package_copy, which must stay silent on it (benchmarks/package_copy.py).
+VARIANTS["course_style"] = {
+    **VARIANTS["scipy"],
+    "sigmoid": '''
+        def sigmoid(t):
+            t = np.asarray(t, dtype=float)
+            out = np.empty_like(t)
+            positive = t >= 0
+            out[positive] = 1.0 / (1.0 + np.exp(-t[positive]))
+            e = np.exp(t[~positive])
+            out[~positive] = e / (1.0 + e)
+            return out if out.ndim else float(out)
+        ''',
+    "binary_cross_entropy": '''
+        def binary_cross_entropy(y, p):
+            y = np.asarray(y, dtype=float)
+            p = np.asarray(p, dtype=float)
+            if y.shape != p.shape:
+                raise ValueError(f"y has shape {y.shape} but p has shape {p.shape}: "
+                                 "expected the same shape")
+            eps = 1e-12
+            p = np.clip(p, eps, 1 - eps)
+            return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+        ''',
+}

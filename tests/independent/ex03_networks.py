@@ -191,3 +191,29 @@ VARIANTS["unit_by_unit"] = {
             return params
         ''',
 }
+
+
+# The course's style (argument checks raising ValueError as the package's check_* helpers do,
+# the chapter's names, the formula written the obvious way): written for the advisory flag of
+# dlgrade.package_copy, which must stay silent on it (benchmarks/package_copy.py).
+VARIANTS["course_style"] = {
+    **VARIANTS["glorot_einsum"],
+    "count_parameters": '''
+        def count_parameters(layer_sizes):
+            if len(layer_sizes) < 2:
+                raise ValueError(f"layer_sizes has {len(layer_sizes)} entries, expected at "
+                                 "least 2 (inputs and outputs)")
+            total = 0
+            for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]):
+                total += n_in * n_out + n_out
+            return int(total)
+        ''',
+    "dense_forward": '''
+        def dense_forward(X, W, b):
+            X, W, b = np.asarray(X, dtype=float), np.asarray(W, dtype=float), np.asarray(b, dtype=float)
+            if X.ndim != 2 or W.ndim != 2 or X.shape[1] != W.shape[0]:
+                raise ValueError(f"X has shape {X.shape} and W {W.shape}: expected "
+                                 "(n_samples, n_in) and (n_in, n_out)")
+            return X @ W + b
+        ''',
+}

@@ -198,3 +198,24 @@ VARIANTS = {
 
 # A correct answer whose helpers share names with the test helpers (see tests.independent.OWN_HELPERS).
 VARIANTS["own_helpers"] = with_own_helpers(VARIANTS["arithmetic"], "relu")
+
+
+# The course's style (argument checks raising ValueError as the package's check_* helpers do,
+# the chapter's names, the formula written the obvious way): written for the advisory flag of
+# dlgrade.package_copy, which must stay silent on it (benchmarks/package_copy.py).
+VARIANTS["course_style"] = {
+    **VARIANTS["arithmetic"],
+    "leaky_relu": '''
+        def leaky_relu(t, alpha=0.01):
+            t = np.asarray(t, dtype=float)
+            return np.where(t > 0, t, alpha * t)
+        ''',
+    "softmax": '''
+        def softmax(Z):
+            Z = np.asarray(Z, dtype=float)
+            if Z.ndim == 0 or Z.shape[-1] == 0:
+                raise ValueError(f"Z has shape {Z.shape}, expected at least one score per row")
+            E = np.exp(Z - np.max(Z, axis=-1, keepdims=True))
+            return E / np.sum(E, axis=-1, keepdims=True)
+        ''',
+}

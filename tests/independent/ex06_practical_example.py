@@ -174,3 +174,20 @@ VARIANTS["unsilenced_warning"] = dict(VARIANTS["adam_long"], fit_mlp_classifier=
                                       max_iter=100, random_state=seed)
                 return model.fit(X_train, y_train)
             ''')
+
+
+# The course's style (argument checks raising ValueError as the package's check_* helpers do,
+# the chapter's names, the formula written the obvious way): written for the advisory flag of
+# dlgrade.package_copy, which must stay silent on it (benchmarks/package_copy.py).
+VARIANTS["course_style"] = {
+    **VARIANTS["columns_logistic"],
+    "make_xor": '''
+        def make_xor(n_samples, rng=None):
+            if int(n_samples) != n_samples or n_samples < 1:
+                raise ValueError(f"n_samples must be an integer >= 1, got {n_samples!r}")
+            rng = np.random.default_rng(rng)
+            X = rng.uniform(-1.0, 1.0, size=(int(n_samples), 2))
+            y = (X[:, 0] * X[:, 1] > 0).astype(int)
+            return X, y
+        ''',
+}

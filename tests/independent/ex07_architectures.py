@@ -168,3 +168,25 @@ VARIANTS["float32"] = {
             return hs
         ''',
 }
+
+
+# The course's style (argument checks raising ValueError as the package's check_* helpers do,
+# the chapter's names, the formula written the obvious way): written for the advisory flag of
+# dlgrade.package_copy, which must stay silent on it (benchmarks/package_copy.py).
+VARIANTS["course_style"] = {
+    **VARIANTS["einsum_reshape"],
+    "max_pool2d": '''
+        def max_pool2d(x, size):
+            x = np.asarray(x, dtype=float)
+            if x.ndim != 2:
+                raise ValueError(f"x has shape {x.shape}, expected (H, W)")
+            if int(size) != size or size < 1:
+                raise ValueError(f"size must be an integer >= 1, got {size!r}")
+            H, W = x.shape[0] // size, x.shape[1] // size
+            out = np.zeros((H, W))
+            for i in range(H):
+                for j in range(W):
+                    out[i, j] = x[i * size:(i + 1) * size, j * size:(j + 1) * size].max()
+            return out
+        ''',
+}

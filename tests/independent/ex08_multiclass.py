@@ -337,3 +337,33 @@ VARIANTS = {
 
 # A correct answer whose helpers share names with the test helpers (see tests.independent.OWN_HELPERS).
 VARIANTS["own_helpers"] = with_own_helpers(VARIANTS["scipy"], "softmax")
+
+
+# The course's style (argument checks raising ValueError as the package's check_* helpers do,
+# the chapter's names, the formula written the obvious way): written for the advisory flag of
+# dlgrade.package_copy, which must stay silent on it (benchmarks/package_copy.py).
+VARIANTS["course_style"] = {
+    **VARIANTS["scipy"],
+    "one_hot": '''
+        def one_hot(y, n_classes):
+            y = np.asarray(y)
+            if y.ndim != 1:
+                raise ValueError(f"y has shape {y.shape}, expected (n_samples,)")
+            if np.any(y < 0) or np.any(y >= n_classes):
+                raise ValueError(f"y holds labels outside 0 .. {n_classes - 1}")
+            Y = np.zeros((len(y), n_classes))
+            Y[np.arange(len(y)), y.astype(int)] = 1.0
+            return Y
+        ''',
+    "softmax_cross_entropy": '''
+        def softmax_cross_entropy(y, Z):
+            y = np.asarray(y).astype(int)
+            Z = np.asarray(Z, dtype=float)
+            if Z.ndim != 2 or y.shape != (Z.shape[0],):
+                raise ValueError(f"y has shape {y.shape} and Z {Z.shape}: expected "
+                                 "(n_samples,) and (n_samples, n_classes)")
+            m = Z.max(axis=1, keepdims=True)
+            log_sum = m[:, 0] + np.log(np.exp(Z - m).sum(axis=1))
+            return float(np.mean(log_sum - Z[np.arange(len(y)), y]))
+        ''',
+}

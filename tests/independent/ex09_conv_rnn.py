@@ -337,3 +337,30 @@ VARIANTS["float32"] = {
             return dxs, dWx, dWh, db, dh
         ''',
 }
+
+
+# The course's style (argument checks raising ValueError as the package's check_* helpers do,
+# the chapter's names, the formula written the obvious way): written for the advisory flag of
+# dlgrade.package_copy, which must stay silent on it (benchmarks/package_copy.py).
+VARIANTS["course_style"] = {
+    **VARIANTS["loops"],
+    "max_pool2d_backward": '''
+        def max_pool2d_backward(dOut, X, size):
+            X = np.asarray(X, dtype=float)
+            dOut = np.asarray(dOut, dtype=float)
+            n, c, H, W = X.shape
+            if dOut.shape != (n, c, H // size, W // size):
+                raise ValueError(f"dOut has shape {dOut.shape}, expected "
+                                 f"{(n, c, H // size, W // size)}")
+            dX = np.zeros_like(X)
+            for i in range(H // size):
+                for j in range(W // size):
+                    window = X[:, :, i * size:(i + 1) * size, j * size:(j + 1) * size]
+                    top = window.max(axis=(2, 3), keepdims=True)
+                    is_max = window == top
+                    share = is_max / is_max.sum(axis=(2, 3), keepdims=True)
+                    dX[:, :, i * size:(i + 1) * size, j * size:(j + 1) * size] += \
+                        share * dOut[:, :, i:i + 1, j:j + 1]
+            return dX
+        ''',
+}

@@ -159,3 +159,29 @@ VARIANTS = {
 
 # A correct answer whose helpers share names with the test helpers (see tests.independent.OWN_HELPERS).
 VARIANTS["own_helpers"] = with_own_helpers(VARIANTS["einsum_logsumexp"], "scaled_dot_product_attention")
+
+
+# The course's style (argument checks raising ValueError as the package's check_* helpers do,
+# the chapter's names, the formula written the obvious way): written for the advisory flag of
+# dlgrade.package_copy, which must stay silent on it (benchmarks/package_copy.py); its
+# causal_mask is the one the reverted text check called a copy (review HS).
+VARIANTS["course_style"] = {
+    **VARIANTS["loops"],
+    "causal_mask": '''
+        def causal_mask(n):
+            if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+                raise ValueError(f"n must be an integer >= 1, got {n!r}")
+            return np.tril(np.ones((n, n), dtype=bool))
+        ''',
+    "layernorm_forward": '''
+        def layernorm_forward(X, gamma, beta, eps=1e-5):
+            X = np.asarray(X, dtype=float)
+            if np.shape(gamma) != X.shape[-1:] or np.shape(beta) != X.shape[-1:]:
+                raise ValueError(f"gamma and beta have shapes {np.shape(gamma)} and "
+                                 f"{np.shape(beta)}, expected ({X.shape[-1]},)")
+            mu = X.mean(axis=-1, keepdims=True)
+            var = X.var(axis=-1, keepdims=True)
+            X_hat = (X - mu) / np.sqrt(var + eps)
+            return gamma * X_hat + beta
+        ''',
+}

@@ -1,0 +1,462 @@
+"""An advisory flag: answers that look like the package's own function pasted in.
+
+The judge takes points for the package's code *running* and for exact copies of its bytecode
+(:mod:`dlgrade.judge_code`); a paste of the package's source with a dead line added compiles
+in the student's cell and is "own" code to both (review 21f, item P). A text-similarity check
+that took points away (branch h21-sim, reverted) cost honest students points: answers in the
+course's style were matched against *any* package function. This module only *flags*: the
+instructor reads "graded, flagged for review: sigmoid, relu look like copies of
+dlcourse.activations (91 %, 88 %)" and the points stay.
+
+What is compared, and why it is fair:
+
+- only an answer function whose name is an answer the assignment asks for (a solution cell's
+  ``grade_id``) *and* a function of the package, and only with the package's function of that
+  name (plus the package's private helpers and ``dlcourse._validation`` checks it calls; the
+  answer brings the functions of its own text it calls);
+- both sides are normalised first, removing what a paste can change for free: identifiers
+  (every name that is not a built-in reads ``V``; attribute and keyword names stay, they are
+  the API called), docstrings, comments and layout (the AST has none), constants (``C``,
+  strings and f-strings ``S``), dead statements (``pass``, bare constants, assignments to
+  names never read, ``if False:`` / ``while 0:`` blocks, the ``else`` of an ``if True:``) and
+  calls of identity wrappers the answer defines (``def _i(x): return x``, ``_i = lambda x:
+  x``, wrappers of wrappers);
+- the normalised trees are compared as multisets of token 5-grams of their pre-order walk
+  (node kinds, operators, kept names): share = common 5-grams / the larger side's 5-grams, so
+  an answer that holds the package function plus much of its own, or the reverse, scores low;
+- below :data:`MIN_GRAMS` 5-grams on the package's side nothing is said: a one-line
+  ``sigmoid`` written the obvious way *is* the package's text.
+
+Why AST token n-grams rather than :mod:`dlgrade.similarity`'s winnowing: the normalisation
+(dead code, wrappers) needs the tree anyway, functions are short (winnowing keeps one
+fingerprint in a window and loses most of a 40-token function), and counting every 5-gram of
+two small trees is exact and deterministic without copydetect's salted hashing.
+``benchmarks/package_copy.py`` prints both rates (honest functions flagged, pasted functions
+flagged) per assignment and the cost per submission.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import copy
+import os
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .judge_fingerprint import package_root
+
+#: token n-gram length
+N = 5
+#: a package function with fewer n-grams (with its helpers) is never compared: too small
+MIN_GRAMS = 40
+#: share of common n-grams from which an answer is flagged
+THRESHOLD = 0.8
+#: modules of the package never compared (the tests' reference answers, the helpers of checks)
+NOT_COMPARED = ("checks", "testing", "own_work", "selfcheck", "exercise_cells")
+#: the package's module of shared argument checks: its functions count as helpers by any name
+VALIDATION = "_validation"
+
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_BUILTINS = frozenset(dir(builtins))
+
+
+@dataclass(frozen=True)
+class Copy:
+    """An answer function that looks like the package's function ``package``."""
+
+    name: str
+    package: str     # dlcourse.<module>.<name>
+    share: float
+
+    @property
+    def module(self) -> str:
+        return self.package.rsplit(".", 1)[0]
+
+
+def describe(copies: list[Copy]) -> str:
+    """The flag in plain words, grouped by module, or ``""`` for none.
+
+    >>> describe([Copy("sigmoid", "dlcourse.activations.sigmoid", 0.914),
+    ...           Copy("relu", "dlcourse.activations.relu", 0.88)])
+    'sigmoid, relu look like copies of dlcourse.activations (91 %, 88 %)'
+    """
+    by_module: dict[str, list[Copy]] = {}
+    for found_copy in copies:
+        by_module.setdefault(found_copy.module, []).append(found_copy)
+    parts = []
+    for module, found in by_module.items():
+        names = ", ".join(c.name for c in found)
+        shares = ", ".join(f"{int(c.share * 100)} %" for c in found)
+        verb = "looks like a copy" if len(found) == 1 else "look like copies"
+        parts.append(f"{names} {verb} of {module} ({shares})")
+    return "; ".join(parts)
+
+
+# --------------------------------------------------------------------------- normalising
+
+
+def _constant(node) -> tuple[bool, object]:
+    if isinstance(node, ast.Constant):
+        return True, node.value
+    return False, None
+
+
+class _Dead(ast.NodeTransformer):
+    """Drop dead statements from every statement list (see the module doc)."""
+
+    def __init__(self, read: set[str]):
+        self.read = read
+        self.changed = False
+
+    def visit(self, node):
+        result = super().visit(node)
+        if result is not node:
+            self.changed = True
+        return result
+
+    def _body(self, body: list) -> list:
+        if len(body) == 1 and isinstance(body[0], ast.Pass):
+            return body  # what an emptied block holds: nothing more to drop
+        kept = []
+        for stmt in body:
+            stmt = self.visit(stmt)
+            if stmt is None:
+                continue
+            kept.extend(stmt if isinstance(stmt, list) else [stmt])
+        return kept
+
+    def generic_visit(self, node):
+        for field in ("body", "orelse", "finalbody"):
+            value = getattr(node, field, None)
+            if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+                setattr(node, field, self._body(value) or [ast.Pass()])
+        if hasattr(node, "handlers"):
+            node.handlers = [self.visit(h) for h in node.handlers]
+        return node
+
+    def visit_Pass(self, node):
+        return None
+
+    def visit_Expr(self, node):
+        return None if isinstance(node.value, ast.Constant) else node
+
+    def visit_If(self, node):
+        known, value = _constant(node.test)
+        if known:
+            return self._body(node.body if value else node.orelse) or None
+        return self.generic_visit(node)
+
+    def visit_While(self, node):
+        known, value = _constant(node.test)
+        if known and not value:
+            return self._body(node.orelse) or None
+        return self.generic_visit(node)
+
+    def _unread(self, targets) -> bool:
+        return all(isinstance(t, ast.Name) and t.id not in self.read for t in targets)
+
+    def visit_Assign(self, node):
+        return None if self._unread(node.targets) else node
+
+    def visit_AnnAssign(self, node):
+        return None if self._unread([node.target]) else node
+
+    def visit_AugAssign(self, node):
+        return None if self._unread([node.target]) else node
+
+    def visit_FunctionDef(self, node):
+        return self.generic_visit(node)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+
+def _drop_docstrings(node: ast.AST) -> None:
+    for sub in ast.walk(node):
+        if isinstance(sub, (*_FUNCTIONS, ast.ClassDef)) and sub.body and \
+                isinstance(sub.body[0], ast.Expr) and isinstance(sub.body[0].value, ast.Constant):
+            sub.body = sub.body[1:] or [ast.Pass()]
+
+
+def _read_anywhere(node: ast.AST) -> set[str]:
+    """Names read in ``node`` (an augmented assignment's target is read too)."""
+    read = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Load)}
+    read |= {n.target.id for n in ast.walk(node) if isinstance(n, ast.AugAssign)
+             and isinstance(n.target, ast.Name) and n.target.id in read}
+    return read
+
+
+def _inline(node: ast.AST, wrappers: frozenset[str]) -> ast.AST:
+    """``node`` with every call ``w(e)`` of an identity wrapper ``w`` replaced by ``e``."""
+    class Inline(ast.NodeTransformer):
+        def visit_Call(self, call):
+            self.generic_visit(call)
+            if isinstance(call.func, ast.Name) and call.func.id in wrappers and \
+                    len(call.args) == 1 and not call.keywords and \
+                    not isinstance(call.args[0], ast.Starred):
+                return call.args[0]
+            return call
+    return Inline().visit(node)
+
+
+def normalised(node: ast.AST, wrappers: frozenset[str] = frozenset(),
+               in_place: bool = False) -> ast.Module:
+    """A module holding the function ``node`` (a copy unless ``in_place``) with docstrings,
+    identity wrappers' calls and dead statements removed (assignments to names never read:
+    until none is left)."""
+    tree = ast.Module(body=[node if in_place else copy.deepcopy(node)], type_ignores=[])
+    _drop_docstrings(tree)
+    if wrappers:
+        tree = _inline(tree, wrappers)
+    while True:
+        dead = _Dead(_read_anywhere(tree))
+        tree = dead.visit(tree)
+        if not dead.changed:
+            return tree
+
+
+def _identity(node: ast.AST) -> bool:
+    """Whether ``node`` (a function or a lambda) returns its only positional argument as is."""
+    if isinstance(node, ast.Lambda):
+        args, body = node.args, node.body
+    elif isinstance(node, _FUNCTIONS):
+        stmts = normalised(node).body[0].body
+        if len(stmts) != 1 or not isinstance(stmts[0], ast.Return):
+            return False
+        args, body = node.args, stmts[0].value
+    else:
+        return False
+    positional = args.posonlyargs + args.args
+    return bool(positional) and isinstance(body, ast.Name) and body.id == positional[0].arg
+
+
+def tokens(node: ast.AST) -> list[str]:
+    """The pre-order token walk of a normalised tree (see the module doc)."""
+    out: list[str] = []
+
+    def walk(sub):
+        if isinstance(sub, (ast.expr_context,)):
+            return
+        if isinstance(sub, ast.Name):
+            out.append(sub.id if sub.id in _BUILTINS else "V")
+            return
+        if isinstance(sub, ast.Constant):
+            out.append("S" if isinstance(sub.value, (str, bytes)) else "C")
+            return
+        if isinstance(sub, ast.JoinedStr):
+            out.append("S")
+            return
+        out.append(type(sub).__name__)
+        if isinstance(sub, ast.Attribute):
+            out.append("." + sub.attr)
+        elif isinstance(sub, ast.keyword):
+            out.append(f"{sub.arg}=")
+        for child in ast.iter_child_nodes(sub):
+            walk(child)
+        if isinstance(sub, (ast.stmt,)):
+            out.append("/")
+    for stmt in node.body[0].body if isinstance(node, ast.Module) else node.body:
+        walk(stmt)
+    return out
+
+
+def grams(token_list: list[str]) -> Counter:
+    """The multiset of :data:`N`-grams of a token list."""
+    return Counter(tuple(token_list[i:i + N]) for i in range(len(token_list) - N + 1))
+
+
+def share(a: Counter, b: Counter) -> float:
+    """Common n-grams over the larger side's count (0 when either is empty)."""
+    if not a or not b:
+        return 0.0
+    common = sum((a & b).values())
+    return common / max(sum(a.values()), sum(b.values()))
+
+
+def _referenced(node: ast.AST) -> set[str]:
+    """Every name ``node`` reads (a helper may be called through a wrapper, ``_i(f)(x)``)."""
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Load)}
+
+
+def _with_helpers(name: str, lookup) -> list[ast.AST]:
+    """The function ``lookup(name)`` and the functions it reaches by name (transitively,
+    ``lookup(other)`` giving each or None), in the order met."""
+    first = lookup(name)
+    found, todo = [first], [first]
+    while todo:
+        for callee in sorted(_referenced(todo.pop(0))):
+            node = lookup(callee)
+            if node is not None and all(node is not seen for seen in found):
+                found.append(node)
+                todo.append(node)
+    return found
+
+
+def _lookup(defined: dict[str, ast.AST], wrappers: frozenset[str] = frozenset()):
+    """``lookup(name)``: the normalised function ``name`` of ``defined`` (normalised in place,
+    once) or None; wrappers are none."""
+    done: dict[str, ast.Module] = {}
+
+    def lookup(name: str):
+        node = defined.get(name)
+        if node is None or name in wrappers:
+            return None
+        if name not in done:
+            done[name] = normalised(node, wrappers, in_place=True)
+        return done[name]
+    return lookup
+
+
+def _grams_of(nodes: list[ast.Module], memo: dict) -> Counter:
+    """The n-grams of the normalised ``nodes`` together; ``memo`` keeps each node's (by
+    ``id``) for the other functions that reach it."""
+    total: Counter = Counter()
+    for node in nodes:
+        kept = memo.get(id(node))
+        if kept is None or kept[0] is not node:  # the node itself is kept: its id stays its
+            kept = memo[id(node)] = (node, grams(tokens(node)))
+        total += kept[1]
+    return total
+
+
+# --------------------------------------------------------------------------- the package
+
+
+@lru_cache(maxsize=4)
+def _package(root: str) -> dict[str, list[tuple[str, Counter]]]:
+    """name -> [(dlcourse.<module>.<name>, its n-grams with its helpers')] of every top-level
+    function of the package's modules (read from the files: nothing of the package runs)."""
+    modules: dict[str, dict[str, ast.AST]] = {}
+    for file in sorted(os.listdir(root)):
+        module = file[:-3]
+        if not file.endswith(".py") or module in NOT_COMPARED or module == "__init__":
+            continue
+        try:
+            with open(os.path.join(root, file), encoding="utf-8") as handle:
+                tree = ast.parse(handle.read())
+        except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+            continue
+        modules[module] = {n.name: n for n in tree.body if isinstance(n, _FUNCTIONS)}
+    anywhere: dict[str, ast.AST] = {}  # a name defined in several modules: the first
+    for module in sorted(modules, key=lambda m: m != VALIDATION):
+        for name, node in modules[module].items():
+            anywhere.setdefault(name, node)
+    everywhere = _lookup(anywhere)
+    out: dict[str, list[tuple[str, Counter]]] = {}
+    memo: dict = {}
+    for module, functions in modules.items():
+        own = _lookup(functions)
+        for name in functions:
+            if name.startswith("_"):
+                continue
+            # the module's own functions first, then those it imports from the others
+            nodes = _with_helpers(name, lambda n, own=own: own(n) or everywhere(n))
+            out.setdefault(name, []).append((f"dlcourse.{module}.{name}",
+                                             _grams_of(nodes, memo)))
+    return out
+
+
+def package_functions() -> dict[str, list[tuple[str, Counter]]]:
+    """The package's comparable functions by name (built once per process)."""
+    return _package(package_root())
+
+
+# --------------------------------------------------------------------------- an answer
+
+
+def _cell_code(source: str) -> str:
+    """Python of a cell: IPython magics and shell lines blanked."""
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                     for line in source.splitlines())
+
+
+def answer_functions(sources: list[str]) -> tuple[dict[str, ast.AST], frozenset[str]]:
+    """The top-level functions of the submitted texts by name (the last definition wins, as
+    when the notebook runs top to bottom) and the names of identity wrappers among them and
+    their ``name = lambda x: x`` assignments. A text that does not parse adds nothing."""
+    defined: dict[str, ast.AST] = {}
+    lambdas: dict[str, ast.AST] = {}
+    for source in sources:
+        try:
+            tree = ast.parse(_cell_code(source))
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            continue
+        for node in tree.body:
+            if isinstance(node, _FUNCTIONS):
+                defined[node.name] = node
+            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        lambdas[target.id] = node.value
+    wrappers = {name for name, node in lambdas.items() if _identity(node)}
+    while True:  # a wrapper of a wrapper is one once the inner one is inlined
+        found = {name for name, node in defined.items()
+                 if name not in wrappers and _may_be_identity(node, wrappers) and
+                 _identity(_inline(copy.deepcopy(node), frozenset(wrappers)))}
+        if not found:
+            return defined, frozenset(wrappers)
+        wrappers |= found
+
+
+def _may_be_identity(node: ast.AST, wrappers) -> bool:
+    """A quick look before :func:`_identity`: a top-level ``return`` of the first positional
+    argument, as is or through a known wrapper."""
+    positional = node.args.posonlyargs + node.args.args
+    if not positional:
+        return False
+    for stmt in node.body:
+        value = stmt.value if isinstance(stmt, ast.Return) else None
+        while isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and \
+                value.func.id in wrappers and len(value.args) == 1:
+            value = value.args[0]
+        if isinstance(value, ast.Name) and value.id == positional[0].arg:
+            return True
+    return False
+
+
+def _answer_grams(name: str, lookup, memo: dict) -> Counter:
+    """The n-grams of the answer ``name`` with the answer's functions it reaches."""
+    return _grams_of(_with_helpers(name, lookup), memo)
+
+
+def find_copies(sources: list[str], asked: list[str]) -> list[Copy]:
+    """The answers among ``asked`` (the assignment's answer functions) that look like the
+    package's function of the same name, in ``asked``'s order."""
+    package = package_functions()
+    wanted = [name for name in asked if name in package]
+    if not wanted:
+        return []
+    defined, wrappers = answer_functions(sources)
+    found, memo, lookup = [], {}, _lookup(defined, wrappers)
+    for name in wanted:
+        if name not in defined or name in wrappers:
+            continue
+        mine = _answer_grams(name, lookup, memo)
+        best = None
+        for qualified, theirs in package[name]:
+            if sum(theirs.values()) < MIN_GRAMS:
+                continue
+            score = share(mine, theirs)
+            if best is None or score > best.share:
+                best = Copy(name, qualified, score)
+        if best is not None and best.share >= THRESHOLD:
+            found.append(best)
+    return found
+
+
+def scores(sources: list[str], asked: list[str]) -> dict[str, tuple[float, int]]:
+    """name -> (best share, the package side's n-grams) of every comparable answer, also the
+    small ones and those under the threshold (the benchmark's table)."""
+    package = package_functions()
+    defined, wrappers = answer_functions(sources)
+    out, memo, lookup = {}, {}, _lookup(defined, wrappers)
+    for name in asked:
+        if name not in package or name not in defined or name in wrappers:
+            continue
+        mine = _answer_grams(name, lookup, memo)
+        out[name] = max((share(mine, theirs), sum(theirs.values()))
+                        for _, theirs in package[name])
+    return out
