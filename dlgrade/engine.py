@@ -27,7 +27,12 @@ from nbgrader.api import MissingEntry
 from . import safe_files
 from .cluster import ClusterGone, DaskPool
 from .course import Course, ensure_tools_on_path
-from .handgrades import read_hand_grades, restore_hand_grades, save_hand_grades
+from .handgrades import (
+    load_submissions,
+    read_hand_grades,
+    restore_hand_grades,
+    save_hand_grades,
+)
 from .late import late_assigner, late_config
 from .lock import assignment_lock
 from .report import current_status, open_statuses, report_outputs
@@ -467,6 +472,7 @@ def _prepare(course: Course, assignment: str, todo: list[str]) -> dict:
     if not todo:
         return {}
     with course.gradebook() as gb:
+        loaded = load_submissions(gb, assignment)  # noqa: F841 - keeps them in the session
         for student in todo:
             save_hand_grades(gb, course, assignment, student)
     old = read_statuses(course, assignment)

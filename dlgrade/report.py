@@ -21,7 +21,13 @@ import nbformat
 from .collect import CANVAS_LABEL, CANVAS_LATE, canvas_marked
 from .course import Course
 from .enrolment import not_enrolled, read_enrolment
-from .handgrades import is_hand_grade, read_hand_grades, refresh_feedback, waits_for_hand
+from .handgrades import (
+    is_hand_grade,
+    load_submissions,
+    read_hand_grades,
+    refresh_feedback,
+    waits_for_hand,
+)
 from .html_safety import NO_SCRIPT_CSP_META
 from .lms.base import text_cell
 from .roster import read_roster
@@ -172,7 +178,7 @@ def _refresh_scores(course: Course, assignment: str, rows: list[dict]) -> None:
             max_score = float(gb.find_assignment(assignment).max_score)
             # every submission's notebooks and grades at once, held in the session while
             # the rows read them (lazily, a class of 60 took ~1400 queries, ~0.5 s)
-            loaded = _load_submissions(gb, assignment)  # noqa: F841 - keeps them in the session
+            loaded = load_submissions(gb, assignment)  # noqa: F841 - keeps them in the session
             configs = {}
             for rec in rows:
                 try:
@@ -211,23 +217,6 @@ def _refresh_scores(course: Course, assignment: str, rows: list[dict]) -> None:
                 rec["waiting_cells"] = waiting  # provisional score (dlgrade.export)
     except Exception:  # noqa: BLE001 - a report from the status files alone is still useful
         return
-
-
-def _load_submissions(gb, assignment: str) -> list:
-    """Load every submission of ``assignment`` into ``gb``'s session with what the report
-    reads of it: its notebooks (and their names), their grades, each grade's cell (its name)
-    and deferred maximum score. Returns the submissions: the session holds only objects
-    that something refers to."""
-    from nbgrader.api import Assignment, Grade, SubmittedAssignment, SubmittedNotebook
-    from sqlalchemy.orm import joinedload, selectinload, undefer
-
-    return gb.db.query(SubmittedAssignment).join(
-        Assignment, Assignment.id == SubmittedAssignment.assignment_id).filter(
-        Assignment.name == assignment).options(
-        selectinload(SubmittedAssignment.notebooks).options(
-            joinedload(SubmittedNotebook.notebook),
-            selectinload(SubmittedNotebook.grades).options(
-                joinedload(Grade.cell), undefer(Grade.max_score)))).all()
 
 
 WRITTEN_PREFIX = "written answers to grade by hand: "
