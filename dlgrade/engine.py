@@ -36,6 +36,7 @@ from .handgrades import (
 from .late import late_assigner, late_config
 from .lock import assignment_lock
 from .report import current_status, open_statuses, report_outputs
+from .similarity import class_copies
 from .status import (
     GRADED_OUTSIDE,
     autograded_digest,
@@ -449,8 +450,6 @@ class _ReportMeanwhile:
 
             import dlcourse.plotting  # noqa: F401
         with contextlib.suppress(Exception):  # found again (and any error raised) by the report
-            from .similarity import class_copies
-
             self._copies = [m.as_dict() for m in class_copies(course, assignment)]
 
     def copies(self) -> list[dict] | None:

@@ -160,7 +160,7 @@ def test_the_copied_work_found_while_the_batch_graded_is_the_reports(graded_batc
 
 @pytest.mark.slow
 def test_copies_the_thread_could_not_find_are_found_by_the_report(graded_batch, monkeypatch):
-    import dlgrade.similarity
+    import dlgrade.engine
     from dlgrade.engine import _ReportMeanwhile
     from dlgrade.report import report_outputs
 
@@ -169,7 +169,7 @@ def test_copies_the_thread_could_not_find_are_found_by_the_report(graded_batch, 
     def broken(*args, **kwargs):
         raise RuntimeError("copydetect failed")
 
-    monkeypatch.setattr(dlgrade.similarity, "class_copies", broken)
+    monkeypatch.setattr(dlgrade.engine, "class_copies", broken)
     assert _ReportMeanwhile(course, assignment).copies() is None
     monkeypatch.undo()
     report_outputs(course, assignment, None)  # None: found here, as without the thread
