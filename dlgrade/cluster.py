@@ -536,8 +536,10 @@ class DaskPool:
                 if cluster is not None:
                     cluster.close()
 
-    def run(self, students: list[str], hashes: dict, finish) -> None:
-        """Grade ``students``; ``finish(student, result)`` is called as each one ends.
+    def run(self, students: list[str], hashes: dict, finish, sent=None) -> None:
+        """Grade ``students``; ``finish(student, result)`` is called as each one ends, and
+        ``sent()``, if given, once the first students are on their way to the workers (on
+        the cluster only: the time this process waits while they grade).
 
         Each worker thread gets one student at a time, placed on it by this loop: a task is
         sent only to a thread that is free, so a worker that dies takes down exactly the
@@ -595,6 +597,9 @@ class DaskPool:
                             key=keys[student], workers=[address], allow_other_workers=True)
                         running[future] = (student, address)
                         self.started.add(student)
+                    if sent is not None and running:
+                        sent, then = None, sent
+                        then()
                     while ended:
                         store(*ended.pop(0))
                     if not running:

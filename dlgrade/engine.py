@@ -27,10 +27,16 @@ from nbgrader.api import MissingEntry
 from . import safe_files
 from .cluster import ClusterGone, DaskPool
 from .course import Course, ensure_tools_on_path
-from .handgrades import read_hand_grades, restore_hand_grades, save_hand_grades
+from .handgrades import (
+    load_submissions,
+    read_hand_grades,
+    restore_hand_grades,
+    save_hand_grades,
+)
 from .late import late_assigner, late_config
 from .lock import assignment_lock
-from .report import current_status, open_statuses, write_outputs
+from .report import current_status, open_statuses, report_outputs
+from .similarity import class_copies
 from .status import (
     GRADED_OUTSIDE,
     autograded_digest,
@@ -377,17 +383,21 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
             console.print(f"{student}: failed ({record.get('reason')})")
 
     before: dict = {}
+    meanwhile = None  # the report's work done while the cluster grades
     try:
         # the cluster first: its local workers are forked before the bar's thread starts;
         # a scheduler that cannot be reached stops the run before any record is touched
         with _sigterm_as_interrupt(), pool.opened(todo), bar:
-            if pool.on_cluster(todo):
-                _load_report_modules_meanwhile()
             before = _prepare(course, assignment, todo)
             run.prepared = True
             task = bar.add_task(f"grading {assignment}", total=len(todo), done=0, failed=0,
                                 remaining=len(todo))
-            pool.run(todo, hashes, finish)
+
+            def report_meanwhile() -> None:
+                nonlocal meanwhile
+                meanwhile = _ReportMeanwhile(course, assignment)
+
+            pool.run(todo, hashes, finish, sent=report_meanwhile)
     except KeyboardInterrupt:
         raise Interrupted(run) from None
     except ClusterGone:
@@ -400,22 +410,37 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
         raise
     finally:
         # also after Ctrl-C: grades.csv and the report say what the gradebook holds now
-        run.outputs = write_outputs(course, assignment)
+        run.outputs, rows = report_outputs(course, assignment,
+                                           meanwhile.copies() if meanwhile else None)
         # a run of the whole class also answers for the students whose files collect found
         # but did not copy (`not collected`): their work waits too (review 23d, P2)
         run.open = open_statuses(course, assignment, students if shard or only else
-                                 list(students) + sorted(read_not_collected(course, assignment)))
+                                 list(students) + sorted(read_not_collected(course, assignment)),
+                                 rows=rows)
         run.seconds = time.monotonic() - t0
     return run
 
 
-def _load_report_modules_meanwhile() -> threading.Thread:
-    """Import matplotlib for the report (:func:`dlgrade.report.plots`, ~0.3 s of CPU) in a
-    thread while the cluster grades: this process only waits then, and the report is drawn
-    after the last student instead of after the last student plus the import. Started only
-    after the local cluster's workers were forked (never before a fork: a module half
-    imported by a thread stays locked in the child)."""
-    def load():
+class _ReportMeanwhile:
+    """The report's work that needs no grade, done in a thread while the cluster grades:
+    importing matplotlib (:func:`dlgrade.report.plots`, ~0.3 s of CPU) and finding the
+    copied work among the submitted notebooks (:func:`dlgrade.similarity.class_copies`,
+    copydetect's import and the comparisons, ~0.6 s). This process only waits for results
+    then; after the last student, the report is left on the run's one busy core.
+
+    Started once the first students are on their way to the workers, after the local
+    cluster's workers were forked (never before a fork: a module half imported by a thread
+    stays locked in the child), so it delays neither. Grading reads the
+    submitted folder and never writes it, so the pairs found here are those the report
+    would find after the run."""
+
+    def __init__(self, course: Course, assignment: str):
+        self._copies: list[dict] | None = None
+        self._thread = threading.Thread(target=self._work, args=(course, assignment),
+                                        name="dlcourse-report-meanwhile", daemon=True)
+        self._thread.start()
+
+    def _work(self, course: Course, assignment: str) -> None:
         with contextlib.suppress(Exception):  # the report itself says what is missing
             import matplotlib
 
@@ -424,10 +449,13 @@ def _load_report_modules_meanwhile() -> threading.Thread:
             import matplotlib.ticker  # noqa: F401
 
             import dlcourse.plotting  # noqa: F401
+        with contextlib.suppress(Exception):  # found again (and any error raised) by the report
+            self._copies = [m.as_dict() for m in class_copies(course, assignment)]
 
-    thread = threading.Thread(target=load, name="dlcourse-report-imports", daemon=True)
-    thread.start()
-    return thread
+    def copies(self) -> list[dict] | None:
+        """The copied-work pairs (as dicts), or None when they could not be found here."""
+        self._thread.join()
+        return self._copies
 
 
 #: Status of a student whose grading started and has not ended (an interrupted run leaves it).
@@ -443,6 +471,7 @@ def _prepare(course: Course, assignment: str, todo: list[str]) -> dict:
     if not todo:
         return {}
     with course.gradebook() as gb:
+        loaded = load_submissions(gb, assignment)  # noqa: F841 - keeps them in the session
         for student in todo:
             save_hand_grades(gb, course, assignment, student)
     old = read_statuses(course, assignment)

@@ -21,7 +21,13 @@ import nbformat
 from .collect import CANVAS_LABEL, CANVAS_LATE, canvas_marked
 from .course import Course
 from .enrolment import not_enrolled, read_enrolment
-from .handgrades import is_hand_grade, read_hand_grades, refresh_feedback, waits_for_hand
+from .handgrades import (
+    is_hand_grade,
+    load_submissions,
+    read_hand_grades,
+    refresh_feedback,
+    waits_for_hand,
+)
 from .html_safety import NO_SCRIPT_CSP_META
 from .lms.base import text_cell
 from .roster import read_roster
@@ -171,6 +177,9 @@ def _refresh_scores(course: Course, assignment: str, rows: list[dict]) -> None:
 
         with course.gradebook() as gb:
             max_score = float(gb.find_assignment(assignment).max_score)
+            # every submission's notebooks and grades at once, held in the session while
+            # the rows read them (lazily, a class of 60 took ~1400 queries, ~0.5 s)
+            loaded = load_submissions(gb, assignment)  # noqa: F841 - keeps them in the session
             configs = {}
             for rec in rows:
                 try:
@@ -539,11 +548,14 @@ def _copied_section(summary: dict) -> list[str]:
     return out
 
 
-def open_statuses(course: Course, assignment: str, students=None) -> list[tuple[str, str, str]]:
+def open_statuses(course: Course, assignment: str, students=None,
+                  rows: list[dict] | None = None) -> list[tuple[str, str, str]]:
     """``(student, status, reason)`` of every submitted student (of ``students`` when given)
     whose status, as the gradebook has it now, is not plain ``graded`` (a graded one flagged
-    for review, :func:`dlgrade.status.with_review`, is not: a person looks at it)."""
-    rows, _ = collect_rows(course, assignment)
+    for review, :func:`dlgrade.status.with_review`, is not: a person looks at it); ``rows``:
+    those :func:`report_outputs` just collected (read again from the gradebook when None)."""
+    if rows is None:
+        rows, _ = collect_rows(course, assignment)
     wanted = set(course.students(assignment) if students is None else students)
     return [(r["student"], with_review(r.get("status", "pending"), r), r.get("reason") or "")
             for r in rows if r["student"] in wanted and
@@ -553,6 +565,14 @@ def open_statuses(course: Course, assignment: str, students=None) -> list[tuple[
 def write_outputs(course: Course, assignment: str) -> dict[str, str]:
     """Write grades.csv, report.json and report.html, after rendering again the feedback
     pages of students whose hand grades changed; return their paths."""
+    return report_outputs(course, assignment)[0]
+
+
+def report_outputs(course: Course, assignment: str,
+                   copies: list[dict] | None = None) -> tuple[dict[str, str], list[dict]]:
+    """:func:`write_outputs`, also returning the rows written (for :func:`open_statuses`).
+    ``copies``: the copied-work pairs (:func:`dlgrade.similarity.class_copies`, as dicts) if
+    the caller found them already; else they are found here."""
     out = course.output_dir(assignment)
     out.mkdir(parents=True, exist_ok=True)
     refresh_feedback(course, assignment)
@@ -561,8 +581,9 @@ def write_outputs(course: Course, assignment: str) -> dict[str, str]:
     paths = {"grades": out / "grades.csv", "json": out / "report.json",
              "html": out / "report.html", "feedback": out / "feedback"}
     write_grades_csv(paths["grades"], rows, cells)
-    summary = summarize(assignment, rows, cells,
-                        [m.as_dict() for m in class_copies(course, assignment)])
+    if copies is None:
+        copies = [m.as_dict() for m in class_copies(course, assignment)]
+    summary = summarize(assignment, rows, cells, copies)
     paths["json"].write_text(json.dumps(summary, indent=1))
     paths["html"].write_text(render_html(summary, plots(summary)), encoding="utf-8")
-    return {k: str(v) for k, v in paths.items()}
+    return {k: str(v) for k, v in paths.items()}, rows

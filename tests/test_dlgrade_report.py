@@ -1,8 +1,15 @@
 """dlgrade.report's pure functions: the numbers of report.json and the page report.html.
 
-The whole run (status files, gradebook, files written) in tests/test_grading.py."""
+The whole run (status files, gradebook, files written) in tests/test_grading.py; here, after
+a real batch, what the run's tail reads and reuses (copied work, rows, open statuses)."""
 
+import json
+import os
+import subprocess
+import sys
 from html.parser import HTMLParser
+
+import pytest
 
 from dlgrade.report import function_of, render_html, summarize
 
@@ -100,3 +107,92 @@ def test_the_report_says_the_mean_leaves_out_a_student_without_a_submission():
     text = " ".join(page.text)
     assert "2 students (graded: 1, no submission: 1)" in text, text
     assert "of the 1 graded (1 other student left out): mean 6" in text, text
+
+
+# --- the report after a real batch: what the run's tail reads and reuses --------------------
+
+LOOP = '''def squares(n):
+    out = []
+    for i in range(n):
+        out.append(i * i)
+    return out
+'''
+COPY = '''def squares(count):
+    # my own work
+    result = []
+    for k in range(count):
+        result.append(k * k)
+    return result
+'''
+
+
+@pytest.fixture(scope="module")
+def graded_batch(tmp_path_factory):
+    """The demo course, four students (ann and eve hand in the same loop, renamed), graded by
+    ``dlcourse grade`` on its local cluster (the path that finds copied work meanwhile)."""
+    from dlgrade.course import Course, tools_env
+    from dlgrade.sandbox import demo
+
+    root = tmp_path_factory.mktemp("report-batch")
+    os.chmod(root, 0o755)  # the sandboxed kernel runs as another user
+    demo.make_course(str(root))
+    for student, code in (("ann", LOOP), ("bob", "def squares(n):\n    return [0] * n\n"),
+                          ("cid", "def squares(n):\n    return [i * i for i in range(n)]\n"),
+                          ("eve", COPY)):
+        demo.submit(str(root), student, code)
+    dlcourse = os.path.join(os.path.dirname(sys.executable), "dlcourse")
+    proc = subprocess.run([dlcourse, "--course", str(root), "grade", demo.ASSIGNMENT,
+                           "--workers", "2", "--no-progress"], capture_output=True, text=True,
+                          env=tools_env(dict(os.environ)))
+    assert proc.returncode in (0, 2), proc.stdout + proc.stderr
+    return Course(root), demo.ASSIGNMENT
+
+
+@pytest.mark.slow
+def test_the_copied_work_found_while_the_batch_graded_is_the_reports(graded_batch):
+    from dlgrade.similarity import class_copies
+
+    course, assignment = graded_batch
+    report = json.loads((course.output_dir(assignment) / "report.json").read_text())
+    assert [(m["a"], m["b"]) for m in report["copied_work"]] == [("ann", "eve")]
+    assert report["copied_work"] == [m.as_dict() for m in class_copies(course, assignment)]
+
+
+@pytest.mark.slow
+def test_copies_the_thread_could_not_find_are_found_by_the_report(graded_batch, monkeypatch):
+    import dlgrade.engine
+    from dlgrade.engine import _ReportMeanwhile
+    from dlgrade.report import report_outputs
+
+    course, assignment = graded_batch
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("copydetect failed")
+
+    monkeypatch.setattr(dlgrade.engine, "class_copies", broken)
+    assert _ReportMeanwhile(course, assignment).copies() is None
+    monkeypatch.undo()
+    report_outputs(course, assignment, None)  # None: found here, as without the thread
+    report = json.loads((course.output_dir(assignment) / "report.json").read_text())
+    assert [(m["a"], m["b"]) for m in report["copied_work"]] == [("ann", "eve")]
+
+
+@pytest.mark.slow
+def test_rows_read_with_the_prefetch_are_those_read_lazily(graded_batch, monkeypatch):
+    import dlgrade.report
+    from dlgrade.report import collect_rows, open_statuses, report_outputs
+
+    course, assignment = graded_batch
+    with course.gradebook() as gb:  # a hand grade and comment, as formgrader gives them
+        grade = gb.find_grade("test_squares_hidden", "ps1", assignment, "bob")
+        grade.manual_score = 1.0
+        gb.find_comment("squares", "ps1", assignment, "bob").manual_comment = "ok"
+        gb.db.commit()
+    _, rows = report_outputs(course, assignment)
+    prefetched, _ = collect_rows(course, assignment)
+    monkeypatch.setattr(dlgrade.report, "load_submissions", lambda gb, assignment: [])
+    lazily, _ = collect_rows(course, assignment)
+    assert prefetched == lazily
+    assert {r["student"]: r["score"] for r in lazily}["bob"] == 1.0
+    # the run's open statuses come from the rows it wrote: the same as a fresh read
+    assert open_statuses(course, assignment, rows=rows) == open_statuses(course, assignment)
