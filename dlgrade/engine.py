@@ -538,22 +538,8 @@ def _only(students: list[str], only, assignment: str) -> list[str]:
     return sorted(chosen)
 
 
-#: the fields of a status record that may hold student-derived text
-_STUDENT_TEXT = frozenset({"reason", "grading_reason", "refused_files"})
-
-
-def _printable_field(value):
-    if isinstance(value, list):
-        return [printable(v) for v in value]
-    return printable(value) if isinstance(value, str) else value
-
-
 def _record(course: Course, run: GradeRun, student: str, digest: str, result: dict) -> dict:
     """Write the status record of one finished student and count it in ``run``."""
-    # what a status holds is printed, written to grades.csv and shown: text derived from the
-    # student's files (names in a reason) is kept with its control characters escaped
-    result = {key: _printable_field(value) if key in _STUDENT_TEXT else value
-              for key, value in result.items()}
     record = dict(result, student=student, hash=digest, assignment=run.assignment,
                   graded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                   autograded=autograded_digest(course, run.assignment, student))
