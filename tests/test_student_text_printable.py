@@ -118,3 +118,11 @@ def test_plain_nbgrader_logs_the_names_escaped_and_never_copies_them(course):
     autograded = course / "autograded" / "names" / "tiny"
     assert (autograded / "tiny.ipynb").exists()
     assert not [p.name for p in autograded.iterdir() if has_controls(p.name)]
+
+
+def test_a_student_id_cannot_end_in_a_newline():
+    """A student id becomes a folder name and starts lines of the grader's output; the
+    pattern's "$" accepted a last newline ("mallory\\n")."""
+    from dlgrade.roster import STUDENT_ID
+
+    assert STUDENT_ID.match("mallory") and not STUDENT_ID.match("mallory\n")
