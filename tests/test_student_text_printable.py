@@ -92,20 +92,20 @@ def test_collect_shows_the_names_in_a_students_zip_escaped(course, tmp_path):
     (download / "mallory_tiny.zip").write_bytes(upload.getvalue())
     run = dlcourse("collect", "tiny", download, "--dry-run", cwd=course, check=False)
     out = (run.stdout + run.stderr).encode()
+    assert _raw_in(out) == [], out
     assert "mallory" in run.stdout + run.stderr, run.stdout + run.stderr
     assert b"evil\\x1b]52;c;" in out, out  # the refused entry is named, escaped
-    assert _raw_in(out) == [], out
 
 
 @pytest.mark.slow
 def test_dlcourse_grade_prints_and_writes_the_names_escaped(course):
     run = dlcourse("grade", "tiny", "--workers", "1", "--no-progress", "--force", cwd=course)
     out = (run.stdout + run.stderr).encode()
-    assert "names: needs manual grading" in run.stdout, run.stdout
-    assert "control characters" in run.stdout, run.stdout
     assert _raw_in(out) == [], out
     grades = (course / "grading" / "tiny" / "grades.csv").read_bytes()
-    assert b"a\\x1b]52;c;" in grades and _raw_in(grades) == [], grades
+    assert _raw_in(grades) == [] and b"a\\x1b]52;c;" in grades, grades
+    assert "names: needs manual grading" in run.stdout, run.stdout
+    assert "control characters" in run.stdout, run.stdout
     assert "honest: " not in run.stdout.replace("honest: graded.bin", "")  # honest: all clean
 
 
@@ -113,8 +113,8 @@ def test_dlcourse_grade_prints_and_writes_the_names_escaped(course):
 def test_plain_nbgrader_logs_the_names_escaped_and_never_copies_them(course):
     proc = run_nbgrader(course, "autograde", "tiny", "--force", check=False)
     out = (proc.stdout + proc.stderr).encode()
-    assert b"Not copied" in out and b"b\\x1b]0;T2\\x07.txt" in out, out[-3000:]
     assert _raw_in(out) == [], out[-3000:]
+    assert b"Not copied" in out and b"b\\x1b]0;T2\\x07.txt" in out, out[-3000:]
     autograded = course / "autograded" / "names" / "tiny"
     assert (autograded / "tiny.ipynb").exists()
     assert not [p.name for p in autograded.iterdir() if has_controls(p.name)]
