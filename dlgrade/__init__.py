@@ -48,7 +48,8 @@ between them free of circles):
   process for each test cell),
   :mod:`~dlgrade.judge_tripwire` (the package's code watched between the calls, from the
   judge's start to the notebook's end).
-- Results: :mod:`~dlgrade.status` (one status per student), :mod:`~dlgrade.handgrades` (hand
+- Results: :mod:`~dlgrade.status` (one status per student), :mod:`~dlgrade.printable`
+  (student-derived text escaped for a terminal, a log or a CSV), :mod:`~dlgrade.handgrades` (hand
   grades kept across regrades), :mod:`~dlgrade.feedback` (no hidden test code),
   :mod:`~dlgrade.shape_errors` (numpy shape errors explained), :mod:`~dlgrade.html_safety`
   (no student script in any page), :mod:`~dlgrade.report` (grades.csv, report.json,

@@ -36,6 +36,7 @@ from .course import Course, find_course_root
 from .handgrades import dropped_hand_grades
 from .handgrades import mark as do_mark
 from .lock import Busy, assignment_lock, assignments_lock
+from .printable import printable
 from .release import release as do_release
 from .roster import import_roster
 from .status import (
@@ -239,51 +240,51 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
     except Busy as exc:
         raise click.ClickException(str(exc)) from None
     verb = "would copy" if dry_run else "copied"
-    click.echo(f"{assignment}: {verb} {len(res.added)} new, {len(res.updated)} changed; "
+    _echo(f"{assignment}: {verb} {len(res.added)} new, {len(res.updated)} changed; "
                f"{len(res.unchanged)} unchanged; {len(res.ignored)} non-notebook files ignored")
     for student, stamp in sorted(res.submitted_at.items()):
-        click.echo(f"  {student:12s} submitted {stamp}")
+        _echo(f"  {student:12s} submitted {stamp}")
     if res.time_only:  # review 23g, G11: "changed" is not new work
         n = len(res.time_only)
-        click.echo(f"  {n} of the changed {'is' if n == 1 else 'are'} the same file with "
+        _echo(f"  {n} of the changed {'is' if n == 1 else 'are'} the same file with "
                    f"another time only: {', '.join(sorted(res.time_only))}")
     if res.unpacked_from:  # review 23f, N9
         archive, n = res.unpacked_from
-        click.echo(f"  {n} submission time{'' if n == 1 else 's'} from {archive}, the zip "
+        _echo(f"  {n} submission time{'' if n == 1 else 's'} from {archive}, the zip "
                    "beside this folder that holds the same files (names, sizes, CRC-32s): "
                    "its entries' times, as collecting that zip gives, not the files' "
                    "modification times")
     if res.from_worksheet:  # review 23e, N3
         n = len(res.from_worksheet)
-        click.echo(f"  {n} submission time{'' if n == 1 else 's'} from the grading "
+        _echo(f"  {n} submission time{'' if n == 1 else 's'} from the grading "
                    f"worksheet's 'Last modified (submission)' ({', '.join(res.from_worksheet)})")
     for student, (old, new, was, now) in sorted(res.retimed.items()):  # review 23e, N1
-        click.echo(f"  {student}: submission time {old}, taken from {was}, "
+        _echo(f"  {student}: submission time {old}, taken from {was}, "
                    f"{'would now be' if dry_run else 'is now'} {_possessive(now)}, {new}")
     on_time = sorted(s for s, m in res.canvas_marked.items() if m == CANVAS_ON_TIME)
     if on_time:  # review 23g, G1
         n = len(on_time)
-        click.echo(f"  {n} on time by Canvas's word (no LATE_ in the file's name; a Canvas "
+        _echo(f"  {n} on time by Canvas's word (no LATE_ in the file's name; a Canvas "
                    "download's entry times are when each was zipped, never the upload's): "
                    + ", ".join(on_time))
     for note in res.warnings:
-        click.echo(f"  warning: {note}", err=True)
+        _echo(f"  warning: {note}", err=True)
     for student, why in sorted(res.wrong_format.items()):  # review 23d, P2b
-        click.echo(f"  not collected: {student}: {why}", err=True)
+        _echo(f"  not collected: {student}: {why}", err=True)
     for name in res.ignored:  # review 23b, R4: a notebook under a changed name is not lost
         if any(name in files for files in res.wrong_format_files.values()):
             continue  # said on the student's line
         if ".ipynb" in str(name).lower() and not str(name).endswith(".ipynb"):
-            click.echo(f"  warning: not collected: {name}: its name does not end in "
+            _echo(f"  warning: not collected: {name}: its name does not end in "
                        "'.ipynb' (an LMS or browser renamed it?): rename it and collect again",
                        err=True)
     for name in res.unmatched:
         why = res.reasons.get(name)
-        click.echo(f"  unmatched (not copied): {name}" + (f": {why}" if why else ""), err=True)
+        _echo(f"  unmatched (not copied): {name}" + (f": {why}" if why else ""), err=True)
     for name, why in res.refused.items():
-        click.echo(f"  refused (not copied): {name}: {why}", err=True)
+        _echo(f"  refused (not copied): {name}: {why}", err=True)
     for student, files in res.duplicates.items():
-        click.echo(f"  several files for {student} (none copied): {', '.join(files)}", err=True)
+        _echo(f"  several files for {student} (none copied): {', '.join(files)}", err=True)
     # a late or future time read from a file's modification time may be when the file was
     # copied: 1, "look at this", until --timestamps or the download's zip gives the upload's
     # and so does a time or file the LMS's own record contradicts (review 23f)
@@ -427,13 +428,20 @@ def _discard_from_now_on(stream) -> None:
     os.close(devnull)
 
 
+def _echo(line: str, err: bool = False) -> None:
+    """``click.echo`` of one line that holds student-derived text (file names, reasons, ids):
+    control characters are shown escaped, so no name can drive the terminal or forge a line
+    (review 21i, finding 2)."""
+    click.echo(printable(line), err=err)
+
+
 def _say(text: str, err: bool = False) -> None:
-    """``click.echo``, except that a reader gone away (a closed pipe) makes the rest of the
+    """:func:`_echo`, except that a reader gone away (a closed pipe) makes the rest of the
     run's lines go nowhere instead of ending it with exit 1 or a BrokenPipe traceback: the
     grades are written whether anyone reads the lines or not (review 23b, R8)."""
     stream = sys.stderr if err else sys.stdout
     try:
-        click.echo(text, err=err)
+        _echo(text, err=err)
     except BrokenPipeError:
         _discard_from_now_on(stream)
 

@@ -35,6 +35,7 @@ from .handgrades import (
 )
 from .late import late_assigner, late_config
 from .lock import assignment_lock
+from .printable import printable
 from .report import current_status, open_statuses, report_outputs
 from .similarity import class_copies
 from .status import (
@@ -380,7 +381,8 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
         bar.update(task, advance=1, done=len(run.graded), failed=len(run.failed),
                    remaining=len(pool.queue) + pool.busy())
         if progress and record["status"] == "failed":
-            console.print(f"{student}: failed ({record.get('reason')})")
+            console.print(printable(f"{student}: failed ({record.get('reason')})"),
+                          markup=False, highlight=False)
 
     before: dict = {}
     meanwhile = None  # the report's work done while the cluster grades

@@ -319,9 +319,12 @@ class JudgedExecute(Execute):
         """Raise :class:`dlgrade.kernel_channels.GradingStopped` if the kernel sent a message
         out of bounds or broke a connection to this process, on nbclient's channels or the
         judge's, at any time during the cell (the mark stays, whatever the test caught)."""
-        for client in (self.kc, self._channel.client if self._channel is not None else None):
-            if client is not None and hasattr(client, "check_links"):
-                client.check_links(self._kernel_alive)
+        clients = [c for c in (self.kc, self._channel.client if self._channel else None)
+                   if c is not None and hasattr(c, "check_links")]
+        # a mark already set is the first thing that went wrong (e.g. the judge's request that
+        # could not be sent): it is the reason, before the links it may have broken since
+        for client in sorted(clients, key=lambda c: c.broken is None):
+            client.check_links(self._kernel_alive)
         if self._channel is not None:
             self._channel.drain()
             if self._channel.broken is not None:

@@ -10,6 +10,12 @@ clients of this module. A kernel runs the student's code, so each message is unt
 * **a message of more than** :data:`MAX_FRAMES` **parts**, or larger in all than
   :func:`max_frame_bytes`, is taken apart one frame at a time without copying and thrown away
   (the Jupyter protocol uses 6 or 7 parts here: no message the grader reads has buffers);
+* **a send that cannot go out** (a kernel whose end of the connection stopped reading, e.g.
+  after it wrote junk over its own sockets) waits at most the client's
+  :attr:`BoundedClientMixin.send_seconds` (``zmq.SNDTIMEO``), then stops the notebook: a
+  blocking send has no time limit of its own, and nbgrader waited there for good (review 21i,
+  finding 1). nbclient's own sends (asyncio) are never awaited, so they cannot hold it; its
+  wait for the reply is bounded by the cell timeout;
 * **a dropped connection** (what ZeroMQ does with an oversized part, with bytes that are not a
   ZeroMQ message, e.g. a kernel writing to every descriptor, and with a message it cannot
   allocate under the grading process's memory cap) is seen at once through a socket monitor.
@@ -51,6 +57,8 @@ DEFAULT_MAX_FRAME = 2 * MAX_MESSAGE + (1 << 20)
 #: metadata, content, and a few buffers.
 MAX_FRAMES = 16
 DEFAULT_QUEUE = 32
+#: Seconds a send to a kernel may wait for room when the client sets no budget of its own.
+DEFAULT_SEND_SECONDS = 60.0
 
 
 class GradingStopped(Exception):
@@ -96,6 +104,12 @@ def dropped_reason(channel: str) -> str:
             f"message part over {megabytes(max_frame_bytes())}, a message larger than the "
             "grading process's memory cap, or bytes that are not a Jupyter message; "
             "grading stopped")
+
+
+def refused_send_reason(channel: str, seconds: float) -> str:
+    return (f"the kernel stopped taking messages from the grader: a request on its {channel} "
+            f"connection could not be sent within {seconds:.3g} s (e.g. the student's code "
+            "wrote over the kernel's own connections); grading stopped")
 
 
 class _Watch:
@@ -172,6 +186,16 @@ class BoundedChannel(_Watch, ZMQSocketChannel):
             frames.append(self.socket.recv(0, copy=False))
         _ident, smsg = self.session.feed_identities(self._check_frames(frames))
         return self.session.deserialize(smsg)
+
+    def send(self, msg) -> None:
+        """Send ``msg``, waiting at most the owner's ``send_seconds`` for room; a send that
+        cannot go out stops the notebook (the mark stays, as for a refused message)."""
+        seconds = getattr(self.owner, "send_seconds", None) or DEFAULT_SEND_SECONDS
+        self.socket.sndtimeo = max(1, int(seconds * 1000))
+        try:
+            super().send(msg)
+        except zmq.Again:
+            self._stop(refused_send_reason(self.name, seconds))
 
     def get_msg(self, timeout=None):
         alive = getattr(self.owner, "kernel_alive", None)
@@ -278,6 +302,9 @@ class BoundedClientMixin:
     broken = None
     #: ``() -> bool``, whether the kernel process lives (blocking clients; None: assume so)
     kernel_alive = None
+    #: Seconds a send may wait for room (blocking clients: the judge sets what is left of
+    #: the cell's budget before each request)
+    send_seconds = DEFAULT_SEND_SECONDS
 
     def _channel_named(self, channel, name: str):
         channel.name, channel.owner = name, self

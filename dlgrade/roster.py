@@ -34,7 +34,7 @@ from .lms import Lms, canvas, moodle
 from .lms.base import column_key, formula_like, happens_twice, wall_time_note
 
 #: what a student id may look like (it becomes a folder name under submitted/ and autograded/)
-STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
+STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]*\Z")  # \Z: "$" allows a last "\n"
 #: markup characters no person's name holds; a name is printed into formgrader's pages as it
 #: is (nbgrader's grading page does not escape it), so a roster row cannot carry a tag
 MARKUP = re.compile(r"[<>]")

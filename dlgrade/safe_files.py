@@ -45,6 +45,8 @@ from pathlib import Path
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets.config import Application
 
+from .printable import has_controls, printable
+
 #: What may be handed in beside the notebooks (lower-case suffixes).
 ALLOWED_SUFFIXES = frozenset({
     ".ipynb", ".py", ".txt", ".md", ".csv", ".tsv", ".json", ".npy", ".npz",
@@ -55,6 +57,8 @@ SKIPPED_DIRS = frozenset({".ipynb_checkpoints", "__MACOSX", "__pycache__"})
 SKIPPED_FILES = frozenset({".DS_Store"})
 
 MB = 1 << 20
+_CONTROL_NAME = ("a name with control characters (shown escaped; a terminal would run them as "
+                 "commands)")
 PROTECTED_HARDLINKS = "/proc/sys/fs/protected_hardlinks"
 
 
@@ -208,6 +212,12 @@ def survey(base, policy: FilePolicy = SUBMISSION, skip: bool = True) -> Survey:
                 st = entry.stat(follow_symlinks=False)
             except OSError as exc:
                 out.refused.append(Refusal(rel, f"cannot be read ({exc.strerror})"))
+                continue
+            if has_controls(entry.name):
+                # no file a student needs has one, and the name would reach the instructor's
+                # terminal through nbgrader's own log ("Copying ...": review 21i, finding 2)
+                out.refused.append(Refusal(rel + ("/" if stat.S_ISDIR(st.st_mode) else ""),
+                                           _CONTROL_NAME))
                 continue
             if stat.S_ISDIR(st.st_mode):
                 # leftovers' folders are not copied, but looked into: a link or a pipe
@@ -376,7 +386,7 @@ def _named(refused: list[Refusal]) -> list[str]:
     groups: dict[str, list[str]] = {}
     for r in shown:
         groups.setdefault(r.reason, []).append(r.path)
-    out = [f"{', '.join(paths)}: {reason}" for reason, paths in groups.items()]
+    out = [printable(f"{', '.join(paths)}: {reason}") for reason, paths in groups.items()]
     if rest > 0:
         out.append(f"and {rest} more file{'s' if rest > 1 else ''}")
     return out
@@ -410,7 +420,8 @@ def add_to_result(result: dict, refused: list[Refusal]) -> dict:
     notebooks = [r for r in refused if r.path.endswith(".ipynb") and os.sep not in r.path]
     reason = result.get("reason") or ""
     if result.get("status") == "failed" and notebooks:
-        reason = (f"the notebook {', '.join(r.path for r in notebooks)} was not copied, so "
+        reason = (f"the notebook {printable(', '.join(r.path for r in notebooks))} was not "
+                  "copied, so "
                   "nothing could be graded")
     result["reason"] = "; ".join(x for x in (text, reason) if x)
     return result
@@ -485,17 +496,17 @@ def before_autograde(assignment=None, student=None, notebooks=(), **_):
     for folder in sorted(spellings):
         for refusal in survey(folder, SUBMISSION, skip=False).refused:
             if refusal.path == ".":
-                _log().warning("Not graded %s: %s", folder, refusal.reason)
+                _log().warning("Not graded %s: %s", printable(folder), printable(refusal.reason))
                 continue
             rel = os.path.normpath(refusal.path.rstrip("/"))
             path = os.path.join(folder, rel)
             if _holds_no_data(path):
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(path)
-                _log().warning("Removed %s: %s", path, refusal.reason)
+                _log().warning("Removed %s: %s", printable(path), printable(refusal.reason))
             else:
                 skipped += [os.path.join(raw, rel) for raw in spellings[folder] | {folder}]
-                _log().warning("Not copied %s: %s", path, refusal.reason)
+                _log().warning("Not copied %s: %s", printable(path), printable(refusal.reason))
     if coursedir is not None:
         _not_copied(coursedir, sorted(set(skipped)))
     elif skipped:
@@ -508,8 +519,9 @@ def before_feedback(assignment=None, student=None, notebooks=(), **_):
     into feedback/ (a kernel without the sandbox may have left links there)."""
     for folder in _folders(notebooks):
         for refusal in sanitize_folder(folder, AUTOGRADED):
-            _log().warning("Refused and removed %s: %s", os.path.join(folder, refusal.path),
-                           refusal.reason)
+            _log().warning("Refused and removed %s: %s",
+                           printable(os.path.join(folder, refusal.path)),
+                           printable(refusal.reason))
 
 
 def _converter(preprocessor):

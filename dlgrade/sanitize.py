@@ -31,6 +31,7 @@ from nbgrader.preprocessors import (
 )
 
 from .feedback import hidden_line_numbers
+from .printable import printable
 from .safe_files import RefuseUnsafeSubmissions
 
 
@@ -87,7 +88,8 @@ class RestoreTestCells(NbGraderPreprocessor):
                 nb.cells[i] = self._rebuild(cell, sources[gid], grades.get(gid),
                                             gid in solutions, gid in tasks, restored)
         for gid, what in restored:
-            self.log.warning("Restored cell %s of the submission: %s", gid, what)
+            # the id is the submission's own (student-derived): shown escaped
+            self.log.warning("Restored cell %s of the submission: %s", printable(gid), what)
         return nb, resources
 
     def _rebuild(self, cell, source, grade, is_solution, is_task, restored):

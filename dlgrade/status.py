@@ -23,6 +23,7 @@ import os
 from pathlib import Path
 
 from .course import Course
+from .printable import printable
 
 STATUS_DIR = "status"
 
@@ -46,8 +47,23 @@ def read_statuses(course: Course, assignment: str) -> dict[str, dict]:
     return out
 
 
+#: the fields of a status record that may hold student-derived text (file names in a reason)
+STUDENT_TEXT = frozenset({"reason", "grading_reason", "refused_files"})
+
+
+def _printable_field(value):
+    if isinstance(value, list):
+        return [printable(v) if isinstance(v, str) else v for v in value]
+    return printable(value) if isinstance(value, str) else value
+
+
 def write_status(course: Course, assignment: str, record: dict) -> None:
-    """Write ``record`` (which names its ``student``) atomically: readers never see half a file."""
+    """Write ``record`` (which names its ``student``) atomically: readers never see half a file.
+
+    What a status holds is printed, written to grades.csv and shown, so its student-derived
+    text is kept with control characters escaped (:func:`dlgrade.printable.printable`)."""
+    record = {key: _printable_field(value) if key in STUDENT_TEXT else value
+              for key, value in record.items()}
     path = status_path(course, assignment, record["student"])
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

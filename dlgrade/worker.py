@@ -64,6 +64,23 @@ FAILURE_PATTERNS = [
 _STOPPED = re.compile(r"GradingStopped: (?P<why>[^\n]+)")
 
 
+def _timeout_reason(text: str) -> str:
+    """The reason of nbclient's ``CellTimeoutError``. Its "after N seconds" is the limit of
+    what timed out, never the time the cell ran: with "Timeout waiting for IOPub output" the
+    cell had finished and N is nbclient's ``iopub_timeout`` (4 s), the time its output is given
+    to arrive afterwards; a cell that flooded its output ran far longer (review 21i: "timed
+    out after 4 s" for a cell of 138 s)."""
+    secs = re.search(r"after (\d+(?:\.\d+)?) seconds", text)
+    preview = re.search(r"preview of the cell contents:\s*\n\s*-+\s*\n\s*(.+)", text)
+    where = f", in the cell starting {preview.group(1).strip()[:80]!r}" if preview else ""
+    if "Timeout waiting for IOPub output" in text:
+        within = f" within {secs.group(1)} s" if secs else ""
+        return ("timed out: the cell finished, but its output did not stop coming" + within +
+                " after it (more output than the grader could take in time)" + where)
+    return ("timed out" + (f" at its limit of {secs.group(1)} s" if secs else "") +
+            " and ignored the interrupt" + where)
+
+
 def classify_failure(text: str) -> str:
     """Short reason for a failed autograde run, from its log and traceback."""
     text = text or ""
@@ -73,11 +90,7 @@ def classify_failure(text: str) -> str:
     for pattern, reason in FAILURE_PATTERNS:
         if re.search(pattern, text):
             if reason == "timed out":
-                secs = re.search(r"after (\d+) seconds", text)
-                preview = re.search(r"preview of the cell contents:\s*\n\s*-+\s*\n\s*(.+)", text)
-                reason = "timed out" + (f" after {secs.group(1)} s" if secs else "") + \
-                    " and ignored the interrupt" + \
-                    (f", in the cell starting {preview.group(1).strip()[:80]!r}" if preview else "")
+                reason = _timeout_reason(text)
             return reason
     lines = [ln.strip() for ln in (text or "").strip().splitlines() if ln.strip()]
     if not lines:

@@ -169,3 +169,49 @@ def test_install_keeps_a_bounded_client_and_replaces_a_plain_one():
     c.AsyncKernelManager.client_class = "jupyter_client.asynchronous.AsyncKernelClient"
     kernel_channels.install(c)
     assert c.AsyncKernelManager.client_class == kernel_channels.CLIENT
+
+
+def test_a_send_that_cannot_go_out_stops_the_notebook_instead_of_waiting():
+    """Review 21i, finding 1: a kernel that stopped taking messages (here: nobody reads the
+    shell socket, so its queue fills) held a blocking send for good. The send now waits at most
+    the client's ``send_seconds`` and stops with a plain reason; the mark stays. Run in a thread
+    that is given 30 s, so a send without a bound fails this test instead of hanging it."""
+    import socket
+    import threading
+
+    ports = []
+    for _ in range(5):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            ports.append(s.getsockname()[1])
+    kc = kernel_channels.BoundedBlockingKernelClient()
+    kc.load_connection_info({"ip": "127.0.0.1", "transport": "tcp", "key": "k",
+                             "signature_scheme": "hmac-sha256", "shell_port": ports[0],
+                             "iopub_port": ports[1], "stdin_port": ports[2],
+                             "control_port": ports[3], "hb_port": ports[4]})
+    kc.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
+    kc.send_seconds = 0.5
+    caught = []
+
+    def flood():
+        try:
+            for _ in range(100_000):  # far over the socket's queue (1000 messages)
+                kc.execute("pass")
+        except GradingStopped as error:
+            caught.append(error)
+
+    thread = threading.Thread(target=flood, daemon=True)
+    thread.start()
+    thread.join(30)
+    try:
+        assert not thread.is_alive(), "a send to a kernel that takes nothing never returned"
+        assert caught, "every send went out: the queue never filled"
+        reason = str(caught[0])
+        assert "stopped taking messages from the grader" in reason, reason
+        assert "shell connection" in reason and "0.5 s" in reason, reason
+        assert kc.broken == reason
+        with pytest.raises(GradingStopped, match="stopped taking messages"):
+            kc.check_links()
+    finally:
+        if not thread.is_alive():
+            kc.stop_channels()

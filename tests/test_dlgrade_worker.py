@@ -30,8 +30,25 @@ def test_a_timeout_names_the_limit_and_the_cell():
            "after 10 seconds.\nHere is a preview of the cell contents:\n-------------------\n"
            "while True: pass\n-------------------\n")
     reason = classify_failure(log)
-    assert reason.startswith("timed out after 10 s")
+    assert reason.startswith("timed out at its limit of 10 s")
     assert "'while True: pass'" in reason
+
+
+def test_an_output_flood_is_not_called_a_cell_that_timed_out_after_4_s():
+    """Review 21i: a cell that printed 200 000 outputs ran 138 s, and its reason said "timed out
+    after 4 s and ignored the interrupt": the 4 s was nbclient's wait for the output after the
+    cell had finished (``iopub_timeout``), and the kernel had answered. The failure log below is
+    the review's own (course_r, s_spam.failure.txt)."""
+    log = ("    raise CellTimeoutError.error_from_timeout_and_cell(\n"
+           "    nbclient.exceptions.CellTimeoutError: A cell timed out while it was being "
+           "executed, after 4 seconds.\n    The message was: Timeout waiting for IOPub output.\n"
+           "    Here is a preview of the cell contents:\n    -------------------\n"
+           "    from IPython.display import display\n    for i in range(200_000):\n")
+    reason = classify_failure(log)
+    assert "after 4 s" not in reason and "ignored the interrupt" not in reason, reason
+    assert reason.startswith("timed out: the cell finished, but its output did not stop "
+                             "coming within 4 s after it"), reason
+    assert reason.endswith("in the cell starting 'from IPython.display import display'"), reason
 
 
 def test_an_unknown_failure_keeps_its_last_line():
