@@ -261,7 +261,7 @@ def test_canvas_folders_timestamps_and_rosters_say_what_came(course_dir, tmp_pat
     archive = tmp_path / "submissions.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("garcia-lopezmaria_12351_880007_tiny.ipynb", "{}")
-        zf.writestr("obrienseán_12346_880002_abgabe/tiny.ipynb", "{}")
+        zf.writestr("obriensean_12346_880002_abgabe/tiny.ipynb", "{}")
     times = tmp_path / "times.csv"
     times.write_text("student,submitted_at\nsobrien,2026-12-02 09:00\n"
                      "mgarcia,03.12.2026 10:00\n", encoding="utf-8")
