@@ -37,6 +37,7 @@ from .status import (
     read_not_collected,
     read_statuses,
     replaced_outside,
+    submission_hash,
     write_status,
 )
 from .worker import STATION_SLACK, assignment_of, submission_seconds, wrong_notebook
@@ -69,23 +70,6 @@ def select_shard(students: list[str], shard: tuple[int, int] | None) -> list[str
         return list(students)
     i, n = shard
     return sorted(students)[i - 1::n]
-
-
-def submission_hash(course: Course, assignment: str, student: str, config_key: str) -> str:
-    """SHA-256 of the submitted files, the source notebooks and the grading settings.
-
-    The submission is read as the grader copies it (:mod:`dlgrade.safe_files`: no link
-    followed, no pipe opened); its refused files count by name and reason."""
-    h = hashlib.sha256(config_key.encode())
-    files, refused = safe_files.read_folder(course.submitted_dir / student / assignment)
-    source = course.source_dir / assignment
-    for group in (files, safe_files.read_trusted(source) if source.is_dir() else {}):
-        for rel, data in sorted(group.items()):
-            h.update(rel.encode() + b"\0")
-            h.update(hashlib.sha256(data).digest())
-    for refusal in refused:
-        h.update(refusal.describe().encode() + b"\0")
-    return h.hexdigest()
 
 
 def grading_lock(course: Course, assignment: str, shard=None):

@@ -23,7 +23,6 @@ import shutil
 
 from . import lms
 from .collect import CANVAS_LATE, canvas_marked
-from .late import stale_late, stale_text
 from .lms.canvas import CanvasExportPlugin
 from .lms.moodle import MoodleExportPlugin
 from .status import (
@@ -108,6 +107,7 @@ def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None,
         (:func:`dlgrade.late.stale_late`), or a student's file is marked late by Canvas
         with no time given (:func:`dlgrade.collect.canvas_marked`).
     """
+    from .late import stale_late, stale_text  # nbgrader, as report
     from .report import collect_rows, write_outputs  # nbconvert: seconds
 
     system = lms.get(fmt, "format")

@@ -42,6 +42,7 @@ from traitlets import Float
 from traitlets.config import Config
 
 from .lms.base import check_timezone, happens_twice, to_utc, wall_time_note
+from .status import read_statuses, submission_hash, write_status
 
 
 class PerHourPenalty(LateSubmissionPlugin):
@@ -306,8 +307,6 @@ def stale_late(course, assignment: str, students=None) -> list[str]:
     """The students (of ``students``, default all) whose recorded grade was computed against
     another due date or extension than the gradebook's current one, sorted (review 23h,
     finding 1: ``export`` refuses while there are any)."""
-    from .status import read_statuses
-
     records = read_statuses(course, assignment)
     dates = due_dates(course, assignment)
     wanted = None if students is None else set(students)
@@ -338,9 +337,6 @@ def reapply_late_penalties(course, assignment: str, students=None) -> list[tuple
     Returns ``[(student, old points, new points)]`` of the students whose grade was
     re-computed (points after the penalty), sorted by student.
     """
-    from .engine import submission_hash
-    from .status import read_statuses, write_status
-
     records = read_statuses(course, assignment)
     dates = due_dates(course, assignment)
     chosen = sorted(records if students is None else set(students) & set(records))
