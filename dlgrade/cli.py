@@ -44,7 +44,6 @@ from .status import (
     graded_outside,
     graded_outside_error,
     read_statuses,
-    write_status,
 )
 
 # The other command modules (late, archive, cluster, engine, report, export) load nbgrader,
@@ -94,7 +93,16 @@ def release(ctx, assignments, db, due, timezone):
     Runs nbgrader generate_assignment --force: writes the release folder and records the
     assignment, its notebooks and tests in the gradebook; with --due, its due date too.
     """
-    from .late import due_note, due_to_utc, local_time, set_due_date, utc_time
+    from .late import (
+        due_note,
+        due_to_utc,
+        local_time,
+        penalty_lines,
+        reapply_late_penalties,
+        set_due_date,
+        utc_time,
+    )
+    from .report import write_outputs
 
     course = _course(ctx, db=db)
     try:
@@ -107,6 +115,10 @@ def release(ctx, assignments, db, due, timezone):
             results = do_release(course, assignments)
             olds = {name: set_due_date(course, name, due_utc) for name, res in results.items()
                     if res.get("success") and due_utc is not None}
+            # every graded student's penalty from the new date at once (review 23h, finding 1)
+            changes = {name: reapply_late_penalties(course, name) for name in olds}
+            for name in (n for n, c in changes.items() if c):
+                write_outputs(course, name)
     except ValueError as exc:
         raise DataError(exc) from None
     except Busy as exc:
@@ -128,8 +140,9 @@ def release(ctx, assignments, db, due, timezone):
                     click.echo(f"  due date changed: {utc_time(old)} UTC -> "
                                f"{utc_time(due_utc)} UTC ({local_time(old, timezone)} -> "
                                f"{local_time(due_utc, timezone)} {timezone})")
-                    click.echo(f"  students graded before get their late penalties from the "
-                               f"new date at the next `dlcourse grade {name}`")
+                if changes[name] or (old is not None and old != due_utc):
+                    for line in penalty_lines(changes[name], name):
+                        click.echo(f"  {line}")
         else:
             failed += 1
             click.echo(f"FAILED {name}:\n{res.get('log', '')}{res.get('error', '')}", err=True)
@@ -361,7 +374,7 @@ def _grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kerne
            students, late_policy, done: list) -> None:
     from .cluster import ClusterGone
     from .engine import grade_assignment, parse_shard
-    from .late import parse_late_policy
+    from .late import parse_late_policy, stale_late
 
     course = _course(ctx, db=db, timeout=timeout, kernel=kernel)
     try:
@@ -403,11 +416,17 @@ def _grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kerne
     # a --student run leaves the others as they are
     for student in graded_outside(course, assignment):
         _say(f"  {student}: {GRADED_ELSEWHERE.format(assignment=assignment)}")
+    # a --student run leaves the others' penalties of an old due date too (review 23h, 1)
+    stale = stale_late(course, assignment)
+    for student in stale:
+        _say(f"  {student}: graded against another due date or extension than the current "
+             f"one: its late penalty is the old date's until `dlcourse grade {assignment}` "
+             "grades it again")
     for key in ("grades", "html", "json", "feedback"):
         _say(f"  {key:9s} {run.outputs[key]}")
     # a time still doubtful or unknown (a folder file's, Canvas's LATE_ without a time, the
     # LMS's record against it) is no clean run either (review 23g, G8)
-    _exit_at_once(2 if run.open or doubts else 0)
+    _exit_at_once(2 if run.open or doubts or stale else 0)
 
 
 #: the line of ``grade --student`` for a student another tool graded since (review 23e, P8b)
@@ -640,10 +659,11 @@ def roster_import(ctx, file, delimiter, assignment, timezone, db):
 def extend(ctx, assignment, student, hours, db):
     """Grant STUDENT an extension on ASSIGNMENT (nbgrader's gradebook extension).
 
-    The late penalty counts from the extended due date; the student is graded again at
-    the next `dlcourse grade`.
+    The late penalty counts from the extended due date at once: a graded student's penalty
+    is computed again (no kernel runs; hand grades stay) and the old -> new points printed.
     """
-    from .late import grant_extension
+    from .late import grant_extension, penalty_lines, reapply_late_penalties
+    from .report import write_outputs
 
     course = _course(ctx, db=db)
     student = course.student_spelling(student)
@@ -651,10 +671,10 @@ def extend(ctx, assignment, student, hours, db):
         with (assignment_lock(course, assignment, f"dlcourse extend {assignment}")
               if assignment in course.assignments() else contextlib.nullcontext()):
             grant_extension(course, assignment, student, hours)
-            record = read_statuses(course, assignment).get(student)
-            if record:  # graded before: the next grade run must apply the new due date
-                record.pop("hash", None)
-                write_status(course, assignment, record)
+            # the new date counts at once, as `mark` counts it (review 23h, finding 1)
+            changes = reapply_late_penalties(course, assignment, [student])
+            if changes:
+                write_outputs(course, assignment)
     except ValueError as exc:
         raise DataError(exc) from None
     except Busy as exc:
@@ -662,6 +682,11 @@ def extend(ctx, assignment, student, hours, db):
     click.echo(f"{student}: {hours:g} h extension on {assignment}" if hours else
                f"{student}: no extension on {assignment} (removed if there was one): the "
                "course's due date counts")
+    for line in penalty_lines(changes, assignment) if changes else (
+            [f"{student} has no graded submission of {assignment} yet: the next "
+             f"`dlcourse grade {assignment}` counts the extension"]
+            if student not in read_statuses(course, assignment) else []):
+        click.echo(f"  {line}")
 
 
 @click.command(context_settings=CONTEXT)

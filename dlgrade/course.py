@@ -22,6 +22,8 @@ from pathlib import Path
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
+from .lms.base import check_timezone
+
 # nbgrader (with SQLAlchemy), nbformat (with jsonschema) and dlgrade.late (which subclasses an
 # nbgrader plugin) take seconds to import; this module is on the path of every `dlcourse`
 # command, `--help` included, so they are imported in the methods that use them.
@@ -304,8 +306,6 @@ class Course:
     def timezone(self) -> str:
         """The course's time zone (``c.Dlcourse.timezone`` in ``nbgrader_config.py``, default
         ``UTC``): due dates without a time end at 23:59:59 there, and dates are printed in it."""
-        from .late import check_timezone
-
         zone = self.load_config().get("Dlcourse", {}).get("timezone", "UTC")
         try:
             return check_timezone(zone)
@@ -322,8 +322,6 @@ class Course:
         ValueError
             If ``zone`` is not an IANA time zone name.
         """
-        from .late import check_timezone
-
         zone = check_timezone(zone)
         old = self.timezone
         path = self.root / CONFIG_NAME

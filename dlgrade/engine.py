@@ -33,7 +33,7 @@ from .handgrades import (
     restore_hand_grades,
     save_hand_grades,
 )
-from .late import late_assigner, late_config
+from .late import due_dates, late_assigner, late_config
 from .lock import assignment_lock
 from .printable import printable
 from .report import current_status, open_statuses, report_outputs
@@ -44,6 +44,7 @@ from .status import (
     read_not_collected,
     read_statuses,
     replaced_outside,
+    submission_hash,
     write_status,
 )
 from .worker import STATION_SLACK, assignment_of, submission_seconds, wrong_notebook
@@ -76,23 +77,6 @@ def select_shard(students: list[str], shard: tuple[int, int] | None) -> list[str
         return list(students)
     i, n = shard
     return sorted(students)[i - 1::n]
-
-
-def submission_hash(course: Course, assignment: str, student: str, config_key: str) -> str:
-    """SHA-256 of the submitted files, the source notebooks and the grading settings.
-
-    The submission is read as the grader copies it (:mod:`dlgrade.safe_files`: no link
-    followed, no pipe opened); its refused files count by name and reason."""
-    h = hashlib.sha256(config_key.encode())
-    files, refused = safe_files.read_folder(course.submitted_dir / student / assignment)
-    source = course.source_dir / assignment
-    for group in (files, safe_files.read_trusted(source) if source.is_dir() else {}):
-        for rel, data in sorted(group.items()):
-            h.update(rel.encode() + b"\0")
-            h.update(hashlib.sha256(data).digest())
-    for refusal in refused:
-        h.update(refusal.describe().encode() + b"\0")
-    return h.hexdigest()
 
 
 def grading_lock(course: Course, assignment: str, shard=None):
@@ -171,7 +155,7 @@ def _to_grade(course: Course, assignment: str, students: list[str], key: str,
     """``(to grade, unchanged, hashes)``: a student is graded again when forced, never graded,
     or when the submission, the source notebooks or the settings changed."""
     old = read_statuses(course, assignment)
-    dates = _due_dates(course, assignment)
+    dates = due_dates(course, assignment)
     todo, unchanged, hashes = [], [], {}
     for student in students:
         hashes[student] = submission_hash(course, assignment, student,
@@ -190,7 +174,7 @@ def _graded_against(course: Course, assignment: str, students: list[str]) -> dic
     """``{student: {"due": ..., "sources": ...}}``: the due date (with the student's
     extension) and a digest of the assignment's notebooks, as the submission hash saw them;
     kept in each record, so a later run can say why it grades a student again."""
-    dates = _due_dates(course, assignment)
+    dates = due_dates(course, assignment)
     h = hashlib.sha256()
     source = course.source_dir / assignment
     for rel, data in sorted((safe_files.read_trusted(source) if source.is_dir() else {}).items()):
@@ -229,24 +213,6 @@ def settings_change(old_key: str, new_key: str) -> str:
     if old.get("db") != new.get("db"):
         parts.append("gradebook changed")
     return ", ".join(parts)
-
-
-def _due_dates(course: Course, assignment: str) -> dict:
-    """What the late penalty counts from, as text for the submission hash: the due date and,
-    per student with one, the extension (``{None: due date, student: due date + extension}``).
-    A due date or an extension changed after grading (``dlcourse release --due``, ``dlcourse
-    extend``, nbgrader's own tools) so grades the students again at the next run."""
-    with course.gradebook() as gb:
-        try:
-            a = gb.find_assignment(assignment)
-        except MissingEntry:
-            return {None: ""}
-        due = f" due={a.duedate}" if a.duedate else ""  # none: the hash of before
-        out = {None: due}
-        for sub in a.submissions:
-            if sub.extension is not None:
-                out[sub.student.id] = f"{due} extension={sub.extension.total_seconds()}"
-    return out
 
 
 def _progress_bar(console, enabled: bool):

@@ -102,9 +102,12 @@ def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None,
     ValueError
         If ``fmt`` is unknown or the assignment is not in the gradebook, or (nothing written)
         if another tool graded students since ``dlcourse grade`` did
-        (:func:`dlgrade.status.graded_outside`) or a student's file is marked late by Canvas
+        (:func:`dlgrade.status.graded_outside`), a student's late penalty was computed
+        against another due date or extension than the current one
+        (:func:`dlgrade.late.stale_late`), or a student's file is marked late by Canvas
         with no time given (:func:`dlgrade.collect.canvas_marked`).
     """
+    from .late import stale_late, stale_text  # nbgrader, as report
     from .report import collect_rows, write_outputs  # nbconvert: seconds
 
     system = lms.get(fmt, "format")
@@ -113,6 +116,9 @@ def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None,
         refusal = graded_outside_error(course, assignment, "export")
         if refusal is not None:  # review 23e, P8b: never upload another tool's scores
             raise refusal
+        stale = stale_late(course, assignment)
+        if stale:  # review 23h, finding 1: never the penalty of a date that no longer holds
+            raise ValueError(stale_text(stale, assignment, "export"))
         unknown = sorted(s for s, m in canvas_marked(course, assignment).items()
                          if m == CANVAS_LATE)
         if unknown:  # review 23g, G1: neither a penalty invented nor none given silently

@@ -42,6 +42,7 @@ from traitlets import Float
 from traitlets.config import Config
 
 from .lms.base import check_timezone, happens_twice, to_utc, wall_time_note
+from .status import read_statuses, submission_hash, write_status
 
 
 class PerHourPenalty(LateSubmissionPlugin):
@@ -275,3 +276,98 @@ def apply_late_penalty(gb, submission, config) -> bool:
     gb.db.flush()
     gb.db.expire(submission)
     return changed
+
+
+def due_dates(course, assignment: str) -> dict:
+    """What the late penalty counts from, as text for the submission hash: the due date and,
+    per student with one, the extension (``{None: due date, student: due date + extension}``).
+    A due date or an extension changed after grading (``dlcourse release --due``, ``dlcourse
+    extend``, nbgrader's own tools) so grades the students again at the next run, unless
+    :func:`reapply_late_penalties` re-applied their penalties first."""
+    with course.gradebook() as gb:
+        try:
+            a = gb.find_assignment(assignment)
+        except MissingEntry:
+            return {None: ""}
+        due = f" due={a.duedate}" if a.duedate else ""  # none: the hash of before
+        out = {None: due}
+        for sub in a.submissions:
+            if sub.extension is not None:
+                out[sub.student.id] = f"{due} extension={sub.extension.total_seconds()}"
+    return out
+
+
+def _penalised(record: dict) -> bool:
+    """Whether a status record holds a score a late penalty applies to."""
+    return record.get("status") in ("graded", "needs manual grading") and \
+        record.get("due") is not None
+
+
+def stale_late(course, assignment: str, students=None) -> list[str]:
+    """The students (of ``students``, default all) whose recorded grade was computed against
+    another due date or extension than the gradebook's current one, sorted (review 23h,
+    finding 1: ``export`` refuses while there are any)."""
+    records = read_statuses(course, assignment)
+    dates = due_dates(course, assignment)
+    wanted = None if students is None else set(students)
+    return sorted(s for s, record in records.items()
+                  if (wanted is None or s in wanted) and _penalised(record)
+                  and record["due"] != dates.get(s, dates[None]))
+
+
+def stale_text(students: list[str], assignment: str, what: str) -> str:
+    """The refusal of ``what`` (``"export"``) while :func:`stale_late` names ``students``."""
+    one = len(students) == 1
+    names = ", ".join(students[:10]) + (", ..." if len(students) > 10 else "")
+    return (f"{what}: {len(students)} student{'' if one else 's'} of {assignment} "
+            f"{'was' if one else 'were'} graded against another due date or extension than "
+            f"the current one ({names}): the late penalty in the gradebook is the old "
+            f"date's; run `dlcourse grade {assignment}` first (it grades "
+            f"{'that student' if one else 'them'} again from the current date and keeps hand "
+            f"grades), then `dlcourse {what}` again. Nothing written")
+
+
+def reapply_late_penalties(course, assignment: str, students=None) -> list[tuple]:
+    """Compute the late penalty of each graded student of ``students`` (default: every
+    student with a status record) again from the current due date and extension, with the
+    policy the student was graded under, as ``dlcourse mark`` does; no kernel runs and hand
+    grades stay. Each record then says the due date it was computed against (and its
+    submission hash follows, so the next ``grade`` does not grade the student again for it).
+
+    Returns ``[(student, old points, new points)]`` of the students whose grade was
+    re-computed (points after the penalty), sorted by student.
+    """
+    records = read_statuses(course, assignment)
+    dates = due_dates(course, assignment)
+    chosen = sorted(records if students is None else set(students) & set(records))
+    out = []
+    with course.gradebook() as gb:
+        for student in chosen:
+            record = records[student]
+            now = dates.get(student, dates[None])
+            if not _penalised(record) or record["due"] == now:
+                continue
+            try:
+                submission = gb.find_submission(assignment, student)
+            except MissingEntry:
+                continue
+            before = float(submission.score) - float(submission.late_submission_penalty or 0)
+            apply_late_penalty(gb, submission, late_config(record.get("settings"), course))
+            gb.db.commit()
+            after = float(submission.score) - float(submission.late_submission_penalty or 0)
+            settings = record.get("settings") or ""
+            if record.get("hash") == submission_hash(course, assignment, student,
+                                                     settings + record["due"]):
+                record["hash"] = submission_hash(course, assignment, student, settings + now)
+            write_status(course, assignment, dict(record, due=now))
+            out.append((student, max(0.0, before), max(0.0, after)))
+    return out
+
+
+def penalty_lines(changes: list[tuple], assignment: str) -> list[str]:
+    """What :func:`reapply_late_penalties` did, one line per student, for the command line."""
+    if not changes:
+        return [f"no graded student of {assignment}: the next `dlcourse grade {assignment}` "
+                "counts the new date"]
+    return [f"{student}: late penalty re-applied: {assignment} {old:g} -> {new:g} points"
+            + ("" if old != new else " (unchanged)") for student, old, new in changes]

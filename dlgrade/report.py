@@ -111,11 +111,13 @@ def collect_rows(course: Course, assignment: str) -> tuple[list[dict], list[str]
     for rec in rows:  # failed or pending: no gradebook submission, but the time is known
         if rec["student"] in submitted and not rec.get("submitted_at"):
             rec["submitted_at"] = submitted_at(course, assignment, rec["student"])
+        rec["time_unknown"] = False  # a record synced while it was unknown says so no more
         if rec["student"] in marked and not rec.get("submitted_at"):
             # no time: Canvas's word alone (review 23g, G1, G6)
             rec["submitted_at"] = CANVAS_LABEL[marked[rec["student"]]]
             if marked[rec["student"]] == CANVAS_LATE:
-                rec["time_unknown"] = True
+                # late by an amount nobody knows: no late_by of 0 given as a fact (23h, 4)
+                rec["time_unknown"], rec["late_by"] = True, None
     return rows, cells
 
 
@@ -272,7 +274,7 @@ def current_status(record: dict, waiting: list[str], by_hand: list[str]) -> dict
 
 #: what :func:`sync_records` copies from a row (as the gradebook has it now) to its record
 SYNCED = ("status", "reason", "score", "raw_score", "max_score", "cells", "hand_graded",
-          "late_by", "penalty")
+          "late_by", "penalty", "submitted_at", "time_unknown")
 
 
 def sync_records(course: Course, assignment: str, rows: list[dict]) -> list[str]:
@@ -389,7 +391,8 @@ def summarize(assignment: str, rows: list[dict], cells: list[str], copies=None) 
         "runtime_s": {r["student"]: r.get("runtime") for r in rows if r.get("runtime") is not None},
         "students": [{k: r.get(k) for k in ("student", "status", "reason", "score", "max_score",
                                              "runtime", "notes", "flagged_cells", "feedback",
-                                             "submitted_at", "late_by", "penalty", "review")}
+                                             "submitted_at", "late_by", "penalty", "review",
+                                             "time_unknown")}
                      for r in rows],
         "copied_work": list(copies or []),
     }
@@ -518,11 +521,11 @@ def render_html(summary: dict, images: dict[str, str]) -> str:
         "<h2>Grading time per submission</h2>",
         f"<img alt='Grading time per submission' src='data:image/png;base64,{images['runtime']}'>",
         "<h2>All students</h2>",
-        table(["student", "status", "score", "max", "seconds", "notes"],
-              [(s["student"], s["status"] if s["status"] != "failed" else "failed: "
-                + (s["reason"] or ""), _num(s["score"]), _num(s["max_score"]),
-                _num(s["runtime"]), "; ".join(s.get("notes") or []))
-               for s in summary["students"]]),
+        # the status as grades.csv says it (Canvas's LATE_ without a time too: 23h, 4)
+        table(["student", "status", "submitted", "score", "max", "seconds", "notes"],
+              [(s["student"], status_label(s), s.get("submitted_at") or "",
+                _num(s["score"]), _num(s["max_score"]), _num(s["runtime"]),
+                "; ".join(s.get("notes") or [])) for s in summary["students"]]),
         "</body></html>",
     ]
     return "\n".join(parts)

@@ -303,7 +303,7 @@ def import_roster(course, path, delimiter: str | None = None,
                              "email address); expected one row per student. Nothing was "
                              "imported")
         owner = {st.lms_user_id: st.id for st in known.values() if st.lms_user_id}
-        clashes = [f"LMS user id {s.lms_user_id} of {s.id!r} already belongs to "
+        clashes = [f"line {s.line}: LMS user id {s.lms_user_id} of {s.id!r} already belongs to "
                    f"{owner[s.lms_user_id]!r} in the gradebook" for s in students
                    if s.lms_user_id and owner.get(s.lms_user_id, s.id) != s.id]
         if clashes:

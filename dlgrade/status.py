@@ -77,6 +77,25 @@ GRADED_OUTSIDE = ("graded since by another tool (a plain `nbgrader autograde`? i
                   "are kept)")
 
 
+def submission_hash(course: Course, assignment: str, student: str, config_key: str) -> str:
+    """SHA-256 of the submitted files, the source notebooks and the grading settings.
+
+    The submission is read as the grader copies it (:mod:`dlgrade.safe_files`: no link
+    followed, no pipe opened); its refused files count by name and reason."""
+    from . import safe_files  # nbgrader: not on the path of every command that reads statuses
+
+    h = hashlib.sha256(config_key.encode())
+    files, refused = safe_files.read_folder(course.submitted_dir / student / assignment)
+    source = course.source_dir / assignment
+    for group in (files, safe_files.read_trusted(source) if source.is_dir() else {}):
+        for rel, data in sorted(group.items()):
+            h.update(rel.encode() + b"\0")
+            h.update(hashlib.sha256(data).digest())
+    for refusal in refused:
+        h.update(refusal.describe().encode() + b"\0")
+    return h.hexdigest()
+
+
 def autograded_digest(course: Course, assignment: str, student: str) -> str:
     """A digest of the student's autograded folder (names and bytes), ``""`` without one.
     Each grading run writes that folder anew (nbclient stamps every executed cell with its

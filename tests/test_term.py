@@ -589,32 +589,73 @@ def test_unusable_files_get_plain_reasons_and_runs_are_kept_apart(course_dir):
     assert moodle["pasted"]["Neuron (graded)"] == ""
 
 
-def test_a_due_date_moved_after_grading_regrades_the_late_penalties(course_dir):
-    """Review 23, D3: the due date moved past a late submission; the next plain run grades
-    it again and the penalty goes, so late_by and penalty agree."""
+def exported(course: Path, *args) -> subprocess.CompletedProcess:
+    return dlcourse("export", "tiny", "--format", "csv", "-o", course / "export.csv", *args,
+                    cwd=course, check=False)
+
+
+def test_a_new_due_date_or_extension_counts_at_once(course_dir):
+    """Review 23, D3 and review 23h, finding 1: a due date moved or an extension granted
+    after grading re-applies the late penalties at once (no kernel, hand grades kept, old ->
+    new points printed), so grades.csv, the gradebook and the export agree without a grade
+    run; a due date changed behind dlcourse's back (nbgrader's own tools) stops the export
+    (exit 2, nothing written) and a `grade --student` run names the students left."""
+    from nbgrader.api import Gradebook
+
     course = make_dlgrade_course(Path(course_dir) / "moved", TINY_CONFIG.format(
         timeout=20, extra=""), {"tiny": course_notebook()})
     dlcourse("release", "tiny", "--due", "2026-12-01 12:00", "--timezone", "UTC", cwd=course)
     release = nbformat.read(course / "exercises/tiny/tiny.ipynb", as_version=4)
-    path = submit(course, "tiny", "ann", answered(release, "Where w.x + b = 0."))
-    (path.parent / "timestamp.txt").write_text("2026-12-01 13:30:00.000000 UTC")
+    for student, when in (("ann", "13:30"), ("bob", "11:00")):
+        path = submit(course, "tiny", student, answered(release, "Where w.x + b = 0."))
+        (path.parent / "timestamp.txt").write_text(f"2026-12-01 {when}:00.000000 UTC")
     policy = ("--late-policy", "10%/h:50%")
     grade(course, *policy)
+    for student in ("ann", "bob"):
+        dlcourse("mark", "tiny", student, WRITTEN, "1", cwd=course)
+    row = rows(course)["ann"]  # 2 started hours late: 20 % of 6
+    assert (row["late_by"], row["penalty"], row["score"]) == ("1.5", "1.2", "4.8"), row
+
+    def moved(*args) -> str:
+        proc = dlcourse(*args, cwd=course)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return proc.stdout
+
+    out = moved("release", "tiny", "--due", "2026-12-01 14:00", "--timezone", "UTC")
+    assert "  ann: late penalty re-applied: tiny 4.8 -> 6 points\n" in out, out
+    assert "  bob: late penalty re-applied: tiny 6 -> 6 points (unchanged)\n" in out, out
     row = rows(course)["ann"]
-    assert (row["late_by"], row["penalty"], row["score"]) == ("1.5", "1", "4"), row
-    proc = dlcourse("release", "tiny", "--due", "2026-12-01 14:00", "--timezone", "UTC",
+    assert (row["late_by"], row["penalty"], row["score"], row["status"]) == (
+        "0", "0", "6", "graded"), row
+    assert exported(course).returncode == 0
+    assert "0 graded" in grade(course, *policy).stdout  # nothing left for a kernel to do
+    out = moved("release", "tiny", "--due", "2026-12-01 12:00", "--timezone", "UTC")
+    assert "  ann: late penalty re-applied: tiny 6 -> 4.8 points\n" in out, out
+    out = moved("extend", "tiny", "ann", "--hours", "2")
+    assert out == ("ann: 2 h extension on tiny\n"
+                   "  ann: late penalty re-applied: tiny 4.8 -> 6 points\n"), out
+    assert (rows(course)["ann"]["penalty"], rows(course)["ann"]["score"]) == ("0", "6")
+
+    # the due date moved by another tool: ann (due 13:00 with her extension, 13:30 in) and
+    # bob hold penalties of a date that no longer holds
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "tiny-course") as gb:
+        gb.update_or_create_assignment("tiny", duedate="2026-12-01 11:00:00")
+    (course / "export.csv").unlink()
+    proc = exported(course)
+    assert proc.returncode == 2 and not (course / "export.csv").exists(), proc.stdout
+    assert ("export: 2 students of tiny were graded against another due date or extension "
+            "than the current one (ann, bob): the late penalty in the gradebook is the old "
+            "date's; run `dlcourse grade tiny` first") in proc.stderr, proc.stderr
+    proc = dlcourse("grade", "tiny", "--no-progress", "--student", "bob", *policy,
                     cwd=course)
-    assert ("students graded before get their late penalties from the new date at the next "
-            "`dlcourse grade tiny`") in proc.stdout, proc.stdout
-    proc = grade(course, *policy)
-    assert "1 graded" in proc.stdout, proc.stdout
-    row = rows(course)["ann"]
-    assert (row["late_by"], row["penalty"], row["score"]) == ("0", "0", "5"), row
-    assert "0 graded" in grade(course, *policy).stdout  # nothing changed since
-    # D9: a run without the policy grades again and says why
-    proc = grade(course)
-    assert ("tiny: grading settings changed (late policy 10%/h:50% -> none): 1 graded before "
-            "graded again") in proc.stdout, proc.stdout
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert ("  ann: graded against another due date or extension than the current one: its "
+            "late penalty is the old date's until `dlcourse grade tiny` grades it again") \
+        in proc.stdout, proc.stdout
+    assert "bob:" not in proc.stdout.split("graded (")[1], proc.stdout
+    proc = exported(course)
+    assert proc.returncode == 2 and "1 student of tiny was graded against" in proc.stderr
+    assert "(ann)" in proc.stderr, proc.stderr
 
 
 def test_an_unreachable_scheduler_changes_no_record(course_dir):

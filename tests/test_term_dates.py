@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import calendar
 import csv
+import html
 import io
+import json
 import time
 import zipfile
 from pathlib import Path
@@ -344,6 +346,19 @@ def test_canvas_marker_is_the_record_through_grade_release_redownload_and_export
     assert rows["bob"]["submitted_at"] == "late (Canvas), time unknown", rows["bob"]
     assert float(rows["bob"]["penalty"] or 0) == 0, rows["bob"]
     assert "late by Canvas's LATE_ marker, time unknown" in rows["bob"]["status"], rows["bob"]
+    # review 23h, 4: every output says it, and none gives a late_by of 0 as a fact
+    assert rows["bob"]["late_by"] == "", rows["bob"]
+    record = json.loads((course / "grading/tiny/status/bob.json").read_text())
+    assert (record["submitted_at"], record["late_by"], record["time_unknown"]) == (
+        "late (Canvas), time unknown", None, True), record
+    report = json.loads((course / "grading/tiny/report.json").read_text())
+    entry = next(s for s in report["students"] if s["student"] == "bob")
+    assert (entry["submitted_at"], entry["late_by"], entry["time_unknown"]) == (
+        "late (Canvas), time unknown", None, True), entry
+    page = html.unescape((course / "grading/tiny/report.html").read_text(encoding="utf-8"))
+    row = next(r for r in page.split("<tr>") if r.startswith("<td>bob</td>"))
+    assert "late by Canvas's LATE_ marker, time unknown" in row, row
+    assert "<td>late (Canvas), time unknown</td>" in row, row
     out = tmp_path / "canvas_out.csv"
     proc = dlcourse("export", "tiny", "--format", "canvas", "-o", out, cwd=course,
                     check=False)
@@ -370,6 +385,8 @@ def test_canvas_marker_is_the_record_through_grade_release_redownload_and_export
     rows = {r["student"]: r for r in csv.DictReader(
         (course / "grading/tiny/grades.csv").open(encoding="utf-8"))}
     assert float(rows["bob"]["late_by"]) == 1.5, rows["bob"]
+    record = json.loads((course / "grading/tiny/status/bob.json").read_text())
+    assert (record["late_by"], record["time_unknown"]) == (1.5, False), record
     assert float(rows["ann"]["late_by"] or 0) == 0, rows["ann"]
     cells, _ = _canvas_cells(course, "tiny", tmp_path)
     assert set(cells) == {"ann", "bob", "carl"}, cells

@@ -236,3 +236,51 @@ def test_a_download_named_after_another_assignments_notebook_is_warned_about(cou
     proc = dlcourse("collect", "other", right, cwd=course)
     assert proc.returncode == 0 and "copied 2 new" in proc.stdout, proc.stdout + proc.stderr
     assert "warning" not in proc.stderr, proc.stderr
+
+
+def test_canvas_folders_timestamps_and_rosters_say_what_came(course_dir, tmp_path):
+    """Review 23h, findings 3, 5 and 6, without a kernel: a file in a folder named with
+    Canvas's prefix is its user's; a --timestamps row that makes a file late which Canvas
+    judged on time is taken and said (exit 1); a bad time in that file names its column; a
+    due date moved before anyone was graded says so; a roster with another login column is
+    refused with its line numbers."""
+    course = make_dlgrade_course(Path(course_dir) / "folders", TINY_CONFIG.format(
+        timeout=20, extra=""), {"tiny": course_notebook()})
+    roster = tmp_path / "canvas.csv"
+    roster.write_text(CANVAS_ROSTER, encoding="utf-8")
+    dlcourse("roster", "import", roster, cwd=course)
+    proc = dlcourse("release", "tiny", "--due", "2026-12-01 23:59", "--timezone",
+                    "Europe/Berlin", cwd=course)
+    proc = dlcourse("release", "tiny", "--due", "2026-12-02 23:59", "--timezone",
+                    "Europe/Berlin", cwd=course)
+    assert proc.returncode == 0 and "due date changed" in proc.stdout, proc.stdout
+    assert "students graded before" not in proc.stdout, proc.stdout
+    assert "  no graded student of tiny: the next `dlcourse grade tiny` counts the new date" \
+        in proc.stdout, proc.stdout
+
+    archive = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("garcia-lopezmaria_12351_880007_tiny.ipynb", "{}")
+        zf.writestr("obriensean_12346_880002_abgabe/tiny.ipynb", "{}")
+    times = tmp_path / "times.csv"
+    times.write_text("student,submitted_at\nsobrien,2026-12-02 09:00\n"
+                     "mgarcia,03.12.2026 10:00\n", encoding="utf-8")
+    proc = dlcourse("collect", "tiny", archive, "--timestamps", times, cwd=course, check=False)
+    one_error_line(proc, f"timestamps: {times} line 3: submitted_at: got '03.12.2026 10:00', "
+                   "expected 'YYYY-MM-DD HH:MM'")
+    times.write_text("student,submitted_at\nmgarcia,2026-12-04 09:59\n", encoding="utf-8")
+    proc = dlcourse("collect", "tiny", archive, "--timestamps", times, "--timezone",
+                    "Europe/Berlin", cwd=course, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "not on the roster" not in proc.stderr and "unmatched" not in proc.stderr, \
+        proc.stderr
+    assert (course / "submitted/sobrien/tiny/tiny.ipynb").is_file()
+    assert ("  warning: mgarcia: Canvas says on time (no LATE_ in the file's name); times.csv "
+            "says 34.0 h after the due date: taken from times.csv") in proc.stderr, proc.stderr
+    assert "  mgarcia      submitted 2026-12-04 08:59:00" in proc.stdout, proc.stdout
+
+    other = tmp_path / "canvas2.csv"
+    other.write_text(CANVAS_ROSTER.replace("mgarcia", "maria.garcia"), encoding="utf-8")
+    proc = dlcourse("roster", "import", other, cwd=course, check=False)
+    one_error_line(proc, "line 2: LMS user id 12351 of 'maria.garcia' already belongs to "
+                   "'mgarcia'")

@@ -294,7 +294,7 @@ def check_timezone(timezone: str) -> str:
     return str(timezone)
 
 
-def to_utc(text: str, timezone: str = "UTC") -> dt.datetime:
+def to_utc(text: str, timezone: str = "UTC", what: str = "due") -> dt.datetime:
     """``"2026-12-01 17:00"`` in ``timezone`` -> naive UTC datetime (nbgrader's convention).
 
     >>> to_utc("2026-07-01 17:00", "Europe/London")
@@ -303,13 +303,13 @@ def to_utc(text: str, timezone: str = "UTC") -> dt.datetime:
     Raises
     ------
     ValueError
-        If the time or the time zone cannot be read.
+        If the time (named ``what`` in the message) or the time zone cannot be read.
     """
     zone = ZoneInfo(check_timezone(timezone))
     try:
         when = dt.datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(f"due: got {text!r}, expected 'YYYY-MM-DD HH:MM'") from None
+        raise ValueError(f"{what}: got {text!r}, expected 'YYYY-MM-DD HH:MM'") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=zone)
     return when.astimezone(dt.timezone.utc).replace(tzinfo=None)
@@ -335,7 +335,8 @@ def read_timestamps(path, timezone: str = "UTC") -> dict[str, dt.datetime]:
             if not student:
                 raise ValueError(f"timestamps: {path} line {reader.line_num}: no student")
             try:
-                out[student] = to_utc(row["submitted_at"], timezone)
+                # the file's column, not a due date (review 23h, finding 6)
+                out[student] = to_utc(row["submitted_at"], timezone, what="submitted_at")
             except ValueError as exc:
                 raise ValueError(f"timestamps: {path} line {reader.line_num}: {exc}") from None
     return out

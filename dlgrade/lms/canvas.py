@@ -77,9 +77,18 @@ class Canvas(Lms):
 
     def parse_path(self, rel_parts):
         m = NAME.match(rel_parts[-1])
-        if not m:
-            return None
-        return LmsName(self.name, m["name"], m["uid"], m["file"], bool(m["late"]), m["sub"])
+        if m:
+            return LmsName(self.name, m["name"], m["uid"], m["file"], bool(m["late"]),
+                           m["sub"])
+        # a file in a folder that carries Canvas's prefix is that user's, as a flat file
+        # would be (review 23h, finding 3: "<name>_<userid>_<subid>_x/" was "not on the
+        # roster" though its user id was)
+        for folder in reversed(rel_parts[:-1]):
+            m = NAME.match(folder)
+            if m:
+                return LmsName(self.name, m["name"], m["uid"], rel_parts[-1],
+                               bool(m["late"]), m["sub"])
+        return None
 
     def names(self, student):
         return {fold(student.last_name + student.first_name)}  # the sortable name
