@@ -62,7 +62,7 @@ from .judge_channel import (
 from .judge_code import CodePolicy
 from .judge_procs import HoldError, ProcessHold, kernel_of
 from .kernel_channels import EXIT_GRACE, GradingStopped
-from .package_copy import describe, find_copies
+from .package_copy import describe, review
 from .sandbox import kernel_package
 from .shape_errors import YOUR_CODE
 
@@ -210,13 +210,14 @@ class JudgedExecute(Execute):
             path = (resources.get("metadata") or {}).get("path") or "."
             texts = [c.source for c in nb.cells if c.cell_type == "code"]
             texts += list(judge_source.extra_files(Path(path)).values())
-            review = describe(find_copies(texts, asked))
+            found = review(texts, asked)
+            said = found if isinstance(found, str) else describe(found)
         except Exception as error:  # noqa: BLE001 - advisory: grading goes on
             self.log.warning("the package-copy flag could not be computed: %s", error)
             return
-        if review:
+        if said:
             who = (resources.get("nbgrader") or {}).get("student") or path
-            self.log.warning("%s: flagged for review (points kept): %s", who, review)
+            self.log.warning("%s: flagged for review (points kept): %s", who, said)
 
     def _prepare(self, nb, resources) -> None:
         self._namespace = {"__name__": "__judge__", "__builtins__": builtins}

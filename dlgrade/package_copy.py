@@ -41,7 +41,7 @@ import ast
 import builtins
 import copy
 import os
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -51,8 +51,21 @@ from .judge_fingerprint import package_root
 N = 5
 #: a package function with fewer n-grams (with its helpers) is never compared: too small
 MIN_GRAMS = 40
-#: share of common n-grams from which an answer is flagged
+#: share of common n-grams from which an answer is flagged (package side of LONG_GRAMS or
+#: more); a shorter function needs more evidence: see :func:`threshold`
 THRESHOLD = 0.8
+#: from this many n-grams on the package's side the plain THRESHOLD applies
+LONG_GRAMS = 120
+#: the share asked of the shortest compared function (MIN_GRAMS n-grams)
+SHORT_THRESHOLD = 0.95
+#: bounds on the check's work (review 21j): characters of submitted code, AST nodes of it,
+#: rounds of wrapper-of-wrapper resolution and of dead-code removal, alias hops. Past one
+#: of them the check says :data:`TOO_LARGE` in the flag's place (no points are touched).
+MAX_CHARS = 300_000
+MAX_NODES = 60_000
+MAX_ROUNDS = 12
+#: what the flag says when a bound above is passed (or the tree is too deep to walk)
+TOO_LARGE = "not compared: answer too large for the copy check"
 #: modules of the package never compared (the tests' reference answers, the helpers of checks)
 NOT_COMPARED = ("checks", "testing", "own_work", "selfcheck", "exercise_cells")
 #: the package's module of shared argument checks: its functions count as helpers by any name
@@ -60,6 +73,28 @@ VALIDATION = "_validation"
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _BUILTINS = frozenset(dir(builtins))
+
+
+class TooLarge(Exception):
+    """The submitted code passes a bound of the check's work (see :data:`MAX_NODES`)."""
+
+    def __init__(self) -> None:
+        super().__init__(TOO_LARGE)
+
+
+def threshold(package_grams: int) -> float:
+    """The share from which an answer is flagged against a package function of
+    ``package_grams`` n-grams: :data:`SHORT_THRESHOLD` at :data:`MIN_GRAMS`, falling
+    linearly to :data:`THRESHOLD` at :data:`LONG_GRAMS` (a short function written from the
+    exercise's hint is near the package's text; review 21j's honest sigmoid scored 85 %).
+
+    >>> threshold(40), threshold(80), threshold(120), threshold(500)
+    (0.95, 0.875, 0.8, 0.8)
+    """
+    if package_grams >= LONG_GRAMS:
+        return THRESHOLD
+    short = max(0, LONG_GRAMS - max(package_grams, MIN_GRAMS)) / (LONG_GRAMS - MIN_GRAMS)
+    return round(THRESHOLD + (SHORT_THRESHOLD - THRESHOLD) * short, 4)
 
 
 @dataclass(frozen=True)
@@ -210,11 +245,12 @@ def normalised(node: ast.AST, wrappers: frozenset[str] = frozenset(),
     _drop_docstrings(tree)
     if wrappers:
         tree = _inline(tree, wrappers)
-    while True:
+    for _ in range(MAX_ROUNDS * 4):  # each round drops a layer of dead lines
         dead = _Dead(_read_anywhere(tree))
         tree = dead.visit(tree)
         if not dead.changed:
             return tree
+    raise TooLarge
 
 
 def _identity(node: ast.AST) -> bool:
@@ -284,12 +320,17 @@ def _referenced(node: ast.AST) -> set[str]:
 def _with_helpers(name: str, lookup) -> list[ast.AST]:
     """The function ``lookup(name)`` and the functions it reaches by name (transitively,
     ``lookup(other)`` giving each or None), in the order met."""
-    first = lookup(name)
-    found, todo = [first], [first]
+    return _reached(lookup(name), lookup)
+
+
+def _reached(first: ast.AST, lookup) -> list[ast.AST]:
+    """``first`` and the functions it reaches by name through ``lookup`` (see above)."""
+    found, todo, seen = [first], deque([first]), {id(first)}
     while todo:
-        for callee in sorted(_referenced(todo.pop(0))):
+        for callee in sorted(_referenced(todo.popleft())):
             node = lookup(callee)
-            if node is not None and all(node is not seen for seen in found):
+            if node is not None and id(node) not in seen:
+                seen.add(id(node))
                 found.append(node)
                 todo.append(node)
     return found
@@ -373,32 +414,76 @@ def _cell_code(source: str) -> str:
                      for line in source.splitlines())
 
 
-def answer_functions(sources: list[str]) -> tuple[dict[str, ast.AST], frozenset[str]]:
-    """The top-level functions of the submitted texts by name (the last definition wins, as
-    when the notebook runs top to bottom) and the names of identity wrappers among them and
-    their ``name = lambda x: x`` assignments. A text that does not parse adds nothing."""
-    defined: dict[str, ast.AST] = {}
+@dataclass
+class Answer:
+    """What the submitted texts define: ``defined`` the functions by name (the last
+    definition wins, as when the notebook runs top to bottom; aliases ``name = other``
+    resolved), ``every`` every definition of each name (notebook cells and beside files:
+    each is compared), ``wrappers`` the names of identity wrappers."""
+
+    defined: dict[str, ast.AST]
+    every: dict[str, list[ast.AST]]
+    wrappers: frozenset[str]
+
+
+def _definitions(tree: ast.Module):
+    """Every ``def`` of ``tree`` at any depth (under ``if``/``try``/``with``/loops, in classes
+    and functions too: wherever the judge could find it) and every plain assignment
+    ``name = <name or lambda>`` at module level or under such blocks."""
+    for node in ast.walk(tree):
+        if isinstance(node, _FUNCTIONS):
+            yield node.name, node
+        elif isinstance(node, ast.Assign) and isinstance(node.value, (ast.Name, ast.Lambda)):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    yield target.id, node.value
+
+
+def answer_functions(sources: list[str]) -> Answer:
+    """The functions of the submitted texts (see :class:`Answer`). A text that does not
+    parse adds nothing; past the bounds of the check's work, :class:`TooLarge`."""
+    if sum(len(source) for source in sources) > MAX_CHARS:
+        raise TooLarge
+    every: dict[str, list[ast.AST]] = {}
+    aliases: dict[str, str] = {}
     lambdas: dict[str, ast.AST] = {}
+    nodes = 0
     for source in sources:
         try:
             tree = ast.parse(_cell_code(source))
         except (SyntaxError, ValueError, MemoryError, RecursionError):
             continue
-        for node in tree.body:
-            if isinstance(node, _FUNCTIONS):
-                defined[node.name] = node
-            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
-                for target in node.targets:
-                    if isinstance(target, ast.Name):
-                        lambdas[target.id] = node.value
+        for name, node in _definitions(tree):
+            nodes += 1
+            if isinstance(node, ast.Name):
+                aliases[name] = node.id
+            elif isinstance(node, ast.Lambda):
+                lambdas[name] = node
+            else:
+                every.setdefault(name, []).append(node)
+                aliases.pop(name, None)
+        nodes += sum(1 for _ in ast.walk(tree))
+        if nodes > MAX_NODES:
+            raise TooLarge
+    for name, target in aliases.items():  # softmax = _softmax_impl (= another alias ...)
+        for _ in range(MAX_ROUNDS):
+            if target not in aliases or target == name:
+                break
+            target = aliases[target]
+        else:
+            raise TooLarge
+        if target in every and target != name:
+            every.setdefault(name, []).extend(every[target])
+    defined = {name: nodes_[-1] for name, nodes_ in every.items()}
     wrappers = {name for name, node in lambdas.items() if _identity(node)}
-    while True:  # a wrapper of a wrapper is one once the inner one is inlined
+    for _ in range(MAX_ROUNDS):  # a wrapper of a wrapper is one once the inner one is inlined
         found = {name for name, node in defined.items()
                  if name not in wrappers and _may_be_identity(node, wrappers) and
                  _identity(_inline(copy.deepcopy(node), frozenset(wrappers)))}
         if not found:
-            return defined, frozenset(wrappers)
+            return Answer(defined, every, frozenset(wrappers))
         wrappers |= found
+    raise TooLarge
 
 
 def _may_be_identity(node: ast.AST, wrappers) -> bool:
@@ -417,46 +502,69 @@ def _may_be_identity(node: ast.AST, wrappers) -> bool:
     return False
 
 
-def _answer_grams(name: str, lookup, memo: dict) -> Counter:
-    """The n-grams of the answer ``name`` with the answer's functions it reaches."""
-    return _grams_of(_with_helpers(name, lookup), memo)
+def _answer_scores(name: str, answer: Answer, lookup, memo: dict,
+                   theirs: Counter) -> float:
+    """The best share against ``theirs`` of every definition of ``name`` in the answer (each
+    with the answer's functions it reaches)."""
+    best = 0.0
+    for node in answer.every.get(name, []):
+        if node is answer.defined.get(name):
+            first = lookup(name)
+        else:  # an earlier definition, or one in another file: normalised on its own
+            first = normalised(node, answer.wrappers)
+        if first is None:
+            continue
+        best = max(best, share(_grams_of(_reached(first, lookup), memo), theirs))
+    return best
+
+
+def _compare(sources: list[str], asked: list[str]) -> dict[str, list[tuple[float, int, str]]]:
+    """name -> [(best share, the package side's n-grams, dlcourse.<module>.<name>) for each
+    package function of that name] of every comparable answer among ``asked``;
+    :class:`TooLarge` past the check's bounds."""
+    package = package_functions()
+    wanted = [name for name in asked if name in package]
+    if not wanted:
+        return {}
+    try:
+        answer = answer_functions(sources)
+        out, memo, lookup = {}, {}, _lookup(answer.defined, answer.wrappers)
+        for name in wanted:
+            if name not in answer.every or name in answer.wrappers:
+                continue
+            out[name] = [(_answer_scores(name, answer, lookup, memo, theirs),
+                          sum(theirs.values()), qualified)
+                         for qualified, theirs in package[name]]
+        return out
+    except RecursionError:  # review 21j: a 1000-term ``t + t + ...`` is too deep to walk
+        raise TooLarge from None
 
 
 def find_copies(sources: list[str], asked: list[str]) -> list[Copy]:
     """The answers among ``asked`` (the assignment's answer functions) that look like the
-    package's function of the same name, in ``asked``'s order."""
-    package = package_functions()
-    wanted = [name for name in asked if name in package]
-    if not wanted:
-        return []
-    defined, wrappers = answer_functions(sources)
-    found, memo, lookup = [], {}, _lookup(defined, wrappers)
-    for name in wanted:
-        if name not in defined or name in wrappers:
-            continue
-        mine = _answer_grams(name, lookup, memo)
-        best = None
-        for qualified, theirs in package[name]:
-            if sum(theirs.values()) < MIN_GRAMS:
-                continue
-            score = share(mine, theirs)
-            if best is None or score > best.share:
-                best = Copy(name, qualified, score)
-        if best is not None and best.share >= THRESHOLD:
-            found.append(best)
+    package's function of the same name, in ``asked``'s order. Every definition of such a
+    name is compared (a decoy beside the notebook hides nothing); :class:`TooLarge` when the
+    submitted code passes the check's bounds."""
+    found = []
+    for name, candidates in _compare(sources, asked).items():
+        hits = [(score, qualified) for score, size, qualified in candidates
+                if size >= MIN_GRAMS and score >= threshold(size)]
+        if hits:
+            score, qualified = max(hits)
+            found.append(Copy(name, qualified, score))
     return found
+
+
+def review(sources: list[str], asked: list[str]) -> list[Copy] | str:
+    """:func:`find_copies`, or :data:`TOO_LARGE` when the check's bounds are passed."""
+    try:
+        return find_copies(sources, asked)
+    except TooLarge:
+        return TOO_LARGE
 
 
 def scores(sources: list[str], asked: list[str]) -> dict[str, tuple[float, int]]:
     """name -> (best share, the package side's n-grams) of every comparable answer, also the
     small ones and those under the threshold (the benchmark's table)."""
-    package = package_functions()
-    defined, wrappers = answer_functions(sources)
-    out, memo, lookup = {}, {}, _lookup(defined, wrappers)
-    for name in asked:
-        if name not in package or name not in defined or name in wrappers:
-            continue
-        mine = _answer_grams(name, lookup, memo)
-        out[name] = max((share(mine, theirs), sum(theirs.values()))
-                        for _, theirs in package[name])
-    return out
+    return {name: max((score, size) for score, size, _ in candidates)
+            for name, candidates in _compare(sources, asked).items()}

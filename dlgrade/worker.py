@@ -26,7 +26,7 @@ from . import grader_memory
 from .course import Course, ensure_tools_on_path
 from .deadline import SubmissionDeadline
 from .judge_source import extra_files
-from .package_copy import describe, find_copies, package_functions
+from .package_copy import describe, package_functions, review
 from .sandbox import KERNEL_NAME, forkserver
 from .scan import context_from_notebooks, scan_extra_files, scan_submission
 from .speedups import share_metadata_validators
@@ -514,10 +514,14 @@ class Grader:
         code cells and the ``.py`` files handed in beside them. It costs no point."""
         info = self.assignment_info()
         beside = list(extra_files(self.course.submitted_dir / student / self.assignment).values())
-        found = []
+        found, notes = [], []
         for name, cells in sources.items():
-            found += find_copies(cells + beside, info[name]["answers"])
-        return describe(found)
+            result = review(cells + beside, info[name]["answers"])
+            if isinstance(result, str):  # past the check's bounds: said, points untouched
+                notes.append(result)
+            else:
+                found += result
+        return "; ".join([describe(found)] * bool(found) + sorted(set(notes)))
 
     def _autograde(self, student: str, notes: list[str]) -> None:
         """nbgrader autograde (original tests restored first); notes what it restored."""

@@ -8,6 +8,7 @@ benchmarks/package_copy.py.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import textwrap
 
@@ -125,3 +126,107 @@ def test_describe_groups_by_module_in_plain_words():
         "sigmoid_grad, softmax look like copies of dlcourse.activations (99 %, 91 %); "
         "layernorm_forward looks like a copy of dlcourse.normalization (85 %)")
     assert pc.describe([]) == ""
+
+
+# --------------------------------------------------------------------------- review 21j
+
+def _sigmoid_family() -> dict[str, str]:
+    """Review 21j's honest stable sigmoids written from 02's hint (dtype x scalar unwrap)."""
+    unwraps = {"none": "    return {w}\n",
+               "[()]": "    s = {w}\n    return s[()] if s.ndim == 0 else s\n",
+               "float()": "    s = {w}\n    return float(s) if s.ndim == 0 else s\n",
+               ".item()": "    s = {w}\n    return s.item() if s.ndim == 0 else s\n",
+               "if-ndim": "    s = {w}\n    if s.ndim == 0:\n        return s[()]\n    return s\n"}
+    where = "np.where(t >= 0, 1.0 / (1.0 + e), e / (1.0 + e))"
+    return {f"dtype={dtype} unwrap={key}":
+            f"def sigmoid(t):\n    t = np.asarray(t, dtype={dtype})\n    e = np.exp(-np.abs(t))\n"
+            + unwrap.format(w=where)
+            for dtype in ("float", "np.float64") for key, unwrap in unwraps.items()}
+
+
+def test_honest_sigmoids_from_the_hint_and_review_21j_answers_are_not_flagged():
+    from tests.submissions.honest_21j import H
+    texts = {name: (["import numpy as np", src], ["sigmoid"])
+             for name, src in _sigmoid_family().items()}
+    for student, by_assignment in H.items():
+        for assignment, answers in by_assignment.items():
+            # honB's softmax is the package's retyped: review 21j left it out as not honest
+            cells = [src for name, src in answers.items() if (student, name) != ("honB", "softmax")]
+            texts[f"{student} {assignment}"] = (["import numpy as np", *cells],
+                                                graded_functions(assignment))
+    assert len(texts) == 16
+    flagged = {who: pc.describe(found) for who, (cells, asked) in texts.items()
+               if (found := pc.find_copies(cells, asked))}
+    assert flagged == {}
+
+
+def test_the_threshold_rises_as_the_package_function_gets_shorter():
+    assert pc.threshold(pc.MIN_GRAMS) == pc.SHORT_THRESHOLD
+    assert pc.threshold(pc.LONG_GRAMS) == pc.threshold(10 * pc.LONG_GRAMS) == pc.THRESHOLD
+    assert pc.SHORT_THRESHOLD > pc.threshold(58) > pc.threshold(100) > pc.THRESHOLD
+
+
+def _paste04() -> list[str]:
+    return list(pasted_cells("04_activations", "docs").values())
+
+
+ASKED04 = ["sigmoid_grad", "softmax"]
+
+
+def _indent(src: str, head: str, tail: str = "") -> str:
+    return head + "\n" + textwrap.indent(src, "    ") + "\n" + tail
+
+
+@pytest.mark.parametrize("wrap", [
+    ("if True:", ""),
+    ("try:", "except ImportError:\n    raise"),
+    ("with open(__file__) if False else __import__('contextlib').nullcontext():", ""),
+    ("for _once in range(1):", ""),
+])
+def test_definitions_nested_under_top_level_blocks_are_read(wrap):
+    cells = [_indent(c, *wrap) for c in _paste04()]
+    assert [c.name for c in pc.find_copies(cells, ASKED04)] == ASKED04
+
+
+def test_a_decoy_beside_the_notebook_hides_no_pasted_definition():
+    decoy = "def softmax(Z):\n    return 0\n\ndef sigmoid_grad(t):\n    return 0\n"
+    assert [c.name for c in pc.find_copies(_paste04() + [decoy], ASKED04)] == ASKED04
+    assert [c.name for c in pc.find_copies([decoy] + _paste04(), ASKED04)] == ASKED04
+
+
+def test_an_alias_resolves_to_the_function_it_names():
+    def renamed(src):
+        tree = ast.parse(src)
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name in ASKED04:
+                node.name = f"_{node.name}_impl"
+        return ast.unparse(tree)
+    cells = [renamed(c) for c in _paste04()]
+    cells.append("softmax = _softmax_impl\nsg = _sigmoid_grad_impl\nsigmoid_grad = sg\n")
+    assert [c.name for c in pc.find_copies(cells, ASKED04)] == ASKED04
+
+
+def test_a_chain_of_identity_wrappers_is_bounded_and_said(monkeypatch):
+    calls = []
+    identity = pc._identity
+    monkeypatch.setattr(pc, "_identity", lambda node: calls.append(1) or identity(node))
+    n = 4000  # review 21j: 134 kB, 20 s on the unbounded check
+    chain = "".join(f"def h{i}(x):\n    return h{i + 1}(x)\n" for i in range(n))
+    chain += f"def h{n}(x):\n    return x\n"
+    assert pc.review([chain + "def softmax(Z):\n    return h0(Z)\n"], ["softmax"]) == pc.TOO_LARGE
+    assert len(calls) <= (pc.MAX_ROUNDS + 1) * 2  # only wrappers found so far are tried again
+    # a short chain is still resolved: the paste behind three wrappers is flagged
+    short = "def a(x):\n    return x\ndef b(x):\n    return a(x)\ndef c(x):\n    return b(x)\n"
+    assert [c.name for c in pc.review([short] + _paste04(), ASKED04)] == ASKED04
+
+
+def test_too_large_or_too_deep_answers_are_said_not_raised():
+    huge = "x = 0\n" * (pc.MAX_CHARS // 6 + 1)
+    assert pc.review([huge] + _paste04(), ASKED04) == pc.TOO_LARGE
+    many = "".join(f"def f{i}(x):\n    return x + {i}\n" for i in range(pc.MAX_NODES // 8))
+    assert pc.review([many], ASKED04) == pc.TOO_LARGE
+    for body in ("+".join(["t"] * 1000), "+".join(["t"] * 3000)):  # review 21j's deep.py
+        deep = f"import numpy as np\ndef softmax(t):\n    return {body}\n"
+        assert pc.review([deep], ["softmax"]) in (pc.TOO_LARGE, [])
+        unreached = deep.replace("def softmax", "def helper") + SOFTMAX
+        assert pc.review([unreached], ["softmax"]) in (pc.TOO_LARGE, [])
