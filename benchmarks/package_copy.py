@@ -77,7 +77,8 @@ def main() -> None:
     start = time.perf_counter()
     package = pc.package_functions()
     built = time.perf_counter() - start
-    print(f"threshold {pc.THRESHOLD:.0%} of common {pc.N}-grams; functions under "
+    print(f"threshold {pc.SHORT_THRESHOLD:.0%} (at {pc.MIN_GRAMS}) falling to {pc.THRESHOLD:.0%} "
+          f"(from {pc.LONG_GRAMS}) of common {pc.N}-grams; functions under "
           f"{pc.MIN_GRAMS} {pc.N}-grams are not compared\n")
     print(f"{'assignment':22s} {'honest flagged':>15s} {'pasted flagged':>15s} "
           f"{'small':>6s} {'max honest':>11s} {'min pasted':>11s}")

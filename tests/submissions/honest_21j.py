@@ -1,5 +1,6 @@
 """Honest answers written by hand by review 21j (02_neuron, 05_backprop, 08_multiclass): the
 package-copy flag must flag none (tests/test_dlgrade_package_copy.py)."""
+# ruff: noqa: E501 - answers kept as review 21j wrote them
 H = {}
 # ---------- student A: careful, ValueError checks, chapter names, plain formula
 H["honA"] = {
