@@ -525,6 +525,10 @@ def test_a_zip_entry_without_a_time_is_an_unknown_time_until_one_is_given(
                     check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert stamp(course, "5001") == "2021-01-12 23:29:00.000000 UTC"
+    # the same download again, without the file: the times given stay (same bytes)
+    proc = dlcourse("collect", "tiny", archive, cwd=course, env=env, check=False)
+    assert proc.returncode == 0 and "no time" not in proc.stderr, proc.stdout + proc.stderr
+    assert stamp(course, "5001") == "2021-01-12 23:29:00.000000 UTC"
     proc = dlcourse("grade", "tiny", "--no-progress", cwd=course, env=env, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     rows = {r["student"]: r for r in csv.DictReader(
