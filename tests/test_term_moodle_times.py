@@ -66,6 +66,18 @@ def moodle_course(course_dir, tmp_path: Path, name: str) -> Path:
     return course
 
 
+def moodle_zip(path: Path, names, text: str, date_time: tuple) -> Path:
+    """A Moodle download zip of ``text`` (a space more for each next name) for the
+    participants ``names`` (``"Ann Archer_1500231"``), every entry dated ``date_time``."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as zf:
+        for i, name in enumerate(names):
+            zf.writestr(zipfile.ZipInfo(f"{name}_assignsubmission_file_/tiny.ipynb",
+                                        date_time=date_time), text + " " * i)
+    return path
+
+
 def stamp(course: Path, student: str) -> str:
     return (course / "submitted" / student / "tiny/timestamp.txt").read_text().strip()
 
@@ -214,13 +226,8 @@ def test_a_worksheet_that_disagrees_with_the_download_is_named(course_dir, tmp_p
     # a zip Moodle made the next morning (every entry that moment), with a worksheet whose
     # time for Ann is the due date itself: hers is Moodle's record, no word; Cem's only time
     # is the zip's making: no penalty from it, named twice (unknown time, stale worksheet)
-    import zipfile
-
-    made = tmp_path / "made.zip"
-    with zipfile.ZipFile(made, "w") as zf:
-        for name, extra in (("Ann Archer_1500231", ""), ("Cem Cole_1500233", " ")):
-            zf.writestr(zipfile.ZipInfo(f"{name}_assignsubmission_file_/tiny.ipynb",
-                                        date_time=(2021, 1, 13, 9, 0, 0)), text + extra)
+    made = moodle_zip(tmp_path / "made.zip", ("Ann Archer_1500231", "Cem Cole_1500233"),
+                      text, (2021, 1, 13, 9, 0, 0))
     sheet.write_text(worksheet("-").replace("12 January 2021, 10:00 AM",
                                              "12 January 2021, 11:59 PM"), encoding="utf-8")
     dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
@@ -475,15 +482,11 @@ def test_a_zip_entry_without_a_time_is_an_unknown_time_until_one_is_given(
     Canvas's ``LATE_`` without a time: named per file, collect exit 1, no ``timestamp.txt``,
     grade exit 2, export refuses; ``--timestamps`` settles it."""
     import csv
-    import zipfile
 
     course = moodle_course(course_dir, tmp_path, "moodle-no-time")
     text = (course / "exercises/tiny/tiny.ipynb").read_text(encoding="utf-8")
-    archive = tmp_path / "download_1980.zip"
-    with zipfile.ZipFile(archive, "w") as zf:
-        for name, extra in (("Ann Archer_1500231", ""), ("Bea Baker_1500232", " ")):
-            zf.writestr(zipfile.ZipInfo(f"{name}_assignsubmission_file_/tiny.ipynb",
-                                        date_time=(1980, 1, 1, 0, 0, 0)), text + extra)
+    archive = moodle_zip(tmp_path / "download_1980.zip",
+                         ("Ann Archer_1500231", "Bea Baker_1500232"), text, (1980, 1, 1, 0, 0, 0))
     env = {"TZ": "UTC"}
     for dry in (True, False):
         proc = dlcourse("collect", "tiny", archive, *(["--dry-run"] if dry else []),
