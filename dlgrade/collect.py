@@ -34,7 +34,7 @@ from . import lms
 from .course import Course, ensure_tools_on_path
 from .lms import canvas, moodle
 from .roster import STUDENT_ID, read_roster
-from .status import MOODLE_NO_FILE, not_collected_reason, write_not_collected
+from .status import MOODLE_NO_FILE, NO_TIME_LABEL, not_collected_reason, write_not_collected
 
 SKIP_PARTS = {"__MACOSX", ".ipynb_checkpoints", ".DS_Store"}
 
@@ -396,7 +396,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 result.doubtful[student] = note
             if source != "csv" and student in sheet_times:
                 when, source = sheet_times[student], "worksheet"
-            stamp = lms.format_timestamp(when)
+            stamp = lms.format_timestamp(when) if when is not None else ""
             stamp_file = dest.parent / "timestamp.txt"
             result.submitted_at[student] = stamp
             file_id, known_id = canvas_ids.get(paths[0]), record.get(student)
@@ -438,12 +438,16 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 when, source = download
                 stamp = lms.format_timestamp(when)
                 result.submitted_at[student] = stamp
-            if paths[0] in canvas_late and student not in given and not (
+            # a zip entry without a time (review 23h, 2): unknown, as Canvas's LATE_ is,
+            # unless the same bytes were collected with a time before
+            no_time = when is None and not (same and kept is not None)
+            if no_time or paths[0] in canvas_late and student not in given and not (
                     same and kept_source == "csv"):
                 # Canvas's zipper writes each entry at the moment it writes it: an entry's
                 # time (or its unpacked file's) is never the upload's. Canvas's own word,
                 # LATE_ or not, is the record (review 23g, G1-G3, G6)
-                marker = CANVAS_LATE if canvas_late[paths[0]] else CANVAS_ON_TIME
+                marker = NO_TIME if no_time else \
+                    CANVAS_LATE if canvas_late[paths[0]] else CANVAS_ON_TIME
                 result.canvas_marked[student] = marker
                 result.submitted_at[student] = CANVAS_LABEL[marker]
                 was = sources.get(student, {})
@@ -469,7 +473,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
             # to the same file's zip entry's (review 23e, N1) or to Moodle's record of it
             # and the worksheet imported last to one imported before: the newest import of
             # Moodle's record wins (review 23f, N6)
-            retime = kept is not None and kept != stamp and (
+            retime = kept is not None and when is not None and kept != stamp and (
                 (from_file and source in ("zip", "worksheet")) or
                 (source == "worksheet" and kept_source in ("zip", "worksheet")))
             if same and kept is not None and (
@@ -935,7 +939,8 @@ def _download_made(found: dict, times: dict, dues: dict, canvas_late: dict, root
     """
     out = {"when": None, "times": {}, "notes": {}, "paths": set()}
     entries = {p: times[p][0] for paths in found.values() for p in paths
-               if times[p][1] == "zip" and p not in canvas_late}  # Canvas's: its marker
+               if times[p][1] == "zip" and p not in canvas_late  # Canvas's: its marker
+               and times[p][0] is not None}  # no time in the entry: unknown (23h, 2)
     owners = {student for student, paths in found.items() if any(p in entries for p in paths)}
     if len(owners) < 2 or max(entries.values()) - min(entries.values()) > MADE_SPAN:
         return out
@@ -985,6 +990,9 @@ def _check_records(result: CollectResult, course: Course, assignment: str, chose
     for student, marker in sorted(result.canvas_marked.items()):
         if marker == CANVAS_LATE:
             name(student, canvas_late_note(student, assignment))
+        elif marker == NO_TIME:
+            path = chosen[student]
+            name(student, no_time_note(student, assignment, path.relative_to(root_of(path))))
     for student, path in sorted(chosen.items()):
         when, source = recorded(student)
         if when is None or source == "csv" or student in result.canvas_marked:
@@ -1126,9 +1134,15 @@ def doubtful_file_times(course: Course, assignment: str) -> dict[str, str]:
 #: of one late by it, by an unknown amount; neither has a ``timestamp.txt`` (review 23g, G1)
 CANVAS_ON_TIME = "canvas-on-time"
 CANVAS_LATE = "canvas-late"
+#: the time source of a file whose zip entry holds no time (DOS 1980-01-01 00:00) and whose
+#: time nothing else gives: unknown as Canvas's LATE_ is, no ``timestamp.txt`` (review 23h, 2)
+NO_TIME = "no-time"
 #: how collect, grades.csv and the report say them
 CANVAS_LABEL = {CANVAS_ON_TIME: "on time (Canvas)",
-                CANVAS_LATE: "late (Canvas), time unknown"}
+                CANVAS_LATE: "late (Canvas), time unknown",
+                NO_TIME: NO_TIME_LABEL}
+#: the markers whose time is unknown: no late penalty; grade exits 2, export refuses
+UNKNOWN_TIME = (CANVAS_LATE, NO_TIME)
 
 
 def canvas_late_note(student: str, assignment: str) -> str:
@@ -1140,9 +1154,20 @@ def canvas_late_note(student: str, assignment: str) -> str:
             "times.csv` (student,submitted_at), or that time as your decision")
 
 
+def no_time_note(student: str, assignment: str, rel) -> str:
+    """The line that names a student whose zip entry holds no time (review 23h, 2)."""
+    return (f"{student}: {rel}: the download holds no time for this file (its zip entry "
+            "has 1980-01-01 00:00, the zip format's \"no time\"): no late penalty until you "
+            f"give the submission time: `dlcourse collect {assignment} <download> "
+            "--timestamps times.csv` (student,submitted_at), or for Moodle import the "
+            "grading worksheet (`dlcourse roster import worksheet.csv --assignment "
+            f"{assignment}`) and collect again")
+
+
 def canvas_marked(course: Course, assignment: str) -> dict[str, str]:
-    """``{student: CANVAS_ON_TIME or CANVAS_LATE}``: the students whose submission time is
-    Canvas's marker alone (no ``timestamp.txt``; review 23g, G1, G6)."""
+    """``{student: CANVAS_ON_TIME, CANVAS_LATE or NO_TIME}``: the students whose submission
+    time is Canvas's marker alone or unknown (no ``timestamp.txt``; review 23g, G1, G6;
+    23h, 2)."""
     out = {}
     for student, entry in read_time_sources(course, assignment).items():
         folder = course.submitted_dir / student / assignment

@@ -22,7 +22,7 @@ from __future__ import annotations
 import shutil
 
 from . import lms
-from .collect import CANVAS_LATE, canvas_marked
+from .collect import CANVAS_LATE, UNKNOWN_TIME, canvas_marked
 from .lms.canvas import CanvasExportPlugin
 from .lms.moodle import MoodleExportPlugin
 from .status import (
@@ -119,13 +119,17 @@ def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None,
         stale = stale_late(course, assignment)
         if stale:  # review 23h, finding 1: never the penalty of a date that no longer holds
             raise ValueError(stale_text(stale, assignment, "export"))
-        unknown = sorted(s for s, m in canvas_marked(course, assignment).items()
-                         if m == CANVAS_LATE)
+        marked = canvas_marked(course, assignment)
+        unknown = sorted(s for s, m in marked.items() if m in UNKNOWN_TIME)
         if unknown:  # review 23g, G1: neither a penalty invented nor none given silently
+            names = ", ".join(f"{s} (Canvas marks the file late, LATE_)" if
+                              marked[s] == CANVAS_LATE else
+                              f"{s} (the download holds no time for the file)" for s in unknown)
             raise ValueError(
-                f"export: {len(unknown)} student{'s' if len(unknown) > 1 else ''} Canvas "
-                f"marks late (LATE_) without a known time: {', '.join(unknown)}; the late "
-                "penalty needs the submission time Canvas shows (SpeedGrader): give it with "
+                f"export: {len(unknown)} student{'s' if len(unknown) > 1 else ''} without "
+                f"a known submission time: {names}; the late "
+                "penalty needs the submission time the LMS shows (Canvas: SpeedGrader; "
+                "Moodle: the grading worksheet, `dlcourse roster import`): give it with "
                 f"`dlcourse collect {assignment} <download> --timestamps times.csv` "
                 "(student,submitted_at; the due date itself if you decide it is on time), "
                 "grade, and export again. Nothing written")

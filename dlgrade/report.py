@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 
-from .collect import CANVAS_LABEL, CANVAS_LATE, canvas_marked
+from .collect import CANVAS_LABEL, UNKNOWN_TIME, canvas_marked
 from .course import Course
 from .enrolment import not_enrolled, read_enrolment
 from .handgrades import (
@@ -115,7 +115,7 @@ def collect_rows(course: Course, assignment: str) -> tuple[list[dict], list[str]
         if rec["student"] in marked and not rec.get("submitted_at"):
             # no time: Canvas's word alone (review 23g, G1, G6)
             rec["submitted_at"] = CANVAS_LABEL[marked[rec["student"]]]
-            if marked[rec["student"]] == CANVAS_LATE:
+            if marked[rec["student"]] in UNKNOWN_TIME:
                 # late by an amount nobody knows: no late_by of 0 given as a fact (23h, 4)
                 rec["time_unknown"], rec["late_by"] = True, None
     return rows, cells

@@ -161,7 +161,8 @@ def status_label(record: dict) -> str:
         return f"failed: {record.get('reason') or 'unknown reason'}"
     status = with_review(status, record)
     if record.get("time_unknown"):  # review 23g, G1: Canvas's LATE_ without a time
-        return (f"{status}; {TIME_UNKNOWN}")
+        no_time = record.get("submitted_at") == NO_TIME_LABEL  # 23h, 2: a zip's "no time"
+        return f"{status}; {NO_TIME_UNKNOWN if no_time else TIME_UNKNOWN}"
     return status
 
 
@@ -189,6 +190,10 @@ def with_review(status: str, record: dict) -> str:
 #: what a student's status adds while Canvas marks the file late and its time is not given
 TIME_UNKNOWN = ("late by Canvas's LATE_ marker, time unknown: no late penalty until "
                 "`dlcourse collect --timestamps` gives it")
+#: the submitted time of a file whose zip entry holds none (review 23h, 2), and its status
+NO_TIME_LABEL = "time unknown (the download holds none)"
+NO_TIME_UNKNOWN = ("submission time unknown (the download holds none): no late penalty until "
+                   "`dlcourse collect --timestamps` or the Moodle grading worksheet gives it")
 
 
 #: ``{student: {"reason": ..., "files": [...]}}`` of the students collect found files of but

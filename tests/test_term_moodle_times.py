@@ -66,6 +66,18 @@ def moodle_course(course_dir, tmp_path: Path, name: str) -> Path:
     return course
 
 
+def moodle_zip(path: Path, names, text: str, date_time: tuple) -> Path:
+    """A Moodle download zip of ``text`` (a space more for each next name) for the
+    participants ``names`` (``"Ann Archer_1500231"``), every entry dated ``date_time``."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as zf:
+        for i, name in enumerate(names):
+            zf.writestr(zipfile.ZipInfo(f"{name}_assignsubmission_file_/tiny.ipynb",
+                                        date_time=date_time), text + " " * i)
+    return path
+
+
 def stamp(course: Path, student: str) -> str:
     return (course / "submitted" / student / "tiny/timestamp.txt").read_text().strip()
 
@@ -214,13 +226,8 @@ def test_a_worksheet_that_disagrees_with_the_download_is_named(course_dir, tmp_p
     # a zip Moodle made the next morning (every entry that moment), with a worksheet whose
     # time for Ann is the due date itself: hers is Moodle's record, no word; Cem's only time
     # is the zip's making: no penalty from it, named twice (unknown time, stale worksheet)
-    import zipfile
-
-    made = tmp_path / "made.zip"
-    with zipfile.ZipFile(made, "w") as zf:
-        for name, extra in (("Ann Archer_1500231", ""), ("Cem Cole_1500233", " ")):
-            zf.writestr(zipfile.ZipInfo(f"{name}_assignsubmission_file_/tiny.ipynb",
-                                        date_time=(2021, 1, 13, 9, 0, 0)), text + extra)
+    made = moodle_zip(tmp_path / "made.zip", ("Ann Archer_1500231", "Cem Cole_1500233"),
+                      text, (2021, 1, 13, 9, 0, 0))
     sheet.write_text(worksheet("-").replace("12 January 2021, 10:00 AM",
                                              "12 January 2021, 11:59 PM"), encoding="utf-8")
     dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
@@ -465,3 +472,71 @@ def test_an_info_zip_rezip_with_utf8_names_without_the_flag_is_read_as_utf8(cour
     assert "Jörg Müller_1500234_assignsubmission_file_/tiny.ipynb: matched by name only" in \
         proc.stderr, proc.stderr
     assert (course / "submitted/5021/tiny/tiny.ipynb").read_text(encoding="utf-8") == text
+
+
+def test_a_zip_entry_without_a_time_is_an_unknown_time_until_one_is_given(
+        course_dir, tmp_path):
+    """Review 23h, finding 2: 1980-01-01 00:00 is the zip format's "no time" (Python's
+    ``zipfile`` writes it). Read as a Berlin wall time it was "submitted 1979-12-31 23:00 UTC",
+    on time, exit 0: no penalty for a late student. It is an unknown time, handled as
+    Canvas's ``LATE_`` without a time: named per file, collect exit 1, no ``timestamp.txt``,
+    grade exit 2, export refuses; ``--timestamps`` settles it."""
+    import csv
+
+    course = moodle_course(course_dir, tmp_path, "moodle-no-time")
+    text = (course / "exercises/tiny/tiny.ipynb").read_text(encoding="utf-8")
+    archive = moodle_zip(tmp_path / "download_1980.zip",
+                         ("Ann Archer_1500231", "Bea Baker_1500232"), text, (1980, 1, 1, 0, 0, 0))
+    env = {"TZ": "UTC"}
+    for dry in (True, False):
+        proc = dlcourse("collect", "tiny", archive, *(["--dry-run"] if dry else []),
+                        cwd=course, env=env, check=False)
+        out = proc.stdout + proc.stderr
+        assert proc.returncode == 1, out
+        assert "1979" not in out and "1980" not in proc.stdout, out
+        said = " ".join(proc.stderr.split())
+        for student, name in (("5001", "Ann Archer_1500231"), ("5002", "Bea Baker_1500232")):
+            assert (f"{student}: download_1980/{name}_assignsubmission_file_/tiny.ipynb: the "
+                    "download holds no time for this file") in said, said
+            assert f"  {student}         submitted time unknown (the download holds none)" \
+                in proc.stdout, proc.stdout
+        assert (course / "submitted/5001/tiny/tiny.ipynb").exists() is not dry
+    assert not (course / "submitted/5001/tiny/timestamp.txt").exists()
+    # grade: no penalty invented, each named, exit 2; grades.csv says the time is unknown
+    proc = dlcourse("grade", "tiny", "--no-progress", cwd=course, env=env, check=False)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    named = {line.split(":")[0].strip() for line in proc.stdout.splitlines()
+             if line.startswith("  ") and "the download holds no time for this file" in line}
+    assert named == {"5001", "5002"}, proc.stdout
+    rows = {r["student"]: r for r in csv.DictReader(
+        (course / "grading/tiny/grades.csv").open(encoding="utf-8"))}
+    assert rows["5001"]["submitted_at"] == "time unknown (the download holds none)", rows
+    assert rows["5001"]["late_by"] == "" and float(rows["5001"]["penalty"] or 0) == 0, rows
+    assert "submission time unknown (the download holds none)" in rows["5001"]["status"], rows
+    # export refuses, nothing written
+    dest = tmp_path / "export.csv"
+    proc = dlcourse("export", "tiny", "--format", "csv", "-o", dest, cwd=course, check=False)
+    assert proc.returncode == 2 and not dest.exists(), proc.stdout + proc.stderr
+    said = " ".join(proc.stderr.split())
+    assert "5001 (the download holds no time for the file)" in said and "--timestamps" in said, \
+        said
+    # the times Moodle shows, given: Ann 0.5 h late, Bea on time; settled everywhere
+    given = tmp_path / "times.csv"
+    given.write_text("student,submitted_at\n5001,2021-01-13 00:29\n5002,2021-01-12 20:00\n",
+                     encoding="utf-8")
+    proc = dlcourse("collect", "tiny", archive, "--timestamps", given, cwd=course, env=env,
+                    check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert stamp(course, "5001") == "2021-01-12 23:29:00.000000 UTC"
+    # the same download again, without the file: the times given stay (same bytes)
+    proc = dlcourse("collect", "tiny", archive, cwd=course, env=env, check=False)
+    assert proc.returncode == 0 and "no time" not in proc.stderr, proc.stdout + proc.stderr
+    assert stamp(course, "5001") == "2021-01-12 23:29:00.000000 UTC"
+    proc = dlcourse("grade", "tiny", "--no-progress", cwd=course, env=env, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = {r["student"]: r for r in csv.DictReader(
+        (course / "grading/tiny/grades.csv").open(encoding="utf-8"))}
+    assert float(rows["5001"]["late_by"]) == 0.5 and float(rows["5002"]["late_by"] or 0) == 0, \
+        rows
+    proc = dlcourse("export", "tiny", "--format", "csv", "-o", dest, cwd=course, check=False)
+    assert proc.returncode == 0 and dest.exists(), proc.stdout + proc.stderr

@@ -182,8 +182,12 @@ def wall_time_note(wall: dt.datetime, timezone: str) -> str | None:
             f"({second.tzname()})")
 
 
-def zip_times(path, timezone: str = "UTC") -> dict[str, dt.datetime]:
-    """``{entry name: naive UTC time}`` of a zip file's entries.
+def zip_times(path, timezone: str = "UTC") -> dict[str, dt.datetime | None]:
+    """``{entry name: naive UTC time, or None}`` of a zip file's entries.
+
+    ``None`` is an entry that holds no time (:func:`no_dos_time`): the zip format's "no
+    time", never a wall-clock time in ``timezone`` (review 23h, finding 2: read in Berlin it
+    was "submitted 1979-12-31 23:00 UTC", on time).
 
     An entry's true instant is read from its extra field when the zip writer left one
     (:func:`extra_field_time`: Info-ZIP's ``zip`` on Linux and macOS, NTFS times from
@@ -197,9 +201,25 @@ def zip_times(path, timezone: str = "UTC") -> dict[str, dt.datetime]:
             if true_time is not None:
                 out[entry_name(info)] = true_time
                 continue
+            if no_dos_time(info.date_time):
+                out[entry_name(info)] = None
+                continue
             local = dt.datetime(*info.date_time, tzinfo=zone)
             out[entry_name(info)] = local.astimezone(dt.timezone.utc).replace(tzinfo=None)
     return out
+
+
+def no_dos_time(date_time: tuple) -> bool:
+    """Whether a zip entry's DOS date and time is the format's "no time": 1980-01-01 00:00,
+    the earliest DOS time, which Python's ``zipfile`` and other writers give an entry without
+    a time (or clamp an earlier one to), or a DOS date of 0 (month or day 0).
+
+    >>> no_dos_time((1980, 1, 1, 0, 0, 0)), no_dos_time((1980, 0, 0, 0, 0, 0))
+    (True, True)
+    >>> no_dos_time((1980, 1, 1, 0, 0, 2)), no_dos_time((2026, 12, 2, 9, 30, 0))
+    (False, False)
+    """
+    return tuple(date_time) == (1980, 1, 1, 0, 0, 0) or date_time[1] == 0 or date_time[2] == 0
 
 
 def entry_name(info: zipfile.ZipInfo) -> str:
