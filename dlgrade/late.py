@@ -297,10 +297,11 @@ def due_dates(course, assignment: str) -> dict:
     return out
 
 
-def _penalised(record: dict) -> bool:
-    """Whether a status record holds a score a late penalty applies to."""
+def _stale(record: dict, dates: dict, student: str) -> bool:
+    """Whether ``student``'s status record holds a score a late penalty applies to, computed
+    against another due date or extension than ``dates`` (:func:`due_dates`) gives now."""
     return record.get("status") in ("graded", "needs manual grading") and \
-        record.get("due") is not None
+        record.get("due") is not None and record["due"] != dates.get(student, dates[None])
 
 
 def stale_late(course, assignment: str, students=None) -> list[str]:
@@ -311,8 +312,7 @@ def stale_late(course, assignment: str, students=None) -> list[str]:
     dates = due_dates(course, assignment)
     wanted = None if students is None else set(students)
     return sorted(s for s, record in records.items()
-                  if (wanted is None or s in wanted) and _penalised(record)
-                  and record["due"] != dates.get(s, dates[None]))
+                  if (wanted is None or s in wanted) and _stale(record, dates, s))
 
 
 def stale_text(students: list[str], assignment: str, what: str) -> str:
@@ -344,9 +344,9 @@ def reapply_late_penalties(course, assignment: str, students=None) -> list[tuple
     with course.gradebook() as gb:
         for student in chosen:
             record = records[student]
-            now = dates.get(student, dates[None])
-            if not _penalised(record) or record["due"] == now:
+            if not _stale(record, dates, student):
                 continue
+            now = dates.get(student, dates[None])
             try:
                 submission = gb.find_submission(assignment, student)
             except MissingEntry:
