@@ -18,7 +18,9 @@ from nbgrader.api import Gradebook
 from nbgrader.converters.autograde import Autograde
 from nbgrader.preprocessors import SaveAutoGrades
 
-__all__ = ["SaveAutoGradesOnce", "cells_at_once", "install", "one_commit"]
+from .prefetch import submission_cells_at_once
+
+__all__ = ["SaveAutoGradesOnce", "install", "one_commit"]
 
 
 class _FlushOnCommit:
@@ -51,56 +53,17 @@ def one_commit(gradebook: Gradebook):
     session.commit()
 
 
-@contextlib.contextmanager
-def cells_at_once(gradebook: Gradebook, notebook: str, assignment: str, student: str):
-    """Within the block, ``gradebook.find_grade`` and ``find_comment`` for this student's
-    ``notebook`` are answered from one load of its grades and comments (two queries in all)
-    instead of a query each (~15 per notebook in ``SaveAutoGrades`` and in ``GetGrades``).
-
-    They return the same rows of the same session: a grade or comment is found by its cell's
-    name within the submitted notebook, as nbgrader's queries find it (its grade or task
-    cell, its solution or task cell; names are unique in a notebook). A name not loaded, or
-    another notebook, goes to nbgrader's query as before (``MissingEntry`` and all)."""
-    from nbgrader.api import Comment, Grade, MissingEntry
-    from sqlalchemy.orm import joinedload, selectinload
-
-    find_grade, find_comment = gradebook.find_grade, gradebook.find_comment
-    try:
-        found = gradebook.find_submission_notebook(notebook, assignment, student)
-    except MissingEntry:
-        yield gradebook
-        return
-    found = gradebook.db.query(type(found)).filter_by(id=found.id).options(
-        selectinload(type(found).grades).options(joinedload(Grade.cell)),
-        selectinload(type(found).comments).options(joinedload(Comment.cell))).one()
-    grades = {g.cell.name: g for g in found.grades}
-    comments = {c.cell.name: c for c in found.comments}
-    here = (notebook, assignment, student)
-
-    def grade_of(cell, *where):
-        return grades[cell] if where == here and cell in grades else find_grade(cell, *where)
-
-    def comment_of(cell, *where):
-        return comments[cell] if where == here and cell in comments \
-            else find_comment(cell, *where)
-
-    gradebook.find_grade, gradebook.find_comment = grade_of, comment_of
-    try:
-        yield gradebook
-    finally:
-        del gradebook.find_grade, gradebook.find_comment
-
-
 class SaveAutoGradesOnce(SaveAutoGrades):
     """nbgrader's ``SaveAutoGrades`` with the scores and comments of a notebook saved in one
-    commit instead of one per cell, found in one load (:func:`cells_at_once`)."""
+    commit instead of one per cell, found in one load
+    (:func:`dlgrade.prefetch.submission_cells_at_once`)."""
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
         self.notebook_id, self.assignment_id = info["notebook"], info["assignment"]
         self.student_id, self.db_url = info["student"], info["db_url"]
         self.gradebook = Gradebook(self.db_url)
-        with self.gradebook, one_commit(self.gradebook), cells_at_once(
+        with self.gradebook, one_commit(self.gradebook), submission_cells_at_once(
                 self.gradebook, self.notebook_id, self.assignment_id, self.student_id):
             # the cell loop of nbconvert's Preprocessor (SaveAutoGrades' own preprocess
             # opens a Gradebook of its own)

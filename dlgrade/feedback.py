@@ -31,8 +31,8 @@ from traitlets import List, Unicode
 
 import dlcourse
 
-from .commits import cells_at_once
 from .html_safety import CSPHTMLExporter, SanitizeStudentContent, with_csp
+from .prefetch import submission_cells_at_once
 from .safe_files import KeepFeedbackPagesOnly
 from .shape_errors import explain
 
@@ -159,16 +159,16 @@ def _explain_shape_error(cell):
 
 class GetGradesAtOnce(GetGrades):
     """nbgrader's ``GetGrades`` (each cell's score and comment into the page) with the
-    notebook's grades and comments read in one load (:func:`dlgrade.commits.cells_at_once`),
-    not one query per cell."""
+    notebook's grades and comments read in one load
+    (:func:`dlgrade.prefetch.submission_cells_at_once`), not one query per cell."""
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
         self.notebook_id, self.assignment_id = info["notebook"], info["assignment"]
         self.student_id, self.db_url = info["student"], info["db_url"]
         self.gradebook = Gradebook(self.db_url)
-        with self.gradebook, cells_at_once(self.gradebook, self.notebook_id,
-                                           self.assignment_id, self.student_id):
+        with self.gradebook, submission_cells_at_once(self.gradebook, self.notebook_id,
+                                                      self.assignment_id, self.student_id):
             # the cell loop (GetGrades.preprocess would open a Gradebook of its own)
             nb, resources = super(GetGrades, self).preprocess(nb, resources)
             notebook = self.gradebook.find_submission_notebook(

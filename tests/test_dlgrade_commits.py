@@ -9,7 +9,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import SaveAutoGrades
 from sqlalchemy import event
 
-from dlgrade.commits import SaveAutoGradesOnce, cells_at_once, install, one_commit
+from dlgrade.commits import SaveAutoGradesOnce, install, one_commit
 from dlgrade.course import ensure_tools_on_path
 
 
@@ -99,57 +99,3 @@ def test_the_grading_config_saves_scores_at_once(tmp_path):
     # the output cap still comes right after the saving of scores
     assert names[names.index("SaveAutoGradesOnce") + 1] == "CapOutputBytes"
 
-
-@pytest.fixture(scope="module")
-def cells_url(tmp_path_factory):
-    """A gradebook whose notebooks have test, answer, test-and-answer and task cells; nb1 and
-    nb2 both have a cell named ``t1``; ann and bob submitted a1."""
-    ensure_tools_on_path()
-    path = tmp_path_factory.mktemp("cells") / "gradebook.db"
-    with Gradebook(f"sqlite:///{path}") as gb:
-        gb.add_assignment("a1")
-        for nb in ("nb1", "nb2"):
-            gb.add_notebook(nb, "a1")
-            gb.add_grade_cell("t1", nb, "a1", max_score=2, cell_type="code")
-        gb.add_solution_cell("ans", "nb1", "a1")
-        gb.add_grade_cell("both", "nb1", "a1", max_score=3, cell_type="code")
-        gb.add_solution_cell("both", "nb1", "a1")
-        gb.add_task_cell("task", "nb1", "a1", max_score=1, cell_type="markdown")
-        for name in ("ann", "bob"):
-            gb.add_student(name)
-            gb.add_submission("a1", name)
-    return f"sqlite:///{path}"
-
-
-@pytest.mark.slow  # nbgrader makes the gradebook with alembic (a few seconds)
-def test_cells_at_once_finds_the_rows_nbgraders_queries_find(cells_url):
-    """Each grade and comment of the notebook is the row nbgrader's own query returns, from
-    one load; other notebooks and students, and names that are not there, go to nbgrader."""
-    names = {"grade": ["t1", "both", "task"], "comment": ["ans", "both", "task"]}
-    with Gradebook(cells_url) as gb:
-        expected = {(kind, name, nb, who): getattr(gb, f"find_{kind}")(name, nb, "a1", who).id
-                    for kind in names for name in names[kind]
-                    for nb in ("nb1", "nb2") for who in ("ann", "bob")
-                    if nb == "nb1" or name == "t1" and kind == "grade"}
-        queries = []
-        event.listen(gb.engine, "before_cursor_execute", lambda *a: queries.append(1))
-        with cells_at_once(gb, "nb1", "a1", "ann"):
-            loaded = len(queries)
-            for kind in names:
-                for name in names[kind]:
-                    row = getattr(gb, f"find_{kind}")(name, "nb1", "a1", "ann")
-                    assert row.id == expected[kind, name, "nb1", "ann"], (kind, name)
-            assert len(queries) == loaded, "a cell of the loaded notebook was queried again"
-            # another student, another notebook with the same cell name: nbgrader's queries
-            assert gb.find_grade("t1", "nb1", "a1", "bob").id == expected["grade", "t1", "nb1", "bob"]
-            assert gb.find_grade("t1", "nb2", "a1", "ann").id == expected["grade", "t1", "nb2", "ann"]
-            assert len(queries) > loaded
-            with pytest.raises(MissingEntry):
-                gb.find_grade("ans", "nb1", "a1", "ann")  # an answer cell has no grade
-            with pytest.raises(MissingEntry):
-                gb.find_comment("t1", "nb1", "a1", "ann")  # a test cell has no comment
-        # after the block, nbgrader's own methods again
-        assert "find_grade" not in vars(gb) and "find_comment" not in vars(gb)
-        with cells_at_once(gb, "nb1", "a1", "nobody"):  # no such submission: nothing loaded
-            with pytest.raises(MissingEntry):
-                gb.find_grade("t1", "nb1", "a1", "nobody")
