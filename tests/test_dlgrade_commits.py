@@ -98,4 +98,3 @@ def test_the_grading_config_saves_scores_at_once(tmp_path):
     assert "SaveAutoGradesOnce" in names and "SaveAutoGrades" not in names
     # the output cap still comes right after the saving of scores
     assert names[names.index("SaveAutoGradesOnce") + 1] == "CapOutputBytes"
-
