@@ -33,8 +33,9 @@ between them free of circles):
   :mod:`~dlgrade.sanitize` (original tests put back), :mod:`~dlgrade.scan` (static scan for
   code that defeats the tests), :mod:`~dlgrade.outputs` (output caps),
   :mod:`~dlgrade.kernel_channels` (bounded channels to the kernel), :mod:`~dlgrade.commits`
-  (one gradebook commit per notebook, not per cell), :mod:`~dlgrade.speedups` (nbgrader's
-  cell-metadata check with one validator per schema).
+  (one gradebook commit per notebook, not per cell), :mod:`~dlgrade.prefetch` (a notebook's
+  gradebook rows read in one load, not one query per cell), :mod:`~dlgrade.speedups`
+  (nbgrader's cell-metadata check with one validator per schema).
 - The trusted judge (tests run outside the student's kernel): :mod:`~dlgrade.judge` (the
   preprocessor), :mod:`~dlgrade.judge_channel` (the remote stand-ins and their channel),
   :mod:`~dlgrade.judge_agent` (the kernel side), :mod:`~dlgrade.judge_wire` (the wire format),

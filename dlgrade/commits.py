@@ -18,6 +18,8 @@ from nbgrader.api import Gradebook
 from nbgrader.converters.autograde import Autograde
 from nbgrader.preprocessors import SaveAutoGrades
 
+from .prefetch import submission_cells_at_once
+
 __all__ = ["SaveAutoGradesOnce", "install", "one_commit"]
 
 
@@ -53,14 +55,16 @@ def one_commit(gradebook: Gradebook):
 
 class SaveAutoGradesOnce(SaveAutoGrades):
     """nbgrader's ``SaveAutoGrades`` with the scores and comments of a notebook saved in one
-    commit instead of one per cell."""
+    commit instead of one per cell, found in one load
+    (:func:`dlgrade.prefetch.submission_cells_at_once`)."""
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
         self.notebook_id, self.assignment_id = info["notebook"], info["assignment"]
         self.student_id, self.db_url = info["student"], info["db_url"]
         self.gradebook = Gradebook(self.db_url)
-        with self.gradebook, one_commit(self.gradebook):
+        with self.gradebook, one_commit(self.gradebook), submission_cells_at_once(
+                self.gradebook, self.notebook_id, self.assignment_id, self.student_id):
             # the cell loop of nbconvert's Preprocessor (SaveAutoGrades' own preprocess
             # opens a Gradebook of its own)
             nb, resources = super(SaveAutoGrades, self).preprocess(nb, resources)

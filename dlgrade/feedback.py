@@ -20,16 +20,19 @@ import nbconvert
 from bs4 import BeautifulSoup
 from jinja2 import BytecodeCache
 from nbconvert.exporters import TemplateExporter
-from nbconvert.filters.highlight import Highlight2HTML
+from nbconvert.filters.highlight import Highlight2HTML, _pygments_highlight
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbformat.notebooknode import from_dict
+from nbgrader.api import Gradebook
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreprocessor
-from traitlets import Unicode
+from pygments.formatters import HtmlFormatter
+from traitlets import List, Unicode
 
 import dlcourse
 
 from .html_safety import CSPHTMLExporter, SanitizeStudentContent, with_csp
+from .prefetch import submission_cells_at_once
 from .safe_files import KeepFeedbackPagesOnly
 from .shape_errors import explain
 
@@ -154,10 +157,37 @@ def _explain_shape_error(cell):
     return cell
 
 
+class GetGradesAtOnce(GetGrades):
+    """nbgrader's ``GetGrades`` (each cell's score and comment into the page) with the
+    notebook's grades and comments read in one load
+    (:func:`dlgrade.prefetch.submission_cells_at_once`), not one query per cell."""
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        self.notebook_id, self.assignment_id = info["notebook"], info["assignment"]
+        self.student_id, self.db_url = info["student"], info["db_url"]
+        self.gradebook = Gradebook(self.db_url)
+        with self.gradebook, submission_cells_at_once(self.gradebook, self.notebook_id,
+                                                      self.assignment_id, self.student_id):
+            # the cell loop (GetGrades.preprocess would open a Gradebook of its own)
+            nb, resources = super(GetGrades, self).preprocess(nb, resources)
+            notebook = self.gradebook.find_submission_notebook(
+                self.notebook_id, self.assignment_id, self.student_id)
+            late_penalty = notebook.late_submission_penalty
+            if late_penalty is None:
+                late_penalty = 0
+            else:
+                self.log.warning("Late submission penalty: %s", late_penalty)
+            info["score"] = notebook.score - late_penalty
+            info["max_score"] = notebook.max_score
+            info["late_penalty"] = late_penalty
+        return nb, resources
+
+
 #: nbgrader's feedback steps plus hiding of hidden-test outputs and sources.
 FEEDBACK_PREPROCESSORS = [
     KeepFeedbackPagesOnly,  # feedback/ gets the rendered pages, nothing copied beside them
-    GetGrades,
+    GetGradesAtOnce,
     CSSHTMLHeaderPreprocessor,
     HideHiddenTestOutputs,
     ClearHiddenTestsInTests,
@@ -192,6 +222,11 @@ class CachedHTMLExporter(CSPHTMLExporter):
     time in a grading worker. The HTML written is the same.
     """
 
+    release_sources = List(Unicode(), help=(
+        "Code of the released notebooks' cells (the same in every student's page): their "
+        "highlighted HTML is kept for the process (dlgrade.feedback.SharedHighlight)")
+    ).tag(config=True)
+
     def _create_environment(self):
         environment = super()._create_environment()
         environment.bytecode_cache = _TEMPLATE_CACHE
@@ -214,7 +249,7 @@ class CachedHTMLExporter(CSPHTMLExporter):
         langinfo = nb.metadata.get("language_info", {})
         lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
         highlight_code = self.filters.get("highlight_code",
-                                          Highlight2HTML(pygments_lexer=lexer, parent=self))
+                                          SharedHighlight(pygments_lexer=lexer, parent=self))
         resources = self._init_resources(resources)
         data_types = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self,
                                            resources=resources)
@@ -228,6 +263,54 @@ class CachedHTMLExporter(CSPHTMLExporter):
 
 #: The nbconvert version whose ``HTMLExporter.from_notebook_node`` the method above follows.
 _NBCONVERT_READ = "7.17.2"
+
+#: {(language, formatter options, exact source): highlighted HTML} of released cells' code
+_HIGHLIGHTED: dict[tuple[str, str, str], str] = {}
+#: {(language, formatter options): Pygments HtmlFormatter}
+_FORMATTERS: dict[tuple[str, str], HtmlFormatter] = {}
+#: the ``release_sources`` of the last exporter, as a set (rebuilt when they change)
+_RELEASED: dict[tuple[str, ...], frozenset] = {}
+
+
+class SharedHighlight(Highlight2HTML):
+    """nbconvert's ``highlight_code`` filter, with one Pygments formatter per language kept
+    for the process, and the HTML of code that comes from the release kept too.
+
+    nbconvert makes a new ``HtmlFormatter`` for every code cell of every page, and each one
+    builds its whole style sheet (which the cell's HTML never uses); the test cells and the
+    given code of a feedback page are the same text in every student's page, and were
+    highlighted again for each. The HTML is a function of the language, the formatter's
+    options and the exact source alone, so a kept result is the one a fresh highlighting
+    gives. Only sources equal to a cell of the released notebooks
+    (:attr:`CachedHTMLExporter.release_sources`) are kept: never a student's own text, and
+    the store stays as small as the release.
+    """
+
+    def __call__(self, source, language=None, metadata=None):
+        language = language or self.pygments_lexer
+        if language.startswith("ipython") and metadata and "magics_language" in metadata:
+            return super().__call__(source, language, metadata)  # another lexer: as before
+        options = repr(sorted(self.extra_formatter_options.items()))
+        key = (language, options, source)
+        page = _HIGHLIGHTED.get(key)
+        if page is not None:
+            return page
+        if (language, options) not in _FORMATTERS:
+            _FORMATTERS[language, options] = HtmlFormatter(
+                cssclass=html.escape(f" highlight hl-{language}"),
+                **self.extra_formatter_options)
+        page = _pygments_highlight(source if len(source) > 0 else " ",
+                                   _FORMATTERS[language, options], language, metadata)
+        if source in self._released():
+            _HIGHLIGHTED[key] = page
+        return page
+
+    def _released(self) -> frozenset:
+        sources = tuple(getattr(self.parent, "release_sources", ()) or ())
+        if sources not in _RELEASED:
+            _RELEASED.clear()
+            _RELEASED[sources] = frozenset(sources)
+        return _RELEASED[sources]
 
 
 def _accessible(exporter, page: str) -> str:

@@ -31,6 +31,7 @@ from nbgrader.preprocessors import (
 )
 
 from .feedback import hidden_line_numbers
+from .prefetch import release_cells_at_once
 from .printable import printable
 from .safe_files import RefuseUnsafeSubmissions
 
@@ -131,6 +132,25 @@ class RestoreTestCells(NbGraderPreprocessor):
         return from_dict(new)
 
 
+class OverwriteCellsAtOnce(OverwriteCells):
+    """nbgrader's ``OverwriteCells`` with the released notebook's cells read in one load
+    (:func:`dlgrade.prefetch.release_cells_at_once`), not one query or two per cell."""
+
+    def preprocess(self, nb: NotebookNode, resources: dict):
+        self.notebook_id = resources["nbgrader"]["notebook"]
+        self.assignment_id = resources["nbgrader"]["assignment"]
+        self.db_url = resources["nbgrader"]["db_url"]
+        self.gradebook = Gradebook(self.db_url)
+        with self.gradebook, release_cells_at_once(self.gradebook, self.notebook_id,
+                                                   self.assignment_id):
+            # OverwriteCells.preprocess's steps (it would open a Gradebook of its own)
+            nb, resources = super(OverwriteCells, self).preprocess(nb, resources)
+            if self.add_missing_cells:
+                nb, resources = self.add_missing_grade_cells(nb, resources)
+                nb, resources = self.add_missing_task_cells(nb, resources)
+        return nb, resources
+
+
 #: nbgrader's sanitizing steps with :class:`RestoreTestCells` in front of ``OverwriteCells``.
 SANITIZE_PREPROCESSORS = [
     RefuseUnsafeSubmissions,  # no code runs while the folder holds a link, pipe, device, ...
@@ -138,6 +158,6 @@ SANITIZE_PREPROCESSORS = [
     DeduplicateIds,
     RestoreTestCells,
     OverwriteKernelspec,
-    OverwriteCells,
+    OverwriteCellsAtOnce,
     CheckCellMetadata,
 ]

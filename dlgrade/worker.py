@@ -224,6 +224,21 @@ def configure(course: Course):
     return config
 
 
+def release_sources(folder: Path) -> list[str]:
+    """The code of every cell of the released notebooks in ``folder`` (none when it is missing
+    or a notebook cannot be read: the feedback pages are then highlighted cell by cell)."""
+    import nbformat
+
+    sources = set()
+    for path in sorted(folder.glob("*.ipynb")):
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except Exception:  # noqa: BLE001 - an unreadable release fails elsewhere, plainly
+            continue
+        sources |= {c.source for c in nb.cells if c.get("cell_type") == "code"}
+    return sorted(sources)
+
+
 def clear_student(course: Course, assignment: str, student: str, coursedir=None) -> None:
     """Remove every trace of an earlier grading of ``student``: gradebook scores, autograded
     notebook, feedback. Called before each grading and after each failure, so a failed
@@ -361,6 +376,9 @@ class Grader:
         self.course = course
         self.assignment = assignment
         self.config = configure(course)
+        # feedback pages: the released code, the same in every page, is highlighted once
+        self.config.CachedHTMLExporter.release_sources = release_sources(
+            course.release_dir / assignment)
         self.coursedir = course.coursedir(self.config)
         self.api = NbGraderAPI(coursedir=self.coursedir, config=self.config)
         self._assignment_info = None

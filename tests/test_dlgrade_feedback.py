@@ -100,3 +100,33 @@ def test_feedback_pages_hold_what_nbconverts_whole_page_pass_gives():
         assert tree(fast) == tree(full)
         assert ("1 &lt; 2 &amp;" in fast) == (outputs is text)
     assert 'alt="No description has been provided for this image"' in fast
+
+
+def test_shared_highlight_gives_nbconverts_html_and_keeps_only_released_code():
+    """The feedback pages' code highlighting: one formatter per language, and the HTML of
+    released cells kept for the process. Each call must give what nbconvert's filter gives
+    for the same text; a student's own code (any text not in the release) is never kept."""
+    from nbconvert.filters.highlight import Highlight2HTML
+
+    from dlgrade import feedback
+    from dlgrade.feedback import CachedHTMLExporter, SharedHighlight
+
+    released = ['"""Check that f doubles."""\nassert f(1) == 2', "import numpy as np", ""]
+    exporter = CachedHTMLExporter(release_sources=released)
+    shared = SharedHighlight(parent=exporter)
+    feedback._HIGHLIGHTED.clear()
+    student = ["def f(x):\n    return 2 * x  # <b>&amp;</b>",
+               "import numpy as np ",  # a released line with one space more
+               "x = '</pre><script>alert(1)</script>'"]
+    for round_ in range(2):  # the second round is served from what the first kept
+        for source in released + student:
+            for language in (None, "python"):
+                assert shared(source, language) == Highlight2HTML()(source, language), \
+                    (round_, source, language)
+    kept = {source for (_, _, source) in feedback._HIGHLIGHTED}
+    assert kept == set(released)
+    # a page without release sources (another exporter) keeps nothing
+    feedback._HIGHLIGHTED.clear()
+    other = SharedHighlight(parent=CachedHTMLExporter())
+    assert other(released[1]) == Highlight2HTML()(released[1])
+    assert feedback._HIGHLIGHTED == {}

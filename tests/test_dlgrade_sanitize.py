@@ -130,5 +130,5 @@ def test_a_notebook_the_gradebook_does_not_know_is_left_alone(restore):
 def test_the_sanitize_steps_restore_before_nbgrader_overwrites():
     names = [step.__name__ for step in SANITIZE_PREPROCESSORS]
     assert names[0] == "RefuseUnsafeSubmissions"  # nothing runs beside a link or a pipe
-    assert names.index("RestoreTestCells") < names.index("OverwriteCells")
+    assert names.index("RestoreTestCells") < names.index("OverwriteCellsAtOnce")
     assert names.index("DeduplicateIds") < names.index("RestoreTestCells")
