@@ -35,6 +35,7 @@ from tests.submissions.crafted import (
     submit,
 )
 from tests.submissions.pasted import pasted_cells
+from tests.test_term_messages import one_error_line
 
 pytestmark = pytest.mark.slow
 
@@ -128,16 +129,6 @@ def _status_column(course) -> dict[str, str]:
         return {row["student"]: row["status"] for row in csv.DictReader(handle)}
 
 
-def _error(proc, *words) -> str:
-    """A data error: exit 2, one line ``Error: ...`` holding ``words``, no usage block."""
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    lines = proc.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), proc.stderr
-    for word in words:
-        assert word in lines[0], lines[0]
-    return lines[0]
-
-
 def test_an_instructor_clears_a_flag_after_review_until_the_code_changes(tmp_path):
     """Issue 21: `dlcourse mark A S --reviewed` clears the flag (status graded, exit 0 on the
     next runs, --force, --student and a copied course folder included); --clear takes it
@@ -155,13 +146,13 @@ def test_an_instructor_clears_a_flag_after_review_until_the_code_changes(tmp_pat
     def mark(*args):
         return dlcourse("mark", *args, cwd=course, check=False)
 
-    _error(mark(ASSIGNMENT, "pastd", "--reviewed"), "'pastd' is not on the roster",
+    one_error_line(mark(ASSIGNMENT, "pastd", "--reviewed"), "'pastd' is not on the roster",
            "did you mean 'pasted'?")
-    _error(mark("04_activation", "pasted", "--reviewed"), "04_activation")
-    _error(mark(ASSIGNMENT, "honest", "--reviewed"),
+    one_error_line(mark("04_activation", "pasted", "--reviewed"), "04_activation")
+    one_error_line(mark(ASSIGNMENT, "honest", "--reviewed"),
            f"honest's submission of {ASSIGNMENT} is not flagged for review (status: graded): "
            "nothing to review")
-    _error(mark(ASSIGNMENT, "pasted", "--reviewed", "--clear"),
+    one_error_line(mark(ASSIGNMENT, "pasted", "--reviewed", "--clear"),
            "no review of pasted's flag on 04_activations is recorded")
     for args in ([ASSIGNMENT, "pasted"], [ASSIGNMENT, "pasted", "test_softmax", "--reviewed"]):
         proc = mark(*args)
