@@ -51,7 +51,8 @@ between them free of circles):
   judge's start to the notebook's end).
 - Results: :mod:`~dlgrade.status` (one status per student), :mod:`~dlgrade.printable`
   (student-derived text escaped for a terminal, a log or a CSV), :mod:`~dlgrade.handgrades` (hand
-  grades kept across regrades), :mod:`~dlgrade.feedback` (no hidden test code),
+  grades kept across regrades), :mod:`~dlgrade.flag_reviews` (package-copy flags an instructor
+  read and cleared), :mod:`~dlgrade.feedback` (no hidden test code),
   :mod:`~dlgrade.shape_errors` (numpy shape errors explained), :mod:`~dlgrade.html_safety`
   (no student script in any page), :mod:`~dlgrade.report` (grades.csv, report.json,
   report.html), :mod:`~dlgrade.similarity` (copied work), :mod:`~dlgrade.export` (grades back

@@ -11,6 +11,7 @@ Run in the course folder (the one with ``nbgrader_config.py``)::
     dlcourse grade 02_neuron --workers 2 --late-policy 5%/h:50%
     dlcourse grade 02_neuron --student s1003
     dlcourse mark 02_neuron s1003 answer_decision_boundary 1 --comment "clear argument"
+    dlcourse mark 02_neuron s1003 --reviewed
     dlcourse export 02_neuron --format canvas -o canvas.csv
 
 The teaching package's command line (:mod:`dlcourse.cli`) finds these click commands through the
@@ -33,6 +34,7 @@ from . import lms
 from .collect import CANVAS_ON_TIME, doubtful_file_times
 from .collect import collect as do_collect
 from .course import Course, find_course_root
+from .flag_reviews import mark_reviewed
 from .handgrades import dropped_hand_grades
 from .handgrades import mark as do_mark
 from .lock import Busy, assignment_lock, assignments_lock
@@ -542,24 +544,39 @@ def _score(text: str) -> float:
 @click.command(context_settings=CONTEXT)
 @click.argument("assignment")
 @click.argument("student")
-@click.argument("cell")
+@click.argument("cell", required=False)
 @click.argument("score", required=False)
 @click.option("--comment", help="Comment shown to the student in the feedback.")
-@click.option("--clear", is_flag=True, help="Remove the hand grade (the cell waits again).")
+@click.option("--clear", is_flag=True, help="Remove the hand grade (the cell waits again); "
+                                            "with --reviewed, take the review back.")
+@click.option("--reviewed", is_flag=True,
+              help="Clear STUDENT's package-copy flag ('graded, flagged for review: ...') "
+                   "after reading the answers (no CELL, no SCORE): kept while the "
+                   "submitted code is the same.")
 @click.option("--db", help="Gradebook URL (as given to grade).")
 @click.pass_context
-def mark(ctx, assignment, student, cell, score, comment, clear, db):
+def mark(ctx, assignment, student, cell, score, comment, clear, reviewed, db):
     """Grade CELL of STUDENT's ASSIGNMENT by hand with SCORE points (a written answer, or a
-    test cell flagged for review).
+    test cell flagged for review), or, with --reviewed, clear the package-copy flag of
+    STUDENT's submission after reading it.
 
     The score goes into the gradebook as nbgrader's formgrader would put it; every later
     `dlcourse grade` (--force and --student included) keeps it while the student's answer is
-    unchanged. grades.csv and the report are rebuilt at once; so, as report and export,
-    mark changes nothing (exit status 2) while students were graded since by another tool.
+    unchanged. A reviewed flag stays cleared (status `graded`, no exit status 2 for it) while
+    the submitted code is the one read; a resubmission with other code is flagged afresh.
+    grades.csv and the report are rebuilt at once; so, as report and export, mark changes
+    nothing (exit status 2) while students were graded since by another tool.
     """
-    from .report import open_statuses, write_outputs
+    from .report import open_statuses, report_outputs
 
-    if (score is None) == (not clear):
+    if reviewed and (cell is not None or comment is not None):
+        raise click.UsageError("reviewed: --reviewed takes ASSIGNMENT and STUDENT only (the "
+                               "flag is the whole submission's); give a hand grade in a "
+                               "command of its own")
+    if not reviewed and cell is None:
+        raise click.UsageError("cell: give CELL and SCORE (or --clear), or --reviewed to clear "
+                               "a package-copy flag")
+    if not reviewed and (score is None) == (not clear):
         raise click.UsageError("score: give SCORE, or --clear to remove the hand grade")
     if score is not None:
         score = _score(score)
@@ -571,13 +588,21 @@ def mark(ctx, assignment, student, cell, score, comment, clear, db):
         refusal = graded_outside_error(course, assignment, "mark")
         if refusal is not None:
             raise refusal
-        res = do_mark(course, assignment, student, cell, None if clear else score, comment)
+        res = mark_reviewed(course, assignment, student, undo=clear) if reviewed else \
+            do_mark(course, assignment, student, cell, None if clear else score, comment)
     except ValueError as exc:
         raise DataError(exc) from None
-    write_outputs(course, assignment)
-    status = dict((s, (st, why)) for s, st, why in open_statuses(course, assignment, [student]))
+    _, rows = report_outputs(course, assignment)
+    status = {s: (st, why) for s, st, why in open_statuses(course, assignment, [student],
+                                                            rows=rows)}
     label = "graded" if student not in status else status[student][0] + (
         f" ({status[student][1]})" if status[student][1] else "")
+    if reviewed:
+        what = ("review taken back" if clear else
+                f"already reviewed by {res['by']} at {res['at']}" if res["already"] else
+                f"reviewed by {res['by']}")
+        _echo(f"{student}: flag ({res['review']}) {what}; {assignment} {label}")
+        return
     what = "cleared" if clear else f"{score:g}"
     late = f" after a late penalty of {res['penalty']:g}" if res["penalty"] else ""
     click.echo(f"{student}: {cell} {what}; {assignment} {res['score']:g}/{res['max_score']:g}"

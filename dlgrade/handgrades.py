@@ -278,11 +278,11 @@ def mark(course: Course, assignment: str, student: str, cell: str, score: float 
     from .late import apply_late_penalty, late_config
 
     with course.gradebook() as gb:
-        why = _nothing_to_mark(course, assignment, student)
+        why = nothing_to_mark(course, assignment, student)
         try:
             submission = None if why else gb.find_submission(assignment, student)
         except MissingEntry:
-            why = _not_graded(gb, course, assignment, student)
+            why = why_not_graded(gb, course, assignment, student)
         if why:
             raise ValueError(f"student: {why}")
         grades = {g.name: (nb.name, g) for nb in submission.notebooks for g in nb.grades}
@@ -338,9 +338,10 @@ def _settings(course: Course, assignment: str, student: str) -> str | None:
     return record.get("settings") if isinstance(record, dict) else None
 
 
-def _nothing_to_mark(course: Course, assignment: str, student: str) -> str:
+def nothing_to_mark(course: Course, assignment: str, student: str, what: str = "mark") -> str:
     """Why a student whose last grading run failed has nothing to mark (``""`` otherwise):
-    the gradebook holds no answer of theirs that a score could go to."""
+    the gradebook holds no answer of theirs that a score could go to (``what``: the verb
+    said, ``review`` for :mod:`dlgrade.flag_reviews`)."""
     try:
         record = json.loads(status_path(course, assignment, student).read_text())
     except (OSError, ValueError):
@@ -348,12 +349,13 @@ def _nothing_to_mark(course: Course, assignment: str, student: str) -> str:
     if not isinstance(record, dict) or record.get("status") != "failed":
         return ""
     return (f"{student}'s submission of {assignment} could not be graded "
-            f"({record.get('reason') or 'no reason recorded'}): nothing to mark")
+            f"({record.get('reason') or 'no reason recorded'}): nothing to {what}")
 
 
-def _not_graded(gb, course: Course, assignment: str, student: str) -> str:
+def why_not_graded(gb, course: Course, assignment: str, student: str,
+                   what: str = "mark") -> str:
     """Why the gradebook has no submission of ``student``: not graded yet, nothing handed
-    in, or not on the roster at all."""
+    in, or not on the roster at all (``what``: as for :func:`nothing_to_mark`)."""
     from nbgrader.api import MissingEntry
 
     if student in course.students(assignment):
@@ -369,7 +371,7 @@ def _not_graded(gb, course: Course, assignment: str, student: str) -> str:
     refused = read_not_collected(course, assignment).get(student)
     if refused:
         return f"{assignment} of {student!r} is not collected yet: {refused}"
-    return f"{student!r} handed in nothing for {assignment}: nothing to mark"
+    return f"{student!r} handed in nothing for {assignment}: nothing to {what}"
 
 
 def hand_digest(submission, flagged=()) -> str:

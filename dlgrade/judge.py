@@ -166,6 +166,13 @@ class JudgedExecute(Execute):
     judge_output_limit = Integer(1_000_000, help="Characters of output a judged test cell may "
                                                  "print.").tag(config=True)
 
+    log_package_copies = Bool(True, help="Compute the advisory package-copy flag "
+                                         "(dlgrade.package_copy) of each notebook and log it: "
+                                         "plain `nbgrader autograde` has no other place for "
+                                         "it. `dlcourse grade` turns it off: its grading "
+                                         "process puts the flag into the status record "
+                                         "itself.").tag(config=True)
+
     cap_memory = Bool(False, help="Cap this process's memory (dlgrade.grader_memory) before the "
                                    "first notebook; the project's nbgrader_config.py sets it "
                                    "for plain `nbgrader autograde`.").tag(config=True)
@@ -189,7 +196,8 @@ class JudgedExecute(Execute):
             ensure_capped()
         if self.judge:
             self._prepare(nb, resources or {})
-            self._warn_package_copies(nb, resources or {})
+            if self.log_package_copies:
+                self._warn_package_copies(nb, resources or {})
         try:
             return super().preprocess(nb, resources, km)
         finally:

@@ -40,6 +40,7 @@ from __future__ import annotations
 import ast
 import builtins
 import copy
+import hashlib
 import os
 from collections import Counter, deque
 from dataclasses import dataclass
@@ -561,6 +562,21 @@ def review(sources: list[str], asked: list[str]) -> list[Copy] | str:
         return find_copies(sources, asked)
     except TooLarge:
         return TOO_LARGE
+
+
+def text_digest(sources: list[str]) -> str:
+    """SHA-256 of the texts the check read (in order, each told from the next): an
+    instructor's review of a flag (:mod:`dlgrade.flag_reviews`) holds while the submission
+    gives the check this same text.
+
+    >>> text_digest(["a", "b"]) == text_digest(["a", "b"]) != text_digest(["ab"])
+    True
+    """
+    h = hashlib.sha256()
+    for text in sources:
+        data = text.encode("utf-8", "surrogatepass")
+        h.update(len(data).to_bytes(8, "big") + data)
+    return h.hexdigest()
 
 
 def scores(sources: list[str], asked: list[str]) -> dict[str, tuple[float, int]]:

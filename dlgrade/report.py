@@ -21,6 +21,7 @@ import nbformat
 from .collect import CANVAS_LABEL, UNKNOWN_TIME, canvas_marked
 from .course import Course
 from .enrolment import not_enrolled, read_enrolment
+from .flag_reviews import apply_reviews
 from .handgrades import (
     is_hand_grade,
     load_submissions,
@@ -35,6 +36,7 @@ from .similarity import THRESHOLD, class_copies
 from .status import (
     FILES_PREFIX,
     HELD_PREFIX,
+    is_flagged,
     read_not_collected,
     read_statuses,
     status_label,
@@ -107,6 +109,7 @@ def collect_rows(course: Course, assignment: str) -> tuple[list[dict], list[str]
         rec["manual_cells"] = sorted(set(rec.get("manual_cells", [])) | set(by_hand))
         rows.append(rec)
     _refresh_scores(course, assignment, rows)
+    apply_reviews(course, assignment, rows)  # flags an instructor read and cleared
     marked = canvas_marked(course, assignment)
     for rec in rows:  # failed or pending: no gradebook submission, but the time is known
         if rec["student"] in submitted and not rec.get("submitted_at"):
@@ -274,7 +277,7 @@ def current_status(record: dict, waiting: list[str], by_hand: list[str]) -> dict
 
 #: what :func:`sync_records` copies from a row (as the gradebook has it now) to its record
 SYNCED = ("status", "reason", "score", "raw_score", "max_score", "cells", "hand_graded",
-          "late_by", "penalty", "submitted_at", "time_unknown")
+          "late_by", "penalty", "submitted_at", "time_unknown", "reviewed")
 
 
 def sync_records(course: Course, assignment: str, rows: list[dict]) -> list[str]:
@@ -386,13 +389,16 @@ def summarize(assignment: str, rows: list[dict], cells: list[str], copies=None) 
                                  for r in rows if r.get("status") == "needs manual grading"],
         # advisory: the points are kept (dlgrade.package_copy)
         "flagged_for_review": [{"student": r["student"], "review": r["review"]}
-                               for r in rows if r.get("review") and
-                               r.get("status") in ("graded", "needs manual grading")],
+                               for r in rows if is_flagged(r)],
+        # cleared by an instructor after reading the answers (dlgrade.flag_reviews)
+        "reviewed_flags": [{"student": r["student"], "review": r["review"],
+                            "by": r["reviewed"].get("by"), "at": r["reviewed"].get("at")}
+                           for r in rows if r.get("review") and r.get("reviewed")],
         "runtime_s": {r["student"]: r.get("runtime") for r in rows if r.get("runtime") is not None},
         "students": [{k: r.get(k) for k in ("student", "status", "reason", "score", "max_score",
                                              "runtime", "notes", "flagged_cells", "feedback",
                                              "submitted_at", "late_by", "penalty", "review",
-                                             "time_unknown")}
+                                             "reviewed", "time_unknown")}
                      for r in rows],
         "copied_work": list(copies or []),
     }
@@ -517,6 +523,13 @@ def render_html(summary: dict, images: dict[str, str]) -> str:
         table(["student", "looks copied"], [(f["student"], f["review"])
                                             for f in summary["flagged_for_review"]])
         if summary.get("flagged_for_review") else "<p>None.</p>",
+        *([f"<h3>Flags reviewed ({len(summary['reviewed_flags'])})</h3>",
+           "<p>Flags an instructor read and cleared (<code>dlcourse mark ASSIGNMENT STUDENT "
+           "--reviewed</code>); a resubmission with other code is flagged afresh.</p>",
+           table(["student", "flag read", "by", "at"],
+                 [(f["student"], f["review"], f["by"] or "", f["at"] or "")
+                  for f in summary["reviewed_flags"]])]
+          if summary.get("reviewed_flags") else []),
         *_copied_section(summary),
         "<h2>Grading time per submission</h2>",
         f"<img alt='Grading time per submission' src='data:image/png;base64,{images['runtime']}'>",
@@ -555,14 +568,15 @@ def open_statuses(course: Course, assignment: str, students=None,
                   rows: list[dict] | None = None) -> list[tuple[str, str, str]]:
     """``(student, status, reason)`` of every submitted student (of ``students`` when given)
     whose status, as the gradebook has it now, is not plain ``graded`` (a graded one flagged
-    for review, :func:`dlgrade.status.with_review`, is not: a person looks at it); ``rows``:
+    for review, :func:`dlgrade.status.with_review`, is not: a person looks at it, until the
+    flag is cleared, :mod:`dlgrade.flag_reviews`); ``rows``:
     those :func:`report_outputs` just collected (read again from the gradebook when None)."""
     if rows is None:
         rows, _ = collect_rows(course, assignment)
     wanted = set(course.students(assignment) if students is None else students)
     return [(r["student"], with_review(r.get("status", "pending"), r), r.get("reason") or "")
             for r in rows if r["student"] in wanted and
-            (r.get("status") != "graded" or r.get("review"))]
+            (r.get("status") != "graded" or is_flagged(r))]
 
 
 def write_outputs(course: Course, assignment: str) -> dict[str, str]:

@@ -7,7 +7,10 @@ The engine (:mod:`dlgrade.engine`) writes a record when a student is done; the r
 ``hash`` (of the submission and the settings, to skip unchanged work), ``graded_at`` and,
 for a submission whose answers look like the package's functions pasted in, ``review``
 (the advisory flag of :mod:`dlgrade.package_copy`: it costs no point, and the submission's
-hash keeps it on every run until the text changes).
+hash keeps it on every run until the text changes) with ``review_key`` (a digest of the text
+the check read); once an instructor has read the answers and cleared the flag (``dlcourse
+mark ASSIGNMENT STUDENT --reviewed``, :mod:`dlgrade.flag_reviews`) the report adds
+``reviewed`` (who, when) and the flag no longer counts.
 
 Beside them, ``<output>/<a>/not_collected.json`` (:data:`NOT_COLLECTED_FILE`) names the
 students whose files the last collect found but refused (several notebooks for one place),
@@ -171,20 +174,34 @@ def status_label(record: dict) -> str:
 REVIEW_PREFIX = "flagged for review: "
 
 
+def is_flagged(record: dict) -> bool:
+    """Whether a graded record carries the advisory flag and no instructor has cleared it
+    since (``reviewed``, set by :func:`dlgrade.flag_reviews.apply_reviews` for the same text).
+
+    >>> is_flagged({"status": "graded", "review": "relu looks like a copy"})
+    True
+    >>> is_flagged({"status": "graded", "review": "relu looks like a copy",
+    ...             "reviewed": {"by": "ann", "at": "2026-12-07T16:00:00Z"}})
+    False
+    """
+    return bool(record.get("review")) and not record.get("reviewed") and \
+        record.get("status") in ("graded", "needs manual grading")
+
+
 def with_review(status: str, record: dict) -> str:
     """``status`` with the record's advisory flag (``review``, written by the grading run from
-    the submitted text) when it has one and was graded: ``graded, flagged for review: sigmoid
-    looks like a copy of dlcourse.activations (91 %)``.
+    the submitted text) when it has one, was graded and was not cleared (:func:`is_flagged`):
+    ``graded, flagged for review: sigmoid looks like a copy of dlcourse.activations (91 %)``.
 
-    >>> with_review("graded", {"review": "relu looks like a copy of dlcourse.activations (90 %)"})
+    >>> with_review("graded", {"status": "graded",
+    ...                        "review": "relu looks like a copy of dlcourse.activations (90 %)"})
     'graded, flagged for review: relu looks like a copy of dlcourse.activations (90 %)'
     >>> with_review("graded", {})
     'graded'
     """
-    review = record.get("review")
-    if not review or status not in ("graded", "needs manual grading"):
+    if not is_flagged(dict(record, status=status)):
         return status
-    return f"{status}, {REVIEW_PREFIX}{review}"
+    return f"{status}, {REVIEW_PREFIX}{record['review']}"
 
 
 #: what a student's status adds while Canvas marks the file late and its time is not given

@@ -26,7 +26,7 @@ from . import grader_memory
 from .course import Course, ensure_tools_on_path
 from .deadline import SubmissionDeadline
 from .judge_source import extra_files
-from .package_copy import describe, package_functions, review
+from .package_copy import describe, package_functions, review, text_digest
 from .sandbox import KERNEL_NAME, forkserver
 from .scan import context_from_notebooks, scan_extra_files, scan_submission
 from .speedups import share_metadata_validators
@@ -209,6 +209,9 @@ def configure(course: Course):
     config.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
     refuse_unsafe_files(config)  # nbgrader's own copies see regular, allowed files only
     judge.install(config)  # tests run in this process, not in the student's kernel
+    # the package-copy flag goes into the status record (Grader._review): nbgrader's log
+    # line of it, for plain `nbgrader autograde`, would only compute it a second time
+    config.JudgedExecute.log_package_copies = False
     bound_kernel_channels(config)  # what a kernel sends this process is bounded
     save_scores_at_once(config)  # one gradebook commit per notebook, not one per cell
     clean_pages(config)  # feedback: student content cleaned, pages under a CSP
@@ -474,7 +477,7 @@ class Grader:
         return {
             "status": status,
             "reason": reason,
-            "review": self._review(student, sources),
+            **self._review(student, sources),
             "score": scores["score"],
             "max_score": scores["max_score"],
             "cells": scores["cells"],
@@ -526,20 +529,24 @@ class Grader:
             findings[name] += scan_extra_files(folder, info, info[name]["ctx"])
         return findings
 
-    def _review(self, student: str, sources: dict[str, list[str]]) -> str:
-        """The advisory flag of :mod:`dlgrade.package_copy` (``""`` for none): answers that
-        look like the package's same-named functions pasted in, read from the notebooks'
+    def _review(self, student: str, sources: dict[str, list[str]]) -> dict:
+        """The advisory flag of :mod:`dlgrade.package_copy`: ``{"review": ""}`` for none, else
+        ``{"review": <what>, "review_key": <digest of the text read>}`` (the key an
+        instructor's review of the flag is tied to, :mod:`dlgrade.flag_reviews`). Answers
+        that look like the package's same-named functions pasted in, read from the notebooks'
         code cells and the ``.py`` files handed in beside them. It costs no point."""
         info = self.assignment_info()
         beside = list(extra_files(self.course.submitted_dir / student / self.assignment).values())
-        found, notes = [], []
+        found, notes, read = [], [], []
         for name, cells in sources.items():
             result = review(cells + beside, info[name]["answers"])
+            read += [name] + cells + ["\0"] + beside
             if isinstance(result, str):  # past the check's bounds: said, points untouched
                 notes.append(result)
             else:
                 found += result
-        return "; ".join([describe(found)] * bool(found) + sorted(set(notes)))
+        said = "; ".join([describe(found)] * bool(found) + sorted(set(notes)))
+        return {"review": said, "review_key": text_digest(read)} if said else {"review": ""}
 
     def _autograde(self, student: str, notes: list[str]) -> None:
         """nbgrader autograde (original tests restored first); notes what it restored."""
