@@ -519,7 +519,10 @@ def render_html(summary: dict, images: dict[str, str]) -> str:
         if summary["needs_manual_grading"] else "<p>None.</p>",
         f"<h2>Flagged for review ({len(summary.get('flagged_for_review', []))})</h2>",
         "<p>Answers that look like the course package's own functions pasted in. A pointer "
-        "for a person, not a verdict: the points are kept.</p>",
+        "for a person, not a verdict: the flag itself takes no point. (An answer that compiles "
+        "to the package's own code, an exact paste, is another matter: the judge gives the tests "
+        "that call it 0 points and the feedback says why, so a flagged student's score may "
+        "already be lower.)</p>",
         table(["student", "looks copied"], [(f["student"], f["review"])
                                             for f in summary["flagged_for_review"]])
         if summary.get("flagged_for_review") else "<p>None.</p>",
