@@ -370,10 +370,8 @@ STALE_TIME = "time"
 STALE_FILES = "files"
 STALE_SOURCES = "sources"
 STALE_WORDS = {
-    STALE_DUE: "graded against another due date or extension than the current one: the "
-               "late penalty is the old date's",
-    STALE_TIME: "graded with another submission time than the one collected since: the "
-                "late penalty is the old time's",
+    STALE_DUE: "late penalty of another due date or extension than the current one",
+    STALE_TIME: "late penalty of another submission time than the one collected since",
     STALE_FILES: "older submission graded: a newer one is collected, not graded yet",
     STALE_SOURCES: "graded against older versions of the assignment's notebooks",
 }

@@ -644,8 +644,7 @@ def test_a_new_due_date_or_extension_counts_at_once(course_dir):
     proc = exported(course)
     assert proc.returncode == 2 and not (course / "export.csv").exists(), proc.stdout
     said = " ".join(proc.stderr.split())
-    old_date = ("graded against another due date or extension than the current one: the "
-                "late penalty is the old date's")
+    old_date = "late penalty of another due date or extension than the current one"
     assert (f"export: 2 students of tiny have a grade in the gradebook that is not the "
             f"current one: ann ({old_date}), bob ({old_date}); run `dlcourse grade tiny` "
             "first") in said, said
@@ -889,11 +888,12 @@ def test_a_new_time_policy_or_file_after_grading_is_never_exported_as_graded(cou
     said = " ".join(exported(course).stderr.split())
     assert not (course / "export.csv").exists()
     assert ("export: 1 student of tiny has a grade in the gradebook that is not the current "
-            "one: bob (graded with another submission time than the one collected since: "
-            "the late penalty is the old time's); run `dlcourse grade tiny` first") in said, said
+            "one: bob (late penalty of another submission time than the one collected "
+            "since); run `dlcourse grade tiny` first") in said, said
     run("report", "tiny")  # says it too, beside the new late_by
     assert rows(course)["bob"]["status"].startswith(
-        "graded (graded with another submission time"), rows(course)["bob"]
+        "graded (late penalty of another submission time than the one collected since; "
+        "`dlcourse grade` grades again)"), rows(course)["bob"]
     out = run("mark", "tiny", "bob", WRITTEN, "1").stdout  # counts the time first
     assert out.startswith(f"bob: {WRITTEN} 1; tiny 4.8/6 after a late penalty of 1.2"), out
     run("export", "tiny", "--format", "csv", "-o", course / "export.csv")
