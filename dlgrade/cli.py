@@ -240,6 +240,8 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
     status 2) unless --force: every Canvas download is called submissions.zip.
     """
     from .archive import ArchiveLimits
+    from .late import penalty_lines
+    from .report import write_outputs
 
     course = _course(ctx, db=db)
     limits = ArchiveLimits(max_notebook_bytes=max_notebook_mb << 20,
@@ -250,6 +252,8 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
               assignment_lock(course, assignment, f"dlcourse collect {assignment}")):
             res = do_collect(course, assignment, source, dry_run=dry_run, timezone=timezone,
                              timestamps=timestamps, limits=limits, force=force)
+            if res.reapplied:  # grades.csv and the report say the new penalty at once
+                write_outputs(course, assignment)
     except ValueError as exc:
         raise DataError(exc) from None
     except Busy as exc:
@@ -263,6 +267,8 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
         n = len(res.time_only)
         _echo(f"  {n} of the changed {'is' if n == 1 else 'are'} the same file with "
                    f"another time only: {', '.join(sorted(res.time_only))}")
+    for line in penalty_lines(res.reapplied, assignment) if res.reapplied else []:
+        _echo(f"  {line}")  # the new time counts at once (review 23i, finding 1)
     if res.unpacked_from:  # review 23f, N9
         archive, n = res.unpacked_from
         _echo(f"  {n} submission time{'' if n == 1 else 's'} from {archive}, the zip "
@@ -376,7 +382,7 @@ def _grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kerne
            students, late_policy, done: list) -> None:
     from .cluster import ClusterGone
     from .engine import grade_assignment, parse_shard
-    from .late import parse_late_policy, stale_late
+    from .late import STALE_WORDS, mixed_policies_text, parse_late_policy, stale_late
 
     course = _course(ctx, db=db, timeout=timeout, kernel=kernel)
     try:
@@ -418,17 +424,21 @@ def _grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kerne
     # a --student run leaves the others as they are
     for student in graded_outside(course, assignment):
         _say(f"  {student}: {GRADED_ELSEWHERE.format(assignment=assignment)}")
-    # a --student run leaves the others' penalties of an old due date too (review 23h, 1)
+    # a --student run leaves the others' grades of an old due date, submission time or
+    # file too (review 23h, 1; 23i, 1, 3), named only where the grade can change (23i, 5)
     stale = stale_late(course, assignment)
-    for student in stale:
-        _say(f"  {student}: graded against another due date or extension than the current "
-             f"one: its late penalty is the old date's until `dlcourse grade {assignment}` "
-             "grades it again")
+    for student, why in sorted(stale.items()):
+        _say(f"  {student}: {STALE_WORDS[why]}, until `dlcourse grade {assignment}` grades "
+             "them again")
+    # an appeal graded under another late policy than the class (review 23i, finding 2)
+    mixed = mixed_policies_text(course, assignment, "grade")
+    if mixed:
+        _say(f"  {mixed}")
     for key in ("grades", "html", "json", "feedback"):
         _say(f"  {key:9s} {run.outputs[key]}")
     # a time still doubtful or unknown (a folder file's, Canvas's LATE_ without a time, the
     # LMS's record against it) is no clean run either (review 23g, G8)
-    _exit_at_once(2 if run.open or doubts or stale else 0)
+    _exit_at_once(2 if run.open or doubts or stale or mixed else 0)
 
 
 #: the line of ``grade --student`` for a student another tool graded since (review 23e, P8b)
@@ -567,6 +577,7 @@ def mark(ctx, assignment, student, cell, score, comment, clear, reviewed, db):
     grades.csv and the report are rebuilt at once; so, as report and export, mark changes
     nothing (exit status 2) while students were graded since by another tool.
     """
+    from .late import reapply_late_penalties
     from .report import open_statuses, report_outputs
 
     if reviewed and (cell is not None or comment is not None):
@@ -588,6 +599,9 @@ def mark(ctx, assignment, student, cell, score, comment, clear, reviewed, db):
         refusal = graded_outside_error(course, assignment, "mark")
         if refusal is not None:
             raise refusal
+        # a due date or submission time changed since grading counts first, so the penalty
+        # mark prints is the current one's (review 23i, finding 1)
+        reapply_late_penalties(course, assignment, [student])
         res = mark_reviewed(course, assignment, student, undo=clear) if reviewed else \
             do_mark(course, assignment, student, cell, None if clear else score, comment)
     except ValueError as exc:

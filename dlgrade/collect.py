@@ -74,6 +74,9 @@ class CollectResult:
     canvas_marked: dict = field(default_factory=dict)
     # the students of ``updated`` whose bytes are the same: only their time changed
     time_only: list = field(default_factory=list)
+    # [(student, old points, new points)] of the graded students of ``time_only`` whose late
+    # penalty was computed again from the new time at once (review 23i, finding 1)
+    reapplied: list = field(default_factory=list)
     # student -> why: the Moodle worksheet says submitted, no download held the file
     # (review 23g, G5): "not collected", never "no submission" with a 0
     no_file: dict = field(default_factory=dict)
@@ -440,7 +443,9 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 result.submitted_at[student] = stamp
             # a zip entry without a time (review 23h, 2): unknown, as Canvas's LATE_ is,
             # unless the same bytes were collected with a time before
-            no_time = when is None and not (same and kept is not None)
+            # Canvas's files are judged by LATE_ alone, whatever the entry's time (23i, 4)
+            no_time = when is None and paths[0] not in canvas_late and \
+                not (same and kept is not None)
             if no_time or paths[0] in canvas_late and student not in given and not (
                     same and kept_source == "csv"):
                 # Canvas's zipper writes each entry at the moment it writes it: an entry's
@@ -571,6 +576,13 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 file_times[student] = {"stamp": "" if student in result.canvas_marked else
                                        result.submitted_at[student], "warning": note,
                                        "lms": True}
+        if not dry_run and result.time_only:
+            # the same files graded before under another time: their late penalty follows
+            # the new time now, as `extend` makes it follow a new date (review 23i, 1);
+            # the gradebook's time is set from timestamp.txt (none for Canvas's word)
+            from .late import reapply_late_penalties
+
+            result.reapplied = reapply_late_penalties(course, assignment, result.time_only)
         if not dry_run:
             _clear_gradebook_times(course, assignment, result.canvas_marked)
             write_file_times(course, assignment, file_times)

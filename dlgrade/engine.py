@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import hashlib
 import json
 import os
 import re
@@ -24,7 +23,6 @@ from dataclasses import dataclass, field
 import nbformat
 from nbgrader.api import MissingEntry
 
-from . import safe_files
 from .cluster import ClusterGone, DaskPool
 from .course import Course, ensure_tools_on_path
 from .handgrades import (
@@ -33,7 +31,7 @@ from .handgrades import (
     restore_hand_grades,
     save_hand_grades,
 )
-from .late import due_dates, late_assigner, late_config
+from .late import due_dates, files_digest, late_assigner, late_config, policy_text
 from .lock import assignment_lock
 from .printable import printable
 from .report import current_status, open_statuses, report_outputs
@@ -44,6 +42,7 @@ from .status import (
     read_not_collected,
     read_statuses,
     replaced_outside,
+    sources_digest,
     submission_hash,
     write_status,
 )
@@ -171,24 +170,15 @@ def _to_grade(course: Course, assignment: str, students: list[str], key: str,
 
 
 def _graded_against(course: Course, assignment: str, students: list[str]) -> dict:
-    """``{student: {"due": ..., "sources": ...}}``: the due date (with the student's
-    extension) and a digest of the assignment's notebooks, as the submission hash saw them;
-    kept in each record, so a later run can say why it grades a student again."""
+    """``{student: {"due": ..., "sources": ..., "files": ...}}``: the due date (with the
+    student's extension), a digest of the assignment's notebooks and one of the submitted
+    files without their time (:func:`dlgrade.late.files_digest`), as the submission hash saw
+    them; kept in each record, so a later run can say why it grades a student again, and
+    ``export`` can tell a new time from new files (review 23i, findings 1 and 3)."""
     dates = due_dates(course, assignment)
-    h = hashlib.sha256()
-    source = course.source_dir / assignment
-    for rel, data in sorted((safe_files.read_trusted(source) if source.is_dir() else {}).items()):
-        h.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
-    return {s: {"due": dates.get(s, dates[None]), "sources": h.hexdigest()} for s in students}
-
-
-def _late_text(late: dict) -> str:
-    """The late policy of a settings digest as ``--late-policy`` spells it."""
-    plugin = str((late.get("AssignLatePenalties") or {}).get("plugin_class", ""))
-    if plugin.endswith("PerHourPenalty"):
-        hour = late.get("PerHourPenalty") or {}
-        return f"{float(hour.get('per_hour', 0)) * 100:g}%/h:{float(hour.get('cap', 1)) * 100:g}%"
-    return str((late.get("LateSubmissionPlugin") or {}).get("penalty_method", "none"))
+    sources = sources_digest(course, assignment)
+    return {s: {"due": dates.get(s, dates[None]), "sources": sources,
+                "files": files_digest(course, assignment, s)} for s in students}
 
 
 def settings_change(old_key: str, new_key: str) -> str:
@@ -203,9 +193,9 @@ def settings_change(old_key: str, new_key: str) -> str:
     except ValueError:
         return ""
     parts = []
-    if _late_text(old.get("late") or {}) != _late_text(new.get("late") or {}):
-        parts.append(f"late policy {_late_text(old.get('late') or {})} -> "
-                     f"{_late_text(new.get('late') or {})}")
+    if policy_text(old.get("late") or {}) != policy_text(new.get("late") or {}):
+        parts.append(f"late policy {policy_text(old.get('late') or {})} -> "
+                     f"{policy_text(new.get('late') or {})}")
     if old.get("timeout") != new.get("timeout"):
         parts.append(f"cell timeout {old.get('timeout')} s -> {new.get('timeout')} s")
     if old.get("kernel") != new.get("kernel"):
@@ -312,12 +302,15 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
     todo, run.skipped, hashes = _to_grade(course, assignment, students, key, force)
     facts = _graded_against(course, assignment, students)
     run.todo = list(todo)
-    if not force:  # why students nothing of whom changed are graded again (review 23, D9)
+    if not force or only:  # why students nothing of whom changed are graded again (23, D9)
         old = read_statuses(course, assignment)
+        # a --student run under other settings (the appeal's --late-policy forgotten) says
+        # so, as a whole-class run does (review 23i, finding 2)
         changes = {s: settings_change(old[s]["settings"], key) for s in todo
                    if s in old and old[s].get("settings")}
         run.resettled = sorted(s for s, words in changes.items() if words)
         run.settings_change = "; ".join(sorted({w for w in changes.values() if w}))
+    if not force:
         for student in todo:
             was = old.get(student) or {}
             for fact, why in (("due", "the due date or an extension changed"),

@@ -102,12 +102,13 @@ def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None,
     ValueError
         If ``fmt`` is unknown or the assignment is not in the gradebook, or (nothing written)
         if another tool graded students since ``dlcourse grade`` did
-        (:func:`dlgrade.status.graded_outside`), a student's late penalty was computed
-        against another due date or extension than the current one
-        (:func:`dlgrade.late.stale_late`), or a student's file is marked late by Canvas
-        with no time given (:func:`dlgrade.collect.canvas_marked`).
+        (:func:`dlgrade.status.graded_outside`), a student's grade was computed against
+        another due date, extension, submission time or file than the current one
+        (:func:`dlgrade.late.stale_late`), the students were graded under different late
+        policies (:func:`dlgrade.late.mixed_policies_text`), or a student's file is marked
+        late by Canvas with no time given (:func:`dlgrade.collect.canvas_marked`).
     """
-    from .late import stale_late, stale_text  # nbgrader, as report
+    from .late import mixed_policies_text, stale_late, stale_text  # nbgrader, as report
     from .report import collect_rows, write_outputs  # nbconvert: seconds
 
     system = lms.get(fmt, "format")
@@ -117,8 +118,11 @@ def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None,
         if refusal is not None:  # review 23e, P8b: never upload another tool's scores
             raise refusal
         stale = stale_late(course, assignment)
-        if stale:  # review 23h, finding 1: never the penalty of a date that no longer holds
+        if stale:  # review 23h, 1; 23i, 1, 3: never a grade of a date, time or file gone
             raise ValueError(stale_text(stale, assignment, "export"))
+        mixed = mixed_policies_text(course, assignment, "export")
+        if mixed:  # review 23i, 2: never one late policy for some, another for the rest
+            raise ValueError(f"{mixed}; then export again. Nothing written")
         marked = canvas_marked(course, assignment)
         unknown = sorted(s for s, m in marked.items() if m in UNKNOWN_TIME)
         if unknown:  # review 23g, G1: neither a penalty invented nor none given silently

@@ -37,12 +37,19 @@ from zoneinfo import ZoneInfo
 from nbgrader.api import MissingEntry
 from nbgrader.plugins import LateSubmissionPlugin
 from nbgrader.preprocessors import AssignLatePenalties
+from nbgrader.utils import parse_utc
 from sqlalchemy.exc import SAWarning
 from traitlets import Float
 from traitlets.config import Config
 
-from .lms.base import check_timezone, happens_twice, to_utc, wall_time_note
-from .status import read_statuses, submission_hash, write_status
+from .lms.base import check_timezone, format_timestamp, happens_twice, to_utc, wall_time_note
+from .status import (
+    STAMP_FILE,
+    read_statuses,
+    sources_digest,
+    submission_hash,
+    write_status,
+)
 
 
 class PerHourPenalty(LateSubmissionPlugin):
@@ -297,42 +304,197 @@ def due_dates(course, assignment: str) -> dict:
     return out
 
 
-def _stale(record: dict, dates: dict, student: str) -> bool:
-    """Whether ``student``'s status record holds a score a late penalty applies to, computed
-    against another due date or extension than ``dates`` (:func:`due_dates`) gives now."""
-    return record.get("status") in ("graded", "needs manual grading") and \
-        record.get("due") is not None and record["due"] != dates.get(student, dates[None])
+def policy_text(late: dict) -> str:
+    """The late policy of a settings digest's ``late`` part as ``--late-policy`` spells it.
+
+    >>> policy_text({"AssignLatePenalties": {"plugin_class": "dlgrade.late.PerHourPenalty"},
+    ...              "PerHourPenalty": {"per_hour": 0.1, "cap": 0.5}})
+    '10%/h:50%'
+    >>> policy_text({})
+    'none'
+    """
+    plugin = str((late.get("AssignLatePenalties") or {}).get("plugin_class", ""))
+    if plugin.endswith("PerHourPenalty"):
+        hour = late.get("PerHourPenalty") or {}
+        return f"{float(hour.get('per_hour', 0)) * 100:g}%/h:{float(hour.get('cap', 1)) * 100:g}%"
+    return str((late.get("LateSubmissionPlugin") or {}).get("penalty_method", "none"))
 
 
-def stale_late(course, assignment: str, students=None) -> list[str]:
-    """The students (of ``students``, default all) whose recorded grade was computed against
-    another due date or extension than the gradebook's current one, sorted (review 23h,
-    finding 1: ``export`` refuses while there are any)."""
+def record_policy(record: dict) -> str | None:
+    """The late policy a status record's student was graded under (:func:`policy_text`),
+    ``None`` for a record that does not say."""
+    try:
+        settings = json.loads(record.get("settings") or "")
+    except (ValueError, TypeError):
+        return None
+    return policy_text(settings.get("late") or {}) if isinstance(settings, dict) else None
+
+
+def policies(course, assignment: str) -> dict[str, list[str]]:
+    """``{late policy: [students]}`` of the graded students of ``assignment`` (each student
+    under the policy of their last grading run)."""
+    out: dict[str, list[str]] = {}
+    for student, record in sorted(read_statuses(course, assignment).items()):
+        policy = record_policy(record) if record.get("status") in GRADED else None
+        if policy is not None:
+            out.setdefault(policy, []).append(student)
+    return out
+
+
+def mixed_policies_text(course, assignment: str, what: str) -> str | None:
+    """When the graded students of ``assignment`` were graded under different late policies
+    (a ``grade --student`` appeal whose ``--late-policy`` was forgotten; review 23i, finding
+    2): what ``what`` (``"export"``, ``"grade"``) says, naming each policy's students and the
+    command that makes them one; ``None`` while they share one."""
+    groups = policies(course, assignment)
+    if len(groups) < 2:
+        return None
+    ranked = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+
+    def names(who):
+        return ", ".join(who[:10]) + (", ..." if len(who) > 10 else "")
+
+    parts = "; ".join(f"{policy}: {names(who)}" for policy, who in ranked)
+    most = ranked[0][0]
+    return (f"{what}: the students of {assignment} were graded under different late "
+            f"policies ({parts}): run `dlcourse grade {assignment} --late-policy {most}` "
+            f"(or the policy you mean) to grade the others under that one; hand grades are "
+            "kept")
+
+
+#: the statuses whose score a late penalty applies to
+GRADED = ("graded", "needs manual grading")
+#: why a graded student's grade is not the current one (:func:`stale_late`)
+STALE_DUE = "due"
+STALE_TIME = "time"
+STALE_FILES = "files"
+STALE_SOURCES = "sources"
+STALE_WORDS = {
+    STALE_DUE: "late penalty of another due date or extension than the current one",
+    STALE_TIME: "late penalty of another submission time than the one collected since",
+    STALE_FILES: "older submission graded: a newer one is collected, not graded yet",
+    STALE_SOURCES: "graded against older versions of the assignment's notebooks",
+}
+
+
+def stamp_time(course, assignment: str, student: str):
+    """The time in the student's ``timestamp.txt`` as nbgrader's autograde reads it (naive
+    UTC), ``None`` without the file, ``False`` when its text is no time."""
+    path = course.submitted_dir / student / assignment / STAMP_FILE
+    try:
+        text = path.read_text().strip()
+    except OSError:
+        return None
+    try:
+        when = parse_utc(text)
+    except Exception:  # noqa: BLE001 - nbgrader's parser raises several kinds
+        return False
+    return when.replace(tzinfo=None) if when.tzinfo else when
+
+
+def _graded_stamp(submission) -> str | None:
+    """The ``timestamp.txt`` text the gradebook's submission time was read from (collect
+    writes it so), ``None`` for none."""
+    ts = submission.timestamp
+    return None if ts is None else format_timestamp(ts) + "\n"
+
+
+def files_digest(course, assignment: str, student: str) -> str:
+    """A digest of the student's submitted files and the assignment's notebooks, the
+    submission time (``timestamp.txt``) aside: kept in each status record (``files``), so
+    that a new time is told from new files."""
+    return submission_hash(course, assignment, student, "", stamp=None)
+
+
+def files_unchanged(course, assignment: str, student: str, record: dict, submission,
+                    retimed: bool) -> bool | None:
+    """Whether the student's submitted files are those their record was graded on (times
+    aside); ``None`` when the record cannot say (it holds no hash)."""
+    if record.get("files"):
+        return record["files"] == files_digest(course, assignment, student)
+    due, settings = record.get("due"), record.get("settings")
+    if not record.get("hash") or due is None or settings is None:
+        return None
+    if record["hash"] == submission_hash(course, assignment, student, settings + due):
+        return True  # the very files, timestamp.txt included
+    # a record from before ``files``: its hash with the time it was graded under
+    return retimed and record["hash"] == submission_hash(
+        course, assignment, student, settings + due, stamp=_graded_stamp(submission))
+
+
+def _why_stale(course, assignment: str, student: str, record: dict, dates: dict,
+               submission, sources: str | None) -> str | None:
+    """The :data:`STALE_WORDS` key saying why ``student``'s recorded grade is not the one
+    the current due date, submission time, files and notebooks give, else ``None``."""
+    if record.get("status") not in GRADED or submission is None:
+        return None
+    if sources is not None and record.get("sources") not in (None, sources):
+        return STALE_SOURCES
+    now = stamp_time(course, assignment, student)
+    retimed = now is not False and now != submission.timestamp
+    if files_unchanged(course, assignment, student, record, submission, retimed) is False:
+        return STALE_FILES  # a resubmission collected since
+    if retimed:
+        return STALE_TIME
+    # another date moves no penalty of a student without a submission time (Canvas's
+    # "on time", or a time unknown): never named (review 23i, finding 5)
+    due = record.get("due")
+    if due is not None and due != dates.get(student, dates[None]) and \
+            submission.timestamp is not None:
+        return STALE_DUE
+    return None
+
+
+def stale_late(course, assignment: str, students=None) -> dict[str, str]:
+    """``{student: why}`` (a :data:`STALE_WORDS` key) of the students (of ``students``,
+    default all) whose recorded grade is not the current one: computed against another due
+    date or extension (review 23h, finding 1) or submission time than the gradebook and
+    ``timestamp.txt`` hold now, or on files other than those collected since (a
+    resubmission, review 23i, findings 1 and 3); ``export`` refuses while there are any."""
     records = read_statuses(course, assignment)
-    dates = due_dates(course, assignment)
     wanted = None if students is None else set(students)
-    return sorted(s for s, record in records.items()
-                  if (wanted is None or s in wanted) and _stale(record, dates, s))
+    chosen = sorted(s for s, r in records.items()
+                    if (wanted is None or s in wanted) and r.get("status") in GRADED)
+    if not chosen:
+        return {}
+    dates = due_dates(course, assignment)
+    sources = sources_digest(course, assignment)
+    out = {}
+    with course.gradebook() as gb:
+        for student in chosen:
+            try:
+                submission = gb.find_submission(assignment, student)
+            except MissingEntry:
+                continue
+            why = _why_stale(course, assignment, student, records[student], dates,
+                             submission, sources)
+            if why:
+                out[student] = why
+    return out
 
 
-def stale_text(students: list[str], assignment: str, what: str) -> str:
-    """The refusal of ``what`` (``"export"``) while :func:`stale_late` names ``students``."""
-    one = len(students) == 1
-    names = ", ".join(students[:10]) + (", ..." if len(students) > 10 else "")
-    return (f"{what}: {len(students)} student{'' if one else 's'} of {assignment} "
-            f"{'was' if one else 'were'} graded against another due date or extension than "
-            f"the current one ({names}): the late penalty in the gradebook is the old "
-            f"date's; run `dlcourse grade {assignment}` first (it grades "
-            f"{'that student' if one else 'them'} again from the current date and keeps hand "
-            f"grades), then `dlcourse {what}` again. Nothing written")
+def stale_text(stale: dict[str, str], assignment: str, what: str) -> str:
+    """The refusal of ``what`` (``"export"``) while :func:`stale_late` names students."""
+    one = len(stale) == 1
+    names = ", ".join(f"{s} ({STALE_WORDS[w]})" for s, w in list(sorted(stale.items()))[:10]) \
+        + (", ..." if len(stale) > 10 else "")
+    return (f"{what}: {len(stale)} student{'' if one else 's'} of {assignment} "
+            f"{'has' if one else 'have'} a grade in the gradebook that is not the current "
+            f"one: {names}; run `dlcourse grade {assignment}` first (it grades "
+            f"{'that student' if one else 'them'} again and keeps hand grades), then "
+            f"`dlcourse {what}` again. Nothing written")
 
 
 def reapply_late_penalties(course, assignment: str, students=None) -> list[tuple]:
     """Compute the late penalty of each graded student of ``students`` (default: every
-    student with a status record) again from the current due date and extension, with the
-    policy the student was graded under, as ``dlcourse mark`` does; no kernel runs and hand
-    grades stay. Each record then says the due date it was computed against (and its
-    submission hash follows, so the next ``grade`` does not grade the student again for it).
+    student with a status record) again from the current due date and extension and the
+    submission time in ``timestamp.txt`` (one given or changed by ``collect --timestamps``
+    since), with the policy the student was graded under, as ``dlcourse mark`` does; no
+    kernel runs and hand grades stay. Each record then says the due date it was computed
+    against, and when nothing but the date or time changed since grading its submission
+    hash follows, so the next ``grade`` does not grade the student again for it. A
+    student whose files changed since (a resubmission) keeps an old hash: the next
+    ``grade`` grades them.
 
     Returns ``[(student, old points, new points)]`` of the students whose grade was
     re-computed (points after the penalty), sorted by student.
@@ -344,20 +506,27 @@ def reapply_late_penalties(course, assignment: str, students=None) -> list[tuple
     with course.gradebook() as gb:
         for student in chosen:
             record = records[student]
-            if not _stale(record, dates, student):
+            if record.get("status") not in GRADED:
                 continue
             now = dates.get(student, dates[None])
+            stamp = stamp_time(course, assignment, student)
             try:
                 submission = gb.find_submission(assignment, student)
             except MissingEntry:
                 continue
+            old_time = submission.timestamp
+            retimed = stamp is not False and stamp != old_time
+            if not retimed and (record.get("due") is None or record["due"] == now):
+                continue
+            settings = record.get("settings") or ""
+            same = files_unchanged(course, assignment, student, record, submission, retimed)
             before = float(submission.score) - float(submission.late_submission_penalty or 0)
+            if retimed:  # the time collected since, as autograde would read it
+                submission.timestamp = stamp
             apply_late_penalty(gb, submission, late_config(record.get("settings"), course))
             gb.db.commit()
             after = float(submission.score) - float(submission.late_submission_penalty or 0)
-            settings = record.get("settings") or ""
-            if record.get("hash") == submission_hash(course, assignment, student,
-                                                     settings + record["due"]):
+            if same:
                 record["hash"] = submission_hash(course, assignment, student, settings + now)
             write_status(course, assignment, dict(record, due=now))
             out.append((student, max(0.0, before), max(0.0, after)))

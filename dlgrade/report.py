@@ -110,6 +110,11 @@ def collect_rows(course: Course, assignment: str) -> tuple[list[dict], list[str]
         rows.append(rec)
     _refresh_scores(course, assignment, rows)
     apply_reviews(course, assignment, rows)  # flags an instructor read and cleared
+    from .late import STALE_WORDS, stale_late  # nbgrader, as _refresh_scores
+
+    stale = stale_late(course, assignment)
+    for rec in rows:  # never plainly "graded" on a date, time or file gone (review 23i, 3)
+        rec["stale"] = STALE_WORDS[stale[rec["student"]]] if rec["student"] in stale else ""
     marked = canvas_marked(course, assignment)
     for rec in rows:  # failed or pending: no gradebook submission, but the time is known
         if rec["student"] in submitted and not rec.get("submitted_at"):
@@ -398,7 +403,7 @@ def summarize(assignment: str, rows: list[dict], cells: list[str], copies=None) 
         "students": [{k: r.get(k) for k in ("student", "status", "reason", "score", "max_score",
                                              "runtime", "notes", "flagged_cells", "feedback",
                                              "submitted_at", "late_by", "penalty", "review",
-                                             "reviewed", "time_unknown")}
+                                             "reviewed", "time_unknown", "stale")}
                      for r in rows],
         "copied_work": list(copies or []),
     }

@@ -80,15 +80,27 @@ GRADED_OUTSIDE = ("graded since by another tool (a plain `nbgrader autograde`? i
                   "are kept)")
 
 
-def submission_hash(course: Course, assignment: str, student: str, config_key: str) -> str:
+#: nbgrader's submission time file beside the submitted notebooks
+STAMP_FILE = "timestamp.txt"
+
+
+def submission_hash(course: Course, assignment: str, student: str, config_key: str,
+                    stamp: str | bool | None = True) -> str:
     """SHA-256 of the submitted files, the source notebooks and the grading settings.
 
     The submission is read as the grader copies it (:mod:`dlgrade.safe_files`: no link
-    followed, no pipe opened); its refused files count by name and reason."""
+    followed, no pipe opened); its refused files count by name and reason. ``stamp`` other
+    than ``True`` hashes that text as ``timestamp.txt`` instead of the file's (``None``: as
+    if there were none), so that a hash of a submission graded with another time can be
+    checked against the same files (:func:`dlgrade.late.stale_late`)."""
     from . import safe_files  # nbgrader: not on the path of every command that reads statuses
 
     h = hashlib.sha256(config_key.encode())
     files, refused = safe_files.read_folder(course.submitted_dir / student / assignment)
+    if stamp is not True:
+        files.pop(STAMP_FILE, None)
+        if stamp is not None:
+            files[STAMP_FILE] = stamp.encode()
     source = course.source_dir / assignment
     for group in (files, safe_files.read_trusted(source) if source.is_dir() else {}):
         for rel, data in sorted(group.items()):
@@ -96,6 +108,18 @@ def submission_hash(course: Course, assignment: str, student: str, config_key: s
             h.update(hashlib.sha256(data).digest())
     for refusal in refused:
         h.update(refusal.describe().encode() + b"\0")
+    return h.hexdigest()
+
+
+def sources_digest(course: Course, assignment: str) -> str:
+    """A digest of the assignment's source notebooks (names and bytes), as a status record
+    keeps it (``sources``): another one now means the notebooks changed since grading."""
+    from . import safe_files
+
+    h = hashlib.sha256()
+    source = course.source_dir / assignment
+    for rel, data in sorted((safe_files.read_trusted(source) if source.is_dir() else {}).items()):
+        h.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
     return h.hexdigest()
 
 
@@ -163,6 +187,8 @@ def status_label(record: dict) -> str:
     if status == "failed":
         return f"failed: {record.get('reason') or 'unknown reason'}"
     status = with_review(status, record)
+    if record.get("stale"):  # review 23i, 3: a grade of a date, time or file gone
+        status = f"{status} ({record['stale']}; `dlcourse grade` grades again)"
     if record.get("time_unknown"):  # review 23g, G1: Canvas's LATE_ without a time
         no_time = record.get("submitted_at") == NO_TIME_LABEL  # 23h, 2: a zip's "no time"
         return f"{status}; {NO_TIME_UNKNOWN if no_time else TIME_UNKNOWN}"

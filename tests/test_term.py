@@ -643,19 +643,21 @@ def test_a_new_due_date_or_extension_counts_at_once(course_dir):
     (course / "export.csv").unlink()
     proc = exported(course)
     assert proc.returncode == 2 and not (course / "export.csv").exists(), proc.stdout
-    assert ("export: 2 students of tiny were graded against another due date or extension "
-            "than the current one (ann, bob): the late penalty in the gradebook is the old "
-            "date's; run `dlcourse grade tiny` first") in proc.stderr, proc.stderr
+    said = " ".join(proc.stderr.split())
+    old_date = "late penalty of another due date or extension than the current one"
+    assert (f"export: 2 students of tiny have a grade in the gradebook that is not the "
+            f"current one: ann ({old_date}), bob ({old_date}); run `dlcourse grade tiny` "
+            "first") in said, said
     proc = dlcourse("grade", "tiny", "--no-progress", "--student", "bob", *policy,
                     cwd=course)
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert ("  ann: graded against another due date or extension than the current one: its "
-            "late penalty is the old date's until `dlcourse grade tiny` grades it again") \
+    assert (f"  ann: {old_date}, until `dlcourse grade tiny` grades them again") \
         in proc.stdout, proc.stdout
     assert "bob:" not in proc.stdout.split("graded (")[1], proc.stdout
     proc = exported(course)
-    assert proc.returncode == 2 and "1 student of tiny was graded against" in proc.stderr
-    assert "(ann)" in proc.stderr, proc.stderr
+    said = " ".join(proc.stderr.split())
+    assert proc.returncode == 2 and "1 student of tiny has a grade" in said, said
+    assert f": ann ({old_date});" in said, said
 
 
 def test_an_unreachable_scheduler_changes_no_record(course_dir):
@@ -839,3 +841,91 @@ def test_a_shape_error_gets_the_students_line_and_the_shapes(course_dir):
                 for o in c.outputs if o.output_type == "error"]
         assert ("In your code: " + line in tb) == (judge == "1"), tb
         assert ("Cell In[" in tb) == (judge == "0"), tb
+
+
+def test_a_new_time_policy_or_file_after_grading_is_never_exported_as_graded(course_dir):
+    """Review 23i, findings 1-3: after grading, (1) a submission time given by `collect
+    --timestamps` (same bytes) re-applies the late penalty at once (printed, grades.csv and
+    export agree, the next grade has nothing to do), and one changed behind dlcourse's back
+    stops the export until `extend`/`mark`/`grade` count it; (2) an appeal `grade --student`
+    without the class's `--late-policy` says the settings changed, and export refuses while
+    the class is graded under two policies; (3) a resubmission collected but not graded is
+    not "graded" in grades.csv and stops the export."""
+    course = make_dlgrade_course(Path(course_dir) / "retimed", TINY_CONFIG.format(
+        timeout=20, extra=""), {"tiny": course_notebook()})
+    dlcourse("release", "tiny", "--due", "2026-12-01 12:00", "--timezone", "UTC", cwd=course)
+    release = nbformat.read(course / "exercises/tiny/tiny.ipynb", as_version=4)
+    for student in ("ann", "bob"):
+        path = submit(course, "tiny", student, answered(release, "Where w.x + b = 0."))
+        (path.parent / "timestamp.txt").write_text("2026-12-01 11:00:00.000000 UTC\n")
+    policy = ("--late-policy", "10%/h:50%")
+    grade(course, *policy)
+    for student in ("ann", "bob"):
+        dlcourse("mark", "tiny", student, WRITTEN, "1", cwd=course)
+    assert rows(course)["ann"]["score"] == "6"
+
+    def run(*args, code=0) -> subprocess.CompletedProcess:
+        proc = dlcourse(*args, cwd=course, check=False)
+        assert proc.returncode == code, proc.stdout + proc.stderr
+        return proc
+
+    # (1) SpeedGrader's time for ann, same bytes: 2.5 h late, 3 started hours, 30 % of 6
+    download = course / "download"
+    download.mkdir()
+    shutil.copy(course / "submitted/ann/tiny/tiny.ipynb", download / "ann_tiny.ipynb")
+    times = course / "times.csv"
+    times.write_text("student,submitted_at\nann,2026-12-01 14:30\n")
+    out = run("collect", "tiny", download, "--timestamps", times).stdout
+    assert "  ann: late penalty re-applied: tiny 6 -> 4.2 points\n" in out, out
+    row = rows(course)["ann"]
+    assert (row["late_by"], row["penalty"], row["score"], row["status"]) == (
+        "2.5", "1.8", "4.2", "graded"), row
+    run("export", "tiny", "--format", "csv", "-o", course / "export.csv")
+    assert "0 graded" in grade(course, *policy).stdout  # nothing left for a kernel to do
+    # bob's time changed by hand: 13:10 is 2 started hours late; no export of the old 6
+    (course / "submitted/bob/tiny/timestamp.txt").write_text("2026-12-01 13:10:00.000000 UTC\n")
+    (course / "export.csv").unlink()
+    said = " ".join(exported(course).stderr.split())
+    assert not (course / "export.csv").exists()
+    assert ("export: 1 student of tiny has a grade in the gradebook that is not the current "
+            "one: bob (late penalty of another submission time than the one collected "
+            "since); run `dlcourse grade tiny` first") in said, said
+    run("report", "tiny")  # says it too, beside the new late_by
+    assert rows(course)["bob"]["status"].startswith(
+        "graded (late penalty of another submission time than the one collected since; "
+        "`dlcourse grade` grades again)"), rows(course)["bob"]
+    out = run("mark", "tiny", "bob", WRITTEN, "1").stdout  # counts the time first
+    assert out.startswith(f"bob: {WRITTEN} 1; tiny 4.8/6 after a late penalty of 1.2"), out
+    run("export", "tiny", "--format", "csv", "-o", course / "export.csv")
+    assert "0 graded" in grade(course, *policy).stdout
+
+    # (2) the appeal without --late-policy: said, and the class is not exported half-and-half
+    proc = run("grade", "tiny", "--no-progress", "--student", "ann", code=2)
+    assert ("tiny: grading settings changed (late policy 10%/h:50% -> none): 1 graded "
+            "before graded again") in proc.stdout, proc.stdout
+    mixed = ("the students of tiny were graded under different late policies (10%/h:50%: "
+             "bob; none: ann): run `dlcourse grade tiny --late-policy 10%/h:50%`")
+    assert f"  grade: {mixed}" in proc.stdout, proc.stdout
+    proc = exported(course)
+    assert proc.returncode == 2 and f"export: {mixed}" in " ".join(proc.stderr.split())
+    out = grade(course, *policy).stdout
+    assert "1 graded" in out and rows(course)["ann"]["score"] == "4.2", out
+    run("export", "tiny", "--format", "csv", "-o", course / "export.csv")
+
+    # (3) ann's resubmission, collected, not graded yet
+    changed = nbformat.read(download / "ann_tiny.ipynb", as_version=4)
+    changed.cells[-1].source = "Where the sigmoid is one half."
+    nbformat.write(changed, download / "ann_tiny.ipynb")
+    out = run("collect", "tiny", download, "--timestamps", times).stdout
+    assert "re-applied" not in out, out
+    proc = exported(course)
+    said = " ".join(proc.stderr.split())
+    assert proc.returncode == 2 and ("ann (older submission graded: a newer one is "
+                                     "collected, not graded yet)") in said, said
+    run("report", "tiny")
+    assert rows(course)["ann"]["status"] == (
+        "needs manual grading (older submission graded: a newer one is collected, not graded "
+        "yet; `dlcourse grade` grades again)") or rows(course)["ann"]["status"].startswith(
+        "graded (older submission graded: a newer one is collected"), rows(course)["ann"]
+    assert "1 graded" in grade(course, *policy).stdout
+    assert "older submission" not in rows(course)["ann"]["status"]
