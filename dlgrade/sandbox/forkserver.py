@@ -224,14 +224,22 @@ def source_imports(folder: str) -> tuple:
 
 def _debug(what: str) -> None:
     """With ``DLCOURSE_SANDBOX_DEBUG`` set, a timestamped line with this process's CPU time so
-    far on the real stderr (after ``initialize``, ``sys.stderr`` is the kernel's IOPub)."""
+    far on the real stderr (after ``initialize``, ``sys.stderr`` is the kernel's IOPub, and
+    ipykernel has put a pipe into IOPub on file descriptor 2 too: the line goes to its copy
+    of the real one)."""
     if os.environ.get("DLCOURSE_SANDBOX_DEBUG"):
         import resource
         import time
 
         usage = resource.getrusage(resource.RUSAGE_SELF)
-        print(f"[{time.monotonic():.3f} {os.getpid()} cpu {usage.ru_utime + usage.ru_stime:.3f}]"
-              f" {what}", file=sys.__stderr__, flush=True)
+        line = (f"[{time.monotonic():.3f} {os.getpid()} cpu "
+                f"{usage.ru_utime + usage.ru_stime:.3f}] {what}\n")
+        real = getattr(sys.stderr, "_original_stdstream_copy", None)
+        if isinstance(real, int):
+            os.write(real, line.encode())
+        else:
+            sys.__stderr__.write(line)
+            sys.__stderr__.flush()
 
 
 def _run_ipykernel(argv: list[str], env: dict) -> int:
