@@ -85,7 +85,7 @@ mkdir -p "$BASE/courses" && chown "$USER_NAME:" "$BASE/courses"
 # 4. The tests, as the user, in rootless mode (the sandbox picks it: the grader is not root).
 if [ $# -eq 0 ]; then
   set -- tests/test_isolation.py tests/test_sandbox.py tests/test_rootless.py tests/test_grading.py \
-    tests/test_hostile_files.py tests/test_hostile_files_nbgrader.py
+    tests/test_hostile_files.py tests/test_hostile_files_nbgrader.py tests/test_kernel_environment.py
   # in parallel like the main run (pytest-xdist; tests/conftest.py groups what must stay together)
   if [ "${TEST_WORKERS:-0}" -gt 1 ]; then set -- -n "$TEST_WORKERS" "$@"; fi
 fi

@@ -113,6 +113,46 @@ def test_kernel_env_drops_credentials_and_moves_home():
     assert env["HOME"] == "/tmp/home" and env["USER"] == "student"
 
 
+GRADER_ENV = {"PATH": "/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "OMP_NUM_THREADS": "1",
+              "PYTHONPATH": "/srv/lib", "HOME": "/root", "DLCOURSE_SANDBOX_MEMORY": "1G",
+              "DLCOURSE_SANDBOX_HIDE": "/srv/course/solutions", "DLCOURSE_COURSE_ROOT": "/srv/c",
+              "NBGRADER_DB_URL": "postgresql://grader:pw1@db/course", "DB_PASS": "pw2",
+              "MYSQL_PWD": "pw3", "SENTRY_DSN": "https://pw4@sentry.example/1",
+              "LDAP_BIND_PW": "pw5", "JUPYTER_TOKEN": "pw6", "PYTHON_KEYRING_PASSWORD": "pw7",
+              "JUPYTER_DB": "mysql://grader:pw8@db/x", "PYTHONWARNINGS": "https://pw9@x/",
+              "SOME_NEW_SERVICE": "pw10"}
+
+
+def test_kernel_env_is_an_allow_list_without_credentials():
+    """Only the names a kernel needs pass, and of them none whose name or value looks like a
+    credential (review 21k, finding 3: the old deny-list let NBGRADER_DB_URL through)."""
+    env = policy.kernel_env(GRADER_ENV)
+    assert not [v for v in env.values() if "pw" in v], env
+    assert {k: env[k] for k in ("PATH", "LANG", "LC_ALL", "OMP_NUM_THREADS", "PYTHONPATH")} == \
+        {k: GRADER_ENV[k] for k in ("PATH", "LANG", "LC_ALL", "OMP_NUM_THREADS", "PYTHONPATH")}
+    # the launcher's settings name course paths: the launcher reads them, the kernel does not
+    assert not [k for k in env if k.startswith("DLCOURSE_")], env
+    assert env["HOME"] == "/tmp/home"
+
+
+def test_launch_env_keeps_the_launchers_settings_and_no_credential():
+    env = policy.launch_env(GRADER_ENV)
+    assert not [v for v in env.values() if "pw" in v], env
+    for key in ("DLCOURSE_SANDBOX_MEMORY", "DLCOURSE_SANDBOX_HIDE", "DLCOURSE_COURSE_ROOT",
+                "HOME", "PATH"):
+        assert env[key] == GRADER_ENV[key]
+
+
+def test_fork_server_environment_holds_no_credential():
+    """Every kernel is a copy of the fork server's memory (review 21k, finding 1)."""
+    from dlgrade.sandbox import forkserver
+
+    env = forkserver.server_env({**GRADER_ENV, "DLCOURSE_FORKSERVER_PRELOAD": "json"})
+    assert not [v for v in env.values() if "pw" in v], env
+    assert env["DLCOURSE_FORKSERVER_PRELOAD"] == "json" and env["PATH"] == "/bin"
+    assert "DLCOURSE_SANDBOX_HIDE" not in env
+
+
 def test_python_paths_expose_both_packages():
     import dlcourse
     import dlgrade

@@ -24,7 +24,8 @@ import subprocess
 import sys
 import threading
 
-from .kernel_boot import warnings_to_stdout  # standard library only: cheap for the client side
+from . import policy  # standard library only, as kernel_boot: cheap for the client side
+from .kernel_boot import warnings_to_stdout
 
 #: Modules imported once in the server (none of them starts a thread at import).
 PRELOAD = (
@@ -140,16 +141,26 @@ def _preload() -> None:
                   "folder or switch the fork server off (DLCOURSE_FORKSERVER=0)", file=sys.stderr)
 
 
+#: The fork server's own settings, kept in its environment besides what a kernel may see.
+SERVER_ENV_NAMES = ("DLCOURSE_FORKSERVER_PRELOAD", "DLCOURSE_FORKSERVER_DEBUGPY")
+
+
 def server_env(environ) -> dict:
-    """The fork server's environment: ``environ`` with the imports of the source notebooks
-    (``DLCOURSE_FORKSERVER_SOURCES``) added to ``DLCOURSE_FORKSERVER_PRELOAD``.
+    """The fork server's environment: the variables of ``environ`` a kernel may see
+    (:func:`dlgrade.sandbox.policy.allowed_env`) and the server's own settings, with the
+    imports of the source notebooks (``DLCOURSE_FORKSERVER_SOURCES``) added to
+    ``DLCOURSE_FORKSERVER_PRELOAD``.
+
+    Every kernel is a copy of the server's memory: its exec'd environment block and
+    ``os.environ`` are inherited by each kernel, so the server is never given a secret
+    (the grader's whole environment was, review 21k, finding 1).
 
     The notebooks are read here, in the grading process, and never by the server: every
     kernel is a copy of the server's memory, and text the server once read (a solution, a
     hidden test) could be found there by a student's code.
     """
-    env = dict(environ)
-    sources = env.pop("DLCOURSE_FORKSERVER_SOURCES", "")
+    env = policy.allowed_env(environ, policy.KERNEL_ENV_NAMES + SERVER_ENV_NAMES)
+    sources = environ.get("DLCOURSE_FORKSERVER_SOURCES", "")
     if sources:
         extra = [n for n in env.get("DLCOURSE_FORKSERVER_PRELOAD", "").split(",") if n]
         names = dict.fromkeys(extra + list(source_imports(sources)))
@@ -213,14 +224,22 @@ def source_imports(folder: str) -> tuple:
 
 def _debug(what: str) -> None:
     """With ``DLCOURSE_SANDBOX_DEBUG`` set, a timestamped line with this process's CPU time so
-    far on the real stderr (after ``initialize``, ``sys.stderr`` is the kernel's IOPub)."""
+    far on the real stderr (after ``initialize``, ``sys.stderr`` is the kernel's IOPub, and
+    ipykernel has put a pipe into IOPub on file descriptor 2 too: the line goes to its copy
+    of the real one)."""
     if os.environ.get("DLCOURSE_SANDBOX_DEBUG"):
         import resource
         import time
 
         usage = resource.getrusage(resource.RUSAGE_SELF)
-        print(f"[{time.monotonic():.3f} {os.getpid()} cpu {usage.ru_utime + usage.ru_stime:.3f}]"
-              f" {what}", file=sys.__stderr__, flush=True)
+        line = (f"[{time.monotonic():.3f} {os.getpid()} cpu "
+                f"{usage.ru_utime + usage.ru_stime:.3f}] {what}\n")
+        real = getattr(sys.stderr, "_original_stdstream_copy", None)
+        if isinstance(real, int):
+            os.write(real, line.encode())
+        else:
+            sys.__stderr__.write(line)
+            sys.__stderr__.flush()
 
 
 def _run_ipykernel(argv: list[str], env: dict) -> int:
@@ -364,7 +383,7 @@ class ForkServer:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "dlgrade.sandbox.forkserver", str(child.fileno())],
             pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, close_fds=True,
-            env=server_env(os.environ),
+            env=server_env(os.environ),  # allowed variables only: no secret to inherit
         )
         child.close()
         self._sock = parent

@@ -57,9 +57,30 @@ CHECKOUT_PRIVATE_DIRS = ("solutions", "tests", ".git", "source", "submitted", "a
                          # book's build (its pages and the wheel it publishes), the wheel's
                          # folder, and the metadata listing the package's files
                          "build", "_build", "_site_extra", "dist", "dlcourse.egg-info")
-#: Environment variables never passed to a student's kernel (they may hold credentials).
-SECRET_ENV_MARKERS = ("PASSWORD", "SECRET", "TOKEN", "CREDENTIAL", "DATABASE_URL", "_KEY")
-SECRET_ENV_PREFIXES = ("PG", "AWS_", "GITHUB_", "SSH_")
+#: The grader's environment variables a student's kernel keeps: an allow-list (names, then
+#: name prefixes); every other variable is dropped. A deny-list of secret-looking names let
+#: ``NBGRADER_DB_URL=postgresql://grader:pw@...``, ``DB_PASS`` or ``SENTRY_DSN`` through
+#: (review 21k, finding 3). The kernel needs its programs and libraries (an interpreter copied
+#: out of reach of its user runs with LD_LIBRARY_PATH), locale and time zone, Python's,
+#: the numerical libraries' and Jupyter's settings; the sandbox sets its own home and
+#: folders on top (:func:`kernel_env`). Of the course's own variables the kernel side reads
+#: only ``DLCOURSE_SANDBOX_DEBUG`` (the fork server's timing lines) and the seal flag the
+#: launcher sets.
+KERNEL_ENV_NAMES = ("PATH", "LD_LIBRARY_PATH", "LANG", "LANGUAGE", "TZ", "TERM", "MPLBACKEND",
+                    "DLCOURSE_SANDBOX_DEBUG")
+KERNEL_ENV_PREFIXES = ("LC_", "PYTHON", "OPENBLAS_", "OMP_", "MKL_", "GOTO_", "BLIS_",
+                       "VECLIB_", "NUMEXPR_", "KMP_", "JUPYTER_", "JPY_", "PYDEVD_")
+#: What the launcher (the sandbox's waiter, outside the jail) reads besides: the policy's
+#: settings, the course folder, the kernel build, the grader's home (covered in rootless mode)
+#: and matplotlib's font cache. Course paths, not secrets; the kernel's environment has none.
+LAUNCH_ENV_NAMES = ("DLCOURSE_COURSE_ROOT", "DLCOURSE_KERNEL_PACKAGE", "HOME",
+                    "MPLCONFIGDIR")
+LAUNCH_ENV_PREFIXES = ("DLCOURSE_SANDBOX",)
+#: Names that stay out even when allowed (``JUPYTER_TOKEN``, ``PYTHON_KEYRING_PASSWORD``).
+SECRET_ENV_MARKERS = ("PASS", "PWD", "SECRET", "TOKEN", "CREDENTIAL", "KEY", "DSN", "AUTH",
+                      "COOKIE", "PRIVATE", "SESSION_ID")
+#: A value that carries a credential: a URL with ``user:password@`` (or a bare ``token@``).
+CREDENTIAL_VALUE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s@]+@")
 
 #: Top-level folders of the host a kernel keeps (read-only): the operating system's programs,
 #: libraries and settings, and the pseudo file systems the sandbox replaces by its own
@@ -359,14 +380,34 @@ def python_paths() -> list:
     return sorted(os.path.realpath(p) for p in paths)
 
 
-def kernel_env(env) -> dict:
-    """The environment a sandboxed kernel sees: the grader's, minus secrets, home in /tmp."""
+def allowed_env(env, names=KERNEL_ENV_NAMES, prefixes=KERNEL_ENV_PREFIXES) -> dict:
+    """The variables of ``env`` named in ``names`` or starting with one of ``prefixes``,
+    without secret-looking names and values that carry a credential (see
+    :data:`CREDENTIAL_VALUE`)."""
     out = {}
     for key, value in env.items():
         upper = key.upper()
-        if any(m in upper for m in SECRET_ENV_MARKERS) or upper.startswith(SECRET_ENV_PREFIXES):
+        if not (upper in names or upper.startswith(prefixes)):
+            continue
+        if any(m in upper for m in SECRET_ENV_MARKERS) or CREDENTIAL_VALUE.search(str(value)):
             continue
         out[key] = value
+    return out
+
+
+def launch_env(env) -> dict:
+    """What the sandbox's launcher is given: the kernel's allowed variables and the launcher's
+    own settings (:data:`LAUNCH_ENV_NAMES`), never a credential. The provisioner passes only
+    this to the wrapper it execs and in each fork-server request, so no process a kernel
+    descends from (or whose memory it is a copy of) holds the grader's secrets."""
+    return allowed_env(env, KERNEL_ENV_NAMES + LAUNCH_ENV_NAMES,
+                       KERNEL_ENV_PREFIXES + LAUNCH_ENV_PREFIXES)
+
+
+def kernel_env(env) -> dict:
+    """The environment a sandboxed kernel sees: the grader's allowed variables
+    (:data:`KERNEL_ENV_NAMES`), home and temporary folders in the sandbox's /tmp."""
+    out = allowed_env(env)
     out.update(
         HOME="/tmp/home", USER="student", LOGNAME="student", IPYTHONDIR="/tmp/home/.ipython",
         MPLCONFIGDIR="/tmp/home/.matplotlib", XDG_CACHE_HOME="/tmp/home/.cache",

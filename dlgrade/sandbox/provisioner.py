@@ -78,7 +78,14 @@ class SandboxProvisioner(LocalProvisioner):
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any):
         env = kwargs.get("env") or dict(os.environ)
-        if not forkserver.enabled(env):
+        use_server = forkserver.enabled(env)
+        if policy.enabled(env):
+            # Only what the launcher and the kernel need, never the grader's secrets: the
+            # exec'd wrapper's environment block and a fork request both end up in processes
+            # the kernel descends from or is a copy of (review 21k, findings 1 and 3).
+            kwargs["env"] = env = {**policy.launch_env(env),
+                                   "DLCOURSE_SANDBOX": env.get("DLCOURSE_SANDBOX", "1")}
+        if not use_server:
             info = await super().launch_kernel(cmd, **kwargs)
             self._pgid = self.pid  # jupyter_client starts it in a new session
             deadline.LIVE_KERNELS.add(self._pgid)
