@@ -225,13 +225,50 @@ def _drop_docstrings(node: ast.AST) -> None:
             sub.body = sub.body[1:] or [ast.Pass()]
 
 
-def _read_anywhere(node: ast.AST) -> set[str]:
-    """Names read in ``node`` (an augmented assignment's target is read too)."""
-    read = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
-            and isinstance(n.ctx, ast.Load)}
-    read |= {n.target.id for n in ast.walk(node) if isinstance(n, ast.AugAssign)
-             and isinstance(n.target, ast.Name) and n.target.id in read}
-    return read
+def _assigned(node: ast.AST) -> list[str] | None:
+    """The names a statement :class:`_Dead` may drop assigns (``a = ...``, ``a: T = ...``,
+    ``a += ...``, plain names only), or None for any other node."""
+    if isinstance(node, ast.Assign):
+        targets = node.targets
+    elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+        targets = [node.target]
+    else:
+        return None
+    if all(isinstance(t, ast.Name) for t in targets):
+        return [t.id for t in targets]
+    return None
+
+
+def _live(node: ast.AST) -> set[str]:
+    """Names whose value is used in ``node``: read outside an assignment to plain names, or
+    read by an assignment to a name that is itself used (transitively). One pass and a
+    closure, so a chain of dead assignments ``a1 = a0``, ``a2 = a1``, ... of any length goes
+    at once (review 21k #7: one round per link reached the check's bound with 47 lines)."""
+    roots: set[str] = set()
+    feeds: dict[str, list[list[str]]] = {}
+    todo = [node]
+    while todo:
+        sub = todo.pop()
+        targets = _assigned(sub)
+        if targets is not None:
+            reads = [n.id for n in ast.walk(sub) if isinstance(n, ast.Name)
+                     and isinstance(n.ctx, ast.Load)]
+            for target in targets:
+                feeds.setdefault(target, []).append(reads)
+            continue
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
+            roots.add(sub.id)
+        todo.extend(ast.iter_child_nodes(sub))
+    live: set[str] = set()
+    names = list(roots)
+    while names:
+        name = names.pop()
+        if name in live:
+            continue
+        live.add(name)
+        for reads in feeds.pop(name, ()):
+            names.extend(reads)
+    return live
 
 
 def _inline(node: ast.AST, wrappers: frozenset[str]) -> ast.AST:
@@ -256,20 +293,21 @@ def normalised(node: ast.AST, wrappers: frozenset[str] = frozenset(),
     _drop_docstrings(tree)
     if wrappers:
         tree = _inline(tree, wrappers)
-    for _ in range(MAX_ROUNDS * 4):  # each round drops a layer of dead lines
-        dead = _Dead(_read_anywhere(tree))
+    for _ in range(MAX_ROUNDS * 4):  # a round drops every dead assignment; the next ones
+        dead = _Dead(_live(tree))       # what an emptied ``if False:`` block left unread
         tree = dead.visit(tree)
         if not dead.changed:
             return tree
     raise TooLarge
 
 
-def _identity(node: ast.AST) -> bool:
-    """Whether ``node`` (a function or a lambda) returns its only positional argument as is."""
+def _identity(node: ast.AST, in_place: bool = False) -> bool:
+    """Whether ``node`` (a function or a lambda) returns its only positional argument as is
+    (a function is normalised first: in place if ``in_place``, a copy the caller owns)."""
     if isinstance(node, ast.Lambda):
         args, body = node.args, node.body
     elif isinstance(node, _FUNCTIONS):
-        stmts = normalised(node).body[0].body
+        stmts = normalised(node, in_place=in_place).body[0].body
         if len(stmts) != 1 or not isinstance(stmts[0], ast.Return):
             return False
         args, body = node.args, stmts[0].value
@@ -443,15 +481,30 @@ class Answer:
 
 def _definitions(tree: ast.Module):
     """Every ``def`` of ``tree`` at any depth (under ``if``/``try``/``with``/loops, in classes
-    and functions too: wherever the judge could find it) and every plain assignment
-    ``name = <name or lambda>`` at module level or under such blocks."""
+    and functions too: wherever the judge could find it), every plain assignment
+    ``name = <lambda>`` (a wrapper may be local) and every ``name = <name>`` at module level
+    or under such blocks (an alias; inside a function it binds a local: review 21k #7, a
+    47-line ``a1 = a0``, ``a2 = a1``, ... chain in a pasted function read as aliases passed
+    the check's bound)."""
     for node in ast.walk(tree):
         if isinstance(node, _FUNCTIONS):
             yield node.name, node
-        elif isinstance(node, ast.Assign) and isinstance(node.value, (ast.Name, ast.Lambda)):
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
             for target in node.targets:
                 if isinstance(target, ast.Name):
                     yield target.id, node.value
+    todo = list(tree.body)
+    while todo:  # the module's scope only
+        node = todo.pop()
+        if isinstance(node, (*_FUNCTIONS, ast.ClassDef)) or \
+                not isinstance(node, (ast.stmt, ast.ExceptHandler)):
+            continue
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    yield target.id, node.value
+        for part in ("body", "orelse", "finalbody", "handlers"):
+            todo.extend(getattr(node, part, ()))
 
 
 #: how a module-level ``name = <value>`` binds, by the value's kind (a name or a lambda is
@@ -561,13 +614,15 @@ def answer_functions(sources: list[str]) -> Answer:
             raise TooLarge
         for name, how in _unfollowed(tree):
             unfollowed.setdefault(name, how)
-    for name, target in aliases.items():  # softmax = _softmax_impl (= another alias ...)
-        for _ in range(MAX_ROUNDS):
-            if target not in aliases or target == name:
-                break
+    resolved: dict[str, str] = {}
+    for name in aliases:  # softmax = _softmax_impl (= another alias ...), each hop once
+        path, target = [], name
+        while target in aliases and target not in resolved and target not in path:
+            path.append(target)
             target = aliases[target]
-        else:
-            raise TooLarge
+        target = resolved.get(target, target)
+        resolved.update(dict.fromkeys(path, target))
+    for name, target in resolved.items():
         if target in every and target != name:
             every.setdefault(name, []).extend(every[target])
     defined = {name: nodes_[-1] for name, nodes_ in every.items()}
@@ -575,7 +630,7 @@ def answer_functions(sources: list[str]) -> Answer:
     for _ in range(MAX_ROUNDS):  # a wrapper of a wrapper is one once the inner one is inlined
         found = {name for name, node in defined.items()
                  if name not in wrappers and _may_be_identity(node, wrappers) and
-                 _identity(_inline(copy.deepcopy(node), frozenset(wrappers)))}
+                 _identity(_inline(copy.deepcopy(node), frozenset(wrappers)), in_place=True)}
         if not found:
             return Answer(defined, every, frozenset(wrappers), every_lambda, unfollowed)
         wrappers |= found

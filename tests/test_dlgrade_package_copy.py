@@ -209,7 +209,7 @@ def test_an_alias_resolves_to_the_function_it_names():
 def test_a_chain_of_identity_wrappers_is_bounded_and_said(monkeypatch):
     calls = []
     identity = pc._identity
-    monkeypatch.setattr(pc, "_identity", lambda node: calls.append(1) or identity(node))
+    monkeypatch.setattr(pc, "_identity", lambda node, **kw: calls.append(1) or identity(node, **kw))
     n = 4000  # review 21j: 134 kB, 20 s on the unbounded check
     chain = "".join(f"def h{i}(x):\n    return h{i + 1}(x)\n" for i in range(n))
     chain += f"def h{n}(x):\n    return x\n"
@@ -327,3 +327,21 @@ def test_an_asked_name_bound_where_the_check_cannot_follow_is_said():
     assert both == ("sigmoid_grad (in def _sigmoid_grad_impl) looks like a copy of "
                     "dlcourse.activations (100 %); softmax is bound by a call's result: the "
                     "copy check cannot tell what runs under that name")
+
+
+@pytest.mark.parametrize("links", [3, 47, 400])
+def test_a_long_dead_assignment_chain_in_a_paste_is_dropped_not_too_large(links):
+    """Review 21k #7: ``a1 = a0`` ... ``a46 = a45`` inside a pasted softmax (14 kB) turned
+    "looks like a copy (100 %)" into "answer too large" (function-local assignments were read
+    as module aliases, one hop per link). A module-level alias chain of any length resolves."""
+    chain = "    a0 = Z\n" + "".join(f"    a{i} = a{i - 1}\n" for i in range(1, links))
+    cells = _without(_paste04(), "softmax")
+    pasted = SOFTMAX.replace("def softmax(Z):\n", "def softmax(Z):\n" + chain)
+    assert [(c.name, c.share) for c in pc.review(cells + [pasted], ASKED04)] == [
+        ("sigmoid_grad", 1.0), ("softmax", 1.0)]
+    aliases = "".join(f"s{i} = s{i - 1}\n" for i in range(1, links)) + f"softmax = s{links - 1}\n"
+    renamed = _without(_renamed04(), "_softmax_impl")
+    impl = SOFTMAX.replace("def softmax", "def _impl")
+    found = pc.review(renamed + [impl, "s0 = _impl\n" + aliases], ASKED04)
+    assert [(c.name, c.found_in) for c in found] == [
+        ("sigmoid_grad", "def _sigmoid_grad_impl"), ("softmax", "")]
