@@ -195,13 +195,7 @@ def test_a_decoy_beside_the_notebook_hides_no_pasted_definition():
 
 
 def test_an_alias_resolves_to_the_function_it_names():
-    def renamed(src):
-        tree = ast.parse(src)
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef) and node.name in ASKED04:
-                node.name = f"_{node.name}_impl"
-        return ast.unparse(tree)
-    cells = [renamed(c) for c in _paste04()]
+    cells = _renamed04()
     cells.append("softmax = _softmax_impl\nsg = _sigmoid_grad_impl\nsigmoid_grad = sg\n")
     assert [c.name for c in pc.find_copies(cells, ASKED04)] == ASKED04
 
