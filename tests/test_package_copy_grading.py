@@ -61,13 +61,16 @@ def _course(root, config: str):
 def _renamed_and_rebound() -> dict[str, str]:
     """Review 21k's j_tuple: the paste kept under ``_<name>_impl``, bound by ``name, = (...)``:
     the judge accepts it as the student's function, the flag must still see the paste."""
-    cells = pasted_cells(ASSIGNMENT, "wrapped")
-    for name in ("sigmoid_grad", "softmax"):
-        tree = ast.parse(cells[name])
+    asked = ("sigmoid_grad", "softmax")
+    cells = {}
+    for grade_id, source in pasted_cells(ASSIGNMENT, "wrapped").items():
+        tree = ast.parse(source)
         for node in tree.body:
-            if isinstance(node, ast.FunctionDef) and node.name == name:
-                node.name = f"_{name}_impl"
-        cells[name] = ast.unparse(tree) + f"\n{name}, = (_{name}_impl,)\n"
+            if isinstance(node, ast.FunctionDef) and node.name in asked:
+                node.name = f"_{node.name}_impl"
+        cells[grade_id] = ast.unparse(tree)
+    for name in asked:
+        cells[name] += f"\n{name}, = (_{name}_impl,)\n"
     return cells
 
 
