@@ -12,7 +12,9 @@ Per assignment, a table row of
 * ``small``: graded functions the package defines that are too small to say anything about
   (under ``MIN_GRAMS`` 5-grams, e.g. a one-line ``relu``): never flagged, pasted or not;
 * the highest honest share and the lowest pasted share of the compared functions, against the
-  threshold.
+  threshold. Every function of a submission, whatever its name, is compared with each asked
+  package function (review 21k), so an honest helper that resembled some asked function
+  would show here.
 
 Then the cost: building the package's table once per process, and one submission's check
 (the whole pasted 10_attention, the largest text) timed over repeated runs. Nothing is
@@ -53,19 +55,22 @@ def honest_texts(assignment: str) -> list[list[str]]:
     return [*texts, list(solution_cells(assignment).values())]
 
 
-def tally(texts: list[list[str]], asked: list[str]) -> tuple[int, int, float, float]:
-    """(flagged, compared, highest share, lowest share) of the compared answers."""
-    flagged = compared = 0
+def tally(texts: list[list[str]], asked: list[str]) -> tuple[int, int, float, float, int]:
+    """(flagged, compared, highest share, lowest share) of the compared answers, and how many
+    texts the flag says something else of (an asked name bound where the check cannot follow
+    it, or too large)."""
+    flagged = compared = said = 0
     shares = []
     for cells in texts:
         found = {c.name for c in pc.find_copies(cells, asked)}
+        said += isinstance(pc.review(cells, asked), str)
         for name, (share, size) in pc.scores(cells, asked).items():
             if size < pc.MIN_GRAMS:
                 continue
             compared += 1
             flagged += name in found
             shares.append(share)
-    return flagged, compared, max(shares, default=0.0), min(shares, default=0.0)
+    return flagged, compared, max(shares, default=0.0), min(shares, default=0.0), said
 
 
 def main() -> None:
@@ -82,19 +87,22 @@ def main() -> None:
           f"{pc.MIN_GRAMS} {pc.N}-grams are not compared\n")
     print(f"{'assignment':22s} {'honest flagged':>15s} {'pasted flagged':>15s} "
           f"{'small':>6s} {'max honest':>11s} {'min pasted':>11s}")
-    totals = [0, 0, 0, 0]
+    totals, notes = [0, 0, 0, 0], 0
     for assignment in chosen:
         asked = graded_functions(assignment)
         small = sorted(name for name in asked if name in package and
                        max(sum(g.values()) for _, g in package[name]) < pc.MIN_GRAMS)
-        h_flag, h_comp, h_max, _ = tally(honest_texts(assignment), asked)
-        p_flag, p_comp, _, p_min = tally(
+        h_flag, h_comp, h_max, _, h_said = tally(honest_texts(assignment), asked)
+        notes += h_said
+        p_flag, p_comp, _, p_min, _ = tally(
             [list(pasted_cells(assignment, v).values()) for v in VARIANTS], asked)
         totals = [totals[0] + h_flag, totals[1] + h_comp, totals[2] + p_flag, totals[3] + p_comp]
         print(f"{assignment:22s} {f'{h_flag}/{h_comp}':>15s} {f'{p_flag}/{p_comp}':>15s} "
               f"{len(small):>6d} {h_max:>11.0%} {p_min:>11.0%}"
               + (f"   small: {', '.join(small)}" if small else ""))
     print(f"{'all':22s} {f'{totals[0]}/{totals[1]}':>15s} {f'{totals[2]}/{totals[3]}':>15s}")
+    print(f"honest submissions the flag says something else of (a name bound where the check "
+          f"cannot follow it, too large): {notes}")
 
     cells = list(pasted_cells("10_attention", "wrapped").values())
     asked = graded_functions("10_attention")

@@ -44,7 +44,7 @@ from queue import Empty
 import numpy as np
 from jupyter_client.utils import ensure_async
 from jupyter_core.utils import run_sync
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellExecutionComplete, DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.converters.autograde import Autograde
 from nbgrader.preprocessors import Execute
@@ -266,6 +266,10 @@ class JudgedExecute(Execute):
                 if "Timeout waiting for IOPub output" in str(error):
                     # the cell's last output may be stuck behind a message being refused
                     self._await_dropped_link()
+                    self._check_channels()
+                    flood = self._judged_flood()
+                    if flood is not None:
+                        raise GradingStopped(flood) from error
                 self._check_channels()
                 raise
         else:
@@ -302,6 +306,39 @@ class JudgedExecute(Execute):
                           help="Seconds a kernel has, after a cell timed out, to answer an "
                                "empty request; if it does not, the notebook stops there "
                                "(default: the cell timeout).").tag(config=True)
+
+    async def _async_poll_output_msg(self, parent_msg_id, cell, cell_index):
+        """nbclient's wait for a cell's output, which also counts the output that came
+        meanwhile for other requests: for the judge's (by test cell), or for no request known
+        here. Output of a judged call (e.g. a thread it started that prints) that kept coming
+        after its test cell is then named as such, not as the next cell's (review 21k #5)."""
+        self._output_seen = {"own": 0}
+        while True:
+            msg = await ensure_async(self.kc.iopub_channel.get_msg(timeout=None))
+            parent = (msg.get("parent_header") or {}).get("msg_id")
+            if parent == parent_msg_id:
+                self._output_seen["own"] += msg.get("msg_type") != "status"
+                try:
+                    self.process_message(msg, cell, cell_index)
+                except CellExecutionComplete:
+                    return
+            elif msg.get("msg_type") != "status":
+                sent = self._channel.sent if self._channel is not None else {}
+                where = ("judged", sent[parent]) if parent in sent else "other"
+                self._output_seen[where] = self._output_seen.get(where, 0) + 1
+
+    def _judged_flood(self) -> str | None:
+        """Why a cell timed out waiting for its output when most of what came meanwhile was
+        the output of the judged calls of a test cell before it, or None."""
+        seen = getattr(self, "_output_seen", None) or {}
+        judged = {key[1]: n for key, n in seen.items() if isinstance(key, tuple)}
+        if not judged or sum(judged.values()) < seen.get("own", 0):
+            return None
+        test = max(judged, key=judged.get)
+        return (f"timed out: the output of the judged calls of test cell {test!r} (e.g. a "
+                "thread one of them started) kept coming after that cell, more than the "
+                f"grader could take in time: the next cell's end did not arrive within "
+                f"{self.iopub_timeout:g} s; grading stopped")
 
     async def _async_handle_timeout(self, timeout, cell=None):
         self._timed_out = True
@@ -445,6 +482,7 @@ class JudgedExecute(Execute):
             if self._channel is not None:
                 self._channel.start_cell()
             channel = self._open_channel()
+            channel.cell = grade_id
             if channel.processes is None:
                 channel.processes = self._process_hold()
             if channel.processes is not None:  # released in the finally below

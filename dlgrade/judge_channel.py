@@ -30,6 +30,8 @@ __all__ = ["CallTimeoutError", "Channel", "JudgeError", "PackageCodeError", "Rem
 
 
 _AGENT = "dlgrade.judge_agent"
+#: Request ids a channel remembers with their test cell (a few MB at most)
+MAX_SENT = 100_000
 #: Judge requests between two drains of nbclient's IOPub queue: each request leaves two status
 #: messages there, and the queue holds only a few dozen (dlgrade.kernel_channels).
 DRAIN_EVERY = 10
@@ -178,6 +180,11 @@ class Channel:
         self.early: list[tuple[str, str, list]] = []
         #: no request of the current test cell was sent yet: the first is preceded by a mark
         self._fresh = False
+        #: the test cell (its grade id) the judge serves now, set by the judge
+        self.cell: str | None = None
+        #: request msg_id -> the test cell that sent it (up to :data:`MAX_SENT`): output
+        #: of a judged call names its test cell when it keeps coming after that cell
+        self.sent: dict[str, str | None] = {}
 
     def start(self) -> None:
         """Before any cell of the notebook runs: the agent takes the kernel's own threads
@@ -345,6 +352,8 @@ class Channel:
         msg_id = self.client.execute("", silent=True, store_history=False, allow_stdin=True,
                                      stop_on_error=False,
                                      user_expressions={"r": self._expression(request)})
+        if len(self.sent) < MAX_SENT:
+            self.sent[msg_id] = self.cell
         return self._serve(msg_id)
 
     def _left(self, clock: dict) -> float:

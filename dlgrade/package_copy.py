@@ -43,7 +43,7 @@ import copy
 import hashlib
 import os
 from collections import Counter, deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .judge_fingerprint import package_root
@@ -65,6 +65,8 @@ SHORT_THRESHOLD = 0.95
 MAX_CHARS = 300_000
 MAX_NODES = 60_000
 MAX_ROUNDS = 12
+#: functions met from one compared function (itself and the helpers it reaches, breadth first)
+MAX_REACHED = 64
 #: what the flag says when a bound above is passed (or the tree is too deep to walk)
 TOO_LARGE = "not compared: answer too large for the copy check"
 #: modules of the package never compared (the tests' reference answers, the helpers of checks)
@@ -105,10 +107,17 @@ class Copy:
     name: str
     package: str     # dlcourse.<module>.<name>
     share: float
+    #: where the look-alike sits when not in a ``def`` of the asked name: ``"def _impl"``
+    #: or ``"a lambda"`` (review 21k: a paste under another name, rebound in one line)
+    found_in: str = ""
 
     @property
     def module(self) -> str:
         return self.package.rsplit(".", 1)[0]
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} (in {self.found_in})" if self.found_in else self.name
 
 
 def describe(copies: list[Copy]) -> str:
@@ -117,13 +126,15 @@ def describe(copies: list[Copy]) -> str:
     >>> describe([Copy("sigmoid", "dlcourse.activations.sigmoid", 0.914),
     ...           Copy("relu", "dlcourse.activations.relu", 0.88)])
     'sigmoid, relu look like copies of dlcourse.activations (91 %, 88 %)'
+    >>> describe([Copy("softmax", "dlcourse.activations.softmax", 1.0, "def _impl")])
+    'softmax (in def _impl) looks like a copy of dlcourse.activations (100 %)'
     """
     by_module: dict[str, list[Copy]] = {}
     for found_copy in copies:
         by_module.setdefault(found_copy.module, []).append(found_copy)
     parts = []
     for module, found in by_module.items():
-        names = ", ".join(c.name for c in found)
+        names = ", ".join(c.label for c in found)
         shares = ", ".join(f"{int(c.share * 100)} %" for c in found)
         verb = "looks like a copy" if len(found) == 1 else "look like copies"
         parts.append(f"{names} {verb} of {module} ({shares})")
@@ -164,10 +175,10 @@ class _Dead(ast.NodeTransformer):
         return kept
 
     def generic_visit(self, node):
-        for field in ("body", "orelse", "finalbody"):
-            value = getattr(node, field, None)
+        for part in ("body", "orelse", "finalbody"):
+            value = getattr(node, part, None)
             if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
-                setattr(node, field, self._body(value) or [ast.Pass()])
+                setattr(node, part, self._body(value) or [ast.Pass()])
         if hasattr(node, "handlers"):
             node.handlers = [self.visit(h) for h in node.handlers]
         return node
@@ -215,13 +226,50 @@ def _drop_docstrings(node: ast.AST) -> None:
             sub.body = sub.body[1:] or [ast.Pass()]
 
 
-def _read_anywhere(node: ast.AST) -> set[str]:
-    """Names read in ``node`` (an augmented assignment's target is read too)."""
-    read = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
-            and isinstance(n.ctx, ast.Load)}
-    read |= {n.target.id for n in ast.walk(node) if isinstance(n, ast.AugAssign)
-             and isinstance(n.target, ast.Name) and n.target.id in read}
-    return read
+def _assigned(node: ast.AST) -> list[str] | None:
+    """The names a statement :class:`_Dead` may drop assigns (``a = ...``, ``a: T = ...``,
+    ``a += ...``, plain names only), or None for any other node."""
+    if isinstance(node, ast.Assign):
+        targets = node.targets
+    elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+        targets = [node.target]
+    else:
+        return None
+    if all(isinstance(t, ast.Name) for t in targets):
+        return [t.id for t in targets]
+    return None
+
+
+def _live(node: ast.AST) -> set[str]:
+    """Names whose value is used in ``node``: read outside an assignment to plain names, or
+    read by an assignment to a name that is itself used (transitively). One pass and a
+    closure, so a chain of dead assignments ``a1 = a0``, ``a2 = a1``, ... of any length goes
+    at once (review 21k #7: one round per link reached the check's bound with 47 lines)."""
+    roots: set[str] = set()
+    feeds: dict[str, list[list[str]]] = {}
+    todo = [node]
+    while todo:
+        sub = todo.pop()
+        targets = _assigned(sub)
+        if targets is not None:
+            reads = [n.id for n in ast.walk(sub) if isinstance(n, ast.Name)
+                     and isinstance(n.ctx, ast.Load)]
+            for target in targets:
+                feeds.setdefault(target, []).append(reads)
+            continue
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
+            roots.add(sub.id)
+        todo.extend(ast.iter_child_nodes(sub))
+    live: set[str] = set()
+    names = list(roots)
+    while names:
+        name = names.pop()
+        if name in live:
+            continue
+        live.add(name)
+        for reads in feeds.pop(name, ()):
+            names.extend(reads)
+    return live
 
 
 def _inline(node: ast.AST, wrappers: frozenset[str]) -> ast.AST:
@@ -246,20 +294,21 @@ def normalised(node: ast.AST, wrappers: frozenset[str] = frozenset(),
     _drop_docstrings(tree)
     if wrappers:
         tree = _inline(tree, wrappers)
-    for _ in range(MAX_ROUNDS * 4):  # each round drops a layer of dead lines
-        dead = _Dead(_read_anywhere(tree))
+    for _ in range(MAX_ROUNDS * 4):  # a round drops every dead assignment; the next ones
+        dead = _Dead(_live(tree))       # what an emptied ``if False:`` block left unread
         tree = dead.visit(tree)
         if not dead.changed:
             return tree
     raise TooLarge
 
 
-def _identity(node: ast.AST) -> bool:
-    """Whether ``node`` (a function or a lambda) returns its only positional argument as is."""
+def _identity(node: ast.AST, in_place: bool = False) -> bool:
+    """Whether ``node`` (a function or a lambda) returns its only positional argument as is
+    (a function is normalised first: in place if ``in_place``, a copy the caller owns)."""
     if isinstance(node, ast.Lambda):
         args, body = node.args, node.body
     elif isinstance(node, _FUNCTIONS):
-        stmts = normalised(node).body[0].body
+        stmts = normalised(node, in_place=in_place).body[0].body
         if len(stmts) != 1 or not isinstance(stmts[0], ast.Return):
             return False
         args, body = node.args, stmts[0].value
@@ -420,24 +469,117 @@ class Answer:
     """What the submitted texts define: ``defined`` the functions by name (the last
     definition wins, as when the notebook runs top to bottom; aliases ``name = other``
     resolved), ``every`` every definition of each name (notebook cells and beside files:
-    each is compared), ``wrappers`` the names of identity wrappers."""
+    each is compared), ``wrappers`` the names of identity wrappers, ``lambdas`` every lambda,
+    ``unfollowed`` name -> how a binding of that name the check cannot follow binds it
+    (``softmax, = (_impl,)``, ``softmax = partial(_impl)``, a class, ``:=``, ...)."""
 
     defined: dict[str, ast.AST]
     every: dict[str, list[ast.AST]]
     wrappers: frozenset[str]
+    lambdas: list[ast.Lambda] = field(default_factory=list)
+    unfollowed: dict[str, str] = field(default_factory=dict)
 
 
 def _definitions(tree: ast.Module):
     """Every ``def`` of ``tree`` at any depth (under ``if``/``try``/``with``/loops, in classes
-    and functions too: wherever the judge could find it) and every plain assignment
-    ``name = <name or lambda>`` at module level or under such blocks."""
+    and functions too: wherever the judge could find it), every plain assignment
+    ``name = <lambda>`` (a wrapper may be local) and every ``name = <name>`` at module level
+    or under such blocks (an alias; inside a function it binds a local: review 21k #7, a
+    47-line ``a1 = a0``, ``a2 = a1``, ... chain in a pasted function read as aliases passed
+    the check's bound)."""
     for node in ast.walk(tree):
         if isinstance(node, _FUNCTIONS):
             yield node.name, node
-        elif isinstance(node, ast.Assign) and isinstance(node.value, (ast.Name, ast.Lambda)):
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
             for target in node.targets:
                 if isinstance(target, ast.Name):
                     yield target.id, node.value
+    todo = list(tree.body)
+    while todo:  # the module's scope only
+        node = todo.pop()
+        if isinstance(node, (*_FUNCTIONS, ast.ClassDef)) or \
+                not isinstance(node, (ast.stmt, ast.ExceptHandler)):
+            continue
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    yield target.id, node.value
+        for part in ("body", "orelse", "finalbody", "handlers"):
+            todo.extend(getattr(node, part, ()))
+
+
+#: how a module-level ``name = <value>`` binds, by the value's kind (a name or a lambda is
+#: followed; anything else is not)
+_VALUE_KINDS = {ast.Call: "a call's result", ast.Attribute: "an attribute",
+                ast.Subscript: "a subscript"}
+_NAMESPACES = frozenset({"globals", "vars", "locals"})
+
+
+def _stored(target: ast.AST) -> list[str]:
+    return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+
+
+def _unfollowed(tree: ast.Module):
+    """(name, how) of every binding of ``tree``'s module namespace the check does not follow
+    to a ``def`` or lambda: a class, an unpacking or a call's result assigned, a ``for``
+    target, ``with ... as``, ``:=``, an import under another name, a ``global`` statement
+    in a function, ``globals().update(name=...)`` / ``globals()["name"] = ...``."""
+    todo = list(tree.body)
+    while todo:  # the module's scope: function, lambda and class bodies are other scopes
+        node = todo.pop()
+        if isinstance(node, ast.ClassDef):
+            yield node.name, "a class"
+            continue
+        if isinstance(node, (*_FUNCTIONS, ast.Lambda)):
+            continue
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if not isinstance(target, ast.Name):
+                    yield from ((n, "an unpacking assignment") for n in _stored(target))
+                elif not isinstance(node.value, (ast.Name, ast.Lambda)):
+                    yield target.id, _VALUE_KINDS.get(type(node.value), "an expression")
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            yield from ((n, "an annotated assignment") for n in _stored(node.target))
+        elif isinstance(node, ast.AugAssign):
+            yield from ((n, "an augmented assignment") for n in _stored(node.target))
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            yield from ((n, "a for loop") for n in _stored(node.target))
+        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+            yield from ((n, "a with statement") for n in _stored(node.optional_vars))
+        elif isinstance(node, ast.NamedExpr):
+            yield from ((n, "an assignment expression (:=)") for n in _stored(node.target))
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            yield node.name, "an except clause"
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield from ((a.asname, "an import of another name") for a in node.names
+                        if a.asname and a.asname != a.name.rsplit(".", 1)[-1])
+        todo.extend(ast.iter_child_nodes(node))
+    for node in ast.walk(tree):  # bindings from anywhere into the module's namespace
+        if isinstance(node, ast.Global):
+            yield from ((n, "a global statement in a function") for n in node.names)
+        elif isinstance(node, ast.Call) and _namespace(node.func):
+            yield from ((kw.arg, "globals()") for kw in node.keywords if kw.arg)
+            yield from ((a.value, "globals()") for a in node.args[:1]
+                        if isinstance(a, ast.Constant) and isinstance(a.value, str))
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) and \
+                _namespace(node.value, attribute=False) and \
+                isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+            yield node.slice.value, "globals()"
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+                node.func.id == "setattr" and len(node.args) >= 2 and \
+                isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str):
+            yield node.args[1].value, "setattr"
+
+
+def _namespace(node: ast.AST, attribute: bool = True) -> bool:
+    """Whether ``node`` is ``globals()`` (``vars()``, ``locals()``), or with ``attribute``
+    a method of it (``globals().update``, ``.setdefault``, ``.__setitem__``)."""
+    if attribute:
+        if not isinstance(node, ast.Attribute):
+            return False
+        node = node.value
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+        node.func.id in _NAMESPACES
 
 
 def answer_functions(sources: list[str]) -> Answer:
@@ -448,6 +590,8 @@ def answer_functions(sources: list[str]) -> Answer:
     every: dict[str, list[ast.AST]] = {}
     aliases: dict[str, str] = {}
     lambdas: dict[str, ast.AST] = {}
+    every_lambda: list[ast.Lambda] = []
+    unfollowed: dict[str, str] = {}
     nodes = 0
     for source in sources:
         try:
@@ -463,16 +607,23 @@ def answer_functions(sources: list[str]) -> Answer:
             else:
                 every.setdefault(name, []).append(node)
                 aliases.pop(name, None)
-        nodes += sum(1 for _ in ast.walk(tree))
+        for node in ast.walk(tree):
+            nodes += 1
+            if isinstance(node, ast.Lambda):
+                every_lambda.append(node)
         if nodes > MAX_NODES:
             raise TooLarge
-    for name, target in aliases.items():  # softmax = _softmax_impl (= another alias ...)
-        for _ in range(MAX_ROUNDS):
-            if target not in aliases or target == name:
-                break
+        for name, how in _unfollowed(tree):
+            unfollowed.setdefault(name, how)
+    resolved: dict[str, str] = {}
+    for name in aliases:  # softmax = _softmax_impl (= another alias ...), each hop once
+        path, target = [], name
+        while target in aliases and target not in resolved and target not in path:
+            path.append(target)
             target = aliases[target]
-        else:
-            raise TooLarge
+        target = resolved.get(target, target)
+        resolved.update(dict.fromkeys(path, target))
+    for name, target in resolved.items():
         if target in every and target != name:
             every.setdefault(name, []).extend(every[target])
     defined = {name: nodes_[-1] for name, nodes_ in every.items()}
@@ -480,9 +631,9 @@ def answer_functions(sources: list[str]) -> Answer:
     for _ in range(MAX_ROUNDS):  # a wrapper of a wrapper is one once the inner one is inlined
         found = {name for name, node in defined.items()
                  if name not in wrappers and _may_be_identity(node, wrappers) and
-                 _identity(_inline(copy.deepcopy(node), frozenset(wrappers)))}
+                 _identity(_inline(copy.deepcopy(node), frozenset(wrappers)), in_place=True)}
         if not found:
-            return Answer(defined, every, frozenset(wrappers))
+            return Answer(defined, every, frozenset(wrappers), every_lambda, unfollowed)
         wrappers |= found
     raise TooLarge
 
@@ -503,65 +654,151 @@ def _may_be_identity(node: ast.AST, wrappers) -> bool:
     return False
 
 
-def _answer_scores(name: str, answer: Answer, lookup, memo: dict,
-                   theirs: Counter) -> float:
-    """The best share against ``theirs`` of every definition of ``name`` in the answer (each
-    with the answer's functions it reaches)."""
-    best = 0.0
-    for node in answer.every.get(name, []):
-        if node is answer.defined.get(name):
-            first = lookup(name)
-        else:  # an earlier definition, or one in another file: normalised on its own
-            first = normalised(node, answer.wrappers)
-        if first is None:
-            continue
-        best = max(best, share(_grams_of(_reached(first, lookup), memo), theirs))
-    return best
+def _as_function(node: ast.Lambda) -> ast.FunctionDef:
+    """A lambda as the ``def`` of the same body (``return <body>``): what it is compared as."""
+    function = ast.FunctionDef(name="<lambda>", args=node.args,
+                               body=[ast.Return(value=node.body)], decorator_list=[],
+                               returns=None, type_comment=None)
+    return ast.copy_location(function, node)
 
 
-def _compare(sources: list[str], asked: list[str]) -> dict[str, list[tuple[float, int, str]]]:
-    """name -> [(best share, the package side's n-grams, dlcourse.<module>.<name>) for each
-    package function of that name] of every comparable answer among ``asked``;
-    :class:`TooLarge` past the check's bounds."""
+def _candidates(answer: Answer, lookup):
+    """(the ``def``'s name or ``None`` for a lambda, its normalised tree) of every function
+    of the answer, whatever its name (review 21k: a paste under another name, bound to the
+    asked name by a line the check cannot follow); identity wrappers are none."""
+    seen: set[int] = set()
+    for nodes in answer.every.values():
+        for node in nodes:
+            if id(node) in seen or node.name in answer.wrappers:
+                continue
+            seen.add(id(node))
+            if node is answer.defined.get(node.name):
+                yield node.name, lookup(node.name)
+            else:  # an earlier definition, or one in another file: normalised on its own
+                yield node.name, normalised(node, answer.wrappers)
+    for node in answer.lambdas:
+        if not _identity(node):
+            yield None, normalised(_as_function(node), answer.wrappers)
+
+
+def _reached_grams(first: ast.Module, lookup, memo: dict, cap: int) -> tuple[Counter, int]:
+    """The n-grams (and their count) of ``first`` with the answer's functions it reaches by
+    name, met breadth first, up to :data:`MAX_REACHED` functions and ``cap`` n-grams (past
+    ``cap`` the share is under 0.5 against every package function compared: stop there)."""
+    total: Counter = Counter()
+    size, todo, seen = 0, deque([first]), {id(first)}
+    while todo:
+        node = todo.popleft()
+        kept = memo.get(id(node))
+        if kept is None or kept[0] is not node:  # the node itself is kept: its id stays its
+            node_grams = grams(tokens(node))
+            kept = memo[id(node)] = (node, node_grams, sum(node_grams.values()),
+                                     sorted(_referenced(node)))
+        if size + kept[2] > cap:
+            break
+        total += kept[1]
+        size += kept[2]
+        for callee in kept[3]:
+            if len(seen) >= MAX_REACHED:
+                break
+            helper = lookup(callee)
+            if helper is not None and id(helper) not in seen:
+                seen.add(id(helper))
+                todo.append(helper)
+    return total, size
+
+
+def _check(sources: list[str], asked: list[str]):
+    """(name -> [(best share, the package side's n-grams, dlcourse.<module>.<name>, where the
+    best share was found: ``""`` for a definition of that name, ``"def x"``, ``"a lambda"``)
+    for each package function of that name], name -> how an asked name is bound where the
+    check cannot follow it). Every function of the answer, whatever its name, is compared
+    with every asked package function; :class:`TooLarge` past the check's bounds."""
     package = package_functions()
     wanted = [name for name in asked if name in package]
     if not wanted:
-        return {}
+        return {}, {}
     try:
         answer = answer_functions(sources)
-        out, memo, lookup = {}, {}, _lookup(answer.defined, answer.wrappers)
-        for name in wanted:
-            if name not in answer.every or name in answer.wrappers:
-                continue
-            out[name] = [(_answer_scores(name, answer, lookup, memo, theirs),
-                          sum(theirs.values()), qualified)
-                         for qualified, theirs in package[name]]
-        return out
+        memo, lookup = {}, _lookup(answer.defined, answer.wrappers)
+        theirs = [(name, qualified, their, sum(their.values()))
+                  for name in wanted for qualified, their in package[name]]
+        cap = 2 * max(size for *_, size in theirs)
+        own_names = {name: {n.name for n in answer.every.get(name, ())} for name in wanted}
+        best: dict[tuple[str, str], tuple[float, bool, str]] = {}
+        for def_name, first in _candidates(answer, lookup):
+            ours, size = _reached_grams(first, lookup, memo, cap)
+            for name, qualified, their, their_size in theirs:
+                own = def_name in own_names[name]
+                if not own and min(size, their_size) < max(size, their_size) / 2:
+                    continue  # under 0.5 whatever is in common: only the own name's is said
+                found_in = "" if own else f"def {def_name}" if def_name else "a lambda"
+                key = (name, qualified)
+                best[key] = max(best.get(key, (0.0, False, "")),
+                                (share(ours, their), own, found_in))
+        out: dict[str, list[tuple[float, int, str, str]]] = {}
+        for name, qualified, _, their_size in theirs:
+            if (name, qualified) in best:
+                score, _, found_in = best[(name, qualified)]
+                out.setdefault(name, []).append((score, their_size, qualified, found_in))
+        unfollowed = {name: answer.unfollowed[name] for name in wanted
+                      if name in answer.unfollowed}
+        return out, unfollowed
     except RecursionError:  # review 21j: a 1000-term ``t + t + ...`` is too deep to walk
         raise TooLarge from None
 
 
-def find_copies(sources: list[str], asked: list[str]) -> list[Copy]:
-    """The answers among ``asked`` (the assignment's answer functions) that look like the
-    package's function of the same name, in ``asked``'s order. Every definition of such a
-    name is compared (a decoy beside the notebook hides nothing); :class:`TooLarge` when the
-    submitted code passes the check's bounds."""
+def _copies(compared: dict) -> list[Copy]:
     found = []
-    for name, candidates in _compare(sources, asked).items():
-        hits = [(score, qualified) for score, size, qualified in candidates
+    for name, candidates in compared.items():
+        hits = [(score, qualified, found_in) for score, size, qualified, found_in in candidates
                 if size >= MIN_GRAMS and score >= threshold(size)]
         if hits:
-            score, qualified = max(hits)
-            found.append(Copy(name, qualified, score))
+            score, qualified, found_in = max(hits)
+            found.append(Copy(name, qualified, score, found_in))
     return found
 
 
+def find_copies(sources: list[str], asked: list[str]) -> list[Copy]:
+    """The answers among ``asked`` (the assignment's answer functions) whose package function
+    of the same name some function of the submission looks like, in ``asked``'s order. Every
+    function is compared, whatever its name and wherever it sits (a decoy beside the notebook
+    or a paste under another name hides nothing); :class:`TooLarge` when the submitted code
+    passes the check's bounds."""
+    return _copies(_check(sources, asked)[0])
+
+
+def unfollowed_text(unfollowed: dict[str, str]) -> str:
+    """What the flag says of asked names bound where the check cannot follow them.
+
+    >>> unfollowed_text({"softmax": "a call's result"})
+    "softmax is bound by a call's result: the copy check cannot tell what runs under that name"
+    """
+    if not unfollowed:
+        return ""
+    names = ", ".join(f"{name} is bound by {how}" for name, how in unfollowed.items())
+    it = "that name" if len(unfollowed) == 1 else "those names"
+    return f"{names}: the copy check cannot tell what runs under {it}"
+
+
 def review(sources: list[str], asked: list[str]) -> list[Copy] | str:
-    """:func:`find_copies`, or :data:`TOO_LARGE` when the check's bounds are passed."""
+    """:func:`find_copies`; or the flag's whole text when there is more to say: :data:`TOO_LARGE`
+    when the check's bounds are passed, and an asked name of a package function large enough
+    to compare that no copy was found for but that is bound by something the check cannot
+    follow (``softmax, = (_impl,)``, ``softmax = partial(_impl)``, a class): said, since what
+    runs under that name was not read (see :func:`unfollowed_text`)."""
     try:
-        return find_copies(sources, asked)
+        compared, unfollowed = _check(sources, asked)
     except TooLarge:
         return TOO_LARGE
+    found = _copies(compared)
+    flagged = {c.name for c in found}
+    package = package_functions()
+    unsaid = {name: how for name, how in unfollowed.items() if name not in flagged and
+              max(sum(g.values()) for _, g in package[name]) >= MIN_GRAMS}
+    if not unsaid:
+        return found
+    return "; ".join([describe(found)] * bool(found) + [unfollowed_text(unsaid)])
 
 
 def text_digest(sources: list[str]) -> str:
@@ -581,6 +818,7 @@ def text_digest(sources: list[str]) -> str:
 
 def scores(sources: list[str], asked: list[str]) -> dict[str, tuple[float, int]]:
     """name -> (best share, the package side's n-grams) of every comparable answer, also the
-    small ones and those under the threshold (the benchmark's table)."""
-    return {name: max((score, size) for score, size, _ in candidates)
-            for name, candidates in _compare(sources, asked).items()}
+    small ones and those under the threshold (the benchmark's table); a share under 0.5 of a
+    function not named as asked is not counted (it could not be said)."""
+    return {name: max((score, size) for score, size, *_ in candidates)
+            for name, candidates in _check(sources, asked)[0].items()}

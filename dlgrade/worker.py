@@ -12,6 +12,7 @@ terminal where the progress bar is drawn.
 
 from __future__ import annotations
 
+import ast
 import ctypes
 import os
 import re
@@ -64,6 +65,21 @@ FAILURE_PATTERNS = [
 _STOPPED = re.compile(r"GradingStopped: (?P<why>[^\n]+)")
 
 
+def _first_line(preview: str) -> str:
+    """The first line of nbclient's preview of a cell: for a cell of 11 lines or more it is
+    the Python list of the first five lines (``['def neuron(X, w, b):', ...]``, review 21k
+    #5), else the cell's text."""
+    preview = preview.strip()
+    if preview.startswith("[") and preview.endswith("]"):
+        try:
+            lines = ast.literal_eval(preview)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            lines = None
+        if isinstance(lines, list) and lines and all(isinstance(x, str) for x in lines):
+            return next((x.strip() for x in lines if x.strip()), "")
+    return preview
+
+
 def _timeout_reason(text: str) -> str:
     """The reason of nbclient's ``CellTimeoutError``. Its "after N seconds" is the limit of
     what timed out, never the time the cell ran: with "Timeout waiting for IOPub output" the
@@ -72,7 +88,7 @@ def _timeout_reason(text: str) -> str:
     out after 4 s" for a cell of 138 s)."""
     secs = re.search(r"after (\d+(?:\.\d+)?) seconds", text)
     preview = re.search(r"preview of the cell contents:\s*\n\s*-+\s*\n\s*(.+)", text)
-    where = f", in the cell starting {preview.group(1).strip()[:80]!r}" if preview else ""
+    where = f", in the cell starting {_first_line(preview.group(1))[:80]!r}" if preview else ""
     if "Timeout waiting for IOPub output" in text:
         within = f" within {secs.group(1)} s" if secs else ""
         return ("timed out: the cell finished, but its output did not stop coming" + within +

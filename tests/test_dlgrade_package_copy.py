@@ -195,13 +195,7 @@ def test_a_decoy_beside_the_notebook_hides_no_pasted_definition():
 
 
 def test_an_alias_resolves_to_the_function_it_names():
-    def renamed(src):
-        tree = ast.parse(src)
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef) and node.name in ASKED04:
-                node.name = f"_{node.name}_impl"
-        return ast.unparse(tree)
-    cells = [renamed(c) for c in _paste04()]
+    cells = _renamed04()
     cells.append("softmax = _softmax_impl\nsg = _sigmoid_grad_impl\nsigmoid_grad = sg\n")
     assert [c.name for c in pc.find_copies(cells, ASKED04)] == ASKED04
 
@@ -209,7 +203,7 @@ def test_an_alias_resolves_to_the_function_it_names():
 def test_a_chain_of_identity_wrappers_is_bounded_and_said(monkeypatch):
     calls = []
     identity = pc._identity
-    monkeypatch.setattr(pc, "_identity", lambda node: calls.append(1) or identity(node))
+    monkeypatch.setattr(pc, "_identity", lambda node, **kw: calls.append(1) or identity(node, **kw))
     n = 4000  # review 21j: 134 kB, 20 s on the unbounded check
     chain = "".join(f"def h{i}(x):\n    return h{i + 1}(x)\n" for i in range(n))
     chain += f"def h{n}(x):\n    return x\n"
@@ -230,3 +224,118 @@ def test_too_large_or_too_deep_answers_are_said_not_raised():
         assert pc.review([deep], ["softmax"]) in (pc.TOO_LARGE, [])
         unreached = deep.replace("def softmax", "def helper") + SOFTMAX
         assert pc.review([unreached], ["softmax"]) in (pc.TOO_LARGE, [])
+
+
+# --------------------------------------------------------------------------- review 21k
+
+def _renamed04() -> list[str]:
+    """04's paste with the asked functions renamed ``_<name>_impl`` (review 21k's j_*)."""
+    def renamed(src):
+        tree = ast.parse(src)
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name in ASKED04:
+                node.name = f"_{node.name}_impl"
+        return ast.unparse(tree)
+    return [renamed(c) for c in _paste04()]
+
+
+def _without(cells: list[str], name: str) -> list[str]:
+    """``cells`` with the top-level ``def name`` taken out."""
+    def without(src):
+        tree = ast.parse(src)
+        tree.body = [n for n in tree.body if getattr(n, "name", None) != name]
+        return ast.unparse(tree)
+    return [without(c) for c in cells]
+
+
+#: review 21k's one-line bindings of a paste kept under another name (bin/batch2j.py)
+BINDINGS = {
+    "tuple": "sigmoid_grad, = (_sigmoid_grad_impl,)\nsoftmax, = (_softmax_impl,)\n",
+    "class": "class _SM:\n    def __call__(self, Z):\n        return _softmax_impl(Z)\n"
+             "softmax = _SM()\nclass _SG:\n    def __call__(self, t):\n"
+             "        return _sigmoid_grad_impl(t)\nsigmoid_grad = _SG()\n",
+    "partial": "import functools\nsigmoid_grad = functools.partial(_sigmoid_grad_impl)\n"
+               "softmax = functools.partial(_softmax_impl)\n",
+    "identity call": "sigmoid_grad = (lambda f: f)(_sigmoid_grad_impl)\n"
+                     "softmax = (lambda f: f)(_softmax_impl)\n",
+    "walrus": "(sigmoid_grad := _sigmoid_grad_impl)\n(softmax := _softmax_impl)\n",
+    "for": "for sigmoid_grad in [_sigmoid_grad_impl]: pass\nfor softmax in [_softmax_impl]: pass\n",
+    "globals": "globals().update(sigmoid_grad=_sigmoid_grad_impl, softmax=_softmax_impl)\n",
+    "none": "",  # the paste sits in the notebook under another name, the answers unwritten
+}
+
+
+@pytest.mark.parametrize("binding", BINDINGS)
+def test_a_paste_under_another_name_is_flagged_however_it_is_bound(binding):
+    found = pc.review(_renamed04() + [BINDINGS[binding]], ASKED04)
+    assert [(c.name, c.found_in) for c in found] == [
+        ("sigmoid_grad", "def _sigmoid_grad_impl"), ("softmax", "def _softmax_impl")]
+    assert pc.describe(found) == (
+        "sigmoid_grad (in def _sigmoid_grad_impl), softmax (in def _softmax_impl) look like "
+        "copies of dlcourse.activations (100 %, 100 %)")
+
+
+def test_a_paste_in_a_lambda_or_a_method_is_compared_too():
+    paste = _paste04()
+    helpers = _without(paste, "sigmoid_grad")
+    as_def = "def _g(t):\n    return sigmoid(t) * (1.0 - sigmoid(t))\n"
+    as_lambda = "sigmoid_grad = lambda t: sigmoid(t) * (1.0 - sigmoid(t))\n"
+    # a lambda is compared as the def of the same body: the same share
+    assert pc.scores(helpers + [as_lambda], ASKED04)["sigmoid_grad"] == \
+        pc.scores(helpers + [as_def], ASKED04)["sigmoid_grad"]
+    assert pc.scores(helpers + [as_lambda], ASKED04)["sigmoid_grad"][0] > \
+        pc.scores(helpers + ["f = lambda t: t\n"], ASKED04)["sigmoid_grad"][0]
+    method = ("class Act:\n" + textwrap.indent(_renamed04()[-1], "    ")
+              .replace("(Z)", "(self, Z)", 1) + "\nsoftmax = Act()._softmax_impl\n")
+    assert [(c.name, c.found_in) for c in pc.find_copies(_without(paste, "softmax") + [method],
+                                                         ["softmax"])] \
+        == [("softmax", "def _softmax_impl")]
+
+
+def test_an_asked_name_bound_where_the_check_cannot_follow_is_said():
+    own = ("import functools\n"
+           "def _mine(Z, axis=-1):\n    Z = np.asarray(Z, dtype=float)\n"
+           "    shifted = Z - np.max(Z, axis=axis, keepdims=True)\n"
+           "    e = np.exp(shifted)\n    return e / np.sum(e, axis=axis, keepdims=True)\n")
+    said = {
+        "softmax = functools.partial(_mine, axis=-1)\n": "softmax is bound by a call's result",
+        "softmax, = (_mine,)\n": "softmax is bound by an unpacking assignment",
+        "class softmax:\n    pass\n": "softmax is bound by a class",
+        "(softmax := _mine)\n": "softmax is bound by an assignment expression (:=)",
+        "globals()['softmax'] = _mine\n": "softmax is bound by globals()",
+    }
+    for binding, text in said.items():
+        assert pc.review([own + binding], ASKED04) == (
+            f"{text}: the copy check cannot tell what runs under that name"), binding
+    # followed bindings, names too small to compare and names not asked say nothing
+    assert pc.review([own + "softmax = _mine\n"], ASKED04) == []
+    assert pc.review([own + "relu = functools.partial(np.maximum, 0.0)\n"],
+                     ["relu", "softmax"]) == []
+    assert pc.review([own + "softmax = functools.partial(_mine)\n"], ["sigmoid_grad"]) == []
+    # a paste found elsewhere is said as the copy, the other name's binding beside it
+    mixed = pc.review(_renamed04() + ["softmax, = (_softmax_impl,)\n"
+                                      "sigmoid_grad = functools.partial(abs)\n"], ["softmax"])
+    assert mixed[0].found_in == "def _softmax_impl"
+    binding = "softmax = functools.partial(_mine)\nsigmoid_grad, = (_sigmoid_grad_impl,)\n"
+    both = pc.review(_without(_renamed04(), "_softmax_impl") + [own, binding], ASKED04)
+    assert both == ("sigmoid_grad (in def _sigmoid_grad_impl) looks like a copy of "
+                    "dlcourse.activations (100 %); softmax is bound by a call's result: the "
+                    "copy check cannot tell what runs under that name")
+
+
+@pytest.mark.parametrize("links", [3, 47, 400])
+def test_a_long_dead_assignment_chain_in_a_paste_is_dropped_not_too_large(links):
+    """Review 21k #7: ``a1 = a0`` ... ``a46 = a45`` inside a pasted softmax (14 kB) turned
+    "looks like a copy (100 %)" into "answer too large" (function-local assignments were read
+    as module aliases, one hop per link). A module-level alias chain of any length resolves."""
+    chain = "    a0 = Z\n" + "".join(f"    a{i} = a{i - 1}\n" for i in range(1, links))
+    cells = _without(_paste04(), "softmax")
+    pasted = SOFTMAX.replace("def softmax(Z):\n", "def softmax(Z):\n" + chain)
+    assert [(c.name, c.share) for c in pc.review(cells + [pasted], ASKED04)] == [
+        ("sigmoid_grad", 1.0), ("softmax", 1.0)]
+    aliases = "".join(f"s{i} = s{i - 1}\n" for i in range(1, links)) + f"softmax = s{links - 1}\n"
+    renamed = _without(_renamed04(), "_softmax_impl")
+    impl = SOFTMAX.replace("def softmax", "def _impl")
+    found = pc.review(renamed + [impl, "s0 = _impl\n" + aliases], ASKED04)
+    assert [(c.name, c.found_in) for c in found] == [
+        ("sigmoid_grad", "def _sigmoid_grad_impl"), ("softmax", "")]

@@ -51,6 +51,22 @@ def test_an_output_flood_is_not_called_a_cell_that_timed_out_after_4_s():
     assert reason.endswith("in the cell starting 'from IPython.display import display'"), reason
 
 
+def test_a_long_cell_is_named_by_its_first_line_as_text_not_a_list():
+    """Review 21k #5: nbclient previews a cell of 11 lines or more as the Python list of its
+    first five lines; the reason showed that list's repr."""
+    log = ("nbclient.exceptions.CellTimeoutError: A cell timed out while it was being executed, "
+           "after 4 seconds.\nThe message was: Timeout waiting for IOPub output.\n"
+           "Here is a preview of the cell contents:\n-------------------\n"
+           "['def neuron(X, w, b):', '    \"\"\"Output of one sigmoid neuron.', '', "
+           "'    X = np.asarray(X)', '    return X']\n...\n['a', 'b', 'c', 'd', 'e']\n"
+           "-------------------\n")
+    reason = classify_failure(log)
+    assert reason.endswith("in the cell starting 'def neuron(X, w, b):'"), reason
+    assert "['" not in reason, reason
+    odd = log.replace("['def neuron(X, w, b):'", "['def neuron(X, w, b):' +")
+    assert "in the cell starting" in classify_failure(odd)  # not a list: shown as it came
+
+
 def test_an_unknown_failure_keeps_its_last_line():
     last = classify_failure("some context\n  ValueError: odd thing  \n\n")
     # its message, without Python's wording (issue 23: no traceback text in a status)

@@ -13,6 +13,7 @@ autograde`` with the project's config the flag is a warning in nbgrader's log.
 
 from __future__ import annotations
 
+import ast
 import csv
 import json
 import os
@@ -44,6 +45,9 @@ ASSIGNMENT = "04_activations"
 PASTED = ("wrapped", "docs")
 #: the graded functions of 04 large enough to compare (dlgrade.package_copy.MIN_GRAMS)
 COMPARED = "sigmoid_grad, softmax look like copies of dlcourse.activations"
+#: the same, found under other names (review 21k #2)
+REBOUND = ("sigmoid_grad (in def _sigmoid_grad_impl), softmax (in def _softmax_impl) look like "
+           "copies of dlcourse.activations")
 
 
 def _course(root, config: str):
@@ -54,7 +58,24 @@ def _course(root, config: str):
                notebook(ASSIGNMENT, pasted_cells(ASSIGNMENT, variant)))
     submit(course, ASSIGNMENT, "honest",
            notebook(ASSIGNMENT, variants(ASSIGNMENT)["course_style"]))
+    submit(course, ASSIGNMENT, "pasted-tuple", notebook(ASSIGNMENT, _renamed_and_rebound()))
     return course
+
+
+def _renamed_and_rebound() -> dict[str, str]:
+    """Review 21k's j_tuple: the paste kept under ``_<name>_impl``, bound by ``name, = (...)``:
+    the judge accepts it as the student's function, the flag must still see the paste."""
+    asked = ("sigmoid_grad", "softmax")
+    cells = {}
+    for grade_id, source in pasted_cells(ASSIGNMENT, "wrapped").items():
+        tree = ast.parse(source)
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name in asked:
+                node.name = f"_{node.name}_impl"
+        cells[grade_id] = ast.unparse(tree)
+    for name in asked:
+        cells[name] += f"\n{name}, = (_{name}_impl,)\n"
+    return cells
 
 
 def _full_points(course) -> dict[str, bool]:
@@ -74,7 +95,7 @@ def test_dlcourse_grade_flags_the_pasted_package_and_keeps_its_points(tmp_path):
     first = dlcourse("grade", ASSIGNMENT, "--workers", "2", "--no-progress", cwd=course)
     assert first.returncode == 2, first.stdout + first.stderr
     assert _full_points(course) == {"pasted-wrapped": True, "pasted-docs": True,
-                                    "honest": True}
+                                    "honest": True, "pasted-tuple": True}
     out = course / "grading" / ASSIGNMENT
     records = {p.stem: json.loads(p.read_text()) for p in (out / "status").glob("*.json")}
     for variant in PASTED:
@@ -83,6 +104,7 @@ def test_dlcourse_grade_flags_the_pasted_package_and_keeps_its_points(tmp_path):
         assert record["score"] == record["max_score"], record
         assert record["review"].startswith(COMPARED), record
     assert not records["honest"].get("review"), records["honest"]
+    assert records["pasted-tuple"]["review"].startswith(REBOUND), records["pasted-tuple"]
     with open(out / "grades.csv", newline="") as handle:
         rows = {row["student"]: row for row in csv.DictReader(handle)}
     assert rows["pasted-wrapped"]["status"].startswith(
@@ -90,8 +112,8 @@ def test_dlcourse_grade_flags_the_pasted_package_and_keeps_its_points(tmp_path):
     assert rows["honest"]["status"] == "graded", rows["honest"]
     report = json.loads((out / "report.json").read_text())
     assert sorted(f["student"] for f in report["flagged_for_review"]) == \
-        ["pasted-docs", "pasted-wrapped"]
-    assert "Flagged for review (2)" in (out / "report.html").read_text()
+        ["pasted-docs", "pasted-tuple", "pasted-wrapped"]
+    assert "Flagged for review (3)" in (out / "report.html").read_text()
     for run in (first, dlcourse("grade", ASSIGNMENT, "--workers", "2", "--no-progress",
                                 cwd=course)):
         lines = run.stdout.splitlines()
@@ -100,7 +122,7 @@ def test_dlcourse_grade_flags_the_pasted_package_and_keeps_its_points(tmp_path):
                                                f"{COMPARED}") for line in lines), run.stdout
         assert not any(line.strip().startswith("honest:") for line in lines), run.stdout
         assert run.returncode == 2, run.stdout + run.stderr
-    assert "3 unchanged (skipped)" in run.stdout, run.stdout  # the flag comes from the record
+    assert "4 unchanged (skipped)" in run.stdout, run.stdout  # the flag comes from the record
 
 
 def test_plain_nbgrader_autograde_logs_the_flag_and_keeps_the_points(tmp_path):
@@ -116,8 +138,9 @@ def test_plain_nbgrader_autograde_logs_the_flag_and_keeps_the_points(tmp_path):
     for variant in PASTED:
         assert f"pasted-{variant}: flagged for review (points kept): {COMPARED}" in log, log
     assert "honest: flagged" not in log, log
+    assert f"pasted-tuple: flagged for review (points kept): {REBOUND}" in log, log
     assert _full_points(course) == {"pasted-wrapped": True, "pasted-docs": True,
-                                    "honest": True}
+                                    "honest": True, "pasted-tuple": True}
 
 
 def _grade(course, *args):

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import io
 import re
+import sys
+import unicodedata
 import zipfile
 
 import pytest
@@ -31,11 +33,16 @@ from tests.submissions.crafted import (
 OSC = "\x1b]52;c;ZWNobyBwd25lZA==\x07\x1b]0;TERMPWN\x07\x1b[2K\r"
 #: a forged line: what a newline in a name would print as a line of its own
 FORGED = "  forged: graded (5 of 5, all tests passed)"
+#: review 21k, finding 4: Unicode format characters (Trojan Source): a right-to-left override
+#: shows the refused ``report\u202eFDP.bin`` as ``reportnib.PDF``; isolates, marks, zero-width
+#: characters and the BOM hide or reorder what is there
+BIDI = ["report\u202eFDP.bin", "\u2066ok\u2069\u200b\ufeff.bin", "\u061c\u200f\u200e.bin"]
 NAMES = [f"a{OSC}honest: graded.bin", "b\x1b]0;T2\x07.txt", f"z\n{FORGED}\n.bin",
-         "c\x9b2Kc1.txt"]
+         "c\x9b2Kc1.txt", *BIDI]
 #: bytes no output may hold once the names are printed (none of them comes from elsewhere; a
-#: CR ends a line only before a LF, as in grades.csv)
-RAW = [rb"\x1b", rb"\x07", rb"\r(?!\n)", rb"\xc2\x9b"]
+#: CR ends a line only before a LF, as in grades.csv); then the UTF-8 of the format characters
+RAW = [rb"\x1b", rb"\x07", rb"\r(?!\n)", rb"\xc2\x9b",
+       *(re.escape(c.encode()) for c in "\u202e\u2066\u2069\u200b\ufeff\u061c\u200f\u200e")]
 
 
 def _raw_in(data: bytes) -> list[bytes]:
@@ -52,6 +59,19 @@ def test_printable_escapes_every_control_character_and_nothing_else():
         assert printable(text) == text and not has_controls(text)
     assert printable(printable(NAMES[0])) == printable(NAMES[0])
     assert not any(has_controls(printable(name)) for name in NAMES)
+    assert printable(BIDI[0]) == "report\\u202eFDP.bin"
+    assert printable("tag\U000e0041") == "tag\\U000e0041"
+
+
+def test_every_unicode_format_character_is_escaped_and_no_other_printable_one():
+    """printable's list of format characters (category Cf) against this Python's Unicode."""
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        category = unicodedata.category(char)
+        if category == "Cf" or code < 0x20 or 0x7f <= code <= 0x9f or char in "\u2028\u2029":
+            assert has_controls(char), f"U+{code:04X} ({category}) is not escaped"
+        elif category not in ("Cs", "Cn"):  # lone surrogates, unassigned (newer Cf) aside
+            assert not has_controls(char), f"U+{code:04X} ({category}) is escaped"
 
 
 def test_a_name_with_control_characters_is_refused_as_a_finding(tmp_path):
@@ -87,6 +107,7 @@ def test_collect_shows_the_names_in_a_students_zip_escaped(course, tmp_path):
         z.writestr(f"evil{OSC}all good.tar.gz", b"x")
         z.writestr("notes\x1b]0;COLLPWN2\x07.ipynb.txt", b"x")
         z.writestr(f"z\n{FORGED}\n.tar.gz", b"x")
+        z.writestr("ev\u202eil_tiny.ipynb", b"x")  # review 21k: shown as "evbnypi.ynit_li"
     download = tmp_path / "download"
     download.mkdir()
     (download / "mallory_tiny.zip").write_bytes(upload.getvalue())
@@ -95,6 +116,7 @@ def test_collect_shows_the_names_in_a_students_zip_escaped(course, tmp_path):
     assert _raw_in(out) == [], out
     assert "mallory" in run.stdout + run.stderr, run.stdout + run.stderr
     assert b"evil\\x1b]52;c;" in out, out  # the refused entry is named, escaped
+    assert b"ev\\u202eil_tiny.ipynb" in out, out
 
 
 @pytest.mark.slow
@@ -104,6 +126,7 @@ def test_dlcourse_grade_prints_and_writes_the_names_escaped(course):
     assert _raw_in(out) == [], out
     grades = (course / "grading" / "tiny" / "grades.csv").read_bytes()
     assert _raw_in(grades) == [] and b"a\\x1b]52;c;" in grades, grades
+    assert b"report\\u202eFDP.bin" in grades and b"report\\u202eFDP.bin" in out, grades
     assert "names: needs manual grading" in run.stdout, run.stdout
     assert "control characters" in run.stdout, run.stdout
     assert "honest: " not in run.stdout.replace("honest: graded.bin", "")  # honest: all clean
