@@ -120,7 +120,12 @@ GRADER_ENV = {"PATH": "/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "OMP_NUM_T
               "MYSQL_PWD": "pw3", "SENTRY_DSN": "https://pw4@sentry.example/1",
               "LDAP_BIND_PW": "pw5", "JUPYTER_TOKEN": "pw6", "PYTHON_KEYRING_PASSWORD": "pw7",
               "JUPYTER_DB": "mysql://grader:pw8@db/x", "PYTHONWARNINGS": "https://pw9@x/",
-              "SOME_NEW_SERVICE": "pw10"}
+              "SOME_NEW_SERVICE": "pw10",
+              # review 21l, finding 4: allowed prefixes once let these through
+              "JUPYTER_GRADEBOOK": "postgresql://db-host/course?user=grader&password=pw11",
+              "JUPYTER_DB_OPTS": "host=db user=grader password=pw12",
+              "PYTHON_GRADER_LOGIN": "grader:pw13@db", "JPY_DB": "pw14", "LC_GRADER": "pw15",
+              "DLCOURSE_SANDBOX_NOTE": "pw16", "PYTHONHASHSEED": "token=pw17"}
 
 
 def test_kernel_env_is_an_allow_list_without_credentials():
@@ -133,6 +138,15 @@ def test_kernel_env_is_an_allow_list_without_credentials():
     # the launcher's settings name course paths: the launcher reads them, the kernel does not
     assert not [k for k in env if k.startswith("DLCOURSE_")], env
     assert env["HOME"] == "/tmp/home"
+
+
+def test_settings_that_only_look_like_credentials_are_kept():
+    """Paths with a colon, a locale with a modifier, a warnings filter: not credentials."""
+    env = {"PATH": "/opt/x@1.2/bin:/usr/bin", "PYTHONPATH": "/srv/auth:/srv/token/lib",
+           "LC_ALL": "de_DE.UTF-8@euro", "PYTHONWARNINGS": "ignore::DeprecationWarning",
+           "TZ": "Europe/Berlin", "OMP_NUM_THREADS": "1"}
+    kept = policy.kernel_env(env)
+    assert {k: kept[k] for k in env} == env
 
 
 def test_launch_env_keeps_the_launchers_settings_and_no_credential():

@@ -48,6 +48,13 @@ SECRETS = {
     "LDAP_BIND_PW": "h21sec-ldap10",
     # an allowed name (JUPYTER_*) whose value carries a credential
     "JUPYTER_GRADEBOOK_URL": "postgresql://grader:h21sec-jupyter11@db/course",
+    # review 21l, finding 4: credentials in other shapes, under names an allowed prefix matched
+    "JUPYTER_GRADEBOOK": "postgresql://db-host/course?user=grader&password=h21sec-query12",
+    "JUPYTER_DB_OPTS": "host=db user=grader password=h21sec-libpq13",
+    "PYTHON_GRADER_LOGIN": "grader:h21sec-noscheme14@db",
+    "JPY_DB": "h21sec-jpy15",
+    "LC_GRADER": "h21sec-lc16",
+    "DLCOURSE_SANDBOX_NOTE": "h21sec-sandbox17",
 }
 MARK = "h21sec"
 

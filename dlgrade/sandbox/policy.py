@@ -66,21 +66,47 @@ CHECKOUT_PRIVATE_DIRS = ("solutions", "tests", ".git", "source", "submitted", "a
 #: folders on top (:func:`kernel_env`). Of the course's own variables the kernel side reads
 #: only ``DLCOURSE_SANDBOX_DEBUG`` (the fork server's timing lines) and the seal flag the
 #: launcher sets.
-KERNEL_ENV_NAMES = ("PATH", "LD_LIBRARY_PATH", "LANG", "LANGUAGE", "TZ", "TERM", "MPLBACKEND",
-                    "DLCOURSE_SANDBOX_DEBUG")
-KERNEL_ENV_PREFIXES = ("LC_", "PYTHON", "OPENBLAS_", "OMP_", "MKL_", "GOTO_", "BLIS_",
-                       "VECLIB_", "NUMEXPR_", "KMP_", "JUPYTER_", "JPY_", "PYDEVD_")
+KERNEL_ENV_NAMES = (
+    "PATH", "LD_LIBRARY_PATH", "LANG", "LANGUAGE", "TZ", "TERM", "MPLBACKEND",
+    "DLCOURSE_SANDBOX_DEBUG",
+    # locale categories by name (a prefix let any LC_<word> through: review 21l, finding 4)
+    "LC_ALL", "LC_CTYPE", "LC_NUMERIC", "LC_TIME", "LC_COLLATE", "LC_MONETARY", "LC_MESSAGES",
+    "LC_PAPER", "LC_NAME", "LC_ADDRESS", "LC_TELEPHONE", "LC_MEASUREMENT", "LC_IDENTIFICATION",
+    # Python's own settings by name
+    "PYTHONPATH", "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED",
+    "PYTHONIOENCODING", "PYTHONUTF8", "PYTHONWARNINGS", "PYTHONFAULTHANDLER",
+    "PYTHONNOUSERSITE", "PYTHONSAFEPATH", "PYTHONDEVMODE", "PYTHONMALLOC",
+    # Jupyter's folders and settings a kernel reads, by name
+    "JUPYTER_PATH", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_PLATFORM_DIRS",
+    "JUPYTER_ALLOW_INSECURE_WRITES", "JPY_SESSION_NAME",
+)
+#: The numerical libraries' thread and kernel settings (numbers and keywords; their values pass
+#: the same :data:`CREDENTIAL_VALUE` test as every other).
+KERNEL_ENV_PREFIXES = ("OPENBLAS_", "OMP_", "MKL_", "GOTO_", "BLIS_", "VECLIB_", "NUMEXPR_",
+                       "KMP_", "PYDEVD_")
 #: What the launcher (the sandbox's waiter, outside the jail) reads besides: the policy's
-#: settings, the course folder, the kernel build, the grader's home (covered in rootless mode)
-#: and matplotlib's font cache. Course paths, not secrets; the kernel's environment has none.
-LAUNCH_ENV_NAMES = ("DLCOURSE_COURSE_ROOT", "DLCOURSE_KERNEL_PACKAGE", "HOME",
-                    "MPLCONFIGDIR")
-LAUNCH_ENV_PREFIXES = ("DLCOURSE_SANDBOX",)
+#: settings (by name, as the module's docstring lists them), the course folder, the kernel
+#: build, the grader's home (covered in rootless mode) and matplotlib's font cache. Course
+#: paths, not secrets; the kernel's environment has none.
+LAUNCH_ENV_NAMES = ("DLCOURSE_COURSE_ROOT", "DLCOURSE_KERNEL_PACKAGE", "HOME", "MPLCONFIGDIR",
+                    "DLCOURSE_SANDBOX", "DLCOURSE_SANDBOX_ROOTLESS", "DLCOURSE_SANDBOX_SEAL",
+                    "DLCOURSE_SANDBOX_HIDE", "DLCOURSE_SANDBOX_SHOW",
+                    "DLCOURSE_SANDBOX_GROUP_PIDS", "DLCOURSE_SANDBOX_LOG_BYTES",
+                    "DLCOURSE_SANDBOX_TMP", "DLCOURSE_SANDBOX_TMP_INODES",
+                    "DLCOURSE_SANDBOX_MEMORY", "DLCOURSE_SANDBOX_CPU", "DLCOURSE_SANDBOX_NPROC",
+                    "DLCOURSE_SANDBOX_FSIZE", "DLCOURSE_SANDBOX_GROUP_MEMORY")
+LAUNCH_ENV_PREFIXES = ()
 #: Names that stay out even when allowed (``JUPYTER_TOKEN``, ``PYTHON_KEYRING_PASSWORD``).
 SECRET_ENV_MARKERS = ("PASS", "PWD", "SECRET", "TOKEN", "CREDENTIAL", "KEY", "DSN", "AUTH",
                       "COOKIE", "PRIVATE", "SESSION_ID")
-#: A value that carries a credential: a URL with ``user:password@`` (or a bare ``token@``).
-CREDENTIAL_VALUE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s@]+@")
+#: A value that carries a credential: a URL with ``user:password@`` (or a bare ``token@``), a
+#: ``user:password@host`` without a scheme, or a ``password=`` / ``token=`` setting inside a
+#: query string or a keyword connection string (``host=db password=...``; review 21l, finding 4).
+CREDENTIAL_VALUE = re.compile(
+    r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s@]+@"
+    r"|(?:^|[\s;,])[^\s/:@;,]+:[^\s/@;,]+@[^\s/@]"
+    r"|(?:^|[\s;,&?])(?i:pass(?:word|wd)?|pwd|secret|token|api[_-]?key|auth\w*)\s*="
+)
 
 #: Top-level folders of the host a kernel keeps (read-only): the operating system's programs,
 #: libraries and settings, and the pseudo file systems the sandbox replaces by its own
