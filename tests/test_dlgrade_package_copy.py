@@ -383,7 +383,7 @@ def _class_paste(call: str) -> str:
 def test_helpers_reached_through_an_attribute_are_followed():
     # review 21l #2: static methods called as _SM.name and a two-line def wrapper (59 %)
     assert _flagged(_class_paste("_SM.as_float_array")) == ["softmax"]
-    bound = _class_paste("self.as_float_array").replace("@staticmethod\n    def softmax(Z",
+    bound = _class_paste("self.as_float_array").replace("@staticmethod\n\n    def softmax(Z",
                                                         "def softmax(self, Z")
     assert "def softmax(self, Z)" in bound and _flagged(bound) == ["softmax"]
     # an attribute reaches only the answer's own functions: np.exp is no helper
