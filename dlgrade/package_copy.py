@@ -22,8 +22,13 @@ What is compared, and why it is fair:
   calls of identity wrappers the answer defines (``def _i(x): return x``, ``_i = lambda x:
   x``, wrappers of wrappers);
 - the normalised trees are compared as multisets of token 5-grams of their pre-order walk
-  (node kinds, operators, kept names): share = common 5-grams / the larger side's 5-grams, so
-  an answer that holds the package function plus much of its own, or the reverse, scores low;
+  (node kinds, operators, kept names): share = common 5-grams / the larger side's 5-grams,
+  and containment = common 5-grams / the package side's (how much of the package function is
+  in the answer: one call of an unrelated helper of the answer's own does not dilute a paste,
+  review 21l #3); the larger of the two is compared with the threshold (honest answers reach
+  66 % by containment, ``benchmarks/package_copy.py --measure contained``);
+- an answer function's helpers are followed by name and through an attribute naming one of
+  the answer's functions (``_SM.as_float_array(...)``, ``self.check(...)``: review 21l #2);
 - below :data:`MIN_GRAMS` 5-grams on the package's side nothing is said: a one-line
   ``sigmoid`` written the obvious way *is* the package's text.
 
