@@ -22,7 +22,7 @@ asserted here; tests/test_dlgrade_package_copy.py holds the assertions.
 
 Usage::
 
-    python benchmarks/package_copy.py [--quick]
+    python benchmarks/package_copy.py [--quick] [--measure both|share|contained]
 """
 
 from __future__ import annotations
@@ -76,7 +76,14 @@ def tally(texts: list[list[str]], asked: list[str]) -> tuple[int, int, float, fl
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="two assignments, fewer timings")
+    parser.add_argument("--measure", choices=["both", "share", "contained"], default="both",
+                        help="compare with the threshold the flag's measure (both: the larger "
+                             "of the two), or one of them alone (to see how near honest answers "
+                             "come by each)")
     args = parser.parse_args()
+    if args.measure != "both":
+        pc.similarity = getattr(pc, args.measure)
+        print(f"measure: {args.measure} alone (not what the flag uses)")
     chosen = ["04_activations", "10_attention"] if args.quick else ASSIGNMENTS
 
     start = time.perf_counter()

@@ -62,7 +62,7 @@ from .judge_channel import (
 from .judge_code import CodePolicy
 from .judge_procs import HoldError, ProcessHold, kernel_of
 from .kernel_channels import EXIT_GRACE, GradingStopped
-from .package_copy import describe, review
+from .package_copy import beside_code, describe, review
 from .sandbox import kernel_package
 from .shape_errors import YOUR_CODE
 
@@ -217,9 +217,10 @@ class JudgedExecute(Execute):
                      .get("solution") and c.metadata["nbgrader"].get("grade_id")]
             path = (resources.get("metadata") or {}).get("path") or "."
             texts = [c.source for c in nb.cells if c.cell_type == "code"]
-            texts += list(judge_source.extra_files(Path(path)).values())
-            found = review(texts, asked)
-            said = found if isinstance(found, str) else describe(found)
+            files = beside_code(Path(path))
+            found = review(texts + files.texts, asked)
+            parts = [found if isinstance(found, str) else describe(found), *files.notes]
+            said = "; ".join(part for part in parts if part)
         except Exception as error:  # noqa: BLE001 - advisory: grading goes on
             self.log.warning("the package-copy flag could not be computed: %s", error)
             return

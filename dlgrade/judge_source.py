@@ -265,20 +265,44 @@ class SourceIndex:
         return None
 
 
-def extra_files(folder: Path, limit: int = 200, max_bytes: int = 2_000_000) -> dict[str, str]:
-    """The ``.py`` files handed in with the notebook, by module name."""
-    files = {}
+#: the ``.py`` files beside the notebook read, at most, and the size of each read
+EXTRA_LIMIT = 200
+EXTRA_MAX_BYTES = 2_000_000
+
+
+def handed_in_py(folder: Path, limit: int = EXTRA_LIMIT, max_bytes: int = EXTRA_MAX_BYTES):
+    """(path, module name, text or None, why not read) of every ``.py`` path under
+    ``folder``, sorted: the text of the first ``limit`` regular files of at most
+    ``max_bytes`` that decode; for any other, None and why (``"is too large ..."``), or
+    ``""`` for what names no module (a top-level ``__init__.py``, a folder named ``x.py``)."""
     if not folder.is_dir():
-        return files
-    for path in sorted(folder.rglob("*.py"))[:limit]:
-        with contextlib.suppress(OSError, UnicodeDecodeError):
-            if path.stat().st_size <= max_bytes:
-                parts = list(path.relative_to(folder).with_suffix("").parts)
-                if parts and parts[-1] == "__init__":
-                    parts.pop()
-                if parts:
-                    files[".".join(parts)] = path.read_text()
-    return files
+        return
+    for index, path in enumerate(sorted(folder.rglob("*.py"))):
+        parts = list(path.relative_to(folder).with_suffix("").parts)
+        if parts and parts[-1] == "__init__":
+            parts.pop()
+        module = ".".join(parts)
+        if not parts or path.is_dir():
+            yield path, module, None, ""
+            continue
+        if index >= limit:
+            yield path, module, None, f"is past the first {limit} .py files"
+            continue
+        try:
+            if path.stat().st_size > max_bytes:
+                yield path, module, None, "is too large for the copy check"
+                continue
+            yield path, module, path.read_text(), ""
+        except (OSError, UnicodeDecodeError) as error:
+            yield path, module, None, f"cannot be read ({type(error).__name__})"
+
+
+def extra_files(folder: Path, limit: int = EXTRA_LIMIT,
+                max_bytes: int = EXTRA_MAX_BYTES) -> dict[str, str]:
+    """The ``.py`` files handed in with the notebook, by module name (see
+    :func:`handed_in_py` for those left out)."""
+    return {module: text for _, module, text, _ in handed_in_py(folder, limit, max_bytes)
+            if text is not None}
 
 
 def check_remote(func, label: str) -> None:

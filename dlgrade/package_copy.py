@@ -22,8 +22,13 @@ What is compared, and why it is fair:
   calls of identity wrappers the answer defines (``def _i(x): return x``, ``_i = lambda x:
   x``, wrappers of wrappers);
 - the normalised trees are compared as multisets of token 5-grams of their pre-order walk
-  (node kinds, operators, kept names): share = common 5-grams / the larger side's 5-grams, so
-  an answer that holds the package function plus much of its own, or the reverse, scores low;
+  (node kinds, operators, kept names): share = common 5-grams / the larger side's 5-grams,
+  and containment = common 5-grams / the package side's (how much of the package function is
+  in the answer: one call of an unrelated helper of the answer's own does not dilute a paste,
+  review 21l #3); the larger of the two is compared with the threshold (honest answers reach
+  66 % by containment, ``benchmarks/package_copy.py --measure contained``);
+- an answer function's helpers are followed by name and through an attribute naming one of
+  the answer's functions (``_SM.as_float_array(...)``, ``self.check(...)``: review 21l #2);
 - below :data:`MIN_GRAMS` 5-grams on the package's side nothing is said: a one-line
   ``sigmoid`` written the obvious way *is* the package's text.
 
@@ -42,11 +47,14 @@ import builtins
 import copy
 import hashlib
 import os
+import stat
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 from .judge_fingerprint import package_root
+from .judge_source import handed_in_py
 
 #: token n-gram length
 N = 5
@@ -361,10 +369,31 @@ def share(a: Counter, b: Counter) -> float:
     return common / max(sum(a.values()), sum(b.values()))
 
 
-def _referenced(node: ast.AST) -> set[str]:
-    """Every name ``node`` reads (a helper may be called through a wrapper, ``_i(f)(x)``)."""
+def contained(ours: Counter, theirs: Counter) -> float:
+    """Common n-grams over the package side's count: how much of the package function (with
+    its helpers) is in the answer, whatever the answer adds (review 21l #3: one call of an
+    unrelated 9-line helper in a paste grew the answer's side and took ``share`` to 60 %)."""
+    if not ours or not theirs:
+        return 0.0
+    return sum((ours & theirs).values()) / sum(theirs.values())
+
+
+def similarity(ours: Counter, theirs: Counter) -> float:
+    """What is compared with the threshold: the larger of :func:`share` and
+    :func:`contained` (``benchmarks/package_copy.py`` measures each on honest answers)."""
+    return max(share(ours, theirs), contained(ours, theirs))
+
+
+def _referenced(node: ast.AST, attributes: bool = False) -> set[str]:
+    """Every name ``node`` reads (a helper may be called through a wrapper, ``_i(f)(x)``);
+    with ``attributes`` also every attribute it reads (``_SM.as_float_array``,
+    ``self.helper``: review 21l #2, a paste kept as static methods; the caller looks each
+    up among the answer's own functions, so ``np.exp`` reaches nothing unless the answer
+    defines an ``exp``)."""
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
-            and isinstance(n.ctx, ast.Load)}
+            and isinstance(n.ctx, ast.Load)} | \
+        {n.attr for n in ast.walk(node) if attributes and isinstance(n, ast.Attribute)
+         and isinstance(n.ctx, ast.Load)}
 
 
 def _with_helpers(name: str, lookup) -> list[ast.AST]:
@@ -693,9 +722,9 @@ def _reached_grams(first: ast.Module, lookup, memo: dict, cap: int) -> tuple[Cou
         if kept is None or kept[0] is not node:  # the node itself is kept: its id stays its
             node_grams = grams(tokens(node))
             kept = memo[id(node)] = (node, node_grams, sum(node_grams.values()),
-                                     sorted(_referenced(node)))
-        if size + kept[2] > cap:
-            break
+                                     sorted(_referenced(node, attributes=True)))
+        if size + kept[2] > cap:  # skipped, not the end: a large decoy helper met first
+            continue                  # leaves room for the pasted helpers after it
         total += kept[1]
         size += kept[2]
         for callee in kept[3]:
@@ -735,7 +764,7 @@ def _check(sources: list[str], asked: list[str]):
                 found_in = "" if own else f"def {def_name}" if def_name else "a lambda"
                 key = (name, qualified)
                 best[key] = max(best.get(key, (0.0, False, "")),
-                                (share(ours, their), own, found_in))
+                                (similarity(ours, their), own, found_in))
         out: dict[str, list[tuple[float, int, str, str]]] = {}
         for name, qualified, _, their_size in theirs:
             if (name, qualified) in best:
@@ -814,6 +843,51 @@ def text_digest(sources: list[str]) -> str:
         data = text.encode("utf-8", "surrogatepass")
         h.update(len(data).to_bytes(8, "big") + data)
     return h.hexdigest()
+
+
+def _file_digest(h, path) -> None:
+    """Add ``path``'s kind and, for a regular file (a link followed), its bytes to ``h``."""
+    try:
+        if os.path.islink(path):
+            h.update(b"link:" + os.fsencode(os.readlink(path)) + b"\0")
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a fifo, a folder: never opened
+            h.update(b"other\0")
+            return
+        with open(path, "rb") as handle:
+            h.update(b"file:" + hashlib.file_digest(handle, "sha256").digest())
+    except OSError as error:
+        h.update(f"unreadable:{type(error).__name__}\0".encode())
+
+
+@dataclass(frozen=True)
+class Beside:
+    """The ``.py`` files handed in beside a notebook as the flag sees them (finding 1 of
+    review 21l: a file over the size read was skipped without a word, and outside the key)."""
+
+    #: the texts the check compares
+    texts: list[str]
+    #: what the flag says of each file that can run but was not read
+    notes: list[str]
+    #: SHA-256 over every ``.py`` path's name and bytes, whatever its size: a file added,
+    #: changed or removed gives another key (an instructor's review no longer holds)
+    digest: str
+
+
+def beside_code(folder) -> Beside:
+    """:class:`Beside` of the folder a notebook was handed in (see
+    :func:`dlgrade.judge_source.handed_in_py`)."""
+    folder = Path(folder)
+    texts, notes, h = [], [], hashlib.sha256()
+    for path, _, text, why in handed_in_py(folder):
+        name = path.relative_to(folder).as_posix()
+        data = os.fsencode(name)
+        h.update(len(data).to_bytes(8, "big") + data)
+        _file_digest(h, path)
+        if text is not None:
+            texts.append(text)
+        elif why:
+            notes.append(f"not compared: {name} {why}")
+    return Beside(texts, notes, h.hexdigest())
 
 
 def scores(sources: list[str], asked: list[str]) -> dict[str, tuple[float, int]]:

@@ -26,8 +26,7 @@ from pathlib import Path
 from . import grader_memory
 from .course import Course, ensure_tools_on_path
 from .deadline import SubmissionDeadline
-from .judge_source import extra_files
-from .package_copy import describe, package_functions, review, text_digest
+from .package_copy import beside_code, describe, package_functions, review, text_digest
 from .sandbox import KERNEL_NAME, forkserver
 from .scan import context_from_notebooks, scan_extra_files, scan_submission
 from .speedups import share_metadata_validators
@@ -552,8 +551,11 @@ class Grader:
         that look like the package's same-named functions pasted in, read from the notebooks'
         code cells and the ``.py`` files handed in beside them. It costs no point."""
         info = self.assignment_info()
-        beside = list(extra_files(self.course.submitted_dir / student / self.assignment).values())
-        found, notes, read = [], [], []
+        files = beside_code(self.course.submitted_dir / student / self.assignment)
+        beside = files.texts
+        # a .py file that can run but was not read is said (review 21l #1), and the key holds
+        # the bytes of every .py file, read or not: one added or changed voids a review
+        found, notes, read = [], list(files.notes), [files.digest]
         for name, cells in sources.items():
             result = review(cells + beside, info[name]["answers"])
             read += [name] + cells + ["\0"] + beside

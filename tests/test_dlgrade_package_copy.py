@@ -339,3 +339,79 @@ def test_a_long_dead_assignment_chain_in_a_paste_is_dropped_not_too_large(links)
     found = pc.review(renamed + [impl, "s0 = _impl\n" + aliases], ASKED04)
     assert [(c.name, c.found_in) for c in found] == [
         ("sigmoid_grad", "def _sigmoid_grad_impl"), ("softmax", "")]
+
+
+# --------------------------------------------------------------------------- review 21l
+
+def test_a_py_file_the_check_cannot_read_is_said_and_every_py_is_in_the_key(tmp_path):
+    from dlgrade.judge_source import EXTRA_LIMIT, EXTRA_MAX_BYTES
+    impl = "import numpy as np\n" + AS_FLOAT + textwrap.dedent(SOFTMAX)
+    (tmp_path / "impl.py").write_text(impl)
+    small = pc.beside_code(tmp_path)
+    assert (small.texts, small.notes) == ([impl], [])
+    # review 21l #1: padded past the size read, the paste was skipped without a word
+    (tmp_path / "impl.py").write_text(impl + "#" + "x" * EXTRA_MAX_BYTES + "\n")
+    big = pc.beside_code(tmp_path)
+    assert (big.texts, big.notes) == ([], ["not compared: impl.py is too large for the copy check"])
+    # the key holds the bytes of every .py file, read or not: one byte changed, another key
+    assert pc.beside_code(tmp_path).digest == big.digest != small.digest
+    (tmp_path / "impl.py").write_text(impl + "#" + "y" * EXTRA_MAX_BYTES + "\n")
+    assert pc.beside_code(tmp_path).digest != big.digest
+    (tmp_path / "impl.py").write_text(impl)
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "latin.py").write_bytes(b"# -*- coding: latin-1 -*-\nX = '\xe9'\n")
+    odd = pc.beside_code(tmp_path)
+    assert odd.notes == ["not compared: pkg/latin.py cannot be read (UnicodeDecodeError)"]
+    assert odd.digest != small.digest
+    for i in range(EXTRA_LIMIT):
+        (tmp_path / f"a{i:03d}.py").write_text("X = 1\n")
+    many = pc.beside_code(tmp_path)
+    assert many.notes == ["not compared: impl.py is past the first 200 .py files",
+                          "not compared: pkg/latin.py is past the first 200 .py files"]
+    assert impl not in many.texts
+
+
+def _class_paste(call: str) -> str:
+    """SOFTMAX and its helper as methods of a class, the helper called as ``call``."""
+    methods = textwrap.indent("@staticmethod\n" + AS_FLOAT + "\n@staticmethod\n" +
+                              textwrap.dedent(SOFTMAX).replace("as_float_array(Z", call + "(Z"),
+                              "    ")
+    return "import numpy as np\nclass _SM:\n" + methods + \
+        "\ndef softmax(Z):\n    return _SM.softmax(Z)\n"
+
+
+def test_helpers_reached_through_an_attribute_are_followed():
+    # review 21l #2: static methods called as _SM.name and a two-line def wrapper (59 %)
+    assert _flagged(_class_paste("_SM.as_float_array")) == ["softmax"]
+    bound = _class_paste("self.as_float_array").replace("@staticmethod\n\n    def softmax(Z",
+                                                        "def softmax(self, Z")
+    assert "def softmax(self, Z)" in bound and _flagged(bound) == ["softmax"]
+    # an attribute reaches only the answer's own functions: np.exp is no helper
+    honest = ("def softmax(Z):\n    Z = np.asarray(Z, dtype=float)\n"
+              "    e = np.exp(Z - Z.max(axis=-1, keepdims=True))\n"
+              "    return e / e.sum(axis=-1, keepdims=True)\n")
+    assert _flagged(honest) == []
+
+
+DECOY = '''
+def _trace(x, label="x"):
+    info = {"label": label, "shape": getattr(x, "shape", None), "dtype": str(x.dtype)}
+    if info["shape"] is not None and len(info["shape"]) > 3:
+        info["big"] = True
+        info["first"] = [int(s) for s in info["shape"][:3]]
+    else:
+        info["big"] = False
+    return info
+'''
+
+
+@pytest.mark.parametrize("lines", [1, 40])
+def test_a_decoy_helper_called_in_a_paste_does_not_dilute_it(lines):
+    # review 21l #3: one call of an unrelated helper grew the answer's side (share 60 %);
+    # with 40 more lines the helper alone passes the work bound, met before the pasted one
+    decoy = DECOY.replace("    return info", "    info['n'] = 0\n" * lines + "    return info")
+    paste = textwrap.dedent(SOFTMAX).replace("'Z')\n", "'Z')\n    _trace(Z, 'sm')\n", 1)
+    cells = [decoy, AS_FLOAT, paste]
+    assert _flagged(*cells) == ["softmax"]
+    (score, size), = pc.scores(cells, ["softmax"]).values()
+    assert score >= pc.threshold(size)

@@ -214,6 +214,18 @@ def test_an_instructor_clears_a_flag_after_review_until_the_code_changes(tmp_pat
     assert run.returncode == 0 and "2 unchanged (skipped)" in run.stdout, run.stdout
     assert _status_column(copy)["pasted"] == "graded"
 
+    # review 21l #1: a .py file beside the notebook too large for the check to read (a paste
+    # padded past 2 MB) is said, and voids the review (its bytes are in the key)
+    impl = course / "submitted" / "pasted" / ASSIGNMENT / "impl.py"
+    impl.write_text("X = 1\n#" + "x" * 2_100_000 + "\n")
+    run = _grade(course)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "not compared: impl.py is too large for the copy check" in \
+        _status_column(course)["pasted"], _status_column(course)
+    impl.unlink()  # the code reviewed again: the review holds again
+    run = _grade(course)
+    assert run.returncode == 0 and _status_column(course)["pasted"] == "graded", run.stdout
+
     # taken back: flagged again, and the run says so
     proc = mark(ASSIGNMENT, "pasted", "--reviewed", "--clear")
     assert proc.returncode == 0 and "review taken back" in proc.stdout, proc.stdout
