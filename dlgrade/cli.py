@@ -43,6 +43,7 @@ from .release import release as do_release
 from .roster import import_roster
 from .status import (
     REVIEW_PREFIX,
+    grade_command,
     graded_outside,
     graded_outside_error,
     read_statuses,
@@ -423,13 +424,13 @@ def _grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kerne
              + (f"; warning: {doubts[student]}" if student in doubts else ""))
     # a --student run leaves the others as they are
     for student in graded_outside(course, assignment):
-        _say(f"  {student}: {GRADED_ELSEWHERE.format(assignment=assignment)}")
+        _say(f"  {student}: {GRADED_ELSEWHERE.format(command=grade_command(course, assignment))}")
     # a --student run leaves the others' grades of an old due date, submission time or
     # file too (review 23h, 1; 23i, 1, 3), named only where the grade can change (23i, 5)
     stale = stale_late(course, assignment)
     for student, why in sorted(stale.items()):
-        _say(f"  {student}: {STALE_WORDS[why]}, until `dlcourse grade {assignment}` grades "
-             "them again")
+        _say(f"  {student}: {STALE_WORDS[why]}, until `{grade_command(course, assignment)}` "
+             "grades them again")
     # an appeal graded under another late policy than the class (review 23i, finding 2)
     mixed = mixed_policies_text(course, assignment, "grade")
     if mixed:
@@ -443,7 +444,7 @@ def _grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kerne
 
 #: the line of ``grade --student`` for a student another tool graded since (review 23e, P8b)
 GRADED_ELSEWHERE = ("graded since by another tool (a plain `nbgrader autograde`?): its scores "
-                    "are in grades.csv until `dlcourse grade {assignment}` grades them again")
+                    "are in grades.csv until `{command}` grades them again")
 
 
 def _discard_from_now_on(stream) -> None:
@@ -723,7 +724,7 @@ def extend(ctx, assignment, student, hours, db):
                "course's due date counts")
     for line in penalty_lines(changes, assignment) if changes else (
             [f"{student} has no graded submission of {assignment} yet: the next "
-             f"`dlcourse grade {assignment}` counts the extension"]
+             f"`{grade_command(course, assignment)}` counts the extension"]
             if student not in read_statuses(course, assignment) else []):
         click.echo(f"  {line}")
 

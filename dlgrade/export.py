@@ -29,6 +29,7 @@ from .status import (
     FILES_PREFIX,
     HELD_PREFIX,
     MOODLE_NO_FILE,
+    grade_command,
     graded_outside_error,
     read_not_collected_files,
 )
@@ -119,7 +120,7 @@ def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None,
             raise refusal
         stale = stale_late(course, assignment)
         if stale:  # review 23h, 1; 23i, 1, 3: never a grade of a date, time or file gone
-            raise ValueError(stale_text(stale, assignment, "export"))
+            raise ValueError(stale_text(course, stale, assignment, "export"))
         mixed = mixed_policies_text(course, assignment, "export")
         if mixed:  # review 23i, 2: never one late policy for some, another for the rest
             raise ValueError(f"{mixed}; then export again. Nothing written")
@@ -136,7 +137,8 @@ def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None,
                 "Moodle: the grading worksheet, `dlcourse roster import`): give it with "
                 f"`dlcourse collect {assignment} <download> --timestamps times.csv` "
                 "(student,submitted_at; the due date itself if you decide it is on time), "
-                "grade, and export again. Nothing written")
+                f"then `{grade_command(course, assignment)}` and export again. Nothing "
+                "written")
         outputs = write_outputs(course, assignment)
         plugin = system.export_plugin()
         if plugin is None:  # the plain layout: the course's own grades.csv
@@ -195,8 +197,8 @@ def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None,
                         f"a look, not a hand grade ({'; '.join(looks[:10])}"
                         f"{'; ...' if len(looks) > 10 else ''}): the exported scores are "
                         "complete; look at what is named, then (for files not copied) delete "
-                        f"them from submitted/<student>/{assignment}/ and run `dlcourse grade "
-                        f"{assignment}` to clear the status")
+                        f"them from submitted/<student>/{assignment}/ and run "
+                        f"`{grade_command(course, assignment)}` to clear the status")
         if blank and warn is not None:  # review 23c F4: an upload that changes nothing
             pending = [sid for sid in blank if notes[sid] == PENDING]
             others = len(blank) - len(pending) - len(outside)
@@ -204,8 +206,9 @@ def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None,
                 names = ", ".join(pending[:10]) + (", ..." if len(pending) > 10 else "")
                 verb = "is" if len(pending) == 1 else "are"
                 said.append(f"{len(pending)} of {len(submitted)} submissions {verb} not graded yet "
-                            f"({names}): their grade cells are empty; run `dlcourse grade "
-                            f"{assignment}` (an interrupted run is resumed) and export again")
+                            f"({names}): their grade cells are empty; run "
+                            f"`{grade_command(course, assignment)}` (an interrupted run is "
+                            "resumed) and export again")
             if others:
                 one = others == 1
                 said.append(f"{others} student{'' if one else 's'} with a failed or uncollected "

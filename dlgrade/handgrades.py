@@ -22,7 +22,13 @@ import os
 from pathlib import Path
 
 from .course import Course
-from .status import read_not_collected, read_statuses, status_path, write_status
+from .status import (
+    grade_command,
+    read_not_collected,
+    read_statuses,
+    status_path,
+    write_status,
+)
 from .worker import FEEDBACK_HELD, Grader
 
 # nbgrader (MissingEntry) and nbformat take seconds to import; the functions that touch the
@@ -360,7 +366,7 @@ def why_not_graded(gb, course: Course, assignment: str, student: str,
 
     if student in course.students(assignment):
         return (f"{student!r} handed in {assignment}, but it is not graded yet: run "
-                f"`dlcourse grade {assignment}` first")
+                f"`{grade_command(course, assignment)}` first")
     try:
         gb.find_student(student)
     except MissingEntry:

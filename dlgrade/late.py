@@ -44,7 +44,10 @@ from traitlets.config import Config
 
 from .lms.base import check_timezone, format_timestamp, happens_twice, to_utc, wall_time_note
 from .status import (
+    GRADED,
     STAMP_FILE,
+    grade_command,
+    policy_text,
     read_statuses,
     sources_digest,
     submission_hash,
@@ -304,22 +307,6 @@ def due_dates(course, assignment: str) -> dict:
     return out
 
 
-def policy_text(late: dict) -> str:
-    """The late policy of a settings digest's ``late`` part as ``--late-policy`` spells it.
-
-    >>> policy_text({"AssignLatePenalties": {"plugin_class": "dlgrade.late.PerHourPenalty"},
-    ...              "PerHourPenalty": {"per_hour": 0.1, "cap": 0.5}})
-    '10%/h:50%'
-    >>> policy_text({})
-    'none'
-    """
-    plugin = str((late.get("AssignLatePenalties") or {}).get("plugin_class", ""))
-    if plugin.endswith("PerHourPenalty"):
-        hour = late.get("PerHourPenalty") or {}
-        return f"{float(hour.get('per_hour', 0)) * 100:g}%/h:{float(hour.get('cap', 1)) * 100:g}%"
-    return str((late.get("LateSubmissionPlugin") or {}).get("penalty_method", "none"))
-
-
 def record_policy(record: dict) -> str | None:
     """The late policy a status record's student was graded under (:func:`policy_text`),
     ``None`` for a record that does not say."""
@@ -331,13 +318,24 @@ def record_policy(record: dict) -> str | None:
 
 
 def policies(course, assignment: str) -> dict[str, list[str]]:
-    """``{late policy: [students]}`` of the graded students of ``assignment`` (each student
-    under the policy of their last grading run)."""
+    """``{late policy: [students]}`` of the graded students of ``assignment`` whose score a
+    late policy can change (each under the policy of their last grading run). A student on
+    time, on time by Canvas's word or without a time gets no penalty under any policy, so
+    is left out and never makes a mix (review 23j, finding 4)."""
     out: dict[str, list[str]] = {}
-    for student, record in sorted(read_statuses(course, assignment).items()):
-        policy = record_policy(record) if record.get("status") in GRADED else None
-        if policy is not None:
-            out.setdefault(policy, []).append(student)
+    graded = {s: r for s, r in read_statuses(course, assignment).items()
+              if r.get("status") in GRADED and record_policy(r) is not None}
+    if not graded:
+        return out
+    with course.gradebook() as gb:
+        for student, record in sorted(graded.items()):
+            try:
+                submission = gb.find_submission(assignment, student)
+            except MissingEntry:
+                continue
+            if submission.timestamp is None or not submission.total_seconds_late > 0:
+                continue
+            out.setdefault(record_policy(record), []).append(student)
     return out
 
 
@@ -357,13 +355,12 @@ def mixed_policies_text(course, assignment: str, what: str) -> str | None:
     parts = "; ".join(f"{policy}: {names(who)}" for policy, who in ranked)
     most = ranked[0][0]
     return (f"{what}: the students of {assignment} were graded under different late "
-            f"policies ({parts}): run `dlcourse grade {assignment} --late-policy {most}` "
-            f"(or the policy you mean) to grade the others under that one; hand grades are "
-            "kept")
+            f"policies ({parts}): run `{grade_command(course, assignment, most)}` "
+            f"(or the policy you mean) to grade the others under that one (the hand grades "
+            "are kept); for one student's accommodation give them more time with `dlcourse "
+            f"extend {assignment} STUDENT --hours N` instead of another policy")
 
 
-#: the statuses whose score a late penalty applies to
-GRADED = ("graded", "needs manual grading")
 #: why a graded student's grade is not the current one (:func:`stale_late`)
 STALE_DUE = "due"
 STALE_TIME = "time"
@@ -473,15 +470,18 @@ def stale_late(course, assignment: str, students=None) -> dict[str, str]:
     return out
 
 
-def stale_text(stale: dict[str, str], assignment: str, what: str) -> str:
-    """The refusal of ``what`` (``"export"``) while :func:`stale_late` names students."""
+def stale_text(course, stale: dict[str, str], assignment: str, what: str) -> str:
+    """The refusal of ``what`` (``"export"``) while :func:`stale_late` names students: the
+    command it advises keeps the grading settings (late policy) they were graded with
+    (:func:`dlgrade.status.grade_command`; review 23j, finding 1)."""
     one = len(stale) == 1
     names = ", ".join(f"{s} ({STALE_WORDS[w]})" for s, w in list(sorted(stale.items()))[:10]) \
         + (", ..." if len(stale) > 10 else "")
     return (f"{what}: {len(stale)} student{'' if one else 's'} of {assignment} "
             f"{'has' if one else 'have'} a grade in the gradebook that is not the current "
-            f"one: {names}; run `dlcourse grade {assignment}` first (it grades "
-            f"{'that student' if one else 'them'} again and keeps hand grades), then "
+            f"one: {names}; run `{grade_command(course, assignment)}` first (it grades "
+            f"{'that student' if one else 'them'} again under the settings the class was "
+            "graded with and keeps the hand grades of unchanged answers), then "
             f"`dlcourse {what}` again. Nothing written")
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from .course import Course
@@ -147,6 +148,74 @@ def replaced_outside(course: Course, assignment: str, student: str, record: dict
     return autograded_digest(course, assignment, student) != recorded
 
 
+def policy_text(late: dict) -> str:
+    """The late policy of a settings digest's ``late`` part as ``--late-policy`` spells it.
+
+    >>> policy_text({"AssignLatePenalties": {"plugin_class": "dlgrade.late.PerHourPenalty"},
+    ...              "PerHourPenalty": {"per_hour": 0.1, "cap": 0.5}})
+    '10%/h:50%'
+    >>> policy_text({})
+    'none'
+    """
+    plugin = str((late.get("AssignLatePenalties") or {}).get("plugin_class", ""))
+    if plugin.endswith("PerHourPenalty"):
+        hour = late.get("PerHourPenalty") or {}
+        return f"{float(hour.get('per_hour', 0)) * 100:g}%/h:{float(hour.get('cap', 1)) * 100:g}%"
+    return str((late.get("LateSubmissionPlugin") or {}).get("penalty_method", "none"))
+
+
+#: the statuses whose score a late penalty applies to
+GRADED = ("graded", "needs manual grading")
+#: the sections of nbgrader's configuration that make the late policy
+LATE_SECTIONS = ("AssignLatePenalties", "LateSubmissionPlugin", "PerHourPenalty")
+
+
+def _settings(text: str | None) -> dict:
+    try:
+        out = json.loads(text or "")
+    except (ValueError, TypeError):
+        return {}
+    return out if isinstance(out, dict) else {}
+
+
+def grade_command(course: Course, assignment: str, policy: str | None = None) -> str:
+    """``dlcourse grade ASSIGNMENT`` with the options that keep the grading settings the
+    graded students of ``assignment`` were graded with (the ``settings`` most of their
+    records hold): the late policy, and a per-cell timeout or kernel other than
+    nbgrader_config.py's. A bare ``dlcourse grade`` grades under the configuration's, so
+    advice without them dropped every late penalty given with ``--late-policy`` (review
+    23j, finding 1). ``policy`` names the late policy instead of the records' one (the
+    other settings are then those of the students graded under it).
+
+    The late policy is always named when it is not ``none`` on either side, so the advice
+    stays right after nbgrader_config.py changes."""
+    counts: dict[str, int] = {}
+    for record in read_statuses(course, assignment).values():
+        if record.get("status") in GRADED and record.get("settings"):
+            counts[record["settings"]] = counts.get(record["settings"], 0) + 1
+    command = f"dlcourse grade {assignment}"
+    if not counts and policy is None:
+        return command
+    if policy is not None:  # the settings of those graded under it, where there are any
+        under = {k: n for k, n in counts.items()
+                 if policy_text(_settings(k).get("late") or {}) == policy}
+        counts = under or counts
+    recorded = _settings(min(counts, key=lambda k: (-counts[k], k))) if counts else {}
+    plain_course = replace(course, timeout=None, kernel_name=None,
+                           extra={k: v for k, v in course.extra.items()
+                                  if not k.startswith(LATE_SECTIONS)})
+    plain = _settings(plain_course.grading_settings()[0])
+    if policy is None:
+        policy = policy_text(recorded.get("late") or {})
+    if policy != "none" or policy_text(plain.get("late") or {}) != "none":
+        command += f" --late-policy {policy}"
+    if recorded.get("timeout") not in (None, plain.get("timeout")):
+        command += f" --timeout {recorded['timeout']}"
+    if recorded.get("kernel") and recorded.get("kernel") != plain.get("kernel"):
+        command += f" --kernel {recorded['kernel']}"
+    return command
+
+
 def graded_outside(course: Course, assignment: str) -> list[str]:
     """The students whose gradebook scores another tool wrote after ``dlcourse grade`` did
     (a plain ``nbgrader autograde``: its scores, without a late policy given to ``grade``
@@ -169,8 +238,9 @@ def graded_outside_error(course: Course, assignment: str, what: str) -> ValueErr
         f"{'was' if one else 'were'} graded since by another tool ({names}; a plain "
         "`nbgrader autograde`?): the gradebook holds that tool's scores and late penalty, "
         "not dlcourse's (a --late-policy given to `dlcourse grade` is not in them); run "
-        f"`dlcourse grade {assignment}` first (it grades "
-        f"{'that student' if one else 'them'} again and keeps hand grades), then `dlcourse "
+        f"`{grade_command(course, assignment)}` first (it grades "
+        f"{'that student' if one else 'them'} again and keeps the hand grades of unchanged "
+        "answers), then `dlcourse "
         f"{what}` again. Nothing was written")
 
 
@@ -188,7 +258,10 @@ def status_label(record: dict) -> str:
         return f"failed: {record.get('reason') or 'unknown reason'}"
     status = with_review(status, record)
     if record.get("stale"):  # review 23i, 3: a grade of a date, time or file gone
-        status = f"{status} ({record['stale']}; `dlcourse grade` grades again)"
+        # the policy it was graded under: a bare `dlcourse grade` drops it (review 23j, 1)
+        policy = policy_text(_settings(record.get("settings")).get("late") or {})
+        again = "dlcourse grade" + (f" --late-policy {policy}" if policy != "none" else "")
+        status = f"{status} ({record['stale']}; `{again}` grades again)"
     if record.get("time_unknown"):  # review 23g, G1: Canvas's LATE_ without a time
         no_time = record.get("submitted_at") == NO_TIME_LABEL  # 23h, 2: a zip's "no time"
         return f"{status}; {NO_TIME_UNKNOWN if no_time else TIME_UNKNOWN}"

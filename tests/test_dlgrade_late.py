@@ -121,3 +121,56 @@ def test_the_late_config_is_the_one_the_student_was_graded_under(tmp_path):
     for settings in (None, "not json", json.dumps(
             {"late": {"AssignLatePenalties": {"plugin_class": "<class 'x.P'>"}}})):
         assert late_config(settings, course).LateSubmissionPlugin.penalty_method == "zero"
+
+
+@pytest.mark.slow  # a real SQLite gradebook
+def test_only_students_a_policy_can_change_make_a_mix_and_the_advice_keeps_the_policy(
+        tmp_path, empty_gradebook):
+    """Review 23j, finding 4: a student on time (or without a time, Canvas's "on time")
+    graded under another policy makes no mix, since no policy changes their score; and
+    finding 1: the advised `dlcourse grade` names the policy the class was graded with (a
+    bare one grades under nbgrader_config.py's, here none), and a timeout given then."""
+    import json
+
+    from dlgrade.late import grant_extension, mixed_policies_text, policies, set_due_date
+    from dlgrade.status import grade_command, write_status
+
+    course = _course(tmp_path)
+    empty_gradebook(tmp_path)
+    due = dt.datetime(2026, 12, 1, 12, 0)
+    set_due_date(course, "a1", due)
+    times = {"ann": due + dt.timedelta(hours=2), "bob": due - dt.timedelta(hours=1),
+             "cem": None, "dan": due + dt.timedelta(hours=5)}
+    with course.gradebook() as gb:
+        for student in times:
+            gb.add_student(student)
+    for student, when in times.items():
+        grant_extension(course, "a1", student, 0)  # makes the submission entry
+        with course.gradebook() as gb:
+            gb.find_submission("a1", student).timestamp = when
+            gb.db.commit()
+    plain = json.loads(course.grading_settings()[0])
+    per_hour = dict(plain, timeout=7, late={
+        "AssignLatePenalties": {"plugin_class": "dlgrade.late.PerHourPenalty"},
+        "PerHourPenalty": {"per_hour": 0.1, "cap": 0.5}})
+    graded_with = {"ann": per_hour, "bob": plain, "cem": plain, "dan": per_hour}
+    for student, settings in graded_with.items():
+        write_status(course, "a1", {"student": student, "status": "graded",
+                                    "settings": json.dumps(settings, sort_keys=True)})
+    # bob (on time) and cem (no time) under none: no mix, nothing refused
+    assert policies(course, "a1") == {"10%/h:50%": ["ann", "dan"]}
+    assert mixed_policies_text(course, "a1", "export") is None
+    assert grade_command(course, "a1") == "dlcourse grade a1 --late-policy 10%/h:50% --timeout 7"
+    # dan graded under none: a mix; the advice keeps the others' policy and timeout
+    write_status(course, "a1", {"student": "dan", "status": "graded",
+                                "settings": json.dumps(plain, sort_keys=True)})
+    said = mixed_policies_text(course, "a1", "export")
+    assert said.startswith("export: the students of a1 were graded under different late "
+                           "policies (10%/h:50%: ann; none: dan): run `dlcourse grade a1 "
+                           "--late-policy 10%/h:50% --timeout 7`"), said
+    assert "`dlcourse extend a1 STUDENT --hours N`" in said, said
+    # a class graded under nbgrader_config.py's settings: the bare command is right
+    for student in times:
+        write_status(course, "a1", {"student": student, "status": "graded",
+                                    "settings": json.dumps(plain, sort_keys=True)})
+    assert grade_command(course, "a1") == "dlcourse grade a1"

@@ -13,6 +13,7 @@ import csv
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -646,12 +647,13 @@ def test_a_new_due_date_or_extension_counts_at_once(course_dir):
     said = " ".join(proc.stderr.split())
     old_date = "late penalty of another due date or extension than the current one"
     assert (f"export: 2 students of tiny have a grade in the gradebook that is not the "
-            f"current one: ann ({old_date}), bob ({old_date}); run `dlcourse grade tiny` "
-            "first") in said, said
+            f"current one: ann ({old_date}), bob ({old_date}); run `dlcourse grade tiny "
+            "--late-policy 10%/h:50%` first") in said, said
     proc = dlcourse("grade", "tiny", "--no-progress", "--student", "bob", *policy,
                     cwd=course)
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert (f"  ann: {old_date}, until `dlcourse grade tiny` grades them again") \
+    assert (f"  ann: {old_date}, until `dlcourse grade tiny --late-policy 10%/h:50%` grades "
+            "them again") \
         in proc.stdout, proc.stdout
     assert "bob:" not in proc.stdout.split("graded (")[1], proc.stdout
     proc = exported(course)
@@ -889,11 +891,13 @@ def test_a_new_time_policy_or_file_after_grading_is_never_exported_as_graded(cou
     assert not (course / "export.csv").exists()
     assert ("export: 1 student of tiny has a grade in the gradebook that is not the current "
             "one: bob (late penalty of another submission time than the one collected "
-            "since); run `dlcourse grade tiny` first") in said, said
+            "since); run `dlcourse grade tiny --late-policy 10%/h:50%` first (it grades that "
+            "student again under the settings the class was graded with and keeps the hand "
+            "grades of unchanged answers)") in said, said
     run("report", "tiny")  # says it too, beside the new late_by
     assert rows(course)["bob"]["status"].startswith(
         "graded (late penalty of another submission time than the one collected since; "
-        "`dlcourse grade` grades again)"), rows(course)["bob"]
+        "`dlcourse grade --late-policy 10%/h:50%` grades again)"), rows(course)["bob"]
     out = run("mark", "tiny", "bob", WRITTEN, "1").stdout  # counts the time first
     assert out.startswith(f"bob: {WRITTEN} 1; tiny 4.8/6 after a late penalty of 1.2"), out
     run("export", "tiny", "--format", "csv", "-o", course / "export.csv")
@@ -923,9 +927,15 @@ def test_a_new_time_policy_or_file_after_grading_is_never_exported_as_graded(cou
     assert proc.returncode == 2 and ("ann (older submission graded: a newer one is "
                                      "collected, not graded yet)") in said, said
     run("report", "tiny")
-    assert rows(course)["ann"]["status"] == (
-        "needs manual grading (older submission graded: a newer one is collected, not graded "
-        "yet; `dlcourse grade` grades again)") or rows(course)["ann"]["status"].startswith(
-        "graded (older submission graded: a newer one is collected"), rows(course)["ann"]
-    assert "1 graded" in grade(course, *policy).stdout
-    assert "older submission" not in rows(course)["ann"]["status"]
+    assert rows(course)["ann"]["status"].endswith(
+        " (older submission graded: a newer one is collected, not graded yet; "
+        "`dlcourse grade --late-policy 10%/h:50%` grades again)"), rows(course)["ann"]
+    # the refusal's advice followed to the letter keeps the late penalty (review 23j, 1):
+    # the command it names, run as written, regrades ann alone, still 2.5 h late
+    [advice] = re.findall(r"run `(dlcourse grade [^`]*)` first", said)
+    out = run(*shlex.split(advice)[1:], "--no-progress", code=2).stdout  # needs a hand
+    assert "tiny: 1 graded" in out and "settings changed" not in out, out
+    row = rows(course)["ann"]
+    assert "older submission" not in row["status"], row
+    assert (row["late_by"], row["penalty"]) == ("2.5", "1.5"), row  # 30 % of 5
+    assert rows(course)["bob"]["penalty"] == "1.2", rows(course)["bob"]
