@@ -262,7 +262,7 @@ from dlgrade.worker import Grader
 root = Path(sys.argv[1])
 os.environ.setdefault("DLCOURSE_COURSE_ROOT", str(root))
 calls = []
-compare = package_copy.find_copies
+compare = package_copy._check  # the comparison itself, under find_copies and review alike
 
 
 def counted(sources, asked):
@@ -270,7 +270,7 @@ def counted(sources, asked):
     return compare(sources, asked)
 
 
-package_copy.find_copies = counted
+package_copy._check = counted
 result = Grader(Course(root), sys.argv[2]).grade(sys.argv[3])
 print(json.dumps({"calls": len(calls), "status": result["status"],
                   "review": result.get("review"), "score": result.get("score"),
