@@ -13,8 +13,7 @@ import os
 
 import pytest
 
-from dlgrade.course import run_nbgrader
-from tests.submissions.crafted import make_course, project_config
+from tests.submissions.crafted import grade_with_plain_nbgrader, make_course, project_config
 from tests.submissions.hostile_files import (
     DATA_TEXT,
     REFUSED,
@@ -35,18 +34,7 @@ def graded(tmp_path_factory):
     course = make_course(tmp_path_factory.mktemp("hostile-files-nbgrader") / "course",
                          extra_config=project_config())
     env = {**os.environ, SECRET_ENV: SECRET_VALUE, "DLCOURSE_SANDBOX_MEMORY": "1G"}
-    run_nbgrader(course, "generate_assignment", "tiny", "--force", env=env)
-    hand_in(course)
-    autograde = run_nbgrader(course, "autograde", "tiny", "--force", env=env, check=False,
-                             timeout=900)
-    feedback = run_nbgrader(course, "generate_feedback", "tiny", "--force", env=env,
-                            check=False, timeout=900)
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "intro-deep-learning") as gb:
-        scores = {s.student.id: float(s.score) for s in gb.assignment_submissions("tiny")}
-    return {"course": course, "log": autograde.stdout + autograde.stderr,
-            "feedback_log": feedback.stdout + feedback.stderr, "scores": scores}
+    return {"course": course, **grade_with_plain_nbgrader(course, hand_in, env)}
 
 
 @pytest.mark.parametrize("student", sorted(REFUSED))

@@ -19,10 +19,10 @@ import json
 import nbformat
 import pytest
 
-from dlgrade.course import run_nbgrader
 from dlgrade.sandbox import jail
 from tests.submissions.crafted import (
     dlcourse,
+    grade_with_plain_nbgrader,
     make_course,
     make_variant,
     project_config,
@@ -154,17 +154,8 @@ def test_plain_nbgrader_hands_no_secret_to_the_kernel(tmp_path, forkserver):
 
     course = make_course(tmp_path / "course", extra_config=project_config())
     env = {**os.environ, **SECRETS, "DLCOURSE_FORKSERVER": forkserver}
-    run_nbgrader(course, "generate_assignment", "tiny", "--force", env=env)
-    _hand_in(course)
-    autograde = run_nbgrader(course, "autograde", "tiny", "--force", env=env, check=False,
-                             timeout=600)
-    run_nbgrader(course, "generate_feedback", "tiny", "--force", env=env, check=False,
-                 timeout=600)
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "intro-deep-learning") as gb:
-        scores = {s.student.id: float(s.score) for s in gb.assignment_submissions("tiny")}
-    assert scores == {"honest": 5.0, "prober": 5.0}, autograde.stderr[-3000:]
+    graded = grade_with_plain_nbgrader(course, _hand_in, env, timeout=600)
+    assert graded["scores"] == {"honest": 5.0, "prober": 5.0}, graded["log"][-3000:]
     page = (course / "feedback" / "prober" / "tiny" / "tiny.html").read_text()
     _assert_nothing_planted_shows(_printed(course / "autograded" / "prober" / "tiny" /
                                            "tiny.ipynb"), page)

@@ -22,8 +22,12 @@ import numpy as np
 import pytest
 
 from dlgrade import safe_files
-from dlgrade.course import run_nbgrader
-from tests.submissions.crafted import dlcourse, make_course, project_config
+from tests.submissions.crafted import (
+    dlcourse,
+    grade_with_plain_nbgrader,
+    make_course,
+    project_config,
+)
 from tests.submissions.hostile_files import DATA_TEXT, _reading_notebook, file_names, printed
 
 pytestmark = pytest.mark.slow
@@ -101,19 +105,9 @@ needs_protection = pytest.mark.skipif(
 def plain(tmp_path_factory):
     course = make_course(tmp_path_factory.mktemp("keep-files-nbgrader") / "course",
                          extra_config=project_config())
-    env = {**os.environ, **ENV}
-    run_nbgrader(course, "generate_assignment", "tiny", "--force", env=env)
-    before = _hand_in(course)
-    autograde = run_nbgrader(course, "autograde", "tiny", "--force", env=env, check=False,
-                             timeout=900)
-    run_nbgrader(course, "generate_feedback", "tiny", "--force", env=env, check=False,
-                 timeout=900)
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "intro-deep-learning") as gb:
-        scores = {s.student.id: float(s.score) for s in gb.assignment_submissions("tiny")}
-    return {"course": course, "before": before, "scores": scores,
-            "log": autograde.stdout + autograde.stderr}
+    graded = grade_with_plain_nbgrader(course, _hand_in, {**os.environ, **ENV})
+    return {"course": course, "before": graded["handed_in"], "scores": graded["scores"],
+            "log": graded["log"]}
 
 
 @pytest.fixture(scope="module")

@@ -384,6 +384,35 @@ def dlcourse(*args, cwd, check=True, env=None, timeout=900) -> subprocess.Comple
     return proc
 
 
+def gradebook_scores(course: Path, assignment: str = "tiny", url: str | None = None) -> dict:
+    """{student: total score} of every submission of ``assignment`` in the course's gradebook
+    (its SQLite file unless ``url`` names another)."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(url or f"sqlite:///{course / 'gradebook.db'}", "intro-deep-learning") as gb:
+        return {s.student.id: float(s.score) for s in gb.assignment_submissions(assignment)}
+
+
+def grade_with_plain_nbgrader(course: Path, hand_in, env: dict, timeout: int = 900) -> dict:
+    """The course's ``tiny`` graded the way plain nbgrader does it, with the course's config:
+    ``generate_assignment``, the students handed in by ``hand_in(course)``, ``autograde`` and
+    ``generate_feedback`` (both may fail: their logs are the evidence).
+
+    Returns {"handed_in": what hand_in returned, "log": autograde's output, "feedback_log":
+    generate_feedback's, "scores": :func:`gradebook_scores`}."""
+    from dlgrade.course import run_nbgrader
+
+    run_nbgrader(course, "generate_assignment", "tiny", "--force", env=env)
+    handed_in = hand_in(course)
+    autograde = run_nbgrader(course, "autograde", "tiny", "--force", env=env, check=False,
+                             timeout=timeout)
+    feedback = run_nbgrader(course, "generate_feedback", "tiny", "--force", env=env,
+                            check=False, timeout=timeout)
+    return {"handed_in": handed_in, "log": autograde.stdout + autograde.stderr,
+            "feedback_log": feedback.stdout + feedback.stderr,
+            "scores": gradebook_scores(course)}
+
+
 def submit(course: Path, assignment: str, student: str, text: str, kind: str = "") -> Path:
     """Hand in ``text`` as the student's notebook, with the extra files of ``kind``."""
     path = course / "submitted" / student / assignment / f"{assignment}.ipynb"
