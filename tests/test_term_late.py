@@ -174,3 +174,31 @@ def test_the_late_policy_is_remembered_per_assignment(course_dir):
     assert (rows(course)["ann"]["score"], rows(course)["dan"]["score"]) == ("6", "3")
     out = run("grade", "tiny", "--no-progress", code=2)
     assert "late policy" not in out and "tiny: 0 graded" in out, out
+
+
+def test_advice_names_the_gradebook_the_class_was_graded_in(course_dir):
+    """Review 23j (h23-fix3's open item): a class graded with `--db URL` is told to run
+    `dlcourse grade ... --db URL`, not a bare command that grades into nbgrader_config.py's
+    gradebook; not graded yet (`mark`), a grade of another time (`export`, grades.csv)."""
+    course = make_dlgrade_course(Path(course_dir) / "db", TINY_CONFIG.format(
+        timeout=20, extra=""), {"tiny": course_notebook()})
+    url = f"sqlite:///{course_dir}/elsewhere.db"
+    db = ("--db", url)
+    dlcourse("release", "tiny", "--due", "2026-12-01 12:00", "--timezone", "UTC", *db,
+             cwd=course)
+    release = nbformat.read(course / "exercises/tiny/tiny.ipynb", as_version=4)
+    path = submit(course, "tiny", "ann", answered(release, "Where w.x + b = 0."))
+    (path.parent / "timestamp.txt").write_text("2026-12-01 13:30:00.000000 UTC")
+    proc = dlcourse("mark", "tiny", "ann", WRITTEN, "1", *db, cwd=course, check=False)
+    assert proc.returncode == 2 and proc.stderr == (
+        f"Error: student: 'ann' handed in tiny, but it is not graded yet: run `dlcourse grade "
+        f"tiny --db {url}` first\n"), proc.stderr
+    dlcourse("grade", "tiny", "--no-progress", "--late-policy", "10%/h:50%", *db, cwd=course)
+    (path.parent / "timestamp.txt").write_text("2026-12-01 14:30:00.000000 UTC")
+    proc = dlcourse("export", "tiny", "--format", "csv", "-o", course / "x.csv", *db,
+                    cwd=course, check=False)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert f"run `dlcourse grade tiny --db {url}` first" in " ".join(proc.stderr.split())
+    dlcourse("report", "tiny", *db, cwd=course)
+    assert rows(course)["ann"]["status"].endswith(
+        f"; `dlcourse grade tiny --db {url}` grades again)"), rows(course)["ann"]
