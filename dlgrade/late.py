@@ -21,7 +21,8 @@ Configure in ``nbgrader_config.py``::
     c.PerHourPenalty.per_hour = 0.05   # 5 % of the score per started hour late
     c.PerHourPenalty.cap = 0.5         # never more than half
 
-or per run with ``dlcourse grade A --late-policy 5%/h:50%`` (``none`` and ``zero`` too).
+or with ``dlcourse grade A --late-policy 5%/h:50%`` (``none`` and ``zero`` too), which is
+remembered for ``A`` (:func:`use_policy`): later commands keep it without the option.
 """
 
 from __future__ import annotations

@@ -198,10 +198,11 @@ def grade_command(course: Course, assignment: str, policy: str | None = None) ->
     """``dlcourse grade ASSIGNMENT`` with the options that keep the grading settings the
     graded students of ``assignment`` were graded with (the ``settings`` most of their
     records hold): the late policy, and a per-cell timeout or kernel other than
-    nbgrader_config.py's. A bare ``dlcourse grade`` grades under the configuration's, so
-    advice without them dropped every late penalty given with ``--late-policy`` (review
-    23j, finding 1). ``policy`` names the late policy instead of the records' one (the
-    other settings are then those of the students graded under it).
+    nbgrader_config.py's. Before late policies were remembered, a bare ``dlcourse grade``
+    graded under the configuration's, so advice without them dropped every late penalty
+    given with ``--late-policy`` (review 23j, finding 1). ``policy`` names the late policy
+    instead of the records' one (the other settings are then those of the students graded
+    under it).
 
     The late policy remembered for the assignment (:func:`remembered_policy`) is what a bare
     ``dlcourse grade`` uses, so it is left out; without one, the policy is named whenever it
