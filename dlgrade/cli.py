@@ -656,7 +656,7 @@ def mark(ctx, assignment, student, cell, score, comment, clear, reviewed, db):
             if changes else []
         _echo(f"{student}: flag ({res['review']}) {what}; {assignment} "
               + (f"{points[0]}, " if points else "") + label)
-        for line in penalty_lines(changes, assignment):
+        for line in penalty_lines(changes, assignment) if changes else []:
             _echo(f"  {line}")
         return
     what = "cleared" if clear else f"{score:g}"
