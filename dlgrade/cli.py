@@ -241,7 +241,7 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
     status 2) unless --force: every Canvas download is called submissions.zip.
     """
     from .archive import ArchiveLimits
-    from .late import penalty_lines
+    from .late import penalty_lines, the_policy
     from .report import write_outputs
 
     course = _course(ctx, db=db)
@@ -255,6 +255,7 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
                              timestamps=timestamps, limits=limits, force=force)
             if res.reapplied:  # grades.csv and the report say the new penalty at once
                 write_outputs(course, assignment)
+            policy = the_policy(course, assignment) if res.reapplied else None
     except ValueError as exc:
         raise DataError(exc) from None
     except Busy as exc:
@@ -268,7 +269,8 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
         n = len(res.time_only)
         _echo(f"  {n} of the changed {'is' if n == 1 else 'are'} the same file with "
                    f"another time only: {', '.join(sorted(res.time_only))}")
-    for line in penalty_lines(res.reapplied, assignment) if res.reapplied else []:
+    for line in ([policy] if policy else []) + (
+            penalty_lines(res.reapplied, assignment) if res.reapplied else []):
         _echo(f"  {line}")  # the new time counts at once (review 23i, finding 1)
     if res.unpacked_from:  # review 23f, N9
         archive, n = res.unpacked_from
@@ -340,7 +342,10 @@ def _possessive(origin: str) -> str:
                    "mark and extend): the others' grades and feedback stay untouched.")
 @click.option("--late-policy", metavar="POLICY",
               help="none, zero, or a deduction per started hour late with a cap, e.g. "
-                   "5%/h:50% (default: nbgrader_config.py's LateSubmissionPlugin settings).")
+                   "5%/h:50%; remembered for ASSIGNMENT, so later grade, mark, extend and "
+                   "collect runs keep it without the option (another one replaces it, none "
+                   "removes it; default: the remembered one, else nbgrader_config.py's "
+                   "LateSubmissionPlugin settings).")
 @click.pass_context
 def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel, no_progress,
           students, late_policy):
@@ -383,16 +388,31 @@ def _grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kerne
            students, late_policy, done: list) -> None:
     from .cluster import ClusterGone
     from .engine import grade_assignment, parse_shard
-    from .late import STALE_WORDS, mixed_policies_text, parse_late_policy, stale_late
+    from .late import (
+        KEEP,
+        STALE_WORDS,
+        mixed_policies_text,
+        remember_policy,
+        stale_late,
+        use_policy,
+    )
 
     course = _course(ctx, db=db, timeout=timeout, kernel=kernel)
     try:
-        if late_policy:
-            course.extra.update(parse_late_policy(late_policy))
+        course.require_assignment(assignment)  # before its output folder holds a policy
+        # the assignment's remembered late policy unless --late-policy replaces it
+        said, keep = use_policy(course, assignment, late_policy)
+
+        def begin() -> None:  # the run holds the lock: a refused one changes nothing
+            if keep != KEEP:
+                remember_policy(course, assignment, keep)
+            if said:
+                _say(said)
+
         run = grade_assignment(course, assignment, workers=workers, force=force,
                                shard=parse_shard(shard), progress=not no_progress,
                                only=list(students) or None, scheduler=scheduler,
-                               console=_console())
+                               console=_console(), on_start=begin)
     except ValueError as exc:
         raise DataError(exc) from None
     except (ClusterGone, Busy) as exc:
@@ -535,6 +555,17 @@ def report(ctx, assignment, db):
         click.echo(f"  {key:9s} {path}")
 
 
+def _points(row: dict) -> str:
+    """A grades.csv row's score as ``mark`` prints it: ``3/6 after a late penalty of 3``.
+
+    >>> _points({"score": 3.0, "max_score": 6.0, "penalty": 3.0})
+    '3/6 after a late penalty of 3'
+    """
+    penalty = float(row.get("penalty") or 0)
+    return (f"{float(row.get('score') or 0):g}/{float(row.get('max_score') or 0):g}"
+            + (f" after a late penalty of {penalty:g}" if penalty else ""))
+
+
 def _score(text: str) -> float:
     """A hand grade as typed: ``0.5``, or ``0,5`` with a decimal comma (review 23d, P7).
 
@@ -578,7 +609,7 @@ def mark(ctx, assignment, student, cell, score, comment, clear, reviewed, db):
     grades.csv and the report are rebuilt at once; so, as report and export, mark changes
     nothing (exit status 2) while students were graded since by another tool.
     """
-    from .late import reapply_late_penalties
+    from .late import penalty_lines, reapply_late_penalties, the_policy
     from .report import open_statuses, report_outputs
 
     if reviewed and (cell is not None or comment is not None):
@@ -602,7 +633,8 @@ def mark(ctx, assignment, student, cell, score, comment, clear, reviewed, db):
             raise refusal
         # a due date or submission time changed since grading counts first, so the penalty
         # mark prints is the current one's (review 23i, finding 1)
-        reapply_late_penalties(course, assignment, [student])
+        policy = the_policy(course, assignment)  # remembered, or adopted from the records
+        changes = reapply_late_penalties(course, assignment, [student])
         res = mark_reviewed(course, assignment, student, undo=clear) if reviewed else \
             do_mark(course, assignment, student, cell, None if clear else score, comment)
     except ValueError as exc:
@@ -612,11 +644,20 @@ def mark(ctx, assignment, student, cell, score, comment, clear, reviewed, db):
                                                             rows=rows)}
     label = "graded" if student not in status else status[student][0] + (
         f" ({status[student][1]})" if status[student][1] else "")
+    if policy and (changes or (not reviewed and res["penalty"])):
+        _echo(policy)
     if reviewed:
         what = ("review taken back" if clear else
                 f"already reviewed by {res['by']} at {res['at']}" if res["already"] else
                 f"reviewed by {res['by']}")
-        _echo(f"{student}: flag ({res['review']}) {what}; {assignment} {label}")
+        # a time or date changed since grading counted first: its points said, as a cell
+        # `mark` says them (review 23j, finding 5)
+        points = [_points(row) for row in rows if row["student"] == student] \
+            if changes else []
+        _echo(f"{student}: flag ({res['review']}) {what}; {assignment} "
+              + (f"{points[0]}, " if points else "") + label)
+        for line in penalty_lines(changes, assignment) if changes else []:
+            _echo(f"  {line}")
         return
     what = "cleared" if clear else f"{score:g}"
     late = f" after a late penalty of {res['penalty']:g}" if res["penalty"] else ""
@@ -702,15 +743,17 @@ def extend(ctx, assignment, student, hours, db):
     The late penalty counts from the extended due date at once: a graded student's penalty
     is computed again (no kernel runs; hand grades stay) and the old -> new points printed.
     """
-    from .late import grant_extension, penalty_lines, reapply_late_penalties
+    from .late import grant_extension, penalty_lines, reapply_late_penalties, the_policy
     from .report import write_outputs
 
     course = _course(ctx, db=db)
     student = course.student_spelling(student)
+    policy = None
     try:
         with (assignment_lock(course, assignment, f"dlcourse extend {assignment}")
               if assignment in course.assignments() else contextlib.nullcontext()):
             grant_extension(course, assignment, student, hours)
+            policy = the_policy(course, assignment)  # remembered, or adopted
             # the new date counts at once, as `mark` counts it (review 23h, finding 1)
             changes = reapply_late_penalties(course, assignment, [student])
             if changes:
@@ -722,6 +765,8 @@ def extend(ctx, assignment, student, hours, db):
     click.echo(f"{student}: {hours:g} h extension on {assignment}" if hours else
                f"{student}: no extension on {assignment} (removed if there was one): the "
                "course's due date counts")
+    if policy and changes:
+        click.echo(f"  {policy}")
     for line in penalty_lines(changes, assignment) if changes else (
             [f"{student} has no graded submission of {assignment} yet: the next "
              f"`{grade_command(course, assignment)}` counts the extension"]
@@ -748,13 +793,31 @@ def export(ctx, assignment, fmt, dest, column, db):
 
     Refused (exit status 2, nothing written) while students were graded since by another
     tool (a plain `nbgrader autograde`, whose scores lack a late policy given to `dlcourse
-    grade`): run `dlcourse grade ASSIGNMENT` first.
+    grade`): run `dlcourse grade ASSIGNMENT` first. While a `dlcourse grade` of ASSIGNMENT
+    runs, nothing is written (exit status 1, naming its pid): wait for it to end.
     """
-    from .export import export as do_export
+    from .late import KEEP, remember_policy, use_policy
+
     course = _course(ctx, db=db)
     if column and not lms.get(fmt).grade_column:  # a mistake in the command line itself
         raise click.UsageError("column: only for --format " + " or ".join(
             n for n, s in lms.REGISTRY.items() if s.grade_column))
+    try:
+        # a grading run writes what the export reads: one waits for the other (review 23j)
+        held = assignment_lock(course, assignment, f"dlcourse export {assignment}") \
+            if assignment in course.assignments() else contextlib.nullcontext()
+        with held:
+            said, keep = use_policy(course, assignment)  # its checks' advice keeps it
+            if keep != KEEP:  # a course graded before policies were remembered: adopted
+                remember_policy(course, assignment, keep)
+                click.echo(said, err=True)
+            _export(course, assignment, fmt, dest, column)
+    except Busy as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _export(course, assignment, fmt, dest, column) -> None:
+    from .export import export as do_export
 
     def warn(line: str) -> None:  # on stderr, so that `-o -` keeps stdout the file alone
         click.echo(f"warning: {line}", err=True)

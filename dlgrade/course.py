@@ -203,6 +203,12 @@ class Course:
         config.merge(overrides)
         return config
 
+    def override(self, values: dict) -> None:
+        """Add ``{"Section.key": value}`` overrides (``--late-policy``'s) on top of the
+        configuration; it is read again with them."""
+        self.extra.update(values)
+        self._config = None
+
     def coursedir(self, config=None):
         from nbgrader.coursedir import CourseDirectory
 

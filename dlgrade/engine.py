@@ -37,8 +37,10 @@ from .printable import printable
 from .report import current_status, open_statuses, report_outputs
 from .similarity import class_copies
 from .status import (
+    GRADED,
     GRADED_OUTSIDE,
     autograded_digest,
+    grade_command,
     read_not_collected,
     read_statuses,
     replaced_outside,
@@ -247,7 +249,7 @@ def _sigterm_as_interrupt():
 def grade_assignment(course: Course, assignment: str, workers: int = 1, force: bool = False,
                      shard=None, progress: bool = True, console=None,
                      startup_timeout: float = 120.0, only=None,
-                     scheduler: str | None = None) -> GradeRun:
+                     scheduler: str | None = None, on_start=None) -> GradeRun:
     """Autograde, check, give feedback on and report every submission of ``assignment``.
 
     Parameters
@@ -269,6 +271,10 @@ def grade_assignment(course: Course, assignment: str, workers: int = 1, force: b
     scheduler : str, optional
         Address of an existing Dask scheduler (``tcp://HOST:PORT``) whose workers run
         ``dask worker ... --preload dlgrade.cluster``.
+    on_start : callable, optional
+        Called without arguments once the run holds the assignment's lock and its students
+        are chosen, before any record changes (``grade`` remembers its ``--late-policy``
+        then: a refused run remembers nothing).
 
     Returns
     -------
@@ -283,11 +289,11 @@ def grade_assignment(course: Course, assignment: str, workers: int = 1, force: b
     _require_gradebook_entry(course, assignment)
     with grading_lock(course, assignment, shard):
         return _grade_locked(course, assignment, workers, force, shard, progress, console,
-                             startup_timeout, only, scheduler)
+                             startup_timeout, only, scheduler, on_start)
 
 
 def _grade_locked(course, assignment, workers, force, shard, progress, console,
-                  startup_timeout, only, scheduler) -> GradeRun:
+                  startup_timeout, only, scheduler, on_start=None) -> GradeRun:
     from rich.console import Console
 
     t0 = time.monotonic()
@@ -298,6 +304,8 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
     students = select_shard(course.students(assignment), shard)
     if only:
         students, force = _only(students, only, assignment), True
+    if on_start is not None:
+        on_start()
     run.chosen_by = "only" if only else "force" if force else ""
     todo, run.skipped, hashes = _to_grade(course, assignment, students, key, force)
     facts = _graded_against(course, assignment, students)
@@ -305,9 +313,10 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
     if not force or only:  # why students nothing of whom changed are graded again (23, D9)
         old = read_statuses(course, assignment)
         # a --student run under other settings (the appeal's --late-policy forgotten) says
-        # so, as a whole-class run does (review 23i, finding 2)
+        # so, as a whole-class run does (review 23i, finding 2); only students graded
+        # before count, not those whose grading failed (review 23j, finding 4)
         changes = {s: settings_change(old[s]["settings"], key) for s in todo
-                   if s in old and old[s].get("settings")}
+                   if s in old and old[s].get("settings") and old[s].get("status") in GRADED}
         run.resettled = sorted(s for s, words in changes.items() if words)
         run.settings_change = "; ".join(sorted({w for w in changes.values() if w}))
     if not force:
@@ -349,7 +358,7 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
         # the cluster first: its local workers are forked before the bar's thread starts;
         # a scheduler that cannot be reached stops the run before any record is touched
         with _sigterm_as_interrupt(), pool.opened(todo), bar:
-            before = _prepare(course, assignment, todo)
+            before = _prepare(course, assignment, todo, key)
             run.prepared = True
             task = bar.add_task(f"grading {assignment}", total=len(todo), done=0, failed=0,
                                 remaining=len(todo))
@@ -419,12 +428,23 @@ class _ReportMeanwhile:
         return self._copies
 
 
-#: Status of a student whose grading started and has not ended (an interrupted run leaves it).
+#: Status of a student whose grading started and has not ended (an interrupted run leaves it),
+#: with the command that grades them under this run's settings (:func:`regrading`)
 REGRADING = ("being graded again; if no run is going on, the last one was interrupted: run "
-             "`dlcourse grade` again")
+             "`{command}` again")
 
 
-def _prepare(course: Course, assignment: str, todo: list[str]) -> dict:
+def regrading(course: Course, assignment: str, key: str) -> str:
+    """:data:`REGRADING` naming ``dlcourse grade`` with the late policy of the run's settings
+    ``key`` and its ``--db`` (:func:`dlgrade.status.grade_command`)."""
+    try:
+        policy = policy_text(json.loads(key).get("late") or {})
+    except (ValueError, AttributeError):
+        policy = None
+    return REGRADING.format(command=grade_command(course, assignment, policy))
+
+
+def _prepare(course: Course, assignment: str, todo: list[str], key: str = "") -> dict:
     """Before any gradebook entry is cleared: copy each student's hand grades to their file
     (:mod:`dlgrade.handgrades`) and mark their status as pending, so an interrupted run is
     graded again by the next one, which restores the hand grades. Returns the records the
@@ -436,10 +456,11 @@ def _prepare(course: Course, assignment: str, todo: list[str]) -> dict:
         for student in todo:
             save_hand_grades(gb, course, assignment, student)
     old = read_statuses(course, assignment)
+    reason = regrading(course, assignment, key) if any(s in old for s in todo) else ""
     for student in todo:
         if student in old:
             write_status(course, assignment, {"student": student, "assignment": assignment,
-                                              "status": "pending", "reason": REGRADING})
+                                              "status": "pending", "reason": reason})
     return {s: old[s] for s in todo if s in old}
 
 

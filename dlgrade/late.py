@@ -21,7 +21,8 @@ Configure in ``nbgrader_config.py``::
     c.PerHourPenalty.per_hour = 0.05   # 5 % of the score per started hour late
     c.PerHourPenalty.cap = 0.5         # never more than half
 
-or per run with ``dlcourse grade A --late-policy 5%/h:50%`` (``none`` and ``zero`` too).
+or with ``dlcourse grade A --late-policy 5%/h:50%`` (``none`` and ``zero`` too), which is
+remembered for ``A`` (:func:`use_policy`): later commands keep it without the option.
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ import datetime as dt
 import json
 import logging
 import math
+import os
 import re
 import warnings
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from nbgrader.api import MissingEntry
@@ -45,10 +48,13 @@ from traitlets.config import Config
 from .lms.base import check_timezone, format_timestamp, happens_twice, to_utc, wall_time_note
 from .status import (
     GRADED,
+    LATE_SECTIONS,
+    POLICY_FILE,
     STAMP_FILE,
     grade_command,
     policy_text,
     read_statuses,
+    remembered_policy,
     sources_digest,
     submission_hash,
     write_status,
@@ -337,6 +343,110 @@ def policies(course, assignment: str) -> dict[str, list[str]]:
                 continue
             out.setdefault(record_policy(record), []).append(student)
     return out
+
+
+def canonical_policy(text: str) -> str:
+    """``--late-policy`` text as :func:`dlgrade.status.policy_text` spells it (raises as
+    :func:`parse_late_policy`).
+
+    >>> canonical_policy(" 5 % / hour : 50% "), canonical_policy("ZERO")
+    ('5%/h:50%', 'zero')
+    """
+    nested: dict = {}
+    for dotted, value in parse_late_policy(text).items():
+        section, _, key = dotted.partition(".")
+        nested.setdefault(section, {})[key] = value
+    return policy_text(nested)
+
+
+def remember_policy(course, assignment: str, policy: str | None) -> None:
+    """Remember ``policy`` for ``assignment`` (atomically), or forget it (``None``)."""
+    path = course.output_dir(assignment) / POLICY_FILE
+    if policy is None:
+        path.unlink(missing_ok=True)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp")  # shards may write at once
+    tmp.write_text(json.dumps({"late_policy": policy}) + "\n")
+    os.replace(tmp, path)
+
+
+def config_policy(course) -> str:
+    """The late policy nbgrader_config.py gives (no ``--late-policy``, nothing remembered)."""
+    return policy_text({k: dict(v) for k, v in late_config(course=replace(
+        course, extra={k: v for k, v in course.extra.items()
+                       if not k.startswith(LATE_SECTIONS)})).items()})
+
+
+def recorded_policy(course, assignment: str) -> str | None:
+    """The one late policy the graded students of ``assignment`` were graded under (those a
+    policy can change decide, :func:`policies`; when there are none, every graded one),
+    ``None`` when they disagree or none was graded: what a course graded before policies
+    were remembered adopts."""
+    groups = policies(course, assignment)
+    if not groups:
+        said = {record_policy(r) for r in read_statuses(course, assignment).values()
+                if r.get("status") in GRADED}
+        groups = dict.fromkeys(said - {None}, [])
+    return next(iter(groups)) if len(groups) == 1 else None
+
+
+#: :func:`use_policy`'s "nothing to remember or forget"
+KEEP = "keep"
+
+
+def use_policy(course, assignment: str, given: str | None = None) -> tuple[str | None, object]:
+    """Apply the late policy of ``assignment`` to ``course`` (its ``extra``): ``given``
+    (``--late-policy``; it replaces the remembered one, ``none`` forgets it), else the
+    remembered one, else, for a course graded before policies were remembered, the one
+    policy its graded students share (adopted). Returns ``(line, remember)``: the line that
+    says which policy counts and why (``None`` when nothing is remembered and none given),
+    and what :func:`remember_policy` is to record once the command may change something
+    (a policy, ``None`` to forget it, or :data:`KEEP`).
+
+    Raises
+    ------
+    ValueError
+        If ``given`` is no policy (:func:`parse_late_policy`).
+    """
+    old = remembered_policy(course, assignment)
+    a = f"late policy of {assignment}"
+    if given is not None:
+        new = canonical_policy(given)
+        if new != "none" or config_policy(course) != "none":  # else the same as a bare run's
+            course.override(parse_late_policy(new))
+        if new == "none":
+            if old is None:
+                return None, KEEP
+            return (f"{a}: {old} -> none (no longer remembered: later commands use "
+                    f"nbgrader_config.py's, {config_policy(course)})"), None
+        if old is None:
+            return (f"{a}: {new} (remembered for later commands; `--late-policy none` "
+                    "removes it)"), new
+        change = new if old == new else f"{old} -> {new}"
+        return f"{a}: {change} (remembered; `--late-policy none` removes it)", new
+    if old is None:
+        adopted = recorded_policy(course, assignment)
+        if adopted is None or adopted == config_policy(course):
+            return None, KEEP  # nothing to keep, or the students disagree: a mix is refused
+        course.override(parse_late_policy(adopted))
+        return (f"{a}: {adopted}, the policy its graded students were graded under (now "
+                "remembered; `--late-policy none` removes it)"), adopted
+    try:
+        course.override(parse_late_policy(old))
+    except ValueError:  # a hand-edited file: said, and nbgrader_config.py's counts
+        return f"{a}: {old!r} in {POLICY_FILE} is no policy; nbgrader_config.py's counts", KEEP
+    return f"{a}: {old} (remembered; `--late-policy none` removes it)", KEEP
+
+
+def the_policy(course, assignment: str) -> str | None:
+    """:func:`use_policy` for a command that takes no ``--late-policy`` (``mark``,
+    ``extend``, ``collect``, ``export``): a policy adopted is remembered at once; returns
+    the line."""
+    line, keep = use_policy(course, assignment)
+    if keep != KEEP:
+        remember_policy(course, assignment, keep)
+    return line
 
 
 def mixed_policies_text(course, assignment: str, what: str) -> str | None:

@@ -3,7 +3,8 @@
 ``dlcourse grade`` reads the submitted files, the source notebooks, the due dates and the
 status records of an assignment for minutes; ``collect`` (the submitted files), ``release``
 (the source notebooks and the gradebook's cells, the due date) and ``extend`` (a due date,
-a status record) write them. Each takes the assignment's lock, ``<output>/<a>/.grading.lock``
+a status record) write them, and ``export`` reads what the run writes. Each takes the
+assignment's lock, ``<output>/<a>/.grading.lock``
 (the kernel's ``flock``, so a process that dies releases it):
 
 * a grading run of the whole assignment and every writer hold it alone (``LOCK_EX``);

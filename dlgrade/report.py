@@ -36,6 +36,7 @@ from .similarity import THRESHOLD, class_copies
 from .status import (
     FILES_PREFIX,
     HELD_PREFIX,
+    grade_command,
     is_flagged,
     read_not_collected,
     read_statuses,
@@ -113,8 +114,10 @@ def collect_rows(course: Course, assignment: str) -> tuple[list[dict], list[str]
     from .late import STALE_WORDS, stale_late  # nbgrader, as _refresh_scores
 
     stale = stale_late(course, assignment)
+    again = grade_command(course, assignment) if stale else ""  # what grades them again
     for rec in rows:  # never plainly "graded" on a date, time or file gone (review 23i, 3)
         rec["stale"] = STALE_WORDS[stale[rec["student"]]] if rec["student"] in stale else ""
+        rec["again"] = again if rec["stale"] else ""
     marked = canvas_marked(course, assignment)
     for rec in rows:  # failed or pending: no gradebook submission, but the time is known
         if rec["student"] in submitted and not rec.get("submitted_at"):

@@ -164,6 +164,22 @@ def policy_text(late: dict) -> str:
     return str((late.get("LateSubmissionPlugin") or {}).get("penalty_method", "none"))
 
 
+#: the late policy given to ``dlcourse grade A --late-policy P``, remembered for ``A`` beside
+#: its other records (:func:`dlgrade.late.use_policy`): every later command that applies a
+#: penalty uses it, so one forgotten ``--late-policy`` no longer drops every penalty
+POLICY_FILE = "late_policy.json"
+
+
+def remembered_policy(course: Course, assignment: str) -> str | None:
+    """The late policy remembered for ``assignment`` as ``--late-policy`` spells it
+    (``None``: none is, or the file is damaged: then nbgrader_config.py's counts)."""
+    try:
+        data = json.loads((course.output_dir(assignment) / POLICY_FILE).read_text())
+        return str(data["late_policy"]) if isinstance(data, dict) else None
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
 #: the statuses whose score a late penalty applies to
 GRADED = ("graded", "needs manual grading")
 #: the sections of nbgrader's configuration that make the late policy
@@ -182,38 +198,67 @@ def grade_command(course: Course, assignment: str, policy: str | None = None) ->
     """``dlcourse grade ASSIGNMENT`` with the options that keep the grading settings the
     graded students of ``assignment`` were graded with (the ``settings`` most of their
     records hold): the late policy, and a per-cell timeout or kernel other than
-    nbgrader_config.py's. A bare ``dlcourse grade`` grades under the configuration's, so
-    advice without them dropped every late penalty given with ``--late-policy`` (review
-    23j, finding 1). ``policy`` names the late policy instead of the records' one (the
-    other settings are then those of the students graded under it).
+    nbgrader_config.py's. Before late policies were remembered, a bare ``dlcourse grade``
+    graded under the configuration's, so advice without them dropped every late penalty
+    given with ``--late-policy`` (review 23j, finding 1). ``policy`` names the late policy
+    instead of the records' one (the other settings are then those of the students graded
+    under it).
 
-    The late policy is always named when it is not ``none`` on either side, so the advice
-    stays right after nbgrader_config.py changes."""
+    The late policy remembered for the assignment (:func:`remembered_policy`) is what a bare
+    ``dlcourse grade`` uses, so it is left out; without one, the policy is named whenever it
+    is not ``none`` on either side, so the advice stays right after nbgrader_config.py
+    changes. A gradebook other than nbgrader_config.py's (``--db``) is named too, without
+    its password (:func:`db_option`)."""
     counts: dict[str, int] = {}
     for record in read_statuses(course, assignment).values():
         if record.get("status") in GRADED and record.get("settings"):
             counts[record["settings"]] = counts.get(record["settings"], 0) + 1
     command = f"dlcourse grade {assignment}"
     if not counts and policy is None:
-        return command
+        return command + db_option(course.db_url)
     if policy is not None:  # the settings of those graded under it, where there are any
         under = {k: n for k, n in counts.items()
                  if policy_text(_settings(k).get("late") or {}) == policy}
         counts = under or counts
     recorded = _settings(min(counts, key=lambda k: (-counts[k], k))) if counts else {}
-    plain_course = replace(course, timeout=None, kernel_name=None,
+    plain_course = replace(course, db_url=None, timeout=None, kernel_name=None,
                            extra={k: v for k, v in course.extra.items()
                                   if not k.startswith(LATE_SECTIONS)})
     plain = _settings(plain_course.grading_settings()[0])
     if policy is None:
         policy = policy_text(recorded.get("late") or {})
-    if policy != "none" or policy_text(plain.get("late") or {}) != "none":
+    remembered = remembered_policy(course, assignment)
+    if (policy != remembered if remembered is not None else
+            policy != "none" or policy_text(plain.get("late") or {}) != "none"):
         command += f" --late-policy {policy}"
     if recorded.get("timeout") not in (None, plain.get("timeout")):
         command += f" --timeout {recorded['timeout']}"
     if recorded.get("kernel") and recorded.get("kernel") != plain.get("kernel"):
         command += f" --kernel {recorded['kernel']}"
-    return command
+    db = course.db_url or (str(recorded["db"]).replace("<course>", str(course.root))
+                           if recorded.get("db") not in (None, plain.get("db")) else None)
+    return command + db_option(db)
+
+
+def db_option(url: str | None) -> str:
+    """`` --db URL`` for a gradebook given on the command line (``""`` for none); a URL that
+    holds a password is never printed: `` --db <your gradebook URL>``.
+
+    >>> db_option("postgresql+psycopg2://grader:secret@db-host:5432/course")
+    ' --db <your gradebook URL>'
+    >>> db_option("sqlite:////srv/other.db"), db_option(None)
+    (' --db sqlite:////srv/other.db', '')
+    """
+    if not url:
+        return ""
+    try:
+        from sqlalchemy.engine import make_url
+
+        secret = make_url(url).password is not None
+    except Exception:  # noqa: BLE001 - not a URL SQLAlchemy reads: it may hold anything
+        secret = True
+    return " --db <your gradebook URL>" if secret or any(c.isspace() for c in url) else \
+        f" --db {url}"
 
 
 def graded_outside(course: Course, assignment: str) -> list[str]:
@@ -258,9 +303,11 @@ def status_label(record: dict) -> str:
         return f"failed: {record.get('reason') or 'unknown reason'}"
     status = with_review(status, record)
     if record.get("stale"):  # review 23i, 3: a grade of a date, time or file gone
-        # the policy it was graded under: a bare `dlcourse grade` drops it (review 23j, 1)
+        # the command that keeps the settings it was graded under (:func:`grade_command`,
+        # which the report puts in ``again``), else its own policy (review 23j, 1)
         policy = policy_text(_settings(record.get("settings")).get("late") or {})
-        again = "dlcourse grade" + (f" --late-policy {policy}" if policy != "none" else "")
+        again = record.get("again") or "dlcourse grade" + (
+            f" --late-policy {policy}" if policy != "none" else "")
         status = f"{status} ({record['stale']}; `{again}` grades again)"
     if record.get("time_unknown"):  # review 23g, G1: Canvas's LATE_ without a time
         no_time = record.get("submitted_at") == NO_TIME_LABEL  # 23h, 2: a zip's "no time"

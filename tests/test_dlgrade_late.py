@@ -174,3 +174,35 @@ def test_only_students_a_policy_can_change_make_a_mix_and_the_advice_keeps_the_p
         write_status(course, "a1", {"student": student, "status": "graded",
                                     "settings": json.dumps(plain, sort_keys=True)})
     assert grade_command(course, "a1") == "dlcourse grade a1"
+    # policies remembered per assignment: a course graded before sees the one policy its
+    # late students share adopted (remembered, then left out of the advice), never a mix's
+    from dataclasses import replace
+
+    from dlgrade.course import Course
+    from dlgrade.engine import regrading
+    from dlgrade.late import KEEP, remember_policy, the_policy, use_policy
+    from dlgrade.status import remembered_policy
+
+    for student in ("ann", "dan"):
+        write_status(course, "a1", {"student": student, "status": "graded",
+                                    "settings": json.dumps(per_hour, sort_keys=True)})
+    assert the_policy(Course(tmp_path), "a1") == (
+        "late policy of a1: 10%/h:50%, the policy its graded students were graded under (now "
+        "remembered; `--late-policy none` removes it)")
+    assert remembered_policy(course, "a1") == "10%/h:50%"
+    assert grade_command(course, "a1", "10%/h:50%") == "dlcourse grade a1 --timeout 7"
+    assert the_policy(Course(tmp_path), "a1") == (
+        "late policy of a1: 10%/h:50% (remembered; `--late-policy none` removes it)")
+    remember_policy(course, "a1", None)
+    write_status(course, "a1", {"student": "dan", "status": "graded",
+                                "settings": json.dumps(plain, sort_keys=True)})
+    assert use_policy(Course(tmp_path), "a1") == (None, KEEP)  # a mix: nothing adopted
+    assert remembered_policy(course, "a1") is None
+    # another gradebook is named in every advice, its password never
+    secret = replace(course, db_url="postgresql+psycopg2://grader:pw1@db-host:5432/course")
+    assert grade_command(secret, "a1").endswith(" --db <your gradebook URL>")
+    said = regrading(secret, "a1", json.dumps(per_hour))
+    assert said.endswith("run `dlcourse grade a1 --late-policy 10%/h:50% --timeout 7 --db "
+                         "<your gradebook URL>` again") and "pw1" not in said, said
+    other = replace(course, db_url=f"sqlite:///{tmp_path}/other.db")
+    assert grade_command(other, "a1") == f"dlcourse grade a1 --db sqlite:///{tmp_path}/other.db"

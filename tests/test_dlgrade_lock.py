@@ -49,3 +49,24 @@ def test_shards_share_the_lock_and_a_writer_waits_for_all_of_them(course):
                 pass
     with assignment_lock(course, "tiny", "dlcourse collect tiny"):
         pass  # all shards done: free
+
+
+@pytest.mark.slow  # the real `dlcourse` command
+def test_an_export_during_a_grading_run_writes_nothing_and_names_the_run(course):
+    """Review 23j (23c, 6): `dlcourse export` takes the assignment's lock as `grade` does, so
+    an export during a running `grade --force` refuses with the run's pid, nothing written."""
+    import nbformat
+
+    from tests.submissions.crafted import dlcourse, tiny_notebook
+
+    (course.root / "solutions/tiny").mkdir(parents=True)
+    nbformat.write(tiny_notebook(), str(course.root / "solutions/tiny/tiny.ipynb"))
+    out = course.root / "export.csv"
+    with assignment_lock(course, "tiny", "dlcourse grade tiny --force"):
+        proc = dlcourse("export", "tiny", "--format", "csv", "-o", out, cwd=course.root,
+                        check=False)
+    assert proc.returncode == 1 and not out.exists(), proc.stdout + proc.stderr
+    assert proc.stderr == (
+        f"Error: another `dlcourse grade tiny --force` is running on this course (pid "
+        f"{os.getpid()} on {os.uname().nodename}); nothing was changed: wait for it to end, or "
+        "stop it and run this command again\n"), proc.stderr

@@ -633,7 +633,9 @@ def test_a_new_due_date_or_extension_counts_at_once(course_dir):
     out = moved("release", "tiny", "--due", "2026-12-01 12:00", "--timezone", "UTC")
     assert "  ann: late penalty re-applied: tiny 6 -> 4.8 points\n" in out, out
     out = moved("extend", "tiny", "ann", "--hours", "2")
-    assert out == ("ann: 2 h extension on tiny\n"
+    assert out == ("ann: 2 h extension on tiny\n"  # the remembered policy, said once
+                   "  late policy of tiny: 10%/h:50% (remembered; `--late-policy none` "
+                   "removes it)\n"
                    "  ann: late penalty re-applied: tiny 4.8 -> 6 points\n"), out
     assert (rows(course)["ann"]["penalty"], rows(course)["ann"]["score"]) == ("0", "6")
 
@@ -647,13 +649,12 @@ def test_a_new_due_date_or_extension_counts_at_once(course_dir):
     said = " ".join(proc.stderr.split())
     old_date = "late penalty of another due date or extension than the current one"
     assert (f"export: 2 students of tiny have a grade in the gradebook that is not the "
-            f"current one: ann ({old_date}), bob ({old_date}); run `dlcourse grade tiny "
-            "--late-policy 10%/h:50%` first") in said, said
+            f"current one: ann ({old_date}), bob ({old_date}); run `dlcourse grade tiny` "
+            "first") in said, said  # the policy is remembered: a bare grade keeps it
     proc = dlcourse("grade", "tiny", "--no-progress", "--student", "bob", *policy,
                     cwd=course)
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert (f"  ann: {old_date}, until `dlcourse grade tiny --late-policy 10%/h:50%` grades "
-            "them again") \
+    assert f"  ann: {old_date}, until `dlcourse grade tiny` grades them again" \
         in proc.stdout, proc.stdout
     assert "bob:" not in proc.stdout.split("graded (")[1], proc.stdout
     proc = exported(course)
@@ -891,20 +892,25 @@ def test_a_new_time_policy_or_file_after_grading_is_never_exported_as_graded(cou
     assert not (course / "export.csv").exists()
     assert ("export: 1 student of tiny has a grade in the gradebook that is not the current "
             "one: bob (late penalty of another submission time than the one collected "
-            "since); run `dlcourse grade tiny --late-policy 10%/h:50%` first (it grades that "
+            "since); run `dlcourse grade tiny` first (it grades that "
             "student again under the settings the class was graded with and keeps the hand "
             "grades of unchanged answers)") in said, said
     run("report", "tiny")  # says it too, beside the new late_by
     assert rows(course)["bob"]["status"].startswith(
         "graded (late penalty of another submission time than the one collected since; "
-        "`dlcourse grade --late-policy 10%/h:50%` grades again)"), rows(course)["bob"]
+        "`dlcourse grade tiny` grades again)"), rows(course)["bob"]
     out = run("mark", "tiny", "bob", WRITTEN, "1").stdout  # counts the time first
-    assert out.startswith(f"bob: {WRITTEN} 1; tiny 4.8/6 after a late penalty of 1.2"), out
+    assert f"\nbob: {WRITTEN} 1; tiny 4.8/6 after a late penalty of 1.2" in out, out
     run("export", "tiny", "--format", "csv", "-o", course / "export.csv")
     assert "0 graded" in grade(course, *policy).stdout
 
-    # (2) the appeal without --late-policy: said, and the class is not exported half-and-half
-    proc = run("grade", "tiny", "--no-progress", "--student", "ann", code=2)
+    # (2) the appeal without --late-policy keeps the remembered one; one with another
+    # policy is said, and the class is not exported half-and-half
+    proc = run("grade", "tiny", "--no-progress", "--student", "ann")
+    assert "late policy of tiny: 10%/h:50% (remembered;" in proc.stdout, proc.stdout
+    assert "settings changed" not in proc.stdout and rows(course)["ann"]["score"] == "4.2"
+    proc = run("grade", "tiny", "--no-progress", "--student", "ann", "--late-policy", "none",
+               code=2)
     assert ("tiny: grading settings changed (late policy 10%/h:50% -> none): 1 graded "
             "before graded again") in proc.stdout, proc.stdout
     mixed = ("the students of tiny were graded under different late policies (10%/h:50%: "
@@ -929,7 +935,7 @@ def test_a_new_time_policy_or_file_after_grading_is_never_exported_as_graded(cou
     run("report", "tiny")
     assert rows(course)["ann"]["status"].endswith(
         " (older submission graded: a newer one is collected, not graded yet; "
-        "`dlcourse grade --late-policy 10%/h:50%` grades again)"), rows(course)["ann"]
+        "`dlcourse grade tiny` grades again)"), rows(course)["ann"]
     # the refusal's advice followed to the letter keeps the late penalty (review 23j, 1):
     # the command it names, run as written, regrades ann alone, still 2.5 h late
     [advice] = re.findall(r"run `(dlcourse grade [^`]*)` first", said)

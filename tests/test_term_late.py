@@ -96,3 +96,109 @@ def test_a_per_hour_policy_takes_its_share_of_the_whole_score(course_dir):
     set_by_formgrader(course, 0.5)
     dlcourse("report", "tiny", cwd=course)
     check(course, "2.75", "2.75")
+
+
+def pasted_sigmoid(release) -> str:
+    """The release notebook answered right, its sigmoid the package's own pasted in (the
+    package-copy check flags it; the points are kept)."""
+    import inspect
+
+    from dlcourse import activations
+
+    nb = nbformat.reads(answered(release, "Where w.x + b = 0."), as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "sigmoid":
+            cell.source = ("import numpy as np\n\n" + inspect.getsource(activations._out)
+                           + "\n\n" + inspect.getsource(activations.sigmoid))
+    return nbformat.writes(nb)
+
+
+def test_the_late_policy_is_remembered_per_assignment(course_dir):
+    """Review 23j, findings 1, 4, 5: `grade --late-policy` is remembered for the assignment,
+    so a later `grade --student`, `mark`, `mark --reviewed` and `extend` keep the penalty
+    without it (and say so once); a course graded before (nothing remembered) adopts the
+    policy its records share at the next command; `--late-policy none` removes it, and the
+    "settings changed" count names only students graded before (not a failed one)."""
+    course = late_course(course_dir, "remembered")  # ann 9.5 h late
+    (course / "submitted/ann/tiny/timestamp.txt").write_text("2026-12-01 13:30:00.000000 UTC")
+    release = nbformat.read(course / "exercises/tiny/tiny.ipynb", as_version=4)
+    for student, text, when in (("bob", answered(release, "Where w.x + b = 0."), "11:00"),
+                                ("cem", "", "11:00"),  # an empty file: fails
+                                ("dan", pasted_sigmoid(release), "13:10")):
+        path = submit(course, "tiny", student, text)
+        (path.parent / "timestamp.txt").write_text(f"2026-12-01 {when}:00.000000 UTC")
+    kept = "late policy of tiny: 10%/h:50% (remembered; `--late-policy none` removes it)"
+
+    def run(*args, code=0) -> str:
+        proc = dlcourse(*args, cwd=course, check=False)
+        assert proc.returncode == code, proc.stdout + proc.stderr
+        return proc.stdout + proc.stderr
+
+    out = run("grade", "tiny", "--no-progress", "--late-policy", "10%/h:50%", code=2)
+    assert ("late policy of tiny: 10%/h:50% (remembered for later commands; `--late-policy "
+            "none` removes it)\n") in out, out
+    marked = {s: run("mark", "tiny", s, WRITTEN, "1") for s in ("ann", "bob", "dan")}
+    assert marked["ann"] == (f"{kept}\nann: {WRITTEN} 1; tiny 4.8/6 after a late penalty of "
+                             "1.2, graded\n"), marked  # 2 started hours late: 20 %
+    assert marked["bob"] == f"bob: {WRITTEN} 1; tiny 6/6, graded\n", marked  # on time
+    # the appeal without --late-policy keeps the class's policy
+    out = run("grade", "tiny", "--no-progress", "--student", "ann")
+    assert f"{kept}\n" in out and "settings changed" not in out, out
+    assert (rows(course)["ann"]["score"], rows(course)["ann"]["penalty"]) == ("4.8", "1.2")
+    # mark --reviewed counts a time changed by hand and says so (finding 5): dan (3 points,
+    # his pasted sigmoid fails its tests) at 15:30 is 4 started hours late, 40 %
+    (course / "submitted/dan/tiny/timestamp.txt").write_text("2026-12-01 15:30:00.000000 UTC")
+    out = run("mark", "tiny", "dan", "--reviewed")
+    assert "; tiny 1.8/6 after a late penalty of 1.2, graded\n" in out, out
+    assert "  dan: late penalty re-applied: tiny 2.4 -> 1.8 points\n" in out, out
+    out = run("extend", "tiny", "ann", "--hours", "1")  # half an hour late: 10 %
+    assert out == ("ann: 1 h extension on tiny\n"
+                   f"  {kept}\n"
+                   "  ann: late penalty re-applied: tiny 4.8 -> 5.4 points\n"), out
+    # a course graded before policies were remembered: the records' one is adopted
+    policy_file = course / "grading/tiny/late_policy.json"
+    policy_file.unlink()
+    out = run("export", "tiny", "--format", "csv", "-o", course / "export.csv")
+    assert ("late policy of tiny: 10%/h:50%, the policy its graded students were graded under "
+            "(now remembered; `--late-policy none` removes it)") in out, out
+    assert policy_file.exists()
+    out = run("grade", "tiny", "--no-progress", "--student", "dan")
+    assert kept in out and rows(course)["dan"]["score"] == "1.8", out
+    # removed: said, and every graded student (not cem, who failed) graded again under none
+    out = run("grade", "tiny", "--no-progress", "--late-policy", "none", code=2)
+    assert ("late policy of tiny: 10%/h:50% -> none (no longer remembered: later commands "
+            "use nbgrader_config.py's, none)\n") in out, out
+    assert ("tiny: grading settings changed (late policy 10%/h:50% -> none): 3 graded before "
+            "graded again\n") in out, out
+    assert not policy_file.exists()
+    assert (rows(course)["ann"]["score"], rows(course)["dan"]["score"]) == ("6", "3")
+    out = run("grade", "tiny", "--no-progress", code=2)
+    assert "late policy" not in out and "tiny: 0 graded" in out, out
+
+
+def test_advice_names_the_gradebook_the_class_was_graded_in(course_dir):
+    """Review 23j (h23-fix3's open item): a class graded with `--db URL` is told to run
+    `dlcourse grade ... --db URL`, not a bare command that grades into nbgrader_config.py's
+    gradebook; not graded yet (`mark`), a grade of another time (`export`, grades.csv)."""
+    course = make_dlgrade_course(Path(course_dir) / "db", TINY_CONFIG.format(
+        timeout=20, extra=""), {"tiny": course_notebook()})
+    url = f"sqlite:///{course_dir}/elsewhere.db"
+    db = ("--db", url)
+    dlcourse("release", "tiny", "--due", "2026-12-01 12:00", "--timezone", "UTC", *db,
+             cwd=course)
+    release = nbformat.read(course / "exercises/tiny/tiny.ipynb", as_version=4)
+    path = submit(course, "tiny", "ann", answered(release, "Where w.x + b = 0."))
+    (path.parent / "timestamp.txt").write_text("2026-12-01 13:30:00.000000 UTC")
+    proc = dlcourse("mark", "tiny", "ann", WRITTEN, "1", *db, cwd=course, check=False)
+    assert proc.returncode == 2 and proc.stderr == (
+        f"Error: student: 'ann' handed in tiny, but it is not graded yet: run `dlcourse grade "
+        f"tiny --db {url}` first\n"), proc.stderr
+    dlcourse("grade", "tiny", "--no-progress", "--late-policy", "10%/h:50%", *db, cwd=course)
+    (path.parent / "timestamp.txt").write_text("2026-12-01 14:30:00.000000 UTC")
+    proc = dlcourse("export", "tiny", "--format", "csv", "-o", course / "x.csv", *db,
+                    cwd=course, check=False)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert f"run `dlcourse grade tiny --db {url}` first" in " ".join(proc.stderr.split())
+    dlcourse("report", "tiny", *db, cwd=course)
+    assert rows(course)["ann"]["status"].endswith(
+        f"; `dlcourse grade tiny --db {url}` grades again)"), rows(course)["ann"]
