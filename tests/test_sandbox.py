@@ -162,6 +162,29 @@ def test_fork_server_preloads_what_the_source_notebooks_import(tmp_path):
     assert "sklearn.linear_model" not in done.stdout
 
 
+def test_fork_server_preloads_what_the_course_package_imports_inside_its_functions(tmp_path):
+    """``dlcourse.data.load_digits`` imports scikit-learn only when called: exercise 08's
+    notebook names ``dlcourse.data``, so the server imports ``sklearn.datasets`` once (each
+    kernel paid ~1.75 s of CPU for it) -- and still nothing of the course package."""
+    from dlgrade.sandbox.forkserver import package_imports
+
+    assert "sklearn.datasets" in package_imports("dlcourse.data")
+    assert not [n for n in package_imports("dlcourse.data") if n.startswith("dlcourse")]
+    assert package_imports("sklearn.datasets") == package_imports("dlcourse") == []
+    assert package_imports("dlcourse.no_such_module") == []
+    _write_notebook(str(tmp_path / "solutions" / "ps8" / "ps8.ipynb"),
+                    "from dlcourse.data import load_digits\n")
+    code = ("import os, sys\nfrom dlgrade.sandbox import forkserver\n"
+            "env = forkserver.server_env(os.environ)\n"
+            "os.environ.clear(); os.environ.update(env); forkserver._preload()\n"
+            "print(sorted(m for m in sys.modules"
+            " if m == 'sklearn.datasets' or m.startswith('dlcourse')))\n")
+    env = dict(os.environ, DLCOURSE_FORKSERVER_SOURCES="solutions")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[0] == "['sklearn.datasets']", done.stdout + done.stderr
+
+
 FORKED_CHILD = '''import importlib.util, os, sys
 from dlgrade.sandbox import forkserver
 forkserver._preload()

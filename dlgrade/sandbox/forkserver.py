@@ -204,6 +204,42 @@ def notebook_imports(path: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def package_imports(module: str) -> list[str]:
+    """The other packages a course-package module (``dlcourse.data``) imports, in functions too.
+
+    The package itself is never preloaded (see :func:`_preload`), but what its modules import is
+    paid again in every kernel that imports them: ``dlcourse.data.load_digits`` imports
+    scikit-learn when first called (~1.75 s of CPU in each exercise-08 kernel). The module's
+    source is read as text here, in the grading process, from the installed package; nothing of
+    it is run. Any other module gives []."""
+    import ast
+    import importlib.util
+
+    top, _, rest = module.partition(".")
+    if top != "dlcourse" or not rest:
+        return []
+    try:
+        spec = importlib.util.find_spec(top)
+        root = os.path.dirname(spec.origin) if spec and spec.origin else None
+        if root is None:
+            return []
+        path = os.path.join(root, *rest.split("."))
+        if os.path.isdir(path):
+            path = os.path.join(path, "__init__")
+        with open(path + ".py", encoding="utf-8") as fh:
+            tree = ast.parse(fh.read())
+    except (ImportError, ValueError, OSError, SyntaxError):
+        return []
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.append(node.module)
+    return [name for name in dict.fromkeys(names)
+            if name.partition(".")[0] not in ("dlcourse", "__future__")]
+
+
 def source_imports(folder: str) -> tuple:
     """Modules imported by the notebooks of ``folder/<assignment>/*.ipynb`` (installed ones)."""
     import glob
@@ -212,6 +248,7 @@ def source_imports(folder: str) -> tuple:
     found = []
     for path in sorted(glob.glob(os.path.join(folder, "*", "*.ipynb"))):
         found += notebook_imports(path)
+    found += [name for module in found for name in package_imports(module)]
     names = []
     for name in dict.fromkeys(found):
         try:
