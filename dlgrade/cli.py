@@ -176,8 +176,12 @@ def timezone(ctx, zone):
 
 @click.command(context_settings=CONTEXT)
 @click.argument("assignment")
-@click.argument("source", type=click.Path(exists=True))
+@click.argument("source", type=click.Path(exists=True), required=False)
 @click.option("--dry-run", is_flag=True, help="Report what would be copied, copy nothing.")
+@click.option("--revert", metavar="STUDENT",
+              help="Instead of collecting SOURCE: put back STUDENT's submission that the last "
+                   "collect of a newer notebook replaced (the notebook, its timestamp.txt and "
+                   "time records); the replaced one is kept, so --revert again brings it back.")
 @click.option("--timestamps", type=click.Path(exists=True, dir_okay=False),
               help="CSV with columns student,submitted_at: submission times to record "
                    "(default: a Moodle grading worksheet's 'Last modified (submission)', "
@@ -205,8 +209,8 @@ def timezone(ctx, zone):
               help="Collect even a download whose notebooks are named after another "
                    "assignment's notebook (refused otherwise: the wrong submissions.zip?).")
 @click.pass_context
-def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_notebook_mb,
-            max_total_mb, force):
+def collect(ctx, assignment, source, dry_run, revert, timestamps, timezone, db,
+            max_notebook_mb, max_total_mb, force):
     """Copy the submissions of ASSIGNMENT from SOURCE (a zip file or a folder).
 
     Recognised names: Canvas downloads (lastnamefirstname_<user id>_<submission id>_<file>,
@@ -236,6 +240,9 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
     are unpacked, zips inside it at most 3 levels deep, sizes checked before anything is
     written; what is over a limit is refused with the reason. While a `dlcourse grade` of
     ASSIGNMENT runs, nothing is copied (exit status 1, naming it).
+    A notebook replaced by a newer one is kept (the last 3 per student, in
+    <output>/ASSIGNMENT/replaced/STUDENT/): `dlcourse collect ASSIGNMENT --revert STUDENT`
+    takes an unwanted resubmission back (exit status 2 when none is kept; nothing changed).
     A download whose notebooks are mostly named after another assignment's notebook, or
     would replace collected notebooks with such files, is refused with nothing copied (exit
     status 2) unless --force: every Canvas download is called submissions.zip.
@@ -244,7 +251,16 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
     from .late import penalty_lines
     from .report import write_outputs
 
+    if revert is not None and (source is not None or timestamps or force):
+        raise click.UsageError("revert: --revert STUDENT takes no SOURCE, --timestamps or "
+                               "--force (it puts back what was collected before)")
+    if revert is None and source is None:
+        raise click.UsageError("source: give the download (a zip file or a folder), or "
+                               "--revert STUDENT")
     course = _course(ctx, db=db)
+    if revert is not None:
+        _revert(course, assignment, course.student_spelling(revert), dry_run)
+        return
     limits = ArchiveLimits(max_notebook_bytes=max_notebook_mb << 20,
                            max_total_bytes=max_total_mb << 20)
     try:
@@ -311,6 +327,70 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
     # copied: 1, "look at this", until --timestamps or the download's zip gives the upload's
     # and so does a time or file the LMS's own record contradicts (review 23f)
     sys.exit(0 if res.ok and not res.doubtful and not res.contradictions else 1)
+
+
+def _when(text: str, course: Course) -> str:
+    """A kept ``YYYY-MM-DD HH:MM:SS`` UTC time in the course's zone, to the minute."""
+    import datetime as dt
+
+    from .late import local_time
+
+    try:
+        when = dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
+    except (TypeError, ValueError):
+        return "at an unknown time"
+    return f"{local_time(when.replace(second=0), course.timezone)} {course.timezone}"
+
+
+def _file_said(meta: dict) -> str:
+    """``Canvas file 880007; submitted on time (Canvas)``: what identifies a kept notebook."""
+    canvas_file = meta.get("canvas_file")
+    return (f"Canvas file {canvas_file}; " if canvas_file else "") + \
+        f"submitted {meta.get('submitted') or 'time unknown'}"
+
+
+def _revert(course: Course, assignment: str, student: str, dry_run: bool) -> None:
+    """``dlcourse collect ASSIGNMENT --revert STUDENT``: put back the submission a newer one
+    replaced, under the assignment's lock, and say what came back, where the other is kept
+    and whether the gradebook's grade is that notebook's again."""
+    from .collect import revert
+    from .late import STALE_WORDS, stale_late
+    from .report import write_outputs
+
+    try:
+        with (contextlib.nullcontext() if dry_run else
+              assignment_lock(course, assignment, f"dlcourse collect {assignment} --revert")):
+            res = revert(course, assignment, student, dry_run=dry_run)
+            if not dry_run and student in read_statuses(course, assignment):
+                write_outputs(course, assignment)  # its status says the current grade
+    except ValueError as exc:
+        raise DataError(exc) from None
+    except Busy as exc:
+        raise click.ClickException(str(exc)) from None
+    back, now = res["back"], res["now"]
+    verb = "would go" if dry_run else "back"
+    line = (f"{student}: {verb} {'back ' if dry_run else ''}to the notebook collected "
+            f"{_when(back.get('collected'), course)} ({_file_said(back)})")
+    if now is not None:
+        where = res["kept"].relative_to(course.root) if res["kept"].is_relative_to(
+            course.root) else res["kept"]
+        line += (f"; the resubmission collected {_when(now.get('collected'), course)} "
+                 f"({_file_said(now)}) {'would be' if dry_run else 'is'} kept in {where}/: "
+                 f"`dlcourse collect {assignment} --revert {student}` again brings it back")
+    _echo(line)
+    if dry_run:
+        return
+    stale = stale_late(course, assignment, [student])
+    if student in stale:
+        _echo(f"  {student}: {STALE_WORDS[stale[student]]}, until "
+              f"`{grade_command(course, assignment)} --student {student}` grades them again")
+    elif student in read_statuses(course, assignment):
+        _echo(f"  {student}: the grade in the gradebook is this notebook's (hand grades "
+              "included): nothing to grade again")
+    if back.get("canvas_file"):
+        _echo(f"  note: a download that holds the newer Canvas file "
+              f"({now.get('canvas_file') if now else 'a higher file id'}) collected again "
+              "takes it again")
 
 
 def _possessive(origin: str) -> str:
@@ -578,7 +658,7 @@ def mark(ctx, assignment, student, cell, score, comment, clear, reviewed, db):
     grades.csv and the report are rebuilt at once; so, as report and export, mark changes
     nothing (exit status 2) while students were graded since by another tool.
     """
-    from .late import reapply_late_penalties
+    from .late import STALE_FILES, reapply_late_penalties, stale_late
     from .report import open_statuses, report_outputs
 
     if reviewed and (cell is not None or comment is not None):
@@ -600,6 +680,10 @@ def mark(ctx, assignment, student, cell, score, comment, clear, reviewed, db):
         refusal = graded_outside_error(course, assignment, "mark")
         if refusal is not None:
             raise refusal
+        # a hand grade or review of the graded notebook while a newer one waits would be
+        # dropped by its grading or say `graded` for a grade that is not (review 23j, 3)
+        if stale_late(course, assignment, [student]).get(student) == STALE_FILES:
+            raise ValueError(_newer_notebook_text(course, assignment, student))
         # a due date or submission time changed since grading counts first, so the penalty
         # mark prints is the current one's (review 23i, finding 1)
         reapply_late_penalties(course, assignment, [student])
@@ -622,6 +706,23 @@ def mark(ctx, assignment, student, cell, score, comment, clear, reviewed, db):
     late = f" after a late penalty of {res['penalty']:g}" if res["penalty"] else ""
     click.echo(f"{student}: {cell} {what}; {assignment} {res['score']:g}/{res['max_score']:g}"
                f"{late}, {label}")
+
+
+def _newer_notebook_text(course: Course, assignment: str, student: str) -> str:
+    """``mark``'s refusal for a student whose newer notebook is collected, not graded."""
+    from .collect import revert
+
+    try:
+        when = revert(course, assignment, student, dry_run=True)["now"]["collected"]
+    except (ValueError, TypeError, KeyError):  # none kept (collected before this version)
+        when = None
+    said = f" on {_when(when, course)}" if when else ""
+    back = f", or take it back with `dlcourse collect {assignment} --revert {student}`" \
+        if when else ""
+    return (f"student: a newer notebook of {student} was collected{said}; it is not graded "
+            f"yet, so a mark now would go to the older one: run "
+            f"`{grade_command(course, assignment)} --student {student}` first{back}; "
+            "nothing changed")
 
 
 @click.group(context_settings=CONTEXT)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from . import lms
+from . import lms, replaced
 from .course import Course, ensure_tools_on_path
 from .lms import canvas, moodle
 from .roster import STUDENT_ID, read_roster
@@ -358,6 +358,9 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
         record = canvas.read_record(course, assignment)
         file_times = read_file_times(course, assignment)
         sources = read_time_sources(course, assignment)
+        # each student's records as they were, kept with a notebook this collect replaces
+        before = {"sources": json.loads(json.dumps(sources)),
+                  "file_times": json.loads(json.dumps(file_times)), "canvas": dict(record)}
         # Moodle's own record of each upload, when its grading worksheet was imported
         sheet_times = moodle.read_submitted_times(course, assignment)
         sheet_none = moodle.read_no_submission(course, assignment) - set(sheet_times)
@@ -467,6 +470,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 if not dry_run:
                     dest.parent.mkdir(parents=True, exist_ok=True)
                     if not same:
+                        _keep_replaced(course, assignment, student, dest, before, file_id)
                         dest.write_bytes(content)
                     stamp_file.unlink(missing_ok=True)
                     if file_id:
@@ -542,6 +546,8 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 result.time_only.append(student)
             if not dry_run:
                 dest.parent.mkdir(parents=True, exist_ok=True)
+                if not same:
+                    _keep_replaced(course, assignment, student, dest, before, file_id)
                 dest.write_bytes(content)
                 stamp_file.write_text(stamp + "\n")
                 if file_id:
@@ -606,6 +612,91 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
             result.submitted_at,
             files=result.duplicates | result.wrong_format_files)
     return result
+
+
+def _utc_text(when: float | None = None) -> str:
+    """A POSIX time (default now) as naive UTC text, to the second."""
+    moment = dt.datetime.fromtimestamp(when, dt.timezone.utc) if when is not None else \
+        dt.datetime.now(dt.timezone.utc)
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _replaced_meta(course: Course, assignment: str, student: str, dest: Path, records: dict,
+                   replaced_by: str | None) -> dict:
+    """What :mod:`dlgrade.replaced` keeps beside a submitted folder: the student's time
+    records as they are in ``records`` (``sources``, ``file_times``, ``canvas``), when the
+    notebook was collected (its modification time: collect wrote it then) and what it said
+    for its time."""
+    stamp_file = dest.parent / "timestamp.txt"
+    source = records["sources"].get(student)
+    submitted = stamp_file.read_text().strip() if stamp_file.is_file() else \
+        CANVAS_LABEL.get((source or {}).get("source"), "time unknown")
+    return {"collected": _utc_text(dest.stat().st_mtime), "replaced": _utc_text(),
+            "notebook": dest.name, "submitted": submitted,
+            "canvas_file": records["canvas"].get(student), "replaced_by_canvas_file":
+            replaced_by, "time_source": source,
+            "file_time": records["file_times"].get(student)}
+
+
+def _keep_replaced(course: Course, assignment: str, student: str, dest: Path, before: dict,
+                   file_id: str | None) -> None:
+    """Keep the submitted folder a collect is about to write new bytes over
+    (:mod:`dlgrade.replaced`), with the student's records as they were before this collect."""
+    if dest.is_file():
+        replaced.keep(course, assignment, student,
+                      _replaced_meta(course, assignment, student, dest, before, file_id))
+
+
+def revert(course: Course, assignment: str, student: str, dry_run: bool = False) -> dict:
+    """Put back the submission of ``student`` the last collect of new bytes replaced (an
+    unwanted resubmission taken back; review 23j, finding 3): the submitted folder as it was
+    (``timestamp.txt`` included) and the student's time-source, file-time and Canvas file id
+    records. The submission it replaces is kept in turn (:mod:`dlgrade.replaced`), so
+    reverting again brings it back. Nothing is written with ``dry_run``.
+
+    Returns ``{"back": meta of the submission put back, "now": meta of the one replaced,
+    "kept": the folder it is kept in}``.
+
+    Raises
+    ------
+    ValueError
+        If no replaced submission of ``student`` is kept for ``assignment``.
+    """
+    course.require_assignment(assignment)
+    found = replaced.latest(course, assignment, student)
+    folder = course.submitted_dir / student / assignment
+    if found is None:
+        raise ValueError(
+            f"student: no earlier submission of {student!r} for {assignment} is kept, so "
+            "there is nothing to take back (collect keeps the last "
+            f"{replaced.KEEP} submissions a newer notebook replaced, each in "
+            f"{course.output_dir(assignment).name}/{assignment}/{replaced.FOLDER}/STUDENT/); "
+            "nothing changed")
+    entry, back = found
+    records = {"sources": read_time_sources(course, assignment),
+               "file_times": read_file_times(course, assignment),
+               "canvas": canvas.read_record(course, assignment)}
+    dest = folder / back.get("notebook", f"{assignment}.ipynb")
+    now = _replaced_meta(course, assignment, student, dest, records,
+                         back.get("canvas_file")) if dest.is_file() else None
+    kept = entry.with_name(str(int(entry.name) + 1))
+    if not dry_run:
+        if now is not None:
+            kept = replaced.keep(course, assignment, student, now)
+        replaced.put_back(course, entry, assignment, student)
+        for key, field_name in (("sources", "time_source"), ("file_times", "file_time"),
+                                ("canvas", "canvas_file")):
+            if back.get(field_name) is None:
+                records[key].pop(student, None)
+            else:
+                records[key][student] = back[field_name]
+        write_time_sources(course, assignment, records["sources"])
+        write_file_times(course, assignment, records["file_times"])
+        if records["canvas"] or canvas.record_path(course, assignment).exists():
+            canvas.write_record(course, assignment, records["canvas"])
+        _clear_gradebook_times(course, assignment, [student] if back.get("time_source") and
+                               back["time_source"].get("source") in CANVAS_LABEL else [])
+    return {"back": back, "now": now, "kept": kept if now is not None else None}
 
 
 def _wrong_format(course: Course, assignment: str, ignored: list, found: dict, roster,
