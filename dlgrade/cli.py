@@ -22,6 +22,7 @@ in ``ctx.obj``; it never imports this package.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import os
 import sys
@@ -31,8 +32,9 @@ from pathlib import Path
 import click
 
 from . import lms
-from .collect import CANVAS_ON_TIME, doubtful_file_times
+from .collect import CANVAS_ON_TIME, ORIGIN, apply_worksheet_times, doubtful_file_times
 from .collect import collect as do_collect
+from .collect import revert as revert_submission
 from .course import Course, find_course_root
 from .flag_reviews import mark_reviewed
 from .handgrades import dropped_hand_grades
@@ -331,8 +333,6 @@ def collect(ctx, assignment, source, dry_run, revert, timestamps, timezone, db,
 
 def _when(text: str, course: Course) -> str:
     """A kept ``YYYY-MM-DD HH:MM:SS`` UTC time in the course's zone, to the minute."""
-    import datetime as dt
-
     from .late import local_time
 
     try:
@@ -353,14 +353,13 @@ def _revert(course: Course, assignment: str, student: str, dry_run: bool) -> Non
     """``dlcourse collect ASSIGNMENT --revert STUDENT``: put back the submission a newer one
     replaced, under the assignment's lock, and say what came back, where the other is kept
     and whether the gradebook's grade is that notebook's again."""
-    from .collect import revert
     from .late import STALE_WORDS, stale_late
     from .report import write_outputs
 
     try:
         with (contextlib.nullcontext() if dry_run else
               assignment_lock(course, assignment, f"dlcourse collect {assignment} --revert")):
-            res = revert(course, assignment, student, dry_run=dry_run)
+            res = revert_submission(course, assignment, student, dry_run=dry_run)
             if not dry_run and student in read_statuses(course, assignment):
                 write_outputs(course, assignment)  # its status says the current grade
     except ValueError as exc:
@@ -391,6 +390,31 @@ def _revert(course: Course, assignment: str, student: str, dry_run: bool) -> Non
         _echo(f"  note: a download that holds the newer Canvas file "
               f"({now.get('canvas_file') if now else 'a higher file id'}) collected again "
               "takes it again")
+
+
+def _count_worksheet_times(course: Course, assignment: str, students=None) -> list[str]:
+    """Give the collected students (of ``students``, default all) the newer time of the
+    Moodle grading worksheet imported last, where collect would take it, and re-apply the
+    late penalty of those graded at once (review 23j, finding 2): one line per student."""
+    from .late import reapply_late_penalties
+
+    changed = apply_worksheet_times(course, assignment, students)
+    if not changed:
+        return []
+    points = {s: (old, new) for s, old, new in
+              reapply_late_penalties(course, assignment, sorted(changed))}
+    lines = []
+    for student, (old, new, source, note) in sorted(changed.items()):
+        line = (f"{student}: submission time {old} ({ORIGIN[source]}) -> {new} (the grading "
+                "worksheet's 'Last modified (submission)')")
+        if student in points:
+            before, after = points[student]
+            line += (f"; late penalty re-applied: {assignment} {before:g} -> {after:g} points"
+                     + ("" if before != after else " (unchanged)"))
+        else:
+            line += f"; the next `{grade_command(course, assignment)}` counts it"
+        lines.append(line + (f"; warning: {note}" if note else ""))
+    return lines
 
 
 def _possessive(origin: str) -> str:
@@ -469,6 +493,14 @@ def _grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kerne
     try:
         if late_policy:
             course.extra.update(parse_late_policy(late_policy))
+        if shard is None and assignment in course.assignments():
+            # a newer Moodle worksheet time counts first, as collect would take it: the
+            # unchanged files are then skipped, their penalty re-applied (review 23j, 2)
+            with assignment_lock(course, assignment, f"dlcourse grade {assignment}"):
+                counted = _count_worksheet_times(course, assignment, [
+                    course.student_spelling(s) for s in students] or None)
+            for line in counted:
+                _say(f"  {line}")
         run = grade_assignment(course, assignment, workers=workers, force=force,
                                shard=parse_shard(shard), progress=not no_progress,
                                only=list(students) or None, scheduler=scheduler,
@@ -686,6 +718,7 @@ def mark(ctx, assignment, student, cell, score, comment, clear, reviewed, db):
             raise ValueError(_newer_notebook_text(course, assignment, student))
         # a due date or submission time changed since grading counts first, so the penalty
         # mark prints is the current one's (review 23i, finding 1)
+        counted = _count_worksheet_times(course, assignment, [student])
         reapply_late_penalties(course, assignment, [student])
         res = mark_reviewed(course, assignment, student, undo=clear) if reviewed else \
             do_mark(course, assignment, student, cell, None if clear else score, comment)
@@ -696,6 +729,8 @@ def mark(ctx, assignment, student, cell, score, comment, clear, reviewed, db):
                                                             rows=rows)}
     label = "graded" if student not in status else status[student][0] + (
         f" ({status[student][1]})" if status[student][1] else "")
+    for line in counted:  # a newer worksheet time counted first, said
+        _echo(f"  {line}")
     if reviewed:
         what = ("review taken back" if clear else
                 f"already reviewed by {res['by']} at {res['at']}" if res["already"] else
@@ -710,10 +745,8 @@ def mark(ctx, assignment, student, cell, score, comment, clear, reviewed, db):
 
 def _newer_notebook_text(course: Course, assignment: str, student: str) -> str:
     """``mark``'s refusal for a student whose newer notebook is collected, not graded."""
-    from .collect import revert
-
     try:
-        when = revert(course, assignment, student, dry_run=True)["now"]["collected"]
+        when = revert_submission(course, assignment, student, dry_run=True)["now"]["collected"]
     except (ValueError, TypeError, KeyError):  # none kept (collected before this version)
         when = None
     said = f" on {_when(when, course)}" if when else ""
@@ -758,12 +791,25 @@ def roster_import(ctx, file, delimiter, assignment, timezone, db):
     worksheet imported replaces an older one's. Download it with Moodle set to English:
     one in another language is refused, naming the language where it is known.
     """
+    from .report import write_outputs
+
     course = _course(ctx, db=db)
+    counted = []
     try:
         res = import_roster(course, file, delimiter={"tab": "\t"}.get(delimiter, delimiter),
                             assignment=assignment, timezone=timezone)
+        if res.get("submitted_times") and assignment in course.assignments():
+            # the newer times count at once for the notebooks already collected, as a
+            # collect of the same files would take them (review 23j, finding 2)
+            with assignment_lock(course, assignment, f"dlcourse roster import --assignment "
+                                                     f"{assignment}"):
+                counted = _count_worksheet_times(course, assignment)
+                if counted and read_statuses(course, assignment):
+                    write_outputs(course, assignment)
     except ValueError as exc:
         raise DataError(exc) from None
+    except Busy as exc:
+        raise click.ClickException(str(exc)) from None
     total = len(res["added"]) + len(res["updated"])
     click.echo(f"roster: {len(res['added'])} added, {len(res['changed'])} changed, "
                f"{len(res['unchanged'])} unchanged ({total} students in {file})")
@@ -781,6 +827,8 @@ def roster_import(ctx, file, delimiter, assignment, timezone, db):
                    f"{'it' if n == 1 else 'them'} as the submission time of "
                    f"{'that student' if n == 1 else 'those students'} (over the download's "
                    "file times)")
+    for line in counted:
+        _echo(f"  {line}")
     for line in res.get("warnings", []):
         click.echo(f"  warning: {line}", err=True)
     if res["missing"]:
@@ -813,8 +861,9 @@ def extend(ctx, assignment, student, hours, db):
               if assignment in course.assignments() else contextlib.nullcontext()):
             grant_extension(course, assignment, student, hours)
             # the new date counts at once, as `mark` counts it (review 23h, finding 1)
+            counted = _count_worksheet_times(course, assignment, [student])
             changes = reapply_late_penalties(course, assignment, [student])
-            if changes:
+            if changes or counted:
                 write_outputs(course, assignment)
     except ValueError as exc:
         raise DataError(exc) from None
@@ -823,6 +872,8 @@ def extend(ctx, assignment, student, hours, db):
     click.echo(f"{student}: {hours:g} h extension on {assignment}" if hours else
                f"{student}: no extension on {assignment} (removed if there was one): the "
                "course's due date counts")
+    for line in counted:  # a newer worksheet time counted first, said
+        _echo(f"  {line}")
     for line in penalty_lines(changes, assignment) if changes else (
             [f"{student} has no graded submission of {assignment} yet: the next "
              f"`{grade_command(course, assignment)}` counts the extension"]

@@ -699,6 +699,80 @@ def revert(course: Course, assignment: str, student: str, dry_run: bool = False)
     return {"back": back, "now": now, "kept": kept if now is not None else None}
 
 
+#: the sources of a collected time that a grading worksheet's time replaces, as collect
+#: replaces them (a file's modification time, a zip entry's, an older worksheet's); an
+#: instructor's --timestamps time, Canvas's marker and a time of unknown source stay
+WORKSHEET_REPLACES = ("file", "zip", "worksheet")
+
+
+def worksheet_times_differ(course: Course, assignment: str, students=None) -> dict:
+    """``{student: (timestamp.txt text, the worksheet's, where the first came from)}`` of
+    the collected students (of ``students``, default all) whose time in the grading worksheet
+    imported last is not the one collected (``ORIGIN`` keys; ``None``: a first collect's)."""
+    sheet = moodle.read_submitted_times(course, assignment)
+    if not sheet:
+        return {}
+    sources = read_time_sources(course, assignment)
+    file_times = read_file_times(course, assignment)
+    out = {}
+    for student, when in sorted(sheet.items()):
+        if students is not None and student not in students:
+            continue
+        try:
+            kept = (course.submitted_dir / student / assignment / "timestamp.txt").read_text()
+        except OSError:
+            continue
+        kept, stamp = kept.strip(), lms.format_timestamp(when)
+        if kept == stamp:
+            continue
+        entry = file_times.get(student, {})
+        source = "file" if entry.get("stamp") == kept and not entry.get("lms") else (
+            sources.get(student, {}).get("source")
+            if sources.get(student, {}).get("stamp") == kept else None)
+        out[student] = (kept, stamp, source)
+    return out
+
+
+def pending_worksheet_times(course: Course, assignment: str, students=None) -> dict:
+    """The students of :func:`worksheet_times_differ` whose collected time the worksheet's
+    replaces by collect's rules (:data:`WORKSHEET_REPLACES`), not applied yet."""
+    return {s: v for s, v in worksheet_times_differ(course, assignment, students).items()
+            if v[2] in WORKSHEET_REPLACES}
+
+
+def apply_worksheet_times(course: Course, assignment: str, students=None) -> dict:
+    """Give the collected students (of ``students``, default all) the time of the grading
+    worksheet imported last where collect would take it (:func:`pending_worksheet_times`):
+    ``timestamp.txt`` and the time records, as a collect of the same files does (review 23j,
+    finding 2). Returns ``{student: (old stamp, new stamp, old source, note)}``, ``note``
+    naming a later time that makes the file late over an older worksheet's (the file may be
+    an upload before the one the worksheet times; review 23f, N6), else ``""``."""
+    pending = pending_worksheet_times(course, assignment, students)
+    if not pending:
+        return {}
+    sources = read_time_sources(course, assignment)
+    file_times = read_file_times(course, assignment)
+    dues = _due_dates(course, assignment, set(pending))
+    out = {}
+    for student, (kept, stamp, source) in pending.items():
+        when, due = _parse_stamp(stamp), dues.get(student)
+        later = source == "worksheet" and when > _parse_stamp(kept) and due is not None \
+            and when > due
+        note = (f"the grading worksheet imported since gives a later time, {_hours(when - due)}"
+                " after the due date, to the file collected under the older worksheet's: "
+                "right if that worksheet was older than this upload; if the download was made "
+                "before the upload the worksheet times, its file is an earlier one: download "
+                "the submissions again and collect") if later else ""
+        (course.submitted_dir / student / assignment / "timestamp.txt").write_text(stamp + "\n")
+        sources[student] = {"stamp": stamp, "source": "worksheet"} | (
+            {"reread": True} if later else {})
+        file_times.pop(student, None)
+        out[student] = (kept, stamp, source, note)
+    write_file_times(course, assignment, file_times)
+    write_time_sources(course, assignment, sources)
+    return out
+
+
 def _wrong_format(course: Course, assignment: str, ignored: list, found: dict, roster,
                   notebooks: list[str], named: dict) -> dict[str, str]:
     """``{student: reason}`` for the roster students whose only uploads among the ``ignored``
