@@ -32,7 +32,13 @@ from pathlib import Path
 import click
 
 from . import lms
-from .collect import CANVAS_ON_TIME, ORIGIN, apply_worksheet_times, doubtful_file_times
+from .collect import (
+    CANVAS_ON_TIME,
+    ORIGIN,
+    apply_worksheet_times,
+    doubtful_file_times,
+    shown_path,
+)
 from .collect import collect as do_collect
 from .collect import revert as revert_submission
 from .course import Course, find_course_root
@@ -288,6 +294,10 @@ def collect(ctx, assignment, source, dry_run, revert, timestamps, timezone, db,
                    f"another time only: {', '.join(sorted(res.time_only))}")
     for line in penalty_lines(res.reapplied, assignment) if res.reapplied else []:
         _echo(f"  {line}")  # the new time counts at once (review 23i, finding 1)
+    for student, folder in sorted(res.kept.items()):  # review 23j, finding 3
+        _echo(f"  {student}: the notebook collected before is kept in "
+              f"{shown_path(folder, course)}/: `dlcourse collect {assignment} --revert "
+              f"{student}` takes this one back")
     if res.unpacked_from:  # review 23f, N9
         archive, n = res.unpacked_from
         _echo(f"  {n} submission time{'' if n == 1 else 's'} from {archive}, the zip "
@@ -371,10 +381,9 @@ def _revert(course: Course, assignment: str, student: str, dry_run: bool) -> Non
     line = (f"{student}: {verb} {'back ' if dry_run else ''}to the notebook collected "
             f"{_when(back.get('collected'), course)} ({_file_said(back)})")
     if now is not None:
-        where = res["kept"].relative_to(course.root) if res["kept"].is_relative_to(
-            course.root) else res["kept"]
-        line += (f"; the resubmission collected {_when(now.get('collected'), course)} "
-                 f"({_file_said(now)}) {'would be' if dry_run else 'is'} kept in {where}/: "
+        where = shown_path(res["kept"], course)
+        line += (f"; the notebook it replaces, collected {_when(now.get('collected'), course)}"
+                 f" ({_file_said(now)}), {'would be' if dry_run else 'is'} kept in {where}/: "
                  f"`dlcourse collect {assignment} --revert {student}` again brings it back")
     _echo(line)
     if dry_run:
@@ -386,10 +395,10 @@ def _revert(course: Course, assignment: str, student: str, dry_run: bool) -> Non
     elif student in read_statuses(course, assignment):
         _echo(f"  {student}: the grade in the gradebook is this notebook's (hand grades "
               "included): nothing to grade again")
-    if back.get("canvas_file"):
-        _echo(f"  note: a download that holds the newer Canvas file "
-              f"({now.get('canvas_file') if now else 'a higher file id'}) collected again "
-              "takes it again")
+    if back.get("canvas_file") and now and now.get("canvas_file") and \
+            int(now["canvas_file"]) > int(back["canvas_file"]):
+        _echo(f"  note: a download that holds Canvas file {now['canvas_file']} (or a newer "
+              f"one of {student}) takes it again when collected")
 
 
 def _count_worksheet_times(course: Course, assignment: str, students=None) -> list[str]:

@@ -72,6 +72,8 @@ class CollectResult:
     # student -> CANVAS_ON_TIME or CANVAS_LATE: a Canvas file without a time given by
     # --timestamps, whose lateness is Canvas's LATE_ marker alone (review 23g, G1)
     canvas_marked: dict = field(default_factory=dict)
+    # student -> the folder the notebook this collect replaced is kept in (dlgrade.replaced)
+    kept: dict = field(default_factory=dict)
     # the students of ``updated`` whose bytes are the same: only their time changed
     time_only: list = field(default_factory=list)
     # [(student, old points, new points)] of the graded students of ``time_only`` whose late
@@ -470,7 +472,8 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 if not dry_run:
                     dest.parent.mkdir(parents=True, exist_ok=True)
                     if not same:
-                        _keep_replaced(course, assignment, student, dest, before, file_id)
+                        _keep_replaced(course, assignment, student, dest, before, file_id,
+                                       result)
                         dest.write_bytes(content)
                     stamp_file.unlink(missing_ok=True)
                     if file_id:
@@ -547,7 +550,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
             if not dry_run:
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 if not same:
-                    _keep_replaced(course, assignment, student, dest, before, file_id)
+                    _keep_replaced(course, assignment, student, dest, before, file_id, result)
                 dest.write_bytes(content)
                 stamp_file.write_text(stamp + "\n")
                 if file_id:
@@ -614,6 +617,11 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
     return result
 
 
+def shown_path(path: Path, course: Course) -> str:
+    """``path`` relative to the course folder when it lies inside it."""
+    return str(path.relative_to(course.root)) if path.is_relative_to(course.root) else str(path)
+
+
 def _utc_text(when: float | None = None) -> str:
     """A POSIX time (default now) as naive UTC text, to the second."""
     moment = dt.datetime.fromtimestamp(when, dt.timezone.utc) if when is not None else \
@@ -639,12 +647,14 @@ def _replaced_meta(course: Course, assignment: str, student: str, dest: Path, re
 
 
 def _keep_replaced(course: Course, assignment: str, student: str, dest: Path, before: dict,
-                   file_id: str | None) -> None:
+                   file_id: str | None, result: CollectResult) -> None:
     """Keep the submitted folder a collect is about to write new bytes over
-    (:mod:`dlgrade.replaced`), with the student's records as they were before this collect."""
+    (:mod:`dlgrade.replaced`), with the student's records as they were before this collect;
+    ``result.kept`` names where."""
     if dest.is_file():
-        replaced.keep(course, assignment, student,
-                      _replaced_meta(course, assignment, student, dest, before, file_id))
+        result.kept[student] = replaced.keep(
+            course, assignment, student,
+            _replaced_meta(course, assignment, student, dest, before, file_id))
 
 
 def revert(course: Course, assignment: str, student: str, dry_run: bool = False) -> dict:
@@ -669,8 +679,8 @@ def revert(course: Course, assignment: str, student: str, dry_run: bool = False)
         raise ValueError(
             f"student: no earlier submission of {student!r} for {assignment} is kept, so "
             "there is nothing to take back (collect keeps the last "
-            f"{replaced.KEEP} submissions a newer notebook replaced, each in "
-            f"{course.output_dir(assignment).name}/{assignment}/{replaced.FOLDER}/STUDENT/); "
+            f"{replaced.KEEP} submissions a newer notebook replaced, in "
+            f"{shown_path(replaced.student_folder(course, assignment, student), course)}/); "
             "nothing changed")
     entry, back = found
     records = {"sources": read_time_sources(course, assignment),

@@ -989,8 +989,10 @@ def test_an_unwanted_resubmission_is_taken_back_and_a_mark_waits_for_its_grade(c
         zf.writestr("obrienseán_LATE_12346_880031_tiny-1.ipynb", resubmitted)
     later = tmp_path / "later.csv"
     later.write_text("student,submitted_at\nsobrien,2026-12-03 10:00\n")
-    assert "copied 0 new, 1 changed" in run("collect", "tiny", resub, "--timestamps",
-                                            later).stdout
+    out = run("collect", "tiny", resub, "--timestamps", later).stdout
+    assert "copied 0 new, 1 changed" in out, out
+    assert ("  sobrien: the notebook collected before is kept in grading/tiny/replaced/sobrien/1/"
+            ": `dlcourse collect tiny --revert sobrien` takes this one back\n") in out, out
     scores = gradebook_scores(course)
 
     # (2) a mark now would go to the older notebook: refused, nothing changed
@@ -1013,12 +1015,15 @@ def test_an_unwanted_resubmission_is_taken_back_and_a_mark_waits_for_its_grade(c
     out = " ".join(run("collect", "tiny", "--revert", "SOBRIEN").stdout.split())
     assert re.match(r"sobrien: back to the notebook collected \d{4}-\d\d-\d\d \d\d:\d\d "
                     r"Europe/Berlin \(Canvas file 880002; submitted 2026-12-02 "
-                    r"08:30:00.000000 UTC\); the resubmission collected \d{4}-\d\d-\d\d "
-                    r"\d\d:\d\d Europe/Berlin \(Canvas file 880031; submitted 2026-12-03 "
-                    r"09:00:00.000000 UTC\) is kept in grading/tiny/replaced/sobrien/2/: "
+                    r"08:30:00.000000 UTC\); the notebook it replaces, collected "
+                    r"\d{4}-\d\d-\d\d \d\d:\d\d Europe/Berlin \(Canvas file 880031; "
+                    r"submitted 2026-12-03 09:00:00.000000 UTC\), is kept in "
+                    r"grading/tiny/replaced/sobrien/2/: "
                     r"`dlcourse collect tiny --revert sobrien` again brings it back", out), out
     assert ("sobrien: the grade in the gradebook is this notebook's (hand grades included): "
             "nothing to grade again") in out, out
+    assert ("note: a download that holds Canvas file 880031 (or a newer one of sobrien) takes "
+            "it again when collected") in out, out
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == graded_files
     assert json.loads((course / "grading/tiny/time_sources.json").read_text())[
         "sobrien"] == sources
@@ -1038,5 +1043,6 @@ def test_an_unwanted_resubmission_is_taken_back_and_a_mark_waits_for_its_grade(c
     # nothing kept: a clear refusal, nothing changed
     said = " ".join(run("collect", "tiny", "--revert", "mgarcia", code=2).stderr.split())
     assert ("Error: student: no earlier submission of 'mgarcia' for tiny is kept, so there is "
-            "nothing to take back") in said, said
+            "nothing to take back (collect keeps the last 3 submissions a newer notebook "
+            "replaced, in grading/tiny/replaced/mgarcia/); nothing changed") in said, said
     assert not (course / "grading/tiny/replaced/mgarcia").exists()
