@@ -805,13 +805,16 @@ def roster_import(ctx, file, delimiter, assignment, timezone, db):
     course = _course(ctx, db=db)
     counted = []
     try:
-        res = import_roster(course, file, delimiter={"tab": "\t"}.get(delimiter, delimiter),
-                            assignment=assignment, timezone=timezone)
-        if res.get("submitted_times") and assignment in course.assignments():
-            # the newer times count at once for the notebooks already collected, as a
-            # collect of the same files would take them (review 23j, finding 2)
-            with assignment_lock(course, assignment, f"dlcourse roster import --assignment "
-                                                     f"{assignment}"):
+        # a worksheet's times go to the notebooks already collected: not while a run reads them
+        with (assignment_lock(course, assignment, f"dlcourse roster import --assignment "
+                                                  f"{assignment}")
+              if assignment and assignment in course.assignments() else
+              contextlib.nullcontext()):
+            res = import_roster(course, file, delimiter={"tab": "\t"}.get(delimiter, delimiter),
+                                assignment=assignment, timezone=timezone)
+            if res.get("submitted_times") and assignment in course.assignments():
+                # the newer times count at once for the notebooks already collected, as a
+                # collect of the same files would take them (review 23j, finding 2)
                 counted = _count_worksheet_times(course, assignment)
                 if counted and read_statuses(course, assignment):
                     write_outputs(course, assignment)
