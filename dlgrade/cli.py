@@ -697,7 +697,9 @@ def mark(ctx, assignment, student, cell, score, comment, clear, reviewed, db):
     unchanged. A reviewed flag stays cleared (status `graded`, no exit status 2 for it) while
     the submitted code is the one read; a resubmission with other code is flagged afresh.
     grades.csv and the report are rebuilt at once; so, as report and export, mark changes
-    nothing (exit status 2) while students were graded since by another tool.
+    nothing (exit status 2) while students were graded since by another tool, and nothing
+    while a newer notebook of STUDENT is collected but not graded (grade it, or take it
+    back with `dlcourse collect ASSIGNMENT --revert STUDENT`).
     """
     from .late import STALE_FILES, reapply_late_penalties, stale_late
     from .report import open_statuses, report_outputs
@@ -797,7 +799,9 @@ def roster_import(ctx, file, delimiter, assignment, timezone, db):
     Students in the gradebook but not in FILE are named and kept, with their grades.
     A grading worksheet's 'Last modified (submission)' times (Moodle's record of each upload)
     are kept for collect, which takes them as those students' submission times; the newest
-    worksheet imported replaces an older one's. Download it with Moodle set to English:
+    worksheet imported replaces an older one's. For notebooks already collected they count at
+    once, as collect takes them (a --timestamps time stays): the late penalty of a graded
+    student is computed again, one line each. Download it with Moodle set to English:
     one in another language is refused, naming the language where it is known.
     """
     from .report import write_outputs
