@@ -205,6 +205,9 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
     Canvas's ``LATE_`` marker or the Moodle worksheet says against the download is named
     in ``result.contradictions`` (:func:`_check_records`; review 23f, N10, N7, N5).
 
+    A notebook written over with other bytes is kept first, with the student's time records
+    (:mod:`dlgrade.replaced`, ``result.kept``): :func:`revert` puts it back.
+
     ``limits`` (:class:`dlgrade.archive.ArchiveLimits`) bounds what is read: the size of a
     notebook and of everything unpacked or read in all, archive entries and nesting; what
     is over a limit is refused with the reason, the rest is collected.
