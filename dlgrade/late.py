@@ -42,7 +42,6 @@ from sqlalchemy.exc import SAWarning
 from traitlets import Float
 from traitlets.config import Config
 
-from .collect import pending_worksheet_times
 from .lms.base import check_timezone, format_timestamp, happens_twice, to_utc, wall_time_note
 from .status import (
     GRADED,
@@ -54,6 +53,7 @@ from .status import (
     submission_hash,
     write_status,
 )
+from .time_records import pending_worksheet_times
 
 
 class PerHourPenalty(LateSubmissionPlugin):

@@ -5,7 +5,7 @@ Before ``collect`` writes a student's new notebook over the one collected before
 submitted folder (``submitted/<student>/<assignment>/``, ``timestamp.txt`` included) is copied
 to ``<output>/<assignment>/replaced/<student>/<n>/files/``, with ``meta.json`` beside it: the
 student's time-source and file-time records and Canvas file id as they were (collect's
-:data:`dlgrade.collect.TIME_SOURCES`, :data:`dlgrade.collect.FILE_TIMES`,
+:data:`dlgrade.time_records.TIME_SOURCES`, :data:`dlgrade.time_records.FILE_TIMES`,
 ``canvas_files.json``), when that notebook was collected and when it was replaced. The last
 :data:`KEEP` per student are kept; an older one is deleted when a newer one comes.
 
