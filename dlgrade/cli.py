@@ -56,6 +56,7 @@ from .status import (
     graded_outside_error,
     read_statuses,
 )
+from .time_records import pending_worksheet_times
 
 # The other command modules (late, archive, cluster, engine, report, export) load nbgrader,
 # nbconvert or Dask, seconds of start-up: each command imports them when it runs, so a
@@ -502,14 +503,14 @@ def _grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kerne
     try:
         if late_policy:
             course.extra.update(parse_late_policy(late_policy))
-        if shard is None and assignment in course.assignments():
+        only = [course.student_spelling(s) for s in students] or None
+        if shard is None and assignment in course.assignments() and \
+                pending_worksheet_times(course, assignment, only):
             # a newer Moodle worksheet time counts first, as collect would take it: the
             # unchanged files are then skipped, their penalty re-applied (review 23j, 2)
             with assignment_lock(course, assignment, f"dlcourse grade {assignment}"):
-                counted = _count_worksheet_times(course, assignment, [
-                    course.student_spelling(s) for s in students] or None)
-            for line in counted:
-                _say(f"  {line}")
+                for line in _count_worksheet_times(course, assignment, only):
+                    _say(f"  {line}")
         run = grade_assignment(course, assignment, workers=workers, force=force,
                                shard=parse_shard(shard), progress=not no_progress,
                                only=list(students) or None, scheduler=scheduler,
