@@ -402,10 +402,15 @@ def _revert(course: Course, assignment: str, student: str, dry_run: bool) -> Non
               f"one of {student}) takes it again when collected")
 
 
+#: what joins a worksheet time's line and its doubt (:func:`_count_worksheet_times`)
+WORKSHEET_DOUBT = "; warning: "
+
+
 def _count_worksheet_times(course: Course, assignment: str, students=None) -> list[str]:
     """Give the collected students (of ``students``, default all) the newer time of the
     Moodle grading worksheet imported last, where collect would take it, and re-apply the
-    late penalty of those graded at once (review 23j, finding 2): one line per student."""
+    late penalty of those graded at once (review 23j, finding 2): one line per student, with
+    ``"; warning: "`` and the two readings for a later, late time over an older worksheet's."""
     from .late import reapply_late_penalties
 
     changed = apply_worksheet_times(course, assignment, students)
@@ -423,7 +428,7 @@ def _count_worksheet_times(course: Course, assignment: str, students=None) -> li
                      + ("" if before != after else " (unchanged)"))
         else:
             line += f"; the next `{grade_command(course, assignment)}` counts it"
-        lines.append(line + (f"; warning: {note}" if note else ""))
+        lines.append(line + (f"{WORKSHEET_DOUBT}{note.split(': ', 1)[1]}" if note else ""))
     return lines
 
 
@@ -853,6 +858,8 @@ def roster_import(ctx, file, delimiter, assignment, timezone, db):
                    "gradebook with their grades; a roster import never removes a student. "
                    "For an assignment due after now they are `not enrolled` and exported "
                    "with an empty grade cell, unless they hand it in)")
+    if any(WORKSHEET_DOUBT in line for line in counted):  # as collect's exit status 1
+        sys.exit(1)
 
 
 @click.command(context_settings=CONTEXT)

@@ -531,13 +531,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                     # later and late: right if the worksheet before was older than this
                     # upload; wrong if this download is older than the worksheet (its file
                     # is an upload before the one the worksheet times)
-                    note = (f"{student}: the grading worksheet imported since gives a later "
-                            f"time, {stamp}, {_hours(when - due)} after the due date, to the "
-                            f"same file timed {kept} by the worksheet imported before: right "
-                            "if that worksheet was older than this upload; but if this "
-                            "download was made before the upload the worksheet times, its "
-                            "file is an earlier one and the penalty is wrong: download the "
-                            "submissions again and collect")
+                    note = later_worksheet_note(student, stamp, when - due, kept)
                     result.warnings.append(note)
                     result.doubtful[student] = note
                     later = True
@@ -737,11 +731,7 @@ def apply_worksheet_times(course: Course, assignment: str, students=None) -> dic
         when, due = _parse_stamp(stamp), dues.get(student)
         later = source == "worksheet" and when > _parse_stamp(kept) and due is not None \
             and when > due
-        note = (f"the grading worksheet imported since gives a later time, {_hours(when - due)}"
-                " after the due date, to the file collected under the older worksheet's: "
-                "right if that worksheet was older than this upload; if the download was made "
-                "before the upload the worksheet times, its file is an earlier one: download "
-                "the submissions again and collect") if later else ""
+        note = later_worksheet_note(student, stamp, when - due, kept) if later else ""
         (course.submitted_dir / student / assignment / "timestamp.txt").write_text(stamp + "\n")
         sources[student] = {"stamp": stamp, "source": "worksheet"} | (
             {"reread": True} if later else {})
@@ -1191,6 +1181,17 @@ def _check_records(result: CollectResult, course: Course, assignment: str, chose
                       "for them (a download made before that upload, or of some groups "
                       "only?): download the submissions again and collect; until then they "
                       "are 'not collected' (no 0 exported)")
+
+
+def later_worksheet_note(student: str, stamp: str, late: dt.timedelta, kept: str) -> str:
+    """The two readings of a newer worksheet's later time that makes a file collected under
+    an older worksheet's late (review 23f, N6)."""
+    return (f"{student}: the grading worksheet imported since gives a later time, {stamp}, "
+            f"{_hours(late)} after the due date, to the same file timed {kept} by the "
+            "worksheet imported before: right if that worksheet was older than this upload; "
+            "but if this download was made before the upload the worksheet times, its file is "
+            "an earlier one and the penalty is wrong: download the submissions again and "
+            "collect")
 
 
 def _hours(late: dt.timedelta) -> str:

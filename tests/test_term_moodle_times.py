@@ -139,14 +139,15 @@ def test_the_worksheets_times_replace_a_copied_folders_and_a_stale_worksheet_is_
     assert copied_time > "2021-01-14", copied_time  # the copy's moment, not the stale 00:30
     assert stamp(course, "5001") == "2021-01-12 09:00:00.000000 UTC"
 
-    # the fresh worksheet: her new upload's time replaces the copy's, and that is said
+    # the fresh worksheet: her new upload's time replaces the copy's at its import, said
+    # (review 23j, finding 2: a worksheet counts at once, no collect needed)
     sheet.write_text(worksheet("Wednesday, 13 January 2021, 3:00 AM"), encoding="utf-8")
-    dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
-    proc = dlcourse("collect", "tiny", second, cwd=course, check=False)
+    proc = dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert (f"  5002: submission time {copied_time}, taken from a file's modification time, "
-            "is now the grading worksheet's 'Last modified (submission)', 2021-01-13 "
-            "02:00:00.000000 UTC") in proc.stdout, proc.stdout
+    assert (f"  5002: submission time {copied_time} (a file's modification time) -> "
+            "2021-01-13 02:00:00.000000 UTC (the grading worksheet's 'Last modified "
+            "(submission)'); the next `dlcourse grade tiny` counts it") in proc.stdout, \
+        proc.stdout
     assert stamp(course, "5002") == "2021-01-13 02:00:00.000000 UTC"
     # and once more: nothing changes, nothing is said
     proc = dlcourse("collect", "tiny", second, cwd=course, check=False)
@@ -169,7 +170,7 @@ def test_the_worksheets_times_replace_a_copied_folders_and_a_stale_worksheet_is_
 def test_a_zip_entrys_time_gives_way_to_the_worksheet_imported_after_it(course_dir, tmp_path):
     """A Moodle zip collected before the worksheet was imported: its entries' times (when the
     file was written into Moodle's store or the zip, not necessarily the upload) are replaced
-    by Moodle's record once the worksheet is imported, and the collect says so."""
+    by Moodle's record once the worksheet is imported, and the import says so."""
     import zipfile
 
     course = moodle_course(course_dir, tmp_path, "moodle-zip")
@@ -198,15 +199,15 @@ def test_a_zip_entrys_time_gives_way_to_the_worksheet_imported_after_it(course_d
 
     sheet = tmp_path / "worksheet.csv"
     sheet.write_text(worksheet("-"), encoding="utf-8")
-    dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
-    proc = dlcourse("collect", "tiny", archive, "--dry-run", cwd=course, check=False)
-    assert ("  5001: submission time 2021-01-12 23:30:00.000000 UTC, taken from its zip "
-            "entry, would now be the grading worksheet's 'Last modified (submission)', "
-            "2021-01-12 09:00:00.000000 UTC") in proc.stdout, proc.stdout
-    assert stamp(course, "5001") == "2021-01-12 23:30:00.000000 UTC"  # a dry run
+    proc = dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
+    assert ("  5001: submission time 2021-01-12 23:30:00.000000 UTC (its zip entry) -> "
+            "2021-01-12 09:00:00.000000 UTC (the grading worksheet's 'Last modified "
+            "(submission)')") in proc.stdout, proc.stdout
+    assert stamp(course, "5001") == "2021-01-12 09:00:00.000000 UTC"
     proc = dlcourse("collect", "tiny", archive, cwd=course, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "is now the grading worksheet's" in proc.stdout, proc.stdout
+    assert "1 unchanged" in proc.stdout and "submission time 2" not in proc.stdout, \
+        proc.stdout
     assert stamp(course, "5001") == "2021-01-12 09:00:00.000000 UTC"
 
 
@@ -299,24 +300,28 @@ def test_a_newer_worksheet_replaces_an_older_ones_time_and_says_both_readings(
     # a newer worksheet: Ann's time earlier (no doubt), Bea's later and late
     sheet.write_text(worksheet("Wednesday, 13 January 2021, 3:00 AM").replace(
         "12 January 2021, 10:00 AM", "12 January 2021, 9:00 AM"), encoding="utf-8")
-    dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
-    proc = dlcourse("collect", "tiny", download, cwd=course, check=False)
+    # its import gives the collected files its times at once (review 23j, finding 2)
+    proc = dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course,
+                    check=False)
     assert proc.returncode == 1, proc.stdout + proc.stderr
+    lines = {line.split(":")[0].strip(): line for line in proc.stdout.splitlines()
+             if ": submission time " in line}
     for student, old, new in (("5001", "2021-01-12 09:00", "2021-01-12 08:00"),
                               ("5002", "2021-01-12 20:30", "2021-01-13 02:00")):
-        assert (f"  {student}: submission time {old}:00.000000 UTC, taken from the grading "
-                "worksheet imported before, is now the newer grading worksheet's 'Last "
-                f"modified (submission)', {new}:00.000000 UTC") in proc.stdout, proc.stdout
+        assert lines[student].startswith(
+            f"  {student}: submission time {old}:00.000000 UTC (the grading worksheet's "
+            f"'Last modified (submission)') -> {new}:00.000000 UTC (the grading worksheet's "
+            "'Last modified (submission)'); the next `dlcourse grade tiny` counts it"), lines
         assert stamp(course, student) == f"{new}:00.000000 UTC"
-    said = " ".join(proc.stderr.split())
-    assert "5001:" not in said, said
-    assert ("5002: the grading worksheet imported since gives a later time, 2021-01-13 "
-            "02:00:00.000000 UTC, 3.0 h after the due date, to the same file timed 2021-01-12 "
-            "20:30:00.000000 UTC by the worksheet imported before: right if that worksheet "
-            "was older than this upload; but if this download was made before the upload the "
-            "worksheet times, its file is an earlier one and the penalty is wrong: download "
-            "the submissions again and collect") in said, said
-    assert "--timestamps" not in said, said  # the old advice: a file of times to write
+    assert "warning" not in lines["5001"], lines
+    assert lines["5002"].endswith(
+        "; warning: the grading worksheet imported since gives a later time, 2021-01-13 "
+        "02:00:00.000000 UTC, 3.0 h after the due date, to the same file timed 2021-01-12 "
+        "20:30:00.000000 UTC by the worksheet imported before: right if that worksheet "
+        "was older than this upload; but if this download was made before the upload the "
+        "worksheet times, its file is an earlier one and the penalty is wrong: download "
+        "the submissions again and collect"), lines
+    assert "--timestamps" not in lines["5002"], lines  # the old advice: a file of times
 
     proc = dlcourse("collect", "tiny", download, cwd=course, check=False)
     assert proc.returncode == 0 and "2 unchanged" in proc.stdout, proc.stdout + proc.stderr
