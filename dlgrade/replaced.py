@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 from pathlib import Path
 
 from .course import Course
@@ -30,6 +31,20 @@ KEEP = 3
 
 def student_folder(course: Course, assignment: str, student: str) -> Path:
     return course.output_dir(assignment) / FOLDER / student
+
+
+def _not_plain(folder: str, names: list[str]) -> set[str]:
+    """The entries of ``folder`` that are neither a regular file, a folder nor a link."""
+    out = set()
+    for name in names:
+        try:
+            mode = os.lstat(os.path.join(folder, name)).st_mode
+        except OSError:
+            out.add(name)
+            continue
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode)):
+            out.add(name)
+    return out
 
 
 def _numbers(folder: Path) -> list[int]:
@@ -47,8 +62,10 @@ def keep(course: Course, assignment: str, student: str, meta: dict) -> Path:
     entry = folder / str((numbers[-1] if numbers else 0) + 1)
     tmp = folder / f".{entry.name}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
+    # collect writes plain files; a link is kept as a link, never followed, and a pipe or
+    # device put there by hand is left out (opening a pipe to copy it would wait forever)
     shutil.copytree(course.submitted_dir / student / assignment, tmp / "files",
-                    symlinks=True)  # collect writes plain files; a link is kept, not followed
+                    symlinks=True, ignore=_not_plain)
     (tmp / "meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True,
                                               ensure_ascii=False) + "\n")
     os.replace(tmp, entry)
