@@ -733,8 +733,10 @@ def apply_worksheet_times(course: Course, assignment: str, students=None) -> dic
             and when > due
         note = later_worksheet_note(student, stamp, when - due, kept) if later else ""
         (course.submitted_dir / student / assignment / "timestamp.txt").write_text(stamp + "\n")
+        # the time the file had before: a download that lacks a later upload is still
+        # named against it (review 23g, G4)
         sources[student] = {"stamp": stamp, "source": "worksheet"} | (
-            {"reread": True} if later else {})
+            {"reread": True, "before": kept} if later else {})
         file_times.pop(student, None)
         out[student] = (kept, stamp, source, note)
     write_file_times(course, assignment, file_times)
@@ -1161,9 +1163,14 @@ def _check_records(result: CollectResult, course: Course, assignment: str, chose
             continue
         if stamp_file.exists():
             try:
-                kept = _parse_stamp(stamp_file.read_text().strip())
+                text = stamp_file.read_text().strip()
             except OSError:
                 continue
+            entry = sources.get(student, {})
+            # a newer worksheet's later time given at its import to the file collected
+            # before (apply_worksheet_times): compared with that file's own time
+            kept = _parse_stamp(entry["before"] if entry.get("before") and
+                                entry.get("stamp") == text else text)
             if when - kept >= dt.timedelta(minutes=1):  # review 23g, G4
                 name(student, f"{student}: the grading worksheet imported for {assignment} "
                               f"says submitted {when:%Y-%m-%d %H:%M} UTC, after the file "

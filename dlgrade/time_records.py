@@ -31,7 +31,9 @@ def read_time_sources(course: Course, assignment: str) -> dict[str, dict]:
     try:
         data = json.loads((course.output_dir(assignment) / TIME_SOURCES).read_text())
         return {str(k): {"stamp": str(v["stamp"]), "source": str(v["source"])} | (
-            {"reread": True} if v.get("reread") is True else {}) for k, v in data.items()}
+            {"reread": True} if v.get("reread") is True else {}) | (
+            {"before": v["before"]} if isinstance(v.get("before"), str) else {})
+            for k, v in data.items()}
     except (OSError, ValueError, AttributeError, TypeError, KeyError):
         return {}
 
