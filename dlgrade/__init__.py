@@ -17,7 +17,9 @@ between them free of circles):
   extensions, late penalties),
   :mod:`~dlgrade.deadline` (the time a submission may take).
 - Release and collect: :mod:`~dlgrade.release`, :mod:`~dlgrade.collect` (an LMS download into
-  nbgrader's layout), :mod:`~dlgrade.archive` (zips unpacked within a budget),
+  nbgrader's layout), :mod:`~dlgrade.replaced` (the notebooks a collect replaced, for
+  ``collect --revert``), :mod:`~dlgrade.time_records` (where each collected time came
+  from), :mod:`~dlgrade.archive` (zips unpacked within a budget),
   :mod:`~dlgrade.safe_files` (submitted folders read as untrusted data).
 - :mod:`dlgrade.lms`: one module per learning-management system, each with its roster
   columns, the names of its downloads and its grade export (:mod:`~dlgrade.lms.canvas`,

@@ -22,6 +22,7 @@ in ``ctx.obj``; it never imports this package.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import os
 import sys
@@ -31,8 +32,15 @@ from pathlib import Path
 import click
 
 from . import lms
-from .collect import CANVAS_ON_TIME, doubtful_file_times
+from .collect import (
+    CANVAS_ON_TIME,
+    ORIGIN,
+    apply_worksheet_times,
+    doubtful_file_times,
+    shown_path,
+)
 from .collect import collect as do_collect
+from .collect import revert as revert_submission
 from .course import Course, find_course_root
 from .flag_reviews import mark_reviewed
 from .handgrades import dropped_hand_grades
@@ -48,6 +56,7 @@ from .status import (
     graded_outside_error,
     read_statuses,
 )
+from .time_records import pending_worksheet_times
 
 # The other command modules (late, archive, cluster, engine, report, export) load nbgrader,
 # nbconvert or Dask, seconds of start-up: each command imports them when it runs, so a
@@ -176,8 +185,12 @@ def timezone(ctx, zone):
 
 @click.command(context_settings=CONTEXT)
 @click.argument("assignment")
-@click.argument("source", type=click.Path(exists=True))
+@click.argument("source", type=click.Path(exists=True), required=False)
 @click.option("--dry-run", is_flag=True, help="Report what would be copied, copy nothing.")
+@click.option("--revert", metavar="STUDENT",
+              help="Instead of collecting SOURCE: put back STUDENT's submission that the last "
+                   "collect of a newer notebook replaced (the notebook, its timestamp.txt and "
+                   "time records); the replaced one is kept, so --revert again brings it back.")
 @click.option("--timestamps", type=click.Path(exists=True, dir_okay=False),
               help="CSV with columns student,submitted_at: submission times to record "
                    "(default: a Moodle grading worksheet's 'Last modified (submission)', "
@@ -205,8 +218,8 @@ def timezone(ctx, zone):
               help="Collect even a download whose notebooks are named after another "
                    "assignment's notebook (refused otherwise: the wrong submissions.zip?).")
 @click.pass_context
-def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_notebook_mb,
-            max_total_mb, force):
+def collect(ctx, assignment, source, dry_run, revert, timestamps, timezone, db,
+            max_notebook_mb, max_total_mb, force):
     """Copy the submissions of ASSIGNMENT from SOURCE (a zip file or a folder).
 
     Recognised names: Canvas downloads (lastnamefirstname_<user id>_<submission id>_<file>,
@@ -236,6 +249,9 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
     are unpacked, zips inside it at most 3 levels deep, sizes checked before anything is
     written; what is over a limit is refused with the reason. While a `dlcourse grade` of
     ASSIGNMENT runs, nothing is copied (exit status 1, naming it).
+    A notebook replaced by a newer one is kept (the last 3 per student, in
+    <output>/ASSIGNMENT/replaced/STUDENT/): `dlcourse collect ASSIGNMENT --revert STUDENT`
+    takes an unwanted resubmission back (exit status 2 when none is kept; nothing changed).
     A download whose notebooks are mostly named after another assignment's notebook, or
     would replace collected notebooks with such files, is refused with nothing copied (exit
     status 2) unless --force: every Canvas download is called submissions.zip.
@@ -244,7 +260,16 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
     from .late import penalty_lines, the_policy
     from .report import write_outputs
 
+    if revert is not None and (source is not None or timestamps or force):
+        raise click.UsageError("revert: --revert STUDENT takes no SOURCE, --timestamps or "
+                               "--force (it puts back what was collected before)")
+    if revert is None and source is None:
+        raise click.UsageError("source: give the download (a zip file or a folder), or "
+                               "--revert STUDENT")
     course = _course(ctx, db=db)
+    if revert is not None:
+        _revert(course, assignment, course.student_spelling(revert), dry_run)
+        return
     limits = ArchiveLimits(max_notebook_bytes=max_notebook_mb << 20,
                            max_total_bytes=max_total_mb << 20)
     try:
@@ -272,6 +297,10 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
     for line in ([policy] if policy else []) + (
             penalty_lines(res.reapplied, assignment) if res.reapplied else []):
         _echo(f"  {line}")  # the new time counts at once (review 23i, finding 1)
+    for student, folder in sorted(res.kept.items()):  # review 23j, finding 3
+        _echo(f"  {student}: the notebook collected before is kept in "
+              f"{shown_path(folder, course)}/: `dlcourse collect {assignment} --revert "
+              f"{student}` takes this one back")
     if res.unpacked_from:  # review 23f, N9
         archive, n = res.unpacked_from
         _echo(f"  {n} submission time{'' if n == 1 else 's'} from {archive}, the zip "
@@ -313,6 +342,96 @@ def collect(ctx, assignment, source, dry_run, timestamps, timezone, db, max_note
     # copied: 1, "look at this", until --timestamps or the download's zip gives the upload's
     # and so does a time or file the LMS's own record contradicts (review 23f)
     sys.exit(0 if res.ok and not res.doubtful and not res.contradictions else 1)
+
+
+def _when(text: str, course: Course) -> str:
+    """A kept ``YYYY-MM-DD HH:MM:SS`` UTC time in the course's zone, to the minute."""
+    from .late import local_time
+
+    try:
+        when = dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
+    except (TypeError, ValueError):
+        return "at an unknown time"
+    return f"{local_time(when.replace(second=0), course.timezone)} {course.timezone}"
+
+
+def _file_said(meta: dict) -> str:
+    """``Canvas file 880007; submitted on time (Canvas)``: what identifies a kept notebook."""
+    canvas_file = meta.get("canvas_file")
+    return (f"Canvas file {canvas_file}; " if canvas_file else "") + \
+        f"submitted {meta.get('submitted') or 'time unknown'}"
+
+
+def _revert(course: Course, assignment: str, student: str, dry_run: bool) -> None:
+    """``dlcourse collect ASSIGNMENT --revert STUDENT``: put back the submission a newer one
+    replaced, under the assignment's lock, and say what came back, where the other is kept
+    and whether the gradebook's grade is that notebook's again."""
+    from .late import STALE_WORDS, stale_late
+    from .report import write_outputs
+
+    try:
+        with (contextlib.nullcontext() if dry_run else
+              assignment_lock(course, assignment, f"dlcourse collect {assignment} --revert")):
+            res = revert_submission(course, assignment, student, dry_run=dry_run)
+            if not dry_run and student in read_statuses(course, assignment):
+                write_outputs(course, assignment)  # its status says the current grade
+    except ValueError as exc:
+        raise DataError(exc) from None
+    except Busy as exc:
+        raise click.ClickException(str(exc)) from None
+    back, now = res["back"], res["now"]
+    verb = "would go" if dry_run else "back"
+    line = (f"{student}: {verb} {'back ' if dry_run else ''}to the notebook collected "
+            f"{_when(back.get('collected'), course)} ({_file_said(back)})")
+    if now is not None:
+        where = shown_path(res["kept"], course)
+        line += (f"; the notebook it replaces, collected {_when(now.get('collected'), course)}"
+                 f" ({_file_said(now)}), {'would be' if dry_run else 'is'} kept in {where}/: "
+                 f"`dlcourse collect {assignment} --revert {student}` again brings it back")
+    _echo(line)
+    if dry_run:
+        return
+    stale = stale_late(course, assignment, [student])
+    if student in stale:
+        _echo(f"  {student}: {STALE_WORDS[stale[student]]}, until "
+              f"`{grade_command(course, assignment)} --student {student}` grades them again")
+    elif student in read_statuses(course, assignment):
+        _echo(f"  {student}: the grade in the gradebook is this notebook's (hand grades "
+              "included): nothing to grade again")
+    if back.get("canvas_file") and now and now.get("canvas_file") and \
+            int(now["canvas_file"]) > int(back["canvas_file"]):
+        _echo(f"  note: a download that holds Canvas file {now['canvas_file']} (or a newer "
+              f"one of {student}) takes it again when collected")
+
+
+#: what joins a worksheet time's line and its doubt (:func:`_count_worksheet_times`)
+WORKSHEET_DOUBT = "; warning: "
+
+
+def _count_worksheet_times(course: Course, assignment: str, students=None) -> list[str]:
+    """Give the collected students (of ``students``, default all) the newer time of the
+    Moodle grading worksheet imported last, where collect would take it, and re-apply the
+    late penalty of those graded at once (review 23j, finding 2): one line per student, with
+    ``"; warning: "`` and the two readings for a later, late time over an older worksheet's."""
+    from .late import reapply_late_penalties
+
+    changed = apply_worksheet_times(course, assignment, students)
+    if not changed:
+        return []
+    points = {s: (old, new) for s, old, new in
+              reapply_late_penalties(course, assignment, sorted(changed))}
+    lines = []
+    for student, (old, new, source, note) in sorted(changed.items()):
+        line = (f"{student}: submission time {old} ({ORIGIN[source]}) -> {new} (the grading "
+                "worksheet's 'Last modified (submission)')")
+        if student in points:
+            before, after = points[student]
+            line += (f"; late penalty re-applied: {assignment} {before:g} -> {after:g} points"
+                     + ("" if before != after else " (unchanged)"))
+        else:
+            line += f"; the next `{grade_command(course, assignment)}` counts it"
+        lines.append(line + (f"{WORKSHEET_DOUBT}{note.split(': ', 1)[1]}" if note else ""))
+    return lines
 
 
 def _possessive(origin: str) -> str:
@@ -409,6 +528,14 @@ def _grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kerne
             if said:
                 _say(said)
 
+        only = [course.student_spelling(s) for s in students] or None
+        if shard is None and assignment in course.assignments() and \
+                pending_worksheet_times(course, assignment, only):
+            # a newer Moodle worksheet time counts first, as collect would take it: the
+            # unchanged files are then skipped, their penalty re-applied (review 23j, 2)
+            with assignment_lock(course, assignment, f"dlcourse grade {assignment}"):
+                for line in _count_worksheet_times(course, assignment, only):
+                    _say(f"  {line}")
         run = grade_assignment(course, assignment, workers=workers, force=force,
                                shard=parse_shard(shard), progress=not no_progress,
                                only=list(students) or None, scheduler=scheduler,
@@ -607,9 +734,11 @@ def mark(ctx, assignment, student, cell, score, comment, clear, reviewed, db):
     unchanged. A reviewed flag stays cleared (status `graded`, no exit status 2 for it) while
     the submitted code is the one read; a resubmission with other code is flagged afresh.
     grades.csv and the report are rebuilt at once; so, as report and export, mark changes
-    nothing (exit status 2) while students were graded since by another tool.
+    nothing (exit status 2) while students were graded since by another tool, and nothing
+    while a newer notebook of STUDENT is collected but not graded (grade it, or take it
+    back with `dlcourse collect ASSIGNMENT --revert STUDENT`).
     """
-    from .late import penalty_lines, reapply_late_penalties, the_policy
+    from .late import STALE_FILES, penalty_lines, reapply_late_penalties, stale_late, the_policy
     from .report import open_statuses, report_outputs
 
     if reviewed and (cell is not None or comment is not None):
@@ -631,9 +760,14 @@ def mark(ctx, assignment, student, cell, score, comment, clear, reviewed, db):
         refusal = graded_outside_error(course, assignment, "mark")
         if refusal is not None:
             raise refusal
+        # a hand grade or review of the graded notebook while a newer one waits would be
+        # dropped by its grading or say `graded` for a grade that is not (review 23j, 3)
+        if stale_late(course, assignment, [student]).get(student) == STALE_FILES:
+            raise ValueError(_newer_notebook_text(course, assignment, student))
         # a due date or submission time changed since grading counts first, so the penalty
         # mark prints is the current one's (review 23i, finding 1)
         policy = the_policy(course, assignment)  # remembered, or adopted from the records
+        counted = _count_worksheet_times(course, assignment, [student])
         changes = reapply_late_penalties(course, assignment, [student])
         res = mark_reviewed(course, assignment, student, undo=clear) if reviewed else \
             do_mark(course, assignment, student, cell, None if clear else score, comment)
@@ -644,6 +778,8 @@ def mark(ctx, assignment, student, cell, score, comment, clear, reviewed, db):
                                                             rows=rows)}
     label = "graded" if student not in status else status[student][0] + (
         f" ({status[student][1]})" if status[student][1] else "")
+    for line in counted:  # a newer worksheet time counted first, said
+        _echo(f"  {line}")
     if policy and (changes or (not reviewed and res["penalty"])):
         _echo(policy)
     if reviewed:
@@ -663,6 +799,21 @@ def mark(ctx, assignment, student, cell, score, comment, clear, reviewed, db):
     late = f" after a late penalty of {res['penalty']:g}" if res["penalty"] else ""
     click.echo(f"{student}: {cell} {what}; {assignment} {res['score']:g}/{res['max_score']:g}"
                f"{late}, {label}")
+
+
+def _newer_notebook_text(course: Course, assignment: str, student: str) -> str:
+    """``mark``'s refusal for a student whose newer notebook is collected, not graded."""
+    try:
+        when = revert_submission(course, assignment, student, dry_run=True)["now"]["collected"]
+    except (ValueError, TypeError, KeyError):  # none kept (collected before this version)
+        when = None
+    said = f" on {_when(when, course)}" if when else ""
+    back = f", or take it back with `dlcourse collect {assignment} --revert {student}`" \
+        if when else ""
+    return (f"student: a newer notebook of {student} was collected{said}; it is not graded "
+            f"yet, so a mark now would go to the older one: run "
+            f"`{grade_command(course, assignment)} --student {student}` first{back}; "
+            "nothing changed")
 
 
 @click.group(context_settings=CONTEXT)
@@ -695,15 +846,33 @@ def roster_import(ctx, file, delimiter, assignment, timezone, db):
     Students in the gradebook but not in FILE are named and kept, with their grades.
     A grading worksheet's 'Last modified (submission)' times (Moodle's record of each upload)
     are kept for collect, which takes them as those students' submission times; the newest
-    worksheet imported replaces an older one's. Download it with Moodle set to English:
+    worksheet imported replaces an older one's. For notebooks already collected they count at
+    once, as collect takes them (a --timestamps time stays): the late penalty of a graded
+    student is computed again, one line each. Download it with Moodle set to English:
     one in another language is refused, naming the language where it is known.
     """
+    from .report import write_outputs
+
     course = _course(ctx, db=db)
+    counted = []
     try:
-        res = import_roster(course, file, delimiter={"tab": "\t"}.get(delimiter, delimiter),
-                            assignment=assignment, timezone=timezone)
+        # a worksheet's times go to the notebooks already collected: not while a run reads them
+        with (assignment_lock(course, assignment, f"dlcourse roster import --assignment "
+                                                  f"{assignment}")
+              if assignment and assignment in course.assignments() else
+              contextlib.nullcontext()):
+            res = import_roster(course, file, delimiter={"tab": "\t"}.get(delimiter, delimiter),
+                                assignment=assignment, timezone=timezone)
+            if res.get("submitted_times") and assignment in course.assignments():
+                # the newer times count at once for the notebooks already collected, as a
+                # collect of the same files would take them (review 23j, finding 2)
+                counted = _count_worksheet_times(course, assignment)
+                if counted and read_statuses(course, assignment):
+                    write_outputs(course, assignment)
     except ValueError as exc:
         raise DataError(exc) from None
+    except Busy as exc:
+        raise click.ClickException(str(exc)) from None
     total = len(res["added"]) + len(res["updated"])
     click.echo(f"roster: {len(res['added'])} added, {len(res['changed'])} changed, "
                f"{len(res['unchanged'])} unchanged ({total} students in {file})")
@@ -721,6 +890,8 @@ def roster_import(ctx, file, delimiter, assignment, timezone, db):
                    f"{'it' if n == 1 else 'them'} as the submission time of "
                    f"{'that student' if n == 1 else 'those students'} (over the download's "
                    "file times)")
+    for line in counted:
+        _echo(f"  {line}")
     for line in res.get("warnings", []):
         click.echo(f"  warning: {line}", err=True)
     if res["missing"]:
@@ -728,6 +899,8 @@ def roster_import(ctx, file, delimiter, assignment, timezone, db):
                    "gradebook with their grades; a roster import never removes a student. "
                    "For an assignment due after now they are `not enrolled` and exported "
                    "with an empty grade cell, unless they hand it in)")
+    if any(WORKSHEET_DOUBT in line for line in counted):  # as collect's exit status 1
+        sys.exit(1)
 
 
 @click.command(context_settings=CONTEXT)
@@ -755,8 +928,9 @@ def extend(ctx, assignment, student, hours, db):
             grant_extension(course, assignment, student, hours)
             policy = the_policy(course, assignment)  # remembered, or adopted
             # the new date counts at once, as `mark` counts it (review 23h, finding 1)
+            counted = _count_worksheet_times(course, assignment, [student])
             changes = reapply_late_penalties(course, assignment, [student])
-            if changes:
+            if changes or counted:
                 write_outputs(course, assignment)
     except ValueError as exc:
         raise DataError(exc) from None
@@ -765,6 +939,8 @@ def extend(ctx, assignment, student, hours, db):
     click.echo(f"{student}: {hours:g} h extension on {assignment}" if hours else
                f"{student}: no extension on {assignment} (removed if there was one): the "
                "course's due date counts")
+    for line in counted:  # a newer worksheet time counted first, said
+        _echo(f"  {line}")
     if policy and changes:
         click.echo(f"  {policy}")
     for line in penalty_lines(changes, assignment) if changes else (

@@ -30,11 +30,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from . import lms
+from . import lms, replaced
 from .course import Course, ensure_tools_on_path
 from .lms import canvas, moodle
 from .roster import STUDENT_ID, read_roster
 from .status import MOODLE_NO_FILE, NO_TIME_LABEL, not_collected_reason, write_not_collected
+from .time_records import (
+    pending_worksheet_times,
+    read_file_times,
+    read_time_sources,
+    write_file_times,
+    write_time_sources,
+)
 
 SKIP_PARTS = {"__MACOSX", ".ipynb_checkpoints", ".DS_Store"}
 
@@ -72,6 +79,8 @@ class CollectResult:
     # student -> CANVAS_ON_TIME or CANVAS_LATE: a Canvas file without a time given by
     # --timestamps, whose lateness is Canvas's LATE_ marker alone (review 23g, G1)
     canvas_marked: dict = field(default_factory=dict)
+    # student -> the folder the notebook this collect replaced is kept in (dlgrade.replaced)
+    kept: dict = field(default_factory=dict)
     # the students of ``updated`` whose bytes are the same: only their time changed
     time_only: list = field(default_factory=list)
     # [(student, old points, new points)] of the graded students of ``time_only`` whose late
@@ -202,6 +211,9 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
     moment it was made, not the uploads, gives no lateness (:func:`_download_made`); what
     Canvas's ``LATE_`` marker or the Moodle worksheet says against the download is named
     in ``result.contradictions`` (:func:`_check_records`; review 23f, N10, N7, N5).
+
+    A notebook written over with other bytes is kept first, with the student's time records
+    (:mod:`dlgrade.replaced`, ``result.kept``): :func:`revert` puts it back.
 
     ``limits`` (:class:`dlgrade.archive.ArchiveLimits`) bounds what is read: the size of a
     notebook and of everything unpacked or read in all, archive entries and nesting; what
@@ -358,6 +370,9 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
         record = canvas.read_record(course, assignment)
         file_times = read_file_times(course, assignment)
         sources = read_time_sources(course, assignment)
+        # each student's records as they were, kept with a notebook this collect replaces
+        before = {"sources": json.loads(json.dumps(sources)),
+                  "file_times": json.loads(json.dumps(file_times)), "canvas": dict(record)}
         # Moodle's own record of each upload, when its grading worksheet was imported
         sheet_times = moodle.read_submitted_times(course, assignment)
         sheet_none = moodle.read_no_submission(course, assignment) - set(sheet_times)
@@ -467,6 +482,8 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 if not dry_run:
                     dest.parent.mkdir(parents=True, exist_ok=True)
                     if not same:
+                        _keep_replaced(course, assignment, student, dest, before, file_id,
+                                       result)
                         dest.write_bytes(content)
                     stamp_file.unlink(missing_ok=True)
                     if file_id:
@@ -514,13 +531,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                     # later and late: right if the worksheet before was older than this
                     # upload; wrong if this download is older than the worksheet (its file
                     # is an upload before the one the worksheet times)
-                    note = (f"{student}: the grading worksheet imported since gives a later "
-                            f"time, {stamp}, {_hours(when - due)} after the due date, to the "
-                            f"same file timed {kept} by the worksheet imported before: right "
-                            "if that worksheet was older than this upload; but if this "
-                            "download was made before the upload the worksheet times, its "
-                            "file is an earlier one and the penalty is wrong: download the "
-                            "submissions again and collect")
+                    note = later_worksheet_note(student, stamp, when - due, kept)
                     result.warnings.append(note)
                     result.doubtful[student] = note
                     later = True
@@ -542,6 +553,8 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 result.time_only.append(student)
             if not dry_run:
                 dest.parent.mkdir(parents=True, exist_ok=True)
+                if not same:
+                    _keep_replaced(course, assignment, student, dest, before, file_id, result)
                 dest.write_bytes(content)
                 stamp_file.write_text(stamp + "\n")
                 if file_id:
@@ -606,6 +619,129 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
             result.submitted_at,
             files=result.duplicates | result.wrong_format_files)
     return result
+
+
+def shown_path(path: Path, course: Course) -> str:
+    """``path`` relative to the course folder when it lies inside it."""
+    return str(path.relative_to(course.root)) if path.is_relative_to(course.root) else str(path)
+
+
+def _utc_text(when: float | None = None) -> str:
+    """A POSIX time (default now) as naive UTC text, to the second."""
+    moment = dt.datetime.fromtimestamp(when, dt.timezone.utc) if when is not None else \
+        dt.datetime.now(dt.timezone.utc)
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _replaced_meta(course: Course, assignment: str, student: str, dest: Path, records: dict,
+                   replaced_by: str | None) -> dict:
+    """What :mod:`dlgrade.replaced` keeps beside a submitted folder: the student's time
+    records as they are in ``records`` (``sources``, ``file_times``, ``canvas``), when the
+    notebook was collected (its modification time: collect wrote it then) and what it said
+    for its time."""
+    stamp_file = dest.parent / "timestamp.txt"
+    source = records["sources"].get(student)
+    submitted = stamp_file.read_text().strip() if stamp_file.is_file() else \
+        CANVAS_LABEL.get((source or {}).get("source"), "time unknown")
+    return {"collected": _utc_text(dest.stat().st_mtime), "replaced": _utc_text(),
+            "notebook": dest.name, "submitted": submitted,
+            "canvas_file": records["canvas"].get(student), "replaced_by_canvas_file":
+            replaced_by, "time_source": source,
+            "file_time": records["file_times"].get(student)}
+
+
+def _keep_replaced(course: Course, assignment: str, student: str, dest: Path, before: dict,
+                   file_id: str | None, result: CollectResult) -> None:
+    """Keep the submitted folder a collect is about to write new bytes over
+    (:mod:`dlgrade.replaced`), with the student's records as they were before this collect;
+    ``result.kept`` names where."""
+    if dest.is_file():
+        result.kept[student] = replaced.keep(
+            course, assignment, student,
+            _replaced_meta(course, assignment, student, dest, before, file_id))
+
+
+def revert(course: Course, assignment: str, student: str, dry_run: bool = False) -> dict:
+    """Put back the submission of ``student`` the last collect of new bytes replaced (an
+    unwanted resubmission taken back; review 23j, finding 3): the submitted folder as it was
+    (``timestamp.txt`` included) and the student's time-source, file-time and Canvas file id
+    records. The submission it replaces is kept in turn (:mod:`dlgrade.replaced`), so
+    reverting again brings it back. Nothing is written with ``dry_run``.
+
+    Returns ``{"back": meta of the submission put back, "now": meta of the one replaced,
+    "kept": the folder it is kept in}``.
+
+    Raises
+    ------
+    ValueError
+        If no replaced submission of ``student`` is kept for ``assignment``.
+    """
+    course.require_assignment(assignment)
+    found = replaced.latest(course, assignment, student)
+    folder = course.submitted_dir / student / assignment
+    if found is None:
+        raise ValueError(
+            f"student: no earlier submission of {student!r} for {assignment} is kept, so "
+            "there is nothing to take back (collect keeps the last "
+            f"{replaced.KEEP} submissions a newer notebook replaced, in "
+            f"{shown_path(replaced.student_folder(course, assignment, student), course)}/); "
+            "nothing changed")
+    entry, back = found
+    records = {"sources": read_time_sources(course, assignment),
+               "file_times": read_file_times(course, assignment),
+               "canvas": canvas.read_record(course, assignment)}
+    dest = folder / back.get("notebook", f"{assignment}.ipynb")
+    now = _replaced_meta(course, assignment, student, dest, records,
+                         back.get("canvas_file")) if dest.is_file() else None
+    kept = entry.with_name(str(int(entry.name) + 1))
+    if not dry_run:
+        if now is not None:
+            kept = replaced.keep(course, assignment, student, now)
+        replaced.put_back(course, entry, assignment, student)
+        for key, field_name in (("sources", "time_source"), ("file_times", "file_time"),
+                                ("canvas", "canvas_file")):
+            if back.get(field_name) is None:
+                records[key].pop(student, None)
+            else:
+                records[key][student] = back[field_name]
+        write_time_sources(course, assignment, records["sources"])
+        write_file_times(course, assignment, records["file_times"])
+        if records["canvas"] or canvas.record_path(course, assignment).exists():
+            canvas.write_record(course, assignment, records["canvas"])
+        _clear_gradebook_times(course, assignment, [student] if back.get("time_source") and
+                               back["time_source"].get("source") in CANVAS_LABEL else [])
+    return {"back": back, "now": now, "kept": kept if now is not None else None}
+
+
+def apply_worksheet_times(course: Course, assignment: str, students=None) -> dict:
+    """Give the collected students (of ``students``, default all) the time of the grading
+    worksheet imported last where collect would take it (:func:`pending_worksheet_times`):
+    ``timestamp.txt`` and the time records, as a collect of the same files does (review 23j,
+    finding 2). Returns ``{student: (old stamp, new stamp, old source, note)}``, ``note``
+    naming a later time that makes the file late over an older worksheet's (the file may be
+    an upload before the one the worksheet times; review 23f, N6), else ``""``."""
+    pending = pending_worksheet_times(course, assignment, students)
+    if not pending:
+        return {}
+    sources = read_time_sources(course, assignment)
+    file_times = read_file_times(course, assignment)
+    dues = _due_dates(course, assignment, set(pending))
+    out = {}
+    for student, (kept, stamp, source) in pending.items():
+        when, due = _parse_stamp(stamp), dues.get(student)
+        later = source == "worksheet" and when > _parse_stamp(kept) and due is not None \
+            and when > due
+        note = later_worksheet_note(student, stamp, when - due, kept) if later else ""
+        (course.submitted_dir / student / assignment / "timestamp.txt").write_text(stamp + "\n")
+        # the time the file had before: a download that lacks a later upload is still
+        # named against it (review 23g, G4)
+        sources[student] = {"stamp": stamp, "source": "worksheet"} | (
+            {"reread": True, "before": kept} if later else {})
+        file_times.pop(student, None)
+        out[student] = (kept, stamp, source, note)
+    write_file_times(course, assignment, file_times)
+    write_time_sources(course, assignment, sources)
+    return out
 
 
 def _wrong_format(course: Course, assignment: str, ignored: list, found: dict, roster,
@@ -1027,9 +1163,14 @@ def _check_records(result: CollectResult, course: Course, assignment: str, chose
             continue
         if stamp_file.exists():
             try:
-                kept = _parse_stamp(stamp_file.read_text().strip())
+                text = stamp_file.read_text().strip()
             except OSError:
                 continue
+            entry = sources.get(student, {})
+            # a newer worksheet's later time given at its import to the file collected
+            # before (apply_worksheet_times): compared with that file's own time
+            kept = _parse_stamp(entry["before"] if entry.get("before") and
+                                entry.get("stamp") == text else text)
             if when - kept >= dt.timedelta(minutes=1):  # review 23g, G4
                 name(student, f"{student}: the grading worksheet imported for {assignment} "
                               f"says submitted {when:%Y-%m-%d %H:%M} UTC, after the file "
@@ -1047,6 +1188,17 @@ def _check_records(result: CollectResult, course: Course, assignment: str, chose
                       "for them (a download made before that upload, or of some groups "
                       "only?): download the submissions again and collect; until then they "
                       "are 'not collected' (no 0 exported)")
+
+
+def later_worksheet_note(student: str, stamp: str, late: dt.timedelta, kept: str) -> str:
+    """The two readings of a newer worksheet's later time that makes a file collected under
+    an older worksheet's late (review 23f, N6)."""
+    return (f"{student}: the grading worksheet imported since gives a later time, {stamp}, "
+            f"{_hours(late)} after the due date, to the same file timed {kept} by the "
+            "worksheet imported before: right if that worksheet was older than this upload; "
+            "but if this download was made before the upload the worksheet times, its file is "
+            "an earlier one and the penalty is wrong: download the submissions again and "
+            "collect")
 
 
 def _hours(late: dt.timedelta) -> str:
@@ -1067,61 +1219,6 @@ def _parse_stamp(stamp: str) -> dt.datetime:
         return dt.datetime.strptime(stamp, lms.STAMP_FORMAT)
     except ValueError:
         return dt.datetime.min
-
-
-#: ``{student: {"stamp": timestamp.txt text, "source": "zip" | "file" | "csv" |
-#: "worksheet"}}``: where each collected submission time came from, so that a later collect
-#: knows which it may replace (a download's) and which not (an instructor's --timestamps);
-#: ``"reread": true`` marks a newer worksheet's later, late time given to a file collected
-#: before it, which may be an earlier upload (review 23f, N6)
-TIME_SOURCES = "time_sources.json"
-
-
-def read_time_sources(course: Course, assignment: str) -> dict[str, dict]:
-    """The record of :data:`TIME_SOURCES` (``{}`` without one, or for a damaged one)."""
-    try:
-        data = json.loads((course.output_dir(assignment) / TIME_SOURCES).read_text())
-        return {str(k): {"stamp": str(v["stamp"]), "source": str(v["source"])} | (
-            {"reread": True} if v.get("reread") is True else {}) for k, v in data.items()}
-    except (OSError, ValueError, AttributeError, TypeError, KeyError):
-        return {}
-
-
-def write_time_sources(course: Course, assignment: str, record: dict) -> None:
-    path = course.output_dir(assignment) / TIME_SOURCES
-    if not record and not path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(dict(sorted(record.items())), indent=1) + "\n")
-    os.replace(tmp, path)
-
-
-#: ``{student: {"stamp": timestamp.txt text, "warning": text or "", "lms": bool}}`` of the
-#: students whose submission time was taken from a file's modification time (a folder), with
-#: the warning collect gave about it, and (``"lms": true``) of those whose time or file the
-#: LMS's own record contradicts (:func:`_check_records`), for ``grade`` to repeat
-FILE_TIMES = "file_times.json"
-
-
-def read_file_times(course: Course, assignment: str) -> dict[str, dict]:
-    """The record of :data:`FILE_TIMES` (``{}`` without one, or for a damaged one)."""
-    try:
-        data = json.loads((course.output_dir(assignment) / FILE_TIMES).read_text())
-        return {str(k): {"stamp": str(v["stamp"]), "warning": str(v.get("warning") or ""),
-                         "lms": bool(v.get("lms"))} for k, v in data.items()}
-    except (OSError, ValueError, AttributeError, TypeError, KeyError):
-        return {}
-
-
-def write_file_times(course: Course, assignment: str, record: dict) -> None:
-    path = course.output_dir(assignment) / FILE_TIMES
-    if not record and not path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(dict(sorted(record.items())), indent=1, ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
 
 
 def doubtful_file_times(course: Course, assignment: str) -> dict[str, str]:

@@ -59,6 +59,7 @@ from .status import (
     submission_hash,
     write_status,
 )
+from .time_records import pending_worksheet_times
 
 
 class PerHourPenalty(LateSubmissionPlugin):
@@ -476,11 +477,14 @@ STALE_DUE = "due"
 STALE_TIME = "time"
 STALE_FILES = "files"
 STALE_SOURCES = "sources"
+STALE_WORKSHEET = "worksheet"
 STALE_WORDS = {
     STALE_DUE: "late penalty of another due date or extension than the current one",
     STALE_TIME: "late penalty of another submission time than the one collected since",
     STALE_FILES: "older submission graded: a newer one is collected, not graded yet",
     STALE_SOURCES: "graded against older versions of the assignment's notebooks",
+    STALE_WORKSHEET: "late penalty of another submission time than the Moodle grading "
+                     "worksheet imported since gives",
 }
 
 
@@ -530,7 +534,7 @@ def files_unchanged(course, assignment: str, student: str, record: dict, submiss
 
 
 def _why_stale(course, assignment: str, student: str, record: dict, dates: dict,
-               submission, sources: str | None) -> str | None:
+               submission, sources: str | None, sheet=()) -> str | None:
     """The :data:`STALE_WORDS` key saying why ``student``'s recorded grade is not the one
     the current due date, submission time, files and notebooks give, else ``None``."""
     if record.get("status") not in GRADED or submission is None:
@@ -543,6 +547,8 @@ def _why_stale(course, assignment: str, student: str, record: dict, dates: dict,
         return STALE_FILES  # a resubmission collected since
     if retimed:
         return STALE_TIME
+    if student in sheet:  # a worksheet's time not applied yet (review 23j, finding 2)
+        return STALE_WORKSHEET
     # another date moves no penalty of a student without a submission time (Canvas's
     # "on time", or a time unknown): never named (review 23i, finding 5)
     due = record.get("due")
@@ -566,6 +572,7 @@ def stale_late(course, assignment: str, students=None) -> dict[str, str]:
         return {}
     dates = due_dates(course, assignment)
     sources = sources_digest(course, assignment)
+    sheet = pending_worksheet_times(course, assignment, chosen)
     out = {}
     with course.gradebook() as gb:
         for student in chosen:
@@ -574,7 +581,7 @@ def stale_late(course, assignment: str, students=None) -> dict[str, str]:
             except MissingEntry:
                 continue
             why = _why_stale(course, assignment, student, records[student], dates,
-                             submission, sources)
+                             submission, sources, sheet)
             if why:
                 out[student] = why
     return out

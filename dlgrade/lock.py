@@ -15,7 +15,9 @@ assignment's lock, ``<output>/<a>/.grading.lock``
 A second one stops at once with :class:`Busy`, which names the holder (its command, pid
 and host). ``mark`` is left out on purpose: a hand grade given during a run is kept by that run
 (:mod:`dlgrade.handgrades`), and an instructor grading written answers should not wait for
-a batch. A roster import touches no assignment's files.
+a batch. A roster import touches no assignment's files, except one with ``--assignment``
+(a Moodle grading worksheet, whose times go to the notebooks collected), which takes it;
+so does ``collect --revert``.
 """
 
 from __future__ import annotations

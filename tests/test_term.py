@@ -945,3 +945,110 @@ def test_a_new_time_policy_or_file_after_grading_is_never_exported_as_graded(cou
     assert "older submission" not in row["status"], row
     assert (row["late_by"], row["penalty"]) == ("2.5", "1.5"), row  # 30 % of 5
     assert rows(course)["bob"]["penalty"] == "1.2", rows(course)["bob"]
+
+
+def test_an_unwanted_resubmission_is_taken_back_and_a_mark_waits_for_its_grade(course_dir,
+                                                                              tmp_path):
+    """Review 23j, finding 3: a resubmission collected after grading and hand grading can be
+    taken back (`collect --revert`, dry run honoured, under the lock): the older notebook,
+    its timestamp.txt and time records come back, the gradebook's grade is current again
+    (export passes without a regrade, the hand grade is there), the resubmission is kept
+    and a second revert brings it back; nothing kept is a refusal that changes nothing. A
+    `mark` while the newer notebook waits refuses before changing anything."""
+    import zipfile
+
+    course = make_dlgrade_course(Path(course_dir) / "revert", TINY_CONFIG.format(
+        timeout=20, extra=""), {"tiny": course_notebook()})
+    roster = tmp_path / "canvas.csv"
+    roster.write_text(CANVAS_TERM_ROSTER, encoding="utf-8")
+    dlcourse("roster", "import", roster, cwd=course)
+    dlcourse("timezone", "Europe/Berlin", cwd=course)
+    dlcourse("release", "tiny", "--due", "2026-12-01", cwd=course)
+    release = nbformat.read(course / "exercises/tiny/tiny.ipynb", as_version=4)
+    first = answered(release, "Where w.x + b = 0.")
+    archive = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("garcia-lopezmaria_12351_880007_tiny.ipynb", first)
+        zf.writestr("obrienseán_LATE_12346_880002_tiny.ipynb", first)
+    times = tmp_path / "times.csv"
+    times.write_text("student,submitted_at\nsobrien,2026-12-02 09:30\n")
+
+    def run(*args, code=0) -> subprocess.CompletedProcess:
+        proc = dlcourse(*args, cwd=course, check=False)
+        assert proc.returncode == code, proc.stdout + proc.stderr
+        return proc
+
+    run("collect", "tiny", archive, "--timestamps", times)
+    policy = ("--late-policy", "10%/h:50%")
+    grade(course, *policy)
+    for student in ("mgarcia", "sobrien"):
+        run("mark", "tiny", student, WRITTEN, "1")
+    assert rows(course)["sobrien"]["score"] == "3"  # 9.5 h late: half of 6
+    folder = course / "submitted/sobrien/tiny"
+    graded_files = {p.name: p.read_bytes() for p in folder.iterdir()}
+    sources = json.loads((course / "grading/tiny/time_sources.json").read_text())["sobrien"]
+
+    # sobrien uploads again, later; the instructor did not want it
+    resubmitted = answered(release, "Somewhere else entirely.")
+    resub = tmp_path / "resubmission.zip"
+    with zipfile.ZipFile(resub, "w") as zf:
+        zf.writestr("obrienseán_LATE_12346_880031_tiny-1.ipynb", resubmitted)
+    later = tmp_path / "later.csv"
+    later.write_text("student,submitted_at\nsobrien,2026-12-03 10:00\n")
+    out = run("collect", "tiny", resub, "--timestamps", later).stdout
+    assert "copied 0 new, 1 changed" in out, out
+    assert ("  sobrien: the notebook collected before is kept in grading/tiny/replaced/sobrien/1/"
+            ": `dlcourse collect tiny --revert sobrien` takes this one back\n") in out, out
+    scores = gradebook_scores(course)
+
+    # (2) a mark now would go to the older notebook: refused, nothing changed
+    for args in ((WRITTEN, "0"), ("--reviewed",)):
+        said = " ".join(run("mark", "tiny", "sobrien", *args, code=2).stderr.split())
+        assert re.search(r"Error: student: a newer notebook of sobrien was collected on "
+                         r"\d{4}-\d\d-\d\d \d\d:\d\d Europe/Berlin; it is not graded yet, so "
+                         r"a mark now would go to the older one: run `dlcourse grade tiny "
+                         r"--late-policy 10%/h:50% --student sobrien` first, or take it back "
+                         r"with `dlcourse collect tiny --revert sobrien`; nothing changed",
+                         said), said
+    assert gradebook_scores(course) == scores
+    assert exported(course).returncode == 2
+
+    # (1) the dry run says what would come back and changes nothing
+    out = run("collect", "tiny", "--revert", "sobrien", "--dry-run").stdout
+    assert out.startswith("sobrien: would go back to the notebook collected "), out
+    assert (folder / "tiny.ipynb").read_text() == resubmitted
+    # the revert: the graded notebook, its time and records come back
+    out = " ".join(run("collect", "tiny", "--revert", "SOBRIEN").stdout.split())
+    assert re.match(r"sobrien: back to the notebook collected \d{4}-\d\d-\d\d \d\d:\d\d "
+                    r"Europe/Berlin \(Canvas file 880002; submitted 2026-12-02 "
+                    r"08:30:00.000000 UTC\); the notebook it replaces, collected "
+                    r"\d{4}-\d\d-\d\d \d\d:\d\d Europe/Berlin \(Canvas file 880031; "
+                    r"submitted 2026-12-03 09:00:00.000000 UTC\), is kept in "
+                    r"grading/tiny/replaced/sobrien/2/: "
+                    r"`dlcourse collect tiny --revert sobrien` again brings it back", out), out
+    assert ("sobrien: the grade in the gradebook is this notebook's (hand grades included): "
+            "nothing to grade again") in out, out
+    assert ("note: a download that holds Canvas file 880031 (or a newer one of sobrien) takes "
+            "it again when collected") in out, out
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == graded_files
+    assert json.loads((course / "grading/tiny/time_sources.json").read_text())[
+        "sobrien"] == sources
+    assert json.loads((course / "grading/tiny/canvas_files.json").read_text())[
+        "sobrien"] == "880002"
+    assert (course / "grading/tiny/replaced/sobrien/2/files/tiny.ipynb").read_text() == \
+        resubmitted
+    # current again without a regrade: the export passes with the hand grade and penalty
+    run("export", "tiny", "--format", "csv", "-o", course / "export.csv")
+    row = rows(course)["sobrien"]
+    assert (row["score"], row["status"], row["penalty"]) == ("3", "graded", "3"), row
+    assert gradebook_scores(course) == scores
+    # the revert is undone by another one
+    run("collect", "tiny", "--revert", "sobrien")
+    assert (folder / "tiny.ipynb").read_text() == resubmitted
+    assert exported(course).returncode == 2
+    # nothing kept: a clear refusal, nothing changed
+    said = " ".join(run("collect", "tiny", "--revert", "mgarcia", code=2).stderr.split())
+    assert ("Error: student: no earlier submission of 'mgarcia' for tiny is kept, so there is "
+            "nothing to take back (collect keeps the last 3 submissions a newer notebook "
+            "replaced, in grading/tiny/replaced/mgarcia/); nothing changed") in said, said
+    assert not (course / "grading/tiny/replaced/mgarcia").exists()

@@ -1,5 +1,6 @@
 """Moodle's grading worksheet as the source of submission times (review 23e, N3), through the
-real ``dlcourse`` command on a real scratch course. Nothing is graded here.
+real ``dlcourse`` command on a real scratch course. Only the last test grades (a worksheet
+imported after grading counts at once).
 
 The worksheet the guide has the instructor import (``roster import worksheet.csv
 --assignment NAME``) holds each participant's ``Last modified (submission)``: Moodle's own
@@ -138,14 +139,15 @@ def test_the_worksheets_times_replace_a_copied_folders_and_a_stale_worksheet_is_
     assert copied_time > "2021-01-14", copied_time  # the copy's moment, not the stale 00:30
     assert stamp(course, "5001") == "2021-01-12 09:00:00.000000 UTC"
 
-    # the fresh worksheet: her new upload's time replaces the copy's, and that is said
+    # the fresh worksheet: her new upload's time replaces the copy's at its import, said
+    # (review 23j, finding 2: a worksheet counts at once, no collect needed)
     sheet.write_text(worksheet("Wednesday, 13 January 2021, 3:00 AM"), encoding="utf-8")
-    dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
-    proc = dlcourse("collect", "tiny", second, cwd=course, check=False)
+    proc = dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert (f"  5002: submission time {copied_time}, taken from a file's modification time, "
-            "is now the grading worksheet's 'Last modified (submission)', 2021-01-13 "
-            "02:00:00.000000 UTC") in proc.stdout, proc.stdout
+    assert (f"  5002: submission time {copied_time} (a file's modification time) -> "
+            "2021-01-13 02:00:00.000000 UTC (the grading worksheet's 'Last modified "
+            "(submission)'); the next `dlcourse grade tiny` counts it") in proc.stdout, \
+        proc.stdout
     assert stamp(course, "5002") == "2021-01-13 02:00:00.000000 UTC"
     # and once more: nothing changes, nothing is said
     proc = dlcourse("collect", "tiny", second, cwd=course, check=False)
@@ -168,7 +170,7 @@ def test_the_worksheets_times_replace_a_copied_folders_and_a_stale_worksheet_is_
 def test_a_zip_entrys_time_gives_way_to_the_worksheet_imported_after_it(course_dir, tmp_path):
     """A Moodle zip collected before the worksheet was imported: its entries' times (when the
     file was written into Moodle's store or the zip, not necessarily the upload) are replaced
-    by Moodle's record once the worksheet is imported, and the collect says so."""
+    by Moodle's record once the worksheet is imported, and the import says so."""
     import zipfile
 
     course = moodle_course(course_dir, tmp_path, "moodle-zip")
@@ -197,15 +199,15 @@ def test_a_zip_entrys_time_gives_way_to_the_worksheet_imported_after_it(course_d
 
     sheet = tmp_path / "worksheet.csv"
     sheet.write_text(worksheet("-"), encoding="utf-8")
-    dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
-    proc = dlcourse("collect", "tiny", archive, "--dry-run", cwd=course, check=False)
-    assert ("  5001: submission time 2021-01-12 23:30:00.000000 UTC, taken from its zip "
-            "entry, would now be the grading worksheet's 'Last modified (submission)', "
-            "2021-01-12 09:00:00.000000 UTC") in proc.stdout, proc.stdout
-    assert stamp(course, "5001") == "2021-01-12 23:30:00.000000 UTC"  # a dry run
+    proc = dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
+    assert ("  5001: submission time 2021-01-12 23:30:00.000000 UTC (its zip entry) -> "
+            "2021-01-12 09:00:00.000000 UTC (the grading worksheet's 'Last modified "
+            "(submission)')") in proc.stdout, proc.stdout
+    assert stamp(course, "5001") == "2021-01-12 09:00:00.000000 UTC"
     proc = dlcourse("collect", "tiny", archive, cwd=course, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "is now the grading worksheet's" in proc.stdout, proc.stdout
+    assert "1 unchanged" in proc.stdout and "submission time 2" not in proc.stdout, \
+        proc.stdout
     assert stamp(course, "5001") == "2021-01-12 09:00:00.000000 UTC"
 
 
@@ -298,24 +300,28 @@ def test_a_newer_worksheet_replaces_an_older_ones_time_and_says_both_readings(
     # a newer worksheet: Ann's time earlier (no doubt), Bea's later and late
     sheet.write_text(worksheet("Wednesday, 13 January 2021, 3:00 AM").replace(
         "12 January 2021, 10:00 AM", "12 January 2021, 9:00 AM"), encoding="utf-8")
-    dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
-    proc = dlcourse("collect", "tiny", download, cwd=course, check=False)
+    # its import gives the collected files its times at once (review 23j, finding 2)
+    proc = dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course,
+                    check=False)
     assert proc.returncode == 1, proc.stdout + proc.stderr
+    lines = {line.split(":")[0].strip(): line for line in proc.stdout.splitlines()
+             if ": submission time " in line}
     for student, old, new in (("5001", "2021-01-12 09:00", "2021-01-12 08:00"),
                               ("5002", "2021-01-12 20:30", "2021-01-13 02:00")):
-        assert (f"  {student}: submission time {old}:00.000000 UTC, taken from the grading "
-                "worksheet imported before, is now the newer grading worksheet's 'Last "
-                f"modified (submission)', {new}:00.000000 UTC") in proc.stdout, proc.stdout
+        assert lines[student].startswith(
+            f"  {student}: submission time {old}:00.000000 UTC (the grading worksheet's "
+            f"'Last modified (submission)') -> {new}:00.000000 UTC (the grading worksheet's "
+            "'Last modified (submission)'); the next `dlcourse grade tiny` counts it"), lines
         assert stamp(course, student) == f"{new}:00.000000 UTC"
-    said = " ".join(proc.stderr.split())
-    assert "5001:" not in said, said
-    assert ("5002: the grading worksheet imported since gives a later time, 2021-01-13 "
-            "02:00:00.000000 UTC, 3.0 h after the due date, to the same file timed 2021-01-12 "
-            "20:30:00.000000 UTC by the worksheet imported before: right if that worksheet "
-            "was older than this upload; but if this download was made before the upload the "
-            "worksheet times, its file is an earlier one and the penalty is wrong: download "
-            "the submissions again and collect") in said, said
-    assert "--timestamps" not in said, said  # the old advice: a file of times to write
+    assert "warning" not in lines["5001"], lines
+    assert lines["5002"].endswith(
+        "; warning: the grading worksheet imported since gives a later time, 2021-01-13 "
+        "02:00:00.000000 UTC, 3.0 h after the due date, to the same file timed 2021-01-12 "
+        "20:30:00.000000 UTC by the worksheet imported before: right if that worksheet "
+        "was older than this upload; but if this download was made before the upload the "
+        "worksheet times, its file is an earlier one and the penalty is wrong: download "
+        "the submissions again and collect"), lines
+    assert "--timestamps" not in lines["5002"], lines  # the old advice: a file of times
 
     proc = dlcourse("collect", "tiny", download, cwd=course, check=False)
     assert proc.returncode == 0 and "2 unchanged" in proc.stdout, proc.stdout + proc.stderr
@@ -429,7 +435,12 @@ def test_a_worksheets_upload_the_download_lacks_is_never_graded_or_exported_as_n
     proc = dlcourse("collect", "tiny", both, cwd=course, check=False)
     assert stamp(course, "5002") == "2021-01-12 20:30:00.000000 UTC", proc.stdout
     sheet.write_text(worksheet("Wednesday, 13 January 2021, 9:00 AM"), encoding="utf-8")
-    dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
+    # its import gives her collected file the later, late time at once, with both readings
+    # (review 23j, finding 2; 23f, N6), exit 1
+    proc = dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course,
+                    check=False)
+    assert proc.returncode == 1 and "the next `dlcourse grade tiny` counts it; warning: the " \
+        "grading worksheet imported since gives a later time" in proc.stdout, proc.stdout
     proc = dlcourse("collect", "tiny", group1, cwd=course, check=False)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     said = " ".join(proc.stderr.split())
@@ -540,3 +551,85 @@ def test_a_zip_entry_without_a_time_is_an_unknown_time_until_one_is_given(
         rows
     proc = dlcourse("export", "tiny", "--format", "csv", "-o", dest, cwd=course, check=False)
     assert proc.returncode == 0 and dest.exists(), proc.stdout + proc.stderr
+
+
+def test_a_worksheet_imported_after_grading_counts_at_once(course_dir, tmp_path):
+    """Review 23j, finding 2: on a graded class, `roster import worksheet.csv --assignment`
+    gives the collected students the worksheet's newer time as collect would (an
+    instructor's --timestamps time stays), re-applies the late penalty and says so, one line
+    per student; a worksheet time kept but not applied (a course of an older version) stops
+    the export and is named by `grade --student`, and `extend` counts it first."""
+    from tests.test_term import answered
+
+    course = moodle_course(course_dir, tmp_path, "moodle-graded")
+    release = json.loads((course / "exercises/tiny/tiny.ipynb").read_text(encoding="utf-8"))
+    import nbformat
+
+    text = answered(nbformat.from_dict(release), "")
+    archive = moodle_zip(tmp_path / "moodle.zip", ["Ann Archer_1500231", "Bea Baker_1500232"],
+                         text, (2021, 1, 12, 23, 0, 0))  # Berlin: on time
+    given = tmp_path / "times.csv"
+    given.write_text("student,submitted_at\n5001,2021-01-12 23:10\n", encoding="utf-8")
+    proc = dlcourse("collect", "tiny", archive, "--timestamps", given, cwd=course)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    policy = ("--late-policy", "10%/h:50%")
+    proc = dlcourse("grade", "tiny", "--no-progress", *policy, cwd=course)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+    def export(code: int) -> str:
+        out = course / "export.csv"
+        out.unlink(missing_ok=True)
+        proc = dlcourse("export", "tiny", "--format", "csv", "-o", out, cwd=course)
+        assert proc.returncode == code and out.exists() == (code == 0), proc.stderr
+        return " ".join(proc.stderr.split())
+
+    def score(student: str) -> tuple[str, str]:
+        import csv
+
+        with open(course / "grading/tiny/grades.csv", newline="") as f:
+            row = next(r for r in csv.DictReader(f) if r["student"] == student)
+        return row["score"], row["penalty"]
+
+    # a course of an older version: the worksheet's time kept, never applied
+    sheet_file = course / "grading/tiny/moodle_submitted.json"
+    sheet_file.write_text(json.dumps({"5001": "2021-01-12 09:00:00.000000 UTC",
+                                      "5002": "2021-01-13 00:30:00.000000 UTC"}))
+    words = ("late penalty of another submission time than the Moodle grading worksheet "
+             "imported since gives")
+    said = export(2)
+    assert f"1 student of tiny has a grade in the gradebook that is not the current one: " \
+        f"5002 ({words}); run `dlcourse grade tiny --late-policy 10%/h:50%` first" in said, said
+    proc = dlcourse("grade", "tiny", "--no-progress", "--student", "5001", *policy, cwd=course)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert f"  5002: {words}, until `dlcourse grade tiny --late-policy 10%/h:50%` grades them " \
+        "again" in proc.stdout, proc.stdout
+    assert stamp(course, "5001") == "2021-01-12 22:10:00.000000 UTC"  # the instructor's
+
+    # the worksheet imported (again): Bea's time counts at once, Ann's --timestamps stays
+    sheet = tmp_path / "worksheet.csv"
+    sheet.write_text(worksheet("Wednesday, 13 January 2021, 1:30 AM"), encoding="utf-8")
+    proc = dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert ("  5002: submission time 2021-01-12 22:00:00.000000 UTC (its zip entry) -> "
+            "2021-01-13 00:30:00.000000 UTC (the grading worksheet's 'Last modified "
+            "(submission)'); late penalty re-applied: tiny 5 -> 4 points\n") in proc.stdout, \
+        proc.stdout
+    assert "5001:" not in proc.stdout, proc.stdout
+    assert stamp(course, "5001") == "2021-01-12 22:10:00.000000 UTC"
+    assert score("5002") == ("4", "1")  # 1.5 h late: 2 started hours, 20 % of 5
+    export(0)
+    proc = dlcourse("grade", "tiny", "--no-progress", *policy, cwd=course)
+    assert proc.returncode == 0 and "0 graded" in proc.stdout, proc.stdout
+
+    # a later worksheet kept but not applied: `extend` counts it first and says so
+    sheet_file.write_text(json.dumps({"5001": "2021-01-12 09:00:00.000000 UTC",
+                                      "5002": "2021-01-13 02:00:00.000000 UTC"}))
+    export(2)
+    proc = dlcourse("extend", "tiny", "5002", "--hours", "1", cwd=course)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert ("  5002: submission time 2021-01-13 00:30:00.000000 UTC (the grading worksheet's "
+            "'Last modified (submission)') -> 2021-01-13 02:00:00.000000 UTC (the grading "
+            "worksheet's 'Last modified (submission)'); late penalty re-applied: tiny 4 -> "
+            "3.5 points") in proc.stdout, proc.stdout  # 2 h late after 1 h: 3 started hours
+    assert score("5002") == ("3.5", "1.5")
+    export(0)
