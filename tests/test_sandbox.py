@@ -183,11 +183,15 @@ if pid == 0:
     own = [ipykernel.kernelbase.Kernel.dispatch_shell, jupyter_client.session.Session.send]
     out.append(all(judge_code._genuine(f.__code__) for f in own))
     out.append(set(judge_code._FILE_CODES) == read)  # nothing had to be read in the child
-    # and their code is classified already, as the child's own recorder classifies it
+    # and the loop's and the agent's code is classified already, each kind the child's own
+    # reading of that code object (read afresh here, not from the table)
+    from dlgrade import judge_agent
     kinds = judge_code.Recorder._kinds
-    recorder = judge_code.Recorder(skip=(os.path.dirname(judge_code.__file__),))
-    out.append(all(kinds[id(f.__code__)] == (f.__code__, "library") for f in own)
-               and all(recorder._kind(code) == kind for code, kind in list(kinds.values())))
+    recorder = judge_code.Recorder(skip=judge_agent._GRADER)
+    handle = judge_agent.handle.__code__
+    out.append(kinds.get(id(handle)) == (handle, "grader") and len(kinds) > 100 and all(
+        judge_code._code_kind(code, recorder.skip, recorder._roots, recorder._package) == kind
+        for code, kind in list(kinds.values())))
     print(out, flush=True)
     os._exit(0)
 os.waitpid(pid, 0)
