@@ -313,33 +313,11 @@ class Recorder:
         #: calls made through :meth:`judged`
         self._calls = 0
 
-    def _library(self, filename: str) -> bool:
-        if not filename:
-            return False
-        if filename.startswith("<"):  # the standard library's frozen modules
-            return filename.startswith("<frozen ")
-        path = os.path.realpath(filename)
-        return path.startswith(self._roots) and not path.startswith(self._package)
-
     def _kind(self, code: types.CodeType) -> str:
         known = self._kinds.get(id(code))
         kind = known[1] if known is not None and known[0] is code else None
         if kind is None:
-            filename = code.co_filename if isinstance(code.co_filename, str) else ""
-            path = os.path.realpath(filename) if filename and not filename.startswith("<") \
-                else filename
-            if self.skip and path.startswith(self.skip):
-                kind = "grader"
-            elif path.startswith(self._package):
-                kind = "package"
-            elif self._library(filename):
-                kind = "library"
-            else:
-                kind = "other"
-            # library and grader code is by identity, not by name: code that only names
-            # such a file (relabelled with CodeType.replace) is the student's
-            if kind in ("grader", "library") and not _genuine(code):
-                kind = "other"
+            kind = _code_kind(code, self.skip, self._roots, self._package)
             if len(self._kinds) < 100_000:
                 self._kinds[id(code)] = (code, kind)
         return kind
@@ -509,6 +487,95 @@ class Recorder:
         return {"package": package[:MAX_REPORTED], "other": other[:MAX_REPORTED],
                 "silenced": sorted(set(self.silenced))[:20],
                 "switched": sorted(set(self.switched))[:20], "pauses": self.pauses}
+
+
+def _file_kind(filename, skip: tuple, roots: tuple, package: str, realpath=os.path.realpath) -> str:
+    """"grader" (under a folder of ``skip``), "package" (under ``package``), "library" (under
+    ``roots``, or a frozen module of the standard library) or "other", by the file a code
+    object names."""
+    filename = filename if isinstance(filename, str) else ""
+    path = realpath(filename) if filename and not filename.startswith("<") else filename
+    if skip and path.startswith(skip):
+        return "grader"
+    if path.startswith(package):
+        return "package"
+    if filename.startswith("<"):  # the standard library's frozen modules
+        return "library" if filename.startswith("<frozen ") else "other"
+    return "library" if filename and path.startswith(roots) else "other"
+
+
+def _code_kind(code: types.CodeType, skip: tuple, roots: tuple, package: str,
+               realpath=os.path.realpath) -> str:
+    """What :meth:`Recorder._kind` says of ``code``: its file's kind, where library and grader
+    code is so by identity, not by name: code that only names such a file (relabelled with
+    ``CodeType.replace``) is the student's ("other")."""
+    kind = _file_kind(code.co_filename, skip, roots, package, realpath)
+    if kind in ("grader", "library") and not _genuine(code):
+        kind = "other"
+    return kind
+
+
+def classify_loaded(modules, skip: tuple[str, ...]) -> int:
+    """Fill :class:`Recorder`'s table of code kinds for the code of ``modules`` (imported
+    ones; other names are skipped) that is the grader's or a library's; return how many.
+
+    Called by the fork server (:mod:`dlgrade.sandbox.forkserver`) after
+    :func:`read_code_tables`, before it forks and before any student's code exists: every
+    kernel classified the same ~500 code objects of its own message loop, the agent and the
+    libraries they use again (a real path and an identity check each, ~40 ms of CPU per
+    kernel); a forked kernel holds the same code objects at the same addresses. Only
+    "grader" and "library" are kept, and never for the course package's folder, so nothing
+    here depends on where the kernel finds ``dlcourse``; the table is keyed by identity and
+    keeps each code object, as :meth:`Recorder._kind` does."""
+    skip = tuple(os.path.realpath(folder) + os.sep for folder in skip)
+    roots = _library_roots()
+    package = package_root()
+    # no package found: an empty root would match every path; "\0" matches none
+    package = package + os.sep if package else "\0"
+    paths: dict = {}
+
+    def realpath(filename):
+        found = paths.get(filename)
+        if found is None:
+            found = paths[filename] = os.path.realpath(filename)
+        return found
+
+    kinds = Recorder._kinds
+    added = 0
+    for name in modules:
+        module = sys.modules.get(name)
+        if module is None or name.partition(".")[0] == "dlcourse":
+            continue
+        for code in _module_codes(module):
+            if id(code) in kinds or len(kinds) >= 100_000:
+                continue
+            kind = _code_kind(code, skip, roots, package, realpath)
+            if kind in ("grader", "library"):
+                kinds[id(code)] = (code, kind)
+                added += 1
+    return added
+
+
+def _module_codes(module):
+    """The code objects of the functions and classes defined in ``module`` (methods,
+    properties, class and static methods) and every code object nested in them."""
+    name = module.__name__
+    functions = []
+    for value in list(vars(module).values()):
+        if isinstance(value, type) and value.__module__ == name:
+            for member in list(vars(value).values()):
+                member = getattr(member, "__func__", member)
+                if isinstance(member, property):
+                    functions += [member.fget, member.fset, member.fdel]
+                else:
+                    functions.append(member)
+        elif getattr(value, "__module__", None) == name:
+            functions.append(value)
+    for function in functions:
+        code = getattr(function, "__code__", None) if isinstance(function, types.FunctionType) \
+            else None
+        if code is not None:
+            yield from _walk(code)
 
 
 #: the grader's frame around every judged call (:meth:`Recorder.judged`)

@@ -470,6 +470,55 @@ def test_code_tables_read_ahead_judge_code_as_tables_read_on_demand():
         judge_code._FILE_CODES.update(saved)
 
 
+def test_code_classified_ahead_is_classified_as_the_recorder_classifies_it():
+    """The fork server classifies the code of the kernel's usual modules before it forks
+    (``classify_loaded``): each kind it keeps is the one a kernel's recorder gives the same
+    code object, only the grader's and libraries' code is kept, and neither a function
+    relabelled with a library file's name nor the course package's code is ever taken as
+    library code ahead of the recorder's own reading."""
+    import inspect
+    import json.decoder
+    import sys
+    import types
+
+    from dlcourse import activations
+    from dlgrade import judge_agent, judge_code
+
+    def student(t):
+        return t + 1
+
+    fake = types.ModuleType("h23_fake_library")
+    fake.relabelled = _relabelled(student, inspect.__file__)
+    fake.relabelled.__module__ = fake.__name__
+    names = ("inspect", "json.decoder", "dlgrade.judge_agent", "dlgrade.judge_wire",
+             fake.__name__, activations.__name__, "not.imported.module")
+    saved = dict(judge_code.Recorder._kinds)
+    sys.modules[fake.__name__] = fake
+    try:
+        judge_code.Recorder._kinds.clear()
+        added = judge_code.classify_loaded(names, judge_agent._GRADER)
+        ahead = dict(judge_code.Recorder._kinds)
+        assert added == len(ahead) > 100
+        kinds = {kind for _, kind in ahead.values()}
+        assert kinds == {"grader", "library"}
+        codes = {id(code) for code, _ in ahead.values()}
+        assert id(inspect.signature.__code__) in codes
+        assert id(json.decoder.JSONDecoder.decode.__code__) in codes
+        assert id(judge_agent.handle.__code__) in codes
+        assert id(fake.relabelled.__code__) not in codes
+        assert not any(code.co_filename == activations.__file__ for code, _ in ahead.values())
+        # the kernel's own reading, from an empty table, gives every kept code the same kind
+        judge_code.Recorder._kinds.clear()
+        recorder = judge_code.Recorder(skip=judge_agent._GRADER)
+        assert all(recorder._kind(code) == kind for code, kind in ahead.values())
+        assert recorder._kind(fake.relabelled.__code__) == "other"
+        assert recorder._kind(activations.sigmoid.__code__) == "package"
+    finally:
+        del sys.modules[fake.__name__]
+        judge_code.Recorder._kinds.clear()
+        judge_code.Recorder._kinds.update(saved)
+
+
 def test_a_package_comprehension_alone_is_no_copy_but_its_function_is():
     """Code the submitted text does not define is a copy when its fingerprint is a package
     function's; a comprehension, lambda or generator expression of the package alone is not

@@ -206,6 +206,15 @@ if pid == 0:
     own = [ipykernel.kernelbase.Kernel.dispatch_shell, jupyter_client.session.Session.send]
     out.append(all(judge_code._genuine(f.__code__) for f in own))
     out.append(set(judge_code._FILE_CODES) == read)  # nothing had to be read in the child
+    # and the loop's and the agent's code is classified already, each kind the child's own
+    # reading of that code object (read afresh here, not from the table)
+    from dlgrade import judge_agent
+    kinds = judge_code.Recorder._kinds
+    recorder = judge_code.Recorder(skip=judge_agent._GRADER)
+    handle = judge_agent.handle.__code__
+    out.append(kinds.get(id(handle)) == (handle, "grader") and len(kinds) > 100 and all(
+        judge_code._code_kind(code, recorder.skip, recorder._roots, recorder._package) == kind
+        for code, kind in list(kinds.values())))
     print(out, flush=True)
     os._exit(0)
 os.waitpid(pid, 0)
@@ -213,13 +222,14 @@ os.waitpid(pid, 0)
 
 
 def test_a_forked_kernel_starts_with_the_profilers_hidden_and_its_loop_tables_read():
-    """The server hides the grader's profilers from ``sys.getprofile`` and reads the code
-    tables of the kernel's message loop before it forks, so no judged kernel pays for either
-    again (~60 ms of CPU each): a forked child finds both done, in ``sys`` and in CPython's
-    saved copy of it alike, and a student's own profile is still theirs to read."""
+    """The server hides the grader's profilers from ``sys.getprofile``, reads the code
+    tables of the kernel's message loop and classifies that code before it forks, so no
+    judged kernel pays for any of it again (~100 ms of CPU each): a forked child finds all
+    done, in ``sys`` and in CPython's saved copy of it alike, a student's own profile is
+    still theirs to read, and every kind found classified is the child's own reading."""
     done = subprocess.run([sys.executable, "-c", FORKED_CHILD], capture_output=True,
                           text=True, check=True)
-    assert done.stdout.strip() == "[True, True, True, '_Record', True, True, True]", (
+    assert done.stdout.strip() == "[True, True, True, '_Record', True, True, True, True]", (
         done.stdout + done.stderr)
 
 

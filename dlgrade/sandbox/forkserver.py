@@ -112,6 +112,11 @@ def _read_code_tables() -> None:
     judge_code = sys.modules.get("dlgrade.judge_code")
     if judge_code is not None:  # preloaded with the agent (PRELOAD)
         judge_code.read_code_tables(CODE_TABLES)
+        # the same files' code classified as the kernel's recorders classify it (the
+        # grader's own folder skipped as the agent's records skip it): ~40 ms per kernel
+        agent = sys.modules.get("dlgrade.judge_agent")
+        if agent is not None:
+            judge_code.classify_loaded(CODE_TABLES, agent._GRADER)
         # sys.getprofile answers None for the grader's own profilers from the start: each
         # judged kernel did it at its first tripwire, a walk of every object that refers to
         # the built-in (gc.get_referrers), ~30 ms of CPU; the forked kernel inherits the
