@@ -180,6 +180,7 @@ class Tripwire:
         judge_code.hide_profilers()  # sys.getprofile no longer hands out the grader's records
         self._stamps = self._stamped()
         judge_watch._RESTORE[:] = [self.place]
+        judge_watch._GRADER_CALLBACK[:] = [self.holds]
         for state, (ident, _) in self.states.states().items():
             self.place(state, ident)
         self.armed = True
@@ -196,6 +197,18 @@ class Tripwire:
             wire = (ident, _Wire(builtins=False))
             self.wires[state] = wire
         self.states.api._PyEval_SetProfile(state, self.function, wire[1])  # noqa: SLF001
+
+    def holds(self, state: int) -> bool:
+        """Whether thread ``state``'s profile is this tripwire's: its C profiler's callback with
+        the record it gave that thread (nothing else, the trace function unset, is checked by
+        the caller)."""
+        wire = self.wires.get(state)
+        if wire is None or self.function is None:
+            return False
+        ctypes = self.states.ctypes
+        return (ctypes.c_void_p.from_address(state + _C_PROFILEFUNC).value ==
+                ctypes.cast(self.function, ctypes.c_void_p).value and
+                ctypes.c_void_p.from_address(state + 80).value == id(wire[1]))
 
     def _leave_mark(self, state: int, mark) -> None:
         """Call ``mark`` with the tripwire of thread ``state`` as this thread's profile (a

@@ -235,10 +235,18 @@ class _ThreadStates:
 
     def own_callback(self, state: int) -> bool:
         """Whether the thread is inside a trace or profile function, or has a trace function
-        (code run there is out of any profile's sight)."""
+        (code run there is out of any profile's sight).
+
+        Inside the tripwire's own callback (the C profiler with the record the tripwire gave
+        that thread, :data:`_GRADER_CALLBACK`) is not the thread's own: the C profiler runs no
+        Python there, and a thread the scheduler stops in it for a moment is an honest one
+        (a correct exercise-08 answer lost a test to this under load)."""
         ctypes = self.ctypes
-        return bool(self._read(state, "tracing", ctypes.c_int) or
-                    self._read(state, "trace_object", ctypes.c_void_p))
+        if self._read(state, "trace_object", ctypes.c_void_p):
+            return True
+        if not self._read(state, "tracing", ctypes.c_int):
+            return False
+        return not (_GRADER_CALLBACK and _GRADER_CALLBACK[0](state))
 
     def set_profile(self, state: int, seen) -> None:
         self.api._PyEval_SetProfile(state, self.profile, seen)  # noqa: SLF001
@@ -460,6 +468,9 @@ _WATCH: list = []
 #: The tripwire's function that sets a thread's tripwire again, once it runs
 #: (:mod:`dlgrade.judge_tripwire`): a thread handed back after a call is never unwatched.
 _RESTORE: list = []
+#: The tripwire's test of whether a thread's profile is its own C profiler with the record it
+#: gave that thread (:meth:`dlgrade.judge_tripwire.Tripwire.holds`).
+_GRADER_CALLBACK: list = []
 
 
 def _watch() -> _Watch:

@@ -250,3 +250,52 @@ def test_a_record_wiped_during_the_call_is_told():
     for name in ("wipes", "wipes_base", "wipes_and_calls_on"):
         assert out[name] == ["the record of this call was wiped"], (name, out[name])
     assert out["check"]["unseen"] == []
+
+
+def test_a_thread_stopped_inside_the_tripwires_own_callback_is_not_one_of_its_own():
+    """Under load, the scheduler may stop another thread inside the tripwire's C profiler
+    callback just when a judged call begins; that thread runs nothing of its own there (a
+    correct exercise-08 answer lost a test to it). Inside any other profile function it
+    still is. The thread is held inside the callback by the profiler's timer."""
+    out = _run('''
+        import _lsprof
+        tid, ready, go, entered, release = [], threading.Event(), threading.Event(), \\
+            threading.Event(), threading.Event()
+
+        def timer():  # the C profiler calls it inside its callback: hold the thread there
+            if go.is_set() and threading.get_ident() == tid[0] and not entered.is_set():
+                entered.set()
+                release.wait(20)
+            return 0
+
+        def work():
+            tid.append(threading.get_ident())
+            ready.set()
+            go.wait(20)
+            for _ in range(2):
+                (lambda: None)()
+                go.wait(20)
+
+        thread = threading.Thread(target=work)
+        thread.start()
+        ready.wait(20)
+        states = judge_watch._watch().states
+        state = next(s for s, (i, _) in states.states().items() if i == tid[0])
+        wire.wires[state] = (tid[0], _lsprof.Profiler(timer, builtins=False))
+        wire.place(state)                         # the tripwire's callback, its own record
+        go.set()
+        entered.wait(20)
+        out["inside ours"] = [states.own_callback(state), judge_watch._watch().begin()]
+        judge_watch._watch().end()
+        wire.place(state)
+        foreign = _lsprof.Profiler(timer, builtins=False)
+        go.clear(); entered.clear(); release.set(); release.clear()
+        states.api._PyEval_SetProfile(state, wire.function, foreign)  # same code, not ours
+        go.set()
+        entered.wait(20)
+        out["inside another"] = states.own_callback(state)
+        release.set()
+        thread.join(20)
+    ''')
+    assert out["inside ours"] == [False, []]
+    assert out["inside another"] is True
