@@ -1007,7 +1007,7 @@ def test_an_unwanted_resubmission_is_taken_back_and_a_mark_waits_for_its_grade(c
         assert re.search(r"Error: student: a newer notebook of sobrien was collected on "
                          r"\d{4}-\d\d-\d\d \d\d:\d\d Europe/Berlin; it is not graded yet, so "
                          r"a mark now would go to the older one: run `dlcourse grade tiny "
-                         r"--late-policy 10%/h:50% --student sobrien` first, or take it back "
+                         r"--student sobrien` first, or take it back "
                          r"with `dlcourse collect tiny --revert sobrien`; nothing changed",
                          said), said
     assert gradebook_scores(course) == scores

@@ -598,10 +598,10 @@ def test_a_worksheet_imported_after_grading_counts_at_once(course_dir, tmp_path)
              "imported since gives")
     said = export(2)
     assert f"1 student of tiny has a grade in the gradebook that is not the current one: " \
-        f"5002 ({words}); run `dlcourse grade tiny --late-policy 10%/h:50%` first" in said, said
+        f"5002 ({words}); run `dlcourse grade tiny` first" in said, said
     proc = dlcourse("grade", "tiny", "--no-progress", "--student", "5001", *policy, cwd=course)
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert f"  5002: {words}, until `dlcourse grade tiny --late-policy 10%/h:50%` grades them " \
+    assert f"  5002: {words}, until `dlcourse grade tiny` grades them " \
         "again" in proc.stdout, proc.stdout
     assert stamp(course, "5001") == "2021-01-12 22:10:00.000000 UTC"  # the instructor's
 
