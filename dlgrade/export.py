@@ -31,6 +31,7 @@ from .status import (
     MOODLE_NO_FILE,
     grade_command,
     graded_outside_error,
+    other_gradebook_error,
     read_not_collected_files,
 )
 
@@ -103,7 +104,8 @@ def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None,
     ValueError
         If ``fmt`` is unknown or the assignment is not in the gradebook, or (nothing written)
         if another tool graded students since ``dlcourse grade`` did
-        (:func:`dlgrade.status.graded_outside`), a student's grade was computed against
+        (:func:`dlgrade.status.graded_outside`) or in another gradebook than this one
+        (:func:`dlgrade.status.other_gradebook_error`), a student's grade was computed against
         another due date, extension, submission time or file than the current one
         (:func:`dlgrade.late.stale_late`), the students were graded under different late
         policies (:func:`dlgrade.late.mixed_policies_text`), or a student's file is marked
@@ -115,9 +117,10 @@ def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None,
     system = lms.get(fmt, "format")
     with course.gradebook() as gb:
         course.find_assignment(gb, assignment)
-        refusal = graded_outside_error(course, assignment, "export")
+        refusal = graded_outside_error(course, assignment, "export") or \
+            other_gradebook_error(course, assignment, "export")
         if refusal is not None:  # review 23e, P8b: never upload another tool's scores
-            raise refusal
+            raise refusal  # nor an empty gradebook's zeros (review 23k, 2)
         stale = stale_late(course, assignment)
         if stale:  # review 23h, 1; 23i, 1, 3: never a grade of a date, time or file gone
             raise ValueError(stale_text(course, stale, assignment, "export"))

@@ -289,6 +289,27 @@ def graded_outside_error(course: Course, assignment: str, what: str) -> ValueErr
         f"{what}` again. Nothing was written")
 
 
+def other_gradebook_error(course: Course, assignment: str, what: str) -> ValueError | None:
+    """The refusal of the command ``what`` when no graded student of ``assignment`` was graded
+    in the gradebook it reads (the ``db`` of their records' settings): a class graded with
+    ``--db`` and exported without it read an empty gradebook and wrote 0 or "no submission"
+    for everyone, exit 0 (review 23k, finding 2). ``None`` when one was, or none is graded."""
+    graded = {_settings(r.get("settings")).get("db") for r in
+              read_statuses(course, assignment).values()
+              if r.get("status") in GRADED and r.get("settings")}
+    graded.discard(None)
+    here = _settings(course.grading_settings()[0]).get("db")
+    if not graded or here in graded:
+        return None
+    there = ", ".join(sorted(db_option(str(db).replace("<course>", str(course.root)))
+                             .replace(" --db ", "", 1) for db in graded))
+    return ValueError(
+        f"{what}: the students of {assignment} were graded in another gradebook ({there}) "
+        f"than the one this command reads: give it with `--db`, as `dlcourse grade` had it "
+        f"(`{grade_command(course, assignment)}`), then `dlcourse {what}` again. Nothing was "
+        "written")
+
+
 #: the finding of files the grader did not copy (:func:`dlgrade.safe_files.findings_text`)
 FILES_PREFIX = "files handed in were not copied: "
 #: the end of the reason of a flagged submission without a feedback page (dlgrade.worker)

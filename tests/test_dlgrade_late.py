@@ -206,3 +206,48 @@ def test_only_students_a_policy_can_change_make_a_mix_and_the_advice_keeps_the_p
                          "<your gradebook URL>` again") and "pw1" not in said, said
     other = replace(course, db_url=f"sqlite:///{tmp_path}/other.db")
     assert grade_command(other, "a1") == f"dlcourse grade a1 --db sqlite:///{tmp_path}/other.db"
+
+
+@pytest.mark.slow  # a real SQLite gradebook (the empty one is made once per process)
+def test_an_export_without_the_gradebook_the_class_was_graded_in_is_refused(
+        tmp_path, empty_gradebook):
+    """Review 23k, finding 2: a class graded with ``--db`` and exported without it read an
+    empty gradebook and wrote 0 or "no submission" for every graded student, exit 0."""
+    import json
+    from dataclasses import replace
+
+    from nbgrader.api import Gradebook
+
+    from dlgrade.export import export
+    from dlgrade.status import other_gradebook_error, write_status
+
+    course = _course(tmp_path)
+    empty_gradebook(tmp_path)  # the default gradebook, where the roster went
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    empty_gradebook(other)
+    for url in (f"sqlite:///{tmp_path / 'gradebook.db'}", f"sqlite:///{other / 'gradebook.db'}"):
+        with Gradebook(url) as gb:
+            gb.add_assignment("a1")
+            gb.add_student("ann")
+    graded_in = replace(course, db_url=f"sqlite:///{other / 'gradebook.db'}")
+    write_status(course, "a1", {"student": "ann", "status": "graded",
+                                "settings": graded_in.grading_settings()[0]})
+    said = str(other_gradebook_error(course, "a1", "export"))
+    assert said.startswith(f"export: the students of a1 were graded in another gradebook "
+                           f"(sqlite:///{other / 'gradebook.db'}) than the one this command "
+                           f"reads: give it with `--db`, as `dlcourse grade` had it (`dlcourse "
+                           f"grade a1 --db sqlite:///{other / 'gradebook.db'}`)"), said
+    with pytest.raises(ValueError, match="graded in another gradebook"):
+        export(course, "a1", "csv", tmp_path / "out.csv")
+    assert not (tmp_path / "out.csv").exists()
+    assert other_gradebook_error(graded_in, "a1", "export") is None
+    # a password in the URL is never printed
+    secret = replace(course, db_url="postgresql+psycopg2://grader:pw1@db-host:5432/course")
+    write_status(course, "a1", {"student": "ann", "status": "graded",
+                                "settings": secret.grading_settings()[0]})
+    said = str(other_gradebook_error(course, "a1", "export"))
+    assert "pw1" not in said and "<your gradebook URL>" in said, said
+    # nobody graded yet: nothing to compare
+    write_status(course, "a1", {"student": "ann", "status": "failed", "settings": json.dumps({})})
+    assert other_gradebook_error(course, "a1", "export") is None
