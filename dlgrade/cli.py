@@ -503,6 +503,19 @@ def _quiet_event_loop() -> None:
         sys.modules["dlgrade.cluster"].quiet_event_loop()
 
 
+def _appeal_policy(course, assignment: str, given: str, students) -> str:
+    """What a ``grade --student`` run given ``--late-policy`` says: the policy counts for
+    those students only and the assignment's remembered one is unchanged."""
+    from .late import canonical_policy, config_policy
+    from .status import remembered_policy
+
+    kept = remembered_policy(course, assignment)
+    keeps = kept if kept is not None else f"nbgrader_config.py's, {config_policy(course)}"
+    return (f"late policy of {assignment}: {canonical_policy(given)} for "
+            f"{', '.join(students)} only (a --student run changes no remembered policy: the "
+            f"class keeps {keeps}; give --late-policy to a run of the whole class to change it)")
+
+
 def _grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel, no_progress,
            students, late_policy, done: list) -> None:
     from .cluster import ClusterGone
@@ -521,6 +534,10 @@ def _grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kerne
         course.require_assignment(assignment)  # before its output folder holds a policy
         # the assignment's remembered late policy unless --late-policy replaces it
         said, keep = use_policy(course, assignment, late_policy)
+        if students and late_policy is not None and keep != KEEP:
+            # an appeal's policy is the appeal's: the class's memory stays, so the next bare
+            # run does not lift everyone else's penalty (review 23k, finding 4)
+            said, keep = _appeal_policy(course, assignment, late_policy, students), KEEP
 
         def begin() -> None:  # the run holds the lock: a refused one changes nothing
             if keep != KEEP:

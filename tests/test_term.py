@@ -913,13 +913,19 @@ def test_a_new_time_policy_or_file_after_grading_is_never_exported_as_graded(cou
                code=2)
     assert ("tiny: grading settings changed (late policy 10%/h:50% -> none): 1 graded "
             "before graded again") in proc.stdout, proc.stdout
+    # an appeal's policy is the appeal's: the class's remembered one stays (review 23k, 4)
+    assert ("late policy of tiny: none for ann only (a --student run changes no remembered "
+            "policy: the class keeps 10%/h:50%; give --late-policy to a run of the whole "
+            "class to change it)") in proc.stdout, proc.stdout
     mixed = ("the students of tiny were graded under different late policies (10%/h:50%: "
-             "bob; none: ann): run `dlcourse grade tiny --late-policy 10%/h:50%`")
+             "bob; none: ann): run `dlcourse grade tiny`")
     assert f"  grade: {mixed}" in proc.stdout, proc.stdout
     proc = exported(course)
     assert proc.returncode == 2 and f"export: {mixed}" in " ".join(proc.stderr.split())
-    out = grade(course, *policy).stdout
+    bob = rows(course)["bob"]["score"]
+    out = grade(course).stdout  # the advice as written: ann back under the class's policy
     assert "1 graded" in out and rows(course)["ann"]["score"] == "4.2", out
+    assert rows(course)["bob"]["score"] == bob
     run("export", "tiny", "--format", "csv", "-o", course / "export.csv")
 
     # (3) ann's resubmission, collected, not graded yet
