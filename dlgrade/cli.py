@@ -55,6 +55,7 @@ from .status import (
     graded_outside,
     graded_outside_error,
     read_statuses,
+    remembered_policy,
 )
 from .time_records import pending_worksheet_times
 
@@ -507,7 +508,6 @@ def _appeal_policy(course, assignment: str, given: str, students) -> str:
     """What a ``grade --student`` run given ``--late-policy`` says: the policy counts for
     those students only and the assignment's remembered one is unchanged."""
     from .late import canonical_policy, config_policy
-    from .status import remembered_policy
 
     kept = remembered_policy(course, assignment)
     keeps = kept if kept is not None else f"nbgrader_config.py's, {config_policy(course)}"
