@@ -12,11 +12,10 @@ collect, a Moodle grading worksheet imported after it, ``grade`` and the stale-g
 from __future__ import annotations
 
 import json
-import os
 
 from .course import Course
 from .lms import moodle
-from .lms.base import format_timestamp
+from .lms.base import format_timestamp, write_record
 
 #: ``{student: {"stamp": timestamp.txt text, "source": "zip" | "file" | "csv" |
 #: "worksheet"}}``: where each collected submission time came from, so that a later collect
@@ -39,13 +38,7 @@ def read_time_sources(course: Course, assignment: str) -> dict[str, dict]:
 
 
 def write_time_sources(course: Course, assignment: str, record: dict) -> None:
-    path = course.output_dir(assignment) / TIME_SOURCES
-    if not record and not path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(dict(sorted(record.items())), indent=1) + "\n")
-    os.replace(tmp, path)
+    write_record(course.output_dir(assignment) / TIME_SOURCES, record)
 
 
 #: ``{student: {"stamp": timestamp.txt text, "warning": text or "", "lms": bool}}`` of the
@@ -66,13 +59,7 @@ def read_file_times(course: Course, assignment: str) -> dict[str, dict]:
 
 
 def write_file_times(course: Course, assignment: str, record: dict) -> None:
-    path = course.output_dir(assignment) / FILE_TIMES
-    if not record and not path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(dict(sorted(record.items())), indent=1, ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
+    write_record(course.output_dir(assignment) / FILE_TIMES, record, ensure_ascii=False)
 
 
 

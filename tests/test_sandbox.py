@@ -144,22 +144,25 @@ def test_fork_server_preloads_what_the_source_notebooks_import(tmp_path):
     _write_notebook(str(tmp_path / "solutions" / "ps1" / "ps1.ipynb"),
                     "from sklearn.linear_model import LogisticRegression\n"
                     "from dlcourse.testing import assert_close\n")
+    wanted = "m in ('sklearn.linear_model', 'dlcourse.testing', 'numpy')"
+    # ... but nothing of the course package: every kernel is a copy of the server, and a judged
+    # kernel must hold no implementation of it (dlgrade.sandbox.kernel_package)
+    assert _preloaded(tmp_path, "solutions", wanted) == "['numpy', 'sklearn.linear_model']"
+    assert "sklearn.linear_model" not in _preloaded(tmp_path, tmp_path / "elsewhere", wanted)
+
+
+def _preloaded(tmp_path, sources, wanted: str) -> str:
+    """The modules of the fork server's ``sys.modules`` that ``wanted`` (an expression of
+    ``m``) keeps, once it has preloaded what the notebooks under ``sources`` import."""
     code = ("import os, sys\nfrom dlgrade.sandbox import forkserver\n"
             "env = forkserver.server_env(os.environ)\n"
             "assert 'DLCOURSE_FORKSERVER_SOURCES' not in env\n"
             "os.environ.clear(); os.environ.update(env); forkserver._preload()\n"
-            "print(sorted(m for m in ('sklearn.linear_model', 'dlcourse.testing', 'numpy')"
-            " if m in sys.modules))\n")
-    env = dict(os.environ, DLCOURSE_FORKSERVER_SOURCES="solutions")
+            f"print(sorted(m for m in sys.modules if {wanted}))\n")
+    env = dict(os.environ, DLCOURSE_FORKSERVER_SOURCES=str(sources))
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
                           capture_output=True, text=True, check=True)
-    # ... but nothing of the course package: every kernel is a copy of the server, and a judged
-    # kernel must hold no implementation of it (dlgrade.sandbox.kernel_package)
-    assert done.stdout.split("\n")[0] == "['numpy', 'sklearn.linear_model']"
-    env["DLCOURSE_FORKSERVER_SOURCES"] = str(tmp_path / "elsewhere")
-    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, check=True)
-    assert "sklearn.linear_model" not in done.stdout
+    return done.stdout.split("\n")[0]
 
 
 def test_fork_server_preloads_what_the_course_package_imports_inside_its_functions(tmp_path):
@@ -174,15 +177,8 @@ def test_fork_server_preloads_what_the_course_package_imports_inside_its_functio
     assert package_imports("dlcourse.no_such_module") == []
     _write_notebook(str(tmp_path / "solutions" / "ps8" / "ps8.ipynb"),
                     "from dlcourse.data import load_digits\n")
-    code = ("import os, sys\nfrom dlgrade.sandbox import forkserver\n"
-            "env = forkserver.server_env(os.environ)\n"
-            "os.environ.clear(); os.environ.update(env); forkserver._preload()\n"
-            "print(sorted(m for m in sys.modules"
-            " if m == 'sklearn.datasets' or m.startswith('dlcourse')))\n")
-    env = dict(os.environ, DLCOURSE_FORKSERVER_SOURCES="solutions")
-    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, check=True)
-    assert done.stdout.split("\n")[0] == "['sklearn.datasets']", done.stdout + done.stderr
+    assert _preloaded(tmp_path, "solutions", "m == 'sklearn.datasets' or "
+                      "m.startswith('dlcourse')") == "['sklearn.datasets']"
 
 
 FORKED_CHILD = '''import importlib.util, os, sys

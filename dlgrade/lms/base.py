@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
+import os
 import re
 import struct
 import unicodedata
@@ -133,6 +135,18 @@ STAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f UTC"
 def format_timestamp(when: dt.datetime) -> str:
     """nbgrader's ``timestamp.txt`` text for a naive UTC datetime."""
     return when.strftime(STAMP_FORMAT)
+
+
+def write_record(path, record: dict, ensure_ascii: bool = True) -> None:
+    """Write ``record`` (sorted by key) as the JSON file ``path`` through a temporary file, so a
+    reader never sees half of it; an empty record makes no file where there is none."""
+    if not record and not path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(dict(sorted(record.items())), indent=1,
+                              ensure_ascii=ensure_ascii) + "\n")
+    os.replace(tmp, path)
 
 
 def happens_twice(wall: dt.datetime, timezone: str) -> bool:

@@ -47,6 +47,7 @@ from .base import (
     format_timestamp,
     gradebook_rows,
     text_cell,
+    write_record,
 )
 from .canvas import COURSE_FOLDER, read_lms_fields
 
@@ -358,13 +359,7 @@ def write_submitted_times(course, assignment: str, times: dict, no_submission=()
             known.pop(student, None)
         else:
             known[student] = format_timestamp(when)
-    path = submitted_path(course, assignment)
-    if not known and not path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(dict(sorted(known.items())), indent=1) + "\n")
-    os.replace(tmp, path)
+    write_record(submitted_path(course, assignment), known)
 
 
 def hand_comments(gradebook, assignment: str, student: str) -> str:
