@@ -56,8 +56,9 @@ from .status import (
     graded_outside_error,
     read_statuses,
     remembered_policy,
+    write_not_collected,
 )
-from .time_records import pending_worksheet_times
+from .time_records import pending_worksheet_times, worksheet_without_file
 
 # The other command modules (late, archive, cluster, engine, report, export) load nbgrader,
 # nbconvert or Dask, seconds of start-up: each command imports them when it runs, so a
@@ -865,13 +866,15 @@ def roster_import(ctx, file, delimiter, assignment, timezone, db):
     are kept for collect, which takes them as those students' submission times; the newest
     worksheet imported replaces an older one's. For notebooks already collected they count at
     once, as collect takes them (a --timestamps time stays): the late penalty of a graded
-    student is computed again, one line each. Download it with Moodle set to English:
+    student is computed again, one line each. A student it lists as submitted whose file no
+    collect copied is named (exit status 1) and `not collected` until a collect copies one.
+    Download it with Moodle set to English:
     one in another language is refused, naming the language where it is known.
     """
     from .report import write_outputs
 
     course = _course(ctx, db=db)
-    counted = []
+    counted, unfiled = [], {}
     try:
         # a worksheet's times go to the notebooks already collected: not while a run reads them
         with (assignment_lock(course, assignment, f"dlcourse roster import --assignment "
@@ -884,7 +887,12 @@ def roster_import(ctx, file, delimiter, assignment, timezone, db):
                 # the newer times count at once for the notebooks already collected, as a
                 # collect of the same files would take them (review 23j, finding 2)
                 counted = _count_worksheet_times(course, assignment)
-                if counted and read_statuses(course, assignment):
+                # submitted by the worksheet's word, no file collected: not collected, never
+                # "no submission" with a 0 (review 23k, finding 1)
+                unfiled = worksheet_without_file(course, assignment)
+                if unfiled:
+                    write_not_collected(course, assignment, unfiled, [])
+                if (counted or unfiled) and read_statuses(course, assignment):
                     write_outputs(course, assignment)
     except ValueError as exc:
         raise DataError(exc) from None
@@ -909,6 +917,8 @@ def roster_import(ctx, file, delimiter, assignment, timezone, db):
                    "file times)")
     for line in counted:
         _echo(f"  {line}")
+    for student, reason in unfiled.items():
+        _echo(f"  {student}: {reason}")
     for line in res.get("warnings", []):
         click.echo(f"  warning: {line}", err=True)
     if res["missing"]:
@@ -916,7 +926,7 @@ def roster_import(ctx, file, delimiter, assignment, timezone, db):
                    "gradebook with their grades; a roster import never removes a student. "
                    "For an assignment due after now they are `not enrolled` and exported "
                    "with an empty grade cell, unless they hand it in)")
-    if any(WORKSHEET_DOUBT in line for line in counted):  # as collect's exit status 1
+    if unfiled or any(WORKSHEET_DOUBT in line for line in counted):  # as collect's exit 1
         sys.exit(1)
 
 

@@ -16,6 +16,7 @@ import json
 from .course import Course
 from .lms import moodle
 from .lms.base import format_timestamp, write_record
+from .status import MOODLE_NO_FILE, read_not_collected
 
 #: ``{student: {"stamp": timestamp.txt text, "source": "zip" | "file" | "csv" |
 #: "worksheet"}}``: where each collected submission time came from, so that a later collect
@@ -103,3 +104,24 @@ def pending_worksheet_times(course: Course, assignment: str, students=None) -> d
     replaces by collect's rules (:data:`WORKSHEET_REPLACES`), not applied yet."""
     return {s: v for s, v in worksheet_times_differ(course, assignment, students).items()
             if v[2] in WORKSHEET_REPLACES}
+
+
+def worksheet_without_file(course: Course, assignment: str) -> dict[str, str]:
+    """``{student: reason}`` of the students the grading worksheet imported last lists as
+    submitted whose notebook no collect copied, once a collect has copied any of
+    ``assignment`` (before the first collect nobody's file is expected yet), leaving out
+    those a collect already named. A worksheet imported after a collect that could not match
+    their files (two students of one name) left them at "no submission" with a 0 (review
+    23k, finding 1): recorded as not collected (:func:`dlgrade.status.write_not_collected`),
+    they are exported as an empty cell that says why until a collect copies a file."""
+    root = course.submitted_dir
+    if not any(root.glob(f"*/{assignment}/*.ipynb")):
+        return {}
+    named = read_not_collected(course, assignment)
+    return {student: (f"{MOODLE_NO_FILE}: the grading worksheet imported for {assignment} "
+                      f"gives {when:%Y-%m-%d %H:%M} UTC, and no file of theirs is collected: "
+                      f"collect the download again (`dlcourse collect {assignment} "
+                      "<download>`), which matches its files by the worksheet's participant "
+                      "ids now")
+            for student, when in sorted(moodle.read_submitted_times(course, assignment).items())
+            if student not in named and not any((root / student / assignment).glob("*.ipynb"))}

@@ -449,6 +449,44 @@ def test_a_worksheets_upload_the_download_lacks_is_never_graded_or_exported_as_n
             "no file for them") in said, said
 
 
+def test_a_worksheet_imported_after_a_collect_names_whose_file_is_missing(course_dir, tmp_path):
+    """Review 23k, finding 1: the worksheet imported after a collect (as collect's own advice
+    says, when it could not match a file) lists Bea as submitted, and no file of hers was
+    collected: the import says so and exits 1, and she is `not collected` in grade and
+    export (an empty cell that says why), never "no submission" with a 0, until a collect
+    copies her file."""
+    course = moodle_course(course_dir, tmp_path, "moodle-sheet-after")
+    text = (course / "exercises/tiny/tiny.ipynb").read_text(encoding="utf-8")
+    group1 = copied_download(tmp_path / "g1", {"Ann Archer_1500231": text})
+    dlcourse("collect", "tiny", group1, cwd=course, check=False)
+    sheet = tmp_path / "worksheet.csv"
+    sheet.write_text(worksheet("Tuesday, 12 January 2021, 9:30 PM"), encoding="utf-8")
+    proc = dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    said = " ".join(proc.stdout.split())
+    assert ("5002: no file collected though Moodle says submitted: the grading worksheet "
+            "imported for tiny gives 2021-01-12 20:30 UTC, and no file of theirs is collected: "
+            "collect the download again") in said, said
+    assert "5003:" not in said  # no submission by the worksheet's word: nothing expected
+    proc = dlcourse("grade", "tiny", "--no-progress", cwd=course, check=False)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    line = next(x for x in proc.stdout.splitlines() if x.strip().startswith("5002:"))
+    assert "not collected (no file collected though Moodle says submitted" in line, line
+    out = tmp_path / "moodle_out.csv"
+    proc = dlcourse("export", "tiny", "--format", "moodle", "-o", out, cwd=course, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    row = next(x for x in out.read_text(encoding="utf-8").splitlines() if "bea@" in x)
+    assert "no submission" not in row and ",0," not in row, row
+    # her file collected: she is graded, and no longer named
+    both = copied_download(tmp_path / "g2", {"Ann Archer_1500231": text,
+                                             "Bea Baker_1500232": text + " "})
+    dlcourse("collect", "tiny", both, cwd=course, check=False)
+    proc = dlcourse("grade", "tiny", "--no-progress", cwd=course, check=False)
+    assert "not collected" not in proc.stdout, proc.stdout
+    proc = dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course, check=False)
+    assert "no file of theirs" not in proc.stdout, proc.stdout
+
+
 def test_an_info_zip_rezip_with_utf8_names_without_the_flag_is_read_as_utf8(course_dir,
                                                                            tmp_path):
     """Review 23g, G9: a Moodle download unpacked and zipped again with Info-ZIP's ``zip``
