@@ -368,7 +368,7 @@ def _revert(course: Course, assignment: str, student: str, dry_run: bool) -> Non
     """``dlcourse collect ASSIGNMENT --revert STUDENT``: put back the submission a newer one
     replaced, under the assignment's lock, and say what came back, where the other is kept
     and whether the gradebook's grade is that notebook's again."""
-    from .late import STALE_WORDS, stale_late
+    from .late import STALE_FILES, STALE_WORDS, stale_late
     from .report import write_outputs
 
     try:
@@ -396,7 +396,10 @@ def _revert(course: Course, assignment: str, student: str, dry_run: bool) -> Non
     stale = stale_late(course, assignment, [student])
     if student in stale:
         _echo(f"  {student}: {STALE_WORDS[stale[student]]}, until "
-              f"`{grade_command(course, assignment)} --student {student}` grades them again")
+              f"`{grade_command(course, assignment)} --student {student}` grades them again"
+              + ("; a hand grade this notebook had before it was replaced is not kept "
+                 "(nbgrader keeps the last graded notebook's only): give it again after that "
+                 "run" if stale[student] == STALE_FILES else ""))
     elif student in read_statuses(course, assignment):
         _echo(f"  {student}: the grade in the gradebook is this notebook's (hand grades "
               "included): nothing to grade again")

@@ -481,7 +481,8 @@ STALE_WORKSHEET = "worksheet"
 STALE_WORDS = {
     STALE_DUE: "late penalty of another due date or extension than the current one",
     STALE_TIME: "late penalty of another submission time than the one collected since",
-    STALE_FILES: "older submission graded: a newer one is collected, not graded yet",
+    # neither "older" nor "newer": a revert brings the older one back (review 23k, 3)
+    STALE_FILES: "another notebook graded than the one collected now, which is not graded yet",
     STALE_SOURCES: "graded against older versions of the assignment's notebooks",
     STALE_WORKSHEET: "late penalty of another submission time than the Moodle grading "
                      "worksheet imported since gives",

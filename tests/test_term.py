@@ -936,11 +936,11 @@ def test_a_new_time_policy_or_file_after_grading_is_never_exported_as_graded(cou
     assert "re-applied" not in out, out
     proc = exported(course)
     said = " ".join(proc.stderr.split())
-    assert proc.returncode == 2 and ("ann (older submission graded: a newer one is "
-                                     "collected, not graded yet)") in said, said
+    assert proc.returncode == 2 and ("ann (another notebook graded than the one "
+                                     "collected now, which is not graded yet)") in said, said
     run("report", "tiny")
     assert rows(course)["ann"]["status"].endswith(
-        " (older submission graded: a newer one is collected, not graded yet; "
+        " (another notebook graded than the one collected now, which is not graded yet; "
         "`dlcourse grade tiny` grades again)"), rows(course)["ann"]
     # the refusal's advice followed to the letter keeps the late penalty (review 23j, 1):
     # the command it names, run as written, regrades ann alone, still 2.5 h late
@@ -948,7 +948,7 @@ def test_a_new_time_policy_or_file_after_grading_is_never_exported_as_graded(cou
     out = run(*shlex.split(advice)[1:], "--no-progress", code=2).stdout  # needs a hand
     assert "tiny: 1 graded" in out and "settings changed" not in out, out
     row = rows(course)["ann"]
-    assert "older submission" not in row["status"], row
+    assert "another notebook graded" not in row["status"], row
     assert (row["late_by"], row["penalty"]) == ("2.5", "1.5"), row  # 30 % of 5
     assert rows(course)["bob"]["penalty"] == "1.2", rows(course)["bob"]
 
@@ -1058,3 +1058,10 @@ def test_an_unwanted_resubmission_is_taken_back_and_a_mark_waits_for_its_grade(c
             "nothing to take back (collect keeps the last 3 submissions a newer notebook "
             "replaced, in grading/tiny/replaced/mgarcia/); nothing changed") in said, said
     assert not (course / "grading/tiny/replaced/mgarcia").exists()
+    # a resubmission graded, then taken back: the words say which way round, and that the
+    # older notebook's hand grade must be given again (review 23k, finding 3)
+    run("grade", "tiny", "--no-progress", "--student", "sobrien", code=2)
+    out = " ".join(run("collect", "tiny", "--revert", "sobrien").stdout.split())
+    assert ("sobrien: another notebook graded than the one collected now, which is not graded "
+            "yet, until `dlcourse grade tiny --student sobrien` grades them again; a hand grade "
+            "this notebook had before it was replaced is not kept") in out, out
