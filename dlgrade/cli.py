@@ -372,6 +372,8 @@ def _revert(course: Course, assignment: str, student: str, dry_run: bool) -> Non
     from .report import write_outputs
 
     try:
+        with course.gradebook() as gb:  # a display name or a typo: not "nothing kept"
+            course.find_student(gb, student)  # (review 23k, finding 7)
         with (contextlib.nullcontext() if dry_run else
               assignment_lock(course, assignment, f"dlcourse collect {assignment} --revert")):
             res = revert_submission(course, assignment, student, dry_run=dry_run)

@@ -1058,6 +1058,11 @@ def test_an_unwanted_resubmission_is_taken_back_and_a_mark_waits_for_its_grade(c
             "nothing to take back (collect keeps the last 3 submissions a newer notebook "
             "replaced, in grading/tiny/replaced/mgarcia/); nothing changed") in said, said
     assert not (course / "grading/tiny/replaced/mgarcia").exists()
+    # a display name or a typo is not a student: said so, with a guess (review 23k, 7)
+    said = " ".join(run("collect", "tiny", "--revert", "sobrein", code=2).stderr.split())
+    assert "Error: student: 'sobrein' is not in the gradebook of" in said and \
+        "did you mean 'sobrien'?" in said, said
+    assert not (course / "grading/tiny/replaced/sobrein").exists()
     # a resubmission graded, then taken back: the words say which way round, and that the
     # older notebook's hand grade must be given again (review 23k, finding 3)
     run("grade", "tiny", "--no-progress", "--student", "sobrien", code=2)
