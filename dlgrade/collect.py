@@ -732,6 +732,13 @@ def apply_worksheet_times(course: Course, assignment: str, students=None) -> dic
         later = source == "worksheet" and when > _parse_stamp(kept) and due is not None \
             and when > due
         note = later_worksheet_note(student, stamp, when - due, kept) if later else ""
+        if source == "worksheet" and when < _parse_stamp(kept):
+            # Moodle's time of an upload never goes back: an older worksheet, whose earlier
+            # time lifts a penalty, is said too (review 23k, finding 5)
+            note = (f"{student}: the grading worksheet imported now gives {when:%Y-%m-%d %H:%M} "
+                    f"UTC, earlier than the {_parse_stamp(kept):%Y-%m-%d %H:%M} UTC the one "
+                    "imported before gave; Moodle's time of an upload never goes back, so this "
+                    "worksheet is likely the older one: if so, import the newer one again")
         (course.submitted_dir / student / assignment / "timestamp.txt").write_text(stamp + "\n")
         # the time the file had before: a download that lacks a later upload is still
         # named against it (review 23g, G4)

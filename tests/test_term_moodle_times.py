@@ -671,3 +671,11 @@ def test_a_worksheet_imported_after_grading_counts_at_once(course_dir, tmp_path)
             "3.5 points") in proc.stdout, proc.stdout  # 2 h late after 1 h: 3 started hours
     assert score("5002") == ("3.5", "1.5")
     export(0)
+
+    # the older worksheet imported again: its earlier time lifts part of the penalty, and
+    # is said with both times, exit 1 (review 23k, finding 5)
+    proc = dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert ("warning: the grading worksheet imported now gives 2021-01-13 00:30 UTC, earlier "
+            "than the 2021-01-13 02:00 UTC the one imported before gave; Moodle's time of an "
+            "upload never goes back") in " ".join(proc.stdout.split()), proc.stdout
