@@ -17,7 +17,6 @@ import shlex
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,7 +25,6 @@ import nbformat
 import pytest
 
 from dlgrade.course import make_course as make_dlgrade_course
-from dlgrade.course import tools_env
 from tests.submissions.crafted import TINY_CONFIG, dlcourse, submit, tiny_notebook  # noqa: F401
 
 pytestmark = pytest.mark.slow
@@ -734,10 +732,9 @@ def _interrupt_when(course: Path, ready, *args) -> subprocess.CompletedProcess:
     """``dlcourse grade tiny ARGS`` in a session of its own, interrupted as a terminal's
     Ctrl-C is (SIGINT to the whole process group: Dask's workers too) once ``ready(statuses)``
     holds for the status records on disk."""
-    command = [str(Path(sys.executable).parent / "dlcourse"), "grade", "tiny", "--workers",
-               "2", "--no-progress", *args]
-    proc = subprocess.Popen(command, cwd=course, env=tools_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    from tests.test_term_cli import start
+
+    proc = start(course, "grade", "tiny", "--workers", "2", "--no-progress", *args)
     folder = course / "grading/tiny/status"
     try:
         deadline = time.monotonic() + 600
@@ -755,7 +752,7 @@ def _interrupt_when(course: Path, ready, *args) -> subprocess.CompletedProcess:
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-    return subprocess.CompletedProcess(command, proc.returncode, out, err)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def test_ctrl_c_ends_with_one_line_and_a_rerun_resumes(course_dir):

@@ -43,10 +43,19 @@ def small_course(course_dir, name: str) -> Path:
 
 
 def start(course: Path, *args) -> subprocess.Popen:
-    """``dlcourse ARGS`` in a session of its own (a terminal's Ctrl-C reaches its group)."""
+    """``dlcourse ARGS`` in a session of its own (a terminal's Ctrl-C reaches its group), with
+    SIGINT's default action whatever this test run inherited: a run started in the background
+    of a non-interactive shell ignores SIGINT, and so would every ``dlcourse`` it starts."""
     return subprocess.Popen([str(Path(sys.executable).parent / "dlcourse"), *args],
                             cwd=course, env=tools_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=_interruptible)
+
+
+def _interruptible() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_until(proc: subprocess.Popen, ready, what: str) -> None:
