@@ -208,7 +208,7 @@ class Tripwire:
         ctypes = self.states.ctypes
         return (ctypes.c_void_p.from_address(state + _C_PROFILEFUNC).value ==
                 ctypes.cast(self.function, ctypes.c_void_p).value and
-                ctypes.c_void_p.from_address(state + 80).value == id(wire[1]))
+                self.states.holds(state, wire[1]))
 
     def _leave_mark(self, state: int, mark) -> None:
         """Call ``mark`` with the tripwire of thread ``state`` as this thread's profile (a
