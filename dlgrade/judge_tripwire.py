@@ -48,6 +48,7 @@ the grader's modules, ``gc``, ``_lsprof``, frames and function builders.
 from __future__ import annotations
 
 import _lsprof
+import collections
 import sys
 import types
 
@@ -105,6 +106,10 @@ class Tripwire:
         self.resting = False
         #: thread state address -> (thread ident, its _Wire)
         self.wires: dict = {}
+        #: thread states whose tripwire was set before their thread booted: CPython makes a
+        #: new thread's state in the thread that starts it, with that thread's ident, and the
+        #: new thread writes its own ident there when it first runs
+        self._unbooted: set[int] = set()
         #: profile or trace functions set from code other than the grader's since the last check
         self.foreign = 0
         #: interpreters created since the last check (``_xxsubinterpreters``): code run there
@@ -181,8 +186,10 @@ class Tripwire:
         self._stamps = self._stamped()
         judge_watch._RESTORE[:] = [self.place]
         judge_watch._GRADER_CALLBACK[:] = [self.holds]
-        for state, (ident, _) in self.states.states().items():
+        now = self.states.states()
+        for state, (ident, _) in now.items():
             self.place(state, ident)
+        self._note_unbooted(now, set(now))
         self.armed = True
         return True
 
@@ -197,6 +204,25 @@ class Tripwire:
             wire = (ident, _Wire(builtins=False))
             self.wires[state] = wire
         self.states.api._PyEval_SetProfile(state, self.function, wire[1])  # noqa: SLF001
+
+    def _note_unbooted(self, now: dict, new: set) -> None:
+        """Remember which of the thread states ``new`` (just given a tripwire) have not
+        booted yet: they share their ident with another state of ``now``, the thread that
+        started them (a live thread's ident is its own otherwise)."""
+        counts = collections.Counter(ident for ident, _ in now.values())
+        self._unbooted = {state for state in self._unbooted if state in now}
+        self._unbooted |= {state for state in new if counts[now[state][0]] > 1}
+
+    def _booted(self, state: int, ident: int):
+        """The wire of a thread given its tripwire before it booted, now carrying its own
+        ident: the same thread, its calls in that wire's record (whether the tripwire is
+        still on it is checked as for any thread), or None."""
+        wire = self.wires.get(state)
+        if state not in self._unbooted or wire is None or wire[0] == ident:
+            return None
+        self._unbooted.discard(state)
+        self.wires[state] = (ident, wire[1])
+        return self.wires[state]
 
     def holds(self, state: int) -> bool:
         """Whether thread ``state``'s profile is this tripwire's: its C profiler's callback with
@@ -245,11 +271,13 @@ class Tripwire:
         codes: dict = {}
         now = self.states.states()
         mark = self._mark
+        placed = set()
         for state, (ident, _) in now.items():
-            wire = self.wires.get(state)
+            wire = self._booted(state, ident) or self.wires.get(state)
             if wire is None or wire[0] != ident:
                 unseen.append("a thread the grader did not watch ran")
                 self.place(state, ident)
+                placed.add(state)
                 continue
             if not self.resting and not self.states.holds(state, wire[1]):
                 unseen.append("the grader's watch on a thread was switched off")
@@ -264,6 +292,7 @@ class Tripwire:
             # a thread that ended since: what it ran counts, and its record must be whole
             if not _read(self.wires.pop(state)[1], codes, mark):
                 unseen.append("the grader's record between calls was wiped")
+        self._note_unbooted(now, placed)
         # every tripwire gets a mark that no code could name before this moment (review 21d,
         # T1-T3: the C base method's clear goes around _Wire's own, and the grader's named
         # sentinel could be called again); the next check requires it on every thread
