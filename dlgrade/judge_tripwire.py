@@ -181,6 +181,7 @@ class Tripwire:
                 self.interpreters += 1
 
         sys.addaudithook(audit)  # stays for the kernel's life: an audit hook cannot be removed
+        judge_watch._CALLBACK_CODES.add(audit.__code__)
         judge_code._HIDDEN.add(_Wire)
         judge_code.hide_profilers()  # sys.getprofile no longer hands out the grader's records
         self._stamps = self._stamped()

@@ -180,6 +180,8 @@ class _ThreadStates:
         self.profile = self.function_type(_on_event)  # kept: the C side holds its address
         self.off = self.function_type()  # NULL: no profile function
         _EVENT_TABLES["frame"] = lambda address: ctypes.cast(address, ctypes.py_object).value
+        _CALLBACK_CODES.update((_on_event.__code__, _EVENT_TABLES["frame"].__code__,
+                                ctypes.cast.__code__))
         self._check()
 
     def _read(self, state: int, field: str, kind):
@@ -308,6 +310,17 @@ class _Watch:
                 _switches.append(-1 if event == "sys.settrace" else _ident())
 
         sys.addaudithook(audit)  # stays for the kernel's life: an audit hook cannot be removed
+        _CALLBACK_CODES.add(audit.__code__)
+
+    def _in_grader_callback(self, ident: int) -> bool:
+        """Whether thread ``ident`` is running the grader's own profile callback
+        (:func:`_on_event`, the code it calls, an audit hook of the grader's run from there):
+        the interpreter marks a thread as inside a profile function from its first
+        instruction, and another thread may be stopped there, or inside the callback of the
+        call before (review 23l, finding 2: an honest busy thread lost points). A thread
+        inside a trace or profile function of its own runs its own code there."""
+        frame = sys._current_frames().get(ident)
+        return frame is not None and frame.f_code in _CALLBACK_CODES
 
     def _idents(self) -> frozenset[int]:
         if self.states is not None:
@@ -332,7 +345,8 @@ class _Watch:
                 continue
             previous = self._installed.get(state)
             if self.states.own_callback(state) and not (previous is not None and
-                                                        previous[1].busy):
+                                                        previous[1].busy) \
+                    and not self._in_grader_callback(ident):
                 found.append("a thread ran a trace or profile function of its own")
             seen = _Seen()
             self.states.set_profile(state, seen)
@@ -353,7 +367,8 @@ class _Watch:
             seen = self._installed[state][1]
             if not self.states.holds(state, seen) or seen.switched:
                 found.append("another thread switched the grader's record of what runs off")
-            elif self.states.own_callback(state) and not seen.busy:
+            elif self.states.own_callback(state) and not seen.busy and \
+                    not self._in_grader_callback(self._installed[state][0]):
                 found.append("a thread ran a trace or profile function of its own")
             if _RESTORE:  # the tripwire takes the thread back at once (judge_tripwire)
                 _RESTORE[0](state)
@@ -471,6 +486,9 @@ _RESTORE: list = []
 #: The tripwire's test of whether a thread's profile is its own C profiler with the record it
 #: gave that thread (:meth:`dlgrade.judge_tripwire.Tripwire.holds`).
 _GRADER_CALLBACK: list = []
+#: The code objects that run inside the grader's own profile callback on another thread
+#: (:meth:`_Watch._in_grader_callback`): filled by the watch and the tripwire
+_CALLBACK_CODES: set = set()
 
 
 def _watch() -> _Watch:

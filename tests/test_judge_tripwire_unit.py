@@ -334,3 +334,48 @@ def test_a_thread_given_its_tripwire_before_it_booted_is_the_same_thread():
     assert "a thread started between the grader's requests" in out["started"]["unseen"]
     assert out["ran"]["unseen"] == [], out
     assert "activations.py:relu" in out["ran"]["package"]
+
+
+def test_a_busy_thread_stopped_inside_the_watchs_own_callback_is_not_one_of_its_own():
+    """Review 23l, finding 2: another thread making ordinary calls during judged calls is
+    often stopped inside the grader's own profile callback (at its first instruction, or in
+    the callback of the call before): that is not "a thread that ran a trace or profile
+    function of its own" (an honest demo thread cost 2-4 points at random). A thread that
+    loops inside a trace function of its own, its tracer unset, still counts."""
+    out = _run('''
+        import collections, time
+        def tick():
+            pass
+        def busy():
+            while True:
+                tick()
+        threading.Thread(target=busy, daemon=True).start()
+        time.sleep(0.05); wire.check()
+        watch = judge_watch._watch()
+        found = collections.Counter()
+        for _ in range(300):
+            found.update(watch.begin())
+            sum(range(20000))            # the call's own work: the GIL changes hands meanwhile
+            found.update(watch.end()[1])
+        out["busy"] = dict(found)
+
+        stop = []
+        def tracer(frame, event, arg):
+            sys.settrace(None)           # inside its own tracer, no trace function left
+            while not stop:
+                tick()
+        def traced():
+            sys.settrace(tracer)
+            (lambda: None)()
+        threading.Thread(target=traced, daemon=True).start()
+        time.sleep(0.05); wire.check()
+        found = collections.Counter()
+        for _ in range(20):
+            found.update(watch.begin())
+            sum(range(20000))
+            found.update(watch.end()[1])
+        stop.append(1)
+        out["own tracer"] = dict(found)
+    ''')
+    assert out["busy"] == {}, out
+    assert out["own tracer"].get("a thread ran a trace or profile function of its own") == 20, out
