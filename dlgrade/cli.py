@@ -467,11 +467,11 @@ def _possessive(origin: str) -> str:
               help="Grade only this student, again (repeatable; any letter case, as for "
                    "mark and extend): the others' grades and feedback stay untouched.")
 @click.option("--late-policy", metavar="POLICY",
-              help="none, zero, or a deduction per started hour late with a cap, e.g. "
-                   "5%/h:50%; remembered for ASSIGNMENT, so later grade, mark, extend and "
-                   "collect runs keep it without the option (another one replaces it, none "
-                   "removes it; default: the remembered one, else nbgrader_config.py's "
-                   "LateSubmissionPlugin settings).")
+              help="none (no penalty), zero, or a deduction per started hour late with a "
+                   "cap, e.g. 5%/h:50%; remembered for ASSIGNMENT, so later grade, mark, "
+                   "extend, collect and export runs keep it without the option (another one "
+                   "replaces it; config makes ASSIGNMENT follow nbgrader_config.py's "
+                   "LateSubmissionPlugin settings again, their default).")
 @click.pass_context
 def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel, no_progress,
           students, late_policy):
@@ -513,11 +513,10 @@ def _quiet_event_loop() -> None:
 def _appeal_policy(course, assignment: str, given: str, students) -> str:
     """What a ``grade --student`` run given ``--late-policy`` says: the policy counts for
     those students only and the assignment's remembered one is unchanged."""
-    from .late import canonical_policy, config_policy
+    from .late import CONFIG, given_policy, policy_words
 
-    kept = remembered_policy(course, assignment)
-    keeps = kept if kept is not None else f"nbgrader_config.py's, {config_policy(course)}"
-    return (f"late policy of {assignment}: {canonical_policy(given)} for "
+    keeps = policy_words(course, remembered_policy(course, assignment) or CONFIG)
+    return (f"late policy of {assignment}: {policy_words(course, given_policy(given))} for "
             f"{', '.join(students)} only (a --student run changes no remembered policy: the "
             f"class keeps {keeps}; give --late-policy to a run of the whole class to change it)")
 

@@ -632,8 +632,8 @@ def test_a_new_due_date_or_extension_counts_at_once(course_dir):
     assert "  ann: late penalty re-applied: tiny 6 -> 4.8 points\n" in out, out
     out = moved("extend", "tiny", "ann", "--hours", "2")
     assert out == ("ann: 2 h extension on tiny\n"  # the remembered policy, said once
-                   "  late policy of tiny: 10%/h:50% (remembered; `--late-policy none` "
-                   "removes it)\n"
+                   "  late policy of tiny: 10%/h:50% (remembered; `--late-policy config` "
+                   "goes back to nbgrader_config.py's, none)\n"
                    "  ann: late penalty re-applied: tiny 4.8 -> 6 points\n"), out
     assert (rows(course)["ann"]["penalty"], rows(course)["ann"]["score"]) == ("0", "6")
 
