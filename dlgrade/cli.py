@@ -758,7 +758,9 @@ def mark(ctx, assignment, student, cell, score, comment, clear, reviewed, db):
     grades.csv and the report are rebuilt at once; so, as report and export, mark changes
     nothing (exit status 2) while students were graded since by another tool, and nothing
     while a newer notebook of STUDENT is collected but not graded (grade it, or take it
-    back with `dlcourse collect ASSIGNMENT --revert STUDENT`).
+    back with `dlcourse collect ASSIGNMENT --revert STUDENT`). While a `dlcourse grade` of
+    ASSIGNMENT runs, nothing is changed (exit status 1, naming it): it would put back the
+    hand grades it saved before the mark.
     """
     from .late import STALE_FILES, penalty_lines, reapply_late_penalties, stale_late, the_policy
     from .report import open_statuses, report_outputs
@@ -777,25 +779,32 @@ def mark(ctx, assignment, student, cell, score, comment, clear, reviewed, db):
     course = _course(ctx, db=db)
     student = course.student_spelling(student)
     try:
-        course.require_assignment(assignment)
-        # it rebuilds grades.csv: not from another tool's scores (review 23e, P8b)
-        refusal = graded_outside_error(course, assignment, "mark")
-        if refusal is not None:
-            raise refusal
-        # a hand grade or review of the graded notebook while a newer one waits would be
-        # dropped by its grading or say `graded` for a grade that is not (review 23j, 3)
-        if stale_late(course, assignment, [student]).get(student) == STALE_FILES:
-            raise ValueError(_newer_notebook_text(course, assignment, student))
-        # a due date or submission time changed since grading counts first, so the penalty
-        # mark prints is the current one's (review 23i, finding 1)
-        policy = the_policy(course, assignment)  # remembered, or adopted from the records
-        counted = _count_worksheet_times(course, assignment, [student])
-        changes = reapply_late_penalties(course, assignment, [student])
-        res = mark_reviewed(course, assignment, student, undo=clear) if reviewed else \
-            do_mark(course, assignment, student, cell, None if clear else score, comment)
+        # not while a grading run holds the assignment: a --force run (or one grading the
+        # student again) saved the hand grades before it cleared them and puts back those
+        # it saved, so a mark given meanwhile was lost (review 23k, finding 7)
+        with (assignment_lock(course, assignment, f"dlcourse mark {assignment} {student}")
+              if assignment in course.assignments() else contextlib.nullcontext()):
+            course.require_assignment(assignment)
+            # it rebuilds grades.csv: not from another tool's scores (review 23e, P8b)
+            refusal = graded_outside_error(course, assignment, "mark")
+            if refusal is not None:
+                raise refusal
+            # a hand grade or review of the graded notebook while a newer one waits would be
+            # dropped by its grading or say `graded` for a grade that is not (review 23j, 3)
+            if stale_late(course, assignment, [student]).get(student) == STALE_FILES:
+                raise ValueError(_newer_notebook_text(course, assignment, student))
+            # a due date or submission time changed since grading counts first, so the
+            # penalty mark prints is the current one's (review 23i, finding 1)
+            policy = the_policy(course, assignment)  # remembered, or adopted from the records
+            counted = _count_worksheet_times(course, assignment, [student])
+            changes = reapply_late_penalties(course, assignment, [student])
+            res = mark_reviewed(course, assignment, student, undo=clear) if reviewed else \
+                do_mark(course, assignment, student, cell, None if clear else score, comment)
+            _, rows = report_outputs(course, assignment)
     except ValueError as exc:
         raise DataError(exc) from None
-    _, rows = report_outputs(course, assignment)
+    except Busy as exc:
+        raise click.ClickException(str(exc)) from None
     status = {s: (st, why) for s, st, why in open_statuses(course, assignment, [student],
                                                             rows=rows)}
     label = "graded" if student not in status else status[student][0] + (

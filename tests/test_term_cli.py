@@ -193,3 +193,45 @@ def test_ctrl_c_while_grade_loads_is_one_line_and_130(course_dir):
     assert "Error: student: 'anm' has no submission of tiny: did you mean 'ann'?" in \
         typo.stderr, typo.stderr
     assert not (course / "grading/tiny/status").exists()
+
+
+def test_mark_waits_for_a_force_run_which_the_refusal_names_as_started(course_dir):
+    """Review 23k, finding 7: `mark` went through while a `dlcourse grade tiny --force` held the
+    assignment (exit 0), though the run puts back the hand grades it saved before grading a
+    student again, and the lock's refusals called every run `dlcourse grade tiny`. A real
+    `dlcourse grade tiny --force --student ann` is held (SIGSTOP) once it holds the lock: a
+    `mark` is refused with exit 1, naming that command, its pid and host, and changes nothing;
+    `extend` and `collect --revert` too; after the run the same mark goes in."""
+    course = small_course(course_dir, "markwait")
+    release = nbformat.read(course / "exercises/tiny/tiny.ipynb", as_version=4)
+    submit(course, "tiny", "ann", answered(release, "An answer."))
+    assert grade(course).returncode == 2  # the written answer waits
+    dlcourse("mark", "tiny", "ann", WRITTEN, "1", cwd=course)
+    before = rows(course)["ann"]
+    assert (before["score"], before["status"]) == ("6", "graded"), before
+
+    lock = course / "grading/tiny/.grading.lock"
+    started = "dlcourse grade tiny --force --student ann"
+    proc = start(course, "grade", "tiny", "--force", "--student", "ann", "--no-progress")
+    try:
+        wait_until(proc, lambda: lock.exists() and started in lock.read_text(), "the lock")
+        os.kill(proc.pid, signal.SIGSTOP)
+        holder = (f"Error: another `{started}` is running on this course (pid {proc.pid} on "
+                  f"{os.uname().nodename}); nothing was changed: wait for it to end, or stop "
+                  "it and run this command again\n")
+        for args in (["mark", "tiny", "ann", WRITTEN, "0"],
+                     ["mark", "tiny", "ann", "--reviewed"],
+                     ["extend", "tiny", "ann", "--hours", "5"],
+                     ["collect", "tiny", "--revert", "ann"]):
+            refused = dlcourse(*args, cwd=course, check=False)
+            assert (refused.returncode, refused.stdout, refused.stderr) == (1, "", holder), \
+                (args, refused.stdout, refused.stderr)
+        os.kill(proc.pid, signal.SIGCONT)
+        out, err = proc.communicate(timeout=600)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0, out + err
+    assert (rows(course)["ann"]["score"], rows(course)["ann"]["status"]) == ("6", "graded")
+    marked = dlcourse("mark", "tiny", "ann", WRITTEN, "0", cwd=course)
+    assert marked.stdout == f"ann: {WRITTEN} 0; tiny 5/6, graded\n", marked.stdout
