@@ -45,7 +45,7 @@ from .course import Course, find_course_root
 from .flag_reviews import mark_reviewed
 from .handgrades import dropped_hand_grades
 from .handgrades import mark as do_mark
-from .lock import Busy, assignment_lock, assignments_lock
+from .lock import Busy, assignment_lock, assignments_lock, records_lock
 from .printable import printable
 from .release import release as do_release
 from .roster import import_roster
@@ -544,20 +544,19 @@ def _grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kerne
             # run does not lift everyone else's penalty (review 23k, finding 4)
             said, keep = _appeal_policy(course, assignment, late_policy, students), KEEP
 
-        def begin() -> None:  # the run holds the lock: a refused one changes nothing
-            if keep != KEEP:
+        def begin(chosen: list[str]) -> None:  # the run holds the lock: a refused one
+            if keep != KEEP:                    # changes nothing
                 remember_policy(course, assignment, keep)
+            # a newer Moodle worksheet time counts first, as collect would take it: the
+            # unchanged files are then skipped, their penalty re-applied (review 23j, 2);
+            # a shard gives its own students theirs (the others' are other shards')
+            if pending_worksheet_times(course, assignment, chosen):
+                with records_lock(course, assignment):  # shards share the time records
+                    for line in _count_worksheet_times(course, assignment, chosen):
+                        _say(f"  {line}")
             if said:
                 _say(said)
 
-        only = [course.student_spelling(s) for s in students] or None
-        if shard is None and assignment in course.assignments() and \
-                pending_worksheet_times(course, assignment, only):
-            # a newer Moodle worksheet time counts first, as collect would take it: the
-            # unchanged files are then skipped, their penalty re-applied (review 23j, 2)
-            with assignment_lock(course, assignment, f"dlcourse grade {assignment}"):
-                for line in _count_worksheet_times(course, assignment, only):
-                    _say(f"  {line}")
         run = grade_assignment(course, assignment, workers=workers, force=force,
                                shard=parse_shard(shard), progress=not no_progress,
                                only=list(students) or None, scheduler=scheduler,

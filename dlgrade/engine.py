@@ -322,7 +322,7 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
     if only:
         students, force = _only(students, only, assignment), True
     if on_start is not None:
-        on_start()
+        on_start(list(students))
     run.chosen_by = "only" if only else "force" if force else ""
     todo, run.skipped, hashes = _to_grade(course, assignment, students, key, force)
     facts = _graded_against(course, assignment, students)

@@ -32,6 +32,8 @@ from pathlib import Path
 from .course import Course
 
 LOCK_FILE = ".grading.lock"
+#: the lock of the time records shared by the shards of one batch (:func:`records_lock`)
+RECORDS_LOCK_FILE = ".records.lock"
 
 
 class Busy(RuntimeError):
@@ -122,3 +124,20 @@ def assignments_lock(course: Course, assignments, command: str):
         for name in assignments:
             stack.enter_context(assignment_lock(course, name, command.replace("NAME", name)))
         yield
+
+
+@contextlib.contextmanager
+def records_lock(course: Course, assignment: str):
+    """Hold ``assignment``'s lock of its shared time records (the time sources and file times
+    of :mod:`dlgrade.time_records`) while the block reads and rewrites them: the shards of one
+    batch hold the assignment's lock together and each gives its own students a Moodle
+    worksheet's times, so without it one shard's rewrite dropped another's. It waits (a
+    moment: no grading happens under it)."""
+    folder = course.output_dir(assignment)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / RECORDS_LOCK_FILE, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
