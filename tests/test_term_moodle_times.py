@@ -680,7 +680,7 @@ def test_a_worksheet_imported_after_grading_counts_at_once(course_dir, tmp_path)
     sheet_file.write_text(json.dumps({"5001": "2021-01-12 09:00:00.000000 UTC",
                                       "5002": "2021-01-13 03:00:00.000000 UTC"}))
     proc = dlcourse("grade", "tiny", "--no-progress", "--shard", "1/2", cwd=course)
-    assert proc.returncode == 2 and "submission time" not in proc.stdout, proc.stdout
+    assert proc.returncode == 2 and "5002: submission time" not in proc.stdout, proc.stdout
     assert f"  5002: {words}, until `dlcourse grade tiny` grades them again" in proc.stdout
     proc = dlcourse("grade", "tiny", "--no-progress", "--shard", "2/2", cwd=course)
     assert ("  5002: submission time 2021-01-13 00:30:00.000000 UTC (the grading worksheet's "
