@@ -66,6 +66,17 @@ def wait_until(proc: subprocess.Popen, ready, what: str) -> None:
         time.sleep(0.02)
 
 
+@contextlib.contextmanager
+def reaped(proc: subprocess.Popen):
+    """``proc``'s session is killed on the way out of the block, however it ends (a failed
+    check leaves no stopped run behind)."""
+    try:
+        yield proc
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
 def test_collect_release_and_extend_wait_for_a_running_grade(course_dir, tmp_path):
     """A real ``dlcourse grade`` is held (SIGSTOP) once it holds the lock; meanwhile a
     collect of ann's changed file, a release with a new due date and an extension are each
@@ -85,8 +96,7 @@ def test_collect_release_and_extend_wait_for_a_running_grade(course_dir, tmp_pat
     before = submitted.read_bytes()
 
     lock = course / "grading/tiny/.grading.lock"
-    proc = start(course, "grade", "tiny", "--no-progress")
-    try:
+    with reaped(start(course, "grade", "tiny", "--no-progress")) as proc:
         wait_until(proc, lambda: lock.exists() and "dlcourse grade tiny" in lock.read_text(),
                    "the lock")
         os.kill(proc.pid, signal.SIGSTOP)  # it holds the lock for as long as we need
@@ -101,9 +111,6 @@ def test_collect_release_and_extend_wait_for_a_running_grade(course_dir, tmp_pat
         assert submitted.read_bytes() == before
         os.kill(proc.pid, signal.SIGCONT)
         out, err = proc.communicate(timeout=600)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 2, out + err  # the written answer waits for a hand grade
     assert "1 graded" in out and lock.read_text() == "", out  # a free lock names no one
     dlcourse("mark", "tiny", "ann", WRITTEN, "1", cwd=course)
@@ -175,14 +182,10 @@ def test_ctrl_c_while_grade_loads_is_one_line_and_130(course_dir):
     course = small_course(course_dir, "early")
     release = nbformat.read(course / "exercises/tiny/tiny.ipynb", as_version=4)
     submit(course, "tiny", "ann", answered(release, "An answer."))
-    proc = start(course, "grade", "tiny", "--no-progress")
-    try:
+    with reaped(start(course, "grade", "tiny", "--no-progress")) as proc:
         wait_until(proc, lambda: "_cmsgpack" in _maps(proc.pid), "Dask loading")
         os.killpg(proc.pid, signal.SIGINT)
         out, err = proc.communicate(timeout=300)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 130, out + err
     assert err == "tiny: interrupted before grading began; nothing was changed\n", err
     assert not (course / "grading/tiny/status").exists()
@@ -212,8 +215,8 @@ def test_mark_waits_for_a_force_run_which_the_refusal_names_as_started(course_di
 
     lock = course / "grading/tiny/.grading.lock"
     started = "dlcourse grade tiny --force --student ann"
-    proc = start(course, "grade", "tiny", "--force", "--student", "ann", "--no-progress")
-    try:
+    with reaped(start(course, "grade", "tiny", "--force", "--student", "ann",
+                      "--no-progress")) as proc:
         wait_until(proc, lambda: lock.exists() and started in lock.read_text(), "the lock")
         os.kill(proc.pid, signal.SIGSTOP)
         holder = (f"Error: another `{started}` is running on this course (pid {proc.pid} on "
@@ -228,9 +231,6 @@ def test_mark_waits_for_a_force_run_which_the_refusal_names_as_started(course_di
                 (args, refused.stdout, refused.stderr)
         os.kill(proc.pid, signal.SIGCONT)
         out, err = proc.communicate(timeout=600)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 0, out + err
     assert (rows(course)["ann"]["score"], rows(course)["ann"]["status"]) == ("6", "graded")
     marked = dlcourse("mark", "tiny", "ann", WRITTEN, "0", cwd=course)
