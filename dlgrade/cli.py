@@ -45,7 +45,7 @@ from .course import Course, find_course_root
 from .flag_reviews import mark_reviewed
 from .handgrades import dropped_hand_grades
 from .handgrades import mark as do_mark
-from .lock import Busy, assignment_lock, assignments_lock
+from .lock import Busy, assignment_lock, assignments_lock, records_lock
 from .printable import printable
 from .release import release as do_release
 from .roster import import_roster
@@ -467,11 +467,11 @@ def _possessive(origin: str) -> str:
               help="Grade only this student, again (repeatable; any letter case, as for "
                    "mark and extend): the others' grades and feedback stay untouched.")
 @click.option("--late-policy", metavar="POLICY",
-              help="none, zero, or a deduction per started hour late with a cap, e.g. "
-                   "5%/h:50%; remembered for ASSIGNMENT, so later grade, mark, extend and "
-                   "collect runs keep it without the option (another one replaces it, none "
-                   "removes it; default: the remembered one, else nbgrader_config.py's "
-                   "LateSubmissionPlugin settings).")
+              help="none (no penalty), zero, or a deduction per started hour late with a "
+                   "cap, e.g. 5%/h:50%; remembered for ASSIGNMENT, so later grade, mark, "
+                   "extend, collect and export runs keep it without the option (another one "
+                   "replaces it; config makes ASSIGNMENT follow nbgrader_config.py's "
+                   "LateSubmissionPlugin settings again, their default).")
 @click.pass_context
 def grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kernel, no_progress,
           students, late_policy):
@@ -513,11 +513,10 @@ def _quiet_event_loop() -> None:
 def _appeal_policy(course, assignment: str, given: str, students) -> str:
     """What a ``grade --student`` run given ``--late-policy`` says: the policy counts for
     those students only and the assignment's remembered one is unchanged."""
-    from .late import canonical_policy, config_policy
+    from .late import CONFIG, given_policy, policy_words
 
-    kept = remembered_policy(course, assignment)
-    keeps = kept if kept is not None else f"nbgrader_config.py's, {config_policy(course)}"
-    return (f"late policy of {assignment}: {canonical_policy(given)} for "
+    keeps = policy_words(course, remembered_policy(course, assignment) or CONFIG)
+    return (f"late policy of {assignment}: {policy_words(course, given_policy(given))} for "
             f"{', '.join(students)} only (a --student run changes no remembered policy: the "
             f"class keeps {keeps}; give --late-policy to a run of the whole class to change it)")
 
@@ -545,20 +544,19 @@ def _grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kerne
             # run does not lift everyone else's penalty (review 23k, finding 4)
             said, keep = _appeal_policy(course, assignment, late_policy, students), KEEP
 
-        def begin() -> None:  # the run holds the lock: a refused one changes nothing
-            if keep != KEEP:
+        def begin(chosen: list[str]) -> None:  # the run holds the lock: a refused one
+            if keep != KEEP:                    # changes nothing
                 remember_policy(course, assignment, keep)
+            # a newer Moodle worksheet time counts first, as collect would take it: the
+            # unchanged files are then skipped, their penalty re-applied (review 23j, 2);
+            # a shard gives its own students theirs (the others' are other shards')
+            if pending_worksheet_times(course, assignment, chosen):
+                with records_lock(course, assignment):  # shards share the time records
+                    for line in _count_worksheet_times(course, assignment, chosen):
+                        _say(f"  {line}")
             if said:
                 _say(said)
 
-        only = [course.student_spelling(s) for s in students] or None
-        if shard is None and assignment in course.assignments() and \
-                pending_worksheet_times(course, assignment, only):
-            # a newer Moodle worksheet time counts first, as collect would take it: the
-            # unchanged files are then skipped, their penalty re-applied (review 23j, 2)
-            with assignment_lock(course, assignment, f"dlcourse grade {assignment}"):
-                for line in _count_worksheet_times(course, assignment, only):
-                    _say(f"  {line}")
         run = grade_assignment(course, assignment, workers=workers, force=force,
                                shard=parse_shard(shard), progress=not no_progress,
                                only=list(students) or None, scheduler=scheduler,
@@ -759,7 +757,9 @@ def mark(ctx, assignment, student, cell, score, comment, clear, reviewed, db):
     grades.csv and the report are rebuilt at once; so, as report and export, mark changes
     nothing (exit status 2) while students were graded since by another tool, and nothing
     while a newer notebook of STUDENT is collected but not graded (grade it, or take it
-    back with `dlcourse collect ASSIGNMENT --revert STUDENT`).
+    back with `dlcourse collect ASSIGNMENT --revert STUDENT`). While a `dlcourse grade` of
+    ASSIGNMENT runs, nothing is changed (exit status 1, naming it): it would put back the
+    hand grades it saved before the mark.
     """
     from .late import STALE_FILES, penalty_lines, reapply_late_penalties, stale_late, the_policy
     from .report import open_statuses, report_outputs
@@ -778,25 +778,32 @@ def mark(ctx, assignment, student, cell, score, comment, clear, reviewed, db):
     course = _course(ctx, db=db)
     student = course.student_spelling(student)
     try:
-        course.require_assignment(assignment)
-        # it rebuilds grades.csv: not from another tool's scores (review 23e, P8b)
-        refusal = graded_outside_error(course, assignment, "mark")
-        if refusal is not None:
-            raise refusal
-        # a hand grade or review of the graded notebook while a newer one waits would be
-        # dropped by its grading or say `graded` for a grade that is not (review 23j, 3)
-        if stale_late(course, assignment, [student]).get(student) == STALE_FILES:
-            raise ValueError(_newer_notebook_text(course, assignment, student))
-        # a due date or submission time changed since grading counts first, so the penalty
-        # mark prints is the current one's (review 23i, finding 1)
-        policy = the_policy(course, assignment)  # remembered, or adopted from the records
-        counted = _count_worksheet_times(course, assignment, [student])
-        changes = reapply_late_penalties(course, assignment, [student])
-        res = mark_reviewed(course, assignment, student, undo=clear) if reviewed else \
-            do_mark(course, assignment, student, cell, None if clear else score, comment)
+        # not while a grading run holds the assignment: a --force run (or one grading the
+        # student again) saved the hand grades before it cleared them and puts back those
+        # it saved, so a mark given meanwhile was lost (review 23k, finding 7)
+        with (assignment_lock(course, assignment, f"dlcourse mark {assignment} {student}")
+              if assignment in course.assignments() else contextlib.nullcontext()):
+            course.require_assignment(assignment)
+            # it rebuilds grades.csv: not from another tool's scores (review 23e, P8b)
+            refusal = graded_outside_error(course, assignment, "mark")
+            if refusal is not None:
+                raise refusal
+            # a hand grade or review of the graded notebook while a newer one waits would be
+            # dropped by its grading or say `graded` for a grade that is not (review 23j, 3)
+            if stale_late(course, assignment, [student]).get(student) == STALE_FILES:
+                raise ValueError(_newer_notebook_text(course, assignment, student))
+            # a due date or submission time changed since grading counts first, so the
+            # penalty mark prints is the current one's (review 23i, finding 1)
+            policy = the_policy(course, assignment)  # remembered, or adopted from the records
+            counted = _count_worksheet_times(course, assignment, [student])
+            changes = reapply_late_penalties(course, assignment, [student])
+            res = mark_reviewed(course, assignment, student, undo=clear) if reviewed else \
+                do_mark(course, assignment, student, cell, None if clear else score, comment)
+            _, rows = report_outputs(course, assignment)
     except ValueError as exc:
         raise DataError(exc) from None
-    _, rows = report_outputs(course, assignment)
+    except Busy as exc:
+        raise click.ClickException(str(exc)) from None
     status = {s: (st, why) for s, st, why in open_statuses(course, assignment, [student],
                                                             rows=rows)}
     label = "graded" if student not in status else status[student][0] + (

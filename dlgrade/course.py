@@ -403,12 +403,8 @@ class Course:
         """The settings that change grades as one digest, the per-cell timeout and the largest
         number of code cells of a source notebook (the submission deadline is computed from
         these two: :func:`dlgrade.deadline.submission_seconds`)."""
-        config = self.load_config()
-        timeout = config.Execute.get("timeout", 30)
-        kernel = config.Execute.get("kernel_name", "")
-        # the gradebook's place relative to the course: a copied or moved course folder (whose
-        # SQLite URL holds the new absolute path) has the same key, so nothing looks new
-        db = str(self.coursedir(config).db_url).replace(str(self.root), "<course>")
+        key = self.settings_key()
+        timeout = json.loads(key)["timeout"]
         try:
             import nbformat
 
@@ -418,8 +414,18 @@ class Course:
             )
         except Exception:  # noqa: BLE001
             n_cells = 50
+        return key, float(timeout or 30), n_cells
+
+    def settings_key(self) -> str:
+        """:meth:`grading_settings`' digest alone (the source notebooks are not read): the
+        per-cell timeout, the kernel, the gradebook and the late policy, as JSON."""
+        config = self.load_config()
+        timeout = config.Execute.get("timeout", 30)
+        kernel = config.Execute.get("kernel_name", "")
+        # the gradebook's place relative to the course: a copied or moved course folder (whose
+        # SQLite URL holds the new absolute path) has the same key, so nothing looks new
+        db = str(self.coursedir(config).db_url).replace(str(self.root), "<course>")
         late = {k: dict(config[k]) for k in ("AssignLatePenalties", "LateSubmissionPlugin",
                                              "PerHourPenalty") if k in config}
-        key = json.dumps({"timeout": timeout, "kernel": kernel, "db": db, "late": late},
-                         sort_keys=True, default=str)
-        return key, float(timeout or 30), n_cells
+        return json.dumps({"timeout": timeout, "kernel": kernel, "db": db, "late": late},
+                          sort_keys=True, default=str)

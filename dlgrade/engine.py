@@ -80,13 +80,28 @@ def select_shard(students: list[str], shard: tuple[int, int] | None) -> list[str
     return sorted(students)[i - 1::n]
 
 
-def grading_lock(course: Course, assignment: str, shard=None):
+def grading_lock(course: Course, assignment: str, shard=None, force: bool = False,
+                 only=None):
     """Keep two grading runs of one assignment (one shard) of a course apart, and keep
-    ``collect``, ``release`` and ``extend`` out while one runs (:mod:`dlgrade.lock`): the
-    second raises :class:`dlgrade.lock.Busy` naming the first's command, pid and host;
-    shards of one batch do not wait for each other."""
-    return assignment_lock(course, assignment, f"dlcourse grade {assignment}"
-                           + (f" --shard {shard[0]}/{shard[1]}" if shard else ""), shard)
+    ``collect``, ``release``, ``extend`` and ``mark`` out while one runs (:mod:`dlgrade.lock`):
+    the second raises :class:`dlgrade.lock.Busy` naming the first's command as it was given
+    (``--force``, ``--student``, ``--shard``: review 23k, finding 7), pid and host; shards of
+    one batch do not wait for each other."""
+    return assignment_lock(course, assignment, grade_words(assignment, shard, force, only),
+                           shard)
+
+
+def grade_words(assignment: str, shard=None, force: bool = False, only=None) -> str:
+    """The grading command as its lock names it.
+
+    >>> grade_words("tiny", force=True, only=["ann", "bob"])
+    'dlcourse grade tiny --force --student ann --student bob'
+    >>> grade_words("tiny", shard=(1, 2))
+    'dlcourse grade tiny --shard 1/2'
+    """
+    return (f"dlcourse grade {assignment}" + (" --force" if force else "")
+            + "".join(f" --student {printable(s)}" for s in only or ())
+            + (f" --shard {shard[0]}/{shard[1]}" if shard else ""))
 
 
 @dataclass
@@ -272,9 +287,11 @@ def grade_assignment(course: Course, assignment: str, workers: int = 1, force: b
         Address of an existing Dask scheduler (``tcp://HOST:PORT``) whose workers run
         ``dask worker ... --preload dlgrade.cluster``.
     on_start : callable, optional
-        Called without arguments once the run holds the assignment's lock and its students
-        are chosen, before any record changes (``grade`` remembers its ``--late-policy``
-        then: a refused run remembers nothing).
+        Called with the run's students (of its shard, or ``only``) once the run holds the
+        assignment's lock (or its shard's) and they are chosen, before any record changes
+        and before the unchanged ones are told apart (``grade`` remembers its
+        ``--late-policy`` then, so a refused run remembers nothing, and gives them the times
+        of a Moodle grading worksheet imported since).
 
     Returns
     -------
@@ -287,7 +304,7 @@ def grade_assignment(course: Course, assignment: str, workers: int = 1, force: b
     ensure_tools_on_path()
     course.require_assignment(assignment)
     _require_gradebook_entry(course, assignment)
-    with grading_lock(course, assignment, shard):
+    with grading_lock(course, assignment, shard, force, only):
         return _grade_locked(course, assignment, workers, force, shard, progress, console,
                              startup_timeout, only, scheduler, on_start)
 
@@ -305,7 +322,7 @@ def _grade_locked(course, assignment, workers, force, shard, progress, console,
     if only:
         students, force = _only(students, only, assignment), True
     if on_start is not None:
-        on_start()
+        on_start(list(students))
     run.chosen_by = "only" if only else "force" if force else ""
     todo, run.skipped, hashes = _to_grade(course, assignment, students, key, force)
     facts = _graded_against(course, assignment, students)

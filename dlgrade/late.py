@@ -22,7 +22,8 @@ Configure in ``nbgrader_config.py``::
     c.PerHourPenalty.cap = 0.5         # never more than half
 
 or with ``dlcourse grade A --late-policy 5%/h:50%`` (``none`` and ``zero`` too), which is
-remembered for ``A`` (:func:`use_policy`): later commands keep it without the option.
+remembered for ``A`` (:func:`use_policy`): later commands keep it without the option;
+``--late-policy config`` makes ``A`` follow nbgrader_config.py's again.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from traitlets.config import Config
 
 from .lms.base import check_timezone, format_timestamp, happens_twice, to_utc, wall_time_note
 from .status import (
+    CONFIG,
     GRADED,
     LATE_SECTIONS,
     POLICY_FILE,
@@ -361,7 +363,8 @@ def canonical_policy(text: str) -> str:
 
 
 def remember_policy(course, assignment: str, policy: str | None) -> None:
-    """Remember ``policy`` for ``assignment`` (atomically), or forget it (``None``)."""
+    """Remember ``policy`` (or :data:`dlgrade.status.CONFIG`) for ``assignment``
+    (atomically), or forget it (``None``)."""
     path = course.output_dir(assignment) / POLICY_FILE
     if policy is None:
         path.unlink(missing_ok=True)
@@ -396,48 +399,92 @@ def recorded_policy(course, assignment: str) -> str | None:
 KEEP = "keep"
 
 
-def use_policy(course, assignment: str, given: str | None = None) -> tuple[str | None, object]:
-    """Apply the late policy of ``assignment`` to ``course`` (its ``extra``): ``given``
-    (``--late-policy``; it replaces the remembered one, ``none`` forgets it), else the
-    remembered one, else, for a course graded before policies were remembered, the one
-    policy its graded students share (adopted). Returns ``(line, remember)``: the line that
-    says which policy counts and why (``None`` when nothing is remembered and none given),
-    and what :func:`remember_policy` is to record once the command may change something
-    (a policy, ``None`` to forget it, or :data:`KEEP`).
+def given_policy(text: str) -> str:
+    """``--late-policy`` text as it is remembered: a policy as :func:`canonical_policy`
+    spells it, or :data:`dlgrade.status.CONFIG` (nbgrader_config.py's, at each command).
+
+    >>> given_policy(" Config "), given_policy("5 %/h")
+    ('config', '5%/h:100%')
 
     Raises
     ------
     ValueError
-        If ``given`` is no policy (:func:`parse_late_policy`).
+        If ``text`` is neither ``config`` nor a policy.
+    """
+    if text.strip().lower() == CONFIG:
+        return CONFIG
+    try:
+        return canonical_policy(text)
+    except ValueError:
+        raise ValueError(f"late_policy: got {text!r}, expected none (no penalty), zero, a "
+                         "per-hour deduction such as 5%/h:50% (5 % per started hour, at most "
+                         "50 %), or config (nbgrader_config.py's)") from None
+
+
+def policy_words(course, policy: str) -> str:
+    """A remembered policy as a line says it: :data:`dlgrade.status.CONFIG` names
+    nbgrader_config.py's and what it is now."""
+    return f"nbgrader_config.py's, {config_policy(course)}" if policy == CONFIG else policy
+
+
+def _back(course) -> str:
+    """How a remembered policy is given up, and what counts then."""
+    return f"`--late-policy config` goes back to nbgrader_config.py's, {config_policy(course)}"
+
+
+def _apply(course, policy: str) -> None:
+    """Put ``policy`` (remembered or given) over ``course``'s configuration; ``config``, and
+    ``none`` over a configuration without a policy, leave it as it is: the same settings as
+    a run without one, so no student is graded again for it."""
+    if policy != CONFIG and (policy != "none" or config_policy(course) != "none"):
+        course.override(parse_late_policy(policy))
+
+
+def use_policy(course, assignment: str, given: str | None = None) -> tuple[str | None, object]:
+    """Apply the late policy of ``assignment`` to ``course`` (its ``extra``): ``given``
+    (``--late-policy``; it replaces the remembered one), else the remembered one, else, for a
+    course graded before policies were remembered, the one policy its graded students share
+    (adopted). ``none`` is a policy like the others (no penalty, whatever nbgrader_config.py
+    says) and is remembered as one; ``config`` is remembered as "nbgrader_config.py's, as it
+    is at each command" (review 23k, finding 6: ``none`` forgot the remembered policy and said
+    that later commands would use the config's, but they adopted ``none`` from the records).
+    Returns ``(line, remember)``: the line that says which policy counts and why (``None``
+    when nothing is remembered and none given), and what :func:`remember_policy` is to record
+    once the command may change something (a policy or :data:`dlgrade.status.CONFIG`, or
+    :data:`KEEP`).
+
+    Raises
+    ------
+    ValueError
+        If ``given`` is neither a policy (:func:`parse_late_policy`) nor ``config``.
     """
     old = remembered_policy(course, assignment)
     a = f"late policy of {assignment}"
     if given is not None:
-        new = canonical_policy(given)
-        if new != "none" or config_policy(course) != "none":  # else the same as a bare run's
-            course.override(parse_late_policy(new))
-        if new == "none":
-            if old is None:
-                return None, KEEP
-            return (f"{a}: {old} -> none (no longer remembered: later commands use "
-                    f"nbgrader_config.py's, {config_policy(course)})"), None
-        if old is None:
-            return (f"{a}: {new} (remembered for later commands; `--late-policy none` "
-                    "removes it)"), new
-        change = new if old == new else f"{old} -> {new}"
-        return f"{a}: {change} (remembered; `--late-policy none` removes it)", new
+        new = given_policy(given)
+        _apply(course, new)
+        said = policy_words(course, new)
+        if new == CONFIG:
+            what = "later commands follow nbgrader_config.py's"
+        else:
+            what = ("remembered for later commands" if old is None else "remembered") + \
+                f"; {_back(course)}"
+        change = said if old in (None, new) else f"{policy_words(course, old)} -> {said}"
+        return f"{a}: {change} ({what})", new
     if old is None:
         adopted = recorded_policy(course, assignment)
         if adopted is None or adopted == config_policy(course):
             return None, KEEP  # nothing to keep, or the students disagree: a mix is refused
         course.override(parse_late_policy(adopted))
         return (f"{a}: {adopted}, the policy its graded students were graded under (now "
-                "remembered; `--late-policy none` removes it)"), adopted
+                f"remembered; {_back(course)})"), adopted
+    if old == CONFIG:
+        return f"{a}: {policy_words(course, old)} (remembered)", KEEP
     try:
-        course.override(parse_late_policy(old))
+        _apply(course, old)
     except ValueError:  # a hand-edited file: said, and nbgrader_config.py's counts
         return f"{a}: {old!r} in {POLICY_FILE} is no policy; nbgrader_config.py's counts", KEEP
-    return f"{a}: {old} (remembered; `--late-policy none` removes it)", KEEP
+    return f"{a}: {old} (remembered; {_back(course)})", KEEP
 
 
 def the_policy(course, assignment: str) -> str | None:

@@ -12,12 +12,13 @@ assignment's lock, ``<output>/<a>/.grading.lock``
   shard's file alone, so shards do not wait for each other, and a collect waits for none of
   them to start.
 
-A second one stops at once with :class:`Busy`, which names the holder (its command, pid
-and host). ``mark`` is left out on purpose: a hand grade given during a run is kept by that run
-(:mod:`dlgrade.handgrades`), and an instructor grading written answers should not wait for
-a batch. A roster import touches no assignment's files, except one with ``--assignment``
-(a Moodle grading worksheet, whose times go to the notebooks collected), which takes it;
-so does ``collect --revert``.
+A second one stops at once with :class:`Busy`, which names the holder by the command and
+options it wrote into the lock file (``dlcourse grade tiny --force``), its pid and host.
+``mark`` takes it too: a run saves the hand grades of the students it grades before it clears
+them and puts back what it saved (:mod:`dlgrade.handgrades`), so a hand grade given
+meanwhile was lost (review 23k, finding 7). A roster import touches no assignment's files,
+except one with ``--assignment`` (a Moodle grading worksheet, whose times go to the notebooks
+collected), which takes it; so does ``collect --revert``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from pathlib import Path
 from .course import Course
 
 LOCK_FILE = ".grading.lock"
+#: the lock of the time records shared by the shards of one batch (:func:`records_lock`)
+RECORDS_LOCK_FILE = ".records.lock"
 
 
 class Busy(RuntimeError):
@@ -38,16 +41,17 @@ class Busy(RuntimeError):
 
 
 def _holder(path: Path, assignment: str) -> str:
-    """``another `dlcourse grade tiny` is running on this course (pid 12 on vm)``, read from
-    the lock file (its first line the pid and host, its second the command)."""
+    """``another `dlcourse grade tiny --force` is running on this course (pid 12 on vm)``,
+    read from the lock file (its first line the pid and host, its second the command)."""
     try:
         lines = path.read_text().splitlines()
     except OSError:
         lines = []
     where = lines[0].strip() if lines and lines[0].strip() else "pid unknown"
-    command = lines[1].strip() if len(lines) > 1 and lines[1].strip() else \
-        f"dlcourse grade {assignment}"
-    return f"another `{command}` is running on this course ({where})"
+    if len(lines) > 1 and lines[1].strip():
+        return f"another `{lines[1].strip()}` is running on this course ({where})"
+    # taken a moment ago and not signed yet: its command is not known (never guessed)
+    return f"another dlcourse command of {assignment} is running on this course ({where})"
 
 
 def _shard_holders(folder: Path, assignment: str) -> list[str]:
@@ -120,3 +124,20 @@ def assignments_lock(course: Course, assignments, command: str):
         for name in assignments:
             stack.enter_context(assignment_lock(course, name, command.replace("NAME", name)))
         yield
+
+
+@contextlib.contextmanager
+def records_lock(course: Course, assignment: str):
+    """Hold ``assignment``'s lock of its shared time records (the time sources and file times
+    of :mod:`dlgrade.time_records`) while the block reads and rewrites them: the shards of one
+    batch hold the assignment's lock together and each gives its own students a Moodle
+    worksheet's times, so without it one shard's rewrite dropped another's. It waits (a
+    moment: no grading happens under it)."""
+    folder = course.output_dir(assignment)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / RECORDS_LOCK_FILE, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -168,11 +168,15 @@ def policy_text(late: dict) -> str:
 #: its other records (:func:`dlgrade.late.use_policy`): every later command that applies a
 #: penalty uses it, so one forgotten ``--late-policy`` no longer drops every penalty
 POLICY_FILE = "late_policy.json"
+#: the remembered "policy" of ``--late-policy config``: nbgrader_config.py's, whatever it says
+#: at each command (``none`` is a policy of its own: no penalty, whatever the config says)
+CONFIG = "config"
 
 
 def remembered_policy(course: Course, assignment: str) -> str | None:
-    """The late policy remembered for ``assignment`` as ``--late-policy`` spells it
-    (``None``: none is, or the file is damaged: then nbgrader_config.py's counts)."""
+    """The late policy remembered for ``assignment`` as ``--late-policy`` spells it, or
+    :data:`CONFIG` (``None``: none is, or the file is damaged: then nbgrader_config.py's
+    counts, unless its graded students share another, :func:`dlgrade.late.use_policy`)."""
     try:
         data = json.loads((course.output_dir(assignment) / POLICY_FILE).read_text())
         return str(data["late_policy"]) if isinstance(data, dict) else None
@@ -194,7 +198,16 @@ def _settings(text: str | None) -> dict:
     return out if isinstance(out, dict) else {}
 
 
-def grade_command(course: Course, assignment: str, policy: str | None = None) -> str:
+def plain_settings(course: Course) -> dict:
+    """The grading settings (:meth:`dlgrade.course.Course.settings_key`) nbgrader_config.py
+    alone gives ``course``: no ``--db``, ``--timeout``, ``--kernel`` or late policy over it."""
+    return _settings(replace(course, db_url=None, timeout=None, kernel_name=None,
+                             extra={k: v for k, v in course.extra.items()
+                                    if not k.startswith(LATE_SECTIONS)}).settings_key())
+
+
+def grade_command(course: Course, assignment: str, policy: str | None = None,
+                  records: dict | None = None, plain: dict | None = None) -> str:
     """``dlcourse grade ASSIGNMENT`` with the options that keep the grading settings the
     graded students of ``assignment`` were graded with (the ``settings`` most of their
     records hold): the late policy, and a per-cell timeout or kernel other than
@@ -208,9 +221,11 @@ def grade_command(course: Course, assignment: str, policy: str | None = None) ->
     ``dlcourse grade`` uses, so it is left out; without one, the policy is named whenever it
     is not ``none`` on either side, so the advice stays right after nbgrader_config.py
     changes. A gradebook other than nbgrader_config.py's (``--db``) is named too, without
-    its password (:func:`db_option`)."""
+    its password (:func:`db_option`). ``records`` (:func:`read_statuses`) and ``plain``
+    (:func:`plain_settings`) spare reading them again where the caller holds them."""
     counts: dict[str, int] = {}
-    for record in read_statuses(course, assignment).values():
+    records = read_statuses(course, assignment) if records is None else records
+    for record in records.values():
         if record.get("status") in GRADED and record.get("settings"):
             counts[record["settings"]] = counts.get(record["settings"], 0) + 1
     command = f"dlcourse grade {assignment}"
@@ -221,13 +236,12 @@ def grade_command(course: Course, assignment: str, policy: str | None = None) ->
                  if policy_text(_settings(k).get("late") or {}) == policy}
         counts = under or counts
     recorded = _settings(min(counts, key=lambda k: (-counts[k], k))) if counts else {}
-    plain_course = replace(course, db_url=None, timeout=None, kernel_name=None,
-                           extra={k: v for k, v in course.extra.items()
-                                  if not k.startswith(LATE_SECTIONS)})
-    plain = _settings(plain_course.grading_settings()[0])
+    plain = plain_settings(course) if plain is None else plain
     if policy is None:
         policy = policy_text(recorded.get("late") or {})
     remembered = remembered_policy(course, assignment)
+    if remembered == CONFIG:  # a bare run follows nbgrader_config.py
+        remembered = policy_text(plain.get("late") or {})
     if (policy != remembered if remembered is not None else
             policy != "none" or policy_text(plain.get("late") or {}) != "none"):
         command += f" --late-policy {policy}"
@@ -294,19 +308,26 @@ def other_gradebook_error(course: Course, assignment: str, what: str) -> ValueEr
     in the gradebook it reads (the ``db`` of their records' settings): a class graded with
     ``--db`` and exported without it read an empty gradebook and wrote 0 or "no submission"
     for everyone, exit 0 (review 23k, finding 2). ``None`` when one was, or none is graded."""
-    graded = {_settings(r.get("settings")).get("db") for r in
-              read_statuses(course, assignment).values()
+    records = read_statuses(course, assignment)
+    graded = {_settings(r.get("settings")).get("db") for r in records.values()
               if r.get("status") in GRADED and r.get("settings")}
     graded.discard(None)
-    here = _settings(course.grading_settings()[0]).get("db")
-    if not graded or here in graded:
+    if not graded:
+        return None
+    # the configuration is read once (review 23k's clean-up): the gradebook read here is the
+    # --db given, else nbgrader_config.py's, as the course's own settings name it
+    plain = plain_settings(course)
+    here = str(course.db_url).replace(str(course.root), "<course>") if course.db_url else \
+        plain.get("db")
+    if here in graded:
         return None
     there = ", ".join(sorted(db_option(str(db).replace("<course>", str(course.root)))
                              .replace(" --db ", "", 1) for db in graded))
     return ValueError(
         f"{what}: the students of {assignment} were graded in another gradebook ({there}) "
         f"than the one this command reads: give it with `--db`, as `dlcourse grade` had it "
-        f"(`{grade_command(course, assignment)}`), then `dlcourse {what}` again. Nothing was "
+        f"(`{grade_command(course, assignment, records=records, plain=plain)}`), then "
+        f"`dlcourse {what}` again. Nothing was "
         "written")
 
 

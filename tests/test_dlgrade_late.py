@@ -188,16 +188,24 @@ def test_only_students_a_policy_can_change_make_a_mix_and_the_advice_keeps_the_p
                                     "settings": json.dumps(per_hour, sort_keys=True)})
     assert the_policy(Course(tmp_path), "a1") == (
         "late policy of a1: 10%/h:50%, the policy its graded students were graded under (now "
-        "remembered; `--late-policy none` removes it)")
+        "remembered; `--late-policy config` goes back to nbgrader_config.py's, "
+        "none)")
     assert remembered_policy(course, "a1") == "10%/h:50%"
     assert grade_command(course, "a1", "10%/h:50%") == "dlcourse grade a1 --timeout 7"
     assert the_policy(Course(tmp_path), "a1") == (
-        "late policy of a1: 10%/h:50% (remembered; `--late-policy none` removes it)")
+        "late policy of a1: 10%/h:50% (remembered; `--late-policy config` goes back to "
+        "nbgrader_config.py's, none)")
     remember_policy(course, "a1", None)
     write_status(course, "a1", {"student": "dan", "status": "graded",
                                 "settings": json.dumps(plain, sort_keys=True)})
     assert use_policy(Course(tmp_path), "a1") == (None, KEEP)  # a mix: nothing adopted
     assert remembered_policy(course, "a1") is None
+    # `--late-policy config` (review 23k, 6): a bare run follows nbgrader_config.py's (none
+    # here), so advice names a policy only when it is another
+    remember_policy(course, "a1", "config")
+    assert "--late-policy" not in grade_command(course, "a1", "none")
+    assert " --late-policy 10%/h:50%" in grade_command(course, "a1", "10%/h:50%")
+    remember_policy(course, "a1", None)
     # another gradebook is named in every advice, its password never
     secret = replace(course, db_url="postgresql+psycopg2://grader:pw1@db-host:5432/course")
     assert grade_command(secret, "a1").endswith(" --db <your gradebook URL>")
@@ -233,7 +241,24 @@ def test_an_export_without_the_gradebook_the_class_was_graded_in_is_refused(
     graded_in = replace(course, db_url=f"sqlite:///{other / 'gradebook.db'}")
     write_status(course, "a1", {"student": "ann", "status": "graded",
                                 "settings": graded_in.grading_settings()[0]})
-    said = str(other_gradebook_error(course, "a1", "export"))
+    # the refusal reads the records and nbgrader_config.py once each (it read both twice)
+    import dlgrade.status as status_module
+    from dlgrade.course import Course
+
+    reads = []
+
+    def counted(name, real):
+        def wrapper(*args, **kwargs):
+            reads.append(name)
+            return real(*args, **kwargs)
+        return wrapper
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(status_module, "read_statuses", counted("records",
+                                                           status_module.read_statuses))
+        mp.setattr(Course, "_load_config", counted("config", Course._load_config))
+        said = str(other_gradebook_error(replace(course), "a1", "export"))
+    assert sorted(reads) == ["config", "records"], reads
     assert said.startswith(f"export: the students of a1 were graded in another gradebook "
                            f"(sqlite:///{other / 'gradebook.db'}) than the one this command "
                            f"reads: give it with `--db`, as `dlcourse grade` had it (`dlcourse "

@@ -70,3 +70,36 @@ def test_an_export_during_a_grading_run_writes_nothing_and_names_the_run(course)
         f"Error: another `dlcourse grade tiny --force` is running on this course (pid "
         f"{os.getpid()} on {os.uname().nodename}); nothing was changed: wait for it to end, or "
         "stop it and run this command again\n"), proc.stderr
+
+
+@pytest.mark.slow  # the real `dlcourse` command
+def test_a_mark_during_a_grading_run_changes_nothing_and_names_the_run(course):
+    """Review 23k, finding 7: `dlcourse mark` went through during a `grade --force`, which puts
+    back the hand grades it saved before grading a student again; it now takes the lock as
+    `extend` does (exit 1, nothing changed), and the refusal names the run as it was started.
+    A free lock names no one (an unsigned holder is never guessed to be a plain grade)."""
+    import nbformat
+
+    from tests.submissions.crafted import dlcourse, tiny_notebook
+
+    (course.root / "solutions/tiny").mkdir(parents=True)
+    nbformat.write(tiny_notebook(), str(course.root / "solutions/tiny/tiny.ipynb"))
+    with assignment_lock(course, "tiny", "dlcourse grade tiny --force --student ann"):
+        proc = dlcourse("mark", "tiny", "ann", "answer", "1", cwd=course.root, check=False)
+    assert (proc.returncode, proc.stdout) == (1, ""), proc.stdout + proc.stderr
+    assert proc.stderr == (
+        f"Error: another `dlcourse grade tiny --force --student ann` is running on this course "
+        f"(pid {os.getpid()} on {os.uname().nodename}); nothing was changed: wait for it to "
+        "end, or stop it and run this command again\n"), proc.stderr
+    lock = course.output_dir("tiny") / ".grading.lock"
+    assert lock.read_text() == ""
+    lock.write_text("pid 7 on vm\n")  # taken, not signed yet: its command is unknown
+    import fcntl
+
+    with open(lock, "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(Busy) as refused:
+            with assignment_lock(course, "tiny", "dlcourse collect tiny"):
+                pass
+    assert str(refused.value).startswith("another dlcourse command of tiny is running on this "
+                                         "course (pid 7 on vm)"), refused.value

@@ -66,6 +66,17 @@ def wait_until(proc: subprocess.Popen, ready, what: str) -> None:
         time.sleep(0.02)
 
 
+@contextlib.contextmanager
+def reaped(proc: subprocess.Popen):
+    """``proc``'s session is killed on the way out of the block, however it ends (a failed
+    check leaves no stopped run behind)."""
+    try:
+        yield proc
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
 def test_collect_release_and_extend_wait_for_a_running_grade(course_dir, tmp_path):
     """A real ``dlcourse grade`` is held (SIGSTOP) once it holds the lock; meanwhile a
     collect of ann's changed file, a release with a new due date and an extension are each
@@ -85,8 +96,7 @@ def test_collect_release_and_extend_wait_for_a_running_grade(course_dir, tmp_pat
     before = submitted.read_bytes()
 
     lock = course / "grading/tiny/.grading.lock"
-    proc = start(course, "grade", "tiny", "--no-progress")
-    try:
+    with reaped(start(course, "grade", "tiny", "--no-progress")) as proc:
         wait_until(proc, lambda: lock.exists() and "dlcourse grade tiny" in lock.read_text(),
                    "the lock")
         os.kill(proc.pid, signal.SIGSTOP)  # it holds the lock for as long as we need
@@ -101,9 +111,6 @@ def test_collect_release_and_extend_wait_for_a_running_grade(course_dir, tmp_pat
         assert submitted.read_bytes() == before
         os.kill(proc.pid, signal.SIGCONT)
         out, err = proc.communicate(timeout=600)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 2, out + err  # the written answer waits for a hand grade
     assert "1 graded" in out and lock.read_text() == "", out  # a free lock names no one
     dlcourse("mark", "tiny", "ann", WRITTEN, "1", cwd=course)
@@ -175,14 +182,10 @@ def test_ctrl_c_while_grade_loads_is_one_line_and_130(course_dir):
     course = small_course(course_dir, "early")
     release = nbformat.read(course / "exercises/tiny/tiny.ipynb", as_version=4)
     submit(course, "tiny", "ann", answered(release, "An answer."))
-    proc = start(course, "grade", "tiny", "--no-progress")
-    try:
+    with reaped(start(course, "grade", "tiny", "--no-progress")) as proc:
         wait_until(proc, lambda: "_cmsgpack" in _maps(proc.pid), "Dask loading")
         os.killpg(proc.pid, signal.SIGINT)
         out, err = proc.communicate(timeout=300)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 130, out + err
     assert err == "tiny: interrupted before grading began; nothing was changed\n", err
     assert not (course / "grading/tiny/status").exists()
@@ -193,3 +196,42 @@ def test_ctrl_c_while_grade_loads_is_one_line_and_130(course_dir):
     assert "Error: student: 'anm' has no submission of tiny: did you mean 'ann'?" in \
         typo.stderr, typo.stderr
     assert not (course / "grading/tiny/status").exists()
+
+
+def test_mark_waits_for_a_force_run_which_the_refusal_names_as_started(course_dir):
+    """Review 23k, finding 7: `mark` went through while a `dlcourse grade tiny --force` held the
+    assignment (exit 0), though the run puts back the hand grades it saved before grading a
+    student again, and the lock's refusals called every run `dlcourse grade tiny`. A real
+    `dlcourse grade tiny --force --student ann` is held (SIGSTOP) once it holds the lock: a
+    `mark` is refused with exit 1, naming that command, its pid and host, and changes nothing;
+    `extend` and `collect --revert` too; after the run the same mark goes in."""
+    course = small_course(course_dir, "markwait")
+    release = nbformat.read(course / "exercises/tiny/tiny.ipynb", as_version=4)
+    submit(course, "tiny", "ann", answered(release, "An answer."))
+    assert grade(course).returncode == 2  # the written answer waits
+    dlcourse("mark", "tiny", "ann", WRITTEN, "1", cwd=course)
+    before = rows(course)["ann"]
+    assert (before["score"], before["status"]) == ("6", "graded"), before
+
+    lock = course / "grading/tiny/.grading.lock"
+    started = "dlcourse grade tiny --force --student ann"
+    with reaped(start(course, "grade", "tiny", "--force", "--student", "ann",
+                      "--no-progress")) as proc:
+        wait_until(proc, lambda: lock.exists() and started in lock.read_text(), "the lock")
+        os.kill(proc.pid, signal.SIGSTOP)
+        holder = (f"Error: another `{started}` is running on this course (pid {proc.pid} on "
+                  f"{os.uname().nodename}); nothing was changed: wait for it to end, or stop "
+                  "it and run this command again\n")
+        for args in (["mark", "tiny", "ann", WRITTEN, "0"],
+                     ["mark", "tiny", "ann", "--reviewed"],
+                     ["extend", "tiny", "ann", "--hours", "5"],
+                     ["collect", "tiny", "--revert", "ann"]):
+            refused = dlcourse(*args, cwd=course, check=False)
+            assert (refused.returncode, refused.stdout, refused.stderr) == (1, "", holder), \
+                (args, refused.stdout, refused.stderr)
+        os.kill(proc.pid, signal.SIGCONT)
+        out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out + err
+    assert (rows(course)["ann"]["score"], rows(course)["ann"]["status"]) == ("6", "graded")
+    marked = dlcourse("mark", "tiny", "ann", WRITTEN, "0", cwd=course)
+    assert marked.stdout == f"ann: {WRITTEN} 0; tiny 5/6, graded\n", marked.stdout

@@ -127,7 +127,8 @@ def test_the_late_policy_is_remembered_per_assignment(course_dir):
                                 ("dan", pasted_sigmoid(release), "13:10")):
         path = submit(course, "tiny", student, text)
         (path.parent / "timestamp.txt").write_text(f"2026-12-01 {when}:00.000000 UTC")
-    kept = "late policy of tiny: 10%/h:50% (remembered; `--late-policy none` removes it)"
+    kept = ("late policy of tiny: 10%/h:50% (remembered; `--late-policy config` goes back to "
+            "nbgrader_config.py's, none)")
 
     def run(*args, code=0) -> str:
         proc = dlcourse(*args, cwd=course, check=False)
@@ -136,7 +137,7 @@ def test_the_late_policy_is_remembered_per_assignment(course_dir):
 
     out = run("grade", "tiny", "--no-progress", "--late-policy", "10%/h:50%", code=2)
     assert ("late policy of tiny: 10%/h:50% (remembered for later commands; `--late-policy "
-            "none` removes it)\n") in out, out
+            "config` goes back to nbgrader_config.py's, none)\n") in out, out
     marked = {s: run("mark", "tiny", s, WRITTEN, "1") for s in ("ann", "bob", "dan")}
     assert marked["ann"] == (f"{kept}\nann: {WRITTEN} 1; tiny 4.8/6 after a late penalty of "
                              "1.2, graded\n"), marked  # 2 started hours late: 20 %
@@ -160,20 +161,92 @@ def test_the_late_policy_is_remembered_per_assignment(course_dir):
     policy_file.unlink()
     out = run("export", "tiny", "--format", "csv", "-o", course / "export.csv")
     assert ("late policy of tiny: 10%/h:50%, the policy its graded students were graded under "
-            "(now remembered; `--late-policy none` removes it)") in out, out
+            "(now remembered; `--late-policy config` goes back to nbgrader_config.py's, "
+            "none)") in out, out
     assert policy_file.exists()
     out = run("grade", "tiny", "--no-progress", "--student", "dan")
     assert kept in out and rows(course)["dan"]["score"] == "1.8", out
-    # removed: said, and every graded student (not cem, who failed) graded again under none
+    # none replaces it: said, and every graded student (not cem, who failed) graded again
     out = run("grade", "tiny", "--no-progress", "--late-policy", "none", code=2)
-    assert ("late policy of tiny: 10%/h:50% -> none (no longer remembered: later commands "
-            "use nbgrader_config.py's, none)\n") in out, out
+    assert ("late policy of tiny: 10%/h:50% -> none (remembered; `--late-policy config` goes "
+            "back to nbgrader_config.py's, none)\n") in out, out
     assert ("tiny: grading settings changed (late policy 10%/h:50% -> none): 3 graded before "
             "graded again\n") in out, out
-    assert not policy_file.exists()
+    assert policy_file.read_text() == '{"late_policy": "none"}\n'
     assert (rows(course)["ann"]["score"], rows(course)["dan"]["score"]) == ("6", "3")
     out = run("grade", "tiny", "--no-progress", code=2)
-    assert "late policy" not in out and "tiny: 0 graded" in out, out
+    assert ("late policy of tiny: none (remembered; `--late-policy config` goes back to "
+            "nbgrader_config.py's, none)\n") in out and "tiny: 0 graded" in out, out
+
+
+#: a course whose nbgrader_config.py has a policy of its own: 5 % per started hour, at most 30 %
+CONFIG_POLICY = ('c.AssignLatePenalties.plugin_class = "dlgrade.late.PerHourPenalty"\n'
+                 "c.PerHourPenalty.per_hour = 0.05\nc.PerHourPenalty.cap = 0.3")
+
+
+def test_none_means_no_penalty_and_config_gives_the_configuration_back(course_dir):
+    """Review 23k, finding 6: with a policy in nbgrader_config.py, `--late-policy none` said
+    "no longer remembered: later commands use nbgrader_config.py's, 5%/h:50%", yet `mark` gave
+    no penalty, the next bare `grade` adopted `none` from the records and advised
+    `--late-policy none` to remove it, which said `none -> none` again. Now `none` is a policy
+    (no penalty) remembered and said as one by every later command, and `--late-policy config`
+    makes the assignment follow nbgrader_config.py's, which grade, mark and extend then say and
+    use. ann is 9.5 h late (10 started hours); 5 automatic points, the written answer by hand."""
+    course = make_dlgrade_course(Path(course_dir) / "config_policy", TINY_CONFIG.format(
+        timeout=20, extra=CONFIG_POLICY), {"tiny": course_notebook()})
+    dlcourse("release", "tiny", "--due", "2026-12-01 12:00", "--timezone", "UTC", cwd=course)
+    release = nbformat.read(course / "exercises/tiny/tiny.ipynb", as_version=4)
+    path = submit(course, "tiny", "ann", answered(release, "Where w.x + b = 0."))
+    (path.parent / "timestamp.txt").write_text("2026-12-01 21:30:00.000000 UTC")
+    policy_file = course / "grading/tiny/late_policy.json"
+    back = "`--late-policy config` goes back to nbgrader_config.py's, 5%/h:30%"
+
+    def run(*args, code=0) -> str:
+        proc = dlcourse(*args, cwd=course, check=False)
+        assert proc.returncode == code, proc.stdout + proc.stderr
+        return proc.stdout + proc.stderr
+
+    out = run("grade", "tiny", "--no-progress", "--late-policy", "10%/h:50%", code=2)
+    assert f"late policy of tiny: 10%/h:50% (remembered for later commands; {back})\n" in out
+    assert rows(course)["ann"]["score"] == "2.5"  # 50 % of 5
+    out = run("grade", "tiny", "--no-progress", "--late-policy", "none", code=2)
+    assert f"late policy of tiny: 10%/h:50% -> none (remembered; {back})\n" in out, out
+    assert policy_file.read_text() == '{"late_policy": "none"}\n'
+    assert rows(course)["ann"]["score"] == "5"
+    # what the line said counts: no penalty for mark, a bare grade and export
+    assert run("mark", "tiny", "ann", WRITTEN, "1") == f"ann: {WRITTEN} 1; tiny 6/6, graded\n"
+    out = run("grade", "tiny", "--no-progress")
+    assert f"late policy of tiny: none (remembered; {back})\n" in out and "0 graded" in out, out
+    # the same policy again is no change, and no advice to run what was just run
+    out = run("grade", "tiny", "--no-progress", "--late-policy", "none")
+    assert f"late policy of tiny: none (remembered; {back})\n" in out, out
+    assert "->" not in out and "0 graded" in out, out
+    assert exported_score(course, "ann") == "6"
+    # config: the configuration's policy from this run on, as the line says
+    out = run("grade", "tiny", "--no-progress", "--late-policy", "config")
+    assert ("late policy of tiny: none -> nbgrader_config.py's, 5%/h:30% (later commands "
+            "follow nbgrader_config.py's)\n") in out, out
+    assert "grading settings changed (late policy none -> 5%/h:30%): 1 graded" in out, out
+    assert policy_file.read_text() == '{"late_policy": "config"}\n'
+    assert (rows(course)["ann"]["score"], rows(course)["ann"]["penalty"]) == ("4.2", "1.8")
+    said = "late policy of tiny: nbgrader_config.py's, 5%/h:30% (remembered)"
+    assert run("mark", "tiny", "ann", WRITTEN, "0.5") == (
+        f"{said}\nann: {WRITTEN} 0.5; tiny 3.85/6 after a late penalty of 1.65, graded\n")
+    out = run("extend", "tiny", "ann", "--hours", "8")  # 1.5 h late: 2 started hours, 10 %
+    assert out == (f"ann: 8 h extension on tiny\n  {said}\n"
+                   "  ann: late penalty re-applied: tiny 3.85 -> 4.95 points\n"), out
+    out = run("grade", "tiny", "--no-progress")
+    assert f"{said}\n" in out and "0 graded" in out, out
+    assert exported_score(course, "ann") == "4.95"
+    # no loop in the other direction either: config again is no change
+    out = run("grade", "tiny", "--no-progress", "--late-policy", "config")
+    assert ("late policy of tiny: nbgrader_config.py's, 5%/h:30% (later commands follow "
+            "nbgrader_config.py's)\n") in out and "0 graded" in out, out
+    # an unknown word names every choice, config included
+    proc = dlcourse("grade", "tiny", "--late-policy", "default", cwd=course, check=False)
+    assert proc.returncode == 2 and "expected none (no penalty), zero, a per-hour deduction " \
+        "such as 5%/h:50%" in proc.stderr and "or config (nbgrader_config.py's)" in \
+        proc.stderr, proc.stderr
 
 
 def test_advice_names_the_gradebook_the_class_was_graded_in(course_dir):

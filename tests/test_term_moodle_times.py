@@ -79,6 +79,16 @@ def moodle_zip(path: Path, names, text: str, date_time: tuple) -> Path:
     return path
 
 
+def import_sheet(course: Path, tmp_path: Path, text: str | None = None, check: bool = True):
+    """``dlcourse roster import worksheet.csv --assignment tiny`` of ``text`` written to
+    ``tmp_path/worksheet.csv`` (``None``: the worksheet written there before, imported again);
+    ``check`` as :func:`dlcourse`'s. Returns the finished process."""
+    sheet = tmp_path / "worksheet.csv"
+    if text is not None:
+        sheet.write_text(text, encoding="utf-8")
+    return dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course, check=check)
+
+
 def stamp(course: Path, student: str) -> str:
     return (course / "submitted" / student / "tiny/timestamp.txt").read_text().strip()
 
@@ -87,9 +97,7 @@ def test_the_worksheets_times_replace_a_copied_folders_and_a_stale_worksheet_is_
         course_dir, tmp_path):
     course = moodle_course(course_dir, tmp_path, "moodle-times")
 
-    sheet = tmp_path / "worksheet.csv"
-    sheet.write_text(worksheet("Wednesday, 13 January 2021, 1:30 AM"), encoding="utf-8")
-    proc = dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
+    proc = import_sheet(course, tmp_path, worksheet("Wednesday, 13 January 2021, 1:30 AM"))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert ("  2 submission times from 'Last modified (submission)' kept for tiny: collect "
             "takes them as the submission time of those students (over the download's file "
@@ -141,8 +149,7 @@ def test_the_worksheets_times_replace_a_copied_folders_and_a_stale_worksheet_is_
 
     # the fresh worksheet: her new upload's time replaces the copy's at its import, said
     # (review 23j, finding 2: a worksheet counts at once, no collect needed)
-    sheet.write_text(worksheet("Wednesday, 13 January 2021, 3:00 AM"), encoding="utf-8")
-    proc = dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
+    proc = import_sheet(course, tmp_path, worksheet("Wednesday, 13 January 2021, 3:00 AM"))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (f"  5002: submission time {copied_time} (a file's modification time) -> "
             "2021-01-13 02:00:00.000000 UTC (the grading worksheet's 'Last modified "
@@ -197,9 +204,7 @@ def test_a_zip_entrys_time_gives_way_to_the_worksheet_imported_after_it(course_d
         "zipper gives each entry the time its server stored that file" in said, said
     assert "import the assignment's grading worksheet" in said, said
 
-    sheet = tmp_path / "worksheet.csv"
-    sheet.write_text(worksheet("-"), encoding="utf-8")
-    proc = dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
+    proc = import_sheet(course, tmp_path, worksheet("-"))
     assert ("  5001: submission time 2021-01-12 23:30:00.000000 UTC (its zip entry) -> "
             "2021-01-12 09:00:00.000000 UTC (the grading worksheet's 'Last modified "
             "(submission)')") in proc.stdout, proc.stdout
@@ -218,9 +223,7 @@ def test_a_worksheet_that_disagrees_with_the_download_is_named(course_dir, tmp_p
     download has his file: the worksheet is older than his upload. collect names both and
     exits 1; a fresh worksheet and a full download settle it."""
     course = moodle_course(course_dir, tmp_path, "moodle-disagree")
-    sheet = tmp_path / "worksheet.csv"
-    sheet.write_text(worksheet("Tuesday, 12 January 2021, 9:30 PM"), encoding="utf-8")
-    dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
+    import_sheet(course, tmp_path, worksheet("Tuesday, 12 January 2021, 9:30 PM"))
     assert json.loads((course / "grading/tiny/moodle_no_submission.json").read_text()) == [
         "5003"]
 
@@ -230,9 +233,8 @@ def test_a_worksheet_that_disagrees_with_the_download_is_named(course_dir, tmp_p
     # is the zip's making: no penalty from it, named twice (unknown time, stale worksheet)
     made = moodle_zip(tmp_path / "made.zip", ("Ann Archer_1500231", "Cem Cole_1500233"),
                       text, (2021, 1, 13, 9, 0, 0))
-    sheet.write_text(worksheet("-").replace("12 January 2021, 10:00 AM",
-                                             "12 January 2021, 11:59 PM"), encoding="utf-8")
-    dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
+    import_sheet(course, tmp_path, worksheet("-").replace("12 January 2021, 10:00 AM",
+                                                          "12 January 2021, 11:59 PM"))
     proc = dlcourse("collect", "tiny", made, "--dry-run", cwd=course, check=False)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     said = " ".join(proc.stderr.split())
@@ -243,8 +245,7 @@ def test_a_worksheet_that_disagrees_with_the_download_is_named(course_dir, tmp_p
     assert "5003: the grading worksheet imported for tiny says no submission" in said, said
     assert "  5001         submitted 2021-01-12 22:59:00.000000 UTC" in proc.stdout
     assert "  5003         submitted 2021-01-12 22:59:00.000000 UTC" in proc.stdout
-    sheet.write_text(worksheet("Tuesday, 12 January 2021, 9:30 PM"), encoding="utf-8")
-    dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
+    import_sheet(course, tmp_path, worksheet("Tuesday, 12 January 2021, 9:30 PM"))
 
     first = copied_download(tmp_path / "dl1", {
         "Ann Archer_1500231": text, "Cem Cole_1500233": text + " "})
@@ -265,8 +266,7 @@ def test_a_worksheet_that_disagrees_with_the_download_is_named(course_dir, tmp_p
     fresh = worksheet("Tuesday, 12 January 2021, 9:30 PM").replace(
         "No submission,,6.00,Yes,-,", 'Submitted for grading,,6.00,Yes,'
         '"Tuesday, 12 January 2021, 10:00 PM",')
-    sheet.write_text(fresh, encoding="utf-8")
-    dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
+    import_sheet(course, tmp_path, fresh)
     assert json.loads((course / "grading/tiny/moodle_no_submission.json").read_text()) == []
     second = copied_download(tmp_path / "dl2", {
         "Ann Archer_1500231": text, "Bea Baker_1500232": text + "  ",
@@ -287,9 +287,7 @@ def test_a_newer_worksheet_replaces_an_older_ones_time_and_says_both_readings(
     file is an earlier, on-time one). Both are said once, with exit status 1; the next
     collect is quiet."""
     course = moodle_course(course_dir, tmp_path, "moodle-newer")
-    sheet = tmp_path / "worksheet.csv"
-    sheet.write_text(worksheet("Tuesday, 12 January 2021, 9:30 PM"), encoding="utf-8")
-    dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
+    import_sheet(course, tmp_path, worksheet("Tuesday, 12 January 2021, 9:30 PM"))
     text = (course / "exercises/tiny/tiny.ipynb").read_text(encoding="utf-8")
     download = copied_download(tmp_path / "dl", {
         "Ann Archer_1500231": text, "Bea Baker_1500232": text + " "})
@@ -298,11 +296,10 @@ def test_a_newer_worksheet_replaces_an_older_ones_time_and_says_both_readings(
     assert stamp(course, "5002") == "2021-01-12 20:30:00.000000 UTC"
 
     # a newer worksheet: Ann's time earlier, Bea's later and late: both said
-    sheet.write_text(worksheet("Wednesday, 13 January 2021, 3:00 AM").replace(
-        "12 January 2021, 10:00 AM", "12 January 2021, 9:00 AM"), encoding="utf-8")
     # its import gives the collected files its times at once (review 23j, finding 2)
-    proc = dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course,
-                    check=False)
+    proc = import_sheet(course, tmp_path, worksheet("Wednesday, 13 January 2021, 3:00 AM")
+                        .replace("12 January 2021, 10:00 AM", "12 January 2021, 9:00 AM"),
+                        check=False)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     lines = {line.split(":")[0].strip(): line for line in proc.stdout.splitlines()
              if ": submission time " in line}
@@ -366,10 +363,8 @@ def test_worksheet_cells_and_files_that_need_a_word(course_dir, tmp_path):
             ) in proc.stderr and "set your language to English" in proc.stderr, proc.stderr
     assert not (course / "grading/tiny/moodle_participants.json").exists()
 
-    sheet = tmp_path / "worksheet.csv"
-    sheet.write_text(worksheet("Sunday, 31 October 2021, 2:30 AM").replace(
-        "Tuesday, 12 January 2021", "Wednesday, 12 January 2021"), encoding="utf-8")
-    proc = dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
+    proc = import_sheet(course, tmp_path, worksheet("Sunday, 31 October 2021, 2:30 AM")
+                        .replace("Tuesday, 12 January 2021", "Wednesday, 12 January 2021"))
     said = " ".join(proc.stderr.split())
     assert ("5001: line 2: 'Last modified (submission)': got 'Wednesday, 12 January 2021, "
             "10:00 AM': 12 January 2021 is a Tuesday, not a Wednesday; no worksheet time is "
@@ -411,9 +406,7 @@ def test_a_worksheets_upload_the_download_lacks_is_never_graded_or_exported_as_n
     newer worksheet gives a later upload the next partial download lacks: named, exit 1,
     instead of grading the earlier file without a word."""
     course = moodle_course(course_dir, tmp_path, "moodle-no-file")
-    sheet = tmp_path / "worksheet.csv"
-    sheet.write_text(worksheet("Tuesday, 12 January 2021, 9:30 PM"), encoding="utf-8")
-    dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
+    import_sheet(course, tmp_path, worksheet("Tuesday, 12 January 2021, 9:30 PM"))
     text = (course / "exercises/tiny/tiny.ipynb").read_text(encoding="utf-8")
     group1 = copied_download(tmp_path / "g1", {"Ann Archer_1500231": text})
     proc = dlcourse("collect", "tiny", group1, cwd=course, check=False)
@@ -439,11 +432,10 @@ def test_a_worksheets_upload_the_download_lacks_is_never_graded_or_exported_as_n
                                              "Bea Baker_1500232": text + " "})
     proc = dlcourse("collect", "tiny", both, cwd=course, check=False)
     assert stamp(course, "5002") == "2021-01-12 20:30:00.000000 UTC", proc.stdout
-    sheet.write_text(worksheet("Wednesday, 13 January 2021, 9:00 AM"), encoding="utf-8")
     # its import gives her collected file the later, late time at once, with both readings
     # (review 23j, finding 2; 23f, N6), exit 1
-    proc = dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course,
-                    check=False)
+    proc = import_sheet(course, tmp_path, worksheet("Wednesday, 13 January 2021, 9:00 AM"),
+                        check=False)
     assert proc.returncode == 1 and "the next `dlcourse grade tiny` counts it; warning: the " \
         "grading worksheet imported since gives a later time" in proc.stdout, proc.stdout
     proc = dlcourse("collect", "tiny", group1, cwd=course, check=False)
@@ -464,9 +456,8 @@ def test_a_worksheet_imported_after_a_collect_names_whose_file_is_missing(course
     text = (course / "exercises/tiny/tiny.ipynb").read_text(encoding="utf-8")
     group1 = copied_download(tmp_path / "g1", {"Ann Archer_1500231": text})
     dlcourse("collect", "tiny", group1, cwd=course, check=False)
-    sheet = tmp_path / "worksheet.csv"
-    sheet.write_text(worksheet("Tuesday, 12 January 2021, 9:30 PM"), encoding="utf-8")
-    proc = dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course, check=False)
+    proc = import_sheet(course, tmp_path, worksheet("Tuesday, 12 January 2021, 9:30 PM"),
+                        check=False)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     said = " ".join(proc.stdout.split())
     assert ("5002: no file collected though Moodle says submitted: the grading worksheet "
@@ -488,7 +479,7 @@ def test_a_worksheet_imported_after_a_collect_names_whose_file_is_missing(course
     dlcourse("collect", "tiny", both, cwd=course, check=False)
     proc = dlcourse("grade", "tiny", "--no-progress", cwd=course, check=False)
     assert "not collected" not in proc.stdout, proc.stdout
-    proc = dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course, check=False)
+    proc = import_sheet(course, tmp_path, check=False)  # the same worksheet again
     assert "no file of theirs" not in proc.stdout, proc.stdout
 
 
@@ -649,9 +640,7 @@ def test_a_worksheet_imported_after_grading_counts_at_once(course_dir, tmp_path)
     assert stamp(course, "5001") == "2021-01-12 22:10:00.000000 UTC"  # the instructor's
 
     # the worksheet imported (again): Bea's time counts at once, Ann's --timestamps stays
-    sheet = tmp_path / "worksheet.csv"
-    sheet.write_text(worksheet("Wednesday, 13 January 2021, 1:30 AM"), encoding="utf-8")
-    proc = dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
+    proc = import_sheet(course, tmp_path, worksheet("Wednesday, 13 January 2021, 1:30 AM"))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert ("  5002: submission time 2021-01-12 22:00:00.000000 UTC (its zip entry) -> "
             "2021-01-13 00:30:00.000000 UTC (the grading worksheet's 'Last modified "
@@ -679,8 +668,26 @@ def test_a_worksheet_imported_after_grading_counts_at_once(course_dir, tmp_path)
 
     # the older worksheet imported again: its earlier time lifts part of the penalty, and
     # is said with both times, exit 1 (review 23k, finding 5)
-    proc = dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course, check=False)
+    proc = import_sheet(course, tmp_path, check=False)  # the same worksheet again
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert ("warning: the grading worksheet imported now gives 2021-01-13 00:30 UTC, earlier "
             "than the 2021-01-13 02:00 UTC the one imported before gave; Moodle's time of an "
             "upload never goes back") in " ".join(proc.stdout.split()), proc.stdout
+
+    # a class graded in shards (review 23k's open item): each shard gives its own students
+    # a worksheet time kept but not applied, as a plain run does, before it tells the
+    # unchanged ones apart; 5002 (the 2nd of the sorted two) is shard 2/2's
+    sheet_file.write_text(json.dumps({"5001": "2021-01-12 09:00:00.000000 UTC",
+                                      "5002": "2021-01-13 03:00:00.000000 UTC"}))
+    proc = dlcourse("grade", "tiny", "--no-progress", "--shard", "1/2", cwd=course)
+    assert proc.returncode == 2 and "5002: submission time" not in proc.stdout, proc.stdout
+    assert f"  5002: {words}, until `dlcourse grade tiny` grades them again" in proc.stdout
+    proc = dlcourse("grade", "tiny", "--no-progress", "--shard", "2/2", cwd=course)
+    assert ("  5002: submission time 2021-01-13 00:30:00.000000 UTC (the grading worksheet's "
+            "'Last modified (submission)') -> 2021-01-13 03:00:00.000000 UTC (the grading "
+            "worksheet's 'Last modified (submission)'); late penalty re-applied: tiny 4.5 -> "
+            "3 points") in proc.stdout, proc.stdout  # 3 h late after 1 h: 4 started hours
+    assert "tiny: 0 graded" in proc.stdout and words not in proc.stdout, proc.stdout
+    assert score("5002") == ("3", "2") and stamp(course, "5002") == \
+        "2021-01-13 03:00:00.000000 UTC"
+    export(0)
