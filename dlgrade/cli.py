@@ -393,6 +393,14 @@ def _revert(course: Course, assignment: str, student: str, dry_run: bool) -> Non
                  f" ({_file_said(now)}), {'would be' if dry_run else 'is'} kept in {where}/: "
                  f"`dlcourse collect {assignment} --revert {student}` again brings it back")
     _echo(line)
+    own = (back.get("time_source") or {}).get("stamp")
+    sheet = lms.moodle.read_submitted_times(course, assignment).get(student)
+    if own and sheet is not None and lms.format_timestamp(sheet) != own:
+        # review 23m, finding 1: the worksheet's time is the upload taken back
+        _echo(f"  {student}: the grading worksheet's time, {lms.format_timestamp(sheet)}, is "
+              f"that of the upload taken back; this notebook keeps its own, {own}, whatever "
+              "worksheet is imported later (a collect of other bytes takes the worksheet's "
+              "time again)")
     if dry_run:
         return
     stale = stale_late(course, assignment, [student])
