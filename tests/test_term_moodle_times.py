@@ -693,9 +693,9 @@ def test_a_reverted_notebook_keeps_its_own_time_over_the_worksheets(course_dir, 
     again 3 h late. Whatever the order of the new worksheet's import and the new download's
     collect, `collect --revert` brings the first notebook back with its own time, and no
     grade, worksheet import or collect of the old download gives it the newer upload's."""
-    from tests.test_term import answered
-
     import nbformat
+
+    from tests.test_term import answered
 
     course = moodle_course(course_dir, tmp_path, f"moodle-revert-{worksheet_first}")
     release = nbformat.read(course / "exercises/tiny/tiny.ipynb", as_version=4)
@@ -720,7 +720,8 @@ def test_a_reverted_notebook_keeps_its_own_time_over_the_worksheets(course_dir, 
 
     proc = dlcourse("collect", "tiny", "--revert", "5002", cwd=course)
     said = " ".join((proc.stdout + proc.stderr).split())
-    assert proc.returncode == 0 and "5002: back to the notebook collected" in said and f"(submitted {own})" in said, said
+    assert proc.returncode == 0 and "5002: back to the notebook collected" in said and \
+        f"(submitted {own})" in said, said
     assert (f"5002: the grading worksheet's time, {late}, is that of the upload taken back; "
             f"this notebook keeps its own, {own}") in said, said
     assert stamp(course, "5002") == own
