@@ -701,8 +701,9 @@ def revert(course: Course, assignment: str, student: str, dry_run: bool = False)
     kept = entry.with_name(str(int(entry.name) + 1))
     if not dry_run:
         if now is not None:
-            kept = replaced.keep(course, assignment, student, now)
+            kept = replaced.keep(course, assignment, student, now, prune=False)
         replaced.put_back(course, entry, assignment, student)
+        replaced.drop_oldest(course, assignment, student)  # none: one out, one in
         for key, field_name in (("sources", "time_source"), ("file_times", "file_time"),
                                 ("canvas", "canvas_file")):
             if back.get(field_name) is None:

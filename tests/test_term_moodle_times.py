@@ -12,6 +12,7 @@ instead, says so, and names a worksheet older than the upload it is asked to tim
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -750,3 +751,29 @@ def test_a_reverted_notebook_keeps_its_own_time_over_the_worksheets(course_dir, 
     # a revert of the revert: the late upload with the worksheet's time again
     dlcourse("collect", "tiny", "--revert", "5002", cwd=course)
     assert stamp(course, "5002") == late
+
+
+def test_a_revert_with_three_notebooks_kept_loses_none(course_dir, tmp_path):
+    """Review 23m, finding 3: with the original and three resubmissions collected, 3
+    notebooks are kept; a revert puts the newest kept one back and keeps the one it replaces,
+    and all 3 stay kept, the original (the oldest) among them."""
+    course = moodle_course(course_dir, tmp_path, "moodle-keep")
+    text = (course / "exercises/tiny/tiny.ipynb").read_text(encoding="utf-8")
+    uploads = [text + "\n" * i for i in range(4)]  # the original, then three resubmissions
+    for i, upload in enumerate(uploads):
+        download = copied_download(tmp_path / f"dl{i}", {"Ann Archer_1500231": upload})
+        dlcourse("collect", "tiny", download, cwd=course, check=False)
+    kept = course / "grading/tiny/replaced/5001"
+
+    def notebooks() -> list[str]:
+        return [(kept / n / "files/tiny.ipynb").read_text(encoding="utf-8")
+                for n in sorted(os.listdir(kept), key=int)]
+
+    assert notebooks() == uploads[:3]
+    proc = dlcourse("collect", "tiny", "--revert", "5001", cwd=course, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (course / "submitted/5001/tiny/tiny.ipynb").read_text(encoding="utf-8") == uploads[2]
+    assert notebooks() == [uploads[0], uploads[1], uploads[3]]
+    proc = dlcourse("collect", "tiny", "--revert", "5001", cwd=course, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert notebooks() == [uploads[0], uploads[1], uploads[2]]
