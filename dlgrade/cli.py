@@ -54,6 +54,7 @@ from .status import (
     grade_command,
     graded_outside,
     graded_outside_error,
+    other_gradebook_error,
     read_statuses,
     remembered_policy,
     write_not_collected,
@@ -559,6 +560,13 @@ def _grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kerne
             if said:
                 _say(said)
 
+        if students or not force:  # review 23m, finding 2: a class moved by accident
+            moved = other_gradebook_error(
+                course, assignment, "grade", "" if students else
+                f"; or, to move the whole class into this gradebook, `dlcourse grade "
+                f"{assignment} --force` grades every student again here")
+            if moved is not None:
+                raise moved
         only = [course.student_spelling(s) for s in students] or None
         if shard is None and assignment in course.assignments() and \
                 pending_worksheet_times(course, assignment, only):
