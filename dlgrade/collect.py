@@ -36,6 +36,7 @@ from .lms import canvas, moodle
 from .roster import STUDENT_ID, read_roster
 from .status import MOODLE_NO_FILE, NO_TIME_LABEL, not_collected_reason, write_not_collected
 from .time_records import (
+    WORKSHEET_REPLACES,
     pending_worksheet_times,
     read_file_times,
     read_time_sources,
@@ -727,8 +728,9 @@ def _own_time(meta: dict) -> dict:
     time given to it (``"reread"``) was the upload that replaced it, which collect took the
     time for, so its time before that is its own (review 23m, finding 1, M3)."""
     source = meta.get("time_source")
-    if not source or not source.get("stamp"):
-        return meta
+    if not source or not source.get("stamp") or \
+            source.get("source") not in WORKSHEET_REPLACES:
+        return meta  # an instructor's --timestamps or Canvas's word: no worksheet replaces it
     if source.get("reread") and source.get("before"):
         source = {"stamp": source["before"], "source": "worksheet"}
         meta = meta | {"submitted": source["stamp"]}
