@@ -54,6 +54,7 @@ from .status import (
     grade_command,
     graded_outside,
     graded_outside_error,
+    other_gradebook_error,
     read_statuses,
     remembered_policy,
     write_not_collected,
@@ -393,6 +394,14 @@ def _revert(course: Course, assignment: str, student: str, dry_run: bool) -> Non
                  f" ({_file_said(now)}), {'would be' if dry_run else 'is'} kept in {where}/: "
                  f"`dlcourse collect {assignment} --revert {student}` again brings it back")
     _echo(line)
+    own = (back.get("time_source") or {}).get("stamp")
+    sheet = lms.moodle.read_submitted_times(course, assignment).get(student)
+    if own and sheet is not None and lms.format_timestamp(sheet) != own:
+        # review 23m, finding 1: the worksheet's time is the upload taken back
+        _echo(f"  {student}: the grading worksheet's time, {lms.format_timestamp(sheet)}, is "
+              f"that of the upload taken back; this notebook keeps its own, {own}, whatever "
+              "worksheet is imported later (a collect of other bytes takes the worksheet's "
+              "time again)")
     if dry_run:
         return
     stale = stale_late(course, assignment, [student])
@@ -557,6 +566,13 @@ def _grade(ctx, assignment, workers, scheduler, force, db, shard, timeout, kerne
             if said:
                 _say(said)
 
+        if students or not force:  # review 23m, finding 2: a class moved by accident
+            moved = other_gradebook_error(
+                course, assignment, "grade", "" if students else
+                f"; or, to move the whole class into this gradebook, `dlcourse grade "
+                f"{assignment} --force` grades every student again here")
+            if moved is not None:
+                raise moved
         run = grade_assignment(course, assignment, workers=workers, force=force,
                                shard=parse_shard(shard), progress=not no_progress,
                                only=list(students) or None, scheduler=scheduler,

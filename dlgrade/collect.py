@@ -36,6 +36,7 @@ from .lms import canvas, moodle
 from .roster import STUDENT_ID, read_roster
 from .status import MOODLE_NO_FILE, NO_TIME_LABEL, not_collected_reason, write_not_collected
 from .time_records import (
+    WORKSHEET_REPLACES,
     pending_worksheet_times,
     read_file_times,
     read_time_sources,
@@ -495,7 +496,11 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
             # to the same file's zip entry's (review 23e, N1) or to Moodle's record of it
             # and the worksheet imported last to one imported before: the newest import of
             # Moodle's record wins (review 23f, N6)
-            retime = kept is not None and when is not None and kept != stamp and (
+            # the own time of a notebook a revert put back: the worksheet's is the upload
+            # taken back, a new download's entry is no upload time (review 23m, finding 1)
+            pinned = kept is not None and sources.get(student, {}).get("reverted") and \
+                sources[student].get("stamp") == kept
+            retime = kept is not None and when is not None and kept != stamp and not pinned and (
                 (from_file and source in ("zip", "worksheet")) or
                 (source == "worksheet" and kept_source in ("zip", "worksheet")))
             if same and kept is not None and (
@@ -511,14 +516,14 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
                 elif from_file:  # checked again: still doubtful is still said
                     new_times[student] = dt.datetime.strptime(kept, lms.STAMP_FORMAT)
                     new_where[student] = ("file", str(paths[0].relative_to(root_of(paths[0]))))
-                if source == "worksheet" and kept != stamp:
+                if source == "worksheet" and kept != stamp and not pinned:
                     result.warnings.append(
                         f"{student}: kept the submission time {kept} ("
                         + ("given with --timestamps" if kept_source == "csv" else
                            "the first collect's")
                         + f"); the grading worksheet says {stamp}: to take it, give it with "
                         "--timestamps and collect again")
-                elif source == "worksheet":
+                elif source == "worksheet" and kept == stamp:
                     result.from_worksheet.append(student)
                 continue
             later = False  # a worksheet's later, late time for bytes collected before
@@ -547,7 +552,7 @@ def collect(course: Course, assignment: str, source, dry_run: bool = False,
             else:
                 file_times.pop(student, None)
             sources[student] = {"stamp": stamp, "source": source} | (
-                {"reread": True} if later else {})
+                {"reread": True, "before": kept} if later else {})
             (result.updated if dest.exists() else result.added).append(rel)
             if same:
                 result.time_only.append(student)
@@ -687,6 +692,7 @@ def revert(course: Course, assignment: str, student: str, dry_run: bool = False)
             f"{shown_path(replaced.student_folder(course, assignment, student), course)}/); "
             "nothing changed")
     entry, back = found
+    back = _own_time(back)
     records = {"sources": read_time_sources(course, assignment),
                "file_times": read_file_times(course, assignment),
                "canvas": canvas.read_record(course, assignment)}
@@ -696,14 +702,17 @@ def revert(course: Course, assignment: str, student: str, dry_run: bool = False)
     kept = entry.with_name(str(int(entry.name) + 1))
     if not dry_run:
         if now is not None:
-            kept = replaced.keep(course, assignment, student, now)
+            kept = replaced.keep(course, assignment, student, now, prune=False)
         replaced.put_back(course, entry, assignment, student)
+        replaced.drop_oldest(course, assignment, student)  # none: one out, one in
         for key, field_name in (("sources", "time_source"), ("file_times", "file_time"),
                                 ("canvas", "canvas_file")):
             if back.get(field_name) is None:
                 records[key].pop(student, None)
             else:
                 records[key][student] = back[field_name]
+        if back.get("time_source") and back["time_source"].get("stamp"):
+            (folder / "timestamp.txt").write_text(back["time_source"]["stamp"] + "\n")
         write_time_sources(course, assignment, records["sources"])
         write_file_times(course, assignment, records["file_times"])
         if records["canvas"] or canvas.record_path(course, assignment).exists():
@@ -711,6 +720,22 @@ def revert(course: Course, assignment: str, student: str, dry_run: bool = False)
         _clear_gradebook_times(course, assignment, [student] if back.get("time_source") and
                                back["time_source"].get("source") in CANVAS_LABEL else [])
     return {"back": back, "now": now, "kept": kept if now is not None else None}
+
+
+def _own_time(meta: dict) -> dict:
+    """A kept notebook's ``meta`` with its own time as the one it comes back with, marked
+    ``"reverted"`` (:data:`dlgrade.time_records.TIME_SOURCES`): a newer worksheet's later
+    time given to it (``"reread"``) was the upload that replaced it, which collect took the
+    time for, so its time before that is its own (review 23m, finding 1, M3)."""
+    source = meta.get("time_source")
+    if not source or not source.get("stamp") or \
+            source.get("source") not in WORKSHEET_REPLACES:
+        return meta  # an instructor's --timestamps or Canvas's word: no worksheet replaces it
+    if source.get("reread") and source.get("before"):
+        source = {"stamp": source["before"], "source": "worksheet"}
+        meta = meta | {"submitted": source["stamp"]}
+    return meta | {"time_source": {k: v for k, v in source.items()
+                                   if k not in ("reread", "before")} | {"reverted": True}}
 
 
 def apply_worksheet_times(course: Course, assignment: str, students=None) -> dict:

@@ -7,7 +7,8 @@ to ``<output>/<assignment>/replaced/<student>/<n>/files/``, with ``meta.json`` b
 student's time-source and file-time records and Canvas file id as they were (collect's
 :data:`dlgrade.time_records.TIME_SOURCES`, :data:`dlgrade.time_records.FILE_TIMES`,
 ``canvas_files.json``), when that notebook was collected and when it was replaced. The last
-:data:`KEEP` per student are kept; an older one is deleted when a newer one comes.
+:data:`KEEP` per student are kept; an older one is deleted when a newer one comes (never by a
+revert, which takes one out as it puts one in).
 
 This module only stores and hands back; :func:`dlgrade.collect.revert` puts a kept
 submission back and keeps the one it replaces here in turn, so a revert is undone by
@@ -54,9 +55,12 @@ def _numbers(folder: Path) -> list[int]:
                   if p.name.isdigit() and (p / "meta.json").is_file())
 
 
-def keep(course: Course, assignment: str, student: str, meta: dict) -> Path:
+def keep(course: Course, assignment: str, student: str, meta: dict,
+         prune: bool = True) -> Path:
     """Copy the student's submitted folder with ``meta`` (a JSON-able dict) as the newest kept
-    submission; drop the oldest beyond :data:`KEEP`. Returns the new entry's folder."""
+    submission; drop the oldest beyond :data:`KEEP` unless ``prune`` is false (a revert
+    keeps first and prunes after :func:`put_back` took its entry out, so it never drops
+    one: review 23m, finding 3). Returns the new entry's folder."""
     folder = student_folder(course, assignment, student)
     numbers = _numbers(folder)
     entry = folder / str((numbers[-1] if numbers else 0) + 1)
@@ -69,9 +73,16 @@ def keep(course: Course, assignment: str, student: str, meta: dict) -> Path:
     (tmp / "meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True,
                                               ensure_ascii=False) + "\n")
     os.replace(tmp, entry)
+    if prune:
+        drop_oldest(course, assignment, student)
+    return entry
+
+
+def drop_oldest(course: Course, assignment: str, student: str) -> None:
+    """Delete the kept submissions of ``student`` beyond the newest :data:`KEEP`."""
+    folder = student_folder(course, assignment, student)
     for old in _numbers(folder)[:-KEEP]:
         shutil.rmtree(folder / str(old), ignore_errors=True)
-    return entry
 
 
 def latest(course: Course, assignment: str, student: str) -> tuple[Path, dict] | None:

@@ -303,32 +303,40 @@ def graded_outside_error(course: Course, assignment: str, what: str) -> ValueErr
         f"{what}` again. Nothing was written")
 
 
-def other_gradebook_error(course: Course, assignment: str, what: str) -> ValueError | None:
-    """The refusal of the command ``what`` when no graded student of ``assignment`` was graded
-    in the gradebook it reads (the ``db`` of their records' settings): a class graded with
-    ``--db`` and exported without it read an empty gradebook and wrote 0 or "no submission"
-    for everyone, exit 0 (review 23k, finding 2). ``None`` when one was, or none is graded."""
+def other_gradebook_error(course: Course, assignment: str, what: str,
+                          hint: str = "") -> ValueError | None:
+    """The refusal of the command ``what`` when any graded student of ``assignment`` was
+    graded in another gradebook than the one it reads (the ``db`` of their records'
+    settings): a class graded with ``--db`` and exported without it read an empty gradebook
+    and wrote 0 or "no submission" for everyone, exit 0 (review 23k, finding 2); one student
+    graded again without ``--db`` was enough to get past a check of "none graded here"
+    (review 23m, finding 2). ``hint`` ends the message (another way out). ``None`` when every
+    graded student was graded here, or none is graded."""
     records = read_statuses(course, assignment)
-    graded = {_settings(r.get("settings")).get("db") for r in records.values()
-              if r.get("status") in GRADED and r.get("settings")}
-    graded.discard(None)
-    if not graded:
+    graded = {student: _settings(r.get("settings")).get("db") for student, r in
+              records.items() if r.get("status") in GRADED and r.get("settings")}
+    if all(db is None for db in graded.values()):
         return None
     # the configuration is read once (review 23k's clean-up): the gradebook read here is the
     # --db given, else nbgrader_config.py's, as the course's own settings name it
     plain = plain_settings(course)
     here = str(course.db_url).replace(str(course.root), "<course>") if course.db_url else \
         plain.get("db")
-    if here in graded:
+    away = sorted(student for student, db in graded.items() if db is not None and db != here)
+    if not away:
         return None
-    there = ", ".join(sorted(db_option(str(db).replace("<course>", str(course.root)))
-                             .replace(" --db ", "", 1) for db in graded))
+
+    def shown(db) -> str:
+        return db_option(str(db).replace("<course>", str(course.root))).replace(" --db ", "", 1)
+
+    there = ", ".join(sorted({shown(graded[student]) for student in away}))
+    names = ", ".join(away[:10]) + (", ..." if len(away) > 10 else "")
     return ValueError(
-        f"{what}: the students of {assignment} were graded in another gradebook ({there}) "
-        f"than the one this command reads: give it with `--db`, as `dlcourse grade` had it "
+        f"{what}: {len(away)} of the {len(graded)} graded students of {assignment} ({names}) "
+        f"were graded in another gradebook ({there}) than the one this command reads "
+        f"({shown(here)}): give it with `--db`, as `dlcourse grade` had it "
         f"(`{grade_command(course, assignment, records=records, plain=plain)}`), then "
-        f"`dlcourse {what}` again. Nothing was "
-        "written")
+        f"`dlcourse {what}` again{hint}. Nothing was written")
 
 
 #: the finding of files the grader did not copy (:func:`dlgrade.safe_files.findings_text`)

@@ -22,7 +22,10 @@ from .status import MOODLE_NO_FILE, read_not_collected
 #: "worksheet"}}``: where each collected submission time came from, so that a later collect
 #: knows which it may replace (a download's) and which not (an instructor's --timestamps);
 #: ``"reread": true`` marks a newer worksheet's later, late time given to a file collected
-#: before it, which may be an earlier upload (review 23f, N6)
+#: before it, which may be an earlier upload (review 23f, N6), with ``"before"``, the file's
+#: own time; ``"reverted": true`` marks the time of a notebook ``collect --revert`` put back:
+#: its own, which no worksheet time replaces (the worksheet's is the upload taken back;
+#: review 23m, finding 1) until a collect copies other bytes
 TIME_SOURCES = "time_sources.json"
 
 
@@ -32,7 +35,8 @@ def read_time_sources(course: Course, assignment: str) -> dict[str, dict]:
         data = json.loads((course.output_dir(assignment) / TIME_SOURCES).read_text())
         return {str(k): {"stamp": str(v["stamp"]), "source": str(v["source"])} | (
             {"reread": True} if v.get("reread") is True else {}) | (
-            {"before": v["before"]} if isinstance(v.get("before"), str) else {})
+            {"before": v["before"]} if isinstance(v.get("before"), str) else {}) | (
+            {"reverted": True} if v.get("reverted") is True else {})
             for k, v in data.items()}
     except (OSError, ValueError, AttributeError, TypeError, KeyError):
         return {}
@@ -74,7 +78,8 @@ def worksheet_times_differ(course: Course, assignment: str, students=None) -> di
     """``{student: (timestamp.txt text, the worksheet's, where the first came from)}`` of
     the collected students (of ``students``, default all) whose time in the grading worksheet
     imported last is not the one collected (where: a :data:`dlgrade.collect.ORIGIN` key,
-    ``None`` for a first collect's)."""
+    ``None`` for a first collect's, ``"reverted"`` for the own time of a notebook a revert
+    put back, which the worksheet's, the upload taken back, never replaces)."""
     sheet = moodle.read_submitted_times(course, assignment)
     if not sheet:
         return {}
@@ -92,9 +97,10 @@ def worksheet_times_differ(course: Course, assignment: str, students=None) -> di
         if kept == stamp:
             continue
         entry = file_times.get(student, {})
-        source = "file" if entry.get("stamp") == kept and not entry.get("lms") else (
-            sources.get(student, {}).get("source")
-            if sources.get(student, {}).get("stamp") == kept else None)
+        record = sources.get(student, {})
+        source = "reverted" if record.get("reverted") and record.get("stamp") == kept else \
+            "file" if entry.get("stamp") == kept and not entry.get("lms") else (
+                record.get("source") if record.get("stamp") == kept else None)
         out[student] = (kept, stamp, source)
     return out
 

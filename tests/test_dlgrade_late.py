@@ -259,14 +259,23 @@ def test_an_export_without_the_gradebook_the_class_was_graded_in_is_refused(
         mp.setattr(Course, "_load_config", counted("config", Course._load_config))
         said = str(other_gradebook_error(replace(course), "a1", "export"))
     assert sorted(reads) == ["config", "records"], reads
-    assert said.startswith(f"export: the students of a1 were graded in another gradebook "
-                           f"(sqlite:///{other / 'gradebook.db'}) than the one this command "
-                           f"reads: give it with `--db`, as `dlcourse grade` had it (`dlcourse "
+    assert said.startswith(f"export: 1 of the 1 graded students of a1 (ann) were graded in "
+                           f"another gradebook (sqlite:///{other / 'gradebook.db'}) than the "
+                           f"one this command reads (sqlite:///{tmp_path / 'gradebook.db'}): "
+                           f"give it with `--db`, as `dlcourse grade` had it (`dlcourse "
                            f"grade a1 --db sqlite:///{other / 'gradebook.db'}`)"), said
     with pytest.raises(ValueError, match="graded in another gradebook"):
         export(course, "a1", "csv", tmp_path / "out.csv")
     assert not (tmp_path / "out.csv").exists()
     assert other_gradebook_error(graded_in, "a1", "export") is None
+    # one student graded here is not enough (review 23m, finding 2): ann's grade is elsewhere
+    write_status(course, "a1", {"student": "bob", "status": "graded",
+                                "settings": course.grading_settings()[0]})
+    said = str(other_gradebook_error(course, "a1", "export"))
+    assert said.startswith("export: 1 of the 2 graded students of a1 (ann) were graded in "
+                           "another gradebook"), said
+    assert str(other_gradebook_error(graded_in, "a1", "export")).startswith(
+        "export: 1 of the 2 graded students of a1 (bob)")
     # a password in the URL is never printed
     secret = replace(course, db_url="postgresql+psycopg2://grader:pw1@db-host:5432/course")
     write_status(course, "a1", {"student": "ann", "status": "graded",

@@ -4,6 +4,7 @@ real CLI in tests/test_term.py."""
 
 from __future__ import annotations
 
+import json
 import os
 
 from dlgrade import replaced
@@ -47,3 +48,21 @@ def test_the_last_few_are_kept_and_the_latest_comes_back_whole(tmp_path):
     assert not entry.exists()
     assert replaced.latest(course, "tiny", "ann")[1] == {"n": replaced.KEEP}
     assert not list(back.parent.glob(".*"))  # no half-written folder left beside it
+
+
+def test_a_revert_keeps_first_and_prunes_after_the_put_back(tmp_path):
+    """Review 23m, finding 3: with :data:`replaced.KEEP` kept, keeping the current notebook
+    without pruning, putting the newest back and pruning then loses none of the others."""
+    course = _course(tmp_path)
+    for i in range(replaced.KEEP + 1):
+        _hand_in(course, f"notebook {i}", f"2026-12-0{i + 1} 10:00:00.000000 UTC\n")
+        if i < replaced.KEEP:
+            replaced.keep(course, "tiny", "ann", {"n": i})
+    entry, meta = replaced.latest(course, "tiny", "ann")
+    replaced.keep(course, "tiny", "ann", {"n": replaced.KEEP}, prune=False)
+    replaced.put_back(course, entry, "tiny", "ann")
+    replaced.drop_oldest(course, "tiny", "ann")
+    folder = replaced.student_folder(course, "tiny", "ann")
+    kept = sorted((p for p in folder.iterdir()), key=lambda p: int(p.name))
+    assert [json.loads((p / "meta.json").read_text())["n"] for p in kept] == [0, 1, 3]
+    assert (course.submitted_dir / "ann/tiny/tiny.ipynb").read_text() == "notebook 2"

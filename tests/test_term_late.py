@@ -275,3 +275,51 @@ def test_advice_names_the_gradebook_the_class_was_graded_in(course_dir):
     dlcourse("report", "tiny", *db, cwd=course)
     assert rows(course)["ann"]["status"].endswith(
         f"; `dlcourse grade tiny --db {url}` grades again)"), rows(course)["ann"]
+
+
+def test_a_grade_without_the_classs_gradebook_is_refused(course_dir):
+    """Review 23m, finding 2: a class graded with `--db URL`, then `grade --student dan` or a
+    bare `grade` without it: refused before anything is graded, naming both gradebooks and
+    the command with `--db`; the export without it is refused too. `grade --force` moves the
+    whole class on purpose; then the export with the old `--db` is the one refused."""
+    course = make_dlgrade_course(Path(course_dir) / "db-moved", TINY_CONFIG.format(
+        timeout=20, extra=""), {"tiny": course_notebook()})
+    url = f"sqlite:///{course_dir}/elsewhere-moved.db"
+    here = f"sqlite:///{course}/gradebook.db"
+    db = ("--db", url)
+    for where in ((), db):  # the assignment in both gradebooks, as in the review
+        dlcourse("release", "tiny", "--due", "2026-12-01 12:00", "--timezone", "UTC", *where,
+                 cwd=course)
+    release = nbformat.read(course / "exercises/tiny/tiny.ipynb", as_version=4)
+    for student in ("ann", "dan"):
+        path = submit(course, "tiny", student, answered(release, "Where w.x + b = 0."))
+        (path.parent / "timestamp.txt").write_text("2026-12-01 11:30:00.000000 UTC")
+    dlcourse("grade", "tiny", "--no-progress", *db, cwd=course)
+    graded = (course / "grading/tiny/grades.csv").read_text()
+
+    for args, hint in ((("--student", "dan"), ""), ((), "; or, to move the whole class into "
+                       "this gradebook, `dlcourse grade tiny --force` grades every student "
+                       "again here")):
+        proc = dlcourse("grade", "tiny", "--no-progress", *args, cwd=course, check=False)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert " ".join(proc.stderr.split()) == (
+            f"Error: grade: 2 of the 2 graded students of tiny (ann, dan) were graded in "
+            f"another gradebook ({url}) than the one this command reads ({here}): give it "
+            f"with `--db`, as `dlcourse grade` had it (`dlcourse grade tiny --db {url}`), then "
+            f"`dlcourse grade` again{hint}. Nothing was written"), proc.stderr
+        assert (course / "grading/tiny/grades.csv").read_text() == graded
+    proc = dlcourse("export", "tiny", "--format", "csv", "-o", course / "x.csv", cwd=course,
+                    check=False)
+    assert proc.returncode == 2 and "2 of the 2 graded students" in proc.stderr, proc.stderr
+
+    # on purpose: the whole class moves into nbgrader_config.py's gradebook
+    proc = dlcourse("grade", "tiny", "--no-progress", "--force", cwd=course, check=False)
+    assert proc.returncode == 2 and "tiny: 2 graded (2 need manual grading)" in proc.stdout, \
+        proc.stdout + proc.stderr
+    proc = dlcourse("export", "tiny", "--format", "csv", "-o", course / "x.csv", cwd=course,
+                    check=False)
+    assert proc.returncode == 0, proc.stderr
+    proc = dlcourse("export", "tiny", "--format", "csv", "-o", course / "y.csv", *db,
+                    cwd=course, check=False)
+    assert proc.returncode == 2 and f"than the one this command reads ({url})" in \
+        " ".join(proc.stderr.split()), proc.stderr

@@ -12,6 +12,7 @@ instead, says so, and names a worksheet older than the upload it is asked to tim
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -691,3 +692,94 @@ def test_a_worksheet_imported_after_grading_counts_at_once(course_dir, tmp_path)
     assert score("5002") == ("3", "2") and stamp(course, "5002") == \
         "2021-01-13 03:00:00.000000 UTC"
     export(0)
+
+@pytest.mark.parametrize("worksheet_first", [False, True], ids=["collect-first", "sheet-first"])
+def test_a_reverted_notebook_keeps_its_own_time_over_the_worksheets(course_dir, tmp_path,
+                                                                     worksheet_first):
+    """Review 23m, finding 1: Bea hands in on time (the worksheet says 21:30 Berlin), then
+    again 3 h late. Whatever the order of the new worksheet's import and the new download's
+    collect, `collect --revert` brings the first notebook back with its own time, and no
+    grade, worksheet import or collect of the old download gives it the newer upload's."""
+    import nbformat
+
+    from tests.test_term import answered
+
+    course = moodle_course(course_dir, tmp_path, f"moodle-revert-{worksheet_first}")
+    release = nbformat.read(course / "exercises/tiny/tiny.ipynb", as_version=4)
+    first = answered(release, "first")
+    sheet = tmp_path / "worksheet.csv"
+    sheet.write_text(worksheet("Tuesday, 12 January 2021, 9:30 PM"), encoding="utf-8")
+    dlcourse("roster", "import", sheet, "--assignment", "tiny", cwd=course)
+    old = moodle_zip(tmp_path / "old.zip", ["Bea Baker_1500232"], first, (2021, 1, 12, 21, 30, 0))
+    dlcourse("collect", "tiny", old, cwd=course, check=False)
+    own = "2021-01-12 20:30:00.000000 UTC"
+    assert stamp(course, "5002") == own
+
+    new = moodle_zip(tmp_path / "new.zip", ["Bea Baker_1500232"], first + "\n\n",
+                     (2021, 1, 13, 3, 0, 0))
+    newer = tmp_path / "worksheet-new.csv"
+    newer.write_text(worksheet("Wednesday, 13 January 2021, 3:00 AM"), encoding="utf-8")
+    steps = [("roster", "import", newer, "--assignment", "tiny"), ("collect", "tiny", new)]
+    for step in (steps if worksheet_first else steps[::-1]):
+        dlcourse(*step, cwd=course, check=False)
+    late = "2021-01-13 02:00:00.000000 UTC"
+    assert stamp(course, "5002") == late
+
+    proc = dlcourse("collect", "tiny", "--revert", "5002", cwd=course)
+    said = " ".join((proc.stdout + proc.stderr).split())
+    assert proc.returncode == 0 and "5002: back to the notebook collected" in said and \
+        f"(submitted {own})" in said, said
+    assert (f"5002: the grading worksheet's time, {late}, is that of the upload taken back; "
+            f"this notebook keeps its own, {own}") in said, said
+    assert stamp(course, "5002") == own
+    assert (course / "submitted/5002/tiny/tiny.ipynb").read_text(encoding="utf-8") == first
+
+    # the newer worksheet imported again, the old download collected again: still its own
+    proc = dlcourse("roster", "import", newer, "--assignment", "tiny", cwd=course, check=False)
+    assert "5002: submission time" not in proc.stdout and "same file" not in proc.stdout, \
+        proc.stdout
+    proc = dlcourse("collect", "tiny", old, cwd=course, check=False)
+    assert "1 unchanged" in proc.stdout and "5002" not in proc.stderr, \
+        proc.stdout + proc.stderr
+    assert stamp(course, "5002") == own
+    proc = dlcourse("grade", "tiny", "--no-progress", "--late-policy", "10%/h:50%",
+                    cwd=course, check=False)
+    assert "5002: submission time" not in proc.stdout and "same file" not in proc.stdout, \
+        proc.stdout
+    assert stamp(course, "5002") == own
+    import csv
+
+    with open(course / "grading/tiny/grades.csv", newline="") as f:
+        row = next(r for r in csv.DictReader(f) if r["student"] == "5002")
+    assert (row["submitted_at"], row["penalty"], row["score"]) == (
+        "2021-01-12T20:30:00Z", "0", "5"), row
+
+    # a revert of the revert: the late upload with the worksheet's time again
+    dlcourse("collect", "tiny", "--revert", "5002", cwd=course)
+    assert stamp(course, "5002") == late
+
+
+def test_a_revert_with_three_notebooks_kept_loses_none(course_dir, tmp_path):
+    """Review 23m, finding 3: with the original and three resubmissions collected, 3
+    notebooks are kept; a revert puts the newest kept one back and keeps the one it replaces,
+    and all 3 stay kept, the original (the oldest) among them."""
+    course = moodle_course(course_dir, tmp_path, "moodle-keep")
+    text = (course / "exercises/tiny/tiny.ipynb").read_text(encoding="utf-8")
+    uploads = [text + "\n" * i for i in range(4)]  # the original, then three resubmissions
+    for i, upload in enumerate(uploads):
+        download = copied_download(tmp_path / f"dl{i}", {"Ann Archer_1500231": upload})
+        dlcourse("collect", "tiny", download, cwd=course, check=False)
+    kept = course / "grading/tiny/replaced/5001"
+
+    def notebooks() -> list[str]:
+        return [(kept / n / "files/tiny.ipynb").read_text(encoding="utf-8")
+                for n in sorted(os.listdir(kept), key=int)]
+
+    assert notebooks() == uploads[:3]
+    proc = dlcourse("collect", "tiny", "--revert", "5001", cwd=course, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (course / "submitted/5001/tiny/tiny.ipynb").read_text(encoding="utf-8") == uploads[2]
+    assert notebooks() == [uploads[0], uploads[1], uploads[3]]
+    proc = dlcourse("collect", "tiny", "--revert", "5001", cwd=course, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert notebooks() == [uploads[0], uploads[1], uploads[2]]
