@@ -19,7 +19,11 @@ pending get an empty grade, which LMSs leave unchanged, and the status as feedba
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import tempfile
+from pathlib import Path
 
 from . import lms
 from .collect import CANVAS_LATE, UNKNOWN_TIME, canvas_marked
@@ -79,6 +83,34 @@ def for_students(status: str, reason: str, files=None) -> str:
                         "released")
         return "graded" + (": " + "; ".join(said) if said else "")
     return PENDING
+
+
+@contextlib.contextmanager
+def _whole(dest):
+    """The path to write ``dest``'s new content to: a file beside it that replaces it only
+    once written whole, so a crash or Ctrl-C during an export never leaves half a file under
+    the name the instructor uploads, nor spoils the one exported before (review 23m, 8).
+    A destination that exists and is not a regular file (``/dev/stdout``, a pipe) is
+    written directly."""
+    path = Path(dest)
+    if path.exists() and not path.is_file():
+        yield str(path)
+        return
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    os.close(fd)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o666 & ~_umask())  # as a file opened for writing would be
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None,
@@ -146,7 +178,8 @@ def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None,
         plugin = system.export_plugin()
         if plugin is None:  # the plain layout: the course's own grades.csv
             if str(dest) != outputs["grades"]:
-                shutil.copyfile(outputs["grades"], dest)
+                with _whole(dest) as into:
+                    shutil.copyfile(outputs["grades"], into)
             return str(dest)
         rows, _ = collect_rows(course, assignment)
         submitted = set(course.students(assignment))
@@ -238,7 +271,8 @@ def export(course, assignment: str, fmt: str, dest, column: str = "", warn=None,
         if column:
             options["column"] = column
         options.update(system.export_options(course))
-        plugin(to=str(dest), assignment=[assignment], **options).export(gb)
+        with _whole(dest) as into:
+            plugin(to=into, assignment=[assignment], **options).export(gb)
     for line in said:
         warn(line)
     return str(dest)

@@ -243,3 +243,45 @@ def test_the_moodle_feedback_carries_the_hand_grade_comments(course, tmp_path):
     dest = tmp_path / "moodle.csv"
     export(course, "a1", "moodle", dest)
     assert ["ann@example.org", "ann", "3", "answer_why: Gut, klar begründet"] in _rows(dest)
+
+
+@pytest.mark.parametrize("fmt", ["canvas", "moodle", "csv"])
+def test_an_export_cut_short_leaves_the_file_exported_before_whole(course, tmp_path, fmt,
+                                                                    monkeypatch):
+    """Review 23m, finding 8: ``export -o FILE`` wrote FILE in place, so a Ctrl-C (or a crash)
+    in the middle left half a file under the name the instructor uploads. The new content
+    replaces the file only once it is whole; a cut-short export leaves the earlier one and
+    no scrap beside it."""
+    import shutil
+
+    import dlgrade.lms.canvas
+    import dlgrade.lms.moodle
+
+    dest = tmp_path / "exports" / "grades.csv"
+    dest.parent.mkdir()
+    export(course, "a1", fmt, dest)
+    before = dest.read_bytes()
+    calls = []
+
+    def interrupted(*args, **kwargs):  # Ctrl-C arrives in the middle of the rows
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    if fmt == "csv":  # the course's grades.csv copied (sendfile on Linux, else a loop)
+        def interrupted_copy(src, dst, *args, **kwargs):
+            dst.write(src.read(10))
+            raise KeyboardInterrupt
+        monkeypatch.setattr(shutil, "copyfileobj", interrupted_copy)
+        monkeypatch.setattr(shutil, "_fastcopy_sendfile",
+                            lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
+    else:
+        module = dlgrade.lms.canvas if fmt == "canvas" else dlgrade.lms.moodle
+        real = module.format_score
+        monkeypatch.setattr(module, "format_score", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        export(course, "a1", fmt, dest)
+    monkeypatch.undo()
+    assert dest.read_bytes() == before
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["grades.csv"]
